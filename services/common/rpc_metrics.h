@@ -1,0 +1,39 @@
+// File: services/common/rpc_metrics.h
+//
+// A gRPC server interceptor that counts every RPC and times it, per service,
+// method and status code, with the metric names grpc-ecosystem's
+// go-grpc-prometheus made common (so existing dashboards read them):
+//
+//   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
+//   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type}
+//
+// Installed by GrpcServer; it is the one place every call passes through.
+//
+//   builder.experimental().SetInterceptorCreators(
+//       MakeRpcMetricsInterceptors(&registry));
+#ifndef GEORISK_SERVICES_COMMON_RPC_METRICS_H_
+#define GEORISK_SERVICES_COMMON_RPC_METRICS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "grpcpp/support/server_interceptor.h"
+#include "services/common/metrics.h"
+
+namespace georisk {
+
+// Splits "/georisk.v1.GraphStore/Apply" into {"georisk.v1.GraphStore",
+// "Apply"}; anything else gives {"unknown", the whole string}.
+std::pair<std::string, std::string> SplitGrpcMethod(const std::string& path);
+
+// Creates the interceptor factories to install on a ServerBuilder. The
+// registry must outlive the server.
+std::vector<
+    std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+MakeRpcMetricsInterceptors(MetricsRegistry* registry);
+
+}  // namespace georisk
+
+#endif  // GEORISK_SERVICES_COMMON_RPC_METRICS_H_

@@ -1,0 +1,217 @@
+#include "services/common/server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "services/common/log.h"
+#include "services/common/rpc_metrics.h"
+
+namespace georisk {
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& contents) {
+  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return absl::UnavailableError(
+          absl::StrCat("write ", tmp, ": ", std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("rename ", tmp, " to ", path, ": ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+GrpcServer::GrpcServer(ServerOptions options,
+                       std::vector<std::string> service_names)
+    : options_(std::move(options)), service_names_(std::move(service_names)) {}
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const ServerOptions& options, const std::vector<ServiceEntry>& services,
+    MetricsRegistry* registry) {
+  if (absl::Status s = ValidateServerOptions(options); !s.ok()) return s;
+
+  // Both are process-wide switches that apply to servers built after them.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::vector<std::string> names;
+  for (const ServiceEntry& entry : services) names.push_back(entry.name);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  for (const ServiceEntry& entry : services) {
+    builder.RegisterService(entry.service);
+  }
+  builder.experimental().SetInterceptorCreators(
+      MakeRpcMetricsInterceptors(registry));
+
+  std::unique_ptr<GrpcServer> server(new GrpcServer(options, names));
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address,
+                     " (address in use, or not an address of this host?)"));
+  }
+  server->port_ = port;
+
+  // Not ready until the caller says so; registering each name makes it
+  // answer NOT_SERVING rather than NOT_FOUND meanwhile.
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(false);
+    for (const std::string& name : server->service_names_) {
+      health->SetServingStatus(name, false);
+    }
+  }
+
+  if (!options.metrics_address.empty()) {
+    absl::StatusOr<HostPort> hp = ParseHostPort(options.metrics_address);
+    if (!hp.ok()) return hp.status();
+    absl::StatusOr<std::unique_ptr<HttpServer>> http = HttpServer::Start(
+        hp->host, hp->port, [registry](const HttpRequest& request) {
+          HttpResponse response;
+          if (request.path == "/metrics") {
+            response.status = 200;
+            response.content_type = PrometheusContentType();
+            response.body = registry->Render();
+          } else {
+            response.status = 404;
+            response.content_type = "text/plain; charset=utf-8";
+            response.body = "not found; try /metrics\n";
+          }
+          return response;
+        });
+    if (!http.ok()) {
+      return absl::UnavailableError(absl::StrCat("metrics endpoint on ",
+                                                 options.metrics_address, ": ",
+                                                 http.status().message()));
+    }
+    server->metrics_http_ = std::move(*http);
+  }
+
+  if (!options.port_file.empty()) {
+    absl::Status written = WriteFileAtomically(
+        options.port_file,
+        absl::StrCat("grpc_port=", server->port_, "\nmetrics_port=",
+                     server->metrics_port(), "\npid=", getpid(), "\n"));
+    if (!written.ok()) return written;
+  }
+
+  log::Info("listening", {{"grpc_address", options.listen_address},
+                          {"grpc_port", server->port_},
+                          {"metrics_port", server->metrics_port()}});
+  return server;
+}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+int GrpcServer::metrics_port() const {
+  return metrics_http_ == nullptr ? 0 : metrics_http_->port();
+}
+
+void GrpcServer::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_ || server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);  // "" and every registered name.
+  log::Info(serving ? "SERVING" : "NOT_SERVING");
+}
+
+void GrpcServer::AddShutdownHook(std::function<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  hooks_.push_back(std::move(hook));
+}
+
+void GrpcServer::Shutdown() {
+  absl::MutexLock shutdown_lock(&shutdown_mu_);
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+
+  std::vector<std::function<void()>> hooks;
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    hooks.swap(hooks_);
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) health->SetServingStatus(false);
+  log::Info("draining", {{"drain_delay_ms",
+                          absl::ToInt64Milliseconds(options_.drain_delay)}});
+  if (options_.drain_delay > absl::ZeroDuration()) {
+    absl::SleepFor(options_.drain_delay);
+  }
+  for (auto& hook : hooks) hook();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+  server_->Wait();
+  if (metrics_http_ != nullptr) metrics_http_->Stop();
+  log::Info("stopped");
+}
+
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForShutdownSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+int ServeUntilShutdownSignal(GrpcServer& server) {
+  int sig = WaitForShutdownSignal();
+  log::Info("shutdown signal",
+            {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.Shutdown();
+  return 0;
+}
+
+int ExitWithError(const absl::Status& status) {
+  log::Error("cannot start", {{"code", absl::StatusCodeToString(status.code())},
+                              {"error", std::string(status.message())}});
+  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace georisk

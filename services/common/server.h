@@ -1,0 +1,121 @@
+// File: services/common/server.h
+//
+// GrpcServer: runs a set of gRPC services the way every georisk server does
+// — gRPC's health service (grpc.health.v1) and server reflection enabled, a
+// per-RPC metrics interceptor, a Prometheus /metrics endpoint, a port file for
+// launchers, and a graceful shutdown on SIGTERM/SIGINT.
+//
+//   int main(int argc, char** argv) {
+//     BlockShutdownSignals();               // first, before any thread
+//     absl::ParseCommandLine(argc, argv);
+//     ... options, registry, service ...
+//     auto server = GrpcServer::Start(
+//         *options, {{&service, v1::GraphStore::service_full_name()}},
+//         &registry);
+//     if (!server.ok()) return ExitWithError(server.status());
+//     (*server)->SetServing(true);          // once ready
+//     return ServeUntilShutdownSignal(**server);
+//   }
+//
+// Health: the server as a whole ("") and each registered service report
+// NOT_SERVING from Start() until SetServing(true), and again from the start of
+// Shutdown(), so probes and load balancers see readiness, not liveness.
+#ifndef GEORISK_SERVICES_COMMON_SERVER_H_
+#define GEORISK_SERVICES_COMMON_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/server.h"
+#include "services/common/http_server.h"
+#include "services/common/metrics.h"
+#include "services/common/server_options.h"
+
+namespace georisk {
+
+// A service to serve and the full name health checks know it by, e.g.
+// {&impl, georisk::v1::GraphStore::service_full_name()}.
+struct ServiceEntry {
+  grpc::Service* service;  // Not owned.
+  std::string name;
+};
+
+class GrpcServer {
+ public:
+  // Binds, starts serving `services` (they must outlive the server) and the
+  // /metrics endpoint of `registry` (not owned; must outlive the server), and
+  // writes the port file. Errors: InvalidArgument for bad options,
+  // Unavailable when an address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const ServerOptions& options, const std::vector<ServiceEntry>& services,
+      MetricsRegistry* registry);
+
+  ~GrpcServer();  // Calls Shutdown().
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  // The bound gRPC port (useful with port 0).
+  int port() const { return port_; }
+  // The bound /metrics port, or 0 when the endpoint is disabled.
+  int metrics_port() const;
+
+  // Reports the server and every service SERVING (true) or NOT_SERVING.
+  // Thread-safe; ignored after Shutdown() began.
+  void SetServing(bool serving);
+
+  // Runs `hook` at the start of Shutdown(), after NOT_SERVING and the drain
+  // delay, before in-flight calls are awaited: the place to end long-lived
+  // streams. Hooks run in the order added. Thread-safe.
+  void AddShutdownHook(std::function<void()> hook);
+
+  // Drains and stops: reports NOT_SERVING, waits the drain delay, runs the
+  // shutdown hooks, lets in-flight calls finish within the grace period
+  // (then cancels them), and stops the /metrics endpoint. Idempotent and
+  // thread-safe; returns when everything has stopped.
+  void Shutdown();
+
+ private:
+  GrpcServer(ServerOptions options, std::vector<std::string> service_names);
+
+  const ServerOptions options_;
+  const std::vector<std::string> service_names_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpServer> metrics_http_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> hooks_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex shutdown_mu_;  // Serialises Shutdown() callers.
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and, by inheritance, in
+// every thread it creates later, so that WaitForShutdownSignal() receives
+// them. Call first thing in main().
+void BlockShutdownSignals();
+
+// Waits for SIGTERM or SIGINT (blocked beforehand) and returns its number.
+int WaitForShutdownSignal();
+
+// Waits for a shutdown signal, logs it, shuts the server down and returns the
+// process exit code (0).
+int ServeUntilShutdownSignal(GrpcServer& server);
+
+// Logs `status` as a fatal start-up error and returns exit code 1 (2 for
+// InvalidArgument, i.e. bad flags).
+int ExitWithError(const absl::Status& status);
+
+// Writes `contents` to `path` atomically (temporary file + rename).
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& contents);
+
+}  // namespace georisk
+
+#endif  // GEORISK_SERVICES_COMMON_SERVER_H_

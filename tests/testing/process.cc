@@ -1,0 +1,241 @@
+#include "tests/testing/process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+
+namespace georisk {
+namespace testing {
+
+std::string Runfile(absl::string_view workspace_path) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir == nullptr) return std::string(workspace_path);
+  return absl::StrCat(srcdir, "/", workspace ? workspace : "georisk", "/",
+                      workspace_path);
+}
+
+std::string MakeTempDir(absl::string_view prefix) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/", prefix, ".XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (mkdtemp(buf.data()) == nullptr) {
+    std::abort();  // A test cannot go on without its directory.
+  }
+  return std::string(buf.data());
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+absl::StatusOr<HttpResult> HttpGet(int port, absl::string_view path,
+                                   absl::Duration timeout) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError("socket");
+  timeval tv = absl::ToTimeval(timeout);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("connect 127.0.0.1:", port, ": ", std::strerror(err)));
+  }
+  std::string request = absl::StrCat("GET ", path,
+                                     " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                     "Connection: close\r\n\r\n");
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::UnavailableError("send failed");
+  }
+  std::string raw;
+  char buf[16384];
+  while (true) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return absl::DeadlineExceededError("recv timed out");
+    }
+    if (n == 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  size_t head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string::npos || raw.compare(0, 9, "HTTP/1.1 ") != 0) {
+    return absl::DataLossError(absl::StrCat("malformed response: ", raw));
+  }
+  HttpResult result;
+  if (!absl::SimpleAtoi(raw.substr(9, 3), &result.status)) {
+    return absl::DataLossError("malformed status line");
+  }
+  result.headers = raw.substr(0, head_end);
+  result.body = raw.substr(head_end + 4);
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
+    ProcessOptions options) {
+  std::unique_ptr<ServiceProcess> p(new ServiceProcess());
+  std::string base = options.binary.substr(options.binary.rfind('/') + 1);
+  p->log_path_ = absl::StrCat(options.work_dir, "/", base, ".log");
+  std::string port_file = absl::StrCat(options.work_dir, "/", base, ".ports");
+  unlink(port_file.c_str());
+
+  std::vector<std::string> args = {options.binary};
+  if (options.add_port_flags) {
+    args.push_back("--listen=127.0.0.1:0");
+    args.push_back("--metrics_listen=127.0.0.1:0");
+    args.push_back("--port_file=" + port_file);
+  }
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int log_fd = open(p->log_path_.c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return absl::InternalError("cannot open " + p->log_path_);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(log_fd);
+    return absl::InternalError("fork failed");
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(log_fd);
+  p->pid_ = pid;
+  p->running_ = true;
+  if (!options.add_port_flags) return p;
+
+  const absl::Time deadline = absl::Now() + options.start_timeout;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<std::string> ports = ReadFile(port_file);
+    if (ports.ok()) {
+      for (absl::string_view line : absl::StrSplit(*ports, '\n')) {
+        if (absl::ConsumePrefix(&line, "grpc_port=")) {
+          (void)absl::SimpleAtoi(line, &p->grpc_port_);
+        } else if (absl::ConsumePrefix(&line, "metrics_port=")) {
+          (void)absl::SimpleAtoi(line, &p->metrics_port_);
+        }
+      }
+      return p;
+    }
+    absl::StatusOr<int> exited = p->Wait(absl::Milliseconds(20));
+    if (exited.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(base, " exited with ", *exited,
+                       " before listening; log:\n", p->Log()));
+    }
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      base, " did not listen within ",
+      absl::FormatDuration(options.start_timeout), "; log:\n", p->Log()));
+}
+
+ServiceProcess::~ServiceProcess() {
+  if (running_) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+std::string ServiceProcess::address() const {
+  return absl::StrCat("127.0.0.1:", grpc_port_);
+}
+
+std::string ServiceProcess::Log() const {
+  absl::StatusOr<std::string> log = ReadFile(log_path_);
+  return log.ok() ? *log : "";
+}
+
+absl::Status ServiceProcess::Signal(int sig) {
+  if (!running_) return absl::FailedPreconditionError("not running");
+  if (kill(pid_, sig) != 0) return absl::InternalError("kill failed");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ServiceProcess::Wait(absl::Duration timeout) {
+  if (!running_) return exit_code_;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      running_ = false;
+      exit_code_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("process still running");
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+absl::StatusOr<int> ServiceProcess::Stop(int sig, absl::Duration timeout) {
+  if (absl::Status s = Signal(sig); !s.ok()) return s;
+  return Wait(timeout);
+}
+
+}  // namespace testing
+}  // namespace georisk

@@ -1,0 +1,15 @@
+#include "storage/graph_store.h"
+
+#include <vector>
+
+namespace georisk::storage {
+
+absl::StatusOr<ApplyResult> GraphStore::Apply(
+    absl::Span<const v1::Mutation> mutations, absl::string_view origin) {
+  std::vector<const v1::Mutation*> pointers;
+  pointers.reserve(mutations.size());
+  for (const v1::Mutation& m : mutations) pointers.push_back(&m);
+  return Apply(absl::MakeConstSpan(pointers), origin);
+}
+
+}  // namespace georisk::storage

@@ -1,0 +1,224 @@
+#include "storage/internal/keys.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace georisk::storage::internal {
+namespace {
+
+void AppendPartition(absl::string_view id, std::string* out) {
+  const uint16_t p = Partition(id);
+  out->push_back(static_cast<char>(p >> 8));
+  out->push_back(static_cast<char>(p & 0xff));
+}
+
+uint16_t ReadPartition(absl::string_view key) {
+  return static_cast<uint16_t>(static_cast<uint8_t>(key[0]) << 8 |
+                               static_cast<uint8_t>(key[1]));
+}
+
+absl::Status Malformed(absl::string_view what, absl::string_view key,
+                       absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "malformed ", what, " key \"", absl::CHexEscape(key), "\": ", why));
+}
+
+bool IsKnownEdgeKind(int kind) {
+  return kind != v1::Edge::KIND_UNSPECIFIED && v1::Edge::Kind_IsValid(kind);
+}
+
+std::string EncodeEdgeKey(absl::string_view anchor, v1::Edge::Kind kind,
+                          absl::string_view other,
+                          absl::string_view product_code) {
+  std::string key;
+  key.reserve(kPartitionBytes + anchor.size() + other.size() +
+              product_code.size() + 3);
+  AppendPartition(anchor, &key);
+  key.append(anchor.data(), anchor.size());
+  key.push_back(kIdTerminator);
+  key.push_back(static_cast<char>(kind));
+  key.append(other.data(), other.size());
+  key.push_back(kIdTerminator);
+  key.append(product_code.data(), product_code.size());
+  return key;
+}
+
+// Splits an edge key into (anchor id, kind, other id, product code).
+absl::Status DecodeEdgeKey(absl::string_view key, absl::string_view what,
+                           std::string* anchor, v1::Edge::Kind* kind,
+                           std::string* other, std::string* product_code) {
+  if (key.size() < kPartitionBytes) return Malformed(what, key, "too short");
+  absl::string_view rest = key.substr(kPartitionBytes);
+  const size_t anchor_end = rest.find(kIdTerminator);
+  if (anchor_end == absl::string_view::npos || anchor_end == 0) {
+    return Malformed(what, key, "no id terminator");
+  }
+  absl::string_view anchor_id = rest.substr(0, anchor_end);
+  if (ReadPartition(key) != Partition(anchor_id)) {
+    return Malformed(what, key, "partition does not match the id");
+  }
+  rest.remove_prefix(anchor_end + 1);
+  if (rest.empty() || !IsKnownEdgeKind(static_cast<uint8_t>(rest[0]))) {
+    return Malformed(what, key, "unknown edge kind");
+  }
+  *kind = static_cast<v1::Edge::Kind>(static_cast<uint8_t>(rest[0]));
+  rest.remove_prefix(1);
+  const size_t other_end = rest.find(kIdTerminator);
+  if (other_end == absl::string_view::npos || other_end == 0) {
+    return Malformed(what, key, "no terminator after the second id");
+  }
+  absl::string_view product = rest.substr(other_end + 1);
+  if (product.find(kIdTerminator) != absl::string_view::npos) {
+    return Malformed(what, key, "0x00 in the product code");
+  }
+  anchor->assign(anchor_id.data(), anchor_id.size());
+  other->assign(rest.data(), other_end);
+  product_code->assign(product.data(), product.size());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+uint64_t Fnv1a64(absl::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+uint16_t Partition(absl::string_view id) {
+  const uint64_t h = Fnv1a64(id);
+  return static_cast<uint16_t>((h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) &
+                               0xffff);
+}
+
+std::string EncodeFixed64BE(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeFixed64BE(absl::string_view bytes) {
+  if (bytes.size() != 8) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected 8 bytes, got ", bytes.size()));
+  }
+  uint64_t value = 0;
+  for (unsigned char c : bytes) value = value << 8 | c;
+  return value;
+}
+
+std::string EncodeEntityKey(absl::string_view id) {
+  std::string key;
+  key.reserve(kPartitionBytes + id.size());
+  AppendPartition(id, &key);
+  key.append(id.data(), id.size());
+  return key;
+}
+
+std::string EncodeSignalKey(absl::string_view id) {
+  return EncodeEntityKey(id);
+}
+
+absl::StatusOr<std::string> DecodeRecordKey(absl::string_view key) {
+  if (key.size() <= kPartitionBytes)
+    return Malformed("record", key, "too short");
+  absl::string_view id = key.substr(kPartitionBytes);
+  if (id.find(kIdTerminator) != absl::string_view::npos) {
+    return Malformed("record", key, "0x00 in the id");
+  }
+  if (ReadPartition(key) != Partition(id)) {
+    return Malformed("record", key, "partition does not match the id");
+  }
+  return std::string(id);
+}
+
+std::string EncodeOutEdgeKey(absl::string_view from_id, v1::Edge::Kind kind,
+                             absl::string_view to_id,
+                             absl::string_view product_code) {
+  return EncodeEdgeKey(from_id, kind, to_id, product_code);
+}
+
+std::string EncodeInEdgeKey(absl::string_view from_id, v1::Edge::Kind kind,
+                            absl::string_view to_id,
+                            absl::string_view product_code) {
+  return EncodeEdgeKey(to_id, kind, from_id, product_code);
+}
+
+std::string EncodeOutEdgeKey(const EdgeKeyParts& parts) {
+  return EncodeOutEdgeKey(parts.from_id, parts.kind, parts.to_id,
+                          parts.product_code);
+}
+
+std::string EncodeInEdgeKey(const EdgeKeyParts& parts) {
+  return EncodeInEdgeKey(parts.from_id, parts.kind, parts.to_id,
+                         parts.product_code);
+}
+
+absl::StatusOr<EdgeKeyParts> DecodeOutEdgeKey(absl::string_view key) {
+  EdgeKeyParts parts;
+  absl::Status s = DecodeEdgeKey(key, "out-edge", &parts.from_id, &parts.kind,
+                                 &parts.to_id, &parts.product_code);
+  if (!s.ok()) return s;
+  return parts;
+}
+
+absl::StatusOr<EdgeKeyParts> DecodeInEdgeKey(absl::string_view key) {
+  EdgeKeyParts parts;
+  absl::Status s = DecodeEdgeKey(key, "in-edge", &parts.to_id, &parts.kind,
+                                 &parts.from_id, &parts.product_code);
+  if (!s.ok()) return s;
+  return parts;
+}
+
+std::string EdgePrefix(absl::string_view id) {
+  std::string prefix = EncodeEntityKey(id);
+  prefix.push_back(kIdTerminator);
+  return prefix;
+}
+
+std::string EdgeKindPrefix(absl::string_view id, v1::Edge::Kind kind) {
+  std::string prefix = EdgePrefix(id);
+  prefix.push_back(static_cast<char>(kind));
+  return prefix;
+}
+
+std::string PrefixSuccessor(absl::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    unsigned char last = static_cast<unsigned char>(s.back());
+    if (last != 0xff) {
+      s.back() = static_cast<char>(last + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
+
+std::string EncodeChangeLogKey(uint64_t sequence) {
+  return EncodeFixed64BE(sequence);
+}
+
+absl::StatusOr<uint64_t> DecodeChangeLogKey(absl::string_view key) {
+  if (key.size() != kSequenceKeyBytes) {
+    return Malformed("change-log", key, "not 8 bytes");
+  }
+  return DecodeFixed64BE(key);
+}
+
+size_t EdgePrefixLength(absl::string_view key) {
+  if (key.size() <= kPartitionBytes) return 0;
+  const size_t end = key.find(kIdTerminator, kPartitionBytes);
+  return end == absl::string_view::npos ? 0 : end + 1;
+}
+
+}  // namespace georisk::storage::internal

@@ -1,0 +1,91 @@
+// File: storage/internal/record_codec.h
+//
+// Encodes stored records and change-log records so that each record is
+// serialised exactly once on the write path.
+//
+// A stored value is the record's deterministic protobuf serialisation with its
+// output-only fields cleared (the "body"), followed by those output-only
+// fields in protobuf wire format (the "tail": update_sequence = 20 and, for
+// entities, update_time = 21). Protobuf parses concatenated encodings as one
+// message, so the value parses as the record with its output fields set, and
+// the body is a prefix of it that can be compared without parsing.
+//
+// A change-log value is a georisk.v1.Change assembled from three pieces:
+// a header (sequence = 1, commit_time = 2), the mutations (field 3, each an
+// already-encoded Mutation) and a trailer (origin = 4).
+//
+// Example:
+//
+//   std::string value;
+//   AppendDeterministic(edge, &value);           // body
+//   const size_t body_size = value.size();
+//   AppendSequenceTail(sequence, &value);       // tail
+//   ...
+//   if (SameBody(stored_value, new_body)) { /* unchanged */ }
+//
+// Thread-safe: every function here is pure.
+#ifndef GEORISK_STORAGE_INTERNAL_RECORD_CODEC_H_
+#define GEORISK_STORAGE_INTERNAL_RECORD_CODEC_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "georisk/v1/graph.pb.h"
+#include "google/protobuf/message_lite.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace georisk::storage::internal {
+
+// Field numbers of the output-only fields (graph.proto).
+inline constexpr int kUpdateSequenceField = 20;
+inline constexpr int kUpdateTimeField = 21;
+
+// Appends the deterministic serialisation of `message` (map entries sorted by
+// key) to `out`.
+void AppendDeterministic(const google::protobuf::MessageLite& message,
+                         std::string* out);
+
+// Appends field 20 (update_sequence) = `sequence`.
+void AppendSequenceTail(int64_t sequence, std::string* out);
+// Appends field 20 = `sequence` and field 21 (update_time) = `time`.
+void AppendSequenceAndTimeTail(int64_t sequence, absl::Time time,
+                               std::string* out);
+
+// True when `stored` is `body` followed by a tail written by the Append*Tail
+// functions and nothing else: the stored record equals the record whose body
+// is `body`, output-only fields aside.
+bool SameBody(absl::string_view stored, absl::string_view body);
+
+// Protobuf wire-format primitives.
+void AppendVarint(uint64_t value, std::string* out);
+void AppendLengthDelimited(int field, absl::string_view bytes,
+                           std::string* out);
+
+// Appends to a Change body one `mutations` entry (Change field 3) that holds a
+// Mutation with `record` (an encoded Entity, Edge or Signal) in the oneof
+// field `mutation_field` and, when not empty, `idempotency_key`.
+void AppendRecordMutation(int mutation_field, absl::string_view record,
+                          absl::string_view idempotency_key,
+                          std::string* change_body);
+// Appends an already-built Mutation as a `mutations` entry.
+void AppendMutation(const v1::Mutation& mutation, std::string* change_body);
+
+// Change fields 1 (sequence) and 2 (commit_time).
+std::string EncodeChangeHeader(int64_t sequence, absl::Time commit_time);
+// Change field 4 (origin); empty when `origin` is.
+std::string EncodeChangeOrigin(absl::string_view origin);
+
+// Reads commit_time from an encoded Change without parsing its mutations.
+// DataLoss when the bytes are not a Change or carry no commit_time.
+absl::StatusOr<absl::Time> PeekChangeCommitTime(absl::string_view change);
+
+// Conversions between absl::Time and google.protobuf.Timestamp.
+absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp);
+void ToTimestamp(absl::Time time, google::protobuf::Timestamp* timestamp);
+
+}  // namespace georisk::storage::internal
+
+#endif  // GEORISK_STORAGE_INTERNAL_RECORD_CODEC_H_

@@ -1,0 +1,1489 @@
+#include "storage/rocksdb_graph_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "services/common/status_macros.h"
+#include "storage/internal/keys.h"
+#include "storage/internal/record_codec.h"
+#include "storage/internal/rocksdb_util.h"
+#include "storage/validation.h"
+
+namespace georisk::storage {
+namespace {
+
+using internal::AppendDeterministic;
+using internal::DecodeFixed64BE;
+using internal::EdgeKeyParts;
+using internal::EncodeChangeLogKey;
+using internal::EncodeEntityKey;
+using internal::EncodeFixed64BE;
+using internal::EncodeSignalKey;
+using internal::ToAbslStatus;
+
+// Column families, in the order Open() passes them to RocksDB.
+enum Cf : int {
+  kDefaultCf = 0,
+  kEntitiesCf,
+  kOutEdgesCf,
+  kInEdgesCf,
+  kSignalsCf,
+  kChangeLogCf,
+  kMetaCf,
+  kIdempotencyCf,
+  kCfCount,
+};
+
+constexpr const char* kCfNames[kCfCount] = {
+    "default", "entities",  "out_edges", "in_edges",
+    "signals", "changelog", "meta",      "idempotency",
+};
+
+constexpr int kDefaultMaxChanges = 1000;
+constexpr int64_t kDefaultMaxChangeBytes = int64_t{4} << 20;
+constexpr int kDefaultChunkRecords = 1000;
+
+// Page tokens: web-safe base64 of version | tag | resume key | checksum, where
+// the checksum is the low 32 bits of FNV-1a 64 of what precedes it.
+constexpr char kPageTokenVersion = 1;
+constexpr char kOutEdgesTag = 'o';
+constexpr char kInEdgesTag = 'i';
+constexpr char kSignalsTag = 's';
+
+absl::string_view View(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+std::string EncodePageToken(char tag, absl::string_view key) {
+  std::string payload;
+  payload.reserve(key.size() + 6);
+  payload.push_back(kPageTokenVersion);
+  payload.push_back(tag);
+  payload.append(key.data(), key.size());
+  const uint32_t check = static_cast<uint32_t>(internal::Fnv1a64(payload));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    payload.push_back(static_cast<char>((check >> shift) & 0xff));
+  }
+  return absl::WebSafeBase64Escape(payload);
+}
+
+absl::Status DecodePageToken(absl::string_view token, char* tag,
+                             std::string* key) {
+  std::string payload;
+  if (!absl::WebSafeBase64Unescape(token, &payload) || payload.size() < 6) {
+    return absl::InvalidArgumentError("page_token: malformed");
+  }
+  const absl::string_view body(payload.data(), payload.size() - 4);
+  const uint32_t check = static_cast<uint32_t>(internal::Fnv1a64(body));
+  uint32_t stored = 0;
+  for (size_t i = payload.size() - 4; i < payload.size(); ++i) {
+    stored = stored << 8 | static_cast<uint8_t>(payload[i]);
+  }
+  if (check != stored || body[0] != kPageTokenVersion) {
+    return absl::InvalidArgumentError("page_token: malformed");
+  }
+  *tag = body[1];
+  key->assign(body.data() + 2, body.size() - 2);
+  return absl::OkStatus();
+}
+
+template <typename Record>
+bool ActiveAt(const Record& r, absl::Time t) {
+  if (r.has_effective_from() &&
+      internal::FromTimestamp(r.effective_from()) > t) {
+    return false;
+  }
+  if (r.has_effective_until() &&
+      internal::FromTimestamp(r.effective_until()) <= t) {
+    return false;
+  }
+  return true;
+}
+
+absl::Status CheckPageSize(int page_size, int* limit) {
+  if (page_size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be >= 0, got ", page_size));
+  }
+  *limit =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  return absl::OkStatus();
+}
+
+absl::Status CheckDirection(v1::Direction direction, v1::Direction* out) {
+  if (!v1::Direction_IsValid(direction)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("direction: unknown direction ", direction));
+  }
+  *out = direction == v1::DIRECTION_UNSPECIFIED ? v1::DIRECTION_OUTBOUND
+                                                : direction;
+  return absl::OkStatus();
+}
+
+// The distinct kind bytes of `kinds`, sorted; empty means every kind.
+absl::Status KindBytes(const std::vector<v1::Edge::Kind>& kinds,
+                       std::vector<uint8_t>* bytes) {
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (kinds[i] == v1::Edge::KIND_UNSPECIFIED ||
+        !v1::Edge::Kind_IsValid(kinds[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "]: unknown edge kind ", kinds[i]));
+    }
+    bytes->push_back(static_cast<uint8_t>(kinds[i]));
+  }
+  std::sort(bytes->begin(), bytes->end());
+  bytes->erase(std::unique(bytes->begin(), bytes->end()), bytes->end());
+  return absl::OkStatus();
+}
+
+// The edge column families to read for a direction, with their token tags.
+struct EdgePhase {
+  Cf cf;
+  char tag;
+};
+
+std::vector<EdgePhase> PhasesOf(v1::Direction direction) {
+  switch (direction) {
+    case v1::DIRECTION_INBOUND:
+      return {{kInEdgesCf, kInEdgesTag}};
+    case v1::DIRECTION_BOTH:
+      return {{kOutEdgesCf, kOutEdgesTag}, {kInEdgesCf, kInEdgesTag}};
+    default:
+      return {{kOutEdgesCf, kOutEdgesTag}};
+  }
+}
+
+template <typename Message>
+absl::Status ParseRecord(absl::string_view bytes, absl::string_view what,
+                         absl::string_view key, Message* message) {
+  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("unparseable ", what,
+                                            " record under key \"",
+                                            absl::CHexEscape(key), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> DecodeMetaValue(absl::string_view name,
+                                        absl::string_view bytes) {
+  absl::StatusOr<uint64_t> value = DecodeFixed64BE(bytes);
+  if (!value.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("meta key ", name, ": ", value.status().message()));
+  }
+  return static_cast<int64_t>(*value);
+}
+
+// A RocksDB snapshot, released on destruction.
+class ScopedSnapshot {
+ public:
+  explicit ScopedSnapshot(rocksdb::DB* db)
+      : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+  ScopedSnapshot(const ScopedSnapshot&) = delete;
+  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
+
+  rocksdb::ReadOptions ReadOptions() const {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    return options;
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  const rocksdb::Snapshot* const snapshot_;
+};
+
+}  // namespace
+
+// The database and its column family handles.
+struct RocksDbGraphStore::Handles {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  rocksdb::WriteOptions write_options;
+
+  ~Handles() {
+    for (rocksdb::ColumnFamilyHandle* h : cfs) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    if (db != nullptr) db->Close().PermitUncheckedError();
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const { return cfs[which]; }
+
+  // Reads a meta counter at `options`' snapshot; `fallback` when absent.
+  absl::StatusOr<int64_t> ReadMeta(const rocksdb::ReadOptions& options,
+                                   absl::string_view name,
+                                   int64_t fallback) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(options, cf(kMetaCf), ToSlice(name), &value);
+    if (s.IsNotFound()) return fallback;
+    if (!s.ok()) return ToAbslStatus(s, absl::StrCat("reading meta ", name));
+    return DecodeMetaValue(name, View(value));
+  }
+
+  // Calls visit(key, edge) for the edges stored under `entity_id` in `which`
+  // (its out-edges or its in-edges), in key order, starting at `resume` when
+  // it is past the start, restricted to `kinds` (sorted; empty: all) and to
+  // edges active at `active_at`, until visit returns false.
+  absl::Status ScanEdges(
+      const rocksdb::ReadOptions& base, Cf which, absl::string_view entity_id,
+      const std::vector<uint8_t>& kinds, absl::string_view resume,
+      const std::optional<absl::Time>& active_at,
+      absl::FunctionRef<bool(absl::string_view key, v1::Edge& edge)> visit)
+      const {
+    const std::string prefix = internal::EdgePrefix(entity_id);
+    const std::string upper = internal::PrefixSuccessor(prefix);
+    const rocksdb::Slice upper_slice = ToSlice(upper);
+    rocksdb::ReadOptions options = base;
+    options.iterate_upper_bound = &upper_slice;
+    options.prefix_same_as_start = true;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, cf(which)));
+
+    std::vector<std::pair<std::string, std::string>> ranges;
+    if (kinds.empty()) {
+      ranges.emplace_back(prefix, upper);
+    } else {
+      for (uint8_t kind : kinds) {
+        std::string lo = prefix;
+        lo.push_back(static_cast<char>(kind));
+        std::string hi = internal::PrefixSuccessor(lo);
+        ranges.emplace_back(std::move(lo), std::move(hi));
+      }
+    }
+    v1::Edge edge;
+    for (const auto& [lo, hi] : ranges) {
+      const absl::string_view start =
+          resume > absl::string_view(lo) ? resume : absl::string_view(lo);
+      if (start >= absl::string_view(hi)) continue;
+      for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
+        const absl::string_view key = View(it->key());
+        if (key >= absl::string_view(hi)) break;
+        edge.Clear();
+        RETURN_IF_ERROR(ParseRecord(View(it->value()), "edge", key, &edge));
+        if (active_at.has_value() && !ActiveAt(edge, *active_at)) continue;
+        if (!visit(key, edge)) return absl::OkStatus();
+      }
+      RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning edges"));
+    }
+    return absl::OkStatus();
+  }
+};
+
+// Builds the WriteBatch of one commit. Holds the state of every key the
+// batch touches, as it is after the mutations processed so far, so that each
+// mutation sees the effect of the ones before it without reading back.
+class RocksDbGraphStore::BatchBuilder {
+ public:
+  BatchBuilder(const Handles& db, int64_t sequence, absl::Time commit_time)
+      : db_(db), sequence_(sequence), commit_time_(commit_time) {}
+
+  // Reads the stored state of every key the mutations name, with one
+  // MultiGet per column family.
+  absl::Status Load(absl::Span<const v1::Mutation* const> mutations) {
+    for (const v1::Mutation* m : mutations) {
+      if (!m->idempotency_key().empty()) {
+        idempotency_.try_emplace(m->idempotency_key());
+      }
+      switch (m->kind_case()) {
+        case v1::Mutation::kUpsertEntity:
+          entities_.try_emplace(EncodeEntityKey(m->upsert_entity().id()));
+          break;
+        case v1::Mutation::kDeleteEntityId:
+          entities_.try_emplace(EncodeEntityKey(m->delete_entity_id()));
+          break;
+        case v1::Mutation::kUpsertEdge: {
+          const v1::Edge& e = m->upsert_edge();
+          entities_.try_emplace(EncodeEntityKey(e.from_id()));
+          entities_.try_emplace(EncodeEntityKey(e.to_id()));
+          edges_.try_emplace(internal::EncodeOutEdgeKey(
+              e.from_id(), e.kind(), e.to_id(), e.product_code()));
+          break;
+        }
+        case v1::Mutation::kDeleteEdge: {
+          const v1::EdgeKey& k = m->delete_edge();
+          edges_.try_emplace(internal::EncodeOutEdgeKey(
+              k.from_id(), k.kind(), k.to_id(), k.product_code()));
+          break;
+        }
+        case v1::Mutation::kUpsertSignal:
+          signals_.try_emplace(EncodeSignalKey(m->upsert_signal().id()));
+          break;
+        case v1::Mutation::kDeleteSignalId:
+          signals_.try_emplace(EncodeSignalKey(m->delete_signal_id()));
+          break;
+        case v1::Mutation::KIND_NOT_SET:
+          break;
+      }
+    }
+    RETURN_IF_ERROR(MultiGet(kEntitiesCf, &entities_));
+    RETURN_IF_ERROR(MultiGet(kOutEdgesCf, &edges_));
+    RETURN_IF_ERROR(MultiGet(kSignalsCf, &signals_));
+    return MultiGet(kIdempotencyCf, &idempotency_);
+  }
+
+  // Adds mutation `index` to the batch, or returns why the batch must fail.
+  absl::StatusOr<v1::MutationOutcome> Add(int index, const v1::Mutation& m) {
+    const std::string& idempotency_key = m.idempotency_key();
+    if (!idempotency_key.empty()) {
+      if (idempotency_.at(idempotency_key).existed ||
+          !new_idempotency_keys_.insert(idempotency_key).second) {
+        return v1::MUTATION_OUTCOME_DUPLICATE;
+      }
+    }
+    bool applied = false;
+    switch (m.kind_case()) {
+      case v1::Mutation::kUpsertEntity:
+        applied = UpsertEntity(m);
+        break;
+      case v1::Mutation::kUpsertEdge: {
+        ASSIGN_OR_RETURN(applied, UpsertEdge(index, m));
+        break;
+      }
+      case v1::Mutation::kUpsertSignal:
+        applied = UpsertSignal(m);
+        break;
+      case v1::Mutation::kDeleteEntityId: {
+        ASSIGN_OR_RETURN(applied, DeleteEntity(m));
+        break;
+      }
+      case v1::Mutation::kDeleteEdge:
+        applied = DeleteEdge(m);
+        break;
+      case v1::Mutation::kDeleteSignalId:
+        applied = DeleteSignal(m);
+        break;
+      case v1::Mutation::KIND_NOT_SET:
+        return absl::InvalidArgumentError(
+            absl::StrCat("mutations[", index, "].kind: is required"));
+    }
+    if (applied) {
+      ++applied_count_;
+      return v1::MUTATION_OUTCOME_APPLIED;
+    }
+    return v1::MUTATION_OUTCOME_UNCHANGED;
+  }
+
+  int applied_count() const { return applied_count_; }
+  int cascaded_edge_deletes() const { return cascaded_edge_deletes_; }
+
+  // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
+  // and, when `commit`, the final state of every key the mutations changed,
+  // the change-log record and the meta counters, given the counts before the
+  // batch. Keys go in sorted order per column family, which makes the
+  // memtable inserts cheaper.
+  void Finish(bool commit, int64_t idempotency_sequence,
+              absl::string_view origin, int64_t* entity_count,
+              int64_t* edge_count, int64_t* signal_count) {
+    const std::string sequence_value = EncodeFixed64BE(idempotency_sequence);
+    std::vector<const std::string*> keys;
+    keys.reserve(new_idempotency_keys_.size());
+    for (const std::string& key : new_idempotency_keys_) keys.push_back(&key);
+    std::sort(
+        keys.begin(), keys.end(),
+        [](const std::string* a, const std::string* b) { return *a < *b; });
+    for (const std::string* key : keys) {
+      batch_.Put(db_.cf(kIdempotencyCf), *key, sequence_value);
+    }
+    if (!commit) return;
+    WriteSlots(kEntitiesCf, entities_, /*in_edges=*/false);
+    WriteSlots(kOutEdgesCf, edges_, /*in_edges=*/false);
+    WriteSlots(kInEdgesCf, edges_, /*in_edges=*/true);
+    WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
+    *entity_count += CountDelta(entities_);
+    *edge_count += CountDelta(edges_);
+    *signal_count += CountDelta(signals_);
+    rocksdb::ColumnFamilyHandle* meta = db_.cf(kMetaCf);
+    batch_.Put(meta, ToSlice(internal::kMetaLastSequence),
+               EncodeFixed64BE(sequence_));
+    batch_.Put(meta, ToSlice(internal::kMetaEntityCount),
+               EncodeFixed64BE(*entity_count));
+    batch_.Put(meta, ToSlice(internal::kMetaEdgeCount),
+               EncodeFixed64BE(*edge_count));
+    batch_.Put(meta, ToSlice(internal::kMetaSignalCount),
+               EncodeFixed64BE(*signal_count));
+    const std::string key = EncodeChangeLogKey(sequence_);
+    const std::string header =
+        internal::EncodeChangeHeader(sequence_, commit_time_);
+    const std::string trailer = internal::EncodeChangeOrigin(origin);
+    const rocksdb::Slice key_slice(key);
+    const rocksdb::Slice parts[3] = {header, change_body_, trailer};
+    batch_.Put(db_.cf(kChangeLogCf), rocksdb::SliceParts(&key_slice, 1),
+               rocksdb::SliceParts(parts, 3));
+  }
+
+  rocksdb::WriteBatch* batch() { return &batch_; }
+
+ private:
+  // The state of one key during the batch.
+  struct Slot {
+    bool existed = false;  // Stored before the batch.
+    bool exists = false;   // After the mutations processed so far.
+    bool dirty = false;    // Written or deleted by the batch.
+    std::string value;     // The current value, when it exists and is known.
+    std::string in_key;    // Edges: the in_edges key, once dirty.
+  };
+  using Slots = absl::node_hash_map<std::string, Slot>;
+
+  // Writes the final state of the dirty slots, in key order: a Put when the
+  // key exists, a Delete when it existed before, nothing when the batch both
+  // created and deleted it. For edges, `in_edges` selects the copy.
+  void WriteSlots(Cf which, const Slots& slots, bool in_edges) {
+    std::vector<std::pair<absl::string_view, const Slot*>> dirty;
+    for (const auto& [key, slot] : slots) {
+      if (!slot.dirty || (!slot.exists && !slot.existed)) continue;
+      dirty.emplace_back(
+          in_edges ? absl::string_view(slot.in_key) : absl::string_view(key),
+          &slot);
+    }
+    std::sort(dirty.begin(), dirty.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    rocksdb::ColumnFamilyHandle* cf = db_.cf(which);
+    for (const auto& [key, slot] : dirty) {
+      if (slot->exists) {
+        batch_.Put(cf, ToSlice(key), slot->value);
+      } else {
+        batch_.Delete(cf, ToSlice(key));
+      }
+    }
+  }
+
+  static void MarkEdgeDirty(const EdgeKeyParts& parts, Slot* slot) {
+    if (slot->in_key.empty()) slot->in_key = internal::EncodeInEdgeKey(parts);
+    slot->dirty = true;
+  }
+
+  static int64_t CountDelta(const Slots& slots) {
+    int64_t delta = 0;
+    for (const auto& [key, slot] : slots) {
+      delta += static_cast<int>(slot.exists) - static_cast<int>(slot.existed);
+    }
+    return delta;
+  }
+
+  absl::Status MultiGet(Cf which, Slots* slots) {
+    if (slots->empty()) return absl::OkStatus();
+    std::vector<std::pair<rocksdb::Slice, Slot*>> sorted;
+    sorted.reserve(slots->size());
+    for (auto& [key, slot] : *slots) sorted.emplace_back(key, &slot);
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return a.first.compare(b.first) < 0;
+    });
+    std::vector<rocksdb::Slice> keys;
+    std::vector<Slot*> targets;
+    keys.reserve(sorted.size());
+    targets.reserve(sorted.size());
+    for (const auto& [key, slot] : sorted) {
+      keys.push_back(key);
+      targets.push_back(slot);
+    }
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_.db->MultiGet(rocksdb::ReadOptions(), db_.cf(which), keys.size(),
+                     keys.data(), values.data(), statuses.data(),
+                     /*sorted_input=*/true);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      RETURN_IF_ERROR(
+          ToAbslStatus(statuses[i], absl::StrCat("reading ", kCfNames[which])));
+      targets[i]->existed = targets[i]->exists = true;
+      targets[i]->value.assign(values[i].data(), values[i].size());
+    }
+    return absl::OkStatus();
+  }
+
+  // Encodes `record` with its output-only fields cleared into `value`.
+  template <typename Record>
+  static void EncodeBody(const Record& record, bool has_output_fields,
+                         std::string* value) {
+    if (!has_output_fields) {
+      AppendDeterministic(record, value);
+      return;
+    }
+    Record copy = record;
+    copy.clear_update_sequence();
+    if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
+    AppendDeterministic(copy, value);
+  }
+
+  bool UpsertEntity(const v1::Mutation& m) {
+    const v1::Entity& e = m.upsert_entity();
+    Slot& slot = entities_.at(EncodeEntityKey(e.id()));
+    std::string value;
+    EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
+    if (slot.exists && internal::SameBody(slot.value, value)) return false;
+    internal::AppendSequenceAndTimeTail(sequence_, commit_time_, &value);
+    slot.dirty = true;
+    internal::AppendRecordMutation(v1::Mutation::kUpsertEntityFieldNumber,
+                                   value, m.idempotency_key(), &change_body_);
+    slot.exists = true;
+    slot.value = std::move(value);
+    return true;
+  }
+
+  absl::StatusOr<bool> UpsertEdge(int index, const v1::Mutation& m) {
+    const v1::Edge& e = m.upsert_edge();
+    for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+      if (!entities_.at(EncodeEntityKey(*id)).exists) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("mutations[", index, "].upsert_edge.",
+                         id == &e.from_id() ? "from_id" : "to_id", ": entity ",
+                         *id, " does not exist"));
+      }
+    }
+    std::string out_key = internal::EncodeOutEdgeKey(
+        e.from_id(), e.kind(), e.to_id(), e.product_code());
+    Slot& slot = edges_.at(out_key);
+    std::string value;
+    EncodeBody(e, e.update_sequence() != 0, &value);
+    if (slot.exists && internal::SameBody(slot.value, value)) return false;
+    internal::AppendSequenceTail(sequence_, &value);
+    MarkEdgeDirty({e.from_id(), e.kind(), e.to_id(), e.product_code()}, &slot);
+    internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
+                                   m.idempotency_key(), &change_body_);
+    if (!slot.existed) {
+      batch_edges_by_entity_[e.from_id()].push_back(out_key);
+      if (e.to_id() != e.from_id()) {
+        batch_edges_by_entity_[e.to_id()].push_back(out_key);
+      }
+    }
+    slot.exists = true;
+    slot.value = std::move(value);
+    return true;
+  }
+
+  bool UpsertSignal(const v1::Mutation& m) {
+    const v1::Signal& sig = m.upsert_signal();
+    const std::string key = EncodeSignalKey(sig.id());
+    Slot& slot = signals_.at(key);
+    std::string value;
+    EncodeBody(sig, sig.update_sequence() != 0, &value);
+    if (slot.exists && internal::SameBody(slot.value, value)) return false;
+    internal::AppendSequenceTail(sequence_, &value);
+    slot.dirty = true;
+    internal::AppendRecordMutation(v1::Mutation::kUpsertSignalFieldNumber,
+                                   value, m.idempotency_key(), &change_body_);
+    slot.exists = true;
+    slot.value = std::move(value);
+    return true;
+  }
+
+  bool DeleteEdge(const v1::Mutation& m) {
+    const v1::EdgeKey& k = m.delete_edge();
+    const std::string out_key = internal::EncodeOutEdgeKey(
+        k.from_id(), k.kind(), k.to_id(), k.product_code());
+    Slot& slot = edges_.at(out_key);
+    if (!slot.exists) return false;
+    MarkEdgeDirty({k.from_id(), k.kind(), k.to_id(), k.product_code()}, &slot);
+    internal::AppendMutation(m, &change_body_);
+    slot.exists = false;
+    slot.value.clear();
+    return true;
+  }
+
+  bool DeleteSignal(const v1::Mutation& m) {
+    const std::string key = EncodeSignalKey(m.delete_signal_id());
+    Slot& slot = signals_.at(key);
+    if (!slot.exists) return false;
+    slot.dirty = true;
+    internal::AppendMutation(m, &change_body_);
+    slot.exists = false;
+    slot.value.clear();
+    return true;
+  }
+
+  // Deletes the entity and every edge touching it: those stored (found by
+  // scanning both edge column families) and those upserted earlier in the
+  // batch, unless already deleted.
+  absl::StatusOr<bool> DeleteEntity(const v1::Mutation& m) {
+    const std::string& id = m.delete_entity_id();
+    const std::string key = EncodeEntityKey(id);
+    Slot& slot = entities_.at(key);
+    if (!slot.exists) return false;
+    slot.dirty = true;
+    internal::AppendMutation(m, &change_body_);
+    slot.exists = false;
+    slot.value.clear();
+
+    std::set<std::string> touching;  // Out-edge keys, sorted.
+    const std::string prefix = internal::EdgePrefix(id);
+    const std::string upper = internal::PrefixSuccessor(prefix);
+    const rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_slice;
+    options.prefix_same_as_start = true;
+    for (Cf which : {kOutEdgesCf, kInEdgesCf}) {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_.db->NewIterator(options, db_.cf(which)));
+      for (it->Seek(prefix); it->Valid(); it->Next()) {
+        const absl::string_view k = View(it->key());
+        if (which == kOutEdgesCf) {
+          touching.emplace(k);
+        } else {
+          absl::StatusOr<EdgeKeyParts> parts = internal::DecodeInEdgeKey(k);
+          if (!parts.ok()) return absl::DataLossError(parts.status().message());
+          touching.insert(internal::EncodeOutEdgeKey(*parts));
+        }
+      }
+      RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning edges"));
+    }
+    auto in_batch = batch_edges_by_entity_.find(id);
+    if (in_batch != batch_edges_by_entity_.end()) {
+      touching.insert(in_batch->second.begin(), in_batch->second.end());
+    }
+
+    for (const std::string& out_key : touching) {
+      // Edges found by the scan and not named by the batch are stored.
+      auto [it, inserted] = edges_.try_emplace(out_key);
+      Slot& edge_slot = it->second;
+      if (inserted) edge_slot.existed = edge_slot.exists = true;
+      if (!edge_slot.exists) continue;
+      absl::StatusOr<EdgeKeyParts> parts = internal::DecodeOutEdgeKey(out_key);
+      if (!parts.ok()) return absl::DataLossError(parts.status().message());
+      MarkEdgeDirty(*parts, &edge_slot);
+      edge_slot.exists = false;
+      edge_slot.value.clear();
+      v1::Mutation cascaded;
+      v1::EdgeKey* edge_key = cascaded.mutable_delete_edge();
+      edge_key->set_from_id(parts->from_id);
+      edge_key->set_kind(parts->kind);
+      edge_key->set_to_id(parts->to_id);
+      edge_key->set_product_code(parts->product_code);
+      internal::AppendMutation(cascaded, &change_body_);
+      ++cascaded_edge_deletes_;
+    }
+    return true;
+  }
+
+  const Handles& db_;
+  const int64_t sequence_;
+  const absl::Time commit_time_;
+
+  Slots entities_;
+  Slots edges_;  // By out-edge key.
+  Slots signals_;
+  Slots idempotency_;
+  // Out-edge keys of the edges this batch created, by endpoint id.
+  absl::node_hash_map<std::string, std::vector<std::string>>
+      batch_edges_by_entity_;
+  // Keys of this batch's non-duplicate mutations, to record.
+  absl::flat_hash_set<std::string> new_idempotency_keys_;
+
+  rocksdb::WriteBatch batch_;
+  std::string change_body_;  // Change.mutations, encoded.
+  int applied_count_ = 0;
+  int cascaded_edge_deletes_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
+    const RocksDbGraphStoreOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("path: is required");
+  }
+  if (options.max_mutations_per_batch < 1 || options.max_traverse_depth < 1 ||
+      options.max_traverse_entities < 1 ||
+      options.changelog_retention_count < 0 ||
+      options.changelog_retention_age < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "max_mutations_per_batch, max_traverse_depth and "
+        "max_traverse_entities must be positive, retention limits >= 0");
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(std::max(2, options.background_threads));
+
+  // Refuse column families this code does not know (a newer schema).
+  std::vector<std::string> existing;
+  rocksdb::Status listed =
+      rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing);
+  if (!listed.ok() && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("no graph database at ", options.path));
+  }
+  for (const std::string& name : existing) {
+    if (std::find(std::begin(kCfNames), std::end(kCfNames), name) ==
+        std::end(kCfNames)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database at ", options.path, " has a column family \"", name,
+          "\" this binary does not know: it was written by a newer schema"));
+    }
+  }
+
+  std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto table_factory = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    if (bloom) {
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      table.whole_key_filtering = true;
+    }
+    return std::shared_ptr<rocksdb::TableFactory>(
+        rocksdb::NewBlockBasedTableFactory(table));
+  };
+  std::shared_ptr<rocksdb::TableFactory> bloom_tables = table_factory(true);
+  std::shared_ptr<rocksdb::TableFactory> plain_tables = table_factory(false);
+  std::shared_ptr<const rocksdb::SliceTransform> edge_prefix(
+      internal::NewEdgePrefixTransform());
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < kCfCount; ++i) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.write_buffer_size = options.write_buffer_bytes;
+    cf.table_factory = plain_tables;
+    switch (i) {
+      case kEntitiesCf:
+      case kSignalsCf:
+      case kIdempotencyCf:
+        cf.table_factory = bloom_tables;  // Point lookups.
+        break;
+      case kOutEdgesCf:
+      case kInEdgesCf:
+        cf.table_factory = bloom_tables;  // Whole keys and prefixes.
+        cf.prefix_extractor = edge_prefix;
+        cf.memtable_prefix_bloom_size_ratio = 0.05;
+        cf.memtable_whole_key_filtering = true;
+        break;
+      case kDefaultCf:
+        cf.write_buffer_size = size_t{4} << 20;  // Unused.
+        break;
+      default:
+        break;
+    }
+    descriptors.emplace_back(kCfNames[i], cf);
+  }
+
+  auto handles = std::make_unique<Handles>();
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &handles->cfs, &db);
+  if (!s.ok()) {
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+      return absl::UnavailableError(
+          absl::StrCat("the database at ", options.path,
+                       " is locked by another process: ", s.ToString()));
+    }
+    return ToAbslStatus(s, absl::StrCat("opening ", options.path));
+  }
+  handles->db.reset(db);
+  handles->write_options.sync = options.sync;
+  handles->write_options.disableWAL = false;
+
+  std::unique_ptr<RocksDbGraphStore> store(
+      new RocksDbGraphStore(options, std::move(handles)));
+  RETURN_IF_ERROR(store->Recover());
+  if (options.changelog_trim_interval > absl::ZeroDuration() &&
+      (options.changelog_retention_count > 0 ||
+       options.changelog_retention_age > absl::ZeroDuration())) {
+    RocksDbGraphStore* raw = store.get();
+    store->trim_thread_ = std::thread([raw] { raw->TrimLoop(); });
+  }
+  return store;
+}
+
+RocksDbGraphStore::RocksDbGraphStore(const RocksDbGraphStoreOptions& options,
+                                     std::unique_ptr<Handles> handles)
+    : options_(options), db_(std::move(handles)) {}
+
+RocksDbGraphStore::~RocksDbGraphStore() {
+  {
+    absl::MutexLock lock(&state_mu_);
+    closing_ = true;
+    shutdown_cv_.SignalAll();
+    sequence_cv_.SignalAll();
+  }
+  if (trim_thread_.joinable()) trim_thread_.join();
+}
+
+absl::Time RocksDbGraphStore::Now() const {
+  return options_.clock ? options_.clock() : absl::Now();
+}
+
+absl::Status RocksDbGraphStore::Recover() {
+  const rocksdb::ReadOptions read;
+  rocksdb::PinnableSlice version;
+  rocksdb::Status s = db_->db->Get(
+      read, db_->cf(kMetaCf), ToSlice(internal::kMetaSchemaVersion), &version);
+  if (s.IsNotFound()) {
+    // A new database, or one that lost its meta: tell them apart by data.
+    for (Cf which : {kEntitiesCf, kOutEdgesCf, kSignalsCf, kChangeLogCf}) {
+      rocksdb::ReadOptions scan;
+      scan.total_order_seek = true;
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->db->NewIterator(scan, db_->cf(which)));
+      it->SeekToFirst();
+      if (it->Valid()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the database at ", options_.path,
+            " holds data but no schema version; refusing to open it"));
+      }
+    }
+    rocksdb::WriteOptions sync_write;
+    sync_write.sync = true;
+    s = db_->db->Put(sync_write, db_->cf(kMetaCf),
+                     ToSlice(internal::kMetaSchemaVersion),
+                     EncodeFixed64BE(kSchemaVersion));
+    RETURN_IF_ERROR(ToAbslStatus(s, "writing the schema version"));
+  } else {
+    RETURN_IF_ERROR(ToAbslStatus(s, "reading the schema version"));
+    ASSIGN_OR_RETURN(
+        const int64_t found,
+        DecodeMetaValue(internal::kMetaSchemaVersion, View(version)));
+    if (found != static_cast<int64_t>(kSchemaVersion)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database at ", options_.path, " has storage schema version ",
+          found, "; this binary reads only version ", kSchemaVersion,
+          " (see docs/storage.md, \"Schema version\")"));
+    }
+  }
+
+  ASSIGN_OR_RETURN(const int64_t last,
+                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+  ASSIGN_OR_RETURN(int64_t start,
+                   db_->ReadMeta(read, internal::kMetaChangeLogStart, 1));
+  ASSIGN_OR_RETURN(const int64_t entities,
+                   db_->ReadMeta(read, internal::kMetaEntityCount, 0));
+  ASSIGN_OR_RETURN(const int64_t edges,
+                   db_->ReadMeta(read, internal::kMetaEdgeCount, 0));
+  ASSIGN_OR_RETURN(const int64_t signals,
+                   db_->ReadMeta(read, internal::kMetaSignalCount, 0));
+
+  absl::Time last_commit_time = absl::InfinitePast();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(read, db_->cf(kChangeLogCf)));
+  it->SeekToLast();
+  if (it->Valid()) {
+    absl::StatusOr<uint64_t> logged =
+        internal::DecodeChangeLogKey(View(it->key()));
+    if (!logged.ok()) return absl::DataLossError(logged.status().message());
+    if (static_cast<int64_t>(*logged) != last) {
+      return absl::DataLossError(
+          absl::StrCat("the change log ends at sequence ", *logged,
+                       " but meta says the last sequence is ", last));
+    }
+    ASSIGN_OR_RETURN(last_commit_time,
+                     internal::PeekChangeCommitTime(View(it->value())));
+  } else {
+    start = std::max(start, last + 1);
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading the change log"));
+
+  {
+    absl::MutexLock lock(&commit_mu_);
+    last_commit_time_ = last_commit_time;
+  }
+  absl::MutexLock lock(&state_mu_);
+  last_sequence_ = last;
+  changelog_start_ = start;
+  entity_count_ = entities;
+  edge_count_ = edges;
+  signal_count_ = signals;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
+    absl::Span<const v1::Mutation* const> mutations, absl::string_view origin) {
+  if (mutations.empty()) {
+    return absl::InvalidArgumentError(
+        "mutations: at least one mutation is required");
+  }
+  if (mutations.size() >
+      static_cast<size_t>(options_.max_mutations_per_batch)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "mutations: ", mutations.size(), " mutations exceed the maximum of ",
+        options_.max_mutations_per_batch, " per batch"));
+  }
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    RETURN_IF_ERROR(
+        ValidateMutation(*mutations[i], absl::StrCat("mutations[", i, "]")));
+  }
+
+  absl::MutexLock commit_lock(&commit_mu_);
+  int64_t previous;
+  int64_t entity_count;
+  int64_t edge_count;
+  int64_t signal_count;
+  {
+    absl::MutexLock lock(&state_mu_);
+    if (closing_) return absl::UnavailableError("the store is closing");
+    previous = last_sequence_;
+    entity_count = entity_count_;
+    edge_count = edge_count_;
+    signal_count = signal_count_;
+  }
+  const int64_t sequence = previous + 1;
+  const absl::Time commit_time = std::max(Now(), last_commit_time_);
+
+  BatchBuilder builder(*db_, sequence, commit_time);
+  RETURN_IF_ERROR(builder.Load(mutations));
+  ApplyResult result;
+  result.outcomes.reserve(mutations.size());
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    ASSIGN_OR_RETURN(v1::MutationOutcome outcome,
+                     builder.Add(static_cast<int>(i), *mutations[i]));
+    result.outcomes.push_back(outcome);
+  }
+  const bool commit = builder.applied_count() > 0;
+  builder.Finish(commit, commit ? sequence : previous, origin, &entity_count,
+                 &edge_count, &signal_count);
+  if (builder.batch()->Count() > 0) {
+    RETURN_IF_ERROR(ToAbslStatus(
+        db_->db->Write(db_->write_options, builder.batch()), "committing"));
+  }
+  if (!commit) {
+    result.sequence = previous;
+    result.commit_time = Now();
+    return result;
+  }
+  last_commit_time_ = commit_time;
+  {
+    absl::MutexLock lock(&state_mu_);
+    last_sequence_ = sequence;
+    entity_count_ = entity_count;
+    edge_count_ = edge_count;
+    signal_count_ = signal_count;
+    sequence_cv_.SignalAll();
+  }
+  result.sequence = sequence;
+  result.commit_time = commit_time;
+  result.cascaded_edge_deletes = builder.cascaded_edge_deletes();
+  return result;
+}
+
+absl::StatusOr<v1::Entity> RocksDbGraphStore::GetEntity(absl::string_view id) {
+  RETURN_IF_ERROR(ValidateId(id, IdKind::kEntity, "id"));
+  const std::string key = EncodeEntityKey(id);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->db->Get(rocksdb::ReadOptions(), db_->cf(kEntitiesCf), key, &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("entity ", id, " not found"));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(s, absl::StrCat("reading entity ", id)));
+  v1::Entity entity;
+  RETURN_IF_ERROR(ParseRecord(View(value), "entity", key, &entity));
+  return entity;
+}
+
+absl::StatusOr<EdgePage> RocksDbGraphStore::ListEdges(const EdgeQuery& query) {
+  RETURN_IF_ERROR(ValidateId(query.entity_id, IdKind::kEntity, "entity_id"));
+  v1::Direction direction;
+  RETURN_IF_ERROR(CheckDirection(query.direction, &direction));
+  std::vector<uint8_t> kinds;
+  RETURN_IF_ERROR(KindBytes(query.kinds, &kinds));
+  int limit;
+  RETURN_IF_ERROR(CheckPageSize(query.page_size, &limit));
+  const std::vector<EdgePhase> phases = PhasesOf(direction);
+  char token_tag = 0;
+  std::string resume;
+  if (!query.page_token.empty()) {
+    RETURN_IF_ERROR(DecodePageToken(query.page_token, &token_tag, &resume));
+    const bool tag_ok =
+        std::any_of(phases.begin(), phases.end(),
+                    [&](const EdgePhase& p) { return p.tag == token_tag; });
+    if (!tag_ok ||
+        !absl::StartsWith(resume, internal::EdgePrefix(query.entity_id))) {
+      return absl::InvalidArgumentError(
+          "page_token: does not belong to this query");
+    }
+  }
+
+  ScopedSnapshot snapshot(db_->db.get());
+  if (options_.after_snapshot_for_testing) {
+    options_.after_snapshot_for_testing();
+  }
+  const rocksdb::ReadOptions read = snapshot.ReadOptions();
+  rocksdb::PinnableSlice ignored;
+  rocksdb::Status s = db_->db->Get(read, db_->cf(kEntitiesCf),
+                                   EncodeEntityKey(query.entity_id), &ignored);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("entity ", query.entity_id, " not found"));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(s, "reading the entity"));
+
+  EdgePage page;
+  bool started = token_tag == 0;
+  for (const EdgePhase& phase : phases) {
+    absl::string_view from;
+    if (!started) {
+      if (phase.tag != token_tag) continue;
+      started = true;
+      from = resume;
+    }
+    const bool skip_self_loops =
+        direction == v1::DIRECTION_BOTH && phase.cf == kInEdgesCf;
+    RETURN_IF_ERROR(db_->ScanEdges(
+        read, phase.cf, query.entity_id, kinds, from, query.active_at,
+        [&](absl::string_view key, v1::Edge& edge) {
+          if (skip_self_loops && edge.from_id() == edge.to_id()) return true;
+          if (page.edges.size() == static_cast<size_t>(limit)) {
+            page.next_page_token = EncodePageToken(phase.tag, key);
+            return false;
+          }
+          page.edges.push_back(std::move(edge));
+          return true;
+        }));
+    if (!page.next_page_token.empty()) break;
+  }
+  return page;
+}
+
+absl::StatusOr<TraverseResult> RocksDbGraphStore::Traverse(
+    const TraverseQuery& query) {
+  if (query.start_ids.empty()) {
+    return absl::InvalidArgumentError("start_ids: at least one id is required");
+  }
+  for (size_t i = 0; i < query.start_ids.size(); ++i) {
+    RETURN_IF_ERROR(ValidateId(query.start_ids[i], IdKind::kEntity,
+                               absl::StrCat("start_ids[", i, "]")));
+  }
+  if (query.max_depth < 1 || query.max_depth > options_.max_traverse_depth) {
+    return absl::InvalidArgumentError(absl::StrCat("max_depth: must be in [1, ",
+                                                   options_.max_traverse_depth,
+                                                   "], got ", query.max_depth));
+  }
+  if (query.max_entities < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_entities: must be >= 0, got ", query.max_entities));
+  }
+  v1::Direction direction;
+  RETURN_IF_ERROR(CheckDirection(query.direction, &direction));
+  std::vector<uint8_t> kinds;
+  RETURN_IF_ERROR(KindBytes(query.kinds, &kinds));
+  const size_t limit = static_cast<size_t>(
+      query.max_entities == 0
+          ? options_.max_traverse_entities
+          : std::min(query.max_entities, options_.max_traverse_entities));
+  const std::vector<EdgePhase> phases = PhasesOf(direction);
+
+  ScopedSnapshot snapshot(db_->db.get());
+  if (options_.after_snapshot_for_testing) {
+    options_.after_snapshot_for_testing();
+  }
+  const rocksdb::ReadOptions read = snapshot.ReadOptions();
+  TraverseResult result;
+  ASSIGN_OR_RETURN(result.sequence,
+                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+
+  // Reads `ids` at the snapshot and appends them at `depth`.
+  auto fetch = [&](const std::vector<std::string>& ids, int depth,
+                   bool missing_is_not_found) -> absl::Status {
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const std::string& id : ids) keys.push_back(EncodeEntityKey(id));
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->db->MultiGet(read, db_->cf(kEntitiesCf), slices.size(), slices.data(),
+                      values.data(), statuses.data());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (statuses[i].IsNotFound()) {
+        if (missing_is_not_found) {
+          return absl::NotFoundError(
+              absl::StrCat("entity ", ids[i], " not found"));
+        }
+        return absl::DataLossError(absl::StrCat("an edge names entity ", ids[i],
+                                                ", which does not exist"));
+      }
+      RETURN_IF_ERROR(ToAbslStatus(statuses[i], "reading entities"));
+      TraversedEntity& t = result.entities.emplace_back();
+      t.depth = depth;
+      RETURN_IF_ERROR(
+          ParseRecord(View(values[i]), "entity", keys[i], &t.entity));
+    }
+    return absl::OkStatus();
+  };
+
+  absl::flat_hash_set<std::string> visited;
+  std::vector<std::string> level;
+  for (const std::string& id : query.start_ids) {
+    if (visited.contains(id)) continue;
+    if (visited.size() == limit) {
+      result.truncated = true;
+      break;
+    }
+    visited.insert(id);
+    level.push_back(id);
+  }
+  RETURN_IF_ERROR(fetch(level, 0, /*missing_is_not_found=*/true));
+
+  absl::flat_hash_set<std::string> edges_seen;  // Out-edge keys.
+  for (int depth = 0;
+       depth < query.max_depth && !level.empty() && !result.truncated;
+       ++depth) {
+    std::vector<std::string> next;
+    for (const std::string& id : level) {
+      for (const EdgePhase& phase : phases) {
+        const bool outbound = phase.cf == kOutEdgesCf;
+        RETURN_IF_ERROR(db_->ScanEdges(
+            read, phase.cf, id, kinds, absl::string_view(), query.active_at,
+            [&](absl::string_view key, v1::Edge& edge) {
+              const std::string& neighbour =
+                  outbound ? edge.to_id() : edge.from_id();
+              if (!visited.contains(neighbour)) {
+                if (visited.size() == limit) {
+                  result.truncated = true;
+                  return false;
+                }
+                visited.insert(neighbour);
+                next.push_back(neighbour);
+              }
+              if (query.include_edges) {
+                std::string out_key =
+                    outbound ? std::string(key)
+                             : internal::EncodeOutEdgeKey(
+                                   edge.from_id(), edge.kind(), edge.to_id(),
+                                   edge.product_code());
+                if (edges_seen.insert(std::move(out_key)).second) {
+                  result.edges.push_back(edge);
+                }
+              }
+              return true;
+            }));
+        if (result.truncated) break;
+      }
+      if (result.truncated) break;
+    }
+    RETURN_IF_ERROR(fetch(next, depth + 1, /*missing_is_not_found=*/false));
+    level = std::move(next);
+  }
+  return result;
+}
+
+absl::StatusOr<SignalPage> RocksDbGraphStore::ListSignals(
+    const SignalQuery& query) {
+  for (size_t i = 0; i < query.kinds.size(); ++i) {
+    if (query.kinds[i] == v1::SIGNAL_KIND_UNSPECIFIED ||
+        !v1::SignalKind_IsValid(query.kinds[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "]: unknown signal kind ", query.kinds[i]));
+    }
+  }
+  if (!query.target_id.empty()) {
+    RETURN_IF_ERROR(ValidateId(query.target_id, IdKind::kEntity, "target_id"));
+  }
+  int limit;
+  RETURN_IF_ERROR(CheckPageSize(query.page_size, &limit));
+  std::string resume;
+  if (!query.page_token.empty()) {
+    char tag;
+    RETURN_IF_ERROR(DecodePageToken(query.page_token, &tag, &resume));
+    if (tag != kSignalsTag) {
+      return absl::InvalidArgumentError(
+          "page_token: does not belong to this query");
+    }
+  }
+  auto wanted_kind = [&](const v1::Signal& sig) {
+    if (query.kinds.empty()) return true;
+    v1::SignalKind kind = v1::SIGNAL_KIND_UNSPECIFIED;
+    switch (sig.detail_case()) {
+      case v1::Signal::kExportControl:
+        kind = v1::SIGNAL_KIND_EXPORT_CONTROL;
+        break;
+      case v1::Signal::kTariff:
+        kind = v1::SIGNAL_KIND_TARIFF;
+        break;
+      case v1::Signal::kTension:
+        kind = v1::SIGNAL_KIND_TENSION;
+        break;
+      case v1::Signal::DETAIL_NOT_SET:
+        break;
+    }
+    return std::find(query.kinds.begin(), query.kinds.end(), kind) !=
+           query.kinds.end();
+  };
+  auto matches = [&](const v1::Signal& sig) {
+    if (!wanted_kind(sig)) return false;
+    if (!query.source.empty() && sig.source() != query.source) return false;
+    if (!query.authority.empty() &&
+        (!sig.has_export_control() ||
+         sig.export_control().authority() != query.authority)) {
+      return false;
+    }
+    if (!query.target_id.empty()) {
+      if (!sig.has_export_control()) return false;
+      const auto& targets = sig.export_control().target_ids();
+      if (std::find(targets.begin(), targets.end(), query.target_id) ==
+          targets.end()) {
+        return false;
+      }
+    }
+    return !query.active_at.has_value() || ActiveAt(sig, *query.active_at);
+  };
+
+  ScopedSnapshot snapshot(db_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(snapshot.ReadOptions(), db_->cf(kSignalsCf)));
+  SignalPage page;
+  v1::Signal sig;
+  for (resume.empty() ? it->SeekToFirst() : it->Seek(resume); it->Valid();
+       it->Next()) {
+    sig.Clear();
+    RETURN_IF_ERROR(
+        ParseRecord(View(it->value()), "signal", View(it->key()), &sig));
+    if (!matches(sig)) continue;
+    if (page.signals.size() == static_cast<size_t>(limit)) {
+      page.next_page_token = EncodePageToken(kSignalsTag, View(it->key()));
+      break;
+    }
+    page.signals.push_back(std::move(sig));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning signals"));
+  return page;
+}
+
+absl::StatusOr<std::vector<v1::Change>> RocksDbGraphStore::ReadChanges(
+    int64_t from_sequence, int max_changes, int64_t max_bytes) {
+  if (from_sequence < 0 || max_changes < 0 || max_bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "from_sequence, max_changes and max_bytes must be >= 0, got ",
+        from_sequence, ", ", max_changes, ", ", max_bytes));
+  }
+  if (max_changes == 0) max_changes = kDefaultMaxChanges;
+  if (max_bytes == 0) max_bytes = kDefaultMaxChangeBytes;
+
+  ScopedSnapshot snapshot(db_->db.get());
+  const rocksdb::ReadOptions read = snapshot.ReadOptions();
+  ASSIGN_OR_RETURN(const int64_t last,
+                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+  ASSIGN_OR_RETURN(const int64_t start,
+                   db_->ReadMeta(read, internal::kMetaChangeLogStart, 1));
+  std::vector<v1::Change> changes;
+  const int64_t first = from_sequence == 0 ? start : from_sequence;
+  if (first > last) return changes;
+  if (first < start) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "sequence ", from_sequence,
+        " is no longer in the change log; the oldest retained is ",
+        start <= last ? start : last + 1,
+        ": re-read the graph with ExportSnapshot and resume from its "
+        "sequence + 1"));
+  }
+  const std::string upper = EncodeChangeLogKey(last + 1);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options = read;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(options, db_->cf(kChangeLogCf)));
+  int64_t expected = first;
+  int64_t bytes = 0;
+  for (it->Seek(EncodeChangeLogKey(first)); it->Valid(); it->Next()) {
+    absl::StatusOr<uint64_t> sequence =
+        internal::DecodeChangeLogKey(View(it->key()));
+    if (!sequence.ok()) return absl::DataLossError(sequence.status().message());
+    if (static_cast<int64_t>(*sequence) != expected) {
+      return absl::DataLossError(
+          absl::StrCat("the change log skips from sequence ", expected - 1,
+                       " to ", *sequence));
+    }
+    bytes += static_cast<int64_t>(it->value().size());
+    if (!changes.empty() && bytes > max_bytes) break;
+    v1::Change& change = changes.emplace_back();
+    RETURN_IF_ERROR(
+        ParseRecord(View(it->value()), "change", View(it->key()), &change));
+    ++expected;
+    if (changes.size() == static_cast<size_t>(max_changes)) break;
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading the change log"));
+  if (changes.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("change ", first, " is missing from the change log"));
+  }
+  return changes;
+}
+
+int64_t RocksDbGraphStore::WaitForSequence(int64_t sequence,
+                                           absl::Time deadline) {
+  absl::MutexLock lock(&state_mu_);
+  while (last_sequence_ < sequence && !closing_) {
+    if (sequence_cv_.WaitWithDeadline(&state_mu_, deadline)) break;
+  }
+  return last_sequence_;
+}
+
+absl::Status RocksDbGraphStore::ExportSnapshot(
+    const std::function<absl::Status(SnapshotChunk&)>& callback,
+    int chunk_records) {
+  if (chunk_records < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk_records: must be >= 0, got ", chunk_records));
+  }
+  if (chunk_records == 0) chunk_records = kDefaultChunkRecords;
+  ScopedSnapshot snapshot(db_->db.get());
+  if (options_.after_snapshot_for_testing) {
+    options_.after_snapshot_for_testing();
+  }
+  rocksdb::ReadOptions read = snapshot.ReadOptions();
+  read.total_order_seek = true;  // Whole column families, across prefixes.
+  ASSIGN_OR_RETURN(const int64_t sequence,
+                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+
+  SnapshotChunk chunk;
+  chunk.sequence = sequence;
+  int in_chunk = 0;
+  bool sent = false;
+  auto flush = [&]() -> absl::Status {
+    absl::Status s = callback(chunk);
+    chunk = SnapshotChunk();
+    chunk.sequence = sequence;
+    in_chunk = 0;
+    sent = true;
+    return s;
+  };
+  auto scan = [&](Cf which, absl::string_view what, auto add) -> absl::Status {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db->NewIterator(read, db_->cf(which)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      RETURN_IF_ERROR(add(View(it->key()), View(it->value()), what));
+      if (++in_chunk == chunk_records) RETURN_IF_ERROR(flush());
+    }
+    return ToAbslStatus(it->status(), absl::StrCat("exporting ", what));
+  };
+  RETURN_IF_ERROR(scan(kEntitiesCf, "entity",
+                       [&](absl::string_view key, absl::string_view value,
+                           absl::string_view what) {
+                         return ParseRecord(value, what, key,
+                                            &chunk.entities.emplace_back());
+                       }));
+  RETURN_IF_ERROR(scan(kOutEdgesCf, "edge",
+                       [&](absl::string_view key, absl::string_view value,
+                           absl::string_view what) {
+                         return ParseRecord(value, what, key,
+                                            &chunk.edges.emplace_back());
+                       }));
+  RETURN_IF_ERROR(scan(kSignalsCf, "signal",
+                       [&](absl::string_view key, absl::string_view value,
+                           absl::string_view what) {
+                         return ParseRecord(value, what, key,
+                                            &chunk.signals.emplace_back());
+                       }));
+  if (in_chunk > 0 || !sent) RETURN_IF_ERROR(flush());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoreStats> RocksDbGraphStore::GetStats() {
+  StoreStats stats;
+  {
+    absl::MutexLock lock(&state_mu_);
+    stats.entity_count = entity_count_;
+    stats.edge_count = edge_count_;
+    stats.signal_count = signal_count_;
+    stats.last_sequence = last_sequence_;
+    stats.oldest_retained_sequence =
+        changelog_start_ <= last_sequence_ ? changelog_start_ : 0;
+  }
+  for (rocksdb::ColumnFamilyHandle* cf : db_->cfs) {
+    uint64_t bytes = 0;
+    if (db_->db->GetIntProperty(cf, "rocksdb.total-sst-files-size", &bytes)) {
+      stats.disk_bytes += static_cast<int64_t>(bytes);
+    }
+  }
+  rocksdb::VectorLogPtr wal_files;
+  if (db_->db->GetSortedWalFiles(wal_files).ok()) {
+    for (const auto& file : wal_files) {
+      stats.disk_bytes += static_cast<int64_t>(file->SizeFileBytes());
+    }
+  }
+  return stats;
+}
+
+int64_t RocksDbGraphStore::LastSequence() {
+  absl::MutexLock lock(&state_mu_);
+  return last_sequence_;
+}
+
+absl::StatusOr<int64_t> RocksDbGraphStore::TrimChangeLog(absl::Time now) {
+  absl::MutexLock trim_lock(&trim_mu_);
+  int64_t start;
+  int64_t last;
+  {
+    absl::MutexLock lock(&state_mu_);
+    start = changelog_start_;
+    last = last_sequence_;
+  }
+  int64_t new_start = start;
+  if (options_.changelog_retention_count > 0 &&
+      last - new_start + 1 > options_.changelog_retention_count) {
+    new_start = last - options_.changelog_retention_count + 1;
+  }
+  if (options_.changelog_retention_age > absl::ZeroDuration()) {
+    const absl::Time cutoff = now - options_.changelog_retention_age;
+    // Changes up to `last` are immutable: no snapshot needed.
+    const std::string upper = EncodeChangeLogKey(last + 1);
+    const rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db->NewIterator(read, db_->cf(kChangeLogCf)));
+    for (it->Seek(EncodeChangeLogKey(new_start)); it->Valid(); it->Next()) {
+      ASSIGN_OR_RETURN(const absl::Time committed,
+                       internal::PeekChangeCommitTime(View(it->value())));
+      if (committed >= cutoff) break;
+      absl::StatusOr<uint64_t> sequence =
+          internal::DecodeChangeLogKey(View(it->key()));
+      if (!sequence.ok()) {
+        return absl::DataLossError(sequence.status().message());
+      }
+      new_start = static_cast<int64_t>(*sequence) + 1;
+    }
+    RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading the change log"));
+  }
+  if (new_start <= start) return 0;
+
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(db_->cf(kChangeLogCf), EncodeChangeLogKey(start),
+                    EncodeChangeLogKey(new_start));
+  batch.Put(db_->cf(kMetaCf), ToSlice(internal::kMetaChangeLogStart),
+            EncodeFixed64BE(new_start));
+  RETURN_IF_ERROR(ToAbslStatus(db_->db->Write(db_->write_options, &batch),
+                               "trimming the change log"));
+  absl::MutexLock lock(&state_mu_);
+  changelog_start_ = new_start;
+  return new_start - start;
+}
+
+void RocksDbGraphStore::TrimLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&state_mu_);
+      const absl::Time deadline =
+          absl::Now() + options_.changelog_trim_interval;
+      while (!closing_) {
+        if (shutdown_cv_.WaitWithDeadline(&state_mu_, deadline)) break;
+      }
+      if (closing_) return;
+    }
+    // Errors are retried on the next round; TrimChangeLog() reports them to
+    // callers who need them.
+    (void)TrimChangeLog(Now());
+  }
+}
+
+}  // namespace georisk::storage

@@ -1,0 +1,179 @@
+// File: storage/rocksdb_graph_store.h
+//
+// RocksDbGraphStore: the GraphStore on an embedded RocksDB database, with the
+// column families, keys and values of docs/storage.md, and its options.
+//
+// Example:
+//
+//   RocksDbGraphStoreOptions options;
+//   options.path = "/var/lib/georisk/graph";
+//   options.changelog_retention_count = 10'000'000;
+//   absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
+//       RocksDbGraphStore::Open(options);
+//   if (!store.ok()) return store.status();
+//   absl::StatusOr<ApplyResult> applied = (*store)->Apply(batch, "ingest");
+//
+// Thread-safe, as every GraphStore. Destroying the store stops its background
+// trimming thread and closes the database; no call may be in progress then.
+#ifndef GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_H_
+#define GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "rocksdb/db.h"
+#include "storage/graph_store.h"
+
+namespace georisk::storage {
+
+// The on-disk schema version this code reads and writes (meta key
+// "schema_version"). See docs/storage.md for the policy.
+inline constexpr uint64_t kSchemaVersion = 1;
+
+struct RocksDbGraphStoreOptions {
+  // Required. The database directory.
+  std::string path;
+
+  // Create the database when `path` holds none. Default: true. When false,
+  // opening a missing database fails with NOT_FOUND.
+  bool create_if_missing = true;
+
+  // Whether each commit's write-ahead-log record is fsync'ed before Apply()
+  // returns. Default: true.
+  //  - true: an acknowledged commit survives a crash of the process (kill -9)
+  //    and of the machine (power loss).
+  //  - false: an acknowledged commit survives a crash of the process: the WAL
+  //    record is handed to the operating system (write(2)) before Apply()
+  //    returns, and the kernel writes it out even if the process dies. A
+  //    power loss or kernel crash may lose the last commits (never part of
+  //    one: the log is replayed up to its last complete record).
+  // The WAL itself is always on.
+  bool sync = true;
+
+  // Largest batch Apply() accepts. Default: 100,000 mutations.
+  int max_mutations_per_batch = 100000;
+
+  // Largest max_depth Traverse() accepts. Default: 8.
+  int max_traverse_depth = 8;
+  // Largest (and default) max_entities of Traverse(). Default: 10,000.
+  int max_traverse_entities = 10000;
+
+  // Change-log retention: keep at most this many most recent changes.
+  // 0 (the default) keeps every change.
+  int64_t changelog_retention_count = 0;
+  // Change-log retention: drop changes committed longer ago than this.
+  // Zero (the default) keeps changes whatever their age. Both limits apply
+  // when both are set.
+  absl::Duration changelog_retention_age = absl::ZeroDuration();
+  // How often a background thread trims the change log by the two limits
+  // above. Zero or a negative value starts no thread (TrimChangeLog() still
+  // works). Default: 60 seconds. No thread is started when neither limit is
+  // set.
+  absl::Duration changelog_trim_interval = absl::Seconds(60);
+
+  // Block cache shared by every column family. Default: 128 MiB.
+  size_t block_cache_bytes = size_t{128} << 20;
+  // Memtable size per column family. Default: 64 MiB.
+  size_t write_buffer_bytes = size_t{64} << 20;
+  // RocksDB background compaction and flush threads. Default: 2.
+  int background_threads = 2;
+
+  // The clock for commit times and retention by age. Default (empty):
+  // absl::Now. Commit times never go backwards even if the clock does.
+  std::function<absl::Time()> clock;
+
+  // Testing only: called by ListEdges, Traverse and ExportSnapshot right
+  // after they take their snapshot, with nothing locked. Default: none.
+  std::function<void()> after_snapshot_for_testing;
+};
+
+class RocksDbGraphStore final : public GraphStore {
+ public:
+  // Opens (or creates) the database at options.path. The column families
+  // are entities, out_edges, in_edges, signals, changelog, meta and
+  // idempotency; the last sequence and the counts are recovered from meta.
+  // Errors: INVALID_ARGUMENT (empty path, bad option), NOT_FOUND (no database
+  //   and !create_if_missing), FAILED_PRECONDITION (the database has another
+  //   schema version, no schema version, or column families this code does
+  //   not know), DATA_LOSS (meta and change log disagree), UNAVAILABLE (the
+  //   database is locked by another process).
+  static absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> Open(
+      const RocksDbGraphStoreOptions& options);
+
+  ~RocksDbGraphStore() override;
+
+  using GraphStore::Apply;
+  absl::StatusOr<ApplyResult> Apply(
+      absl::Span<const v1::Mutation* const> mutations,
+      absl::string_view origin) override;
+  absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) override;
+  absl::StatusOr<EdgePage> ListEdges(const EdgeQuery& query) override;
+  absl::StatusOr<TraverseResult> Traverse(const TraverseQuery& query) override;
+  absl::StatusOr<SignalPage> ListSignals(const SignalQuery& query) override;
+  absl::StatusOr<std::vector<v1::Change>> ReadChanges(
+      int64_t from_sequence, int max_changes, int64_t max_bytes) override;
+  int64_t WaitForSequence(int64_t sequence, absl::Time deadline) override;
+  absl::Status ExportSnapshot(
+      const std::function<absl::Status(SnapshotChunk&)>& callback,
+      int chunk_records) override;
+  absl::StatusOr<StoreStats> GetStats() override;
+  int64_t LastSequence() override;
+
+  // Trims the change log now by the retention options, as the background
+  // thread does, taking `now` as the current time. Returns the number of
+  // changes removed. Thread-safe; trims are serialised with each other but
+  // not with commits (they touch disjoint keys).
+  absl::StatusOr<int64_t> TrimChangeLog(absl::Time now);
+
+ private:
+  struct Handles;
+  class BatchBuilder;
+
+  RocksDbGraphStore(const RocksDbGraphStoreOptions& options,
+                    std::unique_ptr<Handles> handles);
+
+  absl::Status Recover();
+  void TrimLoop();
+  absl::Time Now() const;
+
+  const RocksDbGraphStoreOptions options_;
+  const std::unique_ptr<Handles> db_;
+
+  // Serialises commits: held from the first read of a batch's state to the
+  // publication of its sequence.
+  absl::Mutex commit_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
+  // Last commit time handed out, so commit times never go backwards.
+  absl::Time last_commit_time_ ABSL_GUARDED_BY(commit_mu_) =
+      absl::InfinitePast();
+
+  // Serialises change-log trims.
+  absl::Mutex trim_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
+
+  // The published state: what readers and waiters see.
+  absl::Mutex state_mu_;
+  absl::CondVar sequence_cv_;  // Signalled on every commit.
+  absl::CondVar shutdown_cv_;  // Signalled when closing_ is set.
+  int64_t last_sequence_ ABSL_GUARDED_BY(state_mu_) = 0;
+  // The first sequence that may still be in the change log: everything
+  // before it was trimmed. last_sequence_ + 1 when the log is empty.
+  int64_t changelog_start_ ABSL_GUARDED_BY(state_mu_) = 1;
+  int64_t entity_count_ ABSL_GUARDED_BY(state_mu_) = 0;
+  int64_t edge_count_ ABSL_GUARDED_BY(state_mu_) = 0;
+  int64_t signal_count_ ABSL_GUARDED_BY(state_mu_) = 0;
+  bool closing_ ABSL_GUARDED_BY(state_mu_) = false;
+
+  std::thread trim_thread_;
+};
+
+}  // namespace georisk::storage
+
+#endif  // GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_H_

@@ -1,0 +1,1110 @@
+#include "storage/rocksdb_graph_store.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "storage/internal/keys.h"
+
+namespace georisk::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr auto kApplied = v1::MUTATION_OUTCOME_APPLIED;
+constexpr auto kDuplicate = v1::MUTATION_OUTCOME_DUPLICATE;
+constexpr auto kUnchanged = v1::MUTATION_OUTCOME_UNCHANGED;
+
+v1::Mutation Company(const std::string& slug, const std::string& name = "") {
+  v1::Mutation m;
+  v1::Entity* e = m.mutable_upsert_entity();
+  e->set_id("company/" + slug);
+  e->set_kind(v1::Entity::COMPANY);
+  e->set_name(name.empty() ? slug : name);
+  e->set_country("TW");
+  e->set_source("test");
+  return m;
+}
+
+v1::Mutation Facility(const std::string& slug) {
+  v1::Mutation m;
+  v1::Entity* e = m.mutable_upsert_entity();
+  e->set_id("facility/" + slug);
+  e->set_kind(v1::Entity::FACILITY);
+  e->set_name(slug);
+  e->set_country("US");
+  e->set_source("test");
+  return m;
+}
+
+v1::Mutation Edge(const std::string& from, v1::Edge::Kind kind,
+                  const std::string& to, double weight = 0.5,
+                  const std::string& product = "") {
+  v1::Mutation m;
+  v1::Edge* e = m.mutable_upsert_edge();
+  e->set_from_id(from);
+  e->set_to_id(to);
+  e->set_kind(kind);
+  e->set_weight(weight);
+  e->set_product_code(product);
+  e->set_source("test");
+  return m;
+}
+
+v1::Mutation Owns(const std::string& from, const std::string& to) {
+  return Edge("company/" + from, v1::Edge::OWNS, "company/" + to);
+}
+
+v1::Mutation Supplies(const std::string& from, const std::string& to,
+                      const std::string& product = "") {
+  return Edge("company/" + from, v1::Edge::SUPPLIES, "company/" + to, 0.5,
+              product);
+}
+
+v1::Mutation DeleteEntity(const std::string& id) {
+  v1::Mutation m;
+  m.set_delete_entity_id(id);
+  return m;
+}
+
+v1::Mutation DeleteEdge(const std::string& from, v1::Edge::Kind kind,
+                        const std::string& to) {
+  v1::Mutation m;
+  m.mutable_delete_edge()->set_from_id(from);
+  m.mutable_delete_edge()->set_kind(kind);
+  m.mutable_delete_edge()->set_to_id(to);
+  return m;
+}
+
+v1::Mutation Listing(const std::string& slug, const std::string& target,
+                     const std::string& authority = "US-BIS") {
+  v1::Mutation m;
+  v1::Signal* s = m.mutable_upsert_signal();
+  s->set_id("signal/" + slug);
+  s->mutable_export_control()->set_authority(authority);
+  s->mutable_export_control()->set_kind(v1::ExportControl::ENTITY_LISTING);
+  s->mutable_export_control()->add_target_ids(target);
+  s->mutable_export_control()->set_severity(0.5);
+  s->set_source("source-" + authority);
+  return m;
+}
+
+v1::Mutation Tariff(const std::string& slug) {
+  v1::Mutation m;
+  v1::Signal* s = m.mutable_upsert_signal();
+  s->set_id("signal/" + slug);
+  s->mutable_tariff()->set_programme("Section 301");
+  s->mutable_tariff()->set_importer_country("US");
+  s->mutable_tariff()->set_origin_country("CN");
+  s->mutable_tariff()->set_rate(0.25);
+  s->set_source("USTR");
+  return m;
+}
+
+v1::Mutation WithKey(v1::Mutation m, const std::string& key) {
+  m.set_idempotency_key(key);
+  return m;
+}
+
+std::vector<std::string> Ids(const std::vector<TraversedEntity>& entities) {
+  std::vector<std::string> ids;
+  for (const TraversedEntity& t : entities) {
+    ids.push_back(absl::StrCat(t.entity.id(), "@", t.depth));
+  }
+  return ids;
+}
+
+std::vector<std::string> EdgeNames(const std::vector<v1::Edge>& edges) {
+  std::vector<std::string> names;
+  for (const v1::Edge& e : edges) {
+    names.push_back(absl::StrCat(e.from_id(), ">", e.to_id()));
+  }
+  return names;
+}
+
+class RocksDbGraphStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    static std::atomic<int> counter{0};
+    path_ = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/graph_store_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
+        counter++, "_", getpid());
+    options_.path = path_;
+    options_.sync = false;  // Durability is a property of RocksDB's WAL.
+    options_.changelog_trim_interval = absl::ZeroDuration();
+    options_.clock = [this] { return now_; };
+  }
+
+  void TearDown() override {
+    store_.reset();
+    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
+  }
+
+  void Open() {
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
+        RocksDbGraphStore::Open(options_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+
+  ApplyResult MustApply(const std::vector<v1::Mutation>& batch) {
+    absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : ApplyResult();
+  }
+
+  std::vector<v1::Edge> AllEdges(const std::string& id,
+                                 v1::Direction direction) {
+    EdgeQuery query;
+    query.entity_id = id;
+    query.direction = direction;
+    query.page_size = kMaxPageSize;
+    absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->edges : std::vector<v1::Edge>();
+  }
+
+  std::string path_;
+  RocksDbGraphStoreOptions options_;
+  absl::Time now_ = absl::FromUnixSeconds(1750000000);
+  std::unique_ptr<RocksDbGraphStore> store_;
+};
+
+TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
+  Open();
+  EXPECT_EQ(store_->LastSequence(), 0);
+  ApplyResult first = MustApply({Company("a"), Company("b")});
+  EXPECT_EQ(first.sequence, 1);
+  EXPECT_EQ(first.commit_time, now_);
+  EXPECT_THAT(first.outcomes, ElementsAre(kApplied, kApplied));
+  now_ += absl::Seconds(5);
+  ApplyResult second = MustApply({Owns("a", "b")});
+  EXPECT_EQ(second.sequence, 2);
+  EXPECT_EQ(store_->LastSequence(), 2);
+
+  absl::StatusOr<v1::Entity> a = store_->GetEntity("company/a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->name(), "a");
+  EXPECT_EQ(a->update_sequence(), 1);
+  EXPECT_EQ(a->update_time().seconds(), 1750000000);
+  std::vector<v1::Edge> edges = AllEdges("company/a", v1::DIRECTION_OUTBOUND);
+  ASSERT_EQ(edges.size(), 1u);
+  EXPECT_EQ(edges[0].update_sequence(), 2);
+
+  // The store sets output-only fields whatever the client sends.
+  v1::Mutation c = Company("c");
+  c.mutable_upsert_entity()->set_update_sequence(999);
+  EXPECT_EQ(MustApply({c}).sequence, 3);
+  EXPECT_EQ(store_->GetEntity("company/c")->update_sequence(), 3);
+}
+
+TEST_F(RocksDbGraphStoreTest, CommitTimesNeverGoBackwards) {
+  Open();
+  MustApply({Company("a")});
+  now_ -= absl::Hours(1);
+  ApplyResult later = MustApply({Company("b")});
+  EXPECT_EQ(later.commit_time, now_ + absl::Hours(1));
+}
+
+TEST_F(RocksDbGraphStoreTest, BatchWithOneBadMutationWritesNothing) {
+  Open();
+  MustApply({Company("x")});
+  std::vector<v1::Mutation> batch = {Company("a"), Company("b"), Owns("a", "b"),
+                                     Owns("a", "b")};
+  batch[3].mutable_upsert_edge()->set_weight(1.5);
+  absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "mutations[3].upsert_edge.weight: must be in [0, 1], got 1.5");
+  EXPECT_EQ(store_->LastSequence(), 1);
+  EXPECT_EQ(store_->GetEntity("company/a").status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entity_count, 1);
+  EXPECT_EQ(stats->edge_count, 0);
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(0, 0, 0);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->size(), 1u);
+}
+
+TEST_F(RocksDbGraphStoreTest, EdgeToMissingEntityIsRejected) {
+  Open();
+  MustApply({Company("a")});
+  absl::StatusOr<ApplyResult> result =
+      store_->Apply({Company("c"), Owns("a", "b")}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "mutations[1].upsert_edge.to_id: entity company/b does not exist");
+  EXPECT_EQ(store_->GetEntity("company/c").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->LastSequence(), 1);
+}
+
+TEST_F(RocksDbGraphStoreTest, EdgeToEntityUpsertedEarlierInBatchIsAccepted) {
+  Open();
+  MustApply({Company("a")});
+  ApplyResult r = MustApply({Company("b"), Owns("a", "b")});
+  EXPECT_THAT(r.outcomes, ElementsAre(kApplied, kApplied));
+  EXPECT_EQ(AllEdges("company/b", v1::DIRECTION_INBOUND).size(), 1u);
+}
+
+TEST_F(RocksDbGraphStoreTest, EdgeToEntityDeletedEarlierInBatchIsRejected) {
+  Open();
+  MustApply({Company("a"), Company("b")});
+  absl::StatusOr<ApplyResult> result = store_->Apply(
+      {Company("c"), DeleteEntity("company/c"), Owns("a", "c")}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()),
+              StartsWith("mutations[2].upsert_edge.to_id: entity company/c"));
+}
+
+TEST_F(RocksDbGraphStoreTest, TooManyMutationsIsResourceExhausted) {
+  options_.max_mutations_per_batch = 2;
+  Open();
+  absl::StatusOr<ApplyResult> result =
+      store_->Apply({Company("a"), Company("b"), Company("c")}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(store_->Apply(std::vector<v1::Mutation>(), "test").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
+  Open();
+  MustApply({Company("a"), Company("b"), Company("c"), Owns("a", "b"),
+             Supplies("b", "c", "8542"), Supplies("b", "c", "8541"),
+             Owns("b", "b"), Owns("c", "a")});
+  ApplyResult r = MustApply({DeleteEntity("company/b")});
+  EXPECT_EQ(r.sequence, 2);
+  EXPECT_EQ(r.cascaded_edge_deletes, 4);
+  EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
+
+  EXPECT_TRUE(AllEdges("company/a", v1::DIRECTION_OUTBOUND).empty());
+  EXPECT_TRUE(AllEdges("company/c", v1::DIRECTION_INBOUND).empty());
+  EXPECT_THAT(EdgeNames(AllEdges("company/a", v1::DIRECTION_BOTH)),
+              ElementsAre("company/c>company/a"));
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  EXPECT_EQ(stats->entity_count, 2);
+  EXPECT_EQ(stats->edge_count, 1);
+
+  // No stale copy under either endpoint in the raw column families.
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(2, 0, 0);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  const v1::Change& change = (*changes)[0];
+  ASSERT_EQ(change.mutations_size(), 5);
+  EXPECT_EQ(change.mutations(0).delete_entity_id(), "company/b");
+  std::set<std::string> cascaded;
+  for (int i = 1; i < 5; ++i) {
+    const v1::EdgeKey& k = change.mutations(i).delete_edge();
+    cascaded.insert(absl::StrCat(k.from_id(), ">", k.to_id(), ":",
+                                 v1::Edge::Kind_Name(k.kind()), ":",
+                                 k.product_code()));
+  }
+  EXPECT_THAT(cascaded, ElementsAre("company/a>company/b:OWNS:",
+                                    "company/b>company/b:OWNS:",
+                                    "company/b>company/c:SUPPLIES:8541",
+                                    "company/b>company/c:SUPPLIES:8542"));
+
+  // Re-creating b finds no edge left over.
+  MustApply({Company("b")});
+  EXPECT_TRUE(AllEdges("company/b", v1::DIRECTION_BOTH).empty());
+}
+
+TEST_F(RocksDbGraphStoreTest, CascadeCoversEdgesUpsertedEarlierInBatch) {
+  Open();
+  MustApply({Company("a")});
+  ApplyResult r = MustApply({Company("b"), Owns("a", "b"), Owns("b", "a"),
+                             DeleteEntity("company/b")});
+  EXPECT_EQ(r.cascaded_edge_deletes, 2);
+  EXPECT_TRUE(AllEdges("company/a", v1::DIRECTION_BOTH).empty());
+  EXPECT_EQ(store_->GetStats()->edge_count, 0);
+  EXPECT_EQ(store_->GetStats()->entity_count, 1);
+}
+
+TEST_F(RocksDbGraphStoreTest, PaginationReturnsEachEdgeOnceInOrder) {
+  Open();
+  std::vector<v1::Mutation> batch = {Company("hub")};
+  for (int i = 0; i < 2500; ++i) {
+    batch.push_back(Company(absl::StrCat("n", i)));
+    batch.push_back(Supplies("hub", absl::StrCat("n", i)));
+  }
+  MustApply(batch);
+  EXPECT_EQ(store_->GetStats()->edge_count, 2500);
+
+  EdgeQuery query;
+  query.entity_id = "company/hub";
+  query.page_size = 1000;
+  std::vector<std::string> keys;
+  std::vector<size_t> page_sizes;
+  do {
+    absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+    ASSERT_TRUE(page.ok()) << page.status();
+    page_sizes.push_back(page->edges.size());
+    for (const v1::Edge& e : page->edges) {
+      keys.push_back(internal::EncodeOutEdgeKey(e.from_id(), e.kind(),
+                                                e.to_id(), e.product_code()));
+    }
+    query.page_token = page->next_page_token;
+  } while (!query.page_token.empty());
+  EXPECT_THAT(page_sizes, ElementsAre(1000, 1000, 500));
+  EXPECT_EQ(keys.size(), 2500u);
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 2500u);
+
+  // A page size above the maximum is lowered to it; 0 means 100.
+  query.page_token.clear();
+  query.page_size = 5000;
+  EXPECT_EQ(store_->ListEdges(query)->edges.size(), 1000u);
+  query.page_size = 0;
+  EXPECT_EQ(store_->ListEdges(query)->edges.size(), 100u);
+  query.page_size = -1;
+  EXPECT_EQ(store_->ListEdges(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, LastFullPageHasEmptyToken) {
+  Open();
+  MustApply({Company("a"), Company("b"), Company("c"), Company("d"),
+             Owns("a", "b"), Owns("a", "c"), Supplies("d", "a")});
+  EdgeQuery query;
+  query.entity_id = "company/a";
+  query.direction = v1::DIRECTION_BOTH;
+  query.page_size = 2;
+  absl::StatusOr<EdgePage> first = store_->ListEdges(query);
+  ASSERT_TRUE(first.ok());
+  EXPECT_THAT(EdgeNames(first->edges),
+              ElementsAre("company/a>company/b", "company/a>company/c"));
+  ASSERT_FALSE(first->next_page_token.empty());
+  query.page_token = first->next_page_token;
+  absl::StatusOr<EdgePage> second = store_->ListEdges(query);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(EdgeNames(second->edges), ElementsAre("company/d>company/a"));
+  EXPECT_TRUE(second->next_page_token.empty());
+
+  query.page_token.clear();
+  query.direction = v1::DIRECTION_OUTBOUND;
+  EXPECT_TRUE(store_->ListEdges(query)->next_page_token.empty());
+}
+
+TEST_F(RocksDbGraphStoreTest, CorruptPageTokenIsInvalidArgument) {
+  Open();
+  MustApply({Company("a"), Company("b"), Company("c"), Owns("a", "b"),
+             Owns("a", "c"), Owns("b", "c"), Owns("b", "a")});
+  EdgeQuery query;
+  query.entity_id = "company/a";
+  query.page_size = 1;
+  absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+  ASSERT_TRUE(page.ok());
+  const std::string token = page->next_page_token;
+  ASSERT_FALSE(token.empty());
+
+  std::vector<std::string> bad = {"garbage!", "AAAA", token.substr(1),
+                                  token + "x"};
+  std::string flipped = token;
+  flipped[flipped.size() / 2] = flipped[flipped.size() / 2] == 'A' ? 'B' : 'A';
+  bad.push_back(flipped);
+  for (const std::string& t : bad) {
+    query.page_token = t;
+    EXPECT_EQ(store_->ListEdges(query).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << t;
+  }
+  // A valid token of another entity or direction does not fit this query.
+  query.page_token = token;
+  query.entity_id = "company/b";
+  EXPECT_EQ(store_->ListEdges(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  query.entity_id = "company/a";
+  query.direction = v1::DIRECTION_INBOUND;
+  EXPECT_EQ(store_->ListEdges(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  SignalQuery signals;
+  signals.page_token = token;
+  EXPECT_EQ(store_->ListSignals(signals).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, ListEdgesFiltersByDirectionKindAndTime) {
+  Open();
+  v1::Mutation ended = Supplies("a", "c", "8542");
+  ended.mutable_upsert_edge()->mutable_effective_until()->set_seconds(1000);
+  v1::Mutation future = Supplies("a", "c", "8541");
+  future.mutable_upsert_edge()->mutable_effective_from()->set_seconds(5000);
+  MustApply({Company("a"), Company("b"), Company("c"), Facility("f"),
+             Owns("a", "b"), ended, future,
+             Edge("company/a", v1::Edge::OPERATES, "facility/f"),
+             Owns("c", "a"), Owns("a", "a")});
+
+  EXPECT_THAT(EdgeNames(AllEdges("company/a", v1::DIRECTION_OUTBOUND)),
+              ElementsAre("company/a>company/a", "company/a>company/b",
+                          "company/a>facility/f", "company/a>company/c",
+                          "company/a>company/c"));
+  EXPECT_THAT(EdgeNames(AllEdges("company/a", v1::DIRECTION_INBOUND)),
+              ElementsAre("company/a>company/a", "company/c>company/a"));
+  // BOTH lists the self-loop once.
+  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_BOTH).size(), 6u);
+  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_UNSPECIFIED).size(), 5u);
+
+  EdgeQuery query;
+  query.entity_id = "company/a";
+  query.kinds = {v1::Edge::SUPPLIES, v1::Edge::OPERATES};
+  absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(EdgeNames(page->edges),
+              ElementsAre("company/a>facility/f", "company/a>company/c",
+                          "company/a>company/c"));
+  query.active_at = absl::FromUnixSeconds(2000);
+  page = store_->ListEdges(query);
+  EXPECT_THAT(EdgeNames(page->edges), ElementsAre("company/a>facility/f"));
+  query.active_at = absl::FromUnixSeconds(5000);
+  page = store_->ListEdges(query);
+  ASSERT_EQ(page->edges.size(), 2u);
+  EXPECT_EQ(page->edges[1].product_code(), "8541");
+
+  query.kinds = {static_cast<v1::Edge::Kind>(9)};
+  EXPECT_EQ(store_->ListEdges(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  query.kinds.clear();
+  query.entity_id = "company/nobody";
+  EXPECT_EQ(store_->ListEdges(query).status().code(),
+            absl::StatusCode::kNotFound);
+  query.entity_id = "nobody";
+  EXPECT_EQ(store_->ListEdges(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, GetEntityErrors) {
+  Open();
+  EXPECT_EQ(store_->GetEntity("company/a").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetEntity("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetEntity("Company/A").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, ReadsDoNotSeeCommitsAfterTheirSnapshot) {
+  bool fired = false;
+  options_.after_snapshot_for_testing = [this, &fired] {
+    if (fired) return;
+    fired = true;
+    MustApply({Company("late"), Owns("a", "late")});
+  };
+  Open();
+  MustApply({Company("a"), Company("b"), Owns("a", "b")});
+
+  EdgeQuery query;
+  query.entity_id = "company/a";
+  absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(fired);
+  EXPECT_THAT(EdgeNames(page->edges), ElementsAre("company/a>company/b"));
+  EXPECT_EQ(store_->LastSequence(), 2);
+  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_OUTBOUND).size(), 2u);
+}
+
+TEST_F(RocksDbGraphStoreTest, TraverseReportsItsSnapshotSequence) {
+  bool fired = false;
+  int late = 0;
+  options_.after_snapshot_for_testing = [this, &fired, &late] {
+    if (fired) return;
+    fired = true;
+    const std::string slug = absl::StrCat("late", late++);
+    MustApply({Company(slug), Owns("b", slug)});
+  };
+  Open();
+  fired = true;
+  MustApply({Company("a"), Company("b"), Owns("a", "b")});
+  fired = false;
+  TraverseQuery query;
+  query.start_ids = {"company/a"};
+  query.max_depth = 3;
+  absl::StatusOr<TraverseResult> result = store_->Traverse(query);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(result->sequence, 1);
+  EXPECT_THAT(Ids(result->entities), ElementsAre("company/a@0", "company/b@1"));
+  EXPECT_EQ(store_->LastSequence(), 2);
+
+  // ExportSnapshot, too, reads one snapshot.
+  fired = false;
+  int64_t exported_sequence = -1;
+  size_t exported_entities = 0;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        exported_sequence = chunk.sequence;
+                        exported_entities += chunk.entities.size();
+                        return absl::OkStatus();
+                      },
+                      0)
+                  .ok());
+  EXPECT_EQ(exported_sequence, 2);
+  EXPECT_EQ(exported_entities, 3u);
+  EXPECT_EQ(store_->LastSequence(), 3);
+}
+
+TEST_F(RocksDbGraphStoreTest, ChangeLogReplayReproducesTheGraph) {
+  Open();
+  std::vector<std::vector<v1::Mutation>> batches = {
+      {Company("a"), Company("b"), Company("c"), Owns("a", "b")},
+      {Supplies("b", "c", "8542"), Listing("l1", "company/b")},
+      {Company("a", "A renamed"), Owns("c", "a")},
+      {DeleteEntity("company/b")},
+      {DeleteEdge("company/c", v1::Edge::OWNS, "company/a"), Tariff("t1")},
+  };
+  for (const auto& batch : batches) {
+    now_ += absl::Minutes(1);
+    MustApply(batch);
+  }
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(1, 0, 0);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), batches.size());
+
+  std::map<std::string, std::string> entities, edges, signals;
+  for (size_t i = 0; i < changes->size(); ++i) {
+    const v1::Change& change = (*changes)[i];
+    EXPECT_EQ(change.sequence(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(change.origin(), "test");
+    EXPECT_EQ(change.commit_time().seconds(), 1750000000 + 60 * (i + 1));
+    for (const v1::Mutation& m : change.mutations()) {
+      switch (m.kind_case()) {
+        case v1::Mutation::kUpsertEntity:
+          EXPECT_EQ(m.upsert_entity().update_sequence(), change.sequence());
+          entities[m.upsert_entity().id()] = m.upsert_entity().name();
+          break;
+        case v1::Mutation::kUpsertEdge: {
+          const v1::Edge& e = m.upsert_edge();
+          edges[absl::StrCat(e.from_id(), ">", e.to_id())] = e.product_code();
+          break;
+        }
+        case v1::Mutation::kUpsertSignal:
+          signals[m.upsert_signal().id()] = m.upsert_signal().source();
+          break;
+        case v1::Mutation::kDeleteEntityId:
+          entities.erase(m.delete_entity_id());
+          break;
+        case v1::Mutation::kDeleteEdge:
+          edges.erase(absl::StrCat(m.delete_edge().from_id(), ">",
+                                   m.delete_edge().to_id()));
+          break;
+        case v1::Mutation::kDeleteSignalId:
+          signals.erase(m.delete_signal_id());
+          break;
+        default:
+          ADD_FAILURE() << "empty mutation";
+      }
+    }
+  }
+  // The cascade of batch 4 is explicit: its two edges are gone.
+  EXPECT_EQ((*changes)[3].mutations_size(), 3);
+
+  std::map<std::string, std::string> s_entities, s_edges, s_signals;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        for (const auto& e : chunk.entities)
+                          s_entities[e.id()] = e.name();
+                        for (const auto& e : chunk.edges)
+                          s_edges[absl::StrCat(e.from_id(), ">", e.to_id())] =
+                              e.product_code();
+                        for (const auto& s : chunk.signals)
+                          s_signals[s.id()] = s.source();
+                        return absl::OkStatus();
+                      },
+                      2)
+                  .ok());
+  EXPECT_EQ(entities, s_entities);
+  EXPECT_EQ(edges, s_edges);
+  EXPECT_EQ(signals, s_signals);
+  EXPECT_EQ(entities.at("company/a"), "A renamed");
+
+  // Limits and the future.
+  EXPECT_EQ(store_->ReadChanges(2, 2, 0)->size(), 2u);
+  EXPECT_EQ(store_->ReadChanges(2, 0, 1)->size(), 1u);  // At least one.
+  EXPECT_TRUE(store_->ReadChanges(6, 0, 0)->empty());
+  EXPECT_TRUE(store_->ReadChanges(100, 0, 0)->empty());
+  EXPECT_EQ(store_->ReadChanges(-1, 0, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, ReopenRecoversSequenceCountsAndData) {
+  Open();
+  MustApply(
+      {Company("a"), Company("b"), Owns("a", "b"), Listing("l", "company/a")});
+  MustApply({Company("c"), Supplies("c", "a")});
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->LastSequence(), 2);
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entity_count, 3);
+  EXPECT_EQ(stats->edge_count, 2);
+  EXPECT_EQ(stats->signal_count, 1);
+  EXPECT_EQ(stats->last_sequence, 2);
+  EXPECT_EQ(stats->oldest_retained_sequence, 1);
+  EXPECT_GT(stats->disk_bytes, 0);
+  EXPECT_EQ(store_->GetEntity("company/c")->name(), "c");
+  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_BOTH).size(), 2u);
+  EXPECT_EQ(MustApply({Company("d")}).sequence, 3);
+}
+
+TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
+  Open();
+  MustApply({Company("a")});
+  store_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : {"default", "entities", "out_edges", "in_edges",
+                             "signals", "changelog", "meta", "idempotency"}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), path_, cfs, &handles, &raw)
+            .ok());
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[6],
+                         std::string(internal::kMetaSchemaVersion),
+                         internal::EncodeFixed64BE(99))
+                    .ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
+      RocksDbGraphStore::Open(options_);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()),
+              HasSubstr("schema version 99"));
+}
+
+TEST_F(RocksDbGraphStoreTest, OpenRefusesMissingDatabaseWithoutCreate) {
+  options_.create_if_missing = false;
+  EXPECT_EQ(RocksDbGraphStore::Open(options_).status().code(),
+            absl::StatusCode::kNotFound);
+  options_.path.clear();
+  EXPECT_EQ(RocksDbGraphStore::Open(options_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, IdempotencyKeysAndUnchangedMutations) {
+  Open();
+  ApplyResult first =
+      MustApply({WithKey(Company("a"), "k1"), WithKey(Company("b"), "k2")});
+  EXPECT_EQ(first.sequence, 1);
+
+  // A replay changes nothing: no sequence, no change record.
+  ApplyResult replay = MustApply(
+      {WithKey(Company("a", "other"), "k1"), WithKey(Company("b"), "k2")});
+  EXPECT_THAT(replay.outcomes, ElementsAre(kDuplicate, kDuplicate));
+  EXPECT_EQ(replay.sequence, 1);
+  EXPECT_EQ(store_->GetEntity("company/a")->name(), "a");
+
+  // Identical records and deletes of absent ones are UNCHANGED.
+  v1::Mutation same = Company("a");
+  same.mutable_upsert_entity()->set_update_sequence(77);
+  same.mutable_upsert_entity()->mutable_update_time()->set_seconds(5);
+  ApplyResult unchanged =
+      MustApply({same, DeleteEntity("company/zz"),
+                 DeleteEdge("company/a", v1::Edge::OWNS, "company/b")});
+  EXPECT_THAT(unchanged.outcomes,
+              ElementsAre(kUnchanged, kUnchanged, kUnchanged));
+  EXPECT_EQ(unchanged.sequence, 1);
+  EXPECT_EQ(store_->LastSequence(), 1);
+  EXPECT_EQ(store_->ReadChanges(0, 0, 0)->size(), 1u);
+
+  // Mixed: only the applied mutation is logged; a key repeated inside one
+  // batch is a duplicate the second time.
+  ApplyResult mixed =
+      MustApply({Company("a"), WithKey(Company("c"), "k3"),
+                 WithKey(Company("d"), "k3"), WithKey(Company("b"), "k1")});
+  EXPECT_THAT(mixed.outcomes,
+              ElementsAre(kUnchanged, kApplied, kDuplicate, kDuplicate));
+  EXPECT_EQ(mixed.sequence, 2);
+  absl::StatusOr<std::vector<v1::Change>> log = store_->ReadChanges(2, 0, 0);
+  ASSERT_EQ(log->size(), 1u);
+  ASSERT_EQ((*log)[0].mutations_size(), 1);
+  EXPECT_EQ((*log)[0].mutations(0).upsert_entity().id(), "company/c");
+  EXPECT_EQ((*log)[0].mutations(0).idempotency_key(), "k3");
+  EXPECT_EQ(store_->GetEntity("company/d").status().code(),
+            absl::StatusCode::kNotFound);
+
+  // A key of an UNCHANGED mutation is recorded too: replaying it after a
+  // later change does not undo that change.
+  MustApply({WithKey(Company("a"), "k4")});  // Unchanged, key recorded.
+  MustApply({Company("a", "renamed")});
+  EXPECT_THAT(MustApply({WithKey(Company("a"), "k4")}).outcomes,
+              ElementsAre(kDuplicate));
+  EXPECT_EQ(store_->GetEntity("company/a")->name(), "renamed");
+
+  // Keys survive a restart.
+  store_.reset();
+  Open();
+  EXPECT_THAT(MustApply({WithKey(Company("x"), "k3")}).outcomes,
+              ElementsAre(kDuplicate));
+}
+
+TEST_F(RocksDbGraphStoreTest, RetentionByCount) {
+  options_.changelog_retention_count = 3;
+  Open();
+  for (int i = 0; i < 10; ++i) MustApply({Company(absl::StrCat("c", i))});
+  absl::StatusOr<int64_t> trimmed = store_->TrimChangeLog(now_);
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status();
+  EXPECT_EQ(*trimmed, 7);
+  EXPECT_EQ(*store_->TrimChangeLog(now_), 0);
+  EXPECT_EQ(store_->GetStats()->oldest_retained_sequence, 8);
+  EXPECT_EQ(store_->ReadChanges(7, 0, 0).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->ReadChanges(1, 0, 0).status().code(),
+            absl::StatusCode::kOutOfRange);
+  absl::StatusOr<std::vector<v1::Change>> oldest = store_->ReadChanges(0, 0, 0);
+  ASSERT_TRUE(oldest.ok());
+  ASSERT_EQ(oldest->size(), 3u);
+  EXPECT_EQ(oldest->front().sequence(), 8);
+  EXPECT_EQ(store_->ReadChanges(9, 0, 0)->size(), 2u);
+  // The data itself is untouched.
+  EXPECT_EQ(store_->GetStats()->entity_count, 10);
+
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->GetStats()->oldest_retained_sequence, 8);
+  EXPECT_EQ(store_->ReadChanges(7, 0, 0).status().code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+TEST_F(RocksDbGraphStoreTest, RetentionByAge) {
+  options_.changelog_retention_age = absl::Minutes(90);
+  Open();
+  const absl::Time t0 = now_;
+  for (int i = 0; i < 3; ++i) {
+    now_ = t0 + absl::Hours(i);
+    MustApply({Company(absl::StrCat("c", i))});
+  }
+  EXPECT_EQ(*store_->TrimChangeLog(t0 + absl::Hours(2)), 1);
+  EXPECT_EQ(store_->GetStats()->oldest_retained_sequence, 2);
+  EXPECT_EQ(store_->ReadChanges(1, 0, 0).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->ReadChanges(2, 0, 0)->size(), 2u);
+
+  // Everything expires: the log is empty, the sequence goes on.
+  EXPECT_EQ(*store_->TrimChangeLog(t0 + absl::Hours(5)), 2);
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  EXPECT_EQ(stats->oldest_retained_sequence, 0);
+  EXPECT_EQ(stats->last_sequence, 3);
+  EXPECT_EQ(store_->ReadChanges(3, 0, 0).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(store_->ReadChanges(0, 0, 0)->empty());
+  EXPECT_TRUE(store_->ReadChanges(4, 0, 0)->empty());
+
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->LastSequence(), 3);
+  EXPECT_EQ(MustApply({Company("d")}).sequence, 4);
+  EXPECT_EQ(store_->ReadChanges(0, 0, 0)->front().sequence(), 4);
+}
+
+TEST_F(RocksDbGraphStoreTest, BackgroundThreadTrims) {
+  options_.changelog_retention_count = 1;
+  options_.changelog_trim_interval = absl::Milliseconds(5);
+  Open();
+  MustApply({Company("a")});
+  MustApply({Company("b")});
+  MustApply({Company("c")});
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (store_->GetStats()->oldest_retained_sequence != 3 &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(store_->GetStats()->oldest_retained_sequence, 3);
+}
+
+TEST_F(RocksDbGraphStoreTest, WaitForSequenceWakesOnCommit) {
+  Open();
+  MustApply({Company("a")});
+  absl::Notification waiting;
+  int64_t seen = -1;
+  std::thread waiter([&] {
+    waiting.Notify();
+    seen = store_->WaitForSequence(2, absl::Now() + absl::Seconds(60));
+  });
+  waiting.WaitForNotification();
+  MustApply({Company("b")});
+  waiter.join();
+  EXPECT_EQ(seen, 2);
+  // Already there: returns at once.
+  EXPECT_EQ(store_->WaitForSequence(1, absl::InfinitePast()), 2);
+}
+
+TEST_F(RocksDbGraphStoreTest, WaitForSequenceTimesOut) {
+  Open();
+  MustApply({Company("a")});
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(store_->WaitForSequence(2, start + absl::Milliseconds(20)), 1);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
+}
+
+TEST_F(RocksDbGraphStoreTest, TraverseDepthLimitsAndCycles) {
+  Open();
+  MustApply({Company("a"), Company("b"), Company("c"), Company("d"),
+             Company("x"), Company("y"), Company("z"), Owns("a", "b"),
+             Owns("b", "c"), Owns("c", "d"), Owns("a", "a"), Owns("x", "y"),
+             Owns("y", "z"), Owns("z", "x"), Supplies("b", "x")});
+  TraverseQuery query;
+  query.start_ids = {"company/a"};
+  query.kinds = {v1::Edge::OWNS};
+  query.max_depth = 1;
+  absl::StatusOr<TraverseResult> r = store_->Traverse(query);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Ids(r->entities), ElementsAre("company/a@0", "company/b@1"));
+  EXPECT_FALSE(r->truncated);
+  EXPECT_EQ(r->sequence, 1);
+
+  query.max_depth = 8;
+  r = store_->Traverse(query);
+  EXPECT_THAT(Ids(r->entities), ElementsAre("company/a@0", "company/b@1",
+                                            "company/c@2", "company/d@3"));
+
+  // The 3-cycle terminates, each entity once at its smallest depth.
+  query.start_ids = {"company/x"};
+  query.include_edges = true;
+  r = store_->Traverse(query);
+  EXPECT_THAT(Ids(r->entities),
+              ElementsAre("company/x@0", "company/y@1", "company/z@2"));
+  EXPECT_THAT(EdgeNames(r->edges),
+              ElementsAre("company/x>company/y", "company/y>company/z",
+                          "company/z>company/x"));
+
+  // Both directions, every kind, from two starts; edges once each.
+  query.start_ids = {"company/c", "company/x", "company/c"};
+  query.kinds.clear();
+  query.direction = v1::DIRECTION_BOTH;
+  query.max_depth = 1;
+  r = store_->Traverse(query);
+  EXPECT_THAT(Ids(r->entities),
+              ElementsAre("company/c@0", "company/x@0", "company/d@1",
+                          "company/b@1", "company/y@1", "company/z@1"));
+  EXPECT_EQ(r->edges.size(), 5u);
+
+  // Inbound from d reaches a; the self-loop changes nothing.
+  query.start_ids = {"company/d"};
+  query.direction = v1::DIRECTION_INBOUND;
+  query.include_edges = false;
+  query.max_depth = 8;
+  r = store_->Traverse(query);
+  EXPECT_THAT(Ids(r->entities), ElementsAre("company/d@0", "company/c@1",
+                                            "company/b@2", "company/a@3"));
+
+  // Limits.
+  query.max_entities = 2;
+  r = store_->Traverse(query);
+  EXPECT_THAT(Ids(r->entities), ElementsAre("company/d@0", "company/c@1"));
+  EXPECT_TRUE(r->truncated);
+  query.max_entities = 4;
+  r = store_->Traverse(query);
+  EXPECT_EQ(r->entities.size(), 4u);
+  EXPECT_FALSE(r->truncated);
+}
+
+TEST_F(RocksDbGraphStoreTest, TraverseErrors) {
+  Open();
+  MustApply({Company("a")});
+  TraverseQuery query;
+  query.max_depth = 1;
+  EXPECT_EQ(store_->Traverse(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  query.start_ids = {"company/a", "company/missing"};
+  EXPECT_EQ(store_->Traverse(query).status().code(),
+            absl::StatusCode::kNotFound);
+  query.start_ids = {"company/a"};
+  query.max_depth = 0;
+  EXPECT_EQ(store_->Traverse(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  query.max_depth = 9;
+  EXPECT_EQ(store_->Traverse(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  query.max_depth = 2;
+  query.max_entities = -1;
+  EXPECT_EQ(store_->Traverse(query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RocksDbGraphStoreTest, ListSignalsFiltersAndPages) {
+  Open();
+  v1::Mutation old = Listing("old", "company/a");
+  old.mutable_upsert_signal()->mutable_effective_until()->set_seconds(100);
+  MustApply({Listing("l1", "company/a"), Listing("l2", "company/b", "EU"),
+             Listing("l3", "company/a", "EU"), old, Tariff("t1"),
+             Tariff("t2")});
+  EXPECT_EQ(store_->GetStats()->signal_count, 6);
+
+  auto ids = [&](SignalQuery q) {
+    std::vector<std::string> out;
+    do {
+      absl::StatusOr<SignalPage> page = store_->ListSignals(q);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (const v1::Signal& s : page->signals) out.push_back(s.id());
+      q.page_token = page->next_page_token;
+    } while (!q.page_token.empty());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  SignalQuery q;
+  q.page_size = 1;
+  EXPECT_EQ(ids(q).size(), 6u);
+  q.kinds = {v1::SIGNAL_KIND_TARIFF};
+  EXPECT_THAT(ids(q), ElementsAre("signal/t1", "signal/t2"));
+  q.kinds = {v1::SIGNAL_KIND_EXPORT_CONTROL};
+  q.target_id = "company/a";
+  EXPECT_THAT(ids(q), ElementsAre("signal/l1", "signal/l3", "signal/old"));
+  q.active_at = absl::FromUnixSeconds(1000);
+  EXPECT_THAT(ids(q), ElementsAre("signal/l1", "signal/l3"));
+  q.authority = "EU";
+  EXPECT_THAT(ids(q), ElementsAre("signal/l3"));
+  q = SignalQuery();
+  q.source = "source-EU";
+  EXPECT_THAT(ids(q), ElementsAre("signal/l2", "signal/l3"));
+
+  q = SignalQuery();
+  q.kinds = {v1::SIGNAL_KIND_UNSPECIFIED};
+  EXPECT_EQ(store_->ListSignals(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  q = SignalQuery();
+  q.target_id = "bad";
+  EXPECT_EQ(store_->ListSignals(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  q = SignalQuery();
+  q.page_token = "%%%";
+  EXPECT_EQ(store_->ListSignals(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  MustApply([] {
+    v1::Mutation m;
+    m.set_delete_signal_id("signal/t1");
+    return std::vector<v1::Mutation>{m};
+  }());
+  EXPECT_EQ(store_->GetStats()->signal_count, 5);
+}
+
+TEST_F(RocksDbGraphStoreTest, ExportSnapshotChunksEveryRecordOnce) {
+  Open();
+  std::vector<v1::Mutation> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(Company(absl::StrCat("c", i)));
+  for (int i = 1; i < 10; ++i) {
+    batch.push_back(Owns("c0", absl::StrCat("c", i)));
+  }
+  batch.push_back(Owns("c0", "c0"));
+  batch.push_back(Tariff("t"));
+  MustApply(batch);
+  std::vector<size_t> sizes;
+  size_t entities = 0, edges = 0, signals = 0;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        EXPECT_EQ(chunk.sequence, 1);
+                        sizes.push_back(chunk.entities.size() +
+                                        chunk.edges.size() +
+                                        chunk.signals.size());
+                        entities += chunk.entities.size();
+                        edges += chunk.edges.size();
+                        signals += chunk.signals.size();
+                        return absl::OkStatus();
+                      },
+                      7)
+                  .ok());
+  EXPECT_THAT(sizes, ElementsAre(7, 7, 7));
+  EXPECT_EQ(entities, 10u);
+  EXPECT_EQ(edges, 10u);
+  EXPECT_EQ(signals, 1u);
+
+  // The callback's error stops the export.
+  int calls = 0;
+  absl::Status s = store_->ExportSnapshot(
+      [&](SnapshotChunk&) {
+        ++calls;
+        return absl::CancelledError("client went away");
+      },
+      5);
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(RocksDbGraphStoreTest, EmptyStoreExportsOneEmptyChunk) {
+  Open();
+  int calls = 0;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        ++calls;
+                        EXPECT_EQ(chunk.sequence, 0);
+                        EXPECT_TRUE(chunk.entities.empty());
+                        return absl::OkStatus();
+                      },
+                      0)
+                  .ok());
+  EXPECT_EQ(calls, 1);
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  EXPECT_EQ(stats->last_sequence, 0);
+  EXPECT_EQ(stats->oldest_retained_sequence, 0);
+  EXPECT_TRUE(store_->ReadChanges(0, 0, 0)->empty());
+}
+
+TEST_F(RocksDbGraphStoreTest, ConcurrentCommitsGetContiguousSequences) {
+  Open();
+  MustApply({Company("root")});
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        const std::string slug = absl::StrCat("t", t, "-", b);
+        MustApply({Company(slug), Owns("root", slug)});
+        EdgeQuery query;
+        query.entity_id = "company/root";
+        EXPECT_TRUE(store_->ListEdges(query).ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(store_->LastSequence(), 1 + kThreads * kBatches);
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(1, 1000, 0);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u + kThreads * kBatches);
+  for (size_t i = 0; i < changes->size(); ++i) {
+    EXPECT_EQ((*changes)[i].sequence(), static_cast<int64_t>(i + 1));
+  }
+  EXPECT_EQ(store_->GetStats()->edge_count, kThreads * kBatches);
+}
+
+TEST_F(RocksDbGraphStoreTest, SyncWritesWork) {
+  options_.sync = true;
+  Open();
+  EXPECT_EQ(MustApply({Company("a")}).sequence, 1);
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->GetEntity("company/a")->name(), "a");
+}
+
+}  // namespace
+}  // namespace georisk::storage

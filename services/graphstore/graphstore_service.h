@@ -1,16 +1,88 @@
 // File: services/graphstore/graphstore_service.h
 //
-// GraphStoreService: the gRPC face of the graph store (georisk.v1.GraphStore).
-// Filled in by the graphstore issue on top of storage/graph_store.h; until
-// then every RPC answers UNIMPLEMENTED.
+// GraphStoreService: the gRPC face of the graph store (georisk.v1.GraphStore)
+// over a storage::GraphStore. It translates requests and statuses and owns
+// the streaming machinery; the rules live in storage/.
+//
+//   auto store = storage::RocksDbGraphStore::Open(store_options);
+//   GraphStoreService service(store->get(), {}, &registry);
+//   server->AddShutdownHook([&] { service.Shutdown(); });
+//
+// Thread-safe. The store and the registry must outlive the service.
 #ifndef GEORISK_SERVICES_GRAPHSTORE_GRAPHSTORE_SERVICE_H_
 #define GEORISK_SERVICES_GRAPHSTORE_GRAPHSTORE_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
+
+#include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
+#include "services/common/follow_stream.h"
+#include "services/common/metrics.h"
+#include "storage/graph_store.h"
 
 namespace georisk {
 
-class GraphStoreService final : public v1::GraphStore::CallbackService {};
+struct GraphStoreServiceOptions {
+  // WatchChanges: changes per message, and encoded bytes per message past
+  // the first change.
+  int watch_batch_changes = 256;
+  int64_t watch_batch_bytes = 1 << 20;
+  // WatchChanges: an idle stream gets an empty message carrying the head
+  // sequence this often, so clients can measure lag and notice dead peers.
+  absl::Duration watch_heartbeat = absl::Seconds(10);
+  // ExportSnapshot: records per message, and streams at once (more get
+  // RESOURCE_EXHAUSTED: each holds a RocksDB snapshot and a thread).
+  int export_chunk_records = 1000;
+  int max_concurrent_exports = 4;
+};
+
+class GraphStoreService final : public v1::GraphStore::CallbackService {
+ public:
+  GraphStoreService(storage::GraphStore* store,
+                    GraphStoreServiceOptions options,
+                    MetricsRegistry* registry);
+  ~GraphStoreService() override;
+
+  // Ends every WatchChanges stream with UNAVAILABLE and refuses new ones;
+  // call from the server's shutdown hook. Idempotent.
+  void Shutdown();
+
+  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context,
+                                  const v1::ApplyRequest* request,
+                                  v1::ApplyResponse* response) override;
+  grpc::ServerUnaryReactor* GetEntity(grpc::CallbackServerContext* context,
+                                      const v1::GetEntityRequest* request,
+                                      v1::Entity* response) override;
+  grpc::ServerUnaryReactor* ListEdges(grpc::CallbackServerContext* context,
+                                      const v1::ListEdgesRequest* request,
+                                      v1::ListEdgesResponse* response) override;
+  grpc::ServerUnaryReactor* Traverse(grpc::CallbackServerContext* context,
+                                     const v1::TraverseRequest* request,
+                                     v1::TraverseResponse* response) override;
+  grpc::ServerUnaryReactor* ListSignals(
+      grpc::CallbackServerContext* context,
+      const v1::ListSignalsRequest* request,
+      v1::ListSignalsResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchChangesResponse>* WatchChanges(
+      grpc::CallbackServerContext* context,
+      const v1::WatchChangesRequest* request) override;
+  grpc::ServerWriteReactor<v1::ExportSnapshotResponse>* ExportSnapshot(
+      grpc::CallbackServerContext* context,
+      const v1::ExportSnapshotRequest* request) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                                     const v1::GetStatsRequest* request,
+                                     v1::GetStatsResponse* response) override;
+
+ private:
+  class ExportReactor;
+
+  storage::GraphStore* const store_;
+  const GraphStoreServiceOptions options_;
+  FollowHub hub_;
+  std::atomic<int> exports_{0};
+  Family<Counter>* mutations_;
+};
 
 }  // namespace georisk
 

@@ -1,4 +1,5 @@
 // graphstore: the supply-chain graph on RocksDB, with an atomic change feed.
+#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -7,9 +8,21 @@
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
 #include "services/graphstore/graphstore_service.h"
+#include "storage/rocksdb_graph_store.h"
 
 ABSL_FLAG(std::string, data_dir, "",
           "Directory of the graph's RocksDB database. Required.");
+ABSL_FLAG(bool, sync, true,
+          "fsync each commit before acknowledging it (survives power loss). "
+          "false still survives kill -9 of the process.");
+ABSL_FLAG(int64_t, changelog_retention_count, 0,
+          "Keep at most this many recent changes in the change log (0: all).");
+ABSL_FLAG(absl::Duration, changelog_retention_age, absl::ZeroDuration(),
+          "Drop changes older than this from the change log (0: keep).");
+ABSL_FLAG(int, max_mutations_per_batch, 100000,
+          "Largest Apply batch accepted.");
+ABSL_FLAG(int, max_traverse_depth, 8, "Largest Traverse max_depth accepted.");
+ABSL_FLAG(int64_t, block_cache_mb, 128, "RocksDB block cache, MiB.");
 
 int main(int argc, char** argv) {
   georisk::BlockShutdownSignals();
@@ -28,12 +41,28 @@ int main(int argc, char** argv) {
     return georisk::ExitWithError(s);
   }
 
-  georisk::GraphStoreService service;
+  georisk::storage::RocksDbGraphStoreOptions store_options;
+  store_options.path = absl::GetFlag(FLAGS_data_dir) + "/graph";
+  store_options.sync = absl::GetFlag(FLAGS_sync);
+  store_options.changelog_retention_count =
+      absl::GetFlag(FLAGS_changelog_retention_count);
+  store_options.changelog_retention_age =
+      absl::GetFlag(FLAGS_changelog_retention_age);
+  store_options.max_mutations_per_batch =
+      absl::GetFlag(FLAGS_max_mutations_per_batch);
+  store_options.max_traverse_depth = absl::GetFlag(FLAGS_max_traverse_depth);
+  store_options.block_cache_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
+  auto store = georisk::storage::RocksDbGraphStore::Open(store_options);
+  if (!store.ok()) return georisk::ExitWithError(store.status());
+
   georisk::MetricsRegistry registry;
+  georisk::GraphStoreService service(store->get(), {}, &registry);
   auto server = georisk::GrpcServer::Start(
       *options, {{&service, georisk::v1::GraphStore::service_full_name()}},
       &registry);
   if (!server.ok()) return georisk::ExitWithError(server.status());
+  (*server)->AddShutdownHook([&service] { service.Shutdown(); });
   (*server)->SetServing(true);
   return georisk::ServeUntilShutdownSignal(**server);
 }

@@ -1,0 +1,94 @@
+#include "services/common/follow_stream.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/time/clock.h"
+
+namespace georisk {
+
+FollowHub::FollowHub(std::function<int64_t()> head,
+                     std::function<int64_t(int64_t, absl::Time)> wait,
+                     absl::Duration heartbeat)
+    : head_(std::move(head)), wait_(std::move(wait)), heartbeat_(heartbeat) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+FollowHub::~FollowHub() { Shutdown(); }
+
+bool FollowHub::Park(Waiter* waiter, int64_t wanted) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return false;
+  // Checked under the lock: Run() reads the head before taking the lock, so
+  // a commit that lands between a stream's read and its parking is seen
+  // either here or by the next round of Run().
+  if (head_() >= wanted) return false;
+  parked_[waiter] = Parked{wanted, absl::Now()};
+  return true;
+}
+
+void FollowHub::Unpark(Waiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  parked_.erase(waiter);
+}
+
+bool FollowHub::shutting_down() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_;
+}
+
+int FollowHub::parked() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(parked_.size());
+}
+
+void FollowHub::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shutting_down_) {
+      shutting_down_ = true;
+      std::map<Waiter*, Parked> parked;
+      parked.swap(parked_);
+      for (auto& [waiter, unused] : parked)
+        waiter->Wake(Waiter::Reason::kShutdown);
+    }
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void FollowHub::Run() {
+  // The hub waits for "one past what it has seen", in short slices so that
+  // heartbeats and Shutdown() are noticed.
+  const absl::Duration slice =
+      heartbeat_ > absl::ZeroDuration()
+          ? std::min(absl::Milliseconds(100), heartbeat_)
+          : absl::Milliseconds(100);
+  int64_t seen = head_();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutting_down_) return;
+    }
+    int64_t head = wait_(seen + 1, absl::Now() + slice);
+    seen = std::max(seen, head);
+    absl::Time now = absl::Now();
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return;
+    std::vector<std::pair<Waiter*, Waiter::Reason>> due;
+    for (const auto& [waiter, p] : parked_) {
+      if (p.wanted <= head) {
+        due.emplace_back(waiter, Waiter::Reason::kNewData);
+      } else if (heartbeat_ > absl::ZeroDuration() &&
+                 now - p.since >= heartbeat_) {
+        due.emplace_back(waiter, Waiter::Reason::kHeartbeat);
+      }
+    }
+    for (const auto& [waiter, reason] : due) {
+      parked_.erase(waiter);
+      std::optional<int64_t> again = waiter->Wake(reason);
+      if (again.has_value()) parked_[waiter] = Parked{*again, now};
+    }
+  }
+}
+
+}  // namespace georisk

@@ -1,0 +1,337 @@
+#include "services/graphstore/graphstore_service.h"
+
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
+
+namespace georisk {
+namespace {
+
+std::optional<absl::Time> OptionalTime(
+    bool has, const google::protobuf::Timestamp& timestamp) {
+  if (!has) return std::nullopt;
+  return FromProtoTime(timestamp);
+}
+
+// Enum values are checked by the store; unknown ones reach it as they came.
+template <typename Enum>
+std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
+  std::vector<Enum> out;
+  out.reserve(values.size());
+  for (int v : values) out.push_back(static_cast<Enum>(v));
+  return out;
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+// Streams ExportSnapshot's chunks. The store pushes chunks from its own
+// iteration; this reactor runs that iteration on a thread of its own and
+// hands each chunk to gRPC only after the previous write completed, so a
+// slow client slows the export instead of growing memory.
+class GraphStoreService::ExportReactor final
+    : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
+ public:
+  explicit ExportReactor(GraphStoreService* service) : service_(service) {
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) cancelled_ = true;
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  bool Writable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !writing_ || cancelled_;
+  }
+
+  void Run() {
+    absl::Status status = service_->store_->ExportSnapshot(
+        [this](storage::SnapshotChunk& chunk) -> absl::Status {
+          absl::MutexLock lock(&mu_);
+          mu_.Await(absl::Condition(this, &ExportReactor::Writable));
+          if (cancelled_) return absl::CancelledError("client went away");
+          response_.Clear();
+          for (auto& e : chunk.entities) {
+            *response_.add_entities() = std::move(e);
+          }
+          for (auto& e : chunk.edges) *response_.add_edges() = std::move(e);
+          for (auto& s : chunk.signals) {
+            *response_.add_signals() = std::move(s);
+          }
+          response_.set_sequence(chunk.sequence);
+          writing_ = true;
+          StartWrite(&response_);
+          return absl::OkStatus();
+        },
+        service_->options_.export_chunk_records);
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &ExportReactor::Writable));
+      if (cancelled_ && status.ok()) {
+        status = absl::CancelledError("client went away");
+      }
+    }
+    service_->exports_.fetch_sub(1);
+    Finish(ToGrpcStatus(status));  // Last use of `this`: OnDone deletes it.
+  }
+
+  GraphStoreService* const service_;
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  v1::ExportSnapshotResponse response_;
+};
+
+GraphStoreService::GraphStoreService(storage::GraphStore* store,
+                                     GraphStoreServiceOptions options,
+                                     MetricsRegistry* registry)
+    : store_(store),
+      options_(options),
+      hub_([store] { return store->LastSequence(); },
+           [store](int64_t seq, absl::Time deadline) {
+             return store->WaitForSequence(seq, deadline);
+           },
+           options.watch_heartbeat) {
+  mutations_ = &registry->AddCounter(
+      "georisk_graphstore_mutations_total",
+      "Mutations received by Apply, by outcome (applied, duplicate, "
+      "unchanged, rejected).",
+      {"outcome"});
+  auto stat = [store](int64_t storage::StoreStats::*field) {
+    return [store, field]() -> double {
+      absl::StatusOr<storage::StoreStats> stats = store->GetStats();
+      return stats.ok() ? static_cast<double>((*stats).*field) : 0.0;
+    };
+  };
+  registry->AddCallbackGauge("georisk_graphstore_last_sequence",
+                             "The last committed sequence.",
+                             [store] { return double(store->LastSequence()); });
+  registry->AddCallbackGauge("georisk_graphstore_entities", "Entities stored.",
+                             stat(&storage::StoreStats::entity_count));
+  registry->AddCallbackGauge("georisk_graphstore_edges", "Edges stored.",
+                             stat(&storage::StoreStats::edge_count));
+  registry->AddCallbackGauge("georisk_graphstore_signals", "Signals stored.",
+                             stat(&storage::StoreStats::signal_count));
+  registry->AddCallbackGauge(
+      "georisk_graphstore_oldest_retained_sequence",
+      "The oldest sequence still in the change log.",
+      stat(&storage::StoreStats::oldest_retained_sequence));
+  registry->AddCallbackGauge("georisk_graphstore_disk_bytes",
+                             "Approximate bytes on disk (SST files and WAL).",
+                             stat(&storage::StoreStats::disk_bytes));
+  registry->AddCallbackGauge(
+      "georisk_graphstore_watch_streams_idle",
+      "WatchChanges streams caught up and waiting for commits.",
+      [this] { return double(hub_.parked()); });
+}
+
+GraphStoreService::~GraphStoreService() { Shutdown(); }
+
+void GraphStoreService::Shutdown() { hub_.Shutdown(); }
+
+grpc::ServerUnaryReactor* GraphStoreService::Apply(
+    grpc::CallbackServerContext* context, const v1::ApplyRequest* request,
+    v1::ApplyResponse* response) {
+  absl::StatusOr<storage::ApplyResult> result =
+      store_->Apply(request->mutations(), request->origin());
+  if (!result.ok()) {
+    mutations_->WithLabels({"rejected"}).Increment(request->mutations_size());
+    return Done(context, result.status());
+  }
+  int applied = 0, duplicate = 0, unchanged = 0;
+  for (v1::MutationOutcome outcome : result->outcomes) {
+    response->add_outcomes(outcome);
+    applied += outcome == v1::MUTATION_OUTCOME_APPLIED;
+    duplicate += outcome == v1::MUTATION_OUTCOME_DUPLICATE;
+    unchanged += outcome == v1::MUTATION_OUTCOME_UNCHANGED;
+  }
+  mutations_->WithLabels({"applied"}).Increment(applied);
+  mutations_->WithLabels({"duplicate"}).Increment(duplicate);
+  mutations_->WithLabels({"unchanged"}).Increment(unchanged);
+  response->set_sequence(result->sequence);
+  *response->mutable_commit_time() = ToProtoTime(result->commit_time);
+  response->set_cascaded_edge_deletes(result->cascaded_edge_deletes);
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* GraphStoreService::GetEntity(
+    grpc::CallbackServerContext* context, const v1::GetEntityRequest* request,
+    v1::Entity* response) {
+  absl::StatusOr<v1::Entity> entity = store_->GetEntity(request->id());
+  if (entity.ok()) *response = std::move(*entity);
+  return Done(context, entity.status());
+}
+
+grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
+    grpc::CallbackServerContext* context, const v1::ListEdgesRequest* request,
+    v1::ListEdgesResponse* response) {
+  storage::EdgeQuery query;
+  query.entity_id = request->entity_id();
+  query.direction = request->direction();
+  query.kinds = Enums<v1::Edge::Kind>(request->kinds());
+  query.active_at =
+      OptionalTime(request->has_active_at(), request->active_at());
+  query.page_size = request->page_size();
+  query.page_token = request->page_token();
+  absl::StatusOr<storage::EdgePage> page = store_->ListEdges(query);
+  if (page.ok()) {
+    for (v1::Edge& e : page->edges) *response->add_edges() = std::move(e);
+    response->set_next_page_token(std::move(page->next_page_token));
+  }
+  return Done(context, page.status());
+}
+
+grpc::ServerUnaryReactor* GraphStoreService::Traverse(
+    grpc::CallbackServerContext* context, const v1::TraverseRequest* request,
+    v1::TraverseResponse* response) {
+  storage::TraverseQuery query;
+  query.start_ids.assign(request->start_ids().begin(),
+                         request->start_ids().end());
+  query.direction = request->direction();
+  query.kinds = Enums<v1::Edge::Kind>(request->kinds());
+  query.max_depth = request->max_depth();
+  query.max_entities = request->max_entities();
+  query.active_at =
+      OptionalTime(request->has_active_at(), request->active_at());
+  query.include_edges = request->include_edges();
+  absl::StatusOr<storage::TraverseResult> result = store_->Traverse(query);
+  if (result.ok()) {
+    for (storage::TraversedEntity& t : result->entities) {
+      v1::TraversedEntity* out = response->add_entities();
+      *out->mutable_entity() = std::move(t.entity);
+      out->set_depth(t.depth);
+    }
+    for (v1::Edge& e : result->edges) *response->add_edges() = std::move(e);
+    response->set_truncated(result->truncated);
+    response->set_sequence(result->sequence);
+  }
+  return Done(context, result.status());
+}
+
+grpc::ServerUnaryReactor* GraphStoreService::ListSignals(
+    grpc::CallbackServerContext* context, const v1::ListSignalsRequest* request,
+    v1::ListSignalsResponse* response) {
+  storage::SignalQuery query;
+  query.kinds = Enums<v1::SignalKind>(request->kinds());
+  query.target_id = request->target_id();
+  query.source = request->source();
+  query.authority = request->authority();
+  query.active_at =
+      OptionalTime(request->has_active_at(), request->active_at());
+  query.page_size = request->page_size();
+  query.page_token = request->page_token();
+  absl::StatusOr<storage::SignalPage> page = store_->ListSignals(query);
+  if (page.ok()) {
+    for (v1::Signal& s : page->signals) *response->add_signals() = std::move(s);
+    response->set_next_page_token(std::move(page->next_page_token));
+  }
+  return Done(context, page.status());
+}
+
+grpc::ServerWriteReactor<v1::WatchChangesResponse>*
+GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
+                                const v1::WatchChangesRequest* request) {
+  using Reactor = FollowReactor<v1::WatchChangesResponse>;
+  auto refuse = [](grpc::Status status) {
+    class Refused final
+        : public grpc::ServerWriteReactor<v1::WatchChangesResponse> {
+     public:
+      explicit Refused(const grpc::Status& s) { Finish(s); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(status);
+  };
+  int64_t from = request->from_sequence();
+  if (from < 0) {
+    return refuse(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("from_sequence: must be >= 0, got ", from)));
+  }
+  if (from == 0) {
+    // "From the oldest retained": the first retained change, or, when the
+    // log is empty (nothing committed, or all trimmed), the next commit.
+    absl::StatusOr<storage::StoreStats> stats = store_->GetStats();
+    if (!stats.ok()) return refuse(ToGrpcStatus(stats.status()));
+    from = stats->oldest_retained_sequence > 0 ? stats->oldest_retained_sequence
+                                               : stats->last_sequence + 1;
+  }
+  const int batch = options_.watch_batch_changes;
+  const int64_t bytes = options_.watch_batch_bytes;
+  return new Reactor(
+      &hub_, from,
+      [this, batch, bytes](int64_t* next, v1::WatchChangesResponse* out)
+          -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(std::vector<v1::Change> changes,
+                         store_->ReadChanges(*next, batch, bytes));
+        if (changes.empty()) return false;
+        *next = changes.back().sequence() + 1;
+        for (v1::Change& c : changes) *out->add_changes() = std::move(c);
+        out->set_head_sequence(store_->LastSequence());
+        return true;
+      },
+      [this](v1::WatchChangesResponse* out) {
+        out->set_head_sequence(store_->LastSequence());
+      });
+}
+
+grpc::ServerWriteReactor<v1::ExportSnapshotResponse>*
+GraphStoreService::ExportSnapshot(grpc::CallbackServerContext* context,
+                                  const v1::ExportSnapshotRequest* request) {
+  if (exports_.fetch_add(1) >= options_.max_concurrent_exports) {
+    exports_.fetch_sub(1);
+    class Refused final
+        : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
+     public:
+      explicit Refused(int max) {
+        Finish(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("more than ", max,
+                         " ExportSnapshot streams at once; retry later")));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(options_.max_concurrent_exports);
+  }
+  return new ExportReactor(this);
+}
+
+grpc::ServerUnaryReactor* GraphStoreService::GetStats(
+    grpc::CallbackServerContext* context, const v1::GetStatsRequest* request,
+    v1::GetStatsResponse* response) {
+  absl::StatusOr<storage::StoreStats> stats = store_->GetStats();
+  if (stats.ok()) {
+    response->set_entity_count(stats->entity_count);
+    response->set_edge_count(stats->edge_count);
+    response->set_signal_count(stats->signal_count);
+    response->set_last_sequence(stats->last_sequence);
+    response->set_oldest_retained_sequence(stats->oldest_retained_sequence);
+    response->set_disk_bytes(stats->disk_bytes);
+  }
+  return Done(context, stats.status());
+}
+
+}  // namespace georisk

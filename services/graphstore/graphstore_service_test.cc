@@ -1,0 +1,399 @@
+// GraphStoreService over a real RocksDbGraphStore, called through a real
+// gRPC channel on a loopback port.
+#include "services/graphstore/graphstore_service.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "services/common/server.h"
+#include "storage/rocksdb_graph_store.h"
+
+namespace georisk {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/gs.XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  EXPECT_NE(mkdtemp(buf.data()), nullptr);
+  return buf.data();
+}
+
+v1::Mutation Company(const std::string& slug) {
+  v1::Mutation m;
+  v1::Entity* e = m.mutable_upsert_entity();
+  e->set_id("company/" + slug);
+  e->set_kind(v1::Entity::COMPANY);
+  e->set_name("Company " + slug);
+  e->set_country("TW");
+  e->set_source("test");
+  return m;
+}
+
+v1::Mutation Supplies(const std::string& from, const std::string& to,
+                      double weight) {
+  v1::Mutation m;
+  v1::Edge* e = m.mutable_upsert_edge();
+  e->set_from_id("company/" + from);
+  e->set_to_id("company/" + to);
+  e->set_kind(v1::Edge::SUPPLIES);
+  e->set_weight(weight);
+  e->set_product_code("8542");
+  e->set_source("test");
+  return m;
+}
+
+class GraphStoreServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start(GraphStoreServiceOptions service_options = {}) {
+    storage::RocksDbGraphStoreOptions options;
+    options.path = dir_ + "/graph";
+    options.sync = false;
+    auto store = storage::RocksDbGraphStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    registry_ = std::make_unique<MetricsRegistry>();
+    service_ = std::make_unique<GraphStoreService>(
+        store_.get(), service_options, registry_.get());
+    ServerOptions server_options;
+    server_options.service_name = "graphstore";
+    server_options.metrics_address = "";
+    server_options.shutdown_grace = absl::Seconds(2);
+    auto server = GrpcServer::Start(
+        server_options, {{service_.get(), v1::GraphStore::service_full_name()}},
+        registry_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    server_->AddShutdownHook([this] { service_->Shutdown(); });
+    stub_ = v1::GraphStore::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  grpc::Status Apply(std::vector<v1::Mutation> mutations,
+                     v1::ApplyResponse* response) {
+    v1::ApplyRequest request;
+    for (auto& m : mutations) *request.add_mutations() = m;
+    request.set_origin("test");
+    grpc::ClientContext context;
+    return stub_->Apply(&context, request, response);
+  }
+
+  std::string dir_ = TempDir();
+  std::unique_ptr<storage::RocksDbGraphStore> store_;
+  std::unique_ptr<MetricsRegistry> registry_;
+  std::unique_ptr<GraphStoreService> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::GraphStore::Stub> stub_;
+};
+
+TEST_F(GraphStoreServiceTest, ApplyThenReadBack) {
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(
+      Apply({Company("tsmc"), Company("apple"), Supplies("tsmc", "apple", 0.6)},
+            &applied)
+          .ok());
+  EXPECT_EQ(applied.sequence(), 1);
+  ASSERT_EQ(applied.outcomes_size(), 3);
+  EXPECT_EQ(applied.outcomes(2), v1::MUTATION_OUTCOME_APPLIED);
+
+  grpc::ClientContext context;
+  v1::GetEntityRequest get;
+  get.set_id("company/tsmc");
+  v1::Entity entity;
+  ASSERT_TRUE(stub_->GetEntity(&context, get, &entity).ok());
+  EXPECT_EQ(entity.name(), "Company tsmc");
+  EXPECT_EQ(entity.update_sequence(), 1);
+
+  grpc::ClientContext edges_context;
+  v1::ListEdgesRequest list;
+  list.set_entity_id("company/apple");
+  list.set_direction(v1::DIRECTION_INBOUND);
+  v1::ListEdgesResponse edges;
+  ASSERT_TRUE(stub_->ListEdges(&edges_context, list, &edges).ok());
+  ASSERT_EQ(edges.edges_size(), 1);
+  EXPECT_EQ(edges.edges(0).from_id(), "company/tsmc");
+  EXPECT_EQ(edges.next_page_token(), "");
+
+  grpc::ClientContext stats_context;
+  v1::GetStatsResponse stats;
+  ASSERT_TRUE(
+      stub_->GetStats(&stats_context, v1::GetStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.entity_count(), 2);
+  EXPECT_EQ(stats.edge_count(), 1);
+  EXPECT_EQ(stats.last_sequence(), 1);
+}
+
+TEST_F(GraphStoreServiceTest, BadBatchNamesTheFieldAndWritesNothing) {
+  v1::ApplyResponse applied;
+  grpc::Status status =
+      Apply({Company("a"), Company("b"), Supplies("a", "b", 1.5)}, &applied);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("mutations[2].upsert_edge"));
+  EXPECT_THAT(status.error_message(), HasSubstr("weight"));
+
+  grpc::ClientContext context;
+  v1::GetEntityRequest get;
+  get.set_id("company/a");
+  v1::Entity entity;
+  EXPECT_EQ(stub_->GetEntity(&context, get, &entity).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(store_->LastSequence(), 0);
+}
+
+TEST_F(GraphStoreServiceTest, WatchReplaysThenFollowsLive) {
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  ASSERT_TRUE(Apply({Company("b")}, &applied).ok());
+
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  auto reader = stub_->WatchChanges(&context, request);
+
+  std::vector<int64_t> seen;
+  v1::WatchChangesResponse response;
+  while (seen.size() < 2 && reader->Read(&response)) {
+    for (const auto& c : response.changes()) seen.push_back(c.sequence());
+  }
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2}));
+
+  // Live: a commit made after the replay arrives on the same stream.
+  std::thread writer([this] {
+    absl::SleepFor(absl::Milliseconds(200));
+    v1::ApplyResponse r;
+    EXPECT_TRUE(Apply({Company("c")}, &r).ok());
+  });
+  while (seen.size() < 3 && reader->Read(&response)) {
+    for (const auto& c : response.changes()) {
+      seen.push_back(c.sequence());
+      EXPECT_EQ(c.mutations(0).upsert_entity().id(), "company/c");
+    }
+  }
+  writer.join();
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(response.head_sequence(), 3);
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(GraphStoreServiceTest, WatchFromZeroStartsAtTheOldestRetained) {
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  grpc::ClientContext context;
+  auto reader = stub_->WatchChanges(&context, v1::WatchChangesRequest());
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_EQ(response.changes_size(), 1);
+  EXPECT_EQ(response.changes(0).sequence(), 1);
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, WatchRejectsNegativeAndTrimmedSequences) {
+  {
+    grpc::ClientContext context;
+    v1::WatchChangesRequest request;
+    request.set_from_sequence(-1);
+    auto reader = stub_->WatchChanges(&context, request);
+    v1::WatchChangesResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("from_sequence"));
+  }
+  // Trim the log to its last change, then ask for the first.
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  {
+    storage::RocksDbGraphStoreOptions options;
+    options.path = dir_ + "/graph";
+    options.sync = false;
+    options.changelog_retention_count = 1;
+    options.changelog_trim_interval = absl::ZeroDuration();
+    auto store = storage::RocksDbGraphStore::Open(options);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Apply({Company("a")}, "t").ok());
+    ASSERT_TRUE((*store)->Apply({Company("b")}, "t").ok());
+    ASSERT_TRUE((*store)->TrimChangeLog(absl::Now()).ok());
+  }
+  Start();
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  auto reader = stub_->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::OUT_OF_RANGE);
+}
+
+TEST_F(GraphStoreServiceTest, IdleWatchGetsHeartbeatsWithTheHead) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.watch_heartbeat = absl::Milliseconds(100);
+  Start(options);
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(2);  // Nothing to replay: idle from the start.
+  auto reader = stub_->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.changes_size(), 0);
+  EXPECT_EQ(response.head_sequence(), 1);
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, ShutdownEndsWatchStreamsWithUnavailable) {
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  auto reader = stub_->WatchChanges(&context, request);
+  // Let the stream park, then shut the server down: it must not hang.
+  absl::SleepFor(absl::Milliseconds(200));
+  absl::Time start = absl::Now();
+  server_->Shutdown();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  v1::WatchChangesResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("resume from sequence 1"));
+}
+
+TEST_F(GraphStoreServiceTest, CancelledWatchDoesNotHoldShutdown) {
+  // One change per message and many of them, so that the client's cancel
+  // arrives while a write is pending: the stream must still finish.
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.watch_batch_changes = 1;
+  options.watch_heartbeat = absl::Hours(1);
+  Start(options);
+  for (int i = 0; i < 300; ++i) {
+    v1::ApplyResponse applied;
+    ASSERT_TRUE(Apply({Company(absl::StrCat("c", i))}, &applied).ok());
+  }
+  for (int round = 0; round < 5; ++round) {
+    grpc::ClientContext context;
+    v1::WatchChangesRequest request;
+    request.set_from_sequence(1);
+    auto reader = stub_->WatchChanges(&context, request);
+    v1::WatchChangesResponse response;
+    ASSERT_TRUE(reader->Read(&response));
+    context.TryCancel();
+    reader->Finish();
+  }
+  absl::Time start = absl::Now();
+  server_->Shutdown();  // Grace is 2 s: a stuck stream would use all of it.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+TEST_F(GraphStoreServiceTest, CancelWhileCaughtUpEndsTheStream) {
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  auto reader = stub_->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  absl::SleepFor(absl::Milliseconds(300));  // The stream parks.
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  absl::Time start = absl::Now();
+  server_->Shutdown();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+TEST_F(GraphStoreServiceTest, ManyWatchersAllSeeEveryCommit) {
+  constexpr int kWatchers = 8;
+  constexpr int kCommits = 20;
+  std::vector<std::thread> watchers;
+  std::vector<int> counts(kWatchers, 0);
+  for (int w = 0; w < kWatchers; ++w) {
+    watchers.emplace_back([this, w, &counts] {
+      grpc::ClientContext context;
+      v1::WatchChangesRequest request;
+      request.set_from_sequence(1);
+      auto reader = stub_->WatchChanges(&context, request);
+      v1::WatchChangesResponse response;
+      int64_t expect = 1;
+      while (expect <= kCommits && reader->Read(&response)) {
+        for (const auto& c : response.changes()) {
+          EXPECT_EQ(c.sequence(), expect);
+          ++expect;
+        }
+      }
+      counts[w] = static_cast<int>(expect - 1);
+      context.TryCancel();
+      reader->Finish();
+    });
+  }
+  for (int i = 0; i < kCommits; ++i) {
+    v1::ApplyResponse applied;
+    ASSERT_TRUE(Apply({Company(absl::StrCat("c", i))}, &applied).ok());
+  }
+  for (auto& t : watchers) t.join();
+  for (int c : counts) EXPECT_EQ(c, kCommits);
+}
+
+TEST_F(GraphStoreServiceTest, ExportSnapshotStreamsEveryRecordOnce) {
+  std::vector<v1::Mutation> batch;
+  for (int i = 0; i < 2500; ++i) batch.push_back(Company(absl::StrCat("c", i)));
+  for (int i = 1; i < 2500; ++i) {
+    batch.push_back(
+        Supplies(absl::StrCat("c", i - 1), absl::StrCat("c", i), 0.5));
+  }
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply(batch, &applied).ok());
+
+  grpc::ClientContext context;
+  auto reader = stub_->ExportSnapshot(&context, v1::ExportSnapshotRequest());
+  v1::ExportSnapshotResponse chunk;
+  int entities = 0, edges = 0, messages = 0;
+  while (reader->Read(&chunk)) {
+    entities += chunk.entities_size();
+    edges += chunk.edges_size();
+    EXPECT_EQ(chunk.sequence(), 1);
+    ++messages;
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(entities, 2500);
+  EXPECT_EQ(edges, 2499);
+  EXPECT_GE(messages, 5);  // 1,000 records a message.
+
+  absl::Time start = absl::Now();
+  server_->Shutdown();  // The finished export holds nothing.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+}  // namespace
+}  // namespace georisk

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
+#include "services/common/reflection_client.h"
 #include "tests/testing/process.h"
 
 namespace georisk {

@@ -1,18 +1,14 @@
 // File: services/common/grpc_probe.h
 //
-// Client-side probes of any gRPC server through its standard services:
-// grpc.health.v1.Health and grpc.reflection.v1alpha.ServerReflection. Used by
-// georiskctl (status, and the launcher's readiness wait) and by multi-process
-// tests.
+// Client-side health probes of any gRPC server through the standard
+// grpc.health.v1.Health service. Used by georiskctl (status, and the
+// launcher's readiness wait) and by tests. (Reflection: reflection_client.h.)
 //
 //   absl::Status s = WaitForServing("127.0.0.1:50051", "", absl::Seconds(30));
-//   absl::StatusOr<std::vector<std::string>> names =
-//       ListServices("127.0.0.1:50051", absl::Seconds(5));
 #ifndef GEORISK_SERVICES_COMMON_GRPC_PROBE_H_
 #define GEORISK_SERVICES_COMMON_GRPC_PROBE_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -35,11 +31,6 @@ absl::StatusOr<HealthState> CheckHealth(absl::string_view target,
 // `timeout`, naming the last state or error seen.
 absl::Status WaitForServing(absl::string_view target, absl::string_view service,
                             absl::Duration timeout);
-
-// Lists the full names of the services `target` offers, via server
-// reflection, sorted.
-absl::StatusOr<std::vector<std::string>> ListServices(absl::string_view target,
-                                                      absl::Duration timeout);
 
 }  // namespace georisk
 

@@ -73,6 +73,7 @@ struct RpcFamilies {
   Family<Counter>* started;
   Family<Counter>* handled;
   Family<Histogram>* seconds;
+  std::atomic<int64_t>* in_flight;  // May be null.
 };
 
 class RpcMetricsInterceptor final : public Interceptor {
@@ -82,6 +83,13 @@ class RpcMetricsInterceptor final : public Interceptor {
     std::tie(service_, method_) = SplitGrpcMethod(info->method());
     type_ = TypeName(info->type());
     families_.started->WithLabels({service_, method_, type_}).Increment();
+    if (families_.in_flight != nullptr) families_.in_flight->fetch_add(1);
+  }
+
+  // gRPC destroys the interceptor when the call is done, whether it ended
+  // with a status or was cancelled.
+  ~RpcMetricsInterceptor() override {
+    if (families_.in_flight != nullptr) families_.in_flight->fetch_sub(1);
   }
 
   void Intercept(InterceptorBatchMethods* methods) override {
@@ -109,7 +117,9 @@ class RpcMetricsInterceptor final : public Interceptor {
 class RpcMetricsInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit RpcMetricsInterceptorFactory(MetricsRegistry* registry) {
+  RpcMetricsInterceptorFactory(MetricsRegistry* registry,
+                               std::atomic<int64_t>* in_flight) {
+    families_.in_flight = in_flight;
     families_.started = &registry->AddCounter(
         "grpc_server_started_total", "RPCs started on the server.",
         {"grpc_service", "grpc_method", "grpc_type"});
@@ -146,11 +156,13 @@ std::pair<std::string, std::string> SplitGrpcMethod(const std::string& path) {
 
 std::vector<
     std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-MakeRpcMetricsInterceptors(MetricsRegistry* registry) {
+MakeRpcMetricsInterceptors(MetricsRegistry* registry,
+                           std::atomic<int64_t>* in_flight) {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       out;
-  out.push_back(std::make_unique<RpcMetricsInterceptorFactory>(registry));
+  out.push_back(
+      std::make_unique<RpcMetricsInterceptorFactory>(registry, in_flight));
   return out;
 }
 

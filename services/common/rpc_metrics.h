@@ -15,6 +15,8 @@
 #ifndef GEORISK_SERVICES_COMMON_RPC_METRICS_H_
 #define GEORISK_SERVICES_COMMON_RPC_METRICS_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,10 +31,12 @@ namespace georisk {
 std::pair<std::string, std::string> SplitGrpcMethod(const std::string& path);
 
 // Creates the interceptor factories to install on a ServerBuilder. The
-// registry must outlive the server.
+// registry must outlive the server. If `in_flight` is not null it counts the
+// calls started and not yet done (GrpcServer waits on it to drain).
 std::vector<
     std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-MakeRpcMetricsInterceptors(MetricsRegistry* registry);
+MakeRpcMetricsInterceptors(MetricsRegistry* registry,
+                           std::atomic<int64_t>* in_flight = nullptr);
 
 }  // namespace georisk
 

@@ -71,13 +71,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  // gRPC sets SO_REUSEPORT by default: a second server on a busy port would
+  // silently share its traffic. A busy port must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (const ServiceEntry& entry : services) {
     builder.RegisterService(entry.service);
   }
-  builder.experimental().SetInterceptorCreators(
-      MakeRpcMetricsInterceptors(registry));
-
   std::unique_ptr<GrpcServer> server(new GrpcServer(options, names));
+  builder.experimental().SetInterceptorCreators(
+      MakeRpcMetricsInterceptors(registry, &server->in_flight_));
+
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -175,8 +178,20 @@ void GrpcServer::Shutdown() {
     absl::SleepFor(options_.drain_delay);
   }
   for (auto& hook : hooks) hook();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+  // Let in-flight calls finish within the grace period, then shut down with
+  // an immediate deadline: that cancels what is left and closes idle client
+  // connections at once.
+  const absl::Time deadline = absl::Now() + options_.shutdown_grace;
+  while (in_flight_.load() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  int64_t cancelled = in_flight_.load();
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
+  if (cancelled > 0) {
+    log::Warning("cancelled calls still running after the grace period",
+                 {{"calls", cancelled}});
+  }
   if (metrics_http_ != nullptr) metrics_http_->Stop();
   log::Info("stopped");
 }

@@ -23,6 +23,8 @@
 #ifndef GEORISK_SERVICES_COMMON_SERVER_H_
 #define GEORISK_SERVICES_COMMON_SERVER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -76,8 +78,10 @@ class GrpcServer {
 
   // Drains and stops: reports NOT_SERVING, waits the drain delay, runs the
   // shutdown hooks, lets in-flight calls finish within the grace period
-  // (then cancels them), and stops the /metrics endpoint. Idempotent and
-  // thread-safe; returns when everything has stopped.
+  // (then cancels them), closes every connection, and stops the /metrics
+  // endpoint. Idle client connections do not hold it up (gRPC's own
+  // Shutdown(deadline) waits for clients to hang up until the deadline).
+  // Idempotent and thread-safe; returns when everything has stopped.
   void Shutdown();
 
  private:
@@ -88,6 +92,8 @@ class GrpcServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> metrics_http_;
   int port_ = 0;
+  // Calls started and not yet done, counted by the metrics interceptor.
+  std::atomic<int64_t> in_flight_{0};
 
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

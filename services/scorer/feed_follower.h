@@ -1,0 +1,112 @@
+// File: services/scorer/feed_follower.h
+//
+// FeedFollower keeps a consumer (the scorer's engine) in step with
+// GraphStore: at start it loads the scorer's own durable copy of the graph
+// (storage::GraphMirror) or, when that is empty, bootstraps from
+// GraphStore.ExportSnapshot; then it follows GraphStore.WatchChanges from the
+// mirror's applied sequence + 1, writing each batch of changes to the mirror
+// before handing it to the consumer. A restart therefore resumes where it
+// stopped instead of re-reading everything. When the feed answers
+// OUT_OF_RANGE (the changes it needs were trimmed) it bootstraps again.
+// UNAVAILABLE and other transport errors are retried with exponential backoff.
+//
+//   FeedFollower follower(stub, mirror.get(), &consumer, {});
+//   follower.Start();
+//   ...
+//   follower.Stop();
+//
+// Thread safety: Start() and Stop() from one thread; the accessors from any.
+// The consumer is called from the follower's thread only.
+#ifndef GEORISK_SERVICES_SCORER_FEED_FOLLOWER_H_
+#define GEORISK_SERVICES_SCORER_FEED_FOLLOWER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "storage/graph_mirror.h"
+
+namespace georisk {
+
+// What the follower feeds.
+class GraphFeedConsumer {
+ public:
+  virtual ~GraphFeedConsumer() = default;
+  // The whole graph at `sequence`: at start, and again after a bootstrap.
+  virtual void Load(std::vector<v1::Entity> entities,
+                    std::vector<v1::Edge> edges,
+                    std::vector<v1::Signal> signals, int64_t sequence) = 0;
+  // Consecutive changes following the last Load()/Apply(), already durable
+  // in the mirror. `head_sequence` is GraphStore's head when they were sent.
+  virtual void Apply(const std::vector<v1::Change>& changes,
+                     int64_t head_sequence) = 0;
+};
+
+struct FeedFollowerOptions {
+  // Backoff between failed attempts: starts here, doubles, stops growing at
+  // retry_max.
+  absl::Duration retry_initial = absl::Milliseconds(100);
+  absl::Duration retry_max = absl::Seconds(5);
+};
+
+class FeedFollower {
+ public:
+  // None of the pointers is owned; all must outlive the follower.
+  FeedFollower(std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
+               storage::GraphMirror* mirror, GraphFeedConsumer* consumer,
+               FeedFollowerOptions options);
+  ~FeedFollower();  // Calls Stop().
+  FeedFollower(const FeedFollower&) = delete;
+  FeedFollower& operator=(const FeedFollower&) = delete;
+
+  void Start();
+  // Cancels the feed and joins the thread. Idempotent.
+  void Stop();
+
+  // True once the consumer holds a graph (after the first Load()).
+  bool loaded() const { return loaded_.load(); }
+  // The sequence the consumer has reached.
+  int64_t applied_sequence() const { return applied_.load(); }
+  // GraphStore's head as last reported by the feed.
+  int64_t head_sequence() const { return head_.load(); }
+  // How many times the follower bootstrapped from ExportSnapshot.
+  int bootstraps() const { return bootstraps_.load(); }
+  // The last error seen while following, OK when the feed is healthy.
+  absl::Status last_error() const;
+
+ private:
+  void Run();
+  absl::Status LoadFromMirror();
+  absl::Status Bootstrap();
+  absl::Status Follow();
+  void SetError(const absl::Status& status);
+  // Sleeps up to `d`, returning early (false) when stopping.
+  bool Sleep(absl::Duration d);
+
+  const std::shared_ptr<v1::GraphStore::StubInterface> graphstore_;
+  storage::GraphMirror* const mirror_;
+  GraphFeedConsumer* const consumer_;
+  const FeedFollowerOptions options_;
+
+  std::atomic<bool> loaded_{false};
+  std::atomic<int64_t> applied_{0};
+  std::atomic<int64_t> head_{0};
+  std::atomic<int> bootstraps_{0};
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* call_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace georisk
+
+#endif  // GEORISK_SERVICES_SCORER_FEED_FOLLOWER_H_

@@ -1,0 +1,220 @@
+// FeedFollower against an in-process graphstore over loopback gRPC.
+#include "services/scorer/feed_follower.h"
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "services/common/server.h"
+#include "services/graphstore/graphstore_service.h"
+#include "storage/rocksdb_graph_store.h"
+
+namespace georisk {
+namespace {
+
+std::string TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/ff.XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  EXPECT_NE(mkdtemp(buf.data()), nullptr);
+  return buf.data();
+}
+
+v1::Mutation Company(const std::string& slug) {
+  v1::Mutation m;
+  v1::Entity* e = m.mutable_upsert_entity();
+  e->set_id("company/" + slug);
+  e->set_kind(v1::Entity::COMPANY);
+  e->set_name(slug);
+  e->set_country("TW");
+  e->set_source("t");
+  return m;
+}
+
+// Records what the follower feeds; the entity set it implies.
+class RecordingConsumer : public GraphFeedConsumer {
+ public:
+  void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge>,
+            std::vector<v1::Signal>, int64_t sequence) override {
+    absl::MutexLock lock(&mu_);
+    ids_.clear();
+    for (const auto& e : entities) ids_[e.id()] = true;
+    sequence_ = sequence;
+    ++loads_;
+  }
+  void Apply(const std::vector<v1::Change>& changes, int64_t) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& c : changes) {
+      EXPECT_EQ(c.sequence(), sequence_ + 1);
+      sequence_ = c.sequence();
+      for (const auto& m : c.mutations()) {
+        if (m.has_upsert_entity()) ids_[m.upsert_entity().id()] = true;
+        if (m.has_delete_entity_id()) ids_.erase(m.delete_entity_id());
+      }
+    }
+  }
+  bool WaitFor(int64_t sequence) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return sequence_ >= sequence;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(20));
+  }
+  size_t size() {
+    absl::MutexLock lock(&mu_);
+    return ids_.size();
+  }
+  int loads() {
+    absl::MutexLock lock(&mu_);
+    return loads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, bool> ids_ ABSL_GUARDED_BY(mu_);
+  int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  int loads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class FeedFollowerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartGraphstore(); }
+  void TearDown() override { StopGraphstore(); }
+
+  void StartGraphstore(int64_t retention = 0, int port = 0) {
+    storage::RocksDbGraphStoreOptions options;
+    options.path = dir_ + "/graph";
+    options.sync = false;
+    options.changelog_retention_count = retention;
+    options.changelog_trim_interval = absl::ZeroDuration();
+    store_ = std::move(*storage::RocksDbGraphStore::Open(options));
+    service_ = std::make_unique<GraphStoreService>(
+        store_.get(), GraphStoreServiceOptions{}, &registry_);
+    ServerOptions server_options;
+    server_options.service_name = "graphstore";
+    server_options.listen_address = absl::StrCat("127.0.0.1:", port);
+    server_options.metrics_address = "";
+    server_ = std::move(*GrpcServer::Start(
+        server_options, {{service_.get(), v1::GraphStore::service_full_name()}},
+        &registry_));
+    server_->AddShutdownHook([this] { service_->Shutdown(); });
+    port_ = server_->port();
+  }
+
+  void StopGraphstore() {
+    if (server_) server_->Shutdown();
+    server_.reset();
+    service_.reset();
+    store_.reset();
+  }
+
+  std::shared_ptr<v1::GraphStore::StubInterface> Stub() {
+    return v1::GraphStore::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
+  }
+
+  std::unique_ptr<storage::GraphMirror> OpenMirror() {
+    return std::move(*storage::GraphMirror::Open({dir_ + "/mirror"}));
+  }
+
+  void Commit(const std::string& slug) {
+    ASSERT_TRUE(store_->Apply({Company(slug)}, "t").ok());
+  }
+
+  FeedFollowerOptions Fast() {
+    FeedFollowerOptions o;
+    o.retry_initial = absl::Milliseconds(20);
+    o.retry_max = absl::Milliseconds(200);
+    return o;
+  }
+
+  std::string dir_ = TempDir();
+  MetricsRegistry registry_;
+  std::unique_ptr<storage::RocksDbGraphStore> store_;
+  std::unique_ptr<GraphStoreService> service_;
+  std::unique_ptr<GrpcServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(FeedFollowerTest, BootstrapsThenFollowsThenResumesFromItsOwnCopy) {
+  Commit("a");
+  Commit("b");
+  {
+    auto mirror = OpenMirror();
+    RecordingConsumer consumer;
+    FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+    follower.Start();
+    ASSERT_TRUE(consumer.WaitFor(2));
+    EXPECT_EQ(follower.bootstraps(), 1);
+    Commit("c");  // Live.
+    ASSERT_TRUE(consumer.WaitFor(3));
+    EXPECT_EQ(consumer.size(), 3u);
+    EXPECT_EQ(follower.applied_sequence(), 3);
+    follower.Stop();
+    EXPECT_EQ(mirror->applied_sequence(), 3);
+  }
+  Commit("d");  // While the follower is down.
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+  follower.Start();
+  ASSERT_TRUE(consumer.WaitFor(4));
+  EXPECT_EQ(follower.bootstraps(), 0);  // Resumed; did not re-read the graph.
+  EXPECT_EQ(consumer.loads(), 1);
+  EXPECT_EQ(consumer.size(), 4u);
+}
+
+TEST_F(FeedFollowerTest, BootstrapsAgainWhenItsChangesWereTrimmed) {
+  Commit("a");
+  {
+    auto mirror = OpenMirror();
+    RecordingConsumer consumer;
+    FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+    follower.Start();
+    ASSERT_TRUE(consumer.WaitFor(1));
+    follower.Stop();
+  }
+  StopGraphstore();
+  StartGraphstore(/*retention=*/1);
+  Commit("b");
+  Commit("c");
+  ASSERT_TRUE(store_->TrimChangeLog(absl::Now()).ok());  // Keeps only 3.
+
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+  follower.Start();
+  ASSERT_TRUE(consumer.WaitFor(3));
+  EXPECT_EQ(follower.bootstraps(), 1);
+  EXPECT_EQ(consumer.size(), 3u);
+  EXPECT_EQ(mirror->applied_sequence(), 3);
+}
+
+TEST_F(FeedFollowerTest, SurvivesAGraphstoreRestart) {
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+  follower.Start();
+  Commit("a");
+  ASSERT_TRUE(consumer.WaitFor(1));
+  int port = port_;
+  StopGraphstore();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE(follower.last_error().ok());
+  StartGraphstore(0, port);  // Same address: the channel reconnects.
+  Commit("b");
+  ASSERT_TRUE(consumer.WaitFor(2));
+  EXPECT_EQ(consumer.size(), 2u);
+  EXPECT_EQ(follower.bootstraps(), 1);
+}
+
+}  // namespace
+}  // namespace georisk

@@ -1,0 +1,106 @@
+// File: storage/graph_mirror.h
+//
+// GraphMirror: a consumer's durable copy of the graph, fed by GraphStore's
+// change feed, with the sequence of the last change applied. The scorer keeps
+// one on its own disk so that a restart resumes from where it was instead of
+// re-reading the whole graph.
+//
+//   auto mirror = GraphMirror::Open({.path = dir + "/mirror"});
+//   if ((*mirror)->applied_sequence() == 0) {            // Never loaded.
+//     RETURN_IF_ERROR((*mirror)->BeginReplace());
+//     for (chunk : ExportSnapshot()) RETURN_IF_ERROR((*mirror)->AddChunk(...));
+//     RETURN_IF_ERROR((*mirror)->FinishReplace(snapshot_sequence));
+//   }
+//   ... (*mirror)->ReadAll(&entities, &edges, &signals) ...
+//   for (changes : WatchChanges(applied + 1)) (*mirror)->ApplyChanges(changes);
+//
+// Layout (RocksDB, column families `records` and `meta`): records are keyed
+// "E" + entity id, "X" + from_id + 0x00 + kind byte + to_id + 0x00 +
+// product_code, and "S" + signal id, valued by the serialized proto as the
+// change log carried it. `meta` holds "applied_sequence" (8 bytes,
+// big-endian) and, while a replacement is under way, "replacing".
+//
+// Durability: each ApplyChanges() is one WriteBatch with the new applied
+// sequence, so the copy and its sequence never disagree. Writes go to the WAL
+// without fsync by default: a process crash loses nothing, and what a power
+// loss drops is re-read from GraphStore (the sequence goes back with it).
+//
+// Thread safety: all methods are thread-safe; writes are serialised.
+#ifndef GEORISK_STORAGE_GRAPH_MIRROR_H_
+#define GEORISK_STORAGE_GRAPH_MIRROR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "georisk/v1/graph.pb.h"
+
+namespace georisk::storage {
+
+struct GraphMirrorOptions {
+  // Required. The database directory; created when missing.
+  std::string path;
+  // fsync each write. Default false (see Durability above).
+  bool sync = false;
+};
+
+class GraphMirror {
+ public:
+  // Opens or creates the mirror. Errors: INVALID_ARGUMENT (empty path),
+  // UNAVAILABLE (locked by another process), INTERNAL/DATA_LOSS.
+  static absl::StatusOr<std::unique_ptr<GraphMirror>> Open(
+      const GraphMirrorOptions& options);
+  ~GraphMirror();
+  GraphMirror(const GraphMirror&) = delete;
+  GraphMirror& operator=(const GraphMirror&) = delete;
+
+  // The sequence of the last change applied; 0 when the mirror holds nothing
+  // usable (new, or a replacement did not finish).
+  int64_t applied_sequence() const;
+
+  // Reads every record.
+  absl::Status ReadAll(std::vector<v1::Entity>* entities,
+                       std::vector<v1::Edge>* edges,
+                       std::vector<v1::Signal>* signals) const;
+
+  // Replacing the whole content (bootstrap from a snapshot): BeginReplace()
+  // deletes everything and marks the mirror unusable (applied_sequence() 0)
+  // until FinishReplace(sequence), so a crash half-way is noticed at the
+  // next start. AddChunk() may be called any number of times in between.
+  absl::Status BeginReplace();
+  absl::Status AddChunk(absl::Span<const v1::Entity> entities,
+                        absl::Span<const v1::Edge> edges,
+                        absl::Span<const v1::Signal> signals);
+  absl::Status FinishReplace(int64_t sequence);
+
+  // Applies consecutive changes, the first being applied_sequence() + 1, and
+  // the new applied sequence in one atomic write. Errors: FAILED_PRECONDITION
+  // on a gap, a change out of order, or during a replacement.
+  absl::Status ApplyChanges(absl::Span<const v1::Change> changes);
+
+  // Keys, exposed for tests.
+  static std::string EntityKey(absl::string_view id);
+  static std::string EdgeKey(const v1::EdgeKey& key);
+  static std::string SignalKey(absl::string_view id);
+
+ private:
+  struct Db;
+  GraphMirror(GraphMirrorOptions options, std::unique_ptr<Db> db,
+              int64_t applied, bool replacing);
+
+  const GraphMirrorOptions options_;
+  std::unique_ptr<Db> db_;
+  mutable absl::Mutex mu_;
+  int64_t applied_ ABSL_GUARDED_BY(mu_);
+  bool replacing_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace georisk::storage
+
+#endif  // GEORISK_STORAGE_GRAPH_MIRROR_H_

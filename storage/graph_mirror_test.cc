@@ -1,0 +1,150 @@
+#include "storage/graph_mirror.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace georisk::storage {
+namespace {
+
+std::string TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/mirror.XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  EXPECT_NE(mkdtemp(buf.data()), nullptr);
+  return buf.data();
+}
+
+v1::Entity Company(const std::string& slug) {
+  v1::Entity e;
+  e.set_id("company/" + slug);
+  e.set_kind(v1::Entity::COMPANY);
+  e.set_name(slug);
+  e.set_country("KR");
+  e.set_source("t");
+  return e;
+}
+
+v1::Edge Owns(const std::string& parent, const std::string& child) {
+  v1::Edge e;
+  e.set_from_id("company/" + parent);
+  e.set_to_id("company/" + child);
+  e.set_kind(v1::Edge::OWNS);
+  e.set_weight(0.6);
+  e.set_source("t");
+  return e;
+}
+
+v1::Change ChangeOf(int64_t sequence, std::vector<v1::Mutation> mutations) {
+  v1::Change c;
+  c.set_sequence(sequence);
+  for (auto& m : mutations) *c.add_mutations() = m;
+  return c;
+}
+
+v1::Mutation UpsertEntity(const v1::Entity& e) {
+  v1::Mutation m;
+  *m.mutable_upsert_entity() = e;
+  return m;
+}
+
+v1::Mutation UpsertEdge(const v1::Edge& e) {
+  v1::Mutation m;
+  *m.mutable_upsert_edge() = e;
+  return m;
+}
+
+TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
+  std::string dir = TempDir();
+  {
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE(mirror.ok()) << mirror.status();
+    EXPECT_EQ((*mirror)->applied_sequence(), 0);
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    std::vector<v1::Entity> entities = {Company("a"), Company("b")};
+    std::vector<v1::Edge> edges = {Owns("a", "b")};
+    ASSERT_TRUE((*mirror)->AddChunk(entities, edges, {}).ok());
+    EXPECT_EQ((*mirror)->applied_sequence(), 0);  // Not usable yet.
+    ASSERT_TRUE((*mirror)->FinishReplace(7).ok());
+    EXPECT_EQ((*mirror)->applied_sequence(), 7);
+
+    v1::Mutation delete_edge;
+    delete_edge.mutable_delete_edge()->set_from_id("company/a");
+    delete_edge.mutable_delete_edge()->set_to_id("company/b");
+    delete_edge.mutable_delete_edge()->set_kind(v1::Edge::OWNS);
+    v1::Mutation delete_b;
+    delete_b.set_delete_entity_id("company/b");
+    std::vector<v1::Change> changes = {
+        ChangeOf(8, {UpsertEntity(Company("c")), UpsertEdge(Owns("a", "c"))}),
+        ChangeOf(9, {delete_b, delete_edge}),
+    };
+    ASSERT_TRUE((*mirror)->ApplyChanges(changes).ok());
+    EXPECT_EQ((*mirror)->applied_sequence(), 9);
+  }
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->applied_sequence(), 9);
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Signal> signals;
+  ASSERT_TRUE((*mirror)->ReadAll(&entities, &edges, &signals).ok());
+  ASSERT_EQ(entities.size(), 2u);
+  EXPECT_EQ(entities[0].id(), "company/a");
+  EXPECT_EQ(entities[1].id(), "company/c");
+  ASSERT_EQ(edges.size(), 1u);
+  EXPECT_EQ(edges[0].to_id(), "company/c");
+  EXPECT_TRUE(signals.empty());
+}
+
+TEST(GraphMirrorTest, GapsAndDisorderAreRefusedAndWriteNothing) {
+  auto mirror = GraphMirror::Open({TempDir()});
+  ASSERT_TRUE(mirror.ok());
+  ASSERT_TRUE((*mirror)->BeginReplace().ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(3).ok());
+  std::vector<v1::Change> gap = {ChangeOf(4, {UpsertEntity(Company("x"))}),
+                                 ChangeOf(6, {UpsertEntity(Company("y"))})};
+  absl::Status s = (*mirror)->ApplyChanges(gap);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*mirror)->applied_sequence(), 3);
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Signal> signals;
+  ASSERT_TRUE((*mirror)->ReadAll(&entities, &edges, &signals).ok());
+  EXPECT_TRUE(entities.empty());  // Not even change 4.
+}
+
+TEST(GraphMirrorTest, UnfinishedReplacementIsNoticedOnReopen) {
+  std::string dir = TempDir();
+  {
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(5).ok());
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    std::vector<v1::Entity> entities = {Company("a")};
+    ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}).ok());
+    // "Crash" before FinishReplace.
+  }
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->applied_sequence(), 0);
+  EXPECT_EQ((*mirror)->ApplyChanges({ChangeOf(6, {})}).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(GraphMirrorTest, EdgeKeysSeparateIdsThatExtendEachOther) {
+  v1::EdgeKey a, b;
+  a.set_from_id("company/a");
+  a.set_to_id("company/bc");
+  a.set_kind(v1::Edge::SUPPLIES);
+  b.set_from_id("company/ab");
+  b.set_to_id("company/c");
+  b.set_kind(v1::Edge::SUPPLIES);
+  EXPECT_NE(GraphMirror::EdgeKey(a), GraphMirror::EdgeKey(b));
+}
+
+}  // namespace
+}  // namespace georisk::storage

@@ -1,0 +1,251 @@
+#include "storage/alert_log.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+#include "storage/internal/rocksdb_util.h"
+
+namespace georisk::storage {
+namespace {
+
+using internal::ToAbslStatus;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+std::string SequenceKey(int64_t sequence) {
+  std::string out(8, '\0');
+  uint64_t v = static_cast<uint64_t>(sequence);
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+int64_t DecodeSequenceKey(const rocksdb::Slice& key) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < key.size() && i < 8; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(key[i]);
+  }
+  return static_cast<int64_t>(v);
+}
+
+// Page tokens: web-safe base64 of "a" + the sequence to continue below.
+std::string EncodeToken(int64_t next_below) {
+  return absl::WebSafeBase64Escape(absl::StrCat("a", next_below));
+}
+
+absl::StatusOr<int64_t> DecodeToken(const std::string& token) {
+  std::string raw;
+  int64_t v = 0;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 2 ||
+      raw[0] != 'a' || !absl::SimpleAtoi(raw.substr(1), &v) || v < 1) {
+    return absl::InvalidArgumentError("page_token: malformed");
+  }
+  return v;
+}
+
+}  // namespace
+
+bool AlertMatches(const v1::Alert& alert, const v1::AlertFilter& filter) {
+  if (filter.state() != v1::Alert::STATE_UNSPECIFIED &&
+      alert.state() != filter.state()) {
+    return false;
+  }
+  if (!filter.entity_id().empty() && alert.entity_id() != filter.entity_id()) {
+    return false;
+  }
+  if (!filter.rule_name().empty() && alert.rule_name() != filter.rule_name()) {
+    return false;
+  }
+  if (filter.min_severity() != v1::SEVERITY_UNSPECIFIED &&
+      alert.severity() < filter.min_severity()) {
+    return false;
+  }
+  if (filter.has_since()) {
+    const auto& t = alert.update_time();
+    const auto& s = filter.since();
+    if (t.seconds() < s.seconds() ||
+        (t.seconds() == s.seconds() && t.nanos() < s.nanos())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct AlertLog::Db {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* active = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ~Db() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
+    const AlertLogOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("path: must not be empty");
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  rocksdb::ColumnFamilyOptions cf;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cf}, {"log", cf}, {"active", cf}};
+  auto db = std::make_unique<Db>();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, cfs, &db->handles, &raw);
+  if (!s.ok()) {
+    return ToAbslStatus(s, absl::StrCat("opening alert log ", options.path));
+  }
+  db->db.reset(raw);
+  db->log = db->handles[1];
+  db->active = db->handles[2];
+  int64_t head = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->db->NewIterator(rocksdb::ReadOptions(), db->log));
+  it->SeekToLast();
+  if (it->Valid()) head = DecodeSequenceKey(it->key());
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "reading head");
+  it.reset();
+  return std::unique_ptr<AlertLog>(
+      new AlertLog(options, std::move(db), head));
+}
+
+AlertLog::AlertLog(AlertLogOptions options, std::unique_ptr<Db> db,
+                   int64_t head)
+    : options_(std::move(options)), db_(std::move(db)), head_(head) {}
+
+AlertLog::~AlertLog() = default;
+
+int64_t AlertLog::head() const {
+  absl::MutexLock lock(&mu_);
+  return head_;
+}
+
+int64_t AlertLog::WaitForSequence(int64_t sequence,
+                                  absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return head_ >= sequence;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+  return head_;
+}
+
+absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
+    std::vector<v1::Alert> records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].alert_id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("records[", i, "].alert_id: required"));
+    }
+    if (records[i].state() != v1::Alert::FIRING &&
+        records[i].state() != v1::Alert::RESOLVED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("records[", i, "].state: must be FIRING or RESOLVED"));
+    }
+  }
+  if (records.empty()) return records;
+  absl::MutexLock append_lock(&append_mu_);
+  int64_t next = head() + 1;
+  rocksdb::WriteBatch batch;
+  for (v1::Alert& record : records) {
+    record.set_sequence(next++);
+    std::string bytes = record.SerializeAsString();
+    batch.Put(db_->log, SequenceKey(record.sequence()), bytes);
+    if (record.state() == v1::Alert::FIRING) {
+      batch.Put(db_->active, record.alert_id(), bytes);
+    } else {
+      batch.Delete(db_->active, record.alert_id());
+    }
+  }
+  rocksdb::WriteOptions write;
+  write.sync = options_.sync;
+  rocksdb::Status s = db_->db->Write(write, &batch);
+  if (!s.ok()) return ToAbslStatus(s, "appending alerts");
+  absl::MutexLock lock(&mu_);
+  head_ = next - 1;
+  return records;
+}
+
+absl::StatusOr<std::vector<v1::Alert>> AlertLog::Read(int64_t from,
+                                                      int max) const {
+  if (from < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_sequence: must be >= 1, got ", from));
+  }
+  std::vector<v1::Alert> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(rocksdb::ReadOptions(), db_->log));
+  for (it->Seek(SequenceKey(from));
+       it->Valid() && static_cast<int>(out.size()) < max; it->Next()) {
+    if (!out.emplace_back().ParseFromArray(it->value().data(),
+                                           it->value().size())) {
+      return absl::DataLossError(absl::StrCat(
+          "alert log: unreadable record ", DecodeSequenceKey(it->key())));
+    }
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "reading alerts");
+  return out;
+}
+
+absl::StatusOr<AlertPage> AlertLog::List(const v1::AlertFilter& filter,
+                                         int page_size,
+                                         const std::string& page_token) const {
+  if (page_size < 0) {
+    return absl::InvalidArgumentError("page_size: must not be negative");
+  }
+  if (page_size == 0) page_size = kDefaultPageSize;
+  page_size = std::min(page_size, kMaxPageSize);
+  int64_t below = head() + 1;
+  if (!page_token.empty()) {
+    absl::StatusOr<int64_t> decoded = DecodeToken(page_token);
+    if (!decoded.ok()) return decoded.status();
+    below = *decoded;
+  }
+  AlertPage page;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(rocksdb::ReadOptions(), db_->log));
+  it->SeekForPrev(SequenceKey(below - 1));
+  for (; it->Valid(); it->Prev()) {
+    v1::Alert alert;
+    if (!alert.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError("alert log: unreadable record");
+    }
+    if (!AlertMatches(alert, filter)) continue;
+    if (static_cast<int>(page.alerts.size()) == page_size) {
+      page.next_page_token = EncodeToken(alert.sequence() + 1);
+      break;
+    }
+    page.alerts.push_back(std::move(alert));
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "listing alerts");
+  return page;
+}
+
+absl::StatusOr<std::vector<v1::Alert>> AlertLog::Active() const {
+  std::vector<v1::Alert> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(rocksdb::ReadOptions(), db_->active));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!out.emplace_back().ParseFromArray(it->value().data(),
+                                           it->value().size())) {
+      return absl::DataLossError("alert log: unreadable active alert");
+    }
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "reading active");
+  return out;
+}
+
+}  // namespace georisk::storage

@@ -1,0 +1,103 @@
+// File: storage/alert_log.h
+//
+// AlertLog: the scorer's durable log of alert records (georisk.v1.Alert),
+// numbered 1, 2, 3... Each record is a state change of one alert (it fired,
+// was updated, or resolved). Records are written — and fsync'ed by default —
+// before anyone is told about them, so a watcher that resumes from the last
+// sequence it saw misses nothing and sees nothing twice, across restarts.
+// Alongside the log, in the same atomic write, the log keeps the last record
+// of every alert still firing, so the rule state (hysteresis) survives a
+// restart.
+//
+//   auto log = AlertLog::Open({.path = dir + "/alerts"});
+//   absl::StatusOr<std::vector<v1::Alert>> written = (*log)->Append(records);
+//   std::vector<v1::Alert> page = (*log)->Read(from, 100).value();
+//
+// Layout (RocksDB): column family `log` keyed by the 8-byte big-endian
+// sequence, valued by the serialized Alert (with its sequence set); `active`
+// keyed by alert_id, valued by the alert's last FIRING record.
+//
+// Thread safety: all methods are thread-safe; appends are serialised.
+#ifndef GEORISK_STORAGE_ALERT_LOG_H_
+#define GEORISK_STORAGE_ALERT_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "georisk/v1/alert.pb.h"
+#include "georisk/v1/alerts.pb.h"
+
+namespace georisk::storage {
+
+struct AlertLogOptions {
+  // Required. The database directory; created when missing.
+  std::string path;
+  // fsync each append. Default true: an alert announced must survive a
+  // power loss too.
+  bool sync = true;
+};
+
+struct AlertPage {
+  // Newest first.
+  std::vector<v1::Alert> alerts;
+  // Empty on the last page.
+  std::string next_page_token;
+};
+
+class AlertLog {
+ public:
+  // Errors: INVALID_ARGUMENT (empty path), UNAVAILABLE (locked by another
+  // process), INTERNAL/DATA_LOSS.
+  static absl::StatusOr<std::unique_ptr<AlertLog>> Open(
+      const AlertLogOptions& options);
+  ~AlertLog();
+  AlertLog(const AlertLog&) = delete;
+  AlertLog& operator=(const AlertLog&) = delete;
+
+  // Appends the records in order, setting each one's `sequence`, and updates
+  // the set of firing alerts (FIRING: stored as the alert's last record;
+  // RESOLVED: removed) in the same atomic write. Returns the records as
+  // written. Errors: INVALID_ARGUMENT (a record without alert_id or state).
+  absl::StatusOr<std::vector<v1::Alert>> Append(std::vector<v1::Alert> records);
+
+  // The last sequence written (0 when the log is empty).
+  int64_t head() const;
+  // Blocks until head() >= sequence or the deadline; returns head().
+  int64_t WaitForSequence(int64_t sequence, absl::Time deadline) const;
+
+  // Up to `max` records from `from` (>= 1) on, in order; empty when `from`
+  // is past the head. INVALID_ARGUMENT for from < 1.
+  absl::StatusOr<std::vector<v1::Alert>> Read(int64_t from, int max) const;
+
+  // Records matching `filter`, newest first, `page_size` at most (0: 100,
+  // above 1,000: 1,000). The token is opaque. INVALID_ARGUMENT for a bad
+  // token or negative page size.
+  absl::StatusOr<AlertPage> List(const v1::AlertFilter& filter, int page_size,
+                                 const std::string& page_token) const;
+
+  // The last record of every alert still firing.
+  absl::StatusOr<std::vector<v1::Alert>> Active() const;
+
+ private:
+  struct Db;
+  AlertLog(AlertLogOptions options, std::unique_ptr<Db> db, int64_t head);
+
+  const AlertLogOptions options_;
+  std::unique_ptr<Db> db_;
+  absl::Mutex append_mu_;  // Serialises Append().
+  mutable absl::Mutex mu_;
+  int64_t head_ ABSL_GUARDED_BY(mu_);
+};
+
+// Whether `alert` passes `filter` (exposed for the service and tests).
+bool AlertMatches(const v1::Alert& alert, const v1::AlertFilter& filter);
+
+}  // namespace georisk::storage
+
+#endif  // GEORISK_STORAGE_ALERT_LOG_H_

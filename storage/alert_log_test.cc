@@ -1,0 +1,132 @@
+#include "storage/alert_log.h"
+
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace georisk::storage {
+namespace {
+
+std::string TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/alerts.XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  EXPECT_NE(mkdtemp(buf.data()), nullptr);
+  return buf.data();
+}
+
+v1::Alert Record(const std::string& entity, v1::Alert::State state,
+                 v1::Severity severity = v1::SEVERITY_WARNING) {
+  v1::Alert a;
+  a.set_entity_id(entity);
+  a.set_rule_name("risk_band_high");
+  a.set_alert_id(entity + "|risk_band_high");
+  a.set_state(state);
+  a.set_severity(severity);
+  return a;
+}
+
+TEST(AlertLogTest, AppendNumbersRecordsAndSurvivesReopen) {
+  std::string dir = TempDir();
+  {
+    auto log = AlertLog::Open({dir});
+    ASSERT_TRUE(log.ok()) << log.status();
+    auto written = (*log)->Append({Record("company/a", v1::Alert::FIRING),
+                                   Record("company/b", v1::Alert::FIRING)});
+    ASSERT_TRUE(written.ok());
+    EXPECT_EQ((*written)[0].sequence(), 1);
+    EXPECT_EQ((*written)[1].sequence(), 2);
+    ASSERT_TRUE(
+        (*log)->Append({Record("company/a", v1::Alert::RESOLVED)}).ok());
+    EXPECT_EQ((*log)->head(), 3);
+  }
+  auto log = AlertLog::Open({dir});
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->head(), 3);
+  auto records = (*log)->Read(2, 10);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].entity_id(), "company/b");
+  EXPECT_EQ((*records)[1].state(), v1::Alert::RESOLVED);
+  // Only b is still firing.
+  auto active = (*log)->Active();
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].entity_id(), "company/b");
+  EXPECT_EQ((*active)[0].sequence(), 2);
+  // A new append continues the numbering.
+  auto more = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
+  EXPECT_EQ((*more)[0].sequence(), 4);
+}
+
+TEST(AlertLogTest, BadRecordsWriteNothing) {
+  auto log = AlertLog::Open({TempDir()});
+  v1::Alert no_id = Record("company/a", v1::Alert::FIRING);
+  no_id.clear_alert_id();
+  auto r = (*log)->Append({Record("company/b", v1::Alert::FIRING), no_id});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "records[1].alert_id: required");
+  EXPECT_EQ((*log)->head(), 0);
+  EXPECT_EQ((*log)->Read(0, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AlertLogTest, ListFiltersNewestFirstAndPagesWithoutOverlap) {
+  auto log = AlertLog::Open({TempDir()});
+  std::vector<v1::Alert> records;
+  for (int i = 0; i < 25; ++i) {
+    records.push_back(Record(absl::StrCat("company/e", i),
+                             i % 2 ? v1::Alert::RESOLVED : v1::Alert::FIRING,
+                             i % 5 ? v1::SEVERITY_WARNING
+                                   : v1::SEVERITY_CRITICAL));
+  }
+  ASSERT_TRUE((*log)->Append(records).ok());
+  v1::AlertFilter firing;
+  firing.set_state(v1::Alert::FIRING);
+  std::set<int64_t> seen;
+  std::string token;
+  int64_t last = 1 << 30;
+  int pages = 0;
+  do {
+    auto page = (*log)->List(firing, 5, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& a : page->alerts) {
+      EXPECT_EQ(a.state(), v1::Alert::FIRING);
+      EXPECT_LT(a.sequence(), last);  // Newest first.
+      last = a.sequence();
+      EXPECT_TRUE(seen.insert(a.sequence()).second);
+    }
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(seen.size(), 13u);
+  EXPECT_EQ(pages, 3);
+
+  v1::AlertFilter critical;
+  critical.set_min_severity(v1::SEVERITY_CRITICAL);
+  auto page = (*log)->List(critical, 100, "");
+  EXPECT_EQ(page->alerts.size(), 5u);
+  EXPECT_EQ((*log)->List(critical, 10, "garbage!").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AlertLogTest, WaitWakesOnAppend) {
+  auto log = AlertLog::Open({TempDir()});
+  std::thread t([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    ASSERT_TRUE((*log)->Append({Record("company/a", v1::Alert::FIRING)}).ok());
+  });
+  EXPECT_EQ((*log)->WaitForSequence(1, absl::Now() + absl::Seconds(10)), 1);
+  t.join();
+  EXPECT_EQ((*log)->WaitForSequence(2, absl::Now() + absl::Milliseconds(20)),
+            1);
+}
+
+}  // namespace
+}  // namespace georisk::storage

@@ -1,0 +1,85 @@
+#include "services/scorer/alert_pipeline.h"
+
+#include <utility>
+
+#include "services/common/log.h"
+
+namespace georisk {
+
+AlertPipeline::AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
+                             storage::AlertLog* log,
+                             std::function<absl::Time()> clock,
+                             MetricsRegistry* registry)
+    : evaluator_(std::move(evaluator)), log_(log), clock_(std::move(clock)) {
+  records_ = &registry->AddCounter(
+      "georisk_alert_records_total",
+      "Alert log records written, by state (firing includes updates).",
+      {"state"});
+  write_errors_ = &registry
+                       ->AddCounter("georisk_alert_log_write_errors_total",
+                                    "Alert records that could not be written.")
+                       .WithLabels({});
+  registry->AddCallbackGauge("georisk_alerts_firing", "Alerts firing now.",
+                             [this] {
+                               absl::MutexLock lock(&mu_);
+                               return static_cast<double>(evaluator_->firing());
+                             });
+  registry->AddCallbackGauge(
+      "georisk_alert_log_head", "The last alert log sequence written.",
+      [log] { return static_cast<double>(log->head()); });
+}
+
+absl::Status AlertPipeline::Restore() {
+  absl::StatusOr<std::vector<v1::Alert>> active = log_->Active();
+  if (!active.ok()) return active.status();
+  absl::MutexLock lock(&mu_);
+  evaluator_->Restore(*active);
+  log::Info("alert state restored",
+            {{"firing", static_cast<int64_t>(active->size())},
+             {"log_head", log_->head()}});
+  return absl::OkStatus();
+}
+
+void AlertPipeline::AddNotifier(Notify notify) {
+  notifiers_.push_back(std::move(notify));
+}
+
+void AlertPipeline::OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
+                                   int64_t graph_sequence,
+                                   const AlertEvaluator::ReasonsFn& reasons) {
+  absl::MutexLock lock(&mu_);
+  Write(evaluator_->OnScoreChanges(changes, graph_sequence, clock_(), reasons));
+}
+
+void AlertPipeline::Tick() {
+  absl::MutexLock lock(&mu_);
+  Write(evaluator_->Tick(clock_()));
+}
+
+void AlertPipeline::Write(std::vector<v1::Alert> records) {
+  if (records.empty()) return;
+  size_t n = records.size();
+  absl::StatusOr<std::vector<v1::Alert>> written =
+      log_->Append(std::move(records));
+  if (!written.ok()) {
+    // Not announced: better silent than announced and then lost.
+    write_errors_->Increment(static_cast<double>(n));
+    log::Error("cannot write alert records; they are not announced",
+               {{"records", static_cast<int64_t>(n)},
+                {"error", written.status().ToString()}});
+    return;
+  }
+  for (const v1::Alert& a : *written) {
+    records_
+        ->WithLabels({a.state() == v1::Alert::FIRING ? "firing" : "resolved"})
+        .Increment();
+    log::Info("alert", {{"sequence", a.sequence()},
+                        {"alert_id", a.alert_id()},
+                        {"state", v1::Alert::State_Name(a.state())},
+                        {"score_before", a.score_before()},
+                        {"score_after", a.score_after()}});
+    for (const Notify& notify : notifiers_) notify(a);
+  }
+}
+
+}  // namespace georisk

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "services/common/auth.h"
 #include "services/common/log.h"
 #include "services/common/rpc_metrics.h"
 
@@ -51,6 +54,44 @@ absl::Status WriteFileAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
+    const ServerOptions& options) {
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (!options.tls_cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadPemFile(options.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadPemFile(options.tls_key_file);
+    if (!key.ok()) return key.status();
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    if (!options.tls_client_ca_file.empty()) {
+      absl::StatusOr<std::string> ca = ReadPemFile(options.tls_client_ca_file);
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *ca;
+      ssl.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    credentials = grpc::SslServerCredentials(ssl);
+  } else if (!options.token_file.empty()) {
+    // Tokens without TLS: loopback only (checked by ValidateServerOptions).
+    // Local credentials accept plaintext loopback clients and, unlike
+    // insecure ones, carry an AuthMetadataProcessor.
+    credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+  } else {
+    return grpc::InsecureServerCredentials();
+  }
+  if (!options.token_file.empty()) {
+    absl::StatusOr<TokenStore> tokens = TokenStore::Load(options.token_file);
+    if (!tokens.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token_file: ", tokens.status().message()));
+    }
+    credentials->SetAuthMetadataProcessor(
+        std::make_shared<TokenAuthProcessor>(std::move(*tokens)));
+  }
+  return credentials;
+}
+
 GrpcServer::GrpcServer(ServerOptions options,
                        std::vector<std::string> service_names)
     : options_(std::move(options)), service_names_(std::move(service_names)) {}
@@ -66,10 +107,29 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   std::vector<std::string> names;
   for (const ServiceEntry& entry : services) names.push_back(entry.name);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      BuildServerCredentials(options);
+  if (!credentials.ok()) return credentials.status();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen_address, *credentials, &port);
+  // Keepalive, matched with the clients' (channel.h): we ping idle
+  // connections, and let clients ping as often as min_client_ping_interval,
+  // also between calls (long watch streams sit idle).
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(
+          absl::ToInt64Milliseconds(options.min_client_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   // gRPC sets SO_REUSEPORT by default: a second server on a busy port would
   // silently share its traffic. A busy port must be an error.
@@ -134,6 +194,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
 
   log::Info("listening", {{"grpc_address", options.listen_address},
+                          {"tls", !options.tls_cert_file.empty()},
+                          {"mutual_tls", !options.tls_client_ca_file.empty()},
+                          {"tokens", !options.token_file.empty()},
                           {"grpc_port", server->port_},
                           {"metrics_port", server->metrics_port()}});
   return server;

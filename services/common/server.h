@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "services/common/http_server.h"
 #include "services/common/metrics.h"
@@ -117,6 +118,11 @@ int ServeUntilShutdownSignal(GrpcServer& server);
 // Logs `status` as a fatal start-up error and returns exit code 1 (2 for
 // InvalidArgument, i.e. bad flags).
 int ExitWithError(const absl::Status& status);
+
+// The server credentials `options` call for: insecure, TLS, mutual TLS,
+// and/or bearer tokens (see ServerOptions). Errors name the file at fault.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
+    const ServerOptions& options);
 
 // Writes `contents` to `path` atomically (temporary file + rename).
 absl::Status WriteFileAtomically(const std::string& path,

@@ -3,6 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "services/common/log.h"
 
 ABSL_FLAG(std::string, listen, "",
@@ -20,6 +21,21 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM, time in-flight calls get to finish.");
 ABSL_FLAG(int, max_receive_message_bytes, 64 << 20,
           "Largest request message accepted, in bytes.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the server; with --tls_key serves TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; when set, clients must present a certificate it "
+          "signed (mutual TLS).");
+ABSL_FLAG(std::string, token_file, "",
+          "Bearer tokens with roles, one \"<token> <role> [<name>]\" per line "
+          "(roles: reader, writer, admin). Health checks stay open.");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Seconds(60),
+          "Ping idle client connections this often.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "Drop a connection whose ping is not answered within this.");
+ABSL_FLAG(int, max_concurrent_streams, 1000,
+          "Concurrent calls per client connection.");
 ABSL_FLAG(std::string, log_level, "info",
           "Minimum log level: debug, info, warning or error.");
 
@@ -83,12 +99,32 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(
         "--max_receive_message_bytes: must be positive");
   }
 
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.token_file = absl::GetFlag(FLAGS_token_file);
+  options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+
   absl::StatusOr<log::Level> level =
       ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) return level.status();
   log::SetMinLevel(*level);
 
-  if (absl::Status s = ValidateServerOptions(options); !s.ok()) return s;
+  if (absl::Status s = ValidateServerOptions(options); !s.ok()) {
+    // Name the flag rather than the field (one left-to-right pass; longer
+    // names first where one is a prefix of another).
+    std::string message = absl::StrReplaceAll(
+        s.message(), {{"tls_client_ca_file", "--tls_client_ca"},
+                      {"tls_cert_file", "--tls_cert"},
+                      {"tls_key_file", "--tls_key"},
+                      {"token_file", "--token_file"},
+                      {"keepalive_timeout", "--keepalive_timeout"},
+                      {"keepalive_time", "--keepalive_time"},
+                      {"max_concurrent_streams", "--max_concurrent_streams"}});
+    return absl::InvalidArgumentError(message);
+  }
   return options;
 }
 

@@ -20,6 +20,10 @@
 //   --drain_delay=DURATION      keep serving after NOT_SERVING (default 0s)
 //   --shutdown_grace=DURATION   in-flight calls' time to finish (default 10s)
 //   --max_receive_message_bytes=N  (default 64 MiB)
+//   --tls_cert=PEM --tls_key=PEM   serve TLS
+//   --tls_client_ca=PEM            require client certificates (mutual TLS)
+//   --token_file=PATH              bearer tokens with roles (auth.h)
+//   --keepalive_time, --keepalive_timeout, --max_concurrent_streams
 //   --log_level=debug|info|warning|error  (default info)
 #ifndef GEORISK_SERVICES_COMMON_SERVER_FLAGS_H_
 #define GEORISK_SERVICES_COMMON_SERVER_FLAGS_H_
@@ -38,6 +42,13 @@ ABSL_DECLARE_FLAG(absl::Duration, drain_delay);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
 ABSL_DECLARE_FLAG(int, max_receive_message_bytes);
 ABSL_DECLARE_FLAG(std::string, log_level);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca);
+ABSL_DECLARE_FLAG(std::string, token_file);
+ABSL_DECLARE_FLAG(absl::Duration, keepalive_time);
+ABSL_DECLARE_FLAG(absl::Duration, keepalive_timeout);
+ABSL_DECLARE_FLAG(int, max_concurrent_streams);
 
 namespace georisk {
 

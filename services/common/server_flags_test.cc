@@ -67,6 +67,19 @@ TEST_F(ServerFlagsTest, BadValuesNameTheFlag) {
       {[] { absl::SetFlag(&FLAGS_max_receive_message_bytes, 0); },
        "--max_receive_message_bytes: "},
       {[] { absl::SetFlag(&FLAGS_log_level, "loud"); }, "--log_level: "},
+      {[] {
+         absl::SetFlag(&FLAGS_listen, "0.0.0.0:0");
+         absl::SetFlag(&FLAGS_token_file, "/tokens");
+       },
+       "--token_file: bearer tokens need TLS"},
+      {[] { absl::SetFlag(&FLAGS_tls_cert, "/cert.pem"); },
+       "--tls_cert, --tls_key: give both or neither"},
+      {[] {
+         absl::SetFlag(&FLAGS_tls_cert, "/c");
+         absl::SetFlag(&FLAGS_tls_key, "/k");
+         absl::SetFlag(&FLAGS_keepalive_timeout, absl::ZeroDuration());
+       },
+       "--keepalive_time, --keepalive_timeout, min_client_ping_interval"},
   };
   for (const Case& c : cases) {
     absl::FlagSaver saver;

@@ -1,6 +1,7 @@
 #include "services/common/server_options.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -44,6 +45,10 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
   return out;
 }
 
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
 absl::Status ValidateServerOptions(const ServerOptions& options) {
   if (options.service_name.empty()) {
     return absl::InvalidArgumentError("service_name: must not be empty");
@@ -67,6 +72,33 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
   if (options.max_receive_message_bytes <= 0) {
     return absl::InvalidArgumentError(
         "max_receive_message_bytes: must be positive");
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert_file, tls_key_file: give both or neither");
+  }
+  if (!options.tls_client_ca_file.empty() && options.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_client_ca_file: mutual TLS needs tls_cert_file and tls_key_file");
+  }
+  if (!options.token_file.empty() && options.tls_cert_file.empty()) {
+    absl::StatusOr<HostPort> hp = ParseHostPort(options.listen_address);
+    if (hp.ok() && !IsLoopbackHost(hp->host)) {
+      return absl::InvalidArgumentError(
+          "token_file: bearer tokens need TLS (tls_cert_file, tls_key_file) "
+          "unless the server listens on loopback only");
+    }
+  }
+  if (options.keepalive_time <= absl::ZeroDuration() ||
+      options.keepalive_timeout <= absl::ZeroDuration() ||
+      options.min_client_ping_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "keepalive_time, keepalive_timeout, min_client_ping_interval: must be "
+        "positive");
+  }
+  if (options.max_concurrent_streams <= 0) {
+    return absl::InvalidArgumentError(
+        "max_concurrent_streams: must be positive");
   }
   return absl::OkStatus();
 }

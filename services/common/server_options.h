@@ -49,7 +49,31 @@ struct ServerOptions {
 
   // Largest request message accepted, in bytes.
   int max_receive_message_bytes = 64 << 20;
+
+  // TLS: the server's certificate chain and private key, PEM files. Both or
+  // neither; neither serves plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Mutual TLS: a CA bundle (PEM); clients must present a certificate it
+  // signed, or they cannot connect. Needs tls_cert_file.
+  std::string tls_client_ca_file;
+  // Bearer tokens with roles (auth.h). Without TLS it is allowed only on a
+  // loopback listen address (tokens must not cross a network in clear).
+  std::string token_file;
+
+  // HTTP/2 keepalive: ping an idle connection this often, and drop it when
+  // a ping is not answered within keepalive_timeout.
+  absl::Duration keepalive_time = absl::Seconds(60);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Clients may ping this often at most (their keepalive time must not be
+  // shorter, see channel.h: 30 s).
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // Concurrent calls (streams) per client connection.
+  int max_concurrent_streams = 1000;
 };
+
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackHost(absl::string_view host);
 
 // A parsed "host:port" address.
 struct HostPort {

@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Benchmarks' reference: RocksDB's own db_bench.
   rocksdb-tools
+  # Tests: a real Alertmanager peer (tests/alertmanager_test).
+  prometheus-alertmanager
 )
 
 missing=()

@@ -225,6 +225,8 @@ struct RocksDbGraphStore::Handles {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   rocksdb::WriteOptions write_options;
+  std::shared_ptr<rocksdb::Statistics> statistics;  // Tickers only.
+  std::shared_ptr<rocksdb::Cache> block_cache;
 
   ~Handles() {
     for (rocksdb::ColumnFamilyHandle* h : cfs) {
@@ -717,6 +719,12 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(std::max(2, options.background_threads));
+  // Counters for stalls and compaction I/O on /metrics; no timers or
+  // histograms on the write path.
+  std::shared_ptr<rocksdb::Statistics> statistics =
+      rocksdb::CreateDBStatistics();
+  statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  db_options.statistics = statistics;
 
   // Refuse column families this code does not know (a newer schema).
   std::vector<std::string> existing;
@@ -792,6 +800,8 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
     return ToAbslStatus(s, absl::StrCat("opening ", options.path));
   }
   handles->db.reset(db);
+  handles->statistics = statistics;
+  handles->block_cache = cache;
   handles->write_options.sync = options.sync;
   handles->write_options.disableWAL = false;
 
@@ -1410,6 +1420,47 @@ absl::StatusOr<StoreStats> RocksDbGraphStore::GetStats() {
     for (const auto& file : wal_files) {
       stats.disk_bytes += static_cast<int64_t>(file->SizeFileBytes());
     }
+  }
+  return stats;
+}
+
+RocksDbGraphStore::EngineStats RocksDbGraphStore::GetEngineStats() const {
+  EngineStats stats;
+  auto sum = [&](const char* property) {
+    uint64_t total = 0;
+    for (rocksdb::ColumnFamilyHandle* cf : db_->cfs) {
+      uint64_t v = 0;
+      if (db_->db->GetIntProperty(cf, property, &v)) total += v;
+    }
+    return static_cast<double>(total);
+  };
+  auto db_wide = [&](const char* property) {
+    uint64_t v = 0;
+    db_->db->GetIntProperty(property, &v);
+    return static_cast<double>(v);
+  };
+  stats.sst_bytes = sum("rocksdb.total-sst-files-size");
+  stats.live_data_bytes = sum("rocksdb.estimate-live-data-size");
+  stats.memtable_bytes = sum("rocksdb.cur-size-all-mem-tables");
+  stats.pending_compaction_bytes = sum("rocksdb.estimate-pending-compaction-bytes");
+  stats.running_compactions = db_wide("rocksdb.num-running-compactions");
+  stats.running_flushes = db_wide("rocksdb.num-running-flushes");
+  stats.write_stopped = db_wide("rocksdb.is-write-stopped");
+  stats.delayed_write_rate = db_wide("rocksdb.actual-delayed-write-rate");
+  stats.background_errors = db_wide("rocksdb.background-errors");
+  stats.block_cache_bytes =
+      db_->block_cache ? static_cast<double>(db_->block_cache->GetUsage()) : 0;
+  if (db_->statistics) {
+    stats.stall_seconds =
+        db_->statistics->getTickerCount(rocksdb::STALL_MICROS) / 1e6;
+    stats.compaction_read_bytes = static_cast<double>(
+        db_->statistics->getTickerCount(rocksdb::COMPACT_READ_BYTES));
+    stats.compaction_write_bytes = static_cast<double>(
+        db_->statistics->getTickerCount(rocksdb::COMPACT_WRITE_BYTES));
+    stats.flush_write_bytes = static_cast<double>(
+        db_->statistics->getTickerCount(rocksdb::FLUSH_WRITE_BYTES));
+    stats.wal_bytes = static_cast<double>(
+        db_->statistics->getTickerCount(rocksdb::WAL_FILE_BYTES));
   }
   return stats;
 }

@@ -128,6 +128,28 @@ class RocksDbGraphStore final : public GraphStore {
   absl::StatusOr<StoreStats> GetStats() override;
   int64_t LastSequence() override;
 
+  // What RocksDB itself reports, for operators (/metrics). Sizes in bytes;
+  // the *_bytes of compaction/flush/WAL and stall_seconds are cumulative
+  // since open. Thread-safe and cheap (property reads, no I/O).
+  struct EngineStats {
+    double sst_bytes = 0;
+    double live_data_bytes = 0;
+    double memtable_bytes = 0;
+    double block_cache_bytes = 0;
+    double pending_compaction_bytes = 0;
+    double running_compactions = 0;
+    double running_flushes = 0;
+    double write_stopped = 0;       // 1 while writes are stopped.
+    double delayed_write_rate = 0;  // Bytes/s while writes are slowed, else 0.
+    double background_errors = 0;
+    double stall_seconds = 0;
+    double compaction_read_bytes = 0;
+    double compaction_write_bytes = 0;
+    double flush_write_bytes = 0;
+    double wal_bytes = 0;
+  };
+  EngineStats GetEngineStats() const;
+
   // Trims the change log now by the retention options, as the background
   // thread does, taking `now` as the current time. Returns the number of
   // changes removed. Thread-safe; trims are serialised with each other but

@@ -17,42 +17,11 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "services/common/auth.h"
+#include "services/common/file_util.h"
 #include "services/common/log.h"
 #include "services/common/rpc_metrics.h"
 
 namespace georisk {
-
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& contents) {
-  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
-  }
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return absl::UnavailableError(
-          absl::StrCat("write ", tmp, ": ", std::strerror(err)));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return absl::UnavailableError(
-        absl::StrCat("rename ", tmp, " to ", path, ": ", std::strerror(err)));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
     const ServerOptions& options) {
@@ -149,11 +118,31 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
   server->port_ = port;
 
+  if (!options.health_listen_address.empty()) {
+    // A second server: plaintext, with gRPC's health service and a generic
+    // service that answers every other method UNIMPLEMENTED (and gives the
+    // server something to poll). Its health mirrors the main server's.
+    server->health_only_ = std::make_unique<grpc::CallbackGenericService>();
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(options.health_listen_address,
+                                    grpc::InsecureServerCredentials(),
+                                    &server->health_port_);
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    health_builder.RegisterCallbackGenericService(server->health_only_.get());
+    server->health_server_ = health_builder.BuildAndStart();
+    if (server->health_server_ == nullptr || server->health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", options.health_listen_address, " (health)"));
+    }
+  }
+
   // Not ready until the caller says so; registering each name makes it
   // answer NOT_SERVING rather than NOT_FOUND meanwhile.
-  grpc::HealthCheckServiceInterface* health =
-      server->server_->GetHealthCheckService();
-  if (health != nullptr) {
+  for (grpc::Server* s :
+       {server->server_.get(), server->health_server_.get()}) {
+    grpc::HealthCheckServiceInterface* health =
+        s == nullptr ? nullptr : s->GetHealthCheckService();
+    if (health == nullptr) continue;
     health->SetServingStatus(false);
     for (const std::string& name : server->service_names_) {
       health->SetServingStatus(name, false);
@@ -188,8 +177,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   if (!options.port_file.empty()) {
     absl::Status written = WriteFileAtomically(
         options.port_file,
-        absl::StrCat("grpc_port=", server->port_, "\nmetrics_port=",
-                     server->metrics_port(), "\npid=", getpid(), "\n"));
+        absl::StrCat("grpc_port=", server->port_,
+                     "\nmetrics_port=", server->metrics_port(),
+                     "\nhealth_port=", server->health_port_, "\npid=", getpid(),
+                     "\n"));
     if (!written.ok()) return written;
   }
 
@@ -211,9 +202,12 @@ int GrpcServer::metrics_port() const {
 void GrpcServer::SetServing(bool serving) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_ || server_ == nullptr) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving);  // "" and every registered name.
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    grpc::HealthCheckServiceInterface* health =
+        s == nullptr ? nullptr : s->GetHealthCheckService();
+    // "" and every registered name.
+    if (health != nullptr) health->SetServingStatus(serving);
+  }
   log::Info(serving ? "SERVING" : "NOT_SERVING");
 }
 
@@ -233,8 +227,11 @@ void GrpcServer::Shutdown() {
     shutting_down_ = true;
     hooks.swap(hooks_);
   }
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health != nullptr) health->SetServingStatus(false);
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    grpc::HealthCheckServiceInterface* health =
+        s == nullptr ? nullptr : s->GetHealthCheckService();
+    if (health != nullptr) health->SetServingStatus(false);
+  }
   log::Info("draining", {{"drain_delay_ms",
                           absl::ToInt64Milliseconds(options_.drain_delay)}});
   if (options_.drain_delay > absl::ZeroDuration()) {
@@ -251,6 +248,10 @@ void GrpcServer::Shutdown() {
   int64_t cancelled = in_flight_.load();
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
   server_->Wait();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
   if (cancelled > 0) {
     log::Warning("cancelled calls still running after the grace period",
                  {{"calls", cancelled}});

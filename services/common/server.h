@@ -33,6 +33,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -67,6 +68,8 @@ class GrpcServer {
   int port() const { return port_; }
   // The bound /metrics port, or 0 when the endpoint is disabled.
   int metrics_port() const;
+  // The bound health-only port, or 0 when there is none.
+  int health_port() const { return health_port_; }
 
   // Reports the server and every service SERVING (true) or NOT_SERVING.
   // Thread-safe; ignored after Shutdown() began.
@@ -91,6 +94,10 @@ class GrpcServer {
   const ServerOptions options_;
   const std::vector<std::string> service_names_;
   std::unique_ptr<grpc::Server> server_;
+  // Plaintext, grpc.health.v1 only (ServerOptions::health_listen_address).
+  std::unique_ptr<grpc::CallbackGenericService> health_only_;
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
   std::unique_ptr<HttpServer> metrics_http_;
   int port_ = 0;
   // Calls started and not yet done, counted by the metrics interceptor.
@@ -123,10 +130,6 @@ int ExitWithError(const absl::Status& status);
 // and/or bearer tokens (see ServerOptions). Errors name the file at fault.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
     const ServerOptions& options);
-
-// Writes `contents` to `path` atomically (temporary file + rename).
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& contents);
 
 }  // namespace georisk
 

@@ -12,6 +12,9 @@ ABSL_FLAG(std::string, listen, "",
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics address HOST:PORT, or \"none\". Default: "
           "127.0.0.1 and the service's metrics port.");
+ABSL_FLAG(std::string, health_listen, "",
+          "Optional plaintext HOST:PORT serving only grpc.health.v1, for "
+          "probes that cannot do TLS (Kubernetes gRPC probes).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound gRPC and metrics ports to this file once "
           "listening.");
@@ -84,6 +87,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(
   }
 
   options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.health_listen_address = absl::GetFlag(FLAGS_health_listen);
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   if (options.drain_delay < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_delay: must not be negative");
@@ -122,7 +126,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(
                       {"token_file", "--token_file"},
                       {"keepalive_timeout", "--keepalive_timeout"},
                       {"keepalive_time", "--keepalive_time"},
-                      {"max_concurrent_streams", "--max_concurrent_streams"}});
+                      {"max_concurrent_streams", "--max_concurrent_streams"},
+                      {"health_listen_address", "--health_listen"}});
     return absl::InvalidArgumentError(message);
   }
   return options;

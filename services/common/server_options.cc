@@ -63,6 +63,12 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
           absl::StrCat("metrics_address: ", hp.status().message()));
     }
   }
+  if (!options.health_listen_address.empty()) {
+    if (auto hp = ParseHostPort(options.health_listen_address); !hp.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("health_listen_address: ", hp.status().message()));
+    }
+  }
   if (options.drain_delay < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("drain_delay: must not be negative");
   }

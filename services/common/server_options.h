@@ -31,6 +31,11 @@ struct ServerOptions {
   // free port. Empty disables the endpoint.
   std::string metrics_address = "127.0.0.1:0";
 
+  // Optional plaintext address serving only grpc.health.v1, for probes that
+  // cannot speak TLS (Kubernetes' native gRPC probes). Port 0 picks a free
+  // port. Nothing else is reachable there.
+  std::string health_listen_address;
+
   // If not empty, once the server listens it writes the bound ports to this
   // file (atomically: written to a temporary file, then renamed), as lines
   //   grpc_port=50051

@@ -151,6 +151,36 @@ TEST_F(GrpcServerTest, ShutdownIsIdempotentAndHooksRunOnce) {
   EXPECT_FALSE(CheckHealth(address_, "", absl::Seconds(1)).ok());
 }
 
+TEST(GrpcServerHealthPortTest, ServesHealthAndNothingElse) {
+  SlowService service(absl::ZeroDuration());
+  MetricsRegistry registry;
+  ServerOptions options;
+  options.service_name = "test";
+  options.metrics_address = "";
+  options.health_listen_address = "127.0.0.1:0";
+  auto server = GrpcServer::Start(
+      options, {{&service, v1::GraphStore::service_full_name()}}, &registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string health =
+      absl::StrCat("127.0.0.1:", (*server)->health_port());
+  ASSERT_GT((*server)->health_port(), 0);
+  EXPECT_EQ(*CheckHealth(health, "", absl::Seconds(5)), "NOT_SERVING");
+  (*server)->SetServing(true);
+  EXPECT_EQ(*CheckHealth(health, "", absl::Seconds(5)), "SERVING");
+  EXPECT_EQ(*CheckHealth(health, "georisk.v1.GraphStore", absl::Seconds(5)),
+            "SERVING");
+  // The service itself is not reachable there.
+  auto stub = v1::GraphStore::NewStub(
+      grpc::CreateChannel(health, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::GetStatsResponse response;
+  EXPECT_EQ(
+      stub->GetStats(&context, v1::GetStatsRequest(), &response).error_code(),
+      grpc::StatusCode::UNIMPLEMENTED);
+  (*server)->Shutdown();
+  EXPECT_FALSE(CheckHealth(health, "", absl::Seconds(1)).ok());
+}
+
 TEST(GrpcServerStartTest, BusyPortIsUnavailable) {
   MetricsRegistry registry;
   ServerOptions options;

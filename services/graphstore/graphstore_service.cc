@@ -1,5 +1,6 @@
 #include "services/graphstore/graphstore_service.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -279,11 +280,21 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
     from = stats->oldest_retained_sequence > 0 ? stats->oldest_retained_sequence
                                                : stats->last_sequence + 1;
   }
+  if (watchers_.fetch_add(1) >= options_.max_watch_streams) {
+    watchers_.fetch_sub(1);
+    return refuse(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("more than ", options_.max_watch_streams,
+                     " WatchChanges streams at once; retry later")));
+  }
+  // Held by the stream's read function; released when the stream is done.
+  std::shared_ptr<void> slot(nullptr,
+                             [this](void*) { watchers_.fetch_sub(1); });
   const int batch = options_.watch_batch_changes;
   const int64_t bytes = options_.watch_batch_bytes;
   return new Reactor(
       &hub_, from,
-      [this, batch, bytes](int64_t* next, v1::WatchChangesResponse* out)
+      [this, batch, bytes, slot](int64_t* next, v1::WatchChangesResponse* out)
           -> absl::StatusOr<bool> {
         ASSIGN_OR_RETURN(std::vector<v1::Change> changes,
                          store_->ReadChanges(*next, batch, bytes));

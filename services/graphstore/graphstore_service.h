@@ -31,6 +31,8 @@ struct GraphStoreServiceOptions {
   // WatchChanges: an idle stream gets an empty message carrying the head
   // sequence this often, so clients can measure lag and notice dead peers.
   absl::Duration watch_heartbeat = absl::Seconds(10);
+  // WatchChanges streams at once; more get RESOURCE_EXHAUSTED.
+  int max_watch_streams = 256;
   // ExportSnapshot: records per message, and streams at once (more get
   // RESOURCE_EXHAUSTED: each holds a RocksDB snapshot and a thread).
   int export_chunk_records = 1000;
@@ -81,6 +83,7 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
   const GraphStoreServiceOptions options_;
   FollowHub hub_;
   std::atomic<int> exports_{0};
+  std::atomic<int> watchers_{0};
   Family<Counter>* mutations_;
 };
 

@@ -333,6 +333,40 @@ TEST_F(GraphStoreServiceTest, CancelWhileCaughtUpEndsTheStream) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 
+TEST_F(GraphStoreServiceTest, TooManyWatchersAreRefusedUntilOneLeaves) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.max_watch_streams = 1;
+  Start(options);
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  auto first_context = std::make_unique<grpc::ClientContext>();
+  auto first = stub_->WatchChanges(first_context.get(), request);
+  absl::SleepFor(absl::Milliseconds(200));  // The first stream is open.
+  {
+    grpc::ClientContext context;
+    auto second = stub_->WatchChanges(&context, request);
+    v1::WatchChangesResponse response;
+    EXPECT_FALSE(second->Read(&response));
+    grpc::Status s = second->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  first_context->TryCancel();
+  first->Finish();
+  absl::SleepFor(absl::Milliseconds(200));  // Its slot is released.
+  grpc::ClientContext context;
+  auto third = stub_->WatchChanges(&context, request);
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  v1::WatchChangesResponse response;
+  EXPECT_TRUE(third->Read(&response));
+  context.TryCancel();
+  third->Finish();
+}
+
 TEST_F(GraphStoreServiceTest, ManyWatchersAllSeeEveryCommit) {
   constexpr int kWatchers = 8;
   constexpr int kCommits = 20;

@@ -8,6 +8,7 @@
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/rocksdb_metrics.h"
 #include "storage/rocksdb_graph_store.h"
 
 ABSL_FLAG(std::string, data_dir, "",
@@ -23,6 +24,10 @@ ABSL_FLAG(int, max_mutations_per_batch, 100000,
           "Largest Apply batch accepted.");
 ABSL_FLAG(int, max_traverse_depth, 8, "Largest Traverse max_depth accepted.");
 ABSL_FLAG(int64_t, block_cache_mb, 128, "RocksDB block cache, MiB.");
+ABSL_FLAG(int, max_watch_streams, 256,
+          "WatchChanges streams at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_concurrent_exports, 4,
+          "ExportSnapshot streams at once; more get RESOURCE_EXHAUSTED.");
 
 int main(int argc, char** argv) {
   georisk::BlockShutdownSignals();
@@ -57,7 +62,12 @@ int main(int argc, char** argv) {
   if (!store.ok()) return georisk::ExitWithError(store.status());
 
   georisk::MetricsRegistry registry;
-  georisk::GraphStoreService service(store->get(), {}, &registry);
+  georisk::RegisterRocksDbMetrics(store->get(), &registry);
+  georisk::GraphStoreServiceOptions service_options;
+  service_options.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
+  service_options.max_concurrent_exports =
+      absl::GetFlag(FLAGS_max_concurrent_exports);
+  georisk::GraphStoreService service(store->get(), service_options, &registry);
   auto server = georisk::GrpcServer::Start(
       *options, {{&service, georisk::v1::GraphStore::service_full_name()}},
       &registry);

@@ -1,0 +1,61 @@
+#include "services/graphstore/rocksdb_metrics.h"
+
+namespace georisk {
+
+void RegisterRocksDbMetrics(const storage::RocksDbGraphStore* store,
+                            MetricsRegistry* registry) {
+  using Stats = storage::RocksDbGraphStore::EngineStats;
+  struct Gauge {
+    const char* name;
+    const char* help;
+    double Stats::*field;
+  };
+  static constexpr Gauge kGauges[] = {
+      {"georisk_rocksdb_sst_bytes", "Bytes of SST files, all column families.",
+       &Stats::sst_bytes},
+      {"georisk_rocksdb_live_data_bytes", "Estimated live data, bytes.",
+       &Stats::live_data_bytes},
+      {"georisk_rocksdb_memtable_bytes", "Bytes in memtables.",
+       &Stats::memtable_bytes},
+      {"georisk_rocksdb_block_cache_bytes", "Bytes in the block cache.",
+       &Stats::block_cache_bytes},
+      {"georisk_rocksdb_pending_compaction_bytes",
+       "Estimated bytes compaction still has to rewrite.",
+       &Stats::pending_compaction_bytes},
+      {"georisk_rocksdb_running_compactions", "Compactions running now.",
+       &Stats::running_compactions},
+      {"georisk_rocksdb_running_flushes", "Flushes running now.",
+       &Stats::running_flushes},
+      {"georisk_rocksdb_write_stopped",
+       "1 while RocksDB stops writes (too many files or pending compaction).",
+       &Stats::write_stopped},
+      {"georisk_rocksdb_delayed_write_rate_bytes",
+       "Write rate RocksDB slows writes to, bytes per second (0: no delay).",
+       &Stats::delayed_write_rate},
+      {"georisk_rocksdb_background_errors",
+       "Background errors since open (flush or compaction failures).",
+       &Stats::background_errors},
+      {"georisk_rocksdb_stall_seconds",
+       "Time writes spent stalled since open, seconds (cumulative).",
+       &Stats::stall_seconds},
+      {"georisk_rocksdb_compaction_read_bytes",
+       "Bytes read by compaction since open (cumulative).",
+       &Stats::compaction_read_bytes},
+      {"georisk_rocksdb_compaction_write_bytes",
+       "Bytes written by compaction since open (cumulative).",
+       &Stats::compaction_write_bytes},
+      {"georisk_rocksdb_flush_write_bytes",
+       "Bytes written by flushes since open (cumulative).",
+       &Stats::flush_write_bytes},
+      {"georisk_rocksdb_wal_write_bytes",
+       "Bytes written to the write-ahead log since open (cumulative).",
+       &Stats::wal_bytes},
+  };
+  for (const Gauge& g : kGauges) {
+    registry->AddCallbackGauge(g.name, g.help, [store, field = g.field] {
+      return store->GetEngineStats().*field;
+    });
+  }
+}
+
+}  // namespace georisk

@@ -8,12 +8,19 @@ packages=(
   # Build: Bazel and the C++ libraries it links from the system.
   bazel-bootstrap g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev librocksdb-dev
+  libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Benchmarks' reference: RocksDB's own db_bench.
   rocksdb-tools
   # Tests: a real Alertmanager peer (tests/alertmanager_test).
   prometheus-alertmanager
+  # Tests of deploy/ and clients/python: promtool (from prometheus), YAML for
+  # the manifest checks, Debian's gRPC for Python (/usr/bin/python3), openssl
+  # for the dev certificates.
+  prometheus python3-yaml python3-grpcio python3-protobuf openssl
+  # Tests: the libFuzzer targets of services/ingest/fuzz (clang, libFuzzer and
+  # ASan runtimes).
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

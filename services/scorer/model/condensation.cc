@@ -1,0 +1,436 @@
+#include "services/scorer/model/condensation.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+
+namespace georisk::scorer::internal {
+namespace {
+
+Comp NewComp(State* st, int64_t key, Node rep) {
+  const Comp c = static_cast<Comp>(st->key.size());
+  st->key.PushBack(key);
+  st->inputs.PushBack({0, 0, 0});
+  st->members.PushBack({});
+  st->rep.PushBack(rep);
+  st->comp_flags.PushBack(kCompAlive);
+  if (!st->is_overlay()) st->comp_by_key[key] = c;
+  return c;
+}
+
+// Renumbers every live comp's key to (rank + 1) * kKeyGap.
+void Renumber(State* st) {
+  std::vector<Comp> order;
+  order.reserve(st->comp_by_key.size());
+  for (const auto& [k, c] : st->comp_by_key) order.push_back(c);
+  st->comp_by_key.clear();
+  for (size_t i = 0; i < order.size(); ++i) {
+    const int64_t k = static_cast<int64_t>(i + 1) * kKeyGap;
+    st->key.Set(order[i], k);
+    st->comp_by_key[k] = order[i];
+  }
+}
+
+// Recounts the inputs of comp c by scanning its members.
+void CountInputs(State* st, Comp c) {
+  std::array<int32_t, kNumFactors> n{0, 0, 0};
+  st->ForEachMember(c, [&](Node v) {
+    const Triple& d = st->sd[v];
+    for (int f = 0; f < kNumFactors; ++f) n[f] += d.v[f] < 1 ? 1 : 0;
+    for (const PropIn& e : st->pin.List(v)) {
+      if (st->comp_of[e.src] == c) continue;
+      const Triple& su = st->s[e.src];
+      for (int f = 0; f < kNumFactors; ++f) n[f] += su.v[f] < 1 ? 1 : 0;
+    }
+  });
+  st->inputs.Set(c, n);
+}
+
+// Merges the comps of `group` (distinct, in a valid order relative to all
+// others, each reaching each other) into the largest of them, at `key`.
+// Leaves comp_by_key to the caller.
+void Merge(State* st, const std::vector<Comp>& group, int64_t key) {
+  Comp survivor = group[0];
+  for (Comp c : group) {
+    if (st->CompSize(c) > st->CompSize(survivor)) survivor = c;
+  }
+  absl::flat_hash_set<Comp> in_group(group.begin(), group.end());
+  // Edges that become internal stop counting as inputs.
+  std::array<int32_t, kNumFactors> n = st->inputs[survivor];
+  for (Comp c : group) {
+    if (c == survivor) continue;
+    const std::array<int32_t, kNumFactors>& nc = st->inputs[c];
+    for (int f = 0; f < kNumFactors; ++f) n[f] += nc[f];
+    st->ForEachMember(c, [&](Node m) {
+      for (const PropIn& e : st->pin.List(m)) {
+        const Comp src = st->comp_of[e.src];
+        if (src == c || !in_group.contains(src)) continue;
+        const Triple& su = st->s[e.src];
+        for (int f = 0; f < kNumFactors; ++f) n[f] -= su.v[f] < 1 ? 1 : 0;
+      }
+      const Triple& sm = st->s[m];
+      for (const PropOut& e : st->pout.List(m)) {
+        if (st->comp_of[e.dst] != survivor) continue;
+        for (int f = 0; f < kNumFactors; ++f) n[f] -= sm.v[f] < 1 ? 1 : 0;
+      }
+    });
+  }
+  std::vector<Node> moved;
+  uint8_t flags = st->comp_flags[survivor];
+  for (Comp c : group) {
+    if (c == survivor) continue;
+    st->ForEachMember(c, [&](Node m) { moved.push_back(m); });
+    flags |= st->comp_flags[c];
+  }
+  for (Comp c : group) {
+    if (c == survivor) continue;
+    st->comp_flags.Set(c, 0);
+    st->members.Set(c, {});
+  }
+  for (Node m : moved) st->comp_of.Set(m, survivor);
+  {
+    // Appended in place: a giant comp absorbing a small one costs the small
+    // one's size (in an overlay, one copy of the list).
+    std::vector<Node>& all = st->members.Mutable(survivor);
+    if (all.empty()) all.push_back(st->rep[survivor]);
+    all.insert(all.end(), moved.begin(), moved.end());
+  }
+  st->comp_flags.Set(survivor, flags | kCompAlive);
+  st->inputs.Set(survivor, n);
+  st->key.Set(survivor, key);
+}
+
+// Pearce-Kelly for a new edge from comp cu to comp cv with key[cu] >
+// key[cv].
+void Reorder(State* st, Comp cu, Comp cv) {
+  const int64_t lb = st->key[cv];
+  const int64_t ub = st->key[cu];
+  // Forward from cv over comps keyed below ub.
+  std::vector<Comp> fwd{cv};
+  absl::flat_hash_set<Comp> in_fwd{cv};
+  bool cycle = false;
+  for (size_t i = 0; i < fwd.size(); ++i) {
+    st->ForEachMember(fwd[i], [&](Node m) {
+      for (const PropOut& e : st->pout.List(m)) {
+        const Comp y = st->comp_of[e.dst];
+        if (y == cu) {
+          cycle = true;
+        } else if (st->key[y] < ub && in_fwd.insert(y).second) {
+          fwd.push_back(y);
+        }
+      }
+    });
+  }
+  // Backward from cu over comps keyed above lb.
+  std::vector<Comp> bwd{cu};
+  absl::flat_hash_set<Comp> in_bwd{cu};
+  for (size_t i = 0; i < bwd.size(); ++i) {
+    st->ForEachMember(bwd[i], [&](Node m) {
+      for (const PropIn& e : st->pin.List(m)) {
+        const Comp y = st->comp_of[e.src];
+        if (st->key[y] > lb && in_bwd.insert(y).second) bwd.push_back(y);
+      }
+    });
+  }
+  auto by_key = [st](Comp a, Comp b) { return st->key[a] < st->key[b]; };
+  // The keys of fwd and bwd together (a comp in both is on the new cycle).
+  std::vector<int64_t> pool;
+  pool.reserve(fwd.size() + bwd.size());
+  for (Comp c : fwd) pool.push_back(st->key[c]);
+  for (Comp c : bwd) {
+    if (!in_fwd.contains(c)) pool.push_back(st->key[c]);
+  }
+  std::sort(pool.begin(), pool.end());
+  std::sort(fwd.begin(), fwd.end(), by_key);
+  std::sort(bwd.begin(), bwd.end(), by_key);
+  // Take every affected comp out of comp_by_key before handing keys out:
+  // a key moves from one comp to another.
+  if (!st->is_overlay()) {
+    for (int64_t k : pool) st->comp_by_key.erase(k);
+  }
+  std::vector<Comp> merged;
+  absl::flat_hash_set<Comp> in_merged;
+  if (cycle) {
+    // The comps both reachable from cv and reaching cu form one cycle.
+    merged.push_back(cv);
+    for (Comp c : fwd) {
+      if (c != cv && in_bwd.contains(c)) merged.push_back(c);
+    }
+    merged.push_back(cu);
+    in_merged.insert(merged.begin(), merged.end());
+  }
+  // bwd (minus the cycle) takes the smallest keys, fwd (minus the cycle)
+  // the largest, so that no comp of bwd moves later and none of fwd moves
+  // earlier: edges from and to comps outside the region stay in order. The
+  // merged cycle goes right before fwd's block.
+  size_t fwd_rest = 0;
+  for (Comp c : fwd) fwd_rest += in_merged.contains(c) ? 0 : 1;
+  size_t i = 0;
+  for (Comp c : bwd) {
+    if (!in_merged.contains(c)) st->key.Set(c, pool[i++]);
+  }
+  i = pool.size() - fwd_rest;
+  const int64_t merged_key = cycle ? pool[i - 1] : 0;
+  for (Comp c : fwd) {
+    if (!in_merged.contains(c)) st->key.Set(c, pool[i++]);
+  }
+  if (cycle) Merge(st, merged, merged_key);
+  if (!st->is_overlay()) {
+    for (Comp c : fwd) {
+      if (st->comp_flags[c] & kCompAlive) st->comp_by_key[st->key[c]] = c;
+    }
+    for (Comp c : bwd) {
+      if (st->comp_flags[c] & kCompAlive) st->comp_by_key[st->key[c]] = c;
+    }
+  }
+}
+
+}  // namespace
+
+void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
+                       const std::function<void(std::vector<Node>&)>& emit) {
+  // Local numbering: dense for the whole graph, hashed for a subset.
+  const size_t n = st.node_count();
+  std::vector<int32_t> dense_index;
+  absl::flat_hash_map<Node, int32_t> sparse_index;
+  std::vector<int32_t> low;
+  std::vector<uint8_t> on_stack;
+  if (all) {
+    dense_index.assign(n, -1);
+  } else {
+    for (Node v : nodes) sparse_index.emplace(v, -1);
+  }
+  auto index_of = [&](Node v) -> int32_t* {
+    if (all) return &dense_index[v];
+    auto it = sparse_index.find(v);
+    return it == sparse_index.end() ? nullptr : &it->second;
+  };
+  struct Frame {
+    Node v;
+    uint32_t next;
+  };
+  std::vector<Frame> frames;
+  std::vector<Node> stack;
+  std::vector<Node> scc;
+  int32_t counter = 0;
+  auto visit = [&](Node v) {
+    *index_of(v) = counter;
+    low.push_back(counter);
+    on_stack.push_back(1);
+    ++counter;
+    stack.push_back(v);
+    frames.push_back({v, 0});
+  };
+  auto root = [&](Node r) {
+    if (*index_of(r) >= 0) return;
+    visit(r);
+    while (!frames.empty()) {
+      Frame& f = frames.back();
+      absl::Span<const PropOut> out = st.pout.List(f.v);
+      const int32_t fi = *index_of(f.v);
+      if (f.next < out.size()) {
+        const Node w = out[f.next++].dst;
+        int32_t* wi = index_of(w);
+        if (wi == nullptr) continue;  // Outside the subset.
+        if (*wi < 0) {
+          visit(w);
+        } else if (on_stack[*wi]) {
+          low[fi] = std::min(low[fi], *wi);
+        }
+        continue;
+      }
+      const Node v = f.v;
+      frames.pop_back();
+      if (low[fi] == fi) {
+        scc.clear();
+        Node w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[*index_of(w)] = 0;
+          scc.push_back(w);
+        } while (w != v);
+        emit(scc);
+      }
+      if (!frames.empty()) {
+        const int32_t pi = *index_of(frames.back().v);
+        low[pi] = std::min(low[pi], low[fi]);
+      }
+    }
+  };
+  if (all) {
+    for (Node v = 0; v < n; ++v) root(v);
+  } else {
+    for (Node v : nodes) root(v);
+  }
+}
+
+void BuildCondensation(State* st) {
+  const size_t n = st->node_count();
+  std::vector<std::vector<Node>> sccs;  // Reverse topological order.
+  std::vector<Comp> comp_of(n, kNone);
+  std::vector<Node> rep;
+  std::vector<std::vector<Node>> members;
+  size_t count = 0;
+  StronglyConnected(*st, {}, true, [&](std::vector<Node>& scc) {
+    const Comp c = static_cast<Comp>(count++);
+    for (Node v : scc) comp_of[v] = c;
+    rep.push_back(scc[0]);
+    if (scc.size() > 1) {
+      std::sort(scc.begin(), scc.end());
+      members.emplace_back(scc);
+    } else {
+      members.emplace_back();
+    }
+  });
+  st->comp_of.live() = std::move(comp_of);
+  st->rep.live() = std::move(rep);
+  st->members.live() = std::move(members);
+  st->inputs.live().assign(count, {0, 0, 0});
+  st->comp_flags.live().assign(count, kCompAlive);
+  st->key.live().resize(count);
+  st->comp_by_key.clear();
+  // Emission order is reverse topological: the last emitted comes first.
+  for (size_t c = 0; c < count; ++c) {
+    const int64_t k = static_cast<int64_t>(count - c) * kKeyGap;
+    st->key.live()[c] = k;
+    st->comp_by_key.emplace_hint(st->comp_by_key.begin(), k,
+                                 static_cast<Comp>(c));
+  }
+}
+
+void ComputeAllInputs(State* st) {
+  std::vector<std::array<int32_t, kNumFactors>>& inputs = st->inputs.live();
+  std::fill(inputs.begin(), inputs.end(), std::array<int32_t, kNumFactors>{});
+  const size_t n = st->node_count();
+  for (Node v = 0; v < n; ++v) {
+    const Comp c = st->comp_of[v];
+    std::array<int32_t, kNumFactors>& in = inputs[c];
+    const Triple& d = st->sd[v];
+    for (int f = 0; f < kNumFactors; ++f) in[f] += d.v[f] < 1 ? 1 : 0;
+    for (const PropIn& e : st->pin.List(v)) {
+      if (st->comp_of[e.src] == c) continue;
+      const Triple& su = st->s[e.src];
+      for (int f = 0; f < kNumFactors; ++f) in[f] += su.v[f] < 1 ? 1 : 0;
+    }
+  }
+}
+
+void AdjustOutInputs(State* st, Node u, int f, int delta) {
+  const Comp cu = st->comp_of[u];
+  for (const PropOut& e : st->pout.List(u)) {
+    const Comp cv = st->comp_of[e.dst];
+    if (cv == cu) continue;
+    std::array<int32_t, kNumFactors> in = st->inputs[cv];
+    in[f] += delta;
+    st->inputs.Set(cv, in);
+  }
+}
+
+void AddPropEdge(State* st, Node u, Node v, Slot slot, double w) {
+  st->pin.Add(v, {u, slot, w});
+  st->pout.Add(u, {v, slot});
+  const Comp cu = st->comp_of[u];
+  const Comp cv = st->comp_of[v];
+  if (cu == cv) return;
+  std::array<int32_t, kNumFactors> in = st->inputs[cv];
+  const Triple& su = st->s[u];
+  for (int f = 0; f < kNumFactors; ++f) in[f] += su.v[f] < 1 ? 1 : 0;
+  st->inputs.Set(cv, in);
+  if (st->key[cu] > st->key[cv]) Reorder(st, cu, cv);
+}
+
+void RemovePropEdge(State* st, Node u, Node v, Slot slot) {
+  st->pin.Remove(v, [&](const PropIn& e) { return e.slot == slot; });
+  st->pout.Remove(u, [&](const PropOut& e) { return e.slot == slot; });
+  const Comp cu = st->comp_of[u];
+  const Comp cv = st->comp_of[v];
+  if (cu == cv) {
+    st->comp_flags.Set(cu, st->comp_flags[cu] | kCompNeedsSplit);
+    return;
+  }
+  std::array<int32_t, kNumFactors> in = st->inputs[cv];
+  const Triple& su = st->s[u];
+  for (int f = 0; f < kNumFactors; ++f) in[f] -= su.v[f] < 1 ? 1 : 0;
+  st->inputs.Set(cv, in);
+}
+
+void ReweightPropEdge(State* st, Node v, Slot slot, double w) {
+  for (PropIn& e : st->pin.Edit(v)) {
+    if (e.slot == slot) e.w = w;
+  }
+}
+
+void SplitMarkedComps(State* st) {
+  std::vector<Comp> marked;
+  for (const auto& [k, c] : st->comp_by_key) {
+    if (st->comp_flags[c] & kCompNeedsSplit) marked.push_back(c);
+  }
+  for (Comp c : marked) {
+    st->comp_flags.Set(c, st->comp_flags[c] & ~kCompNeedsSplit);
+    const std::vector<Node> nodes = st->members[c];
+    if (nodes.empty()) continue;
+    std::vector<std::vector<Node>> parts;  // Reverse topological order.
+    StronglyConnected(*st, nodes, false,
+                      [&](std::vector<Node>& scc) { parts.push_back(scc); });
+    if (parts.size() == 1) continue;
+    std::reverse(parts.begin(), parts.end());
+    // Keys in [key[c], next key).
+    auto it = st->comp_by_key.upper_bound(st->key[c]);
+    int64_t next = it == st->comp_by_key.end() ? st->key[c] + 2 * kKeyGap
+                                               : it->first;
+    if ((next - st->key[c]) / static_cast<int64_t>(parts.size()) < 1) {
+      Renumber(st);
+      it = st->comp_by_key.upper_bound(st->key[c]);
+      next = it == st->comp_by_key.end() ? st->key[c] + 2 * kKeyGap
+                                         : it->first;
+    }
+    const int64_t base = st->key[c];
+    const int64_t step = (next - base) / static_cast<int64_t>(parts.size());
+    size_t largest = 0;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      if (parts[i].size() > parts[largest].size()) largest = i;
+    }
+    st->comp_by_key.erase(base);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const int64_t k = base + static_cast<int64_t>(i) * step;
+      std::vector<Node>& part = parts[i];
+      Comp pc;
+      if (i == largest) {
+        pc = c;
+        st->key.Set(c, k);
+        st->comp_by_key[k] = c;
+        st->rep.Set(c, part[0]);
+      } else {
+        pc = NewComp(st, k, part[0]);
+        for (Node v : part) st->comp_of.Set(v, pc);
+      }
+      if (part.size() > 1) {
+        std::sort(part.begin(), part.end());
+        st->members.Set(pc, part);
+      } else {
+        st->members.Set(pc, {});
+      }
+    }
+    // Recount every part (edges between parts now count as inputs).
+    for (size_t i = 0; i < parts.size(); ++i) {
+      CountInputs(st, st->comp_of[parts[i][0]]);
+    }
+  }
+}
+
+void AddSingletonComp(State* st, Node v) {
+  const int64_t k = st->comp_by_key.empty()
+                        ? kKeyGap
+                        : st->comp_by_key.rbegin()->first + kKeyGap;
+  const Comp c = NewComp(st, k, v);
+  if (st->comp_of.size() <= v) {
+    st->comp_of.PushBack(c);
+  } else {
+    st->comp_of.Set(v, c);
+  }
+}
+
+}  // namespace georisk::scorer::internal

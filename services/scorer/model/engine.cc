@@ -1,0 +1,487 @@
+#include "services/scorer/model/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/proto_time.h"
+#include "services/scorer/model/explain.h"
+#include "services/scorer/model/exposure.h"
+#include "services/scorer/model/propagate.h"
+#include "services/scorer/model/model_config.h"
+#include "services/scorer/model/state.h"
+#include "services/scorer/model/top_index.h"
+#include "services/scorer/model/update.h"
+#include "storage/validation.h"
+
+namespace georisk::scorer {
+
+using internal::Node;
+using internal::State;
+using internal::Triple;
+
+namespace {
+
+inline constexpr int kMaxExplainLimit = 20;
+inline constexpr int kMaxPageSize = 1000;
+inline constexpr int kMaxScenarioResults = 1000;
+inline constexpr int kTopReasons = 3;
+
+internal::RankValues Ranks(const internal::Params& p, const Triple& s) {
+  return {internal::Composite(p, s), 100 * (1 - s.v[0]), 100 * (1 - s.v[1]),
+          100 * (1 - s.v[2])};
+}
+
+uint32_t CountKey(const internal::EntityRec& e) {
+  return (static_cast<uint32_t>(e.kind) << 16) | e.country;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    const v1::ModelConfig& config) {
+  absl::StatusOr<v1::ModelConfig> normalized = NormalizeModelConfig(config);
+  if (!normalized.ok()) return normalized.status();
+  auto params =
+      std::make_unique<internal::Params>(internal::MakeParams(*normalized));
+  std::unique_ptr<Engine> engine(
+      new Engine(*std::move(normalized), std::move(params)));
+  engine->Load({}, {}, {}, 0, absl::UnixEpoch());
+  return engine;
+}
+
+Engine::Engine(v1::ModelConfig config, std::unique_ptr<internal::Params> params)
+    : config_(std::move(config)), params_(std::move(params)) {}
+
+Engine::~Engine() = default;
+
+void Engine::Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
+                  std::vector<v1::Signal> signals, int64_t sequence,
+                  absl::Time as_of) {
+  state_ = std::make_unique<State>();
+  int64_t skipped = 0;
+  const internal::PropagationStats ps = internal::BuildState(
+      state_.get(), *params_, std::move(entities), std::move(edges),
+      std::move(signals), sequence, internal::ToNs(as_of), &skipped);
+  stats_.skipped_records += skipped;
+  RecordRescore(ps);
+}
+
+void Engine::RecordRescore(const internal::PropagationStats& ps) {
+  stats_.last_evaluations = ps.evaluations;
+  stats_.last_unconverged_comps = ps.unconverged_comps;
+  stats_.rescore_direct = ps.rules_and_direct;
+  stats_.rescore_condensation = ps.condensation;
+  stats_.rescore_propagation = ps.propagation;
+  const absl::Time start = absl::Now();
+  RebuildIndex();
+  stats_.rescore_index = absl::Now() - start;
+}
+
+void Engine::RescoreAll() {
+  RecordRescore(internal::RescoreAll(state_.get(), *params_));
+}
+
+void Engine::RebuildIndex() {
+  const State& st = *state_;
+  const size_t n = st.node_count();
+  std::vector<absl::string_view> ids(n);
+  std::vector<internal::RankValues> values(n);
+  std::vector<bool> present(n);
+  counts_.clear();
+  count_key_.assign(n, 0);
+  alive_ = 0;
+  for (Node v = 0; v < n; ++v) {
+    const internal::EntityRec& e = st.entities[v];
+    ids[v] = e.id;
+    values[v] = Ranks(*params_, st.s[v]);
+    present[v] = e.alive;
+    if (e.alive) {
+      count_key_[v] = CountKey(e);
+      ++counts_[count_key_[v]];
+      ++alive_;
+    }
+  }
+  top_ = std::make_unique<internal::TopIndex>();
+  top_->Rebuild(ids, values, present);
+}
+
+void Engine::Recount(uint32_t v) {
+  if (count_key_.size() <= v) count_key_.resize(v + 1, 0);
+  const internal::EntityRec& e = state_->entities[v];
+  const uint32_t now = e.alive ? CountKey(e) : 0;
+  const uint32_t was = count_key_[v];
+  if (now == was) return;
+  if (was != 0) {
+    if (--counts_[was] == 0) counts_.erase(was);
+    --alive_;
+  }
+  if (now != 0) {
+    ++counts_[now];
+    ++alive_;
+  }
+  count_key_[v] = now;
+}
+
+std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
+                                                 absl::Time as_of) {
+  if (change.sequence() <= state_->sequence) {
+    ++stats_.stale_changes;
+    return {};
+  }
+  const int64_t prev_sequence = state_->sequence;
+  const int64_t prev_as_of = state_->as_of_ns;
+  internal::Updater up(state_.get(), *params_);
+  up.SetAsOf(internal::ToNs(as_of));
+  std::vector<Node> upserted;
+  for (const v1::Mutation& m : change.mutations()) {
+    if (!up.Apply(m).ok()) ++stats_.skipped_records;
+    if (m.kind_case() == v1::Mutation::kUpsertEntity) {
+      if (const Node* v = state_->node_of.Find(m.upsert_entity().id())) {
+        upserted.push_back(*v);
+      }
+    }
+  }
+  internal::UpdateResult r = up.Finish();
+  state_->sequence = change.sequence();
+  stats_.last_evaluations = r.stats.evaluations;
+  stats_.last_unconverged_comps = r.stats.unconverged_comps;
+
+  // Filter counts of entities that appeared, disappeared or moved.
+  for (const auto& [v, existed] : r.existed_before) upserted.push_back(v);
+  for (Node v : upserted) Recount(v);
+
+  // Score changes.
+  absl::flat_hash_set<Node> touched;
+  for (const auto& [v, before] : r.changed) touched.insert(v);
+  for (const auto& [v, existed] : r.existed_before) touched.insert(v);
+  std::vector<Node> nodes(touched.begin(), touched.end());
+  std::sort(nodes.begin(), nodes.end(), [&](Node a, Node b) {
+    return state_->entities[a].id < state_->entities[b].id;
+  });
+  std::vector<v1::ScoreChange> out;
+  out.reserve(nodes.size());
+  for (Node v : nodes) {
+    auto existed = r.existed_before.find(v);
+    const bool before_exists =
+        existed != r.existed_before.end() ? existed->second : true;
+    const bool after_exists = state_->Alive(v);
+    auto changed = r.changed.find(v);
+    if (!before_exists && !after_exists) continue;
+    if (before_exists && after_exists &&
+        (changed == r.changed.end() || changed->second == state_->s[v])) {
+      continue;
+    }
+    const Triple& s_before =
+        changed != r.changed.end() ? changed->second : state_->s[v];
+    auto direct = r.direct_before.find(v);
+    const Triple& d_before =
+        direct != r.direct_before.end() ? direct->second : state_->sd[v];
+    v1::ScoreChange& c = out.emplace_back();
+    c.set_graph_sequence(state_->sequence);
+    if (before_exists) {
+      *c.mutable_before() = internal::MakeScore(
+          *state_, *params_, v, d_before, s_before, prev_sequence, prev_as_of);
+    }
+    if (after_exists) {
+      *c.mutable_after() =
+          internal::MakeScore(*state_, *params_, v, state_->sd[v],
+                              state_->s[v], state_->sequence, state_->as_of_ns);
+      top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
+    } else {
+      top_->Erase(v);
+    }
+  }
+  return out;
+}
+
+std::vector<v1::ScoreChange> Engine::AdvanceTime(absl::Time as_of) {
+  v1::Change none;
+  none.set_sequence(state_->sequence + 1);
+  const int64_t sequence = state_->sequence;
+  std::vector<v1::ScoreChange> out = ApplyChange(none, as_of);
+  // Time alone does not make a new graph commit.
+  state_->sequence = sequence;
+  for (v1::ScoreChange& c : out) {
+    c.set_graph_sequence(sequence);
+    if (c.has_after()) c.mutable_after()->set_graph_sequence(sequence);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Score> Engine::GetScore(absl::string_view entity_id) const {
+  const Node* v = state_->node_of.Find(entity_id);
+  if (v == nullptr || !state_->Alive(*v)) {
+    return absl::NotFoundError(absl::StrCat("entity ", entity_id, " not found"));
+  }
+  return internal::MakeScore(*state_, *params_, *v, state_->sd[*v],
+                             state_->s[*v], state_->sequence,
+                             state_->as_of_ns);
+}
+
+bool Engine::Matches(uint32_t v, v1::Entity::Kind kind,
+                     uint16_t country) const {
+  const internal::EntityRec& e = state_->entities[v];
+  return (kind == v1::Entity::KIND_UNSPECIFIED || e.kind == kind) &&
+         (country == 0 || e.country == country);
+}
+
+absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
+    const TopQuery& q) const {
+  if (!v1::Factor_IsValid(q.factor)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("factor: unknown value ", q.factor));
+  }
+  if (!v1::Entity::Kind_IsValid(q.kind)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("entity_kind: unknown value ", q.kind));
+  }
+  if (!q.country.empty() &&
+      (q.country.size() != 2 || !absl::ascii_isupper(q.country[0]) ||
+       !absl::ascii_isupper(q.country[1]))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "country: must be an ISO 3166-1 alpha-2 code, got \"", q.country, "\""));
+  }
+  if (!(q.min_score >= 0)) {
+    return absl::InvalidArgumentError("min_score: must be >= 0");
+  }
+  const uint16_t country = internal::PackCountry(q.country);
+  internal::TopIndex::Query tq;
+  tq.ranking = static_cast<int>(q.factor);
+  uint64_t min_bits;
+  std::memcpy(&min_bits, &q.min_score, sizeof(min_bits));
+  tq.filter_fingerprint = absl::StrCat(static_cast<int>(q.kind), ".",
+                                       q.country, ".", absl::Hex(min_bits));
+  tq.min_score = q.min_score;
+  tq.page_size = std::clamp(q.page_size, 1, kMaxPageSize);
+  tq.page_token = q.page_token;
+  auto matches = [&](uint32_t v) { return Matches(v, q.kind, country); };
+  absl::StatusOr<internal::TopIndex::Page> page = top_->List(tq, matches);
+  if (!page.ok()) return page.status();
+  v1::ListTopRisksResponse response;
+  for (uint32_t v : page->nodes) {
+    *response.add_scores() =
+        internal::MakeScore(*state_, *params_, v, state_->sd[v], state_->s[v],
+                            state_->sequence, state_->as_of_ns);
+  }
+  response.set_next_page_token(page->next_page_token);
+  int64_t total = 0;
+  if (q.min_score <= 0) {
+    for (const auto& [key, n] : counts_) {
+      const auto kind = static_cast<v1::Entity::Kind>(key >> 16);
+      const uint16_t c = static_cast<uint16_t>(key & 0xffff);
+      if ((q.kind == v1::Entity::KIND_UNSPECIFIED || kind == q.kind) &&
+          (country == 0 || c == country)) {
+        total += n;
+      }
+    }
+  } else {
+    total = top_->Count(tq.ranking, q.min_score, matches);
+  }
+  response.set_total_size(total);
+  return response;
+}
+
+absl::StatusOr<v1::Explanation> Engine::Explain(absl::string_view entity_id,
+                                                v1::Factor factor,
+                                                int max_paths,
+                                                int max_depth) const {
+  if (!v1::Factor_IsValid(factor)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("factor: unknown value ", factor));
+  }
+  if (max_paths < 1 || max_paths > kMaxExplainLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_paths: must be in [1, ", kMaxExplainLimit, "], got ", max_paths));
+  }
+  if (max_depth < 1 || max_depth > kMaxExplainLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_depth: must be in [1, ", kMaxExplainLimit, "], got ", max_depth));
+  }
+  const Node* v = state_->node_of.Find(entity_id);
+  if (v == nullptr || !state_->Alive(*v)) {
+    return absl::NotFoundError(absl::StrCat("entity ", entity_id, " not found"));
+  }
+  return internal::Explain(*state_, *params_, *v,
+                           factor == v1::FACTOR_UNSPECIFIED
+                               ? -1
+                               : internal::FactorIndex(factor),
+                           max_paths, max_depth, state_->sequence);
+}
+
+absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
+    const v1::Scenario& scenario, int max_results, double min_delta,
+    bool include_reasons) const {
+  if (max_results < 1 || max_results > kMaxScenarioResults) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_results: must be in [1, ", kMaxScenarioResults,
+                     "], got ", max_results));
+  }
+  if (!(min_delta >= 0)) {
+    return absl::InvalidArgumentError("min_delta: must be >= 0");
+  }
+  for (int i = 0; i < scenario.overrides_size(); ++i) {
+    const std::string path = absl::StrCat("scenario.overrides[", i, "]");
+    const v1::Mutation& m = scenario.overrides(i);
+    if (absl::Status s = storage::ValidateMutation(m, path); !s.ok()) return s;
+    if (m.kind_case() == v1::Mutation::kUpsertEntity) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path,
+          ".upsert_entity: scenarios cannot add or change entities (delete "
+          "them, or change signals and edges)"));
+    }
+  }
+
+  // The overlay: reads through to the live state, which it holds const.
+  const State& live = *state_;
+  std::unique_ptr<State> overlay = State::Overlay(&live);
+  internal::Updater up(overlay.get(), *params_);
+  if (scenario.has_as_of()) {
+    up.SetAsOf(internal::ToNs(FromProtoTime(scenario.as_of())));
+  }
+  for (int i = 0; i < scenario.overrides_size(); ++i) {
+    absl::Status s = up.Apply(scenario.overrides(i));
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scenario.overrides[", i, "].", s.message()));
+    }
+  }
+  const internal::UpdateResult r = up.Finish();
+
+  struct Moved {
+    Node v;
+    double delta;
+  };
+  std::vector<Moved> moved;
+  absl::flat_hash_set<Node> candidates;
+  for (const auto& [v, before] : r.changed) candidates.insert(v);
+  for (Node v : r.deleted) candidates.insert(v);
+  for (Node v : candidates) {
+    const bool before_exists = live.Alive(v);
+    const bool after_exists = overlay->Alive(v);
+    if (!before_exists && !after_exists) continue;
+    const Triple& sb = live.s[v];
+    const Triple& sa = overlay->s[v];
+    bool any = before_exists != after_exists;
+    for (int f = 0; f < internal::kNumFactors; ++f) {
+      any = any || std::abs(sa.v[f] - sb.v[f]) >= params_->tolerance;
+    }
+    if (!any) continue;
+    const double before =
+        before_exists ? internal::Composite(*params_, sb) : 0.0;
+    const double after =
+        after_exists ? internal::Composite(*params_, sa) : 0.0;
+    const double delta = after - before;
+    if (std::abs(delta) < min_delta) continue;
+    if (delta == 0 && before_exists == after_exists) continue;
+    moved.push_back({v, delta});
+  }
+  std::sort(moved.begin(), moved.end(), [&](const Moved& a, const Moved& b) {
+    if (std::abs(a.delta) != std::abs(b.delta)) {
+      return std::abs(a.delta) > std::abs(b.delta);
+    }
+    return live.entities[a.v].id < live.entities[b.v].id;
+  });
+
+  v1::RunScenarioResponse response;
+  response.set_name(scenario.name());
+  response.set_affected_count(static_cast<int64_t>(moved.size()));
+  response.set_graph_sequence(live.sequence);
+  response.set_model_version(params_->version);
+  const size_t n = std::min(moved.size(), static_cast<size_t>(max_results));
+  for (size_t i = 0; i < n; ++i) {
+    const Node v = moved[i].v;
+    v1::ScoreDelta* d = response.add_deltas();
+    d->set_entity_id(live.entities[v].id);
+    d->set_delta(moved[i].delta);
+    if (live.Alive(v)) {
+      *d->mutable_before() =
+          internal::MakeScore(live, *params_, v, live.sd[v], live.s[v],
+                              live.sequence, live.as_of_ns);
+    }
+    if (overlay->Alive(v)) {
+      *d->mutable_after() = internal::MakeScore(
+          *overlay, *params_, v, overlay->sd[v], overlay->s[v], live.sequence,
+          overlay->as_of_ns);
+      if (include_reasons) {
+        // The contributions that carry the most composite points: lambda_f
+        // x R_f x fraction.
+        std::vector<std::pair<double, v1::Contribution>> reasons;
+        for (int f = 0; f < internal::kNumFactors; ++f) {
+          const double points =
+              params_->lambda[f] * (1 - overlay->s[v].v[f]);
+          for (v1::Contribution& c :
+               internal::Contributions(*overlay, *params_, v, f)) {
+            reasons.emplace_back(points * c.fraction(), std::move(c));
+          }
+        }
+        std::stable_sort(reasons.begin(), reasons.end(),
+                         [](const auto& a, const auto& b) {
+                           return a.first > b.first;
+                         });
+        for (size_t k = 0; k < reasons.size() && k < kTopReasons; ++k) {
+          *d->add_top_reasons() = std::move(reasons[k].second);
+        }
+      }
+    }
+  }
+  return response;
+}
+
+absl::Status Engine::CheckConsistency(double tolerance) const {
+  const State& st = *state_;
+  internal::ExposureCache cache(st, *params_);
+  const size_t n = st.node_count();
+  absl::flat_hash_map<internal::Comp, std::array<int32_t, internal::kNumFactors>>
+      inputs;
+  for (Node v = 0; v < n; ++v) {
+    const std::string& id = st.entities[v].id;
+    const internal::Direct d =
+        internal::ComputeDirect(st, *params_, v, &cache, nullptr);
+    if (d.sd != st.sd[v]) {
+      return absl::InternalError(absl::StrCat(id, ": stale direct exposure"));
+    }
+    const internal::Evaluation e = internal::Evaluate(st, v);
+    for (int f = 0; f < internal::kNumFactors; ++f) {
+      if (std::abs(e.s.v[f] - st.s[v].v[f]) > tolerance) {
+        return absl::InternalError(absl::StrCat(
+            id, ": factor ", f, " stored survival ", st.s[v].v[f],
+            " but its inputs give ", e.s.v[f]));
+      }
+    }
+    const internal::Comp c = st.comp_of[v];
+    std::array<int32_t, internal::kNumFactors>& in = inputs[c];
+    for (int f = 0; f < internal::kNumFactors; ++f) in[f] += st.sd[v].v[f] < 1;
+    for (const internal::PropIn& edge : st.pin.List(v)) {
+      const internal::Comp cu = st.comp_of[edge.src];
+      if (cu == c) continue;
+      if (st.key[cu] >= st.key[c]) {
+        return absl::InternalError(absl::StrCat(
+            "edge ", st.entities[edge.src].id, " -> ", id,
+            " goes against the comp order"));
+      }
+      for (int f = 0; f < internal::kNumFactors; ++f) {
+        in[f] += st.s[edge.src].v[f] < 1;
+      }
+    }
+  }
+  for (const auto& [c, in] : inputs) {
+    if (in != st.inputs[c]) {
+      return absl::InternalError(absl::StrCat(
+          "comp of ", st.entities[st.rep[c]].id, ": input counters ",
+          st.inputs[c][0], ",", st.inputs[c][1], ",", st.inputs[c][2],
+          " should be ", in[0], ",", in[1], ",", in[2]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t Engine::sequence() const { return state_->sequence; }
+int64_t Engine::entity_count() const { return alive_; }
+absl::Time Engine::as_of() const { return internal::NsToTime(state_->as_of_ns); }
+
+}  // namespace georisk::scorer

@@ -1,0 +1,313 @@
+// File: services/scorer/model/state.h
+//
+// The scorer's compiled graph and scores (internal to the model library).
+//
+// Entities get dense node numbers, edges dense slot numbers. Two families of
+// adjacency lists are kept:
+//   - stored direction (in_slots / out_slots): every live edge record, for the
+//     direct-exposure rules (tariffs, destination controls, ownership rule);
+//   - propagation direction (pin / pout): only edges that carry exposure now
+//     (alive, in effect at as_of, weight > 0, not a self-loop), oriented the
+//     way exposure flows: SUPPLIES supplier -> customer (w = beta x
+//     dependency), OPERATES facility -> operator (w = capacity share), OWNS
+//     child -> parent (w = ownership share).
+// Per node and factor the state keeps the direct survival sd = 1 - d and the
+// propagated survival s = 1 - R ("survival" form keeps exact zeros exact and
+// products cheap). The condensation of the propagation graph (strongly
+// connected components, "comps", ordered by an integer key that increases
+// along every edge) orders incremental recomputation; per comp and factor a
+// counter of inputs (members with d > 0 plus edges from other comps whose
+// source has R > 0) tells an input-less cycle, whose least fixed point is 0,
+// from one whose fixed point is unique.
+//
+// Every mutable part is a copy-on-write container (cow.h): State::Overlay()
+// makes a what-if state over a live one without copying it.
+//
+// Thread-compatible.
+#ifndef GEORISK_SERVICES_SCORER_MODEL_STATE_H_
+#define GEORISK_SERVICES_SCORER_MODEL_STATE_H_
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "georisk/v1/graph.pb.h"
+#include "georisk/v1/model.pb.h"
+#include "services/scorer/model/cow.h"
+
+namespace georisk::scorer::internal {
+
+using Node = uint32_t;
+using Slot = uint32_t;
+using Comp = uint32_t;
+inline constexpr uint32_t kNone = 0xffffffffu;
+
+inline constexpr int kNumFactors = 3;  // 0 export controls, 1 tariffs, 2 CS.
+// Survivals are held at or above this so that -ln(1 - R) stays finite
+// (R <= 1 - 1e-15, -ln(1 - R) <= 34.5).
+inline constexpr double kMinSurvival = 1e-15;
+// Keys of comps created by a full condensation are this far apart.
+inline constexpr int64_t kKeyGap = int64_t{1} << 32;
+inline constexpr int64_t kPast = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kFuture = std::numeric_limits<int64_t>::max();
+
+// Factor index (0..2) <-> proto enum.
+inline int FactorIndex(v1::Factor f) { return static_cast<int>(f) - 1; }
+inline v1::Factor FactorOf(int i) { return static_cast<v1::Factor>(i + 1); }
+
+// Two-letter country codes packed in 16 bits; 0 means none ("*" in tariffs).
+uint16_t PackCountry(absl::string_view code);
+std::string UnpackCountry(uint16_t code);
+inline constexpr uint16_t kTW = ('T' << 8) | 'W';
+inline constexpr uint16_t kCN = ('C' << 8) | 'N';
+
+// Nanoseconds since the epoch, saturating; the ends stand for "unset".
+int64_t ToNs(absl::Time t);
+int64_t FromNs(const google::protobuf::Timestamp& ts, bool has, int64_t unset);
+absl::Time NsToTime(int64_t ns);
+
+inline bool ActiveAt(int64_t from, int64_t until, int64_t t) {
+  return from <= t && t < until;
+}
+
+struct Triple {
+  std::array<double, kNumFactors> v{1.0, 1.0, 1.0};
+  bool operator==(const Triple& o) const { return v == o.v; }
+  bool operator!=(const Triple& o) const { return v != o.v; }
+};
+
+struct EntityRec {
+  std::string id;
+  std::string name;
+  v1::Entity::Kind kind = v1::Entity::KIND_UNSPECIFIED;
+  uint16_t country = 0;
+  bool alive = false;
+};
+
+struct EdgeRec {
+  Node from = kNone;  // Stored direction.
+  Node to = kNone;
+  v1::Edge::Kind kind = v1::Edge::KIND_UNSPECIFIED;
+  uint32_t product = 0;  // products[0] is "".
+  double weight = 0;
+  double value_usd = 0;
+  int64_t from_ns = kPast;
+  int64_t until_ns = kFuture;
+  bool alive = false;
+  bool ActiveAt(int64_t t) const {
+    return alive && internal::ActiveAt(from_ns, until_ns, t);
+  }
+};
+
+// A propagation in-edge of a node: exposure flows src -> node with weight w.
+struct PropIn {
+  Node src;
+  Slot slot;
+  double w;
+};
+// A propagation out-edge.
+struct PropOut {
+  Node dst;
+  Slot slot;
+};
+
+struct SignalRec {
+  std::string id;
+  std::string title;
+  std::string source;
+  int64_t from_ns = kPast;
+  int64_t until_ns = kFuture;
+  v1::SignalKind kind = v1::SIGNAL_KIND_UNSPECIFIED;
+  // Export control.
+  std::string authority;
+  v1::ExportControl::Kind ec_kind = v1::ExportControl::KIND_UNSPECIFIED;
+  std::vector<std::string> targets;
+  std::vector<uint16_t> destinations;
+  std::vector<std::string> product_prefixes;
+  double severity = 0;
+  std::string list;
+  // Tariff.
+  std::string programme;
+  uint16_t importer = 0;
+  uint16_t origin = 0;  // 0: every origin ("*").
+  std::string hs_prefix;
+  double rate = 0;
+  // Tension.
+  std::string theatre;
+  double level = 0;
+  std::vector<std::pair<uint16_t, double>> weights;
+
+  bool ActiveAt(int64_t t) const {
+    return internal::ActiveAt(from_ns, until_ns, t);
+  }
+};
+
+SignalRec ToSignalRec(const v1::Signal& s);
+
+// A company's membership of an authority's ownership-rule closure.
+struct RuleMember {
+  // The severity the rule carries to this member: for a listed party the
+  // highest severity of its listings by the authority; for a qualifying
+  // company the highest among its owners in the closure.
+  double severity = 0;
+  std::string signal_id;  // The listing that severity comes from.
+  bool listed = false;    // Listed in its own right (a seed of the closure).
+};
+
+struct RuleState {
+  bool active = false;
+  absl::flat_hash_map<Node, RuleMember> members;
+};
+
+// Export-control listing status of a node, kept for the few nodes that have
+// one (see docs/scoring-model.md, "Listings are not counted twice").
+struct ListingInfo {
+  // Authorities whose listing reaches the node (directly, by an ownership
+  // rule, or through an operator), sorted, unique.
+  std::vector<std::string> status;
+  // Survival (1 - severity) of each derived listing (ownership rule or
+  // operator), by authority.
+  std::vector<std::pair<std::string, double>> derived;
+  // Survival of the node's other export-control exposures.
+  double base_survival = 1;
+  // Export-control product over in-edges at the last evaluation.
+  double up_survival = 1;
+  bool HasStatus(absl::string_view authority) const;
+};
+
+inline constexpr uint8_t kHasListing = 1;  // listing map has an entry
+inline constexpr uint8_t kHasDerived = 2;  // ... with derived listings
+
+inline constexpr uint8_t kCompAlive = 1;
+// Lost an internal edge: the live state splits it before propagating; an
+// overlay recomputes it from zero instead (its members are a union of
+// strongly connected components in a valid order).
+inline constexpr uint8_t kCompNeedsSplit = 2;
+
+struct RuleParams {
+  std::string authority;
+  double threshold = 0.5;
+  v1::OwnershipRule proto;
+  std::string percent;  // "50%"
+};
+
+// The model config, unpacked for the hot paths.
+struct Params {
+  std::string version;
+  double beta = 0.85;
+  double tariff_cap = 0.5;
+  std::array<double, kNumFactors> lambda{1, 1, 1};
+  double band_medium = 30, band_high = 60, band_critical = 80;
+  double tolerance = 1e-10;
+  int max_iterations = 1000;
+  std::vector<std::pair<uint16_t, double>> default_tension_weights;
+  std::vector<RuleParams> rules;
+};
+
+Params MakeParams(const v1::ModelConfig& normalized);
+
+// The composite 0..100 of survivals s: 100 (1 - prod_f (1 - lambda_f R_f)).
+double Composite(const Params& p, const Triple& s);
+v1::Band BandOf(const Params& p, double composite);
+
+class State {
+ public:
+  // An empty live state.
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  // A copy-on-write overlay over `live`, which must outlive it and not change
+  // while it exists.
+  static std::unique_ptr<State> Overlay(const State* live);
+
+  bool is_overlay() const { return live_ != nullptr; }
+  // The live state this overlays (this one when live).
+  const State& live() const { return live_ ? *live_ : *this; }
+
+  size_t node_count() const { return entities.size(); }
+
+  // Entities and edges.
+  CowVec<EntityRec> entities;
+  CowMap<std::string, Node> node_of;  // Dead entities stay mapped.
+  CowVec<EdgeRec> edges;
+  CowVec<std::string> products;  // products[0] = "".
+  CowMap<std::string, uint32_t> product_of;
+  Adjacency<Slot> in_slots;   // Alive edges whose `to` is the node.
+  Adjacency<Slot> out_slots;  // Alive edges whose `from` is the node.
+  Adjacency<PropIn> pin;
+  Adjacency<PropOut> pout;
+
+  // Signals and their indexes (all signals, active or not).
+  CowMap<std::string, SignalRec> signals;
+  CowMap<std::string, std::vector<std::string>> by_target;
+  CowMap<uint16_t, std::vector<std::string>> tariffs_by_importer;
+  CowMap<std::string, bool> destination_controls;
+  CowMap<std::string, bool> tensions;
+
+  // Ownership rules, one per Params::rules entry.
+  CowVec<RuleState> rules;
+
+  // Scores.
+  CowVec<Triple> sd;  // Direct survival.
+  CowVec<Triple> s;   // Propagated survival.
+  CowVec<uint8_t> flags;
+  CowMap<Node, ListingInfo> listing;
+
+  // Condensation.
+  CowVec<Comp> comp_of;
+  CowVec<int64_t> key;
+  CowVec<std::array<int32_t, kNumFactors>> inputs;
+  CowVec<std::vector<Node>> members;  // Empty for a singleton comp.
+  CowVec<Node> rep;                   // A member (the only one, if single).
+  CowVec<uint8_t> comp_flags;
+
+  int64_t as_of_ns = 0;
+  int64_t sequence = 0;
+
+  // Live-only indexes (an overlay reads its live state's).
+  absl::flat_hash_map<uint16_t, std::vector<Node>> nodes_by_country;
+  absl::btree_multimap<int64_t, Slot> edge_events;  // Window boundaries.
+  absl::btree_map<int64_t, Comp> comp_by_key;
+  std::vector<Slot> free_slots;  // Dead edge slots to reuse.
+
+  // Helpers.
+  bool IsMulti(Comp c) const { return !members[c].empty(); }
+  size_t CompSize(Comp c) const {
+    return members[c].empty() ? 1 : members[c].size();
+  }
+  template <typename Fn>
+  void ForEachMember(Comp c, Fn fn) const {
+    const std::vector<Node>& m = members[c];
+    if (m.empty()) {
+      fn(rep[c]);
+    } else {
+      for (Node v : m) fn(v);
+    }
+  }
+  bool Alive(Node v) const { return entities[v].alive; }
+  const std::string& ProductCode(uint32_t p) const { return products[p]; }
+  uint32_t InternProduct(absl::string_view code);
+  // The slot of the alive edge with this key, or kNone.
+  Slot FindEdge(Node from, v1::Edge::Kind kind, Node to,
+                uint32_t product) const;
+  // The signals targeting `id` (any kind, active or not).
+  const std::vector<std::string>* SignalsTargeting(absl::string_view id) const {
+    return by_target.Find(id);
+  }
+
+ private:
+  const State* live_ = nullptr;
+};
+
+}  // namespace georisk::scorer::internal
+
+#endif  // GEORISK_SERVICES_SCORER_MODEL_STATE_H_

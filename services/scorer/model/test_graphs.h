@@ -1,0 +1,136 @@
+// File: services/scorer/model/test_graphs.h
+//
+// Small builders for the model's tests: entities, edges, signals and
+// changes written in one line each, and readers of an engine's scores.
+//
+//   Graph g;
+//   g.entities = {Company("company/a", "TW"), Facility("facility/f", "CN")};
+//   g.edges = {Supplies("facility/f", "company/a", 0.4, "8542")};
+//   g.signals = {Listing("signal/l", "US-BIS", {"company/a"}, 0.9)};
+//   std::unique_ptr<Engine> e = g.Load(TestConfig());
+//   EXPECT_NEAR(R(*e, "company/a", v1::FACTOR_EXPORT_CONTROLS), 0.9, 1e-12);
+#ifndef GEORISK_SERVICES_SCORER_MODEL_TEST_GRAPHS_H_
+#define GEORISK_SERVICES_SCORER_MODEL_TEST_GRAPHS_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "georisk/v1/graph.pb.h"
+#include "georisk/v1/model.pb.h"
+#include "services/scorer/model/engine.h"
+
+namespace georisk::scorer::testing {
+
+absl::Time Date(int year, int month, int day);
+// 2026-01-15, after the VEU revocations, during BIS's suspension.
+absl::Time DefaultAsOf();
+
+// The default model with a tighter tolerance (1e-13), for exact checks.
+v1::ModelConfig TestConfig();
+
+v1::Entity Company(const std::string& id, const std::string& country);
+v1::Entity Facility(const std::string& id, const std::string& country);
+
+v1::Edge Supplies(const std::string& from, const std::string& to,
+                  double dependency, const std::string& product = "8542");
+v1::Edge Operates(const std::string& company, const std::string& facility,
+                  double capacity_share);
+v1::Edge Owns(const std::string& parent, const std::string& child,
+              double share);
+v1::Edge Window(v1::Edge e, absl::Time from, absl::Time until);
+
+v1::Signal Listing(const std::string& id, const std::string& authority,
+                   const std::vector<std::string>& targets, double severity);
+v1::Signal Revoked(const std::string& id, const std::string& authority,
+                   const std::vector<std::string>& facilities,
+                   double severity);
+v1::Signal Destination(const std::string& id, const std::string& authority,
+                       const std::vector<std::string>& countries,
+                       const std::vector<std::string>& products,
+                       double severity);
+v1::Signal Tariff(const std::string& id, const std::string& programme,
+                  const std::string& importer, const std::string& origin,
+                  const std::string& hs_prefix, double rate);
+v1::Signal Tension(const std::string& id, double level,
+                   const std::vector<std::pair<std::string, double>>& weights =
+                       {});
+v1::Signal Window(v1::Signal s, absl::Time from, absl::Time until);
+
+v1::Mutation Upsert(const v1::Entity& e);
+v1::Mutation Upsert(const v1::Edge& e);
+v1::Mutation Upsert(const v1::Signal& s);
+v1::Mutation DeleteEntity(const std::string& id);
+v1::Mutation DeleteEdge(const v1::Edge& e);
+v1::Mutation DeleteSignal(const std::string& id);
+v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations);
+
+struct Graph {
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Signal> signals;
+
+  // A new engine (TestConfig() unless given) loaded with this graph at
+  // `as_of`, sequence 1.
+  std::unique_ptr<Engine> Load(absl::Time as_of = DefaultAsOf()) const;
+  std::unique_ptr<Engine> Load(const v1::ModelConfig& config,
+                               absl::Time as_of = DefaultAsOf()) const;
+};
+
+// A random world of entities, edges (supply loops, ownership loops,
+// self-ownership, windows) and signals of every kind, and random changes to
+// it applied the way GraphStore applies them. Deterministic for a seed;
+// copyable (a copy continues independently).
+class RandomWorld {
+ public:
+  explicit RandomWorld(uint64_t seed);
+
+  // Fills the world and returns it.
+  Graph Initial(int entities, int edges, int signals);
+  Graph Snapshot() const;
+  // 1 to 4 mutations, already applied to the world (entity deletes are
+  // followed by their cascaded edge deletes). Without `entity_upserts`, no
+  // entity is created, revived or changed (what a scenario may do).
+  std::vector<v1::Mutation> RandomMutations(bool entity_upserts = true);
+  // One of a few dates around the BIS suspension and the windows in use.
+  absl::Time RandomDate();
+  int Uniform(size_t n);
+
+ private:
+  using EdgeKey = std::tuple<std::string, int, std::string, std::string>;
+  static EdgeKey Key(const v1::Edge& e);
+  template <typename Map>
+  const typename Map::value_type& Pick(const Map& m);
+  double Weight();
+  void MaybeWindow(v1::Edge* e);
+  v1::Entity NewEntity();
+  std::optional<v1::Edge> RandomEdge();
+  v1::Signal RandomSignal();
+
+  std::mt19937_64 rng_;
+  int next_entity_ = 0;
+  int next_signal_ = 0;
+  std::map<std::string, v1::Entity> entities_;
+  std::map<EdgeKey, v1::Edge> edges_;
+  std::map<std::string, v1::Signal> signals_;
+  std::vector<v1::Entity> dead_;
+};
+
+// R_f and d_f of an entity (fails the test when it is unknown).
+double R(const Engine& e, const std::string& id, v1::Factor f);
+double D(const Engine& e, const std::string& id, v1::Factor f);
+double Composite(const Engine& e, const std::string& id);
+
+inline constexpr v1::Factor kEC = v1::FACTOR_EXPORT_CONTROLS;
+inline constexpr v1::Factor kTariffs = v1::FACTOR_TARIFFS;
+inline constexpr v1::Factor kCS = v1::FACTOR_CROSS_STRAIT;
+
+}  // namespace georisk::scorer::testing
+
+#endif  // GEORISK_SERVICES_SCORER_MODEL_TEST_GRAPHS_H_

@@ -1,0 +1,178 @@
+// ListTopRisks: ranking, filters, totals and page tokens, and the index kept
+// up to date as scores move.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/scorer/model/engine.h"
+#include "services/scorer/model/test_graphs.h"
+
+namespace georisk::scorer::testing {
+namespace {
+
+// 60 entities: severities i / 100 for i < 40 (some ties), the rest at 0.
+Graph Ranked() {
+  Graph g;
+  const std::vector<std::string> countries = {"CN", "US", "TW"};
+  for (int i = 0; i < 60; ++i) {
+    g.entities.push_back(
+        i % 2 ? Company(absl::StrCat("company/c", 100 + i), countries[i % 3])
+              : Facility(absl::StrCat("facility/f", 100 + i), countries[i % 3]));
+    if (i < 40) {
+      g.signals.push_back(Listing(absl::StrCat("signal/s", i), "US-OFAC",
+                                  {g.entities.back().id()},
+                                  0.05 + (i / 2) * 0.04));
+    }
+  }
+  return g;
+}
+
+std::vector<v1::Score> AllPages(const Engine& e, Engine::TopQuery q) {
+  std::vector<v1::Score> out;
+  int pages = 0;
+  do {
+    absl::StatusOr<v1::ListTopRisksResponse> page = e.ListTopRisks(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(page->scores_size(), q.page_size);
+    for (const v1::Score& s : page->scores()) out.push_back(s);
+    q.page_token = page->next_page_token();
+    EXPECT_LT(++pages, 100);
+  } while (!q.page_token.empty());
+  return out;
+}
+
+void ExpectRanked(const std::vector<v1::Score>& scores) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    EXPECT_TRUE(seen.insert(scores[i].entity_id()).second)
+        << "repeated " << scores[i].entity_id();
+    if (i == 0) continue;
+    const v1::Score& a = scores[i - 1];
+    const v1::Score& b = scores[i];
+    EXPECT_TRUE(a.composite() > b.composite() ||
+                (a.composite() == b.composite() &&
+                 a.entity_id() < b.entity_id()))
+        << a.entity_id() << " before " << b.entity_id();
+  }
+}
+
+TEST(TopRisksTest, PagesAreStableAndCoverEverything) {
+  auto e = Ranked().Load();
+  Engine::TopQuery q;
+  q.page_size = 7;
+  const std::vector<v1::Score> all = AllPages(*e, q);
+  EXPECT_EQ(all.size(), 60u);
+  ExpectRanked(all);
+  EXPECT_NEAR(all[0].composite(), 100 * (0.05 + 19 * 0.04), 1e-9);
+  // The same query again gives the same pages.
+  std::vector<std::string> ids, again;
+  for (const v1::Score& s : all) ids.push_back(s.entity_id());
+  for (const v1::Score& s : AllPages(*e, q)) again.push_back(s.entity_id());
+  EXPECT_EQ(ids, again);
+  // Other page sizes cut the same sequence.
+  q.page_size = 13;
+  std::vector<std::string> other;
+  for (const v1::Score& s : AllPages(*e, q)) other.push_back(s.entity_id());
+  EXPECT_EQ(ids, other);
+}
+
+TEST(TopRisksTest, FiltersAndTotals) {
+  auto e = Ranked().Load();
+  Engine::TopQuery q;
+  q.page_size = 5;
+  q.kind = v1::Entity::FACILITY;
+  q.country = "CN";
+  absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  // Facilities are even indices, CN is i % 3 == 0: i % 6 == 0: 10 of them.
+  EXPECT_EQ(page->total_size(), 10);
+  for (const v1::Score& s : page->scores()) {
+    EXPECT_EQ(s.entity_kind(), v1::Entity::FACILITY);
+    EXPECT_EQ(s.country(), "CN");
+  }
+  const std::vector<v1::Score> all = AllPages(*e, q);
+  EXPECT_EQ(all.size(), 10u);
+  ExpectRanked(all);
+
+  Engine::TopQuery high;
+  high.min_score = 50;
+  page = e->ListTopRisks(high);
+  ASSERT_TRUE(page.ok());
+  for (const v1::Score& s : page->scores()) EXPECT_GE(s.composite(), 50);
+  EXPECT_EQ(page->total_size(), page->scores_size());
+  EXPECT_GT(page->total_size(), 0);
+
+  Engine::TopQuery by_factor;
+  by_factor.factor = v1::FACTOR_EXPORT_CONTROLS;
+  by_factor.page_size = 3;
+  page = e->ListTopRisks(by_factor);
+  ASSERT_TRUE(page.ok());
+  EXPECT_NEAR(page->scores(0).factors(0).propagated(), 0.05 + 19 * 0.04, 1e-12);
+  EXPECT_EQ(page->total_size(), 60);
+}
+
+TEST(TopRisksTest, BadTokensAndFilters) {
+  auto e = Ranked().Load();
+  Engine::TopQuery q;
+  q.page_size = 5;
+  absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  Engine::TopQuery other = q;
+  other.country = "US";
+  other.page_token = page->next_page_token();
+  EXPECT_EQ(e->ListTopRisks(other).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  other = q;
+  other.factor = v1::FACTOR_TARIFFS;
+  other.page_token = page->next_page_token();
+  EXPECT_EQ(e->ListTopRisks(other).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  q.page_token = "not a token!";
+  EXPECT_EQ(e->ListTopRisks(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  q.page_token = "";
+  q.country = "usa";
+  EXPECT_EQ(e->ListTopRisks(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  q.country = "";
+  q.factor = static_cast<v1::Factor>(7);
+  EXPECT_EQ(e->ListTopRisks(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TopRisksTest, IndexFollowsScoreChanges) {
+  auto e = Ranked().Load();
+  // The lowest-ranked entity becomes the highest; the top one is deleted.
+  Engine::TopQuery q;
+  q.page_size = 1;
+  const std::string top = e->ListTopRisks(q)->scores(0).entity_id();
+  e->ApplyChange(
+      MakeChange(2, {Upsert(Listing("signal/new", "US-OFAC",
+                                    {"company/c159"}, 0.99)),
+                     DeleteEntity(top), Upsert(Company("company/zz", "DE"))}),
+      DefaultAsOf());
+  absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->scores(0).entity_id(), "company/c159");
+  EXPECT_EQ(page->total_size(), 60);  // One deleted, one new.
+  q.page_size = 1000;
+  const std::vector<v1::Score> all = AllPages(*e, q);
+  ASSERT_EQ(all.size(), 60u);
+  ExpectRanked(all);
+  for (const v1::Score& s : all) EXPECT_NE(s.entity_id(), top);
+  // A token minted before a change still continues after it.
+  q.page_size = 10;
+  page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  e->ApplyChange(MakeChange(3, {DeleteSignal("signal/s0")}), DefaultAsOf());
+  q.page_token = page->next_page_token();
+  EXPECT_TRUE(e->ListTopRisks(q).ok());
+}
+
+}  // namespace
+}  // namespace georisk::scorer::testing

@@ -1,0 +1,72 @@
+// File: services/scorer/model/wording.h
+//
+// The words explanations use. Careful and legal: a company is "owned 50% or
+// more, in aggregate, by parties listed by US-BIS", never "controlled by";
+// a supplier is a "supplier of 8542", never an "affiliate of".
+// (docs/scoring-model.md, "Wording".)
+//
+// Thread-safe: pure functions.
+#ifndef GEORISK_SERVICES_SCORER_MODEL_WORDING_H_
+#define GEORISK_SERVICES_SCORER_MODEL_WORDING_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "georisk/v1/graph.pb.h"
+#include "services/scorer/model/state.h"
+
+namespace georisk::scorer::internal {
+
+// DirectContribution.rule values.
+inline constexpr char kRuleListed[] = "listed";
+inline constexpr char kRuleRevoked[] = "facility authorization revoked";
+inline constexpr char kRuleOperated[] = "facility operated by a listed party";
+inline constexpr char kRuleDestination[] = "destination control";
+inline constexpr char kRuleTariffIn[] = "tariff on inbound supply";
+inline constexpr char kRuleTariffOut[] = "tariff on outbound sales";
+inline constexpr char kRuleLocation[] = "cross-strait tension at location";
+inline constexpr char kRuleCrossing[] = "supply crossing the Taiwan Strait";
+
+// "40%", "12.5%".
+std::string Percent(double fraction);
+// "export controls", "tariffs", "cross-strait".
+std::string FactorLabel(int factor);
+
+// "owned 50% or more, in aggregate, by listed parties".
+std::string OwnedRule(const RuleParams& rule);
+// "owned 50% or more, in aggregate, by parties listed by US-BIS".
+std::string OwnedDescription(const RuleParams& rule);
+// "listed by US-BIS (EL)".
+std::string ListedDescription(const SignalRec& s);
+// "facility authorization revoked by US-BIS".
+std::string RevokedDescription(const SignalRec& s);
+// "facility operated by Samsung Electronics, a party listed by US-BIS", or
+// with `rule`: "..., a company owned 50% or more, in aggregate, by parties
+// listed by US-BIS".
+std::string OperatedDescription(absl::string_view operator_name,
+                                absl::string_view authority,
+                                const RuleParams* rule);
+// "US-BIS licence requirement for 8486 to CN: 40% of inputs controlled".
+std::string DestinationDescription(const SignalRec& s, uint16_t country,
+                                   double share);
+// "Section 301: 50% on 8542 from CN into US, on 40% of inbound supply".
+std::string TariffDescription(const SignalRec& s, bool outbound,
+                              double covered);
+// "cross-strait tension 0.60 x location weight 1.00 (TW)".
+std::string LocationDescription(const SignalRec& s, double weight,
+                                uint16_t country);
+// "cross-strait tension 0.60 x 30% of supply crossing the Taiwan Strait".
+std::string CrossingDescription(const SignalRec& s, double share);
+
+// Upstream edges, from the explained entity's side.
+// "supplier of 8542 (dependency 40%)".
+std::string SupplierDescription(absl::string_view product, double dependency);
+// "facility operated by TSMC (30% of its capacity)".
+std::string OperatedFacilityDescription(absl::string_view operator_name,
+                                        double share);
+// "owns 60% of Foxconn Ohio".
+std::string OwnsDescription(absl::string_view child_name, double share);
+
+}  // namespace georisk::scorer::internal
+
+#endif  // GEORISK_SERVICES_SCORER_MODEL_WORDING_H_

@@ -136,6 +136,7 @@ void AppendSeries(const std::string& name, const std::string& labels,
 const char* TypeName(MetricType type) {
   switch (type) {
     case MetricType::kCounter:
+    case MetricType::kCallbackCounter:
       return "counter";
     case MetricType::kGauge:
     case MetricType::kCallbackGauge:
@@ -260,7 +261,8 @@ absl::Status CheckDefinition(MetricType type, absl::string_view name,
     fail("':' is reserved for recording rules");
   }
   if (IsCamelCase(name)) fail("names must be snake_case");
-  const bool is_counter = type == MetricType::kCounter;
+  const bool is_counter =
+      type == MetricType::kCounter || type == MetricType::kCallbackCounter;
   if (is_counter != absl::EndsWith(name, "_total")) {
     fail(is_counter ? "counter names must end in _total"
                     : "only counter names may end in _total");
@@ -298,9 +300,13 @@ std::string Difference(const internal::FamilyBase& family, MetricType type,
                        const std::vector<std::string>& label_names,
                        const std::vector<double>& bounds) {
   if (family.type() != type) {
-    return family.type() == MetricType::kCallbackGauge
-               ? "as a callback gauge"
-               : absl::StrCat("as a ", TypeName(family.type()));
+    if (family.type() == MetricType::kCallbackGauge) {
+      return "as a callback gauge";
+    }
+    if (family.type() == MetricType::kCallbackCounter) {
+      return "as a callback counter";
+    }
+    return absl::StrCat("as a ", TypeName(family.type()));
   }
   if (family.label_names() != label_names) {
     return absl::StrCat("with labels [",
@@ -313,13 +319,12 @@ std::string Difference(const internal::FamilyBase& family, MetricType type,
   return "";
 }
 
-// A gauge whose value is sampled from a callback at render time.
-class CallbackGauge final : public internal::FamilyBase {
+// A gauge or counter whose value is sampled from a callback at render time.
+class CallbackMetric final : public internal::FamilyBase {
  public:
-  CallbackGauge(std::string name, std::string help,
-                std::function<double()> sample)
-      : FamilyBase(MetricType::kCallbackGauge, std::move(name), std::move(help),
-                   {}, {}),
+  CallbackMetric(MetricType type, std::string name, std::string help,
+                 std::function<double()> sample)
+      : FamilyBase(type, std::move(name), std::move(help), {}, {}),
         sample_(std::move(sample)) {}
 
   void AppendTo(std::string* out) const override {
@@ -521,9 +526,21 @@ Family<Histogram>& MetricsRegistry::AddHistogram(
 void MetricsRegistry::AddCallbackGauge(absl::string_view name,
                                        absl::string_view help,
                                        std::function<double()> sample) {
+  AddCallback(MetricType::kCallbackGauge, name, help, std::move(sample));
+}
+
+void MetricsRegistry::AddCallbackCounter(absl::string_view name,
+                                         absl::string_view help,
+                                         std::function<double()> sample) {
+  AddCallback(MetricType::kCallbackCounter, name, help, std::move(sample));
+}
+
+void MetricsRegistry::AddCallback(internal::MetricType type,
+                                  absl::string_view name,
+                                  absl::string_view help,
+                                  std::function<double()> sample) {
   std::vector<double> no_bounds;
-  absl::Status status =
-      CheckDefinition(MetricType::kCallbackGauge, name, help, {}, &no_bounds);
+  absl::Status status = CheckDefinition(type, name, help, {}, &no_bounds);
   if (status.ok() && sample == nullptr) {
     status = absl::InvalidArgumentError(
         absl::StrCat("metric ", name, ": callback must not be empty"));
@@ -532,15 +549,15 @@ void MetricsRegistry::AddCallbackGauge(absl::string_view name,
   if (status.ok()) {
     auto it = families_.find(name);
     if (it == families_.end()) {
-      families_.emplace(
-          std::string(name),
-          std::make_unique<CallbackGauge>(std::string(name), std::string(help),
-                                          std::move(sample)));
+      families_.emplace(std::string(name),
+                        std::make_unique<CallbackMetric>(
+                            type, std::string(name), std::string(help),
+                            std::move(sample)));
       return;
     }
     status = absl::AlreadyExistsError(absl::StrCat(
         "metric ", name,
-        " is already registered; callback gauges cannot be shared"));
+        " is already registered; callback metrics cannot be shared"));
   }
   errors_.push_back(status);
 }

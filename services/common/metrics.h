@@ -132,7 +132,13 @@ class Histogram {
 
 namespace internal {
 
-enum class MetricType { kCounter, kGauge, kHistogram, kCallbackGauge };
+enum class MetricType {
+  kCounter,
+  kGauge,
+  kHistogram,
+  kCallbackGauge,
+  kCallbackCounter
+};
 
 // What every family has in common; the registry renders through it.
 // Thread-safe.
@@ -268,6 +274,12 @@ class MetricsRegistry {
   void AddCallbackGauge(absl::string_view name, absl::string_view help,
                         std::function<double()> sample);
 
+  // As AddCallbackGauge(), for a cumulative value another component keeps
+  // (e.g. RocksDB's statistics tickers): rendered as a counter, so the name
+  // must end in `_total` and `sample()` must never decrease.
+  void AddCallbackCounter(absl::string_view name, absl::string_view help,
+                          std::function<double()> sample);
+
   // Returns every family in the text exposition format 0.0.4.
   std::string Render() const;
 
@@ -282,6 +294,10 @@ class MetricsRegistry {
   static std::vector<double> DefaultLatencyBuckets();
 
  private:
+  // Shared by AddCallbackGauge() and AddCallbackCounter().
+  void AddCallback(internal::MetricType type, absl::string_view name,
+                   absl::string_view help, std::function<double()> sample);
+
   // Shared by AddCounter(), AddGauge() and AddHistogram().
   template <typename T>
   Family<T>& Register(internal::MetricType type, absl::string_view name,

@@ -18,6 +18,19 @@ using ::testing::HasSubstr;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+TEST(MetricsRegistryTest, CallbackCounterRendersAsACounter) {
+  MetricsRegistry registry;
+  double stalls = 1.5;
+  registry.AddCallbackCounter("x_stall_seconds_total", "Stalls.",
+                              [&stalls] { return stalls; });
+  registry.AddCallbackCounter("x_bad", "No _total.", [] { return 0.0; });
+  EXPECT_EQ(registry.Render(),
+            "# HELP x_stall_seconds_total Stalls.\n"
+            "# TYPE x_stall_seconds_total counter\n"
+            "x_stall_seconds_total 1.5\n");
+  EXPECT_EQ(registry.Validate().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(PrometheusContentTypeTest, IsTextFormat004) {
   EXPECT_EQ(PrometheusContentType(),
             "text/plain; version=0.0.4; charset=utf-8");
@@ -304,7 +317,7 @@ TEST(MetricsRegistryTest, ConflictingDefinitionsAreReportedAndNotRendered) {
        [](MetricsRegistry& r) {
          r.AddCallbackGauge("queue_length", "Q.", [] { return 1.0; });
        },
-       "callback gauges cannot be shared"},
+       "callback metrics cannot be shared"},
   };
   for (const auto& c : kCases) {
     MetricsRegistry registry;

@@ -32,27 +32,30 @@ void RegisterRocksDbMetrics(const storage::RocksDbGraphStore* store,
       {"georisk_rocksdb_delayed_write_rate_bytes",
        "Write rate RocksDB slows writes to, bytes per second (0: no delay).",
        &Stats::delayed_write_rate},
-      {"georisk_rocksdb_background_errors",
-       "Background errors since open (flush or compaction failures).",
+  };
+  // Cumulative since the database was opened.
+  static constexpr Gauge kCounters[] = {
+      {"georisk_rocksdb_background_errors_total",
+       "Background errors (flush or compaction failures).",
        &Stats::background_errors},
-      {"georisk_rocksdb_stall_seconds",
-       "Time writes spent stalled since open, seconds (cumulative).",
-       &Stats::stall_seconds},
-      {"georisk_rocksdb_compaction_read_bytes",
-       "Bytes read by compaction since open (cumulative).",
-       &Stats::compaction_read_bytes},
-      {"georisk_rocksdb_compaction_write_bytes",
-       "Bytes written by compaction since open (cumulative).",
-       &Stats::compaction_write_bytes},
-      {"georisk_rocksdb_flush_write_bytes",
-       "Bytes written by flushes since open (cumulative).",
+      {"georisk_rocksdb_write_stall_seconds_total",
+       "Time writes spent stalled, seconds.", &Stats::stall_seconds},
+      {"georisk_rocksdb_compaction_read_bytes_total",
+       "Bytes read by compaction.", &Stats::compaction_read_bytes},
+      {"georisk_rocksdb_compaction_write_bytes_total",
+       "Bytes written by compaction.", &Stats::compaction_write_bytes},
+      {"georisk_rocksdb_flush_write_bytes_total", "Bytes written by flushes.",
        &Stats::flush_write_bytes},
-      {"georisk_rocksdb_wal_write_bytes",
-       "Bytes written to the write-ahead log since open (cumulative).",
-       &Stats::wal_bytes},
+      {"georisk_rocksdb_wal_write_bytes_total",
+       "Bytes written to the write-ahead log.", &Stats::wal_bytes},
   };
   for (const Gauge& g : kGauges) {
     registry->AddCallbackGauge(g.name, g.help, [store, field = g.field] {
+      return store->GetEngineStats().*field;
+    });
+  }
+  for (const Gauge& g : kCounters) {
+    registry->AddCallbackCounter(g.name, g.help, [store, field = g.field] {
       return store->GetEngineStats().*field;
     });
   }

@@ -118,8 +118,7 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
   if (it->Valid()) head = DecodeSequenceKey(it->key());
   if (!it->status().ok()) return ToAbslStatus(it->status(), "reading head");
   it.reset();
-  return std::unique_ptr<AlertLog>(
-      new AlertLog(options, std::move(db), head));
+  return std::unique_ptr<AlertLog>(new AlertLog(options, std::move(db), head));
 }
 
 AlertLog::AlertLog(AlertLogOptions options, std::unique_ptr<Db> db,
@@ -133,8 +132,7 @@ int64_t AlertLog::head() const {
   return head_;
 }
 
-int64_t AlertLog::WaitForSequence(int64_t sequence,
-                                  absl::Time deadline) const {
+int64_t AlertLog::WaitForSequence(int64_t sequence, absl::Time deadline) const {
   absl::MutexLock lock(&mu_);
   auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return head_ >= sequence;
@@ -192,8 +190,8 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Read(int64_t from,
        it->Valid() && static_cast<int>(out.size()) < max; it->Next()) {
     if (!out.emplace_back().ParseFromArray(it->value().data(),
                                            it->value().size())) {
-      return absl::DataLossError(absl::StrCat(
-          "alert log: unreadable record ", DecodeSequenceKey(it->key())));
+      return absl::DataLossError(absl::StrCat("alert log: unreadable record ",
+                                              DecodeSequenceKey(it->key())));
     }
   }
   if (!it->status().ok()) return ToAbslStatus(it->status(), "reading alerts");

@@ -81,10 +81,10 @@ TEST(AlertLogTest, ListFiltersNewestFirstAndPagesWithoutOverlap) {
   auto log = AlertLog::Open({TempDir()});
   std::vector<v1::Alert> records;
   for (int i = 0; i < 25; ++i) {
-    records.push_back(Record(absl::StrCat("company/e", i),
-                             i % 2 ? v1::Alert::RESOLVED : v1::Alert::FIRING,
-                             i % 5 ? v1::SEVERITY_WARNING
-                                   : v1::SEVERITY_CRITICAL));
+    records.push_back(
+        Record(absl::StrCat("company/e", i),
+               i % 2 ? v1::Alert::RESOLVED : v1::Alert::FIRING,
+               i % 5 ? v1::SEVERITY_WARNING : v1::SEVERITY_CRITICAL));
   }
   ASSERT_TRUE((*log)->Append(records).ok());
   v1::AlertFilter firing;

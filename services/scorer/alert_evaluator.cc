@@ -61,7 +61,8 @@ absl::Status AlertEvaluator::ValidateRules(
     const v1::AlertRule& r = rules[i];
     std::string at = absl::StrCat("alert_rules[", i, "]");
     auto bad = [&](absl::string_view field, absl::string_view why) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".", field, ": ", why));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".", field, ": ", why));
     };
     if (!ValidName(r.name())) return bad("name", "must match [a-z0-9_]{1,64}");
     if (!names.insert(r.name()).second) return bad("name", "duplicate");
@@ -262,8 +263,8 @@ void AlertEvaluator::Evaluate(const v1::AlertRule& rule,
     out->push_back(std::move(a));
   };
   auto resolve = [&] {
-    v1::Alert a = MakeRecord(rule, change, v1::Alert::RESOLVED,
-                             graph_sequence, now, reasons);
+    v1::Alert a = MakeRecord(rule, change, v1::Alert::RESOLVED, graph_sequence,
+                             now, reasons);
     *a.mutable_start_time() = it->second.last.start_time();
     a.set_score_before(it->second.last.score_after());
     states_.erase(it);

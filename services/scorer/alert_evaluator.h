@@ -88,11 +88,11 @@ class AlertEvaluator {
 
  private:
   struct State {
-    v1::Alert last;          // The last record emitted.
-    bool pending = false;    // An update is held...
-    v1::Alert held;          // ...with these values...
-    absl::Time due;          // ...to be emitted then.
-    absl::Time last_jump;    // Jump rules: the last qualifying move.
+    v1::Alert last;        // The last record emitted.
+    bool pending = false;  // An update is held...
+    v1::Alert held;        // ...with these values...
+    absl::Time due;        // ...to be emitted then.
+    absl::Time last_jump;  // Jump rules: the last qualifying move.
   };
 
   double Watched(const v1::Score& score, const v1::AlertRule& rule) const;

@@ -90,8 +90,7 @@ TEST(AlertEvaluatorTest, HysteresisKeepsAHoveringScoreFromFlapping) {
   // Hovering around 60 within the margin: nothing.
   for (double s : {59.5, 60.2, 58.5, 61.0, 58.1}) {
     t += absl::Seconds(1);
-    EXPECT_TRUE(e.OnScoreChanges({Move(60, s)}, 2, t, Reasons()).empty())
-        << s;
+    EXPECT_TRUE(e.OnScoreChanges({Move(60, s)}, 2, t, Reasons()).empty()) << s;
   }
   // Falls more than 2 points below 60: resolves, once.
   t += absl::Seconds(1);
@@ -208,7 +207,8 @@ TEST(AlertEvaluatorTest, RulesAreValidatedFieldByField) {
   std::vector<v1::AlertRule> rules = {BandRule(-1, absl::ZeroDuration())};
   EXPECT_EQ(AlertEvaluator::ValidateRules(rules).message(),
             "alert_rules[0].band_crossing.hysteresis: must be in [0, 100)");
-  rules = {BandRule(1, absl::ZeroDuration()), BandRule(1, absl::ZeroDuration())};
+  rules = {BandRule(1, absl::ZeroDuration()),
+           BandRule(1, absl::ZeroDuration())};
   EXPECT_EQ(AlertEvaluator::ValidateRules(rules).message(),
             "alert_rules[1].name: duplicate");
   v1::AlertRule no_condition;

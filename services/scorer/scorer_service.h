@@ -1,23 +1,79 @@
 // File: services/scorer/scorer_service.h
 //
-// The gRPC faces of the scorer process: georisk.v1.Scorer (scores,
-// explanations, rankings, scenarios) and georisk.v1.Alerts (the durable alert
-// log).
+// ScorerService: the gRPC face of the scorer (georisk.v1.Scorer). It checks
+// requests, reads the engine through ScoreState, and streams live score
+// changes from its ScoreChangeLog. The model itself lives in
+// services/scorer/model/.
 //
-// The RPCs are filled in by the scorer and alerts issues (model library,
-// incremental rescoring, alert log); until then they answer UNIMPLEMENTED,
-// never a made-up score.
+//   ScorerService service(&state, {}, &registry);
+//   server->AddShutdownHook([&] { service.Shutdown(); });
+//
+// Thread-safe. `state` and `registry` must outlive the service.
 #ifndef GEORISK_SERVICES_SCORER_SCORER_SERVICE_H_
 #define GEORISK_SERVICES_SCORER_SCORER_SERVICE_H_
 
-#include "georisk/v1/alerts.grpc.pb.h"
+#include <atomic>
+
 #include "georisk/v1/scorer.grpc.pb.h"
+#include "services/common/follow_stream.h"
+#include "services/common/metrics.h"
+#include "services/scorer/score_state.h"
 
 namespace georisk {
 
-class ScorerService final : public v1::Scorer::CallbackService {};
+struct ScorerServiceOptions {
+  // RunScenario: overrides per scenario, and scenarios computed at once
+  // (each holds the engine's shared lock and an overlay); beyond either,
+  // RESOURCE_EXHAUSTED.
+  int max_scenario_overrides = 10000;
+  int max_concurrent_scenarios = 4;
+  // WatchScoreChanges: streams at once, and an idle stream's heartbeat.
+  int max_watchers = 256;
+  absl::Duration watch_heartbeat = absl::Seconds(10);
+};
 
-class AlertsService final : public v1::Alerts::CallbackService {};
+class ScorerService final : public v1::Scorer::CallbackService {
+ public:
+  ScorerService(ScoreState* state, ScorerServiceOptions options,
+                MetricsRegistry* registry);
+  ~ScorerService() override;
+
+  // Ends every WatchScoreChanges stream with UNAVAILABLE. Idempotent.
+  void Shutdown();
+
+  grpc::ServerUnaryReactor* GetScore(grpc::CallbackServerContext* context,
+                                     const v1::GetScoreRequest* request,
+                                     v1::Score* response) override;
+  grpc::ServerUnaryReactor* BatchGetScores(
+      grpc::CallbackServerContext* context,
+      const v1::BatchGetScoresRequest* request,
+      v1::BatchGetScoresResponse* response) override;
+  grpc::ServerUnaryReactor* ListTopRisks(
+      grpc::CallbackServerContext* context,
+      const v1::ListTopRisksRequest* request,
+      v1::ListTopRisksResponse* response) override;
+  grpc::ServerUnaryReactor* ExplainScore(
+      grpc::CallbackServerContext* context,
+      const v1::ExplainScoreRequest* request,
+      v1::Explanation* response) override;
+  grpc::ServerUnaryReactor* RunScenario(
+      grpc::CallbackServerContext* context,
+      const v1::RunScenarioRequest* request,
+      v1::RunScenarioResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchScoreChangesResponse>* WatchScoreChanges(
+      grpc::CallbackServerContext* context,
+      const v1::WatchScoreChangesRequest* request) override;
+  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
+                                     const v1::GetModelRequest* request,
+                                     v1::ModelConfig* response) override;
+
+ private:
+  ScoreState* const state_;
+  const ScorerServiceOptions options_;
+  FollowHub hub_;
+  std::atomic<int> scenarios_{0};
+  std::atomic<int> watchers_{0};
+};
 
 }  // namespace georisk
 

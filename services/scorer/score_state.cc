@@ -1,0 +1,63 @@
+#include "services/scorer/score_state.h"
+
+#include <utility>
+
+#include "services/common/log.h"
+
+namespace georisk {
+
+ScoreState::ScoreState(std::unique_ptr<scorer::Engine> engine,
+                       std::function<absl::Time()> clock,
+                       size_t change_log_capacity)
+    : clock_(std::move(clock)),
+      engine_(std::move(engine)),
+      change_log_(change_log_capacity) {}
+
+void ScoreState::AddListener(Listener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+void ScoreState::Load(std::vector<v1::Entity> entities,
+                      std::vector<v1::Edge> edges,
+                      std::vector<v1::Signal> signals, int64_t sequence) {
+  absl::Time start = absl::Now();
+  absl::MutexLock lock(&mu_);
+  engine_->Load(std::move(entities), std::move(edges), std::move(signals),
+                sequence, clock_());
+  sequence_.store(sequence);
+  head_.store(std::max(head_.load(), sequence));
+  loaded_.store(true);
+  log::Info("scored the whole graph",
+            {{"sequence", sequence},
+             {"entities", engine_->entity_count()},
+             {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+}
+
+void ScoreState::Apply(const std::vector<v1::Change>& changes,
+                       int64_t head_sequence) {
+  head_.store(head_sequence);
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_();
+  for (const v1::Change& change : changes) {
+    std::vector<v1::ScoreChange> moved = engine_->ApplyChange(change, now);
+    sequence_.store(change.sequence());
+    if (!moved.empty()) Publish(std::move(moved), change.sequence());
+  }
+}
+
+void ScoreState::AdvanceTime() {
+  absl::MutexLock lock(&mu_);
+  if (!loaded_.load()) return;
+  std::vector<v1::ScoreChange> moved = engine_->AdvanceTime(clock_());
+  if (!moved.empty()) Publish(std::move(moved), engine_->sequence());
+}
+
+void ScoreState::Publish(std::vector<v1::ScoreChange> changes,
+                         int64_t sequence) {
+  for (const Listener& listener : listeners_) {
+    listener(changes, sequence, *engine_);
+  }
+  change_log_.Append(std::move(changes));
+}
+
+}  // namespace georisk

@@ -1,0 +1,102 @@
+// File: services/scorer/score_state.h
+//
+// ScoreState holds the scorer's engine and keeps it in step with the graph:
+// it is the GraphFeedConsumer the FeedFollower feeds, it re-evaluates scores
+// as time passes (signals whose windows open or close), and it publishes
+// every live score change to the ScoreChangeLog and to listeners (alerts).
+// RPC handlers read the engine through Read(), under a shared lock.
+//
+//   ScoreState state(std::move(engine), absl::Now, 100000);
+//   FeedFollower follower(stub, mirror, &state, {});
+//   absl::StatusOr<v1::Score> s = state.Read<v1::Score>(
+//       [&](const scorer::Engine& e) { return e.GetScore(id); });
+//
+// Thread-safe.
+#ifndef GEORISK_SERVICES_SCORER_SCORE_STATE_H_
+#define GEORISK_SERVICES_SCORER_SCORE_STATE_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/scorer/feed_follower.h"
+#include "services/scorer/model/engine.h"
+#include "services/scorer/score_change_log.h"
+
+namespace georisk {
+
+class ScoreState final : public GraphFeedConsumer {
+ public:
+  // Told about every batch of live score changes, on the thread that made
+  // them, after the engine was updated: (changes, graph sequence, the
+  // engine — for explanations; valid only during the call, under the lock).
+  using Listener = std::function<void(const std::vector<v1::ScoreChange>&,
+                                      int64_t, const scorer::Engine&)>;
+
+  ScoreState(std::unique_ptr<scorer::Engine> engine,
+             std::function<absl::Time()> clock, size_t change_log_capacity);
+
+  // GraphFeedConsumer.
+  void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
+            std::vector<v1::Signal> signals, int64_t sequence) override;
+  void Apply(const std::vector<v1::Change>& changes,
+             int64_t head_sequence) override;
+
+  // Re-evaluates every score at the clock's current time. Call periodically.
+  void AdvanceTime();
+
+  // True once a graph is loaded and scored.
+  bool loaded() const { return loaded_.load(); }
+  // GraphStore's head as last seen by the feed, and the engine's sequence.
+  int64_t head_sequence() const { return head_.load(); }
+  int64_t sequence() const { return sequence_.load(); }
+
+  // Runs `read` on the engine under a shared lock. UNAVAILABLE ("not scored
+  // yet") while no graph is loaded: never a made-up score.
+  template <typename T>
+  absl::StatusOr<T> Read(
+      const std::function<absl::StatusOr<T>(const scorer::Engine&)>& read)
+      const {
+    absl::ReaderMutexLock lock(&mu_);
+    if (!loaded_.load()) {
+      return absl::UnavailableError(
+          "scores are not computed yet: the scorer is loading the graph; "
+          "retry in a few seconds");
+    }
+    return read(*engine_);
+  }
+
+  // The model in force; available before any graph is loaded.
+  absl::StatusOr<v1::ModelConfig> ReadConfig() const {
+    absl::ReaderMutexLock lock(&mu_);
+    return engine_->config();
+  }
+
+  // Must be called before the feed starts.
+  void AddListener(Listener listener);
+
+  ScoreChangeLog& change_log() { return change_log_; }
+
+ private:
+  void Publish(std::vector<v1::ScoreChange> changes, int64_t sequence)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const std::function<absl::Time()> clock_;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<scorer::Engine> engine_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> loaded_{false};
+  std::atomic<int64_t> head_{0};
+  std::atomic<int64_t> sequence_{0};
+  std::vector<Listener> listeners_;
+  ScoreChangeLog change_log_;
+};
+
+}  // namespace georisk
+
+#endif  // GEORISK_SERVICES_SCORER_SCORE_STATE_H_

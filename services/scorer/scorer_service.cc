@@ -1,0 +1,340 @@
+#include "services/scorer/scorer_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+#include "storage/country_codes.h"
+
+namespace georisk {
+namespace {
+
+constexpr int kMaxBatchIds = 1000;
+constexpr int kMaxPageSize = 1000;
+constexpr int kMaxPaths = 20;
+constexpr int kMaxDepth = 20;
+constexpr int kDefaultPaths = 3;
+constexpr int kDefaultDepth = 6;
+constexpr int kDefaultScenarioResults = 20;
+constexpr int kMaxScenarioResults = 1000;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    // gRPC's retry policy honours this; people read the message.
+    context->AddTrailingMetadata("grpc-retry-pushback-ms", "2000");
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+absl::Status CheckEntityId(absl::string_view field, const std::string& id) {
+  if (id.empty()) return Invalid(field, "required");
+  if (id.size() > 256) return Invalid(field, "longer than 256 bytes");
+  return absl::OkStatus();
+}
+
+absl::Status CheckFilters(v1::Factor factor, v1::Entity::Kind kind,
+                          const std::string& country) {
+  if (!v1::Factor_IsValid(factor)) {
+    return Invalid("factor", absl::StrCat("unknown value ", factor));
+  }
+  if (!v1::Entity::Kind_IsValid(kind)) {
+    return Invalid("entity_kind", absl::StrCat("unknown value ", kind));
+  }
+  if (!country.empty() && !storage::IsIso3166Alpha2(country)) {
+    return Invalid("country", absl::StrCat("\"", country,
+                                           "\" is not an ISO 3166-1 alpha-2 "
+                                           "code"));
+  }
+  return absl::OkStatus();
+}
+
+// Releases a slot of a concurrency limit when it goes out of scope.
+class Slot {
+ public:
+  Slot(std::atomic<int>* count, int max) : count_(count) {
+    taken_ = count_->fetch_add(1) < max;
+    if (!taken_) count_->fetch_sub(1);
+  }
+  ~Slot() {
+    if (taken_) count_->fetch_sub(1);
+  }
+  bool taken() const { return taken_; }
+
+ private:
+  std::atomic<int>* count_;
+  bool taken_;
+};
+
+}  // namespace
+
+ScorerService::ScorerService(ScoreState* state, ScorerServiceOptions options,
+                             MetricsRegistry* registry)
+    : state_(state),
+      options_(options),
+      hub_([state] { return state->change_log().head(); },
+           [state](int64_t seq, absl::Time deadline) {
+             return state->change_log().WaitForSequence(seq, deadline);
+           },
+           options.watch_heartbeat) {
+  registry->AddCallbackGauge(
+      "georisk_scorer_graph_sequence",
+      "The graph sequence the scores reflect.",
+      [state] { return static_cast<double>(state->sequence()); });
+  registry->AddCallbackGauge(
+      "georisk_scorer_feed_lag",
+      "Commits the scorer has yet to apply (graphstore head minus the "
+      "scores' sequence).",
+      [state] {
+        return static_cast<double>(
+            std::max<int64_t>(0, state->head_sequence() - state->sequence()));
+      });
+  registry->AddCallbackCounter(
+      "georisk_scorer_score_changes_total",
+      "Live score changes published since start.",
+      [state] { return static_cast<double>(state->change_log().head()); });
+}
+
+ScorerService::~ScorerService() { Shutdown(); }
+
+void ScorerService::Shutdown() { hub_.Shutdown(); }
+
+grpc::ServerUnaryReactor* ScorerService::GetScore(
+    grpc::CallbackServerContext* context, const v1::GetScoreRequest* request,
+    v1::Score* response) {
+  if (absl::Status s = CheckEntityId("entity_id", request->entity_id());
+      !s.ok()) {
+    return Done(context, s);
+  }
+  absl::StatusOr<v1::Score> score = state_->Read<v1::Score>(
+      [&](const scorer::Engine& e) { return e.GetScore(request->entity_id()); });
+  if (score.ok()) *response = std::move(*score);
+  return Done(context, score.status());
+}
+
+grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
+    grpc::CallbackServerContext* context,
+    const v1::BatchGetScoresRequest* request,
+    v1::BatchGetScoresResponse* response) {
+  if (request->entity_ids_size() == 0) {
+    return Done(context, Invalid("entity_ids", "at least one id required"));
+  }
+  if (request->entity_ids_size() > kMaxBatchIds) {
+    return Done(context, Invalid("entity_ids",
+                                 absl::StrCat("at most ", kMaxBatchIds,
+                                              " ids, got ",
+                                              request->entity_ids_size())));
+  }
+  for (int i = 0; i < request->entity_ids_size(); ++i) {
+    if (absl::Status s = CheckEntityId(absl::StrCat("entity_ids[", i, "]"),
+                                       request->entity_ids(i));
+        !s.ok()) {
+      return Done(context, s);
+    }
+  }
+  absl::StatusOr<v1::BatchGetScoresResponse> result =
+      state_->Read<v1::BatchGetScoresResponse>(
+          [&](const scorer::Engine& e)
+              -> absl::StatusOr<v1::BatchGetScoresResponse> {
+            v1::BatchGetScoresResponse out;
+            for (int i = 0; i < request->entity_ids_size(); ++i) {
+              absl::StatusOr<v1::Score> score =
+                  e.GetScore(request->entity_ids(i));
+              if (score.ok()) {
+                *out.add_scores() = std::move(*score);
+              } else if (score.status().code() ==
+                             absl::StatusCode::kNotFound &&
+                         request->allow_missing()) {
+                out.add_missing_ids(request->entity_ids(i));
+              } else {
+                return absl::Status(
+                    score.status().code(),
+                    absl::StrCat("entity_ids[", i, "]: ",
+                                 score.status().message()));
+              }
+            }
+            return out;
+          });
+  if (result.ok()) *response = std::move(*result);
+  return Done(context, result.status());
+}
+
+grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
+    grpc::CallbackServerContext* context,
+    const v1::ListTopRisksRequest* request,
+    v1::ListTopRisksResponse* response) {
+  absl::Status s = CheckFilters(request->factor(), request->entity_kind(),
+                                request->country());
+  if (s.ok() && request->page_size() < 0) {
+    s = Invalid("page_size", "must not be negative");
+  }
+  if (s.ok() && (request->min_score() < 0 || request->min_score() > 100 ||
+                 request->min_score() != request->min_score())) {
+    s = Invalid("min_score", "must be in [0, 100]");
+  }
+  if (!s.ok()) return Done(context, s);
+  scorer::Engine::TopQuery query;
+  query.factor = request->factor();
+  query.kind = request->entity_kind();
+  query.country = request->country();
+  query.min_score = request->min_score();
+  query.page_size = request->page_size() == 0
+                        ? 50
+                        : std::min(request->page_size(), kMaxPageSize);
+  query.page_token = request->page_token();
+  absl::StatusOr<v1::ListTopRisksResponse> page =
+      state_->Read<v1::ListTopRisksResponse>(
+          [&](const scorer::Engine& e) { return e.ListTopRisks(query); });
+  if (page.ok()) *response = std::move(*page);
+  return Done(context, page.status());
+}
+
+grpc::ServerUnaryReactor* ScorerService::ExplainScore(
+    grpc::CallbackServerContext* context,
+    const v1::ExplainScoreRequest* request, v1::Explanation* response) {
+  absl::Status s = CheckEntityId("entity_id", request->entity_id());
+  if (s.ok() && !v1::Factor_IsValid(request->factor())) {
+    s = Invalid("factor", absl::StrCat("unknown value ", request->factor()));
+  }
+  if (s.ok() && (request->max_paths() < 0 || request->max_paths() > kMaxPaths)) {
+    s = Invalid("max_paths", absl::StrCat("must be in [0, ", kMaxPaths, "]"));
+  }
+  if (s.ok() && (request->max_depth() < 0 || request->max_depth() > kMaxDepth)) {
+    s = Invalid("max_depth", absl::StrCat("must be in [0, ", kMaxDepth, "]"));
+  }
+  if (!s.ok()) return Done(context, s);
+  int paths = request->max_paths() == 0 ? kDefaultPaths : request->max_paths();
+  int depth = request->max_depth() == 0 ? kDefaultDepth : request->max_depth();
+  absl::StatusOr<v1::Explanation> explanation =
+      state_->Read<v1::Explanation>([&](const scorer::Engine& e) {
+        return e.Explain(request->entity_id(), request->factor(), paths, depth);
+      });
+  if (explanation.ok()) *response = std::move(*explanation);
+  return Done(context, explanation.status());
+}
+
+grpc::ServerUnaryReactor* ScorerService::RunScenario(
+    grpc::CallbackServerContext* context,
+    const v1::RunScenarioRequest* request, v1::RunScenarioResponse* response) {
+  if (!request->has_scenario()) {
+    return Done(context, Invalid("scenario", "required"));
+  }
+  if (request->scenario().overrides_size() > options_.max_scenario_overrides) {
+    return Done(context,
+                absl::ResourceExhaustedError(absl::StrCat(
+                    "scenario.overrides: at most ",
+                    options_.max_scenario_overrides, " overrides, got ",
+                    request->scenario().overrides_size())));
+  }
+  if (request->max_results() < 0 ||
+      request->max_results() > kMaxScenarioResults) {
+    return Done(context,
+                Invalid("max_results",
+                        absl::StrCat("must be in [0, ", kMaxScenarioResults,
+                                     "]")));
+  }
+  if (!(request->min_delta() >= 0)) {
+    return Done(context, Invalid("min_delta", "must be >= 0"));
+  }
+  Slot slot(&scenarios_, options_.max_concurrent_scenarios);
+  if (!slot.taken()) {
+    return Done(context, absl::ResourceExhaustedError(absl::StrCat(
+                             "more than ", options_.max_concurrent_scenarios,
+                             " scenarios at once; retry shortly")));
+  }
+  int max_results = request->max_results() == 0 ? kDefaultScenarioResults
+                                                : request->max_results();
+  absl::StatusOr<v1::RunScenarioResponse> result =
+      state_->Read<v1::RunScenarioResponse>([&](const scorer::Engine& e) {
+        return e.RunScenario(request->scenario(), max_results,
+                             request->min_delta(), request->include_reasons());
+      });
+  if (result.ok()) *response = std::move(*result);
+  return Done(context, result.status());
+}
+
+grpc::ServerWriteReactor<v1::WatchScoreChangesResponse>*
+ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
+                                 const v1::WatchScoreChangesRequest* request) {
+  class Refused final
+      : public grpc::ServerWriteReactor<v1::WatchScoreChangesResponse> {
+   public:
+    explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+    void OnDone() override { delete this; }
+  };
+  absl::Status s =
+      CheckFilters(v1::FACTOR_UNSPECIFIED, request->entity_kind(),
+                   request->country());
+  if (s.ok() && !(request->min_delta() >= 0)) {
+    s = Invalid("min_delta", "must be >= 0");
+  }
+  for (int i = 0; s.ok() && i < request->entity_ids_size(); ++i) {
+    s = CheckEntityId(absl::StrCat("entity_ids[", i, "]"),
+                      request->entity_ids(i));
+  }
+  if (!s.ok()) return new Refused(s);
+
+  // The slot is held by the stream until it is done.
+  auto slot = std::make_shared<Slot>(&watchers_, options_.max_watchers);
+  if (!slot->taken()) {
+    return new Refused(absl::ResourceExhaustedError(
+        absl::StrCat("more than ", options_.max_watchers,
+                     " WatchScoreChanges streams at once")));
+  }
+  struct Filter {
+    double min_delta;
+    absl::flat_hash_set<std::string> ids;
+    v1::Entity::Kind kind;
+    std::string country;
+    bool Matches(const v1::ScoreChange& c) const {
+      const v1::Score& s = c.has_after() ? c.after() : c.before();
+      if (!ids.empty() && !ids.contains(s.entity_id())) return false;
+      if (kind != v1::Entity::KIND_UNSPECIFIED && s.entity_kind() != kind) {
+        return false;
+      }
+      if (!country.empty() && s.country() != country) return false;
+      double delta = c.after().composite() - c.before().composite();
+      return (delta < 0 ? -delta : delta) >= min_delta;
+    }
+  };
+  auto filter = std::make_shared<Filter>();
+  filter->min_delta = request->min_delta();
+  filter->ids.insert(request->entity_ids().begin(), request->entity_ids().end());
+  filter->kind = request->entity_kind();
+  filter->country = request->country();
+  ScoreChangeLog* log = &state_->change_log();
+  return new FollowReactor<v1::WatchScoreChangesResponse>(
+      &hub_, log->head() + 1,
+      [log, filter, slot](int64_t* next, v1::WatchScoreChangesResponse* out)
+          -> absl::StatusOr<bool> {
+        std::vector<v1::ScoreChange> batch;
+        absl::StatusOr<int64_t> after = log->Read(*next, 500, &batch);
+        if (!after.ok()) return after.status();
+        *next = *after;
+        for (v1::ScoreChange& c : batch) {
+          if (filter->Matches(c)) *out->add_changes() = std::move(c);
+        }
+        return out->changes_size() > 0;
+      },
+      [](v1::WatchScoreChangesResponse*) {});
+}
+
+grpc::ServerUnaryReactor* ScorerService::GetModel(
+    grpc::CallbackServerContext* context, const v1::GetModelRequest* request,
+    v1::ModelConfig* response) {
+  // The model is known before any graph is loaded.
+  absl::StatusOr<v1::ModelConfig> config = state_->ReadConfig();
+  if (config.ok()) *response = std::move(*config);
+  return Done(context, config.status());
+}
+
+}  // namespace georisk

@@ -1,0 +1,216 @@
+#include "services/ingest/batch_applier.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/metrics.h"
+#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/records.h"
+
+namespace georisk::ingest {
+namespace {
+
+using ::georisk::ingest::testing::Company;
+using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::Owns;
+using ::georisk::ingest::testing::WithKey;
+using ::testing::Each;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Le;
+
+class BatchApplierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    auto fake = FakeGraphStore::Create(
+        absl::StrCat(::testing::TempDir(), "/applier", n++));
+    ASSERT_TRUE(fake.ok()) << fake.status();
+    fake_ = std::move(*fake);
+    client_ = fake_->NewClient();
+    options_.initial_backoff = absl::Milliseconds(1);
+    options_.max_backoff = absl::Milliseconds(4);
+    options_.retry_deadline = absl::Seconds(5);
+  }
+
+  BatchResult Apply(std::vector<v1::Mutation> mutations,
+                    Cancellation* cancel = nullptr) {
+    records_.clear();
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      records_.push_back({static_cast<int64_t>(i), std::move(mutations[i])});
+    }
+    BatchApplier applier(client_.get(), options_, &metrics_);
+    return applier.Apply(&records_, cancel);
+  }
+
+  static std::vector<std::string> Describe(const BatchResult& r) {
+    std::vector<std::string> out;
+    for (const RecordOutcome& o : r.outcomes) {
+      out.push_back(o.rejected()
+                        ? absl::StrCat(o.index, ":", o.field, ":", o.reason)
+                        : absl::StrCat(o.index, ":",
+                                       v1::MutationOutcome_Name(o.outcome)));
+    }
+    return out;
+  }
+
+  MetricsRegistry registry_;
+  IngestMetrics metrics_{&registry_};
+  std::unique_ptr<FakeGraphStore> fake_;
+  std::unique_ptr<GraphStoreClient> client_;
+  ApplierOptions options_;
+  std::vector<PendingRecord> records_;
+};
+
+TEST_F(BatchApplierTest, AppliesAndReportsOutcomes) {
+  BatchResult r = Apply({Company("company/a"), Company("company/b")});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED",
+                                       "1:MUTATION_OUTCOME_APPLIED"));
+  EXPECT_EQ(r.last_sequence, 1);
+  EXPECT_TRUE(records_[0].mutation.has_upsert_entity())
+      << "records are given back";
+  r = Apply({Company("company/a"), WithKey(Company("company/c"), "k")});
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_UNCHANGED",
+                                       "1:MUTATION_OUTCOME_APPLIED"));
+  r = Apply({WithKey(Company("company/c", "KR"), "k")});
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_DUPLICATE"));
+  EXPECT_EQ(r.last_sequence, 2) << "nothing changed: the last sequence";
+}
+
+TEST_F(BatchApplierTest, IsolatesWhatGraphStoreRejectsAndKeepsTheRest) {
+  BatchResult r = Apply({
+      Company("company/a"),
+      Owns("company/a", "company/missing", 0.5),
+      Company("company/b"),
+      Owns("company/b", "company/gone", 0.5),
+      Owns("company/a", "company/b", 0.5),
+  });
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(
+      Describe(r),
+      ElementsAre("0:MUTATION_OUTCOME_APPLIED",
+                  HasSubstr("1:upsert_edge.to_id:entity company/missing"),
+                  "2:MUTATION_OUTCOME_APPLIED",
+                  HasSubstr("3:upsert_edge.to_id:entity company/gone"),
+                  "4:MUTATION_OUTCOME_APPLIED"));
+  EXPECT_TRUE(fake_->store()->GetEntity("company/b").ok());
+  EXPECT_EQ(metrics_.batches_invalid->Value(), 2);
+}
+
+TEST_F(BatchApplierTest, KeepsOrderAcrossTheSplit) {
+  // The first edge comes before its endpoint; the second after it.
+  BatchResult r =
+      Apply({Company("company/x"), Owns("company/x", "company/y", 0.5),
+             Company("company/y"), Owns("company/x", "company/y", 0.6)});
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED",
+                                       HasSubstr("1:upsert_edge.to_id:"),
+                                       "2:MUTATION_OUTCOME_APPLIED",
+                                       "3:MUTATION_OUTCOME_APPLIED"));
+}
+
+TEST_F(BatchApplierTest, BisectsWhenTheErrorNamesNoRecord) {
+  fake_->FailNextApplies(1, absl::InvalidArgumentError("something is off"));
+  BatchResult r = Apply({Company("company/a"), Company("company/b"),
+                         Company("company/c"), Company("company/d")});
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_THAT(Describe(r), Each(HasSubstr("APPLIED")));
+  EXPECT_THAT(fake_->batch_sizes(), ElementsAre(4, 2, 2));
+  // A record that fails alone is rejected with the message as it came.
+  fake_->FailAllApplies(absl::InvalidArgumentError("no"));
+  r = Apply({Company("company/e"), Company("company/f")});
+  EXPECT_THAT(Describe(r), ElementsAre("0::no", "1::no"));
+}
+
+TEST_F(BatchApplierTest, SplitsBatchesTooLargeForTheServer) {
+  fake_->SetMaxBatch(2);
+  BatchResult r =
+      Apply({Company("company/a"), Company("company/b"), Company("company/c"),
+             Company("company/d"), Company("company/e")});
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_THAT(Describe(r), Each(HasSubstr("APPLIED")));
+  EXPECT_THAT(fake_->batch_sizes(), ElementsAre(5, 2, 3, 1, 2));
+}
+
+TEST_F(BatchApplierTest, RetriesUnavailableAndDeadlineExceeded) {
+  fake_->FailNextApplies(2, absl::UnavailableError("graphstore restarting"));
+  BatchResult r = Apply({Company("company/a")});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED"));
+  fake_->FailNextApplies(1, absl::DeadlineExceededError("slow"));
+  r = Apply({Company("company/b")});
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED"));
+  EXPECT_EQ(metrics_.retries->Value(), 3);
+  EXPECT_EQ(fake_->apply_calls(), 5);
+}
+
+TEST_F(BatchApplierTest, GivesUpAfterTheRetryDeadline) {
+  options_.retry_deadline = absl::Milliseconds(100);
+  fake_->FailAllApplies(absl::UnavailableError("connection refused"));
+  const absl::Time start = absl::Now();
+  BatchResult r = Apply({Company("company/a"), Company("company/b")});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status.message(),
+              HasSubstr("graphstore unavailable for 100ms (last error: "
+                        "UNAVAILABLE: connection refused)"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_UNSPECIFIED",
+                                       "1:MUTATION_OUTCOME_UNSPECIFIED"));
+  EXPECT_GT(fake_->apply_calls(), 3);
+}
+
+TEST_F(BatchApplierTest, EachCallHasADeadline) {
+  options_.call_deadline = absl::Milliseconds(20);
+  options_.retry_deadline = absl::Milliseconds(200);
+  fake_->SetApplyDelay(absl::Seconds(10));
+  const absl::Time start = absl::Now();
+  BatchResult r = Apply({Company("company/a")});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status.message(), HasSubstr("DEADLINE_EXCEEDED"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+TEST_F(BatchApplierTest, OtherErrorsStopAtOnce) {
+  fake_->FailAllApplies(absl::InternalError("disk on fire"));
+  BatchResult r = Apply({Company("company/a")});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(fake_->apply_calls(), 1);
+  EXPECT_EQ(metrics_.retries->Value(), 0);
+}
+
+TEST_F(BatchApplierTest, CancellationCutsTheBackoffShort) {
+  options_.retry_deadline = absl::Seconds(60);
+  options_.max_backoff = absl::Seconds(10);
+  fake_->FailAllApplies(absl::UnavailableError("down"));
+  Cancellation cancel;
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    cancel.Cancel();
+  });
+  const absl::Time start = absl::Now();
+  BatchResult r = Apply({Company("company/a")}, &cancel);
+  canceller.join();
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(MutationIndexOfTest, ParsesGraphStoreMessages) {
+  absl::string_view rest;
+  EXPECT_EQ(MutationIndexOf("mutations[12].upsert_edge.weight: bad", &rest),
+            12);
+  EXPECT_EQ(rest, "upsert_edge.weight: bad");
+  EXPECT_EQ(MutationIndexOf("mutations[0]: whole", &rest), 0);
+  EXPECT_EQ(rest, "whole");
+  EXPECT_EQ(MutationIndexOf("no mutations", &rest), -1);
+  EXPECT_EQ(MutationIndexOf("mutations[x].a: b", &rest), -1);
+  EXPECT_EQ(MutationIndexOf("mutations[-1].a: b", &rest), -1);
+  EXPECT_EQ(MutationIndexOf("mutations[]", &rest), -1);
+}
+
+}  // namespace
+}  // namespace georisk::ingest

@@ -1,0 +1,63 @@
+#include "services/ingest/graphstore_client.h"
+
+#include <utility>
+
+#include "grpcpp/client_context.h"
+#include "services/common/grpc_status.h"
+
+namespace georisk::ingest {
+namespace {
+
+class GrpcGraphStoreClient final : public GraphStoreClient {
+ public:
+  explicit GrpcGraphStoreClient(
+      std::shared_ptr<v1::GraphStore::StubInterface> stub)
+      : stub_(std::move(stub)) {}
+
+  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request,
+                                          absl::Time deadline,
+                                          Cancellation* cancel) override {
+    v1::ApplyResponse response;
+    absl::Status s = Call(deadline, cancel, [&](grpc::ClientContext* context) {
+      return stub_->Apply(context, request, &response);
+    });
+    if (!s.ok()) return s;
+    return response;
+  }
+
+  absl::StatusOr<v1::ListSignalsResponse> ListSignals(
+      const v1::ListSignalsRequest& request, absl::Time deadline,
+      Cancellation* cancel) override {
+    v1::ListSignalsResponse response;
+    absl::Status s = Call(deadline, cancel, [&](grpc::ClientContext* context) {
+      return stub_->ListSignals(context, request, &response);
+    });
+    if (!s.ok()) return s;
+    return response;
+  }
+
+ private:
+  template <typename Fn>
+  absl::Status Call(absl::Time deadline, Cancellation* cancel, Fn fn) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(deadline));
+    if (cancel != nullptr &&
+        !cancel->SetHook([&context] { context.TryCancel(); })) {
+      return absl::CancelledError("ingest stream cancelled");
+    }
+    const grpc::Status status = fn(&context);
+    if (cancel != nullptr) cancel->ClearHook();
+    return FromGrpcStatus(status);
+  }
+
+  const std::shared_ptr<v1::GraphStore::StubInterface> stub_;
+};
+
+}  // namespace
+
+std::unique_ptr<GraphStoreClient> NewGrpcGraphStoreClient(
+    std::shared_ptr<v1::GraphStore::StubInterface> stub) {
+  return std::make_unique<GrpcGraphStoreClient>(std::move(stub));
+}
+
+}  // namespace georisk::ingest

@@ -1,0 +1,392 @@
+#include "services/ingest/ingest_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+
+namespace georisk {
+namespace {
+
+using ingest::BatchApplier;
+using ingest::BatchResult;
+using ingest::IngestSession;
+using ingest::PendingRecord;
+
+IngestServiceOptions Sanitize(IngestServiceOptions options) {
+  options.max_in_flight_records =
+      std::max<int64_t>(options.max_in_flight_records, 1);
+  options.session.batch_size = static_cast<int>(std::clamp<int64_t>(
+      options.session.batch_size, 1, options.max_in_flight_records));
+  options.max_concurrent_calls = std::max(options.max_concurrent_calls, 1);
+  return options;
+}
+
+ingest::ApplierOptions WithOrigin(ingest::ApplierOptions options,
+                                  std::string origin) {
+  options.origin = std::move(origin);
+  return options;
+}
+
+// The status of a call stopped by a cancellation.
+absl::Status Stopped(bool shutdown, const IngestSession& session) {
+  if (shutdown) {
+    return ingest::StreamError(
+        absl::UnavailableError("ingest is shutting down"), session);
+  }
+  return absl::CancelledError("cancelled by the client");
+}
+
+}  // namespace
+
+// What the service knows of a call in progress: how to stop it.
+class IngestService::Call {
+ public:
+  virtual ~Call() = default;
+  // Stops the call: at once if it waits, else when its GraphStore call
+  // returns (which this cancels).
+  virtual void Stop(bool shutdown) = 0;
+};
+
+// One Ingest stream. The reactor reads and validates messages on gRPC's
+// threads; its worker thread applies batches and finishes the call.
+class IngestService::StreamReactor final
+    : public grpc::ServerReadReactor<v1::IngestRequest>,
+      public IngestService::Call {
+ public:
+  StreamReactor(IngestService* service, v1::IngestResponse* response)
+      : service_(service),
+        response_(response),
+        session_(service->options_.session, &service->metrics_) {}
+
+  // Starts reading, or refuses the call. Called once, before gRPC gets the
+  // reactor.
+  void Begin() {
+    grpc::Status refusal;
+    if (!service_->Admit(this, &refusal)) {
+      Finish(refusal);
+      return;
+    }
+    admitted_ = true;
+    worker_ = std::thread([this] { Run(); });
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    bool read_more = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ok) {
+        input_done_ = true;  // The client half-closed (or the call ended).
+        return;
+      }
+      if (stopped_ || finished_ || !failure_.ok()) return;
+      absl::Status s;
+      if (!started_) {
+        started_ = true;
+        s = session_.Start(request_.options());
+      }
+      const int64_t limit = service_->options_.max_in_flight_records;
+      if (s.ok() && request_.records_size() > limit) {
+        s = ingest::StreamError(
+            absl::ResourceExhaustedError(absl::StrCat(
+                "a message may carry at most ", limit, " records, got ",
+                request_.records_size(), ": send smaller messages")),
+            session_);
+      }
+      if (s.ok()) {
+        s = session_.Add(request_.mutable_records());
+        if (!s.ok()) s = ingest::StreamError(s, session_);
+      }
+      request_.Clear();
+      if (!s.ok()) {
+        failure_ = s;
+        return;
+      }
+      if (session_.in_flight() < limit) {
+        read_more = true;
+      } else {
+        paused_ = true;  // The worker reads again once batches are applied.
+      }
+    }
+    if (read_more) StartRead(&request_);
+  }
+
+  void OnCancel() override { Stop(/*shutdown=*/false); }
+
+  void Stop(bool shutdown) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      shutdown_ = shutdown;
+    }
+    cancel_.Cancel();
+  }
+
+  void OnDone() override {
+    if (worker_.joinable()) {
+      if (worker_.get_id() == std::this_thread::get_id()) {
+        worker_.detach();  // Finish() ran OnDone inline: Run() is done.
+      } else {
+        worker_.join();
+      }
+    }
+    if (admitted_) service_->Release(this);
+    delete this;
+  }
+
+ private:
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopped_ || !failure_.ok() || session_.HasFullBatch() ||
+           ((paused_ || input_done_) && session_.queued() > 0) ||
+           (input_done_ && session_.queued() == 0);
+  }
+
+  void Run() {
+    std::optional<BatchApplier> applier;
+    absl::Status status;
+    bool stopped = false;
+    bool shutdown = false;
+    while (true) {
+      std::vector<PendingRecord> batch;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &StreamReactor::HasWork));
+        if (stopped_) {
+          stopped = true;
+          shutdown = shutdown_;
+          break;
+        }
+        if (!failure_.ok()) {
+          status = failure_;
+          break;
+        }
+        if (session_.queued() == 0) break;  // Input done, all applied.
+        batch = session_.TakeBatch();
+        if (!applier) {
+          applier.emplace(
+              service_->client_.get(),
+              WithOrigin(service_->options_.applier, session_.origin()),
+              &service_->metrics_);
+        }
+      }
+      const BatchResult result = applier->Apply(&batch, &cancel_);
+      bool read_more = false;
+      {
+        absl::MutexLock lock(&mu_);
+        session_.Merge(batch, result);
+        if (stopped_) {
+          stopped = true;
+          shutdown = shutdown_;
+          break;
+        }
+        if (!result.status.ok()) {
+          status = ingest::StreamError(result.status, session_);
+          break;
+        }
+        if (paused_ &&
+            session_.in_flight() < service_->options_.max_in_flight_records) {
+          paused_ = false;
+          read_more = true;
+        }
+      }
+      if (read_more) StartRead(&request_);
+    }
+    if (!stopped && status.ok()) {
+      // The input is done and every record handled: no read is outstanding,
+      // so nothing else touches the session now.
+      if (!applier) {
+        applier.emplace(
+            service_->client_.get(),
+            WithOrigin(service_->options_.applier, session_.origin()),
+            &service_->metrics_);
+      }
+      status = ingest::EndSnapshot(&session_, service_->client_.get(),
+                                   &*applier, &cancel_);
+      absl::MutexLock lock(&mu_);
+      if (stopped_) {
+        stopped = true;
+        shutdown = shutdown_;
+      }
+    }
+    grpc::Status final_status;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped) status = Stopped(shutdown, session_);
+      if (status.ok()) *response_->mutable_summary() = session_.Finish();
+      final_status = ToGrpcStatus(status);
+      finished_ = true;  // A read still outstanding is ignored.
+    }
+    Finish(final_status);  // Last use of `this`: OnDone() may follow.
+  }
+
+  IngestService* const service_;
+  v1::IngestResponse* const response_;
+  ingest::Cancellation cancel_;
+  bool admitted_ = false;
+  std::thread worker_;
+  // Written by gRPC on StartRead(); read in OnReadDone().
+  v1::IngestRequest request_;
+
+  absl::Mutex mu_;
+  IngestSession session_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // Reading waits for batches to be applied (flow control).
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool input_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+};
+
+// One IngestBatch call, run on a thread of its own.
+class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
+                                          public IngestService::Call {
+ public:
+  BatchReactor(IngestService* service, const v1::IngestBatchRequest* request,
+               v1::IngestBatchResponse* response)
+      : service_(service), request_(request), response_(response) {}
+
+  void Begin() {
+    grpc::Status refusal;
+    if (!service_->Admit(this, &refusal)) {
+      Finish(refusal);
+      return;
+    }
+    admitted_ = true;
+    worker_ = std::thread([this] { Run(); });
+  }
+
+  void OnCancel() override { Stop(/*shutdown=*/false); }
+
+  void Stop(bool shutdown) override {
+    shutdown_.store(shutdown);
+    cancel_.Cancel();
+  }
+
+  void OnDone() override {
+    if (worker_.joinable()) {
+      if (worker_.get_id() == std::this_thread::get_id()) {
+        worker_.detach();
+      } else {
+        worker_.join();
+      }
+    }
+    if (admitted_) service_->Release(this);
+    delete this;
+  }
+
+ private:
+  void Run() {
+    const IngestServiceOptions& options = service_->options_;
+    IngestSession session(options.session, &service_->metrics_);
+    absl::Status status = session.Start(request_->options());
+    if (status.ok() && request_->records_size() > options.max_batch_records) {
+      status = absl::ResourceExhaustedError(
+          absl::StrCat("IngestBatch takes at most ", options.max_batch_records,
+                       " records, got ", request_->records_size(),
+                       ": use the Ingest stream"));
+    }
+    BatchApplier applier(service_->client_.get(),
+                         WithOrigin(options.applier, session.origin()),
+                         &service_->metrics_);
+    if (status.ok()) {
+      google::protobuf::RepeatedPtrField<v1::Mutation> records =
+          request_->records();
+      status = session.Add(&records);
+      if (!status.ok()) status = ingest::StreamError(status, session);
+    }
+    if (status.ok()) {
+      status = ingest::DrainSession(&session, &applier, &cancel_,
+                                    /*final=*/true);
+    }
+    if (status.ok()) {
+      status = ingest::EndSnapshot(&session, service_->client_.get(), &applier,
+                                   &cancel_);
+    }
+    if (cancel_.cancelled()) status = Stopped(shutdown_.load(), session);
+    if (status.ok()) *response_->mutable_summary() = session.Finish();
+    Finish(ToGrpcStatus(status));  // Last use of `this`.
+  }
+
+  IngestService* const service_;
+  const v1::IngestBatchRequest* const request_;
+  v1::IngestBatchResponse* const response_;
+  ingest::Cancellation cancel_;
+  std::atomic<bool> shutdown_{false};
+  bool admitted_ = false;
+  std::thread worker_;
+};
+
+IngestService::IngestService(
+    std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
+    IngestServiceOptions options, MetricsRegistry* registry)
+    : options_(Sanitize(std::move(options))),
+      client_(ingest::NewGrpcGraphStoreClient(std::move(graphstore))),
+      metrics_(registry) {}
+
+IngestService::~IngestService() {
+  Shutdown();
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](absl::flat_hash_set<Call*>* calls) { return calls->empty(); },
+      &calls_));
+}
+
+void IngestService::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  // With the lock held: a call leaves calls_ (and is deleted) only in its
+  // OnDone(), which takes it.
+  for (Call* call : calls_) call->Stop(/*shutdown=*/true);
+}
+
+bool IngestService::Admit(Call* call, grpc::Status* refusal) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) {
+    *refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "ingest is shutting down; retry elsewhere");
+    return false;
+  }
+  if (static_cast<int>(calls_.size()) >= options_.max_concurrent_calls) {
+    *refusal =
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     absl::StrCat("more than ", options_.max_concurrent_calls,
+                                  " Ingest calls at once; retry later"));
+    return false;
+  }
+  calls_.insert(call);
+  metrics_.streams->Add(1);
+  return true;
+}
+
+void IngestService::Release(Call* call) {
+  absl::MutexLock lock(&mu_);
+  calls_.erase(call);
+  metrics_.streams->Add(-1);
+}
+
+grpc::ServerReadReactor<v1::IngestRequest>* IngestService::Ingest(
+    grpc::CallbackServerContext* context, v1::IngestResponse* response) {
+  auto* reactor = new StreamReactor(this, response);
+  reactor->Begin();
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* IngestService::IngestBatch(
+    grpc::CallbackServerContext* context, const v1::IngestBatchRequest* request,
+    v1::IngestBatchResponse* response) {
+  auto* reactor = new BatchReactor(this, request, response);
+  reactor->Begin();
+  return reactor;
+}
+
+}  // namespace georisk

@@ -1,0 +1,314 @@
+// IngestService on an in-process gRPC server, in front of a fake GraphStore
+// served the same way: streaming, flow control, limits, failures, shutdown.
+#include "services/ingest/ingest_service.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "georisk/v1/ingest.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "services/common/metrics.h"
+#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/records.h"
+
+namespace georisk {
+namespace {
+
+using ::georisk::ingest::testing::Company;
+using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::Listing;
+using ::testing::HasSubstr;
+
+class IngestServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    auto fake = FakeGraphStore::Create(
+        absl::StrCat(::testing::TempDir(), "/service", n++));
+    ASSERT_TRUE(fake.ok()) << fake.status();
+    fake_ = std::move(*fake);
+    grpc::ServerBuilder gs_builder;
+    gs_builder.RegisterService(fake_->service());
+    graphstore_server_ = gs_builder.BuildAndStart();
+    ASSERT_NE(graphstore_server_, nullptr);
+    options_.session.batch_size = 100;
+    options_.applier.initial_backoff = absl::Milliseconds(1);
+    options_.applier.max_backoff = absl::Milliseconds(10);
+  }
+
+  void StartIngest() {
+    service_ = std::make_unique<IngestService>(
+        v1::GraphStore::NewStub(
+            graphstore_server_->InProcessChannel(grpc::ChannelArguments())),
+        options_, &registry_);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::Ingest::NewStub(
+        server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+
+  void TearDown() override {
+    if (server_) {
+      service_->Shutdown();
+      server_->Shutdown();
+      server_->Wait();
+    }
+    service_.reset();
+    if (graphstore_server_) {
+      graphstore_server_->Shutdown();
+      graphstore_server_->Wait();
+    }
+  }
+
+  // Streams `records` in messages of `per_message`; returns the call's
+  // status and fills *summary.
+  grpc::Status Stream(const std::vector<v1::Mutation>& records,
+                      size_t per_message, v1::IngestSummary* summary,
+                      const v1::IngestOptions& options = {}) {
+    grpc::ClientContext context;
+    v1::IngestResponse response;
+    auto writer = stub_->Ingest(&context, &response);
+    for (size_t at = 0; at == 0 || at < records.size(); at += per_message) {
+      v1::IngestRequest request;
+      if (at == 0) *request.mutable_options() = options;
+      for (size_t i = at; i < std::min(records.size(), at + per_message); ++i) {
+        *request.add_records() = records[i];
+      }
+      if (!writer->Write(request)) break;
+    }
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    *summary = response.summary();
+    return status;
+  }
+
+  static std::vector<v1::Mutation> Companies(int n, int bad_every = 0) {
+    std::vector<v1::Mutation> out;
+    for (int i = 0; i < n; ++i) {
+      out.push_back(Company(absl::StrCat("company/c", i),
+                            bad_every && i % bad_every == 0 ? "XX" : "TW"));
+    }
+    return out;
+  }
+
+  MetricsRegistry registry_;
+  IngestServiceOptions options_;
+  std::unique_ptr<FakeGraphStore> fake_;
+  std::unique_ptr<grpc::Server> graphstore_server_;
+  std::unique_ptr<IngestService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Ingest::Stub> stub_;
+};
+
+TEST_F(IngestServiceTest, StreamsRecordsAndAnswersAfterGraphStoreAcknowledged) {
+  StartIngest();
+  v1::IngestSummary summary;
+  const grpc::Status status = Stream(Companies(2000, 100), 64, &summary);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.received(), 2000);
+  EXPECT_EQ(summary.accepted(), 1980);
+  EXPECT_EQ(summary.rejected(), 20);
+  EXPECT_EQ(summary.rejections(0).record_index(), 0);
+  EXPECT_EQ(summary.rejections(1).record_index(), 100);
+  EXPECT_EQ(summary.rejections(1).field(), "upsert_entity.country");
+  // Everything accepted is stored by the time the summary arrives.
+  EXPECT_EQ(summary.last_sequence(), fake_->store()->LastSequence());
+  EXPECT_EQ(fake_->store()->GetStats()->entity_count, 1980);
+  for (int size : fake_->batch_sizes()) EXPECT_LE(size, 100);
+  EXPECT_TRUE(registry_.Validate().ok()) << registry_.Validate();
+  EXPECT_THAT(registry_.Render(),
+              HasSubstr("georisk_ingest_records_total{outcome=\"applied\"} "
+                        "1980"));
+}
+
+TEST_F(IngestServiceTest, FlowControlBoundsRecordsInFlight) {
+  options_.max_in_flight_records = 200;
+  options_.session.batch_size = 100;
+  StartIngest();
+  fake_->SetApplyDelay(absl::Milliseconds(5));
+  std::atomic<double> peak{0};
+  Gauge* in_flight =
+      &registry_
+           .AddGauge("georisk_ingest_records_in_flight",
+                     "Records received and not yet acknowledged by "
+                     "graphstore.")
+           .WithLabels({});
+  fake_->OnApply([&](const v1::ApplyRequest&) {
+    double v = in_flight->Value();
+    double p = peak.load();
+    while (v > p && !peak.compare_exchange_weak(p, v)) {
+    }
+  });
+  v1::IngestSummary summary;
+  const grpc::Status status = Stream(Companies(3000), 50, &summary);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.accepted(), 3000);
+  EXPECT_GT(peak.load(), 0);
+  // At most the limit, plus the message read when just below it.
+  EXPECT_LE(peak.load(), 200 + 50);
+  EXPECT_EQ(in_flight->Value(), 0);
+}
+
+TEST_F(IngestServiceTest, MessageAboveTheLimitIsResourceExhausted) {
+  options_.max_in_flight_records = 100;
+  StartIngest();
+  v1::IngestSummary summary;
+  const grpc::Status status = Stream(Companies(101), 101, &summary);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("a message may carry at most 100 records, got 101"));
+  EXPECT_THAT(status.error_message(), HasSubstr("resend from index 0"));
+}
+
+TEST_F(IngestServiceTest, TooManyCallsAtOnceIsResourceExhausted) {
+  options_.max_concurrent_calls = 1;
+  StartIngest();
+  grpc::ClientContext first_context;
+  v1::IngestResponse first_response;
+  auto first = stub_->Ingest(&first_context, &first_response);
+  ASSERT_TRUE(first->Write(v1::IngestRequest()));
+  // Wait until the first call is admitted.
+  Gauge* streams = &registry_
+                        .AddGauge("georisk_ingest_streams",
+                                  "Ingest and IngestBatch calls in progress.")
+                        .WithLabels({});
+  for (int i = 0; i < 500 && streams->Value() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  v1::IngestSummary summary;
+  const grpc::Status second = Stream(Companies(1), 1, &summary);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(second.error_message(), HasSubstr("more than 1 Ingest calls"));
+  first->WritesDone();
+  EXPECT_TRUE(first->Finish().ok());
+}
+
+TEST_F(IngestServiceTest, GraphStoreDownIsUnavailableWithWhereToResume) {
+  options_.applier.retry_deadline = absl::Milliseconds(200);
+  StartIngest();
+  v1::IngestSummary summary;
+  ASSERT_TRUE(Stream(Companies(150), 50, &summary).ok());
+  fake_->FailAllApplies(absl::UnavailableError("graphstore is restarting"));
+  std::vector<v1::Mutation> more = Companies(150);
+  const grpc::Status status = Stream(more, 50, &summary);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("graphstore unavailable for 200ms"));
+  EXPECT_THAT(status.error_message(), HasSubstr("resend from index 0"));
+}
+
+TEST_F(IngestServiceTest, BadOptionsAreInvalidArgument) {
+  StartIngest();
+  v1::IngestOptions options;
+  options.set_snapshot_source(" padded");
+  v1::IngestSummary summary;
+  const grpc::Status status = Stream(Companies(3), 3, &summary, options);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("options.snapshot_source"));
+}
+
+TEST_F(IngestServiceTest, IngestBatchRunsThePipelineAndIsBounded) {
+  options_.max_batch_records = 10;
+  StartIngest();
+  v1::IngestBatchRequest request;
+  for (const v1::Mutation& m : Companies(10, 5)) *request.add_records() = m;
+  *request.add_records() = Listing("signal/x", "company/c1", "src");
+  {
+    grpc::ClientContext context;
+    v1::IngestBatchResponse response;
+    const grpc::Status status =
+        stub_->IngestBatch(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(status.error_message(), HasSubstr("at most 10 records"));
+  }
+  request.mutable_records()->RemoveLast();
+  grpc::ClientContext context;
+  v1::IngestBatchResponse response;
+  ASSERT_TRUE(stub_->IngestBatch(&context, request, &response).ok());
+  EXPECT_EQ(response.summary().accepted(), 8);
+  EXPECT_EQ(response.summary().rejected(), 2);
+  EXPECT_EQ(response.summary().last_sequence(), fake_->store()->LastSequence());
+}
+
+TEST_F(IngestServiceTest, IngestBatchSnapshot) {
+  StartIngest();
+  auto batch = [&](std::vector<v1::Mutation> records,
+                   const std::string& snapshot) {
+    v1::IngestBatchRequest request;
+    request.mutable_options()->set_snapshot_source(snapshot);
+    for (auto& m : records) *request.add_records() = std::move(m);
+    grpc::ClientContext context;
+    v1::IngestBatchResponse response;
+    EXPECT_TRUE(stub_->IngestBatch(&context, request, &response).ok());
+    return response.summary();
+  };
+  batch({Listing("signal/a", "company/a", "s"),
+         Listing("signal/b", "company/b", "s")},
+        "");
+  const v1::IngestSummary s =
+      batch({Listing("signal/a", "company/a", "s")}, "s");
+  EXPECT_EQ(s.duplicates(), 1);
+  EXPECT_EQ(s.ended(), 1);
+}
+
+TEST_F(IngestServiceTest, ShutdownEndsStreamsPromptlyWithUnavailable) {
+  StartIngest();
+  fake_->SetApplyDelay(absl::Seconds(20));
+  grpc::ClientContext context;
+  v1::IngestResponse response;
+  auto writer = stub_->Ingest(&context, &response);
+  v1::IngestRequest request;
+  for (const v1::Mutation& m : Companies(100)) *request.add_records() = m;
+  ASSERT_TRUE(writer->Write(request));  // A whole batch: applied at once.
+  while (fake_->apply_calls() == 0) absl::SleepFor(absl::Milliseconds(5));
+  const absl::Time start = absl::Now();
+  service_->Shutdown();
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("ingest is shutting down"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // New calls are refused.
+  v1::IngestSummary summary;
+  EXPECT_EQ(Stream(Companies(1), 1, &summary).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(IngestServiceTest, ClientCancelReleasesTheCall) {
+  options_.max_concurrent_calls = 1;
+  StartIngest();
+  fake_->SetApplyDelay(absl::Milliseconds(300));
+  {
+    grpc::ClientContext context;
+    v1::IngestResponse response;
+    auto writer = stub_->Ingest(&context, &response);
+    v1::IngestRequest request;
+    for (const v1::Mutation& m : Companies(100)) *request.add_records() = m;
+    ASSERT_TRUE(writer->Write(request));
+    while (fake_->apply_calls() == 0) absl::SleepFor(absl::Milliseconds(5));
+    context.TryCancel();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  fake_->SetApplyDelay(absl::ZeroDuration());
+  // The slot frees up once the cancelled call is done.
+  grpc::Status status;
+  v1::IngestSummary summary;
+  for (int i = 0; i < 100; ++i) {
+    status = Stream(Companies(1), 1, &summary);
+    if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+}  // namespace
+}  // namespace georisk

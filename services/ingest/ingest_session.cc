@@ -1,0 +1,340 @@
+#include "services/ingest/ingest_session.h"
+
+#include <algorithm>
+#include <functional>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/proto_time.h"
+#include "services/ingest/normalize.h"
+#include "storage/validation.h"
+
+namespace georisk::ingest {
+namespace {
+
+// Longest options.origin.
+constexpr size_t kMaxOriginBytes = 128;
+
+size_t Hash(absl::string_view id) {
+  return std::hash<std::string_view>()(std::string_view(id.data(), id.size()));
+}
+
+}  // namespace
+
+IngestSession::IngestSession(SessionOptions options, IngestMetrics* metrics)
+    : session_options_(std::move(options)),
+      options_clock_(session_options_.clock ? session_options_.clock
+                                            : std::function<absl::Time()>(
+                                                  [] { return absl::Now(); })),
+      metrics_(metrics),
+      ownership_(options_clock_()) {}
+
+absl::Status IngestSession::Start(const v1::IngestOptions& options) {
+  const std::string& source = options.snapshot_source();
+  if (!source.empty()) {
+    if (absl::StripAsciiWhitespace(source).size() != source.size() ||
+        source.size() > storage::kMaxSourceBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "options.snapshot_source: must be a source as records carry it "
+          "(no surrounding blanks, at most ",
+          storage::kMaxSourceBytes, " bytes)"));
+    }
+  }
+  if (options.origin().size() > kMaxOriginBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "options.origin: must be at most ", kMaxOriginBytes, " bytes"));
+  }
+  options_ = options;
+  return absl::OkStatus();
+}
+
+std::string IngestSession::origin() const {
+  return options_.origin().empty() ? std::string("ingest") : options_.origin();
+}
+
+void IngestSession::Reject(int64_t index, const v1::Mutation& record,
+                           std::string field, std::string reason) {
+  v1::Rejection* r = summary_.add_rejections();
+  r->set_record_index(index);
+  r->set_field(std::move(field));
+  r->set_reason(std::move(reason));
+  r->set_idempotency_key(record.idempotency_key().size() <=
+                                 storage::kMaxIdempotencyKeyBytes
+                             ? record.idempotency_key()
+                             : record.idempotency_key().substr(
+                                   0, storage::kMaxIdempotencyKeyBytes));
+  summary_.set_rejected(summary_.rejected() + 1);
+  if (metrics_ != nullptr) metrics_->records_rejected->Increment();
+}
+
+void IngestSession::AddWarning(int64_t index, absl::string_view field,
+                               absl::string_view message) {
+  if (summary_.warnings_size() < session_options_.max_warnings) {
+    v1::Warning* w = summary_.add_warnings();
+    w->set_record_index(index);
+    w->set_field(std::string(field));
+    w->set_message(std::string(message));
+    return;
+  }
+  ++warnings_dropped_;
+  if (warnings_dropped_ == 1) {
+    v1::Warning* w = summary_.add_warnings();
+    w->set_record_index(-1);
+    w->set_message(absl::StrCat("more warnings than ",
+                                session_options_.max_warnings,
+                                "; the rest are not listed"));
+  }
+}
+
+absl::Status IngestSession::Add(
+    google::protobuf::RepeatedPtrField<v1::Mutation>* records) {
+  const bool snapshot = !options_.snapshot_source().empty();
+  for (v1::Mutation& record : *records) {
+    const int64_t index = next_index_++;
+    summary_.set_received(summary_.received() + 1);
+    NormalizeMutation(&record);
+    if (snapshot && record.has_upsert_signal() &&
+        !record.upsert_signal().id().empty()) {
+      // Named, even if rejected: a bad new version does not end the old one.
+      named_signals_.insert(Hash(record.upsert_signal().id()));
+      if (static_cast<int64_t>(named_signals_.size()) >
+          session_options_.max_snapshot_signals) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("a snapshot stream may name at most ",
+                         session_options_.max_snapshot_signals, " signals"));
+      }
+    }
+    const absl::Status valid = ValidateRecord(record, session_options_.limits);
+    if (!valid.ok()) {
+      FieldError e = SplitFieldError(valid.message());
+      Reject(index, record, std::move(e.field), std::move(e.reason));
+      if (summary_.rejected() > session_options_.max_rejections) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "more than ", session_options_.max_rejections,
+            " records rejected; the summary would be too large: fix the "
+            "input"));
+      }
+      continue;
+    }
+    if (std::optional<std::string> warning = ownership_.Add(record)) {
+      AddWarning(index, "upsert_edge.weight", *warning);
+    }
+    if (options_.dry_run()) {
+      summary_.set_accepted(summary_.accepted() + 1);
+      if (metrics_ != nullptr) metrics_->records_validated->Increment();
+      continue;
+    }
+    // ValidateRecord() computed the size; a moved message loses it.
+    const int64_t bytes = record.GetCachedSize();
+    queued_bytes_ += bytes;
+    ++in_flight_;
+    if (metrics_ != nullptr) metrics_->in_flight->Add(1);
+    queue_.push_back({{index, std::move(record)}, bytes});
+  }
+  return absl::OkStatus();
+}
+
+bool IngestSession::HasFullBatch() const {
+  return static_cast<int64_t>(queue_.size()) >= session_options_.batch_size ||
+         queued_bytes_ >= session_options_.max_batch_bytes;
+}
+
+std::vector<PendingRecord> IngestSession::TakeBatch() {
+  std::vector<PendingRecord> batch;
+  int64_t bytes = 0;
+  while (!queue_.empty() &&
+         static_cast<int64_t>(batch.size()) < session_options_.batch_size) {
+    const int64_t size = queue_.front().bytes;
+    if (!batch.empty() && bytes + size > session_options_.max_batch_bytes) {
+      break;
+    }
+    bytes += size;
+    batch.push_back(std::move(queue_.front().record));
+    queue_.pop_front();
+  }
+  queued_bytes_ -= bytes;
+  return batch;
+}
+
+void IngestSession::Merge(const std::vector<PendingRecord>& batch,
+                          const BatchResult& result) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const RecordOutcome& o = result.outcomes[i];
+    if (o.rejected()) {
+      Reject(o.index, batch[i].mutation, o.field, o.reason);
+    } else {
+      switch (o.outcome) {
+        case v1::MUTATION_OUTCOME_APPLIED:
+          summary_.set_accepted(summary_.accepted() + 1);
+          if (metrics_ != nullptr) metrics_->records_applied->Increment();
+          break;
+        case v1::MUTATION_OUTCOME_DUPLICATE:
+          summary_.set_duplicates(summary_.duplicates() + 1);
+          if (metrics_ != nullptr) metrics_->records_duplicate->Increment();
+          break;
+        case v1::MUTATION_OUTCOME_UNCHANGED:
+          summary_.set_duplicates(summary_.duplicates() + 1);
+          if (metrics_ != nullptr) metrics_->records_unchanged->Increment();
+          break;
+        default:
+          // Not attempted: the batch stopped (result.status says why).
+          continue;
+      }
+    }
+    --in_flight_;
+    if (metrics_ != nullptr) metrics_->in_flight->Add(-1);
+    first_in_flight_ = o.index + 1;
+  }
+  summary_.set_last_sequence(
+      std::max(summary_.last_sequence(), result.last_sequence));
+}
+
+const v1::IngestSummary& IngestSession::Finish() {
+  auto* rejections = summary_.mutable_rejections();
+  std::stable_sort(rejections->begin(), rejections->end(),
+                   [](const v1::Rejection& a, const v1::Rejection& b) {
+                     return a.record_index() < b.record_index();
+                   });
+  auto* warnings = summary_.mutable_warnings();
+  std::stable_sort(warnings->begin(), warnings->end(),
+                   [](const v1::Warning& a, const v1::Warning& b) {
+                     return a.record_index() < b.record_index();
+                   });
+  return summary_;
+}
+
+int64_t IngestSession::acknowledged_through() const {
+  if (in_flight_ == 0) return next_index_;
+  return first_in_flight_;
+}
+
+bool IngestSession::NamedSignal(absl::string_view id) const {
+  return named_signals_.contains(Hash(id));
+}
+
+void IngestSession::SetEnded(int64_t ended, int64_t last_sequence) {
+  summary_.set_ended(ended);
+  if (metrics_ != nullptr && !dry_run()) {
+    metrics_->snapshot_ended->Increment(static_cast<double>(ended));
+  }
+  summary_.set_last_sequence(std::max(summary_.last_sequence(), last_sequence));
+}
+
+absl::Status StreamError(const absl::Status& status,
+                         const IngestSession& session) {
+  const int64_t through = session.acknowledged_through();
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(), "; records before index ", through,
+                   " were handled (what was accepted is durable): resend "
+                   "from index ",
+                   through));
+}
+
+absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
+                          Cancellation* cancel, bool final) {
+  while (session->HasFullBatch() || (final && session->queued() > 0)) {
+    std::vector<PendingRecord> batch = session->TakeBatch();
+    if (batch.empty()) break;
+    const BatchResult result = applier->Apply(&batch, cancel);
+    session->Merge(batch, result);
+    if (!result.status.ok()) return StreamError(result.status, *session);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
+                         BatchApplier* applier, Cancellation* cancel) {
+  const std::string& source = session->options().snapshot_source();
+  if (source.empty()) return absl::OkStatus();
+  if (session->summary().received() == 0) {
+    session->AddWarning(-1, "options.snapshot_source",
+                        "empty snapshot: nothing was ended");
+    return absl::OkStatus();
+  }
+  const absl::Time now = session->now();
+  std::vector<PendingRecord> ends;
+  v1::ListSignalsRequest request;
+  request.set_source(source);
+  request.set_page_size(1000);
+  do {
+    absl::StatusOr<v1::ListSignalsResponse> page =
+        applier->Retry<v1::ListSignalsResponse>(
+            [&](absl::Time deadline) {
+              return client->ListSignals(request, deadline, cancel);
+            },
+            cancel);
+    if (!page.ok()) {
+      return absl::Status(page.status().code(),
+                          absl::StrCat("snapshot: listing the signals of \"",
+                                       source, "\" failed, nothing was ended: ",
+                                       page.status().message()));
+    }
+    for (v1::Signal& signal : *page->mutable_signals()) {
+      if (session->NamedSignal(signal.id())) continue;
+      if (signal.has_effective_until() &&
+          FromProtoTime(signal.effective_until()) <= now) {
+        continue;  // Already ended.
+      }
+      PendingRecord end;
+      end.index = -1;
+      if (signal.has_effective_from() &&
+          FromProtoTime(signal.effective_from()) >= now) {
+        // Never in effect: nothing to end, so it goes.
+        end.mutation.set_delete_signal_id(signal.id());
+      } else {
+        signal.clear_update_sequence();
+        *signal.mutable_effective_until() = ToProtoTime(now);
+        *end.mutation.mutable_upsert_signal() = std::move(signal);
+      }
+      ends.push_back(std::move(end));
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+
+  if (session->dry_run()) {
+    session->SetEnded(static_cast<int64_t>(ends.size()), 0);
+    return absl::OkStatus();
+  }
+  int64_t ended = 0;
+  int64_t last_sequence = 0;
+  const size_t chunk = 1000;
+  for (size_t begin = 0; begin < ends.size(); begin += chunk) {
+    std::vector<PendingRecord> batch(
+        std::make_move_iterator(ends.begin() + begin),
+        std::make_move_iterator(ends.begin() +
+                                std::min(ends.size(), begin + chunk)));
+    const BatchResult result = applier->Apply(&batch, cancel);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const RecordOutcome& o = result.outcomes[i];
+      const v1::Mutation& m = batch[i].mutation;
+      const std::string& id =
+          m.has_upsert_signal() ? m.upsert_signal().id() : m.delete_signal_id();
+      if (o.rejected()) {
+        session->AddWarning(
+            -1, "options.snapshot_source",
+            absl::StrCat("could not end ", id, ": ", o.field,
+                         o.field.empty() ? "" : ": ", o.reason));
+      } else if (o.outcome == v1::MUTATION_OUTCOME_APPLIED) {
+        ++ended;
+      }
+    }
+    last_sequence = std::max(last_sequence, result.last_sequence);
+    if (!result.status.ok()) {
+      session->SetEnded(ended, last_sequence);
+      return absl::Status(
+          result.status.code(),
+          absl::StrCat("snapshot: ending the signals of \"", source,
+                       "\" stopped after ", ended, ": ",
+                       result.status.message(),
+                       "; every record was handled: import the snapshot "
+                       "again to finish"));
+    }
+  }
+  session->SetEnded(ended, last_sequence);
+  return absl::OkStatus();
+}
+
+}  // namespace georisk::ingest

@@ -1,0 +1,302 @@
+#include "services/ingest/ingest_session.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/metrics.h"
+#include "services/common/proto_time.h"
+#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/records.h"
+
+namespace georisk::ingest {
+namespace {
+
+using ::georisk::ingest::testing::Company;
+using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::Listing;
+using ::georisk::ingest::testing::Owns;
+using ::georisk::ingest::testing::WithKey;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01
+
+class IngestSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    auto fake = FakeGraphStore::Create(
+        absl::StrCat(::testing::TempDir(), "/session", n++));
+    ASSERT_TRUE(fake.ok()) << fake.status();
+    fake_ = std::move(*fake);
+    client_ = fake_->NewClient();
+    options_.batch_size = 100;
+    options_.clock = [] { return kNow; };
+  }
+
+  // Runs a whole stream of `records`, sent in messages of `per_message`.
+  v1::IngestSummary Run(const std::vector<v1::Mutation>& records,
+                        v1::IngestOptions ingest_options = {},
+                        absl::Status* status = nullptr,
+                        size_t per_message = 37) {
+    IngestSession session(options_, &metrics_);
+    absl::Status s = session.Start(ingest_options);
+    BatchApplier applier(client_.get(), {}, &metrics_);
+    for (size_t at = 0; s.ok() && at < records.size(); at += per_message) {
+      google::protobuf::RepeatedPtrField<v1::Mutation> message;
+      for (size_t i = at; i < std::min(records.size(), at + per_message); ++i) {
+        *message.Add() = records[i];
+      }
+      s = session.Add(&message);
+      if (s.ok()) s = DrainSession(&session, &applier, &cancel_, false);
+    }
+    if (s.ok()) s = DrainSession(&session, &applier, &cancel_, true);
+    if (s.ok()) s = EndSnapshot(&session, client_.get(), &applier, &cancel_);
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s;
+    }
+    return session.Finish();
+  }
+
+  int64_t LastSequence() { return fake_->store()->LastSequence(); }
+
+  MetricsRegistry registry_;
+  IngestMetrics metrics_{&registry_};
+  std::unique_ptr<FakeGraphStore> fake_;
+  std::unique_ptr<GraphStoreClient> client_;
+  SessionOptions options_;
+  Cancellation cancel_;
+};
+
+std::vector<std::string> Rejections(const v1::IngestSummary& s) {
+  std::vector<std::string> out;
+  for (const v1::Rejection& r : s.rejections()) {
+    out.push_back(
+        absl::StrCat(r.record_index(), ":", r.field(), ":", r.reason()));
+  }
+  return out;
+}
+
+TEST_F(IngestSessionTest, GoodRecordsLandAroundBadOnes) {
+  std::vector<v1::Mutation> records;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = absl::StrCat("company/c", i);
+    if (i % 100 == 7) {
+      records.push_back(Company(id, "XX"));  // Rejected by ingest.
+    } else if (i % 100 == 50) {
+      // Rejected by graphstore: the owner does not exist.
+      records.push_back(
+          Owns(absl::StrCat("company/nobody", i), "company/c0", 0.1));
+    } else {
+      records.push_back(Company(id, " tw "));
+    }
+  }
+  const v1::IngestSummary s = Run(records);
+  EXPECT_EQ(s.received(), 1000);
+  EXPECT_EQ(s.accepted(), 980);
+  EXPECT_EQ(s.rejected(), 20);
+  EXPECT_EQ(s.duplicates(), 0);
+  ASSERT_EQ(s.rejections_size(), 20);
+  EXPECT_EQ(Rejections(s)[0],
+            "7:upsert_entity.country:must be an ISO 3166-1 alpha-2 code, got "
+            "\"XX\"");
+  EXPECT_THAT(Rejections(s)[1],
+              HasSubstr("50:upsert_edge.from_id:entity company/nobody50"));
+  EXPECT_EQ(s.last_sequence(), LastSequence());
+  absl::StatusOr<v1::Entity> e = fake_->store()->GetEntity("company/c999");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->country(), "TW") << "normalised";
+  EXPECT_EQ(metrics_.records_applied->Value(), 980);
+  EXPECT_EQ(metrics_.records_rejected->Value(), 20);
+  EXPECT_EQ(metrics_.in_flight->Value(), 0);
+}
+
+TEST_F(IngestSessionTest, ReplayChangesNothingAndCountsDuplicates) {
+  std::vector<v1::Mutation> records;
+  for (int i = 0; i < 250; ++i) {
+    records.push_back(Company(absl::StrCat("company/c", i)));
+    if (i % 2) {
+      records.back() = WithKey(records.back(), absl::StrCat("key-", i));
+    }
+  }
+  EXPECT_EQ(Run(records).accepted(), 250);
+  const int64_t before = LastSequence();
+  const v1::IngestSummary again = Run(records);
+  EXPECT_EQ(again.accepted(), 0);
+  EXPECT_EQ(again.duplicates(), 250);
+  EXPECT_EQ(again.last_sequence(), before);
+  EXPECT_EQ(LastSequence(), before);
+  // A changed record under a key already applied is still a duplicate.
+  records[1].mutable_upsert_entity()->set_country("KR");
+  EXPECT_EQ(Run({records[1]}).duplicates(), 1);
+  EXPECT_EQ(LastSequence(), before);
+}
+
+TEST_F(IngestSessionTest, BatchesBySizeAndBytes) {
+  options_.batch_size = 10;
+  std::vector<v1::Mutation> records;
+  for (int i = 0; i < 35; ++i) {
+    records.push_back(Company(absl::StrCat("company/c", i)));
+  }
+  Run(records, {}, nullptr, 35);
+  EXPECT_THAT(fake_->batch_sizes(), ElementsAre(10, 10, 10, 5));
+  options_.max_batch_bytes = 1;  // Every record is a batch of its own.
+  Run({Company("company/x"), Company("company/y")});
+  EXPECT_THAT(fake_->batch_sizes(), ElementsAre(10, 10, 10, 5, 1, 1));
+}
+
+TEST_F(IngestSessionTest, DryRunWritesNothing) {
+  v1::IngestOptions dry;
+  dry.set_dry_run(true);
+  const v1::IngestSummary s =
+      Run({Company("company/a"), Company("company/b", "XX")}, dry);
+  EXPECT_EQ(s.accepted(), 1);
+  EXPECT_EQ(s.rejected(), 1);
+  EXPECT_EQ(fake_->apply_calls(), 0);
+  EXPECT_EQ(LastSequence(), 0);
+  EXPECT_EQ(metrics_.records_validated->Value(), 1);
+}
+
+TEST_F(IngestSessionTest, OwnershipAboveOneIsAWarningNotARejection) {
+  const v1::IngestSummary s =
+      Run({Company("company/p1"), Company("company/p2"), Company("company/c"),
+           Owns("company/p1", "company/c", 0.6),
+           Owns("company/p2", "company/c", 0.5)});
+  EXPECT_EQ(s.accepted(), 5);
+  EXPECT_EQ(s.rejected(), 0);
+  ASSERT_EQ(s.warnings_size(), 1);
+  EXPECT_EQ(s.warnings(0).record_index(), 4);
+  EXPECT_EQ(s.warnings(0).field(), "upsert_edge.weight");
+  EXPECT_THAT(s.warnings(0).message(),
+              HasSubstr("ownership shares into company/c sum to 1.1"));
+}
+
+TEST_F(IngestSessionTest, RejectsUnknownFieldsFromNewerClients) {
+  v1::Mutation m = Company("company/a");
+  m.mutable_upsert_entity()
+      ->GetReflection()
+      ->MutableUnknownFields(m.mutable_upsert_entity())
+      ->AddVarint(77, 1);
+  const v1::IngestSummary s = Run({m});
+  EXPECT_THAT(Rejections(s),
+              ElementsAre(HasSubstr("0:upsert_entity:has fields unknown")));
+}
+
+TEST_F(IngestSessionTest, TooManyRejectionsStopTheStream) {
+  options_.max_rejections = 5;
+  std::vector<v1::Mutation> records(20, Company("company/a", "XX"));
+  absl::Status status;
+  Run(records, {}, &status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr("more than 5 records rejected"));
+}
+
+TEST_F(IngestSessionTest, BadOptionsAreInvalidArgument) {
+  IngestSession session(options_, nullptr);
+  v1::IngestOptions o;
+  o.set_snapshot_source(" padded ");
+  EXPECT_EQ(session.Start(o).code(), absl::StatusCode::kInvalidArgument);
+  o.set_snapshot_source("ok");
+  o.set_origin(std::string(200, 'o'));
+  EXPECT_EQ(session.Start(o).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(IngestSessionTest, SnapshotEndsWhatDisappeared) {
+  const std::string source = "trade.gov/csl:EL";
+  v1::IngestOptions snapshot;
+  snapshot.set_snapshot_source(source);
+  v1::Mutation other = Listing("signal/other", "company/x", "elsewhere");
+  v1::Mutation future = Listing("signal/future", "company/x", source);
+  *future.mutable_upsert_signal()->mutable_effective_from() =
+      ToProtoTime(kNow + absl::Hours(24 * 30));
+  EXPECT_EQ(Run({Listing("signal/a", "company/a", source),
+                 Listing("signal/b", "company/b", source),
+                 Listing("signal/c", "company/c", source), other, future})
+                .accepted(),
+            5);
+
+  // b is gone, and so is the future one; c, a stay.
+  v1::IngestSummary s = Run({Listing("signal/a", "company/a", source),
+                             Listing("signal/c", "company/c", source)},
+                            snapshot);
+  EXPECT_EQ(s.duplicates(), 2);
+  EXPECT_EQ(s.ended(), 2);
+  EXPECT_EQ(s.last_sequence(), LastSequence());
+  storage::SignalQuery active;
+  active.source = source;
+  active.active_at = kNow;
+  std::vector<std::string> ids;
+  absl::StatusOr<storage::SignalPage> page =
+      fake_->store()->ListSignals(active);
+  ASSERT_TRUE(page.ok());
+  for (const v1::Signal& sig : page->signals) {
+    ids.push_back(sig.id());
+  }
+  EXPECT_THAT(ids, ::testing::UnorderedElementsAre("signal/a", "signal/c"));
+  absl::StatusOr<storage::SignalPage> all =
+      fake_->store()->ListSignals(storage::SignalQuery{});
+  int ended_b = 0;
+  for (const v1::Signal& sig : all->signals) {
+    EXPECT_NE(sig.id(), "signal/future") << "never in effect: deleted";
+    if (sig.id() == "signal/b") {
+      ++ended_b;
+      EXPECT_EQ(FromProtoTime(sig.effective_until()), kNow);
+    }
+    if (sig.id() == "signal/other") {
+      EXPECT_FALSE(sig.has_effective_until());
+    }
+  }
+  EXPECT_EQ(ended_b, 1) << "ended, not deleted: history is kept";
+  EXPECT_EQ(metrics_.snapshot_ended->Value(), 2);
+
+  // The same snapshot again ends nothing more.
+  const int64_t before = LastSequence();
+  s = Run({Listing("signal/a", "company/a", source),
+           Listing("signal/c", "company/c", source)},
+          snapshot);
+  EXPECT_EQ(s.ended(), 0);
+  EXPECT_EQ(LastSequence(), before);
+}
+
+TEST_F(IngestSessionTest, SnapshotDryRunCountsOnly) {
+  const std::string source = "s";
+  Run({Listing("signal/a", "company/a", source),
+       Listing("signal/b", "company/b", source)});
+  const int64_t before = LastSequence();
+  v1::IngestOptions o;
+  o.set_snapshot_source(source);
+  o.set_dry_run(true);
+  const v1::IngestSummary s =
+      Run({Listing("signal/a", "company/a", source)}, o);
+  EXPECT_EQ(s.ended(), 1);
+  EXPECT_EQ(LastSequence(), before);
+}
+
+TEST_F(IngestSessionTest, EmptySnapshotEndsNothing) {
+  Run({Listing("signal/a", "company/a", "s")});
+  v1::IngestOptions o;
+  o.set_snapshot_source("s");
+  const v1::IngestSummary s = Run({}, o);
+  EXPECT_EQ(s.ended(), 0);
+  ASSERT_EQ(s.warnings_size(), 1);
+  EXPECT_THAT(s.warnings(0).message(), HasSubstr("empty snapshot"));
+}
+
+TEST_F(IngestSessionTest, GraphStoreDownFailsWithWhereToResume) {
+  fake_->FailAllApplies(absl::InternalError("disk on fire"));
+  absl::Status status;
+  Run({Company("company/a"), Company("company/b", "XX"), Company("company/c")},
+      {}, &status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(status.message(),
+              HasSubstr("disk on fire; records before index 0 were handled"));
+}
+
+}  // namespace
+}  // namespace georisk::ingest

@@ -1,125 +1,126 @@
 // georiskctl: the georisk command-line client.
 //
-//   georiskctl status [--graphstore=ADDR] [--ingest=ADDR] [--scorer=ADDR]
-//   georiskctl health --target=ADDR [--service=NAME] [--wait=30s]
-//
-// Exit codes: 0 success, 1 a service is not serving or a call failed, 2 bad
-// usage.
+// Run 'georiskctl' for the commands and 'georiskctl COMMAND --help' for one.
+// Exit codes: 0 ok; 1 a request failed or records were rejected; 2 bad
+// usage; 3 a service is not reachable.
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "services/common/grpc_probe.h"
+#include "services/georiskctl/cli.h"
+#include "services/georiskctl/commands.h"
+#include "services/georiskctl/import_command.h"
 
-ABSL_FLAG(std::string, graphstore, "127.0.0.1:50051", "graphstore address.");
-ABSL_FLAG(std::string, ingest, "127.0.0.1:50052", "ingest address.");
-ABSL_FLAG(std::string, scorer, "127.0.0.1:50053", "scorer address.");
 ABSL_FLAG(std::string, target, "", "health: the server to ask.");
 ABSL_FLAG(std::string, service, "",
           "health: the service to ask about (\"\" = the whole server).");
 ABSL_FLAG(absl::Duration, wait, absl::ZeroDuration(),
           "health: keep asking until SERVING or this much time has passed.");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Per-call deadline.");
 
 namespace georisk {
 namespace {
 
 constexpr char kUsage[] = R"(georiskctl: the georisk command-line client.
 
-Usage:
-  georiskctl status   Health of graphstore, ingest and scorer.
-                      Flags: --graphstore --ingest --scorer (addresses)
-  georiskctl health   Health of one server; with --wait, wait for SERVING.
-                      Flags: --target (required) --service --wait
+Usage: georiskctl COMMAND [ARGS] [--flags]
 
-Exit codes: 0 ok, 1 not serving or a call failed, 2 bad usage.
-Run 'georiskctl --help' for every flag.)";
+  import FILE...   Stream files to ingest, with progress and a summary.
+  score ID...      Scores of entities.
+  top              Entities ranked by risk, with their main reason.
+  explain ID       Why an entity scores what it scores, as a path tree.
+  scenario FILE    A what-if from a JSON/YAML file; the biggest movers.
+  alerts watch     Alerts as they come, resumable (--state_file).
+  alerts list      Recent alerts.
+  status           Health of every service, graph size, sequence, lag.
+  health           Health of one server (--target; --wait for SERVING).
+
+Addresses: --graphstore, --ingest, --scorer, else GEORISK_<SERVICE>, else
+the local launcher's .georisk/run/endpoints.env, else 127.0.0.1:5005x.
+Credentials: --tls_ca, --tls_client_cert, --tls_client_key, --token_file.
+Output: human tables, or --output=json. 'georiskctl COMMAND --help' for one.
+Exit codes: 0 ok, 1 failed or rejected, 2 bad usage, 3 service unreachable.)";
 
 int Health() {
   std::string target = absl::GetFlag(FLAGS_target);
-  if (target.empty()) {
-    std::fprintf(stderr, "georiskctl health: --target is required\n");
-    return 2;
-  }
-  std::string service = absl::GetFlag(FLAGS_service);
+  if (target.empty()) return cli::Usage("health", "--target is required");
   absl::Duration wait = absl::GetFlag(FLAGS_wait);
   if (wait > absl::ZeroDuration()) {
-    absl::Status s = WaitForServing(target, service, wait);
+    absl::Status s =
+        WaitForServing(target, absl::GetFlag(FLAGS_service), wait);
     if (!s.ok()) {
-      std::fprintf(stderr, "georiskctl: %s\n",
-                   std::string(s.message()).c_str());
-      return 1;
+      std::fprintf(stderr, "georiskctl: %s\n", std::string(s.message()).c_str());
+      return cli::kExitUnreachable;
     }
     std::printf("%s SERVING\n", target.c_str());
-    return 0;
+    return cli::kExitOk;
   }
   absl::StatusOr<HealthState> state =
-      CheckHealth(target, service, absl::GetFlag(FLAGS_timeout));
+      CheckHealth(target, absl::GetFlag(FLAGS_service), absl::Seconds(5));
   if (!state.ok()) {
     std::fprintf(stderr, "georiskctl: %s: %s\n", target.c_str(),
                  state.status().ToString().c_str());
-    return 1;
+    return cli::kExitUnreachable;
   }
   std::printf("%s %s\n", target.c_str(), state->c_str());
-  return *state == "SERVING" ? 0 : 1;
-}
-
-int Status() {
-  struct Row {
-    const char* name;
-    std::string address;
-  };
-  const std::vector<Row> rows = {
-      {"graphstore", absl::GetFlag(FLAGS_graphstore)},
-      {"ingest", absl::GetFlag(FLAGS_ingest)},
-      {"scorer", absl::GetFlag(FLAGS_scorer)},
-  };
-  int failures = 0;
-  std::printf("%-11s %-22s %s\n", "SERVICE", "ADDRESS", "HEALTH");
-  for (const Row& row : rows) {
-    absl::StatusOr<HealthState> state =
-        CheckHealth(row.address, "", absl::GetFlag(FLAGS_timeout));
-    std::string shown;
-    if (state.ok()) {
-      shown = *state;
-    } else if (state.status().code() == absl::StatusCode::kUnavailable ||
-               state.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      shown = "DOWN (not reachable)";
-    } else {
-      shown = absl::StrCat("ERROR ", state.status().ToString());
-    }
-    if (!state.ok() || *state != "SERVING") ++failures;
-    std::printf("%-11s %-22s %s\n", row.name, row.address.c_str(),
-                shown.c_str());
-  }
-  return failures == 0 ? 0 : 1;
+  return *state == "SERVING" ? cli::kExitOk : cli::kExitFailed;
 }
 
 }  // namespace
 }  // namespace georisk
 
 int main(int argc, char** argv) {
+  using georisk::cli::CommandHelp;
+  // 'georiskctl COMMAND --help' prints that command's help (absl's --help
+  // would list every flag of every command).
+  if (argc >= 3) {
+    for (int i = 2; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--help") == 0 ||
+          std::strcmp(argv[i], "-h") == 0) {
+        std::string help = CommandHelp(argv[1]);
+        if (std::string(argv[1]) == "import") {
+          help = "georiskctl import FILE... [--format F] [--snapshot_source "
+                 "S] [--rejections FILE] [--dry_run]\n  Streams files to "
+                 "ingest with a progress bar and prints the summary; exit 1 "
+                 "if\n  any record was rejected, 3 if ingest is down. See "
+                 "docs/formats.md.";
+        }
+        if (!help.empty()) {
+          std::printf("%s\n", help.c_str());
+          return 0;
+        }
+      }
+    }
+  }
   absl::SetProgramUsageMessage(georisk::kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() < 2) {
+  std::vector<char*> parsed = absl::ParseCommandLine(argc, argv);
+  if (parsed.size() < 2) {
     std::fprintf(stderr, "%s\n", georisk::kUsage);
-    return 2;
+    return georisk::cli::kExitUsage;
   }
-  std::string command = args[1];
-  if (args.size() > 2) {
-    std::fprintf(stderr, "georiskctl %s: unexpected argument \"%s\"\n",
-                 command.c_str(), args[2]);
-    return 2;
+  const std::string command = parsed[1];
+  const std::vector<std::string> args(parsed.begin() + 2, parsed.end());
+  if (command == "import") {
+    return georisk::ImportMain({parsed.begin() + 2, parsed.end()},
+                               georisk::cli::Address(
+                                   georisk::cli::Service::kIngest));
   }
-  if (command == "status") return georisk::Status();
-  if (command == "health") return georisk::Health();
+  if (command == "score") return georisk::cli::ScoreCommand(args);
+  if (command == "top") return georisk::cli::TopCommand(args);
+  if (command == "explain") return georisk::cli::ExplainCommand(args);
+  if (command == "scenario") return georisk::cli::ScenarioCommand(args);
+  if (command == "alerts") return georisk::cli::AlertsCommand(args);
+  if (command == "status") return georisk::cli::StatusCommand(args);
+  if (command == "health") {
+    if (!args.empty()) return georisk::cli::Usage("health", "takes no arguments");
+    return georisk::Health();
+  }
   std::fprintf(stderr, "georiskctl: unknown command \"%s\"\n\n%s\n",
                command.c_str(), georisk::kUsage);
-  return 2;
+  return georisk::cli::kExitUsage;
 }

@@ -1,0 +1,521 @@
+#include "services/georiskctl/import_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "georisk/v1/ingest.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "services/common/log.h"
+#include "services/georiskctl/cli.h"
+#include "services/ingest/parsers.h"
+
+ABSL_FLAG(std::string, format, "auto",
+          "import: the files' format: auto, jsonl, csv-entities, csv-edges, "
+          "ftm, csl-csv, csl-json.");
+ABSL_FLAG(std::string, snapshot_source, "",
+          "import: treat the files as a whole snapshot of this source; "
+          "records of it they no longer contain are ended.");
+ABSL_FLAG(std::string, source, "",
+          "import: the source of FTM and CSL records (default: the format's; "
+          "an FTM snapshot takes --snapshot_source).");
+ABSL_FLAG(std::string, rejections, "",
+          "import: write every rejected record here, as JSON lines.");
+ABSL_FLAG(bool, dry_run, false, "import: validate only; write nothing.");
+ABSL_FLAG(std::string, progress, "auto",
+          "import: auto (a bar on a terminal, lines otherwise), bar, lines, "
+          "none.");
+ABSL_FLAG(int, records_per_message, 500,
+          "import: records per Ingest stream message.");
+
+namespace georisk {
+
+namespace {
+
+using ingest::Format;
+using ingest::FtmPass;
+using ingest::ParsedRecord;
+
+// Rejections shown on the terminal; the rest go to --rejections.
+constexpr int kShownRejections = 20;
+constexpr int kShownWarnings = 10;
+// How often the bar is redrawn.
+constexpr absl::Duration kBarInterval = absl::Milliseconds(100);
+
+std::string Thousands(int64_t n) {
+  std::string digits = absl::StrCat(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string Megabytes(int64_t bytes) {
+  return absl::StrFormat("%.1f MB", static_cast<double>(bytes) / 1e6);
+}
+
+struct InputFile {
+  std::string path;
+  Format format;
+  int64_t size;
+};
+
+class Importer {
+ public:
+  explicit Importer(const ImportOptions& options) : options_(options) {}
+
+  int Run() {
+    if (int code = Prepare(); code != kExitOk) return code;
+    if (int code = Connect(); code != kExitOk) return code;
+    start_ = absl::Now();
+    bool ok = true;
+    for (size_t i = 0; ok && i < files_.size(); ++i) {
+      if (files_[i].format == Format::kFtm) {
+        ok = SendFile(static_cast<int>(i), FtmPass::kNodes) &&
+             SendFile(static_cast<int>(i), FtmPass::kOwnerships);
+      } else {
+        ok = SendFile(static_cast<int>(i), FtmPass::kAll);
+      }
+    }
+    if (ok) ok = Flush();
+    return Finish(ok);
+  }
+
+ private:
+  int Prepare() {
+    absl::StatusOr<Format> format = ingest::ParseFormatName(options_.format);
+    if (!format.ok()) return Usage(format.status().message());
+    if (options_.files.empty()) return Usage("no files to import");
+    if (options_.records_per_message < 1) {
+      return Usage("--records_per_message must be >= 1");
+    }
+    for (const std::string& path : options_.files) {
+      std::ifstream in(path, std::ios::binary | std::ios::ate);
+      if (!in) return Usage(absl::StrCat("cannot read ", path));
+      InputFile file{path, *format, static_cast<int64_t>(in.tellg())};
+      if (file.format == Format::kAuto) {
+        std::string head(64 << 10, '\0');
+        in.seekg(0);
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        head.resize(static_cast<size_t>(in.gcount()));
+        absl::StatusOr<Format> detected = ingest::DetectFormat(path, head);
+        if (!detected.ok()) return Usage(detected.status().message());
+        file.format = *detected;
+      }
+      total_bytes_ += file.size * (file.format == Format::kFtm ? 2 : 1);
+      files_.push_back(std::move(file));
+    }
+    if (!options_.rejections_path.empty()) {
+      rejections_file_ = std::fopen(options_.rejections_path.c_str(), "w");
+      if (rejections_file_ == nullptr) {
+        return Usage(absl::StrCat("cannot write ", options_.rejections_path));
+      }
+    }
+    switch (options_.progress) {
+      case ProgressMode::kAuto:
+        bar_ = isatty(fileno(options_.out)) != 0;
+        lines_ = !bar_;
+        break;
+      case ProgressMode::kBar:
+        bar_ = true;
+        break;
+      case ProgressMode::kLines:
+        lines_ = true;
+        break;
+      case ProgressMode::kNone:
+        break;
+    }
+    return kExitOk;
+  }
+
+  int Usage(absl::string_view message) {
+    std::fprintf(options_.err, "georiskctl import: %s\n",
+                 std::string(message).c_str());
+    return kExitUsage;
+  }
+
+  int Connect() {
+    std::shared_ptr<grpc::Channel> channel = options_.channel;
+    if (channel == nullptr) {
+      grpc::ChannelArguments args;
+      // The summary lists every rejection.
+      args.SetMaxReceiveMessageSize(256 << 20);
+      channel = grpc::CreateCustomChannel(
+          options_.ingest_address, grpc::InsecureChannelCredentials(), args);
+    }
+    if (!channel->WaitForConnected(
+            absl::ToChronoTime(absl::Now() + options_.connect_timeout))) {
+      std::fprintf(options_.err,
+                   "georiskctl import: ingest at %s is not reachable (no "
+                   "connection within %s). Is it running? Try "
+                   "'georiskctl status'.\n",
+                   options_.ingest_address.c_str(),
+                   absl::FormatDuration(options_.connect_timeout).c_str());
+      return kExitUnavailable;
+    }
+    stub_ = v1::Ingest::NewStub(channel);
+    writer_ = stub_->Ingest(&context_, &response_);
+    v1::IngestOptions* o = request_.mutable_options();
+    o->set_snapshot_source(options_.snapshot_source);
+    o->set_dry_run(options_.dry_run);
+    o->set_origin("georiskctl import");
+    return kExitOk;
+  }
+
+  bool SendFile(int index, FtmPass pass) {
+    const InputFile& file = files_[index];
+    std::ifstream in(file.path, std::ios::binary);
+    if (!in) {
+      io_error_ = absl::StrCat("cannot read ", file.path);
+      return false;
+    }
+    ingest::ParserOptions parser_options;
+    parser_options.max_record_bytes =
+        static_cast<size_t>(options_.max_record_bytes);
+    parser_options.ftm_pass = pass;
+    parser_options.source = options_.source;
+    if (parser_options.source.empty() && file.format == Format::kFtm) {
+      parser_options.source = options_.snapshot_source;
+    }
+    auto parser = ingest::MakeParser(file.format, &in, parser_options);
+    if (!parser.ok()) {
+      io_error_ = std::string(parser.status().message());
+      return false;
+    }
+    current_file_ = index;
+    current_parser_ = parser->get();
+    ParsedRecord record;
+    int64_t since_progress = 0;
+    while ((*parser)->Next(&record)) {
+      ++records_read_;
+      if (record.rejected()) {
+        ++parse_rejected_;
+        Rejected(index, record.line, -1, record.field, record.reason, "");
+      } else {
+        map_.Add(index, record.line, static_cast<int>(record.mutations.size()));
+        for (v1::Mutation& m : record.mutations) {
+          request_bytes_ += static_cast<int64_t>(m.ByteSizeLong());
+          *request_.add_records() = std::move(m);
+        }
+        if (request_.records_size() >= options_.records_per_message ||
+            request_bytes_ >= options_.max_message_bytes) {
+          if (!Flush()) return false;
+        }
+      }
+      if (++since_progress >= 256) {
+        since_progress = 0;
+        Progress(false);
+      }
+    }
+    if ((*parser)->io_failed()) {
+      io_error_ = absl::StrCat("error reading ", file.path);
+      return false;
+    }
+    done_bytes_ += file.size;
+    current_parser_ = nullptr;
+    Progress(false);
+    return true;
+  }
+
+  // Sends the pending message; false if the stream broke.
+  bool Flush() {
+    if (request_.records_size() == 0 && !first_message_) return true;
+    sent_ += request_.records_size();
+    const bool ok = writer_->Write(request_);
+    first_message_ = false;
+    request_.Clear();
+    request_bytes_ = 0;
+    return ok;
+  }
+
+  void Progress(bool final) {
+    if (!bar_ && !lines_) return;
+    const absl::Time now = absl::Now();
+    if (!final && now - last_progress_ <
+                      (bar_ ? kBarInterval : options_.progress_interval)) {
+      return;
+    }
+    if (!bar_ && !final && last_progress_ == absl::InfinitePast()) {
+      // The first plain line waits one interval: short imports print none.
+      last_progress_ = now;
+      return;
+    }
+    last_progress_ = now;
+    const int64_t done =
+        done_bytes_ + (current_parser_ ? current_parser_->bytes_read() : 0);
+    const std::string file =
+        current_file_ >= 0 ? files_[current_file_].path : "";
+    const std::string text =
+        FormatProgress(bar_, done, total_bytes_,
+                       sent_ + request_.records_size(), now - start_, file);
+    if (bar_) {
+      std::fprintf(options_.out, "\r%s\x1b[K%s", text.c_str(),
+                   final ? "\n" : "");
+    } else {
+      std::fprintf(options_.out, "%s\n", text.c_str());
+    }
+    std::fflush(options_.out);
+  }
+
+  void Rejected(int file, int64_t line, int64_t record_index,
+                absl::string_view field, absl::string_view reason,
+                absl::string_view key) {
+    if (rejections_file_ != nullptr) {
+      std::string json = "{";
+      if (file >= 0) {
+        absl::StrAppend(&json, "\"file\":\"",
+                        log::JsonEscape(files_[file].path),
+                        "\",\"line\":", line, ",");
+      }
+      if (record_index >= 0) {
+        absl::StrAppend(&json, "\"record_index\":", record_index, ",");
+      }
+      absl::StrAppend(&json, "\"field\":\"", log::JsonEscape(field),
+                      "\",\"reason\":\"", log::JsonEscape(reason), "\"");
+      if (!key.empty()) {
+        absl::StrAppend(&json, ",\"idempotency_key\":\"", log::JsonEscape(key),
+                        "\"");
+      }
+      absl::StrAppend(&json, "}\n");
+      std::fputs(json.c_str(), rejections_file_);
+    }
+    if (shown_rejections_.size() < kShownRejections) {
+      shown_rejections_.push_back(absl::StrCat(
+          Where(file, line, record_index), field.empty() ? "" : " ", field,
+          field.empty() ? "" : ":", " ", reason));
+    }
+  }
+
+  std::string Where(int file, int64_t line, int64_t record_index) const {
+    if (file >= 0) return absl::StrCat(files_[file].path, ":", line, ":");
+    return absl::StrCat("record ", record_index, ":");
+  }
+
+  int Finish(bool ok) {
+    if (ok) writer_->WritesDone();
+    const grpc::Status status = writer_->Finish();
+    Progress(true);
+    const v1::IngestSummary& s = response_.summary();
+    if (status.ok()) {
+      for (const v1::Rejection& r : s.rejections()) {
+        const SourceMap::Location at = map_.Find(r.record_index());
+        Rejected(at.file, at.line, r.record_index(), r.field(), r.reason(),
+                 r.idempotency_key());
+      }
+    }
+    if (rejections_file_ != nullptr) std::fclose(rejections_file_);
+
+    std::FILE* out = options_.out;
+    const int64_t rejected = parse_rejected_ + (status.ok() ? s.rejected() : 0);
+    std::fprintf(out, "files: %zu\n", files_.size());
+    std::fprintf(out, "records: %s\n", Thousands(records_read_).c_str());
+    std::fprintf(out, "sent: %s\n", Thousands(sent_).c_str());
+    if (status.ok()) {
+      std::fprintf(out, "accepted: %s\n", Thousands(s.accepted()).c_str());
+      std::fprintf(out, "duplicates: %s\n", Thousands(s.duplicates()).c_str());
+    }
+    std::fprintf(out, "rejected: %s (%s while parsing, %s by ingest)\n",
+                 Thousands(rejected).c_str(),
+                 Thousands(parse_rejected_).c_str(),
+                 status.ok() ? Thousands(s.rejected()).c_str() : "?");
+    if (status.ok()) {
+      std::fprintf(out, "warnings: %d\n", s.warnings_size());
+      if (!options_.snapshot_source.empty()) {
+        std::fprintf(out, "ended: %s\n", Thousands(s.ended()).c_str());
+      }
+      std::fprintf(out, "last_sequence: %lld\n",
+                   static_cast<long long>(s.last_sequence()));
+      if (options_.dry_run) std::fprintf(out, "dry_run: nothing written\n");
+      const double seconds =
+          std::max(absl::ToDoubleSeconds(absl::Now() - start_), 1e-3);
+      std::fprintf(out, "elapsed: %.2fs (%s records/s)\n", seconds,
+                   Thousands(static_cast<int64_t>(sent_ / seconds)).c_str());
+    }
+    std::fflush(out);
+
+    for (const std::string& line : shown_rejections_) {
+      std::fprintf(options_.err, "rejected: %s\n", line.c_str());
+    }
+    if (rejected > static_cast<int64_t>(shown_rejections_.size())) {
+      std::fprintf(
+          options_.err, "... and %s more rejections%s\n",
+          Thousands(rejected - shown_rejections_.size()).c_str(),
+          options_.rejections_path.empty()
+              ? " (list them all with --rejections=FILE)"
+              : absl::StrCat(" (all in ", options_.rejections_path, ")")
+                    .c_str());
+    }
+    if (status.ok()) {
+      int shown = 0;
+      for (const v1::Warning& w : s.warnings()) {
+        if (shown++ == kShownWarnings) {
+          std::fprintf(options_.err, "... and %d more warnings\n",
+                       s.warnings_size() - kShownWarnings);
+          break;
+        }
+        const SourceMap::Location at = w.record_index() >= 0
+                                           ? map_.Find(w.record_index())
+                                           : SourceMap::Location{};
+        std::fprintf(options_.err, "warning: %s%s%s %s\n",
+                     w.record_index() >= 0
+                         ? Where(at.file, at.line, w.record_index()).c_str()
+                         : "",
+                     w.field().empty() ? "" : " ",
+                     w.field().empty() ? "" : (w.field() + ":").c_str(),
+                     w.message().c_str());
+      }
+    }
+
+    if (!io_error_.empty()) {
+      std::fprintf(options_.err, "georiskctl import: %s\n", io_error_.c_str());
+      return kExitFailed;
+    }
+    if (!status.ok()) {
+      const bool down =
+          status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      std::fprintf(options_.err, "georiskctl import: %s at %s: %s\n",
+                   down ? "ingest (or graphstore behind it) is unavailable"
+                        : "the import failed",
+                   options_.ingest_address.c_str(),
+                   status.error_message().c_str());
+      return down ? kExitUnavailable : kExitFailed;
+    }
+    return rejected > 0 ? kExitRejected : kExitOk;
+  }
+
+  const ImportOptions& options_;
+  std::vector<InputFile> files_;
+  int64_t total_bytes_ = 0;
+  int64_t done_bytes_ = 0;
+  bool bar_ = false;
+  bool lines_ = false;
+  absl::Time start_;
+  absl::Time last_progress_ = absl::InfinitePast();
+  int current_file_ = -1;
+  ingest::RecordParser* current_parser_ = nullptr;
+
+  std::unique_ptr<v1::Ingest::Stub> stub_;
+  grpc::ClientContext context_;
+  v1::IngestResponse response_;
+  std::unique_ptr<grpc::ClientWriter<v1::IngestRequest>> writer_;
+  v1::IngestRequest request_;
+  int64_t request_bytes_ = 0;
+  bool first_message_ = true;
+
+  SourceMap map_;
+  int64_t records_read_ = 0;
+  int64_t parse_rejected_ = 0;
+  int64_t sent_ = 0;
+  std::string io_error_;
+  std::FILE* rejections_file_ = nullptr;
+  std::vector<std::string> shown_rejections_;
+};
+
+}  // namespace
+
+void SourceMap::Add(int file, int64_t line, int records) {
+  if (records <= 0) return;
+  if (!runs_.empty()) {
+    Run& last = runs_.back();
+    if (last.file == file && last.per_line == records &&
+        last.first_line + last.lines == line) {
+      ++last.lines;
+      size_ += records;
+      return;
+    }
+  }
+  runs_.push_back({size_, line, 1, records, file});
+  size_ += records;
+}
+
+SourceMap::Location SourceMap::Find(int64_t index) const {
+  if (index < 0 || index >= size_) return {};
+  auto it = std::upper_bound(
+      runs_.begin(), runs_.end(), index,
+      [](int64_t i, const Run& run) { return i < run.first_index; });
+  const Run& run = *(it - 1);
+  return {run.file, run.first_line + (index - run.first_index) / run.per_line};
+}
+
+std::string FormatProgress(bool bar, int64_t done_bytes, int64_t total_bytes,
+                           int64_t records, absl::Duration elapsed,
+                           absl::string_view file) {
+  const double seconds = std::max(absl::ToDoubleSeconds(elapsed), 1e-3);
+  const int64_t rate =
+      static_cast<int64_t>(static_cast<double>(records) / seconds);
+  const double fraction =
+      total_bytes > 0
+          ? std::min(1.0, static_cast<double>(done_bytes) / total_bytes)
+          : 0.0;
+  if (bar) {
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth);
+    std::string meter(kWidth, ' ');
+    for (int i = 0; i < filled; ++i) meter[i] = '=';
+    if (filled < kWidth) meter[filled] = '>';
+    return absl::StrFormat("[%s] %3d%%  %s records  %s records/s  %s", meter,
+                           static_cast<int>(fraction * 100), Thousands(records),
+                           Thousands(rate), file);
+  }
+  return absl::StrFormat("import: %d%% (%s of %s), %s records, %s records/s",
+                         static_cast<int>(fraction * 100),
+                         Megabytes(done_bytes), Megabytes(total_bytes),
+                         Thousands(records), Thousands(rate));
+}
+
+int RunImport(const ImportOptions& options) {
+  Importer importer(options);
+  return importer.Run();
+}
+
+int ImportMain(const std::vector<std::string>& files,
+               const std::string& ingest_address) {
+  ImportOptions options;
+  options.files = files;
+  options.ingest_address = ingest_address;
+  options.format = absl::GetFlag(FLAGS_format);
+  options.snapshot_source = absl::GetFlag(FLAGS_snapshot_source);
+  options.source = absl::GetFlag(FLAGS_source);
+  options.rejections_path = absl::GetFlag(FLAGS_rejections);
+  options.dry_run = absl::GetFlag(FLAGS_dry_run);
+  options.records_per_message = absl::GetFlag(FLAGS_records_per_message);
+  const std::string progress = absl::GetFlag(FLAGS_progress);
+  if (progress == "auto") {
+    options.progress = ProgressMode::kAuto;
+  } else if (progress == "bar") {
+    options.progress = ProgressMode::kBar;
+  } else if (progress == "lines") {
+    options.progress = ProgressMode::kLines;
+  } else if (progress == "none") {
+    options.progress = ProgressMode::kNone;
+  } else {
+    std::fprintf(stderr,
+                 "georiskctl import: --progress must be auto, bar, lines or "
+                 "none, got \"%s\"\n",
+                 progress.c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      cli::Channel(cli::Service::kIngest);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "georiskctl import: %s\n",
+                 std::string(channel.status().message()).c_str());
+    return kExitUsage;
+  }
+  options.channel = *channel;
+  return RunImport(options);
+}
+
+}  // namespace georisk

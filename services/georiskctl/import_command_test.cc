@@ -1,0 +1,296 @@
+// `georiskctl import` against an in-process Ingest service in front of a
+// fake GraphStore: every format, rejections mapped back to file and line,
+// replays, dry runs, exit codes.
+#include "services/georiskctl/import_command.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "services/common/metrics.h"
+#include "services/ingest/ingest_service.h"
+#include "services/ingest/testing/fake_graphstore.h"
+
+namespace georisk {
+namespace {
+
+using ::georisk::ingest::testing::FakeGraphStore;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string ReadAll(std::FILE* f) {
+  std::fflush(f);
+  std::rewind(f);
+  std::string out;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
+    out.append(buffer, n);
+  }
+  return out;
+}
+
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+class ImportCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    dir_ = absl::StrCat(::testing::TempDir(), "/import", n++);
+    ASSERT_EQ(system(("mkdir -p " + dir_).c_str()), 0);
+    auto fake = FakeGraphStore::Create(dir_ + "/graph");
+    ASSERT_TRUE(fake.ok()) << fake.status();
+    fake_ = std::move(*fake);
+    grpc::ServerBuilder gs_builder;
+    gs_builder.RegisterService(fake_->service());
+    graphstore_server_ = gs_builder.BuildAndStart();
+    IngestServiceOptions options;
+    options.session.batch_size = 50;
+    service_ = std::make_unique<IngestService>(
+        v1::GraphStore::NewStub(
+            graphstore_server_->InProcessChannel(grpc::ChannelArguments())),
+        options, &registry_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    address_ = absl::StrCat("127.0.0.1:", port);
+  }
+
+  void TearDown() override {
+    service_->Shutdown();
+    server_->Shutdown();
+    server_->Wait();
+    graphstore_server_->Shutdown();
+    graphstore_server_->Wait();
+  }
+
+  std::string Write(const std::string& name, const std::string& contents) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+
+  // Runs an import; the output and errors land in out_ and err_.
+  int Import(std::vector<std::string> files, ImportOptions options = {}) {
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    options.files = std::move(files);
+    if (options.ingest_address == ImportOptions().ingest_address) {
+      options.ingest_address = address_;
+    }
+    options.progress = options.progress == ProgressMode::kAuto
+                           ? ProgressMode::kNone
+                           : options.progress;
+    options.connect_timeout = absl::Seconds(2);
+    options.out = out;
+    options.err = err;
+    const int code = RunImport(options);
+    out_ = ReadAll(out);
+    err_ = ReadAll(err);
+    std::fclose(out);
+    std::fclose(err);
+    return code;
+  }
+
+  std::string dir_;
+  MetricsRegistry registry_;
+  std::unique_ptr<FakeGraphStore> fake_;
+  std::unique_ptr<grpc::Server> graphstore_server_;
+  std::unique_ptr<IngestService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::string out_, err_;
+};
+
+constexpr char kEntities[] =
+    "id,name,country,source\n"
+    "company/tsmc,TSMC,tw,https://tsmc.com\n"
+    "company/apple,Apple,US,https://apple.com\n"
+    "company/bad,Bad,Taiwan,x\n";  // Line 4: rejected while parsing.
+
+constexpr char kEdges[] =
+    "from_id,to_id,kind,weight,product_code,source\n"
+    "company/tsmc,company/apple,SUPPLIES,0.6,8542.31,s\n"
+    "company/tsmc,company/nobody,SUPPLIES,0.2,8542,s\n";  // Line 3: by ingest.
+
+TEST_F(ImportCommandTest, ImportsFilesAndMapsEveryRejectionToItsLine) {
+  const std::string entities = Write("entities.csv", kEntities);
+  const std::string edges = Write("edges.csv", kEdges);
+  // Ownership first: the FTM file is read twice, companies first.
+  const std::string ftm = Write(
+      "owners.ftm.json",
+      R"({"id": "o1", "schema": "Ownership", "properties": {"owner": ["p"], "asset": ["c"], "percentage": ["60"]}})"
+      "\n"
+      R"({"id": "p", "schema": "Company", "properties": {"name": ["P"], "jurisdiction": ["kr"]}})"
+      "\n"
+      R"({"id": "c", "schema": "Company", "properties": {"name": ["C"], "jurisdiction": ["kr"]}})"
+      "\n"
+      R"({"id": "x", "schema": "Person", "properties": {}})"
+      "\n");
+  ImportOptions options;
+  options.rejections_path = dir_ + "/rejections.jsonl";
+  EXPECT_EQ(Import({entities, edges, ftm}, options), kExitRejected) << err_;
+  EXPECT_THAT(out_, HasSubstr("files: 3\n"));
+  EXPECT_THAT(out_, HasSubstr("accepted: 6\n"));
+  EXPECT_THAT(out_, HasSubstr("rejected: 3 (2 while parsing, 1 by ingest)"));
+  const std::vector<std::string> rejections = Lines(options.rejections_path);
+  ASSERT_EQ(rejections.size(), 3u);
+  EXPECT_THAT(rejections,
+              Contains(AllOf(HasSubstr("entities.csv\",\"line\":4,"),
+                             HasSubstr("\"field\":\"country\""))));
+  EXPECT_THAT(rejections,
+              Contains(AllOf(HasSubstr("owners.ftm.json\",\"line\":4,"),
+                             HasSubstr("unknown schema"))));
+  EXPECT_THAT(rejections,
+              Contains(AllOf(HasSubstr("edges.csv\",\"line\":3,"),
+                             HasSubstr("\"record_index\":3,"),
+                             HasSubstr("\"field\":\"upsert_edge.to_id\""),
+                             HasSubstr("company/nobody"))));
+  EXPECT_THAT(err_, HasSubstr("rejected: "));
+  EXPECT_TRUE(fake_->store()->GetEntity("company/ftm-p").ok());
+  EXPECT_EQ(fake_->store()->GetStats()->edge_count, 2);
+}
+
+TEST_F(ImportCommandTest, ReplayIsAllDuplicatesAndDryRunWritesNothing) {
+  const std::string entities = Write(
+      "e.csv", "id,name,country,source\ncompany/a,A,TW,s\ncompany/b,B,KR,s\n");
+  ASSERT_EQ(Import({entities}), kExitOk) << err_;
+  const int64_t sequence = fake_->store()->LastSequence();
+  ASSERT_EQ(Import({entities}), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr("accepted: 0\nduplicates: 2\n"));
+  EXPECT_EQ(fake_->store()->LastSequence(), sequence);
+
+  const std::string more =
+      Write("more.csv", "id,name,country,source\ncompany/c,C,TW,s\n");
+  ImportOptions dry;
+  dry.dry_run = true;
+  ASSERT_EQ(Import({more}, dry), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr("accepted: 1\n"));
+  EXPECT_THAT(out_, HasSubstr("dry_run: nothing written"));
+  EXPECT_EQ(fake_->store()->LastSequence(), sequence);
+}
+
+TEST_F(ImportCommandTest, SnapshotImportReportsEnded) {
+  const std::string header = "source,entity_number,name,addresses\n";
+  ImportOptions snapshot;
+  snapshot.snapshot_source = "trade.gov/csl:EL";
+  ASSERT_EQ(Import({Write("csl1.csv", header + "EL,1,A,\"x, CN\"\n"
+                                               "EL,2,B,\"x, CN\"\n")},
+                   snapshot),
+            kExitOk)
+      << err_;
+  ASSERT_EQ(
+      Import({Write("csl2.csv", header + "EL,1,A,\"x, CN\"\n")}, snapshot),
+      kExitOk)
+      << err_;
+  EXPECT_THAT(out_, HasSubstr("ended: 1\n"));
+}
+
+TEST_F(ImportCommandTest, ServiceDownIsItsOwnExitCode) {
+  // A port nobody listens on: bind one, then close it.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(fd);
+  ImportOptions options;
+  options.ingest_address = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  EXPECT_EQ(Import({Write("a.csv", kEntities)}, options), kExitUnavailable);
+  EXPECT_THAT(err_, HasSubstr("is not reachable"));
+}
+
+TEST_F(ImportCommandTest, GraphStoreFailureBehindIngestFailsTheImport) {
+  fake_->FailAllApplies(absl::InternalError("disk on fire"));
+  EXPECT_EQ(Import({Write("a.csv", kEntities)}), kExitFailed);
+  EXPECT_THAT(err_, HasSubstr("the import failed"));
+  EXPECT_THAT(err_, HasSubstr("disk on fire"));
+}
+
+TEST_F(ImportCommandTest, UsageErrors) {
+  EXPECT_EQ(Import({dir_ + "/missing.csv"}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("cannot read"));
+  ImportOptions xml;
+  xml.format = "xml";
+  EXPECT_EQ(Import({Write("a.csv", kEntities)}, xml), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("unknown format \"xml\""));
+  EXPECT_EQ(Import({Write("a.txt", "hello\n")}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("name it with --format"));
+}
+
+TEST_F(ImportCommandTest, ProgressLinesWhenNotATerminal) {
+  ImportOptions options;
+  options.progress = ProgressMode::kLines;
+  options.progress_interval = absl::ZeroDuration();
+  ASSERT_EQ(
+      Import({Write("a.csv", "id,name,country,source\ncompany/a,A,TW,s\n")},
+             options),
+      kExitOk);
+  EXPECT_THAT(out_, HasSubstr("import: 100% ("));
+  EXPECT_THAT(out_, Not(HasSubstr("\r")));
+  options.progress = ProgressMode::kBar;
+  ASSERT_EQ(
+      Import({Write("b.csv", "id,name,country,source\ncompany/b,B,TW,s\n")},
+             options),
+      kExitOk);
+  EXPECT_THAT(out_, HasSubstr("\r[==============================] 100%"));
+}
+
+TEST(SourceMapTest, RunLengthEncodedLookup) {
+  SourceMap map;
+  for (int line = 2; line <= 1001; ++line) map.Add(0, line, 1);
+  map.Add(0, 1003, 1);  // A gap (line 1002 was rejected).
+  for (int line = 2; line <= 5; ++line) map.Add(1, line, 2);  // CSL rows.
+  EXPECT_EQ(map.size(), 1000 + 1 + 8);
+  EXPECT_EQ(map.Find(0).line, 2);
+  EXPECT_EQ(map.Find(999).line, 1001);
+  EXPECT_EQ(map.Find(1000).line, 1003);
+  EXPECT_EQ(map.Find(1001).file, 1);
+  EXPECT_EQ(map.Find(1001).line, 2);
+  EXPECT_EQ(map.Find(1002).line, 2);
+  EXPECT_EQ(map.Find(1003).line, 3);
+  EXPECT_EQ(map.Find(1008).line, 5);
+  EXPECT_EQ(map.Find(1009).file, -1);
+  EXPECT_EQ(map.Find(-1).file, -1);
+}
+
+TEST(FormatProgressTest, BarAndLine) {
+  EXPECT_EQ(FormatProgress(true, 50, 100, 12345, absl::Seconds(2), "f.csv"),
+            "[===============>              ]  50%  12,345 records  6,172 "
+            "records/s  f.csv");
+  EXPECT_EQ(FormatProgress(false, 5'600'000, 12'300'000, 12345,
+                           absl::Seconds(2), "f.csv"),
+            "import: 45% (5.6 MB of 12.3 MB), 12,345 records, 6,172 "
+            "records/s");
+  EXPECT_THAT(FormatProgress(true, 0, 0, 0, absl::ZeroDuration(), ""),
+              HasSubstr("[>"));
+}
+
+}  // namespace
+}  // namespace georisk

@@ -1,0 +1,40 @@
+# georisk ingest: built with Bazel on Debian 12, run on debian:12-slim with only
+# the shared libraries it links (deploy/docker/README.md).
+#
+#   docker build -f deploy/docker/ingest.Dockerfile -t georisk/ingest:dev .
+#
+# Build context: the repository root (ingest.Dockerfile.dockerignore applies).
+# Needs BuildKit (the default since Docker 23) for the Bazel cache mount.
+
+FROM debian:12 AS build
+# The "Build:" packages of deploy/install-deps.sh (deploy/docker/check.sh
+# keeps the two lists equal).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      bazel-bootstrap g++ pkg-config \
+      libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+      libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev \
+      libgtest-dev libgmock-dev libbenchmark-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/bazel \
+    bazel build -c opt //services/ingest \
+ && install -D -m 0755 bazel-bin/services/ingest/ingest /out/ingest
+
+FROM debian:12-slim
+# Exactly the packages that own the libraries `ldd` lists for the binary
+# (deploy/docker/check.sh verifies it).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libabsl20220623 libc-ares2 libc6 libgcc-s1 libgrpc++1.51 libgrpc29 \
+      libprotobuf32 libre2-9 libssl3 libstdc++6 zlib1g \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 65532 georisk \
+ && useradd --system --uid 65532 --gid 65532 --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin georisk
+COPY --from=build /out/ingest /usr/local/bin/ingest
+USER 65532:65532
+EXPOSE 50052 9465
+ENTRYPOINT ["/usr/local/bin/ingest"]
+CMD ["--listen=0.0.0.0:50052", "--metrics_listen=0.0.0.0:9465", "--graphstore=dns:///graphstore:50051"]

@@ -1,13 +1,54 @@
 #!/usr/bin/env bash
-# README's first command: install what is missing, build, and run georisk on
-# loopback (graphstore, ingest, scorer), then print each service's health.
-# The services keep running; stop them with: deploy/local/georisk-local down
+# README's first command: install what is missing, build, start georisk on
+# loopback (graphstore, ingest, scorer), import the demo supply chain, print
+# the top risks with their main reason, run one what-if, and leave the
+# services running. Running it again is harmless: the import is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
+
 deploy/install-deps.sh
-bazel build //services/...
-deploy/local/georisk-local up "$@"
+echo "== Building (the first build takes a few minutes) =="
+bazel build //services/graphstore //services/ingest //services/scorer //services/georiskctl
+
 echo
-echo "Services are running. Next:"
-echo "  bazel-bin/services/georiskctl/georiskctl status"
-echo "  deploy/local/georisk-local down"
+echo "== Starting graphstore, ingest and scorer on loopback =="
+deploy/local/georisk-local up "$@"
+set -a
+# shellcheck disable=SC1091
+source .georisk/run/endpoints.env
+set +a
+ctl=bazel-bin/services/georiskctl/georiskctl
+
+echo
+echo "== Importing the demo supply chain (data/demo) =="
+"$ctl" import data/demo/entities.jsonl data/demo/edges.jsonl \
+  data/demo/signals.jsonl --rejections=.georisk/rejections.jsonl
+
+# The scorer follows graphstore's change feed: wait until it has caught up.
+for _ in $(seq 1 300); do
+  status=$("$ctl" status --output=json 2>/dev/null || true)
+  graph=$(sed -n 's/.*"graph_sequence": \([0-9-]*\).*/\1/p' <<<"$status")
+  scored=$(sed -n 's/.*"scored_sequence": \([0-9-]*\).*/\1/p' <<<"$status")
+  [ -n "$graph" ] && [ "$graph" = "$scored" ] && break
+  sleep 0.2
+done
+
+echo
+echo "== The 15 highest risks, with their main reason =="
+"$ctl" top --limit 15
+
+echo
+echo "== What if cross-strait tension rose to 0.9? (data/scenarios) =="
+"$ctl" scenario data/scenarios/cross-strait-0.9.yaml --limit 10
+
+cat <<NEXT
+
+georisk is running (graphstore $GEORISK_GRAPHSTORE, ingest $GEORISK_INGEST,
+scorer $GEORISK_SCORER). Next, try:
+  $ctl explain company/sk-hynix
+  $ctl top --factor tariffs --kind facility
+  $ctl scenario data/scenarios/veu-licences-granted.yaml
+  $ctl alerts watch --state_file .georisk/alerts.seq
+  $ctl status
+Stop everything with: deploy/local/georisk-local down
+NEXT

@@ -15,7 +15,7 @@ out=$("$launcher" up --dir "$dir" --bin "$root" --port-base 0)
 echo "$out"
 for svc in graphstore ingest scorer; do
   echo "$out" | grep -q "^$svc started" || fail "$svc did not start"
-  echo "$out" | grep -Eq "^$svc +127\.0\.0\.1:[0-9]+ +SERVING$" || fail "$svc not SERVING"
+  echo "$out" | grep -Eq "^$svc +127\.0\.0\.1:[0-9]+ +SERVING( |$)" || fail "$svc not SERVING"
 done
 grep -q '^GEORISK_SCORER=127.0.0.1:[0-9]' "$dir/run/endpoints.env" || fail "no endpoints file"
 

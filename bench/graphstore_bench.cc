@@ -1,0 +1,581 @@
+// graphstore_bench: the measurements behind bench/run.sh. Each --mode prints
+// its figures as "RESULT <name>=<value>" lines on stdout (progress goes to
+// stderr) and exits non-zero on any error, after stopping what it started.
+//
+//   --mode=sizes   encoded size of the apply workload's edges (key, value),
+//                  so that db_bench can write records of the same size.
+//   --mode=apply   Apply throughput: --edges SUPPLIES edges between
+//                  --entities pre-created entities, in batches of --batch,
+//                  WAL on, sync off, through the library
+//                  (--transport=library) or through GraphStore.Apply of a
+//                  `graphstore --sync=false` process (--transport=grpc).
+//   --mode=graph   builds the skewed supply graph through the library, serves
+//                  it with the graphstore binary, times ListEdges of the
+//                  1,000-neighbour entity and 3-hop Traverse over loopback
+//                  gRPC, then restarts the binary --restarts times.
+//
+// Not a test: bench/run.sh runs it with the right flags.
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "bench/supply_graph.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "services/common/grpc_probe.h"
+#include "services/common/grpc_status.h"
+#include "services/common/status_macros.h"
+#include "storage/rocksdb_graph_store.h"
+#include "tests/testing/process.h"
+
+ABSL_FLAG(std::string, mode, "", "sizes, apply or graph.");
+ABSL_FLAG(std::string, dir, "", "Scratch directory, which must exist.");
+ABSL_FLAG(std::string, graphstore, "", "Path of the graphstore binary.");
+ABSL_FLAG(std::string, transport, "library", "apply: library or grpc.");
+ABSL_FLAG(int64_t, entities, 100'000, "Entities of the graph.");
+ABSL_FLAG(int64_t, edges, 1'000'000, "Edges of the graph.");
+ABSL_FLAG(int, batch, 1000, "apply: edges per Apply.");
+ABSL_FLAG(int, build_batch, 10'000,
+          "Mutations per Apply when creating entities and building the graph.");
+ABSL_FLAG(int, queries, 300, "graph: timed calls of each query.");
+ABSL_FLAG(int, warmup, 10, "graph: untimed calls of each query first.");
+ABSL_FLAG(int, restarts, 5, "graph: timed restarts.");
+
+namespace georisk::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using testing::ServiceProcess;
+
+constexpr absl::Duration kStartTimeout = absl::Minutes(10);
+constexpr absl::Duration kStopTimeout = absl::Minutes(2);
+constexpr int kMaxMessageBytes = 64 << 20;
+constexpr int kTraverseDepth = 3;
+
+double MillisSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start)
+      .count();
+}
+
+void Result(absl::string_view name, double value) {
+  std::printf("RESULT %s=%.10g\n", std::string(name).c_str(), value);
+  std::fflush(stdout);
+}
+
+void Progress(absl::string_view message) {
+  std::fprintf(stderr, "[bench] %s\n", std::string(message).c_str());
+}
+
+// Nearest-rank percentile (p in (0, 100]) of `values`.
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t rank = static_cast<size_t>(
+      std::ceil(p / 100.0 * static_cast<double>(values.size())));
+  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+void ReportLatencies(absl::string_view name, const std::vector<double>& ms) {
+  Result(absl::StrCat(name, "_calls"), static_cast<double>(ms.size()));
+  Result(absl::StrCat(name, "_p50_ms"), Percentile(ms, 50));
+  Result(absl::StrCat(name, "_p99_ms"), Percentile(ms, 99));
+  Result(absl::StrCat(name, "_max_ms"), Percentile(ms, 100));
+}
+
+// The status of an RPC, its message prefixed with the RPC's name.
+absl::Status FromGrpc(const grpc::Status& s, absl::string_view rpc) {
+  absl::Status status = FromGrpcStatus(s);
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(rpc, ": ", status.message()));
+}
+
+absl::StatusOr<std::unique_ptr<storage::RocksDbGraphStore>> OpenStore(
+    const std::string& path) {
+  storage::RocksDbGraphStoreOptions options;
+  options.path = path;
+  options.sync = false;  // WAL on, no fsync: as `graphstore --sync=false`.
+  return storage::RocksDbGraphStore::Open(options);
+}
+
+// The mutations upserting entities [first, first + count).
+std::vector<v1::Mutation> EntityBatch(int64_t first, int64_t count) {
+  std::vector<v1::Mutation> batch(count);
+  for (int64_t i = 0; i < count; ++i) {
+    *batch[i].mutable_upsert_entity() = MakeEntity(first + i);
+  }
+  return batch;
+}
+
+// Checks that every mutation of a batch was applied.
+absl::Status CheckApplied(int applied, size_t expected,
+                          absl::string_view what) {
+  if (applied != static_cast<int>(expected)) {
+    return absl::InternalError(absl::StrCat(what, ": ", applied, " of ",
+                                            expected, " mutations applied"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CreateEntities(storage::GraphStore& store, int64_t entities) {
+  const int64_t step = absl::GetFlag(FLAGS_build_batch);
+  for (int64_t first = 0; first < entities; first += step) {
+    const std::vector<v1::Mutation> batch =
+        EntityBatch(first, std::min(step, entities - first));
+    ASSIGN_OR_RETURN(storage::ApplyResult r, store.Apply(batch, "bench"));
+    RETURN_IF_ERROR(
+        CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
+                                v1::MUTATION_OUTCOME_APPLIED),
+                     batch.size(), "creating entities"));
+  }
+  return absl::OkStatus();
+}
+
+// The apply workload: distinct SUPPLIES edges between uniformly chosen
+// pre-created entities, in batches.
+std::vector<std::vector<v1::Edge>> ApplyWorkload(int64_t entities,
+                                                 int64_t edges, int batch) {
+  SupplyGraph graph({.entities = entities,
+                     .edges = edges,
+                     .owns_share = 0,
+                     .operates_share = 0,
+                     .skew = 1.0,
+                     .fanout_degree = 0,
+                     .seed = 7});
+  std::vector<std::vector<v1::Edge>> batches;
+  std::vector<v1::Edge> next;
+  while (graph.NextEdges(batch, &next)) batches.push_back(std::move(next));
+  return batches;
+}
+
+std::unique_ptr<v1::GraphStore::Stub> Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  return v1::GraphStore::NewStub(grpc::CreateCustomChannel(
+      address, grpc::InsecureChannelCredentials(), args));
+}
+
+// Starts the graphstore binary on `data_dir` and waits until it is SERVING;
+// `*ms` receives the time from just before exec to SERVING.
+absl::StatusOr<std::unique_ptr<ServiceProcess>> StartServer(
+    const std::string& work_dir, const std::string& data_dir,
+    std::vector<std::string> extra_args, double* ms) {
+  std::vector<std::string> args = {"--data_dir=" + data_dir,
+                                   "--log_level=warning"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  const Clock::time_point start = Clock::now();
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ServiceProcess> server,
+      ServiceProcess::Start({.binary = absl::GetFlag(FLAGS_graphstore),
+                             .args = args,
+                             .work_dir = work_dir,
+                             .start_timeout = kStartTimeout}));
+  absl::Status serving =
+      WaitForServing(server->address(), "", absl::Seconds(60));
+  if (!serving.ok()) {
+    return absl::Status(
+        serving.code(),
+        absl::StrCat(serving.message(), "; log:\n", server->Log()));
+  }
+  *ms = MillisSince(start);
+  return server;
+}
+
+// SIGTERM, and checks the exit code; `*ms` receives the time to exit.
+absl::Status StopServer(ServiceProcess& server, double* ms) {
+  const Clock::time_point start = Clock::now();
+  ASSIGN_OR_RETURN(int code, server.Stop(SIGTERM, kStopTimeout));
+  *ms = MillisSince(start);
+  if (code != 0) {
+    return absl::InternalError(absl::StrCat(
+        "graphstore exited with ", code, " on SIGTERM; log:\n", server.Log()));
+  }
+  return absl::OkStatus();
+}
+
+// --mode=sizes -------------------------------------------------------------
+
+absl::Status RunSizes() {
+  const int64_t entities = absl::GetFlag(FLAGS_entities);
+  const std::vector<std::vector<v1::Edge>> batches = ApplyWorkload(
+      entities, std::min<int64_t>(absl::GetFlag(FLAGS_edges), 10'000),
+      absl::GetFlag(FLAGS_batch));
+  // The sequences the edges get: after the entity batches, about 1,000.
+  const int64_t sequence = 1000;
+  double key_bytes = 0, value_bytes = 0, n = 0;
+  for (const auto& batch : batches) {
+    for (v1::Edge e : batch) {
+      // docs/storage.md: partition | from | 0 | kind | to | 0 | product.
+      key_bytes += 2 + e.from_id().size() + 1 + 1 + e.to_id().size() + 1 +
+                   e.product_code().size();
+      e.set_update_sequence(sequence);  // The stored tail (field 20).
+      value_bytes += static_cast<double>(e.ByteSizeLong());
+      ++n;
+    }
+  }
+  Result("edge_key_bytes", key_bytes / n);
+  Result("edge_value_bytes", value_bytes / n);
+  return absl::OkStatus();
+}
+
+// --mode=apply -------------------------------------------------------------
+
+absl::Status RunApplyLibrary(const std::string& dir, int64_t entities,
+                             const std::vector<std::vector<v1::Edge>>& edges) {
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
+                   OpenStore(dir + "/graph"));
+  RETURN_IF_ERROR(CreateEntities(*store, entities));
+  std::vector<std::vector<v1::Mutation>> batches;
+  batches.reserve(edges.size());
+  for (const std::vector<v1::Edge>& batch : edges) {
+    std::vector<v1::Mutation>& m = batches.emplace_back(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      *m[i].mutable_upsert_edge() = batch[i];
+    }
+  }
+  Progress("apply/library: timing");
+  std::vector<double> batch_ms;
+  batch_ms.reserve(batches.size());
+  int64_t applied = 0, sent = 0;
+  const Clock::time_point start = Clock::now();
+  for (const std::vector<v1::Mutation>& batch : batches) {
+    const Clock::time_point t = Clock::now();
+    ASSIGN_OR_RETURN(storage::ApplyResult r, store->Apply(batch, "bench"));
+    batch_ms.push_back(MillisSince(t));
+    sent += static_cast<int64_t>(batch.size());
+    applied += std::count(r.outcomes.begin(), r.outcomes.end(),
+                          v1::MUTATION_OUTCOME_APPLIED);
+  }
+  const double seconds = MillisSince(start) / 1000;
+  RETURN_IF_ERROR(CheckApplied(static_cast<int>(applied),
+                               static_cast<size_t>(sent), "apply"));
+  Result("apply_library_edges", static_cast<double>(applied));
+  Result("apply_library_seconds", seconds);
+  Result("apply_library_edges_per_s", static_cast<double>(applied) / seconds);
+  Result("apply_library_batch_p50_ms", Percentile(batch_ms, 50));
+  Result("apply_library_batch_p99_ms", Percentile(batch_ms, 99));
+  return absl::OkStatus();
+}
+
+absl::Status RunApplyGrpc(const std::string& dir, int64_t entities,
+                          const std::vector<std::vector<v1::Edge>>& edges) {
+  double start_ms = 0;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ServiceProcess> server,
+      StartServer(dir, dir + "/data", {"--sync=false"}, &start_ms));
+  std::unique_ptr<v1::GraphStore::Stub> stub = Connect(server->address());
+  auto apply = [&](const v1::ApplyRequest& request,
+                   v1::ApplyResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(5)));
+    return FromGrpc(stub->Apply(&context, request, response), "Apply");
+  };
+  const int64_t step = absl::GetFlag(FLAGS_build_batch);
+  for (int64_t first = 0; first < entities; first += step) {
+    v1::ApplyRequest request;
+    request.set_origin("bench");
+    for (v1::Mutation& m :
+         EntityBatch(first, std::min(step, entities - first))) {
+      *request.add_mutations() = std::move(m);
+    }
+    v1::ApplyResponse response;
+    RETURN_IF_ERROR(apply(request, &response));
+  }
+  std::vector<v1::ApplyRequest> requests(edges.size());
+  for (size_t b = 0; b < edges.size(); ++b) {
+    requests[b].set_origin("bench");
+    for (const v1::Edge& e : edges[b]) {
+      *requests[b].add_mutations()->mutable_upsert_edge() = e;
+    }
+  }
+  Progress("apply/grpc: timing");
+  std::vector<double> batch_ms;
+  batch_ms.reserve(requests.size());
+  int64_t applied = 0, sent = 0;
+  const Clock::time_point start = Clock::now();
+  for (const v1::ApplyRequest& request : requests) {
+    const Clock::time_point t = Clock::now();
+    v1::ApplyResponse response;
+    RETURN_IF_ERROR(apply(request, &response));
+    batch_ms.push_back(MillisSince(t));
+    sent += request.mutations_size();
+    applied +=
+        std::count(response.outcomes().begin(), response.outcomes().end(),
+                   v1::MUTATION_OUTCOME_APPLIED);
+  }
+  const double seconds = MillisSince(start) / 1000;
+  RETURN_IF_ERROR(CheckApplied(static_cast<int>(applied),
+                               static_cast<size_t>(sent), "apply"));
+  Result("apply_grpc_edges", static_cast<double>(applied));
+  Result("apply_grpc_seconds", seconds);
+  Result("apply_grpc_edges_per_s", static_cast<double>(applied) / seconds);
+  Result("apply_grpc_batch_p50_ms", Percentile(batch_ms, 50));
+  Result("apply_grpc_batch_p99_ms", Percentile(batch_ms, 99));
+  double stop_ms = 0;
+  return StopServer(*server, &stop_ms);
+}
+
+absl::Status RunApply(const std::string& dir) {
+  const int64_t entities = absl::GetFlag(FLAGS_entities);
+  const std::vector<std::vector<v1::Edge>> edges = ApplyWorkload(
+      entities, absl::GetFlag(FLAGS_edges), absl::GetFlag(FLAGS_batch));
+  const std::string transport = absl::GetFlag(FLAGS_transport);
+  if (transport == "library") return RunApplyLibrary(dir, entities, edges);
+  if (transport == "grpc") return RunApplyGrpc(dir, entities, edges);
+  return absl::InvalidArgumentError("--transport: library or grpc");
+}
+
+// --mode=graph -------------------------------------------------------------
+
+// Bytes of the files in `dir` whose names end in `suffix` (".log": the
+// write-ahead log; ".sst": tables).
+double MiBOfFiles(const std::string& dir, absl::string_view suffix) {
+  std::error_code error;
+  uintmax_t bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(),
+                     std::string(suffix)) == 0) {
+      bytes += entry.file_size(error);
+    }
+  }
+  return static_cast<double>(bytes) / (1 << 20);
+}
+
+// Builds the graph through the library; leaves the out-degrees in `graph`.
+absl::Status BuildGraph(const std::string& path, SupplyGraph& graph) {
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
+                   OpenStore(path));
+  const int64_t entities = graph.options().entities;
+  const Clock::time_point start = Clock::now();
+  RETURN_IF_ERROR(CreateEntities(*store, entities));
+  const double entities_s = MillisSince(start) / 1000;
+  Progress(
+      absl::StrFormat("graph: %d entities in %.1f s", entities, entities_s));
+
+  const Clock::time_point edges_start = Clock::now();
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Mutation> batch;
+  double apply_s = 0;
+  int64_t done = 0, next_report = 1'000'000;
+  while (graph.NextEdges(absl::GetFlag(FLAGS_build_batch), &edges)) {
+    batch.resize(edges.size());
+    for (size_t i = 0; i < edges.size(); ++i) {
+      *batch[i].mutable_upsert_edge() = std::move(edges[i]);
+    }
+    const Clock::time_point t = Clock::now();
+    ASSIGN_OR_RETURN(storage::ApplyResult r, store->Apply(batch, "bench"));
+    apply_s += MillisSince(t) / 1000;
+    RETURN_IF_ERROR(
+        CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
+                                v1::MUTATION_OUTCOME_APPLIED),
+                     batch.size(), "building edges"));
+    done += static_cast<int64_t>(batch.size());
+    if (done >= next_report) {
+      Progress(absl::StrFormat("graph: %d edges, %.0f s", done,
+                               MillisSince(edges_start) / 1000));
+      next_report += 1'000'000;
+    }
+  }
+  const double edges_s = MillisSince(edges_start) / 1000;
+  ASSIGN_OR_RETURN(storage::StoreStats stats, store->GetStats());
+  const Clock::time_point close_start = Clock::now();
+  store.reset();
+  const double close_s = MillisSince(close_start) / 1000;
+  Result("graph_entities", static_cast<double>(stats.entity_count));
+  Result("graph_edges", static_cast<double>(stats.edge_count));
+  Result("graph_build_entities_s", entities_s);
+  Result("graph_build_edges_s", edges_s);
+  Result("graph_build_edges_apply_s", apply_s);
+  Result("graph_build_close_s", close_s);
+  Result("graph_build_total_s", MillisSince(start) / 1000);
+  Result("graph_disk_mib", static_cast<double>(stats.disk_bytes) / (1 << 20));
+  // What the next open has to replay, and what is already in tables.
+  Result("graph_wal_mib_at_close", MiBOfFiles(path, ".log"));
+  Result("graph_sst_mib_at_close", MiBOfFiles(path, ".sst"));
+  const auto& degree = graph.out_degree();
+  Result("graph_max_out_degree",
+         *std::max_element(degree.begin(), degree.end()));
+  if (stats.entity_count != entities ||
+      stats.edge_count != graph.options().edges) {
+    return absl::InternalError(absl::StrCat(
+        "built ", stats.entity_count, " entities and ", stats.edge_count,
+        " edges; wanted ", entities, " and ", graph.options().edges));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckServedCounts(v1::GraphStore::Stub& stub,
+                               const SupplyGraphOptions& options) {
+  grpc::ClientContext context;
+  v1::GetStatsResponse stats;
+  RETURN_IF_ERROR(FromGrpc(
+      stub.GetStats(&context, v1::GetStatsRequest(), &stats), "GetStats"));
+  if (stats.entity_count() != options.entities ||
+      stats.edge_count() != options.edges) {
+    return absl::InternalError(
+        absl::StrCat("the server reports ", stats.entity_count(),
+                     " entities and ", stats.edge_count(), " edges; built ",
+                     options.entities, " and ", options.edges));
+  }
+  return absl::OkStatus();
+}
+
+// Every page of the fan-out entity's outbound edges; returns how many.
+absl::StatusOr<int> ListAllEdges(v1::GraphStore::Stub& stub,
+                                 const std::string& id) {
+  v1::ListEdgesRequest request;
+  request.set_entity_id(id);
+  request.set_direction(v1::DIRECTION_OUTBOUND);
+  request.set_page_size(1000);
+  int total = 0;
+  do {
+    grpc::ClientContext context;
+    v1::ListEdgesResponse response;
+    RETURN_IF_ERROR(
+        FromGrpc(stub.ListEdges(&context, request, &response), "ListEdges"));
+    total += response.edges_size();
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return total;
+}
+
+absl::Status TimeQueries(v1::GraphStore::Stub& stub, const SupplyGraph& graph) {
+  const int queries = absl::GetFlag(FLAGS_queries);
+  const int warmup = absl::GetFlag(FLAGS_warmup);
+
+  std::vector<double> list_ms;
+  for (int i = 0; i < warmup + queries; ++i) {
+    const Clock::time_point t = Clock::now();
+    ASSIGN_OR_RETURN(int n, ListAllEdges(stub, graph.fanout_entity_id()));
+    if (i >= warmup) list_ms.push_back(MillisSince(t));
+    if (n != graph.options().fanout_degree) {
+      return absl::InternalError(absl::StrCat(
+          "ListEdges of ", graph.fanout_entity_id(), " gave ", n, " edges"));
+    }
+  }
+  ReportLatencies("list_edges_1000", list_ms);
+
+  // Start entities: uniform over those with at least one out-edge.
+  std::vector<int64_t> candidates;
+  const auto& degree = graph.out_degree();
+  for (size_t i = 0; i < degree.size(); ++i) {
+    if (degree[i] > 0) candidates.push_back(static_cast<int64_t>(i));
+  }
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<size_t> pick(0, candidates.size() - 1);
+  std::vector<double> traverse_ms, reached;
+  int truncated = 0;
+  for (int i = 0; i < warmup + queries; ++i) {
+    v1::TraverseRequest request;
+    request.add_start_ids(EntityId(candidates[pick(rng)]));
+    request.set_direction(v1::DIRECTION_OUTBOUND);
+    request.set_max_depth(kTraverseDepth);  // max_entities: the default.
+    grpc::ClientContext context;
+    v1::TraverseResponse response;
+    const Clock::time_point t = Clock::now();
+    RETURN_IF_ERROR(
+        FromGrpc(stub.Traverse(&context, request, &response), "Traverse"));
+    if (i < warmup) continue;
+    traverse_ms.push_back(MillisSince(t));
+    reached.push_back(response.entities_size());
+    truncated += response.truncated();
+  }
+  ReportLatencies("traverse_3hop", traverse_ms);
+  Result("traverse_3hop_entities_p50", Percentile(reached, 50));
+  Result("traverse_3hop_entities_p99", Percentile(reached, 99));
+  Result("traverse_3hop_truncated", truncated);
+  return absl::OkStatus();
+}
+
+absl::Status RunGraph(const std::string& dir) {
+  SupplyGraph graph({.entities = absl::GetFlag(FLAGS_entities),
+                     .edges = absl::GetFlag(FLAGS_edges)});
+  const std::string data_dir = dir + "/data";
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", data_dir, ": ", error.message()));
+  }
+  RETURN_IF_ERROR(BuildGraph(data_dir + "/graph", graph));
+
+  double ms = 0;
+  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> server,
+                   StartServer(dir, data_dir, {}, &ms));
+  Result("first_start_to_serving_ms", ms);
+  {
+    std::unique_ptr<v1::GraphStore::Stub> stub = Connect(server->address());
+    RETURN_IF_ERROR(CheckServedCounts(*stub, graph.options()));
+    RETURN_IF_ERROR(TimeQueries(*stub, graph));
+  }
+
+  std::vector<double> start_ms, stop_ms;
+  for (int i = 0; i < absl::GetFlag(FLAGS_restarts); ++i) {
+    RETURN_IF_ERROR(StopServer(*server, &ms));
+    stop_ms.push_back(ms);
+    ASSIGN_OR_RETURN(server, StartServer(dir, data_dir, {}, &ms));
+    start_ms.push_back(ms);
+    Progress(
+        absl::StrFormat("restart %d: stop %.0f ms, start to SERVING %.0f ms",
+                        i + 1, stop_ms.back(), ms));
+  }
+  std::unique_ptr<v1::GraphStore::Stub> stub = Connect(server->address());
+  RETURN_IF_ERROR(CheckServedCounts(*stub, graph.options()));
+  Result("restarts", static_cast<double>(start_ms.size()));
+  Result("restart_to_serving_median_ms", Percentile(start_ms, 50));
+  Result("restart_to_serving_min_ms",
+         *std::min_element(start_ms.begin(), start_ms.end()));
+  Result("restart_to_serving_max_ms", Percentile(start_ms, 100));
+  Result("stop_median_ms", Percentile(stop_ms, 50));
+  return StopServer(*server, &ms);
+}
+
+absl::Status Run() {
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const std::string dir = absl::GetFlag(FLAGS_dir);
+  if (mode == "sizes") return RunSizes();
+  if (dir.empty()) return absl::InvalidArgumentError("--dir: required");
+  if ((mode == "graph" || absl::GetFlag(FLAGS_transport) == "grpc") &&
+      absl::GetFlag(FLAGS_graphstore).empty()) {
+    return absl::InvalidArgumentError("--graphstore: required");
+  }
+  if (absl::GetFlag(FLAGS_queries) < 1 || absl::GetFlag(FLAGS_restarts) < 1) {
+    return absl::InvalidArgumentError("--queries, --restarts: at least 1");
+  }
+  if (mode == "apply") return RunApply(dir);
+  if (mode == "graph") return RunGraph(dir);
+  return absl::InvalidArgumentError("--mode: sizes, apply or graph");
+}
+
+}  // namespace
+}  // namespace georisk::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  absl::Status s = georisk::bench::Run();
+  if (!s.ok()) {
+    std::fprintf(stderr, "graphstore_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -144,13 +144,19 @@ void YamlToJson(const YAML::Node& node, std::string* out) {
 
 void PrintAlert(const v1::Alert& a) {
   std::string reason = a.reasons_size() > 0 ? a.reasons(0) : "";
+  // A FIRING record after the first one of an alert is an update.
+  std::string state = v1::Alert::State_Name(a.state());
+  if (a.state() == v1::Alert::FIRING &&
+      FromProtoTime(a.update_time()) != FromProtoTime(a.start_time())) {
+    state = "UPDATED";
+  }
   std::printf("#%lld %s %-8s %s (%s) %s: %s -> %s, %s%s%s\n",
               static_cast<long long>(a.sequence()),
               absl::FormatTime("%Y-%m-%d %H:%M:%S",
                                FromProtoTime(a.update_time()),
                                absl::UTCTimeZone())
                   .c_str(),
-              v1::Alert::State_Name(a.state()).c_str(), a.entity_id().c_str(),
+              state.c_str(), a.entity_id().c_str(),
               a.entity_name().c_str(), a.rule_name().c_str(),
               Fixed(a.score_before()).c_str(), Fixed(a.score_after()).c_str(),
               FactorLabel(a.factor()).c_str(), reason.empty() ? "" : " - ",

@@ -72,13 +72,10 @@ FILE_FLAGS = {"data_dir", "model_config", "tls_cert", "tls_key", "tls_client_ca"
 # client flags being added to services/common, --health_listen (a plaintext
 # health-only port: kubelet gRPC probes cannot speak TLS), and the real
 # scorer's --model_config (the built scorer is still main_stub.cc).
-_SERVER_PENDING = {"tls_cert", "tls_key", "tls_client_ca", "token_file", "health_listen"}
-_CLIENT_PENDING = {"graphstore_lb_policy", "graphstore_tls_ca", "client_tls_cert",
-                   "client_tls_key", "graphstore_token_file"}
 PENDING_FLAGS = {
-    "graphstore": _SERVER_PENDING,
-    "ingest": _SERVER_PENDING | _CLIENT_PENDING,
-    "scorer": _SERVER_PENDING | _CLIENT_PENDING | {"model_config", "alertmanager_url"},
+    "graphstore": set(),
+    "ingest": set(),
+    "scorer": set(),
 }
 
 GRACE_MARGIN_S = 5

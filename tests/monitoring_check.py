@@ -33,31 +33,11 @@ EXTERNAL_METRICS = {"up", "kubelet_volume_stats_available_bytes", "kubelet_volum
 # Metrics the dashboard and rules use that no built service exposes yet. Each
 # is listed, with who provides it, in deploy/monitoring/README.md.
 PENDING_METRICS = {
-    # Has series only once the scorer is given --alertmanager_url, which the
-    # local launcher does not do.
+    # Have series only once the scorer is given --alertmanager_url, which the
+    # local launcher does not do (tests/scorer_alertmanager_test covers them).
     "georisk_alertmanager_requests_total",
-    "georisk_rocksdb_sst_bytes",
-    "georisk_rocksdb_memtable_bytes",
-    "georisk_rocksdb_pending_compaction_bytes",
-    "georisk_rocksdb_running_compactions",
-    "georisk_rocksdb_write_stall_seconds_total",
-    # Being built now (services/ingest/ingest_metrics.cc, the real scorer's
-    # services/scorer/main.cc): listed until they are committed.
-    "georisk_ingest_records_total",
-    "georisk_ingest_batches_total",
-    "georisk_ingest_apply_retries_total",
-    "georisk_ingest_apply_seconds_bucket",
-    "georisk_ingest_streams",
-    "georisk_ingest_records_in_flight",
     "georisk_alertmanager_queue_length",
     "georisk_alertmanager_alerts_firing",
-    "georisk_scorer_feed_lag",
-    "georisk_scorer_graph_sequence",
-    "georisk_scorer_score_changes",
-    "georisk_alerts_firing",
-    "georisk_alert_records_total",
-    "georisk_alert_log_head",
-    "georisk_alert_log_write_errors_total",
 }
 
 GRAFANA_VARS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h", "$namespace": "georisk"}

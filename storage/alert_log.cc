@@ -9,6 +9,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "storage/internal/keys.h"
 #include "storage/internal/rocksdb_util.h"
 
 namespace georisk::storage {
@@ -20,21 +21,13 @@ constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
 std::string SequenceKey(int64_t sequence) {
-  std::string out(8, '\0');
-  uint64_t v = static_cast<uint64_t>(sequence);
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
+  return internal::EncodeChangeLogKey(static_cast<uint64_t>(sequence));
 }
 
 int64_t DecodeSequenceKey(const rocksdb::Slice& key) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < key.size() && i < 8; ++i) {
-    v = (v << 8) | static_cast<unsigned char>(key[i]);
-  }
-  return static_cast<int64_t>(v);
+  absl::StatusOr<uint64_t> v =
+      internal::DecodeChangeLogKey(absl::string_view(key.data(), key.size()));
+  return v.ok() ? static_cast<int64_t>(*v) : 0;
 }
 
 // Page tokens: web-safe base64 of "a" + the sequence to continue below.

@@ -6,6 +6,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "storage/internal/keys.h"
 #include "storage/internal/rocksdb_util.h"
 
 namespace georisk::storage {
@@ -16,23 +17,15 @@ using internal::ToAbslStatus;
 constexpr char kAppliedKey[] = "applied_sequence";
 constexpr char kReplacingKey[] = "replacing";
 
+// The applied sequence, stored as the change log's key encoding.
 std::string EncodeSequence(int64_t sequence) {
-  std::string out(8, '\0');
-  uint64_t v = static_cast<uint64_t>(sequence);
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
+  return internal::EncodeChangeLogKey(static_cast<uint64_t>(sequence));
 }
 
 absl::StatusOr<int64_t> DecodeSequence(absl::string_view bytes) {
-  if (bytes.size() != 8) {
-    return absl::DataLossError("mirror: malformed applied_sequence");
-  }
-  uint64_t v = 0;
-  for (unsigned char c : bytes) v = (v << 8) | c;
-  return static_cast<int64_t>(v);
+  absl::StatusOr<uint64_t> v = internal::DecodeChangeLogKey(bytes);
+  if (!v.ok()) return absl::DataLossError("mirror: malformed applied_sequence");
+  return static_cast<int64_t>(*v);
 }
 
 v1::EdgeKey KeyOf(const v1::Edge& edge) {

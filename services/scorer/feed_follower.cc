@@ -110,6 +110,8 @@ absl::Status FeedFollower::LoadFromMirror() {
 
 absl::Status FeedFollower::Bootstrap() {
   grpc::ClientContext context;
+  context.set_deadline(
+      absl::ToChronoTime(absl::Now() + options_.snapshot_deadline));
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::CancelledError("stopping");

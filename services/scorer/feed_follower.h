@@ -54,6 +54,9 @@ struct FeedFollowerOptions {
   // retry_max.
   absl::Duration retry_initial = absl::Milliseconds(100);
   absl::Duration retry_max = absl::Seconds(5);
+  // Deadline of one ExportSnapshot (the whole graph; generous). WatchChanges
+  // has none: it is meant to last, and keepalive pings detect a dead peer.
+  absl::Duration snapshot_deadline = absl::Minutes(30);
 };
 
 class FeedFollower {

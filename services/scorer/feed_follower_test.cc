@@ -157,6 +157,10 @@ TEST_F(FeedFollowerTest, BootstrapsThenFollowsThenResumesFromItsOwnCopy) {
     Commit("c");  // Live.
     ASSERT_TRUE(consumer.WaitFor(3));
     EXPECT_EQ(consumer.size(), 3u);
+    // The follower records a sequence once the consumer has returned.
+    for (int i = 0; i < 200 && follower.applied_sequence() < 3; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
     EXPECT_EQ(follower.applied_sequence(), 3);
     follower.Stop();
     EXPECT_EQ(mirror->applied_sequence(), 3);

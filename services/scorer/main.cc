@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "services/common/channel.h"
 #include "services/common/client_flags.h"
@@ -14,10 +15,9 @@
 #include "services/common/metrics.h"
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
-#include "absl/strings/str_join.h"
 #include "services/scorer/alert_evaluator.h"
-#include "services/scorer/alertmanager/notifier.h"
 #include "services/scorer/alert_pipeline.h"
+#include "services/scorer/alertmanager/notifier.h"
 #include "services/scorer/alerts_service.h"
 #include "services/scorer/feed_follower.h"
 #include "services/scorer/model/engine.h"
@@ -122,38 +122,39 @@ int main(int argc, char** argv) {
       rules, config->bands(), config->version());
   const std::vector<georisk::v1::AlertRule> rules_in_force = evaluator->rules();
 
-  georisk::ScoreState state(std::move(*engine), [] { return absl::Now(); },
-                            absl::GetFlag(FLAGS_change_log_capacity));
   georisk::MetricsRegistry registry;
-  georisk::AlertPipeline pipeline(std::move(evaluator), alert_log->get(),
-                                  [] { return absl::Now(); }, &registry);
+  georisk::ScoreState state(
+      std::move(*engine), [] { return absl::Now(); },
+      absl::GetFlag(FLAGS_change_log_capacity), &registry);
+  georisk::AlertPipeline pipeline(
+      std::move(evaluator), alert_log->get(), [] { return absl::Now(); },
+      &registry);
   if (absl::Status s = pipeline.Restore(); !s.ok()) {
     return georisk::ExitWithError(s);
   }
-  state.AddListener([&pipeline](
-                        const std::vector<georisk::v1::ScoreChange>& changes,
-                        int64_t sequence,
-                        const georisk::scorer::Engine& engine) {
-    // The top reasons of the explanation, read under the engine's lock.
-    pipeline.OnScoreChanges(
-        changes, sequence,
-        [&engine](const std::string& id, georisk::v1::Factor factor) {
-          std::vector<std::string> reasons;
-          auto explanation = engine.Explain(id, factor, 1, 6);
-          if (!explanation.ok()) return reasons;
-          for (const auto& c : explanation->contributions()) {
-            if (reasons.size() == 3) break;
-            reasons.push_back(absl::StrCat(
-                c.description(), " (", static_cast<int>(c.fraction() * 100 + 0.5),
-                "%)"));
-          }
-          for (const auto& p : explanation->paths()) {
-            reasons.push_back(p.summary());
-            break;
-          }
-          return reasons;
-        });
-  });
+  state.AddListener(
+      [&pipeline](const std::vector<georisk::v1::ScoreChange>& changes,
+                  int64_t sequence, const georisk::scorer::Engine& engine) {
+        // The top reasons of the explanation, read under the engine's lock.
+        pipeline.OnScoreChanges(
+            changes, sequence,
+            [&engine](const std::string& id, georisk::v1::Factor factor) {
+              std::vector<std::string> reasons;
+              auto explanation = engine.Explain(id, factor, 1, 6);
+              if (!explanation.ok()) return reasons;
+              for (const auto& c : explanation->contributions()) {
+                if (reasons.size() == 3) break;
+                reasons.push_back(absl::StrCat(
+                    c.description(), " (",
+                    static_cast<int>(c.fraction() * 100 + 0.5), "%)"));
+              }
+              for (const auto& p : explanation->paths()) {
+                reasons.push_back(p.summary());
+                break;
+              }
+              return reasons;
+            });
+      });
   // Alertmanager: told about every record once it is durable; firing alerts
   // from before a restart are announced again.
   std::unique_ptr<georisk::AlertmanagerNotifier> notifier;
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
   if (!server.ok()) return georisk::ExitWithError(server.status());
 
   auto channel_options = georisk::GraphstoreChannelOptionsFromFlags();
-  if (!channel_options.ok()) return georisk::ExitWithError(channel_options.status());
+  if (!channel_options.ok())
+    return georisk::ExitWithError(channel_options.status());
   auto channel = georisk::MakeChannel(*channel_options);
   if (!channel.ok()) return georisk::ExitWithError(channel.status());
   georisk::FeedFollower follower(georisk::v1::GraphStore::NewStub(*channel),

@@ -8,10 +8,24 @@ namespace georisk {
 
 ScoreState::ScoreState(std::unique_ptr<scorer::Engine> engine,
                        std::function<absl::Time()> clock,
-                       size_t change_log_capacity)
+                       size_t change_log_capacity, MetricsRegistry* registry)
     : clock_(std::move(clock)),
       engine_(std::move(engine)),
-      change_log_(change_log_capacity) {}
+      change_log_(change_log_capacity) {
+  if (registry != nullptr) {
+    changes_applied_ =
+        &registry
+             ->AddCounter("georisk_scorer_changes_applied_total",
+                          "Graph changes (commits) rescored incrementally.")
+             .WithLabels({});
+    apply_seconds_ =
+        &registry
+             ->AddHistogram("georisk_scorer_apply_seconds",
+                            "Time to rescore one graph change, seconds.", {},
+                            MetricsRegistry::DefaultLatencyBuckets())
+             .WithLabels({});
+  }
+}
 
 void ScoreState::AddListener(Listener listener) {
   listeners_.push_back(std::move(listener));
@@ -39,7 +53,12 @@ void ScoreState::Apply(const std::vector<v1::Change>& changes,
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_();
   for (const v1::Change& change : changes) {
+    absl::Time start = absl::Now();
     std::vector<v1::ScoreChange> moved = engine_->ApplyChange(change, now);
+    if (changes_applied_ != nullptr) {
+      changes_applied_->Increment();
+      apply_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    }
     sequence_.store(change.sequence());
     if (!moved.empty()) Publish(std::move(moved), change.sequence());
   }

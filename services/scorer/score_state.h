@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/common/metrics.h"
 #include "services/scorer/feed_follower.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/score_change_log.h"
@@ -39,8 +40,10 @@ class ScoreState final : public GraphFeedConsumer {
   using Listener = std::function<void(const std::vector<v1::ScoreChange>&,
                                       int64_t, const scorer::Engine&)>;
 
+  // `registry` (not owned, may be null) gets the scoring metrics.
   ScoreState(std::unique_ptr<scorer::Engine> engine,
-             std::function<absl::Time()> clock, size_t change_log_capacity);
+             std::function<absl::Time()> clock, size_t change_log_capacity,
+             MetricsRegistry* registry = nullptr);
 
   // GraphFeedConsumer.
   void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
@@ -95,6 +98,8 @@ class ScoreState final : public GraphFeedConsumer {
   std::atomic<int64_t> sequence_{0};
   std::vector<Listener> listeners_;
   ScoreChangeLog change_log_;
+  Counter* changes_applied_ = nullptr;
+  Histogram* apply_seconds_ = nullptr;
 };
 
 }  // namespace georisk

@@ -59,7 +59,9 @@ void ExpectValid(const State& st, const std::string& where) {
     ASSERT_EQ(st.comp_by_key.at(st.key[c]), c) << where;
     for (const PropOut& e : st.pout.List(v)) {
       const Comp d = st.comp_of[e.dst];
-      if (d != c) ASSERT_LT(st.key[c], st.key[d]) << where << " " << v;
+      if (d != c) {
+        ASSERT_LT(st.key[c], st.key[d]) << where << " " << v;
+      }
     }
   }
   // Members lists agree with comp_of.

@@ -3,14 +3,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <memory>
+#include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -64,6 +68,75 @@ std::string Thousands(int64_t n) {
 std::string Megabytes(int64_t bytes) {
   return absl::StrFormat("%.1f MB", static_cast<double>(bytes) / 1e6);
 }
+
+// Writes stream messages on a thread of its own, so that parsing (the
+// caller's thread) and sending overlap, and so that the stream's transport is
+// served while files are parsed: the server's HTTP/2 pings are answered at
+// once, and gRPC's flow-control window grows with them instead of staying at
+// 64 KiB.
+class Sender {
+ public:
+  Sender(grpc::ClientWriter<v1::IngestRequest>* writer, size_t depth)
+      : writer_(writer), depth_(depth), thread_([this] { Run(); }) {}
+  ~Sender() { Close(); }
+
+  // Queues `request` (waiting while `depth` messages are queued); false once
+  // the stream broke.
+  bool Send(v1::IngestRequest request) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](Sender* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+          return s->broken_ || s->queue_.size() < s->depth_;
+        },
+        this));
+    if (broken_) return false;
+    queue_.push_back(std::move(request));
+    return true;
+  }
+
+  // Waits until every queued message is written; false if the stream broke.
+  bool Close() {
+    {
+      absl::MutexLock lock(&mu_);
+      closed_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    absl::MutexLock lock(&mu_);
+    return !broken_;
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      v1::IngestRequest request;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Sender* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+              return s->closed_ || !s->queue_.empty();
+            },
+            this));
+        if (queue_.empty()) return;  // Closed.
+        request = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      if (!writer_->Write(request)) {
+        absl::MutexLock lock(&mu_);
+        broken_ = true;
+        queue_.clear();
+        return;
+      }
+    }
+  }
+
+  grpc::ClientWriter<v1::IngestRequest>* const writer_;
+  const size_t depth_;
+  absl::Mutex mu_;
+  std::deque<v1::IngestRequest> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 struct InputFile {
   std::string path;
@@ -154,18 +227,34 @@ class Importer {
       channel = grpc::CreateCustomChannel(
           options_.ingest_address, grpc::InsecureChannelCredentials(), args);
     }
-    if (!channel->WaitForConnected(
-            absl::ToChronoTime(absl::Now() + options_.connect_timeout))) {
+    // Connected, or failed: a refused connection is reported at once rather
+    // than retried until the timeout.
+    const absl::Time deadline = absl::Now() + options_.connect_timeout;
+    grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+    std::string why;
+    while (state != GRPC_CHANNEL_READY) {
+      if (state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
+          state == GRPC_CHANNEL_SHUTDOWN) {
+        why = "the connection failed";
+        break;
+      }
+      if (!channel->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
+        why = absl::StrCat("no connection within ",
+                           absl::FormatDuration(options_.connect_timeout));
+        break;
+      }
+      state = channel->GetState(/*try_to_connect=*/true);
+    }
+    if (!why.empty()) {
       std::fprintf(options_.err,
-                   "georiskctl import: ingest at %s is not reachable (no "
-                   "connection within %s). Is it running? Try "
-                   "'georiskctl status'.\n",
-                   options_.ingest_address.c_str(),
-                   absl::FormatDuration(options_.connect_timeout).c_str());
+                   "georiskctl import: ingest at %s is not reachable (%s). Is "
+                   "it running? Try 'georiskctl status'.\n",
+                   options_.ingest_address.c_str(), why.c_str());
       return kExitUnavailable;
     }
     stub_ = v1::Ingest::NewStub(channel);
     writer_ = stub_->Ingest(&context_, &response_);
+    sender_ = std::make_unique<Sender>(writer_.get(), /*depth=*/4);
     v1::IngestOptions* o = request_.mutable_options();
     o->set_snapshot_source(options_.snapshot_source);
     o->set_dry_run(options_.dry_run);
@@ -232,9 +321,9 @@ class Importer {
   bool Flush() {
     if (request_.records_size() == 0 && !first_message_) return true;
     sent_ += request_.records_size();
-    const bool ok = writer_->Write(request_);
+    const bool ok = sender_->Send(std::move(request_));
     first_message_ = false;
-    request_.Clear();
+    request_ = v1::IngestRequest();
     request_bytes_ = 0;
     return ok;
   }
@@ -303,6 +392,7 @@ class Importer {
   }
 
   int Finish(bool ok) {
+    ok = sender_->Close() && ok;
     if (ok) writer_->WritesDone();
     const grpc::Status status = writer_->Finish();
     Progress(true);
@@ -410,6 +500,7 @@ class Importer {
   grpc::ClientContext context_;
   v1::IngestResponse response_;
   std::unique_ptr<grpc::ClientWriter<v1::IngestRequest>> writer_;
+  std::unique_ptr<Sender> sender_;
   v1::IngestRequest request_;
   int64_t request_bytes_ = 0;
   bool first_message_ = true;

@@ -17,13 +17,16 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "services/common/status_macros.h"
+#include "storage/internal/entity_id_set.h"
 #include "storage/internal/keys.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/rocksdb_util.h"
@@ -198,6 +201,24 @@ absl::StatusOr<int64_t> DecodeMetaValue(absl::string_view name,
   return static_cast<int64_t>(*value);
 }
 
+// Sets RocksDB's perf level of the calling thread for the scope, then restores
+// it. RocksDB's default level counts into the thread-local PerfContext in
+// every key comparison; with Debian's shared librocksdb each of those is a
+// __tls_get_addr call, which the commit path can do without.
+class ScopedPerfLevel {
+ public:
+  explicit ScopedPerfLevel(rocksdb::PerfLevel level)
+      : saved_(rocksdb::GetPerfLevel()) {
+    rocksdb::SetPerfLevel(level);
+  }
+  ~ScopedPerfLevel() { rocksdb::SetPerfLevel(saved_); }
+  ScopedPerfLevel(const ScopedPerfLevel&) = delete;
+  ScopedPerfLevel& operator=(const ScopedPerfLevel&) = delete;
+
+ private:
+  const rocksdb::PerfLevel saved_;
+};
+
 // A RocksDB snapshot, released on destruction.
 class ScopedSnapshot {
  public:
@@ -236,6 +257,23 @@ struct RocksDbGraphStore::Handles {
   }
 
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return cfs[which]; }
+
+  // Whether a memtable flush is running, scheduled or due.
+  bool FlushesInProgress() const {
+    uint64_t n = 0;
+    if (db->GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &n) &&
+        n > 0) {
+      return true;
+    }
+    for (rocksdb::ColumnFamilyHandle* h : cfs) {
+      if (db->GetIntProperty(h, rocksdb::DB::Properties::kNumImmutableMemTable,
+                             &n) &&
+          n > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   // Reads a meta counter at `options`' snapshot; `fallback` when absent.
   absl::StatusOr<int64_t> ReadMeta(const rocksdb::ReadOptions& options,
@@ -301,46 +339,84 @@ struct RocksDbGraphStore::Handles {
 // mutation sees the effect of the ones before it without reading back.
 class RocksDbGraphStore::BatchBuilder {
  public:
-  BatchBuilder(const Handles& db, int64_t sequence, absl::Time commit_time)
-      : db_(db), sequence_(sequence), commit_time_(commit_time) {}
+  // `entity_ids`, when not null, holds ids of stored entities (a subset):
+  // edge endpoints found there are not read.
+  BatchBuilder(const Handles& db, int64_t sequence, absl::Time commit_time,
+               const internal::EntityIdSet* entity_ids)
+      : db_(db),
+        sequence_(sequence),
+        commit_time_(commit_time),
+        entity_ids_(entity_ids) {}
 
   // Reads the stored state of every key the mutations name, with one
   // MultiGet per column family.
   absl::Status Load(absl::Span<const v1::Mutation* const> mutations) {
+    slots_.reserve(mutations.size());
+    size_t edge_mutations = 0;
+    for (const v1::Mutation* m : mutations) {
+      switch (m->kind_case()) {
+        case v1::Mutation::kDeleteEntityId:
+          track_created_edges_ = true;
+          break;
+        case v1::Mutation::kUpsertEdge:
+        case v1::Mutation::kDeleteEdge:
+          ++edge_mutations;
+          break;
+        default:
+          break;
+      }
+    }
+    edges_.reserve(edge_mutations);
     for (const v1::Mutation* m : mutations) {
       if (!m->idempotency_key().empty()) {
         idempotency_.try_emplace(m->idempotency_key());
       }
+      Entry* entry = nullptr;
       switch (m->kind_case()) {
         case v1::Mutation::kUpsertEntity:
-          entities_.try_emplace(EncodeEntityKey(m->upsert_entity().id()));
+          entry =
+              &*entities_.try_emplace(EncodeEntityKey(m->upsert_entity().id()))
+                    .first;
           break;
         case v1::Mutation::kDeleteEntityId:
-          entities_.try_emplace(EncodeEntityKey(m->delete_entity_id()));
+          entry =
+              &*entities_.try_emplace(EncodeEntityKey(m->delete_entity_id()))
+                    .first;
           break;
         case v1::Mutation::kUpsertEdge: {
           const v1::Edge& e = m->upsert_edge();
-          entities_.try_emplace(EncodeEntityKey(e.from_id()));
-          entities_.try_emplace(EncodeEntityKey(e.to_id()));
-          edges_.try_emplace(internal::EncodeOutEdgeKey(
-              e.from_id(), e.kind(), e.to_id(), e.product_code()));
+          for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+            if (entity_ids_ == nullptr || !entity_ids_->contains(*id)) {
+              entities_.try_emplace(EncodeEntityKey(*id));
+            }
+          }
+          entry = &*edges_
+                        .try_emplace(internal::EncodeOutEdgeKey(
+                            e.from_id(), e.kind(), e.to_id(), e.product_code()))
+                        .first;
           break;
         }
         case v1::Mutation::kDeleteEdge: {
           const v1::EdgeKey& k = m->delete_edge();
-          edges_.try_emplace(internal::EncodeOutEdgeKey(
-              k.from_id(), k.kind(), k.to_id(), k.product_code()));
+          entry = &*edges_
+                        .try_emplace(internal::EncodeOutEdgeKey(
+                            k.from_id(), k.kind(), k.to_id(), k.product_code()))
+                        .first;
           break;
         }
         case v1::Mutation::kUpsertSignal:
-          signals_.try_emplace(EncodeSignalKey(m->upsert_signal().id()));
+          entry =
+              &*signals_.try_emplace(EncodeSignalKey(m->upsert_signal().id()))
+                    .first;
           break;
         case v1::Mutation::kDeleteSignalId:
-          signals_.try_emplace(EncodeSignalKey(m->delete_signal_id()));
+          entry = &*signals_.try_emplace(EncodeSignalKey(m->delete_signal_id()))
+                        .first;
           break;
         case v1::Mutation::KIND_NOT_SET:
           break;
       }
+      slots_.push_back(entry);
     }
     RETURN_IF_ERROR(MultiGet(kEntitiesCf, &entities_));
     RETURN_IF_ERROR(MultiGet(kOutEdgesCf, &edges_));
@@ -358,26 +434,27 @@ class RocksDbGraphStore::BatchBuilder {
       }
     }
     bool applied = false;
+    Entry* entry = slots_[index];  // Set by Load() unless KIND_NOT_SET.
     switch (m.kind_case()) {
       case v1::Mutation::kUpsertEntity:
-        applied = UpsertEntity(m);
+        applied = UpsertEntity(m, entry->second);
         break;
       case v1::Mutation::kUpsertEdge: {
-        ASSIGN_OR_RETURN(applied, UpsertEdge(index, m));
+        ASSIGN_OR_RETURN(applied, UpsertEdge(index, m, *entry));
         break;
       }
       case v1::Mutation::kUpsertSignal:
-        applied = UpsertSignal(m);
+        applied = UpsertSignal(m, entry->second);
         break;
       case v1::Mutation::kDeleteEntityId: {
-        ASSIGN_OR_RETURN(applied, DeleteEntity(m));
+        ASSIGN_OR_RETURN(applied, DeleteEntity(m, entry->second));
         break;
       }
       case v1::Mutation::kDeleteEdge:
-        applied = DeleteEdge(m);
+        applied = DeleteEdge(m, entry->second);
         break;
       case v1::Mutation::kDeleteSignalId:
-        applied = DeleteSignal(m);
+        applied = DeleteSignal(m, entry->second);
         break;
       case v1::Mutation::KIND_NOT_SET:
         return absl::InvalidArgumentError(
@@ -391,6 +468,16 @@ class RocksDbGraphStore::BatchBuilder {
   }
 
   int applied_count() const { return applied_count_; }
+
+  // Calls known(id, exists) for every entity the batch read or named, with
+  // whether it exists after the batch.
+  template <typename Fn>
+  void ForEachKnownEntity(Fn known) const {
+    for (const auto& [key, slot] : entities_) {
+      known(absl::string_view(key).substr(internal::kPartitionBytes),
+            slot.exists);
+    }
+  }
   int cascaded_edge_deletes() const { return cascaded_edge_deletes_; }
 
   // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
@@ -449,7 +536,9 @@ class RocksDbGraphStore::BatchBuilder {
     std::string value;     // The current value, when it exists and is known.
     std::string in_key;    // Edges: the in_edges key, once dirty.
   };
+  // Node-based: Slot pointers and references stay valid as slots are added.
   using Slots = absl::node_hash_map<std::string, Slot>;
+  using Entry = Slots::value_type;
 
   // Writes the final state of the dirty slots, in key order: a Put when the
   // key exists, a Delete when it existed before, nothing when the batch both
@@ -474,8 +563,13 @@ class RocksDbGraphStore::BatchBuilder {
     }
   }
 
-  static void MarkEdgeDirty(const EdgeKeyParts& parts, Slot* slot) {
-    if (slot->in_key.empty()) slot->in_key = internal::EncodeInEdgeKey(parts);
+  static void MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
+                            absl::string_view to_id,
+                            absl::string_view product_code, Slot* slot) {
+    if (slot->in_key.empty()) {
+      slot->in_key =
+          internal::EncodeInEdgeKey(from_id, kind, to_id, product_code);
+    }
     slot->dirty = true;
   }
 
@@ -532,9 +626,8 @@ class RocksDbGraphStore::BatchBuilder {
     AppendDeterministic(copy, value);
   }
 
-  bool UpsertEntity(const v1::Mutation& m) {
+  bool UpsertEntity(const v1::Mutation& m, Slot& slot) {
     const v1::Entity& e = m.upsert_entity();
-    Slot& slot = entities_.at(EncodeEntityKey(e.id()));
     std::string value;
     EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
     if (slot.exists && internal::SameBody(slot.value, value)) return false;
@@ -547,27 +640,38 @@ class RocksDbGraphStore::BatchBuilder {
     return true;
   }
 
-  absl::StatusOr<bool> UpsertEdge(int index, const v1::Mutation& m) {
+  // Whether entity `id` exists after the mutations processed so far: its
+  // slot when the batch names or Load() read it, else Load() found it in
+  // the cache.
+  bool EntityExists(absl::string_view id) const {
+    if (!entities_.empty()) {
+      auto it = entities_.find(EncodeEntityKey(id));
+      if (it != entities_.end()) return it->second.exists;
+    }
+    return entity_ids_ != nullptr && entity_ids_->contains(id);
+  }
+
+  absl::StatusOr<bool> UpsertEdge(int index, const v1::Mutation& m,
+                                  Entry& entry) {
     const v1::Edge& e = m.upsert_edge();
     for (const std::string* id : {&e.from_id(), &e.to_id()}) {
-      if (!entities_.at(EncodeEntityKey(*id)).exists) {
+      if (!EntityExists(*id)) {
         return absl::InvalidArgumentError(
             absl::StrCat("mutations[", index, "].upsert_edge.",
                          id == &e.from_id() ? "from_id" : "to_id", ": entity ",
                          *id, " does not exist"));
       }
     }
-    std::string out_key = internal::EncodeOutEdgeKey(
-        e.from_id(), e.kind(), e.to_id(), e.product_code());
-    Slot& slot = edges_.at(out_key);
+    const std::string& out_key = entry.first;
+    Slot& slot = entry.second;
     std::string value;
     EncodeBody(e, e.update_sequence() != 0, &value);
     if (slot.exists && internal::SameBody(slot.value, value)) return false;
     internal::AppendSequenceTail(sequence_, &value);
-    MarkEdgeDirty({e.from_id(), e.kind(), e.to_id(), e.product_code()}, &slot);
+    MarkEdgeDirty(e.from_id(), e.kind(), e.to_id(), e.product_code(), &slot);
     internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
                                    m.idempotency_key(), &change_body_);
-    if (!slot.existed) {
+    if (!slot.existed && track_created_edges_) {
       batch_edges_by_entity_[e.from_id()].push_back(out_key);
       if (e.to_id() != e.from_id()) {
         batch_edges_by_entity_[e.to_id()].push_back(out_key);
@@ -578,10 +682,8 @@ class RocksDbGraphStore::BatchBuilder {
     return true;
   }
 
-  bool UpsertSignal(const v1::Mutation& m) {
+  bool UpsertSignal(const v1::Mutation& m, Slot& slot) {
     const v1::Signal& sig = m.upsert_signal();
-    const std::string key = EncodeSignalKey(sig.id());
-    Slot& slot = signals_.at(key);
     std::string value;
     EncodeBody(sig, sig.update_sequence() != 0, &value);
     if (slot.exists && internal::SameBody(slot.value, value)) return false;
@@ -594,22 +696,17 @@ class RocksDbGraphStore::BatchBuilder {
     return true;
   }
 
-  bool DeleteEdge(const v1::Mutation& m) {
+  bool DeleteEdge(const v1::Mutation& m, Slot& slot) {
     const v1::EdgeKey& k = m.delete_edge();
-    const std::string out_key = internal::EncodeOutEdgeKey(
-        k.from_id(), k.kind(), k.to_id(), k.product_code());
-    Slot& slot = edges_.at(out_key);
     if (!slot.exists) return false;
-    MarkEdgeDirty({k.from_id(), k.kind(), k.to_id(), k.product_code()}, &slot);
+    MarkEdgeDirty(k.from_id(), k.kind(), k.to_id(), k.product_code(), &slot);
     internal::AppendMutation(m, &change_body_);
     slot.exists = false;
     slot.value.clear();
     return true;
   }
 
-  bool DeleteSignal(const v1::Mutation& m) {
-    const std::string key = EncodeSignalKey(m.delete_signal_id());
-    Slot& slot = signals_.at(key);
+  bool DeleteSignal(const v1::Mutation& m, Slot& slot) {
     if (!slot.exists) return false;
     slot.dirty = true;
     internal::AppendMutation(m, &change_body_);
@@ -621,10 +718,8 @@ class RocksDbGraphStore::BatchBuilder {
   // Deletes the entity and every edge touching it: those stored (found by
   // scanning both edge column families) and those upserted earlier in the
   // batch, unless already deleted.
-  absl::StatusOr<bool> DeleteEntity(const v1::Mutation& m) {
+  absl::StatusOr<bool> DeleteEntity(const v1::Mutation& m, Slot& slot) {
     const std::string& id = m.delete_entity_id();
-    const std::string key = EncodeEntityKey(id);
-    Slot& slot = entities_.at(key);
     if (!slot.exists) return false;
     slot.dirty = true;
     internal::AppendMutation(m, &change_body_);
@@ -666,7 +761,8 @@ class RocksDbGraphStore::BatchBuilder {
       if (!edge_slot.exists) continue;
       absl::StatusOr<EdgeKeyParts> parts = internal::DecodeOutEdgeKey(out_key);
       if (!parts.ok()) return absl::DataLossError(parts.status().message());
-      MarkEdgeDirty(*parts, &edge_slot);
+      MarkEdgeDirty(parts->from_id, parts->kind, parts->to_id,
+                    parts->product_code, &edge_slot);
       edge_slot.exists = false;
       edge_slot.value.clear();
       v1::Mutation cascaded;
@@ -684,11 +780,17 @@ class RocksDbGraphStore::BatchBuilder {
   const Handles& db_;
   const int64_t sequence_;
   const absl::Time commit_time_;
+  const internal::EntityIdSet* const entity_ids_;
 
   Slots entities_;
   Slots edges_;  // By out-edge key.
   Slots signals_;
   Slots idempotency_;
+  // The slot of each mutation, by index; null for KIND_NOT_SET.
+  std::vector<Entry*> slots_;
+  // Whether the batch deletes an entity; only then does it need
+  // batch_edges_by_entity_.
+  bool track_created_edges_ = false;
   // Out-edge keys of the edges this batch created, by endpoint id.
   absl::node_hash_map<std::string, std::vector<std::string>>
       batch_edges_by_entity_;
@@ -719,6 +821,8 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(std::max(2, options.background_threads));
+  // Bounds the WAL: see RocksDbGraphStoreOptions::max_total_wal_bytes.
+  db_options.max_total_wal_size = options.max_total_wal_bytes;
   // Counters for stalls and compaction I/O on /metrics; no timers or
   // histograms on the write path.
   std::shared_ptr<rocksdb::Statistics> statistics =
@@ -819,7 +923,11 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
 
 RocksDbGraphStore::RocksDbGraphStore(const RocksDbGraphStoreOptions& options,
                                      std::unique_ptr<Handles> handles)
-    : options_(options), db_(std::move(handles)) {}
+    : options_(options),
+      db_(std::move(handles)),
+      entity_ids_(options.entity_id_cache_bytes > 0
+                      ? std::make_unique<internal::EntityIdSet>()
+                      : nullptr) {}
 
 RocksDbGraphStore::~RocksDbGraphStore() {
   {
@@ -829,6 +937,22 @@ RocksDbGraphStore::~RocksDbGraphStore() {
     sequence_cv_.SignalAll();
   }
   if (trim_thread_.joinable()) trim_thread_.join();
+  // With the WAL on, DB::Close() does not flush memtables: the next open
+  // would replay every WAL file still live. Flushing here makes a clean
+  // restart replay nothing. A failed flush loses nothing: the WAL stays and
+  // is replayed. No write can stall: none follows.
+  //
+  // First wait for the flushes already running (the WAL cap starts some):
+  // a column family whose memtable is empty when the manual flush switches
+  // to a new WAL file moves on to that file, but one whose flush is still
+  // running stays on the old file, which then outlives the close.
+  for (int i = 0; i < 10000 && db_->FlushesInProgress(); ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  flush.allow_write_stall = true;
+  db_->db->Flush(flush, db_->cfs).PermitUncheckedError();
 }
 
 absl::Time RocksDbGraphStore::Now() const {
@@ -934,6 +1058,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
         ValidateMutation(*mutations[i], absl::StrCat("mutations[", i, "]")));
   }
 
+  const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);
   absl::MutexLock commit_lock(&commit_mu_);
   int64_t previous;
   int64_t entity_count;
@@ -950,7 +1075,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   const int64_t sequence = previous + 1;
   const absl::Time commit_time = std::max(Now(), last_commit_time_);
 
-  BatchBuilder builder(*db_, sequence, commit_time);
+  BatchBuilder builder(*db_, sequence, commit_time, entity_ids_.get());
   RETURN_IF_ERROR(builder.Load(mutations));
   ApplyResult result;
   result.outcomes.reserve(mutations.size());
@@ -965,6 +1090,18 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   if (builder.batch()->Count() > 0) {
     RETURN_IF_ERROR(ToAbslStatus(
         db_->db->Write(db_->write_options, builder.batch()), "committing"));
+  }
+  if (entity_ids_ != nullptr) {
+    builder.ForEachKnownEntity([&](absl::string_view id, bool exists) {
+      if (!exists) {
+        entity_ids_->erase(id);
+      } else if (entity_ids_->MemoryBytesAfterInsert(id.size()) <=
+                 options_.entity_id_cache_bytes) {
+        entity_ids_->insert(id);
+      }
+    });
+    entity_ids_count_ = entity_ids_->size();
+    entity_ids_bytes_ = entity_ids_->MemoryBytes();
   }
   if (!commit) {
     result.sequence = previous;
@@ -1442,7 +1579,8 @@ RocksDbGraphStore::EngineStats RocksDbGraphStore::GetEngineStats() const {
   stats.sst_bytes = sum("rocksdb.total-sst-files-size");
   stats.live_data_bytes = sum("rocksdb.estimate-live-data-size");
   stats.memtable_bytes = sum("rocksdb.cur-size-all-mem-tables");
-  stats.pending_compaction_bytes = sum("rocksdb.estimate-pending-compaction-bytes");
+  stats.pending_compaction_bytes =
+      sum("rocksdb.estimate-pending-compaction-bytes");
   stats.running_compactions = db_wide("rocksdb.num-running-compactions");
   stats.running_flushes = db_wide("rocksdb.num-running-flushes");
   stats.write_stopped = db_wide("rocksdb.is-write-stopped");
@@ -1450,6 +1588,8 @@ RocksDbGraphStore::EngineStats RocksDbGraphStore::GetEngineStats() const {
   stats.background_errors = db_wide("rocksdb.background-errors");
   stats.block_cache_bytes =
       db_->block_cache ? static_cast<double>(db_->block_cache->GetUsage()) : 0;
+  stats.entity_id_cache_ids = static_cast<double>(entity_ids_count_.load());
+  stats.entity_id_cache_bytes = static_cast<double>(entity_ids_bytes_.load());
   if (db_->statistics) {
     stats.stall_seconds =
         db_->statistics->getTickerCount(rocksdb::STALL_MICROS) / 1e6;
@@ -1463,6 +1603,19 @@ RocksDbGraphStore::EngineStats RocksDbGraphStore::GetEngineStats() const {
         db_->statistics->getTickerCount(rocksdb::WAL_FILE_BYTES));
   }
   return stats;
+}
+
+absl::StatusOr<int64_t> RocksDbGraphStore::LiveWalBytes() const {
+  rocksdb::VectorLogPtr wal_files;
+  RETURN_IF_ERROR(ToAbslStatus(db_->db->GetSortedWalFiles(wal_files),
+                               "listing the write-ahead log"));
+  int64_t bytes = 0;
+  for (const auto& file : wal_files) {
+    if (file->Type() == rocksdb::kAliveLogFile) {
+      bytes += static_cast<int64_t>(file->SizeFileBytes());
+    }
+  }
+  return bytes;
 }
 
 int64_t RocksDbGraphStore::LastSequence() {

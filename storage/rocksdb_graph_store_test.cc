@@ -1,7 +1,10 @@
 #include "storage/rocksdb_graph_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -10,7 +13,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -139,10 +144,13 @@ class RocksDbGraphStoreTest : public testing::Test {
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
     static std::atomic<int> counter{0};
+    // Parameterised tests are named "Test/0".
     path_ = absl::StrCat(
         tmp != nullptr ? tmp : "/tmp", "/graph_store_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-        counter++, "_", getpid());
+        absl::StrReplaceAll(
+            ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+            {{"/", "_"}}),
+        "_", counter++, "_", getpid());
     options_.path = path_;
     options_.sync = false;  // Durability is a property of RocksDB's WAL.
     options_.changelog_trim_interval = absl::ZeroDuration();
@@ -273,6 +281,72 @@ TEST_F(RocksDbGraphStoreTest, EdgeToEntityDeletedEarlierInBatchIsRejected) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()),
               StartsWith("mutations[2].upsert_edge.to_id: entity company/c"));
+}
+
+// The same answers whether Apply finds endpoints in the entity id cache
+// (default), reads them all (cache off), or has a cache too small for any id
+// (1 byte: below one arena).
+class EndpointCheckTest : public RocksDbGraphStoreTest,
+                          public testing::WithParamInterface<size_t> {
+ protected:
+  double CachedIds() { return store_->GetEngineStats().entity_id_cache_ids; }
+};
+
+TEST_P(EndpointCheckTest, EdgesNeedExistingEndpointsAcrossCommitsAndReopen) {
+  options_.entity_id_cache_bytes = GetParam();
+  const bool cache = GetParam() > 1;
+  auto rejected = [&](std::vector<v1::Mutation> batch,
+                      const std::string& message) {
+    absl::StatusOr<ApplyResult> r = store_->Apply(batch, "test");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(message));
+  };
+  Open();
+  MustApply({Company("a"), Company("b"), Company("c")});
+  EXPECT_EQ(CachedIds(), cache ? 3 : 0);
+  MustApply({DeleteEntity("company/b")});  // Leaves the cache.
+  rejected({Owns("a", "b")}, "to_id: entity company/b does not exist");
+  rejected({Owns("x", "a")}, "from_id: entity company/x does not exist");
+  EXPECT_THAT(
+      MustApply({Company("d"), Owns("a", "d"), Owns("a", "c")}).outcomes,
+      ElementsAre(kApplied, kApplied, kApplied));
+  EXPECT_EQ(CachedIds(), cache ? 3 : 0);  // a, c, d.
+  if (cache) {
+    EXPECT_GT(store_->GetEngineStats().entity_id_cache_bytes, 0);
+  }
+
+  store_.reset();
+  Open();
+  EXPECT_EQ(CachedIds(), 0);  // Starts empty: endpoints are read, then kept.
+  rejected({Owns("c", "b")}, "to_id: entity company/b does not exist");
+  MustApply({Owns("c", "a"), Owns("d", "d")});
+  EXPECT_EQ(CachedIds(), cache ? 3 : 0);
+  MustApply({DeleteEntity("company/a")});
+  rejected({Owns("c", "a")}, "to_id: entity company/a does not exist");
+  rejected({Owns("a", "c")}, "from_id: entity company/a does not exist");
+  MustApply({Company("b")});
+  EXPECT_THAT(MustApply({Owns("c", "b")}).outcomes, ElementsAre(kApplied));
+  // A batch that creates and deletes an entity leaves it out of the cache.
+  MustApply({Company("e"), Owns("e", "c"), DeleteEntity("company/e")});
+  rejected({Owns("c", "e")}, "to_id: entity company/e does not exist");
+  EXPECT_EQ(store_->GetStats()->entity_count, 3);  // b, c, d.
+  EXPECT_EQ(store_->GetStats()->edge_count, 2);    // d>d, c>b.
+}
+
+INSTANTIATE_TEST_SUITE_P(EntityIdCache, EndpointCheckTest,
+                         testing::Values(size_t{256} << 20, 0, 1));
+
+// A failed batch leaves the cache as it was: the entity it would have
+// created stays unknown.
+TEST_F(RocksDbGraphStoreTest, RejectedBatchDoesNotFillTheEntityIdCache) {
+  Open();
+  MustApply({Company("a")});
+  absl::StatusOr<ApplyResult> r =
+      store_->Apply({Company("n"), Owns("a", "missing")}, "test");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  r = store_->Apply({Owns("a", "n")}, "test");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetEngineStats().entity_id_cache_ids, 1);
 }
 
 TEST_F(RocksDbGraphStoreTest, TooManyMutationsIsResourceExhausted) {
@@ -1095,6 +1169,169 @@ TEST_F(RocksDbGraphStoreTest, ConcurrentCommitsGetContiguousSequences) {
     EXPECT_EQ((*changes)[i].sequence(), static_cast<int64_t>(i + 1));
   }
   EXPECT_EQ(store_->GetStats()->edge_count, kThreads * kBatches);
+}
+
+// Bytes of the write-ahead-log files (*.log) in `dir`.
+int64_t WalFileBytes(const std::string& dir) {
+  int64_t bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log") {
+      bytes += static_cast<int64_t>(entry.file_size());
+    }
+  }
+  return bytes;
+}
+
+TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
+  constexpr int64_t kCap = int64_t{1} << 20;
+  options_.max_total_wal_bytes = kCap;
+  // The default 64 MiB memtables never fill here: without the cap, every WAL
+  // file written would stay live.
+  Open();
+  constexpr int kEntities = 200;
+  constexpr int kBatches = 120;
+  constexpr int kEdgesPerBatch = 500;
+  std::vector<v1::Mutation> entities;
+  for (int i = 0; i < kEntities; ++i) {
+    entities.push_back(Company(absl::StrCat("c", i)));
+  }
+  MustApply(entities);
+  int64_t max_live = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<v1::Mutation> batch;
+    for (int i = 0; i < kEdgesPerBatch; ++i) {
+      const int n = b * kEdgesPerBatch + i;
+      const int from = n % kEntities;
+      const int to = (from + 1 + n / kEntities % (kEntities - 1)) % kEntities;
+      batch.push_back(Supplies(absl::StrCat("c", from), absl::StrCat("c", to),
+                               absl::StrCat(100000 + n)));
+    }
+    ASSERT_EQ(MustApply(batch).sequence, b + 2);
+    absl::StatusOr<int64_t> live = store_->LiveWalBytes();
+    ASSERT_TRUE(live.ok()) << live.status();
+    max_live = std::max(max_live, *live);
+  }
+  const double written = store_->GetEngineStats().wal_bytes;
+  ASSERT_GT(written, 12.0 * kCap);  // The cap mattered.
+  // The flushes that free old WAL files run in the background, so the WAL
+  // overshoots the cap by what was written while they ran (about 1-5 MiB
+  // here, depending on the machine's load), but it does not keep growing.
+  EXPECT_LT(max_live, written / 2);
+  // RocksDB switches to a new WAL file (and flushes) when a write finds the
+  // WAL over the cap: small writes bring it under the cap once the flushes
+  // are done.
+  int64_t live = 0;
+  for (int i = 0; i < 300; ++i) {
+    MustApply({Company("c0", absl::StrCat("name ", i))});
+    live = *store_->LiveWalBytes();
+    if (live <= kCap) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_LE(live, kCap);
+  std::cout << "WAL: " << written << " bytes written, at most " << max_live
+            << " live after a commit, " << live << " live at the end\n";
+
+  // A clean close flushes: nothing is left to replay.
+  store_.reset();
+  EXPECT_LT(WalFileBytes(path_), 4096);
+
+  Open();
+  constexpr int kEdges = kBatches * kEdgesPerBatch;
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entity_count, kEntities);
+  EXPECT_EQ(stats->edge_count, kEdges);
+  const int64_t last = stats->last_sequence;
+  EXPECT_GT(last, kBatches + 1);
+  EXPECT_EQ(AllEdges("company/c7", v1::DIRECTION_OUTBOUND).size(),
+            static_cast<size_t>(kEdges / kEntities));
+  EXPECT_EQ(AllEdges("company/c7", v1::DIRECTION_INBOUND).size(),
+            static_cast<size_t>(kEdges / kEntities));
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(1, 1000, int64_t{1} << 30);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), static_cast<size_t>(last));
+  EXPECT_EQ(changes->at(kBatches).mutations_size(), kEdgesPerBatch);
+  EXPECT_EQ(MustApply({Company("new")}).sequence, last + 1);
+}
+
+// Edges live in the memtable and in table files at once; every whole-column-
+// family scan (ExportSnapshot, total order) and every per-entity scan (prefix
+// seeks) sees each edge once, in key order, from both.
+TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
+  Open();
+  constexpr int kEntities = 60;
+  std::vector<v1::Mutation> batch;
+  for (int i = 0; i < kEntities; ++i) {
+    batch.push_back(Company(absl::StrCat("c", i)));
+  }
+  MustApply(batch);
+  // Round 0 goes to table files (a clean close flushes), round 1 stays in
+  // the memtable.
+  std::map<std::string, int> out_degree;
+  std::set<std::string> keys;  // Out-edge keys.
+  for (int round = 0; round < 2; ++round) {
+    batch.clear();
+    for (int i = 0; i < 900; ++i) {
+      const std::string from = absl::StrCat("c", (i * 7 + round) % kEntities);
+      const std::string to = absl::StrCat("c", (i * 13 + 5) % kEntities);
+      if (from == to) continue;  // SUPPLIES needs two entities.
+      const std::string product = absl::StrCat(10000 * (round + 1) + i);
+      batch.push_back(Supplies(from, to, product));
+      ++out_degree["company/" + from];
+      keys.insert(internal::EncodeOutEdgeKey(
+          "company/" + from, v1::Edge::SUPPLIES, "company/" + to, product));
+    }
+    MustApply(batch);
+    if (round == 0) {
+      store_.reset();
+      Open();
+    }
+  }
+  std::vector<std::string> exported;
+  ASSERT_TRUE(
+      store_
+          ->ExportSnapshot(
+              [&](SnapshotChunk& chunk) {
+                for (const v1::Edge& e : chunk.edges) {
+                  exported.push_back(internal::EncodeOutEdgeKey(
+                      e.from_id(), e.kind(), e.to_id(), e.product_code()));
+                }
+                return absl::OkStatus();
+              },
+              100)
+          .ok());
+  EXPECT_EQ(exported, std::vector<std::string>(keys.begin(), keys.end()));
+  for (const auto& [id, degree] : out_degree) {
+    std::vector<v1::Edge> edges = AllEdges(id, v1::DIRECTION_OUTBOUND);
+    ASSERT_EQ(edges.size(), static_cast<size_t>(degree)) << id;
+    std::vector<std::string> listed;
+    for (const v1::Edge& e : edges) {
+      listed.push_back(internal::EncodeOutEdgeKey(e.from_id(), e.kind(),
+                                                  e.to_id(), e.product_code()));
+    }
+    EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end())) << id;
+  }
+  // Pages of 7 across both sources.
+  EdgeQuery query;
+  query.entity_id = "company/c0";
+  query.direction = v1::DIRECTION_BOTH;
+  query.page_size = 7;
+  size_t total = 0;
+  do {
+    absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+    ASSERT_TRUE(page.ok()) << page.status();
+    total += page->edges.size();
+    query.page_token = page->next_page_token;
+  } while (!query.page_token.empty());
+  EXPECT_EQ(total, AllEdges("company/c0", v1::DIRECTION_BOTH).size());
+  // A cascade finds the edges of both sources.
+  const size_t touching = AllEdges("company/c3", v1::DIRECTION_BOTH).size();
+  ASSERT_GT(touching, 0u);
+  EXPECT_EQ(MustApply({DeleteEntity("company/c3")}).cascaded_edge_deletes,
+            static_cast<int>(touching));
+  EXPECT_EQ(store_->GetStats()->edge_count,
+            static_cast<int64_t>(keys.size() - touching));
 }
 
 TEST_F(RocksDbGraphStoreTest, SyncWritesWork) {

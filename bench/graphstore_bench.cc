@@ -16,6 +16,7 @@
 //
 // Not a test: bench/run.sh runs it with the right flags.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -69,6 +70,16 @@ constexpr absl::Duration kStartTimeout = absl::Minutes(10);
 constexpr absl::Duration kStopTimeout = absl::Minutes(2);
 constexpr int kMaxMessageBytes = 64 << 20;
 constexpr int kTraverseDepth = 3;
+
+// CPU time (user + system) in seconds of the calling thread (who =
+// RUSAGE_THREAD) or of the whole process, RocksDB's threads included
+// (RUSAGE_SELF).
+double CpuSeconds(int who) {
+  struct rusage usage;
+  if (getrusage(who, &usage) != 0) return 0;
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 double MillisSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start)
@@ -255,6 +266,8 @@ absl::Status RunApplyLibrary(const std::string& dir, int64_t entities,
   std::vector<double> batch_ms;
   batch_ms.reserve(batches.size());
   int64_t applied = 0, sent = 0;
+  const double thread_cpu = CpuSeconds(RUSAGE_THREAD);
+  const double process_cpu = CpuSeconds(RUSAGE_SELF);
   const Clock::time_point start = Clock::now();
   for (const std::vector<v1::Mutation>& batch : batches) {
     const Clock::time_point t = Clock::now();
@@ -265,9 +278,17 @@ absl::Status RunApplyLibrary(const std::string& dir, int64_t entities,
                           v1::MUTATION_OUTCOME_APPLIED);
   }
   const double seconds = MillisSince(start) / 1000;
+  // CPU per edge: unlike edges/s, barely moved by other work on the machine.
+  // The commit thread's share is what bounds one writer on an idle machine.
+  const double thread_cpu_us =
+      (CpuSeconds(RUSAGE_THREAD) - thread_cpu) * 1e6 / applied;
+  const double process_cpu_us =
+      (CpuSeconds(RUSAGE_SELF) - process_cpu) * 1e6 / applied;
   RETURN_IF_ERROR(CheckApplied(static_cast<int>(applied),
                                static_cast<size_t>(sent), "apply"));
   Result("apply_library_edges", static_cast<double>(applied));
+  Result("apply_library_commit_thread_cpu_us_per_edge", thread_cpu_us);
+  Result("apply_library_process_cpu_us_per_edge", process_cpu_us);
   Result("apply_library_seconds", seconds);
   Result("apply_library_edges_per_s", static_cast<double>(applied) / seconds);
   Result("apply_library_batch_p50_ms", Percentile(batch_ms, 50));

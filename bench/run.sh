@@ -119,7 +119,7 @@ VALUE_BYTES=$(fmt "$(result edge_value_bytes)")
 echo "encoded edge: key $KEY_BYTES bytes, value $VALUE_BYTES bytes (out and in copies; the change log holds the value once more)"
 DB_BENCH_NUM=$((3 * APPLY_EDGES))
 
-LIB=() GRPC=() FILL=() RAND=()
+LIB=() GRPC=() FILL=() RAND=() LIB_CPU=() LIB_PROC_CPU=()
 for round in $(seq 1 "$ROUNDS"); do
   echo "-- round $round"
   mkdir -p "$WORK/apply"
@@ -127,7 +127,10 @@ for round in $(seq 1 "$ROUNDS"); do
     --entities="$APPLY_ENTITIES" --edges="$APPLY_EDGES" --batch="$BATCH"
   LIB+=("$(result apply_library_edges_per_s)")
   LIB_P50=$(result apply_library_batch_p50_ms) LIB_P99=$(result apply_library_batch_p99_ms)
-  echo "library: $(fmt "${LIB[-1]}") edges/s (batch p50 $(fmt "$LIB_P50" 1) ms, p99 $(fmt "$LIB_P99" 1) ms)"
+  LIB_CPU+=("$(result apply_library_commit_thread_cpu_us_per_edge)")
+  LIB_PROC_CPU+=("$(result apply_library_process_cpu_us_per_edge)")
+  echo "library: $(fmt "${LIB[-1]}") edges/s (batch p50 $(fmt "$LIB_P50" 1) ms, p99 $(fmt "$LIB_P99" 1) ms;" \
+    "CPU per edge: commit thread $(fmt "${LIB_CPU[-1]}" 2) us, process $(fmt "${LIB_PROC_CPU[-1]}" 2) us)"
   rm -rf "$WORK/apply"
 
   mkdir -p "$WORK/apply"
@@ -206,12 +209,16 @@ row "Apply, gRPC to graphstore --sync=false" "$(fmt "$GRPC_M") edges/s" "(same)"
 row "Apply vs random-key RocksDB (library / gRPC)" "$(fmt "$LIB_M") / $(fmt "$GRPC_M") edges/s" \
   "fillrandom batch 1000: $(fmt "$RAND_M") keys/s = $(fmt "$(awk -v f="$RAND_M" 'BEGIN {print f / 3}')") edges/s" \
   "ratio $LIB_RR / $GRPC_RR (no target)"
+row "Apply, library, CPU time per edge" \
+  "commit thread $(fmt "$(echo "${LIB_CPU[*]}" | median)" 2) us" \
+  "whole process (RocksDB threads too) $(fmt "$(echo "${LIB_PROC_CPU[*]}" | median)" 2) us" \
+  "medians; barely moved by other load on the machine"
 row "Apply per-round spread (library; gRPC)" "$(echo "${LIB[*]}" | spread); $(echo "${GRPC[*]}" | spread)" \
   "fillbatch $(echo "${FILL[*]}" | spread); fillrandom $(echo "${RAND[*]}" | spread)" \
   "fillbatch ratios by round: library $(ratios LIB FILL | paste -sd' '), gRPC $(ratios GRPC FILL | paste -sd' ')"
 row "Graph build, library, 10,000 mutations/Apply" "$(fmt "$(G graph_build_total_s)") s total" \
   "entities $(fmt "$(G graph_build_entities_s)") s; edges $(fmt "$(G graph_build_edges_s)") s = $(fmt "$(awk -v e="$(G graph_edges)" -v s="$(G graph_build_edges_s)" 'BEGIN {print e / s}')") edges/s" \
-  "$(G graph_entities) entities, $(G graph_edges) edges; at close $(fmt "$(G graph_sst_mib_at_close)") MiB SST + $(fmt "$(G graph_wal_mib_at_close)") MiB WAL; max out-degree $(G graph_max_out_degree)"
+  "$(G graph_entities) entities, $(G graph_edges) edges; close $(fmt "$(G graph_build_close_s)" 1) s, then $(fmt "$(G graph_sst_mib_at_close)") MiB SST + $(fmt "$(G graph_wal_mib_at_close)") MiB WAL; max out-degree $(G graph_max_out_degree)"
 row "ListEdges, 1,000-neighbour entity, all pages" \
   "p50 $(fmt "$(G list_edges_1000_p50_ms)" 2) ms, p99 $(fmt "$(G list_edges_1000_p99_ms)" 2) ms" \
   "$(G list_edges_1000_calls) calls, page_size 1000, loopback gRPC" "max $(fmt "$(G list_edges_1000_max_ms)" 2) ms"

@@ -97,6 +97,12 @@ void Merge(State* st, const std::vector<Comp>& group, int64_t key) {
     if (all.empty()) all.push_back(st->rep[survivor]);
     all.insert(all.end(), moved.begin(), moved.end());
   }
+  // Appended after the survivor's own order: still a valid (if slower)
+  // sweep order until a split or a full rebuild orders them again.
+  const size_t base = st->CompSize(survivor) - moved.size();
+  for (size_t i = 0; i < moved.size(); ++i) {
+    st->pos.Set(moved[i], static_cast<uint32_t>(base + i));
+  }
   st->comp_flags.Set(survivor, flags | kCompAlive);
   st->inputs.Set(survivor, n);
   st->key.Set(survivor, key);
@@ -199,6 +205,8 @@ void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
   std::vector<uint8_t> on_stack;
   if (all) {
     dense_index.assign(n, -1);
+    low.reserve(n);
+    on_stack.reserve(n);
   } else {
     for (Node v : nodes) sparse_index.emplace(v, -1);
   }
@@ -209,19 +217,21 @@ void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
   };
   struct Frame {
     Node v;
+    int32_t index;
     uint32_t next;
   };
   std::vector<Frame> frames;
-  std::vector<Node> stack;
+  std::vector<Node> stack;     // Tarjan's stack.
+  std::vector<Node> finished;  // Finished, not yet emitted, in finish order.
   std::vector<Node> scc;
   int32_t counter = 0;
   auto visit = [&](Node v) {
     *index_of(v) = counter;
     low.push_back(counter);
     on_stack.push_back(1);
+    frames.push_back({v, counter, 0});
     ++counter;
     stack.push_back(v);
-    frames.push_back({v, 0});
   };
   auto root = [&](Node r) {
     if (*index_of(r) >= 0) return;
@@ -229,7 +239,6 @@ void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
     while (!frames.empty()) {
       Frame& f = frames.back();
       absl::Span<const PropOut> out = st.pout.List(f.v);
-      const int32_t fi = *index_of(f.v);
       if (f.next < out.size()) {
         const Node w = out[f.next++].dst;
         int32_t* wi = index_of(w);
@@ -237,25 +246,36 @@ void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
         if (*wi < 0) {
           visit(w);
         } else if (on_stack[*wi]) {
-          low[fi] = std::min(low[fi], *wi);
+          low[f.index] = std::min(low[f.index], *wi);
         }
         continue;
       }
       const Node v = f.v;
+      const int32_t fi = f.index;
       frames.pop_back();
+      finished.push_back(v);
       if (low[fi] == fi) {
-        scc.clear();
+        // The SCC's nodes are the tail of `finished` (every node finished
+        // since v was found either is in it or was emitted already);
+        // popping them gives reverse postorder.
+        // Its size is the part of Tarjan's stack above (and with) v.
+        size_t size = 0;
         Node w;
         do {
           w = stack.back();
           stack.pop_back();
           on_stack[*index_of(w)] = 0;
-          scc.push_back(w);
+          ++size;
         } while (w != v);
+        scc.clear();
+        for (size_t k = 0; k < size; ++k) {
+          scc.push_back(finished.back());  // Latest finished first: v.
+          finished.pop_back();
+        }
         emit(scc);
       }
       if (!frames.empty()) {
-        const int32_t pi = *index_of(frames.back().v);
+        const int32_t pi = frames.back().index;
         low[pi] = std::min(low[pi], low[fi]);
       }
     }
@@ -267,25 +287,133 @@ void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
   }
 }
 
+void OrderForFewBackEdges(const State& st, std::vector<Node>* scc,
+                          std::vector<int32_t>* local) {
+  constexpr size_t kSmall = 32;  // Reverse postorder is fine below this.
+  std::vector<Node>& nodes = *scc;
+  const size_t k = nodes.size();
+  if (k <= kSmall) return;
+  std::vector<int32_t>& at = *local;
+  for (size_t i = 0; i < k; ++i) at[nodes[i]] = static_cast<int32_t>(i);
+  std::vector<int32_t> in(k, 0), out(k, 0);
+  int32_t max_degree = 0;
+  for (size_t i = 0; i < k; ++i) {
+    for (const PropOut& e : st.pout.List(nodes[i])) {
+      const int32_t j = at[e.dst];
+      if (j < 0) continue;
+      ++out[i];
+      ++in[j];
+    }
+  }
+  for (size_t i = 0; i < k; ++i) max_degree = std::max({max_degree, in[i], out[i]});
+  // Buckets of out - in, with lazy entries (a node may sit in an old bucket;
+  // it counts only in the bucket of its current difference).
+  const int32_t offset = max_degree;
+  std::vector<std::vector<int32_t>> buckets(2 * static_cast<size_t>(offset) + 1);
+  int32_t top = 0;
+  auto bucket = [&](int32_t i) {
+    const int32_t b = out[i] - in[i] + offset;
+    buckets[b].push_back(i);
+    top = std::max(top, b);
+  };
+  std::vector<int32_t> sinks, sources;
+  for (size_t i = 0; i < k; ++i) {
+    const int32_t x = static_cast<int32_t>(i);
+    bucket(x);
+    if (out[i] == 0) sinks.push_back(x);
+    if (in[i] == 0) sources.push_back(x);
+  }
+  std::vector<uint8_t> removed(k, 0);
+  std::vector<Node> front, back;
+  front.reserve(k);
+  size_t remaining = k;
+  auto remove = [&](int32_t i) {
+    removed[i] = 1;
+    --remaining;
+    for (const PropOut& e : st.pout.List(nodes[i])) {
+      const int32_t j = at[e.dst];
+      if (j < 0 || removed[j]) continue;
+      if (--in[j] == 0) sources.push_back(j);
+      bucket(j);
+    }
+    for (const PropIn& e : st.pin.List(nodes[i])) {
+      const int32_t j = at[e.src];
+      if (j < 0 || removed[j]) continue;
+      if (--out[j] == 0) sinks.push_back(j);
+      bucket(j);
+    }
+  };
+  while (remaining > 0) {
+    bool progress = true;
+    while (progress) {
+      progress = false;
+      while (!sinks.empty()) {
+        const int32_t i = sinks.back();
+        sinks.pop_back();
+        if (removed[i]) continue;
+        back.push_back(nodes[i]);
+        remove(i);
+        progress = true;
+      }
+      while (!sources.empty()) {
+        const int32_t i = sources.back();
+        sources.pop_back();
+        if (removed[i]) continue;
+        front.push_back(nodes[i]);
+        remove(i);
+        progress = true;
+      }
+    }
+    if (remaining == 0) break;
+    // The node whose out-edges most outnumber its in-edges goes first.
+    while (true) {
+      std::vector<int32_t>& b = buckets[top];
+      if (b.empty()) {
+        --top;
+        continue;
+      }
+      const int32_t i = b.back();
+      b.pop_back();
+      if (removed[i] || out[i] - in[i] + offset != top) continue;
+      front.push_back(nodes[i]);
+      remove(i);
+      break;
+    }
+  }
+  for (Node v : nodes) at[v] = -1;
+  nodes.assign(front.begin(), front.end());
+  nodes.insert(nodes.end(), back.rbegin(), back.rend());
+}
+
 void BuildCondensation(State* st) {
   const size_t n = st->node_count();
-  std::vector<std::vector<Node>> sccs;  // Reverse topological order.
   std::vector<Comp> comp_of(n, kNone);
+  std::vector<uint32_t> pos(n, 0);
   std::vector<Node> rep;
   std::vector<std::vector<Node>> members;
+  rep.reserve(n);
+  members.reserve(n);
   size_t count = 0;
   StronglyConnected(*st, {}, true, [&](std::vector<Node>& scc) {
     const Comp c = static_cast<Comp>(count++);
-    for (Node v : scc) comp_of[v] = c;
+    // Members in node order: BuildState numbered the nodes of each cycle in
+    // an order with few backward edges (OrderForFewBackEdges), which this
+    // keeps (a cycle is then a contiguous range of nodes) at the cost of a
+    // sort rather than another pass of the heuristic.
+    std::sort(scc.begin(), scc.end());
+    for (size_t i = 0; i < scc.size(); ++i) {
+      comp_of[scc[i]] = c;
+      pos[scc[i]] = static_cast<uint32_t>(i);
+    }
     rep.push_back(scc[0]);
     if (scc.size() > 1) {
-      std::sort(scc.begin(), scc.end());
       members.emplace_back(scc);
     } else {
       members.emplace_back();
     }
   });
   st->comp_of.live() = std::move(comp_of);
+  st->pos.live() = std::move(pos);
   st->rep.live() = std::move(rep);
   st->members.live() = std::move(members);
   st->inputs.live().assign(count, {0, 0, 0});
@@ -407,8 +535,10 @@ void SplitMarkedComps(State* st) {
         pc = NewComp(st, k, part[0]);
         for (Node v : part) st->comp_of.Set(v, pc);
       }
+      for (size_t k = 0; k < part.size(); ++k) {
+        st->pos.Set(part[k], static_cast<uint32_t>(k));
+      }
       if (part.size() > 1) {
-        std::sort(part.begin(), part.end());
         st->members.Set(pc, part);
       } else {
         st->members.Set(pc, {});
@@ -428,8 +558,10 @@ void AddSingletonComp(State* st, Node v) {
   const Comp c = NewComp(st, k, v);
   if (st->comp_of.size() <= v) {
     st->comp_of.PushBack(c);
+    st->pos.PushBack(0);
   } else {
     st->comp_of.Set(v, c);
+    st->pos.Set(v, 0);
   }
 }
 

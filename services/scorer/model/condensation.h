@@ -25,10 +25,19 @@
 namespace georisk::scorer::internal {
 
 // Strongly connected components of the subgraph of st.pout induced by
-// `nodes` (every node when `nodes` is empty and `all` is true), emitted in
-// reverse topological order: an SCC is emitted after every SCC it reaches.
+// `nodes` (every node when `all` is true), emitted in reverse topological
+// order: an SCC is emitted after every SCC it reaches. Each SCC's nodes come
+// in reverse postorder of the search.
 void StronglyConnected(const State& st, absl::Span<const Node> nodes, bool all,
                        const std::function<void(std::vector<Node>&)>& emit);
+
+// Reorders the members of one strongly connected component so that few of
+// its internal edges point backwards (Eades, Lin and Smyth's greedy
+// heuristic for feedback arc sets, linear time): sweeping a cycle in this
+// order settles it in few passes. `local` must hold -1 for every node (size
+// node_count()); it is restored before returning. Leaves small SCCs alone.
+void OrderForFewBackEdges(const State& st, std::vector<Node>* scc,
+                          std::vector<int32_t>* local);
 
 // Live state: recomputes every comp and key from scratch; input counters
 // are zeroed (ComputeAllInputs fills them once scores are known).

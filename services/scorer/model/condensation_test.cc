@@ -23,7 +23,7 @@ std::unique_ptr<State> Empty(size_t n) {
     EntityRec e;
     e.id = absl::StrCat("company/c", i);
     e.alive = true;
-    st->entities.PushBack(e);
+    st->AddEntity(e);
     st->sd.PushBack(Triple());
     st->s.PushBack(Triple());
     st->flags.PushBack(0);

@@ -148,6 +148,12 @@ class CowMap {
     overlay_.clear();
   }
 
+  // Live mode: replaces every value v with fn(v).
+  template <typename Fn>
+  void RemapValues(Fn fn) {
+    for (auto& [k, v] : live_) v = fn(v);
+  }
+
  private:
   const CowMap* base_ = nullptr;
   absl::flat_hash_map<K, V> live_;
@@ -260,6 +266,12 @@ class Adjacency {
   }
 
   size_t base_items() const { return items_.size(); }
+
+  // Live mode: the CSR arrays, valid for every node when no list was edited
+  // since the last Build/Compact (for tight loops over all nodes).
+  bool Pristine() const { return base_ == nullptr && replaced_.empty(); }
+  const std::vector<uint64_t>& offsets() const { return offsets_; }
+  const std::vector<Item>& items() const { return items_; }
 
  private:
   const Adjacency* base_ = nullptr;

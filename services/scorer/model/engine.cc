@@ -36,6 +36,14 @@ internal::RankValues Ranks(const internal::Params& p, const Triple& s) {
           100 * (1 - s.v[2])};
 }
 
+// Whether two survivals give the same reported scores (R = 1 - s).
+bool SameRisk(const Triple& a, const Triple& b) {
+  for (int f = 0; f < internal::kNumFactors; ++f) {
+    if (1 - a.v[f] != 1 - b.v[f]) return false;
+  }
+  return true;
+}
+
 uint32_t CountKey(const internal::EntityRec& e) {
   return (static_cast<uint32_t>(e.kind) << 16) | e.country;
 }
@@ -55,7 +63,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
 }
 
 Engine::Engine(v1::ModelConfig config, std::unique_ptr<internal::Params> params)
-    : config_(std::move(config)), params_(std::move(params)) {}
+    : config_(std::move(config)),
+      params_(std::move(params)),
+      scratch_(std::make_unique<internal::PropagationScratch>()) {}
 
 Engine::~Engine() = default;
 
@@ -68,28 +78,37 @@ void Engine::Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
       state_.get(), *params_, std::move(entities), std::move(edges),
       std::move(signals), sequence, internal::ToNs(as_of), &skipped);
   stats_.skipped_records += skipped;
-  RecordRescore(ps);
+  RecordRescore(ps, /*same_entities=*/false);
 }
 
-void Engine::RecordRescore(const internal::PropagationStats& ps) {
+void Engine::RecordRescore(const internal::PropagationStats& ps,
+                           bool same_entities) {
   stats_.last_evaluations = ps.evaluations;
   stats_.last_unconverged_comps = ps.unconverged_comps;
   stats_.rescore_direct = ps.rules_and_direct;
   stats_.rescore_condensation = ps.condensation;
   stats_.rescore_propagation = ps.propagation;
+  stats_.cyclic_entities = 0;
+  stats_.largest_cycle = 0;
+  for (const auto& [key, c] : state_->comp_by_key) {
+    const int64_t size = static_cast<int64_t>(state_->members[c].size());
+    stats_.cyclic_entities += size;
+    stats_.largest_cycle = std::max(stats_.largest_cycle, size);
+  }
   const absl::Time start = absl::Now();
-  RebuildIndex();
+  RebuildIndex(same_entities);
   stats_.rescore_index = absl::Now() - start;
 }
 
 void Engine::RescoreAll() {
-  RecordRescore(internal::RescoreAll(state_.get(), *params_));
+  RecordRescore(internal::RescoreAll(state_.get(), *params_),
+                /*same_entities=*/true);
 }
 
-void Engine::RebuildIndex() {
+void Engine::RebuildIndex(bool same_entities) {
   const State& st = *state_;
   const size_t n = st.node_count();
-  std::vector<absl::string_view> ids(n);
+  std::vector<absl::string_view> ids(same_entities ? 0 : n);
   std::vector<internal::RankValues> values(n);
   std::vector<bool> present(n);
   counts_.clear();
@@ -97,7 +116,7 @@ void Engine::RebuildIndex() {
   alive_ = 0;
   for (Node v = 0; v < n; ++v) {
     const internal::EntityRec& e = st.entities[v];
-    ids[v] = e.id;
+    if (!same_entities) ids[v] = e.id;
     values[v] = Ranks(*params_, st.s[v]);
     present[v] = e.alive;
     if (e.alive) {
@@ -105,6 +124,10 @@ void Engine::RebuildIndex() {
       ++counts_[count_key_[v]];
       ++alive_;
     }
+  }
+  if (same_entities && top_ != nullptr) {
+    top_->RebuildValues(values, present);
+    return;
   }
   top_ = std::make_unique<internal::TopIndex>();
   top_->Rebuild(ids, values, present);
@@ -135,7 +158,8 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
   }
   const int64_t prev_sequence = state_->sequence;
   const int64_t prev_as_of = state_->as_of_ns;
-  internal::Updater up(state_.get(), *params_);
+  const absl::Time start = absl::Now();
+  internal::Updater up(state_.get(), *params_, scratch_.get());
   up.SetAsOf(internal::ToNs(as_of));
   std::vector<Node> upserted;
   for (const v1::Mutation& m : change.mutations()) {
@@ -147,6 +171,8 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
     }
   }
   internal::UpdateResult r = up.Finish();
+  const absl::Time rescored = absl::Now();
+  stats_.last_update_rescore = rescored - start;
   state_->sequence = change.sequence();
   stats_.last_evaluations = r.stats.evaluations;
   stats_.last_unconverged_comps = r.stats.unconverged_comps;
@@ -155,11 +181,17 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
   for (const auto& [v, existed] : r.existed_before) upserted.push_back(v);
   for (Node v : upserted) Recount(v);
 
-  // Score changes.
-  absl::flat_hash_set<Node> touched;
-  for (const auto& [v, before] : r.changed) touched.insert(v);
-  for (const auto& [v, existed] : r.existed_before) touched.insert(v);
-  std::vector<Node> nodes(touched.begin(), touched.end());
+  // Score changes: nodes whose scores moved, and entities that appeared or
+  // disappeared, in entity id order.
+  absl::flat_hash_map<Node, const Triple*> before;
+  before.reserve(r.changed.size());
+  for (const auto& [v, s] : r.changed) before.emplace(v, &s);
+  std::vector<Node> nodes;
+  nodes.reserve(r.changed.size() + r.existed_before.size());
+  for (const auto& [v, s] : r.changed) nodes.push_back(v);
+  for (const auto& [v, existed] : r.existed_before) {
+    if (!before.contains(v)) nodes.push_back(v);
+  }
   std::sort(nodes.begin(), nodes.end(), [&](Node a, Node b) {
     return state_->entities[a].id < state_->entities[b].id;
   });
@@ -170,14 +202,15 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
     const bool before_exists =
         existed != r.existed_before.end() ? existed->second : true;
     const bool after_exists = state_->Alive(v);
-    auto changed = r.changed.find(v);
+    auto changed = before.find(v);
     if (!before_exists && !after_exists) continue;
     if (before_exists && after_exists &&
-        (changed == r.changed.end() || changed->second == state_->s[v])) {
+        (changed == before.end() ||
+         SameRisk(*changed->second, state_->s[v]))) {
       continue;
     }
     const Triple& s_before =
-        changed != r.changed.end() ? changed->second : state_->s[v];
+        changed != before.end() ? *changed->second : state_->s[v];
     auto direct = r.direct_before.find(v);
     const Triple& d_before =
         direct != r.direct_before.end() ? direct->second : state_->sd[v];
@@ -196,6 +229,7 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
       top_->Erase(v);
     }
   }
+  stats_.last_update_publish = absl::Now() - rescored;
   return out;
 }
 
@@ -339,7 +373,7 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
   // The overlay: reads through to the live state, which it holds const.
   const State& live = *state_;
   std::unique_ptr<State> overlay = State::Overlay(&live);
-  internal::Updater up(overlay.get(), *params_);
+  internal::Updater up(overlay.get(), *params_, /*scratch=*/nullptr);
   if (scenario.has_as_of()) {
     up.SetAsOf(internal::ToNs(FromProtoTime(scenario.as_of())));
   }
@@ -360,6 +394,7 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
   absl::flat_hash_set<Node> candidates;
   for (const auto& [v, before] : r.changed) candidates.insert(v);
   for (Node v : r.deleted) candidates.insert(v);
+  // (Sorted below by |delta|, then id: the set's order does not matter.)
   for (Node v : candidates) {
     const bool before_exists = live.Alive(v);
     const bool after_exists = overlay->Alive(v);

@@ -48,6 +48,7 @@ namespace internal {
 class State;
 struct Params;
 struct PropagationStats;
+struct PropagationScratch;
 class TopIndex;
 }  // namespace internal
 
@@ -67,6 +68,11 @@ class Engine {
     int64_t last_unconverged_comps = 0;
     // Changes ignored because their sequence was not above sequence().
     int64_t stale_changes = 0;
+    // The last ApplyChange/AdvanceTime: recomputing (rules, direct
+    // exposures, propagation) and publishing (score changes, top-risk
+    // index).
+    absl::Duration last_update_rescore;
+    absl::Duration last_update_publish;
     // Phases of the last full rescore (Load or RescoreAll): ownership rules
     // and direct exposures, strongly connected components, propagation,
     // top-risk index.
@@ -74,6 +80,10 @@ class Engine {
     absl::Duration rescore_condensation;
     absl::Duration rescore_propagation;
     absl::Duration rescore_index;
+    // At the last full rescore: entities on cycles (in a strongly connected
+    // component of more than one), and the largest such component.
+    int64_t cyclic_entities = 0;
+    int64_t largest_cycle = 0;
   };
 
   // Validates `config` (NormalizeModelConfig: defaults filled) and makes an
@@ -180,10 +190,13 @@ class Engine {
  private:
   Engine(v1::ModelConfig config, std::unique_ptr<internal::Params> params);
 
-  // Rebuilds the top-risk index and the filter counts from scratch.
-  void RebuildIndex();
+  // Rebuilds the top-risk index and the filter counts from scratch
+  // (`same_entities`: the entities and their numbering are those of the
+  // last rebuild, only scores moved).
+  void RebuildIndex(bool same_entities);
   // Records a full rescore's statistics, then rebuilds the index.
-  void RecordRescore(const internal::PropagationStats& ps);
+  void RecordRescore(const internal::PropagationStats& ps,
+                     bool same_entities);
   // Moves v between the (kind, country) counts as it appears, disappears
   // or moves.
   void Recount(uint32_t v);
@@ -193,6 +206,7 @@ class Engine {
   const std::unique_ptr<internal::Params> params_;
   std::unique_ptr<internal::State> state_;
   std::unique_ptr<internal::TopIndex> top_;
+  std::unique_ptr<internal::PropagationScratch> scratch_;
   // Live entities by (kind, country) (total_size without min_score).
   absl::flat_hash_map<uint32_t, int64_t> counts_;
   std::vector<uint32_t> count_key_;  // Per node; 0 when not counted.

@@ -214,8 +214,9 @@ const std::vector<TariffHit>& ExposureCache::TariffHits(uint16_t importer,
 Direct ComputeDirect(const State& st, const Params& p, Node v,
                      ExposureCache* cache, std::vector<App>* apps) {
   Direct out;
-  const EntityRec& ent = st.entities[v];
+  const NodeInfo& ent = st.info[v];
   if (!ent.alive) return out;
+  const std::string& entity_id = st.entities[v].id;
   const int64_t t = st.as_of_ns;
   const bool facility = ent.kind == v1::Entity::FACILITY;
 
@@ -243,7 +244,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
   };
 
   if (cache->ListingCandidate(v)) {
-    if (const std::vector<std::string>* sigs = st.SignalsTargeting(ent.id)) {
+    if (const std::vector<std::string>* sigs = st.SignalsTargeting(entity_id)) {
       for (const std::string& id : *sigs) {
         const SignalRec* s = st.signals.Find(id);
         if (s == nullptr || !s->ActiveAt(t)) continue;
@@ -338,7 +339,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       for (Slot slot : st.in_slots.List(v)) {
         const EdgeRec& e = st.edges[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const EntityRec& u = st.entities[e.from];
+        const NodeInfo& u = st.info[e.from];
         if (!u.alive || Contains(s->destinations, u.country)) continue;
         bool controlled = s->product_prefixes.empty();
         for (const std::string& prefix : s->product_prefixes) {
@@ -389,7 +390,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       for (Slot slot : st.in_slots.List(v)) {
         const EdgeRec& e = st.edges[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const EntityRec& u = st.entities[e.from];
+        const NodeInfo& u = st.info[e.from];
         if (!u.alive || u.country == ent.country || e.weight <= 0) continue;
         for (const TariffHit& h :
              cache->TariffHits(ent.country, u.country, e.product)) {
@@ -406,7 +407,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     for (Slot slot : st.out_slots.List(v)) {
       const EdgeRec& e = st.edges[slot];
       if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-      const EntityRec& c = st.entities[e.to];
+      const NodeInfo& c = st.info[e.to];
       if (!c.alive) continue;
       ++n_out;
       all_valued = all_valued && e.value_usd > 0;
@@ -419,7 +420,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       for (Slot slot : st.out_slots.List(v)) {
         const EdgeRec& e = st.edges[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const EntityRec& c = st.entities[e.to];
+        const NodeInfo& c = st.info[e.to];
         if (!c.alive || c.country == ent.country ||
             !cache->ImporterHasTariffs(c.country)) {
           continue;
@@ -458,7 +459,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       for (Slot slot : st.in_slots.List(v)) {
         const EdgeRec& e = st.edges[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const EntityRec& u = st.entities[e.from];
+        const NodeInfo& u = st.info[e.from];
         if (u.alive && u.country == other) crossing += e.weight;
       }
     }

@@ -41,7 +41,7 @@ inline constexpr double kDefaultTensionWeightCN = 0.5;
 inline constexpr double kDefaultBandMedium = 30;
 inline constexpr double kDefaultBandHigh = 60;
 inline constexpr double kDefaultBandCritical = 80;
-inline constexpr double kDefaultConvergenceTolerance = 1e-10;
+inline constexpr double kDefaultConvergenceTolerance = 1e-6;
 inline constexpr int kDefaultMaxIterations = 1000;
 inline constexpr char kDefaultModelVersion[] = "v1.0.0";
 

@@ -37,7 +37,7 @@ TEST(ModelConfigTest, DefaultsAreFilled) {
   EXPECT_EQ(c->bands().medium(), 30);
   EXPECT_EQ(c->bands().high(), 60);
   EXPECT_EQ(c->bands().critical(), 80);
-  EXPECT_EQ(c->convergence_tolerance(), 1e-10);
+  EXPECT_EQ(c->convergence_tolerance(), 1e-6);
   EXPECT_EQ(c->max_iterations(), 1000);
   ASSERT_EQ(c->ownership_rules_size(), 3);
   EXPECT_EQ(c->ownership_rules(0).authority(), "US-OFAC");

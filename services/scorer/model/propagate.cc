@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "services/scorer/model/condensation.h"
 
@@ -27,25 +28,41 @@ double SurvivalSeenBy(const State& st, Node u, Node v) {
   return excluded ? std::max(survival, kMinSurvival) : plain;
 }
 
-Evaluation Evaluate(const State& st, Node v) {
+namespace {
+
+// The kernel over an explicit in-edge list and accessors, shared by the
+// generic path (copy-on-write containers) and the full pass (raw arrays), so
+// both compute the same numbers.
+template <typename SurvivalAt, typename FlagsAt>
+inline Evaluation EvaluateOver(const State& st, Node v,
+                               absl::Span<const PropIn> in, const Triple& d,
+                               SurvivalAt survival_at, FlagsAt flags_at) {
   Evaluation out;
   double up0 = 1, up1 = 1, up2 = 1;
-  for (const PropIn& e : st.pin.List(v)) {
-    const Triple& su = st.s[e.src];
-    const double s0 = (st.flags[e.src] & kHasDerived)
+  for (const PropIn& e : in) {
+    const Triple& su = survival_at(e.src);
+    const double s0 = (flags_at(e.src) & kHasDerived)
                           ? SurvivalSeenBy(st, e.src, v)
                           : su.v[0];
     up0 *= 1 - e.w * (1 - s0);
     up1 *= 1 - e.w * (1 - su.v[1]);
     up2 *= 1 - e.w * (1 - su.v[2]);
   }
-  const Triple& d = st.sd[v];
   out.s.v[0] = std::max(d.v[0] * up0, kMinSurvival);
   out.s.v[1] = std::max(d.v[1] * up1, kMinSurvival);
   out.s.v[2] = std::max(d.v[2] * up2, kMinSurvival);
   out.up_ec = up0;
   out.has_up = true;
   return out;
+}
+
+}  // namespace
+
+Evaluation Evaluate(const State& st, Node v) {
+  return EvaluateOver(
+      st, v, st.pin.List(v), st.sd[v],
+      [&st](Node u) -> const Triple& { return st.s[u]; },
+      [&st](Node u) { return st.flags[u]; });
 }
 
 namespace {
@@ -78,61 +95,110 @@ PropagationStats FullPropagate(State* st, const Params& p) {
   PropagationStats stats;
   std::vector<Triple>& s = st->s.live();
   std::fill(s.begin(), s.end(), Triple());
-  std::vector<Node> work;
-  absl::flat_hash_set<Node> queued;
+  // Tight loops over the raw arrays when no adjacency list was edited since
+  // they were built (after Load; otherwise the generic accessors).
+  const bool raw = st->pin.Pristine() && st->pout.Pristine();
+  const Triple* sd = st->sd.live().data();
+  const uint8_t* flags = st->flags.live().data();
+  const uint64_t* in_offsets = raw ? st->pin.offsets().data() : nullptr;
+  const PropIn* in_items = raw ? st->pin.items().data() : nullptr;
+  const uint64_t* out_offsets = raw ? st->pout.offsets().data() : nullptr;
+  const PropOut* out_items = raw ? st->pout.items().data() : nullptr;
+  auto evaluate = [&](Node v) {
+    if (!raw) return Evaluate(*st, v);
+    return EvaluateOver(
+        *st, v,
+        absl::Span<const PropIn>(in_items + in_offsets[v],
+                                 in_offsets[v + 1] - in_offsets[v]),
+        sd[v], [&s](Node u) -> const Triple& { return s[u]; },
+        [flags](Node u) { return flags[u]; });
+  };
+  auto successors = [&](Node v) {
+    if (!raw) return st->pout.List(v);
+    return absl::Span<const PropOut>(out_items + out_offsets[v],
+                                     out_offsets[v + 1] - out_offsets[v]);
+  };
+  std::vector<uint8_t> dirty;
   for (const auto& [key, c] : st->comp_by_key) {
     const std::vector<Node>& members = st->members[c];
     if (members.empty()) {
       const Node v = st->rep[c];
-      const Evaluation e = Evaluate(*st, v);
+      const Evaluation e = evaluate(v);
       ++stats.evaluations;
       s[v] = e.s;
       StoreUp(st, v, e.up_ec);
       continue;
     }
-    // A cycle: iterate from R = 0 (the least fixed point) to the tolerance.
-    work.assign(members.begin(), members.end());
-    queued.clear();
-    queued.insert(members.begin(), members.end());
-    const int64_t limit = static_cast<int64_t>(p.max_iterations) *
-                          static_cast<int64_t>(members.size());
+    // A cycle: Gauss-Seidel sweeps in the members' order (few edges point
+    // backwards: only those carry a change to the next sweep), from R = 0,
+    // the least fixed point, until nothing moves by the tolerance. Members
+    // that are a contiguous range of nodes (as Load numbers them) need no
+    // lookups to find a successor's place.
+    const size_t size = members.size();
+    const Node first = members.front();
+    const bool contiguous = members.back() - first + 1 == size;
+    dirty.assign(size, 1);
+    const int64_t limit =
+        static_cast<int64_t>(p.max_iterations) * static_cast<int64_t>(size);
     int64_t evaluations = 0;
-    size_t head = 0;
-    while (head < work.size()) {
-      const Node v = work[head++];
-      queued.erase(v);
-      const Evaluation e = Evaluate(*st, v);
-      ++stats.evaluations;
-      bool moved = UpMoved(*st, v, e, p.tolerance);
-      if (moved) StoreUp(st, v, e.up_ec);
-      for (int f = 0; f < kNumFactors; ++f) {
-        const double old = s[v].v[f];
-        if (std::abs(e.s.v[f] - old) >= p.tolerance ||
-            ((old < 1) != (e.s.v[f] < 1))) {
-          s[v].v[f] = e.s.v[f];
-          moved = true;
-          if (f == 0) StoreUp(st, v, e.up_ec);
-        }
-      }
-      if (moved) {
-        for (const PropOut& o : st->pout.List(v)) {
-          if (st->comp_of[o.dst] == c && queued.insert(o.dst).second) {
-            work.push_back(o.dst);
+    bool again = true;
+    while (again && evaluations <= limit) {
+      again = false;
+      for (size_t i = 0; i < size; ++i) {
+        if (!dirty[i]) continue;
+        dirty[i] = 0;
+        const Node v = members[i];
+        const Evaluation e = evaluate(v);
+        ++evaluations;
+        bool moved = UpMoved(*st, v, e, p.tolerance);
+        if (moved) StoreUp(st, v, e.up_ec);
+        for (int f = 0; f < kNumFactors; ++f) {
+          const double old = s[v].v[f];
+          if (std::abs(e.s.v[f] - old) >= p.tolerance ||
+              ((old < 1) != (e.s.v[f] < 1))) {
+            s[v].v[f] = e.s.v[f];
+            moved = true;
+            if (f == 0) StoreUp(st, v, e.up_ec);
           }
         }
-      }
-      if (++evaluations > limit) {
-        ++stats.unconverged_comps;
-        break;
-      }
-      if (head > 4096 && head * 2 > work.size()) {  // Drop what was done.
-        work.erase(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(head));
-        head = 0;
+        if (!moved) continue;
+        for (const PropOut& o : successors(v)) {
+          size_t j;
+          if (contiguous) {
+            j = o.dst - first;
+            if (o.dst < first || j >= size) continue;
+          } else {
+            if (st->comp_of[o.dst] != c) continue;
+            j = st->pos[o.dst];
+          }
+          dirty[j] = 1;
+          again = again || j <= i;
+        }
       }
     }
+    stats.evaluations += evaluations;
+    if (evaluations > limit) ++stats.unconverged_comps;
   }
   ComputeAllInputs(st);
   return stats;
+}
+
+Propagator::Propagator(State* st, const Params& p, PropagationScratch* scratch)
+    : st_(st), p_(p), scratch_(scratch) {}
+
+bool Propagator::Queued(Node v) const {
+  return scratch_ != nullptr ? scratch_->queued[v] != 0
+                             : queued_sparse_.contains(v);
+}
+
+void Propagator::SetQueued(Node v, bool queued) {
+  if (scratch_ != nullptr) {
+    scratch_->queued[v] = queued ? 1 : 0;
+  } else if (queued) {
+    queued_sparse_.insert(v);
+  } else {
+    queued_sparse_.erase(v);
+  }
 }
 
 void Propagator::Seed(Node v) {
@@ -144,19 +210,30 @@ void Propagator::Seed(Node v) {
 }
 
 void Propagator::Enqueue(Node v) {
-  if (!in_pending_.insert(v).second) return;
+  if (Queued(v)) return;
+  SetQueued(v, true);
   const Comp c = st_->comp_of[v];
-  std::vector<Node>& list = pending_[c];
-  if (list.empty()) heap_.emplace(st_->key[c], c);
-  list.push_back(v);
+  const uint32_t pos = st_->pos[v];
+  const uint32_t sweep =
+      c != current_ ? 0
+                    : (pos > current_pos_ ? current_sweep_ : current_sweep_ + 1);
+  heap_.emplace_back(st_->key[c], sweep, pos, v);
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
 }
 
 void Propagator::SeedSuccessors(Node v) {
   for (const PropOut& o : st_->pout.List(v)) Seed(o.dst);
 }
 
-void Propagator::Clear(Node v) {
-  Commit(v, Evaluation(), /*force=*/false);  // All survivals 1.
+void Propagator::RecordChange(Node v, const Triple& before) {
+  if (scratch_ != nullptr) {
+    int32_t& at = scratch_->changed_at[v];
+    if (at >= 0) return;
+    at = static_cast<int32_t>(changed_.size());
+  } else if (!changed_sparse_.try_emplace(v, changed_.size()).second) {
+    return;
+  }
+  changed_.emplace_back(v, before);
 }
 
 bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
@@ -177,7 +254,7 @@ bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
     StoreUp(st_, v, e.up_ec);
   }
   if (moved) {
-    changed_.try_emplace(v, old);
+    RecordChange(v, old);
     st_->s.Set(v, now);
     for (int f = 0; f < kNumFactors; ++f) {
       const bool was = old.v[f] < 1;
@@ -189,80 +266,67 @@ bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
   return true;
 }
 
-void Propagator::SolveComp(Comp c) {
+void Propagator::EnterComp(Comp c) {
+  current_ = c;
+  current_evaluations_ = 0;
+  current_limit_ = static_cast<int64_t>(p_.max_iterations) *
+                   static_cast<int64_t>(st_->CompSize(c));
+  if (!st_->IsMulti(c)) return;
   State& st = *st_;
-  // An overlay comp that lost an internal edge: recompute from zero.
-  if ((st.comp_flags[c] & kCompNeedsSplit) && reset_.insert(c).second) {
+  // An overlay comp that lost an internal edge is a union of strongly
+  // connected components: recompute it from zero.
+  if (st.comp_flags[c] & kCompNeedsSplit) {
     const std::vector<Node> members = st.members[c];
-    Evaluation zero;
-    for (Node m : members) Commit(m, zero, /*force=*/true);
-    for (Node m : members) Seed(m);
+    for (Node m : members) Commit(m, Evaluation(), /*force=*/true);
+    for (Node m : members) Enqueue(m);
   }
   // A factor without any input in the comp has the least fixed point 0.
   const std::array<int32_t, kNumFactors> inputs = st.inputs[c];
-  if (inputs[0] == 0 || inputs[1] == 0 || inputs[2] == 0) {
-    const std::vector<Node> members = st.members[c];
-    for (Node m : members) {
-      Evaluation e;
-      e.s = st.s[m];
-      bool any = false;
-      for (int f = 0; f < kNumFactors; ++f) {
-        if (inputs[f] == 0 && e.s.v[f] != 1) {
-          e.s.v[f] = 1;
-          any = true;
-        }
+  if (inputs[0] != 0 && inputs[1] != 0 && inputs[2] != 0) return;
+  const std::vector<Node> members = st.members[c];
+  for (Node m : members) {
+    Evaluation e;
+    e.s = st.s[m];
+    bool any = false;
+    for (int f = 0; f < kNumFactors; ++f) {
+      if (inputs[f] == 0 && e.s.v[f] != 1) {
+        e.s.v[f] = 1;
+        any = true;
       }
-      if (any) Commit(m, e, /*force=*/true);
     }
+    if (any) Commit(m, e, /*force=*/true);
   }
-  const int64_t limit = static_cast<int64_t>(p_.max_iterations) *
-                        static_cast<int64_t>(st.CompSize(c));
-  int64_t evaluations = 0;
-  // pending_[c] is the worklist; Commit appends to it.
-  size_t head = 0;
-  while (true) {
-    std::vector<Node>& list = pending_[c];
-    if (head >= list.size()) break;
-    if (head > 4096 && head * 2 > list.size()) {  // Drop what was done.
-      list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(head));
-      head = 0;
-    }
-    const Node v = list[head++];
-    in_pending_.erase(v);
-    const Evaluation e = Evaluate(st, v);
-    ++stats_.evaluations;
-    Commit(v, e, /*force=*/false);
-    if (++evaluations > limit) {
-      ++stats_.unconverged_comps;
-      const std::vector<Node>& rest = pending_[c];
-      for (size_t i = head; i < rest.size(); ++i) in_pending_.erase(rest[i]);
-      break;
-    }
-  }
-  pending_.erase(c);
 }
 
 void Propagator::Run() {
   running_ = true;
+  if (scratch_ != nullptr) {
+    const size_t n = st_->node_count();
+    if (scratch_->queued.size() < n) scratch_->queued.resize(n, 0);
+    if (scratch_->changed_at.size() < n) scratch_->changed_at.resize(n, -1);
+  }
   std::sort(early_seeds_.begin(), early_seeds_.end());
   for (Node v : early_seeds_) Enqueue(v);
   early_seeds_.clear();
   while (!heap_.empty()) {
-    const Comp c = heap_.top().second;
-    heap_.pop();
-    auto it = pending_.find(c);
-    if (it == pending_.end() || it->second.empty()) continue;
-    if (!st_->IsMulti(c) && !(st_->comp_flags[c] & kCompNeedsSplit)) {
-      std::vector<Node> list = std::move(it->second);
-      pending_.erase(it);
-      for (Node v : list) {
-        in_pending_.erase(v);
-        ++stats_.evaluations;
-        Commit(v, Evaluate(*st_, v), /*force=*/false);
-      }
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+    const auto [key, sweep, pos, v] = heap_.back();
+    heap_.pop_back();
+    SetQueued(v, false);
+    const Comp c = st_->comp_of[v];
+    current_sweep_ = sweep;
+    current_pos_ = pos;
+    if (c != current_) EnterComp(c);
+    if (current_evaluations_ > current_limit_) continue;  // Gave up on it.
+    if (++current_evaluations_ > current_limit_) {
+      ++stats_.unconverged_comps;
       continue;
     }
-    SolveComp(c);
+    ++stats_.evaluations;
+    Commit(v, Evaluate(*st_, v), /*force=*/false);
+  }
+  if (scratch_ != nullptr) {
+    for (const auto& [v, before] : changed_) scratch_->changed_at[v] = -1;
   }
 }
 

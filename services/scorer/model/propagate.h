@@ -2,21 +2,22 @@
 //
 // The propagation kernel (noisy-OR along weighted in-edges) and its two
 // drivers: a full pass over every comp in key order, and an incremental pass
-// that recomputes only what a change reaches, comp by comp in key order,
+// that recomputes only what a change reaches, comp by comp in key order and
+// in sweeps over each cycle's members,
 // stopping where no factor moves by the tolerance (docs/scoring-model.md,
 // "Propagation" and "Incremental rescoring").
 //
-//   Propagator run(&state, params);
+//   Propagator run(&state, params, &scratch);
 //   run.Seed(v);              // v's direct exposure or in-edges changed
 //   run.Run();
-//   for (auto& [node, before] : run.changed()) ...
+//   for (const auto& [node, before] : run.changed()) ...
 //
 // Thread-compatible.
 #ifndef GEORISK_SERVICES_SCORER_MODEL_PROPAGATE_H_
 #define GEORISK_SERVICES_SCORER_MODEL_PROPAGATE_H_
 
 #include <cstdint>
-#include <queue>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -28,8 +29,8 @@
 namespace georisk::scorer::internal {
 
 struct Evaluation {
-  Triple s;           // 1 - R_f(v) from the current inputs.
-  double up_ec = 1;   // Export-control product over in-edges...
+  Triple s;             // 1 - R_f(v) from the current inputs.
+  double up_ec = 1;     // Export-control product over in-edges...
   bool has_up = false;  // ... when computed from them.
 };
 
@@ -54,13 +55,22 @@ struct PropagationStats {
 };
 
 // Recomputes every node's survival from scratch (starting from R = 0, i.e.
-// the least fixed point) in key order, then every comp's input counters.
-// Live state only.
+// the least fixed point) in key order, sweeping each cycle in its members'
+// order until it settles, then every comp's input counters. Live state only.
 PropagationStats FullPropagate(State* st, const Params& p);
+
+// Per-node scratch arrays reused across incremental runs on a live state
+// (an overlay's run uses hash maps instead, to stay proportional to what it
+// touches). Owned by the engine; one run at a time.
+struct PropagationScratch {
+  std::vector<uint8_t> queued;
+  std::vector<int32_t> changed_at;  // Index into the run's changed list.
+};
 
 class Propagator {
  public:
-  Propagator(State* st, const Params& p) : st_(st), p_(p) {}
+  // `scratch` may be null (sparse bookkeeping, for overlays).
+  Propagator(State* st, const Params& p, PropagationScratch* scratch);
 
   // Marks v for re-evaluation (its direct exposure, listing or in-edges
   // changed). Before Run(), seeds are only collected: the condensation may
@@ -71,35 +81,46 @@ class Propagator {
   // Recomputes until nothing moves by the tolerance.
   void Run();
 
-  // Sets v's survivals to 1 (no risk) at once, as for a deleted entity.
-  void Clear(Node v);
-
-  // Every node whose survival changed, with its survival before the run.
-  const absl::flat_hash_map<Node, Triple>& changed() const { return changed_; }
+  // Every node whose survival changed, once, with its survival before the
+  // run, in the order they first changed.
+  const std::vector<std::pair<Node, Triple>>& changed() const {
+    return changed_;
+  }
   const PropagationStats& stats() const { return stats_; }
 
  private:
+  // Queues v under its comp's key, the sweep and its position.
+  void Enqueue(Node v);
+  bool Queued(Node v) const;
+  void SetQueued(Node v, bool queued);
   // Writes the factors of `e` that moved by the tolerance (or crossed zero,
   // or all when `force`); adjusts counters, seeds successors. Returns whether
   // anything was written.
   bool Commit(Node v, const Evaluation& e, bool force);
-  void SolveComp(Comp c);
-
-  // Queues v under its comp (during Run()).
-  void Enqueue(Node v);
+  // First visit of comp c in this run: recompute-from-zero for an overlay
+  // comp that lost an internal edge, and the least fixed point 0 for a
+  // factor without inputs.
+  void EnterComp(Comp c);
+  void RecordChange(Node v, const Triple& before);
 
   State* st_;
   const Params& p_;
+  PropagationScratch* scratch_;
   bool running_ = false;
   std::vector<Node> early_seeds_;
-  std::priority_queue<std::pair<int64_t, Comp>,
-                      std::vector<std::pair<int64_t, Comp>>,
-                      std::greater<std::pair<int64_t, Comp>>>
-      heap_;
-  absl::flat_hash_map<Comp, std::vector<Node>> pending_;
-  absl::flat_hash_set<Node> in_pending_;
-  absl::flat_hash_set<Comp> reset_;  // Overlay comps recomputed from zero.
-  absl::flat_hash_map<Node, Triple> changed_;
+  // Min-heap of (comp key, sweep, position, node). Inside a cycle, nodes
+  // go in sweeps over the members' order (Gauss-Seidel): a node queued at a
+  // position before the one being evaluated waits for the next sweep, so a
+  // tight inner loop is not iterated to convergence before the rest moves.
+  std::vector<std::tuple<int64_t, uint32_t, uint32_t, Node>> heap_;
+  absl::flat_hash_set<Node> queued_sparse_;
+  absl::flat_hash_map<Node, size_t> changed_sparse_;
+  std::vector<std::pair<Node, Triple>> changed_;
+  Comp current_ = kNone;
+  uint32_t current_sweep_ = 0;
+  uint32_t current_pos_ = 0;
+  int64_t current_evaluations_ = 0;
+  int64_t current_limit_ = 0;
   PropagationStats stats_;
 };
 

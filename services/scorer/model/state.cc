@@ -141,6 +141,7 @@ std::unique_ptr<State> State::Overlay(const State* live) {
   auto o = std::make_unique<State>();
   o->live_ = live;
   o->entities = CowVec<EntityRec>(&live->entities);
+  o->info = CowVec<NodeInfo>(&live->info);
   o->node_of = CowMap<std::string, Node>(&live->node_of);
   o->edges = CowVec<EdgeRec>(&live->edges);
   o->products = CowVec<std::string>(&live->products);
@@ -165,6 +166,7 @@ std::unique_ptr<State> State::Overlay(const State* live) {
   o->key = CowVec<int64_t>(&live->key);
   o->inputs = CowVec<std::array<int32_t, kNumFactors>>(&live->inputs);
   o->members = CowVec<std::vector<Node>>(&live->members);
+  o->pos = CowVec<uint32_t>(&live->pos);
   o->rep = CowVec<Node>(&live->rep);
   o->comp_flags = CowVec<uint8_t>(&live->comp_flags);
   o->as_of_ns = live->as_of_ns;

@@ -92,6 +92,15 @@ struct EntityRec {
   bool alive = false;
 };
 
+// The fields of an entity the rules read for every neighbour, packed apart
+// from its strings so that hot loops stay in cache. Kept in step with
+// EntityRec by State::SetEntity / AddEntity.
+struct NodeInfo {
+  uint16_t country = 0;
+  uint8_t kind = 0;  // v1::Entity::Kind
+  uint8_t alive = 0;
+};
+
 struct EdgeRec {
   Node from = kNone;  // Stored direction.
   Node to = kNone;
@@ -235,8 +244,9 @@ class State {
 
   size_t node_count() const { return entities.size(); }
 
-  // Entities and edges.
+  // Entities and edges. Write entities through SetEntity/AddEntity.
   CowVec<EntityRec> entities;
+  CowVec<NodeInfo> info;
   CowMap<std::string, Node> node_of;  // Dead entities stay mapped.
   CowVec<EdgeRec> edges;
   CowVec<std::string> products;  // products[0] = "".
@@ -266,7 +276,12 @@ class State {
   CowVec<Comp> comp_of;
   CowVec<int64_t> key;
   CowVec<std::array<int32_t, kNumFactors>> inputs;
-  CowVec<std::vector<Node>> members;  // Empty for a singleton comp.
+  // Members of a multi-node comp in an order with few edges pointing
+  // backwards (condensation.h, OrderForFewBackEdges; reverse postorder for
+  // small ones), so that sweeping them in order settles a cycle in few
+  // passes. Empty for a singleton comp.
+  CowVec<std::vector<Node>> members;
+  CowVec<uint32_t> pos;  // Per node: its index in members (0 if single).
   CowVec<Node> rep;                   // A member (the only one, if single).
   CowVec<uint8_t> comp_flags;
 
@@ -293,7 +308,19 @@ class State {
       for (Node v : m) fn(v);
     }
   }
-  bool Alive(Node v) const { return entities[v].alive; }
+  bool Alive(Node v) const { return info[v].alive != 0; }
+  void SetEntity(Node v, EntityRec rec) {
+    info.Set(v, InfoOf(rec));
+    entities.Set(v, std::move(rec));
+  }
+  void AddEntity(EntityRec rec) {
+    info.PushBack(InfoOf(rec));
+    entities.PushBack(std::move(rec));
+  }
+  static NodeInfo InfoOf(const EntityRec& e) {
+    return {e.country, static_cast<uint8_t>(e.kind),
+            static_cast<uint8_t>(e.alive ? 1 : 0)};
+  }
   const std::string& ProductCode(uint32_t p) const { return products[p]; }
   uint32_t InternProduct(absl::string_view code);
   // The slot of the alive edge with this key, or kNone.

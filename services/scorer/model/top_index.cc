@@ -63,6 +63,18 @@ void TopIndex::Rebuild(const std::vector<absl::string_view>& ids,
     order_[by_id[i]] = static_cast<uint64_t>(i + 1) << kOrderShift;
     ids_.emplace_hint(ids_.end(), std::string(ids[by_id[i]]), by_id[i]);
   }
+  FillSets();
+}
+
+void TopIndex::RebuildValues(const std::vector<RankValues>& values,
+                             const std::vector<bool>& present) {
+  values_ = values;
+  present_ = present;
+  FillSets();
+}
+
+void TopIndex::FillSets() {
+  const size_t n = present_.size();
   std::vector<Key> keys;
   keys.reserve(n);
   for (int r = 0; r < kRankings; ++r) {
@@ -122,10 +134,23 @@ void TopIndex::Insert(uint32_t v, absl::string_view id,
 
 void TopIndex::Update(uint32_t v, const RankValues& values) {
   if (!Contains(v)) return;
+  const Cmp less;
   for (int r = 0; r < kRankings; ++r) {
     if (values_[v][r] == values[r]) continue;
-    sets_[r].erase({values_[v][r], order_[v], v});
-    sets_[r].insert({values[r], order_[v], v});
+    absl::btree_set<Key, Cmp>& set = sets_[r];
+    auto it = set.find({values_[v][r], order_[v], v});
+    const Key moved{values[r], order_[v], v};
+    // Most moves are small: when the entry stays between its neighbours,
+    // change its value in place instead of erasing and inserting.
+    const bool after_prev = it == set.begin() || less(*std::prev(it), moved);
+    const auto next = std::next(it);
+    const bool before_next = next == set.end() || less(moved, *next);
+    if (after_prev && before_next) {
+      it->value = values[r];
+    } else {
+      set.erase(it);
+      set.insert(moved);
+    }
   }
   values_[v] = values;
 }

@@ -55,6 +55,9 @@ class TopIndex {
   void Rebuild(const std::vector<absl::string_view>& ids,
                const std::vector<RankValues>& values,
                const std::vector<bool>& present);
+  // Replaces every value, keeping the nodes and ids of the last Rebuild.
+  void RebuildValues(const std::vector<RankValues>& values,
+                     const std::vector<bool>& present);
 
   // Adds a node not in the index (a new or revived entity).
   void Insert(uint32_t v, absl::string_view id, const RankValues& values);
@@ -78,7 +81,9 @@ class TopIndex {
 
  private:
   struct Key {
-    double value;
+    // Mutable: Update() moves a value in place when the entry keeps its
+    // place among its neighbours, which leaves the set ordered.
+    mutable double value;
     uint64_t order;  // Position of the id in id order.
     uint32_t node;
   };
@@ -93,6 +98,7 @@ class TopIndex {
   uint64_t OrderFor(uint32_t v, absl::string_view id);
   void RenumberOrders();
   void Grow(uint32_t v);
+  void FillSets();
 
   std::array<absl::btree_set<Key, Cmp>, kRankings> sets_;
   std::vector<RankValues> values_;

@@ -120,11 +120,11 @@ void IndexSignal(State* st, const SignalRec& r, bool add) {
   }
 }
 
-Updater::Updater(State* st, const Params& p)
+Updater::Updater(State* st, const Params& p, PropagationScratch* scratch)
     : st_(st),
       p_(p),
       start_as_of_(st->as_of_ns),
-      prop_(st, p),
+      prop_(st, p, scratch),
       rules_dirty_(p.rules.size(), false) {}
 
 double Updater::PropWeight(const EdgeRec& e, int64_t t) const {
@@ -203,7 +203,7 @@ void Updater::DirtySignal(const SignalRec& r) {
     auto it = live.nodes_by_country.find(country);
     if (it == live.nodes_by_country.end()) return;
     for (Node v : it->second) {
-      const EntityRec& e = st_->entities[v];
+      const NodeInfo& e = st_->info[v];
       if (e.alive && e.country == country) fn(v, e);
     }
   };
@@ -211,7 +211,7 @@ void Updater::DirtySignal(const SignalRec& r) {
     case v1::SIGNAL_KIND_EXPORT_CONTROL:
       if (r.ec_kind == v1::ExportControl::DESTINATION_CONTROL) {
         for (uint16_t c : r.destinations) {
-          for_country(c, [&](Node v, const EntityRec& e) {
+          for_country(c, [&](Node v, const NodeInfo& e) {
             if (e.kind == v1::Entity::FACILITY) Dirty(v);
           });
         }
@@ -230,11 +230,11 @@ void Updater::DirtySignal(const SignalRec& r) {
       }
       return;
     case v1::SIGNAL_KIND_TARIFF:
-      for_country(r.importer, [&](Node v, const EntityRec& customer) {
+      for_country(r.importer, [&](Node v, const NodeInfo& customer) {
         for (Slot slot : st_->in_slots.List(v)) {
           const EdgeRec& e = st_->edges[slot];
           if (e.kind != v1::Edge::SUPPLIES) continue;
-          const EntityRec& u = st_->entities[e.from];
+          const NodeInfo& u = st_->info[e.from];
           if (u.country == customer.country) continue;
           if (r.origin != 0 && u.country != r.origin) continue;
           if (!HsMatches(r.hs_prefix, st_->ProductCode(e.product))) continue;
@@ -254,7 +254,7 @@ void Updater::DirtySignal(const SignalRec& r) {
       countries.erase(std::unique(countries.begin(), countries.end()),
                       countries.end());
       for (uint16_t c : countries) {
-        for_country(c, [&](Node v, const EntityRec&) { Dirty(v); });
+        for_country(c, [&](Node v, const NodeInfo&) { Dirty(v); });
       }
       return;
     }
@@ -366,11 +366,11 @@ void Updater::UpsertEntity(const v1::Entity& e) {
     rec.kind = e.kind();
     rec.country = country;
     rec.alive = true;
-    st_->entities.PushBack(std::move(rec));
+    st_->AddEntity(std::move(rec));
     st_->sd.PushBack(Triple());
     st_->s.PushBack(Triple());
     st_->flags.PushBack(0);
-    AddSingletonComp(st_, v);
+    AddSingletonComp(st_, v);  // Also sets comp_of and pos.
     st_->node_of.Set(e.id(), v);
     st_->nodes_by_country[country].push_back(v);
     result_.created.push_back(v);
@@ -387,7 +387,7 @@ void Updater::UpsertEntity(const v1::Entity& e) {
   rec.kind = e.kind();
   rec.country = country;
   rec.alive = true;
-  st_->entities.Set(v, std::move(rec));
+  st_->SetEntity(v, std::move(rec));
   if (moved && !st_->is_overlay()) st_->nodes_by_country[country].push_back(v);
   if (revived) {
     result_.created.push_back(v);
@@ -421,7 +421,7 @@ void Updater::DeleteEntity(Node v) {
   DirtyRulesOfOwner(v);
   EntityRec rec = st_->entities[v];
   rec.alive = false;
-  st_->entities.Set(v, std::move(rec));
+  st_->SetEntity(v, std::move(rec));
   result_.deleted.push_back(v);
   result_.existed_before.try_emplace(v, true);
   Dirty(v);
@@ -534,7 +534,8 @@ UpdateResult Updater::Finish() {
   // 3. Direct exposures of dirty nodes.
   std::vector<Node> dirty(dirty_.begin(), dirty_.end());
   std::sort(dirty.begin(), dirty.end());
-  ExposureCache cache(*st_, p_);
+  // Indexing every listing candidate up front pays only for many nodes.
+  ExposureCache cache(*st_, p_, /*eager_candidates=*/dirty.size() > 4096);
   for (Node v : dirty) {
     const Direct d = ComputeDirect(*st_, p_, v, &cache, nullptr);
     const Triple old = st_->sd[v];
@@ -646,7 +647,6 @@ PropagationStats BuildState(State* st, const Params& p,
   entities.clear();
   entities.shrink_to_fit();
   const size_t n = ents.size();
-  for (Node v = 0; v < n; ++v) st->nodes_by_country[ents[v].country].push_back(v);
 
   for (const v1::Signal& s : signals) {
     SignalRec rec = ToSignalRec(s);
@@ -660,13 +660,6 @@ PropagationStats BuildState(State* st, const Params& p,
 
   std::vector<EdgeRec>& recs = st->edges.live();
   recs.reserve(edges.size());
-  std::vector<std::pair<uint32_t, Slot>> in_pairs, out_pairs;
-  std::vector<std::pair<uint32_t, PropIn>> pin_pairs;
-  std::vector<std::pair<uint32_t, PropOut>> pout_pairs;
-  in_pairs.reserve(edges.size());
-  out_pairs.reserve(edges.size());
-  pin_pairs.reserve(edges.size());
-  pout_pairs.reserve(edges.size());
   for (const v1::Edge& e : edges) {
     const Node* from = st->node_of.Find(e.from_id());
     const Node* to = st->node_of.Find(e.to_id());
@@ -674,22 +667,78 @@ PropagationStats BuildState(State* st, const Params& p,
       ++*skipped;
       continue;
     }
-    const uint32_t product = st->InternProduct(e.product_code());
-    const Slot slot = static_cast<Slot>(recs.size());
-    recs.push_back(ToEdgeRec(e, *from, *to, product));
-    const EdgeRec& r = recs.back();
+    recs.push_back(
+        ToEdgeRec(e, *from, *to, st->InternProduct(e.product_code())));
+  }
+  edges.clear();
+  edges.shrink_to_fit();
+
+  std::vector<std::pair<uint32_t, Slot>> in_pairs, out_pairs;
+  std::vector<std::pair<uint32_t, PropIn>> pin_pairs;
+  std::vector<std::pair<uint32_t, PropOut>> pout_pairs;
+  auto propagation_pairs = [&] {
+    pin_pairs.clear();
+    pout_pairs.clear();
+    for (Slot slot = 0; slot < recs.size(); ++slot) {
+      const EdgeRec& r = recs[slot];
+      const double w = WeightAt(p, r, as_of_ns);
+      if (w > 0) {
+        pin_pairs.emplace_back(PropDst(r), PropIn{PropSrc(r), slot, w});
+        pout_pairs.emplace_back(PropSrc(r), PropOut{PropDst(r), slot});
+      }
+    }
+  };
+
+  // Number the nodes in the order propagation visits them (comps in
+  // topological order, each cycle's members with few edges backwards), so
+  // that a full pass walks the arrays mostly forward and neighbours sit
+  // close.
+  propagation_pairs();
+  st->pin.Build(n, pin_pairs);
+  st->pout.Build(n, pout_pairs);
+  std::vector<std::vector<Node>> sccs;  // Reverse topological order.
+  {
+    std::vector<int32_t> local(n, -1);
+    StronglyConnected(*st, {}, true, [&](std::vector<Node>& scc) {
+      OrderForFewBackEdges(*st, &scc, &local);
+      sccs.push_back(scc);
+    });
+  }
+  std::vector<Node> renumber(n);
+  Node next = 0;
+  for (auto it = sccs.rbegin(); it != sccs.rend(); ++it) {
+    for (Node v : *it) renumber[v] = next++;
+  }
+  sccs.clear();
+  sccs.shrink_to_fit();
+  std::vector<EntityRec> ordered(n);
+  for (Node v = 0; v < n; ++v) ordered[renumber[v]] = std::move(ents[v]);
+  ents = std::move(ordered);
+  st->node_of.RemapValues([&](Node v) { return renumber[v]; });
+  // Edge records in the order of their targets, so that a node's inbound
+  // edges sit together.
+  for (EdgeRec& r : recs) {
+    r.from = renumber[r.from];
+    r.to = renumber[r.to];
+  }
+  std::stable_sort(recs.begin(), recs.end(),
+                   [](const EdgeRec& a, const EdgeRec& b) { return a.to < b.to; });
+  in_pairs.reserve(recs.size());
+  out_pairs.reserve(recs.size());
+  for (Slot slot = 0; slot < recs.size(); ++slot) {
+    const EdgeRec& r = recs[slot];
     in_pairs.emplace_back(r.to, slot);
     out_pairs.emplace_back(r.from, slot);
     if (r.from_ns != kPast) st->edge_events.emplace(r.from_ns, slot);
     if (r.until_ns != kFuture) st->edge_events.emplace(r.until_ns, slot);
-    const double w = WeightAt(p, r, as_of_ns);
-    if (w > 0) {
-      pin_pairs.emplace_back(PropDst(r), PropIn{PropSrc(r), slot, w});
-      pout_pairs.emplace_back(PropSrc(r), PropOut{PropDst(r), slot});
-    }
   }
-  edges.clear();
-  edges.shrink_to_fit();
+  propagation_pairs();
+  std::vector<NodeInfo>& info = st->info.live();
+  info.resize(n);
+  for (Node v = 0; v < n; ++v) {
+    info[v] = State::InfoOf(ents[v]);
+    st->nodes_by_country[ents[v].country].push_back(v);
+  }
   st->in_slots.Build(n, in_pairs);
   st->out_slots.Build(n, out_pairs);
   st->pin.Build(n, pin_pairs);

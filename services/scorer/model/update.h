@@ -28,8 +28,8 @@
 namespace georisk::scorer::internal {
 
 struct UpdateResult {
-  // Nodes whose survivals changed, with their survivals before.
-  absl::flat_hash_map<Node, Triple> changed;
+  // Nodes whose survivals changed, once each, with their survivals before.
+  std::vector<std::pair<Node, Triple>> changed;
   // Entities that did not exist (or were deleted) before.
   std::vector<Node> created;
   // Entities deleted.
@@ -43,7 +43,9 @@ struct UpdateResult {
 
 class Updater {
  public:
-  Updater(State* st, const Params& p);
+  // `scratch`: reusable per-node arrays for a live state; null for an
+  // overlay (its bookkeeping stays proportional to what it touches).
+  Updater(State* st, const Params& p, PropagationScratch* scratch);
 
   // Moves the evaluation date: edges and signals whose windows open or
   // close between the old and the new date, and ownership rules that start,

@@ -1,3 +1,7 @@
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/ingest/parser_test_util.h"
@@ -109,6 +113,66 @@ TEST(JsonlParserTest, LongLineIsRejectedAndSkipped) {
       DescribeAll(records),
       ElementsAre("1:ok:1", "2::line longer than 1000 bytes (50000 bytes)",
                   "3:ok:1"));
+}
+
+// The parser parses up to 100 lines in one call, as the elements of one
+// array; every line must still come out exactly as it would alone: lines that
+// only parse together, or a line holding two objects, are each rejected, and
+// the good lines around bad ones are kept, across chunk boundaries.
+TEST(JsonlParserTest, ChunkedParsingMatchesLineByLine) {
+  const std::vector<std::string> kinds = {
+      kEntity,
+      R"({"delete_signal_id": "signal/x", "idempotency_key": "k2"})",
+      R"({"upsert_edge": {"from_id": "company/a", "to_id": "company/b",)"
+      R"( "kind": "OWNS", "weight": 0.5, "source": "s"}})",
+      // Two halves of one object, on two lines.
+      R"({"upsert_entity": {"id": "company/a", "kind": "COMPANY",)",
+      R"("name": "A", "country": "TW", "source": "s"}})",
+      // Two objects on one line; an object closing the array.
+      R"({"delete_signal_id": "signal/a"}, {"delete_signal_id": "signal/b"})",
+      R"({"delete_signal_id": "signal/a"}]})",
+      R"({"delete_signal_id": "signal/a"}], "origin": "x", "mutations": [{})",
+      R"({"upsert_entity": {"colour": "red"}})",
+      R"({"upsert_edge": {"weight": "heavy"}})",
+      R"({"delete_entity_id": "Company/Bad Id"})",
+      R"({"delete_signal_id": "signal/"}"})",
+      "{\"delete_signal_id\": \"\xff\"}",
+      "[1, 2]",
+      "{}",
+      "   ",
+  };
+  std::string input;
+  std::vector<std::string> lines;
+  uint32_t x = 7;
+  for (int i = 0; i < 450; ++i) {
+    x = x * 1103515245 + 12345;
+    // Mostly good lines, so that most chunks parse in one call.
+    const size_t k = (x >> 16) % 8 < 5 ? (x >> 8) % 3 : (x >> 8) % kinds.size();
+    lines.push_back(kinds[k]);
+    input += kinds[k] + (i % 7 == 0 ? "\r\n" : "\n");
+  }
+  const std::vector<ParsedRecord> records = ParseAll(Format::kJsonl, input);
+  size_t r = 0;
+  int rejected = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::vector<ParsedRecord> alone = ParseAll(Format::kJsonl, lines[i]);
+    if (alone.empty()) continue;  // A blank line.
+    ASSERT_EQ(alone.size(), 1u);
+    ASSERT_LT(r, records.size());
+    const ParsedRecord& got = records[r++];
+    EXPECT_EQ(got.line, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(got.field, alone[0].field) << "line " << i + 1;
+    EXPECT_EQ(got.reason, alone[0].reason) << "line " << i + 1;
+    ASSERT_EQ(got.mutations.size(), alone[0].mutations.size());
+    for (size_t m = 0; m < got.mutations.size(); ++m) {
+      EXPECT_EQ(got.mutations[m].SerializeAsString(),
+                alone[0].mutations[m].SerializeAsString());
+    }
+    rejected += got.rejected() ? 1 : 0;
+  }
+  EXPECT_EQ(r, records.size());
+  EXPECT_GT(rejected, 50);
+  EXPECT_LT(rejected, 250);
 }
 
 }  // namespace

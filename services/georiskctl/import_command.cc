@@ -38,7 +38,7 @@ ABSL_FLAG(bool, dry_run, false, "import: validate only; write nothing.");
 ABSL_FLAG(std::string, progress, "auto",
           "import: auto (a bar on a terminal, lines otherwise), bar, lines, "
           "none.");
-ABSL_FLAG(int, records_per_message, 500,
+ABSL_FLAG(int, records_per_message, 100,
           "import: records per Ingest stream message.");
 
 namespace georisk {

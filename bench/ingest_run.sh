@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# bench/ingest_run.sh: the ingest benchmark of issue 4, in one run, on one disk.
+#
+#   bench/ingest_run.sh            # 1M records, 3 rounds (about 6 min)
+#   bench/ingest_run.sh --quick    # 100k records, 1 round, while iterating
+#   bench/ingest_run.sh --check    # also exit 2 when the 0.7x target is missed
+#   BENCH_DIR=/mnt/ssd bench/ingest_run.sh   # the scratch directory's parent
+#   INGEST_FLAGS="--batch_size=2000" IMPORT_FLAGS="--records_per_message=1000" \
+#     bench/ingest_run.sh          # end to end with other settings
+#
+# Builds with `bazel build -c opt //bench:ingest_bench //services/graphstore
+# //services/ingest //services/georiskctl` (--prebuilt=DIR skips the build
+# and takes the four binaries from DIR), copies the binaries into a fresh
+# directory under $BENCH_DIR (default /tmp), generates a deterministic georisk
+# JSON Lines file there (40% entities, then 55% SUPPLIES edges between them
+# with 5% signals among them), and for each round, with a fresh
+# `graphstore --sync=false` each time:
+#   (a) direct Apply: the file, parsed beforehand, sent as GraphStore.Apply
+#       calls of 1,000 records in file order over loopback gRPC;
+#   (b) end to end: `georiskctl import FILE` to an `ingest` in front of the
+#       graphstore, timed from exec to exit (parsing included); its summary
+#       must count every record accepted and none rejected.
+# Prints the machine, every command, and a table: records/s of both, their
+# ratio against the 0.7x target, and where the time went. Removes the
+# directory and stops every process at exit, after a failure or a signal too.
+set -euo pipefail
+
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+
+QUICK=0
+CHECK=0
+PREBUILT=""
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --check) CHECK=1 ;;
+    --prebuilt=*) PREBUILT="${arg#--prebuilt=}" ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "ingest_run.sh: unknown argument $arg" >&2; usage >&2; exit 64 ;;
+  esac
+done
+
+if [[ $QUICK == 1 ]]; then
+  RECORDS=100000 ROUNDS=1
+else
+  RECORDS=1000000 ROUNDS=3
+fi
+BATCH=1000
+TARGET=0.7 # end-to-end records/s >= TARGET * direct Apply records/s (issue 4)
+GRAPHSTORE_FLAGS="--sync=false"
+INGEST_FLAGS="${INGEST_FLAGS:-}"
+IMPORT_FLAGS="${IMPORT_FLAGS:-}"
+
+cd "$(dirname "$0")/.."
+
+if [[ -z "$PREBUILT" ]]; then
+  echo "== build: bazel build -c opt //bench:ingest_bench //services/graphstore //services/ingest //services/georiskctl"
+  bazel build -c opt //bench:ingest_bench //services/graphstore //services/ingest //services/georiskctl
+  BIN_DIR="$(bazel info -c opt bazel-bin 2> /dev/null)"
+  BINARIES=("$BIN_DIR/bench/ingest_bench" "$BIN_DIR/services/graphstore/graphstore"
+    "$BIN_DIR/services/ingest/ingest" "$BIN_DIR/services/georiskctl/georiskctl")
+else
+  echo "== prebuilt binaries from $PREBUILT (no build)"
+  BINARIES=("$PREBUILT/ingest_bench" "$PREBUILT/graphstore" "$PREBUILT/ingest" "$PREBUILT/georiskctl")
+fi
+
+mkdir -p "${BENCH_DIR:-/tmp}"
+WORK="$(mktemp -d "${BENCH_DIR:-/tmp}/georisk-ingest-bench.XXXXXX")"
+CHILD=""
+cleanup() {
+  local status=$?
+  # The bench binary's children (graphstore, ingest, georiskctl) die with it
+  # (PR_SET_PDEATHSIG); SIGTERM lets it stop them itself.
+  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2> /dev/null; then
+    kill -TERM "$CHILD" 2> /dev/null || true
+    wait "$CHILD" 2> /dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Private copies: a concurrent build must not swap a binary mid-run.
+mkdir -p "$WORK/bin"
+cp "${BINARIES[@]}" "$WORK/bin/"
+BENCH="$WORK/bin/ingest_bench"
+FILE="$WORK/records.jsonl"
+
+# Runs a command in the background (so a signal can stop it), its stderr to
+# $WORK/err (shown on failure) and its stdout to $WORK/out.
+run() {
+  echo "\$ $*" | sed "s#$WORK#\$WORK#g"
+  "$@" > "$WORK/out" 2> "$WORK/err" &
+  CHILD=$!
+  if ! wait "$CHILD"; then
+    CHILD=""
+    echo "ingest_run.sh: FAILED: $*" >&2
+    cat "$WORK/out" "$WORK/err" >&2
+    exit 1
+  fi
+  CHILD=""
+}
+
+# The processes the bench binary started, as it printed them.
+commands() { sed -n 's/^\[ingest_bench\] \(\$ .*\)/  \1/p' "$WORK/err" | sed "s#$WORK#\$WORK#g"; }
+
+# The value of RESULT name=value in $WORK/out.
+result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
+div() { awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN {printf "%.*f", d, a / b}'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo
+echo "== machine"
+echo "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "nproc:       $(nproc)"
+echo "memory:      $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "cpu:         $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "kernel:      $(uname -r)"
+echo "bench dir:   $WORK"
+echo "filesystem:  $(df -T "$WORK" | awk 'NR==2 {print $1, $2}'); $(findmnt -no OPTIONS -T "$WORK" 2> /dev/null || true)"
+echo "load:        $(load) (1/5/15 min) at start"
+echo "mode:        $([[ $QUICK == 1 ]] && echo quick || echo full): $RECORDS records, $ROUNDS round(s)"
+echo "graphstore:  $GRAPHSTORE_FLAGS (fresh --data_dir each time)"
+echo "ingest:      ${INGEST_FLAGS:-(defaults)}"
+echo "import:      ${IMPORT_FLAGS:-(defaults)}"
+
+echo
+echo "== generate: $RECORDS records"
+run "$BENCH" --mode=generate --records="$RECORDS" --out="$FILE"
+echo "$(result generated_entities) entities, $(result generated_edges) SUPPLIES edges, $(result generated_signals) signals; $(fmt "$(awk -v b="$(result generated_bytes)" 'BEGIN {print b / 1e6}')" 1) MB"
+
+DIRECT=() E2E=() RATIOS=() LOADS=()
+for round in $(seq 1 "$ROUNDS"); do
+  echo
+  echo "== round $round"
+  mkdir -p "$WORK/apply"
+  run "$BENCH" --mode=apply --file="$FILE" --graphstore="$WORK/bin/graphstore" \
+    --graphstore_flags="$GRAPHSTORE_FLAGS" --dir="$WORK/apply" --batch="$BATCH"
+  commands
+  DIRECT+=("$(result apply_records_per_s)")
+  A_S=$(result apply_seconds) A_GS=$(result apply_graphstore_apply_seconds)
+  A_CPU=$(result apply_graphstore_cpu_seconds)
+  echo "direct Apply: $(fmt "${DIRECT[-1]}") records/s ($(fmt "$A_S" 1) s; call p50 $(fmt "$(result apply_call_p50_ms)" 1) ms, p99 $(fmt "$(result apply_call_p99_ms)" 1) ms; graphstore inside Apply $(fmt "$A_GS" 1) s, CPU $(fmt "$A_CPU" 1) s); load $(load)"
+  rm -rf "$WORK/apply"
+
+  mkdir -p "$WORK/import"
+  run "$BENCH" --mode=import --file="$FILE" --graphstore="$WORK/bin/graphstore" \
+    --ingest="$WORK/bin/ingest" --georiskctl="$WORK/bin/georiskctl" \
+    --graphstore_flags="$GRAPHSTORE_FLAGS" --ingest_flags="$INGEST_FLAGS" \
+    --import_flags="$IMPORT_FLAGS" --dir="$WORK/import"
+  commands
+  sed -n '/^files:/,$p' "$WORK/err" | sed 's/^/  georiskctl: /'
+  E2E+=("$(result import_records_per_s)")
+  I_S=$(result import_seconds) I_GS=$(result import_graphstore_apply_seconds)
+  I_IN=$(result import_ingest_apply_seconds) I_CALLS=$(result import_ingest_apply_calls)
+  I_CPU_GS=$(result import_graphstore_cpu_seconds) I_CPU_IN=$(result import_ingest_cpu_seconds)
+  I_CPU_CLI=$(result import_cli_cpu_seconds)
+  LOADS+=("$(load | cut -d' ' -f1)")
+  echo "end to end:   $(fmt "${E2E[-1]}") records/s ($(fmt "$I_S" 1) s; graphstore inside Apply $(fmt "$I_GS" 1) s, ingest waiting on Apply $(fmt "$I_IN" 1) s over $(fmt "$I_CALLS") calls; CPU: georiskctl $(fmt "$I_CPU_CLI" 1) s, ingest $(fmt "$I_CPU_IN" 1) s, graphstore $(fmt "$I_CPU_GS" 1) s); load $(load)"
+  RATIOS+=("$(div "${E2E[-1]}" "${DIRECT[-1]}")")
+  echo "ratio:        ${RATIOS[-1]}"
+  rm -rf "$WORK/import"
+done
+DIRECT_M=$(echo "${DIRECT[*]}" | median)
+E2E_M=$(echo "${E2E[*]}" | median)
+RATIO_M=$(echo "${RATIOS[*]}" | median)
+met() { awk -v r="$1" -v t="$TARGET" 'BEGIN {print (r >= t) ? "MET" : "MISSED"}'; }
+us() { awk -v s="$1" -v n="$RECORDS" 'BEGIN {printf "%.1f", s * 1e6 / n}'; }
+row() { printf '| %-40s | %-26s | %s |\n' "$@"; }
+
+echo
+echo "== results ($([[ $QUICK == 1 ]] && echo quick || echo full) run: $RECORDS records; medians of $ROUNDS round(s); ratio: median of the per-round ratios)"
+echo "direct:     ingest_bench --mode=apply: GraphStore.Apply, $BATCH records a call, one call at a time, loopback gRPC, graphstore $GRAPHSTORE_FLAGS"
+echo "end to end: georiskctl import --format=jsonl --progress=none ${IMPORT_FLAGS} FILE -> ingest ${INGEST_FLAGS:-(defaults)} -> graphstore $GRAPHSTORE_FLAGS"
+echo
+row "measure" "records/s" "notes"
+row "---" "---" "---"
+row "direct GraphStore.Apply" "$(fmt "$DIRECT_M")" "by round: $(printf '%.0f ' "${DIRECT[@]}")"
+row "end to end: georiskctl import" "$(fmt "$E2E_M")" "by round: $(printf '%.0f ' "${E2E[@]}")"
+row "ratio (target >= $TARGET)" "$RATIO_M: $(met "$RATIO_M")" "by round: ${RATIOS[*]}"
+echo
+echo "last round, per record: direct: graphstore CPU $(us "$A_CPU") us, inside Apply $(us "$A_GS") us, wall $(us "$A_S") us"
+echo "                        end to end: wall $(us "$I_S") us; graphstore inside Apply $(us "$I_GS") us (busy $(div "$I_GS" "$I_S" 2) of the wall time); CPU: georiskctl $(us "$I_CPU_CLI") us, ingest $(us "$I_CPU_IN") us, graphstore $(us "$I_CPU_GS") us"
+echo "1-minute load after each end-to-end run: ${LOADS[*]}; load at end: $(load)"
+
+if [[ $CHECK == 1 && $(met "$RATIO_M") != MET ]]; then
+  echo "ingest_run.sh: target missed (ratio $RATIO_M < $TARGET)" >&2
+  exit 2
+fi

@@ -150,7 +150,7 @@ TEST(ExplainTest, WordingIsCarefulAndLegal) {
   bool found = false;
   for (const v1::Contribution& k : op->contributions()) {
     if (k.has_upstream()) {
-      EXPECT_EQ(k.description(), "facility operated by op (30% of its capacity)");
+      EXPECT_EQ(k.description(), "operated facility: 30% of op's capacity");
       found = true;
     }
   }

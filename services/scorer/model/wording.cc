@@ -99,8 +99,10 @@ std::string SupplierDescription(absl::string_view product, double dependency) {
 
 std::string OperatedFacilityDescription(absl::string_view operator_name,
                                         double share) {
-  return absl::StrCat("facility operated by ", operator_name, " (",
-                      Percent(share), " of its capacity)");
+  // Read from the operator's side (its explanation lists the facility as
+  // the upstream entity): the share is of the operator's capacity.
+  return absl::StrCat("operated facility: ", Percent(share), " of ",
+                      operator_name, "'s capacity");
 }
 
 std::string OwnsDescription(absl::string_view child_name, double share) {

@@ -61,7 +61,7 @@ std::string CrossingDescription(const SignalRec& s, double share);
 // Upstream edges, from the explained entity's side.
 // "supplier of 8542 (dependency 40%)".
 std::string SupplierDescription(absl::string_view product, double dependency);
-// "facility operated by TSMC (30% of its capacity)".
+// "operated facility: 30% of TSMC's capacity" (in the operator's explanation).
 std::string OperatedFacilityDescription(absl::string_view operator_name,
                                         double share);
 // "owns 60% of Foxconn Ohio".

@@ -100,7 +100,7 @@ TEST(WorkedExampleTest, Explanations) {
             "cross-strait tension 0.60 x location weight 1.00 (TW)");
   EXPECT_NEAR(fox->contributions(1).log_odds(), 0.052346480372209236, 1e-12);
   EXPECT_EQ(fox->contributions(1).description(),
-            "facility operated by foxconn (20% of its capacity)");
+            "operated facility: 20% of foxconn's capacity");
   EXPECT_NEAR(fox->contributions(0).fraction(), 0.916290731874155 / 0.9686372122463645,
               1e-12);
 

@@ -10,8 +10,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # Benchmarks' reference: RocksDB's own db_bench.
-  rocksdb-tools
+  # Benchmarks' references: RocksDB's own db_bench (bench/run.sh) and
+  # igraph's PageRank (bench/scorer_run.sh).
+  rocksdb-tools python3-igraph
   # Tests: a real Alertmanager peer (tests/alertmanager_test).
   prometheus-alertmanager
   # Tests of deploy/ and clients/python: promtool (from prometheus), YAML for

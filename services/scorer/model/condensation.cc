@@ -104,6 +104,7 @@ void Merge(State* st, const std::vector<Comp>& group, int64_t key) {
     st->pos.Set(moved[i], static_cast<uint32_t>(base + i));
   }
   st->comp_flags.Set(survivor, flags | kCompAlive);
+  if (flags & kCompNeedsSplit) st->split_marked.push_back(survivor);
   st->inputs.Set(survivor, n);
   st->key.Set(survivor, key);
 }
@@ -427,6 +428,8 @@ void BuildCondensation(State* st) {
     st->comp_by_key.emplace_hint(st->comp_by_key.begin(), k,
                                  static_cast<Comp>(c));
   }
+  st->split_marked.clear();
+  st->condensation_fresh = true;
 }
 
 void ComputeAllInputs(State* st) {
@@ -458,6 +461,7 @@ void AdjustOutInputs(State* st, Node u, int f, int delta) {
 }
 
 void AddPropEdge(State* st, Node u, Node v, Slot slot, double w) {
+  st->condensation_fresh = false;
   st->pin.Add(v, {u, slot, w});
   st->pout.Add(u, {v, slot});
   const Comp cu = st->comp_of[u];
@@ -471,12 +475,14 @@ void AddPropEdge(State* st, Node u, Node v, Slot slot, double w) {
 }
 
 void RemovePropEdge(State* st, Node u, Node v, Slot slot) {
+  st->condensation_fresh = false;
   st->pin.Remove(v, [&](const PropIn& e) { return e.slot == slot; });
   st->pout.Remove(u, [&](const PropOut& e) { return e.slot == slot; });
   const Comp cu = st->comp_of[u];
   const Comp cv = st->comp_of[v];
   if (cu == cv) {
     st->comp_flags.Set(cu, st->comp_flags[cu] | kCompNeedsSplit);
+    st->split_marked.push_back(cu);
     return;
   }
   std::array<int32_t, kNumFactors> in = st->inputs[cv];
@@ -492,10 +498,16 @@ void ReweightPropEdge(State* st, Node v, Slot slot, double w) {
 }
 
 void SplitMarkedComps(State* st) {
+  // The comps marked since the last call (a merge hands its mark to the
+  // survivor, which is then listed too), in key order.
   std::vector<Comp> marked;
-  for (const auto& [k, c] : st->comp_by_key) {
+  for (Comp c : st->split_marked) {
     if (st->comp_flags[c] & kCompNeedsSplit) marked.push_back(c);
   }
+  st->split_marked.clear();
+  std::sort(marked.begin(), marked.end(),
+            [st](Comp a, Comp b) { return st->key[a] < st->key[b]; });
+  marked.erase(std::unique(marked.begin(), marked.end()), marked.end());
   for (Comp c : marked) {
     st->comp_flags.Set(c, st->comp_flags[c] & ~kCompNeedsSplit);
     const std::vector<Node> nodes = st->members[c];
@@ -552,6 +564,7 @@ void SplitMarkedComps(State* st) {
 }
 
 void AddSingletonComp(State* st, Node v) {
+  st->condensation_fresh = false;
   const int64_t k = st->comp_by_key.empty()
                         ? kKeyGap
                         : st->comp_by_key.rbegin()->first + kKeyGap;

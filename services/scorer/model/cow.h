@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 
@@ -48,11 +50,11 @@ class CowVec {
   bool is_overlay() const { return base_ != nullptr; }
   size_t size() const { return base_size_ + own_.size(); }
 
+  // The live case stays small enough to inline into hot loops; the overlay
+  // lookup is out of line.
   const T& operator[](size_t i) const {
-    if (base_ == nullptr) return own_[i];
-    if (i >= base_size_) return own_[i - base_size_];
-    auto it = overlay_.find(static_cast<uint32_t>(i));
-    return it == overlay_.end() ? (*base_)[i] : it->second;
+    if (ABSL_PREDICT_TRUE(base_ == nullptr)) return own_[i];
+    return OverlayAt(i);
   }
 
   // A reference valid until the next write to this container.
@@ -80,6 +82,12 @@ class CowVec {
   }
 
  private:
+  ABSL_ATTRIBUTE_NOINLINE const T& OverlayAt(size_t i) const {
+    if (i >= base_size_) return own_[i - base_size_];
+    auto it = overlay_.find(static_cast<uint32_t>(i));
+    return it == overlay_.end() ? (*base_)[i] : it->second;
+  }
+
   const CowVec* base_ = nullptr;
   size_t base_size_ = 0;
   std::vector<T> own_;
@@ -201,18 +209,13 @@ class Adjacency {
   }
 
   absl::Span<const Item> List(uint32_t v) const {
-    if (base_ != nullptr) {
-      auto it = replaced_.find(v);
-      if (it != replaced_.end()) return absl::MakeConstSpan(it->second);
-      return base_->List(v);
-    }
-    if (v < replaced_flag_.size() && !replaced_flag_[v]) {
+    // The common case (live, list not edited) inline; the rest out of line.
+    if (ABSL_PREDICT_TRUE(base_ == nullptr && v < replaced_flag_.size() &&
+                          !replaced_flag_[v])) {
       return absl::Span<const Item>(items_.data() + offsets_[v],
                                     offsets_[v + 1] - offsets_[v]);
     }
-    auto it = replaced_.find(v);
-    if (it == replaced_.end()) return {};
-    return absl::MakeConstSpan(it->second);
+    return EditedList(v);
   }
 
   // The node's list, made editable (copied out of the CSR arrays or the base
@@ -274,6 +277,17 @@ class Adjacency {
   const std::vector<Item>& items() const { return items_; }
 
  private:
+  ABSL_ATTRIBUTE_NOINLINE absl::Span<const Item> EditedList(uint32_t v) const {
+    if (base_ != nullptr) {
+      auto it = replaced_.find(v);
+      if (it != replaced_.end()) return absl::MakeConstSpan(it->second);
+      return base_->List(v);
+    }
+    auto it = replaced_.find(v);
+    if (it == replaced_.end()) return {};
+    return absl::MakeConstSpan(it->second);
+  }
+
   const Adjacency* base_ = nullptr;
   std::vector<uint64_t> offsets_;
   std::vector<Item> items_;

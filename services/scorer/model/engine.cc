@@ -1,6 +1,7 @@
 #include "services/scorer/model/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "services/scorer/model/exposure.h"
 #include "services/scorer/model/propagate.h"
 #include "services/scorer/model/model_config.h"
+#include "services/scorer/model/parallel.h"
 #include "services/scorer/model/state.h"
 #include "services/scorer/model/top_index.h"
 #include "services/scorer/model/update.h"
@@ -186,18 +188,28 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
   absl::flat_hash_map<Node, const Triple*> before;
   before.reserve(r.changed.size());
   for (const auto& [v, s] : r.changed) before.emplace(v, &s);
-  std::vector<Node> nodes;
-  nodes.reserve(r.changed.size() + r.existed_before.size());
-  for (const auto& [v, s] : r.changed) nodes.push_back(v);
-  for (const auto& [v, existed] : r.existed_before) {
-    if (!before.contains(v)) nodes.push_back(v);
+  std::vector<std::pair<absl::string_view, Node>> by_id;
+  by_id.reserve(r.changed.size() + r.existed_before.size());
+  for (const auto& [v, s] : r.changed) {
+    by_id.emplace_back(state_->entities[v].id, v);
   }
-  std::sort(nodes.begin(), nodes.end(), [&](Node a, Node b) {
-    return state_->entities[a].id < state_->entities[b].id;
-  });
-  std::vector<v1::ScoreChange> out;
-  out.reserve(nodes.size());
-  for (Node v : nodes) {
+  for (const auto& [v, existed] : r.existed_before) {
+    if (!before.contains(v)) by_id.emplace_back(state_->entities[v].id, v);
+  }
+  std::sort(by_id.begin(), by_id.end());
+  // What each published change holds; the protos are built below.
+  struct Publish {
+    Node v;
+    const Triple* s_before;  // Null when the entity did not exist.
+    const Triple* d_before;
+    bool after_exists;
+  };
+  std::vector<Publish> publish;
+  publish.reserve(by_id.size());
+  std::vector<Node> inserted, erased;
+  std::vector<std::pair<uint32_t, internal::RankValues>> moved;
+  moved.reserve(by_id.size());
+  for (const auto& [id, v] : by_id) {
     auto existed = r.existed_before.find(v);
     const bool before_exists =
         existed != r.existed_before.end() ? existed->second : true;
@@ -209,25 +221,64 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
          SameRisk(*changed->second, state_->s[v]))) {
       continue;
     }
-    const Triple& s_before =
-        changed != before.end() ? *changed->second : state_->s[v];
+    const Triple* s_before =
+        changed != before.end() ? changed->second : &state_->s[v];
     auto direct = r.direct_before.find(v);
-    const Triple& d_before =
-        direct != r.direct_before.end() ? direct->second : state_->sd[v];
-    v1::ScoreChange& c = out.emplace_back();
-    c.set_graph_sequence(state_->sequence);
-    if (before_exists) {
-      *c.mutable_before() = internal::MakeScore(
-          *state_, *params_, v, d_before, s_before, prev_sequence, prev_as_of);
-    }
-    if (after_exists) {
-      *c.mutable_after() =
-          internal::MakeScore(*state_, *params_, v, state_->sd[v],
-                              state_->s[v], state_->sequence, state_->as_of_ns);
-      top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
+    const Triple* d_before =
+        direct != r.direct_before.end() ? &direct->second : &state_->sd[v];
+    publish.push_back(
+        {v, before_exists ? s_before : nullptr, d_before, after_exists});
+    if (!after_exists) {
+      erased.push_back(v);
+    } else if (top_->Contains(v)) {
+      moved.emplace_back(v, Ranks(*params_, state_->s[v]));
     } else {
-      top_->Erase(v);
+      inserted.push_back(v);
     }
+  }
+  // The top-risk index (one thread) and the protos (the rest) are
+  // independent; each proto goes to its own slot, so the output is the same
+  // whatever the threads.
+  std::vector<v1::ScoreChange> out(publish.size());
+  auto build = [&](size_t i) {
+    const Publish& x = publish[i];
+    v1::ScoreChange& c = out[i];
+    c.set_graph_sequence(state_->sequence);
+    if (x.s_before != nullptr) {
+      *c.mutable_before() =
+          internal::MakeScore(*state_, *params_, x.v, *x.d_before,
+                              *x.s_before, prev_sequence, prev_as_of);
+    }
+    if (x.after_exists) {
+      *c.mutable_after() =
+          internal::MakeScore(*state_, *params_, x.v, state_->sd[x.v],
+                              state_->s[x.v], state_->sequence,
+                              state_->as_of_ns);
+    }
+  };
+  auto index = [&] {
+    for (Node v : erased) top_->Erase(v);
+    for (Node v : inserted) {
+      top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
+    }
+    top_->UpdateMany(moved, /*workers=*/1);
+  };
+  const int workers = internal::Workers(publish.size());
+  if (workers == 1) {
+    index();
+    for (size_t i = 0; i < publish.size(); ++i) build(i);
+  } else {
+    // Worker 0 updates the index first; both then take chunks of protos.
+    constexpr size_t kChunk = 256;
+    std::atomic<size_t> next{0};
+    internal::ParallelRanges(workers, workers, [&](size_t, size_t, int w) {
+      if (w == 0) index();
+      for (size_t i; (i = next.fetch_add(kChunk)) < publish.size();) {
+        for (size_t j = i; j < std::min(i + kChunk, publish.size()); ++j) {
+          build(j);
+        }
+      }
+    });
   }
   stats_.last_update_publish = absl::Now() - rescored;
   return out;

@@ -91,6 +91,11 @@ void StoreUp(State* st, Node v, double up) {
 
 }  // namespace
 
+// How many members ahead of the one being evaluated a cycle sweep
+// prefetches the survivals of in-neighbours: far enough to hide a trip to
+// the last-level cache, near enough that the lines are still there.
+inline constexpr size_t kPrefetchAhead = 12;
+
 PropagationStats FullPropagate(State* st, const Params& p) {
   PropagationStats stats;
   std::vector<Triple>& s = st->s.live();
@@ -98,25 +103,63 @@ PropagationStats FullPropagate(State* st, const Params& p) {
   // Tight loops over the raw arrays when no adjacency list was edited since
   // they were built (after Load; otherwise the generic accessors).
   const bool raw = st->pin.Pristine() && st->pout.Pristine();
+  const size_t n = st->node_count();
+  Triple* const sv = s.data();
   const Triple* sd = st->sd.live().data();
   const uint8_t* flags = st->flags.live().data();
   const uint64_t* in_offsets = raw ? st->pin.offsets().data() : nullptr;
   const PropIn* in_items = raw ? st->pin.items().data() : nullptr;
   const uint64_t* out_offsets = raw ? st->pout.offsets().data() : nullptr;
   const PropOut* out_items = raw ? st->pout.items().data() : nullptr;
-  auto evaluate = [&](Node v) {
-    if (!raw) return Evaluate(*st, v);
-    return EvaluateOver(
-        *st, v,
-        absl::Span<const PropIn>(in_items + in_offsets[v],
-                                 in_offsets[v + 1] - in_offsets[v]),
-        sd[v], [&s](Node u) -> const Triple& { return s[u]; },
-        [flags](Node u) { return flags[u]; });
-  };
   auto successors = [&](Node v) {
     if (!raw) return st->pout.List(v);
     return absl::Span<const PropOut>(out_items + out_offsets[v],
                                      out_offsets[v + 1] - out_offsets[v]);
+  };
+  // Nodes with an in-edge from a node with derived listings see that
+  // node's export-control survival through SurvivalSeenBy (a lookup in the
+  // listing map); a few thousand at most. Every other node takes the plain
+  // kernel below, which computes the same products in the same order with
+  // no call and no flag load per edge.
+  std::vector<uint8_t> exact(n, 0);
+  for (Node u = 0; u < n; ++u) {
+    if (!(flags[u] & kHasDerived)) continue;
+    for (const PropOut& o : successors(u)) exact[o.dst] = 1;
+  }
+  auto evaluate = [&](Node v) {
+    if (!raw) return Evaluate(*st, v);
+    const PropIn* e = in_items + in_offsets[v];
+    const PropIn* const end = in_items + in_offsets[v + 1];
+    if (exact[v]) {
+      return EvaluateOver(
+          *st, v, absl::Span<const PropIn>(e, static_cast<size_t>(end - e)),
+          sd[v], [sv](Node u) -> const Triple& { return sv[u]; },
+          [flags](Node u) { return flags[u]; });
+    }
+    double up0 = 1, up1 = 1, up2 = 1;
+    for (; e != end; ++e) {
+      const Triple& su = sv[e->src];
+      const double w = e->w;
+      up0 *= 1 - w * (1 - su.v[0]);
+      up1 *= 1 - w * (1 - su.v[1]);
+      up2 *= 1 - w * (1 - su.v[2]);
+    }
+    Evaluation out;
+    out.s.v[0] = std::max(sd[v].v[0] * up0, kMinSurvival);
+    out.s.v[1] = std::max(sd[v].v[1] * up1, kMinSurvival);
+    out.s.v[2] = std::max(sd[v].v[2] * up2, kMinSurvival);
+    out.up_ec = up0;
+    out.has_up = true;
+    return out;
+  };
+  auto prefetch_inputs = [&](Node v) {
+    for (const PropIn* e = in_items + in_offsets[v],
+                     *end = in_items + in_offsets[v + 1];
+         e != end; ++e) {
+      // A Triple may straddle two cache lines.
+      __builtin_prefetch(&sv[e->src].v[0]);
+      __builtin_prefetch(&sv[e->src].v[2]);
+    }
   };
   std::vector<uint8_t> dirty;
   for (const auto& [key, c] : st->comp_by_key) {
@@ -125,8 +168,8 @@ PropagationStats FullPropagate(State* st, const Params& p) {
       const Node v = st->rep[c];
       const Evaluation e = evaluate(v);
       ++stats.evaluations;
-      s[v] = e.s;
-      StoreUp(st, v, e.up_ec);
+      sv[v] = e.s;
+      if (flags[v] & kHasDerived) StoreUp(st, v, e.up_ec);
       continue;
     }
     // A cycle: Gauss-Seidel sweeps in the members' order (few edges point
@@ -145,20 +188,24 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     while (again && evaluations <= limit) {
       again = false;
       for (size_t i = 0; i < size; ++i) {
+        if (raw && i + kPrefetchAhead < size && dirty[i + kPrefetchAhead]) {
+          prefetch_inputs(members[i + kPrefetchAhead]);
+        }
         if (!dirty[i]) continue;
         dirty[i] = 0;
         const Node v = members[i];
         const Evaluation e = evaluate(v);
         ++evaluations;
-        bool moved = UpMoved(*st, v, e, p.tolerance);
+        const bool derived = flags[v] & kHasDerived;
+        bool moved = derived && UpMoved(*st, v, e, p.tolerance);
         if (moved) StoreUp(st, v, e.up_ec);
         for (int f = 0; f < kNumFactors; ++f) {
-          const double old = s[v].v[f];
+          const double old = sv[v].v[f];
           if (std::abs(e.s.v[f] - old) >= p.tolerance ||
               ((old < 1) != (e.s.v[f] < 1))) {
-            s[v].v[f] = e.s.v[f];
+            sv[v].v[f] = e.s.v[f];
             moved = true;
-            if (f == 0) StoreUp(st, v, e.up_ec);
+            if (f == 0 && derived) StoreUp(st, v, e.up_ec);
           }
         }
         if (!moved) continue;
@@ -212,6 +259,12 @@ void Propagator::Seed(Node v) {
 void Propagator::Enqueue(Node v) {
   if (Queued(v)) return;
   SetQueued(v, true);
+  // Its evaluation reads its survival and in-edge list: start the loads now
+  // (a large change queues thousands of nodes scattered over the graph).
+  if (scratch_ != nullptr) {
+    __builtin_prefetch(&st_->s[v]);
+    __builtin_prefetch(st_->pin.List(v).data());
+  }
   const Comp c = st_->comp_of[v];
   const uint32_t pos = st_->pos[v];
   const uint32_t sweep =

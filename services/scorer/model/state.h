@@ -293,6 +293,15 @@ class State {
   absl::btree_multimap<int64_t, Slot> edge_events;  // Window boundaries.
   absl::btree_map<int64_t, Comp> comp_by_key;
   std::vector<Slot> free_slots;  // Dead edge slots to reuse.
+  // The condensation is exactly what BuildCondensation would compute now:
+  // it ran last and no propagation edge or node came or went since (edits
+  // keep the condensation valid but not identical: merged members are
+  // appended, split parts come in search order). A full rescore after a
+  // signal or weight change then reuses it.
+  bool condensation_fresh = false;
+  // Comps marked kCompNeedsSplit since the last SplitMarkedComps (may
+  // repeat, or no longer be marked), so that it need not scan every comp.
+  std::vector<Comp> split_marked;
 
   // Helpers.
   bool IsMulti(Comp c) const { return !members[c].empty(); }

@@ -285,6 +285,7 @@ Graph RandomWorld::Initial(int entities, int edges, int signals) {
     for (int i = 0; i < entities; ++i) {
       v1::Entity e = NewEntity();
       entities_[e.id()] = e;
+      id_lists_valid_ = false;
     }
     for (int i = 0; i < edges; ++i) {
       if (auto e = RandomEdge()) edges_[Key(*e)] = *e;
@@ -360,10 +361,12 @@ std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
             v1::Entity e = Pick(entities_).second;
             e.set_country(kCountries[Uniform(kCountries.size())]);
             entities_[e.id()] = e;
+            id_lists_valid_ = false;
             out.push_back(Upsert(e));
           } else {
             v1::Entity e = NewEntity();
             entities_[e.id()] = e;
+            id_lists_valid_ = false;
             out.push_back(Upsert(e));
           }
           break;
@@ -372,6 +375,7 @@ std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
           if (entities_.size() < 5) break;
           const std::string id = Pick(entities_).first;
           entities_.erase(id);
+          id_lists_valid_ = false;
           out.push_back(DeleteEntity(id));
           for (auto it = edges_.begin(); it != edges_.end();) {
             if (it->second.from_id() == id || it->second.to_id() == id) {
@@ -390,6 +394,7 @@ std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
           dead_.pop_back();
           if ((entities_.count(e.id()) > 0)) break;
           entities_[e.id()] = e;
+          id_lists_valid_ = false;
           out.push_back(Upsert(e));
           break;
         }
@@ -452,11 +457,22 @@ v1::Entity RandomWorld::NewEntity() {
   }
 
 std::optional<v1::Edge> RandomWorld::RandomEdge() {
-    std::vector<std::string> companies, facilities, all;
-    for (const auto& [id, e] : entities_) {
-      all.push_back(id);
-      (e.kind() == v1::Entity::COMPANY ? companies : facilities).push_back(id);
+    // The id lists, rebuilt only after the entities changed: building them
+    // for every edge made a world of thousands of entities quadratic.
+    if (!id_lists_valid_) {
+      companies_.clear();
+      facilities_.clear();
+      all_ids_.clear();
+      for (const auto& [id, e] : entities_) {
+        all_ids_.push_back(id);
+        (e.kind() == v1::Entity::COMPANY ? companies_ : facilities_)
+            .push_back(id);
+      }
+      id_lists_valid_ = true;
     }
+    const std::vector<std::string>& companies = companies_;
+    const std::vector<std::string>& facilities = facilities_;
+    const std::vector<std::string>& all = all_ids_;
     if (companies.size() < 2) return std::nullopt;
     auto pick = [&](const std::vector<std::string>& v) {
       return v[Uniform(v.size())];

@@ -117,6 +117,10 @@ class RandomWorld {
   int next_entity_ = 0;
   int next_signal_ = 0;
   std::map<std::string, v1::Entity> entities_;
+  // Ids of entities_ (all, companies, facilities) for RandomEdge(), valid
+  // until entities_ changes.
+  bool id_lists_valid_ = false;
+  std::vector<std::string> all_ids_, companies_, facilities_;
   std::map<EdgeKey, v1::Edge> edges_;
   std::map<std::string, v1::Signal> signals_;
   std::vector<v1::Entity> dead_;

@@ -1,6 +1,7 @@
 #include "services/scorer/model/top_index.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <numeric>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/scorer/model/parallel.h"
 
 namespace georisk::scorer::internal {
 namespace {
@@ -25,6 +27,45 @@ double FromBits(uint64_t b) {
   double v;
   std::memcpy(&v, &b, sizeof(v));
   return v;
+}
+
+// A key whose unsigned order is the descending order of `value` (-0 and
+// +0 alike, as Cmp sees them).
+uint64_t DescendingKey(double value) {
+  const uint64_t b = Bits(value + 0.0);
+  const uint64_t ascending = (b >> 63) != 0 ? ~b : b | (uint64_t{1} << 63);
+  return ~ascending;
+}
+
+struct RadixItem {
+  uint64_t key;
+  uint32_t node;
+};
+
+// Sorts by key, keeping the order of equal keys: least significant byte
+// first, skipping bytes every key shares.
+void StableRadixSort(std::vector<RadixItem>* items,
+                     std::vector<RadixItem>* scratch) {
+  const size_t n = items->size();
+  scratch->resize(n);
+  std::array<std::array<size_t, 256>, 8> counts{};
+  for (const RadixItem& x : *items) {
+    for (int d = 0; d < 8; ++d) ++counts[d][(x.key >> (8 * d)) & 0xff];
+  }
+  for (int d = 0; d < 8; ++d) {
+    std::array<size_t, 256>& c = counts[d];
+    if (std::count(c.begin(), c.end(), size_t{0}) == 255) continue;
+    size_t sum = 0;
+    for (size_t& x : c) {
+      const size_t here = x;
+      x = sum;
+      sum += here;
+    }
+    for (const RadixItem& x : *items) {
+      (*scratch)[c[(x.key >> (8 * d)) & 0xff]++] = x;
+    }
+    items->swap(*scratch);
+  }
 }
 
 absl::Status BadToken(absl::string_view why) {
@@ -63,6 +104,8 @@ void TopIndex::Rebuild(const std::vector<absl::string_view>& ids,
     order_[by_id[i]] = static_cast<uint64_t>(i + 1) << kOrderShift;
     ids_.emplace_hint(ids_.end(), std::string(ids[by_id[i]]), by_id[i]);
   }
+  id_order_ = std::move(by_id);
+  id_order_valid_ = true;
   FillSets();
 }
 
@@ -75,17 +118,34 @@ void TopIndex::RebuildValues(const std::vector<RankValues>& values,
 
 void TopIndex::FillSets() {
   const size_t n = present_.size();
-  std::vector<Key> keys;
-  keys.reserve(n);
-  for (int r = 0; r < kRankings; ++r) {
-    keys.clear();
-    for (uint32_t v = 0; v < n; ++v) {
-      if (present_[v]) keys.push_back({values_[v][r], order_[v], v});
-    }
-    std::sort(keys.begin(), keys.end(), Cmp());
-    sets_[r].clear();
-    for (const Key& k : keys) sets_[r].insert(sets_[r].end(), k);
+  if (!id_order_valid_) {
+    id_order_.clear();
+    id_order_.reserve(ids_.size());
+    for (const auto& [id, v] : ids_) id_order_.push_back(v);
+    id_order_valid_ = true;
   }
+  // Present nodes in id order: a stable sort by value then leaves ties in
+  // id order, which is the sets' order (Cmp).
+  std::vector<uint32_t> by_id;
+  by_id.reserve(n);
+  for (uint32_t v : id_order_) {
+    if (v < n && present_[v]) by_id.push_back(v);
+  }
+  // The rankings are independent: one thread each (or a few each).
+  ParallelRanges(kRankings, Workers(n), [&](size_t begin, size_t end, int) {
+    std::vector<RadixItem> items(by_id.size()), scratch;
+    for (size_t r = begin; r < end; ++r) {
+      for (size_t i = 0; i < by_id.size(); ++i) {
+        items[i] = {DescendingKey(values_[by_id[i]][r]), by_id[i]};
+      }
+      StableRadixSort(&items, &scratch);
+      absl::btree_set<Key, Cmp> set;
+      for (const RadixItem& x : items) {
+        set.insert(set.end(), {values_[x.node][r], order_[x.node], x.node});
+      }
+      sets_[r] = std::move(set);
+    }
+  });
 }
 
 void TopIndex::RenumberOrders() {
@@ -103,6 +163,7 @@ void TopIndex::RenumberOrders() {
 
 uint64_t TopIndex::OrderFor(uint32_t v, absl::string_view id) {
   auto it = ids_.emplace(std::string(id), v).first;
+  id_order_valid_ = false;
   const uint64_t prev = it == ids_.begin() ? 0 : order_[std::prev(it)->second];
   auto next_it = std::next(it);
   const uint64_t next = next_it == ids_.end()
@@ -153,6 +214,50 @@ void TopIndex::Update(uint32_t v, const RankValues& values) {
     }
   }
   values_[v] = values;
+}
+
+void TopIndex::UpdateMany(
+    const std::vector<std::pair<uint32_t, RankValues>>& moves, int workers) {
+  ParallelRanges(kRankings, workers, [&](size_t begin, size_t end, int) {
+    std::vector<std::pair<Key, double>> sorted;
+    for (size_t r = begin; r < end; ++r) {
+      sorted.clear();
+      for (const auto& [v, values] : moves) {
+        if (!Contains(v) || values_[v][r] == values[r]) continue;
+        sorted.push_back({{values_[v][r], order_[v], v}, values[r]});
+      }
+      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return Cmp()(a.first, b.first);
+      });
+      MoveSorted(static_cast<int>(r), sorted);
+    }
+  });
+  for (const auto& [v, values] : moves) {
+    if (Contains(v)) values_[v] = values;
+  }
+}
+
+void TopIndex::MoveSorted(int r,
+                          const std::vector<std::pair<Key, double>>& moves) {
+  const Cmp less;
+  absl::btree_set<Key, Cmp>& set = sets_[r];
+  std::vector<Key> reinsert;
+  for (const auto& [old, value] : moves) {
+    auto it = set.find(old);
+    const Key moved{value, old.order, old.node};
+    // As in Update(): in place when the entry keeps its place.
+    const bool after_prev = it == set.begin() || less(*std::prev(it), moved);
+    const auto next = std::next(it);
+    const bool before_next = next == set.end() || less(moved, *next);
+    if (after_prev && before_next) {
+      it->value = value;
+    } else {
+      set.erase(it);
+      reinsert.push_back(moved);
+    }
+  }
+  std::sort(reinsert.begin(), reinsert.end(), less);
+  for (const Key& k : reinsert) set.insert(k);
 }
 
 void TopIndex::Erase(uint32_t v) {

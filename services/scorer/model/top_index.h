@@ -63,6 +63,12 @@ class TopIndex {
   void Insert(uint32_t v, absl::string_view id, const RankValues& values);
   // Moves an indexed node to new values.
   void Update(uint32_t v, const RankValues& values);
+  // Moves many indexed nodes (each at most once; others are ignored) to new
+  // values: the same result as Update() on each, but each ranking's moves
+  // are made in the order of its entries, so that successive lookups share
+  // the upper levels of the tree; `workers` threads share the rankings.
+  void UpdateMany(const std::vector<std::pair<uint32_t, RankValues>>& moves,
+                  int workers);
   // Removes an indexed node.
   void Erase(uint32_t v);
   bool Contains(uint32_t v) const {
@@ -99,6 +105,8 @@ class TopIndex {
   void RenumberOrders();
   void Grow(uint32_t v);
   void FillSets();
+  // Moves entries of ranking r: (entry, its new value), sorted by entry.
+  void MoveSorted(int r, const std::vector<std::pair<Key, double>>& moves);
 
   std::array<absl::btree_set<Key, Cmp>, kRankings> sets_;
   std::vector<RankValues> values_;
@@ -107,6 +115,10 @@ class TopIndex {
   std::vector<bool> has_order_;
   // Every id ever indexed, in id order: order keys of new nodes, tokens.
   absl::btree_map<std::string, uint32_t> ids_;
+  // Their nodes in that order, for FillSets; rebuilt from ids_ when a new
+  // id came in since.
+  std::vector<uint32_t> id_order_;
+  bool id_order_valid_ = false;
   std::vector<std::string> id_of_;
 };
 

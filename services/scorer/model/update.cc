@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/scorer/model/condensation.h"
 #include "services/scorer/model/model_config.h"
+#include "services/scorer/model/parallel.h"
 
 namespace georisk::scorer::internal {
 namespace {
@@ -598,18 +599,33 @@ PropagationStats RescoreAll(State* st, const Params& p) {
   st->flags.live().assign(n, 0);
   st->sd.live().assign(n, Triple());
   st->s.live().assign(n, Triple());
-  ExposureCache cache(*st, p);
-  for (Node v = 0; v < n; ++v) {
-    Direct d = ComputeDirect(*st, p, v, &cache, nullptr);
-    st->sd.live()[v] = d.sd;
-    if (d.has_listing) {
-      st->flags.live()[v] =
-          kHasListing | (d.listing.derived.empty() ? 0 : kHasDerived);
-      st->listing.Set(v, std::move(d.listing));
+  // Direct exposures only read the state (rules and signals are final), so
+  // the nodes are split between threads; each has its own cache (it
+  // memoises) and collects its listings, which go into the map in node
+  // order afterwards.
+  const int workers = Workers(n);
+  std::vector<std::vector<std::pair<Node, ListingInfo>>> listings(workers);
+  Triple* sd = st->sd.live().data();
+  uint8_t* flags = st->flags.live().data();
+  ParallelRanges(n, workers, [&](size_t begin, size_t end, int w) {
+    ExposureCache cache(*st, p);
+    for (Node v = static_cast<Node>(begin); v < end; ++v) {
+      Direct d = ComputeDirect(*st, p, v, &cache, nullptr);
+      sd[v] = d.sd;
+      if (d.has_listing) {
+        flags[v] = kHasListing | (d.listing.derived.empty() ? 0 : kHasDerived);
+        listings[w].emplace_back(v, std::move(d.listing));
+      }
     }
+  });
+  for (auto& part : listings) {
+    for (auto& [v, info] : part) st->listing.Set(v, std::move(info));
   }
   const absl::Time direct_done = absl::Now();
-  BuildCondensation(st);
+  // The condensation depends only on the propagation edges: after a change
+  // of signals, weights or nothing at all it is still the one a rebuild
+  // would make.
+  if (!st->condensation_fresh) BuildCondensation(st);
   const absl::Time condensed = absl::Now();
   PropagationStats stats = FullPropagate(st, p);
   stats.rules_and_direct = direct_done - start;
@@ -743,6 +759,7 @@ PropagationStats BuildState(State* st, const Params& p,
   st->out_slots.Build(n, out_pairs);
   st->pin.Build(n, pin_pairs);
   st->pout.Build(n, pout_pairs);
+  st->condensation_fresh = false;
   return RescoreAll(st, p);
 }
 

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# bench/scorer_run.sh: the risk model benchmarks of issue 5, in one run, beside
+# igraph's PageRank on the same graph.
+#
+#   bench/scorer_run.sh            # 1M entities / 5M edges (5-10 min)
+#   bench/scorer_run.sh --quick    # 100k / 500k, while iterating
+#   bench/scorer_run.sh --check    # also exit 2 when a target is missed
+#
+# Builds `bazel build -c opt //bench:scorer_bench`, copies the binary to a
+# temp dir (removed at the end), then:
+#   1. scorer_bench: generates the supply graph with signals, loads it, times
+#      full rescores of all factors (median of 5) and 200 incremental signal
+#      changes that each move ~1% of the scores (p50/p99/max of
+#      ApplyChange), and writes the propagation graph as a binary edge list;
+#   2. /usr/bin/python3 bench/scorer_pagerank.py on that edge list: igraph's
+#      weighted PageRank (prpack), median of 3.
+# Prints the machine (nproc, CPU, load at start and end), every command, and
+# a table against the targets: full rescore <= 0.1 x PageRank, incremental
+# p99 < 20 ms. Exits non-zero if the build or a measurement fails.
+set -euo pipefail
+
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+
+QUICK=0
+CHECK=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --check) CHECK=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "scorer_run.sh: unknown argument $arg" >&2; usage >&2; exit 64 ;;
+  esac
+done
+
+if [[ $QUICK == 1 ]]; then
+  ENTITIES=100000 EDGES=500000
+else
+  ENTITIES=1000000 EDGES=5000000
+fi
+RESCORES=5
+CHANGES=200
+PAGERANK_ROUNDS=3
+FULL_TARGET=0.1      # full rescore <= 0.1 x PageRank (issue 5)
+INCREMENTAL_TARGET=20 # incremental p99 < 20 ms (issue 5)
+PYTHON=/usr/bin/python3
+
+cd "$(dirname "$0")/.."
+"$PYTHON" -c 'import igraph' 2> /dev/null || {
+  echo "scorer_run.sh: python3-igraph not found: apt-get install -y python3-igraph" >&2
+  exit 1
+}
+
+echo "== build: bazel build -c opt //bench:scorer_bench"
+bazel build -c opt //bench:scorer_bench
+BIN_DIR="$(bazel info -c opt bazel-bin 2> /dev/null)"
+
+WORK="$(mktemp -d "${BENCH_DIR:-/tmp}/georisk-scorer-bench.XXXXXX")"
+CHILD=""
+cleanup() {
+  local status=$?
+  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2> /dev/null; then
+    kill -TERM "$CHILD" 2> /dev/null || true
+    wait "$CHILD" 2> /dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A private copy: a concurrent build must not swap the binary mid-run.
+cp "$BIN_DIR/bench/scorer_bench" "$WORK/scorer_bench"
+
+# Runs a command in the background (so a signal can stop it), its output
+# to the terminal (progress) and to $WORK/out.
+run() {
+  echo "\$ $*" | sed "s#$WORK#\$WORK#g"
+  "$@" > "$WORK/out" 2>&1 &
+  CHILD=$!
+  if ! wait "$CHILD"; then
+    CHILD=""
+    echo "scorer_run.sh: FAILED: $*" >&2
+    cat "$WORK/out" >&2
+    exit 1
+  fi
+  CHILD=""
+  grep -v '^RESULT ' "$WORK/out" | sed 's/^/  /'
+}
+
+# The value of RESULT name=value in $WORK/<file>.
+result() { sed -n "s/^RESULT $2=//p" "$WORK/$1"; }
+fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+LOAD_START="$(load)"
+echo
+echo "== machine"
+echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "nproc:   $(nproc)"
+echo "cpu:     $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "igraph:  $("$PYTHON" -c 'import igraph; print(igraph.__version__)')"
+echo "load:    $LOAD_START (1/5/15 min) at start"
+echo "mode:    $([[ $QUICK == 1 ]] && echo quick || echo full)"
+
+echo
+echo "== 1. scorer_bench: $ENTITIES entities, $EDGES edges"
+run "$WORK/scorer_bench" --entities="$ENTITIES" --edges="$EDGES" \
+  --rescores="$RESCORES" --changes="$CHANGES" --edge_list="$WORK/graph.bin"
+mv "$WORK/out" "$WORK/scorer.out"
+
+echo
+echo "== 2. igraph PageRank (prpack) on the same graph"
+run "$PYTHON" bench/scorer_pagerank.py "$WORK/graph.bin" "$PAGERANK_ROUNDS"
+mv "$WORK/out" "$WORK/pagerank.out"
+LOAD_END="$(load)"
+
+S() { result scorer.out "$1"; }
+FULL=$(S full_rescore_ms)
+PAGERANK=$(result pagerank.out pagerank_ms)
+RATIO=$(awk -v f="$FULL" -v p="$PAGERANK" 'BEGIN {printf "%.2f", f / p}')
+P50=$(S incremental_p50_ms) P99=$(S incremental_p99_ms) MAX=$(S incremental_max_ms)
+FULL_MET=$(awk -v r="$RATIO" -v t="$FULL_TARGET" 'BEGIN {print (r <= t) ? "MET" : "MISSED"}')
+INC_MET=$(awk -v p="$P99" -v t="$INCREMENTAL_TARGET" 'BEGIN {print (p < t) ? "MET" : "MISSED"}')
+row() { printf '| %-44s | %-34s | %-34s | %s |\n' "$@"; }
+
+echo
+echo "== results ($([[ $QUICK == 1 ]] && echo quick || echo full) run: $(fmt "$(S entities)") entities, $(fmt "$(S edges)") edges;" \
+  "$(fmt "$(S cyclic_entities)") on cycles, largest strongly connected component $(fmt "$(S largest_cycle)"))"
+echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load $LOAD_START at start, $LOAD_END at end"
+echo
+row "measure" "georisk" "reference / detail" "target / result"
+row "---" "---" "---" "---"
+row "full rescore, all factors (median of $RESCORES)" "$(fmt "$FULL") ms" \
+  "igraph PageRank (prpack) $(fmt "$PAGERANK") ms" \
+  "ratio $RATIO, target <= $FULL_TARGET: $FULL_MET"
+row "  phases (medians)" \
+  "rules+direct $(fmt "$(S full_direct_ms)"), SCC $(fmt "$(S full_scc_ms)")" \
+  "propagation $(fmt "$(S full_propagation_ms)"), index $(fmt "$(S full_index_ms)") ms" \
+  "CPU $(fmt "$(S full_rescore_cpu_ms)") ms (all threads)"
+row "  after an edge change (SCC rebuilt)" \
+  "+ $(fmt "$(S load_scc_ms)") ms (SCC at load)" \
+  "ratio $(awk -v f="$FULL" -v s="$(S load_scc_ms)" -v p="$PAGERANK" 'BEGIN {printf "%.2f", (f + s) / p}')" "(no separate target)"
+row "incremental, one signal change ($CHANGES)" \
+  "p50 $(fmt "$P50" 1) ms, p99 $(fmt "$P99" 1) ms" \
+  "max $(fmt "$MAX" 1) ms" \
+  "p99 target < $INCREMENTAL_TARGET ms: $INC_MET"
+row "  scores moved per change" \
+  "mean $(fmt "$(S incremental_moved_mean)") ($(awk -v m="$(S incremental_moved_mean)" -v n="$(S entities)" 'BEGIN {printf "%.2f", 100 * m / n}')%)" \
+  "min $(fmt "$(S incremental_moved_min)"), max $(fmt "$(S incremental_moved_max)")" \
+  "node evaluations: mean $(fmt "$(S incremental_evaluations_mean)")"
+row "  of which rescoring / publishing" \
+  "p50 $(fmt "$(S incremental_rescore_p50_ms)" 1) / $(fmt "$(S incremental_publish_p50_ms)" 1) ms" \
+  "p99 $(fmt "$(S incremental_rescore_p99_ms)" 1) / $(fmt "$(S incremental_publish_p99_ms)" 1) ms" \
+  "publishing: ScoreChange protos, top-risk index"
+echo
+echo "load at end: $LOAD_END"
+
+if [[ $CHECK == 1 && ($FULL_MET != MET || $INC_MET != MET) ]]; then
+  echo "scorer_run.sh: target missed (full rescore ratio $RATIO, target <= $FULL_TARGET; incremental p99 $(fmt "$P99" 1) ms, target < $INCREMENTAL_TARGET ms)" >&2
+  exit 2
+fi

@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "bench/bench_output.h"
 #include "bench/supply_graph.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -86,22 +87,8 @@ double MillisSince(Clock::time_point start) {
       .count();
 }
 
-void Result(absl::string_view name, double value) {
-  std::printf("RESULT %s=%.10g\n", std::string(name).c_str(), value);
-  std::fflush(stdout);
-}
-
 void Progress(absl::string_view message) {
-  std::fprintf(stderr, "[bench] %s\n", std::string(message).c_str());
-}
-
-// Nearest-rank percentile (p in (0, 100]) of `values`.
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t rank = static_cast<size_t>(
-      std::ceil(p / 100.0 * static_cast<double>(values.size())));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+  georisk::bench::Progress("bench", message);
 }
 
 void ReportLatencies(absl::string_view name, const std::vector<double>& ms) {

@@ -51,6 +51,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "bench/bench_output.h"
 #include "bench/supply_graph.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -99,21 +100,8 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void Result(absl::string_view name, double value) {
-  std::printf("RESULT %s=%.10g\n", std::string(name).c_str(), value);
-  std::fflush(stdout);
-}
-
 void Progress(absl::string_view message) {
-  std::fprintf(stderr, "[ingest_bench] %s\n", std::string(message).c_str());
-}
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t rank = static_cast<size_t>(
-      std::ceil(p / 100.0 * static_cast<double>(values.size())));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+  georisk::bench::Progress("ingest_bench", message);
 }
 
 std::vector<std::string> SplitFlags(const std::string& flags) {

@@ -1,5 +1,6 @@
 #include "services/ingest/graphstore_client.h"
 
+#include <memory>
 #include <utility>
 
 #include "grpcpp/client_context.h"
@@ -34,6 +35,21 @@ class GrpcGraphStoreClient final : public GraphStoreClient {
     });
     if (!s.ok()) return s;
     return response;
+  }
+
+  absl::Status ExportSnapshot(
+      const std::function<void(v1::ExportSnapshotResponse&)>& on_chunk,
+      absl::Time deadline, Cancellation* cancel) override {
+    return Call(deadline, cancel, [&](grpc::ClientContext* context) {
+      std::unique_ptr<grpc::ClientReaderInterface<v1::ExportSnapshotResponse>>
+          reader = stub_->ExportSnapshot(context, v1::ExportSnapshotRequest());
+      v1::ExportSnapshotResponse chunk;
+      while (reader->Read(&chunk)) {
+        on_chunk(chunk);
+        chunk.Clear();
+      }
+      return reader->Finish();
+    });
   }
 
  private:

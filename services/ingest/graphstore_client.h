@@ -1,8 +1,9 @@
 // File: services/ingest/graphstore_client.h
 //
-// GraphStoreClient: the two GraphStore calls ingest makes (Apply, and
-// ListSignals for snapshot imports), with a deadline and cancellation, behind
-// an interface so that the batching logic is tested without a network.
+// GraphStoreClient: the GraphStore calls ingest makes (Apply, and
+// ListSignals and ExportSnapshot for snapshot imports), with a deadline and
+// cancellation, behind an interface so that the batching logic is tested
+// without a network.
 // NewGrpcGraphStoreClient() makes the real one over a gRPC stub.
 //
 //   std::unique_ptr<GraphStoreClient> client =
@@ -19,6 +20,7 @@
 #ifndef GEORISK_SERVICES_INGEST_GRAPHSTORE_CLIENT_H_
 #define GEORISK_SERVICES_INGEST_GRAPHSTORE_CLIENT_H_
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -40,6 +42,12 @@ class GraphStoreClient {
   virtual absl::StatusOr<v1::ListSignalsResponse> ListSignals(
       const v1::ListSignalsRequest& request, absl::Time deadline,
       Cancellation* cancel) = 0;
+
+  // Streams GraphStore.ExportSnapshot, calling `on_chunk` with each message
+  // (it may move the records out). Errors: the call's, or CANCELLED.
+  virtual absl::Status ExportSnapshot(
+      const std::function<void(v1::ExportSnapshotResponse&)>& on_chunk,
+      absl::Time deadline, Cancellation* cancel) = 0;
 };
 
 // A client over `stub` (shared: the stub must be thread-safe, as gRPC's

@@ -24,6 +24,7 @@ namespace {
 using ::georisk::ingest::testing::Company;
 using ::georisk::ingest::testing::FakeGraphStore;
 using ::georisk::ingest::testing::Listing;
+using ::georisk::ingest::testing::Owns;
 using ::testing::HasSubstr;
 
 class IngestServiceTest : public ::testing::Test {
@@ -258,6 +259,56 @@ TEST_F(IngestServiceTest, IngestBatchSnapshot) {
       batch({Listing("signal/a", "company/a", "s")}, "s");
   EXPECT_EQ(s.duplicates(), 1);
   EXPECT_EQ(s.ended(), 1);
+}
+
+// A snapshot of a source of ownership edges (as OpenSanctions' Ownership
+// records are) ends the source's edges the new snapshot no longer has, keeps
+// the ones it names, and leaves other sources' edges alone; a second import
+// of the same snapshot ends nothing more.
+TEST_F(IngestServiceTest, SnapshotEndsEdgesOfTheSourceNoLongerPresent) {
+  StartIngest();
+  auto owns = [](const std::string& from, const std::string& to,
+                 const std::string& source) {
+    v1::Mutation m = Owns(from, to, 0.6);
+    m.mutable_upsert_edge()->set_source(source);
+    return m;
+  };
+  v1::IngestSummary summary;
+  ASSERT_TRUE(Stream({Company("company/a"), Company("company/b"),
+                      Company("company/c"), owns("company/a", "company/b", "os"),
+                      owns("company/a", "company/c", "os"),
+                      owns("company/b", "company/c", "other")},
+                     10, &summary)
+                  .ok());
+  ASSERT_EQ(summary.accepted(), 6);
+
+  v1::IngestOptions snapshot;
+  snapshot.set_snapshot_source("os");
+  ASSERT_TRUE(
+      Stream({owns("company/a", "company/b", "os")}, 10, &summary, snapshot)
+          .ok());
+  EXPECT_EQ(summary.ended(), 1);
+  auto edge = [&](const std::string& from, const std::string& to) {
+    storage::EdgeQuery query;
+    query.entity_id = from;
+    absl::StatusOr<storage::EdgePage> page = fake_->store()->ListEdges(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    for (const v1::Edge& e : page->edges) {
+      if (e.to_id() == to) return e;
+    }
+    ADD_FAILURE() << from << " -> " << to << " is gone";
+    return v1::Edge();
+  };
+  EXPECT_TRUE(edge("company/a", "company/c").has_effective_until())
+      << "no longer in the snapshot: ended, kept for history";
+  EXPECT_FALSE(edge("company/a", "company/b").has_effective_until());
+  EXPECT_FALSE(edge("company/b", "company/c").has_effective_until())
+      << "another source's edge";
+
+  ASSERT_TRUE(
+      Stream({owns("company/a", "company/b", "os")}, 10, &summary, snapshot)
+          .ok());
+  EXPECT_EQ(summary.ended(), 0);
 }
 
 TEST_F(IngestServiceTest, ShutdownEndsStreamsPromptlyWithUnavailable) {

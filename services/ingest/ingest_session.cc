@@ -21,6 +21,32 @@ size_t Hash(absl::string_view id) {
   return std::hash<std::string_view>()(std::string_view(id.data(), id.size()));
 }
 
+// An edge's identity (from, kind, to, product code), hashed.
+size_t EdgeHash(absl::string_view from_id, int kind, absl::string_view to_id,
+                absl::string_view product_code) {
+  return Hash(absl::StrCat(from_id, "\x1f", kind, "\x1f", to_id, "\x1f",
+                           product_code));
+}
+
+// Reading the whole graph to find a source's edges takes longer than one
+// ordinary call (time proportional to the graph).
+constexpr absl::Duration kSnapshotExportDeadline = absl::Minutes(10);
+
+// The record a snapshot end is about, for warnings.
+std::string EndedRecord(const v1::Mutation& m) {
+  if (m.has_upsert_signal()) return m.upsert_signal().id();
+  if (!m.delete_signal_id().empty()) return m.delete_signal_id();
+  const bool upsert = m.has_upsert_edge();
+  const std::string& from =
+      upsert ? m.upsert_edge().from_id() : m.delete_edge().from_id();
+  const std::string& to =
+      upsert ? m.upsert_edge().to_id() : m.delete_edge().to_id();
+  const int kind = upsert ? m.upsert_edge().kind() : m.delete_edge().kind();
+  return absl::StrCat("edge ", from, " -> ", to, " (",
+                      v1::Edge::Kind_Name(static_cast<v1::Edge::Kind>(kind)),
+                      ")");
+}
+
 }  // namespace
 
 IngestSession::IngestSession(SessionOptions options, IngestMetrics* metrics)
@@ -95,15 +121,24 @@ absl::Status IngestSession::Add(
     const int64_t index = next_index_++;
     summary_.set_received(summary_.received() + 1);
     NormalizeMutation(&record);
-    if (snapshot && record.has_upsert_signal() &&
-        !record.upsert_signal().id().empty()) {
+    if (snapshot) {
       // Named, even if rejected: a bad new version does not end the old one.
-      named_signals_.insert(Hash(record.upsert_signal().id()));
-      if (static_cast<int64_t>(named_signals_.size()) >
+      if (record.has_upsert_signal() && !record.upsert_signal().id().empty()) {
+        named_signals_.insert(Hash(record.upsert_signal().id()));
+      } else if (record.has_upsert_edge()) {
+        const v1::Edge& e = record.upsert_edge();
+        named_edges_.insert(
+            EdgeHash(e.from_id(), e.kind(), e.to_id(), e.product_code()));
+      } else if (record.has_delete_edge()) {
+        const v1::EdgeKey& k = record.delete_edge();
+        named_edges_.insert(
+            EdgeHash(k.from_id(), k.kind(), k.to_id(), k.product_code()));
+      }
+      if (static_cast<int64_t>(named_signals_.size() + named_edges_.size()) >
           session_options_.max_snapshot_signals) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("a snapshot stream may name at most ",
-                         session_options_.max_snapshot_signals, " signals"));
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "a snapshot stream may name at most ",
+            session_options_.max_snapshot_signals, " signals and edges"));
       }
     }
     const absl::Status valid = ValidateRecord(record, session_options_.limits);
@@ -214,6 +249,11 @@ bool IngestSession::NamedSignal(absl::string_view id) const {
   return named_signals_.contains(Hash(id));
 }
 
+bool IngestSession::NamedEdge(const v1::Edge& edge) const {
+  return named_edges_.contains(
+      EdgeHash(edge.from_id(), edge.kind(), edge.to_id(), edge.product_code()));
+}
+
 void IngestSession::SetEnded(int64_t ended, int64_t last_sequence) {
   summary_.set_ended(ended);
   if (metrics_ != nullptr && !dry_run()) {
@@ -294,6 +334,54 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
     request.set_page_token(page->next_page_token());
   } while (!request.page_token().empty());
 
+  // Edges: GraphStore cannot list them by source, so read the whole graph at
+  // one snapshot (ExportSnapshot) and keep the source's edges in effect now
+  // that the stream did not name.
+  absl::StatusOr<std::vector<v1::Edge>> stale =
+      applier->Retry<std::vector<v1::Edge>>(
+          [&](absl::Time) -> absl::StatusOr<std::vector<v1::Edge>> {
+            std::vector<v1::Edge> found;
+            const absl::Status s = client->ExportSnapshot(
+                [&](v1::ExportSnapshotResponse& chunk) {
+                  for (v1::Edge& e : *chunk.mutable_edges()) {
+                    if (e.source() != source || session->NamedEdge(e)) continue;
+                    if (e.has_effective_until() &&
+                        FromProtoTime(e.effective_until()) <= now) {
+                      continue;  // Already ended.
+                    }
+                    found.push_back(std::move(e));
+                  }
+                },
+                absl::Now() + kSnapshotExportDeadline, cancel);
+            if (!s.ok()) return s;
+            return found;
+          },
+          cancel);
+  if (!stale.ok()) {
+    return absl::Status(
+        stale.status().code(),
+        absl::StrCat("snapshot: reading the edges of \"", source,
+                     "\" failed, nothing was ended: ",
+                     stale.status().message()));
+  }
+  for (v1::Edge& edge : *stale) {
+    PendingRecord end;
+    end.index = -1;
+    if (edge.has_effective_from() &&
+        FromProtoTime(edge.effective_from()) >= now) {
+      v1::EdgeKey* key = end.mutation.mutable_delete_edge();
+      key->set_from_id(edge.from_id());
+      key->set_kind(edge.kind());
+      key->set_to_id(edge.to_id());
+      key->set_product_code(edge.product_code());
+    } else {
+      edge.clear_update_sequence();
+      *edge.mutable_effective_until() = ToProtoTime(now);
+      *end.mutation.mutable_upsert_edge() = std::move(edge);
+    }
+    ends.push_back(std::move(end));
+  }
+
   if (session->dry_run()) {
     session->SetEnded(static_cast<int64_t>(ends.size()), 0);
     return absl::OkStatus();
@@ -309,13 +397,11 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
     const BatchResult result = applier->Apply(&batch, cancel);
     for (size_t i = 0; i < batch.size(); ++i) {
       const RecordOutcome& o = result.outcomes[i];
-      const v1::Mutation& m = batch[i].mutation;
-      const std::string& id =
-          m.has_upsert_signal() ? m.upsert_signal().id() : m.delete_signal_id();
       if (o.rejected()) {
         session->AddWarning(
             -1, "options.snapshot_source",
-            absl::StrCat("could not end ", id, ": ", o.field,
+            absl::StrCat("could not end ", EndedRecord(batch[i].mutation), ": ",
+                         o.field,
                          o.field.empty() ? "" : ": ", o.reason));
       } else if (o.outcome == v1::MUTATION_OUTCOME_APPLIED) {
         ++ended;
@@ -326,7 +412,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
       session->SetEnded(ended, last_sequence);
       return absl::Status(
           result.status.code(),
-          absl::StrCat("snapshot: ending the signals of \"", source,
+          absl::StrCat("snapshot: ending the records of \"", source,
                        "\" stopped after ", ended, ": ",
                        result.status.message(),
                        "; every record was handled: import the snapshot "

@@ -53,8 +53,8 @@ struct SessionOptions {
   // Warnings listed in the summary; past this, one last warning says how
   // many more there were.
   int64_t max_warnings = 10000;
-  // Distinct signal ids a snapshot stream may name (RESOURCE_EXHAUSTED past
-  // it); each costs 8 bytes and a hash-set slot.
+  // Distinct signal ids and edge keys a snapshot stream may name
+  // (RESOURCE_EXHAUSTED past it); each costs 8 bytes and a hash-set slot.
   int64_t max_snapshot_signals = 5000000;
   // "Now": ownership shares in effect, the time snapshot ends take effect.
   std::function<absl::Time()> clock = absl::Now;
@@ -96,6 +96,9 @@ class IngestSession {
 
   // Whether the stream upserted the signal `id` (snapshot streams only).
   bool NamedSignal(absl::string_view id) const;
+  // Whether the stream upserted or deleted this edge (its from, kind, to and
+  // product code; snapshot streams only).
+  bool NamedEdge(const v1::Edge& edge) const;
   void AddWarning(int64_t index, absl::string_view field,
                   absl::string_view message);
   // Records the snapshot's ends.
@@ -128,8 +131,10 @@ class IngestSession {
   // Index of the first record not yet merged, when records are in flight.
   int64_t first_in_flight_ = 0;
   int64_t warnings_dropped_ = 0;
-  // Hashes of the signal ids a snapshot stream upserted.
+  // Hashes of the signal ids a snapshot stream upserted, and of the edge
+  // keys it upserted or deleted.
   absl::flat_hash_set<size_t> named_signals_;
+  absl::flat_hash_set<size_t> named_edges_;
   v1::IngestSummary summary_;
 };
 
@@ -141,7 +146,8 @@ absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
                           Cancellation* cancel, bool final);
 
 // For a snapshot stream (options.snapshot_source set) whose records were all
-// handled: lists GraphStore's signals of that source and ends (upserts with
+// handled: finds GraphStore's signals (ListSignals) and edges (ExportSnapshot,
+// a read of the whole graph) of that source and ends (upserts with
 // effective_until = now; deletes, if not yet in effect) those the stream did
 // not name, recording how many in the summary's `ended`. With dry_run, only
 // counts them. A snapshot with no records ends nothing (a warning says so).

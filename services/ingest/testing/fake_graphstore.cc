@@ -25,6 +25,15 @@ class DirectClient final : public GraphStoreClient {
       Cancellation* cancel) override {
     return fake_->ListSignals(request);
   }
+  absl::Status ExportSnapshot(
+      const std::function<void(v1::ExportSnapshotResponse&)>& on_chunk,
+      absl::Time deadline, Cancellation* cancel) override {
+    absl::StatusOr<std::vector<v1::ExportSnapshotResponse>> chunks =
+        fake_->ExportSnapshot();
+    if (!chunks.ok()) return chunks.status();
+    for (v1::ExportSnapshotResponse& chunk : *chunks) on_chunk(chunk);
+    return absl::OkStatus();
+  }
 
  private:
   FakeGraphStore* const fake_;
@@ -58,6 +67,48 @@ class Service final : public v1::GraphStore::CallbackService {
     absl::StatusOr<v1::ListSignalsResponse> r = fake_->ListSignals(*request);
     if (r.ok()) *response = std::move(*r);
     return Done(context, r.status());
+  }
+
+  // Writes the export's messages one after the other (the fake reads the
+  // whole snapshot first; the real service streams it).
+  class ExportReactor final
+      : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
+   public:
+    explicit ExportReactor(FakeGraphStore* fake) {
+      absl::StatusOr<std::vector<v1::ExportSnapshotResponse>> chunks =
+          fake->ExportSnapshot();
+      if (!chunks.ok()) {
+        Finish(ToGrpcStatus(chunks.status()));
+        return;
+      }
+      chunks_ = std::move(*chunks);
+      Next();
+    }
+    void OnWriteDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+        return;
+      }
+      Next();
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    void Next() {
+      if (next_ == chunks_.size()) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      StartWrite(&chunks_[next_++]);
+    }
+    std::vector<v1::ExportSnapshotResponse> chunks_;
+    size_t next_ = 0;
+  };
+
+  grpc::ServerWriteReactor<v1::ExportSnapshotResponse>* ExportSnapshot(
+      grpc::CallbackServerContext* context,
+      const v1::ExportSnapshotRequest* request) override {
+    return new ExportReactor(fake_);
   }
 
   grpc::ServerUnaryReactor* GetEntity(grpc::CallbackServerContext* context,
@@ -202,6 +253,23 @@ absl::StatusOr<v1::ListSignalsResponse> FakeGraphStore::ListSignals(
 
 std::unique_ptr<GraphStoreClient> FakeGraphStore::NewClient() {
   return std::make_unique<DirectClient>(this);
+}
+
+absl::StatusOr<std::vector<v1::ExportSnapshotResponse>>
+FakeGraphStore::ExportSnapshot() {
+  std::vector<v1::ExportSnapshotResponse> out;
+  const absl::Status status = store_->ExportSnapshot(
+      [&out](storage::SnapshotChunk& chunk) {
+        v1::ExportSnapshotResponse& r = out.emplace_back();
+        for (v1::Entity& e : chunk.entities) *r.add_entities() = std::move(e);
+        for (v1::Edge& e : chunk.edges) *r.add_edges() = std::move(e);
+        for (v1::Signal& s : chunk.signals) *r.add_signals() = std::move(s);
+        r.set_sequence(chunk.sequence);
+        return absl::OkStatus();
+      },
+      /*chunk_records=*/100);
+  if (!status.ok()) return status;
+  return out;
 }
 
 }  // namespace georisk::ingest::testing

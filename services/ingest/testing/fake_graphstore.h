@@ -4,8 +4,8 @@
 // a real storage::RocksDbGraphStore (so its rules and outcomes are the real
 // ones) and injects failures and delays. It offers both a GraphStoreClient
 // that calls it directly (batch_applier and session tests, no network) and a
-// gRPC service (Apply, ListSignals, GetEntity, GetStats) for in-process
-// servers (service tests).
+// gRPC service (Apply, ListSignals, ExportSnapshot, GetEntity, GetStats) for
+// in-process servers (service tests).
 //
 //   auto fake = FakeGraphStore::Create(::testing::TempDir() + "/gs");
 //   fake->FailNextApplies(2, absl::UnavailableError("down"));
@@ -63,6 +63,8 @@ class FakeGraphStore {
       const std::function<bool()>& cancelled);
   absl::StatusOr<v1::ListSignalsResponse> ListSignals(
       const v1::ListSignalsRequest& request);
+  // The whole store, as ExportSnapshot's messages of up to 100 records.
+  absl::StatusOr<std::vector<v1::ExportSnapshotResponse>> ExportSnapshot();
 
   // A client calling this fake directly. The fake must outlive it.
   std::unique_ptr<GraphStoreClient> NewClient();

@@ -17,15 +17,12 @@ set -euo pipefail
 runs="${1:-20000}"
 here="$(dirname "${BASH_SOURCE[0]}")"
 if [[ -n "${TEST_SRCDIR:-}" ]]; then
-  # Under bazel test: our own files come from runfiles. The sources of
-  # storage/ and services/common/ the parsers link are not exported by their
-  # packages, so they come from the source tree the runfiles point into.
+  # Under bazel test: every source comes from runfiles (fuzz_test's data).
   root="${TEST_SRCDIR}/${TEST_WORKSPACE:-georisk}"
-  src_root="$(cd "$(dirname "$(readlink -f "${root}/services/ingest/fuzz/parser_fuzzer.cc")")/../../.." && pwd)"
 else
   root="$(cd "${here}/../../.." && pwd)"
-  src_root="${root}"
 fi
+src_root="${root}"
 out="${FUZZ_OUT:-${TEST_TMPDIR:-$(mktemp -d)}/fuzz}"
 jobs="${JOBS:-$(nproc)}"
 cxx="${CLANGXX:-}"

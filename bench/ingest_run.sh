@@ -24,6 +24,7 @@
 # ratio against the 0.7x target, and where the time went. Removes the
 # directory and stops every process at exit, after a failure or a signal too.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
@@ -64,22 +65,7 @@ else
   BINARIES=("$PREBUILT/ingest_bench" "$PREBUILT/graphstore" "$PREBUILT/ingest" "$PREBUILT/georiskctl")
 fi
 
-mkdir -p "${BENCH_DIR:-/tmp}"
-WORK="$(mktemp -d "${BENCH_DIR:-/tmp}/georisk-ingest-bench.XXXXXX")"
-CHILD=""
-cleanup() {
-  local status=$?
-  # The bench binary's children (graphstore, ingest, georiskctl) die with it
-  # (PR_SET_PDEATHSIG); SIGTERM lets it stop them itself.
-  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2> /dev/null; then
-    kill -TERM "$CHILD" 2> /dev/null || true
-    wait "$CHILD" 2> /dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_make_work georisk-ingest-bench
 
 # Private copies: a concurrent build must not swap a binary mid-run.
 mkdir -p "$WORK/bin"
@@ -108,9 +94,7 @@ commands() { sed -n 's/^\[ingest_bench\] \(\$ .*\)/  \1/p' "$WORK/err" | sed "s#
 # The value of RESULT name=value in $WORK/out.
 result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
 div() { awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN {printf "%.*f", d, a / b}'; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo
 echo "== machine"

@@ -20,6 +20,7 @@
 # Prints the machine, every command, and a table beside the references.
 # Exits non-zero if a build or a measurement fails.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
@@ -54,20 +55,7 @@ echo "== build: bazel build -c opt //bench/... //services/graphstore"
 bazel build -c opt //bench/... //services/graphstore
 BIN_DIR="$(bazel info -c opt bazel-bin 2> /dev/null)"
 
-mkdir -p "${BENCH_DIR:-/tmp}"
-WORK="$(mktemp -d "${BENCH_DIR:-/tmp}/georisk-bench.XXXXXX")"
-CHILD=""
-cleanup() {
-  local status=$?
-  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2> /dev/null; then
-    kill -TERM "$CHILD" 2> /dev/null || true
-    wait "$CHILD" 2> /dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_make_work georisk-bench
 
 # Private copies: a concurrent build must not swap a binary mid-run.
 mkdir -p "$WORK/bin"
@@ -95,7 +83,6 @@ run() {
 result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
 spread() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {printf "%.0f-%.0f", v[1], v[NR]}'; }
 
 echo
@@ -108,7 +95,7 @@ echo "kernel:      $(uname -r)"
 echo "bench dir:   $WORK"
 echo "filesystem:  $(df -T "$WORK" | awk 'NR==2 {print $1, $2, "size " $3 "K, avail " $5 "K"}'); $(findmnt -no OPTIONS -T "$WORK" 2> /dev/null || true)"
 echo "rocksdb:     $(dpkg-query -W -f '${Version}' librocksdb-dev 2> /dev/null || echo '?') (db_bench $(command -v db_bench))"
-echo "load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
+echo "load:        $(load) (1/5/15 min) at start"
 echo "mode:        $([[ $QUICK == 1 ]] && echo quick || echo full)"
 
 echo
@@ -232,7 +219,7 @@ row "Restart to SERVING (SIGTERM, exec, health)" \
   "first start after the build: $(fmt "$(G first_start_to_serving_ms)") ms (replays $(fmt "$(G graph_wal_mib_at_close)") MiB of WAL)"
 echo
 echo "ratio = georisk edges/s / (db_bench ops/s / 3): each edge is three RocksDB keys (out copy, in copy, change-log share)."
-echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load at end: $(load)"
 
 if [[ $CHECK == 1 && $(met "$LIB_R") != MET ]]; then
   echo "run.sh: Apply target missed (ratio $LIB_R < $TARGET)" >&2

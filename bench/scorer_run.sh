@@ -18,6 +18,7 @@
 # a table against the targets: full rescore <= 0.1 x PageRank, incremental
 # p99 < 20 ms. Exits non-zero if the build or a measurement fails.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
@@ -54,19 +55,7 @@ echo "== build: bazel build -c opt //bench:scorer_bench"
 bazel build -c opt //bench:scorer_bench
 BIN_DIR="$(bazel info -c opt bazel-bin 2> /dev/null)"
 
-WORK="$(mktemp -d "${BENCH_DIR:-/tmp}/georisk-scorer-bench.XXXXXX")"
-CHILD=""
-cleanup() {
-  local status=$?
-  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2> /dev/null; then
-    kill -TERM "$CHILD" 2> /dev/null || true
-    wait "$CHILD" 2> /dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_make_work georisk-scorer-bench
 
 # A private copy: a concurrent build must not swap the binary mid-run.
 cp "$BIN_DIR/bench/scorer_bench" "$WORK/scorer_bench"
@@ -89,8 +78,6 @@ run() {
 
 # The value of RESULT name=value in $WORK/<file>.
 result() { sed -n "s/^RESULT $2=//p" "$WORK/$1"; }
-fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 LOAD_START="$(load)"
 echo

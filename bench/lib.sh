@@ -1,0 +1,35 @@
+# bench/lib.sh: what the benchmark scripts share. Source it after
+# `set -euo pipefail`:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   bench_make_work georisk-bench   # sets WORK, CHILD; cleans up at exit
+#   echo "$(fmt 1234.5) $(fmt 0.1234 3) $(load)"
+
+# Makes WORK a fresh directory under ${BENCH_DIR:-/tmp} (prefix $1) and sets
+# CHILD="" (the scripts put the pid of the command they wait for there). At
+# exit, also after a failure or a signal, stops CHILD if it still runs (a
+# bench binary stops its own servers: they die with it, PR_SET_PDEATHSIG)
+# and removes WORK, keeping the script's exit status.
+bench_make_work() {
+  mkdir -p "${BENCH_DIR:-/tmp}"
+  WORK="$(mktemp -d "${BENCH_DIR:-/tmp}/$1.XXXXXX")"
+  CHILD=""
+  trap _bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+_bench_cleanup() {
+  local status=$?
+  if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2> /dev/null; then
+    kill -TERM "$CHILD" 2> /dev/null || true
+    wait "$CHILD" 2> /dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+
+# fmt VALUE [DECIMALS]: VALUE rounded (default: to an integer).
+fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
+
+# The 1, 5 and 15-minute load averages.
+load() { cut -d' ' -f1-3 /proc/loadavg; }

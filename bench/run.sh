@@ -134,7 +134,7 @@ for round in $(seq 1 "$ROUNDS"); do
   # random keys in batches of 1,000 (fillrandom, what hashed keys cost).
   DB_BENCH_COMMON=(--num="$DB_BENCH_NUM" --key_size="$KEY_BYTES"
     --value_size="$VALUE_BYTES" --sync=0 --disable_wal=0 --threads=1
-    --compression_type=snappy --write_buffer_size=67108864
+    --compression_type=snappy --write_buffer_size=16777216
     --max_background_jobs=2 --progress_reports=false
     --db="$WORK/db_bench/db" --wal_dir="$WORK/db_bench/db")
   DB_BENCH=(db_bench --benchmarks=fillbatch "${DB_BENCH_COMMON[@]}")

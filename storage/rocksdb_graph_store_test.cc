@@ -1185,8 +1185,9 @@ int64_t WalFileBytes(const std::string& dir) {
 TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
   constexpr int64_t kCap = int64_t{1} << 20;
   options_.max_total_wal_bytes = kCap;
-  // The default 64 MiB memtables never fill here: without the cap, every WAL
-  // file written would stay live.
+  // 64 MiB memtables never fill here: without the cap, every WAL file
+  // written would stay live.
+  options_.write_buffer_bytes = size_t{64} << 20;
   Open();
   constexpr int kEntities = 200;
   constexpr int kBatches = 120;

@@ -18,6 +18,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/common/channel.h"
 #include "services/common/grpc_status.h"
+#include "services/common/score_names.h"
 
 ABSL_FLAG(std::string, graphstore, "", "graphstore address (host:port).");
 ABSL_FLAG(std::string, ingest, "", "ingest address (host:port).");
@@ -229,31 +230,12 @@ absl::StatusOr<int> ParseFactor(absl::string_view text) {
 }
 
 std::string FactorLabel(int factor) {
-  switch (factor) {
-    case v1::FACTOR_EXPORT_CONTROLS:
-      return "export controls";
-    case v1::FACTOR_TARIFFS:
-      return "tariffs";
-    case v1::FACTOR_CROSS_STRAIT:
-      return "cross-strait";
-    default:
-      return "composite";
-  }
+  return std::string(georisk::FactorLabel(static_cast<v1::Factor>(factor)));
 }
 
 std::string BandLabel(int band) {
-  switch (band) {
-    case v1::BAND_LOW:
-      return "low";
-    case v1::BAND_MEDIUM:
-      return "medium";
-    case v1::BAND_HIGH:
-      return "high";
-    case v1::BAND_CRITICAL:
-      return "critical";
-    default:
-      return "-";
-  }
+  const absl::string_view name = BandName(static_cast<v1::Band>(band));
+  return name.empty() ? "-" : std::string(name);
 }
 
 absl::StatusOr<int> ParseKind(absl::string_view text) {

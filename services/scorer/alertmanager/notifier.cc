@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "services/common/log.h"
 #include "services/common/proto_time.h"
+#include "services/common/score_names.h"
 
 namespace georisk {
 namespace {
@@ -138,19 +139,6 @@ const char* KindName(v1::Entity::Kind kind) {
   }
 }
 
-const char* FactorName(v1::Factor factor) {
-  switch (factor) {
-    case v1::FACTOR_EXPORT_CONTROLS:
-      return "export_controls";
-    case v1::FACTOR_TARIFFS:
-      return "tariffs";
-    case v1::FACTOR_CROSS_STRAIT:
-      return "cross_strait";
-    default:
-      return "composite";
-  }
-}
-
 const char* SeverityName(v1::Severity severity) {
   switch (severity) {
     case v1::SEVERITY_INFO:
@@ -158,21 +146,6 @@ const char* SeverityName(v1::Severity severity) {
     case v1::SEVERITY_WARNING:
       return "warning";
     case v1::SEVERITY_CRITICAL:
-      return "critical";
-    default:
-      return "";
-  }
-}
-
-const char* BandName(v1::Band band) {
-  switch (band) {
-    case v1::BAND_LOW:
-      return "low";
-    case v1::BAND_MEDIUM:
-      return "medium";
-    case v1::BAND_HIGH:
-      return "high";
-    case v1::BAND_CRITICAL:
       return "critical";
     default:
       return "";
@@ -218,7 +191,7 @@ std::string Summary(const v1::Alert& a) {
       a.entity_name().empty()
           ? a.entity_id()
           : absl::StrCat(a.entity_name(), " (", a.entity_id(), ")");
-  std::string band = BandName(a.band_after());
+  const std::string band(BandName(a.band_after()));
   return absl::StrCat(who, ": score ", Score(a.score_before()), " \u2192 ",
                       Score(a.score_after()),
                       band.empty() ? "" : absl::StrCat(" (", band, ")"));
@@ -228,8 +201,8 @@ std::string Description(const v1::Alert& a) {
   std::vector<std::string> lines;
   std::string line = absl::StrCat("Score ", Score(a.score_before()), " \u2192 ",
                                   Score(a.score_after()));
-  const std::string before = BandName(a.band_before());
-  const std::string after = BandName(a.band_after());
+  const std::string before(BandName(a.band_before()));
+  const std::string after(BandName(a.band_after()));
   if (!before.empty() || !after.empty()) {
     absl::StrAppend(&line, "; band ", before.empty() ? "none" : before,
                     " \u2192 ", after.empty() ? "none" : after);

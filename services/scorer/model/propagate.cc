@@ -175,11 +175,14 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     // A cycle: Gauss-Seidel sweeps in the members' order (few edges point
     // backwards: only those carry a change to the next sweep), from R = 0,
     // the least fixed point, until nothing moves by the tolerance. Members
-    // that are a contiguous range of nodes (as Load numbers them) need no
-    // lookups to find a successor's place.
+    // numbered in their order (as Load numbers them) need no lookups to
+    // find a successor's place.
     const size_t size = members.size();
     const Node first = members.front();
-    const bool contiguous = members.back() - first + 1 == size;
+    bool contiguous = true;
+    for (size_t i = 0; i < size && contiguous; ++i) {
+      contiguous = members[i] == first + i;
+    }
     dirty.assign(size, 1);
     const int64_t limit =
         static_cast<int64_t>(p.max_iterations) * static_cast<int64_t>(size);
@@ -256,7 +259,48 @@ void Propagator::Seed(Node v) {
   Enqueue(v);
 }
 
+namespace {
+
+inline void SetBit(std::vector<uint64_t>& bits, size_t i) {
+  bits[i >> 6] |= uint64_t{1} << (i & 63);
+}
+
+}  // namespace
+
 void Propagator::Enqueue(Node v) {
+  if (sweep_ != nullptr) {
+    // A member of the cycle being swept: after the position under
+    // evaluation it waits for this sweep, else for the next (so a tight
+    // inner loop is not iterated to convergence before the rest moves).
+    size_t j = size_;
+    if (v >= first_ && v - first_ < size_ && (*members_)[v - first_] == v) {
+      j = v - first_;  // Members numbered in their order (as Load does).
+    } else if (st_->comp_of[v] == current_) {
+      j = st_->pos[v];
+    }
+    if (j < size_) {
+      if (static_cast<int64_t>(j) > current_pos_) {
+        SetBit(sweep_->now, j);
+      } else {
+        SetBit(sweep_->later, j);
+        sweep_->again = true;
+      }
+      return;
+    }
+  }
+  const Comp c = st_->comp_of[v];
+  if (st_->IsMulti(c)) {
+    auto [it, fresh] = sweeps_.try_emplace(c);
+    if (fresh) {
+      const size_t words = (st_->CompSize(c) + 63) / 64;
+      it->second.now.assign(words, 0);
+      it->second.later.assign(words, 0);
+      heap_.emplace_back(st_->key[c], v);
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+    }
+    SetBit(it->second.now, st_->pos[v]);
+    return;
+  }
   if (Queued(v)) return;
   SetQueued(v, true);
   // Its evaluation reads its survival and in-edge list: start the loads now
@@ -265,12 +309,7 @@ void Propagator::Enqueue(Node v) {
     __builtin_prefetch(&st_->s[v]);
     __builtin_prefetch(st_->pin.List(v).data());
   }
-  const Comp c = st_->comp_of[v];
-  const uint32_t pos = st_->pos[v];
-  const uint32_t sweep =
-      c != current_ ? 0
-                    : (pos > current_pos_ ? current_sweep_ : current_sweep_ + 1);
-  heap_.emplace_back(st_->key[c], sweep, pos, v);
+  heap_.emplace_back(st_->key[c], v);
   std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
 }
 
@@ -351,6 +390,46 @@ void Propagator::EnterComp(Comp c) {
   }
 }
 
+void Propagator::Visit(Node v) {
+  if (current_evaluations_ > current_limit_) return;  // Gave up on it.
+  if (++current_evaluations_ > current_limit_) {
+    ++stats_.unconverged_comps;
+    return;
+  }
+  ++stats_.evaluations;
+  Commit(v, Evaluate(*st_, v), /*force=*/false);
+}
+
+void Propagator::SweepComp(Comp c, Sweep sweep) {
+  const std::vector<Node>& members = st_->members[c];
+  sweep_ = &sweep;
+  members_ = &members;
+  size_ = members.size();
+  first_ = members.front();
+  // Members queued while the comp is entered join the first sweep.
+  current_pos_ = -1;
+  EnterComp(c);
+  const size_t words = sweep.now.size();
+  while (true) {
+    for (size_t w = 0; w < words; ++w) {
+      // Bits set ahead of the position under evaluation, in this word
+      // too, are taken by this sweep.
+      while (sweep.now[w] != 0) {
+        const size_t i = w * 64 + static_cast<size_t>(
+                                      __builtin_ctzll(sweep.now[w]));
+        sweep.now[w] &= sweep.now[w] - 1;
+        current_pos_ = static_cast<int64_t>(i);
+        Visit(members[i]);
+      }
+    }
+    if (!sweep.again || current_evaluations_ > current_limit_) break;
+    std::swap(sweep.now, sweep.later);
+    sweep.again = false;
+    current_pos_ = -1;
+  }
+  sweep_ = nullptr;
+}
+
 void Propagator::Run() {
   running_ = true;
   if (scratch_ != nullptr) {
@@ -363,20 +442,19 @@ void Propagator::Run() {
   early_seeds_.clear();
   while (!heap_.empty()) {
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-    const auto [key, sweep, pos, v] = heap_.back();
+    const Node v = heap_.back().second;
     heap_.pop_back();
-    SetQueued(v, false);
     const Comp c = st_->comp_of[v];
-    current_sweep_ = sweep;
-    current_pos_ = pos;
-    if (c != current_) EnterComp(c);
-    if (current_evaluations_ > current_limit_) continue;  // Gave up on it.
-    if (++current_evaluations_ > current_limit_) {
-      ++stats_.unconverged_comps;
+    if (st_->IsMulti(c)) {
+      auto it = sweeps_.find(c);
+      Sweep sweep = std::move(it->second);
+      sweeps_.erase(it);
+      SweepComp(c, std::move(sweep));
       continue;
     }
-    ++stats_.evaluations;
-    Commit(v, Evaluate(*st_, v), /*force=*/false);
+    SetQueued(v, false);
+    EnterComp(c);
+    Visit(v);
   }
   if (scratch_ != nullptr) {
     for (const auto& [v, before] : changed_) scratch_->changed_at[v] = -1;

@@ -17,7 +17,6 @@
 #define GEORISK_SERVICES_SCORER_MODEL_PROPAGATE_H_
 
 #include <cstdint>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -89,7 +88,16 @@ class Propagator {
   const PropagationStats& stats() const { return stats_; }
 
  private:
-  // Queues v under its comp's key, the sweep and its position.
+  // Queued members of a cycle, as bits by position in its members' order:
+  // `now` for the sweep under way, `later` for the next one.
+  struct Sweep {
+    std::vector<uint64_t> now;
+    std::vector<uint64_t> later;
+    bool again = false;
+  };
+
+  // Queues v: a singleton comp under its key; a member of a cycle as a bit
+  // of that cycle's sweep (and the cycle under its key, once).
   void Enqueue(Node v);
   bool Queued(Node v) const;
   void SetQueued(Node v, bool queued);
@@ -101,6 +109,11 @@ class Propagator {
   // comp that lost an internal edge, and the least fixed point 0 for a
   // factor without inputs.
   void EnterComp(Comp c);
+  // Runs the Gauss-Seidel sweeps of cycle c over its queued members, in
+  // their order, until none is queued (or its evaluation budget is spent).
+  void SweepComp(Comp c, Sweep sweep);
+  // Evaluates v (one unit of the current comp's budget) and commits.
+  void Visit(Node v);
   void RecordChange(Node v, const Triple& before);
 
   State* st_;
@@ -108,17 +121,22 @@ class Propagator {
   PropagationScratch* scratch_;
   bool running_ = false;
   std::vector<Node> early_seeds_;
-  // Min-heap of (comp key, sweep, position, node). Inside a cycle, nodes
-  // go in sweeps over the members' order (Gauss-Seidel): a node queued at a
-  // position before the one being evaluated waits for the next sweep, so a
-  // tight inner loop is not iterated to convergence before the rest moves.
-  std::vector<std::tuple<int64_t, uint32_t, uint32_t, Node>> heap_;
+  // Min-heap of (comp key, node): singleton comps, and one member of each
+  // cycle with queued members (the cycle's queue is its Sweep).
+  std::vector<std::pair<int64_t, Node>> heap_;
+  absl::flat_hash_map<Comp, Sweep> sweeps_;
   absl::flat_hash_set<Node> queued_sparse_;
   absl::flat_hash_map<Node, size_t> changed_sparse_;
   std::vector<std::pair<Node, Triple>> changed_;
   Comp current_ = kNone;
-  uint32_t current_sweep_ = 0;
-  uint32_t current_pos_ = 0;
+  // While a cycle is swept: its queue, the position being evaluated (-1
+  // before the sweep's first), its members and the first of them (a member
+  // v with members[v - first_] == v needs no lookup to find its place).
+  Sweep* sweep_ = nullptr;
+  int64_t current_pos_ = -1;
+  const std::vector<Node>* members_ = nullptr;
+  Node first_ = 0;
+  size_t size_ = 0;
   int64_t current_evaluations_ = 0;
   int64_t current_limit_ = 0;
   PropagationStats stats_;

@@ -463,7 +463,7 @@ void AdjustOutInputs(State* st, Node u, int f, int delta) {
 void AddPropEdge(State* st, Node u, Node v, Slot slot, double w) {
   st->condensation_fresh = false;
   st->pin.Add(v, {u, slot, w});
-  st->pout.Add(u, {v, slot});
+  st->pout.Add(u, {v, slot, WeightBound(w)});
   const Comp cu = st->comp_of[u];
   const Comp cv = st->comp_of[v];
   if (cu == cv) return;
@@ -491,9 +491,12 @@ void RemovePropEdge(State* st, Node u, Node v, Slot slot) {
   st->inputs.Set(cv, in);
 }
 
-void ReweightPropEdge(State* st, Node v, Slot slot, double w) {
+void ReweightPropEdge(State* st, Node u, Node v, Slot slot, double w) {
   for (PropIn& e : st->pin.Edit(v)) {
     if (e.slot == slot) e.w = w;
+  }
+  for (PropOut& e : st->pout.Edit(u)) {
+    if (e.slot == slot) e.w = WeightBound(w);
   }
 }
 

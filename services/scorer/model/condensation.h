@@ -55,8 +55,8 @@ void AddPropEdge(State* st, Node u, Node v, Slot slot, double w);
 // Removes that edge. An edge inside a comp marks it kCompNeedsSplit.
 void RemovePropEdge(State* st, Node u, Node v, Slot slot);
 
-// Changes the weight of an existing propagation edge (both stay > 0).
-void ReweightPropEdge(State* st, Node v, Slot slot, double w);
+// Changes the weight of an existing propagation edge u -> v (both stay > 0).
+void ReweightPropEdge(State* st, Node u, Node v, Slot slot, double w);
 
 // Live state: splits every comp marked kCompNeedsSplit into its strongly
 // connected components (Tarjan over its members), with keys in its gap.

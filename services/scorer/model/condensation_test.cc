@@ -86,11 +86,11 @@ TEST(StronglyConnectedTest, MillionNodeChainDoesNotRecurse) {
   std::vector<std::pair<uint32_t, PropOut>> out;
   for (Node v = 0; v + 1 < kN; ++v) {
     in.push_back({v + 1, PropIn{v, v, 0.5}});
-    out.push_back({v, PropOut{v + 1, v}});
+    out.push_back({v, PropOut{v + 1, v, 0.5f}});
   }
   // Close the chain into one big cycle.
   in.push_back({0, PropIn{kN - 1, kN - 1, 0.5}});
-  out.push_back({kN - 1, PropOut{0, kN - 1}});
+  out.push_back({kN - 1, PropOut{0, kN - 1, 0.5f}});
   st->pin.Build(kN, in);
   st->pout.Build(kN, out);
   size_t sccs = 0, largest = 0;

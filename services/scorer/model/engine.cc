@@ -532,12 +532,28 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
       return absl::InternalError(absl::StrCat(id, ": stale direct exposure"));
     }
     const internal::Evaluation e = internal::Evaluate(st, v);
+    // The engine's own bound: within the tolerance of the kernel at the
+    // node's last evaluation, plus the drift recorded since (a little
+    // slack for rounding).
+    const double drift = v < st.drift.size() ? st.drift[v] : 0.0;
+    const double bound = (params_->tolerance + drift) * (1 + 1e-9) + 1e-15;
     for (int f = 0; f < internal::kNumFactors; ++f) {
-      if (std::abs(e.s.v[f] - st.s[v].v[f]) > tolerance) {
+      const double off = std::abs(e.s.v[f] - st.s[v].v[f]);
+      if (off > tolerance) {
         return absl::InternalError(absl::StrCat(
             id, ": factor ", f, " stored survival ", st.s[v].v[f],
             " but its inputs give ", e.s.v[f]));
       }
+      if (off >= bound) {
+        return absl::InternalError(absl::StrCat(
+            id, ": factor ", f, " is ", off,
+            " off its inputs, beyond the tolerance plus its recorded drift ",
+            drift));
+      }
+    }
+    if (drift >= params_->tolerance) {
+      return absl::InternalError(
+          absl::StrCat(id, ": drift ", drift, " left unpropagated"));
     }
     const internal::Comp c = st.comp_of[v];
     std::array<int32_t, internal::kNumFactors>& in = inputs[c];

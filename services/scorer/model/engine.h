@@ -172,7 +172,9 @@ class Engine {
 
   // Verifies the engine's invariants, for tests and debugging (O(graph)):
   // every direct exposure equals its rules' value, every stored score is a
-  // fixed point of the kernel within `tolerance`, keys increase along every
+  // fixed point of the kernel within `tolerance`, and within the model's
+  // convergence tolerance plus the node's recorded drift (which is below
+  // that tolerance; so within twice it), keys increase along every
   // propagation edge, and every comp's input counters are right.
   // Errors: INTERNAL naming the first entity or comp that breaks one.
   absl::Status CheckConsistency(double tolerance) const;

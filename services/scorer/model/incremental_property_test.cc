@@ -127,9 +127,10 @@ TEST_P(IncrementalPropertyTest, IncrementalEqualsFullRecomputation) {
 
 // At the default tolerance incremental rescoring skips moves smaller than
 // the tolerance, so stored scores drift from an exact recomputation. Every
-// stored score stays within the tolerance of its own inputs (nothing moves
-// without its successors being re-evaluated), so the drift cannot build up
-// across changes: it stays within a small multiple of the tolerance.
+// stored score stays within twice the tolerance of its own inputs (a node
+// is re-evaluated once its inputs may have moved its kernel by the
+// tolerance), so the drift cannot build up across changes: it stays within
+// a small multiple of the tolerance.
 TEST_P(IncrementalPropertyTest, DefaultToleranceDriftStaysBounded) {
   RandomWorld world(GetParam());
   v1::ModelConfig config = PropertyConfig();
@@ -152,7 +153,7 @@ TEST_P(IncrementalPropertyTest, DefaultToleranceDriftStaysBounded) {
       engine->ApplyChange(MakeChange(step + 2, world.RandomMutations()), as_of);
     }
     const absl::Status consistent =
-        engine->CheckConsistency(kDefaultConvergenceTolerance * (1 + 1e-9));
+        engine->CheckConsistency(2 * kDefaultConvergenceTolerance);
     ASSERT_TRUE(consistent.ok()) << where << ": " << consistent;
     g = world.Snapshot();
     std::unique_ptr<Engine> full = g.Load(exact, as_of);

@@ -229,6 +229,8 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     stats.evaluations += evaluations;
     if (evaluations > limit) ++stats.unconverged_comps;
   }
+  // Every node was evaluated after its inputs last moved.
+  st->drift.assign(n, 0);
   ComputeAllInputs(st);
   return stats;
 }
@@ -345,16 +347,36 @@ bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
   if (e.has_up && (up_moved || now.v[0] != old.v[0])) {
     StoreUp(st_, v, e.up_ec);
   }
+  bool crossed = false;
+  double step = 0;
   if (moved) {
     RecordChange(v, old);
     st_->s.Set(v, now);
     for (int f = 0; f < kNumFactors; ++f) {
       const bool was = old.v[f] < 1;
       const bool is = now.v[f] < 1;
-      if (was != is) AdjustOutInputs(st_, v, f, is ? 1 : -1);
+      if (was != is) {
+        AdjustOutInputs(st_, v, f, is ? 1 : -1);
+        crossed = true;
+      }
+      step = std::max(step, std::abs(now.v[f] - old.v[f]));
     }
   }
-  SeedSuccessors(v);
+  // Successors whose kernel may now be off by the tolerance or more. Exact
+  // re-evaluation of all of them when a factor appeared or vanished (the
+  // least fixed point's zeros), when what a listed successor sees moved
+  // (SurvivalSeenBy), and on an overlay (no drift kept).
+  if (scratch_ == nullptr || crossed || up_moved ||
+      (st_->flags[v] & kHasDerived)) {
+    SeedSuccessors(v);
+  } else {
+    std::vector<double>& drift = st_->drift;
+    for (const PropOut& o : st_->pout.List(v)) {
+      double& d = drift[o.dst];
+      d += static_cast<double>(o.w) * step;
+      if (d >= p_.tolerance) Enqueue(o.dst);
+    }
+  }
   return true;
 }
 
@@ -397,6 +419,7 @@ void Propagator::Visit(Node v) {
     return;
   }
   ++stats_.evaluations;
+  if (scratch_ != nullptr) st_->drift[v] = 0;
   Commit(v, Evaluate(*st_, v), /*force=*/false);
 }
 
@@ -436,6 +459,7 @@ void Propagator::Run() {
     const size_t n = st_->node_count();
     if (scratch_->queued.size() < n) scratch_->queued.resize(n, 0);
     if (scratch_->changed_at.size() < n) scratch_->changed_at.resize(n, -1);
+    if (st_->drift.size() < n) st_->drift.resize(n, 0);
   }
   std::sort(early_seeds_.begin(), early_seeds_.end());
   for (Node v : early_seeds_) Enqueue(v);

@@ -28,6 +28,7 @@
 #define GEORISK_SERVICES_SCORER_MODEL_STATE_H_
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -126,7 +127,17 @@ struct PropIn {
 struct PropOut {
   Node dst;
   Slot slot;
+  // The edge's weight rounded up to a float (WeightBound): how far a move of
+  // the source can move dst's survival, at most (see State::drift).
+  float w;
 };
+
+// The smallest float at or above w.
+inline float WeightBound(double w) {
+  float f = static_cast<float>(w);
+  if (static_cast<double>(f) < w) f = std::nextafter(f, 2.0f);
+  return f;
+}
 
 struct SignalRec {
   std::string id;
@@ -293,6 +304,14 @@ class State {
   absl::btree_multimap<int64_t, Slot> edge_events;  // Window boundaries.
   absl::btree_map<int64_t, Comp> comp_by_key;
   std::vector<Slot> free_slots;  // Dead edge slots to reuse.
+  // Per node (may be shorter than node_count(): missing entries are 0): a
+  // bound on how far the kernel's value for the node may have moved since
+  // it was last evaluated, i.e. the sum over its in-edges of w times how far
+  // the source's survival moved since then. Its stored survival is within
+  // tolerance + drift of the kernel; propagation re-evaluates a node once
+  // its drift reaches the tolerance (docs/scoring-model.md, "Incremental
+  // rescoring").
+  std::vector<double> drift;
   // The condensation is exactly what BuildCondensation would compute now:
   // it ran last and no propagation edge or node came or went since (edits
   // keep the condensation valid but not identical: merged members are

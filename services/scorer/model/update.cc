@@ -138,7 +138,7 @@ void Updater::OnPropChange(Slot slot, const EdgeRec& e, double before,
   const Node src = PropSrc(e);
   const Node dst = PropDst(e);
   if (before > 0 && after > 0) {
-    ReweightPropEdge(st_, dst, slot, after);
+    ReweightPropEdge(st_, src, dst, slot, after);
   } else if (before > 0) {
     RemovePropEdge(st_, src, dst, slot);
   } else {
@@ -700,7 +700,7 @@ PropagationStats BuildState(State* st, const Params& p,
       const double w = WeightAt(p, r, as_of_ns);
       if (w > 0) {
         pin_pairs.emplace_back(PropDst(r), PropIn{PropSrc(r), slot, w});
-        pout_pairs.emplace_back(PropSrc(r), PropOut{PropDst(r), slot});
+        pout_pairs.emplace_back(PropSrc(r), PropOut{PropDst(r), slot, WeightBound(w)});
       }
     }
   };

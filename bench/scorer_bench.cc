@@ -495,7 +495,7 @@ int Main() {
         static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
     const std::string id = Id(i);
     absl::Time probe = absl::Now();
-    const size_t moved = engine.ApplyChange(listing(id, true), as_of).size();
+    const size_t moved = engine.Apply(listing(id, true), as_of).size();
     if (absl::GetFlag(FLAGS_verbose)) {
       std::printf("probe %s: %zu moved, %lld evaluations, %.1f ms\n",
                   id.c_str(), moved,
@@ -503,7 +503,7 @@ int Main() {
                   Ms(absl::Now() - probe));
       std::fflush(stdout);
     }
-    engine.ApplyChange(listing(id, false), as_of);
+    engine.Apply(listing(id, false), as_of);
     if (moved >= lo && moved <= hi) targets.push_back(id);
   }
   std::printf("found %zu targets moving %.0f..%.0f scores in %d tries\n",
@@ -513,17 +513,29 @@ int Main() {
     std::fprintf(stderr, "no target moves ~1%% of the scores\n");
     return 1;
   }
-  std::vector<double> latency, rescore, publish;
+  std::vector<double> latency, rescore, publish, protos, with_protos;
   std::vector<double> moved_counts, evaluations;
   const int changes = absl::GetFlag(FLAGS_changes);
   for (int k = 0; k < changes; ++k) {
     const std::string& id = targets[(k / 2) % targets.size()];
     const v1::Change c = listing(id, k % 2 == 0);
     t0 = absl::Now();
-    const std::vector<v1::ScoreChange> moved = engine.ApplyChange(c, as_of);
-    latency.push_back(Ms(absl::Now() - t0));
+    const scorer::ScoreUpdate moved = engine.Apply(c, as_of);
+    const absl::Time t1 = absl::Now();
+    latency.push_back(Ms(t1 - t0));
     rescore.push_back(Ms(engine.stats().last_update_rescore));
     publish.push_back(Ms(engine.stats().last_update_publish));
+    // What the service then does under the shared lock, for subscribers.
+    const absl::StatusOr<std::vector<v1::ScoreChange>> built =
+        engine.ScoreChanges(moved);
+    const absl::Time t2 = absl::Now();
+    if (!built.ok() || built->size() != moved.size()) {
+      std::fprintf(stderr, "ScoreChanges: %s\n",
+                   built.status().ToString().c_str());
+      return 1;
+    }
+    protos.push_back(Ms(t2 - t1));
+    with_protos.push_back(Ms(t2 - t0));
     moved_counts.push_back(static_cast<double>(moved.size()));
     evaluations.push_back(
         static_cast<double>(engine.stats().last_evaluations));
@@ -542,10 +554,19 @@ int Main() {
       Percentile(latency, 1.0));
   std::printf(
       "  of which rescoring (rules, exposures, propagation): p50 %.2f ms, p99 "
-      "%.2f ms; publishing (ScoreChange protos, top-risk index): p50 %.2f "
-      "ms, p99 %.2f ms\n",
+      "%.2f ms; publishing (moved list, top-risk index): p50 %.2f ms, p99 "
+      "%.2f ms\n",
       Percentile(rescore, 0.5), Percentile(rescore, 0.99),
       Percentile(publish, 0.5), Percentile(publish, 0.99));
+  std::printf(
+      "  then ScoreChange protos for subscribers (shared lock): p50 %.2f ms, "
+      "p99 %.2f ms; update and protos: p50 %.2f ms, p99 %.2f ms\n",
+      Percentile(protos, 0.5), Percentile(protos, 0.99),
+      Percentile(with_protos, 0.5), Percentile(with_protos, 0.99));
+  Result("incremental_protos_p50_ms", Percentile(protos, 0.5));
+  Result("incremental_protos_p99_ms", Percentile(protos, 0.99));
+  Result("incremental_with_protos_p50_ms", Percentile(with_protos, 0.5));
+  Result("incremental_with_protos_p99_ms", Percentile(with_protos, 0.99));
   Result("incremental_rescore_p50_ms", Percentile(rescore, 0.5));
   Result("incremental_rescore_p99_ms", Percentile(rescore, 0.99));
   Result("incremental_publish_p50_ms", Percentile(publish, 0.5));

@@ -35,6 +35,7 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
                       std::vector<v1::Edge> edges,
                       std::vector<v1::Signal> signals, int64_t sequence) {
   absl::Time start = absl::Now();
+  absl::MutexLock update_lock(&update_mu_);
   absl::MutexLock lock(&mu_);
   engine_->Load(std::move(entities), std::move(edges), std::move(signals),
                 sequence, clock_());
@@ -50,33 +51,52 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
 void ScoreState::Apply(const std::vector<v1::Change>& changes,
                        int64_t head_sequence) {
   head_.store(head_sequence);
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock update_lock(&update_mu_);
   absl::Time now = clock_();
   for (const v1::Change& change : changes) {
-    absl::Time start = absl::Now();
-    std::vector<v1::ScoreChange> moved = engine_->ApplyChange(change, now);
-    if (changes_applied_ != nullptr) {
-      changes_applied_->Increment();
-      apply_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    scorer::ScoreUpdate update;
+    {
+      absl::MutexLock lock(&mu_);
+      absl::Time start = absl::Now();
+      update = engine_->Apply(change, now);
+      if (changes_applied_ != nullptr) {
+        changes_applied_->Increment();
+        apply_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+      }
+      sequence_.store(change.sequence());
     }
-    sequence_.store(change.sequence());
-    if (!moved.empty()) Publish(std::move(moved), change.sequence());
+    if (!update.empty()) Publish(update, change.sequence());
   }
 }
 
 void ScoreState::AdvanceTime() {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock update_lock(&update_mu_);
   if (!loaded_.load()) return;
-  std::vector<v1::ScoreChange> moved = engine_->AdvanceTime(clock_());
-  if (!moved.empty()) Publish(std::move(moved), engine_->sequence());
+  scorer::ScoreUpdate update;
+  int64_t sequence;
+  {
+    absl::MutexLock lock(&mu_);
+    update = engine_->Advance(clock_());
+    sequence = engine_->sequence();
+  }
+  if (!update.empty()) Publish(update, sequence);
 }
 
-void ScoreState::Publish(std::vector<v1::ScoreChange> changes,
+void ScoreState::Publish(const scorer::ScoreUpdate& update,
                          int64_t sequence) {
-  for (const Listener& listener : listeners_) {
-    listener(changes, sequence, *engine_);
+  // Readers are served meanwhile; no other update can come (update_mu_).
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<std::vector<v1::ScoreChange>> changes =
+      engine_->ScoreChanges(update);
+  if (!changes.ok()) {
+    log::Error("score changes lost", {{"sequence", sequence},
+                                      {"error", changes.status().ToString()}});
+    return;
   }
-  change_log_.Append(std::move(changes));
+  for (const Listener& listener : listeners_) {
+    listener(*changes, sequence, *engine_);
+  }
+  change_log_.Append(*std::move(changes));
 }
 
 }  // namespace georisk

@@ -36,7 +36,8 @@ class ScoreState final : public GraphFeedConsumer {
  public:
   // Told about every batch of live score changes, on the thread that made
   // them, after the engine was updated: (changes, graph sequence, the
-  // engine — for explanations; valid only during the call, under the lock).
+  // engine — for explanations; valid only during the call, under the shared
+  // lock, which RPCs share meanwhile).
   using Listener = std::function<void(const std::vector<v1::ScoreChange>&,
                                       int64_t, const scorer::Engine&)>;
 
@@ -87,10 +88,17 @@ class ScoreState final : public GraphFeedConsumer {
   ScoreChangeLog& change_log() { return change_log_; }
 
  private:
-  void Publish(std::vector<v1::ScoreChange> changes, int64_t sequence)
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Builds the update's ScoreChanges under the shared lock and hands them
+  // to the listeners and the change log.
+  void Publish(const scorer::ScoreUpdate& update, int64_t sequence)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(update_mu_) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::function<absl::Time()> clock_;
+  // Held across an update and its publication (Load, Apply, AdvanceTime),
+  // so that no other update comes between; taken before mu_.
+  absl::Mutex update_mu_;
+  // Exclusive while the engine changes, shared while it is read (RPCs, and
+  // the score changes built after an update).
   mutable absl::Mutex mu_;
   std::unique_ptr<scorer::Engine> engine_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> loaded_{false};

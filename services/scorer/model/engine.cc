@@ -74,6 +74,7 @@ Engine::~Engine() = default;
 void Engine::Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
                   std::vector<v1::Signal> signals, int64_t sequence,
                   absl::Time as_of) {
+  ++generation_;
   state_ = std::make_unique<State>();
   int64_t skipped = 0;
   const internal::PropagationStats ps = internal::BuildState(
@@ -103,6 +104,7 @@ void Engine::RecordRescore(const internal::PropagationStats& ps,
 }
 
 void Engine::RescoreAll() {
+  ++generation_;
   RecordRescore(internal::RescoreAll(state_.get(), *params_),
                 /*same_entities=*/true);
 }
@@ -152,14 +154,17 @@ void Engine::Recount(uint32_t v) {
   count_key_[v] = now;
 }
 
-std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
-                                                 absl::Time as_of) {
+ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
+  ++generation_;
+  ScoreUpdate update;
+  update.generation_ = generation_;
+  update.graph_sequence_ = state_->sequence;
+  update.before_sequence_ = state_->sequence;
+  update.before_as_of_ns_ = state_->as_of_ns;
   if (change.sequence() <= state_->sequence) {
     ++stats_.stale_changes;
-    return {};
+    return update;
   }
-  const int64_t prev_sequence = state_->sequence;
-  const int64_t prev_as_of = state_->as_of_ns;
   const absl::Time start = absl::Now();
   internal::Updater up(state_.get(), *params_, scratch_.get());
   up.SetAsOf(internal::ToNs(as_of));
@@ -176,6 +181,7 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
   const absl::Time rescored = absl::Now();
   stats_.last_update_rescore = rescored - start;
   state_->sequence = change.sequence();
+  update.graph_sequence_ = change.sequence();
   stats_.last_evaluations = r.stats.evaluations;
   stats_.last_unconverged_comps = r.stats.unconverged_comps;
 
@@ -183,51 +189,25 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
   for (const auto& [v, existed] : r.existed_before) upserted.push_back(v);
   for (Node v : upserted) Recount(v);
 
-  // Score changes: nodes whose scores moved, and entities that appeared or
-  // disappeared, in entity id order.
-  absl::flat_hash_map<Node, const Triple*> before;
-  before.reserve(r.changed.size());
-  for (const auto& [v, s] : r.changed) before.emplace(v, &s);
-  std::vector<std::pair<absl::string_view, Node>> by_id;
-  by_id.reserve(r.changed.size() + r.existed_before.size());
-  for (const auto& [v, s] : r.changed) {
-    by_id.emplace_back(state_->entities[v].id, v);
-  }
-  for (const auto& [v, existed] : r.existed_before) {
-    if (!before.contains(v)) by_id.emplace_back(state_->entities[v].id, v);
-  }
-  std::sort(by_id.begin(), by_id.end());
-  // What each published change holds; the protos are built below.
-  struct Publish {
-    Node v;
-    const Triple* s_before;  // Null when the entity did not exist.
-    const Triple* d_before;
-    bool after_exists;
-  };
-  std::vector<Publish> publish;
-  publish.reserve(by_id.size());
+  // Nodes whose scores moved, and entities that appeared or disappeared.
+  std::vector<ScoreUpdate::Moved>& out = update.moved_;
+  out.reserve(r.changed.size() + r.existed_before.size());
   std::vector<Node> inserted, erased;
   std::vector<std::pair<uint32_t, internal::RankValues>> moved;
-  moved.reserve(by_id.size());
-  for (const auto& [id, v] : by_id) {
-    auto existed = r.existed_before.find(v);
-    const bool before_exists =
-        existed != r.existed_before.end() ? existed->second : true;
+  moved.reserve(r.changed.size());
+  // `s_before` is null when the score did not move.
+  auto list = [&](Node v, const Triple* s_before, bool before_exists) {
     const bool after_exists = state_->Alive(v);
-    auto changed = before.find(v);
-    if (!before_exists && !after_exists) continue;
+    if (!before_exists && !after_exists) return;
     if (before_exists && after_exists &&
-        (changed == before.end() ||
-         SameRisk(*changed->second, state_->s[v]))) {
-      continue;
+        (s_before == nullptr || SameRisk(*s_before, state_->s[v]))) {
+      return;
     }
-    const Triple* s_before =
-        changed != before.end() ? changed->second : &state_->s[v];
+    if (s_before == nullptr) s_before = &state_->s[v];
     auto direct = r.direct_before.find(v);
-    const Triple* d_before =
-        direct != r.direct_before.end() ? &direct->second : &state_->sd[v];
-    publish.push_back(
-        {v, before_exists ? s_before : nullptr, d_before, after_exists});
+    const Triple& d_before =
+        direct != r.direct_before.end() ? direct->second : state_->sd[v];
+    out.push_back({v, before_exists, after_exists, s_before->v, d_before.v});
     if (!after_exists) {
       erased.push_back(v);
     } else if (top_->Contains(v)) {
@@ -235,67 +215,101 @@ std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
     } else {
       inserted.push_back(v);
     }
+  };
+  absl::flat_hash_map<Node, const Triple*> existing_moved;
+  for (const auto& [v, s] : r.changed) {
+    if (r.existed_before.contains(v)) {
+      existing_moved.emplace(v, &s);
+    } else {
+      list(v, &s, /*before_exists=*/true);
+    }
   }
-  // The top-risk index (one thread) and the protos (the rest) are
-  // independent; each proto goes to its own slot, so the output is the same
-  // whatever the threads.
-  std::vector<v1::ScoreChange> out(publish.size());
-  auto build = [&](size_t i) {
-    const Publish& x = publish[i];
-    v1::ScoreChange& c = out[i];
-    c.set_graph_sequence(state_->sequence);
-    if (x.s_before != nullptr) {
-      *c.mutable_before() =
-          internal::MakeScore(*state_, *params_, x.v, *x.d_before,
-                              *x.s_before, prev_sequence, prev_as_of);
-    }
-    if (x.after_exists) {
-      *c.mutable_after() =
-          internal::MakeScore(*state_, *params_, x.v, state_->sd[x.v],
-                              state_->s[x.v], state_->sequence,
-                              state_->as_of_ns);
-    }
-  };
-  auto index = [&] {
-    for (Node v : erased) top_->Erase(v);
-    for (Node v : inserted) {
-      top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
-    }
-    top_->UpdateMany(moved, /*workers=*/1);
-  };
-  const int workers = internal::Workers(publish.size());
-  if (workers == 1) {
-    index();
-    for (size_t i = 0; i < publish.size(); ++i) build(i);
+  for (const auto& [v, existed] : r.existed_before) {
+    auto it = existing_moved.find(v);
+    list(v, it != existing_moved.end() ? it->second : nullptr, existed);
+  }
+  for (Node v : erased) top_->Erase(v);
+  for (Node v : inserted) {
+    top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
+  }
+  top_->UpdateMany(moved, internal::Workers(moved.size()));
+  // In entity id order: the index's order keys (every entity listed has
+  // been indexed), else the ids themselves.
+  const bool keyed = std::all_of(
+      out.begin(), out.end(),
+      [this](const ScoreUpdate::Moved& x) { return top_->HasOrder(x.node); });
+  if (keyed) {
+    std::sort(out.begin(), out.end(),
+              [this](const ScoreUpdate::Moved& a, const ScoreUpdate::Moved& b) {
+                return top_->IdOrder(a.node) < top_->IdOrder(b.node);
+              });
   } else {
-    // Worker 0 updates the index first; both then take chunks of protos.
-    constexpr size_t kChunk = 256;
-    std::atomic<size_t> next{0};
-    internal::ParallelRanges(workers, workers, [&](size_t, size_t, int w) {
-      if (w == 0) index();
-      for (size_t i; (i = next.fetch_add(kChunk)) < publish.size();) {
-        for (size_t j = i; j < std::min(i + kChunk, publish.size()); ++j) {
-          build(j);
-        }
-      }
-    });
+    std::sort(out.begin(), out.end(),
+              [this](const ScoreUpdate::Moved& a, const ScoreUpdate::Moved& b) {
+                return state_->entities[a.node].id < state_->entities[b.node].id;
+              });
   }
   stats_.last_update_publish = absl::Now() - rescored;
-  return out;
+  return update;
 }
 
-std::vector<v1::ScoreChange> Engine::AdvanceTime(absl::Time as_of) {
+ScoreUpdate Engine::Advance(absl::Time as_of) {
   v1::Change none;
   none.set_sequence(state_->sequence + 1);
   const int64_t sequence = state_->sequence;
-  std::vector<v1::ScoreChange> out = ApplyChange(none, as_of);
+  ScoreUpdate update = Apply(none, as_of);
   // Time alone does not make a new graph commit.
   state_->sequence = sequence;
-  for (v1::ScoreChange& c : out) {
-    c.set_graph_sequence(sequence);
-    if (c.has_after()) c.mutable_after()->set_graph_sequence(sequence);
+  update.graph_sequence_ = sequence;
+  return update;
+}
+
+absl::StatusOr<std::vector<v1::ScoreChange>> Engine::ScoreChanges(
+    const ScoreUpdate& update) const {
+  if (update.generation_ != generation_) {
+    return absl::FailedPreconditionError(
+        "score update is stale: the engine changed since");
   }
+  return BuildScoreChanges(update);
+}
+
+std::vector<v1::ScoreChange> Engine::BuildScoreChanges(
+    const ScoreUpdate& update) const {
+  // Each proto goes to its own slot, so the output is the same whatever
+  // the threads.
+  std::vector<v1::ScoreChange> out(update.moved_.size());
+  auto build = [&](size_t i) {
+    const ScoreUpdate::Moved& x = update.moved_[i];
+    v1::ScoreChange& c = out[i];
+    c.set_graph_sequence(update.graph_sequence_);
+    if (x.before_exists) {
+      Triple s, d;
+      s.v = x.s_before;
+      d.v = x.d_before;
+      *c.mutable_before() =
+          internal::MakeScore(*state_, *params_, x.node, d, s,
+                              update.before_sequence_, update.before_as_of_ns_);
+    }
+    if (x.after_exists) {
+      *c.mutable_after() = internal::MakeScore(
+          *state_, *params_, x.node, state_->sd[x.node], state_->s[x.node],
+          update.graph_sequence_, state_->as_of_ns);
+    }
+  };
+  internal::ParallelRanges(out.size(), internal::Workers(out.size()),
+                           [&](size_t begin, size_t end, int) {
+                             for (size_t i = begin; i < end; ++i) build(i);
+                           });
   return out;
+}
+
+std::vector<v1::ScoreChange> Engine::ApplyChange(const v1::Change& change,
+                                                 absl::Time as_of) {
+  return BuildScoreChanges(Apply(change, as_of));
+}
+
+std::vector<v1::ScoreChange> Engine::AdvanceTime(absl::Time as_of) {
+  return BuildScoreChanges(Advance(as_of));
 }
 
 absl::StatusOr<v1::Score> Engine::GetScore(absl::string_view entity_id) const {

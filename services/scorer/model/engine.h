@@ -11,23 +11,26 @@
 //   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(*config);
 //   (*engine)->Load(entities, edges, signals, snapshot_sequence, absl::Now());
 //   for (const v1::Change& c : feed) {
-//     std::vector<v1::ScoreChange> moved = (*engine)->ApplyChange(c, absl::Now());
+//     ScoreUpdate update = (*engine)->Apply(c, absl::Now());  // exclusive
+//     std::vector<v1::ScoreChange> moved =
+//         *(*engine)->ScoreChanges(update);  // shared, before the next update
 //   }
 //   absl::StatusOr<v1::Score> s = (*engine)->GetScore("company/foxconn");
 //   absl::StatusOr<v1::Explanation> why =
 //       (*engine)->Explain("company/openai", v1::FACTOR_UNSPECIFIED, 3, 6);
 //
 // Thread safety: not thread-safe. Const methods (GetScore, ListTopRisks,
-// Explain, RunScenario, the accessors) only read, so any number may run at
-// once; a non-const method (Load, ApplyChange, AdvanceTime, RescoreAll)
-// needs exclusive access. The service guards the engine with a
-// reader/writer lock.
+// Explain, RunScenario, ScoreChanges, the accessors) only read, so any
+// number may run at once; a non-const method (Load, Apply, ApplyChange,
+// Advance, AdvanceTime, RescoreAll) needs exclusive access. The service
+// guards the engine with a reader/writer lock.
 //
 // Every Score carries the model version, the graph sequence and the as-of
 // date it was computed at.
 #ifndef GEORISK_SERVICES_SCORER_MODEL_ENGINE_H_
 #define GEORISK_SERVICES_SCORER_MODEL_ENGINE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,6 +55,30 @@ struct PropagationScratch;
 class TopIndex;
 }  // namespace internal
 
+// The entities whose scores one update (Engine::Apply or Advance) moved,
+// compact: which entity, its scores before, whether it exists before and
+// after. Engine::ScoreChanges turns it into ScoreChange protos.
+class ScoreUpdate {
+ public:
+  size_t size() const { return moved_.size(); }
+  bool empty() const { return moved_.empty(); }
+
+ private:
+  friend class Engine;
+  struct Moved {
+    uint32_t node;
+    bool before_exists;
+    bool after_exists;
+    std::array<double, 3> s_before;  // Survivals before (when existing).
+    std::array<double, 3> d_before;  // Direct survivals before.
+  };
+  std::vector<Moved> moved_;  // In entity id order.
+  uint64_t generation_ = 0;   // Engine::generation_ right after the update.
+  int64_t graph_sequence_ = 0;
+  int64_t before_sequence_ = 0;
+  int64_t before_as_of_ns_ = 0;
+};
+
 class Engine {
  public:
   // Counters for metrics and tests.
@@ -68,9 +95,9 @@ class Engine {
     int64_t last_unconverged_comps = 0;
     // Changes ignored because their sequence was not above sequence().
     int64_t stale_changes = 0;
-    // The last ApplyChange/AdvanceTime: recomputing (rules, direct
-    // exposures, propagation) and publishing (score changes, top-risk
-    // index).
+    // The last Apply/Advance: recomputing (rules, direct exposures,
+    // propagation) and publishing (the moved entities listed in id order,
+    // the top-risk index and counts).
     absl::Duration last_update_rescore;
     absl::Duration last_update_publish;
     // Phases of the last full rescore (Load or RescoreAll): ownership rules
@@ -104,17 +131,29 @@ class Engine {
             absl::Time as_of);
 
   // Applies one committed change incrementally, evaluated at `as_of` (time
-  // moves first, as AdvanceTime), and returns the entities whose score
-  // changed, ordered by entity id: `before` is absent for entities that did
-  // not exist before, `after` for deleted ones; graph_sequence is the
-  // change's. A change whose sequence is not above sequence() is ignored
-  // (replays are harmless) and returns nothing.
-  std::vector<v1::ScoreChange> ApplyChange(const v1::Change& change,
-                                           absl::Time as_of);
+  // moves first, as Advance): scores, rankings and counts are updated when
+  // it returns. Returns the entities whose score changed, ordered by entity
+  // id. A change whose sequence is not above sequence() is ignored (replays
+  // are harmless) and returns nothing.
+  ScoreUpdate Apply(const v1::Change& change, absl::Time as_of);
 
   // Re-evaluates at `as_of` (later or earlier): edges and signals whose
   // windows opened or closed, ownership rules that started, stopped or were
-  // suspended. Incremental, like ApplyChange; graph_sequence unchanged.
+  // suspended. Incremental, like Apply; graph_sequence unchanged.
+  ScoreUpdate Advance(absl::Time as_of);
+
+  // The ScoreChange protos of the last update, in its order: `before` is
+  // absent for entities that did not exist before, `after` for deleted
+  // ones; graph_sequence is the change's. Reads the engine's current
+  // records, so it needs no exclusive access (the service builds them under
+  // the shared lock, while scores are already served).
+  // Errors: FAILED_PRECONDITION when another update came since.
+  absl::StatusOr<std::vector<v1::ScoreChange>> ScoreChanges(
+      const ScoreUpdate& update) const;
+
+  // Apply or Advance, then ScoreChanges.
+  std::vector<v1::ScoreChange> ApplyChange(const v1::Change& change,
+                                           absl::Time as_of);
   std::vector<v1::ScoreChange> AdvanceTime(absl::Time as_of);
 
   // Recomputes every score from scratch on the current graph (what Load does
@@ -196,6 +235,9 @@ class Engine {
   // (`same_entities`: the entities and their numbering are those of the
   // last rebuild, only scores moved).
   void RebuildIndex(bool same_entities);
+  // The update's protos (generation already checked).
+  std::vector<v1::ScoreChange> BuildScoreChanges(
+      const ScoreUpdate& update) const;
   // Records a full rescore's statistics, then rebuilds the index.
   void RecordRescore(const internal::PropagationStats& ps,
                      bool same_entities);
@@ -213,6 +255,9 @@ class Engine {
   absl::flat_hash_map<uint32_t, int64_t> counts_;
   std::vector<uint32_t> count_key_;  // Per node; 0 when not counted.
   int64_t alive_ = 0;
+  // Bumped by every non-const call: a ScoreUpdate is only valid for the
+  // generation it was made at.
+  uint64_t generation_ = 0;
   Stats stats_;
 };
 

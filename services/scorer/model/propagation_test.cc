@@ -69,6 +69,38 @@ TEST(PropagationTest, InputlessCycleIsZeroNotASelfSustainingRisk) {
   EXPECT_TRUE(e->CheckConsistency(1e-12).ok());
 }
 
+// Apply updates scores at once and lists what moved; the protos come from
+// ScoreChanges, and only until the engine changes again.
+TEST(PropagationTest, ScoreChangesAreBuiltFromTheLastUpdateOnly) {
+  Graph g;
+  g.entities = {Company("company/a", "CN"), Company("company/b", "US"),
+                Company("company/c", "US")};
+  g.edges = {Supplies("company/a", "company/b", 0.4)};
+  g.signals = {Listing("signal/a", "US-BIS", {"company/a"}, 0.5)};
+  auto e = g.Load();
+  const double rb = R(*e, "company/b", kEC);
+  ScoreUpdate update = e->Apply(
+      MakeChange(2, {DeleteSignal("signal/a")}), DefaultAsOf());
+  EXPECT_EQ(update.size(), 2);
+  EXPECT_EQ(R(*e, "company/b", kEC), 0);  // Before any proto is built.
+  absl::StatusOr<std::vector<v1::ScoreChange>> changes =
+      e->ScoreChanges(update);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 2);
+  EXPECT_EQ((*changes)[0].after().entity_id(), "company/a");
+  EXPECT_EQ((*changes)[1].before().entity_id(), "company/b");
+  EXPECT_NEAR((*changes)[1].before().factors(0).propagated(), rb, kEps);
+  EXPECT_EQ((*changes)[1].after().factors(0).propagated(), 0);
+  EXPECT_EQ((*changes)[1].graph_sequence(), 2);
+  EXPECT_EQ((*changes)[1].before().graph_sequence(), 1);
+  EXPECT_EQ((*changes)[1].after().graph_sequence(), 2);
+
+  // A stale change moves nothing; any later update makes `update` stale.
+  EXPECT_TRUE(e->Apply(MakeChange(2, {}), DefaultAsOf()).empty());
+  EXPECT_EQ(e->ScoreChanges(update).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(PropagationTest, OperatesAndOwnsFlowUpward) {
   Graph g;
   g.entities = {Company("company/op", "KR"), Facility("facility/fab", "TW"),

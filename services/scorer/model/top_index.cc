@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <numeric>
 
@@ -218,20 +219,37 @@ void TopIndex::Update(uint32_t v, const RankValues& values) {
 
 void TopIndex::UpdateMany(
     const std::vector<std::pair<uint32_t, RankValues>>& moves, int workers) {
-  ParallelRanges(kRankings, workers, [&](size_t begin, size_t end, int) {
-    std::vector<std::pair<Key, double>> sorted;
-    for (size_t r = begin; r < end; ++r) {
-      sorted.clear();
-      for (const auto& [v, values] : moves) {
-        if (!Contains(v) || values_[v][r] == values[r]) continue;
-        sorted.push_back({{values_[v][r], order_[v], v}, values[r]});
-      }
-      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-        return Cmp()(a.first, b.first);
-      });
-      MoveSorted(static_cast<int>(r), sorted);
+  // Each ranking's moves; a change usually moves some rankings only (a
+  // listing: the composite and export controls), so the workers take the
+  // rankings with moves, largest first, one at a time.
+  std::array<std::vector<std::pair<Key, double>>, kRankings> sorted;
+  for (const auto& [v, values] : moves) {
+    if (!Contains(v)) continue;
+    for (int r = 0; r < kRankings; ++r) {
+      if (values_[v][r] == values[r]) continue;
+      sorted[r].push_back({{values_[v][r], order_[v], v}, values[r]});
     }
+  }
+  std::vector<int> busy;
+  for (int r = 0; r < kRankings; ++r) {
+    if (!sorted[r].empty()) busy.push_back(r);
+  }
+  std::sort(busy.begin(), busy.end(), [&sorted](int a, int b) {
+    return sorted[a].size() > sorted[b].size();
   });
+  std::atomic<size_t> next{0};
+  ParallelRanges(busy.size(), std::min<int>(workers, busy.size()),
+                 [&](size_t, size_t, int) {
+                   for (size_t i; (i = next.fetch_add(1)) < busy.size();) {
+                     std::vector<std::pair<Key, double>>& list =
+                         sorted[busy[i]];
+                     std::sort(list.begin(), list.end(),
+                               [](const auto& a, const auto& b) {
+                                 return Cmp()(a.first, b.first);
+                               });
+                     MoveSorted(busy[i], list);
+                   }
+                 });
   for (const auto& [v, values] : moves) {
     if (Contains(v)) values_[v] = values;
   }

@@ -423,6 +423,41 @@ void Propagator::Visit(Node v) {
   Commit(v, Evaluate(*st_, v), /*force=*/false);
 }
 
+namespace {
+
+// The set bits of a bitmap in increasing order, reading each word when it
+// gets there (bits set later behind the cursor are not seen).
+class BitCursor {
+ public:
+  explicit BitCursor(const std::vector<uint64_t>& bits)
+      : bits_(bits), rest_(bits.empty() ? 0 : bits[0]) {}
+  // The next set bit, or -1 at the end.
+  int64_t Next() {
+    while (rest_ == 0) {
+      if (++word_ >= bits_.size()) return -1;
+      rest_ = bits_[word_];
+    }
+    const int b = __builtin_ctzll(rest_);
+    rest_ &= rest_ - 1;
+    return static_cast<int64_t>(word_ * 64 + static_cast<size_t>(b));
+  }
+
+ private:
+  const std::vector<uint64_t>& bits_;
+  size_t word_ = 0;
+  uint64_t rest_;
+};
+
+// How many queued members ahead of the one being evaluated a sweep starts
+// loading, in three steps: where their lists are (kFar), the lists
+// (kMid), their suppliers' survivals (kNear). Members queued in a sweep are
+// scattered over the graph; each step waits on memory otherwise.
+inline constexpr int kFar = 24;
+inline constexpr int kMid = 12;
+inline constexpr int kNear = 4;
+
+}  // namespace
+
 void Propagator::SweepComp(Comp c, Sweep sweep) {
   const std::vector<Node>& members = st_->members[c];
   sweep_ = &sweep;
@@ -433,7 +468,33 @@ void Propagator::SweepComp(Comp c, Sweep sweep) {
   current_pos_ = -1;
   EnterComp(c);
   const size_t words = sweep.now.size();
+  const bool prefetch = scratch_ != nullptr;
+  const State& st = *st_;
+  auto far = [&](Node u) {
+    st.pin.PrefetchPlace(u);
+    st.pout.PrefetchPlace(u);
+    __builtin_prefetch(&st.s[u]);
+    __builtin_prefetch(&st.sd[u]);
+  };
+  auto mid = [&](Node u) {
+    __builtin_prefetch(st.pin.List(u).data());
+    __builtin_prefetch(st.pout.List(u).data());
+  };
+  auto near = [&](Node u) {
+    for (const PropIn& e : st.pin.List(u)) __builtin_prefetch(&st.s[e.src]);
+  };
   while (true) {
+    BitCursor far_cursor(sweep.now), mid_cursor(sweep.now),
+        near_cursor(sweep.now);
+    auto advance = [&](BitCursor& cursor, auto step) {
+      const int64_t j = cursor.Next();
+      if (j >= 0) step(members[static_cast<size_t>(j)]);
+    };
+    if (prefetch) {
+      for (int k = 0; k < kFar; ++k) advance(far_cursor, far);
+      for (int k = 0; k < kMid; ++k) advance(mid_cursor, mid);
+      for (int k = 0; k < kNear; ++k) advance(near_cursor, near);
+    }
     for (size_t w = 0; w < words; ++w) {
       // Bits set ahead of the position under evaluation, in this word
       // too, are taken by this sweep.
@@ -441,6 +502,11 @@ void Propagator::SweepComp(Comp c, Sweep sweep) {
         const size_t i = w * 64 + static_cast<size_t>(
                                       __builtin_ctzll(sweep.now[w]));
         sweep.now[w] &= sweep.now[w] - 1;
+        if (prefetch) {
+          advance(far_cursor, far);
+          advance(mid_cursor, mid);
+          advance(near_cursor, near);
+        }
         current_pos_ = static_cast<int64_t>(i);
         Visit(members[i]);
       }

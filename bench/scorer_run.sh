@@ -139,7 +139,11 @@ row "  scores moved per change" \
 row "  of which rescoring / publishing" \
   "p50 $(fmt "$(S incremental_rescore_p50_ms)" 1) / $(fmt "$(S incremental_publish_p50_ms)" 1) ms" \
   "p99 $(fmt "$(S incremental_rescore_p99_ms)" 1) / $(fmt "$(S incremental_publish_p99_ms)" 1) ms" \
-  "publishing: ScoreChange protos, top-risk index"
+  "publishing: moved list, top-risk index"
+row "  then ScoreChange protos (shared lock)" \
+  "p50 $(fmt "$(S incremental_protos_p50_ms)" 1) ms, p99 $(fmt "$(S incremental_protos_p99_ms)" 1) ms" \
+  "update + protos: p99 $(fmt "$(S incremental_with_protos_p99_ms)" 1) ms" \
+  "(not in the target: after the update)"
 echo
 echo "load at end: $LOAD_END"
 

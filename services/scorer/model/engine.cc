@@ -1,7 +1,6 @@
 #include "services/scorer/model/engine.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <utility>

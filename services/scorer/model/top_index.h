@@ -1,8 +1,8 @@
 // File: services/scorer/model/top_index.h
 //
-// Rankings of live entities for ListTopRisks: one ordered set per ranking
-// (composite, then each factor's propagated score x 100), highest first,
-// ties by entity id, kept up to date one entity at a time.
+// Rankings of live entities for ListTopRisks: one Ranking (ranking.h) per
+// ranking (composite, then each factor's propagated score x 100), highest
+// first, ties by entity id, kept up to date one entity at a time.
 //
 //   TopIndex index;
 //   index.Rebuild(ids, values, alive);
@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/scorer/model/ranking.h"
 
 namespace georisk::scorer::internal {
 
@@ -36,6 +36,10 @@ using RankValues = std::array<double, kRankings>;
 
 class TopIndex {
  public:
+  TopIndex();
+  TopIndex(const TopIndex&) = delete;
+  TopIndex& operator=(const TopIndex&) = delete;
+
   struct Query {
     int ranking = 0;
     // Part of the token's fingerprint: a token only continues the same
@@ -64,9 +68,8 @@ class TopIndex {
   // Moves an indexed node to new values.
   void Update(uint32_t v, const RankValues& values);
   // Moves many indexed nodes (each at most once; others are ignored) to new
-  // values: the same result as Update() on each, but each ranking's moves
-  // are made in the order of its entries, so that successive lookups share
-  // the upper levels of the tree; `workers` threads share the rankings.
+  // values: the same result as Update() on each; `workers` threads share
+  // the rankings.
   void UpdateMany(const std::vector<std::pair<uint32_t, RankValues>>& moves,
                   int workers);
   // Removes an indexed node.
@@ -91,39 +94,20 @@ class TopIndex {
                 const std::function<bool(uint32_t)>& matches) const;
 
  private:
-  struct Key {
-    // Mutable: Update() moves a value in place when the entry keeps its
-    // place among its neighbours, which leaves the set ordered.
-    mutable double value;
-    uint64_t order;  // Position of the id in id order.
-    uint32_t node;
-  };
-  struct Cmp {
-    bool operator()(const Key& a, const Key& b) const {
-      if (a.value != b.value) return a.value > b.value;
-      return a.order < b.order;
-    }
-  };
   // An order key for `id` between its neighbours in id order, renumbering
   // everything when they are too close.
   uint64_t OrderFor(uint32_t v, absl::string_view id);
   void RenumberOrders();
   void Grow(uint32_t v);
   void FillSets();
-  // Moves entries of ranking r: (entry, its new value), sorted by entry.
-  void MoveSorted(int r, const std::vector<std::pair<Key, double>>& moves);
 
-  std::array<absl::btree_set<Key, Cmp>, kRankings> sets_;
+  std::vector<Ranking> rankings_;  // kRankings; they read order_.
   std::vector<RankValues> values_;
   std::vector<uint64_t> order_;
   std::vector<bool> present_;
   std::vector<bool> has_order_;
   // Every id ever indexed, in id order: order keys of new nodes, tokens.
   absl::btree_map<std::string, uint32_t> ids_;
-  // Their nodes in that order, for FillSets; rebuilt from ids_ when a new
-  // id came in since.
-  std::vector<uint32_t> id_order_;
-  bool id_order_valid_ = false;
   std::vector<std::string> id_of_;
 };
 

@@ -294,9 +294,14 @@ void Propagator::Enqueue(Node v) {
   if (st_->IsMulti(c)) {
     auto [it, fresh] = sweeps_.try_emplace(c);
     if (fresh) {
+      if (scratch_ != nullptr && !scratch_->spare_sweeps.empty()) {
+        it->second = std::move(scratch_->spare_sweeps.back());
+        scratch_->spare_sweeps.pop_back();
+      }
       const size_t words = (st_->CompSize(c) + 63) / 64;
       it->second.now.assign(words, 0);
       it->second.later.assign(words, 0);
+      it->second.again = false;
       heap_.emplace_back(st_->key[c], v);
       std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
     }
@@ -517,6 +522,11 @@ void Propagator::SweepComp(Comp c, Sweep sweep) {
     current_pos_ = -1;
   }
   sweep_ = nullptr;
+  // A few kept (a run sweeps a handful of cycles at a time, one after the
+  // other).
+  if (scratch_ != nullptr && scratch_->spare_sweeps.size() < 4) {
+    scratch_->spare_sweeps.push_back(std::move(sweep));
+  }
 }
 
 void Propagator::Run() {
@@ -526,6 +536,8 @@ void Propagator::Run() {
     if (scratch_->queued.size() < n) scratch_->queued.resize(n, 0);
     if (scratch_->changed_at.size() < n) scratch_->changed_at.resize(n, -1);
     if (st_->drift.size() < n) st_->drift.resize(n, 0);
+    heap_.swap(scratch_->heap);
+    heap_.clear();
   }
   std::sort(early_seeds_.begin(), early_seeds_.end());
   for (Node v : early_seeds_) Enqueue(v);
@@ -548,6 +560,7 @@ void Propagator::Run() {
   }
   if (scratch_ != nullptr) {
     for (const auto& [v, before] : changed_) scratch_->changed_at[v] = -1;
+    heap_.swap(scratch_->heap);
   }
 }
 

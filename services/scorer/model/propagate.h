@@ -61,9 +61,20 @@ PropagationStats FullPropagate(State* st, const Params& p);
 // Per-node scratch arrays reused across incremental runs on a live state
 // (an overlay's run uses hash maps instead, to stay proportional to what it
 // touches). Owned by the engine; one run at a time.
+// Queued members of a cycle, as bits by position in its members' order:
+// `now` for the sweep under way, `later` for the next one.
+struct CycleSweep {
+  std::vector<uint64_t> now;
+  std::vector<uint64_t> later;
+  bool again = false;
+};
+
 struct PropagationScratch {
   std::vector<uint8_t> queued;
   std::vector<int32_t> changed_at;  // Index into the run's changed list.
+  // Buffers kept from run to run, so that a run allocates nothing large.
+  std::vector<CycleSweep> spare_sweeps;
+  std::vector<std::pair<int64_t, Node>> heap;
 };
 
 class Propagator {
@@ -81,20 +92,17 @@ class Propagator {
   void Run();
 
   // Every node whose survival changed, once, with its survival before the
-  // run, in the order they first changed.
+  // run, in the order they first changed. TakeChanged() moves it out.
   const std::vector<std::pair<Node, Triple>>& changed() const {
     return changed_;
+  }
+  std::vector<std::pair<Node, Triple>> TakeChanged() {
+    return std::move(changed_);
   }
   const PropagationStats& stats() const { return stats_; }
 
  private:
-  // Queued members of a cycle, as bits by position in its members' order:
-  // `now` for the sweep under way, `later` for the next one.
-  struct Sweep {
-    std::vector<uint64_t> now;
-    std::vector<uint64_t> later;
-    bool again = false;
-  };
+  using Sweep = CycleSweep;
 
   // Queues v: a singleton comp under its key; a member of a cycle as a bit
   // of that cycle's sweep (and the cycle under its key, once).

@@ -575,7 +575,7 @@ UpdateResult Updater::Finish() {
   }
   // 4. Propagate.
   prop_.Run();
-  result_.changed = prop_.changed();
+  result_.changed = prop_.TakeChanged();
   result_.stats = prop_.stats();
   // 5. Live: fold edited adjacency lists back into CSR arrays now and then.
   if (!st_->is_overlay()) {

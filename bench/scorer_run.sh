@@ -144,6 +144,10 @@ row "  then ScoreChange protos (shared lock)" \
   "p50 $(fmt "$(S incremental_protos_p50_ms)" 1) ms, p99 $(fmt "$(S incremental_protos_p99_ms)" 1) ms" \
   "update + protos: p99 $(fmt "$(S incremental_with_protos_p99_ms)" 1) ms" \
   "(not in the target: after the update)"
+row "ListTopRisks, page of 50 (median of 11)" \
+  "top $(fmt "$(S list_top_ms)" 2) ms" \
+  "0.4% match $(fmt "$(S list_sg_facilities_ms)" 1), none $(fmt "$(S list_no_match_ms)" 1) ms" \
+  "(no target)"
 echo
 echo "load at end: $LOAD_END"
 

@@ -11,7 +11,8 @@
 //   Ranking r(&order);          // order[node]: the tie-break key
 //   r.Insert(node, 42.0);
 //   r.Move(node, 41.5);
-//   r.ForEach(nullptr, [](double value, uint32_t node) { return true; });
+//   r.ForEach(nullptr, /*min_value=*/0, keep,
+//             [](double value, uint32_t node) { return true; });
 //
 // Thread-compatible: const methods may run concurrently.
 #ifndef GEORISK_SERVICES_SCORER_MODEL_RANKING_H_
@@ -50,16 +51,18 @@ class Ranking {
   double ValueOf(uint32_t node) const { return value_[node]; }
   size_t size() const { return size_; }
 
-  // Calls fn(value, node) for the nodes in order, starting strictly after
-  // the entry (value, order key, node) `after` points to (from the top when
-  // null), until fn returns false.
+  // Calls fn(value, node) in order for the nodes with value >= min_value
+  // for which keep(node) is true, starting strictly after the entry (value,
+  // order key, node) `after` points to (from the top when null), until fn
+  // returns false. Only kept nodes are sorted.
   struct Position {
     double value;
     uint64_t order;
     uint32_t node;
   };
-  template <typename Fn>
-  void ForEach(const Position* after, Fn fn) const;
+  template <typename Keep, typename Fn>
+  void ForEach(const Position* after, double min_value, Keep keep,
+               Fn fn) const;
 
  private:
   static constexpr uint32_t kAbsent = 0xffffffffu;
@@ -86,19 +89,21 @@ class Ranking {
   size_t size_ = 0;
 };
 
-template <typename Fn>
-void Ranking::ForEach(const Position* after, Fn fn) const {
+template <typename Keep, typename Fn>
+void Ranking::ForEach(const Position* after, double min_value, Keep keep,
+                      Fn fn) const {
   auto comes_after = [&](double value, uint32_t node) {
     if (after == nullptr) return true;
     if (value != after->value) return value < after->value;
     return (*order_)[node] > after->order;
   };
-  // Buckets above zero, highest first (found by their bits), each sorted
-  // when reached.
+  // Buckets above zero, highest first (found by their bits), down to the
+  // one min_value falls in, each sorted when reached.
   uint32_t b = static_cast<uint32_t>(buckets_.size());
   if (after != nullptr) b = std::min(b, BucketOf(after->value) + 1);
+  const uint32_t lowest = std::max(BucketOf(min_value), kZero + 1);
   std::vector<uint32_t> nodes;
-  while (b > kZero + 1) {
+  while (b > lowest) {
     --b;
     const uint32_t word = b >> 6;
     const uint64_t at_or_below =
@@ -108,22 +113,28 @@ void Ranking::ForEach(const Position* after, Fn fn) const {
       continue;
     }
     b = (word << 6) + 63 - static_cast<uint32_t>(__builtin_clzll(at_or_below));
-    if (b == kZero) break;
-    nodes = buckets_[b];
+    if (b < lowest) break;
+    nodes.clear();
+    for (uint32_t node : buckets_[b]) {
+      const double value = value_[node];
+      if (value >= min_value && comes_after(value, node) && keep(node)) {
+        nodes.push_back(node);
+      }
+    }
     std::sort(nodes.begin(), nodes.end(), [this](uint32_t x, uint32_t y) {
       return Before(value_[x], x, value_[y], y);
     });
     for (uint32_t node : nodes) {
-      if (!comes_after(value_[node], node)) continue;
       if (!fn(value_[node], node)) return;
     }
   }
+  if (min_value > 0) return;
   auto it = zero_.begin();
   if (after != nullptr && !(after->value > 0)) {
     it = zero_.upper_bound(after->order);
   }
   for (; it != zero_.end(); ++it) {
-    if (!fn(value_[it->second], it->second)) return;
+    if (keep(it->second) && !fn(value_[it->second], it->second)) return;
   }
 }
 

@@ -36,20 +36,30 @@ class RankingTest : public ::testing::Test {
     }
   }
 
+  // Walks with no floor and every node kept, and with a floor and every
+  // third node kept.
   void ExpectSameWalk(const Ranking::Position* after) {
-    std::vector<uint32_t> got;
-    ranking_.ForEach(after, [&](double value, uint32_t node) {
-      EXPECT_EQ(value, value_[node]);
-      got.push_back(node);
-      return true;
-    });
-    std::vector<uint32_t> want;
-    auto it = set_.begin();
-    if (after != nullptr) {
-      it = set_.upper_bound({-after->value, after->order, after->node});
+    for (const double floor : {0.0, 1.5}) {
+      auto keep = [floor](uint32_t node) {
+        return floor == 0 || node % 3 == 0;
+      };
+      std::vector<uint32_t> got;
+      ranking_.ForEach(after, floor, keep, [&](double value, uint32_t node) {
+        EXPECT_EQ(value, value_[node]);
+        got.push_back(node);
+        return true;
+      });
+      std::vector<uint32_t> want;
+      auto it = set_.begin();
+      if (after != nullptr) {
+        it = set_.upper_bound({-after->value, after->order, after->node});
+      }
+      for (; it != set_.end(); ++it) {
+        const uint32_t node = std::get<2>(*it);
+        if (-std::get<0>(*it) >= floor && keep(node)) want.push_back(node);
+      }
+      ASSERT_EQ(got, want) << "floor " << floor;
     }
-    for (; it != set_.end(); ++it) want.push_back(std::get<2>(*it));
-    ASSERT_EQ(got, want);
   }
 
   // Distinct order keys (as ids' places are), with gaps, in random order.
@@ -125,7 +135,8 @@ TEST_F(RankingTest, StopsWhenTheCallbackSaysSo) {
   ranking_.Insert(1, 5);
   ranking_.Insert(2, 0);
   std::vector<uint32_t> seen;
-  ranking_.ForEach(nullptr, [&](double, uint32_t node) {
+  ranking_.ForEach(nullptr, 0, [](uint32_t) { return true; },
+                   [&](double, uint32_t node) {
     seen.push_back(node);
     return seen.size() < 2;
   });

@@ -201,9 +201,8 @@ absl::StatusOr<TopIndex::Page> TopIndex::List(
   Page page;
   const size_t size = static_cast<size_t>(std::max(q.page_size, 1));
   rankings_[q.ranking].ForEach(
-      resume ? &after : nullptr, [&](double value, uint32_t node) {
-        if (value < q.min_score) return false;
-        if (!matches(node)) return true;
+      resume ? &after : nullptr, q.min_score, matches,
+      [&](double, uint32_t node) {
         if (page.nodes.size() == size) {
           // There is more: the token continues after the last entry
           // returned.
@@ -222,9 +221,8 @@ absl::StatusOr<TopIndex::Page> TopIndex::List(
 int64_t TopIndex::Count(int ranking, double min_score,
                         const std::function<bool(uint32_t)>& matches) const {
   int64_t n = 0;
-  rankings_[ranking].ForEach(nullptr, [&](double value, uint32_t node) {
-    if (value < min_score) return false;
-    if (matches(node)) ++n;
+  rankings_[ranking].ForEach(nullptr, min_score, matches, [&](double, uint32_t) {
+    ++n;
     return true;
   });
   return n;

@@ -376,6 +376,12 @@ void Result(const std::string& name, double value) {
   std::printf("RESULT %s=%.6f\n", name.c_str(), value);
 }
 
+// RESULT <name>_p50_ms and <name>_p99_ms.
+void ResultPercentiles(const std::string& name, const std::vector<double>& v) {
+  Result(name + "_p50_ms", Percentile(v, 0.5));
+  Result(name + "_p99_ms", Percentile(v, 0.99));
+}
+
 int Main() {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Progress lines as they come.
   const int64_t n = absl::GetFlag(FLAGS_entities);
@@ -563,14 +569,10 @@ int Main() {
       "p99 %.2f ms; update and protos: p50 %.2f ms, p99 %.2f ms\n",
       Percentile(protos, 0.5), Percentile(protos, 0.99),
       Percentile(with_protos, 0.5), Percentile(with_protos, 0.99));
-  Result("incremental_protos_p50_ms", Percentile(protos, 0.5));
-  Result("incremental_protos_p99_ms", Percentile(protos, 0.99));
-  Result("incremental_with_protos_p50_ms", Percentile(with_protos, 0.5));
-  Result("incremental_with_protos_p99_ms", Percentile(with_protos, 0.99));
-  Result("incremental_rescore_p50_ms", Percentile(rescore, 0.5));
-  Result("incremental_rescore_p99_ms", Percentile(rescore, 0.99));
-  Result("incremental_publish_p50_ms", Percentile(publish, 0.5));
-  Result("incremental_publish_p99_ms", Percentile(publish, 0.99));
+  ResultPercentiles("incremental_protos", protos);
+  ResultPercentiles("incremental_with_protos", with_protos);
+  ResultPercentiles("incremental_rescore", rescore);
+  ResultPercentiles("incremental_publish", publish);
   Result("incremental_changes", changes);
   Result("incremental_moved_mean", mean_moved);
   Result("incremental_evaluations_mean", mean_evaluations);
@@ -578,8 +580,7 @@ int Main() {
               mean_evaluations);
   Result("incremental_moved_min", Percentile(moved_counts, 0.0));
   Result("incremental_moved_max", Percentile(moved_counts, 1.0));
-  Result("incremental_p50_ms", Percentile(latency, 0.5));
-  Result("incremental_p99_ms", Percentile(latency, 0.99));
+  ResultPercentiles("incremental", latency);
   Result("incremental_max_ms", Percentile(latency, 1.0));
   // 3. ListTopRisks pages after the changes: the top of a ranking, a
   //    filter that matches 0.4% of the entities, and one that matches none

@@ -30,7 +30,7 @@ namespace georisk::scorer::internal {
 class Ranking {
  public:
   // `order` (not owned) gives each node's tie-break key; it must cover
-  // every node inserted, and may change only through Reorder().
+  // every node inserted. Call Reorder() after keys change.
   explicit Ranking(const std::vector<uint64_t>* order) : order_(order) {}
 
   // Removes every node.
@@ -45,10 +45,6 @@ class Ranking {
   // Call after order keys changed (the ranking keeps those of value 0).
   void Reorder();
 
-  bool Contains(uint32_t node) const {
-    return node < bucket_of_.size() && bucket_of_[node] != kAbsent;
-  }
-  double ValueOf(uint32_t node) const { return value_[node]; }
   size_t size() const { return size_; }
 
   // Calls fn(value, node) in order for the nodes with value >= min_value

@@ -38,6 +38,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_output.h"
 #include "georisk/v1/graph.pb.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/model/model_config.h"
@@ -364,22 +365,10 @@ uint64_t ScoreDigest(const scorer::Engine& engine, int64_t n) {
   return h;
 }
 
-// Nearest-rank percentile; p = 0 is the minimum.
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const double rank = std::ceil(p * static_cast<double>(v.size()));
-  const size_t i = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
-
-void Result(const std::string& name, double value) {
-  std::printf("RESULT %s=%.6f\n", name.c_str(), value);
-}
-
 // RESULT <name>_p50_ms and <name>_p99_ms.
 void ResultPercentiles(const std::string& name, const std::vector<double>& v) {
-  Result(name + "_p50_ms", Percentile(v, 0.5));
-  Result(name + "_p99_ms", Percentile(v, 0.99));
+  Result(name + "_p50_ms", Percentile(v, 50));
+  Result(name + "_p99_ms", Percentile(v, 99));
 }
 
 int Main() {
@@ -451,19 +440,19 @@ int Main() {
   std::printf(
       "full rescore, median of %zu: %.0f ms (rules+direct %.0f, SCC %.0f, "
       "propagation %.0f, index %.0f; %lld evaluations, %lld unconverged)\n",
-      full.size(), Percentile(full, 0.5), Percentile(direct, 0.5),
-      Percentile(condensation, 0.5), Percentile(propagation, 0.5),
-      Percentile(index, 0.5),
+      full.size(), Percentile(full, 50), Percentile(direct, 50),
+      Percentile(condensation, 50), Percentile(propagation, 50),
+      Percentile(index, 50),
       static_cast<long long>(engine.stats().last_evaluations),
       static_cast<long long>(engine.stats().last_unconverged_comps));
   std::printf("  CPU time of a full rescore (all threads), median: %.0f ms\n",
-              Percentile(full_cpu, 0.5));
-  Result("full_rescore_ms", Percentile(full, 0.5));
-  Result("full_rescore_cpu_ms", Percentile(full_cpu, 0.5));
-  Result("full_direct_ms", Percentile(direct, 0.5));
-  Result("full_scc_ms", Percentile(condensation, 0.5));
-  Result("full_propagation_ms", Percentile(propagation, 0.5));
-  Result("full_index_ms", Percentile(index, 0.5));
+              Percentile(full_cpu, 50));
+  Result("full_rescore_ms", Percentile(full, 50));
+  Result("full_rescore_cpu_ms", Percentile(full_cpu, 50));
+  Result("full_direct_ms", Percentile(direct, 50));
+  Result("full_scc_ms", Percentile(condensation, 50));
+  Result("full_propagation_ms", Percentile(propagation, 50));
+  Result("full_index_ms", Percentile(index, 50));
   std::printf("score digest after the full rescores: %016llx\n",
               static_cast<unsigned long long>(ScoreDigest(engine, n)));
 
@@ -556,19 +545,19 @@ int Main() {
       "incremental, %d changes moving %.0f scores on average (%.2f%%): p50 "
       "%.2f ms, p99 %.2f ms, max %.2f ms\n",
       changes, mean_moved, 100 * mean_moved / static_cast<double>(n),
-      Percentile(latency, 0.5), Percentile(latency, 0.99),
-      Percentile(latency, 1.0));
+      Percentile(latency, 50), Percentile(latency, 99),
+      Percentile(latency, 100));
   std::printf(
       "  of which rescoring (rules, exposures, propagation): p50 %.2f ms, p99 "
       "%.2f ms; publishing (moved list, top-risk index): p50 %.2f ms, p99 "
       "%.2f ms\n",
-      Percentile(rescore, 0.5), Percentile(rescore, 0.99),
-      Percentile(publish, 0.5), Percentile(publish, 0.99));
+      Percentile(rescore, 50), Percentile(rescore, 99),
+      Percentile(publish, 50), Percentile(publish, 99));
   std::printf(
       "  then ScoreChange protos for subscribers (shared lock): p50 %.2f ms, "
       "p99 %.2f ms; update and protos: p50 %.2f ms, p99 %.2f ms\n",
-      Percentile(protos, 0.5), Percentile(protos, 0.99),
-      Percentile(with_protos, 0.5), Percentile(with_protos, 0.99));
+      Percentile(protos, 50), Percentile(protos, 99),
+      Percentile(with_protos, 50), Percentile(with_protos, 99));
   ResultPercentiles("incremental_protos", protos);
   ResultPercentiles("incremental_with_protos", with_protos);
   ResultPercentiles("incremental_rescore", rescore);
@@ -578,10 +567,11 @@ int Main() {
   Result("incremental_evaluations_mean", mean_evaluations);
   std::printf("  node evaluations per change: %.0f on average\n",
               mean_evaluations);
-  Result("incremental_moved_min", Percentile(moved_counts, 0.0));
-  Result("incremental_moved_max", Percentile(moved_counts, 1.0));
+  Result("incremental_moved_min",
+         *std::min_element(moved_counts.begin(), moved_counts.end()));
+  Result("incremental_moved_max", Percentile(moved_counts, 100));
   ResultPercentiles("incremental", latency);
-  Result("incremental_max_ms", Percentile(latency, 1.0));
+  Result("incremental_max_ms", Percentile(latency, 100));
   // 3. ListTopRisks pages after the changes: the top of a ranking, a
   //    filter that matches 0.4% of the entities, and one that matches none
   //    (the whole ranking is walked).
@@ -612,8 +602,8 @@ int Main() {
       }
     }
     std::printf("ListTopRisks %s, page of 50: median %.2f ms\n", l.name,
-                Percentile(took, 0.5));
-    Result(absl::StrCat("list_", l.name, "_ms"), Percentile(took, 0.5));
+                Percentile(took, 50));
+    Result(absl::StrCat("list_", l.name, "_ms"), Percentile(took, 50));
   }
 
   // Stored scores are fixed points to within the tolerance (a change below

@@ -232,22 +232,12 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
     top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
   }
   top_->UpdateMany(moved, internal::Workers(moved.size()));
-  // In entity id order: the index's order keys (every entity listed has
-  // been indexed), else the ids themselves.
-  const bool keyed = std::all_of(
-      out.begin(), out.end(),
-      [this](const ScoreUpdate::Moved& x) { return top_->HasOrder(x.node); });
-  if (keyed) {
-    std::sort(out.begin(), out.end(),
-              [this](const ScoreUpdate::Moved& a, const ScoreUpdate::Moved& b) {
-                return top_->IdOrder(a.node) < top_->IdOrder(b.node);
-              });
-  } else {
-    std::sort(out.begin(), out.end(),
-              [this](const ScoreUpdate::Moved& a, const ScoreUpdate::Moved& b) {
-                return state_->entities[a.node].id < state_->entities[b.node].id;
-              });
-  }
+  // In entity id order, by the index's order keys: every entity listed is
+  // or was indexed (the inserts above gave new ones their key).
+  std::sort(out.begin(), out.end(),
+            [this](const ScoreUpdate::Moved& a, const ScoreUpdate::Moved& b) {
+              return top_->IdOrder(a.node) < top_->IdOrder(b.node);
+            });
   stats_.last_update_publish = absl::Now() - rescored;
   return update;
 }

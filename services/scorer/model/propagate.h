@@ -10,7 +10,7 @@
 //   Propagator run(&state, params, &scratch);
 //   run.Seed(v);              // v's direct exposure or in-edges changed
 //   run.Run();
-//   for (const auto& [node, before] : run.changed()) ...
+//   for (const auto& [node, before] : run.TakeChanged()) ...
 //
 // Thread-compatible.
 #ifndef GEORISK_SERVICES_SCORER_MODEL_PROPAGATE_H_
@@ -92,10 +92,7 @@ class Propagator {
   void Run();
 
   // Every node whose survival changed, once, with its survival before the
-  // run, in the order they first changed. TakeChanged() moves it out.
-  const std::vector<std::pair<Node, Triple>>& changed() const {
-    return changed_;
-  }
+  // run, in the order they first changed (moved out: call once, after Run).
   std::vector<std::pair<Node, Triple>> TakeChanged() {
     return std::move(changed_);
   }

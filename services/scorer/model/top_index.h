@@ -77,10 +77,7 @@ class TopIndex {
   bool Contains(uint32_t v) const {
     return v < present_.size() && present_[v];
   }
-  // A key that sorts nodes by entity id, for nodes ever indexed (HasOrder).
-  bool HasOrder(uint32_t v) const {
-    return v < has_order_.size() && has_order_[v];
-  }
+  // A key that sorts nodes by entity id, for nodes ever indexed.
   uint64_t IdOrder(uint32_t v) const { return order_[v]; }
 
   // One page, highest first: nodes with value >= min_score for which

@@ -44,7 +44,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
-#include "services/common/status_macros.h"
+#include "base/status_macros.h"
 #include "storage/rocksdb_graph_store.h"
 #include "tests/testing/process.h"
 

@@ -25,7 +25,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
-#include "services/common/status_macros.h"
+#include "base/status_macros.h"
 #include "storage/internal/entity_id_set.h"
 #include "storage/internal/keys.h"
 #include "storage/internal/record_codec.h"

@@ -25,7 +25,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/scorer/alertmanager/http_client.h"
 #include "services/scorer/alertmanager/notifier.h"
 #include "tests/testing/process.h"

@@ -17,7 +17,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "services/common/auth.h"
-#include "services/common/file_util.h"
+#include "base/file_util.h"
 #include "services/common/log.h"
 #include "services/common/rpc_metrics.h"
 

@@ -16,11 +16,11 @@
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "services/common/file_util.h"
+#include "base/file_util.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/georiskctl/cli.h"
 #include "yaml-cpp/yaml.h"
 

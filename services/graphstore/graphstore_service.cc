@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/grpc_status.h"
-#include "services/common/proto_time.h"
-#include "services/common/status_macros.h"
+#include "base/proto_time.h"
+#include "base/status_macros.h"
 
 namespace georisk {
 namespace {

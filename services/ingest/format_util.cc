@@ -15,7 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk::ingest {
 namespace {

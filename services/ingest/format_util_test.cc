@@ -4,7 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk::ingest {
 namespace {

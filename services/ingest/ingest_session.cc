@@ -7,7 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/ingest/normalize.h"
 #include "storage/validation.h"
 

@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/ingest/testing/fake_graphstore.h"
 #include "services/ingest/testing/records.h"
 

@@ -7,7 +7,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/unknown_field_set.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "storage/validation.h"
 
 namespace georisk::ingest {

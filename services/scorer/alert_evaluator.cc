@@ -5,7 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "storage/country_codes.h"
 
 namespace georisk {

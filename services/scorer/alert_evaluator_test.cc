@@ -1,7 +1,7 @@
 #include "services/scorer/alert_evaluator.h"
 
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk {
 namespace {

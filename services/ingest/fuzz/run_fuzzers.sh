@@ -58,7 +58,7 @@ libs="$(pkg-config --libs ${modules})"
 
 sources=(
   "${out}/gen/georisk/v1/graph.pb.cc"
-  "${src_root}/services/common/proto_time.cc"
+  "${src_root}/base/proto_time.cc"
   "${src_root}/storage/country_codes.cc"
   "${src_root}/storage/validation.cc"
 )

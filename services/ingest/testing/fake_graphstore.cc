@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk::ingest::testing {
 namespace {

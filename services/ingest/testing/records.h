@@ -8,7 +8,7 @@
 
 #include "absl/time/time.h"
 #include "georisk/v1/graph.pb.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk::ingest::testing {
 

@@ -23,7 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "services/common/status_macros.h"
+#include "base/status_macros.h"
 
 namespace georisk {
 namespace {

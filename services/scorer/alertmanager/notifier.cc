@@ -13,7 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "services/common/log.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/common/score_names.h"
 
 namespace georisk {

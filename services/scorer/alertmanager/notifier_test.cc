@@ -17,7 +17,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/scorer/alertmanager/fake_http_server.h"
 
 namespace georisk {

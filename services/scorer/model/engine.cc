@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/scorer/model/explain.h"
 #include "services/scorer/model/exposure.h"
 #include "services/scorer/model/propagate.h"

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/scorer/model/exposure.h"
 #include "services/scorer/model/propagate.h"
 #include "services/scorer/model/wording.h"

@@ -18,7 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "storage/country_codes.h"
 
 namespace georisk::scorer {

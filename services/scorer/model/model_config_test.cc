@@ -8,7 +8,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk::scorer {
 namespace {

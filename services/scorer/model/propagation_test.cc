@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/model/test_graphs.h"
 

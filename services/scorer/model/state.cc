@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 namespace georisk::scorer::internal {
 

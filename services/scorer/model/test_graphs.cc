@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 #include "services/scorer/model/model_config.h"
 
 namespace georisk::scorer::testing {

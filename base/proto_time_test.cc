@@ -1,4 +1,4 @@
-#include "services/common/proto_time.h"
+#include "base/proto_time.h"
 
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-// File: services/common/status_macros.h
+// File: base/status_macros.h
 //
 // RETURN_IF_ERROR and ASSIGN_OR_RETURN for absl::Status / absl::StatusOr,
 // which Debian's Abseil 20220623 does not ship.
@@ -11,8 +11,8 @@
 //
 // Both evaluate their argument exactly once and return the error status
 // unchanged (code, message and payloads).
-#ifndef GEORISK_SERVICES_COMMON_STATUS_MACROS_H_
-#define GEORISK_SERVICES_COMMON_STATUS_MACROS_H_
+#ifndef GEORISK_BASE_STATUS_MACROS_H_
+#define GEORISK_BASE_STATUS_MACROS_H_
 
 #include <utility>
 
@@ -46,4 +46,4 @@
   }                                                          \
   lhs = std::move(statusor).value()
 
-#endif  // GEORISK_SERVICES_COMMON_STATUS_MACROS_H_
+#endif  // GEORISK_BASE_STATUS_MACROS_H_

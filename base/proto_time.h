@@ -1,11 +1,11 @@
-// File: services/common/proto_time.h
+// File: base/proto_time.h
 //
 // Conversions between absl::Time and google.protobuf.Timestamp.
 //
 //   google::protobuf::Timestamp ts = ToProtoTime(absl::Now());
 //   absl::Time t = FromProtoTime(request.active_at());
-#ifndef GEORISK_SERVICES_COMMON_PROTO_TIME_H_
-#define GEORISK_SERVICES_COMMON_PROTO_TIME_H_
+#ifndef GEORISK_BASE_PROTO_TIME_H_
+#define GEORISK_BASE_PROTO_TIME_H_
 
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -20,4 +20,4 @@ absl::Time FromProtoTime(const google::protobuf::Timestamp& timestamp);
 
 }  // namespace georisk
 
-#endif  // GEORISK_SERVICES_COMMON_PROTO_TIME_H_
+#endif  // GEORISK_BASE_PROTO_TIME_H_

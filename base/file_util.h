@@ -1,11 +1,11 @@
-// File: services/common/file_util.h
+// File: base/file_util.h
 //
 // WriteFileAtomically: readers see the old contents or the new, never a
 // part (a temporary file, fsync'ed, then renamed over the target).
 //
 //   RETURN_IF_ERROR(WriteFileAtomically(port_file, "grpc_port=50051\n"));
-#ifndef GEORISK_SERVICES_COMMON_FILE_UTIL_H_
-#define GEORISK_SERVICES_COMMON_FILE_UTIL_H_
+#ifndef GEORISK_BASE_FILE_UTIL_H_
+#define GEORISK_BASE_FILE_UTIL_H_
 
 #include <string>
 
@@ -19,4 +19,4 @@ absl::Status WriteFileAtomically(const std::string& path,
 
 }  // namespace georisk
 
-#endif  // GEORISK_SERVICES_COMMON_FILE_UTIL_H_
+#endif  // GEORISK_BASE_FILE_UTIL_H_

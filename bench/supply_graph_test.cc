@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "storage/validation.h"
+#include "domain/validation.h"
 
 namespace georisk::bench {
 namespace {

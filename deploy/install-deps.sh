@@ -19,7 +19,7 @@ packages=(
   # the manifest checks, Debian's gRPC for Python (/usr/bin/python3), openssl
   # for the dev certificates.
   prometheus python3-yaml python3-grpcio python3-protobuf openssl
-  # Tests: the libFuzzer targets of services/ingest/fuzz (clang, libFuzzer and
+  # Tests: the libFuzzer targets of formats/fuzz (clang, libFuzzer and
   # ASan runtimes).
   clang-14 libclang-rt-14-dev
 )

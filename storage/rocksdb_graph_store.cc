@@ -30,7 +30,7 @@
 #include "storage/internal/keys.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/rocksdb_util.h"
-#include "storage/validation.h"
+#include "domain/validation.h"
 
 namespace georisk::storage {
 namespace {

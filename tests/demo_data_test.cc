@@ -4,7 +4,7 @@
 //
 // What fails here:
 //   - a line that is not a georisk.v1.Mutation in protobuf's JSON mapping, or
-//     that breaks a record rule of storage/validation.h;
+//     that breaks a record rule of domain/validation.h;
 //   - a duplicate id, an edge or signal naming an entity not in the dataset;
 //   - fewer than 40 companies or 60 facilities, a named country missing;
 //   - a record whose source neither cites FACTS.md nor says "assumption:";
@@ -37,7 +37,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_graph_store.h"
-#include "storage/validation.h"
+#include "domain/validation.h"
 #include "tests/testing/process.h"
 
 namespace georisk {

@@ -21,7 +21,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "services/common/log.h"
 #include "services/georiskctl/cli.h"
-#include "services/ingest/parsers.h"
+#include "formats/parsers.h"
 
 ABSL_FLAG(std::string, format, "auto",
           "import: the files' format: auto, jsonl, csv-entities, csv-edges, "

@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "services/ingest/record_validation.h"
+#include "domain/record_validation.h"
 
 namespace georisk::ingest {
 namespace {

@@ -8,8 +8,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/proto_time.h"
-#include "services/ingest/normalize.h"
-#include "storage/validation.h"
+#include "domain/normalize.h"
+#include "domain/validation.h"
 
 namespace georisk::ingest {
 namespace {

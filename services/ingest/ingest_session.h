@@ -35,7 +35,7 @@
 #include "services/ingest/cancellation.h"
 #include "services/ingest/graphstore_client.h"
 #include "services/ingest/ingest_metrics.h"
-#include "services/ingest/record_validation.h"
+#include "domain/record_validation.h"
 
 namespace georisk::ingest {
 

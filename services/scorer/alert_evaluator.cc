@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/proto_time.h"
-#include "storage/country_codes.h"
+#include "domain/country_codes.h"
 
 namespace georisk {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
-#include "storage/country_codes.h"
+#include "domain/country_codes.h"
 
 namespace georisk {
 namespace {

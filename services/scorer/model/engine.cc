@@ -17,7 +17,7 @@
 #include "services/scorer/model/state.h"
 #include "services/scorer/model/top_index.h"
 #include "services/scorer/model/update.h"
-#include "storage/validation.h"
+#include "domain/validation.h"
 
 namespace georisk::scorer {
 

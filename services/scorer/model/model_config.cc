@@ -19,7 +19,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "base/proto_time.h"
-#include "storage/country_codes.h"
+#include "domain/country_codes.h"
 
 namespace georisk::scorer {
 namespace {

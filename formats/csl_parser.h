@@ -1,0 +1,61 @@
+// File: formats/csl_parser.h
+//
+// The parsers of the US Consolidated Screening List (trade.gov), in its CSV
+// and JSON shapes (columns in docs/formats.md). Each row becomes two records:
+//
+//   - the listed party, a COMPANY entity "company/csl-<list>-<entity_number>"
+//     (entity numbers repeat across lists, so the id names the list; rows
+//     without a number use their `id`: "company/csl-<list>-id-<id>"), with
+//     its country from its addresses (else nationalities, citizenships);
+//   - its listing, an ENTITY_LISTING export control
+//     "signal/csl-<list>-<entity_number>" on that entity, with the authority
+//     and severity of its list (CslList below), start_date/end_date as its
+//     validity window, and source "trade.gov/csl:<list>" (one source per
+//     list, so a list can be imported as a snapshot).
+//
+// The list comes from the `source` column, either its code ("EL") or the
+// name trade.gov writes ("Entity List (EL) - Bureau of Industry and
+// Security"). Unknown columns are ignored (the CSL grows columns); rows of an
+// unknown list are rejected.
+//
+// JSON: a top-level array of rows, an object whose "results" member is that
+// array (the API's shape), or one row per line.
+//
+//   auto parser = NewCslParser(CslShape::kCsv, &file, {});
+//
+// Not thread-safe (see record_parser.h).
+#ifndef GEORISK_FORMATS_CSL_PARSER_H_
+#define GEORISK_FORMATS_CSL_PARSER_H_
+
+#include <istream>
+#include <memory>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "formats/record_parser.h"
+
+namespace georisk::ingest {
+
+enum class CslShape { kCsv, kJson };
+
+std::unique_ptr<RecordParser> NewCslParser(CslShape shape, std::istream* in,
+                                           const ParserOptions& options);
+
+// One of the CSL's source lists.
+struct CslList {
+  absl::string_view code;       // "EL"
+  absl::string_view name;       // "Entity List"
+  absl::string_view authority;  // "US-BIS"
+  double severity;              // (0, 1]; see docs/formats.md.
+};
+
+// The 13 lists, in the order of docs/formats.md's table.
+absl::Span<const CslList> CslLists();
+
+// The list of a `source` cell ("EL", "el", "Entity List (EL) - Bureau of
+// Industry and Security"), or null.
+const CslList* FindCslList(absl::string_view source);
+
+}  // namespace georisk::ingest
+
+#endif  // GEORISK_FORMATS_CSL_PARSER_H_

@@ -1,0 +1,79 @@
+// File: formats/format_util.h
+//
+// Small pieces the parsers of services/ingest share: dates, numbers, ids made
+// from foreign ids, JSON values, and turning a parse error into a field and a
+// reason.
+//
+//   absl::StatusOr<google::protobuf::Timestamp> t = ParseDate("2025-12-31");
+//   std::string slug = SlugFromForeignId("NK-22CNNJ5Z");
+//                                        // "nk-22cnnj5z.1b7c2f0a"
+//
+// Thread-safe: pure functions.
+#ifndef GEORISK_FORMATS_FORMAT_UTIL_H_
+#define GEORISK_FORMATS_FORMAT_UTIL_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "domain/record_validation.h"
+
+namespace georisk::ingest {
+
+// Parses a date or a time, in UTC unless an offset is given:
+// "2025-12-31", "2025-12", "2025" (partial dates, as FollowTheMoney writes
+// them: the first day of the period), "2025-12-31T08:00:00Z",
+// "2025-12-31T08:00:00+08:00", "2025-12-31T08:00:00", "2025-12-31 08:00:00".
+// Errors: InvalidArgument "not a date: \"...\"" (years 1..9999 only).
+absl::StatusOr<google::protobuf::Timestamp> ParseDate(absl::string_view text);
+
+// Parses a finite decimal number. Errors: InvalidArgument "not a number:
+// \"...\"" or "must be a finite number, got ...".
+absl::StatusOr<double> ParseNumber(absl::string_view text);
+
+// A slug (graph.proto's [a-z0-9][a-z0-9._:-]*) made from a foreign id such as
+// a FollowTheMoney id or a list's entry number, at most `max_bytes` long.
+// Lower-cases it and replaces other characters with '-'; if that lost
+// anything (case, characters) or had to be cut, appends "." and 8 hex digits
+// of a hash of the original, so that distinct ids stay distinct. An id that
+// is already a slug maps to itself.
+std::string SlugFromForeignId(absl::string_view id, size_t max_bytes);
+
+// `text` cut to at most `max_bytes`, at a UTF-8 character boundary, with
+// "..." when cut.
+std::string Truncate(absl::string_view text, size_t max_bytes);
+
+// Parses a JSON object. Errors: InvalidArgument with the reason
+// ("not a JSON object", the parser's first line).
+absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
+    absl::string_view text);
+
+// The JSON parser's error message turned into a field and a reason:
+// "(upsert_edge.weight): invalid value \"x\" for type TYPE_DOUBLE" ->
+// {"upsert_edge.weight", "invalid value \"x\" for type TYPE_DOUBLE"}.
+FieldError SplitJsonError(absl::string_view message);
+
+// The member `key` of `object`, or null.
+const google::protobuf::Value* Member(const google::protobuf::Struct& object,
+                                      absl::string_view key);
+
+// The strings of a JSON value: a string gives itself, a number its shortest
+// decimal form, an array the strings of its elements (nested values
+// flattened), null and objects nothing. Blank strings are dropped; the others
+// are trimmed.
+std::vector<std::string> Strings(const google::protobuf::Value* value);
+
+// The first of Strings(value), or "".
+std::string FirstString(const google::protobuf::Value* value);
+
+// Splits a list cell ("a; b;c") on ';' into trimmed, non-blank parts.
+std::vector<std::string> SplitList(absl::string_view cell);
+
+}  // namespace georisk::ingest
+
+#endif  // GEORISK_FORMATS_FORMAT_UTIL_H_

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace georisk {
+namespace georisk::base {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& contents) {
@@ -42,4 +42,4 @@ absl::Status WriteFileAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
-}  // namespace georisk
+}  // namespace georisk::base

@@ -11,12 +11,12 @@
 
 #include "absl/status/status.h"
 
-namespace georisk {
+namespace georisk::base {
 
 // Errors: UNAVAILABLE naming the file and the system's reason.
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& contents);
 
-}  // namespace georisk
+}  // namespace georisk::base
 
 #endif  // GEORISK_BASE_FILE_UTIL_H_

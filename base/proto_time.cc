@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace georisk {
+namespace georisk::base {
 namespace {
 // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, Timestamp's valid range.
 constexpr int64_t kMinSeconds = -62135596800;
@@ -32,4 +32,4 @@ absl::Time FromProtoTime(const google::protobuf::Timestamp& timestamp) {
          absl::Nanoseconds(timestamp.nanos());
 }
 
-}  // namespace georisk
+}  // namespace georisk::base

@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 
-namespace georisk {
+namespace georisk::base {
 
 // Exact to the nanosecond within Timestamp's range (years 1..9999);
 // absl::InfiniteFuture()/InfinitePast() map to the range's ends.
@@ -18,6 +18,6 @@ google::protobuf::Timestamp ToProtoTime(absl::Time time);
 // Nanoseconds outside [0, 1e9) are normalised, as Timestamp's rules allow.
 absl::Time FromProtoTime(const google::protobuf::Timestamp& timestamp);
 
-}  // namespace georisk
+}  // namespace georisk::base
 
 #endif  // GEORISK_BASE_PROTO_TIME_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::base {
 namespace {
 
 TEST(ProtoTimeTest, RoundTripsToTheNanosecond) {
@@ -25,4 +25,4 @@ TEST(ProtoTimeTest, InfinitiesClampToTheValidRange) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::base

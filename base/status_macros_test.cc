@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::base {
 namespace {
 
 absl::Status FailIf(bool fail, int* calls) {
@@ -64,4 +64,4 @@ TEST(StatusMacrosTest, AssignOrReturnPropagatesTheError) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::base

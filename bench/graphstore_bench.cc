@@ -100,7 +100,7 @@ void ReportLatencies(absl::string_view name, const std::vector<double>& ms) {
 
 // The status of an RPC, its message prefixed with the RPC's name.
 absl::Status FromGrpc(const grpc::Status& s, absl::string_view rpc) {
-  absl::Status status = FromGrpcStatus(s);
+  absl::Status status = common::FromGrpcStatus(s);
   if (status.ok()) return status;
   return absl::Status(status.code(), absl::StrCat(rpc, ": ", status.message()));
 }
@@ -187,7 +187,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> StartServer(
                              .work_dir = work_dir,
                              .start_timeout = kStartTimeout}));
   absl::Status serving =
-      WaitForServing(server->address(), "", absl::Seconds(60));
+      common::WaitForServing(server->address(), "", absl::Seconds(60));
   if (!serving.ok()) {
     return absl::Status(
         serving.code(),

@@ -381,7 +381,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
                                           .args = args,
                                           .work_dir = work_dir,
                                           .start_timeout = kStartTimeout}));
-  absl::Status serving = WaitForServing(p->address(), "", absl::Seconds(60));
+  absl::Status serving = common::WaitForServing(p->address(), "", absl::Seconds(60));
   if (!serving.ok()) {
     return absl::Status(serving.code(), absl::StrCat(serving.message(),
                                                      "; log:\n", p->Log()));
@@ -414,7 +414,7 @@ absl::Status CheckCounts(const ServiceProcess& graphstore, const Plan& plan) {
   grpc::ClientContext context;
   v1::GetStatsResponse stats;
   RETURN_IF_ERROR(
-      FromGrpcStatus(stub->GetStats(&context, v1::GetStatsRequest(), &stats)));
+      common::FromGrpcStatus(stub->GetStats(&context, v1::GetStatsRequest(), &stats)));
   if (stats.entity_count() != plan.entities ||
       stats.edge_count() != plan.edges ||
       stats.signal_count() != plan.signals) {
@@ -493,7 +493,7 @@ absl::Status RunApply(const std::string& dir) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(5)));
     v1::ApplyResponse response;
     RETURN_IF_ERROR(
-        FromGrpcStatus(stub->Apply(&context, request, &response)));
+        common::FromGrpcStatus(stub->Apply(&context, request, &response)));
     call_ms.push_back(SecondsSince(t) * 1000);
     applied +=
         std::count(response.outcomes().begin(), response.outcomes().end(),

@@ -68,17 +68,17 @@ class EchoScorer final : public georisk::v1::Scorer::CallbackService {
 };
 
 int EchoServer() {
-  absl::StatusOr<georisk::ServerOptions> options =
-      georisk::ServerOptionsFromFlags({"rpc_bench_echo", 0, 0});
-  if (!options.ok()) return georisk::ExitWithError(options.status());
-  georisk::MetricsRegistry registry;
+  absl::StatusOr<georisk::common::ServerOptions> options =
+      georisk::common::ServerOptionsFromFlags({"rpc_bench_echo", 0, 0});
+  if (!options.ok()) return georisk::common::ExitWithError(options.status());
+  georisk::common::MetricsRegistry registry;
   EchoScorer echo;
-  auto server = georisk::GrpcServer::Start(
+  auto server = georisk::common::GrpcServer::Start(
       *options, {{&echo, georisk::v1::Scorer::service_full_name()}},
       &registry);
-  if (!server.ok()) return georisk::ExitWithError(server.status());
+  if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->SetServing(true);
-  return georisk::ServeUntilShutdownSignal(**server);
+  return georisk::common::ServeUntilShutdownSignal(**server);
 }
 
 int Load() {
@@ -186,8 +186,8 @@ int Load() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  georisk::BlockShutdownSignals();
-  georisk::InitMain("rpc_bench",
+  georisk::common::BlockShutdownSignals();
+  georisk::common::InitMain("rpc_bench",
                     "Scorer RPC benchmark: --mode=echo_server or --mode=load.",
                     argc, argv);
   const std::string mode = absl::GetFlag(FLAGS_mode);

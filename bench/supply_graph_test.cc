@@ -23,7 +23,7 @@ std::vector<v1::Edge> AllEdges(SupplyGraph& graph) {
 TEST(SupplyGraphTest, EntitiesAreValid) {
   for (int64_t i : {0, 1, 4, 5, 999'999}) {
     v1::Entity e = MakeEntity(i);
-    EXPECT_TRUE(storage::ValidateEntity(e, "e").ok()) << e.DebugString();
+    EXPECT_TRUE(domain::ValidateEntity(e, "e").ok()) << e.DebugString();
     EXPECT_EQ(e.id(), EntityId(i));
   }
   EXPECT_EQ(EntityId(5), "facility/f0000005");
@@ -39,7 +39,7 @@ TEST(SupplyGraphTest, EdgesAreValidDistinctAndCounted) {
   std::set<std::tuple<std::string, int, std::string, std::string>> keys;
   int kinds[4] = {};
   for (const v1::Edge& e : edges) {
-    ASSERT_TRUE(storage::ValidateEdge(e, "e").ok()) << e.DebugString();
+    ASSERT_TRUE(domain::ValidateEdge(e, "e").ok()) << e.DebugString();
     EXPECT_TRUE(
         keys.emplace(e.from_id(), e.kind(), e.to_id(), e.product_code()).second)
         << "duplicate " << e.DebugString();

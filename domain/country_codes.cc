@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <iterator>
 
-namespace georisk::storage {
+namespace georisk::domain {
 namespace {
 
 constexpr absl::string_view kCodes[] = {
@@ -48,4 +48,4 @@ bool IsIso3166Alpha2(absl::string_view code) {
 
 absl::Span<const absl::string_view> Iso3166Alpha2Codes() { return kCodes; }
 
-}  // namespace georisk::storage
+}  // namespace georisk::domain

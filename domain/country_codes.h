@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace georisk::storage {
+namespace georisk::domain {
 
 // True when `code` is an officially assigned alpha-2 code, in upper case
 // ("TW"; not "tw", "UK", "XK" or "EU").
@@ -20,6 +20,6 @@ bool IsIso3166Alpha2(absl::string_view code);
 // Every officially assigned code, sorted.
 absl::Span<const absl::string_view> Iso3166Alpha2Codes();
 
-}  // namespace georisk::storage
+}  // namespace georisk::domain
 
 #endif  // GEORISK_DOMAIN_COUNTRY_CODES_H_

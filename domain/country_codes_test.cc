@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk::storage {
+namespace georisk::domain {
 namespace {
 
 TEST(CountryCodesTest, HasEveryAssignedCodeSorted) {
@@ -32,4 +32,4 @@ TEST(CountryCodesTest, RejectsUnassignedReservedAndMalformed) {
 }
 
 }  // namespace
-}  // namespace georisk::storage
+}  // namespace georisk::domain

@@ -6,7 +6,7 @@
 
 #include "absl/strings/ascii.h"
 
-namespace georisk::ingest {
+namespace georisk::domain {
 namespace {
 
 void Trim(std::string* s) {
@@ -151,4 +151,4 @@ void NormalizeMutation(v1::Mutation* m) {
   }
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::domain

@@ -27,7 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "georisk/v1/graph.pb.h"
 
-namespace georisk::ingest {
+namespace georisk::domain {
 
 // Trimmed and upper-cased: " tw" -> "TW".
 std::string NormalizeCountry(absl::string_view code);
@@ -39,6 +39,6 @@ std::string NormalizeHsCode(absl::string_view code);
 // Normalises one record in place.
 void NormalizeMutation(v1::Mutation* mutation);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::domain
 
 #endif  // GEORISK_DOMAIN_NORMALIZE_H_

@@ -4,7 +4,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
-namespace georisk::ingest {
+namespace georisk::domain {
 namespace {
 
 v1::Mutation Text(const std::string& text) {
@@ -83,4 +83,4 @@ TEST(NormalizeHelpersTest, CountryAndHsCode) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::domain

@@ -10,7 +10,7 @@
 #include "base/proto_time.h"
 #include "domain/validation.h"
 
-namespace georisk::ingest {
+namespace georisk::domain {
 namespace {
 
 // Sums that exceed 1.0 by less than this are rounding, not overlap.
@@ -48,11 +48,11 @@ std::optional<std::string> UnknownFieldPath(
 }
 
 bool ActiveAt(const v1::Edge& edge, absl::Time now) {
-  if (edge.has_effective_from() && FromProtoTime(edge.effective_from()) > now) {
+  if (edge.has_effective_from() && base::FromProtoTime(edge.effective_from()) > now) {
     return false;
   }
   if (edge.has_effective_until() &&
-      FromProtoTime(edge.effective_until()) <= now) {
+      base::FromProtoTime(edge.effective_until()) <= now) {
     return false;
   }
   return true;
@@ -75,7 +75,7 @@ absl::Status ValidateRecord(const v1::Mutation& mutation,
                        "has fields unknown to this server (a newer client?)"));
     }
   }
-  return storage::ValidateMutation(mutation, "");
+  return ValidateMutation(mutation, "");
 }
 
 FieldError SplitFieldError(absl::string_view message) {
@@ -133,4 +133,4 @@ std::optional<std::string> OwnershipTracker::Add(const v1::Mutation& m) {
   return std::nullopt;
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::domain

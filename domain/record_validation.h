@@ -38,7 +38,7 @@
 #include "absl/time/time.h"
 #include "georisk/v1/graph.pb.h"
 
-namespace georisk::ingest {
+namespace georisk::domain {
 
 struct RecordLimits {
   // Largest encoded record, in bytes.
@@ -92,6 +92,6 @@ class OwnershipTracker {
   absl::flat_hash_map<std::string, Child> children_;
 };
 
-}  // namespace georisk::ingest
+}  // namespace georisk::domain
 
 #endif  // GEORISK_DOMAIN_RECORD_VALIDATION_H_

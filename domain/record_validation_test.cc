@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "base/proto_time.h"
 
-namespace georisk::ingest {
+namespace georisk::domain {
 namespace {
 
 using ::testing::HasSubstr;
@@ -62,9 +62,9 @@ v1::Mutation WithWeight(double w) { return Owns("company/a", "company/b", w); }
 v1::Mutation BadWindow() {
   v1::Mutation m = WithWeight(0.5);
   *m.mutable_upsert_edge()->mutable_effective_from() =
-      ToProtoTime(absl::FromUnixSeconds(2000));
+      base::ToProtoTime(absl::FromUnixSeconds(2000));
   *m.mutable_upsert_edge()->mutable_effective_until() =
-      ToProtoTime(absl::FromUnixSeconds(1000));
+      base::ToProtoTime(absl::FromUnixSeconds(1000));
   return m;
 }
 
@@ -156,7 +156,7 @@ TEST(OwnershipTrackerTest, EndedOwnershipsDoNotCount) {
   OwnershipTracker tracker(now);
   v1::Mutation ended = Owns("company/p1", "company/c", 0.9);
   *ended.mutable_upsert_edge()->mutable_effective_until() =
-      ToProtoTime(now - absl::Hours(1));
+      base::ToProtoTime(now - absl::Hours(1));
   EXPECT_EQ(tracker.Add(ended), std::nullopt);
   EXPECT_EQ(tracker.Add(Owns("company/p2", "company/c", 0.9)), std::nullopt);
 }
@@ -171,4 +171,4 @@ TEST(OwnershipTrackerTest, StopsAtItsBound) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::domain

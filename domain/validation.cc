@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain/country_codes.h"
 
-namespace georisk::storage {
+namespace georisk::domain {
 namespace {
 
 // Range of google.protobuf.Timestamp: 0001-01-01 to 9999-12-31.
@@ -596,4 +596,4 @@ absl::Status ValidateMutation(const v1::Mutation& m,
   return absl::OkStatus();
 }
 
-}  // namespace georisk::storage
+}  // namespace georisk::domain

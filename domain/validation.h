@@ -23,7 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "georisk/v1/graph.pb.h"
 
-namespace georisk::storage {
+namespace georisk::domain {
 
 // Longest slug after "<kind>/".
 inline constexpr size_t kMaxSlugBytes = 128;
@@ -64,6 +64,6 @@ absl::Status ValidateSignal(const v1::Signal& signal, absl::string_view path);
 absl::Status ValidateMutation(const v1::Mutation& mutation,
                               absl::string_view path_prefix);
 
-}  // namespace georisk::storage
+}  // namespace georisk::domain
 
 #endif  // GEORISK_DOMAIN_VALIDATION_H_

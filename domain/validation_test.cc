@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace georisk::storage {
+namespace georisk::domain {
 namespace {
 
 using ::testing::StartsWith;
@@ -734,4 +734,4 @@ TEST(IsHsCodeTest, TwoToTenDigits) {
 }
 
 }  // namespace
-}  // namespace georisk::storage
+}  // namespace georisk::domain

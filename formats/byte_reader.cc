@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 ByteReader::ByteReader(std::istream* in, size_t buffer_bytes)
     : in_(in), buffer_(buffer_bytes < 16 ? 16 : buffer_bytes) {}
@@ -75,4 +75,4 @@ ByteReader::Line ByteReader::ReadLine(size_t max_bytes, std::string* out,
   return Line::kLine;
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 class ByteReader {
  public:
@@ -83,6 +83,6 @@ class ByteReader {
   bool failed_ = false;
 };
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_BYTE_READER_H_

@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 struct Read {
@@ -103,4 +103,4 @@ TEST(ByteReaderTest, EmptyInputHasNoLines) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -16,7 +16,7 @@
 #include "domain/country_codes.h"
 #include "domain/validation.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 constexpr CslList kLists[] = {
@@ -43,7 +43,7 @@ constexpr absl::string_view kDefaultEntitySource =
     "https://www.trade.gov/consolidated-screening-list";
 
 // "csl-" + code + "-" fits in the 128-byte slug limit.
-constexpr size_t kSlugBytes = storage::kMaxSlugBytes - 10;
+constexpr size_t kSlugBytes = domain::kMaxSlugBytes - 10;
 
 // One CSL row, from either shape.
 struct CslRow {
@@ -130,7 +130,7 @@ void MapRow(const CslRow& row, const ParserOptions& options,
   // to reject with its reason.
   for (const std::string& c : row.countries) {
     const std::string upper = absl::AsciiStrToUpper(c);
-    if (storage::IsIso3166Alpha2(upper)) {
+    if (domain::IsIso3166Alpha2(upper)) {
       e->set_country(upper);
       break;
     }
@@ -183,7 +183,7 @@ void MapRow(const CslRow& row, const ParserOptions& options,
                    row.federal_register_notice.empty()
                        ? ""
                        : absl::StrCat(", ", row.federal_register_notice)),
-      storage::kMaxNameBytes));
+      domain::kMaxNameBytes));
   record->mutations.push_back(std::move(party));
   record->mutations.push_back(std::move(listing));
   FinishRecord(options.limits, &CslField, record);
@@ -450,4 +450,4 @@ std::unique_ptr<RecordParser> NewCslParser(CslShape shape, std::istream* in,
   return std::make_unique<CslJsonParser>(in, options);
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

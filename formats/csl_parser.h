@@ -34,7 +34,7 @@
 #include "absl/types/span.h"
 #include "formats/record_parser.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 enum class CslShape { kCsv, kJson };
 
@@ -56,6 +56,6 @@ absl::Span<const CslList> CslLists();
 // Industry and Security"), or null.
 const CslList* FindCslList(absl::string_view source);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_CSL_PARSER_H_

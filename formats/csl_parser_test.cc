@@ -4,12 +4,12 @@
 #include "gtest/gtest.h"
 #include "formats/parser_test_util.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
-using ::georisk::ingest::testing::DescribeAll;
-using ::georisk::ingest::testing::ParseAll;
-using ::georisk::ingest::testing::RejectCase;
+using ::georisk::formats::testing::DescribeAll;
+using ::georisk::formats::testing::ParseAll;
+using ::georisk::formats::testing::RejectCase;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -244,4 +244,4 @@ TEST(CslJsonTest, BadRecordsAmongGoodOnes) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

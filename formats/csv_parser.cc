@@ -16,7 +16,7 @@
 #include "formats/csv_reader.h"
 #include "formats/format_util.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 struct Column {
@@ -372,4 +372,4 @@ std::unique_ptr<RecordParser> NewCsvParser(CsvKind kind, std::istream* in,
   return std::make_unique<CsvParser>(kind, in, options);
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

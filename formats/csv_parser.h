@@ -26,13 +26,13 @@
 
 #include "formats/record_parser.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 enum class CsvKind { kEntities, kEdges };
 
 std::unique_ptr<RecordParser> NewCsvParser(CsvKind kind, std::istream* in,
                                            const ParserOptions& options);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_CSV_PARSER_H_

@@ -2,12 +2,12 @@
 #include "gtest/gtest.h"
 #include "formats/parser_test_util.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
-using ::georisk::ingest::testing::DescribeAll;
-using ::georisk::ingest::testing::ParseAll;
-using ::georisk::ingest::testing::RejectCase;
+using ::georisk::formats::testing::DescribeAll;
+using ::georisk::formats::testing::ParseAll;
+using ::georisk::formats::testing::RejectCase;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
@@ -188,4 +188,4 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

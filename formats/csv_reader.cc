@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 CsvReader::CsvReader(ByteReader* in, CsvOptions options)
     : in_(in), options_(options) {
@@ -200,4 +200,4 @@ CsvReader::Result CsvReader::Next(std::vector<std::string>* fields,
   }
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -41,7 +41,7 @@
 
 #include "formats/byte_reader.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 struct CsvOptions {
   char delimiter = ',';
@@ -89,6 +89,6 @@ class CsvReader {
   bool rest_overflow_ = false;
 };
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_CSV_READER_H_

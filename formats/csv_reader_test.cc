@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 // Each record as "line:field|field|..." or "line:!error".
@@ -100,4 +100,4 @@ TEST(CsvReaderLimitsTest, OtherDelimiter) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

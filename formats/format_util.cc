@@ -17,7 +17,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "base/proto_time.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 // How much of a bad value an error message quotes.
@@ -98,7 +98,7 @@ absl::StatusOr<google::protobuf::Timestamp> ParseDate(absl::string_view text) {
         absl::ToCivilSecond(time, absl::UTCTimeZone());
     if (civil.year() < 1 || civil.year() > 9999) return bad;
   }
-  return ToProtoTime(time);
+  return base::ToProtoTime(time);
 }
 
 absl::StatusOr<double> ParseNumber(absl::string_view text) {
@@ -150,10 +150,10 @@ std::string Truncate(absl::string_view text, size_t max_bytes) {
   return absl::StrCat(text.substr(0, cut), "...");
 }
 
-FieldError SplitJsonError(absl::string_view message) {
+domain::FieldError SplitJsonError(absl::string_view message) {
   // The first line: the following ones quote the input around the error.
   absl::string_view line = message.substr(0, message.find('\n'));
-  FieldError out;
+  domain::FieldError out;
   if (absl::ConsumePrefix(&line, "(")) {
     const size_t close = line.find(')');
     if (close != absl::string_view::npos) {
@@ -204,7 +204,7 @@ absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
       google::protobuf::StringPiece(text.data(), text.size()), &object);
   if (!status.ok()) {
     const std::string message(status.message());
-    FieldError e = SplitJsonError(message);
+    domain::FieldError e = SplitJsonError(message);
     // Struct's own paths ("fields[0]") mean nothing to a reader.
     return absl::InvalidArgumentError(e.reason);
   }
@@ -272,4 +272,4 @@ std::vector<std::string> SplitList(absl::string_view cell) {
   return out;
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -23,7 +23,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "domain/record_validation.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 // Parses a date or a time, in UTC unless an offset is given:
 // "2025-12-31", "2025-12", "2025" (partial dates, as FollowTheMoney writes
@@ -56,7 +56,7 @@ absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
 // The JSON parser's error message turned into a field and a reason:
 // "(upsert_edge.weight): invalid value \"x\" for type TYPE_DOUBLE" ->
 // {"upsert_edge.weight", "invalid value \"x\" for type TYPE_DOUBLE"}.
-FieldError SplitJsonError(absl::string_view message);
+domain::FieldError SplitJsonError(absl::string_view message);
 
 // The member `key` of `object`, or null.
 const google::protobuf::Value* Member(const google::protobuf::Struct& object,
@@ -74,6 +74,6 @@ std::string FirstString(const google::protobuf::Value* value);
 // Splits a list cell ("a; b;c") on ';' into trimmed, non-blank parts.
 std::vector<std::string> SplitList(absl::string_view cell);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_FORMAT_UTIL_H_

@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "base/proto_time.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 using ::testing::ElementsAre;
@@ -28,7 +28,7 @@ TEST_P(ParseDateTest, Parses) {
     return;
   }
   ASSERT_TRUE(t.ok()) << GetParam().text << ": " << t.status();
-  EXPECT_EQ(absl::FormatTime(absl::RFC3339_full, FromProtoTime(*t),
+  EXPECT_EQ(absl::FormatTime(absl::RFC3339_full, base::FromProtoTime(*t),
                              absl::UTCTimeZone()),
             GetParam().want);
 }
@@ -86,7 +86,7 @@ TEST(TruncateTest, CutsAtCharacterBoundaries) {
 }
 
 TEST(SplitJsonErrorTest, Shapes) {
-  FieldError e = SplitJsonError(
+  domain::FieldError e = SplitJsonError(
       "(upsert_entity.kind): invalid value \"COMPNY\" for type X");
   EXPECT_EQ(e.field, "upsert_entity.kind");
   EXPECT_EQ(e.reason, "invalid value \"COMPNY\" for type X");
@@ -131,4 +131,4 @@ TEST(SplitListTest, TrimsAndDropsBlanks) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -12,11 +12,11 @@
 #include "formats/format_util.h"
 #include "domain/validation.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 // "ftm-" + slug fits the 128-byte slug limit.
-constexpr size_t kSlugBytes = storage::kMaxSlugBytes - 4;
+constexpr size_t kSlugBytes = domain::kMaxSlugBytes - 4;
 
 struct Issuer {
   absl::string_view needle;  // Lower case.
@@ -363,7 +363,7 @@ class FtmParser final : public RecordParser {
     c->set_severity(kFtmSanctionSeverity);
     std::string list = program;
     if (list.empty()) list = FirstString(Member(properties, "programId"));
-    c->set_list(Truncate(list, storage::kMaxNameBytes));
+    c->set_list(Truncate(list, domain::kMaxNameBytes));
     bool set;
     if (!Date(properties, "startDate", s->mutable_effective_from(), &set,
               record)) {
@@ -383,7 +383,7 @@ class FtmParser final : public RecordParser {
     s->set_title(Truncate(
         absl::StrCat(issuer.empty() ? authority : issuer, " sanction",
                      program.empty() ? "" : absl::StrCat(": ", program)),
-        storage::kMaxNameBytes));
+        domain::kMaxNameBytes));
     return true;
   }
 
@@ -418,4 +418,4 @@ std::string AuthorityCode(absl::string_view issuer) {
   return code;
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

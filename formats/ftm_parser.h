@@ -29,7 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "formats/record_parser.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 // Severity of every FTM Sanction: FollowTheMoney does not grade measures.
 inline constexpr double kFtmSanctionSeverity = 0.9;
@@ -43,6 +43,6 @@ std::unique_ptr<RecordParser> NewFtmParser(std::istream* in,
 // Defence" -> "MINISTRY-OF-DEFENCE", cut to 32). Empty for a blank name.
 std::string AuthorityCode(absl::string_view issuer);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_FTM_PARSER_H_

@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 bool IsSpace(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -308,4 +308,4 @@ JsonRecordScanner::Result JsonRecordScanner::AfterDocument(std::string* error) {
   return Result::kError;
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -42,7 +42,7 @@
 
 #include "formats/byte_reader.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 struct JsonScannerOptions {
   // Longest record, in bytes.
@@ -98,6 +98,6 @@ class JsonRecordScanner {
   int64_t record_line_ = 0;
 };
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_JSON_SCANNER_H_

@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 using ::testing::ElementsAre;
@@ -101,4 +101,4 @@ TEST(JsonScannerTest, EmptyInputsHaveNoRecords) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

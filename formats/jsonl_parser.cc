@@ -12,7 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "formats/format_util.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 // Lines parsed together, at most: one JsonStringToMessage call costs about
@@ -175,7 +175,7 @@ class JsonlParser final : public RecordParser {
         google::protobuf::StringPiece(text.data(), text.size()), &mutation,
         json_options_);
     if (!status.ok()) {
-      FieldError e = SplitJsonError(status.message().ToString());
+      domain::FieldError e = SplitJsonError(status.message().ToString());
       record->field = std::move(e.field);
       record->reason = std::move(e.reason);
       return;
@@ -205,4 +205,4 @@ std::unique_ptr<RecordParser> NewJsonlParser(std::istream* in,
   return std::make_unique<JsonlParser>(in, options);
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

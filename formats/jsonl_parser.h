@@ -19,11 +19,11 @@
 
 #include "formats/record_parser.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 std::unique_ptr<RecordParser> NewJsonlParser(std::istream* in,
                                              const ParserOptions& options);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_JSONL_PARSER_H_

@@ -6,12 +6,12 @@
 #include "gtest/gtest.h"
 #include "formats/parser_test_util.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
-using ::georisk::ingest::testing::DescribeAll;
-using ::georisk::ingest::testing::ParseAll;
-using ::georisk::ingest::testing::RejectCase;
+using ::georisk::formats::testing::DescribeAll;
+using ::georisk::formats::testing::ParseAll;
+using ::georisk::formats::testing::RejectCase;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -176,4 +176,4 @@ TEST(JsonlParserTest, ChunkedParsingMatchesLineByLine) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -9,17 +9,17 @@
 #include "gtest/gtest.h"
 #include "formats/parsers.h"
 
-namespace georisk::ingest::testing {
+namespace georisk::formats::testing {
 
-inline std::vector<ParsedRecord> ParseAll(Format format,
+inline std::vector<formats::ParsedRecord> ParseAll(Format format,
                                           const std::string& input,
-                                          ParserOptions options = {}) {
+                                          formats::ParserOptions options = {}) {
   std::istringstream in(input);
-  auto parser = MakeParser(format, &in, options);
+  auto parser = formats::MakeParser(format, &in, options);
   EXPECT_TRUE(parser.ok()) << parser.status();
-  std::vector<ParsedRecord> out;
+  std::vector<formats::ParsedRecord> out;
   if (!parser.ok()) return out;
-  ParsedRecord record;
+  formats::ParsedRecord record;
   while ((*parser)->Next(&record)) {
     out.push_back(record);
     if (out.size() > 100000) break;
@@ -27,13 +27,13 @@ inline std::vector<ParsedRecord> ParseAll(Format format,
   // A CSV whose header is rejected is abandoned there.
   if (out.empty() || out.back().field != "header") {
     EXPECT_EQ((*parser)->bytes_read(), static_cast<int64_t>(input.size()))
-        << FormatName(format);
+        << formats::FormatName(format);
   }
   return out;
 }
 
 // "line:field:reason" for a rejection, "line:ok:N" for N mutations.
-inline std::string Describe(const ParsedRecord& r) {
+inline std::string Describe(const formats::ParsedRecord& r) {
   if (r.rejected()) {
     return std::to_string(r.line) + ":" + r.field + ":" + r.reason;
   }
@@ -41,9 +41,9 @@ inline std::string Describe(const ParsedRecord& r) {
 }
 
 inline std::vector<std::string> DescribeAll(
-    const std::vector<ParsedRecord>& records) {
+    const std::vector<formats::ParsedRecord>& records) {
   std::vector<std::string> out;
-  for (const ParsedRecord& r : records) out.push_back(Describe(r));
+  for (const formats::ParsedRecord& r : records) out.push_back(Describe(r));
   return out;
 }
 
@@ -55,6 +55,6 @@ struct RejectCase {
   std::string reason;  // A substring of the reason.
 };
 
-}  // namespace georisk::ingest::testing
+}  // namespace georisk::formats::testing
 
 #endif  // GEORISK_FORMATS_PARSER_TEST_UTIL_H_

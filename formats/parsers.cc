@@ -5,7 +5,7 @@
 #include "formats/ftm_parser.h"
 #include "formats/jsonl_parser.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 absl::StatusOr<std::unique_ptr<RecordParser>> MakeParser(
     Format format, std::istream* in, ParserOptions options) {
@@ -29,4 +29,4 @@ absl::StatusOr<std::unique_ptr<RecordParser>> MakeParser(
       "no parser for format \"auto\": detect the format first");
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "formats/record_parser.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 // A parser of `format` over `in`, which must outlive it. Errors:
 // InvalidArgument for Format::kAuto (detect the format first).
@@ -24,6 +24,6 @@ absl::StatusOr<std::unique_ptr<RecordParser>> MakeParser(Format format,
                                                          std::istream* in,
                                                          ParserOptions options);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_PARSERS_H_

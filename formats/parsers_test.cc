@@ -10,10 +10,10 @@
 #include "gtest/gtest.h"
 #include "formats/parser_test_util.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
-using ::georisk::ingest::testing::ParseAll;
+using ::georisk::formats::testing::ParseAll;
 using ::testing::HasSubstr;
 
 constexpr Format kAllFormats[] = {Format::kJsonl,    Format::kCsvEntities,
@@ -126,4 +126,4 @@ TEST(ParsersGarbageTest, BinaryInput) {
 }
 
 }  // namespace
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

@@ -11,7 +11,7 @@
 #include "absl/strings/strip.h"
 #include "domain/normalize.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 namespace {
 
 struct NamedFormat {
@@ -102,14 +102,14 @@ absl::StatusOr<Format> DetectFormat(absl::string_view file_name,
       absl::CHexEscape(first_line.substr(0, 60)), "\"; name it with --format"));
 }
 
-void FinishRecord(const RecordLimits& limits,
+void FinishRecord(const domain::RecordLimits& limits,
                   std::string (*map_field)(absl::string_view path),
                   ParsedRecord* record) {
   for (v1::Mutation& m : record->mutations) {
-    NormalizeMutation(&m);
-    const absl::Status s = ValidateRecord(m, limits);
+    domain::NormalizeMutation(&m);
+    const absl::Status s = domain::ValidateRecord(m, limits);
     if (!s.ok()) {
-      FieldError e = SplitFieldError(s.message());
+      domain::FieldError e = domain::SplitFieldError(s.message());
       record->field = e.field.empty() ? "" : map_field(e.field);
       record->reason = std::move(e.reason);
       record->mutations.clear();
@@ -118,4 +118,4 @@ void FinishRecord(const RecordLimits& limits,
   }
 }
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats

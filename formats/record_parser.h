@@ -41,7 +41,7 @@
 #include "formats/byte_reader.h"
 #include "domain/record_validation.h"
 
-namespace georisk::ingest {
+namespace georisk::formats {
 
 enum class Format {
   kAuto,         // Only for DetectFormat()'s callers; MakeParser refuses it.
@@ -85,7 +85,7 @@ struct ParserOptions {
   // FTM only.
   FtmPass ftm_pass = FtmPass::kAll;
   // Checks each mutation made (see record_validation.h).
-  RecordLimits limits;
+  domain::RecordLimits limits;
 };
 
 // One record of the input.
@@ -134,10 +134,10 @@ class RecordParser {
 // first failure rejects the record: the field is `map_field(path)` of the
 // failing mutation field's path (e.g. "upsert_entity.country" -> the CSV
 // column "country"). Used by every parser; exposed for tests.
-void FinishRecord(const RecordLimits& limits,
+void FinishRecord(const domain::RecordLimits& limits,
                   std::string (*map_field)(absl::string_view path),
                   ParsedRecord* record);
 
-}  // namespace georisk::ingest
+}  // namespace georisk::formats
 
 #endif  // GEORISK_FORMATS_RECORD_PARSER_H_

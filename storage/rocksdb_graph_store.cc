@@ -1055,7 +1055,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   }
   for (size_t i = 0; i < mutations.size(); ++i) {
     RETURN_IF_ERROR(
-        ValidateMutation(*mutations[i], absl::StrCat("mutations[", i, "]")));
+        domain::ValidateMutation(*mutations[i], absl::StrCat("mutations[", i, "]")));
   }
 
   const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);
@@ -1124,7 +1124,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
 }
 
 absl::StatusOr<v1::Entity> RocksDbGraphStore::GetEntity(absl::string_view id) {
-  RETURN_IF_ERROR(ValidateId(id, IdKind::kEntity, "id"));
+  RETURN_IF_ERROR(domain::ValidateId(id, domain::IdKind::kEntity, "id"));
   const std::string key = EncodeEntityKey(id);
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
@@ -1139,7 +1139,7 @@ absl::StatusOr<v1::Entity> RocksDbGraphStore::GetEntity(absl::string_view id) {
 }
 
 absl::StatusOr<EdgePage> RocksDbGraphStore::ListEdges(const EdgeQuery& query) {
-  RETURN_IF_ERROR(ValidateId(query.entity_id, IdKind::kEntity, "entity_id"));
+  RETURN_IF_ERROR(domain::ValidateId(query.entity_id, domain::IdKind::kEntity, "entity_id"));
   v1::Direction direction;
   RETURN_IF_ERROR(CheckDirection(query.direction, &direction));
   std::vector<uint8_t> kinds;
@@ -1208,7 +1208,7 @@ absl::StatusOr<TraverseResult> RocksDbGraphStore::Traverse(
     return absl::InvalidArgumentError("start_ids: at least one id is required");
   }
   for (size_t i = 0; i < query.start_ids.size(); ++i) {
-    RETURN_IF_ERROR(ValidateId(query.start_ids[i], IdKind::kEntity,
+    RETURN_IF_ERROR(domain::ValidateId(query.start_ids[i], domain::IdKind::kEntity,
                                absl::StrCat("start_ids[", i, "]")));
   }
   if (query.max_depth < 1 || query.max_depth > options_.max_traverse_depth) {
@@ -1334,7 +1334,7 @@ absl::StatusOr<SignalPage> RocksDbGraphStore::ListSignals(
     }
   }
   if (!query.target_id.empty()) {
-    RETURN_IF_ERROR(ValidateId(query.target_id, IdKind::kEntity, "target_id"));
+    RETURN_IF_ERROR(domain::ValidateId(query.target_id, domain::IdKind::kEntity, "target_id"));
   }
   int limit;
   RETURN_IF_ERROR(CheckPageSize(query.page_size, &limit));

@@ -68,14 +68,14 @@ TEST(AlertmanagerTest, FiringAlertAppearsThenResolves) {
   ASSERT_TRUE(am1.ok()) << am1.status();
   const std::vector<Alertmanager*> replicas = {&*am0, &*am1};
 
-  MetricsRegistry metrics;
-  AlertmanagerNotifierOptions options;
+  common::MetricsRegistry metrics;
+  scorer::AlertmanagerNotifierOptions options;
   options.urls = {am0->url, am1->url + "/api/v2/alerts"};
   options.generator_url_base = "http://georisk.test";
   options.request_timeout = absl::Seconds(10);
   options.retry_initial_backoff = absl::Milliseconds(200);
   options.retry_max_backoff = absl::Seconds(2);
-  auto notifier = AlertmanagerNotifier::Create(options, &metrics);
+  auto notifier = scorer::AlertmanagerNotifier::Create(options, &metrics);
   ASSERT_TRUE(notifier.ok()) << notifier.status();
   (*notifier)->Start();
 
@@ -99,8 +99,8 @@ TEST(AlertmanagerTest, FiringAlertAppearsThenResolves) {
   alert.add_reasons("Sole supplier of N3 wafers");
   alert.set_graph_sequence(99);
   alert.set_model_version("v1");
-  *alert.mutable_start_time() = ToProtoTime(started);
-  *alert.mutable_update_time() = ToProtoTime(started);
+  *alert.mutable_start_time() = base::ToProtoTime(started);
+  *alert.mutable_update_time() = base::ToProtoTime(started);
   (*notifier)->Update(alert);
 
   const Labels want_labels = {
@@ -151,7 +151,7 @@ TEST(AlertmanagerTest, FiringAlertAppearsThenResolves) {
   alert.set_state(v1::Alert::RESOLVED);
   alert.set_score_after(55);
   alert.set_band_after(v1::BAND_MEDIUM);
-  *alert.mutable_end_time() = ToProtoTime(absl::Now());
+  *alert.mutable_end_time() = base::ToProtoTime(absl::Now());
   (*notifier)->Update(alert);
 
   for (Alertmanager* am : replicas) {

@@ -163,7 +163,7 @@ TEST(DemoDataTest, EveryLineIsAValidMutationOfItsFile) {
     EXPECT_FALSE(d.files[f].empty()) << kFiles[f] << " is empty";
     for (const Record& r : d.files[f]) {
       const v1::Mutation& m = r.mutation;
-      const absl::Status s = storage::ValidateMutation(m, r.where);
+      const absl::Status s = domain::ValidateMutation(m, r.where);
       EXPECT_TRUE(s.ok()) << s;
       const bool right_file = (f == 0 && m.has_upsert_entity()) ||
                               (f == 1 && m.has_upsert_edge()) ||

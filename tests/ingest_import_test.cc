@@ -156,8 +156,8 @@ class IngestImportTest : public ::testing::Test {
     ASSERT_TRUE(in.ok()) << in.status();
     ingest_ = std::move(*in);
     ASSERT_TRUE(
-        WaitForServing(graphstore_->address(), "", absl::Seconds(30)).ok());
-    ASSERT_TRUE(WaitForServing(ingest_->address(), "", absl::Seconds(30)).ok())
+        common::WaitForServing(graphstore_->address(), "", absl::Seconds(30)).ok());
+    ASSERT_TRUE(common::WaitForServing(ingest_->address(), "", absl::Seconds(30)).ok())
         << ingest_->Log();
     graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
         graphstore_->address(), grpc::InsecureChannelCredentials()));
@@ -448,7 +448,7 @@ TEST_F(IngestImportTest, MalformedCorpusIsRejectedRecordByRecord) {
   ASSERT_EQ(owned.size(), 1u);
   EXPECT_DOUBLE_EQ(owned[0].weight(), 0.51);
   // Nothing crashed.
-  EXPECT_TRUE(WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
+  EXPECT_TRUE(common::WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
   EXPECT_TRUE(ingest_->running());
 }
 
@@ -514,7 +514,7 @@ TEST_F(IngestImportTest, HugeLineAndGarbageKeepMemoryBounded) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
 
-  EXPECT_TRUE(WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
+  EXPECT_TRUE(common::WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
   const int64_t ingest_peak = PeakRssKb(ingest_->pid());
   EXPECT_GT(ingest_peak, 0);
   EXPECT_LT(ingest_peak, kMemoryBoundKb) << "ingest VmHWM " << ingest_peak;

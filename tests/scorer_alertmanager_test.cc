@@ -68,7 +68,7 @@ TEST(ScorerAlertmanagerTest, SignalChangeRaisesThenResolvesAnAlert) {
        dir});
   ASSERT_TRUE(scorer.ok()) << scorer.status();
   ASSERT_TRUE(
-      WaitForServing((*scorer)->address(), "", absl::Seconds(30)).ok());
+      common::WaitForServing((*scorer)->address(), "", absl::Seconds(30)).ok());
 
   auto stub = v1::GraphStore::NewStub(
       grpc::CreateChannel((*gs)->address(), grpc::InsecureChannelCredentials()));

@@ -164,8 +164,8 @@ class ScorerTest : public ::testing::Test {
 TEST_F(ScorerTest, UnavailableWithARetryHintUntilTheGraphIsLoaded) {
   // No graphstore yet: the scorer cannot have scores.
   StartScorer(absl::StrCat("127.0.0.1:", PickFreePort()));
-  absl::StatusOr<HealthState> health =
-      CheckHealth(scorer_->address(), "", absl::Seconds(5));
+  absl::StatusOr<common::HealthState> health =
+      common::CheckHealth(scorer_->address(), "", absl::Seconds(5));
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(*health, "NOT_SERVING");
   v1::Score score;
@@ -192,7 +192,7 @@ TEST_F(ScorerTest, ScoresExplainsStreamsScenariosAndResumes) {
                        Edge(company, "company/apple", v1::Edge::SUPPLIES, 0.5,
                             "8542")});
   StartScorer(graphstore_->address());
-  ASSERT_TRUE(WaitForServing(scorer_->address(), "", absl::Seconds(30)).ok());
+  ASSERT_TRUE(common::WaitForServing(scorer_->address(), "", absl::Seconds(30)).ok());
   v1::Score before = ScoreAt(company, seq);
   EXPECT_DOUBLE_EQ(before.composite(), 0);
 

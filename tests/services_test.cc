@@ -74,23 +74,23 @@ TEST_F(ServicesTest, EveryServiceIsServingWithReflectionAndMetrics) {
   for (const Expect& e : expects) {
     SCOPED_TRACE(e.services.front());
     // Health, for the server as a whole and for each named service.
-    ASSERT_TRUE(WaitForServing(e.process->address(), "", kReady).ok())
+    ASSERT_TRUE(common::WaitForServing(e.process->address(), "", kReady).ok())
         << e.process->Log();
     for (const std::string& name : e.services) {
-      absl::StatusOr<HealthState> state =
-          CheckHealth(e.process->address(), name, absl::Seconds(5));
+      absl::StatusOr<common::HealthState> state =
+          common::CheckHealth(e.process->address(), name, absl::Seconds(5));
       ASSERT_TRUE(state.ok()) << state.status();
       EXPECT_EQ(*state, "SERVING");
     }
     EXPECT_EQ(
-        CheckHealth(e.process->address(), "no.such.Service", absl::Seconds(5))
+        common::CheckHealth(e.process->address(), "no.such.Service", absl::Seconds(5))
             .status()
             .code(),
         absl::StatusCode::kNotFound);
 
     // Reflection lists the georisk services and the standard ones.
     absl::StatusOr<std::vector<std::string>> names =
-        ListServices(e.process->address(), absl::Seconds(5));
+        common::ListServices(e.process->address(), absl::Seconds(5));
     ASSERT_TRUE(names.ok()) << names.status();
     EXPECT_THAT(*names, IsSupersetOf(e.services));
     EXPECT_THAT(*names, Contains("grpc.health.v1.Health"));
@@ -121,7 +121,7 @@ TEST_F(ServicesTest, EveryServiceIsServingWithReflectionAndMetrics) {
 TEST_F(ServicesTest, SigtermDrainsAndExitsZero) {
   // Stop in reverse dependency order, as an operator would.
   for (ServiceProcess* p : {scorer_.get(), ingest_.get(), graphstore_.get()}) {
-    ASSERT_TRUE(WaitForServing(p->address(), "", kReady).ok()) << p->Log();
+    ASSERT_TRUE(common::WaitForServing(p->address(), "", kReady).ok()) << p->Log();
     absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(20));
     ASSERT_TRUE(code.ok()) << code.status() << "\n" << p->Log();
     EXPECT_EQ(*code, 0) << p->Log();

@@ -89,8 +89,8 @@ class TlsAuthTest : public ::testing::Test {
     server_ = std::move(*p);
   }
 
-  ChannelOptions Trusted(const std::string& token) {
-    ChannelOptions o;
+  common::ChannelOptions Trusted(const std::string& token) {
+    common::ChannelOptions o;
     o.target = server_->address();
     o.tls_ca_file = *dir_ + "/ca.crt";
     o.tls_client_cert_file = *dir_ + "/client.crt";
@@ -99,8 +99,8 @@ class TlsAuthTest : public ::testing::Test {
     return o;
   }
 
-  grpc::Status Apply(const ChannelOptions& o, const std::string& slug) {
-    auto channel = MakeChannel(o);
+  grpc::Status Apply(const common::ChannelOptions& o, const std::string& slug) {
+    auto channel = common::MakeChannel(o);
     EXPECT_TRUE(channel.ok()) << channel.status();
     auto stub = v1::GraphStore::NewStub(*channel);
     v1::ApplyRequest request;
@@ -116,8 +116,8 @@ class TlsAuthTest : public ::testing::Test {
     return stub->Apply(&context, request, &response);
   }
 
-  grpc::Status Health(const ChannelOptions& o) {
-    auto stub = grpc::health::v1::Health::NewStub(*MakeChannel(o));
+  grpc::Status Health(const common::ChannelOptions& o) {
+    auto stub = grpc::health::v1::Health::NewStub(*common::MakeChannel(o));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     grpc::health::v1::HealthCheckResponse response;
@@ -126,7 +126,7 @@ class TlsAuthTest : public ::testing::Test {
   }
 
   int64_t LastSequence() {
-    auto stub = v1::GraphStore::NewStub(*MakeChannel(Trusted("admin")));
+    auto stub = v1::GraphStore::NewStub(*common::MakeChannel(Trusted("admin")));
     grpc::ClientContext context;
     v1::GetStatsResponse stats;
     grpc::Status s = stub->GetStats(&context, v1::GetStatsRequest(), &stats);
@@ -148,18 +148,18 @@ TEST_F(TlsAuthTest, CredentialMatrix) {
 
   struct Case {
     std::string name;
-    ChannelOptions options;
+    common::ChannelOptions options;
     grpc::StatusCode expect;
   };
-  ChannelOptions plaintext;
+  common::ChannelOptions plaintext;
   plaintext.target = server_->address();
-  ChannelOptions no_client_cert = Trusted("admin");
+  common::ChannelOptions no_client_cert = Trusted("admin");
   no_client_cert.tls_client_cert_file.clear();
   no_client_cert.tls_client_key_file.clear();
-  ChannelOptions rogue_cert = Trusted("admin");
+  common::ChannelOptions rogue_cert = Trusted("admin");
   rogue_cert.tls_client_cert_file = *dir_ + "/intruder.crt";
   rogue_cert.tls_client_key_file = *dir_ + "/intruder.key";
-  ChannelOptions wrong_ca = Trusted("admin");
+  common::ChannelOptions wrong_ca = Trusted("admin");
   wrong_ca.tls_ca_file = *dir_ + "/rogue.crt";
   const std::vector<Case> cases = {
       {"plaintext", plaintext, grpc::StatusCode::UNAVAILABLE},
@@ -191,15 +191,15 @@ TEST_F(TlsAuthTest, TokensOnLoopbackWithoutTls) {
        MakeTempDir("gslog")});
   ASSERT_TRUE(p.ok()) << p.status();
   server_ = std::move(*p);
-  ChannelOptions admin;
+  common::ChannelOptions admin;
   admin.target = server_->address();
   admin.token_file = *dir_ + "/admin.token";
   EXPECT_TRUE(Apply(admin, "a").ok());
-  ChannelOptions reader = admin;
+  common::ChannelOptions reader = admin;
   reader.token_file = *dir_ + "/reader.token";
   EXPECT_EQ(Apply(reader, "b").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  ChannelOptions anonymous;
+  common::ChannelOptions anonymous;
   anonymous.target = server_->address();
   EXPECT_EQ(Apply(anonymous, "c").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);

@@ -1,5 +1,5 @@
 // A libFuzzer target for one parser of services/ingest, chosen at compile
-// time with -DGEORISK_FUZZ_FORMAT=<name of an ingest::Format value>, e.g.
+// time with -DGEORISK_FUZZ_FORMAT=<name of a formats::Format value>, e.g.
 // -DGEORISK_FUZZ_FORMAT=kCslJson. run_fuzzers.sh builds one per format with
 // clang's -fsanitize=fuzzer,address.
 //
@@ -30,7 +30,7 @@ void Check(bool condition) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace georisk::ingest;
+  using namespace georisk::formats;
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
   ParserOptions options;
   // Small, so that the too-long paths run often.

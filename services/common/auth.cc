@@ -8,7 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 constexpr size_t kMinTokenLength = 16;
@@ -203,4 +203,4 @@ absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": no token"));
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

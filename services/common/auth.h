@@ -34,7 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 
-namespace georisk {
+namespace georisk::common {
 
 enum class Role { kReader, kWriter, kAdmin };
 
@@ -92,6 +92,6 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path);
 // field. NOT_FOUND / INVALID_ARGUMENT name the path.
 absl::StatusOr<std::string> ReadClientToken(const std::string& path);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_AUTH_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 TEST(TokenStoreTest, ParsesTokensRolesNamesAndComments) {
@@ -73,4 +73,4 @@ TEST(RolesTest, LeastPrivilege) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::common

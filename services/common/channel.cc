@@ -6,7 +6,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "services/common/auth.h"
 
-namespace georisk {
+namespace georisk::common {
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const ChannelOptions& options) {
@@ -76,4 +76,4 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   return grpc::CreateCustomChannel(options.target, credentials, args);
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -22,7 +22,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 
-namespace georisk {
+namespace georisk::common {
 
 struct ChannelOptions {
   // Required. A gRPC target: "127.0.0.1:50051", "dns:///host:port".
@@ -52,6 +52,6 @@ struct ChannelOptions {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const ChannelOptions& options);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_CHANNEL_H_

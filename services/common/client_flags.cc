@@ -18,7 +18,7 @@ ABSL_FLAG(std::string, client_tls_key, "", "PEM key of --client_tls_cert.");
 ABSL_FLAG(std::string, graphstore_token_file, "",
           "File holding the bearer token sent to graphstore.");
 
-namespace georisk {
+namespace georisk::common {
 
 absl::StatusOr<ChannelOptions> GraphstoreChannelOptionsFromFlags() {
   ChannelOptions o;
@@ -44,4 +44,4 @@ absl::StatusOr<ChannelOptions> GraphstoreChannelOptionsFromFlags() {
   return o;
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -20,11 +20,11 @@
 
 ABSL_DECLARE_FLAG(std::string, graphstore);
 
-namespace georisk {
+namespace georisk::common {
 
 // Reads the flags above; errors are INVALID_ARGUMENT naming the flag.
 absl::StatusOr<ChannelOptions> GraphstoreChannelOptionsFromFlags();
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_CLIENT_FLAGS_H_

@@ -5,7 +5,7 @@
 
 #include "absl/time/clock.h"
 
-namespace georisk {
+namespace georisk::common {
 
 FollowHub::FollowHub(std::function<int64_t()> head,
                      std::function<int64_t(int64_t, absl::Time)> wait,
@@ -91,4 +91,4 @@ void FollowHub::Run() {
   }
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -46,7 +46,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "services/common/grpc_status.h"
 
-namespace georisk {
+namespace georisk::common {
 
 class FollowHub {
  public:
@@ -258,6 +258,6 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
   const HeartbeatFn heartbeat_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_FOLLOW_STREAM_H_

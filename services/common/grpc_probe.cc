@@ -11,7 +11,7 @@
 #include "grpcpp/security/credentials.h"
 #include "services/common/grpc_status.h"
 
-namespace georisk {
+namespace georisk::common {
 
 absl::StatusOr<HealthState> CheckHealth(absl::string_view target,
                                         absl::string_view service,
@@ -51,4 +51,4 @@ absl::Status WaitForServing(absl::string_view target, absl::string_view service,
                    absl::FormatDuration(timeout), "; last: ", last));
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // "SERVING", "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN".
 using HealthState = std::string;
@@ -32,6 +32,6 @@ absl::StatusOr<HealthState> CheckHealth(absl::string_view target,
 absl::Status WaitForServing(absl::string_view target, absl::string_view service,
                             absl::Duration timeout);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_GRPC_PROBE_H_

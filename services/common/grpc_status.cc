@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace georisk {
+namespace georisk::common {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -20,4 +20,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // Converts an absl::Status to a grpc::Status with the same code and message.
 // Payloads are not carried over.
@@ -26,6 +26,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // kUnknown.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_GRPC_STATUS_H_

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 TEST(GrpcStatusTest, OkMapsToOk) {
@@ -54,4 +54,4 @@ TEST(GrpcStatusTest, OutOfRangeGrpcCodeBecomesUnknown) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::common

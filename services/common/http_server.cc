@@ -21,7 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 constexpr char kAllowedMethods[] = "GET, HEAD";
@@ -425,4 +425,4 @@ void HttpServer::Linger(int fd) const {
   }
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -7,11 +7,11 @@
 //
 // Example:
 //
-//   absl::StatusOr<std::unique_ptr<georisk::HttpServer>> server =
-//       georisk::HttpServer::Start(
+//   absl::StatusOr<std::unique_ptr<georisk::common::HttpServer>> server =
+//       georisk::common::HttpServer::Start(
 //           "0.0.0.0", 9090,
-//           [&registry](const georisk::HttpRequest& request) {
-//             georisk::HttpResponse response;
+//           [&registry](const georisk::common::HttpRequest& request) {
+//             georisk::common::HttpResponse response;
 //             if (request.path != "/metrics") {
 //               response.status = 404;
 //               response.body = "not found\n";
@@ -51,7 +51,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::common {
 
 struct HttpRequest {
   // "GET" or "HEAD".
@@ -170,6 +170,6 @@ class HttpServer {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_HTTP_SERVER_H_

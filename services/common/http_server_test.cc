@@ -20,7 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 using ::testing::HasSubstr;
@@ -403,4 +403,4 @@ TEST(HttpServerTest, BindsAnyAddressAndIpv6) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::common

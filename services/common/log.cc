@@ -9,7 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace log {
 namespace {
 
@@ -129,4 +129,4 @@ void Write(Level level, absl::string_view message,
 }
 
 }  // namespace log
-}  // namespace georisk
+}  // namespace georisk::common

@@ -22,7 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace log {
 
 enum class Level { kDebug, kInfo, kWarning, kError };
@@ -83,6 +83,6 @@ inline void Error(absl::string_view message,
 }
 
 }  // namespace log
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_LOG_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace log {
 namespace {
 
@@ -39,4 +39,4 @@ TEST(LogTest, NonFiniteNumbersAreQuoted) {
 
 }  // namespace
 }  // namespace log
-}  // namespace georisk
+}  // namespace georisk::common

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 
-namespace georisk {
+namespace georisk::common {
 
 void InitMain(absl::string_view service_name, absl::string_view description,
               int argc, char** argv) {
@@ -49,4 +49,4 @@ absl::Status EnsureDirectory(const std::string& path) {
   return absl::OkStatus();
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -5,7 +5,7 @@
 //
 //   int main(int argc, char** argv) {
 //     georisk::BlockShutdownSignals();
-//     georisk::InitMain("graphstore", "Serves the supply-chain graph.", argc,
+//     georisk::common::InitMain("graphstore", "Serves the supply-chain graph.", argc,
 //                       argv);
 //     ...
 //   }
@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // Sets the usage message, parses the command line (exiting on bad or
 // unknown flags, printing help on --help) and names the service in logs.
@@ -30,6 +30,6 @@ void InitMain(absl::string_view service_name, absl::string_view description,
 // errors.
 absl::Status EnsureDirectory(const std::string& path);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_MAIN_SUPPORT_H_

@@ -15,7 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 static_assert(std::atomic<double>::is_always_lock_free,
@@ -603,4 +603,4 @@ std::vector<double> MetricsRegistry::DefaultLatencyBuckets() {
           0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

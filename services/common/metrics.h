@@ -6,17 +6,17 @@
 //
 // Example:
 //
-//   georisk::MetricsRegistry registry;
-//   georisk::Family<georisk::Counter>& requests = registry.AddCounter(
+//   georisk::common::MetricsRegistry registry;
+//   georisk::common::Family<georisk::common::Counter>& requests = registry.AddCounter(
 //       "georisk_rpc_requests_total", "RPCs received.", {"method", "code"});
-//   georisk::Family<georisk::Histogram>& latency = registry.AddHistogram(
+//   georisk::common::Family<georisk::common::Histogram>& latency = registry.AddHistogram(
 //       "georisk_rpc_latency_seconds", "RPC latency.", {"method"},
-//       georisk::MetricsRegistry::DefaultLatencyBuckets());
+//       georisk::common::MetricsRegistry::DefaultLatencyBuckets());
 //   registry.AddCallbackGauge("georisk_db_size_bytes", "Database size.",
 //                             [&db] { return db.SizeBytes(); });
 //
 //   // Look a series up once and keep the reference; updates are lock-free.
-//   georisk::Counter& ok = requests.WithLabels({"GetRisk", "OK"});
+//   georisk::common::Counter& ok = requests.WithLabels({"GetRisk", "OK"});
 //   ok.Increment();
 //   latency.WithLabels({"GetRisk"}).Observe(0.012);
 //
@@ -56,7 +56,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // Returns the Content-Type of MetricsRegistry::Render() output:
 // "text/plain; version=0.0.4; charset=utf-8".
@@ -315,6 +315,6 @@ class MetricsRegistry {
   std::vector<absl::Status> errors_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_METRICS_H_

@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 using ::testing::HasSubstr;
@@ -507,4 +507,4 @@ TEST(MetricsRegistryTest, ConcurrentUpdatesSumExactly) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::common

@@ -11,7 +11,7 @@
 #include "grpcpp/security/credentials.h"
 #include "services/common/grpc_status.h"
 
-namespace georisk {
+namespace georisk::common {
 
 absl::StatusOr<std::vector<std::string>> ListServices(absl::string_view target,
                                                       absl::Duration timeout) {
@@ -47,4 +47,4 @@ absl::StatusOr<std::vector<std::string>> ListServices(absl::string_view target,
   return names;
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

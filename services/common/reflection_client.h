@@ -18,13 +18,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // Lists the full names of the services `target` offers, via server
 // reflection, sorted.
 absl::StatusOr<std::vector<std::string>> ListServices(absl::string_view target,
                                                       absl::Duration timeout);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_REFLECTION_CLIENT_H_

@@ -6,7 +6,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/status.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
@@ -166,4 +166,4 @@ MakeRpcMetricsInterceptors(MetricsRegistry* registry,
   return out;
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

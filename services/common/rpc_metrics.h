@@ -24,7 +24,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "services/common/metrics.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // Splits "/georisk.v1.GraphStore/Apply" into {"georisk.v1.GraphStore",
 // "Apply"}; anything else gives {"unknown", the whole string}.
@@ -38,6 +38,6 @@ std::vector<
 MakeRpcMetricsInterceptors(MetricsRegistry* registry,
                            std::atomic<int64_t>* in_flight = nullptr);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_RPC_METRICS_H_

@@ -1,6 +1,6 @@
 #include "services/common/score_names.h"
 
-namespace georisk {
+namespace georisk::common {
 
 absl::string_view BandName(v1::Band band) {
   switch (band) {
@@ -43,4 +43,4 @@ absl::string_view FactorLabel(v1::Factor factor) {
   }
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

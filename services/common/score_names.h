@@ -15,7 +15,7 @@
 #include "georisk/v1/graph.pb.h"
 #include "georisk/v1/score.pb.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // "low", "medium", "high", "critical"; "" for BAND_UNSPECIFIED and unknown
 // values.
@@ -29,6 +29,6 @@ absl::string_view FactorName(v1::Factor factor);
 // For people: "export controls", "tariffs", "cross-strait", "composite".
 absl::string_view FactorLabel(v1::Factor factor);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_SCORE_NAMES_H_

@@ -21,7 +21,7 @@
 #include "services/common/log.h"
 #include "services/common/rpc_metrics.h"
 
-namespace georisk {
+namespace georisk::common {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
     const ServerOptions& options) {
@@ -175,7 +175,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
 
   if (!options.port_file.empty()) {
-    absl::Status written = WriteFileAtomically(
+    absl::Status written = base::WriteFileAtomically(
         options.port_file,
         absl::StrCat("grpc_port=", server->port_,
                      "\nmetrics_port=", server->metrics_port(),
@@ -293,4 +293,4 @@ int ExitWithError(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

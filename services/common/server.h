@@ -41,7 +41,7 @@
 #include "services/common/metrics.h"
 #include "services/common/server_options.h"
 
-namespace georisk {
+namespace georisk::common {
 
 // A service to serve and the full name health checks know it by, e.g.
 // {&impl, georisk::v1::GraphStore::service_full_name()}.
@@ -131,6 +131,6 @@ int ExitWithError(const absl::Status& status);
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
     const ServerOptions& options);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_SERVER_H_

@@ -42,7 +42,7 @@ ABSL_FLAG(int, max_concurrent_streams, 1000,
 ABSL_FLAG(std::string, log_level, "info",
           "Minimum log level: debug, info, warning or error.");
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 absl::StatusOr<log::Level> ParseLogLevel(absl::string_view text) {
@@ -133,4 +133,4 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(
   return options;
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -50,7 +50,7 @@ ABSL_DECLARE_FLAG(absl::Duration, keepalive_time);
 ABSL_DECLARE_FLAG(absl::Duration, keepalive_timeout);
 ABSL_DECLARE_FLAG(int, max_concurrent_streams);
 
-namespace georisk {
+namespace georisk::common {
 
 // What differs between services when a flag is left at its default.
 struct ServiceDefaults {
@@ -65,6 +65,6 @@ struct ServiceDefaults {
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags(
     const ServiceDefaults& defaults);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_SERVER_FLAGS_H_

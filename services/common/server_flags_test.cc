@@ -4,7 +4,7 @@
 #include "absl/flags/reflection.h"
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 const ServiceDefaults kDefaults{"graphstore", 50051, 9464};
@@ -118,4 +118,4 @@ TEST(ParseHostPortTest, RejectsMalformedAddresses) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::common

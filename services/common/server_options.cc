@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace georisk {
+namespace georisk::common {
 
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
   auto bad = [&](absl::string_view why) {
@@ -109,4 +109,4 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
   return absl::OkStatus();
 }
 
-}  // namespace georisk
+}  // namespace georisk::common

@@ -17,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::common {
 
 struct ServerOptions {
   // Name used in logs and metrics: "graphstore", "ingest", "scorer".
@@ -93,6 +93,6 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view address);
 // Checks every field; errors are InvalidArgument naming the field.
 absl::Status ValidateServerOptions(const ServerOptions& options);
 
-}  // namespace georisk
+}  // namespace georisk::common
 
 #endif  // GEORISK_SERVICES_COMMON_SERVER_OPTIONS_H_

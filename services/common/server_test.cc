@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
 
-namespace georisk {
+namespace georisk::common {
 namespace {
 
 // A service whose GetStats takes `delay` to answer.
@@ -194,4 +194,4 @@ TEST(GrpcServerStartTest, BusyPortIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::common

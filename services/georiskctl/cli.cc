@@ -101,13 +101,13 @@ std::string Address(Service s) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(Service s) {
-  ChannelOptions o;
+  common::ChannelOptions o;
   o.target = Address(s);
   o.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
   o.tls_client_cert_file = absl::GetFlag(FLAGS_tls_client_cert);
   o.tls_client_key_file = absl::GetFlag(FLAGS_tls_client_key);
   o.token_file = absl::GetFlag(FLAGS_token_file);
-  return MakeChannel(o);
+  return common::MakeChannel(o);
 }
 
 std::unique_ptr<grpc::ClientContext> Context(bool stream) {
@@ -138,19 +138,19 @@ int Fail(Service s, const absl::Status& status) {
       if (absl::StrContains(status.message(), "not computed yet")) {
         std::fprintf(stderr, "georiskctl: %s: %s\n", where.c_str(),
                      std::string(status.message()).c_str());
-        return kExitUnreachable;
+        return kExitUnavailable;
       }
       std::fprintf(stderr,
                    "georiskctl: %s is not reachable (%s).\n"
                    "Is it running? Try: deploy/local/georisk-local status\n",
                    where.c_str(), std::string(status.message()).c_str());
-      return kExitUnreachable;
+      return kExitUnavailable;
     case absl::StatusCode::kDeadlineExceeded:
       std::fprintf(stderr,
                    "georiskctl: %s did not answer within %s (--timeout)\n",
                    where.c_str(),
                    absl::FormatDuration(absl::GetFlag(FLAGS_timeout)).c_str());
-      return kExitUnreachable;
+      return kExitUnavailable;
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kPermissionDenied:
       std::fprintf(stderr, "georiskctl: %s refused: %s (see --token_file)\n",
@@ -230,11 +230,11 @@ absl::StatusOr<int> ParseFactor(absl::string_view text) {
 }
 
 std::string FactorLabel(int factor) {
-  return std::string(georisk::FactorLabel(static_cast<v1::Factor>(factor)));
+  return std::string(common::FactorLabel(static_cast<v1::Factor>(factor)));
 }
 
 std::string BandLabel(int band) {
-  const absl::string_view name = BandName(static_cast<v1::Band>(band));
+  const absl::string_view name = common::BandName(static_cast<v1::Band>(band));
   return name.empty() ? "-" : std::string(name);
 }
 

@@ -23,14 +23,10 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
+#include "services/georiskctl/exit_codes.h"
 #include "grpcpp/client_context.h"
 
 namespace georisk::cli {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitUnreachable = 3;
 
 enum class Service { kGraphstore, kIngest, kScorer };
 

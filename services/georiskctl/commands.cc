@@ -107,7 +107,7 @@ void YamlToJson(const YAML::Node& node, std::string* out) {
         if (!first) *out += ",";
         first = false;
         *out += "\"";
-        *out += log::JsonEscape(kv.first.as<std::string>());
+        *out += common::log::JsonEscape(kv.first.as<std::string>());
         *out += "\":";
         YamlToJson(kv.second, out);
       }
@@ -133,7 +133,7 @@ void YamlToJson(const YAML::Node& node, std::string* out) {
              s[0] == '-' || s[0] == '.')))) {
         *out += s;
       } else {
-        *out += "\"" + log::JsonEscape(s) + "\"";
+        *out += "\"" + common::log::JsonEscape(s) + "\"";
       }
       break;
     }
@@ -147,13 +147,13 @@ void PrintAlert(const v1::Alert& a) {
   // A FIRING record after the first one of an alert is an update.
   std::string state = v1::Alert::State_Name(a.state());
   if (a.state() == v1::Alert::FIRING &&
-      FromProtoTime(a.update_time()) != FromProtoTime(a.start_time())) {
+      base::FromProtoTime(a.update_time()) != base::FromProtoTime(a.start_time())) {
     state = "UPDATED";
   }
   std::printf("#%lld %s %-8s %s (%s) %s: %s -> %s, %s%s%s\n",
               static_cast<long long>(a.sequence()),
               absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                               FromProtoTime(a.update_time()),
+                               base::FromProtoTime(a.update_time()),
                                absl::UTCTimeZone())
                   .c_str(),
               state.c_str(), a.entity_id().c_str(),
@@ -208,7 +208,7 @@ int ScoreCommand(const std::vector<std::string>& args) {
   v1::BatchGetScoresResponse response;
   auto context = Context();
   grpc::Status s = stub->BatchGetScores(context.get(), request, &response);
-  if (!s.ok()) return Fail(Service::kScorer, FromGrpcStatus(s));
+  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
   if (JsonOutput()) {
     PrintJson(response);
   } else {
@@ -248,7 +248,7 @@ int TopCommand(const std::vector<std::string>& args) {
   v1::ListTopRisksResponse response;
   auto context = Context();
   grpc::Status s = stub->ListTopRisks(context.get(), request, &response);
-  if (!s.ok()) return Fail(Service::kScorer, FromGrpcStatus(s));
+  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
   if (JsonOutput()) {
     PrintJson(response);
     return kExitOk;
@@ -296,7 +296,7 @@ int ExplainCommand(const std::vector<std::string>& args) {
   v1::Explanation e;
   auto context = Context();
   grpc::Status s = stub->ExplainScore(context.get(), request, &e);
-  if (!s.ok()) return Fail(Service::kScorer, FromGrpcStatus(s));
+  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
   if (JsonOutput()) {
     PrintJson(e);
     return kExitOk;
@@ -371,7 +371,7 @@ int ScenarioCommand(const std::vector<std::string>& args) {
   v1::RunScenarioResponse response;
   auto context = Context();
   grpc::Status s = stub->RunScenario(context.get(), request, &response);
-  if (!s.ok()) return Fail(Service::kScorer, FromGrpcStatus(s));
+  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
   if (JsonOutput()) {
     PrintJson(response);
     return kExitOk;
@@ -414,7 +414,7 @@ int AlertsCommand(const std::vector<std::string>& args) {
     v1::ListAlertsResponse response;
     auto context = Context();
     grpc::Status s = stub->ListAlerts(context.get(), request, &response);
-    if (!s.ok()) return Fail(Service::kScorer, FromGrpcStatus(s));
+    if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
     if (JsonOutput()) {
       PrintJson(response);
     } else {
@@ -452,7 +452,7 @@ int AlertsCommand(const std::vector<std::string>& args) {
       }
       if (!state_file.empty()) {
         // Saved after it was shown: a restart shows nothing twice.
-        (void)WriteFileAtomically(state_file,
+        (void)base::WriteFileAtomically(state_file,
                                   absl::StrCat(a.sequence(), "\n"));
       }
       if (count > 0 && ++shown >= count) {
@@ -462,7 +462,7 @@ int AlertsCommand(const std::vector<std::string>& args) {
       }
     }
   }
-  return Fail(Service::kScorer, FromGrpcStatus(reader->Finish()));
+  return Fail(Service::kScorer, common::FromGrpcStatus(reader->Finish()));
 }
 
 int StatusCommand(const std::vector<std::string>& args) {
@@ -474,8 +474,8 @@ int StatusCommand(const std::vector<std::string>& args) {
   int unhealthy = 0;
   Table t({"SERVICE", "ADDRESS", "HEALTH", "DETAIL"});
   for (Service s : {Service::kGraphstore, Service::kIngest, Service::kScorer}) {
-    absl::StatusOr<HealthState> health =
-        CheckHealth(Address(s), "", absl::Seconds(5));
+    absl::StatusOr<common::HealthState> health =
+        common::CheckHealth(Address(s), "", absl::Seconds(5));
     std::string shown = health.ok() ? *health : "DOWN";
     if (!health.ok() || *health != "SERVING") ++unhealthy;
     std::string detail;
@@ -530,7 +530,7 @@ int StatusCommand(const std::vector<std::string>& args) {
   } else {
     t.Print();
   }
-  return unhealthy == 0 ? kExitOk : kExitUnreachable;
+  return unhealthy == 0 ? kExitOk : kExitUnavailable;
 }
 
 std::string CommandHelp(const std::string& command) {

@@ -41,13 +41,13 @@ ABSL_FLAG(std::string, progress, "auto",
 ABSL_FLAG(int, records_per_message, 100,
           "import: records per Ingest stream message.");
 
-namespace georisk {
+namespace georisk::cli {
 
 namespace {
 
-using ingest::Format;
-using ingest::FtmPass;
-using ingest::ParsedRecord;
+using formats::Format;
+using formats::FtmPass;
+using formats::ParsedRecord;
 
 // Rejections shown on the terminal; the rest go to --rejections.
 constexpr int kShownRejections = 20;
@@ -167,7 +167,7 @@ class Importer {
 
  private:
   int Prepare() {
-    absl::StatusOr<Format> format = ingest::ParseFormatName(options_.format);
+    absl::StatusOr<Format> format = formats::ParseFormatName(options_.format);
     if (!format.ok()) return Usage(format.status().message());
     if (options_.files.empty()) return Usage("no files to import");
     if (options_.records_per_message < 1) {
@@ -182,7 +182,7 @@ class Importer {
         in.seekg(0);
         in.read(head.data(), static_cast<std::streamsize>(head.size()));
         head.resize(static_cast<size_t>(in.gcount()));
-        absl::StatusOr<Format> detected = ingest::DetectFormat(path, head);
+        absl::StatusOr<Format> detected = formats::DetectFormat(path, head);
         if (!detected.ok()) return Usage(detected.status().message());
         file.format = *detected;
       }
@@ -269,7 +269,7 @@ class Importer {
       io_error_ = absl::StrCat("cannot read ", file.path);
       return false;
     }
-    ingest::ParserOptions parser_options;
+    formats::ParserOptions parser_options;
     parser_options.max_record_bytes =
         static_cast<size_t>(options_.max_record_bytes);
     parser_options.ftm_pass = pass;
@@ -277,7 +277,7 @@ class Importer {
     if (parser_options.source.empty() && file.format == Format::kFtm) {
       parser_options.source = options_.snapshot_source;
     }
-    auto parser = ingest::MakeParser(file.format, &in, parser_options);
+    auto parser = formats::MakeParser(file.format, &in, parser_options);
     if (!parser.ok()) {
       io_error_ = std::string(parser.status().message());
       return false;
@@ -364,16 +364,16 @@ class Importer {
       std::string json = "{";
       if (file >= 0) {
         absl::StrAppend(&json, "\"file\":\"",
-                        log::JsonEscape(files_[file].path),
+                        common::log::JsonEscape(files_[file].path),
                         "\",\"line\":", line, ",");
       }
       if (record_index >= 0) {
         absl::StrAppend(&json, "\"record_index\":", record_index, ",");
       }
-      absl::StrAppend(&json, "\"field\":\"", log::JsonEscape(field),
-                      "\",\"reason\":\"", log::JsonEscape(reason), "\"");
+      absl::StrAppend(&json, "\"field\":\"", common::log::JsonEscape(field),
+                      "\",\"reason\":\"", common::log::JsonEscape(reason), "\"");
       if (!key.empty()) {
-        absl::StrAppend(&json, ",\"idempotency_key\":\"", log::JsonEscape(key),
+        absl::StrAppend(&json, ",\"idempotency_key\":\"", common::log::JsonEscape(key),
                         "\"");
       }
       absl::StrAppend(&json, "}\n");
@@ -494,7 +494,7 @@ class Importer {
   absl::Time start_;
   absl::Time last_progress_ = absl::InfinitePast();
   int current_file_ = -1;
-  ingest::RecordParser* current_parser_ = nullptr;
+  formats::RecordParser* current_parser_ = nullptr;
 
   std::unique_ptr<v1::Ingest::Stub> stub_;
   grpc::ClientContext context_;
@@ -609,4 +609,4 @@ int ImportMain(const std::vector<std::string>& files,
   return RunImport(options);
 }
 
-}  // namespace georisk
+}  // namespace georisk::cli

@@ -36,14 +36,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "services/georiskctl/exit_codes.h"
 
-namespace georisk {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRejected = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitUnavailable = 3;
-inline constexpr int kExitFailed = 1;
+namespace georisk::cli {
 
 enum class ProgressMode {
   kAuto,   // kBar when `out` is a terminal, else kLines.
@@ -134,6 +129,6 @@ std::string FormatProgress(bool bar, int64_t done_bytes, int64_t total_bytes,
                            int64_t records, absl::Duration elapsed,
                            absl::string_view file);
 
-}  // namespace georisk
+}  // namespace georisk::cli
 
 #endif  // GEORISK_SERVICES_GEORISKCTL_IMPORT_COMMAND_H_

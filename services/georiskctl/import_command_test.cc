@@ -24,7 +24,7 @@
 #include "services/ingest/ingest_service.h"
 #include "services/ingest/testing/fake_graphstore.h"
 
-namespace georisk {
+namespace georisk::cli {
 namespace {
 
 using ::georisk::ingest::testing::FakeGraphStore;
@@ -64,9 +64,9 @@ class ImportCommandTest : public ::testing::Test {
     grpc::ServerBuilder gs_builder;
     gs_builder.RegisterService(fake_->service());
     graphstore_server_ = gs_builder.BuildAndStart();
-    IngestServiceOptions options;
+    ingest::IngestServiceOptions options;
     options.session.batch_size = 50;
-    service_ = std::make_unique<IngestService>(
+    service_ = std::make_unique<ingest::IngestService>(
         v1::GraphStore::NewStub(
             graphstore_server_->InProcessChannel(grpc::ChannelArguments())),
         options, &registry_);
@@ -117,10 +117,10 @@ class ImportCommandTest : public ::testing::Test {
   }
 
   std::string dir_;
-  MetricsRegistry registry_;
+  common::MetricsRegistry registry_;
   std::unique_ptr<FakeGraphStore> fake_;
   std::unique_ptr<grpc::Server> graphstore_server_;
-  std::unique_ptr<IngestService> service_;
+  std::unique_ptr<ingest::IngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::string out_, err_;
@@ -293,4 +293,4 @@ TEST(FormatProgressTest, BarAndLine) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::cli

@@ -23,7 +23,7 @@ ABSL_FLAG(std::string, service, "",
 ABSL_FLAG(absl::Duration, wait, absl::ZeroDuration(),
           "health: keep asking until SERVING or this much time has passed.");
 
-namespace georisk {
+namespace georisk::cli {
 namespace {
 
 constexpr char kUsage[] = R"(georiskctl: the georisk command-line client.
@@ -52,27 +52,27 @@ int Health() {
   absl::Duration wait = absl::GetFlag(FLAGS_wait);
   if (wait > absl::ZeroDuration()) {
     absl::Status s =
-        WaitForServing(target, absl::GetFlag(FLAGS_service), wait);
+        common::WaitForServing(target, absl::GetFlag(FLAGS_service), wait);
     if (!s.ok()) {
       std::fprintf(stderr, "georiskctl: %s\n", std::string(s.message()).c_str());
-      return cli::kExitUnreachable;
+      return cli::kExitUnavailable;
     }
     std::printf("%s SERVING\n", target.c_str());
     return cli::kExitOk;
   }
-  absl::StatusOr<HealthState> state =
-      CheckHealth(target, absl::GetFlag(FLAGS_service), absl::Seconds(5));
+  absl::StatusOr<common::HealthState> state =
+      common::CheckHealth(target, absl::GetFlag(FLAGS_service), absl::Seconds(5));
   if (!state.ok()) {
     std::fprintf(stderr, "georiskctl: %s: %s\n", target.c_str(),
                  state.status().ToString().c_str());
-    return cli::kExitUnreachable;
+    return cli::kExitUnavailable;
   }
   std::printf("%s %s\n", target.c_str(), state->c_str());
   return *state == "SERVING" ? cli::kExitOk : cli::kExitFailed;
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::cli
 
 int main(int argc, char** argv) {
   using georisk::cli::CommandHelp;
@@ -97,16 +97,16 @@ int main(int argc, char** argv) {
       }
     }
   }
-  absl::SetProgramUsageMessage(georisk::kUsage);
+  absl::SetProgramUsageMessage(georisk::cli::kUsage);
   std::vector<char*> parsed = absl::ParseCommandLine(argc, argv);
   if (parsed.size() < 2) {
-    std::fprintf(stderr, "%s\n", georisk::kUsage);
+    std::fprintf(stderr, "%s\n", georisk::cli::kUsage);
     return georisk::cli::kExitUsage;
   }
   const std::string command = parsed[1];
   const std::vector<std::string> args(parsed.begin() + 2, parsed.end());
   if (command == "import") {
-    return georisk::ImportMain({parsed.begin() + 2, parsed.end()},
+    return georisk::cli::ImportMain({parsed.begin() + 2, parsed.end()},
                                georisk::cli::Address(
                                    georisk::cli::Service::kIngest));
   }
@@ -118,9 +118,9 @@ int main(int argc, char** argv) {
   if (command == "status") return georisk::cli::StatusCommand(args);
   if (command == "health") {
     if (!args.empty()) return georisk::cli::Usage("health", "takes no arguments");
-    return georisk::Health();
+    return georisk::cli::Health();
   }
   std::fprintf(stderr, "georiskctl: unknown command \"%s\"\n\n%s\n",
-               command.c_str(), georisk::kUsage);
+               command.c_str(), georisk::cli::kUsage);
   return georisk::cli::kExitUsage;
 }

@@ -13,13 +13,13 @@
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 
-namespace georisk {
+namespace georisk::graphstore {
 namespace {
 
 std::optional<absl::Time> OptionalTime(
     bool has, const google::protobuf::Timestamp& timestamp) {
   if (!has) return std::nullopt;
-  return FromProtoTime(timestamp);
+  return base::FromProtoTime(timestamp);
 }
 
 // Enum values are checked by the store; unknown ones reach it as they came.
@@ -34,7 +34,7 @@ std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
                                const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(common::ToGrpcStatus(status));
   return reactor;
 }
 
@@ -97,7 +97,7 @@ class GraphStoreService::ExportReactor final
       }
     }
     service_->exports_.fetch_sub(1);
-    Finish(ToGrpcStatus(status));  // Last use of `this`: OnDone deletes it.
+    Finish(common::ToGrpcStatus(status));  // Last use of `this`: OnDone deletes it.
   }
 
   GraphStoreService* const service_;
@@ -109,7 +109,7 @@ class GraphStoreService::ExportReactor final
 
 GraphStoreService::GraphStoreService(storage::GraphStore* store,
                                      GraphStoreServiceOptions options,
-                                     MetricsRegistry* registry)
+                                     common::MetricsRegistry* registry)
     : store_(store),
       options_(options),
       hub_([store] { return store->LastSequence(); },
@@ -174,7 +174,7 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
   mutations_->WithLabels({"duplicate"}).Increment(duplicate);
   mutations_->WithLabels({"unchanged"}).Increment(unchanged);
   response->set_sequence(result->sequence);
-  *response->mutable_commit_time() = ToProtoTime(result->commit_time);
+  *response->mutable_commit_time() = base::ToProtoTime(result->commit_time);
   response->set_cascaded_edge_deletes(result->cascaded_edge_deletes);
   return Done(context, absl::OkStatus());
 }
@@ -256,7 +256,7 @@ grpc::ServerUnaryReactor* GraphStoreService::ListSignals(
 grpc::ServerWriteReactor<v1::WatchChangesResponse>*
 GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
                                 const v1::WatchChangesRequest* request) {
-  using Reactor = FollowReactor<v1::WatchChangesResponse>;
+  using Reactor = common::FollowReactor<v1::WatchChangesResponse>;
   auto refuse = [](grpc::Status status) {
     class Refused final
         : public grpc::ServerWriteReactor<v1::WatchChangesResponse> {
@@ -276,7 +276,7 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
     // "From the oldest retained": the first retained change, or, when the
     // log is empty (nothing committed, or all trimmed), the next commit.
     absl::StatusOr<storage::StoreStats> stats = store_->GetStats();
-    if (!stats.ok()) return refuse(ToGrpcStatus(stats.status()));
+    if (!stats.ok()) return refuse(common::ToGrpcStatus(stats.status()));
     from = stats->oldest_retained_sequence > 0 ? stats->oldest_retained_sequence
                                                : stats->last_sequence + 1;
   }
@@ -345,4 +345,4 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
   return Done(context, stats.status());
 }
 
-}  // namespace georisk
+}  // namespace georisk::graphstore

@@ -21,7 +21,7 @@
 #include "services/common/metrics.h"
 #include "storage/graph_store.h"
 
-namespace georisk {
+namespace georisk::graphstore {
 
 struct GraphStoreServiceOptions {
   // WatchChanges: changes per message, and encoded bytes per message past
@@ -43,7 +43,7 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
  public:
   GraphStoreService(storage::GraphStore* store,
                     GraphStoreServiceOptions options,
-                    MetricsRegistry* registry);
+                    common::MetricsRegistry* registry);
   ~GraphStoreService() override;
 
   // Ends every WatchChanges stream with UNAVAILABLE and refuses new ones;
@@ -81,12 +81,12 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
 
   storage::GraphStore* const store_;
   const GraphStoreServiceOptions options_;
-  FollowHub hub_;
+  common::FollowHub hub_;
   std::atomic<int> exports_{0};
   std::atomic<int> watchers_{0};
-  Family<Counter>* mutations_;
+  common::Family<common::Counter>* mutations_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::graphstore
 
 #endif  // GEORISK_SERVICES_GRAPHSTORE_GRAPHSTORE_SERVICE_H_

@@ -16,7 +16,7 @@
 #include "services/common/server.h"
 #include "storage/rocksdb_graph_store.h"
 
-namespace georisk {
+namespace georisk::graphstore {
 namespace {
 
 using ::testing::HasSubstr;
@@ -65,14 +65,14 @@ class GraphStoreServiceTest : public ::testing::Test {
     auto store = storage::RocksDbGraphStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    registry_ = std::make_unique<MetricsRegistry>();
+    registry_ = std::make_unique<common::MetricsRegistry>();
     service_ = std::make_unique<GraphStoreService>(
         store_.get(), service_options, registry_.get());
-    ServerOptions server_options;
+    common::ServerOptions server_options;
     server_options.service_name = "graphstore";
     server_options.metrics_address = "";
     server_options.shutdown_grace = absl::Seconds(2);
-    auto server = GrpcServer::Start(
+    auto server = common::GrpcServer::Start(
         server_options, {{service_.get(), v1::GraphStore::service_full_name()}},
         registry_.get());
     ASSERT_TRUE(server.ok()) << server.status();
@@ -98,9 +98,9 @@ class GraphStoreServiceTest : public ::testing::Test {
 
   std::string dir_ = TempDir();
   std::unique_ptr<storage::RocksDbGraphStore> store_;
-  std::unique_ptr<MetricsRegistry> registry_;
+  std::unique_ptr<common::MetricsRegistry> registry_;
   std::unique_ptr<GraphStoreService> service_;
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<common::GrpcServer> server_;
   std::unique_ptr<v1::GraphStore::Stub> stub_;
 };
 
@@ -430,4 +430,4 @@ TEST_F(GraphStoreServiceTest, ExportSnapshotStreamsEveryRecordOnce) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::graphstore

@@ -30,20 +30,20 @@ ABSL_FLAG(int, max_concurrent_exports, 4,
           "ExportSnapshot streams at once; more get RESOURCE_EXHAUSTED.");
 
 int main(int argc, char** argv) {
-  georisk::BlockShutdownSignals();
-  georisk::InitMain("graphstore",
+  georisk::common::BlockShutdownSignals();
+  georisk::common::InitMain("graphstore",
                     "georisk graphstore: the supply-chain graph on RocksDB.",
                     argc, argv);
-  absl::StatusOr<georisk::ServerOptions> options =
-      georisk::ServerOptionsFromFlags({"graphstore", 50051, 9464});
-  if (!options.ok()) return georisk::ExitWithError(options.status());
+  absl::StatusOr<georisk::common::ServerOptions> options =
+      georisk::common::ServerOptionsFromFlags({"graphstore", 50051, 9464});
+  if (!options.ok()) return georisk::common::ExitWithError(options.status());
   if (absl::GetFlag(FLAGS_data_dir).empty()) {
-    return georisk::ExitWithError(
+    return georisk::common::ExitWithError(
         absl::InvalidArgumentError("--data_dir: required"));
   }
-  if (absl::Status s = georisk::EnsureDirectory(absl::GetFlag(FLAGS_data_dir));
+  if (absl::Status s = georisk::common::EnsureDirectory(absl::GetFlag(FLAGS_data_dir));
       !s.ok()) {
-    return georisk::ExitWithError(s);
+    return georisk::common::ExitWithError(s);
   }
 
   georisk::storage::RocksDbGraphStoreOptions store_options;
@@ -59,20 +59,20 @@ int main(int argc, char** argv) {
   store_options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
   auto store = georisk::storage::RocksDbGraphStore::Open(store_options);
-  if (!store.ok()) return georisk::ExitWithError(store.status());
+  if (!store.ok()) return georisk::common::ExitWithError(store.status());
 
-  georisk::MetricsRegistry registry;
-  georisk::RegisterRocksDbMetrics(store->get(), &registry);
-  georisk::GraphStoreServiceOptions service_options;
+  georisk::common::MetricsRegistry registry;
+  georisk::graphstore::RegisterRocksDbMetrics(store->get(), &registry);
+  georisk::graphstore::GraphStoreServiceOptions service_options;
   service_options.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
-  georisk::GraphStoreService service(store->get(), service_options, &registry);
-  auto server = georisk::GrpcServer::Start(
+  georisk::graphstore::GraphStoreService service(store->get(), service_options, &registry);
+  auto server = georisk::common::GrpcServer::Start(
       *options, {{&service, georisk::v1::GraphStore::service_full_name()}},
       &registry);
-  if (!server.ok()) return georisk::ExitWithError(server.status());
+  if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->AddShutdownHook([&service] { service.Shutdown(); });
   (*server)->SetServing(true);
-  return georisk::ServeUntilShutdownSignal(**server);
+  return georisk::common::ServeUntilShutdownSignal(**server);
 }

@@ -1,9 +1,9 @@
 #include "services/graphstore/rocksdb_metrics.h"
 
-namespace georisk {
+namespace georisk::graphstore {
 
 void RegisterRocksDbMetrics(const storage::RocksDbGraphStore* store,
-                            MetricsRegistry* registry) {
+                            common::MetricsRegistry* registry) {
   using Stats = storage::RocksDbGraphStore::EngineStats;
   struct Gauge {
     const char* name;
@@ -61,4 +61,4 @@ void RegisterRocksDbMetrics(const storage::RocksDbGraphStore* store,
   }
 }
 
-}  // namespace georisk
+}  // namespace georisk::graphstore

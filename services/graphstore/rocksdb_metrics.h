@@ -10,13 +10,13 @@
 #include "services/common/metrics.h"
 #include "storage/rocksdb_graph_store.h"
 
-namespace georisk {
+namespace georisk::graphstore {
 
 // `store` and `registry` must outlive each other's use (the registry calls
 // the store at every scrape).
 void RegisterRocksDbMetrics(const storage::RocksDbGraphStore* store,
-                            MetricsRegistry* registry);
+                            common::MetricsRegistry* registry);
 
-}  // namespace georisk
+}  // namespace georisk::graphstore
 
 #endif  // GEORISK_SERVICES_GRAPHSTORE_ROCKSDB_METRICS_H_

@@ -63,7 +63,7 @@ BatchResult BatchApplier::Apply(std::vector<PendingRecord>* records,
     result.outcomes[i].index = (*records)[i].index;
   }
   auto reject = [&](size_t i, absl::string_view message) {
-    FieldError e = SplitFieldError(message);
+    domain::FieldError e = domain::SplitFieldError(message);
     result.outcomes[i].field = std::move(e.field);
     result.outcomes[i].reason = std::move(e.reason);
   };

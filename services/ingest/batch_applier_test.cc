@@ -59,7 +59,7 @@ class BatchApplierTest : public ::testing::Test {
     return out;
   }
 
-  MetricsRegistry registry_;
+  common::MetricsRegistry registry_;
   IngestMetrics metrics_{&registry_};
   std::unique_ptr<FakeGraphStore> fake_;
   std::unique_ptr<GraphStoreClient> client_;

@@ -63,7 +63,7 @@ class GrpcGraphStoreClient final : public GraphStoreClient {
     }
     const grpc::Status status = fn(&context);
     if (cancel != nullptr) cancel->ClearHook();
-    return FromGrpcStatus(status);
+    return common::FromGrpcStatus(status);
   }
 
   const std::shared_ptr<v1::GraphStore::StubInterface> stub_;

@@ -2,8 +2,8 @@
 
 namespace georisk::ingest {
 
-IngestMetrics::IngestMetrics(MetricsRegistry* registry) {
-  Family<Counter>& records = registry->AddCounter(
+IngestMetrics::IngestMetrics(common::MetricsRegistry* registry) {
+  common::Family<common::Counter>& records = registry->AddCounter(
       "georisk_ingest_records_total",
       "Ingest records by outcome: applied, duplicate (idempotency key seen), "
       "unchanged (identical to what is stored), rejected, validated (dry "
@@ -14,7 +14,7 @@ IngestMetrics::IngestMetrics(MetricsRegistry* registry) {
   records_unchanged = &records.WithLabels({"unchanged"});
   records_rejected = &records.WithLabels({"rejected"});
   records_validated = &records.WithLabels({"validated"});
-  Family<Counter>& batches = registry->AddCounter(
+  common::Family<common::Counter>& batches = registry->AddCounter(
       "georisk_ingest_batches_total",
       "GraphStore Apply calls by result: ok, invalid (graphstore rejected a "
       "record, which was then isolated), error.",
@@ -30,7 +30,7 @@ IngestMetrics::IngestMetrics(MetricsRegistry* registry) {
   apply_seconds = &registry
                        ->AddHistogram("georisk_ingest_apply_seconds",
                                       "Latency of GraphStore Apply calls.", {},
-                                      MetricsRegistry::DefaultLatencyBuckets())
+                                      common::MetricsRegistry::DefaultLatencyBuckets())
                        .WithLabels({});
   in_flight = &registry
                    ->AddGauge("georisk_ingest_records_in_flight",

@@ -27,21 +27,21 @@
 namespace georisk::ingest {
 
 struct IngestMetrics {
-  explicit IngestMetrics(MetricsRegistry* registry);
+  explicit IngestMetrics(common::MetricsRegistry* registry);
 
-  Counter* records_applied;
-  Counter* records_duplicate;
-  Counter* records_unchanged;
-  Counter* records_rejected;
-  Counter* records_validated;
-  Counter* batches_ok;
-  Counter* batches_invalid;
-  Counter* batches_error;
-  Counter* retries;
-  Histogram* apply_seconds;
-  Gauge* in_flight;
-  Gauge* streams;
-  Counter* snapshot_ended;
+  common::Counter* records_applied;
+  common::Counter* records_duplicate;
+  common::Counter* records_unchanged;
+  common::Counter* records_rejected;
+  common::Counter* records_validated;
+  common::Counter* batches_ok;
+  common::Counter* batches_invalid;
+  common::Counter* batches_error;
+  common::Counter* retries;
+  common::Histogram* apply_seconds;
+  common::Gauge* in_flight;
+  common::Gauge* streams;
+  common::Counter* snapshot_ended;
 };
 
 }  // namespace georisk::ingest

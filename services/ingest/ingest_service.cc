@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 
-namespace georisk {
+namespace georisk::ingest {
 namespace {
 
 using ingest::BatchApplier;
@@ -220,7 +220,7 @@ class IngestService::StreamReactor final
       absl::MutexLock lock(&mu_);
       if (stopped) status = Stopped(shutdown, session_);
       if (status.ok()) *response_->mutable_summary() = session_.Finish();
-      final_status = ToGrpcStatus(status);
+      final_status = common::ToGrpcStatus(status);
       finished_ = true;  // A read still outstanding is ignored.
     }
     Finish(final_status);  // Last use of `this`: OnDone() may follow.
@@ -313,7 +313,7 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
     }
     if (cancel_.cancelled()) status = Stopped(shutdown_.load(), session);
     if (status.ok()) *response_->mutable_summary() = session.Finish();
-    Finish(ToGrpcStatus(status));  // Last use of `this`.
+    Finish(common::ToGrpcStatus(status));  // Last use of `this`.
   }
 
   IngestService* const service_;
@@ -327,7 +327,7 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
 
 IngestService::IngestService(
     std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
-    IngestServiceOptions options, MetricsRegistry* registry)
+    IngestServiceOptions options, common::MetricsRegistry* registry)
     : options_(Sanitize(std::move(options))),
       client_(ingest::NewGrpcGraphStoreClient(std::move(graphstore))),
       metrics_(registry) {}
@@ -389,4 +389,4 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
   return reactor;
 }
 
-}  // namespace georisk
+}  // namespace georisk::ingest

@@ -51,7 +51,7 @@
 #include "services/ingest/ingest_metrics.h"
 #include "services/ingest/ingest_session.h"
 
-namespace georisk {
+namespace georisk::ingest {
 
 struct IngestServiceOptions {
   // Batching, record limits, rejections.
@@ -74,7 +74,7 @@ class IngestService final : public v1::Ingest::CallbackService {
   // `graphstore` is the stub records are applied through; `registry` (not
   // owned) receives ingest's metrics (ingest_metrics.h).
   IngestService(std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
-                IngestServiceOptions options, MetricsRegistry* registry);
+                IngestServiceOptions options, common::MetricsRegistry* registry);
   ~IngestService() override;
 
   // Ends every call in progress with UNAVAILABLE ("shutting down; resend
@@ -109,6 +109,6 @@ class IngestService final : public v1::Ingest::CallbackService {
   absl::flat_hash_set<Call*> calls_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace georisk
+}  // namespace georisk::ingest
 
 #endif  // GEORISK_SERVICES_INGEST_INGEST_SERVICE_H_

@@ -18,7 +18,7 @@
 #include "services/ingest/testing/fake_graphstore.h"
 #include "services/ingest/testing/records.h"
 
-namespace georisk {
+namespace georisk::ingest {
 namespace {
 
 using ::georisk::ingest::testing::Company;
@@ -101,7 +101,7 @@ class IngestServiceTest : public ::testing::Test {
     return out;
   }
 
-  MetricsRegistry registry_;
+  common::MetricsRegistry registry_;
   IngestServiceOptions options_;
   std::unique_ptr<FakeGraphStore> fake_;
   std::unique_ptr<grpc::Server> graphstore_server_;
@@ -137,7 +137,7 @@ TEST_F(IngestServiceTest, FlowControlBoundsRecordsInFlight) {
   StartIngest();
   fake_->SetApplyDelay(absl::Milliseconds(5));
   std::atomic<double> peak{0};
-  Gauge* in_flight =
+  common::Gauge* in_flight =
       &registry_
            .AddGauge("georisk_ingest_records_in_flight",
                      "Records received and not yet acknowledged by "
@@ -178,7 +178,7 @@ TEST_F(IngestServiceTest, TooManyCallsAtOnceIsResourceExhausted) {
   auto first = stub_->Ingest(&first_context, &first_response);
   ASSERT_TRUE(first->Write(v1::IngestRequest()));
   // Wait until the first call is admitted.
-  Gauge* streams = &registry_
+  common::Gauge* streams = &registry_
                         .AddGauge("georisk_ingest_streams",
                                   "Ingest and IngestBatch calls in progress.")
                         .WithLabels({});
@@ -362,4 +362,4 @@ TEST_F(IngestServiceTest, ClientCancelReleasesTheCall) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::ingest

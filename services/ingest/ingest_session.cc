@@ -61,11 +61,11 @@ absl::Status IngestSession::Start(const v1::IngestOptions& options) {
   const std::string& source = options.snapshot_source();
   if (!source.empty()) {
     if (absl::StripAsciiWhitespace(source).size() != source.size() ||
-        source.size() > storage::kMaxSourceBytes) {
+        source.size() > domain::kMaxSourceBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "options.snapshot_source: must be a source as records carry it "
           "(no surrounding blanks, at most ",
-          storage::kMaxSourceBytes, " bytes)"));
+          domain::kMaxSourceBytes, " bytes)"));
     }
   }
   if (options.origin().size() > kMaxOriginBytes) {
@@ -87,10 +87,10 @@ void IngestSession::Reject(int64_t index, const v1::Mutation& record,
   r->set_field(std::move(field));
   r->set_reason(std::move(reason));
   r->set_idempotency_key(record.idempotency_key().size() <=
-                                 storage::kMaxIdempotencyKeyBytes
+                                 domain::kMaxIdempotencyKeyBytes
                              ? record.idempotency_key()
                              : record.idempotency_key().substr(
-                                   0, storage::kMaxIdempotencyKeyBytes));
+                                   0, domain::kMaxIdempotencyKeyBytes));
   summary_.set_rejected(summary_.rejected() + 1);
   if (metrics_ != nullptr) metrics_->records_rejected->Increment();
 }
@@ -120,7 +120,7 @@ absl::Status IngestSession::Add(
   for (v1::Mutation& record : *records) {
     const int64_t index = next_index_++;
     summary_.set_received(summary_.received() + 1);
-    NormalizeMutation(&record);
+    domain::NormalizeMutation(&record);
     if (snapshot) {
       // Named, even if rejected: a bad new version does not end the old one.
       if (record.has_upsert_signal() && !record.upsert_signal().id().empty()) {
@@ -141,9 +141,9 @@ absl::Status IngestSession::Add(
             session_options_.max_snapshot_signals, " signals and edges"));
       }
     }
-    const absl::Status valid = ValidateRecord(record, session_options_.limits);
+    const absl::Status valid = domain::ValidateRecord(record, session_options_.limits);
     if (!valid.ok()) {
-      FieldError e = SplitFieldError(valid.message());
+      domain::FieldError e = domain::SplitFieldError(valid.message());
       Reject(index, record, std::move(e.field), std::move(e.reason));
       if (summary_.rejected() > session_options_.max_rejections) {
         return absl::ResourceExhaustedError(absl::StrCat(
@@ -315,18 +315,18 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
     for (v1::Signal& signal : *page->mutable_signals()) {
       if (session->NamedSignal(signal.id())) continue;
       if (signal.has_effective_until() &&
-          FromProtoTime(signal.effective_until()) <= now) {
+          base::FromProtoTime(signal.effective_until()) <= now) {
         continue;  // Already ended.
       }
       PendingRecord end;
       end.index = -1;
       if (signal.has_effective_from() &&
-          FromProtoTime(signal.effective_from()) >= now) {
+          base::FromProtoTime(signal.effective_from()) >= now) {
         // Never in effect: nothing to end, so it goes.
         end.mutation.set_delete_signal_id(signal.id());
       } else {
         signal.clear_update_sequence();
-        *signal.mutable_effective_until() = ToProtoTime(now);
+        *signal.mutable_effective_until() = base::ToProtoTime(now);
         *end.mutation.mutable_upsert_signal() = std::move(signal);
       }
       ends.push_back(std::move(end));
@@ -346,7 +346,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
                   for (v1::Edge& e : *chunk.mutable_edges()) {
                     if (e.source() != source || session->NamedEdge(e)) continue;
                     if (e.has_effective_until() &&
-                        FromProtoTime(e.effective_until()) <= now) {
+                        base::FromProtoTime(e.effective_until()) <= now) {
                       continue;  // Already ended.
                     }
                     found.push_back(std::move(e));
@@ -368,7 +368,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
     PendingRecord end;
     end.index = -1;
     if (edge.has_effective_from() &&
-        FromProtoTime(edge.effective_from()) >= now) {
+        base::FromProtoTime(edge.effective_from()) >= now) {
       v1::EdgeKey* key = end.mutation.mutable_delete_edge();
       key->set_from_id(edge.from_id());
       key->set_kind(edge.kind());
@@ -376,7 +376,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
       key->set_product_code(edge.product_code());
     } else {
       edge.clear_update_sequence();
-      *edge.mutable_effective_until() = ToProtoTime(now);
+      *edge.mutable_effective_until() = base::ToProtoTime(now);
       *end.mutation.mutable_upsert_edge() = std::move(edge);
     }
     ends.push_back(std::move(end));

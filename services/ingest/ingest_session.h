@@ -46,7 +46,7 @@ struct SessionOptions {
   int64_t max_batch_bytes = 16 << 20;
   // The ingest-only record rules; unknown fields are rejected at the front
   // door.
-  RecordLimits limits = {1 << 20, /*reject_unknown_fields=*/true};
+  domain::RecordLimits limits = {1 << 20, /*reject_unknown_fields=*/true};
   // A stream with more rejections fails with RESOURCE_EXHAUSTED (the
   // summary would not fit in a response).
   int64_t max_rejections = 100000;
@@ -119,7 +119,7 @@ class IngestSession {
   const std::function<absl::Time()> options_clock_;
   IngestMetrics* const metrics_;
   v1::IngestOptions options_;
-  OwnershipTracker ownership_;
+  domain::OwnershipTracker ownership_;
   int64_t next_index_ = 0;
   struct Queued {
     PendingRecord record;

@@ -66,7 +66,7 @@ class IngestSessionTest : public ::testing::Test {
 
   int64_t LastSequence() { return fake_->store()->LastSequence(); }
 
-  MetricsRegistry registry_;
+  common::MetricsRegistry registry_;
   IngestMetrics metrics_{&registry_};
   std::unique_ptr<FakeGraphStore> fake_;
   std::unique_ptr<GraphStoreClient> client_;
@@ -214,7 +214,7 @@ TEST_F(IngestSessionTest, SnapshotEndsWhatDisappeared) {
   v1::Mutation other = Listing("signal/other", "company/x", "elsewhere");
   v1::Mutation future = Listing("signal/future", "company/x", source);
   *future.mutable_upsert_signal()->mutable_effective_from() =
-      ToProtoTime(kNow + absl::Hours(24 * 30));
+      base::ToProtoTime(kNow + absl::Hours(24 * 30));
   EXPECT_EQ(Run({Listing("signal/a", "company/a", source),
                  Listing("signal/b", "company/b", source),
                  Listing("signal/c", "company/c", source), other, future})
@@ -246,7 +246,7 @@ TEST_F(IngestSessionTest, SnapshotEndsWhatDisappeared) {
     EXPECT_NE(sig.id(), "signal/future") << "never in effect: deleted";
     if (sig.id() == "signal/b") {
       ++ended_b;
-      EXPECT_EQ(FromProtoTime(sig.effective_until()), kNow);
+      EXPECT_EQ(base::FromProtoTime(sig.effective_until()), kNow);
     }
     if (sig.id() == "signal/other") {
       EXPECT_FALSE(sig.has_effective_until());

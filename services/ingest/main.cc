@@ -28,14 +28,14 @@ ABSL_FLAG(int, max_concurrent_calls, 32,
           "Ingest/IngestBatch calls at once; more get RESOURCE_EXHAUSTED.");
 
 int main(int argc, char** argv) {
-  georisk::BlockShutdownSignals();
-  georisk::InitMain("ingest", "georisk ingest: the front door for data.", argc,
+  georisk::common::BlockShutdownSignals();
+  georisk::common::InitMain("ingest", "georisk ingest: the front door for data.", argc,
                     argv);
-  absl::StatusOr<georisk::ServerOptions> options =
-      georisk::ServerOptionsFromFlags({"ingest", 50052, 9465});
-  if (!options.ok()) return georisk::ExitWithError(options.status());
+  absl::StatusOr<georisk::common::ServerOptions> options =
+      georisk::common::ServerOptionsFromFlags({"ingest", 50052, 9465});
+  if (!options.ok()) return georisk::common::ExitWithError(options.status());
 
-  georisk::IngestServiceOptions ingest_options;
+  georisk::ingest::IngestServiceOptions ingest_options;
   ingest_options.session.batch_size = absl::GetFlag(FLAGS_batch_size);
   ingest_options.max_in_flight_records =
       absl::GetFlag(FLAGS_max_in_flight_records);
@@ -46,32 +46,32 @@ int main(int argc, char** argv) {
   if (ingest_options.session.batch_size < 1 ||
       ingest_options.max_in_flight_records < 1 ||
       ingest_options.max_concurrent_calls < 1) {
-    return georisk::ExitWithError(absl::InvalidArgumentError(
+    return georisk::common::ExitWithError(absl::InvalidArgumentError(
         "--batch_size, --max_in_flight_records and --max_concurrent_calls "
         "must be >= 1"));
   }
   if (ingest_options.applier.call_deadline <= absl::ZeroDuration() ||
       ingest_options.applier.retry_deadline < absl::ZeroDuration()) {
-    return georisk::ExitWithError(absl::InvalidArgumentError(
+    return georisk::common::ExitWithError(absl::InvalidArgumentError(
         "--apply_deadline must be > 0 and --retry_deadline >= 0"));
   }
 
-  absl::StatusOr<georisk::ChannelOptions> channel_options =
-      georisk::GraphstoreChannelOptionsFromFlags();
+  absl::StatusOr<georisk::common::ChannelOptions> channel_options =
+      georisk::common::GraphstoreChannelOptionsFromFlags();
   if (!channel_options.ok()) {
-    return georisk::ExitWithError(channel_options.status());
+    return georisk::common::ExitWithError(channel_options.status());
   }
-  auto channel = georisk::MakeChannel(*channel_options);
-  if (!channel.ok()) return georisk::ExitWithError(channel.status());
+  auto channel = georisk::common::MakeChannel(*channel_options);
+  if (!channel.ok()) return georisk::common::ExitWithError(channel.status());
 
-  georisk::MetricsRegistry registry;
-  georisk::IngestService service(georisk::v1::GraphStore::NewStub(*channel),
+  georisk::common::MetricsRegistry registry;
+  georisk::ingest::IngestService service(georisk::v1::GraphStore::NewStub(*channel),
                                  ingest_options, &registry);
-  auto server = georisk::GrpcServer::Start(
+  auto server = georisk::common::GrpcServer::Start(
       *options, {{&service, georisk::v1::Ingest::service_full_name()}},
       &registry);
-  if (!server.ok()) return georisk::ExitWithError(server.status());
+  if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->AddShutdownHook([&service] { service.Shutdown(); });
   (*server)->SetServing(true);
-  return georisk::ServeUntilShutdownSignal(**server);
+  return georisk::common::ServeUntilShutdownSignal(**server);
 }

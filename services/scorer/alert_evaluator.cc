@@ -8,7 +8,7 @@
 #include "base/proto_time.h"
 #include "domain/country_codes.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 absl::Duration FromProtoDuration(const google::protobuf::Duration& d) {
@@ -105,7 +105,7 @@ absl::Status AlertEvaluator::ValidateRules(
       }
     }
     for (int k = 0; k < r.scope().countries_size(); ++k) {
-      if (!storage::IsIso3166Alpha2(r.scope().countries(k))) {
+      if (!domain::IsIso3166Alpha2(r.scope().countries(k))) {
         return bad(absl::StrCat("scope.countries[", k, "]"),
                    "not an ISO 3166-1 alpha-2 code");
       }
@@ -131,7 +131,7 @@ void AlertEvaluator::Restore(const std::vector<v1::Alert>& firing) {
   for (const v1::Alert& a : firing) {
     State& s = states_[a.alert_id()];
     s.last = a;
-    s.last_jump = FromProtoTime(a.update_time());
+    s.last_jump = base::FromProtoTime(a.update_time());
   }
 }
 
@@ -236,9 +236,9 @@ v1::Alert AlertEvaluator::MakeRecord(const v1::AlertRule& rule,
     }
   }
   a.set_graph_sequence(graph_sequence);
-  *a.mutable_start_time() = ToProtoTime(now);
-  *a.mutable_update_time() = ToProtoTime(now);
-  if (state == v1::Alert::RESOLVED) *a.mutable_end_time() = ToProtoTime(now);
+  *a.mutable_start_time() = base::ToProtoTime(now);
+  *a.mutable_update_time() = base::ToProtoTime(now);
+  if (state == v1::Alert::RESOLVED) *a.mutable_end_time() = base::ToProtoTime(now);
   a.set_model_version(model_version_);
   return a;
 }
@@ -277,7 +277,7 @@ void AlertEvaluator::Evaluate(const v1::AlertRule& rule,
     *a.mutable_start_time() = s.last.start_time();
     a.set_score_before(s.last.score_after());
     absl::Duration window = FromProtoDuration(rule.coalesce_window());
-    absl::Time last = FromProtoTime(s.last.update_time());
+    absl::Time last = base::FromProtoTime(s.last.update_time());
     if (now - last >= window) {
       s.last = a;
       s.pending = false;
@@ -352,15 +352,15 @@ std::vector<v1::Alert> AlertEvaluator::Tick(absl::Time now) {
       // The rule is gone from the config: its alerts resolve.
       v1::Alert a = s.last;
       a.set_state(v1::Alert::RESOLVED);
-      *a.mutable_update_time() = ToProtoTime(now);
-      *a.mutable_end_time() = ToProtoTime(now);
+      *a.mutable_update_time() = base::ToProtoTime(now);
+      *a.mutable_end_time() = base::ToProtoTime(now);
       out.push_back(std::move(a));
       it = states_.erase(it);
       continue;
     }
     if (s.pending && now >= s.due) {
       s.last = s.held;
-      *s.last.mutable_update_time() = ToProtoTime(now);
+      *s.last.mutable_update_time() = base::ToProtoTime(now);
       s.pending = false;
       out.push_back(s.last);
     }
@@ -374,8 +374,8 @@ std::vector<v1::Alert> AlertEvaluator::Tick(absl::Time now) {
         v1::Alert a = s.last;
         a.set_state(v1::Alert::RESOLVED);
         a.set_score_before(s.last.score_after());
-        *a.mutable_update_time() = ToProtoTime(now);
-        *a.mutable_end_time() = ToProtoTime(now);
+        *a.mutable_update_time() = base::ToProtoTime(now);
+        *a.mutable_end_time() = base::ToProtoTime(now);
         out.push_back(std::move(a));
         it = states_.erase(it);
         continue;
@@ -386,4 +386,4 @@ std::vector<v1::Alert> AlertEvaluator::Tick(absl::Time now) {
   return out;
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

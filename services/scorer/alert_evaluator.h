@@ -45,7 +45,7 @@
 #include "georisk/v1/model.pb.h"
 #include "georisk/v1/score.pb.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 class AlertEvaluator {
  public:
@@ -113,6 +113,6 @@ class AlertEvaluator {
   std::map<std::string, State> states_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_ALERT_EVALUATOR_H_

@@ -3,7 +3,7 @@
 #include "gtest/gtest.h"
 #include "base/proto_time.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);  // 2026-01-01.
@@ -79,7 +79,7 @@ TEST(AlertEvaluatorTest, BandCrossingFiresAndCarriesTheChange) {
   ASSERT_EQ(a.reasons_size(), 1);
   EXPECT_EQ(a.reasons(0), "VEU revoked for facility/samsung-xian");
   EXPECT_EQ(a.model_version(), "v1");
-  EXPECT_EQ(FromProtoTime(a.start_time()), kT0);
+  EXPECT_EQ(base::FromProtoTime(a.start_time()), kT0);
   EXPECT_EQ(e.firing(), 1);
 }
 
@@ -97,8 +97,8 @@ TEST(AlertEvaluatorTest, HysteresisKeepsAHoveringScoreFromFlapping) {
   auto out = e.OnScoreChanges({Move(58.1, 57.9)}, 3, t, Reasons());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].state(), v1::Alert::RESOLVED);
-  EXPECT_EQ(FromProtoTime(out[0].end_time()), t);
-  EXPECT_EQ(FromProtoTime(out[0].start_time()), kT0);
+  EXPECT_EQ(base::FromProtoTime(out[0].end_time()), t);
+  EXPECT_EQ(base::FromProtoTime(out[0].start_time()), kT0);
   EXPECT_EQ(e.firing(), 0);
   // Back above: fires again (a new episode).
   out = e.OnScoreChanges({Move(57.9, 60)}, 4, t + absl::Seconds(1), Reasons());
@@ -124,7 +124,7 @@ TEST(AlertEvaluatorTest, BandChangeWhileFiringUpdatesAfterTheCoalesceWindow) {
   EXPECT_DOUBLE_EQ(out[0].score_after(), 85);
   EXPECT_DOUBLE_EQ(out[0].score_before(), 65);  // The last record's after.
   EXPECT_EQ(out[0].graph_sequence(), 3);
-  EXPECT_EQ(FromProtoTime(out[0].start_time()), kT0);
+  EXPECT_EQ(base::FromProtoTime(out[0].start_time()), kT0);
   EXPECT_TRUE(e.Tick(kT0 + absl::Seconds(31)).empty());
 }
 
@@ -223,4 +223,4 @@ TEST(AlertEvaluatorTest, RulesAreValidatedFieldByField) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::scorer

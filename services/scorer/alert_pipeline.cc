@@ -4,12 +4,12 @@
 
 #include "services/common/log.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 AlertPipeline::AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
                              storage::AlertLog* log,
                              std::function<absl::Time()> clock,
-                             MetricsRegistry* registry)
+                             common::MetricsRegistry* registry)
     : evaluator_(std::move(evaluator)), log_(log), clock_(std::move(clock)) {
   records_ = &registry->AddCounter(
       "georisk_alert_records_total",
@@ -34,7 +34,7 @@ absl::Status AlertPipeline::Restore() {
   if (!active.ok()) return active.status();
   absl::MutexLock lock(&mu_);
   evaluator_->Restore(*active);
-  log::Info("alert state restored",
+  common::log::Info("alert state restored",
             {{"firing", static_cast<int64_t>(active->size())},
              {"log_head", log_->head()}});
   return absl::OkStatus();
@@ -64,7 +64,7 @@ void AlertPipeline::Write(std::vector<v1::Alert> records) {
   if (!written.ok()) {
     // Not announced: better silent than announced and then lost.
     write_errors_->Increment(static_cast<double>(n));
-    log::Error("cannot write alert records; they are not announced",
+    common::log::Error("cannot write alert records; they are not announced",
                {{"records", static_cast<int64_t>(n)},
                 {"error", written.status().ToString()}});
     return;
@@ -73,7 +73,7 @@ void AlertPipeline::Write(std::vector<v1::Alert> records) {
     records_
         ->WithLabels({a.state() == v1::Alert::FIRING ? "firing" : "resolved"})
         .Increment();
-    log::Info("alert", {{"sequence", a.sequence()},
+    common::log::Info("alert", {{"sequence", a.sequence()},
                         {"alert_id", a.alert_id()},
                         {"state", v1::Alert::State_Name(a.state())},
                         {"score_before", a.score_before()},
@@ -82,4 +82,4 @@ void AlertPipeline::Write(std::vector<v1::Alert> records) {
   }
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -30,7 +30,7 @@
 #include "services/scorer/alert_evaluator.h"
 #include "storage/alert_log.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 class AlertPipeline {
  public:
@@ -38,7 +38,7 @@ class AlertPipeline {
 
   AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
                 storage::AlertLog* log, std::function<absl::Time()> clock,
-                MetricsRegistry* registry);
+                common::MetricsRegistry* registry);
 
   // Rebuilds the evaluator's state from the alerts still firing in the log.
   absl::Status Restore();
@@ -60,10 +60,10 @@ class AlertPipeline {
   storage::AlertLog* const log_;
   const std::function<absl::Time()> clock_;
   std::vector<Notify> notifiers_;
-  Family<Counter>* records_;
-  Counter* write_errors_;
+  common::Family<common::Counter>* records_;
+  common::Counter* write_errors_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_ALERT_PIPELINE_H_

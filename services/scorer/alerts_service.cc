@@ -6,19 +6,19 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
                                const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(common::ToGrpcStatus(status));
   return reactor;
 }
 
 class Refused final : public grpc::ServerWriteReactor<v1::WatchAlertsResponse> {
  public:
-  explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+  explicit Refused(const absl::Status& s) { Finish(common::ToGrpcStatus(s)); }
   void OnDone() override { delete this; }
 };
 
@@ -97,7 +97,7 @@ grpc::ServerWriteReactor<v1::WatchAlertsResponse>* AlertsService::WatchAlerts(
   auto filter = std::make_shared<v1::AlertFilter>(request->filter());
   storage::AlertLog* log = log_;
   const int batch = options_.watch_batch;
-  return new FollowReactor<v1::WatchAlertsResponse>(
+  return new common::FollowReactor<v1::WatchAlertsResponse>(
       &hub_, from,
       [log, filter, batch, slot](
           int64_t* next, v1::WatchAlertsResponse* out) -> absl::StatusOr<bool> {
@@ -128,4 +128,4 @@ grpc::ServerUnaryReactor* AlertsService::GetAlertRules(
   return Done(context, absl::OkStatus());
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -21,7 +21,7 @@
 #include "services/common/follow_stream.h"
 #include "storage/alert_log.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 struct AlertsServiceOptions {
   int max_watchers = 256;
@@ -57,13 +57,13 @@ class AlertsService final : public v1::Alerts::CallbackService {
   const std::vector<v1::AlertRule> rules_;
   const std::string model_version_;
   const AlertsServiceOptions options_;
-  FollowHub hub_;
+  common::FollowHub hub_;
   std::atomic<int> watchers_{0};
 };
 
 // Checks an AlertFilter; INVALID_ARGUMENT naming "filter.<field>".
 absl::Status ValidateAlertFilter(const v1::AlertFilter& filter);
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_ALERTS_SERVICE_H_

@@ -14,7 +14,7 @@
 #include "services/common/server.h"
 #include "services/scorer/alert_evaluator.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 std::string TempDir() {
@@ -46,11 +46,11 @@ class AlertsServiceTest : public ::testing::Test {
     service_ = std::make_unique<AlertsService>(
         log_.get(), AlertEvaluator::DefaultRules(), "v-test",
         AlertsServiceOptions{});
-    ServerOptions options;
+    common::ServerOptions options;
     options.service_name = "scorer";
     options.metrics_address = "";
     options.shutdown_grace = absl::Seconds(2);
-    server_ = std::move(*GrpcServer::Start(
+    server_ = std::move(*common::GrpcServer::Start(
         options, {{service_.get(), v1::Alerts::service_full_name()}},
         &registry_));
     server_->AddShutdownHook([this] { service_->Shutdown(); });
@@ -94,10 +94,10 @@ class AlertsServiceTest : public ::testing::Test {
   }
 
   std::string dir_ = TempDir();
-  MetricsRegistry registry_;
+  common::MetricsRegistry registry_;
   std::unique_ptr<storage::AlertLog> log_;
   std::unique_ptr<AlertsService> service_;
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<common::GrpcServer> server_;
   std::unique_ptr<v1::Alerts::Stub> stub_;
 };
 
@@ -180,4 +180,4 @@ TEST_F(AlertsServiceTest, GetAlertRulesShowsTheRulesInForce) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -8,7 +8,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 FeedFollower::FeedFollower(
     std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
@@ -65,7 +65,7 @@ void FeedFollower::Run() {
       status = Follow();
       if (status.code() == absl::StatusCode::kOutOfRange) {
         // The changes we need were trimmed: start over from a snapshot.
-        log::Warning("change feed trimmed past our sequence; bootstrapping",
+        common::log::Warning("change feed trimmed past our sequence; bootstrapping",
                      {{"applied_sequence", applied_.load()},
                       {"error", std::string(status.message())}});
         status = Bootstrap();
@@ -81,7 +81,7 @@ void FeedFollower::Run() {
       continue;
     }
     SetError(status);
-    log::Warning("graph feed interrupted; retrying",
+    common::log::Warning("graph feed interrupted; retrying",
                  {{"error", status.ToString()},
                   {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
     if (!Sleep(backoff)) return;
@@ -97,7 +97,7 @@ absl::Status FeedFollower::LoadFromMirror() {
   if (absl::Status s = mirror_->ReadAll(&entities, &edges, &signals); !s.ok()) {
     return s;
   }
-  log::Info("resuming from the local copy of the graph",
+  common::log::Info("resuming from the local copy of the graph",
             {{"sequence", sequence},
              {"entities", static_cast<int64_t>(entities.size())},
              {"edges", static_cast<int64_t>(edges.size())}});
@@ -143,13 +143,13 @@ absl::Status FeedFollower::Bootstrap() {
                                  absl::MakeConstSpan(signals).subspan(s0));
     }
     if (!status.ok()) context.TryCancel();
-    absl::Status finished = FromGrpcStatus(reader->Finish());
+    absl::Status finished = common::FromGrpcStatus(reader->Finish());
     if (status.ok()) status = finished;
   }
   clear_call();
   if (status.ok()) status = mirror_->FinishReplace(sequence);
   if (!status.ok()) return status;
-  log::Info("bootstrapped from a graph snapshot",
+  common::log::Info("bootstrapped from a graph snapshot",
             {{"sequence", sequence},
              {"entities", static_cast<int64_t>(entities.size())},
              {"edges", static_cast<int64_t>(edges.size())},
@@ -189,7 +189,7 @@ absl::Status FeedFollower::Follow() {
     applied_.store(changes.back().sequence());
     SetError(absl::OkStatus());
   }
-  absl::Status finished = FromGrpcStatus(reader->Finish());
+  absl::Status finished = common::FromGrpcStatus(reader->Finish());
   {
     absl::MutexLock lock(&mu_);
     call_ = nullptr;
@@ -199,4 +199,4 @@ absl::Status FeedFollower::Follow() {
   return finished.ok() ? absl::UnavailableError("feed ended") : finished;
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

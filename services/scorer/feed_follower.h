@@ -33,7 +33,7 @@
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "storage/graph_mirror.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 // What the follower feeds.
 class GraphFeedConsumer {
@@ -110,6 +110,6 @@ class FeedFollower {
   std::thread thread_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_FEED_FOLLOWER_H_

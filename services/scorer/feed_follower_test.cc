@@ -16,7 +16,7 @@
 #include "services/graphstore/graphstore_service.h"
 #include "storage/rocksdb_graph_store.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 std::string TempDir() {
@@ -96,13 +96,13 @@ class FeedFollowerTest : public ::testing::Test {
     options.changelog_retention_count = retention;
     options.changelog_trim_interval = absl::ZeroDuration();
     store_ = std::move(*storage::RocksDbGraphStore::Open(options));
-    service_ = std::make_unique<GraphStoreService>(
-        store_.get(), GraphStoreServiceOptions{}, &registry_);
-    ServerOptions server_options;
+    service_ = std::make_unique<graphstore::GraphStoreService>(
+        store_.get(), graphstore::GraphStoreServiceOptions{}, &registry_);
+    common::ServerOptions server_options;
     server_options.service_name = "graphstore";
     server_options.listen_address = absl::StrCat("127.0.0.1:", port);
     server_options.metrics_address = "";
-    server_ = std::move(*GrpcServer::Start(
+    server_ = std::move(*common::GrpcServer::Start(
         server_options, {{service_.get(), v1::GraphStore::service_full_name()}},
         &registry_));
     server_->AddShutdownHook([this] { service_->Shutdown(); });
@@ -137,10 +137,10 @@ class FeedFollowerTest : public ::testing::Test {
   }
 
   std::string dir_ = TempDir();
-  MetricsRegistry registry_;
+  common::MetricsRegistry registry_;
   std::unique_ptr<storage::RocksDbGraphStore> store_;
-  std::unique_ptr<GraphStoreService> service_;
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<graphstore::GraphStoreService> service_;
+  std::unique_ptr<common::GrpcServer> server_;
   int port_ = 0;
 };
 
@@ -221,4 +221,4 @@ TEST_F(FeedFollowerTest, SurvivesAGraphstoreRestart) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -75,21 +75,21 @@ std::vector<char*> MergeRepeatedUrls(int argc, char** argv,
 }  // namespace
 
 int main(int argc, char** argv) {
-  georisk::BlockShutdownSignals();
+  georisk::common::BlockShutdownSignals();
   std::string merged_urls;
   std::vector<char*> args = MergeRepeatedUrls(argc, argv, &merged_urls);
-  georisk::InitMain("scorer", "georisk scorer: risk scores and alerts.",
+  georisk::common::InitMain("scorer", "georisk scorer: risk scores and alerts.",
                     static_cast<int>(args.size()), args.data());
-  absl::StatusOr<georisk::ServerOptions> options =
-      georisk::ServerOptionsFromFlags({"scorer", 50053, 9466});
-  if (!options.ok()) return georisk::ExitWithError(options.status());
+  absl::StatusOr<georisk::common::ServerOptions> options =
+      georisk::common::ServerOptionsFromFlags({"scorer", 50053, 9466});
+  if (!options.ok()) return georisk::common::ExitWithError(options.status());
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (data_dir.empty()) {
-    return georisk::ExitWithError(
+    return georisk::common::ExitWithError(
         absl::InvalidArgumentError("--data_dir: required"));
   }
-  if (absl::Status s = georisk::EnsureDirectory(data_dir); !s.ok()) {
-    return georisk::ExitWithError(s);
+  if (absl::Status s = georisk::common::EnsureDirectory(data_dir); !s.ok()) {
+    return georisk::common::ExitWithError(s);
   }
 
   absl::StatusOr<georisk::v1::ModelConfig> config =
@@ -97,40 +97,40 @@ int main(int argc, char** argv) {
           ? georisk::scorer::DefaultModelConfig()
           : georisk::scorer::LoadModelConfig(absl::GetFlag(FLAGS_model_config));
   if (!config.ok()) {
-    return georisk::ExitWithError(absl::InvalidArgumentError(
+    return georisk::common::ExitWithError(absl::InvalidArgumentError(
         absl::StrCat("--model_config: ", config.status().message())));
   }
   auto engine = georisk::scorer::Engine::Create(*config);
-  if (!engine.ok()) return georisk::ExitWithError(engine.status());
-  georisk::log::Info("model loaded", {{"version", config->version()},
+  if (!engine.ok()) return georisk::common::ExitWithError(engine.status());
+  georisk::common::log::Info("model loaded", {{"version", config->version()},
                                       {"sha256", config->sha256()}});
 
   auto mirror = georisk::storage::GraphMirror::Open({data_dir + "/mirror"});
-  if (!mirror.ok()) return georisk::ExitWithError(mirror.status());
+  if (!mirror.ok()) return georisk::common::ExitWithError(mirror.status());
   auto alert_log = georisk::storage::AlertLog::Open({data_dir + "/alerts"});
-  if (!alert_log.ok()) return georisk::ExitWithError(alert_log.status());
+  if (!alert_log.ok()) return georisk::common::ExitWithError(alert_log.status());
 
   // Alerts: the config's rules (or the defaults), state restored from the
   // log so a restart neither re-fires nor forgets.
   std::vector<georisk::v1::AlertRule> rules(config->alert_rules().begin(),
                                             config->alert_rules().end());
-  if (absl::Status s = georisk::AlertEvaluator::ValidateRules(rules); !s.ok()) {
-    return georisk::ExitWithError(absl::InvalidArgumentError(
+  if (absl::Status s = georisk::scorer::AlertEvaluator::ValidateRules(rules); !s.ok()) {
+    return georisk::common::ExitWithError(absl::InvalidArgumentError(
         absl::StrCat("--model_config: ", s.message())));
   }
-  auto evaluator = std::make_unique<georisk::AlertEvaluator>(
+  auto evaluator = std::make_unique<georisk::scorer::AlertEvaluator>(
       rules, config->bands(), config->version());
   const std::vector<georisk::v1::AlertRule> rules_in_force = evaluator->rules();
 
-  georisk::MetricsRegistry registry;
-  georisk::ScoreState state(
+  georisk::common::MetricsRegistry registry;
+  georisk::scorer::ScoreState state(
       std::move(*engine), [] { return absl::Now(); },
       absl::GetFlag(FLAGS_change_log_capacity), &registry);
-  georisk::AlertPipeline pipeline(
+  georisk::scorer::AlertPipeline pipeline(
       std::move(evaluator), alert_log->get(), [] { return absl::Now(); },
       &registry);
   if (absl::Status s = pipeline.Restore(); !s.ok()) {
-    return georisk::ExitWithError(s);
+    return georisk::common::ExitWithError(s);
   }
   state.AddListener(
       [&pipeline](const std::vector<georisk::v1::ScoreChange>& changes,
@@ -157,43 +157,43 @@ int main(int argc, char** argv) {
       });
   // Alertmanager: told about every record once it is durable; firing alerts
   // from before a restart are announced again.
-  std::unique_ptr<georisk::AlertmanagerNotifier> notifier;
+  std::unique_ptr<georisk::scorer::AlertmanagerNotifier> notifier;
   if (!absl::GetFlag(FLAGS_alertmanager_url).empty()) {
-    georisk::AlertmanagerNotifierOptions notifier_options;
+    georisk::scorer::AlertmanagerNotifierOptions notifier_options;
     notifier_options.urls = absl::GetFlag(FLAGS_alertmanager_url);
     notifier_options.resend_interval =
         absl::GetFlag(FLAGS_alertmanager_resend_interval);
     notifier_options.generator_url_base = absl::GetFlag(FLAGS_external_url);
     auto created =
-        georisk::AlertmanagerNotifier::Create(notifier_options, &registry);
+        georisk::scorer::AlertmanagerNotifier::Create(notifier_options, &registry);
     if (!created.ok()) {
-      return georisk::ExitWithError(absl::InvalidArgumentError(
+      return georisk::common::ExitWithError(absl::InvalidArgumentError(
           absl::StrCat("--alertmanager_url: ", created.status().message())));
     }
     notifier = std::move(*created);
     notifier->Start();
     auto active = (*alert_log)->Active();
-    if (!active.ok()) return georisk::ExitWithError(active.status());
+    if (!active.ok()) return georisk::common::ExitWithError(active.status());
     for (const auto& a : *active) notifier->Update(a);
     pipeline.AddNotifier(
         [n = notifier.get()](const georisk::v1::Alert& a) { n->Update(a); });
   }
-  georisk::ScorerService scorer(&state, {}, &registry);
-  georisk::AlertsService alerts(alert_log->get(), rules_in_force,
+  georisk::scorer::ScorerService scorer(&state, {}, &registry);
+  georisk::scorer::AlertsService alerts(alert_log->get(), rules_in_force,
                                 config->version(), {});
-  auto server = georisk::GrpcServer::Start(
+  auto server = georisk::common::GrpcServer::Start(
       *options,
       {{&scorer, georisk::v1::Scorer::service_full_name()},
        {&alerts, georisk::v1::Alerts::service_full_name()}},
       &registry);
-  if (!server.ok()) return georisk::ExitWithError(server.status());
+  if (!server.ok()) return georisk::common::ExitWithError(server.status());
 
-  auto channel_options = georisk::GraphstoreChannelOptionsFromFlags();
+  auto channel_options = georisk::common::GraphstoreChannelOptionsFromFlags();
   if (!channel_options.ok())
-    return georisk::ExitWithError(channel_options.status());
-  auto channel = georisk::MakeChannel(*channel_options);
-  if (!channel.ok()) return georisk::ExitWithError(channel.status());
-  georisk::FeedFollower follower(georisk::v1::GraphStore::NewStub(*channel),
+    return georisk::common::ExitWithError(channel_options.status());
+  auto channel = georisk::common::MakeChannel(*channel_options);
+  if (!channel.ok()) return georisk::common::ExitWithError(channel.status());
+  georisk::scorer::FeedFollower follower(georisk::v1::GraphStore::NewStub(*channel),
                                  mirror->get(), &state, {});
   follower.Start();
 
@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
     scorer.Shutdown();
     alerts.Shutdown();
   });
-  int code = georisk::ServeUntilShutdownSignal(**server);
+  int code = georisk::common::ServeUntilShutdownSignal(**server);
   ticker.join();
   alert_ticker.join();
   if (notifier != nullptr) notifier->Stop();

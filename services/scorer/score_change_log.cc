@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 int64_t ScoreChangeLog::Append(std::vector<v1::ScoreChange> changes) {
   absl::MutexLock lock(&mu_);
@@ -48,4 +48,4 @@ absl::StatusOr<int64_t> ScoreChangeLog::Read(
   return next;
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

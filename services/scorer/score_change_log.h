@@ -25,7 +25,7 @@
 #include "absl/time/time.h"
 #include "georisk/v1/score.pb.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 class ScoreChangeLog {
  public:
@@ -50,6 +50,6 @@ class ScoreChangeLog {
   int64_t head_ ABSL_GUARDED_BY(mu_) = 0;  // Sequence of changes_.back().
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_SCORE_CHANGE_LOG_H_

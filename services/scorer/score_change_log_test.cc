@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 std::vector<v1::ScoreChange> Changes(int n, int first_id) {
@@ -54,4 +54,4 @@ TEST(ScoreChangeLogTest, WaitWakesOnAppendAndTimesOut) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::scorer

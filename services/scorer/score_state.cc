@@ -4,11 +4,11 @@
 
 #include "services/common/log.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 ScoreState::ScoreState(std::unique_ptr<scorer::Engine> engine,
                        std::function<absl::Time()> clock,
-                       size_t change_log_capacity, MetricsRegistry* registry)
+                       size_t change_log_capacity, common::MetricsRegistry* registry)
     : clock_(std::move(clock)),
       engine_(std::move(engine)),
       change_log_(change_log_capacity) {
@@ -22,7 +22,7 @@ ScoreState::ScoreState(std::unique_ptr<scorer::Engine> engine,
         &registry
              ->AddHistogram("georisk_scorer_apply_seconds",
                             "Time to rescore one graph change, seconds.", {},
-                            MetricsRegistry::DefaultLatencyBuckets())
+                            common::MetricsRegistry::DefaultLatencyBuckets())
              .WithLabels({});
   }
 }
@@ -42,7 +42,7 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
   sequence_.store(sequence);
   head_.store(std::max(head_.load(), sequence));
   loaded_.store(true);
-  log::Info("scored the whole graph",
+  common::log::Info("scored the whole graph",
             {{"sequence", sequence},
              {"entities", engine_->entity_count()},
              {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
@@ -89,7 +89,7 @@ void ScoreState::Publish(const scorer::ScoreUpdate& update,
   absl::StatusOr<std::vector<v1::ScoreChange>> changes =
       engine_->ScoreChanges(update);
   if (!changes.ok()) {
-    log::Error("score changes lost", {{"sequence", sequence},
+    common::log::Error("score changes lost", {{"sequence", sequence},
                                       {"error", changes.status().ToString()}});
     return;
   }
@@ -99,4 +99,4 @@ void ScoreState::Publish(const scorer::ScoreUpdate& update,
   change_log_.Append(*std::move(changes));
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

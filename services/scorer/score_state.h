@@ -30,7 +30,7 @@
 #include "services/scorer/model/engine.h"
 #include "services/scorer/score_change_log.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 class ScoreState final : public GraphFeedConsumer {
  public:
@@ -44,7 +44,7 @@ class ScoreState final : public GraphFeedConsumer {
   // `registry` (not owned, may be null) gets the scoring metrics.
   ScoreState(std::unique_ptr<scorer::Engine> engine,
              std::function<absl::Time()> clock, size_t change_log_capacity,
-             MetricsRegistry* registry = nullptr);
+             common::MetricsRegistry* registry = nullptr);
 
   // GraphFeedConsumer.
   void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
@@ -106,10 +106,10 @@ class ScoreState final : public GraphFeedConsumer {
   std::atomic<int64_t> sequence_{0};
   std::vector<Listener> listeners_;
   ScoreChangeLog change_log_;
-  Counter* changes_applied_ = nullptr;
-  Histogram* apply_seconds_ = nullptr;
+  common::Counter* changes_applied_ = nullptr;
+  common::Histogram* apply_seconds_ = nullptr;
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_SCORE_STATE_H_

@@ -9,7 +9,7 @@
 #include "services/common/grpc_status.h"
 #include "domain/country_codes.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 constexpr int kMaxBatchIds = 1000;
@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
     context->AddTrailingMetadata("grpc-retry-pushback-ms", "2000");
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(common::ToGrpcStatus(status));
   return reactor;
 }
 
@@ -50,7 +50,7 @@ absl::Status CheckFilters(v1::Factor factor, v1::Entity::Kind kind,
   if (!v1::Entity::Kind_IsValid(kind)) {
     return Invalid("entity_kind", absl::StrCat("unknown value ", kind));
   }
-  if (!country.empty() && !storage::IsIso3166Alpha2(country)) {
+  if (!country.empty() && !domain::IsIso3166Alpha2(country)) {
     return Invalid("country", absl::StrCat("\"", country,
                                            "\" is not an ISO 3166-1 alpha-2 "
                                            "code"));
@@ -78,7 +78,7 @@ class Slot {
 }  // namespace
 
 ScorerService::ScorerService(ScoreState* state, ScorerServiceOptions options,
-                             MetricsRegistry* registry)
+                             common::MetricsRegistry* registry)
     : state_(state),
       options_(options),
       hub_([state] { return state->change_log().head(); },
@@ -268,7 +268,7 @@ ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
   class Refused final
       : public grpc::ServerWriteReactor<v1::WatchScoreChangesResponse> {
    public:
-    explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+    explicit Refused(const absl::Status& s) { Finish(common::ToGrpcStatus(s)); }
     void OnDone() override { delete this; }
   };
   absl::Status s =
@@ -312,7 +312,7 @@ ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
   filter->kind = request->entity_kind();
   filter->country = request->country();
   ScoreChangeLog* log = &state_->change_log();
-  return new FollowReactor<v1::WatchScoreChangesResponse>(
+  return new common::FollowReactor<v1::WatchScoreChangesResponse>(
       &hub_, log->head() + 1,
       [log, filter, slot](int64_t* next, v1::WatchScoreChangesResponse* out)
           -> absl::StatusOr<bool> {
@@ -337,4 +337,4 @@ grpc::ServerUnaryReactor* ScorerService::GetModel(
   return Done(context, config.status());
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -19,7 +19,7 @@
 #include "services/common/metrics.h"
 #include "services/scorer/score_state.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 struct ScorerServiceOptions {
   // RunScenario: overrides per scenario, and scenarios computed at once
@@ -35,7 +35,7 @@ struct ScorerServiceOptions {
 class ScorerService final : public v1::Scorer::CallbackService {
  public:
   ScorerService(ScoreState* state, ScorerServiceOptions options,
-                MetricsRegistry* registry);
+                common::MetricsRegistry* registry);
   ~ScorerService() override;
 
   // Ends every WatchScoreChanges stream with UNAVAILABLE. Idempotent.
@@ -70,11 +70,11 @@ class ScorerService final : public v1::Scorer::CallbackService {
  private:
   ScoreState* const state_;
   const ScorerServiceOptions options_;
-  FollowHub hub_;
+  common::FollowHub hub_;
   std::atomic<int> scenarios_{0};
   std::atomic<int> watchers_{0};
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_SCORER_SERVICE_H_

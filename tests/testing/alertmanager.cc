@@ -31,7 +31,7 @@ absl::StatusOr<Alertmanager> StartAlertmanager(const std::string& name,
     std::ofstream out(config);
     out << kConfig;
   }
-  HttpClient client;
+  scorer::HttpClient client;
   absl::Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
     const int port = PickFreePort();
@@ -68,7 +68,7 @@ absl::StatusOr<Alertmanager> StartAlertmanager(const std::string& name,
 absl::StatusOr<std::vector<Struct>> ListAlerts(const std::string& url,
                                                const std::string& query) {
   auto response =
-      HttpClient().Get(url + "/api/v2/alerts" + query, absl::Seconds(10));
+      scorer::HttpClient().Get(url + "/api/v2/alerts" + query, absl::Seconds(10));
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     return absl::InternalError(

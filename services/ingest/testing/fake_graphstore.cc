@@ -42,7 +42,7 @@ class DirectClient final : public GraphStoreClient {
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
                                const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(common::ToGrpcStatus(status));
   return reactor;
 }
 
@@ -78,7 +78,7 @@ class Service final : public v1::GraphStore::CallbackService {
       absl::StatusOr<std::vector<v1::ExportSnapshotResponse>> chunks =
           fake->ExportSnapshot();
       if (!chunks.ok()) {
-        Finish(ToGrpcStatus(chunks.status()));
+        Finish(common::ToGrpcStatus(chunks.status()));
         return;
       }
       chunks_ = std::move(*chunks);
@@ -227,7 +227,7 @@ absl::StatusOr<v1::ApplyResponse> FakeGraphStore::Apply(
   if (!result.ok()) return result.status();
   v1::ApplyResponse response;
   response.set_sequence(result->sequence);
-  *response.mutable_commit_time() = ToProtoTime(result->commit_time);
+  *response.mutable_commit_time() = base::ToProtoTime(result->commit_time);
   for (v1::MutationOutcome o : result->outcomes) response.add_outcomes(o);
   response.set_cascaded_edge_deletes(result->cascaded_edge_deletes);
   return response;
@@ -242,7 +242,7 @@ absl::StatusOr<v1::ListSignalsResponse> FakeGraphStore::ListSignals(
   query.page_size = request.page_size();
   query.page_token = request.page_token();
   if (request.has_active_at())
-    query.active_at = FromProtoTime(request.active_at());
+    query.active_at = base::FromProtoTime(request.active_at());
   absl::StatusOr<storage::SignalPage> page = store_->ListSignals(query);
   if (!page.ok()) return page.status();
   v1::ListSignalsResponse response;

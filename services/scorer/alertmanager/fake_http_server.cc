@@ -18,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 // Reads until `*buf` holds `n` bytes; false if the peer closes or errs.
@@ -170,4 +170,4 @@ void FakeHttpServer::Serve(int fd) {
   close(fd);
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -30,7 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 struct FakeHttpRequest {
   std::string method;
@@ -93,6 +93,6 @@ class FakeHttpServer {
   std::thread accept_thread_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_ALERTMANAGER_FAKE_HTTP_SERVER_H_

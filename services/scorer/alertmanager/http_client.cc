@@ -25,7 +25,7 @@
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 // Closes a file descriptor on scope exit.
@@ -576,4 +576,4 @@ absl::StatusOr<HttpClientResponse> HttpClient::Exchange(
   return response;
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

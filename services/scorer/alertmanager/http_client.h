@@ -5,8 +5,8 @@
 // one request per connection (`Connection: close`), one deadline for the
 // whole exchange.
 //
-//   georisk::HttpClient client;
-//   absl::StatusOr<georisk::HttpClientResponse> response = client.Post(
+//   georisk::scorer::HttpClient client;
+//   absl::StatusOr<georisk::scorer::HttpClientResponse> response = client.Post(
 //       "http://127.0.0.1:9093/api/v2/alerts", "application/json", body,
 //       absl::Seconds(10));
 //   if (!response.ok()) return response.status();   // Network trouble.
@@ -34,7 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 // The parts of an `http://host[:port][/path][?query]` URL a client needs.
 struct HttpUrl {
@@ -112,6 +112,6 @@ class HttpClient {
   const HttpClientOptions options_;
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_ALERTMANAGER_HTTP_CLIENT_H_

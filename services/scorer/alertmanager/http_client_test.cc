@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "services/scorer/alertmanager/fake_http_server.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 using ::testing::HasSubstr;
@@ -338,4 +338,4 @@ TEST(HttpClientTest, RejectsBadArguments) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -16,7 +16,7 @@
 #include "base/proto_time.h"
 #include "services/common/score_names.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 constexpr char kApiPath[] = "/api/v2/alerts";
@@ -153,7 +153,7 @@ const char* SeverityName(v1::Severity severity) {
 }
 
 std::string Quoted(absl::string_view s) {
-  return absl::StrCat("\"", log::JsonEscape(s), "\"");
+  return absl::StrCat("\"", common::log::JsonEscape(s), "\"");
 }
 
 // The labels of `alert` as a JSON object, in a fixed order.
@@ -164,7 +164,7 @@ std::string LabelsJson(const v1::Alert& alert,
       {"entity_id", alert.entity_id()},
       {"entity_kind", KindName(alert.entity_kind())},
       {"country", alert.country()},
-      {"factor", FactorName(alert.factor())},
+      {"factor", common::FactorName(alert.factor())},
       {"severity", SeverityName(alert.severity())},
   };
   std::vector<std::string> fields;
@@ -191,7 +191,7 @@ std::string Summary(const v1::Alert& a) {
       a.entity_name().empty()
           ? a.entity_id()
           : absl::StrCat(a.entity_name(), " (", a.entity_id(), ")");
-  const std::string band(BandName(a.band_after()));
+  const std::string band(common::BandName(a.band_after()));
   return absl::StrCat(who, ": score ", Score(a.score_before()), " \u2192 ",
                       Score(a.score_after()),
                       band.empty() ? "" : absl::StrCat(" (", band, ")"));
@@ -201,15 +201,15 @@ std::string Description(const v1::Alert& a) {
   std::vector<std::string> lines;
   std::string line = absl::StrCat("Score ", Score(a.score_before()), " \u2192 ",
                                   Score(a.score_after()));
-  const std::string before(BandName(a.band_before()));
-  const std::string after(BandName(a.band_after()));
+  const std::string before(common::BandName(a.band_before()));
+  const std::string after(common::BandName(a.band_after()));
   if (!before.empty() || !after.empty()) {
     absl::StrAppend(&line, "; band ", before.empty() ? "none" : before,
                     " \u2192 ", after.empty() ? "none" : after);
   }
   lines.push_back(absl::StrCat(line, "."));
   lines.push_back(
-      absl::StrCat("Factor that moved most: ", FactorName(a.factor()), "."));
+      absl::StrCat("Factor that moved most: ", common::FactorName(a.factor()), "."));
   if (a.reasons_size() > 0) {
     lines.push_back("Reasons:");
     for (const std::string& reason : a.reasons()) {
@@ -256,18 +256,18 @@ HttpClientOptions ClientOptions() {
 
 absl::StatusOr<std::unique_ptr<AlertmanagerNotifier>>
 AlertmanagerNotifier::Create(AlertmanagerNotifierOptions options,
-                             MetricsRegistry* metrics) {
+                             common::MetricsRegistry* metrics) {
   if (absl::Status s = Validate(options); !s.ok()) return s;
   if (!options.clock) options.clock = [] { return absl::Now(); };
   while (absl::EndsWith(options.generator_url_base, "/")) {
     options.generator_url_base.pop_back();
   }
-  std::unique_ptr<MetricsRegistry> owned;
+  std::unique_ptr<common::MetricsRegistry> owned;
   if (metrics == nullptr) {
-    owned = std::make_unique<MetricsRegistry>();
+    owned = std::make_unique<common::MetricsRegistry>();
     metrics = owned.get();
   }
-  Family<Counter>& requests = metrics->AddCounter(
+  common::Family<common::Counter>& requests = metrics->AddCounter(
       "georisk_alertmanager_requests_total",
       "Requests to Alertmanager's POST /api/v2/alerts, by URL and outcome "
       "(ok, http_error: a non-2xx answer, network_error: no answer).",
@@ -284,7 +284,7 @@ AlertmanagerNotifier::Create(AlertmanagerNotifierOptions options,
 
 AlertmanagerNotifier::AlertmanagerNotifier(
     AlertmanagerNotifierOptions options, std::vector<Target> targets,
-    std::unique_ptr<MetricsRegistry> owned_metrics, MetricsRegistry* metrics)
+    std::unique_ptr<common::MetricsRegistry> owned_metrics, common::MetricsRegistry* metrics)
     : options_(std::move(options)),
       targets_(std::move(targets)),
       owned_metrics_(std::move(owned_metrics)),
@@ -332,7 +332,7 @@ void AlertmanagerNotifier::Stop() {
 void AlertmanagerNotifier::Update(const v1::Alert& alert) {
   if (alert.alert_id().empty() || (alert.state() != v1::Alert::FIRING &&
                                    alert.state() != v1::Alert::RESOLVED)) {
-    log::Warning(
+    common::log::Warning(
         "alertmanager: ignoring an alert record without alert_id "
         "or state",
         {{"alert_id", alert.alert_id()},
@@ -344,11 +344,11 @@ void AlertmanagerNotifier::Update(const v1::Alert& alert) {
   auto record = std::make_shared<v1::Alert>(alert);
   if (!record->has_start_time()) {
     *record->mutable_start_time() =
-        record->has_update_time() ? record->update_time() : ToProtoTime(now);
+        record->has_update_time() ? record->update_time() : base::ToProtoTime(now);
   }
   const bool resolved = record->state() == v1::Alert::RESOLVED;
   if (resolved && !record->has_end_time()) {
-    *record->mutable_end_time() = ToProtoTime(now);
+    *record->mutable_end_time() = base::ToProtoTime(now);
   }
   std::shared_ptr<const std::string> labels =
       std::make_shared<const std::string>(
@@ -434,10 +434,10 @@ AlertmanagerNotifier::Batch AlertmanagerNotifier::Collect(
 std::string AlertmanagerNotifier::AlertJson(const Outgoing& alert,
                                             absl::Time now) const {
   const v1::Alert& a = *alert.record;
-  const absl::Time starts = FromProtoTime(a.start_time());
+  const absl::Time starts = base::FromProtoTime(a.start_time());
   const absl::Time ends =
       std::max(starts, a.state() == v1::Alert::RESOLVED
-                           ? FromProtoTime(a.end_time())
+                           ? base::FromProtoTime(a.end_time())
                            : now + 4 * options_.resend_interval);
   std::string json =
       absl::StrCat("{\"labels\":", *alert.labels_json,
@@ -475,7 +475,7 @@ size_t AlertmanagerNotifier::Deliver(const Target& target, const Batch& batch,
         client_.Post(target.endpoint, "application/json", body, timeout);
     if (!response.ok()) {
       target.network_error->Increment();
-      log::Warning(
+      common::log::Warning(
           "alertmanager: delivery failed; will retry",
           {{"url", target.url}, {"error", response.status().ToString()}});
       return done;
@@ -490,14 +490,14 @@ size_t AlertmanagerNotifier::Deliver(const Target& target, const Batch& batch,
     if (response->status == 400 || response->status == 422) {
       // Alertmanager refused (part of) the payload: a retry would not help.
       // Valid alerts of the request were still taken.
-      log::Error("alertmanager: alerts rejected; not retrying",
+      common::log::Error("alertmanager: alerts rejected; not retrying",
                  {{"url", target.url},
                   {"status", response->status},
                   {"answer", answer}});
       done += n;
       continue;
     }
-    log::Warning("alertmanager: delivery failed; will retry",
+    common::log::Warning("alertmanager: delivery failed; will retry",
                  {{"url", target.url},
                   {"status", response->status},
                   {"answer", answer}});
@@ -565,7 +565,7 @@ void AlertmanagerNotifier::Run(size_t i) {
     mu_.Lock();
     Settle(state, batch, delivered, all_delivered, options_.clock());
     if (was_failing && all_delivered) {
-      log::Info("alertmanager: delivering again", {{"url", target.url}});
+      common::log::Info("alertmanager: delivering again", {{"url", target.url}});
     }
   }
   // Stopping: deliver what is pending, within the flush deadline.
@@ -591,7 +591,7 @@ void AlertmanagerNotifier::Run(size_t i) {
     }
   }
   if (DueAt(state, false, true) != absl::InfiniteFuture()) {
-    log::Warning(
+    common::log::Warning(
         "alertmanager: stopped with undelivered alerts",
         {{"url", target.url},
          {"pending", static_cast<uint64_t>(state.changed.size() +
@@ -599,4 +599,4 @@ void AlertmanagerNotifier::Run(size_t i) {
   }
 }
 
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -90,7 +90,7 @@
 #include "services/common/metrics.h"
 #include "services/scorer/alertmanager/http_client.h"
 
-namespace georisk {
+namespace georisk::scorer {
 
 struct AlertmanagerNotifierOptions {
   // One URL per Alertmanager replica; every alert goes to every one. Either
@@ -138,7 +138,7 @@ class AlertmanagerNotifier {
   // that is not an absolute http(s) URL without query or fragment, an
   // invalid external label name, or max_alerts_per_request < 1.
   static absl::StatusOr<std::unique_ptr<AlertmanagerNotifier>> Create(
-      AlertmanagerNotifierOptions options, MetricsRegistry* metrics);
+      AlertmanagerNotifierOptions options, common::MetricsRegistry* metrics);
 
   // Stop()s.
   ~AlertmanagerNotifier();
@@ -193,9 +193,9 @@ class AlertmanagerNotifier {
   struct Target {
     std::string url;       // As configured: the metric label.
     std::string endpoint;  // The .../api/v2/alerts URL.
-    Counter* ok;
-    Counter* http_error;
-    Counter* network_error;
+    common::Counter* ok;
+    common::Counter* http_error;
+    common::Counter* network_error;
   };
   // One round of sending for a target: resolutions first.
   struct Batch {
@@ -207,8 +207,8 @@ class AlertmanagerNotifier {
 
   AlertmanagerNotifier(AlertmanagerNotifierOptions options,
                        std::vector<Target> targets,
-                       std::unique_ptr<MetricsRegistry> owned_metrics,
-                       MetricsRegistry* metrics);
+                       std::unique_ptr<common::MetricsRegistry> owned_metrics,
+                       common::MetricsRegistry* metrics);
 
   // The delivery thread of targets_[target].
   void Run(size_t target);
@@ -234,9 +234,9 @@ class AlertmanagerNotifier {
 
   const AlertmanagerNotifierOptions options_;
   const std::vector<Target> targets_;
-  const std::unique_ptr<MetricsRegistry> owned_metrics_;
-  Gauge& firing_gauge_;
-  Gauge& queue_gauge_;
+  const std::unique_ptr<common::MetricsRegistry> owned_metrics_;
+  common::Gauge& firing_gauge_;
+  common::Gauge& queue_gauge_;
   const HttpClient client_;
 
   mutable absl::Mutex mu_;
@@ -254,6 +254,6 @@ class AlertmanagerNotifier {
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(lifecycle_mu_);
 };
 
-}  // namespace georisk
+}  // namespace georisk::scorer
 
 #endif  // GEORISK_SERVICES_SCORER_ALERTMANAGER_NOTIFIER_H_

@@ -20,7 +20,7 @@
 #include "base/proto_time.h"
 #include "services/scorer/alertmanager/fake_http_server.h"
 
-namespace georisk {
+namespace georisk::scorer {
 namespace {
 
 using ::google::protobuf::Struct;
@@ -186,8 +186,8 @@ v1::Alert Firing(const std::string& entity, const std::string& rule) {
   a.add_reasons("Supplier \\ line\nbreak\ttab");
   a.set_graph_sequence(1234);
   a.set_model_version("v3");
-  *a.mutable_start_time() = ToProtoTime(kStart - absl::Minutes(5));
-  *a.mutable_update_time() = ToProtoTime(kStart - absl::Minutes(5));
+  *a.mutable_start_time() = base::ToProtoTime(kStart - absl::Minutes(5));
+  *a.mutable_update_time() = base::ToProtoTime(kStart - absl::Minutes(5));
   return a;
 }
 
@@ -246,7 +246,7 @@ class NotifierTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  MetricsRegistry metrics_;
+  common::MetricsRegistry metrics_;
 };
 
 TEST_F(NotifierTest, PostsTheAlertmanagerV2Payload) {
@@ -410,7 +410,7 @@ TEST_F(NotifierTest, LabelsArePinnedAtFirstFireAndEndTimeIsKept) {
               HasSubstr("Factor that moved most: tariffs."));
 
   v1::Alert resolved = Resolved(update);
-  *resolved.mutable_end_time() = ToProtoTime(kStart - absl::Seconds(3));
+  *resolved.mutable_end_time() = base::ToProtoTime(kStart - absl::Seconds(3));
   notifier->Update(resolved);
   ASSERT_NO_FATAL_FAILURE(am.AwaitSettled(3));
   alerts = Alerts(am.requests()[2]);
@@ -715,4 +715,4 @@ TEST(NotifierCreateTest, RejectsInvalidOptions) {
 }
 
 }  // namespace
-}  // namespace georisk
+}  // namespace georisk::scorer

@@ -415,7 +415,7 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
   for (int i = 0; i < scenario.overrides_size(); ++i) {
     const std::string path = absl::StrCat("scenario.overrides[", i, "]");
     const v1::Mutation& m = scenario.overrides(i);
-    if (absl::Status s = storage::ValidateMutation(m, path); !s.ok()) return s;
+    if (absl::Status s = domain::ValidateMutation(m, path); !s.ok()) return s;
     if (m.kind_case() == v1::Mutation::kUpsertEntity) {
       return absl::InvalidArgumentError(absl::StrCat(
           path,
@@ -429,7 +429,7 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
   std::unique_ptr<State> overlay = State::Overlay(&live);
   internal::Updater up(overlay.get(), *params_, /*scratch=*/nullptr);
   if (scenario.has_as_of()) {
-    up.SetAsOf(internal::ToNs(FromProtoTime(scenario.as_of())));
+    up.SetAsOf(internal::ToNs(base::FromProtoTime(scenario.as_of())));
   }
   for (int i = 0; i < scenario.overrides_size(); ++i) {
     absl::Status s = up.Apply(scenario.overrides(i));

@@ -133,7 +133,7 @@ v1::Score MakeScore(const State& st, const Params& p, Node v, const Triple& d,
   }
   score.set_model_version(p.version);
   score.set_graph_sequence(sequence);
-  *score.mutable_as_of() = ToProtoTime(NsToTime(as_of_ns));
+  *score.mutable_as_of() = base::ToProtoTime(NsToTime(as_of_ns));
   return score;
 }
 

@@ -32,8 +32,8 @@ std::string Got(double value) { return absl::StrCat(", got ", value); }
 
 v1::TimeWindow Window(absl::Time start, absl::Time end) {
   v1::TimeWindow w;
-  if (start != absl::InfinitePast()) *w.mutable_start() = ToProtoTime(start);
-  if (end != absl::InfiniteFuture()) *w.mutable_end() = ToProtoTime(end);
+  if (start != absl::InfinitePast()) *w.mutable_start() = base::ToProtoTime(start);
+  if (end != absl::InfiniteFuture()) *w.mutable_end() = base::ToProtoTime(end);
   return w;
 }
 
@@ -68,7 +68,7 @@ absl::Status CheckWindows(
   for (int i = 0; i < windows.size(); ++i) {
     const v1::TimeWindow& w = windows[i];
     if (w.has_start() && w.has_end() &&
-        !(FromProtoTime(w.start()) < FromProtoTime(w.end()))) {
+        !(base::FromProtoTime(w.start()) < base::FromProtoTime(w.end()))) {
       return Invalid(absl::StrCat(path, "[", i, "].end"),
                      "must be after start (windows are half-open)");
     }
@@ -77,8 +77,8 @@ absl::Status CheckWindows(
 }
 
 bool InWindow(const v1::TimeWindow& w, absl::Time t) {
-  if (w.has_start() && t < FromProtoTime(w.start())) return false;
-  if (w.has_end() && t >= FromProtoTime(w.end())) return false;
+  if (w.has_start() && t < base::FromProtoTime(w.start())) return false;
+  if (w.has_end() && t >= base::FromProtoTime(w.end())) return false;
   return true;
 }
 
@@ -215,7 +215,7 @@ absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config) {
     const std::string path =
         absl::StrCat("tension_country_weights[\"", absl::CHexEscape(country),
                      "\"]");
-    if (!storage::IsIso3166Alpha2(country)) {
+    if (!domain::IsIso3166Alpha2(country)) {
       return Invalid(path, "must be keyed by an ISO 3166-1 alpha-2 code");
     }
     if (!(weight >= 0 && weight <= 1)) {

@@ -166,7 +166,7 @@ TEST(ScoreTest, CarriesModelVersionSequenceAndDate) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->model_version(), "v1.0.0");
   EXPECT_EQ(s->graph_sequence(), 1);
-  EXPECT_EQ(FromProtoTime(s->as_of()), Date(2026, 2, 1));
+  EXPECT_EQ(base::FromProtoTime(s->as_of()), Date(2026, 2, 1));
   EXPECT_EQ(s->entity_kind(), v1::Entity::COMPANY);
   EXPECT_EQ(s->country(), "CN");
   ASSERT_EQ(s->factors_size(), 3);

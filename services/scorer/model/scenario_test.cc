@@ -60,7 +60,7 @@ TEST(ScenarioTest, LiveScoresAreUntouched) {
                              DeleteSignal("signal/el"),
                              DeleteEntity("company/dc"),
                              Upsert(Tension("signal/gpr", 0.9))});
-  *s.mutable_as_of() = ToProtoTime(Date(2027, 1, 1));
+  *s.mutable_as_of() = base::ToProtoTime(Date(2027, 1, 1));
   absl::StatusOr<v1::RunScenarioResponse> r = e->RunScenario(s, 100, 0, true);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_GT(r->affected_count(), 0);
@@ -111,7 +111,7 @@ TEST(ScenarioTest, ADateWhenTheBisRuleIsInForce) {
   auto e = g.Load();  // 2026-01-15: suspended.
   EXPECT_EQ(D(*e, "company/x", kEC), 0);
   v1::Scenario s;
-  *s.mutable_as_of() = ToProtoTime(Date(2026, 11, 10));
+  *s.mutable_as_of() = base::ToProtoTime(Date(2026, 11, 10));
   absl::StatusOr<v1::RunScenarioResponse> r = e->RunScenario(s, 20, 1, false);
   ASSERT_TRUE(r.ok());
   std::map<std::string, const v1::ScoreDelta*> delta;
@@ -127,7 +127,7 @@ TEST(ScenarioTest, ADateWhenTheBisRuleIsInForce) {
   // 100 (1 - 0.2 x 0.8) - 100 (1 - 0.8 x 0.25) = 84 - 20 = 64.
   EXPECT_NEAR(delta["facility/xf"]->delta(), 64, 1e-9);
   EXPECT_GT(delta["company/oem"]->delta(), 0);
-  EXPECT_EQ(FromProtoTime(r->deltas(0).after().as_of()), Date(2026, 11, 10));
+  EXPECT_EQ(base::FromProtoTime(r->deltas(0).after().as_of()), Date(2026, 11, 10));
 }
 
 TEST(ScenarioTest, DeletedEntitiesHaveNoAfter) {
@@ -203,7 +203,7 @@ TEST(ScenarioTest, EqualsFullRecomputationOfTheModifiedGraph) {
       absl::Time date = DefaultAsOf();
       if (what_if.Uniform(3) == 0) {
         date = what_if.RandomDate();
-        *s.mutable_as_of() = ToProtoTime(date);
+        *s.mutable_as_of() = base::ToProtoTime(date);
       }
       const auto before = AllScores(*live, g);
       absl::StatusOr<v1::RunScenarioResponse> r =

@@ -30,7 +30,7 @@ int64_t ToNs(absl::Time t) {
 int64_t FromNs(const google::protobuf::Timestamp& ts, bool has,
                int64_t unset) {
   if (!has) return unset;
-  return ToNs(FromProtoTime(ts));
+  return ToNs(base::FromProtoTime(ts));
 }
 
 absl::Time NsToTime(int64_t ns) {

@@ -75,9 +75,9 @@ v1::Edge Owns(const std::string& parent, const std::string& child,
 }
 
 v1::Edge Window(v1::Edge e, absl::Time from, absl::Time until) {
-  if (from != absl::InfinitePast()) *e.mutable_effective_from() = ToProtoTime(from);
+  if (from != absl::InfinitePast()) *e.mutable_effective_from() = base::ToProtoTime(from);
   if (until != absl::InfiniteFuture()) {
-    *e.mutable_effective_until() = ToProtoTime(until);
+    *e.mutable_effective_until() = base::ToProtoTime(until);
   }
   return e;
 }
@@ -161,9 +161,9 @@ v1::Signal Tension(const std::string& id, double level,
 }
 
 v1::Signal Window(v1::Signal s, absl::Time from, absl::Time until) {
-  if (from != absl::InfinitePast()) *s.mutable_effective_from() = ToProtoTime(from);
+  if (from != absl::InfinitePast()) *s.mutable_effective_from() = base::ToProtoTime(from);
   if (until != absl::InfiniteFuture()) {
-    *s.mutable_effective_until() = ToProtoTime(until);
+    *s.mutable_effective_until() = base::ToProtoTime(until);
   }
   return s;
 }

@@ -45,6 +45,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 
 namespace georisk::common {
 
@@ -124,9 +125,12 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
   using ReadFn = std::function<absl::StatusOr<bool>(int64_t*, Response*)>;
   using HeartbeatFn = std::function<void(Response*)>;
 
-  FollowReactor(FollowHub* hub, int64_t from, ReadFn read,
-                HeartbeatFn heartbeat)
-      : hub_(hub),
+  // `context` is the stream's: an UNAVAILABLE finish (shutdown) carries the
+  // retry hint of rpc_edge.h.
+  FollowReactor(grpc::CallbackServerContext* context, FollowHub* hub,
+                int64_t from, ReadFn read, HeartbeatFn heartbeat)
+      : context_(context),
+        hub_(hub),
         next_(from),
         read_(std::move(read)),
         heartbeat_(std::move(heartbeat)) {
@@ -243,9 +247,11 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
+    AddRetryHint(context_, FromGrpcStatus(status));
     this->Finish(status);
   }
 
+  grpc::CallbackServerContext* const context_;
   FollowHub* const hub_;
   absl::Mutex mu_;
   int64_t next_ ABSL_GUARDED_BY(mu_);

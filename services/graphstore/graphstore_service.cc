@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 
@@ -31,13 +32,6 @@ std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
   return out;
 }
 
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(common::ToGrpcStatus(status));
-  return reactor;
-}
-
 }  // namespace
 
 // Streams ExportSnapshot's chunks. The store pushes chunks from its own
@@ -47,7 +41,9 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
 class GraphStoreService::ExportReactor final
     : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
  public:
-  explicit ExportReactor(GraphStoreService* service) : service_(service) {
+  ExportReactor(GraphStoreService* service,
+                common::ConcurrencyLimit::Slot slot)
+      : service_(service), slot_(std::move(slot)) {
     std::thread([this] { Run(); }).detach();
   }
 
@@ -96,11 +92,12 @@ class GraphStoreService::ExportReactor final
         status = absl::CancelledError("client went away");
       }
     }
-    service_->exports_.fetch_sub(1);
+    slot_ = {};  // The next export may start while this one finishes.
     Finish(common::ToGrpcStatus(status));  // Last use of `this`: OnDone deletes it.
   }
 
   GraphStoreService* const service_;
+  std::optional<common::ConcurrencyLimit::Slot> slot_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -116,7 +113,9 @@ GraphStoreService::GraphStoreService(storage::GraphStore* store,
            [store](int64_t seq, absl::Time deadline) {
              return store->WaitForSequence(seq, deadline);
            },
-           options.watch_heartbeat) {
+           options.watch_heartbeat),
+      exports_(options.max_concurrent_exports, "ExportSnapshot streams"),
+      watchers_(options.max_watch_streams, "WatchChanges streams") {
   mutations_ = &registry->AddCounter(
       "georisk_graphstore_mutations_total",
       "Mutations received by Apply, by outcome (applied, duplicate, "
@@ -161,7 +160,7 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
       store_->Apply(request->mutations(), request->origin());
   if (!result.ok()) {
     mutations_->WithLabels({"rejected"}).Increment(request->mutations_size());
-    return Done(context, result.status());
+    return common::FinishUnary(context, result.status());
   }
   int applied = 0, duplicate = 0, unchanged = 0;
   for (v1::MutationOutcome outcome : result->outcomes) {
@@ -176,7 +175,7 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
   response->set_sequence(result->sequence);
   *response->mutable_commit_time() = base::ToProtoTime(result->commit_time);
   response->set_cascaded_edge_deletes(result->cascaded_edge_deletes);
-  return Done(context, absl::OkStatus());
+  return common::FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::GetEntity(
@@ -184,7 +183,7 @@ grpc::ServerUnaryReactor* GraphStoreService::GetEntity(
     v1::Entity* response) {
   absl::StatusOr<v1::Entity> entity = store_->GetEntity(request->id());
   if (entity.ok()) *response = std::move(*entity);
-  return Done(context, entity.status());
+  return common::FinishUnary(context, entity.status());
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
@@ -203,7 +202,7 @@ grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
     for (v1::Edge& e : page->edges) *response->add_edges() = std::move(e);
     response->set_next_page_token(std::move(page->next_page_token));
   }
-  return Done(context, page.status());
+  return common::FinishUnary(context, page.status());
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::Traverse(
@@ -230,7 +229,7 @@ grpc::ServerUnaryReactor* GraphStoreService::Traverse(
     response->set_truncated(result->truncated);
     response->set_sequence(result->sequence);
   }
-  return Done(context, result.status());
+  return common::FinishUnary(context, result.status());
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::ListSignals(
@@ -250,50 +249,38 @@ grpc::ServerUnaryReactor* GraphStoreService::ListSignals(
     for (v1::Signal& s : page->signals) *response->add_signals() = std::move(s);
     response->set_next_page_token(std::move(page->next_page_token));
   }
-  return Done(context, page.status());
+  return common::FinishUnary(context, page.status());
 }
 
 grpc::ServerWriteReactor<v1::WatchChangesResponse>*
 GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
                                 const v1::WatchChangesRequest* request) {
   using Reactor = common::FollowReactor<v1::WatchChangesResponse>;
-  auto refuse = [](grpc::Status status) {
-    class Refused final
-        : public grpc::ServerWriteReactor<v1::WatchChangesResponse> {
-     public:
-      explicit Refused(const grpc::Status& s) { Finish(s); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(status);
+  auto refuse = [context](const absl::Status& status) {
+    return common::RefuseStream<v1::WatchChangesResponse>(context, status);
   };
   int64_t from = request->from_sequence();
   if (from < 0) {
-    return refuse(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                     absl::StrCat("from_sequence: must be >= 0, got ", from)));
+    return refuse(absl::InvalidArgumentError(
+        absl::StrCat("from_sequence: must be >= 0, got ", from)));
   }
   if (from == 0) {
     // "From the oldest retained": the first retained change, or, when the
     // log is empty (nothing committed, or all trimmed), the next commit.
     absl::StatusOr<storage::StoreStats> stats = store_->GetStats();
-    if (!stats.ok()) return refuse(common::ToGrpcStatus(stats.status()));
+    if (!stats.ok()) return refuse(stats.status());
     from = stats->oldest_retained_sequence > 0 ? stats->oldest_retained_sequence
                                                : stats->last_sequence + 1;
   }
-  if (watchers_.fetch_add(1) >= options_.max_watch_streams) {
-    watchers_.fetch_sub(1);
-    return refuse(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("more than ", options_.max_watch_streams,
-                     " WatchChanges streams at once; retry later")));
-  }
+  absl::StatusOr<common::ConcurrencyLimit::Slot> taken = watchers_.TryAcquire();
+  if (!taken.ok()) return refuse(taken.status());
   // Held by the stream's read function; released when the stream is done.
-  std::shared_ptr<void> slot(nullptr,
-                             [this](void*) { watchers_.fetch_sub(1); });
+  auto slot =
+      std::make_shared<common::ConcurrencyLimit::Slot>(*std::move(taken));
   const int batch = options_.watch_batch_changes;
   const int64_t bytes = options_.watch_batch_bytes;
   return new Reactor(
-      &hub_, from,
+      context, &hub_, from,
       [this, batch, bytes, slot](int64_t* next, v1::WatchChangesResponse* out)
           -> absl::StatusOr<bool> {
         ASSIGN_OR_RETURN(std::vector<v1::Change> changes,
@@ -312,22 +299,12 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
 grpc::ServerWriteReactor<v1::ExportSnapshotResponse>*
 GraphStoreService::ExportSnapshot(grpc::CallbackServerContext* context,
                                   const v1::ExportSnapshotRequest* request) {
-  if (exports_.fetch_add(1) >= options_.max_concurrent_exports) {
-    exports_.fetch_sub(1);
-    class Refused final
-        : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
-     public:
-      explicit Refused(int max) {
-        Finish(grpc::Status(
-            grpc::StatusCode::RESOURCE_EXHAUSTED,
-            absl::StrCat("more than ", max,
-                         " ExportSnapshot streams at once; retry later")));
-      }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(options_.max_concurrent_exports);
+  absl::StatusOr<common::ConcurrencyLimit::Slot> slot = exports_.TryAcquire();
+  if (!slot.ok()) {
+    return common::RefuseStream<v1::ExportSnapshotResponse>(context,
+                                                            slot.status());
   }
-  return new ExportReactor(this);
+  return new ExportReactor(this, *std::move(slot));
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::GetStats(
@@ -342,7 +319,7 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
     response->set_oldest_retained_sequence(stats->oldest_retained_sequence);
     response->set_disk_bytes(stats->disk_bytes);
   }
-  return Done(context, stats.status());
+  return common::FinishUnary(context, stats.status());
 }
 
 }  // namespace georisk::graphstore

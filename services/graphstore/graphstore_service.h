@@ -19,6 +19,7 @@
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "services/common/follow_stream.h"
 #include "services/common/metrics.h"
+#include "services/common/rpc_edge.h"
 #include "storage/graph_store.h"
 
 namespace georisk::graphstore {
@@ -82,8 +83,8 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
   storage::GraphStore* const store_;
   const GraphStoreServiceOptions options_;
   common::FollowHub hub_;
-  std::atomic<int> exports_{0};
-  std::atomic<int> watchers_{0};
+  common::ConcurrencyLimit exports_;
+  common::ConcurrencyLimit watchers_;
   common::Family<common::Counter>* mutations_;
 };
 

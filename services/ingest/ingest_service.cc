@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 
 namespace georisk::ingest {
 namespace {
@@ -59,17 +60,19 @@ class IngestService::StreamReactor final
     : public grpc::ServerReadReactor<v1::IngestRequest>,
       public IngestService::Call {
  public:
-  StreamReactor(IngestService* service, v1::IngestResponse* response)
+  StreamReactor(IngestService* service, grpc::CallbackServerContext* context,
+                v1::IngestResponse* response)
       : service_(service),
+        context_(context),
         response_(response),
         session_(service->options_.session, &service->metrics_) {}
 
   // Starts reading, or refuses the call. Called once, before gRPC gets the
   // reactor.
   void Begin() {
-    grpc::Status refusal;
-    if (!service_->Admit(this, &refusal)) {
-      Finish(refusal);
+    if (absl::Status refusal = service_->Admit(this); !refusal.ok()) {
+      common::AddRetryHint(context_, refusal);
+      Finish(common::ToGrpcStatus(refusal));
       return;
     }
     admitted_ = true;
@@ -223,10 +226,12 @@ class IngestService::StreamReactor final
       final_status = common::ToGrpcStatus(status);
       finished_ = true;  // A read still outstanding is ignored.
     }
+    common::AddRetryHint(context_, status);
     Finish(final_status);  // Last use of `this`: OnDone() may follow.
   }
 
   IngestService* const service_;
+  grpc::CallbackServerContext* const context_;
   v1::IngestResponse* const response_;
   ingest::Cancellation cancel_;
   bool admitted_ = false;
@@ -250,14 +255,18 @@ class IngestService::StreamReactor final
 class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
                                           public IngestService::Call {
  public:
-  BatchReactor(IngestService* service, const v1::IngestBatchRequest* request,
+  BatchReactor(IngestService* service, grpc::CallbackServerContext* context,
+               const v1::IngestBatchRequest* request,
                v1::IngestBatchResponse* response)
-      : service_(service), request_(request), response_(response) {}
+      : service_(service),
+        context_(context),
+        request_(request),
+        response_(response) {}
 
   void Begin() {
-    grpc::Status refusal;
-    if (!service_->Admit(this, &refusal)) {
-      Finish(refusal);
+    if (absl::Status refusal = service_->Admit(this); !refusal.ok()) {
+      common::AddRetryHint(context_, refusal);
+      Finish(common::ToGrpcStatus(refusal));
       return;
     }
     admitted_ = true;
@@ -313,10 +322,12 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
     }
     if (cancel_.cancelled()) status = Stopped(shutdown_.load(), session);
     if (status.ok()) *response_->mutable_summary() = session.Finish();
+    common::AddRetryHint(context_, status);
     Finish(common::ToGrpcStatus(status));  // Last use of `this`.
   }
 
   IngestService* const service_;
+  grpc::CallbackServerContext* const context_;
   const v1::IngestBatchRequest* const request_;
   v1::IngestBatchResponse* const response_;
   ingest::Cancellation cancel_;
@@ -349,23 +360,19 @@ void IngestService::Shutdown() {
   for (Call* call : calls_) call->Stop(/*shutdown=*/true);
 }
 
-bool IngestService::Admit(Call* call, grpc::Status* refusal) {
+absl::Status IngestService::Admit(Call* call) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) {
-    *refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "ingest is shutting down; retry elsewhere");
-    return false;
+    return absl::UnavailableError("ingest is shutting down; retry elsewhere");
   }
   if (static_cast<int>(calls_.size()) >= options_.max_concurrent_calls) {
-    *refusal =
-        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                     absl::StrCat("more than ", options_.max_concurrent_calls,
-                                  " Ingest calls at once; retry later"));
-    return false;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("more than ", options_.max_concurrent_calls,
+                     " Ingest calls at once; retry later"));
   }
   calls_.insert(call);
   metrics_.streams->Add(1);
-  return true;
+  return absl::OkStatus();
 }
 
 void IngestService::Release(Call* call) {
@@ -376,7 +383,7 @@ void IngestService::Release(Call* call) {
 
 grpc::ServerReadReactor<v1::IngestRequest>* IngestService::Ingest(
     grpc::CallbackServerContext* context, v1::IngestResponse* response) {
-  auto* reactor = new StreamReactor(this, response);
+  auto* reactor = new StreamReactor(this, context, response);
   reactor->Begin();
   return reactor;
 }
@@ -384,7 +391,7 @@ grpc::ServerReadReactor<v1::IngestRequest>* IngestService::Ingest(
 grpc::ServerUnaryReactor* IngestService::IngestBatch(
     grpc::CallbackServerContext* context, const v1::IngestBatchRequest* request,
     v1::IngestBatchResponse* response) {
-  auto* reactor = new BatchReactor(this, request, response);
+  auto* reactor = new BatchReactor(this, context, request, response);
   reactor->Begin();
   return reactor;
 }

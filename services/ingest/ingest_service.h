@@ -95,9 +95,9 @@ class IngestService final : public v1::Ingest::CallbackService {
   class StreamReactor;
   class BatchReactor;
 
-  // Admits a call: false (with *refusal set) when shutting down or at the
-  // limit.
-  bool Admit(Call* call, grpc::Status* refusal);
+  // Admits a call: UNAVAILABLE when shutting down, RESOURCE_EXHAUSTED at
+  // the limit.
+  absl::Status Admit(Call* call);
   void Release(Call* call);
 
   const IngestServiceOptions options_;

@@ -5,22 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 
 namespace georisk::scorer {
 namespace {
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(common::ToGrpcStatus(status));
-  return reactor;
-}
-
-class Refused final : public grpc::ServerWriteReactor<v1::WatchAlertsResponse> {
- public:
-  explicit Refused(const absl::Status& s) { Finish(common::ToGrpcStatus(s)); }
-  void OnDone() override { delete this; }
-};
 
 }  // namespace
 
@@ -52,7 +40,8 @@ AlertsService::AlertsService(storage::AlertLog* log,
            [log](int64_t seq, absl::Time deadline) {
              return log->WaitForSequence(seq, deadline);
            },
-           options.watch_heartbeat) {}
+           options.watch_heartbeat),
+      watchers_(options.max_watchers, "WatchAlerts streams") {}
 
 AlertsService::~AlertsService() { Shutdown(); }
 
@@ -62,7 +51,7 @@ grpc::ServerUnaryReactor* AlertsService::ListAlerts(
     grpc::CallbackServerContext* context, const v1::ListAlertsRequest* request,
     v1::ListAlertsResponse* response) {
   if (absl::Status s = ValidateAlertFilter(request->filter()); !s.ok()) {
-    return Done(context, s);
+    return common::FinishUnary(context, s);
   }
   absl::StatusOr<storage::AlertPage> page = log_->List(
       request->filter(), request->page_size(), request->page_token());
@@ -70,27 +59,28 @@ grpc::ServerUnaryReactor* AlertsService::ListAlerts(
     for (v1::Alert& a : page->alerts) *response->add_alerts() = std::move(a);
     response->set_next_page_token(std::move(page->next_page_token));
   }
-  return Done(context, page.status());
+  return common::FinishUnary(context, page.status());
 }
 
 grpc::ServerWriteReactor<v1::WatchAlertsResponse>* AlertsService::WatchAlerts(
     grpc::CallbackServerContext* context,
     const v1::WatchAlertsRequest* request) {
+  auto refuse = [context](const absl::Status& status) {
+    return common::RefuseStream<v1::WatchAlertsResponse>(context, status);
+  };
   if (request->from_sequence() < 0) {
-    return new Refused(absl::InvalidArgumentError(absl::StrCat(
+    return refuse(absl::InvalidArgumentError(absl::StrCat(
         "from_sequence: must be >= 0, got ", request->from_sequence())));
   }
   if (absl::Status s = ValidateAlertFilter(request->filter()); !s.ok()) {
-    return new Refused(s);
+    return refuse(s);
   }
-  if (watchers_.fetch_add(1) >= options_.max_watchers) {
-    watchers_.fetch_sub(1);
-    return new Refused(absl::ResourceExhaustedError(absl::StrCat(
-        "more than ", options_.max_watchers, " WatchAlerts streams at once")));
-  }
+  absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
+      watchers_.TryAcquire();
+  if (!taken.ok()) return refuse(taken.status());
   // Released when the stream's read function (owned by the reactor) dies.
-  std::shared_ptr<void> slot(nullptr,
-                             [this](void*) { watchers_.fetch_sub(1); });
+  auto slot =
+      std::make_shared<common::ConcurrencyLimit::Slot>(*std::move(taken));
   // 0 means "only new records".
   int64_t from = request->from_sequence() == 0 ? log_->head() + 1
                                                : request->from_sequence();
@@ -98,7 +88,7 @@ grpc::ServerWriteReactor<v1::WatchAlertsResponse>* AlertsService::WatchAlerts(
   storage::AlertLog* log = log_;
   const int batch = options_.watch_batch;
   return new common::FollowReactor<v1::WatchAlertsResponse>(
-      &hub_, from,
+      context, &hub_, from,
       [log, filter, batch, slot](
           int64_t* next, v1::WatchAlertsResponse* out) -> absl::StatusOr<bool> {
         absl::StatusOr<std::vector<v1::Alert>> records =
@@ -125,7 +115,7 @@ grpc::ServerUnaryReactor* AlertsService::GetAlertRules(
     v1::GetAlertRulesResponse* response) {
   for (const v1::AlertRule& r : rules_) *response->add_rules() = r;
   response->set_model_version(model_version_);
-  return Done(context, absl::OkStatus());
+  return common::FinishUnary(context, absl::OkStatus());
 }
 
 }  // namespace georisk::scorer

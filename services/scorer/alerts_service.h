@@ -19,6 +19,7 @@
 
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "services/common/follow_stream.h"
+#include "services/common/rpc_edge.h"
 #include "storage/alert_log.h"
 
 namespace georisk::scorer {
@@ -58,7 +59,7 @@ class AlertsService final : public v1::Alerts::CallbackService {
   const std::string model_version_;
   const AlertsServiceOptions options_;
   common::FollowHub hub_;
-  std::atomic<int> watchers_{0};
+  common::ConcurrencyLimit watchers_;
 };
 
 // Checks an AlertFilter; INVALID_ARGUMENT naming "filter.<field>".

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 #include "domain/country_codes.h"
 
 namespace georisk::scorer {
@@ -20,17 +21,6 @@ constexpr int kDefaultPaths = 3;
 constexpr int kDefaultDepth = 6;
 constexpr int kDefaultScenarioResults = 20;
 constexpr int kMaxScenarioResults = 1000;
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kUnavailable) {
-    // gRPC's retry policy honours this; people read the message.
-    context->AddTrailingMetadata("grpc-retry-pushback-ms", "2000");
-  }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(common::ToGrpcStatus(status));
-  return reactor;
-}
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -58,23 +48,6 @@ absl::Status CheckFilters(v1::Factor factor, v1::Entity::Kind kind,
   return absl::OkStatus();
 }
 
-// Releases a slot of a concurrency limit when it goes out of scope.
-class Slot {
- public:
-  Slot(std::atomic<int>* count, int max) : count_(count) {
-    taken_ = count_->fetch_add(1) < max;
-    if (!taken_) count_->fetch_sub(1);
-  }
-  ~Slot() {
-    if (taken_) count_->fetch_sub(1);
-  }
-  bool taken() const { return taken_; }
-
- private:
-  std::atomic<int>* count_;
-  bool taken_;
-};
-
 }  // namespace
 
 ScorerService::ScorerService(ScoreState* state, ScorerServiceOptions options,
@@ -85,7 +58,9 @@ ScorerService::ScorerService(ScoreState* state, ScorerServiceOptions options,
            [state](int64_t seq, absl::Time deadline) {
              return state->change_log().WaitForSequence(seq, deadline);
            },
-           options.watch_heartbeat) {
+           options.watch_heartbeat),
+      scenarios_(options.max_concurrent_scenarios, "RunScenario calls"),
+      watchers_(options.max_watchers, "WatchScoreChanges streams") {
   registry->AddCallbackGauge(
       "georisk_scorer_graph_sequence",
       "The graph sequence the scores reflect.",
@@ -113,12 +88,12 @@ grpc::ServerUnaryReactor* ScorerService::GetScore(
     v1::Score* response) {
   if (absl::Status s = CheckEntityId("entity_id", request->entity_id());
       !s.ok()) {
-    return Done(context, s);
+    return common::FinishUnary(context, s);
   }
   absl::StatusOr<v1::Score> score = state_->Read<v1::Score>(
       [&](const scorer::Engine& e) { return e.GetScore(request->entity_id()); });
   if (score.ok()) *response = std::move(*score);
-  return Done(context, score.status());
+  return common::FinishUnary(context, score.status());
 }
 
 grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
@@ -126,10 +101,10 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
     const v1::BatchGetScoresRequest* request,
     v1::BatchGetScoresResponse* response) {
   if (request->entity_ids_size() == 0) {
-    return Done(context, Invalid("entity_ids", "at least one id required"));
+    return common::FinishUnary(context, Invalid("entity_ids", "at least one id required"));
   }
   if (request->entity_ids_size() > kMaxBatchIds) {
-    return Done(context, Invalid("entity_ids",
+    return common::FinishUnary(context, Invalid("entity_ids",
                                  absl::StrCat("at most ", kMaxBatchIds,
                                               " ids, got ",
                                               request->entity_ids_size())));
@@ -138,7 +113,7 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
     if (absl::Status s = CheckEntityId(absl::StrCat("entity_ids[", i, "]"),
                                        request->entity_ids(i));
         !s.ok()) {
-      return Done(context, s);
+      return common::FinishUnary(context, s);
     }
   }
   absl::StatusOr<v1::BatchGetScoresResponse> result =
@@ -165,7 +140,7 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
             return out;
           });
   if (result.ok()) *response = std::move(*result);
-  return Done(context, result.status());
+  return common::FinishUnary(context, result.status());
 }
 
 grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
@@ -181,7 +156,7 @@ grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
                  request->min_score() != request->min_score())) {
     s = Invalid("min_score", "must be in [0, 100]");
   }
-  if (!s.ok()) return Done(context, s);
+  if (!s.ok()) return common::FinishUnary(context, s);
   scorer::Engine::TopQuery query;
   query.factor = request->factor();
   query.kind = request->entity_kind();
@@ -195,7 +170,7 @@ grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
       state_->Read<v1::ListTopRisksResponse>(
           [&](const scorer::Engine& e) { return e.ListTopRisks(query); });
   if (page.ok()) *response = std::move(*page);
-  return Done(context, page.status());
+  return common::FinishUnary(context, page.status());
 }
 
 grpc::ServerUnaryReactor* ScorerService::ExplainScore(
@@ -211,7 +186,7 @@ grpc::ServerUnaryReactor* ScorerService::ExplainScore(
   if (s.ok() && (request->max_depth() < 0 || request->max_depth() > kMaxDepth)) {
     s = Invalid("max_depth", absl::StrCat("must be in [0, ", kMaxDepth, "]"));
   }
-  if (!s.ok()) return Done(context, s);
+  if (!s.ok()) return common::FinishUnary(context, s);
   int paths = request->max_paths() == 0 ? kDefaultPaths : request->max_paths();
   int depth = request->max_depth() == 0 ? kDefaultDepth : request->max_depth();
   absl::StatusOr<v1::Explanation> explanation =
@@ -219,17 +194,17 @@ grpc::ServerUnaryReactor* ScorerService::ExplainScore(
         return e.Explain(request->entity_id(), request->factor(), paths, depth);
       });
   if (explanation.ok()) *response = std::move(*explanation);
-  return Done(context, explanation.status());
+  return common::FinishUnary(context, explanation.status());
 }
 
 grpc::ServerUnaryReactor* ScorerService::RunScenario(
     grpc::CallbackServerContext* context,
     const v1::RunScenarioRequest* request, v1::RunScenarioResponse* response) {
   if (!request->has_scenario()) {
-    return Done(context, Invalid("scenario", "required"));
+    return common::FinishUnary(context, Invalid("scenario", "required"));
   }
   if (request->scenario().overrides_size() > options_.max_scenario_overrides) {
-    return Done(context,
+    return common::FinishUnary(context,
                 absl::ResourceExhaustedError(absl::StrCat(
                     "scenario.overrides: at most ",
                     options_.max_scenario_overrides, " overrides, got ",
@@ -237,20 +212,17 @@ grpc::ServerUnaryReactor* ScorerService::RunScenario(
   }
   if (request->max_results() < 0 ||
       request->max_results() > kMaxScenarioResults) {
-    return Done(context,
+    return common::FinishUnary(context,
                 Invalid("max_results",
                         absl::StrCat("must be in [0, ", kMaxScenarioResults,
                                      "]")));
   }
   if (!(request->min_delta() >= 0)) {
-    return Done(context, Invalid("min_delta", "must be >= 0"));
+    return common::FinishUnary(context, Invalid("min_delta", "must be >= 0"));
   }
-  Slot slot(&scenarios_, options_.max_concurrent_scenarios);
-  if (!slot.taken()) {
-    return Done(context, absl::ResourceExhaustedError(absl::StrCat(
-                             "more than ", options_.max_concurrent_scenarios,
-                             " scenarios at once; retry shortly")));
-  }
+  absl::StatusOr<common::ConcurrencyLimit::Slot> slot =
+      scenarios_.TryAcquire();
+  if (!slot.ok()) return common::FinishUnary(context, slot.status());
   int max_results = request->max_results() == 0 ? kDefaultScenarioResults
                                                 : request->max_results();
   absl::StatusOr<v1::RunScenarioResponse> result =
@@ -259,18 +231,12 @@ grpc::ServerUnaryReactor* ScorerService::RunScenario(
                              request->min_delta(), request->include_reasons());
       });
   if (result.ok()) *response = std::move(*result);
-  return Done(context, result.status());
+  return common::FinishUnary(context, result.status());
 }
 
 grpc::ServerWriteReactor<v1::WatchScoreChangesResponse>*
 ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
                                  const v1::WatchScoreChangesRequest* request) {
-  class Refused final
-      : public grpc::ServerWriteReactor<v1::WatchScoreChangesResponse> {
-   public:
-    explicit Refused(const absl::Status& s) { Finish(common::ToGrpcStatus(s)); }
-    void OnDone() override { delete this; }
-  };
   absl::Status s =
       CheckFilters(v1::FACTOR_UNSPECIFIED, request->entity_kind(),
                    request->country());
@@ -281,15 +247,19 @@ ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
     s = CheckEntityId(absl::StrCat("entity_ids[", i, "]"),
                       request->entity_ids(i));
   }
-  if (!s.ok()) return new Refused(s);
+  if (!s.ok()) {
+    return common::RefuseStream<v1::WatchScoreChangesResponse>(context, s);
+  }
 
   // The slot is held by the stream until it is done.
-  auto slot = std::make_shared<Slot>(&watchers_, options_.max_watchers);
-  if (!slot->taken()) {
-    return new Refused(absl::ResourceExhaustedError(
-        absl::StrCat("more than ", options_.max_watchers,
-                     " WatchScoreChanges streams at once")));
+  absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
+      watchers_.TryAcquire();
+  if (!taken.ok()) {
+    return common::RefuseStream<v1::WatchScoreChangesResponse>(
+        context, taken.status());
   }
+  auto slot =
+      std::make_shared<common::ConcurrencyLimit::Slot>(*std::move(taken));
   struct Filter {
     double min_delta;
     absl::flat_hash_set<std::string> ids;
@@ -313,7 +283,7 @@ ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
   filter->country = request->country();
   ScoreChangeLog* log = &state_->change_log();
   return new common::FollowReactor<v1::WatchScoreChangesResponse>(
-      &hub_, log->head() + 1,
+      context, &hub_, log->head() + 1,
       [log, filter, slot](int64_t* next, v1::WatchScoreChangesResponse* out)
           -> absl::StatusOr<bool> {
         std::vector<v1::ScoreChange> batch;
@@ -334,7 +304,7 @@ grpc::ServerUnaryReactor* ScorerService::GetModel(
   // The model is known before any graph is loaded.
   absl::StatusOr<v1::ModelConfig> config = state_->ReadConfig();
   if (config.ok()) *response = std::move(*config);
-  return Done(context, config.status());
+  return common::FinishUnary(context, config.status());
 }
 
 }  // namespace georisk::scorer

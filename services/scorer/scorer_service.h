@@ -17,6 +17,7 @@
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "services/common/follow_stream.h"
 #include "services/common/metrics.h"
+#include "services/common/rpc_edge.h"
 #include "services/scorer/score_state.h"
 
 namespace georisk::scorer {
@@ -71,8 +72,8 @@ class ScorerService final : public v1::Scorer::CallbackService {
   ScoreState* const state_;
   const ScorerServiceOptions options_;
   common::FollowHub hub_;
-  std::atomic<int> scenarios_{0};
-  std::atomic<int> watchers_{0};
+  common::ConcurrencyLimit scenarios_;
+  common::ConcurrencyLimit watchers_;
 };
 
 }  // namespace georisk::scorer

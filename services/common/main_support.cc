@@ -10,13 +10,48 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "services/common/log.h"
 
 namespace georisk::common {
 
+bool IsOwnFlagFile(absl::string_view program_name, absl::string_view file) {
+  if (program_name.empty()) return false;
+  if (absl::EndsWith(file, "services/common/server_flags.cc") ||
+      absl::EndsWith(file, "services/common/client_flags.cc")) {
+    return true;
+  }
+  const size_t slash = file.rfind('/');
+  absl::string_view base =
+      slash == absl::string_view::npos ? file : file.substr(slash + 1);
+  absl::string_view dir =
+      slash == absl::string_view::npos ? "" : file.substr(0, slash);
+  const size_t dir_slash = dir.rfind('/');
+  if (dir_slash != absl::string_view::npos) dir = dir.substr(dir_slash + 1);
+  if (dir == program_name) return true;
+  // absl's default rule: <program>.cc, <program>-main.cc, <program>_main.cc.
+  if (!absl::ConsumePrefix(&base, program_name)) return false;
+  return absl::StartsWith(base, ".") || absl::StartsWith(base, "-main.") ||
+         absl::StartsWith(base, "_main.");
+}
+
+void ConfigureFlagsUsage(absl::string_view program_name) {
+  const std::string program(program_name);
+  absl::FlagsUsageConfig config;
+  auto own = [program](absl::string_view file) {
+    return IsOwnFlagFile(program, file);
+  };
+  config.contains_help_flags = own;
+  config.contains_helpshort_flags = own;
+  absl::SetFlagsUsageConfig(config);
+}
+
 void InitMain(absl::string_view service_name, absl::string_view description,
               int argc, char** argv) {
+  ConfigureFlagsUsage(service_name);
   absl::SetProgramUsageMessage(
       absl::StrCat(description, "\n\nUsage: ", service_name,
                    " [--flag=value...]\nRun with --help for the flags."));

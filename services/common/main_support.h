@@ -1,11 +1,12 @@
 // File: services/common/main_support.h
 //
-// The few lines every georisk main() shares: usage text, flag parsing and a
-// data directory that exists.
+// The few lines every georisk main() shares: usage text, flag parsing, a
+// --help that lists the binary's own flags, and a data directory that exists.
 //
 //   int main(int argc, char** argv) {
 //     georisk::BlockShutdownSignals();
-//     georisk::common::InitMain("graphstore", "Serves the supply-chain graph.", argc,
+//     georisk::common::InitMain("graphstore", "Serves the supply-chain graph.",
+//     argc,
 //                       argv);
 //     ...
 //   }
@@ -19,11 +20,27 @@
 
 namespace georisk::common {
 
-// Sets the usage message, parses the command line (exiting on bad or
-// unknown flags, printing help on --help) and names the service in logs.
-// Positional arguments are not accepted.
+// Sets the usage message, configures --help (ConfigureFlagsUsage), parses
+// the command line (exiting on bad or unknown flags, printing help on --help)
+// and names the service in logs. Positional arguments are not accepted.
+// Call once, first thing in main(); not thread-safe.
 void InitMain(absl::string_view service_name, absl::string_view description,
               int argc, char** argv);
+
+// Makes --help and --helpshort list the flags IsOwnFlagFile(program_name, ·)
+// accepts, instead of absl's default (flags of a file named after the
+// program, which matches none of georisk's main.cc files, hence "No flags
+// matched"). --helpfull still lists every flag, absl's included. Call before
+// absl::ParseCommandLine; not thread-safe (absl's usage config is global).
+void ConfigureFlagsUsage(absl::string_view program_name);
+
+// Whether a flag defined in source file `file` is one of `program_name`'s own
+// for --help: a file in a directory named after the program
+// (services/graphstore/main.cc for "graphstore"), a file named after it
+// (bench/rpc_bench.cc for "rpc_bench"), or the shared server and client
+// flags (services/common/server_flags.cc, client_flags.cc). absl's own flags
+// (absl/flags/...) are not. Thread-safe (pure).
+bool IsOwnFlagFile(absl::string_view program_name, absl::string_view file);
 
 // Creates `path` and its parents if missing (mode 0750). Errors name the
 // path: InvalidArgument when empty or not a directory, Unavailable on I/O

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,22 +18,6 @@
 #include "services/common/channel.h"
 #include "services/common/grpc_status.h"
 #include "services/common/score_names.h"
-
-ABSL_FLAG(std::string, graphstore, "", "graphstore address (host:port).");
-ABSL_FLAG(std::string, ingest, "", "ingest address (host:port).");
-ABSL_FLAG(std::string, scorer, "", "scorer address (host:port).");
-ABSL_FLAG(std::string, endpoints_file, ".georisk/run/endpoints.env",
-          "The local launcher's list of addresses, used when neither a flag "
-          "nor GEORISK_<SERVICE> gives one.");
-ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: talk TLS to the services.");
-ABSL_FLAG(std::string, tls_client_cert, "",
-          "PEM client certificate (mutual TLS).");
-ABSL_FLAG(std::string, tls_client_key, "", "PEM key of --tls_client_cert.");
-ABSL_FLAG(std::string, token_file, "",
-          "File with a bearer token (reader for scores and alerts, writer for "
-          "import).");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Per-call deadline.");
-ABSL_FLAG(std::string, output, "table", "table or json.");
 
 namespace georisk::cli {
 namespace {
@@ -51,8 +34,8 @@ int DefaultPort(Service s) {
   return 0;
 }
 
-std::string FromEndpointsFile(const std::string& key) {
-  std::ifstream in(absl::GetFlag(FLAGS_endpoints_file));
+std::string FromEndpointsFile(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
     absl::string_view l = line;
@@ -77,95 +60,102 @@ const char* ServiceName(Service s) {
   return "?";
 }
 
-std::string Address(Service s) {
-  std::string flag;
+std::string Address(const ClientOptions& options, Service s) {
+  const std::string* given = nullptr;
   switch (s) {
     case Service::kGraphstore:
-      flag = absl::GetFlag(FLAGS_graphstore);
+      given = &options.graphstore;
       break;
     case Service::kIngest:
-      flag = absl::GetFlag(FLAGS_ingest);
+      given = &options.ingest;
       break;
     case Service::kScorer:
-      flag = absl::GetFlag(FLAGS_scorer);
+      given = &options.scorer;
       break;
   }
-  if (!flag.empty()) return flag;
-  std::string key = absl::AsciiStrToUpper(
-      absl::StrCat("GEORISK_", ServiceName(s)));
+  if (given != nullptr && !given->empty()) return *given;
+  std::string key =
+      absl::AsciiStrToUpper(absl::StrCat("GEORISK_", ServiceName(s)));
   if (const char* env = std::getenv(key.c_str()); env != nullptr && *env) {
     return env;
   }
-  if (std::string file = FromEndpointsFile(key); !file.empty()) return file;
+  if (std::string file = FromEndpointsFile(options.endpoints_file, key);
+      !file.empty()) {
+    return file;
+  }
   return absl::StrCat("127.0.0.1:", DefaultPort(s));
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(Service s) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(
+    const ClientOptions& options, Service s) {
   common::ChannelOptions o;
-  o.target = Address(s);
-  o.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
-  o.tls_client_cert_file = absl::GetFlag(FLAGS_tls_client_cert);
-  o.tls_client_key_file = absl::GetFlag(FLAGS_tls_client_key);
-  o.token_file = absl::GetFlag(FLAGS_token_file);
+  o.target = Address(options, s);
+  o.tls_ca_file = options.tls_ca;
+  o.tls_client_cert_file = options.tls_client_cert;
+  o.tls_client_key_file = options.tls_client_key;
+  o.token_file = options.token_file;
   return common::MakeChannel(o);
 }
 
-std::unique_ptr<grpc::ClientContext> Context(bool stream) {
+std::unique_ptr<grpc::ClientContext> Context(const ClientOptions& options,
+                                             bool stream) {
   auto context = std::make_unique<grpc::ClientContext>();
   if (!stream) {
-    context->set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
+    context->set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
   }
   return context;
 }
 
-bool JsonOutput() { return absl::GetFlag(FLAGS_output) == "json"; }
+bool JsonOutput(const ClientOptions& options) {
+  return options.output == "json";
+}
 
-void PrintJson(const google::protobuf::Message& message) {
+void PrintJson(std::FILE* out, const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::fputs(json.c_str(), stdout);
-  if (json.empty() || json.back() != '\n') std::fputc('\n', stdout);
+  std::fputs(json.c_str(), out);
+  if (json.empty() || json.back() != '\n') std::fputc('\n', out);
 }
 
-int Fail(Service s, const absl::Status& status) {
-  std::string where = absl::StrCat(ServiceName(s), " at ", Address(s));
+int Fail(const ClientOptions& options, Service s, const absl::Status& status) {
+  std::FILE* const err = options.err;
+  std::string where = absl::StrCat(ServiceName(s), " at ", Address(options, s));
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
       if (absl::StrContains(status.message(), "not computed yet")) {
-        std::fprintf(stderr, "georiskctl: %s: %s\n", where.c_str(),
+        std::fprintf(err, "georiskctl: %s: %s\n", where.c_str(),
                      std::string(status.message()).c_str());
         return kExitUnavailable;
       }
-      std::fprintf(stderr,
+      std::fprintf(err,
                    "georiskctl: %s is not reachable (%s).\n"
                    "Is it running? Try: deploy/local/georisk-local status\n",
                    where.c_str(), std::string(status.message()).c_str());
       return kExitUnavailable;
     case absl::StatusCode::kDeadlineExceeded:
-      std::fprintf(stderr,
-                   "georiskctl: %s did not answer within %s (--timeout)\n",
+      std::fprintf(err, "georiskctl: %s did not answer within %s (--timeout)\n",
                    where.c_str(),
-                   absl::FormatDuration(absl::GetFlag(FLAGS_timeout)).c_str());
+                   absl::FormatDuration(options.timeout).c_str());
       return kExitUnavailable;
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kPermissionDenied:
-      std::fprintf(stderr, "georiskctl: %s refused: %s (see --token_file)\n",
+      std::fprintf(err, "georiskctl: %s refused: %s (see --token_file)\n",
                    where.c_str(), std::string(status.message()).c_str());
       return kExitFailed;
     default:
-      std::fprintf(stderr, "georiskctl: %s: %s: %s\n", where.c_str(),
+      std::fprintf(err, "georiskctl: %s: %s: %s\n", where.c_str(),
                    absl::StatusCodeToString(status.code()).c_str(),
                    std::string(status.message()).c_str());
       return kExitFailed;
   }
 }
 
-int Usage(absl::string_view command, absl::string_view message) {
-  std::fprintf(stderr, "georiskctl %s: %s\nRun 'georiskctl %s --help'.\n",
+int Usage(const ClientOptions& options, absl::string_view command,
+          absl::string_view message) {
+  std::fprintf(options.err, "georiskctl %s: %s\nRun 'georiskctl %s --help'.\n",
                std::string(command).c_str(), std::string(message).c_str(),
                std::string(command).c_str());
   return kExitUsage;
@@ -178,7 +168,7 @@ void Table::Add(std::vector<std::string> row) {
   rows_.push_back(std::move(row));
 }
 
-void Table::Print() const {
+void Table::Print(std::FILE* out) const {
   std::vector<size_t> width(header_.size());
   std::vector<bool> numeric(header_.size(), true);
   auto utf8_width = [](const std::string& s) {
@@ -207,7 +197,8 @@ void Table::Print() const {
       if (!right && c + 1 < row.size()) line.append(pad, ' ');
       if (c + 1 < row.size()) line += "  ";
     }
-    std::puts(line.c_str());
+    line += '\n';
+    std::fputs(line.c_str(), out);
   };
   print_row(header_, true);
   for (const auto& row : rows_) print_row(row, false);
@@ -220,7 +211,8 @@ std::string Fixed(double value, int decimals) {
 
 absl::StatusOr<int> ParseFactor(absl::string_view text) {
   std::string t = absl::AsciiStrToLower(text);
-  if (t == "export_controls" || t == "export") return v1::FACTOR_EXPORT_CONTROLS;
+  if (t == "export_controls" || t == "export")
+    return v1::FACTOR_EXPORT_CONTROLS;
   if (t == "tariffs" || t == "tariff") return v1::FACTOR_TARIFFS;
   if (t == "cross_strait" || t == "strait") return v1::FACTOR_CROSS_STRAIT;
   if (t == "composite" || t.empty()) return v1::FACTOR_UNSPECIFIED;

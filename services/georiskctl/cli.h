@@ -4,16 +4,29 @@
 // them (TLS, tokens), how to print (human tables or JSON), and how a failed
 // call becomes a clear message and an exit code.
 //
-// Addresses resolve in this order: the flag (--scorer=...), the environment
-// (GEORISK_SCORER=...), the local launcher's endpoints file
+// Everything here reads its settings from a ClientOptions (main.cc fills one
+// from the flags); nothing reads a flag.
+//
+//   ClientOptions client;
+//   client.scorer = "127.0.0.1:50053";
+//   auto channel = Channel(client, Service::kScorer);
+//   if (!channel.ok()) return Usage(client, "score", ...);
+//
+// Addresses resolve in this order: the option (--scorer=...), the
+// environment (GEORISK_SCORER=...), the local launcher's endpoints file
 // (.georisk/run/endpoints.env, or --endpoints_file), the default port on
 // 127.0.0.1.
 //
-// Exit codes: 0 ok; 1 the request failed (NOT_FOUND, INVALID_ARGUMENT...) or
-// something was rejected; 2 bad usage; 3 a service is not reachable.
+// Exit codes (exit_codes.h): 0 ok; 1 the request failed (NOT_FOUND,
+// INVALID_ARGUMENT...) or something was rejected; 2 bad usage; 3 a service
+// is not reachable.
+//
+// Thread-safety: the functions are thread-safe as long as the ClientOptions
+// they read is not modified meanwhile; a Table is not.
 #ifndef GEORISK_SERVICES_GEORISKCTL_CLI_H_
 #define GEORISK_SERVICES_GEORISKCTL_CLI_H_
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,44 +34,83 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
-#include "services/georiskctl/exit_codes.h"
 #include "grpcpp/client_context.h"
+#include "services/georiskctl/exit_codes.h"
 
 namespace georisk::cli {
 
 enum class Service { kGraphstore, kIngest, kScorer };
 
+// What every command shares: where the services are, the credentials, the
+// deadline, the output format and where output goes.
+struct ClientOptions {
+  // Addresses (host:port) of the services; empty: resolved as above.
+  // Defaults: "".
+  std::string graphstore;
+  std::string ingest;
+  std::string scorer;
+  // The local launcher's list of addresses, used when neither the option
+  // nor GEORISK_<SERVICE> gives one. Default: ".georisk/run/endpoints.env".
+  std::string endpoints_file = ".georisk/run/endpoints.env";
+  // PEM CA bundle: talk TLS to the services. Default "": plaintext.
+  std::string tls_ca;
+  // PEM client certificate and its key (mutual TLS). Default "": none.
+  std::string tls_client_cert;
+  std::string tls_client_key;
+  // File with a bearer token (reader for scores and alerts, writer for
+  // import). Default "": no token.
+  std::string token_file;
+  // Per-call deadline (not for streams). Default 30 s.
+  absl::Duration timeout = absl::Seconds(30);
+  // "json" (protobuf's JSON mapping) or anything else for human tables.
+  // Default "table".
+  std::string output = "table";
+  // Where results go, and where errors and notes go. Not owned; defaults
+  // stdout and stderr.
+  std::FILE* out = stdout;
+  std::FILE* err = stderr;
+};
+
 // The resolved address of a service (see above).
-std::string Address(Service service);
+std::string Address(const ClientOptions& options, Service service);
 // "graphstore", "ingest", "scorer".
 const char* ServiceName(Service service);
 
-// A channel to the service with the credential flags applied
-// (--tls_ca, --tls_client_cert/--tls_client_key, --token_file).
-absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(Service service);
+// A channel to the service with the credential options applied (tls_ca,
+// tls_client_cert/tls_client_key, token_file). Errors: those of
+// common::MakeChannel (InvalidArgument / NotFound for unreadable files).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(
+    const ClientOptions& options, Service service);
 
-// A client context with the --timeout deadline (none for streams).
-std::unique_ptr<grpc::ClientContext> Context(bool stream = false);
+// A client context with the `timeout` deadline (none for streams). The
+// caller owns it.
+std::unique_ptr<grpc::ClientContext> Context(const ClientOptions& options,
+                                             bool stream = false);
 
-// True when --output=json.
-bool JsonOutput();
-// Prints a message as JSON (protobuf's mapping, indented) on stdout.
-void PrintJson(const google::protobuf::Message& message);
+// True when output == "json".
+bool JsonOutput(const ClientOptions& options);
+// Prints a message as JSON (protobuf's mapping, indented) on `out`.
+void PrintJson(std::FILE* out, const google::protobuf::Message& message);
 
-// Prints `status` of a call to `service` on stderr in plain words and
-// returns the exit code for it.
-int Fail(Service service, const absl::Status& status);
-// Prints a usage error for `command` and returns kExitUsage.
-int Usage(absl::string_view command, absl::string_view message);
+// Prints `status` of a call to `service` on options.err in plain words and
+// returns the exit code for it: kExitUnavailable for UNAVAILABLE and
+// DEADLINE_EXCEEDED, else kExitFailed.
+int Fail(const ClientOptions& options, Service service,
+         const absl::Status& status);
+// Prints a usage error for `command` on options.err and returns kExitUsage.
+int Usage(const ClientOptions& options, absl::string_view command,
+          absl::string_view message);
 
 // A left-aligned text table; numbers are right-aligned.
 class Table {
  public:
   explicit Table(std::vector<std::string> header);
   void Add(std::vector<std::string> row);
-  void Print() const;
+  // Writes the header and the rows to `out`.
+  void Print(std::FILE* out) const;
 
  private:
   std::vector<std::string> header_;

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -12,43 +11,28 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "base/file_util.h"
+#include "base/proto_time.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "base/file_util.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
-#include "base/proto_time.h"
 #include "services/georiskctl/cli.h"
 #include "yaml-cpp/yaml.h"
-
-ABSL_FLAG(std::string, factor, "",
-          "top/explain: export_controls, tariffs, cross_strait or composite.");
-ABSL_FLAG(std::string, kind, "", "top: company or facility.");
-ABSL_FLAG(std::string, country, "", "top: ISO 3166-1 alpha-2 country.");
-ABSL_FLAG(int, limit, 15, "top/scenario/alerts list: rows to show.");
-ABSL_FLAG(double, min_score, 0, "top: only scores at or above this (0..100).");
-ABSL_FLAG(bool, reasons, true, "top: show each entity's main reason.");
-ABSL_FLAG(int64_t, from_sequence, 0,
-          "alerts watch: first alert sequence to show (0: after --state_file, "
-          "or only new ones).");
-ABSL_FLAG(std::string, state_file, "",
-          "alerts watch: remember the last sequence shown here, and resume "
-          "after it.");
-ABSL_FLAG(int, count, 0, "alerts watch: stop after this many alerts (0: run).");
-ABSL_FLAG(std::string, state, "", "alerts list: firing or resolved.");
 
 namespace georisk::cli {
 namespace {
 
 using Stub = v1::Scorer::Stub;
 
-std::unique_ptr<Stub> ScorerStub(int* exit_code) {
-  auto channel = Channel(Service::kScorer);
+std::unique_ptr<Stub> ScorerStub(const CommandOptions& o,
+                                 absl::string_view command, int* exit_code) {
+  auto channel = Channel(o.client, Service::kScorer);
   if (!channel.ok()) {
-    *exit_code = Usage("", channel.status().message());
+    *exit_code = Usage(o.client, command, channel.status().message());
     return nullptr;
   }
   return v1::Scorer::NewStub(*channel);
@@ -71,7 +55,8 @@ std::string Describe(const v1::Contribution& c) {
 
 // The main reason of a score: within the factor that contributes most, the
 // largest contribution (a direct signal) or the path it starts (upstream).
-std::string MainReason(Stub* stub, const v1::Score& score, v1::Factor factor) {
+std::string MainReason(const CommandOptions& o, Stub* stub,
+                       const v1::Score& score, v1::Factor factor) {
   if (factor == v1::FACTOR_UNSPECIFIED) {
     double best = 0;
     for (const auto& f : score.factors()) {
@@ -87,7 +72,7 @@ std::string MainReason(Stub* stub, const v1::Score& score, v1::Factor factor) {
   request.set_factor(factor);
   request.set_max_paths(1);
   v1::Explanation e;
-  auto context = Context();
+  auto context = Context(o.client);
   if (!stub->ExplainScore(context.get(), request, &e).ok() ||
       e.contributions_size() == 0) {
     return "-";
@@ -142,26 +127,26 @@ void YamlToJson(const YAML::Node& node, std::string* out) {
   }
 }
 
-void PrintAlert(const v1::Alert& a) {
+void PrintAlert(std::FILE* out, const v1::Alert& a) {
   std::string reason = a.reasons_size() > 0 ? a.reasons(0) : "";
   // A FIRING record after the first one of an alert is an update.
   std::string state = v1::Alert::State_Name(a.state());
   if (a.state() == v1::Alert::FIRING &&
-      base::FromProtoTime(a.update_time()) != base::FromProtoTime(a.start_time())) {
+      base::FromProtoTime(a.update_time()) !=
+          base::FromProtoTime(a.start_time())) {
     state = "UPDATED";
   }
-  std::printf("#%lld %s %-8s %s (%s) %s: %s -> %s, %s%s%s\n",
-              static_cast<long long>(a.sequence()),
-              absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                               base::FromProtoTime(a.update_time()),
-                               absl::UTCTimeZone())
-                  .c_str(),
-              state.c_str(), a.entity_id().c_str(),
-              a.entity_name().c_str(), a.rule_name().c_str(),
-              Fixed(a.score_before()).c_str(), Fixed(a.score_after()).c_str(),
-              FactorLabel(a.factor()).c_str(), reason.empty() ? "" : " - ",
-              reason.c_str());
-  std::fflush(stdout);
+  std::fprintf(out, "#%lld %s %-8s %s (%s) %s: %s -> %s, %s%s%s\n",
+               static_cast<long long>(a.sequence()),
+               absl::FormatTime("%Y-%m-%d %H:%M:%S",
+                                base::FromProtoTime(a.update_time()),
+                                absl::UTCTimeZone())
+                   .c_str(),
+               state.c_str(), a.entity_id().c_str(), a.entity_name().c_str(),
+               a.rule_name().c_str(), Fixed(a.score_before()).c_str(),
+               Fixed(a.score_after()).c_str(), FactorLabel(a.factor()).c_str(),
+               reason.empty() ? "" : " - ", reason.c_str());
+  std::fflush(out);
 }
 
 }  // namespace
@@ -190,27 +175,29 @@ absl::StatusOr<v1::Scenario> ReadScenarioFile(const std::string& path) {
   auto parsed =
       google::protobuf::util::JsonStringToMessage(json, &scenario, options);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a georisk.v1.Scenario: ",
-                     std::string(parsed.message())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a georisk.v1.Scenario: ", std::string(parsed.message())));
   }
   return scenario;
 }
 
-int ScoreCommand(const std::vector<std::string>& args) {
-  if (args.empty()) return Usage("score", "give at least one entity id");
+int ScoreCommand(const CommandOptions& o,
+                 const std::vector<std::string>& args) {
+  if (args.empty())
+    return Usage(o.client, "score", "give at least one entity id");
   int code = kExitOk;
-  auto stub = ScorerStub(&code);
+  auto stub = ScorerStub(o, "score", &code);
   if (!stub) return code;
   v1::BatchGetScoresRequest request;
   for (const auto& id : args) request.add_entity_ids(id);
   request.set_allow_missing(true);
   v1::BatchGetScoresResponse response;
-  auto context = Context();
+  auto context = Context(o.client);
   grpc::Status s = stub->BatchGetScores(context.get(), request, &response);
-  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
-  if (JsonOutput()) {
-    PrintJson(response);
+  if (!s.ok())
+    return Fail(o.client, Service::kScorer, common::FromGrpcStatus(s));
+  if (JsonOutput(o.client)) {
+    PrintJson(o.client.out, response);
   } else {
     Table t({"ENTITY", "NAME", "COUNTRY", "SCORE", "BAND", "EXPORT", "TARIFF",
              "STRAIT", "SEQ"});
@@ -222,102 +209,112 @@ int ScoreCommand(const std::vector<std::string>& args) {
              FactorCell(sc, v1::FACTOR_CROSS_STRAIT),
              absl::StrCat(sc.graph_sequence())});
     }
-    t.Print();
+    t.Print(o.client.out);
     for (const auto& id : response.missing_ids()) {
-      std::fprintf(stderr, "georiskctl: no entity %s\n", id.c_str());
+      std::fprintf(o.client.err, "georiskctl: no entity %s\n", id.c_str());
     }
   }
   return response.missing_ids_size() > 0 ? kExitFailed : kExitOk;
 }
 
-int TopCommand(const std::vector<std::string>& args) {
-  if (!args.empty()) return Usage("top", "takes no arguments");
-  auto factor = ParseFactor(absl::GetFlag(FLAGS_factor));
-  if (!factor.ok()) return Usage("top", factor.status().message());
-  auto kind = ParseKind(absl::GetFlag(FLAGS_kind));
-  if (!kind.ok()) return Usage("top", kind.status().message());
+int TopCommand(const CommandOptions& o, const std::vector<std::string>& args) {
+  if (!args.empty()) return Usage(o.client, "top", "takes no arguments");
+  auto factor = ParseFactor(o.factor);
+  if (!factor.ok()) return Usage(o.client, "top", factor.status().message());
+  auto kind = ParseKind(o.kind);
+  if (!kind.ok()) return Usage(o.client, "top", kind.status().message());
   int code = kExitOk;
-  auto stub = ScorerStub(&code);
+  auto stub = ScorerStub(o, "top", &code);
   if (!stub) return code;
   v1::ListTopRisksRequest request;
   request.set_factor(static_cast<v1::Factor>(*factor));
   request.set_entity_kind(static_cast<v1::Entity::Kind>(*kind));
-  request.set_country(absl::AsciiStrToUpper(absl::GetFlag(FLAGS_country)));
-  request.set_min_score(absl::GetFlag(FLAGS_min_score));
-  request.set_page_size(absl::GetFlag(FLAGS_limit));
+  request.set_country(absl::AsciiStrToUpper(o.country));
+  request.set_min_score(o.min_score);
+  request.set_page_size(o.limit);
   v1::ListTopRisksResponse response;
-  auto context = Context();
+  auto context = Context(o.client);
   grpc::Status s = stub->ListTopRisks(context.get(), request, &response);
-  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
-  if (JsonOutput()) {
-    PrintJson(response);
+  if (!s.ok())
+    return Fail(o.client, Service::kScorer, common::FromGrpcStatus(s));
+  if (JsonOutput(o.client)) {
+    PrintJson(o.client.out, response);
     return kExitOk;
   }
-  std::vector<std::string> header = {"#", "ENTITY", "NAME", "CTRY", "SCORE",
-                                     "BAND"};
+  std::vector<std::string> header = {"#",    "ENTITY", "NAME",
+                                     "CTRY", "SCORE",  "BAND"};
   if (*factor != v1::FACTOR_UNSPECIFIED) header[4] = "FACTOR";
-  if (absl::GetFlag(FLAGS_reasons)) header.push_back("MAIN REASON");
+  if (o.reasons) header.push_back("MAIN REASON");
   Table t(header);
   int rank = 0;
   for (const auto& sc : response.scores()) {
     std::vector<std::string> row = {
-        absl::StrCat(++rank), sc.entity_id(), sc.entity_name(), sc.country(),
+        absl::StrCat(++rank),
+        sc.entity_id(),
+        sc.entity_name(),
+        sc.country(),
         *factor == v1::FACTOR_UNSPECIFIED
             ? Fixed(sc.composite())
             : FactorCell(sc, static_cast<v1::Factor>(*factor)),
         BandLabel(sc.band())};
-    if (absl::GetFlag(FLAGS_reasons)) {
+    if (o.reasons) {
       row.push_back(
-          MainReason(stub.get(), sc, static_cast<v1::Factor>(*factor)));
+          MainReason(o, stub.get(), sc, static_cast<v1::Factor>(*factor)));
     }
     t.Add(std::move(row));
   }
-  t.Print();
-  std::printf("(%lld of %lld entities; graph sequence %lld)\n",
-              static_cast<long long>(response.scores_size()),
-              static_cast<long long>(response.total_size()),
-              static_cast<long long>(response.scores_size() > 0
-                                         ? response.scores(0).graph_sequence()
-                                         : 0));
+  t.Print(o.client.out);
+  std::fprintf(o.client.out, "(%lld of %lld entities; graph sequence %lld)\n",
+               static_cast<long long>(response.scores_size()),
+               static_cast<long long>(response.total_size()),
+               static_cast<long long>(response.scores_size() > 0
+                                          ? response.scores(0).graph_sequence()
+                                          : 0));
   return kExitOk;
 }
 
-int ExplainCommand(const std::vector<std::string>& args) {
-  if (args.size() != 1) return Usage("explain", "give one entity id");
-  auto factor = ParseFactor(absl::GetFlag(FLAGS_factor));
-  if (!factor.ok()) return Usage("explain", factor.status().message());
+int ExplainCommand(const CommandOptions& o,
+                   const std::vector<std::string>& args) {
+  if (args.size() != 1) return Usage(o.client, "explain", "give one entity id");
+  auto factor = ParseFactor(o.factor);
+  if (!factor.ok())
+    return Usage(o.client, "explain", factor.status().message());
   int code = kExitOk;
-  auto stub = ScorerStub(&code);
+  auto stub = ScorerStub(o, "explain", &code);
   if (!stub) return code;
   v1::ExplainScoreRequest request;
   request.set_entity_id(args[0]);
   request.set_factor(static_cast<v1::Factor>(*factor));
   request.set_max_paths(5);
   v1::Explanation e;
-  auto context = Context();
+  auto context = Context(o.client);
   grpc::Status s = stub->ExplainScore(context.get(), request, &e);
-  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
-  if (JsonOutput()) {
-    PrintJson(e);
+  if (!s.ok())
+    return Fail(o.client, Service::kScorer, common::FromGrpcStatus(s));
+  if (JsonOutput(o.client)) {
+    PrintJson(o.client.out, e);
     return kExitOk;
   }
   const v1::Score& sc = e.score();
-  std::printf("%s (%s), %s\n", sc.entity_name().c_str(),
-              sc.entity_id().c_str(), sc.country().c_str());
-  std::printf("composite %s (%s); export controls %s, tariffs %s, "
-              "cross-strait %s; graph sequence %lld, model %s\n\n",
-              Fixed(sc.composite()).c_str(), BandLabel(sc.band()).c_str(),
-              FactorCell(sc, v1::FACTOR_EXPORT_CONTROLS).c_str(),
-              FactorCell(sc, v1::FACTOR_TARIFFS).c_str(),
-              FactorCell(sc, v1::FACTOR_CROSS_STRAIT).c_str(),
-              static_cast<long long>(sc.graph_sequence()),
-              sc.model_version().c_str());
+  std::fprintf(o.client.out, "%s (%s), %s\n", sc.entity_name().c_str(),
+               sc.entity_id().c_str(), sc.country().c_str());
+  std::fprintf(o.client.out,
+               "composite %s (%s); export controls %s, tariffs %s, "
+               "cross-strait %s; graph sequence %lld, model %s\n\n",
+               Fixed(sc.composite()).c_str(), BandLabel(sc.band()).c_str(),
+               FactorCell(sc, v1::FACTOR_EXPORT_CONTROLS).c_str(),
+               FactorCell(sc, v1::FACTOR_TARIFFS).c_str(),
+               FactorCell(sc, v1::FACTOR_CROSS_STRAIT).c_str(),
+               static_cast<long long>(sc.graph_sequence()),
+               sc.model_version().c_str());
   if (e.contributions_size() == 0) {
-    std::printf("No exposure: no signal applies to it or to anything "
-                "upstream of it.\n");
+    std::fprintf(o.client.out,
+                 "No exposure: no signal applies to it or to anything "
+                 "upstream of it.\n");
     return kExitOk;
   }
-  std::printf("What makes up each factor (shares of its log-odds):\n");
+  std::fprintf(o.client.out,
+               "What makes up each factor (shares of its log-odds):\n");
   Table t({"FACTOR", "SHARE", "FROM", "HOW"});
   for (const auto& c : e.contributions()) {
     std::string from = c.has_upstream()
@@ -329,11 +326,12 @@ int ExplainCommand(const std::vector<std::string>& args) {
            absl::StrCat(Fixed(100 * c.fraction(), 0), "%"), from,
            c.description()});  // FROM names the upstream entity already.
   }
-  t.Print();
-  if (e.paths_size() > 0) std::printf("\nPaths upstream:\n");
+  t.Print(o.client.out);
+  if (e.paths_size() > 0) std::fprintf(o.client.out, "\nPaths upstream:\n");
   for (const auto& p : e.paths()) {
-    std::printf("  %s (%s%% of it): %s\n", FactorLabel(p.factor()).c_str(),
-                Fixed(100 * p.fraction(), 0).c_str(), p.summary().c_str());
+    std::fprintf(o.client.out, "  %s (%s%% of it): %s\n",
+                 FactorLabel(p.factor()).c_str(),
+                 Fixed(100 * p.fraction(), 0).c_str(), p.summary().c_str());
     std::string indent = "    ";
     for (int i = 0; i < p.hops_size(); ++i) {
       const auto& hop = p.hops(i);
@@ -342,46 +340,53 @@ int ExplainCommand(const std::vector<std::string>& args) {
                  : absl::StrFormat("  [%s, weight %.2f, score %.2f]",
                                    v1::Edge::Kind_Name(hop.edge_kind()),
                                    hop.weight(), hop.score());
-      std::printf("%s%s%s%s\n", indent.c_str(), i == 0 ? "" : "└─ ",
-                  hop.entity_name().c_str(), edge.c_str());
+      std::fprintf(o.client.out, "%s%s%s%s\n", indent.c_str(),
+                   i == 0 ? "" : "└─ ", hop.entity_name().c_str(),
+                   edge.c_str());
       if (i > 0) indent += "   ";
     }
     if (!p.signal_id().empty()) {
-      std::printf("%s└─ %s\n", indent.c_str(), p.signal_id().c_str());
+      std::fprintf(o.client.out, "%s└─ %s\n", indent.c_str(),
+                   p.signal_id().c_str());
     }
   }
-  std::printf(
-      "\nShares are additive: -ln(1 - score) is the sum of the parts. "
-      "\"supplier of\" is a supply relation, not an affiliation.\n");
+  std::fprintf(o.client.out,
+               "\nShares are additive: -ln(1 - score) is the sum of the parts. "
+               "\"supplier of\" is a supply relation, not an affiliation.\n");
   return kExitOk;
 }
 
-int ScenarioCommand(const std::vector<std::string>& args) {
-  if (args.size() != 1) return Usage("scenario", "give one scenario file");
+int ScenarioCommand(const CommandOptions& o,
+                    const std::vector<std::string>& args) {
+  if (args.size() != 1)
+    return Usage(o.client, "scenario", "give one scenario file");
   absl::StatusOr<v1::Scenario> scenario = ReadScenarioFile(args[0]);
-  if (!scenario.ok()) return Usage("scenario", scenario.status().message());
+  if (!scenario.ok())
+    return Usage(o.client, "scenario", scenario.status().message());
   int code = kExitOk;
-  auto stub = ScorerStub(&code);
+  auto stub = ScorerStub(o, "scenario", &code);
   if (!stub) return code;
   v1::RunScenarioRequest request;
   *request.mutable_scenario() = *scenario;
-  request.set_max_results(absl::GetFlag(FLAGS_limit));
+  request.set_max_results(o.limit);
   request.set_include_reasons(true);
   request.set_min_delta(0.05);
   v1::RunScenarioResponse response;
-  auto context = Context();
+  auto context = Context(o.client);
   grpc::Status s = stub->RunScenario(context.get(), request, &response);
-  if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
-  if (JsonOutput()) {
-    PrintJson(response);
+  if (!s.ok())
+    return Fail(o.client, Service::kScorer, common::FromGrpcStatus(s));
+  if (JsonOutput(o.client)) {
+    PrintJson(o.client.out, response);
     return kExitOk;
   }
-  std::printf("Scenario \"%s\": %lld entities move (graph sequence %lld, "
-              "model %s). Live scores are unchanged.\n\n",
-              response.name().c_str(),
-              static_cast<long long>(response.affected_count()),
-              static_cast<long long>(response.graph_sequence()),
-              response.model_version().c_str());
+  std::fprintf(o.client.out,
+               "Scenario \"%s\": %lld entities move (graph sequence %lld, "
+               "model %s). Live scores are unchanged.\n\n",
+               response.name().c_str(),
+               static_cast<long long>(response.affected_count()),
+               static_cast<long long>(response.graph_sequence()),
+               response.model_version().c_str());
   Table t({"ENTITY", "NAME", "CTRY", "BEFORE", "AFTER", "DELTA", "TOP REASON"});
   for (const auto& d : response.deltas()) {
     t.Add({d.entity_id(), d.after().entity_name(), d.after().country(),
@@ -389,43 +394,46 @@ int ScenarioCommand(const std::vector<std::string>& args) {
            absl::StrFormat("%+.1f", d.delta()),
            d.top_reasons_size() > 0 ? Describe(d.top_reasons(0)) : ""});
   }
-  t.Print();
+  t.Print(o.client.out);
   return kExitOk;
 }
 
-int AlertsCommand(const std::vector<std::string>& args) {
+int AlertsCommand(const CommandOptions& o,
+                  const std::vector<std::string>& args) {
   if (args.size() != 1 || (args[0] != "watch" && args[0] != "list")) {
-    return Usage("alerts", "use 'alerts watch' or 'alerts list'");
+    return Usage(o.client, "alerts", "use 'alerts watch' or 'alerts list'");
   }
-  auto channel = Channel(Service::kScorer);
-  if (!channel.ok()) return Usage("alerts", channel.status().message());
+  auto channel = Channel(o.client, Service::kScorer);
+  if (!channel.ok())
+    return Usage(o.client, "alerts", channel.status().message());
   auto stub = v1::Alerts::NewStub(*channel);
   if (args[0] == "list") {
     v1::ListAlertsRequest request;
-    std::string state = absl::AsciiStrToLower(absl::GetFlag(FLAGS_state));
+    std::string state = absl::AsciiStrToLower(o.state);
     if (state == "firing") {
       request.mutable_filter()->set_state(v1::Alert::FIRING);
     } else if (state == "resolved") {
       request.mutable_filter()->set_state(v1::Alert::RESOLVED);
     } else if (!state.empty()) {
-      return Usage("alerts", "--state: firing or resolved");
+      return Usage(o.client, "alerts", "--state: firing or resolved");
     }
-    request.set_page_size(absl::GetFlag(FLAGS_limit));
+    request.set_page_size(o.limit);
     v1::ListAlertsResponse response;
-    auto context = Context();
+    auto context = Context(o.client);
     grpc::Status s = stub->ListAlerts(context.get(), request, &response);
-    if (!s.ok()) return Fail(Service::kScorer, common::FromGrpcStatus(s));
-    if (JsonOutput()) {
-      PrintJson(response);
+    if (!s.ok())
+      return Fail(o.client, Service::kScorer, common::FromGrpcStatus(s));
+    if (JsonOutput(o.client)) {
+      PrintJson(o.client.out, response);
     } else {
-      for (const auto& a : response.alerts()) PrintAlert(a);
+      for (const auto& a : response.alerts()) PrintAlert(o.client.out, a);
     }
     return kExitOk;
   }
 
   // watch: from the flag, else after the saved sequence, else only new.
-  const std::string state_file = absl::GetFlag(FLAGS_state_file);
-  int64_t from = absl::GetFlag(FLAGS_from_sequence);
+  const std::string state_file = o.state_file;
+  int64_t from = o.from_sequence;
   if (from == 0 && !state_file.empty()) {
     std::ifstream in(state_file);
     int64_t saved = 0;
@@ -433,27 +441,28 @@ int AlertsCommand(const std::vector<std::string>& args) {
   }
   v1::WatchAlertsRequest request;
   request.set_from_sequence(from);
-  auto context = Context(/*stream=*/true);
+  auto context = Context(o.client, /*stream=*/true);
   auto reader = stub->WatchAlerts(context.get(), request);
   v1::WatchAlertsResponse response;
-  const int count = absl::GetFlag(FLAGS_count);
+  const int count = o.count;
   int shown = 0;
-  if (!JsonOutput()) {
-    std::fprintf(stderr, "watching alerts on %s from %s (Ctrl-C to stop)\n",
-                 Address(Service::kScorer).c_str(),
+  if (!JsonOutput(o.client)) {
+    std::fprintf(o.client.err,
+                 "watching alerts on %s from %s (Ctrl-C to stop)\n",
+                 Address(o.client, Service::kScorer).c_str(),
                  from == 0 ? "now" : absl::StrCat("#", from).c_str());
   }
   while (reader->Read(&response)) {
     for (const auto& a : response.alerts()) {
-      if (JsonOutput()) {
-        PrintJson(a);
+      if (JsonOutput(o.client)) {
+        PrintJson(o.client.out, a);
       } else {
-        PrintAlert(a);
+        PrintAlert(o.client.out, a);
       }
       if (!state_file.empty()) {
         // Saved after it was shown: a restart shows nothing twice.
         (void)base::WriteFileAtomically(state_file,
-                                  absl::StrCat(a.sequence(), "\n"));
+                                        absl::StrCat(a.sequence(), "\n"));
       }
       if (count > 0 && ++shown >= count) {
         context->TryCancel();
@@ -462,11 +471,13 @@ int AlertsCommand(const std::vector<std::string>& args) {
       }
     }
   }
-  return Fail(Service::kScorer, common::FromGrpcStatus(reader->Finish()));
+  return Fail(o.client, Service::kScorer,
+              common::FromGrpcStatus(reader->Finish()));
 }
 
-int StatusCommand(const std::vector<std::string>& args) {
-  if (!args.empty()) return Usage("status", "takes no arguments");
+int StatusCommand(const CommandOptions& o,
+                  const std::vector<std::string>& args) {
+  if (!args.empty()) return Usage(o.client, "status", "takes no arguments");
   v1::GetStatsResponse stats;
   bool have_stats = false;
   int64_t scored_at = -1;
@@ -475,27 +486,27 @@ int StatusCommand(const std::vector<std::string>& args) {
   Table t({"SERVICE", "ADDRESS", "HEALTH", "DETAIL"});
   for (Service s : {Service::kGraphstore, Service::kIngest, Service::kScorer}) {
     absl::StatusOr<common::HealthState> health =
-        common::CheckHealth(Address(s), "", absl::Seconds(5));
+        common::CheckHealth(Address(o.client, s), "", absl::Seconds(5));
     std::string shown = health.ok() ? *health : "DOWN";
     if (!health.ok() || *health != "SERVING") ++unhealthy;
     std::string detail;
-    auto channel = Channel(s);
+    auto channel = Channel(o.client, s);
     if (health.ok() && channel.ok()) {
       if (s == Service::kGraphstore) {
         auto stub = v1::GraphStore::NewStub(*channel);
-        auto context = Context();
+        auto context = Context(o.client);
         have_stats =
             stub->GetStats(context.get(), v1::GetStatsRequest(), &stats).ok();
         if (have_stats) {
-          detail = absl::StrFormat(
-              "%d entities, %d edges, %d signals, sequence %d",
-              stats.entity_count(), stats.edge_count(), stats.signal_count(),
-              stats.last_sequence());
+          detail =
+              absl::StrFormat("%d entities, %d edges, %d signals, sequence %d",
+                              stats.entity_count(), stats.edge_count(),
+                              stats.signal_count(), stats.last_sequence());
         }
       } else if (s == Service::kScorer) {
         auto stub = v1::Scorer::NewStub(*channel);
         v1::ModelConfig config;
-        auto context = Context();
+        auto context = Context(o.client);
         if (stub->GetModel(context.get(), v1::GetModelRequest(), &config)
                 .ok()) {
           model = config.version();
@@ -503,7 +514,7 @@ int StatusCommand(const std::vector<std::string>& args) {
         v1::ListTopRisksRequest top;
         top.set_page_size(1);
         v1::ListTopRisksResponse page;
-        auto context2 = Context();
+        auto context2 = Context(o.client);
         if (stub->ListTopRisks(context2.get(), top, &page).ok() &&
             page.scores_size() > 0) {
           scored_at = page.scores(0).graph_sequence();
@@ -511,29 +522,63 @@ int StatusCommand(const std::vector<std::string>& args) {
         detail = absl::StrCat("model ", model);
         if (scored_at >= 0) absl::StrAppend(&detail, ", scored at ", scored_at);
         if (scored_at >= 0 && have_stats) {
-          absl::StrAppend(&detail, ", lag ",
-                          std::max<int64_t>(0, stats.last_sequence() -
-                                                   scored_at));
+          absl::StrAppend(
+              &detail, ", lag ",
+              std::max<int64_t>(0, stats.last_sequence() - scored_at));
         }
       }
     } else if (!health.ok()) {
       detail = "not reachable";
     }
-    t.Add({ServiceName(s), Address(s), shown, detail});
+    t.Add({ServiceName(s), Address(o.client, s), shown, detail});
   }
-  if (JsonOutput()) {
-    std::printf("{\"healthy\": %s, \"graph_sequence\": %lld, "
-                "\"scored_sequence\": %lld, \"model_version\": \"%s\"}\n",
-                unhealthy == 0 ? "true" : "false",
-                static_cast<long long>(stats.last_sequence()),
-                static_cast<long long>(scored_at), model.c_str());
+  if (JsonOutput(o.client)) {
+    std::fprintf(o.client.out,
+                 "{\"healthy\": %s, \"graph_sequence\": %lld, "
+                 "\"scored_sequence\": %lld, \"model_version\": \"%s\"}\n",
+                 unhealthy == 0 ? "true" : "false",
+                 static_cast<long long>(stats.last_sequence()),
+                 static_cast<long long>(scored_at), model.c_str());
   } else {
-    t.Print();
+    t.Print(o.client.out);
   }
   return unhealthy == 0 ? kExitOk : kExitUnavailable;
 }
 
+int HealthCommand(const CommandOptions& o,
+                  const std::vector<std::string>& args) {
+  if (!args.empty()) return Usage(o.client, "health", "takes no arguments");
+  if (o.target.empty())
+    return Usage(o.client, "health", "--target is required");
+  if (o.wait > absl::ZeroDuration()) {
+    absl::Status s = common::WaitForServing(o.target, o.service, o.wait);
+    if (!s.ok()) {
+      std::fprintf(o.client.err, "georiskctl: %s\n",
+                   std::string(s.message()).c_str());
+      return kExitUnavailable;
+    }
+    std::fprintf(o.client.out, "%s SERVING\n", o.target.c_str());
+    return kExitOk;
+  }
+  absl::StatusOr<common::HealthState> state =
+      common::CheckHealth(o.target, o.service, absl::Seconds(5));
+  if (!state.ok()) {
+    std::fprintf(o.client.err, "georiskctl: %s: %s\n", o.target.c_str(),
+                 state.status().ToString().c_str());
+    return kExitUnavailable;
+  }
+  std::fprintf(o.client.out, "%s %s\n", o.target.c_str(), state->c_str());
+  return *state == "SERVING" ? kExitOk : kExitFailed;
+}
+
 std::string CommandHelp(const std::string& command) {
+  if (command == "import") {
+    return "georiskctl import FILE... [--format F] [--snapshot_source "
+           "S] [--rejections FILE] [--dry_run]\n  Streams files to "
+           "ingest with a progress bar and prints the summary; exit 1 "
+           "if\n  any record was rejected, 3 if ingest is down. See "
+           "docs/formats.md.";
+  }
   if (command == "score") {
     return "georiskctl score ID...\n  The scores of entities: composite, "
            "band, each factor (0..100), graph sequence.\n  Flags: --output "

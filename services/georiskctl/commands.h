@@ -1,9 +1,21 @@
 // File: services/georiskctl/commands.h
 //
-// georiskctl's query commands. Each takes the command's positional
-// arguments (after the command name; flags are already parsed) and returns
-// the process exit code (cli.h). Human tables by default, --output=json for
-// scripts.
+// georiskctl's query commands. Each takes its options (CommandOptions,
+// filled from the flags by main.cc) and the command's positional arguments
+// (after the command name), writes its results to options.client.out and its
+// errors to options.client.err, and returns the process exit code
+// (exit_codes.h): kExitOk; kExitFailed when a call failed or (score) an
+// entity is missing; kExitUsage for bad arguments or options;
+// kExitUnavailable when the scorer (or, for status, any service) cannot be
+// reached. Human tables by default, output "json" for scripts.
+//
+//   CommandOptions options;
+//   options.client.scorer = "127.0.0.1:50053";
+//   options.limit = 5;
+//   int code = TopCommand(options, {});
+//
+// Thread-safety: a command may run concurrently with another one as long as
+// they do not share the output streams.
 //
 //   georiskctl score ID...
 //   georiskctl top [--factor F] [--kind K] [--country C] [--limit N]
@@ -12,23 +24,83 @@
 //   georiskctl alerts watch [--from_sequence N] [--state_file F] [--count N]
 //   georiskctl alerts list [--state firing|resolved] [--limit N]
 //   georiskctl status
+//   georiskctl health --target ADDR [--service S] [--wait D]
 #ifndef GEORISK_SERVICES_GEORISKCTL_COMMANDS_H_
 #define GEORISK_SERVICES_GEORISKCTL_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "georisk/v1/score.pb.h"
+#include "services/georiskctl/cli.h"
 
 namespace georisk::cli {
 
-int ScoreCommand(const std::vector<std::string>& args);
-int TopCommand(const std::vector<std::string>& args);
-int ExplainCommand(const std::vector<std::string>& args);
-int ScenarioCommand(const std::vector<std::string>& args);
-int AlertsCommand(const std::vector<std::string>& args);
-int StatusCommand(const std::vector<std::string>& args);
+// The options of the query commands; each field says which commands read it.
+struct CommandOptions {
+  // Addresses, credentials, deadline, output format and streams.
+  ClientOptions client;
+  // top, explain: export_controls, tariffs, cross_strait or composite.
+  // Default "": composite.
+  std::string factor;
+  // top: company or facility. Default "": both.
+  std::string kind;
+  // top: ISO 3166-1 alpha-2 country (any case). Default "": all.
+  std::string country;
+  // top, scenario, alerts list: rows to show. Default 15.
+  int limit = 15;
+  // top: only scores at or above this (0..100). Default 0.
+  double min_score = 0;
+  // top: show each entity's main reason (one ExplainScore call a row).
+  // Default true.
+  bool reasons = true;
+  // alerts watch: first alert sequence to show. Default 0: after the one
+  // saved in state_file, or only new ones.
+  int64_t from_sequence = 0;
+  // alerts watch: remember the last sequence shown here, and resume after
+  // it. Default "": nowhere.
+  std::string state_file;
+  // alerts watch: stop after this many alerts. Default 0: run until the
+  // stream ends.
+  int count = 0;
+  // alerts list: firing or resolved (any case). Default "": both.
+  std::string state;
+  // health: the server to ask (required), the service to ask about
+  // (default "": the whole server), and how long to keep asking until
+  // SERVING (default 0: ask once).
+  std::string target;
+  std::string service;
+  absl::Duration wait = absl::ZeroDuration();
+};
+
+// score ID...: BatchGetScores; kExitFailed if any id is missing.
+int ScoreCommand(const CommandOptions& options,
+                 const std::vector<std::string>& args);
+// top: ListTopRisks, with each row's main reason.
+int TopCommand(const CommandOptions& options,
+               const std::vector<std::string>& args);
+// explain ID: ExplainScore, the shares and the paths upstream.
+int ExplainCommand(const CommandOptions& options,
+                   const std::vector<std::string>& args);
+// scenario FILE: RunScenario of ReadScenarioFile(FILE); an unreadable or
+// invalid file is kExitUsage.
+int ScenarioCommand(const CommandOptions& options,
+                    const std::vector<std::string>& args);
+// alerts list | alerts watch: ListAlerts, or WatchAlerts until `count`
+// alerts were shown (kExitOk) or the stream ends (its status decides).
+int AlertsCommand(const CommandOptions& options,
+                  const std::vector<std::string>& args);
+// status: health of the three services, graph size, the scorer's model and
+// lag; kExitUnavailable unless all three are SERVING.
+int StatusCommand(const CommandOptions& options,
+                  const std::vector<std::string>& args);
+// health: one server's health (kExitFailed if it answers but is not
+// SERVING).
+int HealthCommand(const CommandOptions& options,
+                  const std::vector<std::string>& args);
 
 // Reads a scenario file: georisk.v1.Scenario in protobuf's JSON mapping, or
 // the same structure in YAML (by extension .yaml/.yml, or content that is

@@ -10,36 +10,17 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "formats/parsers.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "services/common/log.h"
 #include "services/georiskctl/cli.h"
-#include "formats/parsers.h"
-
-ABSL_FLAG(std::string, format, "auto",
-          "import: the files' format: auto, jsonl, csv-entities, csv-edges, "
-          "ftm, csl-csv, csl-json.");
-ABSL_FLAG(std::string, snapshot_source, "",
-          "import: treat the files as a whole snapshot of this source; "
-          "records of it they no longer contain are ended.");
-ABSL_FLAG(std::string, source, "",
-          "import: the source of FTM and CSL records (default: the format's; "
-          "an FTM snapshot takes --snapshot_source).");
-ABSL_FLAG(std::string, rejections, "",
-          "import: write every rejected record here, as JSON lines.");
-ABSL_FLAG(bool, dry_run, false, "import: validate only; write nothing.");
-ABSL_FLAG(std::string, progress, "auto",
-          "import: auto (a bar on a terminal, lines otherwise), bar, lines, "
-          "none.");
-ABSL_FLAG(int, records_per_message, 100,
-          "import: records per Ingest stream message.");
 
 namespace georisk::cli {
 
@@ -371,10 +352,11 @@ class Importer {
         absl::StrAppend(&json, "\"record_index\":", record_index, ",");
       }
       absl::StrAppend(&json, "\"field\":\"", common::log::JsonEscape(field),
-                      "\",\"reason\":\"", common::log::JsonEscape(reason), "\"");
+                      "\",\"reason\":\"", common::log::JsonEscape(reason),
+                      "\"");
       if (!key.empty()) {
-        absl::StrAppend(&json, ",\"idempotency_key\":\"", common::log::JsonEscape(key),
-                        "\"");
+        absl::StrAppend(&json, ",\"idempotency_key\":\"",
+                        common::log::JsonEscape(key), "\"");
       }
       absl::StrAppend(&json, "}\n");
       std::fputs(json.c_str(), rejections_file_);
@@ -571,37 +553,23 @@ int RunImport(const ImportOptions& options) {
   return importer.Run();
 }
 
-int ImportMain(const std::vector<std::string>& files,
-               const std::string& ingest_address) {
-  ImportOptions options;
-  options.files = files;
-  options.ingest_address = ingest_address;
-  options.format = absl::GetFlag(FLAGS_format);
-  options.snapshot_source = absl::GetFlag(FLAGS_snapshot_source);
-  options.source = absl::GetFlag(FLAGS_source);
-  options.rejections_path = absl::GetFlag(FLAGS_rejections);
-  options.dry_run = absl::GetFlag(FLAGS_dry_run);
-  options.records_per_message = absl::GetFlag(FLAGS_records_per_message);
-  const std::string progress = absl::GetFlag(FLAGS_progress);
-  if (progress == "auto") {
-    options.progress = ProgressMode::kAuto;
-  } else if (progress == "bar") {
-    options.progress = ProgressMode::kBar;
-  } else if (progress == "lines") {
-    options.progress = ProgressMode::kLines;
-  } else if (progress == "none") {
-    options.progress = ProgressMode::kNone;
-  } else {
-    std::fprintf(stderr,
-                 "georiskctl import: --progress must be auto, bar, lines or "
-                 "none, got \"%s\"\n",
-                 progress.c_str());
-    return kExitUsage;
-  }
+absl::StatusOr<ProgressMode> ParseProgressMode(absl::string_view text) {
+  if (text == "auto") return ProgressMode::kAuto;
+  if (text == "bar") return ProgressMode::kBar;
+  if (text == "lines") return ProgressMode::kLines;
+  if (text == "none") return ProgressMode::kNone;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--progress must be auto, bar, lines or none, got \"", text, "\""));
+}
+
+int ImportCommand(const ClientOptions& client, ImportOptions options) {
+  options.ingest_address = Address(client, Service::kIngest);
+  options.out = client.out;
+  options.err = client.err;
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      cli::Channel(cli::Service::kIngest);
+      Channel(client, Service::kIngest);
   if (!channel.ok()) {
-    std::fprintf(stderr, "georiskctl import: %s\n",
+    std::fprintf(client.err, "georiskctl import: %s\n",
                  std::string(channel.status().message()).c_str());
     return kExitUsage;
   }

@@ -16,7 +16,7 @@
 // with their file and line. FollowTheMoney files are read twice, companies
 // and sanctions first, then ownerships (whose endpoints must exist).
 //
-// Exit codes (georiskctl's, cli.h): kExitOk; kExitRejected (1) when any
+// Exit codes (exit_codes.h): kExitOk; kExitRejected (1) when any
 // record was rejected (the rest is imported); kExitUsage (2) for bad flags or
 // unreadable files; kExitUnavailable (3) when the Ingest service (or
 // GraphStore behind it) cannot be reached; kExitFailed (1) when the import
@@ -33,9 +33,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "services/georiskctl/cli.h"
 #include "services/georiskctl/exit_codes.h"
 
 namespace georisk::cli {
@@ -85,13 +87,16 @@ struct ImportOptions {
 // Runs the import; returns the exit code.
 int RunImport(const ImportOptions& options);
 
-// `georiskctl import`: reads the import flags (--format, --snapshot_source,
-// --source, --rejections, --dry_run, --progress, --records_per_message,
-// defined with this library) into ImportOptions and runs, over georiskctl's
-// channel to ingest (cli.h: TLS and token flags). `files` are the positional
-// arguments after "import"; `ingest_address` is where that channel goes.
-int ImportMain(const std::vector<std::string>& files,
-               const std::string& ingest_address);
+// Parses --progress: "auto", "bar", "lines" or "none". Errors:
+// InvalidArgument naming the value. Thread-safe.
+absl::StatusOr<ProgressMode> ParseProgressMode(absl::string_view text);
+
+// `georiskctl import`: runs `options` over georiskctl's channel to ingest:
+// ingest_address, channel, out and err are replaced by the client's (its
+// address, its TLS and token options, its streams). kExitUsage when the
+// channel cannot be made (an unreadable credential file); otherwise
+// RunImport's code.
+int ImportCommand(const ClientOptions& client, ImportOptions options);
 
 // Where the records sent in a stream came from: stream index -> file and
 // line. Kept run-length encoded (a run of lines each giving the same number

@@ -1,8 +1,9 @@
 // georiskctl: the georisk command-line client.
 //
 // Run 'georiskctl' for the commands and 'georiskctl COMMAND --help' for one.
-// Exit codes: 0 ok; 1 a request failed or records were rejected; 2 bad
-// usage; 3 a service is not reachable.
+// Every flag is defined and read here, once, into the commands' options
+// (cli.h ClientOptions, commands.h CommandOptions, import_command.h
+// ImportOptions). Exit codes: exit_codes.h.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -12,16 +13,69 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
-#include "services/common/grpc_probe.h"
+#include "services/common/main_support.h"
 #include "services/georiskctl/cli.h"
 #include "services/georiskctl/commands.h"
+#include "services/georiskctl/exit_codes.h"
 #include "services/georiskctl/import_command.h"
 
+// Every command: addresses, credentials, deadline, output.
+ABSL_FLAG(std::string, graphstore, "", "graphstore address (host:port).");
+ABSL_FLAG(std::string, ingest, "", "ingest address (host:port).");
+ABSL_FLAG(std::string, scorer, "", "scorer address (host:port).");
+ABSL_FLAG(std::string, endpoints_file, ".georisk/run/endpoints.env",
+          "The local launcher's list of addresses, used when neither a flag "
+          "nor GEORISK_<SERVICE> gives one.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: talk TLS to the services.");
+ABSL_FLAG(std::string, tls_client_cert, "",
+          "PEM client certificate (mutual TLS).");
+ABSL_FLAG(std::string, tls_client_key, "", "PEM key of --tls_client_cert.");
+ABSL_FLAG(std::string, token_file, "",
+          "File with a bearer token (reader for scores and alerts, writer for "
+          "import).");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Per-call deadline.");
+ABSL_FLAG(std::string, output, "table", "table or json.");
+
+// Query commands.
+ABSL_FLAG(std::string, factor, "",
+          "top/explain: export_controls, tariffs, cross_strait or composite.");
+ABSL_FLAG(std::string, kind, "", "top: company or facility.");
+ABSL_FLAG(std::string, country, "", "top: ISO 3166-1 alpha-2 country.");
+ABSL_FLAG(int, limit, 15, "top/scenario/alerts list: rows to show.");
+ABSL_FLAG(double, min_score, 0, "top: only scores at or above this (0..100).");
+ABSL_FLAG(bool, reasons, true, "top: show each entity's main reason.");
+ABSL_FLAG(int64_t, from_sequence, 0,
+          "alerts watch: first alert sequence to show (0: after --state_file, "
+          "or only new ones).");
+ABSL_FLAG(std::string, state_file, "",
+          "alerts watch: remember the last sequence shown here, and resume "
+          "after it.");
+ABSL_FLAG(int, count, 0, "alerts watch: stop after this many alerts (0: run).");
+ABSL_FLAG(std::string, state, "", "alerts list: firing or resolved.");
 ABSL_FLAG(std::string, target, "", "health: the server to ask.");
 ABSL_FLAG(std::string, service, "",
           "health: the service to ask about (\"\" = the whole server).");
 ABSL_FLAG(absl::Duration, wait, absl::ZeroDuration(),
           "health: keep asking until SERVING or this much time has passed.");
+
+// import.
+ABSL_FLAG(std::string, format, "auto",
+          "import: the files' format: auto, jsonl, csv-entities, csv-edges, "
+          "ftm, csl-csv, csl-json.");
+ABSL_FLAG(std::string, snapshot_source, "",
+          "import: treat the files as a whole snapshot of this source; "
+          "records of it they no longer contain are ended.");
+ABSL_FLAG(std::string, source, "",
+          "import: the source of FTM and CSL records (default: the format's; "
+          "an FTM snapshot takes --snapshot_source).");
+ABSL_FLAG(std::string, rejections, "",
+          "import: write every rejected record here, as JSON lines.");
+ABSL_FLAG(bool, dry_run, false, "import: validate only; write nothing.");
+ABSL_FLAG(std::string, progress, "auto",
+          "import: auto (a bar on a terminal, lines otherwise), bar, lines, "
+          "none.");
+ABSL_FLAG(int, records_per_message, 100,
+          "import: records per Ingest stream message.");
 
 namespace georisk::cli {
 namespace {
@@ -46,81 +100,99 @@ Credentials: --tls_ca, --tls_client_cert, --tls_client_key, --token_file.
 Output: human tables, or --output=json. 'georiskctl COMMAND --help' for one.
 Exit codes: 0 ok, 1 failed or rejected, 2 bad usage, 3 service unreachable.)";
 
-int Health() {
-  std::string target = absl::GetFlag(FLAGS_target);
-  if (target.empty()) return cli::Usage("health", "--target is required");
-  absl::Duration wait = absl::GetFlag(FLAGS_wait);
-  if (wait > absl::ZeroDuration()) {
-    absl::Status s =
-        common::WaitForServing(target, absl::GetFlag(FLAGS_service), wait);
-    if (!s.ok()) {
-      std::fprintf(stderr, "georiskctl: %s\n", std::string(s.message()).c_str());
-      return cli::kExitUnavailable;
-    }
-    std::printf("%s SERVING\n", target.c_str());
-    return cli::kExitOk;
+ClientOptions ClientOptionsFromFlags() {
+  ClientOptions o;
+  o.graphstore = absl::GetFlag(FLAGS_graphstore);
+  o.ingest = absl::GetFlag(FLAGS_ingest);
+  o.scorer = absl::GetFlag(FLAGS_scorer);
+  o.endpoints_file = absl::GetFlag(FLAGS_endpoints_file);
+  o.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  o.tls_client_cert = absl::GetFlag(FLAGS_tls_client_cert);
+  o.tls_client_key = absl::GetFlag(FLAGS_tls_client_key);
+  o.token_file = absl::GetFlag(FLAGS_token_file);
+  o.timeout = absl::GetFlag(FLAGS_timeout);
+  o.output = absl::GetFlag(FLAGS_output);
+  return o;
+}
+
+CommandOptions CommandOptionsFromFlags() {
+  CommandOptions o;
+  o.client = ClientOptionsFromFlags();
+  o.factor = absl::GetFlag(FLAGS_factor);
+  o.kind = absl::GetFlag(FLAGS_kind);
+  o.country = absl::GetFlag(FLAGS_country);
+  o.limit = absl::GetFlag(FLAGS_limit);
+  o.min_score = absl::GetFlag(FLAGS_min_score);
+  o.reasons = absl::GetFlag(FLAGS_reasons);
+  o.from_sequence = absl::GetFlag(FLAGS_from_sequence);
+  o.state_file = absl::GetFlag(FLAGS_state_file);
+  o.count = absl::GetFlag(FLAGS_count);
+  o.state = absl::GetFlag(FLAGS_state);
+  o.target = absl::GetFlag(FLAGS_target);
+  o.service = absl::GetFlag(FLAGS_service);
+  o.wait = absl::GetFlag(FLAGS_wait);
+  return o;
+}
+
+int Import(const std::vector<std::string>& files) {
+  ImportOptions o;
+  o.files = files;
+  o.format = absl::GetFlag(FLAGS_format);
+  o.snapshot_source = absl::GetFlag(FLAGS_snapshot_source);
+  o.source = absl::GetFlag(FLAGS_source);
+  o.rejections_path = absl::GetFlag(FLAGS_rejections);
+  o.dry_run = absl::GetFlag(FLAGS_dry_run);
+  o.records_per_message = absl::GetFlag(FLAGS_records_per_message);
+  absl::StatusOr<ProgressMode> progress =
+      ParseProgressMode(absl::GetFlag(FLAGS_progress));
+  if (!progress.ok()) {
+    std::fprintf(stderr, "georiskctl import: %s\n",
+                 std::string(progress.status().message()).c_str());
+    return kExitUsage;
   }
-  absl::StatusOr<common::HealthState> state =
-      common::CheckHealth(target, absl::GetFlag(FLAGS_service), absl::Seconds(5));
-  if (!state.ok()) {
-    std::fprintf(stderr, "georiskctl: %s: %s\n", target.c_str(),
-                 state.status().ToString().c_str());
-    return cli::kExitUnavailable;
-  }
-  std::printf("%s %s\n", target.c_str(), state->c_str());
-  return *state == "SERVING" ? cli::kExitOk : cli::kExitFailed;
+  o.progress = *progress;
+  return ImportCommand(ClientOptionsFromFlags(), std::move(o));
+}
+
+int Run(const std::string& command, const std::vector<std::string>& args) {
+  if (command == "import") return Import(args);
+  const CommandOptions options = CommandOptionsFromFlags();
+  if (command == "score") return ScoreCommand(options, args);
+  if (command == "top") return TopCommand(options, args);
+  if (command == "explain") return ExplainCommand(options, args);
+  if (command == "scenario") return ScenarioCommand(options, args);
+  if (command == "alerts") return AlertsCommand(options, args);
+  if (command == "status") return StatusCommand(options, args);
+  if (command == "health") return HealthCommand(options, args);
+  std::fprintf(stderr, "georiskctl: unknown command \"%s\"\n\n%s\n",
+               command.c_str(), kUsage);
+  return kExitUsage;
 }
 
 }  // namespace
 }  // namespace georisk::cli
 
 int main(int argc, char** argv) {
-  using georisk::cli::CommandHelp;
   // 'georiskctl COMMAND --help' prints that command's help (absl's --help
-  // would list every flag of every command).
+  // lists every flag of every command).
   if (argc >= 3) {
     for (int i = 2; i < argc; ++i) {
       if (std::strcmp(argv[i], "--help") == 0 ||
           std::strcmp(argv[i], "-h") == 0) {
-        std::string help = CommandHelp(argv[1]);
-        if (std::string(argv[1]) == "import") {
-          help = "georiskctl import FILE... [--format F] [--snapshot_source "
-                 "S] [--rejections FILE] [--dry_run]\n  Streams files to "
-                 "ingest with a progress bar and prints the summary; exit 1 "
-                 "if\n  any record was rejected, 3 if ingest is down. See "
-                 "docs/formats.md.";
-        }
+        const std::string help = georisk::cli::CommandHelp(argv[1]);
         if (!help.empty()) {
           std::printf("%s\n", help.c_str());
-          return 0;
+          return georisk::cli::kExitOk;
         }
       }
     }
   }
   absl::SetProgramUsageMessage(georisk::cli::kUsage);
+  georisk::common::ConfigureFlagsUsage("georiskctl");
   std::vector<char*> parsed = absl::ParseCommandLine(argc, argv);
   if (parsed.size() < 2) {
     std::fprintf(stderr, "%s\n", georisk::cli::kUsage);
     return georisk::cli::kExitUsage;
   }
-  const std::string command = parsed[1];
-  const std::vector<std::string> args(parsed.begin() + 2, parsed.end());
-  if (command == "import") {
-    return georisk::cli::ImportMain({parsed.begin() + 2, parsed.end()},
-                               georisk::cli::Address(
-                                   georisk::cli::Service::kIngest));
-  }
-  if (command == "score") return georisk::cli::ScoreCommand(args);
-  if (command == "top") return georisk::cli::TopCommand(args);
-  if (command == "explain") return georisk::cli::ExplainCommand(args);
-  if (command == "scenario") return georisk::cli::ScenarioCommand(args);
-  if (command == "alerts") return georisk::cli::AlertsCommand(args);
-  if (command == "status") return georisk::cli::StatusCommand(args);
-  if (command == "health") {
-    if (!args.empty()) return georisk::cli::Usage("health", "takes no arguments");
-    return georisk::cli::Health();
-  }
-  std::fprintf(stderr, "georiskctl: unknown command \"%s\"\n\n%s\n",
-               command.c_str(), georisk::cli::kUsage);
-  return georisk::cli::kExitUsage;
+  return georisk::cli::Run(parsed[1], {parsed.begin() + 2, parsed.end()});
 }

@@ -1,18 +1,606 @@
+// georiskctl's query commands against in-process fake Scorer, Alerts and
+// GraphStore services on 127.0.0.1:0 (with gRPC's health service): what each
+// command asks for given its options, what it prints, and its exit code.
 #include "services/georiskctl/commands.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "georisk/v1/alerts.grpc.pb.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "georisk/v1/scorer.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "services/georiskctl/exit_codes.h"
 
 namespace georisk::cli {
 namespace {
 
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Nothing listens on port 1 (privileged, unused): connections are refused.
+constexpr char kNowhere[] = "127.0.0.1:1";
+
 std::string Write(const std::string& name, const std::string& text) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string path = std::string(base ? base : "/tmp") + "/" + name;
+  const std::string path = ::testing::TempDir() + "/" + name;
   std::ofstream(path) << text;
   return path;
+}
+
+v1::Score MakeScore(const std::string& id, const std::string& name,
+                    double composite, v1::Band band) {
+  v1::Score s;
+  s.set_entity_id(id);
+  s.set_entity_name(name);
+  s.set_country("TW");
+  s.set_composite(composite);
+  s.set_band(band);
+  s.set_graph_sequence(7);
+  s.set_model_version("v-test");
+  v1::FactorScore* f = s.add_factors();
+  f->set_factor(v1::FACTOR_CROSS_STRAIT);
+  f->set_propagated(composite / 100);
+  f = s.add_factors();
+  f->set_factor(v1::FACTOR_TARIFFS);
+  f->set_propagated(0.125);
+  return s;
+}
+
+v1::Alert MakeAlert(int64_t sequence, v1::Alert::State state) {
+  v1::Alert a;
+  a.set_sequence(sequence);
+  a.set_entity_id("company/tsmc");
+  a.set_entity_name("TSMC");
+  a.set_rule_name("band");
+  a.set_state(state);
+  a.set_factor(v1::FACTOR_UNSPECIFIED);
+  a.set_score_before(24);
+  a.set_score_after(64);
+  a.add_reasons("cross-strait tension");
+  a.mutable_start_time()->set_seconds(1800000000);
+  a.mutable_update_time()->set_seconds(1800000000);
+  return a;
+}
+
+class FakeScorer final : public v1::Scorer::Service {
+ public:
+  FakeScorer() {
+    scores_ = {MakeScore("company/tsmc", "TSMC", 72.5, v1::BAND_HIGH),
+               MakeScore("company/foxconn", "Foxconn", 40, v1::BAND_MEDIUM),
+               MakeScore("company/apple", "Apple", 12, v1::BAND_LOW)};
+  }
+
+  grpc::Status BatchGetScores(grpc::ServerContext*,
+                              const v1::BatchGetScoresRequest* request,
+                              v1::BatchGetScoresResponse* response) override {
+    for (const std::string& id : request->entity_ids()) {
+      const v1::Score* s = Find(id);
+      if (s != nullptr) {
+        *response->add_scores() = *s;
+      } else {
+        response->add_missing_ids(id);
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListTopRisks(grpc::ServerContext*,
+                            const v1::ListTopRisksRequest* request,
+                            v1::ListTopRisksResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      top_requests_.push_back(*request);
+    }
+    for (const v1::Score& s : scores_) {
+      if (response->scores_size() >= request->page_size()) break;
+      *response->add_scores() = s;
+    }
+    response->set_total_size(static_cast<int>(scores_.size()));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ExplainScore(grpc::ServerContext*,
+                            const v1::ExplainScoreRequest* request,
+                            v1::Explanation* e) override {
+    {
+      absl::MutexLock lock(&mu_);
+      explain_requests_.push_back(*request);
+    }
+    const v1::Score* s = Find(request->entity_id());
+    if (s == nullptr) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "no entity " + request->entity_id());
+    }
+    *e->mutable_score() = *s;
+    v1::Contribution* up = e->add_contributions();
+    up->set_factor(v1::FACTOR_CROSS_STRAIT);
+    up->set_fraction(0.75);
+    up->set_description("supplier of");
+    up->mutable_upstream()->set_entity_id("facility/tsmc-hsinchu");
+    up->mutable_upstream()->set_entity_name("TSMC Hsinchu");
+    v1::Contribution* direct = e->add_contributions();
+    direct->set_factor(v1::FACTOR_TARIFFS);
+    direct->set_fraction(0.25);
+    direct->set_description("Section 301 tariff");
+    direct->mutable_direct()->set_signal_id("signal/301");
+    v1::ExplanationPath* p = e->add_paths();
+    p->set_factor(v1::FACTOR_CROSS_STRAIT);
+    p->set_fraction(0.75);
+    p->set_summary("TSMC <- TSMC Hsinchu: cross-strait 0.6");
+    p->set_signal_id("signal/cross-strait-tension");
+    v1::PathHop* hop = p->add_hops();
+    hop->set_entity_name("TSMC");
+    hop = p->add_hops();
+    hop->set_entity_name("TSMC Hsinchu");
+    hop->set_edge_kind(v1::Edge::OPERATES);
+    hop->set_weight(0.5);
+    hop->set_score(0.6);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RunScenario(grpc::ServerContext*,
+                           const v1::RunScenarioRequest* request,
+                           v1::RunScenarioResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      scenario_requests_.push_back(*request);
+    }
+    response->set_name(request->scenario().name());
+    response->set_affected_count(1);
+    response->set_graph_sequence(7);
+    response->set_model_version("v-test");
+    v1::ScoreDelta* d = response->add_deltas();
+    d->set_entity_id("company/apple");
+    *d->mutable_before() = scores_[2];
+    *d->mutable_after() = scores_[2];
+    d->mutable_after()->set_composite(20.5);
+    d->set_delta(8.5);
+    d->add_top_reasons()->set_description("cross-strait tension");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetModel(grpc::ServerContext*, const v1::GetModelRequest*,
+                        v1::ModelConfig* config) override {
+    config->set_version("v-test");
+    return grpc::Status::OK;
+  }
+
+  std::vector<v1::ListTopRisksRequest> top_requests() {
+    absl::MutexLock lock(&mu_);
+    return top_requests_;
+  }
+  std::vector<v1::ExplainScoreRequest> explain_requests() {
+    absl::MutexLock lock(&mu_);
+    return explain_requests_;
+  }
+  std::vector<v1::RunScenarioRequest> scenario_requests() {
+    absl::MutexLock lock(&mu_);
+    return scenario_requests_;
+  }
+
+ private:
+  const v1::Score* Find(const std::string& id) const {
+    for (const v1::Score& s : scores_) {
+      if (s.entity_id() == id) return &s;
+    }
+    return nullptr;
+  }
+
+  std::vector<v1::Score> scores_;  // Set in the constructor, then read-only.
+  absl::Mutex mu_;
+  std::vector<v1::ListTopRisksRequest> top_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::ExplainScoreRequest> explain_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::RunScenarioRequest> scenario_requests_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeAlerts final : public v1::Alerts::Service {
+ public:
+  grpc::Status ListAlerts(grpc::ServerContext*,
+                          const v1::ListAlertsRequest* request,
+                          v1::ListAlertsResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      list_requests_.push_back(*request);
+    }
+    for (const v1::Alert& a : alerts_) {
+      if (response->alerts_size() >= request->page_size()) break;
+      if (request->filter().state() != v1::Alert::STATE_UNSPECIFIED &&
+          a.state() != request->filter().state()) {
+        continue;
+      }
+      *response->add_alerts() = a;
+    }
+    return grpc::Status::OK;
+  }
+
+  // Sends the alerts from the requested sequence, then holds the stream open
+  // until the client cancels (as the real one follows new alerts).
+  grpc::Status WatchAlerts(
+      grpc::ServerContext* context, const v1::WatchAlertsRequest* request,
+      grpc::ServerWriter<v1::WatchAlertsResponse>* writer) override {
+    {
+      absl::MutexLock lock(&mu_);
+      watch_requests_.push_back(*request);
+    }
+    for (const v1::Alert& a : alerts_) {
+      if (a.sequence() < request->from_sequence()) continue;
+      v1::WatchAlertsResponse response;
+      *response.add_alerts() = a;
+      if (!writer->Write(response)) return grpc::Status::CANCELLED;
+    }
+    while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+    return grpc::Status::CANCELLED;
+  }
+
+  std::vector<v1::ListAlertsRequest> list_requests() {
+    absl::MutexLock lock(&mu_);
+    return list_requests_;
+  }
+  std::vector<v1::WatchAlertsRequest> watch_requests() {
+    absl::MutexLock lock(&mu_);
+    return watch_requests_;
+  }
+
+ private:
+  const std::vector<v1::Alert> alerts_ = {
+      MakeAlert(3, v1::Alert::FIRING), MakeAlert(4, v1::Alert::RESOLVED),
+      MakeAlert(5, v1::Alert::FIRING), MakeAlert(6, v1::Alert::FIRING)};
+  absl::Mutex mu_;
+  std::vector<v1::ListAlertsRequest> list_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::WatchAlertsRequest> watch_requests_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeGraphStore final : public v1::GraphStore::Service {
+ public:
+  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
+                        v1::GetStatsResponse* response) override {
+    response->set_entity_count(3);
+    response->set_edge_count(2);
+    response->set_signal_count(1);
+    response->set_last_sequence(9);
+    return grpc::Status::OK;
+  }
+};
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&scorer_);
+    builder.RegisterService(&alerts_);
+    builder.RegisterService(&graphstore_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    address_ = absl::StrCat("127.0.0.1:", port);
+    options_.client.graphstore = address_;
+    options_.client.ingest = address_;
+    options_.client.scorer = address_;
+    options_.client.endpoints_file = "";
+    options_.client.timeout = absl::Seconds(10);
+  }
+
+  void TearDown() override {
+    server_->Shutdown();
+    server_->Wait();
+  }
+
+  // Runs `command` with options_ and `args`; its output lands in out_ and
+  // err_.
+  template <typename Command>
+  int Run(Command command, const std::vector<std::string>& args) {
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    CommandOptions options = options_;
+    options.client.out = out;
+    options.client.err = err;
+    const int code = command(options, args);
+    out_ = ReadAll(out);
+    err_ = ReadAll(err);
+    std::fclose(out);
+    std::fclose(err);
+    return code;
+  }
+
+  static std::string ReadAll(std::FILE* f) {
+    std::fflush(f);
+    std::rewind(f);
+    std::string text;
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
+      text.append(buffer, n);
+    }
+    return text;
+  }
+
+  FakeScorer scorer_;
+  FakeAlerts alerts_;
+  FakeGraphStore graphstore_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  CommandOptions options_;
+  std::string out_, err_;
+};
+
+TEST_F(CommandsTest, ScorePrintsATableAndFailsOnAMissingId) {
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc", "company/apple"}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("ENTITY"));
+  EXPECT_THAT(out_, HasSubstr("company/tsmc"));
+  EXPECT_THAT(out_, HasSubstr("72.5"));
+  EXPECT_THAT(out_, HasSubstr("high"));
+  EXPECT_THAT(out_, HasSubstr("12.5"));  // Tariffs 0.125 of company/tsmc.
+  EXPECT_EQ(err_, "");
+
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc", "company/nobody"}), kExitFailed);
+  EXPECT_THAT(out_, HasSubstr("company/tsmc"));
+  EXPECT_THAT(err_, HasSubstr("no entity company/nobody"));
+
+  EXPECT_EQ(Run(ScoreCommand, {}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("georiskctl score: give at least one"));
+}
+
+TEST_F(CommandsTest, ScoreAsJson) {
+  options_.client.output = "json";
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc"}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("\"entity_id\": \"company/tsmc\""));
+  EXPECT_THAT(out_, Not(HasSubstr("ENTITY")));
+}
+
+TEST_F(CommandsTest, ScoreWhenTheScorerIsDownIsUnavailable) {
+  options_.client.scorer = kNowhere;
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc"}), kExitUnavailable);
+  EXPECT_THAT(err_, AllOf(HasSubstr("scorer at 127.0.0.1:1"),
+                          HasSubstr("not reachable")));
+}
+
+TEST_F(CommandsTest, ScoreWithAnUnreadableTokenFileIsUsage) {
+  options_.client.token_file = ::testing::TempDir() + "/no-such-token";
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc"}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("georiskctl score:"));
+}
+
+TEST_F(CommandsTest, TopSendsItsOptionsAndPrintsMainReasons) {
+  options_.factor = "cross_strait";
+  options_.kind = "facility";
+  options_.country = "tw";
+  options_.min_score = 10;
+  options_.limit = 2;
+  EXPECT_EQ(Run(TopCommand, {}), kExitOk);
+  const auto requests = scorer_.top_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].factor(), v1::FACTOR_CROSS_STRAIT);
+  EXPECT_EQ(requests[0].entity_kind(), v1::Entity::FACILITY);
+  EXPECT_EQ(requests[0].country(), "TW");
+  EXPECT_DOUBLE_EQ(requests[0].min_score(), 10);
+  EXPECT_EQ(requests[0].page_size(), 2);
+  EXPECT_THAT(out_, HasSubstr("FACTOR"));
+  EXPECT_THAT(out_, HasSubstr("MAIN REASON"));
+  EXPECT_THAT(out_, HasSubstr("TSMC <- TSMC Hsinchu: cross-strait 0.6"));
+  EXPECT_THAT(out_, HasSubstr("(2 of 3 entities; graph sequence 7)"));
+  // One ExplainScore a row for its main reason, one path each.
+  const auto explains = scorer_.explain_requests();
+  ASSERT_EQ(explains.size(), 2u);
+  EXPECT_EQ(explains[0].max_paths(), 1);
+  EXPECT_EQ(explains[0].factor(), v1::FACTOR_CROSS_STRAIT);
+}
+
+TEST_F(CommandsTest, TopWithoutReasonsAsksNoExplanation) {
+  options_.reasons = false;
+  EXPECT_EQ(Run(TopCommand, {}), kExitOk);
+  EXPECT_THAT(out_, Not(HasSubstr("MAIN REASON")));
+  EXPECT_THAT(out_, HasSubstr("SCORE"));
+  EXPECT_EQ(scorer_.top_requests()[0].page_size(), 15);  // The default.
+  EXPECT_TRUE(scorer_.explain_requests().empty());
+}
+
+TEST_F(CommandsTest, TopRefusesBadOptionsBeforeAnyCall) {
+  options_.factor = "weather";
+  EXPECT_EQ(Run(TopCommand, {}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("--factor: \"weather\""));
+  options_.factor = "";
+  options_.kind = "person";
+  EXPECT_EQ(Run(TopCommand, {}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("--kind"));
+  options_.kind = "";
+  EXPECT_EQ(Run(TopCommand, {"extra"}), kExitUsage);
+  EXPECT_TRUE(scorer_.top_requests().empty());
+}
+
+TEST_F(CommandsTest, ExplainPrintsSharesAndPaths) {
+  options_.factor = "tariffs";
+  EXPECT_EQ(Run(ExplainCommand, {"company/tsmc"}), kExitOk);
+  ASSERT_EQ(scorer_.explain_requests().size(), 1u);
+  EXPECT_EQ(scorer_.explain_requests()[0].factor(), v1::FACTOR_TARIFFS);
+  EXPECT_EQ(scorer_.explain_requests()[0].max_paths(), 5);
+  EXPECT_THAT(out_, HasSubstr("TSMC (company/tsmc), TW"));
+  EXPECT_THAT(out_, HasSubstr("composite 72.5 (high)"));
+  EXPECT_THAT(out_, HasSubstr("75%"));
+  EXPECT_THAT(out_, HasSubstr("TSMC Hsinchu"));
+  EXPECT_THAT(out_, HasSubstr("signal/301"));
+  EXPECT_THAT(out_, HasSubstr("[OPERATES, weight 0.50, score 0.60]"));
+  EXPECT_THAT(out_, HasSubstr("signal/cross-strait-tension"));
+}
+
+TEST_F(CommandsTest, ExplainOfAnUnknownEntityFails) {
+  EXPECT_EQ(Run(ExplainCommand, {"company/nobody"}), kExitFailed);
+  EXPECT_THAT(err_, AllOf(HasSubstr("NOT_FOUND"),
+                          HasSubstr("no entity company/nobody")));
+  EXPECT_EQ(Run(ExplainCommand, {"a", "b"}), kExitUsage);
+  EXPECT_EQ(Run(ExplainCommand, {}), kExitUsage);
+}
+
+TEST_F(CommandsTest, ScenarioSendsTheFileAndPrintsMovers) {
+  const std::string path = Write("tension.yaml", R"(name: tension up
+overrides:
+  - upsertSignal:
+      id: signal/cross-strait-tension
+      source: what-if
+      tension: {theatre: cross_strait, level: 0.9}
+)");
+  options_.limit = 3;
+  EXPECT_EQ(Run(ScenarioCommand, {path}), kExitOk);
+  const auto requests = scorer_.scenario_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].max_results(), 3);
+  EXPECT_EQ(requests[0].scenario().name(), "tension up");
+  EXPECT_DOUBLE_EQ(
+      requests[0].scenario().overrides(0).upsert_signal().tension().level(),
+      0.9);
+  EXPECT_THAT(out_, HasSubstr("Scenario \"tension up\": 1 entities move"));
+  EXPECT_THAT(out_, HasSubstr("+8.5"));
+  EXPECT_THAT(out_, HasSubstr("20.5"));
+  EXPECT_THAT(out_, HasSubstr("cross-strait tension"));
+}
+
+TEST_F(CommandsTest, ScenarioWithABadFileIsUsage) {
+  EXPECT_EQ(Run(ScenarioCommand, {Write("typo.yaml", "nmae: x\n")}),
+            kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("typo.yaml"));
+  EXPECT_EQ(Run(ScenarioCommand, {}), kExitUsage);
+  EXPECT_TRUE(scorer_.scenario_requests().empty());
+}
+
+TEST_F(CommandsTest, AlertsListFiltersByState) {
+  options_.state = "Firing";
+  options_.limit = 2;
+  EXPECT_EQ(Run(AlertsCommand, {"list"}), kExitOk);
+  const auto requests = alerts_.list_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].filter().state(), v1::Alert::FIRING);
+  EXPECT_EQ(requests[0].page_size(), 2);
+  EXPECT_THAT(out_, HasSubstr("#3 2027-01-15 08:00:00 FIRING   company/tsmc "
+                              "(TSMC) band: 24.0 -> 64.0, composite - "
+                              "cross-strait tension"));
+  EXPECT_THAT(out_, HasSubstr("#5 "));
+  EXPECT_THAT(out_, Not(HasSubstr("#4 ")));
+
+  options_.state = "asleep";
+  EXPECT_EQ(Run(AlertsCommand, {"list"}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("--state: firing or resolved"));
+  EXPECT_EQ(Run(AlertsCommand, {"show"}), kExitUsage);
+  EXPECT_EQ(alerts_.list_requests().size(), 1u);
+}
+
+TEST_F(CommandsTest, AlertsWatchResumesAfterTheStateFileAndStopsAtCount) {
+  const std::string state_file = Write("watch.state", "4\n");
+  options_.state_file = state_file;
+  options_.count = 1;
+  EXPECT_EQ(Run(AlertsCommand, {"watch"}), kExitOk);
+  ASSERT_EQ(alerts_.watch_requests().size(), 1u);
+  EXPECT_EQ(alerts_.watch_requests()[0].from_sequence(), 5);
+  EXPECT_THAT(out_, HasSubstr("#5 "));
+  EXPECT_THAT(out_, Not(HasSubstr("#6 ")));
+  EXPECT_THAT(err_, HasSubstr("from #5"));
+  std::ifstream in(state_file);
+  int64_t saved = 0;
+  in >> saved;
+  EXPECT_EQ(saved, 5);
+
+  // Again: resumes after #5, shows #6.
+  EXPECT_EQ(Run(AlertsCommand, {"watch"}), kExitOk);
+  EXPECT_EQ(alerts_.watch_requests()[1].from_sequence(), 6);
+  EXPECT_THAT(out_, HasSubstr("#6 "));
+}
+
+TEST_F(CommandsTest, AlertsWatchFromSequenceWinsOverTheStateFile) {
+  options_.state_file = Write("watch2.state", "4\n");
+  options_.from_sequence = 3;
+  options_.count = 2;
+  options_.client.output = "json";
+  EXPECT_EQ(Run(AlertsCommand, {"watch"}), kExitOk);
+  EXPECT_EQ(alerts_.watch_requests()[0].from_sequence(), 3);
+  EXPECT_THAT(out_, HasSubstr("\"sequence\": \"3\""));
+  EXPECT_THAT(out_, HasSubstr("\"sequence\": \"4\""));
+  EXPECT_EQ(err_, "");  // JSON output: no banner.
+}
+
+TEST_F(CommandsTest, AlertsWatchWhenTheScorerIsDownIsUnavailable) {
+  options_.client.scorer = kNowhere;
+  EXPECT_EQ(Run(AlertsCommand, {"watch"}), kExitUnavailable);
+  EXPECT_THAT(err_, HasSubstr("not reachable"));
+}
+
+TEST_F(CommandsTest, StatusReportsEveryServiceAndTheLag) {
+  EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("3 entities, 2 edges, 1 signals, sequence 9"));
+  EXPECT_THAT(out_, HasSubstr("model v-test, scored at 7, lag 2"));
+  EXPECT_THAT(out_, HasSubstr("ingest"));
+  EXPECT_THAT(out_, Not(HasSubstr("DOWN")));
+
+  options_.client.output = "json";
+  EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
+  EXPECT_EQ(out_,
+            "{\"healthy\": true, \"graph_sequence\": 9, \"scored_sequence\": "
+            "7, \"model_version\": \"v-test\"}\n");
+
+  EXPECT_EQ(Run(StatusCommand, {"extra"}), kExitUsage);
+}
+
+TEST_F(CommandsTest, StatusWithAServiceDownIsUnavailable) {
+  options_.client.ingest = kNowhere;
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("DOWN"));
+  EXPECT_THAT(out_, HasSubstr("not reachable"));
+  EXPECT_THAT(out_, HasSubstr("sequence 9"));  // The others still report.
+}
+
+TEST_F(CommandsTest, HealthOfOneServer) {
+  options_.target = address_;
+  EXPECT_EQ(Run(HealthCommand, {}), kExitOk);
+  EXPECT_EQ(out_, address_ + " SERVING\n");
+  options_.wait = absl::Seconds(5);
+  EXPECT_EQ(Run(HealthCommand, {}), kExitOk);
+  EXPECT_EQ(out_, address_ + " SERVING\n");
+
+  options_.wait = absl::ZeroDuration();
+  options_.target = kNowhere;
+  EXPECT_EQ(Run(HealthCommand, {}), kExitUnavailable);
+  options_.target = "";
+  EXPECT_EQ(Run(HealthCommand, {}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("--target is required"));
+}
+
+TEST(AddressTest, OptionThenEnvironmentThenEndpointsFileThenDefault) {
+  ClientOptions options;
+  options.endpoints_file =
+      Write("endpoints.env",
+            "GEORISK_INGEST=10.0.0.2:7002\nGEORISK_GRAPHSTORE=10.0.0.1:7001\n");
+  options.scorer = "10.0.0.3:7003";
+  EXPECT_EQ(Address(options, Service::kScorer), "10.0.0.3:7003");
+  EXPECT_EQ(Address(options, Service::kIngest), "10.0.0.2:7002");
+  ::setenv("GEORISK_INGEST", "10.0.0.9:7009", 1);
+  EXPECT_EQ(Address(options, Service::kIngest), "10.0.0.9:7009");
+  ::unsetenv("GEORISK_INGEST");
+  options.endpoints_file = "";
+  EXPECT_EQ(Address(options, Service::kIngest), "127.0.0.1:50052");
+  EXPECT_EQ(Address(options, Service::kGraphstore), "127.0.0.1:50051");
+}
+
+TEST(CommandHelpTest, EveryCommandHasHelp) {
+  for (const char* command :
+       {"import", "score", "top", "explain", "scenario", "alerts", "status"}) {
+    EXPECT_THAT(CommandHelp(command),
+                HasSubstr(absl::StrCat("georiskctl ", command)))
+        << command;
+  }
+  EXPECT_EQ(CommandHelp("nonsense"), "");
 }
 
 TEST(ReadScenarioFileTest, ReadsYaml) {

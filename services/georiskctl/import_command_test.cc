@@ -262,6 +262,51 @@ TEST_F(ImportCommandTest, ProgressLinesWhenNotATerminal) {
   EXPECT_THAT(out_, HasSubstr("\r[==============================] 100%"));
 }
 
+// ImportCommand: georiskctl's client options decide where the import goes,
+// with which credentials, and where it prints.
+TEST_F(ImportCommandTest, ImportCommandUsesTheClientOptions) {
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  ClientOptions client;
+  client.ingest = address_;
+  client.endpoints_file = "";
+  client.out = out;
+  client.err = err;
+  ImportOptions options;
+  options.files = {Write("c.csv", kEntities)};
+  options.ingest_address = "ignored:1";  // The client's address wins.
+  options.progress = ProgressMode::kNone;
+  EXPECT_EQ(ImportCommand(client, options), kExitRejected);
+  const std::string printed = ReadAll(out);
+  EXPECT_THAT(printed, HasSubstr("accepted: 2\n"));
+  EXPECT_THAT(ReadAll(err), HasSubstr("c.csv:4:"));
+  std::fclose(out);
+  std::fclose(err);
+}
+
+TEST_F(ImportCommandTest, ImportCommandWithAnUnreadableCredentialIsUsage) {
+  std::FILE* err = std::tmpfile();
+  ClientOptions client;
+  client.ingest = address_;
+  client.tls_ca = dir_ + "/no-such-ca.pem";
+  client.err = err;
+  ImportOptions options;
+  options.files = {Write("d.csv", kEntities)};
+  EXPECT_EQ(ImportCommand(client, options), kExitUsage);
+  EXPECT_THAT(ReadAll(err), HasSubstr("georiskctl import: "));
+  std::fclose(err);
+}
+
+TEST(ParseProgressModeTest, EveryModeAndABadOne) {
+  EXPECT_EQ(*ParseProgressMode("auto"), ProgressMode::kAuto);
+  EXPECT_EQ(*ParseProgressMode("bar"), ProgressMode::kBar);
+  EXPECT_EQ(*ParseProgressMode("lines"), ProgressMode::kLines);
+  EXPECT_EQ(*ParseProgressMode("none"), ProgressMode::kNone);
+  const auto bad = ParseProgressMode("fancy");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"fancy\""));
+}
+
 TEST(SourceMapTest, RunLengthEncodedLookup) {
   SourceMap map;
   for (int line = 2; line <= 1001; ++line) map.Add(0, line, 1);

@@ -42,11 +42,20 @@ def _system_libraries_impl(rctx):
         modules = rctx.attr.libraries[name]
         cflags = [f for f in _pkg_config(rctx, modules, "--cflags")
                   if f != "-I/usr/include"]
+
+        # For the targets named in `export_defines`, -D flags go to `defines`,
+        # which reach every dependent's compile (copts do not).
+        defines = []
+        if name in rctx.attr.export_defines:
+            defines = _dedupe([f[2:] for f in cflags if f.startswith("-D")])
+            cflags = [f for f in cflags if not f.startswith("-D")]
         libs = _dedupe(_pkg_config(rctx, modules, "--libs"))
         lines.append("cc_library(")
         lines.append('    name = "%s",' % name)
         lines.append("    # pkg-config modules: %s" % ", ".join(modules))
         lines.append("    copts = %s," % repr(_dedupe(cflags)))
+        if defines:
+            lines.append("    defines = %s," % repr(defines))
         lines.append("    linkopts = %s," % repr(libs + rctx.attr.extra_linkopts.get(name, [])))
         lines.append(")")
         lines.append("")
@@ -59,6 +68,10 @@ system_libraries = repository_rule(
         "libraries": attr.string_list_dict(
             mandatory = True,
             doc = "target name -> pkg-config modules",
+        ),
+        "export_defines": attr.string_list(
+            doc = "targets whose pkg-config -D flags must reach their dependents' compiles " +
+                  "(a header whose declarations depend on them)",
         ),
         "extra_linkopts": attr.string_list_dict(
             doc = "target name -> link flags pkg-config does not know (libraries without a .pc file)",

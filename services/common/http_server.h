@@ -1,9 +1,10 @@
 // File: services/common/http_server.h
 //
-// A minimal HTTP/1.1 server for operator endpoints such as `/metrics`: GET and
-// HEAD only, one request per connection, small responses built in memory. It
-// is robust rather than fast: slow, silent or oversized clients are cut off,
-// and Stop() never hangs.
+// A small HTTP/1.1 server for operator endpoints such as `/metrics`: GET and
+// HEAD only, small responses built in memory. It wraps cpp-httplib's
+// httplib::Server (Debian's libcpp-httplib), which does the parsing, the
+// keep-alive, the timeouts and the worker pool; this class keeps the narrow
+// interface the services use and hides httplib from their headers.
 //
 // Example:
 //
@@ -25,31 +26,29 @@
 //   ...
 //   (*server)->Stop();  // Or let the destructor do it.
 //
-// Protocol: each connection carries one request and gets one response with
-// `Connection: close` and a Content-Length; request bodies are not read. A
-// request head (request line and headers) larger than
-// HttpServerOptions::max_head_bytes gets 431, a malformed one 400, a method
-// other than GET or HEAD 405 with `Allow: GET, HEAD`, and a client that does
-// not send its whole head within HttpServerOptions::read_timeout gets 408.
-// The handler sees only well-formed GET and HEAD requests; for HEAD the body
-// it returns is measured for Content-Length but not sent.
+// Protocol (httplib's): HTTP/1.0 and 1.1, keep-alive, a Content-Length on
+// every response; request bodies are not passed on. A method other than GET
+// or HEAD gets 405 with `Allow: GET, HEAD`; a malformed request 400; a request
+// head over httplib's limit (8 KiB) 400 or 414; a client that sends nothing
+// within HttpServerOptions::read_timeout is disconnected. The handler sees only
+// GET and HEAD requests; for HEAD the body it returns is measured for
+// Content-Length but not sent.
 
 #ifndef GEORISK_SERVICES_COMMON_HTTP_SERVER_H_
 #define GEORISK_SERVICES_COMMON_HTTP_SERVER_H_
 
-#include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
+namespace httplib {
+class Server;
+} // namespace httplib
 
 namespace georisk::common {
 
@@ -64,8 +63,8 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  // Status code, 200..599 except 204 and 304 (which cannot carry the
-  // Content-Length this server always sends); others are answered with 500.
+  // Status code, 200..599 except 204 and 304 (which cannot carry a body);
+  // others are answered with 500.
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
@@ -73,103 +72,64 @@ struct HttpResponse {
 
 // Called on a server thread for every GET or HEAD request. May be called
 // concurrently from several threads, so it must be thread-safe.
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+using HttpHandler = std::function<HttpResponse(const HttpRequest &)>;
 
 struct HttpServerOptions {
-  // Time a client has, from when a worker takes its connection, to send the
-  // whole request head. Bounds how long a slow or silent client holds a
+  // Time a connection may stay silent while the server waits for (the rest
+  // of) a request; a silent or slow client is then disconnected, freeing its
   // worker. Default: 2 s.
   absl::Duration read_timeout = absl::Seconds(2);
-  // Time a client has to take the response. Default: 5 s.
+  // Time a client has to take each part of the response. Default: 5 s.
   absl::Duration write_timeout = absl::Seconds(5);
-  // Largest accepted request head, request line and headers included; larger
-  // ones get 431. Default: 8 KiB.
-  size_t max_head_bytes = 8 * 1024;
-  // Threads serving connections, so that a few silent clients do not delay
-  // a scrape. Default: 4.
+  // Time an idle keep-alive connection is kept open for its next request.
+  // Default: 5 s.
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  // Threads serving connections (httplib's thread pool), so that a few
+  // silent clients do not delay a scrape. Each open connection holds one
+  // while it lasts. Default: 4.
   int num_workers = 4;
-  // Accepted connections waiting for a worker; connections beyond this are
-  // closed at once. Default: 64.
-  int max_queued_connections = 64;
 };
 
 // Serves HTTP on one address until stopped. Thread-safe: port() and Stop() may
 // be called from any thread, except that Stop() must not be called from the
 // handler (it waits for handlers to return).
 class HttpServer {
- public:
+public:
   // Binds `host`:`port` and starts serving `handler` on background threads.
   // `host` is a numeric IPv4 or IPv6 address ("127.0.0.1", "0.0.0.0", "::1",
   // "[::]"); `port` 0 picks a free port, reported by port().
   //
   // Returns InvalidArgument for a host that is not a numeric address, a port
-  // outside 0..65535, an empty handler or invalid options. Otherwise returns
-  // the failing socket call's errno as absl::ErrnoToStatus() maps it:
-  // FailedPrecondition for a port in use (EADDRINUSE), PermissionDenied for
-  // a privileged port (EACCES).
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const std::string& host, int port, HttpHandler handler,
-      const HttpServerOptions& options = HttpServerOptions());
+  // outside 0..65535, an empty handler or invalid options. If the address
+  // cannot be bound, returns the bind's errno as absl::ErrnoToStatus() maps
+  // it: FailedPrecondition for a port in use (EADDRINUSE), PermissionDenied
+  // for a privileged port (EACCES); Unavailable if no errno was left.
+  static absl::StatusOr<std::unique_ptr<HttpServer>>
+  Start(const std::string &host, int port, HttpHandler handler,
+        const HttpServerOptions &options = HttpServerOptions());
 
   // Stops the server; see Stop().
   ~HttpServer();
 
-  HttpServer(const HttpServer&) = delete;
-  HttpServer& operator=(const HttpServer&) = delete;
+  HttpServer(const HttpServer &) = delete;
+  HttpServer &operator=(const HttpServer &) = delete;
 
   // The port the server is bound to, also after Stop().
   int port() const { return port_; }
 
-  // Stops accepting, closes idle and in-progress connections (handlers that
-  // are running finish first) and joins every thread. Returns within about
-  // the longest handler call. Idempotent; concurrent calls all wait.
+  // Stops accepting, lets running handlers finish, closes the connections
+  // and joins every thread. Idempotent; concurrent calls all wait.
   void Stop();
 
- private:
-  HttpServer(int listen_fd, int port, int wake_read_fd, int wake_write_fd,
-             HttpHandler handler, const HttpServerOptions& options);
+private:
+  HttpServer(std::unique_ptr<httplib::Server> server, int port);
 
-  enum class Wait { kReady, kTimedOut, kStopping };
-
-  void AcceptLoop();
-  void WorkerLoop();
-  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || !queue_.empty();
-  }
-  // Serves the one request of connection `fd`; does not close `fd`.
-  void Serve(int fd);
-
-  // Waits until `fd` is ready for `events` (POLLIN or POLLOUT), `deadline`
-  // passes or Stop() begins. A `fd` of -1 waits only for the latter two.
-  Wait WaitFor(int fd, short events, absl::Time deadline) const;
-  // Reads the request head into `*head`. Returns 0 once it is read, the
-  // status to answer with (408, 431) if it cannot be, and -1 if the
-  // connection should just be closed (client gone, Stop()).
-  int ReadHead(int fd, std::string* head) const;
-  // Sends all of `data`; returns false on error, timeout or Stop().
-  bool WriteAll(int fd, const std::string& data) const;
-  // After the response: half-closes and drains what the client still sends,
-  // so that closing does not reset the connection under the response.
-  void Linger(int fd) const;
-
-  const int listen_fd_;
+  const std::unique_ptr<httplib::Server> server_;
   const int port_;
-  // Self-pipe: Stop() writes a byte, and every poll() also waits on the read
-  // end, which then stays readable.
-  const int wake_read_fd_;
-  const int wake_write_fd_;
-  const HttpHandler handler_;
-  const HttpServerOptions options_;
-
-  absl::Mutex mu_;
-  std::deque<int> queue_ ABSL_GUARDED_BY(mu_);  // Accepted, not yet served.
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-
   std::once_flag stop_once_;
-  std::thread accept_thread_;
-  std::vector<std::thread> workers_;
+  std::thread listen_thread_; // Runs httplib's accept loop.
 };
 
-}  // namespace georisk::common
+} // namespace georisk::common
 
-#endif  // GEORISK_SERVICES_COMMON_HTTP_SERVER_H_
+#endif // GEORISK_SERVICES_COMMON_HTTP_SERVER_H_

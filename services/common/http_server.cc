@@ -59,11 +59,11 @@ void Serve(const HttpHandler &handler, const httplib::Request &in,
   out.set_content(std::move(response.body), response.content_type.c_str());
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<HttpServer>>
-HttpServer::Start(const std::string &host, int port, HttpHandler handler,
-                  const HttpServerOptions &options) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const std::string &host, int port, HttpHandler handler,
+    const HttpServerOptions &options) {
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("port ", port, " is outside 0..65535"));
@@ -79,8 +79,7 @@ HttpServer::Start(const std::string &host, int port, HttpHandler handler,
   }
   absl::string_view numeric = host;
   if (absl::ConsumePrefix(&numeric, "[")) {
-    if (!absl::ConsumeSuffix(&numeric, "]"))
-      numeric = host; // Fails below.
+    if (!absl::ConsumeSuffix(&numeric, "]")) numeric = host;  // Fails below.
   }
   const std::string host_only(numeric);
   in6_addr scratch;
@@ -132,8 +131,7 @@ HttpServer::Start(const std::string &host, int port, HttpHandler handler,
   if (bound < 0) {
     const int error = errno;
     const std::string what = absl::StrCat("bind ", host, ":", port);
-    if (error == 0)
-      return absl::UnavailableError(what);
+    if (error == 0) return absl::UnavailableError(what);
     return absl::ErrnoToStatus(error, what);
   }
 
@@ -160,9 +158,8 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::Stop() {
   std::call_once(stop_once_, [this] {
     server_->stop();
-    if (listen_thread_.joinable())
-      listen_thread_.join();
+    if (listen_thread_.joinable()) listen_thread_.join();
   });
 }
 
-} // namespace georisk::common
+}  // namespace georisk::common

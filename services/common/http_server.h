@@ -48,7 +48,7 @@
 
 namespace httplib {
 class Server;
-} // namespace httplib
+}  // namespace httplib
 
 namespace georisk::common {
 
@@ -94,7 +94,7 @@ struct HttpServerOptions {
 // be called from any thread, except that Stop() must not be called from the
 // handler (it waits for handlers to return).
 class HttpServer {
-public:
+ public:
   // Binds `host`:`port` and starts serving `handler` on background threads.
   // `host` is a numeric IPv4 or IPv6 address ("127.0.0.1", "0.0.0.0", "::1",
   // "[::]"); `port` 0 picks a free port, reported by port().
@@ -104,9 +104,9 @@ public:
   // cannot be bound, returns the bind's errno as absl::ErrnoToStatus() maps
   // it: FailedPrecondition for a port in use (EADDRINUSE), PermissionDenied
   // for a privileged port (EACCES); Unavailable if no errno was left.
-  static absl::StatusOr<std::unique_ptr<HttpServer>>
-  Start(const std::string &host, int port, HttpHandler handler,
-        const HttpServerOptions &options = HttpServerOptions());
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const std::string &host, int port, HttpHandler handler,
+      const HttpServerOptions &options = HttpServerOptions());
 
   // Stops the server; see Stop().
   ~HttpServer();
@@ -121,15 +121,15 @@ public:
   // and joins every thread. Idempotent; concurrent calls all wait.
   void Stop();
 
-private:
+ private:
   HttpServer(std::unique_ptr<httplib::Server> server, int port);
 
   const std::unique_ptr<httplib::Server> server_;
   const int port_;
   std::once_flag stop_once_;
-  std::thread listen_thread_; // Runs httplib's accept loop.
+  std::thread listen_thread_;  // Runs httplib's accept loop.
 };
 
-} // namespace georisk::common
+}  // namespace georisk::common
 
-#endif // GEORISK_SERVICES_COMMON_HTTP_SERVER_H_
+#endif  // GEORISK_SERVICES_COMMON_HTTP_SERVER_H_

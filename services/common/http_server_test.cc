@@ -12,9 +12,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "httplib.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 
 namespace georisk::common {
 namespace {
@@ -82,7 +82,7 @@ TEST(HttpServerTest, HeadSendsContentLengthWithoutBody) {
   httplib::Result result = Client(server->port())->Head("/x");
   ASSERT_TRUE(result) << httplib::to_string(result.error());
   EXPECT_EQ(result->status, 200);
-  EXPECT_EQ(result->get_header_value("Content-Length"), "9"); // "HEAD /x \n"
+  EXPECT_EQ(result->get_header_value("Content-Length"), "9");  // "HEAD /x \n"
   EXPECT_THAT(result->body, IsEmpty());
 }
 
@@ -109,7 +109,7 @@ TEST(HttpServerTest, OtherMethodsAreNotAllowedAndNotPassedOn) {
   results.push_back(
       client->Put("/upload", std::string(256 * 1024, 'x'), "text/plain"));
   results.push_back(client->Delete("/"));
-  for (const httplib::Result& result : results) {
+  for (const httplib::Result &result : results) {
     ASSERT_TRUE(result) << httplib::to_string(result.error());
     EXPECT_EQ(result->status, 405);
     EXPECT_EQ(result->get_header_value("Allow"), "GET, HEAD");
@@ -120,12 +120,9 @@ TEST(HttpServerTest, OtherMethodsAreNotAllowedAndNotPassedOn) {
 TEST(HttpServerTest, InvalidHandlerResponseIs500) {
   std::unique_ptr<HttpServer> server = MustStart([](const HttpRequest &r) {
     HttpResponse response;
-    if (r.path == "/204")
-      response.status = 204;
-    if (r.path == "/1000")
-      response.status = 1000;
-    if (r.path == "/header")
-      response.content_type = "text/plain\r\nX-Evil: 1";
+    if (r.path == "/204") response.status = 204;
+    if (r.path == "/1000") response.status = 1000;
+    if (r.path == "/header") response.content_type = "text/plain\r\nX-Evil: 1";
     return response;
   });
   ASSERT_NE(server, nullptr);
@@ -142,8 +139,7 @@ TEST(HttpServerTest, SlowHandlerDoesNotDelayOtherRequests) {
   absl::Notification release;
   std::unique_ptr<HttpServer> server =
       MustStart([&release](const HttpRequest &request) {
-        if (request.path == "/slow")
-          release.WaitForNotification();
+        if (request.path == "/slow") release.WaitForNotification();
         return Echo(request);
       });
   ASSERT_NE(server, nullptr);
@@ -181,7 +177,7 @@ TEST(HttpServerTest, StopWithAnIdleKeepAliveClientReturnsPromptly) {
   ASSERT_NE(server, nullptr);
   std::unique_ptr<httplib::Client> client = Client(server->port());
   client->set_keep_alive(true);
-  ASSERT_TRUE(client->Get("/")); // The connection stays open, idle.
+  ASSERT_TRUE(client->Get("/"));  // The connection stays open, idle.
   const absl::Time start = absl::Now();
   server->Stop();
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
@@ -197,7 +193,7 @@ TEST(HttpServerTest, StopIsIdempotentAndReleasesThePort) {
   httplib::Result result = Client(port)->Get("/");
   EXPECT_FALSE(result);
   EXPECT_EQ(result.error(), httplib::Error::Connection);
-  server.reset(); // The destructor stops again.
+  server.reset();  // The destructor stops again.
 }
 
 TEST(HttpServerTest, ConcurrentRequests) {
@@ -216,8 +212,7 @@ TEST(HttpServerTest, ConcurrentRequests) {
       }
     });
   }
-  for (std::thread &client : clients)
-    client.join();
+  for (std::thread &client : clients) client.join();
   EXPECT_EQ(ok, 80);
 }
 
@@ -281,5 +276,5 @@ TEST(HttpServerTest, BindsAnyAddressAndIpv6) {
   }
 }
 
-} // namespace
-} // namespace georisk::common
+}  // namespace
+}  // namespace georisk::common

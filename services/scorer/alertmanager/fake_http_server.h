@@ -1,9 +1,8 @@
 // File: services/scorer/alertmanager/fake_http_server.h
 //
-// A tiny HTTP server for tests of HTTP clients: it accepts any method, reads
-// the request head and a Content-Length body, records the request, and
-// writes back whatever raw bytes the handler returns (so a test can answer
-// with chunked, truncated or malformed responses), then closes.
+// A tiny HTTP server for tests of HTTP clients, a thin wrapper over
+// cpp-httplib's httplib::Server: it accepts any method, records every
+// request, and answers with what the handler returns.
 //
 //   auto server = FakeHttpServer::Start([](const FakeHttpRequest& r) {
 //     return FakeHttpServer::Response(200, "{}");
@@ -13,7 +12,7 @@
 //   ASSERT_TRUE((*server)->WaitForRequests(1, absl::Seconds(10)));
 //   EXPECT_EQ((*server)->requests()[0].body, ...);
 //
-// Binds 127.0.0.1 on a free port; one thread per connection. Test-only.
+// Binds 127.0.0.1 on a free port; httplib's worker threads. Test-only.
 #ifndef GEORISK_SERVICES_SCORER_ALERTMANAGER_FAKE_HTTP_SERVER_H_
 #define GEORISK_SERVICES_SCORER_ALERTMANAGER_FAKE_HTTP_SERVER_H_
 
@@ -30,32 +29,43 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
+namespace httplib {
+class Server;
+}  // namespace httplib
+
 namespace georisk::scorer {
 
 struct FakeHttpRequest {
   std::string method;
   // The request target, e.g. "/api/v2/alerts?x=1".
   std::string target;
-  // The request line and headers, as received.
+  // The request line and headers, one "Name: value\r\n" per header after the
+  // request line (httplib's parse, re-serialized).
   std::string head;
   std::string body;
 };
 
-// Returns the raw bytes to send back; an empty string closes the connection
-// without an answer. Called on the connection's thread; it may block (to
-// simulate a hanging peer) but must return before the server is stopped.
-using FakeHttpHandler = std::function<std::string(const FakeHttpRequest&)>;
+struct FakeHttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// Returns the answer. Called on a server thread; it may block (to simulate a
+// hanging peer) but must return before the server is stopped.
+using FakeHttpHandler =
+    std::function<FakeHttpResponse(const FakeHttpRequest &)>;
 
 // Thread-safe.
 class FakeHttpServer {
  public:
-  // Listens on 127.0.0.1, port 0. Errors from socket(), bind(), listen().
+  // Listens on 127.0.0.1, port 0. Unavailable if it cannot bind.
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> Start(
       FakeHttpHandler handler);
 
   ~FakeHttpServer();  // Stop().
-  FakeHttpServer(const FakeHttpServer&) = delete;
-  FakeHttpServer& operator=(const FakeHttpServer&) = delete;
+  FakeHttpServer(const FakeHttpServer &) = delete;
+  FakeHttpServer &operator=(const FakeHttpServer &) = delete;
 
   int port() const { return port_; }
   // "http://127.0.0.1:<port>" followed by `path`.
@@ -67,30 +77,25 @@ class FakeHttpServer {
   // Waits until at least `n` requests were recorded; false on timeout.
   bool WaitForRequests(size_t n, absl::Duration timeout) const;
 
-  // Stops accepting, shuts down open connections and joins every thread.
+  // Stops accepting, closes open connections and joins every thread.
   // Handlers that block must have been released first. Idempotent.
   void Stop();
 
-  // A complete response with a Content-Length and `Connection: close`.
-  static std::string Response(
+  static FakeHttpResponse Response(
       int status, absl::string_view body,
       absl::string_view content_type = "application/json");
 
  private:
-  FakeHttpServer(int listen_fd, int port, FakeHttpHandler handler);
-  void AcceptLoop();
-  void Serve(int fd);
+  FakeHttpServer(std::unique_ptr<httplib::Server> server, int port);
+  void Record(FakeHttpRequest request);
 
-  const int listen_fd_;
+  const std::unique_ptr<httplib::Server> server_;
   const int port_;
-  const FakeHttpHandler handler_;
 
   mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<FakeHttpRequest> requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> connections_ ABSL_GUARDED_BY(mu_);
-  std::thread accept_thread_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread listen_thread_;
 };
 
 }  // namespace georisk::scorer

@@ -1,16 +1,14 @@
+// File: services/scorer/alertmanager/http_client.cc
+//
+// HttpClient over libcurl's easy interface; see http_client.h.
+
 #include "services/scorer/alertmanager/http_client.h"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstdint>
-#include <cstring>
+#include <mutex>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -19,33 +17,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "base/status_macros.h"
 
 namespace georisk::scorer {
 namespace {
-
-// Closes a file descriptor on scope exit.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd = -1) : fd_(fd) {}
-  ~ScopedFd() { Reset(-1); }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-  void Reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 absl::Status InvalidUrl(absl::string_view url, absl::string_view why) {
   return absl::InvalidArgumentError(
@@ -57,368 +34,56 @@ bool IsHostChar(char c) {
          c == '.' || c == '_';
 }
 
-// Waits until `fd` is ready for `events` or `deadline` passes. Readiness
-// includes errors and hang-ups: the caller's next socket call reports them.
-absl::Status WaitFor(int fd, short events, absl::Time deadline,
-                     absl::string_view what) {
-  while (true) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(absl::StrCat("timed out ", what));
-    }
-    const int64_t ms = std::min<int64_t>(
-        INT_MAX, absl::ToInt64Milliseconds(left + absl::Milliseconds(1) -
-                                           absl::Nanoseconds(1)));
-    pollfd p{fd, events, 0};
-    const int r = poll(&p, 1, static_cast<int>(ms));
-    if (r > 0) return absl::OkStatus();
-    if (r < 0 && errno != EINTR) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("poll ", what));
-    }
+// libcurl's process-wide setup, once, before the first handle.
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Maps a failed transfer to the most specific code.
+absl::StatusCode CodeFor(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::StatusCode::kDeadlineExceeded;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return absl::StatusCode::kDataLoss;
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_WRITE_ERROR:  // Our write callback refused: body too large.
+      return absl::StatusCode::kResourceExhausted;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return absl::StatusCode::kFailedPrecondition;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+      return absl::StatusCode::kInvalidArgument;
+    default:  // Resolve, connect, send, receive, TLS handshake, ...
+      return absl::StatusCode::kUnavailable;
   }
 }
 
-// Connects to host:port, trying each resolved address until one accepts.
-absl::StatusOr<int> Connect(const HttpUrl& url, absl::Time deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
-  addrinfo* addresses = nullptr;
-  const std::string port = absl::StrCat(url.port);
-  const int gai =
-      getaddrinfo(url.host.c_str(), port.c_str(), &hints, &addresses);
-  if (gai != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot resolve ", url.host, ": ", gai_strerror(gai)));
-  }
-  absl::Status last =
-      absl::UnavailableError(absl::StrCat("no address for ", url.host));
-  for (addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
-    ScopedFd fd(socket(a->ai_family,
-                       a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                       a->ai_protocol));
-    if (fd.get() < 0) {
-      last = absl::ErrnoToStatus(errno, "socket");
-      continue;
-    }
-    if (connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
-      if (errno != EINPROGRESS) {
-        last = absl::UnavailableError(absl::StrCat("connect to ", url.authority,
-                                                   ": ", std::strerror(errno)));
-        continue;
-      }
-      absl::Status waited =
-          WaitFor(fd.get(), POLLOUT, deadline,
-                  absl::StrCat("connecting to ", url.authority));
-      if (!waited.ok()) {
-        last = waited;
-        break;  // The deadline has passed: no time for other addresses.
-      }
-      int error = 0;
-      socklen_t len = sizeof(error);
-      if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0) {
-        error = errno;
-      }
-      if (error != 0) {
-        last = absl::UnavailableError(absl::StrCat("connect to ", url.authority,
-                                                   ": ", std::strerror(error)));
-        continue;
-      }
-    }
-    freeaddrinfo(addresses);
-    return fd.Release();
-  }
-  freeaddrinfo(addresses);
-  return last;
-}
-
-// Sends all of `data`. Returns the errno of a failed send() in `*send_errno`
-// (and a non-OK status) so the caller can still look for an early response.
-absl::Status SendAll(int fd, absl::string_view data, absl::Time deadline,
-                     int* send_errno) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      RETURN_IF_ERROR(WaitFor(fd, POLLOUT, deadline, "sending the request"));
-      continue;
-    }
-    *send_errno = errno;
-    return absl::UnavailableError(absl::StrCat("send: ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
-// "HTTP/1.x NNN[ reason]" -> NNN in 100..599.
-bool ParseStatusLine(absl::string_view line, int* status) {
-  if (!absl::ConsumePrefix(&line, "HTTP/1.") || line.size() < 5 ||
-      !absl::ascii_isdigit(static_cast<unsigned char>(line[0])) ||
-      line[1] != ' ' || (line.size() > 5 && line[5] != ' ')) {
-    return false;
-  }
-  int code = 0;
-  for (char c : line.substr(2, 3)) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-    code = code * 10 + (c - '0');
-  }
-  *status = code;
-  return code >= 100 && code <= 599;
-}
-
-// Reads a response from a socket into a buffer, on demand, with a deadline.
-class ResponseReader {
- public:
-  ResponseReader(int fd, absl::Time deadline, const HttpClientOptions& options)
-      : fd_(fd), deadline_(deadline), options_(options) {}
-
-  absl::StatusOr<HttpClientResponse> Read() {
-    HttpClientResponse response;
-    std::string head;
-    // Skip interim responses (100 Continue, 103 Early Hints).
-    do {
-      RETURN_IF_ERROR(ReadHead(&head));
-      RETURN_IF_ERROR(ParseHead(head, &response.status));
-      if (response.status == 101) {
-        return absl::DataLossError("unexpected 101 Switching Protocols");
-      }
-    } while (response.status < 200);
-    response.content_type = content_type_;
-    if (response.status == 204 || response.status == 304) {
-      return response;
-    }
-    if (chunked_) {
-      RETURN_IF_ERROR(ReadChunked(&response.body));
-    } else if (content_length_ >= 0) {
-      RETURN_IF_ERROR(
-          ReadLength(static_cast<size_t>(content_length_), &response.body));
-    } else {
-      RETURN_IF_ERROR(ReadToClose(&response.body));
-    }
-    return response;
-  }
-
- private:
-  // Reads more bytes into buf_. Returns false at end of stream.
-  absl::StatusOr<bool> Fill() {
-    char chunk[16384];
-    while (true) {
-      ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n > 0) {
-        buf_.append(chunk, static_cast<size_t>(n));
-        return true;
-      }
-      if (n == 0) return false;
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        RETURN_IF_ERROR(
-            WaitFor(fd_, POLLIN, deadline_, "waiting for the response"));
-        continue;
-      }
-      return absl::UnavailableError(
-          absl::StrCat("recv: ", std::strerror(errno)));
-    }
-  }
-
-  // Removes the next head (up to and including its blank line) from buf_.
-  absl::Status ReadHead(std::string* head) {
-    while (true) {
-      size_t crlf = buf_.find("\r\n\r\n");
-      size_t lf = buf_.find("\n\n");
-      size_t end = std::min(crlf == std::string::npos ? crlf : crlf + 4,
-                            lf == std::string::npos ? lf : lf + 2);
-      if (end != std::string::npos && end <= options_.max_head_bytes) {
-        head->assign(buf_, 0, end);
-        buf_.erase(0, end);
-        return absl::OkStatus();
-      }
-      if (buf_.size() > options_.max_head_bytes) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "response head larger than ", options_.max_head_bytes, " bytes"));
-      }
-      ASSIGN_OR_RETURN(bool more, Fill());
-      if (!more) {
-        return absl::UnavailableError(
-            buf_.empty() ? "connection closed without a response"
-                         : "connection closed inside the response head");
-      }
-    }
-  }
-
-  absl::Status ParseHead(absl::string_view head, int* status) {
-    std::vector<absl::string_view> lines = absl::StrSplit(head, '\n');
-    for (absl::string_view& line : lines) absl::ConsumeSuffix(&line, "\r");
-    if (!ParseStatusLine(lines[0], status)) {
-      return absl::DataLossError(absl::StrCat(
-          "malformed status line \"", absl::CHexEscape(lines[0]), "\""));
-    }
-    transfer_encoding_ = false;
-    chunked_ = false;
-    content_length_ = -1;
-    content_type_.clear();
-    for (size_t i = 1; i < lines.size(); ++i) {
-      absl::string_view line = lines[i];
-      if (line.empty()) continue;
-      size_t colon = line.find(':');
-      if (colon == 0 || colon == absl::string_view::npos || line[0] == ' ' ||
-          line[0] == '\t') {
-        return absl::DataLossError(absl::StrCat("malformed header line \"",
-                                                absl::CHexEscape(line), "\""));
-      }
-      absl::string_view name = line.substr(0, colon);
-      absl::string_view value =
-          absl::StripAsciiWhitespace(line.substr(colon + 1));
-      if (absl::EqualsIgnoreCase(name, "content-length")) {
-        int64_t length = -1;
-        if (!absl::SimpleAtoi(value, &length) || length < 0 ||
-            !absl::ascii_isdigit(static_cast<unsigned char>(value[0])) ||
-            (content_length_ >= 0 && content_length_ != length)) {
-          return absl::DataLossError(absl::StrCat(
-              "invalid Content-Length \"", absl::CHexEscape(value), "\""));
-        }
-        content_length_ = length;
-      } else if (absl::EqualsIgnoreCase(name, "transfer-encoding")) {
-        // Chunked only if it is the last coding applied; with any other
-        // coding the body ends when the connection closes.
-        std::vector<absl::string_view> codings =
-            absl::StrSplit(value, ',', absl::SkipWhitespace());
-        transfer_encoding_ = true;
-        chunked_ = !codings.empty() &&
-                   absl::EqualsIgnoreCase(
-                       absl::StripAsciiWhitespace(codings.back()), "chunked");
-      } else if (absl::EqualsIgnoreCase(name, "content-type")) {
-        content_type_ = std::string(value);
-      }
-    }
-    // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3).
-    if (transfer_encoding_) content_length_ = -1;
-    return absl::OkStatus();
-  }
-
-  absl::Status CheckBodySize(size_t size) const {
-    if (size > options_.max_body_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "response body larger than ", options_.max_body_bytes, " bytes"));
-    }
-    return absl::OkStatus();
-  }
-
-  // Makes sure buf_ holds at least `n` bytes.
-  absl::Status Need(size_t n, absl::string_view what) {
-    while (buf_.size() < n) {
-      ASSIGN_OR_RETURN(bool more, Fill());
-      if (!more) {
-        return absl::UnavailableError(
-            absl::StrCat("connection closed inside ", what));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ReadLength(size_t length, std::string* body) {
-    RETURN_IF_ERROR(CheckBodySize(length));
-    while (buf_.size() < length) {
-      ASSIGN_OR_RETURN(bool more, Fill());
-      if (!more) {
-        return absl::UnavailableError(absl::StrCat("connection closed after ",
-                                                   buf_.size(), " of ", length,
-                                                   " body bytes"));
-      }
-    }
-    body->assign(buf_, 0, length);
-    buf_.erase(0, length);
-    return absl::OkStatus();
-  }
-
-  absl::Status ReadToClose(std::string* body) {
-    while (true) {
-      RETURN_IF_ERROR(CheckBodySize(buf_.size()));
-      ASSIGN_OR_RETURN(bool more, Fill());
-      if (!more) break;
-    }
-    RETURN_IF_ERROR(CheckBodySize(buf_.size()));
-    *body = std::move(buf_);
-    buf_.clear();
-    return absl::OkStatus();
-  }
-
-  // Removes one line (without its CRLF or LF) from buf_.
-  absl::StatusOr<std::string> ReadLine(absl::string_view what) {
-    while (true) {
-      size_t lf = buf_.find('\n');
-      if (lf != std::string::npos) {
-        std::string line = buf_.substr(0, lf);
-        buf_.erase(0, lf + 1);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        return line;
-      }
-      if (buf_.size() > 4096) {
-        return absl::DataLossError(absl::StrCat(what, " line too long"));
-      }
-      ASSIGN_OR_RETURN(bool more, Fill());
-      if (!more) {
-        return absl::UnavailableError(
-            absl::StrCat("connection closed inside ", what));
-      }
-    }
-  }
-
-  absl::Status ReadChunked(std::string* body) {
-    while (true) {
-      ASSIGN_OR_RETURN(std::string line, ReadLine("a chunk size"));
-      absl::string_view size_text = line;
-      size_t semicolon = size_text.find(';');  // Chunk extensions.
-      if (semicolon != absl::string_view::npos) {
-        size_text = size_text.substr(0, semicolon);
-      }
-      size_text = absl::StripAsciiWhitespace(size_text);
-      uint64_t size = 0;
-      if (size_text.empty() || size_text.size() > 15 ||
-          !std::all_of(size_text.begin(), size_text.end(),
-                       [](char c) {
-                         return absl::ascii_isxdigit(
-                             static_cast<unsigned char>(c));
-                       }) ||
-          !absl::SimpleHexAtoi(size_text, &size)) {
-        return absl::DataLossError(absl::StrCat("malformed chunk size \"",
-                                                absl::CHexEscape(line), "\""));
-      }
-      if (size == 0) break;
-      RETURN_IF_ERROR(CheckBodySize(body->size() + size));
-      RETURN_IF_ERROR(Need(size + 2, "a chunk"));
-      body->append(buf_, 0, size);
-      absl::string_view rest = absl::string_view(buf_).substr(size);
-      if (absl::StartsWith(rest, "\r\n")) {
-        buf_.erase(0, size + 2);
-      } else if (absl::StartsWith(rest, "\n")) {
-        buf_.erase(0, size + 1);
-      } else {
-        return absl::DataLossError("chunk not followed by CRLF");
-      }
-    }
-    // Trailers, up to a blank line.
-    for (int i = 0; i < 100; ++i) {
-      ASSIGN_OR_RETURN(std::string trailer, ReadLine("the trailers"));
-      if (trailer.empty()) return absl::OkStatus();
-    }
-    return absl::DataLossError("too many trailers");
-  }
-
-  const int fd_;
-  const absl::Time deadline_;
-  const HttpClientOptions& options_;
-  std::string buf_;
-  // Of the current head.
-  bool transfer_encoding_ = false;
-  bool chunked_ = false;
-  int64_t content_length_ = -1;  // -1: none.
-  std::string content_type_;
+struct Sink {
+  std::string *body;
+  size_t limit;
+  bool overflow = false;
 };
+
+size_t WriteBody(char *data, size_t size, size_t n, void *user) {
+  Sink *sink = static_cast<Sink *>(user);
+  const size_t bytes = size * n;
+  if (sink->body->size() + bytes > sink->limit) {
+    sink->overflow = true;
+    return 0;  // libcurl fails the transfer with CURLE_WRITE_ERROR.
+  }
+  sink->body->append(data, bytes);
+  return bytes;
+}
 
 }  // namespace
 
@@ -433,25 +98,30 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   }
   const size_t scheme_end = url.find("://");
   if (scheme_end == absl::string_view::npos) {
-    return InvalidUrl(url, "not an absolute http:// URL");
+    return InvalidUrl(url, "not an absolute http:// or https:// URL");
   }
   const absl::string_view scheme = url.substr(0, scheme_end);
+  HttpUrl parsed;
   if (absl::EqualsIgnoreCase(scheme, "https")) {
-    return InvalidUrl(url, "https is not supported (no TLS); use http://");
-  }
-  if (!absl::EqualsIgnoreCase(scheme, "http")) {
+    parsed.scheme = "https";
+    parsed.port = 443;
+  } else if (absl::EqualsIgnoreCase(scheme, "http")) {
+    parsed.scheme = "http";
+    parsed.port = 80;
+  } else {
     return InvalidUrl(url, absl::StrCat("scheme \"", scheme,
-                                        "\" is not supported; use http://"));
+                                        "\" is not supported; use http:// "
+                                        "or https://"));
   }
   absl::string_view rest = url.substr(scheme_end + 3);
   const size_t authority_end = rest.find_first_of("/?#");
-  HttpUrl parsed;
   absl::string_view authority = rest.substr(0, authority_end);
   absl::string_view target = authority_end == absl::string_view::npos
                                  ? absl::string_view()
                                  : rest.substr(authority_end);
   if (authority.find('@') != absl::string_view::npos) {
-    return InvalidUrl(url, "user info (user@host) is not supported");
+    return InvalidUrl(
+        url, "user info (user@host) is not supported; use the auth options");
   }
   absl::string_view host;
   absl::string_view port;
@@ -514,8 +184,67 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   return parsed;
 }
 
+absl::Status ValidateHttpClientOptions(const HttpClientOptions &options) {
+  if (options.tls.cert_file.empty() != options.tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls.cert_file and tls.key_file go together");
+  }
+  if (!options.auth.bearer_token.empty() &&
+      !options.auth.basic_auth_username.empty()) {
+    return absl::InvalidArgumentError(
+        "auth: a bearer token and basic auth are mutually exclusive");
+  }
+  for (const std::string *s : {&options.user_agent, &options.auth.bearer_token,
+                               &options.auth.basic_auth_username}) {
+    if (std::any_of(s->begin(), s->end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        })) {
+      return absl::InvalidArgumentError(
+          "user agent and credentials must not have control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
 HttpClient::HttpClient(HttpClientOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)),
+      options_status_(ValidateHttpClientOptions(options_)) {
+  GlobalInit();
+}
+
+HttpClient::~HttpClient() {
+  absl::MutexLock lock(&mu_);
+  for (auto &[origin, handles] : idle_) {
+    for (void *handle : handles) curl_easy_cleanup(static_cast<CURL *>(handle));
+  }
+}
+
+void *HttpClient::TakeHandle(const std::string &origin) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = idle_.find(origin);
+    if (it != idle_.end() && !it->second.empty()) {
+      void *handle = it->second.back();
+      it->second.pop_back();
+      return handle;
+    }
+  }
+  return curl_easy_init();
+}
+
+void HttpClient::ReturnHandle(const std::string &origin, void *handle) const {
+  // Keeps at most a few idle handles per target: one per concurrent caller.
+  constexpr size_t kMaxIdlePerOrigin = 4;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<void *> &idle = idle_[origin];
+    if (idle.size() < kMaxIdlePerOrigin) {
+      idle.push_back(handle);
+      return;
+    }
+  }
+  curl_easy_cleanup(static_cast<CURL *>(handle));
+}
 
 absl::StatusOr<HttpClientResponse> HttpClient::Get(
     absl::string_view url, absl::Duration timeout) const {
@@ -532,47 +261,123 @@ absl::StatusOr<HttpClientResponse> HttpClient::Exchange(
     absl::string_view method, absl::string_view url,
     absl::string_view content_type, absl::string_view body,
     absl::Duration timeout) const {
-  const absl::Time deadline = absl::Now() + timeout;
   // Every error names the request.
-  auto annotate = [&](const absl::Status& status) {
-    return absl::Status(status.code(),
-                        absl::StrCat(method, " ", url, ": ", status.message()));
+  auto annotate = [&](absl::StatusCode code, absl::string_view message) {
+    return absl::Status(code, absl::StrCat(method, " ", url, ": ", message));
   };
+  if (!options_status_.ok()) {
+    return annotate(options_status_.code(), options_status_.message());
+  }
   ASSIGN_OR_RETURN(HttpUrl parsed, ParseHttpUrl(url));
   if (timeout <= absl::ZeroDuration()) {
-    return annotate(absl::InvalidArgumentError(absl::StrCat(
-        "the timeout must be positive, not ", absl::FormatDuration(timeout))));
+    return annotate(absl::StatusCode::kInvalidArgument,
+                    absl::StrCat("the timeout must be positive, not ",
+                                 absl::FormatDuration(timeout)));
   }
   for (char c : content_type) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) {
-      return annotate(absl::InvalidArgumentError(
-          "the content type has control characters"));
+      return annotate(absl::StatusCode::kInvalidArgument,
+                      "the content type has control characters");
     }
   }
 
-  std::string request = absl::StrCat(
-      method, " ", parsed.target, " HTTP/1.1\r\nHost: ", parsed.authority,
-      "\r\nUser-Agent: ", options_.user_agent,
-      "\r\nAccept: */*\r\nConnection: close\r\n");
-  if (method == "POST") {
-    absl::StrAppend(&request, "Content-Type: ", content_type,
-                    "\r\nContent-Length: ", body.size(), "\r\n");
+  const std::string origin =
+      absl::StrCat(parsed.scheme, "://", parsed.authority);
+  CURL *curl = static_cast<CURL *>(TakeHandle(origin));
+  if (curl == nullptr) {
+    return annotate(absl::StatusCode::kResourceExhausted,
+                    "curl_easy_init failed");
   }
-  absl::StrAppend(&request, "\r\n", body);
+  // A pooled handle keeps its connection and TLS session, not its options.
+  curl_easy_reset(curl);
+  const std::string full_url = absl::StrCat(origin, parsed.target);
+  HttpClientResponse response;
+  Sink sink{&response.body, options_.max_body_bytes};
+  char error[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_URL, full_url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(
+                       1, absl::ToInt64Milliseconds(timeout))));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(options_.max_body_bytes));
+  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  // TLS.
+  if (!options_.tls.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.tls.ca_file.c_str());
+  }
+  if (!options_.tls.cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.tls.cert_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.key_file.c_str());
+  }
+  if (options_.tls.insecure_skip_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  // Credentials.
+  if (!options_.auth.bearer_token.empty()) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER,
+                     options_.auth.bearer_token.c_str());
+  } else if (!options_.auth.basic_auth_username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERNAME,
+                     options_.auth.basic_auth_username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD,
+                     options_.auth.basic_auth_password.c_str());
+  }
+  // Headers: no `Expect: 100-continue` wait for small alert batches.
+  curl_slist *headers = curl_slist_append(nullptr, "Accept: */*");
+  headers = curl_slist_append(headers, "Expect:");
+  const std::string content_type_header =
+      absl::StrCat("Content-Type: ", content_type);
+  if (method == "POST") {
+    headers = curl_slist_append(headers, content_type_header.c_str());
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body.size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
-  absl::StatusOr<int> connected = Connect(parsed, deadline);
-  if (!connected.ok()) return annotate(connected.status());
-  ScopedFd fd(*connected);
+  const CURLcode code = curl_easy_perform(curl);
+  long status = 0;
+  char *type = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+  if (type != nullptr) response.content_type = type;
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_slist_free_all(headers);
+  ReturnHandle(origin, curl);
 
-  int send_errno = 0;
-  absl::Status sent = SendAll(fd.get(), request, deadline, &send_errno);
-  if (!sent.ok() && send_errno == 0) return annotate(sent);  // Timed out.
-  // The peer may have answered and closed before taking the whole request
-  // (EPIPE, ECONNRESET): return its answer if there is one.
-  ResponseReader reader(fd.get(), deadline, options_);
-  absl::StatusOr<HttpClientResponse> response = reader.Read();
-  if (!response.ok()) return annotate(sent.ok() ? response.status() : sent);
+  if (code != CURLE_OK) {
+    if (sink.overflow || code == CURLE_FILESIZE_EXCEEDED) {
+      return annotate(absl::StatusCode::kResourceExhausted,
+                      absl::StrCat("the response body exceeds ",
+                                   options_.max_body_bytes, " bytes"));
+    }
+    // A peer that answered and closed before taking the whole body (say,
+    // 413) still answered.
+    if (code == CURLE_SEND_ERROR && status >= 200) {
+      response.status = static_cast<int>(status);
+      return response;
+    }
+    return annotate(CodeFor(code),
+                    error[0] != '\0' ? error : curl_easy_strerror(code));
+  }
+  if (status < 200 || status > 599) {
+    return annotate(absl::StatusCode::kDataLoss,
+                    absl::StrCat("invalid status code ", status));
+  }
+  response.status = static_cast<int>(status);
   return response;
 }
 

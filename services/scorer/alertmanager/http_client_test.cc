@@ -1,20 +1,21 @@
 #include "services/scorer/alertmanager/http_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "services/scorer/alertmanager/fake_http_server.h"
 
 namespace georisk::scorer {
@@ -25,30 +26,17 @@ using ::testing::Not;
 
 constexpr absl::Duration kTimeout = absl::Seconds(20);
 
-// Starts a server that answers every request with `raw`.
-std::unique_ptr<FakeHttpServer> Serving(std::string raw) {
-  auto server =
-      FakeHttpServer::Start([raw](const FakeHttpRequest&) { return raw; });
+// Starts a server that answers every request with `response`.
+std::unique_ptr<FakeHttpServer> Serving(FakeHttpResponse response) {
+  auto server = FakeHttpServer::Start(
+      [response](const FakeHttpRequest &) { return response; });
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(*server) : nullptr;
 }
 
-// A loopback socket that listens but never accepts; returns its fd and port.
-int ListenWithoutAccepting(int* port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(listen(fd, 8), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
 struct UrlCase {
   std::string url;
+  std::string scheme;
   std::string host;
   int port;
   std::string authority;
@@ -57,20 +45,25 @@ struct UrlCase {
 
 TEST(ParseHttpUrlTest, AcceptsHttpUrls) {
   const UrlCase cases[] = {
-      {"http://127.0.0.1:9093/api/v2/alerts", "127.0.0.1", 9093,
+      {"http://127.0.0.1:9093/api/v2/alerts", "http", "127.0.0.1", 9093,
        "127.0.0.1:9093", "/api/v2/alerts"},
-      {"http://alertmanager-0.alertmanager", "alertmanager-0.alertmanager", 80,
-       "alertmanager-0.alertmanager", "/"},
-      {"HTTP://Example.com:8080", "Example.com", 8080, "Example.com:8080", "/"},
-      {"http://h/p?q=1&r=%7C#frag", "h", 80, "h", "/p?q=1&r=%7C"},
-      {"http://h?x=1", "h", 80, "h", "/?x=1"},
-      {"http://[::1]:9093/x", "::1", 9093, "[::1]:9093", "/x"},
-      {"http://[fe80::1]", "fe80::1", 80, "[fe80::1]", "/"},
-      {"http://a_b.local:65535/", "a_b.local", 65535, "a_b.local:65535", "/"},
+      {"http://alertmanager-0.alertmanager", "http",
+       "alertmanager-0.alertmanager", 80, "alertmanager-0.alertmanager", "/"},
+      {"HTTP://Example.com:8080", "http", "Example.com", 8080,
+       "Example.com:8080", "/"},
+      {"http://h/p?q=1&r=%7C#frag", "http", "h", 80, "h", "/p?q=1&r=%7C"},
+      {"http://h?x=1", "http", "h", 80, "h", "/?x=1"},
+      {"http://[::1]:9093/x", "http", "::1", 9093, "[::1]:9093", "/x"},
+      {"http://[fe80::1]", "http", "fe80::1", 80, "[fe80::1]", "/"},
+      {"http://a_b.local:65535/", "http", "a_b.local", 65535, "a_b.local:65535",
+       "/"},
+      {"https://am:9093/api", "https", "am", 9093, "am:9093", "/api"},
+      {"HTTPS://am", "https", "am", 443, "am", "/"},
   };
-  for (const UrlCase& c : cases) {
+  for (const UrlCase &c : cases) {
     absl::StatusOr<HttpUrl> url = ParseHttpUrl(c.url);
     ASSERT_TRUE(url.ok()) << c.url << ": " << url.status();
+    EXPECT_EQ(url->scheme, c.scheme) << c.url;
     EXPECT_EQ(url->host, c.host) << c.url;
     EXPECT_EQ(url->port, c.port) << c.url;
     EXPECT_EQ(url->authority, c.authority) << c.url;
@@ -80,11 +73,9 @@ TEST(ParseHttpUrlTest, AcceptsHttpUrls) {
 
 TEST(ParseHttpUrlTest, RejectsOthersNamingTheUrl) {
   const std::pair<std::string, std::string> cases[] = {
-      {"https://am:9093", "https is not supported"},
-      {"HTTPS://am:9093", "https is not supported"},
       {"ftp://am", "scheme \"ftp\""},
-      {"am:9093", "not an absolute http:// URL"},
-      {"", "not an absolute http:// URL"},
+      {"am:9093", "not an absolute http:// or https:// URL"},
+      {"", "not an absolute http:// or https:// URL"},
       {"http://", "no host"},
       {"http://:9093/", "no host"},
       {"http://am:/x", "port"},
@@ -102,7 +93,7 @@ TEST(ParseHttpUrlTest, RejectsOthersNamingTheUrl) {
       {"http://[zz]", "malformed IPv6"},
       {"http://a:b:c", "port"},
   };
-  for (const auto& [url, why] : cases) {
+  for (const auto &[url, why] : cases) {
     absl::StatusOr<HttpUrl> parsed = ParseHttpUrl(url);
     ASSERT_FALSE(parsed.ok()) << url;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument)
@@ -116,7 +107,7 @@ TEST(ParseHttpUrlTest, RejectsOthersNamingTheUrl) {
 }
 
 TEST(HttpClientTest, PostSendsAWellFormedRequest) {
-  auto server = FakeHttpServer::Start([](const FakeHttpRequest&) {
+  auto server = FakeHttpServer::Start([](const FakeHttpRequest &) {
     return FakeHttpServer::Response(200, "ok", "text/plain");
   });
   ASSERT_TRUE(server.ok()) << server.status();
@@ -137,55 +128,73 @@ TEST(HttpClientTest, PostSendsAWellFormedRequest) {
               HasSubstr(absl::StrCat("\r\nHost: 127.0.0.1:", (*server)->port(),
                                      "\r\n")));
   EXPECT_THAT(requests[0].head,
-              HasSubstr("\r\nContent-Type: application/json"));
+              HasSubstr("\r\nContent-Type: application/json\r\n"));
   EXPECT_THAT(requests[0].head,
               HasSubstr(absl::StrCat("\r\nContent-Length: ", body.size())));
-  EXPECT_THAT(requests[0].head, HasSubstr("\r\nConnection: close"));
+  EXPECT_THAT(requests[0].head, HasSubstr("\r\nUser-Agent: georisk\r\n"));
+  EXPECT_THAT(requests[0].head, Not(HasSubstr("Authorization")));
+  EXPECT_THAT(requests[0].head, Not(HasSubstr("Expect")));
 }
 
-TEST(HttpClientTest, GetReadsContentLength) {
-  auto server =
-      Serving("HTTP/1.1 200 OK\r\ncontent-LENGTH: 5\r\nX: y\r\n\r\nhello");
+TEST(HttpClientTest, GetHasNoBodyAndReusesTheConnection) {
+  auto server = Serving(FakeHttpServer::Response(200, "hello"));
   ASSERT_NE(server, nullptr);
-  auto response = HttpClient().Get(server->Url("/status"), kTimeout);
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->body, "hello");
-  ASSERT_EQ(server->requests().size(), 1u);
+  HttpClient client;
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.Get(server->Url("/status"), kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "hello");
+  }
+  ASSERT_EQ(server->requests().size(), 3u);
   EXPECT_EQ(server->requests()[0].method, "GET");
   EXPECT_THAT(server->requests()[0].head, Not(HasSubstr("Content-Length")));
 }
 
-TEST(HttpClientTest, DecodesChunkedBodiesWithExtensionsAndTrailers) {
-  auto server = Serving(
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-      "Content-Length: 999\r\n\r\n"
-      "5;name=value\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n"
-      "0\r\nTrailer: x\r\n\r\n");
+TEST(HttpClientTest, SendsBearerToken) {
+  auto server = Serving(FakeHttpServer::Response(200, ""));
   ASSERT_NE(server, nullptr);
-  auto response = HttpClient().Get(server->Url(), kTimeout);
+  HttpClientOptions options;
+  options.auth.bearer_token = "s3cret";
+  auto response = HttpClient(options).Post(server->Url(), "application/json",
+                                           "[]", kTimeout);
   ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->body, "hello 0123456789");
+  ASSERT_EQ(server->requests().size(), 1u);
+  EXPECT_THAT(server->requests()[0].head,
+              HasSubstr("\r\nAuthorization: Bearer s3cret\r\n"));
 }
 
-TEST(HttpClientTest, ReadsToCloseWithoutLength) {
-  auto server = Serving("HTTP/1.0 200 OK\nContent-Type: a/b\n\nuntil close");
+TEST(HttpClientTest, SendsBasicAuth) {
+  auto server = Serving(FakeHttpServer::Response(200, ""));
   ASSERT_NE(server, nullptr);
-  auto response = HttpClient().Get(server->Url(), kTimeout);
+  HttpClientOptions options;
+  options.auth.basic_auth_username = "georisk";
+  options.auth.basic_auth_password = "pw:1";
+  auto response = HttpClient(options).Get(server->Url(), kTimeout);
   ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->content_type, "a/b");
-  EXPECT_EQ(response->body, "until close");
+  ASSERT_EQ(server->requests().size(), 1u);
+  EXPECT_THAT(
+      server->requests()[0].head,
+      HasSubstr(absl::StrCat("\r\nAuthorization: Basic ",
+                             absl::Base64Escape("georisk:pw:1"), "\r\n")));
 }
 
-TEST(HttpClientTest, SkipsInterimResponses) {
-  auto server = Serving(
-      "HTTP/1.1 100 Continue\r\n\r\n"
-      "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nhi");
-  ASSERT_NE(server, nullptr);
-  auto response = HttpClient().Post(server->Url(), "text/plain", "x", kTimeout);
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 201);
-  EXPECT_EQ(response->body, "hi");
+TEST(HttpClientTest, InvalidOptionsFailEveryCall) {
+  HttpClientOptions both;
+  both.auth.bearer_token = "t";
+  both.auth.basic_auth_username = "u";
+  HttpClientOptions cert_without_key;
+  cert_without_key.tls.cert_file = "client.pem";
+  for (const HttpClientOptions &options : {both, cert_without_key}) {
+    EXPECT_EQ(ValidateHttpClientOptions(options).code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(HttpClient(options)
+                  .Get("http://127.0.0.1:1/", kTimeout)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(ValidateHttpClientOptions(HttpClientOptions()).ok());
 }
 
 TEST(HttpClientTest, HttpErrorsAreResponsesNotErrors) {
@@ -198,103 +207,46 @@ TEST(HttpClientTest, HttpErrorsAreResponsesNotErrors) {
   EXPECT_EQ(response->body, "\"down\"");
 }
 
-TEST(HttpClientTest, NoContentHasNoBody) {
-  auto server = Serving("HTTP/1.1 204 No Content\r\n\r\n");
-  ASSERT_NE(server, nullptr);
-  auto response = HttpClient().Get(server->Url(), kTimeout);
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 204);
-  EXPECT_EQ(response->body, "");
-}
-
-TEST(HttpClientTest, MalformedResponsesAreDataLoss) {
-  const std::string cases[] = {
-      "SSH-2.0-OpenSSH\r\n\r\n",
-      "HTTP/1.1 2000 OK\r\n\r\n",
-      "HTTP/1.1 20x OK\r\n\r\n",
-      "HTTP/1.1 99 Low\r\n\r\n",
-      "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-      "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\nx",
-      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx",
-      "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
-      "HTTP/1.1 101 Switching Protocols\r\n\r\n",
-  };
-  for (const std::string& raw : cases) {
-    auto server = Serving(raw);
-    ASSERT_NE(server, nullptr);
-    auto response = HttpClient().Get(server->Url("/m"), kTimeout);
-    ASSERT_FALSE(response.ok()) << raw;
-    EXPECT_EQ(response.status().code(), absl::StatusCode::kDataLoss)
-        << raw << " -> " << response.status();
-    EXPECT_THAT(response.status().message(),
-                HasSubstr(absl::StrCat("GET ", server->Url("/m"), ": ")));
-  }
-}
-
-TEST(HttpClientTest, TruncatedResponsesAreUnavailable) {
-  const std::string cases[] = {
-      "",  // Closed without a response.
-      "HTTP/1.1 200 OK\r\nContent-Le",
-      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
-  };
-  for (const std::string& raw : cases) {
-    auto server = Serving(raw);
-    ASSERT_NE(server, nullptr);
-    auto response = HttpClient().Get(server->Url(), kTimeout);
-    ASSERT_FALSE(response.ok()) << raw;
-    EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-        << raw << " -> " << response.status();
-  }
-}
-
 TEST(HttpClientTest, OversizedResponsesAreResourceExhausted) {
   HttpClientOptions options;
-  options.max_body_bytes = 4;
-  options.max_head_bytes = 64;
-  const std::string cases[] = {
-      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-      "HTTP/1.1 200 OK\r\n\r\nhello",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "3\r\nabc\r\n3\r\nabc\r\n0\r\n\r\n",
-      absl::StrCat("HTTP/1.1 200 OK\r\nX: ", std::string(100, 'x'), "\r\n\r\n"),
-  };
-  for (const std::string& raw : cases) {
-    auto server = Serving(raw);
-    ASSERT_NE(server, nullptr);
-    auto response = HttpClient(options).Get(server->Url(), kTimeout);
-    ASSERT_FALSE(response.ok()) << raw;
-    EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted)
-        << raw << " -> " << response.status();
-  }
+  options.max_body_bytes = 100;
+  auto server = Serving(FakeHttpServer::Response(200, std::string(101, 'x')));
+  ASSERT_NE(server, nullptr);
+  auto response = HttpClient(options).Get(server->Url(), kTimeout);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted)
+      << response.status();
+  auto fits = Serving(FakeHttpServer::Response(200, std::string(100, 'x')));
+  ASSERT_NE(fits, nullptr);
+  EXPECT_TRUE(HttpClient(options).Get(fits->Url(), kTimeout).ok());
 }
 
 TEST(HttpClientTest, RefusedConnectionIsUnavailable) {
   int port = 0;
-  close(ListenWithoutAccepting(&port));  // Now nothing listens there.
+  {
+    auto server = Serving(FakeHttpServer::Response(200, ""));
+    ASSERT_NE(server, nullptr);
+    port = server->port();
+  }
   auto response =
       HttpClient().Get(absl::StrCat("http://127.0.0.1:", port), kTimeout);
-  ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
       << response.status();
+  EXPECT_THAT(response.status().message(),
+              HasSubstr(absl::StrCat("GET http://127.0.0.1:", port)));
 }
 
 TEST(HttpClientTest, UnresolvableHostIsUnavailable) {
   auto response =
       HttpClient().Get("http://no-such-host.invalid:9093/", kTimeout);
-  ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
       << response.status();
 }
 
 TEST(HttpClientTest, SilentPeerTimesOut) {
   absl::Notification release;
-  auto server = FakeHttpServer::Start([&release](const FakeHttpRequest&) {
+  auto server = FakeHttpServer::Start([&release](const FakeHttpRequest &) {
     release.WaitForNotification();
-    return std::string();
+    return FakeHttpServer::Response(200, "");
   });
   ASSERT_TRUE(server.ok()) << server.status();
   const absl::Time start = absl::Now();
@@ -305,36 +257,111 @@ TEST(HttpClientTest, SilentPeerTimesOut) {
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded)
       << response.status();
-  EXPECT_GE(took, absl::Milliseconds(300));
-  EXPECT_LT(took, absl::Seconds(10));
-}
-
-TEST(HttpClientTest, PeerThatDoesNotReadTimesOutWhileSending) {
-  int port = 0;
-  int fd = ListenWithoutAccepting(&port);  // The kernel completes connects.
-  const std::string body(64 << 20, 'x');
-  const absl::Time start = absl::Now();
-  auto response =
-      HttpClient().Post(absl::StrCat("http://127.0.0.1:", port), "text/plain",
-                        body, absl::Milliseconds(300));
-  const absl::Duration took = absl::Now() - start;
-  close(fd);
-  ASSERT_FALSE(response.ok());
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << response.status();
+  EXPECT_GE(took, absl::Milliseconds(290));
   EXPECT_LT(took, absl::Seconds(10));
 }
 
 TEST(HttpClientTest, RejectsBadArguments) {
   HttpClient client;
-  auto https = client.Get("https://127.0.0.1:1/", kTimeout);
-  EXPECT_EQ(https.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(https.status().message(), HasSubstr("https://127.0.0.1:1/"));
+  auto ftp = client.Get("ftp://127.0.0.1:1/", kTimeout);
+  EXPECT_EQ(ftp.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ftp.status().message(), HasSubstr("ftp://127.0.0.1:1/"));
   auto timeout = client.Get("http://127.0.0.1:1/", absl::ZeroDuration());
   EXPECT_EQ(timeout.status().code(), absl::StatusCode::kInvalidArgument);
   auto content_type =
       client.Post("http://127.0.0.1:1/", "a\r\nX: y", "", kTimeout);
   EXPECT_EQ(content_type.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ---- TLS: an httplib::SSLServer with a certificate made by openssl(1).
+
+class HttpsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char *tmp = std::getenv("TEST_TMPDIR");
+    ASSERT_NE(tmp, nullptr);
+    dir_ = tmp;
+    // A CA, and a server certificate for 127.0.0.1 that it signs.
+    const std::string script = absl::StrCat(
+        "cd '", dir_, "' && ",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+        "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca "
+        ">/dev/null 2>&1 && ",
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-keyout server.key -out server.csr -subj /CN=127.0.0.1 "
+        ">/dev/null 2>&1 && ",
+        "printf 'subjectAltName=IP:127.0.0.1' > san.ext && ",
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out server.pem -days 1 -extfile san.ext "
+        ">/dev/null 2>&1 && ",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+        "-nodes -keyout other.key -out other.pem -days 1 -subj /CN=other "
+        ">/dev/null 2>&1");
+    ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+    server_ = std::make_unique<httplib::SSLServer>(
+        (dir_ + "/server.pem").c_str(), (dir_ + "/server.key").c_str());
+    ASSERT_TRUE(server_->is_valid());
+    server_->Post("/api/v2/alerts",
+                  [this](const httplib::Request &req, httplib::Response &res) {
+                    authorization_ = req.get_header_value("Authorization");
+                    res.set_content("", "application/json");
+                  });
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) absl::SleepFor(absl::Milliseconds(1));
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string Url() const {
+    return absl::StrCat("https://127.0.0.1:", port_, "/api/v2/alerts");
+  }
+
+  std::string dir_;
+  std::unique_ptr<httplib::SSLServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::string authorization_;  // Written by the handler before it answers.
+};
+
+TEST_F(HttpsTest, VerifiesThePeerWithTheCaFile) {
+  HttpClientOptions options;
+  options.tls.ca_file = dir_ + "/ca.pem";
+  options.auth.bearer_token = "t0ken";
+  auto response =
+      HttpClient(options).Post(Url(), "application/json", "[]", kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(authorization_, "Bearer t0ken");
+}
+
+TEST_F(HttpsTest, AnotherCaIsFailedPrecondition) {
+  HttpClientOptions options;
+  options.tls.ca_file = dir_ + "/other.pem";
+  auto response =
+      HttpClient(options).Post(Url(), "application/json", "[]", kTimeout);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition)
+      << response.status();
+}
+
+TEST_F(HttpsTest, MissingCaFileIsFailedPrecondition) {
+  HttpClientOptions options;
+  options.tls.ca_file = dir_ + "/no-such.pem";
+  auto response =
+      HttpClient(options).Post(Url(), "application/json", "[]", kTimeout);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition)
+      << response.status();
+}
+
+TEST_F(HttpsTest, InsecureSkipVerifyAcceptsAnyCertificate) {
+  HttpClientOptions options;
+  options.tls.insecure_skip_verify = true;
+  auto response =
+      HttpClient(options).Post(Url(), "application/json", "[]", kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
 }
 
 }  // namespace

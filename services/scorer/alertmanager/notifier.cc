@@ -125,6 +125,12 @@ absl::Status Validate(const AlertmanagerNotifierOptions& o) {
   if (o.max_alerts_per_request < 1) {
     return InvalidOption("max_alerts_per_request", "must be at least 1");
   }
+  HttpClientOptions http;
+  http.tls = o.tls;
+  http.auth = o.auth;
+  if (absl::Status s = ValidateHttpClientOptions(http); !s.ok()) {
+    return InvalidOption("tls/auth", s.message());
+  }
   return absl::OkStatus();
 }
 
@@ -245,10 +251,12 @@ std::string PercentEncode(absl::string_view s) {
   return out;
 }
 
-HttpClientOptions ClientOptions() {
+HttpClientOptions ClientOptions(const AlertmanagerNotifierOptions& o) {
   HttpClientOptions options;
   options.max_body_bytes = 1024 * 1024;  // Alertmanager answers briefly.
   options.user_agent = "georisk-scorer";
+  options.tls = o.tls;
+  options.auth = o.auth;
   return options;
 }
 
@@ -298,7 +306,7 @@ AlertmanagerNotifier::AlertmanagerNotifier(
                                   "Alert versions not yet delivered to "
                                   "Alertmanager, summed over its URLs.")
                        .WithLabels({})),
-      client_(ClientOptions()),
+      client_(ClientOptions(options_)),
       states_(targets_.size()) {}
 
 AlertmanagerNotifier::~AlertmanagerNotifier() { Stop(); }

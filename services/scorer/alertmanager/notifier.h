@@ -123,6 +123,12 @@ struct AlertmanagerNotifierOptions {
   // The longest a background thread sleeps without re-reading `clock`.
   // Default 1 s; tests with a fake clock use a few milliseconds.
   absl::Duration idle_wakeup = absl::Seconds(1);
+  // TLS for `https://` URLs and credentials sent to every URL, as
+  // Prometheus' own Alertmanager `http_config` has them (tls_config,
+  // authorization, basic_auth). Defaults: the system's CA store, no client
+  // certificate, no credentials.
+  HttpTlsOptions tls;
+  HttpAuthOptions auth;
   // The current time. Default (empty): absl::Now.
   std::function<absl::Time()> clock;
 };
@@ -133,7 +139,8 @@ class AlertmanagerNotifier {
   // Validates `options` and registers the metrics in `metrics` (which must
   // outlive the notifier; nullptr: a private registry). Sends nothing until
   // Start(). Returns InvalidArgument, naming the option, for: no URL, a URL
-  // ParseHttpUrl() refuses (https included), a non-positive duration, a
+  // ParseHttpUrl() refuses, tls/auth ValidateHttpClientOptions() refuses,
+  // a non-positive duration, a
   // retry_max_backoff below retry_initial_backoff, a generator_url_base
   // that is not an absolute http(s) URL without query or fragment, an
   // invalid external label name, or max_alerts_per_request < 1.

@@ -475,7 +475,7 @@ TEST_F(NotifierTest, NetworkErrorsAreCountedAndRetried) {
   std::string dead;
   {
     auto server = FakeHttpServer::Start(
-        [](const FakeHttpRequest&) { return std::string(); });
+        [](const FakeHttpRequest&) { return FakeHttpServer::Response(200, ""); });
     ASSERT_TRUE(server.ok());
     dead = (*server)->Url();
   }
@@ -670,8 +670,13 @@ TEST(NotifierCreateTest, RejectsInvalidOptions) {
     cases.emplace_back(why, o);
   };
   add("urls: at least one", [](auto& o) { o.urls.clear(); });
-  add("urls[1]: invalid URL \"https://am:9093\"",
-      [](auto& o) { o.urls.push_back("https://am:9093"); });
+  add("urls[1]: invalid URL \"ftp://am:9093\"",
+      [](auto& o) { o.urls.push_back("ftp://am:9093"); });
+  add("tls/auth: auth: a bearer token and basic auth are mutually exclusive",
+      [](auto& o) {
+        o.auth.bearer_token = "t";
+        o.auth.basic_auth_username = "u";
+      });
   add("urls[0]: invalid URL \"am:9093\"",
       [](auto& o) { o.urls = {"am:9093"}; });
   add("urls[0]: \"http://am?x=1\" must not have a query",

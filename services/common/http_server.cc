@@ -98,6 +98,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   server->set_write_timeout(ToChrono(options.write_timeout));
   server->set_keep_alive_timeout(
       std::max<time_t>(1, absl::ToInt64Seconds(options.keep_alive_timeout)));
+  // Without TCP_NODELAY, httplib's separate writes of head and body meet
+  // the peer's delayed ACK: a keep-alive scrape then takes ~40 ms.
+  server->set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which would let a second
   // server bind a port in use; SO_REUSEADDR alone only skips TIME_WAIT.
   server->set_socket_options([](socket_t sock) {

@@ -148,80 +148,15 @@ const char* TypeName(MetricType type) {
 }
 
 // ---- Validation -------------------------------------------------------------
+// Only what makes the exposition unparsable or ambiguous is checked here; the
+// naming conventions (units, `_total`, snake_case, ...) are left to the real
+// `promtool check metrics`, which metrics_promtool_test runs.
 
 bool IsValidName(absl::string_view s, bool allow_colon) {
   if (s.empty() || absl::ascii_isdigit(s[0])) return false;
   return std::all_of(s.begin(), s.end(), [allow_colon](char c) {
     return absl::ascii_isalnum(c) || c == '_' || (allow_colon && c == ':');
   });
-}
-
-bool IsCamelCase(absl::string_view s) {
-  for (size_t i = 1; i < s.size(); ++i) {
-    if (absl::ascii_islower(s[i - 1]) && absl::ascii_isupper(s[i])) return true;
-  }
-  return false;
-}
-
-// The naming rules of promtool's linter (client_golang promlint) that look
-// at words of the name: type names, units and unit abbreviations.
-absl::Status LintNameWords(absl::string_view name) {
-  static const auto* const kTypeNames = new std::set<std::string, std::less<>>{
-      "counter", "gauge", "histogram", "summary"};
-  static const auto* const kAbbreviations =
-      new std::set<std::string, std::less<>>{"s",  "ms", "us", "ns", "sec",
-                                             "b",  "kb", "mb", "gb", "tb",
-                                             "pb", "m",  "h",  "d"};
-  // Unit -> base unit.
-  static const auto* const kUnits =
-      new std::map<std::string, std::string, std::less<>>{
-          {"amperes", "amperes"}, {"bytes", "bytes"},
-          {"celsius", "celsius"}, {"grams", "grams"},
-          {"joules", "joules"},   {"kelvin", "kelvin"},
-          {"meters", "meters"},   {"metres", "metres"},
-          {"seconds", "seconds"}, {"volts", "volts"},
-          {"minutes", "seconds"}, {"hours", "seconds"},
-          {"days", "seconds"},    {"weeks", "seconds"},
-          {"kelvins", "kelvin"},  {"fahrenheit", "celsius"},
-          {"rankine", "celsius"}, {"inches", "meters"},
-          {"yards", "meters"},    {"miles", "meters"},
-          {"bits", "bytes"},      {"calories", "joules"},
-          {"pounds", "grams"},    {"ounces", "grams"}};
-  static const char* const kPrefixes[] = {
-      "pico", "nano",  "micro", "milli", "centi", "deci",
-      "deca", "hecto", "kilo",  "kibi",  "mega",  "mibi",
-      "giga", "gibi",  "tera",  "tebi",  "peta",  "pebi"};
-
-  const std::string lower = absl::AsciiStrToLower(name);
-  const std::vector<absl::string_view> words = absl::StrSplit(lower, '_');
-  bool unit_seen = false;
-  for (size_t i = 0; i < words.size(); ++i) {
-    const absl::string_view word = words[i];
-    if (i > 0 && kTypeNames->count(word) > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "metric ", name, ": names must not include the type '", word, "'"));
-    }
-    if (i > 0 && kAbbreviations->count(word) > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "metric ", name, ": names must not use the abbreviated unit '", word,
-          "'"));
-    }
-    if (unit_seen) continue;  // promlint only judges the first unit.
-    auto it = kUnits->find(word);
-    for (const char* prefix : kPrefixes) {
-      if (it != kUnits->end()) break;
-      absl::string_view rest = word;
-      if (absl::ConsumePrefix(&rest, prefix)) it = kUnits->find(rest);
-    }
-    if (it == kUnits->end()) continue;
-    unit_seen = true;
-    if (word != it->second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("metric ", name, ": use the base unit '", it->second,
-                       "' instead of '", word, "'"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 // Checks a family definition. Also normalizes `*bounds` (drops an infinite
@@ -257,31 +192,15 @@ absl::Status CheckDefinition(MetricType type, absl::string_view name,
   if (!IsValidName(name, /*allow_colon=*/true)) {
     fail("names must match [a-zA-Z_:][a-zA-Z0-9_:]*");
   }
-  if (absl::StrContains(name, ':')) {
-    fail("':' is reserved for recording rules");
-  }
-  if (IsCamelCase(name)) fail("names must be snake_case");
-  const bool is_counter =
-      type == MetricType::kCounter || type == MetricType::kCallbackCounter;
-  if (is_counter != absl::EndsWith(name, "_total")) {
-    fail(is_counter ? "counter names must end in _total"
-                    : "only counter names may end in _total");
-  }
-  for (absl::string_view suffix : {"_bucket", "_count", "_sum"}) {
-    if (absl::EndsWith(name, suffix)) {
-      fail(absl::StrCat("names must not end in ", suffix));
-    }
-  }
-  if (status.ok()) status = LintNameWords(name);
   if (help.empty()) fail("help must not be empty");
 
   std::set<absl::string_view> seen;
   for (const std::string& label : label_names) {
     if (!IsValidName(label, /*allow_colon=*/false) ||
-        absl::StartsWith(label, "__") || IsCamelCase(label)) {
+        absl::StartsWith(label, "__")) {
       fail(absl::StrCat("label name '", label,
-                        "' must be snake_case [a-zA-Z_][a-zA-Z0-9_]* and not "
-                        "start with __"));
+                        "' must match [a-zA-Z_][a-zA-Z0-9_]* and not start "
+                        "with __"));
     }
     if (label == "le" || label == "quantile") {
       fail(absl::StrCat("label name '", label, "' is reserved"));
@@ -549,10 +468,10 @@ void MetricsRegistry::AddCallback(internal::MetricType type,
   if (status.ok()) {
     auto it = families_.find(name);
     if (it == families_.end()) {
-      families_.emplace(std::string(name),
-                        std::make_unique<CallbackMetric>(
-                            type, std::string(name), std::string(help),
-                            std::move(sample)));
+      families_.emplace(
+          std::string(name),
+          std::make_unique<CallbackMetric>(
+              type, std::string(name), std::string(help), std::move(sample)));
       return;
     }
     status = absl::AlreadyExistsError(absl::StrCat(

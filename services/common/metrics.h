@@ -7,9 +7,11 @@
 // Example:
 //
 //   georisk::common::MetricsRegistry registry;
-//   georisk::common::Family<georisk::common::Counter>& requests = registry.AddCounter(
+//   georisk::common::Family<georisk::common::Counter>& requests =
+//   registry.AddCounter(
 //       "georisk_rpc_requests_total", "RPCs received.", {"method", "code"});
-//   georisk::common::Family<georisk::common::Histogram>& latency = registry.AddHistogram(
+//   georisk::common::Family<georisk::common::Histogram>& latency =
+//   registry.AddHistogram(
 //       "georisk_rpc_latency_seconds", "RPC latency.", {"method"},
 //       georisk::common::MetricsRegistry::DefaultLatencyBuckets());
 //   registry.AddCallbackGauge("georisk_db_size_bytes", "Database size.",
@@ -33,7 +35,8 @@
 //
 // Programming errors never crash and never cause undefined behaviour; they are
 // recorded and reported by MetricsRegistry::Validate(), which services should
-// call once their metrics are wired (a unit test is a good place):
+// call once their metrics are wired (a unit test is a good place). Validate()
+// checks structure only; naming conventions are promtool's (see AddCounter()):
 //  - An invalid definition (bad name, see AddCounter(); bad label names; bad
 //    histogram bounds) or a definition that conflicts with an existing family
 //    of the same name gets a working family that is never rendered.
@@ -237,14 +240,12 @@ class MetricsRegistry {
   // Adds a counter family, or returns the existing one if a family with the
   // same name, type, help and label names exists (so call sites can share).
   //
-  // `name` must match [a-zA-Z_:][a-zA-Z0-9_:]* and end in `_total`. So that
-  // `promtool check metrics` accepts the output, it must also follow the
-  // Prometheus naming rules promtool lints: no `:` (reserved for recording
-  // rules), snake_case, no `_bucket`/`_count`/`_sum` suffix, no type name
-  // (`_counter`, `_gauge`, `_histogram`, `_summary`), base units (`seconds`
-  // not `milliseconds`) and no abbreviated units (`_ms`, `_s`, `_b`, ...).
-  // `help` must not be empty. Label names must match [a-zA-Z_][a-zA-Z0-9_]*,
-  // be snake_case, unique, not start with `__`, and not be `le` or `quantile`.
+  // `name` must match [a-zA-Z_:][a-zA-Z0-9_:]* and `help` must not be empty.
+  // Label names must match [a-zA-Z_][a-zA-Z0-9_]*, be unique, not start with
+  // `__`, and not be `le` or `quantile`. The Prometheus naming conventions
+  // (`_total` on counters only, base units, snake_case, no `:` outside
+  // recording rules) are not checked here: metrics_promtool_test runs the
+  // real `promtool check metrics` over the services' families.
   //
   // If the definition is invalid or conflicts with an existing family, the
   // returned family works but is never rendered, and Validate() reports
@@ -252,7 +253,7 @@ class MetricsRegistry {
   Family<Counter>& AddCounter(absl::string_view name, absl::string_view help,
                               std::vector<std::string> label_names = {});
 
-  // As AddCounter(), but the name must not end in `_total`.
+  // As AddCounter(), for a value that may go down.
   Family<Gauge>& AddGauge(absl::string_view name, absl::string_view help,
                           std::vector<std::string> label_names = {});
 
@@ -275,8 +276,9 @@ class MetricsRegistry {
                         std::function<double()> sample);
 
   // As AddCallbackGauge(), for a cumulative value another component keeps
-  // (e.g. RocksDB's statistics tickers): rendered as a counter, so the name
-  // must end in `_total` and `sample()` must never decrease.
+  // (e.g. RocksDB's statistics tickers): rendered as a counter, so
+  // `sample()` must never decrease (and, by convention, the name ends in
+  // `_total`).
   void AddCallbackCounter(absl::string_view name, absl::string_view help,
                           std::function<double()> sample);
 

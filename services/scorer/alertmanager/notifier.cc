@@ -21,21 +21,6 @@ namespace {
 
 constexpr char kApiPath[] = "/api/v2/alerts";
 
-absl::Status InvalidOption(absl::string_view option, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("AlertmanagerNotifierOptions.", option, ": ", why));
-}
-
-bool IsLabelName(absl::string_view name) {
-  if (name.empty() ||
-      absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
 // "http://am:9093" or "http://am:9093/prefix/" -> ".../api/v2/alerts"; a URL
 // that already ends in it is kept.
 std::string Endpoint(absl::string_view url) {
@@ -45,212 +30,6 @@ std::string Endpoint(absl::string_view url) {
 }
 
 // An absolute http(s) URL without query or fragment, for generatorURL.
-absl::Status CheckGeneratorBase(absl::string_view base) {
-  for (char c : base) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) {
-      return InvalidOption("generator_url_base",
-                           "whitespace, control or non-ASCII characters");
-    }
-  }
-  absl::string_view rest = base;
-  if (!absl::ConsumePrefix(&rest, "http://") &&
-      !absl::ConsumePrefix(&rest, "https://") &&
-      !absl::ConsumePrefix(&rest, "HTTP://") &&
-      !absl::ConsumePrefix(&rest, "HTTPS://")) {
-    return InvalidOption(
-        "generator_url_base",
-        absl::StrCat("\"", base, "\" is not an absolute http(s) URL"));
-  }
-  if (rest.empty() || rest[0] == '/' || rest[0] == ':') {
-    return InvalidOption("generator_url_base",
-                         absl::StrCat("\"", base, "\" has no host"));
-  }
-  if (rest.find_first_of("?#") != absl::string_view::npos) {
-    return InvalidOption(
-        "generator_url_base",
-        absl::StrCat("\"", base, "\" must not have a query or fragment"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Validate(const AlertmanagerNotifierOptions& o) {
-  if (o.urls.empty()) return InvalidOption("urls", "at least one is required");
-  for (size_t i = 0; i < o.urls.size(); ++i) {
-    const std::string name = absl::StrCat("urls[", i, "]");
-    absl::StatusOr<HttpUrl> url = ParseHttpUrl(o.urls[i]);
-    if (!url.ok()) return InvalidOption(name, url.status().message());
-    if (o.urls[i].find_first_of("?#") != std::string::npos) {
-      return InvalidOption(name, absl::StrCat("\"", o.urls[i],
-                                              "\" must not have a query or "
-                                              "fragment"));
-    }
-  }
-  const std::pair<const char*, absl::Duration> positive[] = {
-      {"resend_interval", o.resend_interval},
-      {"request_timeout", o.request_timeout},
-      {"retry_initial_backoff", o.retry_initial_backoff},
-      {"retry_max_backoff", o.retry_max_backoff},
-      {"idle_wakeup", o.idle_wakeup},
-  };
-  for (const auto& [name, d] : positive) {
-    if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-      return InvalidOption(name,
-                           absl::StrCat("must be positive and finite, not ",
-                                        absl::FormatDuration(d)));
-    }
-  }
-  if (o.retry_max_backoff < o.retry_initial_backoff) {
-    return InvalidOption("retry_max_backoff",
-                         "must not be below retry_initial_backoff");
-  }
-  if (o.stop_timeout < absl::ZeroDuration() ||
-      o.stop_timeout == absl::InfiniteDuration()) {
-    return InvalidOption("stop_timeout", "must be >= 0 and finite");
-  }
-  if (!o.generator_url_base.empty()) {
-    if (absl::Status s = CheckGeneratorBase(o.generator_url_base); !s.ok()) {
-      return s;
-    }
-  }
-  for (const auto& [name, value] : o.external_labels) {
-    if (!IsLabelName(name) || absl::StartsWith(name, "__")) {
-      return InvalidOption(
-          "external_labels",
-          absl::StrCat("\"", name,
-                       "\" is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not "
-                       "starting with __)"));
-    }
-  }
-  if (o.max_alerts_per_request < 1) {
-    return InvalidOption("max_alerts_per_request", "must be at least 1");
-  }
-  HttpClientOptions http;
-  http.tls = o.tls;
-  http.auth = o.auth;
-  if (absl::Status s = ValidateHttpClientOptions(http); !s.ok()) {
-    return InvalidOption("tls/auth", s.message());
-  }
-  return absl::OkStatus();
-}
-
-const char* KindName(v1::Entity::Kind kind) {
-  switch (kind) {
-    case v1::Entity::COMPANY:
-      return "company";
-    case v1::Entity::FACILITY:
-      return "facility";
-    default:
-      return "";
-  }
-}
-
-const char* SeverityName(v1::Severity severity) {
-  switch (severity) {
-    case v1::SEVERITY_INFO:
-      return "info";
-    case v1::SEVERITY_WARNING:
-      return "warning";
-    case v1::SEVERITY_CRITICAL:
-      return "critical";
-    default:
-      return "";
-  }
-}
-
-std::string Quoted(absl::string_view s) {
-  return absl::StrCat("\"", common::log::JsonEscape(s), "\"");
-}
-
-// The labels of `alert` as a JSON object, in a fixed order.
-std::string LabelsJson(const v1::Alert& alert,
-                       const std::map<std::string, std::string>& external) {
-  const std::pair<absl::string_view, absl::string_view> own[] = {
-      {"alertname", alert.rule_name()},
-      {"entity_id", alert.entity_id()},
-      {"entity_kind", KindName(alert.entity_kind())},
-      {"country", alert.country()},
-      {"factor", common::FactorName(alert.factor())},
-      {"severity", SeverityName(alert.severity())},
-  };
-  std::vector<std::string> fields;
-  for (const auto& [name, value] : own) {
-    if (!value.empty())
-      fields.push_back(absl::StrCat(Quoted(name), ":", Quoted(value)));
-  }
-  for (const auto& [name, value] : external) {
-    bool taken = false;
-    for (const auto& o : own)
-      taken = taken || (o.first == name && !o.second.empty());
-    if (!taken && !value.empty()) {
-      fields.push_back(absl::StrCat(Quoted(name), ":", Quoted(value)));
-    }
-  }
-  return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
-}
-
-std::string Score(double score) { return absl::StrFormat("%.1f", score); }
-
-// "Samsung Xi'an (facility/samsung-xian): score 41.2 → 67.9 (high)".
-std::string Summary(const v1::Alert& a) {
-  std::string who =
-      a.entity_name().empty()
-          ? a.entity_id()
-          : absl::StrCat(a.entity_name(), " (", a.entity_id(), ")");
-  const std::string band(common::BandName(a.band_after()));
-  return absl::StrCat(who, ": score ", Score(a.score_before()), " \u2192 ",
-                      Score(a.score_after()),
-                      band.empty() ? "" : absl::StrCat(" (", band, ")"));
-}
-
-std::string Description(const v1::Alert& a) {
-  std::vector<std::string> lines;
-  std::string line = absl::StrCat("Score ", Score(a.score_before()), " \u2192 ",
-                                  Score(a.score_after()));
-  const std::string before(common::BandName(a.band_before()));
-  const std::string after(common::BandName(a.band_after()));
-  if (!before.empty() || !after.empty()) {
-    absl::StrAppend(&line, "; band ", before.empty() ? "none" : before,
-                    " \u2192 ", after.empty() ? "none" : after);
-  }
-  lines.push_back(absl::StrCat(line, "."));
-  lines.push_back(
-      absl::StrCat("Factor that moved most: ", common::FactorName(a.factor()), "."));
-  if (a.reasons_size() > 0) {
-    lines.push_back("Reasons:");
-    for (const std::string& reason : a.reasons()) {
-      lines.push_back(absl::StrCat("- ", reason));
-    }
-  }
-  std::string provenance = absl::StrCat("Rule ", a.rule_name());
-  if (a.graph_sequence() != 0) {
-    absl::StrAppend(&provenance, ", graph sequence ", a.graph_sequence());
-  }
-  if (!a.model_version().empty()) {
-    absl::StrAppend(&provenance, ", model ", a.model_version());
-  }
-  lines.push_back(absl::StrCat(provenance, "."));
-  return absl::StrJoin(lines, "\n");
-}
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
-std::string PercentEncode(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (absl::ascii_isalnum(u) || c == '-' || c == '.' || c == '_' ||
-        c == '~') {
-      out.push_back(c);
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", u);
-    }
-  }
-  return out;
-}
-
 HttpClientOptions ClientOptions(const AlertmanagerNotifierOptions& o) {
   HttpClientOptions options;
   options.max_body_bytes = 1024 * 1024;  // Alertmanager answers briefly.
@@ -265,7 +44,9 @@ HttpClientOptions ClientOptions(const AlertmanagerNotifierOptions& o) {
 absl::StatusOr<std::unique_ptr<AlertmanagerNotifier>>
 AlertmanagerNotifier::Create(AlertmanagerNotifierOptions options,
                              common::MetricsRegistry* metrics) {
-  if (absl::Status s = Validate(options); !s.ok()) return s;
+  if (absl::Status s = ValidateAlertmanagerNotifierOptions(options); !s.ok()) {
+    return s;
+  }
   if (!options.clock) options.clock = [] { return absl::Now(); };
   while (absl::EndsWith(options.generator_url_base, "/")) {
     options.generator_url_base.pop_back();
@@ -294,6 +75,7 @@ AlertmanagerNotifier::AlertmanagerNotifier(
     AlertmanagerNotifierOptions options, std::vector<Target> targets,
     std::unique_ptr<common::MetricsRegistry> owned_metrics, common::MetricsRegistry* metrics)
     : options_(std::move(options)),
+      payload_options_{options_.resend_interval, options_.generator_url_base},
       targets_(std::move(targets)),
       owned_metrics_(std::move(owned_metrics)),
       firing_gauge_(metrics
@@ -360,7 +142,7 @@ void AlertmanagerNotifier::Update(const v1::Alert& alert) {
   }
   std::shared_ptr<const std::string> labels =
       std::make_shared<const std::string>(
-          LabelsJson(*record, options_.external_labels));
+          AlertLabelsJson(*record, options_.external_labels));
   const std::string& id = record->alert_id();
 
   absl::MutexLock lock(&mu_);
@@ -439,30 +221,6 @@ AlertmanagerNotifier::Batch AlertmanagerNotifier::Collect(
   return batch;
 }
 
-std::string AlertmanagerNotifier::AlertJson(const Outgoing& alert,
-                                            absl::Time now) const {
-  const v1::Alert& a = *alert.record;
-  const absl::Time starts = base::FromProtoTime(a.start_time());
-  const absl::Time ends =
-      std::max(starts, a.state() == v1::Alert::RESOLVED
-                           ? base::FromProtoTime(a.end_time())
-                           : now + 4 * options_.resend_interval);
-  std::string json =
-      absl::StrCat("{\"labels\":", *alert.labels_json,
-                   ",\"annotations\":{\"summary\":", Quoted(Summary(a)),
-                   ",\"description\":", Quoted(Description(a)),
-                   "},\"startsAt\":", Quoted(Rfc3339(starts)),
-                   ",\"endsAt\":", Quoted(Rfc3339(ends)));
-  if (!options_.generator_url_base.empty()) {
-    absl::StrAppend(
-        &json, ",\"generatorURL\":",
-        Quoted(absl::StrCat(options_.generator_url_base,
-                            "/alerts?alert_id=", PercentEncode(a.alert_id()))));
-  }
-  json.push_back('}');
-  return json;
-}
-
 size_t AlertmanagerNotifier::Deliver(const Target& target, const Batch& batch,
                                      absl::Duration timeout,
                                      bool* all_delivered) const {
@@ -476,7 +234,9 @@ size_t AlertmanagerNotifier::Deliver(const Target& target, const Batch& batch,
     std::string body = "[";
     for (size_t k = done; k < done + n; ++k) {
       if (k > done) body.push_back(',');
-      absl::StrAppend(&body, AlertJson(batch.alerts[k], now));
+      absl::StrAppend(&body, AlertJson(*batch.alerts[k].record,
+                                        *batch.alerts[k].labels_json, now,
+                                        payload_options_));
     }
     body.push_back(']');
     absl::StatusOr<HttpClientResponse> response =

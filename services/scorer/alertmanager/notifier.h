@@ -89,49 +89,11 @@
 #include "georisk/v1/alert.pb.h"
 #include "services/common/metrics.h"
 #include "services/scorer/alertmanager/http_client.h"
+#include "services/scorer/alertmanager/notifier_options.h"
+#include "services/scorer/alertmanager/payload.h"
 
 namespace georisk::scorer {
 
-struct AlertmanagerNotifierOptions {
-  // One URL per Alertmanager replica; every alert goes to every one. Either
-  // the base URL ("http://alertmanager-0.alertmanager:9093", or with the
-  // path prefix of --web.route-prefix) to which "/api/v2/alerts" is
-  // appended, or the full URL ending in "/api/v2/alerts". http:// only.
-  // Required: at least one.
-  std::vector<std::string> urls;
-  // How often a firing alert is sent again. Alerts are sent with
-  // endsAt = now + 4 × resend_interval. Default 1 minute.
-  absl::Duration resend_interval = absl::Minutes(1);
-  // Deadline of one POST, connect to last byte. Default 10 s.
-  absl::Duration request_timeout = absl::Seconds(10);
-  // Wait before the first retry after a failed request; doubles after each
-  // further failure up to retry_max_backoff. Defaults 1 s and 1 minute.
-  absl::Duration retry_initial_backoff = absl::Seconds(1);
-  absl::Duration retry_max_backoff = absl::Minutes(1);
-  // Absolute base URL of georisk's own UI or API, e.g.
-  // "https://georisk.example.com"; each alert links to
-  // "<base>/alerts?alert_id=<id>". Empty (the default): no generatorURL.
-  std::string generator_url_base;
-  // Labels added to every alert that has no label of the same name, e.g.
-  // {"cluster", "prod-eu"}. Names must match [a-zA-Z_][a-zA-Z0-9_]*.
-  std::map<std::string, std::string> external_labels;
-  // Most alerts in one request. Default 64 (as Prometheus).
-  int max_alerts_per_request = 64;
-  // How long Stop() keeps trying to deliver pending resolutions and firing
-  // changes (real time). Default 5 s.
-  absl::Duration stop_timeout = absl::Seconds(5);
-  // The longest a background thread sleeps without re-reading `clock`.
-  // Default 1 s; tests with a fake clock use a few milliseconds.
-  absl::Duration idle_wakeup = absl::Seconds(1);
-  // TLS for `https://` URLs and credentials sent to every URL, as
-  // Prometheus' own Alertmanager `http_config` has them (tls_config,
-  // authorization, basic_auth). Defaults: the system's CA store, no client
-  // certificate, no credentials.
-  HttpTlsOptions tls;
-  HttpAuthOptions auth;
-  // The current time. Default (empty): absl::Now.
-  std::function<absl::Time()> clock;
-};
 
 // Thread-safe: Update(), Start() and Stop() may be called from any thread.
 class AlertmanagerNotifier {
@@ -237,9 +199,9 @@ class AlertmanagerNotifier {
               bool all_delivered, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateGauges() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string AlertJson(const Outgoing& alert, absl::Time now) const;
 
   const AlertmanagerNotifierOptions options_;
+  const AlertPayloadOptions payload_options_;
   const std::vector<Target> targets_;
   const std::unique_ptr<common::MetricsRegistry> owned_metrics_;
   common::Gauge& firing_gauge_;

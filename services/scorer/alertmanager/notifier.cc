@@ -12,8 +12,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "services/common/log.h"
 #include "base/proto_time.h"
+#include "services/common/log.h"
 #include "services/common/score_names.h"
 
 namespace georisk::scorer {
@@ -73,7 +73,8 @@ AlertmanagerNotifier::Create(AlertmanagerNotifierOptions options,
 
 AlertmanagerNotifier::AlertmanagerNotifier(
     AlertmanagerNotifierOptions options, std::vector<Target> targets,
-    std::unique_ptr<common::MetricsRegistry> owned_metrics, common::MetricsRegistry* metrics)
+    std::unique_ptr<common::MetricsRegistry> owned_metrics,
+    common::MetricsRegistry* metrics)
     : options_(std::move(options)),
       payload_options_{options_.resend_interval, options_.generator_url_base},
       targets_(std::move(targets)),
@@ -133,8 +134,9 @@ void AlertmanagerNotifier::Update(const v1::Alert& alert) {
   const absl::Time now = options_.clock();
   auto record = std::make_shared<v1::Alert>(alert);
   if (!record->has_start_time()) {
-    *record->mutable_start_time() =
-        record->has_update_time() ? record->update_time() : base::ToProtoTime(now);
+    *record->mutable_start_time() = record->has_update_time()
+                                        ? record->update_time()
+                                        : base::ToProtoTime(now);
   }
   const bool resolved = record->state() == v1::Alert::RESOLVED;
   if (resolved && !record->has_end_time()) {
@@ -235,8 +237,8 @@ size_t AlertmanagerNotifier::Deliver(const Target& target, const Batch& batch,
     for (size_t k = done; k < done + n; ++k) {
       if (k > done) body.push_back(',');
       absl::StrAppend(&body, AlertJson(*batch.alerts[k].record,
-                                        *batch.alerts[k].labels_json, now,
-                                        payload_options_));
+                                       *batch.alerts[k].labels_json, now,
+                                       payload_options_));
     }
     body.push_back(']');
     absl::StatusOr<HttpClientResponse> response =
@@ -259,16 +261,16 @@ size_t AlertmanagerNotifier::Deliver(const Target& target, const Batch& batch,
       // Alertmanager refused (part of) the payload: a retry would not help.
       // Valid alerts of the request were still taken.
       common::log::Error("alertmanager: alerts rejected; not retrying",
-                 {{"url", target.url},
-                  {"status", response->status},
-                  {"answer", answer}});
+                         {{"url", target.url},
+                          {"status", response->status},
+                          {"answer", answer}});
       done += n;
       continue;
     }
     common::log::Warning("alertmanager: delivery failed; will retry",
-                 {{"url", target.url},
-                  {"status", response->status},
-                  {"answer", answer}});
+                         {{"url", target.url},
+                          {"status", response->status},
+                          {"answer", answer}});
     return done;
   }
   *all_delivered = true;
@@ -333,7 +335,8 @@ void AlertmanagerNotifier::Run(size_t i) {
     mu_.Lock();
     Settle(state, batch, delivered, all_delivered, options_.clock());
     if (was_failing && all_delivered) {
-      common::log::Info("alertmanager: delivering again", {{"url", target.url}});
+      common::log::Info("alertmanager: delivering again",
+                        {{"url", target.url}});
     }
   }
   // Stopping: deliver what is pending, within the flush deadline.

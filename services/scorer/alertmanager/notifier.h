@@ -94,7 +94,6 @@
 
 namespace georisk::scorer {
 
-
 // Thread-safe: Update(), Start() and Stop() may be called from any thread.
 class AlertmanagerNotifier {
  public:

@@ -12,12 +12,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "base/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "base/proto_time.h"
 #include "services/scorer/alertmanager/fake_http_server.h"
 
 namespace georisk::scorer {
@@ -474,8 +474,9 @@ TEST_F(NotifierTest, NetworkErrorsAreCountedAndRetried) {
   // A URL where nothing listens (a stopped server's port).
   std::string dead;
   {
-    auto server = FakeHttpServer::Start(
-        [](const FakeHttpRequest&) { return FakeHttpServer::Response(200, ""); });
+    auto server = FakeHttpServer::Start([](const FakeHttpRequest&) {
+      return FakeHttpServer::Response(200, "");
+    });
     ASSERT_TRUE(server.ok());
     dead = (*server)->Url();
   }

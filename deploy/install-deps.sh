@@ -10,7 +10,6 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # HTTP: libcurl for the Alertmanager client, cpp-httplib for /metrics.
   libcurl4-openssl-dev libcpp-httplib-dev
   # Benchmarks' references: RocksDB's own db_bench (bench/run.sh) and
   # igraph's PageRank (bench/scorer_run.sh).

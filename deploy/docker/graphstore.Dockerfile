@@ -15,6 +15,7 @@ RUN apt-get update \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev \
       libgtest-dev libgmock-dev libbenchmark-dev \
+      libcurl4-openssl-dev libcpp-httplib-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -27,9 +28,10 @@ FROM debian:12-slim
 # (deploy/docker/check.sh verifies it).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libabsl20220623 libbz2-1.0 libc-ares2 libc6 libgcc-s1 libgflags2.2 \
-      libgrpc++1.51 libgrpc29 liblz4-1 libprotobuf32 libre2-9 librocksdb7.8 \
-      libsnappy1v5 libssl3 libstdc++6 libzstd1 zlib1g \
+      libabsl20220623 libbrotli1 libbz2-1.0 libc-ares2 libc6 \
+      libcpp-httplib0.11 libgcc-s1 libgflags2.2 libgrpc++1.51 libgrpc29 \
+      liblz4-1 libprotobuf32 libre2-9 librocksdb7.8 libsnappy1v5 libssl3 \
+      libstdc++6 libzstd1 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 georisk \
  && useradd --system --uid 65532 --gid 65532 --no-create-home \

@@ -9,6 +9,8 @@ packages=(
   bazel-bootstrap g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev
+  # ICU 72: name normalisation and transliteration (resolve/).
+  libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev
   # Benchmarks' references: RocksDB's own db_bench (bench/run.sh) and

@@ -43,7 +43,8 @@ namespace {
 
 constexpr double kNameWeight = 0.85;
 constexpr double kPhoneticWeight = 0.15;
-constexpr double kAcronymSimilarity = 0.8;
+constexpr double kAcronymSimilarity = 0.9;       // 3+ letters
+constexpr double kShortAcronymSimilarity = 0.8;  // 2 letters
 constexpr double kCountrySame = 0.05;
 constexpr double kCountryDifferent = -0.15;
 constexpr double kLegalFormAgree = 0.02;
@@ -54,6 +55,15 @@ constexpr double kStrongNameWeight = 0.1;
 constexpr double kConflict = -0.35;
 constexpr double kKindDifferent = -0.3;
 constexpr double kPhoneticTermWeight = 0.5;
+constexpr double kSkeletonDiscount = 0.9;
+
+std::vector<std::string> NonEmpty(const std::vector<std::string>& v) {
+  std::vector<std::string> out;
+  for (const std::string& s : v) {
+    if (!s.empty()) out.push_back(s);
+  }
+  return out;
+}
 constexpr size_t kMaxRarestPostings = 50000;
 
 bool KnownCountry(absl::string_view c) {
@@ -102,6 +112,9 @@ void NameTerms(const NormalizedName& n, std::vector<std::string>* out) {
   for (const std::string& p : n.phonetic) {
     if (!p.empty()) out->push_back(absl::StrCat("~", p));
   }
+  for (const std::string& k : n.skeleton) {
+    if (k.size() >= 2) out->push_back(absl::StrCat("#", k));
+  }
   // Acronyms meet their expansions on "^" + initials.
   if (n.tokens.size() == 1 && n.tokens[0].size() >= 2 &&
       n.tokens[0].size() <= 8) {
@@ -114,11 +127,12 @@ void NameTerms(const NormalizedName& n, std::vector<std::string>* out) {
         initials.push_back(t[0]);
       }
     }
-    std::string with_forms = initials;
-    for (const std::string& f : n.legal_forms) with_forms.push_back(f[0]);
     out->push_back(absl::StrCat("^", initials));
     if (all != initials) out->push_back(absl::StrCat("^", all));
-    if (with_forms != initials) out->push_back(absl::StrCat("^", with_forms));
+    // "Urmia Petrochemical Company" is "UPC": one legal form's initial.
+    for (const std::string& f : n.legal_forms) {
+      out->push_back(absl::StrCat("^", initials, f.substr(0, 1)));
+    }
   }
 }
 
@@ -128,6 +142,7 @@ void SortUnique(std::vector<std::string>* v) {
 }
 
 bool CandidateLess(const Candidate& a, const Candidate& b) {
+  if (a.decision != b.decision) return a.decision == Decision::kAutoLink;
   if (a.score != b.score) return a.score > b.score;
   return a.id < b.id;
 }
@@ -330,6 +345,18 @@ bool PartyIndex::Score(const Prepared& q, const Record& r,
     for (const Name& rn : r.names) {
       double s = SoftTfIdf(qn.normalized.tokens, rn.normalized.tokens, idf,
                            options_.token_threshold);
+      if (qn.normalized.transliterated || rn.normalized.transliterated) {
+        auto skeleton_idf =
+            [this](absl::string_view t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+              // One-letter skeletons are not indexed:
+              // as common as a word can be.
+              return t.size() < 2 ? 1.0 : Idf(absl::StrCat("#", t));
+            };
+        s = std::max(s, kSkeletonDiscount *
+                            SoftTfIdf(NonEmpty(qn.normalized.skeleton),
+                                      NonEmpty(rn.normalized.skeleton),
+                                      skeleton_idf, options_.token_threshold));
+      }
       bool acronym = false;
       if (s < kAcronymSimilarity &&
           ((qn.normalized.tokens.size() == 1 &&
@@ -338,7 +365,10 @@ bool PartyIndex::Score(const Prepared& q, const Record& r,
            (rn.normalized.tokens.size() == 1 &&
             IsAcronymOf(rn.normalized.tokens[0], qn.normalized.tokens,
                         qn.normalized.legal_forms)))) {
-        s = kAcronymSimilarity;
+        const size_t letters = qn.normalized.tokens.size() == 1
+                                   ? qn.normalized.tokens[0].size()
+                                   : rn.normalized.tokens[0].size();
+        s = letters >= 3 ? kAcronymSimilarity : kShortAcronymSimilarity;
         acronym = true;
       }
       if (s > best) {
@@ -490,7 +520,7 @@ absl::StatusOr<std::vector<Candidate>> PartyIndex::MatchImpl(
       const Term& term = terms_[it->second];
       if (term.postings.empty()) continue;
       if (term.postings.size() > stop) {
-        if (text[0] != '~' && text[0] != '^' &&
+        if (text[0] != '~' && text[0] != '^' && text[0] != '#' &&
             (rarest == nullptr ||
              term.postings.size() < rarest->postings.size())) {
           rarest = &term;
@@ -498,7 +528,9 @@ absl::StatusOr<std::vector<Candidate>> PartyIndex::MatchImpl(
         continue;
       }
       double w = std::log(n / (term.postings.size() + 0.5)) + 1.0;
-      if (text[0] == '~' || text[0] == '^') w *= kPhoneticTermWeight;
+      if (text[0] == '~' || text[0] == '^' || text[0] == '#') {
+        w *= kPhoneticTermWeight;
+      }
       for (uint32_t slot : term.postings) acc[slot] += static_cast<float>(w);
       nominated = true;
     }

@@ -16,12 +16,13 @@
 // How it finds candidates: inverted lists from identifier keys
 // (resolve/identifiers.h IndexKeys) and from name terms (every token of the
 // name and aliases, two adjacent tokens joined, each token's NYSIIS key, and
-// "^" + the initials of a name, which meets a one-word acronym) to parties. A query collects the IDF of the terms it shares with each
-// party; terms on more than `max_posting_fraction` of the parties (stop
-// terms such as "trading") do not nominate candidates but still count in the
-// score. The `prefilter_candidates` best, plus every identifier match, are
-// scored in full. BruteForceMatch scores every party the same way, as the
-// reference for what the inverted lists miss.
+// "^" + the initials of a name, which meets a one-word acronym) to parties. A
+// query collects the IDF of the terms it shares with each party; terms on more
+// than `max_posting_fraction` of the parties (stop terms such as "trading") do
+// not nominate candidates but still count in the score. The
+// `prefilter_candidates` best, plus every identifier match, are scored in full.
+// BruteForceMatch scores every party the same way, as the reference for what
+// the inverted lists miss.
 //
 // The score (docs/resolution.md gives the reasoning and the measured
 // figures):
@@ -149,8 +150,9 @@ class PartyIndex {
   absl::Status Remove(absl::string_view id);
 
   // Ranked candidates for `query` (its id is ignored, and a party with the
-  // same id is never its own candidate): at most max_candidates, score
-  // descending then id ascending, each at or above review_threshold.
+  // same id is never its own candidate): at most max_candidates, automatic
+  // links first, then by score descending, then id ascending; each at or
+  // above review_threshold.
   // Errors: INVALID_ARGUMENT if the query has no name, alias or valid
   // identifier.
   absl::StatusOr<std::vector<Candidate>> Match(const Party& query) const;

@@ -145,9 +145,12 @@ bool IsAcronymOf(absl::string_view acronym,
     if (c < 'a' || c > 'z') return false;
   }
   if (AcronymFrom(acronym, tokens, 0)) return true;
-  std::vector<std::string> with_forms = tokens;
-  for (const std::string& f : legal_forms) with_forms.push_back(f);
-  return AcronymFrom(acronym, with_forms, 0);
+  for (const std::string& f : legal_forms) {
+    std::vector<std::string> with_form = tokens;
+    with_form.push_back(f);
+    if (AcronymFrom(acronym, with_form, 0)) return true;
+  }
+  return false;
 }
 
 }  // namespace georisk::resolve

@@ -41,8 +41,8 @@ double SoftTfIdf(const std::vector<std::string>& a,
                  double threshold);
 
 // True when `acronym` (one token, 2 to 8 letters) spells the initials of
-// `tokens`, optionally followed by those of `legal_forms` ("smic" of
-// semiconductor manufacturing international + corp). Words "and", "of",
+// `tokens`, optionally followed by the initial of one of `legal_forms` ("smic"
+// of semiconductor manufacturing international + corp). Words "and", "of",
 // "the" may be skipped.
 bool IsAcronymOf(absl::string_view acronym,
                  const std::vector<std::string>& tokens,

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -137,6 +138,13 @@ constexpr LatinLegalForm kLatinLegalForms[] = {
     {"publichnoye aktsionernoye obshchestvo", "pjsc", true},
     {"ao", "jsc", true},
     {"aktsionernoye obshchestvo", "jsc", true},
+    // OFAC's spellings of the Russian forms.
+    {"aktsionernoe obshchestvo", "jsc", true},
+    {"otkrytoe aktsionernoe obshchestvo", "ojsc", true},
+    {"zakrytoe aktsionernoe obshchestvo", "cjsc", true},
+    {"publichnoe aktsionernoe obshchestvo", "pjsc", true},
+    {"obshchestvo s ogranichennoi otvetstvennostyu", "llc", true},
+    {"obshchestvo s ogranichennoy otvetstvennostiyu", "llc", true},
     {"pte", "pte", false},
     {"pvt", "pvt", false},
     {"private", "pvt", false},
@@ -285,6 +293,21 @@ bool HasHan(const icu::UnicodeString& u) {
   return false;
 }
 
+bool HasNonLatinLetter(const icu::UnicodeString& u) {
+  for (int32_t i = 0; i < u.length();) {
+    const UChar32 c = u.char32At(i);
+    i += U16_LENGTH(c);
+    if (!u_isalpha(c)) continue;
+    UErrorCode status = U_ZERO_ERROR;
+    const UScriptCode script = uscript_getScript(c, &status);
+    if (script != USCRIPT_LATIN && script != USCRIPT_COMMON &&
+        script != USCRIPT_INHERITED) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool IsSeparator(UChar32 c) { return !u_isalnum(c); }
 
 // Step 2: cuts legal forms written in CJK or Cyrillic from either end of the
@@ -386,6 +409,21 @@ size_t MatchLegalForm(const std::vector<std::string>& tokens, size_t i,
     }
   }
   return 0;
+}
+
+std::string Skeleton(absl::string_view token) {
+  std::string out;
+  for (char c : token) {
+    c = absl::ascii_tolower(c);
+    if (c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'w' ||
+        c == 'y') {
+      continue;
+    }
+    if (c == 'q' || c == 'c') c = 'k';
+    if (!out.empty() && out.back() == c) continue;
+    out.push_back(c);
+  }
+  return out;
 }
 
 std::string Nysiis(absl::string_view token) {
@@ -527,6 +565,7 @@ NormalizedName NameNormalizer::Normalize(absl::string_view name) const {
     }
     CutScriptLegalForms(&u, &forms_at_start, &forms_at_end);
     out.han = HasHan(u);
+    out.transliterated = HasNonLatinLetter(u);
     std::unique_ptr<icu::Transliterator> t = Borrow();
     t->transliterate(u);
     Return(std::move(t));
@@ -588,17 +627,25 @@ NormalizedName NameNormalizer::Normalize(absl::string_view name) const {
        {&forms_at_start, &latin_start, &latin_end, &forms_at_end}) {
     for (const std::string& f : *forms) AppendCanonical(f, &out.legal_forms);
   }
-  // Step 6: abbreviations.
+  // Step 6: abbreviations (and the Arabic article of step 8).
   const auto& abbreviations = Abbreviations();
   for (size_t i = begin; i < end; ++i) {
+    if (out.transliterated && !out.han && raw[i].size() > 4 &&
+        absl::StartsWith(raw[i], "al")) {
+      out.tokens.push_back("al");
+      out.tokens.push_back(raw[i].substr(2));
+      continue;
+    }
     auto it = abbreviations.find(raw[i]);
     out.tokens.push_back(it == abbreviations.end() ? std::move(raw[i])
                                                    : it->second);
   }
   // Step 7: phonetic keys.
   out.phonetic.reserve(out.tokens.size());
+  out.skeleton.reserve(out.tokens.size());
   for (const std::string& token : out.tokens) {
     out.phonetic.push_back(Nysiis(token));
+    out.skeleton.push_back(Skeleton(token));
   }
   return out;
 }

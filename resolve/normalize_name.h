@@ -38,6 +38,12 @@
 //   7. A phonetic key per token: NYSIIS (Taft, "Name Search Techniques",
 //      New York State Identification and Intelligence System, 1970), without
 //      the 6-character truncation. Tokens with a digit keep themselves.
+//   8. A consonant skeleton per token: a, e, i, o, u, w, y and repeated
+//      letters dropped, q and c read as k ("saddam" and ICU's "sdam" for
+//      صدام both give "sdm"). Abjads (Arabic, Hebrew) write no short vowels,
+//      so a transliterated name is compared on skeletons too. A
+//      transliterated token "al..." of more than four letters loses the
+//      Arabic article as a token of its own ("altkryty" -> "al", "tkryty").
 // If cutting legal forms would leave no token ("Company Limited"), the
 // legal-form words stay as tokens too.
 //
@@ -74,9 +80,13 @@ struct NormalizedName {
   std::vector<std::string> legal_forms;
   // NYSIIS key of each token, parallel to `tokens`.
   std::vector<std::string> phonetic;
+  // Consonant skeleton of each token, parallel to `tokens` (step 8).
+  std::vector<std::string> skeleton;
   // True when step 3 ran and the original had Han characters (their pinyin
   // syllables come one token per character).
   bool han = false;
+  // True when step 3 ran on letters of a non-Latin script.
+  bool transliterated = false;
 
   // The tokens joined by single spaces: "huawei technologies".
   std::string Key() const;
@@ -123,6 +133,10 @@ class NameNormalizer {
   mutable std::vector<std::unique_ptr<icu::Transliterator>> pool_
       ABSL_GUARDED_BY(mu_);
 };
+
+// Consonant skeleton of one ASCII lower-case token (step 8): "hussein" ->
+// "hsn"; digits are kept. Thread-safe: pure.
+std::string Skeleton(absl::string_view token);
 
 // NYSIIS key of one ASCII lower-case token ("schmidt" -> "SSNAD"); the token
 // itself when it holds a digit, "" when it is empty. Thread-safe: pure.

@@ -293,6 +293,16 @@ bool HasHan(const icu::UnicodeString& u) {
   return false;
 }
 
+bool HasArabicLetter(const icu::UnicodeString& u) {
+  for (int32_t i = 0; i < u.length();) {
+    const UChar32 c = u.char32At(i);
+    i += U16_LENGTH(c);
+    UErrorCode status = U_ZERO_ERROR;
+    if (uscript_getScript(c, &status) == USCRIPT_ARABIC) return true;
+  }
+  return false;
+}
+
 bool HasNonLatinLetter(const icu::UnicodeString& u) {
   for (int32_t i = 0; i < u.length();) {
     const UChar32 c = u.char32At(i);
@@ -550,6 +560,7 @@ NormalizedName NameNormalizer::Normalize(absl::string_view name) const {
   NormalizedName out;
   std::vector<std::string> raw;
   std::vector<std::string> forms_at_start, forms_at_end;
+  bool arabic = false;
   if (IsAscii(name)) {
     // NFKC and case folding of ASCII are lower-casing; no script forms.
     TokenizeAscii(name, &raw);
@@ -566,6 +577,7 @@ NormalizedName NameNormalizer::Normalize(absl::string_view name) const {
     CutScriptLegalForms(&u, &forms_at_start, &forms_at_end);
     out.han = HasHan(u);
     out.transliterated = HasNonLatinLetter(u);
+    arabic = HasArabicLetter(u);
     std::unique_ptr<icu::Transliterator> t = Borrow();
     t->transliterate(u);
     Return(std::move(t));
@@ -630,8 +642,7 @@ NormalizedName NameNormalizer::Normalize(absl::string_view name) const {
   // Step 6: abbreviations (and the Arabic article of step 8).
   const auto& abbreviations = Abbreviations();
   for (size_t i = begin; i < end; ++i) {
-    if (out.transliterated && !out.han && raw[i].size() > 4 &&
-        absl::StartsWith(raw[i], "al")) {
+    if (arabic && raw[i].size() > 4 && absl::StartsWith(raw[i], "al")) {
       out.tokens.push_back("al");
       out.tokens.push_back(raw[i].substr(2));
       continue;

@@ -41,9 +41,9 @@
 //   8. A consonant skeleton per token: a, e, i, o, u, w, y and repeated
 //      letters dropped, q and c read as k ("saddam" and ICU's "sdam" for
 //      صدام both give "sdm"). Abjads (Arabic, Hebrew) write no short vowels,
-//      so a transliterated name is compared on skeletons too. A
-//      transliterated token "al..." of more than four letters loses the
-//      Arabic article as a token of its own ("altkryty" -> "al", "tkryty").
+//      so a transliterated name is compared on skeletons too. A token
+//      "al..." of more than four letters transliterated from Arabic script
+//      gives the article a token of its own ("altkryty" -> "al", "tkryty").
 // If cutting legal forms would leave no token ("Company Limited"), the
 // legal-form words stay as tokens too.
 //

@@ -95,6 +95,8 @@ const Case kCases[] = {
     // Greek, Arabic, Hebrew.
     {"greek", "Ελληνικά Πετρέλαια Α.Ε.", "ellenika petrelaia", "sa"},
     {"arabic", "محمد علي", "mhmd ly", ""},
+    {"arabic", "صدام حسين التكريتي", "sdam hsyn al tkryty", ""},
+    {"cyrillic", "Александр Петров", "aleksandr petrov", ""},
     {"hebrew", "משה", "msh", ""},
     // Pinyin legal forms written out.
     {"pinyin", "Huawei Jishu Youxian Gongsi", "huawei jishu", "ltd"},
@@ -108,6 +110,17 @@ TEST_F(NormalizeNameTest, Table) {
         << c.script << ": " << c.input;
     EXPECT_EQ(n.phonetic.size(), n.tokens.size());
   }
+}
+
+TEST_F(NormalizeNameTest, Skeletons) {
+  NormalizedName a = normalizer_->Normalize("صدام حسين التكريتي");
+  NormalizedName b = normalizer_->Normalize("SADDAM HUSSEIN AL-TIKRITI");
+  EXPECT_EQ(a.skeleton, b.skeleton);
+  EXPECT_TRUE(a.transliterated);
+  EXPECT_FALSE(b.transliterated);
+  EXPECT_EQ(Skeleton("mohammed"), "mhmd");
+  EXPECT_EQ(Skeleton("qasim"), "ksm");
+  EXPECT_EQ(Skeleton("1234"), "1234");
 }
 
 TEST_F(NormalizeNameTest, HanFlag) {

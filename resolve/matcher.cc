@@ -290,6 +290,7 @@ double PartyIndex::Idf(absl::string_view token) const {
 }
 
 bool PartyIndex::Score(const Prepared& q, const Record& r,
+                       absl::flat_hash_map<std::string, double>* idf_cache,
                        Candidate* out) const {
   MatchFeatures f;
   // Identifiers.
@@ -432,6 +433,14 @@ bool PartyIndex::Score(const Prepared& q, const Record& r,
   out->id = r.id;
   out->score = score;
   out->decision = decision;
+  f.query_country = q.country;
+  f.candidate_country = r.country;
+  out->features = std::move(f);
+  return true;
+}
+
+void PartyIndex::Explain(Candidate* c) {
+  const MatchFeatures& f = c->features;
   std::vector<std::string> parts;
   if (!f.identifier_scheme.empty()) {
     parts.push_back(absl::StrCat("identifier ", f.identifier_scheme, " ",
@@ -441,7 +450,7 @@ bool PartyIndex::Score(const Prepared& q, const Record& r,
   if (!f.conflicting_scheme.empty()) {
     parts.push_back(absl::StrCat(f.conflicting_scheme, " differs"));
   }
-  if (best_q != nullptr) {
+  if (!f.query_name.empty()) {
     parts.push_back(
         absl::StrFormat("name '%s' ~ '%s' %.2f (%s), phonetic %.2f",
                         f.query_name, f.candidate_name, f.name_similarity,
@@ -449,21 +458,18 @@ bool PartyIndex::Score(const Prepared& q, const Record& r,
     parts.push_back(
         absl::StrCat("legal form ", CompatibilityName(f.legal_form)));
   }
-  parts.push_back(
-      absl::StrCat("country ", CompatibilityName(f.country),
-                   f.country == Compatibility::kUnknown
-                       ? ""
-                       : absl::StrCat(" (", q.country,
-                                      f.country == Compatibility::kSame
-                                          ? ""
-                                          : absl::StrCat("/", r.country),
-                                      ")")));
+  std::string country = absl::StrCat("country ", CompatibilityName(f.country));
+  if (f.country == Compatibility::kSame) {
+    absl::StrAppend(&country, " (", f.query_country, ")");
+  } else if (f.country == Compatibility::kDifferent) {
+    absl::StrAppend(&country, " (", f.query_country, "/", f.candidate_country,
+                    ")");
+  }
+  parts.push_back(std::move(country));
   parts.push_back(absl::StrCat("kind ", CompatibilityName(f.kind)));
   parts.push_back(
-      absl::StrFormat("score %.2f -> %s", score, DecisionName(decision)));
-  out->evidence = absl::StrJoin(parts, "; ");
-  out->features = std::move(f);
-  return true;
+      absl::StrFormat("score %.2f -> %s", c->score, DecisionName(c->decision)));
+  c->evidence = absl::StrJoin(parts, "; ");
 }
 
 absl::StatusOr<std::vector<Candidate>> PartyIndex::Match(
@@ -485,11 +491,12 @@ absl::StatusOr<std::vector<Candidate>> PartyIndex::MatchImpl(
   }
   std::vector<Candidate> out;
   absl::ReaderMutexLock lock(&mu_);
+  absl::flat_hash_map<std::string, double> idf_cache;
   auto consider = [&](uint32_t slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const Record& r = records_[slot];
     if (!r.live || (!q.id.empty() && r.id == q.id)) return;
     Candidate c;
-    if (Score(q, r, &c)) out.push_back(std::move(c));
+    if (Score(q, r, &idf_cache, &c)) out.push_back(std::move(c));
   };
   if (brute_force) {
     for (uint32_t slot = 0; slot < records_.size(); ++slot) consider(slot);
@@ -551,13 +558,20 @@ absl::StatusOr<std::vector<Candidate>> PartyIndex::MatchImpl(
                         if (a.first != b.first) return a.first > b.first;
                         return a.second < b.second;
                       });
-    for (size_t i = 0; i < keep; ++i) chosen.insert(ranked[i].second);
+    const float floor =
+        keep == 0
+            ? 0.0f
+            : static_cast<float>(options_.prefilter_floor) * ranked[0].first;
+    for (size_t i = 0; i < keep && ranked[i].first >= floor; ++i) {
+      chosen.insert(ranked[i].second);
+    }
     for (uint32_t slot : chosen) consider(slot);
   }
   std::sort(out.begin(), out.end(), CandidateLess);
   if (out.size() > static_cast<size_t>(std::max(0, options_.max_candidates))) {
     out.resize(options_.max_candidates);
   }
+  for (Candidate& c : out) Explain(&c);
   return out;
 }
 

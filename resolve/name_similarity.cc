@@ -12,6 +12,20 @@ namespace {
 
 // Merges, in `b`, runs of 2 or 3 adjacent tokens whose concatenation is a
 // token of `a`.
+// True when some token of `a` (4+ letters) absent from `b` starts with a
+// token of `b`: the only case MergeCompounds can change anything.
+bool MayMerge(const std::vector<std::string>& a,
+              const std::vector<std::string>& b) {
+  if (b.size() < 2) return false;
+  for (const std::string& t : a) {
+    if (t.size() < 4) continue;
+    for (const std::string& u : b) {
+      if (u.size() < t.size() && t.compare(0, u.size(), u) == 0) return true;
+    }
+  }
+  return false;
+}
+
 void MergeCompounds(const std::vector<std::string>& a,
                     std::vector<std::string>* b) {
   if (b->size() < 2) return;
@@ -96,9 +110,17 @@ double SoftTfIdf(const std::vector<std::string>& a_in,
                  absl::FunctionRef<double(absl::string_view)> idf,
                  double threshold) {
   if (a_in.empty() || b_in.empty()) return 0.0;
-  std::vector<std::string> a = a_in, b = b_in;
-  MergeCompounds(a, &b);
-  MergeCompounds(b, &a);
+  // Copies only when a compound may merge (the common case needs none).
+  const bool merge_b = MayMerge(a_in, b_in), merge_a = MayMerge(b_in, a_in);
+  std::vector<std::string> a_merged, b_merged;
+  if (merge_b || merge_a) {
+    a_merged = a_in;
+    b_merged = b_in;
+    MergeCompounds(a_merged, &b_merged);
+    MergeCompounds(b_merged, &a_merged);
+  }
+  const std::vector<std::string>& a = merge_b || merge_a ? a_merged : a_in;
+  const std::vector<std::string>& b = merge_b || merge_a ? b_merged : b_in;
   std::vector<double> wa(a.size()), wb(b.size());
   double na = 0, nb = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -119,6 +141,11 @@ double SoftTfIdf(const std::vector<std::string>& a_in,
   std::vector<Pair> pairs;
   for (size_t i = 0; i < a.size(); ++i) {
     for (size_t j = 0; j < b.size(); ++j) {
+      // Lengths more than 2:1 apart cannot reach the threshold's 0.9.
+      const size_t la = a[i].size(), lb = b[j].size();
+      if (threshold >= 0.9 && a[i] != b[j] && (la * 2 < lb || lb * 2 < la)) {
+        continue;
+      }
       const double s = a[i] == b[j] ? 1.0 : JaroWinkler(a[i], b[j]);
       if (s >= threshold) pairs.push_back({s, i, j});
     }

@@ -92,8 +92,11 @@ row "one query" "p50 $(fmt "$P50" 2) ms, p99 $(fmt "$P99" 2) ms" \
 row "  in thread CPU time" "p50 $(fmt "$(R query_cpu_p50_ms)" 2) ms, p99 $(fmt "$(R query_cpu_p99_ms)" 2) ms" \
   "p50 $(fmt "$(R brute_cpu_p50_ms)" 0) ms, p99 $(fmt "$(R brute_cpu_p99_ms)" 0) ms" ""
 row "  slowest query" "$(fmt "$(R query_max_ms)" 2) ms" "" ""
-row "same best candidate as the scan" "$(fmt "$(R brute_top1_agreement)" 3)" "" ""
+row "same best candidate as the scan" "$(fmt "$(R brute_top1_agreement)" 3)" "same best score: $(fmt "$(R brute_top1_score_agreement)" 3)" ""
 row "index build (upserts)" "$(fmt "$(R index_build_s)" 1) s (CPU $(fmt "$(R index_build_cpu_s)" 1) s), +$(fmt "$(R index_rss_mb)") MB RSS" "" ""
+row "one Normalize (thread CPU)" "ASCII $(fmt "$(R normalize_ascii_us)" 1) us, Cyrillic $(fmt "$(R normalize_cyrillic_us)" 1) us" \
+  "Han $(fmt "$(R normalize_han_us)" 1) us, Arabic $(fmt "$(R normalize_arabic_us)" 1) us" \
+  "$(R transliterator_clones) clones for $(R list_threads) threads"
 row "synthetic labels: variant top-1" "$(fmt "$(R variant_top1_recall)" 3)" "" "(the real figures: eval_test)"
 row "  auto-link precision" "$(fmt "$(R auto_link_precision)" 4) ($(R auto_links) links)" "" ""
 row "  unindexed rows with a candidate" "$(fmt "$(R unindexed_with_candidate)" 3)" "" ""

@@ -15,8 +15,9 @@
 //
 // How it finds candidates: inverted lists from identifier keys
 // (resolve/identifiers.h IndexKeys) and from name terms (every token of the
-// name and aliases, two adjacent tokens joined, each token's NYSIIS key, and
-// "^" + the initials of a name, which meets a one-word acronym) to parties. A
+// name and aliases, two adjacent tokens joined, each token's NYSIIS key and
+// consonant skeleton, and "^" + the initials of a name, which meets a one-word
+// acronym) to parties. A
 // query collects the IDF of the terms it shares with each party; terms on more
 // than `max_posting_fraction` of the parties (stop terms such as "trading") do
 // not nominate candidates but still count in the score. The
@@ -27,7 +28,9 @@
 // The score (docs/resolution.md gives the reasoning and the measured
 // figures):
 //   name     = 0.85 * soft TF-IDF (Jaro-Winkler >= 0.9) + 0.15 * phonetic,
-//              best pair of names; an acronym of the other name counts 0.8
+//              best pair of names; for transliterated names also 0.9 *
+//              soft TF-IDF of consonant skeletons; a one-word acronym of
+//              the other name counts 0.9 (two letters: 0.8)
 //   name    += country (same +0.05, different -0.15, unknown 0)
 //            + legal form (agree +0.02, conflict -0.05, unknown 0)
 //            + weak identifier equal +0.15

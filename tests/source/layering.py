@@ -17,20 +17,22 @@ LAYERS = [
     ("domain", ("domain/",), ("base/",) + PROTO),
     ("formats", ("formats/",), ("base/", "domain/") + PROTO),
     ("storage", ("storage/",), ("base/", "domain/") + PROTO),
+    ("resolve", ("resolve/",), ("base/",) + PROTO),
     ("model", ("services/scorer/model/",), ("base/", "domain/") + PROTO),
     ("common", ("services/common/",), ("base/", "domain/") + PROTO),
     ("graphstore", ("services/graphstore/",),
-     ("base/", "domain/", "storage/", "services/common/") + PROTO),
+     ("base/", "domain/", "storage/", "resolve/", "services/common/") + PROTO),
     ("ingest", ("services/ingest/",),
-     ("base/", "domain/", "formats/", "services/common/") + PROTO),
+     ("base/", "domain/", "formats/", "resolve/", "services/common/") + PROTO),
     ("scorer", ("services/scorer/",),
-     ("base/", "domain/", "storage/", "services/common/") + PROTO),
+     ("base/", "domain/", "storage/", "resolve/", "services/common/") + PROTO),
     ("georiskctl", ("services/georiskctl/",),
-     ("base/", "domain/", "formats/", "services/common/") + PROTO),
+     ("base/", "domain/", "formats/", "resolve/", "services/common/") +
+     PROTO),
 ]
 # Generated RPC headers are for the RPC edge only: the libraries below the
 # services never include them.
-NO_GRPC = ("base", "domain", "formats", "storage", "model")
+NO_GRPC = ("base", "domain", "formats", "storage", "resolve", "model")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -73,7 +75,8 @@ def main(root):
                                     (rel, name, inc))
                     continue
                 if not inc.startswith(("base/", "domain/", "formats/",
-                                       "storage/", "services/", "georisk/")):
+                                       "storage/", "resolve/", "services/",
+                                       "georisk/")):
                     continue  # absl, grpc, rocksdb, gtest...
                 if inc.startswith(allowed):
                     continue

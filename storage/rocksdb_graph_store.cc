@@ -26,8 +26,11 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "base/status_macros.h"
+#include "storage/internal/batch_builder.h"
+#include "storage/internal/column_families.h"
 #include "storage/internal/entity_id_set.h"
 #include "storage/internal/keys.h"
+#include "storage/internal/page_token.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/rocksdb_util.h"
 #include "domain/validation.h"
@@ -35,6 +38,24 @@
 namespace georisk::storage {
 namespace {
 
+using internal::Cf;
+using internal::DecodePageToken;
+using internal::EncodePageToken;
+using internal::kCfCount;
+using internal::kCfNames;
+using internal::kChangeLogCf;
+using internal::kDefaultCf;
+using internal::kEntitiesCf;
+using internal::kIdempotencyCf;
+using internal::kInEdgesCf;
+using internal::kInEdgesTag;
+using internal::kMetaCf;
+using internal::kOutEdgesCf;
+using internal::kOutEdgesTag;
+using internal::kSignalsCf;
+using internal::kSignalsTag;
+using internal::ToSlice;
+using internal::View;
 using internal::AppendDeterministic;
 using internal::DecodeFixed64BE;
 using internal::EdgeKeyParts;
@@ -44,75 +65,9 @@ using internal::EncodeFixed64BE;
 using internal::EncodeSignalKey;
 using internal::ToAbslStatus;
 
-// Column families, in the order Open() passes them to RocksDB.
-enum Cf : int {
-  kDefaultCf = 0,
-  kEntitiesCf,
-  kOutEdgesCf,
-  kInEdgesCf,
-  kSignalsCf,
-  kChangeLogCf,
-  kMetaCf,
-  kIdempotencyCf,
-  kCfCount,
-};
-
-constexpr const char* kCfNames[kCfCount] = {
-    "default", "entities",  "out_edges", "in_edges",
-    "signals", "changelog", "meta",      "idempotency",
-};
-
 constexpr int kDefaultMaxChanges = 1000;
 constexpr int64_t kDefaultMaxChangeBytes = int64_t{4} << 20;
 constexpr int kDefaultChunkRecords = 1000;
-
-// Page tokens: web-safe base64 of version | tag | resume key | checksum, where
-// the checksum is the low 32 bits of FNV-1a 64 of what precedes it.
-constexpr char kPageTokenVersion = 1;
-constexpr char kOutEdgesTag = 'o';
-constexpr char kInEdgesTag = 'i';
-constexpr char kSignalsTag = 's';
-
-absl::string_view View(const rocksdb::Slice& s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-rocksdb::Slice ToSlice(absl::string_view s) {
-  return rocksdb::Slice(s.data(), s.size());
-}
-
-std::string EncodePageToken(char tag, absl::string_view key) {
-  std::string payload;
-  payload.reserve(key.size() + 6);
-  payload.push_back(kPageTokenVersion);
-  payload.push_back(tag);
-  payload.append(key.data(), key.size());
-  const uint32_t check = static_cast<uint32_t>(internal::Fnv1a64(payload));
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    payload.push_back(static_cast<char>((check >> shift) & 0xff));
-  }
-  return absl::WebSafeBase64Escape(payload);
-}
-
-absl::Status DecodePageToken(absl::string_view token, char* tag,
-                             std::string* key) {
-  std::string payload;
-  if (!absl::WebSafeBase64Unescape(token, &payload) || payload.size() < 6) {
-    return absl::InvalidArgumentError("page_token: malformed");
-  }
-  const absl::string_view body(payload.data(), payload.size() - 4);
-  const uint32_t check = static_cast<uint32_t>(internal::Fnv1a64(body));
-  uint32_t stored = 0;
-  for (size_t i = payload.size() - 4; i < payload.size(); ++i) {
-    stored = stored << 8 | static_cast<uint8_t>(payload[i]);
-  }
-  if (check != stored || body[0] != kPageTokenVersion) {
-    return absl::InvalidArgumentError("page_token: malformed");
-  }
-  *tag = body[1];
-  key->assign(body.data() + 2, body.size() - 2);
-  return absl::OkStatus();
-}
 
 template <typename Record>
 bool ActiveAt(const Record& r, absl::Time t) {
@@ -332,475 +287,6 @@ struct RocksDbGraphStore::Handles {
     }
     return absl::OkStatus();
   }
-};
-
-// Builds the WriteBatch of one commit. Holds the state of every key the
-// batch touches, as it is after the mutations processed so far, so that each
-// mutation sees the effect of the ones before it without reading back.
-class RocksDbGraphStore::BatchBuilder {
- public:
-  // `entity_ids`, when not null, holds ids of stored entities (a subset):
-  // edge endpoints found there are not read.
-  BatchBuilder(const Handles& db, int64_t sequence, absl::Time commit_time,
-               const internal::EntityIdSet* entity_ids)
-      : db_(db),
-        sequence_(sequence),
-        commit_time_(commit_time),
-        entity_ids_(entity_ids) {}
-
-  // Reads the stored state of every key the mutations name, with one
-  // MultiGet per column family.
-  absl::Status Load(absl::Span<const v1::Mutation* const> mutations) {
-    slots_.reserve(mutations.size());
-    size_t edge_mutations = 0;
-    for (const v1::Mutation* m : mutations) {
-      switch (m->kind_case()) {
-        case v1::Mutation::kDeleteEntityId:
-          track_created_edges_ = true;
-          break;
-        case v1::Mutation::kUpsertEdge:
-        case v1::Mutation::kDeleteEdge:
-          ++edge_mutations;
-          break;
-        default:
-          break;
-      }
-    }
-    edges_.reserve(edge_mutations);
-    for (const v1::Mutation* m : mutations) {
-      if (!m->idempotency_key().empty()) {
-        idempotency_.try_emplace(m->idempotency_key());
-      }
-      Entry* entry = nullptr;
-      switch (m->kind_case()) {
-        case v1::Mutation::kUpsertEntity:
-          entry =
-              &*entities_.try_emplace(EncodeEntityKey(m->upsert_entity().id()))
-                    .first;
-          break;
-        case v1::Mutation::kDeleteEntityId:
-          entry =
-              &*entities_.try_emplace(EncodeEntityKey(m->delete_entity_id()))
-                    .first;
-          break;
-        case v1::Mutation::kUpsertEdge: {
-          const v1::Edge& e = m->upsert_edge();
-          for (const std::string* id : {&e.from_id(), &e.to_id()}) {
-            if (entity_ids_ == nullptr || !entity_ids_->contains(*id)) {
-              entities_.try_emplace(EncodeEntityKey(*id));
-            }
-          }
-          entry = &*edges_
-                        .try_emplace(internal::EncodeOutEdgeKey(
-                            e.from_id(), e.kind(), e.to_id(), e.product_code()))
-                        .first;
-          break;
-        }
-        case v1::Mutation::kDeleteEdge: {
-          const v1::EdgeKey& k = m->delete_edge();
-          entry = &*edges_
-                        .try_emplace(internal::EncodeOutEdgeKey(
-                            k.from_id(), k.kind(), k.to_id(), k.product_code()))
-                        .first;
-          break;
-        }
-        case v1::Mutation::kUpsertSignal:
-          entry =
-              &*signals_.try_emplace(EncodeSignalKey(m->upsert_signal().id()))
-                    .first;
-          break;
-        case v1::Mutation::kDeleteSignalId:
-          entry = &*signals_.try_emplace(EncodeSignalKey(m->delete_signal_id()))
-                        .first;
-          break;
-        case v1::Mutation::KIND_NOT_SET:
-          break;
-      }
-      slots_.push_back(entry);
-    }
-    RETURN_IF_ERROR(MultiGet(kEntitiesCf, &entities_));
-    RETURN_IF_ERROR(MultiGet(kOutEdgesCf, &edges_));
-    RETURN_IF_ERROR(MultiGet(kSignalsCf, &signals_));
-    return MultiGet(kIdempotencyCf, &idempotency_);
-  }
-
-  // Adds mutation `index` to the batch, or returns why the batch must fail.
-  absl::StatusOr<v1::MutationOutcome> Add(int index, const v1::Mutation& m) {
-    const std::string& idempotency_key = m.idempotency_key();
-    if (!idempotency_key.empty()) {
-      if (idempotency_.at(idempotency_key).existed ||
-          !new_idempotency_keys_.insert(idempotency_key).second) {
-        return v1::MUTATION_OUTCOME_DUPLICATE;
-      }
-    }
-    bool applied = false;
-    Entry* entry = slots_[index];  // Set by Load() unless KIND_NOT_SET.
-    switch (m.kind_case()) {
-      case v1::Mutation::kUpsertEntity:
-        applied = UpsertEntity(m, entry->second);
-        break;
-      case v1::Mutation::kUpsertEdge: {
-        ASSIGN_OR_RETURN(applied, UpsertEdge(index, m, *entry));
-        break;
-      }
-      case v1::Mutation::kUpsertSignal:
-        applied = UpsertSignal(m, entry->second);
-        break;
-      case v1::Mutation::kDeleteEntityId: {
-        ASSIGN_OR_RETURN(applied, DeleteEntity(m, entry->second));
-        break;
-      }
-      case v1::Mutation::kDeleteEdge:
-        applied = DeleteEdge(m, entry->second);
-        break;
-      case v1::Mutation::kDeleteSignalId:
-        applied = DeleteSignal(m, entry->second);
-        break;
-      case v1::Mutation::KIND_NOT_SET:
-        return absl::InvalidArgumentError(
-            absl::StrCat("mutations[", index, "].kind: is required"));
-    }
-    if (applied) {
-      ++applied_count_;
-      return v1::MUTATION_OUTCOME_APPLIED;
-    }
-    return v1::MUTATION_OUTCOME_UNCHANGED;
-  }
-
-  int applied_count() const { return applied_count_; }
-
-  // Calls known(id, exists) for every entity the batch read or named, with
-  // whether it exists after the batch.
-  template <typename Fn>
-  void ForEachKnownEntity(Fn known) const {
-    for (const auto& [key, slot] : entities_) {
-      known(absl::string_view(key).substr(internal::kPartitionBytes),
-            slot.exists);
-    }
-  }
-  int cascaded_edge_deletes() const { return cascaded_edge_deletes_; }
-
-  // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
-  // and, when `commit`, the final state of every key the mutations changed,
-  // the change-log record and the meta counters, given the counts before the
-  // batch. Keys go in sorted order per column family, which makes the
-  // memtable inserts cheaper.
-  void Finish(bool commit, int64_t idempotency_sequence,
-              absl::string_view origin, int64_t* entity_count,
-              int64_t* edge_count, int64_t* signal_count) {
-    const std::string sequence_value = EncodeFixed64BE(idempotency_sequence);
-    std::vector<const std::string*> keys;
-    keys.reserve(new_idempotency_keys_.size());
-    for (const std::string& key : new_idempotency_keys_) keys.push_back(&key);
-    std::sort(
-        keys.begin(), keys.end(),
-        [](const std::string* a, const std::string* b) { return *a < *b; });
-    for (const std::string* key : keys) {
-      batch_.Put(db_.cf(kIdempotencyCf), *key, sequence_value);
-    }
-    if (!commit) return;
-    WriteSlots(kEntitiesCf, entities_, /*in_edges=*/false);
-    WriteSlots(kOutEdgesCf, edges_, /*in_edges=*/false);
-    WriteSlots(kInEdgesCf, edges_, /*in_edges=*/true);
-    WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
-    *entity_count += CountDelta(entities_);
-    *edge_count += CountDelta(edges_);
-    *signal_count += CountDelta(signals_);
-    rocksdb::ColumnFamilyHandle* meta = db_.cf(kMetaCf);
-    batch_.Put(meta, ToSlice(internal::kMetaLastSequence),
-               EncodeFixed64BE(sequence_));
-    batch_.Put(meta, ToSlice(internal::kMetaEntityCount),
-               EncodeFixed64BE(*entity_count));
-    batch_.Put(meta, ToSlice(internal::kMetaEdgeCount),
-               EncodeFixed64BE(*edge_count));
-    batch_.Put(meta, ToSlice(internal::kMetaSignalCount),
-               EncodeFixed64BE(*signal_count));
-    const std::string key = EncodeChangeLogKey(sequence_);
-    const std::string header =
-        internal::EncodeChangeHeader(sequence_, commit_time_);
-    const std::string trailer = internal::EncodeChangeOrigin(origin);
-    const rocksdb::Slice key_slice(key);
-    const rocksdb::Slice parts[3] = {header, change_body_, trailer};
-    batch_.Put(db_.cf(kChangeLogCf), rocksdb::SliceParts(&key_slice, 1),
-               rocksdb::SliceParts(parts, 3));
-  }
-
-  rocksdb::WriteBatch* batch() { return &batch_; }
-
- private:
-  // The state of one key during the batch.
-  struct Slot {
-    bool existed = false;  // Stored before the batch.
-    bool exists = false;   // After the mutations processed so far.
-    bool dirty = false;    // Written or deleted by the batch.
-    std::string value;     // The current value, when it exists and is known.
-    std::string in_key;    // Edges: the in_edges key, once dirty.
-  };
-  // Node-based: Slot pointers and references stay valid as slots are added.
-  using Slots = absl::node_hash_map<std::string, Slot>;
-  using Entry = Slots::value_type;
-
-  // Writes the final state of the dirty slots, in key order: a Put when the
-  // key exists, a Delete when it existed before, nothing when the batch both
-  // created and deleted it. For edges, `in_edges` selects the copy.
-  void WriteSlots(Cf which, const Slots& slots, bool in_edges) {
-    std::vector<std::pair<absl::string_view, const Slot*>> dirty;
-    for (const auto& [key, slot] : slots) {
-      if (!slot.dirty || (!slot.exists && !slot.existed)) continue;
-      dirty.emplace_back(
-          in_edges ? absl::string_view(slot.in_key) : absl::string_view(key),
-          &slot);
-    }
-    std::sort(dirty.begin(), dirty.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    rocksdb::ColumnFamilyHandle* cf = db_.cf(which);
-    for (const auto& [key, slot] : dirty) {
-      if (slot->exists) {
-        batch_.Put(cf, ToSlice(key), slot->value);
-      } else {
-        batch_.Delete(cf, ToSlice(key));
-      }
-    }
-  }
-
-  static void MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
-                            absl::string_view to_id,
-                            absl::string_view product_code, Slot* slot) {
-    if (slot->in_key.empty()) {
-      slot->in_key =
-          internal::EncodeInEdgeKey(from_id, kind, to_id, product_code);
-    }
-    slot->dirty = true;
-  }
-
-  static int64_t CountDelta(const Slots& slots) {
-    int64_t delta = 0;
-    for (const auto& [key, slot] : slots) {
-      delta += static_cast<int>(slot.exists) - static_cast<int>(slot.existed);
-    }
-    return delta;
-  }
-
-  absl::Status MultiGet(Cf which, Slots* slots) {
-    if (slots->empty()) return absl::OkStatus();
-    std::vector<std::pair<rocksdb::Slice, Slot*>> sorted;
-    sorted.reserve(slots->size());
-    for (auto& [key, slot] : *slots) sorted.emplace_back(key, &slot);
-    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-      return a.first.compare(b.first) < 0;
-    });
-    std::vector<rocksdb::Slice> keys;
-    std::vector<Slot*> targets;
-    keys.reserve(sorted.size());
-    targets.reserve(sorted.size());
-    for (const auto& [key, slot] : sorted) {
-      keys.push_back(key);
-      targets.push_back(slot);
-    }
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    db_.db->MultiGet(rocksdb::ReadOptions(), db_.cf(which), keys.size(),
-                     keys.data(), values.data(), statuses.data(),
-                     /*sorted_input=*/true);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      RETURN_IF_ERROR(
-          ToAbslStatus(statuses[i], absl::StrCat("reading ", kCfNames[which])));
-      targets[i]->existed = targets[i]->exists = true;
-      targets[i]->value.assign(values[i].data(), values[i].size());
-    }
-    return absl::OkStatus();
-  }
-
-  // Encodes `record` with its output-only fields cleared into `value`.
-  template <typename Record>
-  static void EncodeBody(const Record& record, bool has_output_fields,
-                         std::string* value) {
-    if (!has_output_fields) {
-      AppendDeterministic(record, value);
-      return;
-    }
-    Record copy = record;
-    copy.clear_update_sequence();
-    if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
-    AppendDeterministic(copy, value);
-  }
-
-  bool UpsertEntity(const v1::Mutation& m, Slot& slot) {
-    const v1::Entity& e = m.upsert_entity();
-    std::string value;
-    EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
-    if (slot.exists && internal::SameBody(slot.value, value)) return false;
-    internal::AppendSequenceAndTimeTail(sequence_, commit_time_, &value);
-    slot.dirty = true;
-    internal::AppendRecordMutation(v1::Mutation::kUpsertEntityFieldNumber,
-                                   value, m.idempotency_key(), &change_body_);
-    slot.exists = true;
-    slot.value = std::move(value);
-    return true;
-  }
-
-  // Whether entity `id` exists after the mutations processed so far: its
-  // slot when the batch names or Load() read it, else Load() found it in
-  // the cache.
-  bool EntityExists(absl::string_view id) const {
-    if (!entities_.empty()) {
-      auto it = entities_.find(EncodeEntityKey(id));
-      if (it != entities_.end()) return it->second.exists;
-    }
-    return entity_ids_ != nullptr && entity_ids_->contains(id);
-  }
-
-  absl::StatusOr<bool> UpsertEdge(int index, const v1::Mutation& m,
-                                  Entry& entry) {
-    const v1::Edge& e = m.upsert_edge();
-    for (const std::string* id : {&e.from_id(), &e.to_id()}) {
-      if (!EntityExists(*id)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("mutations[", index, "].upsert_edge.",
-                         id == &e.from_id() ? "from_id" : "to_id", ": entity ",
-                         *id, " does not exist"));
-      }
-    }
-    const std::string& out_key = entry.first;
-    Slot& slot = entry.second;
-    std::string value;
-    EncodeBody(e, e.update_sequence() != 0, &value);
-    if (slot.exists && internal::SameBody(slot.value, value)) return false;
-    internal::AppendSequenceTail(sequence_, &value);
-    MarkEdgeDirty(e.from_id(), e.kind(), e.to_id(), e.product_code(), &slot);
-    internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
-                                   m.idempotency_key(), &change_body_);
-    if (!slot.existed && track_created_edges_) {
-      batch_edges_by_entity_[e.from_id()].push_back(out_key);
-      if (e.to_id() != e.from_id()) {
-        batch_edges_by_entity_[e.to_id()].push_back(out_key);
-      }
-    }
-    slot.exists = true;
-    slot.value = std::move(value);
-    return true;
-  }
-
-  bool UpsertSignal(const v1::Mutation& m, Slot& slot) {
-    const v1::Signal& sig = m.upsert_signal();
-    std::string value;
-    EncodeBody(sig, sig.update_sequence() != 0, &value);
-    if (slot.exists && internal::SameBody(slot.value, value)) return false;
-    internal::AppendSequenceTail(sequence_, &value);
-    slot.dirty = true;
-    internal::AppendRecordMutation(v1::Mutation::kUpsertSignalFieldNumber,
-                                   value, m.idempotency_key(), &change_body_);
-    slot.exists = true;
-    slot.value = std::move(value);
-    return true;
-  }
-
-  bool DeleteEdge(const v1::Mutation& m, Slot& slot) {
-    const v1::EdgeKey& k = m.delete_edge();
-    if (!slot.exists) return false;
-    MarkEdgeDirty(k.from_id(), k.kind(), k.to_id(), k.product_code(), &slot);
-    internal::AppendMutation(m, &change_body_);
-    slot.exists = false;
-    slot.value.clear();
-    return true;
-  }
-
-  bool DeleteSignal(const v1::Mutation& m, Slot& slot) {
-    if (!slot.exists) return false;
-    slot.dirty = true;
-    internal::AppendMutation(m, &change_body_);
-    slot.exists = false;
-    slot.value.clear();
-    return true;
-  }
-
-  // Deletes the entity and every edge touching it: those stored (found by
-  // scanning both edge column families) and those upserted earlier in the
-  // batch, unless already deleted.
-  absl::StatusOr<bool> DeleteEntity(const v1::Mutation& m, Slot& slot) {
-    const std::string& id = m.delete_entity_id();
-    if (!slot.exists) return false;
-    slot.dirty = true;
-    internal::AppendMutation(m, &change_body_);
-    slot.exists = false;
-    slot.value.clear();
-
-    std::set<std::string> touching;  // Out-edge keys, sorted.
-    const std::string prefix = internal::EdgePrefix(id);
-    const std::string upper = internal::PrefixSuccessor(prefix);
-    const rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &upper_slice;
-    options.prefix_same_as_start = true;
-    for (Cf which : {kOutEdgesCf, kInEdgesCf}) {
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_.db->NewIterator(options, db_.cf(which)));
-      for (it->Seek(prefix); it->Valid(); it->Next()) {
-        const absl::string_view k = View(it->key());
-        if (which == kOutEdgesCf) {
-          touching.emplace(k);
-        } else {
-          absl::StatusOr<EdgeKeyParts> parts = internal::DecodeInEdgeKey(k);
-          if (!parts.ok()) return absl::DataLossError(parts.status().message());
-          touching.insert(internal::EncodeOutEdgeKey(*parts));
-        }
-      }
-      RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning edges"));
-    }
-    auto in_batch = batch_edges_by_entity_.find(id);
-    if (in_batch != batch_edges_by_entity_.end()) {
-      touching.insert(in_batch->second.begin(), in_batch->second.end());
-    }
-
-    for (const std::string& out_key : touching) {
-      // Edges found by the scan and not named by the batch are stored.
-      auto [it, inserted] = edges_.try_emplace(out_key);
-      Slot& edge_slot = it->second;
-      if (inserted) edge_slot.existed = edge_slot.exists = true;
-      if (!edge_slot.exists) continue;
-      absl::StatusOr<EdgeKeyParts> parts = internal::DecodeOutEdgeKey(out_key);
-      if (!parts.ok()) return absl::DataLossError(parts.status().message());
-      MarkEdgeDirty(parts->from_id, parts->kind, parts->to_id,
-                    parts->product_code, &edge_slot);
-      edge_slot.exists = false;
-      edge_slot.value.clear();
-      v1::Mutation cascaded;
-      v1::EdgeKey* edge_key = cascaded.mutable_delete_edge();
-      edge_key->set_from_id(parts->from_id);
-      edge_key->set_kind(parts->kind);
-      edge_key->set_to_id(parts->to_id);
-      edge_key->set_product_code(parts->product_code);
-      internal::AppendMutation(cascaded, &change_body_);
-      ++cascaded_edge_deletes_;
-    }
-    return true;
-  }
-
-  const Handles& db_;
-  const int64_t sequence_;
-  const absl::Time commit_time_;
-  const internal::EntityIdSet* const entity_ids_;
-
-  Slots entities_;
-  Slots edges_;  // By out-edge key.
-  Slots signals_;
-  Slots idempotency_;
-  // The slot of each mutation, by index; null for KIND_NOT_SET.
-  std::vector<Entry*> slots_;
-  // Whether the batch deletes an entity; only then does it need
-  // batch_edges_by_entity_.
-  bool track_created_edges_ = false;
-  // Out-edge keys of the edges this batch created, by endpoint id.
-  absl::node_hash_map<std::string, std::vector<std::string>>
-      batch_edges_by_entity_;
-  // Keys of this batch's non-duplicate mutations, to record.
-  absl::flat_hash_set<std::string> new_idempotency_keys_;
-
-  rocksdb::WriteBatch batch_;
-  std::string change_body_;  // Change.mutations, encoded.
-  int applied_count_ = 0;
-  int cascaded_edge_deletes_ = 0;
 };
 
 absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
@@ -1075,7 +561,8 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   const int64_t sequence = previous + 1;
   const absl::Time commit_time = std::max(Now(), last_commit_time_);
 
-  BatchBuilder builder(*db_, sequence, commit_time, entity_ids_.get());
+  internal::BatchBuilder builder(db_->db.get(), db_->cfs, sequence,
+                                 commit_time, entity_ids_.get());
   RETURN_IF_ERROR(builder.Load(mutations));
   ApplyResult result;
   result.outcomes.reserve(mutations.size());

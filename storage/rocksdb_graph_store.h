@@ -199,7 +199,6 @@ class RocksDbGraphStore final : public GraphStore {
 
  private:
   struct Handles;
-  class BatchBuilder;
 
   RocksDbGraphStore(const RocksDbGraphStoreOptions& options,
                     std::unique_ptr<Handles> handles);

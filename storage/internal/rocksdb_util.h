@@ -19,10 +19,19 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/status.h"
 
 namespace georisk::storage::internal {
+
+// The bytes of a RocksDB slice, and back; neither copies.
+inline absl::string_view View(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+inline rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
 
 // Maps RocksDB's codes to the closest absl code, with `context` ("reading
 // entity company/x") before RocksDB's message:

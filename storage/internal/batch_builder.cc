@@ -1,0 +1,416 @@
+#include "storage/internal/batch_builder.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "rocksdb/options.h"
+#include "storage/internal/record_codec.h"
+#include "storage/internal/rocksdb_util.h"
+
+namespace georisk::storage::internal {
+namespace {
+
+// Encodes `record` with its output-only fields cleared into `value`.
+template <typename Record>
+void EncodeBody(const Record& record, bool has_output_fields,
+                std::string* value) {
+  if (!has_output_fields) {
+    AppendDeterministic(record, value);
+    return;
+  }
+  Record copy = record;
+  copy.clear_update_sequence();
+  if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
+  AppendDeterministic(copy, value);
+}
+
+}  // namespace
+
+BatchBuilder::BatchBuilder(rocksdb::DB* db,
+                           const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+                           int64_t sequence, absl::Time commit_time,
+                           const EntityIdSet* entity_ids)
+    : db_(db),
+      cfs_(cfs),
+      sequence_(sequence),
+      commit_time_(commit_time),
+      entity_ids_(entity_ids) {}
+
+absl::Status BatchBuilder::Load(
+    absl::Span<const v1::Mutation* const> mutations) {
+  slots_.reserve(mutations.size());
+  size_t edge_mutations = 0;
+  for (const v1::Mutation* m : mutations) {
+    switch (m->kind_case()) {
+      case v1::Mutation::kDeleteEntityId:
+        track_created_edges_ = true;
+        break;
+      case v1::Mutation::kUpsertEdge:
+      case v1::Mutation::kDeleteEdge:
+        ++edge_mutations;
+        break;
+      default:
+        break;
+    }
+  }
+  edges_.reserve(edge_mutations);
+  for (const v1::Mutation* m : mutations) {
+    if (!m->idempotency_key().empty()) {
+      idempotency_.try_emplace(m->idempotency_key());
+    }
+    Entry* entry = nullptr;
+    switch (m->kind_case()) {
+      case v1::Mutation::kUpsertEntity:
+        entry =
+            &*entities_.try_emplace(EncodeEntityKey(m->upsert_entity().id()))
+                  .first;
+        break;
+      case v1::Mutation::kDeleteEntityId:
+        entry = &*entities_.try_emplace(EncodeEntityKey(m->delete_entity_id()))
+                      .first;
+        break;
+      case v1::Mutation::kUpsertEdge: {
+        const v1::Edge& e = m->upsert_edge();
+        for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+          if (entity_ids_ == nullptr || !entity_ids_->contains(*id)) {
+            entities_.try_emplace(EncodeEntityKey(*id));
+          }
+        }
+        entry = &*edges_
+                      .try_emplace(internal::EncodeOutEdgeKey(
+                          e.from_id(), e.kind(), e.to_id(), e.product_code()))
+                      .first;
+        break;
+      }
+      case v1::Mutation::kDeleteEdge: {
+        const v1::EdgeKey& k = m->delete_edge();
+        entry = &*edges_
+                      .try_emplace(internal::EncodeOutEdgeKey(
+                          k.from_id(), k.kind(), k.to_id(), k.product_code()))
+                      .first;
+        break;
+      }
+      case v1::Mutation::kUpsertSignal:
+        entry = &*signals_.try_emplace(EncodeSignalKey(m->upsert_signal().id()))
+                      .first;
+        break;
+      case v1::Mutation::kDeleteSignalId:
+        entry = &*signals_.try_emplace(EncodeSignalKey(m->delete_signal_id()))
+                      .first;
+        break;
+      case v1::Mutation::KIND_NOT_SET:
+        break;
+    }
+    slots_.push_back(entry);
+  }
+  RETURN_IF_ERROR(MultiGet(kEntitiesCf, &entities_));
+  RETURN_IF_ERROR(MultiGet(kOutEdgesCf, &edges_));
+  RETURN_IF_ERROR(MultiGet(kSignalsCf, &signals_));
+  return MultiGet(kIdempotencyCf, &idempotency_);
+}
+
+absl::StatusOr<v1::MutationOutcome> BatchBuilder::Add(int index,
+                                                      const v1::Mutation& m) {
+  const std::string& idempotency_key = m.idempotency_key();
+  if (!idempotency_key.empty()) {
+    if (idempotency_.at(idempotency_key).existed ||
+        !new_idempotency_keys_.insert(idempotency_key).second) {
+      return v1::MUTATION_OUTCOME_DUPLICATE;
+    }
+  }
+  bool applied = false;
+  Entry* entry = slots_[index];  // Set by Load() unless KIND_NOT_SET.
+  switch (m.kind_case()) {
+    case v1::Mutation::kUpsertEntity:
+      applied = UpsertEntity(m, entry->second);
+      break;
+    case v1::Mutation::kUpsertEdge: {
+      ASSIGN_OR_RETURN(applied, UpsertEdge(index, m, *entry));
+      break;
+    }
+    case v1::Mutation::kUpsertSignal:
+      applied = UpsertSignal(m, entry->second);
+      break;
+    case v1::Mutation::kDeleteEntityId: {
+      ASSIGN_OR_RETURN(applied, DeleteEntity(m, entry->second));
+      break;
+    }
+    case v1::Mutation::kDeleteEdge:
+      applied = DeleteEdge(m, entry->second);
+      break;
+    case v1::Mutation::kDeleteSignalId:
+      applied = DeleteSignal(m, entry->second);
+      break;
+    case v1::Mutation::KIND_NOT_SET:
+      return absl::InvalidArgumentError(
+          absl::StrCat("mutations[", index, "].kind: is required"));
+  }
+  if (applied) {
+    ++applied_count_;
+    return v1::MUTATION_OUTCOME_APPLIED;
+  }
+  return v1::MUTATION_OUTCOME_UNCHANGED;
+}
+
+void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
+                          absl::string_view origin, int64_t* entity_count,
+                          int64_t* edge_count, int64_t* signal_count) {
+  const std::string sequence_value = EncodeFixed64BE(idempotency_sequence);
+  std::vector<const std::string*> keys;
+  keys.reserve(new_idempotency_keys_.size());
+  for (const std::string& key : new_idempotency_keys_) keys.push_back(&key);
+  std::sort(keys.begin(), keys.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (const std::string* key : keys) {
+    batch_.Put(handle(kIdempotencyCf), *key, sequence_value);
+  }
+  if (!commit) return;
+  WriteSlots(kEntitiesCf, entities_, /*in_edges=*/false);
+  WriteSlots(kOutEdgesCf, edges_, /*in_edges=*/false);
+  WriteSlots(kInEdgesCf, edges_, /*in_edges=*/true);
+  WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
+  *entity_count += CountDelta(entities_);
+  *edge_count += CountDelta(edges_);
+  *signal_count += CountDelta(signals_);
+  rocksdb::ColumnFamilyHandle* meta = handle(kMetaCf);
+  batch_.Put(meta, ToSlice(internal::kMetaLastSequence),
+             EncodeFixed64BE(sequence_));
+  batch_.Put(meta, ToSlice(internal::kMetaEntityCount),
+             EncodeFixed64BE(*entity_count));
+  batch_.Put(meta, ToSlice(internal::kMetaEdgeCount),
+             EncodeFixed64BE(*edge_count));
+  batch_.Put(meta, ToSlice(internal::kMetaSignalCount),
+             EncodeFixed64BE(*signal_count));
+  const std::string key = EncodeChangeLogKey(sequence_);
+  const std::string header =
+      internal::EncodeChangeHeader(sequence_, commit_time_);
+  const std::string trailer = internal::EncodeChangeOrigin(origin);
+  const rocksdb::Slice key_slice(key);
+  const rocksdb::Slice parts[3] = {header, change_body_, trailer};
+  batch_.Put(handle(kChangeLogCf), rocksdb::SliceParts(&key_slice, 1),
+             rocksdb::SliceParts(parts, 3));
+}
+
+void BatchBuilder::WriteSlots(Cf which, const Slots& slots, bool in_edges) {
+  std::vector<std::pair<absl::string_view, const Slot*>> dirty;
+  for (const auto& [key, slot] : slots) {
+    if (!slot.dirty || (!slot.exists && !slot.existed)) continue;
+    dirty.emplace_back(
+        in_edges ? absl::string_view(slot.in_key) : absl::string_view(key),
+        &slot);
+  }
+  std::sort(dirty.begin(), dirty.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  rocksdb::ColumnFamilyHandle* cf = handle(which);
+  for (const auto& [key, slot] : dirty) {
+    if (slot->exists) {
+      batch_.Put(cf, ToSlice(key), slot->value);
+    } else {
+      batch_.Delete(cf, ToSlice(key));
+    }
+  }
+}
+
+void BatchBuilder::MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
+                                 absl::string_view to_id,
+                                 absl::string_view product_code, Slot* slot) {
+  if (slot->in_key.empty()) {
+    slot->in_key =
+        internal::EncodeInEdgeKey(from_id, kind, to_id, product_code);
+  }
+  slot->dirty = true;
+}
+
+int64_t BatchBuilder::CountDelta(const Slots& slots) {
+  int64_t delta = 0;
+  for (const auto& [key, slot] : slots) {
+    delta += static_cast<int>(slot.exists) - static_cast<int>(slot.existed);
+  }
+  return delta;
+}
+
+absl::Status BatchBuilder::MultiGet(Cf which, Slots* slots) {
+  if (slots->empty()) return absl::OkStatus();
+  std::vector<std::pair<rocksdb::Slice, Slot*>> sorted;
+  sorted.reserve(slots->size());
+  for (auto& [key, slot] : *slots) sorted.emplace_back(key, &slot);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.first.compare(b.first) < 0;
+  });
+  std::vector<rocksdb::Slice> keys;
+  std::vector<Slot*> targets;
+  keys.reserve(sorted.size());
+  targets.reserve(sorted.size());
+  for (const auto& [key, slot] : sorted) {
+    keys.push_back(key);
+    targets.push_back(slot);
+  }
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handle(which), keys.size(), keys.data(),
+                values.data(), statuses.data(),
+                /*sorted_input=*/true);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    RETURN_IF_ERROR(
+        ToAbslStatus(statuses[i], absl::StrCat("reading ", kCfNames[which])));
+    targets[i]->existed = targets[i]->exists = true;
+    targets[i]->value.assign(values[i].data(), values[i].size());
+  }
+  return absl::OkStatus();
+}
+
+bool BatchBuilder::UpsertEntity(const v1::Mutation& m, Slot& slot) {
+  const v1::Entity& e = m.upsert_entity();
+  std::string value;
+  EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
+  if (slot.exists && internal::SameBody(slot.value, value)) return false;
+  internal::AppendSequenceAndTimeTail(sequence_, commit_time_, &value);
+  slot.dirty = true;
+  internal::AppendRecordMutation(v1::Mutation::kUpsertEntityFieldNumber, value,
+                                 m.idempotency_key(), &change_body_);
+  slot.exists = true;
+  slot.value = std::move(value);
+  return true;
+}
+
+bool BatchBuilder::EntityExists(absl::string_view id) const {
+  if (!entities_.empty()) {
+    auto it = entities_.find(EncodeEntityKey(id));
+    if (it != entities_.end()) return it->second.exists;
+  }
+  return entity_ids_ != nullptr && entity_ids_->contains(id);
+}
+
+absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
+                                              Entry& entry) {
+  const v1::Edge& e = m.upsert_edge();
+  for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+    if (!EntityExists(*id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("mutations[", index, "].upsert_edge.",
+                       id == &e.from_id() ? "from_id" : "to_id", ": entity ",
+                       *id, " does not exist"));
+    }
+  }
+  const std::string& out_key = entry.first;
+  Slot& slot = entry.second;
+  std::string value;
+  EncodeBody(e, e.update_sequence() != 0, &value);
+  if (slot.exists && internal::SameBody(slot.value, value)) return false;
+  internal::AppendSequenceTail(sequence_, &value);
+  MarkEdgeDirty(e.from_id(), e.kind(), e.to_id(), e.product_code(), &slot);
+  internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
+                                 m.idempotency_key(), &change_body_);
+  if (!slot.existed && track_created_edges_) {
+    batch_edges_by_entity_[e.from_id()].push_back(out_key);
+    if (e.to_id() != e.from_id()) {
+      batch_edges_by_entity_[e.to_id()].push_back(out_key);
+    }
+  }
+  slot.exists = true;
+  slot.value = std::move(value);
+  return true;
+}
+
+bool BatchBuilder::UpsertSignal(const v1::Mutation& m, Slot& slot) {
+  const v1::Signal& sig = m.upsert_signal();
+  std::string value;
+  EncodeBody(sig, sig.update_sequence() != 0, &value);
+  if (slot.exists && internal::SameBody(slot.value, value)) return false;
+  internal::AppendSequenceTail(sequence_, &value);
+  slot.dirty = true;
+  internal::AppendRecordMutation(v1::Mutation::kUpsertSignalFieldNumber, value,
+                                 m.idempotency_key(), &change_body_);
+  slot.exists = true;
+  slot.value = std::move(value);
+  return true;
+}
+
+bool BatchBuilder::DeleteEdge(const v1::Mutation& m, Slot& slot) {
+  const v1::EdgeKey& k = m.delete_edge();
+  if (!slot.exists) return false;
+  MarkEdgeDirty(k.from_id(), k.kind(), k.to_id(), k.product_code(), &slot);
+  internal::AppendMutation(m, &change_body_);
+  slot.exists = false;
+  slot.value.clear();
+  return true;
+}
+
+bool BatchBuilder::DeleteSignal(const v1::Mutation& m, Slot& slot) {
+  if (!slot.exists) return false;
+  slot.dirty = true;
+  internal::AppendMutation(m, &change_body_);
+  slot.exists = false;
+  slot.value.clear();
+  return true;
+}
+
+absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
+                                                Slot& slot) {
+  const std::string& id = m.delete_entity_id();
+  if (!slot.exists) return false;
+  slot.dirty = true;
+  internal::AppendMutation(m, &change_body_);
+  slot.exists = false;
+  slot.value.clear();
+
+  std::set<std::string> touching;  // Out-edge keys, sorted.
+  const std::string prefix = internal::EdgePrefix(id);
+  const std::string upper = internal::PrefixSuccessor(prefix);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  options.prefix_same_as_start = true;
+  for (Cf which : {kOutEdgesCf, kInEdgesCf}) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(options, handle(which)));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      const absl::string_view k = View(it->key());
+      if (which == kOutEdgesCf) {
+        touching.emplace(k);
+      } else {
+        absl::StatusOr<EdgeKeyParts> parts = internal::DecodeInEdgeKey(k);
+        if (!parts.ok()) return absl::DataLossError(parts.status().message());
+        touching.insert(internal::EncodeOutEdgeKey(*parts));
+      }
+    }
+    RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning edges"));
+  }
+  auto in_batch = batch_edges_by_entity_.find(id);
+  if (in_batch != batch_edges_by_entity_.end()) {
+    touching.insert(in_batch->second.begin(), in_batch->second.end());
+  }
+
+  for (const std::string& out_key : touching) {
+    // Edges found by the scan and not named by the batch are stored.
+    auto [it, inserted] = edges_.try_emplace(out_key);
+    Slot& edge_slot = it->second;
+    if (inserted) edge_slot.existed = edge_slot.exists = true;
+    if (!edge_slot.exists) continue;
+    absl::StatusOr<EdgeKeyParts> parts = internal::DecodeOutEdgeKey(out_key);
+    if (!parts.ok()) return absl::DataLossError(parts.status().message());
+    MarkEdgeDirty(parts->from_id, parts->kind, parts->to_id,
+                  parts->product_code, &edge_slot);
+    edge_slot.exists = false;
+    edge_slot.value.clear();
+    v1::Mutation cascaded;
+    v1::EdgeKey* edge_key = cascaded.mutable_delete_edge();
+    edge_key->set_from_id(parts->from_id);
+    edge_key->set_kind(parts->kind);
+    edge_key->set_to_id(parts->to_id);
+    edge_key->set_product_code(parts->product_code);
+    internal::AppendMutation(cascaded, &change_body_);
+    ++cascaded_edge_deletes_;
+  }
+  return true;
+}
+
+}  // namespace georisk::storage::internal

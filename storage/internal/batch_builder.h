@@ -1,0 +1,165 @@
+// File: storage/internal/batch_builder.h
+//
+// BatchBuilder turns one commit's validated mutations into a RocksDB
+// WriteBatch: the final state of every entity, signal and edge it touches
+// (both copies of an edge, out_edges and in_edges), the edges cascaded by
+// entity deletes, the idempotency keys, the meta counters and the change-log
+// record. It holds the state of every key the batch touches, as it is after
+// the mutations processed so far, so that each mutation sees the effect of the
+// ones before it without reading back. Used by RocksDbGraphStore::Apply().
+//
+// Example:
+//
+//   BatchBuilder builder(db, cfs, sequence, commit_time, entity_ids);
+//   RETURN_IF_ERROR(builder.Load(mutations));
+//   for (int i = 0; i < n; ++i) {
+//     ASSIGN_OR_RETURN(v1::MutationOutcome o, builder.Add(i, *mutations[i]));
+//   }
+//   const bool commit = builder.applied_count() > 0;
+//   builder.Finish(commit, commit ? sequence : previous, origin, &entities,
+//                  &edges, &signals);
+//   db->Write(write_options, builder.batch());
+//
+// Thread safety: a builder is used by one thread; the caller serialises
+// commits (it reads the database without a snapshot). Ownership: the builder
+// owns its WriteBatch and borrows the database, handles and id set. Errors:
+// Load() returns the storage errors of its reads; Add() INVALID_ARGUMENT for a
+// mutation without a kind or an edge whose endpoint does not exist at that
+// point of the batch, DATA_LOSS for a corrupt stored edge key.
+#ifndef GEORISK_STORAGE_INTERNAL_BATCH_BUILDER_H_
+#define GEORISK_STORAGE_INTERNAL_BATCH_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "georisk/v1/graph.pb.h"
+#include "georisk/v1/graphstore.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/internal/column_families.h"
+#include "storage/internal/entity_id_set.h"
+#include "storage/internal/keys.h"
+
+namespace georisk::storage::internal {
+
+class BatchBuilder {
+ public:
+  // `entity_ids`, when not null, holds ids of stored entities (a subset):
+  // edge endpoints found there are not read. `db` and `cfs` (indexed by Cf)
+  // must outlive the builder.
+  BatchBuilder(rocksdb::DB* db,
+               const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+               int64_t sequence, absl::Time commit_time,
+               const EntityIdSet* entity_ids);
+  BatchBuilder(const BatchBuilder&) = delete;
+  BatchBuilder& operator=(const BatchBuilder&) = delete;
+
+  // Reads the stored state of every key the mutations name, with one
+  // MultiGet per column family.
+  absl::Status Load(absl::Span<const v1::Mutation* const> mutations);
+
+  // Adds mutation `index` to the batch, or returns why the batch must fail.
+  absl::StatusOr<v1::MutationOutcome> Add(int index, const v1::Mutation& m);
+
+  int applied_count() const { return applied_count_; }
+
+  // Calls known(id, exists) for every entity the batch read or named, with
+  // whether it exists after the batch.
+  template <typename Fn>
+  void ForEachKnownEntity(Fn known) const {
+    for (const auto& [key, slot] : entities_) {
+      known(absl::string_view(key).substr(kPartitionBytes), slot.exists);
+    }
+  }
+  int cascaded_edge_deletes() const { return cascaded_edge_deletes_; }
+
+  // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
+  // and, when `commit`, the final state of every key the mutations changed,
+  // the change-log record and the meta counters, given the counts before the
+  // batch. Keys go in sorted order per column family, which makes the
+  // memtable inserts cheaper.
+  void Finish(bool commit, int64_t idempotency_sequence,
+              absl::string_view origin, int64_t* entity_count,
+              int64_t* edge_count, int64_t* signal_count);
+
+  rocksdb::WriteBatch* batch() { return &batch_; }
+
+ private:
+  // The state of one key during the batch.
+  struct Slot {
+    bool existed = false;  // Stored before the batch.
+    bool exists = false;   // After the mutations processed so far.
+    bool dirty = false;    // Written or deleted by the batch.
+    std::string value;     // The current value, when it exists and is known.
+    std::string in_key;    // Edges: the in_edges key, once dirty.
+  };
+  // Node-based: Slot pointers and references stay valid as slots are added.
+  using Slots = absl::node_hash_map<std::string, Slot>;
+  using Entry = Slots::value_type;
+
+  // Writes the final state of the dirty slots, in key order: a Put when the
+  // key exists, a Delete when it existed before, nothing when the batch both
+  // created and deleted it. For edges, `in_edges` selects the copy.
+  void WriteSlots(Cf which, const Slots& slots, bool in_edges);
+
+  static void MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
+                            absl::string_view to_id,
+                            absl::string_view product_code, Slot* slot);
+  static int64_t CountDelta(const Slots& slots);
+  absl::Status MultiGet(Cf which, Slots* slots);
+
+  bool UpsertEntity(const v1::Mutation& m, Slot& slot);
+  // Whether entity `id` exists after the mutations processed so far: its
+  // slot when the batch names or Load() read it, else Load() found it in
+  // the cache.
+  bool EntityExists(absl::string_view id) const;
+  absl::StatusOr<bool> UpsertEdge(int index, const v1::Mutation& m,
+                                  Entry& entry);
+  bool UpsertSignal(const v1::Mutation& m, Slot& slot);
+  bool DeleteEdge(const v1::Mutation& m, Slot& slot);
+  bool DeleteSignal(const v1::Mutation& m, Slot& slot);
+  // Deletes the entity and every edge touching it: those stored (found by
+  // scanning both edge column families) and those upserted earlier in the
+  // batch, unless already deleted.
+  absl::StatusOr<bool> DeleteEntity(const v1::Mutation& m, Slot& slot);
+
+  rocksdb::ColumnFamilyHandle* handle(Cf which) const { return cfs_[which]; }
+
+  rocksdb::DB* const db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& cfs_;
+  const int64_t sequence_;
+  const absl::Time commit_time_;
+  const EntityIdSet* const entity_ids_;
+
+  Slots entities_;
+  Slots edges_;  // By out-edge key.
+  Slots signals_;
+  Slots idempotency_;
+  // The slot of each mutation, by index; null for KIND_NOT_SET.
+  std::vector<Entry*> slots_;
+  // Whether the batch deletes an entity; only then does it need
+  // batch_edges_by_entity_.
+  bool track_created_edges_ = false;
+  // Out-edge keys of the edges this batch created, by endpoint id.
+  absl::node_hash_map<std::string, std::vector<std::string>>
+      batch_edges_by_entity_;
+  // Keys of this batch's non-duplicate mutations, to record.
+  absl::flat_hash_set<std::string> new_idempotency_keys_;
+
+  rocksdb::WriteBatch batch_;
+  std::string change_body_;  // Change.mutations, encoded.
+  int applied_count_ = 0;
+  int cascaded_edge_deletes_ = 0;
+};
+
+}  // namespace georisk::storage::internal
+
+#endif  // GEORISK_STORAGE_INTERNAL_BATCH_BUILDER_H_

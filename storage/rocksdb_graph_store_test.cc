@@ -1,7 +1,6 @@
 #include "storage/rocksdb_graph_store.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -142,15 +142,14 @@ std::vector<std::string> EdgeNames(const std::vector<v1::Edge>& edges) {
 class RocksDbGraphStoreTest : public testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    static std::atomic<int> counter{0};
     // Parameterised tests are named "Test/0".
     path_ = absl::StrCat(
-        tmp != nullptr ? tmp : "/tmp", "/graph_store_",
-        absl::StrReplaceAll(
-            ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-            {{"/", "_"}}),
-        "_", counter++, "_", getpid());
+        base::testing::MakeTempDir(absl::StrCat(
+            "graph_store_",
+            absl::StrReplaceAll(
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                {{"/", "_"}}))),
+        "/db");
     options_.path = path_;
     options_.sync = false;  // Durability is a property of RocksDB's WAL.
     options_.changelog_trim_interval = absl::ZeroDuration();

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -20,15 +21,6 @@ namespace georisk::graphstore {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/gs.XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
 
 v1::Mutation Company(const std::string& slug) {
   v1::Mutation m;
@@ -96,7 +88,7 @@ class GraphStoreServiceTest : public ::testing::Test {
     return stub_->Apply(&context, request, response);
   }
 
-  std::string dir_ = TempDir();
+  std::string dir_ = base::testing::MakeTempDir("gs");
   std::unique_ptr<storage::RocksDbGraphStore> store_;
   std::unique_ptr<common::MetricsRegistry> registry_;
   std::unique_ptr<GraphStoreService> service_;

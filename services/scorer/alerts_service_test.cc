@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -16,15 +17,6 @@
 
 namespace georisk::scorer {
 namespace {
-
-std::string TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/as.XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
 
 v1::Alert Record(int i, v1::Alert::State state = v1::Alert::FIRING) {
   v1::Alert a;
@@ -93,7 +85,7 @@ class AlertsServiceTest : public ::testing::Test {
     return seen;
   }
 
-  std::string dir_ = TempDir();
+  std::string dir_ = base::testing::MakeTempDir("as");
   common::MetricsRegistry registry_;
   std::unique_ptr<storage::AlertLog> log_;
   std::unique_ptr<AlertsService> service_;

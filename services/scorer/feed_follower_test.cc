@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "base/testing/temp_dir.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -18,15 +19,6 @@
 
 namespace georisk::scorer {
 namespace {
-
-std::string TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/ff.XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
 
 v1::Mutation Company(const std::string& slug) {
   v1::Mutation m;
@@ -136,7 +128,7 @@ class FeedFollowerTest : public ::testing::Test {
     return o;
   }
 
-  std::string dir_ = TempDir();
+  std::string dir_ = base::testing::MakeTempDir("ff");
   common::MetricsRegistry registry_;
   std::unique_ptr<storage::RocksDbGraphStore> store_;
   std::unique_ptr<graphstore::GraphStoreService> service_;

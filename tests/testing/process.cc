@@ -32,17 +32,6 @@ std::string Runfile(absl::string_view workspace_path) {
                       workspace_path);
 }
 
-std::string MakeTempDir(absl::string_view prefix) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/", prefix, ".XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) {
-    std::abort();  // A test cannot go on without its directory.
-  }
-  return std::string(buf.data());
-}
-
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));

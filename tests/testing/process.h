@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/testing/temp_dir.h"
 
 namespace georisk {
 namespace testing {
@@ -36,8 +37,9 @@ namespace testing {
 // Runfile("services/graphstore/graphstore").
 std::string Runfile(absl::string_view workspace_path);
 
-// A new, empty directory under TEST_TMPDIR (or /tmp), named after `prefix`.
-std::string MakeTempDir(absl::string_view prefix);
+// A new, empty directory under TEST_TMPDIR (or /tmp), named after `prefix`
+// (base/testing/temp_dir.h).
+using ::georisk::base::testing::MakeTempDir;
 
 // Reads a whole file. NotFound if it does not exist.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

@@ -140,7 +140,7 @@ absl::Status CreateEntities(storage::GraphStore& store, int64_t entities) {
     ASSIGN_OR_RETURN(storage::ApplyResult r, store.Apply(batch, "bench"));
     RETURN_IF_ERROR(
         CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
-                                v1::MUTATION_OUTCOME_APPLIED),
+                                storage::MutationOutcome::kApplied),
                      batch.size(), "creating entities"));
   }
   return absl::OkStatus();
@@ -262,7 +262,7 @@ absl::Status RunApplyLibrary(const std::string& dir, int64_t entities,
     batch_ms.push_back(MillisSince(t));
     sent += static_cast<int64_t>(batch.size());
     applied += std::count(r.outcomes.begin(), r.outcomes.end(),
-                          v1::MUTATION_OUTCOME_APPLIED);
+                          storage::MutationOutcome::kApplied);
   }
   const double seconds = MillisSince(start) / 1000;
   // CPU per edge: unlike edges/s, barely moved by other work on the machine.
@@ -395,7 +395,7 @@ absl::Status BuildGraph(const std::string& path, SupplyGraph& graph) {
     apply_s += MillisSince(t) / 1000;
     RETURN_IF_ERROR(
         CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
-                                v1::MUTATION_OUTCOME_APPLIED),
+                                storage::MutationOutcome::kApplied),
                      batch.size(), "building edges"));
     done += static_cast<int64_t>(batch.size());
     if (done >= next_report) {

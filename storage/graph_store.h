@@ -57,13 +57,36 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "georisk/v1/graph.pb.h"
-#include "georisk/v1/graphstore.pb.h"
 
 namespace georisk::storage {
 
 // Limits of the list and traverse calls (graphstore.proto).
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
+
+// What Apply() did with one mutation (graphstore.proto's MutationOutcome,
+// converted at the RPC edge).
+enum class MutationOutcome {
+  // Written: the batch commits.
+  kApplied,
+  // Its idempotency key was applied before, in an earlier commit or earlier in
+  // the same batch: skipped.
+  kDuplicate,
+  // An upsert identical to the stored record (output-only fields aside), or a
+  // delete of something absent: nothing to write.
+  kUnchanged,
+};
+
+// Which edges of an entity a query reads (graphstore.proto's Direction, whose
+// UNSPECIFIED the RPC edge maps to kOutbound).
+enum class Direction {
+  // Edges whose from_id is the entity (out_edges).
+  kOutbound,
+  // Edges whose to_id is the entity (in_edges).
+  kInbound,
+  // Outbound ones, then inbound ones; a self-loop only once.
+  kBoth,
+};
 
 // What Apply() did.
 struct ApplyResult {
@@ -73,8 +96,8 @@ struct ApplyResult {
   // The commit time, also the update_time of the entities written. When
   // nothing changed: the time of the call.
   absl::Time commit_time;
-  // One per mutation, in order: APPLIED, DUPLICATE or UNCHANGED.
-  std::vector<v1::MutationOutcome> outcomes;
+  // One per mutation, in order.
+  std::vector<MutationOutcome> outcomes;
   // Edges deleted because an entity they touch was deleted.
   int cascaded_edge_deletes = 0;
 };
@@ -83,10 +106,8 @@ struct ApplyResult {
 struct EdgeQuery {
   // Required: the entity whose edges to list.
   std::string entity_id;
-  // OUTBOUND: edges whose from_id is the entity; INBOUND: whose to_id is;
-  // BOTH: outbound ones, then inbound ones (a self-loop only once).
-  // UNSPECIFIED means OUTBOUND.
-  v1::Direction direction = v1::DIRECTION_OUTBOUND;
+  // See Direction.
+  Direction direction = Direction::kOutbound;
   // Only these kinds; empty means all.
   std::vector<v1::Edge::Kind> kinds;
   // Only edges in effect at this time (effective_from <= t <
@@ -111,8 +132,8 @@ struct EdgePage {
 struct TraverseQuery {
   // Required, at least one; each must exist.
   std::vector<std::string> start_ids;
-  // Which edges to follow; UNSPECIFIED means OUTBOUND.
-  v1::Direction direction = v1::DIRECTION_OUTBOUND;
+  // Which edges to follow.
+  Direction direction = Direction::kOutbound;
   // Follow only these kinds; empty means all.
   std::vector<v1::Edge::Kind> kinds;
   // Required: 1 to the store's maximum (8 by default). Depth 1 returns the
@@ -199,11 +220,11 @@ class GraphStore {
   // graph as left by the ones before it. `origin` ("ingest", "georiskctl")
   // is recorded in the change log. The store does not keep the pointers.
   //
-  // Each mutation's outcome is APPLIED, DUPLICATE (its idempotency key was
+  // Each mutation's outcome is kApplied, kDuplicate (its idempotency key was
   // applied before, in an earlier commit or earlier in this batch: skipped)
-  // or UNCHANGED (an upsert identical to the stored record, output-only
+  // or kUnchanged (an upsert identical to the stored record, output-only
   // fields aside, or a delete of something absent). A batch with at least
-  // one APPLIED mutation gets the next sequence and one change-log record;
+  // one kApplied mutation gets the next sequence and one change-log record;
   // one without gets neither. Deleting an entity deletes every edge touching
   // it, both copies, in the same commit; the change log lists those edge
   // deletes right after the entity delete. The store sets update_sequence

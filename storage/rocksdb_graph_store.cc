@@ -18,6 +18,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
+#include "domain/validation.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -25,7 +27,6 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
-#include "base/status_macros.h"
 #include "storage/internal/batch_builder.h"
 #include "storage/internal/column_families.h"
 #include "storage/internal/entity_id_set.h"
@@ -33,14 +34,20 @@
 #include "storage/internal/page_token.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/rocksdb_util.h"
-#include "domain/validation.h"
 
 namespace georisk::storage {
 namespace {
 
+using internal::AppendDeterministic;
 using internal::Cf;
+using internal::DecodeFixed64BE;
 using internal::DecodePageToken;
+using internal::EdgeKeyParts;
+using internal::EncodeChangeLogKey;
+using internal::EncodeEntityKey;
+using internal::EncodeFixed64BE;
 using internal::EncodePageToken;
+using internal::EncodeSignalKey;
 using internal::kCfCount;
 using internal::kCfNames;
 using internal::kChangeLogCf;
@@ -54,16 +61,9 @@ using internal::kOutEdgesCf;
 using internal::kOutEdgesTag;
 using internal::kSignalsCf;
 using internal::kSignalsTag;
+using internal::ToAbslStatus;
 using internal::ToSlice;
 using internal::View;
-using internal::AppendDeterministic;
-using internal::DecodeFixed64BE;
-using internal::EdgeKeyParts;
-using internal::EncodeChangeLogKey;
-using internal::EncodeEntityKey;
-using internal::EncodeFixed64BE;
-using internal::EncodeSignalKey;
-using internal::ToAbslStatus;
 
 constexpr int kDefaultMaxChanges = 1000;
 constexpr int64_t kDefaultMaxChangeBytes = int64_t{4} << 20;
@@ -92,14 +92,15 @@ absl::Status CheckPageSize(int page_size, int* limit) {
   return absl::OkStatus();
 }
 
-absl::Status CheckDirection(v1::Direction direction, v1::Direction* out) {
-  if (!v1::Direction_IsValid(direction)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("direction: unknown direction ", direction));
+absl::Status CheckDirection(Direction direction) {
+  switch (direction) {
+    case Direction::kOutbound:
+    case Direction::kInbound:
+    case Direction::kBoth:
+      return absl::OkStatus();
   }
-  *out = direction == v1::DIRECTION_UNSPECIFIED ? v1::DIRECTION_OUTBOUND
-                                                : direction;
-  return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "direction: unknown direction ", static_cast<int>(direction)));
 }
 
 // The distinct kind bytes of `kinds`, sorted; empty means every kind.
@@ -124,11 +125,11 @@ struct EdgePhase {
   char tag;
 };
 
-std::vector<EdgePhase> PhasesOf(v1::Direction direction) {
+std::vector<EdgePhase> PhasesOf(Direction direction) {
   switch (direction) {
-    case v1::DIRECTION_INBOUND:
+    case Direction::kInbound:
       return {{kInEdgesCf, kInEdgesTag}};
-    case v1::DIRECTION_BOTH:
+    case Direction::kBoth:
       return {{kOutEdgesCf, kOutEdgesTag}, {kInEdgesCf, kInEdgesTag}};
     default:
       return {{kOutEdgesCf, kOutEdgesTag}};
@@ -540,8 +541,8 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
         options_.max_mutations_per_batch, " per batch"));
   }
   for (size_t i = 0; i < mutations.size(); ++i) {
-    RETURN_IF_ERROR(
-        domain::ValidateMutation(*mutations[i], absl::StrCat("mutations[", i, "]")));
+    RETURN_IF_ERROR(domain::ValidateMutation(
+        *mutations[i], absl::StrCat("mutations[", i, "]")));
   }
 
   const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);
@@ -561,13 +562,13 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   const int64_t sequence = previous + 1;
   const absl::Time commit_time = std::max(Now(), last_commit_time_);
 
-  internal::BatchBuilder builder(db_->db.get(), db_->cfs, sequence,
-                                 commit_time, entity_ids_.get());
+  internal::BatchBuilder builder(db_->db.get(), db_->cfs, sequence, commit_time,
+                                 entity_ids_.get());
   RETURN_IF_ERROR(builder.Load(mutations));
   ApplyResult result;
   result.outcomes.reserve(mutations.size());
   for (size_t i = 0; i < mutations.size(); ++i) {
-    ASSIGN_OR_RETURN(v1::MutationOutcome outcome,
+    ASSIGN_OR_RETURN(MutationOutcome outcome,
                      builder.Add(static_cast<int>(i), *mutations[i]));
     result.outcomes.push_back(outcome);
   }
@@ -626,9 +627,10 @@ absl::StatusOr<v1::Entity> RocksDbGraphStore::GetEntity(absl::string_view id) {
 }
 
 absl::StatusOr<EdgePage> RocksDbGraphStore::ListEdges(const EdgeQuery& query) {
-  RETURN_IF_ERROR(domain::ValidateId(query.entity_id, domain::IdKind::kEntity, "entity_id"));
-  v1::Direction direction;
-  RETURN_IF_ERROR(CheckDirection(query.direction, &direction));
+  RETURN_IF_ERROR(domain::ValidateId(query.entity_id, domain::IdKind::kEntity,
+                                     "entity_id"));
+  RETURN_IF_ERROR(CheckDirection(query.direction));
+  const Direction direction = query.direction;
   std::vector<uint8_t> kinds;
   RETURN_IF_ERROR(KindBytes(query.kinds, &kinds));
   int limit;
@@ -672,7 +674,7 @@ absl::StatusOr<EdgePage> RocksDbGraphStore::ListEdges(const EdgeQuery& query) {
       from = resume;
     }
     const bool skip_self_loops =
-        direction == v1::DIRECTION_BOTH && phase.cf == kInEdgesCf;
+        direction == Direction::kBoth && phase.cf == kInEdgesCf;
     RETURN_IF_ERROR(db_->ScanEdges(
         read, phase.cf, query.entity_id, kinds, from, query.active_at,
         [&](absl::string_view key, v1::Edge& edge) {
@@ -695,8 +697,9 @@ absl::StatusOr<TraverseResult> RocksDbGraphStore::Traverse(
     return absl::InvalidArgumentError("start_ids: at least one id is required");
   }
   for (size_t i = 0; i < query.start_ids.size(); ++i) {
-    RETURN_IF_ERROR(domain::ValidateId(query.start_ids[i], domain::IdKind::kEntity,
-                               absl::StrCat("start_ids[", i, "]")));
+    RETURN_IF_ERROR(domain::ValidateId(query.start_ids[i],
+                                       domain::IdKind::kEntity,
+                                       absl::StrCat("start_ids[", i, "]")));
   }
   if (query.max_depth < 1 || query.max_depth > options_.max_traverse_depth) {
     return absl::InvalidArgumentError(absl::StrCat("max_depth: must be in [1, ",
@@ -707,8 +710,8 @@ absl::StatusOr<TraverseResult> RocksDbGraphStore::Traverse(
     return absl::InvalidArgumentError(
         absl::StrCat("max_entities: must be >= 0, got ", query.max_entities));
   }
-  v1::Direction direction;
-  RETURN_IF_ERROR(CheckDirection(query.direction, &direction));
+  RETURN_IF_ERROR(CheckDirection(query.direction));
+  const Direction direction = query.direction;
   std::vector<uint8_t> kinds;
   RETURN_IF_ERROR(KindBytes(query.kinds, &kinds));
   const size_t limit = static_cast<size_t>(
@@ -821,7 +824,8 @@ absl::StatusOr<SignalPage> RocksDbGraphStore::ListSignals(
     }
   }
   if (!query.target_id.empty()) {
-    RETURN_IF_ERROR(domain::ValidateId(query.target_id, domain::IdKind::kEntity, "target_id"));
+    RETURN_IF_ERROR(domain::ValidateId(query.target_id, domain::IdKind::kEntity,
+                                       "target_id"));
   }
   int limit;
   RETURN_IF_ERROR(CheckPageSize(query.page_size, &limit));

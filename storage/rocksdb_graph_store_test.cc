@@ -28,9 +28,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr auto kApplied = v1::MUTATION_OUTCOME_APPLIED;
-constexpr auto kDuplicate = v1::MUTATION_OUTCOME_DUPLICATE;
-constexpr auto kUnchanged = v1::MUTATION_OUTCOME_UNCHANGED;
+constexpr auto kApplied = MutationOutcome::kApplied;
+constexpr auto kDuplicate = MutationOutcome::kDuplicate;
+constexpr auto kUnchanged = MutationOutcome::kUnchanged;
 
 v1::Mutation Company(const std::string& slug, const std::string& name = "") {
   v1::Mutation m;
@@ -176,7 +176,7 @@ class RocksDbGraphStoreTest : public testing::Test {
   }
 
   std::vector<v1::Edge> AllEdges(const std::string& id,
-                                 v1::Direction direction) {
+                                 Direction direction) {
     EdgeQuery query;
     query.entity_id = id;
     query.direction = direction;
@@ -209,7 +209,7 @@ TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
   EXPECT_EQ(a->name(), "a");
   EXPECT_EQ(a->update_sequence(), 1);
   EXPECT_EQ(a->update_time().seconds(), 1750000000);
-  std::vector<v1::Edge> edges = AllEdges("company/a", v1::DIRECTION_OUTBOUND);
+  std::vector<v1::Edge> edges = AllEdges("company/a", Direction::kOutbound);
   ASSERT_EQ(edges.size(), 1u);
   EXPECT_EQ(edges[0].update_sequence(), 2);
 
@@ -269,7 +269,7 @@ TEST_F(RocksDbGraphStoreTest, EdgeToEntityUpsertedEarlierInBatchIsAccepted) {
   MustApply({Company("a")});
   ApplyResult r = MustApply({Company("b"), Owns("a", "b")});
   EXPECT_THAT(r.outcomes, ElementsAre(kApplied, kApplied));
-  EXPECT_EQ(AllEdges("company/b", v1::DIRECTION_INBOUND).size(), 1u);
+  EXPECT_EQ(AllEdges("company/b", Direction::kInbound).size(), 1u);
 }
 
 TEST_F(RocksDbGraphStoreTest, EdgeToEntityDeletedEarlierInBatchIsRejected) {
@@ -368,9 +368,9 @@ TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
   EXPECT_EQ(r.cascaded_edge_deletes, 4);
   EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
 
-  EXPECT_TRUE(AllEdges("company/a", v1::DIRECTION_OUTBOUND).empty());
-  EXPECT_TRUE(AllEdges("company/c", v1::DIRECTION_INBOUND).empty());
-  EXPECT_THAT(EdgeNames(AllEdges("company/a", v1::DIRECTION_BOTH)),
+  EXPECT_TRUE(AllEdges("company/a", Direction::kOutbound).empty());
+  EXPECT_TRUE(AllEdges("company/c", Direction::kInbound).empty());
+  EXPECT_THAT(EdgeNames(AllEdges("company/a", Direction::kBoth)),
               ElementsAre("company/c>company/a"));
   absl::StatusOr<StoreStats> stats = store_->GetStats();
   EXPECT_EQ(stats->entity_count, 2);
@@ -398,7 +398,7 @@ TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
 
   // Re-creating b finds no edge left over.
   MustApply({Company("b")});
-  EXPECT_TRUE(AllEdges("company/b", v1::DIRECTION_BOTH).empty());
+  EXPECT_TRUE(AllEdges("company/b", Direction::kBoth).empty());
 }
 
 TEST_F(RocksDbGraphStoreTest, CascadeCoversEdgesUpsertedEarlierInBatch) {
@@ -407,7 +407,7 @@ TEST_F(RocksDbGraphStoreTest, CascadeCoversEdgesUpsertedEarlierInBatch) {
   ApplyResult r = MustApply({Company("b"), Owns("a", "b"), Owns("b", "a"),
                              DeleteEntity("company/b")});
   EXPECT_EQ(r.cascaded_edge_deletes, 2);
-  EXPECT_TRUE(AllEdges("company/a", v1::DIRECTION_BOTH).empty());
+  EXPECT_TRUE(AllEdges("company/a", Direction::kBoth).empty());
   EXPECT_EQ(store_->GetStats()->edge_count, 0);
   EXPECT_EQ(store_->GetStats()->entity_count, 1);
 }
@@ -459,7 +459,7 @@ TEST_F(RocksDbGraphStoreTest, LastFullPageHasEmptyToken) {
              Owns("a", "b"), Owns("a", "c"), Supplies("d", "a")});
   EdgeQuery query;
   query.entity_id = "company/a";
-  query.direction = v1::DIRECTION_BOTH;
+  query.direction = Direction::kBoth;
   query.page_size = 2;
   absl::StatusOr<EdgePage> first = store_->ListEdges(query);
   ASSERT_TRUE(first.ok());
@@ -473,7 +473,7 @@ TEST_F(RocksDbGraphStoreTest, LastFullPageHasEmptyToken) {
   EXPECT_TRUE(second->next_page_token.empty());
 
   query.page_token.clear();
-  query.direction = v1::DIRECTION_OUTBOUND;
+  query.direction = Direction::kOutbound;
   EXPECT_TRUE(store_->ListEdges(query)->next_page_token.empty());
 }
 
@@ -506,7 +506,7 @@ TEST_F(RocksDbGraphStoreTest, CorruptPageTokenIsInvalidArgument) {
   EXPECT_EQ(store_->ListEdges(query).status().code(),
             absl::StatusCode::kInvalidArgument);
   query.entity_id = "company/a";
-  query.direction = v1::DIRECTION_INBOUND;
+  query.direction = Direction::kInbound;
   EXPECT_EQ(store_->ListEdges(query).status().code(),
             absl::StatusCode::kInvalidArgument);
   SignalQuery signals;
@@ -526,15 +526,20 @@ TEST_F(RocksDbGraphStoreTest, ListEdgesFiltersByDirectionKindAndTime) {
              Edge("company/a", v1::Edge::OPERATES, "facility/f"),
              Owns("c", "a"), Owns("a", "a")});
 
-  EXPECT_THAT(EdgeNames(AllEdges("company/a", v1::DIRECTION_OUTBOUND)),
+  EXPECT_THAT(EdgeNames(AllEdges("company/a", Direction::kOutbound)),
               ElementsAre("company/a>company/a", "company/a>company/b",
                           "company/a>facility/f", "company/a>company/c",
                           "company/a>company/c"));
-  EXPECT_THAT(EdgeNames(AllEdges("company/a", v1::DIRECTION_INBOUND)),
+  EXPECT_THAT(EdgeNames(AllEdges("company/a", Direction::kInbound)),
               ElementsAre("company/a>company/a", "company/c>company/a"));
   // BOTH lists the self-loop once.
-  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_BOTH).size(), 6u);
-  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_UNSPECIFIED).size(), 5u);
+  EXPECT_EQ(AllEdges("company/a", Direction::kBoth).size(), 6u);
+  EXPECT_EQ(EdgeQuery().direction, Direction::kOutbound);
+  EdgeQuery unknown;
+  unknown.entity_id = "company/a";
+  unknown.direction = static_cast<Direction>(7);
+  EXPECT_EQ(store_->ListEdges(unknown).status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   EdgeQuery query;
   query.entity_id = "company/a";
@@ -591,7 +596,7 @@ TEST_F(RocksDbGraphStoreTest, ReadsDoNotSeeCommitsAfterTheirSnapshot) {
   EXPECT_TRUE(fired);
   EXPECT_THAT(EdgeNames(page->edges), ElementsAre("company/a>company/b"));
   EXPECT_EQ(store_->LastSequence(), 2);
-  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_OUTBOUND).size(), 2u);
+  EXPECT_EQ(AllEdges("company/a", Direction::kOutbound).size(), 2u);
 }
 
 TEST_F(RocksDbGraphStoreTest, TraverseReportsItsSnapshotSequence) {
@@ -737,7 +742,7 @@ TEST_F(RocksDbGraphStoreTest, ReopenRecoversSequenceCountsAndData) {
   EXPECT_EQ(stats->oldest_retained_sequence, 1);
   EXPECT_GT(stats->disk_bytes, 0);
   EXPECT_EQ(store_->GetEntity("company/c")->name(), "c");
-  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_BOTH).size(), 2u);
+  EXPECT_EQ(AllEdges("company/a", Direction::kBoth).size(), 2u);
   EXPECT_EQ(MustApply({Company("d")}).sequence, 3);
 }
 
@@ -969,7 +974,7 @@ TEST_F(RocksDbGraphStoreTest, TraverseDepthLimitsAndCycles) {
   // Both directions, every kind, from two starts; edges once each.
   query.start_ids = {"company/c", "company/x", "company/c"};
   query.kinds.clear();
-  query.direction = v1::DIRECTION_BOTH;
+  query.direction = Direction::kBoth;
   query.max_depth = 1;
   r = store_->Traverse(query);
   EXPECT_THAT(Ids(r->entities),
@@ -979,7 +984,7 @@ TEST_F(RocksDbGraphStoreTest, TraverseDepthLimitsAndCycles) {
 
   // Inbound from d reaches a; the self-loop changes nothing.
   query.start_ids = {"company/d"};
-  query.direction = v1::DIRECTION_INBOUND;
+  query.direction = Direction::kInbound;
   query.include_edges = false;
   query.max_depth = 8;
   r = store_->Traverse(query);
@@ -1243,9 +1248,9 @@ TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
   EXPECT_EQ(stats->edge_count, kEdges);
   const int64_t last = stats->last_sequence;
   EXPECT_GT(last, kBatches + 1);
-  EXPECT_EQ(AllEdges("company/c7", v1::DIRECTION_OUTBOUND).size(),
+  EXPECT_EQ(AllEdges("company/c7", Direction::kOutbound).size(),
             static_cast<size_t>(kEdges / kEntities));
-  EXPECT_EQ(AllEdges("company/c7", v1::DIRECTION_INBOUND).size(),
+  EXPECT_EQ(AllEdges("company/c7", Direction::kInbound).size(),
             static_cast<size_t>(kEdges / kEntities));
   absl::StatusOr<std::vector<v1::Change>> changes =
       store_->ReadChanges(1, 1000, int64_t{1} << 30);
@@ -1303,7 +1308,7 @@ TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
           .ok());
   EXPECT_EQ(exported, std::vector<std::string>(keys.begin(), keys.end()));
   for (const auto& [id, degree] : out_degree) {
-    std::vector<v1::Edge> edges = AllEdges(id, v1::DIRECTION_OUTBOUND);
+    std::vector<v1::Edge> edges = AllEdges(id, Direction::kOutbound);
     ASSERT_EQ(edges.size(), static_cast<size_t>(degree)) << id;
     std::vector<std::string> listed;
     for (const v1::Edge& e : edges) {
@@ -1315,7 +1320,7 @@ TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
   // Pages of 7 across both sources.
   EdgeQuery query;
   query.entity_id = "company/c0";
-  query.direction = v1::DIRECTION_BOTH;
+  query.direction = Direction::kBoth;
   query.page_size = 7;
   size_t total = 0;
   do {
@@ -1324,9 +1329,9 @@ TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
     total += page->edges.size();
     query.page_token = page->next_page_token;
   } while (!query.page_token.empty());
-  EXPECT_EQ(total, AllEdges("company/c0", v1::DIRECTION_BOTH).size());
+  EXPECT_EQ(total, AllEdges("company/c0", Direction::kBoth).size());
   // A cascade finds the edges of both sources.
-  const size_t touching = AllEdges("company/c3", v1::DIRECTION_BOTH).size();
+  const size_t touching = AllEdges("company/c3", Direction::kBoth).size();
   ASSERT_GT(touching, 0u);
   EXPECT_EQ(MustApply({DeleteEntity("company/c3")}).cascaded_edge_deletes,
             static_cast<int>(touching));

@@ -618,7 +618,7 @@ TEST(DemoDataTest, GraphStoreAcceptsEveryRecordInOrder) {
     sequence = applied->sequence;
     ASSERT_EQ(applied->outcomes.size(), batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
-      EXPECT_EQ(applied->outcomes[i], v1::MUTATION_OUTCOME_APPLIED)
+      EXPECT_EQ(applied->outcomes[i], storage::MutationOutcome::kApplied)
           << d.files[f][i].where;
     }
   }
@@ -636,8 +636,8 @@ TEST(DemoDataTest, GraphStoreAcceptsEveryRecordInOrder) {
         (*store)->Apply(batch, "demo_data_test");
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_EQ(again->sequence, sequence) << kFiles[f] << " changed something";
-    for (v1::MutationOutcome o : again->outcomes) {
-      EXPECT_EQ(o, v1::MUTATION_OUTCOME_DUPLICATE);
+    for (storage::MutationOutcome o : again->outcomes) {
+      EXPECT_EQ(o, storage::MutationOutcome::kDuplicate);
     }
   }
 

@@ -163,11 +163,11 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
     return common::FinishUnary(context, result.status());
   }
   int applied = 0, duplicate = 0, unchanged = 0;
-  for (v1::MutationOutcome outcome : result->outcomes) {
-    response->add_outcomes(outcome);
-    applied += outcome == v1::MUTATION_OUTCOME_APPLIED;
-    duplicate += outcome == v1::MUTATION_OUTCOME_DUPLICATE;
-    unchanged += outcome == v1::MUTATION_OUTCOME_UNCHANGED;
+  for (storage::MutationOutcome outcome : result->outcomes) {
+    response->add_outcomes(OutcomeToProto(outcome));
+    applied += outcome == storage::MutationOutcome::kApplied;
+    duplicate += outcome == storage::MutationOutcome::kDuplicate;
+    unchanged += outcome == storage::MutationOutcome::kUnchanged;
   }
   mutations_->WithLabels({"applied"}).Increment(applied);
   mutations_->WithLabels({"duplicate"}).Increment(duplicate);
@@ -189,9 +189,12 @@ grpc::ServerUnaryReactor* GraphStoreService::GetEntity(
 grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
     grpc::CallbackServerContext* context, const v1::ListEdgesRequest* request,
     v1::ListEdgesResponse* response) {
+  absl::StatusOr<storage::Direction> direction =
+      DirectionFromProto(request->direction());
+  if (!direction.ok()) return Done(context, direction.status());
   storage::EdgeQuery query;
   query.entity_id = request->entity_id();
-  query.direction = request->direction();
+  query.direction = *direction;
   query.kinds = Enums<v1::Edge::Kind>(request->kinds());
   query.active_at =
       OptionalTime(request->has_active_at(), request->active_at());
@@ -208,10 +211,13 @@ grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
 grpc::ServerUnaryReactor* GraphStoreService::Traverse(
     grpc::CallbackServerContext* context, const v1::TraverseRequest* request,
     v1::TraverseResponse* response) {
+  absl::StatusOr<storage::Direction> direction =
+      DirectionFromProto(request->direction());
+  if (!direction.ok()) return Done(context, direction.status());
   storage::TraverseQuery query;
   query.start_ids.assign(request->start_ids().begin(),
                          request->start_ids().end());
-  query.direction = request->direction();
+  query.direction = *direction;
   query.kinds = Enums<v1::Edge::Kind>(request->kinds());
   query.max_depth = request->max_depth();
   query.max_entities = request->max_entities();
@@ -320,6 +326,33 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
     response->set_disk_bytes(stats->disk_bytes);
   }
   return common::FinishUnary(context, stats.status());
+}
+
+absl::StatusOr<storage::Direction> DirectionFromProto(v1::Direction direction) {
+  switch (direction) {
+    case v1::DIRECTION_UNSPECIFIED:
+    case v1::DIRECTION_OUTBOUND:
+      return storage::Direction::kOutbound;
+    case v1::DIRECTION_INBOUND:
+      return storage::Direction::kInbound;
+    case v1::DIRECTION_BOTH:
+      return storage::Direction::kBoth;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("direction: unknown direction ", direction));
+  }
+}
+
+v1::MutationOutcome OutcomeToProto(storage::MutationOutcome outcome) {
+  switch (outcome) {
+    case storage::MutationOutcome::kApplied:
+      return v1::MUTATION_OUTCOME_APPLIED;
+    case storage::MutationOutcome::kDuplicate:
+      return v1::MUTATION_OUTCOME_DUPLICATE;
+    case storage::MutationOutcome::kUnchanged:
+      return v1::MUTATION_OUTCOME_UNCHANGED;
+  }
+  return v1::MUTATION_OUTCOME_UNSPECIFIED;
 }
 
 }  // namespace georisk::graphstore

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "services/common/follow_stream.h"
@@ -23,6 +24,14 @@
 #include "storage/graph_store.h"
 
 namespace georisk::graphstore {
+
+// The RPC's direction as the store's: UNSPECIFIED means OUTBOUND.
+// Errors: INVALID_ARGUMENT "direction: unknown direction N" for a value
+// outside the enum (a newer client's). Thread-safe (pure).
+absl::StatusOr<storage::Direction> DirectionFromProto(v1::Direction direction);
+
+// The store's outcome of a mutation as the RPC's. Thread-safe (pure).
+v1::MutationOutcome OutcomeToProto(storage::MutationOutcome outcome);
 
 struct GraphStoreServiceOptions {
   // WatchChanges: changes per message, and encoded bytes per message past

@@ -46,6 +46,36 @@ v1::Mutation Supplies(const std::string& from, const std::string& to,
   return m;
 }
 
+TEST(DirectionFromProtoTest, MapsEveryDirectionAndRefusesUnknownOnes) {
+  struct Case {
+    v1::Direction in;
+    storage::Direction out;
+  };
+  for (const Case& c : {
+           Case{v1::DIRECTION_UNSPECIFIED, storage::Direction::kOutbound},
+           Case{v1::DIRECTION_OUTBOUND, storage::Direction::kOutbound},
+           Case{v1::DIRECTION_INBOUND, storage::Direction::kInbound},
+           Case{v1::DIRECTION_BOTH, storage::Direction::kBoth},
+       }) {
+    absl::StatusOr<storage::Direction> d = DirectionFromProto(c.in);
+    ASSERT_TRUE(d.ok()) << v1::Direction_Name(c.in) << ": " << d.status();
+    EXPECT_EQ(*d, c.out) << v1::Direction_Name(c.in);
+  }
+  absl::StatusOr<storage::Direction> unknown =
+      DirectionFromProto(static_cast<v1::Direction>(9));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.status().message(), "direction: unknown direction 9");
+}
+
+TEST(OutcomeToProtoTest, MapsEveryOutcome) {
+  EXPECT_EQ(OutcomeToProto(storage::MutationOutcome::kApplied),
+            v1::MUTATION_OUTCOME_APPLIED);
+  EXPECT_EQ(OutcomeToProto(storage::MutationOutcome::kDuplicate),
+            v1::MUTATION_OUTCOME_DUPLICATE);
+  EXPECT_EQ(OutcomeToProto(storage::MutationOutcome::kUnchanged),
+            v1::MUTATION_OUTCOME_UNCHANGED);
+}
+
 class GraphStoreServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
@@ -123,6 +153,12 @@ TEST_F(GraphStoreServiceTest, ApplyThenReadBack) {
   ASSERT_EQ(edges.edges_size(), 1);
   EXPECT_EQ(edges.edges(0).from_id(), "company/tsmc");
   EXPECT_EQ(edges.next_page_token(), "");
+
+  grpc::ClientContext unknown_context;
+  list.set_direction(static_cast<v1::Direction>(9));
+  grpc::Status unknown = stub_->ListEdges(&unknown_context, list, &edges);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(unknown.error_message(), "direction: unknown direction 9");
 
   grpc::ClientContext stats_context;
   v1::GetStatsResponse stats;

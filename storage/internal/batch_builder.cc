@@ -116,13 +116,13 @@ absl::Status BatchBuilder::Load(
   return MultiGet(kIdempotencyCf, &idempotency_);
 }
 
-absl::StatusOr<v1::MutationOutcome> BatchBuilder::Add(int index,
-                                                      const v1::Mutation& m) {
+absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
+                                                  const v1::Mutation& m) {
   const std::string& idempotency_key = m.idempotency_key();
   if (!idempotency_key.empty()) {
     if (idempotency_.at(idempotency_key).existed ||
         !new_idempotency_keys_.insert(idempotency_key).second) {
-      return v1::MUTATION_OUTCOME_DUPLICATE;
+      return MutationOutcome::kDuplicate;
     }
   }
   bool applied = false;
@@ -154,9 +154,9 @@ absl::StatusOr<v1::MutationOutcome> BatchBuilder::Add(int index,
   }
   if (applied) {
     ++applied_count_;
-    return v1::MUTATION_OUTCOME_APPLIED;
+    return MutationOutcome::kApplied;
   }
-  return v1::MUTATION_OUTCOME_UNCHANGED;
+  return MutationOutcome::kUnchanged;
 }
 
 void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,

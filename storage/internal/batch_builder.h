@@ -13,7 +13,7 @@
 //   BatchBuilder builder(db, cfs, sequence, commit_time, entity_ids);
 //   RETURN_IF_ERROR(builder.Load(mutations));
 //   for (int i = 0; i < n; ++i) {
-//     ASSIGN_OR_RETURN(v1::MutationOutcome o, builder.Add(i, *mutations[i]));
+//     ASSIGN_OR_RETURN(MutationOutcome o, builder.Add(i, *mutations[i]));
 //   }
 //   const bool commit = builder.applied_count() > 0;
 //   builder.Finish(commit, commit ? sequence : previous, origin, &entities,
@@ -41,9 +41,9 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "georisk/v1/graph.pb.h"
-#include "georisk/v1/graphstore.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "storage/graph_store.h"
 #include "storage/internal/column_families.h"
 #include "storage/internal/entity_id_set.h"
 #include "storage/internal/keys.h"
@@ -67,7 +67,7 @@ class BatchBuilder {
   absl::Status Load(absl::Span<const v1::Mutation* const> mutations);
 
   // Adds mutation `index` to the batch, or returns why the batch must fail.
-  absl::StatusOr<v1::MutationOutcome> Add(int index, const v1::Mutation& m);
+  absl::StatusOr<MutationOutcome> Add(int index, const v1::Mutation& m);
 
   int applied_count() const { return applied_count_; }
 

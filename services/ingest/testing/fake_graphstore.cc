@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "base/proto_time.h"
+#include "services/graphstore/graphstore_service.h"
 
 namespace georisk::ingest::testing {
 namespace {
@@ -228,7 +229,9 @@ absl::StatusOr<v1::ApplyResponse> FakeGraphStore::Apply(
   v1::ApplyResponse response;
   response.set_sequence(result->sequence);
   *response.mutable_commit_time() = base::ToProtoTime(result->commit_time);
-  for (v1::MutationOutcome o : result->outcomes) response.add_outcomes(o);
+  for (storage::MutationOutcome o : result->outcomes) {
+    response.add_outcomes(graphstore::OutcomeToProto(o));
+  }
   response.set_cascaded_edge_deletes(result->cascaded_edge_deletes);
   return response;
 }

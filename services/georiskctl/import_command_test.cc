@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -22,12 +23,12 @@
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
 #include "services/ingest/ingest_service.h"
-#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/graphstore_harness.h"
 
 namespace georisk::cli {
 namespace {
 
-using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::GraphStoreHarness;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -55,21 +56,14 @@ std::vector<std::string> Lines(const std::string& path) {
 class ImportCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int n = 0;
-    dir_ = absl::StrCat(::testing::TempDir(), "/import", n++);
-    ASSERT_EQ(system(("mkdir -p " + dir_).c_str()), 0);
-    auto fake = FakeGraphStore::Create(dir_ + "/graph");
+    dir_ = base::testing::MakeTempDir("import");
+    auto fake = GraphStoreHarness::Create(dir_);
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = std::move(*fake);
-    grpc::ServerBuilder gs_builder;
-    gs_builder.RegisterService(fake_->service());
-    graphstore_server_ = gs_builder.BuildAndStart();
     ingest::IngestServiceOptions options;
     options.session.batch_size = 50;
     service_ = std::make_unique<ingest::IngestService>(
-        v1::GraphStore::NewStub(
-            graphstore_server_->InProcessChannel(grpc::ChannelArguments())),
-        options, &registry_);
+        fake_->NewStub(), options, &registry_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -84,8 +78,7 @@ class ImportCommandTest : public ::testing::Test {
     service_->Shutdown();
     server_->Shutdown();
     server_->Wait();
-    graphstore_server_->Shutdown();
-    graphstore_server_->Wait();
+    if (fake_) fake_->Shutdown();
   }
 
   std::string Write(const std::string& name, const std::string& contents) {
@@ -118,8 +111,7 @@ class ImportCommandTest : public ::testing::Test {
 
   std::string dir_;
   common::MetricsRegistry registry_;
-  std::unique_ptr<FakeGraphStore> fake_;
-  std::unique_ptr<grpc::Server> graphstore_server_;
+  std::unique_ptr<GraphStoreHarness> fake_;
   std::unique_ptr<ingest::IngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;

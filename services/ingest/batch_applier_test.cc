@@ -6,17 +6,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/graphstore_harness.h"
 #include "services/ingest/testing/records.h"
 
 namespace georisk::ingest {
 namespace {
 
 using ::georisk::ingest::testing::Company;
-using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::GraphStoreHarness;
 using ::georisk::ingest::testing::Owns;
 using ::georisk::ingest::testing::WithKey;
 using ::testing::Each;
@@ -27,9 +28,8 @@ using ::testing::Le;
 class BatchApplierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int n = 0;
-    auto fake = FakeGraphStore::Create(
-        absl::StrCat(::testing::TempDir(), "/applier", n++));
+    auto fake =
+        GraphStoreHarness::Create(base::testing::MakeTempDir("applier"));
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = std::move(*fake);
     client_ = fake_->NewClient();
@@ -61,7 +61,7 @@ class BatchApplierTest : public ::testing::Test {
 
   common::MetricsRegistry registry_;
   IngestMetrics metrics_{&registry_};
-  std::unique_ptr<FakeGraphStore> fake_;
+  std::unique_ptr<GraphStoreHarness> fake_;
   std::unique_ptr<GraphStoreClient> client_;
   ApplierOptions options_;
   std::vector<PendingRecord> records_;

@@ -9,20 +9,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/graphstore_harness.h"
 #include "services/ingest/testing/records.h"
 
 namespace georisk::ingest {
 namespace {
 
 using ::georisk::ingest::testing::Company;
-using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::GraphStoreHarness;
 using ::georisk::ingest::testing::Listing;
 using ::georisk::ingest::testing::Owns;
 using ::testing::HasSubstr;
@@ -30,15 +31,10 @@ using ::testing::HasSubstr;
 class IngestServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int n = 0;
-    auto fake = FakeGraphStore::Create(
-        absl::StrCat(::testing::TempDir(), "/service", n++));
+    auto fake =
+        GraphStoreHarness::Create(base::testing::MakeTempDir("service"));
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = std::move(*fake);
-    grpc::ServerBuilder gs_builder;
-    gs_builder.RegisterService(fake_->service());
-    graphstore_server_ = gs_builder.BuildAndStart();
-    ASSERT_NE(graphstore_server_, nullptr);
     options_.session.batch_size = 100;
     options_.applier.initial_backoff = absl::Milliseconds(1);
     options_.applier.max_backoff = absl::Milliseconds(10);
@@ -46,9 +42,7 @@ class IngestServiceTest : public ::testing::Test {
 
   void StartIngest() {
     service_ = std::make_unique<IngestService>(
-        v1::GraphStore::NewStub(
-            graphstore_server_->InProcessChannel(grpc::ChannelArguments())),
-        options_, &registry_);
+        fake_->NewStub(), options_, &registry_);
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -64,10 +58,7 @@ class IngestServiceTest : public ::testing::Test {
       server_->Wait();
     }
     service_.reset();
-    if (graphstore_server_) {
-      graphstore_server_->Shutdown();
-      graphstore_server_->Wait();
-    }
+    if (fake_) fake_->Shutdown();
   }
 
   // Streams `records` in messages of `per_message`; returns the call's
@@ -103,8 +94,7 @@ class IngestServiceTest : public ::testing::Test {
 
   common::MetricsRegistry registry_;
   IngestServiceOptions options_;
-  std::unique_ptr<FakeGraphStore> fake_;
-  std::unique_ptr<grpc::Server> graphstore_server_;
+  std::unique_ptr<GraphStoreHarness> fake_;
   std::unique_ptr<IngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Ingest::Stub> stub_;
@@ -143,7 +133,7 @@ TEST_F(IngestServiceTest, FlowControlBoundsRecordsInFlight) {
                      "Records received and not yet acknowledged by "
                      "graphstore.")
            .WithLabels({});
-  fake_->OnApply([&](const v1::ApplyRequest&) {
+  fake_->OnApply([&](absl::Span<const v1::Mutation* const>) {
     double v = in_flight->Value();
     double p = peak.load();
     while (v > p && !peak.compare_exchange_weak(p, v)) {

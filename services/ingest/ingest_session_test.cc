@@ -5,18 +5,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
 #include "base/proto_time.h"
-#include "services/ingest/testing/fake_graphstore.h"
+#include "services/ingest/testing/graphstore_harness.h"
 #include "services/ingest/testing/records.h"
 
 namespace georisk::ingest {
 namespace {
 
 using ::georisk::ingest::testing::Company;
-using ::georisk::ingest::testing::FakeGraphStore;
+using ::georisk::ingest::testing::GraphStoreHarness;
 using ::georisk::ingest::testing::Listing;
 using ::georisk::ingest::testing::Owns;
 using ::georisk::ingest::testing::WithKey;
@@ -28,9 +29,8 @@ const absl::Time kNow = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01
 class IngestSessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int n = 0;
-    auto fake = FakeGraphStore::Create(
-        absl::StrCat(::testing::TempDir(), "/session", n++));
+    auto fake =
+        GraphStoreHarness::Create(base::testing::MakeTempDir("session"));
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = std::move(*fake);
     client_ = fake_->NewClient();
@@ -68,7 +68,7 @@ class IngestSessionTest : public ::testing::Test {
 
   common::MetricsRegistry registry_;
   IngestMetrics metrics_{&registry_};
-  std::unique_ptr<FakeGraphStore> fake_;
+  std::unique_ptr<GraphStoreHarness> fake_;
   std::unique_ptr<GraphStoreClient> client_;
   SessionOptions options_;
   Cancellation cancel_;

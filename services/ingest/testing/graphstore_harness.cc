@@ -1,0 +1,61 @@
+#include "services/ingest/testing/graphstore_harness.h"
+
+#include <memory>
+#include <utility>
+
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace georisk::ingest::testing {
+
+absl::StatusOr<std::unique_ptr<GraphStoreHarness>> GraphStoreHarness::Create(
+    const std::string& dir) {
+  storage::RocksDbGraphStoreOptions options;
+  options.path = dir + "/graph";
+  options.sync = false;
+  absl::StatusOr<std::unique_ptr<storage::RocksDbGraphStore>> store =
+      storage::RocksDbGraphStore::Open(options);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<GraphStoreHarness> harness(
+      new GraphStoreHarness(std::move(*store)));
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&harness->service_);
+  harness->server_ = builder.BuildAndStart();
+  if (harness->server_ == nullptr) {
+    return absl::InternalError("the graphstore test server did not start");
+  }
+  return harness;
+}
+
+GraphStoreHarness::GraphStoreHarness(
+    std::unique_ptr<storage::RocksDbGraphStore> store)
+    : store_(std::move(store)),
+      faults_(store_.get()),
+      service_(&faults_, {}, &registry_) {}
+
+GraphStoreHarness::~GraphStoreHarness() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> GraphStoreHarness::Channel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+std::unique_ptr<v1::GraphStore::Stub> GraphStoreHarness::NewStub() {
+  return v1::GraphStore::NewStub(Channel());
+}
+
+std::unique_ptr<GraphStoreClient> GraphStoreHarness::NewClient() {
+  return NewGrpcGraphStoreClient(NewStub());
+}
+
+void GraphStoreHarness::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  faults_.ReleaseDelays();
+  service_.Shutdown();
+  if (server_ != nullptr) {
+    server_->Shutdown();
+    server_->Wait();
+  }
+}
+
+}  // namespace georisk::ingest::testing

@@ -23,6 +23,7 @@
 
 #include "absl/time/time.h"
 #include "georisk/v1/graph.pb.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/model.pb.h"
 #include "services/scorer/model/engine.h"
 
@@ -35,40 +36,23 @@ absl::Time DefaultAsOf();
 // The default model with a tighter tolerance (1e-13), for exact checks.
 v1::ModelConfig TestConfig();
 
-v1::Entity Company(const std::string& id, const std::string& country);
-v1::Entity Facility(const std::string& id, const std::string& country);
+// Record and mutation builders (domain/testing/builders.h).
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Supplies;
+using ::georisk::domain::testing::Operates;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Window;
+using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::Revoked;
+using ::georisk::domain::testing::Destination;
+using ::georisk::domain::testing::Tariff;
+using ::georisk::domain::testing::Tension;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::DeleteEdge;
+using ::georisk::domain::testing::DeleteSignal;
 
-v1::Edge Supplies(const std::string& from, const std::string& to,
-                  double dependency, const std::string& product = "8542");
-v1::Edge Operates(const std::string& company, const std::string& facility,
-                  double capacity_share);
-v1::Edge Owns(const std::string& parent, const std::string& child,
-              double share);
-v1::Edge Window(v1::Edge e, absl::Time from, absl::Time until);
-
-v1::Signal Listing(const std::string& id, const std::string& authority,
-                   const std::vector<std::string>& targets, double severity);
-v1::Signal Revoked(const std::string& id, const std::string& authority,
-                   const std::vector<std::string>& facilities,
-                   double severity);
-v1::Signal Destination(const std::string& id, const std::string& authority,
-                       const std::vector<std::string>& countries,
-                       const std::vector<std::string>& products,
-                       double severity);
-v1::Signal Tariff(const std::string& id, const std::string& programme,
-                  const std::string& importer, const std::string& origin,
-                  const std::string& hs_prefix, double rate);
-v1::Signal Tension(const std::string& id, double level,
-                   const std::vector<std::pair<std::string, double>>& weights =
-                       {});
-v1::Signal Window(v1::Signal s, absl::Time from, absl::Time until);
-
-v1::Mutation Upsert(const v1::Entity& e);
-v1::Mutation Upsert(const v1::Edge& e);
-v1::Mutation Upsert(const v1::Signal& s);
-v1::Mutation DeleteEntity(const std::string& id);
-v1::Mutation DeleteEdge(const v1::Edge& e);
-v1::Mutation DeleteSignal(const std::string& id);
 v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations);
 
 struct Graph {

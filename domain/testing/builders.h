@@ -1,0 +1,69 @@
+// File: domain/testing/builders.h
+//
+// One-line builders of the graph's records for tests: entities, edges and
+// signals (graph.proto) with the fields a valid record needs, and the
+// mutations that upsert or delete them. Ids are whole ("company/tsmc"); an
+// entity's name is its id after the '/', every record's source is "test".
+// Test-only.
+//
+// Example:
+//
+//   using namespace ::georisk::domain::testing;
+//   std::vector<v1::Mutation> batch = {
+//       Upsert(Company("company/tsmc", "TW")),
+//       Upsert(Company("company/apple", "US")),
+//       Upsert(Supplies("company/tsmc", "company/apple", 0.6)),
+//       WithKey(Upsert(Listing("signal/l", "US-BIS", {"company/tsmc"}, 0.9)),
+//               "import-1:3"),
+//   };
+//
+// Thread safety: pure functions. Every builder returns a new record.
+#ifndef GEORISK_DOMAIN_TESTING_BUILDERS_H_
+#define GEORISK_DOMAIN_TESTING_BUILDERS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "georisk/v1/graph.pb.h"
+
+namespace georisk::domain::testing {
+
+v1::Entity Company(const std::string& id, const std::string& country);
+v1::Entity Facility(const std::string& id, const std::string& country);
+
+v1::Edge Supplies(const std::string& from, const std::string& to,
+                  double dependency, const std::string& product = "8542");
+v1::Edge Operates(const std::string& company, const std::string& facility,
+                  double capacity_share);
+v1::Edge Owns(const std::string& parent, const std::string& child,
+              double share);
+v1::Edge Window(v1::Edge e, absl::Time from, absl::Time until);
+
+v1::Signal Listing(const std::string& id, const std::string& authority,
+                   const std::vector<std::string>& targets, double severity);
+v1::Signal Revoked(const std::string& id, const std::string& authority,
+                   const std::vector<std::string>& facilities, double severity);
+v1::Signal Destination(const std::string& id, const std::string& authority,
+                       const std::vector<std::string>& countries,
+                       const std::vector<std::string>& products,
+                       double severity);
+v1::Signal Tariff(const std::string& id, const std::string& programme,
+                  const std::string& importer, const std::string& origin,
+                  const std::string& hs_prefix, double rate);
+v1::Signal Tension(
+    const std::string& id, double level,
+    const std::vector<std::pair<std::string, double>>& weights = {});
+v1::Signal Window(v1::Signal s, absl::Time from, absl::Time until);
+
+v1::Mutation Upsert(const v1::Entity& e);
+v1::Mutation Upsert(const v1::Edge& e);
+v1::Mutation Upsert(const v1::Signal& s);
+v1::Mutation DeleteEntity(const std::string& id);
+v1::Mutation DeleteEdge(const v1::Edge& e);
+v1::Mutation DeleteSignal(const std::string& id);
+
+}  // namespace georisk::domain::testing
+
+#endif  // GEORISK_DOMAIN_TESTING_BUILDERS_H_

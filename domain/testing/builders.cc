@@ -192,4 +192,14 @@ v1::Mutation DeleteSignal(const std::string& id) {
   return m;
 }
 
+v1::Mutation WithKey(v1::Mutation m, const std::string& key) {
+  m.set_idempotency_key(key);
+  return m;
+}
+
+v1::Signal WithSource(v1::Signal s, const std::string& source) {
+  s.set_source(source);
+  return s;
+}
+
 }  // namespace georisk::domain::testing

@@ -30,7 +30,7 @@
 
 namespace georisk::domain::testing {
 
-v1::Entity Company(const std::string& id, const std::string& country);
+v1::Entity Company(const std::string& id, const std::string& country = "TW");
 v1::Entity Facility(const std::string& id, const std::string& country);
 
 v1::Edge Supplies(const std::string& from, const std::string& to,
@@ -63,6 +63,10 @@ v1::Mutation Upsert(const v1::Signal& s);
 v1::Mutation DeleteEntity(const std::string& id);
 v1::Mutation DeleteEdge(const v1::Edge& e);
 v1::Mutation DeleteSignal(const std::string& id);
+// `m` with idempotency key `key`.
+v1::Mutation WithKey(v1::Mutation m, const std::string& key);
+// `s` with source `source` (the builders set "test").
+v1::Signal WithSource(v1::Signal s, const std::string& source);
 
 }  // namespace georisk::domain::testing
 

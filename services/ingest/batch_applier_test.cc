@@ -7,19 +7,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
 #include "services/ingest/testing/graphstore_harness.h"
-#include "services/ingest/testing/records.h"
 
 namespace georisk::ingest {
 namespace {
 
-using ::georisk::ingest::testing::Company;
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithKey;
 using ::georisk::ingest::testing::GraphStoreHarness;
-using ::georisk::ingest::testing::Owns;
-using ::georisk::ingest::testing::WithKey;
 using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -68,28 +69,30 @@ class BatchApplierTest : public ::testing::Test {
 };
 
 TEST_F(BatchApplierTest, AppliesAndReportsOutcomes) {
-  BatchResult r = Apply({Company("company/a"), Company("company/b")});
+  BatchResult r =
+      Apply({Upsert(Company("company/a")), Upsert(Company("company/b"))});
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED",
                                        "1:MUTATION_OUTCOME_APPLIED"));
   EXPECT_EQ(r.last_sequence, 1);
   EXPECT_TRUE(records_[0].mutation.has_upsert_entity())
       << "records are given back";
-  r = Apply({Company("company/a"), WithKey(Company("company/c"), "k")});
+  r = Apply({Upsert(Company("company/a")),
+             WithKey(Upsert(Company("company/c")), "k")});
   EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_UNCHANGED",
                                        "1:MUTATION_OUTCOME_APPLIED"));
-  r = Apply({WithKey(Company("company/c", "KR"), "k")});
+  r = Apply({WithKey(Upsert(Company("company/c", "KR")), "k")});
   EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_DUPLICATE"));
   EXPECT_EQ(r.last_sequence, 2) << "nothing changed: the last sequence";
 }
 
 TEST_F(BatchApplierTest, IsolatesWhatGraphStoreRejectsAndKeepsTheRest) {
   BatchResult r = Apply({
-      Company("company/a"),
-      Owns("company/a", "company/missing", 0.5),
-      Company("company/b"),
-      Owns("company/b", "company/gone", 0.5),
-      Owns("company/a", "company/b", 0.5),
+      Upsert(Company("company/a")),
+      Upsert(Owns("company/a", "company/missing", 0.5)),
+      Upsert(Company("company/b")),
+      Upsert(Owns("company/b", "company/gone", 0.5)),
+      Upsert(Owns("company/a", "company/b", 0.5)),
   });
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(
@@ -105,9 +108,10 @@ TEST_F(BatchApplierTest, IsolatesWhatGraphStoreRejectsAndKeepsTheRest) {
 
 TEST_F(BatchApplierTest, KeepsOrderAcrossTheSplit) {
   // The first edge comes before its endpoint; the second after it.
-  BatchResult r =
-      Apply({Company("company/x"), Owns("company/x", "company/y", 0.5),
-             Company("company/y"), Owns("company/x", "company/y", 0.6)});
+  BatchResult r = Apply({Upsert(Company("company/x")),
+                         Upsert(Owns("company/x", "company/y", 0.5)),
+                         Upsert(Company("company/y")),
+                         Upsert(Owns("company/x", "company/y", 0.6))});
   EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED",
                                        HasSubstr("1:upsert_edge.to_id:"),
                                        "2:MUTATION_OUTCOME_APPLIED",
@@ -116,22 +120,24 @@ TEST_F(BatchApplierTest, KeepsOrderAcrossTheSplit) {
 
 TEST_F(BatchApplierTest, BisectsWhenTheErrorNamesNoRecord) {
   fake_->FailNextApplies(1, absl::InvalidArgumentError("something is off"));
-  BatchResult r = Apply({Company("company/a"), Company("company/b"),
-                         Company("company/c"), Company("company/d")});
+  BatchResult r =
+      Apply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")), Upsert(Company("company/d"))});
   ASSERT_TRUE(r.status.ok());
   EXPECT_THAT(Describe(r), Each(HasSubstr("APPLIED")));
   EXPECT_THAT(fake_->batch_sizes(), ElementsAre(4, 2, 2));
   // A record that fails alone is rejected with the message as it came.
   fake_->FailAllApplies(absl::InvalidArgumentError("no"));
-  r = Apply({Company("company/e"), Company("company/f")});
+  r = Apply({Upsert(Company("company/e")), Upsert(Company("company/f"))});
   EXPECT_THAT(Describe(r), ElementsAre("0::no", "1::no"));
 }
 
 TEST_F(BatchApplierTest, SplitsBatchesTooLargeForTheServer) {
   fake_->SetMaxBatch(2);
   BatchResult r =
-      Apply({Company("company/a"), Company("company/b"), Company("company/c"),
-             Company("company/d"), Company("company/e")});
+      Apply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")), Upsert(Company("company/d")),
+             Upsert(Company("company/e"))});
   ASSERT_TRUE(r.status.ok());
   EXPECT_THAT(Describe(r), Each(HasSubstr("APPLIED")));
   EXPECT_THAT(fake_->batch_sizes(), ElementsAre(5, 2, 3, 1, 2));
@@ -139,11 +145,11 @@ TEST_F(BatchApplierTest, SplitsBatchesTooLargeForTheServer) {
 
 TEST_F(BatchApplierTest, RetriesUnavailableAndDeadlineExceeded) {
   fake_->FailNextApplies(2, absl::UnavailableError("graphstore restarting"));
-  BatchResult r = Apply({Company("company/a")});
+  BatchResult r = Apply({Upsert(Company("company/a"))});
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED"));
   fake_->FailNextApplies(1, absl::DeadlineExceededError("slow"));
-  r = Apply({Company("company/b")});
+  r = Apply({Upsert(Company("company/b"))});
   EXPECT_THAT(Describe(r), ElementsAre("0:MUTATION_OUTCOME_APPLIED"));
   EXPECT_EQ(metrics_.retries->Value(), 3);
   EXPECT_EQ(fake_->apply_calls(), 5);
@@ -153,7 +159,8 @@ TEST_F(BatchApplierTest, GivesUpAfterTheRetryDeadline) {
   options_.retry_deadline = absl::Milliseconds(100);
   fake_->FailAllApplies(absl::UnavailableError("connection refused"));
   const absl::Time start = absl::Now();
-  BatchResult r = Apply({Company("company/a"), Company("company/b")});
+  BatchResult r =
+      Apply({Upsert(Company("company/a")), Upsert(Company("company/b"))});
   EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status.message(),
               HasSubstr("graphstore unavailable for 100ms (last error: "
@@ -169,7 +176,7 @@ TEST_F(BatchApplierTest, EachCallHasADeadline) {
   options_.retry_deadline = absl::Milliseconds(200);
   fake_->SetApplyDelay(absl::Seconds(10));
   const absl::Time start = absl::Now();
-  BatchResult r = Apply({Company("company/a")});
+  BatchResult r = Apply({Upsert(Company("company/a"))});
   EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status.message(), HasSubstr("DEADLINE_EXCEEDED"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
@@ -177,7 +184,7 @@ TEST_F(BatchApplierTest, EachCallHasADeadline) {
 
 TEST_F(BatchApplierTest, OtherErrorsStopAtOnce) {
   fake_->FailAllApplies(absl::InternalError("disk on fire"));
-  BatchResult r = Apply({Company("company/a")});
+  BatchResult r = Apply({Upsert(Company("company/a"))});
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(fake_->apply_calls(), 1);
   EXPECT_EQ(metrics_.retries->Value(), 0);
@@ -193,7 +200,7 @@ TEST_F(BatchApplierTest, CancellationCutsTheBackoffShort) {
     cancel.Cancel();
   });
   const absl::Time start = absl::Now();
-  BatchResult r = Apply({Company("company/a")}, &cancel);
+  BatchResult r = Apply({Upsert(Company("company/a"))}, &cancel);
   canceller.join();
   EXPECT_EQ(r.status.code(), absl::StatusCode::kCancelled);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));

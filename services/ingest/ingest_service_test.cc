@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/server.h"
@@ -17,15 +18,16 @@
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
 #include "services/ingest/testing/graphstore_harness.h"
-#include "services/ingest/testing/records.h"
 
 namespace georisk::ingest {
 namespace {
 
-using ::georisk::ingest::testing::Company;
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithSource;
 using ::georisk::ingest::testing::GraphStoreHarness;
-using ::georisk::ingest::testing::Listing;
-using ::georisk::ingest::testing::Owns;
 using ::testing::HasSubstr;
 
 class IngestServiceTest : public ::testing::Test {
@@ -41,8 +43,8 @@ class IngestServiceTest : public ::testing::Test {
   }
 
   void StartIngest() {
-    service_ = std::make_unique<IngestService>(
-        fake_->NewStub(), options_, &registry_);
+    service_ =
+        std::make_unique<IngestService>(fake_->NewStub(), options_, &registry_);
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -86,8 +88,9 @@ class IngestServiceTest : public ::testing::Test {
   static std::vector<v1::Mutation> Companies(int n, int bad_every = 0) {
     std::vector<v1::Mutation> out;
     for (int i = 0; i < n; ++i) {
-      out.push_back(Company(absl::StrCat("company/c", i),
-                            bad_every && i % bad_every == 0 ? "XX" : "TW"));
+      out.push_back(
+          Upsert(Company(absl::StrCat("company/c", i),
+                         bad_every && i % bad_every == 0 ? "XX" : "TW")));
     }
     return out;
   }
@@ -168,10 +171,11 @@ TEST_F(IngestServiceTest, TooManyCallsAtOnceIsResourceExhausted) {
   auto first = stub_->Ingest(&first_context, &first_response);
   ASSERT_TRUE(first->Write(v1::IngestRequest()));
   // Wait until the first call is admitted.
-  common::Gauge* streams = &registry_
-                        .AddGauge("georisk_ingest_streams",
-                                  "Ingest and IngestBatch calls in progress.")
-                        .WithLabels({});
+  common::Gauge* streams =
+      &registry_
+           .AddGauge("georisk_ingest_streams",
+                     "Ingest and IngestBatch calls in progress.")
+           .WithLabels({});
   for (int i = 0; i < 500 && streams->Value() < 1; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -212,7 +216,8 @@ TEST_F(IngestServiceTest, IngestBatchRunsThePipelineAndIsBounded) {
   StartIngest();
   v1::IngestBatchRequest request;
   for (const v1::Mutation& m : Companies(10, 5)) *request.add_records() = m;
-  *request.add_records() = Listing("signal/x", "company/c1", "src");
+  *request.add_records() = Upsert(
+      WithSource(Listing("signal/x", "US-BIS", {"company/c1"}, 0.8), "src"));
   {
     grpc::ClientContext context;
     v1::IngestBatchResponse response;
@@ -242,11 +247,15 @@ TEST_F(IngestServiceTest, IngestBatchSnapshot) {
     EXPECT_TRUE(stub_->IngestBatch(&context, request, &response).ok());
     return response.summary();
   };
-  batch({Listing("signal/a", "company/a", "s"),
-         Listing("signal/b", "company/b", "s")},
+  batch({Upsert(WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8),
+                           "s")),
+         Upsert(WithSource(Listing("signal/b", "US-BIS", {"company/b"}, 0.8),
+                           "s"))},
         "");
   const v1::IngestSummary s =
-      batch({Listing("signal/a", "company/a", "s")}, "s");
+      batch({Upsert(WithSource(
+                Listing("signal/a", "US-BIS", {"company/a"}, 0.8), "s"))},
+            "s");
   EXPECT_EQ(s.duplicates(), 1);
   EXPECT_EQ(s.ended(), 1);
 }
@@ -259,17 +268,19 @@ TEST_F(IngestServiceTest, SnapshotEndsEdgesOfTheSourceNoLongerPresent) {
   StartIngest();
   auto owns = [](const std::string& from, const std::string& to,
                  const std::string& source) {
-    v1::Mutation m = Owns(from, to, 0.6);
+    v1::Mutation m = Upsert(Owns(from, to, 0.6));
     m.mutable_upsert_edge()->set_source(source);
     return m;
   };
   v1::IngestSummary summary;
-  ASSERT_TRUE(Stream({Company("company/a"), Company("company/b"),
-                      Company("company/c"), owns("company/a", "company/b", "os"),
-                      owns("company/a", "company/c", "os"),
-                      owns("company/b", "company/c", "other")},
-                     10, &summary)
-                  .ok());
+  ASSERT_TRUE(
+      Stream(
+          {Upsert(Company("company/a")), Upsert(Company("company/b")),
+           Upsert(Company("company/c")), owns("company/a", "company/b", "os"),
+           owns("company/a", "company/c", "os"),
+           owns("company/b", "company/c", "other")},
+          10, &summary)
+          .ok());
   ASSERT_EQ(summary.accepted(), 6);
 
   v1::IngestOptions snapshot;

@@ -5,22 +5,24 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
-#include "base/proto_time.h"
 #include "services/ingest/testing/graphstore_harness.h"
-#include "services/ingest/testing/records.h"
 
 namespace georisk::ingest {
 namespace {
 
-using ::georisk::ingest::testing::Company;
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithKey;
+using ::georisk::domain::testing::WithSource;
 using ::georisk::ingest::testing::GraphStoreHarness;
-using ::georisk::ingest::testing::Listing;
-using ::georisk::ingest::testing::Owns;
-using ::georisk::ingest::testing::WithKey;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -88,13 +90,13 @@ TEST_F(IngestSessionTest, GoodRecordsLandAroundBadOnes) {
   for (int i = 0; i < 1000; ++i) {
     const std::string id = absl::StrCat("company/c", i);
     if (i % 100 == 7) {
-      records.push_back(Company(id, "XX"));  // Rejected by ingest.
+      records.push_back(Upsert(Company(id, "XX")));  // Rejected by ingest.
     } else if (i % 100 == 50) {
       // Rejected by graphstore: the owner does not exist.
       records.push_back(
-          Owns(absl::StrCat("company/nobody", i), "company/c0", 0.1));
+          Upsert(Owns(absl::StrCat("company/nobody", i), "company/c0", 0.1)));
     } else {
-      records.push_back(Company(id, " tw "));
+      records.push_back(Upsert(Company(id, " tw ")));
     }
   }
   const v1::IngestSummary s = Run(records);
@@ -120,7 +122,7 @@ TEST_F(IngestSessionTest, GoodRecordsLandAroundBadOnes) {
 TEST_F(IngestSessionTest, ReplayChangesNothingAndCountsDuplicates) {
   std::vector<v1::Mutation> records;
   for (int i = 0; i < 250; ++i) {
-    records.push_back(Company(absl::StrCat("company/c", i)));
+    records.push_back(Upsert(Company(absl::StrCat("company/c", i))));
     if (i % 2) {
       records.back() = WithKey(records.back(), absl::StrCat("key-", i));
     }
@@ -142,20 +144,20 @@ TEST_F(IngestSessionTest, BatchesBySizeAndBytes) {
   options_.batch_size = 10;
   std::vector<v1::Mutation> records;
   for (int i = 0; i < 35; ++i) {
-    records.push_back(Company(absl::StrCat("company/c", i)));
+    records.push_back(Upsert(Company(absl::StrCat("company/c", i))));
   }
   Run(records, {}, nullptr, 35);
   EXPECT_THAT(fake_->batch_sizes(), ElementsAre(10, 10, 10, 5));
   options_.max_batch_bytes = 1;  // Every record is a batch of its own.
-  Run({Company("company/x"), Company("company/y")});
+  Run({Upsert(Company("company/x")), Upsert(Company("company/y"))});
   EXPECT_THAT(fake_->batch_sizes(), ElementsAre(10, 10, 10, 5, 1, 1));
 }
 
 TEST_F(IngestSessionTest, DryRunWritesNothing) {
   v1::IngestOptions dry;
   dry.set_dry_run(true);
-  const v1::IngestSummary s =
-      Run({Company("company/a"), Company("company/b", "XX")}, dry);
+  const v1::IngestSummary s = Run(
+      {Upsert(Company("company/a")), Upsert(Company("company/b", "XX"))}, dry);
   EXPECT_EQ(s.accepted(), 1);
   EXPECT_EQ(s.rejected(), 1);
   EXPECT_EQ(fake_->apply_calls(), 0);
@@ -165,9 +167,10 @@ TEST_F(IngestSessionTest, DryRunWritesNothing) {
 
 TEST_F(IngestSessionTest, OwnershipAboveOneIsAWarningNotARejection) {
   const v1::IngestSummary s =
-      Run({Company("company/p1"), Company("company/p2"), Company("company/c"),
-           Owns("company/p1", "company/c", 0.6),
-           Owns("company/p2", "company/c", 0.5)});
+      Run({Upsert(Company("company/p1")), Upsert(Company("company/p2")),
+           Upsert(Company("company/c")),
+           Upsert(Owns("company/p1", "company/c", 0.6)),
+           Upsert(Owns("company/p2", "company/c", 0.5))});
   EXPECT_EQ(s.accepted(), 5);
   EXPECT_EQ(s.rejected(), 0);
   ASSERT_EQ(s.warnings_size(), 1);
@@ -178,7 +181,7 @@ TEST_F(IngestSessionTest, OwnershipAboveOneIsAWarningNotARejection) {
 }
 
 TEST_F(IngestSessionTest, RejectsUnknownFieldsFromNewerClients) {
-  v1::Mutation m = Company("company/a");
+  v1::Mutation m = Upsert(Company("company/a"));
   m.mutable_upsert_entity()
       ->GetReflection()
       ->MutableUnknownFields(m.mutable_upsert_entity())
@@ -190,7 +193,7 @@ TEST_F(IngestSessionTest, RejectsUnknownFieldsFromNewerClients) {
 
 TEST_F(IngestSessionTest, TooManyRejectionsStopTheStream) {
   options_.max_rejections = 5;
-  std::vector<v1::Mutation> records(20, Company("company/a", "XX"));
+  std::vector<v1::Mutation> records(20, Upsert(Company("company/a", "XX")));
   absl::Status status;
   Run(records, {}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
@@ -211,20 +214,30 @@ TEST_F(IngestSessionTest, SnapshotEndsWhatDisappeared) {
   const std::string source = "trade.gov/csl:EL";
   v1::IngestOptions snapshot;
   snapshot.set_snapshot_source(source);
-  v1::Mutation other = Listing("signal/other", "company/x", "elsewhere");
-  v1::Mutation future = Listing("signal/future", "company/x", source);
+  v1::Mutation other = Upsert(WithSource(
+      Listing("signal/other", "US-BIS", {"company/x"}, 0.8), "elsewhere"));
+  v1::Mutation future = Upsert(WithSource(
+      Listing("signal/future", "US-BIS", {"company/x"}, 0.8), source));
   *future.mutable_upsert_signal()->mutable_effective_from() =
       base::ToProtoTime(kNow + absl::Hours(24 * 30));
-  EXPECT_EQ(Run({Listing("signal/a", "company/a", source),
-                 Listing("signal/b", "company/b", source),
-                 Listing("signal/c", "company/c", source), other, future})
-                .accepted(),
-            5);
+  EXPECT_EQ(
+      Run({Upsert(WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8),
+                             source)),
+           Upsert(WithSource(Listing("signal/b", "US-BIS", {"company/b"}, 0.8),
+                             source)),
+           Upsert(WithSource(Listing("signal/c", "US-BIS", {"company/c"}, 0.8),
+                             source)),
+           other, future})
+          .accepted(),
+      5);
 
   // b is gone, and so is the future one; c, a stay.
-  v1::IngestSummary s = Run({Listing("signal/a", "company/a", source),
-                             Listing("signal/c", "company/c", source)},
-                            snapshot);
+  v1::IngestSummary s =
+      Run({Upsert(WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8),
+                             source)),
+           Upsert(WithSource(Listing("signal/c", "US-BIS", {"company/c"}, 0.8),
+                             source))},
+          snapshot);
   EXPECT_EQ(s.duplicates(), 2);
   EXPECT_EQ(s.ended(), 2);
   EXPECT_EQ(s.last_sequence(), LastSequence());
@@ -257,8 +270,10 @@ TEST_F(IngestSessionTest, SnapshotEndsWhatDisappeared) {
 
   // The same snapshot again ends nothing more.
   const int64_t before = LastSequence();
-  s = Run({Listing("signal/a", "company/a", source),
-           Listing("signal/c", "company/c", source)},
+  s = Run({Upsert(WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8),
+                             source)),
+           Upsert(WithSource(Listing("signal/c", "US-BIS", {"company/c"}, 0.8),
+                             source))},
           snapshot);
   EXPECT_EQ(s.ended(), 0);
   EXPECT_EQ(LastSequence(), before);
@@ -266,20 +281,25 @@ TEST_F(IngestSessionTest, SnapshotEndsWhatDisappeared) {
 
 TEST_F(IngestSessionTest, SnapshotDryRunCountsOnly) {
   const std::string source = "s";
-  Run({Listing("signal/a", "company/a", source),
-       Listing("signal/b", "company/b", source)});
+  Run({Upsert(WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8),
+                         source)),
+       Upsert(WithSource(Listing("signal/b", "US-BIS", {"company/b"}, 0.8),
+                         source))});
   const int64_t before = LastSequence();
   v1::IngestOptions o;
   o.set_snapshot_source(source);
   o.set_dry_run(true);
   const v1::IngestSummary s =
-      Run({Listing("signal/a", "company/a", source)}, o);
+      Run({Upsert(WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8),
+                             source))},
+          o);
   EXPECT_EQ(s.ended(), 1);
   EXPECT_EQ(LastSequence(), before);
 }
 
 TEST_F(IngestSessionTest, EmptySnapshotEndsNothing) {
-  Run({Listing("signal/a", "company/a", "s")});
+  Run({Upsert(
+      WithSource(Listing("signal/a", "US-BIS", {"company/a"}, 0.8), "s"))});
   v1::IngestOptions o;
   o.set_snapshot_source("s");
   const v1::IngestSummary s = Run({}, o);
@@ -291,7 +311,8 @@ TEST_F(IngestSessionTest, EmptySnapshotEndsNothing) {
 TEST_F(IngestSessionTest, GraphStoreDownFailsWithWhereToResume) {
   fake_->FailAllApplies(absl::InternalError("disk on fire"));
   absl::Status status;
-  Run({Company("company/a"), Company("company/b", "XX"), Company("company/c")},
+  Run({Upsert(Company("company/a")), Upsert(Company("company/b", "XX")),
+       Upsert(Company("company/c"))},
       {}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(status.message(),

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -19,17 +20,6 @@
 
 namespace georisk::scorer {
 namespace {
-
-v1::Mutation Company(const std::string& slug) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(slug);
-  e->set_country("TW");
-  e->set_source("t");
-  return m;
-}
 
 // Records what the follower feeds; the entity set it implies.
 class RecordingConsumer : public GraphFeedConsumer {
@@ -118,7 +108,9 @@ class FeedFollowerTest : public ::testing::Test {
   }
 
   void Commit(const std::string& slug) {
-    ASSERT_TRUE(store_->Apply({Company(slug)}, "t").ok());
+    const v1::Mutation company =
+        domain::testing::Upsert(domain::testing::Company("company/" + slug));
+    ASSERT_TRUE(store_->Apply({company}, "t").ok());
   }
 
   FeedFollowerOptions Fast() {

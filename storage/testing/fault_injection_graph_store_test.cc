@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_graph_store.h"
@@ -13,18 +14,9 @@
 namespace georisk::storage::testing {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Upsert;
 using ::testing::ElementsAre;
-
-v1::Mutation Company(const std::string& id) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(id);
-  e->set_country("TW");
-  e->set_source("test");
-  return m;
-}
 
 class FaultInjectionGraphStoreTest : public ::testing::Test {
  protected:
@@ -47,7 +39,7 @@ class FaultInjectionGraphStoreTest : public ::testing::Test {
 };
 
 TEST_F(FaultInjectionGraphStoreTest, ForwardsWhenNoFaultIsSet) {
-  ASSERT_TRUE(Apply({Company("company/a")}).ok());
+  ASSERT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
   EXPECT_EQ(faults_->LastSequence(), 1);
   EXPECT_TRUE(faults_->GetEntity("company/a").ok());
   EXPECT_EQ(faults_->GetStats()->entity_count, 1);
@@ -56,12 +48,12 @@ TEST_F(FaultInjectionGraphStoreTest, ForwardsWhenNoFaultIsSet) {
 
 TEST_F(FaultInjectionGraphStoreTest, FailsTheNextNAppliesWritingNothing) {
   faults_->FailNextApplies(2, absl::UnavailableError("restarting"));
-  EXPECT_EQ(Apply({Company("company/a")}).code(),
+  EXPECT_EQ(Apply({Upsert(Company("company/a"))}).code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_EQ(Apply({Company("company/a")}).code(),
+  EXPECT_EQ(Apply({Upsert(Company("company/a"))}).code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(base_->LastSequence(), 0);
-  EXPECT_TRUE(Apply({Company("company/a")}).ok());
+  EXPECT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
   EXPECT_EQ(base_->LastSequence(), 1);
   EXPECT_EQ(faults_->apply_calls(), 3);
 }
@@ -69,19 +61,20 @@ TEST_F(FaultInjectionGraphStoreTest, FailsTheNextNAppliesWritingNothing) {
 TEST_F(FaultInjectionGraphStoreTest, FailsEveryApplyUntilTurnedOff) {
   faults_->FailAllApplies(absl::InternalError("disk on fire"));
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(Apply({Company("company/a")}).code(),
+    EXPECT_EQ(Apply({Upsert(Company("company/a"))}).code(),
               absl::StatusCode::kInternal);
   }
   faults_->FailAllApplies(absl::OkStatus());
-  EXPECT_TRUE(Apply({Company("company/a")}).ok());
+  EXPECT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
 }
 
 TEST_F(FaultInjectionGraphStoreTest, RefusesBatchesOverTheMaximum) {
   faults_->SetMaxBatch(1);
-  absl::Status s = Apply({Company("company/a"), Company("company/b")});
+  absl::Status s =
+      Apply({Upsert(Company("company/a")), Upsert(Company("company/b"))});
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(s.message(), "more than 1 mutations");
-  EXPECT_TRUE(Apply({Company("company/a")}).ok());
+  EXPECT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
   EXPECT_THAT(faults_->batch_sizes(), ElementsAre(2, 1));
 }
 
@@ -90,19 +83,20 @@ TEST_F(FaultInjectionGraphStoreTest, HookSeesEachBatch) {
   faults_->OnApply([&](absl::Span<const v1::Mutation* const> mutations) {
     seen.push_back(static_cast<int>(mutations.size()));
   });
-  ASSERT_TRUE(Apply({Company("company/a"), Company("company/b")}).ok());
+  ASSERT_TRUE(
+      Apply({Upsert(Company("company/a")), Upsert(Company("company/b"))}).ok());
   EXPECT_THAT(seen, ElementsAre(2));
 }
 
 TEST_F(FaultInjectionGraphStoreTest, DelaysAndReleasesWithoutWriting) {
   faults_->SetApplyDelay(absl::Milliseconds(20));
   const absl::Time start = absl::Now();
-  ASSERT_TRUE(Apply({Company("company/a")}).ok());
+  ASSERT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
 
   faults_->SetApplyDelay(absl::Hours(1));
   absl::Status released;
-  std::thread waiter([&] { released = Apply({Company("company/b")}); });
+  std::thread waiter([&] { released = Apply({Upsert(Company("company/b"))}); });
   while (faults_->apply_calls() < 2) absl::SleepFor(absl::Milliseconds(1));
   faults_->ReleaseDelays();
   waiter.join();

@@ -4,14 +4,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -38,16 +35,13 @@
 namespace georisk::storage {
 namespace {
 
-using internal::AppendDeterministic;
 using internal::Cf;
 using internal::DecodeFixed64BE;
 using internal::DecodePageToken;
-using internal::EdgeKeyParts;
 using internal::EncodeChangeLogKey;
 using internal::EncodeEntityKey;
 using internal::EncodeFixed64BE;
 using internal::EncodePageToken;
-using internal::EncodeSignalKey;
 using internal::kCfCount;
 using internal::kCfNames;
 using internal::kChangeLogCf;

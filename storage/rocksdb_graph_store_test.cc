@@ -175,8 +175,7 @@ class RocksDbGraphStoreTest : public testing::Test {
     return result.ok() ? *result : ApplyResult();
   }
 
-  std::vector<v1::Edge> AllEdges(const std::string& id,
-                                 Direction direction) {
+  std::vector<v1::Edge> AllEdges(const std::string& id, Direction direction) {
     EdgeQuery query;
     query.entity_id = id;
     query.direction = direction;

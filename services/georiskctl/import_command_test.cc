@@ -62,8 +62,8 @@ class ImportCommandTest : public ::testing::Test {
     fake_ = std::move(*fake);
     ingest::IngestServiceOptions options;
     options.session.batch_size = 50;
-    service_ = std::make_unique<ingest::IngestService>(
-        fake_->NewStub(), options, &registry_);
+    service_ = std::make_unique<ingest::IngestService>(fake_->NewStub(),
+                                                       options, &registry_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),

@@ -191,7 +191,7 @@ grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
     v1::ListEdgesResponse* response) {
   absl::StatusOr<storage::Direction> direction =
       DirectionFromProto(request->direction());
-  if (!direction.ok()) return Done(context, direction.status());
+  if (!direction.ok()) return common::FinishUnary(context, direction.status());
   storage::EdgeQuery query;
   query.entity_id = request->entity_id();
   query.direction = *direction;
@@ -213,7 +213,7 @@ grpc::ServerUnaryReactor* GraphStoreService::Traverse(
     v1::TraverseResponse* response) {
   absl::StatusOr<storage::Direction> direction =
       DirectionFromProto(request->direction());
-  if (!direction.ok()) return Done(context, direction.status());
+  if (!direction.ok()) return common::FinishUnary(context, direction.status());
   storage::TraverseQuery query;
   query.start_ids.assign(request->start_ids().begin(),
                          request->start_ids().end());

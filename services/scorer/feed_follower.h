@@ -31,23 +31,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
+#include "services/scorer/graph_feed_consumer.h"
 #include "storage/graph_mirror.h"
 
 namespace georisk::scorer {
-
-// What the follower feeds.
-class GraphFeedConsumer {
- public:
-  virtual ~GraphFeedConsumer() = default;
-  // The whole graph at `sequence`: at start, and again after a bootstrap.
-  virtual void Load(std::vector<v1::Entity> entities,
-                    std::vector<v1::Edge> edges,
-                    std::vector<v1::Signal> signals, int64_t sequence) = 0;
-  // Consecutive changes following the last Load()/Apply(), already durable
-  // in the mirror. `head_sequence` is GraphStore's head when they were sent.
-  virtual void Apply(const std::vector<v1::Change>& changes,
-                     int64_t head_sequence) = 0;
-};
 
 struct FeedFollowerOptions {
   // Backoff between failed attempts: starts here, doubles, stops growing at

@@ -26,7 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/metrics.h"
-#include "services/scorer/feed_follower.h"
+#include "services/scorer/graph_feed_consumer.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/score_change_log.h"
 

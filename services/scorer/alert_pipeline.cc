@@ -2,9 +2,24 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 
 namespace georisk::scorer {
+
+std::vector<std::string> AlertReasons(const v1::Explanation& explanation) {
+  std::vector<std::string> reasons;
+  for (const v1::Contribution& c : explanation.contributions()) {
+    if (reasons.size() == 3) break;
+    reasons.push_back(absl::StrCat(c.description(), " (",
+                                   static_cast<int>(c.fraction() * 100 + 0.5),
+                                   "%)"));
+  }
+  if (!explanation.paths().empty()) {
+    reasons.push_back(explanation.paths(0).summary());
+  }
+  return reasons;
+}
 
 AlertPipeline::AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
                              storage::AlertLog* log,

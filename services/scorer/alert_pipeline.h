@@ -11,7 +11,11 @@
 //   RETURN_IF_ERROR(pipeline.Restore());
 //   pipeline.AddNotifier([&](const v1::Alert& a) { notifier.Update(a); });
 //   state.AddListener([&](auto& changes, int64_t seq, auto& engine) {
-//     pipeline.OnScoreChanges(changes, seq, ReasonsFrom(engine));
+//     pipeline.OnScoreChanges(changes, seq, [&](auto& id, v1::Factor f) {
+//       auto explanation = engine.Explain(id, f, 1, 6);
+//       return explanation.ok() ? AlertReasons(*explanation)
+//                               : std::vector<std::string>{};
+//     });
 //   });
 //   ... every second: pipeline.Tick();
 //
@@ -21,16 +25,24 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "georisk/v1/score.pb.h"
 #include "services/common/metrics.h"
 #include "services/scorer/alert_evaluator.h"
 #include "storage/alert_log.h"
 
 namespace georisk::scorer {
+
+// The reasons an alert carries, read from an explanation of its score: the
+// first three contributions as "<description> (<percent>%)", the percent
+// rounded to the nearest integer, then the summary of the first path, if
+// any. Pure; thread-safe.
+std::vector<std::string> AlertReasons(const v1::Explanation& explanation);
 
 class AlertPipeline {
  public:

@@ -1,0 +1,178 @@
+#include "services/scorer/scorer_server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "georisk/v1/alerts.grpc.pb.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "georisk/v1/scorer.grpc.pb.h"
+#include "services/common/log.h"
+#include "services/common/main_support.h"
+#include "services/scorer/alert_evaluator.h"
+#include "services/scorer/model/engine.h"
+#include "services/scorer/model/model_config.h"
+
+namespace georisk::scorer {
+namespace {
+
+absl::Status Prefixed(absl::string_view option, const absl::Status& s) {
+  return absl::InvalidArgumentError(absl::StrCat(option, ": ", s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ScorerServer>> ScorerServer::Start(
+    ScorerServerOptions options) {
+  std::unique_ptr<ScorerServer> server(new ScorerServer(std::move(options)));
+  if (absl::Status s = server->Init(); !s.ok()) {
+    server->Shutdown();
+    return s;
+  }
+  return server;
+}
+
+ScorerServer::ScorerServer(ScorerServerOptions options)
+    : options_(std::move(options)) {}
+
+ScorerServer::~ScorerServer() { Shutdown(); }
+
+absl::Status ScorerServer::Init() {
+  if (options_.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: required");
+  }
+  if (options_.graphstore.target.empty()) {
+    return absl::InvalidArgumentError("graphstore: a target is required");
+  }
+  RETURN_IF_ERROR(common::EnsureDirectory(options_.data_dir));
+
+  absl::StatusOr<v1::ModelConfig> config =
+      options_.model_config_path.empty()
+          ? DefaultModelConfig()
+          : LoadModelConfig(options_.model_config_path);
+  if (!config.ok()) return Prefixed("model_config", config.status());
+  ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(*config));
+  common::log::Info("model loaded", {{"version", config->version()},
+                                     {"sha256", config->sha256()}});
+
+  ASSIGN_OR_RETURN(mirror_, storage::GraphMirror::Open(
+                                {options_.data_dir + "/mirror"}));
+  ASSIGN_OR_RETURN(alert_log_,
+                   storage::AlertLog::Open({options_.data_dir + "/alerts"}));
+
+  // Alerts: the config's rules (or the defaults), state restored from the
+  // log so a restart neither re-fires nor forgets.
+  std::vector<v1::AlertRule> rules(config->alert_rules().begin(),
+                                   config->alert_rules().end());
+  if (absl::Status s = AlertEvaluator::ValidateRules(rules); !s.ok()) {
+    return Prefixed("model_config", s);
+  }
+  auto evaluator = std::make_unique<AlertEvaluator>(rules, config->bands(),
+                                                    config->version());
+  const std::vector<v1::AlertRule> rules_in_force = evaluator->rules();
+
+  state_ = std::make_unique<ScoreState>(std::move(engine), options_.clock,
+                                        options_.change_log_capacity,
+                                        &registry_);
+  pipeline_ = std::make_unique<AlertPipeline>(
+      std::move(evaluator), alert_log_.get(), options_.clock, &registry_);
+  RETURN_IF_ERROR(pipeline_->Restore());
+  state_->AddListener([pipeline = pipeline_.get()](
+                          const std::vector<v1::ScoreChange>& changes,
+                          int64_t sequence, const Engine& engine) {
+    // The top reasons of the explanation, read under the engine's lock.
+    pipeline->OnScoreChanges(
+        changes, sequence,
+        [&engine](const std::string& id, v1::Factor factor) {
+          absl::StatusOr<v1::Explanation> explanation =
+              engine.Explain(id, factor, 1, 6);
+          if (!explanation.ok()) return std::vector<std::string>();
+          return AlertReasons(*explanation);
+        });
+  });
+
+  // Alertmanager: told about every record once it is durable; firing alerts
+  // from before a restart are announced again.
+  if (!options_.alertmanager_urls.empty()) {
+    AlertmanagerNotifierOptions notifier_options;
+    notifier_options.urls = options_.alertmanager_urls;
+    notifier_options.resend_interval = options_.alertmanager_resend_interval;
+    notifier_options.generator_url_base = options_.external_url;
+    auto created = AlertmanagerNotifier::Create(notifier_options, &registry_);
+    if (!created.ok()) return Prefixed("alertmanager_url", created.status());
+    notifier_ = std::move(*created);
+    notifier_->Start();
+    ASSIGN_OR_RETURN(std::vector<v1::Alert> active, alert_log_->Active());
+    for (const v1::Alert& a : active) notifier_->Update(a);
+    pipeline_->AddNotifier(
+        [n = notifier_.get()](const v1::Alert& a) { n->Update(a); });
+  }
+
+  scorer_service_ = std::make_unique<ScorerService>(
+      state_.get(), options_.scorer_service, &registry_);
+  alerts_service_ = std::make_unique<AlertsService>(
+      alert_log_.get(), rules_in_force, config->version(),
+      AlertsServiceOptions{});
+  ASSIGN_OR_RETURN(
+      grpc_server_,
+      common::GrpcServer::Start(
+          options_.server,
+          {{scorer_service_.get(), v1::Scorer::service_full_name()},
+           {alerts_service_.get(), v1::Alerts::service_full_name()}},
+          &registry_));
+  grpc_server_->AddShutdownHook([this] {
+    stop_.Notify();
+    scorer_service_->Shutdown();
+    alerts_service_->Shutdown();
+  });
+
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                   common::MakeChannel(options_.graphstore));
+  follower_ = std::make_unique<FeedFollower>(
+      v1::GraphStore::NewStub(channel), mirror_.get(), state_.get(),
+      options_.feed);
+  follower_->Start();
+
+  ticker_ = std::thread([this] { RunTicker(); });
+  alert_ticker_ = std::thread([this] { RunAlertTicker(); });
+  return absl::OkStatus();
+}
+
+void ScorerServer::RunTicker() {
+  // Ready once the graph is loaded and scored; then re-evaluate as time
+  // passes.
+  while (!state_->loaded()) {
+    if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
+  }
+  grpc_server_->SetServing(true);
+  while (!stop_.WaitForNotificationWithTimeout(options_.advance_interval)) {
+    state_->AdvanceTime();
+  }
+}
+
+void ScorerServer::RunAlertTicker() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.alert_tick_interval)) {
+    pipeline_->Tick();
+  }
+}
+
+void ScorerServer::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  // The server's shutdown hook notifies stop_ and ends the streams; without
+  // a server (a failed Start) nothing else would.
+  if (grpc_server_ != nullptr) grpc_server_->Shutdown();
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (ticker_.joinable()) ticker_.join();
+  if (alert_ticker_.joinable()) alert_ticker_.join();
+  if (notifier_ != nullptr) notifier_->Stop();
+  if (follower_ != nullptr) follower_->Stop();
+  shut_down_ = true;
+}
+
+void ScorerServer::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&shut_down_));
+}
+
+}  // namespace georisk::scorer

@@ -105,7 +105,7 @@ class ScorerServiceTest : public ::testing::Test {
                   Entity(kTsmc, v1::Entity::COMPANY, "TW"),
                   Entity(kApple, v1::Entity::COMPANY, "US"),
                   Entity(kAcme, v1::Entity::COMPANY, "DE")},
-                 {Edge(kFab, kTsmc, v1::Edge::OPERATES, 1.0),
+                 {Edge(kTsmc, kFab, v1::Edge::OPERATES, 1.0),
                   Edge(kTsmc, kApple, v1::Edge::SUPPLIES, 0.5)},
                  {Tension(0.6)}, 7);
     ASSERT_TRUE(state_->loaded());

@@ -238,6 +238,20 @@ Params MakeParams(const v1::ModelConfig& normalized);
 double Composite(const Params& p, const Triple& s);
 v1::Band BandOf(const Params& p, double composite);
 
+// Who writes what (every other file only reads: exposure.cc and explain.cc
+// take a const State&, and so do the read paths of engine.cc). The
+// members are public today; this map is the contract until they get
+// accessors of their own:
+//   - the graph (entities, info, node_of, edges, products, product_of,
+//     in_slots, out_slots, signals and their indexes, rules, as_of_ns,
+//     nodes_by_country, edge_events, free_slots): update.cc (Updater,
+//     BuildState, IndexSignal), through SetEntity/AddEntity/InternProduct
+//     where those exist; `sequence` also by engine.cc (Apply, Advance);
+//   - the propagation graph and its condensation (pin, pout, comp_of, key,
+//     members, pos, rep, comp_flags, comp_by_key, split_marked):
+//     condensation.cc; `inputs` and `condensation_fresh` also by update.cc;
+//   - the scores: sd and flags by update.cc (direct exposure); s and listing
+//     by propagate.cc and update.cc; drift by propagate.cc.
 class State {
  public:
   // An empty live state.

@@ -50,8 +50,8 @@ absl::Status AlertPipeline::Restore() {
   absl::MutexLock lock(&mu_);
   evaluator_->Restore(*active);
   common::log::Info("alert state restored",
-            {{"firing", static_cast<int64_t>(active->size())},
-             {"log_head", log_->head()}});
+                    {{"firing", static_cast<int64_t>(active->size())},
+                     {"log_head", log_->head()}});
   return absl::OkStatus();
 }
 
@@ -80,8 +80,8 @@ void AlertPipeline::Write(std::vector<v1::Alert> records) {
     // Not announced: better silent than announced and then lost.
     write_errors_->Increment(static_cast<double>(n));
     common::log::Error("cannot write alert records; they are not announced",
-               {{"records", static_cast<int64_t>(n)},
-                {"error", written.status().ToString()}});
+                       {{"records", static_cast<int64_t>(n)},
+                        {"error", written.status().ToString()}});
     return;
   }
   for (const v1::Alert& a : *written) {
@@ -89,10 +89,10 @@ void AlertPipeline::Write(std::vector<v1::Alert> records) {
         ->WithLabels({a.state() == v1::Alert::FIRING ? "firing" : "resolved"})
         .Increment();
     common::log::Info("alert", {{"sequence", a.sequence()},
-                        {"alert_id", a.alert_id()},
-                        {"state", v1::Alert::State_Name(a.state())},
-                        {"score_before", a.score_before()},
-                        {"score_after", a.score_after()}});
+                                {"alert_id", a.alert_id()},
+                                {"state", v1::Alert::State_Name(a.state())},
+                                {"score_before", a.score_before()},
+                                {"score_after", a.score_after()}});
     for (const Notify& notify : notifiers_) notify(a);
   }
 }

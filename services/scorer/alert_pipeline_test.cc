@@ -28,8 +28,8 @@ TEST(AlertReasonsTest, EmptyExplanationHasNoReasons) {
 }
 
 TEST(AlertReasonsTest, ContributionsWithRoundedPercent) {
-  EXPECT_THAT(AlertReasons(WithContributions({{"listed by US-BIS", 0.625},
-                                              {"tariff CN->US", 0.004}})),
+  EXPECT_THAT(AlertReasons(WithContributions(
+                  {{"listed by US-BIS", 0.625}, {"tariff CN->US", 0.004}})),
               ElementsAre("listed by US-BIS (63%)", "tariff CN->US (0%)"));
 }
 
@@ -38,9 +38,8 @@ TEST(AlertReasonsTest, AtMostThreeContributionsThenTheFirstPath) {
       WithContributions({{"a", 0.4}, {"b", 0.3}, {"c", 0.2}, {"d", 0.1}});
   e.add_paths()->set_summary("X <- Y: cross-strait 0.6");
   e.add_paths()->set_summary("X <- Z: tariffs 0.1");
-  EXPECT_THAT(AlertReasons(e),
-              ElementsAre("a (40%)", "b (30%)", "c (20%)",
-                          "X <- Y: cross-strait 0.6"));
+  EXPECT_THAT(AlertReasons(e), ElementsAre("a (40%)", "b (30%)", "c (20%)",
+                                           "X <- Y: cross-strait 0.6"));
 }
 
 TEST(AlertReasonsTest, PathWithoutContributions) {

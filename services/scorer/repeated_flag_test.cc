@@ -26,10 +26,10 @@ TEST(MergeRepeatedFlagTest, NoOccurrenceKeepsArgs) {
 }
 
 TEST(MergeRepeatedFlagTest, OneOccurrenceMovesToTheEnd) {
-  EXPECT_THAT(Merge({"scorer", "--alertmanager_url=http://a:9093",
-                     "--data_dir=/d"}),
-              ElementsAre("scorer", "--data_dir=/d",
-                          "--alertmanager_url=http://a:9093"));
+  EXPECT_THAT(
+      Merge({"scorer", "--alertmanager_url=http://a:9093", "--data_dir=/d"}),
+      ElementsAre("scorer", "--data_dir=/d",
+                  "--alertmanager_url=http://a:9093"));
 }
 
 TEST(MergeRepeatedFlagTest, RepeatsAndListsJoinInOrder) {

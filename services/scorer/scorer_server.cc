@@ -55,8 +55,8 @@ absl::Status ScorerServer::Init() {
   common::log::Info("model loaded", {{"version", config->version()},
                                      {"sha256", config->sha256()}});
 
-  ASSIGN_OR_RETURN(mirror_, storage::GraphMirror::Open(
-                                {options_.data_dir + "/mirror"}));
+  ASSIGN_OR_RETURN(mirror_,
+                   storage::GraphMirror::Open({options_.data_dir + "/mirror"}));
   ASSIGN_OR_RETURN(alert_log_,
                    storage::AlertLog::Open({options_.data_dir + "/alerts"}));
 
@@ -71,9 +71,9 @@ absl::Status ScorerServer::Init() {
                                                     config->version());
   const std::vector<v1::AlertRule> rules_in_force = evaluator->rules();
 
-  state_ = std::make_unique<ScoreState>(std::move(engine), options_.clock,
-                                        options_.change_log_capacity,
-                                        &registry_);
+  state_ =
+      std::make_unique<ScoreState>(std::move(engine), options_.clock,
+                                   options_.change_log_capacity, &registry_);
   pipeline_ = std::make_unique<AlertPipeline>(
       std::move(evaluator), alert_log_.get(), options_.clock, &registry_);
   RETURN_IF_ERROR(pipeline_->Restore());
@@ -82,8 +82,7 @@ absl::Status ScorerServer::Init() {
                           int64_t sequence, const Engine& engine) {
     // The top reasons of the explanation, read under the engine's lock.
     pipeline->OnScoreChanges(
-        changes, sequence,
-        [&engine](const std::string& id, v1::Factor factor) {
+        changes, sequence, [&engine](const std::string& id, v1::Factor factor) {
           absl::StatusOr<v1::Explanation> explanation =
               engine.Explain(id, factor, 1, 6);
           if (!explanation.ok()) return std::vector<std::string>();
@@ -128,9 +127,9 @@ absl::Status ScorerServer::Init() {
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                    common::MakeChannel(options_.graphstore));
-  follower_ = std::make_unique<FeedFollower>(
-      v1::GraphStore::NewStub(channel), mirror_.get(), state_.get(),
-      options_.feed);
+  follower_ = std::make_unique<FeedFollower>(v1::GraphStore::NewStub(channel),
+                                             mirror_.get(), state_.get(),
+                                             options_.feed);
   follower_->Start();
 
   ticker_ = std::thread([this] { RunTicker(); });

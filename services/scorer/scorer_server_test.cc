@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "gmock/gmock.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -134,9 +134,9 @@ class ScorerServerTest : public ::testing::Test {
     auto started = ScorerServer::Start(std::move(options));
     ASSERT_TRUE(started.ok()) << started.status();
     scorer_ = std::move(*started);
-    stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", scorer_->port()),
-        grpc::InsecureChannelCredentials()));
+    stub_ = v1::Scorer::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", scorer_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   // Polls GetScore (a deadline, not a sleep: the machine may be slow) until
@@ -183,9 +183,9 @@ TEST_F(ScorerServerTest, FollowsTheGraphAndServesScoresAndAlertRules) {
   EXPECT_GT(second.composite(), first.composite());
   EXPECT_EQ(scorer_->follower().applied_sequence(), 2);
 
-  auto alerts = v1::Alerts::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", scorer_->port()),
-      grpc::InsecureChannelCredentials()));
+  auto alerts = v1::Alerts::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", scorer_->port()),
+                          grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   v1::GetAlertRulesResponse rules;
   ASSERT_TRUE(alerts->GetAlertRules(&context, {}, &rules).ok());

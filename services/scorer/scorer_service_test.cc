@@ -91,9 +91,9 @@ class ScorerServiceTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     server_->AddShutdownHook([this] { service_->Shutdown(); });
-    stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()),
-        grpc::InsecureChannelCredentials()));
+    stub_ = v1::Scorer::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -147,8 +147,8 @@ TEST_F(ScorerServiceTest, UnavailableUntilLoadedExceptTheModel) {
   grpc::Status s = stub_->GetScore(&context, request, &score);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(s.error_message(), HasSubstr("not computed yet"));
-  auto pushback = context.GetServerTrailingMetadata().find(
-      "grpc-retry-pushback-ms");
+  auto pushback =
+      context.GetServerTrailingMetadata().find("grpc-retry-pushback-ms");
   ASSERT_NE(pushback, context.GetServerTrailingMetadata().end());
   EXPECT_EQ(std::string(pushback->second.data(), pushback->second.size()),
             "2000");
@@ -160,9 +160,9 @@ TEST_F(ScorerServiceTest, UnavailableUntilLoadedExceptTheModel) {
   v1::ExplainScoreRequest explain;
   explain.set_entity_id(kFab);
   v1::Explanation explanation;
-  EXPECT_EQ(stub_->ExplainScore(&explain_context, explain, &explanation)
-                .error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(
+      stub_->ExplainScore(&explain_context, explain, &explanation).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
 
   grpc::ClientContext model_context;
   v1::ModelConfig model;
@@ -520,8 +520,7 @@ TEST_F(ScorerServiceTest, WatchScoreChangesRefusesBadFilters) {
   v1::WatchScoreChangesRequest bad_country;
   bad_country.set_country("usa");
   grpc::ClientContext country_context;
-  auto country_reader =
-      stub_->WatchScoreChanges(&country_context, bad_country);
+  auto country_reader = stub_->WatchScoreChanges(&country_context, bad_country);
   EXPECT_FALSE(country_reader->Read(&response));
   grpc::Status cs = country_reader->Finish();
   EXPECT_EQ(cs.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

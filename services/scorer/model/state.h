@@ -307,7 +307,7 @@ class State {
   // passes. Empty for a singleton comp.
   CowVec<std::vector<Node>> members;
   CowVec<uint32_t> pos;  // Per node: its index in members (0 if single).
-  CowVec<Node> rep;                   // A member (the only one, if single).
+  CowVec<Node> rep;      // A member (the only one, if single).
   CowVec<uint8_t> comp_flags;
 
   int64_t as_of_ns = 0;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "services/common/auth.h"
 #include "services/common/client_flags.h"
 #include "services/common/main_support.h"
 #include "services/common/server.h"
@@ -32,6 +33,24 @@ ABSL_FLAG(absl::Duration, alertmanager_resend_interval, absl::Minutes(1),
 ABSL_FLAG(std::string, external_url, "",
           "Absolute URL where people reach georisk; alerts link to it "
           "(Alertmanager's generatorURL).");
+ABSL_FLAG(std::string, alertmanager_ca_file, "",
+          "PEM file of the CAs that may sign Alertmanager's certificate "
+          "(https:// URLs). Empty: the system's CA store.");
+ABSL_FLAG(std::string, alertmanager_cert_file, "",
+          "PEM client certificate for Alertmanager (mutual TLS), with "
+          "--alertmanager_key_file.");
+ABSL_FLAG(std::string, alertmanager_key_file, "",
+          "PEM key of --alertmanager_cert_file.");
+ABSL_FLAG(bool, alertmanager_insecure_skip_verify, false,
+          "Do not verify Alertmanager's certificate. Tests only.");
+ABSL_FLAG(std::string, alertmanager_bearer_token_file, "",
+          "File holding a bearer token sent to Alertmanager (Authorization: "
+          "Bearer); a file, not the flag, so the token stays out of ps.");
+ABSL_FLAG(std::string, alertmanager_basic_auth_username, "",
+          "Basic auth user for Alertmanager, with "
+          "--alertmanager_basic_auth_password_file.");
+ABSL_FLAG(std::string, alertmanager_basic_auth_password_file, "",
+          "File holding the basic auth password for Alertmanager.");
 ABSL_FLAG(int, change_log_capacity, 100000,
           "Live score changes kept in memory for WatchScoreChanges streams.");
 
@@ -62,6 +81,24 @@ int main(int argc, char** argv) {
   options.alertmanager_resend_interval =
       absl::GetFlag(FLAGS_alertmanager_resend_interval);
   options.external_url = absl::GetFlag(FLAGS_external_url);
+  options.alertmanager_tls.ca_file = absl::GetFlag(FLAGS_alertmanager_ca_file);
+  options.alertmanager_tls.cert_file =
+      absl::GetFlag(FLAGS_alertmanager_cert_file);
+  options.alertmanager_tls.key_file = absl::GetFlag(FLAGS_alertmanager_key_file);
+  options.alertmanager_tls.insecure_skip_verify =
+      absl::GetFlag(FLAGS_alertmanager_insecure_skip_verify);
+  for (auto [flag, out] :
+       {std::pair{absl::GetFlag(FLAGS_alertmanager_bearer_token_file),
+                  &options.alertmanager_auth.bearer_token},
+        std::pair{absl::GetFlag(FLAGS_alertmanager_basic_auth_password_file),
+                  &options.alertmanager_auth.basic_auth_password}}) {
+    if (flag.empty()) continue;
+    absl::StatusOr<std::string> secret = common::ReadClientToken(flag);
+    if (!secret.ok()) return common::ExitWithError(secret.status());
+    *out = *std::move(secret);
+  }
+  options.alertmanager_auth.basic_auth_username =
+      absl::GetFlag(FLAGS_alertmanager_basic_auth_username);
   options.change_log_capacity = absl::GetFlag(FLAGS_change_log_capacity);
   absl::StatusOr<common::ChannelOptions> graphstore =
       common::GraphstoreChannelOptionsFromFlags();

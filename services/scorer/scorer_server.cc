@@ -97,6 +97,8 @@ absl::Status ScorerServer::Init() {
     notifier_options.urls = options_.alertmanager_urls;
     notifier_options.resend_interval = options_.alertmanager_resend_interval;
     notifier_options.generator_url_base = options_.external_url;
+    notifier_options.tls = options_.alertmanager_tls;
+    notifier_options.auth = options_.alertmanager_auth;
     auto created = AlertmanagerNotifier::Create(notifier_options, &registry_);
     if (!created.ok()) return Prefixed("alertmanager_url", created.status());
     notifier_ = std::move(*created);

@@ -75,6 +75,11 @@ struct ScorerServerOptions {
   // Absolute URL where people reach georisk; alerts link to it
   // (Alertmanager's generatorURL). Default empty: no link.
   std::string external_url;
+  // TLS and credentials for Alertmanager behind https:// or a proxy that
+  // wants a bearer token or basic auth (alertmanager/http_client.h). Default:
+  // the system's CA store, no client certificate, no credentials.
+  HttpTlsOptions alertmanager_tls;
+  HttpAuthOptions alertmanager_auth;
 
   // Live score changes kept in memory for WatchScoreChanges. Default
   // 100000.

@@ -6,6 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "domain/paging.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -17,8 +19,6 @@ namespace {
 
 using internal::ToAbslStatus;
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
 
 std::string SequenceKey(int64_t sequence) {
   return internal::EncodeChangeLogKey(static_cast<uint64_t>(sequence));
@@ -194,11 +194,7 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Read(int64_t from,
 absl::StatusOr<AlertPage> AlertLog::List(const v1::AlertFilter& filter,
                                          int page_size,
                                          const std::string& page_token) const {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError("page_size: must not be negative");
-  }
-  if (page_size == 0) page_size = kDefaultPageSize;
-  page_size = std::min(page_size, kMaxPageSize);
+  ASSIGN_OR_RETURN(page_size, domain::PageSize(page_size));
   int64_t below = head() + 1;
   if (!page_token.empty()) {
     absl::StatusOr<int64_t> decoded = DecodeToken(page_token);

@@ -56,13 +56,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "domain/paging.h"
 #include "georisk/v1/graph.pb.h"
 
 namespace georisk::storage {
 
 // Limits of the list and traverse calls (graphstore.proto).
-inline constexpr int kDefaultPageSize = 100;
-inline constexpr int kMaxPageSize = 1000;
+using domain::kDefaultPageSize;
+using domain::kMaxPageSize;
 
 // What Apply() did with one mutation (graphstore.proto's MutationOutcome,
 // converted at the RPC edge).

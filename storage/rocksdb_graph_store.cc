@@ -76,16 +76,6 @@ bool ActiveAt(const Record& r, absl::Time t) {
   return true;
 }
 
-absl::Status CheckPageSize(int page_size, int* limit) {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: must be >= 0, got ", page_size));
-  }
-  *limit =
-      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
-  return absl::OkStatus();
-}
-
 absl::Status CheckDirection(Direction direction) {
   switch (direction) {
     case Direction::kOutbound:
@@ -628,7 +618,7 @@ absl::StatusOr<EdgePage> RocksDbGraphStore::ListEdges(const EdgeQuery& query) {
   std::vector<uint8_t> kinds;
   RETURN_IF_ERROR(KindBytes(query.kinds, &kinds));
   int limit;
-  RETURN_IF_ERROR(CheckPageSize(query.page_size, &limit));
+  ASSIGN_OR_RETURN(limit, domain::PageSize(query.page_size));
   const std::vector<EdgePhase> phases = PhasesOf(direction);
   char token_tag = 0;
   std::string resume;
@@ -822,7 +812,7 @@ absl::StatusOr<SignalPage> RocksDbGraphStore::ListSignals(
                                        "target_id"));
   }
   int limit;
-  RETURN_IF_ERROR(CheckPageSize(query.page_size, &limit));
+  ASSIGN_OR_RETURN(limit, domain::PageSize(query.page_size));
   std::string resume;
   if (!query.page_token.empty()) {
     char tag;

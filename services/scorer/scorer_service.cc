@@ -9,12 +9,14 @@
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
 #include "domain/country_codes.h"
+#include "domain/paging.h"
 
 namespace georisk::scorer {
 namespace {
 
 constexpr int kMaxBatchIds = 1000;
-constexpr int kMaxPageSize = 1000;
+// ListTopRisks' page_size 0 (scorer.proto).
+constexpr int kDefaultTopPageSize = 50;
 constexpr int kMaxPaths = 20;
 constexpr int kMaxDepth = 20;
 constexpr int kDefaultPaths = 3;
@@ -149,9 +151,9 @@ grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
     v1::ListTopRisksResponse* response) {
   absl::Status s = CheckFilters(request->factor(), request->entity_kind(),
                                 request->country());
-  if (s.ok() && request->page_size() < 0) {
-    s = Invalid("page_size", "must not be negative");
-  }
+  absl::StatusOr<int> page_size =
+      domain::PageSize(request->page_size(), kDefaultTopPageSize);
+  if (s.ok() && !page_size.ok()) s = page_size.status();
   if (s.ok() && (request->min_score() < 0 || request->min_score() > 100 ||
                  request->min_score() != request->min_score())) {
     s = Invalid("min_score", "must be in [0, 100]");
@@ -162,9 +164,7 @@ grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
   query.kind = request->entity_kind();
   query.country = request->country();
   query.min_score = request->min_score();
-  query.page_size = request->page_size() == 0
-                        ? 50
-                        : std::min(request->page_size(), kMaxPageSize);
+  query.page_size = *page_size;
   query.page_token = request->page_token();
   absl::StatusOr<v1::ListTopRisksResponse> page =
       state_->Read<v1::ListTopRisksResponse>(

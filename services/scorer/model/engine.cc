@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "domain/paging.h"
 #include "base/proto_time.h"
 #include "services/scorer/model/explain.h"
 #include "services/scorer/model/exposure.h"
@@ -28,7 +29,6 @@ using internal::Triple;
 namespace {
 
 inline constexpr int kMaxExplainLimit = 20;
-inline constexpr int kMaxPageSize = 1000;
 inline constexpr int kMaxScenarioResults = 1000;
 inline constexpr int kTopReasons = 3;
 
@@ -345,7 +345,7 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
   tq.filter_fingerprint = absl::StrCat(static_cast<int>(q.kind), ".",
                                        q.country, ".", absl::Hex(min_bits));
   tq.min_score = q.min_score;
-  tq.page_size = std::clamp(q.page_size, 1, kMaxPageSize);
+  tq.page_size = std::clamp(q.page_size, 1, domain::kMaxPageSize);
   tq.page_token = q.page_token;
   auto matches = [&](uint32_t v) { return Matches(v, q.kind, country); };
   absl::StatusOr<internal::TopIndex::Page> page = top_->List(tq, matches);

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "domain/country_codes.h"
 
 namespace georisk::domain {
@@ -23,6 +25,16 @@ std::string Quote(absl::string_view value) {
   if (value.size() <= kMaxQuotedBytes) return absl::CHexEscape(value);
   return absl::StrCat(absl::CHexEscape(value.substr(0, kMaxQuotedBytes)),
                       "...");
+}
+
+// `value` with the fewest digits that read back as the same double, so that
+// 1.0000001 is not reported as "1" (StrCat keeps only 6 significant digits).
+std::string Number(double value) {
+  for (int precision = 6; precision < 17; ++precision) {
+    std::string text = absl::StrFormat("%.*g", precision, value);
+    if (std::strtod(text.c_str(), nullptr) == value) return text;
+  }
+  return absl::StrFormat("%.17g", value);
 }
 
 std::string Field(absl::string_view path, absl::string_view field) {
@@ -116,15 +128,16 @@ bool IsSlugChar(char c) {
 
 absl::Status CheckUnitInterval(double value, absl::string_view path) {
   if (!(value >= 0.0 && value <= 1.0)) {
-    return Invalid(path, absl::StrCat("must be in [0, 1], got ", value));
+    return Invalid(path,
+                   absl::StrCat("must be in [0, 1], got ", Number(value)));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckNonNegative(double value, absl::string_view path) {
   if (!(value >= 0.0) || std::isinf(value)) {
-    return Invalid(path,
-                   absl::StrCat("must be a finite number >= 0, got ", value));
+    return Invalid(path, absl::StrCat("must be a finite number >= 0, got ",
+                                      Number(value)));
   }
   return absl::OkStatus();
 }
@@ -319,8 +332,9 @@ absl::Status ValidateExportControl(const v1::ExportControl& c,
     }
   }
   if (!(c.severity() > 0.0 && c.severity() <= 1.0)) {
-    return Invalid(Field(path, "severity"),
-                   absl::StrCat("must be in (0, 1], got ", c.severity()));
+    return Invalid(
+        Field(path, "severity"),
+        absl::StrCat("must be in (0, 1], got ", Number(c.severity())));
   }
   return CheckText(c.list(), /*required=*/false, kMaxNameBytes,
                    Field(path, "list"));
@@ -461,11 +475,11 @@ absl::Status ValidateEntity(const v1::Entity& e, absl::string_view path) {
     const double lon = e.location().longitude();
     if (!(lat >= -90.0 && lat <= 90.0)) {
       return Invalid(Field(path, "location.latitude"),
-                     absl::StrCat("must be in [-90, 90], got ", lat));
+                     absl::StrCat("must be in [-90, 90], got ", Number(lat)));
     }
     if (!(lon >= -180.0 && lon <= 180.0)) {
       return Invalid(Field(path, "location.longitude"),
-                     absl::StrCat("must be in [-180, 180], got ", lon));
+                     absl::StrCat("must be in [-180, 180], got ", Number(lon)));
     }
   }
   const std::string type_path = Field(path, "facility_type");

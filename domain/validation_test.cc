@@ -365,6 +365,18 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                   },
                                   "mutations[3].upsert_edge.weight: must be in "
                                   "[0, 1], got -0.1"},
+                             Case{"edge_weight_just_above_one", Supplies,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_weight(1.0000001);
+                                  },
+                                  "mutations[3].upsert_edge.weight: must be in "
+                                  "[0, 1], got 1.0000001"},
+                             Case{"edge_weight_one_ulp_above_one", Supplies,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_weight(1.0000000000000002);
+                                  },
+                                  "mutations[3].upsert_edge.weight: must be in "
+                                  "[0, 1], got 1.0000000000000002"},
                              Case{"edge_weight_nan", Supplies,
                                   [](v1::Mutation& m) {
                                     Edg(m).set_weight(kNaN);

@@ -76,6 +76,9 @@ enum class MutationOutcome {
   // An upsert identical to the stored record (output-only fields aside), or a
   // delete of something absent: nothing to write.
   kUnchanged,
+  // Broke a rule and was skipped (InvalidMutations::kReject only): see
+  // ApplyResult::rejections.
+  kRejected,
 };
 
 // Which edges of an entity a query reads (graphstore.proto's Direction, whose
@@ -87,6 +90,28 @@ enum class Direction {
   kInbound,
   // Outbound ones, then inbound ones; a self-loop only once.
   kBoth,
+};
+
+// What Apply() does with a mutation that breaks a rule (validation.h, or an
+// upserted edge whose endpoint does not exist at that point of the batch).
+enum class InvalidMutations {
+  // The whole batch fails with INVALID_ARGUMENT; nothing is written.
+  kFailBatch,
+  // That mutation alone is skipped: outcome MUTATION_OUTCOME_REJECTED and an
+  // entry in ApplyResult::rejections. The others commit together, in one
+  // WriteBatch, each seeing the graph as left by the valid ones before it.
+  kReject,
+};
+
+// A mutation Apply() skipped under InvalidMutations::kReject.
+struct MutationRejection {
+  // Its index in the batch.
+  int index = 0;
+  // The field at fault, relative to the mutation ("upsert_edge.to_id");
+  // empty when the mutation as a whole is at fault.
+  std::string field;
+  // Why, e.g. "entity company/x does not exist".
+  std::string reason;
 };
 
 // What Apply() did.
@@ -101,6 +126,8 @@ struct ApplyResult {
   std::vector<MutationOutcome> outcomes;
   // Edges deleted because an entity they touch was deleted.
   int cascaded_edge_deletes = 0;
+  // Under InvalidMutations::kReject: the mutations skipped, by index.
+  std::vector<MutationRejection> rejections;
 };
 
 // A ListEdges() request.
@@ -234,22 +261,36 @@ class GraphStore {
   // Returns only once the commit is durable as configured (see
   // RocksDbGraphStoreOptions::sync).
   //
+  // `invalid` says what a mutation that breaks a rule does: fail the batch
+  // (kFailBatch, the two-argument overloads) or be skipped alone (kReject:
+  // outcome REJECTED, listed in rejections; validating a batch against the
+  // graph once instead of bisecting it).
+  //
   // Errors (nothing of the batch is written):
-  //   INVALID_ARGUMENT: no mutations, or a mutation breaks a rule of
-  //     validation.h, or an upserted edge names an entity that does not exist
-  //     at that point of the batch (neither stored nor upserted earlier in it,
-  //     or deleted in between). The message starts with the field path:
+  //   INVALID_ARGUMENT: no mutations, or (kFailBatch only) a mutation breaks
+  //     a rule of validation.h, or an upserted edge names an entity that does
+  //     not exist at that point of the batch (neither stored nor upserted
+  //     earlier in it, or deleted in between). The message starts with the
+  //     field path:
   //     "mutations[3].upsert_edge.to_id: entity company/x does not exist".
   //   RESOURCE_EXHAUSTED: more mutations than the store's maximum per batch.
   virtual absl::StatusOr<ApplyResult> Apply(
-      absl::Span<const v1::Mutation* const> mutations,
-      absl::string_view origin) = 0;
+      absl::Span<const v1::Mutation* const> mutations, absl::string_view origin,
+      InvalidMutations invalid) = 0;
 
-  // Convenience overload for a contiguous array (std::vector, braces).
+  // Apply(mutations, origin, InvalidMutations::kFailBatch).
+  absl::StatusOr<ApplyResult> Apply(
+      absl::Span<const v1::Mutation* const> mutations,
+      absl::string_view origin);
+
+  // Convenience overloads for a contiguous array (std::vector, braces).
   // (A google::protobuf::RepeatedPtrField<v1::Mutation> converts to the span
   // of pointers above directly.)
   absl::StatusOr<ApplyResult> Apply(absl::Span<const v1::Mutation> mutations,
                                     absl::string_view origin);
+  absl::StatusOr<ApplyResult> Apply(absl::Span<const v1::Mutation> mutations,
+                                    absl::string_view origin,
+                                    InvalidMutations invalid);
 
   // Returns the entity with this id.
   // Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND.

@@ -14,8 +14,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "domain/record_validation.h"
 #include "domain/validation.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
@@ -513,7 +515,8 @@ absl::Status RocksDbGraphStore::Recover() {
 }
 
 absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
-    absl::Span<const v1::Mutation* const> mutations, absl::string_view origin) {
+    absl::Span<const v1::Mutation* const> mutations, absl::string_view origin,
+    InvalidMutations invalid) {
   if (mutations.empty()) {
     return absl::InvalidArgumentError(
         "mutations: at least one mutation is required");
@@ -524,9 +527,33 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
         "mutations: ", mutations.size(), " mutations exceed the maximum of ",
         options_.max_mutations_per_batch, " per batch"));
   }
-  for (size_t i = 0; i < mutations.size(); ++i) {
-    RETURN_IF_ERROR(domain::ValidateMutation(
-        *mutations[i], absl::StrCat("mutations[", i, "]")));
+  ApplyResult result;
+  // The mutations to build the batch from and, under kReject, the index in
+  // `mutations` of each (those that pass validation.h).
+  absl::Span<const v1::Mutation* const> valid = mutations;
+  std::vector<const v1::Mutation*> kept;
+  std::vector<int> kept_index;
+  if (invalid == InvalidMutations::kFailBatch) {
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      RETURN_IF_ERROR(domain::ValidateMutation(
+          *mutations[i], absl::StrCat("mutations[", i, "]")));
+    }
+  } else {
+    kept.reserve(mutations.size());
+    kept_index.reserve(mutations.size());
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      absl::Status s = domain::ValidateMutation(*mutations[i], "");
+      if (s.ok()) {
+        kept.push_back(mutations[i]);
+        kept_index.push_back(static_cast<int>(i));
+        continue;
+      }
+      if (s.code() != absl::StatusCode::kInvalidArgument) return s;
+      domain::FieldError e = domain::SplitFieldError(s.message());
+      result.rejections.push_back(
+          {static_cast<int>(i), std::move(e.field), std::move(e.reason)});
+    }
+    valid = absl::MakeConstSpan(kept);
   }
 
   const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);
@@ -548,13 +575,47 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
 
   internal::BatchBuilder builder(db_->db.get(), db_->cfs, sequence, commit_time,
                                  entity_ids_.get());
-  RETURN_IF_ERROR(builder.Load(mutations));
-  ApplyResult result;
-  result.outcomes.reserve(mutations.size());
-  for (size_t i = 0; i < mutations.size(); ++i) {
-    ASSIGN_OR_RETURN(MutationOutcome outcome,
-                     builder.Add(static_cast<int>(i), *mutations[i]));
-    result.outcomes.push_back(outcome);
+  RETURN_IF_ERROR(builder.Load(valid));
+  if (invalid == InvalidMutations::kFailBatch) {
+    result.outcomes.reserve(mutations.size());
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      ASSIGN_OR_RETURN(MutationOutcome outcome,
+                       builder.Add(static_cast<int>(i), *mutations[i]));
+      result.outcomes.push_back(outcome);
+    }
+  } else {
+    // Rejected by validation: already in result.rejections, in order.
+    result.outcomes.assign(mutations.size(), MutationOutcome::kRejected);
+    std::vector<MutationRejection> rejected_here;
+    for (size_t j = 0; j < valid.size(); ++j) {
+      const int i = kept_index[j];
+      absl::StatusOr<MutationOutcome> outcome =
+          builder.Add(static_cast<int>(j), *valid[j]);
+      if (outcome.ok()) {
+        result.outcomes[i] = *outcome;
+        continue;
+      }
+      if (outcome.status().code() != absl::StatusCode::kInvalidArgument) {
+        return outcome.status();
+      }
+      // "mutations[<j>].<field>: <reason>", <j> in `valid`.
+      absl::string_view message = outcome.status().message();
+      const std::string prefix = absl::StrCat("mutations[", j, "]");
+      if (absl::ConsumePrefix(&message, prefix)) {
+        absl::ConsumePrefix(&message, ".");
+      }
+      domain::FieldError e = domain::SplitFieldError(message);
+      rejected_here.push_back({i, std::move(e.field), std::move(e.reason)});
+    }
+    if (!rejected_here.empty()) {
+      result.rejections.insert(result.rejections.end(),
+                               std::make_move_iterator(rejected_here.begin()),
+                               std::make_move_iterator(rejected_here.end()));
+      std::sort(result.rejections.begin(), result.rejections.end(),
+                [](const MutationRejection& a, const MutationRejection& b) {
+                  return a.index < b.index;
+                });
+    }
   }
   const bool commit = builder.applied_count() > 0;
   builder.Finish(commit, commit ? sequence : previous, origin, &entity_count,

@@ -145,8 +145,8 @@ class RocksDbGraphStore final : public GraphStore {
 
   using GraphStore::Apply;
   absl::StatusOr<ApplyResult> Apply(
-      absl::Span<const v1::Mutation* const> mutations,
-      absl::string_view origin) override;
+      absl::Span<const v1::Mutation* const> mutations, absl::string_view origin,
+      InvalidMutations invalid) override;
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) override;
   absl::StatusOr<EdgePage> ListEdges(const EdgeQuery& query) override;
   absl::StatusOr<TraverseResult> Traverse(const TraverseQuery& query) override;

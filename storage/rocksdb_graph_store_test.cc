@@ -281,6 +281,70 @@ TEST_F(RocksDbGraphStoreTest, EdgeToEntityDeletedEarlierInBatchIsRejected) {
               StartsWith("mutations[2].upsert_edge.to_id: entity company/c"));
 }
 
+TEST_F(RocksDbGraphStoreTest, RejectModeSkipsBadMutationsAndCommitsTheRest) {
+  Open();
+  MustApply({Company("a")});
+  std::vector<v1::Mutation> batch = {
+      Company("b"),
+      Owns("a", "missing"),                   // endpoint missing
+      WithKey(Owns("a", "b"), "bad-weight"),  // fails validation
+      WithKey(Owns("b", "a"), "good"),
+      Company("c"),
+      DeleteEntity("company/c"),
+      Owns("a", "c"),  // endpoint deleted earlier in the batch
+  };
+  batch[2].mutable_upsert_edge()->set_weight(1.5);
+  absl::StatusOr<ApplyResult> r =
+      store_->Apply(batch, "test", InvalidMutations::kReject);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sequence, 2) << "the valid mutations in one commit";
+  EXPECT_THAT(r->outcomes,
+              ElementsAre(kApplied, MutationOutcome::kRejected,
+                          MutationOutcome::kRejected, kApplied, kApplied,
+                          kApplied, MutationOutcome::kRejected));
+  ASSERT_EQ(r->rejections.size(), 3u);
+  EXPECT_EQ(r->rejections[0].index, 1);
+  EXPECT_EQ(r->rejections[0].field, "upsert_edge.to_id");
+  EXPECT_EQ(r->rejections[0].reason, "entity company/missing does not exist");
+  EXPECT_EQ(r->rejections[1].index, 2);
+  EXPECT_EQ(r->rejections[1].field, "upsert_edge.weight");
+  EXPECT_EQ(r->rejections[1].reason, "must be in [0, 1], got 1.5");
+  EXPECT_EQ(r->rejections[2].index, 6);
+  EXPECT_EQ(r->rejections[2].field, "upsert_edge.to_id");
+  EXPECT_EQ(AllEdges("company/b", v1::DIRECTION_OUTBOUND).size(), 1u);
+  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_OUTBOUND).size(), 0u);
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entity_count, 2);
+  EXPECT_EQ(stats->edge_count, 1);
+  // The valid mutation's key was recorded, the rejected one's was not.
+  v1::Mutation fixed = WithKey(Owns("a", "b"), "bad-weight");
+  r = store_->Apply({WithKey(Owns("b", "a"), "good"), fixed}, "test",
+                    InvalidMutations::kReject);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->outcomes,
+              ElementsAre(kDuplicate, kApplied));
+  EXPECT_TRUE(r->rejections.empty());
+}
+
+TEST_F(RocksDbGraphStoreTest, RejectModeWithNothingValidCommitsNothing) {
+  Open();
+  MustApply({Company("a")});
+  absl::StatusOr<ApplyResult> r = store_->Apply(
+      {Owns("a", "x"), Owns("y", "a")}, "test", InvalidMutations::kReject);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sequence, 1);
+  EXPECT_EQ(r->rejections.size(), 2u);
+  EXPECT_EQ(store_->LastSequence(), 1);
+  // Request-level errors are still errors.
+  EXPECT_EQ(store_
+                ->Apply(std::vector<v1::Mutation>{}, "test",
+                        InvalidMutations::kReject)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 // The same answers whether Apply finds endpoints in the entity id cache
 // (default), reads them all (cache off), or has a cache too small for any id
 // (1 byte: below one arena).

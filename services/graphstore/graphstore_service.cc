@@ -156,8 +156,10 @@ void GraphStoreService::Shutdown() { hub_.Shutdown(); }
 grpc::ServerUnaryReactor* GraphStoreService::Apply(
     grpc::CallbackServerContext* context, const v1::ApplyRequest* request,
     v1::ApplyResponse* response) {
-  absl::StatusOr<storage::ApplyResult> result =
-      store_->Apply(request->mutations(), request->origin());
+  absl::StatusOr<storage::ApplyResult> result = store_->Apply(
+      request->mutations(), request->origin(),
+      request->reject_invalid() ? storage::InvalidMutations::kReject
+                                : storage::InvalidMutations::kFailBatch);
   if (!result.ok()) {
     mutations_->WithLabels({"rejected"}).Increment(request->mutations_size());
     return common::FinishUnary(context, result.status());
@@ -169,9 +171,16 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
     duplicate += outcome == storage::MutationOutcome::kDuplicate;
     unchanged += outcome == storage::MutationOutcome::kUnchanged;
   }
+  for (const storage::MutationRejection& r : result->rejections) {
+    v1::MutationRejection* out = response->add_rejections();
+    out->set_mutation_index(r.index);
+    out->set_field(r.field);
+    out->set_reason(r.reason);
+  }
   mutations_->WithLabels({"applied"}).Increment(applied);
   mutations_->WithLabels({"duplicate"}).Increment(duplicate);
   mutations_->WithLabels({"unchanged"}).Increment(unchanged);
+  mutations_->WithLabels({"rejected"}).Increment(result->rejections.size());
   response->set_sequence(result->sequence);
   *response->mutable_commit_time() = base::ToProtoTime(result->commit_time);
   response->set_cascaded_edge_deletes(result->cascaded_edge_deletes);
@@ -351,6 +360,8 @@ v1::MutationOutcome OutcomeToProto(storage::MutationOutcome outcome) {
       return v1::MUTATION_OUTCOME_DUPLICATE;
     case storage::MutationOutcome::kUnchanged:
       return v1::MUTATION_OUTCOME_UNCHANGED;
+    case storage::MutationOutcome::kRejected:
+      return v1::MUTATION_OUTCOME_REJECTED;
   }
   return v1::MUTATION_OUTCOME_UNSPECIFIED;
 }

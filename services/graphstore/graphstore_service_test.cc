@@ -74,6 +74,8 @@ TEST(OutcomeToProtoTest, MapsEveryOutcome) {
             v1::MUTATION_OUTCOME_DUPLICATE);
   EXPECT_EQ(OutcomeToProto(storage::MutationOutcome::kUnchanged),
             v1::MUTATION_OUTCOME_UNCHANGED);
+  EXPECT_EQ(OutcomeToProto(storage::MutationOutcome::kRejected),
+            v1::MUTATION_OUTCOME_REJECTED);
 }
 
 class GraphStoreServiceTest : public ::testing::Test {

@@ -119,11 +119,10 @@ absl::Status BatchBuilder::Load(
 absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
                                                   const v1::Mutation& m) {
   const std::string& idempotency_key = m.idempotency_key();
-  if (!idempotency_key.empty()) {
-    if (idempotency_.at(idempotency_key).existed ||
-        !new_idempotency_keys_.insert(idempotency_key).second) {
-      return MutationOutcome::kDuplicate;
-    }
+  if (!idempotency_key.empty() &&
+      (idempotency_.at(idempotency_key).existed ||
+       new_idempotency_keys_.contains(idempotency_key))) {
+    return MutationOutcome::kDuplicate;
   }
   bool applied = false;
   Entry* entry = slots_[index];  // Set by Load() unless KIND_NOT_SET.
@@ -152,6 +151,8 @@ absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
       return absl::InvalidArgumentError(
           absl::StrCat("mutations[", index, "].kind: is required"));
   }
+  // Only now: the key of a mutation that failed is not recorded.
+  if (!idempotency_key.empty()) new_idempotency_keys_.insert(idempotency_key);
   if (applied) {
     ++applied_count_;
     return MutationOutcome::kApplied;

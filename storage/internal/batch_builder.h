@@ -66,7 +66,10 @@ class BatchBuilder {
   // MultiGet per column family.
   absl::Status Load(absl::Span<const v1::Mutation* const> mutations);
 
-  // Adds mutation `index` to the batch, or returns why the batch must fail.
+  // Adds mutation `index` to the batch, or returns why it cannot be added.
+  // An INVALID_ARGUMENT leaves the batch as it was (the caller may skip the
+  // mutation: its idempotency key is not recorded); any other error means
+  // the batch must fail.
   absl::StatusOr<MutationOutcome> Add(int index, const v1::Mutation& m);
 
   int applied_count() const { return applied_count_; }

@@ -5,10 +5,7 @@
 #include <utility>
 
 #include "absl/random/random.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "domain/record_validation.h"
 
 namespace georisk::ingest {
@@ -20,20 +17,6 @@ struct Range {
 };
 
 }  // namespace
-
-int64_t MutationIndexOf(absl::string_view message, absl::string_view* rest) {
-  if (!absl::ConsumePrefix(&message, "mutations[")) return -1;
-  const size_t close = message.find(']');
-  if (close == absl::string_view::npos || close == 0) return -1;
-  int64_t index;
-  if (!absl::SimpleAtoi(message.substr(0, close), &index) || index < 0) {
-    return -1;
-  }
-  message.remove_prefix(close + 1);
-  if (!absl::ConsumePrefix(&message, ".")) absl::ConsumePrefix(&message, ": ");
-  *rest = message;
-  return index;
-}
 
 BatchApplier::BatchApplier(GraphStoreClient* client, ApplierOptions options,
                            IngestMetrics* metrics)
@@ -76,6 +59,9 @@ BatchResult BatchApplier::Apply(std::vector<PendingRecord>* records,
     if (r.begin >= r.end) continue;
     v1::ApplyRequest request;
     request.set_origin(options_.origin);
+    // GraphStore skips the mutations that break a rule and reports each: one
+    // call per batch however many are bad.
+    request.set_reject_invalid(true);
     request.mutable_mutations()->Reserve(static_cast<int>(r.end - r.begin));
     for (size_t i = r.begin; i < r.end; ++i) {
       *request.add_mutations() = std::move((*records)[i].mutation);
@@ -103,34 +89,46 @@ BatchResult BatchApplier::Apply(std::vector<PendingRecord>* records,
                          " outcomes for ", n, " mutations"));
         return result;
       }
-      if (metrics_ != nullptr) metrics_->batches_ok->Increment();
+      for (const v1::MutationRejection& rejection : response->rejections()) {
+        const int at = rejection.mutation_index();
+        if (at < 0 || static_cast<size_t>(at) >= n ||
+            response->outcomes(at) != v1::MUTATION_OUTCOME_REJECTED) {
+          if (metrics_ != nullptr) metrics_->batches_error->Increment();
+          result.status = absl::InternalError(
+              absl::StrCat("graphstore answered a rejection of mutation ", at,
+                           " that its outcomes do not match"));
+          return result;
+        }
+        RecordOutcome& o = result.outcomes[r.begin + static_cast<size_t>(at)];
+        o.field = rejection.field();
+        o.reason = rejection.reason().empty() ? "rejected by graphstore"
+                                              : rejection.reason();
+      }
+      if (metrics_ != nullptr) {
+        (response->rejections().empty() ? metrics_->batches_ok
+                                        : metrics_->batches_invalid)
+            ->Increment();
+      }
       for (size_t i = r.begin; i < r.end; ++i) {
-        result.outcomes[i].outcome =
+        const v1::MutationOutcome outcome =
             response->outcomes(static_cast<int>(i - r.begin));
+        if (outcome == v1::MUTATION_OUTCOME_REJECTED) {
+          if (!result.outcomes[i].rejected()) {
+            if (metrics_ != nullptr) metrics_->batches_error->Increment();
+            result.status = absl::InternalError(
+                absl::StrCat("graphstore rejected mutation ", i - r.begin,
+                             " without saying why"));
+            return result;
+          }
+          continue;
+        }
+        result.outcomes[i].outcome = outcome;
       }
       result.last_sequence =
           std::max(result.last_sequence, response->sequence());
       continue;
     }
     const absl::Status& s = response.status();
-    if (s.code() == absl::StatusCode::kInvalidArgument) {
-      if (metrics_ != nullptr) metrics_->batches_invalid->Increment();
-      absl::string_view rest;
-      const int64_t at = MutationIndexOf(s.message(), &rest);
-      if (n == 1) {
-        reject(r.begin, at == 0 ? rest : s.message());
-      } else if (at >= 0 && static_cast<size_t>(at) < n) {
-        const size_t bad = r.begin + static_cast<size_t>(at);
-        reject(bad, rest);
-        work.push_front({bad + 1, r.end});
-        work.push_front({r.begin, bad});
-      } else {
-        const size_t mid = r.begin + n / 2;
-        work.push_front({mid, r.end});
-        work.push_front({r.begin, mid});
-      }
-      continue;
-    }
     if (s.code() == absl::StatusCode::kResourceExhausted) {
       if (metrics_ != nullptr) metrics_->batches_invalid->Increment();
       if (n == 1) {

@@ -8,15 +8,14 @@
 //   for (const RecordOutcome& o : r.outcomes) { ... }
 //   if (!r.status.ok()) { /* graphstore stayed down: see r.status */ }
 //
-// GraphStore applies a batch atomically and, when a mutation breaks a rule
-// (an edge to an entity that does not exist, a rule ingest does not know),
-// refuses the whole batch with INVALID_ARGUMENT naming it:
-// "mutations[3].upsert_edge.to_id: entity company/x does not exist". The
-// applier then applies the records before it, rejects it with that field and
-// reason, and goes on with the records after it; when the message names no
-// record, it bisects. Records are applied in order either way, so a record
-// sees every earlier one. RESOURCE_EXHAUSTED (batch too large for the server)
-// splits the batch in halves.
+// Each batch is one GraphStore.Apply with reject_invalid: GraphStore checks
+// every mutation against the graph once, skips those that break a rule (an
+// edge to an entity that does not exist, a rule ingest does not know) and
+// commits the others atomically; the applier rejects each skipped record
+// with GraphStore's field and reason ("upsert_edge.to_id", "entity
+// company/x does not exist"). One call per batch, however many records are
+// bad; each record sees every valid earlier one. RESOURCE_EXHAUSTED (batch
+// too large for the server) splits the batch in halves.
 //
 // UNAVAILABLE and DEADLINE_EXCEEDED are retried with exponential backoff
 // (with jitter), each call with its own deadline, for at most retry_deadline
@@ -117,11 +116,6 @@ class BatchApplier {
   const ApplierOptions options_;
   IngestMetrics* const metrics_;
 };
-
-// Parses the "mutations[<i>]" GraphStore puts before its INVALID_ARGUMENT
-// messages: returns i and sets *rest to what follows ("upsert_edge.to_id:
-// ..."), or returns -1.
-int64_t MutationIndexOf(absl::string_view message, absl::string_view* rest);
 
 template <typename T>
 absl::StatusOr<T> BatchApplier::Retry(

@@ -55,7 +55,8 @@ std::vector<int> FaultInjectionGraphStore::batch_sizes() const {
 }
 
 absl::StatusOr<ApplyResult> FaultInjectionGraphStore::Apply(
-    absl::Span<const v1::Mutation* const> mutations, absl::string_view origin) {
+    absl::Span<const v1::Mutation* const> mutations, absl::string_view origin,
+    InvalidMutations invalid) {
   const int size = static_cast<int>(mutations.size());
   absl::Duration delay;
   std::optional<absl::Status> fail;
@@ -86,7 +87,7 @@ absl::StatusOr<ApplyResult> FaultInjectionGraphStore::Apply(
     }
   }
   if (fail) return *fail;
-  return base_->Apply(mutations, origin);
+  return base_->Apply(mutations, origin, invalid);
 }
 
 absl::StatusOr<v1::Entity> FaultInjectionGraphStore::GetEntity(

@@ -4,24 +4,107 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/file_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/interceptor.h"
+#include "grpcpp/support/server_interceptor.h"
 #include "services/common/auth.h"
-#include "base/file_util.h"
 #include "services/common/log.h"
 #include "services/common/rpc_metrics.h"
 
 namespace georisk::common {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::Interceptor;
+using grpc::experimental::InterceptorBatchMethods;
+using grpc::experimental::ServerRpcInfo;
+
+// gRPC 1.51's callback API answers a request that does not parse (garbage
+// bytes, a string field with invalid UTF-8) UNIMPLEMENTED with no message,
+// as if the method did not exist: the handler never runs. gRPC tells
+// interceptors, though: the request read before the handler (unary and
+// server-streaming methods) arrives as null at POST_RECV_MESSAGE. This
+// interceptor then rewrites the status the call ends with into
+// INVALID_ARGUMENT naming the method. (A message of a client stream that
+// does not parse ends the reading as a half-close would; gRPC gives no way
+// to tell the two apart there.)
+class ParseErrorInterceptor final : public Interceptor {
+ public:
+  explicit ParseErrorInterceptor(ServerRpcInfo* info)
+      : method_(info->method()),
+        reads_request_first_(info->type() == ServerRpcInfo::Type::UNARY ||
+                             info->type() ==
+                                 ServerRpcInfo::Type::SERVER_STREAMING) {}
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (reads_request_first_ &&
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unparsed_ = true;
+    }
+    if (unparsed_ &&
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() ==
+            grpc::StatusCode::UNIMPLEMENTED) {
+      methods->ModifySendStatus(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("the request to ", method_,
+                       " is not a valid message of its type (malformed "
+                       "protobuf, or a string field that is not UTF-8)")));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string method_;
+  const bool reads_request_first_;
+  bool unparsed_ = false;
+};
+
+class ParseErrorInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
+    return new ParseErrorInterceptor(info);
+  }
+};
+
+// Removes the server reflection plugin, which
+// InitProtoReflectionServerBuilderPlugin() adds to every ServerBuilder of the
+// process: the plaintext health port serves health only (docs/security.md).
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                         return p->name() == "proto_server_reflection";
+                       }),
+        plugins->end());
+  }
+};
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(
     const ServerOptions& options) {
@@ -107,8 +190,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     builder.RegisterService(entry.service);
   }
   std::unique_ptr<GrpcServer> server(new GrpcServer(options, names));
-  builder.experimental().SetInterceptorCreators(
-      MakeRpcMetricsInterceptors(registry, &server->in_flight_));
+  // The parse-error interceptor first, so that the metrics see the status
+  // it answers.
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
+  for (auto& metrics :
+       MakeRpcMetricsInterceptors(registry, &server->in_flight_)) {
+    interceptors.push_back(std::move(metrics));
+  }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
@@ -128,6 +220,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                                     grpc::InsecureServerCredentials(),
                                     &server->health_port_);
     health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    health_builder.SetOption(std::make_unique<WithoutReflection>());
     health_builder.RegisterCallbackGenericService(server->health_only_.get());
     server->health_server_ = health_builder.BuildAndStart();
     if (server->health_server_ == nullptr || server->health_port_ == 0) {

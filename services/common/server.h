@@ -17,6 +17,12 @@
 //     return ServeUntilShutdownSignal(**server);
 //   }
 //
+// Requests that do not parse (garbage bytes, a string field with invalid
+// UTF-8) are answered INVALID_ARGUMENT naming the method, not gRPC's bare
+// UNIMPLEMENTED (unary and server-streaming methods; see server.cc). The
+// plaintext health port (ServerOptions::health_listen_address) serves
+// grpc.health.v1 only: no reflection, no service.
+//
 // Health: the server as a whole ("") and each registered service report
 // NOT_SERVING from Start() until SetServing(true), and again from the start of
 // Shutdown(), so probes and load balancers see readiness, not liveness.

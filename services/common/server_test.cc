@@ -12,7 +12,11 @@
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/client_unary_call.h"
+#include "grpcpp/impl/codegen/sync_stream.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
 
@@ -35,10 +39,62 @@ class SlowService final : public v1::GraphStore::CallbackService {
     }).detach();
     return reactor;
   }
+  grpc::ServerUnaryReactor* GetEntity(grpc::CallbackServerContext* context,
+                                      const v1::GetEntityRequest* request,
+                                      v1::Entity*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                 absl::StrCat("entity ", request->id())));
+    return reactor;
+  }
 
  private:
   const absl::Duration delay_;
 };
+
+// Calls unary `method` with `bytes` as the request, unparsed.
+grpc::Status CallRaw(const std::string& address, const std::string& method,
+                     const std::string& bytes) {
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      channel.get(),
+      grpc::internal::RpcMethod(method.c_str(),
+                                grpc::internal::RpcMethod::NORMAL_RPC),
+      &context, request, &response);
+}
+
+// Asks `address` for its service list over server reflection; the call's
+// status (UNIMPLEMENTED where reflection is not served).
+grpc::Status ListServicesByReflection(const std::string& address) {
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
+      stream(grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer,
+                                                       grpc::ByteBuffer>::
+                 Create(channel.get(),
+                        grpc::internal::RpcMethod(
+                            "/grpc.reflection.v1alpha.ServerReflection/"
+                            "ServerReflectionInfo",
+                            grpc::internal::RpcMethod::BIDI_STREAMING),
+                        &context));
+  // ServerReflectionRequest{list_services: "*"} (field 7, a string).
+  grpc::Slice slice(std::string("\x3a\x01*", 3));
+  grpc::ByteBuffer request(&slice, 1);
+  stream->Write(request);
+  stream->WritesDone();
+  grpc::ByteBuffer response;
+  while (stream->Read(&response)) {
+  }
+  return stream->Finish();
+}
 
 std::string TempPath(absl::string_view name) {
   const char* base = std::getenv("TEST_TMPDIR");
@@ -177,8 +233,47 @@ TEST(GrpcServerHealthPortTest, ServesHealthAndNothingElse) {
   EXPECT_EQ(
       stub->GetStats(&context, v1::GetStatsRequest(), &response).error_code(),
       grpc::StatusCode::UNIMPLEMENTED);
+  // Nor is reflection, which the main port serves (with its credentials).
+  EXPECT_EQ(ListServicesByReflection(health).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_TRUE(
+      ListServicesByReflection(absl::StrCat("127.0.0.1:", (*server)->port()))
+          .ok());
   (*server)->Shutdown();
   EXPECT_FALSE(CheckHealth(health, "", absl::Seconds(1)).ok());
+}
+
+TEST_F(GrpcServerTest, UnparseableRequestsAreInvalidArgument) {
+  Start(absl::ZeroDuration(), absl::Seconds(5));
+  const std::string get_entity = "/georisk.v1.GraphStore/GetEntity";
+  // A well-formed request reaches the service.
+  grpc::Status s = CallRaw(address_, get_entity, std::string("\x0a\x01x", 3));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_EQ(s.error_message(), "entity x");
+  // id = "\xff": not UTF-8.
+  s = CallRaw(address_, get_entity, std::string("\x0a\x01\xff", 3));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "the request to /georisk.v1.GraphStore/GetEntity is not a valid "
+            "message of its type (malformed protobuf, or a string field that "
+            "is not UTF-8)");
+  // Garbage: a length-delimited field longer than the message.
+  s = CallRaw(address_, get_entity, std::string("\x0a\x7f\x01\x02", 4));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // A method that does not exist is still UNIMPLEMENTED.
+  s = CallRaw(address_, "/georisk.v1.GraphStore/NoSuchMethod", "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // And so is one the service does not implement, with a request that parses.
+  s = CallRaw(address_, "/georisk.v1.GraphStore/GetStats", "");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = CallRaw(address_, "/georisk.v1.GraphStore/Traverse", "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // The metrics count what was answered.
+  EXPECT_NE(
+      registry_.Render().find("grpc_method=\"GetEntity\",grpc_type=\"unary\","
+                              "grpc_code=\"InvalidArgument\""),
+      std::string::npos)
+      << registry_.Render();
 }
 
 TEST(GrpcServerStartTest, BusyPortIsUnavailable) {

@@ -54,6 +54,13 @@ struct ApplierOptions {
   // First backoff; doubles up to max_backoff, with +-25% jitter.
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(2);
+  // Zero (the default): UNAVAILABLE is retried for retry_deadline. Positive:
+  // after an UNAVAILABLE the call is tried once more this long later (a
+  // probe); a second UNAVAILABLE in a row means graphstore is unreachable
+  // and the call fails at once with UNAVAILABLE, so that a caller that can
+  // retry itself (IngestBatch's) hears it now rather than after
+  // retry_deadline. DEADLINE_EXCEEDED (a slow graphstore) is still retried.
+  absl::Duration unreachable_probe = absl::ZeroDuration();
   // Recorded in the change log.
   std::string origin = "ingest";
 };
@@ -123,6 +130,7 @@ absl::StatusOr<T> BatchApplier::Retry(
     Cancellation* cancel) {
   absl::Time give_up = absl::InfiniteFuture();
   absl::Duration backoff = options_.initial_backoff;
+  int unavailable_in_a_row = 0;
   while (true) {
     if (cancel != nullptr && cancel->cancelled()) {
       return absl::CancelledError("ingest stream cancelled");
@@ -134,6 +142,16 @@ absl::StatusOr<T> BatchApplier::Retry(
     if (code != absl::StatusCode::kUnavailable &&
         code != absl::StatusCode::kDeadlineExceeded) {
       return result;
+    }
+    unavailable_in_a_row =
+        code == absl::StatusCode::kUnavailable ? unavailable_in_a_row + 1 : 0;
+    if (options_.unreachable_probe > absl::ZeroDuration()) {
+      if (unavailable_in_a_row >= 2) {
+        return absl::UnavailableError(
+            absl::StrCat("graphstore is unreachable (last error: ",
+                         result.status().ToString(), "); retry later"));
+      }
+      if (unavailable_in_a_row == 1) backoff = options_.unreachable_probe;
     }
     if (give_up == absl::InfiniteFuture()) {
       give_up = now + options_.retry_deadline;

@@ -210,6 +210,23 @@ TEST_F(BatchApplierTest, GivesUpAfterTheRetryDeadline) {
   EXPECT_GT(fake_->apply_calls(), 3);
 }
 
+TEST_F(BatchApplierTest, AProbeConfirmsUnreachableAndFailsFast) {
+  options_.retry_deadline = absl::Seconds(60);
+  options_.unreachable_probe = absl::Milliseconds(10);
+  fake_->FailAllApplies(absl::UnavailableError("connection refused"));
+  const absl::Time start = absl::Now();
+  BatchResult r = Apply({Company("company/a")});
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status.message(), HasSubstr("graphstore is unreachable"));
+  EXPECT_EQ(fake_->apply_calls(), 2) << "the call and one probe";
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // A graphstore back by the probe is used.
+  fake_->FailAllApplies(absl::OkStatus());
+  fake_->FailNextApplies(1, absl::UnavailableError("restarting"));
+  r = Apply({Company("company/b")});
+  EXPECT_TRUE(r.status.ok()) << r.status;
+}
+
 TEST_F(BatchApplierTest, EachCallHasADeadline) {
   options_.call_deadline = absl::Milliseconds(20);
   options_.retry_deadline = absl::Milliseconds(200);

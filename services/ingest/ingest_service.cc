@@ -25,6 +25,8 @@ IngestServiceOptions Sanitize(IngestServiceOptions options) {
   options.session.batch_size = static_cast<int>(std::clamp<int64_t>(
       options.session.batch_size, 1, options.max_in_flight_records));
   options.max_concurrent_calls = std::max(options.max_concurrent_calls, 1);
+  options.max_calls_per_client =
+      std::clamp(options.max_calls_per_client, 1, options.max_concurrent_calls);
   return options;
 }
 
@@ -52,6 +54,10 @@ class IngestService::Call {
   // Stops the call: at once if it waits, else when its GraphStore call
   // returns (which this cancels).
   virtual void Stop(bool shutdown) = 0;
+  // Stops the call as Stop() does, ending it with DEADLINE_EXCEEDED, if it
+  // has waited for its client's next message since `cutoff` or earlier.
+  // Returns whether it did.
+  virtual bool StopIfIdleSince(absl::Time cutoff) { return false; }
 };
 
 // One Ingest stream. The reactor reads and validates messages on gRPC's
@@ -70,20 +76,42 @@ class IngestService::StreamReactor final
   // Starts reading, or refuses the call. Called once, before gRPC gets the
   // reactor.
   void Begin() {
-    if (absl::Status refusal = service_->Admit(this); !refusal.ok()) {
+    if (absl::Status refusal = service_->Admit(this, ClientIdentity(*context_));
+        !refusal.ok()) {
       common::AddRetryHint(context_, refusal);
       Finish(common::ToGrpcStatus(refusal));
       return;
     }
     admitted_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      last_message_ = service_->Now();
+    }
     worker_ = std::thread([this] { Run(); });
     StartRead(&request_);
+  }
+
+  bool StopIfIdleSince(absl::Time cutoff) override {
+    {
+      absl::MutexLock lock(&mu_);
+      // Waiting for the client: a read is outstanding and nothing else
+      // holds the stream up.
+      if (stopped_ || finished_ || paused_ || input_done_ || !failure_.ok() ||
+          last_message_ > cutoff) {
+        return false;
+      }
+      stopped_ = true;
+      idle_ = true;
+    }
+    cancel_.Cancel();
+    return true;
   }
 
   void OnReadDone(bool ok) override {
     bool read_more = false;
     {
       absl::MutexLock lock(&mu_);
+      last_message_ = service_->Now();
       if (!ok) {
         input_done_ = true;  // The client half-closed (or the call ended).
         return;
@@ -196,6 +224,8 @@ class IngestService::StreamReactor final
         if (paused_ &&
             session_.in_flight() < service_->options_.max_in_flight_records) {
           paused_ = false;
+          // The client's wait starts now, not at its last message.
+          last_message_ = service_->Now();
           read_more = true;
         }
       }
@@ -221,7 +251,16 @@ class IngestService::StreamReactor final
     grpc::Status final_status;
     {
       absl::MutexLock lock(&mu_);
-      if (stopped) status = Stopped(shutdown, session_);
+      if (stopped && idle_) {
+        status = ingest::StreamError(
+            absl::DeadlineExceededError(absl::StrCat(
+                "no message from the client for ",
+                absl::FormatDuration(service_->options_.stream_idle_timeout),
+                ": the stream was ended as idle")),
+            session_);
+      } else if (stopped) {
+        status = Stopped(shutdown, session_);
+      }
       if (status.ok()) *response_->mutable_summary() = session_.Finish();
       final_status = common::ToGrpcStatus(status);
       finished_ = true;  // A read still outstanding is ignored.
@@ -247,6 +286,11 @@ class IngestService::StreamReactor final
   bool input_done_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  // Stopped by the idle check.
+  bool idle_ ABSL_GUARDED_BY(mu_) = false;
+  // When the client last sent a message (or the stream began, or reading
+  // resumed after a pause).
+  absl::Time last_message_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
 };
@@ -264,7 +308,8 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
         response_(response) {}
 
   void Begin() {
-    if (absl::Status refusal = service_->Admit(this); !refusal.ok()) {
+    if (absl::Status refusal = service_->Admit(this, ClientIdentity(*context_));
+        !refusal.ok()) {
       common::AddRetryHint(context_, refusal);
       Finish(common::ToGrpcStatus(refusal));
       return;
@@ -303,8 +348,10 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
                        " records, got ", request_->records_size(),
                        ": use the Ingest stream"));
     }
-    BatchApplier applier(service_->client_.get(),
-                         WithOrigin(options.applier, session.origin()),
+    ingest::ApplierOptions applier_options =
+        WithOrigin(options.applier, session.origin());
+    applier_options.unreachable_probe = options.batch_unreachable_probe;
+    BatchApplier applier(service_->client_.get(), std::move(applier_options),
                          &service_->metrics_);
     if (status.ok()) {
       google::protobuf::RepeatedPtrField<v1::Mutation> records =
@@ -341,14 +388,50 @@ IngestService::IngestService(
     IngestServiceOptions options, common::MetricsRegistry* registry)
     : options_(Sanitize(std::move(options))),
       client_(ingest::NewGrpcGraphStoreClient(std::move(graphstore))),
-      metrics_(registry) {}
+      metrics_(registry) {
+  if (options_.stream_idle_timeout > absl::ZeroDuration() &&
+      options_.idle_check_interval > absl::ZeroDuration()) {
+    idle_thread_ = std::thread([this] { IdleLoop(); });
+  }
+}
 
 IngestService::~IngestService() {
   Shutdown();
+  if (idle_thread_.joinable()) idle_thread_.join();
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
-      +[](absl::flat_hash_set<Call*>* calls) { return calls->empty(); },
+      +[](absl::flat_hash_map<Call*, std::string>* calls) {
+        return calls->empty();
+      },
       &calls_));
+}
+
+absl::Time IngestService::Now() const {
+  return options_.clock ? options_.clock() : absl::Now();
+}
+
+void IngestService::IdleLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&shutting_down_),
+                           options_.idle_check_interval);
+      if (shutting_down_) return;
+    }
+    CheckIdleStreams();
+  }
+}
+
+int IngestService::CheckIdleStreams() {
+  if (options_.stream_idle_timeout <= absl::ZeroDuration()) return 0;
+  const absl::Time cutoff = Now() - options_.stream_idle_timeout;
+  int stopped = 0;
+  absl::MutexLock lock(&mu_);
+  // With the lock held: a call leaves calls_ only in its OnDone().
+  for (const auto& [call, client] : calls_) {
+    stopped += call->StopIfIdleSince(cutoff);
+  }
+  return stopped;
 }
 
 void IngestService::Shutdown() {
@@ -357,10 +440,10 @@ void IngestService::Shutdown() {
   shutting_down_ = true;
   // With the lock held: a call leaves calls_ (and is deleted) only in its
   // OnDone(), which takes it.
-  for (Call* call : calls_) call->Stop(/*shutdown=*/true);
+  for (const auto& [call, client] : calls_) call->Stop(/*shutdown=*/true);
 }
 
-absl::Status IngestService::Admit(Call* call) {
+absl::Status IngestService::Admit(Call* call, const std::string& client) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) {
     return absl::UnavailableError("ingest is shutting down; retry elsewhere");
@@ -370,15 +453,47 @@ absl::Status IngestService::Admit(Call* call) {
         absl::StrCat("more than ", options_.max_concurrent_calls,
                      " Ingest calls at once; retry later"));
   }
-  calls_.insert(call);
+  int& of_client = calls_by_client_[client];
+  if (of_client >= options_.max_calls_per_client) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("more than ", options_.max_calls_per_client,
+                     " Ingest calls at once from one client (", client,
+                     "); finish one first"));
+  }
+  ++of_client;
+  calls_.emplace(call, client);
   metrics_.streams->Add(1);
   return absl::OkStatus();
 }
 
 void IngestService::Release(Call* call) {
   absl::MutexLock lock(&mu_);
-  calls_.erase(call);
+  auto it = calls_.find(call);
+  if (it == calls_.end()) return;
+  auto by_client = calls_by_client_.find(it->second);
+  if (--by_client->second == 0) calls_by_client_.erase(by_client);
+  calls_.erase(it);
   metrics_.streams->Add(-1);
+}
+
+std::string ClientIdentity(const grpc::CallbackServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr) {
+    std::vector<grpc::string_ref> principal =
+        auth->FindPropertyValues("georisk_principal");
+    if (!principal.empty()) {
+      return absl::StrCat("token:",
+                          absl::string_view(principal.front().data(),
+                                            principal.front().size()));
+    }
+  }
+  // "ipv4:127.0.0.1:50123", "ipv6:[::1]:50123": drop the port.
+  std::string peer = context.peer();
+  const size_t colon = peer.rfind(':');
+  if (colon != std::string::npos && colon > peer.find(':')) {
+    peer.resize(colon);
+  }
+  return absl::StrCat("peer:", peer);
 }
 
 grpc::ServerReadReactor<v1::IngestRequest>* IngestService::Ingest(

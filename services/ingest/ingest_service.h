@@ -22,14 +22,18 @@
 // accepted record (and a snapshot's ends).
 //
 // IngestBatch (unary): the same pipeline over one message of at most
-// max_batch_records records.
+// max_batch_records records. It fails fast when graphstore is unreachable
+// (batch_unreachable_probe): UNAVAILABLE with the retry hint, saying from
+// which record to resend, where a stream keeps retrying.
 //
-// Limits: at most max_concurrent_calls calls at once (RESOURCE_EXHAUSTED
-// beyond). Errors, per ingest.proto: INVALID_ARGUMENT for bad options,
-// RESOURCE_EXHAUSTED for the limits above and for a stream with more than
-// session.max_rejections rejections, UNAVAILABLE when GraphStore stayed
-// unreachable past applier.retry_deadline or the server is shutting down;
-// each message says from which record index to resend.
+// Limits: at most max_concurrent_calls calls at once, and
+// max_calls_per_client of one client (RESOURCE_EXHAUSTED beyond); a stream
+// idle for stream_idle_timeout is ended with DEADLINE_EXCEEDED. Errors, per
+// ingest.proto: INVALID_ARGUMENT for bad options, RESOURCE_EXHAUSTED for the
+// limits above and for a stream with more than session.max_rejections
+// rejections, UNAVAILABLE when GraphStore stayed unreachable past
+// applier.retry_deadline or the server is shutting down; each message says from
+// which record index to resend.
 //
 // Thread-safe. The stub and the registry must outlive the service; destroy
 // the service only after the server has stopped.
@@ -37,11 +41,15 @@
 #define GEORISK_SERVICES_INGEST_INGEST_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "services/common/metrics.h"
@@ -63,10 +71,34 @@ struct IngestServiceOptions {
   // GraphStore before reading pauses; also the most records one message may
   // carry. Must be >= 1; batch_size is lowered to it if larger.
   int64_t max_in_flight_records = 10000;
-  // IngestBatch: the most records one request may carry.
-  int64_t max_batch_records = 100000;
+  // IngestBatch: when graphstore answers UNAVAILABLE, one probe this long
+  // later; if it fails too the call ends at once with UNAVAILABLE (and the
+  // retry hint) instead of retrying for applier.retry_deadline while the
+  // client waits. Zero: retry as streams do. Default 500 ms.
+  absl::Duration batch_unreachable_probe = absl::Milliseconds(500);
+  // IngestBatch: the most records one request may carry; more is
+  // RESOURCE_EXHAUSTED naming this limit. Default 10,000, the same as one
+  // message of a stream (it was 100,000, so a 100,000-record request passed
+  // the check while the documented limit was 10,000).
+  int64_t max_batch_records = 10000;
   // Ingest and IngestBatch calls in progress at once.
   int max_concurrent_calls = 32;
+  // Of those, the most one client may hold at once; more get
+  // RESOURCE_EXHAUSTED, so that one client cannot take every slot. A client
+  // is its token's principal when the server checks tokens (auth.h), else
+  // its peer address without the port ("ipv4:10.0.0.7"). Default 16.
+  int max_calls_per_client = 16;
+  // An Ingest stream that waits this long for the client's next message
+  // (not while ingest itself holds reading back, nor while it applies) is
+  // ended with DEADLINE_EXCEEDED ("idle for 1m; resend from index N"),
+  // freeing its slot. Zero turns the check off. Default 60 s.
+  absl::Duration stream_idle_timeout = absl::Seconds(60);
+  // How often the idle check runs (a background thread; zero: never, the
+  // test calls CheckIdleStreams() itself). Default 1 s.
+  absl::Duration idle_check_interval = absl::Seconds(1);
+  // The clock of the idle check; null means absl::Now. Must outlive the
+  // service.
+  std::function<absl::Time()> clock;
 };
 
 class IngestService final : public v1::Ingest::CallbackService {
@@ -82,6 +114,12 @@ class IngestService final : public v1::Ingest::CallbackService {
   // hook. Idempotent.
   void Shutdown();
 
+  // Ends the Ingest streams idle for options.stream_idle_timeout or longer
+  // (by options.clock) with DEADLINE_EXCEEDED. The background thread calls
+  // it every idle_check_interval; tests call it directly. Returns how many
+  // it ended. Thread-safe.
+  int CheckIdleStreams();
+
   grpc::ServerReadReactor<v1::IngestRequest>* Ingest(
       grpc::CallbackServerContext* context,
       v1::IngestResponse* response) override;
@@ -95,10 +133,12 @@ class IngestService final : public v1::Ingest::CallbackService {
   class StreamReactor;
   class BatchReactor;
 
-  // Admits a call: UNAVAILABLE when shutting down, RESOURCE_EXHAUSTED at
-  // the limit.
-  absl::Status Admit(Call* call);
+  // Admits a call of `client`: UNAVAILABLE when shutting down,
+  // RESOURCE_EXHAUSTED at either limit.
+  absl::Status Admit(Call* call, const std::string& client);
   void Release(Call* call);
+  absl::Time Now() const;
+  void IdleLoop();
 
   const IngestServiceOptions options_;
   const std::unique_ptr<ingest::GraphStoreClient> client_;
@@ -106,8 +146,16 @@ class IngestService final : public v1::Ingest::CallbackService {
 
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  absl::flat_hash_set<Call*> calls_ ABSL_GUARDED_BY(mu_);
+  // Each call in progress and its client.
+  absl::flat_hash_map<Call*, std::string> calls_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> calls_by_client_ ABSL_GUARDED_BY(mu_);
+  std::thread idle_thread_;
 };
+
+// Who a call comes from, for the per-client limit: "token:<principal>"
+// when the server checked a bearer token, else "peer:<address>" without the
+// port.
+std::string ClientIdentity(const grpc::CallbackServerContext& context);
 
 }  // namespace georisk::ingest
 

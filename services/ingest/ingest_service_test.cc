@@ -211,6 +211,114 @@ TEST_F(IngestServiceTest, BadOptionsAreInvalidArgument) {
   EXPECT_THAT(status.error_message(), HasSubstr("options.snapshot_source"));
 }
 
+TEST_F(IngestServiceTest, IdleStreamsAreEndedWithDeadlineExceeded) {
+  absl::Mutex mu;
+  absl::Time now = absl::FromUnixSeconds(1750000000);
+  options_.clock = [&] {
+    absl::MutexLock lock(&mu);
+    return now;
+  };
+  options_.idle_check_interval = absl::ZeroDuration();  // The test checks.
+  options_.stream_idle_timeout = absl::Seconds(60);
+  options_.session.batch_size = 3;  // The message below is applied at once.
+  StartIngest();
+  auto advance = [&](absl::Duration d) {
+    absl::MutexLock lock(&mu);
+    now += d;
+  };
+  grpc::ClientContext context;
+  v1::IngestResponse response;
+  auto writer = stub_->Ingest(&context, &response);
+  v1::IngestRequest request;
+  for (const v1::Mutation& m : Companies(3)) *request.add_records() = m;
+  ASSERT_TRUE(writer->Write(request));
+  // Wait until the message was read and applied (the stream then waits for
+  // the client).
+  for (int i = 0; i < 2000 && fake_->store()->LastSequence() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(fake_->store()->LastSequence(), 1);
+  advance(absl::Seconds(59));
+  EXPECT_EQ(service_->CheckIdleStreams(), 0) << "59 s: not idle yet";
+  advance(absl::Seconds(1));
+  EXPECT_EQ(service_->CheckIdleStreams(), 1);
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("no message from the client for 1m"));
+  EXPECT_THAT(status.error_message(), HasSubstr("resend from index 3"));
+  // Its slot is free again.
+  v1::IngestSummary summary;
+  EXPECT_TRUE(Stream(Companies(2), 2, &summary).ok());
+}
+
+TEST_F(IngestServiceTest, OneClientCannotTakeEverySlot) {
+  options_.max_concurrent_calls = 4;
+  options_.max_calls_per_client = 2;
+  options_.idle_check_interval = absl::ZeroDuration();
+  StartIngest();
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<v1::IngestResponse> responses(3);
+  std::vector<std::unique_ptr<grpc::ClientWriter<v1::IngestRequest>>> writers;
+  for (int i = 0; i < 3; ++i) {
+    if (i == 2) {
+      // Once the first two are admitted.
+      for (int j = 0;
+           j < 2000 && registry_.Render().find("georisk_ingest_streams 2") ==
+                           std::string::npos;
+           ++j) {
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+    }
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    writers.push_back(stub_->Ingest(contexts.back().get(), &responses[i]));
+  }
+  // The third of one client is refused at once, the first two stay open.
+  const grpc::Status third = writers[2]->Finish();
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(third.error_message(),
+              HasSubstr("more than 2 Ingest calls at once from one client"));
+  for (int i = 0; i < 2; ++i) {
+    writers[i]->WritesDone();
+    EXPECT_TRUE(writers[i]->Finish().ok());
+  }
+}
+
+TEST_F(IngestServiceTest, IngestBatchFailsFastWhileGraphStoreIsDown) {
+  options_.applier.retry_deadline = absl::Seconds(60);
+  options_.batch_unreachable_probe = absl::Milliseconds(20);
+  StartIngest();
+  fake_->FailAllApplies(absl::UnavailableError("connection refused"));
+  v1::IngestBatchRequest request;
+  for (const v1::Mutation& m : Companies(5)) *request.add_records() = m;
+  grpc::ClientContext context;
+  v1::IngestBatchResponse response;
+  const absl::Time start = absl::Now();
+  const grpc::Status status = stub_->IngestBatch(&context, request, &response);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << "not retry_deadline";
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("graphstore is unreachable"));
+  EXPECT_THAT(status.error_message(), HasSubstr("resend from index 0"));
+  auto hint =
+      context.GetServerTrailingMetadata().find("grpc-retry-pushback-ms");
+  ASSERT_NE(hint, context.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(hint->second.data(), hint->second.size()), "2000");
+}
+
+TEST_F(IngestServiceTest, IngestBatchRefusesMoreThanTenThousandByDefault) {
+  options_ = IngestServiceOptions();
+  StartIngest();
+  v1::IngestBatchRequest request;
+  for (const v1::Mutation& m : Companies(10001)) *request.add_records() = m;
+  grpc::ClientContext context;
+  v1::IngestBatchResponse response;
+  const grpc::Status status = stub_->IngestBatch(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("IngestBatch takes at most 10000 records, got 10001"));
+  EXPECT_EQ(fake_->apply_calls(), 0);
+}
+
 TEST_F(IngestServiceTest, IngestBatchRunsThePipelineAndIsBounded) {
   options_.max_batch_records = 10;
   StartIngest();

@@ -19,6 +19,9 @@ ABSL_FLAG(int, batch_size, 1000, "Records per GraphStore.Apply call.");
 ABSL_FLAG(int64_t, max_in_flight_records, 10000,
           "Records of one stream awaiting graphstore before ingest stops "
           "reading it; also the most records one message may carry.");
+ABSL_FLAG(int64_t, max_batch_records, 10000,
+          "The most records one IngestBatch request may carry; more get "
+          "RESOURCE_EXHAUSTED.");
 ABSL_FLAG(absl::Duration, apply_deadline, absl::Seconds(30),
           "Deadline of each graphstore call.");
 ABSL_FLAG(absl::Duration, retry_deadline, absl::Seconds(60),
@@ -26,6 +29,16 @@ ABSL_FLAG(absl::Duration, retry_deadline, absl::Seconds(60),
           "unavailable before the stream fails with UNAVAILABLE.");
 ABSL_FLAG(int, max_concurrent_calls, 32,
           "Ingest/IngestBatch calls at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_calls_per_client, 16,
+          "Of those, calls one client (token principal, else peer address) "
+          "may hold at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(60),
+          "An Ingest stream with no message from its client for this long is "
+          "ended with DEADLINE_EXCEEDED; 0 turns this off.");
+ABSL_FLAG(absl::Duration, batch_unreachable_probe, absl::Milliseconds(500),
+          "IngestBatch: after an UNAVAILABLE from graphstore, one retry this "
+          "long later; if it fails too, answer UNAVAILABLE at once (0: retry "
+          "for --retry_deadline as streams do).");
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
@@ -39,16 +52,29 @@ int main(int argc, char** argv) {
   ingest_options.session.batch_size = absl::GetFlag(FLAGS_batch_size);
   ingest_options.max_in_flight_records =
       absl::GetFlag(FLAGS_max_in_flight_records);
+  ingest_options.max_batch_records = absl::GetFlag(FLAGS_max_batch_records);
   ingest_options.applier.call_deadline = absl::GetFlag(FLAGS_apply_deadline);
   ingest_options.applier.retry_deadline = absl::GetFlag(FLAGS_retry_deadline);
   ingest_options.max_concurrent_calls =
       absl::GetFlag(FLAGS_max_concurrent_calls);
+  ingest_options.max_calls_per_client =
+      absl::GetFlag(FLAGS_max_calls_per_client);
+  ingest_options.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
+  ingest_options.batch_unreachable_probe =
+      absl::GetFlag(FLAGS_batch_unreachable_probe);
   if (ingest_options.session.batch_size < 1 ||
       ingest_options.max_in_flight_records < 1 ||
-      ingest_options.max_concurrent_calls < 1) {
+      ingest_options.max_batch_records < 1 ||
+      ingest_options.max_concurrent_calls < 1 ||
+      ingest_options.max_calls_per_client < 1) {
     return georisk::common::ExitWithError(absl::InvalidArgumentError(
-        "--batch_size, --max_in_flight_records and --max_concurrent_calls "
-        "must be >= 1"));
+        "--batch_size, --max_in_flight_records, --max_batch_records, "
+        "--max_concurrent_calls and --max_calls_per_client must be >= 1"));
+  }
+  if (ingest_options.stream_idle_timeout < absl::ZeroDuration() ||
+      ingest_options.batch_unreachable_probe < absl::ZeroDuration()) {
+    return georisk::common::ExitWithError(absl::InvalidArgumentError(
+        "--stream_idle_timeout and --batch_unreachable_probe must be >= 0"));
   }
   if (ingest_options.applier.call_deadline <= absl::ZeroDuration() ||
       ingest_options.applier.retry_deadline < absl::ZeroDuration()) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -119,6 +120,21 @@ class Sender {
   std::thread thread_;
 };
 
+// The N of ingest's "resend from index N" in `message`, or 0.
+int64_t ResendIndex(absl::string_view message) {
+  constexpr absl::string_view kResend = "resend from index ";
+  const size_t at = message.rfind(kResend);
+  if (at == absl::string_view::npos) return 0;
+  message.remove_prefix(at + kResend.size());
+  size_t digits = 0;
+  while (digits < message.size() && absl::ascii_isdigit(message[digits])) {
+    ++digits;
+  }
+  int64_t index = 0;
+  if (!absl::SimpleAtoi(message.substr(0, digits), &index)) return 0;
+  return index;
+}
+
 struct InputFile {
   std::string path;
   Format format;
@@ -154,6 +170,7 @@ class Importer {
     if (options_.records_per_message < 1) {
       return Usage("--records_per_message must be >= 1");
     }
+    if (options_.resume_from < 0) return Usage("--resume_from must be >= 0");
     for (const std::string& path : options_.files) {
       std::ifstream in(path, std::ios::binary | std::ios::ate);
       if (!in) return Usage(absl::StrCat("cannot read ", path));
@@ -275,6 +292,10 @@ class Importer {
       } else {
         map_.Add(index, record.line, static_cast<int>(record.mutations.size()));
         for (v1::Mutation& m : record.mutations) {
+          if (skipped_ < options_.resume_from) {
+            ++skipped_;  // Handled by the import this one resumes.
+            continue;
+          }
           request_bytes_ += static_cast<int64_t>(m.ByteSizeLong());
           *request_.add_records() = std::move(m);
         }
@@ -381,8 +402,9 @@ class Importer {
     const v1::IngestSummary& s = response_.summary();
     if (status.ok()) {
       for (const v1::Rejection& r : s.rejections()) {
-        const SourceMap::Location at = map_.Find(r.record_index());
-        Rejected(at.file, at.line, r.record_index(), r.field(), r.reason(),
+        const int64_t index = r.record_index() + skipped_;
+        const SourceMap::Location at = map_.Find(index);
+        Rejected(at.file, at.line, index, r.field(), r.reason(),
                  r.idempotency_key());
       }
     }
@@ -393,6 +415,10 @@ class Importer {
     std::fprintf(out, "files: %zu\n", files_.size());
     std::fprintf(out, "records: %s\n", Thousands(records_read_).c_str());
     std::fprintf(out, "sent: %s\n", Thousands(sent_).c_str());
+    if (skipped_ > 0) {
+      std::fprintf(out, "skipped: %s (--resume_from)\n",
+                   Thousands(skipped_).c_str());
+    }
     if (status.ok()) {
       std::fprintf(out, "accepted: %s\n", Thousands(s.accepted()).c_str());
       std::fprintf(out, "duplicates: %s\n", Thousands(s.duplicates()).c_str());
@@ -436,16 +462,15 @@ class Importer {
                        s.warnings_size() - kShownWarnings);
           break;
         }
-        const SourceMap::Location at = w.record_index() >= 0
-                                           ? map_.Find(w.record_index())
-                                           : SourceMap::Location{};
-        std::fprintf(options_.err, "warning: %s%s%s %s\n",
-                     w.record_index() >= 0
-                         ? Where(at.file, at.line, w.record_index()).c_str()
-                         : "",
-                     w.field().empty() ? "" : " ",
-                     w.field().empty() ? "" : (w.field() + ":").c_str(),
-                     w.message().c_str());
+        const int64_t index = w.record_index() + skipped_;
+        const SourceMap::Location at =
+            w.record_index() >= 0 ? map_.Find(index) : SourceMap::Location{};
+        std::fprintf(
+            options_.err, "warning: %s%s%s %s\n",
+            w.record_index() >= 0 ? Where(at.file, at.line, index).c_str() : "",
+            w.field().empty() ? "" : " ",
+            w.field().empty() ? "" : (w.field() + ":").c_str(),
+            w.message().c_str());
       }
     }
 
@@ -462,6 +487,13 @@ class Importer {
                         : "the import failed",
                    options_.ingest_address.c_str(),
                    status.error_message().c_str());
+      // Ingest says from which index of this stream to resend; without
+      // that (the connection broke) nothing after the skipped records is
+      // known to be handled.
+      const int64_t resume = skipped_ + ResendIndex(status.error_message());
+      std::fprintf(options_.err,
+                   "georiskctl import: resume with --resume_from=%lld\n",
+                   static_cast<long long>(resume));
       return down ? kExitUnavailable : kExitFailed;
     }
     return rejected > 0 ? kExitRejected : kExitOk;
@@ -491,6 +523,8 @@ class Importer {
   int64_t records_read_ = 0;
   int64_t parse_rejected_ = 0;
   int64_t sent_ = 0;
+  // Records not sent because of resume_from.
+  int64_t skipped_ = 0;
   std::string io_error_;
   std::FILE* rejections_file_ = nullptr;
   std::vector<std::string> shown_rejections_;

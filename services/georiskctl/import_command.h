@@ -9,7 +9,15 @@
 //   georiskctl import data/suppliers.csv data/owners.ftm.json
 //       [--format=auto|jsonl|csv-entities|csv-edges|ftm|csl-csv|csl-json]
 //       [--snapshot_source=S] [--source=S] [--rejections=FILE] [--dry_run]
-//       [--progress=auto|bar|lines|none] [--ingest=ADDR]
+//       [--progress=auto|bar|lines|none] [--ingest=ADDR] [--resume_from=N]
+//
+// Resuming: records are numbered across the files, in order, from 0 (each
+// mutation a line yields; lines rejected while parsing get no number). When
+// an import stops (ingest or graphstore unavailable), it prints
+// "resume with --resume_from=N": every record before N was handled, and the
+// same command with that flag skips them and sends the rest. Records at or
+// after N that had in fact been applied come back as duplicates (idempotency
+// keys) or unchanged, so resuming never double-counts.
 //
 // Records rejected while parsing never leave the machine; the service
 // rejects the rest (graph rules, missing endpoints). Both kinds are reported
@@ -63,6 +71,8 @@ struct ImportOptions {
   std::string rejections_path;
   // Validate only (IngestOptions.dry_run).
   bool dry_run = false;
+  // Skip the first resume_from records (see "Resuming" above). Default 0.
+  int64_t resume_from = 0;
   // The Ingest service's gRPC target, and the channel to it (if null, a
   // plaintext one to ingest_address).
   std::string ingest_address = "127.0.0.1:50052";

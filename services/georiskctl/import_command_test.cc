@@ -225,6 +225,51 @@ TEST_F(ImportCommandTest, GraphStoreFailureBehindIngestFailsTheImport) {
   EXPECT_THAT(err_, HasSubstr("disk on fire"));
 }
 
+TEST_F(ImportCommandTest, AStoppedImportResumesWhereItStopped) {
+  std::string csv = "id,name,country,source\n";
+  for (int i = 0; i < 200; ++i) {
+    absl::StrAppend(&csv, "company/c", i, ",C", i, ",TW,s\n");
+  }
+  const std::string file = Write("many.csv", csv);
+  int calls = 0;
+  fake_->OnApply([&](const v1::ApplyRequest&) {
+    // The third batch lands; every later one fails.
+    if (++calls == 3) fake_->FailAllApplies(absl::InternalError("disk full"));
+  });
+  ASSERT_EQ(Import({file}), kExitFailed) << err_;
+  EXPECT_THAT(err_, HasSubstr("disk full"));
+  const std::string marker = "resume with --resume_from=";
+  const size_t at = err_.find(marker);
+  ASSERT_NE(at, std::string::npos) << err_;
+  const int64_t resume = std::stoll(err_.substr(at + marker.size()));
+  EXPECT_GT(resume, 0);
+  EXPECT_LT(resume, 200);
+  EXPECT_EQ(fake_->store()->GetStats()->entity_count, resume)
+      << "every record before the index is applied, none after";
+
+  fake_->OnApply(nullptr);
+  fake_->FailAllApplies(absl::OkStatus());
+  ImportOptions resumed;
+  resumed.resume_from = resume;
+  ASSERT_EQ(Import({file}, resumed), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat("sent: ", 200 - resume, "\n")));
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat("accepted: ", 200 - resume, "\n")));
+  EXPECT_EQ(fake_->store()->GetStats()->entity_count, 200);
+}
+
+TEST_F(ImportCommandTest, ResumedRejectionsKeepTheirFileAndLine) {
+  ImportOptions resumed;
+  resumed.resume_from = 1;  // Skip company/tsmc's record.
+  ASSERT_EQ(
+      Import({Write("e.csv", kEntities), Write("d.csv", kEdges)}, resumed),
+      kExitRejected)
+      << err_;
+  EXPECT_THAT(out_, HasSubstr("skipped: 1 (--resume_from)"));
+  // company/nobody's edge is record 3 of the files, line 3 of d.csv (and the
+  // tsmc edge, whose endpoint was skipped, still refers to nothing sent).
+  EXPECT_THAT(err_, HasSubstr("d.csv:3:"));
+}
+
 TEST_F(ImportCommandTest, UsageErrors) {
   EXPECT_EQ(Import({dir_ + "/missing.csv"}), kExitUsage);
   EXPECT_THAT(err_, HasSubstr("cannot read"));

@@ -71,6 +71,9 @@ ABSL_FLAG(std::string, source, "",
 ABSL_FLAG(std::string, rejections, "",
           "import: write every rejected record here, as JSON lines.");
 ABSL_FLAG(bool, dry_run, false, "import: validate only; write nothing.");
+ABSL_FLAG(int64_t, resume_from, 0,
+          "import: skip the first N records (what a stopped import printed "
+          "as --resume_from=N) and send the rest.");
 ABSL_FLAG(std::string, progress, "auto",
           "import: auto (a bar on a terminal, lines otherwise), bar, lines, "
           "none.");
@@ -142,6 +145,7 @@ int Import(const std::vector<std::string>& files) {
   o.source = absl::GetFlag(FLAGS_source);
   o.rejections_path = absl::GetFlag(FLAGS_rejections);
   o.dry_run = absl::GetFlag(FLAGS_dry_run);
+  o.resume_from = absl::GetFlag(FLAGS_resume_from);
   o.records_per_message = absl::GetFlag(FLAGS_records_per_message);
   absl::StatusOr<ProgressMode> progress =
       ParseProgressMode(absl::GetFlag(FLAGS_progress));

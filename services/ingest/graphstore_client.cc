@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
 
@@ -11,9 +12,9 @@ namespace {
 
 class GrpcGraphStoreClient final : public GraphStoreClient {
  public:
-  explicit GrpcGraphStoreClient(
-      std::shared_ptr<v1::GraphStore::StubInterface> stub)
-      : stub_(std::move(stub)) {}
+  GrpcGraphStoreClient(std::shared_ptr<v1::GraphStore::StubInterface> stub,
+                       std::shared_ptr<grpc::Channel> channel)
+      : stub_(std::move(stub)), channel_(std::move(channel)) {}
 
   absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request,
                                           absl::Time deadline,
@@ -63,17 +64,27 @@ class GrpcGraphStoreClient final : public GraphStoreClient {
     }
     const grpc::Status status = fn(&context);
     if (cancel != nullptr) cancel->ClearHook();
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+        channel_ != nullptr) {
+      // gRPC waits longer and longer between reconnection attempts (1 s,
+      // 1.6 s... up to 2 min) and fails calls at once meanwhile: the next
+      // retry should find a graphstore that came back.
+      grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+    }
     return common::FromGrpcStatus(status);
   }
 
   const std::shared_ptr<v1::GraphStore::StubInterface> stub_;
+  const std::shared_ptr<grpc::Channel> channel_;  // May be null.
 };
 
 }  // namespace
 
 std::unique_ptr<GraphStoreClient> NewGrpcGraphStoreClient(
-    std::shared_ptr<v1::GraphStore::StubInterface> stub) {
-  return std::make_unique<GrpcGraphStoreClient>(std::move(stub));
+    std::shared_ptr<v1::GraphStore::StubInterface> stub,
+    std::shared_ptr<grpc::Channel> channel) {
+  return std::make_unique<GrpcGraphStoreClient>(std::move(stub),
+                                                std::move(channel));
 }
 
 }  // namespace georisk::ingest

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/graphstore.pb.h"
+#include "grpcpp/channel.h"
 #include "services/ingest/cancellation.h"
 
 namespace georisk::ingest {
@@ -51,9 +52,12 @@ class GraphStoreClient {
 };
 
 // A client over `stub` (shared: the stub must be thread-safe, as gRPC's
-// are).
+// are). `channel`, when given, is the stub's channel: after an UNAVAILABLE
+// its reconnection backoff is reset, so that a retry reaches a graphstore
+// that came back without waiting out gRPC's growing backoff (up to 2 min).
 std::unique_ptr<GraphStoreClient> NewGrpcGraphStoreClient(
-    std::shared_ptr<v1::GraphStore::StubInterface> stub);
+    std::shared_ptr<v1::GraphStore::StubInterface> stub,
+    std::shared_ptr<grpc::Channel> channel = nullptr);
 
 }  // namespace georisk::ingest
 

@@ -386,8 +386,21 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
 IngestService::IngestService(
     std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
     IngestServiceOptions options, common::MetricsRegistry* registry)
+    : IngestService(ingest::NewGrpcGraphStoreClient(std::move(graphstore)),
+                    std::move(options), registry) {}
+
+IngestService::IngestService(std::shared_ptr<grpc::Channel> graphstore,
+                             IngestServiceOptions options,
+                             common::MetricsRegistry* registry)
+    : IngestService(ingest::NewGrpcGraphStoreClient(
+                        v1::GraphStore::NewStub(graphstore), graphstore),
+                    std::move(options), registry) {}
+
+IngestService::IngestService(std::unique_ptr<ingest::GraphStoreClient> client,
+                             IngestServiceOptions options,
+                             common::MetricsRegistry* registry)
     : options_(Sanitize(std::move(options))),
-      client_(ingest::NewGrpcGraphStoreClient(std::move(graphstore))),
+      client_(std::move(client)),
       metrics_(registry) {
   if (options_.stream_idle_timeout > absl::ZeroDuration() &&
       options_.idle_check_interval > absl::ZeroDuration()) {

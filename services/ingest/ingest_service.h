@@ -106,7 +106,13 @@ class IngestService final : public v1::Ingest::CallbackService {
   // `graphstore` is the stub records are applied through; `registry` (not
   // owned) receives ingest's metrics (ingest_metrics.h).
   IngestService(std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
-                IngestServiceOptions options, common::MetricsRegistry* registry);
+                IngestServiceOptions options,
+                common::MetricsRegistry* registry);
+  // The same over a channel to graphstore, whose reconnection backoff is
+  // reset after each UNAVAILABLE (graphstore_client.h).
+  IngestService(std::shared_ptr<grpc::Channel> graphstore,
+                IngestServiceOptions options,
+                common::MetricsRegistry* registry);
   ~IngestService() override;
 
   // Ends every call in progress with UNAVAILABLE ("shutting down; resend
@@ -139,6 +145,10 @@ class IngestService final : public v1::Ingest::CallbackService {
   void Release(Call* call);
   absl::Time Now() const;
   void IdleLoop();
+
+  IngestService(std::unique_ptr<ingest::GraphStoreClient> client,
+                IngestServiceOptions options,
+                common::MetricsRegistry* registry);
 
   const IngestServiceOptions options_;
   const std::unique_ptr<ingest::GraphStoreClient> client_;

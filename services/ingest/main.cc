@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
   if (!channel.ok()) return georisk::common::ExitWithError(channel.status());
 
   georisk::common::MetricsRegistry registry;
-  georisk::ingest::IngestService service(georisk::v1::GraphStore::NewStub(*channel),
-                                 ingest_options, &registry);
+  georisk::ingest::IngestService service(*channel, ingest_options, &registry);
   auto server = georisk::common::GrpcServer::Start(
       *options, {{&service, georisk::v1::Ingest::service_full_name()}},
       &registry);

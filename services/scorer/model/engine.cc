@@ -412,6 +412,23 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
   if (!(min_delta >= 0)) {
     return absl::InvalidArgumentError("min_delta: must be >= 0");
   }
+  if (scenario.has_as_of()) {
+    // 1900-01-01T00:00:00Z to 9999-12-31T23:59:59Z: a date a risk question
+    // can be about (year 0 parsed as a date and scored, silently).
+    constexpr int64_t kMinSeconds = -2208988800;
+    constexpr int64_t kMaxSeconds = 253402300799;
+    const int64_t seconds = scenario.as_of().seconds();
+    const int32_t nanos = scenario.as_of().nanos();
+    if (seconds < kMinSeconds || seconds > kMaxSeconds || nanos < 0 ||
+        nanos > 999999999) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario.as_of: must be a date from 1900-01-01 to 9999-12-31, got ",
+          absl::FormatTime("%4Y-%m-%dT%H:%M:%SZ",
+                           absl::FromUnixSeconds(seconds), absl::UTCTimeZone()),
+          nanos < 0 || nanos > 999999999 ? absl::StrCat(" with nanos ", nanos)
+                                         : ""));
+    }
+  }
   for (int i = 0; i < scenario.overrides_size(); ++i) {
     const std::string path = absl::StrCat("scenario.overrides[", i, "]");
     const v1::Mutation& m = scenario.overrides(i);

@@ -130,6 +130,34 @@ TEST(ScenarioTest, ADateWhenTheBisRuleIsInForce) {
   EXPECT_EQ(base::FromProtoTime(r->deltas(0).after().as_of()), Date(2026, 11, 10));
 }
 
+TEST(ScenarioTest, DatesBefore1900OrAfter9999AreRefused) {
+  const Graph g = Demo();
+  auto e = g.Load();
+  v1::Scenario s;
+  s.mutable_as_of()->set_seconds(-62167219200);  // 0000-01-01.
+  absl::StatusOr<v1::RunScenarioResponse> r = e->RunScenario(s, 20, 1, false);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(r.status().message()),
+            "scenario.as_of: must be a date from 1900-01-01 to 9999-12-31, "
+            "got 0000-01-01T00:00:00Z");
+  s.mutable_as_of()->set_seconds(-2208988801);  // 1899-12-31T23:59:59Z.
+  EXPECT_EQ(e->RunScenario(s, 20, 1, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  s.mutable_as_of()->set_seconds(253402300800);  // 10000-01-01.
+  EXPECT_EQ(e->RunScenario(s, 20, 1, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  s.mutable_as_of()->set_seconds(0);
+  s.mutable_as_of()->set_nanos(-1);
+  EXPECT_EQ(e->RunScenario(s, 20, 1, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // The bounds themselves are dates.
+  s.mutable_as_of()->set_nanos(0);
+  s.mutable_as_of()->set_seconds(-2208988800);
+  EXPECT_TRUE(e->RunScenario(s, 20, 1, false).ok());
+  s.mutable_as_of()->set_seconds(253402300799);
+  EXPECT_TRUE(e->RunScenario(s, 20, 1, false).ok());
+}
+
 TEST(ScenarioTest, DeletedEntitiesHaveNoAfter) {
   const Graph g = Demo();
   auto e = g.Load();

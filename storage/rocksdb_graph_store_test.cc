@@ -311,8 +311,8 @@ TEST_F(RocksDbGraphStoreTest, RejectModeSkipsBadMutationsAndCommitsTheRest) {
   EXPECT_EQ(r->rejections[1].reason, "must be in [0, 1], got 1.5");
   EXPECT_EQ(r->rejections[2].index, 6);
   EXPECT_EQ(r->rejections[2].field, "upsert_edge.to_id");
-  EXPECT_EQ(AllEdges("company/b", v1::DIRECTION_OUTBOUND).size(), 1u);
-  EXPECT_EQ(AllEdges("company/a", v1::DIRECTION_OUTBOUND).size(), 0u);
+  EXPECT_EQ(AllEdges("company/b", Direction::kOutbound).size(), 1u);
+  EXPECT_EQ(AllEdges("company/a", Direction::kOutbound).size(), 0u);
   absl::StatusOr<StoreStats> stats = store_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->entity_count, 2);

@@ -232,7 +232,7 @@ TEST_F(ImportCommandTest, AStoppedImportResumesWhereItStopped) {
   }
   const std::string file = Write("many.csv", csv);
   int calls = 0;
-  fake_->OnApply([&](const v1::ApplyRequest&) {
+  fake_->OnApply([&](absl::Span<const v1::Mutation* const>) {
     // The third batch lands; every later one fails.
     if (++calls == 3) fake_->FailAllApplies(absl::InternalError("disk full"));
   });

@@ -215,7 +215,7 @@ TEST_F(BatchApplierTest, AProbeConfirmsUnreachableAndFailsFast) {
   options_.unreachable_probe = absl::Milliseconds(10);
   fake_->FailAllApplies(absl::UnavailableError("connection refused"));
   const absl::Time start = absl::Now();
-  BatchResult r = Apply({Company("company/a")});
+  BatchResult r = Apply({Upsert(Company("company/a"))});
   EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status.message(), HasSubstr("graphstore is unreachable"));
   EXPECT_EQ(fake_->apply_calls(), 2) << "the call and one probe";
@@ -223,7 +223,7 @@ TEST_F(BatchApplierTest, AProbeConfirmsUnreachableAndFailsFast) {
   // A graphstore back by the probe is used.
   fake_->FailAllApplies(absl::OkStatus());
   fake_->FailNextApplies(1, absl::UnavailableError("restarting"));
-  r = Apply({Company("company/b")});
+  r = Apply({Upsert(Company("company/b"))});
   EXPECT_TRUE(r.status.ok()) << r.status;
 }
 

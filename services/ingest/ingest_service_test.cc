@@ -238,6 +238,13 @@ TEST_F(IngestServiceTest, IdleStreamsAreEndedWithDeadlineExceeded) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   ASSERT_EQ(fake_->store()->LastSequence(), 1);
+  // ... and acknowledged to the stream.
+  for (int i = 0; i < 2000 && registry_.Render().find(
+                                  "georisk_ingest_records_in_flight 0") ==
+                                  std::string::npos;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   advance(absl::Seconds(59));
   EXPECT_EQ(service_->CheckIdleStreams(), 0) << "59 s: not idle yet";
   advance(absl::Seconds(1));

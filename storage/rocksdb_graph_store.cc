@@ -10,10 +10,12 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "domain/validation.h"
@@ -58,6 +60,14 @@ using internal::kSignalsTag;
 using internal::ToAbslStatus;
 using internal::ToSlice;
 using internal::View;
+
+// A new graph id: 128 bits from a nondeterministically seeded generator, as
+// 32 lowercase hex characters.
+std::string MintGraphId() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
+}
 
 constexpr int kDefaultMaxChanges = 1000;
 constexpr int64_t kDefaultMaxChangeBytes = int64_t{4} << 20;
@@ -430,6 +440,29 @@ absl::Time RocksDbGraphStore::Now() const {
   return options_.clock ? options_.clock() : absl::Now();
 }
 
+absl::Status RocksDbGraphStore::RecoverGraphId() {
+  rocksdb::PinnableSlice stored;
+  rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(kMetaCf),
+                                   ToSlice(internal::kMetaGraphId), &stored);
+  if (s.ok()) {
+    if (!IsGraphId(View(stored))) {
+      return absl::DataLossError(absl::StrCat(
+          "meta key graph_id: expected 32 lowercase hex characters, got \"",
+          absl::CHexEscape(View(stored)), "\""));
+    }
+    graph_id_ = std::string(View(stored));
+    return absl::OkStatus();
+  }
+  if (!s.IsNotFound()) return ToAbslStatus(s, "reading the graph id");
+  // A database created before graph ids: it gets one now, once.
+  graph_id_ = MintGraphId();
+  rocksdb::WriteOptions sync_write;
+  sync_write.sync = true;
+  s = db_->db->Put(sync_write, db_->cf(kMetaCf),
+                   ToSlice(internal::kMetaGraphId), graph_id_);
+  return ToAbslStatus(s, "writing the graph id");
+}
+
 absl::Status RocksDbGraphStore::Recover() {
   const rocksdb::ReadOptions read;
   rocksdb::PinnableSlice version;
@@ -449,12 +482,17 @@ absl::Status RocksDbGraphStore::Recover() {
             " holds data but no schema version; refusing to open it"));
       }
     }
+    // A new database: its schema version and its identity, in one write.
+    graph_id_ = MintGraphId();
+    rocksdb::WriteBatch batch;
+    batch.Put(db_->cf(kMetaCf), ToSlice(internal::kMetaSchemaVersion),
+              EncodeFixed64BE(kSchemaVersion));
+    batch.Put(db_->cf(kMetaCf), ToSlice(internal::kMetaGraphId), graph_id_);
     rocksdb::WriteOptions sync_write;
     sync_write.sync = true;
-    s = db_->db->Put(sync_write, db_->cf(kMetaCf),
-                     ToSlice(internal::kMetaSchemaVersion),
-                     EncodeFixed64BE(kSchemaVersion));
-    RETURN_IF_ERROR(ToAbslStatus(s, "writing the schema version"));
+    s = db_->db->Write(sync_write, &batch);
+    RETURN_IF_ERROR(
+        ToAbslStatus(s, "writing the schema version and the graph id"));
   } else {
     RETURN_IF_ERROR(ToAbslStatus(s, "reading the schema version"));
     ASSIGN_OR_RETURN(
@@ -467,6 +505,7 @@ absl::Status RocksDbGraphStore::Recover() {
           " (see docs/storage.md, \"Schema version\")"));
     }
   }
+  if (graph_id_.empty()) RETURN_IF_ERROR(RecoverGraphId());
 
   ASSIGN_OR_RETURN(const int64_t last,
                    db_->ReadMeta(read, internal::kMetaLastSequence, 0));
@@ -969,12 +1008,14 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
 
   SnapshotChunk chunk;
   chunk.sequence = sequence;
+  chunk.graph_id = graph_id_;
   int in_chunk = 0;
   bool sent = false;
   auto flush = [&]() -> absl::Status {
     absl::Status s = callback(chunk);
     chunk = SnapshotChunk();
     chunk.sequence = sequence;
+    chunk.graph_id = graph_id_;
     in_chunk = 0;
     sent = true;
     return s;
@@ -1012,6 +1053,7 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
 
 absl::StatusOr<StoreStats> RocksDbGraphStore::GetStats() {
   StoreStats stats;
+  stats.graph_id = graph_id_;
   {
     absl::MutexLock lock(&state_mu_);
     stats.entity_count = entity_count_;

@@ -133,6 +133,8 @@ class RocksDbGraphStore final : public GraphStore {
   // Opens (or creates) the database at options.path. The column families
   // are entities, out_edges, in_edges, signals, changelog, meta and
   // idempotency; the last sequence and the counts are recovered from meta.
+  // A new database gets a fresh random graph id (GraphId()); a database
+  // written before graph ids existed gets one at its first open.
   // Errors: INVALID_ARGUMENT (empty path, bad option), NOT_FOUND (no database
   //   and !create_if_missing), FAILED_PRECONDITION (the database has another
   //   schema version, no schema version, or column families this code does
@@ -159,6 +161,7 @@ class RocksDbGraphStore final : public GraphStore {
       int chunk_records) override;
   absl::StatusOr<StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  const std::string& GraphId() const override { return graph_id_; }
 
   // What RocksDB itself reports, for operators (/metrics). Sizes in bytes;
   // the *_bytes of compaction/flush/WAL and stall_seconds are cumulative
@@ -204,11 +207,15 @@ class RocksDbGraphStore final : public GraphStore {
                     std::unique_ptr<Handles> handles);
 
   absl::Status Recover();
+  // Reads meta/graph_id into graph_id_, minting and writing one when absent.
+  absl::Status RecoverGraphId();
   void TrimLoop();
   absl::Time Now() const;
 
   const RocksDbGraphStoreOptions options_;
   const std::unique_ptr<Handles> db_;
+  // meta/graph_id; set by Recover() during Open(), constant afterwards.
+  std::string graph_id_;
 
   // Serialises commits: held from the first read of a batch's state to the
   // publication of its sequence.

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "domain/record_validation.h"
 #include "domain/validation.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
@@ -564,8 +565,17 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
         options_.max_mutations_per_batch, " per batch"));
   }
   for (size_t i = 0; i < mutations.size(); ++i) {
-    RETURN_IF_ERROR(domain::ValidateMutation(
-        *mutations[i], absl::StrCat("mutations[", i, "]")));
+    // The rules of validation.h and the front door's size cap, with the
+    // field path under mutations[i].
+    if (absl::Status s =
+            domain::ValidateRecord(*mutations[i], options_.record_limits);
+        !s.ok()) {
+      const domain::FieldError e = domain::SplitFieldError(s.message());
+      return absl::Status(
+          s.code(), absl::StrCat("mutations[", i, "]",
+                                 e.field.empty() ? "" : ".", e.field, ": ",
+                                 e.reason));
+    }
   }
 
   const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);

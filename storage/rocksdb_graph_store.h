@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "domain/record_validation.h"
 #include "rocksdb/db.h"
 #include "storage/graph_store.h"
 
@@ -68,6 +69,15 @@ struct RocksDbGraphStoreOptions {
 
   // Largest batch Apply() accepts. Default: 100,000 mutations.
   int max_mutations_per_batch = 100000;
+
+  // Per-record limits of Apply(), the front door's (ingest's) rules reused:
+  // a mutation whose encoding is larger than record_limits.max_record_bytes
+  // (default 1 MiB, as ingest) is INVALID_ARGUMENT, "mutations[3]: record
+  // is N bytes encoded, more than 1048576", and nothing of the batch is
+  // written. A change carries its records, so this also bounds what one
+  // record adds to a WatchChanges message. reject_unknown_fields: default
+  // false (ingest rejects them; graphstore stores what it is sent).
+  domain::RecordLimits record_limits;
 
   // Largest max_depth Traverse() accepts. Default: 8.
   int max_traverse_depth = 8;

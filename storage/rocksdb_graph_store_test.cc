@@ -358,6 +358,36 @@ TEST_F(RocksDbGraphStoreTest, TooManyMutationsIsResourceExhausted) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RocksDbGraphStoreTest, OversizedRecordIsRejectedAndNothingWritten) {
+  Open();
+  v1::Mutation big = Company("big");
+  // 4,000 aliases of 500 bytes: about 2 MB encoded, over the 1 MiB cap.
+  for (int i = 0; i < 4000; ++i) {
+    big.mutable_upsert_entity()->add_aliases(std::string(500, 'a'));
+  }
+  absl::StatusOr<ApplyResult> result =
+      store_->Apply({Company("small"), big}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()),
+              StartsWith("mutations[1]: record is "));
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("more than 1048576"));
+  EXPECT_EQ(store_->LastSequence(), 0);
+  EXPECT_EQ(store_->GetEntity("company/small").status().code(),
+            absl::StatusCode::kNotFound);
+  // Field errors keep their path under mutations[i].
+  v1::Mutation bad = Company("x");
+  bad.mutable_upsert_entity()->set_country("ZZZ");
+  result = store_->Apply({Company("y"), bad}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()),
+              StartsWith("mutations[1].upsert_entity.country: "));
+  // The cap is an option.
+  options_.record_limits.max_record_bytes = 4 << 20;
+  Open();
+  EXPECT_TRUE(store_->Apply({big}, "test").ok());
+}
+
 TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
   Open();
   MustApply({Company("a"), Company("b"), Company("c"), Owns("a", "b"),

@@ -145,8 +145,8 @@ absl::Status GraphMirror::SetGraphId(absl::string_view graph_id) {
   }
   if (!graph_id_.empty() && graph_id_ != graph_id) {
     return absl::FailedPreconditionError(
-        absl::StrCat("mirror: holds graph ", graph_id_,
-                     "; another graph (", graph_id, ") needs a replacement"));
+        absl::StrCat("mirror: holds graph ", graph_id_, "; another graph (",
+                     graph_id, ") needs a replacement"));
   }
   rocksdb::WriteOptions write;
   write.sync = true;

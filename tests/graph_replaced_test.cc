@@ -44,11 +44,10 @@ class GraphReplacedTest : public ::testing::Test {
  protected:
   // Starts graphstore on `port` (0: any) over `data_dir`.
   void StartGraphstore(const std::string& data_dir, int port) {
-    auto p = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {"--data_dir=" + data_dir, "--sync=false",
-          absl::StrCat("--listen=127.0.0.1:", port)},
-         dir_});
+    auto p = ServiceProcess::Start({Runfile("services/graphstore/graphstore"),
+                                    {"--data_dir=" + data_dir, "--sync=false",
+                                     absl::StrCat("--listen=127.0.0.1:", port)},
+                                    dir_});
     ASSERT_TRUE(p.ok()) << p.status();
     graphstore_ = std::move(*p);
     gs_ = v1::GraphStore::NewStub(grpc::CreateChannel(

@@ -37,7 +37,7 @@ using ::georisk::testing::ServiceProcess;
 
 constexpr int kSlowStreams = 64;
 constexpr int64_t kBudgetMb = 16;
-constexpr int kBigCommits = 8;      // Each about 1 MB: one record under the
+constexpr int kBigCommits = 8;         // Each about 1 MB: one record under the
 constexpr size_t kBigBytes = 1000000;  // 1 MiB cap.
 
 // VmRSS of a process, in bytes; -1 when unreadable.
@@ -74,8 +74,7 @@ TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
   const std::string dir = MakeTempDir("slow");
   auto gs = ServiceProcess::Start(
       {Runfile("services/graphstore/graphstore"),
-       {"--data_dir=" + dir + "/gs", "--sync=false",
-        "--watch_stall_timeout=3s",
+       {"--data_dir=" + dir + "/gs", "--sync=false", "--watch_stall_timeout=3s",
         absl::StrCat("--watch_max_buffered_mb=", kBudgetMb)},
        dir});
   ASSERT_TRUE(gs.ok()) << gs.status();
@@ -92,10 +91,10 @@ TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
   };
   apply(Company("company/first", 0));
 
-  auto sc = ServiceProcess::Start({Runfile("services/scorer/scorer"),
-                                   {"--data_dir=" + dir + "/scorer",
-                                    "--graphstore=" + (*gs)->address()},
-                                   dir});
+  auto sc = ServiceProcess::Start(
+      {Runfile("services/scorer/scorer"),
+       {"--data_dir=" + dir + "/scorer", "--graphstore=" + (*gs)->address()},
+       dir});
   ASSERT_TRUE(sc.ok()) << sc.status();
   ASSERT_TRUE(
       common::WaitForServing((*sc)->address(), "", absl::Seconds(60)).ok())
@@ -141,11 +140,11 @@ TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
   const int64_t written = int64_t{kBigCommits} * int64_t{kBigBytes};
   const int64_t bound =
       2 * (kBudgetMb << 20) + 2 * written + (int64_t{48} << 20);
-  std::printf("graphstore VmRSS: before %.1f MiB, peak %.1f MiB, growth "
-              "%.1f MiB, bound %.1f MiB (%d slow streams, %.1f MB written)\n",
-              before / 1048576.0, peak / 1048576.0,
-              (peak - before) / 1048576.0, bound / 1048576.0, kSlowStreams,
-              written / 1e6);
+  std::printf(
+      "graphstore VmRSS: before %.1f MiB, peak %.1f MiB, growth "
+      "%.1f MiB, bound %.1f MiB (%d slow streams, %.1f MB written)\n",
+      before / 1048576.0, peak / 1048576.0, (peak - before) / 1048576.0,
+      bound / 1048576.0, kSlowStreams, written / 1e6);
   EXPECT_LT(peak - before, bound);
 
   // The scorer followed every commit.
@@ -174,8 +173,8 @@ TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
         absl::StrContains(status.error_message(), "fell behind")) {
       ++exhausted;
     } else {
-      ADD_FAILURE() << "slow stream ended with " << status.error_code()
-                    << ": " << status.error_message();
+      ADD_FAILURE() << "slow stream ended with " << status.error_code() << ": "
+                    << status.error_message();
     }
   }
   EXPECT_EQ(exhausted, kSlowStreams);

@@ -10,10 +10,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "services/common/grpc_status.h"
-#include "services/common/rpc_edge.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
+#include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 
 namespace georisk::graphstore {
 namespace {
@@ -42,8 +42,7 @@ std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
 class GraphStoreService::ExportReactor final
     : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
  public:
-  ExportReactor(GraphStoreService* service,
-                common::ConcurrencyLimit::Slot slot)
+  ExportReactor(GraphStoreService* service, common::ConcurrencyLimit::Slot slot)
       : service_(service), slot_(std::move(slot)) {
     std::thread([this] { Run(); }).detach();
   }
@@ -95,7 +94,8 @@ class GraphStoreService::ExportReactor final
       }
     }
     slot_ = {};  // The next export may start while this one finishes.
-    Finish(common::ToGrpcStatus(status));  // Last use of `this`: OnDone deletes it.
+    Finish(common::ToGrpcStatus(
+        status));  // Last use of `this`: OnDone deletes it.
   }
 
   GraphStoreService* const service_;
@@ -288,9 +288,9 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
   const std::string& graph_id = store_->GraphId();
   if (!request->graph_id().empty()) {
     if (!storage::IsGraphId(request->graph_id())) {
-      return refuse(absl::InvalidArgumentError(absl::StrCat(
-          "graph_id: must be 32 lowercase hex characters, got \"",
-          absl::CHexEscape(request->graph_id()), "\"")));
+      return refuse(absl::InvalidArgumentError(
+          absl::StrCat("graph_id: must be 32 lowercase hex characters, got \"",
+                       absl::CHexEscape(request->graph_id()), "\"")));
     }
     if (request->graph_id() != graph_id) {
       return refuse(absl::FailedPreconditionError(absl::StrCat(
@@ -316,8 +316,7 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
         "): this store's history is not the one the position came from; "
         "re-read the graph with ExportSnapshot")));
   }
-  const bool service =
-      request->follower_class() == v1::FOLLOWER_CLASS_SERVICE;
+  const bool service = request->follower_class() == v1::FOLLOWER_CLASS_SERVICE;
   absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
       service ? service_watchers_.TryAcquire() : watchers_.TryAcquire();
   if (!taken.ok()) return refuse(taken.status());

@@ -317,8 +317,7 @@ TEST_F(GraphStoreServiceTest, EveryWatchMessageAndSnapshotChunkCarriesTheId) {
   {
     grpc::ClientContext context;
     v1::GetStatsResponse stats;
-    ASSERT_TRUE(
-        stub_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
+    ASSERT_TRUE(stub_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
     EXPECT_EQ(stats.graph_id(), id);
   }
   {
@@ -375,8 +374,9 @@ v1::Mutation BigCompany(const std::string& slug, size_t bytes) {
 }
 
 // Reads a stream to its end; returns its status and how many changes came.
-grpc::Status Drain(grpc::ClientReaderInterface<v1::WatchChangesResponse>* reader,
-                   int* changes) {
+grpc::Status Drain(
+    grpc::ClientReaderInterface<v1::WatchChangesResponse>* reader,
+    int* changes) {
   v1::WatchChangesResponse response;
   while (reader->Read(&response)) *changes += response.changes_size();
   return reader->Finish();
@@ -399,8 +399,8 @@ TEST_F(GraphStoreServiceTest, StreamThatDoesNotReadIsEndedForFallingBehind) {
   // ...while 24 MB of changes are committed: far more than gRPC's windows.
   v1::ApplyResponse applied;
   for (int i = 0; i < 24; ++i) {
-    ASSERT_TRUE(Apply({BigCompany(absl::StrCat("big", i), 1000000)}, &applied)
-                    .ok());
+    ASSERT_TRUE(
+        Apply({BigCompany(absl::StrCat("big", i), 1000000)}, &applied).ok());
   }
   // A reader that keeps up is not affected.
   grpc::ClientContext fast_context;
@@ -451,8 +451,8 @@ TEST_F(GraphStoreServiceTest, BufferBudgetEndsSlowOutsideStreamsNotService) {
   auto slow_service = stub_->WatchChanges(contexts.back().get(), service);
   v1::ApplyResponse applied;
   for (int i = 0; i < 16; ++i) {
-    ASSERT_TRUE(Apply({BigCompany(absl::StrCat("big", i), 1000000)}, &applied)
-                    .ok());
+    ASSERT_TRUE(
+        Apply({BigCompany(absl::StrCat("big", i), 1000000)}, &applied).ok());
   }
   absl::SleepFor(absl::Seconds(1));
   // The budget held one message at a time for the outside streams: the

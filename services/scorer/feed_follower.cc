@@ -63,8 +63,7 @@ void FeedFollower::CountRebuild(RebuildReason reason,
   {
     absl::MutexLock lock(&mu_);
     ++rebuilds_[static_cast<int>(reason)];
-    last_rebuild_ =
-        Rebuild{reason, absl::Now(), std::string(cause.message())};
+    last_rebuild_ = Rebuild{reason, absl::Now(), std::string(cause.message())};
   }
   if (rebuilds_metric_ != nullptr) {
     rebuilds_metric_->WithLabels({RebuildReasonName(reason)}).Increment();
@@ -159,8 +158,8 @@ void FeedFollower::Run() {
     }
     SetError(status);
     common::log::Warning("graph feed interrupted; retrying",
-                 {{"error", status.ToString()},
-                  {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+                         {{"error", status.ToString()},
+                          {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
     if (!Sleep(backoff)) return;
     backoff = std::min(backoff * 2, options_.retry_max);
   }
@@ -175,9 +174,9 @@ absl::Status FeedFollower::LoadFromMirror() {
     return s;
   }
   common::log::Info("resuming from the local copy of the graph",
-            {{"sequence", sequence},
-             {"entities", static_cast<int64_t>(entities.size())},
-             {"edges", static_cast<int64_t>(edges.size())}});
+                    {{"sequence", sequence},
+                     {"entities", static_cast<int64_t>(entities.size())},
+                     {"edges", static_cast<int64_t>(edges.size())}});
   consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
                   sequence);
   applied_.store(sequence);
@@ -229,11 +228,11 @@ absl::Status FeedFollower::Bootstrap() {
   if (status.ok()) status = mirror_->FinishReplace(sequence, graph_id);
   if (!status.ok()) return status;
   common::log::Info("bootstrapped from a graph snapshot",
-            {{"sequence", sequence},
-             {"graph_id", graph_id},
-             {"entities", static_cast<int64_t>(entities.size())},
-             {"edges", static_cast<int64_t>(edges.size())},
-             {"signals", static_cast<int64_t>(signals.size())}});
+                    {{"sequence", sequence},
+                     {"graph_id", graph_id},
+                     {"entities", static_cast<int64_t>(entities.size())},
+                     {"edges", static_cast<int64_t>(edges.size())},
+                     {"signals", static_cast<int64_t>(signals.size())}});
   consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
                   sequence);
   applied_.store(sequence);

@@ -12,9 +12,9 @@
 #include "absl/synchronization/mutex.h"
 #include "base/testing/temp_dir.h"
 #include "domain/testing/builders.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
 #include "services/graphstore/graphstore_service.h"
@@ -248,9 +248,8 @@ TEST_F(FeedFollowerTest, ReplacedGraphIsRebuiltNotMixedIn) {
 
   ASSERT_TRUE(consumer.WaitForLoads(2));
   ASSERT_TRUE(consumer.WaitFor(4));
-  EXPECT_THAT(consumer.ids(),
-              ::testing::ElementsAre("company/w", "company/x", "company/y",
-                                     "company/z"));
+  EXPECT_THAT(consumer.ids(), ::testing::ElementsAre("company/w", "company/x",
+                                                     "company/y", "company/z"));
   EXPECT_EQ(follower.rebuilds(RebuildReason::kGraphChanged), 1);
   ASSERT_TRUE(follower.last_rebuild().has_value());
   EXPECT_EQ(follower.last_rebuild()->reason, RebuildReason::kGraphChanged);
@@ -296,8 +295,7 @@ TEST_F(FeedFollowerTest, PositionPastARestoredHeadIsRebuilt) {
   EXPECT_EQ(mirror->applied_sequence(), 1);
   Commit("d");
   ASSERT_TRUE(consumer.WaitFor(2));
-  EXPECT_THAT(consumer.ids(),
-              ::testing::ElementsAre("company/a", "company/d"));
+  EXPECT_THAT(consumer.ids(), ::testing::ElementsAre("company/a", "company/d"));
 }
 
 }  // namespace

@@ -14,8 +14,11 @@ namespace {
 
 using internal::ToAbslStatus;
 
+rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
+
 constexpr char kAppliedKey[] = "applied_sequence";
 constexpr char kReplacingKey[] = "replacing";
+constexpr char kGraphIdKey[] = "graph_id";
 
 // The applied sequence, stored as the change log's key encoding.
 std::string EncodeSequence(int64_t sequence) {
@@ -108,22 +111,50 @@ absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
   if (!s.ok() && !s.IsNotFound()) {
     return ToAbslStatus(s, "reading the replacement marker");
   }
-  return std::unique_ptr<GraphMirror>(
-      new GraphMirror(options, std::move(db), applied, replacing));
+  std::string graph_id;
+  s = db->db->Get(rocksdb::ReadOptions(), db->meta, kGraphIdKey, &graph_id);
+  if (!s.ok() && !s.IsNotFound()) return ToAbslStatus(s, "reading graph_id");
+  return std::unique_ptr<GraphMirror>(new GraphMirror(
+      options, std::move(db), applied, replacing, std::move(graph_id)));
 }
 
 GraphMirror::GraphMirror(GraphMirrorOptions options, std::unique_ptr<Db> db,
-                         int64_t applied, bool replacing)
+                         int64_t applied, bool replacing, std::string graph_id)
     : options_(std::move(options)),
       db_(std::move(db)),
       applied_(applied),
-      replacing_(replacing) {}
+      replacing_(replacing),
+      graph_id_(std::move(graph_id)) {}
 
 GraphMirror::~GraphMirror() = default;
 
 int64_t GraphMirror::applied_sequence() const {
   absl::MutexLock lock(&mu_);
   return replacing_ ? 0 : applied_;
+}
+
+std::string GraphMirror::graph_id() const {
+  absl::MutexLock lock(&mu_);
+  return replacing_ ? "" : graph_id_;
+}
+
+absl::Status GraphMirror::SetGraphId(absl::string_view graph_id) {
+  absl::MutexLock lock(&mu_);
+  if (replacing_) {
+    return absl::FailedPreconditionError("SetGraphId during a replacement");
+  }
+  if (!graph_id_.empty() && graph_id_ != graph_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mirror: holds graph ", graph_id_, "; another graph (",
+                     graph_id, ") needs a replacement"));
+  }
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  rocksdb::Status s =
+      db_->db->Put(write, db_->meta, kGraphIdKey, ToSlice(graph_id));
+  if (!s.ok()) return ToAbslStatus(s, "writing graph_id");
+  graph_id_ = std::string(graph_id);
+  return absl::OkStatus();
 }
 
 absl::Status GraphMirror::ReadAll(std::vector<v1::Entity>* entities,
@@ -163,6 +194,7 @@ absl::Status GraphMirror::BeginReplace() {
   // Everything under "A".."Z" covers the three record prefixes.
   batch.DeleteRange(db_->records, "A", "Z");
   batch.Put(db_->meta, kReplacingKey, "1");
+  batch.Delete(db_->meta, kGraphIdKey);
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
   rocksdb::Status s = db_->db->Write(write, &batch);
@@ -193,7 +225,8 @@ absl::Status GraphMirror::AddChunk(absl::Span<const v1::Entity> entities,
   return ToAbslStatus(db_->db->Write(write, &batch), "writing a chunk");
 }
 
-absl::Status GraphMirror::FinishReplace(int64_t sequence) {
+absl::Status GraphMirror::FinishReplace(int64_t sequence,
+                                        absl::string_view graph_id) {
   absl::MutexLock lock(&mu_);
   if (!replacing_) {
     return absl::FailedPreconditionError("FinishReplace without BeginReplace");
@@ -201,12 +234,14 @@ absl::Status GraphMirror::FinishReplace(int64_t sequence) {
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta, kAppliedKey, EncodeSequence(sequence));
   batch.Delete(db_->meta, kReplacingKey);
+  if (!graph_id.empty()) batch.Put(db_->meta, kGraphIdKey, ToSlice(graph_id));
   rocksdb::WriteOptions write;
   write.sync = true;  // Rare, and it makes the whole copy count.
   rocksdb::Status s = db_->db->Write(write, &batch);
   if (!s.ok()) return ToAbslStatus(s, "finishing a replacement");
   applied_ = sequence;
   replacing_ = false;
+  graph_id_ = std::string(graph_id);
   return absl::OkStatus();
 }
 

@@ -18,7 +18,9 @@
 // "E" + entity id, "X" + from_id + 0x00 + kind byte + to_id + 0x00 +
 // product_code, and "S" + signal id, valued by the serialized proto as the
 // change log carried it. `meta` holds "applied_sequence" (8 bytes,
-// big-endian) and, while a replacement is under way, "replacing".
+// big-endian), "graph_id" (the GraphStore graph id the sequence belongs to,
+// ASCII; absent in mirrors written before graph ids) and, while a
+// replacement is under way, "replacing".
 //
 // Durability: each ApplyChanges() is one WriteBatch with the new applied
 // sequence, so the copy and its sequence never disagree. Writes go to the WAL
@@ -64,6 +66,18 @@ class GraphMirror {
   // usable (new, or a replacement did not finish).
   int64_t applied_sequence() const;
 
+  // The graph id (GraphStore::GraphId()) that applied_sequence() belongs
+  // to; empty when unknown (a mirror written before graph ids, or during a
+  // replacement).
+  std::string graph_id() const;
+
+  // Records the graph id of a mirror that has none (adopting the id of the
+  // graph it follows, for mirrors written before graph ids); a no-op when
+  // it is already this id. Errors: FAILED_PRECONDITION when the mirror holds
+  // another graph id (that graph needs BeginReplace...FinishReplace) or a
+  // replacement is under way.
+  absl::Status SetGraphId(absl::string_view graph_id);
+
   // Reads every record.
   absl::Status ReadAll(std::vector<v1::Entity>* entities,
                        std::vector<v1::Edge>* edges,
@@ -77,7 +91,9 @@ class GraphMirror {
   absl::Status AddChunk(absl::Span<const v1::Entity> entities,
                         absl::Span<const v1::Edge> edges,
                         absl::Span<const v1::Signal> signals);
-  absl::Status FinishReplace(int64_t sequence);
+  // FinishReplace also records `graph_id`, the snapshot's graph (empty:
+  // none, from a server older than graph ids).
+  absl::Status FinishReplace(int64_t sequence, absl::string_view graph_id = "");
 
   // Applies consecutive changes, the first being applied_sequence() + 1, and
   // the new applied sequence in one atomic write. Errors: FAILED_PRECONDITION
@@ -92,13 +108,14 @@ class GraphMirror {
  private:
   struct Db;
   GraphMirror(GraphMirrorOptions options, std::unique_ptr<Db> db,
-              int64_t applied, bool replacing);
+              int64_t applied, bool replacing, std::string graph_id);
 
   const GraphMirrorOptions options_;
   std::unique_ptr<Db> db_;
   mutable absl::Mutex mu_;
   int64_t applied_ ABSL_GUARDED_BY(mu_);
   bool replacing_ ABSL_GUARDED_BY(mu_);
+  std::string graph_id_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace georisk::storage

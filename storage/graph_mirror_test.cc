@@ -135,6 +135,55 @@ TEST(GraphMirrorTest, UnfinishedReplacementIsNoticedOnReopen) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+constexpr char kGraphA[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+constexpr char kGraphB[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+TEST(GraphMirrorTest, GraphIdIsKeptWithThePositionAndReplacedWithIt) {
+  std::string dir = TempDir();
+  {
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE(mirror.ok());
+    EXPECT_EQ((*mirror)->graph_id(), "");
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(4, kGraphA).ok());
+    EXPECT_EQ((*mirror)->graph_id(), kGraphA);
+  }
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->graph_id(), kGraphA);
+  EXPECT_EQ((*mirror)->applied_sequence(), 4);
+  // Another graph is not adopted: it needs a replacement.
+  EXPECT_EQ((*mirror)->SetGraphId(kGraphB).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE((*mirror)->SetGraphId(kGraphA).ok());
+  // A replacement under way has no graph id, even after a crash.
+  ASSERT_TRUE((*mirror)->BeginReplace().ok());
+  EXPECT_EQ((*mirror)->graph_id(), "");
+  mirror->reset();
+  mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->graph_id(), "");
+  EXPECT_EQ((*mirror)->applied_sequence(), 0);
+  ASSERT_TRUE((*mirror)->FinishReplace(2, kGraphB).ok());
+  EXPECT_EQ((*mirror)->graph_id(), kGraphB);
+  EXPECT_EQ((*mirror)->applied_sequence(), 2);
+}
+
+TEST(GraphMirrorTest, MirrorWithoutGraphIdAdoptsOne) {
+  std::string dir = TempDir();
+  {
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(3).ok());  // As before graph ids.
+    EXPECT_EQ((*mirror)->graph_id(), "");
+    ASSERT_TRUE((*mirror)->SetGraphId(kGraphA).ok());
+  }
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->graph_id(), kGraphA);
+  EXPECT_EQ((*mirror)->applied_sequence(), 3);
+}
+
 TEST(GraphMirrorTest, EdgeKeysSeparateIdsThatExtendEachOther) {
   v1::EdgeKey a, b;
   a.set_from_id("company/a");

@@ -114,6 +114,10 @@ struct MutationRejection {
   std::string reason;
 };
 
+// Whether `id` has the form of a graph id (GraphStore::GraphId()): 32
+// lowercase hex characters. Thread-safe; pure.
+bool IsGraphId(absl::string_view id);
+
 // What Apply() did.
 struct ApplyResult {
   // The commit sequence of the batch or, when nothing changed, the last
@@ -222,6 +226,8 @@ struct SnapshotChunk {
   std::vector<v1::Signal> signals;
   // The commit sequence of the snapshot; the same in every chunk.
   int64_t sequence = 0;
+  // The graph's identity (GraphStore::GraphId()); the same in every chunk.
+  std::string graph_id;
 };
 
 struct StoreStats {
@@ -235,6 +241,8 @@ struct StoreStats {
   // Approximate bytes on disk: SST files of every column family plus the
   // live write-ahead log.
   int64_t disk_bytes = 0;
+  // The graph's identity (GraphStore::GraphId()).
+  std::string graph_id;
 };
 
 class GraphStore {
@@ -351,6 +359,13 @@ class GraphStore {
 
   // The last committed sequence, 0 for an empty store.
   virtual int64_t LastSequence() = 0;
+
+  // The graph's identity: 32 lowercase hex characters (128 random bits)
+  // minted when the database was created, fixed for its lifetime. Sequences
+  // are meaningful only together with it: a store rebuilt from scratch, or
+  // a different database, has another id, so a follower can tell that the
+  // position it holds belongs to another history. Never fails; constant.
+  virtual const std::string& GraphId() const = 0;
 };
 
 }  // namespace georisk::storage

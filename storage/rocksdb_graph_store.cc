@@ -10,10 +10,12 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
@@ -60,6 +62,14 @@ using internal::kSignalsTag;
 using internal::ToAbslStatus;
 using internal::ToSlice;
 using internal::View;
+
+// A new graph id: 128 bits from a nondeterministically seeded generator, as
+// 32 lowercase hex characters.
+std::string MintGraphId() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
+}
 
 constexpr int kDefaultMaxChanges = 1000;
 constexpr int64_t kDefaultMaxChangeBytes = int64_t{4} << 20;
@@ -432,6 +442,29 @@ absl::Time RocksDbGraphStore::Now() const {
   return options_.clock ? options_.clock() : absl::Now();
 }
 
+absl::Status RocksDbGraphStore::RecoverGraphId() {
+  rocksdb::PinnableSlice stored;
+  rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(kMetaCf),
+                                   ToSlice(internal::kMetaGraphId), &stored);
+  if (s.ok()) {
+    if (!IsGraphId(View(stored))) {
+      return absl::DataLossError(absl::StrCat(
+          "meta key graph_id: expected 32 lowercase hex characters, got \"",
+          absl::CHexEscape(View(stored)), "\""));
+    }
+    graph_id_ = std::string(View(stored));
+    return absl::OkStatus();
+  }
+  if (!s.IsNotFound()) return ToAbslStatus(s, "reading the graph id");
+  // A database created before graph ids: it gets one now, once.
+  graph_id_ = MintGraphId();
+  rocksdb::WriteOptions sync_write;
+  sync_write.sync = true;
+  s = db_->db->Put(sync_write, db_->cf(kMetaCf),
+                   ToSlice(internal::kMetaGraphId), graph_id_);
+  return ToAbslStatus(s, "writing the graph id");
+}
+
 absl::Status RocksDbGraphStore::Recover() {
   const rocksdb::ReadOptions read;
   rocksdb::PinnableSlice version;
@@ -451,12 +484,17 @@ absl::Status RocksDbGraphStore::Recover() {
             " holds data but no schema version; refusing to open it"));
       }
     }
+    // A new database: its schema version and its identity, in one write.
+    graph_id_ = MintGraphId();
+    rocksdb::WriteBatch batch;
+    batch.Put(db_->cf(kMetaCf), ToSlice(internal::kMetaSchemaVersion),
+              EncodeFixed64BE(kSchemaVersion));
+    batch.Put(db_->cf(kMetaCf), ToSlice(internal::kMetaGraphId), graph_id_);
     rocksdb::WriteOptions sync_write;
     sync_write.sync = true;
-    s = db_->db->Put(sync_write, db_->cf(kMetaCf),
-                     ToSlice(internal::kMetaSchemaVersion),
-                     EncodeFixed64BE(kSchemaVersion));
-    RETURN_IF_ERROR(ToAbslStatus(s, "writing the schema version"));
+    s = db_->db->Write(sync_write, &batch);
+    RETURN_IF_ERROR(
+        ToAbslStatus(s, "writing the schema version and the graph id"));
   } else {
     RETURN_IF_ERROR(ToAbslStatus(s, "reading the schema version"));
     ASSIGN_OR_RETURN(
@@ -469,6 +507,7 @@ absl::Status RocksDbGraphStore::Recover() {
           " (see docs/storage.md, \"Schema version\")"));
     }
   }
+  if (graph_id_.empty()) RETURN_IF_ERROR(RecoverGraphId());
 
   ASSIGN_OR_RETURN(const int64_t last,
                    db_->ReadMeta(read, internal::kMetaLastSequence, 0));
@@ -529,32 +568,38 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   }
   ApplyResult result;
   // The mutations to build the batch from and, under kReject, the index in
-  // `mutations` of each (those that pass validation.h).
+  // `mutations` of each (those that pass validation.h and the size cap).
   absl::Span<const v1::Mutation* const> valid = mutations;
   std::vector<const v1::Mutation*> kept;
   std::vector<int> kept_index;
-  if (invalid == InvalidMutations::kFailBatch) {
-    for (size_t i = 0; i < mutations.size(); ++i) {
-      RETURN_IF_ERROR(domain::ValidateMutation(
-          *mutations[i], absl::StrCat("mutations[", i, "]")));
-    }
-  } else {
+  const bool reject = invalid != InvalidMutations::kFailBatch;
+  if (reject) {
     kept.reserve(mutations.size());
     kept_index.reserve(mutations.size());
-    for (size_t i = 0; i < mutations.size(); ++i) {
-      absl::Status s = domain::ValidateMutation(*mutations[i], "");
-      if (s.ok()) {
+  }
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    // The rules of validation.h and the front door's size cap, with the
+    // field path under mutations[i].
+    absl::Status s =
+        domain::ValidateRecord(*mutations[i], options_.record_limits);
+    if (s.ok()) {
+      if (reject) {
         kept.push_back(mutations[i]);
         kept_index.push_back(static_cast<int>(i));
-        continue;
       }
-      if (s.code() != absl::StatusCode::kInvalidArgument) return s;
-      domain::FieldError e = domain::SplitFieldError(s.message());
-      result.rejections.push_back(
-          {static_cast<int>(i), std::move(e.field), std::move(e.reason)});
+      continue;
     }
-    valid = absl::MakeConstSpan(kept);
+    domain::FieldError e = domain::SplitFieldError(s.message());
+    if (!reject || s.code() != absl::StatusCode::kInvalidArgument) {
+      return absl::Status(
+          s.code(), absl::StrCat("mutations[", i, "]",
+                                 e.field.empty() ? "" : ".", e.field, ": ",
+                                 e.reason));
+    }
+    result.rejections.push_back(
+        {static_cast<int>(i), std::move(e.field), std::move(e.reason)});
   }
+  if (reject) valid = absl::MakeConstSpan(kept);
 
   const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);
   absl::MutexLock commit_lock(&commit_mu_);
@@ -1030,12 +1075,14 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
 
   SnapshotChunk chunk;
   chunk.sequence = sequence;
+  chunk.graph_id = graph_id_;
   int in_chunk = 0;
   bool sent = false;
   auto flush = [&]() -> absl::Status {
     absl::Status s = callback(chunk);
     chunk = SnapshotChunk();
     chunk.sequence = sequence;
+    chunk.graph_id = graph_id_;
     in_chunk = 0;
     sent = true;
     return s;
@@ -1073,6 +1120,7 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
 
 absl::StatusOr<StoreStats> RocksDbGraphStore::GetStats() {
   StoreStats stats;
+  stats.graph_id = graph_id_;
   {
     absl::MutexLock lock(&state_mu_);
     stats.entity_count = entity_count_;

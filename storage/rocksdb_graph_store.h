@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "domain/record_validation.h"
 #include "rocksdb/db.h"
 #include "storage/graph_store.h"
 
@@ -68,6 +69,15 @@ struct RocksDbGraphStoreOptions {
 
   // Largest batch Apply() accepts. Default: 100,000 mutations.
   int max_mutations_per_batch = 100000;
+
+  // Per-record limits of Apply(), the front door's (ingest's) rules reused:
+  // a mutation whose encoding is larger than record_limits.max_record_bytes
+  // (default 1 MiB, as ingest) is INVALID_ARGUMENT, "mutations[3]: record
+  // is N bytes encoded, more than 1048576", and nothing of the batch is
+  // written. A change carries its records, so this also bounds what one
+  // record adds to a WatchChanges message. reject_unknown_fields: default
+  // false (ingest rejects them; graphstore stores what it is sent).
+  domain::RecordLimits record_limits;
 
   // Largest max_depth Traverse() accepts. Default: 8.
   int max_traverse_depth = 8;
@@ -133,6 +143,8 @@ class RocksDbGraphStore final : public GraphStore {
   // Opens (or creates) the database at options.path. The column families
   // are entities, out_edges, in_edges, signals, changelog, meta and
   // idempotency; the last sequence and the counts are recovered from meta.
+  // A new database gets a fresh random graph id (GraphId()); a database
+  // written before graph ids existed gets one at its first open.
   // Errors: INVALID_ARGUMENT (empty path, bad option), NOT_FOUND (no database
   //   and !create_if_missing), FAILED_PRECONDITION (the database has another
   //   schema version, no schema version, or column families this code does
@@ -159,6 +171,7 @@ class RocksDbGraphStore final : public GraphStore {
       int chunk_records) override;
   absl::StatusOr<StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  const std::string& GraphId() const override { return graph_id_; }
 
   // What RocksDB itself reports, for operators (/metrics). Sizes in bytes;
   // the *_bytes of compaction/flush/WAL and stall_seconds are cumulative
@@ -204,11 +217,15 @@ class RocksDbGraphStore final : public GraphStore {
                     std::unique_ptr<Handles> handles);
 
   absl::Status Recover();
+  // Reads meta/graph_id into graph_id_, minting and writing one when absent.
+  absl::Status RecoverGraphId();
   void TrimLoop();
   absl::Time Now() const;
 
   const RocksDbGraphStoreOptions options_;
   const std::unique_ptr<Handles> db_;
+  // meta/graph_id; set by Recover() during Open(), constant afterwards.
+  std::string graph_id_;
 
   // Serialises commits: held from the first read of a batch's state to the
   // publication of its sequence.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -421,6 +422,36 @@ TEST_F(RocksDbGraphStoreTest, TooManyMutationsIsResourceExhausted) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RocksDbGraphStoreTest, OversizedRecordIsRejectedAndNothingWritten) {
+  Open();
+  v1::Mutation big = Company("big");
+  // 4,000 aliases of 500 bytes: about 2 MB encoded, over the 1 MiB cap.
+  for (int i = 0; i < 4000; ++i) {
+    big.mutable_upsert_entity()->add_aliases(std::string(500, 'a'));
+  }
+  absl::StatusOr<ApplyResult> result =
+      store_->Apply({Company("small"), big}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()),
+              StartsWith("mutations[1]: record is "));
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("more than 1048576"));
+  EXPECT_EQ(store_->LastSequence(), 0);
+  EXPECT_EQ(store_->GetEntity("company/small").status().code(),
+            absl::StatusCode::kNotFound);
+  // Field errors keep their path under mutations[i].
+  v1::Mutation bad = Company("x");
+  bad.mutable_upsert_entity()->set_country("ZZZ");
+  result = store_->Apply({Company("y"), bad}, "test");
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()),
+              StartsWith("mutations[1].upsert_entity.country: "));
+  // The cap is an option.
+  options_.record_limits.max_record_bytes = 4 << 20;
+  Open();
+  EXPECT_TRUE(store_->Apply({big}, "test").ok());
+}
+
 TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
   Open();
   MustApply({Company("a"), Company("b"), Company("c"), Owns("a", "b"),
@@ -836,6 +867,90 @@ TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(store.status().message()),
               HasSubstr("schema version 99"));
+}
+
+// Opens the closed database at `path` with plain RocksDB and calls
+// edit(db, meta column family).
+void EditMeta(const std::string& path,
+              const std::function<void(rocksdb::DB*,
+                                       rocksdb::ColumnFamilyHandle*)>& edit) {
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : {"default", "entities", "out_edges", "in_edges",
+                           "signals", "changelog", "meta", "idempotency"}) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
+  edit(raw, handles[6]);
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+}
+
+TEST_F(RocksDbGraphStoreTest, GraphIdIsMintedOnceAndKeptAcrossReopens) {
+  Open();
+  const std::string id = store_->GraphId();
+  EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{32}"));
+  MustApply({Company("a")});
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->graph_id, id);
+  std::vector<std::string> chunk_ids;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        chunk_ids.push_back(chunk.graph_id);
+                        return absl::OkStatus();
+                      },
+                      0)
+                  .ok());
+  EXPECT_THAT(chunk_ids, ElementsAre(id));
+  Open();
+  EXPECT_EQ(store_->GraphId(), id);
+  EXPECT_EQ(store_->GetStats()->graph_id, id);
+}
+
+TEST_F(RocksDbGraphStoreTest, EachNewDatabaseHasAnotherGraphId) {
+  Open();
+  const std::string first = store_->GraphId();
+  MustApply({Company("a")});
+  store_.reset();
+  rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
+  Open();  // The same path, a new database: a new history.
+  EXPECT_THAT(store_->GraphId(), ::testing::MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_NE(store_->GraphId(), first);
+}
+
+TEST_F(RocksDbGraphStoreTest, DatabaseWithoutGraphIdGetsOneAtOpen) {
+  Open();
+  MustApply({Company("a")});
+  store_.reset();
+  EditMeta(path_, [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), meta,
+                           std::string(internal::kMetaGraphId))
+                    .ok());
+  });
+  Open();  // As a database written before graph ids existed.
+  const std::string id = store_->GraphId();
+  EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_EQ(store_->LastSequence(), 1);
+  Open();
+  EXPECT_EQ(store_->GraphId(), id);
+}
+
+TEST_F(RocksDbGraphStoreTest, MalformedGraphIdIsDataLoss) {
+  Open();
+  store_.reset();
+  EditMeta(path_, [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), meta,
+                        std::string(internal::kMetaGraphId), "not-hex")
+                    .ok());
+  });
+  absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
+      RocksDbGraphStore::Open(options_);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("graph_id"));
 }
 
 TEST_F(RocksDbGraphStoreTest, OpenRefusesMissingDatabaseWithoutCreate) {

@@ -9,8 +9,11 @@ namespace georisk::common {
 
 FollowHub::FollowHub(std::function<int64_t()> head,
                      std::function<int64_t(int64_t, absl::Time)> wait,
-                     absl::Duration heartbeat)
-    : head_(std::move(head)), wait_(std::move(wait)), heartbeat_(heartbeat) {
+                     absl::Duration heartbeat, FollowLimits limits)
+    : head_(std::move(head)),
+      wait_(std::move(wait)),
+      heartbeat_(heartbeat),
+      limits_(limits) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -31,6 +34,29 @@ void FollowHub::Unpark(Waiter* waiter) {
   absl::MutexLock lock(&mu_);
   parked_.erase(waiter);
 }
+
+void FollowHub::Register(Waiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  streams_.insert(waiter);
+}
+
+void FollowHub::Unregister(Waiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  parked_.erase(waiter);
+  streams_.erase(waiter);
+}
+
+bool FollowHub::TryBuffer(int64_t bytes, bool exempt) {
+  const int64_t before = buffered_.fetch_add(bytes);
+  if (exempt || limits_.max_buffered_bytes <= 0 || before == 0 ||
+      before + bytes <= limits_.max_buffered_bytes) {
+    return true;
+  }
+  buffered_.fetch_sub(bytes);
+  return false;
+}
+
+void FollowHub::Unbuffer(int64_t bytes) { buffered_.fetch_sub(bytes); }
 
 bool FollowHub::shutting_down() const {
   absl::MutexLock lock(&mu_);
@@ -87,6 +113,12 @@ void FollowHub::Run() {
       parked_.erase(waiter);
       std::optional<int64_t> again = waiter->Wake(reason);
       if (again.has_value()) parked_[waiter] = Parked{*again, now};
+    }
+    if (limits_.stall_timeout > absl::ZeroDuration()) {
+      const absl::Time deadline = now - limits_.stall_timeout;
+      for (Waiter* waiter : streams_) {
+        if (parked_.count(waiter) == 0) waiter->EndIfStalledSince(deadline);
+      }
     }
   }
 }

@@ -29,13 +29,30 @@
 //
 // Shutdown() finishes every stream with UNAVAILABLE ("resume from sequence
 // N"), so the server's own shutdown does not wait on endless streams.
+//
+// Bounded memory (FollowLimits). A stream holds at most one message that
+// gRPC has not yet handed to its client (the read-ahead), and a hub bounds
+// the sum of those messages' bytes over its streams. A stream that falls
+// behind is ended with RESOURCE_EXHAUSTED (the status follows the message
+// gRPC still holds, so a client that reads again gets the message, then the
+// code; one that never reads holds that one message until it goes away):
+//   - its message waited longer than stall_timeout for the client to take
+//     it (a client that does not read);
+//   - its next message would take the hub's buffered bytes past
+//     max_buffered_bytes (many slow clients at once).
+// A stream created `exempt` (the service's own followers) counts its bytes
+// but is never refused for the budget, so outside streams cannot lock it
+// out; it is still ended when it stalls. The client resumes from the
+// sequence after the last one it received.
 #ifndef GEORISK_SERVICES_COMMON_FOLLOW_STREAM_H_
 #define GEORISK_SERVICES_COMMON_FOLLOW_STREAM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -49,6 +66,21 @@
 
 namespace georisk::common {
 
+// What a hub's streams may buffer. Defaults suit GraphStore.WatchChanges.
+struct FollowLimits {
+  // A message that gRPC has not handed to the client after this long ends
+  // its stream with RESOURCE_EXHAUSTED. Zero disables. Default: 30 seconds.
+  absl::Duration stall_timeout = absl::Seconds(30);
+  // The most bytes (encoded messages not yet handed to their clients) all
+  // non-exempt streams of the hub may hold; a stream whose next message
+  // would pass it ends with RESOURCE_EXHAUSTED. A message larger than the
+  // whole budget is still sent when nothing else is buffered. Zero
+  // disables. Default: 256 MiB. While it waits, a message is held twice,
+  // parsed by the stream and encoded by gRPC, so the memory of slow
+  // streams is about twice this.
+  int64_t max_buffered_bytes = int64_t{256} << 20;
+};
+
 class FollowHub {
  public:
   // A stream parked on the hub. Wake() is called with the hub's lock held:
@@ -59,6 +91,10 @@ class FollowHub {
    public:
     enum class Reason { kNewData, kHeartbeat, kShutdown };
     virtual std::optional<int64_t> Wake(Reason reason) = 0;
+    // Called under the hub's lock, for a registered stream that is not
+    // parked, about every 100 ms: end the stream if its outstanding write
+    // started before `deadline`. Same rules as Wake().
+    virtual void EndIfStalledSince(absl::Time deadline) = 0;
 
    protected:
     ~Waiter() = default;
@@ -70,7 +106,7 @@ class FollowHub {
   // with kHeartbeat (zero disables heartbeats).
   FollowHub(std::function<int64_t()> head,
             std::function<int64_t(int64_t, absl::Time)> wait,
-            absl::Duration heartbeat);
+            absl::Duration heartbeat, FollowLimits limits = {});
   ~FollowHub();  // Calls Shutdown().
   FollowHub(const FollowHub&) = delete;
   FollowHub& operator=(const FollowHub&) = delete;
@@ -82,6 +118,27 @@ class FollowHub {
   // Removes `waiter` if parked. After it returns, the hub will not call the
   // waiter again.
   void Unpark(Waiter* waiter);
+
+  // A stream's whole life: Register() when it starts, Unregister() when it
+  // is done (after it, the hub does not call the waiter again; it also
+  // unparks). Registered streams are checked for stalls.
+  void Register(Waiter* waiter);
+  void Unregister(Waiter* waiter);
+
+  // Accounts `bytes` of a message about to be handed to gRPC. Returns false,
+  // accounting nothing, when they would take the buffered bytes past
+  // max_buffered_bytes and something is buffered already (unless `exempt`).
+  // Thread-safe, lock-free; may be called with a stream's lock held.
+  bool TryBuffer(int64_t bytes, bool exempt);
+  // Releases what TryBuffer() accounted, once the write completed.
+  void Unbuffer(int64_t bytes);
+  // Bytes buffered now (for metrics and tests).
+  int64_t buffered_bytes() const { return buffered_.load(); }
+  // Streams ended for falling behind since the hub started.
+  int64_t ended_behind() const { return ended_behind_.load(); }
+  void CountEndedBehind() { ended_behind_.fetch_add(1); }
+
+  const FollowLimits& limits() const { return limits_; }
 
   // Wakes every parked stream with kShutdown and refuses new parking;
   // stops the hub's thread. Idempotent.
@@ -102,9 +159,13 @@ class FollowHub {
   const std::function<int64_t()> head_;
   const std::function<int64_t(int64_t, absl::Time)> wait_;
   const absl::Duration heartbeat_;
+  const FollowLimits limits_;
+  std::atomic<int64_t> buffered_{0};
+  std::atomic<int64_t> ended_behind_{0};
 
   mutable absl::Mutex mu_;
   std::map<Waiter*, Parked> parked_ ABSL_GUARDED_BY(mu_);
+  std::set<Waiter*> streams_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
@@ -126,14 +187,18 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
   using HeartbeatFn = std::function<void(Response*)>;
 
   // `context` is the stream's: an UNAVAILABLE finish (shutdown) carries the
-  // retry hint of rpc_edge.h.
+  // retry hint of rpc_edge.h. `exempt`: the hub's byte budget never refuses
+  // this stream (FollowLimits).
   FollowReactor(grpc::CallbackServerContext* context, FollowHub* hub,
-                int64_t from, ReadFn read, HeartbeatFn heartbeat)
+                int64_t from, ReadFn read, HeartbeatFn heartbeat,
+                bool exempt = false)
       : context_(context),
         hub_(hub),
+        exempt_(exempt),
         next_(from),
         read_(std::move(read)),
         heartbeat_(std::move(heartbeat)) {
+    hub_->Register(this);
     Continue();
   }
 
@@ -141,6 +206,12 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
+      hub_->Unbuffer(buffered_);
+      // A large message's memory goes back now, not when the stream next
+      // reads (Clear() keeps a message's capacity: an idle stream would
+      // hold its largest message for good).
+      if (buffered_ > kKeepCapacityBytes) ReleaseResponseLocked();
+      buffered_ = 0;
       // !ok: the client went away. cancelled_: OnCancel() came while this
       // write was pending, and the write still completed.
       if (!ok || cancelled_) {
@@ -166,7 +237,7 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
       mu_.Await(absl::Condition(
           +[](int* active) { return *active == 0; }, &active_));
     }
-    hub_->Unpark(this);
+    hub_->Unregister(this);
     delete this;
   }
 
@@ -216,11 +287,20 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
     if (reason == Reason::kHeartbeat) {
       response_.Clear();
       heartbeat_(&response_);
-      writing_ = true;
-      this->StartWrite(&response_);
+      WriteLocked();
       return std::nullopt;
     }
     return next_;
+  }
+
+  void EndIfStalledSince(absl::Time deadline) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || !writing_ || write_started_ >= deadline) return;
+    EndBehindLocked(absl::StrCat(
+        "the client fell behind: a message waited more than ",
+        absl::FormatDuration(hub_->limits().stall_timeout),
+        " for it to read; resume from the sequence after the last one "
+        "received"));
   }
 
   // Returns true when a write was started; finishes on a read error.
@@ -232,9 +312,44 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
       return false;
     }
     if (!*got) return false;
+    return WriteLocked();
+  }
+
+  // Starts writing response_ if the hub's budget takes it; otherwise ends
+  // the stream. Returns whether a write started.
+  bool WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int64_t bytes = static_cast<int64_t>(response_.ByteSizeLong());
+    if (!hub_->TryBuffer(bytes, exempt_)) {
+      ReleaseResponseLocked();
+      EndBehindLocked(absl::StrCat(
+          "the server's stream buffers are full (", hub_->buffered_bytes(),
+          " bytes held for slow clients, at most ",
+          hub_->limits().max_buffered_bytes,
+          "): this client fell behind; resume from the sequence after the "
+          "last one received"));
+      return false;
+    }
+    buffered_ = bytes;
     writing_ = true;
+    write_started_ = absl::Now();
     this->StartWrite(&response_);
     return true;
+  }
+
+  // Frees what response_ holds (Clear() would keep its capacity).
+  void ReleaseResponseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Response empty;
+    response_.Swap(&empty);
+  }
+
+  // Ends a stream that fell behind with RESOURCE_EXHAUSTED. Nothing more is
+  // read for it; a write still outstanding keeps its bytes in the hub's
+  // budget until gRPC completes or drops it.
+  void EndBehindLocked(const std::string& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    hub_->CountEndedBehind();
+    FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message));
   }
 
   void FinishShutdownLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -251,11 +366,19 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
     this->Finish(status);
   }
 
+  // Messages up to this size keep their memory for the next one.
+  static constexpr int64_t kKeepCapacityBytes = 64 << 10;
+
   grpc::CallbackServerContext* const context_;
   FollowHub* const hub_;
+  const bool exempt_;
   absl::Mutex mu_;
   int64_t next_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // While writing_: when the write started and the bytes it holds in the
+  // hub's budget.
+  absl::Time write_started_ ABSL_GUARDED_BY(mu_);
+  int64_t buffered_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   int active_ ABSL_GUARDED_BY(mu_) = 0;  // Continue() calls in flight.

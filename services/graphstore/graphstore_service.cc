@@ -7,12 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "services/common/grpc_status.h"
-#include "services/common/rpc_edge.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
+#include "services/common/grpc_status.h"
+#include "services/common/rpc_edge.h"
 
 namespace georisk::graphstore {
 namespace {
@@ -41,8 +42,7 @@ std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
 class GraphStoreService::ExportReactor final
     : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
  public:
-  ExportReactor(GraphStoreService* service,
-                common::ConcurrencyLimit::Slot slot)
+  ExportReactor(GraphStoreService* service, common::ConcurrencyLimit::Slot slot)
       : service_(service), slot_(std::move(slot)) {
     std::thread([this] { Run(); }).detach();
   }
@@ -80,6 +80,7 @@ class GraphStoreService::ExportReactor final
             *response_.add_signals() = std::move(s);
           }
           response_.set_sequence(chunk.sequence);
+          response_.set_graph_id(chunk.graph_id);
           writing_ = true;
           StartWrite(&response_);
           return absl::OkStatus();
@@ -93,7 +94,8 @@ class GraphStoreService::ExportReactor final
       }
     }
     slot_ = {};  // The next export may start while this one finishes.
-    Finish(common::ToGrpcStatus(status));  // Last use of `this`: OnDone deletes it.
+    Finish(common::ToGrpcStatus(
+        status));  // Last use of `this`: OnDone deletes it.
   }
 
   GraphStoreService* const service_;
@@ -113,9 +115,13 @@ GraphStoreService::GraphStoreService(storage::GraphStore* store,
            [store](int64_t seq, absl::Time deadline) {
              return store->WaitForSequence(seq, deadline);
            },
-           options.watch_heartbeat),
+           options.watch_heartbeat,
+           common::FollowLimits{options.watch_stall_timeout,
+                                options.watch_max_buffered_bytes}),
       exports_(options.max_concurrent_exports, "ExportSnapshot streams"),
-      watchers_(options.max_watch_streams, "WatchChanges streams") {
+      watchers_(options.max_watch_streams, "WatchChanges streams"),
+      service_watchers_(options.reserved_watch_streams,
+                        "WatchChanges streams of FOLLOWER_CLASS_SERVICE") {
   mutations_ = &registry->AddCounter(
       "georisk_graphstore_mutations_total",
       "Mutations received by Apply, by outcome (applied, duplicate, "
@@ -147,6 +153,15 @@ GraphStoreService::GraphStoreService(storage::GraphStore* store,
       "georisk_graphstore_watch_streams_idle",
       "WatchChanges streams caught up and waiting for commits.",
       [this] { return double(hub_.parked()); });
+  registry->AddCallbackGauge(
+      "georisk_graphstore_watch_buffered_bytes",
+      "Bytes of WatchChanges messages not yet taken by their clients.",
+      [this] { return double(hub_.buffered_bytes()); });
+  registry->AddCallbackGauge(
+      "georisk_graphstore_watch_streams_ended_behind",
+      "WatchChanges streams ended with RESOURCE_EXHAUSTED for falling behind "
+      "since the server started.",
+      [this] { return double(hub_.ended_behind()); });
 }
 
 GraphStoreService::~GraphStoreService() { Shutdown(); }
@@ -279,6 +294,21 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
     return refuse(absl::InvalidArgumentError(
         absl::StrCat("from_sequence: must be >= 0, got ", from)));
   }
+  const std::string& graph_id = store_->GraphId();
+  if (!request->graph_id().empty()) {
+    if (!storage::IsGraphId(request->graph_id())) {
+      return refuse(absl::InvalidArgumentError(
+          absl::StrCat("graph_id: must be 32 lowercase hex characters, got \"",
+                       absl::CHexEscape(request->graph_id()), "\"")));
+    }
+    if (request->graph_id() != graph_id) {
+      return refuse(absl::FailedPreconditionError(absl::StrCat(
+          "graph_id: the position is in graph ", request->graph_id(),
+          " but this store holds graph ", graph_id,
+          " (its history was replaced): re-read the graph with "
+          "ExportSnapshot and resume from its sequence + 1")));
+    }
+  }
   if (from == 0) {
     // "From the oldest retained": the first retained change, or, when the
     // log is empty (nothing committed, or all trimmed), the next commit.
@@ -286,8 +316,18 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
     if (!stats.ok()) return refuse(stats.status());
     from = stats->oldest_retained_sequence > 0 ? stats->oldest_retained_sequence
                                                : stats->last_sequence + 1;
+  } else if (const int64_t head = store_->LastSequence(); from > head + 1) {
+    // The head only grows: a position past head + 1 now is a position in
+    // another history, never one that a commit will reach in order.
+    return refuse(absl::OutOfRangeError(absl::StrCat(
+        "from_sequence ", from, " is past the head, sequence ", head,
+        " (the next commit is ", head + 1,
+        "): this store's history is not the one the position came from; "
+        "re-read the graph with ExportSnapshot")));
   }
-  absl::StatusOr<common::ConcurrencyLimit::Slot> taken = watchers_.TryAcquire();
+  const bool service = request->follower_class() == v1::FOLLOWER_CLASS_SERVICE;
+  absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
+      service ? service_watchers_.TryAcquire() : watchers_.TryAcquire();
   if (!taken.ok()) return refuse(taken.status());
   // Held by the stream's read function; released when the stream is done.
   auto slot =
@@ -304,11 +344,14 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
         *next = changes.back().sequence() + 1;
         for (v1::Change& c : changes) *out->add_changes() = std::move(c);
         out->set_head_sequence(store_->LastSequence());
+        out->set_graph_id(store_->GraphId());
         return true;
       },
       [this](v1::WatchChangesResponse* out) {
         out->set_head_sequence(store_->LastSequence());
-      });
+        out->set_graph_id(store_->GraphId());
+      },
+      /*exempt=*/service);
 }
 
 grpc::ServerWriteReactor<v1::ExportSnapshotResponse>*
@@ -333,6 +376,7 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
     response->set_last_sequence(stats->last_sequence);
     response->set_oldest_retained_sequence(stats->oldest_retained_sequence);
     response->set_disk_bytes(stats->disk_bytes);
+    response->set_graph_id(stats->graph_id);
   }
   return common::FinishUnary(context, stats.status());
 }

@@ -43,6 +43,16 @@ struct GraphStoreServiceOptions {
   absl::Duration watch_heartbeat = absl::Seconds(10);
   // WatchChanges streams at once; more get RESOURCE_EXHAUSTED.
   int max_watch_streams = 256;
+  // Further WatchChanges streams reserved for FOLLOWER_CLASS_SERVICE (the
+  // scorer), beyond max_watch_streams. Default 16.
+  int reserved_watch_streams = 16;
+  // WatchChanges: a message the client has not taken after this long ends
+  // its stream with RESOURCE_EXHAUSTED (zero: never). Default 30 s.
+  absl::Duration watch_stall_timeout = absl::Seconds(30);
+  // WatchChanges: the most bytes of messages held for outside streams, all
+  // together (zero: no limit); past it a stream ends with
+  // RESOURCE_EXHAUSTED. Default 256 MiB.
+  int64_t watch_max_buffered_bytes = int64_t{256} << 20;
   // ExportSnapshot: records per message, and streams at once (more get
   // RESOURCE_EXHAUSTED: each holds a RocksDB snapshot and a thread).
   int export_chunk_records = 1000;
@@ -94,6 +104,7 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
   common::FollowHub hub_;
   common::ConcurrencyLimit exports_;
   common::ConcurrencyLimit watchers_;
+  common::ConcurrencyLimit service_watchers_;
   common::Family<common::Counter>* mutations_;
 };
 

@@ -126,6 +126,7 @@ class GraphStoreServiceTest : public ::testing::Test {
   std::unique_ptr<GraphStoreService> service_;
   std::unique_ptr<common::GrpcServer> server_;
   std::unique_ptr<v1::GraphStore::Stub> stub_;
+  v1::WatchChangesResponse response_;
 };
 
 TEST_F(GraphStoreServiceTest, ApplyThenReadBack) {
@@ -274,6 +275,250 @@ TEST_F(GraphStoreServiceTest, WatchRejectsNegativeAndTrimmedSequences) {
   v1::WatchChangesResponse response;
   EXPECT_FALSE(reader->Read(&response));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::OUT_OF_RANGE);
+}
+
+// Opens a WatchChanges stream and returns how it ended, having read nothing.
+grpc::Status RefusedWatch(v1::GraphStore::Stub* stub,
+                          const v1::WatchChangesRequest& request) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto reader = stub->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  return reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, WatchPastTheHeadIsOutOfRangeNamingIt) {
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  ASSERT_TRUE(Apply({Company("b")}, &applied).ok());
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(4);  // Head 2: the next commit is 3.
+  grpc::Status status = RefusedWatch(stub_.get(), request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("past the head, sequence 2"));
+
+  // head + 1 is the next commit: accepted, and it waits for it.
+  grpc::ClientContext context;
+  request.set_from_sequence(3);
+  auto reader = stub_->WatchChanges(&context, request);
+  ASSERT_TRUE(Apply({Company("c")}, &applied).ok());
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_EQ(response.changes_size(), 1);
+  EXPECT_EQ(response.changes(0).sequence(), 3);
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, EveryWatchMessageAndSnapshotChunkCarriesTheId) {
+  const std::string id = store_->GraphId();
+  ASSERT_TRUE(storage::IsGraphId(id));
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  {
+    grpc::ClientContext context;
+    v1::GetStatsResponse stats;
+    ASSERT_TRUE(stub_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
+    EXPECT_EQ(stats.graph_id(), id);
+  }
+  {
+    grpc::ClientContext context;
+    auto reader = stub_->ExportSnapshot(&context, v1::ExportSnapshotRequest());
+    v1::ExportSnapshotResponse chunk;
+    int chunks = 0;
+    while (reader->Read(&chunk)) {
+      EXPECT_EQ(chunk.graph_id(), id);
+      ++chunks;
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(chunks, 1);
+  }
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  request.set_graph_id(id);  // The right graph: accepted.
+  auto reader = stub_->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.changes_size(), 1);
+  EXPECT_EQ(response.graph_id(), id);
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, WatchWithAnotherGraphIdIsFailedPrecondition) {
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  const std::string other = "0123456789abcdef0123456789abcdef";
+  ASSERT_NE(other, store_->GraphId());
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  request.set_graph_id(other);
+  grpc::Status status = RefusedWatch(stub_.get(), request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr(other));
+  EXPECT_THAT(status.error_message(), HasSubstr(store_->GraphId()));
+
+  request.set_graph_id("not-an-id");
+  status = RefusedWatch(stub_.get(), request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("graph_id"));
+}
+
+// A company with about `bytes` of aliases (under the 1 MiB record cap).
+v1::Mutation BigCompany(const std::string& slug, size_t bytes) {
+  v1::Mutation m = Company(slug);
+  for (size_t i = 0; i < bytes / 500; ++i) {
+    m.mutable_upsert_entity()->add_aliases(std::string(495, 'a' + i % 26));
+  }
+  return m;
+}
+
+// Reads a stream to its end; returns its status and how many changes came.
+grpc::Status Drain(
+    grpc::ClientReaderInterface<v1::WatchChangesResponse>* reader,
+    int* changes) {
+  v1::WatchChangesResponse response;
+  while (reader->Read(&response)) *changes += response.changes_size();
+  return reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, StreamThatDoesNotReadIsEndedForFallingBehind) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.watch_stall_timeout = absl::Milliseconds(300);
+  options.watch_batch_changes = 1;
+  Start(options);
+
+  grpc::ClientContext slow_context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  auto slow = stub_->WatchChanges(&slow_context, request);  // Never read...
+  // ...while 24 MB of changes are committed: far more than gRPC's windows.
+  v1::ApplyResponse applied;
+  for (int i = 0; i < 24; ++i) {
+    ASSERT_TRUE(
+        Apply({BigCompany(absl::StrCat("big", i), 1000000)}, &applied).ok());
+  }
+  // A reader that keeps up is not affected.
+  grpc::ClientContext fast_context;
+  auto fast = stub_->WatchChanges(&fast_context, request);
+  int fast_changes = 0;
+  v1::WatchChangesResponse response;
+  while (fast_changes < 24 && fast->Read(&response)) {
+    fast_changes += response.changes_size();
+  }
+  EXPECT_EQ(fast_changes, 24);
+  absl::SleepFor(absl::Seconds(2));
+
+  int slow_changes = 0;
+  grpc::Status status = Drain(slow.get(), &slow_changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("fell behind"));
+  EXPECT_LT(slow_changes, 24);
+  EXPECT_THAT(registry_->Render(),
+              HasSubstr("georisk_graphstore_watch_streams_ended_behind 1"));
+  fast_context.TryCancel();
+  fast->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, BufferBudgetEndsSlowOutsideStreamsNotService) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.watch_stall_timeout = absl::ZeroDuration();
+  options.watch_max_buffered_bytes = 1500000;  // Room for one big message.
+  options.watch_batch_changes = 1;
+  Start(options);
+
+  v1::WatchChangesRequest outside;
+  outside.set_from_sequence(1);
+  v1::WatchChangesRequest service = outside;
+  service.set_follower_class(v1::FOLLOWER_CLASS_SERVICE);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>>>
+      slow;
+  for (int i = 0; i < 4; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    slow.push_back(stub_->WatchChanges(contexts.back().get(), outside));
+  }
+  contexts.push_back(std::make_unique<grpc::ClientContext>());
+  auto slow_service = stub_->WatchChanges(contexts.back().get(), service);
+  v1::ApplyResponse applied;
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(
+        Apply({BigCompany(absl::StrCat("big", i), 1000000)}, &applied).ok());
+  }
+  absl::SleepFor(absl::Seconds(1));
+  // The budget held one message at a time for the outside streams: the
+  // others were ended, and their clients get the code once they read.
+  int ended = 0;
+  for (auto& reader : slow) {
+    int changes = 0;
+    grpc::Status status = Drain(reader.get(), &changes);
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      EXPECT_THAT(status.error_message(), HasSubstr("buffers are full"));
+      ++ended;
+    }
+  }
+  EXPECT_GE(ended, 3);
+  // The service stream was never refused for the budget: it gets all.
+  int changes = 0;
+  while (changes < 16 && slow_service->Read(&response_)) {
+    changes += response_.changes_size();
+  }
+  EXPECT_EQ(changes, 16);
+  contexts.back()->TryCancel();
+  slow_service->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, ServiceFollowersHaveAReservedPool) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.max_watch_streams = 2;
+  options.reserved_watch_streams = 1;
+  Start(options);
+  v1::WatchChangesRequest outside;
+  outside.set_from_sequence(1);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>>>
+      open;
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    open.push_back(stub_->WatchChanges(contexts.back().get(), outside));
+    v1::WatchChangesResponse response;
+    ASSERT_TRUE(open.back()->Read(&response));  // Open and streaming.
+  }
+  grpc::Status refused = RefusedWatch(stub_.get(), outside);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The scorer still gets in.
+  v1::WatchChangesRequest service = outside;
+  service.set_follower_class(v1::FOLLOWER_CLASS_SERVICE);
+  grpc::ClientContext context;
+  auto reader = stub_->WatchChanges(&context, service);
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.changes_size(), 1);
+  // Its pool is full too now.
+  refused = RefusedWatch(stub_.get(), service);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("FOLLOWER_CLASS_SERVICE"));
+  context.TryCancel();
+  reader->Finish();
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& r : open) r->Finish();
 }
 
 TEST_F(GraphStoreServiceTest, IdleWatchGetsHeartbeatsWithTheHead) {

@@ -26,6 +26,18 @@ ABSL_FLAG(int, max_traverse_depth, 8, "Largest Traverse max_depth accepted.");
 ABSL_FLAG(int64_t, block_cache_mb, 128, "RocksDB block cache, MiB.");
 ABSL_FLAG(int, max_watch_streams, 256,
           "WatchChanges streams at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, reserved_watch_streams, 16,
+          "Further WatchChanges streams reserved for georisk's own followers "
+          "(FOLLOWER_CLASS_SERVICE: the scorer).");
+ABSL_FLAG(absl::Duration, watch_stall_timeout, absl::Seconds(30),
+          "End a WatchChanges stream (RESOURCE_EXHAUSTED) whose message waits "
+          "longer than this for its client to read (0: never).");
+ABSL_FLAG(int64_t, watch_max_buffered_mb, 256,
+          "MiB of WatchChanges messages held for slow outside streams, all "
+          "together; past it a stream ends with RESOURCE_EXHAUSTED (0: no "
+          "limit).");
+ABSL_FLAG(int64_t, max_record_bytes, 1 << 20,
+          "Largest encoded record (mutation) Apply accepts.");
 ABSL_FLAG(int, max_concurrent_exports, 4,
           "ExportSnapshot streams at once; more get RESOURCE_EXHAUSTED.");
 
@@ -56,6 +68,8 @@ int main(int argc, char** argv) {
   store_options.max_mutations_per_batch =
       absl::GetFlag(FLAGS_max_mutations_per_batch);
   store_options.max_traverse_depth = absl::GetFlag(FLAGS_max_traverse_depth);
+  store_options.record_limits.max_record_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_record_bytes));
   store_options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
   auto store = georisk::storage::RocksDbGraphStore::Open(store_options);
@@ -65,6 +79,12 @@ int main(int argc, char** argv) {
   georisk::graphstore::RegisterRocksDbMetrics(store->get(), &registry);
   georisk::graphstore::GraphStoreServiceOptions service_options;
   service_options.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
+  service_options.reserved_watch_streams =
+      absl::GetFlag(FLAGS_reserved_watch_streams);
+  service_options.watch_stall_timeout =
+      absl::GetFlag(FLAGS_watch_stall_timeout);
+  service_options.watch_max_buffered_bytes =
+      absl::GetFlag(FLAGS_watch_max_buffered_mb) << 20;
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
   georisk::graphstore::GraphStoreService service(store->get(), service_options, &registry);

@@ -10,6 +10,18 @@
 
 namespace georisk::scorer {
 
+const char* RebuildReasonName(RebuildReason reason) {
+  switch (reason) {
+    case RebuildReason::kGraphChanged:
+      return "graph_changed";
+    case RebuildReason::kAheadOfHead:
+      return "ahead_of_head";
+    case RebuildReason::kTrimmed:
+      return "trimmed";
+  }
+  return "unknown";
+}
+
 FeedFollower::FeedFollower(
     std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
     storage::GraphMirror* mirror, GraphFeedConsumer* consumer,
@@ -17,7 +29,65 @@ FeedFollower::FeedFollower(
     : graphstore_(std::move(graphstore)),
       mirror_(mirror),
       consumer_(consumer),
-      options_(options) {}
+      options_(options) {
+  if (options_.registry != nullptr) {
+    rebuilds_metric_ = &options_.registry->AddCounter(
+        "georisk_scorer_feed_rebuilds_total",
+        "Times the scorer re-read the whole graph from GraphStore's snapshot "
+        "while holding one, by reason: graph_changed (GraphStore holds "
+        "another graph), ahead_of_head (our position is past its head), "
+        "trimmed (the changes we needed left its change log).",
+        {"reason"});
+    for (RebuildReason r :
+         {RebuildReason::kGraphChanged, RebuildReason::kAheadOfHead,
+          RebuildReason::kTrimmed}) {
+      rebuilds_metric_->WithLabels({RebuildReasonName(r)});  // Exported as 0.
+    }
+  }
+}
+
+int FeedFollower::rebuilds(RebuildReason reason) const {
+  absl::MutexLock lock(&mu_);
+  return rebuilds_[static_cast<int>(reason)];
+}
+
+std::optional<FeedFollower::Rebuild> FeedFollower::last_rebuild() const {
+  absl::MutexLock lock(&mu_);
+  return last_rebuild_;
+}
+
+std::string FeedFollower::graph_id() const { return mirror_->graph_id(); }
+
+void FeedFollower::CountRebuild(RebuildReason reason,
+                                const absl::Status& cause) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++rebuilds_[static_cast<int>(reason)];
+    last_rebuild_ = Rebuild{reason, absl::Now(), std::string(cause.message())};
+  }
+  if (rebuilds_metric_ != nullptr) {
+    rebuilds_metric_->WithLabels({RebuildReasonName(reason)}).Increment();
+  }
+}
+
+std::optional<RebuildReason> FeedFollower::RebuildFor(
+    const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kFailedPrecondition) {
+    return RebuildReason::kGraphChanged;
+  }
+  if (status.code() != absl::StatusCode::kOutOfRange) return std::nullopt;
+  // OUT_OF_RANGE is either end of the log: ask where the head is.
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::GetStatsResponse stats;
+  grpc::Status got =
+      graphstore_->GetStats(&context, v1::GetStatsRequest(), &stats);
+  if (got.ok() && applied_.load() > stats.last_sequence()) {
+    return RebuildReason::kAheadOfHead;
+  }
+  // Trimmed (or the head is unknown: a snapshot is right either way).
+  return RebuildReason::kTrimmed;
+}
 
 FeedFollower::~FeedFollower() { Stop(); }
 
@@ -63,11 +133,17 @@ void FeedFollower::Run() {
       status = mirror_->applied_sequence() > 0 ? LoadFromMirror() : Bootstrap();
     } else {
       status = Follow();
-      if (status.code() == absl::StatusCode::kOutOfRange) {
-        // The changes we need were trimmed: start over from a snapshot.
-        common::log::Warning("change feed trimmed past our sequence; bootstrapping",
-                     {{"applied_sequence", applied_.load()},
-                      {"error", std::string(status.message())}});
+      if (std::optional<RebuildReason> reason = RebuildFor(status)) {
+        // Our position is not in the graph GraphStore holds, or no longer
+        // in its log: start over from a snapshot.
+        common::log::Warning(
+            "graph feed: our position does not continue in GraphStore's "
+            "graph; rebuilding from a snapshot",
+            {{"reason", RebuildReasonName(*reason)},
+             {"applied_sequence", applied_.load()},
+             {"graph_id", mirror_->graph_id()},
+             {"error", std::string(status.message())}});
+        CountRebuild(*reason, status);
         status = Bootstrap();
       }
     }
@@ -82,8 +158,8 @@ void FeedFollower::Run() {
     }
     SetError(status);
     common::log::Warning("graph feed interrupted; retrying",
-                 {{"error", status.ToString()},
-                  {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+                         {{"error", status.ToString()},
+                          {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
     if (!Sleep(backoff)) return;
     backoff = std::min(backoff * 2, options_.retry_max);
   }
@@ -98,9 +174,9 @@ absl::Status FeedFollower::LoadFromMirror() {
     return s;
   }
   common::log::Info("resuming from the local copy of the graph",
-            {{"sequence", sequence},
-             {"entities", static_cast<int64_t>(entities.size())},
-             {"edges", static_cast<int64_t>(edges.size())}});
+                    {{"sequence", sequence},
+                     {"entities", static_cast<int64_t>(entities.size())},
+                     {"edges", static_cast<int64_t>(edges.size())}});
   consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
                   sequence);
   applied_.store(sequence);
@@ -127,12 +203,14 @@ absl::Status FeedFollower::Bootstrap() {
   std::vector<v1::Edge> edges;
   std::vector<v1::Signal> signals;
   int64_t sequence = 0;
+  std::string graph_id;
   if (status.ok()) {
     auto reader =
         graphstore_->ExportSnapshot(&context, v1::ExportSnapshotRequest());
     v1::ExportSnapshotResponse chunk;
     while (status.ok() && reader->Read(&chunk)) {
       sequence = chunk.sequence();
+      graph_id = chunk.graph_id();
       size_t e0 = entities.size(), x0 = edges.size(), s0 = signals.size();
       for (auto& e : *chunk.mutable_entities())
         entities.push_back(std::move(e));
@@ -147,13 +225,14 @@ absl::Status FeedFollower::Bootstrap() {
     if (status.ok()) status = finished;
   }
   clear_call();
-  if (status.ok()) status = mirror_->FinishReplace(sequence);
+  if (status.ok()) status = mirror_->FinishReplace(sequence, graph_id);
   if (!status.ok()) return status;
   common::log::Info("bootstrapped from a graph snapshot",
-            {{"sequence", sequence},
-             {"entities", static_cast<int64_t>(entities.size())},
-             {"edges", static_cast<int64_t>(edges.size())},
-             {"signals", static_cast<int64_t>(signals.size())}});
+                    {{"sequence", sequence},
+                     {"graph_id", graph_id},
+                     {"entities", static_cast<int64_t>(entities.size())},
+                     {"edges", static_cast<int64_t>(edges.size())},
+                     {"signals", static_cast<int64_t>(signals.size())}});
   consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
                   sequence);
   applied_.store(sequence);
@@ -171,11 +250,32 @@ absl::Status FeedFollower::Follow() {
   }
   v1::WatchChangesRequest request;
   request.set_from_sequence(applied_.load() + 1);
+  const std::string graph_id = mirror_->graph_id();
+  request.set_graph_id(graph_id);
+  // The reserved pool: outside streams cannot lock the scorer out.
+  request.set_follower_class(v1::FOLLOWER_CLASS_SERVICE);
   auto reader = graphstore_->WatchChanges(&context, request);
   v1::WatchChangesResponse response;
   absl::Status status;
   std::vector<v1::Change> changes;
+  bool checked = false;
   while (reader->Read(&response)) {
+    if (!checked && !response.graph_id().empty()) {
+      // The server checked the id we sent; this covers a mirror that had
+      // none (it adopts the graph's) and a server that ignored it.
+      checked = true;
+      status = graph_id.empty()
+                   ? mirror_->SetGraphId(response.graph_id())
+                   : (response.graph_id() == graph_id
+                          ? absl::OkStatus()
+                          : absl::FailedPreconditionError(absl::StrCat(
+                                "the feed is of graph ", response.graph_id(),
+                                "; our position is in graph ", graph_id)));
+      if (!status.ok()) {
+        context.TryCancel();
+        break;
+      }
+    }
     head_.store(response.head_sequence());
     if (response.changes_size() == 0) continue;  // Heartbeat.
     changes.assign(std::make_move_iterator(response.mutable_changes()->begin()),

@@ -2,6 +2,7 @@
 #include "services/scorer/feed_follower.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/testing/temp_dir.h"
 #include "domain/testing/builders.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -53,6 +55,20 @@ class RecordingConsumer : public GraphFeedConsumer {
   size_t size() {
     absl::MutexLock lock(&mu_);
     return ids_.size();
+  }
+  std::vector<std::string> ids() {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const auto& [id, unused] : ids_) out.push_back(id);
+    return out;
+  }
+  // Waits until a Load() has happened `n` times in all.
+  bool WaitForLoads(int n) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return loads_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(20));
   }
   int loads() {
     absl::MutexLock lock(&mu_);
@@ -202,6 +218,84 @@ TEST_F(FeedFollowerTest, SurvivesAGraphstoreRestart) {
   ASSERT_TRUE(consumer.WaitFor(2));
   EXPECT_EQ(consumer.size(), 2u);
   EXPECT_EQ(follower.bootstraps(), 1);
+}
+
+TEST_F(FeedFollowerTest, ReplacedGraphIsRebuiltNotMixedIn) {
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  FeedFollowerOptions options = Fast();
+  // Its own registry: registry_ also holds the graphstore services' gauges,
+  // and the first service is gone once the graph is replaced.
+  common::MetricsRegistry follower_registry;
+  options.registry = &follower_registry;
+  FeedFollower follower(Stub(), mirror.get(), &consumer, options);
+  follower.Start();
+  Commit("a");
+  Commit("b");
+  Commit("c");
+  ASSERT_TRUE(consumer.WaitFor(3));
+  const std::string old_id = store_->GraphId();
+  EXPECT_EQ(follower.graph_id(), old_id);
+
+  // A new data directory on the same address, with a longer history: from
+  // sequence 4 its change 4 would follow ours without a complaint.
+  int port = port_;
+  StopGraphstore();
+  std::filesystem::remove_all(dir_ + "/graph");
+  StartGraphstore(0, port);
+  for (const char* slug : {"w", "x", "y", "z"}) Commit(slug);
+  ASSERT_NE(store_->GraphId(), old_id);
+
+  ASSERT_TRUE(consumer.WaitForLoads(2));
+  ASSERT_TRUE(consumer.WaitFor(4));
+  EXPECT_THAT(consumer.ids(), ::testing::ElementsAre("company/w", "company/x",
+                                                     "company/y", "company/z"));
+  EXPECT_EQ(follower.rebuilds(RebuildReason::kGraphChanged), 1);
+  ASSERT_TRUE(follower.last_rebuild().has_value());
+  EXPECT_EQ(follower.last_rebuild()->reason, RebuildReason::kGraphChanged);
+  EXPECT_EQ(follower.graph_id(), store_->GraphId());
+  EXPECT_EQ(mirror->graph_id(), store_->GraphId());
+  EXPECT_EQ(mirror->applied_sequence(), 4);
+  EXPECT_THAT(follower_registry.Render(),
+              ::testing::HasSubstr("georisk_scorer_feed_rebuilds_total{"
+                                   "reason=\"graph_changed\"} 1"));
+
+  // Its changes keep coming.
+  Commit("v");
+  ASSERT_TRUE(consumer.WaitFor(5));
+  EXPECT_EQ(consumer.size(), 5u);
+}
+
+TEST_F(FeedFollowerTest, PositionPastARestoredHeadIsRebuilt) {
+  Commit("a");
+  int port = port_;
+  StopGraphstore();
+  // A backup at sequence 1 (the same graph id).
+  std::filesystem::copy(dir_ + "/graph", dir_ + "/backup",
+                        std::filesystem::copy_options::recursive);
+  StartGraphstore(0, port);
+  Commit("b");
+  Commit("c");
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+  follower.Start();
+  ASSERT_TRUE(consumer.WaitFor(3));
+
+  StopGraphstore();
+  std::filesystem::remove_all(dir_ + "/graph");
+  std::filesystem::rename(dir_ + "/backup", dir_ + "/graph");
+  StartGraphstore(0, port);
+  ASSERT_EQ(store_->LastSequence(), 1);
+
+  ASSERT_TRUE(consumer.WaitForLoads(2));
+  EXPECT_THAT(consumer.ids(), ::testing::ElementsAre("company/a"));
+  EXPECT_EQ(follower.rebuilds(RebuildReason::kAheadOfHead), 1);
+  EXPECT_EQ(follower.rebuilds(RebuildReason::kGraphChanged), 0);
+  EXPECT_EQ(mirror->applied_sequence(), 1);
+  Commit("d");
+  ASSERT_TRUE(consumer.WaitFor(2));
+  EXPECT_THAT(consumer.ids(), ::testing::ElementsAre("company/a", "company/d"));
 }
 
 }  // namespace

@@ -129,9 +129,10 @@ absl::Status ScorerServer::Init() {
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                    common::MakeChannel(options_.graphstore));
+  FeedFollowerOptions feed = options_.feed;
+  feed.registry = &registry_;  // georisk_scorer_feed_rebuilds_total.
   follower_ = std::make_unique<FeedFollower>(v1::GraphStore::NewStub(channel),
-                                             mirror_.get(), state_.get(),
-                                             options_.feed);
+                                             mirror_.get(), state_.get(), feed);
   follower_->Start();
 
   ticker_ = std::thread([this] { RunTicker(); });

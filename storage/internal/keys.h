@@ -56,6 +56,9 @@ inline constexpr absl::string_view kMetaChangeLogStart = "changelog_start";
 inline constexpr absl::string_view kMetaEntityCount = "entity_count";
 inline constexpr absl::string_view kMetaEdgeCount = "edge_count";
 inline constexpr absl::string_view kMetaSignalCount = "signal_count";
+// The graph's identity: 32 lowercase hex characters (128 random bits), minted
+// when the database is created. Unlike the keys above, its value is ASCII.
+inline constexpr absl::string_view kMetaGraphId = "graph_id";
 
 // FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime 0x100000001b3),
 // over the bytes of `data`. Platform-independent and stable forever: keys on

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -88,6 +89,8 @@ class FaultInjectionGraphStore final : public GraphStore {
       int chunk_records) override;
   absl::StatusOr<StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  // The base store's graph id; never fails.
+  const std::string& GraphId() const override { return base_->GraphId(); }
 
  private:
   GraphStore* const base_;

@@ -43,6 +43,7 @@ TEST_F(FaultInjectionGraphStoreTest, ForwardsWhenNoFaultIsSet) {
   EXPECT_EQ(faults_->LastSequence(), 1);
   EXPECT_TRUE(faults_->GetEntity("company/a").ok());
   EXPECT_EQ(faults_->GetStats()->entity_count, 1);
+  EXPECT_EQ(faults_->GraphId(), base_->GraphId());
   EXPECT_EQ(faults_->ReadChanges(1, 0, 0)->size(), 1u);
 }
 

@@ -9,6 +9,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
 #include "domain/country_codes.h"
+#include "domain/validation.h"
 
 namespace georisk::scorer {
 namespace {
@@ -26,10 +27,12 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
+// One rule for ids across the services: GraphStore.GetEntity's
+// (domain::ValidateId), so a malformed id is INVALID_ARGUMENT here too, never
+// NOT_FOUND.
 absl::Status CheckEntityId(absl::string_view field, const std::string& id) {
   if (id.empty()) return Invalid(field, "required");
-  if (id.size() > 256) return Invalid(field, "longer than 256 bytes");
-  return absl::OkStatus();
+  return domain::ValidateId(id, domain::IdKind::kEntity, field);
 }
 
 absl::Status CheckFilters(v1::Factor factor, v1::Entity::Kind kind,

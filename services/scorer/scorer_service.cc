@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
+#include "services/scorer/alert_evaluator.h"
 #include "domain/country_codes.h"
 #include "domain/validation.h"
 
@@ -306,6 +307,12 @@ grpc::ServerUnaryReactor* ScorerService::GetModel(
     v1::ModelConfig* response) {
   // The model is known before any graph is loaded.
   absl::StatusOr<v1::ModelConfig> config = state_->ReadConfig();
+  if (config.ok() && config->alert_rules().empty()) {
+    // No rules configured: the built-in ones are in force; show them.
+    for (v1::AlertRule& rule : AlertEvaluator::DefaultRules()) {
+      *config->add_alert_rules() = std::move(rule);
+    }
+  }
   if (config.ok()) *response = std::move(*config);
   return common::FinishUnary(context, config.status());
 }

@@ -45,6 +45,26 @@ absl::StatusOr<int64_t> DecodeToken(const std::string& token) {
   return v;
 }
 
+// Every value of `family`, parsed.
+absl::StatusOr<std::vector<v1::Alert>> ReadFamily(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+    absl::string_view what) {
+  std::vector<v1::Alert> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!out.emplace_back().ParseFromArray(it->value().data(),
+                                           it->value().size())) {
+      return absl::DataLossError(
+          absl::StrCat("alert log: unreadable ", what, " alert"));
+    }
+  }
+  if (!it->status().ok()) {
+    return ToAbslStatus(it->status(), absl::StrCat("reading ", what));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool AlertMatches(const v1::Alert& alert, const v1::AlertFilter& filter) {
@@ -77,6 +97,7 @@ struct AlertLog::Db {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* log = nullptr;
   rocksdb::ColumnFamilyHandle* active = nullptr;
+  rocksdb::ColumnFamilyHandle* held = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   ~Db() {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -93,7 +114,10 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
   db_options.create_missing_column_families = true;
   rocksdb::ColumnFamilyOptions cf;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, cf}, {"log", cf}, {"active", cf}};
+      {rocksdb::kDefaultColumnFamilyName, cf},
+      {"log", cf},
+      {"active", cf},
+      {"held", cf}};
   auto db = std::make_unique<Db>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
@@ -104,6 +128,7 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
   db->db.reset(raw);
   db->log = db->handles[1];
   db->active = db->handles[2];
+  db->held = db->handles[3];
   int64_t head = 0;
   std::unique_ptr<rocksdb::Iterator> it(
       db->db->NewIterator(rocksdb::ReadOptions(), db->log));
@@ -135,7 +160,7 @@ int64_t AlertLog::WaitForSequence(int64_t sequence, absl::Time deadline) const {
 }
 
 absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
-    std::vector<v1::Alert> records) {
+    std::vector<v1::Alert> records, const std::vector<v1::Alert>& held) {
   for (size_t i = 0; i < records.size(); ++i) {
     if (records[i].alert_id().empty()) {
       return absl::InvalidArgumentError(
@@ -147,7 +172,17 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
           absl::StrCat("records[", i, "].state: must be FIRING or RESOLVED"));
     }
   }
-  if (records.empty()) return records;
+  for (size_t i = 0; i < held.size(); ++i) {
+    if (held[i].alert_id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("held[", i, "].alert_id: required"));
+    }
+    if (held[i].state() != v1::Alert::FIRING) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("held[", i, "].state: must be FIRING"));
+    }
+  }
+  if (records.empty() && held.empty()) return records;
   absl::MutexLock append_lock(&append_mu_);
   int64_t next = head() + 1;
   rocksdb::WriteBatch batch;
@@ -160,9 +195,15 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
     } else {
       batch.Delete(db_->active, record.alert_id());
     }
+    batch.Delete(db_->held, record.alert_id());
+  }
+  for (const v1::Alert& h : held) {
+    v1::Alert stored = h;
+    stored.clear_sequence();
+    batch.Put(db_->held, stored.alert_id(), stored.SerializeAsString());
   }
   rocksdb::WriteOptions write;
-  write.sync = options_.sync;
+  write.sync = options_.sync && !records.empty();
   rocksdb::Status s = db_->db->Write(write, &batch);
   if (!s.ok()) return ToAbslStatus(s, "appending alerts");
   absl::MutexLock lock(&mu_);
@@ -222,17 +263,11 @@ absl::StatusOr<AlertPage> AlertLog::List(const v1::AlertFilter& filter,
 }
 
 absl::StatusOr<std::vector<v1::Alert>> AlertLog::Active() const {
-  std::vector<v1::Alert> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db->NewIterator(rocksdb::ReadOptions(), db_->active));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (!out.emplace_back().ParseFromArray(it->value().data(),
-                                           it->value().size())) {
-      return absl::DataLossError("alert log: unreadable active alert");
-    }
-  }
-  if (!it->status().ok()) return ToAbslStatus(it->status(), "reading active");
-  return out;
+  return ReadFamily(db_->db.get(), db_->active, "active");
+}
+
+absl::StatusOr<std::vector<v1::Alert>> AlertLog::Held() const {
+  return ReadFamily(db_->db.get(), db_->held, "held");
 }
 
 }  // namespace georisk::storage

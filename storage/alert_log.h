@@ -7,15 +7,19 @@
 // sequence it saw misses nothing and sees nothing twice, across restarts.
 // Alongside the log, in the same atomic write, the log keeps the last record
 // of every alert still firing, so the rule state (hysteresis) survives a
-// restart.
+// restart, and the update each alert holds back (coalescing) until its
+// window ends, so a held update survives a restart too.
 //
 //   auto log = AlertLog::Open({.path = dir + "/alerts"});
 //   absl::StatusOr<std::vector<v1::Alert>> written = (*log)->Append(records);
 //   std::vector<v1::Alert> page = (*log)->Read(from, 100).value();
+//   (*log)->Append({}, {held_update});    // an update held, not announced
 //
 // Layout (RocksDB): column family `log` keyed by the 8-byte big-endian
 // sequence, valued by the serialized Alert (with its sequence set); `active`
-// keyed by alert_id, valued by the alert's last FIRING record.
+// keyed by alert_id, valued by the alert's last FIRING record; `held` keyed
+// by alert_id, valued by the FIRING record held for it (sequence 0, not yet
+// in the log). docs/alerts.md describes the three.
 //
 // Thread safety: all methods are thread-safe; appends are serialised.
 #ifndef GEORISK_STORAGE_ALERT_LOG_H_
@@ -62,9 +66,17 @@ class AlertLog {
 
   // Appends the records in order, setting each one's `sequence`, and updates
   // the set of firing alerts (FIRING: stored as the alert's last record;
-  // RESOLVED: removed) in the same atomic write. Returns the records as
-  // written. Errors: INVALID_ARGUMENT (a record without alert_id or state).
-  absl::StatusOr<std::vector<v1::Alert>> Append(std::vector<v1::Alert> records);
+  // RESOLVED: removed) in the same atomic write. A record also ends what was
+  // held for its alert; then each of `held` (FIRING records of alerts that
+  // fire, without sequence) is stored as its alert's held update, replacing
+  // the previous one. Returns the records as written. Records and held
+  // updates are one atomic write, fsync'ed when there are records and
+  // `sync` is set; a write of held updates alone is not fsync'ed (it
+  // survives a crash of the process, not necessarily of the machine).
+  // Errors: INVALID_ARGUMENT (a record without alert_id or state, a held
+  // update without alert_id or not FIRING); nothing is written then.
+  absl::StatusOr<std::vector<v1::Alert>> Append(
+      std::vector<v1::Alert> records, const std::vector<v1::Alert>& held = {});
 
   // The last sequence written (0 when the log is empty).
   int64_t head() const;
@@ -83,6 +95,8 @@ class AlertLog {
 
   // The last record of every alert still firing.
   absl::StatusOr<std::vector<v1::Alert>> Active() const;
+  // The update held for each alert that holds one (see Append), by alert_id.
+  absl::StatusOr<std::vector<v1::Alert>> Held() const;
 
  private:
   struct Db;

@@ -65,6 +65,68 @@ TEST(AlertLogTest, AppendNumbersRecordsAndSurvivesReopen) {
   EXPECT_EQ((*more)[0].sequence(), 4);
 }
 
+TEST(AlertLogTest, HeldUpdatesSurviveReopenAndEndWithTheirAlertsNextRecord) {
+  std::string dir = TempDir();
+  v1::Alert held_a = Record("company/a", v1::Alert::FIRING);
+  held_a.set_score_after(72);
+  held_a.set_sequence(99);  // Ignored: a held update has no sequence yet.
+  {
+    auto log = AlertLog::Open({dir});
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)
+                    ->Append({Record("company/a", v1::Alert::FIRING),
+                              Record("company/b", v1::Alert::FIRING)})
+                    .ok());
+    // A held update alone: stored, not logged.
+    auto written = (*log)->Append({}, {held_a});
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_TRUE(written->empty());
+    EXPECT_EQ((*log)->head(), 2);
+  }
+  auto log = AlertLog::Open({dir});
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto held = (*log)->Held();
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].alert_id(), "company/a|risk_band_high");
+  EXPECT_DOUBLE_EQ((*held)[0].score_after(), 72);
+  EXPECT_EQ((*held)[0].sequence(), 0);
+  // A's next record (the held update emitted) ends what a held, in the same
+  // write that holds one for b.
+  v1::Alert held_b = Record("company/b", v1::Alert::FIRING);
+  ASSERT_TRUE(
+      (*log)->Append({Record("company/a", v1::Alert::FIRING)}, {held_b}).ok());
+  held = (*log)->Held();
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].alert_id(), "company/b|risk_band_high");
+  // A resolution ends it too.
+  ASSERT_TRUE((*log)->Append({Record("company/b", v1::Alert::RESOLVED)}).ok());
+  held = (*log)->Held();
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(held->empty());
+  EXPECT_EQ((*log)->head(), 4);
+}
+
+TEST(AlertLogTest, BadHeldUpdatesWriteNothing) {
+  auto log = AlertLog::Open({TempDir()});
+  ASSERT_TRUE(log.ok());
+  v1::Alert no_id = Record("company/a", v1::Alert::FIRING);
+  no_id.clear_alert_id();
+  EXPECT_EQ((*log)
+                ->Append({Record("company/a", v1::Alert::FIRING)}, {no_id})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*log)
+                ->Append({}, {Record("company/a", v1::Alert::RESOLVED)})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*log)->head(), 0);
+  EXPECT_TRUE((*log)->Held()->empty());
+}
+
 TEST(AlertLogTest, BadRecordsWriteNothing) {
   auto log = AlertLog::Open({TempDir()});
   v1::Alert no_id = Record("company/a", v1::Alert::FIRING);

@@ -191,6 +191,8 @@ int ScoreCommand(const CommandOptions& o,
   v1::BatchGetScoresRequest request;
   for (const auto& id : args) request.add_entity_ids(id);
   request.set_allow_missing(true);
+  if (o.as_of.has_value())
+    *request.mutable_as_of() = base::ToProtoTime(*o.as_of);
   v1::BatchGetScoresResponse response;
   auto context = Context(o.client);
   grpc::Status s = stub->BatchGetScores(context.get(), request, &response);
@@ -286,6 +288,8 @@ int ExplainCommand(const CommandOptions& o,
   request.set_entity_id(args[0]);
   request.set_factor(static_cast<v1::Factor>(*factor));
   request.set_max_paths(5);
+  if (o.as_of.has_value())
+    *request.mutable_as_of() = base::ToProtoTime(*o.as_of);
   v1::Explanation e;
   auto context = Context(o.client);
   grpc::Status s = stub->ExplainScore(context.get(), request, &e);
@@ -580,9 +584,10 @@ std::string CommandHelp(const std::string& command) {
            "docs/formats.md.";
   }
   if (command == "score") {
-    return "georiskctl score ID...\n  The scores of entities: composite, "
-           "band, each factor (0..100), graph sequence.\n  Flags: --output "
-           "json";
+    return "georiskctl score ID... [--as_of T]\n  The scores of entities: "
+           "composite, band, each factor (0..100), graph sequence;\n  with "
+           "--as_of (RFC 3339), as of that time on today's graph.\n  Flags: "
+           "--output json";
   }
   if (command == "top") {
     return "georiskctl top [--factor F] [--kind K] [--country C] [--limit N] "
@@ -592,9 +597,10 @@ std::string CommandHelp(const std::string& command) {
            "facility.";
   }
   if (command == "explain") {
-    return "georiskctl explain ID [--factor F]\n  Why an entity scores what "
-           "it scores: the additive share of every signal and\n  upstream "
-           "edge, and the paths upstream, as a tree.";
+    return "georiskctl explain ID [--factor F] [--as_of T]\n  Why an entity "
+           "scores what it scores: the additive share of every signal and\n  "
+           "upstream edge, and the paths upstream, as a tree; with --as_of,\n"
+           "  the score as of that time.";
   }
   if (command == "scenario") {
     return "georiskctl scenario FILE [--limit N]\n  A what-if: FILE is a "

@@ -29,6 +29,7 @@
 #define GEORISK_SERVICES_GEORISKCTL_COMMANDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ struct CommandOptions {
   // top: show each entity's main reason (one ExplainScore call a row).
   // Default true.
   bool reasons = true;
+  // score, explain: the scores as of this date (the model evaluated then on
+  // the current graph; Scorer's as_of). Default unset: now.
+  std::optional<absl::Time> as_of;
   // alerts watch: first alert sequence to show. Default 0: after the one
   // saved in state_file, or only new ones.
   int64_t from_sequence = 0;

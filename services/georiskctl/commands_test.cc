@@ -86,6 +86,10 @@ class FakeScorer final : public v1::Scorer::Service {
   grpc::Status BatchGetScores(grpc::ServerContext*,
                               const v1::BatchGetScoresRequest* request,
                               v1::BatchGetScoresResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      batch_requests_.push_back(*request);
+    }
     for (const std::string& id : request->entity_ids()) {
       const v1::Score* s = Find(id);
       if (s != nullptr) {
@@ -182,6 +186,10 @@ class FakeScorer final : public v1::Scorer::Service {
     absl::MutexLock lock(&mu_);
     return top_requests_;
   }
+  std::vector<v1::BatchGetScoresRequest> batch_requests() {
+    absl::MutexLock lock(&mu_);
+    return batch_requests_;
+  }
   std::vector<v1::ExplainScoreRequest> explain_requests() {
     absl::MutexLock lock(&mu_);
     return explain_requests_;
@@ -203,6 +211,7 @@ class FakeScorer final : public v1::Scorer::Service {
   absl::Mutex mu_;
   std::vector<v1::ListTopRisksRequest> top_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ExplainScoreRequest> explain_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::BatchGetScoresRequest> batch_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::RunScenarioRequest> scenario_requests_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -354,6 +363,19 @@ TEST_F(CommandsTest, ScorePrintsATableAndFailsOnAMissingId) {
 
   EXPECT_EQ(Run(ScoreCommand, {}), kExitUsage);
   EXPECT_THAT(err_, HasSubstr("georiskctl score: give at least one"));
+}
+
+TEST_F(CommandsTest, ScoreAndExplainAsOfADateSendIt) {
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc"}), kExitOk);
+  ASSERT_EQ(scorer_.batch_requests().size(), 1u);
+  EXPECT_FALSE(scorer_.batch_requests()[0].has_as_of());  // Default: now.
+  options_.as_of = absl::FromUnixSeconds(1814400000);
+  EXPECT_EQ(Run(ScoreCommand, {"company/tsmc"}), kExitOk);
+  ASSERT_EQ(scorer_.batch_requests().size(), 2u);
+  EXPECT_EQ(scorer_.batch_requests()[1].as_of().seconds(), 1814400000);
+  EXPECT_EQ(Run(ExplainCommand, {"company/tsmc"}), kExitOk);
+  ASSERT_EQ(scorer_.explain_requests().size(), 1u);
+  EXPECT_EQ(scorer_.explain_requests()[0].as_of().seconds(), 1814400000);
 }
 
 TEST_F(CommandsTest, ScoreAsJson) {

@@ -44,6 +44,10 @@ ABSL_FLAG(std::string, country, "", "top: ISO 3166-1 alpha-2 country.");
 ABSL_FLAG(int, limit, 15, "top/scenario/alerts list: rows to show.");
 ABSL_FLAG(double, min_score, 0, "top: only scores at or above this (0..100).");
 ABSL_FLAG(bool, reasons, true, "top: show each entity's main reason.");
+ABSL_FLAG(absl::Time, as_of, absl::InfinitePast(),
+          "score, explain: scores as of this RFC 3339 time "
+          "(2027-01-01T00:00:00Z): the model evaluated then on today's graph. "
+          "Default: now.");
 ABSL_FLAG(int64_t, from_sequence, 0,
           "alerts watch: first alert sequence to show (0: after --state_file, "
           "or only new ones).");
@@ -127,6 +131,9 @@ CommandOptions CommandOptionsFromFlags() {
   o.limit = absl::GetFlag(FLAGS_limit);
   o.min_score = absl::GetFlag(FLAGS_min_score);
   o.reasons = absl::GetFlag(FLAGS_reasons);
+  if (absl::GetFlag(FLAGS_as_of) != absl::InfinitePast()) {
+    o.as_of = absl::GetFlag(FLAGS_as_of);
+  }
   o.from_sequence = absl::GetFlag(FLAGS_from_sequence);
   o.state_file = absl::GetFlag(FLAGS_state_file);
   o.count = absl::GetFlag(FLAGS_count);

@@ -1,5 +1,6 @@
 #include "services/scorer/alert_evaluator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -127,12 +128,44 @@ AlertEvaluator::AlertEvaluator(std::vector<v1::AlertRule> rules,
   }
 }
 
-void AlertEvaluator::Restore(const std::vector<v1::Alert>& firing) {
+void AlertEvaluator::Restore(const std::vector<v1::Alert>& firing,
+                             const std::vector<v1::Alert>& held) {
   for (const v1::Alert& a : firing) {
     State& s = states_[a.alert_id()];
     s.last = a;
     s.last_jump = base::FromProtoTime(a.update_time());
   }
+  std::map<std::string, const v1::AlertRule*> by_name;
+  for (const v1::AlertRule& r : rules_) by_name[r.name()] = &r;
+  for (const v1::Alert& h : held) {
+    auto it = states_.find(h.alert_id());
+    if (it == states_.end()) continue;
+    State& s = it->second;
+    auto rule = by_name.find(s.last.rule_name());
+    absl::Duration window =
+        rule == by_name.end()
+            ? absl::ZeroDuration()
+            : FromProtoDuration(rule->second->coalesce_window());
+    s.pending = true;
+    s.held = h;
+    s.due = base::FromProtoTime(s.last.update_time()) + window;
+    // A held jump counts as the alert's last jump.
+    if (rule != by_name.end() && rule->second->has_jump()) {
+      s.last_jump = std::max(s.last_jump, base::FromProtoTime(h.update_time()));
+    }
+  }
+}
+
+std::vector<v1::Alert> AlertEvaluator::TakeHeld() {
+  std::vector<v1::Alert> out;
+  for (const std::string& id : held_changed_) {
+    auto it = states_.find(id);
+    if (it != states_.end() && it->second.pending) {
+      out.push_back(it->second.held);
+    }
+  }
+  held_changed_.clear();
+  return out;
 }
 
 double AlertEvaluator::Threshold(v1::Band band) const {
@@ -238,7 +271,8 @@ v1::Alert AlertEvaluator::MakeRecord(const v1::AlertRule& rule,
   a.set_graph_sequence(graph_sequence);
   *a.mutable_start_time() = base::ToProtoTime(now);
   *a.mutable_update_time() = base::ToProtoTime(now);
-  if (state == v1::Alert::RESOLVED) *a.mutable_end_time() = base::ToProtoTime(now);
+  if (state == v1::Alert::RESOLVED)
+    *a.mutable_end_time() = base::ToProtoTime(now);
   a.set_model_version(model_version_);
   return a;
 }
@@ -286,6 +320,7 @@ void AlertEvaluator::Evaluate(const v1::AlertRule& rule,
       s.pending = true;
       s.held = std::move(a);
       s.due = last + window;
+      held_changed_.insert(id);
     }
   };
 

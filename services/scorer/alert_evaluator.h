@@ -20,14 +20,18 @@
 // Coalescing: fires and resolutions are emitted at once; updates to one alert
 // within the rule's `coalesce_window` of its last record are held and the
 // latest one is emitted when the window ends (Tick), so a burst of changes
-// yields one fire and at most one update per window.
+// yields one fire and at most one update per window. The caller stores what
+// is held (TakeHeld) with the records, and hands it back to Restore after a
+// restart, so a held update is emitted even when the scorer restarts within
+// the window.
 //
 // The evaluator holds no clock: every call takes `now`. Not thread-safe; the
 // caller serialises calls.
 //
 //   AlertEvaluator evaluator(rules, bands);
-//   evaluator.Restore(log.Active());           // after a restart
+//   evaluator.Restore(log.Active(), log.Held()); // after a restart
 //   auto records = evaluator.OnScoreChanges(changes, seq, now, reasons);
+//   log.Append(records, evaluator.TakeHeld());
 //   records = evaluator.Tick(now);              // every second or so
 #ifndef GEORISK_SERVICES_SCORER_ALERT_EVALUATOR_H_
 #define GEORISK_SERVICES_SCORER_ALERT_EVALUATOR_H_
@@ -35,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,8 +75,12 @@ class AlertEvaluator {
   const std::vector<v1::AlertRule>& rules() const { return rules_; }
 
   // Re-creates the state of alerts that were firing (their last records in
-  // the log), so that a restart neither re-fires nor forgets them.
-  void Restore(const std::vector<v1::Alert>& firing);
+  // the log) and the updates they held (TakeHeld's, as stored), so that a
+  // restart neither re-fires nor forgets them. A held update is due when its
+  // rule's coalesce window after the alert's last record ends (at once if
+  // that is past); one whose alert is not in `firing` is ignored.
+  void Restore(const std::vector<v1::Alert>& firing,
+               const std::vector<v1::Alert>& held = {});
 
   // Evaluates every rule on every change. Returns the records to write, in
   // order.
@@ -82,6 +91,12 @@ class AlertEvaluator {
   // Emits held updates whose window ended and resolves jump alerts idle for
   // their rule's resolve_after.
   std::vector<v1::Alert> Tick(absl::Time now);
+
+  // The updates held since the last call (by OnScoreChanges) and still
+  // held now: the latest held record of each such alert, sorted by
+  // alert_id. An alert whose held update was emitted or dropped since has a
+  // record among those returned meanwhile, which ends its held update.
+  std::vector<v1::Alert> TakeHeld();
 
   // Alerts currently firing.
   int firing() const { return static_cast<int>(states_.size()); }
@@ -111,6 +126,8 @@ class AlertEvaluator {
   std::string model_version_;
   // Firing alerts by alert_id ("<entity_id>|<rule_name>").
   std::map<std::string, State> states_;
+  // Alerts whose held update changed since the last TakeHeld().
+  std::set<std::string> held_changed_;
 };
 
 }  // namespace georisk::scorer

@@ -1,7 +1,7 @@
 #include "services/scorer/alert_evaluator.h"
 
-#include "gtest/gtest.h"
 #include "base/proto_time.h"
+#include "gtest/gtest.h"
 
 namespace georisk::scorer {
 namespace {
@@ -187,6 +187,51 @@ TEST(AlertEvaluatorTest, RestoredStateNeitherRefiresNorForgets) {
   auto out = second.OnScoreChanges({Move(72, 20)}, 3, kT0, Reasons());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].state(), v1::Alert::RESOLVED);
+}
+
+TEST(AlertEvaluatorTest, AHeldUpdateSurvivesARestartAndIsEmittedWhenDue) {
+  v1::AlertRule rule = JumpRule(10, absl::Hours(1));
+  rule.mutable_coalesce_window()->set_seconds(30);
+  AlertEvaluator first({rule}, Bands(), "v1");
+  auto fired = first.OnScoreChanges({Move(24, 48)}, 1, kT0, Reasons());
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_TRUE(first.TakeHeld().empty());  // Nothing held yet.
+  // A second jump within the window is held, not emitted.
+  EXPECT_TRUE(
+      first.OnScoreChanges({Move(48, 72)}, 2, kT0 + absl::Seconds(5), Reasons())
+          .empty());
+  std::vector<v1::Alert> held = first.TakeHeld();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].alert_id(), "facility/samsung-xian|risk_jump");
+  EXPECT_DOUBLE_EQ(held[0].score_after(), 72);
+  EXPECT_TRUE(first.TakeHeld().empty());  // Taken once.
+
+  // The scorer restarts before the window ends.
+  AlertEvaluator second({rule}, Bands(), "v1");
+  second.Restore(fired, held);
+  EXPECT_TRUE(second.Tick(kT0 + absl::Seconds(29)).empty());
+  auto out = second.Tick(kT0 + absl::Seconds(30));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state(), v1::Alert::FIRING);
+  EXPECT_DOUBLE_EQ(out[0].score_before(), 48);
+  EXPECT_DOUBLE_EQ(out[0].score_after(), 72);
+  EXPECT_EQ(out[0].graph_sequence(), 2);
+  EXPECT_EQ(base::FromProtoTime(out[0].start_time()), kT0);
+  EXPECT_EQ(base::FromProtoTime(out[0].update_time()), kT0 + absl::Seconds(30));
+  EXPECT_TRUE(second.Tick(kT0 + absl::Seconds(31)).empty());
+  EXPECT_TRUE(second.TakeHeld().empty());
+}
+
+TEST(AlertEvaluatorTest, RestoreIgnoresAHeldUpdateOfAnAlertNotFiring) {
+  v1::AlertRule rule = JumpRule(10, absl::Hours(1));
+  rule.mutable_coalesce_window()->set_seconds(30);
+  AlertEvaluator first({rule}, Bands(), "v1");
+  first.OnScoreChanges({Move(24, 48)}, 1, kT0, Reasons());
+  first.OnScoreChanges({Move(48, 72)}, 2, kT0 + absl::Seconds(5), Reasons());
+  AlertEvaluator second({rule}, Bands(), "v1");
+  second.Restore({}, first.TakeHeld());
+  EXPECT_EQ(second.firing(), 0);
+  EXPECT_TRUE(second.Tick(kT0 + absl::Minutes(1)).empty());
 }
 
 TEST(AlertEvaluatorTest, FactorRulesWatchThatFactorTimesOneHundred) {

@@ -47,10 +47,13 @@ AlertPipeline::AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
 absl::Status AlertPipeline::Restore() {
   absl::StatusOr<std::vector<v1::Alert>> active = log_->Active();
   if (!active.ok()) return active.status();
+  absl::StatusOr<std::vector<v1::Alert>> held = log_->Held();
+  if (!held.ok()) return held.status();
   absl::MutexLock lock(&mu_);
-  evaluator_->Restore(*active);
+  evaluator_->Restore(*active, *held);
   common::log::Info("alert state restored",
                     {{"firing", static_cast<int64_t>(active->size())},
+                     {"held", static_cast<int64_t>(held->size())},
                      {"log_head", log_->head()}});
   return absl::OkStatus();
 }
@@ -63,19 +66,22 @@ void AlertPipeline::OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
                                    int64_t graph_sequence,
                                    const AlertEvaluator::ReasonsFn& reasons) {
   absl::MutexLock lock(&mu_);
-  Write(evaluator_->OnScoreChanges(changes, graph_sequence, clock_(), reasons));
+  std::vector<v1::Alert> records =
+      evaluator_->OnScoreChanges(changes, graph_sequence, clock_(), reasons);
+  Write(std::move(records), evaluator_->TakeHeld());
 }
 
 void AlertPipeline::Tick() {
   absl::MutexLock lock(&mu_);
-  Write(evaluator_->Tick(clock_()));
+  Write(evaluator_->Tick(clock_()), {});
 }
 
-void AlertPipeline::Write(std::vector<v1::Alert> records) {
-  if (records.empty()) return;
+void AlertPipeline::Write(std::vector<v1::Alert> records,
+                          const std::vector<v1::Alert>& held) {
+  if (records.empty() && held.empty()) return;
   size_t n = records.size();
   absl::StatusOr<std::vector<v1::Alert>> written =
-      log_->Append(std::move(records));
+      log_->Append(std::move(records), held);
   if (!written.ok()) {
     // Not announced: better silent than announced and then lost.
     write_errors_->Increment(static_cast<double>(n));

@@ -3,6 +3,8 @@
 // AlertPipeline runs alerts end to end inside the scorer: score changes go
 // through the AlertEvaluator, the resulting records are appended to the
 // durable AlertLog first and only then handed to notifiers (Alertmanager).
+// Updates the evaluator holds back (coalescing) are stored in the same write,
+// and Restore() gives them back, so a restart within a window loses none.
 // WatchAlerts streams follow the log by themselves. A notifier never blocks
 // the pipeline: it must queue.
 //
@@ -52,7 +54,9 @@ class AlertPipeline {
                 storage::AlertLog* log, std::function<absl::Time()> clock,
                 common::MetricsRegistry* registry);
 
-  // Rebuilds the evaluator's state from the alerts still firing in the log.
+  // Rebuilds the evaluator's state from the alerts still firing in the log
+  // and the updates they hold. Call once, before the first change. Errors:
+  // the log's (DATA_LOSS for an unreadable record).
   absl::Status Restore();
   // Notifiers are told about every record after it is durable. Add them
   // before the first change.
@@ -65,7 +69,10 @@ class AlertPipeline {
   void Tick();
 
  private:
-  void Write(std::vector<v1::Alert> records) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends `records` and stores `held` in one write, then announces the
+  // records. On a write error nothing is announced.
+  void Write(std::vector<v1::Alert> records, const std::vector<v1::Alert>& held)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::unique_ptr<AlertEvaluator> evaluator_ ABSL_GUARDED_BY(mu_);

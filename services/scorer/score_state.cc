@@ -36,6 +36,7 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
                       std::vector<v1::Signal> signals, int64_t sequence) {
   absl::Time start = absl::Now();
   absl::MutexLock update_lock(&update_mu_);
+  if (stopping_.load()) return;
   absl::MutexLock lock(&mu_);
   engine_->Load(std::move(entities), std::move(edges), std::move(signals),
                 sequence, clock_());
@@ -54,6 +55,12 @@ void ScoreState::Apply(const std::vector<v1::Change>& changes,
   absl::MutexLock update_lock(&update_mu_);
   absl::Time now = clock_();
   for (const v1::Change& change : changes) {
+    if (stopping_.load()) {
+      common::log::Info("stopping: changes left to the next start",
+                        {{"from_sequence", change.sequence()},
+                         {"to_sequence", changes.back().sequence()}});
+      return;
+    }
     scorer::ScoreUpdate update;
     {
       absl::MutexLock lock(&mu_);
@@ -71,7 +78,7 @@ void ScoreState::Apply(const std::vector<v1::Change>& changes,
 
 void ScoreState::AdvanceTime() {
   absl::MutexLock update_lock(&update_mu_);
-  if (!loaded_.load()) return;
+  if (!loaded_.load() || stopping_.load()) return;
   scorer::ScoreUpdate update;
   int64_t sequence;
   {
@@ -81,6 +88,8 @@ void ScoreState::AdvanceTime() {
   }
   if (!update.empty()) Publish(update, sequence);
 }
+
+void ScoreState::Stop() { stopping_.store(true); }
 
 void ScoreState::Publish(const scorer::ScoreUpdate& update,
                          int64_t sequence) {

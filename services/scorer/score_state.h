@@ -53,7 +53,18 @@ class ScoreState final : public GraphFeedConsumer {
              int64_t head_sequence) override;
 
   // Re-evaluates every score at the clock's current time. Call periodically.
+  // Does nothing once stopping.
   void AdvanceTime();
+
+  // Shutdown: from now on Apply() stops between two changes, so that a
+  // catch-up through a long backlog (each change rescored and its alerts
+  // written) ends within the shutdown grace instead of working through the
+  // rest; Load() and AdvanceTime() return at once. The changes skipped are
+  // durable in the mirror: the next start loads them and scores the whole
+  // graph, but raises no alerts for them. Thread-safe, idempotent, never
+  // blocks.
+  void Stop();
+  bool stopping() const { return stopping_.load(); }
 
   // True once a graph is loaded and scored.
   bool loaded() const { return loaded_.load(); }
@@ -102,6 +113,7 @@ class ScoreState final : public GraphFeedConsumer {
   mutable absl::Mutex mu_;
   std::unique_ptr<scorer::Engine> engine_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> loaded_{false};
+  std::atomic<bool> stopping_{false};
   std::atomic<int64_t> head_{0};
   std::atomic<int64_t> sequence_{0};
   std::vector<Listener> listeners_;

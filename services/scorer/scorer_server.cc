@@ -122,6 +122,9 @@ absl::Status ScorerServer::Init() {
            {alerts_service_.get(), v1::Alerts::service_full_name()}},
           &registry_));
   grpc_server_->AddShutdownHook([this] {
+    // First: a catch-up in progress stops between two changes, so the
+    // process ends within the grace (the follower is stopped after).
+    state_->Stop();
     stop_.Notify();
     scorer_service_->Shutdown();
     alerts_service_->Shutdown();
@@ -161,6 +164,7 @@ void ScorerServer::RunAlertTicker() {
 void ScorerServer::Shutdown() {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
+  if (state_ != nullptr) state_->Stop();
   // The server's shutdown hook notifies stop_ and ends the streams; without
   // a server (a failed Start) nothing else would.
   if (grpc_server_ != nullptr) grpc_server_->Shutdown();

@@ -1,15 +1,19 @@
 #include "services/scorer/scorer_service.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
+#include "domain/country_codes.h"
+#include "domain/validation.h"
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
-#include "domain/country_codes.h"
 #include "domain/paging.h"
+#include "services/scorer/alert_evaluator.h"
 
 namespace georisk::scorer {
 namespace {
@@ -28,9 +32,27 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
+// One rule for ids across the services: GraphStore.GetEntity's
+// (domain::ValidateId), so a malformed id is INVALID_ARGUMENT here too, never
+// NOT_FOUND.
 absl::Status CheckEntityId(absl::string_view field, const std::string& id) {
   if (id.empty()) return Invalid(field, "required");
-  if (id.size() > 256) return Invalid(field, "longer than 256 bytes");
+  return domain::ValidateId(id, domain::IdKind::kEntity, field);
+}
+
+// An optional as_of: within google.protobuf.Timestamp's range (years 1 to
+// 9999), as every timestamp of the graph must be.
+absl::Status CheckAsOf(bool has, const google::protobuf::Timestamp& t,
+                       std::optional<absl::Time>* as_of) {
+  if (!has) return absl::OkStatus();
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return Invalid("as_of",
+                   "must be a valid timestamp between years 1 and 9999");
+  }
+  *as_of = base::FromProtoTime(t);
   return absl::OkStatus();
 }
 
@@ -88,12 +110,15 @@ void ScorerService::Shutdown() { hub_.Shutdown(); }
 grpc::ServerUnaryReactor* ScorerService::GetScore(
     grpc::CallbackServerContext* context, const v1::GetScoreRequest* request,
     v1::Score* response) {
-  if (absl::Status s = CheckEntityId("entity_id", request->entity_id());
-      !s.ok()) {
-    return common::FinishUnary(context, s);
-  }
-  absl::StatusOr<v1::Score> score = state_->Read<v1::Score>(
-      [&](const scorer::Engine& e) { return e.GetScore(request->entity_id()); });
+  std::optional<absl::Time> as_of;
+  absl::Status s = CheckEntityId("entity_id", request->entity_id());
+  if (s.ok()) s = CheckAsOf(request->has_as_of(), request->as_of(), &as_of);
+  if (!s.ok()) return common::FinishUnary(context, s);
+  absl::StatusOr<v1::Score> score =
+      state_->Read<v1::Score>([&](const scorer::Engine& e) {
+        if (!as_of.has_value()) return e.GetScore(request->entity_id());
+        return std::move(e.GetScores({request->entity_id()}, as_of)[0]);
+      });
   if (score.ok()) *response = std::move(*score);
   return common::FinishUnary(context, score.status());
 }
@@ -118,14 +143,23 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
       return common::FinishUnary(context, s);
     }
   }
+  std::optional<absl::Time> as_of;
+  if (absl::Status s =
+          CheckAsOf(request->has_as_of(), request->as_of(), &as_of);
+      !s.ok()) {
+    return common::FinishUnary(context, s);
+  }
+  const std::vector<std::string> ids(request->entity_ids().begin(),
+                                     request->entity_ids().end());
   absl::StatusOr<v1::BatchGetScoresResponse> result =
       state_->Read<v1::BatchGetScoresResponse>(
           [&](const scorer::Engine& e)
               -> absl::StatusOr<v1::BatchGetScoresResponse> {
             v1::BatchGetScoresResponse out;
+            std::vector<absl::StatusOr<v1::Score>> scores =
+                e.GetScores(ids, as_of);
             for (int i = 0; i < request->entity_ids_size(); ++i) {
-              absl::StatusOr<v1::Score> score =
-                  e.GetScore(request->entity_ids(i));
+              absl::StatusOr<v1::Score>& score = scores[i];
               if (score.ok()) {
                 *out.add_scores() = std::move(*score);
               } else if (score.status().code() ==
@@ -186,12 +220,15 @@ grpc::ServerUnaryReactor* ScorerService::ExplainScore(
   if (s.ok() && (request->max_depth() < 0 || request->max_depth() > kMaxDepth)) {
     s = Invalid("max_depth", absl::StrCat("must be in [0, ", kMaxDepth, "]"));
   }
+  std::optional<absl::Time> as_of;
+  if (s.ok()) s = CheckAsOf(request->has_as_of(), request->as_of(), &as_of);
   if (!s.ok()) return common::FinishUnary(context, s);
   int paths = request->max_paths() == 0 ? kDefaultPaths : request->max_paths();
   int depth = request->max_depth() == 0 ? kDefaultDepth : request->max_depth();
   absl::StatusOr<v1::Explanation> explanation =
       state_->Read<v1::Explanation>([&](const scorer::Engine& e) {
-        return e.Explain(request->entity_id(), request->factor(), paths, depth);
+        return e.Explain(request->entity_id(), request->factor(), paths, depth,
+                         as_of);
       });
   if (explanation.ok()) *response = std::move(*explanation);
   return common::FinishUnary(context, explanation.status());
@@ -303,6 +340,12 @@ grpc::ServerUnaryReactor* ScorerService::GetModel(
     v1::ModelConfig* response) {
   // The model is known before any graph is loaded.
   absl::StatusOr<v1::ModelConfig> config = state_->ReadConfig();
+  if (config.ok() && config->alert_rules().empty()) {
+    // No rules configured: the built-in ones are in force; show them.
+    for (v1::AlertRule& rule : AlertEvaluator::DefaultRules()) {
+      *config->add_alert_rules() = std::move(rule);
+    }
+  }
   if (config.ok()) *response = std::move(*config);
   return common::FinishUnary(context, config.status());
 }

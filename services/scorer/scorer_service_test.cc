@@ -201,7 +201,7 @@ TEST_F(ScorerServiceTest, GetScoreErrors) {
   EXPECT_THAT(empty.error_message(), HasSubstr("entity_id"));
   grpc::Status long_id = GetScore(std::string(257, 'x'), &score);
   EXPECT_EQ(long_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(long_id.error_message(), HasSubstr("256"));
+  EXPECT_THAT(long_id.error_message(), HasSubstr("must be \"company/<slug>\""));
 }
 
 TEST_F(ScorerServiceTest, BatchGetScores) {

@@ -311,6 +311,35 @@ absl::StatusOr<v1::Score> Engine::GetScore(absl::string_view entity_id) const {
                              state_->as_of_ns);
 }
 
+std::unique_ptr<internal::State> Engine::AsOfOverlay(absl::Time as_of) const {
+  std::unique_ptr<State> overlay = State::Overlay(state_.get());
+  internal::Updater up(overlay.get(), *params_, /*scratch=*/nullptr);
+  up.SetAsOf(internal::ToNs(as_of));
+  up.Finish();
+  return overlay;
+}
+
+std::vector<absl::StatusOr<v1::Score>> Engine::GetScores(
+    const std::vector<std::string>& entity_ids,
+    std::optional<absl::Time> as_of) const {
+  std::unique_ptr<State> overlay;
+  if (as_of.has_value()) overlay = AsOfOverlay(*as_of);
+  const State& st = overlay != nullptr ? *overlay : *state_;
+  std::vector<absl::StatusOr<v1::Score>> out;
+  out.reserve(entity_ids.size());
+  for (const std::string& id : entity_ids) {
+    const Node* v = state_->node_of.Find(id);
+    if (v == nullptr || !st.Alive(*v)) {
+      out.push_back(
+          absl::NotFoundError(absl::StrCat("entity ", id, " not found")));
+      continue;
+    }
+    out.push_back(internal::MakeScore(st, *params_, *v, st.sd[*v], st.s[*v],
+                                      state_->sequence, st.as_of_ns));
+  }
+  return out;
+}
+
 bool Engine::Matches(uint32_t v, v1::Entity::Kind kind,
                      uint16_t country) const {
   const internal::EntityRec& e = state_->entities[v];
@@ -378,6 +407,12 @@ absl::StatusOr<v1::Explanation> Engine::Explain(absl::string_view entity_id,
                                                 v1::Factor factor,
                                                 int max_paths,
                                                 int max_depth) const {
+  return Explain(entity_id, factor, max_paths, max_depth, std::nullopt);
+}
+
+absl::StatusOr<v1::Explanation> Engine::Explain(
+    absl::string_view entity_id, v1::Factor factor, int max_paths,
+    int max_depth, std::optional<absl::Time> as_of) const {
   if (!v1::Factor_IsValid(factor)) {
     return absl::InvalidArgumentError(
         absl::StrCat("factor: unknown value ", factor));
@@ -394,11 +429,12 @@ absl::StatusOr<v1::Explanation> Engine::Explain(absl::string_view entity_id,
   if (v == nullptr || !state_->Alive(*v)) {
     return absl::NotFoundError(absl::StrCat("entity ", entity_id, " not found"));
   }
-  return internal::Explain(*state_, *params_, *v,
-                           factor == v1::FACTOR_UNSPECIFIED
-                               ? -1
-                               : internal::FactorIndex(factor),
-                           max_paths, max_depth, state_->sequence);
+  std::unique_ptr<State> overlay;
+  if (as_of.has_value()) overlay = AsOfOverlay(*as_of);
+  return internal::Explain(
+      overlay != nullptr ? *overlay : *state_, *params_, *v,
+      factor == v1::FACTOR_UNSPECIFIED ? -1 : internal::FactorIndex(factor),
+      max_paths, max_depth, state_->sequence);
 }
 
 absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(

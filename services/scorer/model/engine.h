@@ -33,6 +33,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,16 @@ class Engine {
   // Errors: NOT_FOUND for an unknown (or deleted) entity.
   absl::StatusOr<v1::Score> GetScore(absl::string_view entity_id) const;
 
+  // Scores of `entity_ids`, in order, as of `as_of`: the model evaluated at
+  // that date on the current graph (the signals, edges and ownership rules
+  // whose windows include it), computed as RunScenario computes a scenario
+  // with no overrides and that as_of, on a copy-on-write overlay; live
+  // scores are untouched. Without `as_of`, the live scores. Each element is
+  // the score or NOT_FOUND (unknown or deleted entity).
+  std::vector<absl::StatusOr<v1::Score>> GetScores(
+      const std::vector<std::string>& entity_ids,
+      std::optional<absl::Time> as_of) const;
+
   struct TopQuery {
     // FACTOR_UNSPECIFIED ranks by the composite, else by 100 x R_f.
     v1::Factor factor = v1::FACTOR_UNSPECIFIED;
@@ -194,6 +205,10 @@ class Engine {
   absl::StatusOr<v1::Explanation> Explain(absl::string_view entity_id,
                                           v1::Factor factor, int max_paths,
                                           int max_depth) const;
+  // The same, of the score as of `as_of` (as GetScores; unset: live).
+  absl::StatusOr<v1::Explanation> Explain(
+      absl::string_view entity_id, v1::Factor factor, int max_paths,
+      int max_depth, std::optional<absl::Time> as_of) const;
 
   // Applies the scenario's overrides (signal upserts and deletes, edge cuts
   // and reweights, entity deletes; idempotency keys ignored) and its as_of
@@ -230,6 +245,10 @@ class Engine {
 
  private:
   Engine(v1::ModelConfig config, std::unique_ptr<internal::Params> params);
+
+  // A copy-on-write overlay of the live state re-evaluated at `as_of` (a
+  // scenario with no overrides). Reads through to the live state.
+  std::unique_ptr<internal::State> AsOfOverlay(absl::Time as_of) const;
 
   // Rebuilds the top-risk index and the filter counts from scratch
   // (`same_entities`: the entities and their numbering are those of the

@@ -13,7 +13,7 @@ signals.jsonl. Every line carries an "idempotencyKey" derived from the
 record's content, so re-importing the same file is a no-op and a changed record
 gets a new key.
 
-Facts come only from /work/shared/FACTS.md (copied into the citations below,
+Facts come only from the project's shared public-facts sheet (copied into the citations below,
 each tagged "[FACTS.md: <section>]"). Everything else is written
 "assumption: ..." in the record's `source`. The checks at the end of this file
 (and tests/demo_data_test.cc) refuse a dataset that breaks the record rules or

@@ -219,6 +219,40 @@ struct SignalPage {
   std::string next_page_token;
 };
 
+// A LookupByIdentifier() request (graphstore.proto's
+// LookupByIdentifierRequest).
+struct IdentifierQuery {
+  // Required: a scheme of resolve/identifiers.h's table ("lei",
+  // "csl_entity_number"...), any case.
+  std::string scheme;
+  // Required: the identifier, as written anywhere; normalised by the
+  // scheme's rule (resolve::NormalizeIdentifier).
+  std::string value;
+  // Optional: the jurisdiction (ISO 3166-1 alpha-2, any case) of a
+  // registration or tax number written without "CC:"; other schemes ignore
+  // it.
+  std::string country;
+  // Also match the same identifier under another scheme: today OFAC's uid,
+  // which the CSL writes as csl_entity_number N and OpenSanctions as the id
+  // or referent "ofac-N". Changes nothing for other schemes.
+  bool include_equivalent = false;
+  // As for EdgeQuery.
+  int page_size = 0;
+  std::string page_token;
+};
+
+struct IdentifierPage {
+  // The entities that carry the identifier, by id, read at one snapshot.
+  std::vector<v1::Entity> entities;
+  // Empty on the last page.
+  std::string next_page_token;
+  // The identifier looked up, normalised: "lei", "549300617UK8WPPT6W46".
+  std::string scheme;
+  std::string value;
+  // The commit sequence of the snapshot read.
+  int64_t sequence = 0;
+};
+
 // One piece of ExportSnapshot()'s output.
 struct SnapshotChunk {
   std::vector<v1::Entity> entities;
@@ -344,6 +378,18 @@ class GraphStore {
   // on timeout). Long waits should use short deadlines and loop, so that a
   // shutting-down server can stop its streams.
   virtual int64_t WaitForSequence(int64_t sequence, absl::Time deadline) = 0;
+
+  // Returns one page of the entities whose identifiers include
+  // (query.scheme, query.value), both normalised as resolve/identifiers.h
+  // says, in id order, from the identifier index (no scan of the entities).
+  // A stored identifier that fails its scheme's check is not indexed.
+  // Errors: INVALID_ARGUMENT with the field at fault: "scheme: ..." (empty,
+  //   or not in resolve's table), "value: ..." (empty, or malformed for its
+  //   scheme: an LEI whose check digits fail, a registration number without
+  //   a jurisdiction), "country: ..." (not two letters), "page_size: ..."
+  //   (negative), "page_token: ..." (corrupt, or from another query).
+  virtual absl::StatusOr<IdentifierPage> LookupByIdentifier(
+      const IdentifierQuery& query) = 0;
 
   // Calls `callback` with chunks of every entity, edge (once each) and signal
   // at one snapshot, at most `chunk_records` records per chunk (0: 1,000),

@@ -31,6 +31,7 @@
 #include "storage/internal/batch_builder.h"
 #include "storage/internal/column_families.h"
 #include "storage/internal/entity_id_set.h"
+#include "storage/internal/identifier_index.h"
 #include "storage/internal/keys.h"
 #include "storage/internal/page_token.h"
 #include "storage/internal/record_codec.h"
@@ -52,6 +53,7 @@ using internal::kChangeLogCf;
 using internal::kDefaultCf;
 using internal::kEntitiesCf;
 using internal::kIdempotencyCf;
+using internal::kIdentifiersCf;
 using internal::kInEdgesCf;
 using internal::kInEdgesTag;
 using internal::kMetaCf;
@@ -74,6 +76,10 @@ std::string MintGraphId() {
 constexpr int kDefaultMaxChanges = 1000;
 constexpr int64_t kDefaultMaxChangeBytes = int64_t{4} << 20;
 constexpr int kDefaultChunkRecords = 1000;
+// Entities per write while the identifier index is built on open.
+constexpr int kIndexBuildBatchEntities = 10000;
+// Page tokens of LookupByIdentifier (the other tags: page_token.h).
+constexpr char kIdentifiersTag = 'x';
 
 template <typename Record>
 bool ActiveAt(const Record& r, absl::Time t) {
@@ -321,6 +327,10 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
     return absl::NotFoundError(
         absl::StrCat("no graph database at ", options.path));
   }
+  // A database written before the identifier index: built below.
+  const bool identifiers_missing =
+      std::find(existing.begin(), existing.end(),
+                kCfNames[kIdentifiersCf]) == existing.end();
   for (const std::string& name : existing) {
     if (std::find(std::begin(kCfNames), std::end(kCfNames), name) ==
         std::end(kCfNames)) {
@@ -395,6 +405,7 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
   std::unique_ptr<RocksDbGraphStore> store(
       new RocksDbGraphStore(options, std::move(handles)));
   RETURN_IF_ERROR(store->Recover());
+  RETURN_IF_ERROR(store->BuildIdentifierIndex(identifiers_missing));
   if (options.changelog_trim_interval > absl::ZeroDuration() &&
       (options.changelog_retention_count > 0 ||
        options.changelog_retention_age > absl::ZeroDuration())) {
@@ -551,6 +562,62 @@ absl::Status RocksDbGraphStore::Recover() {
   edge_count_ = edges;
   signal_count_ = signals;
   return absl::OkStatus();
+}
+
+// The index is derived from `entities` alone, so it is built (or rebuilt)
+// from them whatever the schema version: when its meta key is absent (a
+// database written before it, or a build that did not finish) or names other
+// rules, or when the column family itself was missing. No commit runs yet.
+absl::Status RocksDbGraphStore::BuildIdentifierIndex(bool column_family_was_missing) {
+  rocksdb::PinnableSlice stored;
+  rocksdb::Status s =
+      db_->db->Get(rocksdb::ReadOptions(), db_->cf(kMetaCf),
+                   ToSlice(internal::kMetaIdentifierIndex), &stored);
+  if (!s.IsNotFound()) {
+    RETURN_IF_ERROR(ToAbslStatus(s, "reading meta identifier_index"));
+    ASSIGN_OR_RETURN(
+        const int64_t version,
+        DecodeMetaValue(internal::kMetaIdentifierIndex, View(stored)));
+    if (version == static_cast<int64_t>(internal::kIdentifierIndexVersion) &&
+        !column_family_was_missing) {
+      return absl::OkStatus();
+    }
+  }
+  rocksdb::ColumnFamilyHandle* index = db_->cf(kIdentifiersCf);
+  rocksdb::WriteBatch batch;
+  // Whatever a build that did not finish left. Index keys start with a
+  // scheme name, [a-z0-9]: all of them sort before ff.
+  batch.DeleteRange(index, rocksdb::Slice(), rocksdb::Slice("\xff", 1));
+  batch.Delete(db_->cf(kMetaCf), ToSlice(internal::kMetaIdentifierIndex));
+  rocksdb::ReadOptions read;
+  read.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(read, db_->cf(kEntitiesCf)));
+  v1::Entity entity;
+  int in_batch = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    entity.Clear();
+    RETURN_IF_ERROR(
+        ParseRecord(View(it->value()), "entity", View(it->key()), &entity));
+    for (const std::string& key : internal::IdentifierKeysOf(entity)) {
+      batch.Put(index, key, rocksdb::Slice());
+    }
+    if (++in_batch == kIndexBuildBatchEntities) {
+      RETURN_IF_ERROR(
+          ToAbslStatus(db_->db->Write(rocksdb::WriteOptions(), &batch),
+                       "building the identifier index"));
+      batch.Clear();
+      in_batch = 0;
+    }
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading entities to index"));
+  // Last, synced: the index is complete once this key says so.
+  batch.Put(db_->cf(kMetaCf), ToSlice(internal::kMetaIdentifierIndex),
+            EncodeFixed64BE(internal::kIdentifierIndexVersion));
+  rocksdb::WriteOptions sync_write;
+  sync_write.sync = true;
+  return ToAbslStatus(db_->db->Write(sync_write, &batch),
+                      "writing the identifier index");
 }
 
 absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
@@ -984,6 +1051,73 @@ absl::StatusOr<SignalPage> RocksDbGraphStore::ListSignals(
     page.signals.push_back(std::move(sig));
   }
   RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning signals"));
+  return page;
+}
+
+absl::StatusOr<IdentifierPage> RocksDbGraphStore::LookupByIdentifier(
+    const IdentifierQuery& query) {
+  ASSIGN_OR_RETURN(const internal::IdentifierLookup lookup,
+                   internal::ParseIdentifierLookup(query.scheme, query.value,
+                                                   query.country,
+                                                   query.include_equivalent));
+  int limit;
+  ASSIGN_OR_RETURN(limit, domain::PageSize(query.page_size));
+  const std::string prefix = internal::IdentifierPrefix(lookup.index_key);
+  std::string resume = prefix;
+  if (!query.page_token.empty()) {
+    char tag;
+    RETURN_IF_ERROR(DecodePageToken(query.page_token, &tag, &resume));
+    if (tag != kIdentifiersTag || !absl::StartsWith(resume, prefix) ||
+        resume.size() == prefix.size()) {
+      return absl::InvalidArgumentError(
+          "page_token: does not belong to this query");
+    }
+  }
+
+  ScopedSnapshot snapshot(db_->db.get());
+  const rocksdb::ReadOptions read = snapshot.ReadOptions();
+  IdentifierPage page;
+  page.scheme = lookup.scheme;
+  page.value = lookup.value;
+  ASSIGN_OR_RETURN(page.sequence,
+                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+  const std::string upper = internal::PrefixSuccessor(prefix);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions scan = read;
+  scan.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(scan, db_->cf(kIdentifiersCf)));
+  std::vector<std::string> keys;  // Entity keys, in id order.
+  for (it->Seek(resume); it->Valid(); it->Next()) {
+    const absl::string_view key = View(it->key());
+    if (keys.size() == static_cast<size_t>(limit)) {
+      page.next_page_token = EncodePageToken(kIdentifiersTag, key);
+      break;
+    }
+    absl::StatusOr<std::string> id =
+        internal::EntityIdOfIdentifierKey(key, prefix);
+    if (!id.ok()) return absl::DataLossError(id.status().message());
+    keys.push_back(EncodeEntityKey(*id));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading the identifier index"));
+  if (keys.empty()) return page;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->db->MultiGet(read, db_->cf(kEntitiesCf), slices.size(), slices.data(),
+                    values.data(), statuses.data());
+  page.entities.resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return absl::DataLossError(absl::StrCat(
+          "the identifier index names entity ",
+          absl::string_view(keys[i]).substr(internal::kPartitionBytes),
+          " under ", lookup.index_key, ", which does not exist"));
+    }
+    RETURN_IF_ERROR(ToAbslStatus(statuses[i], "reading entities"));
+    RETURN_IF_ERROR(
+        ParseRecord(View(values[i]), "entity", keys[i], &page.entities[i]));
+  }
   return page;
 }
 

@@ -141,10 +141,14 @@ struct RocksDbGraphStoreOptions {
 class RocksDbGraphStore final : public GraphStore {
  public:
   // Opens (or creates) the database at options.path. The column families
-  // are entities, out_edges, in_edges, signals, changelog, meta and
-  // idempotency; the last sequence and the counts are recovered from meta.
-  // A new database gets a fresh random graph id (GraphId()); a database
-  // written before graph ids existed gets one at its first open.
+  // are entities, out_edges, in_edges, signals, changelog, meta,
+  // idempotency and identifiers; the last sequence and the counts are
+  // recovered from meta. A new database gets a fresh random graph id
+  // (GraphId()); a database written before graph ids existed gets one at its
+  // first open. The identifier index (LookupByIdentifier) is built from the
+  // entities when meta/identifier_index is absent or names other rules, or
+  // the identifiers column family was missing (a database written before
+  // it): one pass over `entities` before Open returns.
   // Errors: INVALID_ARGUMENT (empty path, bad option), NOT_FOUND (no database
   //   and !create_if_missing), FAILED_PRECONDITION (the database has another
   //   schema version, no schema version, or column families this code does
@@ -163,6 +167,8 @@ class RocksDbGraphStore final : public GraphStore {
   absl::StatusOr<EdgePage> ListEdges(const EdgeQuery& query) override;
   absl::StatusOr<TraverseResult> Traverse(const TraverseQuery& query) override;
   absl::StatusOr<SignalPage> ListSignals(const SignalQuery& query) override;
+  absl::StatusOr<IdentifierPage> LookupByIdentifier(
+      const IdentifierQuery& query) override;
   absl::StatusOr<std::vector<v1::Change>> ReadChanges(
       int64_t from_sequence, int max_changes, int64_t max_bytes) override;
   int64_t WaitForSequence(int64_t sequence, absl::Time deadline) override;
@@ -219,6 +225,9 @@ class RocksDbGraphStore final : public GraphStore {
   absl::Status Recover();
   // Reads meta/graph_id into graph_id_, minting and writing one when absent.
   absl::Status RecoverGraphId();
+  // Builds the identifier index from `entities` unless meta says it is
+  // complete and of this code's rules (see Open()).
+  absl::Status BuildIdentifierIndex(bool column_family_was_missing);
   void TrimLoop();
   absl::Time Now() const;
 

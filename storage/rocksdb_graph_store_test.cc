@@ -848,7 +848,8 @@ TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const char* name : {"default", "entities", "out_edges", "in_edges",
-                             "signals", "changelog", "meta", "idempotency"}) {
+                             "signals", "changelog", "meta", "idempotency",
+                             "identifiers"}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -877,7 +878,8 @@ void EditMeta(const std::string& path,
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : {"default", "entities", "out_edges", "in_edges",
-                           "signals", "changelog", "meta", "idempotency"}) {
+                           "signals", "changelog", "meta", "idempotency",
+                           "identifiers"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "rocksdb/options.h"
+#include "storage/internal/identifier_index.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/rocksdb_util.h"
 
@@ -129,6 +130,7 @@ absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
   switch (m.kind_case()) {
     case v1::Mutation::kUpsertEntity:
       applied = UpsertEntity(m, entry->second);
+      if (applied) RETURN_IF_ERROR(TakeOldIdentifierKeys(entry->second));
       break;
     case v1::Mutation::kUpsertEdge: {
       ASSIGN_OR_RETURN(applied, UpsertEdge(index, m, *entry));
@@ -139,6 +141,7 @@ absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
       break;
     case v1::Mutation::kDeleteEntityId: {
       ASSIGN_OR_RETURN(applied, DeleteEntity(m, entry->second));
+      if (applied) RETURN_IF_ERROR(TakeOldIdentifierKeys(entry->second));
       break;
     }
     case v1::Mutation::kDeleteEdge:
@@ -174,6 +177,7 @@ void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
   }
   if (!commit) return;
   WriteSlots(kEntitiesCf, entities_, /*in_edges=*/false);
+  WriteIdentifierKeys();
   WriteSlots(kOutEdgesCf, edges_, /*in_edges=*/false);
   WriteSlots(kInEdgesCf, edges_, /*in_edges=*/true);
   WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
@@ -213,6 +217,49 @@ void BatchBuilder::WriteSlots(Cf which, const Slots& slots, bool in_edges) {
   for (const auto& [key, slot] : dirty) {
     if (slot->exists) {
       batch_.Put(cf, ToSlice(key), slot->value);
+    } else {
+      batch_.Delete(cf, ToSlice(key));
+    }
+  }
+}
+
+absl::Status BatchBuilder::TakeOldIdentifierKeys(Slot& slot) {
+  if (slot.before.empty()) return absl::OkStatus();
+  v1::Entity stored;
+  if (!stored.ParseFromString(slot.before)) {
+    return absl::DataLossError(
+        "an entity record being replaced does not parse");
+  }
+  slot.old_identifier_keys = IdentifierKeysOf(stored);
+  std::string().swap(slot.before);
+  return absl::OkStatus();
+}
+
+void BatchBuilder::WriteIdentifierKeys() {
+  // (key, put?) for every entry that changes.
+  std::vector<std::pair<absl::string_view, bool>> changes;
+  for (const auto& [key, slot] : entities_) {
+    if (!slot.dirty) continue;
+    // Both sorted: a merge finds what was removed and what was added.
+    const std::vector<std::string>& was = slot.old_identifier_keys;
+    const std::vector<std::string>& is = slot.identifier_keys;
+    size_t i = 0, j = 0;
+    while (i < was.size() || j < is.size()) {
+      if (j == is.size() || (i < was.size() && was[i] < is[j])) {
+        changes.emplace_back(was[i++], false);
+      } else if (i == was.size() || is[j] < was[i]) {
+        changes.emplace_back(is[j++], true);
+      } else {
+        ++i;
+        ++j;
+      }
+    }
+  }
+  std::sort(changes.begin(), changes.end());
+  rocksdb::ColumnFamilyHandle* cf = handle(kIdentifiersCf);
+  for (const auto& [key, put] : changes) {
+    if (put) {
+      batch_.Put(cf, ToSlice(key), rocksdb::Slice());
     } else {
       batch_.Delete(cf, ToSlice(key));
     }
@@ -274,6 +321,8 @@ bool BatchBuilder::UpsertEntity(const v1::Mutation& m, Slot& slot) {
   EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceAndTimeTail(sequence_, commit_time_, &value);
+  if (!slot.dirty && slot.existed) slot.before = std::move(slot.value);
+  slot.identifier_keys = IdentifierKeysOf(e);
   slot.dirty = true;
   internal::AppendRecordMutation(v1::Mutation::kUpsertEntityFieldNumber, value,
                                  m.idempotency_key(), &change_body_);
@@ -358,6 +407,8 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
                                                 Slot& slot) {
   const std::string& id = m.delete_entity_id();
   if (!slot.exists) return false;
+  if (!slot.dirty && slot.existed) slot.before = std::move(slot.value);
+  slot.identifier_keys.clear();
   slot.dirty = true;
   internal::AppendMutation(m, &change_body_);
   slot.exists = false;

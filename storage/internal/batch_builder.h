@@ -3,8 +3,9 @@
 // BatchBuilder turns one commit's validated mutations into a RocksDB
 // WriteBatch: the final state of every entity, signal and edge it touches
 // (both copies of an edge, out_edges and in_edges), the edges cascaded by
-// entity deletes, the idempotency keys, the meta counters and the change-log
-// record. It holds the state of every key the batch touches, as it is after
+// entity deletes, the entries of the identifier index that the entities'
+// changes add and remove (identifier_index.h), the idempotency keys, the
+// meta counters and the change-log record. It holds the state of every key the batch touches, as it is after
 // the mutations processed so far, so that each mutation sees the effect of the
 // ones before it without reading back. Used by RocksDbGraphStore::Apply().
 //
@@ -25,7 +26,8 @@
 // owns its WriteBatch and borrows the database, handles and id set. Errors:
 // Load() returns the storage errors of its reads; Add() INVALID_ARGUMENT for a
 // mutation without a kind or an edge whose endpoint does not exist at that
-// point of the batch, DATA_LOSS for a corrupt stored edge key.
+// point of the batch, DATA_LOSS for a corrupt stored edge key or entity
+// record.
 #ifndef GEORISK_STORAGE_INTERNAL_BATCH_BUILDER_H_
 #define GEORISK_STORAGE_INTERNAL_BATCH_BUILDER_H_
 
@@ -103,6 +105,13 @@ class BatchBuilder {
     bool dirty = false;    // Written or deleted by the batch.
     std::string value;     // The current value, when it exists and is known.
     std::string in_key;    // Edges: the in_edges key, once dirty.
+    // Entities: the stored value, from the mutation that first changes it
+    // until Add() has read its identifier keys.
+    std::string before;
+    // Entities: the identifier index entries of the stored record (once the
+    // batch changes it) and of the current value.
+    std::vector<std::string> old_identifier_keys;
+    std::vector<std::string> identifier_keys;
   };
   // Node-based: Slot pointers and references stay valid as slots are added.
   using Slots = absl::node_hash_map<std::string, Slot>;
@@ -116,6 +125,11 @@ class BatchBuilder {
   static void MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
                             absl::string_view to_id,
                             absl::string_view product_code, Slot* slot);
+  // Deletes the index entries of the changed entities that their final
+  // state no longer has and puts the ones it gained, in key order.
+  void WriteIdentifierKeys();
+  // Reads slot.before's identifier keys into slot.old_identifier_keys.
+  static absl::Status TakeOldIdentifierKeys(Slot& slot);
   static int64_t CountDelta(const Slots& slots);
   absl::Status MultiGet(Cf which, Slots* slots);
 

@@ -25,12 +25,15 @@ enum Cf : int {
   kChangeLogCf,
   kMetaCf,
   kIdempotencyCf,
+  // Derived from `entities`: built on open when absent (identifier_index.h).
+  kIdentifiersCf,
   kCfCount,
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
     "default", "entities",  "out_edges", "in_edges",
     "signals", "changelog", "meta",      "idempotency",
+    "identifiers",
 };
 
 }  // namespace georisk::storage::internal

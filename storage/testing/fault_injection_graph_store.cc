@@ -110,6 +110,11 @@ absl::StatusOr<SignalPage> FaultInjectionGraphStore::ListSignals(
   return base_->ListSignals(query);
 }
 
+absl::StatusOr<IdentifierPage> FaultInjectionGraphStore::LookupByIdentifier(
+    const IdentifierQuery& query) {
+  return base_->LookupByIdentifier(query);
+}
+
 absl::StatusOr<std::vector<v1::Change>> FaultInjectionGraphStore::ReadChanges(
     int64_t from_sequence, int max_changes, int64_t max_bytes) {
   return base_->ReadChanges(from_sequence, max_changes, max_bytes);

@@ -81,6 +81,8 @@ class FaultInjectionGraphStore final : public GraphStore {
   absl::StatusOr<EdgePage> ListEdges(const EdgeQuery& query) override;
   absl::StatusOr<TraverseResult> Traverse(const TraverseQuery& query) override;
   absl::StatusOr<SignalPage> ListSignals(const SignalQuery& query) override;
+  absl::StatusOr<IdentifierPage> LookupByIdentifier(
+      const IdentifierQuery& query) override;
   absl::StatusOr<std::vector<v1::Change>> ReadChanges(
       int64_t from_sequence, int max_changes, int64_t max_bytes) override;
   int64_t WaitForSequence(int64_t sequence, absl::Time deadline) override;

@@ -16,7 +16,8 @@ LAYERS = [
     ("base", ("base/",), ()),
     ("domain", ("domain/",), ("base/",) + PROTO),
     ("formats", ("formats/",), ("base/", "domain/") + PROTO),
-    ("storage", ("storage/",), ("base/", "domain/") + PROTO),
+    # storage indexes identifiers with resolve's one normalisation rule.
+    ("storage", ("storage/",), ("base/", "domain/", "resolve/") + PROTO),
     ("resolve", ("resolve/",), ("base/",) + PROTO),
     ("model", ("services/scorer/model/",), ("base/", "domain/") + PROTO),
     ("common", ("services/common/",), ("base/", "domain/") + PROTO),

@@ -68,7 +68,8 @@ bool RoleAllows(Role role, absl::string_view path) {
   switch (role) {
     case Role::kReader:
       return reflection || absl::StartsWith(path, "/georisk.v1.Scorer/") ||
-             absl::StartsWith(path, "/georisk.v1.Alerts/");
+             absl::StartsWith(path, "/georisk.v1.Alerts/") ||
+             path == "/georisk.v1.GraphStore/LookupByIdentifier";
     case Role::kWriter:
       return reflection || absl::StartsWith(path, "/georisk.v1.Ingest/");
     case Role::kAdmin:

@@ -6,8 +6,9 @@
 // nothing.
 //
 // Roles (least privilege, not a hierarchy):
-//   reader  Scorer, Alerts and server reflection: scores, explanations,
-//           scenarios, alerts.
+//   reader  Scorer, Alerts, server reflection and one GraphStore method,
+//           LookupByIdentifier: scores, explanations, scenarios, alerts,
+//           and finding an entity by its LEI or list number.
 //   writer  Ingest and server reflection: loading data.
 //   admin   everything, including GraphStore (services use admin tokens to
 //           talk to graphstore).

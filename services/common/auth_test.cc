@@ -72,5 +72,19 @@ TEST(RolesTest, LeastPrivilege) {
   EXPECT_FALSE(RoleAllows(Role::kReader, "/georisk.v1.Scorerx/GetScore"));
 }
 
+TEST(RolesTest, ReaderMayLookUpIdentifiersButReadNothingElseOfGraphStore) {
+  const char* kLookup = "/georisk.v1.GraphStore/LookupByIdentifier";
+  EXPECT_TRUE(RoleAllows(Role::kReader, kLookup));
+  EXPECT_FALSE(RoleAllows(Role::kWriter, kLookup));
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, kLookup));
+  for (const char* p :
+       {"/georisk.v1.GraphStore/GetEntity", "/georisk.v1.GraphStore/ListEdges",
+        "/georisk.v1.GraphStore/ExportSnapshot",
+        "/georisk.v1.GraphStore/LookupByIdentifierX",
+        "/georisk.v1.GraphStore/LookupByIdentifier/"}) {
+    EXPECT_FALSE(RoleAllows(Role::kReader, p)) << p;
+  }
+}
+
 }  // namespace
 }  // namespace georisk::common

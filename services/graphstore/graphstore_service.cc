@@ -232,6 +232,31 @@ grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
   return common::FinishUnary(context, page.status());
 }
 
+grpc::ServerUnaryReactor* GraphStoreService::LookupByIdentifier(
+    grpc::CallbackServerContext* context,
+    const v1::LookupByIdentifierRequest* request,
+    v1::LookupByIdentifierResponse* response) {
+  storage::IdentifierQuery query;
+  query.scheme = request->scheme();
+  query.value = request->value();
+  query.country = request->country();
+  query.include_equivalent = request->include_equivalent();
+  query.page_size = request->page_size();
+  query.page_token = request->page_token();
+  absl::StatusOr<storage::IdentifierPage> page =
+      store_->LookupByIdentifier(query);
+  if (page.ok()) {
+    for (v1::Entity& e : page->entities) {
+      *response->add_entities() = std::move(e);
+    }
+    response->set_next_page_token(std::move(page->next_page_token));
+    response->set_scheme(std::move(page->scheme));
+    response->set_value(std::move(page->value));
+    response->set_sequence(page->sequence);
+  }
+  return common::FinishUnary(context, page.status());
+}
+
 grpc::ServerUnaryReactor* GraphStoreService::Traverse(
     grpc::CallbackServerContext* context, const v1::TraverseRequest* request,
     v1::TraverseResponse* response) {

@@ -79,6 +79,10 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
   grpc::ServerUnaryReactor* ListEdges(grpc::CallbackServerContext* context,
                                       const v1::ListEdgesRequest* request,
                                       v1::ListEdgesResponse* response) override;
+  grpc::ServerUnaryReactor* LookupByIdentifier(
+      grpc::CallbackServerContext* context,
+      const v1::LookupByIdentifierRequest* request,
+      v1::LookupByIdentifierResponse* response) override;
   grpc::ServerUnaryReactor* Traverse(grpc::CallbackServerContext* context,
                                      const v1::TraverseRequest* request,
                                      v1::TraverseResponse* response) override;

@@ -189,6 +189,99 @@ TEST_F(GraphStoreServiceTest, BadBatchNamesTheFieldAndWritesNothing) {
   EXPECT_EQ(store_->LastSequence(), 0);
 }
 
+TEST_F(GraphStoreServiceTest, LookupByIdentifierFindsNormalisedAndPages) {
+  std::vector<v1::Mutation> batch;
+  for (const char* slug : {"smic", "smic-beijing", "smic-shanghai"}) {
+    v1::Mutation m = Company(slug);
+    // The same LEI under three ids (three sources' records of one party).
+    (*m.mutable_upsert_entity()->mutable_identifiers())["lei"] =
+        "506700GE1G29325QX363";
+    batch.push_back(m);
+  }
+  v1::Mutation csl = Company("csl-sdn-18300");
+  (*csl.mutable_upsert_entity()->mutable_identifiers())["csl_entity_number"] =
+      "18300";
+  batch.push_back(csl);
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply(batch, &applied).ok());
+
+  v1::LookupByIdentifierRequest request;
+  request.set_scheme("LEI");
+  request.set_value("5067 00ge 1g29 325q x363");
+  request.set_page_size(2);
+  std::vector<std::string> ids;
+  for (int page = 0; page < 3; ++page) {
+    grpc::ClientContext context;
+    v1::LookupByIdentifierResponse response;
+    grpc::Status s = stub_->LookupByIdentifier(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.scheme(), "lei");
+    EXPECT_EQ(response.value(), "506700GE1G29325QX363");
+    EXPECT_EQ(response.sequence(), 1);
+    for (const v1::Entity& e : response.entities()) ids.push_back(e.id());
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(ids, ::testing::ElementsAre("company/smic",
+                                          "company/smic-beijing",
+                                          "company/smic-shanghai"));
+
+  grpc::ClientContext context;
+  v1::LookupByIdentifierRequest by_csl;
+  by_csl.set_scheme("csl_entity_number");
+  by_csl.set_value("018300");
+  v1::LookupByIdentifierResponse found;
+  ASSERT_TRUE(stub_->LookupByIdentifier(&context, by_csl, &found).ok());
+  ASSERT_EQ(found.entities_size(), 1);
+  EXPECT_EQ(found.entities(0).name(), "Company csl-sdn-18300");
+  EXPECT_EQ(found.entities(0).identifiers().at("csl_entity_number"), "18300");
+
+  grpc::ClientContext none_context;
+  by_csl.set_value("18301");
+  v1::LookupByIdentifierResponse none;
+  ASSERT_TRUE(stub_->LookupByIdentifier(&none_context, by_csl, &none).ok());
+  EXPECT_EQ(none.entities_size(), 0);
+  EXPECT_EQ(none.next_page_token(), "");
+}
+
+TEST_F(GraphStoreServiceTest, LookupByIdentifierNamesTheFieldAtFault) {
+  struct Case {
+    const char* scheme;
+    const char* value;
+    const char* country;
+    int page_size;
+    const char* page_token;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"", "x", "", 0, "", "scheme: is required"},
+      {"ofac", "46001", "", 0, "", "scheme: unknown identifier scheme"},
+      {"lei", "", "", 0, "", "value: is required"},
+      {"lei", "506700GE1G29325QX364", "", 0, "",
+       "value: lei \"506700GE1G29325QX364\": ISO 7064 MOD 97-10"},
+      {"lei", "5493", "", 0, "", "value: lei \"5493\": an LEI has 20"},
+      {"registration", "01234567", "", 0, "",
+       "value: registration \"01234567\": needs its jurisdiction"},
+      {"registration", "01234567", "GBR", 0, "", "country: must be"},
+      {"lei", "506700GE1G29325QX363", "", -1, "",
+       "page_size: must be >= 0, got -1"},
+      {"lei", "506700GE1G29325QX363", "", 0, "not-a-token", "page_token:"},
+  };
+  for (const Case& c : cases) {
+    v1::LookupByIdentifierRequest request;
+    request.set_scheme(c.scheme);
+    request.set_value(c.value);
+    request.set_country(c.country);
+    request.set_page_size(c.page_size);
+    request.set_page_token(c.page_token);
+    grpc::ClientContext context;
+    v1::LookupByIdentifierResponse response;
+    grpc::Status s = stub_->LookupByIdentifier(&context, request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.message;
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith(c.message));
+  }
+}
+
 TEST_F(GraphStoreServiceTest, WatchReplaysThenFollowsLive) {
   v1::ApplyResponse applied;
   ASSERT_TRUE(Apply({Company("a")}, &applied).ok());

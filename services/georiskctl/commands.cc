@@ -1,5 +1,6 @@
 #include "services/georiskctl/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -479,6 +480,73 @@ int AlertsCommand(const CommandOptions& o,
               common::FromGrpcStatus(reader->Finish()));
 }
 
+int LookupCommand(const CommandOptions& o,
+                  const std::vector<std::string>& args) {
+  if (args.size() != 2) {
+    return Usage(o.client, "lookup",
+                 "give a scheme and a value, e.g. lookup lei "
+                 "549300617UK8WPPT6W46");
+  }
+  if (o.limit < 1) return Usage(o.client, "lookup", "--limit must be >= 1");
+  auto channel = Channel(o.client, Service::kGraphstore);
+  if (!channel.ok()) {
+    return Usage(o.client, "lookup", channel.status().message());
+  }
+  auto stub = v1::GraphStore::NewStub(*channel);
+  v1::LookupByIdentifierRequest request;
+  request.set_scheme(args[0]);
+  request.set_value(args[1]);
+  request.set_country(o.country);
+  request.set_include_equivalent(o.equivalent);
+  // Every page read, merged: the entities up to `limit`, the last page's
+  // token and snapshot.
+  v1::LookupByIdentifierResponse all;
+  do {
+    request.set_page_size(std::min(o.limit - all.entities_size(), 1000));
+    v1::LookupByIdentifierResponse page;
+    auto context = Context(o.client);
+    grpc::Status s = stub->LookupByIdentifier(context.get(), request, &page);
+    if (!s.ok()) {
+      return Fail(o.client, Service::kGraphstore, common::FromGrpcStatus(s));
+    }
+    for (v1::Entity& e : *page.mutable_entities()) {
+      *all.add_entities() = std::move(e);
+    }
+    all.set_scheme(page.scheme());
+    all.set_value(page.value());
+    all.set_sequence(page.sequence());
+    all.set_next_page_token(page.next_page_token());
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && all.entities_size() < o.limit);
+
+  if (JsonOutput(o.client)) {
+    PrintJson(o.client.out, all);
+  } else {
+    Table t({"ENTITY", "NAME", "CTRY", "IDENTIFIERS"});
+    for (const v1::Entity& e : all.entities()) {
+      std::vector<std::string> ids;
+      for (const auto& [scheme, value] : e.identifiers()) {
+        ids.push_back(absl::StrCat(scheme, "=", value));
+      }
+      std::sort(ids.begin(), ids.end());
+      t.Add({e.id(), e.name(), e.country(), absl::StrJoin(ids, " ")});
+    }
+    if (all.entities_size() > 0) t.Print(o.client.out);
+    std::fprintf(
+        o.client.out, "(%d %s with %s %s%s; graph sequence %lld)\n",
+        all.entities_size(), all.entities_size() == 1 ? "entity" : "entities",
+        all.scheme().c_str(), all.value().c_str(),
+        all.next_page_token().empty() ? "" : ", more: raise --limit",
+        static_cast<long long>(all.sequence()));
+  }
+  if (all.entities_size() == 0) {
+    std::fprintf(o.client.err, "georiskctl: no entity has %s %s\n",
+                 all.scheme().c_str(), all.value().c_str());
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
 int StatusCommand(const CommandOptions& o,
                   const std::vector<std::string>& args) {
   if (!args.empty()) return Usage(o.client, "status", "takes no arguments");
@@ -615,6 +683,18 @@ std::string CommandHelp(const std::string& command) {
            "[--count N]\n  Prints alerts as they come; with --state_file, "
            "resumes after the last one shown.\ngeoriskctl alerts list "
            "[--state firing|resolved] [--limit N]";
+  }
+  if (command == "lookup") {
+    return "georiskctl lookup SCHEME VALUE [--country C] [--equivalent] "
+           "[--limit N]\n  The entities that carry an identifier, from "
+           "graphstore's index: SCHEME is\n  lei, isin, imo, imo_company, "
+           "wikidata, opensanctions, csl_entity_number,\n  csl_id, "
+           "registration, tax_number, inn, ogrn, duns, swift_bic, perm_id, "
+           "ticker;\n  VALUE as written anywhere (normalised as "
+           "docs/api.md says). --country: the\n  jurisdiction of a "
+           "registration or tax number without \"CC:\"; --equivalent:\n  "
+           "a CSL entity number also finds OpenSanctions' ofac-N, and back. "
+           "Exit 1 if\n  none. Flags: --output json";
   }
   if (command == "status") {
     return "georiskctl status\n  Health of graphstore, ingest and scorer; "

@@ -23,6 +23,7 @@
 //   georiskctl scenario FILE [--limit N]
 //   georiskctl alerts watch [--from_sequence N] [--state_file F] [--count N]
 //   georiskctl alerts list [--state firing|resolved] [--limit N]
+//   georiskctl lookup SCHEME VALUE [--country C] [--equivalent] [--limit N]
 //   georiskctl status
 //   georiskctl health --target ADDR [--service S] [--wait D]
 #ifndef GEORISK_SERVICES_GEORISKCTL_COMMANDS_H_
@@ -50,9 +51,14 @@ struct CommandOptions {
   // top: company or facility. Default "": both.
   std::string kind;
   // top: ISO 3166-1 alpha-2 country (any case). Default "": all.
+  // lookup: the jurisdiction of a registration or tax number written
+  // without "CC:".
   std::string country;
-  // top, scenario, alerts list: rows to show. Default 15.
+  // top, scenario, alerts list, lookup: rows to show. Default 15.
   int limit = 15;
+  // lookup: also match the identifier under equivalent schemes (a CSL
+  // entity number and the OpenSanctions referent ofac-N). Default false.
+  bool equivalent = false;
   // top: only scores at or above this (0..100). Default 0.
   double min_score = 0;
   // top: show each entity's main reason (one ExplainScore call a row).
@@ -96,6 +102,11 @@ int ScenarioCommand(const CommandOptions& options,
 // alerts list | alerts watch: ListAlerts, or WatchAlerts until `count`
 // alerts were shown (kExitOk) or the stream ends (its status decides).
 int AlertsCommand(const CommandOptions& options,
+                  const std::vector<std::string>& args);
+// lookup SCHEME VALUE: GraphStore.LookupByIdentifier, page after page up to
+// `limit` entities; kExitFailed when none carries the identifier or the
+// call fails (a malformed value is INVALID_ARGUMENT from graphstore).
+int LookupCommand(const CommandOptions& options,
                   const std::vector<std::string>& args);
 // status: health of the three services, graph size, the scorer's model and
 // lag; kExitUnavailable unless all three are SERVING.

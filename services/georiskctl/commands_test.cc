@@ -3,6 +3,7 @@
 // command asks for given its options, what it prints, and its exit code.
 #include "services/georiskctl/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -274,6 +275,45 @@ class FakeAlerts final : public v1::Alerts::Service {
 
 class FakeGraphStore final : public v1::GraphStore::Service {
  public:
+  // Three entities carry LEI kLei; pages hold at most two (whatever the
+  // page_size asked), the token is the index of the next one.
+  static constexpr char kLei[] = "506700GE1G29325QX363";
+
+  grpc::Status LookupByIdentifier(
+      grpc::ServerContext*, const v1::LookupByIdentifierRequest* request,
+      v1::LookupByIdentifierResponse* response) override {
+    {
+      absl::MutexLock lock(&mu_);
+      lookup_requests_.push_back(*request);
+    }
+    if (request->scheme() == "lei" && request->value() == "bad") {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "value: lei \"bad\": an LEI has 20 characters");
+    }
+    response->set_scheme(request->scheme());
+    response->set_value(request->value());
+    response->set_sequence(9);
+    if (request->value() != kLei) return grpc::Status::OK;
+    const int start =
+        request->page_token().empty() ? 0 : std::stoi(request->page_token());
+    const int end = std::min({start + 2, start + request->page_size(), 3});
+    for (int i = start; i < end; ++i) {
+      v1::Entity* e = response->add_entities();
+      e->set_id(absl::StrCat("company/smic-", i));
+      e->set_name(absl::StrCat("SMIC ", i));
+      e->set_country("CN");
+      (*e->mutable_identifiers())["lei"] = kLei;
+      (*e->mutable_identifiers())["csl_entity_number"] = absl::StrCat(100 + i);
+    }
+    if (end < 3) response->set_next_page_token(absl::StrCat(end));
+    return grpc::Status::OK;
+  }
+
+  std::vector<v1::LookupByIdentifierRequest> lookup_requests() {
+    absl::MutexLock lock(&mu_);
+    return lookup_requests_;
+  }
+
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
                         v1::GetStatsResponse* response) override {
     response->set_entity_count(3);
@@ -282,6 +322,11 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     response->set_last_sequence(9);
     return grpc::Status::OK;
   }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::LookupByIdentifierRequest> lookup_requests_
+      ABSL_GUARDED_BY(mu_);
 };
 
 class CommandsTest : public ::testing::Test {
@@ -559,6 +604,69 @@ TEST_F(CommandsTest, AlertsWatchWhenTheScorerIsDownIsUnavailable) {
   EXPECT_THAT(err_, HasSubstr("not reachable"));
 }
 
+TEST_F(CommandsTest, LookupReadsEveryPageAndPrintsEachEntity) {
+  EXPECT_EQ(Run(LookupCommand, {"lei", FakeGraphStore::kLei}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("ENTITY"));
+  EXPECT_THAT(out_, HasSubstr("IDENTIFIERS"));
+  for (const char* id : {"company/smic-0", "company/smic-1", "company/smic-2"}) {
+    EXPECT_THAT(out_, HasSubstr(id));
+  }
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat(
+                        "csl_entity_number=101 lei=", FakeGraphStore::kLei)));
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat("(3 entities with lei ",
+                                           FakeGraphStore::kLei,
+                                           "; graph sequence 9)")));
+  EXPECT_EQ(err_, "");
+  std::vector<v1::LookupByIdentifierRequest> requests =
+      graphstore_.lookup_requests();
+  ASSERT_EQ(requests.size(), 2u);  // Two pages.
+  EXPECT_EQ(requests[0].page_size(), 15);
+  EXPECT_EQ(requests[0].page_token(), "");
+  EXPECT_EQ(requests[1].page_token(), "2");
+  EXPECT_EQ(requests[1].page_size(), 13);
+  EXPECT_FALSE(requests[0].include_equivalent());
+}
+
+TEST_F(CommandsTest, LookupSendsItsOptionsAndStopsAtTheLimit) {
+  options_.country = "gb";
+  options_.equivalent = true;
+  options_.limit = 1;
+  EXPECT_EQ(Run(LookupCommand, {"lei", FakeGraphStore::kLei}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("company/smic-0"));
+  EXPECT_THAT(out_, Not(HasSubstr("company/smic-1")));
+  EXPECT_THAT(out_, HasSubstr("more: raise --limit"));
+  std::vector<v1::LookupByIdentifierRequest> requests =
+      graphstore_.lookup_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].scheme(), "lei");
+  EXPECT_EQ(requests[0].country(), "gb");
+  EXPECT_TRUE(requests[0].include_equivalent());
+  EXPECT_EQ(requests[0].page_size(), 1);
+}
+
+TEST_F(CommandsTest, LookupAsJsonIsOneMergedResponse) {
+  options_.client.output = "json";
+  EXPECT_EQ(Run(LookupCommand, {"lei", FakeGraphStore::kLei}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("\"id\": \"company/smic-2\""));
+  EXPECT_THAT(out_, HasSubstr("\"sequence\": \"9\""));
+  EXPECT_THAT(out_, Not(HasSubstr("next_page_token")));
+  EXPECT_THAT(out_, Not(HasSubstr("ENTITY")));
+}
+
+TEST_F(CommandsTest, LookupWithoutAMatchOrWithABadValueFails) {
+  EXPECT_EQ(Run(LookupCommand, {"csl_entity_number", "18300"}), kExitFailed);
+  EXPECT_THAT(out_, HasSubstr("(0 entities with csl_entity_number 18300"));
+  EXPECT_THAT(err_, HasSubstr("no entity has csl_entity_number 18300"));
+  EXPECT_EQ(Run(LookupCommand, {"lei", "bad"}), kExitFailed);
+  EXPECT_THAT(err_, HasSubstr("value: lei \"bad\": an LEI has 20"));
+  EXPECT_EQ(Run(LookupCommand, {"lei"}), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("georiskctl lookup: give a scheme and a value"));
+  options_.client.graphstore = kNowhere;
+  EXPECT_EQ(Run(LookupCommand, {"lei", FakeGraphStore::kLei}),
+            kExitUnavailable);
+  EXPECT_THAT(err_, HasSubstr("graphstore at 127.0.0.1:1"));
+}
+
 TEST_F(CommandsTest, StatusReportsEveryServiceAndTheLag) {
   EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
   EXPECT_THAT(out_, HasSubstr("3 entities, 2 edges, 1 signals, sequence 9"));
@@ -617,7 +725,8 @@ TEST(AddressTest, OptionThenEnvironmentThenEndpointsFileThenDefault) {
 
 TEST(CommandHelpTest, EveryCommandHasHelp) {
   for (const char* command :
-       {"import", "score", "top", "explain", "scenario", "alerts", "status"}) {
+       {"import", "score", "top", "explain", "scenario", "alerts", "lookup",
+        "status"}) {
     EXPECT_THAT(CommandHelp(command),
                 HasSubstr(absl::StrCat("georiskctl ", command)))
         << command;

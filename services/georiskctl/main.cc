@@ -40,8 +40,13 @@ ABSL_FLAG(std::string, output, "table", "table or json.");
 ABSL_FLAG(std::string, factor, "",
           "top/explain: export_controls, tariffs, cross_strait or composite.");
 ABSL_FLAG(std::string, kind, "", "top: company or facility.");
-ABSL_FLAG(std::string, country, "", "top: ISO 3166-1 alpha-2 country.");
-ABSL_FLAG(int, limit, 15, "top/scenario/alerts list: rows to show.");
+ABSL_FLAG(std::string, country, "",
+          "top: ISO 3166-1 alpha-2 country; lookup: the jurisdiction of a "
+          "registration or tax number written without \"CC:\".");
+ABSL_FLAG(int, limit, 15, "top/scenario/alerts list/lookup: rows to show.");
+ABSL_FLAG(bool, equivalent, false,
+          "lookup: also match the identifier under an equivalent scheme (a "
+          "CSL entity number and OpenSanctions' ofac-N).");
 ABSL_FLAG(double, min_score, 0, "top: only scores at or above this (0..100).");
 ABSL_FLAG(bool, reasons, true, "top: show each entity's main reason.");
 ABSL_FLAG(absl::Time, as_of, absl::InfinitePast(),
@@ -98,6 +103,7 @@ Usage: georiskctl COMMAND [ARGS] [--flags]
   scenario FILE    A what-if from a JSON/YAML file; the biggest movers.
   alerts watch     Alerts as they come, resumable (--state_file).
   alerts list      Recent alerts.
+  lookup SCHEME VALUE  Entities with an identifier (LEI, CSL number...).
   status           Health of every service, graph size, sequence, lag.
   health           Health of one server (--target; --wait for SERVING).
 
@@ -129,6 +135,7 @@ CommandOptions CommandOptionsFromFlags() {
   o.kind = absl::GetFlag(FLAGS_kind);
   o.country = absl::GetFlag(FLAGS_country);
   o.limit = absl::GetFlag(FLAGS_limit);
+  o.equivalent = absl::GetFlag(FLAGS_equivalent);
   o.min_score = absl::GetFlag(FLAGS_min_score);
   o.reasons = absl::GetFlag(FLAGS_reasons);
   if (absl::GetFlag(FLAGS_as_of) != absl::InfinitePast()) {
@@ -173,6 +180,7 @@ int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "explain") return ExplainCommand(options, args);
   if (command == "scenario") return ScenarioCommand(options, args);
   if (command == "alerts") return AlertsCommand(options, args);
+  if (command == "lookup") return LookupCommand(options, args);
   if (command == "status") return StatusCommand(options, args);
   if (command == "health") return HealthCommand(options, args);
   std::fprintf(stderr, "georiskctl: unknown command \"%s\"\n\n%s\n",

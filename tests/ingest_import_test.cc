@@ -4,7 +4,8 @@
 // what disappeared; the malformed-input corpus (tests/corpus) is rejected
 // record by record with the expected reasons while the good records around
 // it land; a 100 MB line and binary garbage leave every process's memory
-// bounded; a stopped ingest gets its own exit code.
+// bounded; a stopped ingest gets its own exit code; real published records
+// are found by their identifiers (georiskctl lookup, LookupByIdentifier).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -181,6 +182,13 @@ class IngestImportTest : public ::testing::Test {
     return RunCommand(dir_, Runfile("services/georiskctl/georiskctl"), args);
   }
 
+  Command Lookup(std::vector<std::string> args) {
+    args.insert(args.begin(), "lookup");
+    args.push_back(absl::StrCat("--graphstore=", graphstore_->address()));
+    args.push_back("--endpoints_file=");
+    return RunCommand(dir_, Runfile("services/georiskctl/georiskctl"), args);
+  }
+
   std::string Path(const std::string& name) { return dir_ + "/" + name; }
 
   absl::StatusOr<v1::Entity> GetEntity(const std::string& id) {
@@ -312,6 +320,61 @@ TEST_F(IngestImportTest, GoodRecordsLandAndAReplayChangesNothing) {
   EXPECT_EQ(SummaryValue(again.out, "duplicates"), 15);
   EXPECT_EQ(SummaryValue(again.out, "last_sequence"), sequence);
   EXPECT_EQ(LastSequence(), sequence);
+}
+
+// Real published files (tests/data/real): the CSL's entity numbers and the
+// Russian taxpayer numbers of OpenSanctions' FtM records find their entities
+// through the public API, normalised as written anywhere.
+TEST_F(IngestImportTest, RealRecordsAreFoundByTheirIdentifiers) {
+  Command imported =
+      Import({Runfile("tests/data/real/csl/csl_2025-06_sample.csv"),
+              Runfile("tests/data/real/ftm/zala.entities.ftm.json")});
+  // Some real records are rejected (tests/data/real/GAPS.md): exit 0 or 1.
+  ASSERT_LE(imported.code, 1) << imported.out << imported.err;
+  ASSERT_GT(SummaryValue(imported.out, "accepted"), 0) << imported.out;
+
+  // ROSNEFT TRADE LIMITED, CSL entity number 18300 (SSI), written with a
+  // leading zero.
+  Command csl = Lookup({"csl_entity_number", "018300"});
+  ASSERT_EQ(csl.code, 0) << csl.out << csl.err;
+  EXPECT_THAT(csl.out, HasSubstr("ROSNEFT TRADE LIMITED"));
+  EXPECT_THAT(csl.out, HasSubstr("csl_entity_number=18300"));
+  EXPECT_THAT(csl.out, HasSubstr("(1 entity with csl_entity_number 18300;"));
+
+  // Joint-Stock Company "TransKomplektHolding" by its INN, as JSON.
+  Command inn = Lookup({"inn", " 7704 484400 ", "--output=json"});
+  ASSERT_EQ(inn.code, 0) << inn.out << inn.err;
+  v1::LookupByIdentifierResponse response;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(inn.out, &response).ok())
+      << inn.out;
+  EXPECT_EQ(response.scheme(), "inn");
+  EXPECT_EQ(response.value(), "7704484400");
+  EXPECT_EQ(response.sequence(), LastSequence());
+  ASSERT_EQ(response.entities_size(), 1);
+  const v1::Entity& holding = response.entities(0);
+  EXPECT_EQ(holding.country(), "RU");
+  EXPECT_EQ(holding.identifiers().at("inn"), "7704484400");
+  EXPECT_EQ(holding.identifiers().at("opensanctions"),
+            "NK-DSxJ9ZzHxBBMyEMnnTBhai");
+  EXPECT_EQ(GetEntity(holding.id())->name(), holding.name());
+
+  // The same through the RPC, by its OpenSanctions id; and what is not
+  // there, or not an identifier, says so.
+  grpc::ClientContext context;
+  v1::LookupByIdentifierRequest request;
+  request.set_scheme("opensanctions");
+  request.set_value("NK-DSxJ9ZzHxBBMyEMnnTBhai");
+  v1::LookupByIdentifierResponse by_id;
+  ASSERT_TRUE(graph_->LookupByIdentifier(&context, request, &by_id).ok());
+  ASSERT_EQ(by_id.entities_size(), 1);
+  EXPECT_EQ(by_id.entities(0).id(), holding.id());
+  Command none = Lookup({"csl_entity_number", "99999999"});
+  EXPECT_EQ(none.code, 1) << none.out << none.err;
+  EXPECT_THAT(none.err, HasSubstr("no entity has csl_entity_number 99999999"));
+  Command bad = Lookup({"inn", "7704484401"});  // Check digit off by one.
+  EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("value: inn \"7704484401\""));
 }
 
 TEST_F(IngestImportTest, SnapshotImportEndsWhatDisappeared) {

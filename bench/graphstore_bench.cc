@@ -9,6 +9,13 @@
 //                  WAL on, sync off, through the library
 //                  (--transport=library) or through GraphStore.Apply of a
 //                  `graphstore --sync=false` process (--transport=grpc).
+//   --mode=lookup  --entities companies, each with an LEI and a CSL entity
+//                  number, through the library; then LookupByIdentifier of
+//                  --queries random LEIs (the index) against the same
+//                  question answered by a scan of every entity
+//                  (ExportSnapshot, each LEI normalised and compared), what a
+//                  client without the index must do; and the time Open takes
+//                  to build the index for a database written without it.
 //   --mode=graph   builds the skewed supply graph through the library, serves
 //                  it with the graphstore binary, times ListEdges of the
 //                  1,000-neighbour entity and 3-hop Traverse over loopback
@@ -45,10 +52,12 @@
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
 #include "base/status_macros.h"
+#include "resolve/identifiers.h"
+#include "rocksdb/db.h"
 #include "storage/rocksdb_graph_store.h"
 #include "tests/testing/process.h"
 
-ABSL_FLAG(std::string, mode, "", "sizes, apply or graph.");
+ABSL_FLAG(std::string, mode, "", "sizes, apply, graph or lookup.");
 ABSL_FLAG(std::string, dir, "", "Scratch directory, which must exist.");
 ABSL_FLAG(std::string, graphstore, "", "Path of the graphstore binary.");
 ABSL_FLAG(std::string, transport, "library", "apply: library or grpc.");
@@ -60,6 +69,7 @@ ABSL_FLAG(int, build_batch, 10'000,
 ABSL_FLAG(int, queries, 300, "graph: timed calls of each query.");
 ABSL_FLAG(int, warmup, 10, "graph: untimed calls of each query first.");
 ABSL_FLAG(int, restarts, 5, "graph: timed restarts.");
+ABSL_FLAG(int, scans, 5, "lookup: timed full scans.");
 
 namespace georisk::bench {
 namespace {
@@ -558,6 +568,149 @@ absl::Status RunGraph(const std::string& dir) {
   return StopServer(*server, &ms);
 }
 
+// A valid LEI for `index`: "5493" (a real LOU prefix), the index as 14
+// digits, then the ISO 7064 MOD 97-10 check digits.
+std::string SyntheticLei(int64_t index) {
+  const std::string body = absl::StrFormat("5493%014d", index);
+  int remainder = 0;
+  for (char c : body + "00") remainder = (remainder * 10 + (c - '0')) % 97;
+  return absl::StrFormat("%s%02d", body, 98 - remainder);
+}
+
+absl::Status CreateIdentifiedCompanies(storage::GraphStore& store,
+                                       int64_t entities) {
+  const int64_t step = absl::GetFlag(FLAGS_build_batch);
+  for (int64_t first = 0; first < entities; first += step) {
+    std::vector<v1::Mutation> batch;
+    for (int64_t i = first; i < std::min(first + step, entities); ++i) {
+      v1::Entity* e = batch.emplace_back().mutable_upsert_entity();
+      *e = MakeEntity(i);
+      (*e->mutable_identifiers())["lei"] = SyntheticLei(i);
+      (*e->mutable_identifiers())["csl_entity_number"] = absl::StrCat(i + 1);
+    }
+    ASSIGN_OR_RETURN(storage::ApplyResult r, store.Apply(batch, "bench"));
+    RETURN_IF_ERROR(
+        CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
+                                storage::MutationOutcome::kApplied),
+                     batch.size(), "creating entities"));
+  }
+  return absl::OkStatus();
+}
+
+// The ids of the entities whose LEI is `lei`, by reading every entity: the
+// question LookupByIdentifier answers, without the index.
+absl::StatusOr<std::vector<std::string>> ScanForLei(storage::GraphStore& store,
+                                                    const std::string& lei) {
+  ASSIGN_OR_RETURN(resolve::Identifier wanted,
+                   resolve::NormalizeIdentifier("lei", lei, ""));
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(store.ExportSnapshot(
+      [&](storage::SnapshotChunk& chunk) {
+        for (const v1::Entity& e : chunk.entities) {
+          auto it = e.identifiers().find("lei");
+          if (it == e.identifiers().end()) continue;
+          absl::StatusOr<resolve::Identifier> id =
+              resolve::NormalizeIdentifier("lei", it->second, e.country());
+          if (id.ok() && id->value == wanted.value) ids.push_back(e.id());
+        }
+        return absl::OkStatus();
+      },
+      0));
+  return ids;
+}
+
+// Drops the `identifiers` column family and its meta key, as a database
+// written before the index.
+absl::Status DropIdentifierIndex(const std::string& path) {
+  std::vector<std::string> names;
+  rocksdb::Status s =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return absl::InternalError(s.ToString());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const std::string& name : names) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  s = rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw);
+  if (!s.ok()) return absl::InternalError(s.ToString());
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    if (h->GetName() == "identifiers" && s.ok()) s = raw->DropColumnFamily(h);
+    if (h->GetName() == "meta" && s.ok()) {
+      s = raw->Delete(rocksdb::WriteOptions(), h, "identifier_index");
+    }
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    raw->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  delete raw;
+  return s.ok() ? absl::OkStatus() : absl::InternalError(s.ToString());
+}
+
+absl::Status RunLookup(const std::string& dir) {
+  const int64_t entities = absl::GetFlag(FLAGS_entities);
+  const std::string path = dir + "/graph";
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
+                     OpenStore(path));
+    Progress(absl::StrCat("creating ", entities, " companies with an LEI"));
+    RETURN_IF_ERROR(CreateIdentifiedCompanies(*store, entities));
+  }
+  // Open with the index present, then with it dropped: the difference is
+  // the build.
+  auto time_open = [&]() -> absl::StatusOr<double> {
+    const Clock::time_point start = Clock::now();
+    ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
+                     OpenStore(path));
+    const double ms = MillisSince(start);
+    return ms;
+  };
+  ASSIGN_OR_RETURN(const double open_ms, time_open());
+  RETURN_IF_ERROR(DropIdentifierIndex(path));
+  Progress("opening a database without the index: Open builds it");
+  ASSIGN_OR_RETURN(const double build_open_ms, time_open());
+  Result("lookup_entities", static_cast<double>(entities));
+  Result("lookup_open_ms", open_ms);
+  Result("lookup_open_building_index_ms", build_open_ms);
+
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
+                   OpenStore(path));
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> pick(0, entities - 1);
+  const int queries = absl::GetFlag(FLAGS_queries);
+  std::vector<double> indexed_ms;
+  for (int q = 0; q < absl::GetFlag(FLAGS_warmup) + queries; ++q) {
+    const int64_t i = pick(rng);
+    storage::IdentifierQuery query;
+    query.scheme = "lei";
+    query.value = SyntheticLei(i);
+    const Clock::time_point start = Clock::now();
+    ASSIGN_OR_RETURN(storage::IdentifierPage page,
+                     store->LookupByIdentifier(query));
+    const double ms = MillisSince(start);
+    if (page.entities.size() != 1 || page.entities[0].id() != EntityId(i)) {
+      return absl::InternalError(
+          absl::StrCat("lookup of ", query.value, " did not find ", EntityId(i)));
+    }
+    if (q >= absl::GetFlag(FLAGS_warmup)) indexed_ms.push_back(ms);
+  }
+  ReportLatencies("lookup_indexed", indexed_ms);
+
+  std::vector<double> scan_ms;
+  for (int round = 0; round < absl::GetFlag(FLAGS_scans); ++round) {
+    const int64_t i = pick(rng);
+    const Clock::time_point start = Clock::now();
+    ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                     ScanForLei(*store, SyntheticLei(i)));
+    scan_ms.push_back(MillisSince(start));
+    if (ids.size() != 1 || ids[0] != EntityId(i)) {
+      return absl::InternalError("the scan did not find its entity");
+    }
+  }
+  ReportLatencies("lookup_scan", scan_ms);
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const std::string dir = absl::GetFlag(FLAGS_dir);
@@ -572,7 +725,8 @@ absl::Status Run() {
   }
   if (mode == "apply") return RunApply(dir);
   if (mode == "graph") return RunGraph(dir);
-  return absl::InvalidArgumentError("--mode: sizes, apply or graph");
+  if (mode == "lookup") return RunLookup(dir);
+  return absl::InvalidArgumentError("--mode: sizes, apply, graph or lookup");
 }
 
 }  // namespace

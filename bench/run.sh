@@ -16,13 +16,17 @@
 #   2. a 1M-entity, 5M-edge skewed supply graph built through the library,
 #      served by the graphstore binary: ListEdges of the 1,000-neighbour
 #      entity and 3-hop Traverse, p50/p99 over loopback gRPC;
-#   3. restart time to SERVING on that graph (SIGTERM, exec, health check).
+#   3. restart time to SERVING on that graph (SIGTERM, exec, health check);
+#   4. LookupByIdentifier of random LEIs among as many companies as the
+#      graph's entities, beside a scan of every entity for the same LEI (what
+#      a client without the index must do), and Open building the index for
+#      a database written without it.
 # Prints the machine, every command, and a table beside the references.
 # Exits non-zero if a build or a measurement fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 CHECK=0
@@ -164,6 +168,17 @@ cat "$WORK/out"
 G() { result "$1"; }
 rm -rf "$WORK/graph"
 
+echo
+echo "== 4. Identifier lookup: $GRAPH_ENTITIES companies with an LEI; 1,000 lookups, 3 scans"
+mkdir -p "$WORK/lookup"
+run "$BENCH" --mode=lookup --dir="$WORK/lookup" --entities="$GRAPH_ENTITIES" \
+  --queries=1000 --scans=3
+cat "$WORK/out"
+L_INDEXED_P50=$(result lookup_indexed_p50_ms) L_INDEXED_P99=$(result lookup_indexed_p99_ms)
+L_SCAN_P50=$(result lookup_scan_p50_ms) L_SCAN_MAX=$(result lookup_scan_max_ms)
+L_OPEN=$(result lookup_open_ms) L_BUILD=$(result lookup_open_building_index_ms)
+rm -rf "$WORK/lookup"
+
 # ---- the table ---------------------------------------------------------------
 # ratio = edges/s / (db_bench keys/s / 3): each edge is three RocksDB keys.
 # Each round pairs measurements taken within a minute or two, so a busy
@@ -217,6 +232,10 @@ row "Restart to SERVING (SIGTERM, exec, health)" \
   "median $(fmt "$(G restart_to_serving_median_ms)") ms" \
   "$(G restarts) restarts: $(fmt "$(G restart_to_serving_min_ms)")-$(fmt "$(G restart_to_serving_max_ms)") ms; stop $(fmt "$(G stop_median_ms)") ms" \
   "first start after the build: $(fmt "$(G first_start_to_serving_ms)") ms (replays $(fmt "$(G graph_wal_mib_at_close)") MiB of WAL)"
+row "LookupByIdentifier, one LEI, library" \
+  "p50 $(fmt "$L_INDEXED_P50" 3) ms, p99 $(fmt "$L_INDEXED_P99" 3) ms" \
+  "scan of every entity: p50 $(fmt "$L_SCAN_P50") ms, max $(fmt "$L_SCAN_MAX") ms" \
+  "$GRAPH_ENTITIES companies; Open $(fmt "$L_OPEN") ms, building the index $(fmt "$L_BUILD") ms"
 echo
 echo "ratio = georisk edges/s / (db_bench ops/s / 3): each edge is three RocksDB keys (out copy, in copy, change-log share)."
 echo "load at end: $(load)"

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -142,11 +143,21 @@ absl::Status CheckApplied(int applied, size_t expected,
   return absl::OkStatus();
 }
 
-absl::Status CreateEntities(storage::GraphStore& store, int64_t entities) {
+// Upserts entities [0, entities) in batches; `decorate`, when set, adds to
+// each entity (its index given) before it is sent.
+absl::Status CreateEntities(
+    storage::GraphStore& store, int64_t entities,
+    const std::function<void(int64_t, v1::Entity*)>& decorate = nullptr) {
   const int64_t step = absl::GetFlag(FLAGS_build_batch);
   for (int64_t first = 0; first < entities; first += step) {
-    const std::vector<v1::Mutation> batch =
+    std::vector<v1::Mutation> batch =
         EntityBatch(first, std::min(step, entities - first));
+    if (decorate) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        decorate(first + static_cast<int64_t>(i),
+                 batch[i].mutable_upsert_entity());
+      }
+    }
     ASSIGN_OR_RETURN(storage::ApplyResult r, store.Apply(batch, "bench"));
     RETURN_IF_ERROR(
         CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
@@ -577,24 +588,14 @@ std::string SyntheticLei(int64_t index) {
   return absl::StrFormat("%s%02d", body, 98 - remainder);
 }
 
-absl::Status CreateIdentifiedCompanies(storage::GraphStore& store,
-                                       int64_t entities) {
-  const int64_t step = absl::GetFlag(FLAGS_build_batch);
-  for (int64_t first = 0; first < entities; first += step) {
-    std::vector<v1::Mutation> batch;
-    for (int64_t i = first; i < std::min(first + step, entities); ++i) {
-      v1::Entity* e = batch.emplace_back().mutable_upsert_entity();
-      *e = MakeEntity(i);
-      (*e->mutable_identifiers())["lei"] = SyntheticLei(i);
-      (*e->mutable_identifiers())["csl_entity_number"] = absl::StrCat(i + 1);
-    }
-    ASSIGN_OR_RETURN(storage::ApplyResult r, store.Apply(batch, "bench"));
-    RETURN_IF_ERROR(
-        CheckApplied(std::count(r.outcomes.begin(), r.outcomes.end(),
-                                storage::MutationOutcome::kApplied),
-                     batch.size(), "creating entities"));
-  }
-  return absl::OkStatus();
+// Entities [0, entities), each with SyntheticLei(index) and a CSL entity
+// number.
+absl::Status CreateIdentifiedEntities(storage::GraphStore& store,
+                                      int64_t entities) {
+  return CreateEntities(store, entities, [](int64_t i, v1::Entity* e) {
+    (*e->mutable_identifiers())["lei"] = SyntheticLei(i);
+    (*e->mutable_identifiers())["csl_entity_number"] = absl::StrCat(i + 1);
+  });
 }
 
 // The ids of the entities whose LEI is `lei`, by reading every entity: the
@@ -653,8 +654,8 @@ absl::Status RunLookup(const std::string& dir) {
   {
     ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
                      OpenStore(path));
-    Progress(absl::StrCat("creating ", entities, " companies with an LEI"));
-    RETURN_IF_ERROR(CreateIdentifiedCompanies(*store, entities));
+    Progress(absl::StrCat("creating ", entities, " entities with an LEI"));
+    RETURN_IF_ERROR(CreateIdentifiedEntities(*store, entities));
   }
   // Open with the index present, then with it dropped: the difference is
   // the build.

@@ -17,7 +17,7 @@
 #      served by the graphstore binary: ListEdges of the 1,000-neighbour
 #      entity and 3-hop Traverse, p50/p99 over loopback gRPC;
 #   3. restart time to SERVING on that graph (SIGTERM, exec, health check);
-#   4. LookupByIdentifier of random LEIs among as many companies as the
+#   4. LookupByIdentifier of random LEIs among as many entities as the
 #      graph's entities, beside a scan of every entity for the same LEI (what
 #      a client without the index must do), and Open building the index for
 #      a database written without it.
@@ -169,7 +169,7 @@ G() { result "$1"; }
 rm -rf "$WORK/graph"
 
 echo
-echo "== 4. Identifier lookup: $GRAPH_ENTITIES companies with an LEI; 1,000 lookups, 3 scans"
+echo "== 4. Identifier lookup: $GRAPH_ENTITIES entities with an LEI; 1,000 lookups, 3 scans"
 mkdir -p "$WORK/lookup"
 run "$BENCH" --mode=lookup --dir="$WORK/lookup" --entities="$GRAPH_ENTITIES" \
   --queries=1000 --scans=3
@@ -235,7 +235,7 @@ row "Restart to SERVING (SIGTERM, exec, health)" \
 row "LookupByIdentifier, one LEI, library" \
   "p50 $(fmt "$L_INDEXED_P50" 3) ms, p99 $(fmt "$L_INDEXED_P99" 3) ms" \
   "scan of every entity: p50 $(fmt "$L_SCAN_P50") ms, max $(fmt "$L_SCAN_MAX") ms" \
-  "$GRAPH_ENTITIES companies; Open $(fmt "$L_OPEN") ms, building the index $(fmt "$L_BUILD") ms"
+  "$GRAPH_ENTITIES entities; Open $(fmt "$L_OPEN") ms, building the index $(fmt "$L_BUILD") ms"
 echo
 echo "ratio = georisk edges/s / (db_bench ops/s / 3): each edge is three RocksDB keys (out copy, in copy, change-log share)."
 echo "load at end: $(load)"

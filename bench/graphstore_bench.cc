@@ -690,8 +690,8 @@ absl::Status RunLookup(const std::string& dir) {
                      store->LookupByIdentifier(query));
     const double ms = MillisSince(start);
     if (page.entities.size() != 1 || page.entities[0].id() != EntityId(i)) {
-      return absl::InternalError(
-          absl::StrCat("lookup of ", query.value, " did not find ", EntityId(i)));
+      return absl::InternalError(absl::StrCat("lookup of ", query.value,
+                                              " did not find ", EntityId(i)));
     }
     if (q >= absl::GetFlag(FLAGS_warmup)) indexed_ms.push_back(ms);
   }

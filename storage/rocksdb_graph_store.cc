@@ -329,8 +329,8 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
   }
   // A database written before the identifier index: built below.
   const bool identifiers_missing =
-      std::find(existing.begin(), existing.end(),
-                kCfNames[kIdentifiersCf]) == existing.end();
+      std::find(existing.begin(), existing.end(), kCfNames[kIdentifiersCf]) ==
+      existing.end();
   for (const std::string& name : existing) {
     if (std::find(std::begin(kCfNames), std::end(kCfNames), name) ==
         std::end(kCfNames)) {
@@ -568,7 +568,8 @@ absl::Status RocksDbGraphStore::Recover() {
 // from them whatever the schema version: when its meta key is absent (a
 // database written before it, or a build that did not finish) or names other
 // rules, or when the column family itself was missing. No commit runs yet.
-absl::Status RocksDbGraphStore::BuildIdentifierIndex(bool column_family_was_missing) {
+absl::Status RocksDbGraphStore::BuildIdentifierIndex(
+    bool column_family_was_missing) {
   rocksdb::PinnableSlice stored;
   rocksdb::Status s =
       db_->db->Get(rocksdb::ReadOptions(), db_->cf(kMetaCf),
@@ -1056,10 +1057,10 @@ absl::StatusOr<SignalPage> RocksDbGraphStore::ListSignals(
 
 absl::StatusOr<IdentifierPage> RocksDbGraphStore::LookupByIdentifier(
     const IdentifierQuery& query) {
-  ASSIGN_OR_RETURN(const internal::IdentifierLookup lookup,
-                   internal::ParseIdentifierLookup(query.scheme, query.value,
-                                                   query.country,
-                                                   query.include_equivalent));
+  ASSIGN_OR_RETURN(
+      const internal::IdentifierLookup lookup,
+      internal::ParseIdentifierLookup(query.scheme, query.value, query.country,
+                                      query.include_equivalent));
   int limit;
   ASSIGN_OR_RETURN(limit, domain::PageSize(query.page_size));
   const std::string prefix = internal::IdentifierPrefix(lookup.index_key);

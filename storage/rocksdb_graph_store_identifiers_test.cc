@@ -48,12 +48,11 @@ v1::Mutation Delete(const std::string& slug) {
 
 // An entry of kApple's LEI naming company/gone, which does not exist.
 void PutEntryOfNoEntity(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index) {
-  ASSERT_TRUE(
-      db->Put(rocksdb::WriteOptions(), index,
-              internal::IdentifierPrefix(absl::StrCat("lei:", kApple)) +
-                  "company/gone",
-              "")
-          .ok());
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), index,
+                      internal::IdentifierPrefix(absl::StrCat("lei:", kApple)) +
+                          "company/gone",
+                      "")
+                  .ok());
 }
 
 // Deletes meta/identifier_index, which says the index is complete.
@@ -124,8 +123,8 @@ class IdentifierIndexTest : public ::testing::Test {
   std::vector<std::string> RawIndexKeys() {
     store_.reset();
     std::vector<std::string> keys;
-    WithRawDb([&](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>&
-                                       handles) {
+    WithRawDb([&](rocksdb::DB* db,
+                  std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
       std::unique_ptr<rocksdb::Iterator> it(
           db->NewIterator(rocksdb::ReadOptions(), handles.back()));
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -139,9 +138,9 @@ class IdentifierIndexTest : public ::testing::Test {
 
   // Opens the closed database with plain RocksDB, every column family, and
   // calls fn(db, handles) (handles in the database's own order).
-  void WithRawDb(const std::function<void(
-                     rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>&
-                     fn) {
+  void WithRawDb(
+      const std::function<
+          void(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
     std::vector<std::string> names;
     ASSERT_TRUE(
         rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &names)
@@ -210,9 +209,9 @@ TEST_F(IdentifierIndexTest, ChangedIdentifiersMoveTheEntries) {
   EXPECT_THAT(Find("ticker", "B"), ElementsAre("company/x"));
   EXPECT_THAT(Find("lei", kApple), IsEmpty());
   // Exactly the final identifier is left in the column family.
-  EXPECT_THAT(RawIndexKeys(), ElementsAre(internal::IdentifierPrefix(
-                                              "ticker:B") +
-                                          "company/x"));
+  EXPECT_THAT(
+      RawIndexKeys(),
+      ElementsAre(internal::IdentifierPrefix("ticker:B") + "company/x"));
 }
 
 TEST_F(IdentifierIndexTest, DeleteRemovesTheEntries) {
@@ -300,9 +299,9 @@ TEST_F(IdentifierIndexTest, ManyEntitiesSharingOneIdentifierArePaged) {
 }
 
 TEST_F(IdentifierIndexTest, CslEntityNumberFindsTheOfacReferentOnlyWhenAsked) {
-  MustApply({Company("csl-sdn-18300", {{"csl_entity_number", "18300"}}),
-             Company("ftm-ofac-18300", {{"opensanctions", "ofac-18300"}},
-                     "RU")});
+  MustApply(
+      {Company("csl-sdn-18300", {{"csl_entity_number", "18300"}}),
+       Company("ftm-ofac-18300", {{"opensanctions", "ofac-18300"}}, "RU")});
   EXPECT_THAT(Find("csl_entity_number", "18300"),
               ElementsAre("company/csl-sdn-18300"));
   EXPECT_THAT(Find("csl_entity_number", "018300", /*equivalent=*/true),
@@ -344,12 +343,12 @@ TEST_F(IdentifierIndexTest, DatabaseWrittenWithoutTheIndexGetsItOnOpen) {
   MustApply(batch);
   store_.reset();
   // As the previous binary wrote it: no `identifiers`, no meta key.
-  WithRawDb([](rocksdb::DB* db,
-               std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-    ASSERT_EQ(handles.back()->GetName(), "identifiers");
-    ASSERT_TRUE(db->DropColumnFamily(handles.back()).ok());
-    DeleteIndexMetaKey(db, handles);
-  });
+  WithRawDb(
+      [](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+        ASSERT_EQ(handles.back()->GetName(), "identifiers");
+        ASSERT_TRUE(db->DropColumnFamily(handles.back()).ok());
+        DeleteIndexMetaKey(db, handles);
+      });
   std::vector<std::string> names;
   ASSERT_TRUE(
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &names)
@@ -372,11 +371,11 @@ TEST_F(IdentifierIndexTest, UnfinishedBuildIsRedoneAndStaleEntriesDropped) {
   store_.reset();
   // A build cut short: the meta key is missing, and the column family holds
   // an entry no entity backs.
-  WithRawDb([](rocksdb::DB* db,
-               std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-    PutEntryOfNoEntity(db, handles.back());
-    DeleteIndexMetaKey(db, handles);
-  });
+  WithRawDb(
+      [](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+        PutEntryOfNoEntity(db, handles.back());
+        DeleteIndexMetaKey(db, handles);
+      });
   Open();
   EXPECT_THAT(Find("lei", kApple), IsEmpty());
   EXPECT_THAT(Find("lei", kGleif), ElementsAre("company/a"));
@@ -384,10 +383,10 @@ TEST_F(IdentifierIndexTest, UnfinishedBuildIsRedoneAndStaleEntriesDropped) {
 
 TEST_F(IdentifierIndexTest, AnEntryWithoutItsEntityIsDataLoss) {
   store_.reset();
-  WithRawDb([](rocksdb::DB* db,
-               std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-    PutEntryOfNoEntity(db, handles.back());
-  });
+  WithRawDb(
+      [](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+        PutEntryOfNoEntity(db, handles.back());
+      });
   Open();  // The meta key says complete: no rebuild.
   IdentifierQuery query;
   query.scheme = "lei";

@@ -847,9 +847,9 @@ TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
   {
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "entities", "out_edges", "in_edges",
-                             "signals", "changelog", "meta", "idempotency",
-                             "identifiers"}) {
+    for (const char* name :
+         {"default", "entities", "out_edges", "in_edges", "signals",
+          "changelog", "meta", "idempotency", "identifiers"}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -877,9 +877,9 @@ void EditMeta(const std::string& path,
                                        rocksdb::ColumnFamilyHandle*)>& edit) {
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : {"default", "entities", "out_edges", "in_edges",
-                           "signals", "changelog", "meta", "idempotency",
-                           "identifiers"}) {
+  for (const char* name :
+       {"default", "entities", "out_edges", "in_edges", "signals", "changelog",
+        "meta", "idempotency", "identifiers"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -532,12 +532,12 @@ int LookupCommand(const CommandOptions& o,
       t.Add({e.id(), e.name(), e.country(), absl::StrJoin(ids, " ")});
     }
     if (all.entities_size() > 0) t.Print(o.client.out);
-    std::fprintf(
-        o.client.out, "(%d %s with %s %s%s; graph sequence %lld)\n",
-        all.entities_size(), all.entities_size() == 1 ? "entity" : "entities",
-        all.scheme().c_str(), all.value().c_str(),
-        all.next_page_token().empty() ? "" : ", more: raise --limit",
-        static_cast<long long>(all.sequence()));
+    std::fprintf(o.client.out, "(%d %s with %s %s%s; graph sequence %lld)\n",
+                 all.entities_size(),
+                 all.entities_size() == 1 ? "entity" : "entities",
+                 all.scheme().c_str(), all.value().c_str(),
+                 all.next_page_token().empty() ? "" : ", more: raise --limit",
+                 static_cast<long long>(all.sequence()));
   }
   if (all.entities_size() == 0) {
     std::fprintf(o.client.err, "georiskctl: no entity has %s %s\n",

@@ -608,11 +608,12 @@ TEST_F(CommandsTest, LookupReadsEveryPageAndPrintsEachEntity) {
   EXPECT_EQ(Run(LookupCommand, {"lei", FakeGraphStore::kLei}), kExitOk);
   EXPECT_THAT(out_, HasSubstr("ENTITY"));
   EXPECT_THAT(out_, HasSubstr("IDENTIFIERS"));
-  for (const char* id : {"company/smic-0", "company/smic-1", "company/smic-2"}) {
+  for (const char* id :
+       {"company/smic-0", "company/smic-1", "company/smic-2"}) {
     EXPECT_THAT(out_, HasSubstr(id));
   }
-  EXPECT_THAT(out_, HasSubstr(absl::StrCat(
-                        "csl_entity_number=101 lei=", FakeGraphStore::kLei)));
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat("csl_entity_number=101 lei=",
+                                           FakeGraphStore::kLei)));
   EXPECT_THAT(out_, HasSubstr(absl::StrCat("(3 entities with lei ",
                                            FakeGraphStore::kLei,
                                            "; graph sequence 9)")));
@@ -724,9 +725,8 @@ TEST(AddressTest, OptionThenEnvironmentThenEndpointsFileThenDefault) {
 }
 
 TEST(CommandHelpTest, EveryCommandHasHelp) {
-  for (const char* command :
-       {"import", "score", "top", "explain", "scenario", "alerts", "lookup",
-        "status"}) {
+  for (const char* command : {"import", "score", "top", "explain", "scenario",
+                              "alerts", "lookup", "status"}) {
     EXPECT_THAT(CommandHelp(command),
                 HasSubstr(absl::StrCat("georiskctl ", command)))
         << command;

@@ -222,9 +222,9 @@ TEST_F(GraphStoreServiceTest, LookupByIdentifierFindsNormalisedAndPages) {
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
-  EXPECT_THAT(ids, ::testing::ElementsAre("company/smic",
-                                          "company/smic-beijing",
-                                          "company/smic-shanghai"));
+  EXPECT_THAT(ids,
+              ::testing::ElementsAre("company/smic", "company/smic-beijing",
+                                     "company/smic-shanghai"));
 
   grpc::ClientContext context;
   v1::LookupByIdentifierRequest by_csl;

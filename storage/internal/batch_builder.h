@@ -5,9 +5,10 @@
 // (both copies of an edge, out_edges and in_edges), the edges cascaded by
 // entity deletes, the entries of the identifier index that the entities'
 // changes add and remove (identifier_index.h), the idempotency keys, the
-// meta counters and the change-log record. It holds the state of every key the batch touches, as it is after
-// the mutations processed so far, so that each mutation sees the effect of the
-// ones before it without reading back. Used by RocksDbGraphStore::Apply().
+// meta counters and the change-log record. It holds the state of every key the
+// batch touches, as it is after the mutations processed so far, so that each
+// mutation sees the effect of the ones before it without reading back. Used by
+// RocksDbGraphStore::Apply().
 //
 // Example:
 //

@@ -31,9 +31,8 @@ enum Cf : int {
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
-    "default", "entities",  "out_edges", "in_edges",
-    "signals", "changelog", "meta",      "idempotency",
-    "identifiers",
+    "default",   "entities", "out_edges",   "in_edges",    "signals",
+    "changelog", "meta",     "idempotency", "identifiers",
 };
 
 }  // namespace georisk::storage::internal

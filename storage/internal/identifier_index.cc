@@ -8,9 +8,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/str_cat.h"
 #include "resolve/identifiers.h"
 #include "storage/internal/keys.h"
 
@@ -45,10 +45,10 @@ absl::StatusOr<IdentifierLookup> ParseIdentifierLookup(
     for (const resolve::SchemeInfo& s : resolve::KnownSchemes()) {
       known.push_back(s.name);
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "scheme: unknown identifier scheme \"",
-        absl::CHexEscape(scheme.substr(0, 64)), "\"; one of ",
-        absl::StrJoin(known, ", ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("scheme: unknown identifier scheme \"",
+                     absl::CHexEscape(scheme.substr(0, 64)), "\"; one of ",
+                     absl::StrJoin(known, ", ")));
   }
   if (absl::StripAsciiWhitespace(value).empty()) {
     return absl::InvalidArgumentError("value: is required");
@@ -61,9 +61,9 @@ absl::StatusOr<IdentifierLookup> ParseIdentifierLookup(
   if (!country.empty() &&
       (country.size() != 2 || !absl::ascii_isalpha(country[0]) ||
        !absl::ascii_isalpha(country[1]))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "country: must be an ISO 3166-1 alpha-2 code, got \"",
-        absl::CHexEscape(country_in.substr(0, 64)), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("country: must be an ISO 3166-1 alpha-2 code, got \"",
+                     absl::CHexEscape(country_in.substr(0, 64)), "\""));
   }
   absl::StatusOr<resolve::Identifier> id =
       resolve::NormalizeIdentifier(scheme, value, country);

@@ -65,8 +65,7 @@ TEST(IdentifierKeyTest, PrefixEndsTheIndexKeyAndTheIdFollows) {
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(*id, "company/gleif");
   EXPECT_FALSE(EntityIdOfIdentifierKey(prefix, prefix).ok());
-  EXPECT_FALSE(
-      EntityIdOfIdentifierKey("isin:US0378331005\0x", prefix).ok());
+  EXPECT_FALSE(EntityIdOfIdentifierKey("isin:US0378331005\0x", prefix).ok());
 }
 
 TEST(ParseIdentifierLookupTest, NormalisesAsTheIndexDoes) {
@@ -83,19 +82,19 @@ TEST(ParseIdentifierLookupTest, NormalisesAsTheIndexDoes) {
 }
 
 TEST(ParseIdentifierLookupTest, EquivalentLooksUpTheCrossSchemeKey) {
-  EXPECT_EQ(ParseIdentifierLookup("csl_entity_number", "18300", "", true)
-                ->index_key,
-            "ofac:18300");
-  EXPECT_EQ(ParseIdentifierLookup("opensanctions", "ofac-18300", "", true)
-                ->index_key,
-            "ofac:18300");
+  EXPECT_EQ(
+      ParseIdentifierLookup("csl_entity_number", "18300", "", true)->index_key,
+      "ofac:18300");
+  EXPECT_EQ(
+      ParseIdentifierLookup("opensanctions", "ofac-18300", "", true)->index_key,
+      "ofac:18300");
   // No equivalent: the scheme's own key.
-  EXPECT_EQ(ParseIdentifierLookup("opensanctions", "NK-abc", "", true)
-                ->index_key,
-            "opensanctions:NK-abc");
-  EXPECT_EQ(ParseIdentifierLookup("csl_entity_number", "18300", "", false)
-                ->index_key,
-            "csl_entity_number:18300");
+  EXPECT_EQ(
+      ParseIdentifierLookup("opensanctions", "NK-abc", "", true)->index_key,
+      "opensanctions:NK-abc");
+  EXPECT_EQ(
+      ParseIdentifierLookup("csl_entity_number", "18300", "", false)->index_key,
+      "csl_entity_number:18300");
 }
 
 TEST(ParseIdentifierLookupTest, NamesTheFieldAtFault) {
@@ -107,9 +106,11 @@ TEST(ParseIdentifierLookupTest, NamesTheFieldAtFault) {
   };
   const Case cases[] = {
       {"", "x", "", "scheme: is required"},
-      {"ofac", "1", "", "scheme: unknown identifier scheme \"ofac\"; one of lei"},
+      {"ofac", "1", "",
+       "scheme: unknown identifier scheme \"ofac\"; one of lei"},
       {"lei", " ", "", "value: is required"},
-      {"lei", "506700GE1G29325QX364", "", "value: lei \"506700GE1G29325QX364\""},
+      {"lei", "506700GE1G29325QX364", "",
+       "value: lei \"506700GE1G29325QX364\""},
       {"registration", "12345", "", "value: registration \"12345\": needs its"},
       {"registration", "12345", "USA", "country: must be an ISO 3166-1"},
       {"csl_id", std::string("a\0b", 3), "", "value: must not contain NUL"},

@@ -146,6 +146,17 @@ void NormalizeMutation(v1::Mutation* m) {
     case v1::Mutation::kDeleteSignalId:
       Trim(m->mutable_delete_signal_id());
       break;
+    case v1::Mutation::kUpsertLink: {
+      v1::Link* l = m->mutable_upsert_link();
+      Trim(l->mutable_entity_a());
+      Trim(l->mutable_entity_b());
+      Trim(l->mutable_source());
+      break;
+    }
+    case v1::Mutation::kDeleteLink:
+      Trim(m->mutable_delete_link()->mutable_entity_a());
+      Trim(m->mutable_delete_link()->mutable_entity_b());
+      break;
     case v1::Mutation::KIND_NOT_SET:
       break;
   }

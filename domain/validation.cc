@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "domain/country_codes.h"
 
 namespace georisk::domain {
@@ -565,6 +566,139 @@ absl::Status ValidateSignal(const v1::Signal& sig, absl::string_view path) {
                    Field(path, "title"));
 }
 
+namespace {
+
+// The kind part of an entity id: "company" of "company/x".
+absl::string_view IdPrefix(absl::string_view id) {
+  return id.substr(0, id.find('/'));
+}
+
+// A link's pair: two valid entity ids, different, of one kind.
+absl::Status CheckLinkPair(absl::string_view a, absl::string_view b,
+                           absl::string_view path) {
+  const std::string a_path = Field(path, "entity_a");
+  const std::string b_path = Field(path, "entity_b");
+  absl::Status s = ValidateId(a, IdKind::kEntity, a_path);
+  if (!s.ok()) return s;
+  s = ValidateId(b, IdKind::kEntity, b_path);
+  if (!s.ok()) return s;
+  if (a == b) return Invalid(b_path, "must differ from entity_a");
+  if (IdPrefix(a) != IdPrefix(b)) {
+    return Invalid(b_path,
+                   absl::StrCat("must be of entity_a's kind (", IdPrefix(a),
+                                "), got \"", Quote(b), "\""));
+  }
+  return absl::OkStatus();
+}
+
+bool IsFeatureNameChar(char c) {
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+}
+
+// "rule:<rule>" or "reviewer:<name>", at most kMaxDecidedByBytes, no control
+// characters.
+absl::Status CheckDecidedBy(absl::string_view who, absl::string_view path) {
+  if (who.empty()) return Required(path);
+  if (who.size() > kMaxDecidedByBytes) {
+    return Invalid(path, absl::StrCat("must be at most ", kMaxDecidedByBytes,
+                                      " bytes, got ", who.size()));
+  }
+  if (!IsValidUtf8(who)) return Invalid(path, "must be valid UTF-8");
+  for (char c : who) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Invalid(path, "must not contain control characters");
+    }
+  }
+  absl::string_view name = who;
+  if (!absl::ConsumePrefix(&name, kRulePrefix) &&
+      !absl::ConsumePrefix(&name, kReviewerPrefix)) {
+    return Invalid(path, absl::StrCat("must be \"rule:<rule>\" or "
+                                      "\"reviewer:<name>\", got \"",
+                                      Quote(who), "\""));
+  }
+  if (absl::StripAsciiWhitespace(name).empty()) {
+    return Invalid(path, "names no rule or reviewer after the colon");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsReviewerDecision(absl::string_view decided_by) {
+  return absl::StartsWith(decided_by, kReviewerPrefix);
+}
+
+absl::Status ValidateLink(const v1::Link& l, absl::string_view path) {
+  absl::Status s = CheckLinkPair(l.entity_a(), l.entity_b(), path);
+  if (!s.ok()) return s;
+  const std::string judgement_path = Field(path, "judgement");
+  if (l.judgement() == v1::Link::JUDGEMENT_UNSPECIFIED) {
+    return Required(judgement_path);
+  }
+  if (!v1::Link::Judgement_IsValid(l.judgement())) {
+    return Invalid(judgement_path,
+                   absl::StrCat("unknown judgement ", l.judgement()));
+  }
+  const std::string method_path = Field(path, "method");
+  if (l.method() == v1::Link::METHOD_UNSPECIFIED) return Required(method_path);
+  if (!v1::Link::Method_IsValid(l.method())) {
+    return Invalid(method_path, absl::StrCat("unknown method ", l.method()));
+  }
+  s = CheckUnitInterval(l.score(), Field(path, "score"));
+  if (!s.ok()) return s;
+  const std::string features_path = Field(path, "features");
+  if (l.features_size() > static_cast<int>(kMaxLinkFeatures)) {
+    return Invalid(features_path,
+                   absl::StrCat("must have at most ", kMaxLinkFeatures,
+                                " entries, got ", l.features_size()));
+  }
+  for (const auto& [name, value] : l.features()) {
+    const std::string entry = MapEntry(features_path, name);
+    if (!AllOf(name, 1, kMaxFeatureNameBytes, IsFeatureNameChar)) {
+      return Invalid(entry, absl::StrCat("name must match [a-z0-9_]{1,",
+                                         kMaxFeatureNameBytes, "}"));
+    }
+    s = CheckUnitInterval(value, entry);
+    if (!s.ok()) return s;
+  }
+  const std::string evidence_path = Field(path, "evidence");
+  if (l.evidence_size() > static_cast<int>(kMaxEvidenceLines)) {
+    return Invalid(evidence_path,
+                   absl::StrCat("must have at most ", kMaxEvidenceLines,
+                                " lines, got ", l.evidence_size()));
+  }
+  if (l.evidence().empty() && l.method() != v1::Link::MANUAL) {
+    return Invalid(evidence_path,
+                   absl::StrCat("at least one line is required for method ",
+                                v1::Link::Method_Name(l.method())));
+  }
+  for (int i = 0; i < l.evidence_size(); ++i) {
+    s = CheckText(l.evidence(i), /*required=*/true, kMaxEvidenceBytes,
+                  Index(evidence_path, i));
+    if (!s.ok()) return s;
+  }
+  const std::string decided_by_path = Field(path, "decided_by");
+  s = CheckDecidedBy(l.decided_by(), decided_by_path);
+  if (!s.ok()) return s;
+  if (l.method() == v1::Link::MANUAL && !IsReviewerDecision(l.decided_by())) {
+    return Invalid(decided_by_path,
+                   "must be \"reviewer:<name>\" for method MANUAL");
+  }
+  const std::string decided_at_path = Field(path, "decided_at");
+  if (!l.has_decided_at()) return Required(decided_at_path);
+  s = CheckTimestamp(l.decided_at(), decided_at_path);
+  if (!s.ok()) return s;
+  s = CheckText(l.reason(), /*required=*/false, kMaxEvidenceBytes,
+                Field(path, "reason"));
+  if (!s.ok()) return s;
+  return CheckText(l.source(), /*required=*/true, kMaxSourceBytes,
+                   Field(path, "source"));
+}
+
+absl::Status ValidateLinkKey(const v1::LinkKey& k, absl::string_view path) {
+  return CheckLinkPair(k.entity_a(), k.entity_b(), path);
+}
+
 absl::Status ValidateMutation(const v1::Mutation& m,
                               absl::string_view path_prefix) {
   absl::Status s;
@@ -591,11 +725,17 @@ absl::Status ValidateMutation(const v1::Mutation& m,
       s = ValidateId(m.delete_signal_id(), IdKind::kSignal,
                      Field(path_prefix, "delete_signal_id"));
       break;
+    case v1::Mutation::kUpsertLink:
+      s = ValidateLink(m.upsert_link(), Field(path_prefix, "upsert_link"));
+      break;
+    case v1::Mutation::kDeleteLink:
+      s = ValidateLinkKey(m.delete_link(), Field(path_prefix, "delete_link"));
+      break;
     case v1::Mutation::KIND_NOT_SET:
       return Invalid(Field(path_prefix, "kind"),
                      "one of upsert_entity, upsert_edge, upsert_signal, "
-                     "delete_entity_id, delete_edge, delete_signal_id is "
-                     "required");
+                     "delete_entity_id, delete_edge, delete_signal_id, "
+                     "upsert_link, delete_link is required");
   }
   if (!s.ok()) return s;
   const std::string key_path = Field(path_prefix, "idempotency_key");

@@ -34,6 +34,17 @@ inline constexpr size_t kMaxSourceBytes = 4096;
 // Longest idempotency key.
 inline constexpr size_t kMaxIdempotencyKeyBytes = 256;
 
+// Links (graph.proto's Link): most features, evidence lines, bytes of one
+// evidence line or reason, bytes of a feature name and of decided_by.
+inline constexpr size_t kMaxLinkFeatures = 32;
+inline constexpr size_t kMaxEvidenceLines = 16;
+inline constexpr size_t kMaxEvidenceBytes = 1024;
+inline constexpr size_t kMaxFeatureNameBytes = 64;
+inline constexpr size_t kMaxDecidedByBytes = 256;
+// Link.decided_by starts with one of these.
+inline constexpr absl::string_view kRulePrefix = "rule:";
+inline constexpr absl::string_view kReviewerPrefix = "reviewer:";
+
 // The kinds of record an id may name.
 enum class IdKind {
   kCompany,   // "company/<slug>"
@@ -56,6 +67,19 @@ absl::Status ValidateEntity(const v1::Entity& entity, absl::string_view path);
 absl::Status ValidateEdge(const v1::Edge& edge, absl::string_view path);
 absl::Status ValidateEdgeKey(const v1::EdgeKey& key, absl::string_view path);
 absl::Status ValidateSignal(const v1::Signal& signal, absl::string_view path);
+
+// A link: a valid pair (two entity ids, different, with one id prefix, so of
+// one kind), judgement and method set and known, score and every feature in
+// [0, 1], feature names [a-z0-9_]{1,64} (at most 32), evidence (at least one
+// line unless MANUAL, at most 16 of at most 1024 bytes), decided_by
+// "rule:<rule>" or "reviewer:<name>" (a reviewer for MANUAL), decided_at
+// set, reason at most 1024 bytes, source required. That both entities exist
+// is the store's check.
+absl::Status ValidateLink(const v1::Link& link, absl::string_view path);
+// A pair alone (delete_link).
+absl::Status ValidateLinkKey(const v1::LinkKey& key, absl::string_view path);
+// Whether `decided_by` names a person ("reviewer:...").
+bool IsReviewerDecision(absl::string_view decided_by);
 
 // Validates a mutation: exactly one kind set, that record or id valid, the
 // idempotency key at most 256 bytes. `path_prefix` names the mutation

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -743,6 +744,120 @@ TEST(IsHsCodeTest, TwoToTenDigits) {
   EXPECT_FALSE(IsHsCode("85423100001"));
   EXPECT_FALSE(IsHsCode("8542.31"));
   EXPECT_FALSE(IsHsCode(""));
+}
+
+v1::Mutation IdentifierLink() {
+  v1::Mutation m;
+  v1::Link* l = m.mutable_upsert_link();
+  l->set_entity_a("company/smic");
+  l->set_entity_b("company/csl-el-12345");
+  l->set_judgement(v1::Link::POSITIVE);
+  l->set_method(v1::Link::IDENTIFIER);
+  l->set_score(1.0);
+  (*l->mutable_features())["identifier"] = 1.0;
+  (*l->mutable_features())["name_similarity"] = 0.93;
+  l->add_evidence("identifier lei 549300ABCDEF equal (strong)");
+  l->set_decided_by("rule:identifier");
+  l->mutable_decided_at()->set_seconds(1700000000);
+  l->set_source("csl.csv");
+  return m;
+}
+
+TEST(ValidateLinkTest, AcceptsLinksAndKeys) {
+  EXPECT_TRUE(ValidateMutation(IdentifierLink(), "m").ok())
+      << ValidateMutation(IdentifierLink(), "m");
+  v1::Mutation manual = IdentifierLink();
+  v1::Link* l = manual.mutable_upsert_link();
+  l->set_method(v1::Link::MANUAL);
+  l->set_judgement(v1::Link::NEGATIVE);
+  l->clear_evidence();
+  l->clear_features();
+  l->set_score(0);
+  l->set_decided_by("reviewer:ana");
+  l->set_reason("different companies, same name");
+  EXPECT_TRUE(ValidateMutation(manual, "m").ok())
+      << ValidateMutation(manual, "m");
+  v1::Mutation del;
+  del.mutable_delete_link()->set_entity_a("facility/b");
+  del.mutable_delete_link()->set_entity_b("facility/a");
+  EXPECT_TRUE(ValidateMutation(del, "m").ok());
+  EXPECT_TRUE(IsReviewerDecision("reviewer:ana"));
+  EXPECT_FALSE(IsReviewerDecision("rule:identifier"));
+}
+
+TEST(ValidateLinkTest, NamesTheFieldAtFault) {
+  struct LinkCase {
+    std::function<void(v1::Link&)> change;
+    std::string message_prefix;
+  };
+  const LinkCase cases[] = {
+      {[](v1::Link& l) { l.set_entity_a("smic"); }, "m.upsert_link.entity_a:"},
+      {[](v1::Link& l) { l.clear_entity_b(); }, "m.upsert_link.entity_b:"},
+      {[](v1::Link& l) { l.set_entity_b("company/smic"); },
+       "m.upsert_link.entity_b: must differ from entity_a"},
+      {[](v1::Link& l) { l.set_entity_b("facility/smic-shanghai"); },
+       "m.upsert_link.entity_b: must be of entity_a's kind (company)"},
+      {[](v1::Link& l) { l.clear_judgement(); },
+       "m.upsert_link.judgement: is required"},
+      {[](v1::Link& l) { l.set_judgement(static_cast<v1::Link::Judgement>(9)); },
+       "m.upsert_link.judgement: unknown judgement 9"},
+      {[](v1::Link& l) { l.clear_method(); },
+       "m.upsert_link.method: is required"},
+      {[](v1::Link& l) { l.set_method(static_cast<v1::Link::Method>(7)); },
+       "m.upsert_link.method: unknown method 7"},
+      {[](v1::Link& l) { l.set_score(1.5); },
+       "m.upsert_link.score: must be in [0, 1], got 1.5"},
+      {[](v1::Link& l) { l.set_score(std::nan("")); },
+       "m.upsert_link.score: must be in [0, 1]"},
+      {[](v1::Link& l) { (*l.mutable_features())["Name"] = 0.5; },
+       "m.upsert_link.features[\"Name\"]: name must match"},
+      {[](v1::Link& l) { (*l.mutable_features())["country"] = -0.1; },
+       "m.upsert_link.features[\"country\"]: must be in [0, 1]"},
+      {[](v1::Link& l) {
+         for (int i = 0; i < 33; ++i) {
+           (*l.mutable_features())[absl::StrCat("f", i)] = 0;
+         }
+       },
+       "m.upsert_link.features: must have at most 32 entries, got"},
+      {[](v1::Link& l) { l.clear_evidence(); },
+       "m.upsert_link.evidence: at least one line is required for method "
+       "IDENTIFIER"},
+      {[](v1::Link& l) { l.add_evidence(" "); },
+       "m.upsert_link.evidence[1]: is required"},
+      {[](v1::Link& l) { l.add_evidence(std::string(1025, 'x')); },
+       "m.upsert_link.evidence[1]: must be at most 1024 bytes"},
+      {[](v1::Link& l) { l.clear_decided_by(); },
+       "m.upsert_link.decided_by: is required"},
+      {[](v1::Link& l) { l.set_decided_by("ana"); },
+       "m.upsert_link.decided_by: must be \"rule:<rule>\" or"},
+      {[](v1::Link& l) { l.set_decided_by("reviewer: "); },
+       "m.upsert_link.decided_by: names no rule or reviewer"},
+      {[](v1::Link& l) { l.set_decided_by("reviewer:a\nb"); },
+       "m.upsert_link.decided_by: must not contain control characters"},
+      {[](v1::Link& l) { l.set_method(v1::Link::MANUAL); },
+       "m.upsert_link.decided_by: must be \"reviewer:<name>\" for method "
+       "MANUAL"},
+      {[](v1::Link& l) { l.clear_decided_at(); },
+       "m.upsert_link.decided_at: is required"},
+      {[](v1::Link& l) { l.mutable_decided_at()->set_nanos(-1); },
+       "m.upsert_link.decided_at: must be a valid timestamp"},
+      {[](v1::Link& l) { l.set_reason(std::string(1025, 'r')); },
+       "m.upsert_link.reason: must be at most 1024 bytes"},
+      {[](v1::Link& l) { l.clear_source(); },
+       "m.upsert_link.source: is required"},
+  };
+  for (const LinkCase& c : cases) {
+    v1::Mutation m = IdentifierLink();
+    c.change(*m.mutable_upsert_link());
+    absl::Status s = ValidateMutation(m, "m");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.message_prefix;
+    EXPECT_THAT(std::string(s.message()), StartsWith(c.message_prefix));
+  }
+  v1::Mutation del;
+  del.mutable_delete_link()->set_entity_a("company/a");
+  del.mutable_delete_link()->set_entity_b("company/a");
+  EXPECT_THAT(std::string(ValidateMutation(del, "m").message()),
+              StartsWith("m.delete_link.entity_b: must differ from entity_a"));
 }
 
 }  // namespace

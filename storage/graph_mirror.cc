@@ -1,5 +1,6 @@
 #include "storage/graph_mirror.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +70,15 @@ std::string GraphMirror::EdgeKey(const v1::EdgeKey& key) {
 
 std::string GraphMirror::SignalKey(absl::string_view id) {
   return absl::StrCat("S", id);
+}
+
+std::string GraphMirror::LinkKey(absl::string_view entity_a,
+                                 absl::string_view entity_b) {
+  if (entity_b < entity_a) std::swap(entity_a, entity_b);
+  std::string out = absl::StrCat("L", entity_a);
+  out.push_back('\0');
+  absl::StrAppend(&out, entity_b);
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
@@ -159,7 +169,8 @@ absl::Status GraphMirror::SetGraphId(absl::string_view graph_id) {
 
 absl::Status GraphMirror::ReadAll(std::vector<v1::Entity>* entities,
                                   std::vector<v1::Edge>* edges,
-                                  std::vector<v1::Signal>* signals) const {
+                                  std::vector<v1::Signal>* signals,
+                                  std::vector<v1::Link>* links) const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db->NewIterator(rocksdb::ReadOptions(), db_->records));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -177,6 +188,10 @@ absl::Status GraphMirror::ReadAll(std::vector<v1::Entity>* entities,
       case 'S':
         ok = signals->emplace_back().ParseFromArray(value.data(), value.size());
         break;
+      case 'L':
+        ok = links == nullptr ||
+             links->emplace_back().ParseFromArray(value.data(), value.size());
+        break;
       default:
         break;
     }
@@ -191,7 +206,7 @@ absl::Status GraphMirror::ReadAll(std::vector<v1::Entity>* entities,
 absl::Status GraphMirror::BeginReplace() {
   absl::MutexLock lock(&mu_);
   rocksdb::WriteBatch batch;
-  // Everything under "A".."Z" covers the three record prefixes.
+  // Everything under "A".."Z" covers the four record prefixes.
   batch.DeleteRange(db_->records, "A", "Z");
   batch.Put(db_->meta, kReplacingKey, "1");
   batch.Delete(db_->meta, kGraphIdKey);
@@ -205,7 +220,8 @@ absl::Status GraphMirror::BeginReplace() {
 
 absl::Status GraphMirror::AddChunk(absl::Span<const v1::Entity> entities,
                                    absl::Span<const v1::Edge> edges,
-                                   absl::Span<const v1::Signal> signals) {
+                                   absl::Span<const v1::Signal> signals,
+                                   absl::Span<const v1::Link> links) {
   absl::MutexLock lock(&mu_);
   if (!replacing_) {
     return absl::FailedPreconditionError("AddChunk outside a replacement");
@@ -219,6 +235,10 @@ absl::Status GraphMirror::AddChunk(absl::Span<const v1::Entity> entities,
   }
   for (const auto& s : signals) {
     batch.Put(db_->records, SignalKey(s.id()), s.SerializeAsString());
+  }
+  for (const auto& l : links) {
+    batch.Put(db_->records, LinkKey(l.entity_a(), l.entity_b()),
+              l.SerializeAsString());
   }
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
@@ -282,6 +302,16 @@ absl::Status GraphMirror::ApplyChanges(absl::Span<const v1::Change> changes) {
           break;
         case v1::Mutation::kDeleteSignalId:
           batch.Delete(db_->records, SignalKey(m.delete_signal_id()));
+          break;
+        case v1::Mutation::kUpsertLink:
+          batch.Put(db_->records,
+                    LinkKey(m.upsert_link().entity_a(),
+                            m.upsert_link().entity_b()),
+                    m.upsert_link().SerializeAsString());
+          break;
+        case v1::Mutation::kDeleteLink:
+          batch.Delete(db_->records, LinkKey(m.delete_link().entity_a(),
+                                             m.delete_link().entity_b()));
           break;
         case v1::Mutation::KIND_NOT_SET:
           return absl::DataLossError(absl::StrCat(

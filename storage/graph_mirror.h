@@ -16,8 +16,9 @@
 //
 // Layout (RocksDB, column families `records` and `meta`): records are keyed
 // "E" + entity id, "X" + from_id + 0x00 + kind byte + to_id + 0x00 +
-// product_code, and "S" + signal id, valued by the serialized proto as the
-// change log carried it. `meta` holds "applied_sequence" (8 bytes,
+// product_code, "S" + signal id and "L" + entity_a + 0x00 + entity_b (a
+// link, entity_a < entity_b), valued by the serialized proto as the change
+// log carried it. `meta` holds "applied_sequence" (8 bytes,
 // big-endian), "graph_id" (the GraphStore graph id the sequence belongs to,
 // ASCII; absent in mirrors written before graph ids) and, while a
 // replacement is under way, "replacing".
@@ -78,10 +79,12 @@ class GraphMirror {
   // replacement is under way.
   absl::Status SetGraphId(absl::string_view graph_id);
 
-  // Reads every record.
+  // Reads every record; links only when `links` is not null (they are
+  // skipped otherwise).
   absl::Status ReadAll(std::vector<v1::Entity>* entities,
                        std::vector<v1::Edge>* edges,
-                       std::vector<v1::Signal>* signals) const;
+                       std::vector<v1::Signal>* signals,
+                       std::vector<v1::Link>* links = nullptr) const;
 
   // Replacing the whole content (bootstrap from a snapshot): BeginReplace()
   // deletes everything and marks the mirror unusable (applied_sequence() 0)
@@ -90,7 +93,8 @@ class GraphMirror {
   absl::Status BeginReplace();
   absl::Status AddChunk(absl::Span<const v1::Entity> entities,
                         absl::Span<const v1::Edge> edges,
-                        absl::Span<const v1::Signal> signals);
+                        absl::Span<const v1::Signal> signals,
+                        absl::Span<const v1::Link> links = {});
   // FinishReplace also records `graph_id`, the snapshot's graph (empty:
   // none, from a server older than graph ids).
   absl::Status FinishReplace(int64_t sequence, absl::string_view graph_id = "");
@@ -104,6 +108,9 @@ class GraphMirror {
   static std::string EntityKey(absl::string_view id);
   static std::string EdgeKey(const v1::EdgeKey& key);
   static std::string SignalKey(absl::string_view id);
+  // Either order of the pair gives the same key.
+  static std::string LinkKey(absl::string_view entity_a,
+                             absl::string_view entity_b);
 
  private:
   struct Db;

@@ -195,5 +195,49 @@ TEST(GraphMirrorTest, EdgeKeysSeparateIdsThatExtendEachOther) {
   EXPECT_NE(GraphMirror::EdgeKey(a), GraphMirror::EdgeKey(b));
 }
 
+TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
+  std::string dir = TempDir();
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  v1::Link ab;
+  ab.set_entity_a("company/a");
+  ab.set_entity_b("company/b");
+  ab.set_judgement(v1::Link::UNSURE);
+  ASSERT_TRUE((*mirror)->BeginReplace().ok());
+  std::vector<v1::Entity> entities = {Company("a"), Company("b"), Company("c")};
+  std::vector<v1::Link> links = {ab};
+  ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}, links).ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(3).ok());
+
+  v1::Mutation accept;
+  *accept.mutable_upsert_link() = ab;
+  accept.mutable_upsert_link()->set_judgement(v1::Link::POSITIVE);
+  v1::Mutation bc;
+  bc.mutable_upsert_link()->set_entity_a("company/b");
+  bc.mutable_upsert_link()->set_entity_b("company/c");
+  v1::Mutation unlink_bc;
+  // Either order names the pair.
+  unlink_bc.mutable_delete_link()->set_entity_a("company/c");
+  unlink_bc.mutable_delete_link()->set_entity_b("company/b");
+  ASSERT_TRUE((*mirror)->ApplyChanges({ChangeOf(4, {accept, bc})}).ok());
+  ASSERT_TRUE((*mirror)->ApplyChanges({ChangeOf(5, {unlink_bc})}).ok());
+
+  std::vector<v1::Entity> e;
+  std::vector<v1::Edge> x;
+  std::vector<v1::Signal> sig;
+  std::vector<v1::Link> l;
+  ASSERT_TRUE((*mirror)->ReadAll(&e, &x, &sig, &l).ok());
+  EXPECT_EQ(e.size(), 3u);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].entity_b(), "company/b");
+  EXPECT_EQ(l[0].judgement(), v1::Link::POSITIVE);
+  // A reader that does not ask for links (the scorer today) reads the rest.
+  e.clear();
+  ASSERT_TRUE((*mirror)->ReadAll(&e, &x, &sig).ok());
+  EXPECT_EQ(e.size(), 3u);
+  EXPECT_EQ(GraphMirror::LinkKey("company/b", "company/a"),
+            GraphMirror::LinkKey("company/a", "company/b"));
+}
+
 }  // namespace
 }  // namespace georisk::storage

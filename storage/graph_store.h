@@ -1,7 +1,7 @@
 // File: storage/graph_store.h
 //
-// GraphStore is the durable home of the supply-chain graph: entities, edges
-// and signals (georisk/v1/graph.proto), changed only by atomic batches of
+// GraphStore is the durable home of the supply-chain graph: entities, edges,
+// signals and links (georisk/v1/graph.proto), changed only by atomic batches of
 // mutations, each of which appends one record to a change log so that every
 // commit has a sequence number (1, 2, 3... with no gaps) and can be replayed.
 // The RocksDB implementation is RocksDbGraphStore (rocksdb_graph_store.h).
@@ -130,6 +130,9 @@ struct ApplyResult {
   std::vector<MutationOutcome> outcomes;
   // Edges deleted because an entity they touch was deleted.
   int cascaded_edge_deletes = 0;
+  // POSITIVE and UNSURE links deleted because an entity they name was
+  // deleted (NEGATIVE ones are kept).
+  int cascaded_link_deletes = 0;
   // Under InvalidMutations::kReject: the mutations skipped, by index.
   std::vector<MutationRejection> rejections;
 };
@@ -253,11 +256,32 @@ struct IdentifierPage {
   int64_t sequence = 0;
 };
 
+// A ListLinks() request.
+struct LinkQuery {
+  // The entity whose links to list (it need not exist: the NEGATIVE links of
+  // a deleted entity are kept); empty lists every link once.
+  std::string entity_id;
+  // Only links with this judgement; JUDGEMENT_UNSPECIFIED means all.
+  v1::Link::Judgement judgement = v1::Link::JUDGEMENT_UNSPECIFIED;
+  // As for EdgeQuery.
+  int page_size = 0;
+  std::string page_token;
+};
+
+struct LinkPage {
+  // For an entity: by the other entity's id. For every link: in key order
+  // (partition of entity_a, then the pair): stable, not alphabetical.
+  std::vector<v1::Link> links;
+  std::string next_page_token;
+};
+
 // One piece of ExportSnapshot()'s output.
 struct SnapshotChunk {
   std::vector<v1::Entity> entities;
   std::vector<v1::Edge> edges;
   std::vector<v1::Signal> signals;
+  // Each link once (entity_a < entity_b), after every signal.
+  std::vector<v1::Link> links;
   // The commit sequence of the snapshot; the same in every chunk.
   int64_t sequence = 0;
   // The graph's identity (GraphStore::GraphId()); the same in every chunk.
@@ -268,6 +292,8 @@ struct StoreStats {
   int64_t entity_count = 0;
   int64_t edge_count = 0;
   int64_t signal_count = 0;
+  // Each link once.
+  int64_t link_count = 0;
   // 0 for an empty store.
   int64_t last_sequence = 0;
   // The oldest sequence still in the change log; 0 when it is empty.
@@ -363,6 +389,18 @@ class GraphStore {
   //   a corrupt page token).
   virtual absl::StatusOr<SignalPage> ListSignals(const SignalQuery& query) = 0;
 
+  // Returns one page of links, read at one snapshot (pages as ListEdges).
+  // Errors: INVALID_ARGUMENT (malformed entity_id, unknown judgement,
+  //   negative page_size, a page token that is corrupt or from another
+  //   query).
+  virtual absl::StatusOr<LinkPage> ListLinks(const LinkQuery& query) = 0;
+
+  // Returns the link of this pair (either order).
+  // Errors: INVALID_ARGUMENT (malformed or equal ids, or of two kinds:
+  //   "entity_b: ..."), NOT_FOUND.
+  virtual absl::StatusOr<v1::Link> GetLink(absl::string_view entity_a,
+                                           absl::string_view entity_b) = 0;
+
   // Returns consecutive change-log records starting at `from_sequence` (0:
   // the oldest retained), at most `max_changes` of them (0: 1,000) and, past
   // the first, at most `max_bytes` of encoded records (0: 4 MiB). Empty when
@@ -391,9 +429,10 @@ class GraphStore {
   virtual absl::StatusOr<IdentifierPage> LookupByIdentifier(
       const IdentifierQuery& query) = 0;
 
-  // Calls `callback` with chunks of every entity, edge (once each) and signal
-  // at one snapshot, at most `chunk_records` records per chunk (0: 1,000),
-  // entities first, then edges, then signals; an empty store gives one empty
+  // Calls `callback` with chunks of every entity, edge (once each), signal
+  // and link (once each) at one snapshot, at most `chunk_records` records per
+  // chunk (0: 1,000), entities first, then edges, then signals, then links;
+  // an empty store gives one empty
   // chunk. The callback may move the records out. A non-OK status from the
   // callback stops the export and is returned.
   virtual absl::Status ExportSnapshot(

@@ -52,8 +52,11 @@ using internal::kCfNames;
 using internal::kChangeLogCf;
 using internal::kDefaultCf;
 using internal::kEntitiesCf;
+using internal::kAllLinksTag;
+using internal::kEntityLinksTag;
 using internal::kIdempotencyCf;
 using internal::kIdentifiersCf;
+using internal::kLinksCf;
 using internal::kInEdgesCf;
 using internal::kInEdgesTag;
 using internal::kMetaCf;
@@ -147,6 +150,13 @@ absl::Status ParseRecord(absl::string_view bytes, absl::string_view what,
                                             absl::CHexEscape(key), "\""));
   }
   return absl::OkStatus();
+}
+
+// Whether a `links` key is the copy under entity_a (owner < other).
+absl::StatusOr<bool> IsPrimaryLinkKey(absl::string_view key) {
+  absl::StatusOr<internal::LinkKeyParts> parts = internal::DecodeLinkKey(key);
+  if (!parts.ok()) return absl::DataLossError(parts.status().message());
+  return parts->owner_id < parts->other_id;
 }
 
 absl::StatusOr<int64_t> DecodeMetaValue(absl::string_view name,
@@ -370,6 +380,7 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
         break;
       case kOutEdgesCf:
       case kInEdgesCf:
+      case kLinksCf:
         cf.table_factory = bloom_tables;  // Whole keys and prefixes.
         cf.prefix_extractor = edge_prefix;
         cf.memtable_prefix_bloom_size_ratio = 0.05;
@@ -483,7 +494,8 @@ absl::Status RocksDbGraphStore::Recover() {
       read, db_->cf(kMetaCf), ToSlice(internal::kMetaSchemaVersion), &version);
   if (s.IsNotFound()) {
     // A new database, or one that lost its meta: tell them apart by data.
-    for (Cf which : {kEntitiesCf, kOutEdgesCf, kSignalsCf, kChangeLogCf}) {
+    for (Cf which :
+         {kEntitiesCf, kOutEdgesCf, kSignalsCf, kLinksCf, kChangeLogCf}) {
       rocksdb::ReadOptions scan;
       scan.total_order_seek = true;
       std::unique_ptr<rocksdb::Iterator> it(
@@ -530,6 +542,8 @@ absl::Status RocksDbGraphStore::Recover() {
                    db_->ReadMeta(read, internal::kMetaEdgeCount, 0));
   ASSIGN_OR_RETURN(const int64_t signals,
                    db_->ReadMeta(read, internal::kMetaSignalCount, 0));
+  ASSIGN_OR_RETURN(const int64_t links,
+                   db_->ReadMeta(read, internal::kMetaLinkCount, 0));
 
   absl::Time last_commit_time = absl::InfinitePast();
   std::unique_ptr<rocksdb::Iterator> it(
@@ -561,6 +575,7 @@ absl::Status RocksDbGraphStore::Recover() {
   entity_count_ = entities;
   edge_count_ = edges;
   signal_count_ = signals;
+  link_count_ = links;
   return absl::OkStatus();
 }
 
@@ -675,6 +690,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   int64_t entity_count;
   int64_t edge_count;
   int64_t signal_count;
+  int64_t link_count;
   {
     absl::MutexLock lock(&state_mu_);
     if (closing_) return absl::UnavailableError("the store is closing");
@@ -682,6 +698,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     entity_count = entity_count_;
     edge_count = edge_count_;
     signal_count = signal_count_;
+    link_count = link_count_;
   }
   const int64_t sequence = previous + 1;
   const absl::Time commit_time = std::max(Now(), last_commit_time_);
@@ -732,7 +749,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   }
   const bool commit = builder.applied_count() > 0;
   builder.Finish(commit, commit ? sequence : previous, origin, &entity_count,
-                 &edge_count, &signal_count);
+                 &edge_count, &signal_count, &link_count);
   if (builder.batch()->Count() > 0) {
     RETURN_IF_ERROR(ToAbslStatus(
         db_->db->Write(db_->write_options, builder.batch()), "committing"));
@@ -761,11 +778,13 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     entity_count_ = entity_count;
     edge_count_ = edge_count;
     signal_count_ = signal_count;
+    link_count_ = link_count;
     sequence_cv_.SignalAll();
   }
   result.sequence = sequence;
   result.commit_time = commit_time;
   result.cascaded_edge_deletes = builder.cascaded_edge_deletes();
+  result.cascaded_link_deletes = builder.cascaded_link_deletes();
   return result;
 }
 
@@ -1122,6 +1141,89 @@ absl::StatusOr<IdentifierPage> RocksDbGraphStore::LookupByIdentifier(
   return page;
 }
 
+absl::StatusOr<LinkPage> RocksDbGraphStore::ListLinks(const LinkQuery& query) {
+  const bool all = query.entity_id.empty();
+  if (!all) {
+    RETURN_IF_ERROR(domain::ValidateId(query.entity_id, domain::IdKind::kEntity,
+                                       "entity_id"));
+  }
+  if (!v1::Link::Judgement_IsValid(query.judgement)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("judgement: unknown judgement ", query.judgement));
+  }
+  int limit;
+  ASSIGN_OR_RETURN(limit, domain::PageSize(query.page_size));
+  const std::string prefix = all ? "" : internal::LinkPrefix(query.entity_id);
+  const char want_tag = all ? kAllLinksTag : kEntityLinksTag;
+  std::string resume;
+  if (!query.page_token.empty()) {
+    char tag;
+    RETURN_IF_ERROR(DecodePageToken(query.page_token, &tag, &resume));
+    if (tag != want_tag || !absl::StartsWith(resume, prefix)) {
+      return absl::InvalidArgumentError(
+          "page_token: does not belong to this query");
+    }
+  }
+  ScopedSnapshot snapshot(db_->db.get());
+  rocksdb::ReadOptions read = snapshot.ReadOptions();
+  const std::string upper = internal::PrefixSuccessor(prefix);
+  const rocksdb::Slice upper_slice(upper);
+  if (all) {
+    read.total_order_seek = true;
+  } else {
+    read.iterate_upper_bound = &upper_slice;
+    read.prefix_same_as_start = true;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(read, db_->cf(kLinksCf)));
+  const std::string& start = resume.empty() ? prefix : resume;
+  LinkPage page;
+  v1::Link link;
+  for (start.empty() ? it->SeekToFirst() : it->Seek(start); it->Valid();
+       it->Next()) {
+    if (all) {
+      ASSIGN_OR_RETURN(const bool primary, IsPrimaryLinkKey(View(it->key())));
+      if (!primary) continue;
+    }
+    link.Clear();
+    RETURN_IF_ERROR(
+        ParseRecord(View(it->value()), "link", View(it->key()), &link));
+    if (query.judgement != v1::Link::JUDGEMENT_UNSPECIFIED &&
+        link.judgement() != query.judgement) {
+      continue;
+    }
+    if (page.links.size() == static_cast<size_t>(limit)) {
+      page.next_page_token = EncodePageToken(want_tag, View(it->key()));
+      break;
+    }
+    page.links.push_back(std::move(link));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning links"));
+  return page;
+}
+
+absl::StatusOr<v1::Link> RocksDbGraphStore::GetLink(absl::string_view entity_a,
+                                                    absl::string_view entity_b) {
+  v1::LinkKey key;
+  key.set_entity_a(std::string(entity_a));
+  key.set_entity_b(std::string(entity_b));
+  RETURN_IF_ERROR(domain::ValidateLinkKey(key, ""));
+  const std::string k = entity_a < entity_b
+                            ? internal::EncodeLinkKey(entity_a, entity_b)
+                            : internal::EncodeLinkKey(entity_b, entity_a);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->db->Get(rocksdb::ReadOptions(), db_->cf(kLinksCf), ToSlice(k), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("no link between ", entity_a, " and ", entity_b));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(s, "reading a link"));
+  v1::Link link;
+  RETURN_IF_ERROR(ParseRecord(View(value), "link", k, &link));
+  return link;
+}
+
 absl::StatusOr<std::vector<v1::Change>> RocksDbGraphStore::ReadChanges(
     int64_t from_sequence, int max_changes, int64_t max_bytes) {
   if (from_sequence < 0 || max_changes < 0 || max_bytes < 0) {
@@ -1249,6 +1351,19 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
                          return ParseRecord(value, what, key,
                                             &chunk.signals.emplace_back());
                        }));
+  // Links: the copy under entity_a only, so each once.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db->NewIterator(read, db_->cf(kLinksCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ASSIGN_OR_RETURN(const bool primary, IsPrimaryLinkKey(View(it->key())));
+      if (!primary) continue;
+      RETURN_IF_ERROR(ParseRecord(View(it->value()), "link", View(it->key()),
+                                  &chunk.links.emplace_back()));
+      if (++in_chunk == chunk_records) RETURN_IF_ERROR(flush());
+    }
+    RETURN_IF_ERROR(ToAbslStatus(it->status(), "exporting links"));
+  }
   if (in_chunk > 0 || !sent) RETURN_IF_ERROR(flush());
   return absl::OkStatus();
 }
@@ -1261,6 +1376,7 @@ absl::StatusOr<StoreStats> RocksDbGraphStore::GetStats() {
     stats.entity_count = entity_count_;
     stats.edge_count = edge_count_;
     stats.signal_count = signal_count_;
+    stats.link_count = link_count_;
     stats.last_sequence = last_sequence_;
     stats.oldest_retained_sequence =
         changelog_start_ <= last_sequence_ ? changelog_start_ : 0;

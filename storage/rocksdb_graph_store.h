@@ -142,13 +142,14 @@ class RocksDbGraphStore final : public GraphStore {
  public:
   // Opens (or creates) the database at options.path. The column families
   // are entities, out_edges, in_edges, signals, changelog, meta,
-  // idempotency and identifiers; the last sequence and the counts are
-  // recovered from meta. A new database gets a fresh random graph id
-  // (GraphId()); a database written before graph ids existed gets one at its
-  // first open. The identifier index (LookupByIdentifier) is built from the
-  // entities when meta/identifier_index is absent or names other rules, or
-  // the identifiers column family was missing (a database written before
-  // it): one pass over `entities` before Open returns.
+  // idempotency, identifiers and links (created empty in a database written
+  // before links); the last sequence and the counts are recovered from meta.
+  // A new database gets a fresh random graph id (GraphId()); a database
+  // written before graph ids existed gets one at its first open. The
+  // identifier index (LookupByIdentifier) is built from the entities when
+  // meta/identifier_index is absent or names other rules, or the identifiers
+  // column family was missing (a database written before it): one pass over
+  // `entities` before Open returns.
   // Errors: INVALID_ARGUMENT (empty path, bad option), NOT_FOUND (no database
   //   and !create_if_missing), FAILED_PRECONDITION (the database has another
   //   schema version, no schema version, or column families this code does
@@ -169,6 +170,9 @@ class RocksDbGraphStore final : public GraphStore {
   absl::StatusOr<SignalPage> ListSignals(const SignalQuery& query) override;
   absl::StatusOr<IdentifierPage> LookupByIdentifier(
       const IdentifierQuery& query) override;
+  absl::StatusOr<LinkPage> ListLinks(const LinkQuery& query) override;
+  absl::StatusOr<v1::Link> GetLink(absl::string_view entity_a,
+                                   absl::string_view entity_b) override;
   absl::StatusOr<std::vector<v1::Change>> ReadChanges(
       int64_t from_sequence, int max_changes, int64_t max_bytes) override;
   int64_t WaitForSequence(int64_t sequence, absl::Time deadline) override;
@@ -265,6 +269,7 @@ class RocksDbGraphStore final : public GraphStore {
   int64_t entity_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   int64_t edge_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   int64_t signal_count_ ABSL_GUARDED_BY(state_mu_) = 0;
+  int64_t link_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(state_mu_) = false;
 
   std::thread trim_thread_;

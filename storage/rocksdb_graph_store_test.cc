@@ -849,7 +849,7 @@ TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const char* name :
          {"default", "entities", "out_edges", "in_edges", "signals",
-          "changelog", "meta", "idempotency", "identifiers"}) {
+          "changelog", "meta", "idempotency", "identifiers", "links"}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -879,7 +879,7 @@ void EditMeta(const std::string& path,
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name :
        {"default", "entities", "out_edges", "in_edges", "signals", "changelog",
-        "meta", "idempotency", "identifiers"}) {
+        "meta", "idempotency", "identifiers", "links"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -79,6 +79,7 @@ class GraphStoreService::ExportReactor final
           for (auto& s : chunk.signals) {
             *response_.add_signals() = std::move(s);
           }
+          for (auto& l : chunk.links) *response_.add_links() = std::move(l);
           response_.set_sequence(chunk.sequence);
           response_.set_graph_id(chunk.graph_id);
           writing_ = true;
@@ -142,6 +143,9 @@ GraphStoreService::GraphStoreService(storage::GraphStore* store,
                              stat(&storage::StoreStats::edge_count));
   registry->AddCallbackGauge("georisk_graphstore_signals", "Signals stored.",
                              stat(&storage::StoreStats::signal_count));
+  registry->AddCallbackGauge("georisk_graphstore_links",
+                             "Links (SAME_AS judgements) stored.",
+                             stat(&storage::StoreStats::link_count));
   registry->AddCallbackGauge(
       "georisk_graphstore_oldest_retained_sequence",
       "The oldest sequence still in the change log.",
@@ -199,6 +203,7 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
   response->set_sequence(result->sequence);
   *response->mutable_commit_time() = base::ToProtoTime(result->commit_time);
   response->set_cascaded_edge_deletes(result->cascaded_edge_deletes);
+  response->set_cascaded_link_deletes(result->cascaded_link_deletes);
   return common::FinishUnary(context, absl::OkStatus());
 }
 
@@ -398,6 +403,7 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
     response->set_entity_count(stats->entity_count);
     response->set_edge_count(stats->edge_count);
     response->set_signal_count(stats->signal_count);
+    response->set_link_count(stats->link_count);
     response->set_last_sequence(stats->last_sequence);
     response->set_oldest_retained_sequence(stats->oldest_retained_sequence);
     response->set_disk_bytes(stats->disk_bytes);

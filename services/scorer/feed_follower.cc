@@ -216,9 +216,14 @@ absl::Status FeedFollower::Bootstrap() {
         entities.push_back(std::move(e));
       for (auto& e : *chunk.mutable_edges()) edges.push_back(std::move(e));
       for (auto& s : *chunk.mutable_signals()) signals.push_back(std::move(s));
+      // Links are kept in the mirror for the model to come (issue 16); the
+      // model does not read them yet.
+      const std::vector<v1::Link> links(chunk.links().begin(),
+                                        chunk.links().end());
       status = mirror_->AddChunk(absl::MakeConstSpan(entities).subspan(e0),
                                  absl::MakeConstSpan(edges).subspan(x0),
-                                 absl::MakeConstSpan(signals).subspan(s0));
+                                 absl::MakeConstSpan(signals).subspan(s0),
+                                 links);
     }
     if (!status.ok()) context.TryCancel();
     absl::Status finished = common::FromGrpcStatus(reader->Finish());

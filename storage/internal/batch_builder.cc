@@ -1,6 +1,7 @@
 #include "storage/internal/batch_builder.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -8,8 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "domain/validation.h"
 #include "rocksdb/options.h"
 #include "storage/internal/identifier_index.h"
 #include "storage/internal/record_codec.h"
@@ -30,6 +33,11 @@ void EncodeBody(const Record& record, bool has_output_fields,
   copy.clear_update_sequence();
   if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
   AppendDeterministic(copy, value);
+}
+
+// The key of a link: the copy under the smaller id.
+std::string PrimaryLinkKey(absl::string_view a, absl::string_view b) {
+  return a < b ? EncodeLinkKey(a, b) : EncodeLinkKey(b, a);
 }
 
 }  // namespace
@@ -106,6 +114,23 @@ absl::Status BatchBuilder::Load(
         entry = &*signals_.try_emplace(EncodeSignalKey(m->delete_signal_id()))
                       .first;
         break;
+      case v1::Mutation::kUpsertLink: {
+        const v1::Link& l = m->upsert_link();
+        for (const std::string* id : {&l.entity_a(), &l.entity_b()}) {
+          if (entity_ids_ == nullptr || !entity_ids_->contains(*id)) {
+            entities_.try_emplace(EncodeEntityKey(*id));
+          }
+        }
+        entry = &*links_.try_emplace(PrimaryLinkKey(l.entity_a(), l.entity_b()))
+                      .first;
+        break;
+      }
+      case v1::Mutation::kDeleteLink: {
+        const v1::LinkKey& k = m->delete_link();
+        entry = &*links_.try_emplace(PrimaryLinkKey(k.entity_a(), k.entity_b()))
+                      .first;
+        break;
+      }
       case v1::Mutation::KIND_NOT_SET:
         break;
     }
@@ -114,6 +139,7 @@ absl::Status BatchBuilder::Load(
   RETURN_IF_ERROR(MultiGet(kEntitiesCf, &entities_));
   RETURN_IF_ERROR(MultiGet(kOutEdgesCf, &edges_));
   RETURN_IF_ERROR(MultiGet(kSignalsCf, &signals_));
+  RETURN_IF_ERROR(MultiGet(kLinksCf, &links_));
   return MultiGet(kIdempotencyCf, &idempotency_);
 }
 
@@ -150,6 +176,13 @@ absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
     case v1::Mutation::kDeleteSignalId:
       applied = DeleteSignal(m, entry->second);
       break;
+    case v1::Mutation::kUpsertLink: {
+      ASSIGN_OR_RETURN(applied, UpsertLink(index, m, *entry));
+      break;
+    }
+    case v1::Mutation::kDeleteLink:
+      applied = DeleteLink(m, entry->second);
+      break;
     case v1::Mutation::KIND_NOT_SET:
       return absl::InvalidArgumentError(
           absl::StrCat("mutations[", index, "].kind: is required"));
@@ -165,7 +198,8 @@ absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
 
 void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
                           absl::string_view origin, int64_t* entity_count,
-                          int64_t* edge_count, int64_t* signal_count) {
+                          int64_t* edge_count, int64_t* signal_count,
+                          int64_t* link_count) {
   const std::string sequence_value = EncodeFixed64BE(idempotency_sequence);
   std::vector<const std::string*> keys;
   keys.reserve(new_idempotency_keys_.size());
@@ -181,9 +215,12 @@ void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
   WriteSlots(kOutEdgesCf, edges_, /*in_edges=*/false);
   WriteSlots(kInEdgesCf, edges_, /*in_edges=*/true);
   WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
+  WriteSlots(kLinksCf, links_, /*in_edges=*/false);
+  WriteSlots(kLinksCf, links_, /*in_edges=*/true);
   *entity_count += CountDelta(entities_);
   *edge_count += CountDelta(edges_);
   *signal_count += CountDelta(signals_);
+  *link_count += CountDelta(links_);
   rocksdb::ColumnFamilyHandle* meta = handle(kMetaCf);
   batch_.Put(meta, ToSlice(internal::kMetaLastSequence),
              EncodeFixed64BE(sequence_));
@@ -193,6 +230,8 @@ void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
              EncodeFixed64BE(*edge_count));
   batch_.Put(meta, ToSlice(internal::kMetaSignalCount),
              EncodeFixed64BE(*signal_count));
+  batch_.Put(meta, ToSlice(internal::kMetaLinkCount),
+             EncodeFixed64BE(*link_count));
   const std::string key = EncodeChangeLogKey(sequence_);
   const std::string header =
       internal::EncodeChangeHeader(sequence_, commit_time_);
@@ -403,6 +442,125 @@ bool BatchBuilder::DeleteSignal(const v1::Mutation& m, Slot& slot) {
   return true;
 }
 
+void BatchBuilder::MarkLinkDirty(absl::string_view key, Slot* slot) {
+  if (slot->in_key.empty()) {
+    absl::StatusOr<LinkKeyParts> parts = DecodeLinkKey(key);
+    // Keys here are built by PrimaryLinkKey or read and decoded already.
+    if (parts.ok()) slot->in_key = EncodeLinkKey(parts->other_id, parts->owner_id);
+  }
+  slot->dirty = true;
+}
+
+absl::StatusOr<bool> BatchBuilder::UpsertLink(int index, const v1::Mutation& m,
+                                              Entry& entry) {
+  const v1::Link& l = m.upsert_link();
+  for (const std::string* id : {&l.entity_a(), &l.entity_b()}) {
+    if (!EntityExists(*id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("mutations[", index, "].upsert_link.",
+                       id == &l.entity_a() ? "entity_a" : "entity_b",
+                       ": entity ", *id, " does not exist"));
+    }
+  }
+  Slot& slot = entry.second;
+  if (slot.exists && !domain::IsReviewerDecision(l.decided_by())) {
+    // A refusal, or any person's decision, stands against automatic ones.
+    v1::Link stored;
+    if (!stored.ParseFromString(slot.value)) {
+      return absl::DataLossError(absl::StrCat(
+          "unparseable link record between ", l.entity_a(), " and ",
+          l.entity_b()));
+    }
+    if (stored.judgement() == v1::Link::NEGATIVE ||
+        domain::IsReviewerDecision(stored.decided_by())) {
+      return false;
+    }
+  }
+  v1::Link body = l;
+  body.clear_update_sequence();
+  if (body.entity_b() < body.entity_a()) {
+    body.mutable_entity_a()->swap(*body.mutable_entity_b());
+  }
+  std::string value;
+  AppendDeterministic(body, &value);
+  if (slot.exists && internal::SameBody(slot.value, value)) return false;
+  internal::AppendSequenceTail(sequence_, &value);
+  MarkLinkDirty(entry.first, &slot);
+  internal::AppendRecordMutation(v1::Mutation::kUpsertLinkFieldNumber, value,
+                                 m.idempotency_key(), &change_body_);
+  if (!slot.existed && track_created_edges_) {
+    batch_links_by_entity_[body.entity_a()].push_back(entry.first);
+    batch_links_by_entity_[body.entity_b()].push_back(entry.first);
+  }
+  slot.exists = true;
+  slot.value = std::move(value);
+  return true;
+}
+
+bool BatchBuilder::DeleteLink(const v1::Mutation& m, Slot& slot) {
+  if (!slot.exists) return false;
+  const v1::LinkKey& k = m.delete_link();
+  MarkLinkDirty(PrimaryLinkKey(k.entity_a(), k.entity_b()), &slot);
+  v1::Mutation logged = m;
+  v1::LinkKey* key = logged.mutable_delete_link();
+  if (key->entity_b() < key->entity_a()) {
+    key->mutable_entity_a()->swap(*key->mutable_entity_b());
+  }
+  internal::AppendMutation(logged, &change_body_);
+  slot.exists = false;
+  slot.value.clear();
+  return true;
+}
+
+absl::Status BatchBuilder::CascadeLinks(absl::string_view id) {
+  // Primary link keys, sorted, with the value the scan found (a link not
+  // named by the batch is read here, not by Load).
+  std::map<std::string, std::string> touching;
+  const std::string prefix = LinkPrefix(id);
+  const std::string upper = PrefixSuccessor(prefix);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  options.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(options, handle(kLinksCf)));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    absl::StatusOr<LinkKeyParts> parts = DecodeLinkKey(View(it->key()));
+    if (!parts.ok()) return absl::DataLossError(parts.status().message());
+    touching.emplace(PrimaryLinkKey(parts->owner_id, parts->other_id),
+                     std::string(View(it->value())));
+  }
+  RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning links"));
+  auto in_batch = batch_links_by_entity_.find(id);
+  if (in_batch != batch_links_by_entity_.end()) {
+    for (const std::string& key : in_batch->second) touching.try_emplace(key);
+  }
+  for (const auto& [key, scanned] : touching) {
+    auto [slot_it, inserted] = links_.try_emplace(key);
+    Slot& link_slot = slot_it->second;
+    if (inserted) {
+      link_slot.existed = link_slot.exists = true;
+      link_slot.value = scanned;
+    }
+    if (!link_slot.exists) continue;
+    v1::Link stored;
+    if (!stored.ParseFromString(link_slot.value)) {
+      return absl::DataLossError(absl::StrCat(
+          "unparseable link record under key \"", absl::CHexEscape(key), "\""));
+    }
+    if (stored.judgement() == v1::Link::NEGATIVE) continue;  // Kept.
+    MarkLinkDirty(key, &link_slot);
+    link_slot.exists = false;
+    link_slot.value.clear();
+    v1::Mutation cascaded;
+    cascaded.mutable_delete_link()->set_entity_a(stored.entity_a());
+    cascaded.mutable_delete_link()->set_entity_b(stored.entity_b());
+    internal::AppendMutation(cascaded, &change_body_);
+    ++cascaded_link_deletes_;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
                                                 Slot& slot) {
   const std::string& id = m.delete_entity_id();
@@ -462,6 +620,7 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
     internal::AppendMutation(cascaded, &change_body_);
     ++cascaded_edge_deletes_;
   }
+  RETURN_IF_ERROR(CascadeLinks(id));
   return true;
 }
 

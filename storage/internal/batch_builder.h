@@ -1,13 +1,14 @@
 // File: storage/internal/batch_builder.h
 //
 // BatchBuilder turns one commit's validated mutations into a RocksDB
-// WriteBatch: the final state of every entity, signal and edge it touches
-// (both copies of an edge, out_edges and in_edges), the edges cascaded by
-// entity deletes, the entries of the identifier index that the entities'
-// changes add and remove (identifier_index.h), the idempotency keys, the
-// meta counters and the change-log record. It holds the state of every key the
-// batch touches, as it is after the mutations processed so far, so that each
-// mutation sees the effect of the ones before it without reading back. Used by
+// WriteBatch: the final state of every entity, signal, edge and link it
+// touches (both copies of an edge, out_edges and in_edges; both copies of a
+// link in `links`), the edges and links cascaded by entity deletes, the
+// entries of the identifier index that the entities' changes add and remove
+// (identifier_index.h), the idempotency keys, the meta counters and the
+// change-log record. It holds the state of every key the batch touches, as it
+// is after the mutations processed so far, so that each mutation sees the
+// effect of the ones before it without reading back. Used by
 // RocksDbGraphStore::Apply().
 //
 // Example:
@@ -19,7 +20,7 @@
 //   }
 //   const bool commit = builder.applied_count() > 0;
 //   builder.Finish(commit, commit ? sequence : previous, origin, &entities,
-//                  &edges, &signals);
+//                  &edges, &signals, &links);
 //   db->Write(write_options, builder.batch());
 //
 // Thread safety: a builder is used by one thread; the caller serialises
@@ -86,6 +87,7 @@ class BatchBuilder {
     }
   }
   int cascaded_edge_deletes() const { return cascaded_edge_deletes_; }
+  int cascaded_link_deletes() const { return cascaded_link_deletes_; }
 
   // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
   // and, when `commit`, the final state of every key the mutations changed,
@@ -94,7 +96,8 @@ class BatchBuilder {
   // memtable inserts cheaper.
   void Finish(bool commit, int64_t idempotency_sequence,
               absl::string_view origin, int64_t* entity_count,
-              int64_t* edge_count, int64_t* signal_count);
+              int64_t* edge_count, int64_t* signal_count,
+              int64_t* link_count);
 
   rocksdb::WriteBatch* batch() { return &batch_; }
 
@@ -105,7 +108,8 @@ class BatchBuilder {
     bool exists = false;   // After the mutations processed so far.
     bool dirty = false;    // Written or deleted by the batch.
     std::string value;     // The current value, when it exists and is known.
-    std::string in_key;    // Edges: the in_edges key, once dirty.
+    std::string in_key;    // Edges: the in_edges key, once dirty. Links:
+                           // the copy under entity_b, once dirty.
     // Entities: the stored value, from the mutation that first changes it
     // until Add() has read its identifier keys.
     std::string before;
@@ -144,10 +148,19 @@ class BatchBuilder {
   bool UpsertSignal(const v1::Mutation& m, Slot& slot);
   bool DeleteEdge(const v1::Mutation& m, Slot& slot);
   bool DeleteSignal(const v1::Mutation& m, Slot& slot);
+  // Upserts a link (key: the copy under entity_a, the smaller id) unless
+  // an endpoint does not exist (INVALID_ARGUMENT) or the stored link is
+  // NEGATIVE or a reviewer's and the new one is not a reviewer's (then
+  // unchanged: false).
+  absl::StatusOr<bool> UpsertLink(int index, const v1::Mutation& m,
+                                  Entry& entry);
+  bool DeleteLink(const v1::Mutation& m, Slot& slot);
+  static void MarkLinkDirty(absl::string_view key, Slot* slot);
   // Deletes the entity and every edge touching it: those stored (found by
   // scanning both edge column families) and those upserted earlier in the
-  // batch, unless already deleted.
+  // batch, unless already deleted; and its links but the NEGATIVE ones.
   absl::StatusOr<bool> DeleteEntity(const v1::Mutation& m, Slot& slot);
+  absl::Status CascadeLinks(absl::string_view id);
 
   rocksdb::ColumnFamilyHandle* handle(Cf which) const { return cfs_[which]; }
 
@@ -160,6 +173,7 @@ class BatchBuilder {
   Slots entities_;
   Slots edges_;  // By out-edge key.
   Slots signals_;
+  Slots links_;  // By the key of the copy under entity_a.
   Slots idempotency_;
   // The slot of each mutation, by index; null for KIND_NOT_SET.
   std::vector<Entry*> slots_;
@@ -169,6 +183,9 @@ class BatchBuilder {
   // Out-edge keys of the edges this batch created, by endpoint id.
   absl::node_hash_map<std::string, std::vector<std::string>>
       batch_edges_by_entity_;
+  // Link keys of the links this batch created, by entity id.
+  absl::node_hash_map<std::string, std::vector<std::string>>
+      batch_links_by_entity_;
   // Keys of this batch's non-duplicate mutations, to record.
   absl::flat_hash_set<std::string> new_idempotency_keys_;
 
@@ -176,6 +193,7 @@ class BatchBuilder {
   std::string change_body_;  // Change.mutations, encoded.
   int applied_count_ = 0;
   int cascaded_edge_deletes_ = 0;
+  int cascaded_link_deletes_ = 0;
 };
 
 }  // namespace georisk::storage::internal

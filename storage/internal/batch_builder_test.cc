@@ -71,8 +71,9 @@ TEST_F(BatchBuilderTest, WritesBothEdgeCopiesTheChangeAndTheCounters) {
     EXPECT_EQ(*o, MutationOutcome::kApplied);
   }
   EXPECT_EQ(builder.applied_count(), 3);
-  int64_t entities = 0, edges = 0, signals = 0;
-  builder.Finish(/*commit=*/true, 1, "test", &entities, &edges, &signals);
+  int64_t entities = 0, edges = 0, signals = 0, links = 0;
+  builder.Finish(/*commit=*/true, 1, "test", &entities, &edges, &signals,
+                 &links);
   EXPECT_EQ(entities, 2);
   EXPECT_EQ(edges, 1);
   EXPECT_EQ(signals, 0);

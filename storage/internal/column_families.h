@@ -27,12 +27,13 @@ enum Cf : int {
   kIdempotencyCf,
   // Derived from `entities`: built on open when absent (identifier_index.h).
   kIdentifiersCf,
+  kLinksCf,
   kCfCount,
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
     "default",   "entities", "out_edges",   "in_edges",    "signals",
-    "changelog", "meta",     "idempotency", "identifiers",
+    "changelog", "meta",     "idempotency", "identifiers", "links",
 };
 
 }  // namespace georisk::storage::internal

@@ -191,6 +191,33 @@ std::string EdgeKindPrefix(absl::string_view id, v1::Edge::Kind kind) {
   return prefix;
 }
 
+std::string EncodeLinkKey(absl::string_view owner_id,
+                          absl::string_view other_id) {
+  std::string key = EdgePrefix(owner_id);
+  key.append(other_id.data(), other_id.size());
+  return key;
+}
+
+std::string LinkPrefix(absl::string_view id) { return EdgePrefix(id); }
+
+absl::StatusOr<LinkKeyParts> DecodeLinkKey(absl::string_view key) {
+  const size_t prefix = EdgePrefixLength(key);
+  if (prefix == 0 || prefix == kPartitionBytes + 1 || prefix == key.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed link key \"", absl::CHexEscape(key), "\""));
+  }
+  LinkKeyParts parts;
+  parts.owner_id = std::string(key.substr(kPartitionBytes,
+                                          prefix - 1 - kPartitionBytes));
+  parts.other_id = std::string(key.substr(prefix));
+  if (key.substr(0, kPartitionBytes) !=
+      EncodeEntityKey(parts.owner_id).substr(0, kPartitionBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "link key \"", absl::CHexEscape(key), "\": partition does not match"));
+  }
+  return parts;
+}
+
 std::string PrefixSuccessor(absl::string_view prefix) {
   std::string s(prefix);
   while (!s.empty()) {

@@ -56,6 +56,8 @@ inline constexpr absl::string_view kMetaChangeLogStart = "changelog_start";
 inline constexpr absl::string_view kMetaEntityCount = "entity_count";
 inline constexpr absl::string_view kMetaEdgeCount = "edge_count";
 inline constexpr absl::string_view kMetaSignalCount = "signal_count";
+// Links, each counted once (not per copy).
+inline constexpr absl::string_view kMetaLinkCount = "link_count";
 // The graph's identity: 32 lowercase hex characters (128 random bits), minted
 // when the database is created. Unlike the keys above, its value is ASCII.
 inline constexpr absl::string_view kMetaGraphId = "graph_id";
@@ -116,6 +118,22 @@ absl::StatusOr<EdgeKeyParts> DecodeInEdgeKey(absl::string_view key);
 std::string EdgePrefix(absl::string_view id);
 // EdgePrefix(id) | kind: the edges of one kind.
 std::string EdgeKindPrefix(absl::string_view id, v1::Edge::Kind kind);
+
+// Keys of the `links` column family: one copy of each link under each of its
+// entities, partition(owner) | owner | 0x00 | other, both valued by the same
+// Link record (entity_a < entity_b). LinkPrefix(id) (= EdgePrefix(id)) is
+// the prefix of every link of `id`, and what the column family's prefix
+// extractor returns.
+std::string EncodeLinkKey(absl::string_view owner_id,
+                          absl::string_view other_id);
+std::string LinkPrefix(absl::string_view id);
+struct LinkKeyParts {
+  std::string owner_id;
+  std::string other_id;
+};
+// InvalidArgument when the key is malformed (too short, no terminator, an
+// empty id, a partition that does not match the owner).
+absl::StatusOr<LinkKeyParts> DecodeLinkKey(absl::string_view key);
 
 // The smallest string greater than every string that starts with `prefix`,
 // for iterate_upper_bound; empty when there is none (all bytes 0xff).

@@ -51,6 +51,27 @@ TEST(EntityKeyTest, IsPartitionThenId) {
   EXPECT_EQ(EncodeSignalKey("signal/x"), EncodeEntityKey("signal/x"));
 }
 
+TEST(LinkKeyTest, OwnerTerminatorOther) {
+  const std::string key = EncodeLinkKey("company/tsmc", "company/csl-el-1");
+  // Partition 0x3243 of company/tsmc (docs/storage.md), the owner, 00, the
+  // other end.
+  EXPECT_EQ(key, std::string("\x32\x43" "company/tsmc\0company/csl-el-1", 31));
+  EXPECT_TRUE(absl::StartsWith(key, LinkPrefix("company/tsmc")));
+  EXPECT_EQ(EdgePrefixLength(key), LinkPrefix("company/tsmc").size());
+  absl::StatusOr<LinkKeyParts> parts = DecodeLinkKey(key);
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_EQ(parts->owner_id, "company/tsmc");
+  EXPECT_EQ(parts->other_id, "company/csl-el-1");
+  // A key without its other end, without a terminator, or whose partition
+  // is not the owner's is refused.
+  EXPECT_FALSE(DecodeLinkKey(LinkPrefix("company/tsmc")).ok());
+  EXPECT_FALSE(DecodeLinkKey(EncodeEntityKey("company/tsmc")).ok());
+  std::string wrong = key;
+  wrong[0] = '\x00';
+  EXPECT_FALSE(DecodeLinkKey(wrong).ok());
+  EXPECT_FALSE(DecodeLinkKey(std::string("\x32\x43\0x", 4)).ok());
+}
+
 TEST(EdgeKeyTest, OutAndInLayouts) {
   const std::string out =
       EncodeOutEdgeKey("company/a", v1::Edge::SUPPLIES, "company/b", "8542");

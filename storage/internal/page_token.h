@@ -3,7 +3,8 @@
 // Page tokens of ListEdges() and ListSignals(): web-safe base64 of
 // version | tag | resume key | checksum, where the checksum is the low 32 bits
 // of FNV-1a 64 of what precedes it. The tag says which column family the
-// resume key belongs to (kOutEdgesTag, kInEdgesTag, kSignalsTag); the key is
+// resume key belongs to (kOutEdgesTag, kInEdgesTag, kSignalsTag,
+// kEntityLinksTag, kAllLinksTag); the key is
 // the first key of the next page. docs/storage.md describes the layout.
 //
 // Example:
@@ -29,6 +30,9 @@ inline constexpr char kPageTokenVersion = 1;
 inline constexpr char kOutEdgesTag = 'o';
 inline constexpr char kInEdgesTag = 'i';
 inline constexpr char kSignalsTag = 's';
+// ListLinks of one entity, and of every link.
+inline constexpr char kEntityLinksTag = 'l';
+inline constexpr char kAllLinksTag = 'L';
 
 // The token resuming at `key` in the column family of `tag`.
 std::string EncodePageToken(char tag, absl::string_view key);

@@ -115,6 +115,16 @@ absl::StatusOr<IdentifierPage> FaultInjectionGraphStore::LookupByIdentifier(
   return base_->LookupByIdentifier(query);
 }
 
+absl::StatusOr<LinkPage> FaultInjectionGraphStore::ListLinks(
+    const LinkQuery& query) {
+  return base_->ListLinks(query);
+}
+
+absl::StatusOr<v1::Link> FaultInjectionGraphStore::GetLink(
+    absl::string_view entity_a, absl::string_view entity_b) {
+  return base_->GetLink(entity_a, entity_b);
+}
+
 absl::StatusOr<std::vector<v1::Change>> FaultInjectionGraphStore::ReadChanges(
     int64_t from_sequence, int max_changes, int64_t max_bytes) {
   return base_->ReadChanges(from_sequence, max_changes, max_bytes);

@@ -83,6 +83,9 @@ class FaultInjectionGraphStore final : public GraphStore {
   absl::StatusOr<SignalPage> ListSignals(const SignalQuery& query) override;
   absl::StatusOr<IdentifierPage> LookupByIdentifier(
       const IdentifierQuery& query) override;
+  absl::StatusOr<LinkPage> ListLinks(const LinkQuery& query) override;
+  absl::StatusOr<v1::Link> GetLink(absl::string_view entity_a,
+                                   absl::string_view entity_b) override;
   absl::StatusOr<std::vector<v1::Change>> ReadChanges(
       int64_t from_sequence, int max_changes, int64_t max_bytes) override;
   int64_t WaitForSequence(int64_t sequence, absl::Time deadline) override;

@@ -1,0 +1,402 @@
+// Links (graph.proto's Link) in RocksDbGraphStore: both copies, validation
+// against the graph, who may overwrite whom, entity deletes, the change log,
+// snapshots, counts and listings.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "storage/rocksdb_graph_store.h"
+
+namespace georisk::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr auto kApplied = MutationOutcome::kApplied;
+constexpr auto kUnchanged = MutationOutcome::kUnchanged;
+
+v1::Mutation Company(const std::string& slug) {
+  v1::Mutation m;
+  v1::Entity* e = m.mutable_upsert_entity();
+  e->set_id("company/" + slug);
+  e->set_kind(v1::Entity::COMPANY);
+  e->set_name(slug);
+  e->set_country("CN");
+  e->set_source("test");
+  return m;
+}
+
+v1::Mutation Link(const std::string& a, const std::string& b,
+                  v1::Link::Judgement judgement,
+                  const std::string& decided_by = "rule:identifier") {
+  v1::Mutation m;
+  v1::Link* l = m.mutable_upsert_link();
+  l->set_entity_a(a);
+  l->set_entity_b(b);
+  l->set_judgement(judgement);
+  l->set_method(v1::Link::IDENTIFIER);
+  l->set_score(0.97);
+  (*l->mutable_features())["identifier"] = 1;
+  l->add_evidence("identifier lei 549300XXXXXXXXXXXX75 equal (strong)");
+  l->set_decided_by(decided_by);
+  l->mutable_decided_at()->set_seconds(1750000000);
+  l->set_source("csl.csv");
+  return m;
+}
+
+v1::Mutation DeleteLink(const std::string& a, const std::string& b) {
+  v1::Mutation m;
+  m.mutable_delete_link()->set_entity_a(a);
+  m.mutable_delete_link()->set_entity_b(b);
+  return m;
+}
+
+v1::Mutation DeleteEntity(const std::string& id) {
+  v1::Mutation m;
+  m.set_delete_entity_id(id);
+  return m;
+}
+
+class LinksTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = absl::StrCat(
+        base::testing::MakeTempDir(absl::StrCat(
+            "links_",
+            ::testing::UnitTest::GetInstance()->current_test_info()->name())),
+        "/db");
+    options_.path = path_;
+    options_.sync = false;
+    options_.changelog_trim_interval = absl::ZeroDuration();
+    options_.clock = [] { return absl::FromUnixSeconds(1750000000); };
+    Open();
+    MustApply({Company("smic"), Company("csl-el-1"), Company("ftm-2"),
+               Company("other")});
+  }
+
+  void TearDown() override {
+    store_.reset();
+    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
+  }
+
+  void Open() {
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
+        RocksDbGraphStore::Open(options_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+
+  ApplyResult MustApply(const std::vector<v1::Mutation>& batch) {
+    absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : ApplyResult();
+  }
+
+  std::vector<v1::Link> Links(const std::string& id,
+                              v1::Link::Judgement judgement =
+                                  v1::Link::JUDGEMENT_UNSPECIFIED) {
+    LinkQuery query;
+    query.entity_id = id;
+    query.judgement = judgement;
+    absl::StatusOr<LinkPage> page = store_->ListLinks(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->links : std::vector<v1::Link>();
+  }
+
+  std::string path_;
+  RocksDbGraphStoreOptions options_;
+  std::unique_ptr<RocksDbGraphStore> store_;
+};
+
+std::vector<std::string> Pairs(const std::vector<v1::Link>& links) {
+  std::vector<std::string> out;
+  for (const v1::Link& l : links) {
+    out.push_back(absl::StrCat(l.entity_a(), "=", l.entity_b(), ":",
+                               v1::Link::Judgement_Name(l.judgement())));
+  }
+  return out;
+}
+
+TEST_F(LinksTest, StoredOncePerPairInOrderAndListedFromBothEnds) {
+  // Sent as (smic, csl-el-1): stored and logged as (csl-el-1, smic).
+  ApplyResult r = MustApply(
+      {Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE)});
+  EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
+  EXPECT_THAT(Pairs(Links("company/smic")),
+              ElementsAre("company/csl-el-1=company/smic:POSITIVE"));
+  EXPECT_THAT(Pairs(Links("company/csl-el-1")),
+              ElementsAre("company/csl-el-1=company/smic:POSITIVE"));
+  absl::StatusOr<v1::Link> got =
+      store_->GetLink("company/smic", "company/csl-el-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->update_sequence(), r.sequence);
+  EXPECT_EQ(got->evidence(0),
+            "identifier lei 549300XXXXXXXXXXXX75 equal (strong)");
+  EXPECT_EQ(store_->GetLink("company/smic", "company/ftm-2").status().code(),
+            absl::StatusCode::kNotFound);
+
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(r.sequence, 0, 0);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  const v1::Mutation& logged = (*changes)[0].mutations(0);
+  ASSERT_TRUE(logged.has_upsert_link());
+  EXPECT_EQ(logged.upsert_link().entity_a(), "company/csl-el-1");
+  EXPECT_EQ(logged.upsert_link().entity_b(), "company/smic");
+  EXPECT_EQ(logged.upsert_link().update_sequence(), r.sequence);
+
+  // The same link again, in the other order: unchanged.
+  r = MustApply({Link("company/csl-el-1", "company/smic", v1::Link::POSITIVE)});
+  EXPECT_THAT(r.outcomes, ElementsAre(kUnchanged));
+
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->link_count, 1);
+  Open();  // The count and the link survive a restart.
+  stats = store_->GetStats();
+  EXPECT_EQ(stats->link_count, 1);
+  EXPECT_EQ(Links("company/smic").size(), 1u);
+}
+
+TEST_F(LinksTest, EndpointsMustExistAtThatPointOfTheBatch) {
+  absl::StatusOr<ApplyResult> r = store_->Apply(
+      {Link("company/smic", "company/nobody", v1::Link::UNSURE)}, "test");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "mutations[0].upsert_link.entity_b: entity company/nobody does not "
+            "exist");
+  // Upserted earlier in the batch: fine. Deleted earlier: not.
+  MustApply({Company("nobody"),
+             Link("company/smic", "company/nobody", v1::Link::UNSURE)});
+  r = store_->Apply({DeleteEntity("company/other"),
+                     Link("company/other", "company/smic", v1::Link::UNSURE)},
+                    "test");
+  EXPECT_THAT(std::string(r.status().message()),
+              StartsWith("mutations[1].upsert_link.entity_a: entity "
+                         "company/other does not exist"));
+  // Record rules come with the same paths; in reject mode the rest commits.
+  v1::Mutation self = Link("company/smic", "company/smic", v1::Link::UNSURE);
+  r = store_->Apply({Link("company/smic", "company/ftm-2", v1::Link::UNSURE),
+                     self},
+                    "test", InvalidMutations::kReject);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejections.size(), 1u);
+  EXPECT_EQ(r->rejections[0].index, 1);
+  EXPECT_EQ(r->rejections[0].field, "upsert_link.entity_b");
+  EXPECT_EQ(r->rejections[0].reason, "must differ from entity_a");
+  EXPECT_EQ(Links("company/ftm-2").size(), 1u);
+}
+
+TEST_F(LinksTest, ReImportNeverOverturnsARefusalOrAReviewersDecision) {
+  MustApply({Link("company/smic", "company/ftm-2", v1::Link::UNSURE,
+                  "rule:name")});
+  // A reviewer refuses.
+  v1::Mutation refusal =
+      Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE, "reviewer:ana");
+  refusal.mutable_upsert_link()->set_reason("a different SMIC");
+  EXPECT_THAT(MustApply({refusal}).outcomes, ElementsAre(kApplied));
+  // Re-importing either side, and the automatic rule linking them again:
+  // the refusal stands.
+  ApplyResult r = MustApply(
+      {Company("smic"), Company("ftm-2"),
+       Link("company/ftm-2", "company/smic", v1::Link::POSITIVE),
+       Link("company/smic", "company/ftm-2", v1::Link::UNSURE, "rule:name")});
+  EXPECT_THAT(r.outcomes,
+              ElementsAre(kUnchanged, kUnchanged, kUnchanged, kUnchanged));
+  EXPECT_THAT(Pairs(Links("company/smic")),
+              ElementsAre("company/ftm-2=company/smic:NEGATIVE"));
+  // An automatic NEGATIVE is also kept against automatic positives.
+  MustApply({Link("company/smic", "company/other", v1::Link::NEGATIVE)});
+  EXPECT_THAT(MustApply({Link("company/smic", "company/other",
+                              v1::Link::POSITIVE)})
+                  .outcomes,
+              ElementsAre(kUnchanged));
+  // A reviewer's acceptance is not undone by the rule's UNSURE either.
+  MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE,
+                  "reviewer:ana")});
+  EXPECT_THAT(MustApply({Link("company/smic", "company/csl-el-1",
+                              v1::Link::UNSURE, "rule:name")})
+                  .outcomes,
+              ElementsAre(kUnchanged));
+  // Only a reviewer turns a refusal around.
+  EXPECT_THAT(MustApply({Link("company/smic", "company/ftm-2",
+                              v1::Link::POSITIVE, "reviewer:bo")})
+                  .outcomes,
+              ElementsAre(kApplied));
+  EXPECT_THAT(Pairs(Links("company/ftm-2")),
+              ElementsAre("company/ftm-2=company/smic:POSITIVE"));
+}
+
+TEST_F(LinksTest, EntityDeleteCascadesButKeepsRefusals) {
+  MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE),
+             Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE,
+                  "reviewer:ana"),
+             Link("company/smic", "company/other", v1::Link::UNSURE)});
+  ApplyResult r = MustApply({DeleteEntity("company/smic")});
+  EXPECT_EQ(r.cascaded_link_deletes, 2);
+  EXPECT_THAT(Pairs(Links("company/smic")),
+              ElementsAre("company/ftm-2=company/smic:NEGATIVE"));
+  EXPECT_TRUE(Links("company/csl-el-1").empty());
+  EXPECT_TRUE(Links("company/other").empty());
+  absl::StatusOr<StoreStats> stats = store_->GetStats();
+  EXPECT_EQ(stats->link_count, 1);
+
+  // The change log lists the cascaded deletes, in pair order, after the
+  // entity delete; the kept refusal is not among them.
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(r.sequence, 0, 0);
+  ASSERT_TRUE(changes.ok());
+  const v1::Change& c = (*changes)[0];
+  ASSERT_EQ(c.mutations_size(), 3);
+  EXPECT_EQ(c.mutations(0).delete_entity_id(), "company/smic");
+  EXPECT_EQ(c.mutations(1).delete_link().entity_a(), "company/csl-el-1");
+  EXPECT_EQ(c.mutations(1).delete_link().entity_b(), "company/smic");
+  EXPECT_EQ(c.mutations(2).delete_link().entity_a(), "company/other");
+
+  // Imported again, smic is still refused as ftm-2.
+  MustApply({Company("smic")});
+  EXPECT_THAT(MustApply({Link("company/smic", "company/ftm-2",
+                              v1::Link::POSITIVE)})
+                  .outcomes,
+              ElementsAre(kUnchanged));
+
+  // Links upserted earlier in the deleting batch are cascaded too.
+  r = MustApply({Link("company/other", "company/csl-el-1", v1::Link::UNSURE),
+                 DeleteEntity("company/other")});
+  EXPECT_EQ(r.cascaded_link_deletes, 1);
+  EXPECT_TRUE(Links("company/csl-el-1").empty());
+}
+
+TEST_F(LinksTest, DeleteLinkRemovesBothCopies) {
+  MustApply({Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE)});
+  ApplyResult r = MustApply({DeleteLink("company/smic", "company/ftm-2")});
+  EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
+  EXPECT_TRUE(Links("company/smic").empty());
+  EXPECT_TRUE(Links("company/ftm-2").empty());
+  EXPECT_THAT(MustApply({DeleteLink("company/ftm-2", "company/smic")}).outcomes,
+              ElementsAre(kUnchanged));
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(r.sequence, 1, 0);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ((*changes)[0].mutations(0).delete_link().entity_a(),
+            "company/ftm-2");
+  EXPECT_EQ(store_->GetStats()->link_count, 0);
+}
+
+TEST_F(LinksTest, ListLinksFiltersAndPages) {
+  MustApply({Company("a1"), Company("a2"), Company("a3")});
+  MustApply({Link("company/smic", "company/a1", v1::Link::UNSURE),
+             Link("company/smic", "company/a2", v1::Link::POSITIVE),
+             Link("company/smic", "company/a3", v1::Link::UNSURE),
+             Link("company/a1", "company/a2", v1::Link::UNSURE)});
+  EXPECT_THAT(Pairs(Links("company/smic", v1::Link::UNSURE)),
+              ElementsAre("company/a1=company/smic:UNSURE",
+                          "company/a3=company/smic:UNSURE"));
+  LinkQuery query;
+  query.entity_id = "company/smic";
+  query.page_size = 2;
+  absl::StatusOr<LinkPage> page = store_->ListLinks(query);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->links.size(), 2u);
+  ASSERT_FALSE(page->next_page_token.empty());
+  query.page_token = page->next_page_token;
+  page = store_->ListLinks(query);
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(Pairs(page->links),
+              ElementsAre("company/a3=company/smic:UNSURE"));
+  EXPECT_TRUE(page->next_page_token.empty());
+  // Another entity's token is refused.
+  LinkQuery other;
+  other.entity_id = "company/a1";
+  other.page_token = query.page_token;
+  EXPECT_THAT(std::string(store_->ListLinks(other).status().message()),
+              HasSubstr("page_token: does not belong to this query"));
+  // Every link once.
+  LinkQuery all;
+  all.page_size = 3;
+  std::vector<v1::Link> every;
+  do {
+    page = store_->ListLinks(all);
+    ASSERT_TRUE(page.ok()) << page.status();
+    every.insert(every.end(), page->links.begin(), page->links.end());
+    all.page_token = page->next_page_token;
+  } while (!all.page_token.empty());
+  EXPECT_EQ(every.size(), 4u);
+  // Errors name the field.
+  LinkQuery bad;
+  bad.entity_id = "smic";
+  EXPECT_THAT(std::string(store_->ListLinks(bad).status().message()),
+              StartsWith("entity_id:"));
+  bad.entity_id = "company/smic";
+  bad.judgement = static_cast<v1::Link::Judgement>(9);
+  EXPECT_EQ(store_->ListLinks(bad).status().message(),
+            "judgement: unknown judgement 9");
+  bad.judgement = v1::Link::JUDGEMENT_UNSPECIFIED;
+  bad.page_size = -1;
+  EXPECT_EQ(store_->ListLinks(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(store_->GetLink("company/a", "facility/b")
+                              .status()
+                              .message()),
+              StartsWith("entity_b: must be of entity_a's kind"));
+}
+
+TEST_F(LinksTest, SnapshotCarriesEachLinkOnce) {
+  MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE),
+             Link("company/smic", "company/ftm-2", v1::Link::UNSURE)});
+  std::vector<v1::Link> links;
+  int64_t entities = 0;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        entities += chunk.entities.size();
+                        links.insert(links.end(), chunk.links.begin(),
+                                     chunk.links.end());
+                        return absl::OkStatus();
+                      },
+                      /*chunk_records=*/2)
+                  .ok());
+  EXPECT_EQ(entities, 4);
+  EXPECT_THAT(Pairs(links),
+              testing::UnorderedElementsAre(
+                  "company/csl-el-1=company/smic:POSITIVE",
+                  "company/ftm-2=company/smic:UNSURE"));
+}
+
+TEST_F(LinksTest, DatabaseWrittenBeforeLinksOpensWithAnEmptyLinksFamily) {
+  store_.reset();
+  {
+    // Drop the links column family: the database as a binary without links
+    // left it.
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name :
+         {"default", "entities", "out_edges", "in_edges", "signals",
+          "changelog", "meta", "idempotency", "identifiers", "links"}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), path_, cfs, &handles, &raw)
+            .ok());
+    ASSERT_TRUE(raw->DropColumnFamily(handles[9]).ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  Open();
+  EXPECT_EQ(store_->GetStats()->entity_count, 4);
+  EXPECT_EQ(store_->GetStats()->link_count, 0);
+  MustApply({Link("company/smic", "company/ftm-2", v1::Link::UNSURE)});
+  EXPECT_EQ(Links("company/smic").size(), 1u);
+}
+
+}  // namespace
+}  // namespace georisk::storage

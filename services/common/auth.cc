@@ -65,13 +65,21 @@ bool RoleAllows(Role role, absl::string_view path) {
   if (IsOpenMethod(path) || role == Role::kAdmin) return true;
   const bool reflection =
       absl::StartsWith(path, "/grpc.reflection.v1alpha.ServerReflection/");
+  // Resolution's reads; ReviewLink writes a judgement (a writer's).
+  const bool resolution_read =
+      path == "/georisk.v1.Resolution/MatchEntities" ||
+      path == "/georisk.v1.Resolution/ListReviewQueue" ||
+      path == "/georisk.v1.Resolution/ListLinks";
   switch (role) {
     case Role::kReader:
       return reflection || absl::StartsWith(path, "/georisk.v1.Scorer/") ||
              absl::StartsWith(path, "/georisk.v1.Alerts/") ||
-             path == "/georisk.v1.GraphStore/LookupByIdentifier";
+             path == "/georisk.v1.GraphStore/LookupByIdentifier" ||
+             resolution_read;
     case Role::kWriter:
-      return reflection || absl::StartsWith(path, "/georisk.v1.Ingest/");
+      // A reviewer reads the queue it reviews.
+      return reflection || absl::StartsWith(path, "/georisk.v1.Ingest/") ||
+             resolution_read || path == "/georisk.v1.Resolution/ReviewLink";
     case Role::kAdmin:
       return true;
   }

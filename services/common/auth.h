@@ -6,10 +6,13 @@
 // nothing.
 //
 // Roles (least privilege, not a hierarchy):
-//   reader  Scorer, Alerts, server reflection and one GraphStore method,
-//           LookupByIdentifier: scores, explanations, scenarios, alerts,
-//           and finding an entity by its LEI or list number.
-//   writer  Ingest and server reflection: loading data.
+//   reader  Scorer, Alerts, server reflection, one GraphStore method,
+//           LookupByIdentifier, and Resolution's reads (MatchEntities,
+//           ListReviewQueue, ListLinks): scores, explanations, scenarios,
+//           alerts, finding an entity by its LEI or list number, candidates
+//           and links.
+//   writer  Ingest, Resolution (its reads and ReviewLink) and server
+//           reflection: loading data, reviewing links.
 //   admin   everything, including GraphStore (services use admin tokens to
 //           talk to graphstore).
 // grpc.health.v1.Health stays open so that probes need no credentials.

@@ -86,5 +86,22 @@ TEST(RolesTest, ReaderMayLookUpIdentifiersButReadNothingElseOfGraphStore) {
   }
 }
 
+TEST(RolesTest, ResolutionReadsForReadersAndWritersReviewsForWriters) {
+  const char* kReads[] = {"/georisk.v1.Resolution/MatchEntities",
+                          "/georisk.v1.Resolution/ListReviewQueue",
+                          "/georisk.v1.Resolution/ListLinks"};
+  const char* kReview = "/georisk.v1.Resolution/ReviewLink";
+  for (const char* p : kReads) {
+    EXPECT_TRUE(RoleAllows(Role::kReader, p)) << p;
+    EXPECT_TRUE(RoleAllows(Role::kWriter, p)) << p;
+    EXPECT_TRUE(RoleAllows(Role::kAdmin, p)) << p;
+  }
+  EXPECT_FALSE(RoleAllows(Role::kReader, kReview));
+  EXPECT_TRUE(RoleAllows(Role::kWriter, kReview));
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, kReview));
+  // A method the service does not have is nobody's but admin's.
+  EXPECT_FALSE(RoleAllows(Role::kWriter, "/georisk.v1.Resolution/Other"));
+}
+
 }  // namespace
 }  // namespace georisk::common

@@ -1,13 +1,16 @@
 // graphstore: the supply-chain graph on RocksDB, with an atomic change feed.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "services/common/main_support.h"
 #include "services/common/metrics.h"
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
+#include "resolve/normalize_name.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
 #include "storage/rocksdb_graph_store.h"
 
@@ -40,6 +43,15 @@ ABSL_FLAG(int64_t, max_record_bytes, 1 << 20,
           "Largest encoded record (mutation) Apply accepts.");
 ABSL_FLAG(int, max_concurrent_exports, 4,
           "ExportSnapshot streams at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(bool, resolution, true,
+          "Serve georisk.v1.Resolution (entity matching, the review queue, "
+          "links) from an in-memory index of every entity's names and "
+          "identifiers, loaded in the background at start (about 1.1 GB and "
+          "15 s of CPU per million entities, docs/resolution.md). false: the "
+          "service is not registered (UNIMPLEMENTED).");
+ABSL_FLAG(bool, resolution_auto_link_names, false,
+          "Let a name-only match at score >= 0.98 count as an automatic link "
+          "(default: name-only matches wait for review).");
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
@@ -88,9 +100,31 @@ int main(int argc, char** argv) {
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
   georisk::graphstore::GraphStoreService service(store->get(), service_options, &registry);
-  auto server = georisk::common::GrpcServer::Start(
-      *options, {{&service, georisk::v1::GraphStore::service_full_name()}},
-      &registry);
+  std::unique_ptr<georisk::graphstore::ResolutionIndex> resolution_index;
+  std::unique_ptr<georisk::graphstore::ResolutionService> resolution;
+  std::vector<georisk::common::ServiceEntry> services = {
+      {&service, georisk::v1::GraphStore::service_full_name()}};
+  if (absl::GetFlag(FLAGS_resolution)) {
+    auto normalizer = georisk::resolve::NameNormalizer::Create();
+    if (!normalizer.ok()) {
+      return georisk::common::ExitWithError(normalizer.status());
+    }
+    georisk::graphstore::ResolutionIndexOptions index_options;
+    index_options.matcher.max_candidates = georisk::graphstore::kMaxMatchLimit;
+    index_options.matcher.auto_link_name_matches =
+        absl::GetFlag(FLAGS_resolution_auto_link_names);
+    resolution_index = std::make_unique<georisk::graphstore::ResolutionIndex>(
+        store->get(), std::shared_ptr<const georisk::resolve::NameNormalizer>(
+                          *std::move(normalizer)),
+        index_options);
+    resolution = std::make_unique<georisk::graphstore::ResolutionService>(
+        store->get(), resolution_index.get(),
+        georisk::graphstore::ResolutionServiceOptions());
+    services.push_back(
+        {resolution.get(), georisk::v1::Resolution::service_full_name()});
+  }
+  auto server =
+      georisk::common::GrpcServer::Start(*options, services, &registry);
   if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->AddShutdownHook([&service] { service.Shutdown(); });
   (*server)->SetServing(true);

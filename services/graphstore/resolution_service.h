@@ -1,0 +1,102 @@
+// File: services/graphstore/resolution_service.h
+//
+// ResolutionService: georisk.v1.Resolution (proto/georisk/v1/resolution.proto)
+// in the graphstore process, over its storage::GraphStore and a
+// ResolutionIndex that follows it. Matches read the index; reviews write a
+// link mutation to the store (one commit, origin "resolution") and wait for
+// the index to hold it; ListLinks reads the store. Authentication and roles
+// are the server's (services/common/auth.h): readers may call the reads,
+// writers also ReviewLink, which records the caller's token name as the
+// reviewer.
+//
+//   ResolutionIndex index(store, normalizer, {});
+//   ResolutionService resolution(store, &index, {});
+//   // GrpcServer::Start(options, {{&graphstore, ...}, {&resolution, ...}})
+//
+// Every request is validated; errors are INVALID_ARGUMENT naming the field
+// ("query.country: ..."), NOT_FOUND, PERMISSION_DENIED or UNAVAILABLE as the
+// proto documents each RPC. docs/api.md lists them field by field.
+//
+// Thread-safe. The store and the index must outlive the service.
+#ifndef GEORISK_SERVICES_GRAPHSTORE_RESOLUTION_SERVICE_H_
+#define GEORISK_SERVICES_GRAPHSTORE_RESOLUTION_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "georisk/v1/resolution.grpc.pb.h"
+#include "services/graphstore/resolution_index.h"
+#include "storage/graph_store.h"
+
+namespace georisk::graphstore {
+
+struct ResolutionServiceOptions {
+  // How long MatchEntities and ListReviewQueue wait for the index to hold
+  // every commit made before the call, and ReviewLink for its own commit,
+  // before answering UNAVAILABLE (ReviewLink answers OK: its write is
+  // durable). Default 5 s.
+  absl::Duration catch_up_timeout = absl::Seconds(5);
+  // The clock of decided_at. Default (empty): absl::Now.
+  std::function<absl::Time()> clock;
+};
+
+// Most candidates MatchEntities returns, and its default.
+inline constexpr int kMaxMatchLimit = 50;
+inline constexpr int kDefaultMatchLimit = 5;
+// Most aliases and identifiers of a match query; longest identifier value.
+inline constexpr int kMaxQueryAliases = 64;
+inline constexpr int kMaxQueryIdentifiers = 32;
+inline constexpr size_t kMaxIdentifierValueBytes = 256;
+
+// The resolve::Party a match query describes. Errors: INVALID_ARGUMENT
+// naming the field under "query." (kind, name, aliases[i], country,
+// identifiers["scheme"]). Thread-safe (pure).
+absl::StatusOr<resolve::Party> PartyFromQuery(const v1::MatchQuery& query);
+
+class ResolutionService final : public v1::Resolution::CallbackService {
+ public:
+  ResolutionService(storage::GraphStore* store, const ResolutionIndex* index,
+                    ResolutionServiceOptions options);
+
+  grpc::ServerUnaryReactor* MatchEntities(
+      grpc::CallbackServerContext* context,
+      const v1::MatchEntitiesRequest* request,
+      v1::MatchEntitiesResponse* response) override;
+  grpc::ServerUnaryReactor* ListReviewQueue(
+      grpc::CallbackServerContext* context,
+      const v1::ListReviewQueueRequest* request,
+      v1::ListReviewQueueResponse* response) override;
+  grpc::ServerUnaryReactor* ReviewLink(grpc::CallbackServerContext* context,
+                                       const v1::ReviewLinkRequest* request,
+                                       v1::ReviewLinkResponse* response) override;
+  grpc::ServerUnaryReactor* ListLinks(grpc::CallbackServerContext* context,
+                                      const v1::ListLinksRequest* request,
+                                      v1::ListLinksResponse* response) override;
+
+  // The RPCs without gRPC, for tests and for the handlers above. `principal`
+  // is the caller's token name, empty when the server has no
+  // authentication.
+  absl::Status Match(const v1::MatchEntitiesRequest& request,
+                     v1::MatchEntitiesResponse* response) const;
+  absl::Status ReviewQueue(const v1::ListReviewQueueRequest& request,
+                           v1::ListReviewQueueResponse* response) const;
+  absl::Status Review(const v1::ReviewLinkRequest& request,
+                      absl::string_view principal,
+                      v1::ReviewLinkResponse* response);
+  absl::Status Links(const v1::ListLinksRequest& request,
+                     v1::ListLinksResponse* response) const;
+
+ private:
+  absl::Time Now() const;
+
+  storage::GraphStore* const store_;
+  const ResolutionIndex* const index_;
+  const ResolutionServiceOptions options_;
+};
+
+}  // namespace georisk::graphstore
+
+#endif  // GEORISK_SERVICES_GRAPHSTORE_RESOLUTION_SERVICE_H_

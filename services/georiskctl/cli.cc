@@ -125,7 +125,8 @@ int Fail(const ClientOptions& options, Service s, const absl::Status& status) {
   std::string where = absl::StrCat(ServiceName(s), " at ", Address(options, s));
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
-      if (absl::StrContains(status.message(), "not computed yet")) {
+      if (absl::StrContains(status.message(), "not computed yet") ||
+          absl::StrContains(status.message(), "resolution index")) {
         std::fprintf(err, "georiskctl: %s: %s\n", where.c_str(),
                      std::string(status.message()).c_str());
         return kExitUnavailable;

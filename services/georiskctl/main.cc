@@ -18,6 +18,7 @@
 #include "services/georiskctl/commands.h"
 #include "services/georiskctl/exit_codes.h"
 #include "services/georiskctl/import_command.h"
+#include "services/georiskctl/resolution_commands.h"
 
 // Every command: addresses, credentials, deadline, output.
 ABSL_FLAG(std::string, graphstore, "", "graphstore address (host:port).");
@@ -39,11 +40,13 @@ ABSL_FLAG(std::string, output, "table", "table or json.");
 // Query commands.
 ABSL_FLAG(std::string, factor, "",
           "top/explain: export_controls, tariffs, cross_strait or composite.");
-ABSL_FLAG(std::string, kind, "", "top: company or facility.");
+ABSL_FLAG(std::string, kind, "", "top/match/review list: company or facility.");
 ABSL_FLAG(std::string, country, "",
-          "top: ISO 3166-1 alpha-2 country; lookup: the jurisdiction of a "
-          "registration or tax number written without \"CC:\".");
-ABSL_FLAG(int, limit, 15, "top/scenario/alerts list/lookup: rows to show.");
+          "top/match: ISO 3166-1 alpha-2 country; lookup: the jurisdiction of "
+          "a registration or tax number written without \"CC:\".");
+ABSL_FLAG(int, limit, 15,
+          "top/scenario/alerts list/lookup/match/review list/links: rows to "
+          "show.");
 ABSL_FLAG(bool, equivalent, false,
           "lookup: also match the identifier under an equivalent scheme (a "
           "CSL entity number and OpenSanctions' ofac-N).");
@@ -76,7 +79,30 @@ ABSL_FLAG(std::string, snapshot_source, "",
           "records of it they no longer contain are ended.");
 ABSL_FLAG(std::string, source, "",
           "import: the source of FTM and CSL records (default: the format's; "
-          "an FTM snapshot takes --snapshot_source).");
+          "an FTM snapshot takes --snapshot_source). review list: only links "
+          "whose source starts with this.");
+
+// Entity resolution: match, review, links.
+ABSL_FLAG(std::vector<std::string>, identifier, {},
+          "match: identifiers, scheme:value, comma-separated "
+          "(lei:506700GE1G29325QX363,isin:...).");
+ABSL_FLAG(std::string, entity, "",
+          "match: the id of the entity the record is (shows stored "
+          "judgements).");
+ABSL_FLAG(double, min_match_score, 0, "review list: lowest score (0..1).");
+ABSL_FLAG(double, max_match_score, 0,
+          "review list: highest score (0..1; 0 means 1).");
+ABSL_FLAG(std::string, page_token, "",
+          "review list/links: the page to show, from the previous page.");
+ABSL_FLAG(std::string, judgement, "",
+          "links: positive, negative or unsure.");
+ABSL_FLAG(std::string, reason, "",
+          "review accept/reject: why (required to reject).");
+ABSL_FLAG(std::string, reviewer, "",
+          "review accept/reject: your name, when the server has no "
+          "authentication (with it, the token's name is recorded).");
+ABSL_FLAG(bool, manual, false,
+          "review accept/reject: decide a pair that has no candidate link.");
 ABSL_FLAG(std::string, rejections, "",
           "import: write every rejected record here, as JSON lines.");
 ABSL_FLAG(bool, dry_run, false, "import: validate only; write nothing.");
@@ -106,6 +132,10 @@ Usage: georiskctl COMMAND [ARGS] [--flags]
   lookup SCHEME VALUE  Entities with an identifier (LEI, CSL number...).
   status           Health of every service, graph size, sequence, lag.
   health           Health of one server (--target; --wait for SERVING).
+  match NAME       Entities that may be the party NAME names, with evidence.
+  review list      Candidate links waiting for a person.
+  review accept|reject A B   Link two entities, or keep them apart.
+  links ENTITY     An entity's links: to whom, judgement, who and why.
 
 Addresses: --graphstore, --ingest, --scorer, else GEORISK_<SERVICE>, else
 the local launcher's .georisk/run/endpoints.env, else 127.0.0.1:5005x.
@@ -172,8 +202,32 @@ int Import(const std::vector<std::string>& files) {
   return ImportCommand(ClientOptionsFromFlags(), std::move(o));
 }
 
+ResolutionOptions ResolutionOptionsFromFlags() {
+  ResolutionOptions o;
+  o.client = ClientOptionsFromFlags();
+  o.kind = absl::GetFlag(FLAGS_kind);
+  o.country = absl::GetFlag(FLAGS_country);
+  o.identifiers = absl::GetFlag(FLAGS_identifier);
+  o.entity = absl::GetFlag(FLAGS_entity);
+  o.limit = absl::GetFlag(FLAGS_limit);
+  o.source = absl::GetFlag(FLAGS_source);
+  o.min_score = absl::GetFlag(FLAGS_min_match_score);
+  o.max_score = absl::GetFlag(FLAGS_max_match_score);
+  o.page_token = absl::GetFlag(FLAGS_page_token);
+  o.judgement = absl::GetFlag(FLAGS_judgement);
+  o.reason = absl::GetFlag(FLAGS_reason);
+  o.reviewer = absl::GetFlag(FLAGS_reviewer);
+  o.manual = absl::GetFlag(FLAGS_manual);
+  return o;
+}
+
 int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "import") return Import(args);
+  if (command == "match") return MatchCommand(ResolutionOptionsFromFlags(), args);
+  if (command == "review") {
+    return ReviewCommand(ResolutionOptionsFromFlags(), args);
+  }
+  if (command == "links") return LinksCommand(ResolutionOptionsFromFlags(), args);
   const CommandOptions options = CommandOptionsFromFlags();
   if (command == "score") return ScoreCommand(options, args);
   if (command == "top") return TopCommand(options, args);
@@ -198,7 +252,8 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
       if (std::strcmp(argv[i], "--help") == 0 ||
           std::strcmp(argv[i], "-h") == 0) {
-        const std::string help = georisk::cli::CommandHelp(argv[1]);
+        std::string help = georisk::cli::CommandHelp(argv[1]);
+        if (help.empty()) help = georisk::cli::ResolutionCommandHelp(argv[1]);
         if (!help.empty()) {
           std::printf("%s\n", help.c_str());
           return georisk::cli::kExitOk;

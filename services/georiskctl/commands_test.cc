@@ -23,6 +23,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "services/georiskctl/command_capture.h"
 #include "services/georiskctl/exit_codes.h"
 
 namespace georisk::cli {
@@ -359,29 +360,7 @@ class CommandsTest : public ::testing::Test {
   // err_.
   template <typename Command>
   int Run(Command command, const std::vector<std::string>& args) {
-    std::FILE* out = std::tmpfile();
-    std::FILE* err = std::tmpfile();
-    CommandOptions options = options_;
-    options.client.out = out;
-    options.client.err = err;
-    const int code = command(options, args);
-    out_ = ReadAll(out);
-    err_ = ReadAll(err);
-    std::fclose(out);
-    std::fclose(err);
-    return code;
-  }
-
-  static std::string ReadAll(std::FILE* f) {
-    std::fflush(f);
-    std::rewind(f);
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
-      text.append(buffer, n);
-    }
-    return text;
+    return RunCaptured(command, options_, args, &out_, &err_);
   }
 
   FakeScorer scorer_;

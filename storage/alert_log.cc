@@ -11,6 +11,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "storage/internal/info_log.h"
 #include "storage/internal/keys.h"
 #include "storage/internal/rocksdb_util.h"
 
@@ -112,6 +113,12 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  // RocksDB's info log, which a full disk cannot turn into a crash
+  // (storage/internal/info_log.h).
+  absl::StatusOr<std::shared_ptr<rocksdb::Logger>> info_log =
+      internal::OpenInfoLog(options.path, rocksdb::InfoLogLevel::INFO_LEVEL);
+  if (!info_log.ok()) return info_log.status();
+  db_options.info_log = *std::move(info_log);
   rocksdb::ColumnFamilyOptions cf;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf},

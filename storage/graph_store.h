@@ -303,6 +303,10 @@ struct StoreStats {
   int64_t disk_bytes = 0;
   // The graph's identity (GraphStore::GraphId()).
   std::string graph_id;
+  // Empty while the store accepts writes; otherwise why it does not, e.g.
+  // "writes are stopped: the disk under /var/lib/georisk/graph is full
+  // (...)". Reads work either way.
+  std::string writes_stopped_reason;
 };
 
 class GraphStore {
@@ -342,6 +346,10 @@ class GraphStore {
   //     field path:
   //     "mutations[3].upsert_edge.to_id: entity company/x does not exist".
   //   RESOURCE_EXHAUSTED: more mutations than the store's maximum per batch.
+  //   UNAVAILABLE: the store cannot make a write durable now (its disk is
+  //     full, a write-ahead-log write failed): writes are stopped until the
+  //     storage recovers, reads go on. The message names the cause. Retry
+  //     later; the batch was not applied.
   virtual absl::StatusOr<ApplyResult> Apply(
       absl::Span<const v1::Mutation* const> mutations, absl::string_view origin,
       InvalidMutations invalid) = 0;

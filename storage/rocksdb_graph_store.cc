@@ -22,7 +22,9 @@
 #include "domain/record_validation.h"
 #include "domain/validation.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
@@ -32,6 +34,7 @@
 #include "storage/internal/column_families.h"
 #include "storage/internal/entity_id_set.h"
 #include "storage/internal/identifier_index.h"
+#include "storage/internal/info_log.h"
 #include "storage/internal/keys.h"
 #include "storage/internal/page_token.h"
 #include "storage/internal/record_codec.h"
@@ -74,6 +77,23 @@ std::string MintGraphId() {
   absl::BitGen gen;
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
                          absl::Uniform<uint64_t>(gen));
+}
+
+// What Apply answers while writes are stopped by `cause`, a failed write or
+// RocksDB's background error.
+absl::Status WritesStopped(absl::string_view path,
+                           const rocksdb::Status& cause) {
+  if (cause.IsNoSpace()) {
+    return absl::UnavailableError(absl::StrCat(
+        "writes are stopped: the disk under ", path, " is full (",
+        cause.ToString(),
+        "); nothing of this batch was written. Reads still work; writes "
+        "resume by themselves once space is freed: retry later"));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "writes are stopped after a storage error (", cause.ToString(),
+      "); nothing of this batch was written. Reads still work; writes resume "
+      "once RocksDB recovers: retry later"));
 }
 
 constexpr int kDefaultMaxChanges = 1000;
@@ -209,8 +229,49 @@ class ScopedSnapshot {
 
 }  // namespace
 
+// Tells the store when RocksDB stops writes after an error (a failed WAL
+// write or flush: a full disk) and when it recovered. Attached once the
+// store exists, detached before it goes.
+class RocksDbGraphStore::Listener final : public rocksdb::EventListener {
+ public:
+  explicit Listener(std::string path) : path_(std::move(path)) {}
+
+  void Attach(RocksDbGraphStore* store) {
+    absl::MutexLock lock(&mu_);
+    store_ = store;
+  }
+
+  const char* Name() const override { return "GeoriskGraphStoreListener"; }
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    // Soft errors (a failed compaction) do not stop writes.
+    if (error == nullptr || error->ok() ||
+        error->severity() < rocksdb::Status::Severity::kHardError) {
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    if (store_ != nullptr) store_->SetWriteHealth(WritesStopped(path_, *error));
+  }
+
+  void OnErrorRecoveryEnd(
+      const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (!info.new_bg_error.ok()) return;
+    absl::MutexLock lock(&mu_);
+    if (store_ != nullptr) store_->SetWriteHealth(absl::OkStatus());
+  }
+
+ private:
+  const std::string path_;
+  absl::Mutex mu_;
+  RocksDbGraphStore* store_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
 // The database and its column family handles.
 struct RocksDbGraphStore::Handles {
+  // Declared first, so destroyed last: the database uses them until closed.
+  std::unique_ptr<rocksdb::Env> env;  // Null: the default Env.
+  std::shared_ptr<Listener> listener;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   rocksdb::WriteOptions write_options;
@@ -328,6 +389,13 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
       rocksdb::CreateDBStatistics();
   statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   db_options.statistics = statistics;
+  auto handles = std::make_unique<Handles>();
+  if (options.file_system_for_testing != nullptr) {
+    handles->env = rocksdb::NewCompositeEnv(options.file_system_for_testing);
+    db_options.env = handles->env.get();
+  }
+  handles->listener = std::make_shared<Listener>(options.path);
+  db_options.listeners.push_back(handles->listener);
 
   // Refuse column families this code does not know (a newer schema).
   std::vector<std::string> existing;
@@ -349,6 +417,12 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
           "\" this binary does not know: it was written by a newer schema"));
     }
   }
+  // RocksDB's info log, which a full disk cannot turn into a crash
+  // (storage/internal/info_log.h).
+  absl::StatusOr<std::shared_ptr<rocksdb::Logger>> info_log =
+      internal::OpenInfoLog(options.path, rocksdb::InfoLogLevel::INFO_LEVEL);
+  if (!info_log.ok()) return info_log.status();
+  db_options.info_log = *std::move(info_log);
 
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -395,7 +469,6 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
     descriptors.emplace_back(kCfNames[i], cf);
   }
 
-  auto handles = std::make_unique<Handles>();
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
                                         &handles->cfs, &db);
@@ -415,6 +488,7 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
 
   std::unique_ptr<RocksDbGraphStore> store(
       new RocksDbGraphStore(options, std::move(handles)));
+  store->db_->listener->Attach(store.get());
   RETURN_IF_ERROR(store->Recover());
   RETURN_IF_ERROR(store->BuildIdentifierIndex(identifiers_missing));
   if (options.changelog_trim_interval > absl::ZeroDuration() &&
@@ -441,6 +515,7 @@ RocksDbGraphStore::~RocksDbGraphStore() {
     shutdown_cv_.SignalAll();
     sequence_cv_.SignalAll();
   }
+  db_->listener->Attach(nullptr);
   if (trim_thread_.joinable()) trim_thread_.join();
   // With the WAL on, DB::Close() does not flush memtables: the next open
   // would replay every WAL file still live. Flushing here makes a clean
@@ -458,6 +533,40 @@ RocksDbGraphStore::~RocksDbGraphStore() {
   flush.wait = true;
   flush.allow_write_stall = true;
   db_->db->Flush(flush, db_->cfs).PermitUncheckedError();
+}
+
+absl::Status RocksDbGraphStore::WriteHealth() const {
+  if (!writes_stopped_.load()) return absl::OkStatus();
+  absl::MutexLock lock(&health_mu_);
+  return write_health_;
+}
+
+void RocksDbGraphStore::SetWriteHealth(absl::Status health) {
+  absl::MutexLock lock(&health_mu_);
+  if (health.ok() && write_health_.ok()) return;
+  // A second error while stopped keeps the first cause.
+  if (!health.ok() && !write_health_.ok()) return;
+  write_health_ = std::move(health);
+  writes_stopped_ = !write_health_.ok();
+  if (options_.on_write_health_change) {
+    options_.on_write_health_change(write_health_);
+  }
+}
+
+absl::Status RocksDbGraphStore::WriteFailed(const rocksdb::Status& s) {
+  if (!s.IsIOError()) return ToAbslStatus(s, "committing");
+  absl::Status stopped = WritesStopped(options_.path, s);
+  SetWriteHealth(stopped);
+  return stopped;
+}
+
+void RocksDbGraphStore::MaybeResume() {
+  const absl::Time now = absl::Now();
+  if (now - last_resume_attempt_ < options_.write_resume_interval) return;
+  last_resume_attempt_ = now;
+  // Busy: RocksDB's own recovery is under way (it waits for free space).
+  rocksdb::Status s = db_->db->Resume();
+  if (s.ok()) SetWriteHealth(absl::OkStatus());
 }
 
 absl::Time RocksDbGraphStore::Now() const {
@@ -686,6 +795,10 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
 
   const ScopedPerfLevel no_perf_counters(rocksdb::PerfLevel::kDisable);
   absl::MutexLock commit_lock(&commit_mu_);
+  if (writes_stopped_.load()) {
+    MaybeResume();
+    if (absl::Status health = WriteHealth(); !health.ok()) return health;
+  }
   int64_t previous;
   int64_t entity_count;
   int64_t edge_count;
@@ -751,8 +864,13 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   builder.Finish(commit, commit ? sequence : previous, origin, &entity_count,
                  &edge_count, &signal_count, &link_count);
   if (builder.batch()->Count() > 0) {
-    RETURN_IF_ERROR(ToAbslStatus(
-        db_->db->Write(db_->write_options, builder.batch()), "committing"));
+    // Nothing below runs unless RocksDB wrote the whole batch to its WAL:
+    // a failed write leaves the sequence, the counts and the caches as they
+    // were, and its caller unacknowledged.
+    rocksdb::Status written =
+        db_->db->Write(db_->write_options, builder.batch());
+    if (!written.ok()) return WriteFailed(written);
+    if (writes_stopped_.load()) SetWriteHealth(absl::OkStatus());
   }
   if (entity_ids_ != nullptr) {
     builder.ForEachKnownEntity([&](absl::string_view id, bool exists) {
@@ -1371,6 +1489,9 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
 absl::StatusOr<StoreStats> RocksDbGraphStore::GetStats() {
   StoreStats stats;
   stats.graph_id = graph_id_;
+  if (absl::Status health = WriteHealth(); !health.ok()) {
+    stats.writes_stopped_reason = std::string(health.message());
+  }
   {
     absl::MutexLock lock(&state_mu_);
     stats.entity_count = entity_count_;

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "domain/record_validation.h"
 #include "rocksdb/db.h"
+#include "rocksdb/file_system.h"
 #include "storage/graph_store.h"
 
 namespace georisk::storage {
@@ -129,6 +130,24 @@ struct RocksDbGraphStoreOptions {
   // such ids).
   size_t entity_id_cache_bytes = size_t{256} << 20;
 
+  // Called with WriteHealth()'s new value each time it changes: an
+  // UNAVAILABLE status when writes stop (the disk is full, a write or a
+  // background flush failed), OK when they resume. Called from Apply's
+  // thread or from one of RocksDB's, one call at a time, in order; it must
+  // be quick and must not call the store. Default: none.
+  std::function<void(const absl::Status&)> on_write_health_change;
+
+  // While writes are stopped, Apply asks RocksDB to resume them
+  // (DB::Resume(), which flushes the memtables to new files) at most this
+  // often. After a full disk, RocksDB also resumes on its own once the disk
+  // has room for a memtable again (it checks every 5 s). Default: 1 s.
+  absl::Duration write_resume_interval = absl::Seconds(1);
+
+  // Testing only: the file system RocksDB writes through
+  // (storage/testing/full_disk_file_system.h). Default (null): the
+  // operating system's.
+  std::shared_ptr<rocksdb::FileSystem> file_system_for_testing;
+
   // The clock for commit times and retention by age. Default (empty):
   // absl::Now. Commit times never go backwards even if the clock does.
   std::function<absl::Time()> clock;
@@ -183,6 +202,15 @@ class RocksDbGraphStore final : public GraphStore {
   int64_t LastSequence() override;
   const std::string& GraphId() const override { return graph_id_; }
 
+  // OK while the store accepts writes. Otherwise UNAVAILABLE, naming the
+  // cause: "writes are stopped: the disk under <path> is full (IO error: No
+  // space left on device...)". Apply answers the same status, at once and
+  // without writing anything, until writes resume; every read keeps working.
+  // A write that fails is never acknowledged, and never half-applied: the
+  // store's sequence, counts and caches move only after RocksDB wrote the
+  // whole batch to its write-ahead log. Thread-safe and cheap.
+  absl::Status WriteHealth() const;
+
   // What RocksDB itself reports, for operators (/metrics). Sizes in bytes;
   // the *_bytes of compaction/flush/WAL and stall_seconds are cumulative
   // since open. Thread-safe and cheap (property reads, no I/O).
@@ -226,7 +254,19 @@ class RocksDbGraphStore final : public GraphStore {
   RocksDbGraphStore(const RocksDbGraphStoreOptions& options,
                     std::unique_ptr<Handles> handles);
 
+  class Listener;
+
   absl::Status Recover();
+  // Records the outcome of a write or of RocksDB's error handling, and tells
+  // options_.on_write_health_change when it changed.
+  void SetWriteHealth(absl::Status health) ABSL_LOCKS_EXCLUDED(health_mu_);
+  // The status Apply answers for a failed RocksDB write: UNAVAILABLE for an
+  // I/O error (a full disk, a failed WAL write: writes stop), else the
+  // mapped error.
+  absl::Status WriteFailed(const rocksdb::Status& s);
+  // While writes are stopped, at most once per write_resume_interval:
+  // DB::Resume().
+  void MaybeResume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // Reads meta/graph_id into graph_id_, minting and writing one when absent.
   absl::Status RecoverGraphId();
   // Builds the identifier index from `entities` unless meta says it is
@@ -246,6 +286,14 @@ class RocksDbGraphStore final : public GraphStore {
   // Last commit time handed out, so commit times never go backwards.
   absl::Time last_commit_time_ ABSL_GUARDED_BY(commit_mu_) =
       absl::InfinitePast();
+  // The last DB::Resume() attempt of MaybeResume().
+  absl::Time last_resume_attempt_ ABSL_GUARDED_BY(commit_mu_) =
+      absl::InfinitePast();
+
+  // Whether writes are stopped (WriteHealth()), and why.
+  mutable absl::Mutex health_mu_;
+  std::atomic<bool> writes_stopped_{false};
+  absl::Status write_health_ ABSL_GUARDED_BY(health_mu_);
 
   // Ids of entities known to exist, for edge endpoint checks; null when
   // disabled. See RocksDbGraphStoreOptions::entity_id_cache_bytes.

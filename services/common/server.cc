@@ -304,6 +304,17 @@ void GrpcServer::SetServing(bool serving) {
   log::Info(serving ? "SERVING" : "NOT_SERVING");
 }
 
+void GrpcServer::SetHealth(const std::string& name, bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_ || server_ == nullptr) return;
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    grpc::HealthCheckServiceInterface* health =
+        s == nullptr ? nullptr : s->GetHealthCheckService();
+    if (health != nullptr) health->SetServingStatus(name, serving);
+  }
+  log::Info(serving ? "SERVING" : "NOT_SERVING", {{"health_name", name}});
+}
+
 void GrpcServer::AddShutdownHook(std::function<void()> hook) {
   absl::MutexLock lock(&mu_);
   hooks_.push_back(std::move(hook));

@@ -81,6 +81,13 @@ class GrpcServer {
   // Thread-safe; ignored after Shutdown() began.
   void SetServing(bool serving);
 
+  // Reports one more health name, beside "" and the services' own, e.g.
+  // "georisk.v1.GraphStore.Apply" for whether graphstore accepts writes.
+  // SetServing() and Shutdown() set it too (so set it again after
+  // SetServing(true) if it differs). Thread-safe; ignored after Shutdown()
+  // began.
+  void SetHealth(const std::string& name, bool serving);
+
   // Runs `hook` at the start of Shutdown(), after NOT_SERVING and the drain
   // delay, before in-flight calls are awaited: the place to end long-lived
   // streams. Hooks run in the order added. Thread-safe.

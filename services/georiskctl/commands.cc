@@ -574,6 +574,12 @@ int StatusCommand(const CommandOptions& o,
               absl::StrFormat("%d entities, %d edges, %d signals, sequence %d",
                               stats.entity_count(), stats.edge_count(),
                               stats.signal_count(), stats.last_sequence());
+          // Serving reads, refusing writes (a full disk).
+          if (!stats.writes_stopped_reason().empty()) {
+            if (shown == "SERVING") ++unhealthy;
+            shown = "DEGRADED";
+            absl::StrAppend(&detail, "; ", stats.writes_stopped_reason());
+          }
         }
       } else if (s == Service::kScorer) {
         auto stub = v1::Scorer::NewStub(*channel);

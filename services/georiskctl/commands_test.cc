@@ -321,13 +321,21 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     response->set_edge_count(2);
     response->set_signal_count(1);
     response->set_last_sequence(9);
+    absl::MutexLock lock(&mu_);
+    response->set_writes_stopped_reason(writes_stopped_reason_);
     return grpc::Status::OK;
+  }
+
+  void SetWritesStopped(const std::string& reason) {
+    absl::MutexLock lock(&mu_);
+    writes_stopped_reason_ = reason;
   }
 
  private:
   absl::Mutex mu_;
   std::vector<v1::LookupByIdentifierRequest> lookup_requests_
       ABSL_GUARDED_BY(mu_);
+  std::string writes_stopped_reason_ ABSL_GUARDED_BY(mu_);
 };
 
 class CommandsTest : public ::testing::Test {
@@ -669,6 +677,16 @@ TEST_F(CommandsTest, StatusWithAServiceDownIsUnavailable) {
   EXPECT_THAT(out_, HasSubstr("DOWN"));
   EXPECT_THAT(out_, HasSubstr("not reachable"));
   EXPECT_THAT(out_, HasSubstr("sequence 9"));  // The others still report.
+}
+
+TEST_F(CommandsTest, StatusShowsAGraphStoreThatStoppedWritesAsDegraded) {
+  graphstore_.SetWritesStopped(
+      "writes are stopped: the disk under /data/graph is full (IO error: No "
+      "space left on device)");
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("DEGRADED"));
+  EXPECT_THAT(out_, HasSubstr("sequence 9; writes are stopped: the disk under "
+                              "/data/graph is full"));
 }
 
 TEST_F(CommandsTest, HealthOfOneServer) {

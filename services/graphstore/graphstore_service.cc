@@ -126,7 +126,8 @@ GraphStoreService::GraphStoreService(storage::GraphStore* store,
   mutations_ = &registry->AddCounter(
       "georisk_graphstore_mutations_total",
       "Mutations received by Apply, by outcome (applied, duplicate, "
-      "unchanged, rejected).",
+      "unchanged, rejected; failed: the batch was not written, e.g. while "
+      "writes are stopped by a full disk).",
       {"outcome"});
   auto stat = [store](int64_t storage::StoreStats::*field) {
     return [store, field]() -> double {
@@ -180,7 +181,14 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
       request->reject_invalid() ? storage::InvalidMutations::kReject
                                 : storage::InvalidMutations::kFailBatch);
   if (!result.ok()) {
-    mutations_->WithLabels({"rejected"}).Increment(request->mutations_size());
+    // A batch refused for its content is rejected; one the store could not
+    // write (writes stopped: a full disk) failed.
+    mutations_
+        ->WithLabels({result.status().code() ==
+                              absl::StatusCode::kInvalidArgument
+                          ? "rejected"
+                          : "failed"})
+        .Increment(request->mutations_size());
     return common::FinishUnary(context, result.status());
   }
   int applied = 0, duplicate = 0, unchanged = 0;
@@ -408,6 +416,7 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
     response->set_oldest_retained_sequence(stats->oldest_retained_sequence);
     response->set_disk_bytes(stats->disk_bytes);
     response->set_graph_id(stats->graph_id);
+    response->set_writes_stopped_reason(stats->writes_stopped_reason);
   }
   return common::FinishUnary(context, stats.status());
 }

@@ -12,6 +12,7 @@
 #include "services/graphstore/graphstore_service.h"
 #include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
+#include "services/graphstore/write_health.h"
 #include "storage/rocksdb_graph_store.h"
 
 ABSL_FLAG(std::string, data_dir, "",
@@ -84,6 +85,12 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_max_record_bytes));
   store_options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
+  // Whether writes are stopped (a full disk): logged, and reported as the
+  // health of kWritesHealthName once the server exists.
+  auto writes = std::make_shared<georisk::graphstore::WriteHealthRelay>();
+  store_options.on_write_health_change = [writes](const absl::Status& s) {
+    writes->Set(s);
+  };
   auto store = georisk::storage::RocksDbGraphStore::Open(store_options);
   if (!store.ok()) return georisk::common::ExitWithError(store.status());
 
@@ -128,5 +135,11 @@ int main(int argc, char** argv) {
   if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->AddShutdownHook([&service] { service.Shutdown(); });
   (*server)->SetServing(true);
-  return georisk::common::ServeUntilShutdownSignal(**server);
+  writes->Attach([server = server->get()](bool serving) {
+    server->SetHealth(std::string(georisk::graphstore::kWritesHealthName),
+                      serving);
+  });
+  const int code = georisk::common::ServeUntilShutdownSignal(**server);
+  writes->Attach(nullptr);  // The server goes before the store.
+  return code;
 }

@@ -49,6 +49,12 @@ void RegisterRocksDbMetrics(const storage::RocksDbGraphStore* store,
       {"georisk_rocksdb_wal_write_bytes_total",
        "Bytes written to the write-ahead log.", &Stats::wal_bytes},
   };
+  registry->AddCallbackGauge(
+      "georisk_graphstore_writes_stopped",
+      "1 while graphstore refuses writes because it cannot make them durable "
+      "(a full disk, a failed write-ahead-log write); reads still work. "
+      "GetStats.writes_stopped_reason says why.",
+      [store] { return store->WriteHealth().ok() ? 0.0 : 1.0; });
   for (const Gauge& g : kGauges) {
     registry->AddCallbackGauge(g.name, g.help, [store, field = g.field] {
       return store->GetEngineStats().*field;

@@ -37,6 +37,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
+#include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
 
 namespace georisk {
@@ -46,6 +47,7 @@ using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::ReadFile;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::SummaryValue;
 using ::testing::HasSubstr;
 
 // What a process may use at most, in KiB.
@@ -101,18 +103,6 @@ Command RunCommand(const std::string& dir, const std::string& binary,
   result.out = ReadFile(out_path).value_or("");
   result.err = ReadFile(err_path).value_or("");
   return result;
-}
-
-// "accepted: 1,234" in the summary -> 1234; -1 if absent.
-int64_t SummaryValue(const std::string& out, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(out, '\n')) {
-    if (!absl::ConsumePrefix(&line, absl::StrCat(key, ": "))) continue;
-    std::string digits(line.substr(0, line.find(' ')));
-    absl::StrReplaceAll({{",", ""}}, &digits);
-    int64_t value;
-    if (absl::SimpleAtoi(digits, &value)) return value;
-  }
-  return -1;
 }
 
 // VmHWM (peak resident memory) of a running process, in KiB.

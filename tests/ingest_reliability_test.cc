@@ -4,12 +4,8 @@
 // with exit 3 and "resume with --resume_from=N", and the resumed import
 // completes it; an ingest killed with SIGKILL mid-stream loses nothing, and
 // a retry of the same file (same idempotency keys) converges.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -17,11 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
@@ -32,89 +24,20 @@
 #include "gtest/gtest.h"
 #include "services/common/channel.h"
 #include "services/common/grpc_probe.h"
+#include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
 
 namespace georisk {
 namespace {
 
+using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
-using ::georisk::testing::ReadFile;
 using ::georisk::testing::Runfile;
+using ::georisk::testing::ResumeFrom;
+using ::georisk::testing::RunCommand;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::SummaryValue;
 using ::testing::HasSubstr;
-
-struct Command {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `binary args...` to completion (at most `timeout`).
-Command RunCommand(const std::string& dir, const std::string& binary,
-                   const std::vector<std::string>& args,
-                   absl::Duration timeout = absl::Seconds(180)) {
-  static std::atomic<int> n{0};
-  const int id = n++;
-  const std::string out_path = absl::StrCat(dir, "/cmd", id, ".out");
-  const std::string err_path = absl::StrCat(dir, "/cmd", id, ".err");
-  std::vector<std::string> argv_strings = {binary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  Command result;
-  const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  while (true) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    if (absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << binary << " timed out";
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  result.code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadFile(out_path).value_or("");
-  result.err = ReadFile(err_path).value_or("");
-  return result;
-}
-
-// "accepted: 1,234" in the summary -> 1234; -1 if absent.
-int64_t SummaryValue(const std::string& out, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(out, '\n')) {
-    if (!absl::ConsumePrefix(&line, absl::StrCat(key, ": "))) continue;
-    std::string digits(line.substr(0, line.find(' ')));
-    absl::StrReplaceAll({{",", ""}}, &digits);
-    int64_t value;
-    if (absl::SimpleAtoi(digits, &value)) return value;
-  }
-  return -1;
-}
-
-// N of "resume with --resume_from=N" in `err`; -1 if absent.
-int64_t ResumeFrom(const std::string& err) {
-  const std::string kMarker = "resume with --resume_from=";
-  const size_t at = err.find(kMarker);
-  if (at == std::string::npos) return -1;
-  int64_t n = -1;
-  std::string digits;
-  for (size_t i = at + kMarker.size(); i < err.size() && isdigit(err[i]); ++i) {
-    digits += err[i];
-  }
-  return absl::SimpleAtoi(digits, &n) ? n : -1;
-}
 
 void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream(path, std::ios::binary) << contents;
@@ -171,7 +94,7 @@ class IngestReliabilityTest : public ::testing::Test {
         << ingest_->Log();
   }
 
-  Command Import(std::vector<std::string> args) {
+  CommandResult Import(std::vector<std::string> args) {
     args.insert(args.begin(), "import");
     args.push_back(absl::StrCat("--ingest=", ingest_->address()));
     args.push_back("--progress=none");
@@ -282,7 +205,7 @@ TEST_F(IngestReliabilityTest, ImportResumesAfterGraphStoreWasKilled) {
   constexpr int kRecords = 60000;
   WriteFile(dir_ + "/many.jsonl", Companies(kRecords));
 
-  Command first;
+  CommandResult first;
   std::thread import([&] { first = Import({dir_ + "/many.jsonl"}); });
   ASSERT_TRUE(WaitForFirstCommit(absl::Seconds(60)));
   ASSERT_TRUE(graphstore_->Stop(SIGKILL, absl::Seconds(10)).ok());
@@ -296,7 +219,7 @@ TEST_F(IngestReliabilityTest, ImportResumesAfterGraphStoreWasKilled) {
   StartGraphStore(listen);  // The same address and data.
   EXPECT_GE(Stats().entity_count(), resume)
       << "every record before the resume index is durable";
-  Command second =
+  CommandResult second =
       Import({dir_ + "/many.jsonl", absl::StrCat("--resume_from=", resume)});
   ASSERT_EQ(second.code, 0) << second.out << second.err;
   EXPECT_EQ(SummaryValue(second.out, "sent"), kRecords - resume);
@@ -315,7 +238,7 @@ TEST_F(IngestReliabilityTest,
   constexpr int kRecords = 60000;
   WriteFile(dir_ + "/many.jsonl", Companies(kRecords));
 
-  Command first;
+  CommandResult first;
   std::thread import([&] { first = Import({dir_ + "/many.jsonl"}); });
   ASSERT_TRUE(WaitForFirstCommit(absl::Seconds(60)));
   ASSERT_TRUE(ingest_->Stop(SIGKILL, absl::Seconds(10)).ok());
@@ -327,7 +250,7 @@ TEST_F(IngestReliabilityTest,
   EXPECT_GT(landed, 0);
 
   StartIngest({"--batch_size=200"});
-  Command retry = Import({dir_ + "/many.jsonl"});
+  CommandResult retry = Import({dir_ + "/many.jsonl"});
   ASSERT_EQ(retry.code, 0) << retry.out << retry.err;
   EXPECT_EQ(SummaryValue(retry.out, "accepted"), kRecords - landed)
       << "what landed before the kill is not applied twice";
@@ -335,7 +258,7 @@ TEST_F(IngestReliabilityTest,
   EXPECT_EQ(Stats().entity_count(), kRecords);
   // A third run changes nothing.
   const int64_t sequence = Stats().last_sequence();
-  Command again = Import({dir_ + "/many.jsonl"});
+  CommandResult again = Import({dir_ + "/many.jsonl"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(SummaryValue(again.out, "duplicates"), kRecords);
   EXPECT_EQ(Stats().last_sequence(), sequence);

@@ -9,11 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,49 @@
 
 namespace georisk {
 namespace testing {
+
+CommandResult RunCommand(const std::string& dir, const std::string& binary,
+                         const std::vector<std::string>& args,
+                         absl::Duration timeout) {
+  static std::atomic<int> n{0};
+  const int id = n++;
+  const std::string out_path = absl::StrCat(dir, "/command", id, ".out");
+  const std::string err_path = absl::StrCat(dir, "/command", id, ".err");
+  std::vector<std::string> argv_strings = {binary};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  CommandResult result;
+  const absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  bool timed_out = false;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    if (absl::Now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      timed_out = true;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  result.code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadFile(out_path).value_or("");
+  result.err = ReadFile(err_path).value_or("");
+  if (timed_out) absl::StrAppend(&result.err, "\ntimed_out after ", absl::FormatDuration(timeout));
+  return result;
+}
 
 std::string Runfile(absl::string_view workspace_path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");

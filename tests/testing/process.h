@@ -58,6 +58,21 @@ struct HttpResult {
 absl::StatusOr<HttpResult> HttpGet(int port, absl::string_view path,
                                    absl::Duration timeout = absl::Seconds(5));
 
+// What a command run to completion did.
+struct CommandResult {
+  // The exit code, or 128 + the signal number that ended it.
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `binary args...` to completion, its stdout and stderr captured in
+// files under `dir`. A command still running after `timeout` is killed
+// (SIGKILL) and its result has code 128 + 9 and timed_out in `err`.
+CommandResult RunCommand(const std::string& dir, const std::string& binary,
+                         const std::vector<std::string>& args,
+                         absl::Duration timeout = absl::Seconds(180));
+
 struct ProcessOptions {
   // Absolute path of the executable.
   std::string binary;

@@ -9,6 +9,7 @@
 #include "base/status_macros.h"
 #include "domain/paging.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/info_log.h"
@@ -95,6 +96,8 @@ bool AlertMatches(const v1::Alert& alert, const v1::AlertFilter& filter) {
 }
 
 struct AlertLog::Db {
+  // Declared first, so destroyed last: the database uses it until closed.
+  std::unique_ptr<rocksdb::Env> env;  // Null: the default Env.
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* log = nullptr;
   rocksdb::ColumnFamilyHandle* active = nullptr;
@@ -126,6 +129,10 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
       {"active", cf},
       {"held", cf}};
   auto db = std::make_unique<Db>();
+  if (options.file_system_for_testing != nullptr) {
+    db->env = rocksdb::NewCompositeEnv(options.file_system_for_testing);
+    db_options.env = db->env.get();
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, options.path, cfs, &db->handles, &raw);

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "georisk/v1/alert.pb.h"
 #include "georisk/v1/alerts.pb.h"
+#include "rocksdb/file_system.h"
 
 namespace georisk::storage {
 
@@ -45,6 +46,10 @@ struct AlertLogOptions {
   // fsync each append. Default true: an alert announced must survive a
   // power loss too.
   bool sync = true;
+  // Testing only: the file system RocksDB writes through
+  // (storage/testing/full_disk_file_system.h). Default (null): the
+  // operating system's.
+  std::shared_ptr<rocksdb::FileSystem> file_system_for_testing = nullptr;
 };
 
 struct AlertPage {

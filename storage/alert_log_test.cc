@@ -1,13 +1,17 @@
 #include "storage/alert_log.h"
 
 #include <cstdlib>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "storage/testing/full_disk_file_system.h"
 
 namespace georisk::storage {
 namespace {
@@ -188,6 +192,45 @@ TEST(AlertLogTest, WaitWakesOnAppend) {
   t.join();
   EXPECT_EQ((*log)->WaitForSequence(2, absl::Now() + absl::Milliseconds(20)),
             1);
+}
+
+// The disk fills under the alert log (issue #15): an append that cannot be
+// written fails whole (the scorer then does not announce its records), the
+// numbering has no gap, and once space is back (RocksDB's own recovery)
+// appends go on; a reopen has exactly what was written.
+TEST(AlertLogTest, AFullDiskWritesNothingAndAppendsGoOnAfterwards) {
+  const std::string dir = TempDir();
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  AlertLogOptions options;
+  options.path = dir;
+  options.file_system_for_testing = fs;
+  {
+    auto log = AlertLog::Open(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->Append({Record("company/a", v1::Alert::FIRING)}).ok());
+    fs->SetFull(true);
+    EXPECT_FALSE((*log)->Append({Record("company/b", v1::Alert::FIRING)}).ok());
+    EXPECT_EQ((*log)->head(), 1);
+    ASSERT_TRUE((*log)->Active().ok());
+    fs->SetFull(false);
+    auto written = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
+         !written.ok() && absl::Now() < deadline;) {
+      absl::SleepFor(absl::Milliseconds(100));
+      written = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
+    }
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ((*written)[0].sequence(), 2);
+  }
+  options.file_system_for_testing = nullptr;
+  auto log = AlertLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ((*log)->head(), 2);
+  auto records = (*log)->Read(1, 10);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].entity_id(), "company/a");
+  EXPECT_EQ((*records)[1].entity_id(), "company/c");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/info_log.h"
@@ -45,6 +46,8 @@ v1::EdgeKey KeyOf(const v1::Edge& edge) {
 }  // namespace
 
 struct GraphMirror::Db {
+  // Declared first, so destroyed last: the database uses it until closed.
+  std::unique_ptr<rocksdb::Env> env;  // Null: the default Env.
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* records = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
@@ -103,6 +106,10 @@ absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
       {"meta", cf_options},
   };
   auto db = std::make_unique<Db>();
+  if (options.file_system_for_testing != nullptr) {
+    db->env = rocksdb::NewCompositeEnv(options.file_system_for_testing);
+    db_options.env = db->env.get();
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, options.path, cfs, &db->handles, &raw);

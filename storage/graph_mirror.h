@@ -43,6 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "georisk/v1/graph.pb.h"
+#include "rocksdb/file_system.h"
 
 namespace georisk::storage {
 
@@ -51,6 +52,10 @@ struct GraphMirrorOptions {
   std::string path;
   // fsync each write. Default false (see Durability above).
   bool sync = false;
+  // Testing only: the file system RocksDB writes through
+  // (storage/testing/full_disk_file_system.h). Default (null): the
+  // operating system's.
+  std::shared_ptr<rocksdb::FileSystem> file_system_for_testing = nullptr;
 };
 
 class GraphMirror {

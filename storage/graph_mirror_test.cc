@@ -1,11 +1,15 @@
 #include "storage/graph_mirror.h"
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "storage/testing/full_disk_file_system.h"
 
 namespace georisk::storage {
 namespace {
@@ -237,6 +241,56 @@ TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
   EXPECT_EQ(e.size(), 3u);
   EXPECT_EQ(GraphMirror::LinkKey("company/b", "company/a"),
             GraphMirror::LinkKey("company/a", "company/b"));
+}
+
+// The disk fills under the mirror (issue #15): a change that cannot be
+// written is not applied (applied_sequence() stays, so the scorer asks for
+// it again), the mirror still reads, and once space is back (RocksDB's own
+// recovery) it goes on; a reopen has exactly what was written.
+TEST(GraphMirrorTest, AFullDiskWritesNothingAndTheMirrorGoesOnAfterwards) {
+  const std::string dir = TempDir();
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  GraphMirrorOptions options;
+  options.path = dir;
+  options.file_system_for_testing = fs;
+  {
+    auto mirror = GraphMirror::Open(options);
+    ASSERT_TRUE(mirror.ok()) << mirror.status();
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(1).ok());
+    std::vector<v1::Change> two = {ChangeOf(2, {UpsertEntity(Company("a"))})};
+    ASSERT_TRUE((*mirror)->ApplyChanges(two).ok());
+
+    fs->SetFull(true);
+    std::vector<v1::Change> three = {
+        ChangeOf(3, {UpsertEntity(Company("b"))})};
+    EXPECT_FALSE((*mirror)->ApplyChanges(three).ok());
+    EXPECT_EQ((*mirror)->applied_sequence(), 2);
+    std::vector<v1::Entity> entities;
+    std::vector<v1::Edge> edges;
+    std::vector<v1::Signal> signals;
+    ASSERT_TRUE((*mirror)->ReadAll(&entities, &edges, &signals).ok());
+    ASSERT_EQ(entities.size(), 1u);
+
+    fs->SetFull(false);
+    absl::Status applied = (*mirror)->ApplyChanges(three);
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
+         !applied.ok() && absl::Now() < deadline;) {
+      absl::SleepFor(absl::Milliseconds(100));
+      applied = (*mirror)->ApplyChanges(three);
+    }
+    ASSERT_TRUE(applied.ok()) << applied;
+    EXPECT_EQ((*mirror)->applied_sequence(), 3);
+  }
+  options.file_system_for_testing = nullptr;
+  auto mirror = GraphMirror::Open(options);
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  EXPECT_EQ((*mirror)->applied_sequence(), 3);
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Signal> signals;
+  ASSERT_TRUE((*mirror)->ReadAll(&entities, &edges, &signals).ok());
+  EXPECT_EQ(entities.size(), 2u);
 }
 
 }  // namespace

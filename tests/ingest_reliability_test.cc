@@ -3,7 +3,9 @@
 // --stream_idle_timeout; an import whose graphstore is killed mid-way stops
 // with exit 3 and "resume with --resume_from=N", and the resumed import
 // completes it; an ingest killed with SIGKILL mid-stream loses nothing, and
-// a retry of the same file (same idempotency keys) converges.
+// a retry of the same file (same idempotency keys) converges; an ingest
+// killed during a resumed import keeps what was acknowledged before, and
+// --resume_from from the same index finishes the job.
 #include <signal.h>
 
 #include <fstream>
@@ -109,16 +111,16 @@ class IngestReliabilityTest : public ::testing::Test {
     return stats;
   }
 
-  // Waits until graphstore has committed something (an import is under
-  // way); false after `timeout`.
-  bool WaitForFirstCommit(absl::Duration timeout) {
+  // Waits until graphstore has committed past `sequence` (an import is
+  // under way); false after `timeout`.
+  bool WaitForCommitAfter(int64_t sequence, absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
       v1::GetStatsResponse stats;
       if (graph_->GetStats(&context, v1::GetStatsRequest(), &stats).ok() &&
-          stats.last_sequence() > 0) {
+          stats.last_sequence() > sequence) {
         return true;
       }
       absl::SleepFor(absl::Milliseconds(2));
@@ -207,7 +209,7 @@ TEST_F(IngestReliabilityTest, ImportResumesAfterGraphStoreWasKilled) {
 
   CommandResult first;
   std::thread import([&] { first = Import({dir_ + "/many.jsonl"}); });
-  ASSERT_TRUE(WaitForFirstCommit(absl::Seconds(60)));
+  ASSERT_TRUE(WaitForCommitAfter(0, absl::Seconds(60)));
   ASSERT_TRUE(graphstore_->Stop(SIGKILL, absl::Seconds(10)).ok());
   import.join();
   ASSERT_EQ(first.code, 3) << first.out << first.err;
@@ -240,7 +242,7 @@ TEST_F(IngestReliabilityTest,
 
   CommandResult first;
   std::thread import([&] { first = Import({dir_ + "/many.jsonl"}); });
-  ASSERT_TRUE(WaitForFirstCommit(absl::Seconds(60)));
+  ASSERT_TRUE(WaitForCommitAfter(0, absl::Seconds(60)));
   ASSERT_TRUE(ingest_->Stop(SIGKILL, absl::Seconds(10)).ok());
   import.join();
   ASSERT_EQ(first.code, 3) << first.out << first.err;
@@ -262,6 +264,65 @@ TEST_F(IngestReliabilityTest,
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(SummaryValue(again.out, "duplicates"), kRecords);
   EXPECT_EQ(Stats().last_sequence(), sequence);
+}
+
+// kill -9 of ingest during an import that resumes an earlier one: what the
+// client saw acknowledged (the first run's records before its resume index)
+// is in graphstore, the client is told ingest is gone and to resume from
+// that same index, and the resumed import finishes the job: nothing lost,
+// nothing applied twice.
+TEST_F(IngestReliabilityTest, IngestKilledDuringAResumedImportLosesNothing) {
+  StartGraphStore();
+  const std::string listen = graphstore_->address();
+  StartIngest({"--batch_size=200", "--retry_deadline=1s"});
+  constexpr int kRecords = 60000;
+  WriteFile(dir_ + "/many.jsonl", Companies(kRecords));
+
+  // A first run, stopped by graphstore's death: acknowledged up to `resume`.
+  CommandResult first;
+  std::thread import([&] { first = Import({dir_ + "/many.jsonl"}); });
+  ASSERT_TRUE(WaitForCommitAfter(0, absl::Seconds(60)));
+  ASSERT_TRUE(graphstore_->Stop(SIGKILL, absl::Seconds(10)).ok());
+  import.join();
+  ASSERT_EQ(first.code, 3) << first.out << first.err;
+  const int64_t resume = ResumeFrom(first.err);
+  ASSERT_GT(resume, 0) << first.err;
+  ASSERT_LT(resume, kRecords);
+  StartGraphStore(listen);
+  const int64_t before = Stats().last_sequence();
+
+  // The resumed run; ingest is killed while it streams.
+  CommandResult second;
+  const std::string from = absl::StrCat("--resume_from=", resume);
+  import = std::thread([&] { second = Import({dir_ + "/many.jsonl", from}); });
+  ASSERT_TRUE(WaitForCommitAfter(before, absl::Seconds(60)));
+  ASSERT_TRUE(ingest_->Stop(SIGKILL, absl::Seconds(10)).ok());
+  import.join();
+  ASSERT_EQ(second.code, 3) << second.out << second.err;
+  EXPECT_THAT(second.err, HasSubstr("ingest (or graphstore behind it) is "
+                                    "unavailable"));
+  // This run's summary never came: nothing more is known to be handled.
+  EXPECT_EQ(ResumeFrom(second.err), resume) << second.err;
+  const int64_t landed = Stats().entity_count();
+  EXPECT_GT(landed, resume) << "the kill came after some commits";
+
+  // Every record acknowledged before is there (ids c0..c<resume-1>).
+  for (int64_t i = 0; i < resume; i += 997) {
+    grpc::ClientContext context;
+    v1::GetEntityRequest request;
+    request.set_id(absl::StrCat("company/c", i));
+    v1::Entity entity;
+    EXPECT_TRUE(graph_->GetEntity(&context, request, &entity).ok()) << i;
+  }
+
+  StartIngest({"--batch_size=200"});
+  CommandResult third = Import({dir_ + "/many.jsonl", from});
+  ASSERT_EQ(third.code, 0) << third.out << third.err;
+  EXPECT_EQ(SummaryValue(third.out, "sent"), kRecords - resume);
+  EXPECT_EQ(SummaryValue(third.out, "accepted"), kRecords - landed)
+      << "what landed before the kill is not applied twice";
+  EXPECT_EQ(SummaryValue(third.out, "duplicates"), landed - resume);
+  EXPECT_EQ(Stats().entity_count(), kRecords);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // a fresh one holding another graph, restarted on the same port). The scorer
 // must notice that its position belongs to another graph, rebuild from a
 // snapshot, serve exactly the new graph (the old ids NOT_FOUND, the new ones
-// scored), and say so in its log and its metrics.
+// scored), and say so in its log, its metrics, its GetFeedStatus and
+// `georiskctl status`.
 #include <signal.h>
 
 #include <filesystem>
@@ -124,6 +125,18 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
   ASSERT_TRUE(WaitForScore("company/old-b", grpc::StatusCode::OK, 3))
       << scorer_->Log();
 
+  {
+    // Before: the old graph followed, no rebuild.
+    grpc::ClientContext context;
+    v1::FeedStatus feed;
+    ASSERT_TRUE(
+        sc_->GetFeedStatus(&context, v1::GetFeedStatusRequest(), &feed).ok());
+    EXPECT_EQ(feed.graph_id(), old_id);
+    EXPECT_EQ(feed.rebuilds_total(), 0);
+    EXPECT_FALSE(feed.has_last_rebuild());
+  }
+  const absl::Time before_replace = absl::Now();
+
   // Replace graphstore's history: a fresh data directory, another graph
   // whose sequences run past the old head (so a position-only follower
   // would take change 4 of the new graph as the next of the old one).
@@ -169,6 +182,33 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
       metrics->body,
       "georisk_scorer_feed_rebuilds_total{reason=\"graph_changed\"} 1"))
       << metrics->body;
+
+  // And in its status: the new graph followed, one rebuild, when and why.
+  {
+    grpc::ClientContext context;
+    v1::FeedStatus feed;
+    ASSERT_TRUE(
+        sc_->GetFeedStatus(&context, v1::GetFeedStatusRequest(), &feed).ok());
+    EXPECT_EQ(feed.graph_id(), GraphId());
+    EXPECT_EQ(feed.rebuilds_total(), 1);
+    EXPECT_EQ(feed.rebuilds().at("graph_changed"), 1);
+    EXPECT_EQ(feed.rebuilds().at("ahead_of_head"), 0);
+    ASSERT_TRUE(feed.has_last_rebuild());
+    EXPECT_EQ(feed.last_rebuild().reason(), "graph_changed");
+    const absl::Time when = absl::FromUnixSeconds(
+        feed.last_rebuild().time().seconds());
+    EXPECT_GE(when, absl::FromUnixSeconds(absl::ToUnixSeconds(before_replace)));
+    EXPECT_LE(when, absl::Now());
+    EXPECT_FALSE(feed.last_rebuild().detail().empty());
+  }
+  testing::CommandResult status = testing::RunCommand(
+      dir_, Runfile("services/georiskctl/georiskctl"),
+      {"status", "--graphstore=" + graphstore_->address(),
+       "--scorer=" + scorer_->address(), "--ingest=127.0.0.1:1"});
+  EXPECT_TRUE(absl::StrContains(
+      status.out, absl::StrCat("graph ", GraphId(), ", rebuilds 1 (last: "
+                                                    "graph_changed at ")))
+      << status.out << status.err;
 
   // And it follows the new graph from there.
   const int64_t next = Apply({Company("company/new-d", "CN")});

@@ -17,6 +17,7 @@
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
@@ -148,6 +149,15 @@ void PrintAlert(std::FILE* out, const v1::Alert& a) {
                Fixed(a.score_after()).c_str(), FactorLabel(a.factor()).c_str(),
                reason.empty() ? "" : " - ", reason.c_str());
   std::fflush(out);
+}
+
+// `s` as a JSON string, quotes included.
+std::string JsonQuoted(const std::string& s) {
+  google::protobuf::Value value;
+  value.set_string_value(s);
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(value, &json);
+  return json;
 }
 
 }  // namespace
@@ -555,6 +565,8 @@ int StatusCommand(const CommandOptions& o,
   int64_t scored_at = -1;
   std::string model = "-";
   int unhealthy = 0;
+  v1::FeedStatus feed;
+  bool have_feed = false;
   Table t({"SERVICE", "ADDRESS", "HEALTH", "DETAIL"});
   for (Service s : {Service::kGraphstore, Service::kIngest, Service::kScorer}) {
     absl::StatusOr<common::HealthState> health =
@@ -604,6 +616,33 @@ int StatusCommand(const CommandOptions& o,
               &detail, ", lag ",
               std::max<int64_t>(0, stats.last_sequence() - scored_at));
         }
+        // The graph it follows, and whether it had to rebuild from a
+        // snapshot (graphstore's history replaced, rolled back, trimmed).
+        auto context3 = Context(o.client);
+        have_feed =
+            stub->GetFeedStatus(context3.get(), v1::GetFeedStatusRequest(),
+                                &feed)
+                .ok();
+        if (have_feed) {
+          if (!feed.graph_id().empty()) {
+            absl::StrAppend(&detail, ", graph ", feed.graph_id());
+          }
+          if (have_stats && !stats.graph_id().empty() &&
+              !feed.graph_id().empty() &&
+              stats.graph_id() != feed.graph_id()) {
+            absl::StrAppend(&detail, " (graphstore holds ", stats.graph_id(),
+                            ")");
+          }
+          absl::StrAppend(&detail, ", rebuilds ", feed.rebuilds_total());
+          if (feed.has_last_rebuild()) {
+            absl::StrAppend(
+                &detail, " (last: ", feed.last_rebuild().reason(), " at ",
+                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                 base::FromProtoTime(feed.last_rebuild().time()),
+                                 absl::UTCTimeZone()),
+                ")");
+          }
+        }
       }
     } else if (!health.ok()) {
       detail = "not reachable";
@@ -611,12 +650,30 @@ int StatusCommand(const CommandOptions& o,
     t.Add({ServiceName(s), Address(o.client, s), shown, detail});
   }
   if (JsonOutput(o.client)) {
+    std::string rebuild = "null";
+    if (feed.has_last_rebuild()) {
+      rebuild = absl::StrFormat(
+          "{\"reason\": %s, \"time\": %s}",
+          JsonQuoted(feed.last_rebuild().reason()),
+          JsonQuoted(absl::FormatTime(
+              "%Y-%m-%dT%H:%M:%SZ",
+              base::FromProtoTime(feed.last_rebuild().time()),
+              absl::UTCTimeZone())));
+    }
     std::fprintf(o.client.out,
                  "{\"healthy\": %s, \"graph_sequence\": %lld, "
-                 "\"scored_sequence\": %lld, \"model_version\": \"%s\"}\n",
+                 "\"scored_sequence\": %lld, \"model_version\": \"%s\", "
+                 "\"graph_id\": %s, \"scorer_graph_id\": %s, "
+                 "\"scorer_rebuilds\": %lld, \"scorer_last_rebuild\": %s, "
+                 "\"graph_writes_stopped\": %s}\n",
                  unhealthy == 0 ? "true" : "false",
                  static_cast<long long>(stats.last_sequence()),
-                 static_cast<long long>(scored_at), model.c_str());
+                 static_cast<long long>(scored_at), model.c_str(),
+                 JsonQuoted(stats.graph_id()).c_str(),
+                 JsonQuoted(feed.graph_id()).c_str(),
+                 static_cast<long long>(feed.rebuilds_total()),
+                 rebuild.c_str(),
+                 JsonQuoted(stats.writes_stopped_reason()).c_str());
   } else {
     t.Print(o.client.out);
   }

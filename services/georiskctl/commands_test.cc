@@ -184,6 +184,20 @@ class FakeScorer final : public v1::Scorer::Service {
     return grpc::Status::OK;
   }
 
+  // A scorer that rebuilt once, after graphstore's graph was replaced.
+  grpc::Status GetFeedStatus(grpc::ServerContext*,
+                             const v1::GetFeedStatusRequest*,
+                             v1::FeedStatus* status) override {
+    status->set_graph_id("0123456789abcdef0123456789abcdef");
+    status->set_loaded(true);
+    status->set_applied_sequence(7);
+    status->set_rebuilds_total(1);
+    (*status->mutable_rebuilds())["graph_changed"] = 1;
+    status->mutable_last_rebuild()->set_reason("graph_changed");
+    status->mutable_last_rebuild()->mutable_time()->set_seconds(1796601600);
+    return grpc::Status::OK;
+  }
+
   std::vector<v1::ListTopRisksRequest> top_requests() {
     absl::MutexLock lock(&mu_);
     return top_requests_;
@@ -321,6 +335,7 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     response->set_edge_count(2);
     response->set_signal_count(1);
     response->set_last_sequence(9);
+    response->set_graph_id("0123456789abcdef0123456789abcdef");
     absl::MutexLock lock(&mu_);
     response->set_writes_stopped_reason(writes_stopped_reason_);
     return grpc::Status::OK;
@@ -658,7 +673,9 @@ TEST_F(CommandsTest, LookupWithoutAMatchOrWithABadValueFails) {
 TEST_F(CommandsTest, StatusReportsEveryServiceAndTheLag) {
   EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
   EXPECT_THAT(out_, HasSubstr("3 entities, 2 edges, 1 signals, sequence 9"));
-  EXPECT_THAT(out_, HasSubstr("model v-test, scored at 7, lag 2"));
+  EXPECT_THAT(out_, HasSubstr("model v-test, scored at 7, lag 2, graph "
+                              "0123456789abcdef0123456789abcdef, rebuilds 1 "
+                              "(last: graph_changed at 2026-12-07T00:00:00Z)"));
   EXPECT_THAT(out_, HasSubstr("ingest"));
   EXPECT_THAT(out_, Not(HasSubstr("DOWN")));
 
@@ -666,7 +683,12 @@ TEST_F(CommandsTest, StatusReportsEveryServiceAndTheLag) {
   EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
   EXPECT_EQ(out_,
             "{\"healthy\": true, \"graph_sequence\": 9, \"scored_sequence\": "
-            "7, \"model_version\": \"v-test\"}\n");
+            "7, \"model_version\": \"v-test\", \"graph_id\": "
+            "\"0123456789abcdef0123456789abcdef\", \"scorer_graph_id\": "
+            "\"0123456789abcdef0123456789abcdef\", \"scorer_rebuilds\": 1, "
+            "\"scorer_last_rebuild\": {\"reason\": \"graph_changed\", "
+            "\"time\": \"2026-12-07T00:00:00Z\"}, \"graph_writes_stopped\": "
+            "\"\"}\n");
 
   EXPECT_EQ(Run(StatusCommand, {"extra"}), kExitUsage);
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
@@ -57,6 +58,32 @@ std::optional<FeedFollower::Rebuild> FeedFollower::last_rebuild() const {
 }
 
 std::string FeedFollower::graph_id() const { return mirror_->graph_id(); }
+
+v1::FeedStatus FeedFollower::Status() const {
+  v1::FeedStatus status;
+  status.set_graph_id(graph_id());
+  status.set_loaded(loaded());
+  status.set_applied_sequence(applied_sequence());
+  status.set_head_sequence(head_sequence());
+  status.set_bootstraps(bootstraps());
+  absl::MutexLock lock(&mu_);
+  int64_t total = 0;
+  for (RebuildReason r : {RebuildReason::kGraphChanged,
+                          RebuildReason::kAheadOfHead, RebuildReason::kTrimmed}) {
+    const int n = rebuilds_[static_cast<int>(r)];
+    (*status.mutable_rebuilds())[RebuildReasonName(r)] = n;
+    total += n;
+  }
+  status.set_rebuilds_total(total);
+  if (last_rebuild_.has_value()) {
+    v1::FeedStatus::Rebuild* last = status.mutable_last_rebuild();
+    last->set_reason(RebuildReasonName(last_rebuild_->reason));
+    *last->mutable_time() = base::ToProtoTime(last_rebuild_->time);
+    last->set_detail(last_rebuild_->detail);
+  }
+  if (!last_error_.ok()) status.set_last_error(last_error_.ToString());
+  return status;
+}
 
 void FeedFollower::CountRebuild(RebuildReason reason,
                                 const absl::Status& cause) {

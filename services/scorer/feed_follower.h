@@ -48,6 +48,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
+#include "georisk/v1/scorer.pb.h"
 #include "services/common/metrics.h"
 #include "services/scorer/graph_feed_consumer.h"
 #include "storage/graph_mirror.h"
@@ -108,6 +109,8 @@ class FeedFollower {
   std::string graph_id() const;
   // The last error seen while following, OK when the feed is healthy.
   absl::Status last_error() const;
+  // All of the above as GetFeedStatus answers it (scorer.proto).
+  v1::FeedStatus Status() const;
 
  private:
   void Run();

@@ -259,6 +259,17 @@ TEST_F(FeedFollowerTest, ReplacedGraphIsRebuiltNotMixedIn) {
   EXPECT_THAT(follower_registry.Render(),
               ::testing::HasSubstr("georisk_scorer_feed_rebuilds_total{"
                                    "reason=\"graph_changed\"} 1"));
+  // GetFeedStatus's answer says the same.
+  const v1::FeedStatus status = follower.Status();
+  EXPECT_EQ(status.graph_id(), store_->GraphId());
+  EXPECT_TRUE(status.loaded());
+  EXPECT_EQ(status.rebuilds_total(), 1);
+  EXPECT_EQ(status.rebuilds().at("graph_changed"), 1);
+  EXPECT_EQ(status.rebuilds().at("ahead_of_head"), 0);
+  EXPECT_EQ(status.rebuilds().at("trimmed"), 0);
+  EXPECT_EQ(status.last_rebuild().reason(), "graph_changed");
+  EXPECT_GT(status.last_rebuild().time().seconds(), 0);
+  EXPECT_EQ(status.last_rebuild().detail(), follower.last_rebuild()->detail);
 
   // Its changes keep coming.
   Commit("v");

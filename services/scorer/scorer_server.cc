@@ -109,8 +109,19 @@ absl::Status ScorerServer::Init() {
         [n = notifier_.get()](const v1::Alert& a) { n->Update(a); });
   }
 
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                   common::MakeChannel(options_.graphstore));
+  FeedFollowerOptions feed = options_.feed;
+  feed.registry = &registry_;  // georisk_scorer_feed_rebuilds_total.
+  follower_ = std::make_unique<FeedFollower>(v1::GraphStore::NewStub(channel),
+                                             mirror_.get(), state_.get(), feed);
+
+  ScorerServiceOptions service_options = options_.scorer_service;
+  service_options.feed_status = [follower = follower_.get()] {
+    return follower->Status();
+  };
   scorer_service_ = std::make_unique<ScorerService>(
-      state_.get(), options_.scorer_service, &registry_);
+      state_.get(), std::move(service_options), &registry_);
   alerts_service_ = std::make_unique<AlertsService>(
       alert_log_.get(), rules_in_force, config->version(),
       AlertsServiceOptions{});
@@ -130,12 +141,6 @@ absl::Status ScorerServer::Init() {
     alerts_service_->Shutdown();
   });
 
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                   common::MakeChannel(options_.graphstore));
-  FeedFollowerOptions feed = options_.feed;
-  feed.registry = &registry_;  // georisk_scorer_feed_rebuilds_total.
-  follower_ = std::make_unique<FeedFollower>(v1::GraphStore::NewStub(channel),
-                                             mirror_.get(), state_.get(), feed);
   follower_->Start();
 
   ticker_ = std::thread([this] { RunTicker(); });

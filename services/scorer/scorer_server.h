@@ -151,10 +151,11 @@ class ScorerServer {
   std::unique_ptr<ScoreState> state_;
   std::unique_ptr<AlertPipeline> pipeline_;
   std::unique_ptr<AlertmanagerNotifier> notifier_;
+  // Built (not started) before the services: GetFeedStatus reads it.
+  std::unique_ptr<FeedFollower> follower_;
   std::unique_ptr<ScorerService> scorer_service_;
   std::unique_ptr<AlertsService> alerts_service_;
   std::unique_ptr<common::GrpcServer> grpc_server_;
-  std::unique_ptr<FeedFollower> follower_;
   absl::Notification stop_;
   std::thread ticker_;
   std::thread alert_ticker_;

@@ -350,4 +350,15 @@ grpc::ServerUnaryReactor* ScorerService::GetModel(
   return common::FinishUnary(context, config.status());
 }
 
+grpc::ServerUnaryReactor* ScorerService::GetFeedStatus(
+    grpc::CallbackServerContext* context,
+    const v1::GetFeedStatusRequest* request, v1::FeedStatus* response) {
+  if (!options_.feed_status) {
+    return common::FinishUnary(
+        context, absl::UnavailableError("the feed is not started yet"));
+  }
+  *response = options_.feed_status();
+  return common::FinishUnary(context, absl::OkStatus());
+}
+
 }  // namespace georisk::scorer

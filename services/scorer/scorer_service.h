@@ -13,6 +13,7 @@
 #define GEORISK_SERVICES_SCORER_SCORER_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "services/common/follow_stream.h"
@@ -31,6 +32,9 @@ struct ScorerServiceOptions {
   // WatchScoreChanges: streams at once, and an idle stream's heartbeat.
   int max_watchers = 256;
   absl::Duration watch_heartbeat = absl::Seconds(10);
+  // GetFeedStatus: what the scorer's feed follower reports. Empty: the RPC
+  // answers UNAVAILABLE. Must be thread-safe.
+  std::function<v1::FeedStatus()> feed_status;
 };
 
 class ScorerService final : public v1::Scorer::CallbackService {
@@ -67,6 +71,10 @@ class ScorerService final : public v1::Scorer::CallbackService {
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const v1::GetModelRequest* request,
                                      v1::ModelConfig* response) override;
+  grpc::ServerUnaryReactor* GetFeedStatus(
+      grpc::CallbackServerContext* context,
+      const v1::GetFeedStatusRequest* request,
+      v1::FeedStatus* response) override;
 
  private:
   ScoreState* const state_;

@@ -5,21 +5,27 @@
 #include "services/common/http_server.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "httplib.h"
 
@@ -57,6 +63,90 @@ void Serve(const HttpHandler &handler, const httplib::Request &in,
   }
   out.status = response.status;
   out.set_content(std::move(response.body), response.content_type.c_str());
+}
+
+// A connection's peer as httplib names it (Request::remote_addr, numeric,
+// and remote_port).
+std::pair<std::string, int> PeerOf(const sockaddr_storage &peer,
+                                   socklen_t size) {
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<const sockaddr *>(&peer), size, host,
+                  sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) {
+    host[0] = '\0';
+  }
+  int port = -1;
+  if (peer.ss_family == AF_INET) {
+    port = ntohs(reinterpret_cast<const sockaddr_in *>(&peer)->sin_port);
+  } else if (peer.ss_family == AF_INET6) {
+    port = ntohs(reinterpret_cast<const sockaddr_in6 *>(&peer)->sin6_port);
+  }
+  return {host, port};
+}
+
+}  // namespace
+
+// The peers whose request is being handled or answered: from httplib's
+// pre-routing handler (the request is read) to its logger (the response is
+// written).
+struct HttpServer::Busy {
+  absl::Mutex mu;
+  std::multiset<std::pair<std::string, int>> peers ABSL_GUARDED_BY(mu);
+
+  void Add(const httplib::Request &request) {
+    absl::MutexLock lock(&mu);
+    peers.emplace(request.remote_addr, request.remote_port);
+  }
+  void Remove(const httplib::Request &request) {
+    absl::MutexLock lock(&mu);
+    auto it = peers.find({request.remote_addr, request.remote_port});
+    if (it != peers.end()) peers.erase(it);
+  }
+  bool Contains(const std::pair<std::string, int> &peer) {
+    absl::MutexLock lock(&mu);
+    return peers.count(peer) > 0;
+  }
+};
+
+namespace {
+
+// Ends the wait of every worker on an idle keep-alive connection accepted on
+// `port`: shuts down the read side of each connected TCP socket of this
+// process whose local port is `port` (after stop(), the listening socket is
+// closed, so these are the connections it accepted), except those whose
+// request is being handled or answered (`busy`).
+//
+// Why: httplib 0.11 (Debian's) notices stop() only between two requests. A
+// worker waiting for the next request of an idle keep-alive connection
+// polls that socket alone until keep_alive_timeout, and stop() joins the
+// workers: Stop() took the whole timeout (30 s in the test), and httplib has
+// no call to close its connections. With the read side shut, the wait sees
+// end of file at once and the connection is closed. A busy connection is
+// left alone (httplib checks that a socket is alive before it writes, and a
+// shut read side reads as a closed peer): once its response is written,
+// httplib sees the server stopped and closes it.
+void ShutDownIdleConnections(int port, HttpServer::Busy &busy) {
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (const dirent *entry = readdir(dir)) {
+    int fd;
+    if (!absl::SimpleAtoi(entry->d_name, &fd) || fd == dirfd(dir)) continue;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage local;
+    socklen_t size = sizeof(local);
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &size) != 0 ||
+        PeerOf(local, size).second != port) {
+      continue;
+    }
+    sockaddr_storage peer;
+    size = sizeof(peer);
+    if (getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &size) != 0) {
+      continue;  // Not connected.
+    }
+    if (busy.Contains(PeerOf(peer, size))) continue;
+    shutdown(fd, SHUT_RD);
+  }
+  closedir(dir);
 }
 
 }  // namespace
@@ -107,8 +197,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const int one = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   });
-  server->set_pre_routing_handler([](const httplib::Request &request,
-                                     httplib::Response &response) {
+  auto busy = std::make_shared<Busy>();
+  server->set_logger(
+      [busy](const httplib::Request &request, const httplib::Response &) {
+        busy->Remove(request);  // The response is written.
+      });
+  server->set_pre_routing_handler([busy](const httplib::Request &request,
+                                         httplib::Response &response) {
+    busy->Add(request);
     if (request.method == "GET" || request.method == "HEAD") {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -138,7 +234,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     return absl::ErrnoToStatus(error, what);
   }
 
-  std::unique_ptr<HttpServer> out(new HttpServer(std::move(server), bound));
+  std::unique_ptr<HttpServer> out(
+      new HttpServer(std::move(server), bound, std::move(busy)));
   auto returned = std::make_shared<std::atomic<bool>>(false);
   out->listen_thread_ = std::thread([raw = out->server_.get(), returned] {
     raw->listen_after_bind();
@@ -153,14 +250,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   return out;
 }
 
-HttpServer::HttpServer(std::unique_ptr<httplib::Server> server, int port)
-    : server_(std::move(server)), port_(port) {}
+HttpServer::HttpServer(std::unique_ptr<httplib::Server> server, int port,
+                       std::shared_ptr<Busy> busy)
+    : server_(std::move(server)), port_(port), busy_(std::move(busy)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Stop() {
   std::call_once(stop_once_, [this] {
     server_->stop();
+    ShutDownIdleConnections(port_, *busy_);
     if (listen_thread_.joinable()) listen_thread_.join();
   });
 }

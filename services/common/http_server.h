@@ -117,15 +117,20 @@ class HttpServer {
   // The port the server is bound to, also after Stop().
   int port() const { return port_; }
 
-  // Stops accepting, lets running handlers finish, closes the connections
-  // and joins every thread. Idempotent; concurrent calls all wait.
+  // Stops accepting, lets running handlers finish (their responses are
+  // still sent), closes the connections, idle keep-alive ones included at
+  // once, and joins every thread. Idempotent; concurrent calls all wait.
   void Stop();
 
+  struct Busy;  // Connections whose request is in hand (http_server.cc).
+
  private:
-  HttpServer(std::unique_ptr<httplib::Server> server, int port);
+  HttpServer(std::unique_ptr<httplib::Server> server, int port,
+             std::shared_ptr<Busy> busy);
 
   const std::unique_ptr<httplib::Server> server_;
   const int port_;
+  const std::shared_ptr<Busy> busy_;
   std::once_flag stop_once_;
   std::thread listen_thread_;  // Runs httplib's accept loop.
 };

@@ -183,6 +183,33 @@ TEST(HttpServerTest, StopWithAnIdleKeepAliveClientReturnsPromptly) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
+// Stop() closes idle connections at once, but a request being handled when
+// it is called still gets its whole response.
+TEST(HttpServerTest, AHandlerRunningWhenStopIsCalledStillAnswers) {
+  absl::Notification entered;
+  absl::Notification release;
+  std::unique_ptr<HttpServer> server =
+      MustStart([&](const HttpRequest &request) {
+        entered.Notify();
+        release.WaitForNotification();
+        return Echo(request);
+      });
+  ASSERT_NE(server, nullptr);
+  std::thread slow([&server] {
+    httplib::Result result = Client(server->port())->Get("/slow");
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, 200);
+    EXPECT_EQ(result->body, "GET /slow \n");
+  });
+  entered.WaitForNotification();
+  std::thread stop([&server] { server->Stop(); });
+  // Let Stop() close what it closes; it then waits for the handler.
+  absl::SleepFor(absl::Milliseconds(200));
+  release.Notify();
+  stop.join();
+  slow.join();
+}
+
 TEST(HttpServerTest, StopIsIdempotentAndReleasesThePort) {
   std::unique_ptr<HttpServer> server = MustStart(Echo);
   ASSERT_NE(server, nullptr);

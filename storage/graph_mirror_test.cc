@@ -262,8 +262,7 @@ TEST(GraphMirrorTest, AFullDiskWritesNothingAndTheMirrorGoesOnAfterwards) {
     ASSERT_TRUE((*mirror)->ApplyChanges(two).ok());
 
     fs->SetFull(true);
-    std::vector<v1::Change> three = {
-        ChangeOf(3, {UpsertEntity(Company("b"))})};
+    std::vector<v1::Change> three = {ChangeOf(3, {UpsertEntity(Company("b"))})};
     EXPECT_FALSE((*mirror)->ApplyChanges(three).ok());
     EXPECT_EQ((*mirror)->applied_sequence(), 2);
     std::vector<v1::Entity> entities;

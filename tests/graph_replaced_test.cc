@@ -195,8 +195,8 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
     EXPECT_EQ(feed.rebuilds().at("ahead_of_head"), 0);
     ASSERT_TRUE(feed.has_last_rebuild());
     EXPECT_EQ(feed.last_rebuild().reason(), "graph_changed");
-    const absl::Time when = absl::FromUnixSeconds(
-        feed.last_rebuild().time().seconds());
+    const absl::Time when =
+        absl::FromUnixSeconds(feed.last_rebuild().time().seconds());
     EXPECT_GE(when, absl::FromUnixSeconds(absl::ToUnixSeconds(before_replace)));
     EXPECT_LE(when, absl::Now());
     EXPECT_FALSE(feed.last_rebuild().detail().empty());
@@ -205,9 +205,9 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
       dir_, Runfile("services/georiskctl/georiskctl"),
       {"status", "--graphstore=" + graphstore_->address(),
        "--scorer=" + scorer_->address(), "--ingest=127.0.0.1:1"});
-  EXPECT_TRUE(absl::StrContains(
-      status.out, absl::StrCat("graph ", GraphId(), ", rebuilds 1 (last: "
-                                                    "graph_changed at ")))
+  EXPECT_TRUE(absl::StrContains(status.out, absl::StrCat("graph ", GraphId(),
+                                                         ", rebuilds 1 (last: "
+                                                         "graph_changed at ")))
       << status.out << status.err;
 
   // And it follows the new graph from there.

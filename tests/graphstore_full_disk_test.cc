@@ -82,7 +82,8 @@ class GraphStoreFullDiskTest : public ::testing::Test {
     disk_ = dir_ + "/disk";
     ASSERT_TRUE(testing::MountSmallDisk(disk_, kDiskBytes).ok());
     ASSERT_TRUE(testing::WriteFiller(disk_ + "/filler", kFillerBytes).ok());
-    std::ofstream(dir_ + "/many.jsonl", std::ios::binary) << Companies(kRecords);
+    std::ofstream(dir_ + "/many.jsonl", std::ios::binary)
+        << Companies(kRecords);
   }
 
   void TearDown() override {
@@ -94,11 +95,11 @@ class GraphStoreFullDiskTest : public ::testing::Test {
   }
 
   void StartGraphStore(const std::string& listen) {
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", disk_, "/data"), "--sync=true",
-          "--listen=" + listen},
-         dir_});
+    auto gs =
+        ServiceProcess::Start({Runfile("services/graphstore/graphstore"),
+                               {absl::StrCat("--data_dir=", disk_, "/data"),
+                                "--sync=true", "--listen=" + listen},
+                               dir_});
     ASSERT_TRUE(gs.ok()) << gs.status();
     graphstore_ = std::move(*gs);
     ASSERT_TRUE(
@@ -185,7 +186,8 @@ TEST_F(GraphStoreFullDiskTest, NothingAcknowledgedIsLostAndTheImportResumes) {
   absl::StatusOr<testing::HttpResult> metrics =
       testing::HttpGet(graphstore_->metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  EXPECT_THAT(metrics->body, HasSubstr("\ngeorisk_graphstore_writes_stopped 1\n"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("\ngeorisk_graphstore_writes_stopped 1\n"));
   {
     grpc::ClientContext context;
     v1::GetEntityRequest request;
@@ -207,8 +209,9 @@ TEST_F(GraphStoreFullDiskTest, NothingAcknowledgedIsLostAndTheImportResumes) {
     const grpc::Status s = graph_->Apply(&context, request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
     EXPECT_THAT(s.error_message(), HasSubstr("is full"));
-    EXPECT_NE(context.GetServerTrailingMetadata().find("grpc-retry-pushback-ms"),
-              context.GetServerTrailingMetadata().end());
+    EXPECT_NE(
+        context.GetServerTrailingMetadata().find("grpc-retry-pushback-ms"),
+        context.GetServerTrailingMetadata().end());
   }
 
   // kill -9, then a restart once space is freed (opening replays the

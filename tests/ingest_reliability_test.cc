@@ -34,9 +34,9 @@ namespace {
 
 using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
-using ::georisk::testing::Runfile;
 using ::georisk::testing::ResumeFrom;
 using ::georisk::testing::RunCommand;
+using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
 using ::georisk::testing::SummaryValue;
 using ::testing::HasSubstr;
@@ -294,36 +294,37 @@ TEST_F(IngestReliabilityTest, IngestKilledDuringAResumedImportLosesNothing) {
   // The resumed run; ingest is killed while it streams.
   CommandResult second;
   const std::string from = absl::StrCat("--resume_from=", resume);
-  import = std::thread([&] { second = Import({dir_ + "/many.jsonl", from}); });
-  ASSERT_TRUE(WaitForCommitAfter(before, absl::Seconds(60)));
-  ASSERT_TRUE(ingest_->Stop(SIGKILL, absl::Seconds(10)).ok());
-  import.join();
-  ASSERT_EQ(second.code, 3) << second.out << second.err;
-  EXPECT_THAT(second.err, HasSubstr("ingest (or graphstore behind it) is "
-                                    "unavailable"));
-  // This run's summary never came: nothing more is known to be handled.
-  EXPECT_EQ(ResumeFrom(second.err), resume) << second.err;
-  const int64_t landed = Stats().entity_count();
-  EXPECT_GT(landed, resume) << "the kill came after some commits";
+  import = std::thread([&] { second = Import({dir_ + "/many.jsonl", from});
+});
+ASSERT_TRUE(WaitForCommitAfter(before, absl::Seconds(60)));
+ASSERT_TRUE(ingest_->Stop(SIGKILL, absl::Seconds(10)).ok());
+import.join();
+ASSERT_EQ(second.code, 3) << second.out << second.err;
+EXPECT_THAT(second.err, HasSubstr("ingest (or graphstore behind it) is "
+                                  "unavailable"));
+// This run's summary never came: nothing more is known to be handled.
+EXPECT_EQ(ResumeFrom(second.err), resume) << second.err;
+const int64_t landed = Stats().entity_count();
+EXPECT_GT(landed, resume) << "the kill came after some commits";
 
-  // Every record acknowledged before is there (ids c0..c<resume-1>).
-  for (int64_t i = 0; i < resume; i += 997) {
-    grpc::ClientContext context;
-    v1::GetEntityRequest request;
-    request.set_id(absl::StrCat("company/c", i));
-    v1::Entity entity;
-    EXPECT_TRUE(graph_->GetEntity(&context, request, &entity).ok()) << i;
-  }
-
-  StartIngest({"--batch_size=200"});
-  CommandResult third = Import({dir_ + "/many.jsonl", from});
-  ASSERT_EQ(third.code, 0) << third.out << third.err;
-  EXPECT_EQ(SummaryValue(third.out, "sent"), kRecords - resume);
-  EXPECT_EQ(SummaryValue(third.out, "accepted"), kRecords - landed)
-      << "what landed before the kill is not applied twice";
-  EXPECT_EQ(SummaryValue(third.out, "duplicates"), landed - resume);
-  EXPECT_EQ(Stats().entity_count(), kRecords);
+// Every record acknowledged before is there (ids c0..c<resume-1>).
+for (int64_t i = 0; i < resume; i += 997) {
+  grpc::ClientContext context;
+  v1::GetEntityRequest request;
+  request.set_id(absl::StrCat("company/c", i));
+  v1::Entity entity;
+  EXPECT_TRUE(graph_->GetEntity(&context, request, &entity).ok()) << i;
 }
+
+StartIngest({"--batch_size=200"});
+CommandResult third = Import({dir_ + "/many.jsonl", from});
+ASSERT_EQ(third.code, 0) << third.out << third.err;
+EXPECT_EQ(SummaryValue(third.out, "sent"), kRecords - resume);
+EXPECT_EQ(SummaryValue(third.out, "accepted"), kRecords - landed)
+    << "what landed before the kill is not applied twice";
+EXPECT_EQ(SummaryValue(third.out, "duplicates"), landed - resume);
+EXPECT_EQ(Stats().entity_count(), kRecords);
+}  // namespace
 
 }  // namespace
 }  // namespace georisk

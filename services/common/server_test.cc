@@ -157,17 +157,17 @@ TEST_F(GrpcServerTest, AnExtraHealthNameIsReportedOnItsOwn) {
   Start(absl::ZeroDuration(), absl::Seconds(5));
   server_->SetServing(true);
   server_->SetHealth("georisk.v1.GraphStore.Apply", false);
-  EXPECT_EQ(*CheckHealth(address_, "georisk.v1.GraphStore.Apply",
-                         absl::Seconds(5)),
-            "NOT_SERVING");
+  EXPECT_EQ(
+      *CheckHealth(address_, "georisk.v1.GraphStore.Apply", absl::Seconds(5)),
+      "NOT_SERVING");
   // The server and its services are still serving.
   EXPECT_EQ(*CheckHealth(address_, "", absl::Seconds(5)), "SERVING");
   EXPECT_EQ(*CheckHealth(address_, "georisk.v1.GraphStore", absl::Seconds(5)),
             "SERVING");
   server_->SetHealth("georisk.v1.GraphStore.Apply", true);
-  EXPECT_EQ(*CheckHealth(address_, "georisk.v1.GraphStore.Apply",
-                         absl::Seconds(5)),
-            "SERVING");
+  EXPECT_EQ(
+      *CheckHealth(address_, "georisk.v1.GraphStore.Apply", absl::Seconds(5)),
+      "SERVING");
 }
 
 TEST_F(GrpcServerTest, IdleClientConnectionDoesNotHoldShutdown) {

@@ -619,28 +619,27 @@ int StatusCommand(const CommandOptions& o,
         // The graph it follows, and whether it had to rebuild from a
         // snapshot (graphstore's history replaced, rolled back, trimmed).
         auto context3 = Context(o.client);
-        have_feed =
-            stub->GetFeedStatus(context3.get(), v1::GetFeedStatusRequest(),
-                                &feed)
-                .ok();
+        have_feed = stub->GetFeedStatus(context3.get(),
+                                        v1::GetFeedStatusRequest(), &feed)
+                        .ok();
         if (have_feed) {
           if (!feed.graph_id().empty()) {
             absl::StrAppend(&detail, ", graph ", feed.graph_id());
           }
           if (have_stats && !stats.graph_id().empty() &&
-              !feed.graph_id().empty() &&
-              stats.graph_id() != feed.graph_id()) {
+              !feed.graph_id().empty() && stats.graph_id() != feed.graph_id()) {
             absl::StrAppend(&detail, " (graphstore holds ", stats.graph_id(),
                             ")");
           }
           absl::StrAppend(&detail, ", rebuilds ", feed.rebuilds_total());
           if (feed.has_last_rebuild()) {
-            absl::StrAppend(
-                &detail, " (last: ", feed.last_rebuild().reason(), " at ",
-                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                 base::FromProtoTime(feed.last_rebuild().time()),
-                                 absl::UTCTimeZone()),
-                ")");
+            absl::StrAppend(&detail, " (last: ", feed.last_rebuild().reason(),
+                            " at ",
+                            absl::FormatTime(
+                                "%Y-%m-%dT%H:%M:%SZ",
+                                base::FromProtoTime(feed.last_rebuild().time()),
+                                absl::UTCTimeZone()),
+                            ")");
           }
         }
       }
@@ -652,13 +651,13 @@ int StatusCommand(const CommandOptions& o,
   if (JsonOutput(o.client)) {
     std::string rebuild = "null";
     if (feed.has_last_rebuild()) {
-      rebuild = absl::StrFormat(
-          "{\"reason\": %s, \"time\": %s}",
-          JsonQuoted(feed.last_rebuild().reason()),
-          JsonQuoted(absl::FormatTime(
-              "%Y-%m-%dT%H:%M:%SZ",
-              base::FromProtoTime(feed.last_rebuild().time()),
-              absl::UTCTimeZone())));
+      rebuild =
+          absl::StrFormat("{\"reason\": %s, \"time\": %s}",
+                          JsonQuoted(feed.last_rebuild().reason()),
+                          JsonQuoted(absl::FormatTime(
+                              "%Y-%m-%dT%H:%M:%SZ",
+                              base::FromProtoTime(feed.last_rebuild().time()),
+                              absl::UTCTimeZone())));
     }
     std::fprintf(o.client.out,
                  "{\"healthy\": %s, \"graph_sequence\": %lld, "
@@ -671,8 +670,7 @@ int StatusCommand(const CommandOptions& o,
                  static_cast<long long>(scored_at), model.c_str(),
                  JsonQuoted(stats.graph_id()).c_str(),
                  JsonQuoted(feed.graph_id()).c_str(),
-                 static_cast<long long>(feed.rebuilds_total()),
-                 rebuild.c_str(),
+                 static_cast<long long>(feed.rebuilds_total()), rebuild.c_str(),
                  JsonQuoted(stats.writes_stopped_reason()).c_str());
   } else {
     t.Print(o.client.out);

@@ -184,10 +184,10 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
     // A batch refused for its content is rejected; one the store could not
     // write (writes stopped: a full disk) failed.
     mutations_
-        ->WithLabels({result.status().code() ==
-                              absl::StatusCode::kInvalidArgument
-                          ? "rejected"
-                          : "failed"})
+        ->WithLabels(
+            {result.status().code() == absl::StatusCode::kInvalidArgument
+                 ? "rejected"
+                 : "failed"})
         .Increment(request->mutations_size());
     return common::FinishUnary(context, result.status());
   }

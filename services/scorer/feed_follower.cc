@@ -68,8 +68,9 @@ v1::FeedStatus FeedFollower::Status() const {
   status.set_bootstraps(bootstraps());
   absl::MutexLock lock(&mu_);
   int64_t total = 0;
-  for (RebuildReason r : {RebuildReason::kGraphChanged,
-                          RebuildReason::kAheadOfHead, RebuildReason::kTrimmed}) {
+  for (RebuildReason r :
+       {RebuildReason::kGraphChanged, RebuildReason::kAheadOfHead,
+        RebuildReason::kTrimmed}) {
     const int n = rebuilds_[static_cast<int>(r)];
     (*status.mutable_rebuilds())[RebuildReasonName(r)] = n;
     total += n;

@@ -9,10 +9,10 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <cstring>
 #include <system_error>
 #include <vector>
 
@@ -81,8 +81,8 @@ absl::StatusOr<std::shared_ptr<rocksdb::Logger>> NewInfoLog(
   const int fd =
       open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("opening the info log ", file,
-                                            ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("opening the info log ", file, ": ",
+                                            std::strerror(errno)));
   }
   return std::make_shared<InfoLog>(fd, level);
 }
@@ -99,8 +99,7 @@ absl::StatusOr<std::shared_ptr<rocksdb::Logger>> OpenInfoLog(
   const fs::path log = fs::path(db_dir) / "LOG";
   if (fs::exists(log, error)) {
     const int64_t micros = absl::ToUnixMicros(absl::Now());
-    fs::rename(log, fs::path(db_dir) / absl::StrCat("LOG.old.", micros),
-               error);
+    fs::rename(log, fs::path(db_dir) / absl::StrCat("LOG.old.", micros), error);
     // A failed rename appends to the old LOG; nothing worse.
   }
   std::vector<std::string> old;
@@ -110,10 +109,10 @@ absl::StatusOr<std::shared_ptr<rocksdb::Logger>> OpenInfoLog(
     if (absl::StartsWith(name, "LOG.old.")) old.push_back(name);
   }
   // Equal-length decimal suffixes sort by time; sort by length first.
-  std::sort(old.begin(), old.end(), [](const std::string& a,
-                                       const std::string& b) {
-    return a.size() != b.size() ? a.size() < b.size() : a < b;
-  });
+  std::sort(old.begin(), old.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() != b.size() ? a.size() < b.size() : a < b;
+            });
   for (size_t i = 0; i + kKeptOldInfoLogs < old.size(); ++i) {
     fs::remove(fs::path(db_dir) / old[i], error);
   }

@@ -60,7 +60,8 @@ rocksdb::IOStatus FullDiskFileSystem::Refuse() {
 
 rocksdb::IOStatus FullDiskFileSystem::Wrap(
     rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile>* result) {
-  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(*result), this);
+  if (s.ok())
+    *result = std::make_unique<FullDiskFile>(std::move(*result), this);
   return s;
 }
 
@@ -83,14 +84,14 @@ rocksdb::IOStatus FullDiskFileSystem::ReuseWritableFile(
     const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  return Wrap(
-      target()->ReuseWritableFile(path, old_path, options, result, dbg),
-      result);
+  return Wrap(target()->ReuseWritableFile(path, old_path, options, result, dbg),
+              result);
 }
 
-rocksdb::IOStatus FullDiskFileSystem::GetFreeSpace(
-    const std::string&, const rocksdb::IOOptions&, uint64_t* free_bytes,
-    rocksdb::IODebugContext*) {
+rocksdb::IOStatus FullDiskFileSystem::GetFreeSpace(const std::string&,
+                                                   const rocksdb::IOOptions&,
+                                                   uint64_t* free_bytes,
+                                                   rocksdb::IODebugContext*) {
   *free_bytes = full_ ? 0 : kFreeBytes;
   return rocksdb::IOStatus::OK();
 }

@@ -65,7 +65,9 @@ CommandResult RunCommand(const std::string& dir, const std::string& binary,
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = ReadFile(out_path).value_or("");
   result.err = ReadFile(err_path).value_or("");
-  if (timed_out) absl::StrAppend(&result.err, "\ntimed_out after ", absl::FormatDuration(timeout));
+  if (timed_out)
+    absl::StrAppend(&result.err, "\ntimed_out after ",
+                    absl::FormatDuration(timeout));
   return result;
 }
 

@@ -51,21 +51,20 @@ absl::Status EnterPrivateMountNamespace() {
   const gid_t gid = getegid();
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "cannot make a private mount namespace: unshare(CLONE_NEWNS): ",
-        direct, "; unshare(CLONE_NEWUSER | CLONE_NEWNS): ",
-        std::strerror(errno)));
+        "cannot make a private mount namespace: unshare(CLONE_NEWNS): ", direct,
+        "; unshare(CLONE_NEWUSER | CLONE_NEWNS): ", std::strerror(errno)));
   }
   if (absl::Status s = WriteProcFile("/proc/self/setgroups", "deny");
       !s.ok() && !absl::IsPermissionDenied(s)) {
     return s;
   }
-  if (absl::Status s =
-          WriteProcFile("/proc/self/uid_map", absl::StrCat(uid, " ", uid, " 1"));
+  if (absl::Status s = WriteProcFile("/proc/self/uid_map",
+                                     absl::StrCat(uid, " ", uid, " 1"));
       !s.ok()) {
     return s;
   }
-  if (absl::Status s =
-          WriteProcFile("/proc/self/gid_map", absl::StrCat(gid, " ", gid, " 1"));
+  if (absl::Status s = WriteProcFile("/proc/self/gid_map",
+                                     absl::StrCat(gid, " ", gid, " 1"));
       !s.ok()) {
     return s;
   }
@@ -81,16 +80,16 @@ absl::Status MountSmallDisk(const std::string& dir, int64_t bytes) {
   }
   const std::string options = absl::StrCat("size=", bytes, ",mode=0755");
   if (mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "mount -t tmpfs -o ", options, " tmpfs ", dir, ": ",
-        std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrCat("mount -t tmpfs -o ", options, " tmpfs ", dir, ": ",
+                     std::strerror(errno)));
   }
   return absl::OkStatus();
 }
 
 absl::Status WriteFiller(const std::string& path, int64_t bytes) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0644);
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::InternalError(
         absl::StrCat("creating ", path, ": ", std::strerror(errno)));
@@ -98,8 +97,9 @@ absl::Status WriteFiller(const std::string& path, int64_t bytes) {
   static const char kZeros[1 << 16] = {};
   int64_t left = bytes;
   while (left > 0) {
-    const ssize_t n = write(
-        fd, kZeros, static_cast<size_t>(std::min<int64_t>(left, sizeof(kZeros))));
+    const ssize_t n =
+        write(fd, kZeros,
+              static_cast<size_t>(std::min<int64_t>(left, sizeof(kZeros))));
     if (n <= 0) {
       const int e = errno;
       close(fd);

@@ -213,6 +213,23 @@ bool IsCompanyId(absl::string_view id) {
 bool IsFacilityId(absl::string_view id) {
   return absl::StartsWith(id, "facility/");
 }
+bool IsPersonId(absl::string_view id) {
+  return absl::StartsWith(id, "person/");
+}
+
+// Edge.record_id / EdgeKey.record_id: optional, printable ASCII.
+absl::Status CheckRecordId(absl::string_view record_id,
+                           absl::string_view path) {
+  if (record_id.empty()) return absl::OkStatus();
+  if (!AllOf(record_id, 1, kMaxRecordIdBytes,
+             [](char c) { return c > ' ' && c < 0x7f; })) {
+    return Invalid(path, absl::StrCat("must be at most ", kMaxRecordIdBytes,
+                                      " bytes of printable ASCII without "
+                                      "spaces, got \"",
+                                      Quote(record_id), "\""));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckEdgeKind(int kind, absl::string_view path) {
   if (kind == v1::Edge::KIND_UNSPECIFIED) return Required(path);
@@ -227,6 +244,7 @@ absl::Status CheckEdgeKind(int kind, absl::string_view path) {
 absl::Status CheckEdgeIdentity(absl::string_view from_id, int kind,
                                absl::string_view to_id,
                                absl::string_view product_code,
+                               absl::string_view record_id,
                                absl::string_view path) {
   const std::string from_path = Field(path, "from_id");
   const std::string to_path = Field(path, "to_id");
@@ -238,8 +256,8 @@ absl::Status CheckEdgeIdentity(absl::string_view from_id, int kind,
   if (!s.ok()) return s;
   switch (kind) {
     case v1::Edge::OWNS:
-      if (!IsCompanyId(from_id)) {
-        return Invalid(from_path, "must be a company for OWNS");
+      if (!IsCompanyId(from_id) && !IsPersonId(from_id)) {
+        return Invalid(from_path, "must be a company or a person for OWNS");
       }
       if (!IsCompanyId(to_id)) {
         return Invalid(to_path, "must be a company for OWNS");
@@ -251,6 +269,16 @@ absl::Status CheckEdgeIdentity(absl::string_view from_id, int kind,
       }
       if (!IsFacilityId(to_id)) {
         return Invalid(to_path, "must be a facility for OPERATES");
+      }
+      break;
+    case v1::Edge::SUPPLIES:
+      // A person supplies nothing and is nobody's customer.
+      if (IsPersonId(from_id)) {
+        return Invalid(from_path,
+                       "must be a company or a facility for SUPPLIES");
+      }
+      if (IsPersonId(to_id)) {
+        return Invalid(to_path, "must be a company or a facility for SUPPLIES");
       }
       break;
     default:
@@ -265,9 +293,10 @@ absl::Status CheckEdgeIdentity(absl::string_view from_id, int kind,
       return Invalid(code_path, "must be empty unless kind is SUPPLIES");
     }
   } else if (!product_code.empty()) {
-    return CheckHsCode(product_code, code_path);
+    absl::Status s = CheckHsCode(product_code, code_path);
+    if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  return CheckRecordId(record_id, Field(path, "record_id"));
 }
 
 absl::Status ValidateExportControl(const v1::ExportControl& c,
@@ -288,6 +317,10 @@ absl::Status ValidateExportControl(const v1::ExportControl& c,
   if (!v1::ExportControl::Kind_IsValid(c.kind())) {
     return Invalid(kind_path,
                    absl::StrCat("unknown export control kind ", c.kind()));
+  }
+  if (!v1::ExportControl::Measure_IsValid(c.measure())) {
+    return Invalid(Field(path, "measure"),
+                   absl::StrCat("unknown measure ", c.measure()));
   }
   const std::string targets_path = Field(path, "target_ids");
   const std::string destinations_path = Field(path, "destination_countries");
@@ -407,9 +440,14 @@ absl::Status ValidateId(absl::string_view id, IdKind kind,
       prefix_ok = prefix == "facility";
       expected = "\"facility/<slug>\"";
       break;
+    case IdKind::kPerson:
+      prefix_ok = prefix == "person";
+      expected = "\"person/<slug>\"";
+      break;
     case IdKind::kEntity:
-      prefix_ok = prefix == "company" || prefix == "facility";
-      expected = "\"company/<slug>\" or \"facility/<slug>\"";
+      prefix_ok =
+          prefix == "company" || prefix == "facility" || prefix == "person";
+      expected = "\"company/<slug>\", \"facility/<slug>\" or \"person/<slug>\"";
       break;
     case IdKind::kSignal:
       prefix_ok = prefix == "signal";
@@ -446,17 +484,26 @@ absl::Status ValidateEntity(const v1::Entity& e, absl::string_view path) {
     return Invalid(kind_path, absl::StrCat("unknown entity kind ", e.kind()));
   }
   const bool company = e.kind() == v1::Entity::COMPANY;
-  if (company ? !IsCompanyId(e.id()) : !IsFacilityId(e.id())) {
-    return Invalid(id_path, company ? "must start with \"company/\" for a "
-                                      "COMPANY"
-                                    : "must start with \"facility/\" for a "
-                                      "FACILITY");
+  const bool person = e.kind() == v1::Entity::PERSON;
+  const bool facility = e.kind() == v1::Entity::FACILITY;
+  if (company && !IsCompanyId(e.id())) {
+    return Invalid(id_path, "must start with \"company/\" for a COMPANY");
+  }
+  if (facility && !IsFacilityId(e.id())) {
+    return Invalid(id_path, "must start with \"facility/\" for a FACILITY");
+  }
+  if (person && !IsPersonId(e.id())) {
+    return Invalid(id_path, "must start with \"person/\" for a PERSON");
   }
   s = CheckText(e.name(), /*required=*/true, kMaxNameBytes,
                 Field(path, "name"));
   if (!s.ok()) return s;
-  s = CheckCountry(e.country(), Field(path, "country"));
-  if (!s.ok()) return s;
+  // A facility has a location; a company or a person may have no known
+  // address (graph.proto).
+  if (facility || !e.country().empty()) {
+    s = CheckCountry(e.country(), Field(path, "country"));
+    if (!s.ok()) return s;
+  }
   if (!e.region().empty()) {
     const absl::string_view region = e.region();
     const bool shape_ok =
@@ -488,8 +535,16 @@ absl::Status ValidateEntity(const v1::Entity& e, absl::string_view path) {
     return Invalid(type_path,
                    absl::StrCat("unknown facility type ", e.facility_type()));
   }
-  if (company && e.facility_type() != v1::Entity::FACILITY_TYPE_UNSPECIFIED) {
-    return Invalid(type_path, "must be unset for a COMPANY");
+  if (!facility && e.facility_type() != v1::Entity::FACILITY_TYPE_UNSPECIFIED) {
+    return Invalid(type_path, absl::StrCat("must be unset for a ",
+                                           v1::Entity::Kind_Name(e.kind())));
+  }
+  if (person && e.has_location()) {
+    return Invalid(Field(path, "location"), "must be unset for a PERSON");
+  }
+  if (person && !e.product_codes().empty()) {
+    return Invalid(Field(path, "product_codes"),
+                   "must be empty for a PERSON (a person sells nothing)");
   }
   s = CheckHsCodes(e.product_codes(), Field(path, "product_codes"));
   if (!s.ok()) return s;
@@ -517,7 +572,7 @@ absl::Status ValidateEntity(const v1::Entity& e, absl::string_view path) {
 
 absl::Status ValidateEdge(const v1::Edge& e, absl::string_view path) {
   absl::Status s = CheckEdgeIdentity(e.from_id(), e.kind(), e.to_id(),
-                                     e.product_code(), path);
+                                     e.product_code(), e.record_id(), path);
   if (!s.ok()) return s;
   s = CheckUnitInterval(e.weight(), Field(path, "weight"));
   if (!s.ok()) return s;
@@ -535,7 +590,7 @@ absl::Status ValidateEdge(const v1::Edge& e, absl::string_view path) {
 
 absl::Status ValidateEdgeKey(const v1::EdgeKey& k, absl::string_view path) {
   return CheckEdgeIdentity(k.from_id(), k.kind(), k.to_id(), k.product_code(),
-                           path);
+                           k.record_id(), path);
 }
 
 absl::Status ValidateSignal(const v1::Signal& sig, absl::string_view path) {

@@ -13,7 +13,11 @@
 //   //                 got 1.5"
 //
 // These are the rules one record can check alone. Rules that need the stored
-// graph (an edge's endpoints must exist) are checked by the store.
+// graph (an edge's endpoints must exist) are checked by the store. The kind of
+// an edge's endpoints is in their ids' prefixes, so the person rules are
+// checked here: OWNS may come from a company or a person, OPERATES only from a
+// company, SUPPLIES neither from nor to a person. A company or person may have
+// no country; a facility must have one.
 //
 // Thread-safe: every function here is pure.
 #ifndef GEORISK_DOMAIN_VALIDATION_H_
@@ -33,6 +37,8 @@ inline constexpr size_t kMaxNameBytes = 512;
 inline constexpr size_t kMaxSourceBytes = 4096;
 // Longest idempotency key.
 inline constexpr size_t kMaxIdempotencyKeyBytes = 256;
+// Longest Edge.record_id.
+inline constexpr size_t kMaxRecordIdBytes = 256;
 
 // Links (graph.proto's Link): most features, evidence lines, bytes of one
 // evidence line or reason, bytes of a feature name and of decided_by.
@@ -49,7 +55,8 @@ inline constexpr absl::string_view kReviewerPrefix = "reviewer:";
 enum class IdKind {
   kCompany,   // "company/<slug>"
   kFacility,  // "facility/<slug>"
-  kEntity,    // either of the above
+  kPerson,    // "person/<slug>"
+  kEntity,    // any of the above
   kSignal,    // "signal/<slug>"
 };
 

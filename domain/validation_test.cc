@@ -69,6 +69,22 @@ v1::Mutation Owns() {
   return m;
 }
 
+// A real published person: OpenSanctions' Alexander Vyacheslavovich
+// ZAKHAROV, tests/data/real/ftm/zala.entities.ftm.json line 11, as the FtM
+// parser maps it (no nationality in that record: no country).
+v1::Mutation Person() {
+  v1::Mutation m;
+  v1::Entity* e = m.mutable_upsert_entity();
+  e->set_id("person/ftm-nk-au5ybkbrfjucf8ymwsjvdw.1a4fe0dd");
+  e->set_kind(v1::Entity::PERSON);
+  e->set_name("Alexander Vyacheslavovich ZAKHAROV");
+  (*e->mutable_identifiers())["opensanctions"] = "NK-aU5ybkbRFJucf8YMwsJvDw";
+  e->set_source(
+      "https://www.opensanctions.org/entities/"
+      "NK-aU5ybkbRFJucf8YMwsJvDw/");
+  return m;
+}
+
 v1::Mutation Listing() {
   v1::Mutation m;
   v1::Signal* s = m.mutable_upsert_signal();
@@ -198,7 +214,7 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                  "id_without_kind", Company,
                                  [](v1::Mutation& m) { Ent(m).set_id("tsmc"); },
                                  "mutations[3].upsert_entity.id: must be "
-                                 "\"company/<slug>\" or"},
+                                 "\"company/<slug>\", \"facility/<slug>\" or"},
                              Case{"id_upper_case", Company,
                                   [](v1::Mutation& m) {
                                     Ent(m).set_id("company/TSMC");
@@ -259,6 +275,95 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                   },
                                   "mutations[3].upsert_entity.facility_type: "
                                   "must be unset"},
+                             Case{"person_with_company_id", Person,
+                                  [](v1::Mutation& m) {
+                                    Ent(m).set_id("company/zakharov");
+                                  },
+                                  "mutations[3].upsert_entity.id: must start "
+                                  "with \"person/\" for a PERSON"},
+                             Case{"company_with_person_id", Company,
+                                  [](v1::Mutation& m) {
+                                    Ent(m).set_id("person/tsmc");
+                                  },
+                                  "mutations[3].upsert_entity.id: must start "
+                                  "with \"company/\""},
+                             Case{"person_with_facility_type", Person,
+                                  [](v1::Mutation& m) {
+                                    Ent(m).set_facility_type(v1::Entity::FAB);
+                                  },
+                                  "mutations[3].upsert_entity.facility_type: "
+                                  "must be unset for a PERSON"},
+                             Case{"person_with_products", Person,
+                                  [](v1::Mutation& m) {
+                                    Ent(m).add_product_codes("8542");
+                                  },
+                                  "mutations[3].upsert_entity.product_codes: "
+                                  "must be empty for a PERSON"},
+                             Case{"person_with_location", Person,
+                                  [](v1::Mutation& m) {
+                                    Ent(m).mutable_location()->set_latitude(1);
+                                  },
+                                  "mutations[3].upsert_entity.location: must "
+                                  "be unset for a PERSON"},
+                             Case{"person_bad_country", Person,
+                                  [](v1::Mutation& m) {
+                                    Ent(m).set_country("RUS");
+                                  },
+                                  "mutations[3].upsert_entity.country: must "
+                                  "be"},
+                             Case{"person_operates", Owns,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_kind(v1::Edge::OPERATES);
+                                    Edg(m).set_from_id("person/zakharov");
+                                    Edg(m).set_to_id("facility/plant");
+                                  },
+                                  "mutations[3].upsert_edge.from_id: must be "
+                                  "a company for OPERATES"},
+                             Case{"person_supplies", Supplies,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_from_id("person/zakharov");
+                                  },
+                                  "mutations[3].upsert_edge.from_id: must be "
+                                  "a company or a facility for SUPPLIES"},
+                             Case{"supplies_person", Supplies,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_to_id("person/zakharov");
+                                  },
+                                  "mutations[3].upsert_edge.to_id: must be "
+                                  "a company or a facility for SUPPLIES"},
+                             Case{"person_owned", Owns,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_to_id("person/zakharov");
+                                  },
+                                  "mutations[3].upsert_edge.to_id: must be a "
+                                  "company for OWNS"},
+                             Case{"record_id_with_space", Owns,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_record_id("ru 1");
+                                  },
+                                  "mutations[3].upsert_edge.record_id: must "
+                                  "be at most 256 bytes of printable ASCII"},
+                             Case{"delete_edge_long_record_id",
+                                  [] {
+                                    v1::Mutation m;
+                                    v1::EdgeKey* k = m.mutable_delete_edge();
+                                    k->set_from_id("company/a");
+                                    k->set_to_id("company/b");
+                                    k->set_kind(v1::Edge::OWNS);
+                                    k->set_record_id(std::string(257, 'r'));
+                                    return m;
+                                  },
+                                  [](v1::Mutation&) {},
+                                  "mutations[3].delete_edge.record_id: must "
+                                  "be at most 256"},
+                             Case{"measure_unknown", Listing,
+                                  [](v1::Mutation& m) {
+                                    Ctl(m).set_measure(
+                                        static_cast<v1::ExportControl::Measure>(
+                                            42));
+                                  },
+                                  "mutations[3].upsert_signal.export_control."
+                                  "measure: unknown measure 42"},
                              // Names and text.
                              Case{"blank_name", Company,
                                   [](v1::Mutation& m) {
@@ -300,10 +405,9 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                  "mutations[3].upsert_entity.identifiers[\"Bad "
                                  "Scheme\"]: scheme"},
                              // Countries and regions.
-                             Case{"missing_country", Company,
+                             Case{"facility_without_country", Facility,
                                   [](v1::Mutation& m) {
                                     Ent(m).clear_country();
-                                    Ent(m).clear_region();
                                   },
                                   "mutations[3].upsert_entity.country: is "
                                   "required"},
@@ -714,6 +818,34 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                          [](const testing::TestParamInfo<Case>& info) {
                            return info.param.name;
                          });
+
+// A person owning a company (the OFAC/EU 50% case of
+// tests/data/real/ftm/zala.entities.ftm.json line 79: ZAKHAROV's 51% of LLC
+// CST, its FtM Ownership id as record_id), a person without a country and a
+// company without one (a CSL party with no address) are valid.
+TEST(ValidateMutationTest, PersonsAndPartiesWithoutCountry) {
+  EXPECT_TRUE(ValidateMutation(Person(), "m").ok())
+      << ValidateMutation(Person(), "m");
+  v1::Mutation owns = Owns();
+  Edg(owns).set_from_id("person/ftm-nk-au5ybkbrfjucf8ymwsjvdw.1a4fe0dd");
+  Edg(owns).set_to_id("company/ftm-nk-abdzbebkqyt29gyrebiurz.9e19a6f8");
+  Edg(owns).set_record_id("ru-dfe0a021cb69f99e198bb8cbbcb93e81130b32a7");
+  EXPECT_TRUE(ValidateMutation(owns, "m").ok()) << ValidateMutation(owns, "m");
+  v1::Mutation company = Company();
+  Ent(company).clear_country();
+  Ent(company).clear_region();
+  EXPECT_TRUE(ValidateMutation(company, "m").ok())
+      << ValidateMutation(company, "m");
+  v1::Mutation listing = Listing();
+  Ctl(listing).set_target_ids(0, "person/zakharov");
+  Ctl(listing).set_measure(v1::ExportControl::MEASURE_BLOCKING_SANCTION);
+  EXPECT_TRUE(ValidateMutation(listing, "m").ok())
+      << ValidateMutation(listing, "m");
+  EXPECT_TRUE(ValidateId("person/zakharov", IdKind::kPerson, "id").ok());
+  EXPECT_TRUE(ValidateId("person/zakharov", IdKind::kEntity, "id").ok());
+  EXPECT_EQ(ValidateId("person/zakharov", IdKind::kCompany, "id").code(),
+            absl::StatusCode::kInvalidArgument);
+}
 
 TEST(ValidateIdTest, EmptyPathGivesBareMessage) {
   const absl::Status s = ValidateEntity(v1::Entity(), "");

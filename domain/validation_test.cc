@@ -71,13 +71,14 @@ v1::Mutation Owns() {
 
 // A real published person: OpenSanctions' Alexander Vyacheslavovich
 // ZAKHAROV, tests/data/real/ftm/zala.entities.ftm.json line 11, as the FtM
-// parser maps it (no nationality in that record: no country).
+// parser maps it ("country": ["ru"]).
 v1::Mutation Person() {
   v1::Mutation m;
   v1::Entity* e = m.mutable_upsert_entity();
   e->set_id("person/ftm-nk-au5ybkbrfjucf8ymwsjvdw.1a4fe0dd");
   e->set_kind(v1::Entity::PERSON);
   e->set_name("Alexander Vyacheslavovich ZAKHAROV");
+  e->set_country("RU");
   (*e->mutable_identifiers())["opensanctions"] = "NK-aU5ybkbRFJucf8YMwsJvDw";
   e->set_source(
       "https://www.opensanctions.org/entities/"
@@ -824,8 +825,12 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
 // CST, its FtM Ownership id as record_id), a person without a country and a
 // company without one (a CSL party with no address) are valid.
 TEST(ValidateMutationTest, PersonsAndPartiesWithoutCountry) {
-  EXPECT_TRUE(ValidateMutation(Person(), "m").ok())
-      << ValidateMutation(Person(), "m");
+  v1::Mutation person = Person();
+  EXPECT_TRUE(ValidateMutation(person, "m").ok())
+      << ValidateMutation(person, "m");
+  Ent(person).clear_country();
+  EXPECT_TRUE(ValidateMutation(person, "m").ok())
+      << ValidateMutation(person, "m");
   v1::Mutation owns = Owns();
   Edg(owns).set_from_id("person/ftm-nk-au5ybkbrfjucf8ymwsjvdw.1a4fe0dd");
   Edg(owns).set_to_id("company/ftm-nk-abdzbebkqyt29gyrebiurz.9e19a6f8");

@@ -197,8 +197,49 @@ domain::FieldError SplitJsonError(absl::string_view message) {
   return out;
 }
 
+int JsonNestingDepth(absl::string_view text, int limit) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > limit) return limit + 1;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return deepest;
+}
+
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
     absl::string_view text) {
+  if (JsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nested deeper than ", kMaxJsonDepth,
+                     " levels of arrays and objects"));
+  }
   google::protobuf::Struct object;
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(text.data(), text.size()), &object);
@@ -251,6 +292,27 @@ void AppendStrings(const google::protobuf::Value& value, int depth,
 }
 
 }  // namespace
+
+absl::Status CheckStringValues(const google::protobuf::Value* value) {
+  if (value == nullptr) return absl::OkStatus();
+  if (value->has_struct_value()) {
+    return absl::InvalidArgumentError(
+        "must be a string or an array of strings, got an object");
+  }
+  if (!value->has_list_value()) return absl::OkStatus();
+  for (const google::protobuf::Value& element : value->list_value().values()) {
+    if (element.has_list_value()) {
+      return absl::InvalidArgumentError(
+          "must be a string or an array of strings, got a nested array");
+    }
+    if (element.has_struct_value()) {
+      return absl::InvalidArgumentError(
+          "must be a string or an array of strings, got an object in the "
+          "array");
+    }
+  }
+  return absl::OkStatus();
+}
 
 std::vector<std::string> Strings(const google::protobuf::Value* value) {
   std::vector<std::string> out;

@@ -48,10 +48,28 @@ std::string SlugFromForeignId(absl::string_view id, size_t max_bytes);
 // "..." when cut.
 std::string Truncate(absl::string_view text, size_t max_bytes);
 
-// Parses a JSON object. Errors: InvalidArgument with the reason
-// ("not a JSON object", the parser's first line).
+// Deepest nesting of arrays and objects ParseJsonObject accepts. Real
+// FollowTheMoney and CSL records nest 3 or 4 levels; protobuf's JSON parser
+// takes time super-linear in the depth (a 60 KB line of nested arrays took
+// 51 s, issue #15), so deeper input is rejected before it is parsed.
+inline constexpr int kMaxJsonDepth = 64;
+
+// The deepest nesting of arrays and objects in `text` (0 for a scalar),
+// counting brackets outside strings, in one linear pass; stops counting once
+// it passes `limit` and returns limit + 1. Does not validate JSON.
+int JsonNestingDepth(absl::string_view text, int limit);
+
+// Parses a JSON object, in time linear in its size. Errors: InvalidArgument
+// with the reason ("not a JSON object", "nested deeper than 64 levels of
+// arrays and objects", the parser's first line).
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
     absl::string_view text);
+
+// OK when `value` is absent, null, a string, a number, a boolean or an array
+// of these: the shape of a FollowTheMoney property or a CSL list column.
+// Errors: InvalidArgument "must be a string or an array of strings, got a
+// nested array" (e.g. [["x"]]) or "..., got an object".
+absl::Status CheckStringValues(const google::protobuf::Value* value);
 
 // The JSON parser's error message turned into a field and a reason:
 // "(upsert_edge.weight): invalid value \"x\" for type TYPE_DOUBLE" ->

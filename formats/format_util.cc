@@ -14,8 +14,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "base/proto_time.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace georisk::formats {
 namespace {
@@ -111,6 +111,53 @@ absl::StatusOr<double> ParseNumber(absl::string_view text) {
   if (!std::isfinite(value)) {
     return absl::InvalidArgumentError(
         absl::StrCat("must be a finite number, got ", Quoted(t)));
+  }
+  return value;
+}
+
+absl::StatusOr<double> ParsePercent(absl::string_view text) {
+  std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  const absl::Status bad = absl::InvalidArgumentError(
+      absl::StrCat("not a percentage: ", Quoted(text)));
+  absl::string_view v = t;
+  for (absl::string_view prefix :
+       {"more than", "greater than", "over", "above", "at least", ">=", ">",
+        "\xe2\x89\xa5" /* U+2265 */}) {
+    if (absl::ConsumePrefix(&v, prefix)) break;
+  }
+  v = absl::StripAsciiWhitespace(v);
+  if (absl::ConsumeSuffix(&v, "%")) v = absl::StripTrailingAsciiWhitespace(v);
+  // A band counts as its lower bound.
+  size_t band = v.find(" to ");
+  if (band == absl::string_view::npos) {
+    for (size_t i = 1; i < v.size(); ++i) {
+      if (v[i] == '-' && (absl::ascii_isdigit(v[i - 1]) || v[i - 1] == ' ')) {
+        band = i;
+        break;
+      }
+    }
+  }
+  if (band != absl::string_view::npos) {
+    v = absl::StripTrailingAsciiWhitespace(v.substr(0, band));
+    absl::ConsumeSuffix(&v, "%");
+  }
+  std::string number(v);
+  // A decimal comma: "51,5".
+  if (number.find(',') != std::string::npos &&
+      number.find('.') == std::string::npos &&
+      std::count(number.begin(), number.end(), ',') == 1) {
+    number[number.find(',')] = '.';
+  }
+  if (number.empty() || !std::all_of(number.begin(), number.end(), [](char c) {
+        return absl::ascii_isdigit(c) || c == '.';
+      })) {
+    return bad;
+  }
+  double value;
+  if (!absl::SimpleAtod(number, &value) || !std::isfinite(value)) return bad;
+  if (!(value >= 0 && value <= 100)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be in [0, 100], got ", Quoted(text)));
   }
   return value;
 }
@@ -236,9 +283,8 @@ int JsonNestingDepth(absl::string_view text, int limit) {
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
     absl::string_view text) {
   if (JsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("nested deeper than ", kMaxJsonDepth,
-                     " levels of arrays and objects"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "nested deeper than ", kMaxJsonDepth, " levels of arrays and objects"));
   }
   google::protobuf::Struct object;
   const auto status = google::protobuf::util::JsonStringToMessage(

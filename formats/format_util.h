@@ -19,9 +19,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "domain/record_validation.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "domain/record_validation.h"
 
 namespace georisk::formats {
 
@@ -35,6 +35,17 @@ absl::StatusOr<google::protobuf::Timestamp> ParseDate(absl::string_view text);
 // Parses a finite decimal number. Errors: InvalidArgument "not a number:
 // \"...\"" or "must be a finite number, got ...".
 absl::StatusOr<double> ParseNumber(absl::string_view text);
+
+// Parses an ownership percentage as registers write it, in percent:
+// "51", "51.5", "51,5" (a decimal comma), "51%", ">50", ">= 50", "more
+// than 50%", "over 50", "at least 50", "50-75%", "50 - 75 %", "50 to 75".
+// A band or a lower bound counts as its lower bound (">50" and "50-75%" give
+// 50: the 50% rules ask "50% or more", which both satisfy). The value is a
+// percent whatever its size: "0.51" is 0.51%, never a share of 0.51 (callers
+// whose source writes shares as fractions divide nothing and say so).
+// Errors: InvalidArgument "not a percentage: \"...\"" (also for upper
+// bounds such as "less than 25%") or "must be in [0, 100], got ...".
+absl::StatusOr<double> ParsePercent(absl::string_view text);
 
 // A slug (graph.proto's [a-z0-9][a-z0-9._:-]*) made from a foreign id such as
 // a FollowTheMoney id or a list's entry number, at most `max_bytes` long.
@@ -51,8 +62,10 @@ std::string Truncate(absl::string_view text, size_t max_bytes);
 // Deepest nesting of arrays and objects ParseJsonObject accepts. Real
 // FollowTheMoney and CSL records nest 3 or 4 levels; protobuf's JSON parser
 // takes time super-linear in the depth (a 60 KB line of nested arrays took
-// 51 s, issue #15), so deeper input is rejected before it is parsed.
-inline constexpr int kMaxJsonDepth = 64;
+// 51 s, issue #15) and refuses Struct values nested much deeper than this
+// anyway (its limit counts messages: Value, ListValue, Value...), so deeper
+// input is rejected before it is parsed.
+inline constexpr int kMaxJsonDepth = 32;
 
 // The deepest nesting of arrays and objects in `text` (0 for a scalar),
 // counting brackets outside strings, in one linear pass; stops counting once
@@ -60,7 +73,7 @@ inline constexpr int kMaxJsonDepth = 64;
 int JsonNestingDepth(absl::string_view text, int limit);
 
 // Parses a JSON object, in time linear in its size. Errors: InvalidArgument
-// with the reason ("not a JSON object", "nested deeper than 64 levels of
+// with the reason ("not a JSON object", "nested deeper than 32 levels of
 // arrays and objects", the parser's first line).
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(
     absl::string_view text);

@@ -2,9 +2,10 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/proto_time.h"
 
 namespace georisk::formats {
 namespace {
@@ -123,6 +124,69 @@ TEST(JsonTest, ObjectsAndStrings) {
   EXPECT_EQ(ParseJsonObject("[1]").status().message(), "not a JSON object");
   EXPECT_EQ(ParseJsonObject("{\"a\":").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Issue #15: nesting is measured in one linear pass and deep input is
+// rejected before protobuf's parser (super-linear in depth) sees it.
+TEST(JsonTest, DeepNestingIsRejectedFast) {
+  EXPECT_EQ(JsonNestingDepth(R"({"a": [1, {"b": "[[[["}]})", 100), 3);
+  EXPECT_EQ(JsonNestingDepth("\"no\"", 100), 0);
+  for (size_t bytes : {size_t{60000}, size_t{1000000}}) {
+    const size_t levels = (bytes - 8) / 2;
+    const std::string text = absl::StrCat("{\"a\": ", std::string(levels, '['),
+                                          std::string(levels, ']'), "}");
+    EXPECT_EQ(JsonNestingDepth(text, kMaxJsonDepth), kMaxJsonDepth + 1);
+    const absl::StatusOr<google::protobuf::Struct> o = ParseJsonObject(text);
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument) << bytes;
+    EXPECT_EQ(o.status().message(),
+              "nested deeper than 32 levels of arrays and objects");
+  }
+  // 32 levels parse (protobuf itself refuses Struct values nested much
+  // deeper).
+  const std::string ok =
+      absl::StrCat("{\"a\": ", std::string(31, '['), std::string(31, ']'), "}");
+  EXPECT_TRUE(ParseJsonObject(ok).ok());
+}
+
+TEST(JsonTest, CheckStringValues) {
+  absl::StatusOr<google::protobuf::Struct> o = ParseJsonObject(
+      R"({"s": "x", "l": ["x", 1, null], "n": [["x"]], "o": {"k": 1},
+          "lo": [{"k": 1}]})");
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(CheckStringValues(Member(*o, "s")).ok());
+  EXPECT_TRUE(CheckStringValues(Member(*o, "l")).ok());
+  EXPECT_TRUE(CheckStringValues(nullptr).ok());
+  EXPECT_EQ(CheckStringValues(Member(*o, "n")).message(),
+            "must be a string or an array of strings, got a nested array");
+  EXPECT_EQ(CheckStringValues(Member(*o, "o")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckStringValues(Member(*o, "lo")).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParsePercentTest, Spellings) {
+  struct Case {
+    const char* text;
+    double percent;
+  };
+  for (const Case& c :
+       {Case{"51", 51}, Case{"51.5", 51.5}, Case{"51,5", 51.5}, Case{"51%", 51},
+        Case{" 51 % ", 51}, Case{">50", 50}, Case{">= 50", 50},
+        Case{"more than 50%", 50}, Case{"Over 25", 25}, Case{"50-75%", 50},
+        Case{"75 - 100 %", 75}, Case{"50% - 75%", 50}, Case{"25 to 50", 25},
+        Case{"0.51", 0.51}, Case{"100", 100}, Case{"0", 0}}) {
+    absl::StatusOr<double> p = ParsePercent(c.text);
+    ASSERT_TRUE(p.ok()) << c.text << ": " << p.status();
+    EXPECT_DOUBLE_EQ(*p, c.percent) << c.text;
+  }
+  for (const char* bad :
+       {"", "NaN", "-5", "less than 25%", "half", "1,2,3", "1e2", "inf"}) {
+    EXPECT_EQ(ParsePercent(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_EQ(ParsePercent("150").status().message(),
+            "must be in [0, 100], got \"150\"");
 }
 
 TEST(SplitListTest, TrimsAndDropsBlanks) {

@@ -1,5 +1,7 @@
 #include "formats/csl_parser.h"
 
+#include <openssl/sha.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,13 +10,16 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "domain/country_codes.h"
+#include "domain/country_names.h"
+#include "domain/validation.h"
+#include "formats/authorities.h"
 #include "formats/csv_reader.h"
 #include "formats/format_util.h"
 #include "formats/json_scanner.h"
-#include "domain/country_codes.h"
-#include "domain/validation.h"
 
 namespace georisk::formats {
 namespace {
@@ -50,6 +55,8 @@ struct CslRow {
   std::string source;
   std::string entity_number;
   std::string id;
+  // "Entity", "Individual", "Vessel"; empty on BIS and State lists.
+  std::string type;
   std::string name;
   std::string start_date;
   std::string end_date;
@@ -57,10 +64,25 @@ struct CslRow {
   std::string source_list_url;
   std::string source_information_url;
   std::vector<std::string> alt_names;
-  // Countries of the addresses, in order, then nationalities and
-  // citizenships.
+  // The addresses as the row writes them (for the derived id).
+  std::string addresses;
+  // Country candidates, as written: those of the addresses, in order (CSV:
+  // each address's last part, trailing postal codes left out), the JSON
+  // row's top-level `country`, then nationalities and citizenships.
   std::vector<std::string> countries;
 };
+
+std::string HexSha224(absl::string_view text) {
+  unsigned char digest[SHA224_DIGEST_LENGTH];
+  SHA224(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+         digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+std::string LowerStrip(absl::string_view text) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+}
 
 // Mutation field paths -> CSL columns, for rejections.
 std::string CslField(absl::string_view path) {
@@ -94,9 +116,65 @@ void Reject(ParsedRecord* record, absl::string_view field,
   record->reason = std::string(reason);
 }
 
+// A row's identity: the slug of its ids, and trade.gov's `_id` when the row
+// has a stable one (given, or derived as trade.gov derives it).
+struct CslId {
+  std::string slug;
+  std::string csl_id;
+};
+
+// docs/formats.md, "CSL ids". In order:
+//   - Treasury rows: their entity_number (OFAC's own id);
+//   - MEU and DTC rows: trade.gov's `_id` there is a random uuid made at
+//     every build, so it is ignored and the georisk hash below is used;
+//   - a given `_id` (EL, DPL, UVL, ISN: a hash of the row's name, stable);
+//   - rows of the older layout, without `_id`: trade.gov's own `_id`
+//     computed as its generator does, sha224(lower(strip(name)) +
+//     lower(strip(federal_register_notice))) for EL, DPL and ISN,
+//     sha224(lower(strip(name))) for UVL (csl-importers, GAPS.md §5), so
+//     that both layouts land on one entity;
+//   - otherwise "h-" + 32 hex digits of sha224 over the list code, name,
+//     federal_register_notice, addresses and start_date (lower-cased,
+//     stripped, joined by U+001F): stable from download to download, and
+//     distinct for same-name rows with other addresses.
+CslId CslRowId(const CslRow& row, const CslList& list) {
+  CslId out;
+  if (!row.entity_number.empty()) {
+    out.slug = SlugFromForeignId(row.entity_number, kSlugBytes);
+    out.csl_id = row.id;
+    return out;
+  }
+  const absl::string_view code = list.code;
+  const bool random_id = code == "MEU" || code == "DTC";
+  if (!random_id && !row.id.empty()) {
+    out.csl_id = row.id;
+  } else if (!random_id && (code == "EL" || code == "DPL" || code == "ISN")) {
+    out.csl_id = HexSha224(absl::StrCat(
+        LowerStrip(row.name), LowerStrip(row.federal_register_notice)));
+  } else if (code == "UVL") {
+    out.csl_id = HexSha224(LowerStrip(row.name));
+  }
+  if (!out.csl_id.empty()) {
+    out.slug =
+        absl::StrCat("id-", SlugFromForeignId(out.csl_id, kSlugBytes - 3));
+    return out;
+  }
+  const std::string hash = HexSha224(
+      absl::StrJoin({LowerStrip(code), LowerStrip(row.name),
+                     LowerStrip(row.federal_register_notice),
+                     LowerStrip(row.addresses), LowerStrip(row.start_date)},
+                    "\x1f"));
+  out.slug = absl::StrCat("h-", hash.substr(0, 32));
+  return out;
+}
+
 // Turns a row into its two records, or a rejection.
 void MapRow(const CslRow& row, const ParserOptions& options,
             ParsedRecord* record) {
+  if (row.source == "source" && row.name == "name") {
+    return Reject(record, "",
+                  "a repeated header row (the CSV's header written again)");
+  }
   const CslList* list = FindCslList(row.source);
   if (list == nullptr) {
     return Reject(record, "source",
@@ -108,40 +186,36 @@ void MapRow(const CslRow& row, const ParserOptions& options,
                                      "SSI, FSE, CAP, CMIC, MBS, PLC, ISN or "
                                      "DTC"));
   }
-  std::string slug;
-  if (!row.entity_number.empty()) {
-    slug = SlugFromForeignId(row.entity_number, kSlugBytes);
-  } else if (!row.id.empty()) {
-    slug = absl::StrCat("id-", SlugFromForeignId(row.id, kSlugBytes - 3));
-  } else {
-    return Reject(record, "entity_number",
-                  "is required (the row has no id either)");
-  }
   if (row.name.empty()) return Reject(record, "name", "is required");
+  const CslId id = CslRowId(row, *list);
   const std::string code = absl::AsciiStrToLower(list->code);
-  const std::string entity_id = absl::StrCat("company/csl-", code, "-", slug);
+  const bool person = absl::EqualsIgnoreCase(row.type, "Individual");
+  const std::string entity_id =
+      absl::StrCat(person ? "person/csl-" : "company/csl-", code, "-", id.slug);
 
   v1::Mutation party;
   v1::Entity* e = party.mutable_upsert_entity();
   e->set_id(entity_id);
-  e->set_kind(v1::Entity::COMPANY);
+  e->set_kind(person ? v1::Entity::PERSON : v1::Entity::COMPANY);
   e->set_name(row.name);
-  // The first country that is a code; else the first one, for validation
-  // to reject with its reason.
+  // The first candidate that names a country; none is a warning, not a
+  // rejection: a listing matters even where no address is known.
   for (const std::string& c : row.countries) {
-    const std::string upper = absl::AsciiStrToUpper(c);
-    if (domain::IsIso3166Alpha2(upper)) {
-      e->set_country(upper);
+    std::string iso = domain::CountryCodeFromName(c);
+    if (!iso.empty()) {
+      e->set_country(std::move(iso));
       break;
     }
   }
-  if (e->country().empty()) {
-    if (row.countries.empty()) {
-      return Reject(record, "addresses",
-                    "no country: the row has no address, nationality or "
-                    "citizenship with a country");
+  if (e->country().empty() && !row.countries.empty()) {
+    std::vector<std::string> quoted;
+    for (const std::string& c : row.countries) {
+      quoted.push_back(
+          absl::StrCat("\"", absl::CHexEscape(Truncate(c, 40)), "\""));
     }
-    e->set_country(row.countries.front());
+    record->warnings.push_back(absl::StrCat("addresses: no known country in ",
+                                            absl::StrJoin(quoted, ", "),
+                                            "; imported without a country"));
   }
   for (const std::string& alias : row.alt_names) {
     if (alias != row.name) e->add_aliases(alias);
@@ -149,7 +223,7 @@ void MapRow(const CslRow& row, const ParserOptions& options,
   if (!row.entity_number.empty()) {
     (*e->mutable_identifiers())["csl_entity_number"] = row.entity_number;
   }
-  if (!row.id.empty()) (*e->mutable_identifiers())["csl_id"] = row.id;
+  if (!id.csl_id.empty()) (*e->mutable_identifiers())["csl_id"] = id.csl_id;
   std::string entity_source = options.source;
   if (entity_source.empty()) entity_source = row.source_information_url;
   if (entity_source.empty()) entity_source = row.source_list_url;
@@ -158,13 +232,14 @@ void MapRow(const CslRow& row, const ParserOptions& options,
 
   v1::Mutation listing;
   v1::Signal* s = listing.mutable_upsert_signal();
-  s->set_id(absl::StrCat("signal/csl-", code, "-", slug));
+  s->set_id(absl::StrCat("signal/csl-", code, "-", id.slug));
   v1::ExportControl* c = s->mutable_export_control();
   c->set_authority(std::string(list->authority));
   c->set_kind(v1::ExportControl::ENTITY_LISTING);
   c->add_target_ids(entity_id);
   c->set_severity(list->severity);
   c->set_list(std::string(list->code));
+  c->set_measure(CslListMeasure(list->code));
   if (!row.start_date.empty()) {
     absl::StatusOr<google::protobuf::Timestamp> t = ParseDate(row.start_date);
     if (!t.ok()) return Reject(record, "start_date", t.status().message());
@@ -189,14 +264,41 @@ void MapRow(const CslRow& row, const ParserOptions& options,
   FinishRecord(options.limits, &CslField, record);
 }
 
-// CSV: "addr, city, state, postal code, CN; addr2, ..., RU" -> CN, RU.
+// True for a postal code: digits, with letters only beside digits
+// ("79905", "78045-5509", "633104", "SW1A 1AA" is not caught and is then
+// an unknown country).
+bool IsPostalCode(absl::string_view part) {
+  bool digit = false;
+  for (char c : part) {
+    if (absl::ascii_isdigit(c)) {
+      digit = true;
+    } else if (c != '-' && c != ' ') {
+      return false;
+    }
+  }
+  return digit;
+}
+
+// CSV: "addr, city, state, postal code, CN; addr2, ..., RU" -> CN, RU. Each
+// address's country is its last non-empty part ("…, Tehran, Iran, " ->
+// "Iran"), with trailing digits left out ("…, China 100083" -> "China"). An
+// address whose last part is a postal code has no country (the Denied
+// Persons List writes US addresses as "…, EL PASO, TX, 79905"): the part
+// before it is a state, not a country, and is not looked at.
 std::vector<std::string> AddressCountries(absl::string_view cell) {
   std::vector<std::string> out;
   for (const std::string& address : SplitList(cell)) {
-    absl::string_view last = address;
-    const size_t comma = last.rfind(',');
-    if (comma != absl::string_view::npos) last = last.substr(comma + 1);
-    last = absl::StripAsciiWhitespace(last);
+    std::vector<absl::string_view> parts = absl::StrSplit(address, ',');
+    while (!parts.empty() && absl::StripAsciiWhitespace(parts.back()).empty()) {
+      parts.pop_back();
+    }
+    if (parts.empty()) continue;
+    absl::string_view last = absl::StripAsciiWhitespace(parts.back());
+    if (IsPostalCode(last)) continue;
+    while (!last.empty() && (absl::ascii_isdigit(last.back()) ||
+                             last.back() == '-' || last.back() == ' ')) {
+      last.remove_suffix(1);
+    }
     if (!last.empty()) out.emplace_back(last);
   }
   return out;
@@ -247,6 +349,7 @@ class CslCsvParser final : public RecordParser {
       row.source = Cell(kSource);
       row.entity_number = Cell(kEntityNumber);
       row.id = Cell(kId);
+      row.type = Cell(kType);
       row.name = Cell(kName);
       row.start_date = Cell(kStartDate);
       row.end_date = Cell(kEndDate);
@@ -254,7 +357,8 @@ class CslCsvParser final : public RecordParser {
       row.source_list_url = Cell(kSourceListUrl);
       row.source_information_url = Cell(kSourceInformationUrl);
       row.alt_names = SplitList(Cell(kAltNames));
-      row.countries = AddressCountries(Cell(kAddresses));
+      row.addresses = Cell(kAddresses);
+      row.countries = AddressCountries(row.addresses);
       for (int column : {kNationalities, kCitizenships}) {
         for (std::string& c : SplitList(Cell(column))) {
           row.countries.push_back(std::move(c));
@@ -270,6 +374,7 @@ class CslCsvParser final : public RecordParser {
     kSource,
     kEntityNumber,
     kId,
+    kType,
     kName,
     kStartDate,
     kEndDate,
@@ -294,6 +399,7 @@ class CslCsvParser final : public RecordParser {
         "source",
         "entity_number",
         "id",
+        "type",
         "name",
         "start_date",
         "end_date",
@@ -367,8 +473,20 @@ class CslJsonParser final : public RecordParser {
       record->reason = std::string(object.status().message());
       return true;
     }
+    for (absl::string_view key :
+         {"source", "entity_number", "id", "_id", "type", "name", "country",
+          "start_date", "end_date", "federal_register_notice", "alt_names",
+          "nationalities", "citizenships"}) {
+      absl::Status shape = CheckStringValues(Member(*object, key));
+      if (!shape.ok()) {
+        record->field = std::string(key);
+        record->reason = std::string(shape.message());
+        return true;
+      }
+    }
     CslRow row;
     row.source = FirstString(Member(*object, "source"));
+    row.type = FirstString(Member(*object, "type"));
     row.entity_number = FirstString(Member(*object, "entity_number"));
     row.id = FirstString(Member(*object, "id"));
     if (row.id.empty()) row.id = FirstString(Member(*object, "_id"));
@@ -385,10 +503,19 @@ class CslJsonParser final : public RecordParser {
     if (addresses != nullptr && addresses->has_list_value()) {
       for (const auto& address : addresses->list_value().values()) {
         if (!address.has_struct_value()) continue;
-        std::string c = FirstString(Member(address.struct_value(), "country"));
+        const auto& a = address.struct_value();
+        std::string c = FirstString(Member(a, "country"));
+        absl::StrAppend(&row.addresses, row.addresses.empty() ? "" : "; ",
+                        FirstString(Member(a, "address")), ", ",
+                        FirstString(Member(a, "city")), ", ",
+                        FirstString(Member(a, "postal_code")), ", ", c);
         if (!c.empty()) row.countries.push_back(std::move(c));
       }
     }
+    // ISN rows carry the State Department's country here, and only in the
+    // JSON (GAPS.md §6).
+    std::string country = FirstString(Member(*object, "country"));
+    if (!country.empty()) row.countries.push_back(std::move(country));
     for (absl::string_view key : {"nationalities", "citizenships"}) {
       for (std::string& c : ListOf(Member(*object, key))) {
         row.countries.push_back(std::move(c));

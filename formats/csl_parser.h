@@ -3,15 +3,23 @@
 // The parsers of the US Consolidated Screening List (trade.gov), in its CSV
 // and JSON shapes (columns in docs/formats.md). Each row becomes two records:
 //
-//   - the listed party, a COMPANY entity "company/csl-<list>-<entity_number>"
-//     (entity numbers repeat across lists, so the id names the list; rows
-//     without a number use their `id`: "company/csl-<list>-id-<id>"), with
-//     its country from its addresses (else nationalities, citizenships);
+//   - the listed party: a PERSON "person/csl-<list>-<slug>" for rows of type
+//     `Individual`, else a COMPANY "company/csl-<list>-<slug>" (BIS and
+//     State rows have an empty type and stay COMPANY, GAPS.md §1). The slug
+//     is the entity_number (Treasury), trade.gov's `_id` (given, or derived
+//     as trade.gov derives it for the older layout: "id-<sha224>"), or a
+//     stable hash of the row ("h-<32 hex>", MEU and DTC whose `_id` is random
+//     at every build); see CslRowId in csl_parser.cc and docs/formats.md.
+//     Its country is the first of its addresses' countries (codes or names
+//     in any common language, domain/country_names.h; trailing postal codes
+//     ignored), the JSON row's `country`, nationalities, citizenships; none
+//     known is a warning and the party is imported without a country;
 //   - its listing, an ENTITY_LISTING export control
-//     "signal/csl-<list>-<entity_number>" on that entity, with the authority
-//     and severity of its list (CslList below), start_date/end_date as its
-//     validity window, and source "trade.gov/csl:<list>" (one source per
-//     list, so a list can be imported as a snapshot).
+//     "signal/csl-<list>-<slug>" on that entity, with the authority,
+//     severity and measure of its list (CslList below, CslListMeasure in
+//     authorities.h), start_date/end_date as its validity window, and source
+//     "trade.gov/csl:<list>" (one source per list, so a list can be imported
+//     as a snapshot).
 //
 // The list comes from the `source` column, either its code ("EL") or the
 // name trade.gov writes ("Entity List (EL) - Bureau of Industry and

@@ -247,13 +247,15 @@ class CsvParser final : public RecordParser {
         return Reject(record, "kind",
                       absl::StrCat("unknown kind \"",
                                    absl::CHexEscape(Truncate(kind, 64)),
-                                   "\"; expected COMPANY or FACILITY"));
+                                   "\"; expected COMPANY, FACILITY or PERSON"));
       }
       e->set_kind(parsed);
     } else if (absl::StartsWith(id, "company/")) {
       e->set_kind(v1::Entity::COMPANY);
     } else if (absl::StartsWith(id, "facility/")) {
       e->set_kind(v1::Entity::FACILITY);
+    } else if (absl::StartsWith(id, "person/")) {
+      e->set_kind(v1::Entity::PERSON);
     }
     e->set_name(row[kName]);
     e->set_country(row[kCountry]);

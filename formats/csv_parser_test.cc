@@ -1,6 +1,6 @@
+#include "formats/parser_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "formats/parser_test_util.h"
 
 namespace georisk::formats {
 namespace {
@@ -71,8 +71,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "row has 3 fields, the header has 13"},
         RejectCase{"bad_country", "company/a,,A,Taiwan,,,,,,,,s,", "country",
                    "ISO 3166-1 alpha-2 code, got \"TAIWAN\""},
-        RejectCase{"bad_kind", "company/a,PERSON,A,TW,,,,,,,,s,", "kind",
-                   "unknown kind \"PERSON\""},
+        RejectCase{"bad_kind", "company/a,VESSEL,A,TW,,,,,,,,s,", "kind",
+                   "unknown kind \"VESSEL\""},
         RejectCase{"bad_latitude", "facility/a,,A,TW,,north,1,,,,,s,",
                    "latitude", "not a number: \"north\""},
         RejectCase{"latitude_out_of_range", "facility/a,,A,TW,,91,1,,,,,s,",

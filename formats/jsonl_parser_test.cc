@@ -2,9 +2,9 @@
 #include <string>
 #include <vector>
 
+#include "formats/parser_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "formats/parser_test_util.h"
 
 namespace georisk::formats {
 namespace {
@@ -64,8 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"unknown_field", R"({"upsert_entity": {"colour": "red"}})",
                    "upsert_entity.colour", "unknown field"},
         RejectCase{"unknown_enum_name",
-                   R"({"upsert_entity": {"kind": "PERSON"}})",
-                   "upsert_entity.kind", "invalid value \"PERSON\""},
+                   R"({"upsert_entity": {"kind": "VESSEL"}})",
+                   "upsert_entity.kind", "invalid value \"VESSEL\""},
         RejectCase{"unknown_enum_number",
                    R"({"upsert_entity": {"id": "company/x", "kind": 9,)"
                    R"( "name": "X", "country": "TW", "source": "s"}})",

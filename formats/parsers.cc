@@ -18,6 +18,8 @@ absl::StatusOr<std::unique_ptr<RecordParser>> MakeParser(
       return NewCsvParser(CsvKind::kEdges, in, options);
     case Format::kFtm:
       return NewFtmParser(in, options);
+    case Format::kFtmDelta:
+      return NewFtmDeltaParser(in, options);
     case Format::kCslCsv:
       return NewCslParser(CslShape::kCsv, in, options);
     case Format::kCslJson:

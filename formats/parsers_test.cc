@@ -6,9 +6,9 @@
 #include <sstream>
 #include <string>
 
+#include "formats/parser_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "formats/parser_test_util.h"
 
 namespace georisk::formats {
 namespace {

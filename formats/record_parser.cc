@@ -25,6 +25,7 @@ constexpr NamedFormat kFormats[] = {
     {Format::kCsvEntities, "csv-entities"},
     {Format::kCsvEdges, "csv-edges"},
     {Format::kFtm, "ftm"},
+    {Format::kFtmDelta, "ftm-delta"},
     {Format::kCslCsv, "csl-csv"},
     {Format::kCslJson, "csl-json"},
 };
@@ -76,6 +77,10 @@ absl::StatusOr<Format> DetectFormat(absl::string_view file_name,
   const absl::string_view first_line = head.substr(0, head.find('\n'));
   const std::string lower_name = absl::AsciiStrToLower(file_name);
   if (absl::StartsWith(head, "{") || absl::StartsWith(head, "[")) {
+    if (absl::StrContains(first_line, "\"op\"") &&
+        absl::StrContains(first_line, "\"entity\"")) {
+      return Format::kFtmDelta;
+    }
     if (absl::StrContains(first_line, "\"schema\"") &&
         absl::StrContains(first_line, "\"properties\"")) {
       return Format::kFtm;
@@ -93,6 +98,8 @@ absl::StatusOr<Format> DetectFormat(absl::string_view file_name,
     }
     if (Has(names, "from_id") && Has(names, "to_id")) return Format::kCsvEdges;
     if (Has(names, "id") && Has(names, "name")) return Format::kCsvEntities;
+  } else if (absl::EndsWith(lower_name, "entities.delta.json")) {
+    return Format::kFtmDelta;  // Empty: a version with no change.
   } else if (absl::EndsWith(lower_name, ".jsonl") ||
              absl::EndsWith(lower_name, ".ndjson")) {
     return Format::kJsonl;  // Empty: any parser reads nothing.

@@ -37,9 +37,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "georisk/v1/graph.pb.h"
-#include "formats/byte_reader.h"
 #include "domain/record_validation.h"
+#include "formats/byte_reader.h"
+#include "georisk/v1/graph.pb.h"
 
 namespace georisk::formats {
 
@@ -49,18 +49,21 @@ enum class Format {
   kCsvEntities,  // georisk CSV of entities.
   kCsvEdges,     // georisk CSV of edges.
   kFtm,          // FollowTheMoney entities, JSON lines (OpenSanctions).
+  kFtmDelta,     // OpenSanctions delta: JSON lines {"op", "entity"}.
   kCslCsv,       // US Consolidated Screening List, CSV.
   kCslJson,      // US Consolidated Screening List, JSON.
 };
 
-// "jsonl", "csv-entities", "csv-edges", "ftm", "csl-csv", "csl-json", "auto".
+// "jsonl", "csv-entities", "csv-edges", "ftm", "ftm-delta", "csl-csv",
+// "csl-json", "auto".
 absl::string_view FormatName(Format format);
 // The inverse of FormatName(). Errors: InvalidArgument listing the names.
 absl::StatusOr<Format> ParseFormatName(absl::string_view name);
 
 // Guesses a file's format from its name and its first bytes (`head`, a few
-// KiB): FTM lines have "schema" and "properties"; CSL rows have "source" and
-// "entity_number" (or "results"); CSV headers name their columns. Errors:
+// KiB): FTM lines have "schema" and "properties"; delta lines "op" and
+// "entity" (an empty entities.delta.json is a delta); CSL rows have "source"
+// and "entity_number" (or "results"); CSV headers name their columns. Errors:
 // InvalidArgument saying what was seen, when nothing fits.
 absl::StatusOr<Format> DetectFormat(absl::string_view file_name,
                                     absl::string_view head);
@@ -100,6 +103,10 @@ struct ParsedRecord {
   // and why.
   std::string field;
   std::string reason;
+  // Things worth telling about a record that was kept (or rejected): an
+  // unknown country, a duplicate id, an issuer or a measure not in the
+  // tables... Each is a sentence naming its field. They never reject.
+  std::vector<std::string> warnings;
 
   bool rejected() const { return !reason.empty(); }
   void Clear() {
@@ -107,6 +114,7 @@ struct ParsedRecord {
     mutations.clear();
     field.clear();
     reason.clear();
+    warnings.clear();
   }
 };
 

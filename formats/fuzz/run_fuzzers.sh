@@ -48,7 +48,7 @@ protoc --proto_path="${root}/proto" --cpp_out="${out}/gen" \
   "${root}/proto/georisk/v1/graph.proto"
 
 modules="protobuf absl_strings absl_str_format absl_status absl_statusor \
-absl_time absl_hash absl_raw_hash_set"
+absl_time absl_hash absl_raw_hash_set icu-uc icu-i18n libcrypto"
 # shellcheck disable=SC2086
 cflags="-std=c++17 -g -O1 -fno-omit-frame-pointer -I${root} -I${src_root} \
 -I${out}/gen \
@@ -60,11 +60,14 @@ sources=(
   "${out}/gen/georisk/v1/graph.pb.cc"
   "${src_root}/base/proto_time.cc"
   "${src_root}/domain/country_codes.cc"
+  "${src_root}/domain/text_fold.cc"
+  "${src_root}/domain/country_names.cc"
   "${src_root}/domain/validation.cc"
   "${src_root}/domain/normalize.cc"
   "${src_root}/domain/record_validation.cc"
 )
-for f in byte_reader csv_reader json_scanner format_util record_parser \
+for f in byte_reader csv_reader json_scanner format_util authorities \
+         record_parser \
          jsonl_parser csv_parser ftm_parser csl_parser parsers; do
   sources+=("${root}/formats/${f}.cc")
 done

@@ -32,10 +32,11 @@ bool IsKnownEdgeKind(int kind) {
 
 std::string EncodeEdgeKey(absl::string_view anchor, v1::Edge::Kind kind,
                           absl::string_view other,
-                          absl::string_view product_code) {
+                          absl::string_view product_code,
+                          absl::string_view record_id) {
   std::string key;
   key.reserve(kPartitionBytes + anchor.size() + other.size() +
-              product_code.size() + 3);
+              product_code.size() + record_id.size() + 4);
   AppendPartition(anchor, &key);
   key.append(anchor.data(), anchor.size());
   key.push_back(kIdTerminator);
@@ -43,13 +44,19 @@ std::string EncodeEdgeKey(absl::string_view anchor, v1::Edge::Kind kind,
   key.append(other.data(), other.size());
   key.push_back(kIdTerminator);
   key.append(product_code.data(), product_code.size());
+  if (!record_id.empty()) {
+    key.push_back(kIdTerminator);
+    key.append(record_id.data(), record_id.size());
+  }
   return key;
 }
 
-// Splits an edge key into (anchor id, kind, other id, product code).
+// Splits an edge key into (anchor id, kind, other id, product code, record
+// id).
 absl::Status DecodeEdgeKey(absl::string_view key, absl::string_view what,
                            std::string* anchor, v1::Edge::Kind* kind,
-                           std::string* other, std::string* product_code) {
+                           std::string* other, std::string* product_code,
+                           std::string* record_id) {
   if (key.size() < kPartitionBytes) return Malformed(what, key, "too short");
   absl::string_view rest = key.substr(kPartitionBytes);
   const size_t anchor_end = rest.find(kIdTerminator);
@@ -71,12 +78,22 @@ absl::Status DecodeEdgeKey(absl::string_view key, absl::string_view what,
     return Malformed(what, key, "no terminator after the second id");
   }
   absl::string_view product = rest.substr(other_end + 1);
-  if (product.find(kIdTerminator) != absl::string_view::npos) {
-    return Malformed(what, key, "0x00 in the product code");
+  absl::string_view record;
+  const size_t product_end = product.find(kIdTerminator);
+  if (product_end != absl::string_view::npos) {
+    record = product.substr(product_end + 1);
+    product = product.substr(0, product_end);
+    if (record.empty()) {
+      return Malformed(what, key, "empty record id after the product code");
+    }
+    if (record.find(kIdTerminator) != absl::string_view::npos) {
+      return Malformed(what, key, "0x00 in the record id");
+    }
   }
   anchor->assign(anchor_id.data(), anchor_id.size());
   other->assign(rest.data(), other_end);
   product_code->assign(product.data(), product.size());
+  record_id->assign(record.data(), record.size());
   return absl::OkStatus();
 }
 
@@ -141,40 +158,64 @@ absl::StatusOr<std::string> DecodeRecordKey(absl::string_view key) {
   return std::string(id);
 }
 
+EdgeKeyParts PartsOf(const v1::Edge& edge) {
+  return {edge.from_id(), edge.kind(), edge.to_id(), edge.product_code(),
+          edge.record_id()};
+}
+
+EdgeKeyParts PartsOf(const v1::EdgeKey& key) {
+  return {key.from_id(), key.kind(), key.to_id(), key.product_code(),
+          key.record_id()};
+}
+
+v1::EdgeKey ToEdgeKey(const EdgeKeyParts& parts) {
+  v1::EdgeKey key;
+  key.set_from_id(parts.from_id);
+  key.set_kind(parts.kind);
+  key.set_to_id(parts.to_id);
+  key.set_product_code(parts.product_code);
+  key.set_record_id(parts.record_id);
+  return key;
+}
+
 std::string EncodeOutEdgeKey(absl::string_view from_id, v1::Edge::Kind kind,
                              absl::string_view to_id,
-                             absl::string_view product_code) {
-  return EncodeEdgeKey(from_id, kind, to_id, product_code);
+                             absl::string_view product_code,
+                             absl::string_view record_id) {
+  return EncodeEdgeKey(from_id, kind, to_id, product_code, record_id);
 }
 
 std::string EncodeInEdgeKey(absl::string_view from_id, v1::Edge::Kind kind,
                             absl::string_view to_id,
-                            absl::string_view product_code) {
-  return EncodeEdgeKey(to_id, kind, from_id, product_code);
+                            absl::string_view product_code,
+                            absl::string_view record_id) {
+  return EncodeEdgeKey(to_id, kind, from_id, product_code, record_id);
 }
 
 std::string EncodeOutEdgeKey(const EdgeKeyParts& parts) {
   return EncodeOutEdgeKey(parts.from_id, parts.kind, parts.to_id,
-                          parts.product_code);
+                          parts.product_code, parts.record_id);
 }
 
 std::string EncodeInEdgeKey(const EdgeKeyParts& parts) {
   return EncodeInEdgeKey(parts.from_id, parts.kind, parts.to_id,
-                         parts.product_code);
+                         parts.product_code, parts.record_id);
 }
 
 absl::StatusOr<EdgeKeyParts> DecodeOutEdgeKey(absl::string_view key) {
   EdgeKeyParts parts;
-  absl::Status s = DecodeEdgeKey(key, "out-edge", &parts.from_id, &parts.kind,
-                                 &parts.to_id, &parts.product_code);
+  absl::Status s =
+      DecodeEdgeKey(key, "out-edge", &parts.from_id, &parts.kind, &parts.to_id,
+                    &parts.product_code, &parts.record_id);
   if (!s.ok()) return s;
   return parts;
 }
 
 absl::StatusOr<EdgeKeyParts> DecodeInEdgeKey(absl::string_view key) {
   EdgeKeyParts parts;
-  absl::Status s = DecodeEdgeKey(key, "in-edge", &parts.to_id, &parts.kind,
-                                 &parts.from_id, &parts.product_code);
+  absl::Status s =
+      DecodeEdgeKey(key, "in-edge", &parts.to_id, &parts.kind, &parts.from_id,
+                    &parts.product_code, &parts.record_id);
   if (!s.ok()) return s;
   return parts;
 }

@@ -6,20 +6,30 @@
 //   partition(id)  = 2 bytes, big-endian: FNV-1a 64 of the id, xor-folded to
 //                    16 bits (see Partition()).
 //   entities       : partition(id) | id
-//   out_edges      : partition(from) | from | 0x00 | kind | to | 0x00 | product
+//   out_edges      : partition(from) | from | 0x00 | kind | to | 0x00 |
+//                    product [| 0x00 | record_id]
 //   in_edges       : partition(to)   | to   | 0x00 | kind | from | 0x00 |
-//   product signals        : partition(id) | id changelog      : sequence, 8
-//   bytes big-endian idempotency    : the idempotency key, raw meta           :
-//   fixed ASCII names (kMeta* below)
+//                    product [| 0x00 | record_id]
+//   signals        : partition(id) | id
+//   changelog      : sequence, 8 bytes big-endian
+//   idempotency    : the idempotency key, raw
+//   meta           : fixed ASCII names (kMeta* below)
 //
-// Ids never contain 0x00 (validation guarantees it), so the 0x00 after an id
-// ends it: "company/a" 0x00 sorts before, and never matches the prefix of,
-// "company/ab" 0x00.
+// Ids, product codes and record ids never contain 0x00 (validation
+// guarantees it), so the 0x00 after an id ends it: "company/a" 0x00 sorts
+// before, and never matches the prefix of, "company/ab" 0x00. The
+// `0x00 | record_id` part is present only when the edge has a record_id
+// (schema version 2): an edge without one has exactly the version-1 key, and
+// the records of one (from, kind, to, product) pair are contiguous, the one
+// without a record_id first.
 //
 // Example:
 //
 //   std::string key = EncodeOutEdgeKey("company/tsmc", v1::Edge::SUPPLIES,
 //                                      "company/apple", "8542");
+//   // One dated record of an ownership pair:
+//   std::string owns = EncodeOutEdgeKey({"person/x", v1::Edge::OWNS,
+//                                        "company/y", "", "ru-dfe0a021"});
 //   absl::StatusOr<EdgeKeyParts> parts = DecodeOutEdgeKey(key);
 //   // parts->from_id == "company/tsmc", parts->kind == v1::Edge::SUPPLIES...
 //
@@ -90,25 +100,37 @@ struct EdgeKeyParts {
   v1::Edge::Kind kind = v1::Edge::KIND_UNSPECIFIED;
   std::string to_id;
   std::string product_code;
+  // Empty for the pair's record without a record_id (Edge.record_id).
+  std::string record_id;
 
   friend bool operator==(const EdgeKeyParts& a, const EdgeKeyParts& b) {
     return a.from_id == b.from_id && a.kind == b.kind && a.to_id == b.to_id &&
-           a.product_code == b.product_code;
+           a.product_code == b.product_code && a.record_id == b.record_id;
   }
 };
 
-// Keys of the two copies of an edge.
+// The key parts of an edge, or of the EdgeKey naming one.
+EdgeKeyParts PartsOf(const v1::Edge& edge);
+EdgeKeyParts PartsOf(const v1::EdgeKey& key);
+// The EdgeKey naming the edge with these parts.
+v1::EdgeKey ToEdgeKey(const EdgeKeyParts& parts);
+
+// Keys of the two copies of an edge. An empty `record_id` gives the
+// version-1 key (nothing after the product code).
 std::string EncodeOutEdgeKey(absl::string_view from_id, v1::Edge::Kind kind,
                              absl::string_view to_id,
-                             absl::string_view product_code);
+                             absl::string_view product_code,
+                             absl::string_view record_id = "");
 std::string EncodeInEdgeKey(absl::string_view from_id, v1::Edge::Kind kind,
                             absl::string_view to_id,
-                            absl::string_view product_code);
+                            absl::string_view product_code,
+                            absl::string_view record_id = "");
 std::string EncodeOutEdgeKey(const EdgeKeyParts& parts);
 std::string EncodeInEdgeKey(const EdgeKeyParts& parts);
 
 // Decoders. InvalidArgument when the key is malformed: too short, a missing
-// terminator, an unknown kind byte, or a partition that does not match the id.
+// terminator, an unknown kind byte, a partition that does not match the id,
+// an empty record id after a third 0x00, or a 0x00 in the record id.
 absl::StatusOr<EdgeKeyParts> DecodeOutEdgeKey(absl::string_view key);
 absl::StatusOr<EdgeKeyParts> DecodeInEdgeKey(absl::string_view key);
 

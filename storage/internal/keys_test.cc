@@ -98,13 +98,14 @@ struct RoundTripCase {
   v1::Edge::Kind kind;
   const char* to;
   const char* product;
+  const char* record_id = "";
 };
 
 class EdgeRoundTripTest : public testing::TestWithParam<RoundTripCase> {};
 
 TEST_P(EdgeRoundTripTest, DecodesWhatItEncodes) {
   const RoundTripCase& c = GetParam();
-  const EdgeKeyParts parts{c.from, c.kind, c.to, c.product};
+  const EdgeKeyParts parts{c.from, c.kind, c.to, c.product, c.record_id};
   absl::StatusOr<EdgeKeyParts> out = DecodeOutEdgeKey(EncodeOutEdgeKey(parts));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(*out, parts);
@@ -115,14 +116,85 @@ TEST_P(EdgeRoundTripTest, DecodesWhatItEncodes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, EdgeRoundTripTest,
-    testing::Values(RoundTripCase{"company/a", v1::Edge::OWNS, "company/b", ""},
-                    RoundTripCase{"company/a", v1::Edge::OWNS, "company/a", ""},
-                    RoundTripCase{"company/x", v1::Edge::OPERATES,
-                                  "facility/x-1", ""},
-                    RoundTripCase{"facility/f", v1::Edge::SUPPLIES, "company/c",
-                                  "8542310000"},
-                    RoundTripCase{"company/0", v1::Edge::SUPPLIES,
-                                  "company/z.z:z_z-z", "85"}));
+    testing::Values(
+        RoundTripCase{"company/a", v1::Edge::OWNS, "company/b", ""},
+        RoundTripCase{"company/a", v1::Edge::OWNS, "company/a", ""},
+        RoundTripCase{"company/x", v1::Edge::OPERATES, "facility/x-1", ""},
+        RoundTripCase{"facility/f", v1::Edge::SUPPLIES, "company/c",
+                      "8542310000"},
+        RoundTripCase{"company/0", v1::Edge::SUPPLIES, "company/z.z:z_z-z",
+                      "85"},
+        RoundTripCase{"person/x", v1::Edge::OWNS, "company/y", "",
+                      "ru-dfe0a021cb69f99e198bb8cbbcb93e81130b32a7"},
+        RoundTripCase{"company/s", v1::Edge::SUPPLIES, "company/c", "8542",
+                      "contract 7 / 2024"}));
+
+TEST(EdgeKeyTest, RecordIdExtendsTheVersionOneKey) {
+  const std::string v1_key =
+      EncodeOutEdgeKey("company/a", v1::Edge::SUPPLIES, "company/b", "8542");
+  // Schema version 1's bytes, unchanged for an edge without a record id.
+  EXPECT_EQ(v1_key.substr(2),
+            std::string("company/a\0\3company/b\0008542", 25));
+  EXPECT_EQ(EncodeOutEdgeKey("company/a", v1::Edge::SUPPLIES, "company/b",
+                             "8542", ""),
+            v1_key);
+  const std::string with_record = EncodeOutEdgeKey(
+      "company/a", v1::Edge::SUPPLIES, "company/b", "8542", "r1");
+  EXPECT_EQ(with_record, v1_key + std::string("\0r1", 3));
+  EXPECT_EQ(EncodeInEdgeKey("company/a", v1::Edge::SUPPLIES, "company/b",
+                            "8542", "r1")
+                .substr(2),
+            std::string("company/b\0\3company/a\0008542\0r1", 28));
+  // docs/storage.md's worked example.
+  EXPECT_EQ(Partition("person/zakharov"), 0x014c);
+  EXPECT_EQ(Partition("company/llc-cst"), 0x9ca3);
+  const std::string owns = EncodeOutEdgeKey(
+      "person/zakharov", v1::Edge::OWNS, "company/llc-cst", "", "ru-dfe0a021");
+  EXPECT_EQ(owns, std::string("\x01\x4c"
+                              "person/zakharov\0\1company/llc-cst\0"
+                              "\0ru-dfe0a021",
+                              47));
+  EXPECT_EQ(EncodeInEdgeKey("person/zakharov", v1::Edge::OWNS,
+                            "company/llc-cst", "", "ru-dfe0a021"),
+            std::string("\x9c\xa3"
+                        "company/llc-cst\0\1person/zakharov\0"
+                        "\0ru-dfe0a021",
+                        47));
+}
+
+TEST(EdgeKeyTest, RecordsOfOnePairAreContiguousAfterTheUnkeyedOne) {
+  std::vector<std::string> keys;
+  for (const char* product : {"8542", "85420", "854"}) {
+    for (const char* record : {"", "a", "b", "ru-1"}) {
+      keys.push_back(EncodeOutEdgeKey("company/s", v1::Edge::SUPPLIES,
+                                      "company/c", product, record));
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> order;
+  for (const std::string& key : keys) {
+    const EdgeKeyParts parts = *DecodeOutEdgeKey(key);
+    order.push_back(parts.product_code + "/" + parts.record_id);
+  }
+  EXPECT_THAT(
+      order, testing::ElementsAre("854/", "854/a", "854/b", "854/ru-1", "8542/",
+                                  "8542/a", "8542/b", "8542/ru-1", "85420/",
+                                  "85420/a", "85420/b", "85420/ru-1"));
+}
+
+TEST(EdgeKeyTest, PartsOfEdgesAndEdgeKeys) {
+  v1::Edge edge;
+  edge.set_from_id("person/x");
+  edge.set_kind(v1::Edge::OWNS);
+  edge.set_to_id("company/y");
+  edge.set_record_id("ru-1");
+  const EdgeKeyParts parts = PartsOf(edge);
+  EXPECT_EQ(parts, (EdgeKeyParts{"person/x", v1::Edge::OWNS, "company/y", "",
+                                 "ru-1"}));
+  const v1::EdgeKey key = ToEdgeKey(parts);
+  EXPECT_EQ(key.record_id(), "ru-1");
+  EXPECT_EQ(PartsOf(key), parts);
+}
 
 TEST(EdgeKeyTest, EdgesOfOneEntityAreContiguousAndSortedByKind) {
   // Ids chosen so that several share partitions or prefixes.
@@ -240,11 +312,15 @@ INSTANTIATE_TEST_SUITE_P(
             WithPartition("company/a", std::string("\0\1company/b", 11))},
         MalformedCase{"empty_second_id",
                       WithPartition("company/a", std::string("\0\1\0", 3))},
-        MalformedCase{"zero_in_product",
+        MalformedCase{"empty_record_id",
+                      WithPartition("company/a", std::string("\0\3company/b\0"
+                                                             "85\0",
+                                                             15))},
+        MalformedCase{"zero_in_record_id",
                       WithPartition("company/a", std::string("\0\3company/b\0"
                                                              "85\0"
-                                                             "42",
-                                                             17))},
+                                                             "42\0x",
+                                                             19))},
         MalformedCase{"wrong_partition",
                       "zz" + EncodeOutEdgeKey("company/a", v1::Edge::OWNS,
                                               "company/b", "")

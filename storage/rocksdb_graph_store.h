@@ -45,8 +45,10 @@ class EntityIdSet;
 }  // namespace internal
 
 // The on-disk schema version this code reads and writes (meta key
-// "schema_version"). See docs/storage.md for the policy.
-inline constexpr uint64_t kSchemaVersion = 1;
+// "schema_version"). See docs/storage.md for the policy. Version 2 keys an
+// edge with its record_id (several dated records of one pair); Open upgrades
+// a version-1 database in place.
+inline constexpr uint64_t kSchemaVersion = 2;
 
 struct RocksDbGraphStoreOptions {
   // Required. The database directory.
@@ -164,16 +166,21 @@ class RocksDbGraphStore final : public GraphStore {
   // idempotency, identifiers and links (created empty in a database written
   // before links); the last sequence and the counts are recovered from meta.
   // A new database gets a fresh random graph id (GraphId()); a database
-  // written before graph ids existed gets one at its first open. The
-  // identifier index (LookupByIdentifier) is built from the entities when
-  // meta/identifier_index is absent or names other rules, or the identifiers
-  // column family was missing (a database written before it): one pass over
-  // `entities` before Open returns.
+  // written before graph ids existed gets one at its first open. A version-1
+  // database is upgraded to version 2 first, in one synced batch
+  // (docs/storage.md, "Schema version"): its edge keys are verified, edges
+  // whose stored record carries a record_id are re-keyed with it, and the
+  // version is recorded. The identifier index (LookupByIdentifier) is built
+  // from the entities when meta/identifier_index is absent or names other
+  // rules, or the identifiers column family was missing (a database written
+  // before it): one pass over `entities` before Open returns.
   // Errors: INVALID_ARGUMENT (empty path, bad option), NOT_FOUND (no database
-  //   and !create_if_missing), FAILED_PRECONDITION (the database has another
-  //   schema version, no schema version, or column families this code does
-  //   not know), DATA_LOSS (meta and change log disagree), UNAVAILABLE (the
-  //   database is locked by another process).
+  //   and !create_if_missing), FAILED_PRECONDITION (the database has a
+  //   schema version other than 1 or 2, no schema version, or column
+  //   families this code does not know), DATA_LOSS (meta and change log
+  //   disagree; a version-1 database whose edge keys or counts are not what
+  //   version 1 writes), UNAVAILABLE (the database is locked by another
+  //   process).
   static absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> Open(
       const RocksDbGraphStoreOptions& options);
 
@@ -272,6 +279,8 @@ class RocksDbGraphStore final : public GraphStore {
   // Builds the identifier index from `entities` unless meta says it is
   // complete and of this code's rules (see Open()).
   absl::Status BuildIdentifierIndex(bool column_family_was_missing);
+  // Upgrades a version-1 database to version 2 (see Open()).
+  absl::Status UpgradeFromVersion1();
   void TrimLoop();
   absl::Time Now() const;
 

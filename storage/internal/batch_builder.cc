@@ -92,18 +92,14 @@ absl::Status BatchBuilder::Load(
             entities_.try_emplace(EncodeEntityKey(*id));
           }
         }
-        entry = &*edges_
-                      .try_emplace(internal::EncodeOutEdgeKey(
-                          e.from_id(), e.kind(), e.to_id(), e.product_code()))
-                      .first;
+        entry =
+            &*edges_.try_emplace(internal::EncodeOutEdgeKey(PartsOf(e))).first;
         break;
       }
       case v1::Mutation::kDeleteEdge: {
         const v1::EdgeKey& k = m->delete_edge();
-        entry = &*edges_
-                      .try_emplace(internal::EncodeOutEdgeKey(
-                          k.from_id(), k.kind(), k.to_id(), k.product_code()))
-                      .first;
+        entry =
+            &*edges_.try_emplace(internal::EncodeOutEdgeKey(PartsOf(k))).first;
         break;
       }
       case v1::Mutation::kUpsertSignal:
@@ -305,13 +301,8 @@ void BatchBuilder::WriteIdentifierKeys() {
   }
 }
 
-void BatchBuilder::MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
-                                 absl::string_view to_id,
-                                 absl::string_view product_code, Slot* slot) {
-  if (slot->in_key.empty()) {
-    slot->in_key =
-        internal::EncodeInEdgeKey(from_id, kind, to_id, product_code);
-  }
+void BatchBuilder::MarkEdgeDirty(const EdgeKeyParts& parts, Slot* slot) {
+  if (slot->in_key.empty()) slot->in_key = internal::EncodeInEdgeKey(parts);
   slot->dirty = true;
 }
 
@@ -395,7 +386,7 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
   EncodeBody(e, e.update_sequence() != 0, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceTail(sequence_, &value);
-  MarkEdgeDirty(e.from_id(), e.kind(), e.to_id(), e.product_code(), &slot);
+  MarkEdgeDirty(PartsOf(e), &slot);
   internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
                                  m.idempotency_key(), &change_body_);
   if (!slot.existed && track_created_edges_) {
@@ -426,7 +417,7 @@ bool BatchBuilder::UpsertSignal(const v1::Mutation& m, Slot& slot) {
 bool BatchBuilder::DeleteEdge(const v1::Mutation& m, Slot& slot) {
   const v1::EdgeKey& k = m.delete_edge();
   if (!slot.exists) return false;
-  MarkEdgeDirty(k.from_id(), k.kind(), k.to_id(), k.product_code(), &slot);
+  MarkEdgeDirty(PartsOf(k), &slot);
   internal::AppendMutation(m, &change_body_);
   slot.exists = false;
   slot.value.clear();
@@ -607,16 +598,11 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
     if (!edge_slot.exists) continue;
     absl::StatusOr<EdgeKeyParts> parts = internal::DecodeOutEdgeKey(out_key);
     if (!parts.ok()) return absl::DataLossError(parts.status().message());
-    MarkEdgeDirty(parts->from_id, parts->kind, parts->to_id,
-                  parts->product_code, &edge_slot);
+    MarkEdgeDirty(*parts, &edge_slot);
     edge_slot.exists = false;
     edge_slot.value.clear();
     v1::Mutation cascaded;
-    v1::EdgeKey* edge_key = cascaded.mutable_delete_edge();
-    edge_key->set_from_id(parts->from_id);
-    edge_key->set_kind(parts->kind);
-    edge_key->set_to_id(parts->to_id);
-    edge_key->set_product_code(parts->product_code);
+    *cascaded.mutable_delete_edge() = ToEdgeKey(*parts);
     internal::AppendMutation(cascaded, &change_body_);
     ++cascaded_edge_deletes_;
   }

@@ -127,9 +127,7 @@ class BatchBuilder {
   // created and deleted it. For edges, `in_edges` selects the copy.
   void WriteSlots(Cf which, const Slots& slots, bool in_edges);
 
-  static void MarkEdgeDirty(absl::string_view from_id, v1::Edge::Kind kind,
-                            absl::string_view to_id,
-                            absl::string_view product_code, Slot* slot);
+  static void MarkEdgeDirty(const EdgeKeyParts& parts, Slot* slot);
   // Deletes the index entries of the changed entities that their final
   // state no longer has and puts the ones it gained, in key order.
   void WriteIdentifierKeys();

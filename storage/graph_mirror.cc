@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/options.h"
@@ -22,6 +23,10 @@ rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
 constexpr char kAppliedKey[] = "applied_sequence";
 constexpr char kReplacingKey[] = "replacing";
 constexpr char kGraphIdKey[] = "graph_id";
+// The record layout: 2 keys an edge with its record_id. Absent in mirrors
+// written before it.
+constexpr char kLayoutKey[] = "layout";
+constexpr uint64_t kLayout = 2;
 
 // The applied sequence, stored as the change log's key encoding.
 std::string EncodeSequence(int64_t sequence) {
@@ -40,6 +45,7 @@ v1::EdgeKey KeyOf(const v1::Edge& edge) {
   key.set_kind(edge.kind());
   key.set_to_id(edge.to_id());
   key.set_product_code(edge.product_code());
+  key.set_record_id(edge.record_id());
   return key;
 }
 
@@ -69,6 +75,10 @@ std::string GraphMirror::EdgeKey(const v1::EdgeKey& key) {
   absl::StrAppend(&out, key.to_id());
   out.push_back('\0');
   absl::StrAppend(&out, key.product_code());
+  if (!key.record_id().empty()) {
+    out.push_back('\0');
+    absl::StrAppend(&out, key.record_id());
+  }
   return out;
 }
 
@@ -134,6 +144,27 @@ absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
   bool replacing = s.ok();
   if (!s.ok() && !s.IsNotFound()) {
     return ToAbslStatus(s, "reading the replacement marker");
+  }
+  s = db->db->Get(rocksdb::ReadOptions(), db->meta, kLayoutKey, &value);
+  if (!s.ok() && !s.IsNotFound()) {
+    return ToAbslStatus(s, "reading the mirror's layout");
+  }
+  if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->db->NewIterator(rocksdb::ReadOptions(), db->records));
+    it->SeekToFirst();
+    RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading the mirror"));
+    if (it->Valid()) {
+      // Written before record_id keys: handled like an unfinished
+      // replacement, so the owner re-reads the graph.
+      replacing = true;
+    } else {
+      s = db->db->Put(rocksdb::WriteOptions(), db->meta, kLayoutKey,
+                      internal::EncodeFixed64BE(kLayout));
+      RETURN_IF_ERROR(ToAbslStatus(s, "writing the mirror's layout"));
+    }
+  } else if (internal::DecodeFixed64BE(value).value_or(0) != kLayout) {
+    replacing = true;
   }
   std::string graph_id;
   s = db->db->Get(rocksdb::ReadOptions(), db->meta, kGraphIdKey, &graph_id);
@@ -267,6 +298,7 @@ absl::Status GraphMirror::FinishReplace(int64_t sequence,
   }
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta, kAppliedKey, EncodeSequence(sequence));
+  batch.Put(db_->meta, kLayoutKey, internal::EncodeFixed64BE(kLayout));
   batch.Delete(db_->meta, kReplacingKey);
   if (!graph_id.empty()) batch.Put(db_->meta, kGraphIdKey, ToSlice(graph_id));
   rocksdb::WriteOptions write;

@@ -16,12 +16,17 @@
 //
 // Layout (RocksDB, column families `records` and `meta`): records are keyed
 // "E" + entity id, "X" + from_id + 0x00 + kind byte + to_id + 0x00 +
-// product_code, "S" + signal id and "L" + entity_a + 0x00 + entity_b (a
-// link, entity_a < entity_b), valued by the serialized proto as the change
-// log carried it. `meta` holds "applied_sequence" (8 bytes,
-// big-endian), "graph_id" (the GraphStore graph id the sequence belongs to,
-// ASCII; absent in mirrors written before graph ids) and, while a
-// replacement is under way, "replacing".
+// product_code [+ 0x00 + record_id, when the edge has one], "S" + signal id
+// and "L" + entity_a + 0x00 + entity_b (a link, entity_a < entity_b), valued
+// by the serialized proto as the change log carried it. `meta` holds
+// "applied_sequence" (8 bytes, big-endian), "graph_id" (the GraphStore graph
+// id the sequence belongs to, ASCII; absent in mirrors written before graph
+// ids), "layout" (8 bytes, big-endian: 2 since edges are keyed with their
+// record_id) and, while a replacement is under way, "replacing". A mirror
+// with records but no "layout" was written before record_id keys (one edge
+// per pair): it opens as if a replacement had not finished
+// (applied_sequence() 0, ApplyChanges() refused), so its owner re-reads the
+// graph once.
 //
 // Durability: each ApplyChanges() is one WriteBatch with the new applied
 // sequence, so the copy and its sequence never disagree. Writes go to the WAL
@@ -69,7 +74,7 @@ class GraphMirror {
   GraphMirror& operator=(const GraphMirror&) = delete;
 
   // The sequence of the last change applied; 0 when the mirror holds nothing
-  // usable (new, or a replacement did not finish).
+  // usable (new, a replacement did not finish, or an older layout).
   int64_t applied_sequence() const;
 
   // The graph id (GraphStore::GraphId()) that applied_sequence() belongs

@@ -10,6 +10,8 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "storage/testing/full_disk_file_system.h"
+#include "rocksdb/db.h"
+#include "storage/internal/keys.h"
 
 namespace georisk::storage {
 namespace {
@@ -290,6 +292,80 @@ TEST(GraphMirrorTest, AFullDiskWritesNothingAndTheMirrorGoesOnAfterwards) {
   std::vector<v1::Signal> signals;
   ASSERT_TRUE((*mirror)->ReadAll(&entities, &edges, &signals).ok());
   EXPECT_EQ(entities.size(), 2u);
+}
+
+TEST(GraphMirrorTest, RecordsOfOnePairAreKeptApartAndDeletedByRecordId) {
+  auto mirror = GraphMirror::Open({TempDir()});
+  ASSERT_TRUE(mirror.ok());
+  ASSERT_TRUE((*mirror)->BeginReplace().ok());
+  v1::Edge unkeyed = Owns("p", "c");
+  v1::Edge r1 = Owns("p", "c");
+  r1.set_record_id("ru-1");
+  r1.set_weight(0.5);
+  std::vector<v1::Edge> edges = {unkeyed, r1};
+  ASSERT_TRUE((*mirror)->AddChunk({}, edges, {}).ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(1).ok());
+  v1::Edge r2 = r1;
+  r2.set_record_id("ru-2");
+  r2.set_weight(0.51);
+  v1::Mutation del;
+  del.mutable_delete_edge()->set_from_id("company/p");
+  del.mutable_delete_edge()->set_kind(v1::Edge::OWNS);
+  del.mutable_delete_edge()->set_to_id("company/c");
+  del.mutable_delete_edge()->set_record_id("ru-1");
+  ASSERT_TRUE(
+      (*mirror)
+          ->ApplyChanges({ChangeOf(2, {UpsertEdge(r2)}), ChangeOf(3, {del})})
+          .ok());
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> read;
+  std::vector<v1::Signal> signals;
+  ASSERT_TRUE((*mirror)->ReadAll(&entities, &read, &signals).ok());
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].record_id(), "");
+  EXPECT_EQ(read[1].record_id(), "ru-2");
+  v1::EdgeKey k = del.delete_edge();
+  k.set_record_id("");
+  EXPECT_EQ(GraphMirror::EdgeKey(del.delete_edge()),
+            GraphMirror::EdgeKey(k) + std::string("\0ru-1", 5));
+}
+
+TEST(GraphMirrorTest, AMirrorOfTheOlderLayoutIsReadAgain) {
+  std::string dir = TempDir();
+  {
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    std::vector<v1::Entity> entities = {Company("a")};
+    ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}).ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(7).ok());
+  }
+  {
+    auto mirror = GraphMirror::Open({dir});
+    EXPECT_EQ((*mirror)->applied_sequence(), 7) << "the current layout";
+  }
+  {
+    // Remove the layout marker, as a mirror written before it has none.
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {"records", {}}, {"meta", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+    ASSERT_TRUE(
+        raw->Delete(rocksdb::WriteOptions(), handles[2], "layout").ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->applied_sequence(), 0);
+  EXPECT_EQ((*mirror)->ApplyChanges({ChangeOf(8, {})}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE((*mirror)->BeginReplace().ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(9).ok());
+  mirror->reset();
+  mirror = GraphMirror::Open({dir});
+  EXPECT_EQ((*mirror)->applied_sequence(), 9);
 }
 
 }  // namespace

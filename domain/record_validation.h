@@ -18,10 +18,19 @@
 //                                         //  "must be in [0, 1], got 1.5"}
 //   }
 //
-// OwnershipTracker sums, across a stream, the ownership shares (OWNS edge
-// weights) going into each company and reports the record that makes them
-// exceed 1.0: a Warning, not a rejection (data from several sources often
-// overlaps).
+// OwnershipTracker checks, across a stream, the ownership records (OWNS
+// edges) going into each company and reports, as Warnings, not rejections
+// (data from several sources often overlaps):
+//   - the record that makes the shares in effect at one time sum above 1.0;
+//     an owner counts once at any time, by its record then in effect;
+//   - a record of an (owner, company) pair whose validity window overlaps
+//     another record of the same pair (Edge.record_id): both are kept.
+//
+//   OwnershipTracker tracker(now);
+//   for (const v1::Mutation& m : accepted) {
+//     for (const OwnershipWarning& w : tracker.Add(m)) Warn(w.field,
+//     w.message);
+//   }
 //
 // Thread-safety: the functions are pure; an OwnershipTracker is not
 // thread-safe.
@@ -31,6 +40,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -65,25 +75,63 @@ struct FieldError {
 // path (no ": " before any space) gives an empty field.
 FieldError SplitFieldError(absl::string_view message);
 
+// A warning about one record: the field at fault and what is wrong.
+struct OwnershipWarning {
+  std::string field;
+  std::string message;
+
+  friend bool operator==(const OwnershipWarning& a, const OwnershipWarning& b) {
+    return a.field == b.field && a.message == b.message;
+  }
+};
+
 class OwnershipTracker {
  public:
-  // Edges not in effect at `now` do not count. At most `max_edges` owner
-  // shares are tracked; past that the check stops (Add() says so once).
+  // A record is identified as GraphStore keys it: (owner, company,
+  // record_id); a later record with the same identity replaces it, a
+  // delete_edge with it removes it. The shares into a company are summed at
+  // `now` and at every instant one of its records starts or ends
+  // (effective_from, effective_until; an open end is not an instant), over
+  // the records in effect then, one per owner: of an owner's records in
+  // effect, the one whose window started last, then the greatest record_id
+  // (graph.proto, Edge.record_id). So 50% ended 2023-03, 48% ended 2023-12
+  // and 51% current, all from 2015, of one owner, never sum to 149%. For a
+  // company with more than 1,000 records in the stream, only `now` and the
+  // new record's start are checked. At most `max_edges` records are tracked;
+  // past that the check stops (Add() says so once).
   explicit OwnershipTracker(absl::Time now, size_t max_edges = 1000000);
 
-  // Accounts for an accepted record. Returns a warning message the first time
-  // the shares into a company sum above 1.0, e.g. "ownership shares into
-  // company/x sum to 1.2, more than 1.0, in this stream".
-  std::optional<std::string> Add(const v1::Mutation& mutation);
+  // Accounts for an accepted record; other records than OWNS upserts and
+  // deletes are ignored. Returns, in this order:
+  //   - field "upsert_edge.effective_from" when the record's window overlaps
+  //     another record of the same (owner, company) pair with another
+  //     record_id, e.g. "OWNS records \"r2\" and \"r1\" of person/x into
+  //     company/y are both in effect from 2015-11-25T00:00:00Z to
+  //     2023-03-02T00:00:00Z: both are kept; where they overlap the one whose
+  //     window started last counts, then the greatest record_id";
+  //   - field "upsert_edge.weight" the first time the shares into a company
+  //     sum above 1.0, e.g. "ownership shares into company/x sum to 1.2, more
+  //     than 1.0, in this stream" (followed by "(records in effect at
+  //     <RFC 3339 time>)" when the instant is not `now`).
+  std::vector<OwnershipWarning> Add(const v1::Mutation& mutation);
 
  private:
+  struct Record {
+    std::string owner;
+    std::string record_id;
+    absl::Time from;   // InfinitePast() when open.
+    absl::Time until;  // InfiniteFuture() when open.
+    double share = 0;
+  };
   struct Child {
-    // Owner id -> share.
-    absl::flat_hash_map<std::string, double> owners;
-    double sum = 0;
+    // Sorted by (owner, record_id): an owner's records are contiguous.
+    std::vector<Record> records;
     bool warned = false;
   };
-  void Remove(const std::string& from, const std::string& to);
+  void Remove(const std::string& from, const std::string& to,
+              const std::string& record_id);
+  // The shares into `child` in effect at `t`, one record per owner.
+  static double SumAt(const Child& child, absl::Time t);
 
   const absl::Time now_;
   const size_t max_edges_;

@@ -21,11 +21,11 @@ size_t Hash(absl::string_view id) {
   return std::hash<std::string_view>()(std::string_view(id.data(), id.size()));
 }
 
-// An edge's identity (from, kind, to, product code), hashed.
+// An edge's identity (from, kind, to, product code, record id), hashed.
 size_t EdgeHash(absl::string_view from_id, int kind, absl::string_view to_id,
-                absl::string_view product_code) {
+                absl::string_view product_code, absl::string_view record_id) {
   return Hash(absl::StrCat(from_id, "\x1f", kind, "\x1f", to_id, "\x1f",
-                           product_code));
+                           product_code, "\x1f", record_id));
 }
 
 // Reading the whole graph to find a source's edges takes longer than one
@@ -127,12 +127,12 @@ absl::Status IngestSession::Add(
         named_signals_.insert(Hash(record.upsert_signal().id()));
       } else if (record.has_upsert_edge()) {
         const v1::Edge& e = record.upsert_edge();
-        named_edges_.insert(
-            EdgeHash(e.from_id(), e.kind(), e.to_id(), e.product_code()));
+        named_edges_.insert(EdgeHash(e.from_id(), e.kind(), e.to_id(),
+                                     e.product_code(), e.record_id()));
       } else if (record.has_delete_edge()) {
         const v1::EdgeKey& k = record.delete_edge();
-        named_edges_.insert(
-            EdgeHash(k.from_id(), k.kind(), k.to_id(), k.product_code()));
+        named_edges_.insert(EdgeHash(k.from_id(), k.kind(), k.to_id(),
+                                     k.product_code(), k.record_id()));
       }
       if (static_cast<int64_t>(named_signals_.size() + named_edges_.size()) >
           session_options_.max_snapshot_signals) {
@@ -141,7 +141,8 @@ absl::Status IngestSession::Add(
             session_options_.max_snapshot_signals, " signals and edges"));
       }
     }
-    const absl::Status valid = domain::ValidateRecord(record, session_options_.limits);
+    const absl::Status valid =
+        domain::ValidateRecord(record, session_options_.limits);
     if (!valid.ok()) {
       domain::FieldError e = domain::SplitFieldError(valid.message());
       Reject(index, record, std::move(e.field), std::move(e.reason));
@@ -153,8 +154,8 @@ absl::Status IngestSession::Add(
       }
       continue;
     }
-    if (std::optional<std::string> warning = ownership_.Add(record)) {
-      AddWarning(index, "upsert_edge.weight", *warning);
+    for (const domain::OwnershipWarning& warning : ownership_.Add(record)) {
+      AddWarning(index, warning.field, warning.message);
     }
     if (options_.dry_run()) {
       summary_.set_accepted(summary_.accepted() + 1);
@@ -250,8 +251,9 @@ bool IngestSession::NamedSignal(absl::string_view id) const {
 }
 
 bool IngestSession::NamedEdge(const v1::Edge& edge) const {
-  return named_edges_.contains(
-      EdgeHash(edge.from_id(), edge.kind(), edge.to_id(), edge.product_code()));
+  return named_edges_.contains(EdgeHash(edge.from_id(), edge.kind(),
+                                        edge.to_id(), edge.product_code(),
+                                        edge.record_id()));
 }
 
 void IngestSession::SetEnded(int64_t ended, int64_t last_sequence) {
@@ -358,11 +360,10 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
           },
           cancel);
   if (!stale.ok()) {
-    return absl::Status(
-        stale.status().code(),
-        absl::StrCat("snapshot: reading the edges of \"", source,
-                     "\" failed, nothing was ended: ",
-                     stale.status().message()));
+    return absl::Status(stale.status().code(),
+                        absl::StrCat("snapshot: reading the edges of \"",
+                                     source, "\" failed, nothing was ended: ",
+                                     stale.status().message()));
   }
   for (v1::Edge& edge : *stale) {
     PendingRecord end;
@@ -374,6 +375,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
       key->set_kind(edge.kind());
       key->set_to_id(edge.to_id());
       key->set_product_code(edge.product_code());
+      key->set_record_id(edge.record_id());
     } else {
       edge.clear_update_sequence();
       *edge.mutable_effective_until() = base::ToProtoTime(now);
@@ -401,8 +403,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
         session->AddWarning(
             -1, "options.snapshot_source",
             absl::StrCat("could not end ", EndedRecord(batch[i].mutation), ": ",
-                         o.field,
-                         o.field.empty() ? "" : ": ", o.reason));
+                         o.field, o.field.empty() ? "" : ": ", o.reason));
       } else if (o.outcome == v1::MUTATION_OUTCOME_APPLIED) {
         ++ended;
       }

@@ -29,13 +29,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "domain/record_validation.h"
 #include "georisk/v1/graph.pb.h"
 #include "georisk/v1/ingest.pb.h"
 #include "services/ingest/batch_applier.h"
 #include "services/ingest/cancellation.h"
 #include "services/ingest/graphstore_client.h"
 #include "services/ingest/ingest_metrics.h"
-#include "domain/record_validation.h"
 
 namespace georisk::ingest {
 
@@ -96,8 +96,8 @@ class IngestSession {
 
   // Whether the stream upserted the signal `id` (snapshot streams only).
   bool NamedSignal(absl::string_view id) const;
-  // Whether the stream upserted or deleted this edge (its from, kind, to and
-  // product code; snapshot streams only).
+  // Whether the stream upserted or deleted this edge (its from, kind, to,
+  // product code and record id; snapshot streams only).
   bool NamedEdge(const v1::Edge& edge) const;
   void AddWarning(int64_t index, absl::string_view field,
                   absl::string_view message);

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "base/proto_time.h"
 #include "base/testing/temp_dir.h"
 #include "domain/testing/builders.h"
@@ -178,6 +180,43 @@ TEST_F(IngestSessionTest, OwnershipAboveOneIsAWarningNotARejection) {
   EXPECT_EQ(s.warnings(0).field(), "upsert_edge.weight");
   EXPECT_THAT(s.warnings(0).message(),
               HasSubstr("ownership shares into company/c sum to 1.1"));
+}
+
+// Three dated records of one owner and asset (zala.entities.ftm.json lines
+// 73, 74, 79: 50% ended 2023-03-02, 48% ended 2023-12-21, 51% current, all
+// from 2015-11-25): overlapping windows are warnings, and the shares are not
+// summed to 149%.
+TEST_F(IngestSessionTest, OverlappingDatedOwnershipsAreWarningsNotRejections) {
+  auto dated = [](const std::string& record_id, double share,
+                  absl::string_view until) {
+    v1::Mutation m = Upsert(Owns("company/p1", "company/c", share));
+    v1::Edge* e = m.mutable_upsert_edge();
+    e->set_record_id(record_id);
+    *e->mutable_effective_from() = base::ToProtoTime(
+        absl::FromCivil(absl::CivilDay(2015, 11, 25), absl::UTCTimeZone()));
+    absl::CivilDay day;
+    if (absl::ParseCivilTime(until, &day)) {
+      *e->mutable_effective_until() =
+          base::ToProtoTime(absl::FromCivil(day, absl::UTCTimeZone()));
+    }
+    return m;
+  };
+  const v1::IngestSummary s =
+      Run({Upsert(Company("company/p1")), Upsert(Company("company/c")),
+           dated("ru-770bdf5f", 0.50, "2023-03-02"),
+           dated("ru-7f202fd8", 0.48, "2023-12-21"),
+           dated("ru-dfe0a021", 0.51, "")});
+  EXPECT_EQ(s.accepted(), 5);
+  EXPECT_EQ(s.rejected(), 0);
+  ASSERT_EQ(s.warnings_size(), 2);
+  EXPECT_EQ(s.warnings(0).record_index(), 3);
+  EXPECT_EQ(s.warnings(0).field(), "upsert_edge.effective_from");
+  EXPECT_THAT(s.warnings(0).message(),
+              HasSubstr("OWNS records \"ru-7f202fd8\" and \"ru-770bdf5f\" of "
+                        "company/p1 into company/c are both in effect from "
+                        "2015-11-25T00:00:00Z to 2023-03-02T00:00:00Z"));
+  EXPECT_EQ(s.warnings(1).record_index(), 4);
+  EXPECT_EQ(s.warnings(1).field(), "upsert_edge.effective_from");
 }
 
 TEST_F(IngestSessionTest, RejectsUnknownFieldsFromNewerClients) {

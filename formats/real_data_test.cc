@@ -333,6 +333,12 @@ TEST(RealCslTest, CountriesFromNamesAndPartiesWithoutOne) {
   // SDN 995 "Gaza Strip, undetermined": a warning.
   EXPECT_THAT(p.At(995).warnings,
               ElementsAre(HasSubstr("\"undetermined\"; imported without")));
+  std::vector<int64_t> warned;
+  for (const ParsedRecord& r : p.records) {
+    if (!r.warnings.empty()) warned.push_back(r.line);
+  }
+  // "D. 10 OFIS 201", "NM", "undetermined" twice, "JABALIYA".
+  EXPECT_THAT(warned, ElementsAre(768, 782, 995, 1031, 1921));
   EXPECT_EQ(p.records.size(), 2895u);
   EXPECT_EQ(p.imported, 2894);
   EXPECT_EQ(p.rejected, 1);  // Line 2, the repeated header.

@@ -8,17 +8,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "domain/paging.h"
 #include "base/proto_time.h"
+#include "domain/paging.h"
+#include "domain/validation.h"
 #include "services/scorer/model/explain.h"
 #include "services/scorer/model/exposure.h"
-#include "services/scorer/model/propagate.h"
 #include "services/scorer/model/model_config.h"
 #include "services/scorer/model/parallel.h"
+#include "services/scorer/model/propagate.h"
 #include "services/scorer/model/state.h"
 #include "services/scorer/model/top_index.h"
 #include "services/scorer/model/update.h"
-#include "domain/validation.h"
 
 namespace georisk::scorer {
 
@@ -304,11 +304,11 @@ std::vector<v1::ScoreChange> Engine::AdvanceTime(absl::Time as_of) {
 absl::StatusOr<v1::Score> Engine::GetScore(absl::string_view entity_id) const {
   const Node* v = state_->node_of.Find(entity_id);
   if (v == nullptr || !state_->Alive(*v)) {
-    return absl::NotFoundError(absl::StrCat("entity ", entity_id, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("entity ", entity_id, " not found"));
   }
   return internal::MakeScore(*state_, *params_, *v, state_->sd[*v],
-                             state_->s[*v], state_->sequence,
-                             state_->as_of_ns);
+                             state_->s[*v], state_->sequence, state_->as_of_ns);
 }
 
 std::unique_ptr<internal::State> Engine::AsOfOverlay(absl::Time as_of) const {
@@ -360,8 +360,9 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
   if (!q.country.empty() &&
       (q.country.size() != 2 || !absl::ascii_isupper(q.country[0]) ||
        !absl::ascii_isupper(q.country[1]))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "country: must be an ISO 3166-1 alpha-2 code, got \"", q.country, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("country: must be an ISO 3166-1 alpha-2 code, got \"",
+                     q.country, "\""));
   }
   if (!(q.min_score >= 0)) {
     return absl::InvalidArgumentError("min_score: must be >= 0");
@@ -371,8 +372,8 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
   tq.ranking = static_cast<int>(q.factor);
   uint64_t min_bits;
   std::memcpy(&min_bits, &q.min_score, sizeof(min_bits));
-  tq.filter_fingerprint = absl::StrCat(static_cast<int>(q.kind), ".",
-                                       q.country, ".", absl::Hex(min_bits));
+  tq.filter_fingerprint = absl::StrCat(static_cast<int>(q.kind), ".", q.country,
+                                       ".", absl::Hex(min_bits));
   tq.min_score = q.min_score;
   tq.page_size = std::clamp(q.page_size, 1, domain::kMaxPageSize);
   tq.page_token = q.page_token;
@@ -427,7 +428,8 @@ absl::StatusOr<v1::Explanation> Engine::Explain(
   }
   const Node* v = state_->node_of.Find(entity_id);
   if (v == nullptr || !state_->Alive(*v)) {
-    return absl::NotFoundError(absl::StrCat("entity ", entity_id, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("entity ", entity_id, " not found"));
   }
   std::unique_ptr<State> overlay;
   if (as_of.has_value()) overlay = AsOfOverlay(*as_of);
@@ -515,8 +517,7 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
     if (!any) continue;
     const double before =
         before_exists ? internal::Composite(*params_, sb) : 0.0;
-    const double after =
-        after_exists ? internal::Composite(*params_, sa) : 0.0;
+    const double after = after_exists ? internal::Composite(*params_, sa) : 0.0;
     const double delta = after - before;
     if (std::abs(delta) < min_delta) continue;
     if (delta == 0 && before_exists == after_exists) continue;
@@ -546,25 +547,23 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
                               live.sequence, live.as_of_ns);
     }
     if (overlay->Alive(v)) {
-      *d->mutable_after() = internal::MakeScore(
-          *overlay, *params_, v, overlay->sd[v], overlay->s[v], live.sequence,
-          overlay->as_of_ns);
+      *d->mutable_after() =
+          internal::MakeScore(*overlay, *params_, v, overlay->sd[v],
+                              overlay->s[v], live.sequence, overlay->as_of_ns);
       if (include_reasons) {
         // The contributions that carry the most composite points: lambda_f
         // x R_f x fraction.
         std::vector<std::pair<double, v1::Contribution>> reasons;
         for (int f = 0; f < internal::kNumFactors; ++f) {
-          const double points =
-              params_->lambda[f] * (1 - overlay->s[v].v[f]);
+          const double points = params_->lambda[f] * (1 - overlay->s[v].v[f]);
           for (v1::Contribution& c :
                internal::Contributions(*overlay, *params_, v, f)) {
             reasons.emplace_back(points * c.fraction(), std::move(c));
           }
         }
-        std::stable_sort(reasons.begin(), reasons.end(),
-                         [](const auto& a, const auto& b) {
-                           return a.first > b.first;
-                         });
+        std::stable_sort(
+            reasons.begin(), reasons.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
         for (size_t k = 0; k < reasons.size() && k < kTopReasons; ++k) {
           *d->add_top_reasons() = std::move(reasons[k].second);
         }
@@ -578,7 +577,8 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
   const State& st = *state_;
   internal::ExposureCache cache(st, *params_);
   const size_t n = st.node_count();
-  absl::flat_hash_map<internal::Comp, std::array<int32_t, internal::kNumFactors>>
+  absl::flat_hash_map<internal::Comp,
+                      std::array<int32_t, internal::kNumFactors>>
       inputs;
   for (Node v = 0; v < n; ++v) {
     const std::string& id = st.entities[v].id;
@@ -596,9 +596,9 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
     for (int f = 0; f < internal::kNumFactors; ++f) {
       const double off = std::abs(e.s.v[f] - st.s[v].v[f]);
       if (off > tolerance) {
-        return absl::InternalError(absl::StrCat(
-            id, ": factor ", f, " stored survival ", st.s[v].v[f],
-            " but its inputs give ", e.s.v[f]));
+        return absl::InternalError(
+            absl::StrCat(id, ": factor ", f, " stored survival ", st.s[v].v[f],
+                         " but its inputs give ", e.s.v[f]));
       }
       if (off >= bound) {
         return absl::InternalError(absl::StrCat(
@@ -618,9 +618,9 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
       const internal::Comp cu = st.comp_of[edge.src];
       if (cu == c) continue;
       if (st.key[cu] >= st.key[c]) {
-        return absl::InternalError(absl::StrCat(
-            "edge ", st.entities[edge.src].id, " -> ", id,
-            " goes against the comp order"));
+        return absl::InternalError(
+            absl::StrCat("edge ", st.entities[edge.src].id, " -> ", id,
+                         " goes against the comp order"));
       }
       for (int f = 0; f < internal::kNumFactors; ++f) {
         in[f] += st.s[edge.src].v[f] < 1;
@@ -640,6 +640,8 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
 
 int64_t Engine::sequence() const { return state_->sequence; }
 int64_t Engine::entity_count() const { return alive_; }
-absl::Time Engine::as_of() const { return internal::NsToTime(state_->as_of_ns); }
+absl::Time Engine::as_of() const {
+  return internal::NsToTime(state_->as_of_ns);
+}
 
 }  // namespace georisk::scorer

@@ -44,7 +44,7 @@ void ExpectExact(const Engine& e, const std::string& id) {
 
 TEST(ExplainTest, SharesAddUpToTheScoresLogOdds) {
   Graph g;
-  g.entities = {Company("company/l", "CN"),   Company("company/x", "CN"),
+  g.entities = {Company("company/l", "CN"), Company("company/x", "CN"),
                 Facility("facility/xf", "TW"), Company("company/c", "US"),
                 Company("company/s", "CN")};
   g.edges = {Owns("company/l", "company/x", 0.6),
@@ -74,9 +74,8 @@ TEST(ExplainTest, SharesAddUpOnRandomGraphsWithCycles) {
   constexpr int kN = 40;
   for (int i = 0; i < kN; ++i) {
     const std::string c = countries[rng() % countries.size()];
-    g.entities.push_back(i % 4 == 0
-                             ? Facility(absl::StrCat("facility/f", i), c)
-                             : Company(absl::StrCat("company/c", i), c));
+    g.entities.push_back(i % 4 == 0 ? Facility(absl::StrCat("facility/f", i), c)
+                                    : Company(absl::StrCat("company/c", i), c));
   }
   for (int k = 0; k < 120; ++k) {
     const int a = static_cast<int>(rng() % kN);
@@ -184,20 +183,20 @@ TEST(ExplainTest, AdditiveDirectTermsSplitInProportion) {
   const double total = -std::log(1 - 0.4);
   EXPECT_NEAR(s301, total * 0.75, 1e-12);
   EXPECT_NEAR(ieepa, total * 0.25, 1e-12);
-  EXPECT_EQ(description,
-            "Section 301: 30% on 8542 from CN into US, on 50% of inbound supply");
+  EXPECT_EQ(
+      description,
+      "Section 301: 30% on 8542 from CN into US, on 50% of inbound supply");
 }
 
 TEST(ExplainTest, PathsFollowTheLargestShareToTheSignal) {
   Graph g;
-  g.entities = {Company("company/openai", "US"),
-                Facility("facility/foxconn-ohio", "US"),
-                Facility("facility/tsmc-hsinchu", "TW"),
-                Company("company/other", "US")};
-  g.edges = {Supplies("facility/foxconn-ohio", "company/openai", 0.6, "8471"),
-             Supplies("facility/tsmc-hsinchu", "facility/foxconn-ohio", 0.7,
-                      "8542"),
-             Supplies("company/other", "company/openai", 0.1, "8471")};
+  g.entities = {
+      Company("company/openai", "US"), Facility("facility/foxconn-ohio", "US"),
+      Facility("facility/tsmc-hsinchu", "TW"), Company("company/other", "US")};
+  g.edges = {
+      Supplies("facility/foxconn-ohio", "company/openai", 0.6, "8471"),
+      Supplies("facility/tsmc-hsinchu", "facility/foxconn-ohio", 0.7, "8542"),
+      Supplies("company/other", "company/openai", 0.1, "8471")};
   g.signals = {Tension("signal/gpr", 0.6)};
   auto e = g.Load();
   absl::StatusOr<v1::Explanation> ex = e->Explain("company/openai", kCS, 3, 6);
@@ -252,10 +251,9 @@ TEST(ExplainTest, Errors) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(e->Explain("company/a", kEC, 3, 21).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(e->Explain("company/a", static_cast<v1::Factor>(9), 3, 6)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      e->Explain("company/a", static_cast<v1::Factor>(9), 3, 6).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -118,8 +118,9 @@ ExposureCache::ExposureCache(const State& st, const Params& p,
     const SignalRec* s = st.signals.Find(id);
     if (s != nullptr && s->ActiveAt(t)) destination_controls_.push_back(s);
   });
-  std::sort(destination_controls_.begin(), destination_controls_.end(),
-            [](const SignalRec* a, const SignalRec* b) { return a->id < b->id; });
+  std::sort(
+      destination_controls_.begin(), destination_controls_.end(),
+      [](const SignalRec* a, const SignalRec* b) { return a->id < b->id; });
   st.tariffs_by_importer.ForEach(
       [&](uint16_t importer, const std::vector<std::string>& ids) {
         for (const std::string& id : ids) {
@@ -168,16 +169,16 @@ double ExposureCache::TensionWeight(uint16_t country) const {
       tension_ != nullptr && !tension_->weights.empty()
           ? tension_->weights
           : p_.default_tension_weights;
-  auto it = std::lower_bound(
-      weights.begin(), weights.end(), std::make_pair(country, -1.0));
+  auto it = std::lower_bound(weights.begin(), weights.end(),
+                             std::make_pair(country, -1.0));
   return it != weights.end() && it->first == country ? it->second : 0.0;
 }
 
 const std::vector<TariffHit>& ExposureCache::TariffHits(uint16_t importer,
                                                         uint16_t origin,
                                                         uint32_t product) {
-  const uint64_t key = (uint64_t{importer} << 48) | (uint64_t{origin} << 32) |
-                       uint64_t{product};
+  const uint64_t key =
+      (uint64_t{importer} << 48) | (uint64_t{origin} << 32) | uint64_t{product};
   auto [it, inserted] = tariff_memo_.try_emplace(key);
   if (!inserted) return it->second;
   std::vector<TariffHit>& hits = it->second;
@@ -205,9 +206,10 @@ const std::vector<TariffHit>& ExposureCache::TariffHits(uint16_t importer,
     if (rank(s) > rank(b) || (rank(s) == rank(b) && s->id < b->id)) b = s;
   }
   for (const auto& [programme, s] : best) hits.push_back({s});
-  std::sort(hits.begin(), hits.end(), [](const TariffHit& a, const TariffHit& b) {
-    return a.signal->id < b.signal->id;
-  });
+  std::sort(hits.begin(), hits.end(),
+            [](const TariffHit& a, const TariffHit& b) {
+              return a.signal->id < b.signal->id;
+            });
   return hits;
 }
 
@@ -305,9 +307,8 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
         OperatorListing ol;
         if (!StatusOf(st, p, x, a, &ol)) continue;
         Best& b = by_authority[a];
-        if (b.op == kNone ||
-            Better(ol.severity, ol.signal_id, b.listing.severity,
-                   b.listing.signal_id)) {
+        if (b.op == kNone || Better(ol.severity, ol.signal_id,
+                                    b.listing.severity, b.listing.signal_id)) {
           b.listing = ol;
           b.op = x;
         }
@@ -323,11 +324,11 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       SignalRec shown = *s;
       shown.authority = a;
       add_ec(shown, b.listing.severity, true, kRuleOperated,
-             apps ? OperatedDescription(
-                        st.entities[b.op].name, a,
-                        b.listing.rule >= 0 ? &p.rules[b.listing.rule]
-                                            : nullptr)
-                  : std::string());
+             apps
+                 ? OperatedDescription(
+                       st.entities[b.op].name, a,
+                       b.listing.rule >= 0 ? &p.rules[b.listing.rule] : nullptr)
+                 : std::string());
       status.push_back(a);
     }
     std::sort(status.begin(), status.end());
@@ -343,8 +344,9 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
         if (!u.alive || Contains(s->destinations, u.country)) continue;
         bool controlled = s->product_prefixes.empty();
         for (const std::string& prefix : s->product_prefixes) {
-          controlled = controlled || (!prefix.empty() &&
-                                      HsMatches(prefix, st.ProductCode(e.product)));
+          controlled =
+              controlled ||
+              (!prefix.empty() && HsMatches(prefix, st.ProductCode(e.product)));
         }
         if (controlled) share += e.weight;
       }
@@ -412,9 +414,9 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       ++n_out;
       all_valued = all_valued && e.value_usd > 0;
       value_sum += e.value_usd;
-      any_taxed_importer = any_taxed_importer ||
-                           (c.country != ent.country &&
-                            cache->ImporterHasTariffs(c.country));
+      any_taxed_importer =
+          any_taxed_importer ||
+          (c.country != ent.country && cache->ImporterHasTariffs(c.country));
     }
     if (n_out > 0 && any_taxed_importer) {
       for (Slot slot : st.out_slots.List(v)) {
@@ -425,8 +427,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
             !cache->ImporterHasTariffs(c.country)) {
           continue;
         }
-        const double share =
-            all_valued ? e.value_usd / value_sum : 1.0 / n_out;
+        const double share = all_valued ? e.value_usd / value_sum : 1.0 / n_out;
         for (const TariffHit& h :
              cache->TariffHits(c.country, ent.country, e.product)) {
           add_part(h.signal, true, share);

@@ -16,10 +16,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "base/proto_time.h"
 #include "domain/country_codes.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
 
 namespace georisk::scorer {
 namespace {
@@ -32,7 +32,8 @@ std::string Got(double value) { return absl::StrCat(", got ", value); }
 
 v1::TimeWindow Window(absl::Time start, absl::Time end) {
   v1::TimeWindow w;
-  if (start != absl::InfinitePast()) *w.mutable_start() = base::ToProtoTime(start);
+  if (start != absl::InfinitePast())
+    *w.mutable_start() = base::ToProtoTime(start);
   if (end != absl::InfiniteFuture()) *w.mutable_end() = base::ToProtoTime(end);
   return w;
 }
@@ -103,13 +104,14 @@ std::string Sha256Hex(absl::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
          digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 bool OwnershipRuleActiveAt(const v1::OwnershipRule& rule, absl::Time t) {
   bool active = rule.active().empty();
-  for (const v1::TimeWindow& w : rule.active()) active = active || InWindow(w, t);
+  for (const v1::TimeWindow& w : rule.active())
+    active = active || InWindow(w, t);
   if (!active) return false;
   for (const v1::TimeWindow& w : rule.suspended()) {
     if (InWindow(w, t)) return false;
@@ -163,8 +165,9 @@ absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config) {
     config.set_tier_attenuation(kDefaultTierAttenuation);
   }
   if (!(config.tier_attenuation() > 0 && config.tier_attenuation() <= 1)) {
-    return Invalid("tier_attenuation", absl::StrCat("must be in (0, 1]",
-                                                    Got(config.tier_attenuation())));
+    return Invalid(
+        "tier_attenuation",
+        absl::StrCat("must be in (0, 1]", Got(config.tier_attenuation())));
   }
   absl::Status s;
 
@@ -212,9 +215,8 @@ absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config) {
     (*config.mutable_tension_country_weights())["CN"] = kDefaultTensionWeightCN;
   }
   for (const auto& [country, weight] : config.tension_country_weights()) {
-    const std::string path =
-        absl::StrCat("tension_country_weights[\"", absl::CHexEscape(country),
-                     "\"]");
+    const std::string path = absl::StrCat("tension_country_weights[\"",
+                                          absl::CHexEscape(country), "\"]");
     if (!domain::IsIso3166Alpha2(country)) {
       return Invalid(path, "must be keyed by an ISO 3166-1 alpha-2 code");
     }
@@ -255,9 +257,9 @@ absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config) {
                                   absl::CHexEscape(rule.authority()), "\""));
     }
     if (!authorities.insert(rule.authority()).second) {
-      return Invalid(absl::StrCat(path, ".authority"),
-                     absl::StrCat(rule.authority(),
-                                  " has more than one ownership rule"));
+      return Invalid(
+          absl::StrCat(path, ".authority"),
+          absl::StrCat(rule.authority(), " has more than one ownership rule"));
     }
     if (!(rule.threshold() > 0 && rule.threshold() <= 1)) {
       return Invalid(absl::StrCat(path, ".threshold"),
@@ -282,9 +284,9 @@ absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config) {
     config.set_max_iterations(kDefaultMaxIterations);
   }
   if (config.max_iterations() < 1 || config.max_iterations() > 1000000) {
-    return Invalid("max_iterations",
-                   absl::StrCat("must be in [1, 1000000], got ",
-                                config.max_iterations()));
+    return Invalid(
+        "max_iterations",
+        absl::StrCat("must be in [1, 1000000], got ", config.max_iterations()));
   }
 
   if (config.sha256().empty()) {

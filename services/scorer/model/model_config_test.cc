@@ -4,11 +4,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "base/proto_time.h"
 
 namespace georisk::scorer {
 namespace {
@@ -72,7 +72,8 @@ TEST(ModelConfigTest, BisRuleWindowIsHalfOpen) {
   EXPECT_TRUE(OwnershipRuleActiveAt(bis, Utc(2025, 11, 10) - absl::Seconds(1)));
   EXPECT_FALSE(OwnershipRuleActiveAt(bis, Utc(2025, 11, 10)));
   // 9 Nov 2026, the last suspended day, still suspended at its last second.
-  EXPECT_FALSE(OwnershipRuleActiveAt(bis, Utc(2026, 11, 10) - absl::Seconds(1)));
+  EXPECT_FALSE(
+      OwnershipRuleActiveAt(bis, Utc(2026, 11, 10) - absl::Seconds(1)));
   EXPECT_TRUE(OwnershipRuleActiveAt(bis, Utc(2026, 11, 10)));
   const v1::OwnershipRule ofac = DefaultOwnershipRules()[0];
   EXPECT_TRUE(OwnershipRuleActiveAt(ofac, Utc(1990, 1, 1)));
@@ -109,7 +110,8 @@ TEST(ModelConfigTest, ErrorsNameTheField) {
        "bands.high: must be below bands.critical = 80, got 90"},
       {"version: \"v1\" bands { critical: 120 }",
        "bands.critical: must be at most 100, got 120"},
-      {"version: \"v1\" ownership_rules { authority: \"us-bis\" threshold: 0.5 }",
+      {"version: \"v1\" ownership_rules { authority: \"us-bis\" threshold: 0.5 "
+       "}",
        "ownership_rules[0].authority: must match [A-Z0-9-]{2,32}"},
       {"version: \"v1\" ownership_rules { authority: \"EU\" threshold: 1.5 }",
        "ownership_rules[0].threshold: must be in (0, 1], got 1.5"},

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <memory>
 
+#include "base/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/proto_time.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/model/test_graphs.h"
 
@@ -79,8 +79,8 @@ TEST(PropagationTest, ScoreChangesAreBuiltFromTheLastUpdateOnly) {
   g.signals = {Listing("signal/a", "US-BIS", {"company/a"}, 0.5)};
   auto e = g.Load();
   const double rb = R(*e, "company/b", kEC);
-  ScoreUpdate update = e->Apply(
-      MakeChange(2, {DeleteSignal("signal/a")}), DefaultAsOf());
+  ScoreUpdate update =
+      e->Apply(MakeChange(2, {DeleteSignal("signal/a")}), DefaultAsOf());
   EXPECT_EQ(update.size(), 2);
   EXPECT_EQ(R(*e, "company/b", kEC), 0);  // Before any proto is built.
   absl::StatusOr<std::vector<v1::ScoreChange>> changes =
@@ -213,9 +213,9 @@ TEST(ApplyChangeTest, ReportsNewChangedAndDeletedEntities) {
   EXPECT_FALSE(moved[3].has_before());
   EXPECT_EQ(e->sequence(), 2);
   // A replayed change is ignored.
-  EXPECT_TRUE(e->ApplyChange(MakeChange(2, {DeleteSignal("signal/a")}),
-                             DefaultAsOf())
-                  .empty());
+  EXPECT_TRUE(
+      e->ApplyChange(MakeChange(2, {DeleteSignal("signal/a")}), DefaultAsOf())
+          .empty());
   EXPECT_NEAR(R(*e, "company/a", kEC), 0.8, kEps);
   EXPECT_EQ(e->stats().stale_changes, 1);
 }
@@ -230,8 +230,7 @@ TEST(ClampTest, FullSeverityStaysFinite) {
   EXPECT_LT(r, 1.0);
   EXPECT_GE(r, 1 - 1e-15);
   EXPECT_TRUE(std::isfinite(-std::log(1 - r)));
-  absl::StatusOr<v1::Explanation> ex =
-      e->Explain("company/a", kEC, 1, 1);
+  absl::StatusOr<v1::Explanation> ex = e->Explain("company/a", kEC, 1, 1);
   ASSERT_TRUE(ex.ok());
   ASSERT_EQ(ex->contributions_size(), 1);
   EXPECT_TRUE(std::isfinite(ex->contributions(0).log_odds()));

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/proto_time.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/model/test_graphs.h"
 
@@ -20,9 +20,9 @@ using ::testing::StartsWith;
 
 Graph Demo() {
   Graph g;
-  g.entities = {Company("company/l", "CN"),     Company("company/x", "CN"),
-                Facility("facility/xf", "CN"),  Facility("facility/tw", "TW"),
-                Company("company/oem", "US"),   Company("company/dc", "US")};
+  g.entities = {Company("company/l", "CN"),    Company("company/x", "CN"),
+                Facility("facility/xf", "CN"), Facility("facility/tw", "TW"),
+                Company("company/oem", "US"),  Company("company/dc", "US")};
   g.edges = {Owns("company/l", "company/x", 0.6),
              Operates("company/x", "facility/xf", 1.0),
              Supplies("facility/xf", "company/oem", 0.3, "8542"),
@@ -40,8 +40,7 @@ v1::Scenario Scenario(std::vector<v1::Mutation> overrides) {
   return s;
 }
 
-std::map<std::string, std::string> AllScores(const Engine& e,
-                                             const Graph& g) {
+std::map<std::string, std::string> AllScores(const Engine& e, const Graph& g) {
   std::map<std::string, std::string> out;
   for (const v1::Entity& ent : g.entities) {
     absl::StatusOr<v1::Score> s = e.GetScore(ent.id());
@@ -56,10 +55,10 @@ TEST(ScenarioTest, LiveScoresAreUntouched) {
   const auto before = AllScores(*e, g);
   Engine::TopQuery q;
   const std::string top_before = e->ListTopRisks(q)->SerializeAsString();
-  v1::Scenario s = Scenario({DeleteEdge(Supplies("facility/tw", "company/oem", 0)),
-                             DeleteSignal("signal/el"),
-                             DeleteEntity("company/dc"),
-                             Upsert(Tension("signal/gpr", 0.9))});
+  v1::Scenario s =
+      Scenario({DeleteEdge(Supplies("facility/tw", "company/oem", 0)),
+                DeleteSignal("signal/el"), DeleteEntity("company/dc"),
+                Upsert(Tension("signal/gpr", 0.9))});
   *s.mutable_as_of() = base::ToProtoTime(Date(2027, 1, 1));
   absl::StatusOr<v1::RunScenarioResponse> r = e->RunScenario(s, 100, 0, true);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -127,7 +126,8 @@ TEST(ScenarioTest, ADateWhenTheBisRuleIsInForce) {
   // 100 (1 - 0.2 x 0.8) - 100 (1 - 0.8 x 0.25) = 84 - 20 = 64.
   EXPECT_NEAR(delta["facility/xf"]->delta(), 64, 1e-9);
   EXPECT_GT(delta["company/oem"]->delta(), 0);
-  EXPECT_EQ(base::FromProtoTime(r->deltas(0).after().as_of()), Date(2026, 11, 10));
+  EXPECT_EQ(base::FromProtoTime(r->deltas(0).after().as_of()),
+            Date(2026, 11, 10));
 }
 
 TEST(ScenarioTest, DatesBefore1900OrAfter9999AreRefused) {
@@ -253,7 +253,8 @@ TEST(ScenarioTest, EqualsFullRecomputationOfTheModifiedGraph) {
           ASSERT_NE(it, deltas.end()) << where << " " << ent.id();
         }
         if (it == deltas.end()) continue;
-        ASSERT_NEAR(it->second->delta(), delta, 1e-7) << where << " " << ent.id();
+        ASSERT_NEAR(it->second->delta(), delta, 1e-7)
+            << where << " " << ent.id();
         ASSERT_EQ(it->second->has_after(), now.ok()) << where;
         if (now.ok()) {
           for (int f = 0; f < 3; ++f) {

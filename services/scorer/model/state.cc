@@ -27,8 +27,7 @@ int64_t ToNs(absl::Time t) {
   return absl::ToUnixNanos(t);
 }
 
-int64_t FromNs(const google::protobuf::Timestamp& ts, bool has,
-               int64_t unset) {
+int64_t FromNs(const google::protobuf::Timestamp& ts, bool has, int64_t unset) {
   if (!has) return unset;
   return ToNs(base::FromProtoTime(ts));
 }
@@ -70,7 +69,8 @@ SignalRec ToSignalRec(const v1::Signal& s) {
       r.kind = v1::SIGNAL_KIND_TARIFF;
       r.programme = t.programme();
       r.importer = PackCountry(t.importer_country());
-      r.origin = t.origin_country() == "*" ? 0 : PackCountry(t.origin_country());
+      r.origin =
+          t.origin_country() == "*" ? 0 : PackCountry(t.origin_country());
       r.hs_prefix = t.hs_prefix();
       r.rate = t.rate();
       break;
@@ -151,7 +151,8 @@ std::unique_ptr<State> State::Overlay(const State* live) {
   o->pin = Adjacency<PropIn>(&live->pin);
   o->pout = Adjacency<PropOut>(&live->pout);
   o->signals = CowMap<std::string, SignalRec>(&live->signals);
-  o->by_target = CowMap<std::string, std::vector<std::string>>(&live->by_target);
+  o->by_target =
+      CowMap<std::string, std::vector<std::string>>(&live->by_target);
   o->tariffs_by_importer =
       CowMap<uint16_t, std::vector<std::string>>(&live->tariffs_by_importer);
   o->destination_controls =

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "base/proto_time.h"
+#include "gtest/gtest.h"
 #include "services/scorer/model/model_config.h"
 
 namespace georisk::scorer::testing {
@@ -74,303 +74,305 @@ double Composite(const Engine& e, const std::string& id) {
 }
 
 namespace {
-const std::vector<std::string> kCountries = {"TW", "CN", "US", "KR", "JP",
-                                             "DE"};
-const std::vector<std::string> kProducts = {"8542", "854231", "8486",
-                                            "848620", "8541", ""};
+const std::vector<std::string> kCountries = {"TW", "CN", "US",
+                                             "KR", "JP", "DE"};
+const std::vector<std::string> kProducts = {"8542",   "854231", "8486",
+                                            "848620", "8541",   ""};
 const std::vector<std::string> kAuthorities = {"US-OFAC", "US-BIS", "EU",
                                                "JP-METI"};
 // Dates around the BIS suspension and the edge/signal windows used below.
 const std::vector<absl::Time> kDates = {
-    Date(2025, 9, 1),  Date(2025, 10, 1), Date(2025, 11, 10),
-    Date(2026, 1, 15), Date(2026, 6, 1),  Date(2026, 11, 10),
-    Date(2027, 3, 1)};
+    Date(2025, 9, 1), Date(2025, 10, 1),  Date(2025, 11, 10), Date(2026, 1, 15),
+    Date(2026, 6, 1), Date(2026, 11, 10), Date(2027, 3, 1)};
 
 }  // namespace
 
 RandomWorld::RandomWorld(uint64_t seed) : rng_(seed) {}
 
 RandomWorld::EdgeKey RandomWorld::Key(const v1::Edge& e) {
-    return {e.from_id(), e.kind(), e.to_id(), e.product_code()};
-  }
+  return {e.from_id(), e.kind(), e.to_id(), e.product_code()};
+}
 
 template <typename Map>
 const typename Map::value_type& RandomWorld::Pick(const Map& m) {
-    auto it = m.begin();
-    std::advance(it, Uniform(m.size()));
-    return *it;
-  }
+  auto it = m.begin();
+  std::advance(it, Uniform(m.size()));
+  return *it;
+}
 
 Graph RandomWorld::Initial(int entities, int edges, int signals) {
-    for (int i = 0; i < entities; ++i) {
-      v1::Entity e = NewEntity();
-      entities_[e.id()] = e;
-      id_lists_valid_ = false;
-    }
-    for (int i = 0; i < edges; ++i) {
-      if (auto e = RandomEdge()) edges_[Key(*e)] = *e;
-    }
-    for (int i = 0; i < signals; ++i) {
-      v1::Signal s = RandomSignal();
-      signals_[s.id()] = s;
-    }
-    return Snapshot();
+  for (int i = 0; i < entities; ++i) {
+    v1::Entity e = NewEntity();
+    entities_[e.id()] = e;
+    id_lists_valid_ = false;
   }
+  for (int i = 0; i < edges; ++i) {
+    if (auto e = RandomEdge()) edges_[Key(*e)] = *e;
+  }
+  for (int i = 0; i < signals; ++i) {
+    v1::Signal s = RandomSignal();
+    signals_[s.id()] = s;
+  }
+  return Snapshot();
+}
 
 Graph RandomWorld::Snapshot() const {
-    Graph g;
-    for (const auto& [id, e] : entities_) g.entities.push_back(e);
-    for (const auto& [k, e] : edges_) g.edges.push_back(e);
-    for (const auto& [id, s] : signals_) g.signals.push_back(s);
-    return g;
-  }
+  Graph g;
+  for (const auto& [id, e] : entities_) g.entities.push_back(e);
+  for (const auto& [k, e] : edges_) g.edges.push_back(e);
+  for (const auto& [id, s] : signals_) g.signals.push_back(s);
+  return g;
+}
 
 std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
-    std::vector<v1::Mutation> out;
-    // Mutation kinds, weighted: edges come and go most, entities least, so
-    // the graph keeps its size and its cycles.
-    static const std::vector<int> kMix = {0, 0, 1, 1, 2, 3, 3, 3, 4, 4, 4,
-                                          5, 5, 6, 6, 7, 7, 8, 9};
-    const int n = 1 + Uniform(4);
-    for (int i = 0; i < n; ++i) {
-      switch (kMix[Uniform(kMix.size())]) {
-        case 0:
-        case 1: {  // Upsert a signal (new or changed).
-          v1::Signal s = RandomSignal();
-          if (!signals_.empty() && Uniform(2) == 0) {
-            s.set_id(Pick(signals_).first);
-          }
-          signals_[s.id()] = s;
-          out.push_back(Upsert(s));
-          break;
+  std::vector<v1::Mutation> out;
+  // Mutation kinds, weighted: edges come and go most, entities least, so
+  // the graph keeps its size and its cycles.
+  static const std::vector<int> kMix = {0, 0, 1, 1, 2, 3, 3, 3, 4, 4,
+                                        4, 5, 5, 6, 6, 7, 7, 8, 9};
+  const int n = 1 + Uniform(4);
+  for (int i = 0; i < n; ++i) {
+    switch (kMix[Uniform(kMix.size())]) {
+      case 0:
+      case 1: {  // Upsert a signal (new or changed).
+        v1::Signal s = RandomSignal();
+        if (!signals_.empty() && Uniform(2) == 0) {
+          s.set_id(Pick(signals_).first);
         }
-        case 2:  // Delete a signal.
-          if (!signals_.empty()) {
-            const std::string id = Pick(signals_).first;
-            signals_.erase(id);
-            out.push_back(DeleteSignal(id));
-          }
-          break;
-        case 3:
-        case 4: {  // New edge.
-          if (auto e = RandomEdge()) {
-            edges_[Key(*e)] = *e;
-            out.push_back(Upsert(*e));
-          }
-          break;
+        signals_[s.id()] = s;
+        out.push_back(Upsert(s));
+        break;
+      }
+      case 2:  // Delete a signal.
+        if (!signals_.empty()) {
+          const std::string id = Pick(signals_).first;
+          signals_.erase(id);
+          out.push_back(DeleteSignal(id));
         }
-        case 5: {  // Reweight or re-window an edge.
-          if (edges_.empty()) break;
-          v1::Edge e = Pick(edges_).second;
-          e.set_weight(Weight());
-          MaybeWindow(&e);
-          edges_[Key(e)] = e;
-          out.push_back(Upsert(e));
-          break;
+        break;
+      case 3:
+      case 4: {  // New edge.
+        if (auto e = RandomEdge()) {
+          edges_[Key(*e)] = *e;
+          out.push_back(Upsert(*e));
         }
-        case 6: {  // Delete an edge.
-          if (edges_.empty()) break;
-          const v1::Edge e = Pick(edges_).second;
-          edges_.erase(Key(e));
-          out.push_back(DeleteEdge(e));
-          break;
-        }
-        case 7: {  // An entity moves country, or a new one appears.
-          if (!entity_upserts) break;
-          if (Uniform(2) == 0 && !entities_.empty()) {
-            v1::Entity e = Pick(entities_).second;
-            e.set_country(kCountries[Uniform(kCountries.size())]);
-            entities_[e.id()] = e;
-            id_lists_valid_ = false;
-            out.push_back(Upsert(e));
-          } else {
-            v1::Entity e = NewEntity();
-            entities_[e.id()] = e;
-            id_lists_valid_ = false;
-            out.push_back(Upsert(e));
-          }
-          break;
-        }
-        case 8: {  // Delete an entity (and, as the store does, its edges).
-          if (entities_.size() < 5) break;
-          const std::string id = Pick(entities_).first;
-          entities_.erase(id);
-          id_lists_valid_ = false;
-          out.push_back(DeleteEntity(id));
-          for (auto it = edges_.begin(); it != edges_.end();) {
-            if (it->second.from_id() == id || it->second.to_id() == id) {
-              out.push_back(DeleteEdge(it->second));
-              it = edges_.erase(it);
-            } else {
-              ++it;
-            }
-          }
-          break;
-        }
-        case 9: {  // Revive a deleted entity.
-          if (!entity_upserts) break;
-          if (dead_.empty()) break;
-          v1::Entity e = dead_.back();
-          dead_.pop_back();
-          if ((entities_.count(e.id()) > 0)) break;
+        break;
+      }
+      case 5: {  // Reweight or re-window an edge.
+        if (edges_.empty()) break;
+        v1::Edge e = Pick(edges_).second;
+        e.set_weight(Weight());
+        MaybeWindow(&e);
+        edges_[Key(e)] = e;
+        out.push_back(Upsert(e));
+        break;
+      }
+      case 6: {  // Delete an edge.
+        if (edges_.empty()) break;
+        const v1::Edge e = Pick(edges_).second;
+        edges_.erase(Key(e));
+        out.push_back(DeleteEdge(e));
+        break;
+      }
+      case 7: {  // An entity moves country, or a new one appears.
+        if (!entity_upserts) break;
+        if (Uniform(2) == 0 && !entities_.empty()) {
+          v1::Entity e = Pick(entities_).second;
+          e.set_country(kCountries[Uniform(kCountries.size())]);
           entities_[e.id()] = e;
           id_lists_valid_ = false;
           out.push_back(Upsert(e));
-          break;
+        } else {
+          v1::Entity e = NewEntity();
+          entities_[e.id()] = e;
+          id_lists_valid_ = false;
+          out.push_back(Upsert(e));
         }
+        break;
+      }
+      case 8: {  // Delete an entity (and, as the store does, its edges).
+        if (entities_.size() < 5) break;
+        const std::string id = Pick(entities_).first;
+        entities_.erase(id);
+        id_lists_valid_ = false;
+        out.push_back(DeleteEntity(id));
+        for (auto it = edges_.begin(); it != edges_.end();) {
+          if (it->second.from_id() == id || it->second.to_id() == id) {
+            out.push_back(DeleteEdge(it->second));
+            it = edges_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        break;
+      }
+      case 9: {  // Revive a deleted entity.
+        if (!entity_upserts) break;
+        if (dead_.empty()) break;
+        v1::Entity e = dead_.back();
+        dead_.pop_back();
+        if ((entities_.count(e.id()) > 0)) break;
+        entities_[e.id()] = e;
+        id_lists_valid_ = false;
+        out.push_back(Upsert(e));
+        break;
       }
     }
-    // Remember deleted entities for revival.
-    for (const v1::Mutation& m : out) {
-      if (m.kind_case() == v1::Mutation::kDeleteEntityId) {
-        v1::Entity e;
-        e.set_id(m.delete_entity_id());
-        e.set_kind(m.delete_entity_id().rfind("facility/", 0) == 0
-                       ? v1::Entity::FACILITY
-                       : v1::Entity::COMPANY);
-        e.set_name("revived");
-        e.set_country(kCountries[Uniform(kCountries.size())]);
-        e.set_source("test");
-        dead_.push_back(e);
-      }
-    }
-    return out;
   }
+  // Remember deleted entities for revival.
+  for (const v1::Mutation& m : out) {
+    if (m.kind_case() == v1::Mutation::kDeleteEntityId) {
+      v1::Entity e;
+      e.set_id(m.delete_entity_id());
+      e.set_kind(m.delete_entity_id().rfind("facility/", 0) == 0
+                     ? v1::Entity::FACILITY
+                     : v1::Entity::COMPANY);
+      e.set_name("revived");
+      e.set_country(kCountries[Uniform(kCountries.size())]);
+      e.set_source("test");
+      dead_.push_back(e);
+    }
+  }
+  return out;
+}
 
 absl::Time RandomWorld::RandomDate() { return kDates[Uniform(kDates.size())]; }
 
 int RandomWorld::Uniform(size_t n) {
-    return static_cast<int>(std::uniform_int_distribution<size_t>(0, n - 1)(rng_));
-  }
+  return static_cast<int>(
+      std::uniform_int_distribution<size_t>(0, n - 1)(rng_));
+}
 
 double RandomWorld::Weight() {
-    // Mostly moderate, sometimes 0 or 1 (edge cases).
-    switch (Uniform(10)) {
-      case 0:
-        return 0;
-      case 1:
-        return 1;
-      default:
-        return std::round(std::uniform_real_distribution<double>(0, 1)(rng_) *
-                          100) /
-               100;
-    }
+  // Mostly moderate, sometimes 0 or 1 (edge cases).
+  switch (Uniform(10)) {
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    default:
+      return std::round(std::uniform_real_distribution<double>(0, 1)(rng_) *
+                        100) /
+             100;
   }
+}
 
 void RandomWorld::MaybeWindow(v1::Edge* e) {
-    e->clear_effective_from();
-    e->clear_effective_until();
-    if (Uniform(3) != 0) return;
-    const absl::Time a = RandomDate();
-    const absl::Time b = RandomDate();
-    *e = Window(*e, std::min(a, b) == std::max(a, b) ? absl::InfinitePast()
-                                                      : std::min(a, b),
-                std::max(a, b));
-  }
+  e->clear_effective_from();
+  e->clear_effective_until();
+  if (Uniform(3) != 0) return;
+  const absl::Time a = RandomDate();
+  const absl::Time b = RandomDate();
+  *e = Window(
+      *e,
+      std::min(a, b) == std::max(a, b) ? absl::InfinitePast() : std::min(a, b),
+      std::max(a, b));
+}
 
 v1::Entity RandomWorld::NewEntity() {
-    const int i = next_entity_++;
-    const bool facility = Uniform(3) == 0;
-    const std::string country = kCountries[Uniform(kCountries.size())];
-    return facility ? Facility(absl::StrCat("facility/f", i), country)
-                    : Company(absl::StrCat("company/c", i), country);
-  }
+  const int i = next_entity_++;
+  const bool facility = Uniform(3) == 0;
+  const std::string country = kCountries[Uniform(kCountries.size())];
+  return facility ? Facility(absl::StrCat("facility/f", i), country)
+                  : Company(absl::StrCat("company/c", i), country);
+}
 
 std::optional<v1::Edge> RandomWorld::RandomEdge() {
-    // The id lists, rebuilt only after the entities changed: building them
-    // for every edge made a world of thousands of entities quadratic.
-    if (!id_lists_valid_) {
-      companies_.clear();
-      facilities_.clear();
-      all_ids_.clear();
-      for (const auto& [id, e] : entities_) {
-        all_ids_.push_back(id);
-        (e.kind() == v1::Entity::COMPANY ? companies_ : facilities_)
-            .push_back(id);
-      }
-      id_lists_valid_ = true;
+  // The id lists, rebuilt only after the entities changed: building them
+  // for every edge made a world of thousands of entities quadratic.
+  if (!id_lists_valid_) {
+    companies_.clear();
+    facilities_.clear();
+    all_ids_.clear();
+    for (const auto& [id, e] : entities_) {
+      all_ids_.push_back(id);
+      (e.kind() == v1::Entity::COMPANY ? companies_ : facilities_)
+          .push_back(id);
     }
-    const std::vector<std::string>& companies = companies_;
-    const std::vector<std::string>& facilities = facilities_;
-    const std::vector<std::string>& all = all_ids_;
-    if (companies.size() < 2) return std::nullopt;
-    auto pick = [&](const std::vector<std::string>& v) {
-      return v[Uniform(v.size())];
-    };
-    v1::Edge e;
-    switch (Uniform(3)) {
-      case 0: {
-        const std::string a = pick(companies);
-        // Self-ownership now and then.
-        const std::string b = Uniform(8) == 0 ? a : pick(companies);
-        e = Owns(a, b, Weight());
-        break;
-      }
-      case 1:
-        if (facilities.empty()) return std::nullopt;
-        e = Operates(pick(companies), pick(facilities), Weight());
-        break;
-      default: {
-        const std::string a = pick(all);
-        const std::string b = pick(all);
-        if (a == b) return std::nullopt;
-        e = Supplies(a, b, Weight(), kProducts[Uniform(kProducts.size())]);
-        break;
-      }
-    }
-    MaybeWindow(&e);
-    return e;
+    id_lists_valid_ = true;
   }
+  const std::vector<std::string>& companies = companies_;
+  const std::vector<std::string>& facilities = facilities_;
+  const std::vector<std::string>& all = all_ids_;
+  if (companies.size() < 2) return std::nullopt;
+  auto pick = [&](const std::vector<std::string>& v) {
+    return v[Uniform(v.size())];
+  };
+  v1::Edge e;
+  switch (Uniform(3)) {
+    case 0: {
+      const std::string a = pick(companies);
+      // Self-ownership now and then.
+      const std::string b = Uniform(8) == 0 ? a : pick(companies);
+      e = Owns(a, b, Weight());
+      break;
+    }
+    case 1:
+      if (facilities.empty()) return std::nullopt;
+      e = Operates(pick(companies), pick(facilities), Weight());
+      break;
+    default: {
+      const std::string a = pick(all);
+      const std::string b = pick(all);
+      if (a == b) return std::nullopt;
+      e = Supplies(a, b, Weight(), kProducts[Uniform(kProducts.size())]);
+      break;
+    }
+  }
+  MaybeWindow(&e);
+  return e;
+}
 
 v1::Signal RandomWorld::RandomSignal() {
-    const std::string id = absl::StrCat("signal/s", next_signal_++);
-    std::vector<std::string> ids;
-    for (const auto& [eid, e] : entities_) ids.push_back(eid);
-    auto some_targets = [&](bool facilities_only) {
-      std::vector<std::string> t;
-      for (int i = 0; i < 3 && !ids.empty(); ++i) {
-        const std::string& x = ids[Uniform(ids.size())];
-        if (!facilities_only || x.rfind("facility/", 0) == 0) t.push_back(x);
-      }
-      if (t.empty()) t.push_back(facilities_only ? "facility/unknown" : "company/unknown");
-      return t;
-    };
-    const double severity = 0.05 + 0.95 * Weight();
-    v1::Signal s;
-    switch (Uniform(7)) {
-      case 0:
-      case 1:
-        s = Listing(id, kAuthorities[Uniform(kAuthorities.size())],
-                    some_targets(false), std::min(1.0, severity));
-        break;
-      case 2:
-        s = Revoked(id, "US-BIS", some_targets(true), std::min(1.0, severity));
-        break;
-      case 3:
-        s = Destination(id, "US-BIS", {kCountries[Uniform(kCountries.size())]},
-                        Uniform(2) ? std::vector<std::string>{"8486"}
-                                   : std::vector<std::string>{},
-                        std::min(1.0, severity));
-        break;
-      case 4:
-      case 5: {
-        const std::vector<std::string> programmes = {"Section 301", "IEEPA"};
-        s = Tariff(id, programmes[Uniform(2)],
-                   kCountries[Uniform(kCountries.size())],
-                   Uniform(3) == 0 ? "*" : kCountries[Uniform(kCountries.size())],
-                   kProducts[Uniform(kProducts.size())], Weight() * 0.6);
-        break;
-      }
-      default:
-        s = Tension(id, Weight());
-        break;
+  const std::string id = absl::StrCat("signal/s", next_signal_++);
+  std::vector<std::string> ids;
+  for (const auto& [eid, e] : entities_) ids.push_back(eid);
+  auto some_targets = [&](bool facilities_only) {
+    std::vector<std::string> t;
+    for (int i = 0; i < 3 && !ids.empty(); ++i) {
+      const std::string& x = ids[Uniform(ids.size())];
+      if (!facilities_only || x.rfind("facility/", 0) == 0) t.push_back(x);
     }
-    if (Uniform(3) == 0) {
-      const absl::Time a = RandomDate();
-      const absl::Time b = RandomDate();
-      if (a != b) s = Window(s, std::min(a, b), std::max(a, b));
+    if (t.empty())
+      t.push_back(facilities_only ? "facility/unknown" : "company/unknown");
+    return t;
+  };
+  const double severity = 0.05 + 0.95 * Weight();
+  v1::Signal s;
+  switch (Uniform(7)) {
+    case 0:
+    case 1:
+      s = Listing(id, kAuthorities[Uniform(kAuthorities.size())],
+                  some_targets(false), std::min(1.0, severity));
+      break;
+    case 2:
+      s = Revoked(id, "US-BIS", some_targets(true), std::min(1.0, severity));
+      break;
+    case 3:
+      s = Destination(id, "US-BIS", {kCountries[Uniform(kCountries.size())]},
+                      Uniform(2) ? std::vector<std::string>{"8486"}
+                                 : std::vector<std::string>{},
+                      std::min(1.0, severity));
+      break;
+    case 4:
+    case 5: {
+      const std::vector<std::string> programmes = {"Section 301", "IEEPA"};
+      s = Tariff(id, programmes[Uniform(2)],
+                 kCountries[Uniform(kCountries.size())],
+                 Uniform(3) == 0 ? "*" : kCountries[Uniform(kCountries.size())],
+                 kProducts[Uniform(kProducts.size())], Weight() * 0.6);
+      break;
     }
-    return s;
+    default:
+      s = Tension(id, Weight());
+      break;
   }
+  if (Uniform(3) == 0) {
+    const absl::Time a = RandomDate();
+    const absl::Time b = RandomDate();
+    if (a != b) s = Window(s, std::min(a, b), std::max(a, b));
+  }
+  return s;
+}
 
 }  // namespace georisk::scorer::testing

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "georisk/v1/graph.pb.h"
 #include "domain/testing/builders.h"
+#include "georisk/v1/graph.pb.h"
 #include "georisk/v1/model.pb.h"
 #include "services/scorer/model/engine.h"
 
@@ -38,20 +38,20 @@ v1::ModelConfig TestConfig();
 
 // Record and mutation builders (domain/testing/builders.h).
 using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEdge;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::DeleteSignal;
+using ::georisk::domain::testing::Destination;
 using ::georisk::domain::testing::Facility;
-using ::georisk::domain::testing::Supplies;
+using ::georisk::domain::testing::Listing;
 using ::georisk::domain::testing::Operates;
 using ::georisk::domain::testing::Owns;
-using ::georisk::domain::testing::Window;
-using ::georisk::domain::testing::Listing;
 using ::georisk::domain::testing::Revoked;
-using ::georisk::domain::testing::Destination;
+using ::georisk::domain::testing::Supplies;
 using ::georisk::domain::testing::Tariff;
 using ::georisk::domain::testing::Tension;
 using ::georisk::domain::testing::Upsert;
-using ::georisk::domain::testing::DeleteEntity;
-using ::georisk::domain::testing::DeleteEdge;
-using ::georisk::domain::testing::DeleteSignal;
+using ::georisk::domain::testing::Window;
 
 v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations);
 

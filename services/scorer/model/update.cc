@@ -302,8 +302,8 @@ void Updater::SetAsOf(int64_t as_of_ns) {
 absl::Status Updater::Apply(const v1::Mutation& m) {
   switch (m.kind_case()) {
     case v1::Mutation::kUpsertEntity:
-      if (st_->is_overlay() && st_->node_of.Find(m.upsert_entity().id()) ==
-                                   nullptr) {
+      if (st_->is_overlay() &&
+          st_->node_of.Find(m.upsert_entity().id()) == nullptr) {
         return absl::InvalidArgumentError(
             "upsert_entity: scenarios cannot add entities");
       }
@@ -323,8 +323,9 @@ absl::Status Updater::Apply(const v1::Mutation& m) {
       const v1::EdgeKey& k = m.delete_edge();
       const Node* from = st_->node_of.Find(k.from_id());
       const Node* to = st_->node_of.Find(k.to_id());
-      const uint32_t* product =
-          k.product_code().empty() ? nullptr : st_->product_of.Find(k.product_code());
+      const uint32_t* product = k.product_code().empty()
+                                    ? nullptr
+                                    : st_->product_of.Find(k.product_code());
       if (from == nullptr || to == nullptr ||
           (!k.product_code().empty() && product == nullptr)) {
         return absl::OkStatus();
@@ -561,8 +562,8 @@ UpdateResult Updater::Finish() {
         next.up_survival =
             info != nullptr ? info->up_survival : Evaluate(*st_, v).up_ec;
         st_->listing.Set(v, std::move(next));
-        st_->flags.Set(v, kHasListing |
-                              (d.listing.derived.empty() ? 0 : kHasDerived));
+        st_->flags.Set(
+            v, kHasListing | (d.listing.derived.empty() ? 0 : kHasDerived));
         prop_.Seed(v);
         prop_.SeedSuccessors(v);
       }
@@ -700,7 +701,8 @@ PropagationStats BuildState(State* st, const Params& p,
       const double w = WeightAt(p, r, as_of_ns);
       if (w > 0) {
         pin_pairs.emplace_back(PropDst(r), PropIn{PropSrc(r), slot, w});
-        pout_pairs.emplace_back(PropSrc(r), PropOut{PropDst(r), slot, WeightBound(w)});
+        pout_pairs.emplace_back(PropSrc(r),
+                                PropOut{PropDst(r), slot, WeightBound(w)});
       }
     }
   };
@@ -737,8 +739,9 @@ PropagationStats BuildState(State* st, const Params& p,
     r.from = renumber[r.from];
     r.to = renumber[r.to];
   }
-  std::stable_sort(recs.begin(), recs.end(),
-                   [](const EdgeRec& a, const EdgeRec& b) { return a.to < b.to; });
+  std::stable_sort(
+      recs.begin(), recs.end(),
+      [](const EdgeRec& a, const EdgeRec& b) { return a.to < b.to; });
   in_pairs.reserve(recs.size());
   out_pairs.reserve(recs.size());
   for (Slot slot = 0; slot < recs.size(); ++slot) {

@@ -62,12 +62,12 @@ std::string OperatedDescription(absl::string_view operator_name,
 
 std::string DestinationDescription(const SignalRec& s, uint16_t country,
                                    double share) {
-  return absl::StrCat(
-      s.authority, " licence requirement for ",
-      s.product_prefixes.empty() ? std::string("all items")
-                                 : absl::StrJoin(s.product_prefixes, ", "),
-      " to ", UnpackCountry(country), ": ", Percent(share),
-      " of inputs controlled");
+  return absl::StrCat(s.authority, " licence requirement for ",
+                      s.product_prefixes.empty()
+                          ? std::string("all items")
+                          : absl::StrJoin(s.product_prefixes, ", "),
+                      " to ", UnpackCountry(country), ": ", Percent(share),
+                      " of inputs controlled");
 }
 
 std::string TariffDescription(const SignalRec& s, bool outbound,
@@ -82,8 +82,9 @@ std::string TariffDescription(const SignalRec& s, bool outbound,
 
 std::string LocationDescription(const SignalRec& s, double weight,
                                 uint16_t country) {
-  return absl::StrFormat("cross-strait tension %.2f x location weight %.2f (%s)",
-                         s.level, weight, UnpackCountry(country));
+  return absl::StrFormat(
+      "cross-strait tension %.2f x location weight %.2f (%s)", s.level, weight,
+      UnpackCountry(country));
 }
 
 std::string CrossingDescription(const SignalRec& s, double share) {

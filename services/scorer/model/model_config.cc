@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -143,7 +144,47 @@ google::protobuf::RepeatedPtrField<v1::OwnershipRule> DefaultOwnershipRules() {
   eu->set_source(
       "EU Best Practices for the effective implementation of restrictive "
       "measures (ownership criterion; control is not modelled)");
+  eu->set_test(v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
+  v1::OwnershipRule* uk = rules.Add();
+  uk->set_authority("UK-OFSI");
+  uk->set_threshold(0.5);
+  uk->set_more_than(true);
+  uk->set_test(v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
+  uk->set_source(
+      "OFSI, General guidance for financial sanctions under the Sanctions "
+      "and Anti-Money Laundering Act 2018, ownership and control: more than "
+      "50% of the shares or voting rights, directly or indirectly (control "
+      "is not modelled)");
+  v1::OwnershipRule* ch = rules.Add();
+  ch->set_authority("CH-SECO");
+  ch->set_threshold(0.5);
+  ch->set_more_than(true);
+  ch->set_test(v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
+  ch->set_source(
+      "SECO, FAQ on the Ordinance on Measures in connection with the "
+      "situation in Ukraine (SR 946.231.176.72), art. 15: ownership is more "
+      "than 50% of the shares, held directly or indirectly, shares of "
+      "several sanctioned parties cumulated (control is not modelled)");
   return rules;
+}
+
+google::protobuf::RepeatedPtrField<v1::MeasurePolicy> DefaultMeasurePolicies() {
+  google::protobuf::RepeatedPtrField<v1::MeasurePolicy> policies;
+  auto add = [&](v1::ExportControl::Measure m, bool counts, double severity,
+                 bool rules) {
+    v1::MeasurePolicy* p = policies.Add();
+    p->set_measure(m);
+    p->set_counts(counts);
+    p->set_default_severity(severity);
+    p->set_ownership_rules_apply(rules);
+  };
+  add(v1::ExportControl::MEASURE_UNSPECIFIED, true, 0, true);
+  add(v1::ExportControl::MEASURE_EXPORT_CONTROL_LISTING, true, 0.9, true);
+  add(v1::ExportControl::MEASURE_BLOCKING_SANCTION, true, 0.9, true);
+  add(v1::ExportControl::MEASURE_SECTORAL_SANCTION, true, 0.5, true);
+  add(v1::ExportControl::MEASURE_DEBARMENT, true, 0.3, false);
+  add(v1::ExportControl::MEASURE_OTHER, false, 0, false);
+  return policies;
 }
 
 v1::ModelConfig DefaultModelConfig() {
@@ -269,6 +310,46 @@ absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config) {
     if (!s.ok()) return s;
     s = CheckWindows(rule.suspended(), absl::StrCat(path, ".suspended"));
     if (!s.ok()) return s;
+  }
+
+  // Measure policies: one per measure, missing ones at their default, in
+  // enum order.
+  {
+    const google::protobuf::RepeatedPtrField<v1::MeasurePolicy> defaults =
+        DefaultMeasurePolicies();
+    std::vector<const v1::MeasurePolicy*> by_measure(defaults.size(), nullptr);
+    for (int i = 0; i < config.measure_policies_size(); ++i) {
+      const v1::MeasurePolicy& mp = config.measure_policies(i);
+      const std::string path = absl::StrCat("measure_policies[", i, "]");
+      if (!v1::ExportControl::Measure_IsValid(mp.measure())) {
+        return Invalid(absl::StrCat(path, ".measure"),
+                       absl::StrCat("unknown measure ", mp.measure(),
+                                    " (use unknown_measure)"));
+      }
+      if (by_measure[mp.measure()] != nullptr) {
+        return Invalid(
+            absl::StrCat(path, ".measure"),
+            absl::StrCat(v1::ExportControl::Measure_Name(mp.measure()),
+                         " appears more than once"));
+      }
+      if (!(mp.default_severity() >= 0 && mp.default_severity() <= 1)) {
+        return Invalid(
+            absl::StrCat(path, ".default_severity"),
+            absl::StrCat("must be in [0, 1]", Got(mp.default_severity())));
+      }
+      by_measure[mp.measure()] = &mp;
+    }
+    google::protobuf::RepeatedPtrField<v1::MeasurePolicy> filled;
+    for (size_t m = 0; m < by_measure.size(); ++m) {
+      *filled.Add() = by_measure[m] != nullptr ? *by_measure[m] : defaults[m];
+    }
+    *config.mutable_measure_policies() = std::move(filled);
+    // Always present, so that GetModel shows the policy in force.
+    const double unknown = config.mutable_unknown_measure()->default_severity();
+    if (!(unknown >= 0 && unknown <= 1)) {
+      return Invalid("unknown_measure.default_severity",
+                     absl::StrCat("must be in [0, 1]", Got(unknown)));
+    }
   }
 
   if (config.convergence_tolerance() == 0) {

@@ -13,7 +13,8 @@
 //
 // A field left at zero (proto3's "unset") takes its default; an empty list
 // of factor weights, tension weights or ownership rules takes the default
-// list; a factor missing from factor_weights takes its default lambda.
+// list; a factor missing from factor_weights, or a measure missing from
+// measure_policies, takes its default.
 // alert_rules are passed through untouched: the alert evaluator validates
 // them.
 //
@@ -43,13 +44,23 @@ inline constexpr double kDefaultBandHigh = 60;
 inline constexpr double kDefaultBandCritical = 80;
 inline constexpr double kDefaultConvergenceTolerance = 1e-6;
 inline constexpr int kDefaultMaxIterations = 1000;
-inline constexpr char kDefaultModelVersion[] = "v1.0.0";
+inline constexpr char kDefaultModelVersion[] = "v1.1.0";
 
 // The default ownership rules: US-OFAC's 50% rule (always active), BIS's
 // Affiliates Rule (active from 2025-09-29, suspended [2025-11-10,
-// 2026-11-10) UTC, i.e. through 9 Nov 2026 inclusive) and the EU's 50% test.
-// Returned in that order.
+// 2026-11-10) UTC, i.e. through 9 Nov 2026 inclusive), the EU's 50% test,
+// the UK's (UK-OFSI, more than 50%) and Switzerland's (CH-SECO, more than
+// 50%). Returned in that order.
 google::protobuf::RepeatedPtrField<v1::OwnershipRule> DefaultOwnershipRules();
+
+// The default policy of each ExportControl.Measure (docs/scoring-model.md,
+// "What a measure is"), in enum order: MEASURE_UNSPECIFIED counts, at its
+// own severity, with the ownership rules (as every signal did before
+// measures existed); export-control listings and blocking sanctions count
+// (default severity 0.9) with the rules; sectoral sanctions count (0.5)
+// with the rules; debarments count (0.3) without them; MEASURE_OTHER does
+// not count.
+google::protobuf::RepeatedPtrField<v1::MeasurePolicy> DefaultMeasurePolicies();
 
 // The whole default config: version kDefaultModelVersion, every parameter at
 // its default, no alert rules, sha256 of its text-format rendering.
@@ -59,7 +70,8 @@ v1::ModelConfig DefaultModelConfig();
 // set, otherwise the SHA-256 of the filled config's text format).
 // Errors: INVALID_ARGUMENT whose message starts with the field path, e.g.
 // "tier_attenuation: must be in (0, 1], got 1.2" or
-// "ownership_rules[1].threshold: must be in (0, 1], got 0".
+// "ownership_rules[1].threshold: must be in (0, 1], got 0" or
+// "measure_policies[2].measure: MEASURE_DEBARMENT appears more than once".
 absl::StatusOr<v1::ModelConfig> NormalizeModelConfig(v1::ModelConfig config);
 
 // Parses protobuf text format, then NormalizeModelConfig; sha256 is the

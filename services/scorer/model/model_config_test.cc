@@ -39,10 +39,44 @@ TEST(ModelConfigTest, DefaultsAreFilled) {
   EXPECT_EQ(c->bands().critical(), 80);
   EXPECT_EQ(c->convergence_tolerance(), 1e-6);
   EXPECT_EQ(c->max_iterations(), 1000);
-  ASSERT_EQ(c->ownership_rules_size(), 3);
+  ASSERT_EQ(c->ownership_rules_size(), 5);
   EXPECT_EQ(c->ownership_rules(0).authority(), "US-OFAC");
+  EXPECT_FALSE(c->ownership_rules(0).more_than());
   EXPECT_EQ(c->ownership_rules(1).authority(), "US-BIS");
   EXPECT_EQ(c->ownership_rules(2).authority(), "EU");
+  EXPECT_EQ(c->ownership_rules(2).test(),
+            v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
+  EXPECT_EQ(c->ownership_rules(3).authority(), "UK-OFSI");
+  EXPECT_TRUE(c->ownership_rules(3).more_than());
+  EXPECT_EQ(c->ownership_rules(3).threshold(), 0.5);
+  EXPECT_EQ(c->ownership_rules(4).authority(), "CH-SECO");
+  EXPECT_TRUE(c->ownership_rules(4).more_than());
+  EXPECT_EQ(c->ownership_rules(4).threshold(), 0.5);
+  // One measure policy per ExportControl.Measure, in enum order.
+  ASSERT_EQ(c->measure_policies_size(), 6);
+  for (int m = 0; m < 6; ++m) {
+    EXPECT_EQ(c->measure_policies(m).measure(), m);
+  }
+  const v1::MeasurePolicy& debarment =
+      c->measure_policies(v1::ExportControl::MEASURE_DEBARMENT);
+  EXPECT_TRUE(debarment.counts());
+  EXPECT_EQ(debarment.default_severity(), 0.3);
+  EXPECT_FALSE(debarment.ownership_rules_apply());
+  const v1::MeasurePolicy& other =
+      c->measure_policies(v1::ExportControl::MEASURE_OTHER);
+  EXPECT_FALSE(other.counts());
+  EXPECT_FALSE(other.ownership_rules_apply());
+  const v1::MeasurePolicy& blocking =
+      c->measure_policies(v1::ExportControl::MEASURE_BLOCKING_SANCTION);
+  EXPECT_TRUE(blocking.counts());
+  EXPECT_EQ(blocking.default_severity(), 0.9);
+  EXPECT_TRUE(blocking.ownership_rules_apply());
+  const v1::MeasurePolicy& unspecified =
+      c->measure_policies(v1::ExportControl::MEASURE_UNSPECIFIED);
+  EXPECT_TRUE(unspecified.counts());
+  EXPECT_EQ(unspecified.default_severity(), 0);
+  EXPECT_TRUE(unspecified.ownership_rules_apply());
+  EXPECT_FALSE(c->unknown_measure().counts());
   EXPECT_EQ(c->sha256(), Sha256Hex("version: \"v9\""));
   EXPECT_EQ(c->sha256().size(), 64u);
 }
@@ -62,6 +96,72 @@ TEST(ModelConfigTest, GivenValuesAreKeptAndMissingLambdasDefaulted) {
   EXPECT_EQ(c->tension_country_weights().size(), 1u);
   ASSERT_EQ(c->ownership_rules_size(), 1);
   EXPECT_EQ(c->ownership_rules(0).authority(), "UK-OFSI");
+}
+
+TEST(ModelConfigTest, GivenMeasurePoliciesAreKeptAndMissingOnesDefaulted) {
+  absl::StatusOr<v1::ModelConfig> c = ParseModelConfig(R"pb(
+    version: "v2"
+    measure_policies {
+      measure: MEASURE_OTHER
+      counts: true
+      default_severity: 0.1
+    }
+    unknown_measure { counts: true }
+  )pb");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->measure_policies_size(), 6);
+  const v1::MeasurePolicy& other =
+      c->measure_policies(v1::ExportControl::MEASURE_OTHER);
+  EXPECT_TRUE(other.counts());
+  EXPECT_EQ(other.default_severity(), 0.1);
+  EXPECT_FALSE(other.ownership_rules_apply());
+  EXPECT_EQ(c->measure_policies(v1::ExportControl::MEASURE_SECTORAL_SANCTION)
+                .default_severity(),
+            0.5);
+  EXPECT_TRUE(c->unknown_measure().counts());
+}
+
+TEST(ModelConfigTest, MeasurePolicyErrorsNameTheField) {
+  EXPECT_EQ(ParseModelConfig(R"pb(
+              version: "v2"
+              measure_policies { measure: MEASURE_DEBARMENT }
+              measure_policies { measure: MEASURE_DEBARMENT }
+            )pb")
+                .status(),
+            absl::InvalidArgumentError(
+                "measure_policies[1].measure: MEASURE_DEBARMENT appears more "
+                "than once"));
+  EXPECT_EQ(ParseModelConfig(R"pb(
+              version: "v2"
+              measure_policies { measure: MEASURE_OTHER default_severity: 1.5 }
+            )pb")
+                .status(),
+            absl::InvalidArgumentError(
+                "measure_policies[0].default_severity: must be in [0, 1], "
+                "got 1.5"));
+  EXPECT_EQ(ParseModelConfig(R"pb(
+              version: "v2"
+              measure_policies { measure: 9 }
+            )pb")
+                .status(),
+            absl::InvalidArgumentError(
+                "measure_policies[0].measure: unknown measure 9 (use "
+                "unknown_measure)"));
+  EXPECT_EQ(ParseModelConfig(R"pb(
+              version: "v2"
+              unknown_measure { default_severity: -0.5 }
+            )pb")
+                .status(),
+            absl::InvalidArgumentError(
+                "unknown_measure.default_severity: must be in [0, 1], got "
+                "-0.5"));
+}
+
+TEST(ModelConfigTest, UkAndSwissRulesAreAlwaysActive) {
+  const auto rules = DefaultOwnershipRules();
+  ASSERT_EQ(rules.size(), 5);
+  EXPECT_TRUE(OwnershipRuleActiveAt(rules[3], Utc(2019, 1, 1)));
+  EXPECT_TRUE(OwnershipRuleActiveAt(rules[4], Utc(2027, 1, 1)));
 }
 
 TEST(ModelConfigTest, BisRuleWindowIsHalfOpen) {

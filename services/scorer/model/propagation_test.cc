@@ -164,7 +164,7 @@ TEST(ScoreTest, CarriesModelVersionSequenceAndDate) {
   auto e = g.Load(Date(2026, 2, 1));
   absl::StatusOr<v1::Score> s = e->GetScore("company/a");
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->model_version(), "v1.0.0");
+  EXPECT_EQ(s->model_version(), "v1.1.0");
   EXPECT_EQ(s->graph_sequence(), 1);
   EXPECT_EQ(base::FromProtoTime(s->as_of()), Date(2026, 2, 1));
   EXPECT_EQ(s->entity_kind(), v1::Entity::COMPANY);

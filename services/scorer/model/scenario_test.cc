@@ -79,7 +79,7 @@ TEST(ScenarioTest, CuttingASupplierRanksDeltasWithReasons) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->name(), "what if");
   EXPECT_EQ(r->graph_sequence(), 1);
-  EXPECT_EQ(r->model_version(), "v1.0.0");
+  EXPECT_EQ(r->model_version(), "v1.1.0");
   ASSERT_EQ(r->deltas_size(), 2);  // The OEM and its customer.
   EXPECT_EQ(r->affected_count(), 2);
   const v1::ScoreDelta& oem = r->deltas(0);

@@ -184,6 +184,7 @@ v1::Mutation DeleteEdge(const v1::Edge& e) {
   k->set_to_id(e.to_id());
   k->set_kind(e.kind());
   k->set_product_code(e.product_code());
+  k->set_record_id(e.record_id());
   return m;
 }
 v1::Mutation DeleteSignal(const std::string& id) {

@@ -340,11 +340,24 @@ std::vector<absl::StatusOr<v1::Score>> Engine::GetScores(
   return out;
 }
 
+namespace {
+
+// ListTopRisks' kind filter: unspecified ranks companies and facilities, the
+// supply chain; persons only when asked for by kind (scorer.proto,
+// ListTopRisksRequest.entity_kind).
+bool KindMatches(v1::Entity::Kind entity, v1::Entity::Kind wanted) {
+  if (wanted == v1::Entity::KIND_UNSPECIFIED) {
+    return entity != v1::Entity::PERSON;
+  }
+  return entity == wanted;
+}
+
+}  // namespace
+
 bool Engine::Matches(uint32_t v, v1::Entity::Kind kind,
                      uint16_t country) const {
   const internal::EntityRec& e = state_->entities[v];
-  return (kind == v1::Entity::KIND_UNSPECIFIED || e.kind == kind) &&
-         (country == 0 || e.country == country);
+  return KindMatches(e.kind, kind) && (country == 0 || e.country == country);
 }
 
 absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
@@ -392,8 +405,7 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
     for (const auto& [key, n] : counts_) {
       const auto kind = static_cast<v1::Entity::Kind>(key >> 16);
       const uint16_t c = static_cast<uint16_t>(key & 0xffff);
-      if ((q.kind == v1::Entity::KIND_UNSPECIFIED || kind == q.kind) &&
-          (country == 0 || c == country)) {
+      if (KindMatches(kind, q.kind) && (country == 0 || c == country)) {
         total += n;
       }
     }

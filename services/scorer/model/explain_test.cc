@@ -110,8 +110,8 @@ TEST(ExplainTest, WordingIsCarefulAndLegal) {
   ASSERT_TRUE(x.ok());
   ASSERT_GE(x->contributions_size(), 1);
   const v1::Contribution& owned = x->contributions(0);
-  EXPECT_EQ(owned.description(),
-            "owned 50% or more, in aggregate, by parties listed by US-BIS");
+  // The listed owner is named, with its share and what it is.
+  EXPECT_EQ(owned.description(), "owned 60% by l (company), listed by US-BIS");
   EXPECT_EQ(owned.direct().rule(),
             "owned 50% or more, in aggregate, by listed parties");
   EXPECT_EQ(owned.direct().signal_id(), "signal/el");

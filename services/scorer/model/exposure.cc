@@ -50,7 +50,8 @@ bool StatusOf(const State& st, const Params& p, Node x,
           st.SignalsTargeting(st.entities[x].id)) {
     for (const std::string& id : *sigs) {
       const SignalRec* s = st.signals.Find(id);
-      if (s == nullptr || s->ec_kind != v1::ExportControl::ENTITY_LISTING ||
+      if (s == nullptr || !s->counts ||
+          s->ec_kind != v1::ExportControl::ENTITY_LISTING ||
           s->authority != authority || !s->ActiveAt(st.as_of_ns)) {
         continue;
       }
@@ -76,6 +77,36 @@ bool StatusOf(const State& st, const Params& p, Node x,
   return false;
 }
 
+// The direct owners of `v` in a rule's closure, largest share first (then
+// by name), with their summed shares in effect now.
+std::vector<OwnerShare> OwnersInClosure(const State& st, const RuleState& rs,
+                                        Node v) {
+  absl::flat_hash_map<Node, double> shares;
+  for (Slot slot : st.in_slots.List(v)) {
+    const EdgeRec& e = st.edges[slot];
+    if (e.kind != v1::Edge::OWNS || !e.ActiveAt(st.as_of_ns) || e.from == v ||
+        e.weight <= 0) {
+      continue;
+    }
+    if (rs.members.contains(e.from)) shares[e.from] += e.weight;
+  }
+  std::vector<OwnerShare> out;
+  for (const auto& [owner, share] : shares) {
+    OwnerShare o;
+    o.name = st.entities[owner].name;
+    o.kind = st.entities[owner].kind;
+    o.share = share;
+    o.listed = rs.members.at(owner).listed;
+    out.push_back(std::move(o));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const OwnerShare& a, const OwnerShare& b) {
+              if (a.share != b.share) return a.share > b.share;
+              return a.name < b.name;
+            });
+  return out;
+}
+
 // Every authority whose listing reaches operator `x`.
 void Authorities(const State& st, const Params& p, Node x,
                  std::vector<std::string>* out) {
@@ -83,7 +114,8 @@ void Authorities(const State& st, const Params& p, Node x,
           st.SignalsTargeting(st.entities[x].id)) {
     for (const std::string& id : *sigs) {
       const SignalRec* s = st.signals.Find(id);
-      if (s != nullptr && s->ec_kind == v1::ExportControl::ENTITY_LISTING &&
+      if (s != nullptr && s->counts &&
+          s->ec_kind == v1::ExportControl::ENTITY_LISTING &&
           s->ActiveAt(st.as_of_ns)) {
         out->push_back(s->authority);
       }
@@ -116,7 +148,9 @@ ExposureCache::ExposureCache(const State& st, const Params& p,
   });
   st.destination_controls.ForEach([&](const std::string& id, bool) {
     const SignalRec* s = st.signals.Find(id);
-    if (s != nullptr && s->ActiveAt(t)) destination_controls_.push_back(s);
+    if (s != nullptr && s->counts && s->ActiveAt(t)) {
+      destination_controls_.push_back(s);
+    }
   });
   std::sort(
       destination_controls_.begin(), destination_controls_.end(),
@@ -249,7 +283,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     if (const std::vector<std::string>* sigs = st.SignalsTargeting(entity_id)) {
       for (const std::string& id : *sigs) {
         const SignalRec* s = st.signals.Find(id);
-        if (s == nullptr || !s->ActiveAt(t)) continue;
+        if (s == nullptr || !s->counts || !s->ActiveAt(t)) continue;
         if (s->ec_kind == v1::ExportControl::ENTITY_LISTING) {
           status.push_back(s->authority);
           add_ec(*s, s->severity, false, kRuleListed,
@@ -280,7 +314,8 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       shown.severity = it->second.severity;
       add_ec(shown, it->second.severity, true,
              apps ? OwnedRule(p.rules[r]) : std::string(),
-             apps ? OwnedDescription(p.rules[r]) : std::string());
+             apps ? OwnedDescription(p.rules[r], OwnersInClosure(st, rs, v))
+                  : std::string());
       status.push_back(authority);
     }
     std::sort(status.begin(), status.end());
@@ -363,6 +398,11 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
   out.listing.base_survival = base;
   out.has_listing = !status.empty() || !out.listing.derived.empty();
   if (!out.has_listing) out.listing = ListingInfo();
+
+  // A person is scored on its listings only: it supplies nothing, and its
+  // country is a nationality, not a location (docs/scoring-model.md,
+  // "Persons").
+  if (ent.kind == v1::Entity::PERSON) return out;
 
   // ---- Tariffs: inbound dependency-weighted + outbound output-weighted. ----
   {
@@ -503,7 +543,8 @@ RuleState ComputeRule(const State& st, const Params& p, int r) {
   // Seeds: every alive entity listed by the authority.
   std::deque<Node> queue;
   st.signals.ForEach([&](const std::string&, const SignalRec& s) {
-    if (s.ec_kind != v1::ExportControl::ENTITY_LISTING ||
+    if (!s.counts || !s.rules_apply ||
+        s.ec_kind != v1::ExportControl::ENTITY_LISTING ||
         s.authority != rule.authority || !s.ActiveAt(t)) {
       return;
     }
@@ -541,7 +582,8 @@ RuleState ComputeRule(const State& st, const Params& p, int r) {
       if (out.members.contains(child)) return;
       double& sum = owned[child];
       sum += share;
-      if (sum >= rule.threshold - kThresholdEpsilon) {
+      if (rule.more_than ? sum > rule.threshold + kThresholdEpsilon
+                         : sum >= rule.threshold - kThresholdEpsilon) {
         out.members.try_emplace(child);  // severity set below
         queue.push_back(child);
       }

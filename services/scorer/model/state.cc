@@ -38,7 +38,7 @@ absl::Time NsToTime(int64_t ns) {
   return absl::FromUnixNanos(ns);
 }
 
-SignalRec ToSignalRec(const v1::Signal& s) {
+SignalRec ToSignalRec(const v1::Signal& s, const Params& p) {
   SignalRec r;
   r.id = s.id();
   r.title = s.title();
@@ -60,7 +60,11 @@ SignalRec ToSignalRec(const v1::Signal& s) {
       }
       r.product_prefixes.assign(c.product_codes().begin(),
                                 c.product_codes().end());
-      r.severity = c.severity();
+      r.measure = c.measure();
+      const v1::MeasurePolicy& policy = p.MeasurePolicyOf(c.measure());
+      r.severity = c.severity() > 0 ? c.severity() : policy.default_severity();
+      r.counts = policy.counts();
+      r.rules_apply = policy.ownership_rules_apply();
       r.list = c.list();
       break;
     }
@@ -117,10 +121,13 @@ Params MakeParams(const v1::ModelConfig& c) {
     RuleParams rp;
     rp.authority = r.authority();
     rp.threshold = r.threshold();
+    rp.more_than = r.more_than();
     rp.proto = r;
     rp.percent = absl::StrCat(std::round(r.threshold() * 1000) / 10, "%");
     p.rules.push_back(std::move(rp));
   }
+  p.measures.assign(c.measure_policies().begin(), c.measure_policies().end());
+  p.unknown_measure = c.unknown_measure();
   return p;
 }
 
@@ -184,13 +191,28 @@ uint32_t State::InternProduct(absl::string_view code) {
   return id;
 }
 
-Slot State::FindEdge(Node from, v1::Edge::Kind kind, Node to,
-                     uint32_t product) const {
+Slot State::FindEdge(Node from, v1::Edge::Kind kind, Node to, uint32_t product,
+                     absl::string_view record_id) const {
   for (Slot slot : in_slots.List(to)) {
     const EdgeRec& e = edges[slot];
-    if (e.from == from && e.kind == kind && e.product == product) return slot;
+    if (e.from == from && e.kind == kind && e.product == product &&
+        e.record_id == record_id) {
+      return slot;
+    }
   }
   return kNone;
+}
+
+std::vector<Slot> State::PairRecords(Node from, v1::Edge::Kind kind, Node to,
+                                     uint32_t product) const {
+  std::vector<Slot> out;
+  for (Slot slot : in_slots.List(to)) {
+    const EdgeRec& e = edges[slot];
+    if (e.from == from && e.kind == kind && e.product == product) {
+      out.push_back(slot);
+    }
+  }
+  return out;
 }
 
 }  // namespace georisk::scorer::internal

@@ -102,6 +102,12 @@ struct NodeInfo {
   uint8_t alive = 0;
 };
 
+// One edge record. Several records of one pair (from, kind, to, product)
+// are told apart by record_id (dated ownership records); of those in effect
+// at a date only the one whose window started last (then the greatest
+// record_id) counts: `shadows` holds the windows of the records that outrank
+// this one, and ActiveAt is false inside them (docs/scoring-model.md,
+// "Dated ownership"). Empty for the only record of a pair.
 struct EdgeRec {
   Node from = kNone;  // Stored direction.
   Node to = kNone;
@@ -112,8 +118,32 @@ struct EdgeRec {
   int64_t from_ns = kPast;
   int64_t until_ns = kFuture;
   bool alive = false;
+  // The owner is a PERSON: exposure does not flow from the owned company
+  // into the person (a person's score is its own listings).
+  bool into_person = false;
+  std::string record_id;
+  std::vector<std::pair<int64_t, int64_t>> shadows;
+  // In effect at t: alive, inside its window, outranked by no record of its
+  // pair in effect at t.
   bool ActiveAt(int64_t t) const {
+    if (!alive || !internal::ActiveAt(from_ns, until_ns, t)) return false;
+    for (const auto& [from, until] : shadows) {
+      if (internal::ActiveAt(from, until, t)) return false;
+    }
+    return true;
+  }
+  // Inside its own window, whatever its pair's other records say.
+  bool InWindow(int64_t t) const {
     return alive && internal::ActiveAt(from_ns, until_ns, t);
+  }
+  bool SamePair(const EdgeRec& o) const {
+    return from == o.from && to == o.to && kind == o.kind &&
+           product == o.product;
+  }
+  // Does this record outrank `o` of the same pair where both are in effect?
+  bool Outranks(const EdgeRec& o) const {
+    if (from_ns != o.from_ns) return from_ns > o.from_ns;
+    return record_id > o.record_id;
   }
 };
 
@@ -152,8 +182,15 @@ struct SignalRec {
   std::vector<std::string> targets;
   std::vector<uint16_t> destinations;
   std::vector<std::string> product_prefixes;
+  // The severity the model uses: the signal's own, else its measure's
+  // default (MeasurePolicy.default_severity).
   double severity = 0;
   std::string list;
+  v1::ExportControl::Measure measure = v1::ExportControl::MEASURE_UNSPECIFIED;
+  // Its measure's policy: whether it counts at all, and whether the
+  // ownership rules extend it (true for every non-export-control signal).
+  bool counts = true;
+  bool rules_apply = true;
   // Tariff.
   std::string programme;
   uint16_t importer = 0;
@@ -170,7 +207,9 @@ struct SignalRec {
   }
 };
 
-SignalRec ToSignalRec(const v1::Signal& s);
+struct Params;
+// The model's record of `s`, its measure resolved with `p`'s policies.
+SignalRec ToSignalRec(const v1::Signal& s, const Params& p);
 
 // A company's membership of an authority's ownership-rule closure.
 struct RuleMember {
@@ -215,6 +254,7 @@ inline constexpr uint8_t kCompNeedsSplit = 2;
 struct RuleParams {
   std::string authority;
   double threshold = 0.5;
+  bool more_than = false;  // OwnershipRule.more_than
   v1::OwnershipRule proto;
   std::string percent;  // "50%"
 };
@@ -230,6 +270,14 @@ struct Params {
   int max_iterations = 1000;
   std::vector<std::pair<uint16_t, double>> default_tension_weights;
   std::vector<RuleParams> rules;
+  // By ExportControl.Measure value; measures beyond it take `unknown_measure`.
+  std::vector<v1::MeasurePolicy> measures;
+  v1::MeasurePolicy unknown_measure;
+  const v1::MeasurePolicy& MeasurePolicyOf(int measure) const {
+    return measure >= 0 && measure < static_cast<int>(measures.size())
+               ? measures[measure]
+               : unknown_measure;
+  }
 };
 
 Params MakeParams(const v1::ModelConfig& normalized);
@@ -366,8 +414,11 @@ class State {
   const std::string& ProductCode(uint32_t p) const { return products[p]; }
   uint32_t InternProduct(absl::string_view code);
   // The slot of the alive edge with this key, or kNone.
-  Slot FindEdge(Node from, v1::Edge::Kind kind, Node to,
-                uint32_t product) const;
+  Slot FindEdge(Node from, v1::Edge::Kind kind, Node to, uint32_t product,
+                absl::string_view record_id) const;
+  // The slots of the alive records of the pair (from, kind, to, product).
+  std::vector<Slot> PairRecords(Node from, v1::Edge::Kind kind, Node to,
+                                uint32_t product) const;
   // The signals targeting `id` (any kind, active or not).
   const std::vector<std::string>* SignalsTargeting(absl::string_view id) const {
     return by_target.Find(id);

@@ -23,6 +23,27 @@ v1::ModelConfig TestConfig() {
   return c;
 }
 
+v1::Entity Person(const std::string& id, const std::string& country) {
+  v1::Entity e;
+  e.set_id(id);
+  e.set_kind(v1::Entity::PERSON);
+  e.set_name(id.substr(id.find('/') + 1));
+  e.set_country(country);
+  e.set_source("test");
+  return e;
+}
+
+v1::Edge Record(v1::Edge e, const std::string& record_id) {
+  e.set_record_id(record_id);
+  return e;
+}
+
+v1::Signal WithMeasure(v1::Signal s, int measure) {
+  s.mutable_export_control()->set_measure(
+      static_cast<v1::ExportControl::Measure>(measure));
+  return s;
+}
+
 v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations) {
   v1::Change c;
   c.set_sequence(sequence);

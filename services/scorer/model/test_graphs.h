@@ -53,6 +53,15 @@ using ::georisk::domain::testing::Tension;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::Window;
 
+// Builders only the model's tests need.
+// A PERSON ("person/<slug>"), named after its slug; country may be empty.
+v1::Entity Person(const std::string& id, const std::string& country = "");
+// `e` as the dated record `record_id` of its pair.
+v1::Edge Record(v1::Edge e, const std::string& record_id);
+// An export-control signal `s` with its measure set (any number: values
+// beyond the enum stand for measures a newer writer knows).
+v1::Signal WithMeasure(v1::Signal s, int measure);
+
 v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations);
 
 struct Graph {

@@ -1,7 +1,9 @@
 #include "services/scorer/model/update.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/scorer/model/condensation.h"
@@ -15,7 +17,8 @@ bool SameEdge(const EdgeRec& a, const EdgeRec& b) {
   return a.from == b.from && a.to == b.to && a.kind == b.kind &&
          a.product == b.product && a.weight == b.weight &&
          a.value_usd == b.value_usd && a.from_ns == b.from_ns &&
-         a.until_ns == b.until_ns && a.alive == b.alive;
+         a.until_ns == b.until_ns && a.alive == b.alive &&
+         a.into_person == b.into_person && a.record_id == b.record_id;
 }
 
 bool SameMember(const RuleMember& a, const RuleMember& b) {
@@ -23,7 +26,8 @@ bool SameMember(const RuleMember& a, const RuleMember& b) {
          a.listed == b.listed;
 }
 
-EdgeRec ToEdgeRec(const v1::Edge& e, Node from, Node to, uint32_t product) {
+EdgeRec ToEdgeRec(const v1::Edge& e, Node from, Node to, uint32_t product,
+                  bool from_person) {
   EdgeRec r;
   r.from = from;
   r.to = to;
@@ -34,7 +38,36 @@ EdgeRec ToEdgeRec(const v1::Edge& e, Node from, Node to, uint32_t product) {
   r.from_ns = FromNs(e.effective_from(), e.has_effective_from(), kPast);
   r.until_ns = FromNs(e.effective_until(), e.has_effective_until(), kFuture);
   r.alive = true;
+  r.into_person = from_person && e.kind() == v1::Edge::OWNS;
+  r.record_id = e.record_id();
   return r;
+}
+
+// The windows of the records of `e`'s pair (in `slots`) that outrank it.
+std::vector<std::pair<int64_t, int64_t>> ShadowsOf(
+    const EdgeRec& e, Slot self, const std::vector<Slot>& slots,
+    const std::vector<EdgeRec>* all, const State* st) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (Slot o : slots) {
+    if (o == self) continue;
+    const EdgeRec& other = all != nullptr ? (*all)[o] : st->edges[o];
+    if (other.alive && other.Outranks(e)) {
+      out.emplace_back(other.from_ns, other.until_ns);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every window boundary of `e`: its own and its shadows'.
+template <typename Fn>
+void ForEachBoundary(const EdgeRec& e, Fn fn) {
+  if (e.from_ns != kPast) fn(e.from_ns);
+  if (e.until_ns != kFuture) fn(e.until_ns);
+  for (const auto& [from, until] : e.shadows) {
+    if (from != kPast) fn(from);
+    if (until != kFuture) fn(until);
+  }
 }
 
 // Propagation endpoints: exposure flows src -> dst.
@@ -46,7 +79,9 @@ Node PropDst(const EdgeRec& e) {
 }
 
 double WeightAt(const Params& p, const EdgeRec& e, int64_t t) {
-  if (!e.ActiveAt(t) || e.from == e.to || e.weight <= 0) return 0;
+  if (!e.ActiveAt(t) || e.from == e.to || e.weight <= 0 || e.into_person) {
+    return 0;
+  }
   switch (e.kind) {
     case v1::Edge::SUPPLIES:
       return std::min(1.0, p.beta * e.weight);
@@ -149,14 +184,12 @@ void Updater::OnPropChange(Slot slot, const EdgeRec& e, double before,
 
 void Updater::AddEvents(Slot slot, const EdgeRec& e) {
   if (st_->is_overlay()) return;  // Overlays move the date before editing.
-  if (e.from_ns != kPast) st_->edge_events.emplace(e.from_ns, slot);
-  if (e.until_ns != kFuture) st_->edge_events.emplace(e.until_ns, slot);
+  ForEachBoundary(e, [&](int64_t t) { st_->edge_events.emplace(t, slot); });
 }
 
 void Updater::RemoveEvents(Slot slot, const EdgeRec& e) {
   if (st_->is_overlay()) return;
-  for (int64_t t : {e.from_ns, e.until_ns}) {
-    if (t == kPast || t == kFuture) continue;
+  ForEachBoundary(e, [&](int64_t t) {
     auto [lo, hi] = st_->edge_events.equal_range(t);
     for (auto it = lo; it != hi; ++it) {
       if (it->second == slot) {
@@ -164,6 +197,26 @@ void Updater::RemoveEvents(Slot slot, const EdgeRec& e) {
         break;
       }
     }
+  });
+}
+
+void Updater::ResolvePair(const EdgeRec& key) {
+  const std::vector<Slot> slots =
+      st_->PairRecords(key.from, key.kind, key.to, key.product);
+  if (slots.size() == 1 && st_->edges[slots[0]].shadows.empty()) return;
+  const int64_t now = st_->as_of_ns;
+  for (Slot slot : slots) {
+    const EdgeRec e = st_->edges[slot];
+    std::vector<std::pair<int64_t, int64_t>> shadows =
+        ShadowsOf(e, slot, slots, nullptr, st_);
+    if (shadows == e.shadows) continue;
+    EdgeRec next = e;
+    next.shadows = std::move(shadows);
+    RemoveEvents(slot, e);
+    st_->edges.Set(slot, next);
+    AddEvents(slot, next);
+    OnPropChange(slot, next, PropWeight(e, now), PropWeight(next, now));
+    DirtyEdge(next);
   }
 }
 
@@ -330,8 +383,8 @@ absl::Status Updater::Apply(const v1::Mutation& m) {
           (!k.product_code().empty() && product == nullptr)) {
         return absl::OkStatus();
       }
-      const Slot slot =
-          st_->FindEdge(*from, k.kind(), *to, product ? *product : 0);
+      const Slot slot = st_->FindEdge(*from, k.kind(), *to,
+                                      product ? *product : 0, k.record_id());
       if (slot != kNone) DeleteEdgeSlot(slot);
       return absl::OkStatus();
     }
@@ -444,9 +497,10 @@ absl::Status Updater::UpsertEdge(const v1::Edge& e) {
   const Node f = *from;
   const Node t = *to;
   const uint32_t product = st_->InternProduct(e.product_code());
-  const EdgeRec rec = ToEdgeRec(e, f, t, product);
+  const EdgeRec rec =
+      ToEdgeRec(e, f, t, product, st_->info[f].kind == v1::Entity::PERSON);
   const int64_t now = st_->as_of_ns;
-  Slot slot = st_->FindEdge(f, e.kind(), t, product);
+  Slot slot = st_->FindEdge(f, e.kind(), t, product, e.record_id());
   if (slot != kNone) {
     const EdgeRec old = st_->edges[slot];
     if (SameEdge(old, rec)) return absl::OkStatus();
@@ -456,6 +510,7 @@ absl::Status Updater::UpsertEdge(const v1::Edge& e) {
     OnPropChange(slot, rec, PropWeight(old, now), PropWeight(rec, now));
     DirtyEdge(old);
     DirtyEdge(rec);
+    ResolvePair(rec);
     return absl::OkStatus();
   }
   if (!st_->is_overlay() && !st_->free_slots.empty()) {
@@ -471,6 +526,7 @@ absl::Status Updater::UpsertEdge(const v1::Edge& e) {
   AddEvents(slot, rec);
   OnPropChange(slot, rec, 0, PropWeight(rec, now));
   DirtyEdge(rec);
+  ResolvePair(rec);
   return absl::OkStatus();
 }
 
@@ -486,10 +542,13 @@ void Updater::DeleteEdgeSlot(Slot slot) {
   st_->edges.Set(slot, dead);
   if (!st_->is_overlay()) st_->free_slots.push_back(slot);
   DirtyEdge(rec);
+  if (!st_->PairRecords(rec.from, rec.kind, rec.to, rec.product).empty()) {
+    ResolvePair(rec);
+  }
 }
 
 void Updater::UpsertSignal(const v1::Signal& s) {
-  SignalRec rec = ToSignalRec(s);
+  SignalRec rec = ToSignalRec(s, p_);
   if (const SignalRec* found = st_->signals.Find(rec.id)) {
     const SignalRec old = *found;
     DirtySignal(old);
@@ -666,7 +725,7 @@ PropagationStats BuildState(State* st, const Params& p,
   const size_t n = ents.size();
 
   for (const v1::Signal& s : signals) {
-    SignalRec rec = ToSignalRec(s);
+    SignalRec rec = ToSignalRec(s, p);
     if (const SignalRec* old = st->signals.Find(rec.id)) {
       const SignalRec copy = *old;
       IndexSignal(st, copy, false);
@@ -684,11 +743,34 @@ PropagationStats BuildState(State* st, const Params& p,
       ++*skipped;
       continue;
     }
-    recs.push_back(
-        ToEdgeRec(e, *from, *to, st->InternProduct(e.product_code())));
+    recs.push_back(ToEdgeRec(e, *from, *to, st->InternProduct(e.product_code()),
+                             ents[*from].kind == v1::Entity::PERSON));
   }
   edges.clear();
   edges.shrink_to_fit();
+  // Several dated records of one pair: each learns which windows outrank it.
+  {
+    std::vector<Slot> order(recs.size());
+    for (Slot i = 0; i < recs.size(); ++i) order[i] = i;
+    auto pair_key = [&](Slot i) {
+      const EdgeRec& r = recs[i];
+      return std::make_tuple(r.to, r.from, static_cast<int>(r.kind), r.product);
+    };
+    std::sort(order.begin(), order.end(),
+              [&](Slot a, Slot b) { return pair_key(a) < pair_key(b); });
+    std::vector<Slot> group;
+    for (size_t i = 0; i < order.size();) {
+      size_t j = i + 1;
+      while (j < order.size() && pair_key(order[j]) == pair_key(order[i])) ++j;
+      if (j - i > 1) {
+        group.assign(order.begin() + i, order.begin() + j);
+        for (Slot g : group) {
+          recs[g].shadows = ShadowsOf(recs[g], g, group, &recs, nullptr);
+        }
+      }
+      i = j;
+    }
+  }
 
   std::vector<std::pair<uint32_t, Slot>> in_pairs, out_pairs;
   std::vector<std::pair<uint32_t, PropIn>> pin_pairs;
@@ -748,8 +830,7 @@ PropagationStats BuildState(State* st, const Params& p,
     const EdgeRec& r = recs[slot];
     in_pairs.emplace_back(r.to, slot);
     out_pairs.emplace_back(r.from, slot);
-    if (r.from_ns != kPast) st->edge_events.emplace(r.from_ns, slot);
-    if (r.until_ns != kFuture) st->edge_events.emplace(r.until_ns, slot);
+    ForEachBoundary(r, [&](int64_t t) { st->edge_events.emplace(t, slot); });
   }
   propagation_pairs();
   std::vector<NodeInfo>& info = st->info.live();

@@ -67,6 +67,9 @@ class Updater {
   void DeleteEntity(Node v);
   absl::Status UpsertEdge(const v1::Edge& e);
   void DeleteEdgeSlot(Slot slot);
+  // Recomputes which records of `key`'s pair outrank which (EdgeRec::
+  // shadows), keeping propagation and events in step.
+  void ResolvePair(const EdgeRec& key);
   void UpsertSignal(const v1::Signal& s);
   void DeleteSignal(const std::string& id);
 

@@ -1,5 +1,6 @@
 #include "services/scorer/model/wording.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -27,15 +28,58 @@ std::string FactorLabel(int factor) {
   }
 }
 
-std::string OwnedRule(const RuleParams& rule) {
-  return absl::StrCat("owned ", rule.percent,
-                      " or more, in aggregate, by listed parties");
+namespace {
+
+// "50% or more" / "more than 50%".
+std::string RuleShare(const RuleParams& rule) {
+  return rule.more_than ? absl::StrCat("more than ", rule.percent)
+                        : absl::StrCat(rule.percent, " or more");
 }
 
-std::string OwnedDescription(const RuleParams& rule) {
-  return absl::StrCat("owned ", rule.percent,
-                      " or more, in aggregate, by parties listed by ",
-                      rule.authority);
+}  // namespace
+
+std::string KindLabel(v1::Entity::Kind kind) {
+  switch (kind) {
+    case v1::Entity::PERSON:
+      return "person";
+    case v1::Entity::FACILITY:
+      return "facility";
+    default:
+      return "company";
+  }
+}
+
+std::string OwnedRule(const RuleParams& rule) {
+  return absl::StrCat("owned ", RuleShare(rule),
+                      ", in aggregate, by listed parties");
+}
+
+std::string OwnedDescription(const RuleParams& rule,
+                             const std::vector<OwnerShare>& owners) {
+  const std::string generic = absl::StrCat(
+      RuleShare(rule), ", in aggregate, by parties listed by ", rule.authority);
+  if (owners.empty()) return absl::StrCat("owned ", generic);
+  auto who = [](const OwnerShare& o) {
+    return absl::StrCat(o.name, " (", KindLabel(o.kind), ")");
+  };
+  if (owners.size() == 1) {
+    const OwnerShare& o = owners[0];
+    return absl::StrCat("owned ", Percent(o.share), " by ", who(o),
+                        o.listed ? ", listed by " : ", itself owned ",
+                        o.listed ? rule.authority : generic);
+  }
+  double total = 0;
+  bool all_listed = true;
+  std::vector<std::string> parts;
+  for (const OwnerShare& o : owners) {
+    total += o.share;
+    all_listed = all_listed && o.listed;
+    parts.push_back(absl::StrCat(Percent(o.share), " by ", who(o)));
+  }
+  return absl::StrCat("owned ", Percent(std::min(total, 1.0)),
+                      ", in aggregate, by parties listed by ", rule.authority,
+                      all_listed ? "" : " or owned by them", ": ",
+                      absl::StrJoin(parts, ", "));
 }
 
 std::string ListedDescription(const SignalRec& s) {
@@ -55,9 +99,8 @@ std::string OperatedDescription(absl::string_view operator_name,
                         ", a party listed by ", authority);
   }
   return absl::StrCat("facility operated by ", operator_name,
-                      ", a company owned ", rule->percent,
-                      " or more, in aggregate, by parties listed by ",
-                      authority);
+                      ", a company owned ", RuleShare(*rule),
+                      ", in aggregate, by parties listed by ", authority);
 }
 
 std::string DestinationDescription(const SignalRec& s, uint16_t country,

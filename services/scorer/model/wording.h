@@ -10,6 +10,7 @@
 #define GEORISK_SERVICES_SCORER_MODEL_WORDING_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "georisk/v1/graph.pb.h"
@@ -32,10 +33,34 @@ std::string Percent(double fraction);
 // "export controls", "tariffs", "cross-strait".
 std::string FactorLabel(int factor);
 
-// "owned 50% or more, in aggregate, by listed parties".
+// "owned 50% or more, in aggregate, by listed parties" ("owned more than
+// 50%, ..." for a rule with more_than).
 std::string OwnedRule(const RuleParams& rule);
-// "owned 50% or more, in aggregate, by parties listed by US-BIS".
-std::string OwnedDescription(const RuleParams& rule);
+
+// A direct owner of a company covered by an ownership rule, itself in the
+// rule's closure (listed, or covered in turn).
+struct OwnerShare {
+  std::string name;
+  v1::Entity::Kind kind = v1::Entity::COMPANY;
+  double share = 0;
+  bool listed = false;  // Listed by the rule's authority in its own right.
+};
+
+// Why a company is covered by `rule`, naming its owners in the closure
+// (largest share first) and what each is:
+//   one listed owner: "owned 51% by Alexander ZAKHAROV (person), listed by
+//     US-OFAC";
+//   one covered owner: "owned 60% by Holdco (company), itself owned 50% or
+//     more, in aggregate, by parties listed by US-OFAC";
+//   several: "owned 55%, in aggregate, by parties listed by US-BIS: 30% by
+//     A (person), 25% by B (company)" ("... listed by US-BIS or owned by
+//     them" when one of them is covered rather than listed);
+//   none known: "owned 50% or more, in aggregate, by parties listed by
+//     US-BIS".
+std::string OwnedDescription(const RuleParams& rule,
+                             const std::vector<OwnerShare>& owners);
+// "person", "company", "facility".
+std::string KindLabel(v1::Entity::Kind kind);
 // "listed by US-BIS (EL)".
 std::string ListedDescription(const SignalRec& s);
 // "facility authorization revoked by US-BIS".

@@ -186,7 +186,8 @@ TEST(DemoDataTest, IdsAreUniqueAndEveryReferenceResolves) {
     EXPECT_TRUE(d.entities.count(e.to_id())) << e.ShortDebugString();
     EXPECT_TRUE(edge_keys
                     .insert(absl::StrCat(e.from_id(), "|", e.kind(), "|",
-                                         e.to_id(), "|", e.product_code()))
+                                         e.to_id(), "|", e.product_code(),
+                                         "|", e.record_id()))
                     .second)
         << "duplicate edge " << e.ShortDebugString();
   }

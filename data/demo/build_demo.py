@@ -211,6 +211,26 @@ COMPANIES = [
      A("fictional company owned 30% by SMIC and 25% by YMTC, so that listed "
        "parties own 55% of it in aggregate and the 50% ownership rules "
        "(OFAC's; BIS's Affiliates Rule while active) reach it")),
+    ("hypothetical-hk-components-trader",
+     "Hypothetical HK components trader (illustrative; not a real company)",
+     "HK", [], ["8542"],
+     A("fictional company owned by a fictional listed person "
+       "(person/hypothetical-listed-investor), 45% until 30 Jun 2025 and 51% "
+       "since 1 Jul 2025, so that a person owner and a dated ownership "
+       "change reach the 50% rules; it supplies nothing in the demo chain, "
+       "so no other score moves")),
+]
+
+# --------------------------------------------------------------------------
+# Persons: slug, name, country ("" when unknown), source. A person can be
+# listed and own shares; it operates and supplies nothing.
+# --------------------------------------------------------------------------
+PERSONS = [
+    ("hypothetical-listed-investor",
+     "Hypothetical Investor", "",
+     A("fictional individual (not a real person), listed by OFAC in signal/"
+       "ofac-sdn-hypothetical-investor; no nationality given, as for many "
+       "listed parties")),
 ]
 
 # --------------------------------------------------------------------------
@@ -637,6 +657,19 @@ OWNS = [
      A("illustrative: fictional 25% stake")),
 ]
 
+# Dated OWNS records of persons: owner slug, company slug, share, record id,
+# effective_from, effective_until (None: no end), source. Several records of
+# one pair are told apart by their record id; the one in effect counts.
+PERSON_OWNS = [
+    ("hypothetical-listed-investor", "hypothetical-hk-components-trader",
+     0.45, "2019-stake", "2019-01-01T00:00:00Z", "2025-07-01T00:00:00Z",
+     A("illustrative: fictional 45% stake, ended when it was raised")),
+    ("hypothetical-listed-investor", "hypothetical-hk-components-trader",
+     0.51, "2025-stake", "2025-07-01T00:00:00Z", None,
+     A("illustrative: fictional stake raised to 51% on 1 Jul 2025, which "
+       "brings the company under OFAC's 50% rule from that day")),
+]
+
 # --------------------------------------------------------------------------
 # SUPPLIES: supplier -> customer, HS code, weight = the customer's dependency
 # share on this supplier for that product. For one customer and one code the
@@ -933,11 +966,13 @@ def ts(day):
 
 
 def export_control(slug, title, kind, targets, severity, source, start=None,
-                   end=None, authority="US-BIS", lst=None):
+                   end=None, authority="US-BIS", lst=None, measure=None):
     ec = {"authority": authority, "kind": kind, "targetIds": targets,
           "severity": severity}
     if lst:
         ec["list"] = lst
+    if measure:
+        ec["measure"] = measure
     SIGNALS.append(("signal/" + slug, {"exportControl": ec}, start, end,
                     source, title))
 
@@ -1081,6 +1116,16 @@ SIGNALS.append((
 # --------------------------------------------------------------------------
 
 
+export_control(
+    "ofac-sdn-hypothetical-investor",
+    "OFAC blocks a hypothetical investor (illustrative)",
+    "ENTITY_LISTING", ["person/hypothetical-listed-investor"], 0.9,
+    A("fictional SDN-style listing of a fictional person, so that OFAC's 50% "
+      "rule reaches the company the person owns 51% of"),
+    start=ts("2024-03-01"), authority="US-OFAC", lst="SDN",
+    measure="MEASURE_BLOCKING_SANCTION")
+
+
 def entity_records():
     out = []
     for slug, name, country, aliases, codes, source in COMPANIES:
@@ -1107,23 +1152,37 @@ def entity_records():
             e["aliases"] = aliases
         e["source"] = source
         out.append({"upsertEntity": e})
+    for slug, name, country, source in PERSONS:
+        e = {"id": "person/" + slug, "kind": "PERSON", "name": name}
+        if country:
+            e["country"] = country
+        e["source"] = source
+        out.append({"upsertEntity": e})
     return out
 
 
 def edge_records():
     out = []
 
-    def edge(frm, to, kind, weight, source, code="", start=None):
+    def edge(frm, to, kind, weight, source, code="", start=None, end=None,
+             record_id=""):
         e = {"fromId": frm, "toId": to, "kind": kind, "weight": weight}
         if code:
             e["productCode"] = code
         if start:
             e["effectiveFrom"] = start
+        if end:
+            e["effectiveUntil"] = end
         e["source"] = source
+        if record_id:
+            e["recordId"] = record_id
         out.append({"upsertEdge": e})
 
     for parent, child, w, source in OWNS:
         edge("company/" + parent, "company/" + child, "OWNS", w, source)
+    for person, child, w, rid, start, end, source in PERSON_OWNS:
+        edge("person/" + person, "company/" + child, "OWNS", w, source,
+             start=start, end=end, record_id=rid)
     for company, facility, w, source in OPERATES:
         edge("company/" + company, "facility/" + facility, "OPERATES", w,
              source)
@@ -1168,7 +1227,8 @@ def render(records):
 # Checks (the same ones tests/demo_data_test.cc makes, in Python, so that a
 # bad edit fails here first).
 # --------------------------------------------------------------------------
-SLUG = re.compile(r"^(company|facility|signal)/[a-z0-9][a-z0-9._:-]{0,127}$")
+SLUG = re.compile(
+    r"^(company|facility|person|signal)/[a-z0-9][a-z0-9._:-]{0,127}$")
 REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 HS = re.compile(r"^[0-9]{2,10}$")
 
@@ -1180,7 +1240,7 @@ def check(entities, edges, signals):
     for m in entities:
         e = m["upsertEntity"]
         ids[e["id"]] += 1
-        country[e["id"]] = e["country"]
+        country[e["id"]] = e.get("country", "")
         if not SLUG.match(e["id"]):
             errors.append("bad id " + e["id"])
         if e.get("region") and (not REGION.match(e["region"]) or
@@ -1194,12 +1254,13 @@ def check(entities, edges, signals):
 
     supply_sum = defaultdict(float)
     codes_of = defaultdict(set)
-    owned = defaultdict(float)
+    owned_by = defaultdict(lambda: defaultdict(float))
     capacity = defaultdict(float)
     keys = Counter()
     for m in edges:
         e = m["upsertEdge"]
-        keys[(e["fromId"], e["kind"], e["toId"], e.get("productCode", ""))] += 1
+        keys[(e["fromId"], e["kind"], e["toId"], e.get("productCode", ""),
+              e.get("recordId", ""))] += 1
         for end in ("fromId", "toId"):
             if e[end] not in country:
                 errors.append("edge endpoint missing: " + e[end])
@@ -1212,7 +1273,10 @@ def check(entities, edges, signals):
             supply_sum[(e["toId"], code)] += e["weight"]
             codes_of[e["toId"]].add(code)
         elif e["kind"] == "OWNS":
-            owned[e["toId"]] += e["weight"]
+            # Dated records of one pair replace each other: the largest.
+            pair = (e["fromId"], e["toId"])
+            owned_by[e["toId"]][pair] = max(owned_by[e["toId"]][pair],
+                                            e["weight"])
         elif e["kind"] == "OPERATES":
             capacity[e["fromId"]] += e["weight"]
     errors += ["duplicate edge %r" % (k,) for k, n in keys.items() if n > 1]
@@ -1226,7 +1290,8 @@ def check(entities, edges, signals):
             for b in goods:
                 if a != b and b.startswith(a):
                     errors.append("%s buys both %s and %s" % (to, a, b))
-    for to, total in sorted(owned.items()):
+    for to, pairs in sorted(owned_by.items()):
+        total = sum(pairs.values())
         if total > 1 + 1e-9:
             errors.append("ownership of %s sums to %.3f" % (to, total))
     for frm, total in sorted(capacity.items()):
@@ -1251,8 +1316,8 @@ def stats(entities, edges, signals):
     by_kind_country = Counter()
     for m in entities:
         e = m["upsertEntity"]
-        by_kind_country[(e["kind"], e["country"])] += 1
-    countries = sorted({c for _, c in by_kind_country})
+        by_kind_country[(e["kind"], e.get("country", ""))] += 1
+    countries = sorted({c for k, c in by_kind_country if k != "PERSON"})
     lines = ["| country | companies | facilities |", "| --- | --- | --- |"]
     for c in countries:
         lines.append("| %s | %d | %d |" % (c, by_kind_country[("COMPANY", c)],
@@ -1260,6 +1325,10 @@ def stats(entities, edges, signals):
     lines.append("| **total** | %d | %d |" % (
         sum(n for (k, _), n in by_kind_country.items() if k == "COMPANY"),
         sum(n for (k, _), n in by_kind_country.items() if k == "FACILITY")))
+    persons = sum(n for (k, _), n in by_kind_country.items() if k == "PERSON")
+    if persons:
+        lines.append("")
+        lines.append("persons: %d" % persons)
     edge_kinds = Counter(m["upsertEdge"]["kind"] for m in edges)
     sig_kinds = Counter(next(k for k in m["upsertSignal"]
                              if k in ("exportControl", "tariff", "tension"))

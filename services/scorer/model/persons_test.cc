@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/scorer/model/engine.h"
@@ -153,6 +154,47 @@ TEST(PersonTest, PersonsAreRankedOnlyWhenAskedForByKind) {
               ::testing::ElementsAre(
                   "facility operated by c, a company owned 50% or more, in "
                   "aggregate, by parties listed by US-OFAC"));
+}
+
+// docs/scoring-model.md, section 6.5, number for number.
+TEST(PersonTest, WorkedExampleOfTheScoringModel) {
+  Graph g;
+  g.entities = {Person("person/p"), Company("company/l", "RU"),
+                Company("company/x", "CY"), Company("company/y", "HK"),
+                Company("company/z", "AE")};
+  g.edges = {Owns("person/p", "company/x", 0.30),
+             Owns("company/l", "company/x", 0.25),
+             Record(Window(Owns("person/p", "company/y", 0.45),
+                           Date(2019, 1, 1), Date(2025, 7, 1)),
+                    "2019-stake"),
+             Record(Window(Owns("person/p", "company/y", 0.51),
+                           Date(2025, 7, 1), absl::InfiniteFuture()),
+                    "2025-stake"),
+             Owns("person/p", "company/z", 0.50)};
+  g.signals = {// No severity: the blocking sanction's default, 0.9.
+               WithMeasure(Listing("signal/ofac-p", "US-OFAC", {"person/p"}, 0),
+                           v1::ExportControl::MEASURE_BLOCKING_SANCTION),
+               Listing("signal/ofac-l", "US-OFAC", {"company/l"}, 0.8),
+               Listing("signal/uk-p", "UK-OFSI", {"person/p"}, 0.9)};
+  auto e = g.Load(Date(2026, 1, 15));
+  // P: 1 - (1 - 0.9)(1 - 0.9) = 0.99 with both listings (OFAC and UK).
+  EXPECT_NEAR(R(*e, "person/p", kEC), 0.99, kEps);
+  EXPECT_NEAR(R(*e, "company/x", kEC), 0.9, kEps);
+  EXPECT_NEAR(Composite(*e, "company/x"), 90, 1e-9);
+  EXPECT_NEAR(R(*e, "company/l", kEC), 0.8, kEps);
+  // Y: 51% is 50% or more (OFAC) and more than 50% (UK): both rules cover
+  // it, 1 - (1 - 0.9)(1 - 0.9) = 0.99.
+  EXPECT_NEAR(R(*e, "company/y", kEC), 0.99, kEps);
+  EXPECT_THAT(EcReasons(*e, "company/y"),
+              ::testing::UnorderedElementsAre(
+                  "owned 51% by p (person), listed by US-OFAC",
+                  "owned 51% by p (person), listed by UK-OFSI"));
+  EXPECT_NEAR(R(*e, "company/z", kEC), 0.9, kEps);  // OFAC only
+  EXPECT_THAT(
+      EcReasons(*e, "company/z"),
+      ::testing::ElementsAre("owned 50% by p (person), listed by US-OFAC"));
+  e->AdvanceTime(Date(2025, 1, 1));
+  EXPECT_EQ(R(*e, "company/y", kEC), 0);  // 45% < 50%
 }
 
 }  // namespace

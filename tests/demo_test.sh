@@ -26,7 +26,7 @@ ctl_() { "$ctl" --endpoints_file="$dir/run/endpoints.env" "$@"; }
 data="$root/data/demo"
 ctl_ import "$data/entities.jsonl" "$data/edges.jsonl" "$data/signals.jsonl" \
   > "$dir/import.out" || fail "import failed: $(cat "$dir/import.out")"
-grep -q '^accepted: 563$' "$dir/import.out" || fail "import: $(cat "$dir/import.out")"
+grep -q '^accepted: 568$' "$dir/import.out" || fail "import: $(cat "$dir/import.out")"
 
 # Wait until the scorer has scored the imported graph.
 for _ in $(seq 1 300); do

@@ -1118,7 +1118,7 @@ SIGNALS.append((
 
 export_control(
     "ofac-sdn-hypothetical-investor",
-    "OFAC blocks a hypothetical investor (illustrative)",
+    "Illustrative: a hypothetical investor on the OFAC SDN list",
     "ENTITY_LISTING", ["person/hypothetical-listed-investor"], 0.9,
     A("fictional SDN-style listing of a fictional person, so that OFAC's 50% "
       "rule reaches the company the person owns 51% of"),

@@ -403,6 +403,24 @@ TEST_F(IngestImportTest, SnapshotImportEndsWhatDisappeared) {
   EXPECT_EQ(LastSequence(), sequence);
 }
 
+// A repeated --snapshot_source would keep only its last value and end every
+// listing of the other source: georiskctl refuses it (usage, exit 2) and
+// sends nothing.
+TEST_F(IngestImportTest, RepeatedSnapshotSourceIsRefused) {
+  WriteFile(Path("csl.csv"), "source,entity_number,name,addresses\n"
+                             "EL,1,One,\"x, CN\"\n"
+                             "SDN,7,Other List Co,\"x, IR\"\n");
+  const int64_t sequence = LastSequence();
+  Command twice = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL",
+                          "--snapshot_source", "trade.gov/csl:SDN"});
+  EXPECT_EQ(twice.code, 2) << twice.out << twice.err;
+  EXPECT_THAT(twice.err, HasSubstr("--snapshot_source is given more than once"));
+  EXPECT_EQ(LastSequence(), sequence);
+  Command once = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL"});
+  EXPECT_EQ(once.code, 0) << once.out << once.err;
+  EXPECT_EQ(SummaryValue(once.out, "accepted"), 4);  // 2 parties, 2 listings.
+}
+
 // One expected rejection of the corpus.
 struct Expected {
   std::string file;

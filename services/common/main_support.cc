@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "absl/flags/parse.h"
@@ -13,10 +14,32 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/algorithm/container.h"
 #include "absl/strings/strip.h"
 #include "services/common/log.h"
 
 namespace georisk::common {
+
+std::vector<std::string> RepeatedFlags(
+    int argc, char** argv, absl::Span<const absl::string_view> names) {
+  std::set<std::string> seen;
+  std::vector<std::string> repeated;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;
+    absl::ConsumePrefix(&arg, "-");
+    const size_t eq = arg.find('=');
+    const absl::string_view name = arg.substr(0, eq);
+    if (!absl::c_linear_search(names, name)) continue;
+    if (eq == absl::string_view::npos) ++i;  // "--name value".
+    if (!seen.insert(std::string(name)).second &&
+        !absl::c_linear_search(repeated, name)) {
+      repeated.emplace_back(name);
+    }
+  }
+  return repeated;
+}
 
 bool IsOwnFlagFile(absl::string_view program_name, absl::string_view file) {
   if (program_name.empty()) return false;

@@ -14,9 +14,11 @@
 #define GEORISK_SERVICES_COMMON_MAIN_SUPPORT_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace georisk::common {
 
@@ -41,6 +43,16 @@ void ConfigureFlagsUsage(absl::string_view program_name);
 // flags (services/common/server_flags.cc, client_flags.cc). absl's own flags
 // (absl/flags/...) are not. Thread-safe (pure).
 bool IsOwnFlagFile(absl::string_view program_name, absl::string_view file);
+
+// The flags among `names` that the command line argv[1..argc) gives more
+// than once (absl keeps the last value of a repeated flag, silently), in the
+// order of their second occurrence, each once. A flag is `--name=value`,
+// `-name=value`, `--name value` or `-name value` (the value then is the next
+// argument, not read as a flag); "--" ends the flags. Call before
+// absl::ParseCommandLine to refuse a repeated single-valued flag.
+// Thread-safe (pure).
+std::vector<std::string> RepeatedFlags(int argc, char** argv,
+                                       absl::Span<const absl::string_view> names);
 
 // Creates `path` and its parents if missing (mode 0750). Errors name the
 // path: InvalidArgument when empty or not a directory, Unavailable on I/O

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace georisk::common {
@@ -28,6 +30,40 @@ TEST(IsOwnFlagFileTest, LeavesOutOtherFiles) {
   EXPECT_FALSE(IsOwnFlagFile("graphstore", "services/common/log.cc"));
   EXPECT_FALSE(IsOwnFlagFile("rpc_bench", "bench/rpc_bench_util.cc"));
   EXPECT_FALSE(IsOwnFlagFile("", "main.cc"));
+}
+
+std::vector<std::string> Repeated(std::vector<std::string> args) {
+  args.insert(args.begin(), "georiskctl");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return RepeatedFlags(static_cast<int>(argv.size()), argv.data(),
+                       {"snapshot_source", "source"});
+}
+
+TEST(RepeatedFlagsTest, NamesEachFlagGivenTwiceInAnyForm) {
+  using ::testing::ElementsAre;
+  using ::testing::IsEmpty;
+  EXPECT_THAT(Repeated({"import", "a.csv", "--snapshot_source=trade.gov/csl:EL",
+                        "--snapshot_source=trade.gov/csl:SDN"}),
+              ElementsAre("snapshot_source"));
+  EXPECT_THAT(Repeated({"import", "-snapshot_source", "x", "--snapshot_source",
+                        "y", "--source=s", "-source=t", "--source=u"}),
+              ElementsAre("snapshot_source", "source"));
+  // Once each, other flags repeated, or after "--": not repeated.
+  EXPECT_THAT(Repeated({"import", "--snapshot_source=x", "--source=y",
+                        "--timeout=1s", "--timeout=2s"}),
+              IsEmpty());
+  EXPECT_THAT(Repeated({"import", "--snapshot_source=x", "--",
+                        "--snapshot_source=y"}),
+              IsEmpty());
+  // "--source --snapshot_source": the second is --source's value.
+  EXPECT_THAT(Repeated({"import", "--source", "--snapshot_source",
+                        "--snapshot_source=z"}),
+              IsEmpty());
+  // A longer name is another flag.
+  EXPECT_THAT(Repeated({"--sources=a", "--sources=b", "--source_x=1",
+                        "--source_x=2"}),
+              IsEmpty());
 }
 
 TEST(EnsureDirectoryTest, CreatesParentsAndRejectsFiles) {

@@ -76,7 +76,8 @@ ABSL_FLAG(std::string, format, "auto",
           "ftm, csl-csv, csl-json.");
 ABSL_FLAG(std::string, snapshot_source, "",
           "import: treat the files as a whole snapshot of this source; "
-          "records of it they no longer contain are ended.");
+          "records of it they no longer contain are ended. Given once: a "
+          "repeated flag is refused.");
 ABSL_FLAG(std::string, source, "",
           "import: the source of FTM and CSL records (default: the format's; "
           "an FTM snapshot takes --snapshot_source). review list: only links "
@@ -263,6 +264,16 @@ int main(int argc, char** argv) {
   }
   absl::SetProgramUsageMessage(georisk::cli::kUsage);
   georisk::common::ConfigureFlagsUsage("georiskctl");
+  // absl keeps the last of a repeated flag; for the source a stream is a
+  // snapshot of, that would silently drop one (issue #14): refused.
+  for (const std::string& flag : georisk::common::RepeatedFlags(
+           argc, argv, {"snapshot_source", "source"})) {
+    std::fprintf(stderr,
+                 "georiskctl: --%s is given more than once; it takes one "
+                 "value (import each source with a command of its own)\n",
+                 flag.c_str());
+    return georisk::cli::kExitUsage;
+  }
   std::vector<char*> parsed = absl::ParseCommandLine(argc, argv);
   if (parsed.size() < 2) {
     std::fprintf(stderr, "%s\n", georisk::cli::kUsage);

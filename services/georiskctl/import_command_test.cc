@@ -141,7 +141,7 @@ TEST_F(ImportCommandTest, ImportsFilesAndMapsEveryRejectionToItsLine) {
       "\n"
       R"({"id": "c", "schema": "Company", "properties": {"name": ["C"], "jurisdiction": ["kr"]}})"
       "\n"
-      R"({"id": "x", "schema": "Person", "properties": {}})"
+      R"({"id": "x", "schema": "Person", "properties": {}})"  // No name.
       "\n");
   ImportOptions options;
   options.rejections_path = dir_ + "/rejections.jsonl";
@@ -156,7 +156,8 @@ TEST_F(ImportCommandTest, ImportsFilesAndMapsEveryRejectionToItsLine) {
                              HasSubstr("\"field\":\"country\""))));
   EXPECT_THAT(rejections,
               Contains(AllOf(HasSubstr("owners.ftm.json\",\"line\":4,"),
-                             HasSubstr("unknown schema"))));
+                             HasSubstr("\"field\":\"properties.name\""),
+                             HasSubstr("is required"))));
   EXPECT_THAT(rejections,
               Contains(AllOf(HasSubstr("edges.csv\",\"line\":3,"),
                              HasSubstr("\"record_index\":3,"),

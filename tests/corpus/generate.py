@@ -96,13 +96,11 @@ for obj, field, reason in wrong_types:
     f.bad(j(obj), field, reason)
 f.good(j(company(next_id())))
 for country, quoted in [("XX", "XX"), ("Taiwan", "TAIWAN"), ("T1", "T1"),
-                        ("UK", "UK"), ("EU", "EU"), ("  ", "")]:
-    if quoted:
-        f.bad(j(company(next_id(), country=country)), "upsert_entity.country",
-              'ISO 3166-1 alpha-2 code, got "%s"' % quoted)
-    else:
-        f.bad(j(company(next_id(), country=country)), "upsert_entity.country",
-              "is required")
+                        ("UK", "UK"), ("EU", "EU")]:
+    f.bad(j(company(next_id(), country=country)), "upsert_entity.country",
+          'ISO 3166-1 alpha-2 code, got "%s"' % quoted)
+# A company's country is optional (no known address): blank is none.
+f.good(j(company(next_id(), country="  ")))
 f.good(j(company(next_id(), country=" jp ")))
 
 
@@ -130,8 +128,28 @@ f.bad(j(dict(company(next_id()), idempotency_key="k" * 300)),
 f.good(j(company(next_id())))
 f.bad(j({"upsert_entity": {"id": "company/u", "colour": "red"}}),
       "upsert_entity.colour", "unknown field")
-f.bad(j({"upsert_entity": {"kind": "PERSON"}}), "upsert_entity.kind",
-      'invalid value "PERSON"')
+f.bad(j({"upsert_entity": {"kind": "HUMAN"}}), "upsert_entity.kind",
+      'invalid value "HUMAN"')
+# Persons (issue #14): one may own, with no country; none supplies, is
+# supplied or operates, and a person's id says so.
+f.good(j({"upsert_entity": {"id": "person/jl-investor", "kind": "PERSON",
+                            "name": "Investor", "source": "corpus"}}))
+f.bad(j(company("company/jl-person", kind="PERSON")), "upsert_entity.id",
+      'must start with "person/" for a PERSON')
+f.bad(j({"upsert_entity": {"id": "person/jl-seller", "kind": "PERSON",
+                           "name": "Seller", "source": "corpus",
+                           "product_codes": ["8542"]}}),
+      "upsert_entity.product_codes", "must be empty for a PERSON")
+f.good(j(owns(0.51, from_id="person/jl-investor", record_id="stake-2025")))
+f.bad(j(owns(0.3, from_id="person/jl-investor", kind="SUPPLIES")),
+      "upsert_edge.from_id", "must be a company or a facility for SUPPLIES")
+f.bad(j(owns(0.3, to_id="person/jl-investor", kind="SUPPLIES")),
+      "upsert_edge.to_id", "must be a company or a facility for SUPPLIES")
+f.bad(j(owns(0.3, from_id="person/jl-investor", kind="OPERATES",
+             to_id="facility/f")),
+      "upsert_edge.from_id", "must be a company for OPERATES")
+f.bad(j(owns(0.3, record_id="with space")), "upsert_edge.record_id",
+      "printable ASCII")
 f.bad(j(company("company/enum", kind=9)), "upsert_entity.kind",
       "unknown entity kind 9")
 f.bad(j({"upsert_edge": {"kind": "LOVES"}}), "upsert_edge.kind",
@@ -279,8 +297,8 @@ rows = [
     (ent() + ",extra", "", "row has 14 fields, the header has 13"),
     (ent(country="Taiwan"), "country", 'got "TAIWAN"'),
     (ent(country="ZZ"), "country", 'got "ZZ"'),
-    (ent(country=""), "country", "is required"),
-    (ent(kind="PERSON"), "kind", 'unknown kind "PERSON"'),
+    (ent(kind="HUMAN"), "kind", 'unknown kind "HUMAN"'),
+    (ent(kind="PERSON"), "id", 'must start with "person/" for a PERSON'),
     (ent(cid="facility/f", lat="north", lon="1"), "latitude",
      'not a number: "north"'),
     (ent(cid="facility/f", lat="NaN", lon="1"), "latitude",
@@ -309,6 +327,8 @@ rows = [
 for row, field, reason in rows:
     f.bad(row, field, reason)
     f.good(ent(cid="company/ce-%d" % len(f.lines)))
+# No country (no known address): a company is imported without one.
+f.good(ent(cid="company/ce-nowhere", country=""))
 f.bad(b"\x00\x01\x02\x03,garbage", "", "row has 2 fields")
 f.good(ent(cid="company/ce-last"))
 f.write()
@@ -435,6 +455,17 @@ f.bad(ftm("o-ghost", "Ownership", owner="ghost-owner", asset="ftm-b",
       "does not exist")
 f.bad(ftm("s-noentity", "Sanction", authority="OFAC"), "properties.entity",
       "is required")
+# A relation to a record rejected earlier in the file is rejected with that
+# record's reason (issue #14), never stored pointing at nothing.
+f.bad(ftm("p-noname", "Person", nationality="ru"), "properties.name",
+      "is required")
+rejected_line = len(f.lines)
+f.bad(ftm("o-of-rejected", "Ownership", owner="p-noname", asset="ftm-b",
+          percentage="60"), "properties.owner",
+      "its owner (line %d) was rejected" % rejected_line)
+f.bad(ftm("s-of-rejected", "Sanction", entity="p-noname",
+          authority="Office of Foreign Assets Control"), "properties.entity",
+      "its target (line %d) was rejected" % rejected_line)
 # No issuer: kept as "UNKNOWN", with a warning.
 f.good(ftm("s-noissuer", "Sanction", entity="ftm-a"))
 f.bad(ftm("s-date", "Sanction", entity="ftm-a", authority="EU",

@@ -113,7 +113,7 @@ TEST(MeasureTest, AMeasureChangeRescoresIncrementally) {
 TEST(OwnershipRuleThresholdTest, UkAndSwissNeedMoreThanHalf) {
   // Exactly 50%: OFAC's "50% or more" covers it, the UK's and
   // Switzerland's "more than 50%" do not; 51% is covered by all three.
-  for (const char* authority : {"UK-OFSI", "CH-SECO"}) {
+  for (const char* authority : {"UK", "CH"}) {
     auto half =
         Owned(authority, v1::ExportControl::MEASURE_BLOCKING_SANCTION, 0.9, 0.5)
             .Load();
@@ -131,13 +131,13 @@ TEST(OwnershipRuleThresholdTest, UkAndSwissNeedMoreThanHalf) {
 
 TEST(OwnershipRuleThresholdTest, TheUkRuleIsWordedAsMoreThanHalf) {
   auto e =
-      Owned("UK-OFSI", v1::ExportControl::MEASURE_BLOCKING_SANCTION, 0.9, 0.6)
+      Owned("UK", v1::ExportControl::MEASURE_BLOCKING_SANCTION, 0.9, 0.6)
           .Load();
   absl::StatusOr<v1::Explanation> x = e->Explain("company/c", kEC, 3, 6);
   ASSERT_TRUE(x.ok()) << x.status();
   ASSERT_EQ(x->contributions_size(), 1);
   EXPECT_EQ(x->contributions(0).description(),
-            "owned 60% by p (person), listed by UK-OFSI");
+            "owned 60% by p (person), listed by UK");
   EXPECT_EQ(x->contributions(0).direct().rule(),
             "owned more than 50%, in aggregate, by listed parties");
 }

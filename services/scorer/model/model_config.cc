@@ -146,7 +146,7 @@ google::protobuf::RepeatedPtrField<v1::OwnershipRule> DefaultOwnershipRules() {
       "measures (ownership criterion; control is not modelled)");
   eu->set_test(v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
   v1::OwnershipRule* uk = rules.Add();
-  uk->set_authority("UK-OFSI");
+  uk->set_authority("UK");
   uk->set_threshold(0.5);
   uk->set_more_than(true);
   uk->set_test(v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
@@ -156,7 +156,7 @@ google::protobuf::RepeatedPtrField<v1::OwnershipRule> DefaultOwnershipRules() {
       "50% of the shares or voting rights, directly or indirectly (control "
       "is not modelled)");
   v1::OwnershipRule* ch = rules.Add();
-  ch->set_authority("CH-SECO");
+  ch->set_authority("CH");
   ch->set_threshold(0.5);
   ch->set_more_than(true);
   ch->set_test(v1::OwnershipRule::OWNERSHIP_OR_CONTROL);

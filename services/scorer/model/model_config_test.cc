@@ -46,10 +46,10 @@ TEST(ModelConfigTest, DefaultsAreFilled) {
   EXPECT_EQ(c->ownership_rules(2).authority(), "EU");
   EXPECT_EQ(c->ownership_rules(2).test(),
             v1::OwnershipRule::OWNERSHIP_OR_CONTROL);
-  EXPECT_EQ(c->ownership_rules(3).authority(), "UK-OFSI");
+  EXPECT_EQ(c->ownership_rules(3).authority(), "UK");
   EXPECT_TRUE(c->ownership_rules(3).more_than());
   EXPECT_EQ(c->ownership_rules(3).threshold(), 0.5);
-  EXPECT_EQ(c->ownership_rules(4).authority(), "CH-SECO");
+  EXPECT_EQ(c->ownership_rules(4).authority(), "CH");
   EXPECT_TRUE(c->ownership_rules(4).more_than());
   EXPECT_EQ(c->ownership_rules(4).threshold(), 0.5);
   // One measure policy per ExportControl.Measure, in enum order.
@@ -87,7 +87,7 @@ TEST(ModelConfigTest, GivenValuesAreKeptAndMissingLambdasDefaulted) {
     tier_attenuation: 0.7
     factor_weights { factor: FACTOR_TARIFFS lambda: 0.3 }
     tension_country_weights { key: "JP" value: 0.2 }
-    ownership_rules { authority: "UK-OFSI" threshold: 0.5 }
+    ownership_rules { authority: "UK" threshold: 0.5 }
   )pb");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->tier_attenuation(), 0.7);
@@ -95,7 +95,7 @@ TEST(ModelConfigTest, GivenValuesAreKeptAndMissingLambdasDefaulted) {
   EXPECT_EQ(c->factor_weights(1).lambda(), 0.3);
   EXPECT_EQ(c->tension_country_weights().size(), 1u);
   ASSERT_EQ(c->ownership_rules_size(), 1);
-  EXPECT_EQ(c->ownership_rules(0).authority(), "UK-OFSI");
+  EXPECT_EQ(c->ownership_rules(0).authority(), "UK");
 }
 
 TEST(ModelConfigTest, GivenMeasurePoliciesAreKeptAndMissingOnesDefaulted) {

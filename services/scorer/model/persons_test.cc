@@ -175,7 +175,7 @@ TEST(PersonTest, WorkedExampleOfTheScoringModel) {
                WithMeasure(Listing("signal/ofac-p", "US-OFAC", {"person/p"}, 0),
                            v1::ExportControl::MEASURE_BLOCKING_SANCTION),
                Listing("signal/ofac-l", "US-OFAC", {"company/l"}, 0.8),
-               Listing("signal/uk-p", "UK-OFSI", {"person/p"}, 0.9)};
+               Listing("signal/uk-p", "UK", {"person/p"}, 0.9)};
   auto e = g.Load(Date(2026, 1, 15));
   // P: 1 - (1 - 0.9)(1 - 0.9) = 0.99 with both listings (OFAC and UK).
   EXPECT_NEAR(R(*e, "person/p", kEC), 0.99, kEps);
@@ -188,7 +188,7 @@ TEST(PersonTest, WorkedExampleOfTheScoringModel) {
   EXPECT_THAT(EcReasons(*e, "company/y"),
               ::testing::UnorderedElementsAre(
                   "owned 51% by p (person), listed by US-OFAC",
-                  "owned 51% by p (person), listed by UK-OFSI"));
+                  "owned 51% by p (person), listed by UK"));
   EXPECT_NEAR(R(*e, "company/z", kEC), 0.9, kEps);  // OFAC only
   EXPECT_THAT(
       EcReasons(*e, "company/z"),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README's first command: install what is missing, build, start georisk on
 # loopback (graphstore, ingest, scorer), import the demo supply chain, print
-# the top risks with their main reason, run one what-if, and leave the
-# services running. Running it again is harmless: the import is idempotent.
+# the top risks with their main reason, a company owned by a listed person
+# through a dated stake (now and before the stake changed), run one what-if,
+# and leave the services running. Running it again is harmless: the import is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -36,6 +37,16 @@ done
 echo
 echo "== The 15 highest risks, with their main reason =="
 "$ctl" top --limit 15
+
+echo
+echo "== A company a listed person owns, through a stake that changed =="
+echo "(data/demo: Hypothetical Investor, on OFAC's SDN list, held 45% of the"
+echo " trader until 1 Jul 2025 and 51% since; OFAC's 50% rule counts the"
+echo " record in effect)"
+trader=company/hypothetical-hk-components-trader
+"$ctl" explain "$trader" --factor export_controls
+echo "-- the same company as of 2025-01-01, when the stake was 45%:"
+"$ctl" score "$trader" --as_of 2025-01-01T00:00:00Z
 
 echo
 echo "== What if cross-strait tension rose to 0.9? (data/scenarios) =="

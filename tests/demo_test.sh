@@ -8,6 +8,8 @@
 #    revocations are lifted);
 #  - raising cross-strait tension raises Taiwanese fabs and their customers
 #    more than Spanish data centres;
+#  - a company owned by a listed person is covered through the stake in
+#    effect (51% now, 45% on 2025-01-01);
 #  - an alert fired for the revoked fabs, and the import is idempotent.
 set -euo pipefail
 root="$TEST_SRCDIR/$TEST_WORKSPACE"
@@ -95,7 +97,24 @@ live = json.load(open(sys.argv[1]))["scores"][0]["composite"]
 assert abs(live - before["facility/tsmc-hsinchu"]) < 1e-9, (live, before["facility/tsmc-hsinchu"])
 ' "$dir/live.json" "$dir/cs.json" || fail "a scenario changed a live score"
 
-# 4. Alerts fired for the revoked fabs; a second import changes nothing.
+# 4. run.sh's person owner and dated stake: the trader is covered by OFAC's
+#    50% rule through the person's current 51% record, named as a person;
+#    on 2025-01-01 only the 45% record was in effect, below the threshold.
+trader=company/hypothetical-hk-components-trader
+ctl_ explain "$trader" --factor=export_controls --output=json > "$dir/t.json"
+ctl_ score "$trader" --as_of=2025-01-01T00:00:00Z --output=json > "$dir/t2025.json"
+py '
+import json, sys
+e = json.load(open(sys.argv[1]))
+why = [c["description"] for c in e["contributions"]]
+assert "owned 51% by Hypothetical Investor (person), listed by US-OFAC" in why, why
+then = json.load(open(sys.argv[2]))["scores"][0]
+ec = [f for f in then["factors"] if f["factor"] == "FACTOR_EXPORT_CONTROLS"][0]
+assert ec.get("propagated", 0) == 0, ec
+assert then["as_of"].startswith("2025-01-01"), then["as_of"]
+' "$dir/t.json" "$dir/t2025.json" || fail "the trader: no person owner, or the 45% stake counted"
+
+# 5. Alerts fired for the revoked fabs; a second import changes nothing.
 ctl_ alerts list --limit=1000 --output=json > "$dir/alerts.json"
 py '
 import json, sys

@@ -365,7 +365,12 @@ absl::Status ValidateExportControl(const v1::ExportControl& c,
       return Invalid(codes_path, absl::StrCat("must be empty for ", kind_name));
     }
   }
-  if (!(c.severity() > 0.0 && c.severity() <= 1.0)) {
+  // 0 with a measure: the model's default severity for that measure
+  // (graph.proto, ExportControl.severity).
+  const bool model_default =
+      c.severity() == 0.0 &&
+      c.measure() != v1::ExportControl::MEASURE_UNSPECIFIED;
+  if (!model_default && !(c.severity() > 0.0 && c.severity() <= 1.0)) {
     return Invalid(
         Field(path, "severity"),
         absl::StrCat("must be in (0, 1], got ", Number(c.severity())));

@@ -720,6 +720,15 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                   "mutations[3].upsert_signal.export_control."
                                   "severity: must be in "
                                   "(0, 1], got 0"},
+                             Case{"severity_zero_unknown_measure", Listing,
+                                  [](v1::Mutation& m) {
+                                    Ctl(m).set_severity(0);
+                                    Ctl(m).set_measure(
+                                        static_cast<v1::ExportControl::Measure>(
+                                            77));
+                                  },
+                                  "mutations[3].upsert_signal.export_control."
+                                  "measure: unknown measure 77"},
                              Case{"severity_nan", Listing,
                                   [](v1::Mutation& m) {
                                     Ctl(m).set_severity(kNaN);
@@ -844,6 +853,11 @@ TEST(ValidateMutationTest, PersonsAndPartiesWithoutCountry) {
   v1::Mutation listing = Listing();
   Ctl(listing).set_target_ids(0, "person/zakharov");
   Ctl(listing).set_measure(v1::ExportControl::MEASURE_BLOCKING_SANCTION);
+  EXPECT_TRUE(ValidateMutation(listing, "m").ok())
+      << ValidateMutation(listing, "m");
+  // Severity 0 with a measure: the model's default for the measure (an FtM
+  // Sanction grades nothing).
+  Ctl(listing).set_severity(0);
   EXPECT_TRUE(ValidateMutation(listing, "m").ok())
       << ValidateMutation(listing, "m");
   EXPECT_TRUE(ValidateId("person/zakharov", IdKind::kPerson, "id").ok());

@@ -477,7 +477,9 @@ class FtmParser final : public RecordParser {
     c->set_measure(classified.measure);
     c->add_target_ids(target != nullptr && target->person ? PersonId(entity)
                                                           : CompanyId(entity));
-    c->set_severity(kFtmSanctionSeverity);
+    // No severity: FollowTheMoney does not grade measures, so the signal
+    // takes the model's default for its measure (graph.proto,
+    // ExportControl.severity; docs/formats.md).
     std::string list = program;
     if (list.empty()) list = FirstString(Member(properties, "programId"));
     c->set_list(Truncate(list, domain::kMaxNameBytes));

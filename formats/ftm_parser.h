@@ -48,11 +48,6 @@
 
 namespace georisk::formats {
 
-// Severity of every FTM Sanction: FollowTheMoney does not grade measures.
-// What a measure weighs belongs to the model's configuration, by
-// ExportControl.measure (docs/formats.md); this stays the signal's own.
-inline constexpr double kFtmSanctionSeverity = 0.9;
-
 std::unique_ptr<RecordParser> NewFtmParser(std::istream* in,
                                            const ParserOptions& options);
 

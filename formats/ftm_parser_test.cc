@@ -87,7 +87,11 @@ TEST(FtmParserTest, Sanction) {
   EXPECT_EQ(s.export_control().kind(), v1::ExportControl::ENTITY_LISTING);
   EXPECT_THAT(s.export_control().target_ids(),
               ElementsAre("company/ftm-ofac-42"));
-  EXPECT_DOUBLE_EQ(s.export_control().severity(), kFtmSanctionSeverity);
+  // Unset: the model's default for the measure.
+  EXPECT_EQ(s.export_control().severity(), 0);
+  // No dataset, programme id or provisions to classify it by: kept as
+  // MEASURE_OTHER (which the model does not count), never promoted.
+  EXPECT_EQ(s.export_control().measure(), v1::ExportControl::MEASURE_OTHER);
   EXPECT_EQ(s.export_control().list(), "RUSSIA-EO14024");
   EXPECT_EQ(s.effective_from().seconds(), 1645660800);
   EXPECT_FALSE(s.has_effective_until());

@@ -209,6 +209,12 @@ TEST_F(RealDataScoresTest, PersonsDatedOwnershipAndAuthoritiesThroughTheApi) {
   EXPECT_EQ(zakharov.entity_kind(), v1::Entity::PERSON);
   EXPECT_EQ(zakharov.entity_name(), "Alexander Vyacheslavovich ZAKHAROV");
   EXPECT_GT(ExportControls(zakharov), 0);
+  // His EU travel ban (zala 39, no programme) is not a trade measure: kept,
+  // not counted; his EU asset freeze (38) is.
+  const std::vector<std::string> his =
+      Descriptions(Explain(kZakharov), v1::FACTOR_EXPORT_CONTROLS);
+  EXPECT_THAT(his, Contains("listed by EU (UKR)"));
+  EXPECT_THAT(his, Not(Contains("listed by EU")));
   for (v1::Entity::Kind kind : {v1::Entity::KIND_UNSPECIFIED,
                                 v1::Entity::PERSON}) {
     grpc::ClientContext context;
@@ -250,6 +256,19 @@ TEST_F(RealDataScoresTest, PersonsDatedOwnershipAndAuthoritiesThroughTheApi) {
   EXPECT_THAT(reasons, Contains("listed by UA (761/2024)"));
   EXPECT_THAT(reasons, Contains("listed by EU (UKR)"));
   EXPECT_THAT(reasons, Contains("listed by US-OFAC (RUSSIA-EO14024)"));
+  // FtM grades no measure: each takes the model's default (docs/formats.md):
+  // the SAM exclusions (zala 87-89) and the director disqualification (44)
+  // are debarments at 0.3, the OFAC SDN listing a blocking sanction at 0.9.
+  for (const v1::Contribution& c : cst.contributions()) {
+    if (c.description() == "listed by US-OFAC (Reciprocal)" ||
+        c.description() == "listed by UK-INSOLVENCY") {
+      EXPECT_DOUBLE_EQ(c.direct().exposure(), 0.3) << c.description();
+    }
+    if (c.description() == "listed by US-OFAC (RUSSIA-EO14024)") {
+      EXPECT_DOUBLE_EQ(c.direct().exposure(), 0.9) << c.description();
+    }
+  }
+  EXPECT_THAT(reasons, Contains("listed by US-OFAC (Reciprocal)"));
   for (const std::string& r : reasons) {
     EXPECT_THAT(r, Not(HasSubstr("listed by 7"))) << r;
     EXPECT_THAT(r, Not(HasSubstr("DIRECTORATE"))) << r;

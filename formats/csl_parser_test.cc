@@ -228,6 +228,19 @@ TEST(CslJsonTest, ApiShapeArrayAndLines) {
   }
 }
 
+// ISN rows carry the State Department's country at the top level of the
+// JSON row only (ITA's generator drops it from the CSV: GAPS.md §6); the
+// shape of "SPC Supachoke" (2023 CSV line 9, no address there).
+TEST(CslJsonTest, TopLevelCountryOfARowWithoutAddress) {
+  auto records = ParseAll(
+      Format::kCslJson,
+      R"([{"id": "7f0", "source": "Nonproliferation Sanctions (ISN) - State )"
+      R"(Department", "name": "SPC Supachoke", "addresses": [], )"
+      R"("country": "TH", "start_date": "2019-09-03"}])");
+  ASSERT_THAT(DescribeAll(records), ElementsAre("1:ok:2"));
+  EXPECT_EQ(records[0].mutations[0].upsert_entity().country(), "TH");
+}
+
 TEST(CslJsonTest, BadRecordsAmongGoodOnes) {
   auto records = ParseAll(
       Format::kCslJson,

@@ -342,7 +342,7 @@ class FtmParser final : public RecordParser {
           "properties.country: no known country in ",
           absl::StrJoin(unknown, ", "), "; imported without a country"));
     }
-    for (const std::string& property : {"name", "alias"}) {
+    for (const char* property : {"name", "alias"}) {
       for (std::string& alias : Strings(Member(properties, property))) {
         if (alias != name && std::find(e->aliases().begin(), e->aliases().end(),
                                        alias) == e->aliases().end()) {

@@ -182,7 +182,9 @@ class DatedOwnershipTest : public ::testing::Test {
       if (p == nullptr || !p->running()) continue;
       absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(20));
       EXPECT_TRUE(code.ok()) << code.status();
-      if (code.ok()) EXPECT_EQ(*code, 0) << p->Log();
+      if (code.ok()) {
+        EXPECT_EQ(*code, 0) << p->Log();
+      }
     }
   }
 

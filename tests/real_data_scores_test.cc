@@ -34,13 +34,13 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
-#include "tests/testing/command.h"
+#include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
 
 namespace georisk {
 namespace {
 
-using ::georisk::testing::Command;
+using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
@@ -133,7 +133,7 @@ class RealDataScoresTest : public ::testing::Test {
     }
   }
 
-  Command Import(const std::string& file) {
+  CommandResult Import(const std::string& file) {
     return RunCommand(dir_, Runfile("services/georiskctl/georiskctl"),
                       {"import", Runfile("tests/data/real/" + file),
                        absl::StrCat("--ingest=", ingest_->address()),
@@ -195,10 +195,10 @@ class RealDataScoresTest : public ::testing::Test {
 TEST_F(RealDataScoresTest, PersonsDatedOwnershipAndAuthoritiesThroughTheApi) {
   // Both files have records georisk does not model or that say too little
   // (docs/formats.md, "Real files"): exit 1, everything else lands.
-  Command ftm = Import("ftm/zala.entities.ftm.json");
+  CommandResult ftm = Import("ftm/zala.entities.ftm.json");
   EXPECT_EQ(ftm.code, 1) << ftm.out << ftm.err;
   EXPECT_EQ(SummaryValue(ftm.out, "rejected"), 23) << ftm.out;
-  Command csl = Import("csl/csl_2023-11_excerpt.csv");
+  CommandResult csl = Import("csl/csl_2023-11_excerpt.csv");
   EXPECT_EQ(csl.code, 1) << csl.out << csl.err;
   EXPECT_EQ(SummaryValue(csl.out, "rejected"), 1) << csl.out;  // The header.
   WaitForScorer(kLlcCst, LastSequence());

@@ -5,15 +5,12 @@
 set -euo pipefail
 
 packages=(
-  # Build: Bazel and the C++ libraries it links from the system.
+  # Build: Bazel and the C++ libraries it links from the system (ICU: formats/, resolve/).
   bazel-bootstrap g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev
-  # ICU 72: name normalisation and transliteration (resolve/). Its own group
-  # until a service links resolve/: then it joins "Build:" and the images'
-  # build stage (deploy/docker/check.sh compares the two).
   libicu-dev
   # Benchmarks' references: RocksDB's own db_bench (bench/run.sh) and
   # igraph's PageRank (bench/scorer_run.sh).

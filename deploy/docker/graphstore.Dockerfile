@@ -16,6 +16,7 @@ RUN apt-get update \
       libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev \
       libgtest-dev libgmock-dev libbenchmark-dev \
       libcurl4-openssl-dev libcpp-httplib-dev \
+      libicu-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -30,8 +31,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libabsl20220623 libbrotli1 libbz2-1.0 libc-ares2 libc6 \
       libcpp-httplib0.11 libgcc-s1 libgflags2.2 libgrpc++1.51 libgrpc29 \
-      liblz4-1 libprotobuf32 libre2-9 librocksdb7.8 libsnappy1v5 libssl3 \
-      libstdc++6 libzstd1 zlib1g \
+      libicu72 liblz4-1 libprotobuf32 libre2-9 librocksdb7.8 libsnappy1v5 \
+      libssl3 libstdc++6 libzstd1 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 georisk \
  && useradd --system --uid 65532 --gid 65532 --no-create-home \

@@ -16,6 +16,7 @@ RUN apt-get update \
       libabsl-dev librocksdb-dev libssl-dev libyaml-cpp-dev \
       libgtest-dev libgmock-dev libbenchmark-dev \
       libcurl4-openssl-dev libcpp-httplib-dev \
+      libicu-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

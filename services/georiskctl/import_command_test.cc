@@ -61,9 +61,10 @@ class ImportCommandTest : public ::testing::Test {
     Serve(/*resolution=*/false);
   }
 
-  // Starts graphstore (with its Resolution service and ingest resolving
-  // through it, when `resolution`) and ingest in front of it.
-  void Serve(bool resolution) {
+  // Starts graphstore (serving Resolution when `resolution`) and ingest in
+  // front of it (resolving through graphstore's Resolution when
+  // `ingest_resolves`, as --resolve_on_import does).
+  void Serve(bool resolution, bool ingest_resolves = false) {
     auto fake = GraphStoreHarness::Create(
         base::testing::MakeTempDir("graphstore"),
         ingest::testing::HarnessOptions{resolution});
@@ -72,7 +73,7 @@ class ImportCommandTest : public ::testing::Test {
     ingest::IngestServiceOptions options;
     options.session.batch_size = 50;
     std::shared_ptr<v1::Resolution::StubInterface> resolution_stub;
-    if (resolution) resolution_stub = fake_->NewResolutionStub();
+    if (ingest_resolves) resolution_stub = fake_->NewResolutionStub();
     service_ = std::make_unique<ingest::IngestService>(
         fake_->NewStub(), options, &registry_, resolution_stub);
     grpc::ServerBuilder builder;
@@ -405,7 +406,7 @@ constexpr char kList[] =
 
 TEST_F(ImportCommandTest, SummarySaysWhatResolutionLinked) {
   Stop();
-  Serve(/*resolution=*/true);
+  Serve(/*resolution=*/true, /*ingest_resolves=*/true);
   ASSERT_EQ(Import({Write("team.jsonl", kTeam)}), kExitOk) << err_;
   EXPECT_THAT(out_, HasSubstr("new_parties: 2\n"));
   ASSERT_EQ(Import({Write("list.jsonl", kList)}), kExitOk) << err_;
@@ -433,21 +434,7 @@ TEST_F(ImportCommandTest, SummarySaysWhatResolutionLinked) {
 TEST_F(ImportCommandTest, SummarySaysWhyNothingWasResolved) {
   // Ingest resolves, graphstore does not serve Resolution.
   Stop();
-  auto fake = GraphStoreHarness::Create(base::testing::MakeTempDir("gs"));
-  ASSERT_TRUE(fake.ok()) << fake.status();
-  fake_ = std::move(*fake);
-  service_ = std::make_unique<ingest::IngestService>(
-      fake_->NewStub(), ingest::IngestServiceOptions(), &registry_,
-      fake_->NewResolutionStub());
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  ASSERT_NE(server_, nullptr);
-  address_ = absl::StrCat("127.0.0.1:", port);
-
+  Serve(/*resolution=*/false, /*ingest_resolves=*/true);
   ASSERT_EQ(Import({Write("team.jsonl", kTeam)}), kExitOk) << err_;
   EXPECT_THAT(out_, HasSubstr("not_resolved: 2 (Resolution.MatchEntities: "
                               "UNIMPLEMENTED"));

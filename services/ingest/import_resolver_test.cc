@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
@@ -17,6 +18,8 @@
 namespace georisk::ingest {
 namespace {
 
+using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::ingest::testing::GraphStoreHarness;
 using ::georisk::ingest::testing::HarnessOptions;
 using ::testing::HasSubstr;
@@ -27,16 +30,8 @@ const absl::Time kNow = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01
 
 v1::Mutation Company(const std::string& slug, const std::string& name,
                      const std::string& country, const std::string& lei = "",
-                     const std::string& source = "") {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(name);
-  e->set_country(country);
-  if (!lei.empty()) (*e->mutable_identifiers())["lei"] = lei;
-  e->set_source(source);
-  return m;
+                     const std::string& source = "test") {
+  return Upsert(NamedCompany("company/" + slug, name, country, lei, source));
 }
 
 // The team's graph, then a list naming two of its parties under its own

@@ -24,6 +24,7 @@ namespace {
 
 using ::georisk::domain::testing::Company;
 using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::NamedCompany;
 using ::georisk::domain::testing::Owns;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::WithSource;
@@ -497,15 +498,7 @@ constexpr char kHuaweiLei[] = "506700GE1G29325QX363";
 v1::Mutation Party(const std::string& slug, const std::string& name,
                    const std::string& country, const std::string& lei,
                    const std::string& source) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(name);
-  e->set_country(country);
-  if (!lei.empty()) (*e->mutable_identifiers())["lei"] = lei;
-  e->set_source(source);
-  return m;
+  return Upsert(NamedCompany("company/" + slug, name, country, lei, source));
 }
 
 std::vector<v1::Mutation> TeamGraph() {

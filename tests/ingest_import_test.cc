@@ -5,7 +5,10 @@
 // record by record with the expected reasons while the good records around
 // it land; a 100 MB line and binary garbage leave every process's memory
 // bounded; a stopped ingest gets its own exit code; real published records
-// are found by their identifiers (georiskctl lookup, LookupByIdentifier).
+// are found by their identifiers (georiskctl lookup, LookupByIdentifier);
+// an import resolves what it imports: a list naming the supply graph's
+// parties under its own ids links one by its LEI, leaves one waiting for
+// review, and a refusal holds across a re-import.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -30,6 +33,7 @@
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
+#include "georisk/v1/resolution.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -225,6 +229,23 @@ class IngestImportTest : public ::testing::Test {
     v1::GetStatsResponse stats;
     EXPECT_TRUE(graph_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
     return stats.last_sequence();
+  }
+
+  // graphstore's Resolution service (on its port).
+  std::unique_ptr<v1::Resolution::Stub> Resolution() {
+    return v1::Resolution::NewStub(grpc::CreateChannel(
+        graphstore_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  std::vector<v1::Link> Links(const std::string& id) {
+    grpc::ClientContext context;
+    v1::ListLinksRequest request;
+    request.set_entity_id(id);
+    v1::ListLinksResponse response;
+    const grpc::Status s =
+        Resolution()->ListLinks(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {response.links().begin(), response.links().end()};
   }
 
   std::string dir_;
@@ -603,6 +624,88 @@ TEST_F(IngestImportTest, IngestDownHasItsOwnExitCode) {
   Command run = Import({Path("one.csv")});
   EXPECT_EQ(run.code, 3) << run.out << run.err;
   EXPECT_THAT(run.err, HasSubstr("is not reachable"));
+}
+
+// Issue 16: an import resolves what it imports. The team's supply graph,
+// then a screening list naming two of its parties under the list's own ids:
+// Huawei by its LEI (linked automatically, with the identifier as evidence)
+// and TSMC by a name variant only (waiting for review). A reviewer refuses
+// the name match; importing the list again keeps the pair apart.
+TEST_F(IngestImportTest, ImportLinksByIdentifierAndNameMatchesWaitForReview) {
+  WriteFile(
+      Path("team.jsonl"),
+      R"({"upsert_entity": {"id": "company/huawei", "kind": "COMPANY", "name": "Huawei Technologies Co., Ltd.", "country": "CN", "identifiers": {"lei": "506700GE1G29325QX363"}, "source": "team"}})"
+      "\n"
+      R"({"upsert_entity": {"id": "company/tsmc", "kind": "COMPANY", "name": "Taiwan Semiconductor Manufacturing Co., Ltd.", "country": "TW", "source": "team"}})"
+      "\n"
+      R"({"upsert_entity": {"id": "company/apple", "kind": "COMPANY", "name": "Apple Inc.", "country": "US", "source": "team"}})"
+      "\n"
+      R"({"upsert_edge": {"from_id": "company/tsmc", "to_id": "company/apple", "kind": "SUPPLIES", "weight": 0.9, "source": "team"}})"
+      "\n");
+  WriteFile(
+      Path("list.jsonl"),
+      R"({"upsert_entity": {"id": "company/csl-el-1", "kind": "COMPANY", "name": "HUAWEI TECHNOLOGIES CO LTD", "country": "CN", "identifiers": {"lei": "506700GE1G29325QX363"}, "source": "trade.gov/csl:EL"}})"
+      "\n"
+      R"({"upsert_entity": {"id": "company/csl-el-2", "kind": "COMPANY", "name": "Taiwan Semiconductor Manufacturing Company Limited", "country": "TW", "source": "trade.gov/csl:EL"}})"
+      "\n");
+
+  Command team = Import({Path("team.jsonl")});
+  ASSERT_EQ(team.code, 0) << team.out << team.err << ingest_->Log();
+  EXPECT_EQ(SummaryValue(team.out, "new_parties"), 3) << team.out;
+  EXPECT_EQ(SummaryValue(team.out, "links_written"), 0);
+
+  Command list = Import({Path("list.jsonl")});
+  ASSERT_EQ(list.code, 0) << list.out << list.err << ingest_->Log();
+  EXPECT_EQ(SummaryValue(list.out, "accepted"), 2);
+  EXPECT_EQ(SummaryValue(list.out, "linked_automatically"), 1) << list.out;
+  EXPECT_EQ(SummaryValue(list.out, "waiting_for_review"), 1) << list.out;
+  EXPECT_EQ(SummaryValue(list.out, "new_parties"), 0);
+  EXPECT_EQ(SummaryValue(list.out, "not_resolved"), 0) << list.out;
+  EXPECT_EQ(SummaryValue(list.out, "links_written"), 2);
+
+  std::vector<v1::Link> huawei = Links("company/huawei");
+  ASSERT_EQ(huawei.size(), 1u);
+  EXPECT_EQ(huawei[0].judgement(), v1::Link::POSITIVE);
+  EXPECT_EQ(huawei[0].method(), v1::Link::IDENTIFIER);
+  EXPECT_EQ(huawei[0].decided_by(), "rule:identifier");
+  EXPECT_EQ(huawei[0].source(), "trade.gov/csl:EL");
+  ASSERT_GE(huawei[0].evidence_size(), 1);
+  EXPECT_THAT(huawei[0].evidence(0),
+              HasSubstr("identifier lei 506700GE1G29325QX363 equal"));
+  EXPECT_DOUBLE_EQ(huawei[0].features().at("identifier"), 1.0);
+  std::vector<v1::Link> tsmc = Links("company/tsmc");
+  ASSERT_EQ(tsmc.size(), 1u);
+  EXPECT_EQ(tsmc[0].judgement(), v1::Link::UNSURE);
+  EXPECT_EQ(tsmc[0].method(), v1::Link::NAME);
+
+  // The reviewer refuses the name match.
+  {
+    grpc::ClientContext context;
+    v1::ReviewLinkRequest review;
+    review.mutable_link()->set_entity_a("company/tsmc");
+    review.mutable_link()->set_entity_b("company/csl-el-2");
+    review.set_decision(v1::ReviewLinkRequest::REJECT);
+    review.set_reason("the listed party is another company");
+    review.set_reviewer("ana");
+    v1::ReviewLinkResponse reviewed;
+    const grpc::Status s =
+        Resolution()->ReviewLink(&context, review, &reviewed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // The list again: the refusal holds, the identifier link stays.
+  Command again = Import({Path("list.jsonl")});
+  ASSERT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_EQ(SummaryValue(again.out, "kept_refused"), 1) << again.out;
+  EXPECT_EQ(SummaryValue(again.out, "waiting_for_review"), 0);
+  EXPECT_EQ(SummaryValue(again.out, "linked_automatically"), 1);
+  EXPECT_EQ(SummaryValue(again.out, "links_written"), 0);
+  tsmc = Links("company/tsmc");
+  ASSERT_EQ(tsmc.size(), 1u);
+  EXPECT_EQ(tsmc[0].judgement(), v1::Link::NEGATIVE);
+  EXPECT_EQ(tsmc[0].decided_by(), "reviewer:ana");
+  ASSERT_EQ(Links("company/huawei").size(), 1u);
+  EXPECT_EQ(Links("company/huawei")[0].judgement(), v1::Link::POSITIVE);
 }
 
 }  // namespace

@@ -36,6 +36,16 @@ v1::Entity Company(const std::string& id, const std::string& country) {
   return MakeEntity(id, v1::Entity::COMPANY, country);
 }
 
+v1::Entity NamedCompany(const std::string& id, const std::string& name,
+                        const std::string& country, const std::string& lei,
+                        const std::string& source) {
+  v1::Entity e = MakeEntity(id, v1::Entity::COMPANY, country);
+  e.set_name(name);
+  if (!lei.empty()) (*e.mutable_identifiers())["lei"] = lei;
+  e.set_source(source);
+  return e;
+}
+
 v1::Entity Facility(const std::string& id, const std::string& country) {
   v1::Entity e = MakeEntity(id, v1::Entity::FACILITY, country);
   e.set_facility_type(v1::Entity::FAB);

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "formats/parsers.h"
 #include "georisk/v1/ingest.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -389,6 +390,89 @@ class Importer {
     }
   }
 
+  // The summary as "key: value" lines; `s` is null when the call failed.
+  void PrintTableSummary(const v1::IngestSummary* s, int64_t rejected) {
+    std::FILE* out = options_.out;
+    std::fprintf(out, "files: %zu\n", files_.size());
+    std::fprintf(out, "records: %s\n", Thousands(records_read_).c_str());
+    std::fprintf(out, "sent: %s\n", Thousands(sent_).c_str());
+    if (skipped_ > 0) {
+      std::fprintf(out, "skipped: %s (--resume_from)\n",
+                   Thousands(skipped_).c_str());
+    }
+    if (s != nullptr) {
+      std::fprintf(out, "accepted: %s\n", Thousands(s->accepted()).c_str());
+      std::fprintf(out, "duplicates: %s\n", Thousands(s->duplicates()).c_str());
+    }
+    std::fprintf(out, "rejected: %s (%s while parsing, %s by ingest)\n",
+                 Thousands(rejected).c_str(),
+                 Thousands(parse_rejected_).c_str(),
+                 s != nullptr ? Thousands(s->rejected()).c_str() : "?");
+    if (s != nullptr) {
+      std::fprintf(out, "warnings: %d\n", s->warnings_size());
+      if (!options_.snapshot_source.empty()) {
+        std::fprintf(out, "ended: %s\n", Thousands(s->ended()).c_str());
+      }
+      if (s->has_resolution()) PrintResolution(s->resolution());
+      std::fprintf(out, "last_sequence: %lld\n",
+                   static_cast<long long>(s->last_sequence()));
+      if (options_.dry_run) std::fprintf(out, "dry_run: nothing written\n");
+      const double seconds =
+          std::max(absl::ToDoubleSeconds(absl::Now() - start_), 1e-3);
+      std::fprintf(out, "elapsed: %.2fs (%s records/s)\n", seconds,
+                   Thousands(static_cast<int64_t>(sent_ / seconds)).c_str());
+    }
+  }
+
+  // What resolution made of the imported entities (ingest.proto's
+  // ImportResolution), one count a line.
+  void PrintResolution(const v1::ImportResolution& r) {
+    std::FILE* out = options_.out;
+    std::fprintf(out, "linked_automatically: %s\n",
+                 Thousands(r.linked_automatically()).c_str());
+    std::fprintf(out, "already_linked: %s\n",
+                 Thousands(r.already_linked()).c_str());
+    std::fprintf(out, "waiting_for_review: %s\n",
+                 Thousands(r.waiting_for_review()).c_str());
+    std::fprintf(out, "kept_refused: %s\n",
+                 Thousands(r.kept_refused()).c_str());
+    std::fprintf(out, "new_parties: %s\n", Thousands(r.new_parties()).c_str());
+    std::fprintf(out, "not_resolved: %s%s%s%s\n",
+                 Thousands(r.not_resolved()).c_str(),
+                 r.not_resolved_reason().empty() ? "" : " (",
+                 r.not_resolved_reason().c_str(),
+                 r.not_resolved_reason().empty() ? "" : ")");
+    std::fprintf(out, "links_written: %s\n",
+                 Thousands(r.links_written()).c_str());
+  }
+
+  // The summary as one JSON object: this command's counts and, when the
+  // call succeeded, ingest's summary under "summary" (ingest.proto's field
+  // names, zeros included).
+  void PrintJsonSummary(const v1::IngestSummary* s, int64_t rejected) {
+    std::string json = absl::StrCat(
+        "{\"files\":", files_.size(), ",\"records\":", records_read_,
+        ",\"sent\":", sent_, ",\"skipped\":", skipped_,
+        ",\"rejected\":", rejected,
+        ",\"rejected_while_parsing\":", parse_rejected_,
+        ",\"dry_run\":", options_.dry_run ? "true" : "false");
+    if (s != nullptr) {
+      google::protobuf::util::JsonPrintOptions print;
+      print.preserve_proto_field_names = true;
+      print.always_print_primitive_fields = true;
+      std::string summary;
+      if (google::protobuf::util::MessageToJsonString(*s, &summary, print)
+              .ok()) {
+        absl::StrAppend(&json, ",\"summary\":", summary);
+      }
+      absl::StrAppend(&json, ",\"elapsed_seconds\":",
+                      absl::StrFormat("%.3f", absl::ToDoubleSeconds(
+                                                  absl::Now() - start_)));
+    }
+    absl::StrAppend(&json, "}\n");
+    std::fputs(json.c_str(), options_.out);
+  }
+
   std::string Where(int file, int64_t line, int64_t record_index) const {
     if (file >= 0) return absl::StrCat(files_[file].path, ":", line, ":");
     return absl::StrCat("record ", record_index, ":");
@@ -412,33 +496,10 @@ class Importer {
 
     std::FILE* out = options_.out;
     const int64_t rejected = parse_rejected_ + (status.ok() ? s.rejected() : 0);
-    std::fprintf(out, "files: %zu\n", files_.size());
-    std::fprintf(out, "records: %s\n", Thousands(records_read_).c_str());
-    std::fprintf(out, "sent: %s\n", Thousands(sent_).c_str());
-    if (skipped_ > 0) {
-      std::fprintf(out, "skipped: %s (--resume_from)\n",
-                   Thousands(skipped_).c_str());
-    }
-    if (status.ok()) {
-      std::fprintf(out, "accepted: %s\n", Thousands(s.accepted()).c_str());
-      std::fprintf(out, "duplicates: %s\n", Thousands(s.duplicates()).c_str());
-    }
-    std::fprintf(out, "rejected: %s (%s while parsing, %s by ingest)\n",
-                 Thousands(rejected).c_str(),
-                 Thousands(parse_rejected_).c_str(),
-                 status.ok() ? Thousands(s.rejected()).c_str() : "?");
-    if (status.ok()) {
-      std::fprintf(out, "warnings: %d\n", s.warnings_size());
-      if (!options_.snapshot_source.empty()) {
-        std::fprintf(out, "ended: %s\n", Thousands(s.ended()).c_str());
-      }
-      std::fprintf(out, "last_sequence: %lld\n",
-                   static_cast<long long>(s.last_sequence()));
-      if (options_.dry_run) std::fprintf(out, "dry_run: nothing written\n");
-      const double seconds =
-          std::max(absl::ToDoubleSeconds(absl::Now() - start_), 1e-3);
-      std::fprintf(out, "elapsed: %.2fs (%s records/s)\n", seconds,
-                   Thousands(static_cast<int64_t>(sent_ / seconds)).c_str());
+    if (options_.json) {
+      PrintJsonSummary(status.ok() ? &s : nullptr, rejected);
+    } else {
+      PrintTableSummary(status.ok() ? &s : nullptr, rejected);
     }
     std::fflush(out);
 
@@ -600,6 +661,7 @@ int ImportCommand(const ClientOptions& client, ImportOptions options) {
   options.ingest_address = Address(client, Service::kIngest);
   options.out = client.out;
   options.err = client.err;
+  options.json = JsonOutput(client);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       Channel(client, Service::kIngest);
   if (!channel.ok()) {

@@ -19,6 +19,13 @@
 // after N that had in fact been applied come back as duplicates (idempotency
 // keys) or unchanged, so resuming never double-counts.
 //
+// The summary ends with what ingest's resolution made of the imported
+// entities (ingest.proto's ImportResolution: linked automatically, already
+// linked, waiting for review, kept refused, new parties, not resolved and
+// why, links written), when ingest resolves. With --output json it is one
+// JSON object: the command's own counts and ingest's summary under
+// "summary", by the proto's field names.
+//
 // Records rejected while parsing never leave the machine; the service
 // rejects the rest (graph rules, missing endpoints). Both kinds are reported
 // with their file and line. FollowTheMoney files are read twice, companies
@@ -89,6 +96,9 @@ struct ImportOptions {
   absl::Duration progress_interval = absl::Seconds(5);
   // How long to wait for the service to accept a connection.
   absl::Duration connect_timeout = absl::Seconds(10);
+  // Print the summary as one JSON object (georiskctl --output json)
+  // instead of "key: value" lines. Progress and errors are unchanged.
+  bool json = false;
   // Where the summary and progress go, and where errors go. Not owned.
   std::FILE* out = stdout;
   std::FILE* err = stderr;

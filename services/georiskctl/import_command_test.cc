@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -57,13 +58,24 @@ class ImportCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = base::testing::MakeTempDir("import");
-    auto fake = GraphStoreHarness::Create(dir_);
+    Serve(/*resolution=*/false);
+  }
+
+  // Starts graphstore (serving Resolution when `resolution`) and ingest in
+  // front of it (resolving through graphstore's Resolution when
+  // `ingest_resolves`, as --resolve_on_import does).
+  void Serve(bool resolution, bool ingest_resolves = false) {
+    auto fake = GraphStoreHarness::Create(
+        base::testing::MakeTempDir("graphstore"),
+        ingest::testing::HarnessOptions{resolution});
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = std::move(*fake);
     ingest::IngestServiceOptions options;
     options.session.batch_size = 50;
-    service_ = std::make_unique<ingest::IngestService>(fake_->NewStub(),
-                                                       options, &registry_);
+    std::shared_ptr<v1::Resolution::StubInterface> resolution_stub;
+    if (ingest_resolves) resolution_stub = fake_->NewResolutionStub();
+    service_ = std::make_unique<ingest::IngestService>(
+        fake_->NewStub(), options, &registry_, resolution_stub);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -74,11 +86,15 @@ class ImportCommandTest : public ::testing::Test {
     address_ = absl::StrCat("127.0.0.1:", port);
   }
 
-  void TearDown() override {
+  void TearDown() override { Stop(); }
+
+  void Stop() {
     service_->Shutdown();
     server_->Shutdown();
     server_->Wait();
+    service_.reset();
     if (fake_) fake_->Shutdown();
+    fake_.reset();
   }
 
   std::string Write(const std::string& name, const std::string& contents) {
@@ -373,6 +389,57 @@ TEST(FormatProgressTest, BarAndLine) {
             "records/s");
   EXPECT_THAT(FormatProgress(true, 0, 0, 0, absl::ZeroDuration(), ""),
               HasSubstr("[>"));
+}
+
+// Huawei's LEI (ISO 17442 check digits valid), from docs/resolution.md.
+constexpr char kTeam[] =
+    R"({"upsert_entity": {"id": "company/huawei", "kind": "COMPANY", "name": "Huawei Technologies Co., Ltd.", "country": "CN", "identifiers": {"lei": "506700GE1G29325QX363"}, "source": "team"}})"
+    "\n"
+    R"({"upsert_entity": {"id": "company/tsmc", "kind": "COMPANY", "name": "Taiwan Semiconductor Manufacturing Co., Ltd.", "country": "TW", "source": "team"}})"
+    "\n";
+constexpr char kList[] =
+    R"({"upsert_entity": {"id": "company/csl-1", "kind": "COMPANY", "name": "HUAWEI TECHNOLOGIES CO LTD", "country": "CN", "identifiers": {"lei": "506700GE1G29325QX363"}, "source": "trade.gov/csl"}})"
+    "\n"
+    R"({"upsert_entity": {"id": "company/csl-2", "kind": "COMPANY", "name": "Taiwan Semiconductor Manufacturing Company Limited", "country": "TW", "source": "trade.gov/csl"}})"
+    "\n"
+    R"({"upsert_entity": {"id": "company/csl-3", "kind": "COMPANY", "name": "Zorblat Quixotic Widgetry GmbH", "country": "DE", "source": "trade.gov/csl"}})"
+    "\n";
+
+TEST_F(ImportCommandTest, SummarySaysWhatResolutionLinked) {
+  Stop();
+  Serve(/*resolution=*/true, /*ingest_resolves=*/true);
+  ASSERT_EQ(Import({Write("team.jsonl", kTeam)}), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr("new_parties: 2\n"));
+  ASSERT_EQ(Import({Write("list.jsonl", kList)}), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr("linked_automatically: 1\n"));
+  EXPECT_THAT(out_, HasSubstr("already_linked: 0\n"));
+  EXPECT_THAT(out_, HasSubstr("waiting_for_review: 1\n"));
+  EXPECT_THAT(out_, HasSubstr("kept_refused: 0\n"));
+  EXPECT_THAT(out_, HasSubstr("new_parties: 1\n"));
+  EXPECT_THAT(out_, HasSubstr("not_resolved: 0\n"));
+  EXPECT_THAT(out_, HasSubstr("links_written: 2\n"));
+
+  // --output json: the same counts under summary.resolution.
+  ImportOptions json;
+  json.json = true;
+  ASSERT_EQ(Import({Write("list.jsonl", kList)}, json), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr(R"("files":1,"records":3,"sent":3)"));
+  EXPECT_THAT(out_, HasSubstr(R"("linked_automatically":"1")"));
+  EXPECT_THAT(out_, HasSubstr(R"("waiting_for_review":"1")"));
+  EXPECT_THAT(out_, HasSubstr(R"("new_parties":"1")"));
+  EXPECT_THAT(out_, HasSubstr(R"("links_written":"0")"));  // Already there.
+  EXPECT_THAT(out_, Not(HasSubstr("linked_automatically:")));
+  EXPECT_EQ(std::count(out_.begin(), out_.end(), '\n'), 1) << out_;
+}
+
+TEST_F(ImportCommandTest, SummarySaysWhyNothingWasResolved) {
+  // Ingest resolves, graphstore does not serve Resolution.
+  Stop();
+  Serve(/*resolution=*/false, /*ingest_resolves=*/true);
+  ASSERT_EQ(Import({Write("team.jsonl", kTeam)}), kExitOk) << err_;
+  EXPECT_THAT(out_, HasSubstr("not_resolved: 2 (Resolution.MatchEntities: "
+                              "UNIMPLEMENTED"));
+  EXPECT_THAT(out_, HasSubstr("accepted: 2\n"));
 }
 
 }  // namespace

@@ -200,6 +200,8 @@ class IngestService::StreamReactor final
         }
         if (session_.queued() == 0) break;  // Input done, all applied.
         batch = session_.TakeBatch();
+        session_dry_run_ = session_.dry_run();
+        link_source_ = session_.LinkSource();
         if (!applier) {
           applier.emplace(
               service_->client_.get(),
@@ -230,6 +232,14 @@ class IngestService::StreamReactor final
         }
       }
       if (read_more) StartRead(&request_);
+      // Resolution after the acknowledgement, while the client keeps
+      // sending: it never holds the records up, and never fails the stream.
+      if (service_->resolver_ != nullptr && !session_dry_run_) {
+        const ingest::ResolveResult resolved = service_->resolver_->Resolve(
+            batch, result, link_source_, &*applier, &cancel_);
+        absl::MutexLock lock(&mu_);
+        session_.AddResolution(resolved);
+      }
     }
     if (!stopped && status.ok()) {
       // The input is done and every record handled: no read is outstanding,
@@ -277,6 +287,9 @@ class IngestService::StreamReactor final
   std::thread worker_;
   // Written by gRPC on StartRead(); read in OnReadDone().
   v1::IngestRequest request_;
+  // The session's, copied by the worker for resolution outside mu_.
+  bool session_dry_run_ = false;
+  std::string link_source_;
 
   absl::Mutex mu_;
   IngestSession session_ ABSL_GUARDED_BY(mu_);
@@ -361,7 +374,7 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
     }
     if (status.ok()) {
       status = ingest::DrainSession(&session, &applier, &cancel_,
-                                    /*final=*/true);
+                                    /*final=*/true, service_->resolver_.get());
     }
     if (status.ok()) {
       status = ingest::EndSnapshot(&session, service_->client_.get(), &applier,
@@ -385,8 +398,12 @@ class IngestService::BatchReactor final : public grpc::ServerUnaryReactor,
 
 IngestService::IngestService(
     std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
-    IngestServiceOptions options, common::MetricsRegistry* registry)
+    IngestServiceOptions options, common::MetricsRegistry* registry,
+    std::shared_ptr<v1::Resolution::StubInterface> resolution)
     : IngestService(ingest::NewGrpcGraphStoreClient(std::move(graphstore)),
+                    resolution == nullptr
+                        ? nullptr
+                        : ingest::NewGrpcResolutionClient(std::move(resolution)),
                     std::move(options), registry) {}
 
 IngestService::IngestService(std::shared_ptr<grpc::Channel> graphstore,
@@ -394,13 +411,21 @@ IngestService::IngestService(std::shared_ptr<grpc::Channel> graphstore,
                              common::MetricsRegistry* registry)
     : IngestService(ingest::NewGrpcGraphStoreClient(
                         v1::GraphStore::NewStub(graphstore), graphstore),
+                    ingest::NewGrpcResolutionClient(
+                        v1::Resolution::NewStub(graphstore)),
                     std::move(options), registry) {}
 
-IngestService::IngestService(std::unique_ptr<ingest::GraphStoreClient> client,
-                             IngestServiceOptions options,
-                             common::MetricsRegistry* registry)
+IngestService::IngestService(
+    std::unique_ptr<ingest::GraphStoreClient> client,
+    std::unique_ptr<ingest::ResolutionClient> resolution,
+    IngestServiceOptions options, common::MetricsRegistry* registry)
     : options_(Sanitize(std::move(options))),
       client_(std::move(client)),
+      resolution_(std::move(resolution)),
+      resolver_(options_.resolve_on_import && resolution_ != nullptr
+                    ? std::make_unique<ingest::ImportResolver>(
+                          resolution_.get(), options_.resolver)
+                    : nullptr),
       metrics_(registry) {
   if (options_.stream_idle_timeout > absl::ZeroDuration() &&
       options_.idle_check_interval > absl::ZeroDuration()) {

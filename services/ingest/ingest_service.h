@@ -21,6 +21,12 @@
 // RESOURCE_EXHAUSTED. The summary is sent once GraphStore acknowledged every
 // accepted record (and a snapshot's ends).
 //
+// Resolution (options.resolve_on_import): after each batch is applied and
+// its records acknowledged, the entities it upserted are matched on
+// graphstore's Resolution service and their links written (one Apply per
+// batch, import_resolver.h); the summary's `resolution` counts them. It
+// runs on the call's worker while reading goes on, and never fails a call.
+//
 // IngestBatch (unary): the same pipeline over one message of at most
 // max_batch_records records. It fails fast when graphstore is unreachable
 // (batch_unreachable_probe): UNAVAILABLE with the retry hint, saying from
@@ -52,12 +58,15 @@
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
+#include "georisk/v1/resolution.grpc.pb.h"
 #include "services/common/metrics.h"
 #include "services/ingest/batch_applier.h"
 #include "services/ingest/cancellation.h"
 #include "services/ingest/graphstore_client.h"
+#include "services/ingest/import_resolver.h"
 #include "services/ingest/ingest_metrics.h"
 #include "services/ingest/ingest_session.h"
+#include "services/ingest/resolution_client.h"
 
 namespace georisk::ingest {
 
@@ -99,17 +108,30 @@ struct IngestServiceOptions {
   // The clock of the idle check; null means absl::Now. Must outlive the
   // service.
   std::function<absl::Time()> clock;
+  // Resolve the entities each call upserts (import_resolver.h): after each
+  // batch is applied, match them on graphstore's Resolution service and
+  // write the links; the summary's `resolution` counts what happened.
+  // Needs a Resolution stub (the channel constructor makes one). Default
+  // true (ingest's --resolve_on_import).
+  bool resolve_on_import = true;
+  // Deadlines, candidates per entity, the clock of decided_at.
+  ingest::ResolverOptions resolver;
 };
 
 class IngestService final : public v1::Ingest::CallbackService {
  public:
   // `graphstore` is the stub records are applied through; `registry` (not
   // owned) receives ingest's metrics (ingest_metrics.h).
+  // `resolution`, when given, is graphstore's Resolution service, for
+  // options.resolve_on_import; without it nothing is resolved.
   IngestService(std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
                 IngestServiceOptions options,
-                common::MetricsRegistry* registry);
+                common::MetricsRegistry* registry,
+                std::shared_ptr<v1::Resolution::StubInterface> resolution =
+                    nullptr);
   // The same over a channel to graphstore, whose reconnection backoff is
-  // reset after each UNAVAILABLE (graphstore_client.h).
+  // reset after each UNAVAILABLE (graphstore_client.h), and to its
+  // Resolution service on the same channel.
   IngestService(std::shared_ptr<grpc::Channel> graphstore,
                 IngestServiceOptions options,
                 common::MetricsRegistry* registry);
@@ -147,11 +169,15 @@ class IngestService final : public v1::Ingest::CallbackService {
   void IdleLoop();
 
   IngestService(std::unique_ptr<ingest::GraphStoreClient> client,
+                std::unique_ptr<ingest::ResolutionClient> resolution,
                 IngestServiceOptions options,
                 common::MetricsRegistry* registry);
 
   const IngestServiceOptions options_;
   const std::unique_ptr<ingest::GraphStoreClient> client_;
+  const std::unique_ptr<ingest::ResolutionClient> resolution_;
+  // Null when resolution is off.
+  const std::unique_ptr<ingest::ImportResolver> resolver_;
   ingest::IngestMetrics metrics_;
 
   absl::Mutex mu_;

@@ -24,6 +24,7 @@ namespace {
 
 using ::georisk::domain::testing::Company;
 using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::NamedCompany;
 using ::georisk::domain::testing::Owns;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::WithSource;
@@ -42,9 +43,21 @@ class IngestServiceTest : public ::testing::Test {
     options_.applier.max_backoff = absl::Milliseconds(10);
   }
 
-  void StartIngest() {
-    service_ =
-        std::make_unique<IngestService>(fake_->NewStub(), options_, &registry_);
+  // With `resolution`, graphstore also serves Resolution and ingest
+  // resolves what it imports through it.
+  void StartIngest(bool resolution = false) {
+    std::shared_ptr<v1::Resolution::StubInterface> resolution_stub;
+    if (resolution) {
+      fake_.reset();
+      auto fake = GraphStoreHarness::Create(
+          base::testing::MakeTempDir("service"),
+          ingest::testing::HarnessOptions{/*resolution=*/true});
+      ASSERT_TRUE(fake.ok()) << fake.status();
+      fake_ = std::move(*fake);
+      resolution_stub = fake_->NewResolutionStub();
+    }
+    service_ = std::make_unique<IngestService>(fake_->NewStub(), options_,
+                                               &registry_, resolution_stub);
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -475,6 +488,131 @@ TEST_F(IngestServiceTest, ClientCancelReleasesTheCall) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// Resolution on import (import_resolver.h has the rules in detail).
+
+// Huawei's LEI (ISO 17442 check digits valid), from docs/resolution.md.
+constexpr char kHuaweiLei[] = "506700GE1G29325QX363";
+
+v1::Mutation Party(const std::string& slug, const std::string& name,
+                   const std::string& country, const std::string& lei,
+                   const std::string& source) {
+  return Upsert(NamedCompany("company/" + slug, name, country, lei, source));
+}
+
+std::vector<v1::Mutation> TeamGraph() {
+  return {Party("huawei", "Huawei Technologies Co., Ltd.", "CN", kHuaweiLei,
+                "team"),
+          Party("tsmc", "Taiwan Semiconductor Manufacturing Co., Ltd.", "TW",
+                "", "team")};
+}
+
+// Names the team's two parties under its own ids: by LEI, by name only.
+std::vector<v1::Mutation> ScreeningList() {
+  return {Party("csl-1", "HUAWEI TECHNOLOGIES CO LTD", "CN", kHuaweiLei,
+                "trade.gov/csl"),
+          Party("csl-2", "Taiwan Semiconductor Manufacturing Company Limited",
+                "TW", "", "trade.gov/csl")};
+}
+
+TEST_F(IngestServiceTest, StreamAndBatchResolveWhatTheyImport) {
+  StartIngest(/*resolution=*/true);
+  v1::IngestSummary summary;
+  ASSERT_TRUE(Stream(TeamGraph(), 10, &summary).ok());
+  EXPECT_EQ(summary.resolution().new_parties(), 2);
+  EXPECT_EQ(summary.resolution().links_written(), 0);
+
+  grpc::Status status = Stream(ScreeningList(), 1, &summary);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.accepted(), 2);
+  const v1::ImportResolution& r = summary.resolution();
+  EXPECT_EQ(r.linked_automatically(), 1);
+  EXPECT_EQ(r.waiting_for_review(), 1);
+  EXPECT_EQ(r.new_parties(), 0);
+  EXPECT_EQ(r.not_resolved(), 0) << r.not_resolved_reason();
+  EXPECT_EQ(r.links_written(), 2);
+  // The links' commit is in last_sequence: a reader waiting for it sees them.
+  EXPECT_EQ(summary.last_sequence(), fake_->store()->LastSequence());
+  absl::StatusOr<v1::Link> link =
+      fake_->store()->GetLink("company/huawei", "company/csl-1");
+  ASSERT_TRUE(link.ok()) << link.status();
+  EXPECT_EQ(link->judgement(), v1::Link::POSITIVE);
+  EXPECT_EQ(link->source(), "trade.gov/csl");  // The listed record's.
+
+  // A reviewer refuses the name match; IngestBatch of the same list keeps
+  // the pair apart.
+  v1::ReviewLinkRequest review;
+  review.mutable_link()->set_entity_a("company/csl-2");
+  review.mutable_link()->set_entity_b("company/tsmc");
+  review.set_decision(v1::ReviewLinkRequest::REJECT);
+  review.set_reason("a different company");
+  review.set_reviewer("ana");
+  v1::ReviewLinkResponse reviewed;
+  ASSERT_TRUE(fake_->resolution()->Review(review, "", &reviewed).ok());
+
+  v1::IngestBatchRequest request;
+  for (const v1::Mutation& m : ScreeningList()) *request.add_records() = m;
+  v1::IngestBatchResponse response;
+  grpc::ClientContext context;
+  status = stub_->IngestBatch(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.summary().resolution().kept_refused(), 1);
+  EXPECT_EQ(response.summary().resolution().linked_automatically(), 1);
+  EXPECT_EQ(response.summary().resolution().links_written(), 0);
+  link = fake_->store()->GetLink("company/tsmc", "company/csl-2");
+  ASSERT_TRUE(link.ok());
+  EXPECT_EQ(link->judgement(), v1::Link::NEGATIVE);
+}
+
+TEST_F(IngestServiceTest, ResolveOnImportOffWritesNoLinks) {
+  options_.resolve_on_import = false;
+  StartIngest(/*resolution=*/true);
+  v1::IngestSummary summary;
+  ASSERT_TRUE(Stream(TeamGraph(), 10, &summary).ok());
+  ASSERT_TRUE(Stream(ScreeningList(), 10, &summary).ok());
+  EXPECT_EQ(summary.accepted(), 2);
+  EXPECT_FALSE(summary.has_resolution());
+  EXPECT_EQ(fake_->store()->GetStats()->link_count, 0);
+}
+
+TEST_F(IngestServiceTest, DryRunResolvesNothing) {
+  StartIngest(/*resolution=*/true);
+  v1::IngestSummary summary;
+  ASSERT_TRUE(Stream(TeamGraph(), 10, &summary).ok());
+  v1::IngestOptions dry;
+  dry.set_dry_run(true);
+  ASSERT_TRUE(Stream(ScreeningList(), 10, &summary, dry).ok());
+  EXPECT_EQ(summary.accepted(), 2);
+  EXPECT_FALSE(summary.has_resolution());
+  EXPECT_EQ(fake_->store()->GetStats()->link_count, 0);
+}
+
+TEST_F(IngestServiceTest, ResolutionUnavailableNeverFailsTheImport) {
+  // A Resolution stub to a graphstore that does not serve it
+  // (--noresolution): every match is UNIMPLEMENTED.
+  StartIngest();
+  service_->Shutdown();
+  server_->Shutdown();
+  server_->Wait();
+  service_.reset();
+  service_ = std::make_unique<IngestService>(
+      fake_->NewStub(), options_, &registry_, fake_->NewResolutionStub());
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  ASSERT_NE(server_, nullptr);
+  stub_ =
+      v1::Ingest::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+
+  v1::IngestSummary summary;
+  const grpc::Status status = Stream(Companies(250), 50, &summary);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(summary.accepted(), 250);
+  EXPECT_EQ(summary.resolution().not_resolved(), 250);
+  EXPECT_THAT(summary.resolution().not_resolved_reason(),
+              HasSubstr("UNIMPLEMENTED"));
+  EXPECT_EQ(fake_->store()->GetStats()->entity_count, 250);
 }
 
 }  // namespace

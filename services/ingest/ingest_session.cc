@@ -80,6 +80,11 @@ std::string IngestSession::origin() const {
   return options_.origin().empty() ? std::string("ingest") : options_.origin();
 }
 
+std::string IngestSession::LinkSource() const {
+  return options_.snapshot_source().empty() ? origin()
+                                            : options_.snapshot_source();
+}
+
 void IngestSession::Reject(int64_t index, const v1::Mutation& record,
                            std::string field, std::string reason) {
   v1::Rejection* r = summary_.add_rejections();
@@ -264,6 +269,12 @@ void IngestSession::SetEnded(int64_t ended, int64_t last_sequence) {
   summary_.set_last_sequence(std::max(summary_.last_sequence(), last_sequence));
 }
 
+void IngestSession::AddResolution(const ResolveResult& resolved) {
+  ingest::AddResolution(resolved.tally, summary_.mutable_resolution());
+  summary_.set_last_sequence(
+      std::max(summary_.last_sequence(), resolved.last_sequence));
+}
+
 absl::Status StreamError(const absl::Status& status,
                          const IngestSession& session) {
   const int64_t through = session.acknowledged_through();
@@ -276,13 +287,18 @@ absl::Status StreamError(const absl::Status& status,
 }
 
 absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
-                          Cancellation* cancel, bool final) {
+                          Cancellation* cancel, bool final,
+                          const ImportResolver* resolver) {
   while (session->HasFullBatch() || (final && session->queued() > 0)) {
     std::vector<PendingRecord> batch = session->TakeBatch();
     if (batch.empty()) break;
     const BatchResult result = applier->Apply(&batch, cancel);
     session->Merge(batch, result);
     if (!result.status.ok()) return StreamError(result.status, *session);
+    if (resolver != nullptr && !session->dry_run()) {
+      session->AddResolution(
+          resolver->Resolve(batch, result, session->LinkSource(), applier, cancel));
+    }
   }
   return absl::OkStatus();
 }

@@ -35,6 +35,7 @@
 #include "services/ingest/batch_applier.h"
 #include "services/ingest/cancellation.h"
 #include "services/ingest/graphstore_client.h"
+#include "services/ingest/import_resolver.h"
 #include "services/ingest/ingest_metrics.h"
 
 namespace georisk::ingest {
@@ -72,6 +73,9 @@ class IngestSession {
   bool dry_run() const { return options_.dry_run(); }
   // The change-log origin to apply with: options.origin or "ingest".
   std::string origin() const;
+  // The `source` of links resolution writes for entities without one:
+  // options.snapshot_source, else origin().
+  std::string LinkSource() const;
 
   // Numbers `records` from the next index, normalises and validates them,
   // rejects the bad ones and moves the good ones to the queue (with dry_run,
@@ -103,6 +107,8 @@ class IngestSession {
                   absl::string_view message);
   // Records the snapshot's ends.
   void SetEnded(int64_t ended, int64_t last_sequence);
+  // Adds what resolution did with a batch to the summary's `resolution`.
+  void AddResolution(const ResolveResult& resolved);
 
   // The summary so far; rejections and warnings in the order found.
   const v1::IngestSummary& summary() const { return summary_; }
@@ -139,11 +145,14 @@ class IngestSession {
 };
 
 // Applies the session's queued batches until fewer than a whole batch is
-// left, or, with `final`, until none is. Errors: the first batch's failure
-// (UNAVAILABLE past the retry deadline, CANCELLED...), with the index to
-// resend from in the message.
+// left, or, with `final`, until none is. With `resolver` (and not dry_run),
+// each batch's entities are then resolved (import_resolver.h) and the
+// counts added to the summary; resolution never fails the drain. Errors:
+// the first batch's failure (UNAVAILABLE past the retry deadline,
+// CANCELLED...), with the index to resend from in the message.
 absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
-                          Cancellation* cancel, bool final);
+                          Cancellation* cancel, bool final,
+                          const ImportResolver* resolver = nullptr);
 
 // For a snapshot stream (options.snapshot_source set) whose records were all
 // handled: finds GraphStore's signals (ListSignals) and edges (ExportSnapshot,

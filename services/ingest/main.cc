@@ -40,6 +40,13 @@ ABSL_FLAG(absl::Duration, batch_unreachable_probe, absl::Milliseconds(500),
           "long later; if it fails too, answer UNAVAILABLE at once (0: retry "
           "for --retry_deadline as streams do).");
 
+ABSL_FLAG(bool, resolve_on_import, true,
+          "Resolve the entities each import upserts: after a batch is "
+          "applied, match them on graphstore's Resolution service and write "
+          "the links (automatic identifier matches POSITIVE, name matches "
+          "UNSURE, waiting for review); the summary counts them. Never fails "
+          "an import.");
+
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
   georisk::common::InitMain("ingest", "georisk ingest: the front door for data.", argc,
@@ -62,6 +69,7 @@ int main(int argc, char** argv) {
   ingest_options.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
   ingest_options.batch_unreachable_probe =
       absl::GetFlag(FLAGS_batch_unreachable_probe);
+  ingest_options.resolve_on_import = absl::GetFlag(FLAGS_resolve_on_import);
   if (ingest_options.session.batch_size < 1 ||
       ingest_options.max_in_flight_records < 1 ||
       ingest_options.max_batch_records < 1 ||

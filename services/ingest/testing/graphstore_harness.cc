@@ -9,7 +9,7 @@
 namespace georisk::ingest::testing {
 
 absl::StatusOr<std::unique_ptr<GraphStoreHarness>> GraphStoreHarness::Create(
-    const std::string& dir) {
+    const std::string& dir, HarnessOptions harness_options) {
   storage::RocksDbGraphStoreOptions options;
   options.path = dir + "/graph";
   options.sync = false;
@@ -20,6 +20,22 @@ absl::StatusOr<std::unique_ptr<GraphStoreHarness>> GraphStoreHarness::Create(
       new GraphStoreHarness(std::move(*store)));
   grpc::ServerBuilder builder;
   builder.RegisterService(&harness->service_);
+  if (harness_options.resolution) {
+    absl::StatusOr<std::unique_ptr<resolve::NameNormalizer>> normalizer =
+        resolve::NameNormalizer::Create();
+    if (!normalizer.ok()) return normalizer.status();
+    graphstore::ResolutionIndexOptions index_options;
+    index_options.poll = absl::Milliseconds(20);
+    index_options.matcher.max_candidates = graphstore::kMaxMatchLimit;
+    harness->resolution_index_ = std::make_unique<graphstore::ResolutionIndex>(
+        harness->store_.get(),
+        std::shared_ptr<const resolve::NameNormalizer>(*std::move(normalizer)),
+        index_options);
+    harness->resolution_ = std::make_unique<graphstore::ResolutionService>(
+        harness->store_.get(), harness->resolution_index_.get(),
+        graphstore::ResolutionServiceOptions());
+    builder.RegisterService(harness->resolution_.get());
+  }
   harness->server_ = builder.BuildAndStart();
   if (harness->server_ == nullptr) {
     return absl::InternalError("the graphstore test server did not start");
@@ -45,6 +61,14 @@ std::unique_ptr<v1::GraphStore::Stub> GraphStoreHarness::NewStub() {
 
 std::unique_ptr<GraphStoreClient> GraphStoreHarness::NewClient() {
   return NewGrpcGraphStoreClient(NewStub());
+}
+
+std::unique_ptr<v1::Resolution::Stub> GraphStoreHarness::NewResolutionStub() {
+  return v1::Resolution::NewStub(Channel());
+}
+
+std::unique_ptr<ResolutionClient> GraphStoreHarness::NewResolutionClient() {
+  return NewGrpcResolutionClient(NewResolutionStub());
 }
 
 void GraphStoreHarness::Shutdown() {

@@ -34,20 +34,31 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
 #include "services/common/metrics.h"
+#include "georisk/v1/resolution.grpc.pb.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/resolution_index.h"
+#include "services/graphstore/resolution_service.h"
 #include "services/ingest/graphstore_client.h"
+#include "services/ingest/resolution_client.h"
 #include "storage/rocksdb_graph_store.h"
 #include "storage/testing/fault_injection_graph_store.h"
 
 namespace georisk::ingest::testing {
 
+struct HarnessOptions {
+  // Also serve georisk.v1.Resolution, as graphstore does by default: a
+  // graphstore::ResolutionIndex following the real store and a
+  // ResolutionService over both (builds a NameNormalizer, ~40 ms).
+  bool resolution = false;
+};
+
 class GraphStoreHarness {
  public:
   // A store in `dir`/graph (`dir` must exist and hold no store) and a server
-  // for it. Errors: the store's Open() errors; INTERNAL if the server does
-  // not start.
+  // for it. Errors: the store's Open() errors; the normalizer's; INTERNAL if
+  // the server does not start.
   static absl::StatusOr<std::unique_ptr<GraphStoreHarness>> Create(
-      const std::string& dir);
+      const std::string& dir, HarnessOptions options = {});
   // Shutdown(), then closes the store.
   ~GraphStoreHarness();
 
@@ -76,6 +87,14 @@ class GraphStoreHarness {
   std::shared_ptr<grpc::Channel> Channel();
   std::unique_ptr<v1::GraphStore::Stub> NewStub();
   std::unique_ptr<GraphStoreClient> NewClient();
+  // With options.resolution: a Resolution stub and an ingest client on the
+  // same server, and the service itself (for Review in tests).
+  std::unique_ptr<v1::Resolution::Stub> NewResolutionStub();
+  std::unique_ptr<ResolutionClient> NewResolutionClient();
+  graphstore::ResolutionService* resolution() { return resolution_.get(); }
+  graphstore::ResolutionIndex* resolution_index() {
+    return resolution_index_.get();
+  }
 
   // Ends delayed Apply calls (UNAVAILABLE), the service's streams and the
   // server, waiting for calls in progress. For a test's teardown, before the
@@ -89,6 +108,8 @@ class GraphStoreHarness {
   storage::testing::FaultInjectionGraphStore faults_;
   common::MetricsRegistry registry_;
   graphstore::GraphStoreService service_;
+  std::unique_ptr<graphstore::ResolutionIndex> resolution_index_;
+  std::unique_ptr<graphstore::ResolutionService> resolution_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;  // Touched by Shutdown() only (one thread).
 };

@@ -17,6 +17,7 @@
 #include "rocksdb/db.h"
 #include "storage/internal/keys.h"
 #include "storage/rocksdb_graph_store.h"
+#include "storage/testing/graph_store_fixture.h"
 
 namespace georisk::storage {
 namespace {
@@ -96,38 +97,11 @@ std::vector<std::string> Records(const std::vector<v1::Edge>& edges) {
   return out;
 }
 
-class EdgeRecordsTest : public testing::Test {
+class EdgeRecordsTest : public testing::GraphStoreFixture {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    path_ = absl::StrCat(
-        tmp != nullptr ? tmp : "/tmp", "/edge_records_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-        getpid());
-    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
-    options_.path = path_;
-    options_.sync = false;
-    options_.changelog_trim_interval = absl::ZeroDuration();
+    UseFreshDatabase("edge_records_");
     options_.clock = [] { return absl::FromUnixSeconds(1765000000); };
-  }
-
-  void TearDown() override {
-    store_.reset();
-    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
-  }
-
-  void Open() {
-    store_.reset();
-    absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
-        RocksDbGraphStore::Open(options_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-
-  ApplyResult MustApply(const std::vector<v1::Mutation>& batch) {
-    absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ApplyResult();
   }
 
   std::vector<v1::Edge> Edges(const std::string& id, Direction direction,
@@ -165,10 +139,6 @@ class EdgeRecordsTest : public testing::Test {
     MustApply({Entity(kOwner, v1::Entity::PERSON),
                Entity(kAsset, v1::Entity::COMPANY)});
   }
-
-  std::string path_;
-  RocksDbGraphStoreOptions options_;
-  std::unique_ptr<RocksDbGraphStore> store_;
 };
 
 TEST_F(EdgeRecordsTest, DatedRecordsOfOnePairCoexistInEitherOrder) {

@@ -14,6 +14,7 @@
 #include "storage/internal/identifier_index.h"
 #include "storage/internal/keys.h"
 #include "storage/rocksdb_graph_store.h"
+#include "storage/testing/graph_store_fixture.h"
 
 namespace georisk::storage {
 namespace {
@@ -66,31 +67,11 @@ void DeleteIndexMetaKey(rocksdb::DB* db,
   }
 }
 
-class IdentifierIndexTest : public ::testing::Test {
+class IdentifierIndexTest : public testing::GraphStoreFixture {
  protected:
   void SetUp() override {
-    path_ = absl::StrCat(
-        base::testing::MakeTempDir(absl::StrCat(
-            "identifiers_",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name())),
-        "/db");
-    options_.path = path_;
-    options_.sync = false;
-    options_.changelog_trim_interval = absl::ZeroDuration();
+    UseFreshDatabase("identifiers_");
     Open();
-  }
-
-  void TearDown() override {
-    store_.reset();
-    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
-  }
-
-  void Open() {
-    store_.reset();
-    absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
-        RocksDbGraphStore::Open(options_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
   }
 
   void MustApply(const std::vector<v1::Mutation>& batch) {
@@ -162,10 +143,6 @@ class IdentifierIndexTest : public ::testing::Test {
     for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
     delete raw;
   }
-
-  std::string path_;
-  RocksDbGraphStoreOptions options_;
-  std::unique_ptr<RocksDbGraphStore> store_;
 };
 
 TEST_F(IdentifierIndexTest, UpsertIndexesNormalisedIdentifiers) {

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/rocksdb_graph_store.h"
+#include "storage/testing/graph_store_fixture.h"
 
 namespace georisk::storage {
 namespace {
@@ -64,45 +65,19 @@ v1::Mutation DeleteEntity(const std::string& id) {
   return m;
 }
 
-class LinksTest : public testing::Test {
+class LinksTest : public testing::GraphStoreFixture {
  protected:
   void SetUp() override {
-    path_ = absl::StrCat(
-        base::testing::MakeTempDir(absl::StrCat(
-            "links_",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name())),
-        "/db");
-    options_.path = path_;
-    options_.sync = false;
-    options_.changelog_trim_interval = absl::ZeroDuration();
+    UseFreshDatabase("links_");
     options_.clock = [] { return absl::FromUnixSeconds(1750000000); };
     Open();
     MustApply({Company("smic"), Company("csl-el-1"), Company("ftm-2"),
                Company("other")});
   }
 
-  void TearDown() override {
-    store_.reset();
-    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
-  }
-
-  void Open() {
-    store_.reset();
-    absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
-        RocksDbGraphStore::Open(options_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-
-  ApplyResult MustApply(const std::vector<v1::Mutation>& batch) {
-    absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ApplyResult();
-  }
-
-  std::vector<v1::Link> Links(const std::string& id,
-                              v1::Link::Judgement judgement =
-                                  v1::Link::JUDGEMENT_UNSPECIFIED) {
+  std::vector<v1::Link> Links(
+      const std::string& id,
+      v1::Link::Judgement judgement = v1::Link::JUDGEMENT_UNSPECIFIED) {
     LinkQuery query;
     query.entity_id = id;
     query.judgement = judgement;
@@ -110,10 +85,6 @@ class LinksTest : public testing::Test {
     EXPECT_TRUE(page.ok()) << page.status();
     return page.ok() ? page->links : std::vector<v1::Link>();
   }
-
-  std::string path_;
-  RocksDbGraphStoreOptions options_;
-  std::unique_ptr<RocksDbGraphStore> store_;
 };
 
 std::vector<std::string> Pairs(const std::vector<v1::Link>& links) {
@@ -127,8 +98,8 @@ std::vector<std::string> Pairs(const std::vector<v1::Link>& links) {
 
 TEST_F(LinksTest, StoredOncePerPairInOrderAndListedFromBothEnds) {
   // Sent as (smic, csl-el-1): stored and logged as (csl-el-1, smic).
-  ApplyResult r = MustApply(
-      {Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE)});
+  ApplyResult r =
+      MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE)});
   EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
   EXPECT_THAT(Pairs(Links("company/smic")),
               ElementsAre("company/csl-el-1=company/smic:POSITIVE"));
@@ -184,9 +155,9 @@ TEST_F(LinksTest, EndpointsMustExistAtThatPointOfTheBatch) {
                          "company/other does not exist"));
   // Record rules come with the same paths; in reject mode the rest commits.
   v1::Mutation self = Link("company/smic", "company/smic", v1::Link::UNSURE);
-  r = store_->Apply({Link("company/smic", "company/ftm-2", v1::Link::UNSURE),
-                     self},
-                    "test", InvalidMutations::kReject);
+  r = store_->Apply(
+      {Link("company/smic", "company/ftm-2", v1::Link::UNSURE), self}, "test",
+      InvalidMutations::kReject);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->rejections.size(), 1u);
   EXPECT_EQ(r->rejections[0].index, 1);
@@ -196,8 +167,8 @@ TEST_F(LinksTest, EndpointsMustExistAtThatPointOfTheBatch) {
 }
 
 TEST_F(LinksTest, ReImportNeverOverturnsARefusalOrAReviewersDecision) {
-  MustApply({Link("company/smic", "company/ftm-2", v1::Link::UNSURE,
-                  "rule:name")});
+  MustApply(
+      {Link("company/smic", "company/ftm-2", v1::Link::UNSURE, "rule:name")});
   // A reviewer refuses.
   v1::Mutation refusal =
       Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE, "reviewer:ana");
@@ -215,10 +186,10 @@ TEST_F(LinksTest, ReImportNeverOverturnsARefusalOrAReviewersDecision) {
               ElementsAre("company/ftm-2=company/smic:NEGATIVE"));
   // An automatic NEGATIVE is also kept against automatic positives.
   MustApply({Link("company/smic", "company/other", v1::Link::NEGATIVE)});
-  EXPECT_THAT(MustApply({Link("company/smic", "company/other",
-                              v1::Link::POSITIVE)})
-                  .outcomes,
-              ElementsAre(kUnchanged));
+  EXPECT_THAT(
+      MustApply({Link("company/smic", "company/other", v1::Link::POSITIVE)})
+          .outcomes,
+      ElementsAre(kUnchanged));
   // A reviewer's acceptance is not undone by the rule's UNSURE either.
   MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE,
                   "reviewer:ana")});
@@ -263,10 +234,10 @@ TEST_F(LinksTest, EntityDeleteCascadesButKeepsRefusals) {
 
   // Imported again, smic is still refused as ftm-2.
   MustApply({Company("smic")});
-  EXPECT_THAT(MustApply({Link("company/smic", "company/ftm-2",
-                              v1::Link::POSITIVE)})
-                  .outcomes,
-              ElementsAre(kUnchanged));
+  EXPECT_THAT(
+      MustApply({Link("company/smic", "company/ftm-2", v1::Link::POSITIVE)})
+          .outcomes,
+      ElementsAre(kUnchanged));
 
   // Links upserted earlier in the deleting batch are cascaded too.
   r = MustApply({Link("company/other", "company/csl-el-1", v1::Link::UNSURE),
@@ -343,10 +314,10 @@ TEST_F(LinksTest, ListLinksFiltersAndPages) {
   bad.page_size = -1;
   EXPECT_EQ(store_->ListLinks(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(store_->GetLink("company/a", "facility/b")
-                              .status()
-                              .message()),
-              StartsWith("entity_b: must be of entity_a's kind"));
+  EXPECT_THAT(
+      std::string(
+          store_->GetLink("company/a", "facility/b").status().message()),
+      StartsWith("entity_b: must be of entity_a's kind"));
 }
 
 TEST_F(LinksTest, SnapshotCarriesEachLinkOnce) {
@@ -365,10 +336,9 @@ TEST_F(LinksTest, SnapshotCarriesEachLinkOnce) {
                       /*chunk_records=*/2)
                   .ok());
   EXPECT_EQ(entities, 4);
-  EXPECT_THAT(Pairs(links),
-              testing::UnorderedElementsAre(
-                  "company/csl-el-1=company/smic:POSITIVE",
-                  "company/ftm-2=company/smic:UNSURE"));
+  EXPECT_THAT(Pairs(links), ::testing::UnorderedElementsAre(
+                                "company/csl-el-1=company/smic:POSITIVE",
+                                "company/ftm-2=company/smic:UNSURE"));
 }
 
 TEST_F(LinksTest, DatabaseWrittenBeforeLinksOpensWithAnEmptyLinksFamily) {

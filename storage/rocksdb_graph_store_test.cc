@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/internal/keys.h"
+#include "storage/testing/graph_store_fixture.h"
 
 namespace georisk::storage {
 namespace {
@@ -140,40 +141,11 @@ std::vector<std::string> EdgeNames(const std::vector<v1::Edge>& edges) {
   return names;
 }
 
-class RocksDbGraphStoreTest : public testing::Test {
+class RocksDbGraphStoreTest : public testing::GraphStoreFixture {
  protected:
   void SetUp() override {
-    // Parameterised tests are named "Test/0".
-    path_ = absl::StrCat(
-        base::testing::MakeTempDir(absl::StrCat(
-            "graph_store_",
-            absl::StrReplaceAll(
-                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                {{"/", "_"}}))),
-        "/db");
-    options_.path = path_;
-    options_.sync = false;  // Durability is a property of RocksDB's WAL.
-    options_.changelog_trim_interval = absl::ZeroDuration();
+    UseFreshDatabase("graph_store_");
     options_.clock = [this] { return now_; };
-  }
-
-  void TearDown() override {
-    store_.reset();
-    rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
-  }
-
-  void Open() {
-    store_.reset();
-    absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> store =
-        RocksDbGraphStore::Open(options_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-
-  ApplyResult MustApply(const std::vector<v1::Mutation>& batch) {
-    absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ApplyResult();
   }
 
   std::vector<v1::Edge> AllEdges(const std::string& id, Direction direction) {
@@ -186,10 +158,7 @@ class RocksDbGraphStoreTest : public testing::Test {
     return page.ok() ? page->edges : std::vector<v1::Edge>();
   }
 
-  std::string path_;
-  RocksDbGraphStoreOptions options_;
   absl::Time now_ = absl::FromUnixSeconds(1750000000);
-  std::unique_ptr<RocksDbGraphStore> store_;
 };
 
 TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
@@ -323,8 +292,7 @@ TEST_F(RocksDbGraphStoreTest, RejectModeSkipsBadMutationsAndCommitsTheRest) {
   r = store_->Apply({WithKey(Owns("b", "a"), "good"), fixed}, "test",
                     InvalidMutations::kReject);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->outcomes,
-              ElementsAre(kDuplicate, kApplied));
+  EXPECT_THAT(r->outcomes, ElementsAre(kDuplicate, kApplied));
   EXPECT_TRUE(r->rejections.empty());
 }
 
@@ -350,7 +318,7 @@ TEST_F(RocksDbGraphStoreTest, RejectModeWithNothingValidCommitsNothing) {
 // (default), reads them all (cache off), or has a cache too small for any id
 // (1 byte: below one arena).
 class EndpointCheckTest : public RocksDbGraphStoreTest,
-                          public testing::WithParamInterface<size_t> {
+                          public ::testing::WithParamInterface<size_t> {
  protected:
   double CachedIds() { return store_->GetEngineStats().entity_id_cache_ids; }
 };
@@ -397,7 +365,7 @@ TEST_P(EndpointCheckTest, EdgesNeedExistingEndpointsAcrossCommitsAndReopen) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EntityIdCache, EndpointCheckTest,
-                         testing::Values(size_t{256} << 20, 0, 1));
+                         ::testing::Values(size_t{256} << 20, 0, 1));
 
 // A failed batch leaves the cache as it was: the entity it would have
 // created stays unknown.

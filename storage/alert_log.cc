@@ -108,11 +108,8 @@ struct AlertLog::Db {
   }
 };
 
-absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
+absl::StatusOr<std::unique_ptr<AlertLog::Db>> AlertLog::OpenDb(
     const AlertLogOptions& options) {
-  if (options.path.empty()) {
-    return absl::InvalidArgumentError("path: must not be empty");
-  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -143,6 +140,15 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
   db->log = db->handles[1];
   db->active = db->handles[2];
   db->held = db->handles[3];
+  return db;
+}
+
+absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
+    const AlertLogOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("path: must not be empty");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> db, OpenDb(options));
   int64_t head = 0;
   std::unique_ptr<rocksdb::Iterator> it(
       db->db->NewIterator(rocksdb::ReadOptions(), db->log));
@@ -151,6 +157,41 @@ absl::StatusOr<std::unique_ptr<AlertLog>> AlertLog::Open(
   if (!it->status().ok()) return ToAbslStatus(it->status(), "reading head");
   it.reset();
   return std::unique_ptr<AlertLog>(new AlertLog(options, std::move(db), head));
+}
+
+absl::Status AlertLog::Recover() {
+  // Resume() clears RocksDB's error once its own recovery has run (Busy
+  // while it still waits for space). It does not replace the WAL file whose
+  // write failed, and a write into that file aborts the process (an
+  // assertion in Debian's librocksdb) or fails: so the database is closed
+  // and opened again, which starts a new WAL and replays the old one.
+  rocksdb::Status resumed;
+  {
+    absl::ReaderMutexLock lock(&db_mu_);
+    if (db_ != nullptr) resumed = db_->db->Resume();
+  }
+  if (!resumed.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "alert log writes are stopped after a failed write (",
+        resumed.ToString(), "); nothing was written: retry later"));
+  }
+  absl::WriterMutexLock lock(&db_mu_);
+  db_.reset();
+  absl::StatusOr<std::unique_ptr<Db>> reopened = OpenDb(options_);
+  if (!reopened.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "alert log writes are stopped after a failed write and it cannot be "
+        "opened again yet (", reopened.status().ToString(),
+        "); nothing was written: retry later"));
+  }
+  db_ = *std::move(reopened);
+  return absl::OkStatus();
+}
+
+absl::Status AlertLog::Unavailable() {
+  return absl::UnavailableError(
+      "alert log: closed after a failed write and not yet opened again (a "
+      "full disk?): retry later");
 }
 
 AlertLog::AlertLog(AlertLogOptions options, std::unique_ptr<Db> db,
@@ -198,6 +239,11 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
   }
   if (records.empty() && held.empty()) return records;
   absl::MutexLock append_lock(&append_mu_);
+  if (writes_stopped_) {
+    RETURN_IF_ERROR(Recover());
+    writes_stopped_ = false;
+  }
+  absl::ReaderMutexLock db_lock(&db_mu_);
   int64_t next = head() + 1;
   rocksdb::WriteBatch batch;
   for (v1::Alert& record : records) {
@@ -219,7 +265,10 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
   rocksdb::WriteOptions write;
   write.sync = options_.sync && !records.empty();
   rocksdb::Status s = db_->db->Write(write, &batch);
-  if (!s.ok()) return ToAbslStatus(s, "appending alerts");
+  if (!s.ok()) {
+    if (s.IsIOError()) writes_stopped_ = true;
+    return ToAbslStatus(s, "appending alerts");
+  }
   absl::MutexLock lock(&mu_);
   head_ = next - 1;
   return records;
@@ -232,6 +281,8 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Read(int64_t from,
         absl::StrCat("from_sequence: must be >= 1, got ", from));
   }
   std::vector<v1::Alert> out;
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (db_ == nullptr) return Unavailable();
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db->NewIterator(rocksdb::ReadOptions(), db_->log));
   for (it->Seek(SequenceKey(from));
@@ -257,6 +308,8 @@ absl::StatusOr<AlertPage> AlertLog::List(const v1::AlertFilter& filter,
     below = *decoded;
   }
   AlertPage page;
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (db_ == nullptr) return Unavailable();
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db->NewIterator(rocksdb::ReadOptions(), db_->log));
   it->SeekForPrev(SequenceKey(below - 1));
@@ -277,10 +330,14 @@ absl::StatusOr<AlertPage> AlertLog::List(const v1::AlertFilter& filter,
 }
 
 absl::StatusOr<std::vector<v1::Alert>> AlertLog::Active() const {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (db_ == nullptr) return Unavailable();
   return ReadFamily(db_->db.get(), db_->active, "active");
 }
 
 absl::StatusOr<std::vector<v1::Alert>> AlertLog::Held() const {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (db_ == nullptr) return Unavailable();
   return ReadFamily(db_->db.get(), db_->held, "held");
 }
 

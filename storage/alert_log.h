@@ -79,7 +79,9 @@ class AlertLog {
   // `sync` is set; a write of held updates alone is not fsync'ed (it
   // survives a crash of the process, not necessarily of the machine).
   // Errors: INVALID_ARGUMENT (a record without alert_id or state, a held
-  // update without alert_id or not FIRING); nothing is written then.
+  // update without alert_id or not FIRING); RESOURCE_EXHAUSTED or INTERNAL
+  // (the write failed: a full disk, an I/O error), then UNAVAILABLE until
+  // RocksDB has recovered from it. Nothing is written on any error.
   absl::StatusOr<std::vector<v1::Alert>> Append(
       std::vector<v1::Alert> records, const std::vector<v1::Alert>& held = {});
 
@@ -106,10 +108,22 @@ class AlertLog {
  private:
   struct Db;
   AlertLog(AlertLogOptions options, std::unique_ptr<Db> db, int64_t head);
+  static absl::StatusOr<std::unique_ptr<Db>> OpenDb(
+      const AlertLogOptions& options);
+  // After a failed write: waits for RocksDB's own recovery (UNAVAILABLE
+  // while it runs), then closes and reopens the database. Null db_ and
+  // UNAVAILABLE when the reopen fails; the next call tries again.
+  absl::Status Recover() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  static absl::Status Unavailable();
 
   const AlertLogOptions options_;
-  std::unique_ptr<Db> db_;
   absl::Mutex append_mu_;  // Serialises Append().
+  // Readers and Append hold it shared; Recover() exclusive to replace db_.
+  mutable absl::Mutex db_mu_ ABSL_ACQUIRED_AFTER(append_mu_);
+  std::unique_ptr<Db> db_ ABSL_GUARDED_BY(db_mu_);
+  // A write failed with an I/O error (a full disk): the next Append first
+  // recovers (Recover()), and writes nothing until it has.
+  bool writes_stopped_ ABSL_GUARDED_BY(append_mu_) = false;
   mutable absl::Mutex mu_;
   int64_t head_ ABSL_GUARDED_BY(mu_);
 };

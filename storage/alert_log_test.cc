@@ -211,6 +211,14 @@ TEST(AlertLogTest, AFullDiskWritesNothingAndAppendsGoOnAfterwards) {
     fs->SetFull(true);
     EXPECT_FALSE((*log)->Append({Record("company/b", v1::Alert::FIRING)}).ok());
     EXPECT_EQ((*log)->head(), 1);
+    // Still full: the next append fails without writing (a write into
+    // RocksDB's failed WAL file would abort the process).
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<std::vector<v1::Alert>> again =
+          (*log)->Append({Record("company/b", v1::Alert::FIRING)});
+      EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable);
+    }
+    EXPECT_EQ((*log)->head(), 1);
     ASSERT_TRUE((*log)->Active().ok());
     fs->SetFull(false);
     auto written = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
@@ -231,6 +239,53 @@ TEST(AlertLogTest, AFullDiskWritesNothingAndAppendsGoOnAfterwards) {
   ASSERT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[0].entity_id(), "company/a");
   EXPECT_EQ((*records)[1].entity_id(), "company/c");
+}
+
+// The disk is full before anything was written (a fresh log, or one whose
+// memtable was just flushed): RocksDB's recovery has nothing to flush and
+// clears its error at once while its WAL file is still the failed one, which
+// the next write would hit (an assertion aborts the process). The log opens
+// itself again instead; until that works, writes (and reads) answer
+// UNAVAILABLE, and nothing is lost or numbered twice.
+TEST(AlertLogTest, AFullDiskBeforeTheFirstWriteNeitherAbortsNorLosesTheLog) {
+  const std::string dir = TempDir();
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  AlertLogOptions options;
+  options.path = dir;
+  options.file_system_for_testing = fs;
+  {
+    auto log = AlertLog::Open(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    fs->SetFull(true);
+    EXPECT_FALSE((*log)->Append({Record("company/a", v1::Alert::FIRING)}).ok());
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ((*log)->Append({Record("company/a", v1::Alert::FIRING)})
+                    .status()
+                    .code(),
+                absl::StatusCode::kUnavailable);
+    }
+    EXPECT_EQ((*log)->head(), 0);
+    fs->SetFull(false);
+    auto written = (*log)->Append({Record("company/b", v1::Alert::FIRING)});
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
+         !written.ok() && absl::Now() < deadline;) {
+      absl::SleepFor(absl::Milliseconds(100));
+      written = (*log)->Append({Record("company/b", v1::Alert::FIRING)});
+    }
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ((*written)[0].sequence(), 1);
+    auto active = (*log)->Active();
+    ASSERT_TRUE(active.ok()) << active.status();
+    EXPECT_EQ(active->size(), 1u);
+  }
+  options.file_system_for_testing = nullptr;
+  auto log = AlertLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ((*log)->head(), 1);
+  auto records = (*log)->Read(1, 10);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].entity_id(), "company/b");
 }
 
 }  // namespace

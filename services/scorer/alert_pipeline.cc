@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 
@@ -30,10 +31,23 @@ AlertPipeline::AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
       "georisk_alert_records_total",
       "Alert log records written, by state (firing includes updates).",
       {"state"});
-  write_errors_ = &registry
-                       ->AddCounter("georisk_alert_log_write_errors_total",
-                                    "Alert records that could not be written.")
-                       .WithLabels({});
+  write_errors_ =
+      &registry
+           ->AddCounter("georisk_alert_log_write_errors_total",
+                        "Writes of alert records that failed (the records "
+                        "stay pending and are retried).")
+           .WithLabels({});
+  dropped_ = &registry
+                  ->AddCounter("georisk_alert_records_dropped_total",
+                               "Alert records dropped because more than "
+                               "kMaxPendingRecords waited for a write.")
+                  .WithLabels({});
+  registry->AddCallbackGauge(
+      "georisk_alert_records_pending",
+      "Alert records waiting to be written after a failed write.", [this] {
+        absl::MutexLock lock(&mu_);
+        return static_cast<double>(pending_.size());
+      });
   registry->AddCallbackGauge("georisk_alerts_firing", "Alerts firing now.",
                              [this] {
                                absl::MutexLock lock(&mu_);
@@ -76,20 +90,63 @@ void AlertPipeline::Tick() {
   Write(evaluator_->Tick(clock_()), {});
 }
 
+size_t AlertPipeline::pending() const {
+  absl::MutexLock lock(&mu_);
+  return pending_.size();
+}
+
 void AlertPipeline::Write(std::vector<v1::Alert> records,
                           const std::vector<v1::Alert>& held) {
-  if (records.empty() && held.empty()) return;
-  size_t n = records.size();
+  for (v1::Alert& r : records) {
+    pending_held_.erase(r.alert_id());
+    pending_.push_back(std::move(r));
+  }
+  for (const v1::Alert& h : held) pending_held_[h.alert_id()] = h;
+  if (pending_.size() > kMaxPendingRecords) {
+    const size_t excess = pending_.size() - kMaxPendingRecords;
+    pending_.erase(pending_.begin(), pending_.begin() + excess);
+    dropped_->Increment(static_cast<double>(excess));
+    common::log::Error("alert records dropped: too many wait for a write",
+                       {{"dropped", static_cast<int64_t>(excess)}});
+  }
+  if (pending_.empty() && pending_held_.empty()) return;
+  std::vector<v1::Alert> batch(pending_.begin(), pending_.end());
+  std::vector<v1::Alert> held_batch;
+  held_batch.reserve(pending_held_.size());
+  for (const auto& [id, h] : pending_held_) held_batch.push_back(h);
+  const size_t n = batch.size();
   absl::StatusOr<std::vector<v1::Alert>> written =
-      log_->Append(std::move(records), held);
+      log_->Append(std::move(batch), held_batch);
   if (!written.ok()) {
-    // Not announced: better silent than announced and then lost.
-    write_errors_->Increment(static_cast<double>(n));
-    common::log::Error("cannot write alert records; they are not announced",
-                       {{"records", static_cast<int64_t>(n)},
-                        {"error", written.status().ToString()}});
+    if (absl::IsInvalidArgument(written.status())) {
+      // The evaluator made a record the log refuses: no retry can write it.
+      dropped_->Increment(static_cast<double>(n));
+      common::log::Error("alert records refused by the log; dropped",
+                         {{"records", static_cast<int64_t>(n)},
+                          {"error", written.status().ToString()}});
+      pending_.clear();
+      pending_held_.clear();
+      return;
+    }
+    // Not announced: better late than announced and then lost. Logged when
+    // writes start failing, not on every retry.
+    write_errors_->Increment();
+    if (!failing_) {
+      common::log::Error(
+          "cannot write alert records; they are kept and retried",
+          {{"records", static_cast<int64_t>(n)},
+           {"error", written.status().ToString()}});
+    }
+    failing_ = true;
     return;
   }
+  if (failing_) {
+    common::log::Info("alert log writable again; delayed records written",
+                      {{"records", static_cast<int64_t>(n)}});
+    failing_ = false;
+  }
+  pending_.clear();
+  pending_held_.clear();
   for (const v1::Alert& a : *written) {
     records_
         ->WithLabels({a.state() == v1::Alert::FIRING ? "firing" : "resolved"})

@@ -8,6 +8,17 @@
 // WatchAlerts streams follow the log by themselves. A notifier never blocks
 // the pipeline: it must queue.
 //
+// A write that fails (a full disk, an I/O error) announces nothing and loses
+// nothing: the records, and the latest held update of each alert, stay
+// pending in memory in their order and are written before anything newer, at
+// the next change or Tick (about every second), with the sequence numbers of
+// that write. An alert is thus delayed, never skipped: the evaluator already
+// counts it as fired, so it would not fire again. Pending records are capped
+// (kMaxPendingRecords); beyond the cap the oldest are dropped and counted
+// (georisk_alert_records_dropped_total). They live in memory only: a restart
+// while the log cannot be written loses them, as the evaluator's state
+// restored from the log no longer knows them.
+//
 //   AlertPipeline pipeline(std::move(evaluator), log.get(), absl::Now,
 //                          &registry);
 //   RETURN_IF_ERROR(pipeline.Restore());
@@ -25,7 +36,10 @@
 #ifndef GEORISK_SERVICES_SCORER_ALERT_PIPELINE_H_
 #define GEORISK_SERVICES_SCORER_ALERT_PIPELINE_H_
 
+#include <cstddef>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +64,9 @@ class AlertPipeline {
  public:
   using Notify = std::function<void(const v1::Alert&)>;
 
+  // Records kept for a retry while the log cannot be written.
+  static constexpr size_t kMaxPendingRecords = 100000;
+
   AlertPipeline(std::unique_ptr<AlertEvaluator> evaluator,
                 storage::AlertLog* log, std::function<absl::Time()> clock,
                 common::MetricsRegistry* registry);
@@ -65,22 +82,33 @@ class AlertPipeline {
   void OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
                       int64_t graph_sequence,
                       const AlertEvaluator::ReasonsFn& reasons);
-  // Emits held updates and time-based resolutions; call about every second.
+  // Emits held updates and time-based resolutions, and retries records a
+  // failed write left pending; call about every second.
   void Tick();
 
+  // Records waiting for a write that failed to be retried.
+  size_t pending() const;
+
  private:
-  // Appends `records` and stores `held` in one write, then announces the
-  // records. On a write error nothing is announced.
+  // Appends the pending records, then `records`, and stores the held
+  // updates in one write, then announces the records. On a write error
+  // nothing is announced and everything stays pending.
   void Write(std::vector<v1::Alert> records, const std::vector<v1::Alert>& held)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::unique_ptr<AlertEvaluator> evaluator_ ABSL_GUARDED_BY(mu_);
   storage::AlertLog* const log_;
   const std::function<absl::Time()> clock_;
   std::vector<Notify> notifiers_;
   common::Family<common::Counter>* records_;
   common::Counter* write_errors_;
+  common::Counter* dropped_;
+  // Not yet written, in order; and the latest held update of each alert not
+  // yet stored (a record of the alert ends it, as in the log).
+  std::deque<v1::Alert> pending_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::Alert> pending_held_ ABSL_GUARDED_BY(mu_);
+  bool failing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace georisk::scorer

@@ -1,15 +1,22 @@
 #include "services/scorer/alert_pipeline.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/metrics.h"
+#include "storage/alert_log.h"
+#include "storage/testing/full_disk_file_system.h"
 
 namespace georisk::scorer {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 v1::Explanation WithContributions(
@@ -46,6 +53,99 @@ TEST(AlertReasonsTest, PathWithoutContributions) {
   v1::Explanation e;
   e.add_paths()->set_summary("only a path");
   EXPECT_THAT(AlertReasons(e), ElementsAre("only a path"));
+}
+
+v1::ScoreChange Move(const std::string& entity_id, double before,
+                     double after) {
+  v1::ScoreChange c;
+  for (v1::Score* s : {c.mutable_before(), c.mutable_after()}) {
+    s->set_entity_id(entity_id);
+    s->set_entity_kind(v1::Entity::COMPANY);
+    s->set_country("CN");
+  }
+  c.mutable_before()->set_composite(before);
+  c.mutable_after()->set_composite(after);
+  return c;
+}
+
+v1::BandThresholds Bands() {
+  v1::BandThresholds b;
+  b.set_medium(30);
+  b.set_high(60);
+  b.set_critical(80);
+  return b;
+}
+
+std::unique_ptr<AlertEvaluator> BandEvaluator() {
+  v1::AlertRule r;
+  r.set_name("risk_band_high");
+  r.mutable_band_crossing()->set_min_band(v1::BAND_HIGH);
+  r.mutable_band_crossing()->set_hysteresis(2);
+  return std::make_unique<AlertEvaluator>(std::vector<v1::AlertRule>{r},
+                                          Bands(), "v1");
+}
+
+AlertEvaluator::ReasonsFn NoReasons() {
+  return [](const std::string&, v1::Factor) {
+    return std::vector<std::string>{};
+  };
+}
+
+// The disk fills under the alert log while an alert fires: the write fails,
+// nothing is announced, and the alert is not lost: once space is back the
+// next Tick writes it (then the later one, in order, with no gap in the
+// numbering) and announces both exactly once.
+TEST(AlertPipelineTest, AnAlertAFullDiskRefusedIsWrittenAndAnnouncedLater) {
+  auto fs = std::make_shared<storage::testing::FullDiskFileSystem>();
+  storage::AlertLogOptions options;
+  options.path = base::testing::MakeTempDir("alert_pipeline") + "/alerts";
+  options.file_system_for_testing = fs;
+  auto log = storage::AlertLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  common::MetricsRegistry registry;
+  absl::Time now = absl::FromUnixSeconds(1767225600);
+  AlertPipeline pipeline(BandEvaluator(), log->get(), [&] { return now; },
+                         &registry);
+  ASSERT_TRUE(pipeline.Restore().ok());
+  std::vector<v1::Alert> announced;
+  pipeline.AddNotifier([&](const v1::Alert& a) { announced.push_back(a); });
+
+  fs->SetFull(true);
+  pipeline.OnScoreChanges({Move("company/a", 40, 70)}, 7, NoReasons());
+  EXPECT_THAT(announced, IsEmpty());
+  EXPECT_EQ((*log)->head(), 0);
+  EXPECT_EQ(pipeline.pending(), 1u);
+  pipeline.Tick();  // Still full: still pending.
+  EXPECT_EQ(pipeline.pending(), 1u);
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("georisk_alert_records_pending 1\n"));
+
+  fs->SetFull(false);
+  pipeline.OnScoreChanges({Move("company/b", 40, 75)}, 8, NoReasons());
+  // RocksDB recovers from the full disk by itself, shortly after.
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
+       pipeline.pending() > 0 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    pipeline.Tick();
+  }
+  ASSERT_EQ(pipeline.pending(), 0u);
+  ASSERT_EQ(announced.size(), 2u);
+  EXPECT_EQ(announced[0].entity_id(), "company/a");
+  EXPECT_EQ(announced[0].sequence(), 1);
+  EXPECT_EQ(announced[0].graph_sequence(), 7);
+  EXPECT_EQ(announced[1].entity_id(), "company/b");
+  EXPECT_EQ(announced[1].sequence(), 2);
+  pipeline.Tick();
+  EXPECT_EQ(announced.size(), 2u);  // Announced once.
+
+  auto stored = (*log)->Read(1, 10);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 2u);
+  EXPECT_EQ((*stored)[0].entity_id(), "company/a");
+  EXPECT_EQ((*stored)[1].entity_id(), "company/b");
+  auto active = (*log)->Active();
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->size(), 2u);
 }
 
 }  // namespace

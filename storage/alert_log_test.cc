@@ -194,6 +194,19 @@ TEST(AlertLogTest, WaitWakesOnAppend) {
             1);
 }
 
+// Appends `record` once space is back: RocksDB's own recovery from a full
+// disk runs in the background, so appends fail until it has (60 s at most).
+absl::StatusOr<std::vector<v1::Alert>> AppendWhenSpaceIsBack(
+    AlertLog& log, const v1::Alert& record) {
+  auto written = log.Append({record});
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
+       !written.ok() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    written = log.Append({record});
+  }
+  return written;
+}
+
 // The disk fills under the alert log (issue #15): an append that cannot be
 // written fails whole (the scorer then does not announce its records), the
 // numbering has no gap, and once space is back (RocksDB's own recovery)
@@ -221,12 +234,8 @@ TEST(AlertLogTest, AFullDiskWritesNothingAndAppendsGoOnAfterwards) {
     EXPECT_EQ((*log)->head(), 1);
     ASSERT_TRUE((*log)->Active().ok());
     fs->SetFull(false);
-    auto written = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
-    for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
-         !written.ok() && absl::Now() < deadline;) {
-      absl::SleepFor(absl::Milliseconds(100));
-      written = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
-    }
+    auto written =
+        AppendWhenSpaceIsBack(**log, Record("company/c", v1::Alert::FIRING));
     ASSERT_TRUE(written.ok()) << written.status();
     EXPECT_EQ((*written)[0].sequence(), 2);
   }
@@ -266,12 +275,8 @@ TEST(AlertLogTest, AFullDiskBeforeTheFirstWriteNeitherAbortsNorLosesTheLog) {
     }
     EXPECT_EQ((*log)->head(), 0);
     fs->SetFull(false);
-    auto written = (*log)->Append({Record("company/b", v1::Alert::FIRING)});
-    for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
-         !written.ok() && absl::Now() < deadline;) {
-      absl::SleepFor(absl::Milliseconds(100));
-      written = (*log)->Append({Record("company/b", v1::Alert::FIRING)});
-    }
+    auto written =
+        AppendWhenSpaceIsBack(**log, Record("company/b", v1::Alert::FIRING));
     ASSERT_TRUE(written.ok()) << written.status();
     EXPECT_EQ((*written)[0].sequence(), 1);
     auto active = (*log)->Active();

@@ -221,6 +221,16 @@ COMPANIES = [
        "so no other score moves")),
 ]
 
+# Identifiers a company carries (Entity.identifiers), by slug. The demo's
+# lists (csl.csv, opensanctions.ftm.json) name parties under their own ids;
+# resolution links a list's party to one of these companies when an
+# identifier is equal (README.md, "Lists under their own ids").
+IDENTIFIERS = {
+    # Illustrative LEI (valid ISO 7064 check digits, not YMTC's real LEI,
+    # which FACTS.md does not give); opensanctions.ftm.json carries the same.
+    "ymtc": {"lei": "5493000DEMOYMTC00179"},
+}
+
 # --------------------------------------------------------------------------
 # Persons: slug, name, country ("" when unknown), source. A person can be
 # listed and own shares; it operates and supplies nothing.
@@ -1135,6 +1145,8 @@ def entity_records():
             e["productCodes"] = codes
         if aliases:
             e["aliases"] = aliases
+        if slug in IDENTIFIERS:
+            e["identifiers"] = IDENTIFIERS[slug]
         e["source"] = source
         out.append({"upsertEntity": e})
     for (slug, name, country, region, loc, ftype, codes, aliases,

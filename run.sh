@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # README's first command: install what is missing, build, start georisk on
-# loopback (graphstore, ingest, scorer), import the demo supply chain, print
-# the top risks with their main reason, a company owned by a listed person
-# through a dated stake (now and before the stake changed), run one what-if,
+# loopback (graphstore, ingest, scorer), import the demo supply chain and two
+# lists that name its parties under their own ids (show the one linked by
+# identifier, the one waiting for review, SMIC's score before and after a
+# reviewer accepts it), print the top risks with their main reason, a company
+# owned by a listed person through a dated stake (now and before the stake changed), run one what-if,
 # and leave the services running. Running it again is harmless: the import is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,13 +28,48 @@ echo "== Importing the demo supply chain (data/demo) =="
   data/demo/signals.jsonl --rejections=.georisk/rejections.jsonl
 
 # The scorer follows graphstore's change feed: wait until it has caught up.
-for _ in $(seq 1 300); do
-  status=$("$ctl" status --output=json 2>/dev/null || true)
-  graph=$(sed -n 's/.*"graph_sequence": \([0-9-]*\).*/\1/p' <<<"$status")
-  scored=$(sed -n 's/.*"scored_sequence": \([0-9-]*\).*/\1/p' <<<"$status")
-  [ -n "$graph" ] && [ "$graph" = "$scored" ] && break
-  sleep 0.2
-done
+caught_up() {
+  for _ in $(seq 1 300); do
+    status=$("$ctl" status --output=json 2>/dev/null || true)
+    graph=$(sed -n 's/.*"graph_sequence": \([0-9-]*\).*/\1/p' <<<"$status")
+    scored=$(sed -n 's/.*"scored_sequence": \([0-9-]*\).*/\1/p' <<<"$status")
+    [ -n "$graph" ] && [ "$graph" = "$scored" ] && break
+    sleep 0.2
+  done
+}
+
+echo
+echo "== Importing two lists that name demo parties under their own ids =="
+echo "(data/demo/csl.csv: the Consolidated Screening List's real row for SMIC;"
+echo " data/demo/opensanctions.ftm.json: YMTC and its Entity List listing in"
+echo " OpenSanctions' format, with an illustrative LEI the demo's YMTC carries)"
+"$ctl" import data/demo/csl.csv data/demo/opensanctions.ftm.json \
+  --rejections=.georisk/rejections.jsonl
+caught_up
+
+echo
+echo "== Linked automatically by identifier (LEI) =="
+"$ctl" links company/ymtc
+
+echo
+echo "== Waiting for review: matched by name and country only =="
+"$ctl" review list --source=https://ofac.treasury.gov/
+
+echo
+echo "== SMIC's score before the review =="
+"$ctl" score company/smic
+
+echo
+echo "== A reviewer accepts the candidate =="
+"$ctl" review accept company/csl-cmic-30951 company/smic --reviewer=demo \
+  --reason="same party: the CMIC row gives SMIC's Shanghai address and tickers" ||
+  echo "(already decided by an earlier run: review accept does not re-decide)"
+caught_up
+
+echo
+echo "== SMIC's score after the review =="
+echo "(it moves once the scorer honours links, issue 16; until then it stays)"
+"$ctl" score company/smic
 
 echo
 echo "== The 15 highest risks, with their main reason =="

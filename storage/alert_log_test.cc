@@ -1,6 +1,5 @@
 #include "storage/alert_log.h"
 
-#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
@@ -10,20 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "storage/testing/full_disk_file_system.h"
 
 namespace georisk::storage {
 namespace {
-
-std::string TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/alerts.XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
 
 v1::Alert Record(const std::string& entity, v1::Alert::State state,
                  v1::Severity severity = v1::SEVERITY_WARNING) {
@@ -37,7 +28,7 @@ v1::Alert Record(const std::string& entity, v1::Alert::State state,
 }
 
 TEST(AlertLogTest, AppendNumbersRecordsAndSurvivesReopen) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("alerts");
   {
     auto log = AlertLog::Open({dir});
     ASSERT_TRUE(log.ok()) << log.status();
@@ -70,7 +61,7 @@ TEST(AlertLogTest, AppendNumbersRecordsAndSurvivesReopen) {
 }
 
 TEST(AlertLogTest, HeldUpdatesSurviveReopenAndEndWithTheirAlertsNextRecord) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("alerts");
   v1::Alert held_a = Record("company/a", v1::Alert::FIRING);
   held_a.set_score_after(72);
   held_a.set_sequence(99);  // Ignored: a held update has no sequence yet.
@@ -113,7 +104,7 @@ TEST(AlertLogTest, HeldUpdatesSurviveReopenAndEndWithTheirAlertsNextRecord) {
 }
 
 TEST(AlertLogTest, BadHeldUpdatesWriteNothing) {
-  auto log = AlertLog::Open({TempDir()});
+  auto log = AlertLog::Open({base::testing::MakeTempDir("alerts")});
   ASSERT_TRUE(log.ok());
   v1::Alert no_id = Record("company/a", v1::Alert::FIRING);
   no_id.clear_alert_id();
@@ -132,7 +123,7 @@ TEST(AlertLogTest, BadHeldUpdatesWriteNothing) {
 }
 
 TEST(AlertLogTest, BadRecordsWriteNothing) {
-  auto log = AlertLog::Open({TempDir()});
+  auto log = AlertLog::Open({base::testing::MakeTempDir("alerts")});
   v1::Alert no_id = Record("company/a", v1::Alert::FIRING);
   no_id.clear_alert_id();
   auto r = (*log)->Append({Record("company/b", v1::Alert::FIRING), no_id});
@@ -144,7 +135,7 @@ TEST(AlertLogTest, BadRecordsWriteNothing) {
 }
 
 TEST(AlertLogTest, ListFiltersNewestFirstAndPagesWithoutOverlap) {
-  auto log = AlertLog::Open({TempDir()});
+  auto log = AlertLog::Open({base::testing::MakeTempDir("alerts")});
   std::vector<v1::Alert> records;
   for (int i = 0; i < 25; ++i) {
     records.push_back(
@@ -183,7 +174,7 @@ TEST(AlertLogTest, ListFiltersNewestFirstAndPagesWithoutOverlap) {
 }
 
 TEST(AlertLogTest, WaitWakesOnAppend) {
-  auto log = AlertLog::Open({TempDir()});
+  auto log = AlertLog::Open({base::testing::MakeTempDir("alerts")});
   std::thread t([&] {
     absl::SleepFor(absl::Milliseconds(50));
     ASSERT_TRUE((*log)->Append({Record("company/a", v1::Alert::FIRING)}).ok());
@@ -212,7 +203,7 @@ absl::StatusOr<std::vector<v1::Alert>> AppendWhenSpaceIsBack(
 // numbering has no gap, and once space is back (RocksDB's own recovery)
 // appends go on; a reopen has exactly what was written.
 TEST(AlertLogTest, AFullDiskWritesNothingAndAppendsGoOnAfterwards) {
-  const std::string dir = TempDir();
+  const std::string dir = base::testing::MakeTempDir("alerts");
   auto fs = std::make_shared<testing::FullDiskFileSystem>();
   AlertLogOptions options;
   options.path = dir;
@@ -257,7 +248,7 @@ TEST(AlertLogTest, AFullDiskWritesNothingAndAppendsGoOnAfterwards) {
 // itself again instead; until that works, writes (and reads) answer
 // UNAVAILABLE, and nothing is lost or numbered twice.
 TEST(AlertLogTest, AFullDiskBeforeTheFirstWriteNeitherAbortsNorLosesTheLog) {
-  const std::string dir = TempDir();
+  const std::string dir = base::testing::MakeTempDir("alerts");
   auto fs = std::make_shared<testing::FullDiskFileSystem>();
   AlertLogOptions options;
   options.path = dir;

@@ -1,13 +1,12 @@
 #include "storage/graph_mirror.h"
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "storage/testing/full_disk_file_system.h"
 #include "rocksdb/db.h"
@@ -15,15 +14,6 @@
 
 namespace georisk::storage {
 namespace {
-
-std::string TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/mirror.XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
 
 v1::Entity Company(const std::string& slug) {
   v1::Entity e;
@@ -65,7 +55,7 @@ v1::Mutation UpsertEdge(const v1::Edge& e) {
 }
 
 TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("mirror");
   {
     auto mirror = GraphMirror::Open({dir});
     ASSERT_TRUE(mirror.ok()) << mirror.status();
@@ -107,7 +97,7 @@ TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
 }
 
 TEST(GraphMirrorTest, GapsAndDisorderAreRefusedAndWriteNothing) {
-  auto mirror = GraphMirror::Open({TempDir()});
+  auto mirror = GraphMirror::Open({base::testing::MakeTempDir("mirror")});
   ASSERT_TRUE(mirror.ok());
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
   ASSERT_TRUE((*mirror)->FinishReplace(3).ok());
@@ -124,7 +114,7 @@ TEST(GraphMirrorTest, GapsAndDisorderAreRefusedAndWriteNothing) {
 }
 
 TEST(GraphMirrorTest, UnfinishedReplacementIsNoticedOnReopen) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("mirror");
   {
     auto mirror = GraphMirror::Open({dir});
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
@@ -145,7 +135,7 @@ constexpr char kGraphA[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 constexpr char kGraphB[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 TEST(GraphMirrorTest, GraphIdIsKeptWithThePositionAndReplacedWithIt) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("mirror");
   {
     auto mirror = GraphMirror::Open({dir});
     ASSERT_TRUE(mirror.ok());
@@ -176,7 +166,7 @@ TEST(GraphMirrorTest, GraphIdIsKeptWithThePositionAndReplacedWithIt) {
 }
 
 TEST(GraphMirrorTest, MirrorWithoutGraphIdAdoptsOne) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("mirror");
   {
     auto mirror = GraphMirror::Open({dir});
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
@@ -202,7 +192,7 @@ TEST(GraphMirrorTest, EdgeKeysSeparateIdsThatExtendEachOther) {
 }
 
 TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("mirror");
   auto mirror = GraphMirror::Open({dir});
   ASSERT_TRUE(mirror.ok()) << mirror.status();
   v1::Link ab;
@@ -250,7 +240,7 @@ TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
 // it again), the mirror still reads, and once space is back (RocksDB's own
 // recovery) it goes on; a reopen has exactly what was written.
 TEST(GraphMirrorTest, AFullDiskWritesNothingAndTheMirrorGoesOnAfterwards) {
-  const std::string dir = TempDir();
+  const std::string dir = base::testing::MakeTempDir("mirror");
   auto fs = std::make_shared<testing::FullDiskFileSystem>();
   GraphMirrorOptions options;
   options.path = dir;
@@ -295,7 +285,7 @@ TEST(GraphMirrorTest, AFullDiskWritesNothingAndTheMirrorGoesOnAfterwards) {
 }
 
 TEST(GraphMirrorTest, RecordsOfOnePairAreKeptApartAndDeletedByRecordId) {
-  auto mirror = GraphMirror::Open({TempDir()});
+  auto mirror = GraphMirror::Open({base::testing::MakeTempDir("mirror")});
   ASSERT_TRUE(mirror.ok());
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
   v1::Edge unkeyed = Owns("p", "c");
@@ -331,7 +321,7 @@ TEST(GraphMirrorTest, RecordsOfOnePairAreKeptApartAndDeletedByRecordId) {
 }
 
 TEST(GraphMirrorTest, AMirrorOfTheOlderLayoutIsReadAgain) {
-  std::string dir = TempDir();
+  std::string dir = base::testing::MakeTempDir("mirror");
   {
     auto mirror = GraphMirror::Open({dir});
     ASSERT_TRUE((*mirror)->BeginReplace().ok());

@@ -3,7 +3,6 @@
 // loopback port 0.
 #include "services/scorer/scorer_server.h"
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "base/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
 #include "services/graphstore/graphstore_service.h"
@@ -29,15 +29,6 @@ using ::testing::Gt;
 using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);  // 2027-01-15.
-
-std::string TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/scorer.XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
 
 v1::Mutation Entity(const std::string& id, v1::Entity::Kind kind,
                     const std::string& country) {
@@ -158,7 +149,7 @@ class ScorerServerTest : public ::testing::Test {
     return score;
   }
 
-  std::string dir_ = TempDir();
+  std::string dir_ = base::testing::MakeTempDir("scorer");
   common::MetricsRegistry graphstore_registry_;
   std::unique_ptr<storage::RocksDbGraphStore> store_;
   std::unique_ptr<graphstore::GraphStoreService> graphstore_service_;

@@ -23,6 +23,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
+#include "services/georiskctl/command_capture.h"
 #include "services/ingest/ingest_service.h"
 #include "services/ingest/testing/graphstore_harness.h"
 
@@ -34,18 +35,6 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadAll(std::FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
-    out.append(buffer, n);
-  }
-  return out;
-}
 
 std::vector<std::string> Lines(const std::string& path) {
   std::ifstream in(path);
@@ -118,8 +107,8 @@ class ImportCommandTest : public ::testing::Test {
     options.out = out;
     options.err = err;
     const int code = RunImport(options);
-    out_ = ReadAll(out);
-    err_ = ReadAll(err);
+    out_ = ReadCaptured(out);
+    err_ = ReadCaptured(err);
     std::fclose(out);
     std::fclose(err);
     return code;
@@ -331,9 +320,9 @@ TEST_F(ImportCommandTest, ImportCommandUsesTheClientOptions) {
   options.ingest_address = "ignored:1";  // The client's address wins.
   options.progress = ProgressMode::kNone;
   EXPECT_EQ(ImportCommand(client, options), kExitRejected);
-  const std::string printed = ReadAll(out);
+  const std::string printed = ReadCaptured(out);
   EXPECT_THAT(printed, HasSubstr("accepted: 2\n"));
-  EXPECT_THAT(ReadAll(err), HasSubstr("c.csv:4:"));
+  EXPECT_THAT(ReadCaptured(err), HasSubstr("c.csv:4:"));
   std::fclose(out);
   std::fclose(err);
 }
@@ -347,7 +336,7 @@ TEST_F(ImportCommandTest, ImportCommandWithAnUnreadableCredentialIsUsage) {
   ImportOptions options;
   options.files = {Write("d.csv", kEntities)};
   EXPECT_EQ(ImportCommand(client, options), kExitUsage);
-  EXPECT_THAT(ReadAll(err), HasSubstr("georiskctl import: "));
+  EXPECT_THAT(ReadCaptured(err), HasSubstr("georiskctl import: "));
   std::fclose(err);
 }
 

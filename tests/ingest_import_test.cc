@@ -9,11 +9,7 @@
 // an import resolves what it imports: a list naming the supply graph's
 // parties under its own ids links one by its LEI, leaves one waiting for
 // review, and a refusal holds across a re-import.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -47,8 +43,10 @@
 namespace georisk {
 namespace {
 
+using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::ReadFile;
+using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
 using ::georisk::testing::SummaryValue;
@@ -56,58 +54,6 @@ using ::testing::HasSubstr;
 
 // What a process may use at most, in KiB.
 constexpr int64_t kMemoryBoundKb = 200 * 1024;
-
-struct Command {
-  int code = -1;
-  std::string out;
-  std::string err;
-  int64_t max_rss_kb = 0;
-};
-
-// Runs `binary args...` to completion (at most `timeout`), capturing its
-// output, exit code and peak resident memory (wait4's ru_maxrss).
-Command RunCommand(const std::string& dir, const std::string& binary,
-                   const std::vector<std::string>& args,
-                   absl::Duration timeout = absl::Seconds(120)) {
-  static int n = 0;
-  const std::string out_path = absl::StrCat(dir, "/cmd", n, ".out");
-  const std::string err_path = absl::StrCat(dir, "/cmd", n++, ".err");
-  std::vector<std::string> argv_strings = {binary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<char*> argv;
-    for (std::string& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  Command result;
-  const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  rusage usage{};
-  while (true) {
-    const pid_t done = wait4(pid, &status, WNOHANG, &usage);
-    if (done == pid) break;
-    if (absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      wait4(pid, &status, 0, &usage);
-      ADD_FAILURE() << binary << " timed out";
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  result.code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.max_rss_kb = usage.ru_maxrss;
-  result.out = ReadFile(out_path).value_or("");
-  result.err = ReadFile(err_path).value_or("");
-  return result;
-}
 
 // VmHWM (peak resident memory) of a running process, in KiB.
 int64_t PeakRssKb(pid_t pid) {
@@ -169,14 +115,14 @@ class IngestImportTest : public ::testing::Test {
     }
   }
 
-  Command Import(std::vector<std::string> args) {
+  CommandResult Import(std::vector<std::string> args) {
     args.insert(args.begin(), "import");
     args.push_back(absl::StrCat("--ingest=", ingest_->address()));
     args.push_back("--progress=lines");
     return RunCommand(dir_, Runfile("services/georiskctl/georiskctl"), args);
   }
 
-  Command Lookup(std::vector<std::string> args) {
+  CommandResult Lookup(std::vector<std::string> args) {
     args.insert(args.begin(), "lookup");
     args.push_back(absl::StrCat("--graphstore=", graphstore_->address()));
     args.push_back("--endpoints_file=");
@@ -296,7 +242,7 @@ TEST_F(IngestImportTest, GoodRecordsLandAndAReplayChangesNothing) {
   const std::vector<std::string> files = {
       Path("graph.jsonl"), Path("companies.csv"), Path("supplies.csv"),
       Path("owners.ftm.json"), Path("csl.json")};
-  Command first = Import(files);
+  CommandResult first = Import(files);
   ASSERT_EQ(first.code, 0) << first.out << first.err << ingest_->Log();
   EXPECT_EQ(SummaryValue(first.out, "sent"), 15);
   EXPECT_EQ(SummaryValue(first.out, "accepted"), 15);
@@ -325,7 +271,7 @@ TEST_F(IngestImportTest, GoodRecordsLandAndAReplayChangesNothing) {
 
   // The same files again: all duplicates, nothing written.
   const int64_t sequence = LastSequence();
-  Command again = Import(files);
+  CommandResult again = Import(files);
   ASSERT_EQ(again.code, 0) << again.out << again.err;
   EXPECT_EQ(SummaryValue(again.out, "accepted"), 0);
   EXPECT_EQ(SummaryValue(again.out, "duplicates"), 15);
@@ -337,7 +283,7 @@ TEST_F(IngestImportTest, GoodRecordsLandAndAReplayChangesNothing) {
 // Russian taxpayer numbers of OpenSanctions' FtM records find their entities
 // through the public API, normalised as written anywhere.
 TEST_F(IngestImportTest, RealRecordsAreFoundByTheirIdentifiers) {
-  Command imported =
+  CommandResult imported =
       Import({Runfile("tests/data/real/csl/csl_2025-06_sample.csv"),
               Runfile("tests/data/real/ftm/zala.entities.ftm.json")});
   // Some real records are rejected (tests/data/real/GAPS.md): exit 0 or 1.
@@ -346,14 +292,14 @@ TEST_F(IngestImportTest, RealRecordsAreFoundByTheirIdentifiers) {
 
   // ROSNEFT TRADE LIMITED, CSL entity number 18300 (SSI), written with a
   // leading zero.
-  Command csl = Lookup({"csl_entity_number", "018300"});
+  CommandResult csl = Lookup({"csl_entity_number", "018300"});
   ASSERT_EQ(csl.code, 0) << csl.out << csl.err;
   EXPECT_THAT(csl.out, HasSubstr("ROSNEFT TRADE LIMITED"));
   EXPECT_THAT(csl.out, HasSubstr("csl_entity_number=18300"));
   EXPECT_THAT(csl.out, HasSubstr("(1 entity with csl_entity_number 18300;"));
 
   // Joint-Stock Company "TransKomplektHolding" by its INN, as JSON.
-  Command inn = Lookup({"inn", " 7704 484400 ", "--output=json"});
+  CommandResult inn = Lookup({"inn", " 7704 484400 ", "--output=json"});
   ASSERT_EQ(inn.code, 0) << inn.out << inn.err;
   v1::LookupByIdentifierResponse response;
   ASSERT_TRUE(
@@ -380,10 +326,10 @@ TEST_F(IngestImportTest, RealRecordsAreFoundByTheirIdentifiers) {
   ASSERT_TRUE(graph_->LookupByIdentifier(&context, request, &by_id).ok());
   ASSERT_EQ(by_id.entities_size(), 1);
   EXPECT_EQ(by_id.entities(0).id(), holding.id());
-  Command none = Lookup({"csl_entity_number", "99999999"});
+  CommandResult none = Lookup({"csl_entity_number", "99999999"});
   EXPECT_EQ(none.code, 1) << none.out << none.err;
   EXPECT_THAT(none.err, HasSubstr("no entity has csl_entity_number 99999999"));
-  Command bad = Lookup({"inn", "7704484401"});  // Check digit off by one.
+  CommandResult bad = Lookup({"inn", "7704484401"});  // Check digit off by one.
   EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
   EXPECT_THAT(bad.err, HasSubstr("value: inn \"7704484401\""));
 }
@@ -397,12 +343,12 @@ TEST_F(IngestImportTest, SnapshotImportEndsWhatDisappeared) {
   WriteFile(Path("csl-tuesday.csv"),
             header + "EL,1,One,\"x, CN\"\n" + "EL,3,Three,\"x, RU\"\n" + sdn);
   const std::string snapshot = "--snapshot_source=trade.gov/csl:EL";
-  Command monday = Import({Path("csl-monday.csv"), snapshot});
+  CommandResult monday = Import({Path("csl-monday.csv"), snapshot});
   ASSERT_EQ(monday.code, 0) << monday.out << monday.err;
   EXPECT_EQ(SummaryValue(monday.out, "ended"), 0);
   EXPECT_EQ(Signals("trade.gov/csl:EL", /*active_now=*/true).size(), 3u);
 
-  Command tuesday = Import({Path("csl-tuesday.csv"), snapshot});
+  CommandResult tuesday = Import({Path("csl-tuesday.csv"), snapshot});
   ASSERT_EQ(tuesday.code, 0) << tuesday.out << tuesday.err;
   EXPECT_EQ(SummaryValue(tuesday.out, "ended"), 1);
   std::vector<std::string> active;
@@ -419,7 +365,7 @@ TEST_F(IngestImportTest, SnapshotImportEndsWhatDisappeared) {
 
   // Importing Tuesday's list again ends nothing more and writes nothing.
   const int64_t sequence = LastSequence();
-  Command again = Import({Path("csl-tuesday.csv"), snapshot});
+  CommandResult again = Import({Path("csl-tuesday.csv"), snapshot});
   EXPECT_EQ(SummaryValue(again.out, "ended"), 0);
   EXPECT_EQ(LastSequence(), sequence);
 }
@@ -432,12 +378,12 @@ TEST_F(IngestImportTest, RepeatedSnapshotSourceIsRefused) {
                              "EL,1,One,\"x, CN\"\n"
                              "SDN,7,Other List Co,\"x, IR\"\n");
   const int64_t sequence = LastSequence();
-  Command twice = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL",
+  CommandResult twice = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL",
                           "--snapshot_source", "trade.gov/csl:SDN"});
   EXPECT_EQ(twice.code, 2) << twice.out << twice.err;
   EXPECT_THAT(twice.err, HasSubstr("--snapshot_source is given more than once"));
   EXPECT_EQ(LastSequence(), sequence);
-  Command once = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL"});
+  CommandResult once = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL"});
   EXPECT_EQ(once.code, 0) << once.out << once.err;
   EXPECT_EQ(SummaryValue(once.out, "accepted"), 4);  // 2 parties, 2 listings.
 }
@@ -459,7 +405,7 @@ TEST_F(IngestImportTest, MalformedCorpusIsRejectedRecordByRecord) {
     args.push_back(Runfile("tests/corpus/" + f));
   }
   args.push_back("--rejections=" + Path("rejections.jsonl"));
-  Command run = Import(args);
+  CommandResult run = Import(args);
   ASSERT_EQ(run.code, 1) << run.out << run.err << ingest_->Log();
 
   std::vector<Expected> expected;
@@ -560,7 +506,7 @@ TEST_F(IngestImportTest, HugeLineAndGarbageKeepMemoryBounded) {
         << R"({"upsert_entity": {"id": "company/after", "kind": "COMPANY", "name": "A", "country": "TW", "source": "s"}})"
         << "\n";
   }
-  Command huge =
+  CommandResult huge =
       Import({Path("huge.jsonl"), "--rejections=" + Path("r.jsonl")});
   EXPECT_EQ(huge.code, 1) << huge.out << huge.err;
   EXPECT_EQ(SummaryValue(huge.out, "accepted"), 2);
@@ -579,7 +525,7 @@ TEST_F(IngestImportTest, HugeLineAndGarbageKeepMemoryBounded) {
   WriteFile(Path("garbage.bin"), garbage);
   for (const char* format :
        {"jsonl", "csv-entities", "csv-edges", "ftm", "csl-csv", "csl-json"}) {
-    Command run =
+    CommandResult run =
         Import({Path("garbage.bin"), absl::StrCat("--format=", format)});
     EXPECT_EQ(run.code, 1) << format << run.out << run.err;
     EXPECT_EQ(SummaryValue(run.out, "sent"), 0) << format;
@@ -621,7 +567,7 @@ TEST_F(IngestImportTest, HugeLineAndGarbageKeepMemoryBounded) {
 TEST_F(IngestImportTest, IngestDownHasItsOwnExitCode) {
   WriteFile(Path("one.csv"), "id,name,country,source\ncompany/a,A,TW,s\n");
   ASSERT_EQ(*ingest_->Stop(SIGTERM, absl::Seconds(20)), 0);
-  Command run = Import({Path("one.csv")});
+  CommandResult run = Import({Path("one.csv")});
   EXPECT_EQ(run.code, 3) << run.out << run.err;
   EXPECT_THAT(run.err, HasSubstr("is not reachable"));
 }
@@ -649,12 +595,12 @@ TEST_F(IngestImportTest, ImportLinksByIdentifierAndNameMatchesWaitForReview) {
       R"({"upsert_entity": {"id": "company/csl-el-2", "kind": "COMPANY", "name": "Taiwan Semiconductor Manufacturing Company Limited", "country": "TW", "source": "trade.gov/csl:EL"}})"
       "\n");
 
-  Command team = Import({Path("team.jsonl")});
+  CommandResult team = Import({Path("team.jsonl")});
   ASSERT_EQ(team.code, 0) << team.out << team.err << ingest_->Log();
   EXPECT_EQ(SummaryValue(team.out, "new_parties"), 3) << team.out;
   EXPECT_EQ(SummaryValue(team.out, "links_written"), 0);
 
-  Command list = Import({Path("list.jsonl")});
+  CommandResult list = Import({Path("list.jsonl")});
   ASSERT_EQ(list.code, 0) << list.out << list.err << ingest_->Log();
   EXPECT_EQ(SummaryValue(list.out, "accepted"), 2);
   EXPECT_EQ(SummaryValue(list.out, "linked_automatically"), 1) << list.out;
@@ -694,7 +640,7 @@ TEST_F(IngestImportTest, ImportLinksByIdentifierAndNameMatchesWaitForReview) {
   }
 
   // The list again: the refusal holds, the identifier link stays.
-  Command again = Import({Path("list.jsonl")});
+  CommandResult again = Import({Path("list.jsonl")});
   ASSERT_EQ(again.code, 0) << again.out << again.err;
   EXPECT_EQ(SummaryValue(again.out, "kept_refused"), 1) << again.out;
   EXPECT_EQ(SummaryValue(again.out, "waiting_for_review"), 0);

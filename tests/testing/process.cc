@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,11 +52,12 @@ CommandResult RunCommand(const std::string& dir, const std::string& binary,
   CommandResult result;
   const absl::Time deadline = absl::Now() + timeout;
   int status = 0;
+  rusage usage{};
   bool timed_out = false;
-  while (waitpid(pid, &status, WNOHANG) != pid) {
+  while (wait4(pid, &status, WNOHANG, &usage) != pid) {
     if (absl::Now() > deadline) {
       kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+      wait4(pid, &status, 0, &usage);
       timed_out = true;
       break;
     }
@@ -63,6 +65,7 @@ CommandResult RunCommand(const std::string& dir, const std::string& binary,
   }
   result.code =
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.max_rss_kb = usage.ru_maxrss;
   result.out = ReadFile(out_path).value_or("");
   result.err = ReadFile(err_path).value_or("");
   if (timed_out)

@@ -21,6 +21,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,11 +65,14 @@ struct CommandResult {
   int code = -1;
   std::string out;
   std::string err;
+  // Its peak resident memory in KiB (wait4's ru_maxrss).
+  int64_t max_rss_kb = 0;
 };
 
 // Runs `binary args...` to completion, its stdout and stderr captured in
-// files under `dir`. A command still running after `timeout` is killed
-// (SIGKILL) and its result has code 128 + 9 and timed_out in `err`.
+// files under `dir`, and its peak memory measured. A command still running
+// after `timeout` is killed (SIGKILL) and its result has code 128 + 9 and
+// timed_out in `err`.
 CommandResult RunCommand(const std::string& dir, const std::string& binary,
                          const std::vector<std::string>& args,
                          absl::Duration timeout = absl::Seconds(180));

@@ -11,7 +11,6 @@
 // country, owner, asset, percentage, startDate, endDate), not by
 // formats/ftm_parser, so that the test is about the graph and ingest, not
 // about how the parser maps FtM.
-#include <signal.h>
 
 #include <algorithm>
 #include <map>
@@ -33,8 +32,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "services/common/grpc_probe.h"
 #include "tests/testing/process.h"
+#include "tests/testing/service_stack.h"
 
 namespace georisk {
 namespace {
@@ -43,6 +42,8 @@ using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::ReadFile;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::ServiceStack;
+using ::georisk::testing::StackOptions;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
@@ -151,25 +152,14 @@ class DatedOwnershipTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("dated_ownership");
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", dir_, "/graphstore"), "--sync=false"},
-         dir_});
-    ASSERT_TRUE(gs.ok()) << gs.status();
-    graphstore_ = std::move(*gs);
-    auto in = ServiceProcess::Start(
-        {Runfile("services/ingest/ingest"),
-         {absl::StrCat("--graphstore=", graphstore_->address()),
-          "--batch_size=4"},
-         dir_});
-    ASSERT_TRUE(in.ok()) << in.status();
-    ingest_ = std::move(*in);
-    ASSERT_TRUE(
-        common::WaitForServing(graphstore_->address(), "", absl::Seconds(30))
-            .ok());
-    ASSERT_TRUE(
-        common::WaitForServing(ingest_->address(), "", absl::Seconds(30)).ok())
-        << ingest_->Log();
+    StackOptions options;
+    options.dir = dir_;
+    options.ingest_batch_size = 4;
+    auto stack = ServiceStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    graphstore_ = stack_->graphstore();
+    ingest_ = stack_->ingest();
     graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
         graphstore_->address(), grpc::InsecureChannelCredentials()));
     ingest_stub_ = v1::Ingest::NewStub(grpc::CreateChannel(
@@ -178,14 +168,9 @@ class DatedOwnershipTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (ServiceProcess* p : {ingest_.get(), graphstore_.get()}) {
-      if (p == nullptr || !p->running()) continue;
-      absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(20));
-      EXPECT_TRUE(code.ok()) << code.status();
-      if (code.ok()) {
-        EXPECT_EQ(*code, 0) << p->Log();
-      }
-    }
+    if (stack_ == nullptr) return;
+    const absl::Status stopped = stack_->Stop();
+    EXPECT_TRUE(stopped.ok()) << stopped;
   }
 
   // Streams the parties, then the ownerships (reversed or not), a few
@@ -291,8 +276,9 @@ class DatedOwnershipTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<ServiceProcess> graphstore_;
-  std::unique_ptr<ServiceProcess> ingest_;
+  std::unique_ptr<ServiceStack> stack_;
+  ServiceProcess* graphstore_ = nullptr;
+  ServiceProcess* ingest_ = nullptr;
   std::unique_ptr<v1::GraphStore::Stub> graph_;
   std::unique_ptr<v1::Ingest::Stub> ingest_stub_;
   Dataset data_;
@@ -344,16 +330,9 @@ TEST_F(DatedOwnershipTest,
   }
   ExpectEveryRecord();
   // The graph survives a restart of graphstore as it is.
-  ASSERT_EQ(graphstore_->Stop(SIGTERM, absl::Seconds(20)).value_or(-1), 0);
-  auto gs = ServiceProcess::Start(
-      {Runfile("services/graphstore/graphstore"),
-       {absl::StrCat("--data_dir=", dir_, "/graphstore"), "--sync=false"},
-       dir_});
-  ASSERT_TRUE(gs.ok()) << gs.status();
-  graphstore_ = std::move(*gs);
-  ASSERT_TRUE(
-      common::WaitForServing(graphstore_->address(), "", absl::Seconds(30))
-          .ok());
+  const absl::Status restarted = stack_->RestartGraphstore();
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  graphstore_ = stack_->graphstore();
   graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
       graphstore_->address(), grpc::InsecureChannelCredentials()));
   ExpectEveryRecord();

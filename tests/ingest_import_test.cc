@@ -39,6 +39,7 @@
 #include "services/common/grpc_probe.h"
 #include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
+#include "tests/testing/service_stack.h"
 
 namespace georisk {
 namespace {
@@ -49,6 +50,8 @@ using ::georisk::testing::ReadFile;
 using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::ServiceStack;
+using ::georisk::testing::StackOptions;
 using ::georisk::testing::SummaryValue;
 using ::testing::HasSubstr;
 
@@ -83,36 +86,22 @@ class IngestImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("ingest_import");
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", dir_, "/graphstore"), "--sync=false"},
-         dir_});
-    ASSERT_TRUE(gs.ok()) << gs.status();
-    graphstore_ = std::move(*gs);
-    auto in = ServiceProcess::Start(
-        {Runfile("services/ingest/ingest"),
-         {absl::StrCat("--graphstore=", graphstore_->address()),
-          "--batch_size=100"},
-         dir_});
-    ASSERT_TRUE(in.ok()) << in.status();
-    ingest_ = std::move(*in);
-    ASSERT_TRUE(
-        common::WaitForServing(graphstore_->address(), "", absl::Seconds(30)).ok());
-    ASSERT_TRUE(common::WaitForServing(ingest_->address(), "", absl::Seconds(30)).ok())
-        << ingest_->Log();
+    StackOptions options;
+    options.dir = dir_;
+    options.ingest_batch_size = 100;
+    auto stack = ServiceStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    graphstore_ = stack_->graphstore();
+    ingest_ = stack_->ingest();
     graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
         graphstore_->address(), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
-    for (ServiceProcess* p : {ingest_.get(), graphstore_.get()}) {
-      if (p == nullptr || !p->running()) continue;
-      absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(20));
-      EXPECT_TRUE(code.ok()) << code.status();
-      if (code.ok()) {
-        EXPECT_EQ(*code, 0) << p->Log();
-      }
-    }
+    if (stack_ == nullptr) return;
+    const absl::Status stopped = stack_->Stop();
+    EXPECT_TRUE(stopped.ok()) << stopped;
   }
 
   CommandResult Import(std::vector<std::string> args) {
@@ -195,8 +184,9 @@ class IngestImportTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<ServiceProcess> graphstore_;
-  std::unique_ptr<ServiceProcess> ingest_;
+  std::unique_ptr<ServiceStack> stack_;
+  ServiceProcess* graphstore_ = nullptr;
+  ServiceProcess* ingest_ = nullptr;
   std::unique_ptr<v1::GraphStore::Stub> graph_;
 };
 

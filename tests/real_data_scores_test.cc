@@ -17,7 +17,6 @@
 //   - listings name their authority (US-BIS for a CSL Entity List row, UA for
 //     zala line 84), never a programme number ("761/2024").
 // Provenance and licences of the files: tests/data/real/README.md.
-#include <signal.h>
 
 #include <memory>
 #include <string>
@@ -33,9 +32,9 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "services/common/grpc_probe.h"
 #include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
+#include "tests/testing/service_stack.h"
 
 namespace georisk {
 namespace {
@@ -45,6 +44,8 @@ using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::ServiceStack;
+using ::georisk::testing::StackOptions;
 using ::georisk::testing::SummaryValue;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -89,32 +90,16 @@ class RealDataScoresTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("real_data_scores");
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", dir_, "/graphstore"), "--sync=false"},
-         dir_});
-    ASSERT_TRUE(gs.ok()) << gs.status();
-    graphstore_ = std::move(*gs);
-    auto in = ServiceProcess::Start(
-        {Runfile("services/ingest/ingest"),
-         {absl::StrCat("--graphstore=", graphstore_->address()),
-          "--batch_size=100"},
-         dir_});
-    ASSERT_TRUE(in.ok()) << in.status();
-    ingest_ = std::move(*in);
-    auto sc = ServiceProcess::Start(
-        {Runfile("services/scorer/scorer"),
-         {absl::StrCat("--graphstore=", graphstore_->address()),
-          absl::StrCat("--data_dir=", dir_, "/scorer")},
-         dir_});
-    ASSERT_TRUE(sc.ok()) << sc.status();
-    scorer_ = std::move(*sc);
-    for (ServiceProcess* p :
-         {graphstore_.get(), ingest_.get(), scorer_.get()}) {
-      ASSERT_TRUE(
-          common::WaitForServing(p->address(), "", absl::Seconds(60)).ok())
-          << p->Log();
-    }
+    StackOptions options;
+    options.dir = dir_;
+    options.ingest_batch_size = 100;
+    options.scorer = true;
+    auto stack = ServiceStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    graphstore_ = stack_->graphstore();
+    ingest_ = stack_->ingest();
+    scorer_ = stack_->scorer();
     graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
         graphstore_->address(), grpc::InsecureChannelCredentials()));
     scorer_stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
@@ -122,15 +107,9 @@ class RealDataScoresTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (ServiceProcess* p :
-         {scorer_.get(), ingest_.get(), graphstore_.get()}) {
-      if (p == nullptr || !p->running()) continue;
-      absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(30));
-      EXPECT_TRUE(code.ok()) << code.status();
-      if (code.ok()) {
-        EXPECT_EQ(*code, 0) << p->Log();
-      }
-    }
+    if (stack_ == nullptr) return;
+    const absl::Status stopped = stack_->Stop();
+    EXPECT_TRUE(stopped.ok()) << stopped;
   }
 
   CommandResult Import(const std::string& file) {
@@ -185,9 +164,10 @@ class RealDataScoresTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<ServiceProcess> graphstore_;
-  std::unique_ptr<ServiceProcess> ingest_;
-  std::unique_ptr<ServiceProcess> scorer_;
+  std::unique_ptr<ServiceStack> stack_;
+  ServiceProcess* graphstore_ = nullptr;
+  ServiceProcess* ingest_ = nullptr;
+  ServiceProcess* scorer_ = nullptr;
   std::unique_ptr<v1::GraphStore::Stub> graph_;
   std::unique_ptr<v1::Scorer::Stub> scorer_stub_;
 };

@@ -1,0 +1,105 @@
+#include "tests/testing/service_stack.h"
+
+#include <signal.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_probe.h"
+
+namespace georisk {
+namespace testing {
+namespace {
+
+// Starts `options` and waits until the process serves.
+absl::StatusOr<std::unique_ptr<ServiceProcess>> StartServing(
+    ProcessOptions options, absl::Duration serving_timeout) {
+  const std::string binary = options.binary;
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> process =
+      ServiceProcess::Start(std::move(options));
+  if (!process.ok()) return process.status();
+  const absl::Status serving =
+      common::WaitForServing((*process)->address(), "", serving_timeout);
+  if (!serving.ok()) {
+    return absl::Status(serving.code(),
+                        absl::StrCat(binary, ": ", serving.message(), "\n",
+                                     (*process)->Log()));
+  }
+  return process;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServiceStack>> ServiceStack::Start(
+    StackOptions options) {
+  std::unique_ptr<ServiceStack> stack(new ServiceStack(std::move(options)));
+  const StackOptions& o = stack->options_;
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> gs =
+      stack->StartGraphstore();
+  if (!gs.ok()) return gs.status();
+  stack->graphstore_ = std::move(*gs);
+  const std::string graphstore_flag =
+      absl::StrCat("--graphstore=", stack->graphstore_->address());
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> in = StartServing(
+      {Runfile("services/ingest/ingest"),
+       {graphstore_flag, absl::StrCat("--batch_size=", o.ingest_batch_size)},
+       o.dir},
+      o.serving_timeout);
+  if (!in.ok()) return in.status();
+  stack->ingest_ = std::move(*in);
+  if (o.scorer) {
+    absl::StatusOr<std::unique_ptr<ServiceProcess>> sc = StartServing(
+        {Runfile("services/scorer/scorer"),
+         {graphstore_flag, absl::StrCat("--data_dir=", o.dir, "/scorer")},
+         o.dir},
+        o.serving_timeout);
+    if (!sc.ok()) return sc.status();
+    stack->scorer_ = std::move(*sc);
+  }
+  return stack;
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>>
+ServiceStack::StartGraphstore() {
+  return StartServing(
+      {Runfile("services/graphstore/graphstore"),
+       {absl::StrCat("--data_dir=", options_.dir, "/graphstore"),
+        "--sync=false"},
+       options_.dir},
+      options_.serving_timeout);
+}
+
+absl::Status ServiceStack::RestartGraphstore() {
+  absl::StatusOr<int> code =
+      graphstore_->Stop(SIGTERM, options_.stop_timeout);
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::InternalError(absl::StrCat("graphstore exited ", *code,
+                                            "\n", graphstore_->Log()));
+  }
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> gs = StartGraphstore();
+  if (!gs.ok()) return gs.status();
+  graphstore_ = std::move(*gs);
+  return absl::OkStatus();
+}
+
+absl::Status ServiceStack::Stop() {
+  absl::Status first;
+  for (ServiceProcess* p : {scorer_.get(), ingest_.get(), graphstore_.get()}) {
+    if (p == nullptr || !p->running()) continue;
+    absl::StatusOr<int> code = p->Stop(SIGTERM, options_.stop_timeout);
+    if (!first.ok()) continue;
+    if (!code.ok()) {
+      first = absl::Status(code.status().code(),
+                           absl::StrCat(code.status().message(), "\n",
+                                        p->Log()));
+    } else if (*code != 0) {
+      first = absl::InternalError(
+          absl::StrCat("exited ", *code, "\n", p->Log()));
+    }
+  }
+  return first;
+}
+
+}  // namespace testing
+}  // namespace georisk

@@ -14,12 +14,11 @@ Party PartyFromEntity(const v1::Entity& entity) {
     case v1::Entity::FACILITY:
       p.kind = PartyKind::kFacility;
       break;
+    case v1::Entity::PERSON:
+      p.kind = PartyKind::kPerson;
+      break;
     default:
-      // By name, so that this compiles before and after graph.proto gains
-      // PERSON (DESIGN.md's data model).
-      p.kind = v1::Entity::Kind_Name(entity.kind()) == "PERSON"
-                   ? PartyKind::kPerson
-                   : PartyKind::kUnspecified;
+      p.kind = PartyKind::kUnspecified;
       break;
   }
   p.name = entity.name();

@@ -33,6 +33,8 @@ TEST(EntityPartyTest, Kinds) {
   v1::Entity e;
   e.set_kind(v1::Entity::FACILITY);
   EXPECT_EQ(PartyFromEntity(e).kind, PartyKind::kFacility);
+  e.set_kind(v1::Entity::PERSON);
+  EXPECT_EQ(PartyFromEntity(e).kind, PartyKind::kPerson);
   e.set_kind(v1::Entity::KIND_UNSPECIFIED);
   EXPECT_EQ(PartyFromEntity(e).kind, PartyKind::kUnspecified);
 }

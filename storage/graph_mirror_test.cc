@@ -7,51 +7,24 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gtest/gtest.h"
-#include "storage/testing/full_disk_file_system.h"
 #include "rocksdb/db.h"
 #include "storage/internal/keys.h"
+#include "storage/testing/full_disk_file_system.h"
 
 namespace georisk::storage {
 namespace {
 
-v1::Entity Company(const std::string& slug) {
-  v1::Entity e;
-  e.set_id("company/" + slug);
-  e.set_kind(v1::Entity::COMPANY);
-  e.set_name(slug);
-  e.set_country("KR");
-  e.set_source("t");
-  return e;
-}
-
-v1::Edge Owns(const std::string& parent, const std::string& child) {
-  v1::Edge e;
-  e.set_from_id("company/" + parent);
-  e.set_to_id("company/" + child);
-  e.set_kind(v1::Edge::OWNS);
-  e.set_weight(0.6);
-  e.set_source("t");
-  return e;
-}
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Upsert;
 
 v1::Change ChangeOf(int64_t sequence, std::vector<v1::Mutation> mutations) {
   v1::Change c;
   c.set_sequence(sequence);
   for (auto& m : mutations) *c.add_mutations() = m;
   return c;
-}
-
-v1::Mutation UpsertEntity(const v1::Entity& e) {
-  v1::Mutation m;
-  *m.mutable_upsert_entity() = e;
-  return m;
-}
-
-v1::Mutation UpsertEdge(const v1::Edge& e) {
-  v1::Mutation m;
-  *m.mutable_upsert_edge() = e;
-  return m;
 }
 
 TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
@@ -61,8 +34,9 @@ TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
     ASSERT_TRUE(mirror.ok()) << mirror.status();
     EXPECT_EQ((*mirror)->applied_sequence(), 0);
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
-    std::vector<v1::Entity> entities = {Company("a"), Company("b")};
-    std::vector<v1::Edge> edges = {Owns("a", "b")};
+    std::vector<v1::Entity> entities = {Company("company/a", "KR"),
+                                        Company("company/b", "KR")};
+    std::vector<v1::Edge> edges = {Owns("company/a", "company/b", 0.6)};
     ASSERT_TRUE((*mirror)->AddChunk(entities, edges, {}).ok());
     EXPECT_EQ((*mirror)->applied_sequence(), 0);  // Not usable yet.
     ASSERT_TRUE((*mirror)->FinishReplace(7).ok());
@@ -75,7 +49,8 @@ TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
     v1::Mutation delete_b;
     delete_b.set_delete_entity_id("company/b");
     std::vector<v1::Change> changes = {
-        ChangeOf(8, {UpsertEntity(Company("c")), UpsertEdge(Owns("a", "c"))}),
+        ChangeOf(8, {Upsert(Company("company/c", "KR")),
+                     Upsert(Owns("company/a", "company/c", 0.6))}),
         ChangeOf(9, {delete_b, delete_edge}),
     };
     ASSERT_TRUE((*mirror)->ApplyChanges(changes).ok());
@@ -101,8 +76,9 @@ TEST(GraphMirrorTest, GapsAndDisorderAreRefusedAndWriteNothing) {
   ASSERT_TRUE(mirror.ok());
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
   ASSERT_TRUE((*mirror)->FinishReplace(3).ok());
-  std::vector<v1::Change> gap = {ChangeOf(4, {UpsertEntity(Company("x"))}),
-                                 ChangeOf(6, {UpsertEntity(Company("y"))})};
+  std::vector<v1::Change> gap = {
+      ChangeOf(4, {Upsert(Company("company/x", "KR"))}),
+      ChangeOf(6, {Upsert(Company("company/y", "KR"))})};
   absl::Status s = (*mirror)->ApplyChanges(gap);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ((*mirror)->applied_sequence(), 3);
@@ -120,7 +96,7 @@ TEST(GraphMirrorTest, UnfinishedReplacementIsNoticedOnReopen) {
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
     ASSERT_TRUE((*mirror)->FinishReplace(5).ok());
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
-    std::vector<v1::Entity> entities = {Company("a")};
+    std::vector<v1::Entity> entities = {Company("company/a", "KR")};
     ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}).ok());
     // "Crash" before FinishReplace.
   }
@@ -200,7 +176,9 @@ TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
   ab.set_entity_b("company/b");
   ab.set_judgement(v1::Link::UNSURE);
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
-  std::vector<v1::Entity> entities = {Company("a"), Company("b"), Company("c")};
+  std::vector<v1::Entity> entities = {Company("company/a", "KR"),
+                                      Company("company/b", "KR"),
+                                      Company("company/c", "KR")};
   std::vector<v1::Link> links = {ab};
   ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}, links).ok());
   ASSERT_TRUE((*mirror)->FinishReplace(3).ok());
@@ -250,11 +228,13 @@ TEST(GraphMirrorTest, AFullDiskWritesNothingAndTheMirrorGoesOnAfterwards) {
     ASSERT_TRUE(mirror.ok()) << mirror.status();
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
     ASSERT_TRUE((*mirror)->FinishReplace(1).ok());
-    std::vector<v1::Change> two = {ChangeOf(2, {UpsertEntity(Company("a"))})};
+    std::vector<v1::Change> two = {
+        ChangeOf(2, {Upsert(Company("company/a", "KR"))})};
     ASSERT_TRUE((*mirror)->ApplyChanges(two).ok());
 
     fs->SetFull(true);
-    std::vector<v1::Change> three = {ChangeOf(3, {UpsertEntity(Company("b"))})};
+    std::vector<v1::Change> three = {
+        ChangeOf(3, {Upsert(Company("company/b", "KR"))})};
     EXPECT_FALSE((*mirror)->ApplyChanges(three).ok());
     EXPECT_EQ((*mirror)->applied_sequence(), 2);
     std::vector<v1::Entity> entities;
@@ -288,8 +268,8 @@ TEST(GraphMirrorTest, RecordsOfOnePairAreKeptApartAndDeletedByRecordId) {
   auto mirror = GraphMirror::Open({base::testing::MakeTempDir("mirror")});
   ASSERT_TRUE(mirror.ok());
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
-  v1::Edge unkeyed = Owns("p", "c");
-  v1::Edge r1 = Owns("p", "c");
+  v1::Edge unkeyed = Owns("company/p", "company/c", 0.6);
+  v1::Edge r1 = Owns("company/p", "company/c", 0.6);
   r1.set_record_id("ru-1");
   r1.set_weight(0.5);
   std::vector<v1::Edge> edges = {unkeyed, r1};
@@ -305,7 +285,7 @@ TEST(GraphMirrorTest, RecordsOfOnePairAreKeptApartAndDeletedByRecordId) {
   del.mutable_delete_edge()->set_record_id("ru-1");
   ASSERT_TRUE(
       (*mirror)
-          ->ApplyChanges({ChangeOf(2, {UpsertEdge(r2)}), ChangeOf(3, {del})})
+          ->ApplyChanges({ChangeOf(2, {Upsert(r2)}), ChangeOf(3, {del})})
           .ok());
   std::vector<v1::Entity> entities;
   std::vector<v1::Edge> read;
@@ -325,7 +305,7 @@ TEST(GraphMirrorTest, AMirrorOfTheOlderLayoutIsReadAgain) {
   {
     auto mirror = GraphMirror::Open({dir});
     ASSERT_TRUE((*mirror)->BeginReplace().ok());
-    std::vector<v1::Entity> entities = {Company("a")};
+    std::vector<v1::Entity> entities = {Company("company/a", "KR")};
     ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}).ok());
     ASSERT_TRUE((*mirror)->FinishReplace(7).ok());
   }

@@ -11,12 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "base/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
 #include "services/graphstore/graphstore_service.h"
@@ -25,48 +26,18 @@
 namespace georisk::scorer {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Operates;
+using ::georisk::domain::testing::Tension;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::Window;
 using ::testing::Gt;
 using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);  // 2027-01-15.
 
-v1::Mutation Entity(const std::string& id, v1::Entity::Kind kind,
-                    const std::string& country) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(kind);
-  e->set_name("Name of " + id);
-  e->set_country(country);
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Operates(const std::string& company, const std::string& facility) {
-  v1::Mutation m;
-  v1::Edge* e = m.mutable_upsert_edge();
-  e->set_from_id(company);
-  e->set_to_id(facility);
-  e->set_kind(v1::Edge::OPERATES);
-  e->set_weight(1.0);
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Tension(double level, absl::Time from = absl::InfinitePast()) {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id("signal/tension");
-  s->set_title("cross-strait tension");
-  s->set_source("test");
-  s->mutable_tension()->set_theatre("cross_strait");
-  s->mutable_tension()->set_level(level);
-  if (from != absl::InfinitePast()) {
-    s->mutable_effective_from()->set_seconds(absl::ToUnixSeconds(from));
-  }
-  return m;
-}
-
+constexpr char kTension[] = "signal/tension";
 constexpr char kFab[] = "facility/tsmc-hsinchu";
 constexpr char kTsmc[] = "company/tsmc";
 
@@ -159,16 +130,15 @@ class ScorerServerTest : public ::testing::Test {
 };
 
 TEST_F(ScorerServerTest, FollowsTheGraphAndServesScoresAndAlertRules) {
-  Apply({Entity(kFab, v1::Entity::FACILITY, "TW"),
-         Entity(kTsmc, v1::Entity::COMPANY, "TW"), Operates(kTsmc, kFab),
-         Tension(0.5)});
+  Apply({Upsert(Facility(kFab, "TW")), Upsert(Company(kTsmc, "TW")),
+         Upsert(Operates(kTsmc, kFab, 1.0)), Upsert(Tension(kTension, 0.5))});
   StartScorer(Options());
   v1::Score first = ScoreAt(kFab, 1);
   EXPECT_EQ(first.graph_sequence(), 1);
   EXPECT_THAT(first.composite(), Gt(0.0));
   EXPECT_TRUE(scorer_->state().loaded());
 
-  Apply({Tension(0.9)});
+  Apply({Upsert(Tension(kTension, 0.9))});
   v1::Score second = ScoreAt(kFab, 2);
   EXPECT_EQ(second.graph_sequence(), 2);
   EXPECT_GT(second.composite(), first.composite());
@@ -191,14 +161,15 @@ TEST_F(ScorerServerTest, FollowsTheGraphAndServesScoresAndAlertRules) {
 
 TEST_F(ScorerServerTest, ScoresAtTheInjectedClock) {
   // The signal takes effect a year after the scorer's clock: no exposure.
-  Apply({Entity(kFab, v1::Entity::FACILITY, "TW"),
-         Tension(0.9, kNow + absl::Hours(24 * 365))});
+  Apply({Upsert(Facility(kFab, "TW")),
+         Upsert(Window(Tension(kTension, 0.9), kNow + absl::Hours(24 * 365),
+                       absl::InfiniteFuture()))});
   StartScorer(Options());
   EXPECT_EQ(ScoreAt(kFab, 1).composite(), 0.0);
 }
 
 TEST_F(ScorerServerTest, ShutdownStopsEverythingAndWaitReturns) {
-  Apply({Entity(kFab, v1::Entity::FACILITY, "TW"), Tension(0.5)});
+  Apply({Upsert(Facility(kFab, "TW")), Upsert(Tension(kTension, 0.5))});
   StartScorer(Options());
   ScoreAt(kFab, 1);
   absl::Notification waited;
@@ -224,7 +195,7 @@ TEST_F(ScorerServerTest, ShutdownStopsEverythingAndWaitReturns) {
 }
 
 TEST_F(ScorerServerTest, RestartResumesFromItsMirrorWithoutGraphStore) {
-  Apply({Entity(kFab, v1::Entity::FACILITY, "TW"), Tension(0.5)});
+  Apply({Upsert(Facility(kFab, "TW")), Upsert(Tension(kTension, 0.5))});
   StartScorer(Options());
   const double composite = ScoreAt(kFab, 1).composite();
   scorer_.reset();

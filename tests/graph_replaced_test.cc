@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -25,21 +26,12 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::HttpGet;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
-
-v1::Mutation Company(const std::string& id, const std::string& country) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(id);
-  e->set_country(country);
-  e->set_source("test");
-  return m;
-}
 
 class GraphReplacedTest : public ::testing::Test {
  protected:
@@ -106,9 +98,9 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
   StartGraphstore(dir_ + "/gs", 0);
   const int port = graphstore_->grpc_port();
   // The old history: three commits.
-  Apply({Company("company/old-a", "TW")});
-  Apply({Company("company/old-b", "TW")});
-  Apply({Company("company/kept", "TW")});
+  Apply({Upsert(Company("company/old-a", "TW"))});
+  Apply({Upsert(Company("company/old-b", "TW"))});
+  Apply({Upsert(Company("company/kept", "TW"))});
   const std::string old_id = GraphId();
 
   auto p = ServiceProcess::Start({Runfile("services/scorer/scorer"),
@@ -142,10 +134,10 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
   // would take change 4 of the new graph as the next of the old one).
   ASSERT_EQ(graphstore_->Stop(SIGTERM, absl::Seconds(30)).value(), 0);
   StartGraphstore(dir_ + "/gs-new", port);
-  Apply({Company("company/new-a", "CN")});
-  Apply({Company("company/new-b", "CN")});
-  Apply({Company("company/kept", "CN")});
-  const int64_t head = Apply({Company("company/new-c", "CN")});
+  Apply({Upsert(Company("company/new-a", "CN"))});
+  Apply({Upsert(Company("company/new-b", "CN"))});
+  Apply({Upsert(Company("company/kept", "CN"))});
+  const int64_t head = Apply({Upsert(Company("company/new-c", "CN"))});
   ASSERT_EQ(head, 4);
   ASSERT_NE(GraphId(), old_id);
 
@@ -211,7 +203,7 @@ TEST_F(GraphReplacedTest, ScorerRebuildsAndServesExactlyTheNewGraph) {
       << status.out << status.err;
 
   // And it follows the new graph from there.
-  const int64_t next = Apply({Company("company/new-d", "CN")});
+  const int64_t next = Apply({Upsert(Company("company/new-d", "CN"))});
   EXPECT_TRUE(WaitForScore("company/new-d", grpc::StatusCode::OK, next));
 }
 

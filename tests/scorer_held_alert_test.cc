@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/proto_time.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
@@ -29,6 +30,9 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Revoked;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::FindAlert;
 using ::georisk::testing::ListAlerts;
 using ::georisk::testing::MakeTempDir;
@@ -54,18 +58,9 @@ constexpr char kModelConfig[] = R"pb(
   }
 )pb";
 
+// The revocation of the held fab's authorisation.
 v1::Mutation Revocation(double severity) {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id("signal/veu-held-fab");
-  s->set_title("VEU revoked");
-  s->set_source("test");
-  v1::ExportControl* c = s->mutable_export_control();
-  c->set_authority("US-BIS");
-  c->set_kind(v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED);
-  c->add_target_ids(kFab);
-  c->set_severity(severity);
-  return m;
+  return Upsert(Revoked("signal/veu-held-fab", "US-BIS", {kFab}, severity));
 }
 
 class ScorerHeldAlertTest : public ::testing::TestWithParam<int> {
@@ -179,13 +174,7 @@ TEST_P(ScorerHeldAlertTest,
        AHeldUpdateIsEmittedWhenItsWindowEndsAfterARestart) {
   const int kill_signal = GetParam();
   StartScorer();
-  v1::Mutation fab;
-  v1::Entity* e = fab.mutable_upsert_entity();
-  e->set_id(kFab);
-  e->set_kind(v1::Entity::FACILITY);
-  e->set_name("Held Fab");
-  e->set_country("DE");
-  e->set_source("test");
+  const v1::Mutation fab = Upsert(Facility(kFab, "DE"));
   // A new entity has not moved: 24, no alert.
   int64_t seq = Apply({fab, Revocation(0.24)});
   EXPECT_NEAR(CompositeAt(seq), 24, 1e-9);

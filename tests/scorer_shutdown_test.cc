@@ -6,15 +6,16 @@
 // of that must end the process within the documented grace (10 s). The
 // changes it had received are durable in its copy of the graph: the next
 // start resumes from there, follows on, and stops as promptly.
-#include <cstdio>
 #include <signal.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -26,6 +27,10 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Revoked;
+using ::georisk::domain::testing::Tension;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
@@ -40,42 +45,15 @@ constexpr int kBacklog = 2000;
 // (2 s) and allows the whole default for the process to be gone.
 constexpr absl::Duration kBound = absl::Seconds(10);
 
-v1::Mutation Facility(const std::string& id, const std::string& country) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(v1::Entity::FACILITY);
-  e->set_name(id);
-  e->set_country(country);
-  e->set_source("test");
-  return m;
-}
+constexpr char kTension[] = "signal/cross-strait";
 
-v1::Mutation Tension(double level) {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id("signal/cross-strait");
-  s->set_title("cross-strait tension");
-  s->set_source("test");
-  s->mutable_tension()->set_theatre("cross_strait");
-  s->mutable_tension()->set_level(level);
-  return m;
-}
-
+// The revocation of every alerting facility's authorisation.
 v1::Mutation Revocation(double severity) {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id("signal/veu");
-  s->set_title("VEU revoked");
-  s->set_source("test");
-  v1::ExportControl* c = s->mutable_export_control();
-  c->set_authority("US-BIS");
-  c->set_kind(v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED);
+  std::vector<std::string> targets;
   for (int i = 0; i < kAlerting; ++i) {
-    c->add_target_ids(absl::StrCat("facility/alerting-", i));
+    targets.push_back(absl::StrCat("facility/alerting-", i));
   }
-  c->set_severity(severity);
-  return m;
+  return Upsert(Revoked("signal/veu", "US-BIS", targets, severity));
 }
 
 class ScorerShutdownTest : public ::testing::Test {
@@ -138,15 +116,17 @@ TEST_F(ScorerShutdownTest, SigtermDuringCatchUpExitsWithinTheGrace) {
   for (int start = 0; start < kQuiet; start += 1000) {
     std::vector<v1::Mutation> batch;
     for (int i = start; i < start + 1000 && i < kQuiet; ++i) {
-      batch.push_back(Facility(absl::StrCat("facility/quiet-", i), "TW"));
+      batch.push_back(
+          Upsert(Facility(absl::StrCat("facility/quiet-", i), "TW")));
     }
     Apply(std::move(batch));
   }
   std::vector<v1::Mutation> alerting;
   for (int i = 0; i < kAlerting; ++i) {
-    alerting.push_back(Facility(absl::StrCat("facility/alerting-", i), "DE"));
+    alerting.push_back(
+        Upsert(Facility(absl::StrCat("facility/alerting-", i), "DE")));
   }
-  alerting.push_back(Tension(0.5));
+  alerting.push_back(Upsert(Tension(kTension, 0.5)));
   alerting.push_back(Revocation(0.1));
   const int64_t loaded = Apply(std::move(alerting));
   StartScorer();
@@ -160,7 +140,8 @@ TEST_F(ScorerShutdownTest, SigtermDuringCatchUpExitsWithinTheGrace) {
   int64_t head = loaded;
   for (int i = 0; i < kBacklog; ++i) {
     const bool up = i % 2 == 0;
-    head = Apply({Tension(up ? 0.52 : 0.5), Revocation(up ? 0.9 : 0.1)});
+    head = Apply({Upsert(Tension(kTension, up ? 0.52 : 0.5)),
+                  Revocation(up ? 0.9 : 0.1)});
   }
 
   // Restart: the scorer resumes from its copy of the graph and catches up.

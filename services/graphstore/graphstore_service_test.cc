@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -20,30 +21,20 @@
 namespace georisk::graphstore {
 namespace {
 
+using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::Upsert;
 using ::testing::HasSubstr;
 
+// A Taiwanese company "company/<slug>" named "Company <slug>".
 v1::Mutation Company(const std::string& slug) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name("Company " + slug);
-  e->set_country("TW");
-  e->set_source("test");
-  return m;
+  return Upsert(NamedCompany("company/" + slug, "Company " + slug, "TW"));
 }
 
+// company/<from> supplies company/<to> (HS 8542).
 v1::Mutation Supplies(const std::string& from, const std::string& to,
                       double weight) {
-  v1::Mutation m;
-  v1::Edge* e = m.mutable_upsert_edge();
-  e->set_from_id("company/" + from);
-  e->set_to_id("company/" + to);
-  e->set_kind(v1::Edge::SUPPLIES);
-  e->set_weight(weight);
-  e->set_product_code("8542");
-  e->set_source("test");
-  return m;
+  return Upsert(
+      domain::testing::Supplies("company/" + from, "company/" + to, weight));
 }
 
 TEST(DirectionFromProtoTest, MapsEveryDirectionAndRefusesUnknownOnes) {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/channel.h"
@@ -20,6 +21,8 @@
 namespace georisk::graphstore {
 namespace {
 
+using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::Upsert;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -27,18 +30,11 @@ using ::testing::StartsWith;
 // Huawei's LEI (ISO 17442 check digits valid), from docs/resolution.md.
 constexpr char kHuaweiLei[] = "506700GE1G29325QX363";
 
+// "company/<slug>", with an LEI when `lei` is given.
 v1::Mutation Company(const std::string& slug, const std::string& name,
                      const std::string& country,
                      const std::string& lei = "") {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(name);
-  e->set_country(country);
-  if (!lei.empty()) (*e->mutable_identifiers())["lei"] = lei;
-  e->set_source("test");
-  return m;
+  return Upsert(NamedCompany("company/" + slug, name, country, lei));
 }
 
 v1::Mutation Unsure(const std::string& a, const std::string& b, double score,

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
@@ -24,50 +25,23 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::Operates;
+using ::georisk::domain::testing::Revoked;
+using ::georisk::domain::testing::Supplies;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithSource;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::PickFreePort;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
 
-v1::Mutation Entity(const std::string& id, v1::Entity::Kind kind,
-                    const std::string& name, const std::string& country) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(kind);
-  e->set_name(name);
-  e->set_country(country);
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Edge(const std::string& from, const std::string& to,
-                  v1::Edge::Kind kind, double weight,
-                  const std::string& product = "") {
-  v1::Mutation m;
-  v1::Edge* e = m.mutable_upsert_edge();
-  e->set_from_id(from);
-  e->set_to_id(to);
-  e->set_kind(kind);
-  e->set_weight(weight);
-  e->set_product_code(product);
-  e->set_source("test");
-  return m;
-}
-
+// BIS's revocation of `target`'s VEU authorisation (90 FR 42321).
 v1::Mutation Revocation(const std::string& id, const std::string& target,
                         double severity) {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id(id);
-  s->set_title("VEU revoked");
-  s->set_source("90 FR 42321");
-  v1::ExportControl* c = s->mutable_export_control();
-  c->set_authority("US-BIS");
-  c->set_kind(v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED);
-  c->add_target_ids(target);
-  c->set_severity(severity);
-  return m;
+  return Upsert(
+      WithSource(Revoked(id, "US-BIS", {target}, severity), "90 FR 42321"));
 }
 
 class ScorerTest : public ::testing::Test {
@@ -184,13 +158,13 @@ TEST_F(ScorerTest, ScoresExplainsStreamsScenariosAndResumes) {
   StartGraphstore();
   const std::string fab = "facility/skhynix-wuxi";
   const std::string company = "company/skhynix";
-  int64_t seq = Apply({Entity(company, v1::Entity::COMPANY, "SK hynix", "KR"),
-                       Entity(fab, v1::Entity::FACILITY, "SK hynix Wuxi", "CN"),
-                       Entity("company/apple", v1::Entity::COMPANY, "Apple",
-                              "US"),
-                       Edge(company, fab, v1::Edge::OPERATES, 0.4),
-                       Edge(company, "company/apple", v1::Edge::SUPPLIES, 0.5,
-                            "8542")});
+  v1::Entity wuxi = Facility(fab, "CN");
+  wuxi.set_name("SK hynix Wuxi");  // The explanation names it.
+  int64_t seq =
+      Apply({Upsert(NamedCompany(company, "SK hynix", "KR")), Upsert(wuxi),
+             Upsert(NamedCompany("company/apple", "Apple", "US")),
+             Upsert(Operates(company, fab, 0.4)),
+             Upsert(Supplies(company, "company/apple", 0.5, "8542"))});
   StartScorer(graphstore_->address());
   ASSERT_TRUE(common::WaitForServing(scorer_->address(), "", absl::Seconds(30)).ok());
   v1::Score before = ScoreAt(company, seq);

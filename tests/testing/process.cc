@@ -11,9 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -23,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "httplib.h"
 
 namespace georisk {
 namespace testing {
@@ -108,52 +107,23 @@ int PickFreePort() {
 
 absl::StatusOr<HttpResult> HttpGet(int port, absl::string_view path,
                                    absl::Duration timeout) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError("socket");
-  timeval tv = absl::ToTimeval(timeout);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
-    close(fd);
+  httplib::Client client("127.0.0.1", port);
+  const timeval tv = absl::ToTimeval(timeout);
+  client.set_connection_timeout(tv.tv_sec, tv.tv_usec);
+  client.set_read_timeout(tv.tv_sec, tv.tv_usec);
+  client.set_write_timeout(tv.tv_sec, tv.tv_usec);
+  httplib::Result response = client.Get(std::string(path));
+  if (!response) {
     return absl::UnavailableError(
-        absl::StrCat("connect 127.0.0.1:", port, ": ", std::strerror(err)));
-  }
-  std::string request = absl::StrCat("GET ", path,
-                                     " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                     "Connection: close\r\n\r\n");
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return absl::UnavailableError("send failed");
-  }
-  std::string raw;
-  char buf[16384];
-  while (true) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      return absl::DeadlineExceededError("recv timed out");
-    }
-    if (n == 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  size_t head_end = raw.find("\r\n\r\n");
-  if (head_end == std::string::npos || raw.compare(0, 9, "HTTP/1.1 ") != 0) {
-    return absl::DataLossError(absl::StrCat("malformed response: ", raw));
+        absl::StrCat("GET 127.0.0.1:", port, path, ": ",
+                     httplib::to_string(response.error())));
   }
   HttpResult result;
-  if (!absl::SimpleAtoi(raw.substr(9, 3), &result.status)) {
-    return absl::DataLossError("malformed status line");
+  result.status = response->status;
+  for (const auto& [name, value] : response->headers) {
+    absl::StrAppend(&result.headers, name, ": ", value, "\r\n");
   }
-  result.headers = raw.substr(0, head_end);
-  result.body = raw.substr(head_end + 4);
+  result.body = response->body;
   return result;
 }
 

@@ -49,8 +49,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // third-party server) that cannot report the port it bound itself.
 int PickFreePort();
 
-// GET http://127.0.0.1:port/path; returns the status code, the headers and
-// the body.
+// GET http://127.0.0.1:port/path (cpp-httplib); returns the status code,
+// the headers ("Name: value\r\n" each) and the body. Unavailable when no
+// answer came within `timeout`.
 struct HttpResult {
   int status = 0;
   std::string headers;

@@ -53,6 +53,13 @@ ABSL_FLAG(std::string, alertmanager_basic_auth_password_file, "",
           "File holding the basic auth password for Alertmanager.");
 ABSL_FLAG(int, change_log_capacity, 100000,
           "Live score changes kept in memory for WatchScoreChanges streams.");
+ABSL_FLAG(double, history_min_delta, 0.5,
+          "Score history: a point is kept when the composite or a factor's "
+          "propagated score x 100 moved by more than this many points.");
+ABSL_FLAG(absl::Duration, history_max_age, absl::Hours(24 * 400),
+          "Score history: points older than this are dropped.");
+ABSL_FLAG(int, history_max_points, 1000,
+          "Score history: the newest points kept per entity.");
 
 int main(int argc, char** argv) {
   namespace common = georisk::common;
@@ -100,6 +107,10 @@ int main(int argc, char** argv) {
   options.alertmanager_auth.basic_auth_username =
       absl::GetFlag(FLAGS_alertmanager_basic_auth_username);
   options.change_log_capacity = absl::GetFlag(FLAGS_change_log_capacity);
+  options.history.min_delta = absl::GetFlag(FLAGS_history_min_delta);
+  options.history.max_age = absl::GetFlag(FLAGS_history_max_age);
+  options.history.max_points_per_entity =
+      absl::GetFlag(FLAGS_history_max_points);
   absl::StatusOr<common::ChannelOptions> graphstore =
       common::GraphstoreChannelOptionsFromFlags();
   if (!graphstore.ok()) return common::ExitWithError(graphstore.status());

@@ -59,6 +59,14 @@ absl::Status ScorerServer::Init() {
                    storage::GraphMirror::Open({options_.data_dir + "/mirror"}));
   ASSIGN_OR_RETURN(alert_log_,
                    storage::AlertLog::Open({options_.data_dir + "/alerts"}));
+  storage::ScoreHistoryOptions history_options = options_.history;
+  history_options.path = options_.data_dir + "/history";
+  absl::StatusOr<std::unique_ptr<storage::ScoreHistory>> history =
+      storage::ScoreHistory::Open(history_options);
+  if (!history.ok()) return Prefixed("history", history.status());
+  history_ = *std::move(history);
+  ASSIGN_OR_RETURN(history_started_empty_, history_->Empty());
+  recorder_ = std::make_unique<HistoryRecorder>(history_.get(), options_.clock);
 
   // Alerts: the config's rules (or the defaults), state restored from the
   // log so a restart neither re-fires nor forgets.
@@ -88,6 +96,15 @@ absl::Status ScorerServer::Init() {
           if (!explanation.ok()) return std::vector<std::string>();
           return AlertReasons(*explanation);
         });
+  });
+  state_->AddListener([recorder = recorder_.get()](
+                          const std::vector<v1::ScoreChange>& changes,
+                          int64_t sequence, const Engine& engine) {
+    absl::Status s = recorder->OnScoreChanges(changes, engine);
+    if (!s.ok()) {
+      common::log::Error("score history points lost",
+                         {{"sequence", sequence}, {"error", s.ToString()}});
+    }
   });
 
   // Alertmanager: told about every record once it is durable; firing alerts
@@ -120,6 +137,7 @@ absl::Status ScorerServer::Init() {
   service_options.feed_status = [follower = follower_.get()] {
     return follower->Status();
   };
+  service_options.history = history_.get();
   scorer_service_ = std::make_unique<ScorerService>(
       state_.get(), std::move(service_options), &registry_);
   alerts_service_ = std::make_unique<AlertsService>(
@@ -145,6 +163,7 @@ absl::Status ScorerServer::Init() {
 
   ticker_ = std::thread([this] { RunTicker(); });
   alert_ticker_ = std::thread([this] { RunAlertTicker(); });
+  history_trimmer_ = std::thread([this] { RunHistoryTrimmer(); });
   return absl::OkStatus();
 }
 
@@ -153,6 +172,17 @@ void ScorerServer::RunTicker() {
   // passes.
   while (!state_->loaded()) {
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
+  }
+  // The first full score's points: what moved while the scorer was down,
+  // or (an empty history) where the history starts.
+  absl::StatusOr<bool> seeded = state_->Read<bool>([this](const Engine& e) {
+    absl::Status s = recorder_->Seed(e, history_started_empty_);
+    if (!s.ok()) return absl::StatusOr<bool>(s);
+    return absl::StatusOr<bool>(true);
+  });
+  if (!seeded.ok()) {
+    common::log::Error("score history: the full score was not recorded",
+                       {{"error", seeded.status().ToString()}});
   }
   grpc_server_->SetServing(true);
   while (!stop_.WaitForNotificationWithTimeout(options_.advance_interval)) {
@@ -166,6 +196,19 @@ void ScorerServer::RunAlertTicker() {
   }
 }
 
+void ScorerServer::RunHistoryTrimmer() {
+  do {
+    absl::StatusOr<int64_t> dropped = history_->Trim(options_.clock());
+    if (!dropped.ok()) {
+      common::log::Error("score history: trimming failed",
+                         {{"error", dropped.status().ToString()}});
+    } else if (*dropped > 0) {
+      common::log::Info("score history trimmed", {{"points", *dropped}});
+    }
+  } while (!stop_.WaitForNotificationWithTimeout(
+      options_.history_trim_interval));
+}
+
 void ScorerServer::Shutdown() {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
@@ -176,6 +219,7 @@ void ScorerServer::Shutdown() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (ticker_.joinable()) ticker_.join();
   if (alert_ticker_.joinable()) alert_ticker_.join();
+  if (history_trimmer_.joinable()) history_trimmer_.join();
   if (notifier_ != nullptr) notifier_->Stop();
   if (follower_ != nullptr) follower_->Stop();
   shut_down_ = true;

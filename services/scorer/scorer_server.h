@@ -45,6 +45,8 @@
 #include "services/scorer/scorer_service.h"
 #include "storage/alert_log.h"
 #include "storage/graph_mirror.h"
+#include "storage/score_history.h"
+#include "services/scorer/history_recorder.h"
 
 namespace georisk::scorer {
 
@@ -84,6 +86,12 @@ struct ScorerServerOptions {
   // Live score changes kept in memory for WatchScoreChanges. Default
   // 100000.
   size_t change_log_capacity = 100000;
+
+  // The score history (`history` beside the mirror): its delta and
+  // retention (storage/score_history.h; the path is data_dir/history).
+  // How often the retention is applied. Default 1 hour.
+  storage::ScoreHistoryOptions history;
+  absl::Duration history_trim_interval = absl::Hours(1);
 
   // The gRPC server: addresses, TLS, auth, drain. Default: ServerOptions'
   // defaults (loopback, port 0) with service_name "scorer".
@@ -142,12 +150,19 @@ class ScorerServer {
   absl::Status Init();
   void RunTicker();
   void RunAlertTicker();
+  void RunHistoryTrimmer();
 
   const ScorerServerOptions options_;
   // Declared in the order they are built; destroyed in reverse.
   common::MetricsRegistry registry_;
   std::unique_ptr<storage::GraphMirror> mirror_;
   std::unique_ptr<storage::AlertLog> alert_log_;
+  std::unique_ptr<storage::ScoreHistory> history_;
+  std::unique_ptr<HistoryRecorder> recorder_;
+  // The history was empty at open (new, or lost): the first full score's
+  // points are marked rebuild.
+  bool history_started_empty_ = false;
+  std::thread history_trimmer_;
   std::unique_ptr<ScoreState> state_;
   std::unique_ptr<AlertPipeline> pipeline_;
   std::unique_ptr<AlertmanagerNotifier> notifier_;

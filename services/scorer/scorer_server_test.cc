@@ -3,6 +3,9 @@
 // loopback port 0.
 #include "services/scorer/scorer_server.h"
 
+#include <atomic>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -204,6 +207,154 @@ TEST_F(ScorerServerTest, RestartResumesFromItsMirrorWithoutGraphStore) {
   StartScorer(std::move(options));
   v1::Score again = ScoreAt(kFab, 1);
   EXPECT_EQ(again.composite(), composite);
+}
+
+// Polls GetScoreHistory until `id` has at least `count` points.
+std::vector<v1::ScoreHistoryPoint> HistoryOf(v1::Scorer::Stub* stub,
+                                             const std::string& id,
+                                             int count) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  v1::GetScoreHistoryResponse response;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    v1::GetScoreHistoryRequest request;
+    request.set_entity_id(id);
+    response.Clear();
+    if (stub->GetScoreHistory(&context, request, &response).ok() &&
+        response.points_size() >= count) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GE(response.points_size(), count) << id;
+  return {response.points().begin(), response.points().end()};
+}
+
+TEST_F(ScorerServerTest, HistoryKeepsMovesWithReasonsAcrossRestartAndLoss) {
+  Apply({Upsert(Facility(kFab, "TW")), Upsert(Tension(kTension, 0.5))});
+  auto now = std::make_shared<std::atomic<int64_t>>(absl::ToUnixSeconds(kNow));
+  ScorerServerOptions options = Options();
+  options.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+  StartScorer(options);
+  std::vector<v1::ScoreHistoryPoint> points = HistoryOf(stub_.get(), kFab, 1);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_TRUE(points[0].rebuild());  // A new history: it starts here.
+  EXPECT_EQ(points[0].graph_sequence(), 1);
+  const double first = points[0].composite();
+
+  now->store(absl::ToUnixSeconds(kNow + absl::Hours(1)));
+  Apply({Upsert(Tension(kTension, 0.9))});
+  points = HistoryOf(stub_.get(), kFab, 2);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_FALSE(points[1].rebuild());
+  EXPECT_EQ(points[1].graph_sequence(), 2);
+  EXPECT_GT(points[1].composite(), first);
+  EXPECT_EQ(points[1].time().seconds(),
+            absl::ToUnixSeconds(kNow + absl::Hours(1)));
+  EXPECT_THAT(points[1].reason(), HasSubstr("tension"));
+  EXPECT_FALSE(points[1].model_version().empty());
+
+  // As of a time between the two points: the first one, from the history.
+  {
+    grpc::ClientContext context;
+    v1::GetScoreHistoryRequest request;
+    request.set_entity_id(kFab);
+    request.mutable_as_of()->set_seconds(
+        absl::ToUnixSeconds(kNow + absl::Minutes(30)));
+    v1::GetScoreHistoryResponse response;
+    ASSERT_TRUE(stub_->GetScoreHistory(&context, request, &response).ok());
+    ASSERT_EQ(response.points_size(), 1);
+    EXPECT_EQ(response.points(0).composite(), first);
+  }
+
+  // A restart: the same points, and no new one (nothing moved).
+  scorer_.reset();
+  StartScorer(options);
+  ScoreAt(kFab, 2);
+  points = HistoryOf(stub_.get(), kFab, 2);
+  EXPECT_EQ(points.size(), 2u);
+
+  // The history lost: it restarts at the first full score, marked so.
+  scorer_.reset();
+  std::filesystem::remove_all(dir_ + "/scorer/history");
+  StartScorer(options);
+  points = HistoryOf(stub_.get(), kFab, 1);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_TRUE(points[0].rebuild());
+  EXPECT_EQ(points[0].graph_sequence(), 2);
+}
+
+TEST_F(ScorerServerTest, HistoryAnswersTheDocumentedCodes) {
+  Apply({Upsert(Facility(kFab, "TW")), Upsert(Tension(kTension, 0.5))});
+  StartScorer(Options());
+  HistoryOf(stub_.get(), kFab, 1);
+  struct Case {
+    std::string name;
+    std::function<void(v1::GetScoreHistoryRequest*)> make;
+    grpc::StatusCode code;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"empty id", [](auto* r) {}, grpc::StatusCode::INVALID_ARGUMENT,
+       "entity_id"},
+      {"malformed id", [](auto* r) { r->set_entity_id("nope"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "entity_id"},
+      {"unknown", [](auto* r) { r->set_entity_id("company/unknown"); },
+       grpc::StatusCode::NOT_FOUND, ""},
+      {"to before from",
+       [](auto* r) {
+         r->set_entity_id(kFab);
+         r->mutable_from()->set_seconds(100);
+         r->mutable_to()->set_seconds(50);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "to"},
+      {"bad from",
+       [](auto* r) {
+         r->set_entity_id(kFab);
+         r->mutable_from()->set_seconds(-99999999999);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "from"},
+      {"as_of with from",
+       [](auto* r) {
+         r->set_entity_id(kFab);
+         r->mutable_from()->set_seconds(1);
+         r->mutable_as_of()->set_seconds(2);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "as_of"},
+      {"as_of before history",
+       [](auto* r) {
+         r->set_entity_id(kFab);
+         r->mutable_as_of()->set_seconds(1);
+       },
+       grpc::StatusCode::NOT_FOUND, ""},
+      {"factor", [](auto* r) {
+         r->set_entity_id(kFab);
+         r->set_factor(static_cast<v1::Factor>(99));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "factor"},
+      {"page_size", [](auto* r) {
+         r->set_entity_id(kFab);
+         r->set_page_size(-1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"page_token", [](auto* r) {
+         r->set_entity_id(kFab);
+         r->set_page_token("garbage");
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+  };
+  for (const Case& c : cases) {
+    grpc::ClientContext context;
+    v1::GetScoreHistoryRequest request;
+    c.make(&request);
+    v1::GetScoreHistoryResponse response;
+    grpc::Status status = stub_->GetScoreHistory(&context, request, &response);
+    EXPECT_EQ(status.error_code(), c.code) << c.name << ": "
+                                           << status.error_message();
+    if (!c.field.empty()) {
+      EXPECT_THAT(status.error_message(), HasSubstr(c.field + ":")) << c.name;
+    }
+  }
 }
 
 TEST_F(ScorerServerTest, StartRefusesBadOptionsNamingThem) {

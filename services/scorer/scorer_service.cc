@@ -42,18 +42,24 @@ absl::Status CheckEntityId(absl::string_view field, const std::string& id) {
 
 // An optional as_of: within google.protobuf.Timestamp's range (years 1 to
 // 9999), as every timestamp of the graph must be.
-absl::Status CheckAsOf(bool has, const google::protobuf::Timestamp& t,
+absl::Status CheckTime(absl::string_view field, bool has,
+                       const google::protobuf::Timestamp& t,
                        std::optional<absl::Time>* as_of) {
   if (!has) return absl::OkStatus();
   constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
   constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
   if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
       t.nanos() > 999999999) {
-    return Invalid("as_of",
+    return Invalid(field,
                    "must be a valid timestamp between years 1 and 9999");
   }
   *as_of = base::FromProtoTime(t);
   return absl::OkStatus();
+}
+
+absl::Status CheckAsOf(bool has, const google::protobuf::Timestamp& t,
+                       std::optional<absl::Time>* as_of) {
+  return CheckTime("as_of", has, t, as_of);
 }
 
 absl::Status CheckFilters(v1::Factor factor, v1::Entity::Kind kind,
@@ -359,6 +365,54 @@ grpc::ServerUnaryReactor* ScorerService::GetFeedStatus(
   }
   *response = options_.feed_status();
   return common::FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ScorerService::GetScoreHistory(
+    grpc::CallbackServerContext* context,
+    const v1::GetScoreHistoryRequest* request,
+    v1::GetScoreHistoryResponse* response) {
+  std::optional<absl::Time> from, to, as_of;
+  absl::Status s = CheckEntityId("entity_id", request->entity_id());
+  if (s.ok()) s = CheckTime("from", request->has_from(), request->from(), &from);
+  if (s.ok()) s = CheckTime("to", request->has_to(), request->to(), &to);
+  if (s.ok()) s = CheckAsOf(request->has_as_of(), request->as_of(), &as_of);
+  if (s.ok() && from.has_value() && to.has_value() && *from > *to) {
+    s = Invalid("to", "must not be before from");
+  }
+  if (s.ok() && as_of.has_value() && (from.has_value() || to.has_value())) {
+    s = Invalid("as_of", "not with from or to");
+  }
+  if (s.ok() && !v1::Factor_IsValid(request->factor())) {
+    s = Invalid("factor", absl::StrCat("unknown value ", request->factor()));
+  }
+  if (s.ok() && request->page_size() < 0) {
+    s = Invalid("page_size", "must be >= 0");
+  }
+  if (s.ok() && options_.history == nullptr) {
+    s = absl::UnavailableError("the score history is not open");
+  }
+  if (!s.ok()) return common::FinishUnary(context, s);
+  response->set_entity_id(request->entity_id());
+  if (as_of.has_value()) {
+    absl::StatusOr<v1::ScoreHistoryPoint> point =
+        options_.history->AsOf(request->entity_id(), *as_of);
+    if (point.ok()) *response->add_points() = *std::move(point);
+    return common::FinishUnary(context, point.status());
+  }
+  storage::ScoreHistoryQuery query;
+  if (from.has_value()) query.from = *from;
+  if (to.has_value()) query.to = *to;
+  query.factor = request->factor();
+  absl::StatusOr<storage::ScoreHistoryPage> page = options_.history->Query(
+      request->entity_id(), query, request->page_size(),
+      request->page_token());
+  if (page.ok()) {
+    for (v1::ScoreHistoryPoint& p : page->points) {
+      *response->add_points() = std::move(p);
+    }
+    response->set_next_page_token(std::move(page->next_page_token));
+  }
+  return common::FinishUnary(context, page.status());
 }
 
 }  // namespace georisk::scorer

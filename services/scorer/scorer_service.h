@@ -20,6 +20,7 @@
 #include "services/common/metrics.h"
 #include "services/common/rpc_edge.h"
 #include "services/scorer/score_state.h"
+#include "storage/score_history.h"
 
 namespace georisk::scorer {
 
@@ -35,6 +36,9 @@ struct ScorerServiceOptions {
   // GetFeedStatus: what the scorer's feed follower reports. Empty: the RPC
   // answers UNAVAILABLE. Must be thread-safe.
   std::function<v1::FeedStatus()> feed_status;
+  // GetScoreHistory: the scorer's score history (not owned; must outlive
+  // the service). Null: the RPC answers UNAVAILABLE.
+  const storage::ScoreHistory* history = nullptr;
 };
 
 class ScorerService final : public v1::Scorer::CallbackService {
@@ -75,6 +79,10 @@ class ScorerService final : public v1::Scorer::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetFeedStatusRequest* request,
       v1::FeedStatus* response) override;
+  grpc::ServerUnaryReactor* GetScoreHistory(
+      grpc::CallbackServerContext* context,
+      const v1::GetScoreHistoryRequest* request,
+      v1::GetScoreHistoryResponse* response) override;
 
  private:
   ScoreState* const state_;

@@ -67,6 +67,10 @@ struct CommandOptions {
   // score, explain: the scores as of this date (the model evaluated then on
   // the current graph; Scorer's as_of). Default unset: now.
   std::optional<absl::Time> as_of;
+  // history: the time range [from, to) of the points. Default unset:
+  // unbounded. (history --as_of: the point in force then.)
+  std::optional<absl::Time> from;
+  std::optional<absl::Time> to;
   // alerts watch: first alert sequence to show. Default 0: after the one
   // saved in state_file, or only new ones.
   int64_t from_sequence = 0;

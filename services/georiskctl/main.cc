@@ -17,6 +17,7 @@
 #include "services/georiskctl/cli.h"
 #include "services/georiskctl/commands.h"
 #include "services/georiskctl/exit_codes.h"
+#include "services/georiskctl/history_command.h"
 #include "services/georiskctl/import_command.h"
 #include "services/georiskctl/resolution_commands.h"
 
@@ -56,6 +57,10 @@ ABSL_FLAG(absl::Time, as_of, absl::InfinitePast(),
           "score, explain: scores as of this RFC 3339 time "
           "(2027-01-01T00:00:00Z): the model evaluated then on today's graph. "
           "Default: now.");
+ABSL_FLAG(absl::Time, from, absl::InfinitePast(),
+          "history: points at or after this RFC 3339 time.");
+ABSL_FLAG(absl::Time, to, absl::InfiniteFuture(),
+          "history: points before this RFC 3339 time.");
 ABSL_FLAG(int64_t, from_sequence, 0,
           "alerts watch: first alert sequence to show (0: after --state_file, "
           "or only new ones).");
@@ -127,6 +132,7 @@ Usage: georiskctl COMMAND [ARGS] [--flags]
   score ID...      Scores of entities.
   top              Entities ranked by risk, with their main reason.
   explain ID       Why an entity scores what it scores, as a path tree.
+  history ID       How an entity's score moved, when and why (--from/--to).
   scenario FILE    A what-if from a JSON/YAML file; the biggest movers.
   alerts watch     Alerts as they come, resumable (--state_file).
   alerts list      Recent alerts.
@@ -169,6 +175,12 @@ CommandOptions CommandOptionsFromFlags() {
   o.equivalent = absl::GetFlag(FLAGS_equivalent);
   o.min_score = absl::GetFlag(FLAGS_min_score);
   o.reasons = absl::GetFlag(FLAGS_reasons);
+  if (absl::GetFlag(FLAGS_from) != absl::InfinitePast()) {
+    o.from = absl::GetFlag(FLAGS_from);
+  }
+  if (absl::GetFlag(FLAGS_to) != absl::InfiniteFuture()) {
+    o.to = absl::GetFlag(FLAGS_to);
+  }
   if (absl::GetFlag(FLAGS_as_of) != absl::InfinitePast()) {
     o.as_of = absl::GetFlag(FLAGS_as_of);
   }
@@ -233,6 +245,7 @@ int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "score") return ScoreCommand(options, args);
   if (command == "top") return TopCommand(options, args);
   if (command == "explain") return ExplainCommand(options, args);
+  if (command == "history") return HistoryCommand(options, args);
   if (command == "scenario") return ScenarioCommand(options, args);
   if (command == "alerts") return AlertsCommand(options, args);
   if (command == "lookup") return LookupCommand(options, args);

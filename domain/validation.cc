@@ -587,6 +587,16 @@ absl::Status ValidateEdge(const v1::Edge& e, absl::string_view path) {
   if (e.annual_value_usd() != 0.0 && e.kind() != v1::Edge::SUPPLIES) {
     return Invalid(value_path, "must be 0 unless kind is SUPPLIES");
   }
+  if (e.share_unknown()) {
+    const std::string unknown_path = Field(path, "share_unknown");
+    if (e.kind() != v1::Edge::OWNS) {
+      return Invalid(unknown_path, "may be set only when kind is OWNS");
+    }
+    if (e.weight() != 0.0) {
+      return Invalid(Field(path, "weight"),
+                     "must be 0 when share_unknown is set");
+    }
+  }
   s = CheckWindow(e, path);
   if (!s.ok()) return s;
   return CheckText(e.source(), /*required=*/true, kMaxSourceBytes,

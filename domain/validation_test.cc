@@ -150,6 +150,10 @@ TEST(ValidateMutationTest, AcceptsValidRecords) {
   v1::Mutation self_owned = Owns();
   self_owned.mutable_upsert_edge()->set_to_id("company/parent");
   EXPECT_TRUE(ValidateMutation(self_owned, "m").ok());
+  v1::Mutation unknown_share = Owns();
+  unknown_share.mutable_upsert_edge()->set_weight(0);
+  unknown_share.mutable_upsert_edge()->set_share_unknown(true);
+  EXPECT_TRUE(ValidateMutation(unknown_share, "m").ok());
   v1::Mutation any_origin = TariffSignal();
   any_origin.mutable_upsert_signal()->mutable_tariff()->set_origin_country("*");
   EXPECT_TRUE(ValidateMutation(any_origin, "m").ok());
@@ -563,6 +567,18 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                   },
                                   "mutations[3].upsert_edge.annual_value_usd: "
                                   "must be 0 unless"},
+                             Case{"share_unknown_on_supplies", Supplies,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_share_unknown(true);
+                                  },
+                                  "mutations[3].upsert_edge.share_unknown: "
+                                  "may be set only when kind is OWNS"},
+                             Case{"share_unknown_with_a_weight", Owns,
+                                  [](v1::Mutation& m) {
+                                    Edg(m).set_share_unknown(true);
+                                  },
+                                  "mutations[3].upsert_edge.weight: must be 0 "
+                                  "when share_unknown is set"},
                              Case{"window_inverted", Supplies,
                                   [](v1::Mutation& m) {
                                     Edg(m)

@@ -403,17 +403,17 @@ class FtmParser final : public RecordParser {
              "is a Person: georisk models ownership of companies only");
       return false;
     }
+    // No percentage: the fact that the owner owns the asset is kept as an
+    // OWNS edge of unknown share (graph.proto, Edge.share_unknown).
     const std::string text = FirstString(Member(properties, "percentage"));
-    if (text.empty()) {
-      Reject(record, "properties.percentage",
-             "is required: an OWNS edge needs the share");
-      return false;
-    }
-    // FollowTheMoney writes percentages in percent.
-    absl::StatusOr<double> share = ParsePercent(text);
-    if (!share.ok()) {
-      Reject(record, "properties.percentage", share.status().message());
-      return false;
+    absl::StatusOr<double> share = 0.0;
+    if (!text.empty()) {
+      // FollowTheMoney writes percentages in percent.
+      share = ParsePercent(text);
+      if (!share.ok()) {
+        Reject(record, "properties.percentage", share.status().message());
+        return false;
+      }
     }
     const FtmIndex::Node* owner_node = index_.Find(owner);
     v1::Edge* e = mutation->mutable_upsert_edge();
@@ -423,6 +423,7 @@ class FtmParser final : public RecordParser {
     e->set_to_id(CompanyId(asset));
     e->set_kind(v1::Edge::OWNS);
     e->set_weight(*share / 100.0);
+    e->set_share_unknown(text.empty());
     // Each Ownership record is its own edge record (graph.proto).
     e->set_record_id(Truncate(id, domain::kMaxRecordIdBytes));
     bool set;

@@ -248,10 +248,6 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"id": "o", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"], "percentage": [150]}})",
             "properties.percentage", "must be in [0, 100], got \"150\""},
         RejectCase{
-            "no_percentage",
-            R"({"id": "o", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"]}})",
-            "properties.percentage", "needs the share"},
-        RejectCase{
             "no_owner",
             R"({"id": "o", "schema": "Ownership", "properties": {"asset": ["b"], "percentage": ["5"]}})",
             "properties.owner", "is required"},

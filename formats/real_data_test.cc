@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "domain/validation.h"
 #include "formats/ftm_parser.h"
 #include "formats/parsers.h"
 #include "gmock/gmock.h"
@@ -183,12 +184,37 @@ TEST(RealFtmTest, ZalaPersonsOwnershipsAndSanctions) {
               HasSubstr("Служба безпеки України"));
   // What is still rejected, and why (docs/formats.md).
   EXPECT_EQ(p.records.size(), 91u);
-  EXPECT_EQ(p.imported, 68);
-  EXPECT_EQ(p.rejected, 23);
+  EXPECT_EQ(p.imported, 72);
+  EXPECT_EQ(p.rejected, 19);
   EXPECT_EQ(p.reasons.at("schema: unknown schema"), 19);
-  EXPECT_EQ(p.reasons.at("properties.percentage: is required: an OWNS edge "
-                         "needs the share"),
-            4);
+  EXPECT_EQ(p.reasons.size(), 1u);
+}
+
+// Ownership records without a percentage (lines 2, 65, 67, 78 of zala: the
+// UK/Ukraine "subsidiary of" and Russian EGRUL records that give a share
+// count, not a share) are OWNS edges of unknown share, never 0% or 100%.
+TEST(RealFtmTest, OwnershipWithoutPercentageIsAnEdgeOfUnknownShare) {
+  const Parsed p = ParseReal("ftm/zala.entities.ftm.json");
+  const ParsedRecord& r = p.At(2);
+  ASSERT_FALSE(r.rejected()) << r.field << ": " << r.reason;
+  ASSERT_EQ(r.mutations.size(), 1u);
+  const v1::Edge& e = r.mutations.at(0).upsert_edge();
+  EXPECT_EQ(e.kind(), v1::Edge::OWNS);
+  EXPECT_EQ(e.to_id(), "company/ftm-nk-abdzbebkqyt29gyrebiurz.9e19a6f8");
+  EXPECT_TRUE(e.share_unknown());
+  EXPECT_EQ(e.weight(), 0.0);
+  EXPECT_EQ(e.record_id(), "NK-3NyeuT6JeJDLhGEyH3JD52");
+  EXPECT_TRUE(domain::ValidateEdge(e, "upsert_edge").ok());
+  for (int line : {65, 67, 78}) {
+    const ParsedRecord& dated = p.At(line);
+    ASSERT_FALSE(dated.rejected()) << line << ": " << dated.reason;
+    const v1::Edge& d = dated.mutations.at(0).upsert_edge();
+    EXPECT_TRUE(d.share_unknown()) << line;
+    EXPECT_EQ(d.weight(), 0.0) << line;
+    EXPECT_TRUE(d.has_effective_from() && d.has_effective_until()) << line;
+  }
+  // A record with a percentage keeps its share (line 79: 51%).
+  EXPECT_FALSE(p.At(79).mutations.at(0).upsert_edge().share_unknown());
 }
 
 // A Sanction whose target was rejected earlier in the file is rejected with

@@ -20,6 +20,8 @@ namespace {
 struct Term {
   v1::Contribution proto;
   Node upstream = kNone;
+  // A line with no score (a stake of unknown share): never on a path.
+  bool unscored = false;
 };
 
 std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
@@ -101,6 +103,46 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
   double total = 0;
   for (const Term& t : terms) total += t.proto.log_odds();
   for (Term& t : terms) t.proto.set_fraction(t.proto.log_odds() / total);
+  // Stakes of unknown share held by an exposed owner: lines with no score
+  // (log_odds 0, fraction 0), after the scored ones, largest owner score
+  // first. They count in no aggregate (docs/scoring-model.md, "Unknown
+  // shares"), but a compliance officer must see that the owner holds some.
+  std::vector<Term> unknown;
+  for (Slot slot : st.in_slots.List(v)) {
+    const EdgeRec& edge = st.edges[slot];
+    if (edge.kind != v1::Edge::OWNS || !edge.share_unknown ||
+        !edge.ActiveAt(st.as_of_ns) || edge.from == v) {
+      continue;
+    }
+    const double owner_score = 1 - st.s[edge.from].v[f];
+    if (!(owner_score > 0)) continue;
+    const EntityRec& u = st.entities[edge.from];
+    Term t;
+    t.upstream = edge.from;
+    t.unscored = true;
+    v1::Contribution& c = t.proto;
+    c.set_factor(FactorOf(f));
+    c.set_log_odds(0);
+    c.set_fraction(0);
+    v1::UpstreamContribution* up = c.mutable_upstream();
+    up->set_entity_id(u.id);
+    up->set_entity_name(u.name);
+    up->set_edge_kind(edge.kind);
+    up->set_weight(0);
+    up->set_upstream_score(owner_score);
+    c.set_description(UnknownShareDescription(u.name, u.kind));
+    unknown.push_back(std::move(t));
+  }
+  std::stable_sort(unknown.begin(), unknown.end(),
+                   [](const Term& a, const Term& b) {
+                     const auto& x = a.proto.upstream();
+                     const auto& y = b.proto.upstream();
+                     if (x.upstream_score() != y.upstream_score()) {
+                       return x.upstream_score() > y.upstream_score();
+                     }
+                     return x.entity_id() < y.entity_id();
+                   });
+  for (Term& t : unknown) terms.push_back(std::move(t));
   return terms;
 }
 
@@ -157,7 +199,7 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
     int started = 0;
     for (const Term& first : terms) {
       if (started >= max_paths) break;
-      if (first.upstream == kNone) continue;
+      if (first.upstream == kNone || first.unscored) continue;
       ++started;
       v1::ExplanationPath path;
       path.set_factor(FactorOf(factor));
@@ -175,6 +217,7 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
         const Term* next = nullptr;
         std::vector<Term> here = Terms(st, p, cur, factor);
         for (const Term& t : here) {
+          if (t.unscored) continue;
           if (t.upstream == kNone || !on_path.contains(t.upstream)) {
             next = &t;
             break;

@@ -121,6 +121,9 @@ struct EdgeRec {
   // The owner is a PERSON: exposure does not flow from the owned company
   // into the person (a person's score is its own listings).
   bool into_person = false;
+  // OWNS whose share the publisher does not give (weight 0): counts nowhere,
+  // shown in explanations (docs/scoring-model.md, "Unknown shares").
+  bool share_unknown = false;
   std::string record_id;
   std::vector<std::pair<int64_t, int64_t>> shadows;
   // In effect at t: alive, inside its window, outranked by no record of its

@@ -18,7 +18,8 @@ bool SameEdge(const EdgeRec& a, const EdgeRec& b) {
          a.product == b.product && a.weight == b.weight &&
          a.value_usd == b.value_usd && a.from_ns == b.from_ns &&
          a.until_ns == b.until_ns && a.alive == b.alive &&
-         a.into_person == b.into_person && a.record_id == b.record_id;
+         a.into_person == b.into_person &&
+         a.share_unknown == b.share_unknown && a.record_id == b.record_id;
 }
 
 bool SameMember(const RuleMember& a, const RuleMember& b) {
@@ -39,6 +40,7 @@ EdgeRec ToEdgeRec(const v1::Edge& e, Node from, Node to, uint32_t product,
   r.until_ns = FromNs(e.effective_until(), e.has_effective_until(), kFuture);
   r.alive = true;
   r.into_person = from_person && e.kind() == v1::Edge::OWNS;
+  r.share_unknown = e.share_unknown();
   r.record_id = e.record_id();
   return r;
 }

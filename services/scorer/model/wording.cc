@@ -153,4 +153,11 @@ std::string OwnsDescription(absl::string_view child_name, double share) {
   return absl::StrCat("owns ", Percent(share), " of ", child_name);
 }
 
+std::string UnknownShareDescription(absl::string_view owner_name,
+                                    v1::Entity::Kind owner_kind) {
+  return absl::StrCat("owned by ", owner_name, " (", KindLabel(owner_kind),
+                      "), share unknown: counted in no score and in no 50% "
+                      "rule");
+}
+
 }  // namespace georisk::scorer::internal

@@ -91,6 +91,11 @@ std::string OperatedFacilityDescription(absl::string_view operator_name,
                                         double share);
 // "owns 60% of Foxconn Ohio".
 std::string OwnsDescription(absl::string_view child_name, double share);
+// A stake of unknown share held by an exposed owner (a line with no score):
+// "owned by Ivan Petrov (person), share unknown: counted in no score and in
+// no 50% rule".
+std::string UnknownShareDescription(absl::string_view owner_name,
+                                    v1::Entity::Kind owner_kind);
 
 }  // namespace georisk::scorer::internal
 

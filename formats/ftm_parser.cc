@@ -405,7 +405,15 @@ class FtmParser final : public RecordParser {
     }
     // No percentage: the fact that the owner owns the asset is kept as an
     // OWNS edge of unknown share (graph.proto, Edge.share_unknown).
-    const std::string text = FirstString(Member(properties, "percentage"));
+    const google::protobuf::Value* percentage = Member(properties, "percentage");
+    const std::string text = FirstString(percentage);
+    if (text.empty() && percentage != nullptr &&
+        !(percentage->has_list_value() &&
+          percentage->list_value().values_size() == 0)) {
+      // Present but blank ([""]): malformed, not "no share given".
+      Reject(record, "properties.percentage", "not a percentage: \"\"");
+      return false;
+    }
     absl::StatusOr<double> share = 0.0;
     if (!text.empty()) {
       // FollowTheMoney writes percentages in percent.

@@ -248,6 +248,10 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"id": "o", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"], "percentage": [150]}})",
             "properties.percentage", "must be in [0, 100], got \"150\""},
         RejectCase{
+            "blank_percentage",
+            R"({"id": "o", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"], "percentage": [""]}})",
+            "properties.percentage", "not a percentage: \"\""},
+        RejectCase{
             "no_owner",
             R"({"id": "o", "schema": "Ownership", "properties": {"asset": ["b"], "percentage": ["5"]}})",
             "properties.owner", "is required"},

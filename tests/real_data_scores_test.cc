@@ -177,7 +177,7 @@ TEST_F(RealDataScoresTest, PersonsDatedOwnershipAndAuthoritiesThroughTheApi) {
   // (docs/formats.md, "Real files"): exit 1, everything else lands.
   CommandResult ftm = Import("ftm/zala.entities.ftm.json");
   EXPECT_EQ(ftm.code, 1) << ftm.out << ftm.err;
-  EXPECT_EQ(SummaryValue(ftm.out, "rejected"), 23) << ftm.out;
+  EXPECT_EQ(SummaryValue(ftm.out, "rejected"), 19) << ftm.out;
   CommandResult csl = Import("csl/csl_2023-11_excerpt.csv");
   EXPECT_EQ(csl.code, 1) << csl.out << csl.err;
   EXPECT_EQ(SummaryValue(csl.out, "rejected"), 1) << csl.out;  // The header.

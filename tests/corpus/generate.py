@@ -437,7 +437,7 @@ for pct, reason in [("NaN", 'not a percentage: "NaN"'),
                     ("-0.1%", 'not a percentage: "-0.1%"'),
                     ("150", 'must be in [0, 100], got "150"'),
                     ("lots", 'not a percentage: "lots"'),
-                    ("", "is required")]:
+                    ("", 'not a percentage: ""')]:
     f.bad(ftm("o-" + str(len(f.lines)), "Ownership", owner="ftm-a",
               asset="ftm-b", percentage=pct), "properties.percentage", reason)
 f.bad(ftm("o-noowner", "Ownership", asset="ftm-b", percentage="5"),

@@ -23,10 +23,11 @@ rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
 constexpr char kAppliedKey[] = "applied_sequence";
 constexpr char kReplacingKey[] = "replacing";
 constexpr char kGraphIdKey[] = "graph_id";
-// The record layout: 2 keys an edge with its record_id. Absent in mirrors
-// written before it.
+// The record layout: 2 keys an edge with its record_id; 3 also carries
+// links (a layout-2 mirror was written by code that dropped upsert_link and
+// delete_link mutations). Absent in mirrors written before layouts.
 constexpr char kLayoutKey[] = "layout";
-constexpr uint64_t kLayout = 2;
+constexpr uint64_t kLayout = 3;
 
 // The applied sequence, stored as the change log's key encoding.
 std::string EncodeSequence(int64_t sequence) {

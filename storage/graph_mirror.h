@@ -16,17 +16,18 @@
 //
 // Layout (RocksDB, column families `records` and `meta`): records are keyed
 // "E" + entity id, "X" + from_id + 0x00 + kind byte + to_id + 0x00 +
-// product_code [+ 0x00 + record_id, when the edge has one], "S" + signal id
-// and "L" + entity_a + 0x00 + entity_b (a link, entity_a < entity_b), valued
-// by the serialized proto as the change log carried it. `meta` holds
-// "applied_sequence" (8 bytes, big-endian), "graph_id" (the GraphStore graph
-// id the sequence belongs to, ASCII; absent in mirrors written before graph
-// ids), "layout" (8 bytes, big-endian: 2 since edges are keyed with their
-// record_id) and, while a replacement is under way, "replacing". A mirror
-// with records but no "layout" was written before record_id keys (one edge
-// per pair): it opens as if a replacement had not finished
-// (applied_sequence() 0, ApplyChanges() refused), so its owner re-reads the
-// graph once.
+// product_code [+ 0x00 + record_id, when the edge has one], "S" + signal
+// id and "L" + entity_a + 0x00 + entity_b (a link, entity_a < entity_b),
+// valued by the serialized proto as the change log carried it.
+// `meta` holds "applied_sequence" (8 bytes, big-endian), "graph_id" (the
+// GraphStore graph id the sequence belongs to, ASCII; absent in mirrors
+// written before graph ids), "layout" (8 bytes, big-endian: 3 since edges are
+// keyed with their record_id and links are kept) and, while a replacement is
+// under way, "replacing". A mirror with records but no "layout" (written
+// before record_id keys: one edge per pair) or an older one (2: written by
+// code that dropped link mutations) opens as if a replacement had not
+// finished (applied_sequence() 0, ApplyChanges() refused), so its owner
+// re-reads the graph once.
 //
 // Durability: each ApplyChanges() is one WriteBatch with the new applied
 // sequence, so the copy and its sequence never disagree. Writes go to the WAL

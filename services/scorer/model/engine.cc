@@ -72,13 +72,14 @@ Engine::~Engine() = default;
 
 void Engine::Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
                   std::vector<v1::Signal> signals, int64_t sequence,
-                  absl::Time as_of) {
+                  absl::Time as_of, std::vector<v1::Link> links) {
   ++generation_;
   state_ = std::make_unique<State>();
   int64_t skipped = 0;
   const internal::PropagationStats ps = internal::BuildState(
       state_.get(), *params_, std::move(entities), std::move(edges),
-      std::move(signals), sequence, internal::ToNs(as_of), &skipped);
+      std::move(signals), sequence, internal::ToNs(as_of), &skipped,
+      std::move(links));
   stats_.skipped_records += skipped;
   RecordRescore(ps, /*same_entities=*/false);
 }

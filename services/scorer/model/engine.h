@@ -126,10 +126,14 @@ class Engine {
 
   // Replaces the whole graph (a snapshot: unique ids and edge keys; the last
   // record wins on a repeated entity or signal id) and scores everything at
-  // `as_of`. Edges naming unknown entities are skipped (Stats).
+  // `as_of`. Edges and POSITIVE links naming unknown entities are skipped
+  // (Stats); NEGATIVE and UNSURE ones are kept and join nothing.
+  // POSITIVE links join entities into one party (docs/scoring-model.md,
+  // "Linked parties"); upsert_link and delete_link mutations in Apply()
+  // regroup them incrementally.
   void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
             std::vector<v1::Signal> signals, int64_t sequence,
-            absl::Time as_of);
+            absl::Time as_of, std::vector<v1::Link> links = {});
 
   // Applies one committed change incrementally, evaluated at `as_of` (time
   // moves first, as Advance): scores, rankings and counts are updated when

@@ -73,9 +73,17 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     v1::UpstreamContribution* up = c.mutable_upstream();
     up->set_entity_id(u.id);
     up->set_entity_name(u.name);
-    up->set_edge_kind(edge.kind);
     up->set_weight(e.w);
     up->set_upstream_score(1 - su);
+    if (edge.kind == kLinkEdge) {
+      // A member mirrors its party's primary (parties.h); the hop has no v1
+      // edge kind.
+      c.set_description(
+          SamePartyDescription(st, st.entities[v].id, u.id));
+      terms.push_back(std::move(t));
+      continue;
+    }
+    up->set_edge_kind(edge.kind);
     switch (edge.kind) {
       case v1::Edge::SUPPLIES:
         c.set_description(

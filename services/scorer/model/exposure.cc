@@ -127,6 +127,22 @@ void Authorities(const State& st, const Params& p, Node x,
   }
 }
 
+// The wording of listing `s` of `entity_id`: as ListedDescription when it
+// names the entity, else how the link to the member it names brought it.
+std::string ListingDescription(const State& st, const SignalRec& s,
+                               const std::string& entity_id) {
+  if (std::binary_search(s.targets.begin(), s.targets.end(), entity_id)) {
+    return ListedDescription(s);
+  }
+  const Parties& parties = st.live().parties;
+  for (const std::string& target : s.targets) {
+    if (parties.EffectiveId(target) == entity_id) {
+      return LinkedListedDescription(st, s, target, entity_id);
+    }
+  }
+  return ListedDescription(s);
+}
+
 }  // namespace
 
 bool HsMatches(absl::string_view prefix, absl::string_view code) {
@@ -253,6 +269,12 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
   const NodeInfo& ent = st.info[v];
   if (!ent.alive) return out;
   const std::string& entity_id = st.entities[v].id;
+  // A member of a party other than its primary has no exposure of its own:
+  // its link edge brings the party's (parties.h).
+  if (const std::string* primary = st.live().parties.PrimaryOf(entity_id);
+      primary != nullptr && *primary != entity_id) {
+    return out;
+  }
   const int64_t t = st.as_of_ns;
   const bool facility = ent.kind == v1::Entity::FACILITY;
 
@@ -287,7 +309,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
         if (s->ec_kind == v1::ExportControl::ENTITY_LISTING) {
           status.push_back(s->authority);
           add_ec(*s, s->severity, false, kRuleListed,
-                 apps ? ListedDescription(*s) : std::string());
+                 apps ? ListingDescription(st, *s, entity_id) : std::string());
         } else if (s->ec_kind ==
                        v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED &&
                    facility) {
@@ -549,7 +571,7 @@ RuleState ComputeRule(const State& st, const Params& p, int r) {
       return;
     }
     for (const std::string& target : s.targets) {
-      const Node* v = st.node_of.Find(target);
+      const Node* v = st.node_of.Find(st.live().parties.EffectiveId(target));
       if (v == nullptr || !st.Alive(*v)) continue;
       auto [it, inserted] = out.members.try_emplace(*v);
       RuleMember& m = it->second;

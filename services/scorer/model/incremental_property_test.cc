@@ -51,8 +51,11 @@ void ExpectSameScores(const Engine& incremental, const Engine& full,
 
 class IncrementalPropertyTest : public ::testing::TestWithParam<uint64_t> {};
 
-TEST_P(IncrementalPropertyTest, IncrementalEqualsFullRecomputation) {
-  RandomWorld world(GetParam());
+// With `links`, the world also links and unlinks entities (parties.h):
+// regrouping parties incrementally must equal loading the links with the
+// snapshot.
+void CheckIncrementalEqualsFull(uint64_t seed, bool links) {
+  RandomWorld world(seed, links);
   const v1::ModelConfig config = PropertyConfig();
   Graph g = world.Initial(40, 120, 25);
   absl::Time as_of = Date(2026, 1, 15);
@@ -63,7 +66,7 @@ TEST_P(IncrementalPropertyTest, IncrementalEqualsFullRecomputation) {
 
   constexpr int kSteps = 300;
   for (int step = 0; step < kSteps; ++step) {
-    const std::string where = absl::StrCat("seed ", GetParam(), " step ", step);
+    const std::string where = absl::StrCat("seed ", seed, " step ", step);
     std::vector<v1::ScoreChange> moved;
     if (world.Uniform(6) == 0) {
       as_of = world.RandomDate();
@@ -82,7 +85,7 @@ TEST_P(IncrementalPropertyTest, IncrementalEqualsFullRecomputation) {
     ASSERT_EQ(engine->stats().last_unconverged_comps, 0) << where;
     g = world.Snapshot();
     std::unique_ptr<Engine> full = g.Load(config, as_of);
-    ExpectSameScores(*engine, *full, g, where);
+    ASSERT_NO_FATAL_FAILURE(ExpectSameScores(*engine, *full, g, where));
 
     // The reported changes: exactly the entities whose score moved, with
     // their new scores.
@@ -123,6 +126,14 @@ TEST_P(IncrementalPropertyTest, IncrementalEqualsFullRecomputation) {
     }
     previous = std::move(current);
   }
+}
+
+TEST_P(IncrementalPropertyTest, IncrementalEqualsFullRecomputation) {
+  CheckIncrementalEqualsFull(GetParam(), /*links=*/false);
+}
+
+TEST_P(IncrementalPropertyTest, WithLinksIncrementalEqualsFullRecomputation) {
+  CheckIncrementalEqualsFull(GetParam(), /*links=*/true);
 }
 
 // At the default tolerance incremental rescoring skips moves smaller than

@@ -43,6 +43,7 @@
 #include "georisk/v1/graph.pb.h"
 #include "georisk/v1/model.pb.h"
 #include "services/scorer/model/cow.h"
+#include "services/scorer/model/parties.h"
 
 namespace georisk::scorer::internal {
 
@@ -295,7 +296,7 @@ v1::Band BandOf(const Params& p, double composite);
 // accessors of their own:
 //   - the graph (entities, info, node_of, edges, products, product_of,
 //     in_slots, out_slots, signals and their indexes, rules, as_of_ns,
-//     nodes_by_country, edge_events, free_slots): update.cc (Updater,
+//     nodes_by_country, edge_events, free_slots, parties): update.cc (Updater,
 //     BuildState, IndexSignal), through SetEntity/AddEntity/InternProduct
 //     where those exist; `sequence` also by engine.cc (Apply, Advance);
 //   - the propagation graph and its condensation (pin, pout, comp_of, key,
@@ -369,6 +370,10 @@ class State {
   absl::btree_multimap<int64_t, Slot> edge_events;  // Window boundaries.
   absl::btree_map<int64_t, Comp> comp_by_key;
   std::vector<Slot> free_slots;  // Dead edge slots to reuse.
+  // Links and the parties they make (parties.h): written by update.cc
+  // (Updater::UpsertLink, DeleteLink, Regroup, raw edge records; BuildState);
+  // an overlay reads its live state's and cannot change links.
+  Parties parties;
   // Per node (may be shorter than node_count(): missing entries are 0): a
   // bound on how far the kernel's value for the node may have moved since
   // it was last evaluated, i.e. the sum over its in-edges of w times how far

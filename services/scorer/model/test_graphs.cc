@@ -60,7 +60,7 @@ std::unique_ptr<Engine> Graph::Load(const v1::ModelConfig& config,
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(config);
   EXPECT_TRUE(engine.ok()) << engine.status();
   if (!engine.ok()) return nullptr;
-  (*engine)->Load(entities, edges, signals, 1, as_of);
+  (*engine)->Load(entities, edges, signals, 1, as_of, links);
   return *std::move(engine);
 }
 
@@ -108,7 +108,8 @@ const std::vector<absl::Time> kDates = {
 
 }  // namespace
 
-RandomWorld::RandomWorld(uint64_t seed) : rng_(seed) {}
+RandomWorld::RandomWorld(uint64_t seed, bool links)
+    : rng_(seed), with_links_(links) {}
 
 RandomWorld::EdgeKey RandomWorld::Key(const v1::Edge& e) {
   return {e.from_id(), e.kind(), e.to_id(), e.product_code()};
@@ -137,11 +138,39 @@ Graph RandomWorld::Initial(int entities, int edges, int signals) {
   return Snapshot();
 }
 
+v1::Link Link(const std::string& a, const std::string& b,
+              v1::Link::Judgement judgement) {
+  v1::Link l;
+  l.set_entity_a(a);
+  l.set_entity_b(b);
+  l.set_judgement(judgement);
+  l.set_method(v1::Link::IDENTIFIER);
+  l.set_score(1);
+  l.add_evidence(absl::StrCat("lei ", a));
+  l.set_decided_by("rule:identifier");
+  l.set_source("test");
+  return l;
+}
+
+v1::Mutation UpsertLink(const v1::Link& l) {
+  v1::Mutation m;
+  *m.mutable_upsert_link() = l;
+  return m;
+}
+
+v1::Mutation DeleteLink(const std::string& a, const std::string& b) {
+  v1::Mutation m;
+  m.mutable_delete_link()->set_entity_a(a);
+  m.mutable_delete_link()->set_entity_b(b);
+  return m;
+}
+
 Graph RandomWorld::Snapshot() const {
   Graph g;
   for (const auto& [id, e] : entities_) g.entities.push_back(e);
   for (const auto& [k, e] : edges_) g.edges.push_back(e);
   for (const auto& [id, s] : signals_) g.signals.push_back(s);
+  for (const auto& [pair, l] : links_) g.links.push_back(l);
   return g;
 }
 
@@ -153,6 +182,26 @@ std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
                                         4, 5, 5, 6, 6, 7, 7, 8, 9};
   const int n = 1 + Uniform(4);
   for (int i = 0; i < n; ++i) {
+    // Links, when enabled: a fifth of the mutations.
+    if (with_links_ && Uniform(5) == 0) {
+      if (!links_.empty() && Uniform(3) == 0) {
+        const auto pair = Pick(links_).first;
+        links_.erase(pair);
+        out.push_back(DeleteLink(pair.second, pair.first));
+        continue;
+      }
+      if (entities_.size() < 2) continue;
+      const v1::Entity& a = Pick(entities_).second;
+      const v1::Entity& b = Pick(entities_).second;
+      if (a.id() == b.id() || a.kind() != b.kind()) continue;
+      static const v1::Link::Judgement kJudgements[] = {
+          v1::Link::POSITIVE, v1::Link::POSITIVE, v1::Link::POSITIVE,
+          v1::Link::NEGATIVE, v1::Link::UNSURE};
+      v1::Link l = Link(a.id(), b.id(), kJudgements[Uniform(5)]);
+      links_[std::minmax(a.id(), b.id())] = l;
+      out.push_back(UpsertLink(l));
+      continue;
+    }
     switch (kMix[Uniform(kMix.size())]) {
       case 0:
       case 1: {  // Upsert a signal (new or changed).
@@ -221,6 +270,15 @@ std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
           if (it->second.from_id() == id || it->second.to_id() == id) {
             out.push_back(DeleteEdge(it->second));
             it = edges_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        for (auto it = links_.begin(); it != links_.end();) {
+          if ((it->first.first == id || it->first.second == id) &&
+              it->second.judgement() != v1::Link::NEGATIVE) {
+            out.push_back(DeleteLink(it->first.first, it->first.second));
+            it = links_.erase(it);
           } else {
             ++it;
           }

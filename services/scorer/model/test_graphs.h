@@ -64,10 +64,18 @@ v1::Signal WithMeasure(v1::Signal s, int measure);
 
 v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations);
 
+// A link between `a` and `b` (parties.h): IDENTIFIER with evidence
+// "lei <a>" decided by "rule:identifier" unless changed.
+v1::Link Link(const std::string& a, const std::string& b,
+              v1::Link::Judgement judgement = v1::Link::POSITIVE);
+v1::Mutation UpsertLink(const v1::Link& l);
+v1::Mutation DeleteLink(const std::string& a, const std::string& b);
+
 struct Graph {
   std::vector<v1::Entity> entities;
   std::vector<v1::Edge> edges;
   std::vector<v1::Signal> signals;
+  std::vector<v1::Link> links;
 
   // A new engine (TestConfig() unless given) loaded with this graph at
   // `as_of`, sequence 1.
@@ -82,7 +90,10 @@ struct Graph {
 // copyable (a copy continues independently).
 class RandomWorld {
  public:
-  explicit RandomWorld(uint64_t seed);
+  // With `links`, RandomMutations() also upserts links (every judgement)
+  // between entities of one kind and deletes them, and entity deletes
+  // cascade to their POSITIVE and UNSURE links, as GraphStore does.
+  explicit RandomWorld(uint64_t seed, bool links = false);
 
   // Fills the world and returns it.
   Graph Initial(int entities, int edges, int signals);
@@ -117,6 +128,8 @@ class RandomWorld {
   std::map<EdgeKey, v1::Edge> edges_;
   std::map<std::string, v1::Signal> signals_;
   std::vector<v1::Entity> dead_;
+  const bool with_links_;
+  std::map<std::pair<std::string, std::string>, v1::Link> links_;
 };
 
 // R_f and d_f of an entity (fails the test when it is unknown).

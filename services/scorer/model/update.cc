@@ -5,7 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
 #include "services/scorer/model/condensation.h"
 #include "services/scorer/model/model_config.h"
 #include "services/scorer/model/parallel.h"
@@ -72,12 +75,60 @@ void ForEachBoundary(const EdgeRec& e, Fn fn) {
   }
 }
 
-// Propagation endpoints: exposure flows src -> dst.
-Node PropSrc(const EdgeRec& e) {
-  return e.kind == v1::Edge::SUPPLIES ? e.from : e.to;
+// Propagation endpoints: exposure flows src -> dst (a link edge: primary
+// -> member).
+bool FlowsForward(const EdgeRec& e) {
+  return e.kind == v1::Edge::SUPPLIES || e.kind == kLinkEdge;
 }
-Node PropDst(const EdgeRec& e) {
-  return e.kind == v1::Edge::SUPPLIES ? e.to : e.from;
+Node PropSrc(const EdgeRec& e) { return FlowsForward(e) ? e.from : e.to; }
+Node PropDst(const EdgeRec& e) { return FlowsForward(e) ? e.to : e.from; }
+
+// A member's link edge from its party's primary.
+EdgeRec LinkEdgeRec(Node primary, Node member) {
+  EdgeRec r;
+  r.from = primary;
+  r.to = member;
+  r.kind = kLinkEdge;
+  r.weight = 1;
+  r.alive = true;
+  return r;
+}
+
+// The edge record `e` of `st` as GraphStore would send it.
+v1::Edge ToProtoEdge(const State& st, const EdgeRec& e) {
+  v1::Edge out;
+  out.set_from_id(st.entities[e.from].id);
+  out.set_to_id(st.entities[e.to].id);
+  out.set_kind(e.kind);
+  out.set_product_code(st.ProductCode(e.product));
+  out.set_weight(e.weight);
+  out.set_annual_value_usd(e.value_usd);
+  if (e.from_ns != kPast) {
+    *out.mutable_effective_from() = base::ToProtoTime(NsToTime(e.from_ns));
+  }
+  if (e.until_ns != kFuture) {
+    *out.mutable_effective_until() = base::ToProtoTime(NsToTime(e.until_ns));
+  }
+  out.set_record_id(e.record_id);
+  return out;
+}
+
+// Is raw record `a` (key `ka`) preferred to `b` (key `kb`) for one effective
+// key? The greatest weight, then the smallest raw key.
+bool Preferred(const v1::Edge& a, const std::string& ka, const v1::Edge& b,
+               const std::string& kb) {
+  if (a.weight() != b.weight()) return a.weight() > b.weight();
+  return ka < kb;
+}
+
+// `raw` with its ends replaced by their primaries in `parties`.
+v1::Edge EffectiveOf(const Parties& parties, const v1::Edge& raw) {
+  v1::Edge e = raw;
+  if (const std::string* p = parties.PrimaryOf(raw.from_id())) {
+    e.set_from_id(*p);
+  }
+  if (const std::string* p = parties.PrimaryOf(raw.to_id())) e.set_to_id(*p);
+  return e;
 }
 
 double WeightAt(const Params& p, const EdgeRec& e, int64_t t) {
@@ -91,7 +142,7 @@ double WeightAt(const Params& p, const EdgeRec& e, int64_t t) {
     case v1::Edge::OWNS:
       return std::min(1.0, e.weight);
     default:
-      return 0;
+      return e.kind == kLinkEdge ? 1 : 0;
   }
 }
 
@@ -126,8 +177,10 @@ void IndexSignal(State* st, const SignalRec& r, bool add) {
           st->destination_controls.Erase(r.id);
         }
       } else {
+        // Indexed under the party's primary (parties.h).
+        const Parties& parties = st->live().parties;
         for (const std::string& target : r.targets) {
-          EditIdList(&st->by_target, target, r.id, add);
+          EditIdList(&st->by_target, parties.EffectiveId(target), r.id, add);
         }
       }
       break;
@@ -274,7 +327,8 @@ void Updater::DirtySignal(const SignalRec& r) {
         return;
       }
       for (const std::string& target : r.targets) {
-        const Node* v = st_->node_of.Find(target);
+        const Node* v =
+            st_->node_of.Find(st_->live().parties.EffectiveId(target));
         if (v == nullptr) continue;
         Dirty(*v);
         DirtyFacilitiesOf(*v);
@@ -365,33 +419,59 @@ absl::Status Updater::Apply(const v1::Mutation& m) {
       UpsertEntity(m.upsert_entity());
       return absl::OkStatus();
     case v1::Mutation::kUpsertEdge:
-      return UpsertEdge(m.upsert_edge());
+      return UpsertRawEdge(m.upsert_edge());
     case v1::Mutation::kUpsertSignal:
       UpsertSignal(m.upsert_signal());
       return absl::OkStatus();
     case v1::Mutation::kDeleteEntityId: {
-      const Node* v = st_->node_of.Find(m.delete_entity_id());
-      if (v != nullptr) DeleteEntity(*v);
-      return absl::OkStatus();
-    }
-    case v1::Mutation::kDeleteEdge: {
-      const v1::EdgeKey& k = m.delete_edge();
-      const Node* from = st_->node_of.Find(k.from_id());
-      const Node* to = st_->node_of.Find(k.to_id());
-      const uint32_t* product = k.product_code().empty()
-                                    ? nullptr
-                                    : st_->product_of.Find(k.product_code());
-      if (from == nullptr || to == nullptr ||
-          (!k.product_code().empty() && product == nullptr)) {
+      const std::string& id = m.delete_entity_id();
+      const Node* v = st_->node_of.Find(id);
+      if (v == nullptr) return absl::OkStatus();
+      if (st_->is_overlay() || st_->parties.empty()) {
+        DeleteEntity(*v);
         return absl::OkStatus();
       }
-      const Slot slot = st_->FindEdge(*from, k.kind(), *to,
-                                      product ? *product : 0, k.record_id());
-      if (slot != kNone) DeleteEdgeSlot(slot);
+      // GraphStore deletes the entity's edges and its POSITIVE and UNSURE
+      // links with it.
+      Parties& parties = st_->parties;
+      std::vector<std::string> seeds{id};
+      if (const std::string* p = parties.PrimaryOf(id)) {
+        seeds = parties.MembersOf(*p);
+      }
+      const bool regroup = parties.PrimaryOf(id) != nullptr;
+      if (!regroup) {
+        // Its held records map to effective ones at its own node, which
+        // DeleteEntity removes.
+        for (const std::string& key : parties.RawEdgesOf(id)) {
+          parties.EraseRawEdge(key);
+        }
+      }
+      parties.RemovePositiveAndUnsureLinksOf(id);
+      DeleteEntity(*v);
+      // Regroup takes out the effective records of its raw ones, wherever
+      // they were carried, and drops them.
+      if (regroup) Regroup(seeds);
       return absl::OkStatus();
     }
+    case v1::Mutation::kDeleteEdge:
+      DeleteRawEdge(m.delete_edge());
+      return absl::OkStatus();
     case v1::Mutation::kDeleteSignalId:
       DeleteSignal(m.delete_signal_id());
+      return absl::OkStatus();
+    case v1::Mutation::kUpsertLink:
+      if (st_->is_overlay()) {
+        return absl::InvalidArgumentError(
+            "upsert_link: scenarios cannot change links");
+      }
+      UpsertLink(m.upsert_link());
+      return absl::OkStatus();
+    case v1::Mutation::kDeleteLink:
+      if (st_->is_overlay()) {
+        return absl::InvalidArgumentError(
+            "delete_link: scenarios cannot change links");
+      }
+      DeleteLink(m.delete_link());
       return absl::OkStatus();
     default:
       return absl::InvalidArgumentError("mutation: no kind set");
@@ -499,10 +579,15 @@ absl::Status Updater::UpsertEdge(const v1::Edge& e) {
   const Node f = *from;
   const Node t = *to;
   const uint32_t product = st_->InternProduct(e.product_code());
-  const EdgeRec rec =
-      ToEdgeRec(e, f, t, product, st_->info[f].kind == v1::Entity::PERSON);
+  return UpsertEdgeRec(
+      ToEdgeRec(e, f, t, product, st_->info[f].kind == v1::Entity::PERSON));
+}
+
+absl::Status Updater::UpsertEdgeRec(EdgeRec rec) {
+  const Node f = rec.from;
+  const Node t = rec.to;
   const int64_t now = st_->as_of_ns;
-  Slot slot = st_->FindEdge(f, e.kind(), t, product, e.record_id());
+  Slot slot = st_->FindEdge(f, rec.kind, t, rec.product, rec.record_id);
   if (slot != kNone) {
     const EdgeRec old = st_->edges[slot];
     if (SameEdge(old, rec)) return absl::OkStatus();
@@ -547,6 +632,251 @@ void Updater::DeleteEdgeSlot(Slot slot) {
   if (!st_->PairRecords(rec.from, rec.kind, rec.to, rec.product).empty()) {
     ResolvePair(rec);
   }
+}
+
+void Updater::DeleteEdgeKey(const v1::EdgeKey& k) {
+  const Node* from = st_->node_of.Find(k.from_id());
+  const Node* to = st_->node_of.Find(k.to_id());
+  const uint32_t* product = k.product_code().empty()
+                                ? nullptr
+                                : st_->product_of.Find(k.product_code());
+  if (from == nullptr || to == nullptr ||
+      (!k.product_code().empty() && product == nullptr)) {
+    return;
+  }
+  const Slot slot = st_->FindEdge(*from, k.kind(), *to, product ? *product : 0,
+                                  k.record_id());
+  if (slot != kNone) DeleteEdgeSlot(slot);
+}
+
+v1::Edge Updater::Effective(const v1::Edge& raw) const {
+  return EffectiveOf(st_->live().parties, raw);
+}
+
+absl::Status Updater::UpsertRawEdge(const v1::Edge& e) {
+  const Parties& parties = st_->live().parties;
+  if (parties.PrimaryOf(e.from_id()) == nullptr &&
+      parties.PrimaryOf(e.to_id()) == nullptr) {
+    return UpsertEdge(e);
+  }
+  for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+    const Node* v = st_->node_of.Find(*id);
+    if (v == nullptr || !st_->Alive(*v)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(id == &e.from_id() ? "upsert_edge.from_id"
+                                          : "upsert_edge.to_id",
+                       ": entity ", *id, " does not exist"));
+    }
+  }
+  // An overlay (scenario) edits the effective record directly: it holds no
+  // raw records of its own.
+  if (st_->is_overlay()) return UpsertEdge(Effective(e));
+  st_->parties.PutRawEdge(e);
+  Reemit(Effective(e));
+  return absl::OkStatus();
+}
+
+void Updater::DeleteRawEdge(const v1::EdgeKey& k) {
+  const Parties& parties = st_->live().parties;
+  if (parties.PrimaryOf(k.from_id()) == nullptr &&
+      parties.PrimaryOf(k.to_id()) == nullptr) {
+    DeleteEdgeKey(k);
+    return;
+  }
+  v1::Edge raw;
+  raw.set_from_id(k.from_id());
+  raw.set_to_id(k.to_id());
+  raw.set_kind(k.kind());
+  raw.set_product_code(k.product_code());
+  raw.set_record_id(k.record_id());
+  const v1::Edge effective = Effective(raw);
+  if (st_->is_overlay()) {
+    v1::EdgeKey ek = k;
+    ek.set_from_id(effective.from_id());
+    ek.set_to_id(effective.to_id());
+    DeleteEdgeKey(ek);
+    return;
+  }
+  if (st_->parties.EraseRawEdge(Parties::RawKey(k))) Reemit(effective);
+}
+
+void Updater::Reemit(const v1::Edge& effective) {
+  const Parties& parties = st_->parties;
+  const std::string key = Parties::RawKey(effective);
+  const v1::Edge* best = nullptr;
+  std::string best_key;
+  std::vector<std::string> ends{effective.from_id()};
+  if (!parties.MembersOf(effective.from_id()).empty()) {
+    ends = parties.MembersOf(effective.from_id());
+  }
+  for (const std::string& id : ends) {
+    for (const std::string& raw_key : parties.RawEdgesOf(id)) {
+      const v1::Edge* raw = parties.FindRawEdge(raw_key);
+      if (raw == nullptr || raw->from_id() != id ||
+          Parties::RawKey(Effective(*raw)) != key) {
+        continue;
+      }
+      if (best == nullptr || Preferred(*raw, raw_key, *best, best_key)) {
+        best = raw;
+        best_key = raw_key;
+      }
+    }
+  }
+  if (best != nullptr) {
+    const v1::Edge chosen = Effective(*best);
+    (void)UpsertEdge(chosen);  // Both ends exist (checked when received).
+    return;
+  }
+  v1::EdgeKey k;
+  k.set_from_id(effective.from_id());
+  k.set_to_id(effective.to_id());
+  k.set_kind(effective.kind());
+  k.set_product_code(effective.product_code());
+  k.set_record_id(effective.record_id());
+  DeleteEdgeKey(k);
+}
+
+void Updater::UpsertLink(const v1::Link& l) {
+  const v1::Link::Judgement before = st_->parties.SetLink(l);
+  if ((before == v1::Link::POSITIVE) != (l.judgement() == v1::Link::POSITIVE)) {
+    Regroup({l.entity_a(), l.entity_b()});
+  }
+}
+
+void Updater::DeleteLink(const v1::LinkKey& k) {
+  if (st_->parties.RemoveLink(k.entity_a(), k.entity_b()) ==
+      v1::Link::POSITIVE) {
+    Regroup({k.entity_a(), k.entity_b()});
+  }
+}
+
+void Updater::Regroup(const std::vector<std::string>& seeds) {
+  Parties& parties = st_->parties;
+  // The ids whose party may change: the seeds' old parties and the
+  // components the links now make.
+  absl::btree_set<std::string> ids;
+  for (const std::string& id : seeds) {
+    ids.insert(id);
+    if (const std::string* p = parties.PrimaryOf(id)) {
+      for (const std::string& m : parties.MembersOf(*p)) ids.insert(m);
+    }
+  }
+  for (const std::string& id : parties.Component(seeds)) ids.insert(id);
+  const std::vector<std::string> all(ids.begin(), ids.end());
+
+  // 1. Their raw edge records: held ones, and those the state holds as
+  //    they are (both ends in no party).
+  absl::btree_map<std::string, v1::Edge> raw;
+  for (const std::string& id : all) {
+    for (const std::string& key : parties.RawEdgesOf(id)) {
+      raw[key] = *parties.FindRawEdge(key);
+    }
+    if (parties.PrimaryOf(id) != nullptr) continue;
+    const Node* v = st_->node_of.Find(id);
+    if (v == nullptr || !st_->Alive(*v)) continue;
+    for (const Adjacency<Slot>* adj : {&st_->in_slots, &st_->out_slots}) {
+      for (Slot slot : adj->List(*v)) {
+        const EdgeRec& e = st_->edges[slot];
+        if (!e.alive || e.kind == kLinkEdge) continue;
+        const Node other = e.from == *v ? e.to : e.from;
+        if (parties.PrimaryOf(st_->entities[other].id) != nullptr) continue;
+        v1::Edge pe = ToProtoEdge(*st_, e);
+        raw[Parties::RawKey(pe)] = std::move(pe);
+      }
+    }
+  }
+
+  // 2. Take out their effective records, the old link edges and the
+  //    listings indexed under the old primaries.
+  absl::btree_set<std::string> sig_ids;
+  for (const std::string& id : all) {
+    if (const auto* sigs = st_->SignalsTargeting(parties.EffectiveId(id))) {
+      sig_ids.insert(sigs->begin(), sigs->end());
+    }
+  }
+  std::vector<SignalRec> sigs;
+  for (const std::string& id : sig_ids) {
+    const SignalRec* r = st_->signals.Find(id);
+    if (r == nullptr) continue;
+    sigs.push_back(*r);
+    DirtySignal(*r);
+    IndexSignal(st_, *r, false);
+  }
+  for (const auto& [key, e] : raw) {
+    const v1::Edge eff = Effective(e);
+    v1::EdgeKey k;
+    k.set_from_id(eff.from_id());
+    k.set_to_id(eff.to_id());
+    k.set_kind(eff.kind());
+    k.set_product_code(eff.product_code());
+    k.set_record_id(eff.record_id());
+    DeleteEdgeKey(k);
+  }
+  for (const std::string& id : all) {
+    const std::string* p = parties.PrimaryOf(id);
+    if (p == nullptr || *p == id) continue;
+    const Node* from = st_->node_of.Find(*p);
+    const Node* to = st_->node_of.Find(id);
+    if (from == nullptr || to == nullptr) continue;
+    const Slot slot = st_->FindEdge(*from, kLinkEdge, *to, 0, "");
+    if (slot != kNone) DeleteEdgeSlot(slot);
+  }
+
+  // Records of deleted entities go (GraphStore deleted them with it).
+  auto alive = [&](const std::string& id) {
+    const Node* v = st_->node_of.Find(id);
+    return v != nullptr && st_->Alive(*v);
+  };
+  for (auto it = raw.begin(); it != raw.end();) {
+    if (alive(it->second.from_id()) && alive(it->second.to_id())) {
+      ++it;
+      continue;
+    }
+    parties.EraseRawEdge(it->first);
+    it = raw.erase(it);
+  }
+
+  // 3. The new parties.
+  parties.Regroup(all, alive);
+  for (const auto& [key, e] : raw) {
+    if (parties.PrimaryOf(e.from_id()) != nullptr ||
+        parties.PrimaryOf(e.to_id()) != nullptr) {
+      parties.PutRawEdge(e);
+    } else {
+      parties.EraseRawEdge(key);
+    }
+  }
+
+  // 4. Their effective records, one per effective key, link edges and
+  //    listings under the new primaries.
+  absl::btree_map<std::string, std::pair<std::string, const v1::Edge*>> best;
+  for (const auto& [key, e] : raw) {
+    auto [it, inserted] =
+        best.try_emplace(Parties::RawKey(Effective(e)), key, &e);
+    if (!inserted && Preferred(e, key, *it->second.second, it->second.first)) {
+      it->second = {key, &e};
+    }
+  }
+  for (const auto& [ekey, chosen] : best) {
+    (void)UpsertEdge(Effective(*chosen.second));
+  }
+  for (const std::string& id : all) {
+    const std::string* p = parties.PrimaryOf(id);
+    const Node* v = st_->node_of.Find(id);
+    if (v != nullptr) {
+      Dirty(*v);
+      DirtyFacilitiesOf(*v);
+    }
+    if (p == nullptr || *p == id || v == nullptr || !st_->Alive(*v)) continue;
+    const Node* from = st_->node_of.Find(*p);
+    if (from == nullptr || !st_->Alive(*from)) continue;
+    (void)UpsertEdgeRec(LinkEdgeRec(*from, *v));
+  }
+  for (const SignalRec& r : sigs) {
+    IndexSignal(st_, r, true);
+    DirtySignal(r);
+  }
+  std::fill(rules_dirty_.begin(), rules_dirty_.end(), true);
 }
 
 void Updater::UpsertSignal(const v1::Signal& s) {
@@ -700,7 +1030,8 @@ PropagationStats BuildState(State* st, const Params& p,
                             std::vector<v1::Entity> entities,
                             std::vector<v1::Edge> edges,
                             std::vector<v1::Signal> signals, int64_t sequence,
-                            int64_t as_of_ns, int64_t* skipped) {
+                            int64_t as_of_ns, int64_t* skipped,
+                            std::vector<v1::Link> links) {
   *skipped = 0;
   st->as_of_ns = as_of_ns;
   st->sequence = sequence;
@@ -726,6 +1057,53 @@ PropagationStats BuildState(State* st, const Params& p,
   entities.shrink_to_fit();
   const size_t n = ents.size();
 
+  // Links, then the parties they make (before signals are indexed under
+  // their primaries); edge records touching a party are held and collapse
+  // to one per effective key, as Updater::Regroup makes them.
+  // (GraphStore keeps a deleted entity's NEGATIVE links: they are held and
+  // join nothing; a positive link naming an unknown entity is skipped.)
+  std::vector<std::string> linked;
+  for (const v1::Link& l : links) {
+    const bool known = st->node_of.Find(l.entity_a()) != nullptr &&
+                       st->node_of.Find(l.entity_b()) != nullptr;
+    if (l.judgement() == v1::Link::POSITIVE) {
+      if (!known) {
+        ++*skipped;
+        continue;
+      }
+      linked.push_back(l.entity_a());
+      linked.push_back(l.entity_b());
+    }
+    st->parties.SetLink(l);
+  }
+  links.clear();
+  if (!linked.empty()) {
+    linked = st->parties.Component(linked);
+    st->parties.Regroup(linked, [](const std::string&) { return true; });
+    std::vector<v1::Edge> kept;
+    kept.reserve(edges.size());
+    absl::btree_map<std::string, std::pair<std::string, v1::Edge>> best;
+    for (v1::Edge& e : edges) {
+      if ((st->parties.PrimaryOf(e.from_id()) == nullptr &&
+           st->parties.PrimaryOf(e.to_id()) == nullptr) ||
+          st->node_of.Find(e.from_id()) == nullptr ||
+          st->node_of.Find(e.to_id()) == nullptr) {
+        kept.push_back(std::move(e));
+        continue;
+      }
+      st->parties.PutRawEdge(e);
+      std::string raw_key = Parties::RawKey(e);
+      v1::Edge eff = EffectiveOf(st->parties, e);
+      auto [it, inserted] = best.try_emplace(Parties::RawKey(eff), raw_key, eff);
+      if (!inserted && Preferred(e, raw_key, it->second.second,
+                                 it->second.first)) {
+        it->second = {std::move(raw_key), std::move(eff)};
+      }
+    }
+    for (auto& [key, chosen] : best) kept.push_back(std::move(chosen.second));
+    edges = std::move(kept);
+  }
+
   for (const v1::Signal& s : signals) {
     SignalRec rec = ToSignalRec(s, p);
     if (const SignalRec* old = st->signals.Find(rec.id)) {
@@ -750,6 +1128,12 @@ PropagationStats BuildState(State* st, const Params& p,
   }
   edges.clear();
   edges.shrink_to_fit();
+  for (const std::string& id : linked) {
+    const std::string* primary = st->parties.PrimaryOf(id);
+    if (primary == nullptr || *primary == id) continue;
+    recs.push_back(
+        LinkEdgeRec(*st->node_of.Find(*primary), *st->node_of.Find(id)));
+  }
   // Several dated records of one pair: each learns which windows outrank it.
   {
     std::vector<Slot> order(recs.size());

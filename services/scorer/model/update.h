@@ -65,7 +65,26 @@ class Updater {
  private:
   void UpsertEntity(const v1::Entity& e);
   void DeleteEntity(Node v);
+  // An edge record as GraphStore holds it: through the parties
+  // (parties.h) when an end is a linked entity, else as it is.
+  absl::Status UpsertRawEdge(const v1::Edge& e);
+  void DeleteRawEdge(const v1::EdgeKey& k);
+  // The model's (effective) records: ends are party primaries.
   absl::Status UpsertEdge(const v1::Edge& e);
+  absl::Status UpsertEdgeRec(EdgeRec rec);
+  void DeleteEdgeKey(const v1::EdgeKey& k);
+  // Links: a change of the positive links regroups the parties of the
+  // entities involved (Regroup), moving their edge records, listings and
+  // link edges to the new primaries.
+  void UpsertLink(const v1::Link& l);
+  void DeleteLink(const v1::LinkKey& k);
+  void Regroup(const std::vector<std::string>& seeds);
+  // `raw` with its ends replaced by their primaries.
+  v1::Edge Effective(const v1::Edge& raw) const;
+  // Re-emits the effective record of key `effective` from the held raw
+  // records that map to it (the greatest weight, then the smallest raw
+  // key), or deletes it when none is left.
+  void Reemit(const v1::Edge& effective);
   void DeleteEdgeSlot(Slot slot);
   // Recomputes which records of `key`'s pair outrank which (EdgeRec::
   // shadows), keeping propagation and events in step.
@@ -100,12 +119,15 @@ void IndexSignal(State* st, const SignalRec& r, bool add);
 
 // Fills a fresh live state with these records, evaluated at
 // `as_of_ns`, and scores everything. Records that cannot apply (an edge to
-// an unknown entity) are skipped and counted in `*skipped`.
+// an unknown entity, a POSITIVE link naming one) are skipped and counted in
+// `*skipped`. Links are applied after the rest, as one incremental update
+// (parties.h).
 PropagationStats BuildState(State* st, const Params& p,
                             std::vector<v1::Entity> entities,
                             std::vector<v1::Edge> edges,
                             std::vector<v1::Signal> signals, int64_t sequence,
-                            int64_t as_of_ns, int64_t* skipped);
+                            int64_t as_of_ns, int64_t* skipped,
+                            std::vector<v1::Link> links = {});
 
 // Recomputes everything on the current live state: rules, direct exposures,
 // the condensation and a full propagation.

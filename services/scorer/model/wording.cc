@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -158,6 +159,82 @@ std::string UnknownShareDescription(absl::string_view owner_name,
   return absl::StrCat("owned by ", owner_name, " (", KindLabel(owner_kind),
                       "), share unknown: counted in no score and in no 50% "
                       "rule");
+}
+
+namespace {
+
+std::string NameOf(const State& st, absl::string_view id) {
+  const Node* v = st.node_of.Find(id);
+  if (v == nullptr || st.entities[*v].name.empty()) return std::string(id);
+  return st.entities[*v].name;
+}
+
+// "by identifier (lei 5493...)" / "by name and country, score 0.93 (...)"
+// / "by hand", then who decided.
+std::string LinkWording(const v1::Link& l) {
+  std::string evidence =
+      l.evidence().empty()
+          ? std::string()
+          : absl::StrCat(" (", absl::StrJoin(l.evidence(), "; "), ")");
+  std::string how;
+  switch (l.method()) {
+    case v1::Link::IDENTIFIER:
+      how = absl::StrCat("by identifier", evidence);
+      break;
+    case v1::Link::NAME: {
+      auto country = l.features().find("country");
+      const bool same_country =
+          country != l.features().end() && country->second >= 1;
+      how = absl::StrCat("by name", same_country ? " and country" : "",
+                         absl::StrFormat(", score %.2f", l.score()), evidence);
+      break;
+    }
+    default:
+      how = absl::StrCat("by hand", evidence);
+      break;
+  }
+  const std::string& who = l.decided_by();
+  if (absl::StartsWith(who, "reviewer:")) {
+    absl::StrAppend(&how, ", confirmed by ", who.substr(9));
+  } else if (absl::StartsWith(who, "rule:")) {
+    absl::StrAppend(&how, ", automatically (", who, ")");
+  } else if (!who.empty()) {
+    absl::StrAppend(&how, ", decided by ", who);
+  }
+  return how;
+}
+
+}  // namespace
+
+std::string LinkChainDescription(const State& st, absl::string_view from,
+                                 absl::string_view to) {
+  const std::vector<const v1::Link*> chain =
+      st.live().parties.Chain(from, to);
+  std::string out;
+  std::string at(from);
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const v1::Link& l = *chain[i];
+    const std::string next = l.entity_a() == at ? l.entity_b() : l.entity_a();
+    absl::StrAppend(&out, i == 0 ? "linked to " : ", then to ",
+                    NameOf(st, next), " ", LinkWording(l));
+    at = next;
+  }
+  return out;
+}
+
+std::string LinkedListedDescription(const State& st, const SignalRec& s,
+                                    absl::string_view listed_id,
+                                    absl::string_view party_id) {
+  return absl::StrCat(ListedDescription(s), " as '", NameOf(st, listed_id),
+                      "' (", listed_id, "), ",
+                      LinkChainDescription(st, listed_id, party_id));
+}
+
+std::string SamePartyDescription(const State& st, absl::string_view member_id,
+                                 absl::string_view primary_id) {
+  return absl::StrCat("the same party as ", NameOf(st, primary_id), " (",
+                      primary_id, "), ",
+                      LinkChainDescription(st, member_id, primary_id));
 }
 
 }  // namespace georisk::scorer::internal

@@ -97,6 +97,26 @@ std::string OwnsDescription(absl::string_view child_name, double share);
 std::string UnknownShareDescription(absl::string_view owner_name,
                                     v1::Entity::Kind owner_kind);
 
+// How the positive links join `from` to `to` (one party, parties.h), in
+// words a compliance officer can sign: "linked to SMIC by identifier (lei
+// 549300...), automatically (rule:identifier)", "linked to SMIC by name and
+// country, score 0.93 ('SMIC' ~ 'SEMICONDUCTOR ...'), confirmed by alice";
+// several links: "..., then to X by ...". Empty when they are not linked.
+std::string LinkChainDescription(const State& st, absl::string_view from,
+                                 absl::string_view to);
+
+// A listing that names `listed_id`, another member of the scored entity's
+// party: "listed by US-BIS (Entity List) as 'NAME' (company/csl-el-1),
+// linked to SMIC by ...".
+std::string LinkedListedDescription(const State& st, const SignalRec& s,
+                                    absl::string_view listed_id,
+                                    absl::string_view party_id);
+
+// The hop of a member's link edge: "the same party as SMIC (company/smic),
+// linked ...".
+std::string SamePartyDescription(const State& st, absl::string_view member_id,
+                                 absl::string_view primary_id);
+
 }  // namespace georisk::scorer::internal
 
 #endif  // GEORISK_SERVICES_SCORER_MODEL_WORDING_H_

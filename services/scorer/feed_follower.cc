@@ -197,16 +197,19 @@ absl::Status FeedFollower::LoadFromMirror() {
   std::vector<v1::Entity> entities;
   std::vector<v1::Edge> edges;
   std::vector<v1::Signal> signals;
+  std::vector<v1::Link> links;
   int64_t sequence = mirror_->applied_sequence();
-  if (absl::Status s = mirror_->ReadAll(&entities, &edges, &signals); !s.ok()) {
+  if (absl::Status s = mirror_->ReadAll(&entities, &edges, &signals, &links);
+      !s.ok()) {
     return s;
   }
   common::log::Info("resuming from the local copy of the graph",
                     {{"sequence", sequence},
                      {"entities", static_cast<int64_t>(entities.size())},
-                     {"edges", static_cast<int64_t>(edges.size())}});
+                     {"edges", static_cast<int64_t>(edges.size())},
+                     {"links", static_cast<int64_t>(links.size())}});
   consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
-                  sequence);
+                  std::move(links), sequence);
   applied_.store(sequence);
   loaded_.store(true);
   return absl::OkStatus();
@@ -230,6 +233,7 @@ absl::Status FeedFollower::Bootstrap() {
   std::vector<v1::Entity> entities;
   std::vector<v1::Edge> edges;
   std::vector<v1::Signal> signals;
+  std::vector<v1::Link> links;
   int64_t sequence = 0;
   std::string graph_id;
   if (status.ok()) {
@@ -239,19 +243,17 @@ absl::Status FeedFollower::Bootstrap() {
     while (status.ok() && reader->Read(&chunk)) {
       sequence = chunk.sequence();
       graph_id = chunk.graph_id();
-      size_t e0 = entities.size(), x0 = edges.size(), s0 = signals.size();
+      size_t e0 = entities.size(), x0 = edges.size(), s0 = signals.size(),
+             l0 = links.size();
       for (auto& e : *chunk.mutable_entities())
         entities.push_back(std::move(e));
       for (auto& e : *chunk.mutable_edges()) edges.push_back(std::move(e));
       for (auto& s : *chunk.mutable_signals()) signals.push_back(std::move(s));
-      // Links are kept in the mirror for the model to come (issue 16); the
-      // model does not read them yet.
-      const std::vector<v1::Link> links(chunk.links().begin(),
-                                        chunk.links().end());
+      for (auto& l : *chunk.mutable_links()) links.push_back(std::move(l));
       status = mirror_->AddChunk(absl::MakeConstSpan(entities).subspan(e0),
                                  absl::MakeConstSpan(edges).subspan(x0),
                                  absl::MakeConstSpan(signals).subspan(s0),
-                                 links);
+                                 absl::MakeConstSpan(links).subspan(l0));
     }
     if (!status.ok()) context.TryCancel();
     absl::Status finished = common::FromGrpcStatus(reader->Finish());
@@ -265,9 +267,10 @@ absl::Status FeedFollower::Bootstrap() {
                      {"graph_id", graph_id},
                      {"entities", static_cast<int64_t>(entities.size())},
                      {"edges", static_cast<int64_t>(edges.size())},
-                     {"signals", static_cast<int64_t>(signals.size())}});
+                     {"signals", static_cast<int64_t>(signals.size())},
+                     {"links", static_cast<int64_t>(links.size())}});
   consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
-                  sequence);
+                  std::move(links), sequence);
   applied_.store(sequence);
   head_.store(std::max(head_.load(), sequence));
   loaded_.store(true);

@@ -27,10 +27,12 @@ namespace {
 class RecordingConsumer : public GraphFeedConsumer {
  public:
   void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge>,
-            std::vector<v1::Signal>, int64_t sequence) override {
+            std::vector<v1::Signal>, std::vector<v1::Link> links,
+            int64_t sequence) override {
     absl::MutexLock lock(&mu_);
     ids_.clear();
     for (const auto& e : entities) ids_[e.id()] = true;
+    links_ = links.size();
     sequence_ = sequence;
     ++loads_;
   }
@@ -74,12 +76,18 @@ class RecordingConsumer : public GraphFeedConsumer {
     absl::MutexLock lock(&mu_);
     return loads_;
   }
+  // Links in the last Load().
+  size_t links() {
+    absl::MutexLock lock(&mu_);
+    return links_;
+  }
 
  private:
   absl::Mutex mu_;
   std::map<std::string, bool> ids_ ABSL_GUARDED_BY(mu_);
   int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   int loads_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t links_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FeedFollowerTest : public ::testing::Test {
@@ -174,6 +182,40 @@ TEST_F(FeedFollowerTest, BootstrapsThenFollowsThenResumesFromItsOwnCopy) {
   EXPECT_EQ(follower.bootstraps(), 0);  // Resumed; did not re-read the graph.
   EXPECT_EQ(consumer.loads(), 1);
   EXPECT_EQ(consumer.size(), 4u);
+}
+
+TEST_F(FeedFollowerTest, HandsOverLinksFromTheSnapshotAndFromItsOwnCopy) {
+  Commit("a");
+  Commit("b");
+  v1::Mutation link;
+  v1::Link* l = link.mutable_upsert_link();
+  l->set_entity_a("company/a");
+  l->set_entity_b("company/b");
+  l->set_judgement(v1::Link::POSITIVE);
+  l->set_method(v1::Link::IDENTIFIER);
+  l->set_score(1);
+  l->add_evidence("lei 5493001KJTIIGC8Y1R12");
+  l->set_decided_by("rule:identifier");
+  l->mutable_decided_at()->set_seconds(1700000000);
+  l->set_source("test");
+  ASSERT_TRUE(store_->Apply({link}, "t").ok());
+  {
+    auto mirror = OpenMirror();
+    RecordingConsumer consumer;
+    FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+    follower.Start();
+    ASSERT_TRUE(consumer.WaitForLoads(1));
+    EXPECT_EQ(follower.bootstraps(), 1);
+    EXPECT_EQ(consumer.links(), 1u);
+    follower.Stop();
+  }
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  FeedFollower follower(Stub(), mirror.get(), &consumer, Fast());
+  follower.Start();
+  ASSERT_TRUE(consumer.WaitForLoads(1));
+  EXPECT_EQ(follower.bootstraps(), 0);
+  EXPECT_EQ(consumer.links(), 1u);
 }
 
 TEST_F(FeedFollowerTest, BootstrapsAgainWhenItsChangesWereTrimmed) {

@@ -7,7 +7,8 @@
 //
 //   class Counter final : public GraphFeedConsumer {
 //     void Load(std::vector<v1::Entity> e, std::vector<v1::Edge> x,
-//               std::vector<v1::Signal> s, int64_t sequence) override {...}
+//               std::vector<v1::Signal> s, std::vector<v1::Link> l,
+//               int64_t sequence) override {...}
 //     void Apply(const std::vector<v1::Change>& changes,
 //                int64_t head_sequence) override {...}
 //   };
@@ -32,7 +33,8 @@ class GraphFeedConsumer {
   // The vectors are handed over (moved in).
   virtual void Load(std::vector<v1::Entity> entities,
                     std::vector<v1::Edge> edges,
-                    std::vector<v1::Signal> signals, int64_t sequence) = 0;
+                    std::vector<v1::Signal> signals,
+                    std::vector<v1::Link> links, int64_t sequence) = 0;
   // Consecutive changes following the last Load()/Apply(), already durable
   // in the mirror. `head_sequence` is GraphStore's head when they were sent.
   virtual void Apply(const std::vector<v1::Change>& changes,

@@ -33,13 +33,14 @@ void ScoreState::AddListener(Listener listener) {
 
 void ScoreState::Load(std::vector<v1::Entity> entities,
                       std::vector<v1::Edge> edges,
-                      std::vector<v1::Signal> signals, int64_t sequence) {
+                      std::vector<v1::Signal> signals,
+                      std::vector<v1::Link> links, int64_t sequence) {
   absl::Time start = absl::Now();
   absl::MutexLock update_lock(&update_mu_);
   if (stopping_.load()) return;
   absl::MutexLock lock(&mu_);
   engine_->Load(std::move(entities), std::move(edges), std::move(signals),
-                sequence, clock_());
+                sequence, clock_(), std::move(links));
   sequence_.store(sequence);
   head_.store(std::max(head_.load(), sequence));
   loaded_.store(true);

@@ -48,7 +48,8 @@ class ScoreState final : public GraphFeedConsumer {
 
   // GraphFeedConsumer.
   void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
-            std::vector<v1::Signal> signals, int64_t sequence) override;
+            std::vector<v1::Signal> signals, std::vector<v1::Link> links,
+            int64_t sequence) override;
   void Apply(const std::vector<v1::Change>& changes,
              int64_t head_sequence) override;
 

@@ -91,7 +91,7 @@ class ScorerServiceRulesTest : public ::testing::Test {
              "signal/ended", 0.4,
              absl::FromCivil(absl::CivilDay(2026, 1, 1), absl::UTCTimeZone()),
              absl::FromCivil(absl::CivilDay(2027, 1, 1), absl::UTCTimeZone()))},
-        7);
+        {}, 7);
     ASSERT_TRUE(state_->loaded());
   }
 

@@ -107,7 +107,7 @@ class ScorerServiceTest : public ::testing::Test {
                   Entity(kAcme, v1::Entity::COMPANY, "DE")},
                  {Edge(kTsmc, kFab, v1::Edge::OPERATES, 1.0),
                   Edge(kTsmc, kApple, v1::Edge::SUPPLIES, 0.5)},
-                 {Tension(0.6)}, 7);
+                 {Tension(0.6)}, {}, 7);
     ASSERT_TRUE(state_->loaded());
   }
 

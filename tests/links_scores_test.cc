@@ -103,15 +103,8 @@ class LinksScoresTest : public ::testing::Test {
          dir_});
     ASSERT_TRUE(in.ok()) << in.status();
     ingest_ = std::move(*in);
-    auto sc = ServiceProcess::Start(
-        {Runfile("services/scorer/scorer"),
-         {absl::StrCat("--graphstore=", graphstore_->address()),
-          absl::StrCat("--data_dir=", dir_, "/scorer")},
-         dir_});
-    ASSERT_TRUE(sc.ok()) << sc.status();
-    scorer_ = std::move(*sc);
-    for (ServiceProcess* p :
-         {graphstore_.get(), ingest_.get(), scorer_.get()}) {
+    ASSERT_NO_FATAL_FAILURE(StartScorer());
+    for (ServiceProcess* p : {graphstore_.get(), ingest_.get()}) {
       ASSERT_TRUE(
           common::WaitForServing(p->address(), "", absl::Seconds(60)).ok())
           << p->Log();
@@ -120,8 +113,6 @@ class LinksScoresTest : public ::testing::Test {
                                        grpc::InsecureChannelCredentials());
     graph_ = v1::GraphStore::NewStub(channel);
     resolution_ = v1::Resolution::NewStub(channel);
-    scorer_stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
-        scorer_->address(), grpc::InsecureChannelCredentials()));
     WriteFile("supply.jsonl", kSupplyGraph);
     WriteFile("csl.csv",
               CslFile({{"aaaa0001",
@@ -141,6 +132,22 @@ class LinksScoresTest : public ::testing::Test {
         EXPECT_EQ(*code, 0) << p->Log();
       }
     }
+  }
+
+  // The scorer, on its data directory (a restart resumes from its mirror).
+  void StartScorer() {
+    auto sc = ServiceProcess::Start(
+        {Runfile("services/scorer/scorer"),
+         {absl::StrCat("--graphstore=", graphstore_->address()),
+          absl::StrCat("--data_dir=", dir_, "/scorer")},
+         dir_});
+    ASSERT_TRUE(sc.ok()) << sc.status();
+    scorer_ = std::move(*sc);
+    ASSERT_TRUE(
+        common::WaitForServing(scorer_->address(), "", absl::Seconds(60)).ok())
+        << scorer_->Log();
+    scorer_stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
+        scorer_->address(), grpc::InsecureChannelCredentials()));
   }
 
   void WriteFile(const std::string& name, const std::string& text) {
@@ -217,7 +224,8 @@ class LinksScoresTest : public ::testing::Test {
   }
 
   double ExportControls(const std::string& id) {
-    for (const v1::FactorScore& f : Score(id).factors()) {
+    const v1::Score score = Score(id);
+    for (const v1::FactorScore& f : score.factors()) {
       if (f.factor() == v1::FACTOR_EXPORT_CONTROLS) return f.propagated();
     }
     ADD_FAILURE() << "no export-control factor in " << id;
@@ -326,18 +334,8 @@ TEST_F(LinksScoresTest, LinksMoveScoresReviewsDecideAndRefusalsLast) {
   // The scorer restarted from its own copy of the graph keeps the links.
   absl::StatusOr<int> code = scorer_->Stop(SIGTERM, absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << code.status();
-  auto sc = ServiceProcess::Start(
-      {Runfile("services/scorer/scorer"),
-       {absl::StrCat("--graphstore=", graphstore_->address()),
-        absl::StrCat("--data_dir=", dir_, "/scorer")},
-       dir_});
-  ASSERT_TRUE(sc.ok()) << sc.status();
-  scorer_ = std::move(*sc);
-  ASSERT_TRUE(
-      common::WaitForServing(scorer_->address(), "", absl::Seconds(60)).ok())
-      << scorer_->Log();
-  scorer_stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
-      scorer_->address(), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(*code, 0) << scorer_->Log();
+  ASSERT_NO_FATAL_FAILURE(StartScorer());
   WaitForScorer(LastSequence());
   EXPECT_NEAR(ExportControls(kSmic), 0.8, kEps);
   EXPECT_EQ(ExportControls(kAcme), 0);

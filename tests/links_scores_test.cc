@@ -31,13 +31,12 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
-#include "tests/testing/command.h"
 #include "tests/testing/process.h"
 
 namespace georisk {
 namespace {
 
-using ::georisk::testing::Command;
+using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
@@ -157,7 +156,7 @@ class LinksScoresTest : public ::testing::Test {
   }
 
   void Import(const std::string& name, const std::string& format) {
-    Command c = RunCommand(
+    CommandResult c = RunCommand(
         dir_, Runfile("services/georiskctl/georiskctl"),
         {"import", dir_ + "/" + name, absl::StrCat("--format=", format),
          absl::StrCat("--ingest=", ingest_->address()), "--progress=none"});

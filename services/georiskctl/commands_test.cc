@@ -1,6 +1,7 @@
 // georiskctl's query commands against in-process fake Scorer, Alerts and
 // GraphStore services on 127.0.0.1:0 (with gRPC's health service): what each
 // command asks for given its options, what it prints, and its exit code.
+#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/commands.h"
 
 #include <algorithm>
@@ -357,16 +358,8 @@ class CommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::EnableDefaultHealthCheckService(true);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&scorer_);
-    builder.RegisterService(&alerts_);
-    builder.RegisterService(&graphstore_);
-    server_ = builder.BuildAndStart();
+    server_ = StartLoopbackServer({&scorer_, &alerts_, &graphstore_}, &address_);
     ASSERT_NE(server_, nullptr);
-    address_ = absl::StrCat("127.0.0.1:", port);
     options_.client.graphstore = address_;
     options_.client.ingest = address_;
     options_.client.scorer = address_;

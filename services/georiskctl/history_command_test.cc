@@ -1,5 +1,6 @@
 // georiskctl history against a fake Scorer on loopback port 0 that pages
 // its answer two points at a time.
+#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/history_command.h"
 
 #include <memory>
@@ -59,14 +60,8 @@ class FakeScorer final : public v1::Scorer::Service {
 class HistoryCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&scorer_);
-    server_ = builder.BuildAndStart();
+    server_ = StartLoopbackServer({&scorer_}, &options_.client.scorer);
     ASSERT_NE(server_, nullptr);
-    options_.client.scorer = absl::StrCat("127.0.0.1:", port);
     options_.client.endpoints_file = "";
     options_.client.timeout = absl::Seconds(10);
   }

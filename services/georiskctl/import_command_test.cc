@@ -1,6 +1,7 @@
 // `georiskctl import` against an in-process Ingest service in front of a
 // fake GraphStore: every format, rejections mapped back to file and line,
 // replays, dry runs, exit codes.
+#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/import_command.h"
 
 #include <netinet/in.h>
@@ -65,14 +66,8 @@ class ImportCommandTest : public ::testing::Test {
     if (ingest_resolves) resolution_stub = fake_->NewResolutionStub();
     service_ = std::make_unique<ingest::IngestService>(
         fake_->NewStub(), options, &registry_, resolution_stub);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
+    server_ = StartLoopbackServer({service_.get()}, &address_);
     ASSERT_NE(server_, nullptr);
-    address_ = absl::StrCat("127.0.0.1:", port);
   }
 
   void TearDown() override { Stop(); }

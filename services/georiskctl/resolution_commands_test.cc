@@ -1,6 +1,7 @@
 // georiskctl match, review and links against an in-process fake Resolution
 // service on 127.0.0.1:0: what each command asks for given its options, what
 // it prints, and its exit code.
+#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/resolution_commands.h"
 
 #include <memory>
@@ -135,14 +136,8 @@ class FakeResolution final : public v1::Resolution::Service {
 class ResolutionCommandsTest : public testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&fake_);
-    server_ = builder.BuildAndStart();
+    server_ = StartLoopbackServer({&fake_}, &options_.client.graphstore);
     ASSERT_NE(server_, nullptr);
-    options_.client.graphstore = absl::StrCat("127.0.0.1:", port);
     options_.client.endpoints_file = "";
     options_.client.timeout = absl::Seconds(10);
   }

@@ -24,6 +24,7 @@
 #include "services/common/grpc_probe.h"
 #include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
+#include "tests/testing/service_stack.h"
 
 namespace georisk {
 namespace {
@@ -41,54 +42,38 @@ class ScoreHistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("score_history");
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", dir_, "/graphstore"), "--sync=false"},
-         dir_});
-    ASSERT_TRUE(gs.ok()) << gs.status();
-    graphstore_ = std::move(*gs);
-    auto in = ServiceProcess::Start(
-        {Runfile("services/ingest/ingest"),
-         {absl::StrCat("--graphstore=", graphstore_->address())},
-         dir_});
-    ASSERT_TRUE(in.ok()) << in.status();
-    ingest_ = std::move(*in);
-    for (ServiceProcess* p : {graphstore_.get(), ingest_.get()}) {
-      ASSERT_TRUE(
-          common::WaitForServing(p->address(), "", absl::Seconds(60)).ok())
-          << p->Log();
-    }
-    StartScorer();
+    testing::StackOptions options;
+    options.dir = dir_;
+    options.scorer = true;
+    // Ingest's own default: the demo arrives as one commit, so the change
+    // after it is the first to move the fab.
+    options.ingest_batch_size = 1000;
+    auto stack = testing::ServiceStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    graphstore_ = stack_->graphstore();
+    ingest_ = stack_->ingest();
+    ConnectScorer();
     graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
         graphstore_->address(), grpc::InsecureChannelCredentials()));
   }
 
   void StartScorer() {
-    auto sc = ServiceProcess::Start(
-        {Runfile("services/scorer/scorer"),
-         {absl::StrCat("--graphstore=", graphstore_->address()),
-          absl::StrCat("--data_dir=", dir_, "/scorer")},
-         dir_});
-    ASSERT_TRUE(sc.ok()) << sc.status();
-    scorer_ = std::move(*sc);
-    ASSERT_TRUE(common::WaitForServing(scorer_->address(), "",
-                                       absl::Seconds(60))
-                    .ok())
-        << scorer_->Log();
+    absl::Status started = stack_->StartScorer();
+    ASSERT_TRUE(started.ok()) << started;
+    ConnectScorer();
+  }
+
+  void ConnectScorer() {
+    scorer_ = stack_->scorer();
     stub_ = v1::Scorer::NewStub(grpc::CreateChannel(
         scorer_->address(), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
-    for (ServiceProcess* p :
-         {scorer_.get(), ingest_.get(), graphstore_.get()}) {
-      if (p == nullptr || !p->running()) continue;
-      absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(30));
-      EXPECT_TRUE(code.ok()) << code.status();
-      if (code.ok()) {
-        EXPECT_EQ(*code, 0) << p->Log();
-      }
-    }
+    if (stack_ == nullptr) return;
+    absl::Status stopped = stack_->Stop();
+    EXPECT_TRUE(stopped.ok()) << stopped;
   }
 
   CommandResult Georiskctl(std::vector<std::string> args) {
@@ -145,7 +130,10 @@ class ScoreHistoryTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<ServiceProcess> graphstore_, ingest_, scorer_;
+  std::unique_ptr<testing::ServiceStack> stack_;
+  ServiceProcess* graphstore_ = nullptr;
+  ServiceProcess* ingest_ = nullptr;
+  ServiceProcess* scorer_ = nullptr;
   std::unique_ptr<v1::GraphStore::Stub> graph_;
   std::unique_ptr<v1::Scorer::Stub> stub_;
 };

@@ -48,15 +48,25 @@ absl::StatusOr<std::unique_ptr<ServiceStack>> ServiceStack::Start(
   if (!in.ok()) return in.status();
   stack->ingest_ = std::move(*in);
   if (o.scorer) {
-    absl::StatusOr<std::unique_ptr<ServiceProcess>> sc = StartServing(
-        {Runfile("services/scorer/scorer"),
-         {graphstore_flag, absl::StrCat("--data_dir=", o.dir, "/scorer")},
-         o.dir},
-        o.serving_timeout);
-    if (!sc.ok()) return sc.status();
-    stack->scorer_ = std::move(*sc);
+    absl::Status scorer = stack->StartScorer();
+    if (!scorer.ok()) return scorer;
   }
   return stack;
+}
+
+absl::Status ServiceStack::StartScorer() {
+  if (scorer_ != nullptr && scorer_->running()) {
+    return absl::FailedPreconditionError("the scorer is still running");
+  }
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> sc = StartServing(
+      {Runfile("services/scorer/scorer"),
+       {absl::StrCat("--graphstore=", graphstore_->address()),
+        absl::StrCat("--data_dir=", options_.dir, "/scorer")},
+       options_.dir},
+      options_.serving_timeout);
+  if (!sc.ok()) return sc.status();
+  scorer_ = std::move(*sc);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>>

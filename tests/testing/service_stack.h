@@ -62,6 +62,11 @@ class ServiceStack {
   // keep the old address.
   absl::Status RestartGraphstore();
 
+  // Starts a scorer over `dir`/scorer, following graphstore, and waits until
+  // it serves; replaces scorer(). For a restart after the test stopped or
+  // killed the previous one (FAILED_PRECONDITION while it still runs).
+  absl::Status StartScorer();
+
   // SIGTERMs every process still running, scorer, ingest, then graphstore,
   // and waits for each. Error naming the first that did not exit 0 in
   // stop_timeout, with its log; every process is stopped either way.

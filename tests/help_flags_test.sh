@@ -13,15 +13,15 @@ check() {
   out=$("$root/services/$bin/$bin" --help 2>&1)
   rc=$?
   echo "$bin --help: exit $rc"
-  echo "$out" | grep -q "No flags matched" && fail "$bin: No flags matched"
+  grep -q "No flags matched" <<<"$out" && fail "$bin: No flags matched"
   for flag in "$@"; do
-    echo "$out" | grep -Eq -- "^ *--$flag \(" || fail "$bin --help does not list --$flag"
+    grep -Eq -- "^ *--$flag \(" <<<"$out" || fail "$bin --help does not list --$flag"
   done
   # absl's own flags (absl/flags/parse.cc, usage_config.cc) stay in --helpfull.
   for flag in flagfile undefok helpfull; do
-    echo "$out" | grep -Eq -- "^ *--$flag \(" && fail "$bin --help lists absl's --$flag"
+    grep -Eq -- "^ *--$flag \(" <<<"$out" && fail "$bin --help lists absl's --$flag"
   done
-  echo "$out" | grep -q "Flags from absl/" && fail "$bin --help lists absl's flags"
+  grep -q "Flags from absl/" <<<"$out" && fail "$bin --help lists absl's flags"
   codes+=("$rc")
 }
 

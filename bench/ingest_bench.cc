@@ -51,6 +51,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "bench/bench_output.h"
 #include "bench/supply_graph.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
@@ -60,7 +61,6 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
-#include "base/status_macros.h"
 #include "tests/testing/process.h"
 
 ABSL_FLAG(std::string, mode, "", "generate, apply or import.");
@@ -110,8 +110,8 @@ std::vector<std::string> SplitFlags(const std::string& flags) {
 
 // CPU seconds (user + system, all threads) a running process has used.
 double ProcessCpuSeconds(pid_t pid) {
-  std::string stat = testing::ReadFile(absl::StrCat("/proc/", pid, "/stat"))
-                         .value_or("");
+  std::string stat =
+      testing::ReadFile(absl::StrCat("/proc/", pid, "/stat")).value_or("");
   // Fields after the command name, which is in parentheses: state is field
   // 3, utime 14, stime 15.
   const size_t close = stat.rfind(')');
@@ -193,8 +193,7 @@ v1::Entity FileEntity(int64_t index) {
   } else {
     if (index % 3 == 0) e.add_aliases(absl::StrCat("SynCo ", index));
     if (index % 4 == 1) {
-      (*e.mutable_identifiers())["lei"] =
-          absl::StrFormat("5493%014dXX", index);
+      (*e.mutable_identifiers())["lei"] = absl::StrFormat("5493%014dXX", index);
     }
   }
   return e;
@@ -381,10 +380,11 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
                                           .args = args,
                                           .work_dir = work_dir,
                                           .start_timeout = kStartTimeout}));
-  absl::Status serving = common::WaitForServing(p->address(), "", absl::Seconds(60));
+  absl::Status serving =
+      common::WaitForServing(p->address(), "", absl::Seconds(60));
   if (!serving.ok()) {
-    return absl::Status(serving.code(), absl::StrCat(serving.message(),
-                                                     "; log:\n", p->Log()));
+    return absl::Status(serving.code(),
+                        absl::StrCat(serving.message(), "; log:\n", p->Log()));
   }
   return p;
 }
@@ -413,16 +413,16 @@ absl::Status CheckCounts(const ServiceProcess& graphstore, const Plan& plan) {
   std::unique_ptr<v1::GraphStore::Stub> stub = Connect(graphstore.address());
   grpc::ClientContext context;
   v1::GetStatsResponse stats;
-  RETURN_IF_ERROR(
-      common::FromGrpcStatus(stub->GetStats(&context, v1::GetStatsRequest(), &stats)));
+  RETURN_IF_ERROR(common::FromGrpcStatus(
+      stub->GetStats(&context, v1::GetStatsRequest(), &stats)));
   if (stats.entity_count() != plan.entities ||
       stats.edge_count() != plan.edges ||
       stats.signal_count() != plan.signals) {
-    return absl::InternalError(absl::StrCat(
-        "graphstore holds ", stats.entity_count(), " entities, ",
-        stats.edge_count(), " edges, ", stats.signal_count(),
-        " signals; the file has ", plan.entities, ", ", plan.edges, ", ",
-        plan.signals));
+    return absl::InternalError(
+        absl::StrCat("graphstore holds ", stats.entity_count(), " entities, ",
+                     stats.edge_count(), " edges, ", stats.signal_count(),
+                     " signals; the file has ", plan.entities, ", ", plan.edges,
+                     ", ", plan.signals));
   }
   Result("graph_disk_mib", static_cast<double>(stats.disk_bytes()) / (1 << 20));
   return absl::OkStatus();
@@ -462,9 +462,8 @@ absl::Status RunApply(const std::string& dir) {
     const auto status =
         google::protobuf::util::JsonStringToMessage(line, m, json_options);
     if (!status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_number, ": ",
-                       status.message().ToString()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", line_number, ": ", status.message().ToString()));
     }
     plan.entities += m->has_upsert_entity();
     plan.edges += m->has_upsert_edge();
@@ -505,9 +504,8 @@ absl::Status RunApply(const std::string& dir) {
   struct rusage self_after;
   getrusage(RUSAGE_SELF, &self_after);
   auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  const double client_cpu =
-      tv(self_after.ru_utime) + tv(self_after.ru_stime) -
-      tv(self_before.ru_utime) - tv(self_before.ru_stime);
+  const double client_cpu = tv(self_after.ru_utime) + tv(self_after.ru_stime) -
+                            tv(self_before.ru_utime) - tv(self_before.ru_stime);
   const double server_apply =
       GraphstoreApplySeconds(*graphstore) - server_apply_before;
   if (applied != records) {
@@ -567,9 +565,9 @@ absl::Status RunImport(const std::string& dir) {
       std::unique_ptr<ServiceProcess> ingest,
       StartService(absl::GetFlag(FLAGS_ingest), dir, std::move(ingest_args)));
 
-  std::vector<std::string> import_args = {
-      "import", path, "--ingest=" + ingest->address(), "--progress=none",
-      "--format=jsonl"};
+  std::vector<std::string> import_args = {"import", path,
+                                          "--ingest=" + ingest->address(),
+                                          "--progress=none", "--format=jsonl"};
   for (std::string& f : SplitFlags(absl::GetFlag(FLAGS_import_flags))) {
     import_args.push_back(std::move(f));
   }
@@ -582,12 +580,12 @@ absl::Status RunImport(const std::string& dir) {
   const double ingest_cpu_before = ProcessCpuSeconds(ingest->pid());
   const double children_cpu_before = ReapedChildrenCpuSeconds();
   const Clock::time_point start = Clock::now();
-  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> cli,
-                   ServiceProcess::Start({.binary = absl::GetFlag(
-                                              FLAGS_georiskctl),
-                                          .args = import_args,
-                                          .work_dir = dir,
-                                          .add_port_flags = false}));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ServiceProcess> cli,
+      ServiceProcess::Start({.binary = absl::GetFlag(FLAGS_georiskctl),
+                             .args = import_args,
+                             .work_dir = dir,
+                             .add_port_flags = false}));
   absl::StatusOr<int> code = cli->Wait(kImportTimeout);
   const double seconds = SecondsSince(start);
   if (!code.ok()) {
@@ -598,7 +596,8 @@ absl::Status RunImport(const std::string& dir) {
   const double cli_cpu = ReapedChildrenCpuSeconds() - children_cpu_before;
   const double graphstore_cpu =
       ProcessCpuSeconds(graphstore->pid()) - graphstore_cpu_before;
-  const double ingest_cpu = ProcessCpuSeconds(ingest->pid()) - ingest_cpu_before;
+  const double ingest_cpu =
+      ProcessCpuSeconds(ingest->pid()) - ingest_cpu_before;
   const double server_apply =
       GraphstoreApplySeconds(*graphstore) - server_apply_before;
   const double ingest_apply =
@@ -611,10 +610,10 @@ absl::Status RunImport(const std::string& dir) {
   const int64_t rejected = SummaryValue(output, "rejected");
   if (*code != 0 || accepted != records || rejected != 0 ||
       SummaryValue(output, "records") != records) {
-    return absl::InternalError(absl::StrCat(
-        "georiskctl import exited with ", *code, "; accepted ", accepted,
-        " and rejected ", rejected, " of ", records, " records; ingest log:\n",
-        ingest->Log()));
+    return absl::InternalError(
+        absl::StrCat("georiskctl import exited with ", *code, "; accepted ",
+                     accepted, " and rejected ", rejected, " of ", records,
+                     " records; ingest log:\n", ingest->Log()));
   }
   RETURN_IF_ERROR(CheckCounts(*graphstore, plan));
   Result("import_seconds", seconds);

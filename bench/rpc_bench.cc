@@ -17,7 +17,8 @@
 //       round-robin. Threads share C channels (thread i uses channel i % C;
 //       each channel has its own TCP connection). Latencies are recorded after
 //       a warm-up and printed as one line of key=value:
-//         qps=... p50_us=... p90_us=... p99_us=... max_us=... calls=... errors=...
+//         qps=... p50_us=... p90_us=... p99_us=... max_us=... calls=...
+//         errors=...
 #include <pthread.h>
 #include <signal.h>
 
@@ -57,9 +58,10 @@ using Clock = std::chrono::steady_clock;
 // GetScore with no work: echoes the id back in an otherwise empty Score.
 class EchoScorer final : public georisk::v1::Scorer::CallbackService {
  public:
-  grpc::ServerUnaryReactor* GetScore(grpc::CallbackServerContext* context,
-                                     const georisk::v1::GetScoreRequest* request,
-                                     georisk::v1::Score* response) override {
+  grpc::ServerUnaryReactor* GetScore(
+      grpc::CallbackServerContext* context,
+      const georisk::v1::GetScoreRequest* request,
+      georisk::v1::Score* response) override {
     response->set_entity_id(request->entity_id());
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
@@ -74,8 +76,7 @@ int EchoServer() {
   georisk::common::MetricsRegistry registry;
   EchoScorer echo;
   auto server = georisk::common::GrpcServer::Start(
-      *options, {{&echo, georisk::v1::Scorer::service_full_name()}},
-      &registry);
+      *options, {{&echo, georisk::v1::Scorer::service_full_name()}}, &registry);
   if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->SetServing(true);
   return georisk::common::ServeUntilShutdownSignal(**server);
@@ -108,10 +109,9 @@ int Load() {
     args.SetInt("georisk.rpc_bench.channel", c);
     auto channel = grpc::CreateCustomChannel(
         target, grpc::InsecureChannelCredentials(), args);
-    if (!channel->WaitForConnected(
-            std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      std::fprintf(stderr, "rpc_bench: cannot connect to %s\n",
-                   target.c_str());
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::seconds(10))) {
+      std::fprintf(stderr, "rpc_bench: cannot connect to %s\n", target.c_str());
       return 1;
     }
     stubs.push_back(georisk::v1::Scorer::NewStub(channel));
@@ -119,13 +119,13 @@ int Load() {
 
   const auto start = Clock::now();
   const auto measure_from =
-      start + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(
-                      absl::GetFlag(FLAGS_warmup_seconds)));
+      start +
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup_seconds)));
   const auto measure_to =
-      measure_from + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(
-                             absl::GetFlag(FLAGS_seconds)));
+      measure_from +
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
   std::vector<std::vector<int64_t>> latencies(concurrency);
   std::atomic<int64_t> errors{0};
   std::atomic<bool> first_error_printed{false};
@@ -187,9 +187,9 @@ int Load() {
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
-  georisk::common::InitMain("rpc_bench",
-                    "Scorer RPC benchmark: --mode=echo_server or --mode=load.",
-                    argc, argv);
+  georisk::common::InitMain(
+      "rpc_bench", "Scorer RPC benchmark: --mode=echo_server or --mode=load.",
+      argc, argv);
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "echo_server") return EchoServer();
   if (mode == "load") {

@@ -151,7 +151,8 @@ class Generator {
     // anywhere.
     for (int64_t c : companies) {
       if (Unit() >= 0.5) continue;
-      const int parent_tier = std::min(kTiers - 1, g.tier[c] + (Unit() < 0.5 ? 0 : 1));
+      const int parent_tier =
+          std::min(kTiers - 1, g.tier[c] + (Unit() < 0.5 ? 0 : 1));
       const int64_t parent = Skewed(companies_by_tier[parent_tier]);
       if (parent == c) continue;
       const double share = Round(0.5 + 0.5 * Unit());
@@ -159,8 +160,8 @@ class Generator {
       if (Unit() < 0.2) {
         const int64_t minority = Skewed(companies);
         if (minority != c && minority != parent) {
-          g.edges.push_back(Edge(minority, c, v1::Edge::OWNS,
-                                 Round((1 - share) * Unit())));
+          g.edges.push_back(
+              Edge(minority, c, v1::Edge::OWNS, Round((1 - share) * Unit())));
         }
       }
     }
@@ -195,8 +196,8 @@ class Generator {
         for (double& x : w) sum += (x = 0.1 + Unit());
         const double total = 0.6 + 0.4 * Unit();
         for (size_t i = 0; i < chosen.size(); ++i) {
-          v1::Edge e = Edge(chosen[i], c, v1::Edge::SUPPLIES,
-                            Round(total * w[i] / sum));
+          v1::Edge e =
+              Edge(chosen[i], c, v1::Edge::SUPPLIES, Round(total * w[i] / sum));
           e.set_product_code(kProducts[(chosen[i] * 7 + c) % 10]);
           e.set_annual_value_usd(std::round(1e6 * (1 + 99 * Unit())));
           g.edges.push_back(std::move(e));
@@ -253,8 +254,8 @@ class Generator {
       for (int a = 0; a < 5 && g.entities[c].country() != "CN"; ++a) {
         c = companies[Uniform(companies.size())];
       }
-      v1::ExportControl* x =
-          signal(absl::StrCat(i < 2000 ? "el-" : "sdn-", i)).mutable_export_control();
+      v1::ExportControl* x = signal(absl::StrCat(i < 2000 ? "el-" : "sdn-", i))
+                                 .mutable_export_control();
       x->set_authority(i < 2000 ? "US-BIS" : "US-OFAC");
       x->set_kind(v1::ExportControl::ENTITY_LISTING);
       x->add_target_ids(Id(c));
@@ -401,8 +402,8 @@ int Main() {
     return 1;
   }
   scorer::Engine& engine = **created;
-  const absl::Time as_of = absl::FromCivil(absl::CivilDay(2026, 1, 15),
-                                           absl::UTCTimeZone());
+  const absl::Time as_of =
+      absl::FromCivil(absl::CivilDay(2026, 1, 15), absl::UTCTimeZone());
   t0 = absl::Now();
   engine.Load(std::move(g.entities), std::move(g.edges), std::move(g.signals),
               1, as_of);
@@ -413,7 +414,8 @@ int Main() {
       load_ms, static_cast<long long>(engine.stats().skipped_records),
       static_cast<long long>(engine.stats().cyclic_entities),
       static_cast<long long>(engine.stats().largest_cycle));
-  Result("cyclic_entities", static_cast<double>(engine.stats().cyclic_entities));
+  Result("cyclic_entities",
+         static_cast<double>(engine.stats().cyclic_entities));
   Result("largest_cycle", static_cast<double>(engine.stats().largest_cycle));
   Result("load_ms", load_ms);
   // A full rescore after edges or entities came or went rebuilds the
@@ -486,8 +488,7 @@ int Main() {
   while (absl::GetFlag(FLAGS_targets).empty() && targets.size() < 20 &&
          tried < 3000) {
     ++tried;
-    const int64_t i =
-        static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
+    const int64_t i = static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
     const std::string id = Id(i);
     absl::Time probe = absl::Now();
     const size_t moved = engine.Apply(listing(id, true), as_of).size();
@@ -532,8 +533,7 @@ int Main() {
     protos.push_back(Ms(t2 - t1));
     with_protos.push_back(Ms(t2 - t0));
     moved_counts.push_back(static_cast<double>(moved.size()));
-    evaluations.push_back(
-        static_cast<double>(engine.stats().last_evaluations));
+    evaluations.push_back(static_cast<double>(engine.stats().last_evaluations));
   }
   double mean_moved = 0;
   for (double x : moved_counts) mean_moved += x;
@@ -551,8 +551,8 @@ int Main() {
       "  of which rescoring (rules, exposures, propagation): p50 %.2f ms, p99 "
       "%.2f ms; publishing (moved list, top-risk index): p50 %.2f ms, p99 "
       "%.2f ms\n",
-      Percentile(rescore, 50), Percentile(rescore, 99),
-      Percentile(publish, 50), Percentile(publish, 99));
+      Percentile(rescore, 50), Percentile(rescore, 99), Percentile(publish, 50),
+      Percentile(publish, 99));
   std::printf(
       "  then ScoreChange protos for subscribers (shared lock): p50 %.2f ms, "
       "p99 %.2f ms; update and protos: p50 %.2f ms, p99 %.2f ms\n",
@@ -580,10 +580,9 @@ int Main() {
     v1::Entity::Kind kind;
     const char* country;
   };
-  const Listing listings[] = {
-      {"top", v1::Entity::KIND_UNSPECIFIED, ""},
-      {"sg_facilities", v1::Entity::FACILITY, "SG"},
-      {"no_match", v1::Entity::KIND_UNSPECIFIED, "ZZ"}};
+  const Listing listings[] = {{"top", v1::Entity::KIND_UNSPECIFIED, ""},
+                              {"sg_facilities", v1::Entity::FACILITY, "SG"},
+                              {"no_match", v1::Entity::KIND_UNSPECIFIED, "ZZ"}};
   for (const Listing& l : listings) {
     std::vector<double> took;
     for (int k = 0; k < 11; ++k) {

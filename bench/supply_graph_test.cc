@@ -5,8 +5,8 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "domain/validation.h"
+#include "gtest/gtest.h"
 
 namespace georisk::bench {
 namespace {

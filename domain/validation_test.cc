@@ -966,7 +966,9 @@ TEST(ValidateLinkTest, NamesTheFieldAtFault) {
        "m.upsert_link.entity_b: must be of entity_a's kind (company)"},
       {[](v1::Link& l) { l.clear_judgement(); },
        "m.upsert_link.judgement: is required"},
-      {[](v1::Link& l) { l.set_judgement(static_cast<v1::Link::Judgement>(9)); },
+      {[](v1::Link& l) {
+         l.set_judgement(static_cast<v1::Link::Judgement>(9));
+       },
        "m.upsert_link.judgement: unknown judgement 9"},
       {[](v1::Link& l) { l.clear_method(); },
        "m.upsert_link.method: is required"},

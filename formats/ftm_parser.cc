@@ -405,7 +405,8 @@ class FtmParser final : public RecordParser {
     }
     // No percentage: the fact that the owner owns the asset is kept as an
     // OWNS edge of unknown share (graph.proto, Edge.share_unknown).
-    const google::protobuf::Value* percentage = Member(properties, "percentage");
+    const google::protobuf::Value* percentage =
+        Member(properties, "percentage");
     const std::string text = FirstString(percentage);
     if (text.empty() && percentage != nullptr &&
         !(percentage->has_list_value() &&

@@ -8,9 +8,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "formats/format_util.h"
 #include "georisk/v1/graph.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "formats/format_util.h"
 
 namespace georisk::formats {
 namespace {

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "formats/parsers.h"
+#include "gtest/gtest.h"
 
 namespace georisk::formats::testing {
 
-inline std::vector<formats::ParsedRecord> ParseAll(Format format,
-                                          const std::string& input,
-                                          formats::ParserOptions options = {}) {
+inline std::vector<formats::ParsedRecord> ParseAll(
+    Format format, const std::string& input,
+    formats::ParserOptions options = {}) {
   std::istringstream in(input);
   auto parser = formats::MakeParser(format, &in, options);
   EXPECT_TRUE(parser.ok()) << parser.status();

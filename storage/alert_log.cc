@@ -21,7 +21,6 @@ namespace {
 
 using internal::ToAbslStatus;
 
-
 std::string SequenceKey(int64_t sequence) {
   return internal::EncodeChangeLogKey(static_cast<uint64_t>(sequence));
 }
@@ -181,8 +180,8 @@ absl::Status AlertLog::Recover() {
   if (!reopened.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "alert log writes are stopped after a failed write and it cannot be "
-        "opened again yet (", reopened.status().ToString(),
-        "); nothing was written: retry later"));
+        "opened again yet (",
+        reopened.status().ToString(), "); nothing was written: retry later"));
   }
   db_ = *std::move(reopened);
   return absl::OkStatus();

@@ -259,7 +259,8 @@ TEST(AlertLogTest, AFullDiskBeforeTheFirstWriteNeitherAbortsNorLosesTheLog) {
     fs->SetFull(true);
     EXPECT_FALSE((*log)->Append({Record("company/a", v1::Alert::FIRING)}).ok());
     for (int i = 0; i < 3; ++i) {
-      EXPECT_EQ((*log)->Append({Record("company/a", v1::Alert::FIRING)})
+      EXPECT_EQ((*log)
+                    ->Append({Record("company/a", v1::Alert::FIRING)})
                     .status()
                     .code(),
                 absl::StatusCode::kUnavailable);

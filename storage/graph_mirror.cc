@@ -351,10 +351,10 @@ absl::Status GraphMirror::ApplyChanges(absl::Span<const v1::Change> changes) {
           batch.Delete(db_->records, SignalKey(m.delete_signal_id()));
           break;
         case v1::Mutation::kUpsertLink:
-          batch.Put(db_->records,
-                    LinkKey(m.upsert_link().entity_a(),
-                            m.upsert_link().entity_b()),
-                    m.upsert_link().SerializeAsString());
+          batch.Put(
+              db_->records,
+              LinkKey(m.upsert_link().entity_a(), m.upsert_link().entity_b()),
+              m.upsert_link().SerializeAsString());
           break;
         case v1::Mutation::kDeleteLink:
           batch.Delete(db_->records, LinkKey(m.delete_link().entity_a(),

@@ -51,18 +51,18 @@ using internal::EncodeChangeLogKey;
 using internal::EncodeEntityKey;
 using internal::EncodeFixed64BE;
 using internal::EncodePageToken;
+using internal::kAllLinksTag;
 using internal::kCfCount;
 using internal::kCfNames;
 using internal::kChangeLogCf;
 using internal::kDefaultCf;
 using internal::kEntitiesCf;
-using internal::kAllLinksTag;
 using internal::kEntityLinksTag;
 using internal::kIdempotencyCf;
 using internal::kIdentifiersCf;
-using internal::kLinksCf;
 using internal::kInEdgesCf;
 using internal::kInEdgesTag;
+using internal::kLinksCf;
 using internal::kMetaCf;
 using internal::kOutEdgesCf;
 using internal::kOutEdgesTag;
@@ -868,10 +868,9 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     }
     domain::FieldError e = domain::SplitFieldError(s.message());
     if (!reject || s.code() != absl::StatusCode::kInvalidArgument) {
-      return absl::Status(
-          s.code(), absl::StrCat("mutations[", i, "]",
-                                 e.field.empty() ? "" : ".", e.field, ": ",
-                                 e.reason));
+      return absl::Status(s.code(), absl::StrCat("mutations[", i, "]",
+                                                 e.field.empty() ? "" : ".",
+                                                 e.field, ": ", e.reason));
     }
     result.rejections.push_back(
         {static_cast<int>(i), std::move(e.field), std::move(e.reason)});
@@ -1404,8 +1403,8 @@ absl::StatusOr<LinkPage> RocksDbGraphStore::ListLinks(const LinkQuery& query) {
   return page;
 }
 
-absl::StatusOr<v1::Link> RocksDbGraphStore::GetLink(absl::string_view entity_a,
-                                                    absl::string_view entity_b) {
+absl::StatusOr<v1::Link> RocksDbGraphStore::GetLink(
+    absl::string_view entity_a, absl::string_view entity_b) {
   v1::LinkKey key;
   key.set_entity_a(std::string(entity_a));
   key.set_entity_b(std::string(entity_b));
@@ -1414,8 +1413,8 @@ absl::StatusOr<v1::Link> RocksDbGraphStore::GetLink(absl::string_view entity_a,
                             ? internal::EncodeLinkKey(entity_a, entity_b)
                             : internal::EncodeLinkKey(entity_b, entity_a);
   rocksdb::PinnableSlice value;
-  rocksdb::Status s =
-      db_->db->Get(rocksdb::ReadOptions(), db_->cf(kLinksCf), ToSlice(k), &value);
+  rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(kLinksCf),
+                                   ToSlice(k), &value);
   if (s.IsNotFound()) {
     return absl::NotFoundError(
         absl::StrCat("no link between ", entity_a, " and ", entity_b));

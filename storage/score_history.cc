@@ -57,8 +57,8 @@ std::string PointKey(const std::string& entity_id,
 // The entity id of a key (everything before the NUL).
 absl::string_view KeyEntity(const rocksdb::Slice& key) {
   absl::string_view k(key.data(), key.size());
-  return k.substr(0, k.size() >= kSuffixSize + 1 ? k.size() - kSuffixSize - 1
-                                                 : 0);
+  return k.substr(0,
+                  k.size() >= kSuffixSize + 1 ? k.size() - kSuffixSize - 1 : 0);
 }
 
 // Page tokens: web-safe base64 of "h" + the 16-byte key suffix of the last
@@ -223,13 +223,13 @@ absl::StatusOr<int> ScoreHistory::Record(
 }
 
 absl::StatusOr<ScoreHistoryPage> ScoreHistory::Query(
-    const std::string& entity_id, const ScoreHistoryQuery& query,
-    int page_size, const std::string& page_token) const {
+    const std::string& entity_id, const ScoreHistoryQuery& query, int page_size,
+    const std::string& page_token) const {
   if (page_size < 0) {
     return absl::InvalidArgumentError("page_size: must be >= 0");
   }
-  int limit = page_size == 0 ? kDefaultPageSize
-                             : std::min(page_size, kMaxPageSize);
+  int limit =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
   std::string prefix = EntityPrefix(entity_id);
   std::string start;
   bool after_start = false;  // Skip the key equal to `start` (a token).
@@ -239,10 +239,9 @@ absl::StatusOr<ScoreHistoryPage> ScoreHistory::Query(
     start = prefix + *suffix;
     after_start = true;
   } else {
-    start = PointKey(entity_id,
-                     query.from == absl::InfinitePast() ? 0
-                                                        : TimeBits(query.from),
-                     0);
+    start = PointKey(
+        entity_id,
+        query.from == absl::InfinitePast() ? 0 : TimeBits(query.from), 0);
   }
   uint64_t to_bits =
       query.to == absl::InfiniteFuture() ? ~uint64_t{0} : TimeBits(query.to);
@@ -305,8 +304,7 @@ absl::StatusOr<ScoreHistoryPage> ScoreHistory::Query(
   if (!page.next_page_token.empty() &&
       (!it->Valid() || !it->key().starts_with(prefix) ||
        KeyEntity(it->key()) != entity_id ||
-       absl::big_endian::Load64(it->key().data() + prefix.size()) >=
-           to_bits)) {
+       absl::big_endian::Load64(it->key().data() + prefix.size()) >= to_bits)) {
     page.next_page_token.clear();
   }
   return page;
@@ -322,9 +320,9 @@ absl::StatusOr<v1::ScoreHistoryPoint> ScoreHistory::AsOf(
   if (!it->status().ok()) return ToAbslStatus(it->status(), "reading history");
   if (!it->Valid() || !it->key().starts_with(prefix) ||
       KeyEntity(it->key()) != entity_id) {
-    return absl::NotFoundError(absl::StrCat(
-        "no score history for ", entity_id, " at or before ",
-        absl::FormatTime(time, absl::UTCTimeZone())));
+    return absl::NotFoundError(
+        absl::StrCat("no score history for ", entity_id, " at or before ",
+                     absl::FormatTime(time, absl::UTCTimeZone())));
   }
   v1::ScoreHistoryPoint point;
   absl::Status parsed = ParsePoint(it->value(), &point);

@@ -39,8 +39,8 @@ class ScoreHistoryTest : public ::testing::Test {
     history_ = *std::move(h);
   }
   int Record(std::vector<std::pair<std::string, v1::ScoreHistoryPoint>> p) {
-    absl::StatusOr<int> n = history_->Record(
-        p, [](const std::string& id, v1::Factor f) {
+    absl::StatusOr<int> n =
+        history_->Record(p, [](const std::string& id, v1::Factor f) {
           return absl::StrCat("reason of ", id, " factor ", f);
         });
     EXPECT_TRUE(n.ok()) << n.status();
@@ -62,23 +62,20 @@ TEST_F(ScoreHistoryTest, FirstPointAndMovesBeyondTheDeltaAreKept) {
   Reopen();
   EXPECT_EQ(Record({{"company/a", Point(kT0, 1, 10)}}), 1);
   // 0.9 points: within the delta.
-  EXPECT_EQ(Record({{"company/a", Point(kT0 + absl::Seconds(1), 2, 10.9)}}),
-            0);
+  EXPECT_EQ(Record({{"company/a", Point(kT0 + absl::Seconds(1), 2, 10.9)}}), 0);
   // 1.5 points from the last point kept (10), not from the skipped one.
-  EXPECT_EQ(Record({{"company/a", Point(kT0 + absl::Seconds(2), 3, 11.5)}}),
-            1);
+  EXPECT_EQ(Record({{"company/a", Point(kT0 + absl::Seconds(2), 3, 11.5)}}), 1);
   // A factor's move x 100 counts: 0.02 -> 2 points.
   EXPECT_EQ(
-      Record({{"company/a", Point(kT0 + absl::Seconds(3), 4, 11.5, 0.02)}}),
-      1);
+      Record({{"company/a", Point(kT0 + absl::Seconds(3), 4, 11.5, 0.02)}}), 1);
   absl::StatusOr<ScoreHistoryPage> page =
       history_->Query("company/a", {}, 0, "");
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_EQ(Composites(*page), (std::vector<double>{10, 11.5, 11.5}));
   EXPECT_EQ(page->points[0].reason(), "reason of company/a factor 0");
-  EXPECT_EQ(page->points[2].reason(),
-            absl::StrCat("reason of company/a factor ",
-                         v1::FACTOR_EXPORT_CONTROLS));
+  EXPECT_EQ(
+      page->points[2].reason(),
+      absl::StrCat("reason of company/a factor ", v1::FACTOR_EXPORT_CONTROLS));
   EXPECT_EQ(page->points[1].graph_sequence(), 3);
   EXPECT_TRUE(page->next_page_token.empty());
 }
@@ -120,7 +117,8 @@ TEST_F(ScoreHistoryTest, PointsSurviveAReopen) {
 }
 
 TEST_F(ScoreHistoryTest, UnknownEntityIsNotFoundAndNeighboursDoNotLeak) {
-  Record({{"company/ab", Point(kT0, 1, 10)}, {"company/a/x", Point(kT0, 1, 20)}});
+  Record(
+      {{"company/ab", Point(kT0, 1, 10)}, {"company/a/x", Point(kT0, 1, 20)}});
   EXPECT_TRUE(*history_->Empty() == false);
   EXPECT_EQ(history_->Query("company/a", {}, 0, "").status().code(),
             absl::StatusCode::kNotFound);
@@ -139,7 +137,8 @@ TEST_F(ScoreHistoryTest, TimeRangeIsHalfOpen) {
   ScoreHistoryQuery q;
   q.from = kT0 + absl::Hours(1);
   q.to = kT0 + absl::Hours(3);
-  absl::StatusOr<ScoreHistoryPage> page = history_->Query("company/a", q, 0, "");
+  absl::StatusOr<ScoreHistoryPage> page =
+      history_->Query("company/a", q, 0, "");
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(Composites(*page), (std::vector<double>{20, 30}));
   // Times before 1970 order before those after.
@@ -187,13 +186,14 @@ TEST_F(ScoreHistoryTest, BadPageArgumentsNameTheField) {
 
 TEST_F(ScoreHistoryTest, FactorFilterKeepsPointsWhereThatFactorMoved) {
   Record({{"company/a", Point(kT0, 1, 10, 0.0)}});
-  Record({{"company/a", Point(kT0 + absl::Seconds(1), 2, 20, 0.0)}});   // no
-  Record({{"company/a", Point(kT0 + absl::Seconds(2), 3, 20, 0.3)}});   // yes
-  Record({{"company/a", Point(kT0 + absl::Seconds(3), 4, 30, 0.3)}});   // no
-  Record({{"company/a", Point(kT0 + absl::Seconds(4), 5, 30, 0.1)}});   // yes
+  Record({{"company/a", Point(kT0 + absl::Seconds(1), 2, 20, 0.0)}});  // no
+  Record({{"company/a", Point(kT0 + absl::Seconds(2), 3, 20, 0.3)}});  // yes
+  Record({{"company/a", Point(kT0 + absl::Seconds(3), 4, 30, 0.3)}});  // no
+  Record({{"company/a", Point(kT0 + absl::Seconds(4), 5, 30, 0.1)}});  // yes
   ScoreHistoryQuery q;
   q.factor = v1::FACTOR_EXPORT_CONTROLS;
-  absl::StatusOr<ScoreHistoryPage> page = history_->Query("company/a", q, 0, "");
+  absl::StatusOr<ScoreHistoryPage> page =
+      history_->Query("company/a", q, 0, "");
   ASSERT_TRUE(page.ok());
   std::vector<int64_t> seqs;
   for (const auto& p : page->points) seqs.push_back(p.graph_sequence());

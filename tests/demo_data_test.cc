@@ -33,11 +33,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "domain/validation.h"
 #include "georisk/v1/graph.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_graph_store.h"
-#include "domain/validation.h"
 #include "tests/testing/process.h"
 
 namespace georisk {
@@ -117,8 +117,7 @@ bool IsFactsCitationOrAssumption(const std::string& source) {
 }
 
 const v1::Edge* FindEdge(const std::string& from, v1::Edge::Kind kind,
-                         const std::string& to,
-                         const std::string& code = "") {
+                         const std::string& to, const std::string& code = "") {
   for (const v1::Edge& e : Data().edges) {
     if (e.from_id() == from && e.kind() == kind && e.to_id() == to &&
         e.product_code() == code) {
@@ -184,11 +183,11 @@ TEST(DemoDataTest, IdsAreUniqueAndEveryReferenceResolves) {
   for (const v1::Edge& e : d.edges) {
     EXPECT_TRUE(d.entities.count(e.from_id())) << e.ShortDebugString();
     EXPECT_TRUE(d.entities.count(e.to_id())) << e.ShortDebugString();
-    EXPECT_TRUE(edge_keys
-                    .insert(absl::StrCat(e.from_id(), "|", e.kind(), "|",
-                                         e.to_id(), "|", e.product_code(),
-                                         "|", e.record_id()))
-                    .second)
+    EXPECT_TRUE(
+        edge_keys
+            .insert(absl::StrCat(e.from_id(), "|", e.kind(), "|", e.to_id(),
+                                 "|", e.product_code(), "|", e.record_id()))
+            .second)
         << "duplicate edge " << e.ShortDebugString();
   }
   for (const auto& [id, s] : d.signals) {
@@ -219,7 +218,8 @@ TEST(DemoDataTest, EveryRecordCitesFactsOrStatesItsAssumption) {
     EXPECT_TRUE(IsFactsCitationOrAssumption(e.source())) << id;
   }
   for (const v1::Edge& e : d.edges) {
-    EXPECT_TRUE(IsFactsCitationOrAssumption(e.source())) << e.ShortDebugString();
+    EXPECT_TRUE(IsFactsCitationOrAssumption(e.source()))
+        << e.ShortDebugString();
   }
   for (const auto& [id, s] : d.signals) {
     EXPECT_TRUE(IsFactsCitationOrAssumption(s.source())) << id;
@@ -234,7 +234,8 @@ TEST(DemoDataTest, SharesAddUp) {
     switch (e.kind()) {
       case v1::Edge::SUPPLIES:
         dependency[{e.to_id(), e.product_code()}] += e.weight();
-        if (!e.product_code().empty()) codes[e.to_id()].insert(e.product_code());
+        if (!e.product_code().empty())
+          codes[e.to_id()].insert(e.product_code());
         break;
       case v1::Edge::OWNS:
         owned[e.to_id()] += e.weight();
@@ -293,11 +294,11 @@ TEST(DemoDataTest, VeuRevocationMatchesFacts) {
                 "facility/solidigm-dalian", "facility/tsmc-nanjing"}));
   ASSERT_NE(rule, nullptr) << "no revocation citing 90 FR 42321";
   EXPECT_TRUE(absl::StrContains(rule->source(), "FR Doc 2025-16735"));
-  EXPECT_EQ(std::set<std::string>(rule->export_control().target_ids().begin(),
-                                  rule->export_control().target_ids().end()),
-            (std::set<std::string>{"facility/samsung-xian",
-                                   "facility/skhynix-wuxi",
-                                   "facility/solidigm-dalian"}));
+  EXPECT_EQ(
+      std::set<std::string>(rule->export_control().target_ids().begin(),
+                            rule->export_control().target_ids().end()),
+      (std::set<std::string>{"facility/samsung-xian", "facility/skhynix-wuxi",
+                             "facility/solidigm-dalian"}));
   // The revocation stays in force at every later date (the 2026 licences
   // lower its severity but never lift it), for all four fabs.
   for (int64_t t : {Day(2025, 12, 31), Day(2026, 6, 1), Day(2027, 6, 1)}) {
@@ -307,10 +308,10 @@ TEST(DemoDataTest, VeuRevocationMatchesFacts) {
           v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED) {
         continue;
       }
-      const bool started = !s.has_effective_from() ||
-                           s.effective_from().seconds() <= t;
-      const bool ended = s.has_effective_until() &&
-                         s.effective_until().seconds() <= t;
+      const bool started =
+          !s.has_effective_from() || s.effective_from().seconds() <= t;
+      const bool ended =
+          s.has_effective_until() && s.effective_until().seconds() <= t;
       if (!started || ended) continue;
       for (const std::string& target : s.export_control().target_ids()) {
         active.insert(target);
@@ -405,8 +406,8 @@ TEST(DemoDataTest, TariffsMatchFacts) {
     ASSERT_NE(zero, nullptr) << hs;
     EXPECT_EQ(zero->tariff().rate(), 0.0) << hs;
     EXPECT_EQ(zero->effective_until().seconds(), Day(2027, 6, 23)) << hs;
-    const v1::Signal* later = FindTariff("Section 301 legacy chips", "US",
-                                         "CN", hs, Day(2027, 6, 23));
+    const v1::Signal* later = FindTariff("Section 301 legacy chips", "US", "CN",
+                                         hs, Day(2027, 6, 23));
     ASSERT_NE(later, nullptr) << hs;
     EXPECT_GT(later->tariff().rate(), 0.0) << hs;
     EXPECT_TRUE(absl::StrContains(later->source(), "assumption:"))
@@ -504,16 +505,16 @@ TEST(DemoDataTest, CompaniesFacilitiesAndDealsMatchFacts) {
   ASSERT_NE(xian, nullptr);
   EXPECT_GE(xian->weight(), 0.35);
   EXPECT_LE(xian->weight(), 0.40);
-  const v1::Edge* wuxi = FindEdge("company/sk-hynix", v1::Edge::OPERATES,
-                                  "facility/skhynix-wuxi");
+  const v1::Edge* wuxi =
+      FindEdge("company/sk-hynix", v1::Edge::OPERATES, "facility/skhynix-wuxi");
   ASSERT_NE(wuxi, nullptr);
   EXPECT_DOUBLE_EQ(wuxi->weight(), 0.4);
   const v1::Edge* dalian = FindEdge("company/solidigm", v1::Edge::OPERATES,
                                     "facility/solidigm-dalian");
   ASSERT_NE(dalian, nullptr);
   EXPECT_DOUBLE_EQ(dalian->weight(), 0.2);
-  const v1::Edge* owns = FindEdge("company/sk-hynix", v1::Edge::OWNS,
-                                  "company/solidigm");
+  const v1::Edge* owns =
+      FindEdge("company/sk-hynix", v1::Edge::OWNS, "company/solidigm");
   ASSERT_NE(owns, nullptr);
   EXPECT_DOUBLE_EQ(owns->weight(), 1.0);
   ASSERT_NE(FindEdge("company/samsung-electronics", v1::Edge::OPERATES,
@@ -552,16 +553,16 @@ TEST(DemoDataTest, CompaniesFacilitiesAndDealsMatchFacts) {
   // Yotta in India.
   bool battery = false;
   for (const v1::Entity& f : Operated("company/hyundai-motor-group")) {
-    battery = battery || (f.region() == "US-GA" &&
-                          f.facility_type() == v1::Entity::PLANT &&
-                          !f.product_codes().empty() &&
-                          f.product_codes(0) == "8507");
+    battery =
+        battery ||
+        (f.region() == "US-GA" && f.facility_type() == v1::Entity::PLANT &&
+         !f.product_codes().empty() && f.product_codes(0) == "8507");
   }
   EXPECT_TRUE(battery);
   int aragon = 0;
   for (const v1::Entity& f : Operated("company/amazon")) {
-    aragon += f.region() == "ES-AR" &&
-              f.facility_type() == v1::Entity::DATA_CENTER;
+    aragon +=
+        f.region() == "ES-AR" && f.facility_type() == v1::Entity::DATA_CENTER;
   }
   EXPECT_GE(aragon, 1);
   int yotta = 0;
@@ -642,7 +643,8 @@ TEST(DemoDataTest, GraphStoreAcceptsEveryRecordInOrder) {
     }
   }
 
-  absl::StatusOr<v1::Entity> xian = (*store)->GetEntity("facility/samsung-xian");
+  absl::StatusOr<v1::Entity> xian =
+      (*store)->GetEntity("facility/samsung-xian");
   ASSERT_TRUE(xian.ok()) << xian.status();
   EXPECT_EQ(xian->region(), "CN-SN");
 }

@@ -77,7 +77,8 @@ TEST_P(DurabilityTest, AcknowledgedBatchesSurviveKill9) {
          dir});
     EXPECT_TRUE(p.ok()) << p.status();
     if (!p.ok()) return std::unique_ptr<ServiceProcess>();
-    EXPECT_TRUE(common::WaitForServing((*p)->address(), "", absl::Seconds(30)).ok());
+    EXPECT_TRUE(
+        common::WaitForServing((*p)->address(), "", absl::Seconds(30)).ok());
     return std::move(*p);
   };
   std::unique_ptr<ServiceProcess> gs = start();

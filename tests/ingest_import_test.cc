@@ -364,16 +364,20 @@ TEST_F(IngestImportTest, SnapshotImportEndsWhatDisappeared) {
 // listing of the other source: georiskctl refuses it (usage, exit 2) and
 // sends nothing.
 TEST_F(IngestImportTest, RepeatedSnapshotSourceIsRefused) {
-  WriteFile(Path("csl.csv"), "source,entity_number,name,addresses\n"
-                             "EL,1,One,\"x, CN\"\n"
-                             "SDN,7,Other List Co,\"x, IR\"\n");
+  WriteFile(Path("csl.csv"),
+            "source,entity_number,name,addresses\n"
+            "EL,1,One,\"x, CN\"\n"
+            "SDN,7,Other List Co,\"x, IR\"\n");
   const int64_t sequence = LastSequence();
-  CommandResult twice = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL",
-                          "--snapshot_source", "trade.gov/csl:SDN"});
+  CommandResult twice =
+      Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL",
+              "--snapshot_source", "trade.gov/csl:SDN"});
   EXPECT_EQ(twice.code, 2) << twice.out << twice.err;
-  EXPECT_THAT(twice.err, HasSubstr("--snapshot_source is given more than once"));
+  EXPECT_THAT(twice.err,
+              HasSubstr("--snapshot_source is given more than once"));
   EXPECT_EQ(LastSequence(), sequence);
-  CommandResult once = Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL"});
+  CommandResult once =
+      Import({Path("csl.csv"), "--snapshot_source=trade.gov/csl:EL"});
   EXPECT_EQ(once.code, 0) << once.out << once.err;
   EXPECT_EQ(SummaryValue(once.out, "accepted"), 4);  // 2 parties, 2 listings.
 }
@@ -476,7 +480,8 @@ TEST_F(IngestImportTest, MalformedCorpusIsRejectedRecordByRecord) {
   ASSERT_EQ(owned.size(), 1u);
   EXPECT_DOUBLE_EQ(owned[0].weight(), 0.51);
   // Nothing crashed.
-  EXPECT_TRUE(common::WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
+  EXPECT_TRUE(
+      common::WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
   EXPECT_TRUE(ingest_->running());
 }
 
@@ -542,7 +547,8 @@ TEST_F(IngestImportTest, HugeLineAndGarbageKeepMemoryBounded) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
 
-  EXPECT_TRUE(common::WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
+  EXPECT_TRUE(
+      common::WaitForServing(ingest_->address(), "", absl::Seconds(5)).ok());
   const int64_t ingest_peak = PeakRssKb(ingest_->pid());
   EXPECT_GT(ingest_peak, 0);
   EXPECT_LT(ingest_peak, kMemoryBoundKb) << "ingest VmHWM " << ingest_peak;

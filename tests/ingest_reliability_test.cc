@@ -330,5 +330,5 @@ EXPECT_EQ(SummaryValue(third.out, "duplicates"), landed - resume);
 EXPECT_EQ(Stats().entity_count(), kRecords);
 }  // namespace
 
-}  // namespace
+}  // namespace georisk
 }  // namespace georisk

@@ -62,14 +62,35 @@ constexpr char kSupplyGraph[] =
 // A CSL CSV file (docs/formats.md) of Entity List rows: {_id, name,
 // addresses, alt_names}.
 std::string CslFile(const std::vector<std::vector<std::string>>& rows) {
-  const std::vector<std::string> columns = {
-      "_id", "source", "entity_number", "type", "programs", "name", "title",
-      "addresses", "federal_register_notice", "start_date", "end_date",
-      "standard_order", "license_requirement", "license_policy", "call_sign",
-      "vessel_type", "gross_tonnage", "gross_registered_tonnage",
-      "vessel_flag", "vessel_owner", "remarks", "source_list_url",
-      "alt_names", "citizenships", "dates_of_birth", "nationalities",
-      "places_of_birth", "source_information_url", "ids"};
+  const std::vector<std::string> columns = {"_id",
+                                            "source",
+                                            "entity_number",
+                                            "type",
+                                            "programs",
+                                            "name",
+                                            "title",
+                                            "addresses",
+                                            "federal_register_notice",
+                                            "start_date",
+                                            "end_date",
+                                            "standard_order",
+                                            "license_requirement",
+                                            "license_policy",
+                                            "call_sign",
+                                            "vessel_type",
+                                            "gross_tonnage",
+                                            "gross_registered_tonnage",
+                                            "vessel_flag",
+                                            "vessel_owner",
+                                            "remarks",
+                                            "source_list_url",
+                                            "alt_names",
+                                            "citizenships",
+                                            "dates_of_birth",
+                                            "nationalities",
+                                            "places_of_birth",
+                                            "source_information_url",
+                                            "ids"};
   std::string out = absl::StrJoin(columns, ",") + "\n";
   for (const std::vector<std::string>& row : rows) {
     std::vector<std::string> fields(columns.size());
@@ -285,9 +306,9 @@ TEST_F(LinksScoresTest, LinksMoveScoresReviewsDecideAndRefusalsLast) {
 
   // 3. The identifier link: SMIC is the listed party; the customer's
   //    dependency on it carries 0.85 x 0.5 x 0.8.
-  WaitForScorer(ApplyLink(kCslSmic, kSmic, v1::Link::POSITIVE,
-                          v1::Link::IDENTIFIER, 1,
-                          "csl_entity_number 12345 = lei 549300ZZLZ1PVR5XDO63"));
+  WaitForScorer(
+      ApplyLink(kCslSmic, kSmic, v1::Link::POSITIVE, v1::Link::IDENTIFIER, 1,
+                "csl_entity_number 12345 = lei 549300ZZLZ1PVR5XDO63"));
   EXPECT_NEAR(ExportControls(kSmic), 0.8, kEps);
   EXPECT_NEAR(ExportControls(kCustomer), 0.34, kEps);
   // The party's primary is its smallest id (the CSL record): SMIC's score
@@ -302,7 +323,8 @@ TEST_F(LinksScoresTest, LinksMoveScoresReviewsDecideAndRefusalsLast) {
 
   // 4. A name candidate waits for review: nothing moves.
   WaitForScorer(ApplyLink(kCslAcme, kAcme, v1::Link::UNSURE, v1::Link::NAME,
-                          0.88, "'ACME FAB TOOLS CO. LTD.' ~ 'Acme Fab Tools'"));
+                          0.88,
+                          "'ACME FAB TOOLS CO. LTD.' ~ 'Acme Fab Tools'"));
   EXPECT_EQ(ExportControls(kAcme), 0);
   EXPECT_NEAR(ExportControls(kCustomer), 0.34, kEps);
   // Accepted: Acme's listing arrives, confirmed by the reviewer; the

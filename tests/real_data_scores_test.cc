@@ -60,7 +60,8 @@ constexpr char kRtc[] = "company/ftm-nk-erscv7clkkvz3ejz7xitoj.01f6c7ad";
 // csl_2023-11_excerpt.csv: Entity List, "Sky Rise Technology Ltd." (Hong
 // Kong), trade.gov's `_id` 26cb28d4...
 constexpr char kSkyRise[] =
-    "company/csl-el-id-26cb28d4537eb12d916d14b505646770e7b507696cdee22fd1d37e12";
+    "company/"
+    "csl-el-id-26cb28d4537eb12d916d14b505646770e7b507696cdee22fd1d37e12";
 
 google::protobuf::Timestamp Day(const std::string& date) {
   google::protobuf::Timestamp t;
@@ -113,11 +114,11 @@ class RealDataScoresTest : public ::testing::Test {
   }
 
   CommandResult Import(const std::string& file) {
-    return RunCommand(dir_, Runfile("services/georiskctl/georiskctl"),
-                      {"import", Runfile("tests/data/real/" + file),
-                       absl::StrCat("--ingest=", ingest_->address()),
-                       "--progress=none",
-                       absl::StrCat("--rejections=", dir_, "/rejected.jsonl")});
+    return RunCommand(
+        dir_, Runfile("services/georiskctl/georiskctl"),
+        {"import", Runfile("tests/data/real/" + file),
+         absl::StrCat("--ingest=", ingest_->address()), "--progress=none",
+         absl::StrCat("--rejections=", dir_, "/rejected.jsonl")});
   }
 
   int64_t LastSequence() {
@@ -195,8 +196,8 @@ TEST_F(RealDataScoresTest, PersonsDatedOwnershipAndAuthoritiesThroughTheApi) {
       Descriptions(Explain(kZakharov), v1::FACTOR_EXPORT_CONTROLS);
   EXPECT_THAT(his, Contains("listed by EU (UKR)"));
   EXPECT_THAT(his, Not(Contains("listed by EU")));
-  for (v1::Entity::Kind kind : {v1::Entity::KIND_UNSPECIFIED,
-                                v1::Entity::PERSON}) {
+  for (v1::Entity::Kind kind :
+       {v1::Entity::KIND_UNSPECIFIED, v1::Entity::PERSON}) {
     grpc::ClientContext context;
     v1::ListTopRisksRequest request;
     request.set_entity_kind(kind);

@@ -151,19 +151,18 @@ TEST_F(ScoreHistoryTest, SignalChangeIsAPointWithItsReasonAndSurvivesKill9) {
   ASSERT_GT(change, demo);
   v1::GetScoreHistoryResponse after = HistoryAt(change, 2);
   ASSERT_GE(after.points_size(), 2);
-  const v1::ScoreHistoryPoint& moved =
-      after.points(after.points_size() - 1);
+  const v1::ScoreHistoryPoint& moved = after.points(after.points_size() - 1);
   EXPECT_EQ(moved.graph_sequence(), change);
   EXPECT_GT(moved.composite(), first);
   EXPECT_THAT(moved.reason(), HasSubstr("ension")) << moved.DebugString();
   EXPECT_FALSE(moved.rebuild());
 
-  CommandResult cli = Georiskctl(
-      {"history", kFab, absl::StrCat("--scorer=", scorer_->address()),
-       "--output=json"});
+  CommandResult cli = Georiskctl({"history", kFab,
+                                  absl::StrCat("--scorer=", scorer_->address()),
+                                  "--output=json"});
   ASSERT_EQ(cli.code, 0) << cli.err;
-  EXPECT_THAT(cli.out, HasSubstr(absl::StrCat("\"graph_sequence\": \"",
-                                              change, "\"")));
+  EXPECT_THAT(cli.out,
+              HasSubstr(absl::StrCat("\"graph_sequence\": \"", change, "\"")));
   CommandResult table = Georiskctl(
       {"history", kFab, absl::StrCat("--scorer=", scorer_->address())});
   ASSERT_EQ(table.code, 0) << table.err;
@@ -173,8 +172,7 @@ TEST_F(ScoreHistoryTest, SignalChangeIsAPointWithItsReasonAndSurvivesKill9) {
   absl::StatusOr<int> killed = scorer_->Stop(SIGKILL, absl::Seconds(30));
   ASSERT_TRUE(killed.ok()) << killed.status();
   StartScorer();
-  v1::GetScoreHistoryResponse again =
-      HistoryAt(change, after.points_size());
+  v1::GetScoreHistoryResponse again = HistoryAt(change, after.points_size());
   ASSERT_EQ(again.points_size(), after.points_size());
   for (int i = 0; i < again.points_size(); ++i) {
     EXPECT_EQ(again.points(i).SerializeAsString(),

@@ -56,9 +56,10 @@ TEST(ScorerAlertmanagerTest, SignalChangeRaisesThenResolvesAnAlert) {
   auto am = StartAlertmanager("alertmanager");
   ASSERT_TRUE(am.ok()) << am.status();
   const std::string dir = MakeTempDir("scorer-am");
-  auto gs = ServiceProcess::Start({Runfile("services/graphstore/graphstore"),
-                                   {"--data_dir=" + dir + "/gs", "--sync=false"},
-                                   dir});
+  auto gs =
+      ServiceProcess::Start({Runfile("services/graphstore/graphstore"),
+                             {"--data_dir=" + dir + "/gs", "--sync=false"},
+                             dir});
   ASSERT_TRUE(gs.ok()) << gs.status();
   auto scorer = ServiceProcess::Start(
       {Runfile("services/scorer/scorer"),
@@ -70,8 +71,8 @@ TEST(ScorerAlertmanagerTest, SignalChangeRaisesThenResolvesAnAlert) {
   ASSERT_TRUE(
       common::WaitForServing((*scorer)->address(), "", absl::Seconds(30)).ok());
 
-  auto stub = v1::GraphStore::NewStub(
-      grpc::CreateChannel((*gs)->address(), grpc::InsecureChannelCredentials()));
+  auto stub = v1::GraphStore::NewStub(grpc::CreateChannel(
+      (*gs)->address(), grpc::InsecureChannelCredentials()));
   {
     v1::ApplyRequest graph;
     v1::Entity* fab = graph.add_mutations()->mutable_upsert_entity();
@@ -134,8 +135,8 @@ TEST(ScorerAlertmanagerTest, SignalChangeRaisesThenResolvesAnAlert) {
   bool gone = false;
   for (int i = 0; i < 600 && !gone; ++i) {
     auto listed = ListAlerts(am->url, "?active=true");
-    gone = listed.ok() && FindAlert(*listed, kFab, "risk_band_critical") ==
-                              nullptr;
+    gone = listed.ok() &&
+           FindAlert(*listed, kFab, "risk_band_critical") == nullptr;
     if (!gone) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(gone) << (*scorer)->Log();

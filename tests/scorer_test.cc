@@ -47,10 +47,10 @@ v1::Mutation Revocation(const std::string& id, const std::string& target,
 class ScorerTest : public ::testing::Test {
  protected:
   void StartGraphstore() {
-    auto p = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {"--data_dir=" + dir_ + "/gs", "--sync=false"},
-         dir_});
+    auto p =
+        ServiceProcess::Start({Runfile("services/graphstore/graphstore"),
+                               {"--data_dir=" + dir_ + "/gs", "--sync=false"},
+                               dir_});
     ASSERT_TRUE(p.ok()) << p.status();
     graphstore_ = std::move(*p);
     gs_ = v1::GraphStore::NewStub(grpc::CreateChannel(
@@ -58,11 +58,10 @@ class ScorerTest : public ::testing::Test {
   }
 
   void StartScorer(const std::string& graphstore_address) {
-    auto p = ServiceProcess::Start(
-        {Runfile("services/scorer/scorer"),
-         {"--data_dir=" + dir_ + "/scorer",
-          "--graphstore=" + graphstore_address},
-         dir_});
+    auto p = ServiceProcess::Start({Runfile("services/scorer/scorer"),
+                                    {"--data_dir=" + dir_ + "/scorer",
+                                     "--graphstore=" + graphstore_address},
+                                    dir_});
     ASSERT_TRUE(p.ok()) << p.status();
     scorer_ = std::move(*p);
     auto channel = grpc::CreateChannel(scorer_->address(),
@@ -88,8 +87,8 @@ class ScorerTest : public ::testing::Test {
     request.set_entity_id(id);
     grpc::Status s = sc_->GetScore(&context, request, score);
     if (pushback != nullptr) {
-      auto it = context.GetServerTrailingMetadata().find(
-          "grpc-retry-pushback-ms");
+      auto it =
+          context.GetServerTrailingMetadata().find("grpc-retry-pushback-ms");
       if (it != context.GetServerTrailingMetadata().end()) {
         *pushback = std::string(it->second.data(), it->second.size());
       }
@@ -166,7 +165,8 @@ TEST_F(ScorerTest, ScoresExplainsStreamsScenariosAndResumes) {
              Upsert(Operates(company, fab, 0.4)),
              Upsert(Supplies(company, "company/apple", 0.5, "8542"))});
   StartScorer(graphstore_->address());
-  ASSERT_TRUE(common::WaitForServing(scorer_->address(), "", absl::Seconds(30)).ok());
+  ASSERT_TRUE(
+      common::WaitForServing(scorer_->address(), "", absl::Seconds(30)).ok());
   v1::Score before = ScoreAt(company, seq);
   EXPECT_DOUBLE_EQ(before.composite(), 0);
 
@@ -228,8 +228,7 @@ TEST_F(ScorerTest, ScoresExplainsStreamsScenariosAndResumes) {
   };
   const int64_t last_seen = head();
   ASSERT_GT(last_seen, 0) << scorer_->Log();
-  std::vector<v1::Alert> first =
-      WatchAlerts(1, static_cast<size_t>(last_seen));
+  std::vector<v1::Alert> first = WatchAlerts(1, static_cast<size_t>(last_seen));
   ASSERT_EQ(first.size(), static_cast<size_t>(last_seen));
   bool fab_critical = false;
   for (const v1::Alert& a : first) {

@@ -82,11 +82,11 @@ TEST_F(ServicesTest, EveryServiceIsServingWithReflectionAndMetrics) {
       ASSERT_TRUE(state.ok()) << state.status();
       EXPECT_EQ(*state, "SERVING");
     }
-    EXPECT_EQ(
-        common::CheckHealth(e.process->address(), "no.such.Service", absl::Seconds(5))
-            .status()
-            .code(),
-        absl::StatusCode::kNotFound);
+    EXPECT_EQ(common::CheckHealth(e.process->address(), "no.such.Service",
+                                  absl::Seconds(5))
+                  .status()
+                  .code(),
+              absl::StatusCode::kNotFound);
 
     // Reflection lists the georisk services and the standard ones.
     absl::StatusOr<std::vector<std::string>> names =
@@ -121,7 +121,8 @@ TEST_F(ServicesTest, EveryServiceIsServingWithReflectionAndMetrics) {
 TEST_F(ServicesTest, SigtermDrainsAndExitsZero) {
   // Stop in reverse dependency order, as an operator would.
   for (ServiceProcess* p : {scorer_.get(), ingest_.get(), graphstore_.get()}) {
-    ASSERT_TRUE(common::WaitForServing(p->address(), "", kReady).ok()) << p->Log();
+    ASSERT_TRUE(common::WaitForServing(p->address(), "", kReady).ok())
+        << p->Log();
     absl::StatusOr<int> code = p->Stop(SIGTERM, absl::Seconds(20));
     ASSERT_TRUE(code.ok()) << code.status() << "\n" << p->Log();
     EXPECT_EQ(*code, 0) << p->Log();

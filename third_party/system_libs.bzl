@@ -40,8 +40,11 @@ def _system_libraries_impl(rctx):
     ]
     for name in sorted(rctx.attr.libraries.keys()):
         modules = rctx.attr.libraries[name]
-        cflags = [f for f in _pkg_config(rctx, modules, "--cflags")
-                  if f != "-I/usr/include"]
+        cflags = [
+            f
+            for f in _pkg_config(rctx, modules, "--cflags")
+            if f != "-I/usr/include"
+        ]
 
         # For the targets named in `export_defines`, -D flags go to `defines`,
         # which reach every dependent's compile (copts do not).

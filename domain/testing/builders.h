@@ -34,8 +34,7 @@ v1::Entity Company(const std::string& id, const std::string& country = "TW");
 v1::Entity Facility(const std::string& id, const std::string& country);
 // A company as resolution sees it: a name, an LEI when given, a source.
 v1::Entity NamedCompany(const std::string& id, const std::string& name,
-                        const std::string& country,
-                        const std::string& lei = "",
+                        const std::string& country, const std::string& lei = "",
                         const std::string& source = "test");
 
 v1::Edge Supplies(const std::string& from, const std::string& to,

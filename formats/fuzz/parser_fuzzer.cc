@@ -14,8 +14,8 @@
 #include <sstream>
 #include <string>
 
-#include "formats/parsers.h"
 #include "domain/record_validation.h"
+#include "formats/parsers.h"
 
 #ifndef GEORISK_FUZZ_FORMAT
 #error "define GEORISK_FUZZ_FORMAT, e.g. -DGEORISK_FUZZ_FORMAT=kJsonl"

@@ -51,8 +51,8 @@ bool IsOwnFlagFile(absl::string_view program_name, absl::string_view file);
 // argument, not read as a flag); "--" ends the flags. Call before
 // absl::ParseCommandLine to refuse a repeated single-valued flag.
 // Thread-safe (pure).
-std::vector<std::string> RepeatedFlags(int argc, char** argv,
-                                       absl::Span<const absl::string_view> names);
+std::vector<std::string> RepeatedFlags(
+    int argc, char** argv, absl::Span<const absl::string_view> names);
 
 // Creates `path` and its parents if missing (mode 0750). Errors name the
 // path: InvalidArgument when empty or not a directory, Unavailable on I/O

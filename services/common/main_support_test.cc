@@ -53,17 +53,17 @@ TEST(RepeatedFlagsTest, NamesEachFlagGivenTwiceInAnyForm) {
   EXPECT_THAT(Repeated({"import", "--snapshot_source=x", "--source=y",
                         "--timeout=1s", "--timeout=2s"}),
               IsEmpty());
-  EXPECT_THAT(Repeated({"import", "--snapshot_source=x", "--",
-                        "--snapshot_source=y"}),
-              IsEmpty());
+  EXPECT_THAT(
+      Repeated({"import", "--snapshot_source=x", "--", "--snapshot_source=y"}),
+      IsEmpty());
   // "--source --snapshot_source": the second is --source's value.
   EXPECT_THAT(Repeated({"import", "--source", "--snapshot_source",
                         "--snapshot_source=z"}),
               IsEmpty());
   // A longer name is another flag.
-  EXPECT_THAT(Repeated({"--sources=a", "--sources=b", "--source_x=1",
-                        "--source_x=2"}),
-              IsEmpty());
+  EXPECT_THAT(
+      Repeated({"--sources=a", "--sources=b", "--source_x=1", "--source_x=2"}),
+      IsEmpty());
 }
 
 TEST(EnsureDirectoryTest, CreatesParentsAndRejectsFiles) {

@@ -1,7 +1,6 @@
 // georiskctl's query commands against in-process fake Scorer, Alerts and
 // GraphStore services on 127.0.0.1:0 (with gRPC's health service): what each
 // command asks for given its options, what it prints, and its exit code.
-#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/commands.h"
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "services/georiskctl/command_capture.h"
 #include "services/georiskctl/exit_codes.h"
+#include "services/georiskctl/loopback_server.h"
 
 namespace georisk::cli {
 namespace {
@@ -358,7 +358,8 @@ class CommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::EnableDefaultHealthCheckService(true);
-    server_ = StartLoopbackServer({&scorer_, &alerts_, &graphstore_}, &address_);
+    server_ =
+        StartLoopbackServer({&scorer_, &alerts_, &graphstore_}, &address_);
     ASSERT_NE(server_, nullptr);
     options_.client.graphstore = address_;
     options_.client.ingest = address_;

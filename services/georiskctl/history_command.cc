@@ -26,8 +26,7 @@ double Value(const v1::ScoreHistoryPoint& p, int factor) {
 }  // namespace
 
 std::string Sparkline(const std::vector<double>& values) {
-  static const char* const kBlocks[] = {"▁", "▂", "▃", "▄",
-                                        "▅", "▆", "▇", "█"};
+  static const char* const kBlocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
   std::string out;
   for (double v : values) {
     int i = static_cast<int>(std::clamp(v, 0.0, 100.0) / 100.0 * 7 + 0.5);
@@ -85,9 +84,9 @@ int HistoryCommand(const CommandOptions& o,
   Table t({"TIME", "SEQ", "SCORE", "BAND", "EXPORT", "TARIFF", "STRAIT",
            "MODEL", "REASON"});
   for (const auto& p : all.points()) {
-    std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                        base::FromProtoTime(p.time()),
-                                        absl::UTCTimeZone());
+    std::string time =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", base::FromProtoTime(p.time()),
+                         absl::UTCTimeZone());
     if (p.deleted()) {
       t.Add({time, absl::StrCat(p.graph_sequence()), "-", "deleted", "-", "-",
              "-", p.model_version(), ""});

@@ -1,6 +1,5 @@
 // georiskctl history against a fake Scorer on loopback port 0 that pages
 // its answer two points at a time.
-#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/history_command.h"
 
 #include <memory>
@@ -15,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "services/georiskctl/command_capture.h"
 #include "services/georiskctl/exit_codes.h"
+#include "services/georiskctl/loopback_server.h"
 
 namespace georisk::cli {
 namespace {

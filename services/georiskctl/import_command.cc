@@ -450,12 +450,12 @@ class Importer {
   // call succeeded, ingest's summary under "summary" (ingest.proto's field
   // names, zeros included).
   void PrintJsonSummary(const v1::IngestSummary* s, int64_t rejected) {
-    std::string json = absl::StrCat(
-        "{\"files\":", files_.size(), ",\"records\":", records_read_,
-        ",\"sent\":", sent_, ",\"skipped\":", skipped_,
-        ",\"rejected\":", rejected,
-        ",\"rejected_while_parsing\":", parse_rejected_,
-        ",\"dry_run\":", options_.dry_run ? "true" : "false");
+    std::string json =
+        absl::StrCat("{\"files\":", files_.size(),
+                     ",\"records\":", records_read_, ",\"sent\":", sent_,
+                     ",\"skipped\":", skipped_, ",\"rejected\":", rejected,
+                     ",\"rejected_while_parsing\":", parse_rejected_,
+                     ",\"dry_run\":", options_.dry_run ? "true" : "false");
     if (s != nullptr) {
       google::protobuf::util::JsonPrintOptions print;
       print.preserve_proto_field_names = true;
@@ -465,9 +465,9 @@ class Importer {
               .ok()) {
         absl::StrAppend(&json, ",\"summary\":", summary);
       }
-      absl::StrAppend(&json, ",\"elapsed_seconds\":",
-                      absl::StrFormat("%.3f", absl::ToDoubleSeconds(
-                                                  absl::Now() - start_)));
+      absl::StrAppend(
+          &json, ",\"elapsed_seconds\":",
+          absl::StrFormat("%.3f", absl::ToDoubleSeconds(absl::Now() - start_)));
     }
     absl::StrAppend(&json, "}\n");
     std::fputs(json.c_str(), options_.out);

@@ -1,7 +1,6 @@
 // `georiskctl import` against an in-process Ingest service in front of a
 // fake GraphStore: every format, rejections mapped back to file and line,
 // replays, dry runs, exit codes.
-#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/import_command.h"
 
 #include <netinet/in.h>
@@ -25,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
 #include "services/georiskctl/command_capture.h"
+#include "services/georiskctl/loopback_server.h"
 #include "services/ingest/ingest_service.h"
 #include "services/ingest/testing/graphstore_harness.h"
 
@@ -55,9 +55,9 @@ class ImportCommandTest : public ::testing::Test {
   // front of it (resolving through graphstore's Resolution when
   // `ingest_resolves`, as --resolve_on_import does).
   void Serve(bool resolution, bool ingest_resolves = false) {
-    auto fake = GraphStoreHarness::Create(
-        base::testing::MakeTempDir("graphstore"),
-        ingest::testing::HarnessOptions{resolution});
+    auto fake =
+        GraphStoreHarness::Create(base::testing::MakeTempDir("graphstore"),
+                                  ingest::testing::HarnessOptions{resolution});
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = std::move(*fake);
     ingest::IngestServiceOptions options;

@@ -100,8 +100,7 @@ ABSL_FLAG(double, max_match_score, 0,
           "review list: highest score (0..1; 0 means 1).");
 ABSL_FLAG(std::string, page_token, "",
           "review list/links: the page to show, from the previous page.");
-ABSL_FLAG(std::string, judgement, "",
-          "links: positive, negative or unsure.");
+ABSL_FLAG(std::string, judgement, "", "links: positive, negative or unsure.");
 ABSL_FLAG(std::string, reason, "",
           "review accept/reject: why (required to reject).");
 ABSL_FLAG(std::string, reviewer, "",
@@ -236,11 +235,13 @@ ResolutionOptions ResolutionOptionsFromFlags() {
 
 int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "import") return Import(args);
-  if (command == "match") return MatchCommand(ResolutionOptionsFromFlags(), args);
+  if (command == "match")
+    return MatchCommand(ResolutionOptionsFromFlags(), args);
   if (command == "review") {
     return ReviewCommand(ResolutionOptionsFromFlags(), args);
   }
-  if (command == "links") return LinksCommand(ResolutionOptionsFromFlags(), args);
+  if (command == "links")
+    return LinksCommand(ResolutionOptionsFromFlags(), args);
   const CommandOptions options = CommandOptionsFromFlags();
   if (command == "score") return ScoreCommand(options, args);
   if (command == "top") return TopCommand(options, args);

@@ -97,7 +97,8 @@ int ReviewList(const ResolutionOptions& o,
   }
   t.Print(o.client.out);
   row = 0;
-  for (const v1::Link& l : response.links()) PrintEvidence(o.client.out, ++row, l.evidence());
+  for (const v1::Link& l : response.links())
+    PrintEvidence(o.client.out, ++row, l.evidence());
   std::fprintf(o.client.out, "(%d of %lld waiting for review)\n",
                response.links_size(),
                static_cast<long long>(response.total_size()));
@@ -137,7 +138,8 @@ int ReviewDecide(const ResolutionOptions& o,
     return kExitOk;
   }
   const v1::Link& l = response.link();
-  std::fprintf(o.client.out, "%s: %s = %s is %s (%s, %s), graph sequence %lld\n",
+  std::fprintf(o.client.out,
+               "%s: %s = %s is %s (%s, %s), graph sequence %lld\n",
                accept ? "accepted" : "rejected", l.entity_a().c_str(),
                l.entity_b().c_str(), JudgementLabel(l.judgement()).c_str(),
                MethodLabel(l.method()).c_str(), l.decided_by().c_str(),
@@ -150,7 +152,8 @@ int ReviewDecide(const ResolutionOptions& o,
 int MatchCommand(const ResolutionOptions& o,
                  const std::vector<std::string>& args) {
   if (args.empty() && o.identifiers.empty()) {
-    return Usage(o.client, "match", "give a name (and aliases) or --identifier");
+    return Usage(o.client, "match",
+                 "give a name (and aliases) or --identifier");
   }
   auto kind = ParseKind(o.kind);
   if (!kind.ok()) return Usage(o.client, "match", kind.status().message());
@@ -186,15 +189,15 @@ int MatchCommand(const ResolutionOptions& o,
     PrintJson(o.client.out, response);
     return kExitOk;
   }
-  Table t({"#", "ENTITY", "NAME", "CTRY", "SCORE", "DECISION", "METHOD",
-           "STORED"});
+  Table t(
+      {"#", "ENTITY", "NAME", "CTRY", "SCORE", "DECISION", "METHOD", "STORED"});
   int row = 0;
   for (const v1::MatchCandidate& c : response.candidates()) {
-    t.Add({absl::StrCat(++row), c.entity_id(), c.name(), c.country(),
-           Score(c.score()),
-           c.decision() == v1::MATCH_DECISION_AUTO_LINK ? "auto link"
-                                                        : "review",
-           MethodLabel(c.method()), JudgementLabel(c.existing_judgement())});
+    t.Add(
+        {absl::StrCat(++row), c.entity_id(), c.name(), c.country(),
+         Score(c.score()),
+         c.decision() == v1::MATCH_DECISION_AUTO_LINK ? "auto link" : "review",
+         MethodLabel(c.method()), JudgementLabel(c.existing_judgement())});
   }
   t.Print(o.client.out);
   row = 0;
@@ -250,15 +253,17 @@ int LinksCommand(const ResolutionOptions& o,
   for (const v1::Link& l : response.links()) {
     const std::string& other =
         l.entity_a() == args[0] ? l.entity_b() : l.entity_a();
-    t.Add({absl::StrCat(++row), other, JudgementLabel(l.judgement()),
-           MethodLabel(l.method()), Score(l.score()), l.decided_by(),
-           absl::FormatTime("%Y-%m-%d %H:%M", base::FromProtoTime(l.decided_at()),
-                            absl::UTCTimeZone()),
-           l.reason().empty() ? "-" : l.reason()});
+    t.Add(
+        {absl::StrCat(++row), other, JudgementLabel(l.judgement()),
+         MethodLabel(l.method()), Score(l.score()), l.decided_by(),
+         absl::FormatTime("%Y-%m-%d %H:%M", base::FromProtoTime(l.decided_at()),
+                          absl::UTCTimeZone()),
+         l.reason().empty() ? "-" : l.reason()});
   }
   t.Print(o.client.out);
   row = 0;
-  for (const v1::Link& l : response.links()) PrintEvidence(o.client.out, ++row, l.evidence());
+  for (const v1::Link& l : response.links())
+    PrintEvidence(o.client.out, ++row, l.evidence());
   std::fprintf(o.client.out, "(%d links of %s)\n", response.links_size(),
                args[0].c_str());
   if (!response.next_page_token().empty()) {

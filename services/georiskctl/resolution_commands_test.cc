@@ -1,7 +1,6 @@
 // georiskctl match, review and links against an in-process fake Resolution
 // service on 127.0.0.1:0: what each command asks for given its options, what
 // it prints, and its exit code.
-#include "services/georiskctl/loopback_server.h"
 #include "services/georiskctl/resolution_commands.h"
 
 #include <memory>
@@ -18,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "services/georiskctl/command_capture.h"
 #include "services/georiskctl/exit_codes.h"
+#include "services/georiskctl/loopback_server.h"
 
 namespace georisk::cli {
 namespace {
@@ -84,12 +84,12 @@ class FakeResolution final : public v1::Resolution::Service {
                           "link: no link between company/smic and "
                           "company/nobody; set allow_manual");
     }
-    *response->mutable_link() = MakeLink(
-        request->link().entity_a(), request->link().entity_b(),
-        request->decision() == v1::ReviewLinkRequest::ACCEPT
-            ? v1::Link::POSITIVE
-            : v1::Link::NEGATIVE,
-        0.93);
+    *response->mutable_link() =
+        MakeLink(request->link().entity_a(), request->link().entity_b(),
+                 request->decision() == v1::ReviewLinkRequest::ACCEPT
+                     ? v1::Link::POSITIVE
+                     : v1::Link::NEGATIVE,
+                 0.93);
     response->mutable_link()->set_decided_by("reviewer:ana");
     response->set_sequence(43);
     return grpc::Status::OK;

@@ -4,11 +4,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "resolve/normalize_name.h"
 #include "services/common/main_support.h"
 #include "services/common/metrics.h"
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
-#include "resolve/normalize_name.h"
 #include "services/graphstore/graphstore_service.h"
 #include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
@@ -56,9 +56,9 @@ ABSL_FLAG(bool, resolution_auto_link_names, false,
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
-  georisk::common::InitMain("graphstore",
-                    "georisk graphstore: the supply-chain graph on RocksDB.",
-                    argc, argv);
+  georisk::common::InitMain(
+      "graphstore", "georisk graphstore: the supply-chain graph on RocksDB.",
+      argc, argv);
   absl::StatusOr<georisk::common::ServerOptions> options =
       georisk::common::ServerOptionsFromFlags({"graphstore", 50051, 9464});
   if (!options.ok()) return georisk::common::ExitWithError(options.status());
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
     return georisk::common::ExitWithError(
         absl::InvalidArgumentError("--data_dir: required"));
   }
-  if (absl::Status s = georisk::common::EnsureDirectory(absl::GetFlag(FLAGS_data_dir));
+  if (absl::Status s =
+          georisk::common::EnsureDirectory(absl::GetFlag(FLAGS_data_dir));
       !s.ok()) {
     return georisk::common::ExitWithError(s);
   }
@@ -106,7 +107,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_watch_max_buffered_mb) << 20;
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
-  georisk::graphstore::GraphStoreService service(store->get(), service_options, &registry);
+  georisk::graphstore::GraphStoreService service(store->get(), service_options,
+                                                 &registry);
   std::unique_ptr<georisk::graphstore::ResolutionIndex> resolution_index;
   std::unique_ptr<georisk::graphstore::ResolutionService> resolution;
   std::vector<georisk::common::ServiceEntry> services = {
@@ -121,8 +123,9 @@ int main(int argc, char** argv) {
     index_options.matcher.auto_link_name_matches =
         absl::GetFlag(FLAGS_resolution_auto_link_names);
     resolution_index = std::make_unique<georisk::graphstore::ResolutionIndex>(
-        store->get(), std::shared_ptr<const georisk::resolve::NameNormalizer>(
-                          *std::move(normalizer)),
+        store->get(),
+        std::shared_ptr<const georisk::resolve::NameNormalizer>(
+            *std::move(normalizer)),
         index_options);
     resolution = std::make_unique<georisk::graphstore::ResolutionService>(
         store->get(), resolution_index.get(),

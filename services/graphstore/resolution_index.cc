@@ -46,8 +46,8 @@ absl::Status ResolutionIndex::WaitFor(int64_t sequence,
   }
   if (sequence_ < sequence) {
     return absl::UnavailableError(
-        absl::StrCat("the resolution index is at sequence ", sequence_,
-                     " of ", sequence, "; retry"));
+        absl::StrCat("the resolution index is at sequence ", sequence_, " of ",
+                     sequence, "; retry"));
   }
   return absl::OkStatus();
 }
@@ -101,8 +101,8 @@ void ResolutionIndex::EraseLink(absl::string_view a, absl::string_view b,
   auto it = state->links.find(PairOf(a, b));
   if (it == state->links.end()) return;
   if (it->second.judgement() == v1::Link::UNSURE) {
-    state->queue.erase({-it->second.score(), it->first.first,
-                        it->first.second});
+    state->queue.erase(
+        {-it->second.score(), it->first.first, it->first.second});
   }
   state->links.erase(it);
 }
@@ -180,13 +180,12 @@ absl::Status ResolutionIndex::Load() {
     sequence_ = sequence;
     loaded_ = true;
   }
-  common::log::Info(
-      "resolution index loaded",
-      {{"sequence", sequence},
-       {"parties", static_cast<int64_t>(parties)},
-       {"links", static_cast<int64_t>(links)},
-       {"skipped", skipped},
-       {"seconds", absl::ToDoubleSeconds(absl::Now() - start)}});
+  common::log::Info("resolution index loaded",
+                    {{"sequence", sequence},
+                     {"parties", static_cast<int64_t>(parties)},
+                     {"links", static_cast<int64_t>(links)},
+                     {"skipped", skipped},
+                     {"seconds", absl::ToDoubleSeconds(absl::Now() - start)}});
   return absl::OkStatus();
 }
 

@@ -121,8 +121,7 @@ class ResolutionIndex {
 
   static Pair PairOf(absl::string_view a, absl::string_view b);
   static void PutLink(const v1::Link& link, State* state);
-  static void EraseLink(absl::string_view a, absl::string_view b,
-                        State* state);
+  static void EraseLink(absl::string_view a, absl::string_view b, State* state);
 
   void Run();
   // Reads a snapshot into a new state and publishes it.

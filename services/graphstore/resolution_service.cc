@@ -30,8 +30,9 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 
 absl::Status CheckName(absl::string_view name, absl::string_view field) {
   if (name.size() > domain::kMaxNameBytes) {
-    return Invalid(field, absl::StrCat("must be at most ", domain::kMaxNameBytes,
-                                       " bytes, got ", name.size()));
+    return Invalid(field,
+                   absl::StrCat("must be at most ", domain::kMaxNameBytes,
+                                " bytes, got ", name.size()));
   }
   return absl::OkStatus();
 }
@@ -63,28 +64,25 @@ bool IsSchemeChar(char c) {
 }
 
 bool IsReviewerChar(char c) {
-  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '@' ||
-         c == '-';
+  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '@' || c == '-';
 }
 
 // The review queue's page token: the filters and the last link of the page,
 // so a token is refused with other filters. Web-safe base64 of
 // "q1" 00 source 00 min 00 max 00 kind 00 score 00 entity_a 00 entity_b.
 std::string FilterText(const v1::ListReviewQueueRequest& r) {
-  return absl::StrCat(r.source(), std::string(1, '\0'),
-                      absl::StrFormat("%.17g", r.min_score()),
-                      std::string(1, '\0'),
-                      absl::StrFormat("%.17g", r.max_score()),
-                      std::string(1, '\0'), r.kind());
+  return absl::StrCat(
+      r.source(), std::string(1, '\0'), absl::StrFormat("%.17g", r.min_score()),
+      std::string(1, '\0'), absl::StrFormat("%.17g", r.max_score()),
+      std::string(1, '\0'), r.kind());
 }
 
 std::string EncodeQueueToken(const v1::ListReviewQueueRequest& r,
                              const v1::Link& last) {
   const std::string nul(1, '\0');
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("q1", nul, FilterText(r), nul,
-                   absl::StrFormat("%.17g", last.score()), nul,
-                   last.entity_a(), nul, last.entity_b()));
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      "q1", nul, FilterText(r), nul, absl::StrFormat("%.17g", last.score()),
+      nul, last.entity_a(), nul, last.entity_b()));
 }
 
 absl::StatusOr<ResolutionIndex::QueuePosition> DecodeQueueToken(
@@ -131,10 +129,10 @@ absl::StatusOr<resolve::Party> PartyFromQuery(const v1::MatchQuery& q) {
     if (!s.ok()) return s;
   }
   if (!q.country().empty() && !domain::IsIso3166Alpha2(q.country())) {
-    return Invalid("query.country",
-                   absl::StrCat("must be an ISO 3166-1 alpha-2 code, got \"",
-                                absl::CHexEscape(q.country().substr(0, 16)),
-                                "\""));
+    return Invalid(
+        "query.country",
+        absl::StrCat("must be an ISO 3166-1 alpha-2 code, got \"",
+                     absl::CHexEscape(q.country().substr(0, 16)), "\""));
   }
   if (q.identifiers_size() > kMaxQueryIdentifiers) {
     return Invalid("query.identifiers",
@@ -188,8 +186,9 @@ absl::Time ResolutionService::Now() const {
   return options_.clock ? options_.clock() : absl::Now();
 }
 
-absl::Status ResolutionService::Match(const v1::MatchEntitiesRequest& request,
-                                      v1::MatchEntitiesResponse* response) const {
+absl::Status ResolutionService::Match(
+    const v1::MatchEntitiesRequest& request,
+    v1::MatchEntitiesResponse* response) const {
   if (!request.has_query()) return Invalid("query", "is required");
   absl::StatusOr<resolve::Party> party = PartyFromQuery(request.query());
   if (!party.ok()) return party.status();
@@ -279,8 +278,8 @@ absl::Status ResolutionService::ReviewQueue(
   for (v1::Link& link : page.links) *response->add_links() = std::move(link);
   response->set_total_size(page.total);
   if (page.more && response->links_size() > 0) {
-    response->set_next_page_token(EncodeQueueToken(
-        request, response->links(response->links_size() - 1)));
+    response->set_next_page_token(
+        EncodeQueueToken(request, response->links(response->links_size() - 1)));
   }
   return absl::OkStatus();
 }
@@ -303,10 +302,9 @@ absl::Status ResolutionService::Review(const v1::ReviewLinkRequest& request,
   }
   const bool accept = request.decision() == v1::ReviewLinkRequest::ACCEPT;
   if (request.reason().size() > domain::kMaxEvidenceBytes) {
-    return Invalid("reason", absl::StrCat("must be at most ",
-                                          domain::kMaxEvidenceBytes,
-                                          " bytes, got ",
-                                          request.reason().size()));
+    return Invalid("reason",
+                   absl::StrCat("must be at most ", domain::kMaxEvidenceBytes,
+                                " bytes, got ", request.reason().size()));
   }
   if (!accept && absl::StripAsciiWhitespace(request.reason()).empty()) {
     return Invalid("reason", "is required to reject");

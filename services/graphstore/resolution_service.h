@@ -69,9 +69,10 @@ class ResolutionService final : public v1::Resolution::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListReviewQueueRequest* request,
       v1::ListReviewQueueResponse* response) override;
-  grpc::ServerUnaryReactor* ReviewLink(grpc::CallbackServerContext* context,
-                                       const v1::ReviewLinkRequest* request,
-                                       v1::ReviewLinkResponse* response) override;
+  grpc::ServerUnaryReactor* ReviewLink(
+      grpc::CallbackServerContext* context,
+      const v1::ReviewLinkRequest* request,
+      v1::ReviewLinkResponse* response) override;
   grpc::ServerUnaryReactor* ListLinks(grpc::CallbackServerContext* context,
                                       const v1::ListLinksRequest* request,
                                       v1::ListLinksResponse* response) override;

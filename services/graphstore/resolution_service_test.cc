@@ -32,8 +32,7 @@ constexpr char kHuaweiLei[] = "506700GE1G29325QX363";
 
 // "company/<slug>", with an LEI when `lei` is given.
 v1::Mutation Company(const std::string& slug, const std::string& name,
-                     const std::string& country,
-                     const std::string& lei = "") {
+                     const std::string& country, const std::string& lei = "") {
   return Upsert(NamedCompany("company/" + slug, name, country, lei));
 }
 
@@ -67,16 +66,15 @@ class ResolutionServiceTest : public testing::Test {
     auto store = storage::RocksDbGraphStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    Apply({Company("huawei", "Huawei Technologies Co., Ltd.", "CN", kHuaweiLei),
-           Company("smic",
-                   "Semiconductor Manufacturing International Corporation",
-                   "CN"),
-           Company("csl-el-1", "HUAWEI TECHNOLOGIES CO., LTD.", "CN",
-                   kHuaweiLei),
-           Company("csl-el-2", "SEMICONDUCTOR MANUFACTURING INTERNATIONAL CORP",
-                   "CN"),
-           Company("ftm-3", "Semiconductor Manufacturing Intl Corp", "CN"),
-           Company("tsmc", "Taiwan Semiconductor Manufacturing Company", "TW")});
+    Apply(
+        {Company("huawei", "Huawei Technologies Co., Ltd.", "CN", kHuaweiLei),
+         Company("smic",
+                 "Semiconductor Manufacturing International Corporation", "CN"),
+         Company("csl-el-1", "HUAWEI TECHNOLOGIES CO., LTD.", "CN", kHuaweiLei),
+         Company("csl-el-2", "SEMICONDUCTOR MANUFACTURING INTERNATIONAL CORP",
+                 "CN"),
+         Company("ftm-3", "Semiconductor Manufacturing Intl Corp", "CN"),
+         Company("tsmc", "Taiwan Semiconductor Manufacturing Company", "TW")});
     auto normalizer = resolve::NameNormalizer::Create();
     ASSERT_TRUE(normalizer.ok()) << normalizer.status();
     ResolutionIndexOptions index_options;
@@ -116,8 +114,7 @@ class ResolutionServiceTest : public testing::Test {
   }
 
   absl::Status Review(const std::string& a, const std::string& b, bool accept,
-                      const std::string& reason = "",
-                      bool allow_manual = false,
+                      const std::string& reason = "", bool allow_manual = false,
                       v1::ReviewLinkResponse* response = nullptr) {
     v1::ReviewLinkRequest request;
     request.mutable_link()->set_entity_a(a);
@@ -216,11 +213,12 @@ TEST_F(ResolutionServiceTest, IndexFollowsEveryCommit) {
   EXPECT_EQ(Match(query).candidates_size(), 0);
 }
 
-TEST_F(ResolutionServiceTest, QueryEntityIdIsNeverItsOwnCandidateAndGetsJudgements) {
+TEST_F(ResolutionServiceTest,
+       QueryEntityIdIsNeverItsOwnCandidateAndGetsJudgements) {
   Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl")});
-  ASSERT_TRUE(Review("company/smic", "company/csl-el-2", false,
-                     "a different party")
-                  .ok());
+  ASSERT_TRUE(
+      Review("company/smic", "company/csl-el-2", false, "a different party")
+          .ok());
   v1::MatchQuery query;
   query.set_entity_id("company/smic");
   query.set_name("Semiconductor Manufacturing International Corporation");
@@ -369,7 +367,8 @@ TEST_F(ResolutionServiceTest, ReviewQueueFiltersPagesAndCounts) {
             "kind: unknown entity kind 42");
 }
 
-TEST_F(ResolutionServiceTest, ReviewWritesTheJudgementWithTheCandidatesEvidence) {
+TEST_F(ResolutionServiceTest,
+       ReviewWritesTheJudgementWithTheCandidatesEvidence) {
   Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl/2025")});
   v1::ReviewLinkResponse accepted;
   ASSERT_TRUE(Review("company/csl-el-2", "company/smic", true, "same LEI",
@@ -485,7 +484,8 @@ TEST_F(ResolutionServiceTest, ListLinksValidatesAndPages) {
               StartsWith("page_token:"));
 }
 
-TEST_F(ResolutionServiceTest, OverGrpcReadersMatchAndWritersReviewAsThemselves) {
+TEST_F(ResolutionServiceTest,
+       OverGrpcReadersMatchAndWritersReviewAsThemselves) {
   const std::string tokens = dir_ + "/tokens";
   std::ofstream(tokens) << "reader-token-0123456789 reader rita\n"
                            "writer-token-0123456789 writer ana\n";

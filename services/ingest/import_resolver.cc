@@ -38,9 +38,9 @@ bool StopsTheBatch(const absl::Status& s) {
 }
 
 std::string MatchFailure(const absl::Status& s) {
-  std::string reason =
-      absl::StrCat("Resolution.MatchEntities: ", absl::StatusCodeToString(s.code()),
-                   ": ", s.message());
+  std::string reason = absl::StrCat(
+      "Resolution.MatchEntities: ", absl::StatusCodeToString(s.code()), ": ",
+      s.message());
   if (s.code() == absl::StatusCode::kUnimplemented) {
     absl::StrAppend(&reason, " (graphstore runs without --resolution)");
   }
@@ -182,11 +182,11 @@ ResolveResult ImportResolver::Resolve(const std::vector<PendingRecord>& batch,
       entry.links.push_back(links.size());
       links.push_back(std::move(link_record));
     }
-    entry.category = automatic  ? Category::kLinkedAutomatically
-                     : already  ? Category::kAlreadyLinked
-                     : review   ? Category::kWaitingForReview
-                     : refused  ? Category::kKeptRefused
-                                : Category::kNewParty;
+    entry.category = automatic ? Category::kLinkedAutomatically
+                     : already ? Category::kAlreadyLinked
+                     : review  ? Category::kWaitingForReview
+                     : refused ? Category::kKeptRefused
+                               : Category::kNewParty;
     entries.push_back(std::move(entry));
   }
 
@@ -198,10 +198,10 @@ ResolveResult ImportResolver::Resolve(const std::vector<PendingRecord>& batch,
     for (size_t i = 0; i < links.size(); ++i) {
       const RecordOutcome& o = written.outcomes[i];
       if (o.rejected()) {
-        failed[i] = absl::StrCat("link ", links[i].mutation.upsert_link().entity_a(),
-                                 " ~ ", links[i].mutation.upsert_link().entity_b(),
-                                 " rejected: ", o.field, o.field.empty() ? "" : ": ",
-                                 o.reason);
+        failed[i] = absl::StrCat(
+            "link ", links[i].mutation.upsert_link().entity_a(), " ~ ",
+            links[i].mutation.upsert_link().entity_b(), " rejected: ", o.field,
+            o.field.empty() ? "" : ": ", o.reason);
       } else if (o.outcome == v1::MUTATION_OUTCOME_UNSPECIFIED) {
         failed[i] = absl::StrCat("writing links: ", written.status.ToString());
       } else if (o.outcome == v1::MUTATION_OUTCOME_APPLIED) {

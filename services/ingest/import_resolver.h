@@ -81,8 +81,8 @@ class ImportResolver {
   // links (one Apply for the batch).
   ResolveResult Resolve(const std::vector<PendingRecord>& batch,
                         const BatchResult& result,
-                        absl::string_view default_source,
-                        BatchApplier* applier, Cancellation* cancel) const;
+                        absl::string_view default_source, BatchApplier* applier,
+                        Cancellation* cancel) const;
 
  private:
   absl::Time Now() const;

@@ -55,7 +55,8 @@ std::vector<PendingRecord> ListBatch() {
 // A Resolution that always fails, counting its calls.
 class FailingResolution final : public ResolutionClient {
  public:
-  explicit FailingResolution(absl::Status status) : status_(std::move(status)) {}
+  explicit FailingResolution(absl::Status status)
+      : status_(std::move(status)) {}
   absl::StatusOr<v1::MatchEntitiesResponse> MatchEntities(
       const v1::MatchEntitiesRequest&, absl::Time, Cancellation*) override {
     ++calls;
@@ -78,8 +79,8 @@ class ImportResolverTest : public ::testing::Test {
     applier_ = std::make_unique<BatchApplier>(client_.get(), ApplierOptions(),
                                               &metrics_);
     std::vector<PendingRecord> graph = {
-        {0, Company("huawei", "Huawei Technologies Co., Ltd.", "CN",
-                    kHuaweiLei, "team")},
+        {0, Company("huawei", "Huawei Technologies Co., Ltd.", "CN", kHuaweiLei,
+                    "team")},
         {1, Company("tsmc", "Taiwan Semiconductor Manufacturing Co., Ltd.",
                     "TW", "", "team")}};
     BatchResult r = applier_->Apply(&graph, nullptr);
@@ -97,8 +98,7 @@ class ImportResolverTest : public ::testing::Test {
     return resolver.Resolve(batch, applied, "ingest", applier_.get(), nullptr);
   }
 
-  absl::Status Review(const std::string& a, const std::string& b,
-                      bool accept) {
+  absl::Status Review(const std::string& a, const std::string& b, bool accept) {
     v1::ReviewLinkRequest request;
     request.mutable_link()->set_entity_a(a);
     request.mutable_link()->set_entity_b(b);

@@ -27,11 +27,12 @@ IngestMetrics::IngestMetrics(common::MetricsRegistry* registry) {
                               "GraphStore calls retried after UNAVAILABLE or "
                               "DEADLINE_EXCEEDED.")
                  .WithLabels({});
-  apply_seconds = &registry
-                       ->AddHistogram("georisk_ingest_apply_seconds",
-                                      "Latency of GraphStore Apply calls.", {},
-                                      common::MetricsRegistry::DefaultLatencyBuckets())
-                       .WithLabels({});
+  apply_seconds =
+      &registry
+           ->AddHistogram("georisk_ingest_apply_seconds",
+                          "Latency of GraphStore Apply calls.", {},
+                          common::MetricsRegistry::DefaultLatencyBuckets())
+           .WithLabels({});
   in_flight = &registry
                    ->AddGauge("georisk_ingest_records_in_flight",
                               "Records received and not yet acknowledged by "

@@ -401,19 +401,19 @@ IngestService::IngestService(
     IngestServiceOptions options, common::MetricsRegistry* registry,
     std::shared_ptr<v1::Resolution::StubInterface> resolution)
     : IngestService(ingest::NewGrpcGraphStoreClient(std::move(graphstore)),
-                    resolution == nullptr
-                        ? nullptr
-                        : ingest::NewGrpcResolutionClient(std::move(resolution)),
+                    resolution == nullptr ? nullptr
+                                          : ingest::NewGrpcResolutionClient(
+                                                std::move(resolution)),
                     std::move(options), registry) {}
 
 IngestService::IngestService(std::shared_ptr<grpc::Channel> graphstore,
                              IngestServiceOptions options,
                              common::MetricsRegistry* registry)
-    : IngestService(ingest::NewGrpcGraphStoreClient(
-                        v1::GraphStore::NewStub(graphstore), graphstore),
-                    ingest::NewGrpcResolutionClient(
-                        v1::Resolution::NewStub(graphstore)),
-                    std::move(options), registry) {}
+    : IngestService(
+          ingest::NewGrpcGraphStoreClient(v1::GraphStore::NewStub(graphstore),
+                                          graphstore),
+          ingest::NewGrpcResolutionClient(v1::Resolution::NewStub(graphstore)),
+          std::move(options), registry) {}
 
 IngestService::IngestService(
     std::unique_ptr<ingest::GraphStoreClient> client,

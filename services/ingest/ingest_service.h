@@ -124,11 +124,10 @@ class IngestService final : public v1::Ingest::CallbackService {
   // owned) receives ingest's metrics (ingest_metrics.h).
   // `resolution`, when given, is graphstore's Resolution service, for
   // options.resolve_on_import; without it nothing is resolved.
-  IngestService(std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
-                IngestServiceOptions options,
-                common::MetricsRegistry* registry,
-                std::shared_ptr<v1::Resolution::StubInterface> resolution =
-                    nullptr);
+  IngestService(
+      std::shared_ptr<v1::GraphStore::StubInterface> graphstore,
+      IngestServiceOptions options, common::MetricsRegistry* registry,
+      std::shared_ptr<v1::Resolution::StubInterface> resolution = nullptr);
   // The same over a channel to graphstore, whose reconnection backoff is
   // reset after each UNAVAILABLE (graphstore_client.h), and to its
   // Resolution service on the same channel.

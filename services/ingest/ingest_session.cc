@@ -296,8 +296,8 @@ absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
     session->Merge(batch, result);
     if (!result.status.ok()) return StreamError(result.status, *session);
     if (resolver != nullptr && !session->dry_run()) {
-      session->AddResolution(
-          resolver->Resolve(batch, result, session->LinkSource(), applier, cancel));
+      session->AddResolution(resolver->Resolve(
+          batch, result, session->LinkSource(), applier, cancel));
     }
   }
   return absl::OkStatus();

@@ -49,8 +49,8 @@ ABSL_FLAG(bool, resolve_on_import, true,
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
-  georisk::common::InitMain("ingest", "georisk ingest: the front door for data.", argc,
-                    argv);
+  georisk::common::InitMain(
+      "ingest", "georisk ingest: the front door for data.", argc, argv);
   absl::StatusOr<georisk::common::ServerOptions> options =
       georisk::common::ServerOptionsFromFlags({"ingest", 50052, 9465});
   if (!options.ok()) return georisk::common::ExitWithError(options.status());

@@ -86,9 +86,8 @@ std::unique_ptr<AlertEvaluator> BandEvaluator() {
 }
 
 AlertEvaluator::ReasonsFn NoReasons() {
-  return [](const std::string&, v1::Factor) {
-    return std::vector<std::string>{};
-  };
+  return
+      [](const std::string&, v1::Factor) { return std::vector<std::string>{}; };
 }
 
 // The disk fills under the alert log while an alert fires: the write fails,
@@ -104,8 +103,8 @@ TEST(AlertPipelineTest, AnAlertAFullDiskRefusedIsWrittenAndAnnouncedLater) {
   ASSERT_TRUE(log.ok()) << log.status();
   common::MetricsRegistry registry;
   absl::Time now = absl::FromUnixSeconds(1767225600);
-  AlertPipeline pipeline(BandEvaluator(), log->get(), [&] { return now; },
-                         &registry);
+  AlertPipeline pipeline(
+      BandEvaluator(), log->get(), [&] { return now; }, &registry);
   ASSERT_TRUE(pipeline.Restore().ok());
   std::vector<v1::Alert> announced;
   pipeline.AddNotifier([&](const v1::Alert& a) { announced.push_back(a); });

@@ -8,9 +8,7 @@
 #include "services/common/rpc_edge.h"
 
 namespace georisk::scorer {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 absl::Status ValidateAlertFilter(const v1::AlertFilter& filter) {
   if (!v1::Alert::State_IsValid(filter.state())) {
@@ -75,8 +73,7 @@ grpc::ServerWriteReactor<v1::WatchAlertsResponse>* AlertsService::WatchAlerts(
   if (absl::Status s = ValidateAlertFilter(request->filter()); !s.ok()) {
     return refuse(s);
   }
-  absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
-      watchers_.TryAcquire();
+  absl::StatusOr<common::ConcurrencyLimit::Slot> taken = watchers_.TryAcquire();
   if (!taken.ok()) return refuse(taken.status());
   // Released when the stream's read function (owned by the reactor) dies.
   auto slot =

@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   options.alertmanager_tls.ca_file = absl::GetFlag(FLAGS_alertmanager_ca_file);
   options.alertmanager_tls.cert_file =
       absl::GetFlag(FLAGS_alertmanager_cert_file);
-  options.alertmanager_tls.key_file = absl::GetFlag(FLAGS_alertmanager_key_file);
+  options.alertmanager_tls.key_file =
+      absl::GetFlag(FLAGS_alertmanager_key_file);
   options.alertmanager_tls.insecure_skip_verify =
       absl::GetFlag(FLAGS_alertmanager_insecure_skip_verify);
   for (auto [flag, out] :

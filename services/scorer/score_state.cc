@@ -8,7 +8,8 @@ namespace georisk::scorer {
 
 ScoreState::ScoreState(std::unique_ptr<scorer::Engine> engine,
                        std::function<absl::Time()> clock,
-                       size_t change_log_capacity, common::MetricsRegistry* registry)
+                       size_t change_log_capacity,
+                       common::MetricsRegistry* registry)
     : clock_(std::move(clock)),
       engine_(std::move(engine)),
       change_log_(change_log_capacity) {
@@ -45,9 +46,9 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
   head_.store(std::max(head_.load(), sequence));
   loaded_.store(true);
   common::log::Info("scored the whole graph",
-            {{"sequence", sequence},
-             {"entities", engine_->entity_count()},
-             {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+                    {{"sequence", sequence},
+                     {"entities", engine_->entity_count()},
+                     {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
 }
 
 void ScoreState::Apply(const std::vector<v1::Change>& changes,
@@ -92,15 +93,15 @@ void ScoreState::AdvanceTime() {
 
 void ScoreState::Stop() { stopping_.store(true); }
 
-void ScoreState::Publish(const scorer::ScoreUpdate& update,
-                         int64_t sequence) {
+void ScoreState::Publish(const scorer::ScoreUpdate& update, int64_t sequence) {
   // Readers are served meanwhile; no other update can come (update_mu_).
   absl::ReaderMutexLock lock(&mu_);
   absl::StatusOr<std::vector<v1::ScoreChange>> changes =
       engine_->ScoreChanges(update);
   if (!changes.ok()) {
-    common::log::Error("score changes lost", {{"sequence", sequence},
-                                      {"error", changes.status().ToString()}});
+    common::log::Error(
+        "score changes lost",
+        {{"sequence", sequence}, {"error", changes.status().ToString()}});
     return;
   }
   for (const Listener& listener : listeners_) {

@@ -97,15 +97,15 @@ absl::Status ScorerServer::Init() {
           return AlertReasons(*explanation);
         });
   });
-  state_->AddListener([recorder = recorder_.get()](
-                          const std::vector<v1::ScoreChange>& changes,
-                          int64_t sequence, const Engine& engine) {
-    absl::Status s = recorder->OnScoreChanges(changes, engine);
-    if (!s.ok()) {
-      common::log::Error("score history points lost",
-                         {{"sequence", sequence}, {"error", s.ToString()}});
-    }
-  });
+  state_->AddListener(
+      [recorder = recorder_.get()](const std::vector<v1::ScoreChange>& changes,
+                                   int64_t sequence, const Engine& engine) {
+        absl::Status s = recorder->OnScoreChanges(changes, engine);
+        if (!s.ok()) {
+          common::log::Error("score history points lost",
+                             {{"sequence", sequence}, {"error", s.ToString()}});
+        }
+      });
 
   // Alertmanager: told about every record once it is durable; firing alerts
   // from before a restart are announced again.
@@ -205,8 +205,8 @@ void ScorerServer::RunHistoryTrimmer() {
     } else if (*dropped > 0) {
       common::log::Info("score history trimmed", {{"points", *dropped}});
     }
-  } while (!stop_.WaitForNotificationWithTimeout(
-      options_.history_trim_interval));
+  } while (
+      !stop_.WaitForNotificationWithTimeout(options_.history_trim_interval));
 }
 
 void ScorerServer::Shutdown() {

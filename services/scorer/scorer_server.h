@@ -41,12 +41,12 @@
 #include "services/scorer/alertmanager/notifier.h"
 #include "services/scorer/alerts_service.h"
 #include "services/scorer/feed_follower.h"
+#include "services/scorer/history_recorder.h"
 #include "services/scorer/score_state.h"
 #include "services/scorer/scorer_service.h"
 #include "storage/alert_log.h"
 #include "storage/graph_mirror.h"
 #include "storage/score_history.h"
-#include "services/scorer/history_recorder.h"
 
 namespace georisk::scorer {
 

@@ -211,8 +211,7 @@ TEST_F(ScorerServerTest, RestartResumesFromItsMirrorWithoutGraphStore) {
 
 // Polls GetScoreHistory until `id` has at least `count` points.
 std::vector<v1::ScoreHistoryPoint> HistoryOf(v1::Scorer::Stub* stub,
-                                             const std::string& id,
-                                             int count) {
+                                             const std::string& id, int count) {
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   v1::GetScoreHistoryResponse response;
   while (absl::Now() < deadline) {
@@ -327,17 +326,20 @@ TEST_F(ScorerServerTest, HistoryAnswersTheDocumentedCodes) {
          r->mutable_as_of()->set_seconds(1);
        },
        grpc::StatusCode::NOT_FOUND, ""},
-      {"factor", [](auto* r) {
+      {"factor",
+       [](auto* r) {
          r->set_entity_id(kFab);
          r->set_factor(static_cast<v1::Factor>(99));
        },
        grpc::StatusCode::INVALID_ARGUMENT, "factor"},
-      {"page_size", [](auto* r) {
+      {"page_size",
+       [](auto* r) {
          r->set_entity_id(kFab);
          r->set_page_size(-1);
        },
        grpc::StatusCode::INVALID_ARGUMENT, "page_size"},
-      {"page_token", [](auto* r) {
+      {"page_token",
+       [](auto* r) {
          r->set_entity_id(kFab);
          r->set_page_token("garbage");
        },
@@ -349,8 +351,8 @@ TEST_F(ScorerServerTest, HistoryAnswersTheDocumentedCodes) {
     c.make(&request);
     v1::GetScoreHistoryResponse response;
     grpc::Status status = stub_->GetScoreHistory(&context, request, &response);
-    EXPECT_EQ(status.error_code(), c.code) << c.name << ": "
-                                           << status.error_message();
+    EXPECT_EQ(status.error_code(), c.code)
+        << c.name << ": " << status.error_message();
     if (!c.field.empty()) {
       EXPECT_THAT(status.error_message(), HasSubstr(c.field + ":")) << c.name;
     }

@@ -9,10 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "base/proto_time.h"
 #include "domain/country_codes.h"
+#include "domain/paging.h"
 #include "domain/validation.h"
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
-#include "domain/paging.h"
 #include "services/scorer/alert_evaluator.h"
 
 namespace georisk::scorer {
@@ -50,8 +50,7 @@ absl::Status CheckTime(absl::string_view field, bool has,
   constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
   if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
       t.nanos() > 999999999) {
-    return Invalid(field,
-                   "must be a valid timestamp between years 1 and 9999");
+    return Invalid(field, "must be a valid timestamp between years 1 and 9999");
   }
   *as_of = base::FromProtoTime(t);
   return absl::OkStatus();
@@ -92,8 +91,7 @@ ScorerService::ScorerService(ScoreState* state, ScorerServiceOptions options,
       scenarios_(options.max_concurrent_scenarios, "RunScenario calls"),
       watchers_(options.max_watchers, "WatchScoreChanges streams") {
   registry->AddCallbackGauge(
-      "georisk_scorer_graph_sequence",
-      "The graph sequence the scores reflect.",
+      "georisk_scorer_graph_sequence", "The graph sequence the scores reflect.",
       [state] { return static_cast<double>(state->sequence()); });
   registry->AddCallbackGauge(
       "georisk_scorer_feed_lag",
@@ -134,13 +132,14 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
     const v1::BatchGetScoresRequest* request,
     v1::BatchGetScoresResponse* response) {
   if (request->entity_ids_size() == 0) {
-    return common::FinishUnary(context, Invalid("entity_ids", "at least one id required"));
+    return common::FinishUnary(
+        context, Invalid("entity_ids", "at least one id required"));
   }
   if (request->entity_ids_size() > kMaxBatchIds) {
-    return common::FinishUnary(context, Invalid("entity_ids",
-                                 absl::StrCat("at most ", kMaxBatchIds,
-                                              " ids, got ",
-                                              request->entity_ids_size())));
+    return common::FinishUnary(
+        context, Invalid("entity_ids",
+                         absl::StrCat("at most ", kMaxBatchIds, " ids, got ",
+                                      request->entity_ids_size())));
   }
   for (int i = 0; i < request->entity_ids_size(); ++i) {
     if (absl::Status s = CheckEntityId(absl::StrCat("entity_ids[", i, "]"),
@@ -168,15 +167,13 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
               absl::StatusOr<v1::Score>& score = scores[i];
               if (score.ok()) {
                 *out.add_scores() = std::move(*score);
-              } else if (score.status().code() ==
-                             absl::StatusCode::kNotFound &&
+              } else if (score.status().code() == absl::StatusCode::kNotFound &&
                          request->allow_missing()) {
                 out.add_missing_ids(request->entity_ids(i));
               } else {
-                return absl::Status(
-                    score.status().code(),
-                    absl::StrCat("entity_ids[", i, "]: ",
-                                 score.status().message()));
+                return absl::Status(score.status().code(),
+                                    absl::StrCat("entity_ids[", i, "]: ",
+                                                 score.status().message()));
               }
             }
             return out;
@@ -220,10 +217,12 @@ grpc::ServerUnaryReactor* ScorerService::ExplainScore(
   if (s.ok() && !v1::Factor_IsValid(request->factor())) {
     s = Invalid("factor", absl::StrCat("unknown value ", request->factor()));
   }
-  if (s.ok() && (request->max_paths() < 0 || request->max_paths() > kMaxPaths)) {
+  if (s.ok() &&
+      (request->max_paths() < 0 || request->max_paths() > kMaxPaths)) {
     s = Invalid("max_paths", absl::StrCat("must be in [0, ", kMaxPaths, "]"));
   }
-  if (s.ok() && (request->max_depth() < 0 || request->max_depth() > kMaxDepth)) {
+  if (s.ok() &&
+      (request->max_depth() < 0 || request->max_depth() > kMaxDepth)) {
     s = Invalid("max_depth", absl::StrCat("must be in [0, ", kMaxDepth, "]"));
   }
   std::optional<absl::Time> as_of;
@@ -241,30 +240,29 @@ grpc::ServerUnaryReactor* ScorerService::ExplainScore(
 }
 
 grpc::ServerUnaryReactor* ScorerService::RunScenario(
-    grpc::CallbackServerContext* context,
-    const v1::RunScenarioRequest* request, v1::RunScenarioResponse* response) {
+    grpc::CallbackServerContext* context, const v1::RunScenarioRequest* request,
+    v1::RunScenarioResponse* response) {
   if (!request->has_scenario()) {
     return common::FinishUnary(context, Invalid("scenario", "required"));
   }
   if (request->scenario().overrides_size() > options_.max_scenario_overrides) {
-    return common::FinishUnary(context,
-                absl::ResourceExhaustedError(absl::StrCat(
-                    "scenario.overrides: at most ",
-                    options_.max_scenario_overrides, " overrides, got ",
-                    request->scenario().overrides_size())));
+    return common::FinishUnary(
+        context,
+        absl::ResourceExhaustedError(absl::StrCat(
+            "scenario.overrides: at most ", options_.max_scenario_overrides,
+            " overrides, got ", request->scenario().overrides_size())));
   }
   if (request->max_results() < 0 ||
       request->max_results() > kMaxScenarioResults) {
-    return common::FinishUnary(context,
-                Invalid("max_results",
-                        absl::StrCat("must be in [0, ", kMaxScenarioResults,
-                                     "]")));
+    return common::FinishUnary(
+        context,
+        Invalid("max_results",
+                absl::StrCat("must be in [0, ", kMaxScenarioResults, "]")));
   }
   if (!(request->min_delta() >= 0)) {
     return common::FinishUnary(context, Invalid("min_delta", "must be >= 0"));
   }
-  absl::StatusOr<common::ConcurrencyLimit::Slot> slot =
-      scenarios_.TryAcquire();
+  absl::StatusOr<common::ConcurrencyLimit::Slot> slot = scenarios_.TryAcquire();
   if (!slot.ok()) return common::FinishUnary(context, slot.status());
   int max_results = request->max_results() == 0 ? kDefaultScenarioResults
                                                 : request->max_results();
@@ -280,9 +278,8 @@ grpc::ServerUnaryReactor* ScorerService::RunScenario(
 grpc::ServerWriteReactor<v1::WatchScoreChangesResponse>*
 ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
                                  const v1::WatchScoreChangesRequest* request) {
-  absl::Status s =
-      CheckFilters(v1::FACTOR_UNSPECIFIED, request->entity_kind(),
-                   request->country());
+  absl::Status s = CheckFilters(v1::FACTOR_UNSPECIFIED, request->entity_kind(),
+                                request->country());
   if (s.ok() && !(request->min_delta() >= 0)) {
     s = Invalid("min_delta", "must be >= 0");
   }
@@ -295,11 +292,10 @@ ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
   }
 
   // The slot is held by the stream until it is done.
-  absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
-      watchers_.TryAcquire();
+  absl::StatusOr<common::ConcurrencyLimit::Slot> taken = watchers_.TryAcquire();
   if (!taken.ok()) {
-    return common::RefuseStream<v1::WatchScoreChangesResponse>(
-        context, taken.status());
+    return common::RefuseStream<v1::WatchScoreChangesResponse>(context,
+                                                               taken.status());
   }
   auto slot =
       std::make_shared<common::ConcurrencyLimit::Slot>(*std::move(taken));
@@ -321,7 +317,8 @@ ScorerService::WatchScoreChanges(grpc::CallbackServerContext* context,
   };
   auto filter = std::make_shared<Filter>();
   filter->min_delta = request->min_delta();
-  filter->ids.insert(request->entity_ids().begin(), request->entity_ids().end());
+  filter->ids.insert(request->entity_ids().begin(),
+                     request->entity_ids().end());
   filter->kind = request->entity_kind();
   filter->country = request->country();
   ScoreChangeLog* log = &state_->change_log();
@@ -373,7 +370,8 @@ grpc::ServerUnaryReactor* ScorerService::GetScoreHistory(
     v1::GetScoreHistoryResponse* response) {
   std::optional<absl::Time> from, to, as_of;
   absl::Status s = CheckEntityId("entity_id", request->entity_id());
-  if (s.ok()) s = CheckTime("from", request->has_from(), request->from(), &from);
+  if (s.ok())
+    s = CheckTime("from", request->has_from(), request->from(), &from);
   if (s.ok()) s = CheckTime("to", request->has_to(), request->to(), &to);
   if (s.ok()) s = CheckAsOf(request->has_as_of(), request->as_of(), &as_of);
   if (s.ok() && from.has_value() && to.has_value() && *from > *to) {
@@ -404,8 +402,7 @@ grpc::ServerUnaryReactor* ScorerService::GetScoreHistory(
   if (to.has_value()) query.to = *to;
   query.factor = request->factor();
   absl::StatusOr<storage::ScoreHistoryPage> page = options_.history->Query(
-      request->entity_id(), query, request->page_size(),
-      request->page_token());
+      request->entity_id(), query, request->page_size(), request->page_token());
   if (page.ok()) {
     for (v1::ScoreHistoryPoint& p : page->points) {
       *response->add_points() = std::move(p);

@@ -61,10 +61,9 @@ class ScorerService final : public v1::Scorer::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListTopRisksRequest* request,
       v1::ListTopRisksResponse* response) override;
-  grpc::ServerUnaryReactor* ExplainScore(
-      grpc::CallbackServerContext* context,
-      const v1::ExplainScoreRequest* request,
-      v1::Explanation* response) override;
+  grpc::ServerUnaryReactor* ExplainScore(grpc::CallbackServerContext* context,
+                                         const v1::ExplainScoreRequest* request,
+                                         v1::Explanation* response) override;
   grpc::ServerUnaryReactor* RunScenario(
       grpc::CallbackServerContext* context,
       const v1::RunScenarioRequest* request,

@@ -437,7 +437,8 @@ void BatchBuilder::MarkLinkDirty(absl::string_view key, Slot* slot) {
   if (slot->in_key.empty()) {
     absl::StatusOr<LinkKeyParts> parts = DecodeLinkKey(key);
     // Keys here are built by PrimaryLinkKey or read and decoded already.
-    if (parts.ok()) slot->in_key = EncodeLinkKey(parts->other_id, parts->owner_id);
+    if (parts.ok())
+      slot->in_key = EncodeLinkKey(parts->other_id, parts->owner_id);
   }
   slot->dirty = true;
 }
@@ -458,9 +459,9 @@ absl::StatusOr<bool> BatchBuilder::UpsertLink(int index, const v1::Mutation& m,
     // A refusal, or any person's decision, stands against automatic ones.
     v1::Link stored;
     if (!stored.ParseFromString(slot.value)) {
-      return absl::DataLossError(absl::StrCat(
-          "unparseable link record between ", l.entity_a(), " and ",
-          l.entity_b()));
+      return absl::DataLossError(
+          absl::StrCat("unparseable link record between ", l.entity_a(),
+                       " and ", l.entity_b()));
     }
     if (stored.judgement() == v1::Link::NEGATIVE ||
         domain::IsReviewerDecision(stored.decided_by())) {

@@ -96,8 +96,7 @@ class BatchBuilder {
   // memtable inserts cheaper.
   void Finish(bool commit, int64_t idempotency_sequence,
               absl::string_view origin, int64_t* entity_count,
-              int64_t* edge_count, int64_t* signal_count,
-              int64_t* link_count);
+              int64_t* edge_count, int64_t* signal_count, int64_t* link_count);
 
   rocksdb::WriteBatch* batch() { return &batch_; }
 

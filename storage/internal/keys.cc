@@ -248,8 +248,8 @@ absl::StatusOr<LinkKeyParts> DecodeLinkKey(absl::string_view key) {
         absl::StrCat("malformed link key \"", absl::CHexEscape(key), "\""));
   }
   LinkKeyParts parts;
-  parts.owner_id = std::string(key.substr(kPartitionBytes,
-                                          prefix - 1 - kPartitionBytes));
+  parts.owner_id =
+      std::string(key.substr(kPartitionBytes, prefix - 1 - kPartitionBytes));
   parts.other_id = std::string(key.substr(prefix));
   if (key.substr(0, kPartitionBytes) !=
       EncodeEntityKey(parts.owner_id).substr(0, kPartitionBytes)) {

@@ -55,7 +55,9 @@ TEST(LinkKeyTest, OwnerTerminatorOther) {
   const std::string key = EncodeLinkKey("company/tsmc", "company/csl-el-1");
   // Partition 0x3243 of company/tsmc (docs/storage.md), the owner, 00, the
   // other end.
-  EXPECT_EQ(key, std::string("\x32\x43" "company/tsmc\0company/csl-el-1", 31));
+  EXPECT_EQ(key, std::string("\x32\x43"
+                             "company/tsmc\0company/csl-el-1",
+                             31));
   EXPECT_TRUE(absl::StartsWith(key, LinkPrefix("company/tsmc")));
   EXPECT_EQ(EdgePrefixLength(key), LinkPrefix("company/tsmc").size());
   absl::StatusOr<LinkKeyParts> parts = DecodeLinkKey(key);

@@ -74,8 +74,8 @@ class FaultInjectionGraphStore final : public GraphStore {
 
   // GraphStore.
   absl::StatusOr<ApplyResult> Apply(
-      absl::Span<const v1::Mutation* const> mutations,
-      absl::string_view origin, InvalidMutations invalid) override;
+      absl::Span<const v1::Mutation* const> mutations, absl::string_view origin,
+      InvalidMutations invalid) override;
   using GraphStore::Apply;
   absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) override;
   absl::StatusOr<EdgePage> ListEdges(const EdgeQuery& query) override;

@@ -67,8 +67,8 @@ absl::StatusOr<Alertmanager> StartAlertmanager(const std::string& name,
 
 absl::StatusOr<std::vector<Struct>> ListAlerts(const std::string& url,
                                                const std::string& query) {
-  auto response =
-      scorer::HttpClient().Get(url + "/api/v2/alerts" + query, absl::Seconds(10));
+  auto response = scorer::HttpClient().Get(url + "/api/v2/alerts" + query,
+                                           absl::Seconds(10));
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     return absl::InternalError(

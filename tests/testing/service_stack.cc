@@ -21,9 +21,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> StartServing(
   const absl::Status serving =
       common::WaitForServing((*process)->address(), "", serving_timeout);
   if (!serving.ok()) {
-    return absl::Status(serving.code(),
-                        absl::StrCat(binary, ": ", serving.message(), "\n",
-                                     (*process)->Log()));
+    return absl::Status(
+        serving.code(),
+        absl::StrCat(binary, ": ", serving.message(), "\n", (*process)->Log()));
   }
   return process;
 }
@@ -34,8 +34,7 @@ absl::StatusOr<std::unique_ptr<ServiceStack>> ServiceStack::Start(
     StackOptions options) {
   std::unique_ptr<ServiceStack> stack(new ServiceStack(std::move(options)));
   const StackOptions& o = stack->options_;
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> gs =
-      stack->StartGraphstore();
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> gs = stack->StartGraphstore();
   if (!gs.ok()) return gs.status();
   stack->graphstore_ = std::move(*gs);
   const std::string graphstore_flag =
@@ -58,12 +57,12 @@ absl::Status ServiceStack::StartScorer() {
   if (scorer_ != nullptr && scorer_->running()) {
     return absl::FailedPreconditionError("the scorer is still running");
   }
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> sc = StartServing(
-      {Runfile("services/scorer/scorer"),
-       {absl::StrCat("--graphstore=", graphstore_->address()),
-        absl::StrCat("--data_dir=", options_.dir, "/scorer")},
-       options_.dir},
-      options_.serving_timeout);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> sc =
+      StartServing({Runfile("services/scorer/scorer"),
+                    {absl::StrCat("--graphstore=", graphstore_->address()),
+                     absl::StrCat("--data_dir=", options_.dir, "/scorer")},
+                    options_.dir},
+                   options_.serving_timeout);
   if (!sc.ok()) return sc.status();
   scorer_ = std::move(*sc);
   return absl::OkStatus();
@@ -80,12 +79,11 @@ ServiceStack::StartGraphstore() {
 }
 
 absl::Status ServiceStack::RestartGraphstore() {
-  absl::StatusOr<int> code =
-      graphstore_->Stop(SIGTERM, options_.stop_timeout);
+  absl::StatusOr<int> code = graphstore_->Stop(SIGTERM, options_.stop_timeout);
   if (!code.ok()) return code.status();
   if (*code != 0) {
-    return absl::InternalError(absl::StrCat("graphstore exited ", *code,
-                                            "\n", graphstore_->Log()));
+    return absl::InternalError(
+        absl::StrCat("graphstore exited ", *code, "\n", graphstore_->Log()));
   }
   absl::StatusOr<std::unique_ptr<ServiceProcess>> gs = StartGraphstore();
   if (!gs.ok()) return gs.status();
@@ -100,12 +98,12 @@ absl::Status ServiceStack::Stop() {
     absl::StatusOr<int> code = p->Stop(SIGTERM, options_.stop_timeout);
     if (!first.ok()) continue;
     if (!code.ok()) {
-      first = absl::Status(code.status().code(),
-                           absl::StrCat(code.status().message(), "\n",
-                                        p->Log()));
+      first =
+          absl::Status(code.status().code(),
+                       absl::StrCat(code.status().message(), "\n", p->Log()));
     } else if (*code != 0) {
-      first = absl::InternalError(
-          absl::StrCat("exited ", *code, "\n", p->Log()));
+      first =
+          absl::InternalError(absl::StrCat("exited ", *code, "\n", p->Log()));
     }
   }
   return first;

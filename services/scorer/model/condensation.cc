@@ -306,11 +306,13 @@ void OrderForFewBackEdges(const State& st, std::vector<Node>* scc,
       ++in[j];
     }
   }
-  for (size_t i = 0; i < k; ++i) max_degree = std::max({max_degree, in[i], out[i]});
+  for (size_t i = 0; i < k; ++i)
+    max_degree = std::max({max_degree, in[i], out[i]});
   // Buckets of out - in, with lazy entries (a node may sit in an old bucket;
   // it counts only in the bucket of its current difference).
   const int32_t offset = max_degree;
-  std::vector<std::vector<int32_t>> buckets(2 * static_cast<size_t>(offset) + 1);
+  std::vector<std::vector<int32_t>> buckets(2 * static_cast<size_t>(offset) +
+                                            1);
   int32_t top = 0;
   auto bucket = [&](int32_t i) {
     const int32_t b = out[i] - in[i] + offset;
@@ -522,13 +524,12 @@ void SplitMarkedComps(State* st) {
     std::reverse(parts.begin(), parts.end());
     // Keys in [key[c], next key).
     auto it = st->comp_by_key.upper_bound(st->key[c]);
-    int64_t next = it == st->comp_by_key.end() ? st->key[c] + 2 * kKeyGap
-                                               : it->first;
+    int64_t next =
+        it == st->comp_by_key.end() ? st->key[c] + 2 * kKeyGap : it->first;
     if ((next - st->key[c]) / static_cast<int64_t>(parts.size()) < 1) {
       Renumber(st);
       it = st->comp_by_key.upper_bound(st->key[c]);
-      next = it == st->comp_by_key.end() ? st->key[c] + 2 * kKeyGap
-                                         : it->first;
+      next = it == st->comp_by_key.end() ? st->key[c] + 2 * kKeyGap : it->first;
     }
     const int64_t base = st->key[c];
     const int64_t step = (next - base) / static_cast<int64_t>(parts.size());

@@ -40,8 +40,7 @@ template <typename T>
 class CowVec {
  public:
   CowVec() = default;
-  explicit CowVec(const CowVec* base)
-      : base_(base), base_size_(base->size()) {}
+  explicit CowVec(const CowVec* base) : base_(base), base_size_(base->size()) {}
   CowVec(const CowVec&) = delete;
   CowVec& operator=(const CowVec&) = delete;
   CowVec(CowVec&&) = default;
@@ -267,7 +266,8 @@ class Adjacency {
   // Live mode: folds replaced lists into fresh CSR arrays for nodes [0, n).
   void Compact(size_t n) {
     std::vector<uint64_t> offsets(n + 1, 0);
-    for (uint32_t v = 0; v < n; ++v) offsets[v + 1] = offsets[v] + List(v).size();
+    for (uint32_t v = 0; v < n; ++v)
+      offsets[v + 1] = offsets[v] + List(v).size();
     std::vector<Item> items;
     items.reserve(offsets[n]);
     for (uint32_t v = 0; v < n; ++v) {

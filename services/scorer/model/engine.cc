@@ -76,10 +76,10 @@ void Engine::Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
   ++generation_;
   state_ = std::make_unique<State>();
   int64_t skipped = 0;
-  const internal::PropagationStats ps = internal::BuildState(
-      state_.get(), *params_, std::move(entities), std::move(edges),
-      std::move(signals), sequence, internal::ToNs(as_of), &skipped,
-      std::move(links));
+  const internal::PropagationStats ps =
+      internal::BuildState(state_.get(), *params_, std::move(entities),
+                           std::move(edges), std::move(signals), sequence,
+                           internal::ToNs(as_of), &skipped, std::move(links));
   stats_.skipped_records += skipped;
   RecordRescore(ps, /*same_entities=*/false);
 }

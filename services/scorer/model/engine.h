@@ -132,8 +132,8 @@ class Engine {
   // "Linked parties"); upsert_link and delete_link mutations in Apply()
   // regroup them incrementally.
   void Load(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
-            std::vector<v1::Signal> signals, int64_t sequence,
-            absl::Time as_of, std::vector<v1::Link> links = {});
+            std::vector<v1::Signal> signals, int64_t sequence, absl::Time as_of,
+            std::vector<v1::Link> links = {});
 
   // Applies one committed change incrementally, evaluated at `as_of` (time
   // moves first, as Advance): scores, rankings and counts are updated when
@@ -262,8 +262,7 @@ class Engine {
   std::vector<v1::ScoreChange> BuildScoreChanges(
       const ScoreUpdate& update) const;
   // Records a full rescore's statistics, then rebuilds the index.
-  void RecordRescore(const internal::PropagationStats& ps,
-                     bool same_entities);
+  void RecordRescore(const internal::PropagationStats& ps, bool same_entities);
   // Moves v between the (kind, country) counts as it appears, disappears
   // or moves.
   void Recount(uint32_t v);

@@ -37,10 +37,10 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
   for (const App& a : apps) {
     if (a.factor != f) continue;
     const double log_odds =
-        a.additive ? (additive_total > 0 ? direct_log * a.exposure /
-                                               additive_total
-                                         : 0)
-                   : -std::log1p(-a.exposure);
+        a.additive
+            ? (additive_total > 0 ? direct_log * a.exposure / additive_total
+                                  : 0)
+            : -std::log1p(-a.exposure);
     if (!(log_odds > 0)) continue;
     Term t;
     v1::Contribution& c = t.proto;
@@ -58,8 +58,7 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     terms.push_back(std::move(t));
   }
   for (const PropIn& e : st.pin.List(v)) {
-    const double su =
-        f == 0 ? SurvivalSeenBy(st, e.src, v) : st.s[e.src].v[f];
+    const double su = f == 0 ? SurvivalSeenBy(st, e.src, v) : st.s[e.src].v[f];
     const double x = e.w * (1 - su);
     const double log_odds = -std::log1p(-x);
     if (!(log_odds > 0)) continue;
@@ -78,8 +77,7 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     if (edge.kind == kLinkEdge) {
       // A member mirrors its party's primary (parties.h); the hop has no v1
       // edge kind.
-      c.set_description(
-          SamePartyDescription(st, st.entities[v].id, u.id));
+      c.set_description(SamePartyDescription(st, st.entities[v].id, u.id));
       terms.push_back(std::move(t));
       continue;
     }
@@ -197,8 +195,8 @@ std::vector<v1::Contribution> Contributions(const State& st, const Params& p,
 v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
                         int max_paths, int max_depth, int64_t sequence) {
   v1::Explanation ex;
-  *ex.mutable_score() = MakeScore(st, p, v, st.sd[v], st.s[v], sequence,
-                                     st.as_of_ns);
+  *ex.mutable_score() =
+      MakeScore(st, p, v, st.sd[v], st.s[v], sequence, st.as_of_ns);
   std::vector<v1::Contribution> all;
   std::vector<v1::ExplanationPath> paths;
   for (int factor = 0; factor < kNumFactors; ++factor) {
@@ -252,10 +250,10 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
           path.hops(path.hops_size() - 1).score());
       if (!path.signal_id().empty()) {
         const SignalRec* s = st.signals.Find(path.signal_id());
-        absl::StrAppend(&summary, " (",
-                        s != nullptr && !s->title.empty() ? s->title
-                                                          : path.signal_id(),
-                        ")");
+        absl::StrAppend(
+            &summary, " (",
+            s != nullptr && !s->title.empty() ? s->title : path.signal_id(),
+            ")");
       }
       path.set_summary(std::move(summary));
       paths.push_back(std::move(path));
@@ -267,11 +265,11 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
                      return a.log_odds() > b.log_odds();
                    });
   for (v1::Contribution& c : all) *ex.add_contributions() = std::move(c);
-  std::stable_sort(paths.begin(), paths.end(),
-                   [](const v1::ExplanationPath& a,
-                      const v1::ExplanationPath& b) {
-                     return a.fraction() > b.fraction();
-                   });
+  std::stable_sort(
+      paths.begin(), paths.end(),
+      [](const v1::ExplanationPath& a, const v1::ExplanationPath& b) {
+        return a.fraction() > b.fraction();
+      });
   for (v1::ExplanationPath& path : paths) *ex.add_paths() = std::move(path);
   return ex;
 }

@@ -62,7 +62,8 @@ void CheckIncrementalEqualsFull(uint64_t seed, bool links) {
   std::unique_ptr<Engine> engine = g.Load(config, as_of);
   ASSERT_NE(engine, nullptr);
   std::map<std::string, v1::Score> previous;
-  for (const v1::Entity& e : g.entities) previous[e.id()] = *engine->GetScore(e.id());
+  for (const v1::Entity& e : g.entities)
+    previous[e.id()] = *engine->GetScore(e.id());
 
   constexpr int kSteps = 300;
   for (int step = 0; step < kSteps; ++step) {
@@ -103,7 +104,8 @@ void CheckIncrementalEqualsFull(uint64_t seed, bool links) {
       }
     }
     std::map<std::string, v1::Score> current;
-    for (const v1::Entity& e : g.entities) current[e.id()] = *engine->GetScore(e.id());
+    for (const v1::Entity& e : g.entities)
+      current[e.id()] = *engine->GetScore(e.id());
     for (const auto& [id, score] : current) {
       auto before = previous.find(id);
       if (before == previous.end()) {
@@ -173,8 +175,8 @@ TEST_P(IncrementalPropertyTest, DefaultToleranceDriftStaysBounded) {
       absl::StatusOr<v1::Score> b = full->GetScore(ent.id());
       ASSERT_TRUE(a.ok() && b.ok()) << where << " " << ent.id();
       for (int f = 0; f < 3; ++f) {
-        const double drift = std::abs(a->factors(f).propagated() -
-                                      b->factors(f).propagated());
+        const double drift =
+            std::abs(a->factors(f).propagated() - b->factors(f).propagated());
         worst = std::max(worst, drift);
         ASSERT_LE(drift, kBound) << where << " " << ent.id() << " factor " << f;
       }

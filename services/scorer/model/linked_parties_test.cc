@@ -113,9 +113,9 @@ TEST(LinkedPartiesTest, NegativeAndUnsureLinksJoinNothing) {
 
 TEST(LinkedPartiesTest, LinksAndUnlinksRescoreIncrementally) {
   std::unique_ptr<Engine> e = Example().Load();
-  std::vector<v1::ScoreChange> moved = e->ApplyChange(
-      MakeChange(2, {UpsertLink(ByLei()), UpsertLink(ByName())}),
-      DefaultAsOf());
+  std::vector<v1::ScoreChange> moved =
+      e->ApplyChange(MakeChange(2, {UpsertLink(ByLei()), UpsertLink(ByName())}),
+                     DefaultAsOf());
   ExpectLinked(*e);
   std::vector<std::string> ids;
   for (const v1::ScoreChange& c : moved) ids.push_back(c.after().entity_id());
@@ -133,15 +133,15 @@ TEST(LinkedPartiesTest, LinksAndUnlinksRescoreIncrementally) {
   g.links = {refused, ByName()};
   std::unique_ptr<Engine> fresh = g.Load();
   for (const v1::Entity& ent : g.entities) {
-    EXPECT_EQ(Composite(*e, ent.id()), Composite(*fresh, ent.id()))
-        << ent.id();
+    EXPECT_EQ(Composite(*e, ent.id()), Composite(*fresh, ent.id())) << ent.id();
   }
 
   // Accepted again, then the link deleted.
   e->ApplyChange(MakeChange(4, {UpsertLink(ByLei())}), DefaultAsOf());
   ExpectLinked(*e);
-  e->ApplyChange(MakeChange(5, {DeleteLink("company/smic", "company/csl-el-1")}),
-                 DefaultAsOf());
+  e->ApplyChange(
+      MakeChange(5, {DeleteLink("company/smic", "company/csl-el-1")}),
+      DefaultAsOf());
   ExpectUnlinked(*e);
   EXPECT_EQ(e->stats().skipped_records, 0);
 }
@@ -150,22 +150,21 @@ TEST(LinkedPartiesTest, EdgesOfMembersMoveWithTheParty) {
   std::unique_ptr<Engine> e = Linked().Load();
   // A second record of the 30% stake, raised to 60%: the greater counts.
   e->ApplyChange(
-      MakeChange(2, {Upsert(Owns("company/ftm-smic", "company/smic-beijing",
-                                 0.6))}),
+      MakeChange(
+          2, {Upsert(Owns("company/ftm-smic", "company/smic-beijing", 0.6))}),
       DefaultAsOf());
   EXPECT_NEAR(R(*e, "company/smic-beijing", kEC), 0.8, kEps);
   // Deleted: the other source's 30% is what is left.
-  e->ApplyChange(
-      MakeChange(3, {DeleteEdge(Owns("company/ftm-smic",
-                                     "company/smic-beijing", 0.6))}),
-      DefaultAsOf());
+  e->ApplyChange(MakeChange(3, {DeleteEdge(Owns("company/ftm-smic",
+                                                "company/smic-beijing", 0.6))}),
+                 DefaultAsOf());
   EXPECT_EQ(R(*e, "company/smic-beijing", kEC), 0);
   // The primary deleted (GraphStore deletes its edges and positive links):
   // SMIC and the FtM record remain one party, unlisted.
   e->ApplyChange(
       MakeChange(4, {DeleteEntity("company/csl-el-1"),
-                     DeleteEdge(Supplies("company/csl-el-1",
-                                         "company/customer", 0.4, "8542")),
+                     DeleteEdge(Supplies("company/csl-el-1", "company/customer",
+                                         0.4, "8542")),
                      DeleteLink("company/csl-el-1", "company/smic")}),
       DefaultAsOf());
   EXPECT_EQ(R(*e, "company/smic", kEC), 0);
@@ -177,8 +176,7 @@ TEST(LinkedPartiesTest, ExplanationsSayHowTheListingArrived) {
   std::unique_ptr<Engine> e = Linked().Load();
   // The party's primary is its smallest id, the CSL record; explaining SMIC
   // names the link that makes it that party.
-  absl::StatusOr<v1::Explanation> smic =
-      e->Explain("company/smic", kEC, 3, 6);
+  absl::StatusOr<v1::Explanation> smic = e->Explain("company/smic", kEC, 3, 6);
   ASSERT_TRUE(smic.ok()) << smic.status();
   ASSERT_FALSE(smic->contributions().empty());
   EXPECT_EQ(

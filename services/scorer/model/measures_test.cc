@@ -130,9 +130,8 @@ TEST(OwnershipRuleThresholdTest, UkAndSwissNeedMoreThanHalf) {
 }
 
 TEST(OwnershipRuleThresholdTest, TheUkRuleIsWordedAsMoreThanHalf) {
-  auto e =
-      Owned("UK", v1::ExportControl::MEASURE_BLOCKING_SANCTION, 0.9, 0.6)
-          .Load();
+  auto e = Owned("UK", v1::ExportControl::MEASURE_BLOCKING_SANCTION, 0.9, 0.6)
+               .Load();
   absl::StatusOr<v1::Explanation> x = e->Explain("company/c", kEC, 3, 6);
   ASSERT_TRUE(x.ok()) << x.status();
   ASSERT_EQ(x->contributions_size(), 1);

@@ -3,6 +3,8 @@
 // at least internal::kMinParallelItems entities. Their results must not depend
 // on the number of threads: the same graph and the same changes give
 // byte-identical scores, rankings and score changes with 1 and 2 workers.
+#include "services/scorer/model/parallel.h"
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -11,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/scorer/model/engine.h"
-#include "services/scorer/model/parallel.h"
 #include "services/scorer/model/test_graphs.h"
 
 namespace georisk::scorer::testing {

@@ -74,8 +74,8 @@ class Parties {
 
   // The ids reachable from `seeds` by positive links (the seeds included),
   // sorted.
-  std::vector<std::string> Component(const std::vector<std::string>& seeds)
-      const;
+  std::vector<std::string> Component(
+      const std::vector<std::string>& seeds) const;
   // Replaces the party records of the ids of `component` (a union of whole
   // components): forgets their old parties and forms those of two or more,
   // with `alive` telling which ids are alive.

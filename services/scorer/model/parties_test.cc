@@ -49,7 +49,8 @@ TEST(PartiesTest, UnlinkingSplitsAndTheDeadAreNotPrimaries) {
   Parties p;
   p.SetLink(L("a", "b"));
   p.SetLink(L("b", "c"));
-  p.Regroup(p.Component({"a"}), [](const std::string& id) { return id != "a"; });
+  p.Regroup(p.Component({"a"}),
+            [](const std::string& id) { return id != "a"; });
   EXPECT_EQ(*p.PrimaryOf("a"), "b");
   EXPECT_EQ(p.RemoveLink("c", "b"), v1::Link::POSITIVE);
   RegroupAll(&p, {"a", "b", "c"});

@@ -153,8 +153,8 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     return out;
   };
   auto prefetch_inputs = [&](Node v) {
-    for (const PropIn* e = in_items + in_offsets[v],
-                     *end = in_items + in_offsets[v + 1];
+    for (const PropIn *e = in_items + in_offsets[v],
+                      *end = in_items + in_offsets[v + 1];
          e != end; ++e) {
       // A Triple may straddle two cache lines.
       __builtin_prefetch(&sv[e->src].v[0]);
@@ -504,8 +504,8 @@ void Propagator::SweepComp(Comp c, Sweep sweep) {
       // Bits set ahead of the position under evaluation, in this word
       // too, are taken by this sweep.
       while (sweep.now[w] != 0) {
-        const size_t i = w * 64 + static_cast<size_t>(
-                                      __builtin_ctzll(sweep.now[w]));
+        const size_t i =
+            w * 64 + static_cast<size_t>(__builtin_ctzll(sweep.now[w]));
         sweep.now[w] &= sweep.now[w] - 1;
         if (prefetch) {
           advance(far_cursor, far);

@@ -57,8 +57,7 @@ class Ranking {
     uint32_t node;
   };
   template <typename Keep, typename Fn>
-  void ForEach(const Position* after, double min_value, Keep keep,
-               Fn fn) const;
+  void ForEach(const Position* after, double min_value, Keep keep, Fn fn) const;
 
  private:
   static constexpr uint32_t kAbsent = 0xffffffffu;

@@ -135,11 +135,12 @@ TEST_F(RankingTest, StopsWhenTheCallbackSaysSo) {
   ranking_.Insert(1, 5);
   ranking_.Insert(2, 0);
   std::vector<uint32_t> seen;
-  ranking_.ForEach(nullptr, 0, [](uint32_t) { return true; },
-                   [&](double, uint32_t node) {
-    seen.push_back(node);
-    return seen.size() < 2;
-  });
+  ranking_.ForEach(
+      nullptr, 0, [](uint32_t) { return true; },
+      [&](double, uint32_t node) {
+        seen.push_back(node);
+        return seen.size() < 2;
+      });
   EXPECT_EQ(seen, (std::vector<uint32_t>{1, 0}));
 }
 

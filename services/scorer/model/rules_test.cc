@@ -95,15 +95,14 @@ TEST(OwnershipRuleTest, SelfOwningCycles) {
   g.entities = {Company("company/l", "RU"), Company("company/a", "CY"),
                 Company("company/b", "CY"), Company("company/c", "CY"),
                 Company("company/d", "CY")};
-  g.edges = {Owns("company/a", "company/b", 0.6),
-             Owns("company/b", "company/a", 0.6),
-             Owns("company/l", "company/a", 0.3),
-             // C owns 40% of itself; L owns 50% of C: C qualifies on L's 50%.
-             Owns("company/c", "company/c", 0.4),
-             Owns("company/l", "company/c", 0.5),
-             // D owns 45% of itself; L owns 10%: 10% < 50%.
-             Owns("company/d", "company/d", 0.45),
-             Owns("company/l", "company/d", 0.1)};
+  g.edges = {
+      Owns("company/a", "company/b", 0.6), Owns("company/b", "company/a", 0.6),
+      Owns("company/l", "company/a", 0.3),
+      // C owns 40% of itself; L owns 50% of C: C qualifies on L's 50%.
+      Owns("company/c", "company/c", 0.4), Owns("company/l", "company/c", 0.5),
+      // D owns 45% of itself; L owns 10%: 10% < 50%.
+      Owns("company/d", "company/d", 0.45),
+      Owns("company/l", "company/d", 0.1)};
   g.signals = {Listing("signal/sdn", "US-OFAC", {"company/l"}, 0.9)};
   auto e = g.Load();
   // A: 30% from L; B's 60% would count only if B qualified, which needs A.
@@ -199,9 +198,9 @@ TEST(RevokedAuthorizationTest, AppliesToTheTargetFacility) {
 // proportion to its dependency on controlled inputs from outside.
 TEST(DestinationControlTest, ProportionalToControlledInputs) {
   Graph g;
-  g.entities = {Facility("facility/f", "CN"),   Company("company/us1", "US"),
-                Company("company/jp", "JP"),    Company("company/cn", "CN"),
-                Company("company/us2", "US"),   Company("company/buyer", "CN"),
+  g.entities = {Facility("facility/f", "CN"), Company("company/us1", "US"),
+                Company("company/jp", "JP"),  Company("company/cn", "CN"),
+                Company("company/us2", "US"), Company("company/buyer", "CN"),
                 Facility("facility/tw", "TW")};
   g.edges = {Supplies("company/us1", "facility/f", 0.3, "8486"),
              Supplies("company/jp", "facility/f", 0.2, "848620"),
@@ -222,7 +221,8 @@ TEST(DestinationControlTest, ProportionalToControlledInputs) {
 
   // Doubling the controlled dependency doubles the exposure.
   e->ApplyChange(
-      MakeChange(2, {Upsert(Supplies("company/jp", "facility/f", 0.5, "848620"))}),
+      MakeChange(2,
+                 {Upsert(Supplies("company/jp", "facility/f", 0.5, "848620"))}),
       DefaultAsOf());
   // 0.8 x (0.3 + 0.5) = 0.64
   EXPECT_NEAR(D(*e, "facility/f", kEC), 0.64, kEps);
@@ -282,16 +282,15 @@ TEST(SignalWindowTest, OutsideItsWindowASignalDoesNotCount) {
   g.entities = {Company("company/a", "CN"), Company("company/b", "CN"),
                 Company("company/c", "CN")};
   const absl::Time t = DefaultAsOf();
-  g.signals = {
-      // Starts next year.
-      Window(Listing("signal/future", "US-BIS", {"company/a"}, 0.9),
-             Date(2027, 1, 1), absl::InfiniteFuture()),
-      // Ended exactly at t: windows are half-open.
-      Window(Listing("signal/ended", "US-BIS", {"company/b"}, 0.9),
-             absl::InfinitePast(), t),
-      // Starts exactly at t.
-      Window(Listing("signal/starts", "US-BIS", {"company/c"}, 0.9), t,
-             absl::InfiniteFuture())};
+  g.signals = {// Starts next year.
+               Window(Listing("signal/future", "US-BIS", {"company/a"}, 0.9),
+                      Date(2027, 1, 1), absl::InfiniteFuture()),
+               // Ended exactly at t: windows are half-open.
+               Window(Listing("signal/ended", "US-BIS", {"company/b"}, 0.9),
+                      absl::InfinitePast(), t),
+               // Starts exactly at t.
+               Window(Listing("signal/starts", "US-BIS", {"company/c"}, 0.9), t,
+                      absl::InfiniteFuture())};
   auto e = g.Load(t);
   EXPECT_EQ(D(*e, "company/a", kEC), 0);
   EXPECT_EQ(D(*e, "company/b", kEC), 0);
@@ -349,11 +348,10 @@ TEST(CrossStraitTest, LocationAndSupplyCrossingTheStrait) {
 TEST(CrossStraitTest, SignalWeightsAndTheLatestSignal) {
   Graph g;
   g.entities = {Facility("facility/tw", "TW"), Facility("facility/jp", "JP")};
-  g.signals = {
-      Window(Tension("signal/old", 0.9), Date(2025, 1, 1),
-             absl::InfiniteFuture()),
-      Window(Tension("signal/new", 0.5, {{"TW", 0.8}, {"JP", 0.2}}),
-             Date(2025, 6, 1), absl::InfiniteFuture())};
+  g.signals = {Window(Tension("signal/old", 0.9), Date(2025, 1, 1),
+                      absl::InfiniteFuture()),
+               Window(Tension("signal/new", 0.5, {{"TW", 0.8}, {"JP", 0.2}}),
+                      Date(2025, 6, 1), absl::InfiniteFuture())};
   auto e = g.Load();
   // The latest in force wins, with its own weights.
   EXPECT_NEAR(D(*e, "facility/tw", kCS), 0.4, kEps);

@@ -221,10 +221,11 @@ absl::StatusOr<TopIndex::Page> TopIndex::List(
 int64_t TopIndex::Count(int ranking, double min_score,
                         const std::function<bool(uint32_t)>& matches) const {
   int64_t n = 0;
-  rankings_[ranking].ForEach(nullptr, min_score, matches, [&](double, uint32_t) {
-    ++n;
-    return true;
-  });
+  rankings_[ranking].ForEach(nullptr, min_score, matches,
+                             [&](double, uint32_t) {
+                               ++n;
+                               return true;
+                             });
   return n;
 }
 

@@ -74,9 +74,7 @@ class TopIndex {
                   int workers);
   // Removes an indexed node.
   void Erase(uint32_t v);
-  bool Contains(uint32_t v) const {
-    return v < present_.size() && present_[v];
-  }
+  bool Contains(uint32_t v) const { return v < present_.size() && present_[v]; }
   // A key that sorts nodes by entity id, for nodes ever indexed.
   uint64_t IdOrder(uint32_t v) const { return order_[v]; }
 

@@ -20,8 +20,9 @@ Graph Ranked() {
   const std::vector<std::string> countries = {"CN", "US", "TW"};
   for (int i = 0; i < 60; ++i) {
     g.entities.push_back(
-        i % 2 ? Company(absl::StrCat("company/c", 100 + i), countries[i % 3])
-              : Facility(absl::StrCat("facility/f", 100 + i), countries[i % 3]));
+        i % 2
+            ? Company(absl::StrCat("company/c", 100 + i), countries[i % 3])
+            : Facility(absl::StrCat("facility/f", 100 + i), countries[i % 3]));
     if (i < 40) {
       g.signals.push_back(Listing(absl::StrCat("signal/s", i), "US-OFAC",
                                   {g.entities.back().id()},
@@ -54,9 +55,9 @@ void ExpectRanked(const std::vector<v1::Score>& scores) {
     if (i == 0) continue;
     const v1::Score& a = scores[i - 1];
     const v1::Score& b = scores[i];
-    EXPECT_TRUE(a.composite() > b.composite() ||
-                (a.composite() == b.composite() &&
-                 a.entity_id() < b.entity_id()))
+    EXPECT_TRUE(
+        a.composite() > b.composite() ||
+        (a.composite() == b.composite() && a.entity_id() < b.entity_id()))
         << a.entity_id() << " before " << b.entity_id();
   }
 }
@@ -152,9 +153,9 @@ TEST(TopRisksTest, IndexFollowsScoreChanges) {
   q.page_size = 1;
   const std::string top = e->ListTopRisks(q)->scores(0).entity_id();
   e->ApplyChange(
-      MakeChange(2, {Upsert(Listing("signal/new", "US-OFAC",
-                                    {"company/c159"}, 0.99)),
-                     DeleteEntity(top), Upsert(Company("company/zz", "DE"))}),
+      MakeChange(
+          2, {Upsert(Listing("signal/new", "US-OFAC", {"company/c159"}, 0.99)),
+              DeleteEntity(top), Upsert(Company("company/zz", "DE"))}),
       DefaultAsOf());
   absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
   ASSERT_TRUE(page.ok());

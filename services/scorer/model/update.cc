@@ -21,8 +21,8 @@ bool SameEdge(const EdgeRec& a, const EdgeRec& b) {
          a.product == b.product && a.weight == b.weight &&
          a.value_usd == b.value_usd && a.from_ns == b.from_ns &&
          a.until_ns == b.until_ns && a.alive == b.alive &&
-         a.into_person == b.into_person &&
-         a.share_unknown == b.share_unknown && a.record_id == b.record_id;
+         a.into_person == b.into_person && a.share_unknown == b.share_unknown &&
+         a.record_id == b.record_id;
 }
 
 bool SameMember(const RuleMember& a, const RuleMember& b) {
@@ -662,10 +662,9 @@ absl::Status Updater::UpsertRawEdge(const v1::Edge& e) {
   for (const std::string* id : {&e.from_id(), &e.to_id()}) {
     const Node* v = st_->node_of.Find(*id);
     if (v == nullptr || !st_->Alive(*v)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(id == &e.from_id() ? "upsert_edge.from_id"
-                                          : "upsert_edge.to_id",
-                       ": entity ", *id, " does not exist"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          id == &e.from_id() ? "upsert_edge.from_id" : "upsert_edge.to_id",
+          ": entity ", *id, " does not exist"));
     }
   }
   // An overlay (scenario) edits the effective record directly: it holds no
@@ -1094,9 +1093,10 @@ PropagationStats BuildState(State* st, const Params& p,
       st->parties.PutRawEdge(e);
       std::string raw_key = Parties::RawKey(e);
       v1::Edge eff = EffectiveOf(st->parties, e);
-      auto [it, inserted] = best.try_emplace(Parties::RawKey(eff), raw_key, eff);
-      if (!inserted && Preferred(e, raw_key, it->second.second,
-                                 it->second.first)) {
+      auto [it, inserted] =
+          best.try_emplace(Parties::RawKey(eff), raw_key, eff);
+      if (!inserted &&
+          Preferred(e, raw_key, it->second.second, it->second.first)) {
         it->second = {std::move(raw_key), std::move(eff)};
       }
     }

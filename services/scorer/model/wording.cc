@@ -208,8 +208,7 @@ std::string LinkWording(const v1::Link& l) {
 
 std::string LinkChainDescription(const State& st, absl::string_view from,
                                  absl::string_view to) {
-  const std::vector<const v1::Link*> chain =
-      st.live().parties.Chain(from, to);
+  const std::vector<const v1::Link*> chain = st.live().parties.Chain(from, to);
   std::string out;
   std::string at(from);
   for (size_t i = 0; i < chain.size(); ++i) {

@@ -21,19 +21,18 @@ Graph WorkedExample() {
                 Company("company/openai", "US"),
                 Company("company/samsung", "KR"),
                 Facility("facility/samsung-xian", "CN")};
-  g.edges = {Operates("company/tsmc", "facility/tsmc-hsinchu", 0.6),
-             Operates("company/foxconn", "facility/foxconn-ohio", 0.2),
-             Supplies("facility/tsmc-hsinchu", "facility/foxconn-ohio", 0.5,
-                      "8542"),
-             Supplies("facility/foxconn-ohio", "company/openai", 0.4, "8471"),
-             Operates("company/samsung", "facility/samsung-xian", 0.4)};
-  g.signals = {
-      Tension("signal/cross-strait", 0.6),
-      Tariff("signal/us-tw-illustrative", "Reciprocal (illustrative)", "US",
-             "TW", "", 0.2),
-      Window(Revoked("signal/veu-revocation", "US-BIS",
-                     {"facility/samsung-xian"}, 0.5),
-             Date(2025, 12, 31), absl::InfiniteFuture())};
+  g.edges = {
+      Operates("company/tsmc", "facility/tsmc-hsinchu", 0.6),
+      Operates("company/foxconn", "facility/foxconn-ohio", 0.2),
+      Supplies("facility/tsmc-hsinchu", "facility/foxconn-ohio", 0.5, "8542"),
+      Supplies("facility/foxconn-ohio", "company/openai", 0.4, "8471"),
+      Operates("company/samsung", "facility/samsung-xian", 0.4)};
+  g.signals = {Tension("signal/cross-strait", 0.6),
+               Tariff("signal/us-tw-illustrative", "Reciprocal (illustrative)",
+                      "US", "TW", "", 0.2),
+               Window(Revoked("signal/veu-revocation", "US-BIS",
+                              {"facility/samsung-xian"}, 0.5),
+                      Date(2025, 12, 31), absl::InfiniteFuture())};
   return g;
 }
 
@@ -74,14 +73,14 @@ TEST(WorkedExampleTest, CompositesAndBands) {
     double composite;
     v1::Band band;
   };
-  for (const Row& row : std::vector<Row>{
-           {"company/openai", 13.314978816, v1::BAND_LOW},
-           {"facility/foxconn-ohio", 36.44736, v1::BAND_MEDIUM},
-           {"facility/tsmc-hsinchu", 60.48, v1::BAND_HIGH},
-           {"company/tsmc", 65.34912, v1::BAND_HIGH},
-           {"company/foxconn", 51.66283776, v1::BAND_MEDIUM},
-           {"facility/samsung-xian", 62.0, v1::BAND_HIGH},
-           {"company/samsung", 27.68, v1::BAND_LOW}}) {
+  for (const Row& row :
+       std::vector<Row>{{"company/openai", 13.314978816, v1::BAND_LOW},
+                        {"facility/foxconn-ohio", 36.44736, v1::BAND_MEDIUM},
+                        {"facility/tsmc-hsinchu", 60.48, v1::BAND_HIGH},
+                        {"company/tsmc", 65.34912, v1::BAND_HIGH},
+                        {"company/foxconn", 51.66283776, v1::BAND_MEDIUM},
+                        {"facility/samsung-xian", 62.0, v1::BAND_HIGH},
+                        {"company/samsung", 27.68, v1::BAND_LOW}}) {
     absl::StatusOr<v1::Score> s = e->GetScore(row.id);
     ASSERT_TRUE(s.ok()) << row.id;
     EXPECT_NEAR(s->composite(), row.composite, 1e-9) << row.id;
@@ -91,7 +90,8 @@ TEST(WorkedExampleTest, CompositesAndBands) {
 
 TEST(WorkedExampleTest, Explanations) {
   auto e = WorkedExample().Load(Date(2026, 1, 15));
-  absl::StatusOr<v1::Explanation> fox = e->Explain("company/foxconn", kCS, 3, 6);
+  absl::StatusOr<v1::Explanation> fox =
+      e->Explain("company/foxconn", kCS, 3, 6);
   ASSERT_TRUE(fox.ok());
   ASSERT_EQ(fox->contributions_size(), 2);
   // -ln(1 - 0.6) = 0.916291 (location), -ln(1 - 0.2 x 0.255) = 0.052346.
@@ -101,8 +101,8 @@ TEST(WorkedExampleTest, Explanations) {
   EXPECT_NEAR(fox->contributions(1).log_odds(), 0.052346480372209236, 1e-12);
   EXPECT_EQ(fox->contributions(1).description(),
             "operated facility: 20% of foxconn's capacity");
-  EXPECT_NEAR(fox->contributions(0).fraction(), 0.916290731874155 / 0.9686372122463645,
-              1e-12);
+  EXPECT_NEAR(fox->contributions(0).fraction(),
+              0.916290731874155 / 0.9686372122463645, 1e-12);
 
   absl::StatusOr<v1::Explanation> oa = e->Explain("company/openai", kCS, 3, 6);
   ASSERT_TRUE(oa.ok());

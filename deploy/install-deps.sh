@@ -21,10 +21,26 @@ packages=(
   # the manifest checks, Debian's gRPC for Python (/usr/bin/python3), openssl
   # for the dev certificates.
   prometheus python3-yaml python3-grpcio python3-protobuf openssl
+  # Tests: the source checks (tests/source/source_checks_test.sh).
+  clang-format
   # Tests: the libFuzzer targets of formats/fuzz (clang, libFuzzer and
   # ASan runtimes).
   clang-14 libclang-rt-14-dev
 )
+
+# buildifier, for the source checks: the npm package ships the binary; the
+# lockfile in third_party/buildifier pins it. Installed once, into that folder.
+install_buildifier() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/third_party/buildifier"
+  [ -x "${dir}/node_modules/@bazel/buildifier/buildifier-linux_amd64" ] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: npm not found: installing Debian's npm"
+    $sudo apt-get install -y -qq --no-install-recommends npm
+  fi
+  echo "install-deps: installing buildifier (npm ci in third_party/buildifier)"
+  (cd "${dir}" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,19 +49,21 @@ for p in "${packages[@]}"; do
   fi
 done
 
+sudo=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo="sudo"; fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  install_buildifier
   exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null; then sudo="sudo"; else
-    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
-    exit 1
-  fi
+if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
+  echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+  exit 1
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_buildifier

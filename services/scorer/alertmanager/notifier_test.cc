@@ -245,6 +245,16 @@ class NotifierTest : public ::testing::Test {
     return true;
   }
 
+  // Waits in real time, without moving the fake clock, until `done()`.
+  static bool WaitUntil(const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return true;
+  }
+
   FakeClock clock_;
   common::MetricsRegistry metrics_;
 };
@@ -531,7 +541,11 @@ TEST_F(NotifierTest, EveryUrlReceivesEverything) {
     EXPECT_EQ(Field(alerts[0], "endsAt"), Rfc3339(kStart));
   }
   // c failed; once it answers it gets the resolution too (and only that:
-  // the alert no longer fires).
+  // the alert no longer fires). The fake server counts a request before its
+  // handler reads the status, so wait (in real time; the fake clock stays, so
+  // nothing is retried) until the sender has recorded c's 503 before c
+  // starts answering 200.
+  ASSERT_TRUE(WaitUntil([&] { return Requests(c.url(), "http_error") >= 1; }));
   c.set_status(200);
   ASSERT_TRUE(AdvanceUntil([&] { return c.count() >= 2; }, absl::Seconds(10)));
   std::vector<Struct> alerts = Alerts(c.requests().back());

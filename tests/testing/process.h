@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/testing/free_port.h"
 #include "base/testing/temp_dir.h"
 
 namespace georisk {
@@ -46,8 +47,9 @@ using ::georisk::base::testing::MakeTempDir;
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // A loopback port that was free a moment ago, for the rare peer (a
-// third-party server) that cannot report the port it bound itself.
-int PickFreePort();
+// third-party server) that cannot report the port it bound itself
+// (base/testing/free_port.h).
+using ::georisk::base::testing::PickFreePort;
 
 // GET http://127.0.0.1:port/path (cpp-httplib); returns the status code,
 // the headers ("Name: value\r\n" each) and the body. Unavailable when no

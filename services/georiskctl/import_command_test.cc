@@ -3,10 +3,6 @@
 // replays, dry runs, exit codes.
 #include "services/georiskctl/import_command.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/testing/free_port.h"
 #include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "grpcpp/security/server_credentials.h"
@@ -204,17 +201,11 @@ TEST_F(ImportCommandTest, SnapshotImportReportsEnded) {
 }
 
 TEST_F(ImportCommandTest, ServiceDownIsItsOwnExitCode) {
-  // A port nobody listens on: bind one, then close it.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
+  // A port nobody listens on.
+  const int port = base::testing::PickFreePort();
+  ASSERT_NE(port, 0);
   ImportOptions options;
-  options.ingest_address = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  options.ingest_address = absl::StrCat("127.0.0.1:", port);
   EXPECT_EQ(Import({Write("a.csv", kEntities)}, options), kExitUnavailable);
   EXPECT_THAT(err_, HasSubstr("is not reachable"));
 }

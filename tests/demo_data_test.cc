@@ -1,5 +1,5 @@
 // The demo dataset (data/demo/*.jsonl) is well formed, internally consistent,
-// faithful to ../shared/FACTS.md, in step with its generator, and accepted
+// faithful to docs/sources.md, in step with its generator, and accepted
 // whole by a real graph store.
 //
 // What fails here:
@@ -7,11 +7,13 @@
 //     that breaks a record rule of domain/validation.h;
 //   - a duplicate id, an edge or signal naming an entity not in the dataset;
 //   - fewer than 40 companies or 60 facilities, a named country missing;
-//   - a record whose source neither cites FACTS.md nor says "assumption:";
+//   - a record whose source neither cites docs/sources.md nor says
+//   "assumption:";
 //   - shares that do not add up (dependency shares of one customer for one
 //     product, ownership of one company, capacity shares of one operator,
 //     each above 1);
-//   - a drift from FACTS.md: the VEU revocation (date, targets, citation),
+//   - a drift from docs/sources.md: the VEU revocation (date, targets,
+//   citation),
 //     Section 301 (50% on 8541/8542 from 2025-01-01), US-KR 15%, IEEPA 10%
 //     from 2025-11-10, the facility shares, the Nvidia-Korea and
 //     Foxconn-OpenAI deals...;
@@ -112,7 +114,7 @@ int64_t Day(int y, int m, int d) {
 }
 
 bool IsFactsCitationOrAssumption(const std::string& source) {
-  return absl::StrContains(source, "[FACTS.md") ||
+  return absl::StrContains(source, "[docs/sources.md") ||
          absl::StrContains(source, "assumption:");
 }
 
@@ -270,8 +272,8 @@ TEST(DemoDataTest, SharesAddUp) {
 }
 
 TEST(DemoDataTest, VeuRevocationMatchesFacts) {
-  // FACTS.md: 90 FR 42321-42322, FR Doc 2025-16735, effective 31 Dec 2025,
-  // removes Samsung Xi'an, SK hynix Wuxi and Intel (now Solidigm) Dalian;
+  // docs/sources.md: 90 FR 42321-42322, FR Doc 2025-16735, effective 31 Dec
+  // 2025, removes Samsung Xi'an, SK hynix Wuxi and Intel (now Solidigm) Dalian;
   // TSMC Nanjing revoked effective the same day by direct notice.
   const int64_t dec31 = Day(2025, 12, 31);
   std::set<std::string> revoked_dec31;
@@ -319,7 +321,7 @@ TEST(DemoDataTest, VeuRevocationMatchesFacts) {
     }
     EXPECT_EQ(active.size(), 4u) << "at " << absl::FromUnixSeconds(t);
   }
-  // The revoked facilities are the ones FACTS.md places there.
+  // The revoked facilities are the ones docs/sources.md places there.
   const std::map<std::string, std::string> regions = {
       {"facility/samsung-xian", "CN-SN"},
       {"facility/skhynix-wuxi", "CN-JS"},
@@ -398,7 +400,7 @@ TEST(DemoDataTest, TariffsMatchFacts) {
   }
   EXPECT_TRUE(reciprocal);
   // Legacy chips: 0% from the 23 Dec 2025 determination, rising on 23 Jun
-  // 2027 (a future-dated signal) for the subheadings FACTS.md names.
+  // 2027 (a future-dated signal) for the subheadings docs/sources.md names.
   for (const char* hs : {"280461", "381800", "854110", "854121", "854129",
                          "854130", "854149", "854151", "854159"}) {
     const v1::Signal* zero = FindTariff("Section 301 legacy chips", "US", "CN",
@@ -411,7 +413,7 @@ TEST(DemoDataTest, TariffsMatchFacts) {
     ASSERT_NE(later, nullptr) << hs;
     EXPECT_GT(later->tariff().rate(), 0.0) << hs;
     EXPECT_TRUE(absl::StrContains(later->source(), "assumption:"))
-        << hs << ": the rate after 23 Jun 2027 is not in FACTS.md";
+        << hs << ": the rate after 23 Jun 2027 is not in docs/sources.md";
   }
 }
 
@@ -436,7 +438,7 @@ TEST(DemoDataTest, ListingsAreIllustrativeAssumptions) {
       continue;
     }
     ++listings;
-    // FACTS.md names no Entity List entry: each must say it is assumed.
+    // docs/sources.md names no Entity List entry: each must say it is assumed.
     EXPECT_TRUE(absl::StartsWith(s.source(), "assumption:")) << id;
     EXPECT_TRUE(absl::StrContains(s.title(), "Illustrative")) << id;
   }
@@ -464,7 +466,7 @@ TEST(DemoDataTest, CompaniesFacilitiesAndDealsMatchFacts) {
     EXPECT_TRUE(Data().entities.count(id)) << id;
   }
 
-  // TSMC's fabs, by place (FACTS.md: Companies, facilities and deals).
+  // TSMC's fabs, by place (docs/sources.md: Companies, facilities and deals).
   std::multiset<std::string> tsmc_places;
   for (const v1::Entity& f : Operated("company/tsmc")) {
     if (f.facility_type() == v1::Entity::FAB) {
@@ -499,7 +501,7 @@ TEST(DemoDataTest, CompaniesFacilitiesAndDealsMatchFacts) {
   EXPECT_GT(ohio, 0);
   EXPECT_GT(ohio, others / 2);
 
-  // Facility shares from FACTS.md.
+  // Facility shares from docs/sources.md.
   const v1::Edge* xian = FindEdge("company/samsung-electronics",
                                   v1::Edge::OPERATES, "facility/samsung-xian");
   ASSERT_NE(xian, nullptr);

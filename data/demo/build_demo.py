@@ -13,8 +13,8 @@ signals.jsonl. Every line carries an "idempotencyKey" derived from the
 record's content, so re-importing the same file is a no-op and a changed record
 gets a new key.
 
-Facts come only from the project's shared public-facts sheet (copied into the citations below,
-each tagged "[FACTS.md: <section>]"). Everything else is written
+Facts come only from docs/sources.md, the project's sheet of sourced public facts
+(copied into the citations below, each tagged "[docs/sources.md: <section>]"). Everything else is written
 "assumption: ..." in the record's `source`. The checks at the end of this file
 (and tests/demo_data_test.cc) refuse a dataset that breaks the record rules or
 the share conventions in README.md.
@@ -34,13 +34,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FILES = ("entities.jsonl", "edges.jsonl", "signals.jsonl")
 
 # --------------------------------------------------------------------------
-# Citations from FACTS.md. A record's source is one of these, optionally
+# Citations from docs/sources.md. A record's source is one of these, optionally
 # followed by "; assumption: ...", or an "assumption: ..." alone.
 # --------------------------------------------------------------------------
-F_EC = "[FACTS.md: Export controls]"
-F_TARIFFS = "[FACTS.md: Tariffs]"
-F_TENSION = "[FACTS.md: Cross-strait and regional tension]"
-F_NEWS = "[FACTS.md: Companies, facilities and deals in the news]"
+F_EC = "[docs/sources.md: Export controls]"
+F_TARIFFS = "[docs/sources.md: Tariffs]"
+F_TENSION = "[docs/sources.md: Cross-strait and regional tension]"
+F_NEWS = "[docs/sources.md: Companies, facilities and deals in the news]"
 
 C_VEU = ("BIS final rule 'Revocation of Validated End-User Authorizations in "
          "the PRC', 90 FR 42321–42322, FR Doc 2025-16735, published 2 Sep "
@@ -113,12 +113,12 @@ def A(text):
 
 
 def CA(citation, text):
-    """A citation from FACTS.md plus what was assumed on top of it."""
+    """A citation from docs/sources.md plus what was assumed on top of it."""
     return citation + "; assumption: " + text
 
 
 LOC = "coordinates are approximate, city level"
-CHAIN = ("not in FACTS.md; included to complete the demo AI-hardware chain; "
+CHAIN = ("not in docs/sources.md; included to complete the demo AI-hardware chain; "
          "country is the headquarters")
 SITE = "site, city and coordinates are approximate, from general knowledge"
 
@@ -227,7 +227,7 @@ COMPANIES = [
 # identifier is equal (README.md, "Lists under their own ids").
 IDENTIFIERS = {
     # Illustrative LEI (valid ISO 7064 check digits, not YMTC's real LEI,
-    # which FACTS.md does not give); opensanctions.ftm.json carries the same.
+    # which docs/sources.md does not give); opensanctions.ftm.json carries the same.
     "ymtc": {"lei": "5493000DEMOYMTC00179"},
 }
 
@@ -251,7 +251,7 @@ FAB, PT, ASSEMBLY, DC, PLANT = ("FAB", "PACKAGING_AND_TEST", "ASSEMBLY",
                                 "DATA_CENTER", "PLANT")
 
 FACILITIES = [
-    # TSMC (FACTS.md lists the ten fab locations; the CoWoS back-end site is
+    # TSMC (docs/sources.md lists the ten fab locations; the CoWoS back-end site is
     # an assumption).
     ("tsmc-hsinchu", "TSMC Hsinchu fabs (HQ)", "TW", "TW-HSZ",
      (24.78, 121.01), FAB, ["8542"], [], CA(C_TSMC, LOC)),
@@ -287,7 +287,7 @@ FACILITIES = [
     ("esmc-dresden", "TSMC Dresden fab (ESMC)", "DE", "DE-SN",
      (51.05, 13.74), FAB, ["8542"],
      ["European Semiconductor Manufacturing Company", "ESMC"],
-     CA(C_TSMC, "ramp-up timing not in FACTS.md; " + LOC)),
+     CA(C_TSMC, "ramp-up timing not in docs/sources.md; " + LOC)),
     # Samsung.
     ("samsung-xian", "Samsung Xi'an NAND fab", "CN", "CN-SN",
      (34.20, 108.86), FAB, ["854232"], ["Samsung China Semiconductor Co. Ltd"],
@@ -297,7 +297,7 @@ FACILITIES = [
      (31.30, 120.62), PT, ["854232"], [], CA(C_SUZHOU, LOC)),
     ("samsung-pyeongtaek", "Samsung Pyeongtaek campus", "KR", "KR-41",
      (37.02, 127.05), FAB, ["854232", "854231"], [],
-     A("Samsung's Korean fabs are not listed in FACTS.md; " + SITE)),
+     A("Samsung's Korean fabs are not listed in docs/sources.md; " + SITE)),
     ("samsung-hwaseong", "Samsung Hwaseong campus", "KR", "KR-41",
      (37.22, 127.07), FAB, ["854232", "854231"], [], A(SITE)),
     ("samsung-giheung", "Samsung Giheung campus", "KR", "KR-41",
@@ -314,7 +314,7 @@ FACILITIES = [
     # SK hynix and Solidigm.
     ("skhynix-icheon", "SK hynix Icheon fabs", "KR", "KR-41",
      (37.27, 127.44), FAB, ["854232"], [],
-     A("SK hynix's Korean fabs are not listed in FACTS.md; " + SITE)),
+     A("SK hynix's Korean fabs are not listed in docs/sources.md; " + SITE)),
     ("skhynix-cheongju", "SK hynix Cheongju fabs", "KR", "KR-43",
      (36.64, 127.49), FAB, ["854232"], [], A(SITE)),
     ("skhynix-wuxi", "SK hynix Wuxi DRAM fab", "CN", "CN-JS", (31.49, 120.31),
@@ -359,7 +359,7 @@ FACILITIES = [
      (34.34, 108.94), PT, ["854232"], [], A(SITE)),
     ("micron-sanand", "Micron Sanand assembly and test (Gujarat)", "IN",
      "IN-GJ", (22.99, 72.38), PT, ["854232"], [], A(SITE)),
-    # Foxconn (US sites from FACTS.md; every city is an assumption).
+    # Foxconn (US sites from docs/sources.md; every city is an assumption).
     ("foxconn-wisconsin", "Foxconn Wisconsin plant (Mount Pleasant assumed)",
      "US", "US-WI", (42.70, -87.90), ASSEMBLY, ["8471", "8517"], [],
      CA(C_FOXCONN_OPENAI, "city Mount Pleasant assumed; " + LOC)),
@@ -533,7 +533,7 @@ OPERATES = [
     ("tsmc", "esmc-dresden", 0.01,
      CA(C_TSMC, OP_SHARE + "; ESMC's other shareholders are not modelled")),
     ("samsung-electronics", "samsung-xian", 0.375,
-     CA(C_XIAN, "midpoint of ~35–40%; FACTS.md gives a share of Samsung "
+     CA(C_XIAN, "midpoint of ~35–40%; docs/sources.md gives a share of Samsung "
         "NAND, used here as a share of Samsung's capacity (the model has no "
         "per-product capacity), which overstates it")),
     ("samsung-electronics", "samsung-suzhou", 0.04, CA(C_SUZHOU, OP_SHARE)),
@@ -646,20 +646,20 @@ OPERATES = [
 # --------------------------------------------------------------------------
 OWNS = [
     ("sk-hynix", "solidigm", 1.0,
-     CA(C_DALIAN, "FACTS.md says 'SK hynix subsidiary'; 100% assumed")),
+     CA(C_DALIAN, "docs/sources.md says 'SK hynix subsidiary'; 100% assumed")),
     ("sk-square", "sk-hynix", 0.2,
-     A("SK Square holds ~20% of SK hynix; not in FACTS.md")),
+     A("SK Square holds ~20% of SK hynix; not in docs/sources.md")),
     ("sk-group", "sk-square", 0.3,
-     A("SK Inc. holds ~30% of SK Square; not in FACTS.md")),
+     A("SK Inc. holds ~30% of SK Square; not in docs/sources.md")),
     ("foxconn", "foxconn-industrial-internet", 0.84,
-     A("Foxconn holds ~84% of FII; not in FACTS.md")),
+     A("Foxconn holds ~84% of FII; not in docs/sources.md")),
     ("hyundai-motor-group", "hyundai-motor-america", 1.0,
-     A("wholly owned US distributor; not in FACTS.md")),
+     A("wholly owned US distributor; not in docs/sources.md")),
     ("nvidia", "lumentum", 0.01,
-     CA(C_NV_OPTICS, "stake size not in FACTS.md; a 1% minority stake "
+     CA(C_NV_OPTICS, "stake size not in docs/sources.md; a 1% minority stake "
         "assumed")),
     ("nvidia", "coherent", 0.01,
-     CA(C_NV_OPTICS, "stake size not in FACTS.md; a 1% minority stake "
+     CA(C_NV_OPTICS, "stake size not in docs/sources.md; a 1% minority stake "
         "assumed")),
     ("smic", "hypothetical-cn-chip-jv", 0.3,
      A("illustrative: fictional 30% stake")),
@@ -1031,13 +1031,13 @@ export_control(
     "BIS revokes TSMC Nanjing's VEU authorization",
     "FACILITY_AUTHORIZATION_REVOKED", ["facility/tsmc-nanjing"], 0.6,
     CA(C_VEU_TSMC, "severity 0.6 as for the other revocations; no 2026 "
-       "licence for TSMC Nanjing is reported in FACTS.md"),
+       "licence for TSMC Nanjing is reported in docs/sources.md"),
     ts("2025-12-31"))
 export_control(
     "bis-el-smic-illustrative",
     "Illustrative: SMIC on the BIS Entity List",
     "ENTITY_LISTING", ["company/smic"], 0.7,
-    A("illustrative Entity List listing for the demo, not from FACTS.md; "
+    A("illustrative Entity List listing for the demo, not from docs/sources.md; "
       "severity 0.7 and the start date (a placeholder, 1 Jan 2025) are "
       "assumed"),
     ts("2025-01-01"), None, lst="EL")
@@ -1045,7 +1045,7 @@ export_control(
     "bis-el-ymtc-illustrative",
     "Illustrative: YMTC on the BIS Entity List",
     "ENTITY_LISTING", ["company/ymtc"], 0.7,
-    A("illustrative Entity List listing for the demo, not from FACTS.md; "
+    A("illustrative Entity List listing for the demo, not from docs/sources.md; "
       "severity 0.7 and the start date (a placeholder, 1 Jan 2025) are "
       "assumed"),
     ts("2025-01-01"), None, lst="EL")
@@ -1061,7 +1061,7 @@ for hs, what in [("8703", "autos"), ("8708", "auto parts")]:
            CA(C_USKR_AUTOS, "the 25%% %s rate is put in the deal programme "
               "so that, being more specific, it replaces (does not add to) "
               "the 15%% general rate from 1 Aug 2025; its legal basis and "
-              "earlier history are not in FACTS.md" % what),
+              "earlier history are not in docs/sources.md" % what),
            ts("2025-08-01"), ts("2025-11-01"))
     tariff("us-kr-deal-%s-15pct" % hs,
            "US–Korea: %s cut from 25%% to 15%% from 1 Nov 2025" % what,
@@ -1072,7 +1072,7 @@ for hs in ["8541", "8542"]:
            "Taiwan's" % hs,
            "US-KR deal", "KR", hs, 0.0,
            CA(C_USKR_SEMIS,
-              "Taiwan's rate is not in FACTS.md and this dataset has no US "
+              "Taiwan's rate is not in docs/sources.md and this dataset has no US "
               "tariff on Taiwanese chips, so Korean chips get 0%%; being more "
               "specific, this rule replaces the 15%% general rate for HS %s; "
               "from 1 Nov 2025, as for autos" % hs),
@@ -1089,19 +1089,19 @@ for hs in _LEGACY:
            "2027" % hs,
            "Section 301 legacy chips", "CN", hs, 0.0,
            CA(C_301_LEGACY, "in force from the determination date; only the "
-              "9 subheadings FACTS.md names are modelled (of 18)"),
+              "9 subheadings docs/sources.md names are modelled (of 18)"),
            ts("2025-12-23"), ts("2027-06-23"))
     tariff("section-301-legacy-%s-2027" % hs,
            "Section 301 legacy chips: rate on HS %s rises on 23 Jun 2027 "
            "(placeholder rate)" % hs,
            "Section 301 legacy chips", "CN", hs, 0.25,
-           CA(C_301_LEGACY, "FACTS.md gives no rate after 23 Jun 2027; 25% "
+           CA(C_301_LEGACY, "docs/sources.md gives no rate after 23 Jun 2027; 25% "
               "is a placeholder so that a scenario dated then shows the "
               "rise"),
            ts("2027-06-23"))
 tariff("ieepa-fentanyl-cn-20pct", "IEEPA 'fentanyl' tariff on China: 20%",
        "IEEPA fentanyl", "CN", "", 0.2,
-       CA(C_IEEPA, "start of the 20% rate not in FACTS.md; 4 Mar 2025 "
+       CA(C_IEEPA, "start of the 20% rate not in docs/sources.md; 4 Mar 2025 "
           "assumed"), ts("2025-03-04"), ts("2025-11-10"))
 tariff("ieepa-fentanyl-cn-10pct",
        "IEEPA 'fentanyl' tariff on China cut to 10% from 10 Nov 2025",
@@ -1109,8 +1109,8 @@ tariff("ieepa-fentanyl-cn-10pct",
 tariff("ieepa-reciprocal-cn-10pct",
        "IEEPA reciprocal tariff on China: 10% to 10 Nov 2026",
        "IEEPA reciprocal", "CN", "", 0.1,
-       CA(C_IEEPA, "start of the 10% rate not in FACTS.md; 14 May 2025 "
-          "assumed; what applies after 10 Nov 2026 is not in FACTS.md and "
+       CA(C_IEEPA, "start of the 10% rate not in docs/sources.md; 14 May 2025 "
+          "assumed; what applies after 10 Nov 2026 is not in docs/sources.md and "
           "is not modelled"), ts("2025-05-14"), ts("2026-11-10"))
 SIGNALS.append((
     "signal/cross-strait-tension", {"tension": {"theatre": "cross_strait",
@@ -1318,8 +1318,8 @@ def check(entities, edges, signals):
     for m in entities + edges + signals:
         record = next(iter(m.values()))
         source = record.get("source", "")
-        if "[FACTS.md" not in source and "assumption:" not in source:
-            errors.append("source neither cites FACTS.md nor says "
+        if "[docs/sources.md" not in source and "assumption:" not in source:
+            errors.append("source neither cites docs/sources.md nor says "
                           "'assumption:': %r" % record)
     return errors
 

@@ -132,8 +132,8 @@ google::protobuf::RepeatedPtrField<v1::OwnershipRule> DefaultOwnershipRules() {
   bis->set_authority("US-BIS");
   bis->set_threshold(0.5);
   *bis->add_active() = Window(Utc(2025, 9, 29), absl::InfiniteFuture());
-  // FACTS.md: suspended 10 Nov 2025 - 9 Nov 2026, both days included, so the
-  // half-open window ends at the start of 10 Nov 2026 (UTC).
+  // docs/sources.md: suspended 10 Nov 2025 - 9 Nov 2026, both days included, so
+  // the half-open window ends at the start of 10 Nov 2026 (UTC).
   *bis->add_suspended() = Window(Utc(2025, 11, 10), Utc(2026, 11, 10));
   bis->set_source(
       "BIS Affiliates Rule, FR Doc 2025-19001, effective 29 Sep 2025; "

@@ -244,9 +244,9 @@ domain::FieldError SplitJsonError(absl::string_view message) {
   return out;
 }
 
-int JsonNestingDepth(absl::string_view text, int limit) {
+JsonBrackets ScanJsonBrackets(absl::string_view text, int limit) {
+  JsonBrackets out;
   int depth = 0;
-  int deepest = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -264,20 +264,27 @@ int JsonNestingDepth(absl::string_view text, int limit) {
         break;
       case '[':
       case '{':
-        if (++depth > deepest) {
-          deepest = depth;
-          if (deepest > limit) return limit + 1;
+        if (++depth > out.depth) {
+          out.depth = depth;
+          if (out.depth > limit) {
+            out.depth = limit + 1;
+            out.first_close = absl::string_view::npos;
+            return out;
+          }
         }
         break;
       case ']':
       case '}':
-        if (depth > 0) --depth;
+        if (depth > 0 && --depth == 0 &&
+            out.first_close == absl::string_view::npos) {
+          out.first_close = i + 1;
+        }
         break;
       default:
         break;
     }
   }
-  return deepest;
+  return out;
 }
 
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(

@@ -67,10 +67,25 @@ std::string Truncate(absl::string_view text, size_t max_bytes);
 // input is rejected before it is parsed.
 inline constexpr int kMaxJsonDepth = 32;
 
+// What one linear pass over the brackets of `text` (outside strings) finds.
+// It does not validate JSON.
+struct JsonBrackets {
+  // The deepest nesting of arrays and objects (0 for a scalar); limit + 1
+  // once it passes `limit`, where the scan stops.
+  int depth = 0;
+  // The offset just past the bracket at which the nesting first returns to
+  // zero (the end of the first array or object), or npos if it never does
+  // (no bracket, unbalanced, or the scan stopped at the limit).
+  size_t first_close = absl::string_view::npos;
+};
+JsonBrackets ScanJsonBrackets(absl::string_view text, int limit);
+
 // The deepest nesting of arrays and objects in `text` (0 for a scalar),
 // counting brackets outside strings, in one linear pass; stops counting once
 // it passes `limit` and returns limit + 1. Does not validate JSON.
-int JsonNestingDepth(absl::string_view text, int limit);
+inline int JsonNestingDepth(absl::string_view text, int limit) {
+  return ScanJsonBrackets(text, limit).depth;
+}
 
 // Parses a JSON object, in time linear in its size. Errors: InvalidArgument
 // with the reason ("not a JSON object", "nested deeper than 32 levels of

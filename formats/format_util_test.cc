@@ -126,6 +126,37 @@ TEST(JsonTest, ObjectsAndStrings) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// One pass finds both the depth and where the first value closes; brackets
+// and escaped quotes inside strings do not count.
+TEST(JsonTest, ScanJsonBracketsFindsDepthAndFirstClose) {
+  constexpr size_t npos = absl::string_view::npos;
+  struct Case {
+    std::string text;
+    int depth;
+    size_t first_close;
+  };
+  const Case cases[] = {
+      {"", 0, npos},
+      {"42", 0, npos},
+      {"{}", 1, 2},
+      {R"({"a": [1, 2]})", 2, 13},
+      {R"({"a": "}"} )", 1, 10},
+      {R"({"a": "\"}"})", 1, 12},
+      {R"({"a": 1} {"b": [2]})", 2, 8},
+      {R"({"a": [1)", 2, npos},
+      {"]{}", 1, 3},  // A stray closer at depth 0 is ignored.
+  };
+  for (const Case& c : cases) {
+    const JsonBrackets b = ScanJsonBrackets(c.text, 100);
+    EXPECT_EQ(b.depth, c.depth) << c.text;
+    EXPECT_EQ(b.first_close, c.first_close) << c.text;
+  }
+  // Past the limit the scan stops: limit + 1, and no close is reported.
+  const JsonBrackets deep = ScanJsonBrackets("[[[]]]", 2);
+  EXPECT_EQ(deep.depth, 3);
+  EXPECT_EQ(deep.first_close, npos);
+}
+
 // Issue #15: nesting is measured in one linear pass and deep input is
 // rejected before protobuf's parser (super-linear in depth) sees it.
 TEST(JsonTest, DeepNestingIsRejectedFast) {

@@ -1,6 +1,7 @@
 #include "formats/jsonl_parser.h"
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,35 +36,8 @@ std::string SamePath(absl::string_view path) { return std::string(path); }
 bool IsOneObject(absl::string_view line) {
   line = absl::StripAsciiWhitespace(line);
   if (line.empty() || line.front() != '{') return false;
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '{':
-      case '[':
-        ++depth;
-        break;
-      case '}':
-      case ']':
-        if (--depth == 0) return i + 1 == line.size();
-        break;
-      default:
-        break;
-    }
-  }
-  return false;
+  return ScanJsonBrackets(line, std::numeric_limits<int>::max()).first_close ==
+         line.size();
 }
 
 class JsonlParser final : public RecordParser {

@@ -7,41 +7,43 @@
 //   absl::StatusOr<Identifier> lei =
 //       NormalizeIdentifier("lei", " 5493 0061 7UK8WPPT6W46 ", "CN");
 //   // lei->value == "549300617UK8WPPT6W46" (ISO 7064 check passed)
-//   absl::StatusOr<Identifier> t = NormalizeIdentifier("ticker", "0981.HK",
-//   "");
+//   absl::StatusOr<Identifier> t =
+//       NormalizeIdentifier("ticker", "0981.HK", "");
 //   // t->value == "HK:981"
 //   std::vector<std::string> keys = IndexKeys(*lei);  // {"lei:5493..."}
 //
-// The canonical schemes:
+// The canonical schemes (scheme: what; format and check; strength):
 //
-// | scheme            | what                                   | format, check
-// | strength | | ----------------- | -------------------------------------- |
-// --------------------------------------- | -------- | | lei               |
-// Legal Entity Identifier, ISO 17442     | 20 [A-Z0-9], ISO 7064 MOD 97-10 |
-// strong, one per party | | isin              | security of the party, ISO 6166
-// | 2 letters, 9 [A-Z0-9], Luhn digit       | strong   | | imo               |
-// IMO ship number                        | 7 digits, weighted check digit |
-// strong, one per party | | imo_company       | IMO company/registered owner
-// number    | 7 digits (no check digit)               | strong, one per party |
-// | wikidata          | Wikidata item                          | Q[1-9][0-9]*,
-// URL prefix removed        | strong, one per party | | opensanctions     |
-// OpenSanctions entity id or referent    | "ofac-46001", "NK-...", "Q42"; as
-// given | strong   | | csl_entity_number | CSL entity number (= OFAC's uid) |
-// digits                                  | strong, one per party | | csl_id |
-// CSL row id                             | as given | strong, one per party |
-// | registration      | company registration number            | "CC:NUMBER"
-// (jurisdiction, then [A-Z0-9]) | strong | | tax_number        | tax
-// identification number              | "CC:NUMBER" as registration | strong   |
-// | inn               | Russian taxpayer number (ИНН)          | 10 or 12
-// digits, check digits           | strong, one per party | | ogrn | Russian
-// state registration (ОГРН)      | 13 or 15 digits, check digit            |
-// strong, one per party | | duns              | Dun & Bradstreet D-U-N-S | 9
-// digits (dashes dropped; no check)     | strong, one per party | | swift_bic
-// | SWIFT/BIC, ISO 9362                    | 8 or 11; "XXX" branch dropped |
-// strong   | | perm_id           | Refinitiv PermID                       |
-// digits                                  | strong, one per party | | ticker |
-// listing symbol                         | "EXCHANGE:SYMBOL" or bare SYMBOL;
-// leading zeros of numeric symbols dropped | weak |
+//   lei:               Legal Entity Identifier, ISO 17442; 20 [A-Z0-9],
+//                      ISO 7064 MOD 97-10; strong, one per party
+//   isin:              security of the party, ISO 6166; 2 letters,
+//                      9 [A-Z0-9], Luhn digit; strong
+//   imo:               IMO ship number; 7 digits, weighted check digit;
+//                      strong, one per party
+//   imo_company:       IMO company/registered owner number; 7 digits (no
+//                      check digit); strong, one per party
+//   wikidata:          Wikidata item; Q[1-9][0-9]*, URL prefix removed;
+//                      strong, one per party
+//   opensanctions:     OpenSanctions entity id or referent; "ofac-46001",
+//                      "NK-...", "Q42", as given; strong
+//   csl_entity_number: CSL entity number (= OFAC's uid); digits; strong,
+//                      one per party
+//   csl_id:            CSL row id; as given; strong, one per party
+//   registration:      company registration number; "CC:NUMBER"
+//                      (jurisdiction, then [A-Z0-9]); strong
+//   tax_number:        tax identification number; "CC:NUMBER" as
+//                      registration; strong
+//   inn:               Russian taxpayer number (ИНН); 10 or 12 digits, check
+//                      digits; strong, one per party
+//   ogrn:              Russian state registration (ОГРН); 13 or 15 digits,
+//                      check digit; strong, one per party
+//   duns:              Dun & Bradstreet D-U-N-S; 9 digits (dashes dropped;
+//                      no check); strong, one per party
+//   swift_bic:         SWIFT/BIC, ISO 9362; 8 or 11, "XXX" branch dropped;
+//                      strong
+//   perm_id:           Refinitiv PermID; digits; strong, one per party
+//   ticker:            listing symbol; "EXCHANGE:SYMBOL" or bare SYMBOL,
+//                      leading zeros of numeric symbols dropped; weak
 //
 // Strong identifiers may link two records automatically; weak ones (tickers,
 // which exchanges reuse, and every scheme not in the table) only add to a

@@ -359,6 +359,20 @@ std::vector<std::string> IndexKeys(const Identifier& id) {
     if (absl::ConsumePrefix(&v, "ofac-") && AllDigits(v)) {
       keys.push_back(absl::StrCat("ofac:", StripLeadingZeros(v)));
     }
+  } else if (id.scheme == kSchemeRegistration ||
+             id.scheme == kSchemeTaxNumber) {
+    // A Russian registration number that is a valid OGRN, or a Russian tax
+    // number that is a valid INN, is that identifier: OFAC (and so the CSL)
+    // writes them "Registration ID, 1027739609391, RU" and "Tax ID No.,
+    // 7702070139, RU" where OpenSanctions writes ogrnCode and innCode.
+    absl::string_view v = id.value;
+    if (absl::ConsumePrefix(&v, "RU:") && AllDigits(v)) {
+      if (id.scheme == kSchemeRegistration && OgrnChecksumValid(v)) {
+        keys.push_back(absl::StrCat(kSchemeOgrn, ":", v));
+      } else if (id.scheme == kSchemeTaxNumber && InnChecksumValid(v)) {
+        keys.push_back(absl::StrCat(kSchemeInn, ":", v));
+      }
+    }
   }
   return keys;
 }

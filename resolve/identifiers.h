@@ -53,7 +53,8 @@
 // Cross-scheme keys: the CSL's entity number for OFAC's lists is OFAC's uid,
 // which OpenSanctions writes as the id or referent "ofac-<uid>"; both give
 // the index key "ofac:<uid>", so a CSL record and an FtM record of the same
-// SDN entry meet.
+// SDN entry meet. Likewise a Russian registration or tax number that is a
+// valid OGRN or INN meets the ogrn or inn identifier of the same value.
 //
 // Thread safety: pure functions over constant tables.
 #ifndef GEORISK_RESOLVE_IDENTIFIERS_H_
@@ -127,8 +128,10 @@ absl::StatusOr<Identifier> NormalizeIdentifier(absl::string_view scheme,
                                                absl::string_view country);
 
 // The keys under which the index files this identifier: "scheme:value", and
-// the cross-scheme key "ofac:<uid>" for csl_entity_number and for
-// opensanctions "ofac-<uid>".
+// the cross-scheme keys: "ofac:<uid>" for csl_entity_number and for
+// opensanctions "ofac-<uid>"; "ogrn:<v>" for a registration "RU:<v>" that is
+// a valid OGRN, and "inn:<v>" for a tax number "RU:<v>" that is a valid INN
+// (the CSL writes Russian OGRNs and INNs as registration and tax numbers).
 std::vector<std::string> IndexKeys(const Identifier& id);
 
 // Check-digit helpers, exposed for tests. Each takes the normalised value.

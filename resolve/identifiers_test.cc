@@ -124,6 +124,30 @@ TEST(IdentifiersTest, CslEntityNumberAndOpenSanctionsReferentMeet) {
   EXPECT_THAT(IndexKeys(other), ElementsAre("opensanctions:NK-abc"));
 }
 
+// VTB's OGRN and INN, as the CSL writes them (registration and tax numbers
+// with country RU) and as OpenSanctions writes them (ogrnCode, innCode).
+TEST(IdentifiersTest, RussianRegistrationAndTaxNumbersMeetOgrnAndInn) {
+  const Identifier reg =
+      *NormalizeIdentifier("registration", "1027739609391", "RU");
+  const Identifier ogrn = *NormalizeIdentifier("ogrn", "1027739609391", "");
+  EXPECT_THAT(IndexKeys(reg), ElementsAre("registration:RU:1027739609391",
+                                          "ogrn:1027739609391"));
+  EXPECT_THAT(IndexKeys(ogrn), ElementsAre("ogrn:1027739609391"));
+  const Identifier tax =
+      *NormalizeIdentifier("tax_number", "RU:7702070139", "");
+  EXPECT_THAT(IndexKeys(tax),
+              ElementsAre("tax_number:RU:7702070139", "inn:7702070139"));
+  // Not Russian, or not a valid OGRN: no cross key.
+  EXPECT_THAT(
+      IndexKeys(*NormalizeIdentifier("registration", "1027739609391", "KZ")),
+      ElementsAre("registration:KZ:1027739609391"));
+  EXPECT_THAT(
+      IndexKeys(*NormalizeIdentifier("registration", "1027739609392", "RU")),
+      ElementsAre("registration:RU:1027739609392"));
+  EXPECT_THAT(IndexKeys(*NormalizeIdentifier("registration", "C122790", "RU")),
+              ElementsAre("registration:RU:C122790"));
+}
+
 TEST(IdentifiersTest, ChecksumHelpers) {
   EXPECT_TRUE(LeiChecksumValid("506700GE1G29325QX363"));
   EXPECT_FALSE(LeiChecksumValid("506700GE1G29325QX3"));

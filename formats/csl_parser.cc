@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "domain/country_names.h"
 #include "domain/validation.h"
 #include "formats/authorities.h"
+#include "formats/csl_ids.h"
 #include "formats/csv_reader.h"
 #include "formats/format_util.h"
 #include "formats/json_scanner.h"
@@ -70,6 +72,8 @@ struct CslRow {
   // each address's last part, trailing postal codes left out), the JSON
   // row's top-level `country`, then nationalities and citizenships.
   std::vector<std::string> countries;
+  // The `ids` entries (formats/csl_ids.h).
+  std::vector<CslIdEntry> ids;
 };
 
 std::string HexSha224(absl::string_view text) {
@@ -224,6 +228,19 @@ void MapRow(const CslRow& row, const ParserOptions& options,
     (*e->mutable_identifiers())["csl_entity_number"] = row.entity_number;
   }
   if (!id.csl_id.empty()) (*e->mutable_identifiers())["csl_id"] = id.csl_id;
+  CslIdentifiers ids = MapCslIds(row.ids);
+  for (auto& [scheme, value] : ids.identifiers) {
+    e->mutable_identifiers()->insert({scheme, std::move(value)});
+  }
+  for (std::string& alias : ids.aliases) {
+    if (alias != row.name && std::find(e->aliases().begin(), e->aliases().end(),
+                                       alias) == e->aliases().end()) {
+      e->add_aliases(std::move(alias));
+    }
+  }
+  for (std::string& note : ids.notes) {
+    record->warnings.push_back(std::move(note));
+  }
   std::string entity_source = options.source;
   if (entity_source.empty()) entity_source = row.source_information_url;
   if (entity_source.empty()) entity_source = row.source_list_url;
@@ -359,6 +376,7 @@ class CslCsvParser final : public RecordParser {
       row.alt_names = SplitList(Cell(kAltNames));
       row.addresses = Cell(kAddresses);
       row.countries = AddressCountries(row.addresses);
+      row.ids = ParseCslIdsCell(Cell(kIds));
       for (int column : {kNationalities, kCitizenships}) {
         for (std::string& c : SplitList(Cell(column))) {
           row.countries.push_back(std::move(c));
@@ -385,6 +403,7 @@ class CslCsvParser final : public RecordParser {
     kAddresses,
     kNationalities,
     kCitizenships,
+    kIds,
     kColumns
   };
 
@@ -410,6 +429,7 @@ class CslCsvParser final : public RecordParser {
         "addresses",
         "nationalities",
         "citizenships",
+        "ids",
     };
     index_.assign(kColumns, -1);
     width_ = cells_.size();
@@ -519,6 +539,18 @@ class CslJsonParser final : public RecordParser {
     for (absl::string_view key : {"nationalities", "citizenships"}) {
       for (std::string& c : ListOf(Member(*object, key))) {
         row.countries.push_back(std::move(c));
+      }
+    }
+    const google::protobuf::Value* ids = Member(*object, "ids");
+    if (ids != nullptr && ids->has_string_value()) {
+      row.ids = ParseCslIdsCell(ids->string_value());
+    } else if (ids != nullptr && ids->has_list_value()) {
+      for (const auto& entry : ids->list_value().values()) {
+        if (!entry.has_struct_value()) continue;
+        const auto& fields = entry.struct_value();
+        row.ids.push_back({FirstString(Member(fields, "type")),
+                           FirstString(Member(fields, "number")),
+                           FirstString(Member(fields, "country"))});
       }
     }
     MapRow(row, options_, record);

@@ -13,7 +13,10 @@
 //     Its country is the first of its addresses' countries (codes or names
 //     in any common language, domain/country_names.h; trailing postal codes
 //     ignored), the JSON row's `country`, nationalities, citizenships; none
-//     known is a warning and the party is imported without a country;
+//     known is a warning and the party is imported without a country. Its
+//     identifiers are csl_entity_number, csl_id and those of the `ids`
+//     column (LEI, registration and tax numbers, SWIFT/BIC, ISIN, IMO...,
+//     formats/csl_ids.h), which entity resolution links by;
 //   - its listing, an ENTITY_LISTING export control
 //     "signal/csl-<list>-<slug>" on that entity, with the authority,
 //     severity and measure of its list (CslList below, CslListMeasure in

@@ -241,6 +241,45 @@ TEST(CslJsonTest, TopLevelCountryOfARowWithoutAddress) {
   EXPECT_EQ(records[0].mutations[0].upsert_entity().country(), "TH");
 }
 
+// The JSON writes `ids` as objects (trade.gov's API shape); the CSV as one
+// cell (formats/csl_ids.h has the table).
+TEST(CslJsonTest, IdsObjectsBecomeIdentifiers) {
+  auto records = ParseAll(
+      Format::kCslJson,
+      R"([{"id": "a1", "source": "SSI", "entity_number": "18715", )"
+      R"("name": "VTB BANK", "addresses": [{"country": "RU"}], "ids": [)"
+      R"({"type": "Legal Entity Number", "number": "253400V1H6ART1UQ0N98", )"
+      R"("country": "RU"}, {"type": "Tax ID No.", "number": "7702070139", )"
+      R"("country": "RU"}, {"type": "Website", "number": "www.vtb.com"}, )"
+      R"({"type": "Tax ID No.", "number": ""}]}])");
+  ASSERT_THAT(DescribeAll(records), ElementsAre("1:ok:2"));
+  const v1::Entity& e = records[0].mutations[0].upsert_entity();
+  EXPECT_EQ(e.identifiers().at("lei"), "253400V1H6ART1UQ0N98");
+  EXPECT_EQ(e.identifiers().at("tax_number"), "RU:7702070139");
+  EXPECT_EQ(e.identifiers().at("csl_entity_number"), "18715");
+  EXPECT_EQ(e.identifiers().count("website"), 0u);
+  // The empty tax number is a warning on the row, not a rejection.
+  EXPECT_THAT(records[0].warnings,
+              ElementsAre(HasSubstr("Tax ID No. \"\" has no number")));
+}
+
+TEST(CslCsvTest, IdsCellBecomesIdentifiers) {
+  auto records =
+      ParseAll(Format::kCslCsv,
+               "source,entity_number,name,addresses,ids\n"
+               "SDN,1,VESSEL ONE,,\"Vessel Registration Identification, IMO "
+               "7406784; Secondary sanctions risk:, North Korea Sanctions "
+               "Regulations, sections 510.201 and 510.210\"\n"
+               "EL,2,A CO,\"x, CN\",\"Unified Social Credit Code (USCC), "
+               "91110000710935732K\"\n");
+  ASSERT_THAT(DescribeAll(records), ElementsAre("2:ok:2", "3:ok:2"));
+  EXPECT_EQ(records[0].mutations[0].upsert_entity().identifiers().at("imo"),
+            "7406784");
+  EXPECT_EQ(
+      records[1].mutations[0].upsert_entity().identifiers().at("registration"),
+      "CN:91110000710935732K");
+}
+
 TEST(CslJsonTest, BadRecordsAmongGoodOnes) {
   auto records = ParseAll(
       Format::kCslJson,

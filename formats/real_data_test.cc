@@ -372,6 +372,37 @@ TEST(RealCslTest, CountriesFromNamesAndPartiesWithoutOne) {
   EXPECT_THAT(p.At(2).reason, HasSubstr("repeated header row"));
 }
 
+// The `ids` column carries the identifiers entity resolution links by
+// (formats/csl_ids.h; docs/formats.md, "CSL ids column").
+TEST(RealCslTest, IdsBecomeIdentifiersAndIssuerNamesAliases) {
+  const Parsed p = ParseReal("csl/csl_2023-11_excerpt.csv");
+  // SSI line 5, VTB BANK: its LEI, OGRN (as a RU registration), INN (as a
+  // RU tax number) and BIC; the gazette number, licence, website and
+  // directive entries are not identifiers.
+  const v1::Entity vtb = EntityOf(p.At(5));
+  EXPECT_EQ(vtb.identifiers().at("lei"), "253400V1H6ART1UQ0N98");
+  EXPECT_EQ(vtb.identifiers().at("registration"), "RU:1027739609391");
+  EXPECT_EQ(vtb.identifiers().at("tax_number"), "RU:7702070139");
+  EXPECT_EQ(vtb.identifiers().at("swift_bic"), "VTBRRUMM");
+  EXPECT_EQ(vtb.identifiers().count("website"), 0u);
+  // CMIC line 3, China Telecom: its USCC, and the issuer names as aliases.
+  const v1::Entity ct = EntityOf(p.At(3));
+  EXPECT_EQ(ct.identifiers().at("registration"), "CN:9111000071093019X7");
+  EXPECT_THAT(ct.aliases(), ::testing::Contains("China Telecom Corp Ltd"));
+  EXPECT_EQ(ct.identifiers().count("isin"), 1u);
+  EXPECT_EQ(ct.identifiers().count("ticker"), 1u);
+  // Across the file: how many rows carry a strong identifier.
+  int with_lei = 0, with_registration = 0;
+  for (const ParsedRecord& r : p.records) {
+    if (r.rejected() || r.mutations.empty()) continue;
+    const v1::Entity e = EntityOf(r);
+    with_lei += e.identifiers().count("lei");
+    with_registration += e.identifiers().count("registration");
+  }
+  EXPECT_EQ(with_lei, 9);
+  EXPECT_EQ(with_registration, 324);
+}
+
 TEST(RealCslTest, MeuIdsSurviveTheNextDownload) {
   // MEU "Academy of Aerospace Solid Propulsion Technology (AASPT)": 2023
   // line 4 and 2025 line 4, identical but for trade.gov's random `_id`.

@@ -91,18 +91,6 @@ std::string CountryCode(absl::string_view text) {
   return domain::IsIso3166Alpha2(code) ? code : "";
 }
 
-// "CHA US" (symbol, then the exchange's country, as OFAC writes them) ->
-// "US:CHA"; anything else as written.
-std::string TickerValue(absl::string_view number) {
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(number, ' ', absl::SkipEmpty());
-  if (parts.size() == 2 && parts[1].size() == 2 &&
-      absl::ascii_isupper(parts[1][0]) && absl::ascii_isupper(parts[1][1])) {
-    return absl::StrCat(parts[1], ":", parts[0]);
-  }
-  return std::string(number);
-}
-
 }  // namespace
 
 std::string CslIdTypeScheme(absl::string_view type) {
@@ -159,9 +147,9 @@ CslIdentifiers MapCslIds(const std::vector<CslIdEntry>& entries) {
     std::string number(absl::StripAsciiWhitespace(e.number));
     const std::string scheme(t->scheme);
     auto note = [&](absl::string_view why) {
-      out.notes.push_back(absl::StrCat(
-          "ids: ", e.type, " \"", absl::CHexEscape(Truncate(number, 40)),
-          "\" ", why));
+      out.notes.push_back(absl::StrCat("ids: ", e.type, " \"",
+                                       absl::CHexEscape(Truncate(number, 40)),
+                                       "\" ", why));
     };
     if (number.empty()) {
       note("has no number; not kept");
@@ -183,8 +171,6 @@ CslIdentifiers MapCslIds(const std::vector<CslIdEntry>& entries) {
         continue;
       }
       value = std::string(absl::StripAsciiWhitespace(n));
-    } else if (scheme == "ticker") {
-      value = TickerValue(number);
     } else if (scheme == "registration" || scheme == "tax_number") {
       std::string country = CountryCode(e.country);
       if (country.empty()) country = std::string(t->country);

@@ -48,8 +48,9 @@ std::vector<CslIdEntry> ParseCslIdsCell(absl::string_view cell);
 struct CslIdentifiers {
   // scheme -> value as resolve::NormalizeIdentifier reads it: registration
   // and tax numbers are written "CC:NUMBER" when the entry names its
-  // country (otherwise the party's country applies at resolution), tickers
-  // "EXCHANGE:SYMBOL", IMO numbers without their "IMO" prefix.
+  // country (otherwise the party's country applies at resolution), IMO
+  // numbers without their "IMO" prefix; the rest as written (resolve
+  // normalises tickers such as "00981 HK").
   std::map<std::string, std::string> identifiers;
   // Names the entries give the party ("Issuer Name"), in order.
   std::vector<std::string> aliases;
@@ -64,7 +65,7 @@ struct CslIdentifiers {
 // Maps entries to identifiers (the table in docs/formats.md).
 CslIdentifiers MapCslIds(const std::vector<CslIdEntry>& entries);
 
-// The scheme an id type maps to ("" if none), e.g. "Tax ID No." -> 
+// The scheme an id type maps to ("" if none), e.g. "Tax ID No." ->
 // "tax_number". Case, spacing and trailing ".:#" do not matter.
 std::string CslIdTypeScheme(absl::string_view type);
 

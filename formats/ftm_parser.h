@@ -4,7 +4,7 @@
 // lines {"id", "caption", "schema", "properties": {name: [values]...},
 // "datasets"} (docs/formats.md has the whole mapping):
 //
-//   Company, Organization, LegalEntity -> a COMPANY entity
+//   Company, Organization, LegalEntity, PublicBody -> a COMPANY entity
 //       "company/ftm-<slug of id>", name from `caption` (else the first
 //       `name`), the other names as aliases, country from jurisdiction,
 //       country or mainCountry when one names a country (optional);

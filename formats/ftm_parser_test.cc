@@ -50,8 +50,14 @@ TEST(FtmParserTest, OrganizationAndLegalEntityUseCountry) {
       Format::kFtm,
       R"({"id": "q1", "schema": "Organization", "properties": {"name": ["O"], "country": ["kr"]}})"
       "\n"
-      R"({"id": "q2", "schema": "LegalEntity", "caption": "L", "properties": {"mainCountry": ["jp"]}})");
-  ASSERT_THAT(DescribeAll(records), ElementsAre("1:ok:1", "2:ok:1"));
+      R"({"id": "q2", "schema": "LegalEntity", "caption": "L", "properties": {"mainCountry": ["jp"]}})"
+      "\n"
+      // OpenSanctions' shape of a state body (us_ofac_sdn, abridged).
+      R"({"id": "NK-pb1", "schema": "PublicBody", "caption": "Ministry of Defence", "properties": {"name": ["Ministry of Defence"], "jurisdiction": ["ru"]}})");
+  ASSERT_THAT(DescribeAll(records), ElementsAre("1:ok:1", "2:ok:1", "3:ok:1"));
+  EXPECT_EQ(records[2].mutations[0].upsert_entity().kind(),
+            v1::Entity::COMPANY);
+  EXPECT_EQ(records[2].mutations[0].upsert_entity().country(), "RU");
   EXPECT_EQ(records[0].mutations[0].upsert_entity().id(), "company/ftm-q1");
   EXPECT_EQ(records[0].mutations[0].upsert_entity().country(), "KR");
   EXPECT_EQ(records[1].mutations[0].upsert_entity().name(), "L");

@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/functional/function_ref.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -39,18 +37,21 @@
 #include "storage/internal/page_token.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/rocksdb_util.h"
+#include "storage/rocksdb_graph_store_internal.h"
 
 namespace georisk::storage {
 namespace {
 
+using internal::ActiveAt;
 using internal::Cf;
-using internal::DecodeFixed64BE;
+using internal::DecodeMetaValue;
 using internal::DecodePageToken;
 using internal::EdgeKeyParts;
 using internal::EncodeChangeLogKey;
 using internal::EncodeEntityKey;
 using internal::EncodeFixed64BE;
 using internal::EncodePageToken;
+using internal::IsPrimaryLinkKey;
 using internal::kAllLinksTag;
 using internal::kCfCount;
 using internal::kCfNames;
@@ -68,6 +69,8 @@ using internal::kOutEdgesCf;
 using internal::kOutEdgesTag;
 using internal::kSignalsCf;
 using internal::kSignalsTag;
+using internal::ParseRecord;
+using internal::ScopedSnapshot;
 using internal::ToAbslStatus;
 using internal::ToSlice;
 using internal::View;
@@ -104,19 +107,6 @@ constexpr int kDefaultChunkRecords = 1000;
 constexpr int kIndexBuildBatchEntities = 10000;
 // Page tokens of LookupByIdentifier (the other tags: page_token.h).
 constexpr char kIdentifiersTag = 'x';
-
-template <typename Record>
-bool ActiveAt(const Record& r, absl::Time t) {
-  if (r.has_effective_from() &&
-      internal::FromTimestamp(r.effective_from()) > t) {
-    return false;
-  }
-  if (r.has_effective_until() &&
-      internal::FromTimestamp(r.effective_until()) <= t) {
-    return false;
-  }
-  return true;
-}
 
 absl::Status CheckDirection(Direction direction) {
   switch (direction) {
@@ -162,34 +152,6 @@ std::vector<EdgePhase> PhasesOf(Direction direction) {
   }
 }
 
-template <typename Message>
-absl::Status ParseRecord(absl::string_view bytes, absl::string_view what,
-                         absl::string_view key, Message* message) {
-  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat("unparseable ", what,
-                                            " record under key \"",
-                                            absl::CHexEscape(key), "\""));
-  }
-  return absl::OkStatus();
-}
-
-// Whether a `links` key is the copy under entity_a (owner < other).
-absl::StatusOr<bool> IsPrimaryLinkKey(absl::string_view key) {
-  absl::StatusOr<internal::LinkKeyParts> parts = internal::DecodeLinkKey(key);
-  if (!parts.ok()) return absl::DataLossError(parts.status().message());
-  return parts->owner_id < parts->other_id;
-}
-
-absl::StatusOr<int64_t> DecodeMetaValue(absl::string_view name,
-                                        absl::string_view bytes) {
-  absl::StatusOr<uint64_t> value = DecodeFixed64BE(bytes);
-  if (!value.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("meta key ", name, ": ", value.status().message()));
-  }
-  return static_cast<int64_t>(*value);
-}
-
 // Sets RocksDB's perf level of the calling thread for the scope, then restores
 // it. RocksDB's default level counts into the thread-local PerfContext in
 // every key comparison; with Debian's shared librocksdb each of those is a
@@ -206,26 +168,6 @@ class ScopedPerfLevel {
 
  private:
   const rocksdb::PerfLevel saved_;
-};
-
-// A RocksDB snapshot, released on destruction.
-class ScopedSnapshot {
- public:
-  explicit ScopedSnapshot(rocksdb::DB* db)
-      : db_(db), snapshot_(db->GetSnapshot()) {}
-  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
-  ScopedSnapshot(const ScopedSnapshot&) = delete;
-  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
-
-  rocksdb::ReadOptions ReadOptions() const {
-    rocksdb::ReadOptions options;
-    options.snapshot = snapshot_;
-    return options;
-  }
-
- private:
-  rocksdb::DB* const db_;
-  const rocksdb::Snapshot* const snapshot_;
 };
 
 }  // namespace
@@ -266,102 +208,6 @@ class RocksDbGraphStore::Listener final : public rocksdb::EventListener {
   const std::string path_;
   absl::Mutex mu_;
   RocksDbGraphStore* store_ ABSL_GUARDED_BY(mu_) = nullptr;
-};
-
-// The database and its column family handles.
-struct RocksDbGraphStore::Handles {
-  // Declared first, so destroyed last: the database uses them until closed.
-  std::unique_ptr<rocksdb::Env> env;  // Null: the default Env.
-  std::shared_ptr<Listener> listener;
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-  rocksdb::WriteOptions write_options;
-  std::shared_ptr<rocksdb::Statistics> statistics;  // Tickers only.
-  std::shared_ptr<rocksdb::Cache> block_cache;
-
-  ~Handles() {
-    for (rocksdb::ColumnFamilyHandle* h : cfs) {
-      if (h != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    }
-    if (db != nullptr) db->Close().PermitUncheckedError();
-  }
-
-  rocksdb::ColumnFamilyHandle* cf(Cf which) const { return cfs[which]; }
-
-  // Whether a memtable flush is running, scheduled or due.
-  bool FlushesInProgress() const {
-    uint64_t n = 0;
-    if (db->GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &n) &&
-        n > 0) {
-      return true;
-    }
-    for (rocksdb::ColumnFamilyHandle* h : cfs) {
-      if (db->GetIntProperty(h, rocksdb::DB::Properties::kNumImmutableMemTable,
-                             &n) &&
-          n > 0) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // Reads a meta counter at `options`' snapshot; `fallback` when absent.
-  absl::StatusOr<int64_t> ReadMeta(const rocksdb::ReadOptions& options,
-                                   absl::string_view name,
-                                   int64_t fallback) const {
-    rocksdb::PinnableSlice value;
-    rocksdb::Status s = db->Get(options, cf(kMetaCf), ToSlice(name), &value);
-    if (s.IsNotFound()) return fallback;
-    if (!s.ok()) return ToAbslStatus(s, absl::StrCat("reading meta ", name));
-    return DecodeMetaValue(name, View(value));
-  }
-
-  // Calls visit(key, edge) for the edges stored under `entity_id` in `which`
-  // (its out-edges or its in-edges), in key order, starting at `resume` when
-  // it is past the start, restricted to `kinds` (sorted; empty: all) and to
-  // edges active at `active_at`, until visit returns false.
-  absl::Status ScanEdges(
-      const rocksdb::ReadOptions& base, Cf which, absl::string_view entity_id,
-      const std::vector<uint8_t>& kinds, absl::string_view resume,
-      const std::optional<absl::Time>& active_at,
-      absl::FunctionRef<bool(absl::string_view key, v1::Edge& edge)> visit)
-      const {
-    const std::string prefix = internal::EdgePrefix(entity_id);
-    const std::string upper = internal::PrefixSuccessor(prefix);
-    const rocksdb::Slice upper_slice = ToSlice(upper);
-    rocksdb::ReadOptions options = base;
-    options.iterate_upper_bound = &upper_slice;
-    options.prefix_same_as_start = true;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, cf(which)));
-
-    std::vector<std::pair<std::string, std::string>> ranges;
-    if (kinds.empty()) {
-      ranges.emplace_back(prefix, upper);
-    } else {
-      for (uint8_t kind : kinds) {
-        std::string lo = prefix;
-        lo.push_back(static_cast<char>(kind));
-        std::string hi = internal::PrefixSuccessor(lo);
-        ranges.emplace_back(std::move(lo), std::move(hi));
-      }
-    }
-    v1::Edge edge;
-    for (const auto& [lo, hi] : ranges) {
-      const absl::string_view start =
-          resume > absl::string_view(lo) ? resume : absl::string_view(lo);
-      if (start >= absl::string_view(hi)) continue;
-      for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
-        const absl::string_view key = View(it->key());
-        if (key >= absl::string_view(hi)) break;
-        edge.Clear();
-        RETURN_IF_ERROR(ParseRecord(View(it->value()), "edge", key, &edge));
-        if (active_at.has_value() && !ActiveAt(edge, *active_at)) continue;
-        if (!visit(key, edge)) return absl::OkStatus();
-      }
-      RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning edges"));
-    }
-    return absl::OkStatus();
-  }
 };
 
 absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(

@@ -1,3 +1,12 @@
+// File: storage/rocksdb_graph_store.cc
+//
+// RocksDbGraphStore's life and health: Open (the options checked, RocksDB's
+// column families, table factories, cache and statistics, then Recover and
+// the identifier index of rocksdb_graph_store_recover.cc, and the trimming
+// thread), the destructor's flush, write health (the listener of RocksDB's
+// background errors, WriteFailed, MaybeResume), and the stats for /metrics.
+// The rest of the store is in the files that rocksdb_graph_store_internal.h
+// lists.
 #include "storage/rocksdb_graph_store.h"
 
 #include <algorithm>

@@ -46,6 +46,19 @@ v1::Entity NamedCompany(const std::string& id, const std::string& name,
   return e;
 }
 
+v1::Entity Person(const std::string& id, const std::string& country) {
+  return MakeEntity(id, v1::Entity::PERSON, country);
+}
+
+v1::Entity WithIdentifiers(
+    v1::Entity e,
+    const std::vector<std::pair<std::string, std::string>>& identifiers) {
+  for (const auto& [scheme, value] : identifiers) {
+    (*e.mutable_identifiers())[scheme] = value;
+  }
+  return e;
+}
+
 v1::Entity Facility(const std::string& id, const std::string& country) {
   v1::Entity e = MakeEntity(id, v1::Entity::FACILITY, country);
   e.set_facility_type(v1::Entity::FAB);
@@ -75,6 +88,11 @@ v1::Edge Window(v1::Edge e, absl::Time from, absl::Time until) {
   if (until != absl::InfiniteFuture()) {
     *e.mutable_effective_until() = base::ToProtoTime(until);
   }
+  return e;
+}
+
+v1::Edge WithRecordId(v1::Edge e, const std::string& record_id) {
+  e.set_record_id(record_id);
   return e;
 }
 
@@ -167,6 +185,41 @@ v1::Signal Window(v1::Signal s, absl::Time from, absl::Time until) {
   return s;
 }
 
+namespace {
+v1::Link MakeLink(const std::string& a, const std::string& b,
+                  v1::Link::Judgement judgement, v1::Link::Method method,
+                  double score, const std::string& decided_by) {
+  v1::Link l;
+  l.set_entity_a(a);
+  l.set_entity_b(b);
+  l.set_judgement(judgement);
+  l.set_method(method);
+  l.set_score(score);
+  l.set_decided_by(decided_by);
+  l.mutable_decided_at()->set_seconds(1750000000);
+  l.set_source("test");
+  return l;
+}
+}  // namespace
+
+v1::Link IdentifierLink(const std::string& a, const std::string& b,
+                        v1::Link::Judgement judgement,
+                        const std::string& decided_by) {
+  v1::Link l =
+      MakeLink(a, b, judgement, v1::Link::IDENTIFIER, 0.97, decided_by);
+  (*l.mutable_features())["identifier"] = 1;
+  l.add_evidence("identifier lei 549300XXXXXXXXXXXX75 equal (strong)");
+  return l;
+}
+
+v1::Link NameLink(const std::string& a, const std::string& b,
+                  v1::Link::Judgement judgement, double score) {
+  v1::Link l = MakeLink(a, b, judgement, v1::Link::NAME, score, "rule:name");
+  (*l.mutable_features())["name_similarity"] = score;
+  l.add_evidence("name ~ name");
+  return l;
+}
+
 v1::Mutation Upsert(const v1::Entity& e) {
   v1::Mutation m;
   *m.mutable_upsert_entity() = e;
@@ -180,6 +233,11 @@ v1::Mutation Upsert(const v1::Edge& e) {
 v1::Mutation Upsert(const v1::Signal& s) {
   v1::Mutation m;
   *m.mutable_upsert_signal() = s;
+  return m;
+}
+v1::Mutation Upsert(const v1::Link& l) {
+  v1::Mutation m;
+  *m.mutable_upsert_link() = l;
   return m;
 }
 v1::Mutation DeleteEntity(const std::string& id) {
@@ -203,14 +261,31 @@ v1::Mutation DeleteSignal(const std::string& id) {
   return m;
 }
 
+v1::Mutation DeleteLink(const std::string& a, const std::string& b) {
+  v1::Mutation m;
+  m.mutable_delete_link()->set_entity_a(a);
+  m.mutable_delete_link()->set_entity_b(b);
+  return m;
+}
+
 v1::Mutation WithKey(v1::Mutation m, const std::string& key) {
   m.set_idempotency_key(key);
   return m;
 }
 
+v1::Edge WithSource(v1::Edge e, const std::string& source) {
+  e.set_source(source);
+  return e;
+}
+
 v1::Signal WithSource(v1::Signal s, const std::string& source) {
   s.set_source(source);
   return s;
+}
+
+v1::Link WithSource(v1::Link l, const std::string& source) {
+  l.set_source(source);
+  return l;
 }
 
 }  // namespace georisk::domain::testing

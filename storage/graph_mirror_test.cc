@@ -17,8 +17,13 @@ namespace georisk::storage {
 namespace {
 
 using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEdge;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::DeleteLink;
+using ::georisk::domain::testing::IdentifierLink;
 using ::georisk::domain::testing::Owns;
 using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithRecordId;
 
 v1::Change ChangeOf(int64_t sequence, std::vector<v1::Mutation> mutations) {
   v1::Change c;
@@ -42,12 +47,8 @@ TEST(GraphMirrorTest, ReplaceThenApplyThenReopen) {
     ASSERT_TRUE((*mirror)->FinishReplace(7).ok());
     EXPECT_EQ((*mirror)->applied_sequence(), 7);
 
-    v1::Mutation delete_edge;
-    delete_edge.mutable_delete_edge()->set_from_id("company/a");
-    delete_edge.mutable_delete_edge()->set_to_id("company/b");
-    delete_edge.mutable_delete_edge()->set_kind(v1::Edge::OWNS);
-    v1::Mutation delete_b;
-    delete_b.set_delete_entity_id("company/b");
+    v1::Mutation delete_edge = DeleteEdge(Owns("company/a", "company/b", 0.6));
+    v1::Mutation delete_b = DeleteEntity("company/b");
     std::vector<v1::Change> changes = {
         ChangeOf(8, {Upsert(Company("company/c", "KR")),
                      Upsert(Owns("company/a", "company/c", 0.6))}),
@@ -171,10 +172,7 @@ TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
   std::string dir = base::testing::MakeTempDir("mirror");
   auto mirror = GraphMirror::Open({dir});
   ASSERT_TRUE(mirror.ok()) << mirror.status();
-  v1::Link ab;
-  ab.set_entity_a("company/a");
-  ab.set_entity_b("company/b");
-  ab.set_judgement(v1::Link::UNSURE);
+  v1::Link ab = IdentifierLink("company/a", "company/b", v1::Link::UNSURE);
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
   std::vector<v1::Entity> entities = {Company("company/a", "KR"),
                                       Company("company/b", "KR"),
@@ -183,16 +181,12 @@ TEST(GraphMirrorTest, CarriesLinksFromSnapshotsAndChanges) {
   ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}, links).ok());
   ASSERT_TRUE((*mirror)->FinishReplace(3).ok());
 
-  v1::Mutation accept;
-  *accept.mutable_upsert_link() = ab;
-  accept.mutable_upsert_link()->set_judgement(v1::Link::POSITIVE);
-  v1::Mutation bc;
-  bc.mutable_upsert_link()->set_entity_a("company/b");
-  bc.mutable_upsert_link()->set_entity_b("company/c");
-  v1::Mutation unlink_bc;
+  v1::Mutation accept =
+      Upsert(IdentifierLink("company/a", "company/b", v1::Link::POSITIVE));
+  v1::Mutation bc =
+      Upsert(IdentifierLink("company/b", "company/c", v1::Link::UNSURE));
   // Either order names the pair.
-  unlink_bc.mutable_delete_link()->set_entity_a("company/c");
-  unlink_bc.mutable_delete_link()->set_entity_b("company/b");
+  v1::Mutation unlink_bc = DeleteLink("company/c", "company/b");
   ASSERT_TRUE((*mirror)->ApplyChanges({ChangeOf(4, {accept, bc})}).ok());
   ASSERT_TRUE((*mirror)->ApplyChanges({ChangeOf(5, {unlink_bc})}).ok());
 
@@ -269,20 +263,12 @@ TEST(GraphMirrorTest, RecordsOfOnePairAreKeptApartAndDeletedByRecordId) {
   ASSERT_TRUE(mirror.ok());
   ASSERT_TRUE((*mirror)->BeginReplace().ok());
   v1::Edge unkeyed = Owns("company/p", "company/c", 0.6);
-  v1::Edge r1 = Owns("company/p", "company/c", 0.6);
-  r1.set_record_id("ru-1");
-  r1.set_weight(0.5);
+  v1::Edge r1 = WithRecordId(Owns("company/p", "company/c", 0.5), "ru-1");
   std::vector<v1::Edge> edges = {unkeyed, r1};
   ASSERT_TRUE((*mirror)->AddChunk({}, edges, {}).ok());
   ASSERT_TRUE((*mirror)->FinishReplace(1).ok());
-  v1::Edge r2 = r1;
-  r2.set_record_id("ru-2");
-  r2.set_weight(0.51);
-  v1::Mutation del;
-  del.mutable_delete_edge()->set_from_id("company/p");
-  del.mutable_delete_edge()->set_kind(v1::Edge::OWNS);
-  del.mutable_delete_edge()->set_to_id("company/c");
-  del.mutable_delete_edge()->set_record_id("ru-1");
+  v1::Edge r2 = WithRecordId(Owns("company/p", "company/c", 0.51), "ru-2");
+  v1::Mutation del = DeleteEdge(r1);
   ASSERT_TRUE(
       (*mirror)
           ->ApplyChanges({ChangeOf(2, {Upsert(r2)}), ChangeOf(3, {del})})

@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/internal/keys.h"
@@ -21,6 +21,18 @@
 
 namespace georisk::storage {
 namespace {
+
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEdge;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Person;
+using ::georisk::domain::testing::Supplies;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::Window;
+using ::georisk::domain::testing::WithKey;
+using ::georisk::domain::testing::WithRecordId;
+using ::georisk::domain::testing::WithSource;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -39,53 +51,34 @@ constexpr char kRecord73[] = "ru-770bdf5f22537fa2a94176f53fa87fe28ecf94fa";
 constexpr char kRecord74[] = "ru-7f202fd87a7ec03404a36667672156628713531c";
 constexpr char kRecord79[] = "ru-dfe0a021cb69f99e198bb8cbbcb93e81130b32a7";
 
-google::protobuf::Timestamp Day(const std::string& date) {
-  google::protobuf::Timestamp t;
-  EXPECT_TRUE(google::protobuf::util::TimeUtil::FromString(
-      absl::StrCat(date, "T00:00:00Z"), &t));
+// Midnight UTC of `date` ("2015-11-25").
+absl::Time Day(const std::string& date) {
+  absl::Time t;
+  std::string error;
+  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d", date, &t, &error)) << error;
   return t;
 }
 
-v1::Mutation Entity(const std::string& id, v1::Entity::Kind kind) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(kind);
-  e->set_name(id);
-  e->set_country("RU");
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Owns(const std::string& record_id, double share,
-                  const std::string& until = "") {
-  v1::Mutation m;
-  v1::Edge* e = m.mutable_upsert_edge();
-  e->set_from_id(kOwner);
-  e->set_kind(v1::Edge::OWNS);
-  e->set_to_id(kAsset);
-  e->set_weight(share);
-  e->set_record_id(record_id);
-  *e->mutable_effective_from() = Day("2015-11-25");
-  if (!until.empty()) *e->mutable_effective_until() = Day(until);
-  e->set_source(absl::StrCat("https://www.opensanctions.org/statements/",
-                             record_id.empty() ? "none" : record_id, "/"));
-  return m;
+// One of the pair's ownership records as FtM states it: from 2015-11-25,
+// until `until` when given, with the statement's URL as its source.
+v1::Mutation OwnsRecord(const std::string& record_id, double share,
+                        const std::string& until = "") {
+  return Upsert(WithSource(
+      WithRecordId(Window(Owns(kOwner, kAsset, share), Day("2015-11-25"),
+                          until.empty() ? absl::InfiniteFuture() : Day(until)),
+                   record_id),
+      absl::StrCat("https://www.opensanctions.org/statements/",
+                   record_id.empty() ? "none" : record_id, "/")));
 }
 
 std::vector<v1::Mutation> DatedRecords() {
-  return {Owns(kRecord73, 0.50, "2023-03-02"),
-          Owns(kRecord74, 0.48, "2023-12-21"), Owns(kRecord79, 0.51)};
+  return {OwnsRecord(kRecord73, 0.50, "2023-03-02"),
+          OwnsRecord(kRecord74, 0.48, "2023-12-21"),
+          OwnsRecord(kRecord79, 0.51)};
 }
 
 v1::Mutation DeleteOwns(const std::string& record_id) {
-  v1::Mutation m;
-  v1::EdgeKey* k = m.mutable_delete_edge();
-  k->set_from_id(kOwner);
-  k->set_kind(v1::Edge::OWNS);
-  k->set_to_id(kAsset);
-  k->set_record_id(record_id);
-  return m;
+  return DeleteEdge(WithRecordId(Owns(kOwner, kAsset, 1), record_id));
 }
 
 std::vector<std::string> Records(const std::vector<v1::Edge>& edges) {
@@ -136,8 +129,7 @@ class EdgeRecordsTest : public testing::GraphStoreFixture {
   }
 
   void AddParties() {
-    MustApply({Entity(kOwner, v1::Entity::PERSON),
-               Entity(kAsset, v1::Entity::COMPANY)});
+    MustApply({Upsert(Person(kOwner, "RU")), Upsert(Company(kAsset, "RU"))});
   }
 };
 
@@ -207,7 +199,7 @@ TEST_F(EdgeRecordsTest, AReplayChangesNothing) {
   ASSERT_TRUE(changes.ok());
   EXPECT_TRUE(changes->empty());
   // A changed record is its own change, and only that record's.
-  ApplyResult changed = MustApply({Owns(kRecord79, 0.52)});
+  ApplyResult changed = MustApply({OwnsRecord(kRecord79, 0.52)});
   EXPECT_THAT(changed.outcomes, ElementsAre(kApplied));
   EXPECT_THAT(Records(Edges(kOwner, Direction::kOutbound)),
               ElementsAre(absl::StrCat(kRecord73, "=0.5"),
@@ -219,13 +211,13 @@ TEST_F(EdgeRecordsTest, ARecordWithoutIdIsThePairsOwnRecord) {
   Open();
   AddParties();
   MustApply(DatedRecords());
-  MustApply({Owns("", 0.3)});
+  MustApply({OwnsRecord("", 0.3)});
   EXPECT_THAT(Records(Edges(kOwner, Direction::kOutbound)),
               ElementsAre("-=0.3", absl::StrCat(kRecord73, "=0.5"),
                           absl::StrCat(kRecord74, "=0.48"),
                           absl::StrCat(kRecord79, "=0.51")));
   // Upserting it again replaces only it.
-  MustApply({Owns("", 0.35)});
+  MustApply({OwnsRecord("", 0.35)});
   EXPECT_EQ(store_->GetStats()->edge_count, 4);
   // A delete without record_id names that record only.
   EXPECT_THAT(MustApply({DeleteOwns("")}).outcomes, ElementsAre(kApplied));
@@ -262,13 +254,10 @@ TEST_F(EdgeRecordsTest, DeletingAnEntityRemovesEveryRecordTouchingIt) {
   Open();
   AddParties();
   MustApply(DatedRecords());
-  MustApply({Owns("", 0.3)});
+  MustApply({OwnsRecord("", 0.3)});
   // Another record upserted in the same batch as the delete goes too.
-  ApplyResult deleted = MustApply({Owns("ru-in-batch", 0.1), [] {
-                                     v1::Mutation m;
-                                     m.set_delete_entity_id(kAsset);
-                                     return m;
-                                   }()});
+  ApplyResult deleted =
+      MustApply({OwnsRecord("ru-in-batch", 0.1), DeleteEntity(kAsset)});
   EXPECT_EQ(deleted.cascaded_edge_deletes, 5);
   EXPECT_TRUE(Edges(kOwner, Direction::kOutbound).empty());
   EXPECT_TRUE(ExportedEdges().empty());
@@ -397,7 +386,7 @@ class SchemaUpgradeTest : public EdgeRecordsTest {
       c->set_origin("test");
     }
     for (const char* id : {"company/a", "company/b"}) {
-      v1::Entity e = Entity(id, v1::Entity::COMPANY).upsert_entity();
+      v1::Entity e = Company(id, "RU");
       e.set_update_sequence(1);
       e.mutable_update_time()->set_seconds(1700000001);
       raw.Put(RawDb::kEntities, internal::EncodeEntityKey(id),
@@ -497,34 +486,23 @@ TEST_F(SchemaUpgradeTest, EveryVersionOneRecordSurvivesAndNewRecordsWork) {
   EXPECT_EQ(store_->ListSignals(signals)->signals.size(), 1u);
 
   // What version 1 stored reads as unchanged, keys included.
-  v1::Mutation same_signal;
-  *same_signal.mutable_upsert_signal() =
-      store_->ListSignals(signals)->signals[0];
-  same_signal.set_idempotency_key("k1");
+  v1::Mutation same_signal =
+      WithKey(Upsert(store_->ListSignals(signals)->signals[0]), "k1");
   EXPECT_THAT(MustApply({same_signal}).outcomes,
               ElementsAre(MutationOutcome::kDuplicate));
-  v1::Mutation same_edge;
-  v1::Edge* owns = same_edge.mutable_upsert_edge();
-  owns->set_from_id("company/a");
-  owns->set_to_id("company/b");
-  owns->set_kind(v1::Edge::OWNS);
-  owns->set_weight(0.6);
-  owns->set_source("test");
+  v1::Mutation same_edge = Upsert(Owns("company/a", "company/b", 0.6));
   EXPECT_THAT(MustApply({same_edge}).outcomes, ElementsAre(kUnchanged));
   EXPECT_EQ(store_->LastSequence(), 3);
 
   // New dated records of the old pair sit beside its version-1 record.
-  v1::Mutation dated = same_edge;
-  dated.mutable_upsert_edge()->set_record_id("r-2024");
-  dated.mutable_upsert_edge()->set_weight(0.7);
+  v1::Mutation dated =
+      Upsert(WithRecordId(Owns("company/a", "company/b", 0.7), "r-2024"));
   EXPECT_THAT(MustApply({dated}).outcomes, ElementsAre(kApplied));
   EXPECT_THAT(Records(Edges("company/a", Direction::kOutbound)),
               ElementsAre("-=0.6", "r-2024=0.7", "-=0.4"));
   EXPECT_EQ(store_->GetStats()->edge_count, 4);
   // Deleting an old entity cascades to old and new records alike.
-  v1::Mutation del;
-  del.set_delete_entity_id("company/b");
-  EXPECT_EQ(MustApply({del}).cascaded_edge_deletes, 4);
+  EXPECT_EQ(MustApply({DeleteEntity("company/b")}).cascaded_edge_deletes, 4);
   EXPECT_TRUE(ExportedEdges().empty());
   // Reopening a version-2 database upgrades nothing.
   Open();
@@ -568,14 +546,8 @@ TEST_F(SchemaUpgradeTest, AnEdgeThatCarriedARecordIdIsRekeyed) {
   }
   Open();
   // The next commit continues the sequence; the record is deleted by its id.
-  v1::Mutation del;
-  v1::EdgeKey* k = del.mutable_delete_edge();
-  k->set_from_id("company/b");
-  k->set_kind(v1::Edge::SUPPLIES);
-  k->set_to_id("company/a");
-  k->set_product_code("8541");
-  k->set_record_id("contract-7");
-  ApplyResult deleted = MustApply({del});
+  ApplyResult deleted = MustApply({DeleteEdge(WithRecordId(
+      Supplies("company/b", "company/a", 0.2, "8541"), "contract-7"))});
   EXPECT_THAT(deleted.outcomes, ElementsAre(kApplied));
   EXPECT_EQ(deleted.sequence, 4);
   EXPECT_TRUE(Edges("company/a", Direction::kInbound).empty());

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -19,6 +20,11 @@
 namespace georisk::storage {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithIdentifiers;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -26,26 +32,6 @@ using ::testing::IsEmpty;
 // GLEIF's own LEI and Apple's (resolve/identifiers_test.cc).
 constexpr char kGleif[] = "506700GE1G29325QX363";
 constexpr char kApple[] = "HWUPKR0MPOU8FGXBT394";
-
-v1::Mutation Company(const std::string& slug,
-                     std::vector<std::pair<std::string, std::string>> ids,
-                     const std::string& country = "US") {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(slug);
-  e->set_country(country);
-  e->set_source("test");
-  for (auto& [scheme, value] : ids) (*e->mutable_identifiers())[scheme] = value;
-  return m;
-}
-
-v1::Mutation Delete(const std::string& slug) {
-  v1::Mutation m;
-  m.set_delete_entity_id("company/" + slug);
-  return m;
-}
 
 // An entry of kApple's LEI naming company/gone, which does not exist.
 void PutEntryOfNoEntity(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index) {
@@ -146,10 +132,12 @@ class IdentifierIndexTest : public testing::GraphStoreFixture {
 };
 
 TEST_F(IdentifierIndexTest, UpsertIndexesNormalisedIdentifiers) {
-  MustApply({Company("apple", {{"lei", " hwupkr0mpou8fgxbt394 "},
-                               {"ticker", "AAPL"},
-                               {"registration", "C0806592"}}),
-             Company("gleif", {{"lei", kGleif}}, "CH")});
+  MustApply({Upsert(WithIdentifiers(Company("company/apple", "US"),
+                                    {{"lei", " hwupkr0mpou8fgxbt394 "},
+                                     {"ticker", "AAPL"},
+                                     {"registration", "C0806592"}})),
+             Upsert(WithIdentifiers(Company("company/gleif", "CH"),
+                                    {{"lei", kGleif}}))});
   EXPECT_THAT(Find("lei", kApple), ElementsAre("company/apple"));
   EXPECT_THAT(Find("LEI", "hwup kr0m pou8 fgxb t394"),
               ElementsAre("company/apple"));
@@ -174,14 +162,18 @@ TEST_F(IdentifierIndexTest, UpsertIndexesNormalisedIdentifiers) {
 }
 
 TEST_F(IdentifierIndexTest, ChangedIdentifiersMoveTheEntries) {
-  MustApply({Company("x", {{"lei", kGleif}, {"ticker", "XX"}})});
-  MustApply({Company("x", {{"lei", kApple}, {"duns", "150483782"}})});
+  MustApply({Upsert(WithIdentifiers(Company("company/x", "US"),
+                                    {{"lei", kGleif}, {"ticker", "XX"}}))});
+  MustApply({Upsert(WithIdentifiers(
+      Company("company/x", "US"), {{"lei", kApple}, {"duns", "150483782"}}))});
   EXPECT_THAT(Find("lei", kGleif), IsEmpty());
   EXPECT_THAT(Find("ticker", "XX"), IsEmpty());
   EXPECT_THAT(Find("lei", kApple), ElementsAre("company/x"));
   EXPECT_THAT(Find("duns", "150483782"), ElementsAre("company/x"));
   // Several changes of one entity in one batch: the last one counts.
-  MustApply({Company("x", {{"ticker", "A"}}), Company("x", {{"ticker", "B"}})});
+  MustApply(
+      {Upsert(WithIdentifiers(Company("company/x", "US"), {{"ticker", "A"}})),
+       Upsert(WithIdentifiers(Company("company/x", "US"), {{"ticker", "B"}}))});
   EXPECT_THAT(Find("ticker", "A"), IsEmpty());
   EXPECT_THAT(Find("ticker", "B"), ElementsAre("company/x"));
   EXPECT_THAT(Find("lei", kApple), IsEmpty());
@@ -192,22 +184,28 @@ TEST_F(IdentifierIndexTest, ChangedIdentifiersMoveTheEntries) {
 }
 
 TEST_F(IdentifierIndexTest, DeleteRemovesTheEntries) {
-  MustApply({Company("a", {{"lei", kGleif}}), Company("b", {{"lei", kGleif}})});
-  MustApply({Delete("a")});
+  MustApply(
+      {Upsert(WithIdentifiers(Company("company/a", "US"), {{"lei", kGleif}})),
+       Upsert(WithIdentifiers(Company("company/b", "US"), {{"lei", kGleif}}))});
+  MustApply({DeleteEntity("company/a")});
   EXPECT_THAT(Find("lei", kGleif), ElementsAre("company/b"));
   // Deleted and upserted again in one batch; created and deleted in one.
-  MustApply({Delete("b"), Company("b", {{"lei", kApple}}),
-             Company("c", {{"lei", kApple}}), Delete("c")});
+  MustApply(
+      {DeleteEntity("company/b"),
+       Upsert(WithIdentifiers(Company("company/b", "US"), {{"lei", kApple}})),
+       Upsert(WithIdentifiers(Company("company/c", "US"), {{"lei", kApple}})),
+       DeleteEntity("company/c")});
   EXPECT_THAT(Find("lei", kGleif), IsEmpty());
   EXPECT_THAT(Find("lei", kApple), ElementsAre("company/b"));
-  MustApply({Delete("b")});
+  MustApply({DeleteEntity("company/b")});
   EXPECT_THAT(RawIndexKeys(), IsEmpty());
 }
 
 TEST_F(IdentifierIndexTest, ReplayChangesNothing) {
   const std::vector<v1::Mutation> batch = {
-      Company("a", {{"lei", kGleif}, {"ticker", "A"}}),
-      Company("b", {{"lei", kGleif}})};
+      Upsert(WithIdentifiers(Company("company/a", "US"),
+                             {{"lei", kGleif}, {"ticker", "A"}})),
+      Upsert(WithIdentifiers(Company("company/b", "US"), {{"lei", kGleif}}))};
   MustApply(batch);
   const std::vector<std::string> keys = RawIndexKeys();
   ASSERT_EQ(keys.size(), 3u);
@@ -247,10 +245,12 @@ TEST_F(IdentifierIndexTest, ManyEntitiesSharingOneIdentifierArePaged) {
   std::vector<std::string> expected;
   for (int i = 0; i < 250; ++i) {
     const std::string slug = absl::StrCat("vessel-owner-", 1000 + i);
-    batch.push_back(Company(slug, {{"imo_company", "5015006"}}));
+    batch.push_back(Upsert(WithIdentifiers(Company("company/" + slug, "US"),
+                                           {{"imo_company", "5015006"}})));
     expected.push_back("company/" + slug);
   }
-  batch.push_back(Company("other", {{"imo_company", "5015007"}}));
+  batch.push_back(Upsert(WithIdentifiers(Company("company/other", "US"),
+                                         {{"imo_company", "5015007"}})));
   MustApply(batch);
   EXPECT_EQ(Find("imo_company", "5015006", false, 7), expected);
   EXPECT_EQ(Find("imo_company", "5015006", false, 0), expected);  // 100s
@@ -276,9 +276,10 @@ TEST_F(IdentifierIndexTest, ManyEntitiesSharingOneIdentifierArePaged) {
 }
 
 TEST_F(IdentifierIndexTest, CslEntityNumberFindsTheOfacReferentOnlyWhenAsked) {
-  MustApply(
-      {Company("csl-sdn-18300", {{"csl_entity_number", "18300"}}),
-       Company("ftm-ofac-18300", {{"opensanctions", "ofac-18300"}}, "RU")});
+  MustApply({Upsert(WithIdentifiers(Company("company/csl-sdn-18300", "US"),
+                                    {{"csl_entity_number", "18300"}})),
+             Upsert(WithIdentifiers(Company("company/ftm-ofac-18300", "RU"),
+                                    {{"opensanctions", "ofac-18300"}}))});
   EXPECT_THAT(Find("csl_entity_number", "18300"),
               ElementsAre("company/csl-sdn-18300"));
   EXPECT_THAT(Find("csl_entity_number", "018300", /*equivalent=*/true),
@@ -289,7 +290,8 @@ TEST_F(IdentifierIndexTest, CslEntityNumberFindsTheOfacReferentOnlyWhenAsked) {
 
 TEST_F(IdentifierIndexTest, MalformedStoredIdentifiersAreNotIndexed) {
   // graphstore stores what validation.h allows: any scheme, any text.
-  MustApply({Company("x", {{"lei", "5493"}, {"house_number", "12"}})});
+  MustApply({Upsert(WithIdentifiers(
+      Company("company/x", "US"), {{"lei", "5493"}, {"house_number", "12"}}))});
   EXPECT_THAT(RawIndexKeys(), IsEmpty());
   IdentifierQuery query;
   query.scheme = "lei";
@@ -314,9 +316,11 @@ TEST_F(IdentifierIndexTest, DatabaseWrittenWithoutTheIndexGetsItOnOpen) {
   std::vector<v1::Mutation> batch;
   for (int i = 0; i < 12000; ++i) {  // More than one build batch.
     batch.push_back(
-        Company(absl::StrCat("c", i), {{"perm_id", absl::StrCat(5000 + i)}}));
+        Upsert(WithIdentifiers(Company(absl::StrCat("company/c", i), "US"),
+                               {{"perm_id", absl::StrCat(5000 + i)}})));
   }
-  batch.push_back(Company("apple", {{"lei", kApple}}));
+  batch.push_back(Upsert(
+      WithIdentifiers(Company("company/apple", "US"), {{"lei", kApple}})));
   MustApply(batch);
   store_.reset();
   // As the previous binary wrote it: no `identifiers`, no meta key.
@@ -338,13 +342,14 @@ TEST_F(IdentifierIndexTest, DatabaseWrittenWithoutTheIndexGetsItOnOpen) {
   EXPECT_THAT(Find("perm_id", "5000"), ElementsAre("company/c0"));
   EXPECT_EQ(RawIndexKeys().size(), 12001u);
   // Kept up to date from then on, and not rebuilt at the next open.
-  MustApply({Delete("apple")});
+  MustApply({DeleteEntity("company/apple")});
   Open();
   EXPECT_THAT(Find("lei", kApple), IsEmpty());
 }
 
 TEST_F(IdentifierIndexTest, UnfinishedBuildIsRedoneAndStaleEntriesDropped) {
-  MustApply({Company("a", {{"lei", kGleif}})});
+  MustApply(
+      {Upsert(WithIdentifiers(Company("company/a", "US"), {{"lei", kGleif}}))});
   store_.reset();
   // A build cut short: the meta key is missing, and the column family holds
   // an entry no entity backs.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -16,6 +17,12 @@
 namespace georisk::storage {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::DeleteLink;
+using ::georisk::domain::testing::IdentifierLink;
+using ::georisk::domain::testing::Upsert;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -23,56 +30,16 @@ using ::testing::StartsWith;
 constexpr auto kApplied = MutationOutcome::kApplied;
 constexpr auto kUnchanged = MutationOutcome::kUnchanged;
 
-v1::Mutation Company(const std::string& slug) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(slug);
-  e->set_country("CN");
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Link(const std::string& a, const std::string& b,
-                  v1::Link::Judgement judgement,
-                  const std::string& decided_by = "rule:identifier") {
-  v1::Mutation m;
-  v1::Link* l = m.mutable_upsert_link();
-  l->set_entity_a(a);
-  l->set_entity_b(b);
-  l->set_judgement(judgement);
-  l->set_method(v1::Link::IDENTIFIER);
-  l->set_score(0.97);
-  (*l->mutable_features())["identifier"] = 1;
-  l->add_evidence("identifier lei 549300XXXXXXXXXXXX75 equal (strong)");
-  l->set_decided_by(decided_by);
-  l->mutable_decided_at()->set_seconds(1750000000);
-  l->set_source("csl.csv");
-  return m;
-}
-
-v1::Mutation DeleteLink(const std::string& a, const std::string& b) {
-  v1::Mutation m;
-  m.mutable_delete_link()->set_entity_a(a);
-  m.mutable_delete_link()->set_entity_b(b);
-  return m;
-}
-
-v1::Mutation DeleteEntity(const std::string& id) {
-  v1::Mutation m;
-  m.set_delete_entity_id(id);
-  return m;
-}
-
 class LinksTest : public testing::GraphStoreFixture {
  protected:
   void SetUp() override {
     UseFreshDatabase("links_");
     options_.clock = [] { return absl::FromUnixSeconds(1750000000); };
     Open();
-    MustApply({Company("smic"), Company("csl-el-1"), Company("ftm-2"),
-               Company("other")});
+    MustApply({Upsert(Company("company/smic", "CN")),
+               Upsert(Company("company/csl-el-1", "CN")),
+               Upsert(Company("company/ftm-2", "CN")),
+               Upsert(Company("company/other", "CN"))});
   }
 
   std::vector<v1::Link> Links(
@@ -98,8 +65,8 @@ std::vector<std::string> Pairs(const std::vector<v1::Link>& links) {
 
 TEST_F(LinksTest, StoredOncePerPairInOrderAndListedFromBothEnds) {
   // Sent as (smic, csl-el-1): stored and logged as (csl-el-1, smic).
-  ApplyResult r =
-      MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE)});
+  ApplyResult r = MustApply({Upsert(
+      IdentifierLink("company/smic", "company/csl-el-1", v1::Link::POSITIVE))});
   EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
   EXPECT_THAT(Pairs(Links("company/smic")),
               ElementsAre("company/csl-el-1=company/smic:POSITIVE"));
@@ -125,7 +92,8 @@ TEST_F(LinksTest, StoredOncePerPairInOrderAndListedFromBothEnds) {
   EXPECT_EQ(logged.upsert_link().update_sequence(), r.sequence);
 
   // The same link again, in the other order: unchanged.
-  r = MustApply({Link("company/csl-el-1", "company/smic", v1::Link::POSITIVE)});
+  r = MustApply({Upsert(
+      IdentifierLink("company/csl-el-1", "company/smic", v1::Link::POSITIVE))});
   EXPECT_THAT(r.outcomes, ElementsAre(kUnchanged));
 
   absl::StatusOr<StoreStats> stats = store_->GetStats();
@@ -138,26 +106,32 @@ TEST_F(LinksTest, StoredOncePerPairInOrderAndListedFromBothEnds) {
 }
 
 TEST_F(LinksTest, EndpointsMustExistAtThatPointOfTheBatch) {
-  absl::StatusOr<ApplyResult> r = store_->Apply(
-      {Link("company/smic", "company/nobody", v1::Link::UNSURE)}, "test");
+  absl::StatusOr<ApplyResult> r =
+      store_->Apply({Upsert(IdentifierLink("company/smic", "company/nobody",
+                                           v1::Link::UNSURE))},
+                    "test");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             "mutations[0].upsert_link.entity_b: entity company/nobody does not "
             "exist");
   // Upserted earlier in the batch: fine. Deleted earlier: not.
-  MustApply({Company("nobody"),
-             Link("company/smic", "company/nobody", v1::Link::UNSURE)});
+  MustApply({Upsert(Company("company/nobody", "CN")),
+             Upsert(IdentifierLink("company/smic", "company/nobody",
+                                   v1::Link::UNSURE))});
   r = store_->Apply({DeleteEntity("company/other"),
-                     Link("company/other", "company/smic", v1::Link::UNSURE)},
+                     Upsert(IdentifierLink("company/other", "company/smic",
+                                           v1::Link::UNSURE))},
                     "test");
   EXPECT_THAT(std::string(r.status().message()),
               StartsWith("mutations[1].upsert_link.entity_a: entity "
                          "company/other does not exist"));
   // Record rules come with the same paths; in reject mode the rest commits.
-  v1::Mutation self = Link("company/smic", "company/smic", v1::Link::UNSURE);
-  r = store_->Apply(
-      {Link("company/smic", "company/ftm-2", v1::Link::UNSURE), self}, "test",
-      InvalidMutations::kReject);
+  v1::Mutation self =
+      Upsert(IdentifierLink("company/smic", "company/smic", v1::Link::UNSURE));
+  r = store_->Apply({Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                           v1::Link::UNSURE)),
+                     self},
+                    "test", InvalidMutations::kReject);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->rejections.size(), 1u);
   EXPECT_EQ(r->rejections[0].index, 1);
@@ -167,50 +141,58 @@ TEST_F(LinksTest, EndpointsMustExistAtThatPointOfTheBatch) {
 }
 
 TEST_F(LinksTest, ReImportNeverOverturnsARefusalOrAReviewersDecision) {
-  MustApply(
-      {Link("company/smic", "company/ftm-2", v1::Link::UNSURE, "rule:name")});
+  MustApply({Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                   v1::Link::UNSURE, "rule:name"))});
   // A reviewer refuses.
-  v1::Mutation refusal =
-      Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE, "reviewer:ana");
+  v1::Mutation refusal = Upsert(IdentifierLink(
+      "company/smic", "company/ftm-2", v1::Link::NEGATIVE, "reviewer:ana"));
   refusal.mutable_upsert_link()->set_reason("a different SMIC");
   EXPECT_THAT(MustApply({refusal}).outcomes, ElementsAre(kApplied));
   // Re-importing either side, and the automatic rule linking them again:
   // the refusal stands.
-  ApplyResult r = MustApply(
-      {Company("smic"), Company("ftm-2"),
-       Link("company/ftm-2", "company/smic", v1::Link::POSITIVE),
-       Link("company/smic", "company/ftm-2", v1::Link::UNSURE, "rule:name")});
+  ApplyResult r =
+      MustApply({Upsert(Company("company/smic", "CN")),
+                 Upsert(Company("company/ftm-2", "CN")),
+                 Upsert(IdentifierLink("company/ftm-2", "company/smic",
+                                       v1::Link::POSITIVE)),
+                 Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                       v1::Link::UNSURE, "rule:name"))});
   EXPECT_THAT(r.outcomes,
               ElementsAre(kUnchanged, kUnchanged, kUnchanged, kUnchanged));
   EXPECT_THAT(Pairs(Links("company/smic")),
               ElementsAre("company/ftm-2=company/smic:NEGATIVE"));
   // An automatic NEGATIVE is also kept against automatic positives.
-  MustApply({Link("company/smic", "company/other", v1::Link::NEGATIVE)});
-  EXPECT_THAT(
-      MustApply({Link("company/smic", "company/other", v1::Link::POSITIVE)})
-          .outcomes,
-      ElementsAre(kUnchanged));
-  // A reviewer's acceptance is not undone by the rule's UNSURE either.
-  MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE,
-                  "reviewer:ana")});
-  EXPECT_THAT(MustApply({Link("company/smic", "company/csl-el-1",
-                              v1::Link::UNSURE, "rule:name")})
+  MustApply({Upsert(
+      IdentifierLink("company/smic", "company/other", v1::Link::NEGATIVE))});
+  EXPECT_THAT(MustApply({Upsert(IdentifierLink("company/smic", "company/other",
+                                               v1::Link::POSITIVE))})
                   .outcomes,
               ElementsAre(kUnchanged));
+  // A reviewer's acceptance is not undone by the rule's UNSURE either.
+  MustApply({Upsert(IdentifierLink("company/smic", "company/csl-el-1",
+                                   v1::Link::POSITIVE, "reviewer:ana"))});
+  EXPECT_THAT(
+      MustApply({Upsert(IdentifierLink("company/smic", "company/csl-el-1",
+                                       v1::Link::UNSURE, "rule:name"))})
+          .outcomes,
+      ElementsAre(kUnchanged));
   // Only a reviewer turns a refusal around.
-  EXPECT_THAT(MustApply({Link("company/smic", "company/ftm-2",
-                              v1::Link::POSITIVE, "reviewer:bo")})
-                  .outcomes,
-              ElementsAre(kApplied));
+  EXPECT_THAT(
+      MustApply({Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                       v1::Link::POSITIVE, "reviewer:bo"))})
+          .outcomes,
+      ElementsAre(kApplied));
   EXPECT_THAT(Pairs(Links("company/ftm-2")),
               ElementsAre("company/ftm-2=company/smic:POSITIVE"));
 }
 
 TEST_F(LinksTest, EntityDeleteCascadesButKeepsRefusals) {
-  MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE),
-             Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE,
-                  "reviewer:ana"),
-             Link("company/smic", "company/other", v1::Link::UNSURE)});
+  MustApply({Upsert(IdentifierLink("company/smic", "company/csl-el-1",
+                                   v1::Link::POSITIVE)),
+             Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                   v1::Link::NEGATIVE, "reviewer:ana")),
+             Upsert(IdentifierLink("company/smic", "company/other",
+                                   v1::Link::UNSURE))});
   ApplyResult r = MustApply({DeleteEntity("company/smic")});
   EXPECT_EQ(r.cascaded_link_deletes, 2);
   EXPECT_THAT(Pairs(Links("company/smic")),
@@ -233,21 +215,23 @@ TEST_F(LinksTest, EntityDeleteCascadesButKeepsRefusals) {
   EXPECT_EQ(c.mutations(2).delete_link().entity_a(), "company/other");
 
   // Imported again, smic is still refused as ftm-2.
-  MustApply({Company("smic")});
-  EXPECT_THAT(
-      MustApply({Link("company/smic", "company/ftm-2", v1::Link::POSITIVE)})
-          .outcomes,
-      ElementsAre(kUnchanged));
+  MustApply({Upsert(Company("company/smic", "CN"))});
+  EXPECT_THAT(MustApply({Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                               v1::Link::POSITIVE))})
+                  .outcomes,
+              ElementsAre(kUnchanged));
 
   // Links upserted earlier in the deleting batch are cascaded too.
-  r = MustApply({Link("company/other", "company/csl-el-1", v1::Link::UNSURE),
+  r = MustApply({Upsert(IdentifierLink("company/other", "company/csl-el-1",
+                                       v1::Link::UNSURE)),
                  DeleteEntity("company/other")});
   EXPECT_EQ(r.cascaded_link_deletes, 1);
   EXPECT_TRUE(Links("company/csl-el-1").empty());
 }
 
 TEST_F(LinksTest, DeleteLinkRemovesBothCopies) {
-  MustApply({Link("company/smic", "company/ftm-2", v1::Link::NEGATIVE)});
+  MustApply({Upsert(
+      IdentifierLink("company/smic", "company/ftm-2", v1::Link::NEGATIVE))});
   ApplyResult r = MustApply({DeleteLink("company/smic", "company/ftm-2")});
   EXPECT_THAT(r.outcomes, ElementsAre(kApplied));
   EXPECT_TRUE(Links("company/smic").empty());
@@ -263,11 +247,14 @@ TEST_F(LinksTest, DeleteLinkRemovesBothCopies) {
 }
 
 TEST_F(LinksTest, ListLinksFiltersAndPages) {
-  MustApply({Company("a1"), Company("a2"), Company("a3")});
-  MustApply({Link("company/smic", "company/a1", v1::Link::UNSURE),
-             Link("company/smic", "company/a2", v1::Link::POSITIVE),
-             Link("company/smic", "company/a3", v1::Link::UNSURE),
-             Link("company/a1", "company/a2", v1::Link::UNSURE)});
+  MustApply({Upsert(Company("company/a1", "CN")),
+             Upsert(Company("company/a2", "CN")),
+             Upsert(Company("company/a3", "CN"))});
+  MustApply(
+      {Upsert(IdentifierLink("company/smic", "company/a1", v1::Link::UNSURE)),
+       Upsert(IdentifierLink("company/smic", "company/a2", v1::Link::POSITIVE)),
+       Upsert(IdentifierLink("company/smic", "company/a3", v1::Link::UNSURE)),
+       Upsert(IdentifierLink("company/a1", "company/a2", v1::Link::UNSURE))});
   EXPECT_THAT(Pairs(Links("company/smic", v1::Link::UNSURE)),
               ElementsAre("company/a1=company/smic:UNSURE",
                           "company/a3=company/smic:UNSURE"));
@@ -321,8 +308,10 @@ TEST_F(LinksTest, ListLinksFiltersAndPages) {
 }
 
 TEST_F(LinksTest, SnapshotCarriesEachLinkOnce) {
-  MustApply({Link("company/smic", "company/csl-el-1", v1::Link::POSITIVE),
-             Link("company/smic", "company/ftm-2", v1::Link::UNSURE)});
+  MustApply({Upsert(IdentifierLink("company/smic", "company/csl-el-1",
+                                   v1::Link::POSITIVE)),
+             Upsert(IdentifierLink("company/smic", "company/ftm-2",
+                                   v1::Link::UNSURE))});
   std::vector<v1::Link> links;
   int64_t entities = 0;
   ASSERT_TRUE(store_
@@ -364,7 +353,8 @@ TEST_F(LinksTest, DatabaseWrittenBeforeLinksOpensWithAnEmptyLinksFamily) {
   Open();
   EXPECT_EQ(store_->GetStats()->entity_count, 4);
   EXPECT_EQ(store_->GetStats()->link_count, 0);
-  MustApply({Link("company/smic", "company/ftm-2", v1::Link::UNSURE)});
+  MustApply({Upsert(
+      IdentifierLink("company/smic", "company/ftm-2", v1::Link::UNSURE))});
   EXPECT_EQ(Links("company/smic").size(), 1u);
 }
 

@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "base/testing/temp_dir.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -26,6 +27,20 @@
 namespace georisk::storage {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEdge;
+using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::Operates;
+using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Supplies;
+using ::georisk::domain::testing::Tariff;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithKey;
+using ::georisk::domain::testing::WithSource;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -33,97 +48,6 @@ using ::testing::StartsWith;
 constexpr auto kApplied = MutationOutcome::kApplied;
 constexpr auto kDuplicate = MutationOutcome::kDuplicate;
 constexpr auto kUnchanged = MutationOutcome::kUnchanged;
-
-v1::Mutation Company(const std::string& slug, const std::string& name = "") {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("company/" + slug);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(name.empty() ? slug : name);
-  e->set_country("TW");
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Facility(const std::string& slug) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id("facility/" + slug);
-  e->set_kind(v1::Entity::FACILITY);
-  e->set_name(slug);
-  e->set_country("US");
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Edge(const std::string& from, v1::Edge::Kind kind,
-                  const std::string& to, double weight = 0.5,
-                  const std::string& product = "") {
-  v1::Mutation m;
-  v1::Edge* e = m.mutable_upsert_edge();
-  e->set_from_id(from);
-  e->set_to_id(to);
-  e->set_kind(kind);
-  e->set_weight(weight);
-  e->set_product_code(product);
-  e->set_source("test");
-  return m;
-}
-
-v1::Mutation Owns(const std::string& from, const std::string& to) {
-  return Edge("company/" + from, v1::Edge::OWNS, "company/" + to);
-}
-
-v1::Mutation Supplies(const std::string& from, const std::string& to,
-                      const std::string& product = "") {
-  return Edge("company/" + from, v1::Edge::SUPPLIES, "company/" + to, 0.5,
-              product);
-}
-
-v1::Mutation DeleteEntity(const std::string& id) {
-  v1::Mutation m;
-  m.set_delete_entity_id(id);
-  return m;
-}
-
-v1::Mutation DeleteEdge(const std::string& from, v1::Edge::Kind kind,
-                        const std::string& to) {
-  v1::Mutation m;
-  m.mutable_delete_edge()->set_from_id(from);
-  m.mutable_delete_edge()->set_kind(kind);
-  m.mutable_delete_edge()->set_to_id(to);
-  return m;
-}
-
-v1::Mutation Listing(const std::string& slug, const std::string& target,
-                     const std::string& authority = "US-BIS") {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id("signal/" + slug);
-  s->mutable_export_control()->set_authority(authority);
-  s->mutable_export_control()->set_kind(v1::ExportControl::ENTITY_LISTING);
-  s->mutable_export_control()->add_target_ids(target);
-  s->mutable_export_control()->set_severity(0.5);
-  s->set_source("source-" + authority);
-  return m;
-}
-
-v1::Mutation Tariff(const std::string& slug) {
-  v1::Mutation m;
-  v1::Signal* s = m.mutable_upsert_signal();
-  s->set_id("signal/" + slug);
-  s->mutable_tariff()->set_programme("Section 301");
-  s->mutable_tariff()->set_importer_country("US");
-  s->mutable_tariff()->set_origin_country("CN");
-  s->mutable_tariff()->set_rate(0.25);
-  s->set_source("USTR");
-  return m;
-}
-
-v1::Mutation WithKey(v1::Mutation m, const std::string& key) {
-  m.set_idempotency_key(key);
-  return m;
-}
 
 std::vector<std::string> Ids(const std::vector<TraversedEntity>& entities) {
   std::vector<std::string> ids;
@@ -164,12 +88,13 @@ class RocksDbGraphStoreTest : public testing::GraphStoreFixture {
 TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
   Open();
   EXPECT_EQ(store_->LastSequence(), 0);
-  ApplyResult first = MustApply({Company("a"), Company("b")});
+  ApplyResult first =
+      MustApply({Upsert(Company("company/a")), Upsert(Company("company/b"))});
   EXPECT_EQ(first.sequence, 1);
   EXPECT_EQ(first.commit_time, now_);
   EXPECT_THAT(first.outcomes, ElementsAre(kApplied, kApplied));
   now_ += absl::Seconds(5);
-  ApplyResult second = MustApply({Owns("a", "b")});
+  ApplyResult second = MustApply({Upsert(Owns("company/a", "company/b", 0.5))});
   EXPECT_EQ(second.sequence, 2);
   EXPECT_EQ(store_->LastSequence(), 2);
 
@@ -183,7 +108,7 @@ TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
   EXPECT_EQ(edges[0].update_sequence(), 2);
 
   // The store sets output-only fields whatever the client sends.
-  v1::Mutation c = Company("c");
+  v1::Mutation c = Upsert(Company("company/c"));
   c.mutable_upsert_entity()->set_update_sequence(999);
   EXPECT_EQ(MustApply({c}).sequence, 3);
   EXPECT_EQ(store_->GetEntity("company/c")->update_sequence(), 3);
@@ -191,17 +116,19 @@ TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
 
 TEST_F(RocksDbGraphStoreTest, CommitTimesNeverGoBackwards) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   now_ -= absl::Hours(1);
-  ApplyResult later = MustApply({Company("b")});
+  ApplyResult later = MustApply({Upsert(Company("company/b"))});
   EXPECT_EQ(later.commit_time, now_ + absl::Hours(1));
 }
 
 TEST_F(RocksDbGraphStoreTest, BatchWithOneBadMutationWritesNothing) {
   Open();
-  MustApply({Company("x")});
-  std::vector<v1::Mutation> batch = {Company("a"), Company("b"), Owns("a", "b"),
-                                     Owns("a", "b")};
+  MustApply({Upsert(Company("company/x"))});
+  std::vector<v1::Mutation> batch = {
+      Upsert(Company("company/a")), Upsert(Company("company/b")),
+      Upsert(Owns("company/a", "company/b", 0.5)),
+      Upsert(Owns("company/a", "company/b", 0.5))};
   batch[3].mutable_upsert_edge()->set_weight(1.5);
   absl::StatusOr<ApplyResult> result = store_->Apply(batch, "test");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
@@ -222,9 +149,11 @@ TEST_F(RocksDbGraphStoreTest, BatchWithOneBadMutationWritesNothing) {
 
 TEST_F(RocksDbGraphStoreTest, EdgeToMissingEntityIsRejected) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   absl::StatusOr<ApplyResult> result =
-      store_->Apply({Company("c"), Owns("a", "b")}, "test");
+      store_->Apply({Upsert(Company("company/c")),
+                     Upsert(Owns("company/a", "company/b", 0.5))},
+                    "test");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(result.status().message(),
             "mutations[1].upsert_edge.to_id: entity company/b does not exist");
@@ -235,17 +164,20 @@ TEST_F(RocksDbGraphStoreTest, EdgeToMissingEntityIsRejected) {
 
 TEST_F(RocksDbGraphStoreTest, EdgeToEntityUpsertedEarlierInBatchIsAccepted) {
   Open();
-  MustApply({Company("a")});
-  ApplyResult r = MustApply({Company("b"), Owns("a", "b")});
+  MustApply({Upsert(Company("company/a"))});
+  ApplyResult r = MustApply({Upsert(Company("company/b")),
+                             Upsert(Owns("company/a", "company/b", 0.5))});
   EXPECT_THAT(r.outcomes, ElementsAre(kApplied, kApplied));
   EXPECT_EQ(AllEdges("company/b", Direction::kInbound).size(), 1u);
 }
 
 TEST_F(RocksDbGraphStoreTest, EdgeToEntityDeletedEarlierInBatchIsRejected) {
   Open();
-  MustApply({Company("a"), Company("b")});
-  absl::StatusOr<ApplyResult> result = store_->Apply(
-      {Company("c"), DeleteEntity("company/c"), Owns("a", "c")}, "test");
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b"))});
+  absl::StatusOr<ApplyResult> result =
+      store_->Apply({Upsert(Company("company/c")), DeleteEntity("company/c"),
+                     Upsert(Owns("company/a", "company/c", 0.5))},
+                    "test");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()),
               StartsWith("mutations[2].upsert_edge.to_id: entity company/c"));
@@ -253,15 +185,17 @@ TEST_F(RocksDbGraphStoreTest, EdgeToEntityDeletedEarlierInBatchIsRejected) {
 
 TEST_F(RocksDbGraphStoreTest, RejectModeSkipsBadMutationsAndCommitsTheRest) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   std::vector<v1::Mutation> batch = {
-      Company("b"),
-      Owns("a", "missing"),                   // endpoint missing
-      WithKey(Owns("a", "b"), "bad-weight"),  // fails validation
-      WithKey(Owns("b", "a"), "good"),
-      Company("c"),
+      Upsert(Company("company/b")),
+      Upsert(Owns("company/a", "company/missing", 0.5)),  // endpoint missing
+      WithKey(Upsert(Owns("company/a", "company/b", 0.5)),
+              "bad-weight"),  // fails validation
+      WithKey(Upsert(Owns("company/b", "company/a", 0.5)), "good"),
+      Upsert(Company("company/c")),
       DeleteEntity("company/c"),
-      Owns("a", "c"),  // endpoint deleted earlier in the batch
+      Upsert(Owns("company/a", "company/c",
+                  0.5)),  // endpoint deleted earlier in the batch
   };
   batch[2].mutable_upsert_edge()->set_weight(1.5);
   absl::StatusOr<ApplyResult> r =
@@ -288,9 +222,11 @@ TEST_F(RocksDbGraphStoreTest, RejectModeSkipsBadMutationsAndCommitsTheRest) {
   EXPECT_EQ(stats->entity_count, 2);
   EXPECT_EQ(stats->edge_count, 1);
   // The valid mutation's key was recorded, the rejected one's was not.
-  v1::Mutation fixed = WithKey(Owns("a", "b"), "bad-weight");
-  r = store_->Apply({WithKey(Owns("b", "a"), "good"), fixed}, "test",
-                    InvalidMutations::kReject);
+  v1::Mutation fixed =
+      WithKey(Upsert(Owns("company/a", "company/b", 0.5)), "bad-weight");
+  r = store_->Apply(
+      {WithKey(Upsert(Owns("company/b", "company/a", 0.5)), "good"), fixed},
+      "test", InvalidMutations::kReject);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->outcomes, ElementsAre(kDuplicate, kApplied));
   EXPECT_TRUE(r->rejections.empty());
@@ -298,9 +234,11 @@ TEST_F(RocksDbGraphStoreTest, RejectModeSkipsBadMutationsAndCommitsTheRest) {
 
 TEST_F(RocksDbGraphStoreTest, RejectModeWithNothingValidCommitsNothing) {
   Open();
-  MustApply({Company("a")});
-  absl::StatusOr<ApplyResult> r = store_->Apply(
-      {Owns("a", "x"), Owns("y", "a")}, "test", InvalidMutations::kReject);
+  MustApply({Upsert(Company("company/a"))});
+  absl::StatusOr<ApplyResult> r =
+      store_->Apply({Upsert(Owns("company/a", "company/x", 0.5)),
+                     Upsert(Owns("company/y", "company/a", 0.5))},
+                    "test", InvalidMutations::kReject);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->sequence, 1);
   EXPECT_EQ(r->rejections.size(), 2u);
@@ -333,14 +271,19 @@ TEST_P(EndpointCheckTest, EdgesNeedExistingEndpointsAcrossCommitsAndReopen) {
     EXPECT_THAT(std::string(r.status().message()), HasSubstr(message));
   };
   Open();
-  MustApply({Company("a"), Company("b"), Company("c")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c"))});
   EXPECT_EQ(CachedIds(), cache ? 3 : 0);
   MustApply({DeleteEntity("company/b")});  // Leaves the cache.
-  rejected({Owns("a", "b")}, "to_id: entity company/b does not exist");
-  rejected({Owns("x", "a")}, "from_id: entity company/x does not exist");
-  EXPECT_THAT(
-      MustApply({Company("d"), Owns("a", "d"), Owns("a", "c")}).outcomes,
-      ElementsAre(kApplied, kApplied, kApplied));
+  rejected({Upsert(Owns("company/a", "company/b", 0.5))},
+           "to_id: entity company/b does not exist");
+  rejected({Upsert(Owns("company/x", "company/a", 0.5))},
+           "from_id: entity company/x does not exist");
+  EXPECT_THAT(MustApply({Upsert(Company("company/d")),
+                         Upsert(Owns("company/a", "company/d", 0.5)),
+                         Upsert(Owns("company/a", "company/c", 0.5))})
+                  .outcomes,
+              ElementsAre(kApplied, kApplied, kApplied));
   EXPECT_EQ(CachedIds(), cache ? 3 : 0);  // a, c, d.
   if (cache) {
     EXPECT_GT(store_->GetEngineStats().entity_id_cache_bytes, 0);
@@ -349,17 +292,25 @@ TEST_P(EndpointCheckTest, EdgesNeedExistingEndpointsAcrossCommitsAndReopen) {
   store_.reset();
   Open();
   EXPECT_EQ(CachedIds(), 0);  // Starts empty: endpoints are read, then kept.
-  rejected({Owns("c", "b")}, "to_id: entity company/b does not exist");
-  MustApply({Owns("c", "a"), Owns("d", "d")});
+  rejected({Upsert(Owns("company/c", "company/b", 0.5))},
+           "to_id: entity company/b does not exist");
+  MustApply({Upsert(Owns("company/c", "company/a", 0.5)),
+             Upsert(Owns("company/d", "company/d", 0.5))});
   EXPECT_EQ(CachedIds(), cache ? 3 : 0);
   MustApply({DeleteEntity("company/a")});
-  rejected({Owns("c", "a")}, "to_id: entity company/a does not exist");
-  rejected({Owns("a", "c")}, "from_id: entity company/a does not exist");
-  MustApply({Company("b")});
-  EXPECT_THAT(MustApply({Owns("c", "b")}).outcomes, ElementsAre(kApplied));
+  rejected({Upsert(Owns("company/c", "company/a", 0.5))},
+           "to_id: entity company/a does not exist");
+  rejected({Upsert(Owns("company/a", "company/c", 0.5))},
+           "from_id: entity company/a does not exist");
+  MustApply({Upsert(Company("company/b"))});
+  EXPECT_THAT(MustApply({Upsert(Owns("company/c", "company/b", 0.5))}).outcomes,
+              ElementsAre(kApplied));
   // A batch that creates and deletes an entity leaves it out of the cache.
-  MustApply({Company("e"), Owns("e", "c"), DeleteEntity("company/e")});
-  rejected({Owns("c", "e")}, "to_id: entity company/e does not exist");
+  MustApply({Upsert(Company("company/e")),
+             Upsert(Owns("company/e", "company/c", 0.5)),
+             DeleteEntity("company/e")});
+  rejected({Upsert(Owns("company/c", "company/e", 0.5))},
+           "to_id: entity company/e does not exist");
   EXPECT_EQ(store_->GetStats()->entity_count, 3);  // b, c, d.
   EXPECT_EQ(store_->GetStats()->edge_count, 2);    // d>d, c>b.
 }
@@ -371,11 +322,13 @@ INSTANTIATE_TEST_SUITE_P(EntityIdCache, EndpointCheckTest,
 // created stays unknown.
 TEST_F(RocksDbGraphStoreTest, RejectedBatchDoesNotFillTheEntityIdCache) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   absl::StatusOr<ApplyResult> r =
-      store_->Apply({Company("n"), Owns("a", "missing")}, "test");
+      store_->Apply({Upsert(Company("company/n")),
+                     Upsert(Owns("company/a", "company/missing", 0.5))},
+                    "test");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  r = store_->Apply({Owns("a", "n")}, "test");
+  r = store_->Apply({Upsert(Owns("company/a", "company/n", 0.5))}, "test");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->GetEngineStats().entity_id_cache_ids, 1);
 }
@@ -384,7 +337,9 @@ TEST_F(RocksDbGraphStoreTest, TooManyMutationsIsResourceExhausted) {
   options_.max_mutations_per_batch = 2;
   Open();
   absl::StatusOr<ApplyResult> result =
-      store_->Apply({Company("a"), Company("b"), Company("c")}, "test");
+      store_->Apply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+                     Upsert(Company("company/c"))},
+                    "test");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(store_->Apply(std::vector<v1::Mutation>(), "test").status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -392,13 +347,13 @@ TEST_F(RocksDbGraphStoreTest, TooManyMutationsIsResourceExhausted) {
 
 TEST_F(RocksDbGraphStoreTest, OversizedRecordIsRejectedAndNothingWritten) {
   Open();
-  v1::Mutation big = Company("big");
+  v1::Mutation big = Upsert(Company("company/big"));
   // 4,000 aliases of 500 bytes: about 2 MB encoded, over the 1 MiB cap.
   for (int i = 0; i < 4000; ++i) {
     big.mutable_upsert_entity()->add_aliases(std::string(500, 'a'));
   }
   absl::StatusOr<ApplyResult> result =
-      store_->Apply({Company("small"), big}, "test");
+      store_->Apply({Upsert(Company("company/small")), big}, "test");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()),
               StartsWith("mutations[1]: record is "));
@@ -408,9 +363,9 @@ TEST_F(RocksDbGraphStoreTest, OversizedRecordIsRejectedAndNothingWritten) {
   EXPECT_EQ(store_->GetEntity("company/small").status().code(),
             absl::StatusCode::kNotFound);
   // Field errors keep their path under mutations[i].
-  v1::Mutation bad = Company("x");
+  v1::Mutation bad = Upsert(Company("company/x"));
   bad.mutable_upsert_entity()->set_country("ZZZ");
-  result = store_->Apply({Company("y"), bad}, "test");
+  result = store_->Apply({Upsert(Company("company/y")), bad}, "test");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()),
               StartsWith("mutations[1].upsert_entity.country: "));
@@ -422,9 +377,13 @@ TEST_F(RocksDbGraphStoreTest, OversizedRecordIsRejectedAndNothingWritten) {
 
 TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
   Open();
-  MustApply({Company("a"), Company("b"), Company("c"), Owns("a", "b"),
-             Supplies("b", "c", "8542"), Supplies("b", "c", "8541"),
-             Owns("b", "b"), Owns("c", "a")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")),
+             Upsert(Owns("company/a", "company/b", 0.5)),
+             Upsert(Supplies("company/b", "company/c", 0.5, "8542")),
+             Upsert(Supplies("company/b", "company/c", 0.5, "8541")),
+             Upsert(Owns("company/b", "company/b", 0.5)),
+             Upsert(Owns("company/c", "company/a", 0.5))});
   ApplyResult r = MustApply({DeleteEntity("company/b")});
   EXPECT_EQ(r.sequence, 2);
   EXPECT_EQ(r.cascaded_edge_deletes, 4);
@@ -459,14 +418,16 @@ TEST_F(RocksDbGraphStoreTest, CascadeDeleteRemovesBothCopiesAndIsLogged) {
                                     "company/b>company/c:SUPPLIES:8542"));
 
   // Re-creating b finds no edge left over.
-  MustApply({Company("b")});
+  MustApply({Upsert(Company("company/b"))});
   EXPECT_TRUE(AllEdges("company/b", Direction::kBoth).empty());
 }
 
 TEST_F(RocksDbGraphStoreTest, CascadeCoversEdgesUpsertedEarlierInBatch) {
   Open();
-  MustApply({Company("a")});
-  ApplyResult r = MustApply({Company("b"), Owns("a", "b"), Owns("b", "a"),
+  MustApply({Upsert(Company("company/a"))});
+  ApplyResult r = MustApply({Upsert(Company("company/b")),
+                             Upsert(Owns("company/a", "company/b", 0.5)),
+                             Upsert(Owns("company/b", "company/a", 0.5)),
                              DeleteEntity("company/b")});
   EXPECT_EQ(r.cascaded_edge_deletes, 2);
   EXPECT_TRUE(AllEdges("company/a", Direction::kBoth).empty());
@@ -476,10 +437,11 @@ TEST_F(RocksDbGraphStoreTest, CascadeCoversEdgesUpsertedEarlierInBatch) {
 
 TEST_F(RocksDbGraphStoreTest, PaginationReturnsEachEdgeOnceInOrder) {
   Open();
-  std::vector<v1::Mutation> batch = {Company("hub")};
+  std::vector<v1::Mutation> batch = {Upsert(Company("company/hub"))};
   for (int i = 0; i < 2500; ++i) {
-    batch.push_back(Company(absl::StrCat("n", i)));
-    batch.push_back(Supplies("hub", absl::StrCat("n", i)));
+    batch.push_back(Upsert(Company(absl::StrCat("company/n", i))));
+    batch.push_back(
+        Upsert(Supplies("company/hub", absl::StrCat("company/n", i), 0.5, "")));
   }
   MustApply(batch);
   EXPECT_EQ(store_->GetStats()->edge_count, 2500);
@@ -517,8 +479,11 @@ TEST_F(RocksDbGraphStoreTest, PaginationReturnsEachEdgeOnceInOrder) {
 
 TEST_F(RocksDbGraphStoreTest, LastFullPageHasEmptyToken) {
   Open();
-  MustApply({Company("a"), Company("b"), Company("c"), Company("d"),
-             Owns("a", "b"), Owns("a", "c"), Supplies("d", "a")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")), Upsert(Company("company/d")),
+             Upsert(Owns("company/a", "company/b", 0.5)),
+             Upsert(Owns("company/a", "company/c", 0.5)),
+             Upsert(Supplies("company/d", "company/a", 0.5, ""))});
   EdgeQuery query;
   query.entity_id = "company/a";
   query.direction = Direction::kBoth;
@@ -541,8 +506,12 @@ TEST_F(RocksDbGraphStoreTest, LastFullPageHasEmptyToken) {
 
 TEST_F(RocksDbGraphStoreTest, CorruptPageTokenIsInvalidArgument) {
   Open();
-  MustApply({Company("a"), Company("b"), Company("c"), Owns("a", "b"),
-             Owns("a", "c"), Owns("b", "c"), Owns("b", "a")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")),
+             Upsert(Owns("company/a", "company/b", 0.5)),
+             Upsert(Owns("company/a", "company/c", 0.5)),
+             Upsert(Owns("company/b", "company/c", 0.5)),
+             Upsert(Owns("company/b", "company/a", 0.5))});
   EdgeQuery query;
   query.entity_id = "company/a";
   query.page_size = 1;
@@ -579,14 +548,16 @@ TEST_F(RocksDbGraphStoreTest, CorruptPageTokenIsInvalidArgument) {
 
 TEST_F(RocksDbGraphStoreTest, ListEdgesFiltersByDirectionKindAndTime) {
   Open();
-  v1::Mutation ended = Supplies("a", "c", "8542");
+  v1::Mutation ended = Upsert(Supplies("company/a", "company/c", 0.5, "8542"));
   ended.mutable_upsert_edge()->mutable_effective_until()->set_seconds(1000);
-  v1::Mutation future = Supplies("a", "c", "8541");
+  v1::Mutation future = Upsert(Supplies("company/a", "company/c", 0.5, "8541"));
   future.mutable_upsert_edge()->mutable_effective_from()->set_seconds(5000);
-  MustApply({Company("a"), Company("b"), Company("c"), Facility("f"),
-             Owns("a", "b"), ended, future,
-             Edge("company/a", v1::Edge::OPERATES, "facility/f"),
-             Owns("c", "a"), Owns("a", "a")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")), Upsert(Facility("facility/f", "US")),
+             Upsert(Owns("company/a", "company/b", 0.5)), ended, future,
+             Upsert(Operates("company/a", "facility/f", 0.5)),
+             Upsert(Owns("company/c", "company/a", 0.5)),
+             Upsert(Owns("company/a", "company/a", 0.5))});
 
   EXPECT_THAT(EdgeNames(AllEdges("company/a", Direction::kOutbound)),
               ElementsAre("company/a>company/a", "company/a>company/b",
@@ -646,10 +617,12 @@ TEST_F(RocksDbGraphStoreTest, ReadsDoNotSeeCommitsAfterTheirSnapshot) {
   options_.after_snapshot_for_testing = [this, &fired] {
     if (fired) return;
     fired = true;
-    MustApply({Company("late"), Owns("a", "late")});
+    MustApply({Upsert(Company("company/late")),
+               Upsert(Owns("company/a", "company/late", 0.5))});
   };
   Open();
-  MustApply({Company("a"), Company("b"), Owns("a", "b")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Owns("company/a", "company/b", 0.5))});
 
   EdgeQuery query;
   query.entity_id = "company/a";
@@ -668,11 +641,13 @@ TEST_F(RocksDbGraphStoreTest, TraverseReportsItsSnapshotSequence) {
     if (fired) return;
     fired = true;
     const std::string slug = absl::StrCat("late", late++);
-    MustApply({Company(slug), Owns("b", slug)});
+    MustApply({Upsert(Company("company/" + slug)),
+               Upsert(Owns("company/b", "company/" + slug, 0.5))});
   };
   Open();
   fired = true;
-  MustApply({Company("a"), Company("b"), Owns("a", "b")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Owns("company/a", "company/b", 0.5))});
   fired = false;
   TraverseQuery query;
   query.start_ids = {"company/a"};
@@ -705,11 +680,18 @@ TEST_F(RocksDbGraphStoreTest, TraverseReportsItsSnapshotSequence) {
 TEST_F(RocksDbGraphStoreTest, ChangeLogReplayReproducesTheGraph) {
   Open();
   std::vector<std::vector<v1::Mutation>> batches = {
-      {Company("a"), Company("b"), Company("c"), Owns("a", "b")},
-      {Supplies("b", "c", "8542"), Listing("l1", "company/b")},
-      {Company("a", "A renamed"), Owns("c", "a")},
+      {Upsert(Company("company/a")), Upsert(Company("company/b")),
+       Upsert(Company("company/c")),
+       Upsert(Owns("company/a", "company/b", 0.5))},
+      {Upsert(Supplies("company/b", "company/c", 0.5, "8542")),
+       Upsert(WithSource(Listing("signal/l1", "US-BIS", {"company/b"}, 0.5),
+                         "source-US-BIS"))},
+      {Upsert(NamedCompany("company/a", "A renamed", "TW")),
+       Upsert(Owns("company/c", "company/a", 0.5))},
       {DeleteEntity("company/b")},
-      {DeleteEdge("company/c", v1::Edge::OWNS, "company/a"), Tariff("t1")},
+      {DeleteEdge(Owns("company/c", "company/a", 0.5)),
+       Upsert(WithSource(
+           Tariff("signal/t1", "Section 301", "US", "CN", "", 0.25), "USTR"))},
   };
   for (const auto& batch : batches) {
     now_ += absl::Minutes(1);
@@ -790,8 +772,12 @@ TEST_F(RocksDbGraphStoreTest, ChangeLogReplayReproducesTheGraph) {
 TEST_F(RocksDbGraphStoreTest, ReopenRecoversSequenceCountsAndData) {
   Open();
   MustApply(
-      {Company("a"), Company("b"), Owns("a", "b"), Listing("l", "company/a")});
-  MustApply({Company("c"), Supplies("c", "a")});
+      {Upsert(Company("company/a")), Upsert(Company("company/b")),
+       Upsert(Owns("company/a", "company/b", 0.5)),
+       Upsert(WithSource(Listing("signal/l", "US-BIS", {"company/a"}, 0.5),
+                         "source-US-BIS"))});
+  MustApply({Upsert(Company("company/c")),
+             Upsert(Supplies("company/c", "company/a", 0.5, ""))});
   store_.reset();
   Open();
   EXPECT_EQ(store_->LastSequence(), 2);
@@ -805,12 +791,12 @@ TEST_F(RocksDbGraphStoreTest, ReopenRecoversSequenceCountsAndData) {
   EXPECT_GT(stats->disk_bytes, 0);
   EXPECT_EQ(store_->GetEntity("company/c")->name(), "c");
   EXPECT_EQ(AllEdges("company/a", Direction::kBoth).size(), 2u);
-  EXPECT_EQ(MustApply({Company("d")}).sequence, 3);
+  EXPECT_EQ(MustApply({Upsert(Company("company/d"))}).sequence, 3);
 }
 
 TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   store_.reset();
   {
     rocksdb::DB* raw = nullptr;
@@ -862,7 +848,7 @@ TEST_F(RocksDbGraphStoreTest, GraphIdIsMintedOnceAndKeptAcrossReopens) {
   Open();
   const std::string id = store_->GraphId();
   EXPECT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{32}"));
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   absl::StatusOr<StoreStats> stats = store_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->graph_id, id);
@@ -884,7 +870,7 @@ TEST_F(RocksDbGraphStoreTest, GraphIdIsMintedOnceAndKeptAcrossReopens) {
 TEST_F(RocksDbGraphStoreTest, EachNewDatabaseHasAnotherGraphId) {
   Open();
   const std::string first = store_->GraphId();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   store_.reset();
   rocksdb::DestroyDB(path_, rocksdb::Options()).PermitUncheckedError();
   Open();  // The same path, a new database: a new history.
@@ -894,7 +880,7 @@ TEST_F(RocksDbGraphStoreTest, EachNewDatabaseHasAnotherGraphId) {
 
 TEST_F(RocksDbGraphStoreTest, DatabaseWithoutGraphIdGetsOneAtOpen) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   store_.reset();
   EditMeta(path_, [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) {
     ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), meta,
@@ -934,24 +920,25 @@ TEST_F(RocksDbGraphStoreTest, OpenRefusesMissingDatabaseWithoutCreate) {
 
 TEST_F(RocksDbGraphStoreTest, IdempotencyKeysAndUnchangedMutations) {
   Open();
-  ApplyResult first =
-      MustApply({WithKey(Company("a"), "k1"), WithKey(Company("b"), "k2")});
+  ApplyResult first = MustApply({WithKey(Upsert(Company("company/a")), "k1"),
+                                 WithKey(Upsert(Company("company/b")), "k2")});
   EXPECT_EQ(first.sequence, 1);
 
   // A replay changes nothing: no sequence, no change record.
   ApplyResult replay = MustApply(
-      {WithKey(Company("a", "other"), "k1"), WithKey(Company("b"), "k2")});
+      {WithKey(Upsert(NamedCompany("company/a", "other", "TW")), "k1"),
+       WithKey(Upsert(Company("company/b")), "k2")});
   EXPECT_THAT(replay.outcomes, ElementsAre(kDuplicate, kDuplicate));
   EXPECT_EQ(replay.sequence, 1);
   EXPECT_EQ(store_->GetEntity("company/a")->name(), "a");
 
   // Identical records and deletes of absent ones are UNCHANGED.
-  v1::Mutation same = Company("a");
+  v1::Mutation same = Upsert(Company("company/a"));
   same.mutable_upsert_entity()->set_update_sequence(77);
   same.mutable_upsert_entity()->mutable_update_time()->set_seconds(5);
   ApplyResult unchanged =
       MustApply({same, DeleteEntity("company/zz"),
-                 DeleteEdge("company/a", v1::Edge::OWNS, "company/b")});
+                 DeleteEdge(Owns("company/a", "company/b", 0.5))});
   EXPECT_THAT(unchanged.outcomes,
               ElementsAre(kUnchanged, kUnchanged, kUnchanged));
   EXPECT_EQ(unchanged.sequence, 1);
@@ -960,9 +947,10 @@ TEST_F(RocksDbGraphStoreTest, IdempotencyKeysAndUnchangedMutations) {
 
   // Mixed: only the applied mutation is logged; a key repeated inside one
   // batch is a duplicate the second time.
-  ApplyResult mixed =
-      MustApply({Company("a"), WithKey(Company("c"), "k3"),
-                 WithKey(Company("d"), "k3"), WithKey(Company("b"), "k1")});
+  ApplyResult mixed = MustApply({Upsert(Company("company/a")),
+                                 WithKey(Upsert(Company("company/c")), "k3"),
+                                 WithKey(Upsert(Company("company/d")), "k3"),
+                                 WithKey(Upsert(Company("company/b")), "k1")});
   EXPECT_THAT(mixed.outcomes,
               ElementsAre(kUnchanged, kApplied, kDuplicate, kDuplicate));
   EXPECT_EQ(mixed.sequence, 2);
@@ -976,23 +964,25 @@ TEST_F(RocksDbGraphStoreTest, IdempotencyKeysAndUnchangedMutations) {
 
   // A key of an UNCHANGED mutation is recorded too: replaying it after a
   // later change does not undo that change.
-  MustApply({WithKey(Company("a"), "k4")});  // Unchanged, key recorded.
-  MustApply({Company("a", "renamed")});
-  EXPECT_THAT(MustApply({WithKey(Company("a"), "k4")}).outcomes,
+  MustApply({WithKey(Upsert(Company("company/a")),
+                     "k4")});  // Unchanged, key recorded.
+  MustApply({Upsert(NamedCompany("company/a", "renamed", "TW"))});
+  EXPECT_THAT(MustApply({WithKey(Upsert(Company("company/a")), "k4")}).outcomes,
               ElementsAre(kDuplicate));
   EXPECT_EQ(store_->GetEntity("company/a")->name(), "renamed");
 
   // Keys survive a restart.
   store_.reset();
   Open();
-  EXPECT_THAT(MustApply({WithKey(Company("x"), "k3")}).outcomes,
+  EXPECT_THAT(MustApply({WithKey(Upsert(Company("company/x")), "k3")}).outcomes,
               ElementsAre(kDuplicate));
 }
 
 TEST_F(RocksDbGraphStoreTest, RetentionByCount) {
   options_.changelog_retention_count = 3;
   Open();
-  for (int i = 0; i < 10; ++i) MustApply({Company(absl::StrCat("c", i))});
+  for (int i = 0; i < 10; ++i)
+    MustApply({Upsert(Company(absl::StrCat("company/c", i)))});
   absl::StatusOr<int64_t> trimmed = store_->TrimChangeLog(now_);
   ASSERT_TRUE(trimmed.ok()) << trimmed.status();
   EXPECT_EQ(*trimmed, 7);
@@ -1023,7 +1013,7 @@ TEST_F(RocksDbGraphStoreTest, RetentionByAge) {
   const absl::Time t0 = now_;
   for (int i = 0; i < 3; ++i) {
     now_ = t0 + absl::Hours(i);
-    MustApply({Company(absl::StrCat("c", i))});
+    MustApply({Upsert(Company(absl::StrCat("company/c", i)))});
   }
   EXPECT_EQ(*store_->TrimChangeLog(t0 + absl::Hours(2)), 1);
   EXPECT_EQ(store_->GetStats()->oldest_retained_sequence, 2);
@@ -1044,7 +1034,7 @@ TEST_F(RocksDbGraphStoreTest, RetentionByAge) {
   store_.reset();
   Open();
   EXPECT_EQ(store_->LastSequence(), 3);
-  EXPECT_EQ(MustApply({Company("d")}).sequence, 4);
+  EXPECT_EQ(MustApply({Upsert(Company("company/d"))}).sequence, 4);
   EXPECT_EQ(store_->ReadChanges(0, 0, 0)->front().sequence(), 4);
 }
 
@@ -1052,9 +1042,9 @@ TEST_F(RocksDbGraphStoreTest, BackgroundThreadTrims) {
   options_.changelog_retention_count = 1;
   options_.changelog_trim_interval = absl::Milliseconds(5);
   Open();
-  MustApply({Company("a")});
-  MustApply({Company("b")});
-  MustApply({Company("c")});
+  MustApply({Upsert(Company("company/a"))});
+  MustApply({Upsert(Company("company/b"))});
+  MustApply({Upsert(Company("company/c"))});
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (store_->GetStats()->oldest_retained_sequence != 3 &&
          absl::Now() < give_up) {
@@ -1065,7 +1055,7 @@ TEST_F(RocksDbGraphStoreTest, BackgroundThreadTrims) {
 
 TEST_F(RocksDbGraphStoreTest, WaitForSequenceWakesOnCommit) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   absl::Notification waiting;
   int64_t seen = -1;
   std::thread waiter([&] {
@@ -1073,7 +1063,7 @@ TEST_F(RocksDbGraphStoreTest, WaitForSequenceWakesOnCommit) {
     seen = store_->WaitForSequence(2, absl::Now() + absl::Seconds(60));
   });
   waiting.WaitForNotification();
-  MustApply({Company("b")});
+  MustApply({Upsert(Company("company/b"))});
   waiter.join();
   EXPECT_EQ(seen, 2);
   // Already there: returns at once.
@@ -1082,7 +1072,7 @@ TEST_F(RocksDbGraphStoreTest, WaitForSequenceWakesOnCommit) {
 
 TEST_F(RocksDbGraphStoreTest, WaitForSequenceTimesOut) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   const absl::Time start = absl::Now();
   EXPECT_EQ(store_->WaitForSequence(2, start + absl::Milliseconds(20)), 1);
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
@@ -1090,10 +1080,18 @@ TEST_F(RocksDbGraphStoreTest, WaitForSequenceTimesOut) {
 
 TEST_F(RocksDbGraphStoreTest, TraverseDepthLimitsAndCycles) {
   Open();
-  MustApply({Company("a"), Company("b"), Company("c"), Company("d"),
-             Company("x"), Company("y"), Company("z"), Owns("a", "b"),
-             Owns("b", "c"), Owns("c", "d"), Owns("a", "a"), Owns("x", "y"),
-             Owns("y", "z"), Owns("z", "x"), Supplies("b", "x")});
+  MustApply({Upsert(Company("company/a")), Upsert(Company("company/b")),
+             Upsert(Company("company/c")), Upsert(Company("company/d")),
+             Upsert(Company("company/x")), Upsert(Company("company/y")),
+             Upsert(Company("company/z")),
+             Upsert(Owns("company/a", "company/b", 0.5)),
+             Upsert(Owns("company/b", "company/c", 0.5)),
+             Upsert(Owns("company/c", "company/d", 0.5)),
+             Upsert(Owns("company/a", "company/a", 0.5)),
+             Upsert(Owns("company/x", "company/y", 0.5)),
+             Upsert(Owns("company/y", "company/z", 0.5)),
+             Upsert(Owns("company/z", "company/x", 0.5)),
+             Upsert(Supplies("company/b", "company/x", 0.5, ""))});
   TraverseQuery query;
   query.start_ids = {"company/a"};
   query.kinds = {v1::Edge::OWNS};
@@ -1152,7 +1150,7 @@ TEST_F(RocksDbGraphStoreTest, TraverseDepthLimitsAndCycles) {
 
 TEST_F(RocksDbGraphStoreTest, TraverseErrors) {
   Open();
-  MustApply({Company("a")});
+  MustApply({Upsert(Company("company/a"))});
   TraverseQuery query;
   query.max_depth = 1;
   EXPECT_EQ(store_->Traverse(query).status().code(),
@@ -1175,11 +1173,21 @@ TEST_F(RocksDbGraphStoreTest, TraverseErrors) {
 
 TEST_F(RocksDbGraphStoreTest, ListSignalsFiltersAndPages) {
   Open();
-  v1::Mutation old = Listing("old", "company/a");
+  v1::Mutation old = Upsert(WithSource(
+      Listing("signal/old", "US-BIS", {"company/a"}, 0.5), "source-US-BIS"));
   old.mutable_upsert_signal()->mutable_effective_until()->set_seconds(100);
-  MustApply({Listing("l1", "company/a"), Listing("l2", "company/b", "EU"),
-             Listing("l3", "company/a", "EU"), old, Tariff("t1"),
-             Tariff("t2")});
+  MustApply(
+      {Upsert(WithSource(Listing("signal/l1", "US-BIS", {"company/a"}, 0.5),
+                         "source-US-BIS")),
+       Upsert(WithSource(Listing("signal/l2", "EU", {"company/b"}, 0.5),
+                         "source-EU")),
+       Upsert(WithSource(Listing("signal/l3", "EU", {"company/a"}, 0.5),
+                         "source-EU")),
+       old,
+       Upsert(WithSource(
+           Tariff("signal/t1", "Section 301", "US", "CN", "", 0.25), "USTR")),
+       Upsert(WithSource(
+           Tariff("signal/t2", "Section 301", "US", "CN", "", 0.25), "USTR"))});
   EXPECT_EQ(store_->GetStats()->signal_count, 6);
 
   auto ids = [&](SignalQuery q) {
@@ -1234,12 +1242,15 @@ TEST_F(RocksDbGraphStoreTest, ListSignalsFiltersAndPages) {
 TEST_F(RocksDbGraphStoreTest, ExportSnapshotChunksEveryRecordOnce) {
   Open();
   std::vector<v1::Mutation> batch;
-  for (int i = 0; i < 10; ++i) batch.push_back(Company(absl::StrCat("c", i)));
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(Upsert(Company(absl::StrCat("company/c", i))));
   for (int i = 1; i < 10; ++i) {
-    batch.push_back(Owns("c0", absl::StrCat("c", i)));
+    batch.push_back(
+        Upsert(Owns("company/c0", absl::StrCat("company/c", i), 0.5)));
   }
-  batch.push_back(Owns("c0", "c0"));
-  batch.push_back(Tariff("t"));
+  batch.push_back(Upsert(Owns("company/c0", "company/c0", 0.5)));
+  batch.push_back(Upsert(WithSource(
+      Tariff("signal/t", "Section 301", "US", "CN", "", 0.25), "USTR")));
   MustApply(batch);
   std::vector<size_t> sizes;
   size_t entities = 0, edges = 0, signals = 0;
@@ -1296,7 +1307,7 @@ TEST_F(RocksDbGraphStoreTest, EmptyStoreExportsOneEmptyChunk) {
 
 TEST_F(RocksDbGraphStoreTest, ConcurrentCommitsGetContiguousSequences) {
   Open();
-  MustApply({Company("root")});
+  MustApply({Upsert(Company("company/root"))});
   constexpr int kThreads = 4;
   constexpr int kBatches = 25;
   std::vector<std::thread> threads;
@@ -1304,7 +1315,8 @@ TEST_F(RocksDbGraphStoreTest, ConcurrentCommitsGetContiguousSequences) {
     threads.emplace_back([this, t] {
       for (int b = 0; b < kBatches; ++b) {
         const std::string slug = absl::StrCat("t", t, "-", b);
-        MustApply({Company(slug), Owns("root", slug)});
+        MustApply({Upsert(Company("company/" + slug)),
+                   Upsert(Owns("company/root", "company/" + slug, 0.5))});
         EdgeQuery query;
         query.entity_id = "company/root";
         EXPECT_TRUE(store_->ListEdges(query).ok());
@@ -1346,7 +1358,7 @@ TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
   constexpr int kEdgesPerBatch = 500;
   std::vector<v1::Mutation> entities;
   for (int i = 0; i < kEntities; ++i) {
-    entities.push_back(Company(absl::StrCat("c", i)));
+    entities.push_back(Upsert(Company(absl::StrCat("company/c", i))));
   }
   MustApply(entities);
   int64_t max_live = 0;
@@ -1356,8 +1368,9 @@ TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
       const int n = b * kEdgesPerBatch + i;
       const int from = n % kEntities;
       const int to = (from + 1 + n / kEntities % (kEntities - 1)) % kEntities;
-      batch.push_back(Supplies(absl::StrCat("c", from), absl::StrCat("c", to),
-                               absl::StrCat(100000 + n)));
+      batch.push_back(Upsert(Supplies(absl::StrCat("company/c", from),
+                                      absl::StrCat("company/c", to), 0.5,
+                                      absl::StrCat(100000 + n))));
     }
     ASSERT_EQ(MustApply(batch).sequence, b + 2);
     absl::StatusOr<int64_t> live = store_->LiveWalBytes();
@@ -1375,7 +1388,8 @@ TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
   // are done.
   int64_t live = 0;
   for (int i = 0; i < 300; ++i) {
-    MustApply({Company("c0", absl::StrCat("name ", i))});
+    MustApply(
+        {Upsert(NamedCompany("company/c0", absl::StrCat("name ", i), "TW"))});
     live = *store_->LiveWalBytes();
     if (live <= kCap) break;
     absl::SleepFor(absl::Milliseconds(50));
@@ -1405,7 +1419,7 @@ TEST_F(RocksDbGraphStoreTest, WalStaysBoundedAndCloseLeavesNothingToReplay) {
   ASSERT_TRUE(changes.ok()) << changes.status();
   ASSERT_EQ(changes->size(), static_cast<size_t>(last));
   EXPECT_EQ(changes->at(kBatches).mutations_size(), kEdgesPerBatch);
-  EXPECT_EQ(MustApply({Company("new")}).sequence, last + 1);
+  EXPECT_EQ(MustApply({Upsert(Company("company/new"))}).sequence, last + 1);
 }
 
 // Edges live in the memtable and in table files at once; every whole-column-
@@ -1416,7 +1430,7 @@ TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
   constexpr int kEntities = 60;
   std::vector<v1::Mutation> batch;
   for (int i = 0; i < kEntities; ++i) {
-    batch.push_back(Company(absl::StrCat("c", i)));
+    batch.push_back(Upsert(Company(absl::StrCat("company/c", i))));
   }
   MustApply(batch);
   // Round 0 goes to table files (a clean close flushes), round 1 stays in
@@ -1430,7 +1444,8 @@ TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
       const std::string to = absl::StrCat("c", (i * 13 + 5) % kEntities);
       if (from == to) continue;  // SUPPLIES needs two entities.
       const std::string product = absl::StrCat(10000 * (round + 1) + i);
-      batch.push_back(Supplies(from, to, product));
+      batch.push_back(
+          Upsert(Supplies("company/" + from, "company/" + to, 0.5, product)));
       ++out_degree["company/" + from];
       keys.insert(internal::EncodeOutEdgeKey(
           "company/" + from, v1::Edge::SUPPLIES, "company/" + to, product));
@@ -1490,7 +1505,7 @@ TEST_F(RocksDbGraphStoreTest, ScansMergeMemtableAndTablesInKeyOrder) {
 TEST_F(RocksDbGraphStoreTest, SyncWritesWork) {
   options_.sync = true;
   Open();
-  EXPECT_EQ(MustApply({Company("a")}).sequence, 1);
+  EXPECT_EQ(MustApply({Upsert(Company("company/a"))}).sequence, 1);
   store_.reset();
   Open();
   EXPECT_EQ(store_->GetEntity("company/a")->name(), "a");

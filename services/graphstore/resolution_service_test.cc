@@ -22,7 +22,9 @@ namespace georisk::graphstore {
 namespace {
 
 using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::NameLink;
 using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithSource;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -34,23 +36,6 @@ constexpr char kHuaweiLei[] = "506700GE1G29325QX363";
 v1::Mutation Company(const std::string& slug, const std::string& name,
                      const std::string& country, const std::string& lei = "") {
   return Upsert(NamedCompany("company/" + slug, name, country, lei));
-}
-
-v1::Mutation Unsure(const std::string& a, const std::string& b, double score,
-                    const std::string& source) {
-  v1::Mutation m;
-  v1::Link* l = m.mutable_upsert_link();
-  l->set_entity_a(a);
-  l->set_entity_b(b);
-  l->set_judgement(v1::Link::UNSURE);
-  l->set_method(v1::Link::NAME);
-  l->set_score(score);
-  (*l->mutable_features())["name_similarity"] = score;
-  l->add_evidence("name ~ name");
-  l->set_decided_by("rule:name");
-  l->mutable_decided_at()->set_seconds(1750000000);
-  l->set_source(source);
-  return m;
 }
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
@@ -215,7 +200,9 @@ TEST_F(ResolutionServiceTest, IndexFollowsEveryCommit) {
 
 TEST_F(ResolutionServiceTest,
        QueryEntityIdIsNeverItsOwnCandidateAndGetsJudgements) {
-  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl")});
+  Apply({Upsert(WithSource(
+      NameLink("company/smic", "company/csl-el-2", v1::Link::UNSURE, 0.93),
+      "csl"))});
   ASSERT_TRUE(
       Review("company/smic", "company/csl-el-2", false, "a different party")
           .ok());
@@ -301,9 +288,15 @@ TEST_F(ResolutionServiceTest, MatchValidatesEveryField) {
 }
 
 TEST_F(ResolutionServiceTest, ReviewQueueFiltersPagesAndCounts) {
-  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl/2025"),
-         Unsure("company/smic", "company/ftm-3", 0.81, "ftm/sanctions"),
-         Unsure("company/csl-el-2", "company/ftm-3", 0.88, "ftm/sanctions")});
+  Apply({Upsert(WithSource(NameLink("company/smic", "company/csl-el-2",
+                                    v1::Link::UNSURE, 0.93),
+                           "csl/2025")),
+         Upsert(WithSource(
+             NameLink("company/smic", "company/ftm-3", v1::Link::UNSURE, 0.81),
+             "ftm/sanctions")),
+         Upsert(WithSource(NameLink("company/csl-el-2", "company/ftm-3",
+                                    v1::Link::UNSURE, 0.88),
+                           "ftm/sanctions"))});
   EXPECT_THAT(Queue(), ElementsAre("company/csl-el-2=company/smic",
                                    "company/csl-el-2=company/ftm-3",
                                    "company/ftm-3=company/smic"));
@@ -369,7 +362,9 @@ TEST_F(ResolutionServiceTest, ReviewQueueFiltersPagesAndCounts) {
 
 TEST_F(ResolutionServiceTest,
        ReviewWritesTheJudgementWithTheCandidatesEvidence) {
-  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl/2025")});
+  Apply({Upsert(WithSource(
+      NameLink("company/smic", "company/csl-el-2", v1::Link::UNSURE, 0.93),
+      "csl/2025"))});
   v1::ReviewLinkResponse accepted;
   ASSERT_TRUE(Review("company/csl-el-2", "company/smic", true, "same LEI",
                      false, &accepted)
@@ -391,7 +386,9 @@ TEST_F(ResolutionServiceTest,
       Review("company/smic", "company/csl-el-2", false, "two SMICs").ok());
   Apply({Company("csl-el-2", "SEMICONDUCTOR MANUFACTURING INTERNATIONAL CORP",
                  "CN"),
-         Unsure("company/smic", "company/csl-el-2", 0.95, "csl/2026")});
+         Upsert(WithSource(NameLink("company/smic", "company/csl-el-2",
+                                    v1::Link::UNSURE, 0.95),
+                           "csl/2026"))});
   v1::ListLinksRequest list;
   list.set_entity_id("company/smic");
   v1::ListLinksResponse links;
@@ -453,8 +450,12 @@ TEST_F(ResolutionServiceTest, ReviewValidatesAndNamesTheReviewer) {
 }
 
 TEST_F(ResolutionServiceTest, ListLinksValidatesAndPages) {
-  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl"),
-         Unsure("company/smic", "company/ftm-3", 0.81, "ftm")});
+  Apply({Upsert(WithSource(NameLink("company/smic", "company/csl-el-2",
+                                    v1::Link::UNSURE, 0.93),
+                           "csl")),
+         Upsert(WithSource(
+             NameLink("company/smic", "company/ftm-3", v1::Link::UNSURE, 0.81),
+             "ftm"))});
   ASSERT_TRUE(Review("company/smic", "company/ftm-3", true).ok());
   v1::ListLinksRequest request;
   request.set_entity_id("company/smic");
@@ -509,7 +510,9 @@ TEST_F(ResolutionServiceTest,
     EXPECT_TRUE(made.ok()) << made.status();
     return v1::Resolution::NewStub(*made);
   };
-  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl")});
+  Apply({Upsert(WithSource(
+      NameLink("company/smic", "company/csl-el-2", v1::Link::UNSURE, 0.93),
+      "csl"))});
 
   auto reader = stub("reader");
   grpc::ClientContext match_context;

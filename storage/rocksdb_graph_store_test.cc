@@ -49,41 +49,9 @@ constexpr auto kApplied = MutationOutcome::kApplied;
 constexpr auto kDuplicate = MutationOutcome::kDuplicate;
 constexpr auto kUnchanged = MutationOutcome::kUnchanged;
 
-std::vector<std::string> Ids(const std::vector<TraversedEntity>& entities) {
-  std::vector<std::string> ids;
-  for (const TraversedEntity& t : entities) {
-    ids.push_back(absl::StrCat(t.entity.id(), "@", t.depth));
-  }
-  return ids;
-}
-
-std::vector<std::string> EdgeNames(const std::vector<v1::Edge>& edges) {
-  std::vector<std::string> names;
-  for (const v1::Edge& e : edges) {
-    names.push_back(absl::StrCat(e.from_id(), ">", e.to_id()));
-  }
-  return names;
-}
-
-class RocksDbGraphStoreTest : public testing::GraphStoreFixture {
- protected:
-  void SetUp() override {
-    UseFreshDatabase("graph_store_");
-    options_.clock = [this] { return now_; };
-  }
-
-  std::vector<v1::Edge> AllEdges(const std::string& id, Direction direction) {
-    EdgeQuery query;
-    query.entity_id = id;
-    query.direction = direction;
-    query.page_size = kMaxPageSize;
-    absl::StatusOr<EdgePage> page = store_->ListEdges(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    return page.ok() ? page->edges : std::vector<v1::Edge>();
-  }
-
-  absl::Time now_ = absl::FromUnixSeconds(1750000000);
-};
+using testing::EdgeNames;
+using testing::Ids;
+using testing::RocksDbGraphStoreTest;
 
 TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
   Open();

@@ -2,7 +2,9 @@
 //
 // The fixture the RocksDbGraphStore tests share: a fresh database directory
 // for the running test, options without sync or change-log trimming, Open()
-// (re-opens the same directory) and MustApply().
+// (re-opens the same directory) and MustApply(); RocksDbGraphStoreTest, the
+// fixture of rocksdb_graph_store_test, with its helpers Ids() and
+// EdgeNames().
 //
 //   class LinksTest : public storage::testing::GraphStoreFixture {
 //    protected:
@@ -74,6 +76,48 @@ class GraphStoreFixture : public ::testing::Test {
   std::string path_;
   RocksDbGraphStoreOptions options_;
   std::unique_ptr<RocksDbGraphStore> store_;
+};
+
+// "<id>@<depth>" of each traversed entity, in order.
+inline std::vector<std::string> Ids(
+    const std::vector<TraversedEntity>& entities) {
+  std::vector<std::string> ids;
+  for (const TraversedEntity& t : entities) {
+    ids.push_back(absl::StrCat(t.entity.id(), "@", t.depth));
+  }
+  return ids;
+}
+
+// "<from>><to>" of each edge, in order.
+inline std::vector<std::string> EdgeNames(const std::vector<v1::Edge>& edges) {
+  std::vector<std::string> names;
+  for (const v1::Edge& e : edges) {
+    names.push_back(absl::StrCat(e.from_id(), ">", e.to_id()));
+  }
+  return names;
+}
+
+// The fixture of rocksdb_graph_store_test and its siblings: a fresh database
+// (graph_store_<test>), commit times from now_, which a test may move, and
+// AllEdges(). Open() is left to the test.
+class RocksDbGraphStoreTest : public GraphStoreFixture {
+ protected:
+  void SetUp() override {
+    UseFreshDatabase("graph_store_");
+    options_.clock = [this] { return now_; };
+  }
+
+  std::vector<v1::Edge> AllEdges(const std::string& id, Direction direction) {
+    EdgeQuery query;
+    query.entity_id = id;
+    query.direction = direction;
+    query.page_size = kMaxPageSize;
+    absl::StatusOr<EdgePage> page = store_->ListEdges(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->edges : std::vector<v1::Edge>();
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1750000000);
 };
 
 }  // namespace georisk::storage::testing

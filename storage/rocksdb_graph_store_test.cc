@@ -1,3 +1,9 @@
+// RocksDbGraphStore's write path: Apply's sequences and output fields,
+// validation and reject mode, edge endpoint checks (with and without the
+// entity id cache), size limits, cascading deletes, idempotency keys,
+// concurrent commits, the WAL's bound and a clean close. The reads, opening
+// and the change log are tested in the rocksdb_graph_store_*_test files
+// beside this one.
 #include "storage/rocksdb_graph_store.h"
 
 #include <algorithm>

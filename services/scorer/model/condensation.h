@@ -24,7 +24,7 @@
 
 namespace georisk::scorer::internal {
 
-// Strongly connected components of the subgraph of st.pout induced by
+// Strongly connected components of the subgraph of st.pout() induced by
 // `nodes` (every node when `all` is true), emitted in reverse topological
 // order: an SCC is emitted after every SCC it reaches. Each SCC's nodes come
 // in reverse postorder of the search.
@@ -46,7 +46,7 @@ void BuildCondensation(State* st);
 // Recounts every comp's inputs (O(nodes + edges)).
 void ComputeAllInputs(State* st);
 
-// Adds a propagation edge u -> v (slot, weight w) to st->pin/pout and keeps
+// Adds a propagation edge u -> v (slot, weight w) to st->pin()/pout and keeps
 // the condensation and counters valid: a cross-comp edge against the key
 // order reorders the affected comps (Pearce-Kelly) and merges those it puts
 // on a cycle.

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -14,22 +16,39 @@
 #include "services/scorer/model/state.h"
 
 namespace georisk::scorer::internal {
+
+// This test's write access to a State (see state.h): the nodes and the
+// propagation graphs it builds by hand. Defined here only.
+class StateTestWriter {
+ public:
+  explicit StateTestWriter(State* st) : st_(st) {}
+  void AddNode(EntityRec e) {
+    st_->AddEntity(std::move(e));
+    st_->sd_.PushBack(Triple());
+    st_->s_.PushBack(Triple());
+    st_->flags_.PushBack(0);
+  }
+  Adjacency<PropIn>& pin() { return st_->pin_; }
+  Adjacency<PropOut>& pout() { return st_->pout_; }
+
+ private:
+  State* st_;
+};
+
 namespace {
 
 // A live state of n nodes without edges.
 std::unique_ptr<State> Empty(size_t n) {
   auto st = std::make_unique<State>();
+  StateTestWriter wr(st.get());
   for (size_t i = 0; i < n; ++i) {
     EntityRec e;
     e.id = absl::StrCat("company/c", i);
     e.alive = true;
-    st->AddEntity(e);
-    st->sd.PushBack(Triple());
-    st->s.PushBack(Triple());
-    st->flags.PushBack(0);
+    wr.AddNode(e);
   }
-  st->pin.Build(n, {});
-  st->pout.Build(n, {});
+  wr.pin().Build(n, {});
+  wr.pout().Build(n, {});
   BuildCondensation(st.get());
   ComputeAllInputs(st.get());
   return st;
@@ -46,7 +65,7 @@ std::set<std::set<Node>> FreshSccs(const State& st) {
 
 std::set<std::set<Node>> MaintainedComps(const State& st) {
   std::map<Comp, std::set<Node>> by_comp;
-  for (Node v = 0; v < st.node_count(); ++v) by_comp[st.comp_of[v]].insert(v);
+  for (Node v = 0; v < st.node_count(); ++v) by_comp[st.comp_of()[v]].insert(v);
   std::set<std::set<Node>> out;
   for (const auto& [c, nodes] : by_comp) out.insert(nodes);
   return out;
@@ -54,25 +73,25 @@ std::set<std::set<Node>> MaintainedComps(const State& st) {
 
 void ExpectValid(const State& st, const std::string& where) {
   for (Node v = 0; v < st.node_count(); ++v) {
-    const Comp c = st.comp_of[v];
-    ASSERT_TRUE(st.comp_flags[c] & kCompAlive) << where;
-    ASSERT_EQ(st.comp_by_key.at(st.key[c]), c) << where;
-    for (const PropOut& e : st.pout.List(v)) {
-      const Comp d = st.comp_of[e.dst];
+    const Comp c = st.comp_of()[v];
+    ASSERT_TRUE(st.comp_flags()[c] & kCompAlive) << where;
+    ASSERT_EQ(st.comp_by_key().at(st.key()[c]), c) << where;
+    for (const PropOut& e : st.pout().List(v)) {
+      const Comp d = st.comp_of()[e.dst];
       if (d != c) {
-        ASSERT_LT(st.key[c], st.key[d]) << where << " " << v;
+        ASSERT_LT(st.key()[c], st.key()[d]) << where << " " << v;
       }
     }
   }
   // Members lists agree with comp_of.
   std::map<Comp, std::set<Node>> by_comp;
-  for (Node v = 0; v < st.node_count(); ++v) by_comp[st.comp_of[v]].insert(v);
+  for (Node v = 0; v < st.node_count(); ++v) by_comp[st.comp_of()[v]].insert(v);
   for (const auto& [c, nodes] : by_comp) {
     if (nodes.size() == 1) {
-      ASSERT_TRUE(st.members[c].empty()) << where;
-      ASSERT_EQ(st.rep[c], *nodes.begin()) << where;
+      ASSERT_TRUE(st.members()[c].empty()) << where;
+      ASSERT_EQ(st.rep()[c], *nodes.begin()) << where;
     } else {
-      ASSERT_EQ(std::set<Node>(st.members[c].begin(), st.members[c].end()),
+      ASSERT_EQ(std::set<Node>(st.members()[c].begin(), st.members()[c].end()),
                 nodes)
           << where;
     }
@@ -91,8 +110,9 @@ TEST(StronglyConnectedTest, MillionNodeChainDoesNotRecurse) {
   // Close the chain into one big cycle.
   in.push_back({0, PropIn{kN - 1, kN - 1, 0.5}});
   out.push_back({kN - 1, PropOut{0, kN - 1, 0.5f}});
-  st->pin.Build(kN, in);
-  st->pout.Build(kN, out);
+  StateTestWriter wr(st.get());
+  wr.pin().Build(kN, in);
+  wr.pout().Build(kN, out);
   size_t sccs = 0, largest = 0;
   StronglyConnected(*st, {}, true, [&](std::vector<Node>& scc) {
     ++sccs;
@@ -131,15 +151,15 @@ TEST(CondensationTest, InsertionAgainstTheOrderMergesACycle) {
   AddPropEdge(st.get(), 1, 2, 1, 0.5);
   AddPropEdge(st.get(), 2, 3, 2, 0.5);
   ExpectValid(*st, "chain");
-  EXPECT_NE(st->comp_of[0], st->comp_of[2]);
+  EXPECT_NE(st->comp_of()[0], st->comp_of()[2]);
   AddPropEdge(st.get(), 2, 0, 3, 0.5);  // Closes 0 -> 1 -> 2 -> 0.
   ExpectValid(*st, "cycle");
-  EXPECT_EQ(st->comp_of[0], st->comp_of[1]);
-  EXPECT_EQ(st->comp_of[0], st->comp_of[2]);
-  EXPECT_NE(st->comp_of[0], st->comp_of[3]);
+  EXPECT_EQ(st->comp_of()[0], st->comp_of()[1]);
+  EXPECT_EQ(st->comp_of()[0], st->comp_of()[2]);
+  EXPECT_NE(st->comp_of()[0], st->comp_of()[3]);
   EXPECT_EQ(MaintainedComps(*st), FreshSccs(*st));
   RemovePropEdge(st.get(), 1, 2, 1);
-  EXPECT_TRUE(st->comp_flags[st->comp_of[0]] & kCompNeedsSplit);
+  EXPECT_TRUE(st->comp_flags()[st->comp_of()[0]] & kCompNeedsSplit);
   SplitMarkedComps(st.get());
   ExpectValid(*st, "split");
   EXPECT_EQ(MaintainedComps(*st), FreshSccs(*st));

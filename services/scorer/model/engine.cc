@@ -93,8 +93,8 @@ void Engine::RecordRescore(const internal::PropagationStats& ps,
   stats_.rescore_propagation = ps.propagation;
   stats_.cyclic_entities = 0;
   stats_.largest_cycle = 0;
-  for (const auto& [key, c] : state_->comp_by_key) {
-    const int64_t size = static_cast<int64_t>(state_->members[c].size());
+  for (const auto& [key, c] : state_->comp_by_key()) {
+    const int64_t size = static_cast<int64_t>(state_->members()[c].size());
     stats_.cyclic_entities += size;
     stats_.largest_cycle = std::max(stats_.largest_cycle, size);
   }
@@ -119,9 +119,9 @@ void Engine::RebuildIndex(bool same_entities) {
   count_key_.assign(n, 0);
   alive_ = 0;
   for (Node v = 0; v < n; ++v) {
-    const internal::EntityRec& e = st.entities[v];
+    const internal::EntityRec& e = st.entities()[v];
     if (!same_entities) ids[v] = e.id;
-    values[v] = Ranks(*params_, st.s[v]);
+    values[v] = Ranks(*params_, st.s()[v]);
     present[v] = e.alive;
     if (e.alive) {
       count_key_[v] = CountKey(e);
@@ -139,7 +139,7 @@ void Engine::RebuildIndex(bool same_entities) {
 
 void Engine::Recount(uint32_t v) {
   if (count_key_.size() <= v) count_key_.resize(v + 1, 0);
-  const internal::EntityRec& e = state_->entities[v];
+  const internal::EntityRec& e = state_->entities()[v];
   const uint32_t now = e.alive ? CountKey(e) : 0;
   const uint32_t was = count_key_[v];
   if (now == was) return;
@@ -158,10 +158,10 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
   ++generation_;
   ScoreUpdate update;
   update.generation_ = generation_;
-  update.graph_sequence_ = state_->sequence;
-  update.before_sequence_ = state_->sequence;
-  update.before_as_of_ns_ = state_->as_of_ns;
-  if (change.sequence() <= state_->sequence) {
+  update.graph_sequence_ = state_->sequence();
+  update.before_sequence_ = state_->sequence();
+  update.before_as_of_ns_ = state_->as_of_ns();
+  if (change.sequence() <= state_->sequence()) {
     ++stats_.stale_changes;
     return update;
   }
@@ -172,7 +172,7 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
   for (const v1::Mutation& m : change.mutations()) {
     if (!up.Apply(m).ok()) ++stats_.skipped_records;
     if (m.kind_case() == v1::Mutation::kUpsertEntity) {
-      if (const Node* v = state_->node_of.Find(m.upsert_entity().id())) {
+      if (const Node* v = state_->node_of().Find(m.upsert_entity().id())) {
         upserted.push_back(*v);
       }
     }
@@ -180,7 +180,7 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
   internal::UpdateResult r = up.Finish();
   const absl::Time rescored = absl::Now();
   stats_.last_update_rescore = rescored - start;
-  state_->sequence = change.sequence();
+  state_->sequence_ = change.sequence();
   update.graph_sequence_ = change.sequence();
   stats_.last_evaluations = r.stats.evaluations;
   stats_.last_unconverged_comps = r.stats.unconverged_comps;
@@ -200,18 +200,18 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
     const bool after_exists = state_->Alive(v);
     if (!before_exists && !after_exists) return;
     if (before_exists && after_exists &&
-        (s_before == nullptr || SameRisk(*s_before, state_->s[v]))) {
+        (s_before == nullptr || SameRisk(*s_before, state_->s()[v]))) {
       return;
     }
-    if (s_before == nullptr) s_before = &state_->s[v];
+    if (s_before == nullptr) s_before = &state_->s()[v];
     auto direct = r.direct_before.find(v);
     const Triple& d_before =
-        direct != r.direct_before.end() ? direct->second : state_->sd[v];
+        direct != r.direct_before.end() ? direct->second : state_->sd()[v];
     out.push_back({v, before_exists, after_exists, s_before->v, d_before.v});
     if (!after_exists) {
       erased.push_back(v);
     } else if (top_->Contains(v)) {
-      moved.emplace_back(v, Ranks(*params_, state_->s[v]));
+      moved.emplace_back(v, Ranks(*params_, state_->s()[v]));
     } else {
       inserted.push_back(v);
     }
@@ -230,7 +230,7 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
   }
   for (Node v : erased) top_->Erase(v);
   for (Node v : inserted) {
-    top_->Insert(v, state_->entities[v].id, Ranks(*params_, state_->s[v]));
+    top_->Insert(v, state_->entities()[v].id, Ranks(*params_, state_->s()[v]));
   }
   top_->UpdateMany(moved, internal::Workers(moved.size()));
   // In entity id order, by the index's order keys: every entity listed is
@@ -245,11 +245,11 @@ ScoreUpdate Engine::Apply(const v1::Change& change, absl::Time as_of) {
 
 ScoreUpdate Engine::Advance(absl::Time as_of) {
   v1::Change none;
-  none.set_sequence(state_->sequence + 1);
-  const int64_t sequence = state_->sequence;
+  none.set_sequence(state_->sequence() + 1);
+  const int64_t sequence = state_->sequence();
   ScoreUpdate update = Apply(none, as_of);
   // Time alone does not make a new graph commit.
-  state_->sequence = sequence;
+  state_->sequence_ = sequence;
   update.graph_sequence_ = sequence;
   return update;
 }
@@ -282,8 +282,8 @@ std::vector<v1::ScoreChange> Engine::BuildScoreChanges(
     }
     if (x.after_exists) {
       *c.mutable_after() = internal::MakeScore(
-          *state_, *params_, x.node, state_->sd[x.node], state_->s[x.node],
-          update.graph_sequence_, state_->as_of_ns);
+          *state_, *params_, x.node, state_->sd()[x.node], state_->s()[x.node],
+          update.graph_sequence_, state_->as_of_ns());
     }
   };
   internal::ParallelRanges(out.size(), internal::Workers(out.size()),
@@ -303,13 +303,14 @@ std::vector<v1::ScoreChange> Engine::AdvanceTime(absl::Time as_of) {
 }
 
 absl::StatusOr<v1::Score> Engine::GetScore(absl::string_view entity_id) const {
-  const Node* v = state_->node_of.Find(entity_id);
+  const Node* v = state_->node_of().Find(entity_id);
   if (v == nullptr || !state_->Alive(*v)) {
     return absl::NotFoundError(
         absl::StrCat("entity ", entity_id, " not found"));
   }
-  return internal::MakeScore(*state_, *params_, *v, state_->sd[*v],
-                             state_->s[*v], state_->sequence, state_->as_of_ns);
+  return internal::MakeScore(*state_, *params_, *v, state_->sd()[*v],
+                             state_->s()[*v], state_->sequence(),
+                             state_->as_of_ns());
 }
 
 std::unique_ptr<internal::State> Engine::AsOfOverlay(absl::Time as_of) const {
@@ -329,14 +330,14 @@ std::vector<absl::StatusOr<v1::Score>> Engine::GetScores(
   std::vector<absl::StatusOr<v1::Score>> out;
   out.reserve(entity_ids.size());
   for (const std::string& id : entity_ids) {
-    const Node* v = state_->node_of.Find(id);
+    const Node* v = state_->node_of().Find(id);
     if (v == nullptr || !st.Alive(*v)) {
       out.push_back(
           absl::NotFoundError(absl::StrCat("entity ", id, " not found")));
       continue;
     }
-    out.push_back(internal::MakeScore(st, *params_, *v, st.sd[*v], st.s[*v],
-                                      state_->sequence, st.as_of_ns));
+    out.push_back(internal::MakeScore(st, *params_, *v, st.sd()[*v], st.s()[*v],
+                                      state_->sequence(), st.as_of_ns()));
   }
   return out;
 }
@@ -357,7 +358,7 @@ bool KindMatches(v1::Entity::Kind entity, v1::Entity::Kind wanted) {
 
 bool Engine::Matches(uint32_t v, v1::Entity::Kind kind,
                      uint16_t country) const {
-  const internal::EntityRec& e = state_->entities[v];
+  const internal::EntityRec& e = state_->entities()[v];
   return KindMatches(e.kind, kind) && (country == 0 || e.country == country);
 }
 
@@ -396,9 +397,9 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
   if (!page.ok()) return page.status();
   v1::ListTopRisksResponse response;
   for (uint32_t v : page->nodes) {
-    *response.add_scores() =
-        internal::MakeScore(*state_, *params_, v, state_->sd[v], state_->s[v],
-                            state_->sequence, state_->as_of_ns);
+    *response.add_scores() = internal::MakeScore(
+        *state_, *params_, v, state_->sd()[v], state_->s()[v],
+        state_->sequence(), state_->as_of_ns());
   }
   response.set_next_page_token(page->next_page_token);
   int64_t total = 0;
@@ -439,7 +440,7 @@ absl::StatusOr<v1::Explanation> Engine::Explain(
     return absl::InvalidArgumentError(absl::StrCat(
         "max_depth: must be in [1, ", kMaxExplainLimit, "], got ", max_depth));
   }
-  const Node* v = state_->node_of.Find(entity_id);
+  const Node* v = state_->node_of().Find(entity_id);
   if (v == nullptr || !state_->Alive(*v)) {
     return absl::NotFoundError(
         absl::StrCat("entity ", entity_id, " not found"));
@@ -449,7 +450,7 @@ absl::StatusOr<v1::Explanation> Engine::Explain(
   return internal::Explain(
       overlay != nullptr ? *overlay : *state_, *params_, *v,
       factor == v1::FACTOR_UNSPECIFIED ? -1 : internal::FactorIndex(factor),
-      max_paths, max_depth, state_->sequence);
+      max_paths, max_depth, state_->sequence());
 }
 
 absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
@@ -521,8 +522,8 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
     const bool before_exists = live.Alive(v);
     const bool after_exists = overlay->Alive(v);
     if (!before_exists && !after_exists) continue;
-    const Triple& sb = live.s[v];
-    const Triple& sa = overlay->s[v];
+    const Triple& sb = live.s()[v];
+    const Triple& sa = overlay->s()[v];
     bool any = before_exists != after_exists;
     for (int f = 0; f < internal::kNumFactors; ++f) {
       any = any || std::abs(sa.v[f] - sb.v[f]) >= params_->tolerance;
@@ -540,35 +541,35 @@ absl::StatusOr<v1::RunScenarioResponse> Engine::RunScenario(
     if (std::abs(a.delta) != std::abs(b.delta)) {
       return std::abs(a.delta) > std::abs(b.delta);
     }
-    return live.entities[a.v].id < live.entities[b.v].id;
+    return live.entities()[a.v].id < live.entities()[b.v].id;
   });
 
   v1::RunScenarioResponse response;
   response.set_name(scenario.name());
   response.set_affected_count(static_cast<int64_t>(moved.size()));
-  response.set_graph_sequence(live.sequence);
+  response.set_graph_sequence(live.sequence());
   response.set_model_version(params_->version);
   const size_t n = std::min(moved.size(), static_cast<size_t>(max_results));
   for (size_t i = 0; i < n; ++i) {
     const Node v = moved[i].v;
     v1::ScoreDelta* d = response.add_deltas();
-    d->set_entity_id(live.entities[v].id);
+    d->set_entity_id(live.entities()[v].id);
     d->set_delta(moved[i].delta);
     if (live.Alive(v)) {
       *d->mutable_before() =
-          internal::MakeScore(live, *params_, v, live.sd[v], live.s[v],
-                              live.sequence, live.as_of_ns);
+          internal::MakeScore(live, *params_, v, live.sd()[v], live.s()[v],
+                              live.sequence(), live.as_of_ns());
     }
     if (overlay->Alive(v)) {
-      *d->mutable_after() =
-          internal::MakeScore(*overlay, *params_, v, overlay->sd[v],
-                              overlay->s[v], live.sequence, overlay->as_of_ns);
+      *d->mutable_after() = internal::MakeScore(
+          *overlay, *params_, v, overlay->sd()[v], overlay->s()[v],
+          live.sequence(), overlay->as_of_ns());
       if (include_reasons) {
         // The contributions that carry the most composite points: lambda_f
         // x R_f x fraction.
         std::vector<std::pair<double, v1::Contribution>> reasons;
         for (int f = 0; f < internal::kNumFactors; ++f) {
-          const double points = params_->lambda[f] * (1 - overlay->s[v].v[f]);
+          const double points = params_->lambda[f] * (1 - overlay->s()[v].v[f]);
           for (v1::Contribution& c :
                internal::Contributions(*overlay, *params_, v, f)) {
             reasons.emplace_back(points * c.fraction(), std::move(c));
@@ -594,24 +595,24 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
                       std::array<int32_t, internal::kNumFactors>>
       inputs;
   for (Node v = 0; v < n; ++v) {
-    const std::string& id = st.entities[v].id;
+    const std::string& id = st.entities()[v].id;
     const internal::Direct d =
         internal::ComputeDirect(st, *params_, v, &cache, nullptr);
-    if (d.sd != st.sd[v]) {
+    if (d.sd != st.sd()[v]) {
       return absl::InternalError(absl::StrCat(id, ": stale direct exposure"));
     }
     const internal::Evaluation e = internal::Evaluate(st, v);
     // The engine's own bound: within the tolerance of the kernel at the
     // node's last evaluation, plus the drift recorded since (a little
     // slack for rounding).
-    const double drift = v < st.drift.size() ? st.drift[v] : 0.0;
+    const double drift = v < st.drift().size() ? st.drift()[v] : 0.0;
     const double bound = (params_->tolerance + drift) * (1 + 1e-9) + 1e-15;
     for (int f = 0; f < internal::kNumFactors; ++f) {
-      const double off = std::abs(e.s.v[f] - st.s[v].v[f]);
+      const double off = std::abs(e.s.v[f] - st.s()[v].v[f]);
       if (off > tolerance) {
         return absl::InternalError(
-            absl::StrCat(id, ": factor ", f, " stored survival ", st.s[v].v[f],
-                         " but its inputs give ", e.s.v[f]));
+            absl::StrCat(id, ": factor ", f, " stored survival ",
+                         st.s()[v].v[f], " but its inputs give ", e.s.v[f]));
       }
       if (off >= bound) {
         return absl::InternalError(absl::StrCat(
@@ -624,37 +625,38 @@ absl::Status Engine::CheckConsistency(double tolerance) const {
       return absl::InternalError(
           absl::StrCat(id, ": drift ", drift, " left unpropagated"));
     }
-    const internal::Comp c = st.comp_of[v];
+    const internal::Comp c = st.comp_of()[v];
     std::array<int32_t, internal::kNumFactors>& in = inputs[c];
-    for (int f = 0; f < internal::kNumFactors; ++f) in[f] += st.sd[v].v[f] < 1;
-    for (const internal::PropIn& edge : st.pin.List(v)) {
-      const internal::Comp cu = st.comp_of[edge.src];
+    for (int f = 0; f < internal::kNumFactors; ++f)
+      in[f] += st.sd()[v].v[f] < 1;
+    for (const internal::PropIn& edge : st.pin().List(v)) {
+      const internal::Comp cu = st.comp_of()[edge.src];
       if (cu == c) continue;
-      if (st.key[cu] >= st.key[c]) {
+      if (st.key()[cu] >= st.key()[c]) {
         return absl::InternalError(
-            absl::StrCat("edge ", st.entities[edge.src].id, " -> ", id,
+            absl::StrCat("edge ", st.entities()[edge.src].id, " -> ", id,
                          " goes against the comp order"));
       }
       for (int f = 0; f < internal::kNumFactors; ++f) {
-        in[f] += st.s[edge.src].v[f] < 1;
+        in[f] += st.s()[edge.src].v[f] < 1;
       }
     }
   }
   for (const auto& [c, in] : inputs) {
-    if (in != st.inputs[c]) {
+    if (in != st.inputs()[c]) {
       return absl::InternalError(absl::StrCat(
-          "comp of ", st.entities[st.rep[c]].id, ": input counters ",
-          st.inputs[c][0], ",", st.inputs[c][1], ",", st.inputs[c][2],
+          "comp of ", st.entities()[st.rep()[c]].id, ": input counters ",
+          st.inputs()[c][0], ",", st.inputs()[c][1], ",", st.inputs()[c][2],
           " should be ", in[0], ",", in[1], ",", in[2]));
     }
   }
   return absl::OkStatus();
 }
 
-int64_t Engine::sequence() const { return state_->sequence; }
+int64_t Engine::sequence() const { return state_->sequence(); }
 int64_t Engine::entity_count() const { return alive_; }
 absl::Time Engine::as_of() const {
-  return internal::NsToTime(state_->as_of_ns);
+  return internal::NsToTime(state_->as_of_ns());
 }
 
 }  // namespace georisk::scorer

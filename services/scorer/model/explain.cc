@@ -33,7 +33,7 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
   for (const App& a : apps) {
     if (a.factor == f && a.additive) additive_total += a.exposure;
   }
-  const double direct_log = -std::log(st.sd[v].v[f]);
+  const double direct_log = -std::log(st.sd()[v].v[f]);
   for (const App& a : apps) {
     if (a.factor != f) continue;
     const double log_odds =
@@ -49,7 +49,7 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     c.set_description(a.description);
     v1::DirectContribution* d = c.mutable_direct();
     d->set_signal_id(a.signal_id);
-    if (const SignalRec* s = st.signals.Find(a.signal_id)) {
+    if (const SignalRec* s = st.signals().Find(a.signal_id)) {
       d->set_signal_title(s->title);
       d->set_source(s->source);
     }
@@ -57,13 +57,14 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     d->set_exposure(std::min(a.exposure, 1.0));
     terms.push_back(std::move(t));
   }
-  for (const PropIn& e : st.pin.List(v)) {
-    const double su = f == 0 ? SurvivalSeenBy(st, e.src, v) : st.s[e.src].v[f];
+  for (const PropIn& e : st.pin().List(v)) {
+    const double su =
+        f == 0 ? SurvivalSeenBy(st, e.src, v) : st.s()[e.src].v[f];
     const double x = e.w * (1 - su);
     const double log_odds = -std::log1p(-x);
     if (!(log_odds > 0)) continue;
-    const EdgeRec& edge = st.edges[e.slot];
-    const EntityRec& u = st.entities[e.src];
+    const EdgeRec& edge = st.edges()[e.slot];
+    const EntityRec& u = st.entities()[e.src];
     Term t;
     t.upstream = e.src;
     v1::Contribution& c = t.proto;
@@ -77,7 +78,7 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     if (edge.kind == kLinkEdge) {
       // A member mirrors its party's primary (parties.h); the hop has no v1
       // edge kind.
-      c.set_description(SamePartyDescription(st, st.entities[v].id, u.id));
+      c.set_description(SamePartyDescription(st, st.entities()[v].id, u.id));
       terms.push_back(std::move(t));
       continue;
     }
@@ -89,7 +90,7 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
         break;
       case v1::Edge::OPERATES:
         c.set_description(
-            OperatedFacilityDescription(st.entities[v].name, edge.weight));
+            OperatedFacilityDescription(st.entities()[v].name, edge.weight));
         break;
       case v1::Edge::OWNS:
         c.set_description(OwnsDescription(u.name, edge.weight));
@@ -114,15 +115,15 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
   // first. They count in no aggregate (docs/scoring-model.md, "Unknown
   // shares"), but a compliance officer must see that the owner holds some.
   std::vector<Term> unknown;
-  for (Slot slot : st.in_slots.List(v)) {
-    const EdgeRec& edge = st.edges[slot];
+  for (Slot slot : st.in_slots().List(v)) {
+    const EdgeRec& edge = st.edges()[slot];
     if (edge.kind != v1::Edge::OWNS || !edge.share_unknown ||
-        !edge.ActiveAt(st.as_of_ns) || edge.from == v) {
+        !edge.ActiveAt(st.as_of_ns()) || edge.from == v) {
       continue;
     }
-    const double owner_score = 1 - st.s[edge.from].v[f];
+    const double owner_score = 1 - st.s()[edge.from].v[f];
     if (!(owner_score > 0)) continue;
-    const EntityRec& u = st.entities[edge.from];
+    const EntityRec& u = st.entities()[edge.from];
     Term t;
     t.upstream = edge.from;
     t.unscored = true;
@@ -154,9 +155,9 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
 
 v1::PathHop Hop(const State& st, Node v, int f) {
   v1::PathHop h;
-  h.set_entity_id(st.entities[v].id);
-  h.set_entity_name(st.entities[v].name);
-  h.set_score(1 - st.s[v].v[f]);
+  h.set_entity_id(st.entities()[v].id);
+  h.set_entity_name(st.entities()[v].name);
+  h.set_score(1 - st.s()[v].v[f]);
   return h;
 }
 
@@ -165,7 +166,7 @@ v1::PathHop Hop(const State& st, Node v, int f) {
 v1::Score MakeScore(const State& st, const Params& p, Node v, const Triple& d,
                     const Triple& s, int64_t sequence, int64_t as_of_ns) {
   v1::Score score;
-  const EntityRec& e = st.entities[v];
+  const EntityRec& e = st.entities()[v];
   score.set_entity_id(e.id);
   score.set_entity_kind(e.kind);
   score.set_entity_name(e.name);
@@ -196,7 +197,7 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
                         int max_paths, int max_depth, int64_t sequence) {
   v1::Explanation ex;
   *ex.mutable_score() =
-      MakeScore(st, p, v, st.sd[v], st.s[v], sequence, st.as_of_ns);
+      MakeScore(st, p, v, st.sd()[v], st.s()[v], sequence, st.as_of_ns());
   std::vector<v1::Contribution> all;
   std::vector<v1::ExplanationPath> paths;
   for (int factor = 0; factor < kNumFactors; ++factor) {
@@ -249,7 +250,7 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
           "%s: %s %.2f", absl::StrJoin(names, " <- "), FactorLabel(factor),
           path.hops(path.hops_size() - 1).score());
       if (!path.signal_id().empty()) {
-        const SignalRec* s = st.signals.Find(path.signal_id());
+        const SignalRec* s = st.signals().Find(path.signal_id());
         absl::StrAppend(
             &summary, " (",
             s != nullptr && !s->title.empty() ? s->title : path.signal_id(),

@@ -21,7 +21,7 @@
 namespace georisk::scorer::internal {
 
 // The Score of node v with direct survivals `d` and propagated survivals
-// `s` (usually st.sd[v] and st.s[v]) at `sequence` and `as_of_ns`.
+// `s` (usually st.sd()[v] and st.s()[v]) at `sequence` and `as_of_ns`.
 v1::Score MakeScore(const State& st, const Params& p, Node v, const Triple& d,
                     const Triple& s, int64_t sequence, int64_t as_of_ns);
 

@@ -47,12 +47,12 @@ bool StatusOf(const State& st, const Params& p, Node x,
               absl::string_view authority, OperatorListing* out) {
   bool found = false;
   if (const std::vector<std::string>* sigs =
-          st.SignalsTargeting(st.entities[x].id)) {
+          st.SignalsTargeting(st.entities()[x].id)) {
     for (const std::string& id : *sigs) {
-      const SignalRec* s = st.signals.Find(id);
+      const SignalRec* s = st.signals().Find(id);
       if (s == nullptr || !s->counts ||
           s->ec_kind != v1::ExportControl::ENTITY_LISTING ||
-          s->authority != authority || !s->ActiveAt(st.as_of_ns)) {
+          s->authority != authority || !s->ActiveAt(st.as_of_ns())) {
         continue;
       }
       if (!found || Better(s->severity, s->id, out->severity, out->signal_id)) {
@@ -66,7 +66,7 @@ bool StatusOf(const State& st, const Params& p, Node x,
   if (found) return true;
   for (size_t r = 0; r < p.rules.size(); ++r) {
     if (p.rules[r].authority != authority) continue;
-    const RuleState& rs = st.rules[r];
+    const RuleState& rs = st.rules()[r];
     auto it = rs.members.find(x);
     if (it == rs.members.end() || it->second.listed) continue;
     out->severity = it->second.severity;
@@ -82,9 +82,9 @@ bool StatusOf(const State& st, const Params& p, Node x,
 std::vector<OwnerShare> OwnersInClosure(const State& st, const RuleState& rs,
                                         Node v) {
   absl::flat_hash_map<Node, double> shares;
-  for (Slot slot : st.in_slots.List(v)) {
-    const EdgeRec& e = st.edges[slot];
-    if (e.kind != v1::Edge::OWNS || !e.ActiveAt(st.as_of_ns) || e.from == v ||
+  for (Slot slot : st.in_slots().List(v)) {
+    const EdgeRec& e = st.edges()[slot];
+    if (e.kind != v1::Edge::OWNS || !e.ActiveAt(st.as_of_ns()) || e.from == v ||
         e.weight <= 0) {
       continue;
     }
@@ -93,8 +93,8 @@ std::vector<OwnerShare> OwnersInClosure(const State& st, const RuleState& rs,
   std::vector<OwnerShare> out;
   for (const auto& [owner, share] : shares) {
     OwnerShare o;
-    o.name = st.entities[owner].name;
-    o.kind = st.entities[owner].kind;
+    o.name = st.entities()[owner].name;
+    o.kind = st.entities()[owner].kind;
     o.share = share;
     o.listed = rs.members.at(owner).listed;
     out.push_back(std::move(o));
@@ -111,18 +111,18 @@ std::vector<OwnerShare> OwnersInClosure(const State& st, const RuleState& rs,
 void Authorities(const State& st, const Params& p, Node x,
                  std::vector<std::string>* out) {
   if (const std::vector<std::string>* sigs =
-          st.SignalsTargeting(st.entities[x].id)) {
+          st.SignalsTargeting(st.entities()[x].id)) {
     for (const std::string& id : *sigs) {
-      const SignalRec* s = st.signals.Find(id);
+      const SignalRec* s = st.signals().Find(id);
       if (s != nullptr && s->counts &&
           s->ec_kind == v1::ExportControl::ENTITY_LISTING &&
-          s->ActiveAt(st.as_of_ns)) {
+          s->ActiveAt(st.as_of_ns())) {
         out->push_back(s->authority);
       }
     }
   }
   for (size_t r = 0; r < p.rules.size(); ++r) {
-    const RuleState& rs = st.rules[r];
+    const RuleState& rs = st.rules()[r];
     if (rs.members.contains(x)) out->push_back(p.rules[r].authority);
   }
 }
@@ -134,7 +134,7 @@ std::string ListingDescription(const State& st, const SignalRec& s,
   if (std::binary_search(s.targets.begin(), s.targets.end(), entity_id)) {
     return ListedDescription(s);
   }
-  const Parties& parties = st.live().parties;
+  const Parties& parties = st.live().parties();
   for (const std::string& target : s.targets) {
     if (parties.EffectiveId(target) == entity_id) {
       return LinkedListedDescription(st, s, target, entity_id);
@@ -153,17 +153,17 @@ bool HsMatches(absl::string_view prefix, absl::string_view code) {
 ExposureCache::ExposureCache(const State& st, const Params& p,
                              bool eager_candidates)
     : st_(st), p_(p), eager_(eager_candidates) {
-  const int64_t t = st.as_of_ns;
-  st.tensions.ForEach([&](const std::string& id, bool) {
-    const SignalRec* s = st.signals.Find(id);
+  const int64_t t = st.as_of_ns();
+  st.tensions().ForEach([&](const std::string& id, bool) {
+    const SignalRec* s = st.signals().Find(id);
     if (s == nullptr || s->theatre != "cross_strait" || !s->ActiveAt(t)) return;
     if (tension_ == nullptr || s->from_ns > tension_->from_ns ||
         (s->from_ns == tension_->from_ns && s->id < tension_->id)) {
       tension_ = s;
     }
   });
-  st.destination_controls.ForEach([&](const std::string& id, bool) {
-    const SignalRec* s = st.signals.Find(id);
+  st.destination_controls().ForEach([&](const std::string& id, bool) {
+    const SignalRec* s = st.signals().Find(id);
     if (s != nullptr && s->counts && s->ActiveAt(t)) {
       destination_controls_.push_back(s);
     }
@@ -171,10 +171,10 @@ ExposureCache::ExposureCache(const State& st, const Params& p,
   std::sort(
       destination_controls_.begin(), destination_controls_.end(),
       [](const SignalRec* a, const SignalRec* b) { return a->id < b->id; });
-  st.tariffs_by_importer.ForEach(
+  st.tariffs_by_importer().ForEach(
       [&](uint16_t importer, const std::vector<std::string>& ids) {
         for (const std::string& id : ids) {
-          const SignalRec* s = st.signals.Find(id);
+          const SignalRec* s = st.signals().Find(id);
           if (s != nullptr && s->ActiveAt(t)) {
             importers_.insert(importer);
             return;
@@ -182,12 +182,12 @@ ExposureCache::ExposureCache(const State& st, const Params& p,
         }
       });
   if (!eager_) return;
-  st.by_target.ForEach(
+  st.by_target().ForEach(
       [&](const std::string& target, const std::vector<std::string>& ids) {
-        const Node* v = st.node_of.Find(target);
+        const Node* v = st.node_of().Find(target);
         if (v == nullptr) return;
         for (const std::string& id : ids) {
-          const SignalRec* s = st.signals.Find(id);
+          const SignalRec* s = st.signals().Find(id);
           if (s != nullptr && s->ActiveAt(t)) {
             candidates_.insert(*v);
             return;
@@ -195,21 +195,21 @@ ExposureCache::ExposureCache(const State& st, const Params& p,
         }
       });
   for (size_t r = 0; r < p.rules.size(); ++r) {
-    for (const auto& [v, m] : st.rules[r].members) candidates_.insert(v);
+    for (const auto& [v, m] : st.rules()[r].members) candidates_.insert(v);
   }
 }
 
 bool ExposureCache::ListingCandidate(Node v) const {
   if (eager_) return candidates_.contains(v);
   for (size_t r = 0; r < p_.rules.size(); ++r) {
-    if (st_.rules[r].members.contains(v)) return true;
+    if (st_.rules()[r].members.contains(v)) return true;
   }
   const std::vector<std::string>* ids =
-      st_.SignalsTargeting(st_.entities[v].id);
+      st_.SignalsTargeting(st_.entities()[v].id);
   if (ids == nullptr) return false;
   for (const std::string& id : *ids) {
-    const SignalRec* s = st_.signals.Find(id);
-    if (s != nullptr && s->ActiveAt(st_.as_of_ns)) return true;
+    const SignalRec* s = st_.signals().Find(id);
+    if (s != nullptr && s->ActiveAt(st_.as_of_ns())) return true;
   }
   return false;
 }
@@ -232,14 +232,15 @@ const std::vector<TariffHit>& ExposureCache::TariffHits(uint16_t importer,
   auto [it, inserted] = tariff_memo_.try_emplace(key);
   if (!inserted) return it->second;
   std::vector<TariffHit>& hits = it->second;
-  const std::vector<std::string>* ids = st_.tariffs_by_importer.Find(importer);
+  const std::vector<std::string>* ids =
+      st_.tariffs_by_importer().Find(importer);
   if (ids == nullptr) return hits;
   const std::string& code = st_.ProductCode(product);
   // programme -> the most specific rule so far.
   absl::flat_hash_map<absl::string_view, const SignalRec*> best;
   for (const std::string& id : *ids) {
-    const SignalRec* s = st_.signals.Find(id);
-    if (s == nullptr || !s->ActiveAt(st_.as_of_ns)) continue;
+    const SignalRec* s = st_.signals().Find(id);
+    if (s == nullptr || !s->ActiveAt(st_.as_of_ns())) continue;
     if (s->origin != 0 && s->origin != origin) continue;
     if (!HsMatches(s->hs_prefix, code)) continue;
     const SignalRec*& b = best[s->programme];
@@ -266,16 +267,16 @@ const std::vector<TariffHit>& ExposureCache::TariffHits(uint16_t importer,
 Direct ComputeDirect(const State& st, const Params& p, Node v,
                      ExposureCache* cache, std::vector<App>* apps) {
   Direct out;
-  const NodeInfo& ent = st.info[v];
+  const NodeInfo& ent = st.info()[v];
   if (!ent.alive) return out;
-  const std::string& entity_id = st.entities[v].id;
+  const std::string& entity_id = st.entities()[v].id;
   // A member of a party other than its primary has no exposure of its own:
   // its link edge brings the party's (parties.h).
-  if (const std::string* primary = st.live().parties.PrimaryOf(entity_id);
+  if (const std::string* primary = st.live().parties().PrimaryOf(entity_id);
       primary != nullptr && *primary != entity_id) {
     return out;
   }
-  const int64_t t = st.as_of_ns;
+  const int64_t t = st.as_of_ns();
   const bool facility = ent.kind == v1::Entity::FACILITY;
 
   // ---- Export controls: noisy-OR of the controls that apply. ----
@@ -304,7 +305,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
   if (cache->ListingCandidate(v)) {
     if (const std::vector<std::string>* sigs = st.SignalsTargeting(entity_id)) {
       for (const std::string& id : *sigs) {
-        const SignalRec* s = st.signals.Find(id);
+        const SignalRec* s = st.signals().Find(id);
         if (s == nullptr || !s->counts || !s->ActiveAt(t)) continue;
         if (s->ec_kind == v1::ExportControl::ENTITY_LISTING) {
           status.push_back(s->authority);
@@ -322,7 +323,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     status.erase(std::unique(status.begin(), status.end()), status.end());
     const size_t listed_count = status.size();
     for (size_t r = 0; r < p.rules.size(); ++r) {
-      const RuleState& rs = st.rules[r];
+      const RuleState& rs = st.rules()[r];
       auto it = rs.members.find(v);
       if (it == rs.members.end() || it->second.listed) continue;
       const std::string& authority = p.rules[r].authority;
@@ -330,7 +331,7 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
                              authority)) {
         continue;  // Listed by the same authority in its own right.
       }
-      const SignalRec* s = st.signals.Find(it->second.signal_id);
+      const SignalRec* s = st.signals().Find(it->second.signal_id);
       if (s == nullptr) continue;
       SignalRec shown = *s;
       shown.severity = it->second.severity;
@@ -352,8 +353,8 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     };
     absl::flat_hash_map<std::string, Best> by_authority;
     std::vector<std::string> authorities;
-    for (Slot slot : st.in_slots.List(v)) {
-      const EdgeRec& e = st.edges[slot];
+    for (Slot slot : st.in_slots().List(v)) {
+      const EdgeRec& e = st.edges()[slot];
       if (e.kind != v1::Edge::OPERATES || !e.ActiveAt(t)) continue;
       const Node x = e.from;
       if (!st.Alive(x) || !cache->ListingCandidate(x)) continue;
@@ -376,14 +377,14 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     std::sort(keys.begin(), keys.end());
     for (const std::string& a : keys) {
       const Best& b = by_authority[a];
-      const SignalRec* s = st.signals.Find(b.listing.signal_id);
+      const SignalRec* s = st.signals().Find(b.listing.signal_id);
       if (s == nullptr) continue;
       SignalRec shown = *s;
       shown.authority = a;
       add_ec(shown, b.listing.severity, true, kRuleOperated,
              apps
                  ? OperatedDescription(
-                       st.entities[b.op].name, a,
+                       st.entities()[b.op].name, a,
                        b.listing.rule >= 0 ? &p.rules[b.listing.rule] : nullptr)
                  : std::string());
       status.push_back(a);
@@ -394,10 +395,10 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     for (const SignalRec* s : cache->destination_controls()) {
       if (!Contains(s->destinations, ent.country)) continue;
       double share = 0;
-      for (Slot slot : st.in_slots.List(v)) {
-        const EdgeRec& e = st.edges[slot];
+      for (Slot slot : st.in_slots().List(v)) {
+        const EdgeRec& e = st.edges()[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const NodeInfo& u = st.info[e.from];
+        const NodeInfo& u = st.info()[e.from];
         if (!u.alive || Contains(s->destinations, u.country)) continue;
         bool controlled = s->product_prefixes.empty();
         for (const std::string& prefix : s->product_prefixes) {
@@ -451,10 +452,10 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
       parts.push_back({s, outbound, part, share});
     };
     if (cache->ImporterHasTariffs(ent.country)) {
-      for (Slot slot : st.in_slots.List(v)) {
-        const EdgeRec& e = st.edges[slot];
+      for (Slot slot : st.in_slots().List(v)) {
+        const EdgeRec& e = st.edges()[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const NodeInfo& u = st.info[e.from];
+        const NodeInfo& u = st.info()[e.from];
         if (!u.alive || u.country == ent.country || e.weight <= 0) continue;
         for (const TariffHit& h :
              cache->TariffHits(ent.country, u.country, e.product)) {
@@ -468,10 +469,10 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     bool all_valued = true;
     double value_sum = 0;
     bool any_taxed_importer = false;
-    for (Slot slot : st.out_slots.List(v)) {
-      const EdgeRec& e = st.edges[slot];
+    for (Slot slot : st.out_slots().List(v)) {
+      const EdgeRec& e = st.edges()[slot];
       if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-      const NodeInfo& c = st.info[e.to];
+      const NodeInfo& c = st.info()[e.to];
       if (!c.alive) continue;
       ++n_out;
       all_valued = all_valued && e.value_usd > 0;
@@ -481,10 +482,10 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
           (c.country != ent.country && cache->ImporterHasTariffs(c.country));
     }
     if (n_out > 0 && any_taxed_importer) {
-      for (Slot slot : st.out_slots.List(v)) {
-        const EdgeRec& e = st.edges[slot];
+      for (Slot slot : st.out_slots().List(v)) {
+        const EdgeRec& e = st.edges()[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const NodeInfo& c = st.info[e.to];
+        const NodeInfo& c = st.info()[e.to];
         if (!c.alive || c.country == ent.country ||
             !cache->ImporterHasTariffs(c.country)) {
           continue;
@@ -519,10 +520,10 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
     double crossing = 0;
     if (ent.country == kTW || ent.country == kCN) {
       const uint16_t other = ent.country == kTW ? kCN : kTW;
-      for (Slot slot : st.in_slots.List(v)) {
-        const EdgeRec& e = st.edges[slot];
+      for (Slot slot : st.in_slots().List(v)) {
+        const EdgeRec& e = st.edges()[slot];
         if (e.kind != v1::Edge::SUPPLIES || !e.ActiveAt(t)) continue;
-        const NodeInfo& u = st.info[e.from];
+        const NodeInfo& u = st.info()[e.from];
         if (u.alive && u.country == other) crossing += e.weight;
       }
     }
@@ -558,20 +559,21 @@ Direct ComputeDirect(const State& st, const Params& p, Node v,
 RuleState ComputeRule(const State& st, const Params& p, int r) {
   RuleState out;
   const RuleParams& rule = p.rules[r];
-  const int64_t t = st.as_of_ns;
+  const int64_t t = st.as_of_ns();
   out.active = OwnershipRuleActiveAt(rule.proto, NsToTime(t));
   if (!out.active) return out;
 
   // Seeds: every alive entity listed by the authority.
   std::deque<Node> queue;
-  st.signals.ForEach([&](const std::string&, const SignalRec& s) {
+  st.signals().ForEach([&](const std::string&, const SignalRec& s) {
     if (!s.counts || !s.rules_apply ||
         s.ec_kind != v1::ExportControl::ENTITY_LISTING ||
         s.authority != rule.authority || !s.ActiveAt(t)) {
       return;
     }
     for (const std::string& target : s.targets) {
-      const Node* v = st.node_of.Find(st.live().parties.EffectiveId(target));
+      const Node* v =
+          st.node_of().Find(st.live().parties().EffectiveId(target));
       if (v == nullptr || !st.Alive(*v)) continue;
       auto [it, inserted] = out.members.try_emplace(*v);
       RuleMember& m = it->second;
@@ -588,8 +590,8 @@ RuleState ComputeRule(const State& st, const Params& p, int r) {
   // at least the threshold of it.
   absl::flat_hash_map<Node, double> owned;
   auto for_each_child = [&](Node owner, auto fn) {
-    for (Slot slot : st.out_slots.List(owner)) {
-      const EdgeRec& e = st.edges[slot];
+    for (Slot slot : st.out_slots().List(owner)) {
+      const EdgeRec& e = st.edges()[slot];
       if (e.kind != v1::Edge::OWNS || !e.ActiveAt(t) || e.to == owner ||
           e.weight <= 0 || !st.Alive(e.to)) {
         continue;

@@ -88,7 +88,7 @@ class ExposureCache {
 Direct ComputeDirect(const State& st, const Params& p, Node v,
                      ExposureCache* cache, std::vector<App>* apps);
 
-// The closure of ownership rule `r` (Params::rules[r]) at st.as_of_ns: the
+// The closure of ownership rule `r` (Params::rules[r]) at st.as_of_ns(): the
 // companies listed by the rule's authority and every company owned
 // threshold or more, in aggregate and through chains, by members (least
 // fixed point: a cycle of companies owning each other does not qualify

@@ -8,13 +8,26 @@
 
 namespace georisk::scorer::internal {
 
+// Propagation's write access to a State (see state.h): the propagated
+// survivals, the listings they carry, and drift. Defined here only.
+class PropagationWriter {
+ public:
+  explicit PropagationWriter(State* st) : st_(st) {}
+  CowVec<Triple>& s() { return st_->s_; }
+  CowMap<Node, ListingInfo>& listing() { return st_->listing_; }
+  std::vector<double>& drift() { return st_->drift_; }
+
+ private:
+  State* st_;
+};
+
 double SurvivalSeenBy(const State& st, Node u, Node v) {
-  const double plain = st.s[u].v[0];
-  if (!(st.flags[u] & kHasDerived) || !(st.flags[v] & kHasListing)) {
+  const double plain = st.s()[u].v[0];
+  if (!(st.flags()[u] & kHasDerived) || !(st.flags()[v] & kHasListing)) {
     return plain;
   }
-  const ListingInfo* from = st.listing.Find(u);
-  const ListingInfo* to = st.listing.Find(v);
+  const ListingInfo* from = st.listing().Find(u);
+  const ListingInfo* to = st.listing().Find(v);
   if (from == nullptr || to == nullptr) return plain;
   bool excluded = false;
   double survival = from->base_survival * from->up_survival;
@@ -60,9 +73,9 @@ inline Evaluation EvaluateOver(const State& st, Node v,
 
 Evaluation Evaluate(const State& st, Node v) {
   return EvaluateOver(
-      st, v, st.pin.List(v), st.sd[v],
-      [&st](Node u) -> const Triple& { return st.s[u]; },
-      [&st](Node u) { return st.flags[u]; });
+      st, v, st.pin().List(v), st.sd()[v],
+      [&st](Node u) -> const Triple& { return st.s()[u]; },
+      [&st](Node u) { return st.flags()[u]; });
 }
 
 namespace {
@@ -73,20 +86,21 @@ namespace {
 // node's own survival, clamped or scaled by a severe derived listing, does
 // not).
 bool UpMoved(const State& st, Node v, const Evaluation& e, double tolerance) {
-  if (!e.has_up || !(st.flags[v] & kHasDerived)) return false;
-  const ListingInfo* info = st.listing.Find(v);
+  if (!e.has_up || !(st.flags()[v] & kHasDerived)) return false;
+  const ListingInfo* info = st.listing().Find(v);
   return info != nullptr &&
          std::abs(e.up_ec - info->up_survival) * info->base_survival >=
              tolerance;
 }
 
 void StoreUp(State* st, Node v, double up) {
-  if (!(st->flags[v] & kHasDerived)) return;
-  const ListingInfo* info = st->listing.Find(v);
+  PropagationWriter wr(st);
+  if (!(st->flags()[v] & kHasDerived)) return;
+  const ListingInfo* info = st->listing().Find(v);
   if (info == nullptr || info->up_survival == up) return;
   ListingInfo copy = *info;
   copy.up_survival = up;
-  st->listing.Set(v, std::move(copy));
+  wr.listing().Set(v, std::move(copy));
 }
 
 }  // namespace
@@ -97,22 +111,23 @@ void StoreUp(State* st, Node v, double up) {
 inline constexpr size_t kPrefetchAhead = 12;
 
 PropagationStats FullPropagate(State* st, const Params& p) {
+  PropagationWriter wr(st);
   PropagationStats stats;
-  std::vector<Triple>& s = st->s.live();
+  std::vector<Triple>& s = wr.s().live();
   std::fill(s.begin(), s.end(), Triple());
   // Tight loops over the raw arrays when no adjacency list was edited since
   // they were built (after Load; otherwise the generic accessors).
-  const bool raw = st->pin.Pristine() && st->pout.Pristine();
+  const bool raw = st->pin().Pristine() && st->pout().Pristine();
   const size_t n = st->node_count();
   Triple* const sv = s.data();
-  const Triple* sd = st->sd.live().data();
-  const uint8_t* flags = st->flags.live().data();
-  const uint64_t* in_offsets = raw ? st->pin.offsets().data() : nullptr;
-  const PropIn* in_items = raw ? st->pin.items().data() : nullptr;
-  const uint64_t* out_offsets = raw ? st->pout.offsets().data() : nullptr;
-  const PropOut* out_items = raw ? st->pout.items().data() : nullptr;
+  const Triple* sd = st->sd().live().data();
+  const uint8_t* flags = st->flags().live().data();
+  const uint64_t* in_offsets = raw ? st->pin().offsets().data() : nullptr;
+  const PropIn* in_items = raw ? st->pin().items().data() : nullptr;
+  const uint64_t* out_offsets = raw ? st->pout().offsets().data() : nullptr;
+  const PropOut* out_items = raw ? st->pout().items().data() : nullptr;
   auto successors = [&](Node v) {
-    if (!raw) return st->pout.List(v);
+    if (!raw) return st->pout().List(v);
     return absl::Span<const PropOut>(out_items + out_offsets[v],
                                      out_offsets[v + 1] - out_offsets[v]);
   };
@@ -162,10 +177,10 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     }
   };
   std::vector<uint8_t> dirty;
-  for (const auto& [key, c] : st->comp_by_key) {
-    const std::vector<Node>& members = st->members[c];
+  for (const auto& [key, c] : st->comp_by_key()) {
+    const std::vector<Node>& members = st->members()[c];
     if (members.empty()) {
-      const Node v = st->rep[c];
+      const Node v = st->rep()[c];
       const Evaluation e = evaluate(v);
       ++stats.evaluations;
       sv[v] = e.s;
@@ -218,8 +233,8 @@ PropagationStats FullPropagate(State* st, const Params& p) {
             j = o.dst - first;
             if (o.dst < first || j >= size) continue;
           } else {
-            if (st->comp_of[o.dst] != c) continue;
-            j = st->pos[o.dst];
+            if (st->comp_of()[o.dst] != c) continue;
+            j = st->pos()[o.dst];
           }
           dirty[j] = 1;
           again = again || j <= i;
@@ -230,7 +245,7 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     if (evaluations > limit) ++stats.unconverged_comps;
   }
   // Every node was evaluated after its inputs last moved.
-  st->drift.assign(n, 0);
+  wr.drift().assign(n, 0);
   ComputeAllInputs(st);
   return stats;
 }
@@ -277,8 +292,8 @@ void Propagator::Enqueue(Node v) {
     size_t j = size_;
     if (v >= first_ && v - first_ < size_ && (*members_)[v - first_] == v) {
       j = v - first_;  // Members numbered in their order (as Load does).
-    } else if (st_->comp_of[v] == current_) {
-      j = st_->pos[v];
+    } else if (st_->comp_of()[v] == current_) {
+      j = st_->pos()[v];
     }
     if (j < size_) {
       if (static_cast<int64_t>(j) > current_pos_) {
@@ -290,7 +305,7 @@ void Propagator::Enqueue(Node v) {
       return;
     }
   }
-  const Comp c = st_->comp_of[v];
+  const Comp c = st_->comp_of()[v];
   if (st_->IsMulti(c)) {
     auto [it, fresh] = sweeps_.try_emplace(c);
     if (fresh) {
@@ -302,10 +317,10 @@ void Propagator::Enqueue(Node v) {
       it->second.now.assign(words, 0);
       it->second.later.assign(words, 0);
       it->second.again = false;
-      heap_.emplace_back(st_->key[c], v);
+      heap_.emplace_back(st_->key()[c], v);
       std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
     }
-    SetBit(it->second.now, st_->pos[v]);
+    SetBit(it->second.now, st_->pos()[v]);
     return;
   }
   if (Queued(v)) return;
@@ -313,15 +328,15 @@ void Propagator::Enqueue(Node v) {
   // Its evaluation reads its survival and in-edge list: start the loads now
   // (a large change queues thousands of nodes scattered over the graph).
   if (scratch_ != nullptr) {
-    __builtin_prefetch(&st_->s[v]);
-    __builtin_prefetch(st_->pin.List(v).data());
+    __builtin_prefetch(&st_->s()[v]);
+    __builtin_prefetch(st_->pin().List(v).data());
   }
-  heap_.emplace_back(st_->key[c], v);
+  heap_.emplace_back(st_->key()[c], v);
   std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
 }
 
 void Propagator::SeedSuccessors(Node v) {
-  for (const PropOut& o : st_->pout.List(v)) Seed(o.dst);
+  for (const PropOut& o : st_->pout().List(v)) Seed(o.dst);
 }
 
 void Propagator::RecordChange(Node v, const Triple& before) {
@@ -336,8 +351,9 @@ void Propagator::RecordChange(Node v, const Triple& before) {
 }
 
 bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
+  PropagationWriter wr(st_);
   const bool up_moved = UpMoved(*st_, v, e, p_.tolerance);
-  const Triple old = st_->s[v];
+  const Triple old = st_->s()[v];
   Triple now = old;
   bool moved = false;
   for (int f = 0; f < kNumFactors; ++f) {
@@ -356,7 +372,7 @@ bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
   double step = 0;
   if (moved) {
     RecordChange(v, old);
-    st_->s.Set(v, now);
+    wr.s().Set(v, now);
     for (int f = 0; f < kNumFactors; ++f) {
       const bool was = old.v[f] < 1;
       const bool is = now.v[f] < 1;
@@ -372,11 +388,11 @@ bool Propagator::Commit(Node v, const Evaluation& e, bool force) {
   // least fixed point's zeros), when what a listed successor sees moved
   // (SurvivalSeenBy), and on an overlay (no drift kept).
   if (scratch_ == nullptr || crossed || up_moved ||
-      (st_->flags[v] & kHasDerived)) {
+      (st_->flags()[v] & kHasDerived)) {
     SeedSuccessors(v);
   } else {
-    std::vector<double>& drift = st_->drift;
-    for (const PropOut& o : st_->pout.List(v)) {
+    std::vector<double>& drift = wr.drift();
+    for (const PropOut& o : st_->pout().List(v)) {
       double& d = drift[o.dst];
       d += static_cast<double>(o.w) * step;
       if (d >= p_.tolerance) Enqueue(o.dst);
@@ -394,18 +410,18 @@ void Propagator::EnterComp(Comp c) {
   State& st = *st_;
   // An overlay comp that lost an internal edge is a union of strongly
   // connected components: recompute it from zero.
-  if (st.comp_flags[c] & kCompNeedsSplit) {
-    const std::vector<Node> members = st.members[c];
+  if (st.comp_flags()[c] & kCompNeedsSplit) {
+    const std::vector<Node> members = st.members()[c];
     for (Node m : members) Commit(m, Evaluation(), /*force=*/true);
     for (Node m : members) Enqueue(m);
   }
   // A factor without any input in the comp has the least fixed point 0.
-  const std::array<int32_t, kNumFactors> inputs = st.inputs[c];
+  const std::array<int32_t, kNumFactors> inputs = st.inputs()[c];
   if (inputs[0] != 0 && inputs[1] != 0 && inputs[2] != 0) return;
-  const std::vector<Node> members = st.members[c];
+  const std::vector<Node> members = st.members()[c];
   for (Node m : members) {
     Evaluation e;
-    e.s = st.s[m];
+    e.s = st.s()[m];
     bool any = false;
     for (int f = 0; f < kNumFactors; ++f) {
       if (inputs[f] == 0 && e.s.v[f] != 1) {
@@ -418,13 +434,14 @@ void Propagator::EnterComp(Comp c) {
 }
 
 void Propagator::Visit(Node v) {
+  PropagationWriter wr(st_);
   if (current_evaluations_ > current_limit_) return;  // Gave up on it.
   if (++current_evaluations_ > current_limit_) {
     ++stats_.unconverged_comps;
     return;
   }
   ++stats_.evaluations;
-  if (scratch_ != nullptr) st_->drift[v] = 0;
+  if (scratch_ != nullptr) wr.drift()[v] = 0;
   Commit(v, Evaluate(*st_, v), /*force=*/false);
 }
 
@@ -464,7 +481,7 @@ inline constexpr int kNear = 4;
 }  // namespace
 
 void Propagator::SweepComp(Comp c, Sweep sweep) {
-  const std::vector<Node>& members = st_->members[c];
+  const std::vector<Node>& members = st_->members()[c];
   sweep_ = &sweep;
   members_ = &members;
   size_ = members.size();
@@ -476,17 +493,17 @@ void Propagator::SweepComp(Comp c, Sweep sweep) {
   const bool prefetch = scratch_ != nullptr;
   const State& st = *st_;
   auto far = [&](Node u) {
-    st.pin.PrefetchPlace(u);
-    st.pout.PrefetchPlace(u);
-    __builtin_prefetch(&st.s[u]);
-    __builtin_prefetch(&st.sd[u]);
+    st.pin().PrefetchPlace(u);
+    st.pout().PrefetchPlace(u);
+    __builtin_prefetch(&st.s()[u]);
+    __builtin_prefetch(&st.sd()[u]);
   };
   auto mid = [&](Node u) {
-    __builtin_prefetch(st.pin.List(u).data());
-    __builtin_prefetch(st.pout.List(u).data());
+    __builtin_prefetch(st.pin().List(u).data());
+    __builtin_prefetch(st.pout().List(u).data());
   };
   auto near = [&](Node u) {
-    for (const PropIn& e : st.pin.List(u)) __builtin_prefetch(&st.s[e.src]);
+    for (const PropIn& e : st.pin().List(u)) __builtin_prefetch(&st.s()[e.src]);
   };
   while (true) {
     BitCursor far_cursor(sweep.now), mid_cursor(sweep.now),
@@ -530,12 +547,13 @@ void Propagator::SweepComp(Comp c, Sweep sweep) {
 }
 
 void Propagator::Run() {
+  PropagationWriter wr(st_);
   running_ = true;
   if (scratch_ != nullptr) {
     const size_t n = st_->node_count();
     if (scratch_->queued.size() < n) scratch_->queued.resize(n, 0);
     if (scratch_->changed_at.size() < n) scratch_->changed_at.resize(n, -1);
-    if (st_->drift.size() < n) st_->drift.resize(n, 0);
+    if (st_->drift().size() < n) wr.drift().resize(n, 0);
     heap_.swap(scratch_->heap);
     heap_.clear();
   }
@@ -546,7 +564,7 @@ void Propagator::Run() {
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
     const Node v = heap_.back().second;
     heap_.pop_back();
-    const Comp c = st_->comp_of[v];
+    const Comp c = st_->comp_of()[v];
     if (st_->IsMulti(c)) {
       auto it = sweeps_.find(c);
       Sweep sweep = std::move(it->second);

@@ -147,54 +147,54 @@ v1::Band BandOf(const Params& p, double composite) {
 std::unique_ptr<State> State::Overlay(const State* live) {
   auto o = std::make_unique<State>();
   o->live_ = live;
-  o->entities = CowVec<EntityRec>(&live->entities);
-  o->info = CowVec<NodeInfo>(&live->info);
-  o->node_of = CowMap<std::string, Node>(&live->node_of);
-  o->edges = CowVec<EdgeRec>(&live->edges);
-  o->products = CowVec<std::string>(&live->products);
-  o->product_of = CowMap<std::string, uint32_t>(&live->product_of);
-  o->in_slots = Adjacency<Slot>(&live->in_slots);
-  o->out_slots = Adjacency<Slot>(&live->out_slots);
-  o->pin = Adjacency<PropIn>(&live->pin);
-  o->pout = Adjacency<PropOut>(&live->pout);
-  o->signals = CowMap<std::string, SignalRec>(&live->signals);
-  o->by_target =
-      CowMap<std::string, std::vector<std::string>>(&live->by_target);
-  o->tariffs_by_importer =
-      CowMap<uint16_t, std::vector<std::string>>(&live->tariffs_by_importer);
-  o->destination_controls =
-      CowMap<std::string, bool>(&live->destination_controls);
-  o->tensions = CowMap<std::string, bool>(&live->tensions);
-  o->rules = CowVec<RuleState>(&live->rules);
-  o->sd = CowVec<Triple>(&live->sd);
-  o->s = CowVec<Triple>(&live->s);
-  o->flags = CowVec<uint8_t>(&live->flags);
-  o->listing = CowMap<Node, ListingInfo>(&live->listing);
-  o->comp_of = CowVec<Comp>(&live->comp_of);
-  o->key = CowVec<int64_t>(&live->key);
-  o->inputs = CowVec<std::array<int32_t, kNumFactors>>(&live->inputs);
-  o->members = CowVec<std::vector<Node>>(&live->members);
-  o->pos = CowVec<uint32_t>(&live->pos);
-  o->rep = CowVec<Node>(&live->rep);
-  o->comp_flags = CowVec<uint8_t>(&live->comp_flags);
-  o->as_of_ns = live->as_of_ns;
-  o->sequence = live->sequence;
+  o->entities_ = CowVec<EntityRec>(&live->entities_);
+  o->info_ = CowVec<NodeInfo>(&live->info_);
+  o->node_of_ = CowMap<std::string, Node>(&live->node_of_);
+  o->edges_ = CowVec<EdgeRec>(&live->edges_);
+  o->products_ = CowVec<std::string>(&live->products_);
+  o->product_of_ = CowMap<std::string, uint32_t>(&live->product_of_);
+  o->in_slots_ = Adjacency<Slot>(&live->in_slots_);
+  o->out_slots_ = Adjacency<Slot>(&live->out_slots_);
+  o->pin_ = Adjacency<PropIn>(&live->pin_);
+  o->pout_ = Adjacency<PropOut>(&live->pout_);
+  o->signals_ = CowMap<std::string, SignalRec>(&live->signals_);
+  o->by_target_ =
+      CowMap<std::string, std::vector<std::string>>(&live->by_target_);
+  o->tariffs_by_importer_ =
+      CowMap<uint16_t, std::vector<std::string>>(&live->tariffs_by_importer_);
+  o->destination_controls_ =
+      CowMap<std::string, bool>(&live->destination_controls_);
+  o->tensions_ = CowMap<std::string, bool>(&live->tensions_);
+  o->rules_ = CowVec<RuleState>(&live->rules_);
+  o->sd_ = CowVec<Triple>(&live->sd_);
+  o->s_ = CowVec<Triple>(&live->s_);
+  o->flags_ = CowVec<uint8_t>(&live->flags_);
+  o->listing_ = CowMap<Node, ListingInfo>(&live->listing_);
+  o->comp_of_ = CowVec<Comp>(&live->comp_of_);
+  o->key_ = CowVec<int64_t>(&live->key_);
+  o->inputs_ = CowVec<std::array<int32_t, kNumFactors>>(&live->inputs_);
+  o->members_ = CowVec<std::vector<Node>>(&live->members_);
+  o->pos_ = CowVec<uint32_t>(&live->pos_);
+  o->rep_ = CowVec<Node>(&live->rep_);
+  o->comp_flags_ = CowVec<uint8_t>(&live->comp_flags_);
+  o->as_of_ns_ = live->as_of_ns_;
+  o->sequence_ = live->sequence_;
   return o;
 }
 
 uint32_t State::InternProduct(absl::string_view code) {
   if (code.empty()) return 0;
-  if (const uint32_t* p = product_of.Find(code)) return *p;
-  const uint32_t id = static_cast<uint32_t>(products.size());
-  products.PushBack(std::string(code));
-  product_of.Set(std::string(code), id);
+  if (const uint32_t* p = product_of_.Find(code)) return *p;
+  const uint32_t id = static_cast<uint32_t>(products_.size());
+  products_.PushBack(std::string(code));
+  product_of_.Set(std::string(code), id);
   return id;
 }
 
 Slot State::FindEdge(Node from, v1::Edge::Kind kind, Node to, uint32_t product,
                      absl::string_view record_id) const {
-  for (Slot slot : in_slots.List(to)) {
-    const EdgeRec& e = edges[slot];
+  for (Slot slot : in_slots_.List(to)) {
+    const EdgeRec& e = edges_[slot];
     if (e.from == from && e.kind == kind && e.product == product &&
         e.record_id == record_id) {
       return slot;
@@ -206,8 +206,8 @@ Slot State::FindEdge(Node from, v1::Edge::Kind kind, Node to, uint32_t product,
 std::vector<Slot> State::PairRecords(Node from, v1::Edge::Kind kind, Node to,
                                      uint32_t product) const {
   std::vector<Slot> out;
-  for (Slot slot : in_slots.List(to)) {
-    const EdgeRec& e = edges[slot];
+  for (Slot slot : in_slots_.List(to)) {
+    const EdgeRec& e = edges_[slot];
     if (e.from == from && e.kind == kind && e.product == product) {
       out.push_back(slot);
     }

@@ -21,7 +21,8 @@
 // from one whose fixed point is unique.
 //
 // Every mutable part is a copy-on-write container (cow.h): State::Overlay()
-// makes a what-if state over a live one without copying it.
+// makes a what-if state over a live one without copying it. Who may change
+// which part is set out above class State.
 //
 // Thread-compatible.
 #ifndef GEORISK_SERVICES_SCORER_MODEL_STATE_H_
@@ -44,6 +45,10 @@
 #include "georisk/v1/model.pb.h"
 #include "services/scorer/model/cow.h"
 #include "services/scorer/model/parties.h"
+
+namespace georisk::scorer {
+class Engine;
+}  // namespace georisk::scorer
 
 namespace georisk::scorer::internal {
 
@@ -290,20 +295,32 @@ Params MakeParams(const v1::ModelConfig& normalized);
 double Composite(const Params& p, const Triple& s);
 v1::Band BandOf(const Params& p, double composite);
 
-// Who writes what (every other file only reads: exposure.cc and explain.cc
-// take a const State&, and so do the read paths of engine.cc). The
-// members are public today; this map is the contract until they get
-// accessors of their own:
-//   - the graph (entities, info, node_of, edges, products, product_of,
-//     in_slots, out_slots, signals and their indexes, rules, as_of_ns,
-//     nodes_by_country, edge_events, free_slots, parties): update.cc (Updater,
-//     BuildState, IndexSignal), through SetEntity/AddEntity/InternProduct
-//     where those exist; `sequence` also by engine.cc (Apply, Advance);
-//   - the propagation graph and its condensation (pin, pout, comp_of, key,
-//     members, pos, rep, comp_flags, comp_by_key, split_marked):
-//     condensation.cc; `inputs` and `condensation_fresh` also by update.cc;
-//   - the scores: sd and flags by update.cc (direct exposure); s and listing
-//     by propagate.cc and update.cc; drift by propagate.cc.
+// The compiled graph, its condensation and the scores. Everyone reads it
+// through the const accessors below; its members are private and change only
+// along the model's three mutation paths (the full rebuild, the incremental
+// update, and the regroup of parties it includes), each through a writer
+// class. A writer is named a friend here and defined in one .cc file and in no
+// header, so that only that file can change the state, and only the members
+// its writer gives out:
+//   - GraphWriter (update.cc: BuildState, IndexSignal, RescoreAll and the
+//     Updater, the full rebuild, the incremental update and the regroup of
+//     parties): the graph (entities and info through SetEntity/AddEntity,
+//     products and product_of through InternProduct, the rebuild filling
+//     entities, info and products in bulk; node_of, edges, in_slots,
+//     out_slots), signals and their indexes, rules, as_of_ns, sequence at a
+//     rebuild, the live-only indexes (nodes_by_country, edge_events,
+//     free_slots), parties; the direct scores sd and flags; s and listing;
+//     inputs and condensation_fresh; pin and pout, which the rebuild builds
+//     and an update compacts (every other edit is CondensationWriter's);
+//   - CondensationWriter (condensation.cc): the propagation graph and its
+//     condensation (pin, pout, comp_of, key, inputs, members, pos, rep,
+//     comp_flags, comp_by_key, split_marked, condensation_fresh);
+//   - PropagationWriter (propagate.cc: FullPropagate, the Propagator): the
+//     propagated scores s and listing, and drift;
+//   - StateTestWriter (condensation_test.cc only): the nodes and propagation
+//     graphs its tests build by hand.
+// Engine (engine.cc) sets `sequence` after an update (Apply, Advance) and
+// changes nothing else. Overlay() copies the views of a live state.
 class State {
  public:
   // An empty live state.
@@ -319,61 +336,86 @@ class State {
   // The live state this overlays (this one when live).
   const State& live() const { return live_ ? *live_ : *this; }
 
-  size_t node_count() const { return entities.size(); }
+  size_t node_count() const { return entities_.size(); }
 
-  // Entities and edges. Write entities through SetEntity/AddEntity.
-  CowVec<EntityRec> entities;
-  CowVec<NodeInfo> info;
-  CowMap<std::string, Node> node_of;  // Dead entities stay mapped.
-  CowVec<EdgeRec> edges;
-  CowVec<std::string> products;  // products[0] = "".
-  CowMap<std::string, uint32_t> product_of;
-  Adjacency<Slot> in_slots;   // Alive edges whose `to` is the node.
-  Adjacency<Slot> out_slots;  // Alive edges whose `from` is the node.
-  Adjacency<PropIn> pin;
-  Adjacency<PropOut> pout;
+  // Entities and edges.
+  const CowVec<EntityRec>& entities() const { return entities_; }
+  const CowVec<NodeInfo>& info() const { return info_; }
+  // Dead entities stay mapped.
+  const CowMap<std::string, Node>& node_of() const { return node_of_; }
+  const CowVec<EdgeRec>& edges() const { return edges_; }
+  // products()[0] = "".
+  const CowVec<std::string>& products() const { return products_; }
+  const CowMap<std::string, uint32_t>& product_of() const {
+    return product_of_;
+  }
+  // Alive edges whose `to` is the node.
+  const Adjacency<Slot>& in_slots() const { return in_slots_; }
+  // Alive edges whose `from` is the node.
+  const Adjacency<Slot>& out_slots() const { return out_slots_; }
+  const Adjacency<PropIn>& pin() const { return pin_; }
+  const Adjacency<PropOut>& pout() const { return pout_; }
 
   // Signals and their indexes (all signals, active or not).
-  CowMap<std::string, SignalRec> signals;
-  CowMap<std::string, std::vector<std::string>> by_target;
-  CowMap<uint16_t, std::vector<std::string>> tariffs_by_importer;
-  CowMap<std::string, bool> destination_controls;
-  CowMap<std::string, bool> tensions;
+  const CowMap<std::string, SignalRec>& signals() const { return signals_; }
+  const CowMap<std::string, std::vector<std::string>>& by_target() const {
+    return by_target_;
+  }
+  const CowMap<uint16_t, std::vector<std::string>>& tariffs_by_importer()
+      const {
+    return tariffs_by_importer_;
+  }
+  const CowMap<std::string, bool>& destination_controls() const {
+    return destination_controls_;
+  }
+  const CowMap<std::string, bool>& tensions() const { return tensions_; }
 
   // Ownership rules, one per Params::rules entry.
-  CowVec<RuleState> rules;
+  const CowVec<RuleState>& rules() const { return rules_; }
 
   // Scores.
-  CowVec<Triple> sd;  // Direct survival.
-  CowVec<Triple> s;   // Propagated survival.
-  CowVec<uint8_t> flags;
-  CowMap<Node, ListingInfo> listing;
+  const CowVec<Triple>& sd() const { return sd_; }  // Direct survival.
+  const CowVec<Triple>& s() const { return s_; }    // Propagated survival.
+  const CowVec<uint8_t>& flags() const { return flags_; }
+  const CowMap<Node, ListingInfo>& listing() const { return listing_; }
 
   // Condensation.
-  CowVec<Comp> comp_of;
-  CowVec<int64_t> key;
-  CowVec<std::array<int32_t, kNumFactors>> inputs;
+  const CowVec<Comp>& comp_of() const { return comp_of_; }
+  const CowVec<int64_t>& key() const { return key_; }
+  const CowVec<std::array<int32_t, kNumFactors>>& inputs() const {
+    return inputs_;
+  }
   // Members of a multi-node comp in an order with few edges pointing
   // backwards (condensation.h, OrderForFewBackEdges; reverse postorder for
   // small ones), so that sweeping them in order settles a cycle in few
   // passes. Empty for a singleton comp.
-  CowVec<std::vector<Node>> members;
-  CowVec<uint32_t> pos;  // Per node: its index in members (0 if single).
-  CowVec<Node> rep;      // A member (the only one, if single).
-  CowVec<uint8_t> comp_flags;
+  const CowVec<std::vector<Node>>& members() const { return members_; }
+  // Per node: its index in members (0 if single).
+  const CowVec<uint32_t>& pos() const { return pos_; }
+  // A member (the only one, if single).
+  const CowVec<Node>& rep() const { return rep_; }
+  const CowVec<uint8_t>& comp_flags() const { return comp_flags_; }
 
-  int64_t as_of_ns = 0;
-  int64_t sequence = 0;
+  int64_t as_of_ns() const { return as_of_ns_; }
+  int64_t sequence() const { return sequence_; }
 
   // Live-only indexes (an overlay reads its live state's).
-  absl::flat_hash_map<uint16_t, std::vector<Node>> nodes_by_country;
-  absl::btree_multimap<int64_t, Slot> edge_events;  // Window boundaries.
-  absl::btree_map<int64_t, Comp> comp_by_key;
-  std::vector<Slot> free_slots;  // Dead edge slots to reuse.
-  // Links and the parties they make (parties.h): written by update.cc
-  // (Updater::UpsertLink, DeleteLink, Regroup, raw edge records; BuildState);
-  // an overlay reads its live state's and cannot change links.
-  Parties parties;
+  const absl::flat_hash_map<uint16_t, std::vector<Node>>& nodes_by_country()
+      const {
+    return nodes_by_country_;
+  }
+  // Window boundaries.
+  const absl::btree_multimap<int64_t, Slot>& edge_events() const {
+    return edge_events_;
+  }
+  const absl::btree_map<int64_t, Comp>& comp_by_key() const {
+    return comp_by_key_;
+  }
+  // Dead edge slots to reuse.
+  const std::vector<Slot>& free_slots() const { return free_slots_; }
+  // Links and the parties they make (parties.h); an overlay reads its live
+  // state's and cannot change links.
+  const Parties& parties() const { return parties_; }
   // Per node (may be shorter than node_count(): missing entries are 0): a
   // bound on how far the kernel's value for the node may have moved since
   // it was last evaluated, i.e. the sum over its in-edges of w times how far
@@ -381,46 +423,37 @@ class State {
   // tolerance + drift of the kernel; propagation re-evaluates a node once
   // its drift reaches the tolerance (docs/scoring-model.md, "Incremental
   // rescoring").
-  std::vector<double> drift;
+  const std::vector<double>& drift() const { return drift_; }
   // The condensation is exactly what BuildCondensation would compute now:
   // it ran last and no propagation edge or node came or went since (edits
   // keep the condensation valid but not identical: merged members are
   // appended, split parts come in search order). A full rescore after a
   // signal or weight change then reuses it.
-  bool condensation_fresh = false;
+  bool condensation_fresh() const { return condensation_fresh_; }
   // Comps marked kCompNeedsSplit since the last SplitMarkedComps (may
   // repeat, or no longer be marked), so that it need not scan every comp.
-  std::vector<Comp> split_marked;
+  const std::vector<Comp>& split_marked() const { return split_marked_; }
 
   // Helpers.
-  bool IsMulti(Comp c) const { return !members[c].empty(); }
+  bool IsMulti(Comp c) const { return !members_[c].empty(); }
   size_t CompSize(Comp c) const {
-    return members[c].empty() ? 1 : members[c].size();
+    return members_[c].empty() ? 1 : members_[c].size();
   }
   template <typename Fn>
   void ForEachMember(Comp c, Fn fn) const {
-    const std::vector<Node>& m = members[c];
+    const std::vector<Node>& m = members_[c];
     if (m.empty()) {
-      fn(rep[c]);
+      fn(rep_[c]);
     } else {
       for (Node v : m) fn(v);
     }
   }
-  bool Alive(Node v) const { return info[v].alive != 0; }
-  void SetEntity(Node v, EntityRec rec) {
-    info.Set(v, InfoOf(rec));
-    entities.Set(v, std::move(rec));
-  }
-  void AddEntity(EntityRec rec) {
-    info.PushBack(InfoOf(rec));
-    entities.PushBack(std::move(rec));
-  }
+  bool Alive(Node v) const { return info_[v].alive != 0; }
   static NodeInfo InfoOf(const EntityRec& e) {
     return {e.country, static_cast<uint8_t>(e.kind),
             static_cast<uint8_t>(e.alive ? 1 : 0)};
   }
-  const std::string& ProductCode(uint32_t p) const { return products[p]; }
-  uint32_t InternProduct(absl::string_view code);
+  const std::string& ProductCode(uint32_t p) const { return products_[p]; }
   // The slot of the alive edge with this key, or kNone.
   Slot FindEdge(Node from, v1::Edge::Kind kind, Node to, uint32_t product,
                 absl::string_view record_id) const;
@@ -429,11 +462,72 @@ class State {
                                 uint32_t product) const;
   // The signals targeting `id` (any kind, active or not).
   const std::vector<std::string>* SignalsTargeting(absl::string_view id) const {
-    return by_target.Find(id);
+    return by_target_.Find(id);
   }
 
  private:
+  friend class GraphWriter;
+  friend class CondensationWriter;
+  friend class PropagationWriter;
+  friend class StateTestWriter;
+  friend class ::georisk::scorer::Engine;
+
+  // Entities are written through these, which keep info_ in step.
+  void SetEntity(Node v, EntityRec rec) {
+    info_.Set(v, InfoOf(rec));
+    entities_.Set(v, std::move(rec));
+  }
+  void AddEntity(EntityRec rec) {
+    info_.PushBack(InfoOf(rec));
+    entities_.PushBack(std::move(rec));
+  }
+  uint32_t InternProduct(absl::string_view code);
+
   const State* live_ = nullptr;
+
+  CowVec<EntityRec> entities_;
+  CowVec<NodeInfo> info_;
+  CowMap<std::string, Node> node_of_;
+  CowVec<EdgeRec> edges_;
+  CowVec<std::string> products_;
+  CowMap<std::string, uint32_t> product_of_;
+  Adjacency<Slot> in_slots_;
+  Adjacency<Slot> out_slots_;
+  Adjacency<PropIn> pin_;
+  Adjacency<PropOut> pout_;
+
+  CowMap<std::string, SignalRec> signals_;
+  CowMap<std::string, std::vector<std::string>> by_target_;
+  CowMap<uint16_t, std::vector<std::string>> tariffs_by_importer_;
+  CowMap<std::string, bool> destination_controls_;
+  CowMap<std::string, bool> tensions_;
+
+  CowVec<RuleState> rules_;
+
+  CowVec<Triple> sd_;
+  CowVec<Triple> s_;
+  CowVec<uint8_t> flags_;
+  CowMap<Node, ListingInfo> listing_;
+
+  CowVec<Comp> comp_of_;
+  CowVec<int64_t> key_;
+  CowVec<std::array<int32_t, kNumFactors>> inputs_;
+  CowVec<std::vector<Node>> members_;
+  CowVec<uint32_t> pos_;
+  CowVec<Node> rep_;
+  CowVec<uint8_t> comp_flags_;
+
+  int64_t as_of_ns_ = 0;
+  int64_t sequence_ = 0;
+
+  absl::flat_hash_map<uint16_t, std::vector<Node>> nodes_by_country_;
+  absl::btree_multimap<int64_t, Slot> edge_events_;
+  absl::btree_map<int64_t, Comp> comp_by_key_;
+  std::vector<Slot> free_slots_;
+  Parties parties_;
+  std::vector<double> drift_;
+  bool condensation_fresh_ = false;
+  std::vector<Comp> split_marked_;
 };
 
 }  // namespace georisk::scorer::internal

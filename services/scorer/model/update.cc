@@ -14,6 +14,64 @@
 #include "services/scorer/model/parallel.h"
 
 namespace georisk::scorer::internal {
+
+// The write access of the full rebuild, the incremental update and the
+// regroup of parties to a State (see state.h): the graph, the signals and
+// rules, the direct scores, and what an update resets of the rest. Defined
+// here only.
+class GraphWriter {
+ public:
+  explicit GraphWriter(State* st) : st_(st) {}
+  void SetEntity(Node v, EntityRec rec) { st_->SetEntity(v, std::move(rec)); }
+  void AddEntity(EntityRec rec) { st_->AddEntity(std::move(rec)); }
+  uint32_t InternProduct(absl::string_view code) {
+    return st_->InternProduct(code);
+  }
+  // The full rebuild fills these in bulk (entities and info in step).
+  CowVec<EntityRec>& entities() { return st_->entities_; }
+  CowVec<NodeInfo>& info() { return st_->info_; }
+  CowVec<std::string>& products() { return st_->products_; }
+  // The full rebuild builds the propagation graph, which the condensation
+  // then maintains; an update folds its edits back into CSR arrays.
+  Adjacency<PropIn>& pin() { return st_->pin_; }
+  Adjacency<PropOut>& pout() { return st_->pout_; }
+  CowMap<std::string, Node>& node_of() { return st_->node_of_; }
+  CowVec<EdgeRec>& edges() { return st_->edges_; }
+  Adjacency<Slot>& in_slots() { return st_->in_slots_; }
+  Adjacency<Slot>& out_slots() { return st_->out_slots_; }
+  CowMap<std::string, SignalRec>& signals() { return st_->signals_; }
+  CowMap<std::string, std::vector<std::string>>& by_target() {
+    return st_->by_target_;
+  }
+  CowMap<uint16_t, std::vector<std::string>>& tariffs_by_importer() {
+    return st_->tariffs_by_importer_;
+  }
+  CowMap<std::string, bool>& destination_controls() {
+    return st_->destination_controls_;
+  }
+  CowMap<std::string, bool>& tensions() { return st_->tensions_; }
+  CowVec<RuleState>& rules() { return st_->rules_; }
+  CowVec<Triple>& sd() { return st_->sd_; }
+  CowVec<Triple>& s() { return st_->s_; }
+  CowVec<uint8_t>& flags() { return st_->flags_; }
+  CowMap<Node, ListingInfo>& listing() { return st_->listing_; }
+  CowVec<std::array<int32_t, kNumFactors>>& inputs() { return st_->inputs_; }
+  bool& condensation_fresh() { return st_->condensation_fresh_; }
+  int64_t& as_of_ns() { return st_->as_of_ns_; }
+  int64_t& sequence() { return st_->sequence_; }
+  absl::flat_hash_map<uint16_t, std::vector<Node>>& nodes_by_country() {
+    return st_->nodes_by_country_;
+  }
+  absl::btree_multimap<int64_t, Slot>& edge_events() {
+    return st_->edge_events_;
+  }
+  std::vector<Slot>& free_slots() { return st_->free_slots_; }
+  Parties& parties() { return st_->parties_; }
+
+ private:
+  State* st_;
+};
+
 namespace {
 
 bool SameEdge(const EdgeRec& a, const EdgeRec& b) {
@@ -55,7 +113,7 @@ std::vector<std::pair<int64_t, int64_t>> ShadowsOf(
   std::vector<std::pair<int64_t, int64_t>> out;
   for (Slot o : slots) {
     if (o == self) continue;
-    const EdgeRec& other = all != nullptr ? (*all)[o] : st->edges[o];
+    const EdgeRec& other = all != nullptr ? (*all)[o] : st->edges()[o];
     if (other.alive && other.Outranks(e)) {
       out.emplace_back(other.from_ns, other.until_ns);
     }
@@ -97,8 +155,8 @@ EdgeRec LinkEdgeRec(Node primary, Node member) {
 // The edge record `e` of `st` as GraphStore would send it.
 v1::Edge ToProtoEdge(const State& st, const EdgeRec& e) {
   v1::Edge out;
-  out.set_from_id(st.entities[e.from].id);
-  out.set_to_id(st.entities[e.to].id);
+  out.set_from_id(st.entities()[e.from].id);
+  out.set_to_id(st.entities()[e.to].id);
   out.set_kind(e.kind);
   out.set_product_code(st.ProductCode(e.product));
   out.set_weight(e.weight);
@@ -168,42 +226,43 @@ void EditIdList(CowMap<std::string, std::vector<std::string>>* map,
 }  // namespace
 
 void IndexSignal(State* st, const SignalRec& r, bool add) {
+  GraphWriter wr(st);
   switch (r.kind) {
     case v1::SIGNAL_KIND_EXPORT_CONTROL:
       if (r.ec_kind == v1::ExportControl::DESTINATION_CONTROL) {
         if (add) {
-          st->destination_controls.Set(r.id, true);
+          wr.destination_controls().Set(r.id, true);
         } else {
-          st->destination_controls.Erase(r.id);
+          wr.destination_controls().Erase(r.id);
         }
       } else {
         // Indexed under the party's primary (parties.h).
-        const Parties& parties = st->live().parties;
+        const Parties& parties = st->live().parties();
         for (const std::string& target : r.targets) {
-          EditIdList(&st->by_target, parties.EffectiveId(target), r.id, add);
+          EditIdList(&wr.by_target(), parties.EffectiveId(target), r.id, add);
         }
       }
       break;
     case v1::SIGNAL_KIND_TARIFF: {
       std::vector<std::string> ids;
-      if (const auto* found = st->tariffs_by_importer.Find(r.importer)) {
+      if (const auto* found = st->tariffs_by_importer().Find(r.importer)) {
         ids = *found;
       }
       auto it = std::find(ids.begin(), ids.end(), r.id);
       if (add && it == ids.end()) ids.push_back(r.id);
       if (!add && it != ids.end()) ids.erase(it);
       if (ids.empty()) {
-        st->tariffs_by_importer.Erase(r.importer);
+        wr.tariffs_by_importer().Erase(r.importer);
       } else {
-        st->tariffs_by_importer.Set(r.importer, std::move(ids));
+        wr.tariffs_by_importer().Set(r.importer, std::move(ids));
       }
       break;
     }
     case v1::SIGNAL_KIND_TENSION:
       if (add) {
-        st->tensions.Set(r.id, true);
+        wr.tensions().Set(r.id, true);
       } else {
-        st->tensions.Erase(r.id);
+        wr.tensions().Erase(r.id);
       }
       break;
     default:
@@ -214,7 +273,7 @@ void IndexSignal(State* st, const SignalRec& r, bool add) {
 Updater::Updater(State* st, const Params& p, PropagationScratch* scratch)
     : st_(st),
       p_(p),
-      start_as_of_(st->as_of_ns),
+      start_as_of_(st->as_of_ns()),
       prop_(st, p, scratch),
       rules_dirty_(p.rules.size(), false) {}
 
@@ -238,17 +297,19 @@ void Updater::OnPropChange(Slot slot, const EdgeRec& e, double before,
 }
 
 void Updater::AddEvents(Slot slot, const EdgeRec& e) {
+  GraphWriter wr(st_);
   if (st_->is_overlay()) return;  // Overlays move the date before editing.
-  ForEachBoundary(e, [&](int64_t t) { st_->edge_events.emplace(t, slot); });
+  ForEachBoundary(e, [&](int64_t t) { wr.edge_events().emplace(t, slot); });
 }
 
 void Updater::RemoveEvents(Slot slot, const EdgeRec& e) {
+  GraphWriter wr(st_);
   if (st_->is_overlay()) return;
   ForEachBoundary(e, [&](int64_t t) {
-    auto [lo, hi] = st_->edge_events.equal_range(t);
+    auto [lo, hi] = st_->edge_events().equal_range(t);
     for (auto it = lo; it != hi; ++it) {
       if (it->second == slot) {
-        st_->edge_events.erase(it);
+        wr.edge_events().erase(it);
         break;
       }
     }
@@ -256,19 +317,20 @@ void Updater::RemoveEvents(Slot slot, const EdgeRec& e) {
 }
 
 void Updater::ResolvePair(const EdgeRec& key) {
+  GraphWriter wr(st_);
   const std::vector<Slot> slots =
       st_->PairRecords(key.from, key.kind, key.to, key.product);
-  if (slots.size() == 1 && st_->edges[slots[0]].shadows.empty()) return;
-  const int64_t now = st_->as_of_ns;
+  if (slots.size() == 1 && st_->edges()[slots[0]].shadows.empty()) return;
+  const int64_t now = st_->as_of_ns();
   for (Slot slot : slots) {
-    const EdgeRec e = st_->edges[slot];
+    const EdgeRec e = st_->edges()[slot];
     std::vector<std::pair<int64_t, int64_t>> shadows =
         ShadowsOf(e, slot, slots, nullptr, st_);
     if (shadows == e.shadows) continue;
     EdgeRec next = e;
     next.shadows = std::move(shadows);
     RemoveEvents(slot, e);
-    st_->edges.Set(slot, next);
+    wr.edges().Set(slot, next);
     AddEvents(slot, next);
     OnPropChange(slot, next, PropWeight(e, now), PropWeight(next, now));
     DirtyEdge(next);
@@ -276,15 +338,15 @@ void Updater::ResolvePair(const EdgeRec& key) {
 }
 
 void Updater::DirtyFacilitiesOf(Node v) {
-  for (Slot slot : st_->out_slots.List(v)) {
-    const EdgeRec& e = st_->edges[slot];
+  for (Slot slot : st_->out_slots().List(v)) {
+    const EdgeRec& e = st_->edges()[slot];
     if (e.kind == v1::Edge::OPERATES) Dirty(e.to);
   }
 }
 
 void Updater::DirtyRulesOfOwner(Node owner) {
   for (size_t r = 0; r < p_.rules.size(); ++r) {
-    if (st_->rules[r].members.contains(owner)) rules_dirty_[r] = true;
+    if (st_->rules()[r].members.contains(owner)) rules_dirty_[r] = true;
   }
 }
 
@@ -306,13 +368,13 @@ void Updater::DirtyEdge(const EdgeRec& e) {
 }
 
 void Updater::DirtySignal(const SignalRec& r) {
-  if (!r.ActiveAt(start_as_of_) && !r.ActiveAt(st_->as_of_ns)) return;
+  if (!r.ActiveAt(start_as_of_) && !r.ActiveAt(st_->as_of_ns())) return;
   const State& live = st_->live();
   auto for_country = [&](uint16_t country, auto fn) {
-    auto it = live.nodes_by_country.find(country);
-    if (it == live.nodes_by_country.end()) return;
+    auto it = live.nodes_by_country().find(country);
+    if (it == live.nodes_by_country().end()) return;
     for (Node v : it->second) {
-      const NodeInfo& e = st_->info[v];
+      const NodeInfo& e = st_->info()[v];
       if (e.alive && e.country == country) fn(v, e);
     }
   };
@@ -328,7 +390,7 @@ void Updater::DirtySignal(const SignalRec& r) {
       }
       for (const std::string& target : r.targets) {
         const Node* v =
-            st_->node_of.Find(st_->live().parties.EffectiveId(target));
+            st_->node_of().Find(st_->live().parties().EffectiveId(target));
         if (v == nullptr) continue;
         Dirty(*v);
         DirtyFacilitiesOf(*v);
@@ -341,10 +403,10 @@ void Updater::DirtySignal(const SignalRec& r) {
       return;
     case v1::SIGNAL_KIND_TARIFF:
       for_country(r.importer, [&](Node v, const NodeInfo& customer) {
-        for (Slot slot : st_->in_slots.List(v)) {
-          const EdgeRec& e = st_->edges[slot];
+        for (Slot slot : st_->in_slots().List(v)) {
+          const EdgeRec& e = st_->edges()[slot];
           if (e.kind != v1::Edge::SUPPLIES) continue;
-          const NodeInfo& u = st_->info[e.from];
+          const NodeInfo& u = st_->info()[e.from];
           if (u.country == customer.country) continue;
           if (r.origin != 0 && u.country != r.origin) continue;
           if (!HsMatches(r.hs_prefix, st_->ProductCode(e.product))) continue;
@@ -374,29 +436,30 @@ void Updater::DirtySignal(const SignalRec& r) {
 }
 
 void Updater::SetAsOf(int64_t as_of_ns) {
-  const int64_t old = st_->as_of_ns;
+  GraphWriter wr(st_);
+  const int64_t old = st_->as_of_ns();
   if (as_of_ns == old) return;
-  st_->as_of_ns = as_of_ns;
+  wr.as_of_ns() = as_of_ns;
   const int64_t lo = std::min(old, as_of_ns);
   const int64_t hi = std::max(old, as_of_ns);
   // Edges whose window starts or ends in (lo, hi].
   std::vector<Slot> flipped;
   const State& live = st_->live();
-  for (auto it = live.edge_events.upper_bound(lo);
-       it != live.edge_events.end() && it->first <= hi; ++it) {
+  for (auto it = live.edge_events().upper_bound(lo);
+       it != live.edge_events().end() && it->first <= hi; ++it) {
     flipped.push_back(it->second);
   }
   std::sort(flipped.begin(), flipped.end());
   flipped.erase(std::unique(flipped.begin(), flipped.end()), flipped.end());
   for (Slot slot : flipped) {
-    const EdgeRec e = st_->edges[slot];
+    const EdgeRec e = st_->edges()[slot];
     if (!e.alive || e.ActiveAt(old) == e.ActiveAt(as_of_ns)) continue;
     OnPropChange(slot, e, PropWeight(e, old), PropWeight(e, as_of_ns));
     DirtyEdge(e);
   }
   // Signals whose window opens or closes (thousands: a scan is cheap).
   std::vector<SignalRec> flipped_signals;
-  st_->signals.ForEach([&](const std::string&, const SignalRec& r) {
+  st_->signals().ForEach([&](const std::string&, const SignalRec& r) {
     if (r.ActiveAt(old) != r.ActiveAt(as_of_ns)) flipped_signals.push_back(r);
   });
   for (const SignalRec& r : flipped_signals) DirtySignal(r);
@@ -409,10 +472,11 @@ void Updater::SetAsOf(int64_t as_of_ns) {
 }
 
 absl::Status Updater::Apply(const v1::Mutation& m) {
+  GraphWriter wr(st_);
   switch (m.kind_case()) {
     case v1::Mutation::kUpsertEntity:
       if (st_->is_overlay() &&
-          st_->node_of.Find(m.upsert_entity().id()) == nullptr) {
+          st_->node_of().Find(m.upsert_entity().id()) == nullptr) {
         return absl::InvalidArgumentError(
             "upsert_entity: scenarios cannot add entities");
       }
@@ -425,15 +489,15 @@ absl::Status Updater::Apply(const v1::Mutation& m) {
       return absl::OkStatus();
     case v1::Mutation::kDeleteEntityId: {
       const std::string& id = m.delete_entity_id();
-      const Node* v = st_->node_of.Find(id);
+      const Node* v = st_->node_of().Find(id);
       if (v == nullptr) return absl::OkStatus();
-      if (st_->is_overlay() || st_->parties.empty()) {
+      if (st_->is_overlay() || st_->parties().empty()) {
         DeleteEntity(*v);
         return absl::OkStatus();
       }
       // GraphStore deletes the entity's edges and its POSITIVE and UNSURE
       // links with it.
-      Parties& parties = st_->parties;
+      Parties& parties = wr.parties();
       std::vector<std::string> seeds{id};
       if (const std::string* p = parties.PrimaryOf(id)) {
         seeds = parties.MembersOf(*p);
@@ -479,13 +543,14 @@ absl::Status Updater::Apply(const v1::Mutation& m) {
 }
 
 void Updater::UpsertEntity(const v1::Entity& e) {
+  GraphWriter wr(st_);
   const uint16_t country = PackCountry(e.country());
-  const Node* found = st_->node_of.Find(e.id());
+  const Node* found = st_->node_of().Find(e.id());
   auto rules_of_targets = [&](const std::string& id) {
     const std::vector<std::string>* sigs = st_->SignalsTargeting(id);
     if (sigs == nullptr) return;
     for (const std::string& sid : *sigs) {
-      const SignalRec* s = st_->signals.Find(sid);
+      const SignalRec* s = st_->signals().Find(sid);
       if (s == nullptr || s->ec_kind != v1::ExportControl::ENTITY_LISTING) {
         continue;
       }
@@ -503,13 +568,13 @@ void Updater::UpsertEntity(const v1::Entity& e) {
     rec.kind = e.kind();
     rec.country = country;
     rec.alive = true;
-    st_->AddEntity(std::move(rec));
-    st_->sd.PushBack(Triple());
-    st_->s.PushBack(Triple());
-    st_->flags.PushBack(0);
+    wr.AddEntity(std::move(rec));
+    wr.sd().PushBack(Triple());
+    wr.s().PushBack(Triple());
+    wr.flags().PushBack(0);
     AddSingletonComp(st_, v);  // Also sets comp_of and pos.
-    st_->node_of.Set(e.id(), v);
-    st_->nodes_by_country[country].push_back(v);
+    wr.node_of().Set(e.id(), v);
+    wr.nodes_by_country()[country].push_back(v);
     result_.created.push_back(v);
     result_.existed_before.try_emplace(v, false);
     Dirty(v);
@@ -517,15 +582,15 @@ void Updater::UpsertEntity(const v1::Entity& e) {
     return;
   }
   const Node v = *found;
-  EntityRec rec = st_->entities[v];
+  EntityRec rec = st_->entities()[v];
   const bool revived = !rec.alive;
   const bool moved = rec.country != country;
   rec.name = e.name();
   rec.kind = e.kind();
   rec.country = country;
   rec.alive = true;
-  st_->SetEntity(v, std::move(rec));
-  if (moved && !st_->is_overlay()) st_->nodes_by_country[country].push_back(v);
+  wr.SetEntity(v, std::move(rec));
+  if (moved && !st_->is_overlay()) wr.nodes_by_country()[country].push_back(v);
   if (revived) {
     result_.created.push_back(v);
     result_.existed_before.try_emplace(v, false);
@@ -536,29 +601,30 @@ void Updater::UpsertEntity(const v1::Entity& e) {
   if (moved) {
     // Location, and both sides of every supply edge (tariffs, crossing).
     Dirty(v);
-    for (Slot slot : st_->in_slots.List(v)) {
-      const EdgeRec& edge = st_->edges[slot];
+    for (Slot slot : st_->in_slots().List(v)) {
+      const EdgeRec& edge = st_->edges()[slot];
       if (edge.kind == v1::Edge::SUPPLIES) Dirty(edge.from);
     }
-    for (Slot slot : st_->out_slots.List(v)) {
-      const EdgeRec& edge = st_->edges[slot];
+    for (Slot slot : st_->out_slots().List(v)) {
+      const EdgeRec& edge = st_->edges()[slot];
       if (edge.kind == v1::Edge::SUPPLIES) Dirty(edge.to);
     }
   }
 }
 
 void Updater::DeleteEntity(Node v) {
+  GraphWriter wr(st_);
   if (!st_->Alive(v)) return;
   std::vector<Slot> slots;
-  for (Slot s : st_->in_slots.List(v)) slots.push_back(s);
-  for (Slot s : st_->out_slots.List(v)) slots.push_back(s);
+  for (Slot s : st_->in_slots().List(v)) slots.push_back(s);
+  for (Slot s : st_->out_slots().List(v)) slots.push_back(s);
   std::sort(slots.begin(), slots.end());
   slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
   for (Slot s : slots) DeleteEdgeSlot(s);
   DirtyRulesOfOwner(v);
-  EntityRec rec = st_->entities[v];
+  EntityRec rec = st_->entities()[v];
   rec.alive = false;
-  st_->SetEntity(v, std::move(rec));
+  wr.SetEntity(v, std::move(rec));
   result_.deleted.push_back(v);
   result_.existed_before.try_emplace(v, true);
   Dirty(v);
@@ -566,33 +632,35 @@ void Updater::DeleteEntity(Node v) {
 }
 
 absl::Status Updater::UpsertEdge(const v1::Edge& e) {
-  const Node* from = st_->node_of.Find(e.from_id());
+  GraphWriter wr(st_);
+  const Node* from = st_->node_of().Find(e.from_id());
   if (from == nullptr || !st_->Alive(*from)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "upsert_edge.from_id: entity ", e.from_id(), " does not exist"));
   }
-  const Node* to = st_->node_of.Find(e.to_id());
+  const Node* to = st_->node_of().Find(e.to_id());
   if (to == nullptr || !st_->Alive(*to)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "upsert_edge.to_id: entity ", e.to_id(), " does not exist"));
   }
   const Node f = *from;
   const Node t = *to;
-  const uint32_t product = st_->InternProduct(e.product_code());
+  const uint32_t product = wr.InternProduct(e.product_code());
   return UpsertEdgeRec(
-      ToEdgeRec(e, f, t, product, st_->info[f].kind == v1::Entity::PERSON));
+      ToEdgeRec(e, f, t, product, st_->info()[f].kind == v1::Entity::PERSON));
 }
 
 absl::Status Updater::UpsertEdgeRec(EdgeRec rec) {
+  GraphWriter wr(st_);
   const Node f = rec.from;
   const Node t = rec.to;
-  const int64_t now = st_->as_of_ns;
+  const int64_t now = st_->as_of_ns();
   Slot slot = st_->FindEdge(f, rec.kind, t, rec.product, rec.record_id);
   if (slot != kNone) {
-    const EdgeRec old = st_->edges[slot];
+    const EdgeRec old = st_->edges()[slot];
     if (SameEdge(old, rec)) return absl::OkStatus();
     RemoveEvents(slot, old);
-    st_->edges.Set(slot, rec);
+    wr.edges().Set(slot, rec);
     AddEvents(slot, rec);
     OnPropChange(slot, rec, PropWeight(old, now), PropWeight(rec, now));
     DirtyEdge(old);
@@ -600,16 +668,16 @@ absl::Status Updater::UpsertEdgeRec(EdgeRec rec) {
     ResolvePair(rec);
     return absl::OkStatus();
   }
-  if (!st_->is_overlay() && !st_->free_slots.empty()) {
-    slot = st_->free_slots.back();
-    st_->free_slots.pop_back();
-    st_->edges.Set(slot, rec);
+  if (!st_->is_overlay() && !st_->free_slots().empty()) {
+    slot = st_->free_slots().back();
+    wr.free_slots().pop_back();
+    wr.edges().Set(slot, rec);
   } else {
-    slot = static_cast<Slot>(st_->edges.size());
-    st_->edges.PushBack(rec);
+    slot = static_cast<Slot>(st_->edges().size());
+    wr.edges().PushBack(rec);
   }
-  st_->in_slots.Add(t, slot);
-  st_->out_slots.Add(f, slot);
+  wr.in_slots().Add(t, slot);
+  wr.out_slots().Add(f, slot);
   AddEvents(slot, rec);
   OnPropChange(slot, rec, 0, PropWeight(rec, now));
   DirtyEdge(rec);
@@ -618,16 +686,17 @@ absl::Status Updater::UpsertEdgeRec(EdgeRec rec) {
 }
 
 void Updater::DeleteEdgeSlot(Slot slot) {
-  const EdgeRec rec = st_->edges[slot];
+  GraphWriter wr(st_);
+  const EdgeRec rec = st_->edges()[slot];
   if (!rec.alive) return;
-  OnPropChange(slot, rec, PropWeight(rec, st_->as_of_ns), 0);
-  st_->in_slots.Remove(rec.to, [slot](Slot s) { return s == slot; });
-  st_->out_slots.Remove(rec.from, [slot](Slot s) { return s == slot; });
+  OnPropChange(slot, rec, PropWeight(rec, st_->as_of_ns()), 0);
+  wr.in_slots().Remove(rec.to, [slot](Slot s) { return s == slot; });
+  wr.out_slots().Remove(rec.from, [slot](Slot s) { return s == slot; });
   RemoveEvents(slot, rec);
   EdgeRec dead = rec;
   dead.alive = false;
-  st_->edges.Set(slot, dead);
-  if (!st_->is_overlay()) st_->free_slots.push_back(slot);
+  wr.edges().Set(slot, dead);
+  if (!st_->is_overlay()) wr.free_slots().push_back(slot);
   DirtyEdge(rec);
   if (!st_->PairRecords(rec.from, rec.kind, rec.to, rec.product).empty()) {
     ResolvePair(rec);
@@ -635,11 +704,11 @@ void Updater::DeleteEdgeSlot(Slot slot) {
 }
 
 void Updater::DeleteEdgeKey(const v1::EdgeKey& k) {
-  const Node* from = st_->node_of.Find(k.from_id());
-  const Node* to = st_->node_of.Find(k.to_id());
+  const Node* from = st_->node_of().Find(k.from_id());
+  const Node* to = st_->node_of().Find(k.to_id());
   const uint32_t* product = k.product_code().empty()
                                 ? nullptr
-                                : st_->product_of.Find(k.product_code());
+                                : st_->product_of().Find(k.product_code());
   if (from == nullptr || to == nullptr ||
       (!k.product_code().empty() && product == nullptr)) {
     return;
@@ -650,17 +719,18 @@ void Updater::DeleteEdgeKey(const v1::EdgeKey& k) {
 }
 
 v1::Edge Updater::Effective(const v1::Edge& raw) const {
-  return EffectiveOf(st_->live().parties, raw);
+  return EffectiveOf(st_->live().parties(), raw);
 }
 
 absl::Status Updater::UpsertRawEdge(const v1::Edge& e) {
-  const Parties& parties = st_->live().parties;
+  GraphWriter wr(st_);
+  const Parties& parties = st_->live().parties();
   if (parties.PrimaryOf(e.from_id()) == nullptr &&
       parties.PrimaryOf(e.to_id()) == nullptr) {
     return UpsertEdge(e);
   }
   for (const std::string* id : {&e.from_id(), &e.to_id()}) {
-    const Node* v = st_->node_of.Find(*id);
+    const Node* v = st_->node_of().Find(*id);
     if (v == nullptr || !st_->Alive(*v)) {
       return absl::FailedPreconditionError(absl::StrCat(
           id == &e.from_id() ? "upsert_edge.from_id" : "upsert_edge.to_id",
@@ -670,13 +740,14 @@ absl::Status Updater::UpsertRawEdge(const v1::Edge& e) {
   // An overlay (scenario) edits the effective record directly: it holds no
   // raw records of its own.
   if (st_->is_overlay()) return UpsertEdge(Effective(e));
-  st_->parties.PutRawEdge(e);
+  wr.parties().PutRawEdge(e);
   Reemit(Effective(e));
   return absl::OkStatus();
 }
 
 void Updater::DeleteRawEdge(const v1::EdgeKey& k) {
-  const Parties& parties = st_->live().parties;
+  GraphWriter wr(st_);
+  const Parties& parties = st_->live().parties();
   if (parties.PrimaryOf(k.from_id()) == nullptr &&
       parties.PrimaryOf(k.to_id()) == nullptr) {
     DeleteEdgeKey(k);
@@ -696,11 +767,11 @@ void Updater::DeleteRawEdge(const v1::EdgeKey& k) {
     DeleteEdgeKey(ek);
     return;
   }
-  if (st_->parties.EraseRawEdge(Parties::RawKey(k))) Reemit(effective);
+  if (wr.parties().EraseRawEdge(Parties::RawKey(k))) Reemit(effective);
 }
 
 void Updater::Reemit(const v1::Edge& effective) {
-  const Parties& parties = st_->parties;
+  const Parties& parties = st_->parties();
   const std::string key = Parties::RawKey(effective);
   const v1::Edge* best = nullptr;
   std::string best_key;
@@ -736,21 +807,24 @@ void Updater::Reemit(const v1::Edge& effective) {
 }
 
 void Updater::UpsertLink(const v1::Link& l) {
-  const v1::Link::Judgement before = st_->parties.SetLink(l);
+  GraphWriter wr(st_);
+  const v1::Link::Judgement before = wr.parties().SetLink(l);
   if ((before == v1::Link::POSITIVE) != (l.judgement() == v1::Link::POSITIVE)) {
     Regroup({l.entity_a(), l.entity_b()});
   }
 }
 
 void Updater::DeleteLink(const v1::LinkKey& k) {
-  if (st_->parties.RemoveLink(k.entity_a(), k.entity_b()) ==
+  GraphWriter wr(st_);
+  if (wr.parties().RemoveLink(k.entity_a(), k.entity_b()) ==
       v1::Link::POSITIVE) {
     Regroup({k.entity_a(), k.entity_b()});
   }
 }
 
 void Updater::Regroup(const std::vector<std::string>& seeds) {
-  Parties& parties = st_->parties;
+  GraphWriter wr(st_);
+  Parties& parties = wr.parties();
   // The ids whose party may change: the seeds' old parties and the
   // components the links now make.
   absl::btree_set<std::string> ids;
@@ -771,14 +845,14 @@ void Updater::Regroup(const std::vector<std::string>& seeds) {
       raw[key] = *parties.FindRawEdge(key);
     }
     if (parties.PrimaryOf(id) != nullptr) continue;
-    const Node* v = st_->node_of.Find(id);
+    const Node* v = st_->node_of().Find(id);
     if (v == nullptr || !st_->Alive(*v)) continue;
-    for (const Adjacency<Slot>* adj : {&st_->in_slots, &st_->out_slots}) {
+    for (const Adjacency<Slot>* adj : {&st_->in_slots(), &st_->out_slots()}) {
       for (Slot slot : adj->List(*v)) {
-        const EdgeRec& e = st_->edges[slot];
+        const EdgeRec& e = st_->edges()[slot];
         if (!e.alive || e.kind == kLinkEdge) continue;
         const Node other = e.from == *v ? e.to : e.from;
-        if (parties.PrimaryOf(st_->entities[other].id) != nullptr) continue;
+        if (parties.PrimaryOf(st_->entities()[other].id) != nullptr) continue;
         v1::Edge pe = ToProtoEdge(*st_, e);
         raw[Parties::RawKey(pe)] = std::move(pe);
       }
@@ -795,7 +869,7 @@ void Updater::Regroup(const std::vector<std::string>& seeds) {
   }
   std::vector<SignalRec> sigs;
   for (const std::string& id : sig_ids) {
-    const SignalRec* r = st_->signals.Find(id);
+    const SignalRec* r = st_->signals().Find(id);
     if (r == nullptr) continue;
     sigs.push_back(*r);
     DirtySignal(*r);
@@ -814,8 +888,8 @@ void Updater::Regroup(const std::vector<std::string>& seeds) {
   for (const std::string& id : all) {
     const std::string* p = parties.PrimaryOf(id);
     if (p == nullptr || *p == id) continue;
-    const Node* from = st_->node_of.Find(*p);
-    const Node* to = st_->node_of.Find(id);
+    const Node* from = st_->node_of().Find(*p);
+    const Node* to = st_->node_of().Find(id);
     if (from == nullptr || to == nullptr) continue;
     const Slot slot = st_->FindEdge(*from, kLinkEdge, *to, 0, "");
     if (slot != kNone) DeleteEdgeSlot(slot);
@@ -823,7 +897,7 @@ void Updater::Regroup(const std::vector<std::string>& seeds) {
 
   // Records of deleted entities go (GraphStore deleted them with it).
   auto alive = [&](const std::string& id) {
-    const Node* v = st_->node_of.Find(id);
+    const Node* v = st_->node_of().Find(id);
     return v != nullptr && st_->Alive(*v);
   };
   for (auto it = raw.begin(); it != raw.end();) {
@@ -861,13 +935,13 @@ void Updater::Regroup(const std::vector<std::string>& seeds) {
   }
   for (const std::string& id : all) {
     const std::string* p = parties.PrimaryOf(id);
-    const Node* v = st_->node_of.Find(id);
+    const Node* v = st_->node_of().Find(id);
     if (v != nullptr) {
       Dirty(*v);
       DirtyFacilitiesOf(*v);
     }
     if (p == nullptr || *p == id || v == nullptr || !st_->Alive(*v)) continue;
-    const Node* from = st_->node_of.Find(*p);
+    const Node* from = st_->node_of().Find(*p);
     if (from == nullptr || !st_->Alive(*from)) continue;
     (void)UpsertEdgeRec(LinkEdgeRec(*from, *v));
   }
@@ -879,33 +953,36 @@ void Updater::Regroup(const std::vector<std::string>& seeds) {
 }
 
 void Updater::UpsertSignal(const v1::Signal& s) {
+  GraphWriter wr(st_);
   SignalRec rec = ToSignalRec(s, p_);
-  if (const SignalRec* found = st_->signals.Find(rec.id)) {
+  if (const SignalRec* found = st_->signals().Find(rec.id)) {
     const SignalRec old = *found;
     DirtySignal(old);
     IndexSignal(st_, old, false);
   }
-  st_->signals.Set(rec.id, rec);
+  wr.signals().Set(rec.id, rec);
   IndexSignal(st_, rec, true);
   DirtySignal(rec);
 }
 
 void Updater::DeleteSignal(const std::string& id) {
-  const SignalRec* found = st_->signals.Find(id);
+  GraphWriter wr(st_);
+  const SignalRec* found = st_->signals().Find(id);
   if (found == nullptr) return;
   const SignalRec old = *found;
   DirtySignal(old);
   IndexSignal(st_, old, false);
-  st_->signals.Erase(id);
+  wr.signals().Erase(id);
 }
 
 UpdateResult Updater::Finish() {
+  GraphWriter wr(st_);
   // 1. Ownership rules whose inputs changed; members that moved are dirty,
   //    with their facilities.
   for (size_t r = 0; r < p_.rules.size(); ++r) {
     if (!rules_dirty_[r]) continue;
     RuleState next = ComputeRule(*st_, p_, static_cast<int>(r));
-    const RuleState& prev = st_->rules[r];
+    const RuleState& prev = st_->rules()[r];
     for (const auto& [v, m] : prev.members) {
       auto it = next.members.find(v);
       if (it == next.members.end() || !SameMember(m, it->second)) {
@@ -919,7 +996,7 @@ UpdateResult Updater::Finish() {
         DirtyFacilitiesOf(v);
       }
     }
-    st_->rules.Set(r, std::move(next));
+    wr.rules().Set(r, std::move(next));
   }
   // 2. Comps that lost internal edges (live: split exactly).
   if (!st_->is_overlay()) SplitMarkedComps(st_);
@@ -930,20 +1007,20 @@ UpdateResult Updater::Finish() {
   ExposureCache cache(*st_, p_, /*eager_candidates=*/dirty.size() > 4096);
   for (Node v : dirty) {
     const Direct d = ComputeDirect(*st_, p_, v, &cache, nullptr);
-    const Triple old = st_->sd[v];
+    const Triple old = st_->sd()[v];
     if (d.sd != old) {
-      const Comp c = st_->comp_of[v];
-      std::array<int32_t, kNumFactors> in = st_->inputs[c];
+      const Comp c = st_->comp_of()[v];
+      std::array<int32_t, kNumFactors> in = st_->inputs()[c];
       for (int f = 0; f < kNumFactors; ++f) {
         in[f] += (d.sd.v[f] < 1 ? 1 : 0) - (old.v[f] < 1 ? 1 : 0);
       }
-      st_->inputs.Set(c, in);
+      wr.inputs().Set(c, in);
       result_.direct_before.try_emplace(v, old);
-      st_->sd.Set(v, d.sd);
+      wr.sd().Set(v, d.sd);
       prop_.Seed(v);
     }
-    const bool had = st_->flags[v] & kHasListing;
-    const ListingInfo* info = had ? st_->listing.Find(v) : nullptr;
+    const bool had = st_->flags()[v] & kHasListing;
+    const ListingInfo* info = had ? st_->listing().Find(v) : nullptr;
     if (d.has_listing) {
       if (info == nullptr || info->status != d.listing.status ||
           info->derived != d.listing.derived ||
@@ -951,15 +1028,15 @@ UpdateResult Updater::Finish() {
         ListingInfo next = d.listing;
         next.up_survival =
             info != nullptr ? info->up_survival : Evaluate(*st_, v).up_ec;
-        st_->listing.Set(v, std::move(next));
-        st_->flags.Set(
+        wr.listing().Set(v, std::move(next));
+        wr.flags().Set(
             v, kHasListing | (d.listing.derived.empty() ? 0 : kHasDerived));
         prop_.Seed(v);
         prop_.SeedSuccessors(v);
       }
     } else if (had) {
-      st_->listing.Erase(v);
-      st_->flags.Set(v, 0);
+      wr.listing().Erase(v);
+      wr.flags().Set(v, 0);
       prop_.Seed(v);
       prop_.SeedSuccessors(v);
     }
@@ -971,33 +1048,34 @@ UpdateResult Updater::Finish() {
   // 5. Live: fold edited adjacency lists back into CSR arrays now and then.
   if (!st_->is_overlay()) {
     const size_t n = st_->node_count();
-    if (st_->in_slots.ShouldCompact()) st_->in_slots.Compact(n);
-    if (st_->out_slots.ShouldCompact()) st_->out_slots.Compact(n);
-    if (st_->pin.ShouldCompact()) st_->pin.Compact(n);
-    if (st_->pout.ShouldCompact()) st_->pout.Compact(n);
+    if (st_->in_slots().ShouldCompact()) wr.in_slots().Compact(n);
+    if (st_->out_slots().ShouldCompact()) wr.out_slots().Compact(n);
+    if (st_->pin().ShouldCompact()) wr.pin().Compact(n);
+    if (st_->pout().ShouldCompact()) wr.pout().Compact(n);
   }
   return std::move(result_);
 }
 
 PropagationStats RescoreAll(State* st, const Params& p) {
+  GraphWriter wr(st);
   const absl::Time start = absl::Now();
-  st->rules.live().clear();
+  wr.rules().live().clear();
   for (size_t r = 0; r < p.rules.size(); ++r) {
-    st->rules.live().push_back(ComputeRule(*st, p, static_cast<int>(r)));
+    wr.rules().live().push_back(ComputeRule(*st, p, static_cast<int>(r)));
   }
   const size_t n = st->node_count();
-  st->listing.Clear();
-  st->flags.live().assign(n, 0);
-  st->sd.live().assign(n, Triple());
-  st->s.live().assign(n, Triple());
+  wr.listing().Clear();
+  wr.flags().live().assign(n, 0);
+  wr.sd().live().assign(n, Triple());
+  wr.s().live().assign(n, Triple());
   // Direct exposures only read the state (rules and signals are final), so
   // the nodes are split between threads; each has its own cache (it
   // memoises) and collects its listings, which go into the map in node
   // order afterwards.
   const int workers = Workers(n);
   std::vector<std::vector<std::pair<Node, ListingInfo>>> listings(workers);
-  Triple* sd = st->sd.live().data();
-  uint8_t* flags = st->flags.live().data();
+  Triple* sd = wr.sd().live().data();
+  uint8_t* flags = wr.flags().live().data();
   ParallelRanges(n, workers, [&](size_t begin, size_t end, int w) {
     ExposureCache cache(*st, p);
     for (Node v = static_cast<Node>(begin); v < end; ++v) {
@@ -1010,13 +1088,13 @@ PropagationStats RescoreAll(State* st, const Params& p) {
     }
   });
   for (auto& part : listings) {
-    for (auto& [v, info] : part) st->listing.Set(v, std::move(info));
+    for (auto& [v, info] : part) wr.listing().Set(v, std::move(info));
   }
   const absl::Time direct_done = absl::Now();
   // The condensation depends only on the propagation edges: after a change
   // of signals, weights or nothing at all it is still the one a rebuild
   // would make.
-  if (!st->condensation_fresh) BuildCondensation(st);
+  if (!st->condensation_fresh()) BuildCondensation(st);
   const absl::Time condensed = absl::Now();
   PropagationStats stats = FullPropagate(st, p);
   stats.rules_and_direct = direct_done - start;
@@ -1031,11 +1109,12 @@ PropagationStats BuildState(State* st, const Params& p,
                             std::vector<v1::Signal> signals, int64_t sequence,
                             int64_t as_of_ns, int64_t* skipped,
                             std::vector<v1::Link> links) {
+  GraphWriter wr(st);
   *skipped = 0;
-  st->as_of_ns = as_of_ns;
-  st->sequence = sequence;
-  st->products.PushBack("");
-  std::vector<EntityRec>& ents = st->entities.live();
+  wr.as_of_ns() = as_of_ns;
+  wr.sequence() = sequence;
+  wr.products().PushBack("");
+  std::vector<EntityRec>& ents = wr.entities().live();
   ents.reserve(entities.size());
   for (v1::Entity& e : entities) {
     EntityRec rec;
@@ -1044,12 +1123,12 @@ PropagationStats BuildState(State* st, const Params& p,
     rec.kind = e.kind();
     rec.country = PackCountry(e.country());
     rec.alive = true;
-    if (const Node* v = st->node_of.Find(rec.id)) {
+    if (const Node* v = st->node_of().Find(rec.id)) {
       ents[*v] = std::move(rec);  // A repeated id: the last one wins.
       continue;
     }
     const Node v = static_cast<Node>(ents.size());
-    st->node_of.Set(rec.id, v);
+    wr.node_of().Set(rec.id, v);
     ents.push_back(std::move(rec));
   }
   entities.clear();
@@ -1063,8 +1142,8 @@ PropagationStats BuildState(State* st, const Params& p,
   // join nothing; a positive link naming an unknown entity is skipped.)
   std::vector<std::string> linked;
   for (const v1::Link& l : links) {
-    const bool known = st->node_of.Find(l.entity_a()) != nullptr &&
-                       st->node_of.Find(l.entity_b()) != nullptr;
+    const bool known = st->node_of().Find(l.entity_a()) != nullptr &&
+                       st->node_of().Find(l.entity_b()) != nullptr;
     if (l.judgement() == v1::Link::POSITIVE) {
       if (!known) {
         ++*skipped;
@@ -1073,26 +1152,26 @@ PropagationStats BuildState(State* st, const Params& p,
       linked.push_back(l.entity_a());
       linked.push_back(l.entity_b());
     }
-    st->parties.SetLink(l);
+    wr.parties().SetLink(l);
   }
   links.clear();
   if (!linked.empty()) {
-    linked = st->parties.Component(linked);
-    st->parties.Regroup(linked, [](const std::string&) { return true; });
+    linked = st->parties().Component(linked);
+    wr.parties().Regroup(linked, [](const std::string&) { return true; });
     std::vector<v1::Edge> kept;
     kept.reserve(edges.size());
     absl::btree_map<std::string, std::pair<std::string, v1::Edge>> best;
     for (v1::Edge& e : edges) {
-      if ((st->parties.PrimaryOf(e.from_id()) == nullptr &&
-           st->parties.PrimaryOf(e.to_id()) == nullptr) ||
-          st->node_of.Find(e.from_id()) == nullptr ||
-          st->node_of.Find(e.to_id()) == nullptr) {
+      if ((st->parties().PrimaryOf(e.from_id()) == nullptr &&
+           st->parties().PrimaryOf(e.to_id()) == nullptr) ||
+          st->node_of().Find(e.from_id()) == nullptr ||
+          st->node_of().Find(e.to_id()) == nullptr) {
         kept.push_back(std::move(e));
         continue;
       }
-      st->parties.PutRawEdge(e);
+      wr.parties().PutRawEdge(e);
       std::string raw_key = Parties::RawKey(e);
-      v1::Edge eff = EffectiveOf(st->parties, e);
+      v1::Edge eff = EffectiveOf(st->parties(), e);
       auto [it, inserted] =
           best.try_emplace(Parties::RawKey(eff), raw_key, eff);
       if (!inserted &&
@@ -1106,33 +1185,33 @@ PropagationStats BuildState(State* st, const Params& p,
 
   for (const v1::Signal& s : signals) {
     SignalRec rec = ToSignalRec(s, p);
-    if (const SignalRec* old = st->signals.Find(rec.id)) {
+    if (const SignalRec* old = st->signals().Find(rec.id)) {
       const SignalRec copy = *old;
       IndexSignal(st, copy, false);
     }
-    st->signals.Set(rec.id, rec);
+    wr.signals().Set(rec.id, rec);
     IndexSignal(st, rec, true);
   }
 
-  std::vector<EdgeRec>& recs = st->edges.live();
+  std::vector<EdgeRec>& recs = wr.edges().live();
   recs.reserve(edges.size());
   for (const v1::Edge& e : edges) {
-    const Node* from = st->node_of.Find(e.from_id());
-    const Node* to = st->node_of.Find(e.to_id());
+    const Node* from = st->node_of().Find(e.from_id());
+    const Node* to = st->node_of().Find(e.to_id());
     if (from == nullptr || to == nullptr) {
       ++*skipped;
       continue;
     }
-    recs.push_back(ToEdgeRec(e, *from, *to, st->InternProduct(e.product_code()),
+    recs.push_back(ToEdgeRec(e, *from, *to, wr.InternProduct(e.product_code()),
                              ents[*from].kind == v1::Entity::PERSON));
   }
   edges.clear();
   edges.shrink_to_fit();
   for (const std::string& id : linked) {
-    const std::string* primary = st->parties.PrimaryOf(id);
+    const std::string* primary = st->parties().PrimaryOf(id);
     if (primary == nullptr || *primary == id) continue;
     recs.push_back(
-        LinkEdgeRec(*st->node_of.Find(*primary), *st->node_of.Find(id)));
+        LinkEdgeRec(*st->node_of().Find(*primary), *st->node_of().Find(id)));
   }
   // Several dated records of one pair: each learns which windows outrank it.
   {
@@ -1180,8 +1259,8 @@ PropagationStats BuildState(State* st, const Params& p,
   // that a full pass walks the arrays mostly forward and neighbours sit
   // close.
   propagation_pairs();
-  st->pin.Build(n, pin_pairs);
-  st->pout.Build(n, pout_pairs);
+  wr.pin().Build(n, pin_pairs);
+  wr.pout().Build(n, pout_pairs);
   std::vector<std::vector<Node>> sccs;  // Reverse topological order.
   {
     std::vector<int32_t> local(n, -1);
@@ -1200,7 +1279,7 @@ PropagationStats BuildState(State* st, const Params& p,
   std::vector<EntityRec> ordered(n);
   for (Node v = 0; v < n; ++v) ordered[renumber[v]] = std::move(ents[v]);
   ents = std::move(ordered);
-  st->node_of.RemapValues([&](Node v) { return renumber[v]; });
+  wr.node_of().RemapValues([&](Node v) { return renumber[v]; });
   // Edge records in the order of their targets, so that a node's inbound
   // edges sit together.
   for (EdgeRec& r : recs) {
@@ -1216,20 +1295,20 @@ PropagationStats BuildState(State* st, const Params& p,
     const EdgeRec& r = recs[slot];
     in_pairs.emplace_back(r.to, slot);
     out_pairs.emplace_back(r.from, slot);
-    ForEachBoundary(r, [&](int64_t t) { st->edge_events.emplace(t, slot); });
+    ForEachBoundary(r, [&](int64_t t) { wr.edge_events().emplace(t, slot); });
   }
   propagation_pairs();
-  std::vector<NodeInfo>& info = st->info.live();
+  std::vector<NodeInfo>& info = wr.info().live();
   info.resize(n);
   for (Node v = 0; v < n; ++v) {
     info[v] = State::InfoOf(ents[v]);
-    st->nodes_by_country[ents[v].country].push_back(v);
+    wr.nodes_by_country()[ents[v].country].push_back(v);
   }
-  st->in_slots.Build(n, in_pairs);
-  st->out_slots.Build(n, out_pairs);
-  st->pin.Build(n, pin_pairs);
-  st->pout.Build(n, pout_pairs);
-  st->condensation_fresh = false;
+  wr.in_slots().Build(n, in_pairs);
+  wr.out_slots().Build(n, out_pairs);
+  wr.pin().Build(n, pin_pairs);
+  wr.pout().Build(n, pout_pairs);
+  wr.condensation_fresh() = false;
   return RescoreAll(st, p);
 }
 

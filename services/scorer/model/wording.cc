@@ -164,9 +164,9 @@ std::string UnknownShareDescription(absl::string_view owner_name,
 namespace {
 
 std::string NameOf(const State& st, absl::string_view id) {
-  const Node* v = st.node_of.Find(id);
-  if (v == nullptr || st.entities[*v].name.empty()) return std::string(id);
-  return st.entities[*v].name;
+  const Node* v = st.node_of().Find(id);
+  if (v == nullptr || st.entities()[*v].name.empty()) return std::string(id);
+  return st.entities()[*v].name;
 }
 
 // "by identifier (lei 5493...)" / "by name and country, score 0.93 (...)"
@@ -208,7 +208,8 @@ std::string LinkWording(const v1::Link& l) {
 
 std::string LinkChainDescription(const State& st, absl::string_view from,
                                  absl::string_view to) {
-  const std::vector<const v1::Link*> chain = st.live().parties.Chain(from, to);
+  const std::vector<const v1::Link*> chain =
+      st.live().parties().Chain(from, to);
   std::string out;
   std::string at(from);
   for (size_t i = 0; i < chain.size(); ++i) {

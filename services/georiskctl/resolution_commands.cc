@@ -138,6 +138,22 @@ int ReviewDecide(const ResolutionOptions& o,
     return kExitOk;
   }
   const v1::Link& l = response.link();
+  if (response.already_decided()) {
+    // Nothing written: the earlier decision, with its time and reason.
+    std::fprintf(
+        o.client.out,
+        "already %s: %s = %s is %s (%s, %s at %s%s), graph sequence %lld; "
+        "nothing written\n",
+        accept ? "linked" : "kept apart", l.entity_a().c_str(),
+        l.entity_b().c_str(), JudgementLabel(l.judgement()).c_str(),
+        MethodLabel(l.method()).c_str(), l.decided_by().c_str(),
+        absl::FormatTime("%Y-%m-%d %H:%M", base::FromProtoTime(l.decided_at()),
+                         absl::UTCTimeZone())
+            .c_str(),
+        l.reason().empty() ? "" : absl::StrCat(": ", l.reason()).c_str(),
+        static_cast<long long>(response.sequence()));
+    return kExitOk;
+  }
   std::fprintf(o.client.out,
                "%s: %s = %s is %s (%s, %s), graph sequence %lld\n",
                accept ? "accepted" : "rejected", l.entity_a().c_str(),

@@ -92,6 +92,12 @@ class FakeResolution final : public v1::Resolution::Service {
                  0.93);
     response->mutable_link()->set_decided_by("reviewer:ana");
     response->set_sequence(43);
+    if (request->link().entity_b() == "company/decided") {
+      // Decided so before: the stored decision, nothing written.
+      response->mutable_link()->set_reason("same LEI");
+      response->set_sequence(17);
+      response->set_already_decided(true);
+    }
     return grpc::Status::OK;
   }
 
@@ -265,6 +271,22 @@ TEST_F(ResolutionCommandsTest, ReviewAcceptAndRejectSendTheDecision) {
   EXPECT_FALSE(requests[0].allow_manual());
   EXPECT_EQ(requests[1].decision(), v1::ReviewLinkRequest::REJECT);
   EXPECT_TRUE(requests[1].allow_manual());
+}
+
+TEST_F(ResolutionCommandsTest, ReviewOfAnAlreadyDecidedPairSaysNothingWritten) {
+  options_.reviewer = "ana";
+  EXPECT_EQ(Run(ReviewCommand, {"accept", "company/smic", "company/decided"}),
+            kExitOk)
+      << err_;
+  EXPECT_THAT(out_, HasSubstr("already linked: company/smic = company/decided "
+                              "is positive (name, reviewer:ana at 2025-10-09 "
+                              "08:53: same LEI), graph sequence 17; nothing "
+                              "written"));
+  options_.reason = "two SMICs";
+  EXPECT_EQ(Run(ReviewCommand, {"reject", "company/smic", "company/decided"}),
+            kExitOk);
+  EXPECT_THAT(out_, HasSubstr("already kept apart: company/smic = "
+                              "company/decided is negative"));
 }
 
 TEST_F(ResolutionCommandsTest, ReviewErrors) {

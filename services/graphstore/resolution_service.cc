@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -344,6 +345,18 @@ absl::Status ResolutionService::Review(const v1::ReviewLinkRequest& request,
   v1::Mutation m;
   v1::Link* link = m.mutable_upsert_link();
   absl::StatusOr<v1::Link> stored = store_->GetLink(a, b);
+  const v1::Link::Judgement judgement =
+      accept ? v1::Link::POSITIVE : v1::Link::NEGATIVE;
+  if (stored.ok() && stored->judgement() == judgement &&
+      absl::StartsWith(stored->decided_by(), domain::kReviewerPrefix)) {
+    // A reviewer already decided so: nothing to write (a second accept would
+    // only rewrite the reviewer, the time and the reason, and put a commit
+    // in every follower's change log).
+    response->set_sequence(stored->update_sequence());
+    response->set_already_decided(true);
+    *response->mutable_link() = *std::move(stored);
+    return absl::OkStatus();
+  }
   if (stored.ok()) {
     *link = *std::move(stored);  // Keeps the candidate's evidence.
     link->clear_update_sequence();
@@ -360,7 +373,7 @@ absl::Status ResolutionService::Review(const v1::ReviewLinkRequest& request,
   } else {
     return stored.status();
   }
-  link->set_judgement(accept ? v1::Link::POSITIVE : v1::Link::NEGATIVE);
+  link->set_judgement(judgement);
   link->set_decided_by(absl::StrCat(domain::kReviewerPrefix, reviewer));
   *link->mutable_decided_at() = base::ToProtoTime(Now());
   link->set_reason(request.reason());

@@ -399,6 +399,73 @@ TEST_F(ResolutionServiceTest,
   EXPECT_TRUE(Queue().empty());
 }
 
+TEST_F(ResolutionServiceTest, DecidingAgainWhatAReviewerDecidedWritesNothing) {
+  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl/2025")});
+  v1::ReviewLinkResponse first;
+  ASSERT_TRUE(Review("company/smic", "company/csl-el-2", true, "same address",
+                     false, &first)
+                  .ok());
+  EXPECT_FALSE(first.already_decided());
+  const int64_t after_first = store_->LastSequence();
+
+  // The same decision again, in the other order and with another reason: OK,
+  // said so, the first decision returned, no commit.
+  v1::ReviewLinkResponse again;
+  ASSERT_TRUE(Review("company/csl-el-2", "company/smic", true, "still same",
+                     false, &again)
+                  .ok());
+  EXPECT_TRUE(again.already_decided());
+  EXPECT_EQ(store_->LastSequence(), after_first);
+  EXPECT_EQ(again.sequence(), first.sequence());
+  EXPECT_EQ(again.link().SerializeAsString(), first.link().SerializeAsString());
+
+  // The other decision is a change: written.
+  v1::ReviewLinkResponse refused;
+  ASSERT_TRUE(Review("company/smic", "company/csl-el-2", false, "two SMICs",
+                     false, &refused)
+                  .ok());
+  EXPECT_FALSE(refused.already_decided());
+  EXPECT_EQ(refused.link().judgement(), v1::Link::NEGATIVE);
+  EXPECT_GT(refused.sequence(), after_first);
+  const int64_t after_refusal = store_->LastSequence();
+  v1::ReviewLinkResponse refused_again;
+  ASSERT_TRUE(Review("company/smic", "company/csl-el-2", false, "other reason",
+                     false, &refused_again)
+                  .ok());
+  EXPECT_TRUE(refused_again.already_decided());
+  EXPECT_EQ(refused_again.link().reason(), "two SMICs");
+  EXPECT_EQ(store_->LastSequence(), after_refusal);
+
+  // A manual decision repeated is a no-op too.
+  v1::ReviewLinkResponse manual;
+  ASSERT_TRUE(Review("company/tsmc", "company/huawei", false, "not the same",
+                     /*allow_manual=*/true, &manual)
+                  .ok());
+  const int64_t after_manual = store_->LastSequence();
+  ASSERT_TRUE(Review("company/tsmc", "company/huawei", false, "not the same",
+                     /*allow_manual=*/true, &manual)
+                  .ok());
+  EXPECT_TRUE(manual.already_decided());
+  EXPECT_EQ(store_->LastSequence(), after_manual);
+}
+
+TEST_F(ResolutionServiceTest, ConfirmingAnAutomaticLinkRecordsTheReviewer) {
+  v1::Mutation m = Unsure("company/huawei", "company/csl-el-1", 1, "csl/2025");
+  m.mutable_upsert_link()->set_judgement(v1::Link::POSITIVE);
+  m.mutable_upsert_link()->set_method(v1::Link::IDENTIFIER);
+  m.mutable_upsert_link()->set_decided_by("rule:identifier");
+  const int64_t automatic = Apply({m});
+  v1::ReviewLinkResponse confirmed;
+  ASSERT_TRUE(
+      Review("company/huawei", "company/csl-el-1", true, "", false, &confirmed)
+          .ok());
+  EXPECT_FALSE(confirmed.already_decided());
+  EXPECT_GT(confirmed.sequence(), automatic);
+  EXPECT_EQ(confirmed.link().judgement(), v1::Link::POSITIVE);
+  EXPECT_EQ(confirmed.link().method(), v1::Link::IDENTIFIER);
+  EXPECT_EQ(confirmed.link().decided_by(), "reviewer:ana");
+}
+
 TEST_F(ResolutionServiceTest, ReviewWithoutACandidateNeedsAllowManual) {
   absl::Status s = Review("company/tsmc", "company/huawei", true);
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);

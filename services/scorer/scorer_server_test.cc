@@ -31,10 +31,14 @@ namespace {
 
 using ::georisk::domain::testing::Company;
 using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Listing;
+using ::georisk::domain::testing::NamedCompany;
 using ::georisk::domain::testing::Operates;
 using ::georisk::domain::testing::Tension;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::Window;
+using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::Gt;
 using ::testing::HasSubstr;
 
@@ -160,6 +164,60 @@ TEST_F(ScorerServerTest, FollowsTheGraphAndServesScoresAndAlertRules) {
   ASSERT_TRUE(alerts->GetAlertRules(&context, {}, &rules).ok());
   EXPECT_GT(rules.rules_size(), 0);
   EXPECT_FALSE(rules.model_version().empty());
+}
+
+// docs/scoring-model.md 7: an alert a link caused takes its reasons from the
+// explanation, which names the link (method, score, evidence, reviewer).
+TEST_F(ScorerServerTest, AnAlertALinkRaisedNamesTheLink) {
+  constexpr char kAcme[] = "company/acme";
+  constexpr char kListed[] = "company/csl-el-1";
+  Apply({Upsert(NamedCompany(kAcme, "Acme Fab Tools", "CN")),
+         Upsert(NamedCompany(kListed, "ACME FAB TOOLS CO. LTD.", "CN")),
+         Upsert(Listing("signal/el-acme", "US-BIS", {kListed}, 0.9))});
+  StartScorer(Options());
+  EXPECT_EQ(ScoreAt(kAcme, store_->LastSequence()).composite(), 0);
+
+  v1::Mutation m;
+  v1::Link* link = m.mutable_upsert_link();
+  link->set_entity_a(kAcme);
+  link->set_entity_b(kListed);
+  link->set_judgement(v1::Link::POSITIVE);
+  link->set_method(v1::Link::NAME);
+  link->set_score(0.93);
+  (*link->mutable_features())["country"] = 1;
+  link->add_evidence("'ACME FAB TOOLS CO. LTD.' ~ 'Acme Fab Tools'");
+  link->set_decided_by("reviewer:alice");
+  link->mutable_decided_at()->set_seconds(absl::ToUnixSeconds(kNow));
+  link->set_source("test");
+  Apply({m});
+  EXPECT_THAT(ScoreAt(kAcme, store_->LastSequence()).composite(), Gt(80));
+
+  const std::string names_link =
+      "as 'ACME FAB TOOLS CO. LTD.' (company/csl-el-1), linked to Acme Fab "
+      "Tools by name and country, score 0.93 ('ACME FAB TOOLS CO. LTD.' ~ "
+      "'Acme Fab Tools'), confirmed by alice";
+  auto alerts = v1::Alerts::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", scorer_->port()),
+                          grpc::InsecureChannelCredentials()));
+  // The alert log is written by a listener just after the score moves.
+  std::vector<v1::Alert> acme;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (acme.empty() && absl::Now() < deadline) {
+    grpc::ClientContext context;
+    v1::ListAlertsResponse response;
+    ASSERT_TRUE(alerts->ListAlerts(&context, {}, &response).ok());
+    for (const v1::Alert& a : response.alerts()) {
+      EXPECT_NE(a.entity_id(), kListed) << "its score did not move";
+      if (a.entity_id() == kAcme) acme.push_back(a);
+    }
+    if (acme.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_FALSE(acme.empty()) << "no alert for " << kAcme;
+  for (const v1::Alert& a : acme) {
+    EXPECT_THAT(a.reasons(), Contains(AllOf(HasSubstr("listed by US-BIS"),
+                                            HasSubstr(names_link))))
+        << a.DebugString();
+  }
 }
 
 TEST_F(ScorerServerTest, ScoresAtTheInjectedClock) {

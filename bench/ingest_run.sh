@@ -4,7 +4,10 @@
 #   bench/ingest_run.sh            # 1M records, 3 rounds (about 6 min)
 #   bench/ingest_run.sh --quick    # 100k records, 1 round, while iterating
 #   bench/ingest_run.sh --check    # also exit 2 when the 0.7x target is missed
+#                                  # (by the first --resolution mode)
 #   BENCH_DIR=/mnt/ssd bench/ingest_run.sh   # the scratch directory's parent
+#   bench/ingest_run.sh --resolution=on,off  # import-time resolution's cost
+#   bench/ingest_run.sh --quick --rounds=3   # the sizes, chosen: --records=N
 #   INGEST_FLAGS="--batch_size=2000" IMPORT_FLAGS="--records_per_message=1000" \
 #     bench/ingest_run.sh          # end to end with other settings
 #
@@ -20,22 +23,35 @@
 #   (b) end to end: `georiskctl import FILE` to an `ingest` in front of the
 #       graphstore, timed from exec to exit (parsing included); its summary
 #       must count every record accepted and none rejected.
+# --resolution=MODE[,MODE...] runs (b) once per mode in every round, each on
+# a fresh graphstore, in the order given (default: on):
+#   on    ingest --resolve_on_import=true (the default): every entity upsert
+#         is matched through Resolution.MatchEntities, links are written;
+#   off   ingest --resolve_on_import=false; graphstore still keeps its
+#         resolution index (--resolution=true, the default);
+#   none  also graphstore --resolution=false: no index, no Resolution service.
 # Prints the machine, every command, and a table: records/s of both, their
-# ratio against the 0.7x target, and where the time went. Removes the
+# ratio against the 0.7x target (for each mode), each mode's records/s
+# against the first mode's, and where the time went. Removes the
 # directory and stops every process at exit, after a failure or a signal too.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 CHECK=0
 PREBUILT=""
+RESOLUTION="on"
+RECORDS_FLAG="" ROUNDS_FLAG=""
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --check) CHECK=1 ;;
     --prebuilt=*) PREBUILT="${arg#--prebuilt=}" ;;
+    --resolution=*) RESOLUTION="${arg#--resolution=}" ;;
+    --records=*) RECORDS_FLAG="${arg#--records=}" ;;
+    --rounds=*) ROUNDS_FLAG="${arg#--rounds=}" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "ingest_run.sh: unknown argument $arg" >&2; usage >&2; exit 64 ;;
   esac
@@ -46,11 +62,37 @@ if [[ $QUICK == 1 ]]; then
 else
   RECORDS=1000000 ROUNDS=3
 fi
+for n in RECORDS_FLAG ROUNDS_FLAG; do
+  if [[ -n ${!n} && ! ${!n} =~ ^[1-9][0-9]*$ ]]; then
+    name=${n%_FLAG}
+    echo "ingest_run.sh: --${name,,}: \"${!n}\" is not a positive integer" >&2
+    exit 64
+  fi
+done
+RECORDS=${RECORDS_FLAG:-$RECORDS} ROUNDS=${ROUNDS_FLAG:-$ROUNDS}
 BATCH=1000
 TARGET=0.7 # end-to-end records/s >= TARGET * direct Apply records/s (issue 4)
 GRAPHSTORE_FLAGS="--sync=false"
 INGEST_FLAGS="${INGEST_FLAGS:-}"
 IMPORT_FLAGS="${IMPORT_FLAGS:-}"
+
+IFS=, read -r -a MODES <<< "$RESOLUTION"
+[[ ${#MODES[@]} -gt 0 ]] || { echo "ingest_run.sh: --resolution: give on, off or none" >&2; exit 64; }
+for mode in "${MODES[@]}"; do
+  case "$mode" in
+    on | off | none) ;;
+    *) echo "ingest_run.sh: --resolution: \"$mode\" is not on, off or none" >&2; exit 64 ;;
+  esac
+done
+# The end-to-end import's graphstore and ingest flags in `mode`.
+mode_graphstore_flags() {
+  if [[ $1 == none ]]; then echo "$GRAPHSTORE_FLAGS --resolution=false"; else echo "$GRAPHSTORE_FLAGS"; fi
+}
+mode_ingest_flags() {
+  local resolve=true
+  [[ $1 == on ]] || resolve=false
+  echo "${INGEST_FLAGS:+$INGEST_FLAGS }--resolve_on_import=$resolve"
+}
 
 cd "$(dirname "$0")/.."
 
@@ -106,9 +148,10 @@ echo "kernel:      $(uname -r)"
 echo "bench dir:   $WORK"
 echo "filesystem:  $(df -T "$WORK" | awk 'NR==2 {print $1, $2}'); $(findmnt -no OPTIONS -T "$WORK" 2> /dev/null || true)"
 echo "load:        $(load) (1/5/15 min) at start"
-echo "mode:        $([[ $QUICK == 1 ]] && echo quick || echo full): $RECORDS records, $ROUNDS round(s)"
+echo "mode:        $([[ $QUICK == 1 ]] && echo quick || echo full)$([[ -n $RECORDS_FLAG$ROUNDS_FLAG ]] && echo ", sizes chosen"): $RECORDS records, $ROUNDS round(s)"
 echo "graphstore:  $GRAPHSTORE_FLAGS (fresh --data_dir each time)"
 echo "ingest:      ${INGEST_FLAGS:-(defaults)}"
+echo "resolution:  ${MODES[*]} (end to end: $(for m in "${MODES[@]}"; do printf '%s: graphstore %s, ingest %s; ' "$m" "$(mode_graphstore_flags "$m")" "$(mode_ingest_flags "$m")"; done))"
 echo "import:      ${IMPORT_FLAGS:-(defaults)}"
 
 echo
@@ -116,7 +159,8 @@ echo "== generate: $RECORDS records"
 run "$BENCH" --mode=generate --records="$RECORDS" --out="$FILE"
 echo "$(result generated_entities) entities, $(result generated_edges) SUPPLIES edges, $(result generated_signals) signals; $(fmt "$(awk -v b="$(result generated_bytes)" 'BEGIN {print b / 1e6}')" 1) MB"
 
-DIRECT=() E2E=() RATIOS=() LOADS=()
+DIRECT=() LOADS=()
+declare -A E2E=() RATIOS=() AGAINST=()
 for round in $(seq 1 "$ROUNDS"); do
   echo
   echo "== round $round"
@@ -130,27 +174,36 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "direct Apply: $(fmt "${DIRECT[-1]}") records/s ($(fmt "$A_S" 1) s; call p50 $(fmt "$(result apply_call_p50_ms)" 1) ms, p99 $(fmt "$(result apply_call_p99_ms)" 1) ms; graphstore inside Apply $(fmt "$A_GS" 1) s, CPU $(fmt "$A_CPU" 1) s); load $(load)"
   rm -rf "$WORK/apply"
 
-  mkdir -p "$WORK/import"
-  run "$BENCH" --mode=import --file="$FILE" --graphstore="$WORK/bin/graphstore" \
-    --ingest="$WORK/bin/ingest" --georiskctl="$WORK/bin/georiskctl" \
-    --graphstore_flags="$GRAPHSTORE_FLAGS" --ingest_flags="$INGEST_FLAGS" \
-    --import_flags="$IMPORT_FLAGS" --dir="$WORK/import"
-  commands
-  sed -n '/^files:/,$p' "$WORK/err" | sed 's/^/  georiskctl: /'
-  E2E+=("$(result import_records_per_s)")
-  I_S=$(result import_seconds) I_GS=$(result import_graphstore_apply_seconds)
-  I_IN=$(result import_ingest_apply_seconds) I_CALLS=$(result import_ingest_apply_calls)
-  I_CPU_GS=$(result import_graphstore_cpu_seconds) I_CPU_IN=$(result import_ingest_cpu_seconds)
-  I_CPU_CLI=$(result import_cli_cpu_seconds)
-  LOADS+=("$(load | cut -d' ' -f1)")
-  echo "end to end:   $(fmt "${E2E[-1]}") records/s ($(fmt "$I_S" 1) s; graphstore inside Apply $(fmt "$I_GS" 1) s, ingest waiting on Apply $(fmt "$I_IN" 1) s over $(fmt "$I_CALLS") calls; CPU: georiskctl $(fmt "$I_CPU_CLI" 1) s, ingest $(fmt "$I_CPU_IN" 1) s, graphstore $(fmt "$I_CPU_GS" 1) s); load $(load)"
-  RATIOS+=("$(div "${E2E[-1]}" "${DIRECT[-1]}")")
-  echo "ratio:        ${RATIOS[-1]}"
-  rm -rf "$WORK/import"
+  for mode in "${MODES[@]}"; do
+    mkdir -p "$WORK/import"
+    echo "-- end to end, resolution $mode"
+    run "$BENCH" --mode=import --file="$FILE" --graphstore="$WORK/bin/graphstore" \
+      --ingest="$WORK/bin/ingest" --georiskctl="$WORK/bin/georiskctl" \
+      --graphstore_flags="$(mode_graphstore_flags "$mode")" --ingest_flags="$(mode_ingest_flags "$mode")" \
+      --import_flags="$IMPORT_FLAGS" --dir="$WORK/import"
+    commands
+    sed -n '/^files:/,$p' "$WORK/err" | sed 's/^/  georiskctl: /'
+    V=$(result import_records_per_s)
+    E2E[$mode]="${E2E[$mode]:-} $V"
+    I_S=$(result import_seconds) I_GS=$(result import_graphstore_apply_seconds)
+    I_IN=$(result import_ingest_apply_seconds) I_CALLS=$(result import_ingest_apply_calls)
+    I_CPU_GS=$(result import_graphstore_cpu_seconds) I_CPU_IN=$(result import_ingest_cpu_seconds)
+    I_CPU_CLI=$(result import_cli_cpu_seconds)
+    LAST_MODE=$mode
+    LOADS+=("$(load | cut -d' ' -f1)")
+    echo "end to end:   $(fmt "$V") records/s ($(fmt "$I_S" 1) s; graphstore inside Apply $(fmt "$I_GS" 1) s, ingest waiting on Apply $(fmt "$I_IN" 1) s over $(fmt "$I_CALLS") calls; CPU: georiskctl $(fmt "$I_CPU_CLI" 1) s, ingest $(fmt "$I_CPU_IN" 1) s, graphstore $(fmt "$I_CPU_GS" 1) s); load $(load)"
+    R=$(div "$V" "${DIRECT[-1]}")
+    RATIOS[$mode]="${RATIOS[$mode]:-} $R"
+    echo "ratio:        $R"
+    if [[ $mode != "${MODES[0]}" ]]; then
+      FIRST=$(echo "${E2E[${MODES[0]}]}" | awk '{print $NF}')
+      AGAINST[$mode]="${AGAINST[$mode]:-} $(div "$V" "$FIRST")"
+      echo "against ${MODES[0]}: $(echo "${AGAINST[$mode]}" | awk '{print $NF}')"
+    fi
+    rm -rf "$WORK/import"
+  done
 done
 DIRECT_M=$(echo "${DIRECT[*]}" | median)
-E2E_M=$(echo "${E2E[*]}" | median)
-RATIO_M=$(echo "${RATIOS[*]}" | median)
 met() { awk -v r="$1" -v t="$TARGET" 'BEGIN {print (r >= t) ? "MET" : "MISSED"}'; }
 us() { awk -v s="$1" -v n="$RECORDS" 'BEGIN {printf "%.1f", s * 1e6 / n}'; }
 row() { printf '| %-40s | %-26s | %s |\n' "$@"; }
@@ -158,16 +211,27 @@ row() { printf '| %-40s | %-26s | %s |\n' "$@"; }
 echo
 echo "== results ($([[ $QUICK == 1 ]] && echo quick || echo full) run: $RECORDS records; medians of $ROUNDS round(s); ratio: median of the per-round ratios)"
 echo "direct:     ingest_bench --mode=apply: GraphStore.Apply, $BATCH records a call, one call at a time, loopback gRPC, graphstore $GRAPHSTORE_FLAGS"
-echo "end to end: georiskctl import --format=jsonl --progress=none ${IMPORT_FLAGS} FILE -> ingest ${INGEST_FLAGS:-(defaults)} -> graphstore $GRAPHSTORE_FLAGS"
+for mode in "${MODES[@]}"; do
+  echo "end to end ($mode): georiskctl import --format=jsonl --progress=none ${IMPORT_FLAGS} FILE -> ingest $(mode_ingest_flags "$mode") -> graphstore $(mode_graphstore_flags "$mode")"
+done
 echo
 row "measure" "records/s" "notes"
 row "---" "---" "---"
 row "direct GraphStore.Apply" "$(fmt "$DIRECT_M")" "by round: $(printf '%.0f ' "${DIRECT[@]}")"
-row "end to end: georiskctl import" "$(fmt "$E2E_M")" "by round: $(printf '%.0f ' "${E2E[@]}")"
-row "ratio (target >= $TARGET)" "$RATIO_M: $(met "$RATIO_M")" "by round: ${RATIOS[*]}"
+RATIO_M=""
+for mode in "${MODES[@]}"; do
+  # shellcheck disable=SC2086 # word splitting of the per-round values is meant
+  row "end to end, resolution $mode" "$(fmt "$(echo "${E2E[$mode]}" | median)")" "by round: $(printf '%.0f ' ${E2E[$mode]})"
+  M=$(echo "${RATIOS[$mode]}" | median)
+  [[ -n $RATIO_M ]] || RATIO_M=$M
+  row "  ratio to direct (target >= $TARGET)" "$M: $(met "$M")" "by round:${RATIOS[$mode]}"
+  if [[ $mode != "${MODES[0]}" ]]; then
+    row "  x resolution ${MODES[0]}'s records/s" "$(echo "${AGAINST[$mode]}" | median)" "by round:${AGAINST[$mode]}"
+  fi
+done
 echo
-echo "last round, per record: direct: graphstore CPU $(us "$A_CPU") us, inside Apply $(us "$A_GS") us, wall $(us "$A_S") us"
-echo "                        end to end: wall $(us "$I_S") us; graphstore inside Apply $(us "$I_GS") us (busy $(div "$I_GS" "$I_S" 2) of the wall time); CPU: georiskctl $(us "$I_CPU_CLI") us, ingest $(us "$I_CPU_IN") us, graphstore $(us "$I_CPU_GS") us"
+echo "last round, per record (end to end: resolution $LAST_MODE): direct: graphstore CPU $(us "$A_CPU") us, inside Apply $(us "$A_GS") us, wall $(us "$A_S") us"
+echo "    end to end: wall $(us "$I_S") us; graphstore inside Apply $(us "$I_GS") us (busy $(div "$I_GS" "$I_S" 2) of the wall time); CPU: georiskctl $(us "$I_CPU_CLI") us, ingest $(us "$I_CPU_IN") us, graphstore $(us "$I_CPU_GS") us"
 echo "1-minute load after each end-to-end run: ${LOADS[*]}; load at end: $(load)"
 
 if [[ $CHECK == 1 && $(met "$RATIO_M") != MET ]]; then

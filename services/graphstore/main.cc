@@ -12,6 +12,7 @@
 #include "services/graphstore/graphstore_service.h"
 #include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
+#include "services/graphstore/shard_store.h"
 #include "services/graphstore/write_health.h"
 #include "storage/rocksdb_graph_store.h"
 
@@ -54,6 +55,17 @@ ABSL_FLAG(bool, resolution_auto_link_names, false,
           "Let a name-only match at score >= 0.98 count as an automatic link "
           "(default: name-only matches wait for review).");
 
+ABSL_FLAG(std::string, partition_map, "",
+          "The partition map, inline: \"0=0-341;1=342-682;2=683-1023\" (shard "
+          "= ranges of the 1,024 partitions; docs/scale-out.md). Neither this "
+          "nor --partition_map_file: one shard owning every partition.");
+ABSL_FLAG(std::string, partition_map_file, "",
+          "A file holding the partition map (the StatefulSet's ConfigMap): one "
+          "shard per line, '#' comments.");
+ABSL_FLAG(int, shard_index, 0,
+          "Which shard of the partition map this process is (pod "
+          "graphstore-<i>); it serves only that shard's partitions.");
+
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
   georisk::common::InitMain(
@@ -70,6 +82,16 @@ int main(int argc, char** argv) {
           georisk::common::EnsureDirectory(absl::GetFlag(FLAGS_data_dir));
       !s.ok()) {
     return georisk::common::ExitWithError(s);
+  }
+
+  georisk::graphstore::ShardFlags shard_flags;
+  shard_flags.partition_map = absl::GetFlag(FLAGS_partition_map);
+  shard_flags.partition_map_file = absl::GetFlag(FLAGS_partition_map_file);
+  shard_flags.shard_index = absl::GetFlag(FLAGS_shard_index);
+  absl::StatusOr<georisk::graphstore::ShardConfig> shard_config =
+      georisk::graphstore::ShardConfigFromFlags(shard_flags);
+  if (!shard_config.ok()) {
+    return georisk::common::ExitWithError(shard_config.status());
   }
 
   georisk::storage::RocksDbGraphStoreOptions store_options;
@@ -94,6 +116,10 @@ int main(int argc, char** argv) {
   };
   auto store = georisk::storage::RocksDbGraphStore::Open(store_options);
   if (!store.ok()) return georisk::common::ExitWithError(store.status());
+  // Every service reads and writes through the shard's view of the store.
+  auto sharded =
+      georisk::graphstore::ShardStore::Create(store->get(), *shard_config);
+  if (!sharded.ok()) return georisk::common::ExitWithError(sharded.status());
 
   georisk::common::MetricsRegistry registry;
   georisk::graphstore::RegisterRocksDbMetrics(store->get(), &registry);
@@ -107,8 +133,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_watch_max_buffered_mb) << 20;
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
-  georisk::graphstore::GraphStoreService service(store->get(), service_options,
-                                                 &registry);
+  georisk::graphstore::GraphStoreService service(sharded->get(),
+                                                 service_options, &registry);
   std::unique_ptr<georisk::graphstore::ResolutionIndex> resolution_index;
   std::unique_ptr<georisk::graphstore::ResolutionService> resolution;
   std::vector<georisk::common::ServiceEntry> services = {
@@ -123,12 +149,12 @@ int main(int argc, char** argv) {
     index_options.matcher.auto_link_name_matches =
         absl::GetFlag(FLAGS_resolution_auto_link_names);
     resolution_index = std::make_unique<georisk::graphstore::ResolutionIndex>(
-        store->get(),
+        sharded->get(),
         std::shared_ptr<const georisk::resolve::NameNormalizer>(
             *std::move(normalizer)),
         index_options);
     resolution = std::make_unique<georisk::graphstore::ResolutionService>(
-        store->get(), resolution_index.get(),
+        sharded->get(), resolution_index.get(),
         georisk::graphstore::ResolutionServiceOptions());
     services.push_back(
         {resolution.get(), georisk::v1::Resolution::service_full_name()});

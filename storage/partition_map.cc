@@ -232,8 +232,16 @@ std::vector<PartitionRange> PartitionMap::RangesOf(int shard) const {
 std::vector<PartitionRange> OrphanedPartitions(const PartitionMap& recorded,
                                                const PartitionMap& given,
                                                int shard) {
+  return OrphanedPartitions(recorded, shard, given, shard);
+}
+
+std::vector<PartitionRange> OrphanedPartitions(const PartitionMap& recorded,
+                                               int recorded_shard,
+                                               const PartitionMap& given,
+                                               int given_shard) {
   return RangesWhere([&](int p) {
-    return recorded.ShardOf(p) == shard && given.ShardOf(p) != shard;
+    return recorded.ShardOf(p) == recorded_shard &&
+           given.ShardOf(p) != given_shard;
   });
 }
 

@@ -131,6 +131,13 @@ class PartitionMap {
 std::vector<PartitionRange> OrphanedPartitions(const PartitionMap& recorded,
                                                const PartitionMap& given,
                                                int shard);
+// The same when the shard's index changes too: the partitions
+// `recorded_shard` owned under `recorded` that `given_shard` does not own
+// under `given` (a data directory opened as another shard).
+std::vector<PartitionRange> OrphanedPartitions(const PartitionMap& recorded,
+                                               int recorded_shard,
+                                               const PartitionMap& given,
+                                               int given_shard);
 
 }  // namespace georisk::storage
 

@@ -249,5 +249,19 @@ TEST(OrphanedPartitionsTest, WhatAShardWouldLoseUnderTheGivenMap) {
   }
 }
 
+TEST(OrphanedPartitionsTest, ADataDirectoryOpenedAsAnotherShard) {
+  // Shard 0's data opened as shard 1 of the same map: all of it is lost.
+  EXPECT_THAT(OrphanedPartitions(MustEven(3), 0, MustEven(3), 1),
+              ElementsAre(PartitionRange{0, 341}));
+  // Shard 1 of a 3-shard map opened as shard 0 of a map where shard 0 owns
+  // what shard 1 had and more: nothing is lost.
+  EXPECT_THAT(
+      OrphanedPartitions(MustEven(3), 1, MustParse("0=0-682\n1=683-1023"), 0),
+      IsEmpty());
+  EXPECT_THAT(
+      OrphanedPartitions(MustEven(3), 2, MustParse("0=0-682\n1=683-1023"), 0),
+      ElementsAre(PartitionRange{683, 1023}));
+}
+
 }  // namespace
 }  // namespace georisk::storage

@@ -32,6 +32,7 @@
 #include "storage/internal/entity_id_set.h"
 #include "storage/internal/info_log.h"
 #include "storage/internal/rocksdb_util.h"
+#include "storage/internal/shard_record.h"
 #include "storage/rocksdb_graph_store_internal.h"
 
 namespace georisk::storage {
@@ -233,6 +234,9 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
       new RocksDbGraphStore(options, std::move(handles)));
   store->db_->listener->Attach(store.get());
   RETURN_IF_ERROR(store->Recover());
+  RETURN_IF_ERROR(internal::RecordShard(
+      store->db_->db.get(), store->db_->cf(kMetaCf), options.path,
+      options.partition_map, options.shard_index));
   RETURN_IF_ERROR(store->BuildIdentifierIndex(identifiers_missing));
   if (options.changelog_trim_interval > absl::ZeroDuration() &&
       (options.changelog_retention_count > 0 ||

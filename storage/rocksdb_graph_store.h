@@ -38,6 +38,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/file_system.h"
 #include "storage/graph_store.h"
+#include "storage/partition_map.h"
 
 namespace georisk::storage {
 namespace internal {
@@ -153,6 +154,14 @@ struct RocksDbGraphStoreOptions {
   // The clock for commit times and retention by age. Default (empty):
   // absl::Now. Commit times never go backwards even if the clock does.
   std::function<absl::Time()> clock;
+
+  // The partition map this database is written under and its shard in it
+  // (docs/scale-out.md): Open records both in `meta`, and refuses, with
+  // FAILED_PRECONDITION, a map or index under which this shard would no
+  // longer own a partition the recorded ones gave it
+  // (internal::RecordShard). Default: one shard owning every partition.
+  PartitionMap partition_map = PartitionMap::Single();
+  int shard_index = 0;
 
   // Testing only: called by ListEdges, Traverse and ExportSnapshot right
   // after they take their snapshot, with nothing locked. Default: none.

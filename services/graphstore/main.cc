@@ -96,6 +96,10 @@ int main(int argc, char** argv) {
 
   georisk::storage::RocksDbGraphStoreOptions store_options;
   store_options.path = absl::GetFlag(FLAGS_data_dir) + "/graph";
+  // Recorded in the schema; a map that would orphan this shard's data is
+  // refused at open.
+  store_options.partition_map = shard_config->map;
+  store_options.shard_index = shard_config->shard_index;
   store_options.sync = absl::GetFlag(FLAGS_sync);
   store_options.changelog_retention_count =
       absl::GetFlag(FLAGS_changelog_retention_count);

@@ -71,6 +71,11 @@ inline constexpr absl::string_view kMetaLinkCount = "link_count";
 // The graph's identity: 32 lowercase hex characters (128 random bits), minted
 // when the database is created. Unlike the keys above, its value is ASCII.
 inline constexpr absl::string_view kMetaGraphId = "graph_id";
+// The partition map the database is written under (PartitionMap::Encode(),
+// ASCII) and this shard's index in it (8 bytes big-endian); both written
+// together by internal::RecordShard (docs/scale-out.md).
+inline constexpr absl::string_view kMetaPartitionMap = "partition_map";
+inline constexpr absl::string_view kMetaShardIndex = "shard_index";
 
 // FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime 0x100000001b3),
 // over the bytes of `data`. Platform-independent and stable forever: keys on

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -32,12 +33,24 @@
 namespace georisk::common {
 namespace {
 
-constexpr char kAllowedMethods[] = "GET, HEAD";
+bool HasLineBreak(absl::string_view text) {
+  return text.find_first_of("\r\n") != absl::string_view::npos;
+}
 
 bool IsValidHandlerResponse(const HttpResponse &response) {
-  return response.status >= 200 && response.status <= 599 &&
-         response.status != 204 && response.status != 304 &&
-         response.content_type.find_first_of("\r\n") == std::string::npos;
+  if (response.status < 200 || response.status > 599 ||
+      response.status == 204 || response.status == 304 ||
+      HasLineBreak(response.content_type)) {
+    return false;
+  }
+  for (const auto &[name, value] : response.headers) {
+    if (name.empty() || HasLineBreak(name) || HasLineBreak(value) ||
+        absl::EqualsIgnoreCase(name, "Content-Type") ||
+        absl::EqualsIgnoreCase(name, "Content-Length")) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::chrono::microseconds ToChrono(absl::Duration d) {
@@ -55,13 +68,21 @@ void Serve(const HttpHandler &handler, const httplib::Request &in,
   if (question != absl::string_view::npos) {
     request.query = std::string(target.substr(question + 1));
   }
+  for (const auto &[name, value] : in.headers) {
+    request.headers[absl::AsciiStrToLower(name)] = value;
+  }
+  if (request.method == "POST") request.body = in.body;
   HttpResponse response = handler(request);
   if (!IsValidHandlerResponse(response)) {
     response.status = 500;
     response.content_type = "text/plain; charset=utf-8";
     response.body = "internal error: invalid handler response\n";
+    response.headers.clear();
   }
   out.status = response.status;
+  for (const auto &[name, value] : response.headers) {
+    out.set_header(name.c_str(), value);
+  }
   out.set_content(std::move(response.body), response.content_type.c_str());
 }
 
@@ -84,6 +105,11 @@ std::pair<std::string, int> PeerOf(const sockaddr_storage &peer,
 }
 
 }  // namespace
+
+std::string HttpRequest::Header(absl::string_view name) const {
+  auto it = headers.find(absl::AsciiStrToLower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
 
 // The peers whose request is being handled or answered: from httplib's
 // pre-routing handler (the request is read) to its logger (the response is
@@ -164,7 +190,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (options.read_timeout <= absl::ZeroDuration() ||
       options.write_timeout <= absl::ZeroDuration() ||
       options.keep_alive_timeout <= absl::ZeroDuration() ||
-      options.num_workers < 1) {
+      options.num_workers < 1 ||
+      options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError("invalid HttpServerOptions");
   }
   absl::string_view numeric = host;
@@ -179,7 +206,20 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
         absl::StrCat("host \"", host, "\" is not a numeric IP address"));
   }
 
-  auto server = std::make_unique<httplib::Server>();
+  std::unique_ptr<httplib::Server> server;
+  if (options.tls_cert_file.empty()) {
+    server = std::make_unique<httplib::Server>();
+  } else {
+    auto tls = std::make_unique<httplib::SSLServer>(
+        options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TLS certificate \"", options.tls_cert_file, "\" or key \"",
+          options.tls_key_file, "\" cannot be loaded"));
+    }
+    server = std::move(tls);
+  }
+  server->set_payload_max_length(options.max_body_bytes);
   const int workers = options.num_workers;
   server->new_task_queue = [workers] {
     return new httplib::ThreadPool(workers);
@@ -202,23 +242,27 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       [busy](const httplib::Request &request, const httplib::Response &) {
         busy->Remove(request);  // The response is written.
       });
-  server->set_pre_routing_handler([busy](const httplib::Request &request,
-                                         httplib::Response &response) {
+  const bool allow_post = options.allow_post;
+  server->set_pre_routing_handler([busy, allow_post](
+                                      const httplib::Request &request,
+                                      httplib::Response &response) {
     busy->Add(request);
-    if (request.method == "GET" || request.method == "HEAD") {
+    if (request.method == "GET" || request.method == "HEAD" ||
+        (allow_post && request.method == "POST")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
     response.status = 405;
-    response.set_header("Allow", kAllowedMethods);
+    response.set_header("Allow", allow_post ? "GET, HEAD, POST" : "GET, HEAD");
     response.set_content("method not allowed\n", "text/plain; charset=utf-8");
     return httplib::Server::HandlerResponse::Handled;
   });
   // httplib answers HEAD from the GET route, without the body.
-  server->Get(".*",
-              [handler = std::move(handler)](const httplib::Request &request,
-                                             httplib::Response &response) {
-                Serve(handler, request, response);
-              });
+  auto route = [handler = std::move(handler)](const httplib::Request &request,
+                                              httplib::Response &response) {
+    Serve(handler, request, response);
+  };
+  server->Get(".*", route);
+  if (allow_post) server->Post(".*", route);
 
   errno = 0;
   int bound = port;

@@ -1,7 +1,9 @@
 // File: services/common/http_server.h
 //
-// A small HTTP/1.1 server for operator endpoints such as `/metrics`: GET and
-// HEAD only, small responses built in memory. It wraps cpp-httplib's
+// A small HTTP/1.1 server for operator endpoints such as `/metrics` and for
+// the scorer's console: GET and HEAD, and POST with a bounded body when
+// HttpServerOptions::allow_post says so; small responses built in memory;
+// plaintext or TLS. It wraps cpp-httplib's
 // httplib::Server (Debian's libcpp-httplib), which does the parsing, the
 // keep-alive, the timeouts and the worker pool; this class keeps the narrow
 // interface the services use and hides httplib from their headers.
@@ -27,23 +29,30 @@
 //   (*server)->Stop();  // Or let the destructor do it.
 //
 // Protocol (httplib's): HTTP/1.0 and 1.1, keep-alive, a Content-Length on
-// every response; request bodies are not passed on. A method other than GET
-// or HEAD gets 405 with `Allow: GET, HEAD`; a malformed request 400; a request
-// head over httplib's limit (8 KiB) 400 or 414; a client that sends nothing
-// within HttpServerOptions::read_timeout is disconnected. The handler sees only
-// GET and HEAD requests; for HEAD the body it returns is measured for
-// Content-Length but not sent.
+// every response. A method other than GET or HEAD (or POST, when allowed)
+// gets 405 with `Allow: GET, HEAD[, POST]`; a malformed request 400; a
+// request head over httplib's limit (8 KiB) 400 or 414; a POST body over
+// HttpServerOptions::max_body_bytes 413 (the handler is not called); a client
+// that sends nothing within HttpServerOptions::read_timeout is disconnected.
+// The handler sees only the allowed methods; for HEAD the body it returns is
+// measured for Content-Length but not sent. GET and HEAD bodies are not
+// passed on.
 
 #ifndef GEORISK_SERVICES_COMMON_HTTP_SERVER_H_
 #define GEORISK_SERVICES_COMMON_HTTP_SERVER_H_
 
+#include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace httplib {
@@ -53,13 +62,21 @@ class Server;
 namespace georisk::common {
 
 struct HttpRequest {
-  // "GET" or "HEAD".
+  // "GET", "HEAD" or (when allowed) "POST".
   std::string method;
   // The request target up to `?`, as sent (not percent-decoded), e.g.
   // "/metrics". Always starts with '/'.
   std::string path;
   // The request target after `?`, without it; empty if there is none.
   std::string query;
+  // The request's headers, names lower-cased; a repeated header keeps its
+  // last value.
+  std::map<std::string, std::string> headers;
+  // POST only: the body, at most HttpServerOptions::max_body_bytes.
+  std::string body;
+
+  // The value of header `name` (any case), or "" if it was not sent.
+  std::string Header(absl::string_view name) const;
 };
 
 struct HttpResponse {
@@ -68,10 +85,14 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // Extra headers, e.g. {"Content-Security-Policy", "default-src 'self'"}.
+  // Names and values must not contain CR or LF (else 500); Content-Type and
+  // Content-Length are set from the fields above and may not be given here.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Called on a server thread for every GET or HEAD request. May be called
-// concurrently from several threads, so it must be thread-safe.
+// Called on a server thread for every request of an allowed method. May be
+// called concurrently from several threads, so it must be thread-safe.
 using HttpHandler = std::function<HttpResponse(const HttpRequest &)>;
 
 struct HttpServerOptions {
@@ -88,6 +109,15 @@ struct HttpServerOptions {
   // silent clients do not delay a scrape. Each open connection holds one
   // while it lasts. Default: 4.
   int num_workers = 4;
+  // Whether POST requests reach the handler (else 405). Default: no.
+  bool allow_post = false;
+  // Largest POST body accepted; a longer one is answered 413 without
+  // calling the handler. Default: 1 MiB.
+  size_t max_body_bytes = 1 << 20;
+  // TLS: the server's certificate chain and private key, PEM files. Both or
+  // neither; neither serves plaintext HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // Serves HTTP on one address until stopped. Thread-safe: port() and Stop() may
@@ -100,7 +130,8 @@ class HttpServer {
   // "[::]"); `port` 0 picks a free port, reported by port().
   //
   // Returns InvalidArgument for a host that is not a numeric address, a port
-  // outside 0..65535, an empty handler or invalid options. If the address
+  // outside 0..65535, an empty handler or invalid options (naming the TLS
+  // file when the certificate or key cannot be loaded). If the address
   // cannot be bound, returns the bind's errno as absl::ErrnoToStatus() maps
   // it: FailedPrecondition for a port in use (EADDRINUSE), PermissionDenied
   // for a privileged port (EACCES); Unavailable if no errno was left.

@@ -1,6 +1,7 @@
 #include "services/common/http_server.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -301,6 +302,119 @@ TEST(HttpServerTest, BindsAnyAddressAndIpv6) {
     ASSERT_TRUE(server.ok()) << host << ": " << server.status();
     EXPECT_GT((*server)->port(), 0) << host;
   }
+}
+
+TEST(HttpServerTest, PostIsPassedOnWithBodyAndHeadersWhenAllowed) {
+  HttpServerOptions options;
+  options.allow_post = true;
+  std::unique_ptr<HttpServer> server = MustStart(
+      [](const HttpRequest &r) {
+        HttpResponse response;
+        response.content_type = "application/json";
+        response.body = absl::StrCat(r.method, " ", r.path, " [", r.body, "] ",
+                                     r.Header("authorization"), " ",
+                                     r.Header("X-MISSING"), "|");
+        response.headers.push_back({"X-Frame-Options", "DENY"});
+        return response;
+      },
+      options);
+  ASSERT_NE(server, nullptr);
+  httplib::Headers headers = {{"Authorization", "Bearer abc"}};
+  httplib::Result result =
+      Client(server->port())
+          ->Post("/api/x", headers, R"({"a":1})", "application/json");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->body, R"(POST /api/x [{"a":1}] Bearer abc |)");
+  EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(result->get_header_value("X-Frame-Options"), "DENY");
+  // Other methods are still refused, naming POST as allowed.
+  result = Client(server->port())->Delete("/api/x");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 405);
+  EXPECT_EQ(result->get_header_value("Allow"), "GET, HEAD, POST");
+}
+
+TEST(HttpServerTest, PostBodyOverTheLimitIs413AndNotPassedOn) {
+  HttpServerOptions options;
+  options.allow_post = true;
+  options.max_body_bytes = 1000;
+  std::atomic<int> calls{0};
+  std::unique_ptr<HttpServer> server = MustStart(
+      [&calls](const HttpRequest &request) {
+        ++calls;
+        HttpResponse response;
+        response.body = absl::StrCat(request.body.size());
+        return response;
+      },
+      options);
+  ASSERT_NE(server, nullptr);
+  httplib::Result at_limit =
+      Client(server->port())->Post("/", std::string(1000, 'x'), "text/plain");
+  ASSERT_TRUE(at_limit) << httplib::to_string(at_limit.error());
+  EXPECT_EQ(at_limit->status, 200);
+  EXPECT_EQ(at_limit->body, "1000");
+  httplib::Result over =
+      Client(server->port())->Post("/", std::string(1001, 'x'), "text/plain");
+  ASSERT_TRUE(over) << httplib::to_string(over.error());
+  EXPECT_EQ(over->status, 413);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(HttpServerTest, HeaderWithLineBreakOrContentTypeIs500) {
+  for (const std::pair<std::string, std::string> &header :
+       std::vector<std::pair<std::string, std::string>>{
+           {"X-Bad", "a\r\nSet-Cookie: x=1"},
+           {"Content-Type", "text/html"},
+           {"", "empty name"}}) {
+    std::unique_ptr<HttpServer> server =
+        MustStart([header](const HttpRequest &) {
+          HttpResponse response;
+          response.headers.push_back(header);
+          return response;
+        });
+    ASSERT_NE(server, nullptr);
+    httplib::Result result = Client(server->port())->Get("/");
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, 500) << header.first;
+    EXPECT_FALSE(result->has_header("Set-Cookie"));
+  }
+}
+
+TEST(HttpServerTest, ServesTlsWithTheGivenCertificate) {
+  const char *tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmp, nullptr);
+  const std::string dir = tmp;
+  const std::string script = absl::StrCat(
+      "cd '", dir, "' && ",
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-keyout server.key -out server.pem -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1");
+  ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+  HttpServerOptions options;
+  options.tls_cert_file = dir + "/server.pem";
+  options.tls_key_file = dir + "/server.key";
+  std::unique_ptr<HttpServer> server = MustStart(Echo, options);
+  ASSERT_NE(server, nullptr);
+  httplib::SSLClient client("127.0.0.1", server->port());
+  client.set_ca_cert_path((dir + "/server.pem").c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_read_timeout(10, 0);
+  httplib::Result result = client.Get("/tls?x");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->body, "GET /tls x\n");
+  // A plaintext client gets no answer.
+  EXPECT_FALSE(Client(server->port())->Get("/tls"));
+
+  options.tls_key_file = dir + "/missing.key";
+  absl::StatusOr<std::unique_ptr<HttpServer>> bad =
+      HttpServer::Start("127.0.0.1", 0, Echo, options);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("missing.key"));
+  options.tls_cert_file.clear();
+  EXPECT_EQ(HttpServer::Start("127.0.0.1", 0, Echo, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

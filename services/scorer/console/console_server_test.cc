@@ -1,0 +1,379 @@
+#include "services/scorer/console/console_server.h"
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
+#include "georisk/v1/alerts.grpc.pb.h"
+#include "georisk/v1/scorer.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "services/scorer/console/assets.h"
+#include "services/scorer/console/json_api.h"
+
+namespace georisk::scorer::console {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kReader[] = "reader-token-0123456789";
+constexpr char kWriter[] = "writer-token-0123456789";
+
+// A Scorer whose answers the tests can predict.
+class FakeScorer final : public v1::Scorer::Service {
+ public:
+  grpc::Status ListTopRisks(grpc::ServerContext*,
+                            const v1::ListTopRisksRequest* request,
+                            v1::ListTopRisksResponse* response) override {
+    last_list = *request;
+    for (const char* id : {"company/a", "company/b"}) {
+      v1::Score* s = response->add_scores();
+      s->set_entity_id(id);
+      s->set_composite(42.5);
+      s->set_band(v1::BAND_HIGH);
+    }
+    response->set_total_size(2);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetScore(grpc::ServerContext*,
+                        const v1::GetScoreRequest* request,
+                        v1::Score* response) override {
+    if (request->entity_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "entity_id: required");
+    }
+    if (request->entity_id() != "company/a") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "entity_id: no entity \"" + request->entity_id() +
+                              "\"");
+    }
+    response->set_entity_id("company/a");
+    return grpc::Status::OK;
+  }
+  grpc::Status ExplainScore(grpc::ServerContext*,
+                            const v1::ExplainScoreRequest*,
+                            v1::Explanation*) override {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not loaded yet");
+  }
+  // Answers the authorization metadata it was called with as the version.
+  grpc::Status GetModel(grpc::ServerContext* context, const v1::GetModelRequest*,
+                        v1::ModelConfig* response) override {
+    auto it = context->client_metadata().find("authorization");
+    if (it != context->client_metadata().end()) {
+      response->set_version(std::string(it->second.data(), it->second.size()));
+    }
+    return grpc::Status::OK;
+  }
+
+  v1::ListTopRisksRequest last_list;
+};
+
+class ConsoleServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&scorer_);
+    grpc_ = builder.BuildAndStart();
+    ASSERT_NE(grpc_, nullptr);
+    dir_ = base::testing::MakeTempDir("console");
+    std::ofstream(dir_ + "/tokens")
+        << "# test tokens\n"
+        << kReader << " reader analyst\n"
+        << kWriter << " writer loader\n";
+  }
+
+  std::unique_ptr<ConsoleServer> Start(ConsoleOptions options,
+                                       bool channel = true) {
+    absl::StatusOr<std::unique_ptr<ConsoleServer>> console =
+        ConsoleServer::Start(options);
+    if (!console.ok()) {
+      ADD_FAILURE() << console.status();
+      return nullptr;
+    }
+    if (channel) (*console)->SetChannel(grpc_->InProcessChannel({}));
+    return *std::move(console);
+  }
+
+  std::unique_ptr<httplib::Client> Client(const ConsoleServer& console) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", console.port());
+    client->set_read_timeout(10, 0);
+    client->set_connection_timeout(10, 0);
+    return client;
+  }
+
+  httplib::Result Post(const ConsoleServer& console, const std::string& path,
+                       const std::string& body,
+                       const std::string& token = "") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return Client(console)->Post(path.c_str(), headers, body,
+                                 "application/json");
+  }
+
+  FakeScorer scorer_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::string dir_;
+};
+
+TEST_F(ConsoleServerTest, ApiIsTheProtobufJsonMappingOfTheRpc) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  httplib::Result r =
+      Post(*console, "/api/v1/scorer/ListTopRisks",
+           R"({"pageSize": 7, "entityKind": "COMPANY", "country": "TW"})");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"),
+            "application/json; charset=utf-8");
+  EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
+  EXPECT_EQ(scorer_.last_list.page_size(), 7);
+  EXPECT_EQ(scorer_.last_list.entity_kind(), v1::Entity::COMPANY);
+  EXPECT_EQ(scorer_.last_list.country(), "TW");
+  // lowerCamelCase, enums by name, int64 as a string, defaults printed.
+  EXPECT_THAT(r->body, HasSubstr(R"("entityId":"company/a")"));
+  EXPECT_THAT(r->body, HasSubstr(R"("band":"BAND_HIGH")"));
+  EXPECT_THAT(r->body, HasSubstr(R"("totalSize":"2")"));
+  EXPECT_THAT(r->body, HasSubstr(R"("nextPageToken":"")"));
+  // An empty body is the empty request.
+  r = Post(*console, "/api/v1/scorer/ListTopRisks", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(scorer_.last_list.page_size(), 0);
+}
+
+TEST_F(ConsoleServerTest, GrpcStatusBecomesHttpStatusAndJsonError) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  httplib::Result r = Post(*console, "/api/v1/scorer/GetScore",
+                           R"({"entityId": "company/nope"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body,
+            R"({"code":5,"status":"NOT_FOUND","message":)"
+            R"("entity_id: no entity \"company/nope\""})");
+  r = Post(*console, "/api/v1/scorer/GetScore", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("entity_id: required"));
+  r = Post(*console, "/api/v1/scorer/ExplainScore", R"({"entityId": "x"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_THAT(r->body, HasSubstr(R"("status":"UNAVAILABLE")"));
+  // A method the fake does not implement: gRPC's UNIMPLEMENTED.
+  r = Post(*console, "/api/v1/scorer/GetFeedStatus", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 501);
+}
+
+TEST(HttpStatusFromGrpcTest, MapsLikeGrpcGateway) {
+  using C = grpc::StatusCode;
+  const std::pair<C, int> table[] = {
+      {C::OK, 200},
+      {C::CANCELLED, 499},
+      {C::UNKNOWN, 500},
+      {C::INVALID_ARGUMENT, 400},
+      {C::DEADLINE_EXCEEDED, 504},
+      {C::NOT_FOUND, 404},
+      {C::ALREADY_EXISTS, 409},
+      {C::PERMISSION_DENIED, 403},
+      {C::RESOURCE_EXHAUSTED, 429},
+      {C::FAILED_PRECONDITION, 400},
+      {C::ABORTED, 409},
+      {C::OUT_OF_RANGE, 400},
+      {C::UNIMPLEMENTED, 501},
+      {C::INTERNAL, 500},
+      {C::UNAVAILABLE, 503},
+      {C::DATA_LOSS, 500},
+      {C::UNAUTHENTICATED, 401},
+  };
+  for (const auto& [code, http] : table) {
+    EXPECT_EQ(HttpStatusFromGrpc(code), http) << GrpcCodeName(code);
+  }
+}
+
+TEST_F(ConsoleServerTest, BadJsonIs400NamingTheField) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  for (const auto& [body, field] :
+       std::vector<std::pair<std::string, std::string>>{
+           {R"({"bogusField": 1})", "bogusField"},
+           {R"({"pageSize": "many"})", "(page_size)"},
+           {R"({"entityKind": "SHIP"})", "(entity_kind)"},
+           {"not json", "georisk.v1.ListTopRisksRequest"}}) {
+    httplib::Result r = Post(*console, "/api/v1/scorer/ListTopRisks", body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_THAT(r->body, HasSubstr(R"("status":"INVALID_ARGUMENT")")) << body;
+    EXPECT_THAT(r->body, HasSubstr(field)) << body << " -> " << r->body;
+  }
+}
+
+TEST_F(ConsoleServerTest, BodyOverTheLimitIs413) {
+  ConsoleOptions options;
+  options.max_body_bytes = 100;
+  std::unique_ptr<ConsoleServer> console = Start(options);
+  ASSERT_NE(console, nullptr);
+  const std::string big =
+      absl::StrCat(R"({"country": ")", std::string(200, 'x'), R"("})");
+  httplib::Result r = Post(*console, "/api/v1/scorer/ListTopRisks", big);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  r = Post(*console, "/api/v1/scorer/ListTopRisks", R"({"country": "TW"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ConsoleServerTest, UnknownOrStreamingMethodIs404AndGetIs405) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  for (const char* path :
+       {"/api/v1/scorer/WatchScoreChanges", "/api/v1/scorer/Nope",
+        "/api/v1/graphstore/Apply", "/api/v2/scorer/GetScore", "/api/"}) {
+    httplib::Result r = Post(*console, path, "{}");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_THAT(r->body, HasSubstr(R"("status":"NOT_FOUND")")) << path;
+  }
+  httplib::Result r = Client(*console)->Get("/api/v1/scorer/GetScore");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "POST");
+}
+
+TEST_F(ConsoleServerTest, WithTokensTheApiNeedsAReaderToken) {
+  ConsoleOptions options;
+  options.token_file = dir_ + "/tokens";
+  std::unique_ptr<ConsoleServer> console = Start(options);
+  ASSERT_NE(console, nullptr);
+  const std::string path = "/api/v1/scorer/GetScore";
+  const std::string body = R"({"entityId": "company/a"})";
+
+  httplib::Result r = Post(*console, path, body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_THAT(r->body, HasSubstr(R"("status":"UNAUTHENTICATED")"));
+  // Unknown methods are not told apart before the caller is known.
+  r = Post(*console, "/api/v1/scorer/Nope", body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = Post(*console, path, body, "unknown-token-0123456789");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_THAT(r->body, HasSubstr("unknown bearer token"));
+  r = Post(*console, path, body, kWriter);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_THAT(r->body, HasSubstr("role writer may not call "
+                                 "/georisk.v1.Scorer/GetScore"));
+  r = Post(*console, path, body, kReader);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  // The caller's credentials travel with the call.
+  r = Post(*console, "/api/v1/scorer/GetModel", "{}", kReader);
+  ASSERT_TRUE(r);
+  EXPECT_THAT(r->body, HasSubstr(absl::StrCat("Bearer ", kReader)));
+  // Pages hold no data and load without a token (their login form asks).
+  r = Client(*console)->Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ConsoleServerTest, TokensWithoutTlsOnlyOnLoopback) {
+  ConsoleOptions options;
+  options.listen_address = "0.0.0.0:0";
+  options.token_file = dir_ + "/tokens";
+  absl::StatusOr<std::unique_ptr<ConsoleServer>> console =
+      ConsoleServer::Start(options);
+  EXPECT_EQ(console.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(console.status().message(), HasSubstr("token_file"));
+  options.listen_address = "127.0.0.1:0";
+  options.token_file = dir_ + "/missing";
+  console = ConsoleServer::Start(options);
+  EXPECT_EQ(console.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(console.status().message(), HasSubstr("token_file"));
+  options.token_file.clear();
+  options.listen_address = "nowhere";
+  console = ConsoleServer::Start(options);
+  EXPECT_EQ(console.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(console.status().message(), HasSubstr("listen_address"));
+}
+
+TEST_F(ConsoleServerTest, BeforeTheChannelIsSetTheApiIs503) {
+  std::unique_ptr<ConsoleServer> console = Start({}, /*channel=*/false);
+  ASSERT_NE(console, nullptr);
+  httplib::Result r = Post(*console, "/api/v1/scorer/ListTopRisks", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+}
+
+TEST_F(ConsoleServerTest, PagesAreServedWithAStrictCsp) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  EXPECT_EQ(console->url(),
+            absl::StrCat("http://127.0.0.1:", console->port(), "/"));
+  for (const auto& [path, type] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"/", "text/html; charset=utf-8"},
+           {"/index.html", "text/html; charset=utf-8"},
+           {"/entity.html", "text/html; charset=utf-8"},
+           {"/app.js", "text/javascript; charset=utf-8"},
+           {"/style.css", "text/css; charset=utf-8"}}) {
+    httplib::Result r = Client(*console)->Get(path.c_str());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->get_header_value("Content-Type"), type) << path;
+    EXPECT_EQ(r->get_header_value("Content-Security-Policy"),
+              "default-src 'self'; script-src 'self'; style-src 'self'; "
+              "object-src 'none'; frame-ancestors 'none'")
+        << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+    EXPECT_FALSE(r->body.empty()) << path;
+  }
+  // The CSP is on errors and API answers too.
+  httplib::Result r = Client(*console)->Get("/missing.html");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_TRUE(r->has_header("Content-Security-Policy"));
+  r = Post(*console, "/api/v1/scorer/ListTopRisks", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->has_header("Content-Security-Policy"));
+  r = Post(*console, "/index.html", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+}
+
+// What the CSP would block is not in the pages: inline scripts, inline
+// styles, event handler attributes, other origins.
+TEST(AssetsTest, PagesHaveNoInlineScriptOrStyleAndNoOtherOrigin) {
+  for (const char* path : {"/index.html", "/entity.html"}) {
+    const Asset* asset = FindAsset(path);
+    ASSERT_NE(asset, nullptr) << path;
+    const std::string html(asset->data);
+    EXPECT_THAT(html, Not(HasSubstr("<script>"))) << path;
+    EXPECT_THAT(html, Not(HasSubstr("<style"))) << path;
+    EXPECT_THAT(html, Not(HasSubstr("style="))) << path;
+    EXPECT_THAT(html, Not(HasSubstr(" onclick="))) << path;
+    EXPECT_THAT(html, Not(HasSubstr(" onload="))) << path;
+    EXPECT_THAT(html, Not(HasSubstr("http://"))) << path;
+    EXPECT_THAT(html, Not(HasSubstr("https://"))) << path;
+  }
+  for (const char* path : {"/app.js", "/top.js", "/entity.js"}) {
+    const Asset* asset = FindAsset(path);
+    ASSERT_NE(asset, nullptr) << path;
+    const std::string js(asset->data);
+    EXPECT_THAT(js, Not(HasSubstr("innerHTML"))) << path;
+    EXPECT_THAT(js, Not(HasSubstr("eval("))) << path;
+  }
+  EXPECT_EQ(FindAsset("/nope.js"), nullptr);
+}
+
+}  // namespace
+}  // namespace georisk::scorer::console

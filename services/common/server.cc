@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "base/file_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -272,8 +273,13 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
         options.port_file,
         absl::StrCat("grpc_port=", server->port_,
                      "\nmetrics_port=", server->metrics_port(),
-                     "\nhealth_port=", server->health_port_, "\npid=", getpid(),
-                     "\n"));
+                     "\nhealth_port=", server->health_port_, "\n",
+                     absl::StrJoin(options.extra_ports, "",
+                                   [](std::string* out, const auto& p) {
+                                     absl::StrAppend(out, p.first, "=",
+                                                     p.second, "\n");
+                                   }),
+                     "pid=", getpid(), "\n"));
     if (!written.ok()) return written;
   }
 
@@ -287,6 +293,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 }
 
 GrpcServer::~GrpcServer() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  return server_->InProcessChannel(args);
+}
 
 int GrpcServer::metrics_port() const {
   return metrics_http_ == nullptr ? 0 : metrics_http_->port();

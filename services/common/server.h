@@ -76,6 +76,11 @@ class GrpcServer {
   int metrics_port() const;
   // The bound health-only port, or 0 when there is none.
   int health_port() const { return health_port_; }
+  // A channel to this server's own services in this process: no network and
+  // no transport security, so a caller serving it to others checks their
+  // credentials itself; the same interceptors and handlers answer. Valid
+  // until Shutdown().
+  std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Reports the server and every service SERVING (true) or NOT_SERVING.
   // Thread-safe; ignored after Shutdown() began.

@@ -12,6 +12,8 @@
 #define GEORISK_SERVICES_COMMON_SERVER_OPTIONS_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -43,6 +45,9 @@ struct ServerOptions {
   //   pid=1234
   // so launchers and tests can use port 0 without races.
   std::string port_file;
+  // More "name=port" lines for the port file, before pid=, e.g.
+  // {"console_port", 8466} for a server's other listener.
+  std::vector<std::pair<std::string, int>> extra_ports;
 
   // On shutdown: time to keep serving after reporting NOT_SERVING, so load
   // balancers stop sending new calls (Kubernetes: endpoint propagation).

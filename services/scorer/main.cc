@@ -58,6 +58,10 @@ ABSL_FLAG(double, history_min_delta, 0.5,
           "propagated score x 100 moved by more than this many points.");
 ABSL_FLAG(absl::Duration, history_max_age, absl::Hours(24 * 400),
           "Score history: points older than this are dropped.");
+ABSL_FLAG(std::string, console_listen, "",
+          "Address of the web console (HTTP, or HTTPS with --tls_cert), "
+          "HOST:PORT, e.g. 127.0.0.1:8466; with --token_file every API call "
+          "needs a reader token. Empty: no console. docs/console.md.");
 ABSL_FLAG(int, history_max_points, 1000,
           "Score history: the newest points kept per entity.");
 
@@ -112,6 +116,7 @@ int main(int argc, char** argv) {
   options.history.max_age = absl::GetFlag(FLAGS_history_max_age);
   options.history.max_points_per_entity =
       absl::GetFlag(FLAGS_history_max_points);
+  options.console_listen_address = absl::GetFlag(FLAGS_console_listen);
   absl::StatusOr<common::ChannelOptions> graphstore =
       common::GraphstoreChannelOptionsFromFlags();
   if (!graphstore.ok()) return common::ExitWithError(graphstore.status());

@@ -143,10 +143,26 @@ absl::Status ScorerServer::Init() {
   alerts_service_ = std::make_unique<AlertsService>(
       alert_log_.get(), rules_in_force, config->version(),
       AlertsServiceOptions{});
+  common::ServerOptions server_options = options_.server;
+  if (!options_.console_listen_address.empty()) {
+    console::ConsoleOptions console_options;
+    console_options.listen_address = options_.console_listen_address;
+    console_options.tls_cert_file = options_.server.tls_cert_file;
+    console_options.tls_key_file = options_.server.tls_key_file;
+    console_options.token_file = options_.server.token_file;
+    auto console = console::ConsoleServer::Start(console_options);
+    if (!console.ok()) {
+      return absl::Status(
+          console.status().code(),
+          absl::StrCat("console_listen_address: ", console.status().message()));
+    }
+    console_ = std::move(*console);
+    server_options.extra_ports.push_back({"console_port", console_->port()});
+  }
   ASSIGN_OR_RETURN(
       grpc_server_,
       common::GrpcServer::Start(
-          options_.server,
+          server_options,
           {{scorer_service_.get(), v1::Scorer::service_full_name()},
            {alerts_service_.get(), v1::Alerts::service_full_name()}},
           &registry_));
@@ -155,9 +171,15 @@ absl::Status ScorerServer::Init() {
     // process ends within the grace (the follower is stopped after).
     state_->Stop();
     stop_.Notify();
+    // No new console calls; those running finish (the services still run).
+    if (console_ != nullptr) console_->Stop();
     scorer_service_->Shutdown();
     alerts_service_->Shutdown();
   });
+  if (console_ != nullptr) {
+    console_->SetChannel(grpc_server_->InProcessChannel());
+    common::log::Info("console", {{"url", console_->url()}});
+  }
 
   follower_->Start();
 
@@ -214,7 +236,9 @@ void ScorerServer::Shutdown() {
   if (shut_down_) return;
   if (state_ != nullptr) state_->Stop();
   // The server's shutdown hook notifies stop_ and ends the streams; without
-  // a server (a failed Start) nothing else would.
+  // a server (a failed Start) nothing else would. The console first: its
+  // calls go through the gRPC server.
+  if (console_ != nullptr) console_->Stop();
   if (grpc_server_ != nullptr) grpc_server_->Shutdown();
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (ticker_.joinable()) ticker_.join();

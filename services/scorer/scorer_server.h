@@ -40,6 +40,7 @@
 #include "services/scorer/alert_pipeline.h"
 #include "services/scorer/alertmanager/notifier.h"
 #include "services/scorer/alerts_service.h"
+#include "services/scorer/console/console_server.h"
 #include "services/scorer/feed_follower.h"
 #include "services/scorer/history_recorder.h"
 #include "services/scorer/score_state.h"
@@ -109,6 +110,13 @@ struct ScorerServerOptions {
   // Limits of the Scorer service. Default: its defaults.
   ScorerServiceOptions scorer_service;
 
+  // The web console (docs/console.md) on its own HTTP port, "host:port"
+  // (port 0 picks one; console_port()). Empty: no console. It serves TLS
+  // with the gRPC server's certificate and checks the same token file
+  // (server.tls_cert_file, tls_key_file, token_file); the port file gets a
+  // console_port= line.
+  std::string console_listen_address;
+
   // The time scores and alerts are computed at. Default absl::Now; tests
   // inject their own. Waits between ticks are real time.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
@@ -138,6 +146,10 @@ class ScorerServer {
   // The bound gRPC and /metrics ports (useful with port 0).
   int port() const { return grpc_server_->port(); }
   int metrics_port() const { return grpc_server_->metrics_port(); }
+  // The console's port, or 0 without a console.
+  int console_port() const {
+    return console_ == nullptr ? 0 : console_->port();
+  }
   // For ServeUntilShutdownSignal and health; owned by the server.
   common::GrpcServer& grpc_server() { return *grpc_server_; }
   // The scores and the feed; owned by the server, valid until it is
@@ -170,6 +182,9 @@ class ScorerServer {
   std::unique_ptr<FeedFollower> follower_;
   std::unique_ptr<ScorerService> scorer_service_;
   std::unique_ptr<AlertsService> alerts_service_;
+  // Bound before the gRPC server (its port goes in the port file), stopped
+  // before it.
+  std::unique_ptr<console::ConsoleServer> console_;
   std::unique_ptr<common::GrpcServer> grpc_server_;
   absl::Notification stop_;
   std::thread ticker_;

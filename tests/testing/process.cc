@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -160,6 +161,12 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     absl::StatusOr<std::string> ports = ReadFile(port_file);
     if (ports.ok()) {
       for (absl::string_view line : absl::StrSplit(*ports, '\n')) {
+        std::pair<std::string, std::string> kv = absl::StrSplit(line, '=');
+        int port = 0;
+        if (absl::EndsWith(kv.first, "_port") &&
+            absl::SimpleAtoi(kv.second, &port)) {
+          p->ports_[kv.first] = port;
+        }
         if (absl::ConsumePrefix(&line, "grpc_port=")) {
           (void)absl::SimpleAtoi(line, &p->grpc_port_);
         } else if (absl::ConsumePrefix(&line, "metrics_port=")) {
@@ -225,6 +232,11 @@ absl::StatusOr<int> ServiceProcess::Wait(absl::Duration timeout) {
 absl::StatusOr<int> ServiceProcess::Stop(int sig, absl::Duration timeout) {
   if (absl::Status s = Signal(sig); !s.ok()) return s;
   return Wait(timeout);
+}
+
+int ServiceProcess::Port(const std::string& name) const {
+  auto it = ports_.find(name);
+  return it == ports_.end() ? 0 : it->second;
 }
 
 }  // namespace testing

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,6 +109,9 @@ class ServiceProcess {
   pid_t pid() const { return pid_; }
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // Any "<name>=<port>" line of the port file, e.g. Port("console_port");
+  // 0 if there is none.
+  int Port(const std::string& name) const;
   // "127.0.0.1:<grpc_port>".
   std::string address() const;
   // The combined stdout and stderr of the process so far.
@@ -131,6 +135,7 @@ class ServiceProcess {
   int exit_code_ = -1;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  std::map<std::string, int> ports_;
   std::string log_path_;
 };
 

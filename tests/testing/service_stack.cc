@@ -57,12 +57,14 @@ absl::Status ServiceStack::StartScorer() {
   if (scorer_ != nullptr && scorer_->running()) {
     return absl::FailedPreconditionError("the scorer is still running");
   }
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> sc =
-      StartServing({Runfile("services/scorer/scorer"),
-                    {absl::StrCat("--graphstore=", graphstore_->address()),
-                     absl::StrCat("--data_dir=", options_.dir, "/scorer")},
-                    options_.dir},
-                   options_.serving_timeout);
+  std::vector<std::string> args = {
+      absl::StrCat("--graphstore=", graphstore_->address()),
+      absl::StrCat("--data_dir=", options_.dir, "/scorer")};
+  args.insert(args.end(), options_.scorer_args.begin(),
+              options_.scorer_args.end());
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> sc = StartServing(
+      {Runfile("services/scorer/scorer"), std::move(args), options_.dir},
+      options_.serving_timeout);
   if (!sc.ok()) return sc.status();
   scorer_ = std::move(*sc);
   return absl::OkStatus();

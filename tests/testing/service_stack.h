@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +40,8 @@ struct StackOptions {
   int ingest_batch_size = 100;
   // Also start the scorer.
   bool scorer = false;
+  // More flags for the scorer, e.g. {"--console_listen=127.0.0.1:0"}.
+  std::vector<std::string> scorer_args;
   // How long each service may take to answer SERVING, and to exit on
   // SIGTERM.
   absl::Duration serving_timeout = absl::Seconds(60);

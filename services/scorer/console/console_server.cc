@@ -130,8 +130,8 @@ std::string ConsoleServer::url() const {
   if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
   if (host == "::") host = "::1";
   if (absl::StrContains(host, ':')) host = absl::StrCat("[", host, "]");
-  return absl::StrCat(options_.tls_cert_file.empty() ? "http" : "https",
-                      "://", host, ":", port(), "/");
+  return absl::StrCat(options_.tls_cert_file.empty() ? "http" : "https", "://",
+                      host, ":", port(), "/");
 }
 
 HttpResponse ConsoleServer::Handle(const HttpRequest& request) const {
@@ -190,8 +190,9 @@ HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
   if (method == nullptr) {
     return JsonError(
         grpc::StatusCode::NOT_FOUND,
-        absl::StrCat("no unary method at ", request.path,
-                     "; try /api/v1/scorer/<Method> or /api/v1/alerts/<Method>"));
+        absl::StrCat(
+            "no unary method at ", request.path,
+            "; try /api/v1/scorer/<Method> or /api/v1/alerts/<Method>"));
   }
   const std::string rpc =
       absl::StrCat("/", method->service()->full_name(), "/", method->name());
@@ -209,8 +210,8 @@ HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
     return JsonError(grpc::StatusCode::UNAVAILABLE,
                      "the scorer is starting; try again");
   }
-  JsonApi::Reply reply = api_.Call(channel, method, request.body,
-                                   authorization, options_.call_deadline);
+  JsonApi::Reply reply = api_.Call(channel, method, request.body, authorization,
+                                   options_.call_deadline);
   return JsonReply(reply.http_status, std::move(reply.body));
 }
 

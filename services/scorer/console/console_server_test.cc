@@ -50,9 +50,9 @@ class FakeScorer final : public v1::Scorer::Service {
                           "entity_id: required");
     }
     if (request->entity_id() != "company/a") {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          "entity_id: no entity \"" + request->entity_id() +
-                              "\"");
+      return grpc::Status(
+          grpc::StatusCode::NOT_FOUND,
+          "entity_id: no entity \"" + request->entity_id() + "\"");
     }
     response->set_entity_id("company/a");
     return grpc::Status::OK;
@@ -63,7 +63,8 @@ class FakeScorer final : public v1::Scorer::Service {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not loaded yet");
   }
   // Answers the authorization metadata it was called with as the version.
-  grpc::Status GetModel(grpc::ServerContext* context, const v1::GetModelRequest*,
+  grpc::Status GetModel(grpc::ServerContext* context,
+                        const v1::GetModelRequest*,
                         v1::ModelConfig* response) override {
     auto it = context->client_metadata().find("authorization");
     if (it != context->client_metadata().end()) {
@@ -83,10 +84,9 @@ class ConsoleServerTest : public ::testing::Test {
     grpc_ = builder.BuildAndStart();
     ASSERT_NE(grpc_, nullptr);
     dir_ = base::testing::MakeTempDir("console");
-    std::ofstream(dir_ + "/tokens")
-        << "# test tokens\n"
-        << kReader << " reader analyst\n"
-        << kWriter << " writer loader\n";
+    std::ofstream(dir_ + "/tokens") << "# test tokens\n"
+                                    << kReader << " reader analyst\n"
+                                    << kWriter << " writer loader\n";
   }
 
   std::unique_ptr<ConsoleServer> Start(ConsoleOptions options,
@@ -102,15 +102,15 @@ class ConsoleServerTest : public ::testing::Test {
   }
 
   std::unique_ptr<httplib::Client> Client(const ConsoleServer& console) {
-    auto client = std::make_unique<httplib::Client>("127.0.0.1", console.port());
+    auto client =
+        std::make_unique<httplib::Client>("127.0.0.1", console.port());
     client->set_read_timeout(10, 0);
     client->set_connection_timeout(10, 0);
     return client;
   }
 
   httplib::Result Post(const ConsoleServer& console, const std::string& path,
-                       const std::string& body,
-                       const std::string& token = "") {
+                       const std::string& body, const std::string& token = "") {
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
     return Client(console)->Post(path.c_str(), headers, body,
@@ -155,9 +155,8 @@ TEST_F(ConsoleServerTest, GrpcStatusBecomesHttpStatusAndJsonError) {
                            R"({"entityId": "company/nope"})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
-  EXPECT_EQ(r->body,
-            R"({"code":5,"status":"NOT_FOUND","message":)"
-            R"("entity_id: no entity \"company/nope\""})");
+  EXPECT_EQ(r->body, R"({"code":5,"status":"NOT_FOUND","message":)"
+                     R"("entity_id: no entity \"company/nope\""})");
   r = Post(*console, "/api/v1/scorer/GetScore", "{}");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);

@@ -175,14 +175,13 @@ JsonApi::Reply JsonApi::Call(const std::shared_ptr<grpc::Channel>& channel,
   grpc::TemplatedGenericStub<Message, Message> stub(channel);
   absl::Notification done;
   grpc::Status status;
-  stub.UnaryCall(&context,
-                 absl::StrCat("/", method->service()->full_name(), "/",
-                              method->name()),
-                 grpc::StubOptions(), request.get(), response.get(),
-                 [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
+  stub.UnaryCall(
+      &context,
+      absl::StrCat("/", method->service()->full_name(), "/", method->name()),
+      grpc::StubOptions(), request.get(), response.get(), [&](grpc::Status s) {
+        status = std::move(s);
+        done.Notify();
+      });
   done.WaitForNotification();
   if (!status.ok()) return Error(status.error_code(), status.error_message());
 

@@ -71,8 +71,8 @@ class JsonApi {
 
   // The unary method `service`/`method` ("scorer", "ListTopRisks"), or
   // nullptr.
-  const google::protobuf::MethodDescriptor* Find(absl::string_view service,
-                                                 absl::string_view method) const;
+  const google::protobuf::MethodDescriptor* Find(
+      absl::string_view service, absl::string_view method) const;
 
   // Calls `method` (from Find) over `channel` with `json` (empty means
   // "{}") as its request, within `deadline`; `authorization`, if not empty,
@@ -83,8 +83,7 @@ class JsonApi {
              absl::Duration deadline) const;
 
  private:
-  std::map<std::string, const google::protobuf::ServiceDescriptor*,
-           std::less<>>
+  std::map<std::string, const google::protobuf::ServiceDescriptor*, std::less<>>
       services_;
 };
 

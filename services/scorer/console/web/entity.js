@@ -60,7 +60,9 @@
     const root = {children: new Map()};
     for (const p of paths) {
       let node = root;
-      for (const h of p.hops || []) {
+      const hops = p.hops || [];
+      // The first hop is the entity itself: the tree starts below it.
+      for (const h of hops[0] && hops[0].entityId === id ? hops.slice(1) : hops) {
         if (!node.children.has(h.entityId)) {
           node.children.set(h.entityId, {hop: h, fraction: 0,
                                          children: new Map(), summary: ''});

@@ -1,0 +1,321 @@
+// The web console in a real browser (issue #19): graphstore, ingest and the
+// scorer (with --console_listen) as processes on loopback, the demo imported
+// by georiskctl, and headless Chromium (Debian's `chromium`, installed by
+// deploy/install-deps.sh) loading the pages; --dump-dom gives the page as
+// its scripts left it, --screenshot a picture, written to the test's
+// outputs ($TEST_UNDECLARED_OUTPUTS_DIR). Checks: the top page lists the
+// entities ListTopRisks returns, in its order; the entity page's
+// explanation shares add up to each factor's score, which is GetScore's;
+// with a token file the API answers 401 without a token, 403 for a role that
+// may not read scores, and the same as gRPC for a reader, and the page shows
+// its login form instead of data.
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "georisk/v1/scorer.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/testing/process.h"
+#include "tests/testing/service_stack.h"
+
+namespace georisk {
+namespace {
+
+using ::georisk::testing::CommandResult;
+using ::georisk::testing::MakeTempDir;
+using ::georisk::testing::RunCommand;
+using ::georisk::testing::Runfile;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kChromium[] = "/usr/bin/chromium";
+constexpr char kReader[] = "console-reader-token-0123456789";
+constexpr char kWriter[] = "console-writer-token-0123456789";
+
+// The values of attribute `name` in `html`, in document order.
+std::vector<std::string> AttributeValues(const std::string& html,
+                                         const std::string& name) {
+  std::vector<std::string> out;
+  const std::regex re(name + "=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), re);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+double Number(const std::string& text) {
+  double d = NAN;
+  EXPECT_TRUE(absl::SimpleAtod(text, &d)) << text;
+  return d;
+}
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  // Starts the services (the scorer with `scorer_args` and a console) and
+  // imports the demo; waits until the scorer has scored all of it.
+  void StartWithDemo(std::vector<std::string> scorer_args) {
+    ASSERT_EQ(access(kChromium, X_OK), 0)
+        << kChromium << " is missing: deploy/install-deps.sh installs it";
+    dir_ = MakeTempDir("console");
+    const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+    outputs_ = outputs != nullptr ? outputs : dir_;
+    testing::StackOptions options;
+    options.dir = dir_;
+    options.scorer = true;
+    options.ingest_batch_size = 1000;
+    options.scorer_args = std::move(scorer_args);
+    options.scorer_args.push_back("--console_listen=127.0.0.1:0");
+    auto stack = testing::ServiceStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    console_port_ = stack_->scorer()->Port("console_port");
+    ASSERT_GT(console_port_, 0) << stack_->scorer()->Log();
+    scorer_ = v1::Scorer::NewStub(grpc::CreateChannel(
+        stack_->scorer()->address(), grpc::InsecureChannelCredentials()));
+
+    CommandResult r = RunCommand(
+        dir_, Runfile("services/georiskctl/georiskctl"),
+        {"import", Runfile("data/demo/entities.jsonl"),
+         Runfile("data/demo/edges.jsonl"), Runfile("data/demo/signals.jsonl"),
+         absl::StrCat("--ingest=", stack_->ingest()->address()),
+         "--progress=none"});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    auto graph = v1::GraphStore::NewStub(
+        grpc::CreateChannel(stack_->graphstore()->address(),
+                            grpc::InsecureChannelCredentials()));
+    grpc::ClientContext stats_context;
+    v1::GetStatsResponse stats;
+    ASSERT_TRUE(
+        graph->GetStats(&stats_context, v1::GetStatsRequest(), &stats).ok());
+    v1::FeedStatus feed;
+    for (int i = 0; i < 2400; ++i) {
+      grpc::ClientContext context;
+      Authorize(context);
+      if (scorer_->GetFeedStatus(&context, {}, &feed).ok() &&
+          feed.applied_sequence() >= stats.last_sequence()) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    ASSERT_GE(feed.applied_sequence(), stats.last_sequence())
+        << stack_->scorer()->Log();
+  }
+
+  void TearDown() override {
+    if (stack_ == nullptr) return;
+    absl::Status stopped = stack_->Stop();
+    EXPECT_TRUE(stopped.ok()) << stopped;
+  }
+
+  void Authorize(grpc::ClientContext& context) {
+    if (!token_.empty()) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    }
+  }
+
+  std::string Url(const std::string& path) const {
+    return absl::StrCat("http://127.0.0.1:", console_port_, path);
+  }
+
+  // Chromium loads `path` with its scripts, waiting for their calls; returns
+  // the DOM as they left it, and writes a screenshot `<shot>.png`.
+  std::string Browse(const std::string& path, const std::string& shot) {
+    const std::vector<std::string> common = {
+        "--headless",
+        "--no-sandbox",  // The test may run as root.
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        absl::StrCat("--user-data-dir=", dir_, "/chromium-", runs_++),
+        "--virtual-time-budget=30000",
+        "--window-size=1280,1600",
+        "--hide-scrollbars",
+    };
+    std::vector<std::string> args = common;
+    args.push_back("--dump-dom");
+    args.push_back(Url(path));
+    CommandResult dom = RunCommand(dir_, kChromium, args, absl::Seconds(120));
+    EXPECT_EQ(dom.code, 0) << dom.err;
+    args = common;
+    args.push_back(absl::StrCat("--screenshot=", outputs_, "/", shot, ".png"));
+    args.push_back(Url(path));
+    CommandResult picture =
+        RunCommand(dir_, kChromium, args, absl::Seconds(120));
+    EXPECT_EQ(picture.code, 0) << picture.err;
+    return dom.out;
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const std::string& token) {
+    httplib::Client client("127.0.0.1", console_port_);
+    client.set_read_timeout(30, 0);
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return client.Post(path.c_str(), headers, body, "application/json");
+  }
+
+  std::string dir_;
+  std::string outputs_;
+  std::string token_;  // For the test's own gRPC calls.
+  std::unique_ptr<testing::ServiceStack> stack_;
+  std::unique_ptr<v1::Scorer::Stub> scorer_;
+  int console_port_ = 0;
+  int runs_ = 0;
+};
+
+TEST_F(ConsoleTest, TopPageListsWhatListTopRisksReturnsInOrder) {
+  ASSERT_NO_FATAL_FAILURE(StartWithDemo({}));
+  for (const std::string kind : {"KIND_UNSPECIFIED", "COMPANY"}) {
+    grpc::ClientContext context;
+    v1::ListTopRisksRequest request;
+    request.set_page_size(10);
+    v1::Entity::Kind parsed;
+    ASSERT_TRUE(v1::Entity::Kind_Parse(kind, &parsed));
+    request.set_entity_kind(parsed);
+    v1::ListTopRisksResponse response;
+    ASSERT_TRUE(scorer_->ListTopRisks(&context, request, &response).ok());
+    ASSERT_GT(response.scores_size(), 1) << kind;
+    std::vector<std::string> expected;
+    for (const v1::Score& s : response.scores()) {
+      expected.push_back(s.entity_id());
+    }
+    const std::string html =
+        Browse(absl::StrCat("/?pageSize=10&entityKind=", kind),
+               absl::StrCat("top-", kind));
+    EXPECT_EQ(AttributeValues(html, "data-entity-id"), expected) << html;
+    EXPECT_THAT(html, HasSubstr(absl::StrCat(response.total_size(),
+                                             " entities match")));
+    // Each row's main reason was filled in from its explanation.
+    EXPECT_THAT(html, Not(HasSubstr("<td class=\"reason\">…</td>"))) << html;
+  }
+}
+
+TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
+  ASSERT_NO_FATAL_FAILURE(StartWithDemo({}));
+  // The riskiest entity whose explanation has several contributions and
+  // upstream paths, so the tree has something to show.
+  grpc::ClientContext context;
+  v1::ListTopRisksRequest request;
+  request.set_page_size(20);
+  v1::ListTopRisksResponse top;
+  ASSERT_TRUE(scorer_->ListTopRisks(&context, request, &top).ok());
+  v1::Score score;
+  for (const v1::Score& s : top.scores()) {
+    grpc::ClientContext explain_context;
+    v1::ExplainScoreRequest explain;
+    explain.set_entity_id(s.entity_id());
+    v1::Explanation e;
+    ASSERT_TRUE(scorer_->ExplainScore(&explain_context, explain, &e).ok());
+    if (e.contributions_size() >= 2 && e.paths_size() > 0) {
+      score = s;
+      break;
+    }
+  }
+  ASSERT_FALSE(score.entity_id().empty()) << top.DebugString();
+  ASSERT_GT(score.composite(), 0);
+
+  const std::string html =
+      Browse(absl::StrCat("/entity.html?id=", score.entity_id()), "entity");
+  ASSERT_THAT(html, HasSubstr("data-loaded=\"true\"")) << html;
+  std::vector<std::string> composite = AttributeValues(html, "data-score");
+  ASSERT_EQ(composite.size(), 1u) << html;
+  EXPECT_NEAR(Number(composite[0]), score.composite(), 1e-9);
+  EXPECT_THAT(html, HasSubstr("id=\"history-chart\"")) << html;
+
+  // One section per factor with a score: its shares add up to it.
+  int explained = 0;
+  for (absl::string_view section : absl::StrSplit(html, "<details")) {
+    std::vector<std::string> factor =
+        AttributeValues(std::string(section), "data-factor");
+    std::vector<std::string> total =
+        AttributeValues(std::string(section), "data-factor-score");
+    if (factor.empty() || total.empty()) continue;
+    ++explained;
+    double expected = NAN;
+    for (const v1::FactorScore& f : score.factors()) {
+      if (v1::Factor_Name(f.factor()) == factor[0]) {
+        expected = 100 * f.propagated();
+      }
+    }
+    EXPECT_NEAR(Number(total[0]), expected, 1e-9) << factor[0];
+    double sum = 0;
+    std::vector<std::string> shares =
+        AttributeValues(std::string(section), "data-share");
+    EXPECT_FALSE(shares.empty()) << factor[0];
+    for (const std::string& s : shares) sum += Number(s);
+    EXPECT_NEAR(sum, expected, 1e-6 * std::max(1.0, expected)) << factor[0];
+  }
+  int nonzero = 0;
+  for (const v1::FactorScore& f : score.factors()) {
+    if (f.propagated() > 0) ++nonzero;
+  }
+  EXPECT_GE(explained, nonzero) << html;
+  EXPECT_GT(explained, 0) << html;
+}
+
+TEST_F(ConsoleTest, WithTokensNothingIsReadWithoutAReaderToken) {
+  const std::string tokens = MakeTempDir("console_tokens") + "/tokens";
+  std::ofstream(tokens) << kReader << " reader analyst\n"
+                        << kWriter << " writer loader\n";
+  token_ = kReader;
+  ASSERT_NO_FATAL_FAILURE(StartWithDemo({"--token_file=" + tokens}));
+
+  const std::string path = "/api/v1/scorer/ListTopRisks";
+  const std::string body = R"({"pageSize": 5})";
+  httplib::Result r = Post(path, body, "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_THAT(r->body, HasSubstr("UNAUTHENTICATED"));
+  EXPECT_THAT(r->body, Not(HasSubstr("entityId")));
+  for (const std::string method : {"GetScore", "ExplainScore",
+                                   "GetScoreHistory", "RunScenario"}) {
+    r = Post("/api/v1/scorer/" + method, "{}", "");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << method;
+  }
+  r = Post("/api/v1/alerts/ListAlerts", "{}", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = Post(path, body, kWriter);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  r = Post(path, body, kReader);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  grpc::ClientContext context;
+  Authorize(context);
+  v1::ListTopRisksRequest request;
+  request.set_page_size(5);
+  v1::ListTopRisksResponse response;
+  ASSERT_TRUE(scorer_->ListTopRisks(&context, request, &response).ok());
+  ASSERT_GT(response.scores_size(), 0);
+  for (const v1::Score& s : response.scores()) {
+    EXPECT_THAT(r->body, HasSubstr(absl::StrCat("\"entityId\":\"",
+                                                s.entity_id(), "\"")));
+  }
+
+  // A browser without a token gets the page's code, no data, and the form.
+  const std::string html = Browse("/", "top-without-token");
+  EXPECT_THAT(AttributeValues(html, "data-entity-id"), ::testing::IsEmpty());
+  EXPECT_THAT(html, HasSubstr("missing bearer token")) << html;
+  EXPECT_THAT(html, Not(HasSubstr("<form id=\"login\" class=\"login\" hidden")))
+      << html;
+}
+
+}  // namespace
+}  // namespace georisk

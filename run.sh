@@ -90,7 +90,9 @@ echo "== What if cross-strait tension rose to 0.9? (data/scenarios) =="
 cat <<NEXT
 
 georisk is running (graphstore $GEORISK_GRAPHSTORE, ingest $GEORISK_INGEST,
-scorer $GEORISK_SCORER). Next, try:
+scorer $GEORISK_SCORER).
+Open the web console: $GEORISK_CONSOLE
+Next, try:
   $ctl explain company/sk-hynix
   $ctl top --factor tariffs --kind facility
   $ctl scenario data/scenarios/veu-licences-granted.yaml

@@ -23,6 +23,8 @@ packages=(
   prometheus python3-yaml python3-grpcio python3-protobuf openssl
   # Tests: the source checks (tests/source/source_checks_test.sh).
   clang-format
+  # Tests: the web console in a real browser (tests/console_test, headless).
+  chromium
   # Tests: the libFuzzer targets of formats/fuzz (clang, libFuzzer and
   # ASan runtimes).
   clang-14 libclang-rt-14-dev

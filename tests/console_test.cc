@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -24,6 +25,7 @@
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -53,6 +55,20 @@ std::vector<std::string> AttributeValues(const std::string& html,
   for (auto it = std::sregex_iterator(html.begin(), html.end(), re);
        it != std::sregex_iterator(); ++it) {
     out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+// JavaScript's encodeURIComponent.
+std::string EncodeUriComponent(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) ||
+        absl::string_view("-_.!~*'()").find(c) != absl::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
   }
   return out;
 }
@@ -94,9 +110,8 @@ class ConsoleTest : public ::testing::Test {
          absl::StrCat("--ingest=", stack_->ingest()->address()),
          "--progress=none"});
     ASSERT_EQ(r.code, 0) << r.out << r.err;
-    auto graph = v1::GraphStore::NewStub(
-        grpc::CreateChannel(stack_->graphstore()->address(),
-                            grpc::InsecureChannelCredentials()));
+    auto graph = v1::GraphStore::NewStub(grpc::CreateChannel(
+        stack_->graphstore()->address(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext stats_context;
     v1::GetStatsResponse stats;
     ASSERT_TRUE(
@@ -268,6 +283,48 @@ TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
   EXPECT_GT(explained, 0) << html;
 }
 
+TEST_F(ConsoleTest, ScenarioPageShowsTheDeltasRunScenarioReturns) {
+  ASSERT_NO_FATAL_FAILURE(StartWithDemo({}));
+  // data/scenarios/cross-strait-0.9.yaml as JSON.
+  const std::string scenario_json = R"json({
+    "name": "cross-strait tension to 0.9",
+    "overrides": [{"upsertSignal": {
+      "id": "signal/cross-strait-tension",
+      "title": "Cross-strait tension at 0.9, what-if",
+      "source": "what-if",
+      "effectiveFrom": "2025-01-01T00:00:00Z",
+      "tension": {"theatre": "cross_strait", "level": 0.9}}}]})json";
+  v1::RunScenarioRequest request;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  scenario_json, request.mutable_scenario())
+                  .ok());
+  request.set_max_results(25);  // The page's defaults.
+  request.set_include_reasons(true);
+  grpc::ClientContext context;
+  v1::RunScenarioResponse response;
+  ASSERT_TRUE(scorer_->RunScenario(&context, request, &response).ok());
+  ASSERT_GT(response.deltas_size(), 1);
+
+  const std::string html =
+      Browse("/scenario.html#" + EncodeUriComponent(scenario_json), "scenario");
+  ASSERT_THAT(html, HasSubstr("data-loaded=\"true\"")) << html;
+  std::vector<std::string> ids = AttributeValues(html, "data-entity-id");
+  std::vector<std::string> deltas = AttributeValues(html, "data-delta");
+  ASSERT_EQ(ids.size(), static_cast<size_t>(response.deltas_size())) << html;
+  ASSERT_EQ(deltas.size(), ids.size());
+  for (int i = 0; i < response.deltas_size(); ++i) {
+    EXPECT_EQ(ids[i], response.deltas(i).entity_id()) << i;
+    EXPECT_NEAR(Number(deltas[i]), response.deltas(i).delta(), 1e-9) << i;
+  }
+  // Live scores are untouched.
+  grpc::ClientContext score_context;
+  v1::GetScoreRequest get;
+  get.set_entity_id(response.deltas(0).entity_id());
+  v1::Score live;
+  ASSERT_TRUE(scorer_->GetScore(&score_context, get, &live).ok());
+  EXPECT_NEAR(live.composite(), response.deltas(0).before().composite(), 1e-9);
+}
+
 TEST_F(ConsoleTest, WithTokensNothingIsReadWithoutAReaderToken) {
   const std::string tokens = MakeTempDir("console_tokens") + "/tokens";
   std::ofstream(tokens) << kReader << " reader analyst\n"
@@ -282,8 +339,8 @@ TEST_F(ConsoleTest, WithTokensNothingIsReadWithoutAReaderToken) {
   EXPECT_EQ(r->status, 401);
   EXPECT_THAT(r->body, HasSubstr("UNAUTHENTICATED"));
   EXPECT_THAT(r->body, Not(HasSubstr("entityId")));
-  for (const std::string method : {"GetScore", "ExplainScore",
-                                   "GetScoreHistory", "RunScenario"}) {
+  for (const std::string method :
+       {"GetScore", "ExplainScore", "GetScoreHistory", "RunScenario"}) {
     r = Post("/api/v1/scorer/" + method, "{}", "");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << method;

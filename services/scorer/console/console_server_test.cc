@@ -323,6 +323,7 @@ TEST_F(ConsoleServerTest, PagesAreServedWithAStrictCsp) {
            {"/", "text/html; charset=utf-8"},
            {"/index.html", "text/html; charset=utf-8"},
            {"/entity.html", "text/html; charset=utf-8"},
+           {"/scenario.html", "text/html; charset=utf-8"},
            {"/app.js", "text/javascript; charset=utf-8"},
            {"/style.css", "text/css; charset=utf-8"}}) {
     httplib::Result r = Client(*console)->Get(path.c_str());
@@ -352,7 +353,7 @@ TEST_F(ConsoleServerTest, PagesAreServedWithAStrictCsp) {
 // What the CSP would block is not in the pages: inline scripts, inline
 // styles, event handler attributes, other origins.
 TEST(AssetsTest, PagesHaveNoInlineScriptOrStyleAndNoOtherOrigin) {
-  for (const char* path : {"/index.html", "/entity.html"}) {
+  for (const char* path : {"/index.html", "/entity.html", "/scenario.html"}) {
     const Asset* asset = FindAsset(path);
     ASSERT_NE(asset, nullptr) << path;
     const std::string html(asset->data);
@@ -364,7 +365,8 @@ TEST(AssetsTest, PagesHaveNoInlineScriptOrStyleAndNoOtherOrigin) {
     EXPECT_THAT(html, Not(HasSubstr("http://"))) << path;
     EXPECT_THAT(html, Not(HasSubstr("https://"))) << path;
   }
-  for (const char* path : {"/app.js", "/top.js", "/entity.js"}) {
+  for (const char* path :
+       {"/app.js", "/top.js", "/entity.js", "/scenario.js"}) {
     const Asset* asset = FindAsset(path);
     ASSERT_NE(asset, nullptr) << path;
     const std::string js(asset->data);

@@ -83,6 +83,18 @@ void Serve(const HttpHandler &handler, const httplib::Request &in,
   for (const auto &[name, value] : response.headers) {
     out.set_header(name.c_str(), value);
   }
+  if (response.stream != nullptr && in.method != "HEAD") {
+    out.set_chunked_content_provider(
+        response.content_type,
+        [stream = std::move(response.stream)](size_t, httplib::DataSink &sink) {
+          stream([&sink](absl::string_view chunk) {
+            return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+          });
+          sink.done();
+          return true;
+        });
+    return;
+  }
   out.set_content(std::move(response.body), response.content_type.c_str());
 }
 

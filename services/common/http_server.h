@@ -79,6 +79,10 @@ struct HttpRequest {
   std::string Header(absl::string_view name) const;
 };
 
+// Writes one piece of a streamed body; false once the client is gone (the
+// stream should then return).
+using HttpStreamWriter = std::function<bool(absl::string_view chunk)>;
+
 struct HttpResponse {
   // Status code, 200..599 except 204 and 304 (which cannot carry a body);
   // others are answered with 500.
@@ -89,6 +93,13 @@ struct HttpResponse {
   // Names and values must not contain CR or LF (else 500); Content-Type and
   // Content-Length are set from the fields above and may not be given here.
   std::vector<std::pair<std::string, std::string>> headers;
+  // If set, the body is not `body` but what `stream` writes, sent as it
+  // comes (chunked transfer encoding), e.g. server-sent events. Called once,
+  // on the server thread, after the handler returned; the connection is
+  // closed when it returns. It holds a worker while it runs, and Stop()
+  // waits for it: it must return soon after a write fails and when its
+  // owner shuts down. Not called for HEAD.
+  std::function<void(const HttpStreamWriter &write)> stream;
 };
 
 // Called on a server thread for every request of an allowed method. May be

@@ -417,5 +417,37 @@ TEST(HttpServerTest, ServesTlsWithTheGivenCertificate) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(HttpServerTest, StreamedBodyIsSentAsItIsWritten) {
+  std::unique_ptr<HttpServer> server = MustStart([](const HttpRequest &) {
+    HttpResponse response;
+    response.content_type = "text/event-stream";
+    response.body = "ignored";
+    response.stream = [](const HttpStreamWriter &write) {
+      for (const char *chunk : {"data: 1\n\n", "data: 2\n\n", "data: 3\n\n"}) {
+        if (!write(chunk)) return;
+      }
+    };
+    return response;
+  });
+  ASSERT_NE(server, nullptr);
+  std::vector<std::string> chunks;
+  httplib::Result result =
+      Client(server->port())->Get("/events", [&](const char *data, size_t n) {
+        chunks.emplace_back(data, n);
+        return true;
+      });
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->get_header_value("Content-Type"), "text/event-stream");
+  EXPECT_EQ(result->get_header_value("Transfer-Encoding"), "chunked");
+  std::string all;
+  for (const std::string &c : chunks) all += c;
+  EXPECT_EQ(all, "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+  // HEAD does not run the stream.
+  result = Client(server->port())->Head("/events");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+}
+
 }  // namespace
 }  // namespace georisk::common

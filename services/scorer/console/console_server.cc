@@ -9,9 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "georisk/v1/alerts.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "services/common/server_options.h"
 #include "services/scorer/console/assets.h"
 
@@ -117,6 +120,11 @@ ConsoleServer::ConsoleServer(ConsoleOptions options,
 ConsoleServer::~ConsoleServer() { Stop(); }
 
 void ConsoleServer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (grpc::ClientContext* context : streams_) context->TryCancel();
+  }
   if (http_ != nullptr) http_->Stop();
 }
 
@@ -152,7 +160,9 @@ HttpResponse ConsoleServer::Handle(const HttpRequest& request) const {
 }
 
 HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
-  if (request.method != "POST") {
+  const bool alert_stream =
+      request.path == "/api/v1/alerts/WatchAlerts" && request.method != "POST";
+  if (request.method != "POST" && !alert_stream) {
     HttpResponse response =
         JsonError(grpc::StatusCode::UNIMPLEMENTED,
                   "the API takes POST with the request message as JSON");
@@ -178,6 +188,21 @@ HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
       response.headers.push_back({"WWW-Authenticate", "Bearer"});
       return response;
     }
+  }
+  if (alert_stream) {
+    if (caller != nullptr &&
+        !common::RoleAllows(caller->role, "/georisk.v1.Alerts/WatchAlerts")) {
+      return JsonError(grpc::StatusCode::PERMISSION_DENIED,
+                       absl::StrCat("role ", common::RoleName(caller->role),
+                                    " may not call "
+                                    "/georisk.v1.Alerts/WatchAlerts"));
+    }
+    std::shared_ptr<grpc::Channel> channel;
+    {
+      absl::MutexLock lock(&mu_);
+      channel = channel_;
+    }
+    return HandleAlertStream(request, authorization, std::move(channel));
   }
   // "/api/v1/<service>/<Method>"
   std::vector<absl::string_view> parts =
@@ -213,6 +238,94 @@ HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
   JsonApi::Reply reply = api_.Call(channel, method, request.body, authorization,
                                    options_.call_deadline);
   return JsonReply(reply.http_status, std::move(reply.body));
+}
+
+HttpResponse ConsoleServer::HandleAlertStream(
+    const HttpRequest& request, const std::string& authorization,
+    std::shared_ptr<grpc::Channel> channel) const {
+  int64_t from = 0;
+  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
+    if (absl::ConsumePrefix(&pair, "fromSequence=") &&
+        (!absl::SimpleAtoi(pair, &from) || from < 0)) {
+      return JsonError(grpc::StatusCode::INVALID_ARGUMENT,
+                       "fromSequence: not a sequence number (0 or more)");
+    }
+  }
+  // EventSource-style resumption: after the last event seen.
+  const std::string last = request.Header("last-event-id");
+  if (!last.empty()) {
+    int64_t seen = 0;
+    if (!absl::SimpleAtoi(last, &seen) || seen < 0) {
+      return JsonError(grpc::StatusCode::INVALID_ARGUMENT,
+                       "Last-Event-ID: not a sequence number");
+    }
+    from = seen + 1;
+  }
+  if (channel == nullptr) {
+    return JsonError(grpc::StatusCode::UNAVAILABLE,
+                     "the scorer is starting; try again");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (static_cast<int>(streams_.size()) >= options_.max_streams) {
+      return JsonError(grpc::StatusCode::UNAVAILABLE,
+                       absl::StrCat("too many alert streams (",
+                                    options_.max_streams, "); retry later"));
+    }
+  }
+  HttpResponse response;
+  response.content_type = "text/event-stream; charset=utf-8";
+  response.headers.push_back({"Cache-Control", "no-store"});
+  response.stream = [this, channel = std::move(channel), authorization,
+                     from](const common::HttpStreamWriter& write) {
+    StreamAlerts(write, channel, authorization, from);
+  };
+  return response;
+}
+
+void ConsoleServer::StreamAlerts(const common::HttpStreamWriter& write,
+                                 std::shared_ptr<grpc::Channel> channel,
+                                 const std::string& authorization,
+                                 int64_t from) const {
+  grpc::ClientContext context;
+  if (!authorization.empty()) {
+    context.AddMetadata("authorization", authorization);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    streams_.insert(&context);
+  }
+  v1::WatchAlertsRequest watch;
+  watch.set_from_sequence(from);
+  std::unique_ptr<v1::Alerts::Stub> stub = v1::Alerts::NewStub(channel);
+  std::unique_ptr<grpc::ClientReader<v1::WatchAlertsResponse>> reader =
+      stub->WatchAlerts(&context, watch);
+  bool open = write(": watching the alert log\n\n");
+  v1::WatchAlertsResponse message;
+  google::protobuf::util::JsonPrintOptions print;
+  print.always_print_primitive_fields = true;
+  while (open && reader->Read(&message)) {
+    std::string out;
+    if (message.alerts_size() == 0) out = ": heartbeat\n\n";
+    for (const v1::Alert& alert : message.alerts()) {
+      std::string json;
+      (void)google::protobuf::util::MessageToJsonString(alert, &json, print);
+      absl::StrAppend(&out, "id: ", alert.sequence(),
+                      "\nevent: alert\ndata: ", json, "\n\n");
+    }
+    open = write(out);
+  }
+  if (!open) context.TryCancel();
+  const grpc::Status status = reader->Finish();
+  if (open && !status.ok()) {
+    // The page resumes from its last event (UNAVAILABLE: the scorer stops).
+    write(absl::StrCat("event: error\ndata: ",
+                       ErrorJson(status.error_code(), status.error_message()),
+                       "\n\n"));
+  }
+  absl::MutexLock lock(&mu_);
+  streams_.erase(&context);
 }
 
 }  // namespace georisk::scorer::console

@@ -6,6 +6,10 @@
 //
 //   GET  /, /index.html, /entity.html, /app.js, ...   the pages
 //   POST /api/v1/scorer/<Method>, /api/v1/alerts/<Method>   the JSON API
+//   GET  /api/v1/alerts/WatchAlerts?fromSequence=N   the alert log as
+//        server-sent events ("id: <sequence>", "event: alert", "data:
+//        <Alert as JSON>"), resuming after the Last-Event-ID header when
+//        given; ": heartbeat" comments while idle
 //
 // Every answer carries a strict Content-Security-Policy
 // (kContentSecurityPolicy), nosniff, no-referrer and, for the API,
@@ -30,6 +34,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -37,6 +42,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "services/common/auth.h"
 #include "services/common/http_server.h"
 #include "services/scorer/console/json_api.h"
@@ -60,8 +66,10 @@ struct ConsoleOptions {
   size_t max_body_bytes = 1 << 20;
   // Deadline of each API call to the scorer. Default 30 s.
   absl::Duration call_deadline = absl::Seconds(30);
-  // HTTP worker threads. Default 4.
-  int num_workers = 4;
+  // HTTP worker threads. Default 16.
+  int num_workers = 16;
+  // Alert streams at once (each holds a worker); beyond, 503. Default 8.
+  int max_streams = 8;
 };
 
 class ConsoleServer {
@@ -91,6 +99,14 @@ class ConsoleServer {
   ConsoleServer(ConsoleOptions options, std::optional<common::TokenStore> t);
   common::HttpResponse Handle(const common::HttpRequest& request) const;
   common::HttpResponse HandleApi(const common::HttpRequest& request) const;
+  common::HttpResponse HandleAlertStream(
+      const common::HttpRequest& request, const std::string& authorization,
+      std::shared_ptr<grpc::Channel> channel) const;
+  // The stream's body: WatchAlerts over `channel`, until the client or
+  // Stop() ends it.
+  void StreamAlerts(const common::HttpStreamWriter& write,
+                    std::shared_ptr<grpc::Channel> channel,
+                    const std::string& authorization, int64_t from) const;
 
   const ConsoleOptions options_;
   const std::optional<common::TokenStore> tokens_;
@@ -98,6 +114,9 @@ class ConsoleServer {
   std::string host_;
   mutable absl::Mutex mu_;
   std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The running alert streams' calls, cancelled by Stop().
+  mutable std::set<grpc::ClientContext*> streams_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<common::HttpServer> http_;
 };
 

@@ -3,9 +3,12 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "base/testing/temp_dir.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
@@ -76,11 +79,34 @@ class FakeScorer final : public v1::Scorer::Service {
   v1::ListTopRisksRequest last_list;
 };
 
+// An alert log of sequences 1..5 that WatchAlerts streams from
+// from_sequence, then holds open until the call is cancelled.
+class FakeAlerts final : public v1::Alerts::Service {
+ public:
+  grpc::Status WatchAlerts(
+      grpc::ServerContext* context, const v1::WatchAlertsRequest* request,
+      grpc::ServerWriter<v1::WatchAlertsResponse>* writer) override {
+    v1::WatchAlertsResponse response;
+    for (int64_t s = std::max<int64_t>(1, request->from_sequence()); s <= 5;
+         ++s) {
+      v1::Alert* a = response.add_alerts();
+      a->set_sequence(s);
+      a->set_alert_id(absl::StrCat("company/a|rule", s));
+    }
+    response.set_head_sequence(5);
+    writer->Write(response);
+    writer->Write(v1::WatchAlertsResponse());  // A heartbeat.
+    while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+    return grpc::Status::CANCELLED;
+  }
+};
+
 class ConsoleServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::ServerBuilder builder;
     builder.RegisterService(&scorer_);
+    builder.RegisterService(&alerts_);
     grpc_ = builder.BuildAndStart();
     ASSERT_NE(grpc_, nullptr);
     dir_ = base::testing::MakeTempDir("console");
@@ -118,6 +144,7 @@ class ConsoleServerTest : public ::testing::Test {
   }
 
   FakeScorer scorer_;
+  FakeAlerts alerts_;
   std::unique_ptr<grpc::Server> grpc_;
   std::string dir_;
 };
@@ -283,6 +310,82 @@ TEST_F(ConsoleServerTest, WithTokensTheApiNeedsAReaderToken) {
   r = Client(*console)->Get("/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+// Reads the event stream at `path` until `until` is in it, then hangs up.
+std::string ReadEvents(int port, const std::string& path,
+                       const httplib::Headers& headers,
+                       const std::string& until, int* status) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(10, 0);
+  std::string events;
+  httplib::Result r = client.Get(
+      path.c_str(), headers,
+      [&](const httplib::Response& response) {
+        *status = response.status;
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        events.append(data, n);
+        return events.find(until) == std::string::npos;
+      });
+  if (r) *status = r->status;
+  if (r && events.empty()) events = r->body;
+  return events;
+}
+
+TEST_F(ConsoleServerTest, AlertsStreamAsServerSentEventsAndResume) {
+  ConsoleOptions options;
+  options.token_file = dir_ + "/tokens";
+  std::unique_ptr<ConsoleServer> console = Start(options);
+  ASSERT_NE(console, nullptr);
+  const std::string path = "/api/v1/alerts/WatchAlerts?fromSequence=4";
+  const httplib::Headers reader = {
+      {"Authorization", absl::StrCat("Bearer ", kReader)}};
+  int status = 0;
+  std::string events =
+      ReadEvents(console->port(), path, reader, ": heartbeat", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_THAT(events, HasSubstr("id: 4\nevent: alert\ndata: {"));
+  EXPECT_THAT(events, HasSubstr(R"("alertId":"company/a|rule5")"));
+  EXPECT_THAT(events, Not(HasSubstr("id: 3\n")));
+  // Last-Event-ID wins over fromSequence: the stream resumes after it.
+  httplib::Headers resume = reader;
+  resume.emplace("Last-Event-ID", "4");
+  events = ReadEvents(console->port(), path, resume, ": heartbeat", &status);
+  EXPECT_THAT(events, Not(HasSubstr("id: 4\n")));
+  EXPECT_THAT(events, HasSubstr("id: 5\n"));
+  // Without a token, or with a bad position: no stream.
+  events = ReadEvents(console->port(), path, {}, "never", &status);
+  EXPECT_EQ(status, 401);
+  resume = reader;
+  resume.emplace("Last-Event-ID", "x");
+  events = ReadEvents(console->port(), path, resume, "never", &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_THAT(events, HasSubstr("Last-Event-ID"));
+}
+
+TEST_F(ConsoleServerTest, StopEndsAnOpenAlertStream) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  absl::Notification connected;
+  std::string events;
+  std::thread client([&] {
+    httplib::Client c("127.0.0.1", console->port());
+    c.set_read_timeout(30, 0);
+    c.Get("/api/v1/alerts/WatchAlerts", [&](const char* data, size_t n) {
+      events.append(data, n);
+      if (!connected.HasBeenNotified() &&
+          events.find(": heartbeat") != std::string::npos) {
+        connected.Notify();
+      }
+      return true;
+    });
+  });
+  connected.WaitForNotification();
+  console->Stop();  // Returns: the stream's call is cancelled.
+  client.join();
+  EXPECT_THAT(events, HasSubstr("id: 1\n"));
 }
 
 TEST_F(ConsoleServerTest, TokensWithoutTlsOnlyOnLoopback) {

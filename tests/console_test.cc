@@ -103,12 +103,20 @@ class ConsoleTest : public ::testing::Test {
     scorer_ = v1::Scorer::NewStub(grpc::CreateChannel(
         stack_->scorer()->address(), grpc::InsecureChannelCredentials()));
 
-    CommandResult r = RunCommand(
-        dir_, Runfile("services/georiskctl/georiskctl"),
-        {"import", Runfile("data/demo/entities.jsonl"),
-         Runfile("data/demo/edges.jsonl"), Runfile("data/demo/signals.jsonl"),
-         absl::StrCat("--ingest=", stack_->ingest()->address()),
-         "--progress=none"});
+    ASSERT_NO_FATAL_FAILURE(
+        Import({"data/demo/entities.jsonl", "data/demo/edges.jsonl",
+                "data/demo/signals.jsonl"}));
+  }
+
+  // Imports `files` with georiskctl and waits until the scorer has scored
+  // them.
+  void Import(const std::vector<std::string>& files) {
+    std::vector<std::string> args = {"import"};
+    for (const std::string& f : files) args.push_back(Runfile(f));
+    args.push_back(absl::StrCat("--ingest=", stack_->ingest()->address()));
+    args.push_back("--progress=none");
+    CommandResult r =
+        RunCommand(dir_, Runfile("services/georiskctl/georiskctl"), args);
     ASSERT_EQ(r.code, 0) << r.out << r.err;
     auto graph = v1::GraphStore::NewStub(grpc::CreateChannel(
         stack_->graphstore()->address(), grpc::InsecureChannelCredentials()));

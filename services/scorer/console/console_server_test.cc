@@ -456,7 +456,8 @@ TEST_F(ConsoleServerTest, PagesAreServedWithAStrictCsp) {
 // What the CSP would block is not in the pages: inline scripts, inline
 // styles, event handler attributes, other origins.
 TEST(AssetsTest, PagesHaveNoInlineScriptOrStyleAndNoOtherOrigin) {
-  for (const char* path : {"/index.html", "/entity.html", "/scenario.html"}) {
+  for (const char* path :
+       {"/index.html", "/entity.html", "/scenario.html", "/alerts.html"}) {
     const Asset* asset = FindAsset(path);
     ASSERT_NE(asset, nullptr) << path;
     const std::string html(asset->data);
@@ -469,7 +470,7 @@ TEST(AssetsTest, PagesHaveNoInlineScriptOrStyleAndNoOtherOrigin) {
     EXPECT_THAT(html, Not(HasSubstr("https://"))) << path;
   }
   for (const char* path :
-       {"/app.js", "/top.js", "/entity.js", "/scenario.js"}) {
+       {"/app.js", "/top.js", "/entity.js", "/scenario.js", "/alerts.js"}) {
     const Asset* asset = FindAsset(path);
     ASSERT_NE(asset, nullptr) << path;
     const std::string js(asset->data);

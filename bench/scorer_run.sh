@@ -16,11 +16,12 @@
 #      weighted PageRank (prpack), median of 3.
 # Prints the machine (nproc, CPU, load at start and end), every command, and
 # a table against the targets: full rescore <= 0.1 x PageRank, incremental
-# p99 < 20 ms. Exits non-zero if the build or a measurement fails.
+# p99 < 20 ms, ListTopRisks with a filter that matches nothing < 5 ms (issue
+# 20). Exits non-zero if the build or a measurement fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 CHECK=0
@@ -43,6 +44,7 @@ CHANGES=200
 PAGERANK_ROUNDS=3
 FULL_TARGET=0.1      # full rescore <= 0.1 x PageRank (issue 5)
 INCREMENTAL_TARGET=20 # incremental p99 < 20 ms (issue 5)
+NO_MATCH_TARGET=5     # ListTopRisks, a filter matching nothing: < 5 ms (issue 20)
 PYTHON=/usr/bin/python3
 
 cd "$(dirname "$0")/.."
@@ -109,6 +111,8 @@ RATIO=$(awk -v f="$FULL" -v p="$PAGERANK" 'BEGIN {printf "%.2f", f / p}')
 P50=$(S incremental_p50_ms) P99=$(S incremental_p99_ms) MAX=$(S incremental_max_ms)
 FULL_MET=$(awk -v r="$RATIO" -v t="$FULL_TARGET" 'BEGIN {print (r <= t) ? "MET" : "MISSED"}')
 INC_MET=$(awk -v p="$P99" -v t="$INCREMENTAL_TARGET" 'BEGIN {print (p < t) ? "MET" : "MISSED"}')
+NO_MATCH=$(S list_no_match_ms)
+NO_MATCH_MET=$(awk -v p="$NO_MATCH" -v t="$NO_MATCH_TARGET" 'BEGIN {print (p < t) ? "MET" : "MISSED"}')
 row() { printf '| %-44s | %-34s | %-34s | %s |\n' "$@"; }
 
 echo
@@ -146,12 +150,16 @@ row "  then ScoreChange protos (shared lock)" \
   "(not in the target: after the update)"
 row "ListTopRisks, page of 50 (median of 11)" \
   "top $(fmt "$(S list_top_ms)" 2) ms" \
-  "0.4% match $(fmt "$(S list_sg_facilities_ms)" 1), none $(fmt "$(S list_no_match_ms)" 1) ms" \
+  "0.4% match $(fmt "$(S list_sg_facilities_ms)" 1) ms" \
   "(no target)"
+row "  a filter that matches nothing" \
+  "$(fmt "$NO_MATCH" 3) ms" \
+  "the top page beside it: $(fmt "$(S list_top_ms)" 3) ms" \
+  "target < $NO_MATCH_TARGET ms: $NO_MATCH_MET"
 echo
 echo "load at end: $LOAD_END"
 
-if [[ $CHECK == 1 && ($FULL_MET != MET || $INC_MET != MET) ]]; then
-  echo "scorer_run.sh: target missed (full rescore ratio $RATIO, target <= $FULL_TARGET; incremental p99 $(fmt "$P99" 1) ms, target < $INCREMENTAL_TARGET ms)" >&2
+if [[ $CHECK == 1 && ($FULL_MET != MET || $INC_MET != MET || $NO_MATCH_MET != MET) ]]; then
+  echo "scorer_run.sh: target missed (full rescore ratio $RATIO, target <= $FULL_TARGET; incremental p99 $(fmt "$P99" 1) ms, target < $INCREMENTAL_TARGET ms; ListTopRisks matching nothing $(fmt "$NO_MATCH" 3) ms, target < $NO_MATCH_TARGET ms)" >&2
   exit 2
 fi

@@ -392,6 +392,18 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
   tq.min_score = q.min_score;
   tq.page_size = std::clamp(q.page_size, 1, domain::kMaxPageSize);
   tq.page_token = q.page_token;
+  // The live entities of the filter's kinds and country, from the filter
+  // counts: total_size without min_score, and a bound that ends the ranking
+  // walk (at once when nothing matches).
+  int64_t of_filter = 0;
+  for (const auto& [key, n] : counts_) {
+    const auto kind = static_cast<v1::Entity::Kind>(key >> 16);
+    const uint16_t c = static_cast<uint16_t>(key & 0xffff);
+    if (KindMatches(kind, q.kind) && (country == 0 || c == country)) {
+      of_filter += n;
+    }
+  }
+  tq.max_matches = of_filter;
   auto matches = [&](uint32_t v) { return Matches(v, q.kind, country); };
   absl::StatusOr<internal::TopIndex::Page> page = top_->List(tq, matches);
   if (!page.ok()) return page.status();
@@ -402,18 +414,9 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
         state_->sequence(), state_->as_of_ns());
   }
   response.set_next_page_token(page->next_page_token);
-  int64_t total = 0;
-  if (q.min_score <= 0) {
-    for (const auto& [key, n] : counts_) {
-      const auto kind = static_cast<v1::Entity::Kind>(key >> 16);
-      const uint16_t c = static_cast<uint16_t>(key & 0xffff);
-      if (KindMatches(kind, q.kind) && (country == 0 || c == country)) {
-        total += n;
-      }
-    }
-  } else {
-    total = top_->Count(tq.ranking, q.min_score, matches);
-  }
+  const int64_t total = q.min_score <= 0 ? of_filter
+                                         : top_->Count(tq.ranking, q.min_score,
+                                                       matches, of_filter);
   response.set_total_size(total);
   return response;
 }

@@ -199,7 +199,9 @@ absl::StatusOr<TopIndex::Page> TopIndex::List(
     resume = true;
   }
   Page page;
+  if (q.max_matches == 0) return page;
   const size_t size = static_cast<size_t>(std::max(q.page_size, 1));
+  int64_t seen = 0;
   rankings_[q.ranking].ForEach(
       resume ? &after : nullptr, q.min_score, matches,
       [&](double, uint32_t node) {
@@ -213,19 +215,20 @@ absl::StatusOr<TopIndex::Page> TopIndex::List(
           return false;
         }
         page.nodes.push_back(node);
-        return true;
+        // No other node matches: stop without a token.
+        return ++seen != q.max_matches;
       });
   return page;
 }
 
 int64_t TopIndex::Count(int ranking, double min_score,
-                        const std::function<bool(uint32_t)>& matches) const {
+                        const std::function<bool(uint32_t)>& matches,
+                        int64_t max_matches) const {
   int64_t n = 0;
-  rankings_[ranking].ForEach(nullptr, min_score, matches,
-                             [&](double, uint32_t) {
-                               ++n;
-                               return true;
-                             });
+  if (max_matches == 0) return n;
+  rankings_[ranking].ForEach(
+      nullptr, min_score, matches,
+      [&](double, uint32_t) { return ++n != max_matches; });
   return n;
 }
 

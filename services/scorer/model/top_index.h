@@ -48,6 +48,13 @@ class TopIndex {
     double min_score = 0;
     int page_size = 50;
     std::string page_token;
+    // An upper bound on the indexed nodes `matches` accepts (e.g. from
+    // filter counts kept beside the index), or -1 when unknown: the walk
+    // stops once it has seen that many, so a filter that matches nothing
+    // (0) costs no walk at all, and one whose matches all fit in the page
+    // stops at the last of them instead of walking to the end of the
+    // ranking. A bound that is too low loses entries.
+    int64_t max_matches = -1;
   };
   struct Page {
     std::vector<uint32_t> nodes;
@@ -84,9 +91,11 @@ class TopIndex {
   absl::StatusOr<Page> List(const Query& q,
                             const std::function<bool(uint32_t)>& matches) const;
 
-  // Counts the nodes with value >= min_score for which `matches` is true.
+  // Counts the nodes with value >= min_score for which `matches` is true;
+  // `max_matches` as in Query (0: no walk, the answer is 0).
   int64_t Count(int ranking, double min_score,
-                const std::function<bool(uint32_t)>& matches) const;
+                const std::function<bool(uint32_t)>& matches,
+                int64_t max_matches = -1) const;
 
  private:
   // An order key for `id` between its neighbours in id order, renumbering

@@ -117,6 +117,82 @@ TEST(TopRisksTest, FiltersAndTotals) {
   EXPECT_EQ(page->total_size(), 60);
 }
 
+TEST(TopRisksTest, FilterThatMatchesNothing) {
+  auto e = Ranked().Load();
+  // No entity in DE, no person at all; also with min_score and by factor.
+  for (const auto& [kind, country] :
+       std::vector<std::pair<v1::Entity::Kind, std::string>>{
+           {v1::Entity::KIND_UNSPECIFIED, "DE"},
+           {v1::Entity::PERSON, ""},
+           {v1::Entity::FACILITY, "ZZ"}}) {
+    for (double min_score : {0.0, 10.0}) {
+      for (v1::Factor factor : {v1::FACTOR_UNSPECIFIED, v1::FACTOR_TARIFFS}) {
+        Engine::TopQuery q;
+        q.kind = kind;
+        q.country = country;
+        q.min_score = min_score;
+        q.factor = factor;
+        absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+        ASSERT_TRUE(page.ok()) << page.status();
+        EXPECT_EQ(page->scores_size(), 0) << country;
+        EXPECT_EQ(page->total_size(), 0) << country;
+        EXPECT_EQ(page->next_page_token(), "") << country;
+        // A token is still checked, though there is nothing to list.
+        q.page_token = "not a token!";
+        EXPECT_EQ(e->ListTopRisks(q).status().code(),
+                  absl::StatusCode::kInvalidArgument);
+      }
+    }
+  }
+  // An entity that appears in the filter is listed at once.
+  e->ApplyChange(
+      MakeChange(
+          2, {Upsert(Company("company/de1", "DE")),
+              Upsert(Listing("signal/de", "US-OFAC", {"company/de1"}, 0.5))}),
+      DefaultAsOf());
+  Engine::TopQuery q;
+  q.country = "DE";
+  absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->scores_size(), 1);
+  EXPECT_EQ(page->scores(0).entity_id(), "company/de1");
+  EXPECT_EQ(page->total_size(), 1);
+}
+
+TEST(TopRisksTest, PageThatHoldsEveryMatchHasNoToken) {
+  auto e = Ranked().Load();
+  // 10 CN facilities (FiltersAndTotals), ranked at and above 0: one page of
+  // exactly 10 holds them all, and one of 9 continues to the 10th.
+  Engine::TopQuery q;
+  q.kind = v1::Entity::FACILITY;
+  q.country = "CN";
+  q.page_size = 10;
+  absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->scores_size(), 10);
+  EXPECT_EQ(page->next_page_token(), "");
+  q.page_size = 9;
+  page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->scores_size(), 9);
+  ASSERT_NE(page->next_page_token(), "");
+  q.page_token = page->next_page_token();
+  page = e->ListTopRisks(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->scores_size(), 1);
+  EXPECT_EQ(page->next_page_token(), "");
+  // With min_score the count walks the ranking and stops at the bound.
+  Engine::TopQuery high;
+  high.kind = v1::Entity::FACILITY;
+  high.country = "CN";
+  high.min_score = 30;
+  page = e->ListTopRisks(high);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total_size(), page->scores_size());
+  EXPECT_GT(page->total_size(), 0);
+  for (const v1::Score& s : page->scores()) EXPECT_GE(s.composite(), 30);
+}
+
 TEST(TopRisksTest, BadTokensAndFilters) {
   auto e = Ranked().Load();
   Engine::TopQuery q;

@@ -35,7 +35,6 @@ std::string ScorerGraphId(int64_t i) {
                     : absl::StrFormat("company/c%07d", i);
 }
 
-
 namespace {
 
 class Generator {

@@ -39,8 +39,7 @@ std::string ScorerGraphId(int64_t i);
 
 // `entities` entities and about `edges` edges (the supply edges fill the
 // budget left by the operating and ownership ones).
-ScorerGraph GenerateScorerGraph(int64_t entities, int64_t edges,
-                                uint64_t seed);
+ScorerGraph GenerateScorerGraph(int64_t entities, int64_t edges, uint64_t seed);
 
 }  // namespace georisk::bench
 

@@ -45,8 +45,10 @@
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
@@ -57,6 +59,7 @@
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "httplib.h"
 #include "services/common/grpc_probe.h"
 #include "storage/rocksdb_graph_store.h"
 #include "tests/testing/alertmanager.h"
@@ -76,6 +79,9 @@ ABSL_FLAG(int, warmup, 3, "Untimed signal changes first.");
 ABSL_FLAG(int, restarts, 3, "Timed restarts of the scorer and graphstore.");
 ABSL_FLAG(absl::Duration, alert_timeout, absl::Minutes(5),
           "How long one change may take to alert before the run fails.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Minutes(30),
+          "How long the scorer may take to post the alerts of its first full "
+          "score to Alertmanager before the timed changes start.");
 ABSL_FLAG(double, max_composite, 10,
           "Listed companies have a composite below this before the change.");
 
@@ -163,9 +169,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
   const absl::Status serving =
       common::WaitForServing(p->address(), "", kServingTimeout);
   if (!serving.ok()) {
-    return absl::Status(serving.code(),
-                        absl::StrCat(binary, ": ", serving.message(),
-                                     "; log:\n", p->Log()));
+    return absl::Status(
+        serving.code(),
+        absl::StrCat(binary, ": ", serving.message(), "; log:\n", p->Log()));
   }
   *ms = MsBetween(start, Clock::now());
   return p;
@@ -209,15 +215,14 @@ class AlertWatcher {
   absl::StatusOr<Clock::time_point> WaitFor(const std::string& entity_id,
                                             absl::Duration timeout) {
     std::unique_lock<std::mutex> lock(mu_);
-    const bool found = cv_.wait_for(
-        lock, absl::ToChronoMilliseconds(timeout),
-        [&] { return ended_ || firing_.contains(entity_id); });
+    const bool found =
+        cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                     [&] { return ended_ || firing_.contains(entity_id); });
     auto it = firing_.find(entity_id);
     if (!found || it == firing_.end()) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("no FIRING alert of ", entity_id, " on WatchAlerts in ",
-                       absl::FormatDuration(timeout),
-                       ended_ ? " (the stream ended)" : ""));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no FIRING alert of ", entity_id, " on WatchAlerts in ",
+          absl::FormatDuration(timeout), ended_ ? " (the stream ended)" : ""));
     }
     return it->second;
   }
@@ -287,12 +292,13 @@ absl::StatusOr<absl::Time> AlertmanagerReceived(const std::string& url,
     absl::StatusOr<std::vector<google::protobuf::Struct>> listed =
         testing::ListAlerts(url, query);
     if (listed.ok()) {
-      const google::protobuf::Struct* a = testing::FindAlert(*listed, entity_id);
+      const google::protobuf::Struct* a =
+          testing::FindAlert(*listed, entity_id);
       if (a != nullptr) {
         absl::Time t;
         std::string error;
-        if (!absl::ParseTime(absl::RFC3339_full, testing::Field(*a, "updatedAt"),
-                             &t, &error)) {
+        if (!absl::ParseTime(absl::RFC3339_full,
+                             testing::Field(*a, "updatedAt"), &t, &error)) {
           return absl::InternalError(
               absl::StrCat("Alertmanager updatedAt: ", error));
         }
@@ -308,10 +314,27 @@ absl::StatusOr<absl::Time> AlertmanagerReceived(const std::string& url,
   }
 }
 
+// A gauge or counter without labels from a service's /metrics (-1 when
+// absent or unreadable).
+double Metric(int metrics_port, absl::string_view name) {
+  httplib::Client client("127.0.0.1", metrics_port);
+  client.set_read_timeout(10, 0);
+  httplib::Result response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    double v = 0;
+    if (kv.first == name && absl::SimpleAtod(kv.second, &v)) return v;
+  }
+  return -1;
+}
+
 // Companies whose composite is below --max_composite: the targets of the
 // listings, drawn in a fixed order.
-absl::StatusOr<std::vector<std::string>> PickTargets(
-    const std::string& scorer, int64_t entities, int count) {
+absl::StatusOr<std::vector<std::string>> PickTargets(const std::string& scorer,
+                                                     int64_t entities,
+                                                     int count) {
   auto stub = v1::Scorer::NewStub(
       grpc::CreateChannel(scorer, grpc::InsecureChannelCredentials()));
   std::mt19937_64 rng(absl::GetFlag(FLAGS_seed) + 1);
@@ -332,8 +355,8 @@ absl::StatusOr<std::vector<std::string>> PickTargets(
     v1::GetScoreRequest request;
     request.set_entity_id(id);
     v1::Score score;
-    RETURN_IF_ERROR(FromGrpc(stub->GetScore(&context, request, &score),
-                             "Scorer.GetScore"));
+    RETURN_IF_ERROR(
+        FromGrpc(stub->GetScore(&context, request, &score), "Scorer.GetScore"));
     if (score.composite() < absl::GetFlag(FLAGS_max_composite)) {
       out.push_back(id);
     }
@@ -392,9 +415,8 @@ absl::Status Run() {
 
   double ms = 0;
   const std::vector<std::string> gs_args = {"--data_dir=" + gs_data};
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<ServiceProcess> gs,
-      StartService(absl::GetFlag(FLAGS_graphstore), gs_args, &ms));
+  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> gs,
+                   StartService(absl::GetFlag(FLAGS_graphstore), gs_args, &ms));
   Result("graphstore_first_start_ms", ms);
 
   std::string am_url;
@@ -407,14 +429,38 @@ absl::Status Run() {
                                           "--graphstore=" + gs->address()};
   if (!am_url.empty()) scorer_args.push_back("--alertmanager_url=" + am_url);
   Progress("scorer", "first start: loads and scores the graph");
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<ServiceProcess> scorer,
-      StartService(absl::GetFlag(FLAGS_scorer), scorer_args, &ms));
+  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> scorer,
+                   StartService(absl::GetFlag(FLAGS_scorer), scorer_args, &ms));
   Result("scorer_first_start_ms", ms);
   Progress("scorer", absl::StrFormat("SERVING after %.0f ms", ms));
   ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> ingest,
                    StartService(absl::GetFlag(FLAGS_ingest),
                                 {"--graphstore=" + gs->address()}, &ms));
+
+  // The first full score fires an alert for every entity already in a
+  // high band; the timed changes start once the scorer has posted them all
+  // to Alertmanager (its queue is FIFO: a new alert would wait behind them).
+  Result("alerts_firing_at_start",
+         Metric(scorer->metrics_port(), "georisk_alerts_firing"));
+  if (!am_url.empty()) {
+    t = Clock::now();
+    const absl::Time deadline =
+        absl::Now() + absl::GetFlag(FLAGS_drain_timeout);
+    double queued = 0;
+    while ((queued = Metric(scorer->metrics_port(),
+                            "georisk_alertmanager_queue_length")) != 0) {
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "the scorer still had ", queued,
+            " alerts to post to Alertmanager after --drain_timeout"));
+      }
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+    Result("alertmanager_drain_s", MsBetween(t, Clock::now()) / 1000);
+    Progress("alertmanager",
+             absl::StrFormat("the first score's alerts posted after %.1f s",
+                             MsBetween(t, Clock::now()) / 1000));
+  }
 
   // 2. Signal changes, one at a time.
   ASSIGN_OR_RETURN(std::vector<std::string> targets,
@@ -452,16 +498,17 @@ absl::Status Run() {
           scorer_stub->GetScore(&score_context, score_request, &score);
       return absl::Status(
           arrived.status().code(),
-          absl::StrCat(arrived.status().message(), "; its score now: ",
-                       got.ok() ? score.ShortDebugString()
-                                : got.error_message(),
-                       "; the listing was acknowledged at graph sequence ",
-                       response.summary().last_sequence()));
+          absl::StrCat(
+              arrived.status().message(), "; its score now: ",
+              got.ok() ? score.ShortDebugString() : got.error_message(),
+              "; the listing was acknowledged at graph sequence ",
+              response.summary().last_sequence()));
     }
     absl::Time received;
     if (!am_url.empty()) {
-      ASSIGN_OR_RETURN(received,
-                       AlertmanagerReceived(am_url, targets[k], absl::GetFlag(FLAGS_alert_timeout)));
+      ASSIGN_OR_RETURN(
+          received, AlertmanagerReceived(am_url, targets[k],
+                                         absl::GetFlag(FLAGS_alert_timeout)));
     }
     if (k < warmup) continue;
     ack_ms.push_back(MsBetween(sent, acked));
@@ -492,8 +539,8 @@ absl::Status Run() {
     ASSIGN_OR_RETURN(
         scorer, StartService(absl::GetFlag(FLAGS_scorer), scorer_args, &ms));
     scorer_ms.push_back(ms);
-    Progress("restart", absl::StrFormat("scorer %d: SERVING after %.0f ms",
-                                        i + 1, ms));
+    Progress("restart",
+             absl::StrFormat("scorer %d: SERVING after %.0f ms", i + 1, ms));
   }
   RETURN_IF_ERROR(StopService(*ingest, "ingest"));
   RETURN_IF_ERROR(StopService(*scorer, "scorer"));

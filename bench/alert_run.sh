@@ -6,6 +6,7 @@
 #   bench/alert_run.sh --quick    # 100k / 500k, 50 changes, while iterating
 #   bench/alert_run.sh --check    # also exit 2 when a target is missed
 #   CHANGES=200 RESTARTS=5 bench/alert_run.sh   # other counts
+#   ALERTMANAGER=0 bench/alert_run.sh            # without Alertmanager
 #
 # Builds `bazel build -c opt //bench:alert_bench //services/graphstore
 # //services/ingest //services/scorer`, copies the binaries into a fresh
@@ -22,7 +23,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 CHECK=0
@@ -55,7 +56,9 @@ mkdir -p "$WORK/bin" "$WORK/run"
 cp "$BIN_DIR/bench/alert_bench" "$WORK/bin/"
 for n in graphstore ingest scorer; do cp "$BIN_DIR/services/$n/$n" "$WORK/bin/"; done
 AM_FLAG=()
-if [[ -x $AM ]]; then
+if [[ ${ALERTMANAGER:-1} == 0 ]]; then
+  AM_VERSION="not used (ALERTMANAGER=0)"
+elif [[ -x $AM ]]; then
   AM_FLAG=(--alertmanager="$AM")
   AM_VERSION="$("$AM" --version 2>&1 | head -n 1)"
 else
@@ -117,6 +120,8 @@ if [[ ${#AM_FLAG[@]} -gt 0 ]]; then
 else
   row "signal to Alertmanager" "not measured" "$AM_VERSION" ""
 fi
+row "  alerts of the first full score" "$(fmt "$(R alerts_firing_at_start)") firing" \
+  "posted to Alertmanager in $(fmt "$(R alertmanager_drain_s)" 1) s" "(before the timed changes)"
 row "  alert records on the stream" "$(fmt "$(R alerts_seen)")" "WatchAlerts max $(fmt "$(R signal_to_watch_max_ms)" 1) ms" ""
 row "scorer first start to SERVING" "$(fmt "$(R scorer_first_start_ms)") ms" \
   "graphstore first start $(fmt "$(R graphstore_first_start_ms)") ms" "(loads the graph from graphstore)"

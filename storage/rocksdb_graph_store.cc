@@ -235,7 +235,7 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
   store->db_->listener->Attach(store.get());
   RETURN_IF_ERROR(store->Recover());
   RETURN_IF_ERROR(internal::RecordShard(
-      store->db_->db.get(), store->db_->cf(kMetaCf), options.path,
+      store->db_->db.get(), store->db_->cf(internal::kMetaCf), options.path,
       options.partition_map, options.shard_index));
   RETURN_IF_ERROR(store->BuildIdentifierIndex(identifiers_missing));
   if (options.changelog_trim_interval > absl::ZeroDuration() &&

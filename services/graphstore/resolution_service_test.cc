@@ -400,7 +400,9 @@ TEST_F(ResolutionServiceTest,
 }
 
 TEST_F(ResolutionServiceTest, DecidingAgainWhatAReviewerDecidedWritesNothing) {
-  Apply({Unsure("company/smic", "company/csl-el-2", 0.93, "csl/2025")});
+  Apply({Upsert(WithSource(
+      NameLink("company/smic", "company/csl-el-2", v1::Link::UNSURE, 0.93),
+      "csl/2025"))});
   v1::ReviewLinkResponse first;
   ASSERT_TRUE(Review("company/smic", "company/csl-el-2", true, "same address",
                      false, &first)
@@ -450,7 +452,9 @@ TEST_F(ResolutionServiceTest, DecidingAgainWhatAReviewerDecidedWritesNothing) {
 }
 
 TEST_F(ResolutionServiceTest, ConfirmingAnAutomaticLinkRecordsTheReviewer) {
-  v1::Mutation m = Unsure("company/huawei", "company/csl-el-1", 1, "csl/2025");
+  v1::Mutation m = Upsert(WithSource(
+      NameLink("company/huawei", "company/csl-el-1", v1::Link::UNSURE, 1),
+      "csl/2025"));
   m.mutable_upsert_link()->set_judgement(v1::Link::POSITIVE);
   m.mutable_upsert_link()->set_method(v1::Link::IDENTIFIER);
   m.mutable_upsert_link()->set_decided_by("rule:identifier");

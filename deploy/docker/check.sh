@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # check.sh: lints the container files without a Docker engine.
 #
-#   deploy/docker/check.sh [--bin DIR] [--root DIR]
+#   deploy/docker/check.sh [--bin DIR] [--root DIR] [--only SERVICE]
 #
 # --root: the repository (default: two folders up from this script).
 # --bin:  where the built binaries are, DIR/services/<svc>/<svc> (default:
 #         ROOT/bazel-bin).
+# --only: check one service's image (the .dockerignore files are always
+#         compared, all three).
 #
 # For each of graphstore, ingest and scorer it checks that:
 #  - every FROM is a Debian 12 image (debian:12*, debian:bookworm*), none
@@ -28,15 +30,21 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=""
+services="graphstore ingest scorer"
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
     --root) root="$2"; shift 2 ;;
+    --only) services="$2"; shift 2 ;;
     -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$bin" ] || bin="$root/bazel-bin"
+case "$services" in
+  graphstore|ingest|scorer|"graphstore ingest scorer") ;;
+  *) echo "check.sh: --only takes graphstore, ingest or scorer, not '$services'" >&2; exit 2 ;;
+esac
 docker_dir="$root/deploy/docker"
 problems=0
 problem() { echo "FAIL: $*"; problems=$((problems + 1)); }
@@ -59,32 +67,33 @@ build_group=$(awk '/^ *# Build:/{on=1; next} on && (/^ *#/ || /^ *\)/){exit} on'
 
 # Which package owns each library the binaries link, and which packages have
 # a candidate in apt: asked once each (both tools are slow to start).
-declare -A owner_of candidate_of
-libs=()
-for svc in graphstore ingest scorer; do
+# Asked once for every binary together, in few processes (a fork per library
+# took most of a minute on a loaded machine, and tests run this eleven times).
+declare -A owner_of candidate_of libs_of package_of
+for svc in $services; do
   b="$bin/services/$svc/$svc"
-  [ -x "$b" ] && while read -r l; do libs+=("$l"); done < <(ldd "$b" | awk '/=> \//{print $3}')
+  [ -x "$b" ] && libs_of[$svc]=$(ldd "$b" | awk '/=> \//{print $3}')
 done
-paths=()
-for l in "${libs[@]}"; do  # usrmerge: dpkg knows a library by one of these
-  real=$(readlink -f "$l")
-  paths+=("$l" "/usr$l" "$real" "${real#/usr}")
-done
-if [ ${#paths[@]} -gt 0 ]; then
+mapfile -t libs < <(printf '%s\n' "${libs_of[@]}" | grep -v '^$' | sort -u)
+if [ ${#libs[@]} -gt 0 ]; then
+  mapfile -t reals < <(readlink -f "${libs[@]}")
+  paths=()
+  for i in "${!libs[@]}"; do  # usrmerge: dpkg knows a library by one of these
+    l=${libs[$i]} real=${reals[$i]}
+    paths+=("$l" "/usr$l" "$real" "${real#/usr}")
+  done
   while IFS= read -r line; do
     pkg=${line%%: /*}; pkg=${pkg%%:*}; path=${line#*: }
     owner_of["$path"]=$pkg
   done < <(dpkg -S "${paths[@]}" 2>/dev/null | grep ': /' || true)
-fi
-owner() {
-  local l="$1" real
-  real=$(readlink -f "$l")
-  for p in "$l" "/usr$l" "$real" "${real#/usr}"; do
-    if [ -n "${owner_of[$p]:-}" ]; then echo "${owner_of[$p]}"; return 0; fi
+  for i in "${!libs[@]}"; do
+    l=${libs[$i]} real=${reals[$i]}
+    for p in "$l" "/usr$l" "$real" "${real#/usr}"; do
+      if [ -n "${owner_of[$p]:-}" ]; then package_of["$l"]=${owner_of[$p]}; break; fi
+    done
   done
-  return 1
-}
-all_runtime=$(for svc in graphstore ingest scorer; do
+fi
+all_runtime=$(for svc in $services; do
   f="$docker_dir/$svc.Dockerfile"; [ -f "$f" ] || continue
   joined "$f" | awk '/^FROM /{n++} {print n, $0}' | awk -v s="$(grep -c '^FROM ' "$f")" '$1==s' |
     cut -d' ' -f2- | grep 'apt-get install' | apt_packages
@@ -96,7 +105,7 @@ if [ -n "$all_runtime" ]; then
       awk '/^[^ ].*:$/{sub(":$", ""); p=$0} /^ *Candidate:/{print p, $2}')
 fi
 
-for svc in graphstore ingest scorer; do
+for svc in $services; do
   df="$docker_dir/$svc.Dockerfile"
   if [ ! -f "$df" ]; then problem "$svc: $df missing"; continue; fi
   text=$(joined "$df")
@@ -174,12 +183,13 @@ for svc in graphstore ingest scorer; do
   fi
   needed=""
   while read -r lib; do
-    if pkg=$(owner "$lib"); then
-      needed="$needed $pkg"
+    [ -n "$lib" ] || continue
+    if [ -n "${package_of[$lib]:-}" ]; then
+      needed="$needed ${package_of[$lib]}"
     else
       problem "$svc: no Debian package owns $lib (ldd of $binary)"
     fi
-  done < <(ldd "$binary" | awk '/=> \//{print $3}')
+  done <<<"${libs_of[$svc]:-}"
   needed=$(tr ' ' '\n' <<<"$needed" | grep -v '^$' | sort -u)
   for p in $needed; do
     grep -qx "$p" <<<"$runtime" || problem "$svc: links a library from $p, which the image does not install"

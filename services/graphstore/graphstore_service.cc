@@ -42,8 +42,10 @@ std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
 class GraphStoreService::ExportReactor final
     : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
  public:
-  ExportReactor(GraphStoreService* service, common::ConcurrencyLimit::Slot slot)
-      : service_(service), slot_(std::move(slot)) {
+  ExportReactor(GraphStoreService* service,
+                grpc::CallbackServerContext* context,
+                common::ConcurrencyLimit::Slot slot)
+      : service_(service), context_(context), slot_(std::move(slot)) {
     std::thread([this] { Run(); }).detach();
   }
 
@@ -95,11 +97,13 @@ class GraphStoreService::ExportReactor final
       }
     }
     slot_ = {};  // The next export may start while this one finishes.
+    common::AddRetryHint(context_, status);
     Finish(common::ToGrpcStatus(
         status));  // Last use of `this`: OnDone deletes it.
   }
 
   GraphStoreService* const service_;
+  grpc::CallbackServerContext* const context_;
   std::optional<common::ConcurrencyLimit::Slot> slot_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -400,7 +404,7 @@ GraphStoreService::ExportSnapshot(grpc::CallbackServerContext* context,
     return common::RefuseStream<v1::ExportSnapshotResponse>(context,
                                                             slot.status());
   }
-  return new ExportReactor(this, *std::move(slot));
+  return new ExportReactor(this, context, *std::move(slot));
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::GetStats(

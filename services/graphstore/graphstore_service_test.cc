@@ -15,8 +15,10 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "services/common/rpc_edge.h"
 #include "services/common/server.h"
 #include "storage/rocksdb_graph_store.h"
+#include "storage/testing/fault_injection_graph_store.h"
 
 namespace georisk::graphstore {
 namespace {
@@ -80,9 +82,11 @@ class GraphStoreServiceTest : public ::testing::Test {
     auto store = storage::RocksDbGraphStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    faults_ = std::make_unique<storage::testing::FaultInjectionGraphStore>(
+        store_.get());
     registry_ = std::make_unique<common::MetricsRegistry>();
     service_ = std::make_unique<GraphStoreService>(
-        store_.get(), service_options, registry_.get());
+        faults_.get(), service_options, registry_.get());
     common::ServerOptions server_options;
     server_options.service_name = "graphstore";
     server_options.metrics_address = "";
@@ -113,6 +117,8 @@ class GraphStoreServiceTest : public ::testing::Test {
 
   std::string dir_ = base::testing::MakeTempDir("gs");
   std::unique_ptr<storage::RocksDbGraphStore> store_;
+  // The service's store: store_ behind faults a test may inject.
+  std::unique_ptr<storage::testing::FaultInjectionGraphStore> faults_;
   std::unique_ptr<common::MetricsRegistry> registry_;
   std::unique_ptr<GraphStoreService> service_;
   std::unique_ptr<common::GrpcServer> server_;
@@ -338,6 +344,7 @@ TEST_F(GraphStoreServiceTest, WatchRejectsNegativeAndTrimmedSequences) {
   server_->Shutdown();
   server_.reset();
   service_.reset();
+  faults_.reset();
   store_.reset();
   {
     storage::RocksDbGraphStoreOptions options;
@@ -786,6 +793,21 @@ TEST_F(GraphStoreServiceTest, ExportSnapshotStreamsEveryRecordOnce) {
   absl::Time start = absl::Now();
   server_->Shutdown();  // The finished export holds nothing.
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+TEST_F(GraphStoreServiceTest, AnUnavailableExportCarriesTheRetryHint) {
+  faults_->FailExports(absl::UnavailableError("store closing"));
+  grpc::ClientContext context;
+  auto reader = stub_->ExportSnapshot(&context, v1::ExportSnapshotRequest());
+  v1::ExportSnapshotResponse chunk;
+  EXPECT_FALSE(reader->Read(&chunk));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "store closing");
+  auto hint =
+      context.GetServerTrailingMetadata().find(common::kRetryPushbackKey);
+  ASSERT_NE(hint, context.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(hint->second.data(), hint->second.size()), "2000");
 }
 
 }  // namespace

@@ -24,6 +24,11 @@ void FaultInjectionGraphStore::FailAllApplies(absl::Status status) {
   fail_all_ = std::move(status);
 }
 
+void FaultInjectionGraphStore::FailExports(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  fail_exports_ = std::move(status);
+}
+
 void FaultInjectionGraphStore::SetMaxBatch(int max) {
   absl::MutexLock lock(&mu_);
   max_batch_ = max;
@@ -138,6 +143,10 @@ int64_t FaultInjectionGraphStore::WaitForSequence(int64_t sequence,
 absl::Status FaultInjectionGraphStore::ExportSnapshot(
     const std::function<absl::Status(SnapshotChunk&)>& callback,
     int chunk_records) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!fail_exports_.ok()) return fail_exports_;
+  }
   return base_->ExportSnapshot(callback, chunk_records);
 }
 

@@ -4,7 +4,8 @@
 // LevelDB's fault_injection_test wraps the real Env. It forwards every call
 // to a real store and, on Apply, can fail the next N calls (or all of them)
 // with a given status, refuse batches over a size, wait before applying, run
-// a hook, and count the calls. Reads are forwarded untouched. Test-only.
+// a hook, and count the calls; ExportSnapshot can fail. Other reads are
+// forwarded untouched. Test-only.
 //
 // Example:
 //
@@ -53,6 +54,9 @@ class FaultInjectionGraphStore final : public GraphStore {
   void FailNextApplies(int n, absl::Status status);
   // Every Apply call fails with `status` (OK turns it off).
   void FailAllApplies(absl::Status status);
+  // Every ExportSnapshot call fails with `status` before it reads anything
+  // (OK, the default, turns it off).
+  void FailExports(absl::Status status);
   // Applies refuse batches larger than `max` with RESOURCE_EXHAUSTED
   // "more than <max> mutations" (0, the default: no limit).
   void SetMaxBatch(int max);
@@ -104,6 +108,7 @@ class FaultInjectionGraphStore final : public GraphStore {
   int fail_next_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status fail_next_status_ ABSL_GUARDED_BY(mu_);
   absl::Status fail_all_ ABSL_GUARDED_BY(mu_);
+  absl::Status fail_exports_ ABSL_GUARDED_BY(mu_);
   int max_batch_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Duration delay_ ABSL_GUARDED_BY(mu_);
   bool released_ ABSL_GUARDED_BY(mu_) = false;

@@ -69,6 +69,22 @@ TEST_F(FaultInjectionGraphStoreTest, FailsEveryApplyUntilTurnedOff) {
   EXPECT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
 }
 
+TEST_F(FaultInjectionGraphStoreTest, FailsExportsUntilTurnedOff) {
+  ASSERT_TRUE(Apply({Upsert(Company("company/a"))}).ok());
+  int chunks = 0;
+  const auto count = [&](SnapshotChunk&) {
+    ++chunks;
+    return absl::OkStatus();
+  };
+  faults_->FailExports(absl::UnavailableError("closing"));
+  EXPECT_EQ(faults_->ExportSnapshot(count, 10).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(chunks, 0);
+  faults_->FailExports(absl::OkStatus());
+  EXPECT_TRUE(faults_->ExportSnapshot(count, 10).ok());
+  EXPECT_GT(chunks, 0);
+}
+
 TEST_F(FaultInjectionGraphStoreTest, RefusesBatchesOverTheMaximum) {
   faults_->SetMaxBatch(1);
   absl::Status s =

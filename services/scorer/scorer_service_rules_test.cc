@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/proto_time.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -23,38 +24,18 @@
 namespace georisk::scorer {
 namespace {
 
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Revoked;
+using ::georisk::domain::testing::Window;
 using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);  // 2027-01-15.
 constexpr char kFab[] = "facility/fab";
 
-v1::Entity Fab() {
-  v1::Entity e;
-  e.set_id(kFab);
-  e.set_kind(v1::Entity::FACILITY);
-  e.set_name("Fab");
-  e.set_country("DE");
-  e.set_source("test");
-  return e;
-}
-
 // A revocation of the fab in force [from, until).
 v1::Signal Revocation(const std::string& id, double severity, absl::Time from,
                       absl::Time until) {
-  v1::Signal s;
-  s.set_id(id);
-  s.set_title("VEU revoked");
-  s.set_source("test");
-  v1::ExportControl* c = s.mutable_export_control();
-  c->set_authority("US-BIS");
-  c->set_kind(v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED);
-  c->add_target_ids(kFab);
-  c->set_severity(severity);
-  *s.mutable_effective_from() = base::ToProtoTime(from);
-  if (until != absl::InfiniteFuture()) {
-    *s.mutable_effective_until() = base::ToProtoTime(until);
-  }
-  return s;
+  return Window(Revoked(id, "US-BIS", {kFab}, severity), from, until);
 }
 
 class ScorerServiceRulesTest : public ::testing::Test {
@@ -82,7 +63,7 @@ class ScorerServiceRulesTest : public ::testing::Test {
     // A revocation that starts in the future (0.5 from 2028) and one that
     // ended (0.4 in 2026): now (2027-01-15) neither counts.
     state_->Load(
-        {Fab()}, {},
+        {Facility(kFab, "DE")}, {},
         {Revocation(
              "signal/future", 0.5,
              absl::FromCivil(absl::CivilDay(2028, 1, 1), absl::UTCTimeZone()),

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -18,6 +19,11 @@
 namespace georisk::scorer {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::NamedCompany;
+using ::georisk::domain::testing::Operates;
+using ::georisk::domain::testing::Supplies;
 using ::testing::ElementsAre;
 using ::testing::Gt;
 using ::testing::HasSubstr;
@@ -26,37 +32,9 @@ using ::testing::UnorderedElementsAre;
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);  // 2027-01-15.
 
-v1::Entity Entity(const std::string& id, v1::Entity::Kind kind,
-                  const std::string& country) {
-  v1::Entity e;
-  e.set_id(id);
-  e.set_kind(kind);
-  e.set_name("Name of " + id);
-  e.set_country(country);
-  e.set_source("test");
-  return e;
-}
-
-v1::Edge Edge(const std::string& from, const std::string& to,
-              v1::Edge::Kind kind, double weight) {
-  v1::Edge e;
-  e.set_from_id(from);
-  e.set_to_id(to);
-  e.set_kind(kind);
-  e.set_weight(weight);
-  if (kind == v1::Edge::SUPPLIES) e.set_product_code("8542");
-  e.set_source("test");
-  return e;
-}
-
+// The cross-strait tension signal at `level`.
 v1::Signal Tension(double level) {
-  v1::Signal s;
-  s.set_id("signal/tension");
-  s.set_title("cross-strait tension");
-  s.set_source("test");
-  s.mutable_tension()->set_theatre("cross_strait");
-  s.mutable_tension()->set_level(level);
-  return s;
+  return domain::testing::Tension("signal/tension", level);
 }
 
 // A Taiwanese fab operated by TSMC, which supplies half of Apple's needs;
@@ -101,12 +79,10 @@ class ScorerServiceTest : public ::testing::Test {
   }
 
   void LoadDemo() {
-    state_->Load({Entity(kFab, v1::Entity::FACILITY, "TW"),
-                  Entity(kTsmc, v1::Entity::COMPANY, "TW"),
-                  Entity(kApple, v1::Entity::COMPANY, "US"),
-                  Entity(kAcme, v1::Entity::COMPANY, "DE")},
-                 {Edge(kTsmc, kFab, v1::Edge::OPERATES, 1.0),
-                  Edge(kTsmc, kApple, v1::Edge::SUPPLIES, 0.5)},
+    state_->Load({Facility(kFab, "TW"),
+                  NamedCompany(kTsmc, "Taiwan Semiconductor", "TW"),
+                  Company(kApple, "US"), Company(kAcme, "DE")},
+                 {Operates(kTsmc, kFab, 1.0), Supplies(kTsmc, kApple, 0.5)},
                  {Tension(0.6)}, {}, 7);
     ASSERT_TRUE(state_->loaded());
   }
@@ -350,7 +326,8 @@ TEST_F(ScorerServiceTest, ExplainScore) {
     ASSERT_GT(explanation.contributions_size(), 0);
     EXPECT_TRUE(explanation.contributions(0).has_upstream());
     ASSERT_GT(explanation.paths_size(), 0);
-    EXPECT_THAT(explanation.paths(0).summary(), HasSubstr("Name of"));
+    EXPECT_THAT(explanation.paths(0).summary(),
+                HasSubstr("Taiwan Semiconductor"));
   }
   request.set_max_paths(21);
   {

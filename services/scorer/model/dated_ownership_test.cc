@@ -28,15 +28,15 @@ constexpr double kEps = 1e-12;
 //   c: 40%, 2010-01-01 .. 2030-01-01 (the greatest record_id, but the
 //      earliest start: outranked wherever a or b is in effect)
 std::vector<v1::Edge> ThreeRecords() {
-  return {Record(Window(Owns("company/h", "company/c", 0.48), Date(2015, 1, 1),
-                        Date(2024, 1, 1)),
-                 "a"),
-          Record(Window(Owns("company/h", "company/c", 0.51), Date(2023, 6, 1),
-                        absl::InfiniteFuture()),
-                 "b"),
-          Record(Window(Owns("company/h", "company/c", 0.40), Date(2010, 1, 1),
-                        Date(2030, 1, 1)),
-                 "c")};
+  return {WithRecordId(Window(Owns("company/h", "company/c", 0.48),
+                              Date(2015, 1, 1), Date(2024, 1, 1)),
+                       "a"),
+          WithRecordId(Window(Owns("company/h", "company/c", 0.51),
+                              Date(2023, 6, 1), absl::InfiniteFuture()),
+                       "b"),
+          WithRecordId(Window(Owns("company/h", "company/c", 0.40),
+                              Date(2010, 1, 1), Date(2030, 1, 1)),
+                       "c")};
 }
 
 Graph Holding(std::vector<v1::Edge> edges) {
@@ -127,17 +127,17 @@ TEST(DatedOwnershipTest, DeletingARecordLeavesTheOthers) {
 TEST(DatedOwnershipTest, ZalaRecordsOfOnePersonAndCompany) {
   const absl::Time from = Date(2015, 11, 25);
   const v1::Edge r50 =
-      Record(Window(Owns("person/zakharov", "company/cst", 0.50), from,
-                    Date(2023, 3, 2)),
-             "ru-770bdf5f22537fa2a94176f53fa87fe28ecf94fa");
+      WithRecordId(Window(Owns("person/zakharov", "company/cst", 0.50), from,
+                          Date(2023, 3, 2)),
+                   "ru-770bdf5f22537fa2a94176f53fa87fe28ecf94fa");
   const v1::Edge r48 =
-      Record(Window(Owns("person/zakharov", "company/cst", 0.48), from,
-                    Date(2023, 12, 21)),
-             "ru-7f202fd87a7ec03404a36667672156628713531c");
+      WithRecordId(Window(Owns("person/zakharov", "company/cst", 0.48), from,
+                          Date(2023, 12, 21)),
+                   "ru-7f202fd87a7ec03404a36667672156628713531c");
   const v1::Edge r51 =
-      Record(Window(Owns("person/zakharov", "company/cst", 0.51), from,
-                    absl::InfiniteFuture()),
-             "ru-dfe0a021cb69f99e198bb8cbbcb93e81130b32a7");
+      WithRecordId(Window(Owns("person/zakharov", "company/cst", 0.51), from,
+                          absl::InfiniteFuture()),
+                   "ru-dfe0a021cb69f99e198bb8cbbcb93e81130b32a7");
   Graph g;
   g.entities = {Person("person/zakharov", "RU"), Company("company/cst", "RU")};
   g.edges = {r51, r48, r50};
@@ -171,7 +171,7 @@ TEST(DatedOwnershipTest, IncrementalEqualsFreshLoadUnderRandomChanges) {
       absl::InfinitePast(), Date(2019, 1, 1), Date(2021, 1, 1),
       Date(2023, 1, 1),     Date(2025, 1, 1), absl::InfiniteFuture()};
   Graph g;
-  g.entities = {Person("person/p"), Company("company/a", "TW"),
+  g.entities = {Person("person/p", ""), Company("company/a", "TW"),
                 Company("company/b", "CN"), Company("company/c", "TW")};
   g.signals = {Listing("signal/p", "US-OFAC", {"person/p"}, 0.9),
                Listing("signal/b", "US-OFAC", {"company/b"}, 0.6),
@@ -202,10 +202,10 @@ TEST(DatedOwnershipTest, IncrementalEqualsFreshLoadUnderRandomChanges) {
         size_t from = uniform(dates.size() - 1);
         size_t until = from + 1 + uniform(dates.size() - 1 - from);
         v1::Edge edge =
-            Record(Window(Owns(pairs[pair].first, pairs[pair].second,
-                               0.1 * static_cast<double>(1 + uniform(8))),
-                          dates[from], dates[until]),
-                   rid);
+            WithRecordId(Window(Owns(pairs[pair].first, pairs[pair].second,
+                                     0.1 * static_cast<double>(1 + uniform(8))),
+                                dates[from], dates[until]),
+                         rid);
         records[{pair, rid}] = edge;
         e->ApplyChange(MakeChange(seq++, {Upsert(edge)}), now);
       }

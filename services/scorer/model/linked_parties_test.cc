@@ -113,9 +113,8 @@ TEST(LinkedPartiesTest, NegativeAndUnsureLinksJoinNothing) {
 
 TEST(LinkedPartiesTest, LinksAndUnlinksRescoreIncrementally) {
   std::unique_ptr<Engine> e = Example().Load();
-  std::vector<v1::ScoreChange> moved =
-      e->ApplyChange(MakeChange(2, {UpsertLink(ByLei()), UpsertLink(ByName())}),
-                     DefaultAsOf());
+  std::vector<v1::ScoreChange> moved = e->ApplyChange(
+      MakeChange(2, {Upsert(ByLei()), Upsert(ByName())}), DefaultAsOf());
   ExpectLinked(*e);
   std::vector<std::string> ids;
   for (const v1::ScoreChange& c : moved) ids.push_back(c.after().entity_id());
@@ -127,7 +126,7 @@ TEST(LinkedPartiesTest, LinksAndUnlinksRescoreIncrementally) {
   // record stay one.
   v1::Link refused = ByLei();
   refused.set_judgement(v1::Link::NEGATIVE);
-  e->ApplyChange(MakeChange(3, {UpsertLink(refused)}), DefaultAsOf());
+  e->ApplyChange(MakeChange(3, {Upsert(refused)}), DefaultAsOf());
   ExpectUnlinked(*e);
   Graph g = Example();
   g.links = {refused, ByName()};
@@ -137,7 +136,7 @@ TEST(LinkedPartiesTest, LinksAndUnlinksRescoreIncrementally) {
   }
 
   // Accepted again, then the link deleted.
-  e->ApplyChange(MakeChange(4, {UpsertLink(ByLei())}), DefaultAsOf());
+  e->ApplyChange(MakeChange(4, {Upsert(ByLei())}), DefaultAsOf());
   ExpectLinked(*e);
   e->ApplyChange(
       MakeChange(5, {DeleteLink("company/smic", "company/csl-el-1")}),
@@ -217,7 +216,7 @@ TEST(LinkedPartiesTest, ExplanationsSayHowTheListingArrived) {
 TEST(LinkedPartiesTest, ScenariosCannotChangeLinks) {
   std::unique_ptr<Engine> e = Example().Load();
   v1::Scenario s;
-  *s.add_overrides() = UpsertLink(ByLei());
+  *s.add_overrides() = Upsert(ByLei());
   absl::StatusOr<v1::RunScenarioResponse> r = e->RunScenario(s, 10, 0, false);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
 }

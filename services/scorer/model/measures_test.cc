@@ -20,7 +20,7 @@ constexpr double kEps = 1e-12;
 Graph Owned(const std::string& authority, int measure, double severity,
             double share) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/c", "RU")};
+  g.entities = {Person("person/p", ""), Company("company/c", "RU")};
   g.edges = {Owns("person/p", "company/c", share)};
   g.signals = {WithMeasure(
       Listing("signal/s", authority, {"person/p"}, severity), measure)};

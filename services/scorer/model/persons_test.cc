@@ -51,7 +51,7 @@ TEST(PersonTest, CompanyOwned51PercentByAListedPersonIsCovered) {
 
 TEST(PersonTest, PersonAndListedCompanySharesAggregate) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/l", "RU"),
+  g.entities = {Person("person/p", ""), Company("company/l", "RU"),
                 Company("company/c", "CY"), Company("company/d", "CY")};
   g.edges = {Owns("person/p", "company/c", 0.30),
              Owns("company/l", "company/c", 0.25),
@@ -104,7 +104,7 @@ TEST(PersonTest, APersonReceivesNoSupplyOrLocationExposure) {
 
 TEST(PersonTest, AListingOfAPersonAddedLaterCoversItsCompany) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/c", "RU")};
+  g.entities = {Person("person/p", ""), Company("company/c", "RU")};
   g.edges = {Owns("person/p", "company/c", 0.6)};
   auto e = g.Load();
   EXPECT_EQ(R(*e, "company/c", kEC), 0);
@@ -119,7 +119,7 @@ TEST(PersonTest, AListingOfAPersonAddedLaterCoversItsCompany) {
 
 TEST(PersonTest, PersonsAreRankedOnlyWhenAskedForByKind) {
   Graph g;
-  g.entities = {Person("person/a"), Person("person/b"),
+  g.entities = {Person("person/a", ""), Person("person/b", ""),
                 Company("company/c", "RU"), Facility("facility/f", "RU")};
   g.edges = {Owns("person/a", "company/c", 0.5),
              Operates("company/c", "facility/f", 1.0)};
@@ -159,17 +159,17 @@ TEST(PersonTest, PersonsAreRankedOnlyWhenAskedForByKind) {
 // docs/scoring-model.md, section 6.5, number for number.
 TEST(PersonTest, WorkedExampleOfTheScoringModel) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/l", "RU"),
+  g.entities = {Person("person/p", ""), Company("company/l", "RU"),
                 Company("company/x", "CY"), Company("company/y", "HK"),
                 Company("company/z", "AE")};
   g.edges = {Owns("person/p", "company/x", 0.30),
              Owns("company/l", "company/x", 0.25),
-             Record(Window(Owns("person/p", "company/y", 0.45),
-                           Date(2019, 1, 1), Date(2025, 7, 1)),
-                    "2019-stake"),
-             Record(Window(Owns("person/p", "company/y", 0.51),
-                           Date(2025, 7, 1), absl::InfiniteFuture()),
-                    "2025-stake"),
+             WithRecordId(Window(Owns("person/p", "company/y", 0.45),
+                                 Date(2019, 1, 1), Date(2025, 7, 1)),
+                          "2019-stake"),
+             WithRecordId(Window(Owns("person/p", "company/y", 0.51),
+                                 Date(2025, 7, 1), absl::InfiniteFuture()),
+                          "2025-stake"),
              Owns("person/p", "company/z", 0.50)};
   g.signals = {// No severity: the blocking sanction's default, 0.9.
                WithMeasure(Listing("signal/ofac-p", "US-OFAC", {"person/p"}, 0),

@@ -23,21 +23,6 @@ v1::ModelConfig TestConfig() {
   return c;
 }
 
-v1::Entity Person(const std::string& id, const std::string& country) {
-  v1::Entity e;
-  e.set_id(id);
-  e.set_kind(v1::Entity::PERSON);
-  e.set_name(id.substr(id.find('/') + 1));
-  e.set_country(country);
-  e.set_source("test");
-  return e;
-}
-
-v1::Edge Record(v1::Edge e, const std::string& record_id) {
-  e.set_record_id(record_id);
-  return e;
-}
-
 v1::Signal WithMeasure(v1::Signal s, int measure) {
   s.mutable_export_control()->set_measure(
       static_cast<v1::ExportControl::Measure>(measure));
@@ -152,19 +137,6 @@ v1::Link Link(const std::string& a, const std::string& b,
   return l;
 }
 
-v1::Mutation UpsertLink(const v1::Link& l) {
-  v1::Mutation m;
-  *m.mutable_upsert_link() = l;
-  return m;
-}
-
-v1::Mutation DeleteLink(const std::string& a, const std::string& b) {
-  v1::Mutation m;
-  m.mutable_delete_link()->set_entity_a(a);
-  m.mutable_delete_link()->set_entity_b(b);
-  return m;
-}
-
 Graph RandomWorld::Snapshot() const {
   Graph g;
   for (const auto& [id, e] : entities_) g.entities.push_back(e);
@@ -199,7 +171,7 @@ std::vector<v1::Mutation> RandomWorld::RandomMutations(bool entity_upserts) {
           v1::Link::NEGATIVE, v1::Link::UNSURE};
       v1::Link l = Link(a.id(), b.id(), kJudgements[Uniform(5)]);
       links_[std::minmax(a.id(), b.id())] = l;
-      out.push_back(UpsertLink(l));
+      out.push_back(Upsert(l));
       continue;
     }
     switch (kMix[Uniform(kMix.size())]) {

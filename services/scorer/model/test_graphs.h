@@ -40,24 +40,23 @@ v1::ModelConfig TestConfig();
 using ::georisk::domain::testing::Company;
 using ::georisk::domain::testing::DeleteEdge;
 using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::DeleteLink;
 using ::georisk::domain::testing::DeleteSignal;
 using ::georisk::domain::testing::Destination;
 using ::georisk::domain::testing::Facility;
 using ::georisk::domain::testing::Listing;
 using ::georisk::domain::testing::Operates;
 using ::georisk::domain::testing::Owns;
+using ::georisk::domain::testing::Person;
 using ::georisk::domain::testing::Revoked;
 using ::georisk::domain::testing::Supplies;
 using ::georisk::domain::testing::Tariff;
 using ::georisk::domain::testing::Tension;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::Window;
+using ::georisk::domain::testing::WithRecordId;
 
 // Builders only the model's tests need.
-// A PERSON ("person/<slug>"), named after its slug; country may be empty.
-v1::Entity Person(const std::string& id, const std::string& country = "");
-// `e` as the dated record `record_id` of its pair.
-v1::Edge Record(v1::Edge e, const std::string& record_id);
 // An export-control signal `s` with its measure set (any number: values
 // beyond the enum stand for measures a newer writer knows).
 v1::Signal WithMeasure(v1::Signal s, int measure);
@@ -68,8 +67,6 @@ v1::Change MakeChange(int64_t sequence, std::vector<v1::Mutation> mutations);
 // "lei <a>" decided by "rule:identifier" unless changed.
 v1::Link Link(const std::string& a, const std::string& b,
               v1::Link::Judgement judgement = v1::Link::POSITIVE);
-v1::Mutation UpsertLink(const v1::Link& l);
-v1::Mutation DeleteLink(const std::string& a, const std::string& b);
 
 struct Graph {
   std::vector<v1::Entity> entities;

@@ -43,7 +43,7 @@ std::vector<std::string> Descriptions(const std::vector<v1::Contribution>& c) {
 
 TEST(UnknownShareTest, CountsInNoAggregateAndIsShown) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/l", "CY"),
+  g.entities = {Person("person/p", ""), Company("company/l", "CY"),
                 Company("company/u", "CY"), Company("company/c", "CY")};
   // u: owned by the listed person, share unknown, and nothing else.
   // c: 45% by listed l plus the person's stake of unknown share: 45% < 50%,
@@ -76,7 +76,7 @@ TEST(UnknownShareTest, CountsInNoAggregateAndIsShown) {
 
 TEST(UnknownShareTest, ScoredLinesComeFirstAndKeepTheirFractions) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/l", "CY"),
+  g.entities = {Person("person/p", ""), Company("company/l", "CY"),
                 Company("company/c", "CY")};
   g.edges = {Unknown("person/p", "company/c"),
              Owns("company/l", "company/c", 0.6)};
@@ -103,7 +103,7 @@ TEST(UnknownShareTest, NoLineWhenTheOwnerIsNotExposed) {
 
 TEST(UnknownShareTest, AChangeOfOnlyTheFlagReachesTheExplanation) {
   Graph g;
-  g.entities = {Person("person/p"), Company("company/c", "CY")};
+  g.entities = {Person("person/p", ""), Company("company/c", "CY")};
   v1::Edge edge = Owns("person/p", "company/c", 0);
   g.edges = {edge};
   g.signals = {Listing("signal/p", "US-OFAC", {"person/p"}, 0.9)};

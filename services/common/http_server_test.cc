@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -382,9 +383,7 @@ TEST(HttpServerTest, HeaderWithLineBreakOrContentTypeIs500) {
 }
 
 TEST(HttpServerTest, ServesTlsWithTheGivenCertificate) {
-  const char *tmp = std::getenv("TEST_TMPDIR");
-  ASSERT_NE(tmp, nullptr);
-  const std::string dir = tmp;
+  const std::string dir = base::testing::MakeTempDir("https");
   const std::string script = absl::StrCat(
       "cd '", dir, "' && ",
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "

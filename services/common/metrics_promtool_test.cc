@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
@@ -35,8 +36,7 @@ struct Check {
 
 // Runs `promtool check metrics` on `exposition`.
 Check PromtoolCheckMetrics(const std::string& exposition) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string path = absl::StrCat(tmp == nullptr ? "." : tmp, "/m.prom");
+  const std::string path = base::testing::MakeTempDir("promtool") + "/m.prom";
   std::ofstream(path) << exposition;
   Check check;
   const std::string command =

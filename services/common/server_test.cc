@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing/temp_dir.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
@@ -96,11 +97,6 @@ grpc::Status ListServicesByReflection(const std::string& address) {
   return stream->Finish();
 }
 
-std::string TempPath(absl::string_view name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(base ? base : "/tmp", "/", name);
-}
-
 class GrpcServerTest : public ::testing::Test {
  protected:
   void Start(absl::Duration delay, absl::Duration grace) {
@@ -108,7 +104,7 @@ class GrpcServerTest : public ::testing::Test {
     ServerOptions options;
     options.service_name = "test";
     options.shutdown_grace = grace;
-    options.port_file = TempPath("ports");
+    options.port_file = dir_ + "/ports";
     auto server = GrpcServer::Start(
         options, {{service_.get(), v1::GraphStore::service_full_name()}},
         &registry_);
@@ -125,6 +121,7 @@ class GrpcServerTest : public ::testing::Test {
     return stub_->GetStats(&context, v1::GetStatsRequest(), response);
   }
 
+  const std::string dir_ = base::testing::MakeTempDir("server");
   MetricsRegistry registry_;
   std::unique_ptr<SlowService> service_;
   std::unique_ptr<GrpcServer> server_;
@@ -142,7 +139,7 @@ TEST_F(GrpcServerTest, HealthFollowsReadinessAndPortFileNamesThePorts) {
   EXPECT_EQ(*CheckHealth(address_, "georisk.v1.GraphStore", absl::Seconds(5)),
             "SERVING");
 
-  std::ifstream in(TempPath("ports"));
+  std::ifstream in(dir_ + "/ports");
   std::stringstream ports;
   ports << in.rdbuf();
   EXPECT_NE(ports.str().find(absl::StrCat("grpc_port=", server_->port(), "\n")),

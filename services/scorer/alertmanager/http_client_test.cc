@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -278,9 +279,7 @@ TEST(HttpClientTest, RejectsBadArguments) {
 class HttpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char *tmp = std::getenv("TEST_TMPDIR");
-    ASSERT_NE(tmp, nullptr);
-    dir_ = tmp;
+    dir_ = base::testing::MakeTempDir("https");
     // A CA, and a server certificate for 127.0.0.1 that it signs.
     const std::string script = absl::StrCat(
         "cd '", dir_, "' && ",

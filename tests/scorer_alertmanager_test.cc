@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -22,6 +23,10 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Facility;
+using ::georisk::domain::testing::Revoked;
+using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithSource;
 using ::georisk::testing::Field;
 using ::georisk::testing::FindAlert;
 using ::georisk::testing::Labels;
@@ -34,17 +39,11 @@ using ::georisk::testing::StringMap;
 
 constexpr char kFab[] = "facility/skhynix-wuxi";
 
+// BIS's revocation of the fab's VEU authorisation (90 FR 42321).
 v1::ApplyRequest Revocation(double severity) {
   v1::ApplyRequest request;
-  v1::Signal* s = request.add_mutations()->mutable_upsert_signal();
-  s->set_id("signal/veu-wuxi");
-  s->set_title("BIS revokes the VEU of SK hynix Wuxi");
-  s->set_source("90 FR 42321");
-  v1::ExportControl* c = s->mutable_export_control();
-  c->set_authority("US-BIS");
-  c->set_kind(v1::ExportControl::FACILITY_AUTHORIZATION_REVOKED);
-  c->add_target_ids(kFab);
-  c->set_severity(severity);
+  *request.add_mutations() = Upsert(WithSource(
+      Revoked("signal/veu-wuxi", "US-BIS", {kFab}, severity), "90 FR 42321"));
   return request;
 }
 
@@ -75,13 +74,10 @@ TEST(ScorerAlertmanagerTest, SignalChangeRaisesThenResolvesAnAlert) {
       (*gs)->address(), grpc::InsecureChannelCredentials()));
   {
     v1::ApplyRequest graph;
-    v1::Entity* fab = graph.add_mutations()->mutable_upsert_entity();
-    fab->set_id(kFab);
-    fab->set_kind(v1::Entity::FACILITY);
-    fab->set_name("SK hynix Wuxi");
-    fab->set_country("CN");
-    fab->set_region("CN-JS");
-    fab->set_source("test");
+    v1::Entity fab = Facility(kFab, "CN");
+    fab.set_name("SK hynix Wuxi");
+    fab.set_region("CN-JS");
+    *graph.add_mutations() = Upsert(fab);
     grpc::ClientContext context;
     v1::ApplyResponse response;
     ASSERT_TRUE(stub->Apply(&context, graph, &response).ok());

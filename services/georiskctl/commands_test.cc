@@ -89,10 +89,7 @@ class FakeScorer final : public v1::Scorer::Service {
   grpc::Status BatchGetScores(grpc::ServerContext*,
                               const v1::BatchGetScoresRequest* request,
                               v1::BatchGetScoresResponse* response) override {
-    {
-      absl::MutexLock lock(&mu_);
-      batch_requests_.push_back(*request);
-    }
+    batch_requests_.Add(*request);
     for (const std::string& id : request->entity_ids()) {
       const v1::Score* s = Find(id);
       if (s != nullptr) {
@@ -107,10 +104,7 @@ class FakeScorer final : public v1::Scorer::Service {
   grpc::Status ListTopRisks(grpc::ServerContext*,
                             const v1::ListTopRisksRequest* request,
                             v1::ListTopRisksResponse* response) override {
-    {
-      absl::MutexLock lock(&mu_);
-      top_requests_.push_back(*request);
-    }
+    top_requests_.Add(*request);
     for (const v1::Score& s : scores_) {
       if (response->scores_size() >= request->page_size()) break;
       *response->add_scores() = s;
@@ -122,10 +116,7 @@ class FakeScorer final : public v1::Scorer::Service {
   grpc::Status ExplainScore(grpc::ServerContext*,
                             const v1::ExplainScoreRequest* request,
                             v1::Explanation* e) override {
-    {
-      absl::MutexLock lock(&mu_);
-      explain_requests_.push_back(*request);
-    }
+    explain_requests_.Add(*request);
     const v1::Score* s = Find(request->entity_id());
     if (s == nullptr) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -161,10 +152,7 @@ class FakeScorer final : public v1::Scorer::Service {
   grpc::Status RunScenario(grpc::ServerContext*,
                            const v1::RunScenarioRequest* request,
                            v1::RunScenarioResponse* response) override {
-    {
-      absl::MutexLock lock(&mu_);
-      scenario_requests_.push_back(*request);
-    }
+    scenario_requests_.Add(*request);
     response->set_name(request->scenario().name());
     response->set_affected_count(1);
     response->set_graph_sequence(7);
@@ -199,21 +187,17 @@ class FakeScorer final : public v1::Scorer::Service {
     return grpc::Status::OK;
   }
 
-  std::vector<v1::ListTopRisksRequest> top_requests() {
-    absl::MutexLock lock(&mu_);
-    return top_requests_;
+  std::vector<v1::ListTopRisksRequest> top_requests() const {
+    return top_requests_.all();
   }
-  std::vector<v1::BatchGetScoresRequest> batch_requests() {
-    absl::MutexLock lock(&mu_);
-    return batch_requests_;
+  std::vector<v1::BatchGetScoresRequest> batch_requests() const {
+    return batch_requests_.all();
   }
-  std::vector<v1::ExplainScoreRequest> explain_requests() {
-    absl::MutexLock lock(&mu_);
-    return explain_requests_;
+  std::vector<v1::ExplainScoreRequest> explain_requests() const {
+    return explain_requests_.all();
   }
-  std::vector<v1::RunScenarioRequest> scenario_requests() {
-    absl::MutexLock lock(&mu_);
-    return scenario_requests_;
+  std::vector<v1::RunScenarioRequest> scenario_requests() const {
+    return scenario_requests_.all();
   }
 
  private:
@@ -225,11 +209,10 @@ class FakeScorer final : public v1::Scorer::Service {
   }
 
   std::vector<v1::Score> scores_;  // Set in the constructor, then read-only.
-  absl::Mutex mu_;
-  std::vector<v1::ListTopRisksRequest> top_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::ExplainScoreRequest> explain_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::BatchGetScoresRequest> batch_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::RunScenarioRequest> scenario_requests_ ABSL_GUARDED_BY(mu_);
+  RequestLog<v1::ListTopRisksRequest> top_requests_;
+  RequestLog<v1::ExplainScoreRequest> explain_requests_;
+  RequestLog<v1::BatchGetScoresRequest> batch_requests_;
+  RequestLog<v1::RunScenarioRequest> scenario_requests_;
 };
 
 class FakeAlerts final : public v1::Alerts::Service {
@@ -237,10 +220,7 @@ class FakeAlerts final : public v1::Alerts::Service {
   grpc::Status ListAlerts(grpc::ServerContext*,
                           const v1::ListAlertsRequest* request,
                           v1::ListAlertsResponse* response) override {
-    {
-      absl::MutexLock lock(&mu_);
-      list_requests_.push_back(*request);
-    }
+    list_requests_.Add(*request);
     for (const v1::Alert& a : alerts_) {
       if (response->alerts_size() >= request->page_size()) break;
       if (request->filter().state() != v1::Alert::STATE_UNSPECIFIED &&
@@ -257,10 +237,7 @@ class FakeAlerts final : public v1::Alerts::Service {
   grpc::Status WatchAlerts(
       grpc::ServerContext* context, const v1::WatchAlertsRequest* request,
       grpc::ServerWriter<v1::WatchAlertsResponse>* writer) override {
-    {
-      absl::MutexLock lock(&mu_);
-      watch_requests_.push_back(*request);
-    }
+    watch_requests_.Add(*request);
     for (const v1::Alert& a : alerts_) {
       if (a.sequence() < request->from_sequence()) continue;
       v1::WatchAlertsResponse response;
@@ -271,22 +248,19 @@ class FakeAlerts final : public v1::Alerts::Service {
     return grpc::Status::CANCELLED;
   }
 
-  std::vector<v1::ListAlertsRequest> list_requests() {
-    absl::MutexLock lock(&mu_);
-    return list_requests_;
+  std::vector<v1::ListAlertsRequest> list_requests() const {
+    return list_requests_.all();
   }
-  std::vector<v1::WatchAlertsRequest> watch_requests() {
-    absl::MutexLock lock(&mu_);
-    return watch_requests_;
+  std::vector<v1::WatchAlertsRequest> watch_requests() const {
+    return watch_requests_.all();
   }
 
  private:
   const std::vector<v1::Alert> alerts_ = {
       MakeAlert(3, v1::Alert::FIRING), MakeAlert(4, v1::Alert::RESOLVED),
       MakeAlert(5, v1::Alert::FIRING), MakeAlert(6, v1::Alert::FIRING)};
-  absl::Mutex mu_;
-  std::vector<v1::ListAlertsRequest> list_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::WatchAlertsRequest> watch_requests_ ABSL_GUARDED_BY(mu_);
+  RequestLog<v1::ListAlertsRequest> list_requests_;
+  RequestLog<v1::WatchAlertsRequest> watch_requests_;
 };
 
 class FakeGraphStore final : public v1::GraphStore::Service {
@@ -298,10 +272,7 @@ class FakeGraphStore final : public v1::GraphStore::Service {
   grpc::Status LookupByIdentifier(
       grpc::ServerContext*, const v1::LookupByIdentifierRequest* request,
       v1::LookupByIdentifierResponse* response) override {
-    {
-      absl::MutexLock lock(&mu_);
-      lookup_requests_.push_back(*request);
-    }
+    lookup_requests_.Add(*request);
     if (request->scheme() == "lei" && request->value() == "bad") {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "value: lei \"bad\": an LEI has 20 characters");
@@ -325,9 +296,8 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     return grpc::Status::OK;
   }
 
-  std::vector<v1::LookupByIdentifierRequest> lookup_requests() {
-    absl::MutexLock lock(&mu_);
-    return lookup_requests_;
+  std::vector<v1::LookupByIdentifierRequest> lookup_requests() const {
+    return lookup_requests_.all();
   }
 
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
@@ -349,8 +319,7 @@ class FakeGraphStore final : public v1::GraphStore::Service {
 
  private:
   absl::Mutex mu_;
-  std::vector<v1::LookupByIdentifierRequest> lookup_requests_
-      ABSL_GUARDED_BY(mu_);
+  RequestLog<v1::LookupByIdentifierRequest> lookup_requests_;
   std::string writes_stopped_reason_ ABSL_GUARDED_BY(mu_);
 };
 

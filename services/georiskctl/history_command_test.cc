@@ -27,8 +27,7 @@ class FakeScorer final : public v1::Scorer::Service {
   grpc::Status GetScoreHistory(grpc::ServerContext*,
                                const v1::GetScoreHistoryRequest* request,
                                v1::GetScoreHistoryResponse* response) override {
-    absl::MutexLock lock(&mu_);
-    requests_.push_back(*request);
+    requests_.Add(*request);
     if (request->entity_id() != "company/tsmc") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           "no score history for " + request->entity_id());
@@ -47,14 +46,12 @@ class FakeScorer final : public v1::Scorer::Service {
     if (start == 0) response->set_next_page_token("page2");
     return grpc::Status::OK;
   }
-  std::vector<v1::GetScoreHistoryRequest> requests() {
-    absl::MutexLock lock(&mu_);
-    return requests_;
+  std::vector<v1::GetScoreHistoryRequest> requests() const {
+    return requests_.all();
   }
 
  private:
-  absl::Mutex mu_;
-  std::vector<v1::GetScoreHistoryRequest> requests_;
+  RequestLog<v1::GetScoreHistoryRequest> requests_;
 };
 
 class HistoryCommandTest : public ::testing::Test {

@@ -2,7 +2,8 @@
 //
 // StartLoopbackServer: the fake services a georiskctl command test talks to,
 // served by one gRPC server on 127.0.0.1, port 0 (the kernel picks a free
-// one), without TLS. Test-only.
+// one), without TLS; RequestLog: what a fake received, for the test to check.
+// Test-only.
 //
 //   std::string address;
 //   server_ = StartLoopbackServer({&scorer_, &alerts_}, &address);
@@ -10,15 +11,34 @@
 //   options_.client.scorer = address;
 //   ... server_->Shutdown(); server_->Wait();   // in TearDown
 //
-// Thread safety: a free function; the services must outlive the server.
+//   class FakeScorer final : public v1::Scorer::Service {
+//    public:
+//     grpc::Status ListTopRisks(..., const Request* request, ...) override {
+//       top_requests_.Add(*request);
+//       ...
+//     }
+//     std::vector<v1::ListTopRisksRequest> top_requests() const {
+//       return top_requests_.all();
+//     }
+//    private:
+//     RequestLog<v1::ListTopRisksRequest> top_requests_;
+//   };
+//   EXPECT_EQ(scorer_.top_requests()[0].page_size(), 15);
+//
+// Thread safety: StartLoopbackServer is a free function; the services must
+// outlive the server. A RequestLog may be added to from gRPC's threads while
+// the test reads it.
 #ifndef GEORISK_SERVICES_GEORISKCTL_LOOPBACK_SERVER_H_
 #define GEORISK_SERVICES_GEORISKCTL_LOOPBACK_SERVER_H_
 
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -38,6 +58,25 @@ inline std::unique_ptr<grpc::Server> StartLoopbackServer(
   *address = absl::StrCat("127.0.0.1:", port);
   return server;
 }
+
+// The requests a fake service received, in the order they came.
+template <typename Request>
+class RequestLog {
+ public:
+  void Add(const Request& request) {
+    absl::MutexLock lock(&mu_);
+    requests_.push_back(request);
+  }
+  // A copy of every request so far.
+  std::vector<Request> all() const {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace georisk::cli
 

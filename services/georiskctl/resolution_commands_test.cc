@@ -47,8 +47,7 @@ class FakeResolution final : public v1::Resolution::Service {
   grpc::Status MatchEntities(grpc::ServerContext*,
                              const v1::MatchEntitiesRequest* request,
                              v1::MatchEntitiesResponse* response) override {
-    absl::MutexLock lock(&mu_);
-    match_requests_.push_back(*request);
+    match_requests_.Add(*request);
     v1::MatchCandidate* c = response->add_candidates();
     c->set_entity_id("company/smic");
     c->set_name("Semiconductor Manufacturing International Corporation");
@@ -65,8 +64,7 @@ class FakeResolution final : public v1::Resolution::Service {
   grpc::Status ListReviewQueue(grpc::ServerContext*,
                                const v1::ListReviewQueueRequest* request,
                                v1::ListReviewQueueResponse* response) override {
-    absl::MutexLock lock(&mu_);
-    queue_requests_.push_back(*request);
+    queue_requests_.Add(*request);
     *response->add_links() =
         MakeLink("company/csl-el-2", "company/smic", v1::Link::UNSURE, 0.93);
     response->set_total_size(7);
@@ -77,8 +75,7 @@ class FakeResolution final : public v1::Resolution::Service {
   grpc::Status ReviewLink(grpc::ServerContext*,
                           const v1::ReviewLinkRequest* request,
                           v1::ReviewLinkResponse* response) override {
-    absl::MutexLock lock(&mu_);
-    review_requests_.push_back(*request);
+    review_requests_.Add(*request);
     if (request->link().entity_b() == "company/nobody") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           "link: no link between company/smic and "
@@ -104,8 +101,7 @@ class FakeResolution final : public v1::Resolution::Service {
   grpc::Status ListLinks(grpc::ServerContext*,
                          const v1::ListLinksRequest* request,
                          v1::ListLinksResponse* response) override {
-    absl::MutexLock lock(&mu_);
-    links_requests_.push_back(*request);
+    links_requests_.Add(*request);
     v1::Link l =
         MakeLink("company/ftm-3", "company/smic", v1::Link::NEGATIVE, 0.81);
     l.set_decided_by("reviewer:ana");
@@ -114,29 +110,24 @@ class FakeResolution final : public v1::Resolution::Service {
     return grpc::Status::OK;
   }
 
-  std::vector<v1::MatchEntitiesRequest> match_requests() {
-    absl::MutexLock lock(&mu_);
-    return match_requests_;
+  std::vector<v1::MatchEntitiesRequest> match_requests() const {
+    return match_requests_.all();
   }
-  std::vector<v1::ListReviewQueueRequest> queue_requests() {
-    absl::MutexLock lock(&mu_);
-    return queue_requests_;
+  std::vector<v1::ListReviewQueueRequest> queue_requests() const {
+    return queue_requests_.all();
   }
-  std::vector<v1::ReviewLinkRequest> review_requests() {
-    absl::MutexLock lock(&mu_);
-    return review_requests_;
+  std::vector<v1::ReviewLinkRequest> review_requests() const {
+    return review_requests_.all();
   }
-  std::vector<v1::ListLinksRequest> links_requests() {
-    absl::MutexLock lock(&mu_);
-    return links_requests_;
+  std::vector<v1::ListLinksRequest> links_requests() const {
+    return links_requests_.all();
   }
 
  private:
-  absl::Mutex mu_;
-  std::vector<v1::MatchEntitiesRequest> match_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::ListReviewQueueRequest> queue_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::ReviewLinkRequest> review_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::ListLinksRequest> links_requests_ ABSL_GUARDED_BY(mu_);
+  RequestLog<v1::MatchEntitiesRequest> match_requests_;
+  RequestLog<v1::ListReviewQueueRequest> queue_requests_;
+  RequestLog<v1::ReviewLinkRequest> review_requests_;
+  RequestLog<v1::ListLinksRequest> links_requests_;
 };
 
 class ResolutionCommandsTest : public testing::Test {

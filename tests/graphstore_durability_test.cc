@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -25,6 +26,9 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Supplies;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
@@ -37,22 +41,14 @@ constexpr int kEntitiesPerBatch = 20;
 v1::ApplyRequest Batch(int w, int b) {
   v1::ApplyRequest request;
   request.set_origin("durability-test");
+  const auto id = [&](int j) {
+    return absl::StrCat("company/w", w, "-b", b, "-", j);
+  };
   for (int j = 0; j < kEntitiesPerBatch; ++j) {
-    v1::Entity* e = request.add_mutations()->mutable_upsert_entity();
-    e->set_id(absl::StrCat("company/w", w, "-b", b, "-", j));
-    e->set_kind(v1::Entity::COMPANY);
-    e->set_name(absl::StrCat("Writer ", w, " batch ", b, " #", j));
-    e->set_country("KR");
-    e->set_source("test");
+    *request.add_mutations() = Upsert(Company(id(j), "KR"));
   }
   for (int j = 1; j < kEntitiesPerBatch; ++j) {
-    v1::Edge* e = request.add_mutations()->mutable_upsert_edge();
-    e->set_from_id(absl::StrCat("company/w", w, "-b", b, "-", j - 1));
-    e->set_to_id(absl::StrCat("company/w", w, "-b", b, "-", j));
-    e->set_kind(v1::Edge::SUPPLIES);
-    e->set_weight(0.25);
-    e->set_product_code("8542");
-    e->set_source("test");
+    *request.add_mutations() = Upsert(Supplies(id(j - 1), id(j), 0.25));
   }
   return request;
 }

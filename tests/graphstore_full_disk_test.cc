@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -39,6 +40,8 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::ResumeFrom;
@@ -203,12 +206,7 @@ TEST_F(GraphStoreFullDiskTest, NothingAcknowledgedIsLostAndTheImportResumes) {
     // A direct write: UNAVAILABLE, with a retry hint.
     grpc::ClientContext context;
     v1::ApplyRequest request;
-    v1::Entity* e = request.add_mutations()->mutable_upsert_entity();
-    e->set_id("company/direct");
-    e->set_kind(v1::Entity::COMPANY);
-    e->set_name("Direct");
-    e->set_country("TW");
-    e->set_source("test");
+    *request.add_mutations() = Upsert(Company("company/direct"));
     v1::ApplyResponse response;
     const grpc::Status s = graph_->Apply(&context, request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -32,6 +33,8 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::ResumeFrom;
@@ -171,12 +174,7 @@ TEST_F(IngestReliabilityTest, IdleStreamsOfOneClientDoNotLockOthersOut) {
   // Another client gets through at once.
   auto other = v1::Ingest::NewStub(channel("other"));
   v1::IngestBatchRequest request;
-  request.add_records()->mutable_upsert_entity()->set_id("company/other");
-  v1::Entity* e = request.mutable_records(0)->mutable_upsert_entity();
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name("Other");
-  e->set_country("TW");
-  e->set_source("test");
+  *request.add_records() = Upsert(Company("company/other"));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::IngestBatchResponse response;

@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -31,6 +32,8 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
@@ -56,18 +59,13 @@ int64_t ResidentBytes(pid_t pid) {
   return -1;
 }
 
-v1::Mutation Company(const std::string& id, size_t alias_bytes) {
-  v1::Mutation m;
-  v1::Entity* e = m.mutable_upsert_entity();
-  e->set_id(id);
-  e->set_kind(v1::Entity::COMPANY);
-  e->set_name(id);
-  e->set_country("TW");
-  e->set_source("test");
+// A company whose aliases make it about `alias_bytes` long.
+v1::Mutation CompanyWithAliases(const std::string& id, size_t alias_bytes) {
+  v1::Entity e = Company(id);
   for (size_t i = 0; i < alias_bytes / 500; ++i) {
-    e->add_aliases(std::string(495, static_cast<char>('a' + i % 26)));
+    e.add_aliases(std::string(495, static_cast<char>('a' + i % 26)));
   }
-  return m;
+  return Upsert(e);
 }
 
 TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
@@ -89,7 +87,7 @@ TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return response.sequence();
   };
-  apply(Company("company/first", 0));
+  apply(CompanyWithAliases("company/first", 0));
 
   auto sc = ServiceProcess::Start(
       {Runfile("services/scorer/scorer"),
@@ -125,7 +123,8 @@ TEST(SlowWatchersTest, MemoryStaysBoundedScorerFollowsSlowStreamsEnd) {
   int64_t last = 0;
   int64_t peak = before;
   for (int i = 0; i < kBigCommits; ++i) {
-    last = apply(Company(absl::StrCat("company/big-", i), kBigBytes));
+    last =
+        apply(CompanyWithAliases(absl::StrCat("company/big-", i), kBigBytes));
     peak = std::max(peak, ResidentBytes((*gs)->pid()));
   }
   for (int i = 0; i < 20; ++i) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "domain/testing/builders.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -19,6 +20,8 @@
 namespace georisk {
 namespace {
 
+using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::Upsert;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::ProcessOptions;
 using ::georisk::testing::Runfile;
@@ -104,12 +107,7 @@ class TlsAuthTest : public ::testing::Test {
     EXPECT_TRUE(channel.ok()) << channel.status();
     auto stub = v1::GraphStore::NewStub(*channel);
     v1::ApplyRequest request;
-    v1::Entity* e = request.add_mutations()->mutable_upsert_entity();
-    e->set_id("company/" + slug);
-    e->set_kind(v1::Entity::COMPANY);
-    e->set_name(slug);
-    e->set_country("TW");
-    e->set_source("test");
+    *request.add_mutations() = Upsert(Company("company/" + slug));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::ApplyResponse response;

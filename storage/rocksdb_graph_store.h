@@ -166,6 +166,10 @@ struct RocksDbGraphStoreOptions {
   // Testing only: called by ListEdges, Traverse and ExportSnapshot right
   // after they take their snapshot, with nothing locked. Default: none.
   std::function<void()> after_snapshot_for_testing;
+  // Testing only: called by Apply after its batch is written to RocksDB and
+  // before the commit is published (LastSequence()), with nothing locked but
+  // the commit order. Default: none.
+  std::function<void()> after_write_for_testing;
 };
 
 class RocksDbGraphStore final : public GraphStore {

@@ -174,6 +174,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     if (!written.ok()) return WriteFailed(written);
     if (writes_stopped_.load()) SetWriteHealth(absl::OkStatus());
   }
+  if (options_.after_write_for_testing) options_.after_write_for_testing();
   if (entity_ids_ != nullptr) {
     builder.ForEachKnownEntity([&](absl::string_view id, bool exists) {
       if (!exists) {

@@ -1,23 +1,19 @@
 // File: services/georiskctl/exit_codes.h
 //
-// georiskctl's exit codes, one list for every command:
-//
-//   0  kExitOk           the command did what was asked;
-//   1  kExitFailed       it failed for a reason the message gives;
-//   1  kExitRejected     (import) some records were rejected, the rest were
-//                        imported;
-//   2  kExitUsage        bad flags or arguments, an unreadable file;
-//   3  kExitUnavailable  a service could not be reached (retry later).
+// georiskctl's exit codes: services/common/exit_codes.h (shared with the
+// import driver of services/importer), under georiskctl's namespace.
 #ifndef GEORISK_SERVICES_GEORISKCTL_EXIT_CODES_H_
 #define GEORISK_SERVICES_GEORISKCTL_EXIT_CODES_H_
 
+#include "services/common/exit_codes.h"
+
 namespace georisk::cli {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;
-inline constexpr int kExitRejected = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitUnavailable = 3;
+using common::kExitFailed;
+using common::kExitOk;
+using common::kExitRejected;
+using common::kExitUnavailable;
+using common::kExitUsage;
 
 }  // namespace georisk::cli
 

@@ -23,13 +23,17 @@ LAYERS = [
     ("common", ("services/common/",), ("base/", "domain/") + PROTO),
     ("graphstore", ("services/graphstore/",),
      ("base/", "domain/", "storage/", "resolve/", "services/common/") + PROTO),
+    # The import driver, shared by georiskctl import and ingest's sources.
+    ("importer", ("services/importer/",),
+     ("base/", "domain/", "formats/", "services/common/") + PROTO),
     ("ingest", ("services/ingest/",),
-     ("base/", "domain/", "formats/", "resolve/", "services/common/") + PROTO),
+     ("base/", "domain/", "formats/", "resolve/", "services/common/",
+      "services/importer/") + PROTO),
     ("scorer", ("services/scorer/",),
      ("base/", "domain/", "storage/", "resolve/", "services/common/") + PROTO),
     ("georiskctl", ("services/georiskctl/",),
-     ("base/", "domain/", "formats/", "resolve/", "services/common/") +
-     PROTO),
+     ("base/", "domain/", "formats/", "resolve/", "services/common/",
+      "services/importer/") + PROTO),
 ]
 # Generated RPC headers are for the RPC edge only: the libraries below the
 # services never include them.

@@ -217,6 +217,7 @@ class Importer {
   }
 
   int Usage(absl::string_view message) {
+    result_.status = absl::InvalidArgumentError(message);
     std::fprintf(options_.err, "georiskctl import: %s\n",
                  std::string(message).c_str());
     return kExitUsage;
@@ -254,6 +255,9 @@ class Importer {
                    "georiskctl import: ingest at %s is not reachable (%s). Is "
                    "it running? Try 'georiskctl status'.\n",
                    options_.ingest_address.c_str(), why.c_str());
+      result_.status = absl::UnavailableError(
+          absl::StrCat("ingest at ", options_.ingest_address,
+                       " is not reachable (", why, ")"));
       return kExitUnavailable;
     }
     stub_ = v1::Ingest::NewStub(channel);
@@ -262,6 +266,7 @@ class Importer {
     v1::IngestOptions* o = request_.mutable_options();
     o->set_snapshot_source(options_.snapshot_source);
     o->set_dry_run(options_.dry_run);
+    if (!options_.origin.empty()) o->set_origin(options_.origin);
     o->set_origin("georiskctl import");
     return kExitOk;
   }
@@ -501,6 +506,17 @@ class Importer {
 
     std::FILE* out = options_.out;
     const int64_t rejected = parse_rejected_ + (status.ok() ? s.rejected() : 0);
+    result_.records_read = records_read_;
+    result_.parse_rejected = parse_rejected_;
+    result_.sent = sent_;
+    if (status.ok()) {
+      result_.summary = s;
+    } else {
+      result_.status =
+          absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                       status.error_message());
+    }
+    if (!io_error_.empty()) result_.status = absl::DataLossError(io_error_);
     if (options_.json) {
       PrintJsonSummary(status.ok() ? &s : nullptr, rejected);
     } else {
@@ -565,7 +581,12 @@ class Importer {
     return rejected > 0 ? kExitRejected : kExitOk;
   }
 
+ public:
+  ImportResult& result() { return result_; }
+
+ private:
   const ImportOptions& options_;
+  ImportResult result_;
   std::vector<InputFile> files_;
   int64_t total_bytes_ = 0;
   int64_t done_bytes_ = 0;
@@ -651,6 +672,14 @@ std::string FormatProgress(bool bar, int64_t done_bytes, int64_t total_bytes,
 int RunImport(const ImportOptions& options) {
   Importer importer(options);
   return importer.Run();
+}
+
+ImportResult RunImportWithResult(const ImportOptions& options) {
+  Importer importer(options);
+  const int code = importer.Run();
+  ImportResult result = std::move(importer.result());
+  result.exit_code = code;
+  return result;
 }
 
 absl::StatusOr<ProgressMode> ParseProgressMode(absl::string_view text) {

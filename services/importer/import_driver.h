@@ -48,9 +48,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "georisk/v1/ingest.pb.h"
 #include "grpcpp/channel.h"
 #include "services/common/exit_codes.h"
 
@@ -77,6 +79,8 @@ struct ImportOptions {
   std::string rejections_path;
   // Validate only (IngestOptions.dry_run).
   bool dry_run = false;
+  // The change-log origin (IngestOptions.origin); empty: ingest's default.
+  std::string origin;
   // Skip the first resume_from records (see "Resuming" above). Default 0.
   int64_t resume_from = 0;
   // The Ingest service's gRPC target, and the channel to it (if null, a
@@ -105,6 +109,27 @@ struct ImportOptions {
 
 // Runs the import; returns the exit code.
 int RunImport(const ImportOptions& options);
+
+// What an import did, for a caller that is not a terminal (ingest's
+// scheduled sources): RunImport's exit code, how the Ingest call ended and
+// its summary (empty unless the call succeeded), and the driver's own
+// counts.
+struct ImportResult {
+  int exit_code = 0;
+  // OK, or the Ingest call's status (code and message), or a usage or I/O
+  // error of the driver (INVALID_ARGUMENT, DATA_LOSS for a file that could
+  // not be read to its end).
+  absl::Status status;
+  v1::IngestSummary summary;
+  // Records the files yielded, rejected while parsing, and sent.
+  int64_t records_read = 0;
+  int64_t parse_rejected = 0;
+  int64_t sent = 0;
+};
+
+// RunImport, also returning what it did. Prints as RunImport does (to
+// options.out and options.err).
+ImportResult RunImportWithResult(const ImportOptions& options);
 
 // Parses --progress: "auto", "bar", "lines" or "none". Errors:
 // InvalidArgument naming the value. Thread-safe.

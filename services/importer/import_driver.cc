@@ -235,7 +235,9 @@ class Importer {
     // Connected, or failed: a refused connection is reported at once rather
     // than retried until the timeout.
     const absl::Time deadline = absl::Now() + options_.connect_timeout;
-    grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
+    grpc_connectivity_state state =
+        options_.check_connection ? channel->GetState(/*try_to_connect=*/true)
+                                  : GRPC_CHANNEL_READY;
     std::string why;
     while (state != GRPC_CHANNEL_READY) {
       if (state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
@@ -308,6 +310,9 @@ class Importer {
             continue;
           }
           request_bytes_ += static_cast<int64_t>(m.ByteSizeLong());
+          if (m.has_upsert_signal() || m.has_upsert_edge()) {
+            ++signals_and_edges_;
+          }
           *request_.add_records() = std::move(m);
         }
         if (request_.records_size() >= options_.records_per_message ||
@@ -509,6 +514,7 @@ class Importer {
     result_.records_read = records_read_;
     result_.parse_rejected = parse_rejected_;
     result_.sent = sent_;
+    result_.signals_and_edges = signals_and_edges_;
     if (status.ok()) {
       result_.summary = s;
     } else {
@@ -610,6 +616,8 @@ class Importer {
   int64_t records_read_ = 0;
   int64_t parse_rejected_ = 0;
   int64_t sent_ = 0;
+  // Signal and edge upserts among the records queued for sending.
+  int64_t signals_and_edges_ = 0;
   // Records not sent because of resume_from.
   int64_t skipped_ = 0;
   std::string io_error_;

@@ -99,6 +99,10 @@ struct ImportOptions {
   absl::Duration progress_interval = absl::Seconds(5);
   // How long to wait for the service to accept a connection.
   absl::Duration connect_timeout = absl::Seconds(10);
+  // Wait for the channel to connect before streaming. False for a server's
+  // in-process channel (ingest's scheduled sources), which has no
+  // connectivity state to watch.
+  bool check_connection = true;
   // Print the summary as one JSON object (georiskctl --output json)
   // instead of "key: value" lines. Progress and errors are unchanged.
   bool json = false;
@@ -125,6 +129,8 @@ struct ImportResult {
   int64_t records_read = 0;
   int64_t parse_rejected = 0;
   int64_t sent = 0;
+  // Of those sent, signal and edge upserts: what a snapshot can end.
+  int64_t signals_and_edges = 0;
 };
 
 // RunImport, also returning what it did. Prints as RunImport does (to

@@ -1,0 +1,135 @@
+#include "services/ingest/source_runner.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/importer/import_driver.h"
+#include "services/ingest/source_fetcher.h"
+
+namespace georisk::ingest {
+namespace {
+
+// The driver prints a summary and errors; a run keeps them in memory and
+// uses the first error line as its reason.
+class MemoryFile {
+ public:
+  MemoryFile() : file_(open_memstream(&data_, &size_)) {}
+  ~MemoryFile() {
+    if (file_ != nullptr) std::fclose(file_);
+    std::free(data_);
+  }
+  std::FILE* file() { return file_; }
+  std::string text() {
+    std::fflush(file_);
+    return data_ == nullptr ? "" : std::string(data_, size_);
+  }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  std::FILE* file_;
+};
+
+RunOutcome Failed(absl::Status status) {
+  RunOutcome outcome;
+  outcome.status = std::move(status);
+  return outcome;
+}
+
+}  // namespace
+
+std::string FetchOrigin(absl::string_view name, absl::Time fetched_at,
+                        absl::string_view etag, absl::string_view sha256) {
+  return absl::StrCat(
+      "source:", name, " fetched ",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", fetched_at, absl::UTCTimeZone()),
+      " ",
+      etag.empty() ? absl::StrCat("sha256:", sha256.substr(0, 16))
+                   : absl::StrCat("etag:", etag));
+}
+
+RunOutcome SourceRunner::Run(const Source& source,
+                             const v1::SourceStatus& previous) {
+  const v1::SourceConfig& c = source.config;
+  absl::StatusOr<std::string> auth = ReadAuthHeader(c);
+  if (!auth.ok()) return Failed(auth.status());
+
+  FetchRequest request;
+  request.url = c.url();
+  // Conditional only on what was applied: a failed run leaves them as the
+  // last success's.
+  request.etag = previous.etag();
+  request.last_modified = previous.last_modified();
+  request.auth_header = *auth;
+  request.max_bytes = source.max_bytes;
+  request.timeout = source.timeout;
+  request.path = absl::StrCat(options_.work_dir, "/", c.name(), ".body");
+  const absl::Time fetched_at = options_.clock ? options_.clock() : absl::Now();
+  absl::StatusOr<FetchResult> fetched = Fetch(request);
+  if (!fetched.ok()) return Failed(fetched.status());
+
+  RunOutcome outcome;
+  outcome.fetched_at = fetched_at;
+  outcome.etag = fetched->etag;
+  outcome.last_modified = fetched->last_modified;
+  outcome.sha256 =
+      fetched->not_modified ? previous.content_sha256() : fetched->sha256;
+  if (fetched->not_modified || (!previous.content_sha256().empty() &&
+                                fetched->sha256 == previous.content_sha256())) {
+    outcome.unchanged = true;
+    outcome.records = previous.records();
+    outcome.snapshot_records = previous.snapshot_records();
+    return outcome;
+  }
+
+  importer::ImportOptions import;
+  import.files = {request.path};
+  import.format = c.format();
+  import.snapshot_source = c.snapshot_source();
+  import.source = c.source();
+  import.channel = options_.ingest;
+  import.check_connection = false;  // An in-process channel.
+  import.progress = importer::ProgressMode::kNone;
+  import.origin =
+      FetchOrigin(c.name(), fetched_at, outcome.etag, outcome.sha256);
+  MemoryFile out;
+  MemoryFile err;
+  import.out = out.file();
+  import.err = err.file();
+
+  if (!c.snapshot_source().empty()) {
+    // A snapshot is tried first: one that parses to nothing, or would end
+    // too much, must not be applied.
+    import.dry_run = true;
+    const importer::ImportResult dry = importer::RunImportWithResult(import);
+    if (!dry.status.ok()) return Failed(dry.status);
+    if (dry.records_read == 0) {
+      return Failed(absl::DataLossError(absl::StrCat(
+          c.url(), ": the snapshot parsed to no record (", dry.parse_rejected,
+          " rejected while parsing); not applied")));
+    }
+    const int64_t ended = dry.summary.ended();
+    const int64_t base = previous.snapshot_records();
+    if (base > 0 && source.max_ended_fraction < 1.0 &&
+        static_cast<double>(ended) >
+            source.max_ended_fraction * static_cast<double>(base)) {
+      return Failed(absl::FailedPreconditionError(absl::StrFormat(
+          "suspicious change: the snapshot would end %d of the %d signals "
+          "and edges the last applied fetch held (more than "
+          "max_ended_fraction %g); not applied",
+          ended, base, source.max_ended_fraction)));
+    }
+    import.dry_run = false;
+  }
+  const importer::ImportResult result = importer::RunImportWithResult(import);
+  if (!result.status.ok()) return Failed(result.status);
+  outcome.records = result.sent;
+  outcome.snapshot_records = result.signals_and_edges;
+  outcome.changes = result.summary.accepted() + result.summary.ended();
+  return outcome;
+}
+
+}  // namespace georisk::ingest

@@ -1,0 +1,240 @@
+// One source's runs end to end in one process: a loopback HTTP publisher
+// serving the real CSL sample (tests/data/real/csl), the fetch, the guard
+// and the import through a real Ingest service over a real graphstore
+// (RocksDB in a temp dir).
+#include "services/ingest/source_runner.h"
+
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "base/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "services/common/metrics.h"
+#include "services/ingest/ingest_service.h"
+#include "services/ingest/source_config.h"
+#include "services/ingest/testing/graphstore_harness.h"
+#include "services/ingest/testing/source_http_server.h"
+
+namespace georisk::ingest {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSsi[] = "trade.gov/csl:SSI";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+class SourceRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto gs = testing::GraphStoreHarness::Create(
+        base::testing::MakeTempDir("graphstore"));
+    ASSERT_TRUE(gs.ok()) << gs.status();
+    graphstore_ = std::move(*gs);
+    IngestServiceOptions options;
+    options.resolve_on_import = false;
+    service_ = std::make_unique<IngestService>(graphstore_->NewStub(), options,
+                                               &registry_);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    SourceRunnerOptions runner;
+    runner.ingest = server_->InProcessChannel(grpc::ChannelArguments());
+    runner.work_dir = base::testing::MakeTempDir("work");
+    runner.clock = [] { return absl::FromUnixSeconds(1796565600); };
+    runner_ = std::make_unique<SourceRunner>(runner);
+
+    sample_ = Lines(ReadFile("tests/data/real/csl/csl_2025-06_sample.csv"));
+    ASSERT_EQ(sample_.size(), 14u);  // The header and 13 listings.
+    // v2: the SME BANK listing (SSI) removed, VTB BANK (SSI, from the
+    // 2023-11 excerpt's line 5) added.
+    const std::vector<std::string> excerpt =
+        Lines(ReadFile("tests/data/real/csl/csl_2023-11_excerpt.csv"));
+    for (const std::string& l : sample_) {
+      if (!absl::StrContains(l, "\"SME BANK\"")) v2_.push_back(l);
+    }
+    ASSERT_EQ(v2_.size(), 13u);
+    ASSERT_THAT(excerpt[4], HasSubstr("VTB BANK PUBLIC JOINT STOCK COMPANY"));
+    v2_.push_back(excerpt[4]);
+
+    absl::StatusOr<std::vector<Source>> sources =
+        ParseSourcesConfig(absl::StrCat(
+            R"(sources { name: "csl-ssi" url: ")", http_.Url("/csl.csv"),
+            R"(" format: "csl-csv" interval: "1h" )",
+            R"(snapshot_source: "trade.gov/csl:SSI" })"));
+    ASSERT_TRUE(sources.ok()) << sources.status();
+    source_ = (*sources)[0];
+  }
+
+  void TearDown() override {
+    service_->Shutdown();
+    server_->Shutdown();
+    server_->Wait();
+    graphstore_->Shutdown();
+  }
+
+  // The SSI listings in effect (by title) and ended.
+  std::set<std::string> Listings(bool in_effect) {
+    storage::SignalQuery q;
+    q.source = kSsi;
+    absl::StatusOr<storage::SignalPage> page =
+        graphstore_->store()->ListSignals(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::set<std::string> out;
+    for (const v1::Signal& s : page->signals) {
+      if (s.has_effective_until() == !in_effect) out.insert(s.title());
+    }
+    return out;
+  }
+
+  // Runs the source and keeps what the scheduler would store.
+  RunOutcome Run() {
+    RunOutcome o = runner_->Run(source_, state_);
+    if (o.status.ok()) {
+      state_.set_records(o.records);
+      state_.set_snapshot_records(o.snapshot_records);
+      state_.set_etag(o.etag);
+      state_.set_last_modified(o.last_modified);
+      state_.set_content_sha256(o.sha256);
+    }
+    return o;
+  }
+
+  common::MetricsRegistry registry_;
+  std::unique_ptr<testing::GraphStoreHarness> graphstore_;
+  std::unique_ptr<IngestService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<SourceRunner> runner_;
+  testing::SourceHttpServer http_;
+  std::vector<std::string> sample_, v2_;
+  Source source_;
+  v1::SourceStatus state_;
+};
+
+TEST_F(SourceRunnerTest, FollowsSnapshotsAndIgnoresFailures) {
+  // v1: the sample's 13 listings, 3 of them SSI.
+  http_.Serve(Join(sample_), "\"v1\"");
+  RunOutcome o = Run();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_FALSE(o.unchanged);
+  EXPECT_EQ(o.records, 26);  // A party and its listing per row.
+  EXPECT_EQ(o.snapshot_records, 13);
+  EXPECT_EQ(o.changes, 26);
+  EXPECT_EQ(o.etag, "\"v1\"");
+  EXPECT_EQ(o.sha256.size(), 64u);
+  EXPECT_EQ(Listings(true).size(), 3u);
+
+  // v2: one SSI listing ended, one added; the rest unchanged.
+  http_.Serve(Join(v2_), "\"v2\"");
+  o = Run();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_EQ(http_.last_header("If-None-Match"), "\"v1\"");
+  EXPECT_EQ(o.changes, 3);  // VTB's party and listing written, SME's ended.
+  const std::set<std::string> live = Listings(true);
+  EXPECT_EQ(live.size(), 3u);
+  EXPECT_EQ(Listings(false).size(), 1u);
+  EXPECT_THAT(*Listings(false).begin(), HasSubstr("SME BANK"));
+  bool vtb = false;
+  for (const std::string& t : live) vtb |= absl::StrContains(t, "VTB BANK");
+  EXPECT_TRUE(vtb);
+
+  // 304: nothing imported.
+  const int64_t sequence = graphstore_->store()->LastSequence();
+  o = Run();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_TRUE(o.unchanged);
+  EXPECT_EQ(o.records, 26);
+  EXPECT_EQ(graphstore_->store()->LastSequence(), sequence);
+
+  // 500, then a truncated body: failures, nothing applied.
+  http_.Fail(500);
+  o = Run();
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
+  const std::string v3 = Join(sample_);
+  http_.Truncate(v3, v3.size() / 2);
+  o = Run();
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+  EXPECT_EQ(graphstore_->store()->LastSequence(), sequence);
+  EXPECT_EQ(Listings(true), live);
+}
+
+TEST_F(SourceRunnerTest, TheGuardRefusesASnapshotThatEndsTooMuch) {
+  http_.Serve(Join(sample_), "\"v1\"");
+  ASSERT_TRUE(Run().status.ok());
+  // Every SSI row gone: 3 of the 13 listings would end (23%).
+  std::vector<std::string> no_ssi;
+  for (const std::string& l : sample_) {
+    if (!absl::StrContains(l, "Sectoral Sanctions")) no_ssi.push_back(l);
+  }
+  http_.Serve(Join(no_ssi), "\"v2\"");
+  source_.max_ended_fraction = 0.2;
+  const int64_t sequence = graphstore_->store()->LastSequence();
+  RunOutcome o = Run();
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      o.status.message(),
+      HasSubstr("suspicious change: the snapshot would end 3 of the 13"));
+  EXPECT_EQ(graphstore_->store()->LastSequence(), sequence);
+  EXPECT_EQ(Listings(true).size(), 3u);
+  // Allowed at 0.3.
+  source_.max_ended_fraction = 0.3;
+  o = Run();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_EQ(Listings(true).size(), 0u);
+}
+
+TEST_F(SourceRunnerTest, TheSameBytesWithoutAnETagAreUnchanged) {
+  http_.Serve(Join(sample_), "");
+  ASSERT_TRUE(Run().status.ok());
+  const int64_t sequence = graphstore_->store()->LastSequence();
+  RunOutcome o = Run();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_TRUE(o.unchanged);
+  EXPECT_EQ(graphstore_->store()->LastSequence(), sequence);
+}
+
+TEST_F(SourceRunnerTest, AnEmptySnapshotIsNotApplied) {
+  http_.Serve(Join(sample_), "\"v1\"");
+  ASSERT_TRUE(Run().status.ok());
+  http_.Serve(sample_[0] + "\n", "\"v2\"");  // The header only.
+  RunOutcome o = Run();
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+  EXPECT_EQ(Listings(true).size(), 3u);
+}
+
+TEST(FetchOriginTest, NamesTheSourceTimeAndValidator) {
+  const absl::Time t = absl::FromUnixSeconds(1796565600);
+  EXPECT_EQ(FetchOrigin("csl", t, "\"v1\"", "abcdef"),
+            "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
+  EXPECT_EQ(FetchOrigin("csl", t, "", "0123456789abcdef0123"),
+            "source:csl fetched 2026-12-06T14:00:00Z sha256:0123456789abcdef");
+}
+
+}  // namespace
+}  // namespace georisk::ingest

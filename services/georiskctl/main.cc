@@ -20,6 +20,7 @@
 #include "services/georiskctl/history_command.h"
 #include "services/georiskctl/import_command.h"
 #include "services/georiskctl/resolution_commands.h"
+#include "services/georiskctl/sources_command.h"
 
 // Every command: addresses, credentials, deadline, output.
 ABSL_FLAG(std::string, graphstore, "", "graphstore address (host:port).");
@@ -142,6 +143,8 @@ Usage: georiskctl COMMAND [ARGS] [--flags]
   review list      Candidate links waiting for a person.
   review accept|reject A B   Link two entities, or keep them apart.
   links ENTITY     An entity's links: to whom, judgement, who and why.
+  sources          Ingest's scheduled sources: last success, records, error.
+  sources run NAME Run a scheduled source now.
 
 Addresses: --graphstore, --ingest, --scorer, else GEORISK_<SERVICE>, else
 the local launcher's .georisk/run/endpoints.env, else 127.0.0.1:5005x.
@@ -235,6 +238,9 @@ ResolutionOptions ResolutionOptionsFromFlags() {
 
 int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "import") return Import(args);
+  if (command == "sources") {
+    return SourcesCommand(ClientOptionsFromFlags(), args);
+  }
   if (command == "match")
     return MatchCommand(ResolutionOptionsFromFlags(), args);
   if (command == "review") {

@@ -549,4 +549,39 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* IngestService::ListSources(
+    grpc::CallbackServerContext* context, const v1::ListSourcesRequest*,
+    v1::ListSourcesResponse* response) {
+  if (sources_ != nullptr) {
+    for (v1::SourceStatus& s : sources_->List()) {
+      *response->add_sources() = std::move(s);
+    }
+  }
+  return common::FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* IngestService::RunSource(
+    grpc::CallbackServerContext* context, const v1::RunSourceRequest* request,
+    v1::RunSourceResponse* response) {
+  if (request->name().empty()) {
+    return common::FinishUnary(context,
+                               absl::InvalidArgumentError("name: required"));
+  }
+  if (sources_ == nullptr) {
+    return common::FinishUnary(
+        context, absl::NotFoundError(
+                     absl::StrCat("no source named \"", request->name(),
+                                  "\": ingest runs without --sources_config")));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  sources_->RunNowAsync(
+      request->name(),
+      [context, reactor, response](absl::StatusOr<v1::SourceStatus> status) {
+        if (status.ok()) *response->mutable_source() = std::move(*status);
+        common::AddRetryHint(context, status.status());
+        reactor->Finish(common::ToGrpcStatus(status.status()));
+      });
+  return reactor;
+}
+
 }  // namespace georisk::ingest

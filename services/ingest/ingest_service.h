@@ -67,6 +67,7 @@
 #include "services/ingest/ingest_metrics.h"
 #include "services/ingest/ingest_session.h"
 #include "services/ingest/resolution_client.h"
+#include "services/ingest/source_scheduler.h"
 
 namespace georisk::ingest {
 
@@ -155,6 +156,19 @@ class IngestService final : public v1::Ingest::CallbackService {
       const v1::IngestBatchRequest* request,
       v1::IngestBatchResponse* response) override;
 
+  // Scheduled sources (source_scheduler.h): ListSources lists `sources`'
+  // states, RunSource runs one on the scheduler's thread. Without a
+  // scheduler, an empty list and NOT_FOUND. Set before serving; `sources`
+  // (not owned) must outlive the server.
+  void SetSources(SourceScheduler* sources) { sources_ = sources; }
+  grpc::ServerUnaryReactor* ListSources(
+      grpc::CallbackServerContext* context,
+      const v1::ListSourcesRequest* request,
+      v1::ListSourcesResponse* response) override;
+  grpc::ServerUnaryReactor* RunSource(grpc::CallbackServerContext* context,
+                                      const v1::RunSourceRequest* request,
+                                      v1::RunSourceResponse* response) override;
+
  private:
   class Call;
   class StreamReactor;
@@ -185,6 +199,7 @@ class IngestService final : public v1::Ingest::CallbackService {
   absl::flat_hash_map<Call*, std::string> calls_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> calls_by_client_ ABSL_GUARDED_BY(mu_);
   std::thread idle_thread_;
+  SourceScheduler* sources_ = nullptr;
 };
 
 // Who a call comes from, for the per-client limit: "token:<principal>"

@@ -1,7 +1,10 @@
 // ingest: validates, normalises and de-duplicates records and applies them
 // to graphstore in batches.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +16,10 @@
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
 #include "services/ingest/ingest_service.h"
+#include "services/ingest/source_config.h"
+#include "services/ingest/source_runner.h"
+#include "services/ingest/source_scheduler.h"
+#include "services/ingest/source_state_store.h"
 
 // --graphstore and its TLS/token flags: services/common/client_flags.h.
 ABSL_FLAG(int, batch_size, 1000, "Records per GraphStore.Apply call.");
@@ -46,6 +53,14 @@ ABSL_FLAG(bool, resolve_on_import, true,
           "the links (automatic identifier matches POSITIVE, name matches "
           "UNSURE, waiting for review); the summary counts them. Never fails "
           "an import.");
+
+ABSL_FLAG(std::string, sources_config, "",
+          "Scheduled sources: a text proto of georisk.v1.SourcesConfig "
+          "(docs/scheduled-sources.md). Empty: none.");
+ABSL_FLAG(std::string, sources_state_dir, "",
+          "The sources' state (RocksDB; required with --sources_config): "
+          "last success, validators, records, next run. Fetched bodies are "
+          "written beside it.");
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
@@ -98,13 +113,58 @@ int main(int argc, char** argv) {
   auto channel = georisk::common::MakeChannel(*channel_options);
   if (!channel.ok()) return georisk::common::ExitWithError(channel.status());
 
+  // Scheduled sources: read and checked before serving.
+  std::vector<georisk::ingest::Source> sources;
+  std::unique_ptr<georisk::ingest::SourceStateStore> source_state;
+  if (const std::string config = absl::GetFlag(FLAGS_sources_config);
+      !config.empty()) {
+    auto loaded = georisk::ingest::LoadSourcesConfig(config);
+    if (!loaded.ok()) return georisk::common::ExitWithError(loaded.status());
+    sources = std::move(*loaded);
+    const std::string dir = absl::GetFlag(FLAGS_sources_state_dir);
+    if (dir.empty()) {
+      return georisk::common::ExitWithError(absl::InvalidArgumentError(
+          "--sources_state_dir is required with --sources_config"));
+    }
+    auto store = georisk::ingest::SourceStateStore::Open(dir + "/state");
+    if (!store.ok()) return georisk::common::ExitWithError(store.status());
+    source_state = std::move(*store);
+  }
+
   georisk::common::MetricsRegistry registry;
   georisk::ingest::IngestService service(*channel, ingest_options, &registry);
   auto server = georisk::common::GrpcServer::Start(
       *options, {{&service, georisk::v1::Ingest::service_full_name()}},
       &registry);
   if (!server.ok()) return georisk::common::ExitWithError(server.status());
-  (*server)->AddShutdownHook([&service] { service.Shutdown(); });
+  std::unique_ptr<georisk::ingest::SourceRunner> runner;
+  std::unique_ptr<georisk::ingest::SourceScheduler> scheduler;
+  if (source_state != nullptr) {
+    georisk::ingest::SourceRunnerOptions runner_options;
+    runner_options.ingest = (*server)->InProcessChannel();
+    runner_options.work_dir = absl::GetFlag(FLAGS_sources_state_dir);
+    runner = std::make_unique<georisk::ingest::SourceRunner>(runner_options);
+    georisk::ingest::SourceSchedulerOptions scheduler_options;
+    scheduler_options.registry = &registry;
+    scheduler = std::make_unique<georisk::ingest::SourceScheduler>(
+        sources, source_state.get(),
+        [r = runner.get()](const georisk::ingest::Source& source,
+                           const georisk::v1::SourceStatus& previous) {
+          return r->Run(source, previous);
+        },
+        scheduler_options);
+    if (absl::Status st = scheduler->Load(); !st.ok()) {
+      return georisk::common::ExitWithError(st);
+    }
+    service.SetSources(scheduler.get());
+  }
+  // Streams end first (a scheduled import in progress fails and is redone
+  // at the next start), then the scheduler stops.
+  (*server)->AddShutdownHook([&service, s = scheduler.get()] {
+    service.Shutdown();
+    if (s != nullptr) s->Shutdown();
+  });
   (*server)->SetServing(true);
+  if (scheduler != nullptr) scheduler->Start();
   return georisk::common::ServeUntilShutdownSignal(**server);
 }

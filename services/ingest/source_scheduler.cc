@@ -225,6 +225,14 @@ absl::StatusOr<v1::SourceStatus> SourceScheduler::RunNow(
   return entries_[i].status;
 }
 
+void SourceScheduler::RunNowAsync(
+    const std::string& name,
+    std::function<void(absl::StatusOr<v1::SourceStatus>)> done) {
+  absl::MutexLock lock(&async_mu_);
+  async_.emplace_back(
+      [this, name, done = std::move(done)] { done(RunNow(name)); });
+}
+
 std::vector<v1::SourceStatus> SourceScheduler::List() const {
   absl::MutexLock lock(&mu_);
   std::vector<v1::SourceStatus> out;
@@ -265,6 +273,12 @@ void SourceScheduler::Shutdown() {
     shutdown_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  std::vector<std::thread> async;
+  {
+    absl::MutexLock lock(&async_mu_);
+    async.swap(async_);
+  }
+  for (std::thread& t : async) t.join();
 }
 
 }  // namespace georisk::ingest

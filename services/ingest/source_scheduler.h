@@ -79,12 +79,19 @@ class SourceScheduler {
   // Shutdown().
   absl::StatusOr<v1::SourceStatus> RunNow(const std::string& name);
 
+  // RunNow on a thread of the scheduler's, then `done` with its result
+  // there (for the RunSource RPC, which must not block gRPC's threads).
+  // Shutdown() waits for these threads.
+  void RunNowAsync(const std::string& name,
+                   std::function<void(absl::StatusOr<v1::SourceStatus>)> done);
+
   // Every source's state, in config order.
   std::vector<v1::SourceStatus> List() const;
 
   // Starts the background thread (after Load()).
   void Start();
-  // Stops it (a run in progress ends first). Idempotent.
+  // Stops it and waits for RunNowAsync's runs (a run in progress ends
+  // first). Idempotent.
   void Shutdown();
 
  private:
@@ -107,6 +114,9 @@ class SourceScheduler {
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
+  // RunNowAsync's threads, joined by Shutdown().
+  absl::Mutex async_mu_;
+  std::vector<std::thread> async_ ABSL_GUARDED_BY(async_mu_);
 
   common::Family<common::Gauge>* last_success_ = nullptr;
   common::Family<common::Gauge>* last_attempt_ = nullptr;

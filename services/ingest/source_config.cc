@@ -121,6 +121,9 @@ absl::StatusOr<std::vector<Source>> ValidateSources(
       return Bad(i, c.name(), "snapshot_source",
                  "set exactly one of snapshot_source and delta");
     }
+    if (c.delta_index() && !c.delta()) {
+      return Bad(i, c.name(), "delta_index", "needs delta: true");
+    }
     if (c.max_bytes() < 0) {
       return Bad(i, c.name(), "max_bytes", "must be >= 0 (0: 512 MiB)");
     }

@@ -83,6 +83,8 @@ TEST(SourceConfigTest, NamesTheSourceAndFieldAtFault) {
       {R"(sources { name: "a" )" + ok +
            R"(auth_header_file: "f" auth_header_env: "E" })",
        "(a).auth_header_file"},
+      {R"(sources { name: "a" )" + ok + R"(delta_index: true })",
+       "(a).delta_index: needs delta: true"},
       {R"(sources { nme: "a" })", "line 1"},
   };
   for (const BadCase& c : cases) {

@@ -2,10 +2,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "formats/ftm_parser.h"
 #include "services/importer/import_driver.h"
 #include "services/ingest/source_fetcher.h"
 
@@ -85,16 +89,41 @@ RunOutcome SourceRunner::Run(const Source& source,
     return outcome;
   }
 
+  if (c.delta_index()) {
+    outcome.delta_version = previous.delta_version();
+    absl::Status st =
+        ApplyDeltaIndex(source, previous, request.path, *auth, &outcome);
+    if (!st.ok()) {
+      RunOutcome failed = Failed(st);
+      failed.delta_version = outcome.delta_version;
+      return failed;
+    }
+    return outcome;
+  }
+  absl::Status st =
+      Import(source, previous, request.path, c.format(),
+             FetchOrigin(c.name(), fetched_at, outcome.etag, outcome.sha256),
+             &outcome);
+  if (!st.ok()) return Failed(st);
+  return outcome;
+}
+
+absl::Status SourceRunner::Import(const Source& source,
+                                  const v1::SourceStatus& previous,
+                                  const std::string& path,
+                                  const std::string& format,
+                                  const std::string& origin,
+                                  RunOutcome* outcome) {
+  const v1::SourceConfig& c = source.config;
   importer::ImportOptions import;
-  import.files = {request.path};
-  import.format = c.format();
+  import.files = {path};
+  import.format = format;
   import.snapshot_source = c.snapshot_source();
   import.source = c.source();
   import.channel = options_.ingest;
   import.check_connection = false;  // An in-process channel.
   import.progress = importer::ProgressMode::kNone;
-  import.origin =
-      FetchOrigin(c.name(), fetched_at, outcome.etag, outcome.sha256);
+  import.origin = origin;
   MemoryFile out;
   MemoryFile err;
   import.out = out.file();
@@ -105,31 +134,76 @@ RunOutcome SourceRunner::Run(const Source& source,
     // too much, must not be applied.
     import.dry_run = true;
     const importer::ImportResult dry = importer::RunImportWithResult(import);
-    if (!dry.status.ok()) return Failed(dry.status);
+    if (!dry.status.ok()) return dry.status;
     if (dry.records_read == 0) {
-      return Failed(absl::DataLossError(absl::StrCat(
+      return absl::DataLossError(absl::StrCat(
           c.url(), ": the snapshot parsed to no record (", dry.parse_rejected,
-          " rejected while parsing); not applied")));
+          " rejected while parsing); not applied"));
     }
     const int64_t ended = dry.summary.ended();
     const int64_t base = previous.snapshot_records();
     if (base > 0 && source.max_ended_fraction < 1.0 &&
         static_cast<double>(ended) >
             source.max_ended_fraction * static_cast<double>(base)) {
-      return Failed(absl::FailedPreconditionError(absl::StrFormat(
+      return absl::FailedPreconditionError(absl::StrFormat(
           "suspicious change: the snapshot would end %d of the %d signals "
           "and edges the last applied fetch held (more than "
           "max_ended_fraction %g); not applied",
-          ended, base, source.max_ended_fraction)));
+          ended, base, source.max_ended_fraction));
     }
     import.dry_run = false;
   }
   const importer::ImportResult result = importer::RunImportWithResult(import);
-  if (!result.status.ok()) return Failed(result.status);
-  outcome.records = result.sent;
-  outcome.snapshot_records = result.signals_and_edges;
-  outcome.changes = result.summary.accepted() + result.summary.ended();
-  return outcome;
+  if (!result.status.ok()) return result.status;
+  outcome->records += result.sent;
+  outcome->snapshot_records += result.signals_and_edges;
+  outcome->changes += result.summary.accepted() + result.summary.ended();
+  return absl::OkStatus();
+}
+
+absl::Status SourceRunner::ApplyDeltaIndex(const Source& source,
+                                           const v1::SourceStatus& previous,
+                                           const std::string& path,
+                                           const std::string& auth,
+                                           RunOutcome* outcome) {
+  const v1::SourceConfig& c = source.config;
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream index;
+  index << in.rdbuf();
+  absl::StatusOr<std::vector<formats::DeltaVersion>> versions =
+      formats::DeltaVersionsAfter(index.str(), previous.delta_version());
+  if (!versions.ok()) {
+    return absl::Status(
+        versions.status().code(),
+        absl::StrCat(c.url(), ": delta index: ", versions.status().message()));
+  }
+  for (const formats::DeltaVersion& v : *versions) {
+    FetchRequest request;
+    request.url = v.url;
+    request.auth_header = auth;
+    request.max_bytes = source.max_bytes;
+    request.timeout = source.timeout;
+    request.path = absl::StrCat(options_.work_dir, "/", c.name(), ".delta");
+    const absl::Time fetched_at =
+        options_.clock ? options_.clock() : absl::Now();
+    absl::StatusOr<FetchResult> fetched = Fetch(request);
+    if (!fetched.ok()) {
+      return absl::Status(fetched.status().code(),
+                          absl::StrCat("version ", v.version, ": ",
+                                       fetched.status().message()));
+    }
+    absl::Status st = Import(
+        source, previous, request.path, "ftm-delta",
+        absl::StrCat(FetchOrigin(c.name(), fetched_at, "", fetched->sha256),
+                     " version:", v.version),
+        outcome);
+    if (!st.ok()) {
+      return absl::Status(
+          st.code(), absl::StrCat("version ", v.version, ": ", st.message()));
+    }
+    outcome->delta_version = v.version;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace georisk::ingest

@@ -17,6 +17,11 @@
 // record, or whose import fails is not applied either: the previous state stays
 // in the graph.
 //
+// Delta index sources (SourceConfig.delta_index): the fetch is the index;
+// its versions after previous.delta_version are fetched and imported one
+// by one, oldest first (formats::DeltaVersionsAfter); a version that fails
+// stops the run there, and the next run resumes after the last one applied.
+//
 // Provenance: the import's change-log origin is
 // "source:<name> fetched <RFC 3339 UTC> <etag or sha256:...>" (see
 // FetchOrigin()).
@@ -49,6 +54,9 @@ struct RunOutcome {
   int64_t changes = 0;
   // Of `records`, the signals and edges (SourceStatus.snapshot_records).
   int64_t snapshot_records = 0;
+  // delta_index sources: the last version applied, also when a later one
+  // failed (the scheduler stores it either way); empty when none was.
+  std::string delta_version;
   // The fetch (applied or unchanged).
   std::string etag;
   std::string last_modified;
@@ -76,6 +84,18 @@ class SourceRunner {
   RunOutcome Run(const Source& source, const v1::SourceStatus& previous);
 
  private:
+  // Imports the fetched file `path` (after the guard, for snapshots) into
+  // `outcome`'s counts.
+  absl::Status Import(const Source& source, const v1::SourceStatus& previous,
+                      const std::string& path, const std::string& format,
+                      const std::string& origin, RunOutcome* outcome);
+  // The delta index in `path`: fetch and import each version after
+  // previous.delta_version.
+  absl::Status ApplyDeltaIndex(const Source& source,
+                               const v1::SourceStatus& previous,
+                               const std::string& path, const std::string& auth,
+                               RunOutcome* outcome);
+
   SourceRunnerOptions options_;
 };
 

@@ -228,6 +228,92 @@ TEST_F(SourceRunnerTest, AnEmptySnapshotIsNotApplied) {
   EXPECT_EQ(Listings(true).size(), 3u);
 }
 
+// The real OpenSanctions delta versions of tests/data/real/ftm/delta, in
+// order, served at /v/<version>.json.
+const std::vector<std::string>& Versions() {
+  static const std::vector<std::string> v = {
+      "20240527134702-zbn", "20240527194702-wnk", "20240528014702-pfh",
+      "20240528074703-npf", "20240528134729-3iv"};
+  return v;
+}
+
+class DeltaIndexTest : public SourceRunnerTest {
+ protected:
+  void SetUp() override {
+    SourceRunnerTest::SetUp();
+    for (const std::string& v : Versions()) {
+      http_.ServePath(
+          "/v/" + v + ".json",
+          ReadFile("tests/data/real/ftm/delta/" + v + "/entities.delta.json"));
+    }
+    absl::StatusOr<std::vector<Source>> sources = ParseSourcesConfig(
+        absl::StrCat(R"(sources { name: "os" url: ")", http_.Url("/delta.json"),
+                     R"(" interval: "6h" delta: true delta_index: true })"));
+    ASSERT_TRUE(sources.ok()) << sources.status();
+    source_ = (*sources)[0];
+  }
+
+  // An index of the first `n` versions.
+  std::string Index(size_t n) {
+    std::string json = R"({"versions": {)";
+    for (size_t i = 0; i < n; ++i) {
+      absl::StrAppend(&json, i ? "," : "", "\"", Versions()[i], "\": \"",
+                      http_.Url("/v/" + Versions()[i] + ".json"), "\"");
+    }
+    return json + R"(}, "updated_at": "2024-05-28T14:47:29Z"})";
+  }
+
+  int64_t Entities() {
+    absl::StatusOr<storage::StoreStats> stats =
+        graphstore_->store()->GetStats();
+    EXPECT_TRUE(stats.ok());
+    return stats->entity_count;
+  }
+
+  RunOutcome RunDelta() {
+    RunOutcome o = Run();
+    if (!o.delta_version.empty()) state_.set_delta_version(o.delta_version);
+    return o;
+  }
+};
+
+TEST_F(DeltaIndexTest, AppliesEachNewVersionOnceInOrder) {
+  // Two versions: the empty one and two ADDs.
+  http_.Serve(Index(2), "\"i2\"");
+  RunOutcome o = RunDelta();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_EQ(o.delta_version, "20240527194702-wnk");
+  const int64_t after_two = Entities();
+  EXPECT_GE(after_two, 2);
+
+  // The index grows to five; pfh answers 500: the run stops there and
+  // keeps wnk as the last applied.
+  http_.Serve(Index(5), "\"i5\"");
+  const std::string pfh = "/v/20240528014702-pfh.json";
+  http_.FailPath(pfh, 500);
+  o = RunDelta();
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
+  EXPECT_THAT(o.status.message(), HasSubstr("version 20240528014702-pfh"));
+  EXPECT_EQ(o.delta_version, "20240527194702-wnk");
+  EXPECT_EQ(state_.delta_version(), "20240527194702-wnk");
+  EXPECT_EQ(Entities(), after_two);
+  http_.ServePath(pfh, ReadFile("tests/data/real/ftm/delta/"
+                                "20240528014702-pfh/entities.delta.json"));
+
+  // Then pfh (an ADD of NK-500Poltergeist and a MOD), npf (its DEL) and
+  // 3iv (an ADD) apply, in that order: the ADD then DEL leave no
+  // Poltergeist, and the MOD adds none.
+  o = RunDelta();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_EQ(o.delta_version, "20240528134729-3iv");
+  EXPECT_EQ(Entities(), after_two + 1);
+
+  // Nothing new: a 304.
+  o = RunDelta();
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  EXPECT_TRUE(o.unchanged);
+}
+
 TEST(FetchOriginTest, NamesTheSourceTimeAndValidator) {
   const absl::Time t = absl::FromUnixSeconds(1796565600);
   EXPECT_EQ(FetchOrigin("csl", t, "\"v1\"", "abcdef"),

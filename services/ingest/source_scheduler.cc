@@ -137,6 +137,10 @@ void SourceScheduler::RunOne(size_t i) {
   }
   const absl::Time ended = Now();
   status.set_in_progress(false);
+  // Versions applied stay applied, whatever came after them.
+  if (!outcome.delta_version.empty()) {
+    status.set_delta_version(outcome.delta_version);
+  }
   std::string outcome_label;
   if (outcome.status.ok()) {
     outcome_label = outcome.unchanged ? "unchanged" : "applied";

@@ -1,5 +1,6 @@
 #include "services/ingest/testing/source_http_server.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,9 +30,22 @@ SourceHttpServer::SourceHttpServer()
           truncate_at = truncate_at_;
           delay = delay_;
         }
+        std::optional<std::pair<int, std::string>> path_body;
+        {
+          absl::MutexLock lock(&mu_);
+          auto it = paths_.find(req.path);
+          if (it != paths_.end()) path_body = it->second;
+        }
         if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
         if (status != 200) {
           res.status = status;
+          return;
+        }
+        if (path_body.has_value()) {
+          res.status = path_body->first;
+          if (path_body->first == 200) {
+            res.set_content(path_body->second, "application/json");
+          }
           return;
         }
         if (!etag.empty()) res.set_header("ETag", etag);
@@ -78,6 +92,16 @@ void SourceHttpServer::Serve(std::string body, std::string etag,
   etag_ = std::move(etag);
   last_modified_ = std::move(last_modified);
   truncate_at_ = std::string::npos;
+}
+
+void SourceHttpServer::ServePath(const std::string& path, std::string body) {
+  absl::MutexLock lock(&mu_);
+  paths_[path] = {200, std::move(body)};
+}
+
+void SourceHttpServer::FailPath(const std::string& path, int status) {
+  absl::MutexLock lock(&mu_);
+  paths_[path] = {status, ""};
 }
 
 void SourceHttpServer::Fail(int status) {

@@ -16,9 +16,11 @@
 #ifndef GEORISK_SERVICES_INGEST_TESTING_SOURCE_HTTP_SERVER_H_
 #define GEORISK_SERVICES_INGEST_TESTING_SOURCE_HTTP_SERVER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -39,6 +41,11 @@ class SourceHttpServer {
   // (304 to an equal If-Modified-Since).
   void Serve(std::string body, std::string etag,
              std::string last_modified = "");
+  // GET `path` answers 200 with `body` (no validators), whatever the
+  // current response is; Fail() applies to it too.
+  void ServePath(const std::string& path, std::string body);
+  // GET `path` answers `status` (500...) with an empty body.
+  void FailPath(const std::string& path, int status);
   // Answers `status` with an empty body.
   void Fail(int status);
   // Announces body.size() bytes and sends only the first `bytes`.
@@ -64,6 +71,9 @@ class SourceHttpServer {
   size_t truncate_at_ ABSL_GUARDED_BY(mu_) = std::string::npos;
   absl::Duration delay_ ABSL_GUARDED_BY(mu_);
   int requests_ ABSL_GUARDED_BY(mu_) = 0;
+  // Path -> status and body.
+  std::map<std::string, std::pair<int, std::string>> paths_
+      ABSL_GUARDED_BY(mu_);
   std::string if_none_match_ ABSL_GUARDED_BY(mu_);
   std::string if_modified_since_ ABSL_GUARDED_BY(mu_);
   std::string authorization_ ABSL_GUARDED_BY(mu_);

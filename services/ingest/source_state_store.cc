@@ -1,5 +1,7 @@
 #include "services/ingest/source_state_store.h"
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,12 @@ std::string Key(const std::string& name) {
 
 absl::StatusOr<std::unique_ptr<SourceStateStore>> SourceStateStore::Open(
     const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("creating ", dir, ": ", error.message()));
+  }
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;

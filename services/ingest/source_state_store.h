@@ -30,7 +30,7 @@ namespace georisk::ingest {
 
 class SourceStateStore {
  public:
-  // Opens (creating) the database in `dir`. Errors: INTERNAL with RocksDB's
+  // Opens (creating it and its parents) the database in `dir`. Errors: INTERNAL with RocksDB's
   // message (e.g. the directory is locked by another ingest).
   static absl::StatusOr<std::unique_ptr<SourceStateStore>> Open(
       const std::string& dir);

@@ -37,13 +37,7 @@ absl::StatusOr<std::unique_ptr<ServiceStack>> ServiceStack::Start(
   absl::StatusOr<std::unique_ptr<ServiceProcess>> gs = stack->StartGraphstore();
   if (!gs.ok()) return gs.status();
   stack->graphstore_ = std::move(*gs);
-  const std::string graphstore_flag =
-      absl::StrCat("--graphstore=", stack->graphstore_->address());
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> in = StartServing(
-      {Runfile("services/ingest/ingest"),
-       {graphstore_flag, absl::StrCat("--batch_size=", o.ingest_batch_size)},
-       o.dir},
-      o.serving_timeout);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> in = stack->StartIngest();
   if (!in.ok()) return in.status();
   stack->ingest_ = std::move(*in);
   if (o.scorer) {
@@ -78,6 +72,30 @@ ServiceStack::StartGraphstore() {
         "--sync=false"},
        options_.dir},
       options_.serving_timeout);
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceStack::StartIngest() {
+  std::vector<std::string> args = {
+      absl::StrCat("--graphstore=", graphstore_->address()),
+      absl::StrCat("--batch_size=", options_.ingest_batch_size)};
+  args.insert(args.end(), options_.ingest_args.begin(),
+              options_.ingest_args.end());
+  return StartServing(
+      {Runfile("services/ingest/ingest"), std::move(args), options_.dir},
+      options_.serving_timeout);
+}
+
+absl::Status ServiceStack::RestartIngest() {
+  absl::StatusOr<int> code = ingest_->Stop(SIGTERM, options_.stop_timeout);
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::InternalError(
+        absl::StrCat("ingest exited ", *code, "\n", ingest_->Log()));
+  }
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> in = StartIngest();
+  if (!in.ok()) return in.status();
+  ingest_ = std::move(*in);
+  return absl::OkStatus();
 }
 
 absl::Status ServiceStack::RestartGraphstore() {

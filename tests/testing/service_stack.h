@@ -38,6 +38,8 @@ struct StackOptions {
   std::string dir;
   // Ingest's --batch_size.
   int ingest_batch_size = 100;
+  // More flags for ingest, e.g. {"--sources_config=..."}.
+  std::vector<std::string> ingest_args;
   // Also start the scorer.
   bool scorer = false;
   // More flags for the scorer, e.g. {"--console_listen=127.0.0.1:0"}.
@@ -65,6 +67,9 @@ class ServiceStack {
   // keep the old address.
   absl::Status RestartGraphstore();
 
+  // Stops ingest (SIGTERM, exit 0 expected) and starts it again with the
+  // same flags, on a new port; waits until it serves.
+  absl::Status RestartIngest();
   // Starts a scorer over `dir`/scorer, following graphstore, and waits until
   // it serves; replaces scorer(). For a restart after the test stopped or
   // killed the previous one (FAILED_PRECONDITION while it still runs).
@@ -79,6 +84,7 @@ class ServiceStack {
   explicit ServiceStack(StackOptions options) : options_(std::move(options)) {}
 
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartGraphstore();
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> StartIngest();
 
   StackOptions options_;
   std::unique_ptr<ServiceProcess> graphstore_;

@@ -1,0 +1,345 @@
+// Scheduled sources end to end (issue #18): graphstore, ingest (with
+// --sources_config) and the scorer as processes; a loopback HTTP server
+// started by the test publishes the real CSL sample
+// (tests/data/real/csl/csl_2025-06_sample.csv), then a changed version (the
+// SSI listing of SME BANK removed, VTB BANK's from the 2023-11 excerpt
+// added), then answers 304, then 500, then a truncated body. The graph
+// follows the snapshots and ignores the failures, the scores move with
+// them, and `georiskctl sources` shows each run. The same ingest follows an
+// OpenSanctions delta index over the five real versions of
+// tests/data/real/ftm/delta; its state survives an ingest restart.
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "georisk/v1/ingest.grpc.pb.h"
+#include "georisk/v1/scorer.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "services/ingest/testing/source_http_server.h"
+#include "tests/testing/process.h"
+#include "tests/testing/service_stack.h"
+
+namespace georisk {
+namespace {
+
+using ::georisk::testing::CommandResult;
+using ::georisk::testing::HttpGet;
+using ::georisk::testing::MakeTempDir;
+using ::georisk::testing::RunCommand;
+using ::georisk::testing::Runfile;
+using ::georisk::testing::ServiceStack;
+using ::georisk::testing::StackOptions;
+using ::testing::HasSubstr;
+
+constexpr char kSsi[] = "trade.gov/csl:SSI";
+
+std::string ReadRunfile(const std::string& path) {
+  std::ifstream in(Runfile(path), std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+const std::vector<std::string>& Versions() {
+  static const std::vector<std::string> v = {
+      "20240527134702-zbn", "20240527194702-wnk", "20240528014702-pfh",
+      "20240528074703-npf", "20240528134729-3iv"};
+  return v;
+}
+
+class ScheduledSourcesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("scheduled_sources");
+    sample_ = Lines(ReadRunfile("tests/data/real/csl/csl_2025-06_sample.csv"));
+    ASSERT_EQ(sample_.size(), 14u);
+    const std::vector<std::string> excerpt =
+        Lines(ReadRunfile("tests/data/real/csl/csl_2023-11_excerpt.csv"));
+    for (const std::string& l : sample_) {
+      if (!absl::StrContains(l, "\"SME BANK\"")) v2_.push_back(l);
+    }
+    ASSERT_THAT(excerpt[4], HasSubstr("VTB BANK PUBLIC JOINT STOCK COMPANY"));
+    v2_.push_back(excerpt[4]);
+    for (const std::string& v : Versions()) {
+      http_.ServePath("/v/" + v + ".json",
+                      ReadRunfile("tests/data/real/ftm/delta/" + v +
+                                  "/entities.delta.json"));
+    }
+    http_.Serve(Join(sample_), "\"v1\"");
+    http_.ServePath("/delta.json", Index(2));
+
+    const std::string config = dir_ + "/sources.textproto";
+    std::ofstream(config) << absl::StrCat(
+        "sources { name: \"csl-ssi\" url: \"", http_.Url("/csl.csv"),
+        "\" format: \"csl-csv\" interval: \"1h\" retry_initial: \"1h\" "
+        "snapshot_source: \"",
+        kSsi,
+        "\" }\n"
+        "sources { name: \"os\" url: \"",
+        http_.Url("/delta.json"),
+        "\" interval: \"1h\" retry_initial: \"1h\" delta: true "
+        "delta_index: true }\n");
+    StackOptions options;
+    options.dir = dir_;
+    options.scorer = true;
+    options.ingest_args = {
+        absl::StrCat("--sources_config=", config),
+        absl::StrCat("--sources_state_dir=", dir_, "/sources")};
+    auto stack = ServiceStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = std::move(*stack);
+    graph_ = v1::GraphStore::NewStub(grpc::CreateChannel(
+        stack_->graphstore()->address(), grpc::InsecureChannelCredentials()));
+    scorer_ = v1::Scorer::NewStub(grpc::CreateChannel(
+        stack_->scorer()->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (stack_ == nullptr) return;
+    const absl::Status stopped = stack_->Stop();
+    EXPECT_TRUE(stopped.ok()) << stopped;
+  }
+
+  std::string Index(size_t n) {
+    std::string json = R"({"versions": {)";
+    for (size_t i = 0; i < n; ++i) {
+      absl::StrAppend(&json, i ? "," : "", "\"", Versions()[i], "\": \"",
+                      http_.Url("/v/" + Versions()[i] + ".json"), "\"");
+    }
+    return json + R"(}, "updated_at": "2024-05-28T14:47:29Z"})";
+  }
+
+  std::vector<v1::SourceStatus> List() {
+    auto stub = v1::Ingest::NewStub(grpc::CreateChannel(
+        stack_->ingest()->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    v1::ListSourcesResponse response;
+    const grpc::Status s =
+        stub->ListSources(&context, v1::ListSourcesRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {response.sources().begin(), response.sources().end()};
+  }
+
+  v1::SourceStatus Source(const std::string& name) {
+    for (const v1::SourceStatus& s : List()) {
+      if (s.name() == name) return s;
+    }
+    ADD_FAILURE() << "no source " << name;
+    return {};
+  }
+
+  // Waits for the runs ingest makes at start (every source is due then).
+  void WaitForFirstRuns() {
+    for (int i = 0; i < 1200; ++i) {
+      bool done = true;
+      for (const v1::SourceStatus& s : List()) {
+        done &= s.last_attempt().seconds() > 0 && !s.in_progress();
+      }
+      if (done) return;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL() << "the first runs never ended\n" << stack_->ingest()->Log();
+  }
+
+  CommandResult Sources(std::vector<std::string> args) {
+    args.insert(args.begin(), "sources");
+    args.push_back(absl::StrCat("--ingest=", stack_->ingest()->address()));
+    return RunCommand(dir_, Runfile("services/georiskctl/georiskctl"), args);
+  }
+
+  v1::GetStatsResponse Stats() {
+    grpc::ClientContext context;
+    v1::GetStatsResponse stats;
+    EXPECT_TRUE(graph_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
+    return stats;
+  }
+
+  // SSI listings: title -> target entity, in effect or ended.
+  std::map<std::string, std::string> Listings(bool in_effect) {
+    grpc::ClientContext context;
+    v1::ListSignalsRequest request;
+    request.set_source(kSsi);
+    request.set_page_size(1000);
+    v1::ListSignalsResponse response;
+    EXPECT_TRUE(graph_->ListSignals(&context, request, &response).ok());
+    std::map<std::string, std::string> out;
+    for (const v1::Signal& s : response.signals()) {
+      if (s.has_effective_until() == in_effect) continue;
+      out[s.title()] = s.export_control().target_ids(0);
+    }
+    return out;
+  }
+
+  std::string Target(const std::map<std::string, std::string>& listings,
+                     const std::string& name) {
+    for (const auto& [title, target] : listings) {
+      if (absl::StrContains(title, name)) return target;
+    }
+    ADD_FAILURE() << "no listing of " << name;
+    return "";
+  }
+
+  // The export-control score of `id` once the scorer saw `sequence`.
+  double ExportControls(const std::string& id, int64_t sequence) {
+    for (int i = 0; i < 2400; ++i) {
+      grpc::ClientContext context;
+      v1::GetScoreRequest request;
+      request.set_entity_id(id);
+      v1::Score score;
+      if (scorer_->GetScore(&context, request, &score).ok() &&
+          score.graph_sequence() >= sequence) {
+        for (const v1::FactorScore& f : score.factors()) {
+          if (f.factor() == v1::FACTOR_EXPORT_CONTROLS) return f.propagated();
+        }
+        return 0;
+      }
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    ADD_FAILURE() << "the scorer never reached " << sequence;
+    return -1;
+  }
+
+  std::string dir_;
+  ingest::testing::SourceHttpServer http_;
+  std::vector<std::string> sample_, v2_;
+  std::unique_ptr<ServiceStack> stack_;
+  std::unique_ptr<v1::GraphStore::Stub> graph_;
+  std::unique_ptr<v1::Scorer::Stub> scorer_;
+};
+
+TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
+  WaitForFirstRuns();
+
+  // Start: v1 applied. Its 3 SSI listings are in effect and score.
+  v1::SourceStatus csl = Source("csl-ssi");
+  ASSERT_FALSE(csl.failing()) << csl.error();
+  EXPECT_EQ(csl.records(), 26);
+  EXPECT_EQ(csl.changes(), 26);
+  EXPECT_EQ(csl.etag(), "\"v1\"");
+  EXPECT_EQ(csl.mode(), "snapshot trade.gov/csl:SSI");
+  std::map<std::string, std::string> live = Listings(true);
+  ASSERT_EQ(live.size(), 3u);
+  const std::string sme = Target(live, "SME BANK");
+  int64_t sequence = Stats().last_sequence();
+  const double sme_before = ExportControls(sme, sequence);
+  EXPECT_GT(sme_before, 0);
+
+  // v2: SME BANK's listing ends, VTB BANK's starts; the scores follow.
+  http_.Serve(Join(v2_), "\"v2\"");
+  CommandResult run = Sources({"run", "csl-ssi"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("csl-ssi"));
+  csl = Source("csl-ssi");
+  EXPECT_EQ(csl.changes(), 3);
+  EXPECT_EQ(csl.etag(), "\"v2\"");
+  live = Listings(true);
+  ASSERT_EQ(live.size(), 3u);
+  ASSERT_EQ(Listings(false).size(), 1u);
+  EXPECT_THAT(Listings(false).begin()->first, HasSubstr("SME BANK"));
+  const std::string vtb = Target(live, "VTB BANK");
+  sequence = Stats().last_sequence();
+  EXPECT_LT(ExportControls(sme, sequence), sme_before);
+  EXPECT_GT(ExportControls(vtb, sequence), 0);
+
+  // 304: a success that writes nothing.
+  const v1::GetStatsResponse before = Stats();
+  run = Sources({"run", "csl-ssi"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_EQ(http_.last_header("If-None-Match"), "\"v2\"");
+  EXPECT_GT(Source("csl-ssi").last_success().seconds(), 0);
+  EXPECT_FALSE(Source("csl-ssi").failing());
+
+  // 500, then a truncated body: failures the table shows, nothing applied.
+  http_.Fail(500);
+  run = Sources({"run", "csl-ssi"});
+  EXPECT_EQ(run.code, 1) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("HTTP 500"));
+  const std::string v1_body = Join(sample_);
+  http_.Truncate(v1_body, v1_body.size() / 2);
+  run = Sources({"run", "csl-ssi"});
+  EXPECT_EQ(run.code, 1) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("truncated"));
+  csl = Source("csl-ssi");
+  EXPECT_TRUE(csl.failing());
+  EXPECT_EQ(csl.consecutive_failures(), 2);
+  EXPECT_EQ(csl.etag(), "\"v2\"");  // What is applied.
+  EXPECT_EQ(Stats().last_sequence(), before.last_sequence());
+  EXPECT_EQ(Listings(true), live);
+  EXPECT_LT(ExportControls(sme, before.last_sequence()), sme_before);
+
+  CommandResult table = Sources({});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("DATA_LOSS: truncated"));
+  EXPECT_THAT(table.out, HasSubstr("snapshot trade.gov/csl:SSI"));
+
+  // The delta index: the start applied zbn and wnk; now pfh, npf, 3iv.
+  v1::SourceStatus os = Source("os");
+  ASSERT_FALSE(os.failing()) << os.error();
+  EXPECT_EQ(os.delta_version(), "20240527194702-wnk");
+  const int64_t entities = Stats().entity_count();
+  http_.ServePath("/delta.json", Index(5));
+  run = Sources({"run", "os"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  os = Source("os");
+  EXPECT_EQ(os.delta_version(), "20240528134729-3iv");
+  EXPECT_EQ(Stats().entity_count(), entities + 1);  // Poltergeist came, went.
+
+  // Metrics per source.
+  absl::StatusOr<testing::HttpResult> metrics =
+      HttpGet(stack_->ingest()->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(metrics->body,
+              HasSubstr("georisk_source_failures_total{source=\"csl-ssi\"} 2"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("georisk_source_records{source=\"csl-ssi\"} 26"));
+  EXPECT_THAT(
+      metrics->body,
+      HasSubstr(
+          "georisk_source_last_success_timestamp_seconds{source=\"os\"}"));
+
+  // A restart keeps every source's state, and runs nothing not due.
+  const v1::SourceStatus csl_before = Source("csl-ssi");
+  const int requests = http_.requests();
+  ASSERT_TRUE(stack_->RestartIngest().ok());
+  const v1::SourceStatus csl_after = Source("csl-ssi");
+  EXPECT_EQ(csl_after.etag(), "\"v2\"");
+  EXPECT_EQ(csl_after.records(), 26);
+  EXPECT_EQ(csl_after.consecutive_failures(), 2);
+  EXPECT_EQ(csl_after.last_attempt().seconds(),
+            csl_before.last_attempt().seconds());
+  EXPECT_EQ(Source("os").delta_version(), "20240528134729-3iv");
+  absl::SleepFor(absl::Seconds(2));  // The scheduler's loop ran since.
+  EXPECT_EQ(http_.requests(), requests);
+
+  // After the restart, v2 again: a 304 clears the failure.
+  const int64_t last = Stats().last_sequence();
+  http_.Serve(Join(v2_), "\"v2\"");
+  run = Sources({"run", "csl-ssi"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_FALSE(Source("csl-ssi").failing());
+  EXPECT_EQ(Stats().last_sequence(), last);
+}
+
+}  // namespace
+}  // namespace georisk

@@ -310,9 +310,7 @@ class Importer {
             continue;
           }
           request_bytes_ += static_cast<int64_t>(m.ByteSizeLong());
-          if (m.has_upsert_signal() || m.has_upsert_edge()) {
-            ++signals_and_edges_;
-          }
+          if (InSnapshot(m)) ++signals_and_edges_;
           *request_.add_records() = std::move(m);
         }
         if (request_.records_size() >= options_.records_per_message ||
@@ -333,6 +331,19 @@ class Importer {
     current_parser_ = nullptr;
     Progress(false);
     return true;
+  }
+
+  // A signal or edge upsert a snapshot of options_.snapshot_source could
+  // end: of that source (any source without a snapshot).
+  bool InSnapshot(const v1::Mutation& m) const {
+    const std::string& snapshot = options_.snapshot_source;
+    if (m.has_upsert_signal()) {
+      return snapshot.empty() || m.upsert_signal().source() == snapshot;
+    }
+    if (m.has_upsert_edge()) {
+      return snapshot.empty() || m.upsert_edge().source() == snapshot;
+    }
+    return false;
   }
 
   // Sends the pending message; false if the stream broke.
@@ -616,7 +627,7 @@ class Importer {
   int64_t records_read_ = 0;
   int64_t parse_rejected_ = 0;
   int64_t sent_ = 0;
-  // Signal and edge upserts among the records queued for sending.
+  // Signal and edge upserts among the records queued (InSnapshot()).
   int64_t signals_and_edges_ = 0;
   // Records not sent because of resume_from.
   int64_t skipped_ = 0;

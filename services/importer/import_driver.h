@@ -129,7 +129,8 @@ struct ImportResult {
   int64_t records_read = 0;
   int64_t parse_rejected = 0;
   int64_t sent = 0;
-  // Of those sent, signal and edge upserts: what a snapshot can end.
+  // Of those sent, the signal and edge upserts a snapshot can end: those of
+  // snapshot_source (all of them without one).
   int64_t signals_and_edges = 0;
 };
 

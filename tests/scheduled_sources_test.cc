@@ -200,6 +200,29 @@ class ScheduledSourcesTest : public ::testing::Test {
     return "";
   }
 
+  // The change-log origins of commits (from, to].
+  std::vector<std::string> Origins(int64_t from, int64_t to) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    v1::WatchChangesRequest request;
+    request.set_from_sequence(from + 1);
+    auto stream = graph_->WatchChanges(&context, request);
+    std::vector<std::string> out;
+    v1::WatchChangesResponse response;
+    while (stream->Read(&response)) {
+      for (const v1::Change& c : response.changes()) {
+        if (c.sequence() > to) break;
+        out.push_back(c.origin());
+        if (c.sequence() == to) {
+          context.TryCancel();
+          return out;
+        }
+      }
+    }
+    ADD_FAILURE() << "the change log never reached " << to;
+    return out;
+  }
+
   // The export-control score of `id` once the scorer saw `sequence`.
   double ExportControls(const std::string& id, int64_t sequence) {
     for (int i = 0; i < 2400; ++i) {
@@ -258,7 +281,15 @@ TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
   ASSERT_EQ(Listings(false).size(), 1u);
   EXPECT_THAT(Listings(false).begin()->first, HasSubstr("SME BANK"));
   const std::string vtb = Target(live, "VTB BANK");
+  const int64_t v1_sequence = sequence;
   sequence = Stats().last_sequence();
+  // Provenance: every commit of the run names the source and the fetch.
+  for (const std::string& origin : Origins(v1_sequence, sequence)) {
+    EXPECT_THAT(origin,
+                ::testing::MatchesRegex(
+                    "source:csl-ssi fetched "
+                    "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z etag:\"v2\""));
+  }
   EXPECT_LT(ExportControls(sme, sequence), sme_before);
   EXPECT_GT(ExportControls(vtb, sequence), 0);
 

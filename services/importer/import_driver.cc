@@ -268,8 +268,8 @@ class Importer {
     v1::IngestOptions* o = request_.mutable_options();
     o->set_snapshot_source(options_.snapshot_source);
     o->set_dry_run(options_.dry_run);
-    if (!options_.origin.empty()) o->set_origin(options_.origin);
-    o->set_origin("georiskctl import");
+    o->set_origin(options_.origin.empty() ? "georiskctl import"
+                                          : options_.origin);
     return kExitOk;
   }
 

@@ -79,7 +79,8 @@ struct ImportOptions {
   std::string rejections_path;
   // Validate only (IngestOptions.dry_run).
   bool dry_run = false;
-  // The change-log origin (IngestOptions.origin); empty: ingest's default.
+  // The change-log origin (IngestOptions.origin, at most 128 bytes);
+  // empty: "georiskctl import".
   std::string origin;
   // Skip the first resume_from records (see "Resuming" above). Default 0.
   int64_t resume_from = 0;

@@ -37,6 +37,9 @@ class MemoryFile {
   std::FILE* file_;
 };
 
+// IngestOptions.origin's limit (ingest_session.cc).
+constexpr size_t kMaxOriginBytes = 128;
+
 RunOutcome Failed(absl::Status status) {
   RunOutcome outcome;
   outcome.status = std::move(status);
@@ -47,12 +50,17 @@ RunOutcome Failed(absl::Status status) {
 
 std::string FetchOrigin(absl::string_view name, absl::Time fetched_at,
                         absl::string_view etag, absl::string_view sha256) {
-  return absl::StrCat(
+  const std::string head = absl::StrCat(
       "source:", name, " fetched ",
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", fetched_at, absl::UTCTimeZone()),
-      " ",
-      etag.empty() ? absl::StrCat("sha256:", sha256.substr(0, 16))
-                   : absl::StrCat("etag:", etag));
+      " ");
+  std::string origin = absl::StrCat(head, "etag:", etag);
+  // Ingest takes origins of at most 128 bytes: a long ETag gives way to the
+  // hash (a name has at most 64 bytes, so that always fits).
+  if (etag.empty() || origin.size() > kMaxOriginBytes) {
+    origin = absl::StrCat(head, "sha256:", sha256.substr(0, 16));
+  }
+  return origin;
 }
 
 RunOutcome SourceRunner::Run(const Source& source,
@@ -123,7 +131,7 @@ absl::Status SourceRunner::Import(const Source& source,
   import.channel = options_.ingest;
   import.check_connection = false;  // An in-process channel.
   import.progress = importer::ProgressMode::kNone;
-  import.origin = origin;
+  import.origin = origin.substr(0, kMaxOriginBytes);
   MemoryFile out;
   MemoryFile err;
   import.out = out.file();

@@ -325,6 +325,9 @@ TEST(FetchOriginTest, NamesTheSourceTimeAndValidator) {
             "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
   EXPECT_EQ(FetchOrigin("csl", t, "", "0123456789abcdef0123"),
             "source:csl fetched 2026-12-06T14:00:00Z sha256:0123456789abcdef");
+  // An ETag that would take the origin past ingest's 128 bytes.
+  EXPECT_EQ(FetchOrigin("csl", t, std::string(100, 'e'), "0123456789abcdef0"),
+            "source:csl fetched 2026-12-06T14:00:00Z sha256:0123456789abcdef");
 }
 
 }  // namespace

@@ -51,6 +51,9 @@ COMMON_OBJECTS = {
     ("HorizontalPodAutoscaler", "ingest"),
     ("NetworkPolicy", "graphstore"), ("NetworkPolicy", "ingest"), ("NetworkPolicy", "scorer"),
     ("ConfigMap", "georisk-model"),
+    # ingest's scheduled sources (docs/scheduled-sources.md); the workload
+    # that mounts it is not deployed yet.
+    ("ConfigMap", "georisk-sources"),
 }
 
 # The Secrets the pods mount and the keys they read. dev generates them;

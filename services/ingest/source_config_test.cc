@@ -109,6 +109,16 @@ TEST(SourceConfigTest, LoadsAFileAndReportsAMissingOne) {
             absl::StatusCode::kNotFound);
 }
 
+// The config deploy/k8s ships (ConfigMap georisk-sources).
+TEST(SourceConfigTest, TheDeployedConfigIsValid) {
+  absl::StatusOr<std::vector<Source>> got =
+      LoadSourcesConfig("deploy/config/sources.textproto");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].config.snapshot_source(), "trade.gov/csl:EL");
+  EXPECT_EQ((*got)[0].max_ended_fraction, 0.2);
+}
+
 TEST(SourceConfigTest, ReadsTheAuthHeaderFromAFileOrTheEnvironment) {
   const std::string dir = base::testing::MakeTempDir("auth");
   {

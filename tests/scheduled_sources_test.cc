@@ -8,16 +8,16 @@
 // them, and `georiskctl sources` shows each run. The same ingest follows an
 // OpenSanctions delta index over the five real versions of
 // tests/data/real/ftm/delta; its state survives an ingest restart.
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
@@ -26,6 +26,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "services/ingest/testing/source_fixtures.h"
 #include "services/ingest/testing/source_http_server.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_stack.h"
@@ -44,48 +45,18 @@ using ::testing::HasSubstr;
 
 constexpr char kSsi[] = "trade.gov/csl:SSI";
 
-std::string ReadRunfile(const std::string& path) {
-  std::ifstream in(Runfile(path), std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  return absl::StrSplit(text, '\n', absl::SkipEmpty());
-}
-
-std::string Join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const std::string& l : lines) out += l + "\n";
-  return out;
-}
-
-const std::vector<std::string>& Versions() {
-  static const std::vector<std::string> v = {
-      "20240527134702-zbn", "20240527194702-wnk", "20240528014702-pfh",
-      "20240528074703-npf", "20240528134729-3iv"};
-  return v;
-}
+using ::georisk::ingest::testing::DeltaIndex;
+using ::georisk::ingest::testing::Join;
 
 class ScheduledSourcesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("scheduled_sources");
-    sample_ = Lines(ReadRunfile("tests/data/real/csl/csl_2025-06_sample.csv"));
-    ASSERT_EQ(sample_.size(), 14u);
-    const std::vector<std::string> excerpt =
-        Lines(ReadRunfile("tests/data/real/csl/csl_2023-11_excerpt.csv"));
-    for (const std::string& l : sample_) {
-      if (!absl::StrContains(l, "\"SME BANK\"")) v2_.push_back(l);
-    }
-    ASSERT_THAT(excerpt[4], HasSubstr("VTB BANK PUBLIC JOINT STOCK COMPANY"));
-    v2_.push_back(excerpt[4]);
-    for (const std::string& v : Versions()) {
-      http_.ServePath("/v/" + v + ".json",
-                      ReadRunfile("tests/data/real/ftm/delta/" + v +
-                                  "/entities.delta.json"));
-    }
+    const ingest::testing::CslSeries csl = ingest::testing::RealCslSeries();
+    ASSERT_EQ(csl.v1.size(), 14u);
+    sample_ = csl.v1;
+    v2_ = csl.v2;
+    ingest::testing::ServeDeltaVersions(&http_);
     http_.Serve(Join(sample_), "\"v1\"");
     http_.ServePath("/delta.json", Index(2));
 
@@ -121,14 +92,7 @@ class ScheduledSourcesTest : public ::testing::Test {
     EXPECT_TRUE(stopped.ok()) << stopped;
   }
 
-  std::string Index(size_t n) {
-    std::string json = R"({"versions": {)";
-    for (size_t i = 0; i < n; ++i) {
-      absl::StrAppend(&json, i ? "," : "", "\"", Versions()[i], "\": \"",
-                      http_.Url("/v/" + Versions()[i] + ".json"), "\"");
-    }
-    return json + R"(}, "updated_at": "2024-05-28T14:47:29Z"})";
-  }
+  std::string Index(size_t n) { return DeltaIndex(http_, n); }
 
   std::vector<v1::SourceStatus> List() {
     auto stub = v1::Ingest::NewStub(grpc::CreateChannel(
@@ -370,6 +334,42 @@ TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
   ASSERT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_FALSE(Source("csl-ssi").failing());
   EXPECT_EQ(Stats().last_sequence(), last);
+}
+
+// ingest killed (SIGKILL) during a run that RunSource started: the run was
+// stored in progress, so the restarted ingest redoes it at once, although
+// the source is not due for an hour, and the graph ends up at v2.
+TEST_F(ScheduledSourcesTest, AKilledRunIsRedoneAtTheNextStart) {
+  WaitForFirstRuns();
+  ASSERT_EQ(Source("csl-ssi").etag(), "\"v1\"");
+  http_.Serve(Join(v2_), "\"v2\"");
+  http_.Delay(absl::Seconds(3));
+  const int requests = http_.requests();
+  std::thread run([address = stack_->ingest()->address()] {
+    auto stub = v1::Ingest::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    v1::RunSourceRequest request;
+    request.set_name("csl-ssi");
+    v1::RunSourceResponse response;
+    // Ends with UNAVAILABLE when ingest is killed.
+    (void)stub->RunSource(&context, request, &response);
+  });
+  for (int i = 0; i < 200 && http_.requests() == requests; ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  ASSERT_GT(http_.requests(), requests);
+  ASSERT_TRUE(Source("csl-ssi").in_progress());
+  ASSERT_TRUE(stack_->RestartIngest(SIGKILL).ok());
+  run.join();
+  http_.Delay(absl::ZeroDuration());
+  WaitForFirstRuns();
+  const v1::SourceStatus csl = Source("csl-ssi");
+  EXPECT_FALSE(csl.failing()) << csl.error();
+  EXPECT_EQ(csl.etag(), "\"v2\"");
+  EXPECT_EQ(csl.changes(), 3);
+  EXPECT_EQ(Listings(false).size(), 1u);  // SME BANK's, ended once.
+  EXPECT_EQ(Listings(true).size(), 3u);
 }
 
 }  // namespace

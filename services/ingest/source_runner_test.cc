@@ -4,15 +4,12 @@
 // (RocksDB in a temp dir).
 #include "services/ingest/source_runner.h"
 
-#include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -24,6 +21,7 @@
 #include "services/ingest/ingest_service.h"
 #include "services/ingest/source_config.h"
 #include "services/ingest/testing/graphstore_harness.h"
+#include "services/ingest/testing/source_fixtures.h"
 #include "services/ingest/testing/source_http_server.h"
 
 namespace georisk::ingest {
@@ -33,22 +31,9 @@ using ::testing::HasSubstr;
 
 constexpr char kSsi[] = "trade.gov/csl:SSI";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  return absl::StrSplit(text, '\n', absl::SkipEmpty());
-}
-
-std::string Join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const std::string& l : lines) out += l + "\n";
-  return out;
-}
+using testing::DeltaIndex;
+using testing::Join;
+using testing::ReadTestFile;
 
 class SourceRunnerTest : public ::testing::Test {
  protected:
@@ -70,18 +55,11 @@ class SourceRunnerTest : public ::testing::Test {
     runner.clock = [] { return absl::FromUnixSeconds(1796565600); };
     runner_ = std::make_unique<SourceRunner>(runner);
 
-    sample_ = Lines(ReadFile("tests/data/real/csl/csl_2025-06_sample.csv"));
-    ASSERT_EQ(sample_.size(), 14u);  // The header and 13 listings.
-    // v2: the SME BANK listing (SSI) removed, VTB BANK (SSI, from the
-    // 2023-11 excerpt's line 5) added.
-    const std::vector<std::string> excerpt =
-        Lines(ReadFile("tests/data/real/csl/csl_2023-11_excerpt.csv"));
-    for (const std::string& l : sample_) {
-      if (!absl::StrContains(l, "\"SME BANK\"")) v2_.push_back(l);
-    }
-    ASSERT_EQ(v2_.size(), 13u);
-    ASSERT_THAT(excerpt[4], HasSubstr("VTB BANK PUBLIC JOINT STOCK COMPANY"));
-    v2_.push_back(excerpt[4]);
+    const testing::CslSeries csl = testing::RealCslSeries();
+    ASSERT_EQ(csl.v1.size(), 14u);  // The header and 13 listings.
+    ASSERT_EQ(csl.v2.size(), 14u);  // SME BANK out, VTB BANK in.
+    sample_ = csl.v1;
+    v2_ = csl.v2;
 
     absl::StatusOr<std::vector<Source>> sources =
         ParseSourcesConfig(absl::StrCat(
@@ -233,24 +211,12 @@ TEST_F(SourceRunnerTest, AnEmptySnapshotIsNotApplied) {
   EXPECT_EQ(Listings(true).size(), 3u);
 }
 
-// The real OpenSanctions delta versions of tests/data/real/ftm/delta, in
-// order, served at /v/<version>.json.
-const std::vector<std::string>& Versions() {
-  static const std::vector<std::string> v = {
-      "20240527134702-zbn", "20240527194702-wnk", "20240528014702-pfh",
-      "20240528074703-npf", "20240528134729-3iv"};
-  return v;
-}
-
+// The real OpenSanctions delta versions (source_fixtures.h) on loopback.
 class DeltaIndexTest : public SourceRunnerTest {
  protected:
   void SetUp() override {
     SourceRunnerTest::SetUp();
-    for (const std::string& v : Versions()) {
-      http_.ServePath(
-          "/v/" + v + ".json",
-          ReadFile("tests/data/real/ftm/delta/" + v + "/entities.delta.json"));
-    }
+    testing::ServeDeltaVersions(&http_);
     absl::StatusOr<std::vector<Source>> sources = ParseSourcesConfig(
         absl::StrCat(R"(sources { name: "os" url: ")", http_.Url("/delta.json"),
                      R"(" interval: "6h" delta: true delta_index: true })"));
@@ -259,14 +225,7 @@ class DeltaIndexTest : public SourceRunnerTest {
   }
 
   // An index of the first `n` versions.
-  std::string Index(size_t n) {
-    std::string json = R"({"versions": {)";
-    for (size_t i = 0; i < n; ++i) {
-      absl::StrAppend(&json, i ? "," : "", "\"", Versions()[i], "\": \"",
-                      http_.Url("/v/" + Versions()[i] + ".json"), "\"");
-    }
-    return json + R"(}, "updated_at": "2024-05-28T14:47:29Z"})";
-  }
+  std::string Index(size_t n) { return DeltaIndex(http_, n); }
 
   int64_t Entities() {
     absl::StatusOr<storage::StoreStats> stats =
@@ -302,8 +261,8 @@ TEST_F(DeltaIndexTest, AppliesEachNewVersionOnceInOrder) {
   EXPECT_EQ(o.delta_version, "20240527194702-wnk");
   EXPECT_EQ(state_.delta_version(), "20240527194702-wnk");
   EXPECT_EQ(Entities(), after_two);
-  http_.ServePath(pfh, ReadFile("tests/data/real/ftm/delta/"
-                                "20240528014702-pfh/entities.delta.json"));
+  http_.ServePath(pfh, ReadTestFile("tests/data/real/ftm/delta/"
+                                    "20240528014702-pfh/entities.delta.json"));
 
   // Then pfh (an ADD of NK-500Poltergeist and a MOD), npf (its DEL) and
   // 3iv (an ADD) apply, in that order: the ADD then DEL leave no

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -85,30 +86,29 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceStack::StartIngest() {
       options_.serving_timeout);
 }
 
-absl::Status ServiceStack::RestartIngest() {
-  absl::StatusOr<int> code = ingest_->Stop(SIGTERM, options_.stop_timeout);
+absl::Status ServiceStack::Restart(
+    const char* name, int sig, std::unique_ptr<ServiceProcess>* process,
+    const std::function<absl::StatusOr<std::unique_ptr<ServiceProcess>>()>&
+        start) {
+  absl::StatusOr<int> code = (*process)->Stop(sig, options_.stop_timeout);
   if (!code.ok()) return code.status();
-  if (*code != 0) {
+  if (sig == SIGTERM && *code != 0) {
     return absl::InternalError(
-        absl::StrCat("ingest exited ", *code, "\n", ingest_->Log()));
+        absl::StrCat(name, " exited ", *code, "\n", (*process)->Log()));
   }
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> in = StartIngest();
-  if (!in.ok()) return in.status();
-  ingest_ = std::move(*in);
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> started = start();
+  if (!started.ok()) return started.status();
+  *process = std::move(*started);
   return absl::OkStatus();
 }
 
+absl::Status ServiceStack::RestartIngest(int sig) {
+  return Restart("ingest", sig, &ingest_, [this] { return StartIngest(); });
+}
+
 absl::Status ServiceStack::RestartGraphstore() {
-  absl::StatusOr<int> code = graphstore_->Stop(SIGTERM, options_.stop_timeout);
-  if (!code.ok()) return code.status();
-  if (*code != 0) {
-    return absl::InternalError(
-        absl::StrCat("graphstore exited ", *code, "\n", graphstore_->Log()));
-  }
-  absl::StatusOr<std::unique_ptr<ServiceProcess>> gs = StartGraphstore();
-  if (!gs.ok()) return gs.status();
-  graphstore_ = std::move(*gs);
-  return absl::OkStatus();
+  return Restart("graphstore", SIGTERM, &graphstore_,
+                 [this] { return StartGraphstore(); });
 }
 
 absl::Status ServiceStack::Stop() {

@@ -21,6 +21,8 @@
 #ifndef GEORISK_TESTS_TESTING_SERVICE_STACK_H_
 #define GEORISK_TESTS_TESTING_SERVICE_STACK_H_
 
+#include <csignal>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,9 +69,10 @@ class ServiceStack {
   // keep the old address.
   absl::Status RestartGraphstore();
 
-  // Stops ingest (SIGTERM, exit 0 expected) and starts it again with the
-  // same flags, on a new port; waits until it serves.
-  absl::Status RestartIngest();
+  // Stops ingest with `sig` (SIGTERM: exit 0 expected; SIGKILL: a crash)
+  // and starts it again with the same flags, on a new port; waits until it
+  // serves.
+  absl::Status RestartIngest(int sig = SIGTERM);
   // Starts a scorer over `dir`/scorer, following graphstore, and waits until
   // it serves; replaces scorer(). For a restart after the test stopped or
   // killed the previous one (FAILED_PRECONDITION while it still runs).
@@ -85,6 +88,11 @@ class ServiceStack {
 
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartGraphstore();
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartIngest();
+  // Stops `*process` with `sig` and replaces it with what `start` starts.
+  absl::Status Restart(
+      const char* name, int sig, std::unique_ptr<ServiceProcess>* process,
+      const std::function<absl::StatusOr<std::unique_ptr<ServiceProcess>>()>&
+          start);
 
   StackOptions options_;
   std::unique_ptr<ServiceProcess> graphstore_;

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
@@ -187,6 +188,28 @@ class ScheduledSourcesTest : public ::testing::Test {
     return out;
   }
 
+  // The rules of the alerts about `id` caused by commits after `after`,
+  // waiting up to 10 s for one.
+  std::vector<std::string> AlertsOf(const std::string& id, int64_t after) {
+    auto stub = v1::Alerts::NewStub(grpc::CreateChannel(
+        stack_->scorer()->address(), grpc::InsecureChannelCredentials()));
+    std::vector<std::string> rules;
+    for (int i = 0; i < 400 && rules.empty(); ++i) {
+      grpc::ClientContext context;
+      v1::ListAlertsRequest request;
+      request.set_page_size(1000);
+      v1::ListAlertsResponse response;
+      EXPECT_TRUE(stub->ListAlerts(&context, request, &response).ok());
+      for (const v1::Alert& a : response.alerts()) {
+        if (a.entity_id() == id && a.graph_sequence() > after) {
+          rules.push_back(a.rule_name());
+        }
+      }
+      if (rules.empty()) absl::SleepFor(absl::Milliseconds(25));
+    }
+    return rules;
+  }
+
   // The export-control score of `id` once the scorer saw `sequence`.
   double ExportControls(const std::string& id, int64_t sequence) {
     for (int i = 0; i < 2400; ++i) {
@@ -256,6 +279,10 @@ TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
   }
   EXPECT_LT(ExportControls(sme, sequence), sme_before);
   EXPECT_GT(ExportControls(vtb, sequence), 0);
+  // And the alerts: SME BANK's composite falls by its listing's 50 points,
+  // a risk_jump (docs/alerts.md; a new entity such as VTB BANK has no score
+  // to jump from, and 50 is below the high band).
+  EXPECT_THAT(AlertsOf(sme, v1_sequence), ::testing::Contains("risk_jump"));
 
   // 304: a success that writes nothing.
   const v1::GetStatsResponse before = Stats();

@@ -29,9 +29,14 @@ FROM debian:12-slim
 # (deploy/docker/check.sh verifies it).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libabsl20220623 libbrotli1 libc-ares2 libc6 libcpp-httplib0.11 \
-      libgcc-s1 libgrpc++1.51 libgrpc29 libprotobuf32 libre2-9 libssl3 \
-      libstdc++6 zlib1g \
+      libabsl20220623 libbrotli1 libbz2-1.0 libc-ares2 libc6 libcom-err2 \
+      libcpp-httplib0.11 libcurl4 libffi8 libgcc-s1 libgflags2.2 libgmp10 \
+      libgnutls30 libgrpc++1.51 libgrpc29 libgssapi-krb5-2 libhogweed6 \
+      libicu72 libidn2-0 libk5crypto3 libkeyutils1 libkrb5-3 \
+      libkrb5support0 libldap-2.5-0 liblz4-1 libnettle8 libnghttp2-14 \
+      libp11-kit0 libprotobuf32 libpsl5 libre2-9 librocksdb7.8 librtmp1 \
+      libsasl2-2 libsnappy1v5 libssh2-1 libssl3 libstdc++6 libtasn1-6 \
+      libunistring2 libzstd1 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 georisk \
  && useradd --system --uid 65532 --gid 65532 --no-create-home \

@@ -103,6 +103,9 @@ absl::StatusOr<FetchResult> Fetch(const FetchRequest& request) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "georisk-ingest");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  // A redirect may not lead to file:// (a publisher must not make ingest
+  // read its own disk).
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
   curl_easy_setopt(
       c, CURLOPT_TIMEOUT_MS,

@@ -233,8 +233,22 @@ void SourceScheduler::RunNowAsync(
     const std::string& name,
     std::function<void(absl::StatusOr<v1::SourceStatus>)> done) {
   absl::MutexLock lock(&async_mu_);
-  async_.emplace_back(
-      [this, name, done = std::move(done)] { done(RunNow(name)); });
+  // Reap the runs that ended, so that threads do not pile up.
+  std::vector<AsyncRun> running;
+  for (AsyncRun& run : async_) {
+    if (run.done->load()) {
+      run.thread.join();
+    } else {
+      running.push_back(std::move(run));
+    }
+  }
+  async_ = std::move(running);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  async_.push_back({std::thread([this, name, done = std::move(done), finished] {
+                      done(RunNow(name));
+                      finished->store(true);
+                    }),
+                    finished});
 }
 
 std::vector<v1::SourceStatus> SourceScheduler::List() const {
@@ -277,12 +291,12 @@ void SourceScheduler::Shutdown() {
     shutdown_ = true;
   }
   if (thread_.joinable()) thread_.join();
-  std::vector<std::thread> async;
+  std::vector<AsyncRun> async;
   {
     absl::MutexLock lock(&async_mu_);
     async.swap(async_);
   }
-  for (std::thread& t : async) t.join();
+  for (AsyncRun& run : async) run.thread.join();
 }
 
 }  // namespace georisk::ingest

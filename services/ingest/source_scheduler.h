@@ -32,7 +32,9 @@
 #ifndef GEORISK_SERVICES_INGEST_SOURCE_SCHEDULER_H_
 #define GEORISK_SERVICES_INGEST_SOURCE_SCHEDULER_H_
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,9 +116,14 @@ class SourceScheduler {
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
-  // RunNowAsync's threads, joined by Shutdown().
+  // RunNowAsync's threads and whether each is done: finished ones are
+  // joined by the next RunNowAsync, the rest by Shutdown().
+  struct AsyncRun {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   absl::Mutex async_mu_;
-  std::vector<std::thread> async_ ABSL_GUARDED_BY(async_mu_);
+  std::vector<AsyncRun> async_ ABSL_GUARDED_BY(async_mu_);
 
   common::Family<common::Gauge>* last_success_ = nullptr;
   common::Family<common::Gauge>* last_attempt_ = nullptr;

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "base/proto_time.h"
@@ -185,6 +186,35 @@ TEST_F(SchedulerTest, RunNowValidatesTheName) {
   scheduler->Shutdown();
   EXPECT_EQ(scheduler->RunNow("csl").status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SchedulerTest, RunNowAsyncCallsBackWithTheRunsState) {
+  auto scheduler = Make();
+  absl::Mutex mu;
+  std::vector<v1::SourceStatus> seen;
+  for (int i = 0; i < 3; ++i) {
+    outcomes_.push_back(Applied(5 + i, 1, ""));
+  }
+  for (int i = 0; i < 3; ++i) {
+    scheduler->RunNowAsync("csl", [&](absl::StatusOr<v1::SourceStatus> s) {
+      ASSERT_TRUE(s.ok()) << s.status();
+      absl::MutexLock lock(&mu);
+      seen.push_back(*s);
+    });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::vector<v1::SourceStatus>* s) { return s->size() == 3; },
+            &seen),
+        absl::Seconds(30));
+  }
+  scheduler->Shutdown();  // Joins the threads.
+  ASSERT_EQ(seen.size(), 3u);
+  std::set<int64_t> records;
+  for (const v1::SourceStatus& s : seen) records.insert(s.records());
+  EXPECT_EQ(records, (std::set<int64_t>{5, 6, 7}));
 }
 
 TEST_F(SchedulerTest, StateSurvivesARestartAndAnInterruptedRunIsRedone) {

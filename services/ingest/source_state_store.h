@@ -30,8 +30,8 @@ namespace georisk::ingest {
 
 class SourceStateStore {
  public:
-  // Opens (creating it and its parents) the database in `dir`. Errors: INTERNAL with RocksDB's
-  // message (e.g. the directory is locked by another ingest).
+  // Opens (creating it and its parents) the database in `dir`. Errors: INTERNAL
+  // with RocksDB's message (e.g. the directory is locked by another ingest).
   static absl::StatusOr<std::unique_ptr<SourceStateStore>> Open(
       const std::string& dir);
   ~SourceStateStore();

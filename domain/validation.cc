@@ -817,6 +817,26 @@ absl::Status ValidateMutation(const v1::Mutation& m,
   if (!IsValidUtf8(m.idempotency_key())) {
     return Invalid(key_path, "must be valid UTF-8");
   }
+  const std::string release_path =
+      Field(path_prefix, "release_idempotency_key");
+  if (m.release_idempotency_key().size() > kMaxIdempotencyKeyBytes) {
+    return Invalid(
+        release_path,
+        absl::StrCat("must be at most ", kMaxIdempotencyKeyBytes,
+                     " bytes, got ", m.release_idempotency_key().size()));
+  }
+  if (!IsValidUtf8(m.release_idempotency_key())) {
+    return Invalid(release_path, "must be valid UTF-8");
+  }
+  if (!v1::EdgeCopy_IsValid(m.edge_copy())) {
+    return Invalid(Field(path_prefix, "edge_copy"),
+                   absl::StrCat("unknown value ", m.edge_copy()));
+  }
+  if (m.edge_copy() != v1::EDGE_COPY_BOTH && !m.has_upsert_edge() &&
+      !m.has_delete_edge()) {
+    return Invalid(Field(path_prefix, "edge_copy"),
+                   "applies to upsert_edge and delete_edge only");
+  }
   return absl::OkStatus();
 }
 

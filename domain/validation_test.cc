@@ -211,6 +211,25 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                   "mutations[3].idempotency_key: must be at "
                                   "most 256 bytes, got "
                                   "257"},
+                             Case{"long_release_key", Company,
+                                  [](v1::Mutation& m) {
+                                    m.set_release_idempotency_key(
+                                        std::string(257, 'k'));
+                                  },
+                                  "mutations[3].release_idempotency_key: must "
+                                  "be at most 256 bytes, got 257"},
+                             Case{"edge_copy_of_an_entity", Company,
+                                  [](v1::Mutation& m) {
+                                    m.set_edge_copy(v1::EDGE_COPY_OUT);
+                                  },
+                                  "mutations[3].edge_copy: applies to "
+                                  "upsert_edge and delete_edge only"},
+                             Case{"unknown_edge_copy", Company,
+                                  [](v1::Mutation& m) {
+                                    m.set_edge_copy(
+                                        static_cast<v1::EdgeCopy>(7));
+                                  },
+                                  "mutations[3].edge_copy: unknown value 7"},
                              // Ids.
                              Case{"empty_id", Company,
                                   [](v1::Mutation& m) { Ent(m).clear_id(); },

@@ -118,6 +118,15 @@ struct MutationRejection {
 // lowercase hex characters. Thread-safe; pure.
 bool IsGraphId(absl::string_view id);
 
+// A copy of an edge that another shard holds (ApplyResult).
+struct RemoteEdgeCopy {
+  v1::EdgeKey key;
+  // EDGE_COPY_OUT (on the shard of key.from_id) or EDGE_COPY_IN (on the
+  // shard of key.to_id).
+  v1::EdgeCopy copy = v1::EDGE_COPY_OUT;
+  int shard = 0;
+};
+
 // What Apply() did.
 struct ApplyResult {
   // The commit sequence of the batch or, when nothing changed, the last
@@ -135,6 +144,10 @@ struct ApplyResult {
   int cascaded_link_deletes = 0;
   // Under InvalidMutations::kReject: the mutations skipped, by index.
   std::vector<MutationRejection> rejections;
+  // On a shard of a partitioned store: the copies, held by other shards, of
+  // the edges that this batch's entity deletes cascaded (docs/scale-out.md,
+  // "Deleting an entity"), in the order of the cascade.
+  std::vector<RemoteEdgeCopy> remote_edge_copies;
 };
 
 // A ListEdges() request.

@@ -118,8 +118,16 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   const int64_t sequence = previous + 1;
   const absl::Time commit_time = std::max(Now(), last_commit_time_);
 
+  // Partitioned: the builder writes one copy of a cross-shard edge.
+  internal::BatchBuilder::ShardOf shard_of;
+  if (options_.partition_map.shard_count() > 1) {
+    shard_of = [map = &options_.partition_map](absl::string_view id) {
+      return map->ShardOf(id);
+    };
+  }
   internal::BatchBuilder builder(db_->db.get(), db_->cfs, sequence, commit_time,
-                                 entity_ids_.get());
+                                 entity_ids_.get(), std::move(shard_of),
+                                 options_.shard_index);
   RETURN_IF_ERROR(builder.Load(valid));
   if (invalid == InvalidMutations::kFailBatch) {
     result.outcomes.reserve(mutations.size());
@@ -206,6 +214,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   result.commit_time = commit_time;
   result.cascaded_edge_deletes = builder.cascaded_edge_deletes();
   result.cascaded_link_deletes = builder.cascaded_link_deletes();
+  result.remote_edge_copies = builder.remote_copies();
   return result;
 }
 

@@ -216,6 +216,12 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
   *response->mutable_commit_time() = base::ToProtoTime(result->commit_time);
   response->set_cascaded_edge_deletes(result->cascaded_edge_deletes);
   response->set_cascaded_link_deletes(result->cascaded_link_deletes);
+  for (const storage::RemoteEdgeCopy& remote : result->remote_edge_copies) {
+    v1::RemoteEdgeCopy* out = response->add_remote_edge_copies();
+    *out->mutable_key() = remote.key;
+    out->set_copy(remote.copy);
+    out->set_shard(remote.shard);
+  }
   return common::FinishUnary(context, absl::OkStatus());
 }
 

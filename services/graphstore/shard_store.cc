@@ -104,13 +104,16 @@ absl::Status ShardStore::CheckOwned(absl::string_view id,
   return absl::FailedPreconditionError(absl::StrCat(field, ": ", *reason));
 }
 
+constexpr absl::string_view kLinksAcross =
+    "links across shards are not written yet (docs/scale-out.md)";
+
 std::optional<ShardStore::Unowned> ShardStore::FindUnowned(
     const v1::Mutation& m) const {
   // Checks the ends of an edge or a link: the first one on another shard.
-  // When the other end is here, the pair would span two shards, which this
-  // slice does not write.
-  auto pair = [this](absl::string_view kind, absl::string_view first_field,
-                     absl::string_view first, absl::string_view second_field,
+  // `across_note`: what to add when one end is here.
+  auto pair = [this](absl::string_view across_note,
+                     absl::string_view first_field, absl::string_view first,
+                     absl::string_view second_field,
                      absl::string_view second) -> std::optional<Unowned> {
     std::optional<std::string> a = NotOwnedReason(first, false);
     std::optional<std::string> b = NotOwnedReason(second, false);
@@ -118,11 +121,7 @@ std::optional<ShardStore::Unowned> ShardStore::FindUnowned(
     const bool across = !a.has_value() || !b.has_value();
     Unowned u{std::string(a.has_value() ? first_field : second_field),
               a.has_value() ? *std::move(a) : *std::move(b)};
-    if (across) {
-      absl::StrAppend(&u.reason, "; ", kind,
-                      " across shards are not written yet "
-                      "(docs/scale-out.md)");
-    }
+    if (across) absl::StrAppend(&u.reason, "; ", across_note);
     return u;
   };
   auto single = [this](absl::string_view field, absl::string_view id,
@@ -131,27 +130,61 @@ std::optional<ShardStore::Unowned> ShardStore::FindUnowned(
     if (!reason.has_value()) return std::nullopt;
     return Unowned{std::string(field), *std::move(reason)};
   };
+  // An edge: EDGE_COPY_BOTH needs both ends here; a one-copy mutation, its
+  // end here and the other end on another shard.
+  auto edge = [&](absl::string_view kind, const std::string& from,
+                  const std::string& to) -> std::optional<Unowned> {
+    const v1::EdgeCopy copy = m.edge_copy();
+    if (copy == v1::EDGE_COPY_BOTH) {
+      return pair(
+          "an edge across shards is written as two copies, edge_copy "
+          "EDGE_COPY_OUT on the shard of from_id and EDGE_COPY_IN on the "
+          "shard of to_id (docs/scale-out.md)",
+          absl::StrCat(kind, ".from_id"), from, absl::StrCat(kind, ".to_id"),
+          to);
+    }
+    const bool out = copy == v1::EDGE_COPY_OUT;
+    const std::string& here = out ? from : to;
+    const std::string& there = out ? to : from;
+    if (std::optional<Unowned> u = single(
+            absl::StrCat(kind, out ? ".from_id" : ".to_id"), here, false)) {
+      return u;
+    }
+    if (domain::ValidateId(there, domain::IdKind::kEntity, "").ok() &&
+        !NotOwnedReason(there, false).has_value()) {
+      return Unowned{"edge_copy",
+                     absl::StrCat(v1::EdgeCopy_Name(copy),
+                                  " writes one copy of an edge "
+                                  "across shards, but both ",
+                                  from, " and ", to, " are on this shard (",
+                                  storage::ShardName(config_.shard_index),
+                                  "): write it with EDGE_COPY_BOTH")};
+    }
+    return std::nullopt;
+  };
   switch (m.kind_case()) {
     case v1::Mutation::kUpsertEntity:
       return single("upsert_entity.id", m.upsert_entity().id(), false);
     case v1::Mutation::kDeleteEntityId:
       return single("delete_entity_id", m.delete_entity_id(), false);
     case v1::Mutation::kUpsertEdge:
-      return pair("edges", "upsert_edge.from_id", m.upsert_edge().from_id(),
-                  "upsert_edge.to_id", m.upsert_edge().to_id());
+      return edge("upsert_edge", m.upsert_edge().from_id(),
+                  m.upsert_edge().to_id());
     case v1::Mutation::kDeleteEdge:
-      return pair("edges", "delete_edge.from_id", m.delete_edge().from_id(),
-                  "delete_edge.to_id", m.delete_edge().to_id());
+      return edge("delete_edge", m.delete_edge().from_id(),
+                  m.delete_edge().to_id());
     case v1::Mutation::kUpsertSignal:
       return single("upsert_signal.id", m.upsert_signal().id(), true);
     case v1::Mutation::kDeleteSignalId:
       return single("delete_signal_id", m.delete_signal_id(), true);
     case v1::Mutation::kUpsertLink:
-      return pair("links", "upsert_link.entity_a", m.upsert_link().entity_a(),
-                  "upsert_link.entity_b", m.upsert_link().entity_b());
+      return pair(kLinksAcross, "upsert_link.entity_a",
+                  m.upsert_link().entity_a(), "upsert_link.entity_b",
+                  m.upsert_link().entity_b());
     case v1::Mutation::kDeleteLink:
-      return pair("links", "delete_link.entity_a", m.delete_link().entity_a(),
-                  "delete_link.entity_b", m.delete_link().entity_b());
+      return pair(kLinksAcross, "delete_link.entity_a",
+                  m.delete_link().entity_a(), "delete_link.entity_b",
+                  m.delete_link().entity_b());
     case v1::Mutation::KIND_NOT_SET:
       return std::nullopt;  // The store refuses it.
   }

@@ -18,9 +18,11 @@
 //   GraphStoreService service(sharded->get(), {}, &registry);
 //
 // Ids of a malformed form are not checked here: the store answers them with
-// INVALID_ARGUMENT, as before. In this slice an edge or link is accepted only
-// when both of its ends are on this shard (cross-shard copies are the next
-// slice of issue #17).
+// INVALID_ARGUMENT, as before. An edge with both ends on this shard is
+// written whole (edge_copy EDGE_COPY_BOTH); an edge across shards only as one
+// copy: EDGE_COPY_OUT when from_id is this shard's and to_id another's,
+// EDGE_COPY_IN the other way round (anything else is refused, naming the
+// field). A link is accepted only when both of its ends are on this shard.
 //
 // Thread-safe; the wrapped store must outlive the ShardStore.
 #ifndef GEORISK_SERVICES_GRAPHSTORE_SHARD_STORE_H_

@@ -22,11 +22,13 @@ namespace georisk::graphstore {
 namespace {
 
 using ::georisk::domain::testing::Company;
+using ::georisk::domain::testing::DeleteEdge;
 using ::georisk::domain::testing::DeleteEntity;
 using ::georisk::domain::testing::DeleteSignal;
 using ::georisk::domain::testing::Supplies;
 using ::georisk::domain::testing::Tension;
 using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithKey;
 using storage::MutationOutcome;
 using storage::PartitionMap;
 using ::testing::ElementsAre;
@@ -232,7 +234,9 @@ TEST_F(ShardStoreTest, ABatchRejectsEachMutationOfAnotherShardAndKeepsTheRest) {
     rejections.push_back(absl::StrCat(r.index, " ", r.field, ": ", r.reason));
   }
   const std::string across =
-      "; edges across shards are not written yet (docs/scale-out.md)";
+      "; an edge across shards is written as two copies, edge_copy "
+      "EDGE_COPY_OUT on the shard of from_id and EDGE_COPY_IN on the shard of "
+      "to_id (docs/scale-out.md)";
   EXPECT_THAT(
       rejections,
       ElementsAre(
@@ -350,6 +354,261 @@ TEST_F(ShardStoreTest, GraphStoreServiceAnswersFailedPreconditionForTheShard) {
       status.error_message(),
       absl::StrCat("mutations[1].upsert_entity.id: ", NotHere(remote_, 0, 1)));
   (*server)->Shutdown();
+}
+
+// Two shards of Halves(), each store opened under the map (as graphstore
+// opens it), for the copies of edges across shards.
+class CrossShardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string dir = base::testing::MakeTempDir("cross");
+    for (int i = 0; i < 2; ++i) {
+      storage::RocksDbGraphStoreOptions options;
+      options.path = absl::StrCat(dir, "/graph-", i);
+      options.sync = false;
+      options.partition_map = Halves();
+      options.shard_index = i;
+      auto store = storage::RocksDbGraphStore::Open(options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      stores_[i] = *std::move(store);
+      auto shard = ShardStore::Create(stores_[i].get(), {Halves(), i});
+      ASSERT_TRUE(shard.ok()) << shard.status();
+      shards_[i] = *std::move(shard);
+    }
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(
+          shards_[i]
+              ->Apply({Upsert(Company(a_[i])), Upsert(Company(b_[i]))}, "test")
+              .ok());
+    }
+  }
+
+  static v1::Mutation Copy(v1::Mutation m, v1::EdgeCopy copy) {
+    m.set_edge_copy(copy);
+    return m;
+  }
+
+  // "from->to" of each edge `id` has in `direction` on `shard`.
+  std::vector<std::string> Edges(int shard, const std::string& id,
+                                 storage::Direction direction) {
+    storage::EdgeQuery query;
+    query.entity_id = id;
+    query.direction = direction;
+    absl::StatusOr<storage::EdgePage> page = shards_[shard]->ListEdges(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> out;
+    if (!page.ok()) return out;
+    for (const v1::Edge& e : page->edges) {
+      out.push_back(absl::StrCat(e.from_id(), "->", e.to_id()));
+    }
+    return out;
+  }
+
+  int64_t EdgeCount(int shard) {
+    absl::StatusOr<storage::StoreStats> stats = stores_[shard]->GetStats();
+    EXPECT_TRUE(stats.ok());
+    return stats.ok() ? stats->edge_count : -1;
+  }
+
+  // a_[i], b_[i]: entities of shard i.
+  const std::string a_[2] = {IdOn(Halves(), 0, "company/c", 0),
+                             IdOn(Halves(), 1, "company/c", 0)};
+  const std::string b_[2] = {IdOn(Halves(), 0, "company/c", 1),
+                             IdOn(Halves(), 1, "company/c", 1)};
+  std::unique_ptr<storage::RocksDbGraphStore> stores_[2];
+  std::unique_ptr<ShardStore> shards_[2];
+};
+
+TEST_F(CrossShardTest, AnEdgeAcrossShardsIsItsOutCopyAndItsInCopy) {
+  const v1::Edge edge = Supplies(a_[0], a_[1], 0.5);
+  absl::StatusOr<storage::ApplyResult> out =
+      shards_[0]->Apply({Copy(Upsert(edge), v1::EDGE_COPY_OUT)}, "test");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(out->outcomes, ElementsAre(MutationOutcome::kApplied));
+  // Between the two commits a reader sees the out-copy only.
+  const std::string name = absl::StrCat(a_[0], "->", a_[1]);
+  EXPECT_THAT(Edges(0, a_[0], storage::Direction::kOutbound),
+              ElementsAre(name));
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kInbound), ElementsAre());
+  absl::StatusOr<storage::ApplyResult> in =
+      shards_[1]->Apply({Copy(Upsert(edge), v1::EDGE_COPY_IN)}, "test");
+  ASSERT_TRUE(in.ok()) << in.status();
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kInbound), ElementsAre(name));
+  // Each copy stays on its own shard; the edge counts where its out-copy is.
+  EXPECT_THAT(Edges(0, a_[0], storage::Direction::kInbound), ElementsAre());
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kOutbound), ElementsAre());
+  EXPECT_EQ(EdgeCount(0), 1);
+  EXPECT_EQ(EdgeCount(1), 0);
+  // The change log says which copy each commit wrote.
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      shards_[1]->ReadChanges(in->sequence, 1, 1 << 20);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  ASSERT_EQ((*changes)[0].mutations_size(), 1);
+  EXPECT_EQ((*changes)[0].mutations(0).edge_copy(), v1::EDGE_COPY_IN);
+  EXPECT_EQ((*changes)[0].mutations(0).upsert_edge().to_id(), a_[1]);
+  // Replacing and deleting one copy leaves the other as it is.
+  ASSERT_TRUE(shards_[1]
+                  ->Apply({Copy(DeleteEdge(edge), v1::EDGE_COPY_IN)}, "test")
+                  .ok());
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kInbound), ElementsAre());
+  EXPECT_THAT(Edges(0, a_[0], storage::Direction::kOutbound),
+              ElementsAre(name));
+}
+
+TEST_F(CrossShardTest, OnlyTheEndHereIsChecked) {
+  // The in-copy's shard checks to_id only: from_id is not its to check.
+  const std::string missing_here = IdOn(Halves(), 1, "company/none");
+  absl::StatusOr<storage::ApplyResult> result = shards_[1]->Apply(
+      {Copy(Upsert(Supplies(a_[0], missing_here, 0.5)), v1::EDGE_COPY_IN),
+       Copy(Upsert(Supplies(IdOn(Halves(), 0, "company/none"), b_[1], 0.5)),
+            v1::EDGE_COPY_IN)},
+      "test", storage::InvalidMutations::kReject);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_THAT(result->outcomes, ElementsAre(MutationOutcome::kRejected,
+                                            MutationOutcome::kApplied));
+  ASSERT_EQ(result->rejections.size(), 1u);
+  EXPECT_EQ(result->rejections[0].field, "upsert_edge.to_id");
+  EXPECT_EQ(result->rejections[0].reason,
+            absl::StrCat("entity ", missing_here, " does not exist"));
+}
+
+TEST_F(CrossShardTest, AOneCopyMutationMustNameAnEdgeAcrossShards) {
+  const std::vector<v1::Mutation> batch = {
+      // 0: both ends here: one copy would leave the edge half-written.
+      Copy(Upsert(Supplies(a_[1], b_[1], 0.5)), v1::EDGE_COPY_OUT),
+      // 1: the out-copy belongs to from_id's shard, 0.
+      Copy(Upsert(Supplies(a_[0], a_[1], 0.5)), v1::EDGE_COPY_OUT),
+      // 2: the in-copy belongs to to_id's shard, 0.
+      Copy(Upsert(Supplies(a_[1], a_[0], 0.5)), v1::EDGE_COPY_IN),
+      // 3: both copies of an edge across shards cannot be written here.
+      Upsert(Supplies(a_[1], a_[0], 0.5)),
+      // 4: fine.
+      Copy(Upsert(Supplies(a_[1], a_[0], 0.5)), v1::EDGE_COPY_OUT),
+  };
+  absl::StatusOr<storage::ApplyResult> result =
+      shards_[1]->Apply(batch, "test", storage::InvalidMutations::kReject);
+  ASSERT_TRUE(result.ok()) << result.status();
+  std::vector<std::string> rejections;
+  for (const storage::MutationRejection& r : result->rejections) {
+    rejections.push_back(absl::StrCat(r.index, " ", r.field));
+  }
+  EXPECT_THAT(rejections,
+              ElementsAre("0 edge_copy", "1 upsert_edge.from_id",
+                          "2 upsert_edge.to_id", "3 upsert_edge.to_id"));
+  EXPECT_THAT(result->rejections[0].reason,
+              HasSubstr("write it with EDGE_COPY_BOTH"));
+  EXPECT_EQ(result->outcomes[4], MutationOutcome::kApplied);
+  // Without reject_invalid the first one fails the batch.
+  absl::StatusOr<storage::ApplyResult> failed =
+      shards_[1]->Apply({batch[4], batch[0]}, "test");
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(failed.status().message(), HasSubstr("mutations[1].edge_copy: "));
+}
+
+TEST_F(CrossShardTest, DeletingAnEntityListsTheCopiesOtherShardsHold) {
+  // a_[0] -> a_[1] (out-copy on 0), a_[1] -> a_[0] (in-copy on 0), and
+  // a_[0] -> b_[0] (both copies on 0).
+  const v1::Edge to_remote = Supplies(a_[0], a_[1], 0.5);
+  const v1::Edge from_remote = Supplies(a_[1], a_[0], 0.5);
+  ASSERT_TRUE(shards_[0]
+                  ->Apply({Copy(Upsert(to_remote), v1::EDGE_COPY_OUT),
+                           Copy(Upsert(from_remote), v1::EDGE_COPY_IN),
+                           Upsert(Supplies(a_[0], b_[0], 0.5))},
+                          "test")
+                  .ok());
+  ASSERT_TRUE(shards_[1]
+                  ->Apply({Copy(Upsert(to_remote), v1::EDGE_COPY_IN),
+                           Copy(Upsert(from_remote), v1::EDGE_COPY_OUT)},
+                          "test")
+                  .ok());
+  EXPECT_EQ(EdgeCount(0), 2);
+  absl::StatusOr<storage::ApplyResult> deleted =
+      shards_[0]->Apply({DeleteEntity(a_[0])}, "test");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->cascaded_edge_deletes, 3);
+  std::vector<std::string> remote;
+  for (const storage::RemoteEdgeCopy& r : deleted->remote_edge_copies) {
+    remote.push_back(absl::StrCat(v1::EdgeCopy_Name(r.copy), " ",
+                                  r.key.from_id(), "->", r.key.to_id(), " on ",
+                                  r.shard));
+  }
+  EXPECT_THAT(remote,
+              ::testing::UnorderedElementsAre(
+                  absl::StrCat("EDGE_COPY_IN ", a_[0], "->", a_[1], " on 1"),
+                  absl::StrCat("EDGE_COPY_OUT ", a_[1], "->", a_[0], " on 1")));
+  EXPECT_EQ(EdgeCount(0), 0);
+  EXPECT_THAT(Edges(0, b_[0], storage::Direction::kInbound), ElementsAre());
+  // The log records which copy each cascaded delete removed here.
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      shards_[0]->ReadChanges(deleted->sequence, 1, 1 << 20);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  std::vector<std::string> logged;
+  for (const v1::Mutation& m : (*changes)[0].mutations()) {
+    if (m.has_delete_edge()) {
+      logged.push_back(absl::StrCat(v1::EdgeCopy_Name(m.edge_copy()), " ",
+                                    m.delete_edge().from_id(), "->",
+                                    m.delete_edge().to_id()));
+    }
+  }
+  EXPECT_THAT(logged, ::testing::UnorderedElementsAre(
+                          absl::StrCat("EDGE_COPY_OUT ", a_[0], "->", a_[1]),
+                          absl::StrCat("EDGE_COPY_IN ", a_[1], "->", a_[0]),
+                          absl::StrCat("EDGE_COPY_BOTH ", a_[0], "->", b_[0])));
+  // Shard 1 deletes its copies as the writer asks; the graph is then as one
+  // store would leave it.
+  std::vector<v1::Mutation> removals;
+  for (const storage::RemoteEdgeCopy& r : deleted->remote_edge_copies) {
+    v1::Mutation m;
+    *m.mutable_delete_edge() = r.key;
+    m.set_edge_copy(r.copy);
+    removals.push_back(m);
+  }
+  ASSERT_TRUE(shards_[1]->Apply(removals, "test").ok());
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kBoth), ElementsAre());
+  EXPECT_EQ(EdgeCount(1), 0);
+}
+
+TEST_F(CrossShardTest, AnInCopyMadeInTheBatchIsCascadedToo) {
+  absl::StatusOr<storage::ApplyResult> result = shards_[1]->Apply(
+      {Copy(Upsert(Supplies(a_[0], a_[1], 0.5)), v1::EDGE_COPY_IN),
+       DeleteEntity(a_[1])},
+      "test");
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->cascaded_edge_deletes, 1);
+  ASSERT_EQ(result->remote_edge_copies.size(), 1u);
+  EXPECT_EQ(result->remote_edge_copies[0].copy, v1::EDGE_COPY_OUT);
+  EXPECT_EQ(result->remote_edge_copies[0].shard, 0);
+  EXPECT_THAT(Edges(1, b_[1], storage::Direction::kBoth), ElementsAre());
+}
+
+TEST_F(CrossShardTest, AReleasedKeyIsAppliedAgain) {
+  const v1::Edge edge = Supplies(a_[1], a_[0], 0.5);
+  const v1::Mutation out =
+      WithKey(Copy(Upsert(edge), v1::EDGE_COPY_OUT), "k/out");
+  ASSERT_TRUE(shards_[1]->Apply({out}, "test").ok());
+  absl::StatusOr<storage::ApplyResult> again = shards_[1]->Apply({out}, "test");
+  ASSERT_TRUE(again.ok());
+  EXPECT_THAT(again->outcomes, ElementsAre(MutationOutcome::kDuplicate));
+  v1::Mutation undo = Copy(DeleteEdge(edge), v1::EDGE_COPY_OUT);
+  undo.set_release_idempotency_key("k/out");
+  absl::StatusOr<storage::ApplyResult> undone =
+      shards_[1]->Apply({undo}, "test");
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_THAT(undone->outcomes, ElementsAre(MutationOutcome::kApplied));
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kOutbound), ElementsAre());
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      shards_[1]->ReadChanges(undone->sequence, 1, 1 << 20);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].mutations(0).release_idempotency_key(), "");
+  absl::StatusOr<storage::ApplyResult> redone =
+      shards_[1]->Apply({out}, "test");
+  ASSERT_TRUE(redone.ok());
+  EXPECT_THAT(redone->outcomes, ElementsAre(MutationOutcome::kApplied));
+  EXPECT_THAT(Edges(1, a_[1], storage::Direction::kOutbound),
+              ElementsAre(absl::StrCat(a_[1], "->", a_[0])));
 }
 
 }  // namespace

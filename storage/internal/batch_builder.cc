@@ -45,12 +45,15 @@ std::string PrimaryLinkKey(absl::string_view a, absl::string_view b) {
 BatchBuilder::BatchBuilder(rocksdb::DB* db,
                            const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
                            int64_t sequence, absl::Time commit_time,
-                           const EntityIdSet* entity_ids)
+                           const EntityIdSet* entity_ids, ShardOf shard_of,
+                           int shard)
     : db_(db),
       cfs_(cfs),
       sequence_(sequence),
       commit_time_(commit_time),
-      entity_ids_(entity_ids) {}
+      entity_ids_(entity_ids),
+      shard_of_(std::move(shard_of)),
+      shard_(shard) {}
 
 absl::Status BatchBuilder::Load(
     absl::Span<const v1::Mutation* const> mutations) {
@@ -87,19 +90,29 @@ absl::Status BatchBuilder::Load(
         break;
       case v1::Mutation::kUpsertEdge: {
         const v1::Edge& e = m->upsert_edge();
+        const v1::EdgeCopy copy = m->edge_copy();
+        // A one-copy mutation names only the end this store holds.
         for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+          if (copy ==
+              (id == &e.from_id() ? v1::EDGE_COPY_IN : v1::EDGE_COPY_OUT)) {
+            continue;
+          }
           if (entity_ids_ == nullptr || !entity_ids_->contains(*id)) {
             entities_.try_emplace(EncodeEntityKey(*id));
           }
         }
         entry =
-            &*edges_.try_emplace(internal::EncodeOutEdgeKey(PartsOf(e))).first;
+            copy == v1::EDGE_COPY_IN
+                ? &*in_copies_.try_emplace(EncodeInEdgeKey(PartsOf(e))).first
+                : &*edges_.try_emplace(EncodeOutEdgeKey(PartsOf(e))).first;
         break;
       }
       case v1::Mutation::kDeleteEdge: {
         const v1::EdgeKey& k = m->delete_edge();
         entry =
-            &*edges_.try_emplace(internal::EncodeOutEdgeKey(PartsOf(k))).first;
+            m->edge_copy() == v1::EDGE_COPY_IN
+                ? &*in_copies_.try_emplace(EncodeInEdgeKey(PartsOf(k))).first
+                : &*edges_.try_emplace(EncodeOutEdgeKey(PartsOf(k))).first;
         break;
       }
       case v1::Mutation::kUpsertSignal:
@@ -134,6 +147,7 @@ absl::Status BatchBuilder::Load(
   }
   RETURN_IF_ERROR(MultiGet(kEntitiesCf, &entities_));
   RETURN_IF_ERROR(MultiGet(kOutEdgesCf, &edges_));
+  RETURN_IF_ERROR(MultiGet(kInEdgesCf, &in_copies_));
   RETURN_IF_ERROR(MultiGet(kSignalsCf, &signals_));
   RETURN_IF_ERROR(MultiGet(kLinksCf, &links_));
   return MultiGet(kIdempotencyCf, &idempotency_);
@@ -185,6 +199,13 @@ absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
   }
   // Only now: the key of a mutation that failed is not recorded.
   if (!idempotency_key.empty()) new_idempotency_keys_.insert(idempotency_key);
+  if (const std::string& released = m.release_idempotency_key();
+      !released.empty()) {
+    new_idempotency_keys_.erase(released);
+    released_idempotency_keys_.insert(released);
+    auto it = idempotency_.find(released);
+    if (it != idempotency_.end()) it->second.existed = false;
+  }
   if (applied) {
     ++applied_count_;
     return MutationOutcome::kApplied;
@@ -205,11 +226,18 @@ void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
   for (const std::string* key : keys) {
     batch_.Put(handle(kIdempotencyCf), *key, sequence_value);
   }
+  std::vector<absl::string_view> released(released_idempotency_keys_.begin(),
+                                          released_idempotency_keys_.end());
+  std::sort(released.begin(), released.end());
+  for (absl::string_view key : released) {
+    batch_.Delete(handle(kIdempotencyCf), ToSlice(key));
+  }
   if (!commit) return;
   WriteSlots(kEntitiesCf, entities_, /*in_edges=*/false);
   WriteIdentifierKeys();
   WriteSlots(kOutEdgesCf, edges_, /*in_edges=*/false);
   WriteSlots(kInEdgesCf, edges_, /*in_edges=*/true);
+  WriteSlots(kInEdgesCf, in_copies_, /*in_edges=*/false);
   WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
   WriteSlots(kLinksCf, links_, /*in_edges=*/false);
   WriteSlots(kLinksCf, links_, /*in_edges=*/true);
@@ -242,6 +270,7 @@ void BatchBuilder::WriteSlots(Cf which, const Slots& slots, bool in_edges) {
   std::vector<std::pair<absl::string_view, const Slot*>> dirty;
   for (const auto& [key, slot] : slots) {
     if (!slot.dirty || (!slot.exists && !slot.existed)) continue;
+    if (in_edges && slot.out_only) continue;
     dirty.emplace_back(
         in_edges ? absl::string_view(slot.in_key) : absl::string_view(key),
         &slot);
@@ -372,7 +401,11 @@ bool BatchBuilder::EntityExists(absl::string_view id) const {
 absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
                                               Entry& entry) {
   const v1::Edge& e = m.upsert_edge();
+  const v1::EdgeCopy copy = m.edge_copy();
   for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+    if (copy == (id == &e.from_id() ? v1::EDGE_COPY_IN : v1::EDGE_COPY_OUT)) {
+      continue;  // The other shard checks its end.
+    }
     if (!EntityExists(*id)) {
       return absl::InvalidArgumentError(
           absl::StrCat("mutations[", index, "].upsert_edge.",
@@ -380,19 +413,29 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
                        *id, " does not exist"));
     }
   }
-  const std::string& out_key = entry.first;
+  // The out-edge key, or for an in-copy the in-edge key.
+  const std::string& key = entry.first;
   Slot& slot = entry.second;
   std::string value;
   EncodeBody(e, e.update_sequence() != 0, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceTail(sequence_, &value);
-  MarkEdgeDirty(PartsOf(e), &slot);
+  if (copy == v1::EDGE_COPY_IN) {
+    slot.dirty = true;
+  } else {
+    MarkEdgeDirty(PartsOf(e), &slot);
+    if (copy == v1::EDGE_COPY_OUT) slot.out_only = true;
+  }
   internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
-                                 m.idempotency_key(), &change_body_);
+                                 m.idempotency_key(), &change_body_, copy);
   if (!slot.existed && track_created_edges_) {
-    batch_edges_by_entity_[e.from_id()].push_back(out_key);
-    if (e.to_id() != e.from_id()) {
-      batch_edges_by_entity_[e.to_id()].push_back(out_key);
+    if (copy == v1::EDGE_COPY_IN) {
+      batch_in_copies_by_entity_[e.to_id()].push_back(key);
+    } else {
+      batch_edges_by_entity_[e.from_id()].push_back(key);
+      if (copy == v1::EDGE_COPY_BOTH && e.to_id() != e.from_id()) {
+        batch_edges_by_entity_[e.to_id()].push_back(key);
+      }
     }
   }
   slot.exists = true;
@@ -417,8 +460,19 @@ bool BatchBuilder::UpsertSignal(const v1::Mutation& m, Slot& slot) {
 bool BatchBuilder::DeleteEdge(const v1::Mutation& m, Slot& slot) {
   const v1::EdgeKey& k = m.delete_edge();
   if (!slot.exists) return false;
-  MarkEdgeDirty(PartsOf(k), &slot);
-  internal::AppendMutation(m, &change_body_);
+  if (m.edge_copy() == v1::EDGE_COPY_IN) {
+    slot.dirty = true;
+  } else {
+    MarkEdgeDirty(PartsOf(k), &slot);
+    if (m.edge_copy() == v1::EDGE_COPY_OUT) slot.out_only = true;
+  }
+  if (m.release_idempotency_key().empty()) {
+    internal::AppendMutation(m, &change_body_);
+  } else {
+    v1::Mutation logged = m;  // The log records what changed, not the key.
+    logged.clear_release_idempotency_key();
+    internal::AppendMutation(logged, &change_body_);
+  }
   slot.exists = false;
   slot.value.clear();
   return true;
@@ -504,6 +558,15 @@ bool BatchBuilder::DeleteLink(const v1::Mutation& m, Slot& slot) {
   return true;
 }
 
+void BatchBuilder::AddRemoteCopy(const EdgeKeyParts& parts, v1::EdgeCopy copy,
+                                 absl::string_view id) {
+  RemoteEdgeCopy remote;
+  remote.key = ToEdgeKey(parts);
+  remote.copy = copy;
+  remote.shard = shard_of_(id);
+  remote_copies_.push_back(std::move(remote));
+}
+
 absl::Status BatchBuilder::CascadeLinks(absl::string_view id) {
   // Primary link keys, sorted, with the value the scan found (a link not
   // named by the batch is read here, not by Load).
@@ -565,6 +628,9 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
   slot.value.clear();
 
   std::set<std::string> touching;  // Out-edge keys, sorted.
+  // Partitioned: in-edge keys of in-copies whose out-copy is another
+  // shard's, sorted.
+  std::set<std::string> touching_in;
   const std::string prefix = internal::EdgePrefix(id);
   const std::string upper = internal::PrefixSuccessor(prefix);
   const rocksdb::Slice upper_slice(upper);
@@ -581,7 +647,11 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
       } else {
         absl::StatusOr<EdgeKeyParts> parts = internal::DecodeInEdgeKey(k);
         if (!parts.ok()) return absl::DataLossError(parts.status().message());
-        touching.insert(internal::EncodeOutEdgeKey(*parts));
+        if (IsRemote(parts->from_id)) {
+          touching_in.emplace(k);
+        } else {
+          touching.insert(internal::EncodeOutEdgeKey(*parts));
+        }
       }
     }
     RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning edges"));
@@ -589,6 +659,11 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
   auto in_batch = batch_edges_by_entity_.find(id);
   if (in_batch != batch_edges_by_entity_.end()) {
     touching.insert(in_batch->second.begin(), in_batch->second.end());
+  }
+  auto in_copies_in_batch = batch_in_copies_by_entity_.find(id);
+  if (in_copies_in_batch != batch_in_copies_by_entity_.end()) {
+    touching_in.insert(in_copies_in_batch->second.begin(),
+                       in_copies_in_batch->second.end());
   }
 
   for (const std::string& out_key : touching) {
@@ -604,7 +679,30 @@ absl::StatusOr<bool> BatchBuilder::DeleteEntity(const v1::Mutation& m,
     edge_slot.value.clear();
     v1::Mutation cascaded;
     *cascaded.mutable_delete_edge() = ToEdgeKey(*parts);
+    if (IsRemote(parts->to_id)) {
+      // Its in-copy is on to_id's shard: deleted there, by the writer.
+      edge_slot.out_only = true;
+      cascaded.set_edge_copy(v1::EDGE_COPY_OUT);
+      AddRemoteCopy(*parts, v1::EDGE_COPY_IN, parts->to_id);
+    }
     internal::AppendMutation(cascaded, &change_body_);
+    ++cascaded_edge_deletes_;
+  }
+  for (const std::string& in_key : touching_in) {
+    auto [it, inserted] = in_copies_.try_emplace(in_key);
+    Slot& copy_slot = it->second;
+    if (inserted) copy_slot.existed = copy_slot.exists = true;
+    if (!copy_slot.exists) continue;
+    absl::StatusOr<EdgeKeyParts> parts = internal::DecodeInEdgeKey(in_key);
+    if (!parts.ok()) return absl::DataLossError(parts.status().message());
+    copy_slot.dirty = true;
+    copy_slot.exists = false;
+    copy_slot.value.clear();
+    v1::Mutation cascaded;
+    *cascaded.mutable_delete_edge() = ToEdgeKey(*parts);
+    cascaded.set_edge_copy(v1::EDGE_COPY_IN);
+    internal::AppendMutation(cascaded, &change_body_);
+    AddRemoteCopy(*parts, v1::EDGE_COPY_OUT, parts->from_id);
     ++cascaded_edge_deletes_;
   }
   RETURN_IF_ERROR(CascadeLinks(id));

@@ -23,6 +23,15 @@
 //                  &edges, &signals, &links);
 //   db->Write(write_options, builder.batch());
 //
+// Partitioned stores (docs/scale-out.md): given `shard_of` (the shard of an
+// entity id) and this store's shard, a mutation with edge_copy OUT or IN
+// writes and checks only that copy of its edge (the caller, ShardStore, has
+// checked that the copy is this shard's and the other end another's; a batch
+// does not mix copies of one edge), and an entity delete deletes the copies
+// held here of the edges whose other end is on another shard and lists the
+// other copies in remote_copies(). Unpartitioned (no `shard_of`): every edge
+// has both copies here, as before.
+//
 // Thread safety: a builder is used by one thread; the caller serialises
 // commits (it reads the database without a snapshot). Ownership: the builder
 // owns its WriteBatch and borrows the database, handles and id set. Errors:
@@ -34,7 +43,9 @@
 #define GEORISK_STORAGE_INTERNAL_BATCH_BUILDER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -58,11 +69,14 @@ class BatchBuilder {
  public:
   // `entity_ids`, when not null, holds ids of stored entities (a subset):
   // edge endpoints found there are not read. `db` and `cfs` (indexed by Cf)
-  // must outlive the builder.
+  // must outlive the builder. `shard_of`, when set, gives the shard of an
+  // entity id, and `shard` is this store's.
+  using ShardOf = std::function<int(absl::string_view entity_id)>;
   BatchBuilder(rocksdb::DB* db,
                const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
                int64_t sequence, absl::Time commit_time,
-               const EntityIdSet* entity_ids);
+               const EntityIdSet* entity_ids, ShardOf shard_of = nullptr,
+               int shard = 0);
   BatchBuilder(const BatchBuilder&) = delete;
   BatchBuilder& operator=(const BatchBuilder&) = delete;
 
@@ -88,6 +102,11 @@ class BatchBuilder {
   }
   int cascaded_edge_deletes() const { return cascaded_edge_deletes_; }
   int cascaded_link_deletes() const { return cascaded_link_deletes_; }
+  // The copies held by other shards of the edges the entity deletes
+  // cascaded, in cascade order.
+  const std::vector<RemoteEdgeCopy>& remote_copies() const {
+    return remote_copies_;
+  }
 
   // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
   // and, when `commit`, the final state of every key the mutations changed,
@@ -103,12 +122,13 @@ class BatchBuilder {
  private:
   // The state of one key during the batch.
   struct Slot {
-    bool existed = false;  // Stored before the batch.
-    bool exists = false;   // After the mutations processed so far.
-    bool dirty = false;    // Written or deleted by the batch.
-    std::string value;     // The current value, when it exists and is known.
-    std::string in_key;    // Edges: the in_edges key, once dirty. Links:
-                           // the copy under entity_b, once dirty.
+    bool existed = false;   // Stored before the batch.
+    bool exists = false;    // After the mutations processed so far.
+    bool dirty = false;     // Written or deleted by the batch.
+    std::string value;      // The current value, when it exists and is known.
+    std::string in_key;     // Edges: the in_edges key, once dirty. Links:
+                            // the copy under entity_b, once dirty.
+    bool out_only = false;  // Edges: the in-copy is another shard's.
     // Entities: the stored value, from the mutation that first changes it
     // until Add() has read its identifier keys.
     std::string before;
@@ -144,6 +164,13 @@ class BatchBuilder {
                                   Entry& entry);
   bool UpsertSignal(const v1::Mutation& m, Slot& slot);
   bool DeleteEdge(const v1::Mutation& m, Slot& slot);
+  // Whether `id` is another shard's (never, unpartitioned).
+  bool IsRemote(absl::string_view id) const {
+    return shard_of_ != nullptr && shard_of_(id) != shard_;
+  }
+  // Records the copy of edge `parts` on `id`'s shard as one to delete there.
+  void AddRemoteCopy(const EdgeKeyParts& parts, v1::EdgeCopy copy,
+                     absl::string_view id);
   bool DeleteSignal(const v1::Mutation& m, Slot& slot);
   // Upserts a link (key: the copy under entity_a, the smaller id) unless
   // an endpoint does not exist (INVALID_ARGUMENT) or the stored link is
@@ -166,9 +193,13 @@ class BatchBuilder {
   const int64_t sequence_;
   const absl::Time commit_time_;
   const EntityIdSet* const entity_ids_;
+  const ShardOf shard_of_;
+  const int shard_;
 
   Slots entities_;
   Slots edges_;  // By out-edge key.
+  // Partitioned: in-copies whose out-copy is another shard's, by in-edge key.
+  Slots in_copies_;
   Slots signals_;
   Slots links_;  // By the key of the copy under entity_a.
   Slots idempotency_;
@@ -183,8 +214,14 @@ class BatchBuilder {
   // Link keys of the links this batch created, by entity id.
   absl::node_hash_map<std::string, std::vector<std::string>>
       batch_links_by_entity_;
+  // In-edge keys of the in-copies (in_copies_) this batch created, by to_id.
+  absl::node_hash_map<std::string, std::vector<std::string>>
+      batch_in_copies_by_entity_;
   // Keys of this batch's non-duplicate mutations, to record.
   absl::flat_hash_set<std::string> new_idempotency_keys_;
+  // Keys the batch's mutations release (Mutation.release_idempotency_key).
+  absl::flat_hash_set<std::string> released_idempotency_keys_;
+  std::vector<RemoteEdgeCopy> remote_copies_;
 
   rocksdb::WriteBatch batch_;
   std::string change_body_;  // Change.mutations, encoded.

@@ -122,13 +122,18 @@ bool SameBody(absl::string_view stored, absl::string_view body) {
 
 void AppendRecordMutation(int mutation_field, absl::string_view record,
                           absl::string_view idempotency_key,
-                          std::string* change_body) {
+                          std::string* change_body, int edge_copy) {
   const uint32_t record_tag = MakeTag(mutation_field, kWireLengthDelimited);
   size_t mutation_size =
       VarintLength(record_tag) + VarintLength(record.size()) + record.size();
   if (!idempotency_key.empty()) {
     mutation_size +=
         1 + VarintLength(idempotency_key.size()) + idempotency_key.size();
+  }
+  const uint32_t copy_tag =
+      MakeTag(v1::Mutation::kEdgeCopyFieldNumber, kWireVarint);
+  if (edge_copy != 0) {
+    mutation_size += VarintLength(copy_tag) + VarintLength(edge_copy);
   }
   AppendVarint(MakeTag(3, kWireLengthDelimited), change_body);
   AppendVarint(mutation_size, change_body);
@@ -138,6 +143,10 @@ void AppendRecordMutation(int mutation_field, absl::string_view record,
   if (!idempotency_key.empty()) {
     AppendLengthDelimited(v1::Mutation::kIdempotencyKeyFieldNumber,
                           idempotency_key, change_body);
+  }
+  if (edge_copy != 0) {
+    AppendVarint(copy_tag, change_body);
+    AppendVarint(static_cast<uint64_t>(edge_copy), change_body);
   }
 }
 

@@ -66,10 +66,11 @@ void AppendLengthDelimited(int field, absl::string_view bytes,
 
 // Appends to a Change body one `mutations` entry (Change field 3) that holds a
 // Mutation with `record` (an encoded Entity, Edge or Signal) in the oneof
-// field `mutation_field` and, when not empty, `idempotency_key`.
+// field `mutation_field`, when not empty, `idempotency_key` and, when not
+// EDGE_COPY_BOTH (0), `edge_copy`.
 void AppendRecordMutation(int mutation_field, absl::string_view record,
                           absl::string_view idempotency_key,
-                          std::string* change_body);
+                          std::string* change_body, int edge_copy = 0);
 // Appends an already-built Mutation as a `mutations` entry.
 void AppendMutation(const v1::Mutation& mutation, std::string* change_body);
 

@@ -1,5 +1,7 @@
 #include "storage/partition_map.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -243,6 +245,37 @@ std::vector<PartitionRange> OrphanedPartitions(const PartitionMap& recorded,
     return recorded.ShardOf(p) == recorded_shard &&
            given.ShardOf(p) != given_shard;
   });
+}
+
+absl::StatusOr<PartitionMap> PartitionMapFromFlags(
+    const std::string& inline_text, const std::string& file) {
+  if (!inline_text.empty() && !file.empty()) {
+    return absl::InvalidArgumentError(
+        "--partition_map and --partition_map_file: give one of them, not "
+        "both");
+  }
+  if (!inline_text.empty()) {
+    absl::StatusOr<PartitionMap> map = PartitionMap::Parse(inline_text);
+    if (!map.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--partition_map: ", map.status().message()));
+    }
+    return map;
+  }
+  if (file.empty()) return PartitionMap::Single();
+  std::ifstream in(file);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    return absl::NotFoundError(
+        absl::StrCat("--partition_map_file: cannot read ", file));
+  }
+  absl::StatusOr<PartitionMap> map = PartitionMap::Parse(text.str());
+  if (!map.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--partition_map_file ", file, ": ", map.status().message()));
+  }
+  return map;
 }
 
 }  // namespace georisk::storage

@@ -124,6 +124,14 @@ class PartitionMap {
   std::vector<uint16_t> owner_;  // kPartitions entries: the owning shard.
 };
 
+// The map of the flags --partition_map (`inline_text`) and
+// --partition_map_file (`file`), as graphstore and ingest take them: neither
+// is the one-shard map. Errors: INVALID_ARGUMENT naming the flag (both
+// given, a map that does not parse: "--partition_map_file /etc/map: line 3:
+// ..."); NOT_FOUND for a file that cannot be read.
+absl::StatusOr<PartitionMap> PartitionMapFromFlags(
+    const std::string& inline_text, const std::string& file);
+
 // The partitions `shard` owned under `recorded` and does not own under
 // `given`: the data it holds for them would be orphaned (no request would
 // reach it). Partitions it gains orphan nothing. Empty when `given` keeps all

@@ -1,9 +1,7 @@
 #include "services/graphstore/shard_store.h"
 
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,51 +11,11 @@
 #include "domain/validation.h"
 
 namespace georisk::graphstore {
-namespace {
-
-absl::StatusOr<std::string> ReadMapFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("--partition_map_file: cannot read ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    return absl::NotFoundError(
-        absl::StrCat("--partition_map_file: cannot read ", path));
-  }
-  return text.str();
-}
-
-}  // namespace
-
 absl::StatusOr<ShardConfig> ShardConfigFromFlags(const ShardFlags& flags) {
   ShardConfig config;
-  if (!flags.partition_map.empty() && !flags.partition_map_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--partition_map and --partition_map_file: give one of them, not "
-        "both");
-  }
-  if (!flags.partition_map.empty()) {
-    absl::StatusOr<storage::PartitionMap> map =
-        storage::PartitionMap::Parse(flags.partition_map);
-    if (!map.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--partition_map: ", map.status().message()));
-    }
-    config.map = *std::move(map);
-  } else if (!flags.partition_map_file.empty()) {
-    ASSIGN_OR_RETURN(std::string text, ReadMapFile(flags.partition_map_file));
-    absl::StatusOr<storage::PartitionMap> map =
-        storage::PartitionMap::Parse(text);
-    if (!map.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--partition_map_file ", flags.partition_map_file, ": ",
-                       map.status().message()));
-    }
-    config.map = *std::move(map);
-  }
+  ASSIGN_OR_RETURN(config.map,
+                   storage::PartitionMapFromFlags(flags.partition_map,
+                                                  flags.partition_map_file));
   if (flags.shard_index < 0 || flags.shard_index >= config.map.shard_count()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--shard_index: ", flags.shard_index,

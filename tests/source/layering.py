@@ -26,9 +26,10 @@ LAYERS = [
     # The import driver, shared by georiskctl import and ingest's sources.
     ("importer", ("services/importer/",),
      ("base/", "domain/", "formats/", "services/common/") + PROTO),
+    # ingest routes by the partition map (a pure library of storage's).
     ("ingest", ("services/ingest/",),
      ("base/", "domain/", "formats/", "resolve/", "services/common/",
-      "services/importer/") + PROTO),
+      "services/importer/", "storage/partition_map.h") + PROTO),
     ("scorer", ("services/scorer/",),
      ("base/", "domain/", "storage/", "resolve/", "services/common/") + PROTO),
     ("georiskctl", ("services/georiskctl/",),

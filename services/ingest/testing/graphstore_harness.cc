@@ -13,11 +13,22 @@ absl::StatusOr<std::unique_ptr<GraphStoreHarness>> GraphStoreHarness::Create(
   storage::RocksDbGraphStoreOptions options;
   options.path = dir + "/graph";
   options.sync = false;
+  options.partition_map = harness_options.partition_map;
+  options.shard_index = harness_options.shard_index;
   absl::StatusOr<std::unique_ptr<storage::RocksDbGraphStore>> store =
       storage::RocksDbGraphStore::Open(options);
   if (!store.ok()) return store.status();
+  std::unique_ptr<graphstore::ShardStore> shard;
+  if (harness_options.partition_map.shard_count() > 1) {
+    absl::StatusOr<std::unique_ptr<graphstore::ShardStore>> made =
+        graphstore::ShardStore::Create(
+            store->get(),
+            {harness_options.partition_map, harness_options.shard_index});
+    if (!made.ok()) return made.status();
+    shard = *std::move(made);
+  }
   std::unique_ptr<GraphStoreHarness> harness(
-      new GraphStoreHarness(std::move(*store)));
+      new GraphStoreHarness(std::move(*store), std::move(shard)));
   grpc::ServerBuilder builder;
   builder.RegisterService(&harness->service_);
   if (harness_options.resolution) {
@@ -44,9 +55,13 @@ absl::StatusOr<std::unique_ptr<GraphStoreHarness>> GraphStoreHarness::Create(
 }
 
 GraphStoreHarness::GraphStoreHarness(
-    std::unique_ptr<storage::RocksDbGraphStore> store)
+    std::unique_ptr<storage::RocksDbGraphStore> store,
+    std::unique_ptr<graphstore::ShardStore> shard)
     : store_(std::move(store)),
-      faults_(store_.get()),
+      shard_(std::move(shard)),
+      faults_(shard_ != nullptr
+                  ? static_cast<storage::GraphStore*>(shard_.get())
+                  : store_.get()),
       service_(&faults_, {}, &registry_) {}
 
 GraphStoreHarness::~GraphStoreHarness() { Shutdown(); }

@@ -38,8 +38,10 @@
 #include "services/graphstore/graphstore_service.h"
 #include "services/graphstore/resolution_index.h"
 #include "services/graphstore/resolution_service.h"
+#include "services/graphstore/shard_store.h"
 #include "services/ingest/graphstore_client.h"
 #include "services/ingest/resolution_client.h"
+#include "storage/partition_map.h"
 #include "storage/rocksdb_graph_store.h"
 #include "storage/testing/fault_injection_graph_store.h"
 
@@ -50,6 +52,12 @@ struct HarnessOptions {
   // graphstore::ResolutionIndex following the real store and a
   // ResolutionService over both (builds a NameNormalizer, ~40 ms).
   bool resolution = false;
+  // A shard of a partitioned graphstore: the store opened under this map as
+  // shard `shard_index`, behind a graphstore::ShardStore, as graphstore
+  // runs with --partition_map and --shard_index. The default, one shard
+  // owning everything, is graphstore unpartitioned.
+  storage::PartitionMap partition_map = storage::PartitionMap::Single();
+  int shard_index = 0;
 };
 
 class GraphStoreHarness {
@@ -102,9 +110,12 @@ class GraphStoreHarness {
   void Shutdown();
 
  private:
-  explicit GraphStoreHarness(std::unique_ptr<storage::RocksDbGraphStore> store);
+  GraphStoreHarness(std::unique_ptr<storage::RocksDbGraphStore> store,
+                    std::unique_ptr<graphstore::ShardStore> shard);
 
   const std::unique_ptr<storage::RocksDbGraphStore> store_;
+  // Null unless partitioned.
+  const std::unique_ptr<graphstore::ShardStore> shard_;
   storage::testing::FaultInjectionGraphStore faults_;
   common::MetricsRegistry registry_;
   graphstore::GraphStoreService service_;

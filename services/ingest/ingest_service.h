@@ -135,6 +135,13 @@ class IngestService final : public v1::Ingest::CallbackService {
   IngestService(std::shared_ptr<grpc::Channel> graphstore,
                 IngestServiceOptions options,
                 common::MetricsRegistry* registry);
+  // The same over any GraphStoreClient: over graphstore shards, a
+  // ShardedClient (shard_router.h). `resolution` may be null (nothing is
+  // resolved).
+  IngestService(std::unique_ptr<ingest::GraphStoreClient> client,
+                std::unique_ptr<ingest::ResolutionClient> resolution,
+                IngestServiceOptions options,
+                common::MetricsRegistry* registry);
   ~IngestService() override;
 
   // Ends every call in progress with UNAVAILABLE ("shutting down; resend
@@ -180,11 +187,6 @@ class IngestService final : public v1::Ingest::CallbackService {
   void Release(Call* call);
   absl::Time Now() const;
   void IdleLoop();
-
-  IngestService(std::unique_ptr<ingest::GraphStoreClient> client,
-                std::unique_ptr<ingest::ResolutionClient> resolution,
-                IngestServiceOptions options,
-                common::MetricsRegistry* registry);
 
   const IngestServiceOptions options_;
   const std::unique_ptr<ingest::GraphStoreClient> client_;

@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "services/common/channel.h"
 #include "services/common/client_flags.h"
@@ -15,11 +16,14 @@
 #include "services/common/metrics.h"
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
+#include "services/ingest/graphstore_client.h"
 #include "services/ingest/ingest_service.h"
+#include "services/ingest/shard_router.h"
 #include "services/ingest/source_config.h"
 #include "services/ingest/source_runner.h"
 #include "services/ingest/source_scheduler.h"
 #include "services/ingest/source_state_store.h"
+#include "storage/partition_map.h"
 
 // --graphstore and its TLS/token flags: services/common/client_flags.h.
 ABSL_FLAG(int, batch_size, 1000, "Records per GraphStore.Apply call.");
@@ -61,6 +65,52 @@ ABSL_FLAG(std::string, sources_state_dir, "",
           "The sources' state (RocksDB; required with --sources_config): "
           "last success, validators, records, next run. Fetched bodies are "
           "written beside it.");
+
+ABSL_FLAG(std::string, graphstore_shards, "",
+          "Partitioned graphstore (docs/scale-out.md): the shards' gRPC "
+          "targets, comma-separated, shard 0 first (graphstore-0, ...); with "
+          "--partition_map or --partition_map_file, the map they run under. "
+          "Each mutation goes to the shard of its partition, an edge across "
+          "shards as its two copies. Empty (the default): --graphstore alone. "
+          "The TLS and token flags of --graphstore apply to every shard; "
+          "imports are not resolved against shards (not yet).");
+ABSL_FLAG(std::string, partition_map, "",
+          "With --graphstore_shards: the partition map, inline "
+          "(\"0=0-341;1=342-682;2=683-1023\").");
+ABSL_FLAG(std::string, partition_map_file, "",
+          "With --graphstore_shards: a file holding the partition map.");
+
+namespace {
+
+// The ShardedClient of --graphstore_shards over `base`'s channel options.
+absl::StatusOr<std::unique_ptr<georisk::ingest::GraphStoreClient>>
+ShardedClientFromFlags(const georisk::common::ChannelOptions& base) {
+  absl::StatusOr<georisk::storage::PartitionMap> map =
+      georisk::storage::PartitionMapFromFlags(
+          absl::GetFlag(FLAGS_partition_map),
+          absl::GetFlag(FLAGS_partition_map_file));
+  if (!map.ok()) return map.status();
+  std::vector<std::unique_ptr<georisk::ingest::GraphStoreClient>> shards;
+  for (absl::string_view target :
+       absl::StrSplit(absl::GetFlag(FLAGS_graphstore_shards), ',')) {
+    georisk::common::ChannelOptions options = base;
+    options.target = std::string(target);
+    auto channel = georisk::common::MakeChannel(options);
+    if (!channel.ok()) return channel.status();
+    shards.push_back(georisk::ingest::NewGrpcGraphStoreClient(
+        georisk::v1::GraphStore::NewStub(*channel), *channel));
+  }
+  absl::StatusOr<std::unique_ptr<georisk::ingest::ShardedClient>> client =
+      georisk::ingest::ShardedClient::Create(*std::move(map),
+                                             std::move(shards));
+  if (!client.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--graphstore_shards: ", client.status().message()));
+  }
+  return std::unique_ptr<georisk::ingest::GraphStoreClient>(*std::move(client));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
@@ -110,9 +160,6 @@ int main(int argc, char** argv) {
   if (!channel_options.ok()) {
     return georisk::common::ExitWithError(channel_options.status());
   }
-  auto channel = georisk::common::MakeChannel(*channel_options);
-  if (!channel.ok()) return georisk::common::ExitWithError(channel.status());
-
   // Scheduled sources: read and checked before serving.
   std::vector<georisk::ingest::Source> sources;
   std::unique_ptr<georisk::ingest::SourceStateStore> source_state;
@@ -132,7 +179,19 @@ int main(int argc, char** argv) {
   }
 
   georisk::common::MetricsRegistry registry;
-  georisk::ingest::IngestService service(*channel, ingest_options, &registry);
+  std::unique_ptr<georisk::ingest::IngestService> service_holder;
+  if (!absl::GetFlag(FLAGS_graphstore_shards).empty()) {
+    auto client = ShardedClientFromFlags(*channel_options);
+    if (!client.ok()) return georisk::common::ExitWithError(client.status());
+    service_holder = std::make_unique<georisk::ingest::IngestService>(
+        *std::move(client), nullptr, ingest_options, &registry);
+  } else {
+    auto channel = georisk::common::MakeChannel(*channel_options);
+    if (!channel.ok()) return georisk::common::ExitWithError(channel.status());
+    service_holder = std::make_unique<georisk::ingest::IngestService>(
+        *channel, ingest_options, &registry);
+  }
+  georisk::ingest::IngestService& service = *service_holder;
   auto server = georisk::common::GrpcServer::Start(
       *options, {{&service, georisk::v1::Ingest::service_full_name()}},
       &registry);

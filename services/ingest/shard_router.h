@@ -57,6 +57,10 @@
 // the shards' exports, each at its own snapshot (an edge across shards is
 // exported once, by its out-copy's shard).
 //
+// Cancellation: `cancel` is checked before each round of calls; a call to
+// one shard is cancelled with it, calls to several at once run to their
+// deadline (a Cancellation holds one hook).
+//
 // Thread-safe: calls may run concurrently (each shard's client is).
 #ifndef GEORISK_SERVICES_INGEST_SHARD_ROUTER_H_
 #define GEORISK_SERVICES_INGEST_SHARD_ROUTER_H_

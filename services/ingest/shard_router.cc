@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "base/status_macros.h"
 
 namespace georisk::ingest {
@@ -52,6 +53,35 @@ bool Accepted(v1::MutationOutcome o) {
   return o == v1::MUTATION_OUTCOME_APPLIED ||
          o == v1::MUTATION_OUTCOME_DUPLICATE ||
          o == v1::MUTATION_OUTCOME_UNCHANGED;
+}
+
+// A shard's error naming "mutations[j]" of its part, renamed to the batch's
+// index of that mutation (the part began at batch index `begin`).
+absl::Status ToBatchIndex(const absl::Status& s,
+                          const std::vector<std::vector<RoutedMutation>>& parts,
+                          int begin) {
+  absl::string_view message = s.message();
+  int shard = 0;
+  int j = 0;
+  if (!absl::ConsumePrefix(&message, "graphstore-")) return s;
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, colon), &shard) || shard < 0 ||
+      shard >= static_cast<int>(parts.size())) {
+    return s;
+  }
+  message.remove_prefix(colon + 2);
+  if (!absl::ConsumePrefix(&message, "mutations[")) return s;
+  const size_t close = message.find(']');
+  if (close == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, close), &j) || j < 0 ||
+      j >= static_cast<int>(parts[shard].size())) {
+    return s;
+  }
+  message.remove_prefix(close + 1);
+  return absl::Status(
+      s.code(), absl::StrCat(storage::ShardName(shard), ": mutations[",
+                             begin + parts[shard][j].index, "]", message));
 }
 
 }  // namespace
@@ -282,7 +312,7 @@ absl::Status ShardedClient::ApplySegment(
   }
   absl::StatusOr<std::vector<v1::ApplyResponse>> answers =
       ApplyToShards(requests, deadline, cancel);
-  if (!answers.ok()) return answers.status();
+  if (!answers.ok()) return ToBatchIndex(answers.status(), parts, begin);
 
   // Per record of the segment: its outcome, or both copies'.
   struct Copy {

@@ -38,6 +38,12 @@
 // completes it, the committed parts answering DUPLICATE (with keys) or
 // UNCHANGED.
 //
+// Without reject_invalid (ingest always sets it), a mutation that breaks a
+// rule fails its shard's part with that shard's error, its index renamed to
+// the batch's ("graphstore-1: mutations[7].upsert_edge.weight: ..."), but
+// other shards' parts may have been committed: the batch is not all or
+// nothing across shards.
+//
 // Entity deletes: a shard that deletes an entity deletes the copies it holds
 // of the entity's edges and names, in ApplyResponse.remote_edge_copies, the
 // copies other shards hold; ShardedClient deletes those before it goes on.

@@ -373,6 +373,19 @@ TEST_F(ShardedClientTest, RemoteDeletesThatFailAreKeptAndRetried) {
   EXPECT_THAT(ShardEdges(a_[1], storage::Direction::kOutbound), ElementsAre());
 }
 
+TEST_F(ShardedClientTest, WithoutRejectInvalidTheErrorNamesTheBatchIndex) {
+  v1::ApplyRequest request;
+  *request.add_mutations() = Upsert(Company(a_[0]));
+  *request.add_mutations() = Upsert(Company(a_[1]));
+  *request.add_mutations() = Upsert(Supplies(a_[1], b_[1], 1.5));
+  absl::StatusOr<v1::ApplyResponse> failed =
+      client_->Apply(request, absl::Now() + absl::Seconds(5), nullptr);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInvalidArgument);
+  // Index 1 of shard 1's part, index 2 of the batch.
+  EXPECT_THAT(failed.status().message(),
+              HasSubstr("graphstore-1: mutations[2].upsert_edge.weight: "));
+}
+
 TEST_F(ShardedClientTest, ListSignalsPagesThroughEveryShard) {
   std::vector<v1::Mutation> batch;
   std::set<std::string> ids;

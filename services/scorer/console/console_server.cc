@@ -274,7 +274,11 @@ HttpResponse ConsoleServer::HandleAlertStream(
     }
   }
   HttpResponse response;
-  response.content_type = "text/event-stream; charset=utf-8";
+  // Exactly "text/event-stream" (UTF-8 by definition): the one text type
+  // httplib does not compress. With a parameter it would gzip or brotli the
+  // stream for a browser, whose compressor holds the events back (the page
+  // saw no new alert).
+  response.content_type = "text/event-stream";
   response.headers.push_back({"Cache-Control", "no-store"});
   response.stream = [this, channel = std::move(channel), authorization,
                      from](const common::HttpStreamWriter& write) {

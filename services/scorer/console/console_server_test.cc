@@ -365,6 +365,37 @@ TEST_F(ConsoleServerTest, AlertsStreamAsServerSentEventsAndResume) {
   EXPECT_THAT(events, HasSubstr("Last-Event-ID"));
 }
 
+// A browser asks for compressed answers (Chromium: "gzip, deflate, br");
+// httplib would gzip a text/* answer, and its compressor holds the events
+// back until far more than one alert has been written: the page saw none.
+// The stream is sent as it is, each event when it is written.
+TEST_F(ConsoleServerTest, AlertStreamIsNotCompressedForABrowser) {
+  std::unique_ptr<ConsoleServer> console = Start({});
+  ASSERT_NE(console, nullptr);
+  httplib::Client client("127.0.0.1", console->port());
+  client.set_read_timeout(10, 0);
+  std::string events;
+  std::string encoding = "unset";
+  std::string type;
+  httplib::Result r = client.Get(
+      "/api/v1/alerts/WatchAlerts?fromSequence=5",
+      {{"Accept-Encoding", "gzip, deflate, br"}},
+      [&](const httplib::Response& response) {
+        encoding = response.get_header_value("Content-Encoding");
+        type = response.get_header_value("Content-Type");
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        events.append(data, n);
+        return events.find(": heartbeat") == std::string::npos;
+      });
+  EXPECT_EQ(encoding, "");
+  EXPECT_EQ(type, "text/event-stream");
+  // Readable as written, before the stream ends (the fake holds it open).
+  EXPECT_THAT(events, HasSubstr("id: 5\nevent: alert\ndata: {"));
+  EXPECT_THAT(events, HasSubstr(": heartbeat"));
+}
+
 TEST_F(ConsoleServerTest, StopEndsAnOpenAlertStream) {
   std::unique_ptr<ConsoleServer> console = Start({});
   ASSERT_NE(console, nullptr);

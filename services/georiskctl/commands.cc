@@ -22,8 +22,8 @@
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
+#include "services/common/scenario_file.h"
 #include "services/georiskctl/cli.h"
-#include "yaml-cpp/yaml.h"
 
 namespace georisk::cli {
 namespace {
@@ -84,51 +84,6 @@ std::string MainReason(const CommandOptions& o, Stub* stub,
   return Describe(top);
 }
 
-// YAML -> JSON text, so a YAML scenario parses with protobuf's JSON mapping.
-void YamlToJson(const YAML::Node& node, std::string* out) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      *out += "{";
-      bool first = true;
-      for (const auto& kv : node) {
-        if (!first) *out += ",";
-        first = false;
-        *out += "\"";
-        *out += common::log::JsonEscape(kv.first.as<std::string>());
-        *out += "\":";
-        YamlToJson(kv.second, out);
-      }
-      *out += "}";
-      break;
-    }
-    case YAML::NodeType::Sequence: {
-      *out += "[";
-      for (size_t i = 0; i < node.size(); ++i) {
-        if (i > 0) *out += ",";
-        YamlToJson(node[i], out);
-      }
-      *out += "]";
-      break;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      double number;
-      if (node.Tag() != "!" &&
-          (s == "true" || s == "false" ||
-           (absl::SimpleAtod(s, &number) && !s.empty() &&
-            (absl::ascii_isdigit(static_cast<unsigned char>(s[0])) ||
-             s[0] == '-' || s[0] == '.')))) {
-        *out += s;
-      } else {
-        *out += "\"" + common::log::JsonEscape(s) + "\"";
-      }
-      break;
-    }
-    default:
-      *out += "null";
-  }
-}
-
 void PrintAlert(std::FILE* out, const v1::Alert& a) {
   std::string reason = a.reasons_size() > 0 ? a.reasons(0) : "";
   // A FIRING record after the first one of an alert is an update.
@@ -161,36 +116,6 @@ std::string JsonQuoted(const std::string& s) {
 }
 
 }  // namespace
-
-absl::StatusOr<v1::Scenario> ReadScenarioFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  std::string json = text;
-  absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
-  bool yaml = absl::EndsWith(path, ".yaml") || absl::EndsWith(path, ".yml") ||
-              (!trimmed.empty() && trimmed[0] != '{');
-  if (yaml) {
-    try {
-      json.clear();
-      YamlToJson(YAML::Load(text), &json);
-    } catch (const YAML::Exception& e) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
-    }
-  }
-  v1::Scenario scenario;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  auto parsed =
-      google::protobuf::util::JsonStringToMessage(json, &scenario, options);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not a georisk.v1.Scenario: ", std::string(parsed.message())));
-  }
-  return scenario;
-}
 
 int ScoreCommand(const CommandOptions& o,
                  const std::vector<std::string>& args) {
@@ -375,7 +300,7 @@ int ScenarioCommand(const CommandOptions& o,
                     const std::vector<std::string>& args) {
   if (args.size() != 1)
     return Usage(o.client, "scenario", "give one scenario file");
-  absl::StatusOr<v1::Scenario> scenario = ReadScenarioFile(args[0]);
+  absl::StatusOr<v1::Scenario> scenario = common::ReadScenarioFile(args[0]);
   if (!scenario.ok())
     return Usage(o.client, "scenario", scenario.status().message());
   int code = kExitOk;

@@ -121,11 +121,6 @@ int StatusCommand(const CommandOptions& options,
 int HealthCommand(const CommandOptions& options,
                   const std::vector<std::string>& args);
 
-// Reads a scenario file: georisk.v1.Scenario in protobuf's JSON mapping, or
-// the same structure in YAML (by extension .yaml/.yml, or content that is
-// not JSON). Errors name the file and, when the parser says, the place.
-absl::StatusOr<v1::Scenario> ReadScenarioFile(const std::string& path);
-
 // Per-command help text, or "" for an unknown command.
 std::string CommandHelp(const std::string& command);
 

@@ -53,6 +53,7 @@
 #include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "bench/bench_output.h"
+#include "bench/bench_services.h"
 #include "bench/scorer_graph.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
@@ -88,103 +89,7 @@ ABSL_FLAG(double, max_composite, 10,
 namespace georisk::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using testing::ServiceProcess;
-
-constexpr absl::Duration kServingTimeout = absl::Minutes(15);
-constexpr absl::Duration kStopTimeout = absl::Minutes(2);
-constexpr int kBuildBatch = 10'000;
-
-double MsBetween(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-// VmHWM of a process, in bytes (0 when unreadable).
-double PeakRssBytes(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    long long kb = 0;
-    if (std::sscanf(line.c_str(), "VmHWM: %lld kB", &kb) == 1) {
-      return static_cast<double>(kb) * 1024;
-    }
-  }
-  return 0;
-}
-
-absl::Status FromGrpc(const grpc::Status& s, absl::string_view rpc) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(rpc, ": ", s.error_message()));
-}
-
-// Writes the graph (entities, then edges, then signals) into a store at
-// `path`, as `graphstore --data_dir=<parent>` opens it.
-absl::Status WriteGraph(const std::string& path, ScorerGraph& g) {
-  storage::RocksDbGraphStoreOptions options;
-  options.path = path;
-  options.sync = false;
-  ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
-                   storage::RocksDbGraphStore::Open(options));
-  std::vector<v1::Mutation> batch;
-  auto flush = [&]() -> absl::Status {
-    if (batch.empty()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(storage::ApplyResult r, store->Apply(batch, "bench"));
-    for (storage::MutationOutcome o : r.outcomes) {
-      if (o != storage::MutationOutcome::kApplied) {
-        return absl::InternalError("a graph mutation was not applied");
-      }
-    }
-    batch.clear();
-    return absl::OkStatus();
-  };
-  for (v1::Entity& e : g.entities) {
-    *batch.emplace_back().mutable_upsert_entity() = std::move(e);
-    if (batch.size() == kBuildBatch) RETURN_IF_ERROR(flush());
-  }
-  RETURN_IF_ERROR(flush());
-  for (v1::Edge& e : g.edges) {
-    *batch.emplace_back().mutable_upsert_edge() = std::move(e);
-    if (batch.size() == kBuildBatch) RETURN_IF_ERROR(flush());
-  }
-  RETURN_IF_ERROR(flush());
-  for (v1::Signal& s : g.signals) {
-    *batch.emplace_back().mutable_upsert_signal() = std::move(s);
-    if (batch.size() == kBuildBatch) RETURN_IF_ERROR(flush());
-  }
-  return flush();
-}
-
-// Starts a service and waits until it serves; `*ms` receives the time from
-// just before the exec to SERVING.
-absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
-    const std::string& binary, std::vector<std::string> args, double* ms) {
-  args.push_back("--log_level=warning");
-  const Clock::time_point start = Clock::now();
-  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> p,
-                   ServiceProcess::Start({.binary = binary,
-                                          .args = args,
-                                          .work_dir = absl::GetFlag(FLAGS_dir),
-                                          .start_timeout = kServingTimeout}));
-  const absl::Status serving =
-      common::WaitForServing(p->address(), "", kServingTimeout);
-  if (!serving.ok()) {
-    return absl::Status(
-        serving.code(),
-        absl::StrCat(binary, ": ", serving.message(), "; log:\n", p->Log()));
-  }
-  *ms = MsBetween(start, Clock::now());
-  return p;
-}
-
-absl::Status StopService(ServiceProcess& p, absl::string_view name) {
-  ASSIGN_OR_RETURN(int code, p.Stop(SIGTERM, kStopTimeout));
-  if (code != 0) {
-    return absl::InternalError(absl::StrCat(name, " exited with ", code,
-                                            " on SIGTERM; log:\n", p.Log()));
-  }
-  return absl::OkStatus();
-}
 
 // The first FIRING alert of each entity seen on a WatchAlerts stream, with
 // its arrival time.
@@ -416,7 +321,8 @@ absl::Status Run() {
   double ms = 0;
   const std::vector<std::string> gs_args = {"--data_dir=" + gs_data};
   ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> gs,
-                   StartService(absl::GetFlag(FLAGS_graphstore), gs_args, &ms));
+                   StartService(absl::GetFlag(FLAGS_graphstore), gs_args,
+                                absl::GetFlag(FLAGS_dir), &ms));
   Result("graphstore_first_start_ms", ms);
 
   std::string am_url;
@@ -430,12 +336,14 @@ absl::Status Run() {
   if (!am_url.empty()) scorer_args.push_back("--alertmanager_url=" + am_url);
   Progress("scorer", "first start: loads and scores the graph");
   ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> scorer,
-                   StartService(absl::GetFlag(FLAGS_scorer), scorer_args, &ms));
+                   StartService(absl::GetFlag(FLAGS_scorer), scorer_args,
+                                absl::GetFlag(FLAGS_dir), &ms));
   Result("scorer_first_start_ms", ms);
   Progress("scorer", absl::StrFormat("SERVING after %.0f ms", ms));
   ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> ingest,
                    StartService(absl::GetFlag(FLAGS_ingest),
-                                {"--graphstore=" + gs->address()}, &ms));
+                                {"--graphstore=" + gs->address()},
+                                absl::GetFlag(FLAGS_dir), &ms));
 
   // The first full score fires an alert for every entity already in a
   // high band; the timed changes start once the scorer has posted them all
@@ -536,8 +444,9 @@ absl::Status Run() {
   std::vector<double> scorer_ms, gs_ms;
   for (int i = 0; i < absl::GetFlag(FLAGS_restarts); ++i) {
     RETURN_IF_ERROR(StopService(*scorer, "scorer"));
-    ASSIGN_OR_RETURN(
-        scorer, StartService(absl::GetFlag(FLAGS_scorer), scorer_args, &ms));
+    ASSIGN_OR_RETURN(scorer,
+                     StartService(absl::GetFlag(FLAGS_scorer), scorer_args,
+                                  absl::GetFlag(FLAGS_dir), &ms));
     scorer_ms.push_back(ms);
     Progress("restart",
              absl::StrFormat("scorer %d: SERVING after %.0f ms", i + 1, ms));
@@ -546,8 +455,8 @@ absl::Status Run() {
   RETURN_IF_ERROR(StopService(*scorer, "scorer"));
   for (int i = 0; i < absl::GetFlag(FLAGS_restarts); ++i) {
     RETURN_IF_ERROR(StopService(*gs, "graphstore"));
-    ASSIGN_OR_RETURN(
-        gs, StartService(absl::GetFlag(FLAGS_graphstore), gs_args, &ms));
+    ASSIGN_OR_RETURN(gs, StartService(absl::GetFlag(FLAGS_graphstore), gs_args,
+                                      absl::GetFlag(FLAGS_dir), &ms));
     gs_ms.push_back(ms);
     Progress("restart", absl::StrFormat("graphstore %d: SERVING after %.0f ms",
                                         i + 1, ms));

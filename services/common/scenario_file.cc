@@ -67,15 +67,19 @@ absl::StatusOr<v1::Scenario> ReadScenarioFile(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string text = ss.str();
-  std::string json = text;
+  return ParseScenario(ss.str(), path);
+}
+
+absl::StatusOr<v1::Scenario> ParseScenario(absl::string_view text,
+                                           const std::string& path) {
+  std::string json(text);
   absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
   bool yaml = absl::EndsWith(path, ".yaml") || absl::EndsWith(path, ".yml") ||
               (!trimmed.empty() && trimmed[0] != '{');
   if (yaml) {
     try {
       json.clear();
-      YamlToJson(YAML::Load(text), &json);
+      YamlToJson(YAML::Load(std::string(text)), &json);
     } catch (const YAML::Exception& e) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
     }

@@ -51,5 +51,24 @@ TEST(ReadScenarioFileTest, ErrorsNameTheFile) {
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ParseScenarioTest, ReadsTextAsTheFileWouldBeRead) {
+  const std::string yaml =
+      "name: cut\noverrides:\n  - deleteSignalId: signal/veu\n";
+  auto from_text = ParseScenario(yaml, "edited");
+  ASSERT_TRUE(from_text.ok()) << from_text.status();
+  auto from_file = ReadScenarioFile(Write("cut.yaml", yaml));
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_text->SerializeAsString(), from_file->SerializeAsString());
+  EXPECT_EQ(from_text->overrides(0).delete_signal_id(), "signal/veu");
+  // Errors name the text and the place.
+  auto broken = ParseScenario("name: [a\n", "scenario.yaml");
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(broken.status().message().find("scenario.yaml: "),
+            std::string::npos);
+  EXPECT_NE(broken.status().message().find("line 2, column 1"),
+            std::string::npos)
+      << broken.status();
+}
+
 }  // namespace
 }  // namespace georisk::common

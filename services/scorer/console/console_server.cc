@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/scenario_file.h"
 #include "services/common/server_options.h"
 #include "services/scorer/console/assets.h"
 
@@ -204,6 +205,17 @@ HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
     }
     return HandleAlertStream(request, authorization, std::move(channel));
   }
+  if (request.path == kParseScenarioPath) {
+    // Reads no data, but is the first half of RunScenario: the same role.
+    if (caller != nullptr &&
+        !common::RoleAllows(caller->role, "/georisk.v1.Scorer/RunScenario")) {
+      return JsonError(grpc::StatusCode::PERMISSION_DENIED,
+                       absl::StrCat("role ", common::RoleName(caller->role),
+                                    " may not call "
+                                    "/georisk.v1.Scorer/RunScenario"));
+    }
+    return HandleParseScenario(request);
+  }
   // "/api/v1/<service>/<Method>"
   std::vector<absl::string_view> parts =
       absl::StrSplit(request.path, absl::MaxSplits('/', 4));
@@ -238,6 +250,27 @@ HttpResponse ConsoleServer::HandleApi(const HttpRequest& request) const {
   JsonApi::Reply reply = api_.Call(channel, method, request.body, authorization,
                                    options_.call_deadline);
   return JsonReply(reply.http_status, std::move(reply.body));
+}
+
+HttpResponse ConsoleServer::HandleParseScenario(
+    const HttpRequest& request) const {
+  std::string name = "scenario";
+  for (absl::string_view pair : absl::StrSplit(request.query, '&')) {
+    if (absl::ConsumePrefix(&pair, "name=") && !pair.empty()) {
+      name = std::string(pair);
+    }
+  }
+  absl::StatusOr<v1::Scenario> scenario =
+      common::ParseScenario(request.body, name);
+  if (!scenario.ok()) {
+    return JsonError(grpc::StatusCode::INVALID_ARGUMENT,
+                     scenario.status().message());
+  }
+  google::protobuf::util::JsonPrintOptions print;
+  print.always_print_primitive_fields = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(*scenario, &json, print);
+  return JsonReply(200, std::move(json));
 }
 
 HttpResponse ConsoleServer::HandleAlertStream(

@@ -6,6 +6,8 @@
 //
 //   GET  /, /index.html, /entity.html, /app.js, ...   the pages
 //   POST /api/v1/scorer/<Method>, /api/v1/alerts/<Method>   the JSON API
+//   POST /api/v1/console/ParseScenario   a scenario file's text (YAML or
+//        JSON) as the georisk.v1.Scenario JSON RunScenario takes
 //   GET  /api/v1/alerts/WatchAlerts?fromSequence=N   the alert log as
 //        server-sent events ("id: <sequence>", "event: alert", "data:
 //        <Alert as JSON>"), resuming after the Last-Event-ID header when
@@ -48,6 +50,13 @@
 #include "services/scorer/console/json_api.h"
 
 namespace georisk::scorer::console {
+
+// POST the text of a scenario file (YAML or JSON, as `georiskctl scenario`
+// reads it; ?name=F.yaml names it in errors and marks it YAML): answers the
+// georisk.v1.Scenario as JSON for RunScenario, or 400 INVALID_ARGUMENT with
+// the parser's message (its line and column). The same parser as the CLI
+// (services/common/scenario_file.h); the same role as RunScenario.
+inline constexpr char kParseScenarioPath[] = "/api/v1/console/ParseScenario";
 
 inline constexpr char kContentSecurityPolicy[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -99,6 +108,8 @@ class ConsoleServer {
   ConsoleServer(ConsoleOptions options, std::optional<common::TokenStore> t);
   common::HttpResponse Handle(const common::HttpRequest& request) const;
   common::HttpResponse HandleApi(const common::HttpRequest& request) const;
+  common::HttpResponse HandleParseScenario(
+      const common::HttpRequest& request) const;
   common::HttpResponse HandleAlertStream(
       const common::HttpRequest& request, const std::string& authorization,
       std::shared_ptr<grpc::Channel> channel) const;

@@ -334,6 +334,50 @@ std::string ReadEvents(int port, const std::string& path,
   return events;
 }
 
+// The scenario files georiskctl reads, parsed by its parser for the page.
+TEST_F(ConsoleServerTest, ParseScenarioAnswersTheScenarioAsJson) {
+  ConsoleOptions options;
+  options.token_file = dir_ + "/tokens";
+  std::unique_ptr<ConsoleServer> console = Start(options);
+  ASSERT_NE(console, nullptr);
+  const std::string yaml =
+      "name: tension up\n"
+      "overrides:\n"
+      "  - upsertSignal:\n"
+      "      id: signal/cross-strait-tension\n"
+      "      tension: {theatre: cross_strait, level: 0.9}\n";
+  httplib::Result r = Post(*console, kParseScenarioPath, yaml, kReader);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  v1::Scenario scenario;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(r->body, &scenario).ok())
+      << r->body;
+  EXPECT_EQ(scenario.name(), "tension up");
+  EXPECT_DOUBLE_EQ(scenario.overrides(0).upsert_signal().tension().level(),
+                   0.9);
+  // JSON too; errors name the upload and the place.
+  r = Post(*console, kParseScenarioPath, R"({"name": "j"})", kReader);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = Post(*console, std::string(kParseScenarioPath) + "?name=up.yaml",
+           "name: [a\n", kReader);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("up.yaml: yaml-cpp: error at line 2"));
+  r = Post(*console, kParseScenarioPath, "nmae: typo\n", kReader);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("not a georisk.v1.Scenario"));
+  // RunScenario's role, and a token at all.
+  r = Post(*console, kParseScenarioPath, yaml);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = Post(*console, kParseScenarioPath, yaml, kWriter);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+}
+
 TEST_F(ConsoleServerTest, AlertsStreamAsServerSentEventsAndResume) {
   ConsoleOptions options;
   options.token_file = dir_ + "/tokens";

@@ -14,6 +14,8 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    # The example scenarios (data/scenarios), as georiskctl reads them.
+    ".yaml": "application/yaml; charset=utf-8",
 }
 
 

@@ -20,36 +20,46 @@ const georisk = (() => {
 
   function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
 
-  async function api(service, method, request) {
-    const headers = {'Content-Type': 'application/json'};
+  // POSTs `body` (text) to `path`; resolves to the JSON answer, rejects
+  // with an ApiError (a 401 or 403 shows the login form).
+  async function post(path, body, contentType) {
+    const headers = {'Content-Type': contentType};
     if (token()) headers['Authorization'] = 'Bearer ' + token();
-    const response = await fetch('/api/v1/' + service + '/' + method, {
+    const response = await fetch(path, {
       method: 'POST',
       headers,
-      body: JSON.stringify(request || {}),
+      body,
       cache: 'no-store',
       credentials: 'omit',
     });
-    let body = null;
+    let answer = null;
     try {
-      body = await response.json();
+      answer = await response.json();
     } catch (e) {
-      body = null;
+      answer = null;
     }
     if (!response.ok) {
       if (response.status === 401 || response.status === 403) showLogin();
-      throw new ApiError(response.status, body);
+      throw new ApiError(response.status, answer);
     }
-    return body;
+    return answer;
+  }
+
+  function api(service, method, request) {
+    return post('/api/v1/' + service + '/' + method,
+                JSON.stringify(request || {}), 'application/json');
   }
 
   // el('a', {href: '/'}, 'text', child...): an element; strings become text
-  // nodes (never parsed as HTML). SVG tags get the SVG namespace.
+  // nodes (never parsed as HTML). SVG tags get the SVG namespace, and so
+  // does any tag written 'svg:a' (a link inside a drawing).
   const SVG_TAGS = new Set(['svg', 'rect', 'line', 'polyline', 'circle',
-                            'text', 'title', 'g', 'path']);
+                            'text', 'title', 'g', 'path', 'marker', 'defs']);
   function el(tag, attrs, ...children) {
-    const node = SVG_TAGS.has(tag) ?
-        document.createElementNS('http://www.w3.org/2000/svg', tag) :
+    const svg = SVG_TAGS.has(tag) || tag.startsWith('svg:');
+    const node = svg ?
+        document.createElementNS('http://www.w3.org/2000/svg',
+                                 tag.replace(/^svg:/, '')) :
         document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === undefined || v === null || v === false) continue;
@@ -110,6 +120,6 @@ const georisk = (() => {
     });
   }
 
-  return {api, el, factorName, bandName, kindName, points, entityHref,
+  return {api, post, el, factorName, bandName, kindName, points, entityHref,
           setStatus, initLogin, ApiError};
 })();

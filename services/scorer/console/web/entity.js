@@ -115,6 +115,107 @@
                               [el('p', {}, 'Nothing contributes a risk.')]));
   }
 
+  // The supply and ownership neighbourhood that carries the entity's risk,
+  // as a drawing: the entities of the explanation's upstream paths, each in
+  // the column of its smallest distance (the entity itself on the left,
+  // its suppliers and owners next, theirs beyond), in a column by the share
+  // of the score their paths carry; an arrow per link the paths take, in
+  // the direction risk flows, labelled with its kind and weight. The
+  // layout is this page's own (no library): columns and rows, so that it
+  // is the same for the same explanation.
+  function renderNeighbourhood(e) {
+    const box = document.getElementById('neighbourhood');
+    const nodes = new Map();  // id -> {id, name, depth, share, factors}
+    const edges = new Map();  // "from>to" -> {from, to, kind, weight}
+    nodes.set(id, {id, name: (e.score || {}).entityName || id, depth: 0,
+                   share: 1, factors: new Set()});
+    for (const p of e.paths || []) {
+      const hops = p.hops || [];
+      hops.forEach((h, i) => {
+        const n = nodes.get(h.entityId) ||
+            {id: h.entityId, name: h.entityName || h.entityId, depth: i,
+             share: 0, factors: new Set()};
+        n.depth = Math.min(n.depth, i);
+        if (i > 0) n.share += Number(p.fraction || 0);
+        n.factors.add(p.factor);
+        nodes.set(h.entityId, n);
+        if (i > 0) {
+          const key = h.entityId + '>' + hops[i - 1].entityId;
+          if (!edges.has(key)) {
+            edges.set(key, {from: h.entityId, to: hops[i - 1].entityId,
+                            kind: h.edgeKind, weight: h.weight});
+          }
+        }
+      });
+    }
+    if (nodes.size === 1) {
+      box.replaceChildren(el('p', {}, 'No upstream supplier or owner carries ' +
+                                      'a risk to this entity.'));
+      return;
+    }
+    const columns = [];
+    for (const n of nodes.values()) {
+      (columns[n.depth] = columns[n.depth] || []).push(n);
+    }
+    for (const c of columns) {
+      if (c) c.sort((a, b) => b.share - a.share || a.id.localeCompare(b.id));
+    }
+    const COL = 250, ROW = 72, TOP = 36, LEFT = 110, R = 10;
+    const rows = Math.max(...columns.map((c) => (c || []).length));
+    const W = LEFT + COL * (columns.length - 1) + 120;
+    const H = TOP + ROW * rows;
+    const at = new Map();
+    columns.forEach((c, d) => (c || []).forEach((n, i) => {
+      // Each column centred on the tallest one.
+      const offset = (rows - c.length) * ROW / 2;
+      at.set(n.id, {x: LEFT + d * COL, y: TOP + offset + i * ROW + ROW / 2 - 10});
+    }));
+    // Drawn at its own size (narrower than the page when it has few
+    // columns), shrunk to the page's width when wider.
+    const svg = el('svg', {id: 'neighbourhood-graph', class: 'graph',
+                           width: W, height: H,
+                           viewBox: '0 0 ' + W + ' ' + H, role: 'img',
+                           'aria-label': 'suppliers and owners that carry ' +
+                                         'the risk'},
+        el('defs', {}, el('marker', {id: 'arrow', viewBox: '0 0 10 10',
+                                     refX: 10, refY: 5, markerWidth: 7,
+                                     markerHeight: 7, orient: 'auto'},
+                          el('path', {class: 'head', d: 'M0,0 L10,5 L0,10 z'}))));
+    columns.forEach((c, d) => svg.append(el('text', {class: 'kind',
+        x: LEFT + d * COL, y: 14},
+        d === 0 ? 'this entity' : d === 1 ? 'direct suppliers and owners' :
+                                            d + ' links upstream')));
+    for (const edge of edges.values()) {
+      const a = at.get(edge.from), b = at.get(edge.to);
+      const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
+      const kind = (edge.kind || '').toLowerCase();
+      svg.append(el('g', {'data-edge': edge.from + '>' + edge.to},
+          el('line', {class: 'edge ' + kind,
+                      x1: (a.x + dx / len * R).toFixed(1),
+                      y1: (a.y + dy / len * R).toFixed(1),
+                      x2: (b.x - dx / len * (R + 2)).toFixed(1),
+                      y2: (b.y - dy / len * (R + 2)).toFixed(1),
+                      'marker-end': 'url(#arrow)'}),
+          el('text', {class: 'kind', x: ((a.x + b.x) / 2).toFixed(1),
+                      y: ((a.y + b.y) / 2 - 4).toFixed(1)},
+             kindName(edge.kind), ' ', Number(edge.weight || 0).toFixed(2)),
+          el('title', {}, edge.from + ' ' + kindName(edge.kind) + ' ' +
+                          edge.to)));
+    }
+    for (const n of nodes.values()) {
+      const p = at.get(n.id);
+      const name = n.name.length > 34 ? n.name.slice(0, 33) + '…' : n.name;
+      svg.append(el('svg:a', {href: entityHref(n.id), 'data-node': n.id},
+          el('circle', {class: 'node' + (n.depth === 0 ? ' centre' : ''),
+                        cx: p.x, cy: p.y, r: R}),
+          el('text', {class: 'label', x: p.x, y: p.y + R + 13}, name),
+          el('title', {}, n.name + ' (' + n.id + ')' + (n.depth ?
+              ' · carries ' + (100 * n.share).toFixed(1) + '% of ' +
+              [...n.factors].map(factorName).join(', ') : ''))));
+    }
+    box.replaceChildren(svg);
+  }
+
   // The composite over time, each point marked with its cause.
   function renderHistory(points_) {
     const box = document.getElementById('history');
@@ -139,17 +240,25 @@
         x(times[i]).toFixed(1) + ',' + y(p.composite).toFixed(1)).join(' ')}));
     pts.forEach((p, i) => svg.append(el('circle', {
         class: 'point' + (p.rebuild ? ' rebuild' : ''), cx: x(times[i]),
-        cy: y(p.composite), r: 4},
+        cy: y(p.composite), r: 4, 'data-point-composite': p.composite,
+        'data-point-reason': p.reason || ''},
         el('title', {}, new Date(times[i]).toISOString() + ' · ' +
                         points(p.composite) + ' · ' + (p.reason || 'no reason')))));
+    // Each move numbered on the chart, its cause under the same number.
+    pts.forEach((p, i) => svg.append(el('text', {class: 'mark',
+        x: x(times[i]), y: y(p.composite) - 8}, i + 1)));
     svg.append(el('text', {class: 'axis start', x: L, y: H - 6},
                   new Date(t0).toISOString().slice(0, 10)),
                el('text', {class: 'axis end', x: W, y: H - 6},
                   new Date(t1).toISOString().slice(0, 10)));
-    const list = el('ol', {class: 'causes'}, pts.slice().reverse().slice(0, 10)
-        .map((p) => el('li', {}, new Date(p.time).toISOString(), ' · ',
-                       points(p.composite), ' · ', p.reason || 'no reason')));
-    box.replaceChildren(svg, el('h3', {}, 'Latest moves'), list);
+    const latest = pts.map((p, i) => [i + 1, p]).reverse().slice(0, 10);
+    const list = el('ul', {class: 'causes'}, latest.map(([n, p]) =>
+        el('li', {}, el('span', {class: 'num'}, String(n)), ' ',
+           new Date(p.time).toISOString(), ' · ', points(p.composite), ' · ',
+           p.rebuild ? 'history starts here · ' : '',
+           p.reason || 'no reason')));
+    box.replaceChildren(svg, el('h3', {}, 'Latest moves and their causes'),
+                        list);
   }
 
   function renderLinks(e) {
@@ -188,6 +297,7 @@
       renderFactors(score);
       renderExplanation(explanation);
       renderLinks(explanation);
+      renderNeighbourhood(explanation);
       setStatus('');
     } catch (err) {
       setStatus(err.message, true);

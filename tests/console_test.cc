@@ -3,25 +3,35 @@
 // by georiskctl, and headless Chromium (Debian's `chromium`, installed by
 // deploy/install-deps.sh) loading the pages; --dump-dom gives the page as
 // its scripts left it, --screenshot a picture, written to the test's
-// outputs ($TEST_UNDECLARED_OUTPUTS_DIR). Checks: the top page lists the
-// entities ListTopRisks returns, in its order; the entity page's
-// explanation shares add up to each factor's score, which is GetScore's;
-// with a token file the API answers 401 without a token, 403 for a role that
-// may not read scores, and the same as gRPC for a reader, and the page shows
-// its login form instead of data.
+// outputs ($TEST_UNDECLARED_OUTPUTS_DIR). Pages a test acts on while they
+// are open go through tests/testing/browser.py instead, which drives
+// Chromium over the DevTools protocol (--remote-debugging-pipe). Checks: the
+// top page lists the entities ListTopRisks returns, in its order; the entity
+// page's explanation shares add up to each factor's score, which is
+// GetScore's, and its neighbourhood drawing has the entities and links of
+// the explanation's paths; a scenario file uploaded and run shows the deltas
+// RunScenario returns for the file as georiskctl reads it, and a delta's
+// before/after explanation; an alert raised while the alerts page is open
+// appears on it without a reload; with a token file the API answers 401
+// without a token, 403 for a role that may not read scores, and the same as
+// gRPC for a reader, and the page shows its login form instead of data.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -30,6 +40,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "services/common/scenario_file.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_stack.h"
 
@@ -59,18 +70,13 @@ std::vector<std::string> AttributeValues(const std::string& html,
   return out;
 }
 
-// JavaScript's encodeURIComponent.
-std::string EncodeUriComponent(absl::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (absl::ascii_isalnum(c) ||
-        absl::string_view("-_.!~*'()").find(c) != absl::string_view::npos) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
+// An attribute value as the DOM serializer wrote it, unescaped.
+std::string UnescapeHtml(std::string text) {
+  return absl::StrReplaceAll(text, {{"&lt;", "<"},
+                                    {"&gt;", ">"},
+                                    {"&quot;", "\""},
+                                    {"&nbsp;", "\xc2\xa0"},
+                                    {"&amp;", "&"}});
 }
 
 double Number(const std::string& text) {
@@ -112,7 +118,9 @@ class ConsoleTest : public ::testing::Test {
   // them.
   void Import(const std::vector<std::string>& files) {
     std::vector<std::string> args = {"import"};
-    for (const std::string& f : files) args.push_back(Runfile(f));
+    for (const std::string& f : files) {
+      args.push_back(f[0] == '/' ? f : Runfile(f));
+    }
     args.push_back(absl::StrCat("--ingest=", stack_->ingest()->address()));
     args.push_back("--progress=none");
     CommandResult r =
@@ -136,6 +144,18 @@ class ConsoleTest : public ::testing::Test {
     }
     ASSERT_GE(feed.applied_sequence(), stats.last_sequence())
         << stack_->scorer()->Log();
+  }
+
+  // A file raising the demo's cross-strait tension to `level`, for Import.
+  std::string TensionChange(const std::string& level) {
+    const std::string path = absl::StrCat(dir_, "/tension-", level, ".jsonl");
+    std::ofstream(path)
+        << R"({"upsertSignal": {"id": "signal/cross-strait-tension", )"
+        << R"("tension": {"theatre": "cross_strait", "level": )" << level
+        << R"(}, "effectiveFrom": "2025-01-01T00:00:00Z", "source": "test", )"
+        << R"j("title": "Cross-strait tension raised (test)"}})j"
+        << "\n";
+    return path;
   }
 
   void TearDown() override {
@@ -181,6 +201,32 @@ class ConsoleTest : public ::testing::Test {
         RunCommand(dir_, kChromium, args, absl::Seconds(120));
     EXPECT_EQ(picture.code, 0) << picture.err;
     return dom.out;
+  }
+
+  // Runs tests/testing/browser.py with `steps` (--goto=..., --wait=...) in
+  // one open page; ends with a screenshot `<shot>.png` in the outputs and
+  // returns the page's DOM then.
+  // `whole_page` false: only what the 1280x1600 window shows.
+  std::string Drive(std::vector<std::string> steps, const std::string& shot,
+                    bool whole_page = true) {
+    const std::string dom = absl::StrCat(dir_, "/", shot, ".html");
+    std::vector<std::string> args = {
+        Runfile("tests/testing/browser.py"),
+        absl::StrCat("--chromium=", kChromium),
+        absl::StrCat("--user_data_dir=", dir_, "/chromium-", runs_++),
+        "--timeout=90",
+    };
+    for (std::string& s : steps) args.push_back(std::move(s));
+    args.push_back(absl::StrCat(
+        whole_page ? "--screenshot=" : "--viewport_shot=", outputs_, "/", shot,
+        ".png"));
+    args.push_back("--dom=" + dom);
+    CommandResult r =
+        RunCommand(dir_, "/usr/bin/python3", args, absl::Seconds(300));
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    std::ifstream in(dom);
+    return std::string(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
   }
 
   httplib::Result Post(const std::string& path, const std::string& body,
@@ -230,23 +276,32 @@ TEST_F(ConsoleTest, TopPageListsWhatListTopRisksReturnsInOrder) {
 
 TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
   ASSERT_NO_FATAL_FAILURE(StartWithDemo({}));
-  // The riskiest entity whose explanation has several contributions and
-  // upstream paths, so the tree has something to show.
+  // A move with a cause in every cross-strait entity's history.
+  ASSERT_NO_FATAL_FAILURE(Import({TensionChange("0.9")}));
+  // Of the riskiest entities whose explanation has several contributions,
+  // the one with the most entities on its upstream paths, so that the tree
+  // and the drawing have something to show.
   grpc::ClientContext context;
   v1::ListTopRisksRequest request;
-  request.set_page_size(20);
+  request.set_page_size(50);
   v1::ListTopRisksResponse top;
   ASSERT_TRUE(scorer_->ListTopRisks(&context, request, &top).ok());
   v1::Score score;
+  size_t most = 0;
   for (const v1::Score& s : top.scores()) {
     grpc::ClientContext explain_context;
     v1::ExplainScoreRequest explain;
     explain.set_entity_id(s.entity_id());
+    explain.set_max_paths(20);
     v1::Explanation e;
     ASSERT_TRUE(scorer_->ExplainScore(&explain_context, explain, &e).ok());
-    if (e.contributions_size() >= 2 && e.paths_size() > 0) {
+    std::set<std::string> upstream;
+    for (const v1::ExplanationPath& p : e.paths()) {
+      for (const v1::PathHop& h : p.hops()) upstream.insert(h.entity_id());
+    }
+    if (e.contributions_size() >= 2 && upstream.size() > most) {
       score = s;
-      break;
+      most = upstream.size();
     }
   }
   ASSERT_FALSE(score.entity_id().empty()) << top.DebugString();
@@ -259,6 +314,35 @@ TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
   ASSERT_EQ(composite.size(), 1u) << html;
   EXPECT_NEAR(Number(composite[0]), score.composite(), 1e-9);
   EXPECT_THAT(html, HasSubstr("id=\"history-chart\"")) << html;
+  // The chart has GetScoreHistory's points, oldest first, each marked with
+  // its cause.
+  grpc::ClientContext history_context;
+  v1::GetScoreHistoryRequest history_request;
+  history_request.set_entity_id(score.entity_id());
+  history_request.set_page_size(1000);
+  v1::GetScoreHistoryResponse history;
+  ASSERT_TRUE(
+      scorer_->GetScoreHistory(&history_context, history_request, &history)
+          .ok());
+  std::vector<std::string> reasons;
+  std::vector<double> composites;
+  for (const v1::ScoreHistoryPoint& p : history.points()) {
+    if (p.deleted()) continue;
+    reasons.push_back(p.reason());
+    composites.push_back(p.composite());
+  }
+  ASSERT_GE(reasons.size(), 2u) << history.DebugString();
+  std::vector<std::string> drawn_reasons =
+      AttributeValues(html, "data-point-reason");
+  std::vector<std::string> drawn_composites =
+      AttributeValues(html, "data-point-composite");
+  ASSERT_EQ(drawn_composites.size(), composites.size()) << html;
+  ASSERT_EQ(drawn_reasons.size(), reasons.size());
+  for (size_t i = 0; i < composites.size(); ++i) {
+    EXPECT_NEAR(Number(drawn_composites[i]), composites[i], 1e-9) << i;
+    EXPECT_FALSE(reasons[i].empty()) << i;
+    EXPECT_EQ(UnescapeHtml(drawn_reasons[i]), reasons[i]) << i;
+  }
 
   // One section per factor with a score: its shares add up to it.
   int explained = 0;
@@ -289,33 +373,73 @@ TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
   }
   EXPECT_GE(explained, nonzero) << html;
   EXPECT_GT(explained, 0) << html;
+
+  // The neighbourhood drawing: the entities and links of the paths the page
+  // asked for (ExplainScore with max_paths 20), each link in the direction
+  // risk flows (upstream hop -> the hop before it).
+  grpc::ClientContext explain_context;
+  v1::ExplainScoreRequest explain;
+  explain.set_entity_id(score.entity_id());
+  explain.set_max_paths(20);
+  v1::Explanation e;
+  ASSERT_TRUE(scorer_->ExplainScore(&explain_context, explain, &e).ok());
+  std::set<std::string> nodes = {score.entity_id()};
+  std::set<std::string> edges;
+  for (const v1::ExplanationPath& p : e.paths()) {
+    for (int i = 0; i < p.hops_size(); ++i) {
+      nodes.insert(p.hops(i).entity_id());
+      if (i > 0) {
+        edges.insert(absl::StrCat(p.hops(i).entity_id(), "&gt;",
+                                  p.hops(i - 1).entity_id()));
+      }
+    }
+  }
+  ASSERT_THAT(html, HasSubstr("id=\"neighbourhood-graph\"")) << html;
+  std::vector<std::string> drawn = AttributeValues(html, "data-node");
+  EXPECT_EQ(std::set<std::string>(drawn.begin(), drawn.end()), nodes);
+  EXPECT_EQ(drawn.size(), nodes.size());  // Each once.
+  std::vector<std::string> links = AttributeValues(html, "data-edge");
+  EXPECT_EQ(std::set<std::string>(links.begin(), links.end()), edges);
+  EXPECT_GT(edges.size(), 1u);
 }
 
-TEST_F(ConsoleTest, ScenarioPageShowsTheDeltasRunScenarioReturns) {
+// A YAML scenario file uploaded, as a user would choose it, and run.
+TEST_F(ConsoleTest, ScenarioPageRunsAnUploadedYamlFileAsRunScenarioDoes) {
   ASSERT_NO_FATAL_FAILURE(StartWithDemo({}));
-  // data/scenarios/cross-strait-0.9.yaml as JSON.
-  const std::string scenario_json = R"json({
-    "name": "cross-strait tension to 0.9",
-    "overrides": [{"upsertSignal": {
-      "id": "signal/cross-strait-tension",
-      "title": "Cross-strait tension at 0.9, what-if",
-      "source": "what-if",
-      "effectiveFrom": "2025-01-01T00:00:00Z",
-      "tension": {"theatre": "cross_strait", "level": 0.9}}}]})json";
+  // veu-licences-granted.yaml, not the page's first example
+  // (cross-strait-0.9.yaml), so the upload is what runs.
+  const std::string file = Runfile("data/scenarios/veu-licences-granted.yaml");
+  absl::StatusOr<v1::Scenario> scenario = common::ReadScenarioFile(file);
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
   v1::RunScenarioRequest request;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  scenario_json, request.mutable_scenario())
-                  .ok());
+  *request.mutable_scenario() = *scenario;
   request.set_max_results(25);  // The page's defaults.
   request.set_include_reasons(true);
   grpc::ClientContext context;
   v1::RunScenarioResponse response;
   ASSERT_TRUE(scorer_->RunScenario(&context, request, &response).ok());
   ASSERT_GT(response.deltas_size(), 1);
+  const v1::ScoreDelta& first = response.deltas(0);
+  grpc::ClientContext explain_context;
+  v1::ExplainScoreRequest explain;
+  explain.set_entity_id(first.entity_id());
+  v1::Explanation live;
+  ASSERT_TRUE(scorer_->ExplainScore(&explain_context, explain, &live).ok());
+  ASSERT_GT(live.contributions_size(), 0);
+  ASSERT_GT(first.top_reasons_size(), 0);
 
-  const std::string html =
-      Browse("/scenario.html#" + EncodeUriComponent(scenario_json), "scenario");
-  ASSERT_THAT(html, HasSubstr("data-loaded=\"true\"")) << html;
+  const std::string html = Drive(
+      {"--goto=" + Url("/scenario.html"),
+       "--wait=document.body.dataset.ready === 'true'",
+       "--upload=#file=" + file,
+       "--wait=document.body.dataset.uploaded === 'veu-licences-granted.yaml'",
+       "--eval=document.querySelector('#run button[type=submit]').click()",
+       "--wait=document.body.dataset.loaded === 'true'",
+       // The first delta's before/after explanation, opened.
+       "--eval=document.querySelector('#deltas details.explain').open = true",
+       "--wait=document.querySelector('[data-explained]') !== null"},
+      "scenario");
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("<h2>", response.name(), "</h2>")));
   std::vector<std::string> ids = AttributeValues(html, "data-entity-id");
   std::vector<std::string> deltas = AttributeValues(html, "data-delta");
   ASSERT_EQ(ids.size(), static_cast<size_t>(response.deltas_size())) << html;
@@ -324,13 +448,80 @@ TEST_F(ConsoleTest, ScenarioPageShowsTheDeltasRunScenarioReturns) {
     EXPECT_EQ(ids[i], response.deltas(i).entity_id()) << i;
     EXPECT_NEAR(Number(deltas[i]), response.deltas(i).delta(), 1e-9) << i;
   }
+  // Before: the live explanation; after: the scenario's reasons.
+  const size_t before = html.find("data-side=\"before\"");
+  const size_t after = html.find("data-side=\"after\"");
+  ASSERT_NE(before, std::string::npos) << html;
+  ASSERT_NE(after, std::string::npos) << html;
+  const std::string before_html = html.substr(before, after - before);
+  const std::string after_html = html.substr(after, 4000);
+  EXPECT_THAT(before_html, HasSubstr(live.contributions(0).description()));
+  EXPECT_THAT(after_html, HasSubstr(first.top_reasons(0).description()));
   // Live scores are untouched.
   grpc::ClientContext score_context;
   v1::GetScoreRequest get;
-  get.set_entity_id(response.deltas(0).entity_id());
-  v1::Score live;
-  ASSERT_TRUE(scorer_->GetScore(&score_context, get, &live).ok());
-  EXPECT_NEAR(live.composite(), response.deltas(0).before().composite(), 1e-9);
+  get.set_entity_id(first.entity_id());
+  v1::Score now;
+  ASSERT_TRUE(scorer_->GetScore(&score_context, get, &now).ok());
+  EXPECT_NEAR(now.composite(), first.before().composite(), 1e-9);
+}
+
+// The test raises alerts (tension up) while the alerts page is open and
+// streaming; they appear without a reload (a mark set in the page before
+// survives), as the alert log has them.
+TEST_F(ConsoleTest, NewAlertAppearsOnTheAlertsPageWithoutAReload) {
+  ASSERT_NO_FATAL_FAILURE(StartWithDemo({}));
+  auto alerts = v1::Alerts::NewStub(grpc::CreateChannel(
+      stack_->scorer()->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext list_context;
+  v1::ListAlertsRequest list;
+  list.set_page_size(1000);
+  v1::ListAlertsResponse before;
+  ASSERT_TRUE(alerts->ListAlerts(&list_context, list, &before).ok());
+  int64_t head = 0;
+  for (const v1::Alert& a : before.alerts()) {
+    head = std::max<int64_t>(head, a.sequence());
+  }
+  const std::string change = TensionChange("0.95");
+  const std::string import = absl::StrCat(
+      Runfile("services/georiskctl/georiskctl"), " import ", change,
+      " --ingest=", stack_->ingest()->address(), " --progress=none");
+  const std::string html =
+      Drive({"--goto=" + Url("/alerts.html"),
+             "--wait=document.body.dataset.streaming === 'true'",
+             "--eval=window.georiskTestMark = 'same page'",
+             absl::StrCat("--eval=document.querySelectorAll('#alerts tbody tr')"
+                          ".length"),
+             "--run=" + import,
+             "--wait=document.querySelector('tr[data-live]') !== null && "
+             "window.georiskTestMark === 'same page'",
+             // The rest of the batch, then the page as it is.
+             "--eval=new Promise((r) => setTimeout(r, 2000))"},
+            "alerts", /*whole_page=*/false);
+  std::vector<std::string> sequences = AttributeValues(html, "data-sequence");
+  std::vector<std::string> ids = AttributeValues(html, "data-alert-id");
+  ASSERT_EQ(sequences.size(), ids.size());
+  grpc::ClientContext after_context;
+  v1::ListAlertsResponse after;
+  ASSERT_TRUE(alerts->ListAlerts(&after_context, list, &after).ok());
+  std::map<int64_t, std::string> logged;
+  for (const v1::Alert& a : after.alerts()) {
+    logged[a.sequence()] = a.alert_id();
+  }
+  ASSERT_GT(logged.rbegin()->first, head) << "the change raised no alert";
+  // Every row is the log's record of its sequence; those above the head at
+  // load came by the stream, marked live.
+  int live = 0;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const int64_t seq = static_cast<int64_t>(Number(sequences[i]));
+    ASSERT_TRUE(logged.count(seq)) << seq;
+    EXPECT_EQ(ids[i], logged[seq]) << seq;
+    if (seq > head) ++live;
+  }
+  EXPECT_GT(live, 0) << html;
+  EXPECT_EQ(AttributeValues(html, "data-live").size(),
+            static_cast<size_t>(live))
+      << html;
 }
 
 TEST_F(ConsoleTest, WithTokensNothingIsReadWithoutAReaderToken) {
@@ -356,6 +547,15 @@ TEST_F(ConsoleTest, WithTokensNothingIsReadWithoutAReaderToken) {
   r = Post("/api/v1/alerts/ListAlerts", "{}", "");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
+  r = Post("/api/v1/console/ParseScenario", "name: x\n", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  {
+    httplib::Client client("127.0.0.1", console_port_);
+    httplib::Result stream = client.Get("/api/v1/alerts/WatchAlerts");
+    ASSERT_TRUE(stream);
+    EXPECT_EQ(stream->status, 401);
+  }
   r = Post(path, body, kWriter);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);

@@ -76,16 +76,16 @@ absl::Status WriteGraph(const std::string& path, ScorerGraph& g) {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
     const std::string& binary, std::vector<std::string> args,
-    const std::string& work_dir, double* ms) {
+    const std::string& work_dir, double* ms, absl::Duration serving_timeout) {
   args.push_back("--log_level=warning");
   const Clock::time_point start = Clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> p,
                    ServiceProcess::Start({.binary = binary,
                                           .args = args,
                                           .work_dir = work_dir,
-                                          .start_timeout = kServingTimeout}));
+                                          .start_timeout = serving_timeout}));
   const absl::Status serving =
-      common::WaitForServing(p->address(), "", kServingTimeout);
+      common::WaitForServing(p->address(), "", serving_timeout);
   if (!serving.ok()) {
     return absl::Status(
         serving.code(),

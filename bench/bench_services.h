@@ -39,11 +39,13 @@ absl::Status FromGrpc(const grpc::Status& s, absl::string_view rpc);
 // `path`, as `graphstore --data_dir=<parent>` opens it.
 absl::Status WriteGraph(const std::string& path, ScorerGraph& g);
 
-// Starts a service in `work_dir` and waits until it serves; `*ms` receives
-// the time from just before the exec to SERVING.
+// Starts a service in `work_dir` and waits until it serves, at most
+// `serving_timeout`; `*ms` receives the time from just before the exec to
+// SERVING.
 absl::StatusOr<std::unique_ptr<testing::ServiceProcess>> StartService(
     const std::string& binary, std::vector<std::string> args,
-    const std::string& work_dir, double* ms);
+    const std::string& work_dir, double* ms,
+    absl::Duration serving_timeout = kServingTimeout);
 
 // SIGTERM; an exit code other than 0 is an error with the service's log.
 absl::Status StopService(testing::ServiceProcess& p, absl::string_view name);

@@ -66,6 +66,9 @@ ABSL_FLAG(int64_t, entities, 1'000'000, "Entities of the graph.");
 ABSL_FLAG(int64_t, edges, 5'000'000, "Edges of the graph.");
 ABSL_FLAG(uint64_t, seed, 42, "Graph generator seed.");
 ABSL_FLAG(int, samples, 40, "Page loads timed per page.");
+ABSL_FLAG(absl::Duration, serving_timeout, georisk::bench::kServingTimeout,
+          "How long the scorer's first start (the first full score) may "
+          "take to SERVING.");
 
 namespace georisk::bench {
 namespace {
@@ -320,12 +323,13 @@ absl::Status Run() {
                    StartService(absl::GetFlag(FLAGS_graphstore),
                                 {"--data_dir=" + gs_data}, dir, &ms));
   const std::string scorer_data = dir + "/scorer";
-  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> scorer,
-                   StartService(absl::GetFlag(FLAGS_scorer),
-                                {"--data_dir=" + scorer_data,
-                                 "--graphstore=" + gs->address(),
-                                 "--console_listen=127.0.0.1:0"},
-                                dir, &ms));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ServiceProcess> scorer,
+      StartService(
+          absl::GetFlag(FLAGS_scorer),
+          {"--data_dir=" + scorer_data, "--graphstore=" + gs->address(),
+           "--console_listen=127.0.0.1:0"},
+          dir, &ms, absl::GetFlag(FLAGS_serving_timeout)));
   Progress("scorer", absl::StrFormat("SERVING after %.0f ms", ms));
   const int port = scorer->Port("console_port");
   if (port <= 0) return absl::InternalError("the scorer wrote no console_port");

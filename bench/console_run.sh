@@ -6,6 +6,7 @@
 #   bench/console_run.sh --quick    # 100k / 500k, while iterating
 #   bench/console_run.sh --check    # also exit 2 when a target is missed
 #   SAMPLES=100 bench/console_run.sh
+#   SERVING_TIMEOUT=40m bench/console_run.sh   # a slow first start (loaded machine)
 #
 # Builds `bazel build -c opt //bench:console_bench //services/graphstore
 # //services/scorer`, copies the binaries into a fresh directory under
@@ -21,7 +22,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 CHECK=0
@@ -65,7 +66,8 @@ echo "load:    $LOAD_START (1/5/15 min) at start"
 echo
 echo "== console_bench: $ENTITIES entities, $EDGES edges, $SAMPLES loads a page"
 CMD=("$WORK/bin/console_bench" --dir="$WORK/run" --graphstore="$WORK/bin/graphstore"
-  --scorer="$WORK/bin/scorer" --entities="$ENTITIES" --edges="$EDGES" --samples="$SAMPLES")
+  --scorer="$WORK/bin/scorer" --entities="$ENTITIES" --edges="$EDGES" --samples="$SAMPLES"
+  --serving_timeout="${SERVING_TIMEOUT:-15m}")
 echo "\$ ${CMD[*]}" | sed "s#$WORK#\$WORK#g"
 "${CMD[@]}" > "$WORK/out" 2> >(tee "$WORK/err" | sed -u 's/^/  /' >&2) &
 CHILD=$!

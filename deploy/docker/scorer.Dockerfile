@@ -36,7 +36,7 @@ RUN apt-get update \
       libldap-2.5-0 liblz4-1 libnettle8 libnghttp2-14 libp11-kit0 \
       libprotobuf32 libpsl5 libre2-9 librocksdb7.8 librtmp1 libsasl2-2 \
       libsnappy1v5 libssh2-1 libssl3 libstdc++6 libtasn1-6 libunistring2 \
-      libzstd1 zlib1g \
+      libyaml-cpp0.7 libzstd1 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 georisk \
  && useradd --system --uid 65532 --gid 65532 --no-create-home \

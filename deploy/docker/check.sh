@@ -191,12 +191,17 @@ for svc in $services; do
     fi
   done <<<"${libs_of[$svc]:-}"
   needed=$(tr ' ' '\n' <<<"$needed" | grep -v '^$' | sort -u)
+  missing=0
   for p in $needed; do
-    grep -qx "$p" <<<"$runtime" || problem "$svc: links a library from $p, which the image does not install"
+    grep -qx "$p" <<<"$runtime" && continue
+    problem "$svc: links a library from $p, which the image does not install"
+    missing=$((missing + 1))
   done
   extra=$(comm -13 <(echo "$needed") <(echo "$runtime") | tr '\n' ' ')
   [ -z "${extra// /}" ] || note "$svc: installs packages the built binary does not link: $extra"
-  echo "$svc: $(wc -w <<<"$needed") runtime packages needed by ldd, all installed; FROM $final_from; USER $user"
+  installed="all installed"
+  [ "$missing" -eq 0 ] || installed="$missing not installed"
+  echo "$svc: $(wc -w <<<"$needed") runtime packages needed by ldd, $installed; FROM $final_from; USER $user"
 done
 
 # .dockerignore files.

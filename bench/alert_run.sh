@@ -25,16 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
-QUICK=0
-CHECK=0
-for arg in "$@"; do
-  case "$arg" in
-    --quick) QUICK=1 ;;
-    --check) CHECK=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "alert_run.sh: unknown argument $arg" >&2; usage >&2; exit 64 ;;
-  esac
-done
+bench_parse_args "$@"
 
 if [[ $QUICK == 1 ]]; then
   ENTITIES=100000 EDGES=500000 CHANGES="${CHANGES:-50}"

@@ -33,3 +33,20 @@ fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
 
 # The 1, 5 and 15-minute load averages.
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# Sets QUICK and CHECK from the arguments the bench scripts share (--quick,
+# --check); -h/--help prints the script's usage() and exits 0, anything else
+# is an error (exit 64). The script defines usage() before calling this.
+bench_parse_args() {
+  QUICK=0
+  CHECK=0
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --quick) QUICK=1 ;;
+      --check) CHECK=1 ;;
+      -h | --help) usage; exit 0 ;;
+      *) echo "$(basename "$0"): unknown argument $arg" >&2; usage >&2; exit 64 ;;
+    esac
+  done
+}

@@ -163,8 +163,9 @@ struct RocksDbGraphStoreOptions {
   PartitionMap partition_map = PartitionMap::Single();
   int shard_index = 0;
 
-  // Testing only: called by ListEdges, Traverse and ExportSnapshot right
-  // after they take their snapshot, with nothing locked. Default: none.
+  // Testing only: called by ListEdges, Traverse, LookupByIdentifier and
+  // ExportSnapshot right after they take their snapshot, with nothing locked.
+  // Default: none.
   std::function<void()> after_snapshot_for_testing;
   // Testing only: called by Apply after its batch is written to RocksDB and
   // before the commit is published (LastSequence()), with nothing locked but
@@ -296,6 +297,13 @@ class RocksDbGraphStore final : public GraphStore {
   absl::Status UpgradeFromVersion1();
   void TrimLoop();
   absl::Time Now() const;
+  // The last commit sequence `read`'s snapshot holds, once Apply has
+  // published it (LastSequence()). A commit is in RocksDB, and so in a new
+  // snapshot, a moment before it is published; a read that answers with a
+  // sequence waits for that moment, so it never names a sequence a follower
+  // could not yet resume after (WatchChanges refuses a position past
+  // LastSequence() + 1). No I/O happens in the wait.
+  absl::StatusOr<int64_t> PublishedSequenceAt(const rocksdb::ReadOptions& read);
 
   const RocksDbGraphStoreOptions options_;
   const std::unique_ptr<Handles> db_;

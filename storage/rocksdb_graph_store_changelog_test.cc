@@ -2,7 +2,9 @@
 // to the same graph, retention by count and age, WaitForSequence and
 // ExportSnapshot.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,7 @@ using ::georisk::domain::testing::Owns;
 using ::georisk::domain::testing::Supplies;
 using ::georisk::domain::testing::Tariff;
 using ::georisk::domain::testing::Upsert;
+using ::georisk::domain::testing::WithIdentifiers;
 using ::georisk::domain::testing::WithSource;
 
 using ::testing::ElementsAre;
@@ -231,36 +234,98 @@ TEST_F(RocksDbGraphStoreTest, WaitForSequenceTimesOut) {
 // out that commit's sequence only once LastSequence() has reached it, so a
 // follower resuming at sequence + 1 is never past the head (the race made
 // feed_follower_test fail 3 runs in 6).
-TEST_F(RocksDbGraphStoreTest, ExportSnapshotNeverRunsAheadOfLastSequence) {
-  int64_t exported = -1;
-  int64_t head_when_exported = -1;
-  absl::Notification exported_note;
-  std::thread exporter;
-  options_.after_write_for_testing = [&] {
-    if (exporter.joinable()) return;
-    exporter = std::thread([&] {
-      EXPECT_TRUE(store_
-                      ->ExportSnapshot(
-                          [&](SnapshotChunk& chunk) {
-                            if (exported < 0) {
-                              exported = chunk.sequence;
-                              head_when_exported = store_->LastSequence();
-                              exported_note.Notify();
-                            }
-                            return absl::OkStatus();
-                          },
-                          0)
-                      .ok());
+// Runs `read` (which answers with a sequence) on another thread while the
+// first Apply has written its batch and not yet published it, and returns
+// the sequence it answered and LastSequence() at that moment. Without the
+// wait for publication the read answers now, one ahead of LastSequence();
+// with it, not before the hook returns.
+struct ReadDuringPublish {
+  int64_t answered = -1;
+  int64_t head_when_answered = -1;
+};
+ReadDuringPublish RunDuringPublish(
+    RocksDbGraphStoreOptions& options,
+    std::unique_ptr<RocksDbGraphStore>& store,
+    const std::function<absl::StatusOr<int64_t>()>& read,
+    const std::function<void()>& open_and_apply) {
+  ReadDuringPublish result;
+  absl::Notification answered;
+  std::thread reader;
+  options.after_write_for_testing = [&] {
+    if (reader.joinable()) return;
+    reader = std::thread([&] {
+      absl::StatusOr<int64_t> sequence = read();
+      EXPECT_TRUE(sequence.ok()) << sequence.status();
+      result.answered = sequence.value_or(-1);
+      result.head_when_answered = store->LastSequence();
+      answered.Notify();
     });
-    // Without the wait in ExportSnapshot the chunk comes now, before the
-    // commit is published; with it, not before this hook returns.
-    exported_note.WaitForNotificationWithTimeout(absl::Milliseconds(300));
+    answered.WaitForNotificationWithTimeout(absl::Milliseconds(300));
   };
-  Open();
-  MustApply({Upsert(Company("company/a"))});
-  exporter.join();
-  EXPECT_EQ(exported, 1);
-  EXPECT_EQ(head_when_exported, 1);
+  open_and_apply();
+  reader.join();
+  return result;
+}
+
+TEST_F(RocksDbGraphStoreTest, ExportSnapshotNeverRunsAheadOfLastSequence) {
+  const ReadDuringPublish r = RunDuringPublish(
+      options_, store_,
+      [&]() -> absl::StatusOr<int64_t> {
+        int64_t sequence = -1;
+        absl::Status s = store_->ExportSnapshot(
+            [&](SnapshotChunk& chunk) {
+              if (sequence < 0) sequence = chunk.sequence;
+              return absl::OkStatus();
+            },
+            0);
+        if (!s.ok()) return s;
+        return sequence;
+      },
+      [&] {
+        Open();
+        MustApply({Upsert(Company("company/a"))});
+      });
+  EXPECT_EQ(r.answered, 1);
+  EXPECT_EQ(r.head_when_answered, 1);
+}
+
+TEST_F(RocksDbGraphStoreTest, TraverseNeverRunsAheadOfLastSequence) {
+  const ReadDuringPublish r = RunDuringPublish(
+      options_, store_,
+      [&]() -> absl::StatusOr<int64_t> {
+        TraverseQuery query;
+        query.start_ids = {"company/a"};
+        query.max_depth = 1;
+        absl::StatusOr<TraverseResult> result = store_->Traverse(query);
+        if (!result.ok()) return result.status();
+        return result->sequence;
+      },
+      [&] {
+        Open();
+        MustApply({Upsert(Company("company/a"))});
+      });
+  EXPECT_EQ(r.answered, 1);
+  EXPECT_EQ(r.head_when_answered, 1);
+}
+
+TEST_F(RocksDbGraphStoreTest, LookupByIdentifierNeverRunsAheadOfLastSequence) {
+  const ReadDuringPublish r = RunDuringPublish(
+      options_, store_,
+      [&]() -> absl::StatusOr<int64_t> {
+        IdentifierQuery query;
+        query.scheme = "ticker";
+        query.value = "AAPL";
+        absl::StatusOr<IdentifierPage> page = store_->LookupByIdentifier(query);
+        if (!page.ok()) return page.status();
+        return page->sequence;
+      },
+      [&] {
+        Open();
+        MustApply({Upsert(WithIdentifiers(Company("company/apple", "US"),
+                                          {{"ticker", "AAPL"}}))});
+      });
+  EXPECT_EQ(r.answered, 1);
+  EXPECT_EQ(r.head_when_answered, 1);
 }
 
 TEST_F(RocksDbGraphStoreTest, ExportSnapshotChunksEveryRecordOnce) {

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "domain/validation.h"
 #include "rocksdb/db.h"
@@ -99,6 +100,14 @@ std::vector<EdgePhase> PhasesOf(Direction direction) {
 }
 
 }  // namespace
+
+absl::StatusOr<int64_t> RocksDbGraphStore::PublishedSequenceAt(
+    const rocksdb::ReadOptions& read) {
+  ASSIGN_OR_RETURN(const int64_t sequence,
+                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+  WaitForSequence(sequence, absl::InfiniteFuture());
+  return sequence;
+}
 
 absl::StatusOr<v1::Entity> RocksDbGraphStore::GetEntity(absl::string_view id) {
   RETURN_IF_ERROR(domain::ValidateId(id, domain::IdKind::kEntity, "id"));
@@ -215,8 +224,7 @@ absl::StatusOr<TraverseResult> RocksDbGraphStore::Traverse(
   }
   const rocksdb::ReadOptions read = snapshot.ReadOptions();
   TraverseResult result;
-  ASSIGN_OR_RETURN(result.sequence,
-                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+  ASSIGN_OR_RETURN(result.sequence, PublishedSequenceAt(read));
 
   // Reads `ids` at the snapshot and appends them at `depth`.
   auto fetch = [&](const std::vector<std::string>& ids, int depth,
@@ -406,12 +414,14 @@ absl::StatusOr<IdentifierPage> RocksDbGraphStore::LookupByIdentifier(
   }
 
   ScopedSnapshot snapshot(db_->db.get());
+  if (options_.after_snapshot_for_testing) {
+    options_.after_snapshot_for_testing();
+  }
   const rocksdb::ReadOptions read = snapshot.ReadOptions();
   IdentifierPage page;
   page.scheme = lookup.scheme;
   page.value = lookup.value;
-  ASSIGN_OR_RETURN(page.sequence,
-                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
+  ASSIGN_OR_RETURN(page.sequence, PublishedSequenceAt(read));
   const std::string upper = internal::PrefixSuccessor(prefix);
   const rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions scan = read;

@@ -51,13 +51,8 @@ absl::Status RocksDbGraphStore::ExportSnapshot(
   }
   rocksdb::ReadOptions read = snapshot.ReadOptions();
   read.total_order_seek = true;  // Whole column families, across prefixes.
-  ASSIGN_OR_RETURN(const int64_t sequence,
-                   db_->ReadMeta(read, internal::kMetaLastSequence, 0));
-  // A commit is in RocksDB, and so in the snapshot, a moment before Apply
-  // publishes it as LastSequence(). A follower resumes at sequence + 1 and
-  // WatchChanges refuses a position past LastSequence() + 1, so the first
-  // chunk waits for that moment (no I/O happens in it).
-  WaitForSequence(sequence, absl::InfiniteFuture());
+  // A follower resumes at sequence + 1 (PublishedSequenceAt).
+  ASSIGN_OR_RETURN(const int64_t sequence, PublishedSequenceAt(read));
 
   SnapshotChunk chunk;
   chunk.sequence = sequence;

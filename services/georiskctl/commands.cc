@@ -632,7 +632,7 @@ int HealthCommand(const CommandOptions& o,
 std::string CommandHelp(const std::string& command) {
   if (command == "import") {
     return "georiskctl import FILE... [--format F] [--snapshot_source "
-           "S] [--rejections FILE] [--dry_run]\n  Streams files to "
+           "S[,S...]] [--rejections FILE] [--dry_run]\n  Streams files to "
            "ingest with a progress bar and prints the summary; exit 1 "
            "if\n  any record was rejected, 3 if ingest is down. See "
            "docs/formats.md.";

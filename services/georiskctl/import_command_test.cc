@@ -187,7 +187,7 @@ TEST_F(ImportCommandTest, ReplayIsAllDuplicatesAndDryRunWritesNothing) {
 TEST_F(ImportCommandTest, SnapshotImportReportsEnded) {
   const std::string header = "source,entity_number,name,addresses\n";
   ImportOptions snapshot;
-  snapshot.snapshot_source = "trade.gov/csl:EL";
+  snapshot.snapshot_sources = {"trade.gov/csl:EL"};
   ASSERT_EQ(Import({Write("csl1.csv", header + "EL,1,A,\"x, CN\"\n"
                                                "EL,2,B,\"x, CN\"\n")},
                    snapshot),
@@ -198,6 +198,41 @@ TEST_F(ImportCommandTest, SnapshotImportReportsEnded) {
       kExitOk)
       << err_;
   EXPECT_THAT(out_, HasSubstr("ended: 1\n"));
+}
+
+// The CSL is one file of every list: one import can be the snapshot of
+// several of them, ending the delistings of each and nothing of the others.
+TEST_F(ImportCommandTest, SnapshotOfSeveralListsEndsEachAndNoOther) {
+  const std::string header = "source,entity_number,name,addresses\n";
+  const std::string rows =
+      "EL,1,A,\"x, CN\"\nEL,2,B,\"x, CN\"\n"
+      "SDN,3,C,\"x, RU\"\nSDN,4,D,\"x, RU\"\n"
+      "DPL,5,E,\"x, CN\"\n";
+  ASSERT_EQ(Import({Write("csl1.csv", header + rows)}), kExitOk) << err_;
+  ImportOptions snapshot;
+  snapshot.snapshot_sources = {"trade.gov/csl:EL", "trade.gov/csl:SDN"};
+  // B, D and E are gone from the file; E's list is not of the snapshot.
+  ASSERT_EQ(Import({Write("csl2.csv", header + "EL,1,A,\"x, CN\"\n"
+                                               "SDN,3,C,\"x, RU\"\n")},
+                   snapshot),
+            kExitOk)
+      << err_;
+  EXPECT_THAT(out_, HasSubstr("ended: 2\n"));
+  storage::SignalQuery query;
+  query.source = "trade.gov/csl:DPL";
+  absl::StatusOr<storage::SignalPage> dpl = fake_->store()->ListSignals(query);
+  ASSERT_TRUE(dpl.ok()) << dpl.status();
+  ASSERT_EQ(dpl->signals.size(), 1u);
+  EXPECT_FALSE(dpl->signals[0].has_effective_until());
+}
+
+TEST_F(ImportCommandTest, FtmSnapshotOfSeveralSourcesNeedsItsSource) {
+  ImportOptions options;
+  options.format = "ftm";
+  options.snapshot_sources = {"a", "b"};
+  EXPECT_EQ(Import({Write("x.ftm.json", "{}\n")}, options), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("with several snapshot sources, say which with "
+                              "--source"));
 }
 
 TEST_F(ImportCommandTest, ServiceDownIsItsOwnExitCode) {

@@ -12,6 +12,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/main_support.h"
 #include "services/georiskctl/cli.h"
@@ -81,12 +84,13 @@ ABSL_FLAG(std::string, format, "auto",
           "import: the files' format: auto, jsonl, csv-entities, csv-edges, "
           "ftm, csl-csv, csl-json.");
 ABSL_FLAG(std::string, snapshot_source, "",
-          "import: treat the files as a whole snapshot of this source; "
-          "records of it they no longer contain are ended. Given once: a "
-          "repeated flag is refused.");
+          "import: treat the files as a whole snapshot of this source, or "
+          "of each of these comma-separated sources (one consolidated file "
+          "of several lists); records of them the files no longer contain "
+          "are ended. Given once: a repeated flag is refused.");
 ABSL_FLAG(std::string, source, "",
           "import: the source of FTM and CSL records (default: the format's; "
-          "an FTM snapshot takes --snapshot_source). review list: only links "
+          "an FTM snapshot of one source takes it). review list: only links "
           "whose source starts with this.");
 
 // Entity resolution: match, review, links.
@@ -200,7 +204,10 @@ int Import(const std::vector<std::string>& files) {
   ImportOptions o;
   o.files = files;
   o.format = absl::GetFlag(FLAGS_format);
-  o.snapshot_source = absl::GetFlag(FLAGS_snapshot_source);
+  for (absl::string_view source : absl::StrSplit(
+           absl::GetFlag(FLAGS_snapshot_source), ',', absl::SkipWhitespace())) {
+    o.snapshot_sources.emplace_back(absl::StripAsciiWhitespace(source));
+  }
   o.source = absl::GetFlag(FLAGS_source);
   o.rejections_path = absl::GetFlag(FLAGS_rejections);
   o.dry_run = absl::GetFlag(FLAGS_dry_run);

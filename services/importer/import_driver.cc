@@ -6,8 +6,10 @@
 #include <deque>
 #include <fstream>
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -177,6 +179,9 @@ class Importer {
       return Usage("--records_per_message must be >= 1");
     }
     if (options_.resume_from < 0) return Usage("--resume_from must be >= 0");
+    for (const std::string& source : options_.snapshot_sources) {
+      if (source.empty()) return Usage("--snapshot_source: an empty source");
+    }
     for (const std::string& path : options_.files) {
       std::ifstream in(path, std::ios::binary | std::ios::ate);
       if (!in) return Usage(absl::StrCat("cannot read ", path));
@@ -191,6 +196,13 @@ class Importer {
         file.format = *detected;
       }
       total_bytes_ += file.size * (file.format == Format::kFtm ? 2 : 1);
+      if (file.format == Format::kFtm && options_.source.empty() &&
+          options_.snapshot_sources.size() > 1) {
+        return Usage(absl::StrCat(
+            path,
+            " is FollowTheMoney, whose records take one source: with several "
+            "snapshot sources, say which with --source"));
+      }
       files_.push_back(std::move(file));
     }
     if (!options_.rejections_path.empty()) {
@@ -266,7 +278,13 @@ class Importer {
     writer_ = stub_->Ingest(&context_, &response_);
     sender_ = std::make_unique<Sender>(writer_.get(), /*depth=*/4);
     v1::IngestOptions* o = request_.mutable_options();
-    o->set_snapshot_source(options_.snapshot_source);
+    for (size_t i = 0; i < options_.snapshot_sources.size(); ++i) {
+      if (i == 0) {
+        o->set_snapshot_source(options_.snapshot_sources[i]);
+      } else {
+        o->add_snapshot_sources(options_.snapshot_sources[i]);
+      }
+    }
     o->set_dry_run(options_.dry_run);
     o->set_origin(options_.origin.empty() ? "georiskctl import"
                                           : options_.origin);
@@ -285,8 +303,9 @@ class Importer {
         static_cast<size_t>(options_.max_record_bytes);
     parser_options.ftm_pass = pass;
     parser_options.source = options_.source;
-    if (parser_options.source.empty() && file.format == Format::kFtm) {
-      parser_options.source = options_.snapshot_source;
+    if (parser_options.source.empty() && file.format == Format::kFtm &&
+        options_.snapshot_sources.size() == 1) {
+      parser_options.source = options_.snapshot_sources.front();
     }
     auto parser = formats::MakeParser(file.format, &in, parser_options);
     if (!parser.ok()) {
@@ -333,16 +352,16 @@ class Importer {
     return true;
   }
 
-  // A signal or edge upsert a snapshot of options_.snapshot_source could
-  // end: of that source (any source without a snapshot).
+  // A signal or edge upsert a snapshot of options_.snapshot_sources could
+  // end: of one of those sources (any source without a snapshot).
   bool InSnapshot(const v1::Mutation& m) const {
-    const std::string& snapshot = options_.snapshot_source;
-    if (m.has_upsert_signal()) {
-      return snapshot.empty() || m.upsert_signal().source() == snapshot;
-    }
-    if (m.has_upsert_edge()) {
-      return snapshot.empty() || m.upsert_edge().source() == snapshot;
-    }
+    const std::vector<std::string>& snapshot = options_.snapshot_sources;
+    auto of_snapshot = [&](const std::string& source) {
+      return snapshot.empty() || std::find(snapshot.begin(), snapshot.end(),
+                                           source) != snapshot.end();
+    };
+    if (m.has_upsert_signal()) return of_snapshot(m.upsert_signal().source());
+    if (m.has_upsert_edge()) return of_snapshot(m.upsert_edge().source());
     return false;
   }
 
@@ -436,7 +455,7 @@ class Importer {
                  s != nullptr ? Thousands(s->rejected()).c_str() : "?");
     if (s != nullptr) {
       std::fprintf(out, "warnings: %d\n", s->warnings_size());
-      if (!options_.snapshot_source.empty()) {
+      if (!options_.snapshot_sources.empty()) {
         std::fprintf(out, "ended: %s\n", Thousands(s->ended()).c_str());
       }
       if (s->has_resolution()) PrintResolution(s->resolution());

@@ -8,7 +8,8 @@
 //
 //   georiskctl import data/suppliers.csv data/owners.ftm.json
 //       [--format=auto|jsonl|csv-entities|csv-edges|ftm|csl-csv|csl-json]
-//       [--snapshot_source=S] [--source=S] [--rejections=FILE] [--dry_run]
+//       [--snapshot_source=S[,S...]] [--source=S] [--rejections=FILE]
+//       [--dry_run]
 //       [--progress=auto|bar|lines|none] [--ingest=ADDR] [--resume_from=N]
 //
 // Resuming: records are numbered across the files, in order, from 0 (each
@@ -70,10 +71,12 @@ struct ImportOptions {
   std::vector<std::string> files;
   // A format name of parsers.h ("auto": detect each file's).
   std::string format = "auto";
-  // The snapshot's source (IngestOptions.snapshot_source); empty for none.
-  std::string snapshot_source;
+  // The sources the stream is a whole snapshot of (IngestOptions'
+  // snapshot_source, then snapshot_sources for the rest); empty for none.
+  std::vector<std::string> snapshot_sources;
   // FTM and CSL records' source (ParserOptions.source). Empty: the formats'
-  // defaults, except that an FTM snapshot import takes snapshot_source.
+  // defaults, except that an FTM snapshot import of one source takes it (an
+  // FTM snapshot of several needs `source`).
   std::string source;
   // Where to write rejections, one JSON object a line; empty for nowhere.
   std::string rejections_path;
@@ -131,7 +134,7 @@ struct ImportResult {
   int64_t parse_rejected = 0;
   int64_t sent = 0;
   // Of those sent, the signal and edge upserts a snapshot can end: those of
-  // snapshot_source (all of them without one).
+  // the snapshot's sources (all of them without any).
   int64_t signals_and_edges = 0;
 };
 

@@ -222,6 +222,21 @@ TEST_F(IngestServiceTest, BadOptionsAreInvalidArgument) {
   const grpc::Status status = Stream(Companies(3), 3, &summary, options);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("options.snapshot_source"));
+
+  // Each of several sources is checked, and named by its index.
+  v1::IngestOptions several;
+  several.set_snapshot_source("trade.gov/csl:EL");
+  several.add_snapshot_sources("trade.gov/csl:SDN");
+  several.add_snapshot_sources("trade.gov/csl:EL");
+  grpc::Status repeated = Stream(Companies(3), 3, &summary, several);
+  EXPECT_EQ(repeated.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(repeated.error_message(),
+              HasSubstr("options.snapshot_sources[1]: \"trade.gov/csl:EL\" "
+                        "is already one of the snapshot's sources"));
+  several.set_snapshot_sources(1, "");
+  grpc::Status empty = Stream(Companies(3), 3, &summary, several);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), HasSubstr("options.snapshot_sources[1]"));
 }
 
 TEST_F(IngestServiceTest, IdleStreamsAreEndedWithDeadlineExceeded) {
@@ -438,6 +453,64 @@ TEST_F(IngestServiceTest, SnapshotEndsEdgesOfTheSourceNoLongerPresent) {
       Stream({owns("company/a", "company/b", "os")}, 10, &summary, snapshot)
           .ok());
   EXPECT_EQ(summary.ended(), 0);
+}
+
+// One stream can be the whole snapshot of several sources (a consolidated
+// file of several lists): what it no longer holds of each is ended, signals
+// and edges alike, and a source it does not name is left alone.
+TEST_F(IngestServiceTest, SnapshotOfSeveralSourcesEndsEachOfThem) {
+  StartIngest();
+  auto listed = [](const std::string& id, const std::string& source) {
+    return Upsert(
+        WithSource(Listing(id, "US-BIS", {"company/a"}, 0.8), source));
+  };
+  auto owns = [](const std::string& to, const std::string& source) {
+    v1::Mutation m = Upsert(Owns("company/a", to, 0.6));
+    m.mutable_upsert_edge()->set_source(source);
+    return m;
+  };
+  v1::IngestSummary summary;
+  ASSERT_TRUE(
+      Stream({Upsert(Company("company/a")), Upsert(Company("company/b")),
+              Upsert(Company("company/c")), listed("signal/el-1", "el"),
+              listed("signal/el-2", "el"), listed("signal/sdn-1", "sdn"),
+              listed("signal/sdn-2", "sdn"), listed("signal/dpl-1", "dpl"),
+              owns("company/b", "sdn"), owns("company/c", "dpl")},
+             20, &summary)
+          .ok());
+  ASSERT_EQ(summary.accepted(), 10);
+
+  v1::IngestOptions snapshot;
+  snapshot.set_snapshot_source("el");
+  snapshot.add_snapshot_sources("sdn");
+  ASSERT_TRUE(
+      Stream({listed("signal/el-1", "el"), listed("signal/sdn-2", "sdn")}, 20,
+             &summary, snapshot)
+          .ok());
+  // el-2, sdn-1 and the sdn edge; nothing of dpl.
+  EXPECT_EQ(summary.ended(), 3);
+  auto ended = [&](const std::string& id) {
+    absl::StatusOr<storage::SignalPage> page =
+        fake_->store()->ListSignals(storage::SignalQuery());
+    EXPECT_TRUE(page.ok()) << page.status();
+    for (const v1::Signal& s : page->signals) {
+      if (s.id() == id) return s.has_effective_until();
+    }
+    ADD_FAILURE() << id << " is gone";
+    return false;
+  };
+  EXPECT_FALSE(ended("signal/el-1"));
+  EXPECT_TRUE(ended("signal/el-2"));
+  EXPECT_TRUE(ended("signal/sdn-1"));
+  EXPECT_FALSE(ended("signal/sdn-2"));
+  EXPECT_FALSE(ended("signal/dpl-1")) << "a source the snapshot is not of";
+  storage::EdgeQuery query;
+  query.entity_id = "company/a";
+  absl::StatusOr<storage::EdgePage> edges = fake_->store()->ListEdges(query);
+  ASSERT_TRUE(edges.ok()) << edges.status();
+  for (const v1::Edge& e : edges->edges) {
+    EXPECT_EQ(e.has_effective_until(), e.source() == "sdn") << e.to_id();
+  }
 }
 
 TEST_F(IngestServiceTest, ShutdownEndsStreamsPromptlyWithUnavailable) {

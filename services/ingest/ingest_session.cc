@@ -4,7 +4,9 @@
 #include <functional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/proto_time.h"
@@ -16,6 +18,9 @@ namespace {
 
 // Longest options.origin.
 constexpr size_t kMaxOriginBytes = 128;
+// Most sources one snapshot stream may end (options.snapshot_source and
+// snapshot_sources together; the CSL has 13 lists).
+constexpr int kMaxSnapshotSources = 64;
 
 size_t Hash(absl::string_view id) {
   return std::hash<std::string_view>()(std::string_view(id.data(), id.size()));
@@ -58,21 +63,46 @@ IngestSession::IngestSession(SessionOptions options, IngestMetrics* metrics)
       ownership_(options_clock_()) {}
 
 absl::Status IngestSession::Start(const v1::IngestOptions& options) {
-  const std::string& source = options.snapshot_source();
-  if (!source.empty()) {
-    if (absl::StripAsciiWhitespace(source).size() != source.size() ||
+  std::vector<std::string> sources;
+  auto add = [&](const std::string& source,
+                 const std::string& field) -> absl::Status {
+    if (source.empty() ||
+        absl::StripAsciiWhitespace(source).size() != source.size() ||
         source.size() > domain::kMaxSourceBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "options.snapshot_source: must be a source as records carry it "
-          "(no surrounding blanks, at most ",
-          domain::kMaxSourceBytes, " bytes)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field,
+                       ": must be a source as records carry it (not empty, no "
+                       "surrounding blanks, at most ",
+                       domain::kMaxSourceBytes, " bytes)"));
     }
+    if (std::find(sources.begin(), sources.end(), source) != sources.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": \"", source,
+                       "\" is already one of the snapshot's sources"));
+    }
+    sources.push_back(source);
+    return absl::OkStatus();
+  };
+  if (!options.snapshot_source().empty()) {
+    absl::Status s = add(options.snapshot_source(), "options.snapshot_source");
+    if (!s.ok()) return s;
+  }
+  if (options.snapshot_sources_size() > kMaxSnapshotSources) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.snapshot_sources: at most ", kMaxSnapshotSources,
+                     " sources, got ", options.snapshot_sources_size()));
+  }
+  for (int i = 0; i < options.snapshot_sources_size(); ++i) {
+    absl::Status s = add(options.snapshot_sources(i),
+                         absl::StrCat("options.snapshot_sources[", i, "]"));
+    if (!s.ok()) return s;
   }
   if (options.origin().size() > kMaxOriginBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "options.origin: must be at most ", kMaxOriginBytes, " bytes"));
   }
   options_ = options;
+  snapshot_sources_ = std::move(sources);
   return absl::OkStatus();
 }
 
@@ -81,8 +111,7 @@ std::string IngestSession::origin() const {
 }
 
 std::string IngestSession::LinkSource() const {
-  return options_.snapshot_source().empty() ? origin()
-                                            : options_.snapshot_source();
+  return snapshot_sources_.empty() ? origin() : snapshot_sources_.front();
 }
 
 void IngestSession::Reject(int64_t index, const v1::Mutation& record,
@@ -121,7 +150,7 @@ void IngestSession::AddWarning(int64_t index, absl::string_view field,
 
 absl::Status IngestSession::Add(
     google::protobuf::RepeatedPtrField<v1::Mutation>* records) {
-  const bool snapshot = !options_.snapshot_source().empty();
+  const bool snapshot = !snapshot_sources_.empty();
   for (v1::Mutation& record : *records) {
     const int64_t index = next_index_++;
     summary_.set_received(summary_.received() + 1);
@@ -305,52 +334,68 @@ absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
 
 absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
                          BatchApplier* applier, Cancellation* cancel) {
-  const std::string& source = session->options().snapshot_source();
-  if (source.empty()) return absl::OkStatus();
+  const std::vector<std::string>& sources = session->snapshot_sources();
+  if (sources.empty()) return absl::OkStatus();
+  const std::string field = session->options().snapshot_source().empty()
+                                ? "options.snapshot_sources"
+                                : "options.snapshot_source";
   if (session->summary().received() == 0) {
-    session->AddWarning(-1, "options.snapshot_source",
-                        "empty snapshot: nothing was ended");
+    session->AddWarning(-1, field, "empty snapshot: nothing was ended");
     return absl::OkStatus();
   }
+  // For messages: "a", or "a", "b" and "c".
+  std::string named;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    absl::StrAppend(&named,
+                    i == 0                    ? ""
+                    : i + 1 == sources.size() ? " and "
+                                              : ", ",
+                    "\"", sources[i], "\"");
+  }
+  const absl::flat_hash_set<std::string> of_snapshot(sources.begin(),
+                                                     sources.end());
   const absl::Time now = session->now();
   std::vector<PendingRecord> ends;
-  v1::ListSignalsRequest request;
-  request.set_source(source);
-  request.set_page_size(1000);
-  do {
-    absl::StatusOr<v1::ListSignalsResponse> page =
-        applier->Retry<v1::ListSignalsResponse>(
-            [&](absl::Time deadline) {
-              return client->ListSignals(request, deadline, cancel);
-            },
-            cancel);
-    if (!page.ok()) {
-      return absl::Status(page.status().code(),
-                          absl::StrCat("snapshot: listing the signals of \"",
-                                       source, "\" failed, nothing was ended: ",
-                                       page.status().message()));
-    }
-    for (v1::Signal& signal : *page->mutable_signals()) {
-      if (session->NamedSignal(signal.id())) continue;
-      if (signal.has_effective_until() &&
-          base::FromProtoTime(signal.effective_until()) <= now) {
-        continue;  // Already ended.
+  for (const std::string& source : sources) {
+    v1::ListSignalsRequest request;
+    request.set_source(source);
+    request.set_page_size(1000);
+    do {
+      absl::StatusOr<v1::ListSignalsResponse> page =
+          applier->Retry<v1::ListSignalsResponse>(
+              [&](absl::Time deadline) {
+                return client->ListSignals(request, deadline, cancel);
+              },
+              cancel);
+      if (!page.ok()) {
+        return absl::Status(
+            page.status().code(),
+            absl::StrCat(
+                "snapshot: listing the signals of \"", source,
+                "\" failed, nothing was ended: ", page.status().message()));
       }
-      PendingRecord end;
-      end.index = -1;
-      if (signal.has_effective_from() &&
-          base::FromProtoTime(signal.effective_from()) >= now) {
-        // Never in effect: nothing to end, so it goes.
-        end.mutation.set_delete_signal_id(signal.id());
-      } else {
-        signal.clear_update_sequence();
-        *signal.mutable_effective_until() = base::ToProtoTime(now);
-        *end.mutation.mutable_upsert_signal() = std::move(signal);
+      for (v1::Signal& signal : *page->mutable_signals()) {
+        if (session->NamedSignal(signal.id())) continue;
+        if (signal.has_effective_until() &&
+            base::FromProtoTime(signal.effective_until()) <= now) {
+          continue;  // Already ended.
+        }
+        PendingRecord end;
+        end.index = -1;
+        if (signal.has_effective_from() &&
+            base::FromProtoTime(signal.effective_from()) >= now) {
+          // Never in effect: nothing to end, so it goes.
+          end.mutation.set_delete_signal_id(signal.id());
+        } else {
+          signal.clear_update_sequence();
+          *signal.mutable_effective_until() = base::ToProtoTime(now);
+          *end.mutation.mutable_upsert_signal() = std::move(signal);
+        }
+        ends.push_back(std::move(end));
       }
-      ends.push_back(std::move(end));
-    }
-    request.set_page_token(page->next_page_token());
-  } while (!request.page_token().empty());
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+  }
 
   // Edges: GraphStore cannot list them by source, so read the whole graph at
   // one snapshot (ExportSnapshot) and keep the source's edges in effect now
@@ -362,7 +407,10 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
             const absl::Status s = client->ExportSnapshot(
                 [&](v1::ExportSnapshotResponse& chunk) {
                   for (v1::Edge& e : *chunk.mutable_edges()) {
-                    if (e.source() != source || session->NamedEdge(e)) continue;
+                    if (!of_snapshot.contains(e.source()) ||
+                        session->NamedEdge(e)) {
+                      continue;
+                    }
                     if (e.has_effective_until() &&
                         base::FromProtoTime(e.effective_until()) <= now) {
                       continue;  // Already ended.
@@ -376,10 +424,10 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
           },
           cancel);
   if (!stale.ok()) {
-    return absl::Status(stale.status().code(),
-                        absl::StrCat("snapshot: reading the edges of \"",
-                                     source, "\" failed, nothing was ended: ",
-                                     stale.status().message()));
+    return absl::Status(
+        stale.status().code(),
+        absl::StrCat("snapshot: reading the edges of ", named,
+                     " failed, nothing was ended: ", stale.status().message()));
   }
   for (v1::Edge& edge : *stale) {
     PendingRecord end;
@@ -417,7 +465,7 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
       const RecordOutcome& o = result.outcomes[i];
       if (o.rejected()) {
         session->AddWarning(
-            -1, "options.snapshot_source",
+            -1, field,
             absl::StrCat("could not end ", EndedRecord(batch[i].mutation), ": ",
                          o.field, o.field.empty() ? "" : ": ", o.reason));
       } else if (o.outcome == v1::MUTATION_OUTCOME_APPLIED) {
@@ -429,9 +477,8 @@ absl::Status EndSnapshot(IngestSession* session, GraphStoreClient* client,
       session->SetEnded(ended, last_sequence);
       return absl::Status(
           result.status.code(),
-          absl::StrCat("snapshot: ending the records of \"", source,
-                       "\" stopped after ", ended, ": ",
-                       result.status.message(),
+          absl::StrCat("snapshot: ending the records of ", named,
+                       " stopped after ", ended, ": ", result.status.message(),
                        "; every record was handled: import the snapshot "
                        "again to finish"));
     }

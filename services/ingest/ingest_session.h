@@ -70,11 +70,16 @@ class IngestSession {
   // snapshot_source or origin.
   absl::Status Start(const v1::IngestOptions& options);
   const v1::IngestOptions& options() const { return options_; }
+  // The sources the stream is a whole snapshot of: options.snapshot_source
+  // (if set), then options.snapshot_sources; empty for other streams.
+  const std::vector<std::string>& snapshot_sources() const {
+    return snapshot_sources_;
+  }
   bool dry_run() const { return options_.dry_run(); }
   // The change-log origin to apply with: options.origin or "ingest".
   std::string origin() const;
-  // The `source` of links resolution writes for entities without one:
-  // options.snapshot_source, else origin().
+  // The `source` of links resolution writes for entities without one: the
+  // first of snapshot_sources(), else origin().
   std::string LinkSource() const;
 
   // Numbers `records` from the next index, normalises and validates them,
@@ -125,6 +130,7 @@ class IngestSession {
   const std::function<absl::Time()> options_clock_;
   IngestMetrics* const metrics_;
   v1::IngestOptions options_;
+  std::vector<std::string> snapshot_sources_;
   domain::OwnershipTracker ownership_;
   int64_t next_index_ = 0;
   struct Queued {
@@ -154,9 +160,10 @@ absl::Status DrainSession(IngestSession* session, BatchApplier* applier,
                           Cancellation* cancel, bool final,
                           const ImportResolver* resolver = nullptr);
 
-// For a snapshot stream (options.snapshot_source set) whose records were all
-// handled: finds GraphStore's signals (ListSignals) and edges (ExportSnapshot,
-// a read of the whole graph) of that source and ends (upserts with
+// For a snapshot stream (session->snapshot_sources() not empty) whose
+// records were all handled: finds GraphStore's signals (ListSignals, per
+// source) and edges (ExportSnapshot, one read of the whole graph) of those
+// sources and ends (upserts with
 // effective_until = now; deletes, if not yet in effect) those the stream did
 // not name, recording how many in the summary's `ended`. With dry_run, only
 // counts them. A snapshot with no records ends nothing (a warning says so).

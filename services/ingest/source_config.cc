@@ -1,9 +1,11 @@
 #include "services/ingest/source_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -117,9 +119,33 @@ absl::StatusOr<std::vector<Source>> ValidateSources(
     st = Duration(i, c, "retry_initial", c.retry_initial(), absl::Minutes(1),
                   absl::Milliseconds(1), &s.retry_initial);
     if (!st.ok()) return st;
-    if (c.snapshot_source().empty() == !c.delta()) {
+    // Snapshot sources, each with the field that names it.
+    std::vector<std::pair<std::string, std::string>> snapshot;
+    if (!c.snapshot_source().empty()) {
+      snapshot.emplace_back("snapshot_source", c.snapshot_source());
+    }
+    for (int k = 0; k < c.snapshot_sources_size(); ++k) {
+      snapshot.emplace_back(absl::StrCat("snapshot_sources[", k, "]"),
+                            c.snapshot_sources(k));
+    }
+    if (snapshot.empty() == !c.delta()) {
       return Bad(i, c.name(), "snapshot_source",
-                 "set exactly one of snapshot_source and delta");
+                 "set exactly one of snapshot semantics (snapshot_source, "
+                 "snapshot_sources) and delta");
+    }
+    for (const auto& [field, source] : snapshot) {
+      if (source.empty() ||
+          absl::StripAsciiWhitespace(source).size() != source.size()) {
+        return Bad(i, c.name(), field,
+                   "must be a source as records carry it (not empty, no "
+                   "surrounding blanks)");
+      }
+      if (std::find(s.snapshot_sources.begin(), s.snapshot_sources.end(),
+                    source) != s.snapshot_sources.end()) {
+        return Bad(i, c.name(), field,
+                   absl::StrCat("\"", source, "\" is given twice"));
+      }
+      s.snapshot_sources.push_back(source);
     }
     if (c.delta_index() && !c.delta()) {
       return Bad(i, c.name(), "delta_index", "needs delta: true");

@@ -5,7 +5,9 @@
 //
 //   sources {
 //     name: "csl"  url: "https://data.trade.gov/.../consolidated.csv"
-//     format: "csl-csv"  interval: "1h"  snapshot_source: "trade.gov/csl"
+//     format: "csl-csv"  interval: "1h"
+//     snapshot_sources: "trade.gov/csl:EL"  snapshot_sources:
+//     "trade.gov/csl:SDN"
 //   }
 //
 // docs/scheduled-sources.md lists every field and its default.
@@ -31,6 +33,9 @@ struct Source {
   absl::Duration retry_initial;
   int64_t max_bytes = 0;
   double max_ended_fraction = 0.5;
+  // Snapshot sources: config.snapshot_source (if set), then
+  // config.snapshot_sources; empty for a delta source.
+  std::vector<std::string> snapshot_sources;
 };
 
 // Checks `config` and fills in defaults. Errors: INVALID_ARGUMENT naming the

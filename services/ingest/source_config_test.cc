@@ -11,7 +11,10 @@
 namespace georisk::ingest {
 namespace {
 
+using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 TEST(SourceConfigTest, ParsesAndFillsDefaults) {
   absl::StatusOr<std::vector<Source>> got = ParseSourcesConfig(R"pb(
@@ -85,6 +88,15 @@ TEST(SourceConfigTest, NamesTheSourceAndFieldAtFault) {
        "(a).auth_header_file"},
       {R"(sources { name: "a" )" + ok + R"(delta_index: true })",
        "(a).delta_index: needs delta: true"},
+      {R"(sources { name: "a" )" + ok + R"(snapshot_sources: "t" )" +
+           R"(snapshot_sources: "s" })",
+       "(a).snapshot_sources[1]: \"s\" is given twice"},
+      {R"(sources { name: "a" url: "http://x" interval: "1h" )"
+       R"(snapshot_sources: " t" })",
+       "(a).snapshot_sources[0]: must be a source"},
+      {R"(sources { name: "a" url: "http://x" interval: "1h" delta: true )"
+       R"(snapshot_sources: "s" })",
+       "(a).snapshot_source: set exactly one"},
       {R"(sources { nme: "a" })", "line 1"},
   };
   for (const BadCase& c : cases) {
@@ -114,9 +126,24 @@ TEST(SourceConfigTest, TheDeployedConfigIsValid) {
   absl::StatusOr<std::vector<Source>> got =
       LoadSourcesConfig("deploy/config/sources.textproto");
   ASSERT_TRUE(got.ok()) << got.status();
-  ASSERT_EQ(got->size(), 2u);
-  EXPECT_EQ((*got)[0].config.snapshot_source(), "trade.gov/csl:EL");
-  EXPECT_EQ((*got)[0].max_ended_fraction, 0.2);
+  ASSERT_EQ(got->size(), 1u);
+  const Source& csl = (*got)[0];
+  // Every list of the CSL parser, once: the file's delistings of each end.
+  EXPECT_EQ(csl.snapshot_sources.size(), 13u);
+  EXPECT_THAT(csl.snapshot_sources, Contains("trade.gov/csl:EL"));
+  EXPECT_THAT(csl.snapshot_sources, Contains("trade.gov/csl:SDN"));
+  EXPECT_THAT(csl.snapshot_sources, Contains("trade.gov/csl:DTC"));
+  EXPECT_EQ(csl.max_ended_fraction, 0.2);
+}
+
+TEST(SourceConfigTest, SnapshotSourcesAreTheUnionInOrder) {
+  absl::StatusOr<std::vector<Source>> got = ParseSourcesConfig(
+      R"(sources { name: "a" url: "http://x" interval: "1h" )"
+      R"(snapshot_source: "s" snapshot_sources: "t" snapshot_sources: "u" })"
+      R"(sources { name: "b" url: "http://x" interval: "1h" delta: true })");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT((*got)[0].snapshot_sources, ElementsAre("s", "t", "u"));
+  EXPECT_THAT((*got)[1].snapshot_sources, IsEmpty());
 }
 
 TEST(SourceConfigTest, ReadsTheAuthHeaderFromAFileOrTheEnvironment) {

@@ -126,7 +126,7 @@ absl::Status SourceRunner::Import(const Source& source,
   importer::ImportOptions import;
   import.files = {path};
   import.format = format;
-  import.snapshot_source = c.snapshot_source();
+  import.snapshot_sources = source.snapshot_sources;
   import.source = c.source();
   import.channel = options_.ingest;
   import.check_connection = false;  // An in-process channel.
@@ -137,7 +137,7 @@ absl::Status SourceRunner::Import(const Source& source,
   import.out = out.file();
   import.err = err.file();
 
-  if (!c.snapshot_source().empty()) {
+  if (!source.snapshot_sources.empty()) {
     // A snapshot is tried first: one that parses to nothing, or would end
     // too much, must not be applied.
     import.dry_run = true;

@@ -5,14 +5,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/proto_time.h"
 #include "services/common/log.h"
 
 namespace georisk::ingest {
 namespace {
 
-std::string Mode(const v1::SourceConfig& c) {
-  return c.delta() ? "delta" : absl::StrCat("snapshot ", c.snapshot_source());
+std::string Mode(const Source& s) {
+  return s.snapshot_sources.empty()
+             ? "delta"
+             : absl::StrCat("snapshot ",
+                            absl::StrJoin(s.snapshot_sources, ", "));
 }
 
 double Seconds(const google::protobuf::Timestamp& t) {
@@ -87,7 +91,7 @@ absl::Status SourceScheduler::Load() {
       *e.status.mutable_next_run() = base::ToProtoTime(now);
     }
     e.status.set_url(e.source.config.url());
-    e.status.set_mode(Mode(e.source.config));
+    e.status.set_mode(Mode(e.source));
     e.status.set_interval(absl::FormatDuration(e.source.interval));
     Publish(e.status, e.source);
   }

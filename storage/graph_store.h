@@ -299,6 +299,10 @@ struct SnapshotChunk {
   int64_t sequence = 0;
   // The graph's identity (GraphStore::GraphId()); the same in every chunk.
   std::string graph_id;
+  // The shard whose snapshot the chunk is: 0 for one store; through the
+  // router (services/graphstore/routed_store.h), each shard's export in turn,
+  // `sequence` and `graph_id` being that shard's.
+  int shard = 0;
 };
 
 struct StoreStats {

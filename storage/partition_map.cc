@@ -66,6 +66,14 @@ int PartitionOf(absl::string_view id) {
   return internal::Partition(id) >> kPartitionShift;
 }
 
+std::string RecordOrder(absl::string_view id) {
+  return internal::EncodeSignalKey(id);
+}
+
+uint64_t StableHash64(absl::string_view data) {
+  return internal::Fnv1a64(data);
+}
+
 KeyPrefixRange KeyPrefixRangeOf(int partition) {
   const int first = partition << kPartitionShift;
   return {static_cast<uint16_t>(first),

@@ -43,6 +43,16 @@ int PartitionOf(absl::string_view id);
 
 // The key prefixes (big-endian 16-bit values) of partition `partition`,
 // inclusive: 64 * partition .. 64 * partition + 63.
+// The order in which a store lists entities and signals (their keys: the
+// 2-byte key prefix of the id, then the id): comparing two ids' RecordOrder()
+// bytewise orders them as one unpartitioned store would. The router merges
+// the shards' pages by it (services/graphstore/routed_store.h).
+std::string RecordOrder(absl::string_view id);
+
+// FNV-1a 64 of `data`, the hash the keys are built on: stable on every
+// platform and in every process (checksums of tokens passed between pods).
+uint64_t StableHash64(absl::string_view data);
+
 struct KeyPrefixRange {
   uint16_t first = 0;
   uint16_t last = 0;

@@ -84,6 +84,7 @@ class GraphStoreService::ExportReactor final
           for (auto& l : chunk.links) *response_.add_links() = std::move(l);
           response_.set_sequence(chunk.sequence);
           response_.set_graph_id(chunk.graph_id);
+          response_.set_shard(chunk.shard);
           writing_ = true;
           StartWrite(&response_);
           return absl::OkStatus();

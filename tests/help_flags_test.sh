@@ -27,7 +27,7 @@ check() {
 
 codes=()
 check graphstore data_dir changelog_retention_count listen shutdown_grace \
-  partition_map partition_map_file shard_index
+  partition_map partition_map_file shard_index route route_shards route_timeout
 check ingest batch_size retry_deadline resolve_on_import listen graphstore
 check scorer model_config alertmanager_url listen
 check georiskctl output timeout scorer format limit

@@ -42,10 +42,13 @@ std::vector<Enum> Enums(const google::protobuf::RepeatedField<int>& values) {
 class GraphStoreService::ExportReactor final
     : public grpc::ServerWriteReactor<v1::ExportSnapshotResponse> {
  public:
-  ExportReactor(GraphStoreService* service,
+  ExportReactor(GraphStoreService* service, storage::GraphStore* store,
                 grpc::CallbackServerContext* context,
                 common::ConcurrencyLimit::Slot slot)
-      : service_(service), context_(context), slot_(std::move(slot)) {
+      : service_(service),
+        store_(store),
+        context_(context),
+        slot_(std::move(slot)) {
     std::thread([this] { Run(); }).detach();
   }
 
@@ -68,7 +71,7 @@ class GraphStoreService::ExportReactor final
   }
 
   void Run() {
-    absl::Status status = service_->store_->ExportSnapshot(
+    absl::Status status = store_->ExportSnapshot(
         [this](storage::SnapshotChunk& chunk) -> absl::Status {
           absl::MutexLock lock(&mu_);
           mu_.Await(absl::Condition(this, &ExportReactor::Writable));
@@ -104,6 +107,7 @@ class GraphStoreService::ExportReactor final
   }
 
   GraphStoreService* const service_;
+  storage::GraphStore* const store_;
   grpc::CallbackServerContext* const context_;
   std::optional<common::ConcurrencyLimit::Slot> slot_;
   absl::Mutex mu_;
@@ -176,6 +180,15 @@ GraphStoreService::GraphStoreService(storage::GraphStore* store,
 
 GraphStoreService::~GraphStoreService() { Shutdown(); }
 
+storage::GraphStore* GraphStoreService::ReadStore(
+    const grpc::CallbackServerContext* context) {
+  if (options_.shard_local_store != nullptr &&
+      context->client_metadata().count(kShardLocalMetadata) > 0) {
+    return options_.shard_local_store;
+  }
+  return store_;
+}
+
 void GraphStoreService::Shutdown() { hub_.Shutdown(); }
 
 grpc::ServerUnaryReactor* GraphStoreService::Apply(
@@ -229,7 +242,8 @@ grpc::ServerUnaryReactor* GraphStoreService::Apply(
 grpc::ServerUnaryReactor* GraphStoreService::GetEntity(
     grpc::CallbackServerContext* context, const v1::GetEntityRequest* request,
     v1::Entity* response) {
-  absl::StatusOr<v1::Entity> entity = store_->GetEntity(request->id());
+  absl::StatusOr<v1::Entity> entity =
+      ReadStore(context)->GetEntity(request->id());
   if (entity.ok()) *response = std::move(*entity);
   return common::FinishUnary(context, entity.status());
 }
@@ -248,7 +262,7 @@ grpc::ServerUnaryReactor* GraphStoreService::ListEdges(
       OptionalTime(request->has_active_at(), request->active_at());
   query.page_size = request->page_size();
   query.page_token = request->page_token();
-  absl::StatusOr<storage::EdgePage> page = store_->ListEdges(query);
+  absl::StatusOr<storage::EdgePage> page = ReadStore(context)->ListEdges(query);
   if (page.ok()) {
     for (v1::Edge& e : page->edges) *response->add_edges() = std::move(e);
     response->set_next_page_token(std::move(page->next_page_token));
@@ -268,7 +282,7 @@ grpc::ServerUnaryReactor* GraphStoreService::LookupByIdentifier(
   query.page_size = request->page_size();
   query.page_token = request->page_token();
   absl::StatusOr<storage::IdentifierPage> page =
-      store_->LookupByIdentifier(query);
+      ReadStore(context)->LookupByIdentifier(query);
   if (page.ok()) {
     for (v1::Entity& e : page->entities) {
       *response->add_entities() = std::move(e);
@@ -297,7 +311,8 @@ grpc::ServerUnaryReactor* GraphStoreService::Traverse(
   query.active_at =
       OptionalTime(request->has_active_at(), request->active_at());
   query.include_edges = request->include_edges();
-  absl::StatusOr<storage::TraverseResult> result = store_->Traverse(query);
+  absl::StatusOr<storage::TraverseResult> result =
+      ReadStore(context)->Traverse(query);
   if (result.ok()) {
     for (storage::TraversedEntity& t : result->entities) {
       v1::TraversedEntity* out = response->add_entities();
@@ -323,7 +338,8 @@ grpc::ServerUnaryReactor* GraphStoreService::ListSignals(
       OptionalTime(request->has_active_at(), request->active_at());
   query.page_size = request->page_size();
   query.page_token = request->page_token();
-  absl::StatusOr<storage::SignalPage> page = store_->ListSignals(query);
+  absl::StatusOr<storage::SignalPage> page =
+      ReadStore(context)->ListSignals(query);
   if (page.ok()) {
     for (v1::Signal& s : page->signals) *response->add_signals() = std::move(s);
     response->set_next_page_token(std::move(page->next_page_token));
@@ -411,7 +427,7 @@ GraphStoreService::ExportSnapshot(grpc::CallbackServerContext* context,
     return common::RefuseStream<v1::ExportSnapshotResponse>(context,
                                                             slot.status());
   }
-  return new ExportReactor(this, context, *std::move(slot));
+  return new ExportReactor(this, ReadStore(context), context, *std::move(slot));
 }
 
 grpc::ServerUnaryReactor* GraphStoreService::GetStats(

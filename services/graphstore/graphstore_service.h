@@ -57,7 +57,17 @@ struct GraphStoreServiceOptions {
   // RESOURCE_EXHAUSTED: each holds a RocksDB snapshot and a thread).
   int export_chunk_records = 1000;
   int max_concurrent_exports = 4;
+  // With a router (graphstore --route: the service's store is a
+  // RoutedGraphStore): the shard's own store. A read whose call carries the
+  // metadata kShardLocalMetadata is answered by it, not routed: how one
+  // router asks another pod for that shard's part (grpc_shard_reader.h).
+  // Not owned. Default null: every call is answered by the service's store.
+  storage::GraphStore* shard_local_store = nullptr;
 };
+
+// The client metadata (any value) that asks a routing graphstore for its own
+// shard's answer.
+inline constexpr char kShardLocalMetadata[] = "georisk-shard-local";
 
 class GraphStoreService final : public v1::GraphStore::CallbackService {
  public:
@@ -102,6 +112,10 @@ class GraphStoreService final : public v1::GraphStore::CallbackService {
 
  private:
   class ExportReactor;
+
+  // The store that answers a read: shard_local_store when the call asks
+  // for it, else store_.
+  storage::GraphStore* ReadStore(const grpc::CallbackServerContext* context);
 
   storage::GraphStore* const store_;
   const GraphStoreServiceOptions options_;

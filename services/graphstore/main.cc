@@ -4,14 +4,19 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "resolve/normalize_name.h"
+#include "services/common/channel.h"
 #include "services/common/main_support.h"
 #include "services/common/metrics.h"
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/grpc_shard_reader.h"
 #include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
+#include "services/graphstore/routed_store.h"
 #include "services/graphstore/shard_store.h"
 #include "services/graphstore/write_health.h"
 #include "storage/rocksdb_graph_store.h"
@@ -65,6 +70,76 @@ ABSL_FLAG(std::string, partition_map_file, "",
 ABSL_FLAG(int, shard_index, 0,
           "Which shard of the partition map this process is (pod "
           "graphstore-<i>); it serves only that shard's partitions.");
+
+ABSL_FLAG(bool, route, false,
+          "Answer GetEntity, ListEdges, ListSignals, LookupByIdentifier, "
+          "Traverse and ExportSnapshot for the whole graph: forward to the "
+          "shard of an id, or ask every shard and merge "
+          "(docs/scale-out.md). Needs --route_shards. Writes, WatchChanges, "
+          "GetStats and Resolution stay this shard's.");
+ABSL_FLAG(std::string, route_shards, "",
+          "With --route: the gRPC target of every shard of the map, "
+          "comma-separated, shard 0 first (this shard's own entry is read "
+          "locally).");
+ABSL_FLAG(absl::Duration, route_timeout, absl::Seconds(10),
+          "With --route: the deadline of each call to another shard.");
+ABSL_FLAG(std::string, route_tls_ca, "",
+          "With --route: the CA bundle (PEM) of the other shards' TLS; empty: "
+          "plaintext.");
+ABSL_FLAG(std::string, route_tls_server_name, "",
+          "With --route: the TLS server name to expect of the other shards.");
+ABSL_FLAG(std::string, route_token_file, "",
+          "With --route: a file holding the bearer token sent to the other "
+          "shards.");
+
+namespace {
+
+// The router over `local` (this shard) and a gRPC reader of every other
+// shard, from the --route flags.
+absl::StatusOr<std::unique_ptr<georisk::graphstore::RoutedGraphStore>>
+RouterFromFlags(georisk::storage::GraphStore* local,
+                const georisk::graphstore::ShardConfig& config,
+                int max_traverse_depth) {
+  const std::string targets = absl::GetFlag(FLAGS_route_shards);
+  if (targets.empty()) {
+    return absl::InvalidArgumentError("--route_shards: required with --route");
+  }
+  std::vector<std::string> list = absl::StrSplit(targets, ',');
+  if (static_cast<int>(list.size()) != config.map.shard_count()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--route_shards: ", list.size(), " targets, but the partition map has ",
+        config.map.shard_count(), " shards"));
+  }
+  std::vector<std::unique_ptr<georisk::graphstore::ShardReader>> readers;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (static_cast<int>(i) == config.shard_index) {
+      readers.push_back(
+          std::make_unique<georisk::graphstore::StoreShardReader>(local));
+      continue;
+    }
+    georisk::common::ChannelOptions channel;
+    channel.target = list[i];
+    channel.tls_ca_file = absl::GetFlag(FLAGS_route_tls_ca);
+    channel.tls_server_name = absl::GetFlag(FLAGS_route_tls_server_name);
+    channel.token_file = absl::GetFlag(FLAGS_route_token_file);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
+        georisk::common::MakeChannel(channel);
+    if (!made.ok()) {
+      return absl::Status(made.status().code(),
+                          absl::StrCat("--route_shards: shard ", i, ": ",
+                                       made.status().message()));
+    }
+    readers.push_back(std::make_unique<georisk::graphstore::GrpcShardReader>(
+        *std::move(made), static_cast<int>(i),
+        absl::GetFlag(FLAGS_route_timeout)));
+  }
+  georisk::graphstore::RouterOptions options;
+  options.max_traverse_depth = max_traverse_depth;
+  return georisk::graphstore::RoutedGraphStore::Create(
+      local, config.map, config.shard_index, std::move(readers), options);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   georisk::common::BlockShutdownSignals();
@@ -137,8 +212,22 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_watch_max_buffered_mb) << 20;
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
-  georisk::graphstore::GraphStoreService service(sharded->get(),
-                                                 service_options, &registry);
+  // With --route the GraphStore service answers reads for the whole graph;
+  // Resolution stays this shard's.
+  std::unique_ptr<georisk::graphstore::RoutedGraphStore> routed;
+  if (absl::GetFlag(FLAGS_route)) {
+    auto made = RouterFromFlags(sharded->get(), *shard_config,
+                                store_options.max_traverse_depth);
+    if (!made.ok()) return georisk::common::ExitWithError(made.status());
+    routed = *std::move(made);
+    service_options.shard_local_store = sharded->get();
+  }
+  georisk::storage::GraphStore* served =
+      routed != nullptr
+          ? static_cast<georisk::storage::GraphStore*>(routed.get())
+          : sharded->get();
+  georisk::graphstore::GraphStoreService service(served, service_options,
+                                                 &registry);
   std::unique_ptr<georisk::graphstore::ResolutionIndex> resolution_index;
   std::unique_ptr<georisk::graphstore::ResolutionService> resolution;
   std::vector<georisk::common::ServiceEntry> services = {

@@ -2,6 +2,9 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "domain/validation.h"
+
 namespace georisk::storage {
 
 bool IsGraphId(absl::string_view id) {
@@ -29,6 +32,45 @@ absl::StatusOr<ApplyResult> GraphStore::Apply(
   pointers.reserve(mutations.size());
   for (const v1::Mutation& m : mutations) pointers.push_back(&m);
   return Apply(absl::MakeConstSpan(pointers), origin, invalid);
+}
+
+absl::Status CheckTraverseQuery(const TraverseQuery& query,
+                                int max_traverse_depth) {
+  if (query.start_ids.empty()) {
+    return absl::InvalidArgumentError("start_ids: at least one id is required");
+  }
+  for (size_t i = 0; i < query.start_ids.size(); ++i) {
+    absl::Status s =
+        domain::ValidateId(query.start_ids[i], domain::IdKind::kEntity,
+                           absl::StrCat("start_ids[", i, "]"));
+    if (!s.ok()) return s;
+  }
+  if (query.max_depth < 1 || query.max_depth > max_traverse_depth) {
+    return absl::InvalidArgumentError(absl::StrCat("max_depth: must be in [1, ",
+                                                   max_traverse_depth,
+                                                   "], got ", query.max_depth));
+  }
+  if (query.max_entities < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_entities: must be >= 0, got ", query.max_entities));
+  }
+  switch (query.direction) {
+    case Direction::kOutbound:
+    case Direction::kInbound:
+    case Direction::kBoth:
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "direction: unknown direction ", static_cast<int>(query.direction)));
+  }
+  for (size_t i = 0; i < query.kinds.size(); ++i) {
+    if (query.kinds[i] == v1::Edge::KIND_UNSPECIFIED ||
+        !v1::Edge::Kind_IsValid(query.kinds[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "]: unknown edge kind ", query.kinds[i]));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace georisk::storage

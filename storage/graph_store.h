@@ -196,6 +196,13 @@ struct TraverseQuery {
   bool include_edges = false;
 };
 
+// The checks of a Traverse() request that need no data, in order, with the
+// store's messages: start_ids (at least one, each an entity id), max_depth
+// (1 to `max_traverse_depth`), max_entities (>= 0), direction, kinds.
+// INVALID_ARGUMENT naming the field. Shared by every implementation.
+absl::Status CheckTraverseQuery(const TraverseQuery& query,
+                                int max_traverse_depth);
+
 struct TraversedEntity {
   v1::Entity entity;
   int depth = 0;  // 0 for start entities.

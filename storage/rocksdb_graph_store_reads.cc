@@ -191,24 +191,7 @@ absl::StatusOr<EdgePage> RocksDbGraphStore::ListEdges(const EdgeQuery& query) {
 
 absl::StatusOr<TraverseResult> RocksDbGraphStore::Traverse(
     const TraverseQuery& query) {
-  if (query.start_ids.empty()) {
-    return absl::InvalidArgumentError("start_ids: at least one id is required");
-  }
-  for (size_t i = 0; i < query.start_ids.size(); ++i) {
-    RETURN_IF_ERROR(domain::ValidateId(query.start_ids[i],
-                                       domain::IdKind::kEntity,
-                                       absl::StrCat("start_ids[", i, "]")));
-  }
-  if (query.max_depth < 1 || query.max_depth > options_.max_traverse_depth) {
-    return absl::InvalidArgumentError(absl::StrCat("max_depth: must be in [1, ",
-                                                   options_.max_traverse_depth,
-                                                   "], got ", query.max_depth));
-  }
-  if (query.max_entities < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_entities: must be >= 0, got ", query.max_entities));
-  }
-  RETURN_IF_ERROR(CheckDirection(query.direction));
+  RETURN_IF_ERROR(CheckTraverseQuery(query, options_.max_traverse_depth));
   const Direction direction = query.direction;
   std::vector<uint8_t> kinds;
   RETURN_IF_ERROR(KindBytes(query.kinds, &kinds));

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "domain/paging.h"
-#include "domain/validation.h"
 #include "services/graphstore/routed_paging.h"
 
 namespace georisk::graphstore {
@@ -64,31 +63,8 @@ absl::StatusOr<storage::EdgePage> RoutedGraphStore::ListEdges(
 
 absl::StatusOr<storage::TraverseResult> RoutedGraphStore::Traverse(
     const storage::TraverseQuery& query) {
-  // The store's checks, in its order, with its messages.
-  if (query.start_ids.empty()) {
-    return absl::InvalidArgumentError("start_ids: at least one id is required");
-  }
-  for (size_t i = 0; i < query.start_ids.size(); ++i) {
-    RETURN_IF_ERROR(domain::ValidateId(query.start_ids[i],
-                                       domain::IdKind::kEntity,
-                                       absl::StrCat("start_ids[", i, "]")));
-  }
-  if (query.max_depth < 1 || query.max_depth > options_.max_traverse_depth) {
-    return absl::InvalidArgumentError(absl::StrCat("max_depth: must be in [1, ",
-                                                   options_.max_traverse_depth,
-                                                   "], got ", query.max_depth));
-  }
-  if (query.max_entities < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_entities: must be >= 0, got ", query.max_entities));
-  }
-  for (size_t i = 0; i < query.kinds.size(); ++i) {
-    if (query.kinds[i] == v1::Edge::KIND_UNSPECIFIED ||
-        !v1::Edge::Kind_IsValid(query.kinds[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("kinds[", i, "]: unknown edge kind ", query.kinds[i]));
-    }
-  }
+  RETURN_IF_ERROR(
+      storage::CheckTraverseQuery(query, options_.max_traverse_depth));
   const size_t limit = static_cast<size_t>(
       query.max_entities == 0
           ? options_.max_traverse_entities

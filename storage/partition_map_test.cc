@@ -1,5 +1,6 @@
 #include "storage/partition_map.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -261,6 +262,32 @@ TEST(OrphanedPartitionsTest, ADataDirectoryOpenedAsAnotherShard) {
   EXPECT_THAT(
       OrphanedPartitions(MustEven(3), 2, MustParse("0=0-682\n1=683-1023"), 0),
       ElementsAre(PartitionRange{683, 1023}));
+}
+
+TEST(RecordOrderTest, IsTheKeyOrderOfEntitiesAndSignals) {
+  // The bytes of the stored key, so sorting by it is the store's order:
+  // by key prefix first, not by id.
+  for (const char* id : {"company/tsmc", "signal/a", "facility/x"}) {
+    EXPECT_EQ(RecordOrder(id), internal::EncodeEntityKey(id));
+    EXPECT_EQ(RecordOrder(id), internal::EncodeSignalKey(id));
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back("company/c" + std::to_string(i));
+  std::vector<std::string> by_order = ids;
+  std::sort(by_order.begin(), by_order.end(),
+            [](const std::string& a, const std::string& b) {
+              return RecordOrder(a) < RecordOrder(b);
+            });
+  EXPECT_NE(by_order, ids);                       // Not alphabetical...
+  for (size_t i = 1; i < by_order.size(); ++i) {  // ...but by prefix.
+    EXPECT_LE(internal::Partition(by_order[i - 1]),
+              internal::Partition(by_order[i]));
+  }
+}
+
+TEST(StableHash64Test, IsFnv1a64) {
+  EXPECT_EQ(StableHash64(""), 0xcbf29ce484222325u);
+  EXPECT_EQ(StableHash64("a"), 0xaf63dc4c8601ec8cu);
 }
 
 }  // namespace

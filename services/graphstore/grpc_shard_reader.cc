@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/proto_time.h"
@@ -22,6 +23,13 @@ v1::Direction DirectionToProto(storage::Direction direction) {
       return v1::DIRECTION_BOTH;
   }
   return v1::DIRECTION_UNSPECIFIED;
+}
+
+// Moves the records of a response's repeated field into `to`.
+template <typename Repeated, typename Record>
+void MoveAll(Repeated* from, std::vector<Record>* to) {
+  to->assign(std::make_move_iterator(from->begin()),
+             std::make_move_iterator(from->end()));
 }
 
 }  // namespace
@@ -81,8 +89,7 @@ absl::StatusOr<storage::EdgePage> GrpcShardReader::ListEdges(
   grpc::Status status = stub_->ListEdges(&context, request, &response);
   if (!status.ok()) return Named(status);
   storage::EdgePage page;
-  page.edges.assign(std::make_move_iterator(response.mutable_edges()->begin()),
-                    std::make_move_iterator(response.mutable_edges()->end()));
+  MoveAll(response.mutable_edges(), &page.edges);
   page.next_page_token = std::move(*response.mutable_next_page_token());
   return page;
 }
@@ -105,9 +112,7 @@ absl::StatusOr<storage::SignalPage> GrpcShardReader::ListSignals(
   grpc::Status status = stub_->ListSignals(&context, request, &response);
   if (!status.ok()) return Named(status);
   storage::SignalPage page;
-  page.signals.assign(
-      std::make_move_iterator(response.mutable_signals()->begin()),
-      std::make_move_iterator(response.mutable_signals()->end()));
+  MoveAll(response.mutable_signals(), &page.signals);
   page.next_page_token = std::move(*response.mutable_next_page_token());
   return page;
 }
@@ -127,9 +132,7 @@ absl::StatusOr<storage::IdentifierPage> GrpcShardReader::LookupByIdentifier(
   grpc::Status status = stub_->LookupByIdentifier(&context, request, &response);
   if (!status.ok()) return Named(status);
   storage::IdentifierPage page;
-  page.entities.assign(
-      std::make_move_iterator(response.mutable_entities()->begin()),
-      std::make_move_iterator(response.mutable_entities()->end()));
+  MoveAll(response.mutable_entities(), &page.entities);
   page.next_page_token = std::move(*response.mutable_next_page_token());
   page.scheme = std::move(*response.mutable_scheme());
   page.value = std::move(*response.mutable_value());
@@ -147,14 +150,10 @@ absl::Status GrpcShardReader::ExportSnapshot(
   absl::Status failed;
   while (reader->Read(&message)) {
     storage::SnapshotChunk chunk;
-    auto move = [](auto* from, auto* to) {
-      to->assign(std::make_move_iterator(from->begin()),
-                 std::make_move_iterator(from->end()));
-    };
-    move(message.mutable_entities(), &chunk.entities);
-    move(message.mutable_edges(), &chunk.edges);
-    move(message.mutable_signals(), &chunk.signals);
-    move(message.mutable_links(), &chunk.links);
+    MoveAll(message.mutable_entities(), &chunk.entities);
+    MoveAll(message.mutable_edges(), &chunk.edges);
+    MoveAll(message.mutable_signals(), &chunk.signals);
+    MoveAll(message.mutable_links(), &chunk.links);
     chunk.sequence = message.sequence();
     chunk.graph_id = message.graph_id();
     chunk.shard = shard_;

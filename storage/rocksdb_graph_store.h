@@ -271,6 +271,18 @@ class RocksDbGraphStore final : public GraphStore {
 
  private:
   struct Handles;
+  // storage/bulk_load.h: builds its table files with the column families'
+  // options and hands them to IngestBulkLoad.
+  friend class BulkLoader;
+
+  // Ingests a bulk load's table files (column family index, path), all in
+  // one DB::IngestExternalFiles call, if the store is still at sequence 0,
+  // and publishes sequence 1 with the given counts. FAILED_PRECONDITION
+  // when the store committed meanwhile (nothing is ingested).
+  absl::Status IngestBulkLoad(
+      const std::vector<std::pair<int, std::string>>& files,
+      absl::Time commit_time, int64_t entities, int64_t edges, int64_t signals,
+      int64_t links) ABSL_LOCKS_EXCLUDED(commit_mu_, state_mu_);
 
   RocksDbGraphStore(const RocksDbGraphStoreOptions& options,
                     std::unique_ptr<Handles> handles);

@@ -17,6 +17,8 @@
 //   rocksdb_graph_store_links.cc      ListLinks, GetLink
 //   rocksdb_graph_store_changelog.cc  ReadChanges, WaitForSequence, trimming
 //   rocksdb_graph_store_snapshot.cc   ExportSnapshot
+//   rocksdb_graph_store_bulk_load.cc  BulkLoader (bulk_load.h) and the
+//                                     ingestion of its table files
 #ifndef GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_INTERNAL_H_
 #define GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_INTERNAL_H_
 

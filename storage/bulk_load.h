@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "domain/record_validation.h"
 #include "georisk/v1/graph.pb.h"
 #include "storage/graph_store.h"
@@ -59,8 +60,9 @@ struct BulkLoadOptions {
   // The per-record limits, as RocksDbGraphStoreOptions::record_limits.
   // Default: those of the store.
   std::optional<domain::RecordLimits> record_limits;
-  // Threads that sort and write the table files: the two edge column
-  // families are the largest and are written side by side. Default: 2.
+  // Threads that validate and encode the mutations of an AddBatch() call,
+  // and that sort and write the table files (the two edge column families
+  // are the largest and are written side by side). Default: 2.
   int threads = 2;
   // Testing only: called by Finish() once every table file is written,
   // before they are ingested. Default: none.
@@ -130,6 +132,10 @@ class BulkLoader {
   // also fails a whole batch for (a code other than INVALID_ARGUMENT), or
   // after Finish().
   absl::Status Add(const v1::Mutation& mutation);
+  // The same as Add() of each, in order; the mutations need only live
+  // during the call. Their validation and encoding, which do not depend on
+  // the order, run on up to `threads` threads.
+  absl::Status AddBatch(absl::Span<const v1::Mutation* const> mutations);
 
   // Sorts what was added, writes the table files and ingests them all in
   // one IngestExternalFiles call, with the meta counters (last_sequence 1,

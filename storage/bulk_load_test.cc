@@ -392,6 +392,58 @@ TEST_F(BulkLoadTest, AFailedIngestionLeavesNothingOfAnyColumnFamily) {
   EXPECT_TRUE(store->GetEntity("company/tsmc").ok());
 }
 
+// AddBatch encodes on several threads and places in order: the same
+// store and the same rejections as one Add() at a time on one thread.
+TEST_F(BulkLoadTest, BatchesOnThreadsGiveWhatOneAtATimeGives) {
+  std::vector<v1::Mutation> load;
+  for (int i = 0; i < 6000; ++i) {
+    load.push_back(Upsert(Company(absl::StrCat("company/c", i), "TW")));
+    if (i % 3 == 0) {
+      // An edge to the entity made next: rejected, the next one kept.
+      load.push_back(Upsert(Supplies(absl::StrCat("company/c", i),
+                                     absl::StrCat("company/c", i + 1), 0.5)));
+    }
+    if (i > 0) {
+      load.push_back(Upsert(Supplies(absl::StrCat("company/c", i),
+                                     absl::StrCat("company/c", i / 2), 0.5)));
+    }
+    if (i % 1000 == 7) load.push_back(DeleteEntity("company/c1"));
+  }
+  std::unique_ptr<RocksDbGraphStore> one = OpenStore("one");
+  BulkLoadOptions options;
+  options.work_dir = dir_ + "/one-work";
+  options.threads = 1;
+  absl::StatusOr<BulkLoadResult> a = Load(*one, load, options);
+  ASSERT_TRUE(a.ok()) << a.status();
+
+  std::unique_ptr<RocksDbGraphStore> many = OpenStore("many");
+  options.work_dir = dir_ + "/many-work";
+  options.threads = 3;
+  absl::StatusOr<std::unique_ptr<BulkLoader>> loader =
+      BulkLoader::Start(many.get(), options);
+  ASSERT_TRUE(loader.ok()) << loader.status();
+  std::vector<const v1::Mutation*> batch;
+  for (const v1::Mutation& m : load) batch.push_back(&m);
+  ASSERT_TRUE((*loader)->AddBatch(batch).ok());
+  absl::StatusOr<BulkLoadResult> b = (*loader)->Finish();
+  ASSERT_TRUE(b.ok()) << b.status();
+
+  ASSERT_EQ(a->rejections.size(), b->rejections.size());
+  EXPECT_EQ(a->rejections.size(), 2000u + 6u);
+  for (size_t i = 0; i < a->rejections.size(); ++i) {
+    EXPECT_EQ(a->rejections[i].index, b->rejections[i].index);
+    EXPECT_EQ(a->rejections[i].field, b->rejections[i].field);
+    EXPECT_EQ(a->rejections[i].reason, b->rejections[i].reason);
+  }
+  EXPECT_EQ(a->applied, b->applied);
+  EXPECT_EQ(b->entities, 6000);
+  EXPECT_EQ(b->edges, 5999);
+  const Snapshot sa = Export(*one);
+  const Snapshot sb = Export(*many);
+  ExpectSameRecords(sa.entities, sb.entities);
+  ExpectSameRecords(sa.edges, sb.edges);
+}
+
 TEST_F(BulkLoadTest, AnEmptyLoadAndBadOptions) {
   std::unique_ptr<RocksDbGraphStore> store = OpenStore("store");
   BulkLoadOptions options;

@@ -5,12 +5,16 @@
 // BatchBuilder's rules for endpoints and links), kept in arenas, sorted per
 // column family, written with rocksdb::SstFileWriter and ingested by
 // RocksDbGraphStore::IngestBulkLoad in one DB::IngestExternalFiles call.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -59,34 +63,48 @@ using internal::ToAbslStatus;
 constexpr int64_t kBulkSequence = 1;
 
 // Append-only bytes in fixed blocks, so that what was stored never moves.
+// The blocks are 2 MiB-aligned and marked for transparent huge pages
+// (madvise), which takes most of the page faults of first touching them
+// away; they are not zeroed, since every byte handed out is written first.
 class Arena {
  public:
   absl::string_view Store(absl::string_view bytes) {
-    if (bytes.size() > kBlockBytes - used_ || blocks_.empty()) {
-      blocks_.push_back(std::make_unique<char[]>(
-          std::max(kBlockBytes, static_cast<size_t>(bytes.size()))));
+    if (blocks_.empty() || bytes.size() > block_bytes_ - used_) {
+      const size_t size =
+          (std::max(kBlockBytes, bytes.size()) + kHugePage - 1) / kHugePage *
+          kHugePage;
+      char* block = static_cast<char*>(std::aligned_alloc(kHugePage, size));
+      if (block == nullptr) throw std::bad_alloc();
+      madvise(block, size, MADV_HUGEPAGE);  // Advice only.
+      blocks_.emplace_back(block);
+      block_bytes_ = size;
       used_ = 0;
     }
     char* at = blocks_.back().get() + used_;
     if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
     used_ += bytes.size();
-    if (used_ > kBlockBytes) used_ = kBlockBytes;  // An oversized block.
     return absl::string_view(at, bytes.size());
   }
 
  private:
+  static constexpr size_t kHugePage = size_t{2} << 20;
   static constexpr size_t kBlockBytes = size_t{64} << 20;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<char, Free>> blocks_;
+  size_t block_bytes_ = 0;
   size_t used_ = 0;
 };
 
 // One record of a column family: its key and value (in an Arena), the
 // mutation's index (which one wins when several write one key: the last)
-// and, for entities, the slot of its identifier keys. `head` is the key's
-// first 8 bytes, big-endian and zero-padded, so that most comparisons of
-// the sort are one integer comparison.
+// and, for entities, the slot of its identifier keys. `head` and `head2`
+// are the key's bytes [2, 10) and [10, 18) (WordAt), so that most
+// comparisons of the sort are integer comparisons.
 struct Record {
   uint64_t head;
+  uint64_t head2;
   const char* key;
   const char* value;
   uint32_t key_size;
@@ -98,20 +116,53 @@ struct Record {
   absl::string_view Value() const { return {value, value_size}; }
 };
 
-uint64_t HeadOf(absl::string_view key) {
-  uint64_t head = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    head =
-        head << 8 | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
+// Bytes [from, from + 8) of `key`, big-endian, zero-padded. Records keep
+// bytes [2, 10) and [10, 18): after the 2-byte partition, which SortRecords
+// sorts by first, an id's kind ("company/") fills the first word.
+uint64_t WordAt(absl::string_view key, size_t from) {
+  uint64_t word = 0;
+  for (size_t i = from; i < from + 8; ++i) {
+    word =
+        word << 8 | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
   }
-  return head;
+  return word;
+}
+
+// The first two bytes of a key (at least 2 bytes long: every key kept as a
+// Record starts with its partition).
+size_t BucketOf(const Record& r) {
+  return static_cast<size_t>(static_cast<unsigned char>(r.key[0])) << 8 |
+         static_cast<unsigned char>(r.key[1]);
 }
 
 bool KeyLess(const Record& a, const Record& b) {
   if (a.head != b.head) return a.head < b.head;
+  if (a.head2 != b.head2) return a.head2 < b.head2;
   const int c = a.Key().compare(b.Key());
   if (c != 0) return c < 0;
   return a.index < b.index;
+}
+
+// Sorts by key, then index: first by the keys' first two bytes (the
+// partition of every column family kept as Records) with one counting pass,
+// then each of the 65,536 buckets on its own with KeyLess (valid within a
+// bucket), which is small and fits in the cache.
+void SortRecords(std::vector<Record>& records) {
+  constexpr size_t kBuckets = 1 << 16;
+  std::vector<size_t> start(kBuckets + 1, 0);
+  for (const Record& r : records) ++start[BucketOf(r) + 1];
+  for (size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
+  std::vector<Record> sorted(records.size());
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  for (const Record& r : records) sorted[next[BucketOf(r)]++] = r;
+  std::vector<Record>().swap(records);
+  for (size_t b = 0; b < kBuckets; ++b) {
+    if (start[b + 1] - start[b] > 1) {
+      std::sort(sorted.begin() + start[b], sorted.begin() + start[b + 1],
+                KeyLess);
+    }
+  }
+  records = std::move(sorted);
 }
 
 // Encodes `record` with its output-only fields cleared (as BatchBuilder).
@@ -143,6 +194,27 @@ struct TableOutcome {
 }  // namespace
 
 struct BulkLoader::State {
+  // What one mutation becomes before the checks that depend on its place in
+  // the load (endpoints, idempotency keys, links), which AddBatch makes in
+  // order afterwards. Made on any thread, into that thread's arena.
+  struct Encoded {
+    absl::Status fatal;  // A validation error Apply fails a batch for.
+    // Rejected when `reason` is not empty; `late`: only once the mutation
+    // is known not to be a duplicate (as BatchBuilder::Add's kind checks).
+    std::string field;
+    std::string reason;
+    bool late = false;
+    // Entities and signals: key; edges: key (out_edges) and key2 (in_edges).
+    absl::string_view key;
+    absl::string_view key2;
+    absl::string_view value;
+    std::vector<absl::string_view> identifier_keys;
+    // Edges: whether from_id and to_id were known to exist before the batch
+    // (the set only grows), so that Place need not look them up.
+    bool from_known = false;
+    bool to_known = false;
+  };
+
   RocksDbGraphStore* store = nullptr;
   BulkLoadOptions options;
   domain::RecordLimits limits;
@@ -151,7 +223,10 @@ struct BulkLoader::State {
   bool finished = false;
   absl::Status spoiled;
 
-  Arena arena;
+  // One arena per encoding thread: they hold every key and value.
+  std::vector<std::unique_ptr<Arena>> arenas;
+  std::vector<std::string> scratch;  // One per encoding thread.
+  std::vector<Encoded> encoded;      // AddBatch's, reused.
   std::vector<Record> records[kCfCount];
   // Entities: identifier keys of entity record `aux` are
   // identifier_keys[identifier_begin[aux] .. identifier_begin[aux + 1]).
@@ -167,7 +242,6 @@ struct BulkLoader::State {
   int64_t link_unchanged = 0;
   int64_t duplicates = 0;
   std::vector<MutationRejection> rejections;
-  std::string scratch;
 
   ~State() {
     if (!options.work_dir.empty()) {
@@ -187,18 +261,47 @@ struct BulkLoader::State {
         {static_cast<int>(index), std::move(field), std::move(reason)});
   }
 
+  // `key` and `value` are in an arena.
   void Keep(Cf which, absl::string_view key, absl::string_view value,
             uint32_t index, uint32_t aux = 0) {
-    const absl::string_view k = arena.Store(key);
-    records[which].push_back({HeadOf(key), k.data(), value.data(),
-                              static_cast<uint32_t>(key.size()),
+    records[which].push_back({WordAt(key, 2), WordAt(key, 10), key.data(),
+                              value.data(), static_cast<uint32_t>(key.size()),
                               static_cast<uint32_t>(value.size()), index, aux});
   }
 
-  // Returns the reason a graph rule refuses `m`, as BatchBuilder words it,
-  // with the field; empty when it is kept.
-  std::pair<std::string, std::string> AddRecord(uint32_t index,
-                                                const v1::Mutation& m) {
+  void Encode(const v1::Mutation& m, Arena& arena, std::string& scratch,
+              Encoded* out) const {
+    out->fatal = absl::OkStatus();
+    out->field.clear();
+    out->reason.clear();
+    out->late = false;
+    out->identifier_keys.clear();
+    out->from_known = out->to_known = false;
+    // Apply's front: validation.h's rules and the size cap.
+    if (absl::Status s = domain::ValidateRecord(m, limits); !s.ok()) {
+      domain::FieldError e = domain::SplitFieldError(s.message());
+      if (s.code() != absl::StatusCode::kInvalidArgument) {
+        out->fatal = absl::Status(
+            s.code(),
+            absl::StrCat(e.field.empty() ? "" : ".", e.field, ": ", e.reason));
+        return;
+      }
+      out->field = std::move(e.field);
+      out->reason = std::move(e.reason);
+      return;
+    }
+    if (m.edge_copy() != v1::EDGE_COPY_BOTH) {
+      out->field = "edge_copy";
+      out->reason =
+          "a bulk load writes both copies of every edge (an unpartitioned "
+          "store)";
+      return;
+    }
+    if (!m.release_idempotency_key().empty()) {
+      out->field = "release_idempotency_key";
+      out->reason = kUpsertsOnly;
+      return;
+    }
     scratch.clear();
     switch (m.kind_case()) {
       case v1::Mutation::kUpsertEntity: {
@@ -207,56 +310,132 @@ struct BulkLoader::State {
                    &scratch);
         internal::AppendSequenceAndTimeTail(kBulkSequence, commit_time,
                                             &scratch);
-        const absl::string_view value = arena.Store(scratch);
+        out->value = arena.Store(scratch);
         for (const std::string& k : internal::IdentifierKeysOf(e)) {
-          identifier_keys.push_back(arena.Store(k));
+          out->identifier_keys.push_back(arena.Store(k));
         }
-        const uint32_t aux = static_cast<uint32_t>(identifier_begin.size() - 1);
-        identifier_begin.push_back(
-            static_cast<uint32_t>(identifier_keys.size()));
-        Keep(kEntitiesCf, internal::EncodeEntityKey(e.id()), value, index, aux);
-        entity_ids.insert(e.id());
-        return {};
+        out->key = arena.Store(internal::EncodeEntityKey(e.id()));
+        return;
       }
       case v1::Mutation::kUpsertEdge: {
         const v1::Edge& e = m.upsert_edge();
-        for (const std::string* id : {&e.from_id(), &e.to_id()}) {
-          if (!entity_ids.contains(*id)) {
-            return {absl::StrCat("upsert_edge.",
-                                 id == &e.from_id() ? "from_id" : "to_id"),
-                    absl::StrCat("entity ", *id, " does not exist")};
-          }
-        }
         EncodeBody(e, e.update_sequence() != 0, &scratch);
         internal::AppendSequenceTail(kBulkSequence, &scratch);
-        const absl::string_view value = arena.Store(scratch);
-        const internal::EdgeKeyParts parts = internal::PartsOf(e);
-        Keep(kOutEdgesCf, internal::EncodeOutEdgeKey(parts), value, index);
-        Keep(kInEdgesCf, internal::EncodeInEdgeKey(parts), value, index);
-        return {};
+        out->value = arena.Store(scratch);
+        out->key = arena.Store(internal::EncodeOutEdgeKey(
+            e.from_id(), e.kind(), e.to_id(), e.product_code(), e.record_id()));
+        out->key2 = arena.Store(internal::EncodeInEdgeKey(
+            e.from_id(), e.kind(), e.to_id(), e.product_code(), e.record_id()));
+        // Read-only here: Place, the only writer, waits for the encoders.
+        out->from_known = entity_ids.contains(e.from_id());
+        out->to_known = entity_ids.contains(e.to_id());
+        return;
       }
       case v1::Mutation::kUpsertSignal: {
         const v1::Signal& s = m.upsert_signal();
         EncodeBody(s, s.update_sequence() != 0, &scratch);
         internal::AppendSequenceTail(kBulkSequence, &scratch);
-        Keep(kSignalsCf, internal::EncodeSignalKey(s.id()),
-             arena.Store(scratch), index);
-        return {};
+        out->value = arena.Store(scratch);
+        out->key = arena.Store(internal::EncodeSignalKey(s.id()));
+        return;
       }
       case v1::Mutation::kUpsertLink:
-        return AddLink(m.upsert_link());
+        return;  // In order: AddLink.
       case v1::Mutation::kDeleteEntityId:
-        return {"delete_entity_id", kUpsertsOnly};
-      case v1::Mutation::kDeleteEdge:
-        return {"delete_edge", kUpsertsOnly};
-      case v1::Mutation::kDeleteSignalId:
-        return {"delete_signal_id", kUpsertsOnly};
-      case v1::Mutation::kDeleteLink:
-        return {"delete_link", kUpsertsOnly};
-      case v1::Mutation::KIND_NOT_SET:
+        out->field = "delete_entity_id";
         break;
+      case v1::Mutation::kDeleteEdge:
+        out->field = "delete_edge";
+        break;
+      case v1::Mutation::kDeleteSignalId:
+        out->field = "delete_signal_id";
+        break;
+      case v1::Mutation::kDeleteLink:
+        out->field = "delete_link";
+        break;
+      case v1::Mutation::KIND_NOT_SET:
+        out->field = "kind";
+        out->reason = "is required";
+        out->late = true;
+        return;
     }
-    return {"kind", "is required"};
+    out->reason = kUpsertsOnly;
+    out->late = true;
+  }
+
+  // The checks of `m` (encoded as `enc`) that depend on the load so far, as
+  // BatchBuilder::Add makes them, and keeping its records.
+  absl::Status Place(const v1::Mutation& m, const Encoded& enc) {
+    if (added == UINT32_MAX) {
+      spoiled = absl::ResourceExhaustedError(
+          "a bulk load takes at most 4294967295 mutations");
+      return spoiled;
+    }
+    const uint32_t index = added++;
+    if (!enc.fatal.ok()) {
+      spoiled = absl::Status(
+          enc.fatal.code(),
+          absl::StrCat("mutations[", index, "]", enc.fatal.message()));
+      return spoiled;
+    }
+    if (!enc.reason.empty() && !enc.late) {
+      Reject(index, enc.field, enc.reason);
+      return absl::OkStatus();
+    }
+    const std::string& key = m.idempotency_key();
+    if (!key.empty() && idempotency_keys.contains(key)) {
+      ++duplicates;
+      return absl::OkStatus();
+    }
+    if (!enc.reason.empty()) {
+      Reject(index, enc.field, enc.reason);
+      return absl::OkStatus();
+    }
+    switch (m.kind_case()) {
+      case v1::Mutation::kUpsertEntity: {
+        identifier_keys.insert(identifier_keys.end(),
+                               enc.identifier_keys.begin(),
+                               enc.identifier_keys.end());
+        const uint32_t aux = static_cast<uint32_t>(identifier_begin.size() - 1);
+        identifier_begin.push_back(
+            static_cast<uint32_t>(identifier_keys.size()));
+        Keep(kEntitiesCf, enc.key, enc.value, index, aux);
+        entity_ids.insert(m.upsert_entity().id());
+        break;
+      }
+      case v1::Mutation::kUpsertEdge: {
+        const v1::Edge& e = m.upsert_edge();
+        for (const std::string* id : {&e.from_id(), &e.to_id()}) {
+          const bool known = id == &e.from_id() ? enc.from_known : enc.to_known;
+          if (!known && !entity_ids.contains(*id)) {
+            Reject(index,
+                   absl::StrCat("upsert_edge.",
+                                id == &e.from_id() ? "from_id" : "to_id"),
+                   absl::StrCat("entity ", *id, " does not exist"));
+            return absl::OkStatus();
+          }
+        }
+        Keep(kOutEdgesCf, enc.key, enc.value, index);
+        Keep(kInEdgesCf, enc.key2, enc.value, index);
+        break;
+      }
+      case v1::Mutation::kUpsertSignal:
+        Keep(kSignalsCf, enc.key, enc.value, index);
+        break;
+      case v1::Mutation::kUpsertLink: {
+        auto [field, reason] = AddLink(m.upsert_link());
+        if (!reason.empty()) {
+          Reject(index, std::move(field), std::move(reason));
+          return absl::OkStatus();
+        }
+        break;
+      }
+      default:
+        break;  // Rejected above.
+    }
+    // Only now, as Apply: the key of a rejected mutation is not recorded.
+    if (!key.empty()) idempotency_keys.insert(key);
+    return absl::OkStatus();
   }
 
   // BatchBuilder::UpsertLink's rules against the load's earlier links.
@@ -309,23 +488,26 @@ struct BulkLoader::State {
     TableOutcome out;
     std::vector<Record>& recs = records[which];
     if (recs.empty()) return out;
-    std::sort(recs.begin(), recs.end(), KeyLess);
+    SortRecords(recs);
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), cf_options[which],
                                   store->db_->cf(static_cast<Cf>(which)),
                                   /*invalidate_page_cache=*/false);
     out.file = FilePath(which);
     rocksdb::Status s = writer.Open(out.file);
+    // Sorted: records of one key are adjacent, the last one wins.
+    auto same_key = [](const Record& a, const Record& b) {
+      return a.head == b.head && a.head2 == b.head2 && a.Key() == b.Key();
+    };
+    bool same_as_previous = false;
     for (size_t i = 0; s.ok() && i < recs.size(); ++i) {
       const Record& r = recs[i];
-      const bool first = i == 0 || recs[i - 1].Key() != r.Key();
-      if (first) {
-        ++out.applied;
-      } else if (recs[i - 1].Value() == r.Value()) {
+      if (same_as_previous && recs[i - 1].Value() == r.Value()) {
         ++out.unchanged;
       } else {
         ++out.applied;
       }
-      if (i + 1 < recs.size() && recs[i + 1].Key() == r.Key()) continue;
+      same_as_previous = i + 1 < recs.size() && same_key(r, recs[i + 1]);
+      if (same_as_previous) continue;
       ++out.distinct;
       out.key_bytes += r.key_size;
       out.value_bytes += r.value_size;
@@ -403,6 +585,10 @@ absl::StatusOr<std::unique_ptr<BulkLoader>> BulkLoader::Start(
   state->options = options;
   state->limits = options.record_limits.value_or(store->options_.record_limits);
   state->commit_time = store->Now();
+  for (int t = 0; t < options.threads; ++t) {
+    state->arenas.push_back(std::make_unique<Arena>());
+  }
+  state->scratch.resize(options.threads);
   for (int i = 0; i < kCfCount; ++i) {
     state->cf_options.push_back(
         store->db_->db->GetOptions(store->db_->cf(static_cast<Cf>(i))));
@@ -411,51 +597,37 @@ absl::StatusOr<std::unique_ptr<BulkLoader>> BulkLoader::Start(
 }
 
 absl::Status BulkLoader::Add(const v1::Mutation& m) {
+  const v1::Mutation* one[1] = {&m};
+  return AddBatch(one);
+}
+
+absl::Status BulkLoader::AddBatch(
+    absl::Span<const v1::Mutation* const> mutations) {
   State& st = *state_;
   if (st.finished) return absl::FailedPreconditionError("the load finished");
   if (!st.spoiled.ok()) return st.spoiled;
-  if (st.added == UINT32_MAX) {
-    st.spoiled = absl::ResourceExhaustedError(
-        "a bulk load takes at most 4294967295 mutations");
-    return st.spoiled;
-  }
-  const uint32_t index = st.added++;
-  // Apply's front: validation.h's rules and the size cap.
-  if (absl::Status s = domain::ValidateRecord(m, st.limits); !s.ok()) {
-    domain::FieldError e = domain::SplitFieldError(s.message());
-    if (s.code() != absl::StatusCode::kInvalidArgument) {
-      st.spoiled =
-          absl::Status(s.code(), absl::StrCat("mutations[", index, "]",
-                                              e.field.empty() ? "" : ".",
-                                              e.field, ": ", e.reason));
-      return st.spoiled;
+  // Validation and encoding do not depend on the order: split across
+  // threads, each into its own arena. Batches too small to pay for a
+  // thread stay on this one.
+  constexpr size_t kMinPerThread = 2048;
+  const size_t n = mutations.size();
+  const size_t threads = std::max<size_t>(
+      1, std::min<size_t>(st.options.threads, n / kMinPerThread));
+  st.encoded.resize(std::max(st.encoded.size(), n));
+  auto encode = [&st, mutations, n, threads](size_t t) {
+    const size_t begin = n * t / threads;
+    const size_t end = n * (t + 1) / threads;
+    for (size_t i = begin; i < end; ++i) {
+      st.Encode(*mutations[i], *st.arenas[t], st.scratch[t], &st.encoded[i]);
     }
-    st.Reject(index, std::move(e.field), std::move(e.reason));
-    return absl::OkStatus();
+  };
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads; ++t) workers.emplace_back(encode, t);
+  encode(0);
+  for (std::thread& w : workers) w.join();
+  for (size_t i = 0; i < n; ++i) {
+    RETURN_IF_ERROR(st.Place(*mutations[i], st.encoded[i]));
   }
-  if (m.edge_copy() != v1::EDGE_COPY_BOTH) {
-    st.Reject(index, "edge_copy",
-              "a bulk load writes both copies of every edge (an "
-              "unpartitioned store)");
-    return absl::OkStatus();
-  }
-  if (!m.release_idempotency_key().empty()) {
-    st.Reject(index, "release_idempotency_key",
-              std::string(State::kUpsertsOnly));
-    return absl::OkStatus();
-  }
-  const std::string& key = m.idempotency_key();
-  if (!key.empty() && st.idempotency_keys.contains(key)) {
-    ++st.duplicates;
-    return absl::OkStatus();
-  }
-  auto [field, reason] = st.AddRecord(index, m);
-  if (!reason.empty()) {
-    st.Reject(index, std::move(field), std::move(reason));
-    return absl::OkStatus();
-  }
-  // Only now, as Apply: the key of a rejected mutation is not recorded.
-  if (!key.empty()) st.idempotency_keys.insert(key);
   return absl::OkStatus();
 }
 

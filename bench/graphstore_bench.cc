@@ -16,6 +16,13 @@
 //                  (ExportSnapshot, each LEI normalised and compared), what a
 //                  client without the index must do; and the time Open takes
 //                  to build the index for a database written without it.
+//   --mode=bulkload  the skewed supply graph of --mode=graph (--entities,
+//                  --edges), built in memory first, loaded into an empty
+//                  store with storage::BulkLoader (SST files ingested),
+//                  timed from Start to the end of Finish; prints the keys
+//                  it wrote and their mean sizes, so that db_bench
+//                  fillbatch can write as many keys of the same size. The
+//                  store is then reopened and its counts checked.
 //   --mode=graph   builds the skewed supply graph through the library, serves
 //                  it with the graphstore binary, times ListEdges of the
 //                  1,000-neighbour entity and 3-hop Traverse over loopback
@@ -55,10 +62,11 @@
 #include "rocksdb/db.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
+#include "storage/bulk_load.h"
 #include "storage/rocksdb_graph_store.h"
 #include "tests/testing/process.h"
 
-ABSL_FLAG(std::string, mode, "", "sizes, apply, graph or lookup.");
+ABSL_FLAG(std::string, mode, "", "sizes, apply, bulkload, graph or lookup.");
 ABSL_FLAG(std::string, dir, "", "Scratch directory, which must exist.");
 ABSL_FLAG(std::string, graphstore, "", "Path of the graphstore binary.");
 ABSL_FLAG(std::string, transport, "library", "apply: library or grpc.");
@@ -579,6 +587,89 @@ absl::Status RunGraph(const std::string& dir) {
   return StopServer(*server, &ms);
 }
 
+// --mode=bulkload ----------------------------------------------------------
+
+absl::Status RunBulkLoad(const std::string& dir) {
+  SupplyGraph graph({.entities = absl::GetFlag(FLAGS_entities),
+                     .edges = absl::GetFlag(FLAGS_edges)});
+  const int64_t entities = graph.options().entities;
+  Progress("bulkload: building the mutations in memory");
+  std::vector<v1::Mutation> load;
+  load.reserve(entities + graph.options().edges);
+  for (int64_t i = 0; i < entities; ++i) {
+    *load.emplace_back().mutable_upsert_entity() = MakeEntity(i);
+  }
+  std::vector<v1::Edge> edges;
+  while (graph.NextEdges(100'000, &edges)) {
+    for (v1::Edge& e : edges) {
+      *load.emplace_back().mutable_upsert_edge() = std::move(e);
+    }
+  }
+  const std::string path = dir + "/graph";
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::RocksDbGraphStore> store,
+                   OpenStore(path));
+  Progress("bulkload: timing");
+  const double process_cpu = CpuSeconds(RUSAGE_SELF);
+  const Clock::time_point start = Clock::now();
+  storage::BulkLoadOptions options;
+  options.work_dir = dir + "/bulkload";
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::BulkLoader> loader,
+                   storage::BulkLoader::Start(store.get(), options));
+  std::vector<const v1::Mutation*> batch;
+  for (size_t first = 0; first < load.size(); first += 100'000) {
+    batch.clear();
+    for (size_t i = first; i < std::min(load.size(), first + 100'000); ++i) {
+      batch.push_back(&load[i]);
+    }
+    RETURN_IF_ERROR(loader->AddBatch(batch));
+  }
+  const double add_s = MillisSince(start) / 1000;
+  ASSIGN_OR_RETURN(storage::BulkLoadResult result, loader->Finish());
+  const double seconds = MillisSince(start) / 1000;
+  const double cpu_s = CpuSeconds(RUSAGE_SELF) - process_cpu;
+  loader.reset();
+  if (!result.rejections.empty() ||
+      result.applied != static_cast<int64_t>(load.size())) {
+    return absl::InternalError(absl::StrCat(
+        "bulkload: ", result.applied, " of ", load.size(),
+        " mutations applied, ", result.rejections.size(), " rejected"));
+  }
+  ASSIGN_OR_RETURN(storage::StoreStats stats, store->GetStats());
+  store.reset();
+  // What a restart sees.
+  ASSIGN_OR_RETURN(store, OpenStore(path));
+  ASSIGN_OR_RETURN(storage::StoreStats reopened, store->GetStats());
+  if (stats.entity_count != entities ||
+      stats.edge_count != graph.options().edges ||
+      reopened.entity_count != entities ||
+      reopened.edge_count != graph.options().edges ||
+      reopened.last_sequence != 1) {
+    return absl::InternalError(absl::StrCat(
+        "bulkload: the store holds ", reopened.entity_count, " entities and ",
+        reopened.edge_count, " edges at sequence ", reopened.last_sequence,
+        "; wanted ", entities, " and ", graph.options().edges, " at 1"));
+  }
+  const double keys = static_cast<double>(result.keys);
+  Result("bulkload_mutations", static_cast<double>(result.mutations));
+  Result("bulkload_entities", static_cast<double>(reopened.entity_count));
+  Result("bulkload_edges", static_cast<double>(reopened.edge_count));
+  Result("bulkload_keys", keys);
+  Result("bulkload_key_bytes", static_cast<double>(result.key_bytes) / keys);
+  Result("bulkload_value_bytes",
+         static_cast<double>(result.value_bytes) / keys);
+  Result("bulkload_file_mib",
+         static_cast<double>(result.file_bytes) / (1 << 20));
+  Result("bulkload_add_s", add_s);
+  Result("bulkload_write_s", absl::ToDoubleSeconds(result.write_time));
+  Result("bulkload_ingest_s", absl::ToDoubleSeconds(result.ingest_time));
+  Result("bulkload_seconds", seconds);
+  Result("bulkload_process_cpu_s", cpu_s);
+  Result("bulkload_keys_per_s", keys / seconds);
+  Result("bulkload_mutations_per_s",
+         static_cast<double>(result.mutations) / seconds);
+  return absl::OkStatus();
+}
+
 // A valid LEI for `index`: "5493" (a real LOU prefix), the index as 14
 // digits, then the ISO 7064 MOD 97-10 check digits.
 std::string SyntheticLei(int64_t index) {
@@ -727,7 +818,9 @@ absl::Status Run() {
   if (mode == "apply") return RunApply(dir);
   if (mode == "graph") return RunGraph(dir);
   if (mode == "lookup") return RunLookup(dir);
-  return absl::InvalidArgumentError("--mode: sizes, apply, graph or lookup");
+  if (mode == "bulkload") return RunBulkLoad(dir);
+  return absl::InvalidArgumentError(
+      "--mode: sizes, apply, bulkload, graph or lookup");
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ LAYERS = [
       "services/importer/", "storage/partition_map.h") + PROTO),
     ("scorer", ("services/scorer/",),
      ("base/", "domain/", "storage/", "resolve/", "services/common/") + PROTO),
+    # georisk-bulkload: the importer's file formats into storage's loader.
+    ("bulkload", ("services/bulkload/",),
+     ("base/", "domain/", "formats/", "storage/", "services/common/") + PROTO),
     ("georiskctl", ("services/georiskctl/",),
      ("base/", "domain/", "formats/", "resolve/", "services/common/",
       "services/importer/") + PROTO),

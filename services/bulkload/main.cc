@@ -17,15 +17,16 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/bulkload/load_files.h"
 #include "services/common/main_support.h"
 #include "storage/rocksdb_graph_store.h"
 
 ABSL_FLAG(std::string, data_dir, "",
-          "The graphstore data directory to load (graphstore's --data_dir): "
-          "new, or holding a database that never committed. Required.");
+          "The graphstore data directory to load (graphstore's --data_dir; "
+          "the database is <data_dir>/graph, as graphstore opens it): new, "
+          "or holding a database that never committed. Required.");
 ABSL_FLAG(std::vector<std::string>, input, {},
           "The files to load, comma-separated, in order (entities before "
           "the edges and links that name them). Required.");
@@ -62,8 +63,14 @@ int main(int argc, char** argv) {
   std::string work_dir = absl::GetFlag(FLAGS_work_dir);
   if (work_dir.empty()) work_dir = data_dir + "/bulkload.tmp";
 
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return Fail(absl::InternalError(
+        absl::StrCat("creating ", data_dir, ": ", error.message())));
+  }
   georisk::storage::RocksDbGraphStoreOptions options;
-  options.path = data_dir;
+  options.path = data_dir + "/graph";  // As graphstore's main.cc.
   absl::StatusOr<std::unique_ptr<georisk::storage::RocksDbGraphStore>> store =
       georisk::storage::RocksDbGraphStore::Open(options);
   if (!store.ok()) return Fail(store.status());
@@ -92,7 +99,8 @@ int main(int argc, char** argv) {
                 x.field.empty() ? "" : ": ", x.reason.c_str());
   }
   std::printf(
-      "loaded %s at sequence %lld: %lld records read, %lld mutations: %lld "
+      "loaded %s/graph at sequence %lld: %lld records read, %lld mutations: "
+      "%lld "
       "applied, %lld unchanged, %lld duplicates, %zu records rejected; "
       "%lld entities, %lld edges, %lld signals, %lld links; %lld keys, "
       "%.1f MiB of tables; %.1f s (tables %.1f s, ingestion %.2f s)\n",

@@ -18,7 +18,6 @@
 #include <string>
 #include <system_error>
 #include <thread>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -165,20 +164,6 @@ void SortRecords(std::vector<Record>& records) {
   records = std::move(sorted);
 }
 
-// Encodes `record` with its output-only fields cleared (as BatchBuilder).
-template <typename Message>
-void EncodeBody(const Message& record, bool has_output_fields,
-                std::string* value) {
-  if (!has_output_fields) {
-    internal::AppendDeterministic(record, value);
-    return;
-  }
-  Message copy = record;
-  copy.clear_update_sequence();
-  if constexpr (std::is_same_v<Message, v1::Entity>) copy.clear_update_time();
-  internal::AppendDeterministic(copy, value);
-}
-
 // What writing one column family's records produced.
 struct TableOutcome {
   absl::Status status;
@@ -306,8 +291,8 @@ struct BulkLoader::State {
     switch (m.kind_case()) {
       case v1::Mutation::kUpsertEntity: {
         const v1::Entity& e = m.upsert_entity();
-        EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(),
-                   &scratch);
+        internal::AppendBody(e, e.update_sequence() != 0 || e.has_update_time(),
+                             &scratch);
         internal::AppendSequenceAndTimeTail(kBulkSequence, commit_time,
                                             &scratch);
         out->value = arena.Store(scratch);
@@ -319,7 +304,7 @@ struct BulkLoader::State {
       }
       case v1::Mutation::kUpsertEdge: {
         const v1::Edge& e = m.upsert_edge();
-        EncodeBody(e, e.update_sequence() != 0, &scratch);
+        internal::AppendBody(e, e.update_sequence() != 0, &scratch);
         internal::AppendSequenceTail(kBulkSequence, &scratch);
         out->value = arena.Store(scratch);
         out->key = arena.Store(internal::EncodeOutEdgeKey(
@@ -333,7 +318,7 @@ struct BulkLoader::State {
       }
       case v1::Mutation::kUpsertSignal: {
         const v1::Signal& s = m.upsert_signal();
-        EncodeBody(s, s.update_sequence() != 0, &scratch);
+        internal::AppendBody(s, s.update_sequence() != 0, &scratch);
         internal::AppendSequenceTail(kBulkSequence, &scratch);
         out->value = arena.Store(scratch);
         out->key = arena.Store(internal::EncodeSignalKey(s.id()));

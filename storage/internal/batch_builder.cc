@@ -5,7 +5,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,20 +19,6 @@
 
 namespace georisk::storage::internal {
 namespace {
-
-// Encodes `record` with its output-only fields cleared into `value`.
-template <typename Record>
-void EncodeBody(const Record& record, bool has_output_fields,
-                std::string* value) {
-  if (!has_output_fields) {
-    AppendDeterministic(record, value);
-    return;
-  }
-  Record copy = record;
-  copy.clear_update_sequence();
-  if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
-  AppendDeterministic(copy, value);
-}
 
 // The key of a link: the copy under the smaller id.
 std::string PrimaryLinkKey(absl::string_view a, absl::string_view b) {
@@ -377,7 +362,7 @@ absl::Status BatchBuilder::MultiGet(Cf which, Slots* slots) {
 bool BatchBuilder::UpsertEntity(const v1::Mutation& m, Slot& slot) {
   const v1::Entity& e = m.upsert_entity();
   std::string value;
-  EncodeBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
+  AppendBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceAndTimeTail(sequence_, commit_time_, &value);
   if (!slot.dirty && slot.existed) slot.before = std::move(slot.value);
@@ -417,7 +402,7 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
   const std::string& key = entry.first;
   Slot& slot = entry.second;
   std::string value;
-  EncodeBody(e, e.update_sequence() != 0, &value);
+  AppendBody(e, e.update_sequence() != 0, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceTail(sequence_, &value);
   if (copy == v1::EDGE_COPY_IN) {
@@ -446,7 +431,7 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
 bool BatchBuilder::UpsertSignal(const v1::Mutation& m, Slot& slot) {
   const v1::Signal& sig = m.upsert_signal();
   std::string value;
-  EncodeBody(sig, sig.update_sequence() != 0, &value);
+  AppendBody(sig, sig.update_sequence() != 0, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceTail(sequence_, &value);
   slot.dirty = true;

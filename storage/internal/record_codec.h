@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -47,6 +48,23 @@ inline constexpr int kUpdateTimeField = 21;
 // key) to `out`.
 void AppendDeterministic(const google::protobuf::MessageLite& message,
                          std::string* out);
+
+// Appends the body of `record` (an Entity, Edge or Signal): its deterministic
+// serialisation with the output-only fields cleared. Only when
+// `has_output_fields` (the record carries update_sequence or, for entities,
+// update_time) is a copy made to clear them.
+template <typename Record>
+void AppendBody(const Record& record, bool has_output_fields,
+                std::string* out) {
+  if (!has_output_fields) {
+    AppendDeterministic(record, out);
+    return;
+  }
+  Record copy = record;
+  copy.clear_update_sequence();
+  if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
+  AppendDeterministic(copy, out);
+}
 
 // Appends field 20 (update_sequence) = `sequence`.
 void AppendSequenceTail(int64_t sequence, std::string* out);

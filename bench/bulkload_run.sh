@@ -46,21 +46,6 @@ mkdir -p "$WORK/bin"
 cp "$BIN_DIR/bench/graphstore_bench" "$WORK/bin/"
 BENCH="$WORK/bin/graphstore_bench"
 
-run() {
-  echo "\$ $*" | sed "s#$WORK#\$WORK#g"
-  "$@" > "$WORK/out" &
-  CHILD=$!
-  if ! wait "$CHILD"; then
-    CHILD=""
-    echo "bulkload_run.sh: FAILED: $*" >&2
-    cat "$WORK/out" >&2
-    exit 1
-  fi
-  CHILD=""
-}
-result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-
 echo
 echo "== machine"
 echo "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"

@@ -4,6 +4,8 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #   bench_make_work georisk-bench   # sets WORK, CHILD; cleans up at exit
 #   echo "$(fmt 1234.5) $(fmt 0.1234 3) $(load)"
+#   run "$BENCH" --mode=apply ...; echo "$(result apply_edges_per_s)"
+#   echo "1 3 2" | median   # 2
 
 # Makes WORK a fresh directory under ${BENCH_DIR:-/tmp} (prefix $1) and sets
 # CHILD="" (the scripts put the pid of the command they wait for there). At
@@ -50,3 +52,26 @@ bench_parse_args() {
     esac
   done
 }
+
+# Runs a command in the background (so a signal can stop it), its stderr to
+# the terminal and its stdout to $WORK/out; on failure prints that output
+# and exits 1, naming the script.
+run() {
+  echo "\$ $*" | sed "s#$WORK#\$WORK#g"
+  "$@" > "$WORK/out" &
+  CHILD=$!
+  if ! wait "$CHILD"; then
+    CHILD=""
+    echo "$(basename "$0"): FAILED: $*" >&2
+    cat "$WORK/out" >&2
+    exit 1
+  fi
+  CHILD=""
+}
+
+# The value of RESULT name=value in $WORK/out.
+result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
+
+# The median (the lower middle one of an even count) of the numbers on
+# stdin, separated by spaces or newlines.
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }

@@ -61,25 +61,6 @@ cp "$BIN_DIR/bench/graphstore_bench" "$BIN_DIR/services/graphstore/graphstore" \
 BENCH="$WORK/bin/graphstore_bench"
 GRAPHSTORE="$WORK/bin/graphstore"
 
-# Runs a command in the background (so a signal can stop it), its stderr to
-# the terminal and its stdout to $WORK/out.
-run() {
-  echo "\$ $*" | sed "s#$WORK#\$WORK#g"
-  "$@" > "$WORK/out" &
-  CHILD=$!
-  if ! wait "$CHILD"; then
-    CHILD=""
-    echo "run.sh: FAILED: $*" >&2
-    cat "$WORK/out" >&2
-    exit 1
-  fi
-  CHILD=""
-}
-
-# The value of RESULT name=value in $WORK/out.
-result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 spread() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {printf "%.0f-%.0f", v[1], v[NR]}'; }
 
 echo

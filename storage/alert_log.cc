@@ -1,6 +1,7 @@
 #include "storage/alert_log.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -67,6 +68,15 @@ absl::StatusOr<std::vector<v1::Alert>> ReadFamily(
 }
 
 }  // namespace
+
+int64_t AlertSequence(int64_t head, int64_t feed_position) {
+  if (feed_position <= 0 ||
+      feed_position >
+          std::numeric_limits<int64_t>::max() / kAlertRecordsPerPosition) {
+    return head + 1;
+  }
+  return std::max(head + 1, feed_position * kAlertRecordsPerPosition);
+}
 
 bool AlertMatches(const v1::Alert& alert, const v1::AlertFilter& filter) {
   if (filter.state() != v1::Alert::STATE_UNSPECIFIED &&
@@ -243,10 +253,11 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
     writes_stopped_ = false;
   }
   absl::ReaderMutexLock db_lock(&db_mu_);
-  int64_t next = head() + 1;
+  int64_t last = head();
   rocksdb::WriteBatch batch;
   for (v1::Alert& record : records) {
-    record.set_sequence(next++);
+    last = AlertSequence(last, record.feed_position());
+    record.set_sequence(last);
     std::string bytes = record.SerializeAsString();
     batch.Put(db_->log, SequenceKey(record.sequence()), bytes);
     if (record.state() == v1::Alert::FIRING) {
@@ -269,7 +280,7 @@ absl::StatusOr<std::vector<v1::Alert>> AlertLog::Append(
     return ToAbslStatus(s, "appending alerts");
   }
   absl::MutexLock lock(&mu_);
-  head_ = next - 1;
+  head_ = last;
   return records;
 }
 

@@ -1,12 +1,14 @@
 // File: storage/alert_log.h
 //
 // AlertLog: the scorer's durable log of alert records (georisk.v1.Alert),
-// numbered 1, 2, 3... Each record is a state change of one alert (it fired,
-// was updated, or resolved). Records are written — and fsync'ed by default —
-// before anyone is told about them, so a watcher that resumes from the last
-// sequence it saw misses nothing and sees nothing twice, across restarts.
-// Alongside the log, in the same atomic write, the log keeps the last record
-// of every alert still firing, so the rule state (hysteresis) survives a
+// numbered in increasing order from the feed position that caused each one
+// (AlertSequence below), so that two scorer replicas fed the same graph
+// number the same record alike. Each record is a state change of one alert (it
+// fired, was updated, or resolved). Records are written — and fsync'ed by
+// default — before anyone is told about them, so a watcher that resumes from
+// the last sequence it saw misses nothing and sees nothing twice, across
+// restarts. Alongside the log, in the same atomic write, the log keeps the last
+// record of every alert still firing, so the rule state (hysteresis) survives a
 // restart, and the update each alert holds back (coalescing) until its
 // window ends, so a held update survives a restart too.
 //
@@ -40,6 +42,20 @@
 
 namespace georisk::storage {
 
+// Records one feed position may number before its numbering runs into the
+// next position's: 2^20.
+inline constexpr int64_t kAlertRecordsPerPosition = int64_t{1} << 20;
+
+// The sequence of a record made at `feed_position` and appended after
+// `head`: feed_position * kAlertRecordsPerPosition when that is above the
+// head (the position's first record), else head + 1 (its later records;
+// and every record of a log whose head is past the position: a log numbered
+// before feed positions, a graph replaced by one with lower sequences, a
+// position of more than 2^20 records). A function of the log's history
+// only: replicas whose logs hold the same records number the next alike.
+// feed_position < 0 counts as 0; one too large to multiply gives head + 1.
+int64_t AlertSequence(int64_t head, int64_t feed_position);
+
 struct AlertLogOptions {
   // Required. The database directory; created when missing.
   std::string path;
@@ -69,7 +85,9 @@ class AlertLog {
   AlertLog(const AlertLog&) = delete;
   AlertLog& operator=(const AlertLog&) = delete;
 
-  // Appends the records in order, setting each one's `sequence`, and updates
+  // Appends the records in order, setting each one's `sequence` (by
+  // AlertSequence from its `feed_position` and the head before it: a record
+  // without a feed position is numbered head + 1), and updates
   // the set of firing alerts (FIRING: stored as the alert's last record;
   // RESOLVED: removed) in the same atomic write. A record also ends what was
   // held for its alert; then each of `held` (FIRING records of alerts that

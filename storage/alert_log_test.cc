@@ -1,5 +1,6 @@
 #include "storage/alert_log.h"
 
+#include <limits>
 #include <memory>
 #include <set>
 #include <string>
@@ -58,6 +59,82 @@ TEST(AlertLogTest, AppendNumbersRecordsAndSurvivesReopen) {
   // A new append continues the numbering.
   auto more = (*log)->Append({Record("company/c", v1::Alert::FIRING)});
   EXPECT_EQ((*more)[0].sequence(), 4);
+}
+
+v1::Alert At(const std::string& entity, int64_t feed_position) {
+  v1::Alert a = Record(entity, v1::Alert::FIRING);
+  a.set_feed_position(feed_position);
+  return a;
+}
+
+TEST(AlertSequenceTest, APositionsFirstRecordIsItsBaseAndTheRestFollow) {
+  constexpr int64_t kBase = kAlertRecordsPerPosition;
+  EXPECT_EQ(AlertSequence(0, 1), kBase);
+  EXPECT_EQ(AlertSequence(kBase, 1), kBase + 1);
+  EXPECT_EQ(AlertSequence(kBase + 1, 7), 7 * kBase);
+  // A log numbered 1, 2, 3... before feed positions continues above its
+  // head, and so does one whose head is past the position.
+  EXPECT_EQ(AlertSequence(5, 0), 6);
+  EXPECT_EQ(AlertSequence(9 * kBase + 3, 4), 9 * kBase + 4);
+  // A position's records beyond 2^20 run on into the next position's
+  // range; the next position then continues above them.
+  EXPECT_EQ(AlertSequence(2 * kBase - 1, 1), 2 * kBase);
+  EXPECT_EQ(AlertSequence(2 * kBase, 2), 2 * kBase + 1);
+  EXPECT_EQ(AlertSequence(0, -3), 1);
+  EXPECT_EQ(AlertSequence(0, std::numeric_limits<int64_t>::max()), 1);
+}
+
+// Two replicas' logs that get the same records number them alike, whatever
+// batches the records came in: the sequence is a function of the feed
+// positions and the log's history, not of a counter of the replica.
+TEST(AlertLogTest, LogsGivenTheSameRecordsNumberThemAlike) {
+  std::string dir = base::testing::MakeTempDir("alerts");
+  auto a = AlertLog::Open({dir + "/a"});
+  auto b = AlertLog::Open({dir + "/b"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->Append({At("company/x", 3), At("company/y", 3)}).ok());
+  ASSERT_TRUE((*a)->Append({At("company/z", 5)}).ok());
+  ASSERT_TRUE((*a)->Append({At("company/x", 9)}).ok());
+  ASSERT_TRUE((*b)->Append({At("company/x", 3)}).ok());
+  ASSERT_TRUE(
+      (*b)->Append({At("company/y", 3), At("company/z", 5), At("company/x", 9)})
+          .ok());
+  auto from_a = (*a)->Read(1, 10);
+  auto from_b = (*b)->Read(1, 10);
+  ASSERT_TRUE(from_a.ok() && from_b.ok());
+  std::vector<int64_t> seq_a, seq_b;
+  for (const v1::Alert& r : *from_a) seq_a.push_back(r.sequence());
+  for (const v1::Alert& r : *from_b) seq_b.push_back(r.sequence());
+  constexpr int64_t kBase = kAlertRecordsPerPosition;
+  EXPECT_EQ(seq_a, (std::vector<int64_t>{3 * kBase, 3 * kBase + 1, 5 * kBase,
+                                         9 * kBase}));
+  EXPECT_EQ(seq_a, seq_b);
+  EXPECT_EQ((*a)->head(), 9 * kBase);
+  // Reading from a sequence between two records starts at the next one, as
+  // a watcher resuming after 3 * kBase + 1 does.
+  auto after = (*b)->Read(3 * kBase + 2, 10);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].sequence(), 5 * kBase);
+}
+
+// After a reopen the numbering continues from the stored head alone.
+TEST(AlertLogTest, NumberingFromFeedPositionsContinuesAfterReopen) {
+  std::string dir = base::testing::MakeTempDir("alerts");
+  constexpr int64_t kBase = kAlertRecordsPerPosition;
+  {
+    auto log = AlertLog::Open({dir});
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append({At("company/x", 4)}).ok());
+  }
+  auto log = AlertLog::Open({dir});
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->head(), 4 * kBase);
+  auto written = (*log)->Append({At("company/y", 4), At("company/z", 6)});
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ((*written)[0].sequence(), 4 * kBase + 1);
+  EXPECT_EQ((*written)[1].sequence(), 6 * kBase);
+  EXPECT_EQ((*written)[1].feed_position(), 6);
 }
 
 TEST(AlertLogTest, HeldUpdatesSurviveReopenAndEndWithTheirAlertsNextRecord) {

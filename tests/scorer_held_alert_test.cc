@@ -192,7 +192,8 @@ TEST_P(ScorerHeldAlertTest,
   // 48 -> 72 inside the window: held, not emitted.
   seq = Apply({Revocation(0.72)});
   EXPECT_NEAR(CompositeAt(seq), 72, 1e-9);
-  EXPECT_TRUE(WatchAlerts(2, 1, absl::Seconds(1)).empty());
+  const int64_t after_fire = fired[0].sequence() + 1;
+  EXPECT_TRUE(WatchAlerts(after_fire, 1, absl::Seconds(1)).empty());
   // Alertmanager shows the fire.
   std::string summary;
   for (int i = 0; i < 400 && !absl::StrContains(summary, "48.0"); ++i) {
@@ -213,13 +214,17 @@ TEST_P(ScorerHeldAlertTest,
 
   // The held update comes out when the window ends: on WatchAlerts...
   std::vector<v1::Alert> update =
-      WatchAlerts(2, 1, absl::Seconds(kWindowSeconds + 30));
+      WatchAlerts(after_fire, 1, absl::Seconds(kWindowSeconds + 30));
   ASSERT_EQ(update.size(), 1u) << scorer_->Log();
   EXPECT_EQ(update[0].alert_id(), absl::StrCat(kFab, "|risk_jump"));
   EXPECT_EQ(update[0].state(), v1::Alert::FIRING);
   EXPECT_NEAR(update[0].score_before(), 48, 1e-9);
   EXPECT_NEAR(update[0].score_after(), 72, 1e-9);
   EXPECT_EQ(update[0].graph_sequence(), seq);
+  // Made at the feed position the restarted scorer had reached: the
+  // change that made it, the last one.
+  EXPECT_EQ(update[0].feed_position(), seq);
+  EXPECT_GT(update[0].sequence(), fired[0].sequence());
   EXPECT_GE(base::FromProtoTime(update[0].update_time()),
             fired_at + absl::Seconds(kWindowSeconds));
   EXPECT_EQ(base::FromProtoTime(update[0].start_time()),
@@ -235,7 +240,8 @@ TEST_P(ScorerHeldAlertTest,
   EXPECT_TRUE(absl::StrContains(summary, "48.0 \u2192 72.0")) << summary;
 
   // Emitted once: nothing more is held.
-  EXPECT_TRUE(WatchAlerts(3, 1, absl::Seconds(3)).empty());
+  EXPECT_TRUE(
+      WatchAlerts(update[0].sequence() + 1, 1, absl::Seconds(3)).empty());
   EXPECT_EQ(*scorer_->Stop(SIGTERM, absl::Seconds(30)), 0);
   EXPECT_EQ(*am_.process->Stop(SIGTERM, absl::Seconds(20)), 0);
 }

@@ -218,18 +218,24 @@ TEST_F(ScorerTest, ScoresExplainsStreamsScenariosAndResumes) {
 
   // Alerts: the revocation raised some (the fab entered the critical band;
   // SK hynix and Apple jumped). Watch them all, then break off.
-  auto head = [this] {
+  // The sequences of the log, oldest first (ListAlerts lists newest first;
+  // the log holds fewer than a page).
+  auto logged = [this] {
     grpc::ClientContext context;
     v1::ListAlertsRequest list;
-    list.set_page_size(1);
-    v1::ListAlertsResponse newest;
-    EXPECT_TRUE(alerts_->ListAlerts(&context, list, &newest).ok());
-    return newest.alerts_size() > 0 ? newest.alerts(0).sequence() : 0;
+    list.set_page_size(1000);
+    v1::ListAlertsResponse page;
+    EXPECT_TRUE(alerts_->ListAlerts(&context, list, &page).ok());
+    std::vector<int64_t> out;
+    for (const v1::Alert& a : page.alerts())
+      out.insert(out.begin(), a.sequence());
+    return out;
   };
-  const int64_t last_seen = head();
-  ASSERT_GT(last_seen, 0) << scorer_->Log();
-  std::vector<v1::Alert> first = WatchAlerts(1, static_cast<size_t>(last_seen));
-  ASSERT_EQ(first.size(), static_cast<size_t>(last_seen));
+  const std::vector<int64_t> before_restart = logged();
+  ASSERT_FALSE(before_restart.empty()) << scorer_->Log();
+  const int64_t last_seen = before_restart.back();
+  std::vector<v1::Alert> first = WatchAlerts(1, before_restart.size());
+  ASSERT_EQ(first.size(), before_restart.size());
   bool fab_critical = false;
   for (const v1::Alert& a : first) {
     if (a.entity_id() == fab && a.rule_name() == "risk_band_critical") {
@@ -255,18 +261,23 @@ TEST_F(ScorerTest, ScoresExplainsStreamsScenariosAndResumes) {
 
   // Resume the alert watch from the last sequence seen + 1: only records
   // written after it (the fab's band alerts resolving), each once, in order.
-  int64_t now_head = 0;
-  for (int i = 0; i < 200 && now_head <= last_seen; ++i) {
-    now_head = head();
+  std::vector<int64_t> after_restart_log;
+  for (int i = 0; i < 200 && after_restart_log.size() <= before_restart.size();
+       ++i) {
+    after_restart_log = logged();
     absl::SleepFor(absl::Milliseconds(25));
   }
-  ASSERT_GT(now_head, last_seen) << "the severity drop should resolve alerts";
+  ASSERT_GT(after_restart_log.size(), before_restart.size())
+      << "the severity drop should resolve alerts";
+  const std::vector<int64_t> written_after(
+      after_restart_log.begin() + before_restart.size(),
+      after_restart_log.end());
   std::vector<v1::Alert> resumed =
-      WatchAlerts(last_seen + 1, static_cast<size_t>(now_head - last_seen));
-  ASSERT_EQ(resumed.size(), static_cast<size_t>(now_head - last_seen));
+      WatchAlerts(last_seen + 1, written_after.size());
+  ASSERT_EQ(resumed.size(), written_after.size());
   bool resolved = false;
   for (size_t i = 0; i < resumed.size(); ++i) {
-    EXPECT_EQ(resumed[i].sequence(), last_seen + 1 + static_cast<int64_t>(i));
+    EXPECT_EQ(resumed[i].sequence(), written_after[i]);
     resolved |= resumed[i].entity_id() == fab &&
                 resumed[i].rule_name() == "risk_band_critical" &&
                 resumed[i].state() == v1::Alert::RESOLVED;

@@ -1,5 +1,6 @@
 #include "services/scorer/alert_pipeline.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -80,13 +81,24 @@ void AlertPipeline::OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
                                    int64_t graph_sequence,
                                    const AlertEvaluator::ReasonsFn& reasons) {
   absl::MutexLock lock(&mu_);
+  feed_position_ = std::max(feed_position_, graph_sequence);
   std::vector<v1::Alert> records =
       evaluator_->OnScoreChanges(changes, graph_sequence, clock_(), reasons);
+  // The order of one change's records is their order in the log, and so
+  // their sequences: by alert_id, not by the order the engine listed the
+  // moved entities in (its node order, which another replica, loaded from
+  // another snapshot, may not share). One change makes at most one record
+  // per alert.
+  std::stable_sort(records.begin(), records.end(),
+                   [](const v1::Alert& x, const v1::Alert& y) {
+                     return x.alert_id() < y.alert_id();
+                   });
   Write(std::move(records), evaluator_->TakeHeld());
 }
 
-void AlertPipeline::Tick() {
+void AlertPipeline::Tick(int64_t feed_position) {
   absl::MutexLock lock(&mu_);
+  feed_position_ = std::max(feed_position_, feed_position);
   Write(evaluator_->Tick(clock_()), {});
 }
 
@@ -98,6 +110,7 @@ size_t AlertPipeline::pending() const {
 void AlertPipeline::Write(std::vector<v1::Alert> records,
                           const std::vector<v1::Alert>& held) {
   for (v1::Alert& r : records) {
+    r.set_feed_position(feed_position_);
     pending_held_.erase(r.alert_id());
     pending_.push_back(std::move(r));
   }

@@ -30,7 +30,13 @@
 //                               : std::vector<std::string>{};
 //     });
 //   });
-//   ... every second: pipeline.Tick();
+//   ... every second: pipeline.Tick(state.sequence());
+//
+// Numbering: every record carries the feed position that made it
+// (Alert.feed_position: the graph sequence of the change for records of
+// OnScoreChanges; for records of Tick, the latest position the pipeline was
+// given), and the log numbers it from that position (storage::AlertSequence),
+// so scorer replicas fed the same graph number the same record alike.
 //
 // Thread-safe.
 #ifndef GEORISK_SERVICES_SCORER_ALERT_PIPELINE_H_
@@ -83,14 +89,17 @@ class AlertPipeline {
                       int64_t graph_sequence,
                       const AlertEvaluator::ReasonsFn& reasons);
   // Emits held updates and time-based resolutions, and retries records a
-  // failed write left pending; call about every second.
-  void Tick();
+  // failed write left pending; call about every second, with the feed
+  // position the scorer has reached (ScoreState::sequence()). The records
+  // are made at the larger of that and the last position given.
+  void Tick(int64_t feed_position);
 
   // Records waiting for a write that failed to be retried.
   size_t pending() const;
 
  private:
-  // Appends the pending records, then `records`, and stores the held
+  // Sets each of `records`' feed position to feed_position_, appends the
+  // pending records, then `records`, and stores the held
   // updates in one write, then announces the records. On a write error
   // nothing is announced and everything stays pending.
   void Write(std::vector<v1::Alert> records, const std::vector<v1::Alert>& held)
@@ -109,6 +118,8 @@ class AlertPipeline {
   std::deque<v1::Alert> pending_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Alert> pending_held_ ABSL_GUARDED_BY(mu_);
   bool failing_ ABSL_GUARDED_BY(mu_) = false;
+  // The latest feed position given to OnScoreChanges or Tick.
+  int64_t feed_position_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace georisk::scorer

@@ -92,8 +92,8 @@ AlertEvaluator::ReasonsFn NoReasons() {
 
 // The disk fills under the alert log while an alert fires: the write fails,
 // nothing is announced, and the alert is not lost: once space is back the
-// next Tick writes it (then the later one, in order, with no gap in the
-// numbering) and announces both exactly once.
+// next Tick writes it (then the later one, in order, each numbered from the
+// feed position that made it) and announces both exactly once.
 TEST(AlertPipelineTest, AnAlertAFullDiskRefusedIsWrittenAndAnnouncedLater) {
   auto fs = std::make_shared<storage::testing::FullDiskFileSystem>();
   storage::AlertLogOptions options;
@@ -114,7 +114,7 @@ TEST(AlertPipelineTest, AnAlertAFullDiskRefusedIsWrittenAndAnnouncedLater) {
   EXPECT_THAT(announced, IsEmpty());
   EXPECT_EQ((*log)->head(), 0);
   EXPECT_EQ(pipeline.pending(), 1u);
-  pipeline.Tick();  // Still full: still pending.
+  pipeline.Tick(7);  // Still full: still pending.
   EXPECT_EQ(pipeline.pending(), 1u);
   EXPECT_THAT(registry.Render(),
               HasSubstr("georisk_alert_records_pending 1\n"));
@@ -125,16 +125,17 @@ TEST(AlertPipelineTest, AnAlertAFullDiskRefusedIsWrittenAndAnnouncedLater) {
   for (const absl::Time deadline = absl::Now() + absl::Seconds(60);
        pipeline.pending() > 0 && absl::Now() < deadline;) {
     absl::SleepFor(absl::Milliseconds(100));
-    pipeline.Tick();
+    pipeline.Tick(8);
   }
   ASSERT_EQ(pipeline.pending(), 0u);
   ASSERT_EQ(announced.size(), 2u);
   EXPECT_EQ(announced[0].entity_id(), "company/a");
-  EXPECT_EQ(announced[0].sequence(), 1);
+  EXPECT_EQ(announced[0].sequence(), 7 * storage::kAlertRecordsPerPosition);
   EXPECT_EQ(announced[0].graph_sequence(), 7);
+  EXPECT_EQ(announced[0].feed_position(), 7);
   EXPECT_EQ(announced[1].entity_id(), "company/b");
-  EXPECT_EQ(announced[1].sequence(), 2);
-  pipeline.Tick();
+  EXPECT_EQ(announced[1].sequence(), 8 * storage::kAlertRecordsPerPosition);
+  pipeline.Tick(8);
   EXPECT_EQ(announced.size(), 2u);  // Announced once.
 
   auto stored = (*log)->Read(1, 10);
@@ -145,6 +146,57 @@ TEST(AlertPipelineTest, AnAlertAFullDiskRefusedIsWrittenAndAnnouncedLater) {
   auto active = (*log)->Active();
   ASSERT_TRUE(active.ok());
   EXPECT_EQ(active->size(), 2u);
+}
+
+std::unique_ptr<AlertEvaluator> JumpEvaluator() {
+  v1::AlertRule r;
+  r.set_name("risk_jump");
+  r.mutable_jump()->set_min_points(10);
+  r.mutable_jump()->mutable_resolve_after()->set_seconds(3600);
+  r.mutable_coalesce_window()->set_seconds(30);
+  return std::make_unique<AlertEvaluator>(std::vector<v1::AlertRule>{r},
+                                          Bands(), "v1");
+}
+
+// Records are numbered from the feed position that made them: the records
+// of one change follow its position's base in order, and an update held
+// for its window is numbered, when Tick emits it, from the position the
+// scorer has reached then.
+TEST(AlertPipelineTest, RecordsAreNumberedFromTheFeedPositionThatMadeThem) {
+  auto log = storage::AlertLog::Open(
+      {base::testing::MakeTempDir("alert_pipeline") + "/alerts"});
+  ASSERT_TRUE(log.ok()) << log.status();
+  common::MetricsRegistry registry;
+  absl::Time now = absl::FromUnixSeconds(1767225600);
+  AlertPipeline pipeline(
+      JumpEvaluator(), log->get(), [&] { return now; }, &registry);
+  ASSERT_TRUE(pipeline.Restore().ok());
+  std::vector<v1::Alert> announced;
+  pipeline.AddNotifier([&](const v1::Alert& a) { announced.push_back(a); });
+
+  pipeline.OnScoreChanges(
+      {Move("company/a", 20, 40), Move("company/b", 20, 40)}, 3, NoReasons());
+  now += absl::Seconds(5);
+  pipeline.OnScoreChanges({Move("company/a", 40, 60)}, 5,
+                          NoReasons());  // Held.
+  pipeline.Tick(5);
+  ASSERT_EQ(announced.size(), 2u);
+  now += absl::Seconds(30);
+  // Due now; an older position (a stale read of the scorer's) does not move
+  // the pipeline back.
+  pipeline.Tick(4);
+
+  constexpr int64_t kBase = storage::kAlertRecordsPerPosition;
+  ASSERT_EQ(announced.size(), 3u);
+  EXPECT_EQ(announced[0].sequence(), 3 * kBase);
+  EXPECT_EQ(announced[1].sequence(), 3 * kBase + 1);
+  EXPECT_EQ(announced[1].entity_id(), "company/b");
+  // The held update: made by change 5, emitted at the end of its window.
+  EXPECT_EQ(announced[2].entity_id(), "company/a");
+  EXPECT_EQ(announced[2].score_after(), 60);
+  EXPECT_EQ(announced[2].graph_sequence(), 5);
+  EXPECT_EQ(announced[2].feed_position(), 5);
+  EXPECT_EQ(announced[2].sequence(), 5 * kBase);
 }
 
 }  // namespace

@@ -213,8 +213,15 @@ void ScorerServer::RunTicker() {
 }
 
 void ScorerServer::RunAlertTicker() {
+  // Records of the clock are numbered at the feed position the scorer has
+  // reached (AlertPipeline::Tick): wait until it holds the graph, so that a
+  // held update due during a restart's load is numbered at the position
+  // loaded, as on a replica that did not restart, not at 0.
+  while (!state_->loaded()) {
+    if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
+  }
   while (!stop_.WaitForNotificationWithTimeout(options_.alert_tick_interval)) {
-    pipeline_->Tick();
+    pipeline_->Tick(state_->sequence());
   }
 }
 

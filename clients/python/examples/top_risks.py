@@ -9,9 +9,9 @@
 Top risks come from Scorer.ListTopRisks. Alerts come from Alerts.WatchAlerts,
 resumed from the sequence saved in --state-file (the last one seen, plus one),
 or from the start of the log the first time; the last sequence seen is saved
-again at the end. On Kubernetes, point --alerts at one scorer pod
-(scorer-0.scorer-headless.<ns>.svc.cluster.local:50053): each replica numbers
-its own alert log.
+again at the end. On Kubernetes --alerts may be the round-robin name
+(scorer-headless.<ns>.svc.cluster.local:50053): the scorer replicas number
+their alert logs alike (docs/alerts.md, "Numbering").
 
 Exit codes: 0 done; 1 a service is unreachable or a call failed; 2 bad usage;
 3 the scorer answers but cannot serve this yet (not implemented, still

@@ -3,8 +3,12 @@
 // to them (--graphstore_shards). The same import into one unpartitioned
 // graphstore is the reference: each entity's shard answers the same
 // entities and edges as the one store. A shard killed with SIGKILL during an
-// import fails the import with a resume index; once it is back on the same
-// address, resuming completes it, and every edge has both of its copies.
+// import fails the import with a resume index (naming the shard); while it
+// is down, writes to the other shards' partitions succeed and a write to its
+// partitions is UNAVAILABLE with a retry hint naming it; once it is back on
+// the same address, nothing acknowledged is lost, the refused write goes
+// through when sent again, resuming the import completes it, and every edge
+// has both of its copies.
 #include <signal.h>
 
 #include <cstdio>
@@ -21,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
+#include "georisk/v1/ingest.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -182,15 +187,17 @@ class ShardRoutingTest : public ::testing::Test {
   }
 
   // Every entity and both copies of every edge of Graph(n), on the shard
-  // each belongs to; `reference`, when given, answers the same.
-  void ExpectWholeGraph(int n, const std::string& reference = "") {
+  // each belongs to (and `extra` entities more); `reference`, when given,
+  // answers the same.
+  void ExpectWholeGraph(int n, const std::string& reference = "",
+                        int extra = 0) {
     int64_t entities = 0, edges = 0;
     for (auto& s : shards_) {
       const v1::GetStatsResponse stats = Stats(s->address());
       entities += stats.entity_count();
       edges += stats.edge_count();
     }
-    EXPECT_EQ(entities, n);
+    EXPECT_EQ(entities, n + extra);
     EXPECT_EQ(edges, (n - 1) + (n - 7));  // Counted once, by the out-copy.
     for (int i = 0; i < n; ++i) {
       const std::string id = Company(i);
@@ -206,6 +213,51 @@ class ShardRoutingTest : public ::testing::Test {
         EXPECT_EQ(Edges(reference, id, v1::DIRECTION_INBOUND), in) << id;
       }
     }
+  }
+
+  // IngestBatch of `records` to ingest; the trailing metadata in `*trailer`.
+  grpc::Status IngestBatch(const std::vector<v1::Mutation>& records,
+                           v1::IngestBatchResponse* response,
+                           std::multimap<std::string, std::string>* trailer) {
+    auto stub = v1::Ingest::NewStub(grpc::CreateChannel(
+        ingest_->address(), grpc::InsecureChannelCredentials()));
+    v1::IngestBatchRequest request;
+    for (const v1::Mutation& m : records) *request.add_records() = m;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    grpc::Status s = stub->IngestBatch(&context, request, response);
+    for (const auto& [k, v] : context.GetServerTrailingMetadata()) {
+      trailer->emplace(std::string(k.data(), k.size()),
+                       std::string(v.data(), v.size()));
+    }
+    return s;
+  }
+
+  // `n` new companies "company/<prefix>-k" whose shard is (`on_shard`) or
+  // is not (!`on_shard`) `shard`.
+  std::vector<v1::Mutation> Companies(const std::string& prefix, int n,
+                                      int shard, bool on_shard) const {
+    std::vector<v1::Mutation> out;
+    for (int k = 0; static_cast<int>(out.size()) < n; ++k) {
+      const std::string id = absl::StrCat("company/", prefix, "-", k);
+      if ((map_.ShardOf(id) == shard) != on_shard) continue;
+      v1::Entity* e = out.emplace_back().mutable_upsert_entity();
+      e->set_id(id);
+      e->set_kind(v1::Entity::COMPANY);
+      e->set_name(id);
+      e->set_country("TW");
+      e->set_source("test");
+    }
+    return out;
+  }
+
+  bool Exists(const std::string& id) {
+    v1::GetEntityRequest request;
+    request.set_id(id);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::Entity entity;
+    return Stub(ShardOf(id))->GetEntity(&context, request, &entity).ok();
   }
 
   const storage::PartitionMap map_ = *storage::PartitionMap::Parse(kMap);
@@ -293,7 +345,40 @@ TEST_F(ShardRoutingTest,
   const int64_t resume = ResumeFrom(first.err);
   ASSERT_GE(resume, kCompanies) << first.err;
 
+  // While shard 1 is down, writes to the other shards' partitions go on...
+  std::multimap<std::string, std::string> trailer;
+  v1::IngestBatchResponse live;
+  const std::vector<v1::Mutation> elsewhere = Companies("live", 20, 1, false);
+  grpc::Status s = IngestBatch(elsewhere, &live, &trailer);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(live.summary().accepted(), 20);
+  // ... and a write to its partitions is UNAVAILABLE, naming the shard and
+  // when to retry.
+  const std::vector<v1::Mutation> on_down = Companies("down", 1, 1, true);
+  v1::IngestBatchResponse refused;
+  trailer.clear();
+  s = IngestBatch(on_down, &refused, &trailer);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(s.error_message(), HasSubstr("graphstore-1"));
+  EXPECT_THAT(s.error_message(), HasSubstr("resend from index 0"));
+  auto hint = [&](const std::string& key) {
+    auto it = trailer.find(key);
+    return it == trailer.end() ? std::string("(none)") : it->second;
+  };
+  EXPECT_EQ(hint("grpc-retry-pushback-ms"), "2000");
+  EXPECT_EQ(hint("georisk-unavailable-shard"), "graphstore-1");
+
   StartShard(1);  // The same address and data.
+  // The refused write, sent again, is written; what was acknowledged while
+  // the shard was down is still there.
+  trailer.clear();
+  s = IngestBatch(on_down, &refused, &trailer);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(refused.summary().accepted(), 1);
+  for (const v1::Mutation& m : elsewhere) {
+    EXPECT_TRUE(Exists(m.upsert_entity().id())) << m.upsert_entity().id();
+  }
+  EXPECT_TRUE(Exists(on_down[0].upsert_entity().id()));
   CommandResult second =
       Import(ingest_->address(),
              {dir_ + "/graph.jsonl", absl::StrCat("--resume_from=", resume)});
@@ -303,7 +388,7 @@ TEST_F(ShardRoutingTest,
   EXPECT_EQ(SummaryValue(second.out, "accepted") +
                 SummaryValue(second.out, "duplicates"),
             records - resume);
-  ExpectWholeGraph(kCompanies);
+  ExpectWholeGraph(kCompanies, "", 21);
   std::printf("shard 1 killed after %lld of %lld records were handled\n",
               static_cast<long long>(resume), static_cast<long long>(records));
 }

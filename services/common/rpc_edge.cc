@@ -1,6 +1,10 @@
 #include "services/common/rpc_edge.h"
 
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
+#include "services/common/shard_status.h"
 
 namespace georisk::common {
 
@@ -12,6 +16,9 @@ void AddRetryHint(grpc::ServerContextBase* context,
   context->AddTrailingMetadata(
       kRetryPushbackKey,
       absl::StrCat(absl::ToInt64Milliseconds(kRetryPushback)));
+  if (std::optional<std::string> shard = UnavailableShard(status)) {
+    context->AddTrailingMetadata(kUnavailableShardKey, *shard);
+  }
 }
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,

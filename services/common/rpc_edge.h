@@ -7,7 +7,9 @@
 //     stream refused before it starts (bad request, too many streams);
 //   - AddRetryHint(context, status): every UNAVAILABLE answer, unary or
 //     stream, carries the same `grpc-retry-pushback-ms` trailing metadata
-//     (kRetryPushback), which gRPC's retry policy honours and people read;
+//     (kRetryPushback), which gRPC's retry policy honours and people read,
+//     and, when the status names the graphstore shard that is down
+//     (shard_status.h), `georisk-unavailable-shard: graphstore-<i>`;
 //   - ConcurrencyLimit: at most N holders of a slot at once; a refused
 //     caller gets RESOURCE_EXHAUSTED naming the limit.
 //
@@ -46,8 +48,13 @@ inline constexpr absl::Duration kRetryPushback = absl::Seconds(2);
 // The trailing metadata key gRPC's retry policy reads (gRFC A6).
 inline constexpr char kRetryPushbackKey[] = "grpc-retry-pushback-ms";
 
+// The trailing metadata key naming the shard an UNAVAILABLE answer waits
+// for (services/common/shard_status.h).
+inline constexpr char kUnavailableShardKey[] = "georisk-unavailable-shard";
+
 // Adds the retry hint to `context`'s trailing metadata when `status` is
-// UNAVAILABLE; nothing otherwise. Call it before the RPC finishes.
+// UNAVAILABLE (the pushback, and the shard when the status names one);
+// nothing otherwise. Call it before the RPC finishes.
 void AddRetryHint(grpc::ServerContextBase* context, const absl::Status& status);
 
 // Finishes a unary callback RPC with `status` (and the retry hint) and

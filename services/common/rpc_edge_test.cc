@@ -14,6 +14,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "services/common/shard_status.h"
 
 namespace georisk::common {
 namespace {
@@ -55,8 +56,13 @@ class RpcEdgeTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(); }
 
   static std::vector<std::string> Pushback(const grpc::ClientContext& c) {
+    return Trailer(c, kRetryPushbackKey);
+  }
+
+  static std::vector<std::string> Trailer(const grpc::ClientContext& c,
+                                          const char* key) {
     std::vector<std::string> out;
-    auto range = c.GetServerTrailingMetadata().equal_range(kRetryPushbackKey);
+    auto range = c.GetServerTrailingMetadata().equal_range(key);
     for (auto it = range.first; it != range.second; ++it) {
       out.emplace_back(it->second.data(), it->second.size());
     }
@@ -85,6 +91,24 @@ TEST_F(RpcEdgeTest, UnaryUnavailableCarriesTheHint) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(s.error_message(), "store closing");
   EXPECT_THAT(Pushback(context), ::testing::ElementsAre("2000"));
+}
+
+TEST_F(RpcEdgeTest, UnavailableFromAShardNamesTheShard) {
+  service_.answer =
+      FromShard(absl::UnavailableError("connection refused"), "graphstore-2");
+  grpc::ClientContext context;
+  v1::GetStatsResponse response;
+  grpc::Status s = stub_->GetStats(&context, {}, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(s.error_message(), "graphstore-2: connection refused");
+  EXPECT_THAT(Pushback(context), ::testing::ElementsAre("2000"));
+  EXPECT_THAT(Trailer(context, kUnavailableShardKey),
+              ::testing::ElementsAre("graphstore-2"));
+  // An UNAVAILABLE of no shard names none.
+  service_.answer = absl::UnavailableError("store closing");
+  grpc::ClientContext plain;
+  stub_->GetStats(&plain, {}, &response);
+  EXPECT_THAT(Trailer(plain, kUnavailableShardKey), ::testing::IsEmpty());
 }
 
 TEST_F(RpcEdgeTest, UnaryOtherErrorsHaveNoHint) {

@@ -35,11 +35,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "georisk/v1/graph.pb.h"
 #include "georisk/v1/graphstore.pb.h"
+#include "services/common/shard_status.h"
 #include "services/ingest/cancellation.h"
 #include "services/ingest/graphstore_client.h"
 #include "services/ingest/ingest_metrics.h"
@@ -147,9 +150,14 @@ absl::StatusOr<T> BatchApplier::Retry(
         code == absl::StatusCode::kUnavailable ? unavailable_in_a_row + 1 : 0;
     if (options_.unreachable_probe > absl::ZeroDuration()) {
       if (unavailable_in_a_row >= 2) {
-        return absl::UnavailableError(
+        // Reworded, so that the shard it names (shard_status.h) reaches
+        // the caller's retry hint.
+        return common::Reworded(
+            result.status(),
             absl::StrCat("graphstore is unreachable (last error: ",
-                         result.status().ToString(), "); retry later"));
+                         result.status().ToString(
+                             absl::StatusToStringMode::kWithNoExtraData),
+                         "); retry later"));
       }
       if (unavailable_in_a_row == 1) backoff = options_.unreachable_probe;
     }
@@ -157,10 +165,17 @@ absl::StatusOr<T> BatchApplier::Retry(
       give_up = now + options_.retry_deadline;
     }
     if (absl::Now() + backoff > give_up) {
-      return absl::UnavailableError(
-          absl::StrCat("graphstore unavailable for ",
-                       absl::FormatDuration(options_.retry_deadline),
-                       " (last error: ", result.status().ToString(), ")"));
+      absl::Status out = absl::UnavailableError(absl::StrCat(
+          "graphstore unavailable for ",
+          absl::FormatDuration(options_.retry_deadline), " (last error: ",
+          result.status().ToString(absl::StatusToStringMode::kWithNoExtraData),
+          ")"));
+      // The shard it names, if any (shard_status.h), for the retry hint.
+      if (absl::optional<absl::Cord> shard =
+              result.status().GetPayload(common::kShardPayloadUrl)) {
+        out.SetPayload(common::kShardPayloadUrl, *std::move(shard));
+      }
+      return out;
     }
     if (metrics_ != nullptr) metrics_->retries->Increment();
     if (!Backoff(backoff, cancel)) {

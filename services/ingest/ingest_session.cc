@@ -12,6 +12,7 @@
 #include "base/proto_time.h"
 #include "domain/normalize.h"
 #include "domain/validation.h"
+#include "services/common/shard_status.h"
 
 namespace georisk::ingest {
 namespace {
@@ -307,8 +308,8 @@ void IngestSession::AddResolution(const ResolveResult& resolved) {
 absl::Status StreamError(const absl::Status& status,
                          const IngestSession& session) {
   const int64_t through = session.acknowledged_through();
-  return absl::Status(
-      status.code(),
+  return common::Reworded(
+      status,
       absl::StrCat(status.message(), "; records before index ", through,
                    " were handled (what was accepted is durable): resend "
                    "from index ",

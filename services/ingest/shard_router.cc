@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "services/common/shard_status.h"
 
 namespace georisk::ingest {
 namespace {
@@ -21,9 +22,10 @@ bool Retryable(absl::StatusCode code) {
          code == absl::StatusCode::kDeadlineExceeded;
 }
 
+// `s` prefixed with the shard's name, which it also records for the retry
+// hint (services/common/shard_status.h).
 absl::Status NameShard(int shard, const absl::Status& s) {
-  return absl::Status(
-      s.code(), absl::StrCat(storage::ShardName(shard), ": ", s.message()));
+  return common::FromShard(s, storage::ShardName(shard));
 }
 
 // The mutation that deletes `copy` of the edge `key`, forgetting

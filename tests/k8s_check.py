@@ -35,7 +35,9 @@ OVERLAYS = {
     "dev": dict(namespace="georisk-dev", image_tag="dev", secrets="generated",
                 replicas={"graphstore": 1, "scorer": 1}, hpa=(1, 2), spread=False),
     "prod": dict(namespace="georisk", image_tag=None, secrets="external",
-                 replicas={"graphstore": 1, "scorer": 2}, hpa=(2, 10), spread=True),
+                 replicas={"graphstore": 3, "scorer": 2}, hpa=(2, 10), spread=True,
+                 # Partitioned graphstore: the map its shards and ingest read.
+                 objects={("ConfigMap", "graphstore-partition-map")}),
 }
 
 # Objects every overlay renders: (kind, name). Generated ConfigMaps and
@@ -69,7 +71,15 @@ SECRETS = {
 
 # Flags whose value is a file the pod must mount.
 FILE_FLAGS = {"data_dir", "model_config", "tls_cert", "tls_key", "tls_client_ca", "token_file",
-              "graphstore_tls_ca", "client_tls_cert", "client_tls_key", "graphstore_token_file"}
+              "graphstore_tls_ca", "client_tls_cert", "client_tls_key", "graphstore_token_file",
+              "partition_map_file"}
+
+# Partitioned graphstore (docs/scale-out.md): the partition count, the
+# ConfigMap that carries the map, and the label the StatefulSet controller
+# sets to a pod's ordinal.
+PARTITIONS = 1024
+PARTITION_MAP_CONFIGMAP = "graphstore-partition-map"
+POD_INDEX_FIELD = "metadata.labels['apps.kubernetes.io/pod-index']"
 
 # Flags the manifests pass that a binary may not take yet: the TLS/auth and
 # client flags being added to services/common, --health_listen (a plaintext
@@ -78,7 +88,9 @@ FILE_FLAGS = {"data_dir", "model_config", "tls_cert", "tls_key", "tls_client_ca"
 PENDING_FLAGS = {
     "graphstore": set(),
     "ingest": set(),
-    "scorer": set(),
+    # The scorer following every shard's feed (issue #17, the per-shard
+    # cursors): prod passes the shard targets ahead of the binary.
+    "scorer": {"graphstore_shards"},
 }
 
 GRACE_MARGIN_S = 5
@@ -203,12 +215,13 @@ class Checker:
         self.check_hpa()
         self.check_network_policies()
         self.check_secrets()
+        self.check_shards()
         return self.problems
 
     def check_inventory(self):
         ns = self.want["namespace"]
         got = {(d["kind"], self.base_name(d)) for d in self.docs}
-        want = set(COMMON_OBJECTS) | {("Namespace", ns)}
+        want = set(COMMON_OBJECTS) | {("Namespace", ns)} | self.want.get("objects", set())
         if self.want["secrets"] == "generated":
             want |= {("Secret", s) for s in SECRETS}
         for k in sorted(want - got):
@@ -247,9 +260,6 @@ class Checker:
                 self.fail(f"{where}: replicas {w['spec'].get('replicas')}, want {want}")
         elif "replicas" in w["spec"]:
             self.fail(f"{where}: sets spec.replicas although its HorizontalPodAutoscaler owns them")
-        if svc == "graphstore" and (w["spec"].get("replicas") or 1) != 1:
-            self.fail(f"{where}: more than one replica, but graphstore does not partition yet: "
-                      "each pod would be an independent graph (deploy/k8s/README.md)")
 
         # Pod security.
         psc = pod.get("securityContext") or {}
@@ -431,6 +441,122 @@ class Checker:
         for t in tsc:
             if not self.selects(t.get("labelSelector"), labels):
                 self.fail(f"{where}: a topologySpreadConstraint does not select its own pods")
+
+    @staticmethod
+    def parse_partition_map(text):
+        """{shard: set of partitions} of a map's text, or an error string.
+
+        The syntax of storage/partition_map.h: one "<shard> = <ranges>" per
+        line or ';', '#' comments, a shard named i or graphstore-i, ranges
+        "a-b" or "a", comma-separated. Only what the checks need: the
+        shards, and that every partition is owned exactly once.
+        """
+        owners, shards = {}, {}
+        for line in re.split(r"[\n;]", text):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            m = re.fullmatch(r"(?:graphstore-)?(\d+)\s*=\s*(.*)", line)
+            if not m:
+                return f"cannot read line {line!r}"
+            shard = int(m.group(1))
+            if shard in shards:
+                return f"shard {shard} is listed twice"
+            shards[shard] = set()
+            for r in filter(None, (x.strip() for x in m.group(2).split(","))):
+                a, _, b = r.partition("-")
+                if not a.isdigit() or (b and not b.isdigit()):
+                    return f"cannot read range {r!r}"
+                for p in range(int(a), int(b or a) + 1):
+                    if p in owners:
+                        return f"partition {p} is owned by shards {owners[p]} and {shard}"
+                    owners[p] = shard
+                    shards[shard].add(p)
+        missing = PARTITIONS - len([p for p in owners if 0 <= p < PARTITIONS])
+        if missing or len(owners) != PARTITIONS:
+            return f"{missing} of the {PARTITIONS} partitions are owned by no shard"
+        return shards
+
+    def mounted_configmap(self, w, path):
+        """The base name of the ConfigMap `path` is mounted from, and its key."""
+        pod = w["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        volumes = {v["name"]: v for v in pod.get("volumes") or []}
+        for m in c.get("volumeMounts") or []:
+            root = m["mountPath"].rstrip("/") + "/"
+            vol = volumes.get(m["name"]) or {}
+            if path.startswith(root) and "configMap" in vol:
+                cm = self.get("ConfigMap", vol["configMap"]["name"])
+                return (self.base_name(cm) if cm else None), path[len(root):]
+        return None, None
+
+    def check_shards(self):
+        """The partition map, graphstore's replicas and its clients' shard
+        targets agree: N replicas, a map of shards 0..N-1 in the ConfigMap
+        every shard and ingest mount, each pod's --shard_index its ordinal,
+        and --graphstore_shards of ingest and the scorer naming pods 0..N-1 of
+        the headless Service, in order. A change to one of them alone fails.
+        """
+        gs = self.get("StatefulSet", "graphstore")
+        if gs is None:
+            return
+        n = gs["spec"].get("replicas") or 1
+        gc = gs["spec"]["template"]["spec"]["containers"][0]
+        gflags, _ = self.flags(gc)
+        where = "StatefulSet/graphstore"
+        if n == 1 and "partition_map_file" not in gflags and "partition_map" not in gflags:
+            for svc in ("ingest", "scorer"):
+                w = self.get(SERVICES[svc]["kind"], svc)
+                if w and "graphstore_shards" in self.flags(w["spec"]["template"]["spec"]["containers"][0])[0]:
+                    self.fail(f"{SERVICES[svc]['kind']}/{svc}: --graphstore_shards, but graphstore is one "
+                              "unpartitioned replica")
+            return
+        # The map: in the ConfigMap, read by every shard.
+        path = gflags.get("partition_map_file")
+        if path is None:
+            self.fail(f"{where}: {n} shards but no --partition_map_file (the map must come from "
+                      f"ConfigMap {PARTITION_MAP_CONFIGMAP})")
+            return
+        cm_name, key = self.mounted_configmap(gs, path)
+        if cm_name != PARTITION_MAP_CONFIGMAP:
+            self.fail(f"{where}: --partition_map_file={path} is not from ConfigMap {PARTITION_MAP_CONFIGMAP}")
+            return
+        cm = self.generated("ConfigMap", PARTITION_MAP_CONFIGMAP) or self.get("ConfigMap", PARTITION_MAP_CONFIGMAP)
+        shards = self.parse_partition_map((cm.get("data") or {}).get(key, ""))
+        if isinstance(shards, str):
+            self.fail(f"ConfigMap {PARTITION_MAP_CONFIGMAP}: the partition map is invalid: {shards}")
+            return
+        if sorted(shards) != list(range(n)):
+            self.fail(f"ConfigMap {PARTITION_MAP_CONFIGMAP}: the partition map names shards "
+                      f"{sorted(shards)}, but StatefulSet/graphstore has {n} replicas (shards 0..{n - 1}): "
+                      "change the map, the replicas and the clients' shard targets together")
+        # Each pod's shard index is its ordinal.
+        index = gflags.get("shard_index", "")
+        m = re.fullmatch(r"\$\(([A-Z_]+)\)", index)
+        env = {e["name"]: e for e in gc.get("env") or []} if m else {}
+        ref = ((env.get(m.group(1)) or {}).get("valueFrom") or {}).get("fieldRef") or {} if m else {}
+        if ref.get("fieldPath") != POD_INDEX_FIELD:
+            self.fail(f"{where}: --shard_index={index!r} is not the pod's ordinal (an env var from "
+                      f"fieldRef {POD_INDEX_FIELD})")
+        # The clients: one target per shard, in order; ingest reads the same map.
+        gs_port = SERVICES["graphstore"]["grpc"]
+        want = [f"dns:///graphstore-{i}.{gs['spec']['serviceName']}.$(POD_NAMESPACE).svc.cluster.local:{gs_port}"
+                for i in range(n)]
+        for svc in ("ingest", "scorer"):
+            w = self.get(SERVICES[svc]["kind"], svc)
+            if w is None:
+                continue
+            cw = f"{SERVICES[svc]['kind']}/{svc}"
+            flags, _ = self.flags(w["spec"]["template"]["spec"]["containers"][0])
+            got = [t for t in flags.get("graphstore_shards", "").split(",") if t]
+            if got != want:
+                self.fail(f"{cw}: --graphstore_shards lists {len(got)} shard targets {got}, want the "
+                          f"{n} shards of StatefulSet/graphstore in order: {want}")
+            if svc == "ingest":
+                cpath = flags.get("partition_map_file")
+                if cpath is None or self.mounted_configmap(w, cpath) != (PARTITION_MAP_CONFIGMAP, key):
+                    self.fail(f"{cw}: does not route by graphstore's partition map (--partition_map_file "
+                              f"from ConfigMap {PARTITION_MAP_CONFIGMAP}, key {key})")
 
     def check_image(self, where, c):
         image = c.get("image", "")
@@ -684,8 +810,9 @@ def self_test(docs, overlay, binary, readme):
             lambda ds: first(ds, "Service", "graphstore-headless")["spec"]["ports"][0].update(targetPort=1234),
         "the latest tag":
             lambda ds: container(ds, "Deployment", "ingest").update(image="georisk/ingest:latest"),
-        "three graphstore replicas":
-            lambda ds: first(ds, "StatefulSet", "graphstore")["spec"].update(replicas=3),
+        "graphstore replicas changed alone":
+            lambda ds: first(ds, "StatefulSet", "graphstore")["spec"].update(
+                replicas=(first(ds, "StatefulSet", "graphstore")["spec"].get("replicas") or 1) + 1),
         "graphstore gRPC open to everyone":
             lambda ds: first(ds, "NetworkPolicy", "graphstore")["spec"]["ingress"][0].pop("from"),
         "a root container":
@@ -711,6 +838,44 @@ def self_test(docs, overlay, binary, readme):
         "a mounted file from an unknown Secret key":
             lambda ds: set_args(container(ds, "StatefulSet", "scorer"), "tls_key", "/etc/georisk/tls/nope.key"),
     }
+    def partition_map(ds):
+        return next(d for d in ds if d.get("kind") == "ConfigMap" and
+                    d["metadata"]["name"].startswith(PARTITION_MAP_CONFIGMAP + "-"))
+
+    def add_shard_to_map(ds):
+        data = partition_map(ds)["data"]
+        key = next(iter(data))
+        data[key] += "\n99 =\n"
+
+    def drop_last_target(c):
+        flags = Checker.flags(c)[0]
+        set_args(c, "graphstore_shards", ",".join(flags["graphstore_shards"].split(",")[:-1]))
+
+    def swap_targets(c):
+        t = Checker.flags(c)[0]["graphstore_shards"].split(",")
+        set_args(c, "graphstore_shards", ",".join([t[1], t[0]] + t[2:]))
+
+    # The map, the replicas and the shard targets: each changed alone is caught
+    # by the agreement check itself (the message must say so).
+    shard_breakages = {
+        "graphstore replicas changed alone (the agreement check)":
+            (breakages["graphstore replicas changed alone"], "the partition map names shards"),
+        "the partition map changed alone":
+            (add_shard_to_map, "the partition map"),
+        "ingest's shard targets changed alone":
+            (lambda ds: drop_last_target(container(ds, "Deployment", "ingest")), "--graphstore_shards lists"),
+        "the scorer's shard targets out of order":
+            (lambda ds: swap_targets(container(ds, "StatefulSet", "scorer")), "--graphstore_shards lists"),
+        "a shard index that is not the pod's ordinal":
+            (lambda ds: set_args(container(ds, "StatefulSet", "graphstore"), "shard_index", "0"),
+             "is not the pod's ordinal"),
+        "ingest routing without the map":
+            (lambda ds: set_args(container(ds, "Deployment", "ingest"), "partition_map_file",
+                                 "/etc/georisk/model/model.textproto"),
+             "does not route by graphstore's partition map"),
+    }
+    if (first(docs, "StatefulSet", "graphstore")["spec"].get("replicas") or 1) == 1:
+        shard_breakages = {}
     if not binary:
         del breakages["a flag no binary takes"]
     failures = []
@@ -720,7 +885,13 @@ def self_test(docs, overlay, binary, readme):
         problems = Checker(broken, overlay, binary, readme).run()
         if not problems:
             failures.append(f"self-test: {what} was not caught")
-    return len(breakages), failures
+    for what, (breakage, says) in shard_breakages.items():
+        broken = copy.deepcopy(docs)
+        breakage(broken)
+        problems = Checker(broken, overlay, binary, readme).run()
+        if not any(says in p for p in problems):
+            failures.append(f"self-test: {what} was not caught (no problem saying {says!r}: {problems})")
+    return len(breakages) + len(shard_breakages), failures
 
 
 def main():

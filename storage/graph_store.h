@@ -333,6 +333,9 @@ struct StoreStats {
   std::string writes_stopped_reason;
 };
 
+// The longest origin Apply() takes (every signal a commit writes keeps it).
+inline constexpr size_t kMaxOriginBytes = 256;
+
 class GraphStore {
  public:
   GraphStore() = default;
@@ -341,8 +344,10 @@ class GraphStore {
   virtual ~GraphStore() = default;
 
   // Applies `mutations` atomically, in order, as one commit: each sees the
-  // graph as left by the ones before it. `origin` ("ingest", "georiskctl")
-  // is recorded in the change log. The store does not keep the pointers.
+  // graph as left by the ones before it. `origin` ("ingest", "georiskctl
+  // import ...", at most kMaxOriginBytes) is recorded in the change log and
+  // by every signal the commit writes (update_origin). The store does not
+  // keep the pointers.
   //
   // Each mutation's outcome is kApplied, kDuplicate (its idempotency key was
   // applied before, in an earlier commit or earlier in this batch: skipped)
@@ -352,7 +357,8 @@ class GraphStore {
   // one without gets neither. Deleting an entity deletes every edge touching
   // it, both copies, in the same commit; the change log lists those edge
   // deletes right after the entity delete. The store sets update_sequence
-  // (and an entity's update_time) and ignores the values sent.
+  // (and an entity's update_time, a signal's update_origin) and ignores the
+  // values sent.
   //
   // Returns only once the commit is durable as configured (see
   // RocksDbGraphStoreOptions::sync).
@@ -363,7 +369,8 @@ class GraphStore {
   // graph once instead of bisecting it).
   //
   // Errors (nothing of the batch is written):
-  //   INVALID_ARGUMENT: no mutations, or (kFailBatch only) a mutation breaks
+  //   INVALID_ARGUMENT: no mutations, an origin longer than
+  //     kMaxOriginBytes, or (kFailBatch only) a mutation breaks
   //     a rule of validation.h, or an upserted edge names an entity that does
   //     not exist at that point of the batch (neither stored nor upserted
   //     earlier in it, or deleted in between). The message starts with the

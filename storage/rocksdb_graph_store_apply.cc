@@ -61,6 +61,11 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
         "mutations: ", mutations.size(), " mutations exceed the maximum of ",
         options_.max_mutations_per_batch, " per batch"));
   }
+  if (origin.size() > kMaxOriginBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("origin: must be at most ", kMaxOriginBytes,
+                     " bytes, got ", origin.size()));
+  }
   ApplyResult result;
   // The mutations to build the batch from and, under kReject, the index in
   // `mutations` of each (those that pass validation.h and the size cap).
@@ -128,6 +133,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   internal::BatchBuilder builder(db_->db.get(), db_->cfs, sequence, commit_time,
                                  entity_ids_.get(), std::move(shard_of),
                                  options_.shard_index);
+  builder.set_origin(origin);
   RETURN_IF_ERROR(builder.Load(valid));
   if (invalid == InvalidMutations::kFailBatch) {
     result.outcomes.reserve(mutations.size());

@@ -318,7 +318,9 @@ struct BulkLoader::State {
       }
       case v1::Mutation::kUpsertSignal: {
         const v1::Signal& s = m.upsert_signal();
-        internal::AppendBody(s, s.update_sequence() != 0, &scratch);
+        internal::AppendBody(
+            s, s.update_sequence() != 0 || !s.update_origin().empty(),
+            &scratch);
         internal::AppendSequenceTail(kBulkSequence, &scratch);
         out->value = arena.Store(scratch);
         out->key = arena.Store(internal::EncodeSignalKey(s.id()));

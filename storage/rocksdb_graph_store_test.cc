@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@ namespace {
 using ::georisk::domain::testing::Company;
 using ::georisk::domain::testing::DeleteEdge;
 using ::georisk::domain::testing::DeleteEntity;
+using ::georisk::domain::testing::Listing;
 using ::georisk::domain::testing::NamedCompany;
 using ::georisk::domain::testing::Owns;
 using ::georisk::domain::testing::Supplies;
@@ -73,6 +75,91 @@ TEST_F(RocksDbGraphStoreTest, ApplyAssignsSequencesAndOutputFields) {
   c.mutable_upsert_entity()->set_update_sequence(999);
   EXPECT_EQ(MustApply({c}).sequence, 3);
   EXPECT_EQ(store_->GetEntity("company/c")->update_sequence(), 3);
+}
+
+// Provenance (docs/scheduled-sources.md): a signal keeps the origin of the
+// commit that last wrote it, in its reads, the change log and snapshots; an
+// upsert that changes nothing keeps the earlier origin.
+TEST_F(RocksDbGraphStoreTest, SignalsRecordTheOriginOfTheirLastWrite) {
+  Open();
+  auto origin_of = [&](const std::string& id) {
+    SignalQuery query;
+    SignalPage page = *store_->ListSignals(query);
+    for (const v1::Signal& s : page.signals) {
+      if (s.id() == id) return s.update_origin();
+    }
+    return std::string("(missing)");
+  };
+  v1::Signal listing = Listing("signal/l", "US-BIS", {"company/a"}, 0.9);
+  v1::Signal other = Listing("signal/m", "US-BIS", {"company/a"}, 0.5);
+  ASSERT_TRUE(store_
+                  ->Apply({Upsert(Company("company/a")), Upsert(listing),
+                           Upsert(other)},
+                          "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"")
+                  .ok());
+  EXPECT_EQ(origin_of("signal/l"),
+            "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
+
+  // The next fetch: l unchanged keeps v1's origin, m changed takes v2's.
+  // What a client sends in update_origin is ignored.
+  v1::Mutation same = Upsert(listing);
+  same.mutable_upsert_signal()->set_update_origin("forged");
+  other.mutable_export_control()->set_severity(0.6);
+  absl::StatusOr<ApplyResult> second =
+      store_->Apply({same, Upsert(other)},
+                    "source:csl fetched 2026-12-06T15:00:00Z etag:\"v2\"");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(second->outcomes, ElementsAre(kUnchanged, kApplied));
+  EXPECT_EQ(origin_of("signal/l"),
+            "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
+  EXPECT_EQ(origin_of("signal/m"),
+            "source:csl fetched 2026-12-06T15:00:00Z etag:\"v2\"");
+
+  // The change log's upsert and the snapshot carry it too.
+  absl::StatusOr<std::vector<v1::Change>> log =
+      store_->ReadChanges(second->sequence, 0, 0);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 1u);
+  ASSERT_EQ((*log)[0].mutations_size(), 1);
+  EXPECT_EQ((*log)[0].mutations(0).upsert_signal().update_origin(),
+            "source:csl fetched 2026-12-06T15:00:00Z etag:\"v2\"");
+  std::map<std::string, std::string> exported;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        for (const v1::Signal& s : chunk.signals) {
+                          exported[s.id()] = s.update_origin();
+                        }
+                        return absl::OkStatus();
+                      },
+                      0)
+                  .ok());
+  EXPECT_EQ(exported["signal/l"],
+            "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
+  EXPECT_EQ(exported["signal/m"],
+            "source:csl fetched 2026-12-06T15:00:00Z etag:\"v2\"");
+
+  // A commit without an origin leaves none; reopening keeps what is stored.
+  other.mutable_export_control()->set_severity(0.7);
+  ASSERT_TRUE(store_->Apply({Upsert(other)}, "").ok());
+  EXPECT_EQ(origin_of("signal/m"), "");
+  Open();
+  EXPECT_EQ(origin_of("signal/l"),
+            "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
+}
+
+TEST_F(RocksDbGraphStoreTest, AnOriginLongerThanTheLimitIsRefused) {
+  Open();
+  absl::StatusOr<ApplyResult> result = store_->Apply(
+      {Upsert(Company("company/a"))}, std::string(kMaxOriginBytes + 1, 'o'));
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "origin: must be at most 256 bytes, got 257");
+  EXPECT_EQ(store_->LastSequence(), 0);
+  EXPECT_TRUE(store_
+                  ->Apply({Upsert(Company("company/a"))},
+                          std::string(kMaxOriginBytes, 'o'))
+                  .ok());
 }
 
 TEST_F(RocksDbGraphStoreTest, CommitTimesNeverGoBackwards) {

@@ -431,9 +431,10 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
 bool BatchBuilder::UpsertSignal(const v1::Mutation& m, Slot& slot) {
   const v1::Signal& sig = m.upsert_signal();
   std::string value;
-  AppendBody(sig, sig.update_sequence() != 0, &value);
+  AppendBody(sig, sig.update_sequence() != 0 || !sig.update_origin().empty(),
+             &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
-  internal::AppendSequenceTail(sequence_, &value);
+  internal::AppendSequenceAndOriginTail(sequence_, origin_, &value);
   slot.dirty = true;
   internal::AppendRecordMutation(v1::Mutation::kUpsertSignalFieldNumber, value,
                                  m.idempotency_key(), &change_body_);

@@ -80,6 +80,10 @@ class BatchBuilder {
   BatchBuilder(const BatchBuilder&) = delete;
   BatchBuilder& operator=(const BatchBuilder&) = delete;
 
+  // The commit's origin, which each signal it writes records as its
+  // update_origin (graph.proto). Call before Add(); default none.
+  void set_origin(absl::string_view origin) { origin_ = std::string(origin); }
+
   // Reads the stored state of every key the mutations name, with one
   // MultiGet per column family.
   absl::Status Load(absl::Span<const v1::Mutation* const> mutations);
@@ -224,6 +228,7 @@ class BatchBuilder {
   std::vector<RemoteEdgeCopy> remote_copies_;
 
   rocksdb::WriteBatch batch_;
+  std::string origin_;       // set_origin().
   std::string change_body_;  // Change.mutations, encoded.
   int applied_count_ = 0;
   int cascaded_edge_deletes_ = 0;

@@ -101,6 +101,12 @@ void AppendSequenceAndTimeTail(int64_t sequence, absl::Time time,
   AppendLengthDelimited(kUpdateTimeField, timestamp.SerializeAsString(), out);
 }
 
+void AppendSequenceAndOriginTail(int64_t sequence, absl::string_view origin,
+                                 std::string* out) {
+  AppendSequenceTail(sequence, out);
+  if (!origin.empty()) AppendLengthDelimited(kUpdateOriginField, origin, out);
+}
+
 bool SameBody(absl::string_view stored, absl::string_view body) {
   if (stored.size() <= body.size() || stored.substr(0, body.size()) != body) {
     return false;
@@ -112,6 +118,7 @@ bool SameBody(absl::string_view stored, absl::string_view body) {
   uint64_t sequence;
   if (!in.ReadVarint64(&sequence)) return false;
   if (in.ExpectAtEnd()) return true;
+  // An entity's update_time or a signal's update_origin (both field 21).
   if (in.ReadTag() != MakeTag(kUpdateTimeField, kWireLengthDelimited)) {
     return false;
   }

@@ -6,7 +6,8 @@
 // A stored value is the record's deterministic protobuf serialisation with its
 // output-only fields cleared (the "body"), followed by those output-only
 // fields in protobuf wire format (the "tail": update_sequence = 20 and, for
-// entities, update_time = 21). Protobuf parses concatenated encodings as one
+// entities, update_time = 21, for signals, update_origin = 21 when the
+// commit has an origin). Protobuf parses concatenated encodings as one
 // message, so the value parses as the record with its output fields set, and
 // the body is a prefix of it that can be compared without parsing.
 //
@@ -42,7 +43,8 @@ namespace georisk::storage::internal {
 
 // Field numbers of the output-only fields (graph.proto).
 inline constexpr int kUpdateSequenceField = 20;
-inline constexpr int kUpdateTimeField = 21;
+inline constexpr int kUpdateTimeField = 21;    // Entities.
+inline constexpr int kUpdateOriginField = 21;  // Signals.
 
 // Appends the deterministic serialisation of `message` (map entries sorted by
 // key) to `out`.
@@ -52,7 +54,7 @@ void AppendDeterministic(const google::protobuf::MessageLite& message,
 // Appends the body of `record` (an Entity, Edge or Signal): its deterministic
 // serialisation with the output-only fields cleared. Only when
 // `has_output_fields` (the record carries update_sequence or, for entities,
-// update_time) is a copy made to clear them.
+// update_time, for signals, update_origin) is a copy made to clear them.
 template <typename Record>
 void AppendBody(const Record& record, bool has_output_fields,
                 std::string* out) {
@@ -63,6 +65,7 @@ void AppendBody(const Record& record, bool has_output_fields,
   Record copy = record;
   copy.clear_update_sequence();
   if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
+  if constexpr (std::is_same_v<Record, v1::Signal>) copy.clear_update_origin();
   AppendDeterministic(copy, out);
 }
 
@@ -71,6 +74,10 @@ void AppendSequenceTail(int64_t sequence, std::string* out);
 // Appends field 20 = `sequence` and field 21 (update_time) = `time`.
 void AppendSequenceAndTimeTail(int64_t sequence, absl::Time time,
                                std::string* out);
+// Appends field 20 = `sequence` and, when `origin` is not empty, field 21
+// (a signal's update_origin) = `origin`.
+void AppendSequenceAndOriginTail(int64_t sequence, absl::string_view origin,
+                                 std::string* out);
 
 // True when `stored` is `body` followed by a tail written by the Append*Tail
 // functions and nothing else: the stored record equals the record whose body

@@ -12,8 +12,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/testing/free_port.h"
 #include "base/testing/temp_dir.h"
+#include "domain/provenance.h"
 #include "gmock/gmock.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -233,6 +236,36 @@ TEST_F(ImportCommandTest, FtmSnapshotOfSeveralSourcesNeedsItsSource) {
   EXPECT_EQ(Import({Write("x.ftm.json", "{}\n")}, options), kExitUsage);
   EXPECT_THAT(err_, HasSubstr("with several snapshot sources, say which with "
                               "--source"));
+}
+
+// A manual import's commits, and the signals they write, name the file and
+// when the import started (domain/provenance.h), as a scheduled source's
+// name its fetch.
+TEST_F(ImportCommandTest, TheOriginNamesTheFileAndWhenTheImportStarted) {
+  const std::string header = "source,entity_number,name,addresses\n";
+  const absl::Time before =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  ASSERT_EQ(Import({Write("el.csv", header + "EL,1,A,\"x, CN\"\n")}), kExitOk)
+      << err_;
+  const absl::Time after = absl::Now();
+  absl::StatusOr<std::vector<v1::Change>> log =
+      fake_->store()->ReadChanges(1, 0, 0);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_FALSE(log->empty());
+  bool signal_seen = false;
+  for (const v1::Change& c : *log) {
+    const domain::Origin o = domain::ParseOrigin(c.origin());
+    EXPECT_EQ(o.kind, domain::Origin::Kind::kImport) << c.origin();
+    EXPECT_EQ(o.name, "el.csv");
+    EXPECT_GE(o.time, before);
+    EXPECT_LE(o.time, after);
+    for (const v1::Mutation& m : c.mutations()) {
+      if (!m.has_upsert_signal()) continue;
+      signal_seen = true;
+      EXPECT_EQ(m.upsert_signal().update_origin(), c.origin());
+    }
+  }
+  EXPECT_TRUE(signal_seen);
 }
 
 TEST_F(ImportCommandTest, ServiceDownIsItsOwnExitCode) {

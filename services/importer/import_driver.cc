@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "domain/provenance.h"
 #include "formats/parsers.h"
 #include "georisk/v1/ingest.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -286,8 +288,11 @@ class Importer {
       }
     }
     o->set_dry_run(options_.dry_run);
-    o->set_origin(options_.origin.empty() ? "georiskctl import"
-                                          : options_.origin);
+    // A manual import names its file and when it started (ingest takes
+    // origins of at most 128 bytes).
+    o->set_origin(options_.origin.empty()
+                      ? domain::ImportOrigin(options_.files, absl::Now(), 128)
+                      : options_.origin);
     return kExitOk;
   }
 

@@ -83,7 +83,9 @@ struct ImportOptions {
   // Validate only (IngestOptions.dry_run).
   bool dry_run = false;
   // The change-log origin (IngestOptions.origin, at most 128 bytes);
-  // empty: "georiskctl import".
+  // empty: "import:<first file's name>[ and N more] started <now, RFC 3339
+  // UTC>" (domain/provenance.h), which explanations show as the signals'
+  // provenance.
   std::string origin;
   // Skip the first resume_from records (see "Resuming" above). Default 0.
   int64_t resume_from = 0;

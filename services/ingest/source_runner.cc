@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "domain/provenance.h"
 #include "formats/ftm_parser.h"
 #include "services/importer/import_driver.h"
 #include "services/ingest/source_fetcher.h"
@@ -50,15 +51,13 @@ RunOutcome Failed(absl::Status status) {
 
 std::string FetchOrigin(absl::string_view name, absl::Time fetched_at,
                         absl::string_view etag, absl::string_view sha256) {
-  const std::string head = absl::StrCat(
-      "source:", name, " fetched ",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", fetched_at, absl::UTCTimeZone()),
-      " ");
-  std::string origin = absl::StrCat(head, "etag:", etag);
+  std::string origin =
+      domain::SourceOrigin(name, fetched_at, absl::StrCat("etag:", etag));
   // Ingest takes origins of at most 128 bytes: a long ETag gives way to the
   // hash (a name has at most 64 bytes, so that always fits).
   if (etag.empty() || origin.size() > kMaxOriginBytes) {
-    origin = absl::StrCat(head, "sha256:", sha256.substr(0, 16));
+    origin = domain::SourceOrigin(
+        name, fetched_at, absl::StrCat("sha256:", sha256.substr(0, 16)));
   }
   return origin;
 }

@@ -257,11 +257,15 @@ int ExplainCommand(const CommandOptions& o,
                "What makes up each factor (shares of its log-odds):\n");
   Table t({"FACTOR", "SHARE", "FROM", "HOW"});
   for (const auto& c : e.contributions()) {
-    std::string from = c.has_upstream()
-                           ? c.upstream().entity_name()
-                           : absl::StrCat(c.direct().signal_title().empty()
-                                              ? c.direct().signal_id()
-                                              : c.direct().signal_title());
+    // The upstream entity, or the signal with its provenance when it has
+    // one: "Entity List via csl-el, fetched 2026-12-06 14:00 UTC".
+    std::string from = c.upstream().entity_name();
+    if (!c.has_upstream()) {
+      const v1::DirectContribution& d = c.direct();
+      from = !d.provenance().summary().empty() ? d.provenance().summary()
+             : d.signal_title().empty()        ? d.signal_id()
+                                               : d.signal_title();
+    }
     t.Add({FactorLabel(c.factor()),
            absl::StrCat(Fixed(100 * c.fraction(), 0), "%"), from,
            c.description()});  // FROM names the upstream entity already.

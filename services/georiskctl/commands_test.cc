@@ -134,6 +134,14 @@ class FakeScorer final : public v1::Scorer::Service {
     direct->set_fraction(0.25);
     direct->set_description("Section 301 tariff");
     direct->mutable_direct()->set_signal_id("signal/301");
+    v1::Contribution* listed = e->add_contributions();
+    listed->set_factor(v1::FACTOR_EXPORT_CONTROLS);
+    listed->set_fraction(1);
+    listed->set_description("listed by US-BIS (EL)");
+    listed->mutable_direct()->set_signal_id("signal/el");
+    listed->mutable_direct()->set_signal_title("Entity List");
+    listed->mutable_direct()->mutable_provenance()->set_summary(
+        "Entity List via csl-el, fetched 2026-12-06 14:00 UTC");
     v1::ExplanationPath* p = e->add_paths();
     p->set_factor(v1::FACTOR_CROSS_STRAIT);
     p->set_fraction(0.75);
@@ -466,6 +474,9 @@ TEST_F(CommandsTest, ExplainPrintsSharesAndPaths) {
   EXPECT_THAT(out_, HasSubstr("75%"));
   EXPECT_THAT(out_, HasSubstr("TSMC Hsinchu"));
   EXPECT_THAT(out_, HasSubstr("signal/301"));
+  // A signal with its provenance is named by it.
+  EXPECT_THAT(
+      out_, HasSubstr("Entity List via csl-el, fetched 2026-12-06 14:00 UTC"));
   EXPECT_THAT(out_, HasSubstr("[OPERATES, weight 0.50, score 0.60]"));
   EXPECT_THAT(out_, HasSubstr("signal/cross-strait-tension"));
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/proto_time.h"
+#include "domain/provenance.h"
 #include "services/scorer/model/exposure.h"
 #include "services/scorer/model/propagate.h"
 #include "services/scorer/model/wording.h"
@@ -23,6 +24,28 @@ struct Term {
   // A line with no score (a stake of unknown share): never on a path.
   bool unscored = false;
 };
+
+// DirectContribution.provenance from a signal's update_origin.
+void FillProvenance(absl::string_view what, const std::string& origin,
+                    v1::SignalProvenance* out) {
+  const domain::Origin o = domain::ParseOrigin(origin);
+  out->set_origin(origin);
+  out->set_summary(ProvenanceDescription(what, origin));
+  switch (o.kind) {
+    case domain::Origin::Kind::kSource:
+      out->set_kind(v1::SignalProvenance::SCHEDULED_SOURCE);
+      out->set_version(o.validator);
+      out->set_delta_version(o.delta_version);
+      break;
+    case domain::Origin::Kind::kImport:
+      out->set_kind(v1::SignalProvenance::MANUAL_IMPORT);
+      break;
+    case domain::Origin::Kind::kOther:
+      return;
+  }
+  out->set_name(o.name);
+  *out->mutable_time() = base::ToProtoTime(o.time);
+}
 
 std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
   std::vector<Term> terms;
@@ -52,6 +75,10 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
     if (const SignalRec* s = st.signals().Find(a.signal_id)) {
       d->set_signal_title(s->title);
       d->set_source(s->source);
+      if (!s->update_origin.empty()) {
+        FillProvenance(s->title.empty() ? s->id : s->title, s->update_origin,
+                       d->mutable_provenance());
+      }
     }
     d->set_rule(a.rule);
     d->set_exposure(std::min(a.exposure, 1.0));

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "services/scorer/model/engine.h"
 #include "services/scorer/model/test_graphs.h"
+#include "services/scorer/model/wording.h"
 
 namespace georisk::scorer::testing {
 namespace {
@@ -239,6 +240,69 @@ TEST(ExplainTest, PathsAreCycleSafe) {
   }
   EXPECT_EQ(ex->paths(0).hops().rbegin()->entity_id(), "facility/t");
   EXPECT_EQ(ex->paths(0).signal_id(), "signal/t");
+}
+
+// Provenance: a signal's update_origin becomes its contribution's
+// provenance, and follows the next write of the signal.
+TEST(ExplainTest, ADirectContributionNamesTheFetchThatWroteItsSignal) {
+  Graph g;
+  g.entities = {Company("company/a", "CN"), Company("company/b", "CN")};
+  v1::Signal el = Listing("signal/el", "US-BIS", {"company/a"}, 0.5);
+  el.set_title("Entity List");
+  el.set_update_origin(
+      "source:csl-el fetched 2026-12-06T14:00:00Z etag:\"v1\"");
+  v1::Signal other = Listing("signal/x", "US-BIS", {"company/b"}, 0.5);
+  other.clear_title();  // Named by its id.
+  g.signals = {el, other};
+  auto e = g.Load();
+  absl::StatusOr<v1::Explanation> ex = e->Explain("company/a", kEC, 3, 6);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->contributions_size(), 1);
+  const v1::SignalProvenance& p = ex->contributions(0).direct().provenance();
+  EXPECT_EQ(p.kind(), v1::SignalProvenance::SCHEDULED_SOURCE);
+  EXPECT_EQ(p.name(), "csl-el");
+  EXPECT_EQ(p.time().seconds(), 1796565600);
+  EXPECT_EQ(p.version(), "etag:\"v1\"");
+  EXPECT_EQ(p.origin(), el.update_origin());
+  EXPECT_EQ(p.summary(),
+            "Entity List via csl-el, fetched 2026-12-06 14:00 UTC");
+  // No origin: no provenance.
+  ex = e->Explain("company/b", kEC, 3, 6);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->contributions_size(), 1);
+  EXPECT_FALSE(ex->contributions(0).direct().has_provenance());
+
+  // The next fetch rewrites the listing; a manual import writes the other.
+  el.set_update_origin(
+      "source:csl-el fetched 2026-12-06T15:00:00Z sha256:0123456789abcdef");
+  other.set_update_origin("import:el.csv started 2026-12-06T16:30:00Z");
+  e->Apply(MakeChange(2, {Upsert(el), Upsert(other)}), DefaultAsOf());
+  ex = e->Explain("company/a", kEC, 3, 6);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  EXPECT_EQ(ex->contributions(0).direct().provenance().summary(),
+            "Entity List via csl-el, fetched 2026-12-06 15:00 UTC");
+  EXPECT_EQ(ex->contributions(0).direct().provenance().version(),
+            "sha256:0123456789abcdef");
+  ex = e->Explain("company/b", kEC, 3, 6);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  const v1::SignalProvenance& m = ex->contributions(0).direct().provenance();
+  EXPECT_EQ(m.kind(), v1::SignalProvenance::MANUAL_IMPORT);
+  EXPECT_EQ(m.name(), "el.csv");
+  EXPECT_EQ(
+      m.summary(),
+      "signal/x via georiskctl import of el.csv, started 2026-12-06 16:30 "
+      "UTC");
+}
+
+TEST(ExplainTest, ProvenanceWording) {
+  EXPECT_EQ(internal::ProvenanceDescription("SDN", ""), "");
+  EXPECT_EQ(internal::ProvenanceDescription("SDN", "ingest"), "SDN via ingest");
+  EXPECT_EQ(internal::ProvenanceDescription(
+                "Sanction",
+                "source:os fetched 2026-12-06T14:00:00Z "
+                "sha256:0123456789abcdef version:20240528-3iv"),
+            "Sanction via os, fetched 2026-12-06 14:00 UTC, version "
+            "20240528-3iv");
 }
 
 TEST(ExplainTest, Errors) {

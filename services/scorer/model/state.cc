@@ -43,6 +43,7 @@ SignalRec ToSignalRec(const v1::Signal& s, const Params& p) {
   r.id = s.id();
   r.title = s.title();
   r.source = s.source();
+  r.update_origin = s.update_origin();
   r.from_ns = FromNs(s.effective_from(), s.has_effective_from(), kPast);
   r.until_ns = FromNs(s.effective_until(), s.has_effective_until(), kFuture);
   switch (s.detail_case()) {

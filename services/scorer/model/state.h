@@ -182,6 +182,9 @@ struct SignalRec {
   std::string id;
   std::string title;
   std::string source;
+  // The origin of the commit that last wrote it (Signal.update_origin):
+  // its provenance in explanations.
+  std::string update_origin;
   int64_t from_ns = kPast;
   int64_t until_ns = kFuture;
   v1::SignalKind kind = v1::SIGNAL_KIND_UNSPECIFIED;

@@ -7,8 +7,30 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "domain/provenance.h"
 
 namespace georisk::scorer::internal {
+
+std::string ProvenanceDescription(absl::string_view what,
+                                  absl::string_view origin) {
+  if (origin.empty()) return "";
+  const domain::Origin o = domain::ParseOrigin(origin);
+  const std::string when =
+      absl::FormatTime("%Y-%m-%d %H:%M UTC", o.time, absl::UTCTimeZone());
+  switch (o.kind) {
+    case domain::Origin::Kind::kSource:
+      return absl::StrCat(what, " via ", o.name, ", fetched ", when,
+                          o.delta_version.empty() ? "" : ", version ",
+                          o.delta_version);
+    case domain::Origin::Kind::kImport:
+      return absl::StrCat(what, " via georiskctl import of ", o.name,
+                          ", started ", when);
+    case domain::Origin::Kind::kOther:
+      break;
+  }
+  return absl::StrCat(what, " via ", origin);
+}
 
 std::string Percent(double fraction) {
   const double pct = std::round(fraction * 1000) / 10;  // one decimal

@@ -83,6 +83,17 @@ std::string LocationDescription(const SignalRec& s, double weight,
 // "cross-strait tension 0.60 x 30% of supply crossing the Taiwan Strait".
 std::string CrossingDescription(const SignalRec& s, double share);
 
+// Where a signal came from, after its title (`what`; the id when it has
+// none), read from its update_origin (domain/provenance.h):
+//   a scheduled source: "Entity List via csl-el, fetched 2026-12-06 14:00
+//     UTC" (", version 20240527194702-wnk" for a delta version);
+//   a manual import: "Entity List via georiskctl import of el.csv, started
+//     2026-12-06 14:00 UTC";
+//   any other origin: "Entity List via ingest".
+// Empty for an empty origin.
+std::string ProvenanceDescription(absl::string_view what,
+                                  absl::string_view origin);
+
 // Upstream edges, from the explained entity's side.
 // "supplier of 8542 (dependency 40%)".
 std::string SupplierDescription(absl::string_view product, double dependency);

@@ -267,7 +267,8 @@
     document.getElementById('links').replaceChildren(
         el('h3', {}, 'Signals and listings on this entity'),
         direct.length ? el('ul', {}, direct.map((c) => el('li', {},
-            c.direct.signalTitle || c.direct.signalId, ' ',
+            (c.direct.provenance && c.direct.provenance.summary) ||
+                c.direct.signalTitle || c.direct.signalId, ' ',
             el('span', {class: 'meta'}, c.direct.source, ' · ',
                factorName(c.factor), ' · exposure ',
                Number(c.direct.exposure || 0).toFixed(2))))) :

@@ -7,8 +7,11 @@
 // follows the snapshots and ignores the failures, the scores move with
 // them, and `georiskctl sources` shows each run. The same ingest follows an
 // OpenSanctions delta index over the five real versions of
-// tests/data/real/ftm/delta; its state survives an ingest restart.
+// tests/data/real/ftm/delta; its state survives an ingest restart. The
+// explanations a compliance officer reads name the source and the fetch
+// that wrote each listing, also after a scorer restart and a resync.
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -52,6 +55,7 @@ using ::georisk::ingest::testing::Join;
 class ScheduledSourcesTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    start_.set_seconds(absl::ToUnixSeconds(absl::Now()));
     dir_ = MakeTempDir("scheduled_sources");
     const ingest::testing::CslSeries csl = ingest::testing::RealCslSeries();
     ASSERT_EQ(csl.v1.size(), 14u);
@@ -230,12 +234,32 @@ class ScheduledSourcesTest : public ::testing::Test {
     return -1;
   }
 
+  // The provenance of `id`'s direct export-control contribution, once the
+  // scorer saw `sequence`; the first one when there are several.
+  v1::SignalProvenance ProvenanceOf(const std::string& id, int64_t sequence) {
+    ExportControls(id, sequence);  // Waits for the scorer.
+    grpc::ClientContext context;
+    v1::ExplainScoreRequest request;
+    request.set_entity_id(id);
+    request.set_factor(v1::FACTOR_EXPORT_CONTROLS);
+    v1::Explanation explanation;
+    const grpc::Status s =
+        scorer_->ExplainScore(&context, request, &explanation);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    for (const v1::Contribution& c : explanation.contributions()) {
+      if (c.has_direct()) return c.direct().provenance();
+    }
+    ADD_FAILURE() << id << " has no direct contribution";
+    return {};
+  }
+
   std::string dir_;
   ingest::testing::SourceHttpServer http_;
   std::vector<std::string> sample_, v2_;
   std::unique_ptr<ServiceStack> stack_;
   std::unique_ptr<v1::GraphStore::Stub> graph_;
   std::unique_ptr<v1::Scorer::Stub> scorer_;
+  google::protobuf::Timestamp start_;  // When the test started.
 };
 
 TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
@@ -254,6 +278,18 @@ TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
   int64_t sequence = Stats().last_sequence();
   const double sme_before = ExportControls(sme, sequence);
   EXPECT_GT(sme_before, 0);
+  // The explanation names the source and the fetch: "<title> via csl-ssi,
+  // fetched <time> UTC", the time being when the run fetched.
+  v1::SignalProvenance p = ProvenanceOf(sme, sequence);
+  EXPECT_EQ(p.kind(), v1::SignalProvenance::SCHEDULED_SOURCE);
+  EXPECT_EQ(p.name(), "csl-ssi");
+  EXPECT_EQ(p.version(), "etag:\"v1\"");
+  EXPECT_GE(p.time().seconds(), start_.seconds() - 1);
+  EXPECT_LE(p.time().seconds(), csl.last_success().seconds());
+  EXPECT_THAT(p.summary(),
+              ::testing::MatchesRegex(
+                  ".*SME BANK.* via csl-ssi, fetched "
+                  "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC"));
 
   // v2: SME BANK's listing ends, VTB BANK's starts; the scores follow.
   http_.Serve(Join(v2_), "\"v2\"");
@@ -279,6 +315,15 @@ TEST_F(ScheduledSourcesTest, FollowsSnapshotsAndDeltasAndIgnoresFailures) {
   }
   EXPECT_LT(ExportControls(sme, sequence), sme_before);
   EXPECT_GT(ExportControls(vtb, sequence), 0);
+  // VTB BANK's listing was written by the v2 fetch, and says so; a listing
+  // v2 left as it was still names the fetch that wrote it, v1's.
+  p = ProvenanceOf(vtb, sequence);
+  EXPECT_EQ(p.version(), "etag:\"v2\"");
+  EXPECT_THAT(p.summary(), HasSubstr(" via csl-ssi, fetched "));
+  for (const auto& [title, target] : live) {
+    if (target == vtb) continue;
+    EXPECT_EQ(ProvenanceOf(target, sequence).version(), "etag:\"v1\"") << title;
+  }
   // And the alerts: SME BANK's composite falls by its listing's 50 points,
   // a risk_jump (docs/alerts.md; a new entity such as VTB BANK has no score
   // to jump from, and 50 is below the high band).
@@ -397,6 +442,38 @@ TEST_F(ScheduledSourcesTest, AKilledRunIsRedoneAtTheNextStart) {
   EXPECT_EQ(csl.changes(), 3);
   EXPECT_EQ(Listings(false).size(), 1u);  // SME BANK's, ended once.
   EXPECT_EQ(Listings(true).size(), 3u);
+}
+
+// The provenance lives with the signals, in graphstore and in the scorer's
+// copy: a restarted scorer (its copy on disk) and a scorer that rebuilds its
+// copy from graphstore's snapshot (a resync) both still name the v2 fetch.
+TEST_F(ScheduledSourcesTest, ExplanationsKeepTheFetchAcrossScorerRestarts) {
+  WaitForFirstRuns();
+  http_.Serve(Join(v2_), "\"v2\"");
+  CommandResult run = Sources({"run", "csl-ssi"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  const std::string vtb = Target(Listings(true), "VTB BANK");
+  const int64_t sequence = Stats().last_sequence();
+  const v1::SignalProvenance before = ProvenanceOf(vtb, sequence);
+  ASSERT_EQ(before.version(), "etag:\"v2\"");
+
+  auto restart_scorer = [&](bool wipe) {
+    const absl::StatusOr<int> stopped =
+        stack_->scorer()->Stop(SIGTERM, absl::Seconds(30));
+    ASSERT_TRUE(stopped.ok()) << stopped.status();
+    ASSERT_EQ(*stopped, 0);
+    if (wipe) std::filesystem::remove_all(dir_ + "/scorer");
+    ASSERT_TRUE(stack_->StartScorer().ok());
+    scorer_ = v1::Scorer::NewStub(grpc::CreateChannel(
+        stack_->scorer()->address(), grpc::InsecureChannelCredentials()));
+  };
+  restart_scorer(/*wipe=*/false);
+  EXPECT_EQ(ProvenanceOf(vtb, sequence).summary(), before.summary());
+  restart_scorer(/*wipe=*/true);
+  const v1::SignalProvenance resynced = ProvenanceOf(vtb, sequence);
+  EXPECT_EQ(resynced.summary(), before.summary());
+  EXPECT_EQ(resynced.origin(), before.origin());
+  EXPECT_EQ(resynced.time().seconds(), before.time().seconds());
 }
 
 }  // namespace

@@ -26,9 +26,13 @@ RUN --mount=type=cache,target=/root/.cache/bazel \
 
 FROM debian:12-slim
 # Exactly the packages that own the libraries `ldd` lists for the binary
-# (deploy/docker/check.sh verifies it).
+# (deploy/docker/check.sh verifies it), and ca-certificates: the scheduled
+# sources' fetcher (libcurl) verifies the publishers' HTTPS certificates
+# against /etc/ssl/certs/ca-certificates.crt, Debian's default bundle, which
+# --no-install-recommends would leave out (docs/scheduled-sources.md).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates \
       libabsl20220623 libbrotli1 libbz2-1.0 libc-ares2 libc6 libcom-err2 \
       libcpp-httplib0.11 libcurl4 libffi8 libgcc-s1 libgflags2.2 libgmp10 \
       libgnutls30 libgrpc++1.51 libgrpc29 libgssapi-krb5-2 libhogweed6 \

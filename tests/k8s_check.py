@@ -21,21 +21,29 @@ import sys
 
 import yaml
 
-# Per service: workload kind, ports, health service name, start-up budget.
+# Per workload: kind, ports, health service name, start-up budget; `binary`
+# (default the workload's name) is the service it runs, which names its one
+# container and the flags it takes.
 SERVICES = {
     "graphstore": dict(kind="StatefulSet", grpc=50051, metrics=9464, health=50151,
                        health_service="georisk.v1.GraphStore", startup_s=300),
     "ingest": dict(kind="Deployment", grpc=50052, metrics=9465, health=50152,
                    health_service="georisk.v1.Ingest", startup_s=60),
+    # ingest with the scheduled sources (docs/scheduled-sources.md): one
+    # replica, always (the StatefulSet's pod identity is the fencing).
+    "ingest-sources": dict(kind="StatefulSet", grpc=50052, metrics=9465, health=50152,
+                           health_service="georisk.v1.Ingest", startup_s=60, binary="ingest"),
     "scorer": dict(kind="StatefulSet", grpc=50053, metrics=9466, health=50153,
                    health_service="georisk.v1.Scorer", startup_s=600),
 }
 
 OVERLAYS = {
     "dev": dict(namespace="georisk-dev", image_tag="dev", secrets="generated",
-                replicas={"graphstore": 1, "scorer": 1}, hpa=(1, 2), spread=False),
+                replicas={"graphstore": 1, "scorer": 1, "ingest-sources": 1}, hpa=(1, 2),
+                spread=False),
     "prod": dict(namespace="georisk", image_tag=None, secrets="external",
-                 replicas={"graphstore": 3, "scorer": 2}, hpa=(2, 10), spread=True,
+                 replicas={"graphstore": 3, "scorer": 2, "ingest-sources": 1}, hpa=(2, 10),
+                 spread=True,
                  # Partitioned graphstore: the map its shards and ingest read.
                  objects={("ConfigMap", "graphstore-partition-map")}),
 }
@@ -45,6 +53,8 @@ OVERLAYS = {
 COMMON_OBJECTS = {
     ("ServiceAccount", "graphstore"), ("ServiceAccount", "ingest"), ("ServiceAccount", "scorer"),
     ("StatefulSet", "graphstore"), ("Deployment", "ingest"), ("StatefulSet", "scorer"),
+    ("StatefulSet", "ingest-sources"), ("Service", "ingest-sources"),
+    ("NetworkPolicy", "ingest-sources"),
     ("Service", "graphstore-headless"), ("Service", "graphstore"),
     ("Service", "ingest"), ("Service", "ingest-headless"),
     ("Service", "scorer-headless"), ("Service", "scorer"),
@@ -53,8 +63,7 @@ COMMON_OBJECTS = {
     ("HorizontalPodAutoscaler", "ingest"),
     ("NetworkPolicy", "graphstore"), ("NetworkPolicy", "ingest"), ("NetworkPolicy", "scorer"),
     ("ConfigMap", "georisk-model"),
-    # ingest's scheduled sources (docs/scheduled-sources.md); the workload
-    # that mounts it is not deployed yet.
+    # ingest-sources' --sources_config (docs/scheduled-sources.md).
     ("ConfigMap", "georisk-sources"),
 }
 
@@ -72,7 +81,11 @@ SECRETS = {
 # Flags whose value is a file the pod must mount.
 FILE_FLAGS = {"data_dir", "model_config", "tls_cert", "tls_key", "tls_client_ca", "token_file",
               "graphstore_tls_ca", "client_tls_cert", "client_tls_key", "graphstore_token_file",
-              "partition_map_file"}
+              "partition_map_file", "sources_config", "sources_state_dir"}
+# Directories a pod writes: on a volumeClaimTemplate, mounted read-write.
+STATE_FLAGS = {"data_dir", "sources_state_dir"}
+# Files that come from a generated ConfigMap, by flag: the ConfigMap's base name.
+CONFIGMAP_FLAGS = {"model_config": "georisk-model", "sources_config": "georisk-sources"}
 
 # Partitioned graphstore (docs/scale-out.md): the partition count, the
 # ConfigMap that carries the map, and the label the StatefulSet controller
@@ -92,6 +105,10 @@ PENDING_FLAGS = {
     # cursors): prod passes the shard targets ahead of the binary.
     "scorer": {"graphstore_shards"},
 }
+
+
+def binary_of(svc):
+    return SERVICES[svc].get("binary", svc)
 
 GRACE_MARGIN_S = 5
 
@@ -260,6 +277,9 @@ class Checker:
                 self.fail(f"{where}: replicas {w['spec'].get('replicas')}, want {want}")
         elif "replicas" in w["spec"]:
             self.fail(f"{where}: sets spec.replicas although its HorizontalPodAutoscaler owns them")
+        if svc == "ingest-sources" and w["spec"].get("replicas") != 1:
+            self.fail(f"{where}: replicas {w['spec'].get('replicas')}, want exactly 1: each pod would "
+                      "import every source (docs/scheduled-sources.md, one importer at a time)")
 
         # Pod security.
         psc = pod.get("securityContext") or {}
@@ -279,8 +299,8 @@ class Checker:
             self.fail(f"{where}: mounts a service account token it does not need")
 
         containers = pod.get("containers") or []
-        if [c["name"] for c in containers] != [svc]:
-            self.fail(f"{where}: want exactly one container named {svc}")
+        if [c["name"] for c in containers] != [binary_of(svc)]:
+            self.fail(f"{where}: want exactly one container named {binary_of(svc)}")
             return
         c = containers[0]
         self.check_image(where, c)
@@ -300,7 +320,7 @@ class Checker:
         flags, dups = self.flags(c)
         for f in dups:
             self.fail(f"{where}: flag --{f} given twice")
-        self.check_flags_known(svc, flags)
+        self.check_flags_known(binary_of(svc), flags)
         ports = {p["name"]: p["containerPort"] for p in c.get("ports") or []}
 
         # Listen addresses, container ports, scrape annotations.
@@ -397,11 +417,11 @@ class Checker:
                 self.fail(f"{where}: --{f}={path} is on no mounted volume")
                 continue
             key = path[len(mount["mountPath"].rstrip("/")) + 1:]
-            if f == "data_dir":
+            if f in STATE_FLAGS:
                 if mount["name"] not in claims:
-                    self.fail(f"{where}: --data_dir is not on a volumeClaimTemplate")
+                    self.fail(f"{where}: --{f} is not on a volumeClaimTemplate")
                 elif mount.get("readOnly"):
-                    self.fail(f"{where}: --data_dir is mounted read-only")
+                    self.fail(f"{where}: --{f} is mounted read-only")
                 continue
             vol = volumes.get(mount["name"])
             if vol is None:
@@ -412,6 +432,9 @@ class Checker:
                     self.fail(f"{where}: ConfigMap {vol['configMap']['name']} is not rendered")
                 elif key not in (cm.get("data") or {}):
                     self.fail(f"{where}: --{f}: ConfigMap {cm['metadata']['name']} has no key {key}")
+                elif f in CONFIGMAP_FLAGS and self.base_name(cm) != CONFIGMAP_FLAGS[f]:
+                    self.fail(f"{where}: --{f} reads ConfigMap {self.base_name(cm)}, "
+                              f"want {CONFIGMAP_FLAGS[f]}")
             elif "secret" in vol:
                 self.check_secret_key(where, f, vol["secret"]["secretName"], key)
             else:
@@ -424,17 +447,30 @@ class Checker:
                 self.fail(f"{where}: no volumeClaimTemplate 'data' with a storage request")
         if svc == "scorer" and "model_config" not in flags:
             self.fail(f"{where}: no --model_config")
+        # Scheduled sources run in ingest-sources only: in the autoscaled
+        # Deployment every replica would import every source.
+        if svc == "ingest-sources":
+            for f in ("sources_config", "sources_state_dir"):
+                if f not in flags:
+                    self.fail(f"{where}: no --{f}")
+            t = claims.get("state")
+            if not t or "storage" not in ((t.get("spec") or {}).get("resources") or {}).get("requests", {}):
+                self.fail(f"{where}: no volumeClaimTemplate 'state' with a storage request")
+        elif "sources_config" in flags:
+            self.fail(f"{where}: runs scheduled sources (--sources_config); only the one-replica "
+                      "StatefulSet ingest-sources may")
         if svc == "scorer" and self.overlay == "prod" and \
                 not flags.get("alertmanager_url", "").startswith("http://"):
             self.fail(f"{where}: prod scorer delivers no alerts (no --alertmanager_url)")
 
         # Clients of graphstore.
-        if svc in ("ingest", "scorer"):
+        if svc in ("ingest", "ingest-sources", "scorer"):
             self.check_graphstore_client(where, c, flags)
 
         # Spread (prod).
+        # (One pod, whatever the overlay, has nothing to spread.)
         tsc = pod.get("topologySpreadConstraints") or []
-        if self.want["spread"]:
+        if self.want["spread"] and svc != "ingest-sources":
             keys = {t["topologyKey"] for t in tsc}
             if not {"topology.kubernetes.io/zone", "kubernetes.io/hostname"} <= keys:
                 self.fail(f"{where}: no topology spread over zones and nodes")
@@ -773,10 +809,46 @@ class Checker:
                             self.fail(f"{where}: gRPC peer {peer} is not a same-namespace pod selector")
                             continue
                         sources |= set(self.selected_workloads(peer["podSelector"]))
-                if sources != {"ingest", "scorer"}:
-                    self.fail(f"{where}: gRPC reachable from {sorted(sources)}, want ['ingest', 'scorer']")
+                if sources != {"ingest", "ingest-sources", "scorer"}:
+                    self.fail(f"{where}: gRPC reachable from {sorted(sources)}, "
+                              "want ['ingest', 'ingest-sources', 'scorer']")
             elif not grpc_peers:
                 self.fail(f"{where}: clients cannot reach the gRPC port")
+            if name == "ingest-sources":
+                self.check_sources_egress(where, np_)
+
+    def check_sources_egress(self, where, np_):
+        """ingest-sources reaches DNS, graphstore and the publishers (HTTPS), nothing else."""
+        if "Egress" not in (np_["spec"].get("policyTypes") or []):
+            self.fail(f"{where}: does not restrict egress")
+            return
+        https = False
+        for rule in np_["spec"].get("egress") or []:
+            ports = {(p.get("protocol", "TCP"), p.get("port")) for p in rule.get("ports") or []}
+            peers = rule.get("to")
+            if not ports:
+                self.fail(f"{where}: an egress rule allows every port")
+            elif ports <= {("UDP", 53), ("TCP", 53)}:
+                continue  # DNS, to wherever the resolver listens.
+            elif ports == {("TCP", SERVICES["graphstore"]["grpc"])}:
+                hits = set()
+                for peer in peers or [{}]:
+                    hits |= set(self.selected_workloads(peer.get("podSelector")))
+                if hits != {"graphstore"}:
+                    self.fail(f"{where}: graphstore's port open to {sorted(hits) or 'anyone'}")
+            elif ports == {("TCP", 443)}:
+                https = True
+                for peer in peers or [{}]:
+                    block = peer.get("ipBlock") or {}
+                    if "169.254.0.0/16" not in (block.get("except") or []) or \
+                            "10.0.0.0/8" not in (block.get("except") or []):
+                        self.fail(f"{where}: HTTPS egress reaches private or link-local "
+                                  "addresses (cloud metadata); want public addresses only")
+            else:
+                self.fail(f"{where}: egress to ports {sorted(ports, key=str)}: want DNS, graphstore "
+                          "and HTTPS only")
+        if not https:
+            self.fail(f"{where}: no HTTPS (443) egress: the sources cannot be fetched")
 
 
 def binary_flags(path):
@@ -830,6 +902,24 @@ def self_test(docs, overlay, binary, readme):
                 kind="StatefulSet"),
         "no PVC template on the scorer":
             lambda ds: first(ds, "StatefulSet", "scorer")["spec"].pop("volumeClaimTemplates"),
+        "two ingest-sources replicas":
+            lambda ds: first(ds, "StatefulSet", "ingest-sources")["spec"].update(replicas=2),
+        "ingest-sources as a Deployment":
+            lambda ds: first(ds, "StatefulSet", "ingest-sources").update(kind="Deployment"),
+        "the sources ConfigMap not mounted":
+            lambda ds: container(ds, "StatefulSet", "ingest-sources").update(volumeMounts=[
+                m for m in container(ds, "StatefulSet", "ingest-sources")["volumeMounts"]
+                if m["mountPath"] != "/etc/georisk/sources"]),
+        "the sources state on no PVC":
+            lambda ds: first(ds, "StatefulSet", "ingest-sources")["spec"].pop("volumeClaimTemplates"),
+        "sources in the autoscaled Deployment":
+            lambda ds: set_args(container(ds, "Deployment", "ingest"), "sources_config",
+                                "/etc/georisk/sources/sources.textproto"),
+        "sources egress to any port":
+            lambda ds: first(ds, "NetworkPolicy", "ingest-sources")["spec"]["egress"][2].pop("ports"),
+        "sources egress to the metadata endpoint":
+            lambda ds: first(ds, "NetworkPolicy", "ingest-sources")["spec"]["egress"][2]["to"][0]
+            ["ipBlock"].update(**{"except": []}),
         "a client dialling the ClusterIP Service":
             lambda ds: set_args(container(ds, "Deployment", "ingest"), "graphstore",
                                 "dns:///graphstore.$(POD_NAMESPACE).svc.cluster.local:50051"),

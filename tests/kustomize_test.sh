@@ -46,6 +46,12 @@ for svc in graphstore ingest scorer; do
       "*.$svc-headless.georisk-dev.svc.cluster.local"; do
     echo "$sans" | grep -qF "DNS:$name" || fail "$svc.crt does not name $name"
   done
+  if [ "$svc" = ingest ]; then
+    for name in "ingest-sources.georisk-dev.svc.cluster.local" \
+        "*.ingest-sources.georisk-dev.svc.cluster.local"; do
+      echo "$sans" | grep -qF "DNS:$name" || fail "ingest.crt does not name $name (ingest-sources)"
+    done
+  fi
   openssl x509 -in "$secrets/$svc.crt" -noout -ext extendedKeyUsage |
     grep -q 'TLS Web Client Authentication' || fail "$svc.crt cannot authenticate a client"
   [ "$(openssl pkey -in "$secrets/$svc.key" -pubout)" = \

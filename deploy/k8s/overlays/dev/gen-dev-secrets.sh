@@ -38,12 +38,17 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 
 # One certificate per service: the names clients dial (the Services, the
-# pods of a StatefulSet) and localhost for port-forwards.
-cert() {  # cert SERVICE
-  local svc="$1" d="svc.cluster.local"
+# pods of a StatefulSet) and localhost for port-forwards. ingest's also names
+# ingest-sources (the same process with scheduled sources, which mounts
+# ingest's Secrets): its headless Service and its pod.
+cert() {  # cert SERVICE [ALSO]
+  local svc="$1" also="${2:-}" d="svc.cluster.local"
   local sans="DNS:$svc,DNS:$svc.$ns.svc,DNS:$svc.$ns.$d"
   sans="$sans,DNS:$svc-headless.$ns.svc,DNS:$svc-headless.$ns.$d"
   sans="$sans,DNS:*.$svc-headless.$ns.svc,DNS:*.$svc-headless.$ns.$d,DNS:localhost,IP:127.0.0.1"
+  if [ -n "$also" ]; then
+    sans="$sans,DNS:$also.$ns.svc,DNS:$also.$ns.$d,DNS:*.$also.$ns.svc,DNS:*.$also.$ns.$d"
+  fi
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$out/$svc.key" -out "$work/$svc.csr" \
     -subj "/O=georisk dev/CN=$svc" 2>/dev/null
@@ -53,7 +58,7 @@ cert() {  # cert SERVICE
   openssl x509 -req -in "$work/$svc.csr" -CA "$out/ca.crt" -CAkey "$work/ca.key" \
     -CAserial "$work/ca.srl" -CAcreateserial -days "$days" -extfile "$work/$svc.ext" -out "$out/$svc.crt" 2>/dev/null
 }
-for svc in graphstore ingest scorer; do cert "$svc"; done
+cert graphstore; cert ingest ingest-sources; cert scorer
 
 # Tokens (services/common/auth.h): "<token> <role> [<name>]" per line.
 token() { openssl rand -hex 24; }

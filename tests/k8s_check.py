@@ -529,8 +529,9 @@ class Checker:
     def check_shards(self):
         """The partition map, graphstore's replicas and its clients' shard
         targets agree: N replicas, a map of shards 0..N-1 in the ConfigMap
-        every shard and ingest mount, each pod's --shard_index its ordinal,
-        and --graphstore_shards of ingest and the scorer naming pods 0..N-1 of
+        every shard and both ingest workloads mount, each pod's --shard_index
+        its ordinal, and --graphstore_shards of ingest, ingest-sources and the
+        scorer naming pods 0..N-1 of
         the headless Service, in order. A change to one of them alone fails.
         """
         gs = self.get("StatefulSet", "graphstore")
@@ -541,7 +542,7 @@ class Checker:
         gflags, _ = self.flags(gc)
         where = "StatefulSet/graphstore"
         if n == 1 and "partition_map_file" not in gflags and "partition_map" not in gflags:
-            for svc in ("ingest", "scorer"):
+            for svc in ("ingest", "ingest-sources", "scorer"):
                 w = self.get(SERVICES[svc]["kind"], svc)
                 if w and "graphstore_shards" in self.flags(w["spec"]["template"]["spec"]["containers"][0])[0]:
                     self.fail(f"{SERVICES[svc]['kind']}/{svc}: --graphstore_shards, but graphstore is one "
@@ -578,7 +579,7 @@ class Checker:
         gs_port = SERVICES["graphstore"]["grpc"]
         want = [f"dns:///graphstore-{i}.{gs['spec']['serviceName']}.$(POD_NAMESPACE).svc.cluster.local:{gs_port}"
                 for i in range(n)]
-        for svc in ("ingest", "scorer"):
+        for svc in ("ingest", "ingest-sources", "scorer"):
             w = self.get(SERVICES[svc]["kind"], svc)
             if w is None:
                 continue
@@ -588,7 +589,7 @@ class Checker:
             if got != want:
                 self.fail(f"{cw}: --graphstore_shards lists {len(got)} shard targets {got}, want the "
                           f"{n} shards of StatefulSet/graphstore in order: {want}")
-            if svc == "ingest":
+            if svc in ("ingest", "ingest-sources"):
                 cpath = flags.get("partition_map_file")
                 if cpath is None or self.mounted_configmap(w, cpath) != (PARTITION_MAP_CONFIGMAP, key):
                     self.fail(f"{cw}: does not route by graphstore's partition map (--partition_map_file "

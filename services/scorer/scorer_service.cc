@@ -203,6 +203,7 @@ grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
   query.min_score = request->min_score();
   query.page_size = *page_size;
   query.page_token = request->page_token();
+  query.include_reasons = request->include_reasons();
   absl::StatusOr<v1::ListTopRisksResponse> page =
       state_->Read<v1::ListTopRisksResponse>(
           [&](const scorer::Engine& e) { return e.ListTopRisks(query); });

@@ -314,6 +314,36 @@ TEST_F(ScorerServiceTest, ListTopRisksErrorsNameTheField) {
   }
 }
 
+TEST_F(ScorerServiceTest, ListTopRisksWithReasons) {
+  LoadDemo();
+  v1::ListTopRisksRequest request;
+  v1::ListTopRisksResponse plain;
+  ASSERT_TRUE(ListTopRisks(request, &plain).ok());
+  EXPECT_THAT(plain.main_reasons(), IsEmpty());
+  request.set_include_reasons(true);
+  v1::ListTopRisksResponse page;
+  ASSERT_TRUE(ListTopRisks(request, &page).ok());
+  ASSERT_EQ(page.main_reasons_size(), page.scores_size());
+  ASSERT_GT(page.scores_size(), 0);
+  // Each is the first contribution of the entity's ExplainScore; Acme has
+  // none, so an empty Contribution.
+  for (int i = 0; i < page.scores_size(); ++i) {
+    grpc::ClientContext context;
+    v1::ExplainScoreRequest explain;
+    explain.set_entity_id(page.scores(i).entity_id());
+    v1::Explanation e;
+    ASSERT_TRUE(stub_->ExplainScore(&context, explain, &e).ok());
+    if (e.contributions().empty()) {
+      EXPECT_EQ(page.scores(i).entity_id(), kAcme);
+      EXPECT_EQ(page.main_reasons(i).ByteSizeLong(), 0u);
+    } else {
+      EXPECT_EQ(page.main_reasons(i).SerializeAsString(),
+                e.contributions(0).SerializeAsString())
+          << page.scores(i).entity_id();
+    }
+  }
+}
+
 TEST_F(ScorerServiceTest, ExplainScore) {
   LoadDemo();
   v1::ExplainScoreRequest request;

@@ -408,10 +408,16 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
   absl::StatusOr<internal::TopIndex::Page> page = top_->List(tq, matches);
   if (!page.ok()) return page.status();
   v1::ListTopRisksResponse response;
+  const int reason_factor =
+      q.factor == v1::FACTOR_UNSPECIFIED ? -1 : internal::FactorIndex(q.factor);
   for (uint32_t v : page->nodes) {
     *response.add_scores() = internal::MakeScore(
         *state_, *params_, v, state_->sd()[v], state_->s()[v],
         state_->sequence(), state_->as_of_ns());
+    if (q.include_reasons) {
+      *response.add_main_reasons() =
+          internal::MainReason(*state_, *params_, v, reason_factor);
+    }
   }
   response.set_next_page_token(page->next_page_token);
   const int64_t total = q.min_score <= 0 ? of_filter

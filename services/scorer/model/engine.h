@@ -192,6 +192,9 @@ class Engine {
     // 1..1000 (values outside are clamped; the service applies defaults).
     int page_size = 50;
     std::string page_token;
+    // Fill main_reasons: each listed entity's MainReason for `factor`, the
+    // contribution Explain(id, factor, ...) lists first.
+    bool include_reasons = false;
   };
   // Entities ranked highest first (ties by entity id), filtered; total_size
   // counts every entity matching the filters. Tokens are opaque cursors

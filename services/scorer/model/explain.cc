@@ -220,6 +220,24 @@ std::vector<v1::Contribution> Contributions(const State& st, const Params& p,
   return out;
 }
 
+v1::Contribution MainReason(const State& st, const Params& p, Node v, int f) {
+  // Explain sorts the factors' terms, each list already largest first, by
+  // log_odds with a stable sort: its first is the first factor's head whose
+  // log_odds no later factor's head exceeds.
+  v1::Contribution best;
+  bool found = false;
+  for (int factor = 0; factor < kNumFactors; ++factor) {
+    if (f >= 0 && factor != f) continue;
+    std::vector<Term> terms = Terms(st, p, v, factor);
+    if (terms.empty()) continue;
+    if (!found || terms[0].proto.log_odds() > best.log_odds()) {
+      best = std::move(terms[0].proto);
+      found = true;
+    }
+  }
+  return best;
+}
+
 v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
                         int max_paths, int max_depth, int64_t sequence) {
   v1::Explanation ex;

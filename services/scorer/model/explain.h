@@ -30,6 +30,12 @@ v1::Score MakeScore(const State& st, const Params& p, Node v, const Triple& d,
 std::vector<v1::Contribution> Contributions(const State& st, const Params& p,
                                             Node v, int f);
 
+// The contribution Explain(st, p, v, f, ...) lists first: the largest
+// log_odds of factor f, or of all factors when f < 0 (ties: the lower
+// factor), computed without the paths. Empty (no source) when nothing
+// contributes.
+v1::Contribution MainReason(const State& st, const Params& p, Node v, int f);
+
 // The explanation of v: all factors when f < 0, else factor f. Paths follow
 // the largest upstream share from each of the top `max_paths` upstream
 // contributions, never revisiting an entity, for at most `max_depth` hops.

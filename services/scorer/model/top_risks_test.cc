@@ -251,5 +251,88 @@ TEST(TopRisksTest, IndexFollowsScoreChanges) {
   EXPECT_TRUE(e->ListTopRisks(q).ok());
 }
 
+// include_reasons: each row's main reason is exactly the first contribution
+// ExplainScore gives for it with the query's factor, on every page, for the
+// composite and each factor; without it there are none.
+TEST(TopRisksTest, MainReasonsAreTheExplanationsFirstContribution) {
+  for (bool links : {false, true}) {
+    RandomWorld world(links ? 11 : 7, links);
+    auto e = world.Initial(150, 450, 40).Load();
+    for (v1::Factor factor : {v1::FACTOR_UNSPECIFIED, kEC, kTariffs, kCS}) {
+      SCOPED_TRACE(absl::StrCat("factor ", factor, links ? " links" : ""));
+      Engine::TopQuery q;
+      q.factor = factor;
+      q.page_size = 17;
+      q.include_reasons = true;
+      int with_reason = 0, without = 0;
+      do {
+        absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(q);
+        ASSERT_TRUE(page.ok()) << page.status();
+        ASSERT_EQ(page->main_reasons_size(), page->scores_size());
+        for (int i = 0; i < page->scores_size(); ++i) {
+          const std::string& id = page->scores(i).entity_id();
+          absl::StatusOr<v1::Explanation> ex = e->Explain(id, factor, 1, 6);
+          ASSERT_TRUE(ex.ok()) << ex.status();
+          const v1::Contribution& got = page->main_reasons(i);
+          if (ex->contributions().empty()) {
+            EXPECT_EQ(got.ByteSizeLong(), 0u)
+                << id << ": " << got.DebugString();
+            ++without;
+            continue;
+          }
+          EXPECT_EQ(got.SerializeAsString(),
+                    ex->contributions(0).SerializeAsString())
+              << id << ": got " << got.DebugString() << " want "
+              << ex->contributions(0).DebugString();
+          ++with_reason;
+        }
+        q.page_token = page->next_page_token();
+      } while (!q.page_token.empty());
+      // The world has entities with and without exposure.
+      EXPECT_GT(with_reason, 0);
+      EXPECT_GT(without, 0);
+    }
+    Engine::TopQuery plain;
+    absl::StatusOr<v1::ListTopRisksResponse> page = e->ListTopRisks(plain);
+    ASSERT_TRUE(page.ok());
+    EXPECT_GT(page->scores_size(), 0);
+    EXPECT_EQ(page->main_reasons_size(), 0);
+  }
+}
+
+// A row with exposure in several factors: the reason comes from the factor
+// ranked by, and over all factors it is the largest log_odds of any.
+TEST(TopRisksTest, MainReasonFollowsTheFactor) {
+  Graph g;
+  g.entities = {Company("company/a", "CN"), Company("company/up", "TW")};
+  g.edges = {Supplies("company/up", "company/a", 0.9)};
+  g.signals = {Listing("signal/l", "US-BIS", {"company/a"}, 0.2),
+               Tension("signal/t", 0.9, {{"TW", 1.0}})};
+  auto e = g.Load();
+  Engine::TopQuery q;
+  q.include_reasons = true;
+  q.kind = v1::Entity::COMPANY;
+  q.country = "CN";
+  q.factor = kEC;
+  absl::StatusOr<v1::ListTopRisksResponse> ec = e->ListTopRisks(q);
+  ASSERT_TRUE(ec.ok());
+  ASSERT_EQ(ec->main_reasons_size(), 1);
+  EXPECT_EQ(ec->main_reasons(0).factor(), kEC);
+  EXPECT_EQ(ec->main_reasons(0).direct().signal_id(), "signal/l");
+  q.factor = kCS;
+  absl::StatusOr<v1::ListTopRisksResponse> cs = e->ListTopRisks(q);
+  ASSERT_TRUE(cs.ok());
+  ASSERT_EQ(cs->main_reasons_size(), 1);
+  EXPECT_EQ(cs->main_reasons(0).factor(), kCS);
+  q.factor = v1::FACTOR_UNSPECIFIED;
+  absl::StatusOr<v1::ListTopRisksResponse> all = e->ListTopRisks(q);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->main_reasons_size(), 1);
+  const double ec_log = ec->main_reasons(0).log_odds();
+  const double cs_log = cs->main_reasons(0).log_odds();
+  EXPECT_EQ(all->main_reasons(0).factor(), ec_log >= cs_log ? kEC : kCS);
+  EXPECT_EQ(all->main_reasons(0).log_odds(), std::max(ec_log, cs_log));
+}
+
 }  // namespace
 }  // namespace georisk::scorer::testing

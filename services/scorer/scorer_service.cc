@@ -211,6 +211,26 @@ grpc::ServerUnaryReactor* ScorerService::ListTopRisks(
   return common::FinishUnary(context, page.status());
 }
 
+grpc::ServerUnaryReactor* ScorerService::ListNeighbours(
+    grpc::CallbackServerContext* context,
+    const v1::ListNeighboursRequest* request,
+    v1::ListNeighboursResponse* response) {
+  absl::Status s = CheckEntityId("entity_id", request->entity_id());
+  absl::StatusOr<int> page_size = domain::PageSize(request->page_size());
+  if (s.ok() && !page_size.ok()) s = page_size.status();
+  if (!s.ok()) return common::FinishUnary(context, s);
+  std::vector<v1::Edge::Kind> kinds;
+  for (int k : request->kinds())
+    kinds.push_back(static_cast<v1::Edge::Kind>(k));
+  absl::StatusOr<v1::ListNeighboursResponse> page =
+      state_->Read<v1::ListNeighboursResponse>([&](const scorer::Engine& e) {
+        return e.ListNeighbours(request->entity_id(), request->direction(),
+                                kinds, *page_size, request->page_token());
+      });
+  if (page.ok()) *response = std::move(*page);
+  return common::FinishUnary(context, page.status());
+}
+
 grpc::ServerUnaryReactor* ScorerService::ExplainScore(
     grpc::CallbackServerContext* context,
     const v1::ExplainScoreRequest* request, v1::Explanation* response) {

@@ -61,6 +61,10 @@ class ScorerService final : public v1::Scorer::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListTopRisksRequest* request,
       v1::ListTopRisksResponse* response) override;
+  grpc::ServerUnaryReactor* ListNeighbours(
+      grpc::CallbackServerContext* context,
+      const v1::ListNeighboursRequest* request,
+      v1::ListNeighboursResponse* response) override;
   grpc::ServerUnaryReactor* ExplainScore(grpc::CallbackServerContext* context,
                                          const v1::ExplainScoreRequest* request,
                                          v1::Explanation* response) override;

@@ -344,6 +344,70 @@ TEST_F(ScorerServiceTest, ListTopRisksWithReasons) {
   }
 }
 
+TEST_F(ScorerServiceTest, ListNeighbours) {
+  LoadDemo();
+  grpc::ClientContext context;
+  v1::ListNeighboursRequest request;
+  request.set_entity_id(kTsmc);
+  request.set_direction(v1::DIRECTION_BOTH);
+  v1::ListNeighboursResponse page;
+  grpc::Status s = stub_->ListNeighbours(&context, request, &page);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(page.neighbours_size(), 2);
+  // TSMC operates the fab (outbound, OPERATES before SUPPLIES) and
+  // supplies Apple, its customer.
+  EXPECT_EQ(page.neighbours(0).entity_id(), kFab);
+  EXPECT_EQ(page.neighbours(0).direction(), v1::DIRECTION_OUTBOUND);
+  EXPECT_EQ(page.neighbours(0).edge().kind(), v1::Edge::OPERATES);
+  EXPECT_TRUE(page.neighbours(0).propagates());
+  EXPECT_EQ(page.neighbours(1).entity_id(), kApple);
+  EXPECT_EQ(page.neighbours(1).edge().from_id(), kTsmc);
+  EXPECT_EQ(page.neighbours(1).edge().to_id(), kApple);
+  v1::Score apple;
+  ASSERT_TRUE(GetScore(kApple, &apple).ok());
+  EXPECT_EQ(page.neighbours(1).composite(), apple.composite());
+  EXPECT_EQ(page.total_size(), 2);
+}
+
+TEST_F(ScorerServiceTest, ListNeighboursErrorsNameTheField) {
+  v1::ListNeighboursRequest request;
+  request.set_entity_id(kTsmc);
+  {
+    grpc::ClientContext context;
+    v1::ListNeighboursResponse page;
+    EXPECT_EQ(stub_->ListNeighbours(&context, request, &page).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  LoadDemo();
+  auto call = [&](const v1::ListNeighboursRequest& r) {
+    grpc::ClientContext context;
+    v1::ListNeighboursResponse page;
+    return stub_->ListNeighbours(&context, r, &page);
+  };
+  v1::ListNeighboursRequest bad = request;
+  bad.set_entity_id("");
+  EXPECT_EQ(call(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(call(bad).error_message(), HasSubstr("entity_id"));
+  bad.set_entity_id("not an id");
+  EXPECT_EQ(call(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_entity_id("company/nobody");
+  EXPECT_EQ(call(bad).error_code(), grpc::StatusCode::NOT_FOUND);
+  bad = request;
+  bad.set_page_size(-1);
+  EXPECT_EQ(call(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(call(bad).error_message(), HasSubstr("page_size"));
+  bad = request;
+  bad.set_direction(static_cast<v1::Direction>(17));
+  EXPECT_THAT(call(bad).error_message(), HasSubstr("direction"));
+  bad = request;
+  bad.add_kinds(static_cast<v1::Edge::Kind>(99));
+  EXPECT_EQ(call(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(call(bad).error_message(), HasSubstr("kinds[0]"));
+  bad = request;
+  bad.set_page_token("garbage");
+  EXPECT_THAT(call(bad).error_message(), HasSubstr("page_token"));
+}
+
 TEST_F(ScorerServiceTest, ExplainScore) {
   LoadDemo();
   v1::ExplainScoreRequest request;

@@ -14,6 +14,7 @@
 #include "services/scorer/model/explain.h"
 #include "services/scorer/model/exposure.h"
 #include "services/scorer/model/model_config.h"
+#include "services/scorer/model/neighbours.h"
 #include "services/scorer/model/parallel.h"
 #include "services/scorer/model/propagate.h"
 #include "services/scorer/model/state.h"
@@ -425,6 +426,24 @@ absl::StatusOr<v1::ListTopRisksResponse> Engine::ListTopRisks(
                                                        matches, of_filter);
   response.set_total_size(total);
   return response;
+}
+
+absl::StatusOr<v1::ListNeighboursResponse> Engine::ListNeighbours(
+    absl::string_view entity_id, v1::Direction direction,
+    const std::vector<v1::Edge::Kind>& kinds, int page_size,
+    absl::string_view page_token) const {
+  const Node* v = state_->node_of().Find(entity_id);
+  if (v == nullptr || !state_->Alive(*v)) {
+    return absl::NotFoundError(
+        absl::StrCat("entity ", entity_id, " not found"));
+  }
+  internal::NeighbourQuery q;
+  q.entity_id = std::string(entity_id);
+  q.direction = direction;
+  q.kinds = kinds;
+  q.page_size = std::clamp(page_size, 1, domain::kMaxPageSize);
+  q.page_token = std::string(page_token);
+  return internal::ListNeighbours(*state_, *params_, *v, q);
 }
 
 absl::StatusOr<v1::Explanation> Engine::Explain(absl::string_view entity_id,

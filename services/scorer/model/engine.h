@@ -204,6 +204,19 @@ class Engine {
   absl::StatusOr<v1::ListTopRisksResponse> ListTopRisks(
       const TopQuery& query) const;
 
+  // The edges of an entity in the graph the engine scores (stored
+  // direction, link edges of parties left out), each with the entity at its
+  // other end, its score, and whether exposure flows over it now; ordered by
+  // direction (inbound first), kind, other id, product and record id, in
+  // pages (page_size already 1..1000; tokens are cursors after the last
+  // edge of the page, tied to the request's entity, direction and kinds).
+  // Errors: NOT_FOUND (unknown or deleted entity), INVALID_ARGUMENT naming
+  // the field ("direction: ...", "kinds[1]: ...", "page_token: ...").
+  absl::StatusOr<v1::ListNeighboursResponse> ListNeighbours(
+      absl::string_view entity_id, v1::Direction direction,
+      const std::vector<v1::Edge::Kind>& kinds, int page_size,
+      absl::string_view page_token) const;
+
   // Why an entity scores what it scores: every direct signal's and upstream
   // edge's additive share of -ln(1 - R_f), and the top paths upstream.
   // FACTOR_UNSPECIFIED explains all three factors. max_paths and max_depth

@@ -14,8 +14,12 @@
 //      ExplainScore (max_paths 20) at once, then GetScoreHistory (page_size
 //      1000), for --samples entities (half the riskiest, whose explanations
 //      are the deepest, half drawn at random). Top page: ListTopRisks
-//      (page_size 25), then each row's ExplainScore (max_paths 1), with no
-//      filter and with entity_kind COMPANY, --samples times each. The
+//      (page_size 25, include_reasons: the rows' main reasons in the same
+//      answer), with no filter and with entity_kind COMPANY, --samples
+//      times each; and, beside it, the page as it was before
+//      include_reasons (ListTopRisks, then each row's ExplainScore with
+//      max_paths 1), checking on the way that each main reason is the
+//      explanation's first contribution. The
 //      reference beside each, in the same run: the same RPCs over gRPC to
 //      the scorer directly, in the same order (what the console adds is the
 //      JSON mapping, HTTP and the in-process hop);
@@ -210,10 +214,12 @@ absl::StatusOr<double> EntityPageGrpc(v1::Scorer::Stub& stub,
 
 absl::StatusOr<v1::ListTopRisksResponse> Top(v1::Scorer::Stub& stub,
                                              v1::Entity::Kind kind,
-                                             int page_size) {
+                                             int page_size,
+                                             bool include_reasons = false) {
   v1::ListTopRisksRequest request;
   request.set_page_size(page_size);
   request.set_entity_kind(kind);
+  request.set_include_reasons(include_reasons);
   v1::ListTopRisksResponse top;
   grpc::ClientContext context;
   RETURN_IF_ERROR(
@@ -221,9 +227,22 @@ absl::StatusOr<v1::ListTopRisksResponse> Top(v1::Scorer::Stub& stub,
   return top;
 }
 
-// The top page's requests: the page, ListTopRisks, then each row's reason
-// (top.js's load() and fillReason()); `rows` are the ids it lists.
-std::vector<std::vector<Request>> TopPage(
+// The top page's requests (top.js's load()): the page, then ListTopRisks
+// with include_reasons.
+std::vector<std::vector<Request>> TopPage(const std::string& list_body) {
+  return {Assets("/", "/top.js"), {{ScorerPath("ListTopRisks"), list_body}}};
+}
+
+absl::StatusOr<double> TopPageGrpc(v1::Scorer::Stub& stub,
+                                   v1::Entity::Kind kind) {
+  const Clock::time_point start = Clock::now();
+  RETURN_IF_ERROR(Top(stub, kind, 25, /*include_reasons=*/true).status());
+  return MsBetween(start, Clock::now());
+}
+
+// The top page as it was before include_reasons: the page, ListTopRisks,
+// then each row's ExplainScore for its reason; `rows` are the ids it lists.
+std::vector<std::vector<Request>> TopPagePerRow(
     const std::string& list_body, const std::vector<std::string>& rows) {
   std::vector<Request> reasons;
   for (const std::string& id : rows) {
@@ -236,8 +255,8 @@ std::vector<std::vector<Request>> TopPage(
           reasons};
 }
 
-absl::StatusOr<double> TopPageGrpc(v1::Scorer::Stub& stub,
-                                   v1::Entity::Kind kind) {
+absl::StatusOr<double> TopPagePerRowGrpc(v1::Scorer::Stub& stub,
+                                         v1::Entity::Kind kind) {
   const Clock::time_point start = Clock::now();
   ASSIGN_OR_RETURN(v1::ListTopRisksResponse top, Top(stub, kind, 25));
   for (const v1::Score& s : top.scores()) {
@@ -250,6 +269,35 @@ absl::StatusOr<double> TopPageGrpc(v1::Scorer::Stub& stub,
         FromGrpc(stub.ExplainScore(&context, explain, &e), "ExplainScore"));
   }
   return MsBetween(start, Clock::now());
+}
+
+// Each main reason of `top` is the first contribution of the row's
+// ExplainScore (the console showed that before include_reasons).
+absl::Status CheckMainReasons(v1::Scorer::Stub& stub,
+                              const v1::ListTopRisksResponse& top) {
+  if (top.main_reasons_size() != top.scores_size()) {
+    return absl::InternalError(absl::StrCat(top.main_reasons_size(),
+                                            " main reasons for ",
+                                            top.scores_size(), " scores"));
+  }
+  for (int i = 0; i < top.scores_size(); ++i) {
+    v1::ExplainScoreRequest explain;
+    explain.set_entity_id(top.scores(i).entity_id());
+    explain.set_max_paths(1);
+    v1::Explanation e;
+    grpc::ClientContext context;
+    RETURN_IF_ERROR(
+        FromGrpc(stub.ExplainScore(&context, explain, &e), "ExplainScore"));
+    const std::string want =
+        e.contributions_size() > 0 ? e.contributions(0).description() : "";
+    if (top.main_reasons(i).description() != want) {
+      return absl::InternalError(
+          absl::StrCat(explain.entity_id(), ": main reason \"",
+                       top.main_reasons(i).description(),
+                       "\", ExplainScore's first \"", want, "\""));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void ResultTimes(const std::string& name, const std::vector<double>& ms) {
@@ -369,25 +417,39 @@ absl::Status Run() {
        std::vector<std::pair<std::string, v1::Entity::Kind>>{
            {"top_page", v1::Entity::KIND_UNSPECIFIED},
            {"top_page_company", v1::Entity::COMPANY}}) {
-    ASSIGN_OR_RETURN(v1::ListTopRisksResponse top, Top(*stub, kind, 25));
+    ASSIGN_OR_RETURN(v1::ListTopRisksResponse top,
+                     Top(*stub, kind, 25, /*include_reasons=*/true));
+    RETURN_IF_ERROR(CheckMainReasons(*stub, top));
     std::vector<std::string> rows;
     for (const v1::Score& s : top.scores()) rows.push_back(s.entity_id());
     const std::string body =
         absl::StrCat("{\"pageSize\": 25, \"entityKind\": \"",
-                     v1::Entity::Kind_Name(kind), "\"}");
-    std::vector<double> page_ms, grpc_ms;
-    RETURN_IF_ERROR(loader.Load(TopPage(body, rows)).status());
+                     v1::Entity::Kind_Name(kind), "\"");
+    const std::string with_reasons = body + ", \"includeReasons\": true}";
+    std::vector<double> page_ms, grpc_ms, per_row_ms, per_row_grpc_ms;
+    RETURN_IF_ERROR(loader.Load(TopPage(with_reasons)).status());
+    RETURN_IF_ERROR(loader.Load(TopPagePerRow(body + "}", rows)).status());
+    // The two ways in turn, so that both see the same load.
     for (int i = 0; i < samples; ++i) {
-      ASSIGN_OR_RETURN(double a, loader.Load(TopPage(body, rows)));
+      ASSIGN_OR_RETURN(double a, loader.Load(TopPage(with_reasons)));
       ASSIGN_OR_RETURN(double b, TopPageGrpc(*stub, kind));
+      ASSIGN_OR_RETURN(double c, loader.Load(TopPagePerRow(body + "}", rows)));
+      ASSIGN_OR_RETURN(double d, TopPagePerRowGrpc(*stub, kind));
       page_ms.push_back(a);
       grpc_ms.push_back(b);
+      per_row_ms.push_back(c);
+      per_row_grpc_ms.push_back(d);
     }
     ResultTimes(name, page_ms);
     ResultTimes(name + "_grpc", grpc_ms);
+    ResultTimes(name + "_per_row", per_row_ms);
+    ResultTimes(name + "_per_row_grpc", per_row_grpc_ms);
     Progress(name,
-             absl::StrFormat("p50 %.1f ms (gRPC %.1f ms)",
-                             Percentile(page_ms, 50), Percentile(grpc_ms, 50)));
+             absl::StrFormat("p50 %.1f ms (gRPC %.1f ms); a call per row's "
+                             "reason: p50 %.1f ms (gRPC %.1f ms)",
+                             Percentile(page_ms, 50), Percentile(grpc_ms, 50),
+                             Percentile(per_row_ms, 50),
+                             Percentile(per_row_grpc_ms, 50)));
   }
   Result("scorer_peak_rss_bytes", PeakRssBytes(scorer->pid()));
 

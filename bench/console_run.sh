@@ -15,14 +15,16 @@
 # directory, starts graphstore and the scorer with --console_listen on
 # loopback, loads the entity and top pages as their scripts do (the page,
 # its scripts and its API calls over HTTP keep-alive, 6 connections as
-# Chromium), beside the same RPCs over gRPC directly, then stops the scorer
+# Chromium), beside the same RPCs over gRPC directly, and the top page as it
+# was before ListTopRisks' include_reasons (an ExplainScore a row's
+# reason), in turn with it, then stops the scorer
 # and measures its history database. Targets (issue 19): entity page < 300
 # ms, top page < 100 ms server time (p50). Prints the machine, the load, the
 # command and a table.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 bench_parse_args "$@"
 
@@ -91,6 +93,8 @@ row "---" "---" "---" "---"
 row "entity page ($(fmt "$(R samples)") entities)" "$(times entity_page)" "$(times entity_grpc)" "p50 < $ENTITY_TARGET ms: $ENTITY_MET"
 row "top page (25 rows and their reasons)" "$(times top_page)" "$(times top_page_grpc)" "p50 < $TOP_TARGET ms: $TOP_MET"
 row "top page, companies only" "$(times top_page_company)" "$(times top_page_company_grpc)" "p50 < $TOP_TARGET ms: $TOPC_MET"
+row "before: a call per row's reason" "$(times top_page_per_row)" "$(times top_page_per_row_grpc)" "(ListTopRisks + 25 ExplainScore)"
+row "before, companies only" "$(times top_page_company_per_row)" "$(times top_page_company_per_row_grpc)" ""
 echo
 row "score history (after the first full score)" "bytes" "per point" ""
 row "---" "---" "---" "---"

@@ -269,8 +269,36 @@ TEST_F(ConsoleTest, TopPageListsWhatListTopRisksReturnsInOrder) {
     EXPECT_EQ(AttributeValues(html, "data-entity-id"), expected) << html;
     EXPECT_THAT(html, HasSubstr(absl::StrCat(response.total_size(),
                                              " entities match")));
-    // Each row's main reason was filled in from its explanation.
-    EXPECT_THAT(html, Not(HasSubstr("<td class=\"reason\">…</td>"))) << html;
+    // Each row's main reason is ListTopRisks' (include_reasons), which is
+    // the row's ExplainScore's first contribution.
+    std::vector<std::string> reasons;
+    const std::regex cell("<td class=\"reason\">([^<]*)</td>");
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), cell);
+         it != std::sregex_iterator(); ++it) {
+      reasons.push_back(UnescapeHtml((*it)[1].str()));
+    }
+    grpc::ClientContext with_context;
+    request.set_include_reasons(true);
+    v1::ListTopRisksResponse with;
+    ASSERT_TRUE(scorer_->ListTopRisks(&with_context, request, &with).ok());
+    ASSERT_EQ(with.main_reasons_size(), with.scores_size());
+    std::vector<std::string> expected_reasons;
+    int described = 0;
+    for (int i = 0; i < with.scores_size(); ++i) {
+      grpc::ClientContext explain_context;
+      v1::ExplainScoreRequest explain;
+      explain.set_entity_id(with.scores(i).entity_id());
+      explain.set_max_paths(1);
+      v1::Explanation e;
+      ASSERT_TRUE(scorer_->ExplainScore(&explain_context, explain, &e).ok());
+      const std::string first =
+          e.contributions_size() > 0 ? e.contributions(0).description() : "";
+      EXPECT_EQ(with.main_reasons(i).description(), first) << i;
+      expected_reasons.push_back(first.empty() ? "no contribution" : first);
+      if (!first.empty()) ++described;
+    }
+    EXPECT_EQ(reasons, expected_reasons) << html;
+    EXPECT_GT(described, 0);
   }
 }
 

@@ -17,6 +17,7 @@
     }
     if (!r.pageSize) r.pageSize = 25;
     if (params.get('pageToken')) r.pageToken = params.get('pageToken');
+    r.includeReasons = true;
     return r;
   }
 
@@ -27,15 +28,10 @@
     }
   }
 
-  // The main reason of a row: its explanation's largest contribution.
-  async function fillReason(cell, id) {
-    try {
-      const e = await api('scorer', 'ExplainScore', {entityId: id, maxPaths: 1});
-      const c = (e.contributions || [])[0];
-      cell.textContent = c ? c.description : 'no contribution';
-    } catch (err) {
-      cell.textContent = '(' + err.message + ')';
-    }
+  // The main reason of a row: the first contribution of its explanation,
+  // which ListTopRisks returns beside it (includeReasons).
+  function reasonText(c) {
+    return c && c.description ? c.description : 'no contribution';
   }
 
   async function load() {
@@ -53,8 +49,9 @@
     const body = document.querySelector('#top tbody');
     body.replaceChildren();
     const offset = previous.length * req.pageSize;
+    const reasons = response.mainReasons || [];
     (response.scores || []).forEach((s, i) => {
-      const reason = el('td', {class: 'reason'}, '…');
+      const reason = el('td', {class: 'reason'}, reasonText(reasons[i]));
       const shown = req.factor && req.factor !== 'FACTOR_UNSPECIFIED' ?
           (s.factors || []).find((f) => f.factor === req.factor) : null;
       body.append(el('tr', {'data-entity-id': s.entityId},
@@ -69,7 +66,6 @@
           el('td', {}, el('span', {class: 'band ' + bandName(s.band)},
                           bandName(s.band))),
           reason));
-      fillReason(reason, s.entityId);
     });
     const total = Number(response.totalSize || 0);
     const count = (response.scores || []).length;

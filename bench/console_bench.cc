@@ -10,8 +10,9 @@
 //      to 6 connections at once (Chromium's per-host limit) and TCP_NODELAY
 //      (as Chromium sets it), and times the
 //      load from the first request to the last answer: the page, app.js, its
-//      script, style.css and its API calls. Entity page: GetScore and
-//      ExplainScore (max_paths 20) at once, then GetScoreHistory (page_size
+//      script, style.css and its API calls. Entity page: ListNeighbours
+//      (both directions, page_size 1000), GetScore and ExplainScore
+//      (max_paths 20) at once, then GetScoreHistory (page_size
 //      1000), for --samples entities (half the riskiest, whose explanations
 //      are the deepest, half drawn at random). Top page: ListTopRisks
 //      (page_size 25, include_reasons: the rows' main reasons in the same
@@ -181,16 +182,27 @@ std::vector<Request> Assets(absl::string_view page, absl::string_view script) {
 // The requests of the entity page for `id` (entity.js's load()).
 std::vector<std::vector<Request>> EntityPage(const std::string& id) {
   const std::string entity = absl::StrCat("{\"entityId\": \"", id, "\"");
-  return {Assets("/entity.html?id=" + id, "/entity.js"),
-          {{ScorerPath("GetScore"), entity + "}"},
-           {ScorerPath("ExplainScore"), entity + ", \"maxPaths\": 20}"}},
-          {{ScorerPath("GetScoreHistory"), entity + ", \"pageSize\": 1000}"}}};
+  return {
+      Assets("/entity.html?id=" + id, "/entity.js"),
+      {{ScorerPath("ListNeighbours"),
+        entity + ", \"direction\": \"DIRECTION_BOTH\", \"pageSize\": 1000}"},
+       {ScorerPath("GetScore"), entity + "}"},
+       {ScorerPath("ExplainScore"), entity + ", \"maxPaths\": 20}"}},
+      {{ScorerPath("GetScoreHistory"), entity + ", \"pageSize\": 1000}"}}};
 }
 
 // The same over gRPC, directly: the reference.
 absl::StatusOr<double> EntityPageGrpc(v1::Scorer::Stub& stub,
                                       const std::string& id) {
   const Clock::time_point start = Clock::now();
+  v1::ListNeighboursRequest links;
+  links.set_entity_id(id);
+  links.set_direction(v1::DIRECTION_BOTH);
+  links.set_page_size(1000);
+  v1::ListNeighboursResponse neighbours;
+  grpc::ClientContext c0;
+  RETURN_IF_ERROR(
+      FromGrpc(stub.ListNeighbours(&c0, links, &neighbours), "ListNeighbours"));
   v1::GetScoreRequest get;
   get.set_entity_id(id);
   v1::Score score;

@@ -8,13 +8,15 @@
 // Chromium over the DevTools protocol (--remote-debugging-pipe). Checks: the
 // top page lists the entities ListTopRisks returns, in its order; the entity
 // page's explanation shares add up to each factor's score, which is
-// GetScore's, and its neighbourhood drawing has the entities and links of
-// the explanation's paths; a scenario file uploaded and run shows the deltas
-// RunScenario returns for the file as georiskctl reads it, and a delta's
-// before/after explanation; an alert raised while the alerts page is open
-// appears on it without a reload; with a token file the API answers 401
-// without a token, 403 for a role that may not read scores, and the same as
-// gRPC for a reader, and the page shows its login form instead of data.
+// GetScore's, its neighbourhood drawing has the entities and links of the
+// explanation's paths, and its links drawing every edge ListNeighbours
+// lists (GraphStore's), customers and owned entities included; a scenario file
+// uploaded and run shows the deltas RunScenario returns for the file as
+// georiskctl reads it, and a delta's before/after explanation; an alert raised
+// while the alerts page is open appears on it without a reload; with a token
+// file the API answers 401 without a token, 403 for a role that may not read
+// scores, and the same as gRPC for a reader, and the page shows its login form
+// instead of data.
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -238,6 +240,72 @@ class ConsoleTest : public ::testing::Test {
     return client.Post(path.c_str(), headers, body, "application/json");
   }
 
+  // The links drawing of the entity page `html` for `id`: one node per
+  // entity at the other end of ListNeighbours' edges (and the entity), one
+  // line per edge record, marked whether risk flows over it, as the RPC
+  // says; the RPC's edges are GraphStore's (ListEdges, both directions).
+  // Returns the answer.
+  v1::ListNeighboursResponse CheckLinksDrawing(const std::string& html,
+                                               const std::string& id) {
+    grpc::ClientContext context;
+    v1::ListNeighboursRequest request;
+    request.set_entity_id(id);
+    request.set_direction(v1::DIRECTION_BOTH);
+    request.set_page_size(1000);
+    v1::ListNeighboursResponse links;
+    EXPECT_TRUE(scorer_->ListNeighbours(&context, request, &links).ok());
+    EXPECT_EQ(links.total_size(), links.neighbours_size());
+    std::set<std::string> nodes = {id};
+    std::map<std::string, std::string> edges;  // key -> propagates
+    int inbound = 0;
+    for (const v1::Neighbour& n : links.neighbours()) {
+      nodes.insert(n.entity_id());
+      const v1::Edge& e = n.edge();
+      edges[absl::StrCat(e.from_id(), "|", v1::Edge::Kind_Name(e.kind()), "|",
+                         e.to_id(), "|", e.product_code(), "|",
+                         e.record_id())] = n.propagates() ? "true" : "false";
+      if (n.direction() == v1::DIRECTION_INBOUND) ++inbound;
+    }
+    // Every edge fits the drawing (25 a side), so every one is drawn.
+    EXPECT_LE(inbound, 25);
+    EXPECT_LE(links.neighbours_size() - inbound, 25);
+    EXPECT_THAT(html, HasSubstr("id=\"links-graph-svg\"")) << html;
+    std::vector<std::string> drawn = AttributeValues(html, "data-link-node");
+    EXPECT_EQ(std::set<std::string>(drawn.begin(), drawn.end()), nodes);
+    EXPECT_EQ(drawn.size(), links.neighbours_size() + 1);
+    std::vector<std::string> keys = AttributeValues(html, "data-link-edge");
+    std::vector<std::string> flows =
+        AttributeValues(html, "data-link-propagates");
+    EXPECT_EQ(keys.size(), flows.size());
+    std::map<std::string, std::string> drawn_edges;
+    for (size_t i = 0; i < keys.size() && i < flows.size(); ++i) {
+      drawn_edges[UnescapeHtml(keys[i])] = flows[i];
+    }
+    EXPECT_EQ(drawn_edges, edges);
+    EXPECT_EQ(keys.size(), edges.size());  // Each once.
+
+    // The scorer's edges are the graph store's.
+    auto graph = v1::GraphStore::NewStub(grpc::CreateChannel(
+        stack_->graphstore()->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext list_context;
+    v1::ListEdgesRequest list;
+    list.set_entity_id(id);
+    list.set_direction(v1::DIRECTION_BOTH);
+    list.set_page_size(1000);
+    v1::ListEdgesResponse stored;
+    EXPECT_TRUE(graph->ListEdges(&list_context, list, &stored).ok());
+    std::set<std::string> stored_keys;
+    for (const v1::Edge& e : stored.edges()) {
+      stored_keys.insert(
+          absl::StrCat(e.from_id(), "|", v1::Edge::Kind_Name(e.kind()), "|",
+                       e.to_id(), "|", e.product_code(), "|", e.record_id()));
+    }
+    std::set<std::string> listed;
+    for (const auto& [key, unused] : edges) listed.insert(key);
+    EXPECT_EQ(listed, stored_keys);
+    return links;
+  }
+
   std::string dir_;
   std::string outputs_;
   std::string token_;  // For the test's own gRPC calls.
@@ -429,6 +497,31 @@ TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
   std::vector<std::string> links = AttributeValues(html, "data-edge");
   EXPECT_EQ(std::set<std::string>(links.begin(), links.end()), edges);
   EXPECT_GT(edges.size(), 1u);
+
+  // The links drawing: every edge of the entity, and of an upstream
+  // supplier or owner of it, which has the entity downstream (a customer
+  // or an owner), drawn on the right.
+  v1::ListNeighboursResponse own = CheckLinksDrawing(html, score.entity_id());
+  std::string upstream;
+  for (const v1::Neighbour& n : own.neighbours()) {
+    if (n.direction() == v1::DIRECTION_INBOUND && n.propagates()) {
+      upstream = n.entity_id();
+      break;
+    }
+  }
+  ASSERT_FALSE(upstream.empty()) << own.DebugString();
+  const std::string upstream_html =
+      Browse(absl::StrCat("/entity.html?id=", upstream), "entity-upstream");
+  ASSERT_THAT(upstream_html, HasSubstr("data-loaded=\"true\""))
+      << upstream_html;
+  v1::ListNeighboursResponse theirs =
+      CheckLinksDrawing(upstream_html, upstream);
+  bool downstream = false;
+  for (const v1::Neighbour& n : theirs.neighbours()) {
+    downstream = downstream || (n.direction() == v1::DIRECTION_OUTBOUND &&
+                                n.entity_id() == score.entity_id());
+  }
+  EXPECT_TRUE(downstream) << theirs.DebugString();
 }
 
 // A YAML scenario file uploaded, as a user would choose it, and run.

@@ -1,4 +1,5 @@
 // georisk console: the entity page. Its score and factor bars (GetScore),
+// its links drawn (ListNeighbours),
 // the explanation as shares and a tree of upstream paths (ExplainScore),
 // the history chart with its causes (GetScoreHistory), and the listings and
 // links the explanation names.
@@ -216,6 +217,107 @@
     box.replaceChildren(svg);
   }
 
+  // The entity's links (ListNeighbours): what it is linked to, whether or
+  // not risk flows over the link. Inbound on the left (its owners, its
+  // operator, its suppliers), the entity in the middle, outbound on the
+  // right (what it owns, the facilities it operates, its customers); in a
+  // column by kind, then by score. One arrow per edge record in the
+  // direction risk flows (supplier -> customer, facility -> operator, owned
+  // -> owner; dashed for ownership), grey and without a head when the model
+  // propagates nothing over it (out of its window, a stake into a person, a
+  // weight of 0). At most LINKS_DRAWN a side; the rest are counted.
+  const LINKS_DRAWN = 25;
+  function renderLinksGraph(score, response) {
+    const box = document.getElementById('links-graph');
+    const all = response.neighbours || [];
+    if (!all.length) {
+      box.replaceChildren(el('p', {}, 'No supplier, customer, owner, ' +
+                                      'operator or owned entity.'));
+      return;
+    }
+    const kindOrder = {OWNS: 0, OPERATES: 1, SUPPLIES: 2};
+    const side = (dir) => all.filter((n) => n.direction === dir)
+        .sort((a, b) => (kindOrder[a.edge.kind] - kindOrder[b.edge.kind]) ||
+                        (b.composite - a.composite) ||
+                        a.entityId.localeCompare(b.entityId))
+        .slice(0, LINKS_DRAWN);
+    const left = side('DIRECTION_INBOUND'), right = side('DIRECTION_OUTBOUND');
+    const ROW = 40, TOP = 40, R = 9, W = 960, LX = 240, CX = 480, RX = 720;
+    const rows = Math.max(left.length, right.length, 1);
+    const H = TOP + ROW * rows + 30;
+    const centre = {x: CX, y: TOP + ROW * rows / 2};
+    const svg = el('svg', {id: 'links-graph-svg', class: 'graph', width: W,
+                           height: H, viewBox: '0 0 ' + W + ' ' + H,
+                           role: 'img',
+                           'aria-label': 'suppliers, customers, owners and ' +
+                                         'owned entities'},
+        el('defs', {}, el('marker', {id: 'link-arrow', viewBox: '0 0 10 10',
+                                     refX: 10, refY: 5, markerWidth: 7,
+                                     markerHeight: 7, orient: 'auto'},
+                          el('path', {class: 'head', d: 'M0,0 L10,5 L0,10 z'}))),
+        el('text', {class: 'kind', x: LX, y: 14},
+           'owners, operator, suppliers'),
+        el('text', {class: 'kind', x: RX, y: 14},
+           'owned, operated, customers'));
+    // Risk flows with the stored edge for SUPPLIES, against it otherwise.
+    const flowsWithEdge = (kind) => kind === 'SUPPLIES';
+    const draw = (n, i, x) => {
+      const p = {x, y: TOP + ROW * (rows - (x === LX ? left : right).length) /
+                       2 + i * ROW + ROW / 2};
+      const e = n.edge;
+      const fromLeft = x === LX;
+      // Stored direction: inbound edges end at the entity.
+      const stored = fromLeft ? [p, centre] : [centre, p];
+      const [a, b] = flowsWithEdge(e.kind) ? stored : [stored[1], stored[0]];
+      const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
+      const kind = (e.kind || '').toLowerCase();
+      const key = [e.fromId, e.kind, e.toId, e.productCode || '',
+                   e.recordId || ''].join('|');
+      svg.append(el('g', {'data-link-edge': key,
+                          'data-link-propagates': n.propagates ? 'true' :
+                                                                 'false'},
+          el('line', {class: 'edge ' + kind + (n.propagates ? '' : ' idle'),
+                      x1: (a.x + dx / len * R).toFixed(1),
+                      y1: (a.y + dy / len * R).toFixed(1),
+                      x2: (b.x - dx / len * (R + 2)).toFixed(1),
+                      y2: (b.y - dy / len * (R + 2)).toFixed(1),
+                      'marker-end': n.propagates ? 'url(#link-arrow)' : null}),
+          el('title', {}, e.fromId + ' ' + kindName(e.kind) + ' ' + e.toId +
+                          (e.productCode ? ' (' + e.productCode + ')' : '') +
+                          ' · weight ' + Number(e.weight || 0).toFixed(2) +
+                          (n.propagates ? ' · risk flows, w ' +
+                           Number(n.propagationWeight).toFixed(2) :
+                           ' · carries no risk now'))));
+      const name = (n.entityName || n.entityId);
+      const label = (name.length > 26 ? name.slice(0, 25) + '…' : name);
+      svg.append(el('svg:a', {href: entityHref(n.entityId),
+                              'data-link-node': n.entityId},
+          el('circle', {class: 'node ' + bandName(n.band), cx: p.x, cy: p.y,
+                        r: R}),
+          el('text', {class: 'label ' + (fromLeft ? 'end' : 'start'),
+                      x: p.x + (fromLeft ? -14 : 14), y: p.y + 4}, label),
+          // Near the neighbour, where the lines of a column are apart.
+          el('text', {class: 'kind', x: (0.6 * p.x + 0.4 * centre.x).toFixed(1),
+                      y: (0.6 * p.y + 0.4 * centre.y - 4).toFixed(1)},
+             kindName(e.kind), ' ', Number(e.weight || 0).toFixed(2)),
+          el('title', {}, name + ' (' + n.entityId + ') · ' +
+                          points(n.composite) + ' ' + bandName(n.band))));
+    };
+    left.forEach((n, i) => draw(n, i, LX));
+    right.forEach((n, i) => draw(n, i, RX));
+    svg.append(el('svg:a', {href: entityHref(id), 'data-link-node': id},
+        el('circle', {class: 'node centre ' + bandName(score.band),
+                      cx: centre.x, cy: centre.y, r: R + 2}),
+        el('text', {class: 'label', x: centre.x, y: centre.y + R + 16},
+           score.entityName || id)));
+    const total = Number(response.totalSize || all.length);
+    const drawn = left.length + right.length;
+    box.replaceChildren(svg, drawn < total ?
+        el('p', {class: 'hint'}, drawn + ' of ' + total + ' links drawn.') :
+        el('p', {class: 'hint', 'data-links-total': total},
+           total + ' links.'));
+  }
+
   // The composite over time, each point marked with its cause.
   function renderHistory(points_) {
     const box = document.getElementById('history');
@@ -289,9 +391,16 @@
       return;
     }
     setStatus('Loading…');
+    // With the score and explanation: the links, drawn on their own.
+    const links = api('scorer', 'ListNeighbours',
+                      {entityId: id, direction: 'DIRECTION_BOTH',
+                       pageSize: 1000});
+    links.catch(() => {});
+    const score_ = api('scorer', 'GetScore', {entityId: id});
+    score_.catch(() => {});
     try {
       const [score, explanation] = await Promise.all([
-        api('scorer', 'GetScore', {entityId: id}),
+        score_,
         api('scorer', 'ExplainScore', {entityId: id, maxPaths: 20}),
       ]);
       renderSummary(score);
@@ -303,6 +412,12 @@
     } catch (err) {
       setStatus(err.message, true);
       return;
+    }
+    try {
+      renderLinksGraph(await score_, await links);
+    } catch (err) {
+      document.getElementById('links-graph').replaceChildren(
+          el('p', {class: 'error'}, err.message));
     }
     try {
       const h = await api('scorer', 'GetScoreHistory',

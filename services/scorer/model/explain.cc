@@ -47,11 +47,18 @@ void FillProvenance(absl::string_view what, const std::string& origin,
   *out->mutable_time() = base::ToProtoTime(o.time);
 }
 
-std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
-  std::vector<Term> terms;
+// The direct exposures of v with their wording (every factor's).
+std::vector<App> Apps(const State& st, const Params& p, Node v) {
   ExposureCache cache(st, p, /*eager_candidates=*/false);
   std::vector<App> apps;
   ComputeDirect(st, p, v, &cache, &apps);
+  return apps;
+}
+
+// The terms of factor f at v, given v's Apps().
+std::vector<Term> Terms(const State& st, const Params& p, Node v, int f,
+                        const std::vector<App>& apps) {
+  std::vector<Term> terms;
   double additive_total = 0;
   for (const App& a : apps) {
     if (a.factor == f && a.additive) additive_total += a.exposure;
@@ -180,6 +187,10 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
   return terms;
 }
 
+std::vector<Term> Terms(const State& st, const Params& p, Node v, int f) {
+  return Terms(st, p, v, f, Apps(st, p, v));
+}
+
 v1::PathHop Hop(const State& st, Node v, int f) {
   v1::PathHop h;
   h.set_entity_id(st.entities()[v].id);
@@ -224,11 +235,14 @@ v1::Contribution MainReason(const State& st, const Params& p, Node v, int f) {
   // Explain sorts the factors' terms, each list already largest first, by
   // log_odds with a stable sort: its first is the first factor's head whose
   // log_odds no later factor's head exceeds.
+  // The direct exposures once for all factors (the profile of a top page
+  // of hubs: computing them for each factor was a third of the time).
+  const std::vector<App> apps = Apps(st, p, v);
   v1::Contribution best;
   bool found = false;
   for (int factor = 0; factor < kNumFactors; ++factor) {
     if (f >= 0 && factor != f) continue;
-    std::vector<Term> terms = Terms(st, p, v, factor);
+    std::vector<Term> terms = Terms(st, p, v, factor, apps);
     if (terms.empty()) continue;
     if (!found || terms[0].proto.log_odds() > best.log_odds()) {
       best = std::move(terms[0].proto);

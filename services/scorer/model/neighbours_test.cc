@@ -228,7 +228,8 @@ TEST(NeighboursTest, LinkedPartyEdgesAtThePrimary) {
   absl::StatusOr<v1::ListNeighboursResponse> primary =
       e->ListNeighbours("company/m1", v1::DIRECTION_BOTH, {}, 100, "");
   ASSERT_TRUE(primary.ok());
-  EXPECT_THAT(Describe(*primary), ElementsAre("in SUPPLIES company/s 8542 flows"));
+  EXPECT_THAT(Describe(*primary),
+              ElementsAre("in SUPPLIES company/s 8542 flows"));
   EXPECT_EQ(primary->neighbours(0).edge().to_id(), "company/m1");
   absl::StatusOr<v1::ListNeighboursResponse> member =
       e->ListNeighbours("company/m2", v1::DIRECTION_BOTH, {}, 100, "");

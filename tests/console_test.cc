@@ -81,6 +81,13 @@ std::string UnescapeHtml(std::string text) {
                                     {"&amp;", "&"}});
 }
 
+// An edge record's identity as the links drawing's data-link-edge writes
+// it: from|KIND|to|product|record.
+std::string EdgeKey(const v1::Edge& e) {
+  return absl::StrCat(e.from_id(), "|", v1::Edge::Kind_Name(e.kind()), "|",
+                      e.to_id(), "|", e.product_code(), "|", e.record_id());
+}
+
 double Number(const std::string& text) {
   double d = NAN;
   EXPECT_TRUE(absl::SimpleAtod(text, &d)) << text;
@@ -261,9 +268,7 @@ class ConsoleTest : public ::testing::Test {
     for (const v1::Neighbour& n : links.neighbours()) {
       nodes.insert(n.entity_id());
       const v1::Edge& e = n.edge();
-      edges[absl::StrCat(e.from_id(), "|", v1::Edge::Kind_Name(e.kind()), "|",
-                         e.to_id(), "|", e.product_code(), "|",
-                         e.record_id())] = n.propagates() ? "true" : "false";
+      edges[EdgeKey(e)] = n.propagates() ? "true" : "false";
       if (n.direction() == v1::DIRECTION_INBOUND) ++inbound;
     }
     // Every edge fits the drawing (25 a side), so every one is drawn.
@@ -296,9 +301,7 @@ class ConsoleTest : public ::testing::Test {
     EXPECT_TRUE(graph->ListEdges(&list_context, list, &stored).ok());
     std::set<std::string> stored_keys;
     for (const v1::Edge& e : stored.edges()) {
-      stored_keys.insert(
-          absl::StrCat(e.from_id(), "|", v1::Edge::Kind_Name(e.kind()), "|",
-                       e.to_id(), "|", e.product_code(), "|", e.record_id()));
+      stored_keys.insert(EdgeKey(e));
     }
     std::set<std::string> listed;
     for (const auto& [key, unused] : edges) listed.insert(key);

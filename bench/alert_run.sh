@@ -7,6 +7,9 @@
 #   bench/alert_run.sh --check    # also exit 2 when a target is missed
 #   CHANGES=200 RESTARTS=5 bench/alert_run.sh   # other counts
 #   ALERTMANAGER=0 bench/alert_run.sh            # without Alertmanager
+#   SERVING_TIMEOUT=40m bench/alert_run.sh       # a slow first start
+#   GRAPH_CACHE=/tmp/g1m bench/alert_run.sh      # keep the written graph there
+#                                                # and copy it on later runs
 #
 # Builds `bazel build -c opt //bench:alert_bench //services/graphstore
 # //services/ingest //services/scorer`, copies the binaries into a fresh
@@ -19,11 +22,12 @@
 # alert on Alerts.WatchAlerts and to Alertmanager's receipt, beside the
 # IngestBatch round trip itself; then restarts the scorer and graphstore.
 # Targets: alert p99 < 250 ms (WatchAlerts and Alertmanager); scorer restart
-# to SERVING < 10 s at 1M/5M. Prints the machine, the command and a table.
+# to SERVING < 10 s at 1M/5M; the scorer's peak resident memory (VmHWM)
+# <= 150 bytes per edge. Prints the machine, the command and a table.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
 bench_parse_args "$@"
 
@@ -35,6 +39,7 @@ fi
 RESTARTS="${RESTARTS:-3}"
 ALERT_TARGET=250     # ms, p99 (issue 20)
 RESTART_TARGET=10000 # ms, scorer restart to SERVING at 1M/5M (issue 20)
+MEMORY_TARGET=150    # bytes per edge, the scorer's VmHWM (issue 20)
 AM=/usr/bin/prometheus-alertmanager
 
 cd "$(dirname "$0")/.."
@@ -70,7 +75,9 @@ echo
 echo "== alert_bench: $ENTITIES entities, $EDGES edges, $CHANGES changes, $RESTARTS restarts"
 CMD=("$WORK/bin/alert_bench" --dir="$WORK/run" --graphstore="$WORK/bin/graphstore"
   --ingest="$WORK/bin/ingest" --scorer="$WORK/bin/scorer" "${AM_FLAG[@]}"
-  --entities="$ENTITIES" --edges="$EDGES" --changes="$CHANGES" --restarts="$RESTARTS")
+  --entities="$ENTITIES" --edges="$EDGES" --changes="$CHANGES" --restarts="$RESTARTS"
+  --serving_timeout="${SERVING_TIMEOUT:-15m}")
+[[ -n ${GRAPH_CACHE:-} ]] && CMD+=(--graph_cache="$GRAPH_CACHE")
 echo "\$ ${CMD[*]}" | sed "s#$WORK#\$WORK#g"
 # Alertmanager's directory (MakeTempDir) goes under $WORK too.
 TEST_TMPDIR="$WORK/run" "${CMD[@]}" > "$WORK/out" 2> >(tee "$WORK/err" | sed -u 's/^/  /' >&2) &
@@ -90,6 +97,8 @@ row() { printf '| %-40s | %-36s | %-36s | %s |\n' "$@"; }
 WATCH_MET=$(met "$(R signal_to_watch_p99_ms)" "$ALERT_TARGET")
 AM_MET=""
 RESTART_MET=$(met "$(R scorer_restart_median_ms)" "$RESTART_TARGET")
+# At most the target: met when not above it.
+MEMORY_MET=$(awk -v v="$(R scorer_bytes_per_edge)" -v t="$MEMORY_TARGET" 'BEGIN {print (v <= t) ? "MET" : "MISSED"}')
 [[ $QUICK == 1 ]] && RESTART_MET="(target at 1M/5M)"
 
 echo
@@ -119,18 +128,26 @@ row "scorer first start to SERVING" "$(fmt "$(R scorer_first_start_ms)") ms" \
 row "scorer restart to SERVING (median of $RESTARTS)" "$(fmt "$(R scorer_restart_median_ms)") ms (max $(fmt "$(R scorer_restart_max_ms)"))" \
   "graphstore restart $(fmt "$(R graphstore_restart_median_ms)") ms (max $(fmt "$(R graphstore_restart_max_ms)"))" \
   "< $RESTART_TARGET ms: $RESTART_MET"
-row "scorer peak memory (VmHWM)" "$(fmt "$(R scorer_vmhwm_mib)") MiB" \
-  "$(fmt "$(R scorer_bytes_per_edge)") bytes per edge" "(issue 20: <= 150 bytes per edge)"
+row "scorer peak memory (VmHWM), bytes/edge" "$(fmt "$(R scorer_bytes_per_edge)") bytes per edge" \
+  "$(fmt "$(R scorer_vmhwm_mib)") MiB after the changes (first start $(fmt "$(R scorer_first_start_vmhwm_mib)"))" \
+  "<= $MEMORY_TARGET bytes per edge: $MEMORY_MET"
+row "  after a restart (at SERVING)" "$(fmt "$(R scorer_restart_bytes_per_edge)") bytes per edge" \
+  "$(fmt "$(R scorer_restart_vmhwm_mib)") MiB" ""
 echo
-echo "graph written in $(fmt "$(R graph_write_s)" 1) s (not timed in any row); load at end: $LOAD_END"
+if [[ -n $(R graph_write_s) ]]; then
+  echo "graph written in $(fmt "$(R graph_write_s)" 1) s (not timed in any row); load at end: $LOAD_END"
+else
+  echo "graph copied from GRAPH_CACHE=$GRAPH_CACHE; load at end: $LOAD_END"
+fi
 
 if [[ $CHECK == 1 ]]; then
   missed=0
   [[ $WATCH_MET == MET ]] || missed=1
   [[ -z $AM_MET || $AM_MET == MET ]] || missed=1
   [[ $QUICK == 1 || $RESTART_MET == MET ]] || missed=1
+  [[ $MEMORY_MET == MET ]] || missed=1
   if [[ $missed == 1 ]]; then
-    echo "alert_run.sh: target missed (WatchAlerts p99 $(fmt "$(R signal_to_watch_p99_ms)" 1) ms, Alertmanager ${AM_MET:-not measured}, target < $ALERT_TARGET ms; scorer restart $(fmt "$(R scorer_restart_median_ms)") ms, target < $RESTART_TARGET ms)" >&2
+    echo "alert_run.sh: target missed (WatchAlerts p99 $(fmt "$(R signal_to_watch_p99_ms)" 1) ms, Alertmanager ${AM_MET:-not measured}, target < $ALERT_TARGET ms; scorer restart $(fmt "$(R scorer_restart_median_ms)") ms, target < $RESTART_TARGET ms; scorer $(fmt "$(R scorer_bytes_per_edge)") bytes per edge, target <= $MEMORY_TARGET)" >&2
     exit 2
   fi
 fi

@@ -154,12 +154,15 @@ absl::StatusOr<std::unique_ptr<ScoreHistory>> ScoreHistory::Open(
       new ScoreHistory(options, std::move(db)));
 }
 
-absl::StatusOr<bool> ScoreHistory::Last(const std::string& entity_id,
-                                        v1::ScoreHistoryPoint* out) const {
+namespace {
+
+// The entity's last point through `it` (one iterator serves a whole batch:
+// making one per entity cost more than the seek); false when it has none.
+absl::StatusOr<bool> LastPoint(rocksdb::Iterator* it,
+                               const std::string& entity_id,
+                               v1::ScoreHistoryPoint* out) {
   std::string prefix = EntityPrefix(entity_id);
   std::string end = PointKey(entity_id, ~uint64_t{0}, ~uint64_t{0});
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db->NewIterator(rocksdb::ReadOptions()));
   it->SeekForPrev(end);
   if (!it->status().ok()) return ToAbslStatus(it->status(), "reading history");
   if (!it->Valid() || !it->key().starts_with(prefix) ||
@@ -171,6 +174,8 @@ absl::StatusOr<bool> ScoreHistory::Last(const std::string& entity_id,
   return true;
 }
 
+}  // namespace
+
 absl::StatusOr<int> ScoreHistory::Record(
     const std::vector<std::pair<std::string, v1::ScoreHistoryPoint>>& points,
     const ReasonFn& reason) {
@@ -178,6 +183,7 @@ absl::StatusOr<int> ScoreHistory::Record(
   rocksdb::WriteBatch batch;
   // The last point of each entity, including those of this batch.
   absl::flat_hash_map<std::string, v1::ScoreHistoryPoint> last;
+  std::unique_ptr<rocksdb::Iterator> it;
   int written = 0;
   for (const auto& [entity_id, candidate] : points) {
     if (entity_id.empty() || entity_id.find('\0') != std::string::npos) {
@@ -192,7 +198,10 @@ absl::StatusOr<int> ScoreHistory::Record(
       previous = found->second;
       has_previous = true;
     } else {
-      absl::StatusOr<bool> l = Last(entity_id, &previous);
+      if (it == nullptr) {
+        it.reset(db_->db->NewIterator(rocksdb::ReadOptions()));
+      }
+      absl::StatusOr<bool> l = LastPoint(it.get(), entity_id, &previous);
       if (!l.ok()) return l.status();
       has_previous = *l;
     }

@@ -121,9 +121,6 @@ class ScoreHistory {
  private:
   struct Db;
   ScoreHistory(ScoreHistoryOptions options, std::unique_ptr<Db> db);
-  // The entity's last point, or nullopt-like false.
-  absl::StatusOr<bool> Last(const std::string& entity_id,
-                            v1::ScoreHistoryPoint* out) const;
 
   const ScoreHistoryOptions options_;
   absl::Mutex write_mu_;  // Serialises Record() and Trim().

@@ -32,6 +32,10 @@ void ScoreState::AddListener(Listener listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void ScoreState::AddLoadListener(LoadListener listener) {
+  load_listeners_.push_back(std::move(listener));
+}
+
 void ScoreState::Load(std::vector<v1::Entity> entities,
                       std::vector<v1::Edge> edges,
                       std::vector<v1::Signal> signals,
@@ -39,16 +43,24 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
   absl::Time start = absl::Now();
   absl::MutexLock update_lock(&update_mu_);
   if (stopping_.load()) return;
-  absl::MutexLock lock(&mu_);
-  engine_->Load(std::move(entities), std::move(edges), std::move(signals),
-                sequence, clock_(), std::move(links));
-  sequence_.store(sequence);
-  head_.store(std::max(head_.load(), sequence));
-  loaded_.store(true);
-  common::log::Info("scored the whole graph",
-                    {{"sequence", sequence},
-                     {"entities", engine_->entity_count()},
-                     {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  {
+    absl::MutexLock lock(&mu_);
+    engine_->Load(std::move(entities), std::move(edges), std::move(signals),
+                  sequence, clock_(), std::move(links));
+    sequence_.store(sequence);
+    head_.store(std::max(head_.load(), sequence));
+    loaded_.store(true);
+    common::log::Info("scored the whole graph",
+                      {{"sequence", sequence},
+                       {"entities", engine_->entity_count()},
+                       {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  }
+  // Readers are served meanwhile; no change comes before the listeners are
+  // done (update_mu_).
+  absl::ReaderMutexLock lock(&mu_);
+  for (const LoadListener& listener : load_listeners_) {
+    listener(*engine_, sequence);
+  }
 }
 
 void ScoreState::Apply(const std::vector<v1::Change>& changes,

@@ -41,6 +41,13 @@ class ScoreState final : public GraphFeedConsumer {
   using Listener = std::function<void(const std::vector<v1::ScoreChange>&,
                                       int64_t, const scorer::Engine&)>;
 
+  // Told about every full score (Load: a start, a rebuild from a snapshot),
+  // on the feed's thread, after the engine was loaded and `loaded()` became
+  // true: (the engine, its graph sequence). Called under the shared lock,
+  // which RPCs share meanwhile, and before any later change is applied, so
+  // that it sees exactly the loaded scores.
+  using LoadListener = std::function<void(const scorer::Engine&, int64_t)>;
+
   // `registry` (not owned, may be null) gets the scoring metrics.
   ScoreState(std::unique_ptr<scorer::Engine> engine,
              std::function<absl::Time()> clock, size_t change_log_capacity,
@@ -96,6 +103,7 @@ class ScoreState final : public GraphFeedConsumer {
 
   // Must be called before the feed starts.
   void AddListener(Listener listener);
+  void AddLoadListener(LoadListener listener);
 
   ScoreChangeLog& change_log() { return change_log_; }
 
@@ -118,6 +126,7 @@ class ScoreState final : public GraphFeedConsumer {
   std::atomic<int64_t> head_{0};
   std::atomic<int64_t> sequence_{0};
   std::vector<Listener> listeners_;
+  std::vector<LoadListener> load_listeners_;
   ScoreChangeLog change_log_;
   common::Counter* changes_applied_ = nullptr;
   common::Histogram* apply_seconds_ = nullptr;

@@ -107,6 +107,31 @@ absl::Status ScorerServer::Init() {
         }
       });
 
+  // The history after every full score (docs/storage.md, "What becomes a
+  // point"). A new or lost history gets its baseline before SERVING, so that
+  // every served entity has a point; after a restart the moves made while
+  // the scorer was down are recorded while it already serves (changes wait
+  // for them).
+  state_->AddLoadListener([this](const Engine& engine, int64_t sequence) {
+    const bool baseline = history_started_empty_ && !history_seeded_;
+    const absl::Time start = absl::Now();
+    absl::StatusOr<int64_t> written = recorder_->Seed(engine, baseline);
+    history_seeded_ = true;
+    if (written.ok()) {
+      common::log::Info(
+          baseline ? "score history: baseline written"
+                   : "score history: moves since the last score recorded",
+          {{"sequence", sequence},
+           {"points", *written},
+           {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+    } else {
+      common::log::Error(
+          "score history: the full score was not recorded",
+          {{"sequence", sequence}, {"error", written.status().ToString()}});
+    }
+    if (!history_baseline_.HasBeenNotified()) history_baseline_.Notify();
+  });
+
   // Alertmanager: told about every record once it is durable; firing alerts
   // from before a restart are announced again.
   if (!options_.alertmanager_urls.empty()) {
@@ -192,19 +217,10 @@ absl::Status ScorerServer::Init() {
 void ScorerServer::RunTicker() {
   // Ready once the graph is loaded and scored; then re-evaluate as time
   // passes.
-  while (!state_->loaded()) {
+  // A new history's baseline is part of the start (the load listener).
+  while (!state_->loaded() ||
+         (history_started_empty_ && !history_baseline_.HasBeenNotified())) {
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
-  }
-  // The first full score's points: what moved while the scorer was down,
-  // or (an empty history) where the history starts.
-  absl::StatusOr<bool> seeded = state_->Read<bool>([this](const Engine& e) {
-    absl::Status s = recorder_->Seed(e, history_started_empty_);
-    if (!s.ok()) return absl::StatusOr<bool>(s);
-    return absl::StatusOr<bool>(true);
-  });
-  if (!seeded.ok()) {
-    common::log::Error("score history: the full score was not recorded",
-                       {{"error", seeded.status().ToString()}});
   }
   grpc_server_->SetServing(true);
   while (!stop_.WaitForNotificationWithTimeout(options_.advance_interval)) {

@@ -4,8 +4,9 @@
 // model, opens the scorer's RocksDB (its copy of the graph, the alert log),
 // restores the alerts still firing, starts the Scorer and Alerts services,
 // the Alertmanager notifier (when URLs are given) and the feed follower, and
-// reports SERVING once the graph is loaded and scored; then it re-evaluates
-// scores as time passes. main.cc fills ScorerServerOptions from flags
+// reports SERVING once the graph is loaded and scored (and, for a new
+// history, its baseline written); then it re-evaluates scores as time
+// passes. main.cc fills ScorerServerOptions from flags
 // (services/common's server and client flags for `server` and `graphstore`).
 //
 //   ScorerServerOptions options;
@@ -172,8 +173,12 @@ class ScorerServer {
   std::unique_ptr<storage::ScoreHistory> history_;
   std::unique_ptr<HistoryRecorder> recorder_;
   // The history was empty at open (new, or lost): the first full score's
-  // points are marked rebuild.
+  // points are its baseline, marked rebuild, written before SERVING.
   bool history_started_empty_ = false;
+  // The first full score was offered to the history (feed thread only).
+  bool history_seeded_ = false;
+  // Notified once the first full score's points are written.
+  absl::Notification history_baseline_;
   std::thread history_trimmer_;
   std::unique_ptr<ScoreState> state_;
   std::unique_ptr<AlertPipeline> pipeline_;

@@ -295,7 +295,8 @@ TEST_F(ScorerServerTest, HistoryKeepsMovesWithReasonsAcrossRestartAndLoss) {
   StartScorer(options);
   std::vector<v1::ScoreHistoryPoint> points = HistoryOf(stub_.get(), kFab, 1);
   ASSERT_EQ(points.size(), 1u);
-  EXPECT_TRUE(points[0].rebuild());  // A new history: it starts here.
+  EXPECT_TRUE(points[0].rebuild());   // A new history: it starts here.
+  EXPECT_EQ(points[0].reason(), "");  // A baseline: no move to explain.
   EXPECT_EQ(points[0].graph_sequence(), 1);
   const double first = points[0].composite();
 
@@ -339,6 +340,50 @@ TEST_F(ScorerServerTest, HistoryKeepsMovesWithReasonsAcrossRestartAndLoss) {
   ASSERT_EQ(points.size(), 1u);
   EXPECT_TRUE(points[0].rebuild());
   EXPECT_EQ(points[0].graph_sequence(), 2);
+}
+
+TEST_F(ScorerServerTest, RestartRecordsWhatMovedWhileDownWithItsReason) {
+  // A second tension signal takes effect an hour after the first start: the
+  // scorer is down then, and the restart's full score (two hours later)
+  // sees it.
+  Apply({Upsert(Facility(kFab, "TW")), Upsert(Tension(kTension, 0.2)),
+         Upsert(Window(Tension("signal/tension-later", 0.9),
+                       kNow + absl::Hours(1), absl::InfiniteFuture()))});
+  auto now = std::make_shared<std::atomic<int64_t>>(absl::ToUnixSeconds(kNow));
+  ScorerServerOptions options = Options();
+  options.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+  StartScorer(options);
+  std::vector<v1::ScoreHistoryPoint> points = HistoryOf(stub_.get(), kFab, 1);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_TRUE(points[0].rebuild());
+  EXPECT_EQ(points[0].reason(), "");  // A baseline explains no move.
+  const double first = points[0].composite();
+
+  scorer_.reset();
+  now->store(absl::ToUnixSeconds(kNow + absl::Hours(2)));
+  StartScorer(options);
+  points = HistoryOf(stub_.get(), kFab, 2);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_TRUE(points[0].rebuild());
+  EXPECT_FALSE(points[1].rebuild());
+  EXPECT_GT(points[1].composite(), first);
+  EXPECT_EQ(points[1].time().seconds(),
+            absl::ToUnixSeconds(kNow + absl::Hours(2)));
+  EXPECT_EQ(points[1].graph_sequence(), 1);
+  EXPECT_THAT(points[1].reason(), HasSubstr("tension"));
+
+  // Another restart with nothing moved: no new point. The restart's
+  // points are written before any later change is applied, so once the
+  // change's point is there the restart wrote all it would.
+  scorer_.reset();
+  StartScorer(options);
+  Apply({Upsert(Window(Tension("signal/tension-later", 0.3),
+                       kNow + absl::Hours(1), absl::InfiniteFuture()))});
+  ScoreAt(kFab, 2);
+  points = HistoryOf(stub_.get(), kFab, 3);
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[1].graph_sequence(), 1);
+  EXPECT_EQ(points[2].graph_sequence(), 2);
 }
 
 TEST_F(ScorerServerTest, HistoryAnswersTheDocumentedCodes) {

@@ -197,7 +197,7 @@ Slot State::FindEdge(Node from, v1::Edge::Kind kind, Node to, uint32_t product,
   for (Slot slot : in_slots_.List(to)) {
     const EdgeRec& e = edges_[slot];
     if (e.from == from && e.kind == kind && e.product == product &&
-        e.record_id == record_id) {
+        e.record_id.get() == record_id) {
       return slot;
     }
   }

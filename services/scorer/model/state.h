@@ -108,12 +108,50 @@ struct NodeInfo {
   uint8_t alive = 0;
 };
 
+// A value that is empty in almost every record, held out of line: an empty
+// one costs a null pointer (8 bytes) instead of sizeof(T) (32 for a string,
+// 24 for a vector). Copies copy the value; get() of an empty one is a
+// shared empty T.
+template <typename T>
+class Rare {
+ public:
+  Rare() = default;
+  Rare(const Rare& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Rare& operator=(const Rare& o) {
+    p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Rare(Rare&&) noexcept = default;
+  Rare& operator=(Rare&&) noexcept = default;
+  Rare& operator=(T value) {
+    if (value.empty()) {
+      p_.reset();
+    } else {
+      p_ = std::make_unique<T>(std::move(value));
+    }
+    return *this;
+  }
+
+  const T& get() const { return p_ ? *p_ : Empty(); }
+  bool empty() const { return p_ == nullptr; }
+
+ private:
+  static const T& Empty() {
+    static const T* const empty = new T();
+    return *empty;
+  }
+  std::unique_ptr<T> p_;
+};
+
 // One edge record. Several records of one pair (from, kind, to, product)
 // are told apart by record_id (dated ownership records); of those in effect
 // at a date only the one whose window started last (then the greatest
 // record_id) counts: `shadows` holds the windows of the records that outrank
 // this one, and ActiveAt is false inside them (docs/scoring-model.md,
 // "Dated ownership"). Empty for the only record of a pair.
+// 72 bytes: the record id and the shadows, empty for almost every edge, are
+// held out of line (Rare), and the flags after them (issue 20: 112 bytes
+// before, most of the scorer's memory per edge).
 struct EdgeRec {
   Node from = kNone;  // Stored direction.
   Node to = kNone;
@@ -123,6 +161,8 @@ struct EdgeRec {
   double value_usd = 0;
   int64_t from_ns = kPast;
   int64_t until_ns = kFuture;
+  Rare<std::string> record_id;
+  Rare<std::vector<std::pair<int64_t, int64_t>>> shadows;
   bool alive = false;
   // The owner is a PERSON: exposure does not flow from the owned company
   // into the person (a person's score is its own listings).
@@ -130,13 +170,11 @@ struct EdgeRec {
   // OWNS whose share the publisher does not give (weight 0): counts nowhere,
   // shown in explanations (docs/scoring-model.md, "Unknown shares").
   bool share_unknown = false;
-  std::string record_id;
-  std::vector<std::pair<int64_t, int64_t>> shadows;
   // In effect at t: alive, inside its window, outranked by no record of its
   // pair in effect at t.
   bool ActiveAt(int64_t t) const {
     if (!alive || !internal::ActiveAt(from_ns, until_ns, t)) return false;
-    for (const auto& [from, until] : shadows) {
+    for (const auto& [from, until] : shadows.get()) {
       if (internal::ActiveAt(from, until, t)) return false;
     }
     return true;
@@ -152,9 +190,11 @@ struct EdgeRec {
   // Does this record outrank `o` of the same pair where both are in effect?
   bool Outranks(const EdgeRec& o) const {
     if (from_ns != o.from_ns) return from_ns > o.from_ns;
-    return record_id > o.record_id;
+    return record_id.get() > o.record_id.get();
   }
 };
+
+static_assert(sizeof(EdgeRec) <= 72, "EdgeRec is kept compact (issue 20)");
 
 // A propagation in-edge of a node: exposure flows src -> node with weight w.
 struct PropIn {

@@ -80,7 +80,7 @@ bool SameEdge(const EdgeRec& a, const EdgeRec& b) {
          a.value_usd == b.value_usd && a.from_ns == b.from_ns &&
          a.until_ns == b.until_ns && a.alive == b.alive &&
          a.into_person == b.into_person && a.share_unknown == b.share_unknown &&
-         a.record_id == b.record_id;
+         a.record_id.get() == b.record_id.get();
 }
 
 bool SameMember(const RuleMember& a, const RuleMember& b) {
@@ -127,7 +127,7 @@ template <typename Fn>
 void ForEachBoundary(const EdgeRec& e, Fn fn) {
   if (e.from_ns != kPast) fn(e.from_ns);
   if (e.until_ns != kFuture) fn(e.until_ns);
-  for (const auto& [from, until] : e.shadows) {
+  for (const auto& [from, until] : e.shadows.get()) {
     if (from != kPast) fn(from);
     if (until != kFuture) fn(until);
   }
@@ -167,7 +167,7 @@ v1::Edge ToProtoEdge(const State& st, const EdgeRec& e) {
   if (e.until_ns != kFuture) {
     *out.mutable_effective_until() = base::ToProtoTime(NsToTime(e.until_ns));
   }
-  out.set_record_id(e.record_id);
+  out.set_record_id(e.record_id.get());
   return out;
 }
 
@@ -326,7 +326,7 @@ void Updater::ResolvePair(const EdgeRec& key) {
     const EdgeRec e = st_->edges()[slot];
     std::vector<std::pair<int64_t, int64_t>> shadows =
         ShadowsOf(e, slot, slots, nullptr, st_);
-    if (shadows == e.shadows) continue;
+    if (shadows == e.shadows.get()) continue;
     EdgeRec next = e;
     next.shadows = std::move(shadows);
     RemoveEvents(slot, e);
@@ -655,7 +655,7 @@ absl::Status Updater::UpsertEdgeRec(EdgeRec rec) {
   const Node f = rec.from;
   const Node t = rec.to;
   const int64_t now = st_->as_of_ns();
-  Slot slot = st_->FindEdge(f, rec.kind, t, rec.product, rec.record_id);
+  Slot slot = st_->FindEdge(f, rec.kind, t, rec.product, rec.record_id.get());
   if (slot != kNone) {
     const EdgeRec old = st_->edges()[slot];
     if (SameEdge(old, rec)) return absl::OkStatus();

@@ -122,7 +122,7 @@ absl::StatusOr<v1::ListNeighboursResponse> ListNeighbours(
   auto add = [&](int dir, Slot slot, Node other) {
     const EdgeRec& e = st.edges()[slot];
     entries.push_back({{dir, static_cast<int>(e.kind), st.entities()[other].id,
-                        st.ProductCode(e.product), e.record_id},
+                        st.ProductCode(e.product), e.record_id.get()},
                        slot,
                        other});
   };
@@ -172,7 +172,7 @@ absl::StatusOr<v1::ListNeighboursResponse> ListNeighbours(
       *edge->mutable_effective_until() =
           base::ToProtoTime(NsToTime(e.until_ns));
     }
-    edge->set_record_id(e.record_id);
+    edge->set_record_id(e.record_id.get());
     edge->set_share_unknown(e.share_unknown);
     n->set_direction(it->key.direction == 0 ? v1::DIRECTION_INBOUND
                                             : v1::DIRECTION_OUTBOUND);

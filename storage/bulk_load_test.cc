@@ -168,7 +168,9 @@ TEST_F(BulkLoadTest, GivesTheStoreWhatOneApplyOfTheSameMutationsGives) {
   ASSERT_TRUE(reference.ok()) << reference.status();
 
   std::unique_ptr<RocksDbGraphStore> bulk = OpenStore("bulk");
-  absl::StatusOr<BulkLoadResult> result = Load(*bulk, load);
+  BulkLoadOptions options;
+  options.origin = "test";  // As the reference's Apply: signals keep it.
+  absl::StatusOr<BulkLoadResult> result = Load(*bulk, load, options);
   ASSERT_TRUE(result.ok()) << result.status();
 
   // The same rejections, with the same fields and reasons (indexes past

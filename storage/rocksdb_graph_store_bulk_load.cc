@@ -321,7 +321,8 @@ struct BulkLoader::State {
         internal::AppendBody(
             s, s.update_sequence() != 0 || !s.update_origin().empty(),
             &scratch);
-        internal::AppendSequenceTail(kBulkSequence, &scratch);
+        internal::AppendSequenceAndOriginTail(kBulkSequence, options.origin,
+                                              &scratch);
         out->value = arena.Store(scratch);
         out->key = arena.Store(internal::EncodeSignalKey(s.id()));
         return;
@@ -544,6 +545,10 @@ absl::StatusOr<std::unique_ptr<BulkLoader>> BulkLoader::Start(
     RocksDbGraphStore* store, const BulkLoadOptions& options) {
   if (options.work_dir.empty()) {
     return absl::InvalidArgumentError("work_dir: is required");
+  }
+  if (options.origin.size() > 256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "origin: must be at most 256 bytes, got ", options.origin.size()));
   }
   if (options.threads < 1) {
     return absl::InvalidArgumentError(

@@ -444,6 +444,9 @@ grpc::ServerUnaryReactor* GraphStoreService::GetStats(
     response->set_disk_bytes(stats->disk_bytes);
     response->set_graph_id(stats->graph_id);
     response->set_writes_stopped_reason(stats->writes_stopped_reason);
+    response->set_shard_index(options_.shard_index);
+    response->set_shard_count(options_.shard_count);
+    response->set_partitions(options_.shard_partitions);
   }
   return common::FinishUnary(context, stats.status());
 }

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -63,6 +64,13 @@ struct GraphStoreServiceOptions {
   // router asks another pod for that shard's part (grpc_shard_reader.h).
   // Not owned. Default null: every call is answered by the service's store.
   storage::GraphStore* shard_local_store = nullptr;
+  // GetStats: which shard this process is, the shard count of its partition
+  // map and the partitions it owns as the map writes them
+  // (storage::FormatPartitionRanges). Default: shard 0 of 1, every
+  // partition.
+  int shard_index = 0;
+  int shard_count = 1;
+  std::string shard_partitions = "0-1023";
 };
 
 // The client metadata (any value) that asks a routing graphstore for its own

@@ -167,6 +167,29 @@ TEST_F(GraphStoreServiceTest, ApplyThenReadBack) {
   EXPECT_EQ(stats.entity_count(), 2);
   EXPECT_EQ(stats.edge_count(), 1);
   EXPECT_EQ(stats.last_sequence(), 1);
+  // Unpartitioned: shard 0 of 1, owning every partition.
+  EXPECT_EQ(stats.shard_index(), 0);
+  EXPECT_EQ(stats.shard_count(), 1);
+  EXPECT_EQ(stats.partitions(), "0-1023");
+}
+
+TEST_F(GraphStoreServiceTest, GetStatsNamesTheShardAndItsPartitions) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  faults_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.shard_index = 2;
+  options.shard_count = 3;
+  options.shard_partitions = "683-1023";
+  Start(options);
+  grpc::ClientContext context;
+  v1::GetStatsResponse stats;
+  ASSERT_TRUE(stub_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.shard_index(), 2);
+  EXPECT_EQ(stats.shard_count(), 3);
+  EXPECT_EQ(stats.partitions(), "683-1023");
 }
 
 TEST_F(GraphStoreServiceTest, BadBatchNamesTheFieldAndWritesNothing) {

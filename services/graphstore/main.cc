@@ -19,6 +19,7 @@
 #include "services/graphstore/routed_store.h"
 #include "services/graphstore/shard_store.h"
 #include "services/graphstore/write_health.h"
+#include "storage/partition_map.h"
 #include "storage/rocksdb_graph_store.h"
 
 ABSL_FLAG(std::string, data_dir, "",
@@ -212,6 +213,11 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_watch_max_buffered_mb) << 20;
   service_options.max_concurrent_exports =
       absl::GetFlag(FLAGS_max_concurrent_exports);
+  // GetStats says which shard this is and what it owns (georiskctl status).
+  service_options.shard_index = shard_config->shard_index;
+  service_options.shard_count = shard_config->map.shard_count();
+  service_options.shard_partitions = georisk::storage::FormatPartitionRanges(
+      shard_config->map.RangesOf(shard_config->shard_index));
   // With --route the GraphStore service answers reads for the whole graph;
   // Resolution stays this shard's.
   std::unique_ptr<georisk::graphstore::RoutedGraphStore> routed;

@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "georisk/v1/graph.pb.h"
 #include "georisk/v1/score.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/channel.h"
 #include "services/common/grpc_status.h"
@@ -108,6 +109,14 @@ std::unique_ptr<grpc::ClientContext> Context(const ClientOptions& options,
 
 bool JsonOutput(const ClientOptions& options) {
   return options.output == "json";
+}
+
+std::string JsonQuoted(const std::string& s) {
+  google::protobuf::Value value;
+  value.set_string_value(s);
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(value, &json);
+  return json;
 }
 
 void PrintJson(std::FILE* out, const google::protobuf::Message& message) {

@@ -92,6 +92,8 @@ std::unique_ptr<grpc::ClientContext> Context(const ClientOptions& options,
 
 // True when output == "json".
 bool JsonOutput(const ClientOptions& options);
+// `s` as a JSON string literal, quoted and escaped: a"b gives "a\"b".
+std::string JsonQuoted(const std::string& s);
 // Prints a message as JSON (protobuf's mapping, indented) on `out`.
 void PrintJson(std::FILE* out, const google::protobuf::Message& message);
 

@@ -17,8 +17,6 @@
 #include "georisk/v1/alerts.grpc.pb.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/scorer.grpc.pb.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
@@ -107,14 +105,6 @@ void PrintAlert(std::FILE* out, const v1::Alert& a) {
 }
 
 // `s` as a JSON string, quotes included.
-std::string JsonQuoted(const std::string& s) {
-  google::protobuf::Value value;
-  value.set_string_value(s);
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(value, &json);
-  return json;
-}
-
 }  // namespace
 
 int ScoreCommand(const CommandOptions& o,

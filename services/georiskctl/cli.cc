@@ -47,6 +47,17 @@ std::string FromEndpointsFile(const std::string& path, const std::string& key) {
   return "";
 }
 
+// The value of `given`, else of the environment variable `key`, else of
+// `key` in the endpoints file; "" when none has one.
+std::string Resolve(const ClientOptions& options, const std::string& given,
+                    const std::string& key) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv(key.c_str()); env != nullptr && *env) {
+    return env;
+  }
+  return FromEndpointsFile(options.endpoints_file, key);
+}
+
 }  // namespace
 
 const char* ServiceName(Service s) {
@@ -74,23 +85,33 @@ std::string Address(const ClientOptions& options, Service s) {
       given = &options.scorer;
       break;
   }
-  if (given != nullptr && !given->empty()) return *given;
-  std::string key =
-      absl::AsciiStrToUpper(absl::StrCat("GEORISK_", ServiceName(s)));
-  if (const char* env = std::getenv(key.c_str()); env != nullptr && *env) {
-    return env;
-  }
-  if (std::string file = FromEndpointsFile(options.endpoints_file, key);
-      !file.empty()) {
-    return file;
-  }
+  std::string resolved =
+      Resolve(options, given != nullptr ? *given : "",
+              absl::AsciiStrToUpper(absl::StrCat("GEORISK_", ServiceName(s))));
+  if (!resolved.empty()) return resolved;
   return absl::StrCat("127.0.0.1:", DefaultPort(s));
+}
+
+std::vector<std::string> GraphstoreShards(const ClientOptions& options) {
+  std::vector<std::string> targets;
+  for (absl::string_view target :
+       absl::StrSplit(Resolve(options, options.graphstore_shards,
+                              "GEORISK_GRAPHSTORE_SHARDS"),
+                      ',', absl::SkipWhitespace())) {
+    targets.emplace_back(absl::StripAsciiWhitespace(target));
+  }
+  return targets;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(
     const ClientOptions& options, Service s) {
+  return ChannelTo(options, Address(options, s));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(
+    const ClientOptions& options, const std::string& target) {
   common::ChannelOptions o;
-  o.target = Address(options, s);
+  o.target = target;
   o.tls_ca_file = options.tls_ca;
   o.tls_client_cert_file = options.tls_client_cert;
   o.tls_client_key_file = options.tls_client_key;

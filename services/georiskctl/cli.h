@@ -15,7 +15,8 @@
 // Addresses resolve in this order: the option (--scorer=...), the
 // environment (GEORISK_SCORER=...), the local launcher's endpoints file
 // (.georisk/run/endpoints.env, or --endpoints_file), the default port on
-// 127.0.0.1.
+// 127.0.0.1. The graphstore shards' list (--graphstore_shards,
+// GEORISK_GRAPHSTORE_SHARDS) resolves the same way, without a default.
 //
 // Exit codes (exit_codes.h): 0 ok; 1 the request failed (NOT_FOUND,
 // INVALID_ARGUMENT...) or something was rejected; 2 bad usage; 3 a service
@@ -52,6 +53,12 @@ struct ClientOptions {
   std::string graphstore;
   std::string ingest;
   std::string scorer;
+  // The gRPC targets of every graphstore shard of a partitioned graphstore,
+  // comma-separated, shard 0 first (docs/scale-out.md); empty: resolved as
+  // the addresses are, from GEORISK_GRAPHSTORE_SHARDS (environment, then
+  // the endpoints file), else none (an unpartitioned graphstore). Read by
+  // status. Default "".
+  std::string graphstore_shards;
   // The local launcher's list of addresses, used when neither the option
   // nor GEORISK_<SERVICE> gives one. Default: ".georisk/run/endpoints.env".
   std::string endpoints_file = ".georisk/run/endpoints.env";
@@ -74,8 +81,16 @@ struct ClientOptions {
   std::FILE* err = stderr;
 };
 
+// The address of a service that is not part of the deployment (the local
+// launcher's scorer while it does not follow shards): status shows it as
+// not deployed; other commands fail to reach it.
+inline constexpr char kNotDeployed[] = "none";
+
 // The resolved address of a service (see above).
 std::string Address(const ClientOptions& options, Service service);
+// The graphstore shards' targets (see graphstore_shards above), shard 0
+// first; empty when none is given anywhere. Blank entries are dropped.
+std::vector<std::string> GraphstoreShards(const ClientOptions& options);
 // "graphstore", "ingest", "scorer".
 const char* ServiceName(Service service);
 
@@ -84,6 +99,9 @@ const char* ServiceName(Service service);
 // common::MakeChannel (InvalidArgument / NotFound for unreadable files).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(
     const ClientOptions& options, Service service);
+// The same to an explicit target (a graphstore shard).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(
+    const ClientOptions& options, const std::string& target);
 
 // A client context with the `timeout` deadline (none for streams). The
 // caller owns it.

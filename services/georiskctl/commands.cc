@@ -22,6 +22,7 @@
 #include "services/common/log.h"
 #include "services/common/scenario_file.h"
 #include "services/georiskctl/cli.h"
+#include "services/georiskctl/graphstore_shards.h"
 
 namespace georisk::cli {
 namespace {
@@ -476,6 +477,43 @@ int LookupCommand(const CommandOptions& o,
   return kExitOk;
 }
 
+int EntityCommand(const CommandOptions& o,
+                  const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return Usage(o.client, "entity", "give one or more entity ids");
+  }
+  auto channel = Channel(o.client, Service::kGraphstore);
+  if (!channel.ok()) {
+    return Usage(o.client, "entity", channel.status().message());
+  }
+  auto stub = v1::GraphStore::NewStub(*channel);
+  Table t({"ENTITY", "KIND", "NAME", "CTRY", "SEQUENCE"});
+  int code = kExitOk;
+  for (const std::string& id : args) {
+    v1::GetEntityRequest request;
+    request.set_id(id);
+    v1::Entity entity;
+    auto context = Context(o.client);
+    grpc::Status s = stub->GetEntity(context.get(), request, &entity);
+    if (!s.ok()) {
+      // A missing id does not hide the others; unreachable ends it.
+      code = Fail(o.client, Service::kGraphstore, common::FromGrpcStatus(s));
+      if (code == kExitUnavailable) return code;
+      continue;
+    }
+    if (JsonOutput(o.client)) {
+      PrintJson(o.client.out, entity);
+      continue;
+    }
+    t.Add({entity.id(),
+           absl::AsciiStrToLower(v1::Entity::Kind_Name(entity.kind())),
+           entity.name(), entity.country(),
+           absl::StrCat(entity.update_sequence())});
+  }
+  if (!JsonOutput(o.client)) t.Print(o.client.out);
+  return code;
+}
+
 int StatusCommand(const CommandOptions& o,
                   const std::vector<std::string>& args) {
   if (!args.empty()) return Usage(o.client, "status", "takes no arguments");
@@ -486,8 +524,18 @@ int StatusCommand(const CommandOptions& o,
   int unhealthy = 0;
   v1::FeedStatus feed;
   bool have_feed = false;
+  // A partitioned graphstore: every shard's row (graphstore_shards.h). A
+  // shard that is down is a row, and makes the exit code kExitUnavailable.
+  const std::vector<ShardRow> shards =
+      ProbeShards(o.client, GraphstoreShards(o.client), absl::Seconds(5));
+  for (const ShardRow& shard : shards) unhealthy += !shard.Healthy();
   Table t({"SERVICE", "ADDRESS", "HEALTH", "DETAIL"});
   for (Service s : {Service::kGraphstore, Service::kIngest, Service::kScorer}) {
+    // Not part of this deployment (the local launcher's scorer with shards).
+    if (Address(o.client, s) == kNotDeployed) {
+      t.Add({ServiceName(s), kNotDeployed, "-", "not deployed"});
+      continue;
+    }
     absl::StatusOr<common::HealthState> health =
         common::CheckHealth(Address(o.client, s), "", absl::Seconds(5));
     std::string shown = health.ok() ? *health : "DOWN";
@@ -500,11 +548,24 @@ int StatusCommand(const CommandOptions& o,
         auto context = Context(o.client);
         have_stats =
             stub->GetStats(context.get(), v1::GetStatsRequest(), &stats).ok();
-        if (have_stats) {
+        if (have_stats && !shards.empty()) {
+          // The endpoint is one shard (a router answers reads for all): its
+          // own counts are not the graph's.
+          detail = absl::StrCat(ShardTotals(shards), "; this endpoint is ",
+                                "graphstore-", stats.shard_index());
+        } else if (have_stats) {
           detail =
               absl::StrFormat("%d entities, %d edges, %d signals, sequence %d",
                               stats.entity_count(), stats.edge_count(),
                               stats.signal_count(), stats.last_sequence());
+          if (stats.shard_count() > 1) {
+            absl::StrAppend(&detail, "; graphstore-", stats.shard_index(),
+                            " of ", stats.shard_count(),
+                            " shards alone: --graphstore_shards lists every "
+                            "shard");
+          }
+        }
+        if (have_stats) {
           // Serving reads, refusing writes (a full disk).
           if (!stats.writes_stopped_reason().empty()) {
             if (shown == "SERVING") ++unhealthy;
@@ -530,7 +591,9 @@ int StatusCommand(const CommandOptions& o,
         }
         detail = absl::StrCat("model ", model);
         if (scored_at >= 0) absl::StrAppend(&detail, ", scored at ", scored_at);
-        if (scored_at >= 0 && have_stats) {
+        // With shards each has its own sequence: the lag is per shard's feed
+        // (graphstore_shards.h, the place for the scorer's feed of each).
+        if (scored_at >= 0 && have_stats && shards.empty()) {
           absl::StrAppend(
               &detail, ", lag ",
               std::max<int64_t>(0, stats.last_sequence() - scored_at));
@@ -583,16 +646,21 @@ int StatusCommand(const CommandOptions& o,
                  "\"scored_sequence\": %lld, \"model_version\": \"%s\", "
                  "\"graph_id\": %s, \"scorer_graph_id\": %s, "
                  "\"scorer_rebuilds\": %lld, \"scorer_last_rebuild\": %s, "
-                 "\"graph_writes_stopped\": %s}\n",
+                 "\"graph_writes_stopped\": %s, \"graphstore_shards\": %s}\n",
                  unhealthy == 0 ? "true" : "false",
                  static_cast<long long>(stats.last_sequence()),
                  static_cast<long long>(scored_at), model.c_str(),
                  JsonQuoted(stats.graph_id()).c_str(),
                  JsonQuoted(feed.graph_id()).c_str(),
                  static_cast<long long>(feed.rebuilds_total()), rebuild.c_str(),
-                 JsonQuoted(stats.writes_stopped_reason()).c_str());
+                 JsonQuoted(stats.writes_stopped_reason()).c_str(),
+                 ShardRowsJson(shards).c_str());
   } else {
     t.Print(o.client.out);
+    if (!shards.empty()) {
+      std::fputc('\n', o.client.out);
+      PrintShardTable(shards, o.client.out);
+    }
   }
   return unhealthy == 0 ? kExitOk : kExitUnavailable;
 }
@@ -676,9 +744,20 @@ std::string CommandHelp(const std::string& command) {
            "a CSL entity number also finds OpenSanctions' ofac-N, and back. "
            "Exit 1 if\n  none. Flags: --output json";
   }
+  if (command == "entity") {
+    return "georiskctl entity ID...\n  Entities as graphstore holds them "
+           "(GetEntity): kind, name, country and the\n  sequence of their "
+           "last change. Through a router (graphstore --route) any\n  "
+           "shard's. Exit 1 if any id is missing. Flags: --output json";
+  }
   if (command == "status") {
-    return "georiskctl status\n  Health of graphstore, ingest and scorer; "
-           "graph size and sequence; the\n  scorer's model and lag.";
+    return "georiskctl status [--graphstore_shards T0,T1,...]\n  Health of "
+           "graphstore, ingest and scorer; graph size and sequence; the\n  "
+           "scorer's model and lag. With shards (--graphstore_shards, else\n  "
+           "GEORISK_GRAPHSTORE_SHARDS): a row per shard, its partitions, "
+           "counts\n  and sequence, UNAVAILABLE when it does not answer. A "
+           "service at address\n  \"none\" is not deployed and not asked. "
+           "Exit 3 unless everything else is\n  SERVING. Flags: --output json";
   }
   return "";
 }

@@ -24,7 +24,8 @@
 //   georiskctl alerts watch [--from_sequence N] [--state_file F] [--count N]
 //   georiskctl alerts list [--state firing|resolved] [--limit N]
 //   georiskctl lookup SCHEME VALUE [--country C] [--equivalent] [--limit N]
-//   georiskctl status
+//   georiskctl entity ID...
+//   georiskctl status [--graphstore_shards T0,T1,...]
 //   georiskctl health --target ADDR [--service S] [--wait D]
 #ifndef GEORISK_SERVICES_GEORISKCTL_COMMANDS_H_
 #define GEORISK_SERVICES_GEORISKCTL_COMMANDS_H_
@@ -112,8 +113,15 @@ int AlertsCommand(const CommandOptions& options,
 // call fails (a malformed value is INVALID_ARGUMENT from graphstore).
 int LookupCommand(const CommandOptions& options,
                   const std::vector<std::string>& args);
+// entity ID...: GraphStore.GetEntity of each id; kExitFailed if any is
+// missing (the others are still shown), kExitUnavailable when graphstore is
+// not reachable.
+int EntityCommand(const CommandOptions& options,
+                  const std::vector<std::string>& args);
 // status: health of the three services, graph size, the scorer's model and
-// lag; kExitUnavailable unless all three are SERVING.
+// lag; with graphstore shards (ClientOptions::graphstore_shards), a row per
+// shard (graphstore_shards.h). kExitUnavailable unless all three and every
+// shard are SERVING.
 int StatusCommand(const CommandOptions& options,
                   const std::vector<std::string>& args);
 // health: one server's health (kExitFailed if it answers but is not

@@ -308,6 +308,22 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     return lookup_requests_.all();
   }
 
+  // One entity, company/tsmc; any other id is NOT_FOUND.
+  grpc::Status GetEntity(grpc::ServerContext*,
+                         const v1::GetEntityRequest* request,
+                         v1::Entity* response) override {
+    if (request->id() != "company/tsmc") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "entity " + request->id() + " not found");
+    }
+    response->set_id("company/tsmc");
+    response->set_kind(v1::Entity::COMPANY);
+    response->set_name("TSMC");
+    response->set_country("TW");
+    response->set_update_sequence(4);
+    return grpc::Status::OK;
+  }
+
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
                         v1::GetStatsResponse* response) override {
     response->set_entity_count(3);
@@ -317,6 +333,9 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     response->set_graph_id("0123456789abcdef0123456789abcdef");
     absl::MutexLock lock(&mu_);
     response->set_writes_stopped_reason(writes_stopped_reason_);
+    response->set_shard_index(shard_index_);
+    response->set_shard_count(shard_count_);
+    response->set_partitions(partitions_);
     return grpc::Status::OK;
   }
 
@@ -325,10 +344,21 @@ class FakeGraphStore final : public v1::GraphStore::Service {
     writes_stopped_reason_ = reason;
   }
 
+  // What GetStats says of the shard. Default: shard 0 of 1, 0-1023.
+  void SetShard(int index, int count, const std::string& partitions) {
+    absl::MutexLock lock(&mu_);
+    shard_index_ = index;
+    shard_count_ = count;
+    partitions_ = partitions;
+  }
+
  private:
   absl::Mutex mu_;
   RequestLog<v1::LookupByIdentifierRequest> lookup_requests_;
   std::string writes_stopped_reason_ ABSL_GUARDED_BY(mu_);
+  int shard_index_ ABSL_GUARDED_BY(mu_) = 0;
+  int shard_count_ ABSL_GUARDED_BY(mu_) = 1;
+  std::string partitions_ ABSL_GUARDED_BY(mu_) = "0-1023";
 };
 
 class CommandsTest : public ::testing::Test {
@@ -662,7 +692,7 @@ TEST_F(CommandsTest, StatusReportsEveryServiceAndTheLag) {
             "\"0123456789abcdef0123456789abcdef\", \"scorer_rebuilds\": 1, "
             "\"scorer_last_rebuild\": {\"reason\": \"graph_changed\", "
             "\"time\": \"2026-12-07T00:00:00Z\"}, \"graph_writes_stopped\": "
-            "\"\"}\n");
+            "\"\", \"graphstore_shards\": []}\n");
 
   EXPECT_EQ(Run(StatusCommand, {"extra"}), kExitUsage);
 }
@@ -683,6 +713,128 @@ TEST_F(CommandsTest, StatusShowsAGraphStoreThatStoppedWritesAsDegraded) {
   EXPECT_THAT(out_, HasSubstr("DEGRADED"));
   EXPECT_THAT(out_, HasSubstr("sequence 9; writes are stopped: the disk under "
                               "/data/graph is full"));
+}
+
+// Three shards: fakes serving shards 0 and 1 of a map of 3, and a third
+// target where nothing listens.
+class ShardedStatusTest : public CommandsTest {
+ protected:
+  void SetUp() override {
+    CommandsTest::SetUp();
+    graphstore_.SetShard(0, 3, "0-341");
+    shard1_.SetShard(1, 3, "342-682");
+    shard1_server_ = StartLoopbackServer({&shard1_}, &shard1_address_);
+    ASSERT_NE(shard1_server_, nullptr);
+  }
+  void TearDown() override {
+    shard1_server_->Shutdown();
+    shard1_server_->Wait();
+    CommandsTest::TearDown();
+  }
+
+  FakeGraphStore shard1_;
+  std::unique_ptr<grpc::Server> shard1_server_;
+  std::string shard1_address_;
+};
+
+TEST_F(ShardedStatusTest, ARowPerShardAndADownShardIsARowNotAFailure) {
+  options_.client.graphstore_shards =
+      absl::StrCat(address_, ",", shard1_address_, ",", kNowhere);
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("SHARD         TARGET"));
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat("graphstore-0  ", address_)));
+  EXPECT_THAT(out_, AllOf(HasSubstr("SERVING      0-341"),
+                          HasSubstr("SERVING      342-682")));
+  EXPECT_THAT(out_, HasSubstr("graphstore-2  127.0.0.1:1"));
+  EXPECT_THAT(out_, HasSubstr("UNAVAILABLE  -"));
+  EXPECT_THAT(out_, HasSubstr("graphstore-2: UNAVAILABLE: "));
+  // The endpoint's row adds up the shards that answered.
+  EXPECT_THAT(out_, HasSubstr("6 entities, 4 edges, 2 signals over 3 shards, "
+                              "2 of 3 answering; this endpoint is "
+                              "graphstore-0"));
+  // Sequences are per shard: no lag of the scorer against one of them.
+  EXPECT_THAT(out_, Not(HasSubstr("lag")));
+  // The services still report.
+  EXPECT_THAT(out_, HasSubstr("model v-test"));
+
+  options_.client.output = "json";
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("\"healthy\": false"));
+  EXPECT_THAT(out_, HasSubstr(absl::StrCat(
+                        "\"graphstore_shards\": [{\"name\": \"graphstore-0\", "
+                        "\"target\": \"",
+                        address_,
+                        "\", \"health\": \"SERVING\", \"healthy\": true, "
+                        "\"shard_index\": 0, \"shard_count\": 3, "
+                        "\"partitions\": \"0-341\", \"entity_count\": 3, "
+                        "\"edge_count\": 2, \"signal_count\": 1, "
+                        "\"last_sequence\": 9, \"graph_id\": "
+                        "\"0123456789abcdef0123456789abcdef\", \"problem\": "
+                        "\"\"}, {\"name\": \"graphstore-1\"")));
+  EXPECT_THAT(out_, HasSubstr("{\"name\": \"graphstore-2\", \"target\": "
+                              "\"127.0.0.1:1\", \"health\": \"UNAVAILABLE\", "
+                              "\"healthy\": false, \"shard_index\": null, "
+                              "\"shard_count\": null, \"partitions\": null, "
+                              "\"entity_count\": null, \"edge_count\": null, "
+                              "\"signal_count\": null, \"last_sequence\": "
+                              "null, \"graph_id\": null, \"problem\": "
+                              "\"UNAVAILABLE: "));
+}
+
+TEST_F(CommandsTest, StatusLeavesOutAServiceAtAddressNone) {
+  options_.client.scorer = "none";
+  EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
+  EXPECT_THAT(out_,
+              testing::ContainsRegex("\nscorer +none +- +not deployed\n"));
+  EXPECT_THAT(out_, Not(HasSubstr("model")));
+}
+
+TEST_F(ShardedStatusTest, EveryShardUpIsOk) {
+  shard1_.SetShard(1, 2, "512-1023");
+  graphstore_.SetShard(0, 2, "0-511");
+  options_.client.graphstore_shards =
+      absl::StrCat(address_, ",", shard1_address_);
+  EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("6 entities, 4 edges, 2 signals over 2 shards; "
+                              "this endpoint is graphstore-0"));
+  EXPECT_THAT(out_, Not(HasSubstr("UNAVAILABLE")));
+}
+
+TEST_F(ShardedStatusTest, AShardListedOutOfOrderOrUnderAnotherMapIsAProblem) {
+  options_.client.graphstore_shards =
+      absl::StrCat(shard1_address_, ",", address_);
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("graphstore-0: answers as graphstore-1, not as "
+                              "graphstore-0: the shards must be listed in "
+                              "order"));
+  options_.client.graphstore_shards =
+      absl::StrCat(address_, ",", shard1_address_);
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("graphstore-0: runs under a map of 3 shards; 2 "
+                              "are listed"));
+}
+
+TEST_F(ShardedStatusTest, OneShardWithoutTheListSaysItIsOneOfSeveral) {
+  EXPECT_EQ(Run(StatusCommand, {}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("3 entities, 2 edges, 1 signals, sequence 9; "
+                              "graphstore-0 of 3 shards alone: "
+                              "--graphstore_shards lists every shard"));
+  EXPECT_THAT(out_, Not(HasSubstr("SHARD")));
+}
+
+TEST_F(CommandsTest, EntityShowsEachAndFailsOnAMissingOne) {
+  EXPECT_EQ(Run(EntityCommand, {"company/tsmc"}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("ENTITY        KIND     NAME  CTRY  SEQUENCE"));
+  EXPECT_THAT(out_, HasSubstr("company/tsmc  company  TSMC  TW    4\n"));
+  EXPECT_EQ(Run(EntityCommand, {"company/nope", "company/tsmc"}), kExitFailed);
+  EXPECT_THAT(err_, HasSubstr("entity company/nope not found"));
+  EXPECT_THAT(out_, HasSubstr("company/tsmc"));
+  options_.client.output = "json";
+  EXPECT_EQ(Run(EntityCommand, {"company/tsmc"}), kExitOk);
+  EXPECT_THAT(out_, HasSubstr("\"name\": \"TSMC\""));
+  EXPECT_EQ(Run(EntityCommand, {}), kExitUsage);
+  options_.client.graphstore = kNowhere;
+  EXPECT_EQ(Run(EntityCommand, {"company/tsmc"}), kExitUnavailable);
 }
 
 TEST_F(CommandsTest, HealthOfOneServer) {
@@ -717,9 +869,26 @@ TEST(AddressTest, OptionThenEnvironmentThenEndpointsFileThenDefault) {
   EXPECT_EQ(Address(options, Service::kGraphstore), "127.0.0.1:50051");
 }
 
+TEST(AddressTest, GraphstoreShardsFromTheOptionTheEnvironmentOrTheFile) {
+  ClientOptions options;
+  options.endpoints_file = Write(
+      "shards.env", "GEORISK_GRAPHSTORE_SHARDS=10.0.0.1:1, 10.0.0.2:2,\n");
+  EXPECT_EQ(GraphstoreShards(options),
+            (std::vector<std::string>{"10.0.0.1:1", "10.0.0.2:2"}));
+  ::setenv("GEORISK_GRAPHSTORE_SHARDS", "10.0.0.9:9", 1);
+  EXPECT_EQ(GraphstoreShards(options), std::vector<std::string>{"10.0.0.9:9"});
+  ::unsetenv("GEORISK_GRAPHSTORE_SHARDS");
+  options.graphstore_shards = "a:1,b:2,c:3";
+  EXPECT_EQ(GraphstoreShards(options),
+            (std::vector<std::string>{"a:1", "b:2", "c:3"}));
+  options.graphstore_shards = "";
+  options.endpoints_file = "";
+  EXPECT_TRUE(GraphstoreShards(options).empty());
+}
+
 TEST(CommandHelpTest, EveryCommandHasHelp) {
   for (const char* command : {"import", "score", "top", "explain", "scenario",
-                              "alerts", "lookup", "status"}) {
+                              "alerts", "lookup", "entity", "status"}) {
     EXPECT_THAT(CommandHelp(command),
                 HasSubstr(absl::StrCat("georiskctl ", command)))
         << command;

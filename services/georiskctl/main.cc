@@ -29,6 +29,9 @@
 ABSL_FLAG(std::string, graphstore, "", "graphstore address (host:port).");
 ABSL_FLAG(std::string, ingest, "", "ingest address (host:port).");
 ABSL_FLAG(std::string, scorer, "", "scorer address (host:port).");
+ABSL_FLAG(std::string, graphstore_shards, "",
+          "status: every graphstore shard's address, comma-separated, shard 0 "
+          "first (default: GEORISK_GRAPHSTORE_SHARDS, else none).");
 ABSL_FLAG(std::string, endpoints_file, ".georisk/run/endpoints.env",
           "The local launcher's list of addresses, used when neither a flag "
           "nor GEORISK_<SERVICE> gives one.");
@@ -141,7 +144,8 @@ Usage: georiskctl COMMAND [ARGS] [--flags]
   alerts watch     Alerts as they come, resumable (--state_file).
   alerts list      Recent alerts.
   lookup SCHEME VALUE  Entities with an identifier (LEI, CSL number...).
-  status           Health of every service, graph size, sequence, lag.
+  entity ID...     Entities as graphstore holds them.
+  status           Health of every service and shard, graph size, lag.
   health           Health of one server (--target; --wait for SERVING).
   match NAME       Entities that may be the party NAME names, with evidence.
   review list      Candidate links waiting for a person.
@@ -161,6 +165,7 @@ ClientOptions ClientOptionsFromFlags() {
   o.graphstore = absl::GetFlag(FLAGS_graphstore);
   o.ingest = absl::GetFlag(FLAGS_ingest);
   o.scorer = absl::GetFlag(FLAGS_scorer);
+  o.graphstore_shards = absl::GetFlag(FLAGS_graphstore_shards);
   o.endpoints_file = absl::GetFlag(FLAGS_endpoints_file);
   o.tls_ca = absl::GetFlag(FLAGS_tls_ca);
   o.tls_client_cert = absl::GetFlag(FLAGS_tls_client_cert);
@@ -263,6 +268,7 @@ int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "scenario") return ScenarioCommand(options, args);
   if (command == "alerts") return AlertsCommand(options, args);
   if (command == "lookup") return LookupCommand(options, args);
+  if (command == "entity") return EntityCommand(options, args);
   if (command == "status") return StatusCommand(options, args);
   if (command == "health") return HealthCommand(options, args);
   std::fprintf(stderr, "georiskctl: unknown command \"%s\"\n\n%s\n",

@@ -17,7 +17,15 @@
 //                    `ingest` in front of it, then `georiskctl import --file`
 //                    timed as a whole (process start to exit, parsing
 //                    included); its summary must say every record was
-//                    accepted and none rejected.
+//                    accepted and none rejected. With --shards=N (N > 1):
+//                    N graphstore shards under the even partition map
+//                    (docs/scale-out.md), ingest routing to them
+//                    (--graphstore_shards), the counts summed over the
+//                    shards, and each shard's figures reported.
+//
+// --entities and --edges (generate): a graph of that size (the bench graph
+// of the other benchmarks, 100k/500k or 1M/5M) with 5% signals added,
+// instead of --records' 40/55/5 shares.
 //
 // Both timed modes check graphstore's counts afterwards and report where the
 // time went: CPU seconds of each process over the timed part, and the time
@@ -47,6 +55,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -61,10 +70,18 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "services/common/grpc_probe.h"
 #include "services/common/grpc_status.h"
+#include "storage/partition_map.h"
 #include "tests/testing/process.h"
 
 ABSL_FLAG(std::string, mode, "", "generate, apply or import.");
 ABSL_FLAG(int64_t, records, 1'000'000, "generate: records to write.");
+ABSL_FLAG(int64_t, entities, 0,
+          "generate: entities to write (with --edges; 0: --records' share).");
+ABSL_FLAG(int64_t, edges, 0,
+          "generate: SUPPLIES edges to write (with --entities).");
+ABSL_FLAG(int, shards, 1,
+          "import: graphstore shards behind ingest (1: one unpartitioned "
+          "graphstore, as before).");
 ABSL_FLAG(std::string, out, "", "generate: the JSON Lines file to write.");
 ABSL_FLAG(std::string, file, "", "apply, import: the JSON Lines file.");
 ABSL_FLAG(std::string, dir, "", "Scratch directory, which must exist.");
@@ -261,10 +278,22 @@ absl::Status AppendJson(const v1::Mutation& m, std::string* out) {
 }
 
 absl::Status RunGenerate() {
-  const int64_t records = absl::GetFlag(FLAGS_records);
+  int64_t records = absl::GetFlag(FLAGS_records);
   const std::string path = absl::GetFlag(FLAGS_out);
   if (path.empty()) return absl::InvalidArgumentError("--out: required");
-  const Plan plan = PlanOf(records);
+  Plan plan = PlanOf(records);
+  const int64_t want_entities = absl::GetFlag(FLAGS_entities);
+  const int64_t want_edges = absl::GetFlag(FLAGS_edges);
+  if ((want_entities > 0) != (want_edges > 0)) {
+    return absl::InvalidArgumentError("--entities and --edges: give both");
+  }
+  if (want_entities > 0) {
+    // The signals are kSignalPercent of all records.
+    plan = {
+        want_entities, want_edges,
+        (want_entities + want_edges) * kSignalPercent / (100 - kSignalPercent)};
+    records = plan.entities + plan.edges + plan.signals;
+  }
   if (plan.entities < 10) {
     return absl::InvalidArgumentError("--records: at least 25");
   }
@@ -389,14 +418,28 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
   return p;
 }
 
-// A fresh graphstore on `dir`/data with --graphstore_flags.
+// A fresh graphstore on `dir`/`data` with --graphstore_flags and `extra`.
 absl::StatusOr<std::unique_ptr<ServiceProcess>> StartGraphstore(
-    const std::string& dir) {
-  std::vector<std::string> args = {"--data_dir=" + dir + "/data"};
+    const std::string& dir, const std::string& data = "data",
+    std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--data_dir=" + dir + "/" + data};
   for (std::string& f : SplitFlags(absl::GetFlag(FLAGS_graphstore_flags))) {
     args.push_back(std::move(f));
   }
+  for (std::string& f : extra) args.push_back(std::move(f));
   return StartService(absl::GetFlag(FLAGS_graphstore), dir, std::move(args));
+}
+
+// The even map of `shards` shards in the flags' syntax: "0=0-341;1=...".
+absl::StatusOr<std::string> EvenMapSpec(int shards) {
+  ASSIGN_OR_RETURN(const storage::PartitionMap map,
+                   storage::PartitionMap::Even(shards));
+  std::vector<std::string> lines;
+  for (int i = 0; i < shards; ++i) {
+    lines.push_back(
+        absl::StrCat(i, "=", storage::FormatPartitionRanges(map.RangesOf(i))));
+  }
+  return absl::StrJoin(lines, ";");
 }
 
 absl::Status Stop(ServiceProcess& p, absl::string_view name) {
@@ -408,13 +451,28 @@ absl::Status Stop(ServiceProcess& p, absl::string_view name) {
   return absl::OkStatus();
 }
 
-// Checks graphstore holds exactly the file's records.
-absl::Status CheckCounts(const ServiceProcess& graphstore, const Plan& plan) {
+absl::StatusOr<v1::GetStatsResponse> Stats(const ServiceProcess& graphstore) {
   std::unique_ptr<v1::GraphStore::Stub> stub = Connect(graphstore.address());
   grpc::ClientContext context;
   v1::GetStatsResponse stats;
   RETURN_IF_ERROR(common::FromGrpcStatus(
       stub->GetStats(&context, v1::GetStatsRequest(), &stats)));
+  return stats;
+}
+
+// Checks the graphstores (the shards, or the one) hold exactly the file's
+// records: each edge is counted once, on its out-copy's shard.
+absl::Status CheckCounts(
+    const std::vector<std::unique_ptr<ServiceProcess>>& graphstores,
+    const Plan& plan) {
+  v1::GetStatsResponse stats;
+  for (const auto& graphstore : graphstores) {
+    ASSIGN_OR_RETURN(const v1::GetStatsResponse one, Stats(*graphstore));
+    stats.set_entity_count(stats.entity_count() + one.entity_count());
+    stats.set_edge_count(stats.edge_count() + one.edge_count());
+    stats.set_signal_count(stats.signal_count() + one.signal_count());
+    stats.set_disk_bytes(stats.disk_bytes() + one.disk_bytes());
+  }
   if (stats.entity_count() != plan.entities ||
       stats.edge_count() != plan.edges ||
       stats.signal_count() != plan.signals) {
@@ -512,7 +570,10 @@ absl::Status RunApply(const std::string& dir) {
     return absl::InternalError(
         absl::StrCat(applied, " of ", records, " records APPLIED"));
   }
-  RETURN_IF_ERROR(CheckCounts(*graphstore, plan));
+  std::vector<std::unique_ptr<ServiceProcess>> one;
+  one.push_back(std::move(graphstore));
+  RETURN_IF_ERROR(CheckCounts(one, plan));
+  graphstore = std::move(one[0]);
   Result("apply_seconds", seconds);
   Result("apply_records_per_s", static_cast<double>(records) / seconds);
   Result("apply_call_p50_ms", Percentile(call_ms, 50));
@@ -550,14 +611,36 @@ double ElapsedSeconds(const std::string& out) {
 
 absl::Status RunImport(const std::string& dir) {
   const std::string path = absl::GetFlag(FLAGS_file);
+  const int shards = absl::GetFlag(FLAGS_shards);
+  if (shards < 1) return absl::InvalidArgumentError("--shards: at least 1");
   ASSIGN_OR_RETURN(const Plan plan, CountFile(path));
   const int64_t records = plan.entities + plan.edges + plan.signals;
   ReportPlan(plan);
+  Result("shards", shards);
 
-  ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> graphstore,
-                   StartGraphstore(dir));
-  std::vector<std::string> ingest_args = {"--graphstore=" +
-                                          graphstore->address()};
+  // One graphstore, or the shards under the even map and ingest routing to
+  // them.
+  std::vector<std::unique_ptr<ServiceProcess>> graphstores;
+  std::vector<std::string> ingest_args;
+  if (shards == 1) {
+    ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> graphstore,
+                     StartGraphstore(dir));
+    ingest_args.push_back("--graphstore=" + graphstore->address());
+    graphstores.push_back(std::move(graphstore));
+  } else {
+    ASSIGN_OR_RETURN(const std::string map, EvenMapSpec(shards));
+    std::vector<std::string> targets;
+    for (int i = 0; i < shards; ++i) {
+      ASSIGN_OR_RETURN(std::unique_ptr<ServiceProcess> shard,
+                       StartGraphstore(dir, absl::StrCat("data-", i),
+                                       {"--partition_map=" + map,
+                                        absl::StrCat("--shard_index=", i)}));
+      targets.push_back(shard->address());
+      graphstores.push_back(std::move(shard));
+    }
+    ingest_args.push_back("--graphstore_shards=" + absl::StrJoin(targets, ","));
+    ingest_args.push_back("--partition_map=" + map);
+  }
   for (std::string& f : SplitFlags(absl::GetFlag(FLAGS_ingest_flags))) {
     ingest_args.push_back(std::move(f));
   }
@@ -575,8 +658,11 @@ absl::Status RunImport(const std::string& dir) {
                            records));
   PrintCommand(absl::GetFlag(FLAGS_georiskctl), import_args,
                /*port_flags=*/false);
-  const double server_apply_before = GraphstoreApplySeconds(*graphstore);
-  const double graphstore_cpu_before = ProcessCpuSeconds(graphstore->pid());
+  std::vector<double> apply_before, cpu_before;
+  for (const auto& graphstore : graphstores) {
+    apply_before.push_back(GraphstoreApplySeconds(*graphstore));
+    cpu_before.push_back(ProcessCpuSeconds(graphstore->pid()));
+  }
   const double ingest_cpu_before = ProcessCpuSeconds(ingest->pid());
   const double children_cpu_before = ReapedChildrenCpuSeconds();
   const Clock::time_point start = Clock::now();
@@ -594,12 +680,30 @@ absl::Status RunImport(const std::string& dir) {
         absl::FormatDuration(kImportTimeout), "; output:\n", cli->Log()));
   }
   const double cli_cpu = ReapedChildrenCpuSeconds() - children_cpu_before;
-  const double graphstore_cpu =
-      ProcessCpuSeconds(graphstore->pid()) - graphstore_cpu_before;
+  // The graphstores' figures: all of them together, and each shard's.
+  double graphstore_cpu = 0, server_apply = 0, max_shard_cpu = 0;
+  for (size_t i = 0; i < graphstores.size(); ++i) {
+    const double cpu = ProcessCpuSeconds(graphstores[i]->pid()) - cpu_before[i];
+    const double apply =
+        GraphstoreApplySeconds(*graphstores[i]) - apply_before[i];
+    graphstore_cpu += cpu;
+    server_apply += apply;
+    max_shard_cpu = std::max(max_shard_cpu, cpu);
+    if (shards > 1) {
+      ASSIGN_OR_RETURN(const v1::GetStatsResponse stats,
+                       Stats(*graphstores[i]));
+      Result(absl::StrCat("import_shard", i, "_cpu_seconds"), cpu);
+      Result(absl::StrCat("import_shard", i, "_apply_seconds"), apply);
+      Result(absl::StrCat("import_shard", i, "_apply_calls"),
+             MetricValue(*graphstores[i], "grpc_server_handling_seconds_count",
+                         "grpc_method=\"Apply\""));
+      Result(absl::StrCat("import_shard", i, "_records"),
+             static_cast<double>(stats.entity_count() + stats.edge_count() +
+                                 stats.signal_count()));
+    }
+  }
   const double ingest_cpu =
       ProcessCpuSeconds(ingest->pid()) - ingest_cpu_before;
-  const double server_apply =
-      GraphstoreApplySeconds(*graphstore) - server_apply_before;
   const double ingest_apply =
       MetricValue(*ingest, "georisk_ingest_apply_seconds_sum", "");
   const double ingest_batches =
@@ -615,7 +719,7 @@ absl::Status RunImport(const std::string& dir) {
                      accepted, " and rejected ", rejected, " of ", records,
                      " records; ingest log:\n", ingest->Log()));
   }
-  RETURN_IF_ERROR(CheckCounts(*graphstore, plan));
+  RETURN_IF_ERROR(CheckCounts(graphstores, plan));
   Result("import_seconds", seconds);
   Result("import_records_per_s", static_cast<double>(records) / seconds);
   Result("import_cli_elapsed_seconds", ElapsedSeconds(output));
@@ -623,10 +727,14 @@ absl::Status RunImport(const std::string& dir) {
   Result("import_ingest_apply_seconds", ingest_apply);
   Result("import_ingest_apply_calls", ingest_batches);
   Result("import_graphstore_cpu_seconds", graphstore_cpu);
+  Result("import_max_shard_cpu_seconds", max_shard_cpu);
   Result("import_ingest_cpu_seconds", ingest_cpu);
   Result("import_cli_cpu_seconds", cli_cpu);
   RETURN_IF_ERROR(Stop(*ingest, "ingest"));
-  return Stop(*graphstore, "graphstore");
+  for (size_t i = 0; i < graphstores.size(); ++i) {
+    RETURN_IF_ERROR(Stop(*graphstores[i], absl::StrCat("graphstore ", i)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Run() {

@@ -133,9 +133,6 @@ run() {
 # The processes the bench binary started, as it printed them.
 commands() { sed -n 's/^\[ingest_bench\] \(\$ .*\)/  \1/p' "$WORK/err" | sed "s#$WORK#\$WORK#g"; }
 
-# The value of RESULT name=value in $WORK/out.
-result() { sed -n "s/^RESULT $1=//p" "$WORK/out"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 div() { awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN {printf "%.*f", d, a / b}'; }
 
 echo

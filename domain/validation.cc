@@ -833,9 +833,10 @@ absl::Status ValidateMutation(const v1::Mutation& m,
                    absl::StrCat("unknown value ", m.edge_copy()));
   }
   if (m.edge_copy() != v1::EDGE_COPY_BOTH && !m.has_upsert_edge() &&
-      !m.has_delete_edge()) {
+      !m.has_delete_edge() && !m.has_upsert_link() && !m.has_delete_link()) {
     return Invalid(Field(path_prefix, "edge_copy"),
-                   "applies to upsert_edge and delete_edge only");
+                   "applies to upsert_edge, delete_edge, upsert_link and "
+                   "delete_link only");
   }
   return absl::OkStatus();
 }

@@ -223,7 +223,8 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidateMutationErrorTest,
                                     m.set_edge_copy(v1::EDGE_COPY_OUT);
                                   },
                                   "mutations[3].edge_copy: applies to "
-                                  "upsert_edge and delete_edge only"},
+                                  "upsert_edge, delete_edge, upsert_link and "
+                                  "delete_link only"},
                              Case{"unknown_edge_copy", Company,
                                   [](v1::Mutation& m) {
                                     m.set_edge_copy(

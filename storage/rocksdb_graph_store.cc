@@ -234,6 +234,7 @@ absl::StatusOr<std::unique_ptr<RocksDbGraphStore>> RocksDbGraphStore::Open(
       new RocksDbGraphStore(options, std::move(handles)));
   store->db_->listener->Attach(store.get());
   RETURN_IF_ERROR(store->Recover());
+  RETURN_IF_ERROR(store->CountOutbox());
   RETURN_IF_ERROR(internal::RecordShard(
       store->db_->db.get(), store->db_->cf(internal::kMetaCf), options.path,
       options.partition_map, options.shard_index));

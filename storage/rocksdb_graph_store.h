@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -38,6 +39,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/file_system.h"
 #include "storage/graph_store.h"
+#include "storage/outbox.h"
 #include "storage/partition_map.h"
 
 namespace georisk::storage {
@@ -173,7 +175,7 @@ struct RocksDbGraphStoreOptions {
   std::function<void()> after_write_for_testing;
 };
 
-class RocksDbGraphStore final : public GraphStore {
+class RocksDbGraphStore final : public GraphStore, public Outbox {
  public:
   // Opens (or creates) the database at options.path. The column families
   // are entities, out_edges, in_edges, signals, changelog, meta,
@@ -263,6 +265,14 @@ class RocksDbGraphStore final : public GraphStore {
   // about max_total_wal_bytes plus the writes of one flush. Thread-safe.
   absl::StatusOr<int64_t> LiveWalBytes() const;
 
+  // The outbox (storage/outbox.h): the copies this shard's commits owe to
+  // other shards. Empty on an unpartitioned store.
+  absl::StatusOr<std::vector<OutboxEntry>> ReadOutbox(int peer,
+                                                      int limit) override;
+  absl::Status AcknowledgeOutbox(absl::Span<const std::string> keys) override;
+  std::vector<OutboxPeerStats> OutboxStats() override;
+  bool WaitForOutbox(absl::Time deadline) override;
+
   // Trims the change log now by the retention options, as the background
   // thread does, taking `now` as the current time. Returns the number of
   // changes removed. Thread-safe; trims are serialised with each other but
@@ -290,6 +300,8 @@ class RocksDbGraphStore final : public GraphStore {
   class Listener;
 
   absl::Status Recover();
+  // Counts the outbox's entries per peer into outbox_pending_ (on open).
+  absl::Status CountOutbox();
   // Records the outcome of a write or of RocksDB's error handling, and tells
   // options_.on_write_health_change when it changed.
   void SetWriteHealth(absl::Status health) ABSL_LOCKS_EXCLUDED(health_mu_);
@@ -361,6 +373,12 @@ class RocksDbGraphStore final : public GraphStore {
   int64_t signal_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   int64_t link_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(state_mu_) = false;
+  // Pending outbox entries by peer (only peers with entries), and their sum.
+  absl::flat_hash_map<int, int64_t> outbox_pending_ ABSL_GUARDED_BY(state_mu_);
+  int64_t outbox_total_ ABSL_GUARDED_BY(state_mu_) = 0;
+  // Serialises AcknowledgeOutbox calls (their read of which keys exist and
+  // their delete).
+  absl::Mutex outbox_ack_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
 
   std::thread trim_thread_;
 };

@@ -214,6 +214,10 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     edge_count_ = edge_count;
     signal_count_ = signal_count;
     link_count_ = link_count;
+    for (const internal::BatchBuilder::OutboxWrite& w : builder.outbox()) {
+      ++outbox_pending_[w.peer];
+      ++outbox_total_;
+    }
     sequence_cv_.SignalAll();
   }
   result.sequence = sequence;

@@ -108,9 +108,16 @@ absl::StatusOr<v1::Link> RocksDbGraphStore::GetLink(
   key.set_entity_a(std::string(entity_a));
   key.set_entity_b(std::string(entity_b));
   RETURN_IF_ERROR(domain::ValidateLinkKey(key, ""));
-  const std::string k = entity_a < entity_b
-                            ? internal::EncodeLinkKey(entity_a, entity_b)
-                            : internal::EncodeLinkKey(entity_b, entity_a);
+  // The copy under the smaller id, unless that id is another shard's: then
+  // this shard holds the copy under the larger one (docs/scale-out.md,
+  // "Links across shards").
+  absl::string_view low = entity_a < entity_b ? entity_a : entity_b;
+  absl::string_view high = entity_a < entity_b ? entity_b : entity_a;
+  if (options_.partition_map.shard_count() > 1 &&
+      options_.partition_map.ShardOf(low) != options_.shard_index) {
+    std::swap(low, high);
+  }
+  const std::string k = internal::EncodeLinkKey(low, high);
   rocksdb::PinnableSlice value;
   rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(kLinksCf),
                                    ToSlice(k), &value);

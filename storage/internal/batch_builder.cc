@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "base/status_macros.h"
 #include "domain/validation.h"
 #include "rocksdb/options.h"
@@ -23,6 +24,18 @@ namespace {
 // The key of a link: the copy under the smaller id.
 std::string PrimaryLinkKey(absl::string_view a, absl::string_view b) {
   return a < b ? EncodeLinkKey(a, b) : EncodeLinkKey(b, a);
+}
+
+// The key the other copy of a one-copy mutation carries: "<k>/out" and
+// "<k>/in" swapped (SplitByShard's keys), anything else none.
+std::string OtherCopyKey(absl::string_view key) {
+  if (absl::ConsumeSuffix(&key, "/out")) return absl::StrCat(key, "/in");
+  if (absl::ConsumeSuffix(&key, "/in")) return absl::StrCat(key, "/out");
+  return "";
+}
+
+v1::EdgeCopy Flip(v1::EdgeCopy copy) {
+  return copy == v1::EDGE_COPY_OUT ? v1::EDGE_COPY_IN : v1::EDGE_COPY_OUT;
 }
 
 }  // namespace
@@ -110,19 +123,23 @@ absl::Status BatchBuilder::Load(
         break;
       case v1::Mutation::kUpsertLink: {
         const v1::Link& l = m->upsert_link();
+        const v1::EdgeCopy copy = m->edge_copy();
+        // A one-copy mutation names only the end this store holds.
         for (const std::string* id : {&l.entity_a(), &l.entity_b()}) {
+          if (copy ==
+              (id == &l.entity_a() ? v1::EDGE_COPY_IN : v1::EDGE_COPY_OUT)) {
+            continue;
+          }
           if (entity_ids_ == nullptr || !entity_ids_->contains(*id)) {
             entities_.try_emplace(EncodeEntityKey(*id));
           }
         }
-        entry = &*links_.try_emplace(PrimaryLinkKey(l.entity_a(), l.entity_b()))
-                      .first;
+        entry = LinkEntry(l.entity_a(), l.entity_b(), copy);
         break;
       }
       case v1::Mutation::kDeleteLink: {
         const v1::LinkKey& k = m->delete_link();
-        entry = &*links_.try_emplace(PrimaryLinkKey(k.entity_a(), k.entity_b()))
-                      .first;
+        entry = LinkEntry(k.entity_a(), k.entity_b(), m->edge_copy());
         break;
       }
       case v1::Mutation::KIND_NOT_SET:
@@ -135,7 +152,30 @@ absl::Status BatchBuilder::Load(
   RETURN_IF_ERROR(MultiGet(kInEdgesCf, &in_copies_));
   RETURN_IF_ERROR(MultiGet(kSignalsCf, &signals_));
   RETURN_IF_ERROR(MultiGet(kLinksCf, &links_));
+  RETURN_IF_ERROR(MultiGet(kLinksCf, &link_copies_));
   return MultiGet(kIdempotencyCf, &idempotency_);
+}
+
+BatchBuilder::Entry* BatchBuilder::LinkEntry(const std::string& a,
+                                             const std::string& b,
+                                             v1::EdgeCopy copy) {
+  if (copy == v1::EDGE_COPY_BOTH) {
+    return &*links_.try_emplace(PrimaryLinkKey(a, b)).first;
+  }
+  const std::string& owner = copy == v1::EDGE_COPY_OUT ? a : b;
+  const std::string& other = copy == v1::EDGE_COPY_OUT ? b : a;
+  Slots& slots = owner < other ? links_ : link_copies_;
+  return &*slots.try_emplace(EncodeLinkKey(owner, other)).first;
+}
+
+void BatchBuilder::EnqueueOtherCopy(int peer, const v1::Mutation& m) {
+  OutboxWrite& w = outbox_.emplace_back();
+  w.peer = peer;
+  w.mutation = m;
+  w.mutation.set_edge_copy(Flip(m.edge_copy()));
+  w.mutation.set_idempotency_key(OtherCopyKey(m.idempotency_key()));
+  w.mutation.set_release_idempotency_key(
+      OtherCopyKey(m.release_idempotency_key()));
 }
 
 absl::StatusOr<MutationOutcome> BatchBuilder::Add(int index,
@@ -226,6 +266,27 @@ void BatchBuilder::Finish(bool commit, int64_t idempotency_sequence,
   WriteSlots(kSignalsCf, signals_, /*in_edges=*/false);
   WriteSlots(kLinksCf, links_, /*in_edges=*/false);
   WriteSlots(kLinksCf, links_, /*in_edges=*/true);
+  WriteSlots(kLinksCf, link_copies_, /*in_edges=*/false);
+  if (!outbox_.empty()) {
+    // Keys of one commit: (peer, sequence, ordinal), sorted by peer first.
+    std::vector<std::pair<std::string, const OutboxWrite*>> entries;
+    entries.reserve(outbox_.size());
+    for (size_t i = 0; i < outbox_.size(); ++i) {
+      entries.emplace_back(
+          EncodeOutboxKey(outbox_[i].peer, sequence_, static_cast<uint32_t>(i)),
+          &outbox_[i]);
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    const std::string enqueued = EncodeFixed64BE(
+        static_cast<uint64_t>(absl::ToUnixMicros(commit_time_)));
+    std::string value;
+    for (const auto& [key, write] : entries) {
+      value = enqueued;
+      write->mutation.AppendToString(&value);
+      batch_.Put(handle(kOutboxCf), key, value);
+    }
+  }
   *entity_count += CountDelta(entities_);
   *edge_count += CountDelta(edges_);
   *signal_count += CountDelta(signals_);
@@ -413,6 +474,10 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
   }
   internal::AppendRecordMutation(v1::Mutation::kUpsertEdgeFieldNumber, value,
                                  m.idempotency_key(), &change_body_, copy);
+  if (copy != v1::EDGE_COPY_BOTH && shard_of_ != nullptr) {
+    EnqueueOtherCopy(
+        shard_of_(copy == v1::EDGE_COPY_OUT ? e.to_id() : e.from_id()), m);
+  }
   if (!slot.existed && track_created_edges_) {
     if (copy == v1::EDGE_COPY_IN) {
       batch_in_copies_by_entity_[e.to_id()].push_back(key);
@@ -459,6 +524,11 @@ bool BatchBuilder::DeleteEdge(const v1::Mutation& m, Slot& slot) {
     logged.clear_release_idempotency_key();
     internal::AppendMutation(logged, &change_body_);
   }
+  if (m.edge_copy() != v1::EDGE_COPY_BOTH && shard_of_ != nullptr) {
+    EnqueueOtherCopy(
+        shard_of_(m.edge_copy() == v1::EDGE_COPY_OUT ? k.to_id() : k.from_id()),
+        m);
+  }
   slot.exists = false;
   slot.value.clear();
   return true;
@@ -486,7 +556,11 @@ void BatchBuilder::MarkLinkDirty(absl::string_view key, Slot* slot) {
 absl::StatusOr<bool> BatchBuilder::UpsertLink(int index, const v1::Mutation& m,
                                               Entry& entry) {
   const v1::Link& l = m.upsert_link();
+  const v1::EdgeCopy copy = m.edge_copy();
   for (const std::string* id : {&l.entity_a(), &l.entity_b()}) {
+    if (copy == (id == &l.entity_a() ? v1::EDGE_COPY_IN : v1::EDGE_COPY_OUT)) {
+      continue;  // The other shard checks its end.
+    }
     if (!EntityExists(*id)) {
       return absl::InvalidArgumentError(
           absl::StrCat("mutations[", index, "].upsert_link.",
@@ -517,12 +591,37 @@ absl::StatusOr<bool> BatchBuilder::UpsertLink(int index, const v1::Mutation& m,
   AppendDeterministic(body, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceTail(sequence_, &value);
-  MarkLinkDirty(entry.first, &slot);
+  // A one-copy mutation: the copy under the smaller id is in links_ (its
+  // other copy another shard's), the one under the larger in link_copies_.
+  const bool secondary =
+      copy != v1::EDGE_COPY_BOTH &&
+      (copy == v1::EDGE_COPY_OUT ? l.entity_a() > l.entity_b()
+                                 : l.entity_b() > l.entity_a());
+  if (secondary) {
+    slot.dirty = true;
+  } else {
+    MarkLinkDirty(entry.first, &slot);
+    if (copy != v1::EDGE_COPY_BOTH) slot.out_only = true;
+  }
   internal::AppendRecordMutation(v1::Mutation::kUpsertLinkFieldNumber, value,
-                                 m.idempotency_key(), &change_body_);
+                                 m.idempotency_key(), &change_body_, copy);
+  if (copy != v1::EDGE_COPY_BOTH && shard_of_ != nullptr) {
+    EnqueueOtherCopy(
+        shard_of_(copy == v1::EDGE_COPY_OUT ? l.entity_b() : l.entity_a()), m);
+  }
   if (!slot.existed && track_created_edges_) {
-    batch_links_by_entity_[body.entity_a()].push_back(entry.first);
-    batch_links_by_entity_[body.entity_b()].push_back(entry.first);
+    if (secondary) {
+      batch_link_copies_by_entity_[copy == v1::EDGE_COPY_OUT ? l.entity_a()
+                                                             : l.entity_b()]
+          .push_back(entry.first);
+    } else if (copy != v1::EDGE_COPY_BOTH) {
+      batch_links_by_entity_[copy == v1::EDGE_COPY_OUT ? l.entity_a()
+                                                       : l.entity_b()]
+          .push_back(entry.first);
+    } else {
+      batch_links_by_entity_[body.entity_a()].push_back(entry.first);
+      batch_links_by_entity_[body.entity_b()].push_back(entry.first);
+    }
   }
   slot.exists = true;
   slot.value = std::move(value);
@@ -532,11 +631,29 @@ absl::StatusOr<bool> BatchBuilder::UpsertLink(int index, const v1::Mutation& m,
 bool BatchBuilder::DeleteLink(const v1::Mutation& m, Slot& slot) {
   if (!slot.exists) return false;
   const v1::LinkKey& k = m.delete_link();
-  MarkLinkDirty(PrimaryLinkKey(k.entity_a(), k.entity_b()), &slot);
+  const v1::EdgeCopy copy = m.edge_copy();
   v1::Mutation logged = m;
+  logged.clear_release_idempotency_key();
   v1::LinkKey* key = logged.mutable_delete_link();
+  if (copy == v1::EDGE_COPY_BOTH) {
+    MarkLinkDirty(PrimaryLinkKey(k.entity_a(), k.entity_b()), &slot);
+  } else {
+    const std::string& owner =
+        copy == v1::EDGE_COPY_OUT ? k.entity_a() : k.entity_b();
+    const std::string& other =
+        copy == v1::EDGE_COPY_OUT ? k.entity_b() : k.entity_a();
+    if (owner < other) {
+      MarkLinkDirty(EncodeLinkKey(owner, other), &slot);
+      slot.out_only = true;
+    } else {
+      slot.dirty = true;
+    }
+    if (shard_of_ != nullptr) EnqueueOtherCopy(shard_of_(other), m);
+  }
   if (key->entity_b() < key->entity_a()) {
+    // Logged in the stored order; the copy names the same end.
     key->mutable_entity_a()->swap(*key->mutable_entity_b());
+    if (copy != v1::EDGE_COPY_BOTH) logged.set_edge_copy(Flip(copy));
   }
   internal::AppendMutation(logged, &change_body_);
   slot.exists = false;
@@ -550,13 +667,24 @@ void BatchBuilder::AddRemoteCopy(const EdgeKeyParts& parts, v1::EdgeCopy copy,
   remote.key = ToEdgeKey(parts);
   remote.copy = copy;
   remote.shard = shard_of_(id);
+  v1::Mutation deleted;
+  *deleted.mutable_delete_edge() = remote.key;
+  deleted.set_edge_copy(Flip(copy));  // EnqueueOtherCopy flips it back.
+  EnqueueOtherCopy(remote.shard, deleted);
   remote_copies_.push_back(std::move(remote));
 }
 
 absl::Status BatchBuilder::CascadeLinks(absl::string_view id) {
-  // Primary link keys, sorted, with the value the scan found (a link not
-  // named by the batch is read here, not by Load).
-  std::map<std::string, std::string> touching;
+  // The keys of the links to delete, sorted, each with the value the scan
+  // found (a link not named by the batch is read here, not by Load) and
+  // whether it is a copy under the larger id whose primary copy is another
+  // shard's (link_copies_). A link between two entities of this store is
+  // keyed by its primary copy (links_).
+  struct Touching {
+    std::string scanned;
+    bool secondary = false;
+  };
+  std::map<std::string, Touching> touching;
   const std::string prefix = LinkPrefix(id);
   const std::string upper = PrefixSuccessor(prefix);
   const rocksdb::Slice upper_slice(upper);
@@ -568,20 +696,31 @@ absl::Status BatchBuilder::CascadeLinks(absl::string_view id) {
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     absl::StatusOr<LinkKeyParts> parts = DecodeLinkKey(View(it->key()));
     if (!parts.ok()) return absl::DataLossError(parts.status().message());
-    touching.emplace(PrimaryLinkKey(parts->owner_id, parts->other_id),
-                     std::string(View(it->value())));
+    const bool remote = IsRemote(parts->other_id);
+    Touching t{std::string(View(it->value())),
+               remote && parts->owner_id > parts->other_id};
+    touching.emplace(remote ? std::string(View(it->key()))
+                            : PrimaryLinkKey(parts->owner_id, parts->other_id),
+                     std::move(t));
   }
   RETURN_IF_ERROR(ToAbslStatus(it->status(), "scanning links"));
   auto in_batch = batch_links_by_entity_.find(id);
   if (in_batch != batch_links_by_entity_.end()) {
     for (const std::string& key : in_batch->second) touching.try_emplace(key);
   }
-  for (const auto& [key, scanned] : touching) {
-    auto [slot_it, inserted] = links_.try_emplace(key);
+  auto copies_in_batch = batch_link_copies_by_entity_.find(id);
+  if (copies_in_batch != batch_link_copies_by_entity_.end()) {
+    for (const std::string& key : copies_in_batch->second) {
+      touching.try_emplace(key, Touching{"", true});
+    }
+  }
+  for (const auto& [key, found] : touching) {
+    auto [slot_it, inserted] =
+        (found.secondary ? link_copies_ : links_).try_emplace(key);
     Slot& link_slot = slot_it->second;
     if (inserted) {
       link_slot.existed = link_slot.exists = true;
-      link_slot.value = scanned;
+      link_slot.value = found.scanned;
     }
     if (!link_slot.exists) continue;
     v1::Link stored;
@@ -590,12 +729,26 @@ absl::Status BatchBuilder::CascadeLinks(absl::string_view id) {
           "unparseable link record under key \"", absl::CHexEscape(key), "\""));
     }
     if (stored.judgement() == v1::Link::NEGATIVE) continue;  // Kept.
-    MarkLinkDirty(key, &link_slot);
+    const std::string& other =
+        stored.entity_a() == id ? stored.entity_b() : stored.entity_a();
+    const bool remote = IsRemote(other);
+    if (found.secondary) {
+      link_slot.dirty = true;
+    } else {
+      MarkLinkDirty(key, &link_slot);
+      if (remote) link_slot.out_only = true;
+    }
     link_slot.exists = false;
     link_slot.value.clear();
     v1::Mutation cascaded;
     cascaded.mutable_delete_link()->set_entity_a(stored.entity_a());
     cascaded.mutable_delete_link()->set_entity_b(stored.entity_b());
+    if (remote) {
+      // This store's copy; the other's, under `other`, goes to its shard.
+      cascaded.set_edge_copy(stored.entity_a() == id ? v1::EDGE_COPY_OUT
+                                                     : v1::EDGE_COPY_IN);
+      EnqueueOtherCopy(shard_of_(other), cascaded);
+    }
     internal::AppendMutation(cascaded, &change_body_);
     ++cascaded_link_deletes_;
   }

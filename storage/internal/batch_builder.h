@@ -29,8 +29,19 @@
 // checked that the copy is this shard's and the other end another's; a batch
 // does not mix copies of one edge), and an entity delete deletes the copies
 // held here of the edges whose other end is on another shard and lists the
-// other copies in remote_copies(). Unpartitioned (no `shard_of`): every edge
-// has both copies here, as before.
+// other copies in remote_copies(). A link whose ends are on two shards is
+// written the same way, one copy per shard: edge_copy EDGE_COPY_OUT is the
+// copy under the mutation's entity_a, EDGE_COPY_IN the one under entity_b;
+// the copy under the smaller id (the primary) counts the link.
+// Unpartitioned (no `shard_of`): every edge and link has both copies here,
+// as before.
+//
+// The outbox (docs/scale-out.md, "The outbox"): partitioned, every one-copy
+// mutation that changes this shard's copy, and every delete of another
+// shard's copy that an entity delete cascades, also puts in the same
+// WriteBatch an `outbox` entry for the shard holding the other copy: the
+// mutation that writes that copy (edge_copy flipped, idempotency keys
+// "<k>/out" and "<k>/in" swapped, other keys dropped). outbox() lists them.
 //
 // Thread safety: a builder is used by one thread; the caller serialises
 // commits (it reads the database without a snapshot). Ownership: the builder
@@ -112,6 +123,13 @@ class BatchBuilder {
     return remote_copies_;
   }
 
+  // The outbox entries the batch writes (see the file comment), in order.
+  struct OutboxWrite {
+    int peer = 0;
+    v1::Mutation mutation;
+  };
+  const std::vector<OutboxWrite>& outbox() const { return outbox_; }
+
   // Fills the WriteBatch: idempotency keys (valued `idempotency_sequence`)
   // and, when `commit`, the final state of every key the mutations changed,
   // the change-log record and the meta counters, given the counts before the
@@ -133,6 +151,7 @@ class BatchBuilder {
     std::string in_key;     // Edges: the in_edges key, once dirty. Links:
                             // the copy under entity_b, once dirty.
     bool out_only = false;  // Edges: the in-copy is another shard's.
+                            // Links: the copy under entity_b is.
     // Entities: the stored value, from the mutation that first changes it
     // until Add() has read its identifier keys.
     std::string before;
@@ -172,7 +191,15 @@ class BatchBuilder {
   bool IsRemote(absl::string_view id) const {
     return shard_of_ != nullptr && shard_of_(id) != shard_;
   }
-  // Records the copy of edge `parts` on `id`'s shard as one to delete there.
+  // Records `m` (a mutation of this shard's copy) in the outbox of the
+  // shard holding the other copy, `peer`, as that copy's mutation.
+  void EnqueueOtherCopy(int peer, const v1::Mutation& m);
+  // The slot of a link mutation's copy: links_ for both copies or the
+  // primary one, link_copies_ for the copy under the larger id alone.
+  Entry* LinkEntry(const std::string& a, const std::string& b,
+                   v1::EdgeCopy copy);
+  // Records the copy of edge `parts` on `id`'s shard as one to delete there
+  // (remote_copies() and the outbox).
   void AddRemoteCopy(const EdgeKeyParts& parts, v1::EdgeCopy copy,
                      absl::string_view id);
   bool DeleteSignal(const v1::Mutation& m, Slot& slot);
@@ -206,6 +233,9 @@ class BatchBuilder {
   Slots in_copies_;
   Slots signals_;
   Slots links_;  // By the key of the copy under entity_a.
+  // Partitioned: copies under the larger id of links whose copy under the
+  // smaller id is another shard's, by their own key. Not counted.
+  Slots link_copies_;
   Slots idempotency_;
   // The slot of each mutation, by index; null for KIND_NOT_SET.
   std::vector<Entry*> slots_;
@@ -218,6 +248,9 @@ class BatchBuilder {
   // Link keys of the links this batch created, by entity id.
   absl::node_hash_map<std::string, std::vector<std::string>>
       batch_links_by_entity_;
+  // Keys of the link_copies_ this batch created, by owner id.
+  absl::node_hash_map<std::string, std::vector<std::string>>
+      batch_link_copies_by_entity_;
   // In-edge keys of the in-copies (in_copies_) this batch created, by to_id.
   absl::node_hash_map<std::string, std::vector<std::string>>
       batch_in_copies_by_entity_;
@@ -226,6 +259,7 @@ class BatchBuilder {
   // Keys the batch's mutations release (Mutation.release_idempotency_key).
   absl::flat_hash_set<std::string> released_idempotency_keys_;
   std::vector<RemoteEdgeCopy> remote_copies_;
+  std::vector<OutboxWrite> outbox_;
 
   rocksdb::WriteBatch batch_;
   std::string origin_;       // set_origin().

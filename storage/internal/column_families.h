@@ -28,12 +28,15 @@ enum Cf : int {
   // Derived from `entities`: built on open when absent (identifier_index.h).
   kIdentifiersCf,
   kLinksCf,
+  // Partitioned stores: copies still to deliver to other shards
+  // (docs/scale-out.md, "The outbox"). Created empty in older databases.
+  kOutboxCf,
   kCfCount,
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
-    "default",   "entities", "out_edges",   "in_edges",    "signals",
-    "changelog", "meta",     "idempotency", "identifiers", "links",
+    "default", "entities",    "out_edges",   "in_edges", "signals", "changelog",
+    "meta",    "idempotency", "identifiers", "links",    "outbox",
 };
 
 }  // namespace georisk::storage::internal

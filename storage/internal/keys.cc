@@ -283,6 +283,38 @@ absl::StatusOr<uint64_t> DecodeChangeLogKey(absl::string_view key) {
   return DecodeFixed64BE(key);
 }
 
+std::string OutboxPeerPrefix(int peer) {
+  std::string out(2, '\0');
+  out[0] = static_cast<char>((peer >> 8) & 0xff);
+  out[1] = static_cast<char>(peer & 0xff);
+  return out;
+}
+
+std::string EncodeOutboxKey(int peer, uint64_t sequence, uint32_t ordinal) {
+  std::string out = OutboxPeerPrefix(peer);
+  out += EncodeFixed64BE(sequence);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((ordinal >> shift) & 0xff));
+  }
+  return out;
+}
+
+absl::StatusOr<OutboxKeyParts> DecodeOutboxKey(absl::string_view key) {
+  if (key.size() != kOutboxKeyBytes) {
+    return Malformed("outbox", key, "not 14 bytes");
+  }
+  OutboxKeyParts parts;
+  parts.peer =
+      (static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]);
+  absl::StatusOr<uint64_t> sequence = DecodeFixed64BE(key.substr(2, 8));
+  if (!sequence.ok()) return sequence.status();
+  parts.sequence = *sequence;
+  for (size_t i = 10; i < kOutboxKeyBytes; ++i) {
+    parts.ordinal = (parts.ordinal << 8) | static_cast<uint8_t>(key[i]);
+  }
+  return parts;
+}
+
 size_t EdgePrefixLength(absl::string_view key) {
   if (key.size() <= kPartitionBytes) return 0;
   const size_t end = key.find(kIdTerminator, kPartitionBytes);

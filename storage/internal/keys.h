@@ -13,6 +13,8 @@
 //   signals        : partition(id) | id
 //   changelog      : sequence, 8 bytes big-endian
 //   idempotency    : the idempotency key, raw
+//   outbox         : peer shard, 2 bytes big-endian | sequence, 8 bytes
+//                    big-endian | ordinal in the commit, 4 bytes big-endian
 //   meta           : fixed ASCII names (kMeta* below)
 //
 // Ids, product codes and record ids never contain 0x00 (validation
@@ -170,6 +172,20 @@ std::string PrefixSuccessor(absl::string_view prefix);
 // 8 bytes).
 std::string EncodeChangeLogKey(uint64_t sequence);
 absl::StatusOr<uint64_t> DecodeChangeLogKey(absl::string_view key);
+
+// The outbox key of the `ordinal`-th entry that commit `sequence` wrote for
+// shard `peer` (0..65535), and its inverse (InvalidArgument unless 14 bytes).
+// Keys of one peer are contiguous and in commit order.
+inline constexpr size_t kOutboxKeyBytes = 14;
+std::string EncodeOutboxKey(int peer, uint64_t sequence, uint32_t ordinal);
+struct OutboxKeyParts {
+  int peer = 0;
+  uint64_t sequence = 0;
+  uint32_t ordinal = 0;
+};
+absl::StatusOr<OutboxKeyParts> DecodeOutboxKey(absl::string_view key);
+// The 2-byte prefix of every outbox key of `peer`.
+std::string OutboxPeerPrefix(int peer);
 
 // Length of the edge prefix of `key` (partition | id | 0x00), or 0 when `key`
 // has no 0x00 after its partition. Used by the prefix extractor.

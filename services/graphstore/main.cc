@@ -6,14 +6,19 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "georisk/v1/graphstore.grpc.pb.h"
+#include "grpcpp/client_context.h"
 #include "resolve/normalize_name.h"
 #include "services/common/channel.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
 #include "services/common/main_support.h"
 #include "services/common/metrics.h"
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
 #include "services/graphstore/graphstore_service.h"
 #include "services/graphstore/grpc_shard_reader.h"
+#include "services/graphstore/outbox_forwarder.h"
 #include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
 #include "services/graphstore/routed_store.h"
@@ -83,17 +88,45 @@ ABSL_FLAG(std::string, route_shards, "",
           "comma-separated, shard 0 first (this shard's own entry is read "
           "locally).");
 ABSL_FLAG(absl::Duration, route_timeout, absl::Seconds(10),
-          "With --route: the deadline of each call to another shard.");
+          "With --route or --shard_peers: the deadline of each call to another "
+          "shard.");
+ABSL_FLAG(std::string, shard_peers, "",
+          "The gRPC target of every shard of the map, comma-separated, shard 0 "
+          "first (this shard's own entry is not called): where the outbox "
+          "delivers the copies of edges and links across shards "
+          "(docs/scale-out.md, \"The outbox\"). Empty: --route_shards's. "
+          "Neither, with more than one shard: the outbox is kept but not "
+          "delivered. TLS and token: the --route_tls_* and --route_token_file "
+          "flags; deadline: --route_timeout.");
 ABSL_FLAG(std::string, route_tls_ca, "",
-          "With --route: the CA bundle (PEM) of the other shards' TLS; empty: "
-          "plaintext.");
+          "With --route or --shard_peers: the CA bundle (PEM) of the other "
+          "shards' TLS; empty: plaintext.");
 ABSL_FLAG(std::string, route_tls_server_name, "",
-          "With --route: the TLS server name to expect of the other shards.");
+          "With --route or --shard_peers: the TLS server name to expect of the "
+          "other shards.");
 ABSL_FLAG(std::string, route_token_file, "",
-          "With --route: a file holding the bearer token sent to the other "
-          "shards.");
+          "With --route or --shard_peers: a file holding the bearer token sent "
+          "to the other shards.");
 
 namespace {
+
+// The channel to shard `i` at `target`, with the --route_tls_* flags.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannel(
+    const std::string& flag, size_t i, const std::string& target) {
+  georisk::common::ChannelOptions channel;
+  channel.target = target;
+  channel.tls_ca_file = absl::GetFlag(FLAGS_route_tls_ca);
+  channel.tls_server_name = absl::GetFlag(FLAGS_route_tls_server_name);
+  channel.token_file = absl::GetFlag(FLAGS_route_token_file);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
+      georisk::common::MakeChannel(channel);
+  if (!made.ok()) {
+    return absl::Status(
+        made.status().code(),
+        absl::StrCat(flag, ": shard ", i, ": ", made.status().message()));
+  }
+  return made;
+}
 
 // The router over `local` (this shard) and a gRPC reader of every other
 // shard, from the --route flags.
@@ -118,18 +151,9 @@ RouterFromFlags(georisk::storage::GraphStore* local,
           std::make_unique<georisk::graphstore::StoreShardReader>(local));
       continue;
     }
-    georisk::common::ChannelOptions channel;
-    channel.target = list[i];
-    channel.tls_ca_file = absl::GetFlag(FLAGS_route_tls_ca);
-    channel.tls_server_name = absl::GetFlag(FLAGS_route_tls_server_name);
-    channel.token_file = absl::GetFlag(FLAGS_route_token_file);
     absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
-        georisk::common::MakeChannel(channel);
-    if (!made.ok()) {
-      return absl::Status(made.status().code(),
-                          absl::StrCat("--route_shards: shard ", i, ": ",
-                                       made.status().message()));
-    }
+        PeerChannel("--route_shards", i, list[i]);
+    if (!made.ok()) return made.status();
     readers.push_back(std::make_unique<georisk::graphstore::GrpcShardReader>(
         *std::move(made), static_cast<int>(i),
         absl::GetFlag(FLAGS_route_timeout)));
@@ -138,6 +162,52 @@ RouterFromFlags(georisk::storage::GraphStore* local,
   options.max_traverse_depth = max_traverse_depth;
   return georisk::graphstore::RoutedGraphStore::Create(
       local, config.map, config.shard_index, std::move(readers), options);
+}
+
+// The outbox forwarder of this shard, delivering over gRPC to the targets
+// of --shard_peers (or --route_shards); null when neither is given.
+absl::StatusOr<std::unique_ptr<georisk::graphstore::OutboxForwarder>>
+ForwarderFromFlags(georisk::storage::Outbox* outbox,
+                   const georisk::graphstore::ShardConfig& config,
+                   georisk::common::MetricsRegistry* registry) {
+  std::string flag = "--shard_peers";
+  std::string targets = absl::GetFlag(FLAGS_shard_peers);
+  if (targets.empty()) {
+    flag = "--route_shards";
+    targets = absl::GetFlag(FLAGS_route_shards);
+  }
+  if (targets.empty()) return nullptr;
+  std::vector<std::string> list = absl::StrSplit(targets, ',');
+  if (static_cast<int>(list.size()) != config.map.shard_count()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": ", list.size(), " targets, but the partition map has ",
+        config.map.shard_count(), " shards"));
+  }
+  auto stubs = std::make_shared<
+      std::vector<std::unique_ptr<georisk::v1::GraphStore::Stub>>>(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (static_cast<int>(i) == config.shard_index) continue;
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        PeerChannel(flag, i, list[i]);
+    if (!channel.ok()) return channel.status();
+    (*stubs)[i] = georisk::v1::GraphStore::NewStub(*std::move(channel));
+  }
+  const absl::Duration timeout = absl::GetFlag(FLAGS_route_timeout);
+  auto deliver = [stubs, timeout](int peer,
+                                  const georisk::v1::ApplyRequest& request)
+      -> absl::StatusOr<georisk::v1::ApplyResponse> {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    georisk::v1::ApplyResponse response;
+    const grpc::Status s = (*stubs)[peer]->Apply(&context, request, &response);
+    if (!s.ok()) return georisk::common::FromGrpcStatus(s);
+    return response;
+  };
+  georisk::graphstore::OutboxForwarderOptions options;
+  options.shard = config.shard_index;
+  options.shard_count = config.map.shard_count();
+  return std::make_unique<georisk::graphstore::OutboxForwarder>(
+      outbox, std::move(deliver), options, registry);
 }
 
 }  // namespace
@@ -203,6 +273,19 @@ int main(int argc, char** argv) {
 
   georisk::common::MetricsRegistry registry;
   georisk::graphstore::RegisterRocksDbMetrics(store->get(), &registry);
+  // The outbox's delivery to the other shards (docs/scale-out.md).
+  std::unique_ptr<georisk::graphstore::OutboxForwarder> forwarder;
+  if (shard_config->map.shard_count() > 1) {
+    auto made = ForwarderFromFlags(store->get(), *shard_config, &registry);
+    if (!made.ok()) return georisk::common::ExitWithError(made.status());
+    forwarder = *std::move(made);
+    if (forwarder == nullptr) {
+      georisk::common::log::Warning(
+          "no --shard_peers (nor --route_shards): copies of edges and links "
+          "across shards are kept in the outbox but not delivered",
+          {{"shard", georisk::storage::ShardName(shard_config->shard_index)}});
+    }
+  }
   georisk::graphstore::GraphStoreServiceOptions service_options;
   service_options.max_watch_streams = absl::GetFlag(FLAGS_max_watch_streams);
   service_options.reserved_watch_streams =
@@ -263,11 +346,13 @@ int main(int argc, char** argv) {
   if (!server.ok()) return georisk::common::ExitWithError(server.status());
   (*server)->AddShutdownHook([&service] { service.Shutdown(); });
   (*server)->SetServing(true);
+  if (forwarder != nullptr) forwarder->Start();
   writes->Attach([server = server->get()](bool serving) {
     server->SetHealth(std::string(georisk::graphstore::kWritesHealthName),
                       serving);
   });
   const int code = georisk::common::ServeUntilShutdownSignal(**server);
   writes->Attach(nullptr);  // The server goes before the store.
+  if (forwarder != nullptr) forwarder->Stop();
   return code;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "domain/validation.h"
@@ -62,61 +63,57 @@ absl::Status ShardStore::CheckOwned(absl::string_view id,
   return absl::FailedPreconditionError(absl::StrCat(field, ": ", *reason));
 }
 
-constexpr absl::string_view kLinksAcross =
-    "links across shards are not written yet (docs/scale-out.md)";
-
 std::optional<ShardStore::Unowned> ShardStore::FindUnowned(
     const v1::Mutation& m) const {
-  // Checks the ends of an edge or a link: the first one on another shard.
-  // `across_note`: what to add when one end is here.
-  auto pair = [this](absl::string_view across_note,
-                     absl::string_view first_field, absl::string_view first,
-                     absl::string_view second_field,
-                     absl::string_view second) -> std::optional<Unowned> {
-    std::optional<std::string> a = NotOwnedReason(first, false);
-    std::optional<std::string> b = NotOwnedReason(second, false);
-    if (!a.has_value() && !b.has_value()) return std::nullopt;
-    const bool across = !a.has_value() || !b.has_value();
-    Unowned u{std::string(a.has_value() ? first_field : second_field),
-              a.has_value() ? *std::move(a) : *std::move(b)};
-    if (across) absl::StrAppend(&u.reason, "; ", across_note);
-    return u;
-  };
   auto single = [this](absl::string_view field, absl::string_view id,
                        bool signal) -> std::optional<Unowned> {
     std::optional<std::string> reason = NotOwnedReason(id, signal);
     if (!reason.has_value()) return std::nullopt;
     return Unowned{std::string(field), *std::move(reason)};
   };
-  // An edge: EDGE_COPY_BOTH needs both ends here; a one-copy mutation, its
-  // end here and the other end on another shard.
-  auto edge = [&](absl::string_view kind, const std::string& from,
-                  const std::string& to) -> std::optional<Unowned> {
+  // An edge (ends from_id, to_id) or a link (entity_a, entity_b), `kind`
+  // "upsert_edge"...: EDGE_COPY_BOTH needs both ends here; a one-copy
+  // mutation its end here (the first for EDGE_COPY_OUT, the second for
+  // EDGE_COPY_IN) and the other end on another shard.
+  auto copies = [&](absl::string_view kind, absl::string_view first_name,
+                    const std::string& first, absl::string_view second_name,
+                    const std::string& second) -> std::optional<Unowned> {
     const v1::EdgeCopy copy = m.edge_copy();
+    const std::string first_field = absl::StrCat(kind, ".", first_name);
+    const std::string second_field = absl::StrCat(kind, ".", second_name);
     if (copy == v1::EDGE_COPY_BOTH) {
-      return pair(
-          "an edge across shards is written as two copies, edge_copy "
-          "EDGE_COPY_OUT on the shard of from_id and EDGE_COPY_IN on the "
-          "shard of to_id (docs/scale-out.md)",
-          absl::StrCat(kind, ".from_id"), from, absl::StrCat(kind, ".to_id"),
-          to);
+      std::optional<std::string> a = NotOwnedReason(first, false);
+      std::optional<std::string> b = NotOwnedReason(second, false);
+      if (!a.has_value() && !b.has_value()) return std::nullopt;
+      Unowned u{a.has_value() ? first_field : second_field,
+                a.has_value() ? *std::move(a) : *std::move(b)};
+      if (!a.has_value() || !b.has_value()) {
+        absl::StrAppend(&u.reason, "; ",
+                        absl::EndsWith(kind, "_edge") ? "an edge" : "a link",
+                        " across shards is written as two copies, edge_copy "
+                        "EDGE_COPY_OUT on the shard of ",
+                        first_name, " and EDGE_COPY_IN on the shard of ",
+                        second_name, " (docs/scale-out.md)");
+      }
+      return u;
     }
     const bool out = copy == v1::EDGE_COPY_OUT;
-    const std::string& here = out ? from : to;
-    const std::string& there = out ? to : from;
-    if (std::optional<Unowned> u = single(
-            absl::StrCat(kind, out ? ".from_id" : ".to_id"), here, false)) {
+    const std::string& here = out ? first : second;
+    const std::string& there = out ? second : first;
+    if (std::optional<Unowned> u =
+            single(out ? first_field : second_field, here, false)) {
       return u;
     }
     if (domain::ValidateId(there, domain::IdKind::kEntity, "").ok() &&
         !NotOwnedReason(there, false).has_value()) {
-      return Unowned{"edge_copy",
-                     absl::StrCat(v1::EdgeCopy_Name(copy),
-                                  " writes one copy of an edge "
-                                  "across shards, but both ",
-                                  from, " and ", to, " are on this shard (",
-                                  storage::ShardName(config_.shard_index),
-                                  "): write it with EDGE_COPY_BOTH")};
+      return Unowned{
+          "edge_copy",
+          absl::StrCat(v1::EdgeCopy_Name(copy),
+                       " writes one copy of a record across "
+                       "shards, but both ",
+                       first, " and ", second, " are on this shard (",
+                       storage::ShardName(config_.shard_index),
+                       "): write it with EDGE_COPY_BOTH")};
     }
     return std::nullopt;
   };
@@ -126,23 +123,21 @@ std::optional<ShardStore::Unowned> ShardStore::FindUnowned(
     case v1::Mutation::kDeleteEntityId:
       return single("delete_entity_id", m.delete_entity_id(), false);
     case v1::Mutation::kUpsertEdge:
-      return edge("upsert_edge", m.upsert_edge().from_id(),
-                  m.upsert_edge().to_id());
+      return copies("upsert_edge", "from_id", m.upsert_edge().from_id(),
+                    "to_id", m.upsert_edge().to_id());
     case v1::Mutation::kDeleteEdge:
-      return edge("delete_edge", m.delete_edge().from_id(),
-                  m.delete_edge().to_id());
+      return copies("delete_edge", "from_id", m.delete_edge().from_id(),
+                    "to_id", m.delete_edge().to_id());
     case v1::Mutation::kUpsertSignal:
       return single("upsert_signal.id", m.upsert_signal().id(), true);
     case v1::Mutation::kDeleteSignalId:
       return single("delete_signal_id", m.delete_signal_id(), true);
     case v1::Mutation::kUpsertLink:
-      return pair(kLinksAcross, "upsert_link.entity_a",
-                  m.upsert_link().entity_a(), "upsert_link.entity_b",
-                  m.upsert_link().entity_b());
+      return copies("upsert_link", "entity_a", m.upsert_link().entity_a(),
+                    "entity_b", m.upsert_link().entity_b());
     case v1::Mutation::kDeleteLink:
-      return pair(kLinksAcross, "delete_link.entity_a",
-                  m.delete_link().entity_a(), "delete_link.entity_b",
-                  m.delete_link().entity_b());
+      return copies("delete_link", "entity_a", m.delete_link().entity_a(),
+                    "entity_b", m.delete_link().entity_b());
     case v1::Mutation::KIND_NOT_SET:
       return std::nullopt;  // The store refuses it.
   }
@@ -247,8 +242,9 @@ absl::StatusOr<storage::LinkPage> ShardStore::ListLinks(
 
 absl::StatusOr<v1::Link> ShardStore::GetLink(absl::string_view entity_a,
                                              absl::string_view entity_b) {
-  RETURN_IF_ERROR(CheckOwned(entity_a, "entity_a"));
-  RETURN_IF_ERROR(CheckOwned(entity_b, "entity_b"));
+  // Either end's shard holds the link (a copy under each end).
+  absl::Status a = CheckOwned(entity_a, "entity_a");
+  if (!a.ok() && !CheckOwned(entity_b, "entity_b").ok()) return a;
   return store_->GetLink(entity_a, entity_b);
 }
 

@@ -22,7 +22,9 @@
 // written whole (edge_copy EDGE_COPY_BOTH); an edge across shards only as one
 // copy: EDGE_COPY_OUT when from_id is this shard's and to_id another's,
 // EDGE_COPY_IN the other way round (anything else is refused, naming the
-// field). A link is accepted only when both of its ends are on this shard.
+// field). A link is written the same way: whole when both ends are here,
+// else only its copy under this shard's end (EDGE_COPY_OUT: under entity_a,
+// EDGE_COPY_IN: under entity_b). GetLink answers when either end is here.
 //
 // Thread-safe; the wrapped store must outlive the ShardStore.
 #ifndef GEORISK_SERVICES_GRAPHSTORE_SHARD_STORE_H_

@@ -184,10 +184,14 @@ TEST_F(ShardStoreTest, ReadsOfAnotherShardsPartitionNameTheOwner) {
   ASSERT_TRUE(traversed.ok()) << traversed.status();
   EXPECT_EQ(traversed->entities.size(), 2);
 
-  absl::StatusOr<v1::Link> link = shard_->GetLink(local_a_, remote_);
+  // A link is held by the shards of both of its ends.
+  EXPECT_EQ(shard_->GetLink(local_a_, remote_).status().code(),
+            absl::StatusCode::kNotFound);
+  const std::string remote_too = IdOn(Halves(), 0, "company/r", 0);
+  absl::StatusOr<v1::Link> link = shard_->GetLink(remote_, remote_too);
   EXPECT_EQ(link.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(link.status().message(),
-            absl::StrCat("entity_b: ", NotHere(remote_, 0, 1)));
+            absl::StrCat("entity_a: ", NotHere(remote_, 0, 1)));
   EXPECT_EQ(shard_->GetLink(local_a_, local_b_).status().code(),
             absl::StatusCode::kNotFound);
 
@@ -361,10 +365,10 @@ TEST_F(ShardStoreTest, GraphStoreServiceAnswersFailedPreconditionForTheShard) {
 class CrossShardTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string dir = base::testing::MakeTempDir("cross");
+    dir_ = base::testing::MakeTempDir("cross");
     for (int i = 0; i < 2; ++i) {
       storage::RocksDbGraphStoreOptions options;
-      options.path = absl::StrCat(dir, "/graph-", i);
+      options.path = absl::StrCat(dir_, "/graph-", i);
       options.sync = false;
       options.partition_map = Halves();
       options.shard_index = i;
@@ -415,6 +419,7 @@ class CrossShardTest : public ::testing::Test {
                              IdOn(Halves(), 1, "company/c", 0)};
   const std::string b_[2] = {IdOn(Halves(), 0, "company/c", 1),
                              IdOn(Halves(), 1, "company/c", 1)};
+  std::string dir_;
   std::unique_ptr<storage::RocksDbGraphStore> stores_[2];
   std::unique_ptr<ShardStore> shards_[2];
 };
@@ -609,6 +614,212 @@ TEST_F(CrossShardTest, AReleasedKeyIsAppliedAgain) {
   EXPECT_THAT(redone->outcomes, ElementsAre(MutationOutcome::kApplied));
   EXPECT_THAT(Edges(1, a_[1], storage::Direction::kOutbound),
               ElementsAre(absl::StrCat(a_[1], "->", a_[0])));
+}
+
+// The outbox: a one-copy write puts the other copy, for its shard, in the
+// same commit.
+std::vector<std::string> Describe(const std::vector<storage::OutboxEntry>& es) {
+  std::vector<std::string> out;
+  for (const storage::OutboxEntry& e : es) {
+    const v1::Mutation& m = e.mutation;
+    std::string what;
+    if (m.has_upsert_edge()) {
+      what = absl::StrCat("upsert_edge ", m.upsert_edge().from_id(), "->",
+                          m.upsert_edge().to_id());
+    } else if (m.has_delete_edge()) {
+      what = absl::StrCat("delete_edge ", m.delete_edge().from_id(), "->",
+                          m.delete_edge().to_id());
+    } else if (m.has_upsert_link()) {
+      what = absl::StrCat("upsert_link ", m.upsert_link().entity_a(), "~",
+                          m.upsert_link().entity_b());
+    } else if (m.has_delete_link()) {
+      what = absl::StrCat("delete_link ", m.delete_link().entity_a(), "~",
+                          m.delete_link().entity_b());
+    }
+    absl::StrAppend(
+        &out.emplace_back(), what, " ", v1::EdgeCopy_Name(m.edge_copy()),
+        " key=", m.idempotency_key(), " release=", m.release_idempotency_key());
+  }
+  return out;
+}
+
+TEST_F(CrossShardTest, AOneCopyWriteQueuesTheOtherCopyInTheSameCommit) {
+  const v1::Edge edge = Supplies(a_[0], a_[1], 0.5);
+  absl::StatusOr<storage::ApplyResult> out = shards_[0]->Apply(
+      {WithKey(Copy(Upsert(edge), v1::EDGE_COPY_OUT), "e1/out")}, "ingest");
+  ASSERT_TRUE(out.ok()) << out.status();
+  absl::StatusOr<std::vector<storage::OutboxEntry>> pending =
+      stores_[0]->ReadOutbox(1, 10);
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_THAT(Describe(*pending),
+              ElementsAre(absl::StrCat("upsert_edge ", a_[0], "->", a_[1],
+                                       " EDGE_COPY_IN key=e1/in release=")));
+  // Written by that very commit, at its time.
+  EXPECT_EQ((*pending)[0].sequence, out->sequence);
+  EXPECT_EQ(absl::ToUnixMicros((*pending)[0].enqueued),
+            absl::ToUnixMicros(out->commit_time));
+  EXPECT_EQ((*pending)[0].mutation.upsert_edge().weight(), 0.5);
+  // Nothing for the shard itself; nothing when nothing changed (the same
+  // value again, or a duplicate key) or when the copy was rejected.
+  EXPECT_TRUE(stores_[0]->ReadOutbox(0, 10)->empty());
+  ASSERT_TRUE(
+      shards_[0]
+          ->Apply({Copy(Upsert(edge), v1::EDGE_COPY_OUT),
+                   WithKey(Copy(Upsert(edge), v1::EDGE_COPY_OUT), "e1/out"),
+                   Copy(Upsert(Supplies(IdOn(Halves(), 0, "company/x"), a_[1],
+                                        0.5)),
+                        v1::EDGE_COPY_OUT)},
+                  "ingest", storage::InvalidMutations::kReject)
+          .ok());
+  EXPECT_EQ(stores_[0]->ReadOutbox(1, 10)->size(), 1u);
+  ASSERT_EQ(stores_[0]->OutboxStats().size(), 1u);
+  EXPECT_EQ(stores_[0]->OutboxStats()[0].peer, 1);
+  EXPECT_EQ(stores_[0]->OutboxStats()[0].pending, 1);
+  EXPECT_EQ(absl::ToUnixMicros(stores_[0]->OutboxStats()[0].oldest),
+            absl::ToUnixMicros(out->commit_time));
+  // An in-copy queues the out-copy; a delete of a copy the delete of the
+  // other, releasing the other copy's key when it releases its own.
+  v1::Mutation undo = Copy(DeleteEdge(edge), v1::EDGE_COPY_OUT);
+  undo.set_release_idempotency_key("e1/out");
+  ASSERT_TRUE(shards_[0]->Apply({undo}, "ingest").ok());
+  const v1::Edge back = Supplies(a_[1], a_[0], 0.25);
+  ASSERT_TRUE(
+      shards_[0]->Apply({Copy(Upsert(back), v1::EDGE_COPY_IN)}, "ingest").ok());
+  pending = stores_[0]->ReadOutbox(1, 10);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_THAT(Describe(*pending),
+              ElementsAre(absl::StrCat("upsert_edge ", a_[0], "->", a_[1],
+                                       " EDGE_COPY_IN key=e1/in release="),
+                          absl::StrCat("delete_edge ", a_[0], "->", a_[1],
+                                       " EDGE_COPY_IN key= release=e1/in"),
+                          absl::StrCat("upsert_edge ", a_[1], "->", a_[0],
+                                       " EDGE_COPY_OUT key= release=")));
+}
+
+TEST_F(CrossShardTest, TheOutboxIsAcknowledgedByKeyAndSurvivesReopening) {
+  ASSERT_TRUE(
+      shards_[0]
+          ->Apply(
+              {Copy(Upsert(Supplies(a_[0], a_[1], 0.5)), v1::EDGE_COPY_OUT),
+               Copy(Upsert(Supplies(b_[0], a_[1], 0.5)), v1::EDGE_COPY_OUT)},
+              "ingest")
+          .ok());
+  absl::StatusOr<std::vector<storage::OutboxEntry>> pending =
+      stores_[0]->ReadOutbox(1, 1);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);  // The limit.
+  ASSERT_TRUE(stores_[0]
+                  ->AcknowledgeOutbox({(*pending)[0].key, (*pending)[0].key,
+                                       std::string("unknown")})
+                  .ok());
+  EXPECT_EQ(stores_[0]->OutboxStats()[0].pending, 1);
+  // Reopened: the one left is still there, and counted.
+  storage::RocksDbGraphStoreOptions options;
+  options.path = absl::StrCat(dir_, "/graph-0");
+  shards_[0].reset();
+  stores_[0].reset();
+  options.sync = false;
+  options.partition_map = Halves();
+  options.shard_index = 0;
+  auto reopened = storage::RocksDbGraphStore::Open(options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  pending = (*reopened)->ReadOutbox(1, 10);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_THAT(Describe(*pending),
+              ElementsAre(absl::StrCat("upsert_edge ", b_[0], "->", a_[1],
+                                       " EDGE_COPY_IN key= release=")));
+  ASSERT_EQ((*reopened)->OutboxStats().size(), 1u);
+  EXPECT_EQ((*reopened)->OutboxStats()[0].pending, 1);
+  EXPECT_TRUE((*reopened)->WaitForOutbox(absl::InfinitePast()));
+  ASSERT_TRUE((*reopened)->AcknowledgeOutbox({(*pending)[0].key}).ok());
+  EXPECT_TRUE((*reopened)->OutboxStats().empty());
+  EXPECT_FALSE(
+      (*reopened)->WaitForOutbox(absl::Now() + absl::Milliseconds(10)));
+  EXPECT_EQ((*reopened)->ReadOutbox(1, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CrossShardTest, ALinkAcrossShardsIsACopyOnEachShard) {
+  const v1::Link link =
+      domain::testing::IdentifierLink(a_[0], a_[1], v1::Link::POSITIVE);
+  // Whole, it is refused, naming the other end.
+  absl::StatusOr<storage::ApplyResult> whole =
+      shards_[0]->Apply({Upsert(link)}, "test");
+  EXPECT_EQ(whole.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(whole.status().message(),
+              HasSubstr("mutations[0].upsert_link.entity_b: "));
+  ASSERT_TRUE(
+      shards_[0]->Apply({Copy(Upsert(link), v1::EDGE_COPY_OUT)}, "test").ok());
+  ASSERT_TRUE(
+      shards_[1]->Apply({Copy(Upsert(link), v1::EDGE_COPY_IN)}, "test").ok());
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<v1::Link> got = shards_[i]->GetLink(a_[1], a_[0]);
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status();
+    EXPECT_EQ(got->judgement(), v1::Link::POSITIVE);
+    storage::LinkQuery query;
+    query.entity_id = a_[i];
+    absl::StatusOr<storage::LinkPage> page = shards_[i]->ListLinks(query);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->links.size(), 1u) << i;
+  }
+  // Counted and listed once, by the shard of the smaller id.
+  const int primary = a_[0] < a_[1] ? 0 : 1;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(stores_[i]->GetStats()->link_count, i == primary ? 1 : 0) << i;
+    absl::StatusOr<storage::LinkPage> all =
+        shards_[i]->ListLinks(storage::LinkQuery());
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->links.size(), i == primary ? 1u : 0u) << i;
+  }
+  // Each shard queued the other's copy.
+  EXPECT_THAT(Describe(*stores_[0]->ReadOutbox(1, 10)),
+              ElementsAre(absl::StrCat("upsert_link ", a_[0], "~", a_[1],
+                                       " EDGE_COPY_IN key= release=")));
+  EXPECT_THAT(Describe(*stores_[1]->ReadOutbox(0, 10)),
+              ElementsAre(absl::StrCat("upsert_link ", a_[0], "~", a_[1],
+                                       " EDGE_COPY_OUT key= release=")));
+  // Deleting a_[1] on its shard deletes its copy and queues the other's
+  // delete.
+  absl::StatusOr<storage::ApplyResult> deleted =
+      shards_[1]->Apply({DeleteEntity(a_[1])}, "test");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->cascaded_link_deletes, 1);
+  EXPECT_EQ(shards_[1]->GetLink(a_[0], a_[1]).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(stores_[1]->GetStats()->link_count, 0);
+  std::vector<std::string> queued = Describe(*stores_[1]->ReadOutbox(0, 10));
+  ASSERT_EQ(queued.size(), 2u);
+  const std::string& low = a_[0] < a_[1] ? a_[0] : a_[1];
+  const std::string& high = a_[0] < a_[1] ? a_[1] : a_[0];
+  EXPECT_EQ(queued[1],
+            absl::StrCat("delete_link ", low, "~", high, " ",
+                         low == a_[0] ? "EDGE_COPY_OUT" : "EDGE_COPY_IN",
+                         " key= release="));
+  // Delivered, shard 0 holds no link either.
+  const v1::Mutation remove = (*stores_[1]->ReadOutbox(0, 10))[1].mutation;
+  ASSERT_TRUE(shards_[0]->Apply({remove}, "outbox:graphstore-1").ok());
+  EXPECT_EQ(shards_[0]->GetLink(a_[0], a_[1]).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(stores_[0]->GetStats()->link_count, 0);
+}
+
+TEST_F(CrossShardTest, AnEntityDeleteQueuesTheDeletesOfTheRemoteCopies) {
+  ASSERT_TRUE(
+      shards_[0]
+          ->Apply({Copy(Upsert(Supplies(a_[0], a_[1], 0.5)), v1::EDGE_COPY_OUT),
+                   Copy(Upsert(Supplies(b_[1], a_[0], 0.5)), v1::EDGE_COPY_IN)},
+                  "test")
+          .ok());
+  std::vector<storage::OutboxEntry> before = *stores_[0]->ReadOutbox(1, 10);
+  ASSERT_TRUE(
+      stores_[0]->AcknowledgeOutbox({before[0].key, before[1].key}).ok());
+  ASSERT_TRUE(shards_[0]->Apply({DeleteEntity(a_[0])}, "test").ok());
+  EXPECT_THAT(Describe(*stores_[0]->ReadOutbox(1, 10)),
+              ::testing::UnorderedElementsAre(
+                  absl::StrCat("delete_edge ", a_[0], "->", a_[1],
+                               " EDGE_COPY_IN key= release="),
+                  absl::StrCat("delete_edge ", b_[1], "->", a_[0],
+                               " EDGE_COPY_OUT key= release=")));
 }
 
 }  // namespace

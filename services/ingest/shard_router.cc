@@ -39,6 +39,14 @@ v1::Mutation DeleteCopy(const v1::EdgeKey& key, v1::EdgeCopy copy,
   return m;
 }
 
+bool IsLink(const v1::Mutation& m) {
+  return m.has_upsert_link() || m.has_delete_link();
+}
+
+// The mutation that undoes `copy` written by the upsert `m` (an edge's or a
+// link's), forgetting m's idempotency key.
+v1::Mutation UndoCopy(const v1::Mutation& m, v1::EdgeCopy copy);
+
 v1::EdgeKey KeyOf(const v1::Mutation& m) {
   if (m.has_delete_edge()) return m.delete_edge();
   const v1::Edge& e = m.upsert_edge();
@@ -49,6 +57,20 @@ v1::EdgeKey KeyOf(const v1::Mutation& m) {
   key.set_product_code(e.product_code());
   key.set_record_id(e.record_id());
   return key;
+}
+
+v1::Mutation UndoCopy(const v1::Mutation& m, v1::EdgeCopy copy) {
+  if (!m.has_upsert_link()) {
+    return DeleteCopy(KeyOf(m), copy, m.idempotency_key());
+  }
+  v1::Mutation undo;
+  undo.mutable_delete_link()->set_entity_a(m.upsert_link().entity_a());
+  undo.mutable_delete_link()->set_entity_b(m.upsert_link().entity_b());
+  undo.set_edge_copy(copy);
+  if (!m.idempotency_key().empty()) {
+    undo.set_release_idempotency_key(m.idempotency_key());
+  }
+  return undo;
 }
 
 bool Accepted(v1::MutationOutcome o) {
@@ -106,9 +128,11 @@ int ShardOfMutation(const storage::PartitionMap& map, const v1::Mutation& m,
     case v1::Mutation::kDeleteSignalId:
       return map.ShardOf(m.delete_signal_id());
     case v1::Mutation::kUpsertLink:
-      return map.ShardOf(m.upsert_link().entity_a());
+      return map.ShardOf(end == v1::EDGE_COPY_IN ? m.upsert_link().entity_b()
+                                                 : m.upsert_link().entity_a());
     case v1::Mutation::kDeleteLink:
-      return map.ShardOf(m.delete_link().entity_a());
+      return map.ShardOf(end == v1::EDGE_COPY_IN ? m.delete_link().entity_b()
+                                                 : m.delete_link().entity_a());
     case v1::Mutation::KIND_NOT_SET:
       return 0;  // Shard 0 refuses it as any store would.
   }
@@ -131,8 +155,8 @@ std::vector<std::vector<RoutedMutation>> SplitByShard(
   for (size_t i = 0; i < mutations.size(); ++i) {
     const v1::Mutation& m = *mutations[i];
     const int index = static_cast<int>(i);
-    const bool edge = m.has_upsert_edge() || m.has_delete_edge();
-    if (!edge || m.edge_copy() != v1::EDGE_COPY_BOTH) {
+    const bool pair = m.has_upsert_edge() || m.has_delete_edge() || IsLink(m);
+    if (!pair || m.edge_copy() != v1::EDGE_COPY_BOTH) {
       parts[ShardOfMutation(map, m, m.edge_copy())].push_back(
           {index, v1::EDGE_COPY_BOTH, m});
       continue;
@@ -396,10 +420,10 @@ absl::Status ShardedClient::ApplySegment(
     for (const Copy* copy : {&record.out, &record.in}) {
       if (!Accepted(copy->outcome)) continue;
       const v1::Mutation& m = copy->routed->mutation;
-      if (m.has_delete_edge()) continue;  // Its pair's delete was refused.
+      // A delete whose pair's delete was refused stays done.
+      if (m.has_delete_edge() || m.has_delete_link()) continue;
       undo[copy->shard].set_origin(request.origin());
-      *undo[copy->shard].add_mutations() =
-          DeleteCopy(KeyOf(m), copy->routed->copy, m.idempotency_key());
+      *undo[copy->shard].add_mutations() = UndoCopy(m, copy->routed->copy);
     }
   }
   bool any_undo = false;

@@ -18,13 +18,21 @@
 // goes there whole; an edge from shard S to shard T is two mutations, its
 // out-copy (edge_copy EDGE_COPY_OUT) on S and its in-copy (EDGE_COPY_IN) on
 // T, with the idempotency keys "<key>/out" and "<key>/in" when the record has
-// a key. A link goes to the shard of entity_a (a link across shards is
-// refused there: not written yet). A record's outcome is its shard's; a
-// split edge's is APPLIED when either copy was, DUPLICATE when both were,
+// a key. A link is routed the same way by its ends, entity_a and entity_b:
+// whole on their shard when it is one, else its copy under entity_a
+// (EDGE_COPY_OUT) on entity_a's shard and its copy under entity_b
+// (EDGE_COPY_IN) on entity_b's. A record's outcome is its shard's; a
+// split record's is APPLIED when either copy was, DUPLICATE when both were,
 // else UNCHANGED, and REJECTED (with the copy's field and reason) when
 // either copy was rejected, in which case the other copy, if it was
 // accepted, is deleted again with release_idempotency_key set to its key,
 // so that the batch sent again later writes both.
+//
+// Both copies are written by this client for low latency; what makes the
+// pair converge when this process dies between the two commits is each
+// shard's outbox (docs/scale-out.md, "The outbox"): the shard that commits
+// one copy also commits, in the same WriteBatch, the other copy for its
+// shard, and delivers it there itself.
 //
 // What is atomic: each shard's part of a batch is one Apply, one RocksDB
 // WriteBatch on that shard; nothing spans shards. The parts go to the
@@ -50,9 +58,10 @@
 // A batch is therefore applied in segments, each ending at an entity delete,
 // so that later mutations of the batch see the cascade as on one store.
 // Remote deletes that fail are kept (in memory) and retried first by every
-// later Apply until they succeed; Apply() fails meanwhile. They are lost if
-// ingest itself dies first: that copy then stays until the outbox of
-// docs/scale-out.md (planned) replaces this.
+// later Apply until they succeed; Apply() fails meanwhile. If ingest itself
+// dies first they are not lost: the shard that cascaded them put the same
+// deletes in its outbox, which delivers them. A link's copy on another shard
+// is deleted by the outbox alone (ApplyResponse names no remote links).
 //
 // The sequence answered is the sum over shards of the highest commit
 // sequence each answered this client, so it never goes backwards.

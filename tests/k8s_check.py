@@ -530,8 +530,8 @@ class Checker:
         """The partition map, graphstore's replicas and its clients' shard
         targets agree: N replicas, a map of shards 0..N-1 in the ConfigMap
         every shard and both ingest workloads mount, each pod's --shard_index
-        its ordinal, and --graphstore_shards of ingest, ingest-sources and the
-        scorer naming pods 0..N-1 of
+        its ordinal, and graphstore's --shard_peers and --graphstore_shards of
+        ingest, ingest-sources and the scorer naming pods 0..N-1 of
         the headless Service, in order. A change to one of them alone fails.
         """
         gs = self.get("StatefulSet", "graphstore")
@@ -579,6 +579,12 @@ class Checker:
         gs_port = SERVICES["graphstore"]["grpc"]
         want = [f"dns:///graphstore-{i}.{gs['spec']['serviceName']}.$(POD_NAMESPACE).svc.cluster.local:{gs_port}"
                 for i in range(n)]
+        # Each shard's outbox delivers to the same pods (--shard_peers).
+        peers = [t for t in gflags.get("shard_peers", "").split(",") if t]
+        if peers != want:
+            self.fail(f"{where}: --shard_peers lists {len(peers)} shard targets {peers}, want the "
+                      f"{n} shards of StatefulSet/graphstore in order (where each shard's outbox "
+                      f"delivers): {want}")
         for svc in ("ingest", "ingest-sources", "scorer"):
             w = self.get(SERVICES[svc]["kind"], svc)
             if w is None:
@@ -957,6 +963,11 @@ def self_test(docs, overlay, binary, readme):
             (lambda ds: drop_last_target(container(ds, "Deployment", "ingest")), "--graphstore_shards lists"),
         "the scorer's shard targets out of order":
             (lambda ds: swap_targets(container(ds, "StatefulSet", "scorer")), "--graphstore_shards lists"),
+        "graphstore's outbox peers changed alone":
+            (lambda ds: set_args(container(ds, "StatefulSet", "graphstore"), "shard_peers",
+                                 ",".join(Checker.flags(container(ds, "StatefulSet", "graphstore"))[0]
+                                          ["shard_peers"].split(",")[:-1])),
+             "--shard_peers lists"),
         "a shard index that is not the pod's ordinal":
             (lambda ds: set_args(container(ds, "StatefulSet", "graphstore"), "shard_index", "0"),
              "is not the pod's ordinal"),

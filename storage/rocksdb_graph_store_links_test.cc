@@ -337,9 +337,9 @@ TEST_F(LinksTest, DatabaseWrittenBeforeLinksOpensWithAnEmptyLinksFamily) {
     // left it.
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {"default", "entities", "out_edges", "in_edges", "signals",
-          "changelog", "meta", "idempotency", "identifiers", "links"}) {
+    for (const char* name : {"default", "entities", "out_edges", "in_edges",
+                             "signals", "changelog", "meta", "idempotency",
+                             "identifiers", "links", "outbox"}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;

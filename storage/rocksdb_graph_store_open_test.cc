@@ -60,9 +60,9 @@ TEST_F(RocksDbGraphStoreTest, OpenRefusesUnknownSchemaVersion) {
   {
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {"default", "entities", "out_edges", "in_edges", "signals",
-          "changelog", "meta", "idempotency", "identifiers", "links"}) {
+    for (const char* name : {"default", "entities", "out_edges", "in_edges",
+                             "signals", "changelog", "meta", "idempotency",
+                             "identifiers", "links", "outbox"}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -92,7 +92,7 @@ void EditMeta(const std::string& path,
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name :
        {"default", "entities", "out_edges", "in_edges", "signals", "changelog",
-        "meta", "idempotency", "identifiers", "links"}) {
+        "meta", "idempotency", "identifiers", "links", "outbox"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -11,14 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "base/testing/temp_dir.h"
 #include "domain/testing/builders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/metrics.h"
 #include "services/graphstore/graphstore_service.h"
-#include "services/graphstore/shard_store.h"
-#include "storage/partition_map.h"
+#include "services/graphstore/two_shards_testing.h"
 #include "storage/rocksdb_graph_store.h"
 
 namespace georisk::graphstore {
@@ -30,53 +28,15 @@ using ::georisk::domain::testing::IdentifierLink;
 using ::georisk::domain::testing::Supplies;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::WithKey;
-using storage::PartitionMap;
+using ::georisk::graphstore::testing::Copy;
+using ::georisk::graphstore::testing::Halves;
+using ::georisk::graphstore::testing::IdOn;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-PartitionMap Halves() { return *PartitionMap::Parse("0=0-511;1=512-1023"); }
-
-std::string IdOn(int shard, int n) {
-  for (int i = 0;; ++i) {
-    std::string id = absl::StrCat("company/f", i);
-    if (Halves().ShardOf(id) == shard && n-- == 0) return id;
-  }
-}
-
-v1::Mutation Copy(v1::Mutation m, v1::EdgeCopy copy) {
-  m.set_edge_copy(copy);
-  return m;
-}
-
-class OutboxForwarderTest : public ::testing::Test {
+class OutboxForwarderTest
+    : public ::georisk::graphstore::testing::TwoShardsTest {
  protected:
-  void SetUp() override {
-    dir_ = base::testing::MakeTempDir("outbox");
-    for (int i = 0; i < 2; ++i) Open(i);
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(
-          shards_[i]
-              ->Apply({Upsert(Company(a_[i])), Upsert(Company(b_[i]))}, "test")
-              .ok());
-    }
-  }
-
-  void Open(int i) {
-    shards_[i].reset();
-    stores_[i].reset();
-    storage::RocksDbGraphStoreOptions options;
-    options.path = absl::StrCat(dir_, "/graph-", i);
-    options.sync = false;
-    options.partition_map = Halves();
-    options.shard_index = i;
-    auto store = storage::RocksDbGraphStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    stores_[i] = *std::move(store);
-    auto shard = ShardStore::Create(stores_[i].get(), {Halves(), i});
-    ASSERT_TRUE(shard.ok()) << shard.status();
-    shards_[i] = *std::move(shard);
-  }
-
   // What the Apply RPC does with `request` on shard `peer`, unless `down_`.
   absl::StatusOr<v1::ApplyResponse> Apply(int peer,
                                           const v1::ApplyRequest& request) {
@@ -118,21 +78,6 @@ class OutboxForwarderTest : public ::testing::Test {
         options, &registry_);
   }
 
-  std::vector<std::string> Edges(int shard, const std::string& id,
-                                 storage::Direction direction) {
-    storage::EdgeQuery query;
-    query.entity_id = id;
-    query.direction = direction;
-    absl::StatusOr<storage::EdgePage> page = shards_[shard]->ListEdges(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    std::vector<std::string> out;
-    if (!page.ok()) return out;
-    for (const v1::Edge& e : page->edges) {
-      out.push_back(absl::StrCat(e.from_id(), "->", e.to_id()));
-    }
-    return out;
-  }
-
   int64_t Pending(int shard) {
     int64_t n = 0;
     for (const storage::OutboxPeerStats& s : stores_[shard]->OutboxStats()) {
@@ -141,11 +86,6 @@ class OutboxForwarderTest : public ::testing::Test {
     return n;
   }
 
-  std::string dir_;
-  const std::string a_[2] = {IdOn(0, 0), IdOn(1, 0)};
-  const std::string b_[2] = {IdOn(0, 1), IdOn(1, 1)};
-  std::unique_ptr<storage::RocksDbGraphStore> stores_[2];
-  std::unique_ptr<ShardStore> shards_[2];
   common::MetricsRegistry registry_;
   bool down_ = false;
   bool lose_answer_ = false;
@@ -247,7 +187,7 @@ TEST_F(OutboxForwarderTest, PendingEntriesSurviveARestartAndAreDeliveredAfter) {
 }
 
 TEST_F(OutboxForwarderTest, AnEntryThePeerRejectsIsDroppedAndCounted) {
-  const std::string absent = IdOn(1, 5);  // Never written on shard 1.
+  const std::string absent = IdOn(Halves(), 1, "company/x");  // Not there.
   ASSERT_TRUE(
       shards_[0]
           ->Apply(

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "services/common/server.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/two_shards_testing.h"
 #include "storage/rocksdb_graph_store.h"
 
 namespace georisk::graphstore {
@@ -29,19 +30,13 @@ using ::georisk::domain::testing::Supplies;
 using ::georisk::domain::testing::Tension;
 using ::georisk::domain::testing::Upsert;
 using ::georisk::domain::testing::WithKey;
+using ::georisk::graphstore::testing::Copy;
+using ::georisk::graphstore::testing::Halves;
+using ::georisk::graphstore::testing::IdOn;
 using storage::MutationOutcome;
 using storage::PartitionMap;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// The n-th id "<prefix><i>" (counting from 0) that `shard` owns under `map`.
-std::string IdOn(const PartitionMap& map, int shard, const std::string& prefix,
-                 int n = 0) {
-  for (int i = 0;; ++i) {
-    std::string id = absl::StrCat(prefix, i);
-    if (map.ShardOf(id) == shard && n-- == 0) return id;
-  }
-}
 
 // What ShardStore answers for an id of shard `owner` asked of shard `here`.
 std::string NotHere(absl::string_view id, int owner, int here) {
@@ -49,8 +44,6 @@ std::string NotHere(absl::string_view id, int owner, int here) {
                       ", owned by shard graphstore-", owner,
                       ", not by this shard (graphstore-", here, ")");
 }
-
-PartitionMap Halves() { return *PartitionMap::Parse("0=0-511;1=512-1023"); }
 
 TEST(ShardConfigFromFlagsTest, NoMapFlagIsOneShardOwningEverything) {
   absl::StatusOr<ShardConfig> config = ShardConfigFromFlags({});
@@ -360,69 +353,8 @@ TEST_F(ShardStoreTest, GraphStoreServiceAnswersFailedPreconditionForTheShard) {
   (*server)->Shutdown();
 }
 
-// Two shards of Halves(), each store opened under the map (as graphstore
-// opens it), for the copies of edges across shards.
-class CrossShardTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = base::testing::MakeTempDir("cross");
-    for (int i = 0; i < 2; ++i) {
-      storage::RocksDbGraphStoreOptions options;
-      options.path = absl::StrCat(dir_, "/graph-", i);
-      options.sync = false;
-      options.partition_map = Halves();
-      options.shard_index = i;
-      auto store = storage::RocksDbGraphStore::Open(options);
-      ASSERT_TRUE(store.ok()) << store.status();
-      stores_[i] = *std::move(store);
-      auto shard = ShardStore::Create(stores_[i].get(), {Halves(), i});
-      ASSERT_TRUE(shard.ok()) << shard.status();
-      shards_[i] = *std::move(shard);
-    }
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(
-          shards_[i]
-              ->Apply({Upsert(Company(a_[i])), Upsert(Company(b_[i]))}, "test")
-              .ok());
-    }
-  }
-
-  static v1::Mutation Copy(v1::Mutation m, v1::EdgeCopy copy) {
-    m.set_edge_copy(copy);
-    return m;
-  }
-
-  // "from->to" of each edge `id` has in `direction` on `shard`.
-  std::vector<std::string> Edges(int shard, const std::string& id,
-                                 storage::Direction direction) {
-    storage::EdgeQuery query;
-    query.entity_id = id;
-    query.direction = direction;
-    absl::StatusOr<storage::EdgePage> page = shards_[shard]->ListEdges(query);
-    EXPECT_TRUE(page.ok()) << page.status();
-    std::vector<std::string> out;
-    if (!page.ok()) return out;
-    for (const v1::Edge& e : page->edges) {
-      out.push_back(absl::StrCat(e.from_id(), "->", e.to_id()));
-    }
-    return out;
-  }
-
-  int64_t EdgeCount(int shard) {
-    absl::StatusOr<storage::StoreStats> stats = stores_[shard]->GetStats();
-    EXPECT_TRUE(stats.ok());
-    return stats.ok() ? stats->edge_count : -1;
-  }
-
-  // a_[i], b_[i]: entities of shard i.
-  const std::string a_[2] = {IdOn(Halves(), 0, "company/c", 0),
-                             IdOn(Halves(), 1, "company/c", 0)};
-  const std::string b_[2] = {IdOn(Halves(), 0, "company/c", 1),
-                             IdOn(Halves(), 1, "company/c", 1)};
-  std::string dir_;
-  std::unique_ptr<storage::RocksDbGraphStore> stores_[2];
-  std::unique_ptr<ShardStore> shards_[2];
-};
+// Two shards of Halves(), for the copies of edges and links across shards.
+class CrossShardTest : public ::georisk::graphstore::testing::TwoShardsTest {};
 
 TEST_F(CrossShardTest, AnEdgeAcrossShardsIsItsOutCopyAndItsInCopy) {
   const v1::Edge edge = Supplies(a_[0], a_[1], 0.5);

@@ -8,7 +8,8 @@
 // partitions is UNAVAILABLE with a retry hint naming it; once it is back on
 // the same address, nothing acknowledged is lost, the refused write goes
 // through when sent again, resuming the import completes it, and every edge
-// has both of its copies.
+// has both of its copies. The shards run with --shard_peers: after each
+// import every shard's outbox is delivered (pending 0 on /metrics).
 #include <signal.h>
 
 #include <cstdio>
@@ -21,8 +22,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "georisk/v1/ingest.grpc.pb.h"
@@ -108,17 +112,53 @@ class ShardRoutingTest : public ::testing::Test {
   }
 
   void StartShard(int i) {
+    // Each shard's outbox delivers to the others (their addresses are
+    // chosen before any starts).
     shards_[i] =
         StartGraphStore(absl::StrCat(dir_, "/graphstore-", i), shard_listen_[i],
                         {"--partition_map_file=" + dir_ + "/map.txt",
-                         absl::StrCat("--shard_index=", i)});
+                         absl::StrCat("--shard_index=", i),
+                         "--shard_peers=" + absl::StrJoin(shard_listen_, ",")});
     ASSERT_NE(shards_[i], nullptr);
+  }
+
+  // The sum over every shard and peer of georisk_graphstore_outbox_pending.
+  double OutboxPending() {
+    double sum = 0;
+    for (auto& s : shards_) {
+      absl::StatusOr<testing::HttpResult> got =
+          testing::HttpGet(s->metrics_port(), "/metrics");
+      EXPECT_TRUE(got.ok()) << got.status();
+      if (!got.ok()) return -1;
+      for (absl::string_view line : absl::StrSplit(got->body, '\n')) {
+        if (!absl::ConsumePrefix(&line, "georisk_graphstore_outbox_pending{")) {
+          continue;
+        }
+        double v = 0;
+        if (!absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) return -1;
+        sum += v;
+      }
+    }
+    return sum;
+  }
+
+  // Waits (at most 30 s) until every shard's outbox is delivered.
+  void ExpectOutboxesDrain() {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    double pending = OutboxPending();
+    while (pending != 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(50));
+      pending = OutboxPending();
+    }
+    EXPECT_EQ(pending, 0);
   }
 
   void StartShardsAndIngest(std::vector<std::string> ingest_args) {
     std::vector<std::string> targets;
     for (int i = 0; i < kShards; ++i) {
       shard_listen_[i] = absl::StrCat("127.0.0.1:", PickFreePort());
+    }
+    for (int i = 0; i < kShards; ++i) {
       StartShard(i);
       targets.push_back(shards_[i]->address());
     }
@@ -299,6 +339,9 @@ TEST_F(ShardRoutingTest, ThreeShardsAnswerWhatOneGraphstoreAnswers) {
   EXPECT_EQ((*single_ingest)->Stop(SIGTERM, absl::Seconds(20)).value(), 0);
 
   ExpectWholeGraph(kCompanies, single_->address());
+  // The shards' outboxes (both copies were written by ingest: each delivery
+  // is a duplicate) are delivered.
+  ExpectOutboxesDrain();
 
   // Imported again: every record is a duplicate on every shard.
   CommandResult again = Import(ingest_->address(), {dir_ + "/graph.jsonl"});
@@ -389,6 +432,7 @@ TEST_F(ShardRoutingTest,
                 SummaryValue(second.out, "duplicates"),
             records - resume);
   ExpectWholeGraph(kCompanies, "", 21);
+  ExpectOutboxesDrain();
   std::printf("shard 1 killed after %lld of %lld records were handled\n",
               static_cast<long long>(resume), static_cast<long long>(records));
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 #include "storage/partition_map.h"
@@ -92,6 +93,19 @@ absl::StatusOr<int> OutboxForwarder::DeliverOnce(int peer) {
     return absl::Status(answer.status().code(),
                         absl::StrCat(storage::ShardName(peer), ": ",
                                      answer.status().message()));
+  }
+  // A peer that refuses an entry as another shard's is not the shard the
+  // entry is for (--shard_peers out of order, a map that differs): nothing
+  // is acknowledged, so nothing is lost; the delivery is retried.
+  for (const v1::MutationRejection& r : answer->rejections()) {
+    if (absl::StrContains(r.reason(), ", not by this shard (")) {
+      if (m != nullptr) m->failures->Increment();
+      return absl::FailedPreconditionError(absl::StrCat(
+          storage::ShardName(peer), " refuses the outbox's entries as another ",
+          "shard's (", r.field(), ": ", r.reason(),
+          "): are the shard targets (--shard_peers) in shard order, and the "
+          "partition maps the same?"));
+    }
   }
   for (const v1::MutationRejection& r : answer->rejections()) {
     const int i = r.mutation_index();

@@ -13,7 +13,10 @@
 // delivered twice (the forwarder died between the peer's answer and the
 // acknowledgement) is a DUPLICATE or UNCHANGED there. An entry the peer
 // rejects (the end it holds does not exist) is acknowledged too, counted
-// and logged: it cannot succeed by being sent again.
+// and logged: it cannot succeed by being sent again. A peer that refuses an
+// entry as another shard's partition is not the shard it is for (the
+// targets out of order, another map): that delivery fails, FAILED_PRECONDITION
+// naming the peer, nothing is acknowledged, and it is retried.
 //
 //   OutboxForwarder forwarder(store.get(), deliver, options, &registry);
 //   forwarder.Start();   // a thread; Stop() or the destructor ends it

@@ -206,6 +206,30 @@ TEST_F(OutboxForwarderTest, AnEntryThePeerRejectsIsDroppedAndCounted) {
           "georisk_graphstore_outbox_rejected_total{peer=\"graphstore-1\"} 1"));
 }
 
+TEST_F(OutboxForwarderTest, APeerThatIsNotTheShardOfTheEntryKeepsItPending) {
+  ASSERT_TRUE(shards_[0]
+                  ->Apply({Copy(Upsert(Supplies(a_[0], a_[1], 0.5)),
+                                v1::EDGE_COPY_OUT)},
+                          "ingest")
+                  .ok());
+  // Shard 1's target names shard 0 (targets out of order).
+  OutboxForwarderOptions options;
+  options.shard = 0;
+  options.shard_count = 2;
+  OutboxForwarder misrouted(
+      stores_[0].get(),
+      [this](int, const v1::ApplyRequest& r) { return Apply(0, r); }, options,
+      &registry_);
+  absl::StatusOr<int> refused = misrouted.DeliverOnce(1);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("graphstore-1 refuses the outbox's entries as another "
+                        "shard's (upsert_edge.to_id: "));
+  EXPECT_EQ(Pending(0), 1);
+  ASSERT_EQ(*Forwarder(0)->DeliverOnce(1), 1);
+  EXPECT_EQ(Pending(0), 0);
+}
+
 TEST_F(OutboxForwarderTest, TheThreadsDeliverAnEntityDeleteToo) {
   ASSERT_TRUE(
       shards_[0]

@@ -18,7 +18,9 @@
 #include "services/common/server_flags.h"
 #include "services/ingest/graphstore_client.h"
 #include "services/ingest/ingest_service.h"
+#include "services/ingest/resolution_client.h"
 #include "services/ingest/shard_router.h"
+#include "services/ingest/sharded_resolution_client.h"
 #include "services/ingest/source_config.h"
 #include "services/ingest/source_runner.h"
 #include "services/ingest/source_scheduler.h"
@@ -72,8 +74,9 @@ ABSL_FLAG(std::string, graphstore_shards, "",
           "--partition_map or --partition_map_file, the map they run under. "
           "Each mutation goes to the shard of its partition, an edge across "
           "shards as its two copies. Empty (the default): --graphstore alone. "
-          "The TLS and token flags of --graphstore apply to every shard; "
-          "imports are not resolved against shards (not yet).");
+          "The TLS and token flags of --graphstore apply to every shard, "
+          "and imports are resolved against every shard's Resolution "
+          "index.");
 ABSL_FLAG(std::string, partition_map, "",
           "With --graphstore_shards: the partition map, inline "
           "(\"0=0-341;1=342-682;2=683-1023\").");
@@ -82,15 +85,24 @@ ABSL_FLAG(std::string, partition_map_file, "",
 
 namespace {
 
-// The ShardedClient of --graphstore_shards over `base`'s channel options.
-absl::StatusOr<std::unique_ptr<georisk::ingest::GraphStoreClient>>
-ShardedClientFromFlags(const georisk::common::ChannelOptions& base) {
+// What ingest needs of a partitioned graphstore (--graphstore_shards): the
+// ShardedClient for writes and, over the same channels, the
+// ShardedResolutionClient that resolves imports against every shard.
+struct ShardClients {
+  std::unique_ptr<georisk::ingest::GraphStoreClient> graphstore;
+  std::unique_ptr<georisk::ingest::ResolutionClient> resolution;
+};
+
+// The clients of --graphstore_shards over `base`'s channel options.
+absl::StatusOr<ShardClients> ShardClientsFromFlags(
+    const georisk::common::ChannelOptions& base) {
   absl::StatusOr<georisk::storage::PartitionMap> map =
       georisk::storage::PartitionMapFromFlags(
           absl::GetFlag(FLAGS_partition_map),
           absl::GetFlag(FLAGS_partition_map_file));
   if (!map.ok()) return map.status();
   std::vector<std::unique_ptr<georisk::ingest::GraphStoreClient>> shards;
+  std::vector<std::unique_ptr<georisk::ingest::ResolutionClient>> resolvers;
   for (absl::string_view target :
        absl::StrSplit(absl::GetFlag(FLAGS_graphstore_shards), ',')) {
     georisk::common::ChannelOptions options = base;
@@ -99,6 +111,8 @@ ShardedClientFromFlags(const georisk::common::ChannelOptions& base) {
     if (!channel.ok()) return channel.status();
     shards.push_back(georisk::ingest::NewGrpcGraphStoreClient(
         georisk::v1::GraphStore::NewStub(*channel), *channel));
+    resolvers.push_back(georisk::ingest::NewGrpcResolutionClient(
+        georisk::v1::Resolution::NewStub(*channel)));
   }
   absl::StatusOr<std::unique_ptr<georisk::ingest::ShardedClient>> client =
       georisk::ingest::ShardedClient::Create(*std::move(map),
@@ -107,7 +121,16 @@ ShardedClientFromFlags(const georisk::common::ChannelOptions& base) {
     return absl::InvalidArgumentError(
         absl::StrCat("--graphstore_shards: ", client.status().message()));
   }
-  return std::unique_ptr<georisk::ingest::GraphStoreClient>(*std::move(client));
+  auto resolution =
+      georisk::ingest::ShardedResolutionClient::Create(std::move(resolvers));
+  if (!resolution.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--graphstore_shards: ", resolution.status().message()));
+  }
+  ShardClients out;
+  out.graphstore = *std::move(client);
+  out.resolution = *std::move(resolution);
+  return out;
 }
 
 }  // namespace
@@ -181,10 +204,11 @@ int main(int argc, char** argv) {
   georisk::common::MetricsRegistry registry;
   std::unique_ptr<georisk::ingest::IngestService> service_holder;
   if (!absl::GetFlag(FLAGS_graphstore_shards).empty()) {
-    auto client = ShardedClientFromFlags(*channel_options);
-    if (!client.ok()) return georisk::common::ExitWithError(client.status());
+    auto clients = ShardClientsFromFlags(*channel_options);
+    if (!clients.ok()) return georisk::common::ExitWithError(clients.status());
     service_holder = std::make_unique<georisk::ingest::IngestService>(
-        *std::move(client), nullptr, ingest_options, &registry);
+        std::move(clients->graphstore), std::move(clients->resolution),
+        ingest_options, &registry);
   } else {
     auto channel = georisk::common::MakeChannel(*channel_options);
     if (!channel.ok()) return georisk::common::ExitWithError(channel.status());

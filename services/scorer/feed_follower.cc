@@ -31,20 +31,45 @@ FeedFollower::FeedFollower(
       mirror_(mirror),
       consumer_(consumer),
       options_(options) {
-  if (options_.registry != nullptr) {
-    rebuilds_metric_ = &options_.registry->AddCounter(
-        "georisk_scorer_feed_rebuilds_total",
-        "Times the scorer re-read the whole graph from GraphStore's snapshot "
-        "while holding one, by reason: graph_changed (GraphStore holds "
-        "another graph), ahead_of_head (our position is past its head), "
-        "trimmed (the changes we needed left its change log).",
-        {"reason"});
-    for (RebuildReason r :
-         {RebuildReason::kGraphChanged, RebuildReason::kAheadOfHead,
-          RebuildReason::kTrimmed}) {
-      rebuilds_metric_->WithLabels({RebuildReasonName(r)});  // Exported as 0.
-    }
+  rebuilds_metric_ = AddRebuildsMetric(options_.registry);
+}
+
+common::Family<common::Counter>* AddRebuildsMetric(
+    common::MetricsRegistry* registry) {
+  if (registry == nullptr) return nullptr;
+  common::Family<common::Counter>* metric = &registry->AddCounter(
+      "georisk_scorer_feed_rebuilds_total",
+      "Times the scorer re-read the whole graph from GraphStore's snapshot "
+      "while holding one, by reason: graph_changed (GraphStore holds "
+      "another graph), ahead_of_head (our position is past its head), "
+      "trimmed (the changes we needed left its change log).",
+      {"reason"});
+  for (RebuildReason r :
+       {RebuildReason::kGraphChanged, RebuildReason::kAheadOfHead,
+        RebuildReason::kTrimmed}) {
+    metric->WithLabels({RebuildReasonName(r)});  // Exported as 0.
   }
+  return metric;
+}
+
+std::optional<RebuildReason> RebuildReasonFor(
+    const absl::Status& status, int64_t applied,
+    v1::GraphStore::StubInterface* graphstore) {
+  if (status.code() == absl::StatusCode::kFailedPrecondition) {
+    return RebuildReason::kGraphChanged;
+  }
+  if (status.code() != absl::StatusCode::kOutOfRange) return std::nullopt;
+  // OUT_OF_RANGE is either end of the log: ask where the head is.
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::GetStatsResponse stats;
+  grpc::Status got =
+      graphstore->GetStats(&context, v1::GetStatsRequest(), &stats);
+  if (got.ok() && applied > stats.last_sequence()) {
+    return RebuildReason::kAheadOfHead;
+  }
+  // Trimmed (or the head is unknown: a snapshot is right either way).
+  return RebuildReason::kTrimmed;
 }
 
 int FeedFollower::rebuilds(RebuildReason reason) const {
@@ -100,21 +125,7 @@ void FeedFollower::CountRebuild(RebuildReason reason,
 
 std::optional<RebuildReason> FeedFollower::RebuildFor(
     const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kFailedPrecondition) {
-    return RebuildReason::kGraphChanged;
-  }
-  if (status.code() != absl::StatusCode::kOutOfRange) return std::nullopt;
-  // OUT_OF_RANGE is either end of the log: ask where the head is.
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  v1::GetStatsResponse stats;
-  grpc::Status got =
-      graphstore_->GetStats(&context, v1::GetStatsRequest(), &stats);
-  if (got.ok() && applied_.load() > stats.last_sequence()) {
-    return RebuildReason::kAheadOfHead;
-  }
-  // Trimmed (or the head is unknown: a snapshot is right either way).
-  return RebuildReason::kTrimmed;
+  return RebuildReasonFor(status, applied_.load(), graphstore_.get());
 }
 
 FeedFollower::~FeedFollower() { Stop(); }

@@ -73,6 +73,17 @@ enum class RebuildReason { kGraphChanged, kAheadOfHead, kTrimmed };
 // "graph_changed", "ahead_of_head", "trimmed".
 const char* RebuildReasonName(RebuildReason reason);
 
+// georisk_scorer_feed_rebuilds_total{reason} in `registry`, every reason
+// exported (0 included); null when `registry` is null.
+common::Family<common::Counter>* AddRebuildsMetric(
+    common::MetricsRegistry* registry);
+
+// Classifies an error of a feed at `applied`: the reason to rebuild, or
+// nullopt to retry. OUT_OF_RANGE asks `graphstore` where its head is.
+std::optional<RebuildReason> RebuildReasonFor(
+    const absl::Status& status, int64_t applied,
+    v1::GraphStore::StubInterface* graphstore);
+
 class FeedFollower {
  public:
   // None of the pointers is owned; all must outlive the follower.

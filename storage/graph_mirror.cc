@@ -28,6 +28,9 @@ constexpr char kGraphIdKey[] = "graph_id";
 // delete_link mutations). Absent in mirrors written before layouts.
 constexpr char kLayoutKey[] = "layout";
 constexpr uint64_t kLayout = 3;
+// The shard count a mirror was written for; absent: 1.
+constexpr char kShardsKey[] = "shards";
+constexpr int kMaxShards = 1024;
 
 // The applied sequence, stored as the change log's key encoding.
 std::string EncodeSequence(int64_t sequence) {
@@ -58,6 +61,8 @@ struct GraphMirror::Db {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* records = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
+  // With shards only (GraphMirrorOptions::shards > 1), else null.
+  rocksdb::ColumnFamilyHandle* owners = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
 
   ~Db() {
@@ -96,11 +101,29 @@ std::string GraphMirror::LinkKey(absl::string_view entity_a,
   return out;
 }
 
+std::string GraphMirror::MetaKey(absl::string_view name, int shard) {
+  if (shard == 0) return std::string(name);
+  return absl::StrCat(name, "/", shard);
+}
+
+std::string GraphMirror::OwnerKey(int shard, absl::string_view record_key) {
+  std::string out;
+  out.push_back(static_cast<char>((shard >> 8) & 0xff));
+  out.push_back(static_cast<char>(shard & 0xff));
+  absl::StrAppend(&out, record_key);
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
     const GraphMirrorOptions& options) {
   if (options.path.empty()) {
     return absl::InvalidArgumentError("path: must not be empty");
   }
+  if (options.shards < 1 || options.shards > kMaxShards) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shards: must be 1..", kMaxShards, ", got ", options.shards));
+  }
+  const int shards = options.shards;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -121,6 +144,18 @@ absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
     db->env = rocksdb::NewCompositeEnv(options.file_system_for_testing);
     db_options.env = db->env.get();
   }
+  // `owners` is opened when the mirror follows shards or was written by one
+  // that did (RocksDB refuses to open a database without all its families);
+  // a one-shard mirror never gets it.
+  bool has_owners = shards > 1;
+  if (!has_owners) {
+    std::vector<std::string> names;
+    rocksdb::Status listed =
+        rocksdb::DB::ListColumnFamilies(db_options, options.path, &names);
+    has_owners = listed.ok() &&
+                 std::find(names.begin(), names.end(), "owners") != names.end();
+  }
+  if (has_owners) cfs.push_back({"owners", cf_options});
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, options.path, cfs, &db->handles, &raw);
@@ -130,22 +165,31 @@ absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
   db->db.reset(raw);
   db->records = db->handles[1];
   db->meta = db->handles[2];
+  if (shards > 1) db->owners = db->handles[3];
 
-  int64_t applied = 0;
+  std::vector<Cursor> cursors(shards);
   std::string value;
-  s = db->db->Get(rocksdb::ReadOptions(), db->meta, kAppliedKey, &value);
-  if (s.ok()) {
-    absl::StatusOr<int64_t> decoded = DecodeSequence(value);
-    if (!decoded.ok()) return decoded.status();
-    applied = *decoded;
-  } else if (!s.IsNotFound()) {
-    return ToAbslStatus(s, "reading applied_sequence");
+  for (int i = 0; i < shards; ++i) {
+    s = db->db->Get(rocksdb::ReadOptions(), db->meta, MetaKey(kAppliedKey, i),
+                    &value);
+    if (s.ok()) {
+      absl::StatusOr<int64_t> decoded = DecodeSequence(value);
+      if (!decoded.ok()) return decoded.status();
+      cursors[i].applied = *decoded;
+    } else if (!s.IsNotFound()) {
+      return ToAbslStatus(s, "reading applied_sequence");
+    }
+    s = db->db->Get(rocksdb::ReadOptions(), db->meta, MetaKey(kReplacingKey, i),
+                    &value);
+    cursors[i].replacing = s.ok();
+    if (!s.ok() && !s.IsNotFound()) {
+      return ToAbslStatus(s, "reading the replacement marker");
+    }
+    s = db->db->Get(rocksdb::ReadOptions(), db->meta, MetaKey(kGraphIdKey, i),
+                    &cursors[i].graph_id);
+    if (!s.ok() && !s.IsNotFound()) return ToAbslStatus(s, "reading graph_id");
   }
-  s = db->db->Get(rocksdb::ReadOptions(), db->meta, kReplacingKey, &value);
-  bool replacing = s.ok();
-  if (!s.ok() && !s.IsNotFound()) {
-    return ToAbslStatus(s, "reading the replacement marker");
-  }
+  bool stale_layout = false;
   s = db->db->Get(rocksdb::ReadOptions(), db->meta, kLayoutKey, &value);
   if (!s.ok() && !s.IsNotFound()) {
     return ToAbslStatus(s, "reading the mirror's layout");
@@ -158,58 +202,108 @@ absl::StatusOr<std::unique_ptr<GraphMirror>> GraphMirror::Open(
     if (it->Valid()) {
       // Written before record_id keys: handled like an unfinished
       // replacement, so the owner re-reads the graph.
-      replacing = true;
+      stale_layout = true;
     } else {
       s = db->db->Put(rocksdb::WriteOptions(), db->meta, kLayoutKey,
                       internal::EncodeFixed64BE(kLayout));
       RETURN_IF_ERROR(ToAbslStatus(s, "writing the mirror's layout"));
     }
   } else if (internal::DecodeFixed64BE(value).value_or(0) != kLayout) {
-    replacing = true;
+    stale_layout = true;
   }
-  std::string graph_id;
-  s = db->db->Get(rocksdb::ReadOptions(), db->meta, kGraphIdKey, &graph_id);
-  if (!s.ok() && !s.IsNotFound()) return ToAbslStatus(s, "reading graph_id");
-  return std::unique_ptr<GraphMirror>(new GraphMirror(
-      options, std::move(db), applied, replacing, std::move(graph_id)));
+  uint64_t written_for = 1;
+  s = db->db->Get(rocksdb::ReadOptions(), db->meta, kShardsKey, &value);
+  if (s.ok()) {
+    written_for = internal::DecodeFixed64BE(value).value_or(0);
+  } else if (!s.IsNotFound()) {
+    return ToAbslStatus(s, "reading the mirror's shard count");
+  }
+  if (written_for != static_cast<uint64_t>(shards) ||
+      (shards > 1 && stale_layout)) {
+    // Another shard count (or a layout without owners): its records cannot
+    // be told apart by shard. Start empty; every shard bootstraps.
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange(db->records, "A", "Z");
+    if (has_owners) {
+      batch.DeleteRange(db->handles[3], std::string(2, '\0'),
+                        std::string(3, '\xff'));
+    }
+    const int old = static_cast<int>(
+        std::min<uint64_t>(std::max<uint64_t>(written_for, 1), kMaxShards));
+    for (int i = 0; i < std::max(old, shards); ++i) {
+      for (const char* name : {kAppliedKey, kReplacingKey, kGraphIdKey}) {
+        batch.Delete(db->meta, MetaKey(name, i));
+      }
+    }
+    if (shards > 1) {
+      batch.Put(db->meta, kShardsKey, internal::EncodeFixed64BE(shards));
+    } else {
+      batch.Delete(db->meta, kShardsKey);
+    }
+    batch.Put(db->meta, kLayoutKey, internal::EncodeFixed64BE(kLayout));
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    RETURN_IF_ERROR(
+        ToAbslStatus(db->db->Write(write, &batch), "emptying the mirror"));
+    cursors.assign(shards, Cursor{});
+    stale_layout = false;
+  }
+  if (stale_layout) {
+    for (Cursor& c : cursors) c.replacing = true;
+  }
+  return std::unique_ptr<GraphMirror>(
+      new GraphMirror(options, std::move(db), std::move(cursors)));
 }
 
 GraphMirror::GraphMirror(GraphMirrorOptions options, std::unique_ptr<Db> db,
-                         int64_t applied, bool replacing, std::string graph_id)
+                         std::vector<Cursor> cursors)
     : options_(std::move(options)),
+      shards_(static_cast<int>(cursors.size())),
       db_(std::move(db)),
-      applied_(applied),
-      replacing_(replacing),
-      graph_id_(std::move(graph_id)) {}
+      cursors_(std::move(cursors)) {}
 
 GraphMirror::~GraphMirror() = default;
 
-int64_t GraphMirror::applied_sequence() const {
-  absl::MutexLock lock(&mu_);
-  return replacing_ ? 0 : applied_;
+absl::Status GraphMirror::CheckShard(int shard) const {
+  if (shard < 0 || shard >= shards_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard: ", shard, " is not one of the mirror's ", shards_));
+  }
+  return absl::OkStatus();
 }
 
-std::string GraphMirror::graph_id() const {
+int64_t GraphMirror::applied_sequence(int shard) const {
+  if (!CheckShard(shard).ok()) return 0;
   absl::MutexLock lock(&mu_);
-  return replacing_ ? "" : graph_id_;
+  const Cursor& c = cursors_[shard];
+  return c.replacing ? 0 : c.applied;
 }
 
-absl::Status GraphMirror::SetGraphId(absl::string_view graph_id) {
+std::string GraphMirror::graph_id(int shard) const {
+  if (!CheckShard(shard).ok()) return "";
   absl::MutexLock lock(&mu_);
-  if (replacing_) {
+  const Cursor& c = cursors_[shard];
+  return c.replacing ? "" : c.graph_id;
+}
+
+absl::Status GraphMirror::SetGraphId(int shard, absl::string_view graph_id) {
+  RETURN_IF_ERROR(CheckShard(shard));
+  absl::MutexLock lock(&mu_);
+  Cursor& c = cursors_[shard];
+  if (c.replacing) {
     return absl::FailedPreconditionError("SetGraphId during a replacement");
   }
-  if (!graph_id_.empty() && graph_id_ != graph_id) {
+  if (!c.graph_id.empty() && c.graph_id != graph_id) {
     return absl::FailedPreconditionError(
-        absl::StrCat("mirror: holds graph ", graph_id_, "; another graph (",
+        absl::StrCat("mirror: holds graph ", c.graph_id, "; another graph (",
                      graph_id, ") needs a replacement"));
   }
   rocksdb::WriteOptions write;
   write.sync = true;
-  rocksdb::Status s =
-      db_->db->Put(write, db_->meta, kGraphIdKey, ToSlice(graph_id));
+  rocksdb::Status s = db_->db->Put(
+      write, db_->meta, MetaKey(kGraphIdKey, shard), ToSlice(graph_id));
   if (!s.ok()) return ToAbslStatus(s, "writing graph_id");
-  graph_id_ = std::string(graph_id);
+  c.graph_id = std::string(graph_id);
   return absl::OkStatus();
 }
 
@@ -249,77 +343,122 @@ absl::Status GraphMirror::ReadAll(std::vector<v1::Entity>* entities,
   return ToAbslStatus(it->status(), "reading the mirror");
 }
 
-absl::Status GraphMirror::BeginReplace() {
+absl::Status GraphMirror::BeginReplace(int shard) {
+  RETURN_IF_ERROR(CheckShard(shard));
   absl::MutexLock lock(&mu_);
   rocksdb::WriteBatch batch;
-  // Everything under "A".."Z" covers the four record prefixes.
-  batch.DeleteRange(db_->records, "A", "Z");
-  batch.Put(db_->meta, kReplacingKey, "1");
-  batch.Delete(db_->meta, kGraphIdKey);
+  if (shards_ == 1) {
+    // Everything under "A".."Z" covers the four record prefixes.
+    batch.DeleteRange(db_->records, "A", "Z");
+  } else {
+    // The records this shard wrote, unless another shard wrote them too
+    // (the other copy of an edge across two shards).
+    const std::string prefix = OwnerKey(shard, "");
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db->NewIterator(rocksdb::ReadOptions(), db_->owners));
+    std::string ignored;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      batch.Delete(db_->owners, it->key());
+      const absl::string_view record(it->key().data() + prefix.size(),
+                                     it->key().size() - prefix.size());
+      bool shared = false;
+      for (int other = 0; other < shards_ && !shared; ++other) {
+        if (other == shard) continue;
+        rocksdb::Status got = db_->db->Get(rocksdb::ReadOptions(), db_->owners,
+                                           OwnerKey(other, record), &ignored);
+        if (!got.ok() && !got.IsNotFound()) {
+          return ToAbslStatus(got, "reading the mirror's owners");
+        }
+        shared = got.ok();
+      }
+      if (!shared) batch.Delete(db_->records, ToSlice(record));
+    }
+    RETURN_IF_ERROR(ToAbslStatus(it->status(), "reading the mirror's owners"));
+  }
+  batch.Put(db_->meta, MetaKey(kReplacingKey, shard), "1");
+  batch.Delete(db_->meta, MetaKey(kGraphIdKey, shard));
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
   rocksdb::Status s = db_->db->Write(write, &batch);
   if (!s.ok()) return ToAbslStatus(s, "starting a replacement");
-  replacing_ = true;
+  cursors_[shard].replacing = true;
   return absl::OkStatus();
 }
 
-absl::Status GraphMirror::AddChunk(absl::Span<const v1::Entity> entities,
+absl::Status GraphMirror::AddChunk(int shard,
+                                   absl::Span<const v1::Entity> entities,
                                    absl::Span<const v1::Edge> edges,
                                    absl::Span<const v1::Signal> signals,
                                    absl::Span<const v1::Link> links) {
+  RETURN_IF_ERROR(CheckShard(shard));
   absl::MutexLock lock(&mu_);
-  if (!replacing_) {
+  if (!cursors_[shard].replacing) {
     return absl::FailedPreconditionError("AddChunk outside a replacement");
   }
   rocksdb::WriteBatch batch;
-  for (const auto& e : entities) {
-    batch.Put(db_->records, EntityKey(e.id()), e.SerializeAsString());
-  }
-  for (const auto& e : edges) {
-    batch.Put(db_->records, EdgeKey(KeyOf(e)), e.SerializeAsString());
-  }
-  for (const auto& s : signals) {
-    batch.Put(db_->records, SignalKey(s.id()), s.SerializeAsString());
-  }
+  auto put = [&](const std::string& key, const std::string& value) {
+    batch.Put(db_->records, key, value);
+    if (shards_ > 1) batch.Put(db_->owners, OwnerKey(shard, key), "");
+  };
+  for (const auto& e : entities) put(EntityKey(e.id()), e.SerializeAsString());
+  for (const auto& e : edges) put(EdgeKey(KeyOf(e)), e.SerializeAsString());
+  for (const auto& s : signals) put(SignalKey(s.id()), s.SerializeAsString());
   for (const auto& l : links) {
-    batch.Put(db_->records, LinkKey(l.entity_a(), l.entity_b()),
-              l.SerializeAsString());
+    put(LinkKey(l.entity_a(), l.entity_b()), l.SerializeAsString());
   }
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
   return ToAbslStatus(db_->db->Write(write, &batch), "writing a chunk");
 }
 
-absl::Status GraphMirror::FinishReplace(int64_t sequence,
+absl::Status GraphMirror::FinishReplace(int shard, int64_t sequence,
                                         absl::string_view graph_id) {
+  RETURN_IF_ERROR(CheckShard(shard));
   absl::MutexLock lock(&mu_);
-  if (!replacing_) {
+  Cursor& c = cursors_[shard];
+  if (!c.replacing) {
     return absl::FailedPreconditionError("FinishReplace without BeginReplace");
   }
   rocksdb::WriteBatch batch;
-  batch.Put(db_->meta, kAppliedKey, EncodeSequence(sequence));
+  batch.Put(db_->meta, MetaKey(kAppliedKey, shard), EncodeSequence(sequence));
   batch.Put(db_->meta, kLayoutKey, internal::EncodeFixed64BE(kLayout));
-  batch.Delete(db_->meta, kReplacingKey);
-  if (!graph_id.empty()) batch.Put(db_->meta, kGraphIdKey, ToSlice(graph_id));
+  batch.Delete(db_->meta, MetaKey(kReplacingKey, shard));
+  if (!graph_id.empty()) {
+    batch.Put(db_->meta, MetaKey(kGraphIdKey, shard), ToSlice(graph_id));
+  }
   rocksdb::WriteOptions write;
   write.sync = true;  // Rare, and it makes the whole copy count.
   rocksdb::Status s = db_->db->Write(write, &batch);
   if (!s.ok()) return ToAbslStatus(s, "finishing a replacement");
-  applied_ = sequence;
-  replacing_ = false;
-  graph_id_ = std::string(graph_id);
+  c.applied = sequence;
+  c.replacing = false;
+  c.graph_id = std::string(graph_id);
   return absl::OkStatus();
 }
 
-absl::Status GraphMirror::ApplyChanges(absl::Span<const v1::Change> changes) {
+absl::Status GraphMirror::ApplyChanges(int shard,
+                                       absl::Span<const v1::Change> changes) {
   if (changes.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(CheckShard(shard));
   absl::MutexLock lock(&mu_);
-  if (replacing_) {
+  Cursor& c = cursors_[shard];
+  if (c.replacing) {
     return absl::FailedPreconditionError("ApplyChanges during a replacement");
   }
   rocksdb::WriteBatch batch;
-  int64_t expect = applied_ + 1;
+  auto put = [&](const std::string& key, const std::string& value) {
+    batch.Put(db_->records, key, value);
+    if (shards_ > 1) batch.Put(db_->owners, OwnerKey(shard, key), "");
+  };
+  auto erase = [&](const std::string& key) {
+    batch.Delete(db_->records, key);
+    // Every shard's claim: the first copy deleted deletes the record.
+    for (int i = 0; i < shards_ && shards_ > 1; ++i) {
+      batch.Delete(db_->owners, OwnerKey(i, key));
+    }
+  };
+  int64_t expect = c.applied + 1;
   for (const v1::Change& change : changes) {
     if (change.sequence() != expect) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -329,36 +468,34 @@ absl::Status GraphMirror::ApplyChanges(absl::Span<const v1::Change> changes) {
     for (const v1::Mutation& m : change.mutations()) {
       switch (m.kind_case()) {
         case v1::Mutation::kUpsertEntity:
-          batch.Put(db_->records, EntityKey(m.upsert_entity().id()),
-                    m.upsert_entity().SerializeAsString());
+          put(EntityKey(m.upsert_entity().id()),
+              m.upsert_entity().SerializeAsString());
           break;
         case v1::Mutation::kUpsertEdge:
-          batch.Put(db_->records, EdgeKey(KeyOf(m.upsert_edge())),
-                    m.upsert_edge().SerializeAsString());
+          put(EdgeKey(KeyOf(m.upsert_edge())),
+              m.upsert_edge().SerializeAsString());
           break;
         case v1::Mutation::kUpsertSignal:
-          batch.Put(db_->records, SignalKey(m.upsert_signal().id()),
-                    m.upsert_signal().SerializeAsString());
+          put(SignalKey(m.upsert_signal().id()),
+              m.upsert_signal().SerializeAsString());
           break;
         case v1::Mutation::kDeleteEntityId:
           // The change log lists the cascaded edge deletes explicitly.
-          batch.Delete(db_->records, EntityKey(m.delete_entity_id()));
+          erase(EntityKey(m.delete_entity_id()));
           break;
         case v1::Mutation::kDeleteEdge:
-          batch.Delete(db_->records, EdgeKey(m.delete_edge()));
+          erase(EdgeKey(m.delete_edge()));
           break;
         case v1::Mutation::kDeleteSignalId:
-          batch.Delete(db_->records, SignalKey(m.delete_signal_id()));
+          erase(SignalKey(m.delete_signal_id()));
           break;
         case v1::Mutation::kUpsertLink:
-          batch.Put(
-              db_->records,
-              LinkKey(m.upsert_link().entity_a(), m.upsert_link().entity_b()),
+          put(LinkKey(m.upsert_link().entity_a(), m.upsert_link().entity_b()),
               m.upsert_link().SerializeAsString());
           break;
         case v1::Mutation::kDeleteLink:
-          batch.Delete(db_->records, LinkKey(m.delete_link().entity_a(),
-                                             m.delete_link().entity_b()));
+          erase(
+              LinkKey(m.delete_link().entity_a(), m.delete_link().entity_b()));
           break;
         case v1::Mutation::KIND_NOT_SET:
           return absl::DataLossError(absl::StrCat(
@@ -366,12 +503,12 @@ absl::Status GraphMirror::ApplyChanges(absl::Span<const v1::Change> changes) {
       }
     }
   }
-  batch.Put(db_->meta, kAppliedKey, EncodeSequence(expect - 1));
+  batch.Put(db_->meta, MetaKey(kAppliedKey, shard), EncodeSequence(expect - 1));
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
   rocksdb::Status s = db_->db->Write(write, &batch);
   if (!s.ok()) return ToAbslStatus(s, "applying changes");
-  applied_ = expect - 1;
+  c.applied = expect - 1;
   return absl::OkStatus();
 }
 

@@ -324,5 +324,251 @@ TEST(GraphMirrorTest, AMirrorOfTheOlderLayoutIsReadAgain) {
   EXPECT_EQ((*mirror)->applied_sequence(), 9);
 }
 
+// Shards (docs/scale-out.md, "The scorer follows every shard").
+
+GraphMirrorOptions Sharded(const std::string& dir, int shards) {
+  GraphMirrorOptions options;
+  options.path = dir;
+  options.shards = shards;
+  return options;
+}
+
+std::vector<std::string> RecordIds(const GraphMirror& mirror) {
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Signal> signals;
+  EXPECT_TRUE(mirror.ReadAll(&entities, &edges, &signals).ok());
+  std::vector<std::string> out;
+  for (const auto& e : entities) out.push_back(e.id());
+  for (const auto& e : edges) out.push_back(e.from_id() + ">" + e.to_id());
+  return out;
+}
+
+std::vector<std::string> ColumnFamilies(const std::string& dir) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  return names;
+}
+
+TEST(GraphMirrorShardsTest, EachShardHasItsCursorResumedAfterReopen) {
+  std::string dir = base::testing::MakeTempDir("mirror");
+  {
+    auto mirror = GraphMirror::Open(Sharded(dir, 3));
+    ASSERT_TRUE(mirror.ok()) << mirror.status();
+    EXPECT_EQ((*mirror)->shards(), 3);
+    const std::vector<v1::Entity> entities[3] = {{Company("company/a", "KR")},
+                                                 {Company("company/b", "KR")},
+                                                 {Company("company/c", "KR")}};
+    const char* graphs[3] = {kGraphA, kGraphB, ""};
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ((*mirror)->applied_sequence(i), 0);
+      ASSERT_TRUE((*mirror)->BeginReplace(i).ok());
+      ASSERT_TRUE((*mirror)->AddChunk(i, entities[i], {}, {}).ok());
+      ASSERT_TRUE((*mirror)->FinishReplace(i, 10 * (i + 1), graphs[i]).ok());
+    }
+    // Each shard's changes continue its own sequence, not the others'.
+    ASSERT_TRUE((*mirror)
+                    ->ApplyChanges(
+                        1, {ChangeOf(21, {Upsert(Company("company/d", "KR"))}),
+                            ChangeOf(22, {})})
+                    .ok());
+    EXPECT_EQ((*mirror)->ApplyChanges(2, {ChangeOf(22, {})}).code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ((*mirror)->ApplyChanges(3, {ChangeOf(1, {})}).code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ((*mirror)->BeginReplace(-1).code(),
+              absl::StatusCode::kInvalidArgument);
+    ASSERT_TRUE((*mirror)->SetGraphId(2, kGraphA).ok());
+  }
+  auto mirror = GraphMirror::Open(Sharded(dir, 3));
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  EXPECT_EQ((*mirror)->applied_sequence(0), 10);
+  EXPECT_EQ((*mirror)->applied_sequence(1), 22);
+  EXPECT_EQ((*mirror)->applied_sequence(2), 30);
+  EXPECT_EQ((*mirror)->graph_id(0), kGraphA);
+  EXPECT_EQ((*mirror)->graph_id(1), kGraphB);
+  EXPECT_EQ((*mirror)->graph_id(2), kGraphA);
+  EXPECT_EQ(RecordIds(**mirror),
+            (std::vector<std::string>{"company/a", "company/b", "company/c",
+                                      "company/d"}));
+  EXPECT_EQ(GraphMirror::MetaKey("applied_sequence", 0), "applied_sequence");
+  EXPECT_EQ(GraphMirror::MetaKey("applied_sequence", 2), "applied_sequence/2");
+}
+
+TEST(GraphMirrorShardsTest, AOneShardMirrorOpensUnchangedAndHasNoOwners) {
+  std::string dir = base::testing::MakeTempDir("mirror");
+  {
+    // As written before shards: the default options.
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    std::vector<v1::Entity> entities = {Company("company/a", "KR")};
+    ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}).ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(7, kGraphA).ok());
+  }
+  EXPECT_EQ(ColumnFamilies(dir),
+            (std::vector<std::string>{"default", "records", "meta"}));
+  auto mirror = GraphMirror::Open(Sharded(dir, 1));
+  ASSERT_TRUE(mirror.ok());
+  // Its keys are shard 0's.
+  EXPECT_EQ((*mirror)->applied_sequence(0), 7);
+  EXPECT_EQ((*mirror)->graph_id(0), kGraphA);
+  EXPECT_EQ(RecordIds(**mirror), std::vector<std::string>{"company/a"});
+  ASSERT_TRUE((*mirror)
+                  ->ApplyChanges(0, {ChangeOf(8, {DeleteEntity("company/a")})})
+                  .ok());
+  EXPECT_EQ((*mirror)->applied_sequence(), 8);
+  mirror->reset();
+  EXPECT_EQ(ColumnFamilies(dir),
+            (std::vector<std::string>{"default", "records", "meta"}));
+}
+
+TEST(GraphMirrorShardsTest, AnotherShardCountEmptiesTheMirror) {
+  std::string dir = base::testing::MakeTempDir("mirror");
+  {
+    auto mirror = GraphMirror::Open({dir});
+    ASSERT_TRUE((*mirror)->BeginReplace().ok());
+    std::vector<v1::Entity> entities = {Company("company/a", "KR")};
+    ASSERT_TRUE((*mirror)->AddChunk(entities, {}, {}).ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(7, kGraphA).ok());
+  }
+  {
+    // One shard to three: its records cannot be told apart by shard.
+    auto mirror = GraphMirror::Open(Sharded(dir, 3));
+    ASSERT_TRUE(mirror.ok()) << mirror.status();
+    for (int i = 0; i < 3; ++i) EXPECT_EQ((*mirror)->applied_sequence(i), 0);
+    EXPECT_TRUE(RecordIds(**mirror).empty());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE((*mirror)->BeginReplace(i).ok());
+      ASSERT_TRUE((*mirror)->FinishReplace(i, 5, kGraphB).ok());
+    }
+  }
+  {
+    auto mirror = GraphMirror::Open(Sharded(dir, 3));
+    EXPECT_EQ((*mirror)->applied_sequence(2), 5) << "same count: kept";
+  }
+  // And back to one.
+  auto mirror = GraphMirror::Open({dir});
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  EXPECT_EQ((*mirror)->applied_sequence(), 0);
+  EXPECT_EQ((*mirror)->graph_id(), "");
+  EXPECT_EQ(GraphMirror::Open(Sharded(dir, 0)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(GraphMirrorShardsTest, ReplacingAShardKeepsTheEdgeCopiesOthersWrote) {
+  std::string dir = base::testing::MakeTempDir("mirror");
+  auto mirror = GraphMirror::Open(Sharded(dir, 2));
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  // a, c on shard 0; b on shard 1. a -> b crosses: its out-copy on 0 (in
+  // 0's snapshot), its in-copy on 1 (written by 1's feed). a -> c is whole
+  // on 0.
+  const v1::Edge ab = Owns("company/a", "company/b", 0.6);
+  const v1::Edge ac = Owns("company/a", "company/c", 0.6);
+  ASSERT_TRUE((*mirror)->BeginReplace(0).ok());
+  ASSERT_TRUE(
+      (*mirror)
+          ->AddChunk(0,
+                     {Company("company/a", "KR"), Company("company/c", "KR")},
+                     {ab, ac}, {})
+          .ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(0, 3, kGraphA).ok());
+  ASSERT_TRUE((*mirror)->BeginReplace(1).ok());
+  ASSERT_TRUE(
+      (*mirror)->AddChunk(1, {Company("company/b", "KR")}, {}, {}).ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(1, 1, kGraphB).ok());
+  v1::Mutation in_copy = Upsert(ab);
+  in_copy.set_edge_copy(v1::EDGE_COPY_IN);
+  ASSERT_TRUE((*mirror)->ApplyChanges(1, {ChangeOf(2, {in_copy})}).ok());
+  // The edge is one record, seen from either copy.
+  EXPECT_EQ(
+      RecordIds(**mirror),
+      (std::vector<std::string>{"company/a", "company/b", "company/c",
+                                "company/a>company/b", "company/a>company/c"}));
+
+  // Shard 0 replaced by a snapshot without c (and so without a -> c) nor
+  // a -> b: what only 0 wrote goes; a -> b stays, shard 1 wrote it too;
+  // shard 1's entity stays.
+  ASSERT_TRUE((*mirror)->BeginReplace(0).ok());
+  EXPECT_EQ((*mirror)->applied_sequence(0), 0);
+  EXPECT_EQ((*mirror)->applied_sequence(1), 2) << "the other feed goes on";
+  ASSERT_TRUE(
+      (*mirror)
+          ->ApplyChanges(1, {ChangeOf(3, {Upsert(Company("company/d", "JP"))})})
+          .ok());
+  ASSERT_TRUE(
+      (*mirror)->AddChunk(0, {Company("company/a", "KR")}, {}, {}).ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(0, 9, kGraphA).ok());
+  EXPECT_EQ(RecordIds(**mirror),
+            (std::vector<std::string>{"company/a", "company/b", "company/d",
+                                      "company/a>company/b"}));
+
+  // Shard 1 replaced: now nobody else claims a -> b, so it goes with it.
+  mirror->reset();
+  mirror = GraphMirror::Open(Sharded(dir, 2));
+  ASSERT_TRUE(mirror.ok());
+  ASSERT_TRUE((*mirror)->BeginReplace(1).ok());
+  ASSERT_TRUE(
+      (*mirror)->AddChunk(1, {Company("company/b", "KR")}, {}, {}).ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(1, 4, kGraphB).ok());
+  EXPECT_EQ(RecordIds(**mirror),
+            (std::vector<std::string>{"company/a", "company/b"}));
+}
+
+TEST(GraphMirrorShardsTest, TheFirstCopyDeletedDeletesTheEdgeForEveryShard) {
+  std::string dir = base::testing::MakeTempDir("mirror");
+  auto mirror = GraphMirror::Open(Sharded(dir, 2));
+  ASSERT_TRUE(mirror.ok());
+  const v1::Edge ab = Owns("company/a", "company/b", 0.6);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE((*mirror)->BeginReplace(i).ok());
+    ASSERT_TRUE((*mirror)->FinishReplace(i, 0, kGraphA).ok());
+  }
+  ASSERT_TRUE(
+      (*mirror)
+          ->ApplyChanges(0, {ChangeOf(1, {Upsert(Company("company/a", "KR")),
+                                          Upsert(ab)})})
+          .ok());
+  ASSERT_TRUE(
+      (*mirror)
+          ->ApplyChanges(1, {ChangeOf(1, {Upsert(Company("company/b", "KR")),
+                                          Upsert(ab)})})
+          .ok());
+  ASSERT_TRUE((*mirror)->ApplyChanges(0, {ChangeOf(2, {DeleteEdge(ab)})}).ok());
+  EXPECT_EQ(RecordIds(**mirror),
+            (std::vector<std::string>{"company/a", "company/b"}));
+  // Shard 0 replaced: shard 1's claim went with the delete, so nothing
+  // brings the edge back.
+  ASSERT_TRUE((*mirror)->BeginReplace(0).ok());
+  ASSERT_TRUE(
+      (*mirror)->AddChunk(0, {Company("company/a", "KR")}, {}, {}).ok());
+  ASSERT_TRUE((*mirror)->FinishReplace(0, 2, kGraphA).ok());
+  ASSERT_TRUE((*mirror)->ApplyChanges(1, {ChangeOf(2, {DeleteEdge(ab)})}).ok());
+  EXPECT_EQ(RecordIds(**mirror),
+            (std::vector<std::string>{"company/a", "company/b"}));
+}
+
+TEST(GraphMirrorShardsTest, AnUnfinishedShardReplacementIsThatShardsAlone) {
+  std::string dir = base::testing::MakeTempDir("mirror");
+  {
+    auto mirror = GraphMirror::Open(Sharded(dir, 2));
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE((*mirror)->BeginReplace(i).ok());
+      ASSERT_TRUE((*mirror)->FinishReplace(i, 4 + i, kGraphA).ok());
+    }
+    ASSERT_TRUE((*mirror)->BeginReplace(1).ok());
+    // "Crash" before FinishReplace.
+  }
+  auto mirror = GraphMirror::Open(Sharded(dir, 2));
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ((*mirror)->applied_sequence(0), 4);
+  EXPECT_EQ((*mirror)->graph_id(0), kGraphA);
+  EXPECT_EQ((*mirror)->applied_sequence(1), 0);
+  EXPECT_EQ((*mirror)->graph_id(1), "");
+  EXPECT_EQ((*mirror)->ApplyChanges(1, {ChangeOf(6, {})}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE((*mirror)->ApplyChanges(0, {ChangeOf(5, {})}).ok());
+}
+
 }  // namespace
 }  // namespace georisk::storage

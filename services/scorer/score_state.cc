@@ -40,6 +40,25 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
                       std::vector<v1::Edge> edges,
                       std::vector<v1::Signal> signals,
                       std::vector<v1::Link> links, int64_t sequence) {
+  DoLoad(std::move(entities), std::move(edges), std::move(signals),
+         std::move(links), sequence, {});
+}
+
+void ScoreState::LoadShards(std::vector<v1::Entity> entities,
+                            std::vector<v1::Edge> edges,
+                            std::vector<v1::Signal> signals,
+                            std::vector<v1::Link> links,
+                            std::vector<v1::GraphPosition> positions) {
+  const int64_t sum = SumOfPositions(positions);
+  DoLoad(std::move(entities), std::move(edges), std::move(signals),
+         std::move(links), sum, std::move(positions));
+}
+
+void ScoreState::DoLoad(std::vector<v1::Entity> entities,
+                        std::vector<v1::Edge> edges,
+                        std::vector<v1::Signal> signals,
+                        std::vector<v1::Link> links, int64_t sequence,
+                        std::vector<v1::GraphPosition> positions) {
   absl::Time start = absl::Now();
   absl::MutexLock update_lock(&update_mu_);
   if (stopping_.load()) return;
@@ -47,6 +66,7 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
     absl::MutexLock lock(&mu_);
     engine_->Load(std::move(entities), std::move(edges), std::move(signals),
                   sequence, clock_(), std::move(links));
+    positions_ = std::move(positions);
     sequence_.store(sequence);
     head_.store(std::max(head_.load(), sequence));
     loaded_.store(true);
@@ -65,10 +85,23 @@ void ScoreState::Load(std::vector<v1::Entity> entities,
 
 void ScoreState::Apply(const std::vector<v1::Change>& changes,
                        int64_t head_sequence) {
+  DoApply(changes, head_sequence, -1, 0);
+}
+
+void ScoreState::ApplyShard(int shard, int64_t shard_sequence,
+                            const std::vector<v1::Change>& changes,
+                            int64_t head_sequence) {
+  DoApply(changes, head_sequence, shard, shard_sequence);
+}
+
+void ScoreState::DoApply(const std::vector<v1::Change>& changes,
+                         int64_t head_sequence, int shard,
+                         int64_t shard_sequence) {
   head_.store(head_sequence);
   absl::MutexLock update_lock(&update_mu_);
   absl::Time now = clock_();
-  for (const v1::Change& change : changes) {
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const v1::Change& change = changes[i];
     if (stopping_.load()) {
       common::log::Info("stopping: changes left to the next start",
                         {{"from_sequence", change.sequence()},
@@ -85,6 +118,10 @@ void ScoreState::Apply(const std::vector<v1::Change>& changes,
         apply_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
       }
       sequence_.store(change.sequence());
+      if (shard >= 0 && shard < static_cast<int>(positions_.size())) {
+        positions_[shard].set_sequence(shard_sequence +
+                                       static_cast<int64_t>(i));
+      }
     }
     if (!update.empty()) Publish(update, change.sequence());
   }

@@ -59,6 +59,15 @@ class ScoreState final : public GraphFeedConsumer {
             int64_t sequence) override;
   void Apply(const std::vector<v1::Change>& changes,
              int64_t head_sequence) override;
+  // Following shards: as Load and Apply, keeping the per-shard positions
+  // that ReadWithPositions() gives with the engine (the engine's sequence
+  // is their sum).
+  void LoadShards(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
+                  std::vector<v1::Signal> signals, std::vector<v1::Link> links,
+                  std::vector<v1::GraphPosition> positions) override;
+  void ApplyShard(int shard, int64_t shard_sequence,
+                  const std::vector<v1::Change>& changes,
+                  int64_t head_sequence) override;
 
   // Re-evaluates every score at the clock's current time. Call periodically.
   // Does nothing once stopping.
@@ -86,13 +95,26 @@ class ScoreState final : public GraphFeedConsumer {
   absl::StatusOr<T> Read(
       const std::function<absl::StatusOr<T>(const scorer::Engine&)>& read)
       const {
+    return ReadWithPositions<T>([&read](const scorer::Engine& engine,
+                                        const std::vector<v1::GraphPosition>&) {
+      return read(engine);
+    });
+  }
+
+  // As Read, with the per-shard positions the engine reflects (empty when
+  // following one graphstore), read under the same lock.
+  template <typename T>
+  absl::StatusOr<T> ReadWithPositions(
+      const std::function<absl::StatusOr<T>(
+          const scorer::Engine&, const std::vector<v1::GraphPosition>&)>& read)
+      const {
     absl::ReaderMutexLock lock(&mu_);
     if (!loaded_.load()) {
       return absl::UnavailableError(
           "scores are not computed yet: the scorer is loading the graph; "
           "retry in a few seconds");
     }
-    return read(*engine_);
+    return read(*engine_, positions_);
   }
 
   // The model in force; available before any graph is loaded.
@@ -112,6 +134,13 @@ class ScoreState final : public GraphFeedConsumer {
   // to the listeners and the change log.
   void Publish(const scorer::ScoreUpdate& update, int64_t sequence)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(update_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Load and Apply; `positions` replaces the per-shard positions (left
+  // empty by one feed); Apply moves shard `shard`'s (none when -1).
+  void DoLoad(std::vector<v1::Entity> entities, std::vector<v1::Edge> edges,
+              std::vector<v1::Signal> signals, std::vector<v1::Link> links,
+              int64_t sequence, std::vector<v1::GraphPosition> positions);
+  void DoApply(const std::vector<v1::Change>& changes, int64_t head_sequence,
+               int shard, int64_t shard_sequence);
 
   const std::function<absl::Time()> clock_;
   // Held across an update and its publication (Load, Apply, AdvanceTime),
@@ -121,6 +150,8 @@ class ScoreState final : public GraphFeedConsumer {
   // the score changes built after an update).
   mutable absl::Mutex mu_;
   std::unique_ptr<scorer::Engine> engine_ ABSL_GUARDED_BY(mu_);
+  // Following shards: where each shard's feed is; empty with one feed.
+  std::vector<v1::GraphPosition> positions_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> loaded_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> head_{0};

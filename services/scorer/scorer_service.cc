@@ -18,6 +18,15 @@
 namespace georisk::scorer {
 namespace {
 
+// Following shards: the per-shard positions the score reflects (none with
+// one feed, so its scores are as before).
+void AddPositions(const std::vector<v1::GraphPosition>& positions,
+                  v1::Score* score) {
+  for (const v1::GraphPosition& p : positions) {
+    *score->add_graph_positions() = p;
+  }
+}
+
 constexpr int kMaxBatchIds = 1000;
 // ListTopRisks' page_size 0 (scorer.proto).
 constexpr int kDefaultTopPageSize = 50;
@@ -118,10 +127,15 @@ grpc::ServerUnaryReactor* ScorerService::GetScore(
   absl::Status s = CheckEntityId("entity_id", request->entity_id());
   if (s.ok()) s = CheckAsOf(request->has_as_of(), request->as_of(), &as_of);
   if (!s.ok()) return common::FinishUnary(context, s);
-  absl::StatusOr<v1::Score> score =
-      state_->Read<v1::Score>([&](const scorer::Engine& e) {
-        if (!as_of.has_value()) return e.GetScore(request->entity_id());
-        return std::move(e.GetScores({request->entity_id()}, as_of)[0]);
+  absl::StatusOr<v1::Score> score = state_->ReadWithPositions<v1::Score>(
+      [&](const scorer::Engine& e,
+          const std::vector<v1::GraphPosition>& positions) {
+        absl::StatusOr<v1::Score> s =
+            as_of.has_value()
+                ? std::move(e.GetScores({request->entity_id()}, as_of)[0])
+                : e.GetScore(request->entity_id());
+        if (s.ok()) AddPositions(positions, &*s);
+        return s;
       });
   if (score.ok()) *response = std::move(*score);
   return common::FinishUnary(context, score.status());
@@ -157,8 +171,9 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
   const std::vector<std::string> ids(request->entity_ids().begin(),
                                      request->entity_ids().end());
   absl::StatusOr<v1::BatchGetScoresResponse> result =
-      state_->Read<v1::BatchGetScoresResponse>(
-          [&](const scorer::Engine& e)
+      state_->ReadWithPositions<v1::BatchGetScoresResponse>(
+          [&](const scorer::Engine& e,
+              const std::vector<v1::GraphPosition>& positions)
               -> absl::StatusOr<v1::BatchGetScoresResponse> {
             v1::BatchGetScoresResponse out;
             std::vector<absl::StatusOr<v1::Score>> scores =
@@ -166,6 +181,7 @@ grpc::ServerUnaryReactor* ScorerService::BatchGetScores(
             for (int i = 0; i < request->entity_ids_size(); ++i) {
               absl::StatusOr<v1::Score>& score = scores[i];
               if (score.ok()) {
+                AddPositions(positions, &*score);
                 *out.add_scores() = std::move(*score);
               } else if (score.status().code() == absl::StatusCode::kNotFound &&
                          request->allow_missing()) {

@@ -1,0 +1,478 @@
+#include "services/scorer/shard_feed_follower.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/proto_time.h"
+#include "grpcpp/client_context.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
+
+namespace georisk::scorer {
+namespace {
+
+constexpr RebuildReason kReasons[] = {RebuildReason::kGraphChanged,
+                                      RebuildReason::kAheadOfHead,
+                                      RebuildReason::kTrimmed};
+
+std::string ShardName(int shard) { return absl::StrCat("graphstore-", shard); }
+
+}  // namespace
+
+ShardedFeedFollower::ShardedFeedFollower(std::vector<Shard> shards,
+                                         storage::GraphMirror* mirror,
+                                         GraphFeedConsumer* consumer,
+                                         FeedFollowerOptions options,
+                                         std::function<absl::Time()> clock)
+    : shards_(std::move(shards)),
+      mirror_(mirror),
+      consumer_(consumer),
+      options_(options),
+      clock_(std::move(clock)),
+      started_(clock_()),
+      state_(new ShardState[shards_.size()]) {
+  for (int i = 0; i < static_cast<int>(shards_.size()); ++i) {
+    v1::GraphPosition& p = positions_.emplace_back();
+    p.set_shard(i);
+  }
+  reached_ = positions_;
+  rebuilds_metric_ = AddRebuildsMetric(options_.registry);
+  if (options_.registry == nullptr) return;
+  lag_seconds_metric_ = &options_.registry->AddGauge(
+      "georisk_scorer_feed_lag_seconds",
+      "How stale the scorer's copy of a graphstore shard may be: seconds "
+      "since the shard's feed last showed no change left to apply.",
+      {"shard"});
+  lag_changes_metric_ = &options_.registry->AddGauge(
+      "georisk_scorer_feed_lag_changes",
+      "A shard's head sequence, as its feed last reported it, minus the "
+      "last of its changes the scorer applied.",
+      {"shard"});
+  connected_metric_ = &options_.registry->AddGauge(
+      "georisk_scorer_feed_connected",
+      "1 while the shard's change feed stream is open, else 0.", {"shard"});
+  RefreshMetrics();
+}
+
+ShardedFeedFollower::~ShardedFeedFollower() { Stop(); }
+
+void ShardedFeedFollower::Publish() {
+  absl::MutexLock lock(&mu_);
+  reached_ = positions_;
+}
+
+int64_t ShardedFeedFollower::applied_sequence() const {
+  absl::MutexLock lock(&mu_);
+  return SumOfPositions(reached_);
+}
+
+int64_t ShardedFeedFollower::applied_sequence(int shard) const {
+  absl::MutexLock lock(&mu_);
+  return reached_.at(shard).sequence();
+}
+
+int ShardedFeedFollower::bootstraps() const {
+  int n = 0;
+  for (int i = 0; i < shards(); ++i) n += state_[i].bootstraps.load();
+  return n;
+}
+
+int ShardedFeedFollower::bootstraps(int shard) const {
+  return state_[shard].bootstraps.load();
+}
+
+int ShardedFeedFollower::rebuilds(int shard, RebuildReason reason) const {
+  absl::MutexLock lock(&mu_);
+  return state_[shard].rebuilds[static_cast<int>(reason)];
+}
+
+double ShardedFeedFollower::LagSeconds(int shard) const {
+  const std::optional<absl::Time>& at = state_[shard].caught_up;
+  return std::max(0.0, absl::ToDoubleSeconds(clock_() - at.value_or(started_)));
+}
+
+v1::FeedStatus ShardedFeedFollower::Status() const {
+  v1::FeedStatus status;
+  status.set_loaded(loaded());
+  int64_t applied = 0, head = 0, bootstraps = 0, total = 0;
+  int64_t rebuilds[3] = {0, 0, 0};
+  absl::MutexLock lock(&mu_);
+  const std::vector<v1::GraphPosition>& positions = reached_;
+  for (int i = 0; i < shards(); ++i) {
+    const ShardState& s = state_[i];
+    v1::ShardFeedStatus* out = status.add_shards();
+    out->set_shard(i);
+    out->set_target(shards_[i].target);
+    out->set_graph_id(positions[i].graph_id());
+    out->set_applied_sequence(positions[i].sequence());
+    out->set_head_sequence(std::max(s.head.load(), positions[i].sequence()));
+    out->set_connected(s.connected);
+    if (s.caught_up.has_value()) {
+      *out->mutable_caught_up_time() = base::ToProtoTime(*s.caught_up);
+    }
+    out->set_lag_seconds(LagSeconds(i));
+    out->set_bootstraps(s.bootstraps.load());
+    for (RebuildReason r : kReasons) {
+      const int n = s.rebuilds[static_cast<int>(r)];
+      (*out->mutable_rebuilds())[RebuildReasonName(r)] = n;
+      rebuilds[static_cast<int>(r)] += n;
+      total += n;
+    }
+    if (!s.last_error.ok()) out->set_last_error(s.last_error.ToString());
+    if (!s.last_error.ok() && status.last_error().empty()) {
+      status.set_last_error(
+          absl::StrCat(ShardName(i), ": ", s.last_error.ToString()));
+    }
+    if (s.last_rebuild.has_value() &&
+        (!status.has_last_rebuild() ||
+         base::ToProtoTime(s.last_rebuild->time).seconds() >=
+             status.last_rebuild().time().seconds())) {
+      v1::FeedStatus::Rebuild* last = status.mutable_last_rebuild();
+      last->set_reason(RebuildReasonName(s.last_rebuild->reason));
+      *last->mutable_time() = base::ToProtoTime(s.last_rebuild->time);
+      last->set_detail(
+          absl::StrCat(ShardName(i), ": ", s.last_rebuild->detail));
+    }
+    applied += out->applied_sequence();
+    head += out->head_sequence();
+    bootstraps += out->bootstraps();
+  }
+  status.set_applied_sequence(applied);
+  status.set_head_sequence(head);
+  status.set_bootstraps(bootstraps);
+  for (RebuildReason r : kReasons) {
+    (*status.mutable_rebuilds())[RebuildReasonName(r)] =
+        rebuilds[static_cast<int>(r)];
+  }
+  status.set_rebuilds_total(total);
+  return status;
+}
+
+void ShardedFeedFollower::RefreshMetrics() {
+  if (lag_seconds_metric_ == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  std::vector<int64_t> applied(shards());
+  for (int i = 0; i < shards(); ++i) applied[i] = reached_[i].sequence();
+  for (int i = 0; i < shards(); ++i) {
+    const std::string label = absl::StrCat(i);
+    lag_seconds_metric_->WithLabels({label}).Set(LagSeconds(i));
+    lag_changes_metric_->WithLabels({label}).Set(static_cast<double>(
+        std::max<int64_t>(0, state_[i].head.load() - applied[i])));
+    connected_metric_->WithLabels({label}).Set(state_[i].connected ? 1 : 0);
+  }
+}
+
+void ShardedFeedFollower::CountRebuild(int shard, RebuildReason reason,
+                                       const absl::Status& cause) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++state_[shard].rebuilds[static_cast<int>(reason)];
+    state_[shard].last_rebuild =
+        FeedFollower::Rebuild{reason, clock_(), std::string(cause.message())};
+  }
+  if (rebuilds_metric_ != nullptr) {
+    rebuilds_metric_->WithLabels({RebuildReasonName(reason)}).Increment();
+  }
+}
+
+std::optional<RebuildReason> ShardedFeedFollower::RebuildFor(
+    int shard, const absl::Status& status) {
+  return RebuildReasonFor(status, mirror_->applied_sequence(shard),
+                          shards_[shard].stub.get());
+}
+
+void ShardedFeedFollower::Start() {
+  thread_ = std::thread([this] { Run(); });
+  if (lag_seconds_metric_ != nullptr) {
+    metrics_thread_ = std::thread([this] {
+      while (Sleep(absl::Seconds(1))) RefreshMetrics();
+    });
+  }
+}
+
+void ShardedFeedFollower::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (int i = 0; i < shards(); ++i) {
+      if (state_[i].call != nullptr) state_[i].call->TryCancel();
+    }
+  }
+  if (thread_.joinable()) thread_.join();
+  if (metrics_thread_.joinable()) metrics_thread_.join();
+  // No thread is added once Run() has returned.
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&mu_);
+    threads.swap(shard_threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+bool ShardedFeedFollower::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void ShardedFeedFollower::SetError(int shard, const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  state_[shard].last_error = status;
+}
+
+void ShardedFeedFollower::SetConnected(int shard, bool connected) {
+  absl::MutexLock lock(&mu_);
+  state_[shard].connected = connected;
+}
+
+void ShardedFeedFollower::CaughtUp(int shard) {
+  absl::MutexLock lock(&mu_);
+  state_[shard].caught_up = clock_();
+}
+
+bool ShardedFeedFollower::Sleep(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  auto stopping = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+  return !mu_.AwaitWithTimeout(absl::Condition(&stopping), d);
+}
+
+void ShardedFeedFollower::Run() {
+  // Every shard's records in the mirror, then one load of the whole graph.
+  absl::Duration backoff = options_.retry_initial;
+  while (true) {
+    if (stopping()) return;
+    absl::Status status;
+    for (int i = 0; i < shards() && status.ok(); ++i) {
+      if (mirror_->applied_sequence(i) > 0) continue;
+      status = BootstrapShard(i);
+      if (!status.ok()) {
+        SetError(i, status);
+        common::log::Warning(
+            "graph feed: cannot read the shard's snapshot",
+            {{"shard", ShardName(i)},
+             {"error", status.ToString()},
+             {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+      }
+    }
+    if (status.ok()) status = LoadAll();
+    if (status.ok()) break;
+    if (!Sleep(backoff)) return;
+    backoff = std::min(backoff * 2, options_.retry_max);
+  }
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  for (int i = 0; i < shards(); ++i) {
+    shard_threads_.emplace_back([this, i] { RunShard(i); });
+  }
+}
+
+void ShardedFeedFollower::RunShard(int shard) {
+  absl::Duration backoff = options_.retry_initial;
+  bool rebuild = false;
+  while (!stopping()) {
+    absl::Status status;
+    if (rebuild) {
+      status = BootstrapShard(shard);
+      if (status.ok()) status = LoadAll();
+      if (status.ok()) rebuild = false;
+    } else {
+      status = Follow(shard);
+      SetConnected(shard, false);
+      if (std::optional<RebuildReason> reason = RebuildFor(shard, status)) {
+        common::log::Warning(
+            "graph feed: our position does not continue in the shard's "
+            "graph; rebuilding the shard from its snapshot",
+            {{"shard", ShardName(shard)},
+             {"reason", RebuildReasonName(*reason)},
+             {"applied_sequence", mirror_->applied_sequence(shard)},
+             {"graph_id", mirror_->graph_id(shard)},
+             {"error", std::string(status.message())}});
+        CountRebuild(shard, *reason, status);
+        rebuild = true;
+        status = BootstrapShard(shard);
+        if (status.ok()) status = LoadAll();
+        if (status.ok()) rebuild = false;
+      }
+    }
+    if (stopping()) return;
+    if (status.ok()) {
+      backoff = options_.retry_initial;
+      SetError(shard, absl::OkStatus());
+      continue;
+    }
+    SetError(shard, status);
+    common::log::Warning("graph feed interrupted; retrying",
+                         {{"shard", ShardName(shard)},
+                          {"error", status.ToString()},
+                          {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+    if (!Sleep(backoff)) return;
+    backoff = std::min(backoff * 2, options_.retry_max);
+  }
+}
+
+absl::Status ShardedFeedFollower::BootstrapShard(int shard) {
+  grpc::ClientContext context;
+  context.set_deadline(
+      absl::ToChronoTime(absl::Now() + options_.snapshot_deadline));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    state_[shard].call = &context;
+  }
+  state_[shard].bootstraps.fetch_add(1);
+  absl::Status status = mirror_->BeginReplace(shard);
+  int64_t sequence = 0, records = 0;
+  std::string graph_id;
+  if (status.ok()) {
+    auto reader = shards_[shard].stub->ExportSnapshot(
+        &context, v1::ExportSnapshotRequest());
+    v1::ExportSnapshotResponse chunk;
+    while (status.ok() && reader->Read(&chunk)) {
+      sequence = chunk.sequence();
+      graph_id = chunk.graph_id();
+      records += chunk.entities_size() + chunk.edges_size() +
+                 chunk.signals_size() + chunk.links_size();
+      std::vector<v1::Entity> entities(
+          std::make_move_iterator(chunk.mutable_entities()->begin()),
+          std::make_move_iterator(chunk.mutable_entities()->end()));
+      std::vector<v1::Edge> edges(
+          std::make_move_iterator(chunk.mutable_edges()->begin()),
+          std::make_move_iterator(chunk.mutable_edges()->end()));
+      std::vector<v1::Signal> signals(
+          std::make_move_iterator(chunk.mutable_signals()->begin()),
+          std::make_move_iterator(chunk.mutable_signals()->end()));
+      std::vector<v1::Link> links(
+          std::make_move_iterator(chunk.mutable_links()->begin()),
+          std::make_move_iterator(chunk.mutable_links()->end()));
+      status = mirror_->AddChunk(shard, entities, edges, signals, links);
+    }
+    if (!status.ok()) context.TryCancel();
+    absl::Status finished = common::FromGrpcStatus(reader->Finish());
+    if (status.ok()) status = finished;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    state_[shard].call = nullptr;
+  }
+  if (status.ok()) status = mirror_->FinishReplace(shard, sequence, graph_id);
+  if (!status.ok()) return status;
+  state_[shard].head.store(std::max(state_[shard].head.load(), sequence));
+  CaughtUp(shard);
+  common::log::Info("bootstrapped a shard from its snapshot",
+                    {{"shard", ShardName(shard)},
+                     {"sequence", sequence},
+                     {"graph_id", graph_id},
+                     {"records", records}});
+  return absl::OkStatus();
+}
+
+absl::Status ShardedFeedFollower::LoadAll() {
+  absl::MutexLock lock(&apply_mu_);
+  std::vector<v1::Entity> entities;
+  std::vector<v1::Edge> edges;
+  std::vector<v1::Signal> signals;
+  std::vector<v1::Link> links;
+  std::vector<v1::GraphPosition> positions(shards());
+  for (int i = 0; i < shards(); ++i) {
+    positions[i].set_shard(i);
+    positions[i].set_graph_id(mirror_->graph_id(i));
+    positions[i].set_sequence(mirror_->applied_sequence(i));
+  }
+  if (absl::Status s = mirror_->ReadAll(&entities, &edges, &signals, &links);
+      !s.ok()) {
+    return s;
+  }
+  common::log::Info("loading the local copy of every shard",
+                    {{"shards", static_cast<int64_t>(shards())},
+                     {"position", SumOfPositions(positions)},
+                     {"entities", static_cast<int64_t>(entities.size())},
+                     {"edges", static_cast<int64_t>(edges.size())},
+                     {"links", static_cast<int64_t>(links.size())}});
+  positions_ = positions;
+  consumer_->LoadShards(std::move(entities), std::move(edges),
+                        std::move(signals), std::move(links),
+                        std::move(positions));
+  Publish();
+  loaded_.store(true);
+  return absl::OkStatus();
+}
+
+absl::Status ShardedFeedFollower::Follow(int shard) {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    state_[shard].call = &context;
+  }
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(mirror_->applied_sequence(shard) + 1);
+  const std::string graph_id = mirror_->graph_id(shard);
+  request.set_graph_id(graph_id);
+  request.set_follower_class(v1::FOLLOWER_CLASS_SERVICE);
+  auto reader = shards_[shard].stub->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  absl::Status status;
+  std::vector<v1::Change> changes;
+  bool checked = false;
+  while (reader->Read(&response)) {
+    if (!checked && !response.graph_id().empty()) {
+      checked = true;
+      status = graph_id.empty()
+                   ? mirror_->SetGraphId(shard, response.graph_id())
+                   : (response.graph_id() == graph_id
+                          ? absl::OkStatus()
+                          : absl::FailedPreconditionError(absl::StrCat(
+                                "the feed is of graph ", response.graph_id(),
+                                "; our position is in graph ", graph_id)));
+      if (!status.ok()) {
+        context.TryCancel();
+        break;
+      }
+      if (graph_id.empty()) {
+        absl::MutexLock lock(&apply_mu_);
+        positions_[shard].set_graph_id(response.graph_id());
+        Publish();
+      }
+    }
+    SetConnected(shard, true);
+    state_[shard].head.store(response.head_sequence());
+    if (response.changes_size() > 0) {
+      changes.assign(
+          std::make_move_iterator(response.mutable_changes()->begin()),
+          std::make_move_iterator(response.mutable_changes()->end()));
+      absl::MutexLock lock(&apply_mu_);
+      status = mirror_->ApplyChanges(shard, changes);
+      if (!status.ok()) {
+        context.TryCancel();
+        break;
+      }
+      const int64_t first = changes.front().sequence();
+      const int64_t last = changes.back().sequence();
+      int64_t merged = 0, heads = 0;
+      for (int i = 0; i < shards(); ++i) {
+        merged += positions_[i].sequence();
+        heads += i == shard ? response.head_sequence()
+                            : std::max(state_[i].head.load(),
+                                       positions_[i].sequence());
+      }
+      for (v1::Change& c : changes) c.set_sequence(++merged);
+      positions_[shard].set_sequence(last);
+      consumer_->ApplyShard(shard, first, changes, heads);
+      Publish();
+    }
+    if (mirror_->applied_sequence(shard) >= response.head_sequence()) {
+      CaughtUp(shard);
+    }
+    SetError(shard, absl::OkStatus());
+  }
+  absl::Status finished = common::FromGrpcStatus(reader->Finish());
+  {
+    absl::MutexLock lock(&mu_);
+    state_[shard].call = nullptr;
+  }
+  if (!status.ok()) return status;
+  return finished.ok() ? absl::UnavailableError("feed ended") : finished;
+}
+
+}  // namespace georisk::scorer

@@ -101,9 +101,7 @@ POD_INDEX_FIELD = "metadata.labels['apps.kubernetes.io/pod-index']"
 PENDING_FLAGS = {
     "graphstore": set(),
     "ingest": set(),
-    # The scorer following every shard's feed (issue #17, the per-shard
-    # cursors): prod passes the shard targets ahead of the binary.
-    "scorer": {"graphstore_shards"},
+    "scorer": set(),
 }
 
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
 #include "services/common/auth.h"
 #include "services/common/client_flags.h"
 #include "services/common/main_support.h"
@@ -64,6 +65,15 @@ ABSL_FLAG(std::string, console_listen, "",
           "needs a reader token. Empty: no console. docs/console.md.");
 ABSL_FLAG(int, history_max_points, 1000,
           "Score history: the newest points kept per entity.");
+ABSL_FLAG(std::string, graphstore_shards, "",
+          "Partitioned graphstore (docs/scale-out.md, \"The scorer follows "
+          "every shard\"): the shards' gRPC targets, comma-separated, shard "
+          "0 first (graphstore-0, ...). The scorer follows every shard's "
+          "change feed, with a cursor per shard in its mirror; the TLS and "
+          "token flags of --graphstore apply to every shard, and --graphstore "
+          "itself is not used (it may be left out). Changing the list (or "
+          "its length) makes the scorer re-read every shard once. Empty (the "
+          "default): the one feed of --graphstore.");
 
 int main(int argc, char** argv) {
   namespace common = georisk::common;
@@ -117,6 +127,14 @@ int main(int argc, char** argv) {
   options.history.max_points_per_entity =
       absl::GetFlag(FLAGS_history_max_points);
   options.console_listen_address = absl::GetFlag(FLAGS_console_listen);
+  const std::string shards = absl::GetFlag(FLAGS_graphstore_shards);
+  if (!shards.empty()) {
+    options.graphstore_shards = absl::StrSplit(shards, ',');
+    // --graphstore is not dialled then; its TLS and token flags are.
+    if (absl::GetFlag(FLAGS_graphstore).empty()) {
+      absl::SetFlag(&FLAGS_graphstore, options.graphstore_shards[0]);
+    }
+  }
   absl::StatusOr<common::ChannelOptions> graphstore =
       common::GraphstoreChannelOptionsFromFlags();
   if (!graphstore.ok()) return common::ExitWithError(graphstore.status());

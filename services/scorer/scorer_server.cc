@@ -1,5 +1,6 @@
 #include "services/scorer/scorer_server.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,8 +42,15 @@ absl::Status ScorerServer::Init() {
   if (options_.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required");
   }
-  if (options_.graphstore.target.empty()) {
+  if (options_.graphstore.target.empty() &&
+      options_.graphstore_shards.empty()) {
     return absl::InvalidArgumentError("graphstore: a target is required");
+  }
+  for (size_t i = 0; i < options_.graphstore_shards.size(); ++i) {
+    if (options_.graphstore_shards[i].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("graphstore_shards: shard ", i, " has an empty target"));
+    }
   }
   RETURN_IF_ERROR(common::EnsureDirectory(options_.data_dir));
 
@@ -55,8 +63,11 @@ absl::Status ScorerServer::Init() {
   common::log::Info("model loaded", {{"version", config->version()},
                                      {"sha256", config->sha256()}});
 
-  ASSIGN_OR_RETURN(mirror_,
-                   storage::GraphMirror::Open({options_.data_dir + "/mirror"}));
+  storage::GraphMirrorOptions mirror_options;
+  mirror_options.path = options_.data_dir + "/mirror";
+  mirror_options.shards =
+      std::max<int>(1, static_cast<int>(options_.graphstore_shards.size()));
+  ASSIGN_OR_RETURN(mirror_, storage::GraphMirror::Open(mirror_options));
   ASSIGN_OR_RETURN(alert_log_,
                    storage::AlertLog::Open({options_.data_dir + "/alerts"}));
   storage::ScoreHistoryOptions history_options = options_.history;
@@ -151,17 +162,34 @@ absl::Status ScorerServer::Init() {
         [n = notifier_.get()](const v1::Alert& a) { n->Update(a); });
   }
 
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                   common::MakeChannel(options_.graphstore));
   FeedFollowerOptions feed = options_.feed;
   feed.registry = &registry_;  // georisk_scorer_feed_rebuilds_total.
-  follower_ = std::make_unique<FeedFollower>(v1::GraphStore::NewStub(channel),
-                                             mirror_.get(), state_.get(), feed);
-
   ScorerServiceOptions service_options = options_.scorer_service;
-  service_options.feed_status = [follower = follower_.get()] {
-    return follower->Status();
-  };
+  if (options_.graphstore_shards.empty()) {
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                     common::MakeChannel(options_.graphstore));
+    follower_ = std::make_unique<FeedFollower>(
+        v1::GraphStore::NewStub(channel), mirror_.get(), state_.get(), feed);
+    service_options.feed_status = [follower = follower_.get()] {
+      return follower->Status();
+    };
+  } else {
+    std::vector<ShardedFeedFollower::Shard> shards;
+    for (const std::string& target : options_.graphstore_shards) {
+      common::ChannelOptions channel_options = options_.graphstore;
+      channel_options.target = target;
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+          common::MakeChannel(channel_options);
+      if (!channel.ok()) return Prefixed("graphstore_shards", channel.status());
+      shards.push_back({v1::GraphStore::NewStub(*channel), target});
+    }
+    sharded_follower_ = std::make_unique<ShardedFeedFollower>(
+        std::move(shards), mirror_.get(), state_.get(), feed, options_.clock);
+    service_options.feed_status = [follower = sharded_follower_.get()] {
+      return follower->Status();
+    };
+  }
+
   service_options.history = history_.get();
   scorer_service_ = std::make_unique<ScorerService>(
       state_.get(), std::move(service_options), &registry_);
@@ -206,7 +234,8 @@ absl::Status ScorerServer::Init() {
     common::log::Info("console", {{"url", console_->url()}});
   }
 
-  follower_->Start();
+  if (follower_ != nullptr) follower_->Start();
+  if (sharded_follower_ != nullptr) sharded_follower_->Start();
 
   ticker_ = std::thread([this] { RunTicker(); });
   alert_ticker_ = std::thread([this] { RunAlertTicker(); });
@@ -269,6 +298,7 @@ void ScorerServer::Shutdown() {
   if (history_trimmer_.joinable()) history_trimmer_.join();
   if (notifier_ != nullptr) notifier_->Stop();
   if (follower_ != nullptr) follower_->Stop();
+  if (sharded_follower_ != nullptr) sharded_follower_->Stop();
   shut_down_ = true;
 }
 

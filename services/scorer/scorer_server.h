@@ -46,6 +46,7 @@
 #include "services/scorer/history_recorder.h"
 #include "services/scorer/score_state.h"
 #include "services/scorer/scorer_service.h"
+#include "services/scorer/shard_feed_follower.h"
 #include "storage/alert_log.h"
 #include "storage/graph_mirror.h"
 #include "storage/score_history.h"
@@ -106,6 +107,12 @@ struct ScorerServerOptions {
   // Required: graphstore.target. The channel to GraphStore, whose change
   // feed the scorer follows. Default: ChannelOptions' defaults.
   common::ChannelOptions graphstore;
+  // A partitioned graphstore (docs/scale-out.md, "The scorer follows every
+  // shard"): the shards' targets, shard 0 first. The scorer then follows
+  // every shard's feed (ShardedFeedFollower) over `graphstore`'s TLS and
+  // token options, and graphstore.target is not used. Default empty: the
+  // one feed of graphstore.target (FeedFollower).
+  std::vector<std::string> graphstore_shards;
   // Backoff and deadlines of the feed follower. Default: its defaults.
   FeedFollowerOptions feed;
   // Limits of the Scorer service. Default: its defaults.
@@ -156,7 +163,12 @@ class ScorerServer {
   // The scores and the feed; owned by the server, valid until it is
   // destroyed.
   const ScoreState& state() const { return *state_; }
+  // follower() with one feed only (no graphstore_shards);
+  // sharded_follower() is null then.
   const FeedFollower& follower() const { return *follower_; }
+  const ShardedFeedFollower* sharded_follower() const {
+    return sharded_follower_.get();
+  }
 
  private:
   explicit ScorerServer(ScorerServerOptions options);
@@ -185,6 +197,7 @@ class ScorerServer {
   std::unique_ptr<AlertmanagerNotifier> notifier_;
   // Built (not started) before the services: GetFeedStatus reads it.
   std::unique_ptr<FeedFollower> follower_;
+  std::unique_ptr<ShardedFeedFollower> sharded_follower_;
   std::unique_ptr<ScorerService> scorer_service_;
   std::unique_ptr<AlertsService> alerts_service_;
   // Bound before the gRPC server (its port goes in the port file), stopped

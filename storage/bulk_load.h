@@ -64,9 +64,11 @@ struct BulkLoadOptions {
   // and that sort and write the table files (the two edge column families
   // are the largest and are written side by side). Default: 2.
   int threads = 2;
-  // What every loaded signal keeps as its update_origin (the origin an
-  // Apply's signals keep, Signal.update_origin), at most 256 bytes as
-  // ApplyRequest.origin. Default: "bulkload".
+  // What every loaded entity, edge, signal and link keeps as its
+  // update_origin (the origin an Apply's records keep), at most 256 bytes as
+  // ApplyRequest.origin. georisk-bulkload gives
+  // `bulkload:<first file> started <time>` (domain/provenance.h). Default:
+  // "bulkload".
   std::string origin = "bulkload";
   // Testing only: called by Finish() once every table file is written,
   // before they are ingested. Default: none.

@@ -169,7 +169,7 @@ TEST_F(BulkLoadTest, GivesTheStoreWhatOneApplyOfTheSameMutationsGives) {
 
   std::unique_ptr<RocksDbGraphStore> bulk = OpenStore("bulk");
   BulkLoadOptions options;
-  options.origin = "test";  // As the reference's Apply: signals keep it.
+  options.origin = "test";  // As the reference's Apply: every record keeps it.
   absl::StatusOr<BulkLoadResult> result = Load(*bulk, load, options);
   ASSERT_TRUE(result.ok()) << result.status();
 
@@ -224,6 +224,10 @@ TEST_F(BulkLoadTest, GivesTheStoreWhatOneApplyOfTheSameMutationsGives) {
   ExpectSameRecords(a.links, b.links);
   EXPECT_EQ(b.entities.size(), 4u);
   EXPECT_EQ(b.edges.size(), 6u);
+  // Every record names the load (the comparison above checks it is Apply's).
+  for (const v1::Entity& e : b.entities) EXPECT_EQ(e.update_origin(), "test");
+  for (const v1::Edge& e : b.edges) EXPECT_EQ(e.update_origin(), "test");
+  for (const v1::Link& l : b.links) EXPECT_EQ(l.update_origin(), "test");
 
   // The same counts, and the same answers from the indexes.
   absl::StatusOr<StoreStats> sa = applied->GetStats();

@@ -333,7 +333,7 @@ struct StoreStats {
   std::string writes_stopped_reason;
 };
 
-// The longest origin Apply() takes (every signal a commit writes keeps it).
+// The longest origin Apply() takes (every record a commit writes keeps it).
 inline constexpr size_t kMaxOriginBytes = 256;
 
 class GraphStore {
@@ -346,8 +346,9 @@ class GraphStore {
   // Applies `mutations` atomically, in order, as one commit: each sees the
   // graph as left by the ones before it. `origin` ("ingest", "georiskctl
   // import ...", at most kMaxOriginBytes) is recorded in the change log and
-  // by every signal the commit writes (update_origin). The store does not
-  // keep the pointers.
+  // by every entity, edge, signal and link the commit writes (their
+  // update_origin; an upsert that changes nothing writes nothing and keeps
+  // the origin it had). The store does not keep the pointers.
   //
   // Each mutation's outcome is kApplied, kDuplicate (its idempotency key was
   // applied before, in an earlier commit or earlier in this batch: skipped)
@@ -356,9 +357,9 @@ class GraphStore {
   // one kApplied mutation gets the next sequence and one change-log record;
   // one without gets neither. Deleting an entity deletes every edge touching
   // it, both copies, in the same commit; the change log lists those edge
-  // deletes right after the entity delete. The store sets update_sequence
-  // (and an entity's update_time, a signal's update_origin) and ignores the
-  // values sent.
+  // deletes right after the entity delete. The store sets update_sequence,
+  // update_origin and an entity's update_time, and ignores the values
+  // sent.
   //
   // Returns only once the commit is durable as configured (see
   // RocksDbGraphStoreOptions::sync).

@@ -291,10 +291,9 @@ struct BulkLoader::State {
     switch (m.kind_case()) {
       case v1::Mutation::kUpsertEntity: {
         const v1::Entity& e = m.upsert_entity();
-        internal::AppendBody(e, e.update_sequence() != 0 || e.has_update_time(),
-                             &scratch);
-        internal::AppendSequenceAndTimeTail(kBulkSequence, commit_time,
-                                            &scratch);
+        internal::AppendBody(e, &scratch);
+        internal::AppendEntityTail(kBulkSequence, commit_time, options.origin,
+                                   &scratch);
         out->value = arena.Store(scratch);
         for (const std::string& k : internal::IdentifierKeysOf(e)) {
           out->identifier_keys.push_back(arena.Store(k));
@@ -304,8 +303,9 @@ struct BulkLoader::State {
       }
       case v1::Mutation::kUpsertEdge: {
         const v1::Edge& e = m.upsert_edge();
-        internal::AppendBody(e, e.update_sequence() != 0, &scratch);
-        internal::AppendSequenceTail(kBulkSequence, &scratch);
+        internal::AppendBody(e, &scratch);
+        internal::AppendSequenceAndOriginTail(kBulkSequence, options.origin,
+                                              &scratch);
         out->value = arena.Store(scratch);
         out->key = arena.Store(internal::EncodeOutEdgeKey(
             e.from_id(), e.kind(), e.to_id(), e.product_code(), e.record_id()));
@@ -318,9 +318,7 @@ struct BulkLoader::State {
       }
       case v1::Mutation::kUpsertSignal: {
         const v1::Signal& s = m.upsert_signal();
-        internal::AppendBody(
-            s, s.update_sequence() != 0 || !s.update_origin().empty(),
-            &scratch);
+        internal::AppendBody(s, &scratch);
         internal::AppendSequenceAndOriginTail(kBulkSequence, options.origin,
                                               &scratch);
         out->value = arena.Store(scratch);
@@ -451,6 +449,7 @@ struct BulkLoader::State {
     }
     v1::Link body = l;
     body.clear_update_sequence();
+    body.clear_update_origin();
     if (body.entity_b() < body.entity_a()) {
       body.mutable_entity_a()->swap(*body.mutable_entity_b());
     }
@@ -460,7 +459,8 @@ struct BulkLoader::State {
       ++link_unchanged;
       return {};
     }
-    internal::AppendSequenceTail(kBulkSequence, &value);
+    internal::AppendSequenceAndOriginTail(kBulkSequence, options.origin,
+                                          &value);
     links[key] = std::move(value);
     ++link_applied;
     return {};

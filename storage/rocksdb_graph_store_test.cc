@@ -148,6 +148,139 @@ TEST_F(RocksDbGraphStoreTest, SignalsRecordTheOriginOfTheirLastWrite) {
             "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
 }
 
+// Provenance of entities, edges and links (graph.proto, update_origin): the
+// origin of the commit that last changed the record, in every read, the
+// change log and snapshots, after a reopen. An upsert by another origin that
+// changes the record replaces it; one that changes nothing (UNCHANGED) keeps
+// the earlier origin, as for signals.
+TEST_F(RocksDbGraphStoreTest,
+       EntitiesEdgesAndLinksRecordTheOriginOfTheirLastWrite) {
+  Open();
+  const std::string v1 = "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"";
+  const std::string v2 = "import:suppliers.csv started 2026-12-06T15:00:00Z";
+  v1::Entity a = domain::testing::WithIdentifiers(
+      Company("company/a"), {{"lei", "549300KVFW0NF7O3BK51"}});
+  v1::Entity b = Company("company/b");
+  v1::Edge supplies = Supplies("company/a", "company/b", 0.4);
+  v1::Edge owns = Owns("company/a", "company/b", 0.3);
+  v1::Link link = domain::testing::IdentifierLink("company/a", "company/b",
+                                                  v1::Link::UNSURE);
+  ASSERT_TRUE(store_
+                  ->Apply({Upsert(a), Upsert(b), Upsert(supplies), Upsert(owns),
+                           Upsert(link)},
+                          v1)
+                  .ok());
+
+  auto edge_origins = [&](const std::string& id, Direction direction) {
+    std::map<std::string, std::string> out;
+    for (const v1::Edge& e : AllEdges(id, direction)) {
+      out[v1::Edge::Kind_Name(e.kind())] = e.update_origin();
+    }
+    return out;
+  };
+  auto check_first_write = [&] {
+    EXPECT_EQ(store_->GetEntity("company/a")->update_origin(), v1);
+    EXPECT_EQ(store_->GetEntity("company/b")->update_origin(), v1);
+    EXPECT_THAT(
+        edge_origins("company/a", Direction::kOutbound),
+        ElementsAre(std::pair<const std::string, std::string>("OWNS", v1),
+                    std::pair<const std::string, std::string>("SUPPLIES", v1)));
+    // The in-edge copy carries it too.
+    EXPECT_THAT(
+        edge_origins("company/b", Direction::kInbound),
+        ElementsAre(std::pair<const std::string, std::string>("OWNS", v1),
+                    std::pair<const std::string, std::string>("SUPPLIES", v1)));
+    EXPECT_EQ(store_->GetLink("company/a", "company/b")->update_origin(), v1);
+    TraverseQuery traverse;
+    traverse.start_ids = {"company/a"};
+    traverse.include_edges = true;
+    absl::StatusOr<TraverseResult> t = store_->Traverse(traverse);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_EQ(t->entities.size(), 2u);
+    for (const TraversedEntity& e : t->entities) {
+      EXPECT_EQ(e.entity.update_origin(), v1) << e.entity.id();
+    }
+    ASSERT_EQ(t->edges.size(), 2u);
+    for (const v1::Edge& e : t->edges) EXPECT_EQ(e.update_origin(), v1);
+    IdentifierQuery lookup;
+    lookup.scheme = "lei";
+    lookup.value = "549300KVFW0NF7O3BK51";
+    absl::StatusOr<IdentifierPage> found = store_->LookupByIdentifier(lookup);
+    ASSERT_TRUE(found.ok()) << found.status();
+    ASSERT_EQ(found->entities.size(), 1u);
+    EXPECT_EQ(found->entities[0].update_origin(), v1);
+  };
+  check_first_write();
+  Open();  // Reopened: kept in the records.
+  check_first_write();
+
+  // The next write: a changed, an unchanged sent with a forged origin, a
+  // changed edge, an unchanged edge, an unchanged link.
+  b.set_name("B, renamed");
+  v1::Entity forged = a;
+  forged.set_update_origin("forged");
+  supplies.set_weight(0.5);
+  v1::Edge same_owns = owns;
+  same_owns.set_update_origin("forged");
+  absl::StatusOr<ApplyResult> second =
+      store_->Apply({Upsert(forged), Upsert(b), Upsert(supplies),
+                     Upsert(same_owns), Upsert(link)},
+                    v2);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(second->outcomes, ElementsAre(kUnchanged, kApplied, kApplied,
+                                            kUnchanged, kUnchanged));
+  EXPECT_EQ(store_->GetEntity("company/a")->update_origin(), v1);
+  EXPECT_EQ(store_->GetEntity("company/b")->update_origin(), v2);
+  EXPECT_EQ(store_->GetEntity("company/b")->update_sequence(),
+            second->sequence);
+  EXPECT_THAT(
+      edge_origins("company/a", Direction::kOutbound),
+      ElementsAre(std::pair<const std::string, std::string>("OWNS", v1),
+                  std::pair<const std::string, std::string>("SUPPLIES", v2)));
+  EXPECT_EQ(store_->GetLink("company/a", "company/b")->update_origin(), v1);
+
+  // The change log's upserts carry the new origin, and so does a snapshot.
+  absl::StatusOr<std::vector<v1::Change>> log =
+      store_->ReadChanges(second->sequence, 0, 0);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 1u);
+  ASSERT_EQ((*log)[0].mutations_size(), 2);
+  EXPECT_EQ((*log)[0].mutations(0).upsert_entity().update_origin(), v2);
+  EXPECT_EQ((*log)[0].mutations(1).upsert_edge().update_origin(), v2);
+  std::map<std::string, std::string> exported;
+  ASSERT_TRUE(store_
+                  ->ExportSnapshot(
+                      [&](SnapshotChunk& chunk) {
+                        for (const v1::Entity& e : chunk.entities) {
+                          exported[e.id()] = e.update_origin();
+                        }
+                        for (const v1::Edge& e : chunk.edges) {
+                          exported[v1::Edge::Kind_Name(e.kind())] =
+                              e.update_origin();
+                        }
+                        for (const v1::Link& l : chunk.links) {
+                          exported["link"] = l.update_origin();
+                        }
+                        return absl::OkStatus();
+                      },
+                      0)
+                  .ok());
+  EXPECT_THAT(
+      exported,
+      ElementsAre(std::pair<const std::string, std::string>("OWNS", v1),
+                  std::pair<const std::string, std::string>("SUPPLIES", v2),
+                  std::pair<const std::string, std::string>("company/a", v1),
+                  std::pair<const std::string, std::string>("company/b", v2),
+                  std::pair<const std::string, std::string>("link", v1)));
+
+  // A changing commit without an origin leaves none.
+  b.set_name("B again");
+  ASSERT_TRUE(store_->Apply({Upsert(b)}, "").ok());
+  EXPECT_EQ(store_->GetEntity("company/b")->update_origin(), "");
+  EXPECT_EQ(store_->GetEntity("company/b")->update_time().seconds(),
+            absl::ToUnixSeconds(now_));
+}
+
 TEST_F(RocksDbGraphStoreTest, AnOriginLongerThanTheLimitIsRefused) {
   Open();
   absl::StatusOr<ApplyResult> result = store_->Apply(

@@ -423,9 +423,9 @@ absl::Status BatchBuilder::MultiGet(Cf which, Slots* slots) {
 bool BatchBuilder::UpsertEntity(const v1::Mutation& m, Slot& slot) {
   const v1::Entity& e = m.upsert_entity();
   std::string value;
-  AppendBody(e, e.update_sequence() != 0 || e.has_update_time(), &value);
+  AppendBody(e, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
-  internal::AppendSequenceAndTimeTail(sequence_, commit_time_, &value);
+  internal::AppendEntityTail(sequence_, commit_time_, origin_, &value);
   if (!slot.dirty && slot.existed) slot.before = std::move(slot.value);
   slot.identifier_keys = IdentifierKeysOf(e);
   slot.dirty = true;
@@ -463,9 +463,9 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
   const std::string& key = entry.first;
   Slot& slot = entry.second;
   std::string value;
-  AppendBody(e, e.update_sequence() != 0, &value);
+  AppendBody(e, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
-  internal::AppendSequenceTail(sequence_, &value);
+  internal::AppendSequenceAndOriginTail(sequence_, origin_, &value);
   if (copy == v1::EDGE_COPY_IN) {
     slot.dirty = true;
   } else {
@@ -496,8 +496,7 @@ absl::StatusOr<bool> BatchBuilder::UpsertEdge(int index, const v1::Mutation& m,
 bool BatchBuilder::UpsertSignal(const v1::Mutation& m, Slot& slot) {
   const v1::Signal& sig = m.upsert_signal();
   std::string value;
-  AppendBody(sig, sig.update_sequence() != 0 || !sig.update_origin().empty(),
-             &value);
+  AppendBody(sig, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
   internal::AppendSequenceAndOriginTail(sequence_, origin_, &value);
   slot.dirty = true;
@@ -584,13 +583,14 @@ absl::StatusOr<bool> BatchBuilder::UpsertLink(int index, const v1::Mutation& m,
   }
   v1::Link body = l;
   body.clear_update_sequence();
+  body.clear_update_origin();
   if (body.entity_b() < body.entity_a()) {
     body.mutable_entity_a()->swap(*body.mutable_entity_b());
   }
   std::string value;
   AppendDeterministic(body, &value);
   if (slot.exists && internal::SameBody(slot.value, value)) return false;
-  internal::AppendSequenceTail(sequence_, &value);
+  internal::AppendSequenceAndOriginTail(sequence_, origin_, &value);
   // A one-copy mutation: the copy under the smaller id is in links_ (its
   // other copy another shard's), the one under the larger in link_copies_.
   const bool secondary =

@@ -91,8 +91,9 @@ class BatchBuilder {
   BatchBuilder(const BatchBuilder&) = delete;
   BatchBuilder& operator=(const BatchBuilder&) = delete;
 
-  // The commit's origin, which each signal it writes records as its
-  // update_origin (graph.proto). Call before Add(); default none.
+  // The commit's origin, which each entity, edge, signal and link it writes
+  // records as its update_origin (graph.proto). Call before Add(); default
+  // none.
   void set_origin(absl::string_view origin) { origin_ = std::string(origin); }
 
   // Reads the stored state of every key the mutations name, with one

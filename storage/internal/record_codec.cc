@@ -93,12 +93,15 @@ void AppendSequenceTail(int64_t sequence, std::string* out) {
   AppendVarint(static_cast<uint64_t>(sequence), out);
 }
 
-void AppendSequenceAndTimeTail(int64_t sequence, absl::Time time,
-                               std::string* out) {
+void AppendEntityTail(int64_t sequence, absl::Time time,
+                      absl::string_view origin, std::string* out) {
   AppendSequenceTail(sequence, out);
   google::protobuf::Timestamp timestamp;
   ToTimestamp(time, &timestamp);
   AppendLengthDelimited(kUpdateTimeField, timestamp.SerializeAsString(), out);
+  if (!origin.empty()) {
+    AppendLengthDelimited(kEntityUpdateOriginField, origin, out);
+  }
 }
 
 void AppendSequenceAndOriginTail(int64_t sequence, absl::string_view origin,
@@ -117,14 +120,24 @@ bool SameBody(absl::string_view stored, absl::string_view body) {
   if (in.ReadTag() != MakeTag(kUpdateSequenceField, kWireVarint)) return false;
   uint64_t sequence;
   if (!in.ReadVarint64(&sequence)) return false;
-  if (in.ExpectAtEnd()) return true;
-  // An entity's update_time or a signal's update_origin (both field 21).
-  if (in.ReadTag() != MakeTag(kUpdateTimeField, kWireLengthDelimited)) {
-    return false;
+  // Then an entity's update_time (21) and update_origin (22), or the
+  // update_origin (21) of an edge, signal or link: length-delimited fields
+  // 21 and 22, in that order, each at most once.
+  int last_field = kUpdateSequenceField;
+  while (!in.ExpectAtEnd()) {
+    const uint32_t tag = in.ReadTag();
+    const int field = static_cast<int>(tag >> 3);
+    if ((tag & 7) != kWireLengthDelimited || field <= last_field ||
+        field > kEntityUpdateOriginField) {
+      return false;
+    }
+    last_field = field;
+    uint32_t length;
+    if (!in.ReadVarint32(&length) || !in.Skip(static_cast<int>(length))) {
+      return false;
+    }
   }
-  uint32_t length;
-  return in.ReadVarint32(&length) && in.Skip(static_cast<int>(length)) &&
-         in.ExpectAtEnd();
+  return true;
 }
 
 void AppendRecordMutation(int mutation_field, absl::string_view record,

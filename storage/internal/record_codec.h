@@ -5,9 +5,10 @@
 //
 // A stored value is the record's deterministic protobuf serialisation with its
 // output-only fields cleared (the "body"), followed by those output-only
-// fields in protobuf wire format (the "tail": update_sequence = 20 and, for
-// entities, update_time = 21, for signals, update_origin = 21 when the
-// commit has an origin). Protobuf parses concatenated encodings as one
+// fields in protobuf wire format (the "tail": update_sequence = 20; for
+// entities, update_time = 21 and update_origin = 22; for edges, signals and
+// links, update_origin = 21; an origin only when the commit has one).
+// Protobuf parses concatenated encodings as one
 // message, so the value parses as the record with its output fields set, and
 // the body is a prefix of it that can be compared without parsing.
 //
@@ -18,9 +19,9 @@
 // Example:
 //
 //   std::string value;
-//   AppendDeterministic(edge, &value);           // body
+//   AppendBody(edge, &value);                          // body
 //   const size_t body_size = value.size();
-//   AppendSequenceTail(sequence, &value);       // tail
+//   AppendSequenceAndOriginTail(sequence, origin, &value);  // tail
 //   ...
 //   if (SameBody(stored_value, new_body)) { /* unchanged */ }
 //
@@ -43,39 +44,45 @@ namespace georisk::storage::internal {
 
 // Field numbers of the output-only fields (graph.proto).
 inline constexpr int kUpdateSequenceField = 20;
-inline constexpr int kUpdateTimeField = 21;    // Entities.
-inline constexpr int kUpdateOriginField = 21;  // Signals.
+inline constexpr int kUpdateTimeField = 21;          // Entities.
+inline constexpr int kEntityUpdateOriginField = 22;  // Entities.
+inline constexpr int kUpdateOriginField = 21;        // Edges, signals, links.
 
 // Appends the deterministic serialisation of `message` (map entries sorted by
 // key) to `out`.
 void AppendDeterministic(const google::protobuf::MessageLite& message,
                          std::string* out);
 
-// Appends the body of `record` (an Entity, Edge or Signal): its deterministic
-// serialisation with the output-only fields cleared. Only when
-// `has_output_fields` (the record carries update_sequence or, for entities,
-// update_time, for signals, update_origin) is a copy made to clear them.
+// Appends the body of `record` (an Entity, Edge, Signal or Link): its
+// deterministic serialisation with the output-only fields (update_sequence,
+// update_origin and an entity's update_time) cleared. A copy is made only
+// when the record carries one of them (a record read back and sent again).
 template <typename Record>
-void AppendBody(const Record& record, bool has_output_fields,
-                std::string* out) {
+void AppendBody(const Record& record, std::string* out) {
+  bool has_output_fields =
+      record.update_sequence() != 0 || !record.update_origin().empty();
+  if constexpr (std::is_same_v<Record, v1::Entity>) {
+    has_output_fields = has_output_fields || record.has_update_time();
+  }
   if (!has_output_fields) {
     AppendDeterministic(record, out);
     return;
   }
   Record copy = record;
   copy.clear_update_sequence();
+  copy.clear_update_origin();
   if constexpr (std::is_same_v<Record, v1::Entity>) copy.clear_update_time();
-  if constexpr (std::is_same_v<Record, v1::Signal>) copy.clear_update_origin();
   AppendDeterministic(copy, out);
 }
 
 // Appends field 20 (update_sequence) = `sequence`.
 void AppendSequenceTail(int64_t sequence, std::string* out);
-// Appends field 20 = `sequence` and field 21 (update_time) = `time`.
-void AppendSequenceAndTimeTail(int64_t sequence, absl::Time time,
-                               std::string* out);
-// Appends field 20 = `sequence` and, when `origin` is not empty, field 21
-// (a signal's update_origin) = `origin`.
+// An entity's tail: field 20 = `sequence`, field 21 (update_time) = `time`
+// and, when `origin` is not empty, field 22 (update_origin) = `origin`.
+void AppendEntityTail(int64_t sequence, absl::Time time,
+                      absl::string_view origin, std::string* out);
+// The tail of an edge, signal or link: field 20 = `sequence` and, when
+// `origin` is not empty, field 21 (update_origin) = `origin`.
 void AppendSequenceAndOriginTail(int64_t sequence, absl::string_view origin,
                                  std::string* out);
 

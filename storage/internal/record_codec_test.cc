@@ -27,14 +27,18 @@ TEST(RecordCodecTest, BodyPlusTailParsesWithOutputFields) {
   AppendDeterministic(e, &value);
   const std::string body = value;
   const absl::Time t = absl::FromUnixSeconds(1700000000) + absl::Nanoseconds(5);
-  AppendSequenceAndTimeTail(42, t, &value);
+  AppendEntityTail(42, t, "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"",
+                   &value);
 
   v1::Entity parsed;
   ASSERT_TRUE(parsed.ParseFromString(value));
   EXPECT_EQ(parsed.update_sequence(), 42);
   EXPECT_EQ(FromTimestamp(parsed.update_time()), t);
+  EXPECT_EQ(parsed.update_origin(),
+            "source:csl fetched 2026-12-06T14:00:00Z etag:\"v1\"");
   parsed.clear_update_sequence();
   parsed.clear_update_time();
+  parsed.clear_update_origin();
   std::string reencoded;
   AppendDeterministic(parsed, &reencoded);
   EXPECT_EQ(reencoded, body);
@@ -45,7 +49,7 @@ TEST(RecordCodecTest, SameBodyDetectsEveryDifference) {
   v1::Entity e = SampleEntity();
   std::string stored;
   AppendDeterministic(e, &stored);
-  AppendSequenceAndTimeTail(7, absl::UnixEpoch(), &stored);
+  AppendEntityTail(7, absl::UnixEpoch(), "", &stored);
 
   std::string same;
   AppendDeterministic(SampleEntity(), &same);
@@ -80,11 +84,60 @@ TEST(RecordCodecTest, SequenceOnlyTail) {
   EXPECT_TRUE(SameBody(value, body));
 }
 
+// Edges, signals and links: the origin is field 21. AppendBody drops every
+// output-only field a record read back carries, and SameBody accepts any tail
+// the Append*Tail functions write, but no other field after the body.
+TEST(RecordCodecTest, OriginTailsAndBodiesOfRecordsReadBack) {
+  v1::Edge edge;
+  edge.set_from_id("company/a");
+  edge.set_to_id("company/b");
+  edge.set_kind(v1::Edge::SUPPLIES);
+  edge.set_weight(0.4);
+  std::string body;
+  AppendBody(edge, &body);
+  std::string value = body;
+  AppendSequenceAndOriginTail(9, "import:suppliers.csv started x", &value);
+  v1::Edge parsed;
+  ASSERT_TRUE(parsed.ParseFromString(value));
+  EXPECT_EQ(parsed.update_sequence(), 9);
+  EXPECT_EQ(parsed.update_origin(), "import:suppliers.csv started x");
+  EXPECT_TRUE(SameBody(value, body));
+  std::string read_back;
+  AppendBody(parsed, &read_back);  // As sent again by a client.
+  EXPECT_EQ(read_back, body);
+
+  v1::Entity e = SampleEntity();
+  std::string entity_body;
+  AppendBody(e, &entity_body);
+  std::string entity_value = entity_body;
+  AppendEntityTail(3, absl::FromUnixSeconds(10), "bulkload:g started y",
+                   &entity_value);
+  v1::Entity entity;
+  ASSERT_TRUE(entity.ParseFromString(entity_value));
+  EXPECT_EQ(entity.update_origin(), "bulkload:g started y");
+  EXPECT_TRUE(SameBody(entity_value, entity_body));
+  std::string entity_read_back;
+  AppendBody(entity, &entity_read_back);
+  EXPECT_EQ(entity_read_back, entity_body);
+
+  // A field the tail functions never write after the body (here 23), or
+  // the origin before the time, is not a tail.
+  std::string odd = entity_body;
+  AppendSequenceTail(3, &odd);
+  AppendLengthDelimited(23, "x", &odd);
+  EXPECT_FALSE(SameBody(odd, entity_body));
+  std::string reversed = entity_body;
+  AppendSequenceTail(3, &reversed);
+  AppendLengthDelimited(kEntityUpdateOriginField, "o", &reversed);
+  AppendLengthDelimited(kUpdateTimeField, "", &reversed);
+  EXPECT_FALSE(SameBody(reversed, entity_body));
+}
+
 TEST(RecordCodecTest, AssembledChangeParses) {
   const v1::Entity e = SampleEntity();
   std::string record;
   AppendDeterministic(e, &record);
-  AppendSequenceAndTimeTail(3, absl::FromUnixSeconds(10), &record);
+  AppendEntityTail(3, absl::FromUnixSeconds(10), "ingest", &record);
 
   std::string body;
   AppendRecordMutation(v1::Mutation::kUpsertEntityFieldNumber, record, "key-1",

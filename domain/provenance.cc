@@ -13,6 +13,7 @@ constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";
 constexpr absl::string_view kSourcePrefix = "source:";
 constexpr absl::string_view kFetched = " fetched ";
 constexpr absl::string_view kImportPrefix = "import:";
+constexpr absl::string_view kBulkLoadPrefix = "bulkload:";
 constexpr absl::string_view kStarted = " started ";
 constexpr absl::string_view kVersion = " version:";
 
@@ -37,6 +38,32 @@ absl::string_view CutUtf8(absl::string_view s, size_t n) {
   return s.substr(0, n);
 }
 
+// "<prefix><first file>[ and N more] started <time>", at most `max_bytes`.
+std::string FilesOrigin(absl::string_view prefix,
+                        const std::vector<std::string>& files,
+                        absl::Time started, size_t max_bytes) {
+  const std::string tail = absl::StrCat(kStarted, FormatUtc(started));
+  std::string more;
+  if (files.size() > 1) more = absl::StrCat(" and ", files.size() - 1, " more");
+  const absl::string_view first =
+      files.empty() ? absl::string_view() : BaseName(files[0]);
+  const size_t fixed = prefix.size() + more.size() + tail.size();
+  const size_t room = max_bytes > fixed ? max_bytes - fixed : 0;
+  return absl::StrCat(prefix, CutUtf8(first, room), more, tail);
+}
+
+// Reads "<name> started <time>" (the last " started " counts) into `out`.
+bool ParseFilesOrigin(absl::string_view rest, Origin::Kind kind, Origin* out) {
+  const size_t started = rest.rfind(kStarted);
+  if (started == absl::string_view::npos) return false;
+  absl::Time t;
+  if (!ParseUtc(rest.substr(started + kStarted.size()), &t)) return false;
+  out->kind = kind;
+  out->name = std::string(rest.substr(0, started));
+  out->time = t;
+  return true;
+}
+
 }  // namespace
 
 std::string SourceOrigin(absl::string_view name, absl::Time fetched_at,
@@ -47,14 +74,12 @@ std::string SourceOrigin(absl::string_view name, absl::Time fetched_at,
 
 std::string ImportOrigin(const std::vector<std::string>& files,
                          absl::Time started, size_t max_bytes) {
-  const std::string tail = absl::StrCat(kStarted, FormatUtc(started));
-  std::string more;
-  if (files.size() > 1) more = absl::StrCat(" and ", files.size() - 1, " more");
-  const absl::string_view first =
-      files.empty() ? absl::string_view() : BaseName(files[0]);
-  const size_t fixed = kImportPrefix.size() + more.size() + tail.size();
-  const size_t room = max_bytes > fixed ? max_bytes - fixed : 0;
-  return absl::StrCat(kImportPrefix, CutUtf8(first, room), more, tail);
+  return FilesOrigin(kImportPrefix, files, started, max_bytes);
+}
+
+std::string BulkLoadOrigin(const std::vector<std::string>& files,
+                           absl::Time started, size_t max_bytes) {
+  return FilesOrigin(kBulkLoadPrefix, files, started, max_bytes);
 }
 
 Origin ParseOrigin(absl::string_view origin) {
@@ -86,16 +111,11 @@ Origin ParseOrigin(absl::string_view origin) {
     return out;
   }
   if (absl::ConsumePrefix(&rest, kImportPrefix)) {
-    const size_t started = rest.rfind(kStarted);
-    if (started == absl::string_view::npos) return Origin();
-    absl::Time t;
-    if (!ParseUtc(rest.substr(started + kStarted.size()), &t)) {
-      return Origin();
-    }
-    out.kind = Origin::Kind::kImport;
-    out.name = std::string(rest.substr(0, started));
-    out.time = t;
-    return out;
+    return ParseFilesOrigin(rest, Origin::Kind::kImport, &out) ? out : Origin();
+  }
+  if (absl::ConsumePrefix(&rest, kBulkLoadPrefix)) {
+    return ParseFilesOrigin(rest, Origin::Kind::kBulkLoad, &out) ? out
+                                                                 : Origin();
   }
   return Origin();
 }

@@ -1,9 +1,10 @@
 // File: domain/provenance.h
 //
 // The change-log origins georisk's importers write (ApplyRequest.origin,
-// Change.origin, Signal.update_origin), and reading them back, so that an
-// explanation can say where a signal came from: "Entity List via csl-el,
-// fetched 2026-12-06 14:00 UTC" (docs/scheduled-sources.md, "Provenance").
+// Change.origin, the update_origin of every entity, edge, signal and link),
+// and reading them back, so that an explanation can say where a record came
+// from: "Entity List via csl-el, fetched 2026-12-06 14:00 UTC"
+// (docs/scheduled-sources.md, "Provenance").
 //
 //   scheduled source:  source:<name> fetched <RFC 3339 UTC> <validator>
 //                      [ version:<delta version>]
@@ -13,6 +14,9 @@
 //                      (georiskctl import: the first file's base name,
 //                      " and N more" for more files; the time the import
 //                      started, on the client's clock)
+//   bulk load:         bulkload:<file name> started <RFC 3339 UTC>
+//                      (georisk-bulkload: the file names as an import's;
+//                      the time the load started)
 //
 // Anything else ("ingest", a direct GraphStore.Apply's own text, origins of
 // older versions such as "georiskctl import") parses as kOther.
@@ -33,11 +37,13 @@
 namespace georisk::domain {
 
 struct Origin {
-  enum class Kind { kOther, kSource, kImport };
+  enum class Kind { kOther, kSource, kImport, kBulkLoad };
   Kind kind = Kind::kOther;
-  // kSource: the source's name (SourceConfig.name); kImport: the file(s).
+  // kSource: the source's name (SourceConfig.name); kImport, kBulkLoad: the
+  // file(s).
   std::string name;
-  // When the fetch or the import started; InfinitePast() for kOther.
+  // When the fetch, the import or the load started; InfinitePast() for
+  // kOther.
   absl::Time time = absl::InfinitePast();
   // kSource: "etag:..." or "sha256:...".
   std::string validator;
@@ -55,8 +61,13 @@ std::string SourceOrigin(absl::string_view name, absl::Time fetched_at,
 std::string ImportOrigin(const std::vector<std::string>& files,
                          absl::Time started, size_t max_bytes);
 
+// "bulkload:<name> started <started, RFC 3339 UTC>", <name> and the cut as
+// ImportOrigin's.
+std::string BulkLoadOrigin(const std::vector<std::string>& files,
+                           absl::Time started, size_t max_bytes);
+
 // Reads an origin back; kOther (with nothing else set) for any text that is
-// not one of the two forms above.
+// not one of the three forms above.
 Origin ParseOrigin(absl::string_view origin);
 
 }  // namespace georisk::domain

@@ -53,6 +53,18 @@ TEST(ProvenanceTest, AnImportOriginNamesTheFileAndReadsBack) {
             "x started y.csv");
 }
 
+TEST(ProvenanceTest, ABulkLoadOriginNamesTheFilesAndReadsBack) {
+  const std::string o =
+      BulkLoadOrigin({"/data/graph/entities.jsonl", "edges.jsonl"}, kT, 256);
+  EXPECT_EQ(o,
+            "bulkload:entities.jsonl and 1 more started 2026-12-06T14:00:00Z");
+  const Origin p = ParseOrigin(o);
+  EXPECT_EQ(p.kind, Origin::Kind::kBulkLoad);
+  EXPECT_EQ(p.name, "entities.jsonl and 1 more");
+  EXPECT_EQ(p.time, kT);
+  EXPECT_LE(BulkLoadOrigin({std::string(300, 'x')}, kT, 256).size(), 256u);
+}
+
 TEST(ProvenanceTest, ALongFileNameIsCutToTheLimitAtACharacter) {
   // "é" is two bytes: the cut never splits one.
   std::string name;
@@ -71,7 +83,8 @@ TEST(ProvenanceTest, OtherTextIsOther) {
                         "source:x fetched", "source:x fetched yesterday etag:1",
                         "source:x fetched 2026-12-06T14:00:00Z md5:1",
                         "source: fetched 2026-12-06T14:00:00Z etag:1",
-                        "import:a.csv", "import:a.csv started soon"}) {
+                        "import:a.csv", "import:a.csv started soon", "bulkload",
+                        "bulkload:g.jsonl started later"}) {
     const Origin p = ParseOrigin(o);
     EXPECT_EQ(p.kind, Origin::Kind::kOther) << o;
     EXPECT_EQ(p.name, "") << o;

@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "domain/provenance.h"
 #include "formats/parsers.h"
 #include "formats/record_parser.h"
 
@@ -114,6 +116,10 @@ absl::StatusOr<LoadReport> LoadFiles(storage::RocksDbGraphStore* store,
   storage::BulkLoadOptions load_options;
   load_options.work_dir = options.work_dir;
   load_options.threads = options.threads;
+  load_options.origin = domain::BulkLoadOrigin(
+      files,
+      options.started == absl::InfinitePast() ? absl::Now() : options.started,
+      storage::kMaxOriginBytes);
   ASSIGN_OR_RETURN(std::unique_ptr<storage::BulkLoader> bulk,
                    storage::BulkLoader::Start(store, load_options));
   LoadReport report;

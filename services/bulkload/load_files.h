@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "storage/bulk_load.h"
 #include "storage/rocksdb_graph_store.h"
 
@@ -39,6 +40,11 @@ struct LoadFilesOptions {
   std::string format = "auto";
   // Threads of the loader (storage::BulkLoadOptions::threads). Default: 2.
   int threads = 2;
+  // When the load started: every loaded record keeps the origin
+  // `bulkload:<first file's base name>[ and N more] started <this, UTC>`
+  // (domain::BulkLoadOrigin; storage::BulkLoadOptions::origin), which
+  // explanations show. Default (InfinitePast): the time LoadFiles is called.
+  absl::Time started = absl::InfinitePast();
 };
 
 // A record not loaded.

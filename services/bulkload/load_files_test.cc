@@ -51,6 +51,7 @@ this is not json
 )");
   LoadFilesOptions options;
   options.work_dir = dir_ + "/work";
+  options.started = absl::FromUnixSeconds(1796565600);  // 2026-12-06 14:00
   absl::StatusOr<LoadReport> report =
       LoadFiles(store_.get(), {entities, edges}, options);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -65,7 +66,17 @@ this is not json
   EXPECT_EQ(report->rejections[1].field, "upsert_edge.to_id");
   EXPECT_EQ(report->rejections[1].reason,
             "entity company/ghost does not exist");
-  EXPECT_TRUE(store_->GetEntity("company/apple").ok());
+  // Every record names the load: its files and when it started.
+  absl::StatusOr<v1::Entity> apple = store_->GetEntity("company/apple");
+  ASSERT_TRUE(apple.ok()) << apple.status();
+  EXPECT_EQ(apple->update_origin(),
+            "bulkload:entities.jsonl and 1 more started 2026-12-06T14:00:00Z");
+  storage::EdgeQuery query;
+  query.entity_id = "company/tsmc";
+  absl::StatusOr<storage::EdgePage> out = store_->ListEdges(query);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->edges.size(), 1u);
+  EXPECT_EQ(out->edges[0].update_origin(), apple->update_origin());
   absl::StatusOr<storage::StoreStats> stats = store_->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->entity_count, 2);

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   load.format = absl::GetFlag(FLAGS_format);
   load.threads = absl::GetFlag(FLAGS_threads);
   const absl::Time start = absl::Now();
+  load.started = start;
   absl::StatusOr<georisk::bulkload::LoadReport> report =
       georisk::bulkload::LoadFiles(store->get(), files, load);
   std::error_code ignored;

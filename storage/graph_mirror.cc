@@ -343,6 +343,42 @@ absl::Status GraphMirror::ReadAll(std::vector<v1::Entity>* entities,
   return ToAbslStatus(it->status(), "reading the mirror");
 }
 
+namespace {
+
+// Reads and parses the record under `key` of `cf`; `what` names it in
+// errors.
+template <typename Record>
+absl::StatusOr<Record> GetRecord(rocksdb::DB* db,
+                                 rocksdb::ColumnFamilyHandle* cf,
+                                 const std::string& key,
+                                 absl::string_view what) {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, ToSlice(key), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("mirror: no ", what));
+  }
+  if (!s.ok()) return ToAbslStatus(s, absl::StrCat("mirror: reading ", what));
+  Record record;
+  if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError(absl::StrCat("mirror: unreadable ", what));
+  }
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Entity> GraphMirror::GetEntity(absl::string_view id) const {
+  return GetRecord<v1::Entity>(db_->db.get(), db_->records, EntityKey(id),
+                               absl::StrCat("entity ", id));
+}
+
+absl::StatusOr<v1::Edge> GraphMirror::GetEdge(const v1::EdgeKey& key) const {
+  return GetRecord<v1::Edge>(
+      db_->db.get(), db_->records, EdgeKey(key),
+      absl::StrCat("edge ", key.from_id(), " -",
+                   v1::Edge::Kind_Name(key.kind()), "-> ", key.to_id()));
+}
+
 absl::Status GraphMirror::BeginReplace(int shard) {
   RETURN_IF_ERROR(CheckShard(shard));
   absl::MutexLock lock(&mu_);

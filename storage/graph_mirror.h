@@ -127,6 +127,16 @@ class GraphMirror {
                        std::vector<v1::Signal>* signals,
                        std::vector<v1::Link>* links = nullptr) const;
 
+  // One record as the mirror holds it (as the change log carried it, with
+  // its update_sequence and update_origin), read without a lock: the
+  // scorer's explanations read entities' and edges' provenance here rather
+  // than keep it in memory. Errors: NOT_FOUND when the mirror has no such
+  // record (also while a replacement is under way, until its chunk is
+  // added), DATA_LOSS for a record that does not parse, INTERNAL for a read
+  // error.
+  absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) const;
+  absl::StatusOr<v1::Edge> GetEdge(const v1::EdgeKey& key) const;
+
   // Replacing the whole content (bootstrap from a snapshot): BeginReplace()
   // deletes everything and marks the mirror unusable (applied_sequence() 0)
   // until FinishReplace(sequence), so a crash half-way is noticed at the

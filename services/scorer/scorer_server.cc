@@ -191,6 +191,7 @@ absl::Status ScorerServer::Init() {
   }
 
   service_options.history = history_.get();
+  service_options.mirror = mirror_.get();
   scorer_service_ = std::make_unique<ScorerService>(
       state_.get(), std::move(service_options), &registry_);
   alerts_service_ = std::make_unique<AlertsService>(

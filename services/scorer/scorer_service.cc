@@ -14,6 +14,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
 #include "services/scorer/alert_evaluator.h"
+#include "services/scorer/record_provenance.h"
 
 namespace georisk::scorer {
 namespace {
@@ -272,6 +273,12 @@ grpc::ServerUnaryReactor* ScorerService::ExplainScore(
         return e.Explain(request->entity_id(), request->factor(), paths, depth,
                          as_of);
       });
+  // Outside the engine's lock: entities' and edges' provenance, read from
+  // the mirror.
+  if (explanation.ok() && options_.mirror != nullptr) {
+    s = AddRecordProvenance(*options_.mirror, &*explanation);
+    if (!s.ok()) return common::FinishUnary(context, s);
+  }
   if (explanation.ok()) *response = std::move(*explanation);
   return common::FinishUnary(context, explanation.status());
 }

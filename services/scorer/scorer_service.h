@@ -20,6 +20,7 @@
 #include "services/common/metrics.h"
 #include "services/common/rpc_edge.h"
 #include "services/scorer/score_state.h"
+#include "storage/graph_mirror.h"
 #include "storage/score_history.h"
 
 namespace georisk::scorer {
@@ -39,6 +40,11 @@ struct ScorerServiceOptions {
   // GetScoreHistory: the scorer's score history (not owned; must outlive
   // the service). Null: the RPC answers UNAVAILABLE.
   const storage::ScoreHistory* history = nullptr;
+  // ExplainScore: the scorer's copy of the graph, where the provenance of
+  // the explained entity and of the edges the explanation names is read
+  // (record_provenance.h). Not owned; must outlive the service. Null: only
+  // signals' provenance (the model's) is shown.
+  const storage::GraphMirror* mirror = nullptr;
 };
 
 class ScorerService final : public v1::Scorer::CallbackService {

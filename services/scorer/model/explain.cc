@@ -9,7 +9,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/proto_time.h"
-#include "domain/provenance.h"
 #include "services/scorer/model/exposure.h"
 #include "services/scorer/model/propagate.h"
 #include "services/scorer/model/wording.h"
@@ -24,28 +23,6 @@ struct Term {
   // A line with no score (a stake of unknown share): never on a path.
   bool unscored = false;
 };
-
-// DirectContribution.provenance from a signal's update_origin.
-void FillProvenance(absl::string_view what, const std::string& origin,
-                    v1::SignalProvenance* out) {
-  const domain::Origin o = domain::ParseOrigin(origin);
-  out->set_origin(origin);
-  out->set_summary(ProvenanceDescription(what, origin));
-  switch (o.kind) {
-    case domain::Origin::Kind::kSource:
-      out->set_kind(v1::SignalProvenance::SCHEDULED_SOURCE);
-      out->set_version(o.validator);
-      out->set_delta_version(o.delta_version);
-      break;
-    case domain::Origin::Kind::kImport:
-      out->set_kind(v1::SignalProvenance::MANUAL_IMPORT);
-      break;
-    case domain::Origin::Kind::kOther:
-      return;
-  }
-  out->set_name(o.name);
-  *out->mutable_time() = base::ToProtoTime(o.time);
-}
 
 // The direct exposures of v with their wording (every factor's).
 std::vector<App> Apps(const State& st, const Params& p, Node v) {
@@ -117,6 +94,13 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f,
       continue;
     }
     up->set_edge_kind(edge.kind);
+    // The edge's key, by which the service reads its provenance.
+    v1::EdgeKey* key = up->mutable_edge();
+    key->set_from_id(st.entities()[edge.from].id);
+    key->set_kind(edge.kind);
+    key->set_to_id(st.entities()[edge.to].id);
+    key->set_product_code(st.ProductCode(edge.product));
+    key->set_record_id(edge.record_id.get());
     switch (edge.kind) {
       case v1::Edge::SUPPLIES:
         c.set_description(
@@ -169,6 +153,12 @@ std::vector<Term> Terms(const State& st, const Params& p, Node v, int f,
     up->set_entity_id(u.id);
     up->set_entity_name(u.name);
     up->set_edge_kind(edge.kind);
+    v1::EdgeKey* key = up->mutable_edge();
+    key->set_from_id(u.id);
+    key->set_kind(edge.kind);
+    key->set_to_id(st.entities()[edge.to].id);
+    key->set_product_code(st.ProductCode(edge.product));
+    key->set_record_id(edge.record_id.get());
     up->set_weight(0);
     up->set_upstream_score(owner_score);
     c.set_description(UnknownShareDescription(u.name, u.kind));
@@ -276,6 +266,9 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
       v1::PathHop hop = Hop(st, cur, factor);
       hop.set_edge_kind(first.proto.upstream().edge_kind());
       hop.set_weight(first.proto.upstream().weight());
+      if (first.proto.upstream().has_edge()) {
+        *hop.mutable_edge() = first.proto.upstream().edge();
+      }
       *path.add_hops() = hop;
       on_path.insert(cur);
       int depth = 1;
@@ -299,6 +292,9 @@ v1::Explanation Explain(const State& st, const Params& p, Node v, int f,
         v1::PathHop h = Hop(st, cur, factor);
         h.set_edge_kind(next->proto.upstream().edge_kind());
         h.set_weight(next->proto.upstream().weight());
+        if (next->proto.upstream().has_edge()) {
+          *h.mutable_edge() = next->proto.upstream().edge();
+        }
         *path.add_hops() = h;
         on_path.insert(cur);
         ++depth;

@@ -303,6 +303,49 @@ TEST(ExplainTest, ProvenanceWording) {
                 "sha256:0123456789abcdef version:20240528-3iv"),
             "Sanction via os, fetched 2026-12-06 14:00 UTC, version "
             "20240528-3iv");
+  EXPECT_EQ(internal::ProvenanceDescription(
+                internal::EdgeLabel(v1::Edge::SUPPLIES, "8542"),
+                "bulkload:graph.jsonl started 2026-12-06T14:00:00Z"),
+            "supplier edge (8542) via bulk load of graph.jsonl, started "
+            "2026-12-06 14:00 UTC");
+  EXPECT_EQ(internal::EdgeLabel(v1::Edge::OWNS, ""), "ownership edge");
+  EXPECT_EQ(internal::EdgeLabel(v1::Edge::OPERATES, ""), "operator edge");
+  v1::SignalProvenance bulk;
+  internal::FillProvenance("x", "bulkload:a.jsonl started 2026-12-06T14:00:00Z",
+                           &bulk);
+  EXPECT_EQ(bulk.kind(), v1::SignalProvenance::BULK_LOAD);
+  EXPECT_EQ(bulk.name(), "a.jsonl");
+  EXPECT_EQ(bulk.time().seconds(), 1796565600);
+}
+
+// The model names each upstream edge by its key (the service reads the
+// edge's provenance by it, record_provenance.h), on contributions and path
+// hops alike; it keeps no edge origin itself.
+TEST(ExplainTest, UpstreamContributionsAndHopsNameTheirEdge) {
+  Graph g;
+  g.entities = {Company("company/a", "US"), Company("company/b", "US"),
+                Facility("facility/t", "TW")};
+  g.edges = {
+      WithRecordId(Supplies("company/b", "company/a", 0.9, "8542"), "po-1"),
+      Supplies("facility/t", "company/b", 0.5, "8541")};
+  g.signals = {Tension("signal/t", 0.9)};
+  auto e = g.Load();
+  absl::StatusOr<v1::Explanation> ex = e->Explain("company/a", kCS, 3, 6);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_GE(ex->contributions_size(), 1);
+  const v1::EdgeKey& key = ex->contributions(0).upstream().edge();
+  EXPECT_EQ(key.from_id(), "company/b");
+  EXPECT_EQ(key.to_id(), "company/a");
+  EXPECT_EQ(key.kind(), v1::Edge::SUPPLIES);
+  EXPECT_EQ(key.product_code(), "8542");
+  EXPECT_EQ(key.record_id(), "po-1");
+  EXPECT_FALSE(ex->contributions(0).upstream().has_edge_provenance());
+  ASSERT_EQ(ex->paths_size(), 1);
+  ASSERT_EQ(ex->paths(0).hops_size(), 3);
+  EXPECT_FALSE(ex->paths(0).hops(0).has_edge());
+  EXPECT_EQ(ex->paths(0).hops(1).edge().record_id(), "po-1");
+  EXPECT_EQ(ex->paths(0).hops(2).edge().from_id(), "facility/t");
+  EXPECT_EQ(ex->paths(0).hops(2).edge().product_code(), "8541");
 }
 
 TEST(ExplainTest, Errors) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "base/proto_time.h"
 #include "domain/provenance.h"
 
 namespace georisk::scorer::internal {
@@ -26,10 +27,52 @@ std::string ProvenanceDescription(absl::string_view what,
     case domain::Origin::Kind::kImport:
       return absl::StrCat(what, " via georiskctl import of ", o.name,
                           ", started ", when);
+    case domain::Origin::Kind::kBulkLoad:
+      return absl::StrCat(what, " via bulk load of ", o.name, ", started ",
+                          when);
     case domain::Origin::Kind::kOther:
       break;
   }
   return absl::StrCat(what, " via ", origin);
+}
+
+void FillProvenance(absl::string_view what, absl::string_view origin,
+                    v1::SignalProvenance* out) {
+  const domain::Origin o = domain::ParseOrigin(origin);
+  out->set_origin(std::string(origin));
+  out->set_summary(ProvenanceDescription(what, origin));
+  switch (o.kind) {
+    case domain::Origin::Kind::kSource:
+      out->set_kind(v1::SignalProvenance::SCHEDULED_SOURCE);
+      out->set_version(o.validator);
+      out->set_delta_version(o.delta_version);
+      break;
+    case domain::Origin::Kind::kImport:
+      out->set_kind(v1::SignalProvenance::MANUAL_IMPORT);
+      break;
+    case domain::Origin::Kind::kBulkLoad:
+      out->set_kind(v1::SignalProvenance::BULK_LOAD);
+      break;
+    case domain::Origin::Kind::kOther:
+      return;
+  }
+  out->set_name(o.name);
+  *out->mutable_time() = base::ToProtoTime(o.time);
+}
+
+std::string EdgeLabel(v1::Edge::Kind kind, absl::string_view product_code) {
+  switch (kind) {
+    case v1::Edge::SUPPLIES:
+      return product_code.empty()
+                 ? "supplier edge"
+                 : absl::StrCat("supplier edge (", product_code, ")");
+    case v1::Edge::OWNS:
+      return "ownership edge";
+    case v1::Edge::OPERATES:
+      return "operator edge";
+    default:
+      return "edge";
+  }
 }
 
 std::string Percent(double fraction) {

@@ -14,6 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "georisk/v1/graph.pb.h"
+#include "georisk/v1/score.pb.h"
 #include "services/scorer/model/state.h"
 
 namespace georisk::scorer::internal {
@@ -83,16 +84,30 @@ std::string LocationDescription(const SignalRec& s, double weight,
 // "cross-strait tension 0.60 x 30% of supply crossing the Taiwan Strait".
 std::string CrossingDescription(const SignalRec& s, double share);
 
-// Where a signal came from, after its title (`what`; the id when it has
-// none), read from its update_origin (domain/provenance.h):
+// Where a record came from, after what it is (`what`: a signal's title, the
+// id when it has none; an entity's name; an edge's EdgeLabel()), read from
+// its update_origin (domain/provenance.h):
 //   a scheduled source: "Entity List via csl-el, fetched 2026-12-06 14:00
 //     UTC" (", version 20240527194702-wnk" for a delta version);
 //   a manual import: "Entity List via georiskctl import of el.csv, started
 //     2026-12-06 14:00 UTC";
+//   a bulk load: "supplier edge (8542) via bulk load of graph.jsonl,
+//     started 2026-12-06 14:00 UTC";
 //   any other origin: "Entity List via ingest".
 // Empty for an empty origin.
 std::string ProvenanceDescription(absl::string_view what,
                                   absl::string_view origin);
+
+// Fills `out` (a SignalProvenance, for signals, entities and edges alike)
+// from `origin`: the origin, its summary (ProvenanceDescription(what,
+// origin)), and what ParseOrigin reads from it (kind, name, time, version,
+// delta version). Call only with a non-empty origin.
+void FillProvenance(absl::string_view what, absl::string_view origin,
+                    v1::SignalProvenance* out);
+
+// What an edge is, for its provenance line: "supplier edge (8542)",
+// "ownership edge", "operator edge".
+std::string EdgeLabel(v1::Edge::Kind kind, absl::string_view product_code);
 
 // Upstream edges, from the explained entity's side.
 // "supplier of 8542 (dependency 40%)".

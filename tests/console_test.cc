@@ -501,6 +501,29 @@ TEST_F(ConsoleTest, EntityPageSharesAddUpToEachFactorsScore) {
   EXPECT_EQ(std::set<std::string>(links.begin(), links.end()), edges);
   EXPECT_GT(edges.size(), 1u);
 
+  // Provenance: the entity's record and each upstream edge name the import
+  // that wrote them ("... via georiskctl import of entities.jsonl and 2
+  // more, started ..."), as ExplainScore gives them.
+  ASSERT_TRUE(e.has_entity_provenance()) << e.DebugString();
+  EXPECT_EQ(e.entity_provenance().kind(), v1::SignalProvenance::MANUAL_IMPORT);
+  EXPECT_EQ(e.entity_provenance().name(), "entities.jsonl and 2 more");
+  std::vector<std::string> record =
+      AttributeValues(html, "data-entity-provenance");
+  ASSERT_EQ(record.size(), 1u) << html;
+  EXPECT_EQ(UnescapeHtml(record[0]), e.entity_provenance().summary());
+  std::vector<std::string> want_edges;
+  for (const v1::Contribution& c : e.contributions()) {
+    if (c.upstream().has_edge_provenance()) {
+      want_edges.push_back(c.upstream().edge_provenance().summary());
+    }
+  }
+  ASSERT_FALSE(want_edges.empty()) << e.DebugString();
+  std::vector<std::string> drawn_edges;
+  for (const std::string& p : AttributeValues(html, "data-edge-provenance")) {
+    drawn_edges.push_back(UnescapeHtml(p));
+  }
+  EXPECT_EQ(drawn_edges, want_edges);
+
   // The links drawing: every edge of the entity, and of an upstream
   // supplier or owner of it, which has the entity downstream (a customer
   // or an owner), drawn on the right.

@@ -229,6 +229,11 @@ int ExplainCommand(const CommandOptions& o,
   const v1::Score& sc = e.score();
   std::fprintf(o.client.out, "%s (%s), %s\n", sc.entity_name().c_str(),
                sc.entity_id().c_str(), sc.country().c_str());
+  // Who wrote the entity's record: "SME BANK via csl-ssi, fetched ...".
+  if (e.has_entity_provenance()) {
+    std::fprintf(o.client.out, "record: %s\n",
+                 e.entity_provenance().summary().c_str());
+  }
   std::fprintf(o.client.out,
                "composite %s (%s); export controls %s, tariffs %s, "
                "cross-strait %s; graph sequence %lld, model %s\n\n",
@@ -278,6 +283,12 @@ int ExplainCommand(const CommandOptions& o,
       std::fprintf(o.client.out, "%s%s%s%s\n", indent.c_str(),
                    i == 0 ? "" : "└─ ", hop.entity_name().c_str(),
                    edge.c_str());
+      // The edge's provenance, under its hop: "supplier edge (8542) via
+      // georiskctl import of suppliers.csv, started ...".
+      if (i > 0 && hop.has_edge_provenance()) {
+        std::fprintf(o.client.out, "%s   %s\n", indent.c_str(),
+                     hop.edge_provenance().summary().c_str());
+      }
       if (i > 0) indent += "   ";
     }
     if (!p.signal_id().empty()) {

@@ -154,6 +154,11 @@ class FakeScorer final : public v1::Scorer::Service {
     hop->set_edge_kind(v1::Edge::OPERATES);
     hop->set_weight(0.5);
     hop->set_score(0.6);
+    hop->mutable_edge_provenance()->set_summary(
+        "operator edge via georiskctl import of fabs.csv, started 2026-12-06 "
+        "13:00 UTC");
+    e->mutable_entity_provenance()->set_summary(
+        "TSMC via bulk load of graph.jsonl, started 2026-12-01 09:00 UTC");
     return grpc::Status::OK;
   }
 
@@ -509,6 +514,13 @@ TEST_F(CommandsTest, ExplainPrintsSharesAndPaths) {
       out_, HasSubstr("Entity List via csl-el, fetched 2026-12-06 14:00 UTC"));
   EXPECT_THAT(out_, HasSubstr("[OPERATES, weight 0.50, score 0.60]"));
   EXPECT_THAT(out_, HasSubstr("signal/cross-strait-tension"));
+  // The entity's and the path edge's provenance.
+  EXPECT_THAT(out_, HasSubstr("TSMC (company/tsmc), TW\nrecord: TSMC via bulk "
+                              "load of graph.jsonl, started 2026-12-01 09:00 "
+                              "UTC\n"));
+  EXPECT_THAT(out_, HasSubstr("score 0.60]\n"
+                              "       operator edge via georiskctl import of "
+                              "fabs.csv, started 2026-12-06 13:00 UTC\n"));
 }
 
 TEST_F(CommandsTest, ExplainOfAnUnknownEntityFails) {

@@ -363,10 +363,23 @@
                         list);
   }
 
+  // Who wrote a record (SignalProvenance.summary), as a data attribute the
+  // console test reads: "supplier edge (8542) via georiskctl import of ...".
+  function provenance(p, attribute) {
+    return p && p.summary ?
+        [' · ', el('span', {class: 'provenance', [attribute]: p.summary},
+                   p.summary)] : [];
+  }
+
   function renderLinks(e) {
     const direct = (e.contributions || []).filter((c) => c.direct);
     const upstream = (e.contributions || []).filter((c) => c.upstream);
+    const record = e.entityProvenance && e.entityProvenance.summary;
     document.getElementById('links').replaceChildren(
+        ...(record ? [el('p', {class: 'meta'}, 'This record: ',
+                         el('span', {class: 'provenance',
+                                     'data-entity-provenance': record},
+                            record))] : []),
         el('h3', {}, 'Signals and listings on this entity'),
         direct.length ? el('ul', {}, direct.map((c) => el('li', {},
             (c.direct.provenance && c.direct.provenance.summary) ||
@@ -381,7 +394,9 @@
                c.upstream.entityName || c.upstream.entityId), ' ',
             el('span', {class: 'meta'}, kindName(c.upstream.edgeKind),
                ' weight ', Number(c.upstream.weight || 0).toFixed(2), ' · ',
-               factorName(c.factor))))) :
+               factorName(c.factor),
+               ...provenance(c.upstream.edgeProvenance,
+                             'data-edge-provenance'))))) :
             el('p', {}, 'None.'));
   }
 

@@ -9,7 +9,8 @@
 // OpenSanctions delta index over the five real versions of
 // tests/data/real/ftm/delta; its state survives an ingest restart. The
 // explanations a compliance officer reads name the source and the fetch
-// that wrote each listing, also after a scorer restart and a resync.
+// that wrote each listing and each listed entity, also after a scorer
+// restart and a resync.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -234,9 +235,9 @@ class ScheduledSourcesTest : public ::testing::Test {
     return -1;
   }
 
-  // The provenance of `id`'s direct export-control contribution, once the
-  // scorer saw `sequence`; the first one when there are several.
-  v1::SignalProvenance ProvenanceOf(const std::string& id, int64_t sequence) {
+  // The export-control explanation of `id`, once the scorer saw
+  // `sequence`.
+  v1::Explanation ExplanationOf(const std::string& id, int64_t sequence) {
     ExportControls(id, sequence);  // Waits for the scorer.
     grpc::ClientContext context;
     v1::ExplainScoreRequest request;
@@ -246,6 +247,24 @@ class ScheduledSourcesTest : public ::testing::Test {
     const grpc::Status s =
         scorer_->ExplainScore(&context, request, &explanation);
     EXPECT_TRUE(s.ok()) << s.error_message();
+    return explanation;
+  }
+
+  // The update_origin of entity `id` as graphstore's GetEntity returns it.
+  std::string EntityOrigin(const std::string& id) {
+    grpc::ClientContext context;
+    v1::GetEntityRequest request;
+    request.set_id(id);
+    v1::Entity entity;
+    const grpc::Status s = graph_->GetEntity(&context, request, &entity);
+    EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+    return entity.update_origin();
+  }
+
+  // The provenance of `id`'s direct export-control contribution, once the
+  // scorer saw `sequence`; the first one when there are several.
+  v1::SignalProvenance ProvenanceOf(const std::string& id, int64_t sequence) {
+    const v1::Explanation explanation = ExplanationOf(id, sequence);
     for (const v1::Contribution& c : explanation.contributions()) {
       if (c.has_direct()) return c.direct().provenance();
     }
@@ -444,18 +463,58 @@ TEST_F(ScheduledSourcesTest, AKilledRunIsRedoneAtTheNextStart) {
   EXPECT_EQ(Listings(true).size(), 3u);
 }
 
-// The provenance lives with the signals, in graphstore and in the scorer's
+// The provenance lives with the records, in graphstore and in the scorer's
 // copy: a restarted scorer (its copy on disk) and a scorer that rebuilds its
-// copy from graphstore's snapshot (a resync) both still name the v2 fetch.
+// copy from graphstore's snapshot (a resync) both still name the v2 fetch,
+// for VTB BANK's listing and for VTB BANK itself (an entity the v2 fetch
+// wrote: GetEntity and the explanation's entity_provenance), while an
+// entity the v2 fetch left as it was still names v1's.
 TEST_F(ScheduledSourcesTest, ExplanationsKeepTheFetchAcrossScorerRestarts) {
   WaitForFirstRuns();
+  const std::map<std::string, std::string> v1_live = Listings(true);
   http_.Serve(Join(v2_), "\"v2\"");
   CommandResult run = Sources({"run", "csl-ssi"});
   ASSERT_EQ(run.code, 0) << run.out << run.err;
-  const std::string vtb = Target(Listings(true), "VTB BANK");
+  const std::map<std::string, std::string> live = Listings(true);
+  const std::string vtb = Target(live, "VTB BANK");
+  std::string kept;  // An entity listed by v1 and left as it was by v2.
+  for (const auto& [title, target] : live) {
+    if (target != vtb && v1_live.count(title) > 0) kept = target;
+  }
+  ASSERT_FALSE(kept.empty());
   const int64_t sequence = Stats().last_sequence();
   const v1::SignalProvenance before = ProvenanceOf(vtb, sequence);
   ASSERT_EQ(before.version(), "etag:\"v2\"");
+
+  // The entity VTB BANK names the v2 fetch, in graphstore and in the
+  // explanation; the entity v2 left alone names v1's.
+  const std::string vtb_origin = EntityOrigin(vtb);
+  EXPECT_THAT(vtb_origin,
+              ::testing::MatchesRegex("source:csl-ssi fetched "
+                                      "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z "
+                                      "etag:\"v2\""));
+  const std::string kept_origin = EntityOrigin(kept);
+  EXPECT_THAT(kept_origin, ::testing::EndsWith(" etag:\"v1\""));
+  const v1::SignalProvenance entity_before =
+      ExplanationOf(vtb, sequence).entity_provenance();
+  EXPECT_EQ(entity_before.kind(), v1::SignalProvenance::SCHEDULED_SOURCE);
+  EXPECT_EQ(entity_before.name(), "csl-ssi");
+  EXPECT_EQ(entity_before.version(), "etag:\"v2\"");
+  EXPECT_EQ(entity_before.origin(), vtb_origin);
+  EXPECT_THAT(entity_before.summary(),
+              ::testing::MatchesRegex(
+                  ".*VTB BANK.* via csl-ssi, fetched "
+                  "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC"));
+  EXPECT_EQ(ExplanationOf(kept, sequence).entity_provenance().origin(),
+            kept_origin);
+  auto expect_entities_unchanged = [&](const char* when) {
+    EXPECT_EQ(ExplanationOf(vtb, sequence).entity_provenance().summary(),
+              entity_before.summary())
+        << when;
+    EXPECT_EQ(ExplanationOf(kept, sequence).entity_provenance().origin(),
+              kept_origin)
+        << when;
+  };
 
   auto restart_scorer = [&](bool wipe) {
     const absl::StatusOr<int> stopped =
@@ -469,11 +528,13 @@ TEST_F(ScheduledSourcesTest, ExplanationsKeepTheFetchAcrossScorerRestarts) {
   };
   restart_scorer(/*wipe=*/false);
   EXPECT_EQ(ProvenanceOf(vtb, sequence).summary(), before.summary());
+  expect_entities_unchanged("after a restart");
   restart_scorer(/*wipe=*/true);
   const v1::SignalProvenance resynced = ProvenanceOf(vtb, sequence);
   EXPECT_EQ(resynced.summary(), before.summary());
   EXPECT_EQ(resynced.origin(), before.origin());
   EXPECT_EQ(resynced.time().seconds(), before.time().seconds());
+  expect_entities_unchanged("after a resync");
 }
 
 }  // namespace

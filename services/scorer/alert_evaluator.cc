@@ -333,7 +333,16 @@ void AlertEvaluator::Evaluate(const v1::AlertRule& rule,
   if (rule.has_band_crossing()) {
     const double threshold = Threshold(rule.band_crossing().min_band());
     if (!firing) {
-      if (after >= threshold) fire();
+      // Only an entry fires: from below the threshold, from outside the
+      // rule's scope, or a new entity. A score already in the band when the
+      // scorer started (the full score is no change) stays quiet when it
+      // moves inside the band. (Firing on any move of such a score made the
+      // first listing after a start on the 100k bench graph fire 50,902
+      // alerts such as "92.4 -> 92.4, critical -> critical": issue 20.)
+      const bool entered = !change.has_before() ||
+                           !InScope(change.before(), rule) ||
+                           Watched(change.before(), rule) < threshold;
+      if (entered && after >= threshold) fire();
     } else if (after < threshold - rule.band_crossing().hysteresis()) {
       resolve();
     } else {

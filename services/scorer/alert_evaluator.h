@@ -5,7 +5,10 @@
 // with the latest scores), and RESOLVES. Rules (georisk.v1.AlertRule, from
 // the model config):
 //
-//   - band crossing: fires when the watched score enters `min_band` or above;
+//   - band crossing: fires when the watched score enters `min_band` or above
+//     (a change from below the band's threshold, from outside the rule's
+//     scope, or a new entity: a score already in the band that moves inside
+//     it, e.g. one in the band at the scorer's first full score, does not);
 //     resolves only when it falls more than `hysteresis` points below that
 //     band's threshold, so a score hovering at a boundary does not flap;
 //     updates when the band changes while firing.

@@ -106,6 +106,40 @@ TEST(AlertEvaluatorTest, HysteresisKeepsAHoveringScoreFromFlapping) {
   EXPECT_EQ(out[0].state(), v1::Alert::FIRING);
 }
 
+TEST(AlertEvaluatorTest, AScoreAlreadyInTheBandFiresOnlyWhenItEntersAgain) {
+  // A score that was in the band before the evaluator knew it (the
+  // scorer's first full score is no change) and moves inside it did not
+  // enter the band.
+  AlertEvaluator e({BandRule(2, absl::ZeroDuration())}, Bands(), "v1");
+  EXPECT_TRUE(
+      e.OnScoreChanges({Move(92.41, 92.43)}, 1, kT0, Reasons()).empty());
+  EXPECT_TRUE(e.OnScoreChanges({Move(92.43, 60)}, 2, kT0, Reasons()).empty());
+  EXPECT_EQ(e.firing(), 0);
+  // Below the threshold (not yet by the hysteresis margin) and back: an
+  // entry.
+  EXPECT_TRUE(e.OnScoreChanges({Move(60, 59.5)}, 3, kT0, Reasons()).empty());
+  auto out = e.OnScoreChanges({Move(59.5, 61)}, 4, kT0, Reasons());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state(), v1::Alert::FIRING);
+  EXPECT_DOUBLE_EQ(out[0].score_before(), 59.5);
+  // A new entity (no score before) already in the band enters it.
+  v1::ScoreChange appeared;
+  *appeared.mutable_after() = ScoreOf(70);
+  appeared.mutable_after()->set_entity_id("facility/new");
+  EXPECT_EQ(e.OnScoreChanges({appeared}, 5, kT0, Reasons()).size(), 1u);
+}
+
+TEST(AlertEvaluatorTest, EnteringARulesScopeInsideTheBandFires) {
+  v1::AlertRule rule = BandRule(2, absl::ZeroDuration());
+  rule.mutable_scope()->add_countries("CN");
+  AlertEvaluator e({rule}, Bands(), "v1");
+  v1::ScoreChange moved = Move(70, 70.5);
+  moved.mutable_before()->set_country("KR");  // Out of scope before.
+  auto out = e.OnScoreChanges({moved}, 1, kT0, Reasons());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state(), v1::Alert::FIRING);
+}
+
 TEST(AlertEvaluatorTest, BandChangeWhileFiringUpdatesAfterTheCoalesceWindow) {
   AlertEvaluator e({BandRule(2, absl::Seconds(30))}, Bands(), "v1");
   ASSERT_EQ(e.OnScoreChanges({Move(50, 65)}, 1, kT0, Reasons()).size(), 1u);

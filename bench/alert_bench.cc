@@ -380,9 +380,11 @@ absl::Status Run() {
                                 {"--graphstore=" + gs->address()},
                                 absl::GetFlag(FLAGS_dir), &ms));
 
-  // The first full score fires an alert for every entity already in a
-  // high band; the timed changes start once the scorer has posted them all
-  // to Alertmanager (its queue is FIFO: a new alert would wait behind them).
+  // Alerts firing at SERVING: those restored from the alert log (none on a
+  // first start: the full score is no change, and a band alert fires only
+  // when a change takes a score into the band). The timed changes start
+  // once the scorer has posted them all to Alertmanager (its queue is FIFO:
+  // a new alert would wait behind them).
   Result("alerts_firing_at_start",
          Metric(scorer->metrics_port(), "georisk_alerts_firing"));
   if (!am_url.empty()) {
@@ -401,7 +403,7 @@ absl::Status Run() {
     }
     Result("alertmanager_drain_s", MsBetween(t, Clock::now()) / 1000);
     Progress("alertmanager",
-             absl::StrFormat("the first score's alerts posted after %.1f s",
+             absl::StrFormat("the alerts firing at start posted after %.1f s",
                              MsBetween(t, Clock::now()) / 1000));
   }
 

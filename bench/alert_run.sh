@@ -120,7 +120,7 @@ if [[ ${#AM_FLAG[@]} -gt 0 ]]; then
 else
   row "signal to Alertmanager" "not measured" "$AM_VERSION" ""
 fi
-row "  alerts of the first full score" "$(fmt "$(R alerts_firing_at_start)") firing" \
+row "  alerts firing at SERVING" "$(fmt "$(R alerts_firing_at_start)") firing" \
   "posted to Alertmanager in $(fmt "$(R alertmanager_drain_s)" 1) s" "(before the timed changes)"
 row "  alert records on the stream" "$(fmt "$(R alerts_seen)")" "WatchAlerts max $(fmt "$(R signal_to_watch_max_ms)" 1) ms" ""
 row "scorer first start to SERVING" "$(fmt "$(R scorer_first_start_ms)") ms" \

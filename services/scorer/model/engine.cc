@@ -89,6 +89,7 @@ void Engine::RecordRescore(const internal::PropagationStats& ps,
                            bool same_entities) {
   stats_.last_evaluations = ps.evaluations;
   stats_.last_unconverged_comps = ps.unconverged_comps;
+  stats_.warm_cycles = ps.warm_cycles;
   stats_.rescore_direct = ps.rules_and_direct;
   stats_.rescore_condensation = ps.condensation;
   stats_.rescore_propagation = ps.propagation;
@@ -104,9 +105,11 @@ void Engine::RecordRescore(const internal::PropagationStats& ps,
   stats_.rescore_index = absl::Now() - start;
 }
 
-void Engine::RescoreAll() {
+void Engine::RescoreAll(bool warm) {
   ++generation_;
-  RecordRescore(internal::RescoreAll(state_.get(), *params_),
+  RecordRescore(internal::RescoreAll(
+                    state_.get(), *params_,
+                    warm ? internal::Start::kWarm : internal::Start::kCold),
                 /*same_entities=*/true);
 }
 

@@ -112,6 +112,9 @@ class Engine {
     // component of more than one), and the largest such component.
     int64_t cyclic_entities = 0;
     int64_t largest_cycle = 0;
+    // Cycles the last full rescore started from the current scores (a warm
+    // RescoreAll; 0 after Load and a cold one).
+    int64_t warm_cycles = 0;
   };
 
   // Validates `config` (NormalizeModelConfig: defaults filled) and makes an
@@ -161,10 +164,15 @@ class Engine {
                                            absl::Time as_of);
   std::vector<v1::ScoreChange> AdvanceTime(absl::Time as_of);
 
-  // Recomputes every score from scratch on the current graph (what Load does
-  // after compiling it). For benchmarks and consistency checks; normal
-  // operation never needs it.
-  void RescoreAll();
+  // Recomputes every score on the current graph: ownership rules, direct
+  // exposures and propagation, as Load does after compiling it. Cold, the
+  // propagation starts from 0 (as Load); warm (the default), its cycles'
+  // sweeps start from the current scores where that provably reaches the
+  // same fixed point (docs/scoring-model.md, "Full rescoring from the
+  // current scores"): every score ends within the tolerance of its inputs
+  // either way. For benchmarks and consistency checks; normal operation
+  // never needs it.
+  void RescoreAll(bool warm = true);
 
   // The current score of an entity.
   // Errors: NOT_FOUND for an unknown (or deleted) entity.

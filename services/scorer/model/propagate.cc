@@ -110,11 +110,93 @@ void StoreUp(State* st, Node v, double up) {
 // the last-level cache, near enough that the lines are still there.
 inline constexpr size_t kPrefetchAhead = 12;
 
-PropagationStats FullPropagate(State* st, const Params& p) {
+namespace {
+
+// A warm start of one cycle (docs/scoring-model.md, "Full rescoring from
+// the current scores"): leaves in `sv` a start from which the sweeps reach
+// the least fixed point, the one the cold start (survival 1 everywhere)
+// reaches, and returns whether it kept the current survivals.
+//  - When the cycle's edges of weight 1 form no cycle of their own and no
+//    member carries a listing entry without a direct export-control
+//    exposure, then for each factor with an input (a member's direct
+//    exposure, or an in-edge from outside the cycle, already final, that
+//    carries something) the fixed point is unique and positive at every
+//    member: the members keep their current survivals. A factor without any
+//    input has the fixed point 0: its survivals are set to exactly 1.
+//  - Otherwise (a loop of weight-1 edges, such as two companies wholly
+//    owning each other, holds any value as a fixed point): the cold start,
+//    1 everywhere.
+bool WarmStartCycle(const State& st, const std::vector<Node>& members,
+                    bool contiguous, Triple* sv) {
+  const Comp c = st.comp_of()[members.front()];
+  const Node first = members.front();
+  const size_t size = members.size();
+  auto position = [&](Node u) -> size_t {
+    if (contiguous) return u >= first && u - first < size ? u - first : size;
+    return st.comp_of()[u] == c ? st.pos()[u] : size;
+  };
+  const Triple* sd = st.sd().live().data();
+  const uint8_t* flags = st.flags().live().data();
+  std::array<bool, kNumFactors> input{false, false, false};
+  bool unique = true;
+  // Internal edges of weight 1 or more, (source, target) by position.
+  std::vector<std::pair<uint32_t, uint32_t>> heavy;
+  for (size_t i = 0; i < size; ++i) {
+    const Node v = members[i];
+    if ((flags[v] & kHasListing) && sd[v].v[0] == 1) unique = false;
+    for (int f = 0; f < kNumFactors; ++f) input[f] = input[f] || sd[v].v[f] < 1;
+    for (const PropIn& e : st.pin().List(v)) {
+      const size_t j = position(e.src);
+      if (j < size) {
+        if (e.w <= 0) unique = false;  // (never built: w > 0 in pin)
+        if (e.w >= 1) heavy.emplace_back(j, i);
+        continue;
+      }
+      if (e.w <= 0) continue;
+      for (int f = 0; f < kNumFactors; ++f) {
+        input[f] = input[f] || sv[e.src].v[f] < 1;
+      }
+    }
+  }
+  if (unique && !heavy.empty()) {
+    // Kahn's algorithm on the weight-1 edges: acyclic iff every member
+    // comes out.
+    std::sort(heavy.begin(), heavy.end());
+    std::vector<uint32_t> indegree(size, 0);
+    for (const auto& [from, to] : heavy) ++indegree[to];
+    std::vector<uint32_t> ready;
+    for (size_t i = 0; i < size; ++i) {
+      if (indegree[i] == 0) ready.push_back(static_cast<uint32_t>(i));
+    }
+    size_t out = 0;
+    while (!ready.empty()) {
+      const uint32_t i = ready.back();
+      ready.pop_back();
+      ++out;
+      auto it = std::lower_bound(heavy.begin(), heavy.end(),
+                                 std::pair<uint32_t, uint32_t>(i, 0));
+      for (; it != heavy.end() && it->first == i; ++it) {
+        if (--indegree[it->second] == 0) ready.push_back(it->second);
+      }
+    }
+    unique = out == size;
+  }
+  for (const Node v : members) {
+    for (int f = 0; f < kNumFactors; ++f) {
+      if (!unique || !input[f]) sv[v].v[f] = 1;
+    }
+  }
+  return unique;
+}
+
+}  // namespace
+
+PropagationStats FullPropagate(State* st, const Params& p, Start start) {
   PropagationWriter wr(st);
   PropagationStats stats;
   std::vector<Triple>& s = wr.s().live();
-  std::fill(s.begin(), s.end(), Triple());
+  const bool warm = start == Start::kWarm && s.size() == st->node_count();
+  if (!warm) s.assign(st->node_count(), Triple());
   // Tight loops over the raw arrays when no adjacency list was edited since
   // they were built (after Load; otherwise the generic accessors).
   const bool raw = st->pin().Pristine() && st->pout().Pristine();
@@ -197,6 +279,9 @@ PropagationStats FullPropagate(State* st, const Params& p) {
     bool contiguous = true;
     for (size_t i = 0; i < size && contiguous; ++i) {
       contiguous = members[i] == first + i;
+    }
+    if (warm && WarmStartCycle(*st, members, contiguous, sv)) {
+      ++stats.warm_cycles;
     }
     dirty.assign(size, 1);
     const int64_t limit =

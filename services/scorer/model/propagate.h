@@ -47,16 +47,30 @@ struct PropagationStats {
   int64_t evaluations = 0;
   // Comps whose fixed-point iteration hit max_iterations * size.
   int64_t unconverged_comps = 0;
+  // Cycles a warm FullPropagate started from the current survivals (the
+  // others started cold).
+  int64_t warm_cycles = 0;
   // Phases of a full rescore (RescoreAll); zero for incremental updates.
   absl::Duration rules_and_direct;
   absl::Duration condensation;
   absl::Duration propagation;
 };
 
-// Recomputes every node's survival from scratch (starting from R = 0, i.e.
-// the least fixed point) in key order, sweeping each cycle in its members'
-// order until it settles, then every comp's input counters. Live state only.
-PropagationStats FullPropagate(State* st, const Params& p);
+// Where a full propagation starts its cycles' sweeps from.
+enum class Start {
+  kCold,  // R = 0 everywhere: iterations climb to the least fixed point.
+  // The current survivals, wherever the least fixed point is provably the
+  // only one the sweeps can reach from there (propagate.cc,
+  // WarmStartCycle); cold elsewhere. Needs one survival per node.
+  kWarm,
+};
+
+// Recomputes every node's survival (from R = 0, or warm from the current
+// survivals, converging to the same least fixed point within the
+// tolerance) in key order, sweeping each cycle in its members' order until
+// it settles, then every comp's input counters. Live state only.
+PropagationStats FullPropagate(State* st, const Params& p,
+                               Start start = Start::kCold);
 
 // Per-node scratch arrays reused across incremental runs on a live state
 // (an overlay's run uses hash maps instead, to stay proportional to what it

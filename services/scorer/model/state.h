@@ -362,6 +362,8 @@ v1::Band BandOf(const Params& p, double composite);
 //     propagated scores s and listing, and drift;
 //   - StateTestWriter (condensation_test.cc only): the nodes and propagation
 //     graphs its tests build by hand.
+//   - WarmStartTestWriter (warm_start_test.cc only): the propagated
+//     survivals s, set to arbitrary starts for a warm FullPropagate.
 // Engine (engine.cc) sets `sequence` after an update (Apply, Advance) and
 // changes nothing else. Overlay() copies the views of a live state.
 class State {
@@ -513,6 +515,7 @@ class State {
   friend class CondensationWriter;
   friend class PropagationWriter;
   friend class StateTestWriter;
+  friend class WarmStartTestWriter;
   friend class ::georisk::scorer::Engine;
 
   // Entities are written through these, which keep info_ in step.

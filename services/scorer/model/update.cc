@@ -1056,7 +1056,7 @@ UpdateResult Updater::Finish() {
   return std::move(result_);
 }
 
-PropagationStats RescoreAll(State* st, const Params& p) {
+PropagationStats RescoreAll(State* st, const Params& p, Start from) {
   GraphWriter wr(st);
   const absl::Time start = absl::Now();
   wr.rules().live().clear();
@@ -1064,10 +1064,23 @@ PropagationStats RescoreAll(State* st, const Params& p) {
     wr.rules().live().push_back(ComputeRule(*st, p, static_cast<int>(r)));
   }
   const size_t n = st->node_count();
+  // A warm start keeps the survivals, and the export-control products over
+  // in-edges of the nodes with derived listings (what their listed
+  // successors see, SurvivalSeenBy), as the last evaluations left them.
+  const bool warm = from == Start::kWarm && st->s().live().size() == n;
+  absl::flat_hash_map<Node, double> up;
+  if (warm) {
+    for (Node v = 0; v < n; ++v) {
+      if (!(st->flags()[v] & kHasDerived)) continue;
+      if (const ListingInfo* info = st->listing().Find(v)) {
+        up[v] = info->up_survival;
+      }
+    }
+  }
   wr.listing().Clear();
   wr.flags().live().assign(n, 0);
   wr.sd().live().assign(n, Triple());
-  wr.s().live().assign(n, Triple());
+  if (!warm) wr.s().live().assign(n, Triple());
   // Direct exposures only read the state (rules and signals are final), so
   // the nodes are split between threads; each has its own cache (it
   // memoises) and collects its listings, which go into the map in node
@@ -1088,7 +1101,12 @@ PropagationStats RescoreAll(State* st, const Params& p) {
     }
   });
   for (auto& part : listings) {
-    for (auto& [v, info] : part) wr.listing().Set(v, std::move(info));
+    for (auto& [v, info] : part) {
+      if (auto it = up.find(v); it != up.end() && !info.derived.empty()) {
+        info.up_survival = it->second;
+      }
+      wr.listing().Set(v, std::move(info));
+    }
   }
   const absl::Time direct_done = absl::Now();
   // The condensation depends only on the propagation edges: after a change
@@ -1096,7 +1114,7 @@ PropagationStats RescoreAll(State* st, const Params& p) {
   // would make.
   if (!st->condensation_fresh()) BuildCondensation(st);
   const absl::Time condensed = absl::Now();
-  PropagationStats stats = FullPropagate(st, p);
+  PropagationStats stats = FullPropagate(st, p, from);
   stats.rules_and_direct = direct_done - start;
   stats.condensation = condensed - direct_done;
   stats.propagation = absl::Now() - condensed;

@@ -130,8 +130,10 @@ PropagationStats BuildState(State* st, const Params& p,
                             std::vector<v1::Link> links = {});
 
 // Recomputes everything on the current live state: rules, direct exposures,
-// the condensation and a full propagation.
-PropagationStats RescoreAll(State* st, const Params& p);
+// the condensation and a full propagation, cold or warm from the current
+// survivals (FullPropagate).
+PropagationStats RescoreAll(State* st, const Params& p,
+                            Start start = Start::kCold);
 
 }  // namespace georisk::scorer::internal
 

@@ -12,9 +12,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev
   libicu-dev
-  # Benchmarks' references: RocksDB's own db_bench (bench/run.sh) and
-  # igraph's PageRank (bench/scorer_run.sh).
-  rocksdb-tools python3-igraph
+  # Benchmarks' references: RocksDB's own db_bench (bench/run.sh), and
+  # igraph's PageRank and a GraphBLAS PageRank (bench/scorer_run.sh; the C
+  # API, built there with the system compiler: bench/scorer_graphblas.c).
+  rocksdb-tools python3-igraph libgraphblas-dev
   # Tests: a real Alertmanager peer (tests/alertmanager_test).
   prometheus-alertmanager
   # Tests of deploy/ and clients/python: promtool (from prometheus), YAML for

@@ -537,7 +537,7 @@ int StatusCommand(const CommandOptions& o,
   bool have_feed = false;
   // A partitioned graphstore: every shard's row (graphstore_shards.h). A
   // shard that is down is a row, and makes the exit code kExitUnavailable.
-  const std::vector<ShardRow> shards =
+  std::vector<ShardRow> shards =
       ProbeShards(o.client, GraphstoreShards(o.client), absl::Seconds(5));
   for (const ShardRow& shard : shards) unhealthy += !shard.Healthy();
   Table t({"SERVICE", "ADDRESS", "HEALTH", "DETAIL"});
@@ -602,8 +602,8 @@ int StatusCommand(const CommandOptions& o,
         }
         detail = absl::StrCat("model ", model);
         if (scored_at >= 0) absl::StrAppend(&detail, ", scored at ", scored_at);
-        // With shards each has its own sequence: the lag is per shard's feed
-        // (graphstore_shards.h, the place for the scorer's feed of each).
+        // With shards each has its own sequence: the lag is per shard's
+        // feed, on the shard rows (SCORER FEED).
         if (scored_at >= 0 && have_stats && shards.empty()) {
           absl::StrAppend(
               &detail, ", lag ",
@@ -616,6 +616,8 @@ int StatusCommand(const CommandOptions& o,
                                         v1::GetFeedStatusRequest(), &feed)
                         .ok();
         if (have_feed) {
+          // Each shard's feed goes on that shard's row.
+          AttachScorerFeeds(feed, &shards);
           if (!feed.graph_id().empty()) {
             absl::StrAppend(&detail, ", graph ", feed.graph_id());
           }

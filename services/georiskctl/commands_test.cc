@@ -197,7 +197,17 @@ class FakeScorer final : public v1::Scorer::Service {
     (*status->mutable_rebuilds())["graph_changed"] = 1;
     status->mutable_last_rebuild()->set_reason("graph_changed");
     status->mutable_last_rebuild()->mutable_time()->set_seconds(1796601600);
+    absl::MutexLock lock(&mu_);
+    for (const v1::ShardFeedStatus& shard : feed_shards_) {
+      *status->add_shards() = shard;
+    }
     return grpc::Status::OK;
+  }
+
+  // The scorer follows shards: FeedStatus.shards.
+  void SetFeedShards(std::vector<v1::ShardFeedStatus> shards) {
+    absl::MutexLock lock(&mu_);
+    feed_shards_ = std::move(shards);
   }
 
   std::vector<v1::ListTopRisksRequest> top_requests() const {
@@ -222,6 +232,8 @@ class FakeScorer final : public v1::Scorer::Service {
   }
 
   std::vector<v1::Score> scores_;  // Set in the constructor, then read-only.
+  absl::Mutex mu_;
+  std::vector<v1::ShardFeedStatus> feed_shards_ ABSL_GUARDED_BY(mu_);
   RequestLog<v1::ListTopRisksRequest> top_requests_;
   RequestLog<v1::ExplainScoreRequest> explain_requests_;
   RequestLog<v1::BatchGetScoresRequest> batch_requests_;
@@ -782,7 +794,8 @@ TEST_F(ShardedStatusTest, ARowPerShardAndADownShardIsARowNotAFailure) {
                         "\"edge_count\": 2, \"signal_count\": 1, "
                         "\"last_sequence\": 9, \"graph_id\": "
                         "\"0123456789abcdef0123456789abcdef\", \"problem\": "
-                        "\"\"}, {\"name\": \"graphstore-1\"")));
+                        "\"\", \"scorer_feed\": null}, {\"name\": "
+                        "\"graphstore-1\"")));
   EXPECT_THAT(out_, HasSubstr("{\"name\": \"graphstore-2\", \"target\": "
                               "\"127.0.0.1:1\", \"health\": \"UNAVAILABLE\", "
                               "\"healthy\": false, \"shard_index\": null, "
@@ -791,6 +804,41 @@ TEST_F(ShardedStatusTest, ARowPerShardAndADownShardIsARowNotAFailure) {
                               "\"signal_count\": null, \"last_sequence\": "
                               "null, \"graph_id\": null, \"problem\": "
                               "\"UNAVAILABLE: "));
+}
+
+// A scorer following every shard: each shard's row says what it applied of
+// that shard and how stale it may be; a feed's error gets its own line.
+TEST_F(ShardedStatusTest, EachShardRowShowsTheScorersFeedOfIt) {
+  options_.client.graphstore_shards =
+      absl::StrCat(address_, ",", shard1_address_, ",", kNowhere);
+  std::vector<v1::ShardFeedStatus> feeds(3);
+  for (int i = 0; i < 3; ++i) {
+    feeds[i].set_shard(i);
+    feeds[i].set_applied_sequence(10 * (i + 1));
+    feeds[i].set_head_sequence(10 * (i + 1));
+    feeds[i].set_connected(i != 2);
+    feeds[i].set_lag_seconds(i == 2 ? 35.25 : 0.5);
+  }
+  feeds[2].set_last_error("UNAVAILABLE: failed to connect to all addresses");
+  scorer_.SetFeedShards(feeds);
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("SEQUENCE  SCORER FEED"));
+  EXPECT_THAT(out_,
+              testing::ContainsRegex("\ngraphstore-0 .* 9 +10, lag 0\\.5s\n"));
+  EXPECT_THAT(out_,
+              testing::ContainsRegex("\ngraphstore-2 .*UNAVAILABLE .* - +30, "
+                                     "disconnected, lag 35\\.2s\n"));
+  EXPECT_THAT(out_, HasSubstr("graphstore-2: scorer feed: UNAVAILABLE: failed "
+                              "to connect to all addresses\n"));
+
+  options_.client.output = "json";
+  EXPECT_EQ(Run(StatusCommand, {}), kExitUnavailable);
+  EXPECT_THAT(out_, HasSubstr("\"problem\": \"\", \"scorer_feed\": "
+                              "{\"applied_sequence\": 10, \"head_sequence\": "
+                              "10, \"connected\": true, \"lag_seconds\": "
+                              "0.500, \"last_error\": \"\"}}"));
+  EXPECT_THAT(out_, HasSubstr("\"connected\": false, \"lag_seconds\": "
+                              "35.250, \"last_error\": \"UNAVAILABLE: "));
 }
 
 TEST_F(CommandsTest, StatusLeavesOutAServiceAtAddressNone) {

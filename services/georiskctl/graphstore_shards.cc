@@ -1,5 +1,6 @@
 #include "services/georiskctl/graphstore_shards.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -87,28 +88,74 @@ std::vector<ShardRow> ProbeShards(const ClientOptions& options,
   return rows;
 }
 
-void PrintShardTable(const std::vector<ShardRow>& rows, std::FILE* out) {
-  Table t({"SHARD", "TARGET", "HEALTH", "PARTITIONS", "ENTITIES", "EDGES",
-           "SIGNALS", "SEQUENCE"});
-  for (const ShardRow& row : rows) {
-    if (!row.have_stats) {
-      t.Add({row.name, row.target, row.health, "-", "-", "-", "-", "-"});
-      continue;
+void AttachScorerFeeds(const v1::FeedStatus& feed,
+                       std::vector<ShardRow>* rows) {
+  for (const v1::ShardFeedStatus& shard : feed.shards()) {
+    for (ShardRow& row : *rows) {
+      if (row.index != shard.shard()) continue;
+      row.have_feed = true;
+      row.feed = shard;
     }
-    t.Add({row.name, row.target, row.health,
-           row.stats.partitions().empty() ? "-" : row.stats.partitions(),
-           absl::StrCat(row.stats.entity_count()),
-           absl::StrCat(row.stats.edge_count()),
-           absl::StrCat(row.stats.signal_count()),
-           absl::StrCat(row.stats.last_sequence())});
+  }
+}
+
+std::string ScorerFeedCell(const ShardRow& row) {
+  if (!row.have_feed) return "-";
+  return absl::StrFormat("%d%s, lag %.1fs", row.feed.applied_sequence(),
+                         row.feed.connected() ? "" : ", disconnected",
+                         row.feed.lag_seconds());
+}
+
+void PrintShardTable(const std::vector<ShardRow>& rows, std::FILE* out) {
+  const bool feeds = std::any_of(rows.begin(), rows.end(),
+                                 [](const ShardRow& r) { return r.have_feed; });
+  std::vector<std::string> header = {"SHARD",      "TARGET",   "HEALTH",
+                                     "PARTITIONS", "ENTITIES", "EDGES",
+                                     "SIGNALS",    "SEQUENCE"};
+  if (feeds) header.push_back("SCORER FEED");
+  Table t(header);
+  for (const ShardRow& row : rows) {
+    std::vector<std::string> cells;
+    if (!row.have_stats) {
+      cells = {row.name, row.target, row.health, "-", "-", "-", "-", "-"};
+    } else {
+      cells = {row.name,
+               row.target,
+               row.health,
+               row.stats.partitions().empty() ? "-" : row.stats.partitions(),
+               absl::StrCat(row.stats.entity_count()),
+               absl::StrCat(row.stats.edge_count()),
+               absl::StrCat(row.stats.signal_count()),
+               absl::StrCat(row.stats.last_sequence())};
+    }
+    if (feeds) cells.push_back(ScorerFeedCell(row));
+    t.Add(cells);
   }
   t.Print(out);
   for (const ShardRow& row : rows) {
     if (!row.problem.empty()) {
       std::fprintf(out, "%s: %s\n", row.name.c_str(), row.problem.c_str());
     }
+    if (row.have_feed && !row.feed.last_error().empty()) {
+      std::fprintf(out, "%s: scorer feed: %s\n", row.name.c_str(),
+                   row.feed.last_error().c_str());
+    }
   }
 }
+
+namespace {
+
+std::string FeedJson(const ShardRow& row) {
+  if (!row.have_feed) return "null";
+  const v1::ShardFeedStatus& f = row.feed;
+  return absl::StrFormat(
+      "{\"applied_sequence\": %d, \"head_sequence\": %d, \"connected\": %s, "
+      "\"lag_seconds\": %.3f, \"last_error\": %s}",
+      f.applied_sequence(), f.head_sequence(), f.connected() ? "true" : "false",
+      f.lag_seconds(), JsonQuoted(f.last_error()));
+}
+
+}  // namespace
 
 std::string ShardRowsJson(const std::vector<ShardRow>& rows) {
   std::vector<std::string> objects;
@@ -131,7 +178,8 @@ std::string ShardRowsJson(const std::vector<ShardRow>& rows) {
         ", \"edge_count\": ", number(st.edge_count()),
         ", \"signal_count\": ", number(st.signal_count()),
         ", \"last_sequence\": ", number(st.last_sequence()), ", \"graph_id\": ",
-        text(st.graph_id()), ", \"problem\": ", JsonQuoted(row.problem), "}"));
+        text(st.graph_id()), ", \"problem\": ", JsonQuoted(row.problem),
+        ", \"scorer_feed\": ", FeedJson(row), "}"));
   }
   return absl::StrCat("[", absl::StrJoin(objects, ", "), "]");
 }

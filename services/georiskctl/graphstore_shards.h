@@ -21,6 +21,7 @@
 
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.pb.h"
+#include "georisk/v1/scorer.pb.h"
 #include "services/georiskctl/cli.h"
 
 namespace georisk::cli {
@@ -42,6 +43,10 @@ struct ShardRow {
   // what disagrees with the list (it answers as another shard, or under a
   // map of another shard count).
   std::string problem;
+  // The scorer's feed of this shard (FeedStatus.shards), when the scorer
+  // follows every shard and answered GetFeedStatus.
+  bool have_feed = false;
+  v1::ShardFeedStatus feed;
 
   // SERVING, with stats, and answering as the shard of its place.
   bool Healthy() const;
@@ -54,23 +59,30 @@ std::vector<ShardRow> ProbeShards(const ClientOptions& options,
                                   absl::Duration timeout);
 
 // The shards as a table: SHARD TARGET HEALTH PARTITIONS ENTITIES EDGES
-// SIGNALS SEQUENCE, and a line for each shard's problem.
+// SIGNALS SEQUENCE, and SCORER FEED (the last of the shard's changes the
+// scorer applied and how stale its copy may be) when any row has a feed;
+// then a line for each shard's problem and each feed's last error.
 void PrintShardTable(const std::vector<ShardRow>& rows, std::FILE* out);
 
 // The shards as a JSON array: name, target, health, healthy, shard_index,
 // shard_count, partitions, entity_count, edge_count, signal_count,
-// last_sequence, graph_id, problem (null counts for a shard without stats).
+// last_sequence, graph_id, problem (null counts for a shard without stats),
+// scorer_feed ({applied_sequence, head_sequence, connected, lag_seconds,
+// last_error}, null without a feed).
 std::string ShardRowsJson(const std::vector<ShardRow>& rows);
 
 // The graph over every shard that answered: "1234 entities, 5678 edges, 90
 // signals over 3 shards" (", 2 of 3 answering" when some did not).
 std::string ShardTotals(const std::vector<ShardRow>& rows);
 
-// The scorer's per-shard feed (issue 17: the scorer follows every shard)
-// belongs beside each row: once FeedStatus carries one entry per shard, add
-// its applied and head sequence to ShardRow, a FEED column to
-// PrintShardTable and "scorer_applied_sequence" to ShardRowsJson. Until then
-// status shows the scorer's one feed on the scorer's row.
+// Puts each entry of the scorer's FeedStatus.shards on the row of its shard
+// (by index). A row whose shard the scorer does not follow keeps have_feed
+// false, and so does every row of a scorer on one feed.
+void AttachScorerFeeds(const v1::FeedStatus& feed, std::vector<ShardRow>* rows);
+
+// The scorer's feed of a row as PrintShardTable shows it: "42, lag 0.3s",
+// "42, disconnected, lag 35.2s", or "-" without a feed.
+std::string ScorerFeedCell(const ShardRow& row);
 
 }  // namespace georisk::cli
 

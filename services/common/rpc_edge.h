@@ -52,6 +52,10 @@ inline constexpr char kRetryPushbackKey[] = "grpc-retry-pushback-ms";
 // for (services/common/shard_status.h).
 inline constexpr char kUnavailableShardKey[] = "georisk-unavailable-shard";
 
+// The client metadata (any value) that asks a routing graphstore for its own
+// shard's answer.
+inline constexpr char kShardLocalMetadata[] = "georisk-shard-local";
+
 // Adds the retry hint to `context`'s trailing metadata when `status` is
 // UNAVAILABLE (the pushback, and the shard when the status names one);
 // nothing otherwise. Call it before the RPC finishes.

@@ -183,7 +183,7 @@ GraphStoreService::~GraphStoreService() { Shutdown(); }
 storage::GraphStore* GraphStoreService::ReadStore(
     const grpc::CallbackServerContext* context) {
   if (options_.shard_local_store != nullptr &&
-      context->client_metadata().count(kShardLocalMetadata) > 0) {
+      context->client_metadata().count(common::kShardLocalMetadata) > 0) {
     return options_.shard_local_store;
   }
   return store_;

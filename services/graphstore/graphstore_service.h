@@ -73,10 +73,6 @@ struct GraphStoreServiceOptions {
   std::string shard_partitions = "0-1023";
 };
 
-// The client metadata (any value) that asks a routing graphstore for its own
-// shard's answer.
-inline constexpr char kShardLocalMetadata[] = "georisk-shard-local";
-
 class GraphStoreService final : public v1::GraphStore::CallbackService {
  public:
   GraphStoreService(storage::GraphStore* store,

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/proto_time.h"
 #include "services/common/grpc_status.h"
-#include "services/graphstore/graphstore_service.h"
+#include "services/common/rpc_edge.h"
 #include "storage/partition_map.h"
 
 namespace georisk::graphstore {
@@ -58,7 +58,7 @@ absl::Status GrpcShardReader::Named(const grpc::Status& status) const {
 void GrpcShardReader::Prepare(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   // The peer answers for its shard alone instead of routing again.
-  context->AddMetadata(kShardLocalMetadata, "1");
+  context->AddMetadata(common::kShardLocalMetadata, "1");
 }
 
 absl::StatusOr<v1::Entity> GrpcShardReader::GetEntity(absl::string_view id) {
@@ -144,7 +144,7 @@ absl::Status GrpcShardReader::ExportSnapshot(
     const std::function<absl::Status(storage::SnapshotChunk&)>& callback,
     int chunk_records) {
   grpc::ClientContext context;
-  context.AddMetadata(kShardLocalMetadata, "1");
+  context.AddMetadata(common::kShardLocalMetadata, "1");
   auto reader = stub_->ExportSnapshot(&context, v1::ExportSnapshotRequest());
   v1::ExportSnapshotResponse message;
   absl::Status failed;

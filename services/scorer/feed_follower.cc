@@ -251,7 +251,20 @@ absl::Status FeedFollower::Bootstrap() {
     auto reader =
         graphstore_->ExportSnapshot(&context, v1::ExportSnapshotRequest());
     v1::ExportSnapshotResponse chunk;
+    bool first = true;
+    int32_t chunk_shard = 0;
     while (status.ok() && reader->Read(&chunk)) {
+      // A router's export is every shard's in turn, but its change feed is
+      // its own shard's: one feed cannot follow a partitioned graph.
+      if (first) chunk_shard = chunk.shard();
+      first = false;
+      if (chunk.shard() != chunk_shard) {
+        status = absl::FailedPreconditionError(absl::StrCat(
+            "the graphstore is partitioned (its snapshot holds shard ",
+            chunk_shard, " then shard ", chunk.shard(),
+            "): follow every shard with --graphstore_shards"));
+        break;
+      }
       sequence = chunk.sequence();
       graph_id = chunk.graph_id();
       size_t e0 = entities.size(), x0 = edges.size(), s0 = signals.size(),

@@ -8,6 +8,7 @@
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
+#include "services/common/rpc_edge.h"
 
 namespace georisk::scorer {
 namespace {
@@ -325,10 +326,26 @@ absl::Status ShardedFeedFollower::BootstrapShard(int shard) {
   int64_t sequence = 0, records = 0;
   std::string graph_id;
   if (status.ok()) {
+    // A shard may also be a router (graphstore --route, every pod in prod),
+    // whose export is every shard's in turn; its change feed is its own
+    // shard's alone, and so must be the snapshot it resumes from.
+    context.AddMetadata(common::kShardLocalMetadata, "1");
     auto reader = shards_[shard].stub->ExportSnapshot(
         &context, v1::ExportSnapshotRequest());
     v1::ExportSnapshotResponse chunk;
+    bool first = true;
+    int32_t chunk_shard = 0;
     while (status.ok() && reader->Read(&chunk)) {
+      if (first) chunk_shard = chunk.shard();
+      first = false;
+      if (chunk.shard() != chunk_shard) {
+        status = absl::FailedPreconditionError(
+            absl::StrCat("shard ", shard, " (", shards_[shard].target,
+                         ") exported more than its own shard (shard ",
+                         chunk_shard, " then shard ", chunk.shard(),
+                         "): a router that ignores georisk-shard-local"));
+        break;
+      }
       sequence = chunk.sequence();
       graph_id = chunk.graph_id();
       records += chunk.entities_size() + chunk.edges_size() +

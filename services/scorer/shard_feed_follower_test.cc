@@ -17,6 +17,9 @@
 #include "gtest/gtest.h"
 #include "services/common/server.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/routed_store.h"
+#include "services/graphstore/shard_reader.h"
+#include "storage/partition_map.h"
 #include "storage/rocksdb_graph_store.h"
 
 namespace georisk::scorer {
@@ -102,17 +105,52 @@ class RecordingConsumer : public GraphFeedConsumer {
   int loads_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// One graphstore in the process: a shard's feed.
+// Counts the loads of a one-feed follower.
+class RecordingOneFeed : public GraphFeedConsumer {
+ public:
+  void Load(std::vector<v1::Entity>, std::vector<v1::Edge>,
+            std::vector<v1::Signal>, std::vector<v1::Link>, int64_t) override {
+    absl::MutexLock lock(&mu_);
+    ++loads_;
+  }
+  void Apply(const std::vector<v1::Change>&, int64_t) override {}
+  int loads() {
+    absl::MutexLock lock(&mu_);
+    return loads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int loads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// One graphstore in the process: a shard's feed. With `route_to`, it is
+// also a router (graphstore --route) over itself, shard 0, and that store,
+// shard 1: its reads and exports are both shards', its feed its own.
 struct Graphstore {
-  void Start(const std::string& path, int port = 0) {
+  void Start(const std::string& path, int port = 0,
+             storage::GraphStore* route_to = nullptr) {
     storage::RocksDbGraphStoreOptions options;
     options.path = path;
     options.sync = false;
     store = std::move(*storage::RocksDbGraphStore::Open(options));
     graphstore::GraphStoreServiceOptions service_options;
     service_options.watch_heartbeat = absl::Milliseconds(100);
+    storage::GraphStore* served = store.get();
+    if (route_to != nullptr) {
+      std::vector<std::unique_ptr<graphstore::ShardReader>> readers;
+      readers.push_back(
+          std::make_unique<graphstore::StoreShardReader>(store.get()));
+      readers.push_back(
+          std::make_unique<graphstore::StoreShardReader>(route_to));
+      router = std::move(*graphstore::RoutedGraphStore::Create(
+          store.get(), *storage::PartitionMap::Even(2), 0, std::move(readers),
+          {}));
+      served = router.get();
+      service_options.shard_local_store = store.get();
+    }
     service = std::make_unique<graphstore::GraphStoreService>(
-        store.get(), service_options, &registry);
+        served, service_options, &registry);
     common::ServerOptions server_options;
     server_options.service_name = "graphstore";
     server_options.listen_address = absl::StrCat("127.0.0.1:", port);
@@ -127,6 +165,7 @@ struct Graphstore {
     if (server) server->Shutdown();
     server.reset();
     service.reset();
+    router.reset();
     store.reset();
   }
   void Commit(const std::string& id) {
@@ -138,6 +177,7 @@ struct Graphstore {
   }
   common::MetricsRegistry registry;
   std::unique_ptr<storage::RocksDbGraphStore> store;
+  std::unique_ptr<graphstore::RoutedGraphStore> router;
   std::unique_ptr<graphstore::GraphStoreService> service;
   std::unique_ptr<common::GrpcServer> server;
   int port = 0;
@@ -243,6 +283,67 @@ TEST_F(ShardedFeedFollowerTest, FollowsEveryShardAndResumesEveryCursor) {
                                       "company/g"}));
 }
 
+// Shard 0 is also the router (every pod in prod, graphstore-0 in the local
+// launcher): its export through the router would be both shards', but its
+// feed is its own, so the follower asks for its shard alone
+// (georisk-shard-local). Before, each bootstrap of shard 0 read shard 1's
+// part too, under shard 1's graph id, and rebuilt without end.
+TEST_F(ShardedFeedFollowerTest, AShardThatRoutesIsReadAsItsOwnShard) {
+  shards_[0].Commit("company/a");
+  shards_[0].Commit("company/b");
+  shards_[1].Commit("company/c");
+  shards_[0].Stop();
+  shards_[0].Start(absl::StrCat(dir_, "/graph-0"), 0, shards_[1].store.get());
+  auto mirror = OpenMirror();
+  RecordingConsumer consumer;
+  ShardedFeedFollower follower(Shards(), mirror.get(), &consumer, Fast());
+  follower.Start();
+  ASSERT_TRUE(consumer.WaitForLoads(1));
+  EXPECT_EQ(consumer.positions(), (std::vector<int64_t>{2, 1}));
+  shards_[0].Commit("company/d");
+  shards_[1].Commit("company/e");
+  ASSERT_TRUE(consumer.WaitFor(5));
+  EXPECT_EQ(consumer.ids(),
+            (std::vector<std::string>{"company/a", "company/b", "company/c",
+                                      "company/d", "company/e"}));
+  v1::FeedStatus status = follower.Status();
+  EXPECT_EQ(follower.bootstraps(0), 1);
+  EXPECT_EQ(follower.bootstraps(1), 1);
+  EXPECT_EQ(status.rebuilds_total(), 0);
+  EXPECT_EQ(status.shards(0).graph_id(), shards_[0].store->GraphId());
+  EXPECT_TRUE(status.shards(0).last_error().empty());
+  follower.Stop();
+}
+
+// One feed cannot follow a partitioned graph through a router: its export
+// holds every shard, its feed one. The follower says so and loads nothing.
+TEST_F(ShardedFeedFollowerTest, OneFeedRefusesARoutersExportOfEveryShard) {
+  shards_[0].Commit("company/a");
+  shards_[1].Commit("company/b");
+  shards_[0].Stop();
+  shards_[0].Start(absl::StrCat(dir_, "/graph-0"), 0, shards_[1].store.get());
+  storage::GraphMirrorOptions options;
+  options.path = dir_ + "/one-feed";
+  auto mirror = std::move(*storage::GraphMirror::Open(options));
+  RecordingOneFeed consumer;
+  FeedFollower follower(v1::GraphStore::NewStub(grpc::CreateChannel(
+                            absl::StrCat("127.0.0.1:", shards_[0].port),
+                            grpc::InsecureChannelCredentials())),
+                        mirror.get(), &consumer, Fast());
+  follower.Start();
+  for (int i = 0; i < 500 && follower.last_error().ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(follower.last_error().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(follower.last_error().message(),
+              HasSubstr("the graphstore is partitioned (its snapshot holds "
+                        "shard 0 then shard 1): follow every shard with "
+                        "--graphstore_shards"));
+  EXPECT_EQ(consumer.loads(), 0);
+  follower.Stop();
+}
+
 TEST_F(ShardedFeedFollowerTest, RebuildsOnlyTheShardWhoseGraphChanged) {
   shards_[0].Commit("company/a");
   shards_[1].Commit("company/b");
@@ -302,6 +403,11 @@ TEST_F(ShardedFeedFollowerTest, AShardDownIsNamedAndItsLagGrows) {
   // Shard 0 goes on meanwhile.
   shards_[0].Commit("company/c");
   ASSERT_TRUE(consumer.WaitFor(3));
+  // The follower marks shard 0 caught up once the consumer has returned.
+  for (int i = 0; i < 500 && follower.Status().shards(0).lag_seconds() >= 90;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   v1::FeedStatus status = follower.Status();
   EXPECT_FALSE(status.shards(1).connected());
   EXPECT_GE(status.shards(1).lag_seconds(), 90);

@@ -241,10 +241,7 @@ absl::Status FeedFollower::Bootstrap() {
   };
   bootstraps_.fetch_add(1);
   absl::Status status = mirror_->BeginReplace();
-  std::vector<v1::Entity> entities;
-  std::vector<v1::Edge> edges;
-  std::vector<v1::Signal> signals;
-  std::vector<v1::Link> links;
+  int64_t entities = 0, edges = 0, signals = 0, links = 0;
   int64_t sequence = 0;
   std::string graph_id;
   if (status.ok()) {
@@ -267,17 +264,23 @@ absl::Status FeedFollower::Bootstrap() {
       }
       sequence = chunk.sequence();
       graph_id = chunk.graph_id();
-      size_t e0 = entities.size(), x0 = edges.size(), s0 = signals.size(),
-             l0 = links.size();
-      for (auto& e : *chunk.mutable_entities())
-        entities.push_back(std::move(e));
-      for (auto& e : *chunk.mutable_edges()) edges.push_back(std::move(e));
-      for (auto& s : *chunk.mutable_signals()) signals.push_back(std::move(s));
-      for (auto& l : *chunk.mutable_links()) links.push_back(std::move(l));
-      status = mirror_->AddChunk(absl::MakeConstSpan(entities).subspan(e0),
-                                 absl::MakeConstSpan(edges).subspan(x0),
-                                 absl::MakeConstSpan(signals).subspan(s0),
-                                 absl::MakeConstSpan(links).subspan(l0));
+      entities += chunk.entities_size();
+      edges += chunk.edges_size();
+      signals += chunk.signals_size();
+      links += chunk.links_size();
+      status = mirror_->AddChunk(
+          std::vector<v1::Entity>(
+              std::make_move_iterator(chunk.mutable_entities()->begin()),
+              std::make_move_iterator(chunk.mutable_entities()->end())),
+          std::vector<v1::Edge>(
+              std::make_move_iterator(chunk.mutable_edges()->begin()),
+              std::make_move_iterator(chunk.mutable_edges()->end())),
+          std::vector<v1::Signal>(
+              std::make_move_iterator(chunk.mutable_signals()->begin()),
+              std::make_move_iterator(chunk.mutable_signals()->end())),
+          std::vector<v1::Link>(
+              std::make_move_iterator(chunk.mutable_links()->begin()),
+              std::make_move_iterator(chunk.mutable_links()->end())));
     }
     if (!status.ok()) context.TryCancel();
     absl::Status finished = common::FromGrpcStatus(reader->Finish());
@@ -289,16 +292,17 @@ absl::Status FeedFollower::Bootstrap() {
   common::log::Info("bootstrapped from a graph snapshot",
                     {{"sequence", sequence},
                      {"graph_id", graph_id},
-                     {"entities", static_cast<int64_t>(entities.size())},
-                     {"edges", static_cast<int64_t>(edges.size())},
-                     {"signals", static_cast<int64_t>(signals.size())},
-                     {"links", static_cast<int64_t>(links.size())}});
-  consumer_->Load(std::move(entities), std::move(edges), std::move(signals),
-                  std::move(links), sequence);
-  applied_.store(sequence);
+                     {"entities", entities},
+                     {"edges", edges},
+                     {"signals", signals},
+                     {"links", links}});
   head_.store(std::max(head_.load(), sequence));
-  loaded_.store(true);
-  return absl::OkStatus();
+  // The consumer loads what the mirror holds, in its key order, as after a
+  // restart: the scores of a first start are then those of every restart,
+  // and those of a scorer following shards (whose mirror orders the same
+  // records alike), not those of the export's partition order (the engine's
+  // node order, and so its sweeps, follow the load order).
+  return LoadFromMirror();
 }
 
 absl::Status FeedFollower::Follow() {

@@ -76,8 +76,10 @@ std::string Comparable(v1::Score score) {
 std::vector<std::string> Contributions(const v1::Explanation& e) {
   std::vector<std::string> out;
   for (v1::Contribution c : e.contributions()) {
-    // Which import wrote the signal, and when: each store's own.
+    // Which import wrote the signal or the edge, and when: each store's own
+    // (the same text only when both imports started in the same second).
     if (c.has_direct()) c.mutable_direct()->clear_provenance();
+    if (c.has_upstream()) c.mutable_upstream()->clear_edge_provenance();
     out.push_back(c.SerializeAsString());
   }
   return out;

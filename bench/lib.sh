@@ -53,6 +53,22 @@ bench_parse_args() {
   done
 }
 
+# Takes --prebuilt=DIR out of the arguments: sets PREBUILT (DIR, or "" when
+# not given) and ARGS (the other arguments, for bench_parse_args), for the
+# scripts that can run binaries built elsewhere:
+#   bench_take_prebuilt "$@"; bench_parse_args "${ARGS[@]+"${ARGS[@]}"}"
+bench_take_prebuilt() {
+  PREBUILT=""
+  ARGS=()
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --prebuilt=*) PREBUILT="${arg#--prebuilt=}" ;;
+      *) ARGS+=("$arg") ;;
+    esac
+  done
+}
+
 # Runs a command in the background (so a signal can stop it), its stderr to
 # the terminal and its stdout to $WORK/out; on failure prints that output
 # and exits 1, naming the script.

@@ -24,14 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
-PREBUILT=""
-ARGS=()
-for arg in "$@"; do
-  case "$arg" in
-    --prebuilt=*) PREBUILT="${arg#--prebuilt=}" ;;
-    *) ARGS+=("$arg") ;;
-  esac
-done
+bench_take_prebuilt "$@"
 bench_parse_args "${ARGS[@]+"${ARGS[@]}"}"
 if [[ $QUICK == 1 ]]; then ENTITIES=100000 EDGES=500000; else ENTITIES=1000000 EDGES=5000000; fi
 SHARDS=3

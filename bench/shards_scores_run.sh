@@ -19,21 +19,14 @@
 # graph_sequence, graph_positions and as_of cleared, they name the feed);
 # restarts both scorers and compares again. Prints the import, first-start
 # and restart times of each side beside the counts of equal scores; exits 1
-# if any score differs, 2 if a scorer did not answer. Stops every process and removes
-# the directory at exit.
+# if any score differs, 2 if a scorer did not answer. Stops every process
+# and removes the directory at exit.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
-PREBUILT=""
-ARGS=()
-for arg in "$@"; do
-  case "$arg" in
-    --prebuilt=*) PREBUILT="${arg#--prebuilt=}" ;;
-    *) ARGS+=("$arg") ;;
-  esac
-done
+bench_take_prebuilt "$@"
 bench_parse_args "${ARGS[@]+"${ARGS[@]}"}"
 if [[ $QUICK == 1 ]]; then ENTITIES=100000 EDGES=500000; else ENTITIES=1000000 EDGES=5000000; fi
 SERVING_TIMEOUT="${SERVING_TIMEOUT:-60m}"

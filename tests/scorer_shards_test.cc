@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -25,7 +24,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
@@ -39,6 +37,7 @@
 #include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_stack.h"
+#include "tests/testing/sharded_graph.h"
 
 namespace georisk {
 namespace {
@@ -46,11 +45,12 @@ namespace {
 using ::georisk::testing::CommandResult;
 using ::georisk::testing::HttpGet;
 using ::georisk::testing::MakeTempDir;
-using ::georisk::testing::PickFreePort;
 using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
 using ::georisk::testing::ServiceStack;
+using ::georisk::testing::ShardedGraph;
+using ::georisk::testing::ShardedGraphOptions;
 using ::georisk::testing::StackOptions;
 using ::georisk::testing::SummaryValue;
 using ::testing::HasSubstr;
@@ -89,7 +89,6 @@ class ScorerShardsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("scorer_shards");
-    std::ofstream(dir_ + "/map.txt") << kMap << "\n";
     StackOptions options;
     options.dir = dir_ + "/single";
     // As the sharded ingest: resolution across shards is not done.
@@ -100,29 +99,18 @@ class ScorerShardsTest : public ::testing::Test {
     ASSERT_TRUE(stack.ok()) << stack.status();
     single_ = *std::move(stack);
 
-    std::vector<std::string> targets;
-    for (int i = 0; i < kShards; ++i) {
-      listen_[i] = absl::StrCat("127.0.0.1:", PickFreePort());
-      targets.push_back(listen_[i]);
-    }
-    targets_ = absl::StrJoin(targets, ",");
-    for (int i = 0; i < kShards; ++i) StartShard(i);
-    auto in = ServiceProcess::Start(
-        {Runfile("services/ingest/ingest"),
-         {"--graphstore=" + targets[0], "--graphstore_shards=" + targets_,
-          "--partition_map_file=" + dir_ + "/map.txt",
-          "--resolve_on_import=false"},
-         dir_});
-    ASSERT_TRUE(in.ok()) << in.status();
-    ingest_ = *std::move(in);
-    ASSERT_TRUE(
-        common::WaitForServing(ingest_->address(), "", absl::Seconds(30)).ok())
-        << ingest_->Log();
+    ShardedGraphOptions sharded;
+    sharded.dir = dir_;
+    sharded.map = kMap;
+    sharded.shards = kShards;
+    auto graph = ShardedGraph::Start(sharded);
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    graph_ = *std::move(graph);
     StartShardedScorer();
 
     // Imported while both scorers run: they follow it change by change.
     for (const std::string& ingest :
-         {single_->ingest()->address(), ingest_->address()}) {
+         {single_->ingest()->address(), graph_->ingest()->address()}) {
       CommandResult r = RunCommand(
           dir_, Runfile("services/georiskctl/georiskctl"),
           {"import", Runfile("data/demo/entities.jsonl"),
@@ -137,37 +125,18 @@ class ScorerShardsTest : public ::testing::Test {
     if (scorer_ != nullptr && scorer_->running()) {
       EXPECT_TRUE(scorer_->Stop(SIGTERM, absl::Seconds(30)).ok());
     }
-    if (ingest_ != nullptr && ingest_->running()) {
-      ingest_->Stop(SIGTERM, absl::Seconds(20)).IgnoreError();
-    }
-    for (auto& s : shards_) {
-      if (s != nullptr && s->running()) {
-        s->Stop(SIGTERM, absl::Seconds(20)).IgnoreError();
-      }
-    }
+    graph_.reset();
     if (single_ != nullptr) {
       EXPECT_TRUE(single_->Stop().ok());
     }
   }
 
-  void StartShard(int i) {
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", dir_, "/graphstore-", i), "--sync=false",
-          "--listen=" + listen_[i], "--partition_map_file=" + dir_ + "/map.txt",
-          absl::StrCat("--shard_index=", i)},
-         dir_});
-    ASSERT_TRUE(gs.ok()) << gs.status();
-    shards_[i] = *std::move(gs);
-    ASSERT_TRUE(common::WaitForServing(listen_[i], "", absl::Seconds(30)).ok())
-        << shards_[i]->Log();
-  }
-
   void StartShardedScorer() {
-    auto sc = ServiceProcess::Start(
-        {Runfile("services/scorer/scorer"),
-         {"--data_dir=" + dir_ + "/scorer", "--graphstore_shards=" + targets_},
-         dir_});
+    auto sc =
+        ServiceProcess::Start({Runfile("services/scorer/scorer"),
+                               {"--data_dir=" + dir_ + "/scorer",
+                                "--graphstore_shards=" + graph_->targets()},
+                               dir_});
     ASSERT_TRUE(sc.ok()) << sc.status();
     scorer_ = *std::move(sc);
     ASSERT_TRUE(
@@ -213,7 +182,8 @@ class ScorerShardsTest : public ::testing::Test {
   void WaitCaughtUp() {
     const int64_t single_head = LastSequence(single_->graphstore()->address());
     int64_t shard_heads[kShards];
-    for (int i = 0; i < kShards; ++i) shard_heads[i] = LastSequence(listen_[i]);
+    for (int i = 0; i < kShards; ++i)
+      shard_heads[i] = LastSequence(graph_->listen(i));
     const absl::Time deadline = absl::Now() + absl::Seconds(120);
     while (absl::Now() < deadline) {
       bool done = Status(One()).applied_sequence() >= single_head;
@@ -310,11 +280,8 @@ class ScorerShardsTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::string listen_[kShards];
-  std::string targets_;
   std::unique_ptr<ServiceStack> single_;
-  std::unique_ptr<ServiceProcess> shards_[kShards];
-  std::unique_ptr<ServiceProcess> ingest_;
+  std::unique_ptr<ShardedGraph> graph_;
   std::unique_ptr<ServiceProcess> scorer_;
   std::unique_ptr<v1::Scorer::Stub> sharded_;
   std::unique_ptr<v1::Scorer::Stub> one_;
@@ -355,7 +322,7 @@ TEST_F(ScorerShardsTest, AShardKilledLeavesTheScoresAndIsNamedUntilItReturns) {
     before[id] = s->SerializeAsString();
   }
 
-  ASSERT_TRUE(shards_[1]->Stop(SIGKILL, absl::Seconds(10)).ok());
+  ASSERT_TRUE(graph_->shard(1)->Stop(SIGKILL, absl::Seconds(10)).ok());
   v1::FeedStatus status;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   do {
@@ -370,7 +337,7 @@ TEST_F(ScorerShardsTest, AShardKilledLeavesTheScoresAndIsNamedUntilItReturns) {
   EXPECT_FALSE(status.shards(1).connected()) << status.ShortDebugString();
   EXPECT_THAT(status.last_error(), HasSubstr("graphstore-1: "));
   EXPECT_TRUE(status.shards(0).last_error().empty());
-  EXPECT_EQ(status.shards(1).target(), listen_[1]);
+  EXPECT_EQ(status.shards(1).target(), graph_->listen(1));
   // Its last scores are served, unchanged.
   for (const std::string& id : ids) {
     absl::StatusOr<v1::Score> s = Score(sharded_.get(), id);
@@ -400,14 +367,14 @@ TEST_F(ScorerShardsTest, AShardKilledLeavesTheScoresAndIsNamedUntilItReturns) {
 
   // Back (same address and data), then a new entity of shard 1: the scorer
   // catches up on that shard's feed.
-  StartShard(1);
+  ASSERT_TRUE(graph_->StartShard(1).ok());
   std::string id;
   for (int i = 0; id.empty(); ++i) {
     std::string candidate = absl::StrCat("company/shard-one-", i);
     if (map_.ShardOf(candidate) == 1) id = candidate;
   }
-  auto gs = v1::GraphStore::NewStub(
-      grpc::CreateChannel(listen_[1], grpc::InsecureChannelCredentials()));
+  auto gs = v1::GraphStore::NewStub(grpc::CreateChannel(
+      graph_->listen(1), grpc::InsecureChannelCredentials()));
   v1::ApplyRequest request;
   v1::Entity* e = request.add_mutations()->mutable_upsert_entity();
   e->set_id(id);

@@ -10,7 +10,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -19,7 +18,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "georisk/v1/graphstore.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -31,17 +29,18 @@
 #include "tests/testing/import_output.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_stack.h"
+#include "tests/testing/sharded_graph.h"
 
 namespace georisk {
 namespace {
 
 using ::georisk::testing::CommandResult;
 using ::georisk::testing::MakeTempDir;
-using ::georisk::testing::PickFreePort;
 using ::georisk::testing::RunCommand;
 using ::georisk::testing::Runfile;
-using ::georisk::testing::ServiceProcess;
 using ::georisk::testing::ServiceStack;
+using ::georisk::testing::ShardedGraph;
+using ::georisk::testing::ShardedGraphOptions;
 using ::georisk::testing::StackOptions;
 using ::georisk::testing::SummaryValue;
 using ::testing::HasSubstr;
@@ -89,7 +88,6 @@ class ShardReadsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("shard_reads");
-    std::ofstream(dir_ + "/map.txt") << kMap << "\n";
     StackOptions options;
     options.dir = dir_ + "/single";
     // As the sharded ingest: resolution across shards is not done, and
@@ -100,27 +98,18 @@ class ShardReadsTest : public ::testing::Test {
     ASSERT_TRUE(stack.ok()) << stack.status();
     single_ = *std::move(stack);
 
-    std::vector<std::string> targets;
-    for (int i = 0; i < kShards; ++i) {
-      listen_[i] = absl::StrCat("127.0.0.1:", PickFreePort());
-      targets.push_back(listen_[i]);
-    }
-    targets_ = absl::StrJoin(targets, ",");
-    for (int i = 0; i < kShards; ++i) StartShard(i);
-    auto in = ServiceProcess::Start(
-        {Runfile("services/ingest/ingest"),
-         {"--graphstore=" + targets[0], "--graphstore_shards=" + targets_,
-          "--partition_map_file=" + dir_ + "/map.txt",
-          "--resolve_on_import=false"},
-         dir_});
-    ASSERT_TRUE(in.ok()) << in.status();
-    ingest_ = *std::move(in);
-    ASSERT_TRUE(
-        common::WaitForServing(ingest_->address(), "", absl::Seconds(30)).ok())
-        << ingest_->Log();
+    ShardedGraphOptions sharded;
+    sharded.dir = dir_;
+    sharded.map = kMap;
+    sharded.shards = kShards;
+    // Every shard is also a router, as every pod in prod.
+    sharded.route = true;
+    auto graph = ShardedGraph::Start(sharded);
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    graph_ = *std::move(graph);
 
     for (const std::string& ingest :
-         {single_->ingest()->address(), ingest_->address()}) {
+         {single_->ingest()->address(), graph_->ingest()->address()}) {
       CommandResult r = RunCommand(
           dir_, Runfile("services/georiskctl/georiskctl"),
           {"import", Runfile("data/demo/entities.jsonl"),
@@ -133,31 +122,10 @@ class ShardReadsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (ingest_ != nullptr && ingest_->running()) {
-      ingest_->Stop(SIGTERM, absl::Seconds(20)).IgnoreError();
-    }
-    for (auto& s : shards_) {
-      if (s != nullptr && s->running()) {
-        s->Stop(SIGTERM, absl::Seconds(20)).IgnoreError();
-      }
-    }
+    graph_.reset();
     if (single_ != nullptr) {
       EXPECT_TRUE(single_->Stop().ok());
     }
-  }
-
-  void StartShard(int i) {
-    auto gs = ServiceProcess::Start(
-        {Runfile("services/graphstore/graphstore"),
-         {absl::StrCat("--data_dir=", dir_, "/graphstore-", i), "--sync=false",
-          "--listen=" + listen_[i], "--partition_map_file=" + dir_ + "/map.txt",
-          absl::StrCat("--shard_index=", i), "--route",
-          "--route_shards=" + targets_, "--route_timeout=5s"},
-         dir_});
-    ASSERT_TRUE(gs.ok()) << gs.status();
-    shards_[i] = *std::move(gs);
-    ASSERT_TRUE(common::WaitForServing(listen_[i], "", absl::Seconds(30)).ok())
-        << shards_[i]->Log();
   }
 
   v1::GraphStore::Stub* Stub(const std::string& addr) {
@@ -220,11 +188,8 @@ class ShardReadsTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::string listen_[kShards];
-  std::string targets_;
   std::unique_ptr<ServiceStack> single_;
-  std::unique_ptr<ServiceProcess> shards_[kShards];
-  std::unique_ptr<ServiceProcess> ingest_;
+  std::unique_ptr<ShardedGraph> graph_;
   std::map<std::string, std::unique_ptr<v1::GraphStore::Stub>> stubs_;
   v1::GraphStore::Stub* reference_ = nullptr;
   const storage::PartitionMap map_ = *storage::PartitionMap::Parse(kMap);
@@ -239,7 +204,7 @@ TEST_F(ShardReadsTest, EveryShardAnswersWhatOneGraphstoreAnswers) {
 
   for (int s = 0; s < kShards; ++s) {
     SCOPED_TRACE(absl::StrCat("asking graphstore-", s));
-    v1::GraphStore::Stub* shard = Stub(listen_[s]);
+    v1::GraphStore::Stub* shard = Stub(graph_->listen(s));
     for (const std::string& id : ids) {
       v1::GetEntityRequest get;
       get.set_id(id);
@@ -323,17 +288,20 @@ TEST_F(ShardReadsTest, ATamperedPageTokenIsInvalidArgument) {
   v1::ListSignalsRequest q;
   q.set_page_size(2);
   v1::ListSignalsResponse first;
-  ASSERT_TRUE(Stub(listen_[0])->ListSignals(Context().get(), q, &first).ok());
+  ASSERT_TRUE(
+      Stub(graph_->listen(0))->ListSignals(Context().get(), q, &first).ok());
   std::string token = first.next_page_token();
   ASSERT_FALSE(token.empty());
   // Any shard resumes a token another shard issued.
   q.set_page_token(token);
   v1::ListSignalsResponse second;
-  ASSERT_TRUE(Stub(listen_[2])->ListSignals(Context().get(), q, &second).ok());
+  ASSERT_TRUE(
+      Stub(graph_->listen(2))->ListSignals(Context().get(), q, &second).ok());
   EXPECT_EQ(second.signals_size(), 2);
   token[token.size() / 2] = token[token.size() / 2] == 'x' ? 'y' : 'x';
   q.set_page_token(token);
-  grpc::Status s = Stub(listen_[1])->ListSignals(Context().get(), q, &second);
+  grpc::Status s =
+      Stub(graph_->listen(1))->ListSignals(Context().get(), q, &second);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
 }
@@ -344,8 +312,8 @@ TEST_F(ShardReadsTest, AShardDownFailsOnlyTheReadsThatNeedIt) {
     if (map_.ShardOf(id) == 1 && on1.empty()) on1 = id;
     if (map_.ShardOf(id) == 0 && on0.empty()) on0 = id;
   }
-  ASSERT_TRUE(shards_[1]->Stop(SIGKILL, absl::Seconds(10)).ok());
-  v1::GraphStore::Stub* entry = Stub(listen_[2]);
+  ASSERT_TRUE(graph_->shard(1)->Stop(SIGKILL, absl::Seconds(10)).ok());
+  v1::GraphStore::Stub* entry = Stub(graph_->listen(2));
   v1::GetEntityRequest get;
   v1::Entity e;
   get.set_id(on0);

@@ -373,7 +373,10 @@ class RocksDbGraphStore final : public GraphStore, public Outbox {
   int64_t signal_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   int64_t link_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(state_mu_) = false;
-  // Pending outbox entries by peer (only peers with entries), and their sum.
+  // Pending outbox entries by peer (no zero counts), and their sum: what
+  // commits counted less what AcknowledgeOutbox deleted. A count is below
+  // zero while a commit whose entries were already acknowledged has not yet
+  // counted them (OutboxStats leaves it out).
   absl::flat_hash_map<int, int64_t> outbox_pending_ ABSL_GUARDED_BY(state_mu_);
   int64_t outbox_total_ ABSL_GUARDED_BY(state_mu_) = 0;
   // Serialises AcknowledgeOutbox calls (their read of which keys exist and

@@ -214,8 +214,10 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     edge_count_ = edge_count;
     signal_count_ = signal_count;
     link_count_ = link_count;
+    // The forwarder may have acknowledged some of these already
+    // (AcknowledgeOutbox): the counts are sums, and come right here.
     for (const internal::BatchBuilder::OutboxWrite& w : builder.outbox()) {
-      ++outbox_pending_[w.peer];
+      if (++outbox_pending_[w.peer] == 0) outbox_pending_.erase(w.peer);
       ++outbox_total_;
     }
     sequence_cv_.SignalAll();

@@ -141,13 +141,15 @@ absl::Status RocksDbGraphStore::AcknowledgeOutbox(
   if (batch.Count() == 0) return absl::OkStatus();
   rocksdb::Status written = db_->db->Write(db_->write_options, &batch);
   if (!written.ok()) return WriteFailed(written);
+  // The counts are sums of what commits wrote and what this deleted, in any
+  // order: an entry can be read and acknowledged between its commit's write
+  // and the commit counting it, so a count can be below zero until then.
   absl::MutexLock lock(&state_mu_);
   for (const auto& [peer, n] : removed) {
-    auto it = outbox_pending_.find(peer);
-    if (it == outbox_pending_.end()) continue;
-    it->second -= n;
+    int64_t& count = outbox_pending_[peer];
+    count -= n;
     outbox_total_ -= n;
-    if (it->second <= 0) outbox_pending_.erase(it);
+    if (count == 0) outbox_pending_.erase(peer);
   }
   return absl::OkStatus();
 }
@@ -157,6 +159,7 @@ std::vector<OutboxPeerStats> RocksDbGraphStore::OutboxStats() {
   {
     absl::MutexLock lock(&state_mu_);
     for (const auto& [peer, n] : outbox_pending_) {
+      if (n <= 0) continue;  // Acknowledged before its commit counted it.
       out.push_back({peer, n, absl::InfinitePast()});
     }
   }

@@ -671,6 +671,49 @@ TEST_F(CrossShardTest, TheOutboxIsAcknowledgedByKeyAndSurvivesReopening) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// The forwarder can read and acknowledge a commit's entries between its
+// write and its publication (the commit counts its entries then): the
+// counts must still come to what the outbox holds.
+TEST_F(CrossShardTest, EntriesAcknowledgedBeforeTheirCommitCountsThemAreGone) {
+  // An entry already pending, as when the forwarder is busy with a backlog.
+  ASSERT_TRUE(shards_[0]
+                  ->Apply({Copy(Upsert(Supplies(a_[0], a_[1], 0.5)),
+                                v1::EDGE_COPY_OUT)},
+                          "ingest")
+                  .ok());
+  bool raced = false;
+  Open(0, [&] {
+    if (raced) return;
+    raced = true;
+    absl::StatusOr<std::vector<storage::OutboxEntry>> all =
+        stores_[0]->ReadOutbox(1, 100);
+    ASSERT_TRUE(all.ok()) << all.status();
+    EXPECT_EQ(all->size(), 3u);  // The old entry and the commit's two.
+    std::vector<std::string> keys;
+    for (const storage::OutboxEntry& e : *all) keys.push_back(e.key);
+    ASSERT_TRUE(stores_[0]->AcknowledgeOutbox(keys).ok());
+  });
+  ASSERT_TRUE(
+      shards_[0]
+          ->Apply(
+              {Copy(Upsert(Supplies(b_[0], a_[1], 0.5)), v1::EDGE_COPY_OUT),
+               Copy(Upsert(Supplies(a_[0], b_[1], 0.5)), v1::EDGE_COPY_OUT)},
+              "ingest")
+          .ok());
+  ASSERT_TRUE(raced);
+  EXPECT_TRUE(stores_[0]->ReadOutbox(1, 10)->empty());
+  EXPECT_TRUE(stores_[0]->OutboxStats().empty());
+  EXPECT_FALSE(stores_[0]->WaitForOutbox(absl::Now() + absl::Milliseconds(10)));
+  // The next commit's entry is counted once.
+  ASSERT_TRUE(shards_[0]
+                  ->Apply({Copy(Upsert(Supplies(b_[0], b_[1], 0.5)),
+                                v1::EDGE_COPY_OUT)},
+                          "ingest")
+                  .ok());
+  ASSERT_EQ(stores_[0]->OutboxStats().size(), 1u);
+  EXPECT_EQ(stores_[0]->OutboxStats()[0].pending, 1);
+}
+
 TEST_F(CrossShardTest, ALinkAcrossShardsIsACopyOnEachShard) {
   const v1::Link link =
       domain::testing::IdentifierLink(a_[0], a_[1], v1::Link::POSITIVE);

@@ -15,6 +15,7 @@
 #define GEORISK_SERVICES_GRAPHSTORE_TWO_SHARDS_TESTING_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,8 +66,9 @@ class TwoShardsTest : public ::testing::Test {
     }
   }
 
-  // (Re)opens shard i's store from its directory, as after a restart.
-  void Open(int i) {
+  // (Re)opens shard i's store from its directory, as after a restart;
+  // `after_write`, when given, is its after_write_for_testing.
+  void Open(int i, std::function<void()> after_write = nullptr) {
     shards_[i].reset();
     stores_[i].reset();
     storage::RocksDbGraphStoreOptions options;
@@ -74,6 +76,7 @@ class TwoShardsTest : public ::testing::Test {
     options.sync = false;
     options.partition_map = Halves();
     options.shard_index = i;
+    options.after_write_for_testing = std::move(after_write);
     auto store = storage::RocksDbGraphStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     stores_[i] = *std::move(store);

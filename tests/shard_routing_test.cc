@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -151,6 +152,19 @@ class ShardRoutingTest : public ::testing::Test {
       pending = OutboxPending();
     }
     EXPECT_EQ(pending, 0);
+    if (pending == 0) return;
+    // Which shard holds what, for the failure's reader.
+    for (auto& s : shards_) {
+      absl::StatusOr<testing::HttpResult> got =
+          testing::HttpGet(s->metrics_port(), "/metrics");
+      if (!got.ok()) continue;
+      for (absl::string_view line : absl::StrSplit(got->body, '\n')) {
+        if (absl::StartsWith(line, "georisk_graphstore_outbox_")) {
+          std::printf("%s %s\n", s->address().c_str(),
+                      std::string(line).c_str());
+        }
+      }
+    }
   }
 
   void StartShardsAndIngest(std::vector<std::string> ingest_args) {

@@ -485,6 +485,18 @@ class GraphStore {
   // The last committed sequence, 0 for an empty store.
   virtual int64_t LastSequence() = 0;
 
+  // A promise about the commits to come: every commit after `sequence` will
+  // carry a commit time at or after `time` (a watermark, in stream-processing
+  // terms). A follower of several stores' change logs merges them in one
+  // order, the same on every follower, with it (docs/scale-out.md, "Replicas
+  // that agree"). `time` is InfinitePast when the store promises nothing;
+  // the default promises nothing.
+  struct CommitWatermark {
+    int64_t sequence = 0;
+    absl::Time time = absl::InfinitePast();
+  };
+  virtual CommitWatermark Watermark() { return {LastSequence()}; }
+
   // The graph's identity: 32 lowercase hex characters (128 random bits)
   // minted when the database was created, fixed for its lifetime. Sequences
   // are meaningful only together with it: a store rebuilt from scratch, or

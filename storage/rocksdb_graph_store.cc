@@ -414,4 +414,11 @@ int64_t RocksDbGraphStore::LastSequence() {
   return last_sequence_;
 }
 
+GraphStore::CommitWatermark RocksDbGraphStore::Watermark() {
+  absl::MutexLock lock(&state_mu_);
+  if (committing_) return {last_sequence_, committing_time_};
+  watermark_floor_ = std::max(Now(), watermark_floor_);
+  return {last_sequence_, watermark_floor_};
+}
+
 }  // namespace georisk::storage

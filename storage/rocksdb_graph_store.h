@@ -223,6 +223,10 @@ class RocksDbGraphStore final : public GraphStore, public Outbox {
       int chunk_records) override;
   absl::StatusOr<StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  // Atomic with the commits: the commit in flight, if any, has the time
+  // returned; otherwise the time is the store's clock now (at least the last
+  // handed out), and the next commit takes at least that time.
+  CommitWatermark Watermark() override;
   const std::string& GraphId() const override { return graph_id_; }
 
   // OK while the store accepts writes. Otherwise UNAVAILABLE, naming the
@@ -373,6 +377,12 @@ class RocksDbGraphStore final : public GraphStore, public Outbox {
   int64_t signal_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   int64_t link_count_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(state_mu_) = false;
+  // The commit between taking its time and publishing its sequence (or
+  // giving up), and that time; the least time the next commit may take
+  // (raised by Watermark()).
+  bool committing_ ABSL_GUARDED_BY(state_mu_) = false;
+  absl::Time committing_time_ ABSL_GUARDED_BY(state_mu_);
+  absl::Time watermark_floor_ ABSL_GUARDED_BY(state_mu_) = absl::InfinitePast();
   // Pending outbox entries by peer (no zero counts), and their sum: what
   // commits counted less what AcknowledgeOutbox deleted. A count is below
   // zero while a commit whose entries were already acknowledged has not yet

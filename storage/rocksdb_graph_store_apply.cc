@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -111,6 +112,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   int64_t edge_count;
   int64_t signal_count;
   int64_t link_count;
+  absl::Time commit_time;
   {
     absl::MutexLock lock(&state_mu_);
     if (closing_) return absl::UnavailableError("the store is closing");
@@ -119,9 +121,19 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     edge_count = edge_count_;
     signal_count = signal_count_;
     link_count = link_count_;
+    // Never before a time handed out (commits go forward; Watermark()
+    // promised no later commit before its time), and taken in the same
+    // lock as Watermark() reads: it sees this commit in flight or its
+    // promise holds for it.
+    commit_time = std::max({Now(), last_commit_time_, watermark_floor_});
+    committing_ = true;
+    committing_time_ = commit_time;
   }
+  absl::Cleanup no_longer_committing = [this] {
+    absl::MutexLock lock(&state_mu_);
+    committing_ = false;
+  };
   const int64_t sequence = previous + 1;
-  const absl::Time commit_time = std::max(Now(), last_commit_time_);
 
   // Partitioned: the builder writes one copy of a cross-shard edge.
   internal::BatchBuilder::ShardOf shard_of;
@@ -210,6 +222,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
   {
     absl::MutexLock lock(&state_mu_);
     last_sequence_ = sequence;
+    committing_ = false;
     entity_count_ = entity_count;
     edge_count_ = edge_count;
     signal_count_ = signal_count;

@@ -230,6 +230,60 @@ TEST_F(RocksDbGraphStoreTest, WaitForSequenceTimesOut) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
 }
 
+// The watermark promises that no commit after its sequence is earlier than
+// its time, even when the clock goes back.
+TEST_F(RocksDbGraphStoreTest, NoCommitAfterAWatermarkIsEarlierThanIt) {
+  Open();
+  const ApplyResult first = MustApply({Upsert(Company("company/a"))});
+  now_ += absl::Seconds(5);
+  GraphStore::CommitWatermark mark = store_->Watermark();
+  EXPECT_EQ(mark.sequence, 1);
+  EXPECT_EQ(mark.time, now_);
+  EXPECT_GT(mark.time, first.commit_time);
+  // The clock goes back 3 s: the next commit still takes the watermark's
+  // time, and so does the next watermark.
+  now_ -= absl::Seconds(3);
+  EXPECT_EQ(store_->Watermark().time, mark.time);
+  const ApplyResult second = MustApply({Upsert(Company("company/b"))});
+  EXPECT_EQ(second.commit_time, mark.time);
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ReadChanges(2, 0, 0);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ(changes->front().commit_time().seconds(),
+            absl::ToUnixSeconds(mark.time));
+  // Forward again: the watermark follows the clock.
+  now_ += absl::Seconds(10);
+  mark = store_->Watermark();
+  EXPECT_EQ(mark.sequence, 2);
+  EXPECT_EQ(mark.time, now_);
+  // A commit that changes nothing takes no sequence and moves nothing.
+  MustApply({Upsert(Company("company/b"))});
+  EXPECT_EQ(store_->Watermark().sequence, 2);
+}
+
+// While a commit is between its write and its publication, the watermark is
+// that commit's time at the sequence before it: the commit in flight is the
+// next one and carries exactly that time.
+TEST_F(RocksDbGraphStoreTest, AWatermarkDuringACommitIsThatCommitsTime) {
+  GraphStore::CommitWatermark during;
+  options_.after_write_for_testing = [&] {
+    // Later than the commit's time: the clock has moved on meanwhile.
+    now_ += absl::Seconds(1);
+    during = store_->Watermark();
+  };
+  Open();
+  const absl::Time commit_time = now_;
+  const ApplyResult applied = MustApply({Upsert(Company("company/a"))});
+  EXPECT_EQ(applied.commit_time, commit_time);
+  EXPECT_EQ(during.sequence, 0);
+  EXPECT_EQ(during.time, commit_time);
+  // Published: the watermark is at sequence 1 and the clock's time.
+  const GraphStore::CommitWatermark after = store_->Watermark();
+  EXPECT_EQ(after.sequence, 1);
+  EXPECT_EQ(after.time, now_);
+}
+
 // A snapshot taken while a commit is written but not yet published hands
 // out that commit's sequence only once LastSequence() has reached it, so a
 // follower resuming at sequence + 1 is never past the head (the race made

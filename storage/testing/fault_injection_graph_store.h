@@ -98,6 +98,8 @@ class FaultInjectionGraphStore final : public GraphStore {
       int chunk_records) override;
   absl::StatusOr<StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  // The base store's; never fails.
+  CommitWatermark Watermark() override { return base_->Watermark(); }
   // The base store's graph id; never fails.
   const std::string& GraphId() const override { return base_->GraphId(); }
 

@@ -19,14 +19,14 @@ FollowHub::FollowHub(std::function<int64_t()> head,
 
 FollowHub::~FollowHub() { Shutdown(); }
 
-bool FollowHub::Park(Waiter* waiter, int64_t wanted) {
+bool FollowHub::Park(Waiter* waiter, int64_t wanted, absl::Duration heartbeat) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return false;
   // Checked under the lock: Run() reads the head before taking the lock, so
   // a commit that lands between a stream's read and its parking is seen
   // either here or by the next round of Run().
   if (head_() >= wanted) return false;
-  parked_[waiter] = Parked{wanted, absl::Now()};
+  parked_[waiter] = Parked{wanted, absl::Now(), heartbeat};
   return true;
 }
 
@@ -100,19 +100,27 @@ void FollowHub::Run() {
     absl::Time now = absl::Now();
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return;
-    std::vector<std::pair<Waiter*, Waiter::Reason>> due;
+    struct Due {
+      Waiter* waiter;
+      Waiter::Reason reason;
+      absl::Duration heartbeat;
+    };
+    std::vector<Due> due;
     for (const auto& [waiter, p] : parked_) {
+      const absl::Duration heartbeat =
+          p.heartbeat > absl::ZeroDuration() ? p.heartbeat : heartbeat_;
       if (p.wanted <= head) {
-        due.emplace_back(waiter, Waiter::Reason::kNewData);
-      } else if (heartbeat_ > absl::ZeroDuration() &&
-                 now - p.since >= heartbeat_) {
-        due.emplace_back(waiter, Waiter::Reason::kHeartbeat);
+        due.push_back({waiter, Waiter::Reason::kNewData, p.heartbeat});
+      } else if (heartbeat > absl::ZeroDuration() &&
+                 now - p.since >= heartbeat) {
+        due.push_back({waiter, Waiter::Reason::kHeartbeat, p.heartbeat});
       }
     }
-    for (const auto& [waiter, reason] : due) {
-      parked_.erase(waiter);
-      std::optional<int64_t> again = waiter->Wake(reason);
-      if (again.has_value()) parked_[waiter] = Parked{*again, now};
+    for (const Due& d : due) {
+      parked_.erase(d.waiter);
+      std::optional<int64_t> again = d.waiter->Wake(d.reason);
+      if (again.has_value())
+        parked_[d.waiter] = Parked{*again, now, d.heartbeat};
     }
     if (limits_.stall_timeout > absl::ZeroDuration()) {
       const absl::Time deadline = now - limits_.stall_timeout;

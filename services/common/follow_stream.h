@@ -111,10 +111,13 @@ class FollowHub {
   FollowHub(const FollowHub&) = delete;
   FollowHub& operator=(const FollowHub&) = delete;
 
-  // Parks `waiter` until the head reaches `wanted`. Returns false, without
+  // Parks `waiter` until the head reaches `wanted`, or for a heartbeat once
+  // it has been parked for `heartbeat` (zero: the hub's interval; the hub
+  // looks every 100 ms, so shorter is 100 ms). Returns false, without
   // parking, when the head already reached it (read again) or the hub is
   // shutting down (check shutting_down()).
-  bool Park(Waiter* waiter, int64_t wanted);
+  bool Park(Waiter* waiter, int64_t wanted,
+            absl::Duration heartbeat = absl::ZeroDuration());
   // Removes `waiter` if parked. After it returns, the hub will not call the
   // waiter again.
   void Unpark(Waiter* waiter);
@@ -153,6 +156,7 @@ class FollowHub {
   struct Parked {
     int64_t wanted;
     absl::Time since;
+    absl::Duration heartbeat;  // Zero: heartbeat_.
   };
   void Run();
 
@@ -188,13 +192,16 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
 
   // `context` is the stream's: an UNAVAILABLE finish (shutdown) carries the
   // retry hint of rpc_edge.h. `exempt`: the hub's byte budget never refuses
-  // this stream (FollowLimits).
+  // this stream (FollowLimits). `heartbeat_interval`: this stream's, zero
+  // for the hub's (FollowHub::Park).
   FollowReactor(grpc::CallbackServerContext* context, FollowHub* hub,
                 int64_t from, ReadFn read, HeartbeatFn heartbeat,
-                bool exempt = false)
+                bool exempt = false,
+                absl::Duration heartbeat_interval = absl::ZeroDuration())
       : context_(context),
         hub_(hub),
         exempt_(exempt),
+        heartbeat_interval_(heartbeat_interval),
         next_(from),
         read_(std::move(read)),
         heartbeat_(std::move(heartbeat)) {
@@ -269,7 +276,7 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
         if (ReadAndWriteLocked() || finished_) break;
         wanted = next_;
       }
-      if (hub_->Park(this, wanted)) break;
+      if (hub_->Park(this, wanted, heartbeat_interval_)) break;
       // Not parked: new data arrived meanwhile, or shutting down. Again.
     }
     absl::MutexLock lock(&mu_);
@@ -372,6 +379,7 @@ class FollowReactor final : public grpc::ServerWriteReactor<Response>,
   grpc::CallbackServerContext* const context_;
   FollowHub* const hub_;
   const bool exempt_;
+  const absl::Duration heartbeat_interval_;
   absl::Mutex mu_;
   int64_t next_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -390,6 +390,19 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
         "): this store's history is not the one the position came from; "
         "re-read the graph with ExportSnapshot")));
   }
+  absl::Duration heartbeat = absl::ZeroDuration();
+  if (request->has_heartbeat_interval()) {
+    const google::protobuf::Duration& d = request->heartbeat_interval();
+    heartbeat = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+    if (heartbeat != absl::ZeroDuration() &&
+        (heartbeat < kMinWatchHeartbeat || heartbeat > kMaxWatchHeartbeat)) {
+      return refuse(absl::InvalidArgumentError(absl::StrCat(
+          "heartbeat_interval: must be 0 (the server's default) or from ",
+          absl::FormatDuration(kMinWatchHeartbeat), " to ",
+          absl::FormatDuration(kMaxWatchHeartbeat), ", got ",
+          absl::FormatDuration(heartbeat))));
+    }
+  }
   const bool service = request->follower_class() == v1::FOLLOWER_CLASS_SERVICE;
   absl::StatusOr<common::ConcurrencyLimit::Slot> taken =
       service ? service_watchers_.TryAcquire() : watchers_.TryAcquire();
@@ -399,24 +412,30 @@ GraphStoreService::WatchChanges(grpc::CallbackServerContext* context,
       std::make_shared<common::ConcurrencyLimit::Slot>(*std::move(taken));
   const int batch = options_.watch_batch_changes;
   const int64_t bytes = options_.watch_batch_bytes;
+  // The head and the watermark come from one read of the store: the promise
+  // is about the commits after that head.
+  auto head = [this](v1::WatchChangesResponse* out) {
+    const storage::GraphStore::CommitWatermark mark = store_->Watermark();
+    out->set_head_sequence(mark.sequence);
+    if (mark.time != absl::InfinitePast()) {
+      *out->mutable_commit_watermark() = base::ToProtoTime(mark.time);
+    }
+    out->set_graph_id(store_->GraphId());
+  };
   return new Reactor(
       context, &hub_, from,
-      [this, batch, bytes, slot](int64_t* next, v1::WatchChangesResponse* out)
-          -> absl::StatusOr<bool> {
+      [this, batch, bytes, slot, head](
+          int64_t* next,
+          v1::WatchChangesResponse* out) -> absl::StatusOr<bool> {
         ASSIGN_OR_RETURN(std::vector<v1::Change> changes,
                          store_->ReadChanges(*next, batch, bytes));
         if (changes.empty()) return false;
         *next = changes.back().sequence() + 1;
         for (v1::Change& c : changes) *out->add_changes() = std::move(c);
-        out->set_head_sequence(store_->LastSequence());
-        out->set_graph_id(store_->GraphId());
+        head(out);
         return true;
       },
-      [this](v1::WatchChangesResponse* out) {
-        out->set_head_sequence(store_->LastSequence());
-        out->set_graph_id(store_->GraphId());
-      },
-      /*exempt=*/service);
+      head, /*exempt=*/service, heartbeat);
 }
 
 grpc::ServerWriteReactor<v1::ExportSnapshotResponse>*

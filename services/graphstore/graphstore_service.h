@@ -34,6 +34,10 @@ absl::StatusOr<storage::Direction> DirectionFromProto(v1::Direction direction);
 // The store's outcome of a mutation as the RPC's. Thread-safe (pure).
 v1::MutationOutcome OutcomeToProto(storage::MutationOutcome outcome);
 
+// The range of WatchChangesRequest.heartbeat_interval (0 aside).
+inline constexpr absl::Duration kMinWatchHeartbeat = absl::Milliseconds(100);
+inline constexpr absl::Duration kMaxWatchHeartbeat = absl::Minutes(10);
+
 struct GraphStoreServiceOptions {
   // WatchChanges: changes per message, and encoded bytes per message past
   // the first change.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "base/proto_time.h"
 #include "base/testing/temp_dir.h"
 #include "domain/testing/builders.h"
 #include "gmock/gmock.h"
@@ -656,6 +657,72 @@ TEST_F(GraphStoreServiceTest, IdleWatchGetsHeartbeatsWithTheHead) {
   EXPECT_EQ(response.head_sequence(), 1);
   context.TryCancel();
   reader->Finish();
+}
+
+// A stream may ask for its own heartbeat interval; every message carries
+// the store's commit watermark with its head.
+TEST_F(GraphStoreServiceTest, AWatchAsksForItsHeartbeatAndGetsTheWatermark) {
+  server_->Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  GraphStoreServiceOptions options;
+  options.watch_heartbeat = absl::Hours(1);
+  Start(options);
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(Apply({Company("a")}, &applied).ok());
+
+  grpc::ClientContext context;
+  v1::WatchChangesRequest request;
+  request.set_from_sequence(1);
+  request.mutable_heartbeat_interval()->set_nanos(100'000'000);
+  auto reader = stub_->WatchChanges(&context, request);
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_EQ(response.changes_size(), 1);
+  EXPECT_EQ(response.head_sequence(), 1);
+  ASSERT_TRUE(response.has_commit_watermark());
+  const absl::Time first = base::FromProtoTime(response.commit_watermark());
+  EXPECT_GE(first, base::FromProtoTime(applied.commit_time()));
+  // Then heartbeats, about every 100 ms (the server's own is an hour), each
+  // with a watermark that does not go back.
+  const absl::Time start = absl::Now();
+  absl::Time last = first;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(reader->Read(&response));
+    EXPECT_EQ(response.changes_size(), 0);
+    EXPECT_EQ(response.head_sequence(), 1);
+    ASSERT_TRUE(response.has_commit_watermark());
+    const absl::Time mark = base::FromProtoTime(response.commit_watermark());
+    EXPECT_GE(mark, last);
+    last = mark;
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // The next commit is no earlier than the last watermark.
+  ASSERT_TRUE(Apply({Company("b")}, &applied).ok());
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_EQ(response.changes_size(), 1);
+  EXPECT_GE(base::FromProtoTime(response.changes(0).commit_time()), last);
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GraphStoreServiceTest, AHeartbeatIntervalOutOfRangeIsRefused) {
+  for (int64_t millis : {-1, 50, 11 * 60 * 1000}) {
+    grpc::ClientContext context;
+    v1::WatchChangesRequest request;
+    request.set_from_sequence(1);
+    request.mutable_heartbeat_interval()->set_seconds(millis / 1000);
+    request.mutable_heartbeat_interval()->set_nanos(
+        static_cast<int32_t>((millis % 1000) * 1'000'000));
+    auto reader = stub_->WatchChanges(&context, request);
+    v1::WatchChangesResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << millis;
+    EXPECT_THAT(status.error_message(), HasSubstr("heartbeat_interval: "));
+  }
 }
 
 TEST_F(GraphStoreServiceTest, ShutdownEndsWatchStreamsWithUnavailable) {

@@ -283,6 +283,10 @@ absl::StatusOr<storage::StoreStats> RoutedGraphStore::GetStats() {
 
 int64_t RoutedGraphStore::LastSequence() { return local_->LastSequence(); }
 
+storage::GraphStore::CommitWatermark RoutedGraphStore::Watermark() {
+  return local_->Watermark();
+}
+
 const std::string& RoutedGraphStore::GraphId() const {
   return local_->GraphId();
 }

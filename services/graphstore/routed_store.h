@@ -85,6 +85,8 @@ class RoutedGraphStore final : public storage::GraphStore {
       int chunk_records) override;
   absl::StatusOr<storage::StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  // This pod's shard's, as its change log.
+  CommitWatermark Watermark() override;
   const std::string& GraphId() const override;
 
  private:

@@ -274,6 +274,10 @@ absl::StatusOr<storage::StoreStats> ShardStore::GetStats() {
 
 int64_t ShardStore::LastSequence() { return store_->LastSequence(); }
 
+storage::GraphStore::CommitWatermark ShardStore::Watermark() {
+  return store_->Watermark();
+}
+
 const std::string& ShardStore::GraphId() const { return store_->GraphId(); }
 
 }  // namespace georisk::graphstore

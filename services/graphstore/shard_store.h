@@ -111,6 +111,7 @@ class ShardStore final : public storage::GraphStore {
       int chunk_records) override;
   absl::StatusOr<storage::StoreStats> GetStats() override;
   int64_t LastSequence() override;
+  CommitWatermark Watermark() override;
   const std::string& GraphId() const override;
 
  private:

@@ -66,6 +66,12 @@ struct FeedFollowerOptions {
   // Where georisk_scorer_feed_rebuilds_total{reason} is registered. Not
   // owned; must outlive the follower. Default null: no metric.
   common::MetricsRegistry* registry = nullptr;
+  // With several shards (ShardedFeedFollower, FeedMerge): how long a change
+  // waits at most for the other shards' feeds to show nothing earlier, and
+  // the heartbeat interval asked of each shard's feed (each heartbeat
+  // carries the shard's commit watermark).
+  absl::Duration merge_hold = absl::Seconds(5);
+  absl::Duration merge_heartbeat = absl::Milliseconds(100);
 };
 
 // Why the follower rebuilt its copy from a snapshot (the metric's `reason`).

@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "services/common/auth.h"
 #include "services/common/client_flags.h"
 #include "services/common/main_support.h"
@@ -75,6 +78,14 @@ ABSL_FLAG(std::string, graphstore_shards, "",
           "its length) makes the scorer re-read every shard once. Empty (the "
           "default): the one feed of --graphstore.");
 
+ABSL_FLAG(absl::Duration, feed_merge_hold, absl::Seconds(5),
+          "With --graphstore_shards: how long a shard's change waits at most "
+          "for every other shard's feed to show it has nothing earlier, "
+          "before it is applied anyway (docs/scale-out.md, \"Replicas that "
+          "agree\"). Longer keeps replicas in agreement through longer "
+          "silences of a shard; it is also how long a shard that went down "
+          "holds the others' changes back.");
+
 int main(int argc, char** argv) {
   namespace common = georisk::common;
   common::BlockShutdownSignals();
@@ -98,6 +109,12 @@ int main(int argc, char** argv) {
   }
   options.model_config_path = absl::GetFlag(FLAGS_model_config);
   options.advance_interval = absl::GetFlag(FLAGS_advance_interval);
+  options.feed.merge_hold = absl::GetFlag(FLAGS_feed_merge_hold);
+  if (options.feed.merge_hold < absl::ZeroDuration()) {
+    return common::ExitWithError(absl::InvalidArgumentError(
+        absl::StrCat("--feed_merge_hold: must not be negative, got ",
+                     absl::FormatDuration(options.feed.merge_hold))));
+  }
   options.alertmanager_urls = absl::GetFlag(FLAGS_alertmanager_url);
   options.alertmanager_resend_interval =
       absl::GetFlag(FLAGS_alertmanager_resend_interval);

@@ -19,6 +19,9 @@ constexpr RebuildReason kReasons[] = {RebuildReason::kGraphChanged,
 
 std::string ShardName(int shard) { return absl::StrCat("graphstore-", shard); }
 
+// The most changes a shard's feed holds unapplied before it stops reading.
+constexpr int64_t kMaxQueuedChanges = 1024;
+
 }  // namespace
 
 ShardedFeedFollower::ShardedFeedFollower(std::vector<Shard> shards,
@@ -32,7 +35,9 @@ ShardedFeedFollower::ShardedFeedFollower(std::vector<Shard> shards,
       options_(options),
       clock_(std::move(clock)),
       started_(clock_()),
-      state_(new ShardState[shards_.size()]) {
+      state_(new ShardState[shards_.size()]),
+      merge_(static_cast<int>(shards_.size()), options_.merge_hold, started_),
+      apply_error_(shards_.size()) {
   for (int i = 0; i < static_cast<int>(shards_.size()); ++i) {
     v1::GraphPosition& p = positions_.emplace_back();
     p.set_shard(i);
@@ -53,6 +58,17 @@ ShardedFeedFollower::ShardedFeedFollower(std::vector<Shard> shards,
   connected_metric_ = &options_.registry->AddGauge(
       "georisk_scorer_feed_connected",
       "1 while the shard's change feed stream is open, else 0.", {"shard"});
+  forced_metric_ =
+      &options_.registry
+           ->AddCounter(
+               "georisk_scorer_feed_merge_forced_total",
+               "Changes of a shard applied before every other shard's feed had "
+               "shown "
+               "nothing earlier (it was down or silent for the merge's hold): "
+               "their "
+               "order, and the alert sequences around them, may differ between "
+               "replicas.")
+           .WithLabels({});
   RefreshMetrics();
 }
 
@@ -81,6 +97,11 @@ int ShardedFeedFollower::bootstraps() const {
 
 int ShardedFeedFollower::bootstraps(int shard) const {
   return state_[shard].bootstraps.load();
+}
+
+int64_t ShardedFeedFollower::forced_changes() const {
+  absl::MutexLock lock(&apply_mu_);
+  return merge_.forced();
 }
 
 int ShardedFeedFollower::rebuilds(int shard, RebuildReason reason) const {
@@ -185,11 +206,17 @@ std::optional<RebuildReason> ShardedFeedFollower::RebuildFor(
 
 void ShardedFeedFollower::Start() {
   thread_ = std::thread([this] { Run(); });
-  if (lag_seconds_metric_ != nullptr) {
-    metrics_thread_ = std::thread([this] {
-      while (Sleep(absl::Seconds(1))) RefreshMetrics();
-    });
-  }
+  tick_thread_ = std::thread([this] {
+    // A change the merge holds for a silent shard is let through when its
+    // wait ends, even if no feed delivers anything meanwhile.
+    for (int tick = 1; Sleep(absl::Milliseconds(100)); ++tick) {
+      {
+        absl::MutexLock lock(&apply_mu_);
+        if (loaded_.load()) DrainLocked();
+      }
+      if (tick % 10 == 0) RefreshMetrics();
+    }
+  });
 }
 
 void ShardedFeedFollower::Stop() {
@@ -201,7 +228,7 @@ void ShardedFeedFollower::Stop() {
     }
   }
   if (thread_.joinable()) thread_.join();
-  if (metrics_thread_.joinable()) metrics_thread_.join();
+  if (tick_thread_.joinable()) tick_thread_.join();
   // No thread is added once Run() has returned.
   std::vector<std::thread> threads;
   {
@@ -415,6 +442,47 @@ absl::Status ShardedFeedFollower::LoadAll() {
   return absl::OkStatus();
 }
 
+void ShardedFeedFollower::DrainLocked() {
+  const absl::Time now = clock_();
+  while (std::optional<FeedMerge::Run> run = merge_.Next(now)) {
+    const int shard = run->shard;
+    std::vector<v1::Change>& changes = run->changes;
+    if (run->forced > 0) {
+      if (forced_metric_ != nullptr) forced_metric_->Increment(run->forced);
+      common::log::Warning(
+          "graph feed: applying a shard's changes before every other shard "
+          "showed nothing earlier (a shard is down or silent): replicas may "
+          "order them differently",
+          {{"shard", ShardName(shard)},
+           {"changes", static_cast<int64_t>(run->forced)},
+           {"first_sequence", changes.front().sequence()}});
+    }
+    if (absl::Status s = mirror_->ApplyChanges(shard, changes); !s.ok()) {
+      // Its feed restarts from the mirror's cursor.
+      apply_error_[shard] = s;
+      merge_.Reset(shard, mirror_->applied_sequence(shard));
+      absl::MutexLock lock(&mu_);
+      if (state_[shard].call != nullptr) state_[shard].call->TryCancel();
+      continue;
+    }
+    const int64_t first = changes.front().sequence();
+    const int64_t last = changes.back().sequence();
+    int64_t merged = 0, heads = 0;
+    for (int i = 0; i < shards(); ++i) {
+      merged += positions_[i].sequence();
+      heads += std::max(state_[i].head.load(),
+                        i == shard ? last : positions_[i].sequence());
+    }
+    for (v1::Change& c : changes) c.set_sequence(++merged);
+    positions_[shard].set_sequence(last);
+    consumer_->ApplyShard(shard, first, changes, heads);
+    Publish();
+    if (merge_.queued(shard) == 0 && last >= state_[shard].head.load()) {
+      CaughtUp(shard);
+    }
+  }
+}
+
 absl::Status ShardedFeedFollower::Follow(int shard) {
   grpc::ClientContext context;
   {
@@ -423,15 +491,29 @@ absl::Status ShardedFeedFollower::Follow(int shard) {
     state_[shard].call = &context;
   }
   v1::WatchChangesRequest request;
+  {
+    absl::MutexLock lock(&apply_mu_);
+    merge_.Reset(shard, mirror_->applied_sequence(shard));
+    apply_error_[shard] = absl::OkStatus();
+  }
   request.set_from_sequence(mirror_->applied_sequence(shard) + 1);
   const std::string graph_id = mirror_->graph_id(shard);
   request.set_graph_id(graph_id);
   request.set_follower_class(v1::FOLLOWER_CLASS_SERVICE);
+  if (shards() > 1) {
+    // Each heartbeat carries the shard's watermark, which lets the other
+    // shards' changes through the merge.
+    const absl::Duration d = options_.merge_heartbeat;
+    const int64_t seconds = absl::ToInt64Seconds(d);
+    request.mutable_heartbeat_interval()->set_seconds(seconds);
+    request.mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(d - absl::Seconds(seconds))));
+  }
   auto reader = shards_[shard].stub->WatchChanges(&context, request);
   v1::WatchChangesResponse response;
   absl::Status status;
-  std::vector<v1::Change> changes;
   bool checked = false;
+  bool first = true;
   while (reader->Read(&response)) {
     if (!checked && !response.graph_id().empty()) {
       checked = true;
@@ -453,33 +535,41 @@ absl::Status ShardedFeedFollower::Follow(int shard) {
       }
     }
     SetConnected(shard, true);
-    state_[shard].head.store(response.head_sequence());
-    if (response.changes_size() > 0) {
-      changes.assign(
-          std::make_move_iterator(response.mutable_changes()->begin()),
-          std::make_move_iterator(response.mutable_changes()->end()));
+    const int64_t head = response.head_sequence();
+    state_[shard].head.store(head);
+    const absl::Time watermark =
+        response.has_commit_watermark()
+            ? base::FromProtoTime(response.commit_watermark())
+            : absl::InfinitePast();
+    std::vector<v1::Change> changes(
+        std::make_move_iterator(response.mutable_changes()->begin()),
+        std::make_move_iterator(response.mutable_changes()->end()));
+    {
       absl::MutexLock lock(&apply_mu_);
-      status = mirror_->ApplyChanges(shard, changes);
-      if (!status.ok()) {
-        context.TryCancel();
-        break;
+      if (first) merge_.Connected(shard, true, clock_());
+      first = false;
+      merge_.Deliver(shard, std::move(changes), head, watermark, clock_());
+      DrainLocked();
+      if (merge_.queued(shard) == 0 &&
+          mirror_->applied_sequence(shard) >= head) {
+        CaughtUp(shard);
       }
-      const int64_t first = changes.front().sequence();
-      const int64_t last = changes.back().sequence();
-      int64_t merged = 0, heads = 0;
-      for (int i = 0; i < shards(); ++i) {
-        merged += positions_[i].sequence();
-        heads += i == shard ? response.head_sequence()
-                            : std::max(state_[i].head.load(),
-                                       positions_[i].sequence());
+      // Reading on while this feed's changes wait for the others' would
+      // only grow the queue: the stream waits instead (the graphstore's
+      // buffers hold the rest).
+      auto drained = [this, shard]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_) {
+        return merge_.queued(shard) <= kMaxQueuedChanges ||
+               !apply_error_[shard].ok();
+      };
+      while (!apply_mu_.AwaitWithTimeout(absl::Condition(&drained),
+                                         absl::Milliseconds(100))) {
+        if (stopping()) break;
       }
-      for (v1::Change& c : changes) c.set_sequence(++merged);
-      positions_[shard].set_sequence(last);
-      consumer_->ApplyShard(shard, first, changes, heads);
-      Publish();
+      status = apply_error_[shard];
     }
-    if (mirror_->applied_sequence(shard) >= response.head_sequence()) {
-      CaughtUp(shard);
+    if (!status.ok()) {
+      context.TryCancel();
+      break;
     }
     SetError(shard, absl::OkStatus());
   }
@@ -487,6 +577,12 @@ absl::Status ShardedFeedFollower::Follow(int shard) {
   {
     absl::MutexLock lock(&mu_);
     state_[shard].call = nullptr;
+  }
+  {
+    // What it received and did not apply is read again by the next stream.
+    absl::MutexLock lock(&apply_mu_);
+    merge_.Connected(shard, false, clock_());
+    merge_.Reset(shard, mirror_->applied_sequence(shard));
   }
   if (!status.ok()) return status;
   return finished.ok() ? absl::UnavailableError("feed ended") : finished;

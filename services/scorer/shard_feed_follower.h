@@ -11,11 +11,15 @@
 // did not finish) is bootstrapped from its own ExportSnapshot into the
 // mirror, replacing only its records; once every shard has a cursor the
 // consumer gets LoadShards() with the whole mirror and the vector of
-// positions. Then one thread per shard follows its feed; each batch is
-// written to the mirror and handed to the consumer under one lock, its
-// changes renumbered to the merged position (the sum of the shards'
-// cursors: every change moves one cursor by one, so the sum counts the
-// changes applied across the feeds and only grows). A shard rebuilds from
+// positions. Then one thread per shard follows its feed and queues what it
+// receives in a FeedMerge (feed_merge.h), which gives the changes in one
+// order that depends on the changes alone (least commit time first, once
+// every other shard has shown it has nothing earlier): replicas following
+// the same shards apply the same changes in the same order. Each run of
+// one shard's changes is written to the mirror and handed to the consumer
+// under one lock, renumbered to the merged position (the sum of the
+// shards' cursors: every change moves one cursor by one, so the sum counts
+// the changes applied across the feeds and only grows). A shard rebuilds from
 // its snapshot for the reasons FeedFollower does (graph_changed,
 // ahead_of_head, trimmed), alone: the others go on, and the consumer is
 // loaded again from the mirror once the shard's records are replaced.
@@ -49,6 +53,7 @@
 #include "georisk/v1/scorer.pb.h"
 #include "services/common/metrics.h"
 #include "services/scorer/feed_follower.h"
+#include "services/scorer/feed_merge.h"
 #include "services/scorer/graph_feed_consumer.h"
 #include "storage/graph_mirror.h"
 
@@ -65,8 +70,10 @@ class ShardedFeedFollower {
   // `mirror` must have been opened with shards = shards.size() (>= 1).
   // `options.registry` gets georisk_scorer_feed_rebuilds_total{reason} (all
   // shards), georisk_scorer_feed_lag_seconds{shard},
-  // georisk_scorer_feed_lag_changes{shard} and
-  // georisk_scorer_feed_connected{shard}. `clock` times the lag. None of
+  // georisk_scorer_feed_lag_changes{shard},
+  // georisk_scorer_feed_connected{shard} and
+  // georisk_scorer_feed_merge_forced_total. `clock` times the lag and the
+  // merge's waits. None of
   // the pointers is owned; all must outlive the follower.
   ShardedFeedFollower(std::vector<Shard> shards, storage::GraphMirror* mirror,
                       GraphFeedConsumer* consumer, FeedFollowerOptions options,
@@ -90,6 +97,9 @@ class ShardedFeedFollower {
   int bootstraps() const;
   int bootstraps(int shard) const;
   int rebuilds(int shard, RebuildReason reason) const;
+  // Changes applied before every other shard had shown nothing earlier
+  // (FeedMerge: forced).
+  int64_t forced_changes() const;
   // GetFeedStatus's answer: the sums, and one ShardFeedStatus per shard.
   v1::FeedStatus Status() const;
 
@@ -127,6 +137,10 @@ class ShardedFeedFollower {
   void RefreshMetrics();
   // Copies positions_ to reached_.
   void Publish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Applies what the merge lets through now: each run to the mirror and the
+  // consumer. A run the mirror refuses fails its shard's feed (apply_error),
+  // which restarts from the mirror's cursor.
+  void DrainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
 
   const std::vector<Shard> shards_;
   storage::GraphMirror* const mirror_;
@@ -141,12 +155,18 @@ class ShardedFeedFollower {
   common::Family<common::Gauge>* lag_seconds_metric_ = nullptr;
   common::Family<common::Gauge>* lag_changes_metric_ = nullptr;
   common::Family<common::Gauge>* connected_metric_ = nullptr;
+  common::Counter* forced_metric_ = nullptr;
 
   // Held while the mirror and the consumer take a shard's changes or a
   // load: one feed at a time, so the merged numbering is the order applied.
   mutable absl::Mutex apply_mu_;
   // Each shard's position as the consumer has it.
   std::vector<v1::GraphPosition> positions_ ABSL_GUARDED_BY(apply_mu_);
+  // What the feeds received and the consumer has not yet applied.
+  FeedMerge merge_ ABSL_GUARDED_BY(apply_mu_);
+  // By shard: why its queued changes could not be applied (its feed then
+  // restarts from the mirror's cursor).
+  std::vector<absl::Status> apply_error_ ABSL_GUARDED_BY(apply_mu_);
 
   mutable absl::Mutex mu_;
   // A copy of positions_ for Status() and the accessors, which must not
@@ -155,7 +175,8 @@ class ShardedFeedFollower {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
   std::vector<std::thread> shard_threads_ ABSL_GUARDED_BY(mu_);
-  std::thread metrics_thread_;
+  // Drains the merge when a wait ends, and refreshes the metrics.
+  std::thread tick_thread_;
 };
 
 }  // namespace georisk::scorer

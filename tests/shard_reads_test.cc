@@ -319,9 +319,17 @@ TEST_F(ShardReadsTest, AShardDownFailsOnlyTheReadsThatNeedIt) {
   get.set_id(on0);
   EXPECT_TRUE(entry->GetEntity(Context().get(), get, &e).ok());
   get.set_id(on1);
-  grpc::Status s = entry->GetEntity(Context().get(), get, &e);
+  std::unique_ptr<grpc::ClientContext> context = Context();
+  grpc::Status s = entry->GetEntity(context.get(), get, &e);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(s.error_message(), HasSubstr("graphstore-1: "));
+  // The retry hint of writes: when, and which shard to wait for.
+  std::map<std::string, std::string> trailer;
+  for (const auto& [k, v] : context->GetServerTrailingMetadata()) {
+    trailer[std::string(k.data(), k.size())] = std::string(v.data(), v.size());
+  }
+  EXPECT_EQ(trailer["georisk-unavailable-shard"], "graphstore-1");
+  EXPECT_EQ(trailer["grpc-retry-pushback-ms"], "2000");
   v1::ListSignalsResponse signals;
   s = entry->ListSignals(Context().get(), v1::ListSignalsRequest(), &signals);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);

@@ -8,6 +8,7 @@
 #include "base/proto_time.h"
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_edge.h"
+#include "services/common/shard_status.h"
 #include "storage/partition_map.h"
 
 namespace georisk::graphstore {
@@ -50,8 +51,9 @@ absl::Status GrpcShardReader::Named(const grpc::Status& status) const {
     case absl::StatusCode::kOutOfRange:
       return s;
     default:
-      return absl::Status(s.code(), absl::StrCat(storage::ShardName(shard_),
-                                                 ": ", s.message()));
+      // Named, and recorded on the status, so that the RPC edge's retry hint
+      // names the shard (georisk-unavailable-shard).
+      return common::FromShard(s, storage::ShardName(shard_));
   }
 }
 

@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "services/common/grpc_probe.h"
 #include "storage/alert_log.h"
+#include "tests/testing/alert_watch.h"
 #include "tests/testing/process.h"
 
 namespace georisk {
@@ -35,9 +36,12 @@ namespace {
 using ::georisk::domain::testing::Facility;
 using ::georisk::domain::testing::Revoked;
 using ::georisk::domain::testing::Upsert;
+using ::georisk::testing::AlertKey;
+using ::georisk::testing::AlertsOf;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::WatchAlertsInto;
 
 // Only a jump rule, nothing held: every jump is one record at once.
 constexpr char kModelConfig[] = R"pb(
@@ -74,15 +78,6 @@ v1::ApplyRequest Step(double severity) {
                        {Fab(i)}, severity));
   }
   return request;
-}
-
-// What replicas must agree on: everything but the times, which are each
-// replica's clock.
-std::string Key(const v1::Alert& a) {
-  return absl::StrCat(a.sequence(), " ", a.feed_position(), " ",
-                      a.graph_sequence(), " ", a.alert_id(), " ",
-                      v1::Alert::State_Name(a.state()), " ", a.score_before(),
-                      " -> ", a.score_after());
 }
 
 class ScorerReplicasTest : public ::testing::Test {
@@ -128,32 +123,6 @@ class ScorerReplicasTest : public ::testing::Test {
     return response.sequence();
   }
 
-  static std::unique_ptr<v1::Alerts::Stub> AlertsOf(const ServiceProcess& p) {
-    return v1::Alerts::NewStub(
-        grpc::CreateChannel(p.address(), grpc::InsecureChannelCredentials()));
-  }
-
-  // Watches from `from` until `n` records in all are in `*out`, the stream
-  // breaks (its status returned) or `timeout` passes.
-  static grpc::Status Watch(v1::Alerts::Stub* alerts, int64_t from, size_t n,
-                            absl::Duration timeout, absl::Mutex* mu,
-                            std::vector<v1::Alert>* out) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    v1::WatchAlertsRequest request;
-    request.set_from_sequence(from);
-    auto reader = alerts->WatchAlerts(&context, request);
-    v1::WatchAlertsResponse response;
-    bool done = false;
-    while (!done && reader->Read(&response)) {
-      absl::MutexLock lock(mu);
-      for (const v1::Alert& a : response.alerts()) out->push_back(a);
-      done = out->size() >= n;
-    }
-    if (done) context.TryCancel();
-    return reader->Finish();
-  }
-
   std::string dir_ = MakeTempDir("scorer-replicas");
   std::unique_ptr<ServiceProcess> graphstore_;
   std::unique_ptr<v1::GraphStore::Stub> gs_;
@@ -192,7 +161,8 @@ TEST_F(ScorerReplicasTest, AWatcherResumesOnTheOtherReplicaWithNoGapNoDup) {
   auto alerts_a = AlertsOf(*a);
   grpc::Status on_a;
   std::thread watcher([&] {
-    on_a = Watch(alerts_a.get(), 1, kRecords, absl::Seconds(60), &mu, &seen);
+    on_a = WatchAlertsInto(alerts_a.get(), 1, kRecords, absl::Seconds(60), &mu,
+                           &seen);
   });
   // Mid-stream: a third of the records delivered (beyond the early ones),
   // at most half of them written.
@@ -220,8 +190,8 @@ TEST_F(ScorerReplicasTest, AWatcherResumesOnTheOtherReplicaWithNoGapNoDup) {
   // Resume on B from the last sequence seen + 1.
   const int64_t last = seen.back().sequence();
   auto alerts_b = AlertsOf(*b);
-  grpc::Status on_b =
-      Watch(alerts_b.get(), last + 1, kRecords, absl::Seconds(60), &mu, &seen);
+  grpc::Status on_b = WatchAlertsInto(alerts_b.get(), last + 1, kRecords,
+                                      absl::Seconds(60), &mu, &seen);
   EXPECT_TRUE(on_b.ok() || on_b.error_code() == grpc::StatusCode::CANCELLED)
       << on_b.error_message();
   ASSERT_EQ(seen.size(), kRecords) << b->Log();
@@ -230,12 +200,12 @@ TEST_F(ScorerReplicasTest, AWatcherResumesOnTheOtherReplicaWithNoGapNoDup) {
   // ones, under the sequences A gave them.
   absl::Mutex full_mu;
   std::vector<v1::Alert> full;
-  Watch(alerts_b.get(), 1, kRecords - kEarlyRecords, absl::Seconds(30),
-        &full_mu, &full);
+  WatchAlertsInto(alerts_b.get(), 1, kRecords - kEarlyRecords,
+                  absl::Seconds(30), &full_mu, &full);
   ASSERT_EQ(full.size(), kRecords - kEarlyRecords);
   EXPECT_GT(seen[kEarlyRecords].sequence(), seen[kEarlyRecords - 1].sequence());
   for (size_t i = kEarlyRecords; i < kRecords; ++i) {
-    EXPECT_EQ(Key(seen[i]), Key(full[i - kEarlyRecords]))
+    EXPECT_EQ(AlertKey(seen[i]), AlertKey(full[i - kEarlyRecords]))
         << "record " << i << (i < from_a ? " (from A)" : " (from B)");
   }
   // The numbering is the feed's: each commit's records start at its base.

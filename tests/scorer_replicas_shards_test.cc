@@ -41,6 +41,7 @@
 #include "services/common/grpc_probe.h"
 #include "storage/alert_log.h"
 #include "storage/partition_map.h"
+#include "tests/testing/alert_watch.h"
 #include "tests/testing/process.h"
 #include "tests/testing/sharded_graph.h"
 
@@ -50,9 +51,12 @@ namespace {
 using ::georisk::domain::testing::Facility;
 using ::georisk::domain::testing::Revoked;
 using ::georisk::domain::testing::Upsert;
+using ::georisk::testing::AlertKey;
+using ::georisk::testing::AlertsOf;
 using ::georisk::testing::MakeTempDir;
 using ::georisk::testing::Runfile;
 using ::georisk::testing::ServiceProcess;
+using ::georisk::testing::WatchAlertsInto;
 
 constexpr char kMap[] = "0=0-341;1=342-682;2=683-1023";
 constexpr int kShards = 3;
@@ -77,13 +81,6 @@ constexpr int kSteps = 24;
 constexpr int kBStopped = 4;
 constexpr int kBBack = 12;
 constexpr int kKillAfter = 16;
-
-std::string Key(const v1::Alert& a) {
-  return absl::StrCat(a.sequence(), " ", a.feed_position(), " ",
-                      a.graph_sequence(), " ", a.alert_id(), " ",
-                      v1::Alert::State_Name(a.state()), " ", a.score_before(),
-                      " -> ", a.score_after());
-}
 
 class ScorerReplicasShardsTest : public ::testing::Test {
  protected:
@@ -192,32 +189,6 @@ class ScorerReplicasShardsTest : public ::testing::Test {
     return -1;
   }
 
-  static std::unique_ptr<v1::Alerts::Stub> AlertsOf(const ServiceProcess& p) {
-    return v1::Alerts::NewStub(
-        grpc::CreateChannel(p.address(), grpc::InsecureChannelCredentials()));
-  }
-
-  // Watches from `from` until `n` records in all are in `*out`, the stream
-  // breaks (its status returned) or `timeout` passes.
-  static grpc::Status Watch(v1::Alerts::Stub* alerts, int64_t from, size_t n,
-                            absl::Duration timeout, absl::Mutex* mu,
-                            std::vector<v1::Alert>* out) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    v1::WatchAlertsRequest request;
-    request.set_from_sequence(from);
-    auto reader = alerts->WatchAlerts(&context, request);
-    v1::WatchAlertsResponse response;
-    bool done = false;
-    while (!done && reader->Read(&response)) {
-      absl::MutexLock lock(mu);
-      for (const v1::Alert& a : response.alerts()) out->push_back(a);
-      done = out->size() >= n;
-    }
-    if (done) context.TryCancel();
-    return reader->Finish();
-  }
-
   std::string dir_ = MakeTempDir("scorer-replicas-shards");
   std::unique_ptr<testing::ShardedGraph> graph_;
   std::unique_ptr<v1::Ingest::Stub> ingest_;
@@ -257,7 +228,8 @@ TEST_F(ScorerReplicasShardsTest, TheReplicasNumberAlikeAndAWatchResumes) {
   auto alerts_a = AlertsOf(*a);
   grpc::Status on_a;
   std::thread watcher([&] {
-    on_a = Watch(alerts_a.get(), 1, kRecords, absl::Seconds(60), &mu, &seen);
+    on_a = WatchAlertsInto(alerts_a.get(), 1, kRecords, absl::Seconds(60), &mu,
+                           &seen);
   });
   // B returns and catches up on three backlogs while the graph moves on.
   absl::Notification killed;
@@ -292,8 +264,8 @@ TEST_F(ScorerReplicasShardsTest, TheReplicasNumberAlikeAndAWatchResumes) {
   // Resume on B from the last sequence seen + 1.
   const int64_t last = seen.back().sequence();
   auto alerts_b = AlertsOf(*b);
-  grpc::Status on_b =
-      Watch(alerts_b.get(), last + 1, kRecords, absl::Seconds(60), &mu, &seen);
+  grpc::Status on_b = WatchAlertsInto(alerts_b.get(), last + 1, kRecords,
+                                      absl::Seconds(60), &mu, &seen);
   EXPECT_TRUE(on_b.ok() || on_b.error_code() == grpc::StatusCode::CANCELLED)
       << on_b.error_message();
   ASSERT_EQ(seen.size(), kRecords) << b->Log();
@@ -303,10 +275,11 @@ TEST_F(ScorerReplicasShardsTest, TheReplicasNumberAlikeAndAWatchResumes) {
   // made after A died.
   absl::Mutex full_mu;
   std::vector<v1::Alert> full;
-  Watch(alerts_b.get(), 1, kRecords, absl::Seconds(30), &full_mu, &full);
+  WatchAlertsInto(alerts_b.get(), 1, kRecords, absl::Seconds(30), &full_mu,
+                  &full);
   ASSERT_EQ(full.size(), kRecords);
   for (size_t i = 0; i < kRecords; ++i) {
-    EXPECT_EQ(Key(seen[i]), Key(full[i]))
+    EXPECT_EQ(AlertKey(seen[i]), AlertKey(full[i]))
         << "record " << i << (i < from_a ? " (from A)" : " (from B)");
   }
   // Each record's sequence is its position's base plus its rank, and the

@@ -288,6 +288,13 @@ TEST_F(ScorerReplicasShardsTest, TheReplicasNumberAlikeAndAWatchResumes) {
     EXPECT_EQ(full[i].sequence() / storage::kAlertRecordsPerPosition,
               full[i].feed_position())
         << i;
+    // The position is the sum of the shards' cursors the record carries.
+    ASSERT_EQ(full[i].feed_positions_size(), kShards) << i;
+    int64_t sum = 0;
+    for (const v1::GraphPosition& p : full[i].feed_positions()) {
+      sum += p.sequence();
+    }
+    EXPECT_EQ(sum, full[i].feed_position()) << i;
     if (i > 0) EXPECT_GT(full[i].sequence(), full[i - 1].sequence()) << i;
   }
   EXPECT_EQ(Metric(*b, "georisk_scorer_feed_merge_forced_total"), 0);

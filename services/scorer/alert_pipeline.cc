@@ -77,11 +77,12 @@ void AlertPipeline::AddNotifier(Notify notify) {
   notifiers_.push_back(std::move(notify));
 }
 
-void AlertPipeline::OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
-                                   int64_t graph_sequence,
-                                   const AlertEvaluator::ReasonsFn& reasons) {
+void AlertPipeline::OnScoreChanges(
+    const std::vector<v1::ScoreChange>& changes, int64_t graph_sequence,
+    const AlertEvaluator::ReasonsFn& reasons,
+    const std::vector<v1::GraphPosition>& positions) {
   absl::MutexLock lock(&mu_);
-  feed_position_ = std::max(feed_position_, graph_sequence);
+  Advance(graph_sequence, positions);
   std::vector<v1::Alert> records =
       evaluator_->OnScoreChanges(changes, graph_sequence, clock_(), reasons);
   // The order of one change's records is their order in the log, and so
@@ -96,9 +97,19 @@ void AlertPipeline::OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
   Write(std::move(records), evaluator_->TakeHeld());
 }
 
-void AlertPipeline::Tick(int64_t feed_position) {
+void AlertPipeline::Advance(int64_t feed_position,
+                            const std::vector<v1::GraphPosition>& positions) {
+  // A position never goes back here (a rebuild's lower sequence leaves the
+  // records at the highest reached: the log numbers them above its head).
+  if (feed_position < feed_position_) return;
+  feed_position_ = feed_position;
+  feed_positions_ = positions;
+}
+
+void AlertPipeline::Tick(int64_t feed_position,
+                         const std::vector<v1::GraphPosition>& positions) {
   absl::MutexLock lock(&mu_);
-  feed_position_ = std::max(feed_position_, feed_position);
+  Advance(feed_position, positions);
   Write(evaluator_->Tick(clock_()), {});
 }
 
@@ -111,6 +122,8 @@ void AlertPipeline::Write(std::vector<v1::Alert> records,
                           const std::vector<v1::Alert>& held) {
   for (v1::Alert& r : records) {
     r.set_feed_position(feed_position_);
+    r.mutable_feed_positions()->Assign(feed_positions_.begin(),
+                                       feed_positions_.end());
     pending_held_.erase(r.alert_id());
     pending_.push_back(std::move(r));
   }

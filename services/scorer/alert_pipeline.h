@@ -23,14 +23,16 @@
 //                          &registry);
 //   RETURN_IF_ERROR(pipeline.Restore());
 //   pipeline.AddNotifier([&](const v1::Alert& a) { notifier.Update(a); });
-//   state.AddListener([&](auto& changes, int64_t seq, auto& engine) {
+//   state.AddListener([&](auto& changes, int64_t seq, auto& positions,
+//                         auto& engine) {
 //     pipeline.OnScoreChanges(changes, seq, [&](auto& id, v1::Factor f) {
 //       auto explanation = engine.Explain(id, f, 1, 6);
 //       return explanation.ok() ? AlertReasons(*explanation)
 //                               : std::vector<std::string>{};
-//     });
+//     }, positions);
 //   });
-//   ... every second: pipeline.Tick(state.sequence());
+//   ... every second: auto [seq, positions] = state.position();
+//                     pipeline.Tick(seq, positions);
 //
 // Numbering: every record carries the feed position that made it
 // (Alert.feed_position: the graph sequence of the change for records of
@@ -85,19 +87,28 @@ class AlertPipeline {
   // before the first change.
   void AddNotifier(Notify notify);
 
+  // `positions`: the per-shard cursors `graph_sequence` is the sum of
+  // (Alert.feed_positions), empty with one graphstore.
   void OnScoreChanges(const std::vector<v1::ScoreChange>& changes,
                       int64_t graph_sequence,
-                      const AlertEvaluator::ReasonsFn& reasons);
+                      const AlertEvaluator::ReasonsFn& reasons,
+                      const std::vector<v1::GraphPosition>& positions = {});
   // Emits held updates and time-based resolutions, and retries records a
   // failed write left pending; call about every second, with the feed
-  // position the scorer has reached (ScoreState::sequence()). The records
+  // position the scorer has reached (ScoreState::position()). The records
   // are made at the larger of that and the last position given.
-  void Tick(int64_t feed_position);
+  void Tick(int64_t feed_position,
+            const std::vector<v1::GraphPosition>& positions = {});
 
   // Records waiting for a write that failed to be retried.
   size_t pending() const;
 
  private:
+  // Moves feed_position_ (and its per-shard cursors) forward to
+  // `feed_position`; a lower one changes nothing.
+  void Advance(int64_t feed_position,
+               const std::vector<v1::GraphPosition>& positions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets each of `records`' feed position to feed_position_, appends the
   // pending records, then `records`, and stores the held
   // updates in one write, then announces the records. On a write error
@@ -120,6 +131,8 @@ class AlertPipeline {
   bool failing_ ABSL_GUARDED_BY(mu_) = false;
   // The latest feed position given to OnScoreChanges or Tick.
   int64_t feed_position_ ABSL_GUARDED_BY(mu_) = 0;
+  // The per-shard cursors of feed_position_ (empty with one graphstore).
+  std::vector<v1::GraphPosition> feed_positions_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace georisk::scorer

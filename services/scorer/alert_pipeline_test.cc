@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/testing/temp_dir.h"
 #include "gmock/gmock.h"
@@ -197,6 +198,55 @@ TEST(AlertPipelineTest, RecordsAreNumberedFromTheFeedPositionThatMadeThem) {
   EXPECT_EQ(announced[2].graph_sequence(), 5);
   EXPECT_EQ(announced[2].feed_position(), 5);
   EXPECT_EQ(announced[2].sequence(), 5 * kBase);
+}
+
+// With shards, each record carries the per-shard cursors its position is
+// the sum of: those of its change, and for a record of the clock those of
+// the position the scorer had reached at the tick.
+std::vector<v1::GraphPosition> Cursors(int64_t s0, int64_t s1) {
+  std::vector<v1::GraphPosition> out(2);
+  out[0].set_shard(0);
+  out[0].set_sequence(s0);
+  out[1].set_shard(1);
+  out[1].set_sequence(s1);
+  return out;
+}
+
+std::string Describe(const v1::Alert& a) {
+  std::string out = absl::StrCat(a.feed_position(), ":");
+  for (const v1::GraphPosition& p : a.feed_positions()) {
+    absl::StrAppend(&out, " ", p.shard(), "@", p.sequence());
+  }
+  return out;
+}
+
+TEST(AlertPipelineTest, RecordsCarryThePerShardCursorsOfTheirPosition) {
+  auto log = storage::AlertLog::Open(
+      {base::testing::MakeTempDir("alert_pipeline") + "/alerts"});
+  ASSERT_TRUE(log.ok()) << log.status();
+  common::MetricsRegistry registry;
+  absl::Time now = absl::FromUnixSeconds(1767225600);
+  AlertPipeline pipeline(
+      JumpEvaluator(), log->get(), [&] { return now; }, &registry);
+  ASSERT_TRUE(pipeline.Restore().ok());
+  std::vector<v1::Alert> announced;
+  pipeline.AddNotifier([&](const v1::Alert& a) { announced.push_back(a); });
+
+  pipeline.OnScoreChanges({Move("company/a", 20, 40)}, 3, NoReasons(),
+                          Cursors(2, 1));
+  now += absl::Seconds(5);
+  pipeline.OnScoreChanges({Move("company/a", 40, 60)}, 5, NoReasons(),
+                          Cursors(2, 3));  // Held.
+  now += absl::Seconds(30);
+  // The held update is emitted at the position reached, with its cursors;
+  // a stale tick moves neither back.
+  pipeline.Tick(7, Cursors(4, 3));
+  pipeline.Tick(6, Cursors(3, 3));
+  // One graphstore: no cursors.
+  pipeline.OnScoreChanges({Move("company/b", 20, 40)}, 9, NoReasons());
+  std::vector<std::string> got;
+  for (const v1::Alert& a : announced) got.push_back(Describe(a));
+  EXPECT_THAT(got, ElementsAre("3: 0@2 1@1", "7: 0@4 1@3", "9:"));
 }
 
 }  // namespace

@@ -13,7 +13,8 @@
 // point").
 //
 //   HistoryRecorder recorder(history.get(), clock);
-//   state->AddListener([&](auto& changes, int64_t seq, const Engine& e) {
+//   state->AddListener([&](auto& changes, int64_t seq, auto& positions,
+//                          const Engine& e) {
 //     recorder.OnScoreChanges(changes, e);
 //   });
 //   state->AddLoadListener([&](const Engine& e, int64_t) {

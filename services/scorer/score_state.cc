@@ -154,7 +154,7 @@ void ScoreState::Publish(const scorer::ScoreUpdate& update, int64_t sequence) {
     return;
   }
   for (const Listener& listener : listeners_) {
-    listener(*changes, sequence, *engine_);
+    listener(*changes, sequence, positions_, *engine_);
   }
   change_log_.Append(*std::move(changes));
 }

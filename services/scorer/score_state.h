@@ -18,6 +18,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -36,10 +37,12 @@ class ScoreState final : public GraphFeedConsumer {
  public:
   // Told about every batch of live score changes, on the thread that made
   // them, after the engine was updated: (changes, graph sequence, the
-  // engine — for explanations; valid only during the call, under the shared
-  // lock, which RPCs share meanwhile).
-  using Listener = std::function<void(const std::vector<v1::ScoreChange>&,
-                                      int64_t, const scorer::Engine&)>;
+  // per-shard positions it is the sum of (empty with one graphstore), the
+  // engine — for explanations; the engine and the positions are valid only
+  // during the call, under the shared lock, which RPCs share meanwhile).
+  using Listener = std::function<void(
+      const std::vector<v1::ScoreChange>&, int64_t,
+      const std::vector<v1::GraphPosition>&, const scorer::Engine&)>;
 
   // Told about every full score (Load: a start, a rebuild from a snapshot),
   // on the feed's thread, after the engine was loaded and `loaded()` became
@@ -88,6 +91,12 @@ class ScoreState final : public GraphFeedConsumer {
   // GraphStore's head as last seen by the feed, and the engine's sequence.
   int64_t head_sequence() const { return head_.load(); }
   int64_t sequence() const { return sequence_.load(); }
+  // The engine's sequence and the per-shard positions it is the sum of
+  // (empty with one graphstore), read together.
+  std::pair<int64_t, std::vector<v1::GraphPosition>> position() const {
+    absl::ReaderMutexLock lock(&mu_);
+    return {sequence_.load(), positions_};
+  }
 
   // Runs `read` on the engine under a shared lock. UNAVAILABLE ("not scored
   // yet") while no graph is loaded: never a made-up score.

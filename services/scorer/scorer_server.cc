@@ -98,19 +98,24 @@ absl::Status ScorerServer::Init() {
   RETURN_IF_ERROR(pipeline_->Restore());
   state_->AddListener([pipeline = pipeline_.get()](
                           const std::vector<v1::ScoreChange>& changes,
-                          int64_t sequence, const Engine& engine) {
+                          int64_t sequence,
+                          const std::vector<v1::GraphPosition>& positions,
+                          const Engine& engine) {
     // The top reasons of the explanation, read under the engine's lock.
     pipeline->OnScoreChanges(
-        changes, sequence, [&engine](const std::string& id, v1::Factor factor) {
+        changes, sequence,
+        [&engine](const std::string& id, v1::Factor factor) {
           absl::StatusOr<v1::Explanation> explanation =
               engine.Explain(id, factor, 1, 6);
           if (!explanation.ok()) return std::vector<std::string>();
           return AlertReasons(*explanation);
-        });
+        },
+        positions);
   });
   state_->AddListener(
-      [recorder = recorder_.get()](const std::vector<v1::ScoreChange>& changes,
-                                   int64_t sequence, const Engine& engine) {
+      [recorder = recorder_.get()](
+          const std::vector<v1::ScoreChange>& changes, int64_t sequence,
+          const std::vector<v1::GraphPosition>&, const Engine& engine) {
         absl::Status s = recorder->OnScoreChanges(changes, engine);
         if (!s.ok()) {
           common::log::Error("score history points lost",
@@ -267,7 +272,8 @@ void ScorerServer::RunAlertTicker() {
     if (stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) return;
   }
   while (!stop_.WaitForNotificationWithTimeout(options_.alert_tick_interval)) {
-    pipeline_->Tick(state_->sequence());
+    const auto [sequence, positions] = state_->position();
+    pipeline_->Tick(sequence, positions);
   }
 }
 

@@ -8,10 +8,14 @@
 namespace georisk::testing {
 
 std::string AlertKey(const v1::Alert& a) {
-  return absl::StrCat(a.sequence(), " ", a.feed_position(), " ",
-                      a.graph_sequence(), " ", a.alert_id(), " ",
-                      v1::Alert::State_Name(a.state()), " ", a.score_before(),
-                      " -> ", a.score_after());
+  std::string key = absl::StrCat(a.sequence(), " ", a.feed_position(), " ",
+                                 a.graph_sequence(), " ", a.alert_id(), " ",
+                                 v1::Alert::State_Name(a.state()), " ",
+                                 a.score_before(), " -> ", a.score_after());
+  for (const v1::GraphPosition& p : a.feed_positions()) {
+    absl::StrAppend(&key, " ", p.shard(), "@", p.sequence());
+  }
+  return key;
 }
 
 std::unique_ptr<v1::Alerts::Stub> AlertsOf(const ServiceProcess& p) {

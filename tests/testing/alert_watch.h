@@ -29,7 +29,7 @@
 namespace georisk::testing {
 
 // What replicas must agree on: everything but the times, which are each
-// replica's clock.
+// replica's clock (with shards, the per-shard cursors too).
 std::string AlertKey(const v1::Alert& a);
 
 // A stub of the Alerts service of `p`.

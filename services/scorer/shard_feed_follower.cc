@@ -60,14 +60,12 @@ ShardedFeedFollower::ShardedFeedFollower(std::vector<Shard> shards,
       "1 while the shard's change feed stream is open, else 0.", {"shard"});
   forced_metric_ =
       &options_.registry
-           ->AddCounter(
-               "georisk_scorer_feed_merge_forced_total",
-               "Changes of a shard applied before every other shard's feed had "
-               "shown "
-               "nothing earlier (it was down or silent for the merge's hold): "
-               "their "
-               "order, and the alert sequences around them, may differ between "
-               "replicas.")
+           ->AddCounter("georisk_scorer_feed_merge_forced_total",
+                        "Changes of a shard applied before every other "
+                        "shard's feed had shown nothing earlier (it was down "
+                        "or silent for the merge's hold): their order, and "
+                        "the alert sequences around them, may differ between "
+                        "replicas.")
            .WithLabels({});
   RefreshMetrics();
 }
@@ -546,6 +544,13 @@ absl::Status ShardedFeedFollower::Follow(int shard) {
         std::make_move_iterator(response.mutable_changes()->end()));
     {
       absl::MutexLock lock(&apply_mu_);
+      // A run of this shard the mirror refused dropped its queue: what this
+      // stream brings now would not follow the mirror's cursor.
+      if (!apply_error_[shard].ok()) {
+        status = apply_error_[shard];
+        context.TryCancel();
+        break;
+      }
       if (first) merge_.Connected(shard, true, clock_());
       first = false;
       merge_.Deliver(shard, std::move(changes), head, watermark, clock_());

@@ -42,11 +42,6 @@
 
 namespace georisk::ingest {
 
-// The candidates of `answers` (one per shard) merged as described above,
-// at most `limit` (the request's field: 0 means 5, at most 50). Pure.
-v1::MatchEntitiesResponse MergeMatches(
-    std::vector<v1::MatchEntitiesResponse> answers, int limit);
-
 class ShardedResolutionClient final : public ResolutionClient {
  public:
   // `shards[i]` is shard i's client; none may be null, at least one.

@@ -187,9 +187,8 @@ absl::Time ResolutionService::Now() const {
   return options_.clock ? options_.clock() : absl::Now();
 }
 
-absl::Status ResolutionService::Match(
-    const v1::MatchEntitiesRequest& request,
-    v1::MatchEntitiesResponse* response) const {
+absl::StatusOr<resolve::Party> CheckMatchRequest(
+    const v1::MatchEntitiesRequest& request) {
   if (!request.has_query()) return Invalid("query", "is required");
   absl::StatusOr<resolve::Party> party = PartyFromQuery(request.query());
   if (!party.ok()) return party.status();
@@ -199,10 +198,142 @@ absl::Status ResolutionService::Match(
   }
   absl::Status s = CheckScore(request.min_score(), "min_score");
   if (!s.ok()) return s;
+  return party;
+}
+
+absl::StatusOr<ResolutionIndex::QueueFilter> CheckQueueRequest(
+    const v1::ListReviewQueueRequest& request) {
+  absl::Status s = CheckScore(request.min_score(), "min_score");
+  if (!s.ok()) return s;
+  s = CheckScore(request.max_score(), "max_score");
+  if (!s.ok()) return s;
+  const double max_score = request.max_score() == 0 ? 1.0 : request.max_score();
+  if (request.min_score() > max_score) {
+    return Invalid("min_score",
+                   absl::StrFormat("must be <= max_score (%g), got %g",
+                                   max_score, request.min_score()));
+  }
+  s = CheckKind(request.kind(), "kind");
+  if (!s.ok()) return s;
+  absl::StatusOr<int> limit = domain::PageSize(request.page_size());
+  if (!limit.ok()) return limit.status();
+  ResolutionIndex::QueueFilter filter;
+  filter.source_prefix = request.source();
+  filter.min_score = request.min_score();
+  filter.max_score = max_score;
+  filter.id_prefix = IdPrefixOf(request.kind());
+  return filter;
+}
+
+std::string QueueFilterText(const v1::ListReviewQueueRequest& request) {
+  return FilterText(request);
+}
+
+absl::StatusOr<std::string> CheckReviewRequest(
+    const v1::ReviewLinkRequest& request, absl::string_view principal) {
+  if (!request.has_link()) return Invalid("link", "is required");
+  absl::Status s = domain::ValidateLinkKey(request.link(), "link");
+  if (!s.ok()) return s;
+  switch (request.decision()) {
+    case v1::ReviewLinkRequest::ACCEPT:
+    case v1::ReviewLinkRequest::REJECT:
+      break;
+    case v1::ReviewLinkRequest::DECISION_UNSPECIFIED:
+      return Invalid("decision", "is required (ACCEPT or REJECT)");
+    default:
+      return Invalid("decision",
+                     absl::StrCat("unknown decision ", request.decision()));
+  }
+  const bool accept = request.decision() == v1::ReviewLinkRequest::ACCEPT;
+  if (request.reason().size() > domain::kMaxEvidenceBytes) {
+    return Invalid("reason",
+                   absl::StrCat("must be at most ", domain::kMaxEvidenceBytes,
+                                " bytes, got ", request.reason().size()));
+  }
+  if (!accept && absl::StripAsciiWhitespace(request.reason()).empty()) {
+    return Invalid("reason", "is required to reject");
+  }
+  if (!principal.empty()) {
+    if (!request.reviewer().empty() && request.reviewer() != principal) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("reviewer: the caller's token is ", principal,
+                       "'s; it may not review as ", request.reviewer()));
+    }
+    return std::string(principal);
+  }
+  if (request.reviewer().empty()) {
+    return Invalid("reviewer",
+                   "is required when the server has no authentication");
+  }
+  if (request.reviewer().size() > 128 ||
+      !std::all_of(request.reviewer().begin(), request.reviewer().end(),
+                   IsReviewerChar)) {
+    return Invalid("reviewer", "must match [A-Za-z0-9._@-]{1,128}");
+  }
+  return request.reviewer();
+}
+
+absl::StatusOr<ReviewPlan> PlanReview(const absl::StatusOr<v1::Link>& stored,
+                                      const v1::ReviewLinkRequest& request,
+                                      absl::string_view reviewer,
+                                      absl::Time now) {
+  const std::string& a = request.link().entity_a();
+  const std::string& b = request.link().entity_b();
+  const bool accept = request.decision() == v1::ReviewLinkRequest::ACCEPT;
+  ReviewPlan plan;
+  v1::Link* link = &plan.link;
+  const v1::Link::Judgement judgement =
+      accept ? v1::Link::POSITIVE : v1::Link::NEGATIVE;
+  if (stored.ok() && stored->judgement() == judgement &&
+      absl::StartsWith(stored->decided_by(), domain::kReviewerPrefix)) {
+    // A reviewer already decided so: nothing to write (a second accept would
+    // only rewrite the reviewer, the time and the reason, and put a commit
+    // in every follower's change log).
+    plan.already_decided = true;
+    plan.link = *stored;
+    return plan;
+  }
+  if (stored.ok()) {
+    *link = *stored;  // Keeps the candidate's evidence.
+    link->clear_update_sequence();
+  } else if (absl::IsNotFound(stored.status())) {
+    if (!request.allow_manual()) {
+      return absl::NotFoundError(
+          absl::StrCat("link: no link between ", a, " and ", b,
+                       "; set allow_manual to link them by hand"));
+    }
+    link->set_entity_a(a);
+    link->set_entity_b(b);
+    link->set_method(v1::Link::MANUAL);
+    link->set_source(absl::StrCat("review by ", reviewer));
+  } else {
+    return stored.status();
+  }
+  link->set_judgement(judgement);
+  link->set_decided_by(absl::StrCat(domain::kReviewerPrefix, reviewer));
+  *link->mutable_decided_at() = base::ToProtoTime(now);
+  link->set_reason(request.reason());
+  return plan;
+}
+
+absl::Status ReviewWriteError(const absl::Status& status) {
+  // "mutations[0].upsert_link.x: ..." names a field of the link sent.
+  absl::string_view message = status.message();
+  if (absl::ConsumePrefix(&message, "mutations[0].upsert_link.")) {
+    return absl::Status(status.code(), absl::StrCat("link.", message));
+  }
+  return status;
+}
+
+absl::Status ResolutionService::Match(
+    const v1::MatchEntitiesRequest& request,
+    v1::MatchEntitiesResponse* response) const {
+  absl::StatusOr<resolve::Party> party = CheckMatchRequest(request);
+  if (!party.ok()) return party.status();
   const int limit = request.limit() == 0 ? kDefaultMatchLimit : request.limit();
 
-  s = index_->WaitFor(store_->LastSequence(),
-                      absl::Now() + options_.catch_up_timeout);
+  absl::Status s = index_->WaitFor(store_->LastSequence(),
+                                   absl::Now() + options_.catch_up_timeout);
   if (!s.ok()) return s;
   response->set_sequence(index_->sequence());
   absl::StatusOr<std::vector<resolve::Candidate>> found = index_->Match(*party);
@@ -246,18 +377,9 @@ absl::Status ResolutionService::Match(
 absl::Status ResolutionService::ReviewQueue(
     const v1::ListReviewQueueRequest& request,
     v1::ListReviewQueueResponse* response) const {
-  absl::Status s = CheckScore(request.min_score(), "min_score");
-  if (!s.ok()) return s;
-  s = CheckScore(request.max_score(), "max_score");
-  if (!s.ok()) return s;
-  const double max_score = request.max_score() == 0 ? 1.0 : request.max_score();
-  if (request.min_score() > max_score) {
-    return Invalid("min_score",
-                   absl::StrFormat("must be <= max_score (%g), got %g",
-                                   max_score, request.min_score()));
-  }
-  s = CheckKind(request.kind(), "kind");
-  if (!s.ok()) return s;
+  absl::StatusOr<ResolutionIndex::QueueFilter> filter =
+      CheckQueueRequest(request);
+  if (!filter.ok()) return filter.status();
   absl::StatusOr<int> limit = domain::PageSize(request.page_size());
   if (!limit.ok()) return limit.status();
   std::optional<ResolutionIndex::QueuePosition> after;
@@ -267,15 +389,10 @@ absl::Status ResolutionService::ReviewQueue(
     if (!position.ok()) return position.status();
     after = *std::move(position);
   }
-  s = index_->WaitFor(store_->LastSequence(),
-                      absl::Now() + options_.catch_up_timeout);
+  absl::Status s = index_->WaitFor(store_->LastSequence(),
+                                   absl::Now() + options_.catch_up_timeout);
   if (!s.ok()) return s;
-  ResolutionIndex::QueueFilter filter;
-  filter.source_prefix = request.source();
-  filter.min_score = request.min_score();
-  filter.max_score = max_score;
-  filter.id_prefix = IdPrefixOf(request.kind());
-  ResolutionIndex::QueuePage page = index_->ReviewQueue(filter, after, *limit);
+  ResolutionIndex::QueuePage page = index_->ReviewQueue(*filter, after, *limit);
   for (v1::Link& link : page.links) *response->add_links() = std::move(link);
   response->set_total_size(page.total);
   if (page.more && response->links_size() > 0) {
@@ -288,48 +405,8 @@ absl::Status ResolutionService::ReviewQueue(
 absl::Status ResolutionService::Review(const v1::ReviewLinkRequest& request,
                                        absl::string_view principal,
                                        v1::ReviewLinkResponse* response) {
-  if (!request.has_link()) return Invalid("link", "is required");
-  absl::Status s = domain::ValidateLinkKey(request.link(), "link");
-  if (!s.ok()) return s;
-  switch (request.decision()) {
-    case v1::ReviewLinkRequest::ACCEPT:
-    case v1::ReviewLinkRequest::REJECT:
-      break;
-    case v1::ReviewLinkRequest::DECISION_UNSPECIFIED:
-      return Invalid("decision", "is required (ACCEPT or REJECT)");
-    default:
-      return Invalid("decision",
-                     absl::StrCat("unknown decision ", request.decision()));
-  }
-  const bool accept = request.decision() == v1::ReviewLinkRequest::ACCEPT;
-  if (request.reason().size() > domain::kMaxEvidenceBytes) {
-    return Invalid("reason",
-                   absl::StrCat("must be at most ", domain::kMaxEvidenceBytes,
-                                " bytes, got ", request.reason().size()));
-  }
-  if (!accept && absl::StripAsciiWhitespace(request.reason()).empty()) {
-    return Invalid("reason", "is required to reject");
-  }
-  std::string reviewer;
-  if (!principal.empty()) {
-    if (!request.reviewer().empty() && request.reviewer() != principal) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("reviewer: the caller's token is ", principal,
-                       "'s; it may not review as ", request.reviewer()));
-    }
-    reviewer = std::string(principal);
-  } else {
-    if (request.reviewer().empty()) {
-      return Invalid("reviewer",
-                     "is required when the server has no authentication");
-    }
-    if (request.reviewer().size() > 128 ||
-        !std::all_of(request.reviewer().begin(), request.reviewer().end(),
-                     IsReviewerChar)) {
-      return Invalid("reviewer", "must match [A-Za-z0-9._@-]{1,128}");
-    }
-    reviewer = request.reviewer();
-  }
+  absl::StatusOr<std::string> reviewer = CheckReviewRequest(request, principal);
+  if (!reviewer.ok()) return reviewer.status();
   const std::string& a = request.link().entity_a();
   const std::string& b = request.link().entity_b();
   for (const std::string* id : {&a, &b}) {
@@ -342,52 +419,20 @@ absl::Status ResolutionService::Review(const v1::ReviewLinkRequest& request,
     if (!entity.ok()) return entity.status();
   }
 
-  v1::Mutation m;
-  v1::Link* link = m.mutable_upsert_link();
-  absl::StatusOr<v1::Link> stored = store_->GetLink(a, b);
-  const v1::Link::Judgement judgement =
-      accept ? v1::Link::POSITIVE : v1::Link::NEGATIVE;
-  if (stored.ok() && stored->judgement() == judgement &&
-      absl::StartsWith(stored->decided_by(), domain::kReviewerPrefix)) {
-    // A reviewer already decided so: nothing to write (a second accept would
-    // only rewrite the reviewer, the time and the reason, and put a commit
-    // in every follower's change log).
-    response->set_sequence(stored->update_sequence());
+  absl::StatusOr<ReviewPlan> plan =
+      PlanReview(store_->GetLink(a, b), request, *reviewer, Now());
+  if (!plan.ok()) return plan.status();
+  if (plan->already_decided) {
+    response->set_sequence(plan->link.update_sequence());
     response->set_already_decided(true);
-    *response->mutable_link() = *std::move(stored);
+    *response->mutable_link() = std::move(plan->link);
     return absl::OkStatus();
   }
-  if (stored.ok()) {
-    *link = *std::move(stored);  // Keeps the candidate's evidence.
-    link->clear_update_sequence();
-  } else if (absl::IsNotFound(stored.status())) {
-    if (!request.allow_manual()) {
-      return absl::NotFoundError(
-          absl::StrCat("link: no link between ", a, " and ", b,
-                       "; set allow_manual to link them by hand"));
-    }
-    link->set_entity_a(a);
-    link->set_entity_b(b);
-    link->set_method(v1::Link::MANUAL);
-    link->set_source(absl::StrCat("review by ", reviewer));
-  } else {
-    return stored.status();
-  }
-  link->set_judgement(judgement);
-  link->set_decided_by(absl::StrCat(domain::kReviewerPrefix, reviewer));
-  *link->mutable_decided_at() = base::ToProtoTime(Now());
-  link->set_reason(request.reason());
+  v1::Mutation m;
+  *m.mutable_upsert_link() = std::move(plan->link);
   absl::StatusOr<storage::ApplyResult> applied =
       store_->Apply(std::vector<v1::Mutation>{m}, "resolution");
-  if (!applied.ok()) {
-    // "mutations[0].upsert_link.x: ..." names a field of the link sent.
-    absl::string_view message = applied.status().message();
-    if (absl::ConsumePrefix(&message, "mutations[0].upsert_link.")) {
-      return absl::Status(applied.status().code(),
-                          absl::StrCat("link.", message));
-    }
-    return applied.status();
-  }
+  if (!applied.ok()) return ReviewWriteError(applied.status());
   // The write is durable; the index catching up is only waited for.
   index_->WaitFor(applied->sequence, absl::Now() + options_.catch_up_timeout)
       .IgnoreError();

@@ -56,6 +56,43 @@ inline constexpr size_t kMaxIdentifierValueBytes = 256;
 // identifiers["scheme"]). Thread-safe (pure).
 absl::StatusOr<resolve::Party> PartyFromQuery(const v1::MatchQuery& query);
 
+// The rules of each RPC's request, shared by this service and the router
+// (routed_resolution.h) so both answer a bad request alike. Pure;
+// thread-safe.
+//
+// MatchEntities: the query (PartyFromQuery), `limit` in [0, 50],
+// `min_score` in [0, 1]; the query's party.
+absl::StatusOr<resolve::Party> CheckMatchRequest(
+    const v1::MatchEntitiesRequest& request);
+// ListReviewQueue: the scores, `kind` and `page_size` (not the token, whose
+// form is the answerer's); the index's filter.
+absl::StatusOr<ResolutionIndex::QueueFilter> CheckQueueRequest(
+    const v1::ListReviewQueueRequest& request);
+// The filters of a queue request as one text: a page token is bound to it.
+std::string QueueFilterText(const v1::ListReviewQueueRequest& request);
+// ReviewLink: the pair, the decision, the reason and the reviewer against
+// `principal` (the caller's token name, empty without authentication); the
+// reviewer to record. INVALID_ARGUMENT or PERMISSION_DENIED.
+absl::StatusOr<std::string> CheckReviewRequest(
+    const v1::ReviewLinkRequest& request, absl::string_view principal);
+
+// What a valid review does to the pair, given the stored link (or its
+// NOT_FOUND): `already_decided` with the stored link when a reviewer
+// already decided so (nothing to write), else the link to write, with the
+// reviewer, `now` and the reason. Errors: NOT_FOUND "link: no link ..."
+// when nothing is stored and !allow_manual; `stored`'s other errors.
+struct ReviewPlan {
+  bool already_decided = false;
+  v1::Link link;
+};
+absl::StatusOr<ReviewPlan> PlanReview(const absl::StatusOr<v1::Link>& stored,
+                                      const v1::ReviewLinkRequest& request,
+                                      absl::string_view reviewer,
+                                      absl::Time now);
+// A store's error for the review's write ("mutations[0].upsert_link.x:
+// ...") named by the request's field ("link.x: ...").
+absl::Status ReviewWriteError(const absl::Status& status);
+
 class ResolutionService final : public v1::Resolution::CallbackService {
  public:
   ResolutionService(storage::GraphStore* store, const ResolutionIndex* index,

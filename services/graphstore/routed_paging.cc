@@ -63,10 +63,12 @@ std::vector<ShardPosition> FirstPositions(int shard_count) {
 }
 
 std::string EncodeRoutedToken(RoutedListing listing, int shard_count,
-                              const std::vector<ShardPosition>& positions) {
+                              const std::vector<ShardPosition>& positions,
+                              absl::string_view query) {
   std::string payload;
   payload.push_back(kRoutedTokenVersion);
   payload.push_back(static_cast<char>(listing));
+  if (!query.empty()) AppendBytes(query, &payload);
   AppendUint32(static_cast<uint32_t>(shard_count), &payload);
   AppendUint32(static_cast<uint32_t>(positions.size()), &payload);
   for (const ShardPosition& p : positions) {
@@ -79,7 +81,8 @@ std::string EncodeRoutedToken(RoutedListing listing, int shard_count,
 }
 
 absl::StatusOr<std::vector<ShardPosition>> DecodeRoutedToken(
-    absl::string_view token, RoutedListing listing, int shard_count) {
+    absl::string_view token, RoutedListing listing, int shard_count,
+    absl::string_view query) {
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw) ||
       raw.size() < 2 + kChecksumBytes) {
@@ -97,6 +100,13 @@ absl::StatusOr<std::vector<ShardPosition>> DecodeRoutedToken(
         "page_token: does not belong to this query");
   }
   absl::string_view in = payload.substr(2);
+  if (!query.empty()) {
+    std::string issued_for;
+    if (!ReadBytes(&in, &issued_for)) return Malformed();
+    if (issued_for != query) {
+      return absl::InvalidArgumentError("page_token: belongs to other filters");
+    }
+  }
   uint32_t shards, count;
   if (!ReadUint32(&in, &shards) || !ReadUint32(&in, &count)) {
     return Malformed();

@@ -44,6 +44,9 @@ namespace georisk::graphstore {
 enum class RoutedListing : char {
   kSignals = 's',
   kIdentifiers = 'i',
+  // The Resolution service's review queue (routed_resolution.h); its
+  // tokens are bound to the request's filters (`query` below).
+  kReviewQueue = 'q',
 };
 
 // One shard's position in a routed listing.
@@ -65,18 +68,26 @@ struct ShardPosition {
 std::vector<ShardPosition> FirstPositions(int shard_count);
 
 // The token of `positions` (shards ascending, each once): web-safe base64 of
-// version | listing | shard count | per shard (index, token, key) |
-// checksum (the low 32 bits of FNV-1a 64 of what precedes it).
+// version | listing | [query] | shard count | per shard (index, token, key)
+// | checksum (the low 32 bits of FNV-1a 64 of what precedes it). `query`,
+// when not empty, is the text of the request's filters, which the token is
+// then bound to (a listing that has filters beyond what each shard's token
+// checks); empty leaves it out, so the tokens of the listings without one
+// are what they always were.
 std::string EncodeRoutedToken(RoutedListing listing, int shard_count,
-                              const std::vector<ShardPosition>& positions);
+                              const std::vector<ShardPosition>& positions,
+                              absl::string_view query = "");
 
-// Inverse of EncodeRoutedToken. Errors: INVALID_ARGUMENT naming page_token:
-// "page_token: malformed" (not base64, truncated, a checksum that fails,
-// another version, shards out of order or out of range), "page_token: does
-// not belong to this query" (another listing), "page_token: was issued by a
-// router over N shards, this one routes to M" (another map).
+// Inverse of EncodeRoutedToken, with the `query` the token was issued for.
+// Errors: INVALID_ARGUMENT naming page_token: "page_token: malformed" (not
+// base64, truncated, a checksum that fails, another version, shards out of
+// order or out of range), "page_token: does not belong to this query"
+// (another listing), "page_token: belongs to other filters" (another
+// `query`), "page_token: was issued by a router over N shards, this one
+// routes to M" (another map).
 absl::StatusOr<std::vector<ShardPosition>> DecodeRoutedToken(
-    absl::string_view token, RoutedListing listing, int shard_count);
+    absl::string_view token, RoutedListing listing, int shard_count,
+    absl::string_view query = "");
 
 // One page of one shard.
 template <typename Record>

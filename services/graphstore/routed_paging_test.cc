@@ -77,6 +77,37 @@ TEST(RoutedTokenTest, RefusesAnotherListingOrMapOrBadShards) {
   }
 }
 
+TEST(RoutedTokenTest, AQueryBoundTokenRoundTripsAndRefusesOtherFilters) {
+  const std::vector<ShardPosition> at = {{0, "inner", "k"}, {1, "", ""}};
+  const std::string token =
+      EncodeRoutedToken(RoutedListing::kReviewQueue, 3, at, "filters-1");
+  auto back =
+      DecodeRoutedToken(token, RoutedListing::kReviewQueue, 3, "filters-1");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, at);
+  EXPECT_EQ(
+      DecodeRoutedToken(token, RoutedListing::kReviewQueue, 3, "filters-2")
+          .status()
+          .message(),
+      "page_token: belongs to other filters");
+  EXPECT_EQ(DecodeRoutedToken(token, RoutedListing::kSignals, 3, "filters-1")
+                .status()
+                .message(),
+            "page_token: does not belong to this query");
+  // An unbound token read as bound (and the reverse) does not parse.
+  const std::string unbound =
+      EncodeRoutedToken(RoutedListing::kReviewQueue, 3, at);
+  EXPECT_EQ(
+      DecodeRoutedToken(unbound, RoutedListing::kReviewQueue, 3, "filters-1")
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(DecodeRoutedToken(token, RoutedListing::kReviewQueue, 3).ok());
+  // Without a query the bytes are what they were before queries existed.
+  EXPECT_EQ(EncodeRoutedToken(RoutedListing::kSignals, 3, at, ""),
+            EncodeRoutedToken(RoutedListing::kSignals, 3, at));
+}
+
 // Shards as sorted lists of keys, paged `page` at a time with tokens that
 // are the resume key, as a store's are.
 class FakeShards {

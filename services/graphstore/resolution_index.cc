@@ -120,6 +120,9 @@ ResolutionIndex::QueuePage ResolutionIndex::ReviewQueue(
     const double score = -std::get<0>(key);
     if (score < filter.min_score || score > filter.max_score) continue;
     if (!absl::StartsWith(std::get<1>(key), filter.id_prefix)) continue;
+    if (filter.entity_a_filter && !filter.entity_a_filter(std::get<1>(key))) {
+      continue;
+    }
     const v1::Link& link =
         state_.links.at(Pair(std::get<1>(key), std::get<2>(key)));
     if (!absl::StartsWith(link.source(), filter.source_prefix)) continue;

@@ -20,6 +20,7 @@
 #define GEORISK_SERVICES_GRAPHSTORE_RESOLUTION_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -89,6 +90,9 @@ class ResolutionIndex {
     double min_score = 0;
     double max_score = 1;
     std::string id_prefix;
+    // When set, only links whose entity_a (the smaller id) it accepts: a
+    // shard's part of a partitioned queue (docs/scale-out.md).
+    std::function<bool(absl::string_view)> entity_a_filter;
   };
   // A place in the queue: the last link of a page.
   struct QueuePosition {

@@ -376,10 +376,11 @@ absl::Status ResolutionService::Match(
 
 absl::Status ResolutionService::ReviewQueue(
     const v1::ListReviewQueueRequest& request,
-    v1::ListReviewQueueResponse* response) const {
+    v1::ListReviewQueueResponse* response, bool shard_local) const {
   absl::StatusOr<ResolutionIndex::QueueFilter> filter =
       CheckQueueRequest(request);
   if (!filter.ok()) return filter.status();
+  if (shard_local) filter->entity_a_filter = options_.owns;
   absl::StatusOr<int> limit = domain::PageSize(request.page_size());
   if (!limit.ok()) return limit.status();
   std::optional<ResolutionIndex::QueuePosition> after;
@@ -458,31 +459,90 @@ absl::Status ResolutionService::Links(const v1::ListLinksRequest& request,
   return absl::OkStatus();
 }
 
+bool ResolutionService::Routed(
+    const grpc::CallbackServerContext& context) const {
+  return router_ != nullptr &&
+         context.client_metadata().count(common::kShardLocalMetadata) == 0;
+}
+
 grpc::ServerUnaryReactor* ResolutionService::MatchEntities(
     grpc::CallbackServerContext* context,
     const v1::MatchEntitiesRequest* request,
     v1::MatchEntitiesResponse* response) {
-  return common::FinishUnary(context, Match(*request, response));
+  return common::FinishUnary(context, Routed(*context)
+                                          ? router_->Match(*request, response)
+                                          : Match(*request, response));
 }
 
 grpc::ServerUnaryReactor* ResolutionService::ListReviewQueue(
     grpc::CallbackServerContext* context,
     const v1::ListReviewQueueRequest* request,
     v1::ListReviewQueueResponse* response) {
-  return common::FinishUnary(context, ReviewQueue(*request, response));
+  if (Routed(*context)) {
+    return common::FinishUnary(context,
+                               router_->ReviewQueue(*request, response));
+  }
+  const bool shard_local =
+      context->client_metadata().count(common::kShardLocalMetadata) > 0;
+  return common::FinishUnary(context,
+                             ReviewQueue(*request, response, shard_local));
 }
 
 grpc::ServerUnaryReactor* ResolutionService::ReviewLink(
     grpc::CallbackServerContext* context, const v1::ReviewLinkRequest* request,
     v1::ReviewLinkResponse* response) {
-  return common::FinishUnary(context,
-                             Review(*request, PrincipalOf(*context), response));
+  const std::string principal = PrincipalOf(*context);
+  return common::FinishUnary(
+      context, Routed(*context) ? router_->Review(*request, principal, response)
+                                : Review(*request, principal, response));
 }
 
 grpc::ServerUnaryReactor* ResolutionService::ListLinks(
     grpc::CallbackServerContext* context, const v1::ListLinksRequest* request,
     v1::ListLinksResponse* response) {
-  return common::FinishUnary(context, Links(*request, response));
+  return common::FinishUnary(context, Routed(*context)
+                                          ? router_->Links(*request, response)
+                                          : Links(*request, response));
+}
+
+absl::StatusOr<v1::MatchEntitiesResponse> LocalResolutionShard::Match(
+    const v1::MatchEntitiesRequest& request) {
+  v1::MatchEntitiesResponse response;
+  absl::Status s = service_->Match(request, &response);
+  if (!s.ok()) return ShardAnswer(s, shard_);
+  return response;
+}
+
+absl::StatusOr<v1::ListReviewQueueResponse> LocalResolutionShard::ReviewQueue(
+    const v1::ListReviewQueueRequest& request) {
+  v1::ListReviewQueueResponse response;
+  absl::Status s =
+      service_->ReviewQueue(request, &response, /*shard_local=*/true);
+  if (!s.ok()) return ShardAnswer(s, shard_);
+  return response;
+}
+
+absl::StatusOr<v1::ListLinksResponse> LocalResolutionShard::Links(
+    const v1::ListLinksRequest& request) {
+  v1::ListLinksResponse response;
+  absl::Status s = service_->Links(request, &response);
+  if (!s.ok()) return ShardAnswer(s, shard_);
+  return response;
+}
+
+absl::StatusOr<v1::Entity> LocalResolutionShard::GetEntity(
+    absl::string_view id) {
+  absl::StatusOr<v1::Entity> entity = store_->GetEntity(id);
+  if (!entity.ok()) return ShardAnswer(entity.status(), shard_);
+  return entity;
+}
+
+absl::StatusOr<int64_t> LocalResolutionShard::Apply(
+    const std::vector<v1::Mutation>& mutations, absl::string_view origin) {
+  absl::StatusOr<storage::ApplyResult> applied =
+      store_->Apply(mutations, origin);
+  if (!applied.ok()) return ShardAnswer(applied.status(), shard_);
+  return applied->sequence;
 }
 
 }  // namespace georisk::graphstore

@@ -23,12 +23,14 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "georisk/v1/resolution.grpc.pb.h"
 #include "services/graphstore/resolution_index.h"
+#include "services/graphstore/resolution_shard.h"
 #include "storage/graph_store.h"
 
 namespace georisk::graphstore {
@@ -41,6 +43,12 @@ struct ResolutionServiceOptions {
   absl::Duration catch_up_timeout = absl::Seconds(5);
   // The clock of decided_at. Default (empty): absl::Now.
   std::function<absl::Time()> clock;
+  // Whether an entity id is in this shard's partitions; set on a shard of a
+  // partitioned graph. A shard-local review queue (a call with the metadata
+  // georisk-shard-local: the router's) then lists only the links whose
+  // entity_a (the smaller id, where the primary copy is) it owns, so the
+  // shards' queues together hold each link once. Empty: every link.
+  std::function<bool(absl::string_view)> owns;
 };
 
 // Most candidates MatchEntities returns, and its default.
@@ -119,20 +127,57 @@ class ResolutionService final : public v1::Resolution::CallbackService {
   // authentication.
   absl::Status Match(const v1::MatchEntitiesRequest& request,
                      v1::MatchEntitiesResponse* response) const;
+  // `shard_local`: this shard's part of a partitioned queue (`owns`).
   absl::Status ReviewQueue(const v1::ListReviewQueueRequest& request,
-                           v1::ListReviewQueueResponse* response) const;
+                           v1::ListReviewQueueResponse* response,
+                           bool shard_local = false) const;
   absl::Status Review(const v1::ReviewLinkRequest& request,
                       absl::string_view principal,
                       v1::ReviewLinkResponse* response);
   absl::Status Links(const v1::ListLinksRequest& request,
                      v1::ListLinksResponse* response) const;
 
+  // With --route: the RPCs without the metadata georisk-shard-local are
+  // answered by `router` for the whole graph (routed_resolution.h); the
+  // others, and everything while it is null, by this shard. Call before the
+  // server starts; `router` must outlive the service.
+  void RouteThrough(ResolutionCalls* router) { router_ = router; }
+
  private:
   absl::Time Now() const;
+  // Whether the call is the router's to answer.
+  bool Routed(const grpc::CallbackServerContext& context) const;
 
   storage::GraphStore* const store_;
   const ResolutionIndex* const index_;
   const ResolutionServiceOptions options_;
+  ResolutionCalls* router_ = nullptr;
+};
+
+// This pod's shard as the router asks it (resolution_shard.h): the service's
+// own answers (the shard-local queue) and the store. Errors not about the
+// request name the shard. Thread-safe; `service` and `store` must outlive
+// it.
+class LocalResolutionShard final : public ResolutionShard {
+ public:
+  LocalResolutionShard(const ResolutionService* service,
+                       storage::GraphStore* store, int shard)
+      : service_(service), store_(store), shard_(shard) {}
+
+  absl::StatusOr<v1::MatchEntitiesResponse> Match(
+      const v1::MatchEntitiesRequest& request) override;
+  absl::StatusOr<v1::ListReviewQueueResponse> ReviewQueue(
+      const v1::ListReviewQueueRequest& request) override;
+  absl::StatusOr<v1::ListLinksResponse> Links(
+      const v1::ListLinksRequest& request) override;
+  absl::StatusOr<v1::Entity> GetEntity(absl::string_view id) override;
+  absl::StatusOr<int64_t> Apply(const std::vector<v1::Mutation>& mutations,
+                                absl::string_view origin) override;
+
+ private:
+  const ResolutionService* const service_;
+  storage::GraphStore* const store_;
+  const int shard_;
 };
 
 }  // namespace georisk::graphstore

@@ -17,10 +17,12 @@
 #include "services/common/server.h"
 #include "services/common/server_flags.h"
 #include "services/graphstore/graphstore_service.h"
+#include "services/graphstore/grpc_resolution_shard.h"
 #include "services/graphstore/grpc_shard_reader.h"
 #include "services/graphstore/outbox_forwarder.h"
 #include "services/graphstore/resolution_service.h"
 #include "services/graphstore/rocksdb_metrics.h"
+#include "services/graphstore/routed_resolution.h"
 #include "services/graphstore/routed_store.h"
 #include "services/graphstore/shard_store.h"
 #include "services/graphstore/write_health.h"
@@ -79,10 +81,11 @@ ABSL_FLAG(int, shard_index, 0,
 
 ABSL_FLAG(bool, route, false,
           "Answer GetEntity, ListEdges, ListSignals, LookupByIdentifier, "
-          "Traverse and ExportSnapshot for the whole graph: forward to the "
+          "Traverse, ExportSnapshot and the Resolution service (matches, the "
+          "review queue, links, reviews) for the whole graph: forward to the "
           "shard of an id, or ask every shard and merge "
-          "(docs/scale-out.md). Needs --route_shards. Writes, WatchChanges, "
-          "GetStats and Resolution stay this shard's.");
+          "(docs/scale-out.md). Needs --route_shards. Writes, WatchChanges "
+          "and GetStats stay this shard's.");
 ABSL_FLAG(std::string, route_shards, "",
           "With --route: the gRPC target of every shard of the map, "
           "comma-separated, shard 0 first (this shard's own entry is read "
@@ -126,6 +129,34 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannel(
         absl::StrCat(flag, ": shard ", i, ": ", made.status().message()));
   }
   return made;
+}
+
+// The Resolution router over `service` and `local` (this shard) and a gRPC
+// client of every other shard's Resolution and GraphStore, from the
+// --route flags (RouterFromFlags checked them).
+absl::StatusOr<std::unique_ptr<georisk::graphstore::RoutedResolution>>
+ResolutionRouterFromFlags(const georisk::graphstore::ResolutionService* service,
+                          georisk::storage::GraphStore* local,
+                          const georisk::graphstore::ShardConfig& config) {
+  std::vector<std::string> list =
+      absl::StrSplit(absl::GetFlag(FLAGS_route_shards), ',');
+  std::vector<std::unique_ptr<georisk::graphstore::ResolutionShard>> shards;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (static_cast<int>(i) == config.shard_index) {
+      shards.push_back(
+          std::make_unique<georisk::graphstore::LocalResolutionShard>(
+              service, local, config.shard_index));
+      continue;
+    }
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
+        PeerChannel("--route_shards", i, list[i]);
+    if (!made.ok()) return made.status();
+    shards.push_back(std::make_unique<georisk::graphstore::GrpcResolutionShard>(
+        *std::move(made), static_cast<int>(i),
+        absl::GetFlag(FLAGS_route_timeout)));
+  }
+  return georisk::graphstore::RoutedResolution::Create(config.map,
+                                                       std::move(shards), {});
 }
 
 // The router over `local` (this shard) and a gRPC reader of every other
@@ -301,8 +332,8 @@ int main(int argc, char** argv) {
   service_options.shard_count = shard_config->map.shard_count();
   service_options.shard_partitions = georisk::storage::FormatPartitionRanges(
       shard_config->map.RangesOf(shard_config->shard_index));
-  // With --route the GraphStore service answers reads for the whole graph;
-  // Resolution stays this shard's.
+  // With --route the GraphStore and Resolution services answer for the whole
+  // graph.
   std::unique_ptr<georisk::graphstore::RoutedGraphStore> routed;
   if (absl::GetFlag(FLAGS_route)) {
     auto made = RouterFromFlags(sharded->get(), *shard_config,
@@ -319,6 +350,7 @@ int main(int argc, char** argv) {
                                                  &registry);
   std::unique_ptr<georisk::graphstore::ResolutionIndex> resolution_index;
   std::unique_ptr<georisk::graphstore::ResolutionService> resolution;
+  std::unique_ptr<georisk::graphstore::RoutedResolution> resolution_router;
   std::vector<georisk::common::ServiceEntry> services = {
       {&service, georisk::v1::GraphStore::service_full_name()}};
   if (absl::GetFlag(FLAGS_resolution)) {
@@ -335,9 +367,22 @@ int main(int argc, char** argv) {
         std::shared_ptr<const georisk::resolve::NameNormalizer>(
             *std::move(normalizer)),
         index_options);
+    georisk::graphstore::ResolutionServiceOptions resolution_options;
+    if (shard_config->map.shard_count() > 1) {
+      // A shard-local review queue is this shard's part of the whole.
+      resolution_options.owns =
+          [map = shard_config->map, shard = shard_config->shard_index](
+              absl::string_view id) { return map.ShardOf(id) == shard; };
+    }
     resolution = std::make_unique<georisk::graphstore::ResolutionService>(
-        sharded->get(), resolution_index.get(),
-        georisk::graphstore::ResolutionServiceOptions());
+        sharded->get(), resolution_index.get(), resolution_options);
+    if (routed != nullptr) {
+      auto made = ResolutionRouterFromFlags(resolution.get(), sharded->get(),
+                                            *shard_config);
+      if (!made.ok()) return georisk::common::ExitWithError(made.status());
+      resolution_router = *std::move(made);
+      resolution->RouteThrough(resolution_router.get());
+    }
     services.push_back(
         {resolution.get(), georisk::v1::Resolution::service_full_name()});
   }

@@ -49,11 +49,12 @@ constexpr char kMap[] = "0=0-341;1=342-682;2=683-1023";
 constexpr int kShards = 3;
 
 // Clears what two stores set differently for the same record, in `m` and
-// the messages it holds.
+// the messages it holds: the commit, and the origin (each import names its
+// own start time, which differs when the two imports straddle a second).
 void ClearStoreFields(google::protobuf::Message* m) {
   const auto* d = m->GetDescriptor();
   const auto* r = m->GetReflection();
-  for (const char* name : {"update_sequence", "update_time"}) {
+  for (const char* name : {"update_sequence", "update_time", "update_origin"}) {
     if (const auto* f = d->FindFieldByName(name)) r->ClearField(m, f);
   }
   for (int i = 0; i < d->field_count(); ++i) {

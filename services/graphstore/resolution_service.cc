@@ -183,6 +183,18 @@ ResolutionService::ResolutionService(storage::GraphStore* store,
                                      ResolutionServiceOptions options)
     : store_(store), index_(index), options_(std::move(options)) {}
 
+absl::StatusOr<v1::Link::Judgement> ResolutionService::ExistingJudgement(
+    const std::string& query_id, const std::string& candidate) const {
+  if (!options_.owns) return index_->JudgementOf(query_id, candidate);
+  // A shard's index is loaded from its export, which holds a link across
+  // shards only on the shard of its smaller id: the copy this shard holds
+  // under its candidate is read from the store.
+  absl::StatusOr<v1::Link> link = store_->GetLink(query_id, candidate);
+  if (absl::IsNotFound(link.status())) return v1::Link::JUDGEMENT_UNSPECIFIED;
+  if (!link.ok()) return link.status();
+  return link->judgement();
+}
+
 absl::Time ResolutionService::Now() const {
   return options_.clock ? options_.clock() : absl::Now();
 }
@@ -367,8 +379,10 @@ absl::Status ResolutionService::Match(
                           ? v1::MATCH_DECISION_AUTO_LINK
                           : v1::MATCH_DECISION_REVIEW);
     if (!request.query().entity_id().empty()) {
-      out->set_existing_judgement(
-          index_->JudgementOf(request.query().entity_id(), c.id));
+      absl::StatusOr<v1::Link::Judgement> judgement =
+          ExistingJudgement(request.query().entity_id(), c.id);
+      if (!judgement.ok()) return judgement.status();
+      out->set_existing_judgement(*judgement);
     }
   }
   return absl::OkStatus();

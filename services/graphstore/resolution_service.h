@@ -47,7 +47,10 @@ struct ResolutionServiceOptions {
   // partitioned graph. A shard-local review queue (a call with the metadata
   // georisk-shard-local: the router's) then lists only the links whose
   // entity_a (the smaller id, where the primary copy is) it owns, so the
-  // shards' queues together hold each link once. Empty: every link.
+  // shards' queues together hold each link once. Empty: every link. Set,
+  // a match's existing_judgement is read from the store (the shard's copy
+  // under the candidate), not from the index, which a load fills from the
+  // export and so holds a link across shards on its smaller id's shard only.
   std::function<bool(absl::string_view)> owns;
 };
 
@@ -145,6 +148,10 @@ class ResolutionService final : public v1::Resolution::CallbackService {
 
  private:
   absl::Time Now() const;
+  // The judgement stored between a match query's entity and `candidate` (of
+  // this shard), JUDGEMENT_UNSPECIFIED if none.
+  absl::StatusOr<v1::Link::Judgement> ExistingJudgement(
+      const std::string& query_id, const std::string& candidate) const;
   // Whether the call is the router's to answer.
   bool Routed(const grpc::CallbackServerContext& context) const;
 

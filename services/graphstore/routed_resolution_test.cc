@@ -5,6 +5,7 @@
 // links of every entity, reviews of pairs across shards, and a shard down.
 #include "services/graphstore/routed_resolution.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -127,16 +128,20 @@ class RoutedResolutionTest : public ::testing::Test {
     }
   }
 
-  void Open(Node* node, const PartitionMap& map, int shard, bool partitioned) {
-    storage::RocksDbGraphStoreOptions options;
-    options.path = base::testing::MakeTempDir("shard") + "/graph";
-    options.sync = false;
-    options.partition_map = map;
-    options.shard_index = shard;
-    auto rocks = storage::RocksDbGraphStore::Open(options);
-    ASSERT_TRUE(rocks.ok()) << rocks.status();
-    node->rocks = *std::move(rocks);
-    if (partitioned) {
+  // `reuse`: a new index and service over the node's store.
+  void Open(Node* node, const PartitionMap& map, int shard, bool partitioned,
+            bool reuse = false) {
+    if (!reuse) {
+      storage::RocksDbGraphStoreOptions options;
+      options.path = base::testing::MakeTempDir("shard") + "/graph";
+      options.sync = false;
+      options.partition_map = map;
+      options.shard_index = shard;
+      auto rocks = storage::RocksDbGraphStore::Open(options);
+      ASSERT_TRUE(rocks.ok()) << rocks.status();
+      node->rocks = *std::move(rocks);
+    }
+    if (partitioned && !reuse) {
       auto s = ShardStore::Create(node->rocks.get(), {map, shard});
       ASSERT_TRUE(s.ok()) << s.status();
       node->shard = *std::move(s);
@@ -497,6 +502,44 @@ TEST_F(RoutedResolutionTest, AShardDownFailsOnlyTheCallsThatNeedItNamingIt) {
       EXPECT_TRUE(s.ok()) << C(i) << " " << s;
     }
   }
+}
+
+TEST_F(RoutedResolutionTest, AMatchKnowsARefusalAcrossShardsAfterALoad) {
+  // A pair across shards whose smaller id's shard holds the primary copy;
+  // the candidate is the larger id, on the other shard.
+  std::string lo, hi;
+  for (int i = 0; i + 1 < kCompanies && lo.empty(); ++i) {
+    const std::string x = std::min(C(i), C(i + 1));
+    const std::string y = std::max(C(i), C(i + 1));
+    if (i % 9 != 4 && map_.ShardOf(x) != map_.ShardOf(y)) {
+      lo = x;
+      hi = y;
+    }
+  }
+  ASSERT_FALSE(lo.empty());
+  v1::ReviewLinkResponse refused;
+  ASSERT_TRUE(Review(lo, hi, /*accept=*/false, &refused).ok());
+  // A fresh index of the candidate's shard, loaded from its export (as after
+  // a restart): the export has the link on lo's shard only.
+  Node& node = nodes_[map_.ShardOf(hi)];
+  node.service.reset();
+  node.index.reset();
+  Open(&node, map_, map_.ShardOf(hi), /*partitioned=*/true, /*reuse=*/true);
+  v1::MatchEntitiesRequest request;
+  auto entity = node.store()->GetEntity(hi);
+  ASSERT_TRUE(entity.ok()) << entity.status();
+  request.mutable_query()->set_name(entity->name());
+  request.mutable_query()->set_entity_id(lo);
+  request.set_limit(50);
+  v1::MatchEntitiesResponse matches;
+  ASSERT_TRUE(node.service->Match(request, &matches).ok());
+  bool found = false;
+  for (const v1::MatchCandidate& c : matches.candidates()) {
+    if (c.entity_id() != hi) continue;
+    found = true;
+    EXPECT_EQ(c.existing_judgement(), v1::Link::NEGATIVE);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(RoutedResolutionTest, MatchesMergeEveryShardsCandidates) {

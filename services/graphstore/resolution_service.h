@@ -17,6 +17,11 @@
 // ("query.country: ..."), NOT_FOUND, PERMISSION_DENIED or UNAVAILABLE as the
 // proto documents each RPC. docs/api.md lists them field by field.
 //
+// With --route, RouteThrough(router) hands the calls without the metadata
+// georisk-shard-local to the router (routed_resolution.h), which answers for
+// the whole partitioned graph; the others are this shard's, its review queue
+// then being its part of the whole (ResolutionServiceOptions::owns).
+//
 // Thread-safe. The store and the index must outlive the service.
 #ifndef GEORISK_SERVICES_GRAPHSTORE_RESOLUTION_SERVICE_H_
 #define GEORISK_SERVICES_GRAPHSTORE_RESOLUTION_SERVICE_H_

@@ -16,8 +16,10 @@
 //
 // Everything else is this pod's shard's alone, as without --route: Apply
 // (ingest routes writes), the change log (each shard has its own; the
-// scorer follows every shard), GetStats, links (both ends of a link are on
-// one shard).
+// scorer follows every shard), GetStats, and the links of the store
+// interface (ListLinks, GetLink: this shard's copies). A link across shards
+// has a copy on each end's shard; the Resolution service routes its link
+// reads and reviews itself (routed_resolution.h).
 //
 //   std::vector<std::unique_ptr<ShardReader>> shards = ...;  // index i: i
 //   auto routed = RoutedGraphStore::Create(local.get(), map, shard_index,

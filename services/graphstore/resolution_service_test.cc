@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "services/common/channel.h"
 #include "services/common/metrics.h"
+#include "services/common/rpc_edge.h"
 #include "services/common/server.h"
 #include "storage/rocksdb_graph_store.h"
 
@@ -605,6 +606,118 @@ TEST_F(ResolutionServiceTest,
   grpc::Status s = writer->ReviewLink(&review_context, review, &reviewed);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(reviewed.link().decided_by(), "reviewer:ana");
+}
+
+// The answers of a router, recognisable by their markers.
+class FakeRouter final : public ResolutionCalls {
+ public:
+  absl::Status Match(const v1::MatchEntitiesRequest&,
+                     v1::MatchEntitiesResponse* response) override {
+    response->set_sequence(4242);
+    return absl::OkStatus();
+  }
+  absl::Status ReviewQueue(const v1::ListReviewQueueRequest&,
+                           v1::ListReviewQueueResponse* response) override {
+    response->set_total_size(777);
+    return absl::OkStatus();
+  }
+  absl::Status Review(const v1::ReviewLinkRequest&, absl::string_view,
+                      v1::ReviewLinkResponse* response) override {
+    response->set_sequence(99);
+    return absl::OkStatus();
+  }
+  absl::Status Links(const v1::ListLinksRequest&,
+                     v1::ListLinksResponse*) override {
+    return absl::UnavailableError("graphstore-2: down");
+  }
+};
+
+TEST_F(ResolutionServiceTest, OverGrpcARoutingPodAnswersThroughItsRouter) {
+  FakeRouter router;
+  service_->RouteThrough(&router);
+  common::ServerOptions options;
+  options.service_name = "graphstore";
+  options.metrics_address = "";
+  options.shutdown_grace = absl::Milliseconds(100);
+  auto server = common::GrpcServer::Start(
+      options, {{service_.get(), v1::Resolution::service_full_name()}},
+      &registry_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  common::ChannelOptions channel;
+  channel.target = absl::StrCat("127.0.0.1:", server_->port());
+  auto made = common::MakeChannel(channel);
+  ASSERT_TRUE(made.ok()) << made.status();
+  auto stub = v1::Resolution::NewStub(*made);
+  Apply({Upsert(WithSource(
+      NameLink("company/smic", "company/csl-el-2", v1::Link::UNSURE, 0.93),
+      "csl"))});
+  // Without georisk-shard-local: the router's answers.
+  {
+    grpc::ClientContext context;
+    v1::MatchEntitiesRequest match;
+    match.mutable_query()->set_name("SMIC");
+    v1::MatchEntitiesResponse matched;
+    ASSERT_TRUE(stub->MatchEntities(&context, match, &matched).ok());
+    EXPECT_EQ(matched.sequence(), 4242);
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListReviewQueueResponse queue;
+    ASSERT_TRUE(stub->ListReviewQueue(&context, {}, &queue).ok());
+    EXPECT_EQ(queue.total_size(), 777);
+  }
+  {
+    grpc::ClientContext context;
+    v1::ReviewLinkResponse reviewed;
+    ASSERT_TRUE(stub->ReviewLink(&context, {}, &reviewed).ok());
+    EXPECT_EQ(reviewed.sequence(), 99);
+  }
+  {
+    // The router's UNAVAILABLE carries the retry hint.
+    grpc::ClientContext context;
+    v1::ListLinksRequest request;
+    request.set_entity_id("company/smic");
+    v1::ListLinksResponse links;
+    EXPECT_EQ(stub->ListLinks(&context, request, &links).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+    EXPECT_NE(
+        context.GetServerTrailingMetadata().find("grpc-retry-pushback-ms"),
+        context.GetServerTrailingMetadata().end());
+  }
+  // With it: this shard's own answers (one store here: every link).
+  {
+    grpc::ClientContext context;
+    context.AddMetadata(common::kShardLocalMetadata, "1");
+    v1::ListReviewQueueResponse queue;
+    ASSERT_TRUE(stub->ListReviewQueue(&context, {}, &queue).ok());
+    EXPECT_EQ(queue.total_size(), 1);
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata(common::kShardLocalMetadata, "1");
+    v1::ListLinksRequest request;
+    request.set_entity_id("company/smic");
+    v1::ListLinksResponse links;
+    ASSERT_TRUE(stub->ListLinks(&context, request, &links).ok());
+    EXPECT_EQ(links.links_size(), 1);
+  }
+}
+
+TEST_F(ResolutionServiceTest, AShardsPartOfTheQueueIsTheLinksItsEntityAOwns) {
+  ResolutionServiceOptions options;
+  options.owns = [](absl::string_view id) { return id < "company/m"; };
+  ResolutionService shard(store_.get(), index_.get(), options);
+  Apply({Upsert(NameLink("company/csl-el-2", "company/smic", v1::Link::UNSURE,
+                         0.93)),
+         Upsert(
+             NameLink("company/smic", "company/tsmc", v1::Link::UNSURE, 0.8))});
+  v1::ListReviewQueueResponse whole, part;
+  ASSERT_TRUE(shard.ReviewQueue({}, &whole).ok());
+  ASSERT_TRUE(shard.ReviewQueue({}, &part, /*shard_local=*/true).ok());
+  EXPECT_EQ(whole.total_size(), 2);
+  ASSERT_EQ(part.total_size(), 1);
+  EXPECT_EQ(part.links(0).entity_a(), "company/csl-el-2");
 }
 
 }  // namespace

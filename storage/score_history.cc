@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <utility>
 
 #include "absl/base/internal/endian.h"
@@ -176,6 +177,35 @@ absl::StatusOr<bool> LastPoint(rocksdb::Iterator* it,
 
 }  // namespace
 
+ScoreHistory::Newest ScoreHistory::NewestOf(const v1::ScoreHistoryPoint& p) {
+  Newest n;
+  n.time_bits = TimeBits(base::FromProtoTime(p.time()));
+  n.sequence = static_cast<uint64_t>(p.graph_sequence());
+  n.composite = p.composite();
+  n.deleted = p.deleted();
+  for (const v1::FactorScore& f : p.factors()) {
+    n.factors.emplace_back(f.factor(), f.propagated());
+  }
+  return n;
+}
+
+v1::ScoreHistoryPoint ScoreHistory::PointOf(const Newest& n) {
+  v1::ScoreHistoryPoint p;
+  p.set_composite(n.composite);
+  p.set_deleted(n.deleted);
+  for (const auto& [factor, propagated] : n.factors) {
+    v1::FactorScore* f = p.add_factors();
+    f->set_factor(factor);
+    f->set_propagated(propagated);
+  }
+  return p;
+}
+
+int64_t ScoreHistory::cached_entities() const {
+  absl::MutexLock lock(&write_mu_);
+  return static_cast<int64_t>(newest_.size());
+}
+
 absl::StatusOr<int> ScoreHistory::Record(
     const std::vector<std::pair<std::string, v1::ScoreHistoryPoint>>& points,
     const ReasonFn& reason) {
@@ -183,6 +213,13 @@ absl::StatusOr<int> ScoreHistory::Record(
   rocksdb::WriteBatch batch;
   // The last point of each entity, including those of this batch.
   absl::flat_hash_map<std::string, v1::ScoreHistoryPoint> last;
+  // Each entity's newest stored point once this batch is written (nullopt:
+  // none), for newest_.
+  absl::flat_hash_map<std::string, std::optional<Newest>> newest;
+  auto later = [](const Newest& a, const Newest& b) {
+    return std::make_pair(a.time_bits, a.sequence) >
+           std::make_pair(b.time_bits, b.sequence);
+  };
   std::unique_ptr<rocksdb::Iterator> it;
   int written = 0;
   for (const auto& [entity_id, candidate] : points) {
@@ -197,6 +234,10 @@ absl::StatusOr<int> ScoreHistory::Record(
     if (found != last.end()) {
       previous = found->second;
       has_previous = true;
+    } else if (auto cached = newest_.find(entity_id); cached != newest_.end()) {
+      previous = PointOf(cached->second);
+      has_previous = true;
+      newest[entity_id] = cached->second;
     } else {
       if (it == nullptr) {
         it.reset(db_->db->NewIterator(rocksdb::ReadOptions()));
@@ -204,6 +245,9 @@ absl::StatusOr<int> ScoreHistory::Record(
       absl::StatusOr<bool> l = LastPoint(it.get(), entity_id, &previous);
       if (!l.ok()) return l.status();
       has_previous = *l;
+      newest[entity_id] = has_previous
+                              ? std::optional<Newest>(NewestOf(previous))
+                              : std::nullopt;
     }
     v1::Factor moved = v1::FACTOR_UNSPECIFIED;
     bool keep;
@@ -220,14 +264,31 @@ absl::StatusOr<int> ScoreHistory::Record(
       point.set_reason(reason(entity_id, moved));
     }
     batch.Put(PointKey(entity_id, point), point.SerializeAsString());
+    // The newest stored is the greatest key, not the last written: a point
+    // with an earlier time (the clock went back) does not replace it.
+    std::optional<Newest>& n = newest[entity_id];
+    Newest mine = NewestOf(point);
+    if (!n.has_value() || !later(*n, mine)) n = std::move(mine);
     last[entity_id] = std::move(point);
     ++written;
   }
-  if (written == 0) return 0;
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options_.sync;
-  rocksdb::Status s = db_->db->Write(write_options, &batch);
-  if (!s.ok()) return ToAbslStatus(s, "writing score history");
+  if (written > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    rocksdb::Status s = db_->db->Write(write_options, &batch);
+    if (!s.ok()) return ToAbslStatus(s, "writing score history");
+  }
+  // What the store now holds, for the next calls (room permitting).
+  for (auto& [entity_id, n] : newest) {
+    if (!n.has_value()) continue;
+    auto cached = newest_.find(entity_id);
+    if (cached != newest_.end()) {
+      cached->second = *std::move(n);
+    } else if (static_cast<int64_t>(newest_.size()) <
+               options_.last_point_cache_entries) {
+      newest_.emplace(entity_id, *std::move(n));
+    }
+  }
   return written;
 }
 
@@ -349,6 +410,9 @@ absl::StatusOr<bool> ScoreHistory::Empty() const {
 
 absl::StatusOr<int64_t> ScoreHistory::Trim(absl::Time now) {
   absl::MutexLock lock(&write_mu_);
+  // Trimming may drop an entity's newest point (older than max_age): the
+  // next Record() reads the store again.
+  newest_.clear();
   const uint64_t cutoff = TimeBits(now - options_.max_age);
   const size_t keep = static_cast<size_t>(options_.max_points_per_entity);
   rocksdb::WriteBatch batch;

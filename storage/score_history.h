@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -54,6 +56,14 @@ struct ScoreHistoryOptions {
   // the scorer recomputes from its mirror after a crash; a point lost with
   // the machine is a gap, never a wrong point.
   bool sync = false;
+  // Record() compares each candidate with the entity's newest stored point.
+  // The newest points of up to this many entities are kept in memory (the
+  // values compared: composite, factors, deleted; about 130 bytes an
+  // entity), so that a change moving many scores does not seek RocksDB for
+  // each (SeekForPrev on the memtable was 43% of the scorer's feed thread in
+  // the signal-to-alert bench, BENCHMARKS.md). Past it, entities not yet
+  // cached are looked up as before. 0: no cache. Default 2,097,152.
+  int64_t last_point_cache_entries = int64_t{1} << 21;
 };
 
 struct ScoreHistoryQuery {
@@ -118,13 +128,30 @@ class ScoreHistory {
   // number of points dropped.
   absl::StatusOr<int64_t> Trim(absl::Time now);
 
+  // Entities whose newest point is held in memory (for tests and metrics).
+  int64_t cached_entities() const;
+
  private:
   struct Db;
+  // What Record() compares with: the entity's newest stored point (the
+  // greatest key suffix), its values only.
+  struct Newest {
+    uint64_t time_bits = 0;
+    uint64_t sequence = 0;
+    double composite = 0;
+    bool deleted = false;
+    absl::InlinedVector<std::pair<v1::Factor, double>, 3> factors;
+  };
+  static Newest NewestOf(const v1::ScoreHistoryPoint& p);
+  static v1::ScoreHistoryPoint PointOf(const Newest& n);
+
   ScoreHistory(ScoreHistoryOptions options, std::unique_ptr<Db> db);
 
   const ScoreHistoryOptions options_;
-  absl::Mutex write_mu_;  // Serialises Record() and Trim().
+  mutable absl::Mutex write_mu_;  // Serialises Record() and Trim().
   std::unique_ptr<Db> db_;
+  // By entity id: its newest point, exactly as stored (cleared by Trim).
+  absl::flat_hash_map<std::string, Newest> newest_ ABSL_GUARDED_BY(write_mu_);
 };
 
 // How far `b` moved from `a`: the largest of the composite's move and each

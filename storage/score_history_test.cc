@@ -1,9 +1,12 @@
 #include "storage/score_history.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/proto_time.h"
 #include "base/testing/temp_dir.h"
@@ -266,6 +269,77 @@ TEST_F(ScoreHistoryTest, RecordRejectsAnIdWithNul) {
       {{std::string("company/a\0b", 11), Point(kT0, 1, 1)}}, nullptr);
   EXPECT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(*history_->Empty());
+}
+
+// The newest points held in memory change nothing: a history with them and
+// one without, given the same random batches (moves below and above the
+// delta, deletions, a clock that goes back, several points of an entity in
+// one batch, too many entities for the cache, trims that drop an entity's
+// newest point), write the same points and answer the same queries.
+TEST(ScoreHistoryCacheTest, TheCacheOfNewestPointsChangesNoDecision) {
+  const std::string dir = base::testing::MakeTempDir("score_history_cache");
+  ScoreHistoryOptions cached;
+  cached.path = dir + "/cached";
+  cached.last_point_cache_entries = 12;  // Fewer than the entities.
+  cached.max_points_per_entity = 6;
+  cached.max_age = absl::Minutes(40);  // Trims drop newest points too.
+  ScoreHistoryOptions plain = cached;
+  plain.path = dir + "/plain";
+  plain.last_point_cache_entries = 0;
+  auto a = ScoreHistory::Open(cached);
+  auto b = ScoreHistory::Open(plain);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::mt19937 random(11);
+  auto uniform = [&](int n) { return static_cast<int>(random() % n); };
+  std::vector<double> composite(20, 10);
+  absl::Time now = kT0;
+  int64_t sequence = 0;
+  int64_t written = 0;
+  for (int round = 0; round < 400; ++round) {
+    // Mostly forward, sometimes back by up to a minute.
+    now += absl::Seconds(uniform(5) == 0 ? -uniform(60) : uniform(600));
+    std::vector<std::pair<std::string, v1::ScoreHistoryPoint>> batch;
+    const int n = 1 + uniform(8);
+    for (int k = 0; k < n; ++k) {
+      const int e = uniform(20);
+      // Small drifts (below the delta) and jumps.
+      composite[e] =
+          std::clamp(composite[e] + (uniform(4) == 0 ? uniform(21) - 10
+                                                     : 0.1 * (uniform(9) - 4)),
+                     0.0, 100.0);
+      v1::ScoreHistoryPoint p =
+          Point(now, ++sequence, composite[e], composite[e] / 100 * uniform(2));
+      p.set_deleted(uniform(25) == 0);
+      batch.emplace_back(absl::StrCat("company/e", e), std::move(p));
+    }
+    absl::StatusOr<int> x = (*a)->Record(batch, nullptr);
+    absl::StatusOr<int> y = (*b)->Record(batch, nullptr);
+    ASSERT_TRUE(x.ok() && y.ok());
+    ASSERT_EQ(*x, *y) << "round " << round;
+    written += *x;
+    if (uniform(40) == 0) {
+      absl::StatusOr<int64_t> tx = (*a)->Trim(now);
+      absl::StatusOr<int64_t> ty = (*b)->Trim(now);
+      ASSERT_TRUE(tx.ok() && ty.ok());
+      ASSERT_EQ(*tx, *ty);
+    }
+  }
+  EXPECT_GT(written, 200);
+  EXPECT_LE((*a)->cached_entities(), 12);
+  EXPECT_EQ((*b)->cached_entities(), 0);
+  for (int e = 0; e < 20; ++e) {
+    const std::string id = absl::StrCat("company/e", e);
+    absl::StatusOr<ScoreHistoryPage> x = (*a)->Query(id, {}, 1000, "");
+    absl::StatusOr<ScoreHistoryPage> y = (*b)->Query(id, {}, 1000, "");
+    ASSERT_EQ(x.ok(), y.ok()) << id;
+    if (!x.ok()) continue;
+    ASSERT_EQ(x->points.size(), y->points.size()) << id;
+    for (size_t i = 0; i < x->points.size(); ++i) {
+      EXPECT_EQ(x->points[i].SerializeAsString(),
+                y->points[i].SerializeAsString())
+          << id << " point " << i;
+    }
+  }
 }
 
 }  // namespace

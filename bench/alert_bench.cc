@@ -36,9 +36,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -101,8 +103,10 @@ namespace {
 
 using testing::ServiceProcess;
 
-// The first FIRING alert of each entity seen on a WatchAlerts stream, with
-// its arrival time.
+// The FIRING alerts of each entity seen on a WatchAlerts stream: the graph
+// sequence that made each, and its arrival time. A target can have fired
+// before its own listing (an earlier listing moved it into a band), so a
+// listing's alert is the first FIRING record at or after its commit.
 class AlertWatcher {
  public:
   explicit AlertWatcher(const std::string& scorer) {
@@ -125,21 +129,33 @@ class AlertWatcher {
     return absl::OkStatus();
   }
 
-  // The arrival of the first FIRING alert of `entity_id`, waiting up to
-  // `timeout`.
+  // The arrival of the first FIRING alert of `entity_id` made at graph
+  // sequence `min_sequence` or later, waiting up to `timeout`.
   absl::StatusOr<Clock::time_point> WaitFor(const std::string& entity_id,
+                                            int64_t min_sequence,
                                             absl::Duration timeout) {
     std::unique_lock<std::mutex> lock(mu_);
-    const bool found =
-        cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
-                     [&] { return ended_ || firing_.contains(entity_id); });
-    auto it = firing_.find(entity_id);
-    if (!found || it == firing_.end()) {
+    std::optional<Clock::time_point> arrival;
+    auto find = [&] {
+      auto it = firing_.find(entity_id);
+      if (it == firing_.end()) return false;
+      for (const auto& [sequence, at] : it->second) {
+        if (sequence >= min_sequence) {
+          arrival = at;
+          return true;
+        }
+      }
+      return false;
+    };
+    const bool found = cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                                    [&] { return ended_ || find(); });
+    if (!found || !arrival.has_value()) {
       return absl::DeadlineExceededError(absl::StrCat(
-          "no FIRING alert of ", entity_id, " on WatchAlerts in ",
-          absl::FormatDuration(timeout), ended_ ? " (the stream ended)" : ""));
+          "no FIRING alert of ", entity_id, " at graph sequence ", min_sequence,
+          " or later on WatchAlerts in ", absl::FormatDuration(timeout),
+          ended_ ? " (the stream ended)" : ""));
     }
-    return it->second;
+    return *arrival;
   }
 
   int64_t alerts() const {
@@ -163,7 +179,7 @@ class AlertWatcher {
       for (const v1::Alert& a : response.alerts()) {
         ++alerts_;
         if (a.state() == v1::Alert::FIRING) {
-          firing_.emplace(a.entity_id(), now);
+          firing_[a.entity_id()].emplace_back(a.graph_sequence(), now);
         }
       }
       cv_.notify_all();
@@ -183,13 +199,17 @@ class AlertWatcher {
   bool opened_ = false;
   bool ended_ = false;
   int64_t alerts_ = 0;
-  absl::flat_hash_map<std::string, Clock::time_point> firing_;
+  absl::flat_hash_map<std::string,
+                      std::vector<std::pair<int64_t, Clock::time_point>>>
+      firing_;
 };
 
 // The time Alertmanager took the POST of `entity_id`'s alert (its
-// `updatedAt`), polling its API up to `timeout`.
+// `updatedAt`), at `not_before` or later (an earlier one is an alert of an
+// earlier change), polling its API up to `timeout`.
 absl::StatusOr<absl::Time> AlertmanagerReceived(const std::string& url,
                                                 const std::string& entity_id,
+                                                absl::Time not_before,
                                                 absl::Duration timeout) {
   // filter=entity_id="<id>", percent-encoded (ids are [a-z0-9/_-]).
   std::string encoded;
@@ -217,7 +237,7 @@ absl::StatusOr<absl::Time> AlertmanagerReceived(const std::string& url,
           return absl::InternalError(
               absl::StrCat("Alertmanager updatedAt: ", error));
         }
-        return t;
+        if (t >= not_before) return t;
       }
     }
     if (absl::Now() > deadline) {
@@ -422,6 +442,7 @@ absl::Status Run() {
     grpc::ClientContext context;
     v1::IngestBatchResponse response;
     const Clock::time_point sent = Clock::now();
+    const absl::Time sent_wall = absl::Now();
     const grpc::Status status =
         ingest_stub->IngestBatch(&context, request, &response);
     const Clock::time_point acked = Clock::now();
@@ -432,7 +453,8 @@ absl::Status Run() {
           "IngestBatch did not accept the listing: ", response.DebugString()));
     }
     absl::StatusOr<Clock::time_point> arrived =
-        watcher.WaitFor(targets[k], absl::GetFlag(FLAGS_alert_timeout));
+        watcher.WaitFor(targets[k], response.summary().last_sequence(),
+                        absl::GetFlag(FLAGS_alert_timeout));
     if (!arrived.ok()) {
       // What the scorer says of the target now, for the message.
       grpc::ClientContext score_context;
@@ -452,7 +474,7 @@ absl::Status Run() {
     absl::Time received;
     if (!am_url.empty()) {
       ASSIGN_OR_RETURN(
-          received, AlertmanagerReceived(am_url, targets[k],
+          received, AlertmanagerReceived(am_url, targets[k], sent_wall,
                                          absl::GetFlag(FLAGS_alert_timeout)));
     }
     if (k < warmup) continue;

@@ -78,6 +78,9 @@ inline constexpr absl::string_view kMetaGraphId = "graph_id";
 // together by internal::RecordShard (docs/scale-out.md).
 inline constexpr absl::string_view kMetaPartitionMap = "partition_map";
 inline constexpr absl::string_view kMetaShardIndex = "shard_index";
+// The partitions a partition move took out of this database
+// (storage/partition_move.h): a bitmap, shard_record.h.
+inline constexpr absl::string_view kMetaMovedOut = "partitions_moved_out";
 
 // FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime 0x100000001b3),
 // over the bytes of `data`. Platform-independent and stable forever: keys on

@@ -65,6 +65,35 @@ absl::StatusOr<std::optional<RecordedShard>> ReadRecordedShard(
   return RecordedShard{*std::move(map), static_cast<int>(*index)};
 }
 
+absl::StatusOr<std::vector<bool>> ReadMovedOut(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) {
+  absl::StatusOr<std::optional<std::string>> value =
+      ReadMetaKey(db, meta, kMetaMovedOut);
+  if (!value.ok()) return value.status();
+  std::vector<bool> moved_out(kPartitions, false);
+  if (!value->has_value()) return moved_out;
+  const std::string& bits = **value;
+  if (bits.size() != kPartitions / 8) {
+    return absl::DataLossError(absl::StrCat("meta key ", kMetaMovedOut,
+                                            ": expected ", kPartitions / 8,
+                                            " bytes, got ", bits.size()));
+  }
+  for (int p = 0; p < kPartitions; ++p) {
+    moved_out[p] = (static_cast<uint8_t>(bits[p / 8]) >> (p % 8)) & 1;
+  }
+  return moved_out;
+}
+
+std::string EncodeMovedOut(const std::vector<bool>& moved_out) {
+  std::string bits(kPartitions / 8, '\0');
+  for (int p = 0; p < kPartitions && p < static_cast<int>(moved_out.size());
+       ++p) {
+    if (moved_out[p])
+      bits[p / 8] = static_cast<char>(bits[p / 8] | (1 << (p % 8)));
+  }
+  return bits;
+}
+
 absl::Status RecordShard(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
                          absl::string_view path, const PartitionMap& map,
                          int shard_index) {
@@ -110,6 +139,28 @@ absl::Status RecordShard(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
           ", which it may hold data for: move those partitions to their new "
           "shard first (docs/scale-out.md, \"Adding shards\"), or open it "
           "with the recorded map and shard index"));
+    }
+    absl::StatusOr<std::vector<bool>> moved_out = ReadMovedOut(db, meta);
+    if (!moved_out.ok()) return moved_out.status();
+    std::vector<PartitionRange> regained;
+    for (int p = 0; p < kPartitions; ++p) {
+      if (!(*moved_out)[p] || map.ShardOf(p) != shard_index) continue;
+      if (!regained.empty() && regained.back().last == p - 1) {
+        regained.back().last = p;
+      } else {
+        regained.push_back({p, p});
+      }
+    }
+    if (!regained.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database at ", path, " was written as ",
+          Describe(was.map, was.shard_index), "; opened as ",
+          Describe(map, shard_index), " it would own partitions ",
+          FormatPartitionRanges(regained),
+          " again, which a partition move took to another shard: it would "
+          "serve them empty. Open it with the recorded map, or move them back "
+          "with graphstore_move_partitions (docs/scale-out.md, \"Adding "
+          "shards\")"));
     }
   }
   rocksdb::WriteBatch batch;

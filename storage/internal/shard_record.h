@@ -14,6 +14,8 @@
 #define GEORISK_STORAGE_INTERNAL_SHARD_RECORD_H_
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,6 +38,15 @@ struct RecordedShard {
 absl::StatusOr<std::optional<RecordedShard>> ReadRecordedShard(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta);
 
+// The partitions a move (storage/partition_move.h) took out of the database,
+// meta key kMetaMovedOut: kPartitions / 8 bytes, bit p (byte p / 8, bit
+// p % 8, least significant first) set when partition p was moved out. A
+// vector of kPartitions flags, all false when the key is absent.
+// Errors: DATA_LOSS when the value is not kPartitions / 8 bytes.
+absl::StatusOr<std::vector<bool>> ReadMovedOut(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta);
+std::string EncodeMovedOut(const std::vector<bool>& moved_out);
+
 // Checks `map` and `shard_index` against what `meta` records and records
 // them (one synced WriteBatch) when they differ:
 //  - the same as recorded: writes nothing;
@@ -45,7 +56,11 @@ absl::StatusOr<std::optional<RecordedShard>> ReadRecordedShard(
 //  - another map or index: recorded if the shard keeps every partition the
 //    recorded map gave the recorded index (OrphanedPartitions is empty;
 //    gaining partitions is fine); otherwise FAILED_PRECONDITION naming the
-//    recorded map and index, the given ones and the orphaned partitions.
+//    recorded map and index, the given ones and the orphaned partitions;
+//  - a map (other than the recorded one) that gives this shard a partition a
+//    move took out of it (ReadMovedOut): FAILED_PRECONDITION, because it
+//    would serve that partition empty while its records are on another
+//    shard.
 // Errors: INVALID_ARGUMENT when shard_index is not a shard of `map`;
 // DATA_LOSS as ReadRecordedShard; INTERNAL/UNAVAILABLE from RocksDB.
 absl::Status RecordShard(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,

@@ -288,6 +288,9 @@ class RocksDbGraphStore final : public GraphStore, public Outbox {
   // storage/bulk_load.h: builds its table files with the column families'
   // options and hands them to IngestBulkLoad.
   friend class BulkLoader;
+  // storage/partition_move.h: reads a range of keys of each column family,
+  // ingests table files and rewrites `meta`, on a store nothing else uses.
+  friend class PartitionMover;
 
   // Ingests a bulk load's table files (column family index, path), all in
   // one DB::IngestExternalFiles call, if the store is still at sequence 0,

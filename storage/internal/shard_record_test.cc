@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/temp_dir.h"
@@ -160,6 +161,28 @@ TEST_F(ShardRecordTest, ACorruptRecordIsDataLoss) {
     EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
     EXPECT_THAT(s.message(), HasSubstr(c.error));
   }
+}
+
+TEST_F(ShardRecordTest, PartitionsAMoveTookOutAreNotTakenBackByAMap) {
+  ASSERT_TRUE(Record(Map("0=0-341;1=342-1023"), 1).ok());
+  std::vector<bool> moved_out(kPartitions, false);
+  for (int p = 683; p <= 1023; ++p) moved_out[p] = true;
+  const std::string bits = EncodeMovedOut(moved_out);
+  EXPECT_EQ(bits.size(), 128u);
+  Put(kMetaMovedOut, bits);
+  EXPECT_EQ(*ReadMovedOut(db_.get(), meta()), moved_out);
+  Put(kMetaPartitionMap, kThree.Encode());  // As the move writes it.
+  // A map giving shard 1 the moved partitions again orphans nothing, but
+  // would serve 683-1023 empty: refused, naming them, and not recorded.
+  absl::Status s = Record(Map("0=0-341;1=342-1023"), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("it would own partitions 683-1023 again"));
+  EXPECT_EQ(Recorded(), "v1;1024;0=0-341;1=342-682;2=683-1023 #1");
+  // Gaining partitions that were never moved out is still accepted.
+  ASSERT_TRUE(Record(Map("0=0-300;1=301-682;2=683-1023"), 1).ok());
+  Put(kMetaMovedOut, "short");
+  EXPECT_EQ(ReadMovedOut(db_.get(), meta()).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

@@ -19,6 +19,8 @@
 //   rocksdb_graph_store_snapshot.cc   ExportSnapshot
 //   rocksdb_graph_store_bulk_load.cc  BulkLoader (bulk_load.h) and the
 //                                     ingestion of its table files
+//   rocksdb_graph_store_partition_move.cc
+//                                     MovePartitions (partition_move.h)
 #ifndef GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_INTERNAL_H_
 #define GEORISK_STORAGE_ROCKSDB_GRAPH_STORE_INTERNAL_H_
 

@@ -58,9 +58,11 @@ struct PartitionMoveOptions {
   // S owning all of `partitions` in old_map and N all of them in new_map.
   PartitionMap old_map = PartitionMap::Single();
   PartitionMap new_map = PartitionMap::Single();
-  // Where the table files are written before N ingests them. Default (empty):
-  // to_path + "/partition-move.tmp", on N's file system so that ingestion
-  // links them instead of copying. Removed when the move returns.
+  // Where the table files are written before N ingests them, in a
+  // subdirectory "partition-move.tmp" of it (emptied first, removed when the
+  // move returns; nothing else in work_dir is touched). Default (empty):
+  // to_path, N's file system, so that ingestion links the files instead of
+  // copying them.
   std::string work_dir;
   // Checks every precondition and reports what would move, writing nothing.
   bool dry_run = false;

@@ -596,7 +596,10 @@ absl::StatusOr<PartitionMoveResult> MovePartitions(
   int to = 0;
   RETURN_IF_ERROR(CheckMaps(options, &from, &to));
   PartitionMoveOptions o = options;
-  if (o.work_dir.empty()) o.work_dir = o.to_path + "/partition-move.tmp";
+  // A directory of the move's own inside work_dir: it is emptied before and
+  // removed after, so whatever else work_dir holds is never touched.
+  o.work_dir =
+      (o.work_dir.empty() ? o.to_path : o.work_dir) + "/partition-move.tmp";
   return PartitionMover(o, from, to).Run();
 }
 

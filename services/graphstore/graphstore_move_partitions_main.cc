@@ -48,9 +48,9 @@ ABSL_FLAG(bool, dry_run, false,
           "Check every precondition and print what would move; write "
           "nothing.");
 ABSL_FLAG(std::string, work_dir, "",
-          "Where the table files are built; default <to_dir>/graph/"
-          "partition-move.tmp (the target's file system, so that ingestion "
-          "links them).");
+          "Where the table files are built, in its subdirectory "
+          "partition-move.tmp (removed afterwards); default <to_dir>/graph "
+          "(the target's file system, so that ingestion links them).");
 
 namespace {
 

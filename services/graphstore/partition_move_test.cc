@@ -7,6 +7,8 @@
 #include "storage/partition_move.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -339,7 +341,15 @@ class PartitionMoveTest : public ::testing::Test {
 };
 
 TEST_F(PartitionMoveTest, MovesTheRangeAndEveryRecordIsReadFromItsNewOwner) {
-  absl::StatusOr<PartitionMoveResult> moved = MovePartitions(MoveOptions());
+  PartitionMoveOptions options = MoveOptions();
+  // The table files go to a subdirectory of work_dir; the rest is left alone.
+  options.work_dir = dir_ + "/work";
+  std::filesystem::create_directories(options.work_dir);
+  std::ofstream(options.work_dir + "/keep") << "mine";
+  absl::StatusOr<PartitionMoveResult> moved = MovePartitions(options);
+  EXPECT_TRUE(std::filesystem::exists(options.work_dir + "/keep"));
+  EXPECT_FALSE(
+      std::filesystem::exists(options.work_dir + "/partition-move.tmp"));
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->outcome, PartitionMoveResult::Outcome::kMoved);
   EXPECT_EQ(moved->from_shard, 0);

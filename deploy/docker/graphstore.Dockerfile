@@ -22,7 +22,10 @@ WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.cache/bazel \
     bazel build -c opt //services/graphstore \
- && install -D -m 0755 bazel-bin/services/graphstore/graphstore /out/graphstore
+      //services/graphstore:graphstore_move_partitions \
+ && install -D -m 0755 bazel-bin/services/graphstore/graphstore /out/graphstore \
+ && install -D -m 0755 bazel-bin/services/graphstore/graphstore_move_partitions \
+      /out/graphstore_move_partitions
 
 FROM debian:12-slim
 # Exactly the packages that own the libraries `ldd` lists for the binary
@@ -41,6 +44,10 @@ RUN apt-get update \
 # a PersistentVolume here.
 RUN install -d -o 65532 -g 65532 -m 0750 /var/lib/georisk/graphstore
 COPY --from=build /out/graphstore /usr/local/bin/graphstore
+# The offline partition move, for a maintenance Job on the shards' volumes
+# (docs/scale-out.md, "Adding shards"); it links a subset of graphstore's
+# libraries.
+COPY --from=build /out/graphstore_move_partitions /usr/local/bin/graphstore_move_partitions
 USER 65532:65532
 EXPOSE 50051 9464
 ENTRYPOINT ["/usr/local/bin/graphstore"]

@@ -249,15 +249,19 @@ TEST_F(PartitionMoveTest, TheMovedRangeIsServedAndScoredByItsNewShard) {
   const int64_t entities_before =
       Stats(0).entity_count() + Stats(1).entity_count();
 
+  // While the shards run, their databases are locked: refused with exit 3.
+  std::ofstream(dir_ + "/old_map.txt") << kOldMap << "\n";
+  std::ofstream(dir_ + "/new_map.txt") << kNewMap << "\n";
+  CommandResult locked = Move({"--dry_run"});
+  EXPECT_EQ(locked.code, 3) << locked.out << locked.err;
+  EXPECT_THAT(locked.err, HasSubstr("locked by another process"));
+
   // The maintenance window: ingest stopped, the shards stopped; the scorer
   // keeps running (its feeds disconnect).
   ASSERT_TRUE(graph_->ingest()->Stop(SIGTERM, absl::Seconds(20)).ok());
   for (int i = 0; i < kShards; ++i) {
     ASSERT_TRUE(graph_->shard(i)->Stop(SIGTERM, absl::Seconds(30)).ok());
   }
-  std::ofstream(dir_ + "/old_map.txt") << kOldMap << "\n";
-  std::ofstream(dir_ + "/new_map.txt") << kNewMap << "\n";
-
   CommandResult dry = Move({"--dry_run"});
   ASSERT_EQ(dry.code, 0) << dry.out << dry.err;
   EXPECT_THAT(dry.out, HasSubstr("dry run: nothing written"));

@@ -366,6 +366,33 @@ TEST_F(PartitionMoveTest, MovesTheRangeAndEveryRecordIsReadFromItsNewOwner) {
   ExpectMoved();
 }
 
+TEST_F(PartitionMoveTest, TheLastPartitionsMoveToo) {
+  // 768-1023 from shard 1 to shard 2: the range has no end key.
+  const PartitionMap map = Map("0=0-511;1=512-767;2=768-1023");
+  const std::string z = IdOn(map, 2, "company/z");
+  OpenAll(old_map_);
+  Write(z, Upsert(Company(z)));
+  Write(z, m_[0], Upsert(Supplies(z, m_[0], 0.4)));
+  DeliverOutboxes();
+  before_[z] = Read(old_map_, z);
+  before_[m_[0]] = Read(old_map_, m_[0]);
+  Close();
+  PartitionMoveOptions options = MoveOptions();
+  options.from_path = Path(1);
+  options.partitions = {768, 1023};
+  options.new_map = map;
+  absl::StatusOr<PartitionMoveResult> moved = MovePartitions(options);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->from_shard, 1);
+  EXPECT_GE(moved->entities, 1);
+  OpenAll(map);
+  for (const auto& [id, read] : before_) EXPECT_EQ(Read(map, id), read) << id;
+  int64_t entities = 0;
+  for (int i = 0; i < 3; ++i) entities += stores_[i]->GetStats()->entity_count;
+  EXPECT_EQ(entities, static_cast<int64_t>(entities_.size()) + 1);
+  Close();
+}
+
 TEST_F(PartitionMoveTest, ADryRunReportsAndWritesNothing) {
   PartitionMoveOptions options = MoveOptions();
   options.dry_run = true;

@@ -34,6 +34,12 @@ void FeedMerge::Connected(int shard, bool connected, absl::Time now) {
   f.connected = connected;
 }
 
+void FeedMerge::StartWaiting(absl::Time now) {
+  for (ShardFeed& f : shards_) {
+    if (!f.connected) f.disconnected_since = now;
+  }
+}
+
 void FeedMerge::Reset(int shard, int64_t delivered) {
   ShardFeed& f = shards_[shard];
   f.queue.clear();

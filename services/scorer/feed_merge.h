@@ -59,6 +59,10 @@ class FeedMerge {
                absl::Time watermark, absl::Time now);
   // The feed's stream opened or closed at `now`.
   void Connected(int shard, bool connected, absl::Time now);
+  // Every shard not connected counts as disconnected since `now`: the feeds
+  // start now (after the first load, which may have taken minutes), and each
+  // gets the whole hold to connect before the others stop waiting for it.
+  void StartWaiting(absl::Time now);
   // Forgets the shard's queue and floor: its feed (re)starts after
   // `delivered`, its cursor (a new stream, after an error, or a graph
   // replaced).

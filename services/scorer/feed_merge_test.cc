@@ -202,6 +202,20 @@ TEST(FeedMergeTest, AShardNeverConnectedIsWaitedForTheHoldFromTheStart) {
   EXPECT_THAT(Drain(merge, At(5000)), ElementsAre("0:1"));
 }
 
+// The feeds start after the first load, which can take longer than the
+// hold: each shard still gets the whole hold to connect from then.
+TEST(FeedMergeTest, AShardIsWaitedForTheHoldFromWhenTheFeedsStart) {
+  FeedMerge merge(2, kHold, At(0));
+  merge.StartWaiting(At(60'000));  // The load took a minute.
+  merge.Connected(0, true, At(60'000));
+  merge.Deliver(0, {Commit(1, 60'000)}, 1, At(60'000), At(60'100));
+  EXPECT_TRUE(Drain(merge, At(60'100)).empty());
+  merge.Connected(1, true, At(60'200));
+  merge.Deliver(1, {}, 0, At(60'300), At(60'300));
+  EXPECT_THAT(Drain(merge, At(60'300)), ElementsAre("0:1"));
+  EXPECT_EQ(merge.forced(), 0);
+}
+
 TEST(FeedMergeTest, ResetForgetsTheQueueAndTheFloor) {
   FeedMerge merge = Connected(2);
   const absl::Time now = At(1000);

@@ -286,6 +286,10 @@ void ShardedFeedFollower::Run() {
     if (!Sleep(backoff)) return;
     backoff = std::min(backoff * 2, options_.retry_max);
   }
+  {
+    absl::MutexLock apply_lock(&apply_mu_);
+    merge_.StartWaiting(clock_());
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
   for (int i = 0; i < shards(); ++i) {

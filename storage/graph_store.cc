@@ -2,7 +2,9 @@
 
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "domain/validation.h"
 
 namespace georisk::storage {
@@ -13,6 +15,12 @@ bool IsGraphId(absl::string_view id) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+std::string MintGraphId() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
 }
 
 absl::StatusOr<ApplyResult> GraphStore::Apply(

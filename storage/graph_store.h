@@ -118,6 +118,10 @@ struct MutationRejection {
 // lowercase hex characters. Thread-safe; pure.
 bool IsGraphId(absl::string_view id);
 
+// A new graph id: 128 bits from a nondeterministically seeded generator, as
+// 32 lowercase hex characters. Thread-safe.
+std::string MintGraphId();
+
 // A copy of an edge that another shard holds (ApplyResult).
 struct RemoteEdgeCopy {
   v1::EdgeKey key;

@@ -15,17 +15,16 @@
 #include <utility>
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
+#include "storage/graph_store.h"
 #include "storage/internal/column_families.h"
 #include "storage/internal/identifier_index.h"
 #include "storage/internal/keys.h"
@@ -60,12 +59,6 @@ using internal::View;
 // are computed from them instead), meta (rewritten on each side).
 constexpr Cf kPartitionedCfs[] = {kEntitiesCf, kOutEdgesCf, kInEdgesCf,
                                   kSignalsCf, kLinksCf};
-
-std::string MintGraphId() {
-  absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
-}
 
 // The key range of partitions first..last in every partitioned column
 // family: [be16(first << 6), be16((last + 1) << 6)). The last partition has

@@ -11,12 +11,10 @@
 #include <memory>
 #include <string>
 
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
@@ -24,6 +22,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/write_batch.h"
+#include "storage/graph_store.h"
 #include "storage/internal/column_families.h"
 #include "storage/internal/identifier_index.h"
 #include "storage/internal/keys.h"
@@ -49,14 +48,6 @@ using internal::ParseRecord;
 using internal::ToAbslStatus;
 using internal::ToSlice;
 using internal::View;
-
-// A new graph id: 128 bits from a nondeterministically seeded generator, as
-// 32 lowercase hex characters.
-std::string MintGraphId() {
-  absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
-}
 
 // Entities per write while the identifier index is built on open.
 constexpr int kIndexBuildBatchEntities = 10000;

@@ -129,6 +129,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     committing_ = true;
     committing_time_ = commit_time;
   }
+  // Every way out before the publication below, which clears it itself.
   absl::Cleanup no_longer_committing = [this] {
     absl::MutexLock lock(&state_mu_);
     committing_ = false;
@@ -219,6 +220,7 @@ absl::StatusOr<ApplyResult> RocksDbGraphStore::Apply(
     return result;
   }
   last_commit_time_ = commit_time;
+  std::move(no_longer_committing).Cancel();
   {
     absl::MutexLock lock(&state_mu_);
     last_sequence_ = sequence;

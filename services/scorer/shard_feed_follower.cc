@@ -97,11 +97,6 @@ int ShardedFeedFollower::bootstraps(int shard) const {
   return state_[shard].bootstraps.load();
 }
 
-int64_t ShardedFeedFollower::forced_changes() const {
-  absl::MutexLock lock(&apply_mu_);
-  return merge_.forced();
-}
-
 int ShardedFeedFollower::rebuilds(int shard, RebuildReason reason) const {
   absl::MutexLock lock(&mu_);
   return state_[shard].rebuilds[static_cast<int>(reason)];

@@ -97,9 +97,6 @@ class ShardedFeedFollower {
   int bootstraps() const;
   int bootstraps(int shard) const;
   int rebuilds(int shard, RebuildReason reason) const;
-  // Changes applied before every other shard had shown nothing earlier
-  // (FeedMerge: forced).
-  int64_t forced_changes() const;
   // GetFeedStatus's answer: the sums, and one ShardFeedStatus per shard.
   v1::FeedStatus Status() const;
 

@@ -44,12 +44,12 @@ for svc in graphstore ingest scorer; do
   sans=$(openssl x509 -in "$secrets/$svc.crt" -noout -ext subjectAltName)
   for name in "$svc-headless.georisk-dev.svc.cluster.local" "$svc.georisk-dev.svc.cluster.local" \
       "*.$svc-headless.georisk-dev.svc.cluster.local"; do
-    echo "$sans" | grep -qF "DNS:$name" || fail "$svc.crt does not name $name"
+    grep -qF "DNS:$name" <<<"$sans" || fail "$svc.crt does not name $name"
   done
   if [ "$svc" = ingest ]; then
     for name in "ingest-sources.georisk-dev.svc.cluster.local" \
         "*.ingest-sources.georisk-dev.svc.cluster.local"; do
-      echo "$sans" | grep -qF "DNS:$name" || fail "ingest.crt does not name $name (ingest-sources)"
+      grep -qF "DNS:$name" <<<"$sans" || fail "ingest.crt does not name $name (ingest-sources)"
     done
   fi
   openssl x509 -in "$secrets/$svc.crt" -noout -ext extendedKeyUsage |

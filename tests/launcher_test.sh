@@ -14,14 +14,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 out=$("$launcher" up --dir "$dir" --bin "$root" --port-base 0)
 echo "$out"
 for svc in graphstore ingest scorer; do
-  echo "$out" | grep -q "^$svc started" || fail "$svc did not start"
-  echo "$out" | grep -Eq "^$svc +127\.0\.0\.1:[0-9]+ +SERVING( |$)" || fail "$svc not SERVING"
+  grep -q "^$svc started" <<<"$out" || fail "$svc did not start"
+  grep -Eq "^$svc +127\.0\.0\.1:[0-9]+ +SERVING( |$)" <<<"$out" || fail "$svc not SERVING"
 done
 grep -q '^GEORISK_SCORER=127.0.0.1:[0-9]' "$dir/run/endpoints.env" || fail "no endpoints file"
 
 again=$("$launcher" up --dir "$dir" --bin "$root" --port-base 0)
 for svc in graphstore ingest scorer; do
-  echo "$again" | grep -q "^$svc already running" || fail "second up restarted $svc"
+  grep -q "^$svc already running" <<<"$again" || fail "second up restarted $svc"
 done
 
 "$launcher" status --dir "$dir" --bin "$root" | grep -c SERVING | grep -qx 3 || fail "status"
@@ -29,7 +29,7 @@ done
 down=$("$launcher" down --dir "$dir" --bin "$root")
 echo "$down"
 for svc in graphstore ingest scorer; do
-  echo "$down" | grep -q "^$svc stopped cleanly" || fail "$svc did not stop cleanly"
+  grep -q "^$svc stopped cleanly" <<<"$down" || fail "$svc did not stop cleanly"
 done
 if "$launcher" status --dir "$dir" --bin "$root" >/dev/null 2>&1; then
   fail "status succeeded after down"
